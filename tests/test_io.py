@@ -1,0 +1,180 @@
+"""Readers: formats, layer choice, aliases, encodings, CRS."""
+
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+
+from xsland.errors import CRSError, DataError, InputFileError, ValidationError
+from xsland.io import detect_dbf_encoding, detect_kind, read_layer, read_table, rename_columns
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".shp", ".geojson", ".fgb", ".parquet"])
+def test_every_vector_format_reads_as_parcels(tmp_path, parcels_4549, suffix):
+    path = tmp_path / f"parcels{suffix}"
+    if suffix == ".parquet":
+        parcels_4549.to_parquet(path)
+    else:
+        parcels_4549.to_file(path)
+    # FlatGeobuf's spatial index may reorder features
+    got = read_layer(path, kind="parcels").sort_values("parcel_id")
+    assert list(got["parcel_id"]) == ["P1", "P2", "P3"]
+    assert got.crs.to_epsg() == 4549
+    assert got["floor_area"].tolist()[0] == 15_000.0
+    assert pd.isna(got["floor_area"].tolist()[1])
+    assert got.geometry.area.round(6).tolist() == [10_000.0, 10_000.0, 2_500.0]
+    assert got.attrs["source"]["file"] == str(path)
+
+
+def test_geopackage_layer_choice(tmp_path, parcels_4549):
+    path = tmp_path / "two.gpkg"
+    parcels_4549.to_file(path, layer="地块")
+    parcels_4549.iloc[:1].to_file(path, layer="other")
+    # named after the kind (地块 = parcels): found without layer=
+    assert len(read_layer(path, kind="parcels")) == 3
+    assert len(read_layer(path, layer="other")) == 1
+    with pytest.raises(InputFileError, match=r"has 2 layers \(.*\); say which one"):
+        read_layer(path)
+    with pytest.raises(InputFileError, match=r"no layer 'nope'; its layers are"):
+        read_layer(path, layer="nope")
+
+
+def test_missing_file_and_unknown_format(tmp_path):
+    with pytest.raises(InputFileError, match=r"does not exist"):
+        read_layer(tmp_path / "missing.gpkg")
+    bad = tmp_path / "x.dwg"
+    bad.write_text("x")
+    with pytest.raises(InputFileError, match=r"unknown vector format '.dwg'"):
+        read_layer(bad)
+    with pytest.raises(OSError):  # InputFileError is an OSError too
+        read_layer(tmp_path / "missing.shp")
+
+
+def test_chinese_and_mixed_case_aliases(parcels_4549):
+    frame = parcels_4549.rename(
+        columns={"parcel_id": "地块编号", "land_use": "用地性质", "floor_area": "建筑面积(m²)"}
+    ).assign(**{"权利人": ["甲", "乙", "丙"], "所属镇街": ["东亭街道"] * 3})
+    renamed, mapping = rename_columns(frame, "parcels")
+    assert mapping == {"地块编号": "parcel_id", "用地性质": "land_use",
+                       "建筑面积(m²)": "floor_area", "权利人": "owner", "所属镇街": "town"}
+    upper = parcels_4549.rename(columns={"parcel_id": "PARCEL_ID", "land_use": "Land-Use"})
+    assert rename_columns(upper, "parcels")[1] == {"PARCEL_ID": "parcel_id",
+                                                   "Land-Use": "land_use"}
+
+
+def test_user_mapping_wins_over_aliases(parcels_4549):
+    frame = parcels_4549.assign(dkbh=["X1", "X2", "X3"])
+    # both 'parcel_id' and the alias 'dkbh' exist; the user says dkbh is the ID
+    renamed, mapping = rename_columns(frame, "parcels", columns={"dkbh": "parcel_id"})
+    assert mapping["dkbh"] == "parcel_id"
+    assert renamed["parcel_id"].tolist() == ["X1", "X2", "X3"]
+    assert renamed["parcel_id_orig"].tolist() == ["P1", "P2", "P3"]
+    with pytest.raises(DataError, match=r"there is no column 'nope'"):
+        rename_columns(frame, "parcels", columns={"nope": "parcel_id"})
+    with pytest.raises(DataError, match=r"'parcle_id', which is not a parcels column"):
+        rename_columns(frame, "parcels", columns={"dkbh": "parcle_id"})
+
+
+def _gbk_shapefile(tmp_path, frame, name="地块.shp"):
+    path = tmp_path / name
+    pyogrio.write_dataframe(frame, path, encoding="GBK")
+    path.with_suffix(".cpg").unlink(missing_ok=True)
+    dbf = path.with_suffix(".dbf")
+    data = bytearray(dbf.read_bytes())
+    data[29] = 0  # no language-driver code page, as in old ArcGIS exports
+    dbf.write_bytes(bytes(data))
+    return path
+
+
+def test_gbk_shapefile_without_cpg(tmp_path, parcels_4549, caplog):
+    frame = parcels_4549.rename(columns={"parcel_id": "地块编号"}).assign(
+        权利人=["无锡锡山精密机械有限公司", "东亭街道", "鹅湖镇"])
+    path = _gbk_shapefile(tmp_path, frame)
+    assert not path.with_suffix(".cpg").exists()
+    # GDAL alone cannot know: Chinese text comes back as mojibake
+    naive = pyogrio.read_dataframe(path)
+    assert "无锡锡山精密机械有限公司" not in set(naive.iloc[:, 1])
+    assert detect_dbf_encoding(path.with_suffix(".dbf")) == "GB18030"
+    with caplog.at_level(logging.WARNING, logger="xsland.io"):
+        got = read_layer(path, kind="parcels")
+    assert got["owner"].tolist()[0] == "无锡锡山精密机械有限公司"
+    assert got["parcel_id"].tolist() == ["P1", "P2", "P3"]
+    assert "GB18030" in caplog.text and "no .cpg" in caplog.text
+
+
+def test_utf8_shapefile_without_cpg_stays_utf8(tmp_path, parcels_4549):
+    path = tmp_path / "u.shp"
+    frame = parcels_4549.assign(owner=["东亭", "安镇", "厚桥"])
+    pyogrio.write_dataframe(frame, path, encoding="UTF-8")
+    path.with_suffix(".cpg").unlink(missing_ok=True)
+    assert detect_dbf_encoding(path.with_suffix(".dbf")) == "UTF-8"
+    assert read_layer(path, kind="parcels")["owner"].tolist() == ["东亭", "安镇", "厚桥"]
+
+
+def test_layer_without_crs_needs_stated_crs(tmp_path, parcels_4549):
+    path = tmp_path / "noprj.shp"
+    parcels_4549.to_file(path)
+    path.with_suffix(".prj").unlink()
+    with pytest.raises(CRSError, match=r"has no coordinate reference system.*crs="):
+        read_layer(path, kind="parcels")
+    got = read_layer(path, kind="parcels", crs="EPSG:4549")
+    assert got.crs.to_epsg() == 4549
+    with pytest.raises(CRSError, match=r"cannot understand crs='EPSG:999999'"):
+        read_layer(path, crs="EPSG:999999")
+
+
+def test_read_table_csv_encodings_and_leading_zeros(tmp_path):
+    frame = pd.DataFrame({"统一社会信用代码": ["007", "008"], "企业名称": ["甲公司", "乙公司"],
+                          "营业收入": ["1,200.5", "300"], "评价等级": ["a", "D类"],
+                          "是否链主": ["是", "否"]})
+    utf = tmp_path / "ent.csv"
+    frame.to_csv(utf, index=False, encoding="utf-8-sig")
+    gbk = tmp_path / "ent_gbk.csv"
+    frame.to_csv(gbk, index=False, encoding="gbk")
+    for path in (utf, gbk):
+        got = read_table(path, kind="enterprises")
+        assert got["enterprise_id"].tolist() == ["007", "008"]
+        assert got["name"].tolist() == ["甲公司", "乙公司"]
+        assert got["revenue"].tolist() == [1200.5, 300.0]
+        assert got["eval_class"].tolist() == ["A", "D"]
+        assert got["chain_leader"].tolist() == [True, False]
+
+
+def test_read_table_xlsx_indicators_chinese_headers(tmp_path):
+    path = tmp_path / "ind.xlsx"
+    pd.DataFrame({"园区编号": ["XS01", "XS02"], "年度": [2025, 2025], "招商活动场次": [3, 1],
+                  "产业基金规模": [6000, None]}).to_excel(path, index=False)
+    got = read_table(path, kind="indicators")
+    assert got.columns.tolist()[:4] == ["park_id", "year", "promotion_events",
+                                        "industry_fund_wan"]
+    assert got["year"].tolist() == [2025, 2025]
+    assert got["promotion_events"].tolist() == [3.0, 1.0]
+
+
+def test_read_table_errors(tmp_path):
+    path = tmp_path / "ind.csv"
+    pd.DataFrame({"park_id": ["A", "A"], "year": ["2025", "二〇二五"]}).to_csv(path, index=False)
+    with pytest.raises(ValidationError, match=r"column 'year': 1 value not numbers"):
+        read_table(path, kind="indicators")
+    with pytest.raises(InputFileError, match=r"unknown table format '.dbf'"):
+        bad = tmp_path / "x.dbf"
+        bad.write_text("x")
+        read_table(bad)
+    with pytest.raises(DataError, match=r"parcels is a vector layer"):
+        read_table(path, kind="parcels")
+
+
+def test_detect_kind(tmp_path, parcels_4549):
+    p = tmp_path / "x.gpkg"
+    parcels_4549.rename(columns={"parcel_id": "宗地编号"}).to_file(p, layer="layer1")
+    assert detect_kind(p, layer="layer1") == "parcels"  # by its columns
+    assert detect_kind(tmp_path / "锡北镇地块.shp") == "parcels"  # by its name
+    assert detect_kind(tmp_path / "园区指标.xlsx") == "indicators"
+    b = tmp_path / "y.gpkg"
+    gpd.GeoDataFrame({"层数": [2]}, geometry=[shapely.box(0, 0, 1, 1)], crs=4549).to_file(b)
+    assert detect_kind(b, layer="y") == "buildings"

@@ -1,0 +1,53 @@
+"""The policy object: defaults with sources, validated changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from xsland.errors import PolicyError
+from xsland.policy import DEFAULT_POLICY, Policy
+
+
+def test_defaults_match_the_policy_text():
+    p = DEFAULT_POLICY
+    assert p.district_park_max_km2 == 3.0
+    assert (p.far_min_new_industrial, p.far_min_standard_factory,
+            p.far_min_new_type_industrial) == (1.5, 2.0, 2.5)
+    assert p.leading_revenue_share_min == p.leading_count_share_min == 0.6
+    assert p.promotion_events_min == 2 and p.innovation_platforms_min == 7
+    assert p.industry_fund_min_wan == 5000 and p.coverage_min == 0.3
+    assert p.far_min("standard_factory") == 2.0 and p.far_min("industrial") is None
+    table = p.table().set_index("key")
+    assert table.loc["far_min_new_industrial", "source"] == "锡府办规〔2025〕1号 二(一)1"
+    assert table.loc["per_mu_tax_floor_wan", "value"] == "unset"
+    assert (table["source"] != "").all() and (table["unit"] != "").all()
+
+
+def test_frozen_and_replace():
+    with pytest.raises(AttributeError):
+        DEFAULT_POLICY.block_gap_m = 20  # type: ignore[misc]
+    p = DEFAULT_POLICY.replace(block_gap_m=20, lowuse_classes=["c", "D"],
+                               policy_date="2025-09-02")
+    assert p.block_gap_m == 20.0 and p.lowuse_classes == ("C", "D")
+    assert p.policy_date == dt.date(2025, 9, 2)
+    assert DEFAULT_POLICY.block_gap_m == 15.0
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"block_gap": 5}, r"policy.block_gap: unknown key \(did you mean block_gap_m"),
+        ({"coverage_min": 30}, r"coverage_min = 30.0 must be a share between 0 and 1"),
+        ({"chain_leaders_min": 1.5}, r"chain_leaders_min: must be a whole number"),
+        ({"tall_storey_counts_double": "yes"}, r"must be true or false"),
+        ({"lowuse_classes": ["E"]}, r"unknown classes \['E'\]"),
+        ({"far_min_new_industrial": "1.5"}, r"must be a number, not '1.5'"),
+        ({"category_map": {"M1": "factory"}}, r"unknown categories \['factory'\]"),
+        ({"policy_date": "2025/8/29"}, r"must be a date such as 2025-08-29"),
+    ],
+)
+def test_bad_values_name_the_key(changes, message):
+    with pytest.raises(PolicyError, match=message):
+        Policy.from_mapping(changes)

@@ -1,0 +1,150 @@
+"""Validation: every problem collected and raised once; every repair listed."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from xsland.errors import ValidationError
+from xsland.validate import quality_frame, validate_layer, validate_table
+
+BOWTIE = shapely.Polygon([(0, 0), (10, 10), (10, 0), (0, 10)])  # two 25 m² triangles
+
+
+def _layer(**cols):
+    geometry = cols.pop("geometry")
+    return gpd.GeoDataFrame(cols, geometry=geometry, crs="EPSG:4549")
+
+
+def test_all_problems_in_one_error_with_file_layer_column_rows():
+    gdf = _layer(parcel_id=["A", "B", "B", None],
+                 floor_area=["1", "x", "2", "-5"],
+                 geometry=[shapely.box(0, 0, 1, 1), None, shapely.box(0, 0, 1, 1),
+                           shapely.LineString([(0, 0), (1, 1)])])
+    with pytest.raises(ValidationError) as info:
+        validate_layer(gdf, "parcels", file="d.gpkg", layer="地块")
+    text = str(info.value)
+    assert text.startswith("6 problems in the parcels input d.gpkg layer '地块':")
+    assert "column 'parcel_id': 1 row with an empty parcel_id (rows: row 4)" in text
+    assert "1 parcel_id value used more than once (rows: B)" in text
+    assert "1 row without geometry (rows: B)" in text
+    assert "1 feature of type LineString, not polygons (rows: row 4)" in text
+    assert "column 'floor_area': 1 value not numbers (rows: B='x')" in text
+    assert "column 'floor_area': 1 value negative (rows: row 4)" in text
+    assert len(info.value.problems) == 6
+    assert isinstance(info.value, ValueError)
+
+
+def test_negative_values_and_missing_columns():
+    gdf = _layer(floor_area=[-5.0], geometry=[shapely.box(0, 0, 1, 1)])
+    with pytest.raises(ValidationError, match=r"required column 'parcel_id' is missing"):
+        validate_layer(gdf, "parcels")
+    b = _layer(building_id=["b1"], storey_height=[-1.0], geometry=[shapely.box(0, 0, 1, 1)])
+    with pytest.raises(ValidationError) as info:
+        validate_layer(b, "buildings")
+    assert "required column 'floors' or 'height' is missing" in str(info.value)
+    assert "column 'storey_height': 1 value negative (rows: b1)" in str(info.value)
+
+
+def test_invalid_polygon_repaired_and_listed():
+    gdf = _layer(parcel_id=["ok", "bow"], geometry=[shapely.box(0, 0, 1, 1), BOWTIE])
+    out = validate_layer(gdf, "parcels")
+    assert out.geometry.is_valid.all()
+    assert out.geometry.area.tolist() == [1.0, 50.0]  # both triangles kept
+    assert out.geometry.iloc[1].geom_type == "MultiPolygon"
+    q = quality_frame(out)
+    assert q["check"].tolist() == ["repaired_geometry"]
+    assert q["id"].tolist() == ["bow"]
+    assert "Self-intersection" in q["detail"].iloc[0]
+    # the input is not changed
+    assert not gdf.geometry.iloc[1].is_valid
+
+
+def test_repair_keeps_only_polygonal_part_of_collection():
+    coll = shapely.GeometryCollection([shapely.box(0, 0, 2, 2), shapely.LineString([(5, 5),
+                                                                                     (6, 6)])])
+    gdf = _layer(parcel_id=["c"], geometry=[coll])
+    out = validate_layer(gdf, "parcels")
+    assert out.geometry.iloc[0].equals(shapely.box(0, 0, 2, 2))
+    assert quality_frame(out)["check"].tolist() == ["collection_to_polygon"]
+
+
+def test_duplicates_renamed_and_empty_dropped_on_request():
+    gdf = _layer(parcel_id=["A", "A", "A", "C"],
+                 geometry=[shapely.box(0, 0, 1, 1)] * 3 + [shapely.Polygon()])
+    out = validate_layer(gdf, "parcels", duplicates="rename", empty_geometry="drop")
+    assert out["parcel_id"].tolist() == ["A", "A-2", "A-3"]
+    q = quality_frame(out)
+    assert q["check"].tolist() == ["renamed_duplicate_id", "renamed_duplicate_id",
+                                   "dropped_empty_geometry"]
+    assert q["detail"].tolist()[:2] == ["A → A-2", "A → A-3"]
+
+
+def test_collect_mode_never_raises():
+    gdf = _layer(parcel_id=["A", "A"], geometry=[shapely.box(0, 0, 1, 1), None])
+    out = validate_layer(gdf, "parcels", collect=True)
+    q = quality_frame(out)
+    assert set(q["check"]) == {"duplicate_id", "null_geometry"}
+    assert (q["severity"] == "error").all()
+
+
+def test_ids_from_spreadsheets_and_codes():
+    gdf = _layer(park_id=[1.0, "XS02 "], name=["甲", "乙"], park_type=["片区型", "Carrier"],
+                 zone=["核心启动区", "拓展功能区"],
+                 geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)])
+    out = validate_layer(gdf, "parks")
+    assert out["park_type"].tolist() == ["district", "carrier"]
+    assert out["zone"].tolist() == ["core", "expansion"]
+    bad = gdf.assign(park_type=["片区型", "园中园"])
+    with pytest.raises(ValidationError, match=r"column 'park_type': 1 value not known codes "
+                                              r"\(rows: XS02='园中园'\).*district"):
+        validate_layer(bad, "parks")
+
+
+def test_dates_chinese_and_iso():
+    gdf = _layer(parcel_id=["a", "b", "c"],
+                 supply_date=["2025年8月29日", "2025-09-01", None],
+                 geometry=[shapely.box(0, 0, 1, 1)] * 3)
+    out = validate_layer(gdf, "parcels")
+    assert out["supply_date"].tolist()[:2] == [pd.Timestamp("2025-08-29"),
+                                               pd.Timestamp("2025-09-01")]
+    assert pd.isna(out["supply_date"].iloc[2])
+
+
+def test_layer_without_crs_is_a_problem():
+    gdf = gpd.GeoDataFrame({"parcel_id": ["a"]}, geometry=[shapely.box(0, 0, 1, 1)])
+    with pytest.raises(ValidationError, match=r"no coordinate reference system"):
+        validate_layer(gdf, "parcels")
+
+
+def test_tables():
+    df = pd.DataFrame({"enterprise_id": ["E1", "E1"], "eval_class": ["A", "E"],
+                       "chain_leader": ["maybe", "否"]})
+    with pytest.raises(ValidationError) as info:
+        validate_table(df, "enterprises", file="e.csv")
+    text = str(info.value)
+    assert "1 enterprise_id value used more than once (rows: E1)" in text
+    assert "column 'eval_class': 1 value not known codes (rows: E1='E')" in text
+    assert "column 'chain_leader': 1 value not yes/no" in text
+    ind = pd.DataFrame({"park_id": ["A", "A"], "year": ["2025", "2025.0"]})
+    with pytest.raises(ValidationError, match=r"park_id and year given more than once "
+                                              r"\(rows: A/2025\)"):
+        validate_table(ind, "indicators")
+
+
+def test_polygonal_handles_many_parts():
+    from xsland.validate import _polygonal
+
+    geoms = np.array([
+        shapely.GeometryCollection([shapely.box(0, 0, 1, 1), shapely.box(2, 0, 3, 1),
+                                    shapely.Point(9, 9)]),
+        shapely.LineString([(0, 0), (1, 0)]),
+        shapely.box(0, 0, 1, 1),
+    ], dtype=object)
+    out = _polygonal(geoms)
+    assert out[0].geom_type == "MultiPolygon" and out[0].area == 2.0
+    assert out[1].is_empty
+    assert out[2].equals(shapely.box(0, 0, 1, 1))
