@@ -123,6 +123,115 @@ def area(file: str, layer: str | None, by: str | None, crs: str | None,
     _print_frame(table)
 
 
+_INPUT_OPTIONS = ("parks", "parcels", "buildings", "enterprises", "plan", "indicators")
+
+
+@main.command()
+@click.option("-c", "--config", "config", type=click.Path(exists=True, dir_okay=False),
+              help="Project file (xsland.toml). Flags below override its inputs.")
+@click.option("--parks", type=click.Path(exists=True, dir_okay=False), help="Park boundaries.")
+@click.option("--parcels", type=click.Path(exists=True, dir_okay=False), help="Parcels.")
+@click.option("--buildings", type=click.Path(exists=True, dir_okay=False), help="Buildings.")
+@click.option("--enterprises", type=click.Path(exists=True, dir_okay=False),
+              help="Enterprise table (CSV/XLSX).")
+@click.option("--plan", type=click.Path(exists=True, dir_okay=False), help="Planning layer.")
+@click.option("--indicators", type=click.Path(exists=True, dir_okay=False),
+              help="Park indicators table (CSV/XLSX).")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Output folder (default: the project's 'out').")
+@click.option("--crs", default=None, help="CRS of layers that have none, e.g. EPSG:4549.")
+@click.option("--year", type=int, default=None, help="Indicator year to judge.")
+@click.option("--rename-duplicates", is_flag=True, default=None,
+              help="Keep duplicate IDs as ID-2, ID-3 … (listed in the quality table).")
+@click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
+@click.option("--progress/--no-progress", default=None, help="Show progress (default: on a "
+              "terminal).")
+def audit(config: str | None, out: str | None, crs: str | None, year: int | None,
+          rename_duplicates: bool | None, overwrite: bool, progress: bool | None,
+          **files: str | None) -> None:
+    """Run the park audit and write audit.gpkg, audit.xlsx and summary.md.
+
+    Give a project file with -c, or the inputs as flags (--parks and --parcels
+    at least, and --out).
+    """
+    import dataclasses
+    from types import MappingProxyType
+
+    from .pipeline import run_project
+    from .project import Input, Project, load_project
+
+    project = load_project(config) if config else Project()
+    inputs = dict(project.inputs)
+    for kind in _INPUT_OPTIONS:
+        if files.get(kind):
+            path = Path(files[kind])  # type: ignore[arg-type]
+            inputs[kind] = Input(kind, path, layer=kind if path.suffix == ".gpkg" else None)
+    missing = [k for k in ("parks", "parcels") if k not in inputs]
+    if missing:
+        raise click.UsageError(f"no {' or '.join(missing)} input: give -c xsland.toml or "
+                               + " ".join(f"--{k} FILE" for k in missing))
+    for kind, item in inputs.items():
+        if item.layer and item.path.suffix == ".gpkg":
+            from .io import list_layers
+
+            if item.layer not in list_layers(item.path) and not config:
+                inputs[kind] = dataclasses.replace(item, layer=None)
+    project = dataclasses.replace(
+        project, inputs=MappingProxyType(inputs), crs=crs or project.crs,
+        year=year if year is not None else project.year,
+        duplicates="rename" if rename_duplicates else project.duplicates)
+    target = Path(out) if out else project.out
+    if target is None:
+        raise click.UsageError("no output folder: pass --out DIR or set [project] out")
+    if target.exists() and not overwrite:
+        raise click.UsageError(f"{target} exists; pass --overwrite to replace it")
+    result, written = run_project(project, out=target, overwrite=overwrite, progress=progress)
+    _echo_result(result, written, target)
+
+
+def _echo_result(result, written: list[Path], target: Path) -> None:
+    from .audit import CHECKS
+
+    parks = result.parks
+    click.echo(f"audited {len(parks)} parks, {len(result.parcels)} parcels; "
+               f"{len(result.quality)} data-quality findings")
+    for _, row in parks.iterrows():
+        fails = [CHECKS[c][0] for c in CHECKS if row[c] == "fail"]
+        if fails:
+            click.echo(f"  {row['park_id']} {row['name']}: fails " + "; ".join(fails))
+    click.echo(f"wrote {len(written)} files to {target.resolve()}:")
+    for p in written:
+        click.echo(f"  {p}")
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False), default="xsland.toml")
+@click.option("--sample", is_flag=True, help="Fill in the inputs of the bundled Xishan sample.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing file.")
+def init(path: str, sample: bool, overwrite: bool) -> None:
+    """Write a commented project file (default xsland.toml) with every rule and its source."""
+    import os
+
+    from .project import project_template
+    from .report import atomic_file
+
+    target = Path(path)
+    if target.exists() and not overwrite:
+        raise click.UsageError(f"{target} exists; pass --overwrite to replace it")
+    inputs = None
+    if sample:
+        from .sample import ensure_sample
+
+        paths = ensure_sample()
+        rel = lambda p: os.path.relpath(p, target.resolve().parent)  # noqa: E731
+        inputs = {"parks": rel(paths.gpkg), "parcels": rel(paths.gpkg),
+                  "buildings": rel(paths.gpkg), "plan": rel(paths.gpkg),
+                  "enterprises": rel(paths.enterprises), "indicators": rel(paths.indicators)}
+    with atomic_file(target, overwrite=True) as tmp:
+        tmp.write_text(project_template(inputs=inputs), encoding="utf-8")
+    click.echo(f"wrote {target}; edit its [inputs] and run `xsland audit -c {target}`")
+
+
 @main.command()
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Where to write the sample (default: data/xishan in the source tree).")

@@ -30,6 +30,7 @@ from .validate import validate_layer, validate_table
 
 __all__ = [
     "read_layer",
+    "read_inputs",
     "read_table",
     "list_layers",
     "rename_columns",
@@ -445,3 +446,43 @@ def detect_kind(path: str | os.PathLike, *, layer: str | None = None) -> str | N
         if ok:
             return kind
     return None
+
+
+def read_inputs(project: Any) -> dict[str, pd.DataFrame]:
+    """Read and validate every input a :class:`~xsland.project.Project` names.
+
+    Problems in several inputs are gathered and raised together as one
+    :class:`~xsland.errors.ValidationError`, so one run shows everything to
+    fix.
+
+    Returns
+    -------
+    dict
+        ``kind -> GeoDataFrame or DataFrame`` (no entry for inputs not given;
+        rasters are returned as their path).
+    """
+    from .errors import Problem, ValidationError
+
+    out: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for kind, item in project.inputs.items():
+        if kind == "raster":
+            out[kind] = item.path
+            continue
+        try:
+            if get_kind(kind).geometry is None:
+                out[kind] = read_table(item.path, kind=kind, columns=item.columns,
+                                       sheet=item.sheet, duplicates=project.duplicates)
+            else:
+                out[kind] = read_layer(item.path, kind=kind, layer=item.layer,
+                                       columns=item.columns, crs=item.crs or project.crs,
+                                       duplicates=project.duplicates,
+                                       empty_geometry=project.empty_geometry)
+        except ValidationError as exc:
+            problems.extend(exc.problems)
+        except (DataError, InputFileError) as exc:
+            problems.append(Problem(message=str(exc), file=str(item.path)))
+    if problems:
+        raise ValidationError(problems, title=f"{len(problems)} problem"
+                              f"{'s' if len(problems) > 1 else ''} in the inputs")
+    return out

@@ -58,6 +58,7 @@ QUALITY_CHECKS = {
     "building_outside": ("建筑不在任何地块内", "building outside every parcel"),
     "declared_area_mismatch": ("用地面积不符", "declared area differs from measured area"),
     "multipart": ("多部件地块", "parcel in several parts"),
+    "missing_floors": ("缺少层数和高度", "building without floors or height"),
 }
 QUALITY_COLUMNS = ["layer", "file", "id", "column", "check", "severity", "label", "detail"]
 

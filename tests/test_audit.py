@@ -1,0 +1,172 @@
+"""The park audit on a hand-made district whose answers are worked out on paper."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from xsland.audit import assign_parks, run
+from xsland.policy import DEFAULT_POLICY
+
+X0, Y0 = 535_000.0, 3_496_000.0
+
+
+def box(x0, y0, x1, y1):
+    return shapely.box(X0 + x0, Y0 + y0, X0 + x1, Y0 + y1)
+
+
+@pytest.fixture
+def district():
+    parks = gpd.GeoDataFrame(
+        {"park_id": ["K1", "K1", "K2", "K3"], "name": ["一园", "一园", "二园", "三园"],
+         "town": ["东亭街道", "东亭街道", "东亭街道", "安镇街道"],
+         "park_type": ["district", "district", "district", "carrier"],
+         "leading_industry": ["智能装备", "智能装备", "生物医药", "新材料"],
+         "zone": ["core", "expansion", "core", "core"]},
+        geometry=[box(0, 0, 1000, 1000),        # K1 core 1 km²
+                  box(1000, 0, 2000, 1000),     # K1 expansion 1 km² -> K1 2 km² ≤ 3: pass
+                  box(3000, 0, 5000, 2000),     # K2 4 km² > 3: fail
+                  box(6000, 0, 6500, 500)],     # K3 carrier 0.25 km²: n/a
+        crs="EPSG:4549")
+    parcels = gpd.GeoDataFrame(
+        {"parcel_id": ["A", "B", "C", "D", "E", "F"],
+         "category": ["new_industrial", "new_industrial", "standard_factory", "industrial",
+                      "industrial", "new_type_industrial"],
+         "floor_area": [None, 20_000.0, None, None, None, None],
+         "enterprise_id": ["E1", "E2", None, None, None, "E3"],
+         "town": ["东亭街道"] * 5 + ["安镇街道"]},
+        geometry=[box(100, 100, 200, 200),     # A 1 ha in K1 core
+                  box(1300, 100, 1400, 200),   # B 1 ha in K1 expansion
+                  box(3100, 100, 3200, 200),   # C 1 ha in K2
+                  box(8000, 0, 8100, 100),     # D outside every park
+                  box(1970, 100, 2070, 200),   # E 30 % in K1, 70 % outside -> no park
+                  box(6100, 100, 6200, 200)],  # F in K3, M0 without buildings
+        crs="EPSG:4549")
+    buildings = gpd.GeoDataFrame(
+        {"building_id": ["b1", "b2"], "floors": [3, 8]},
+        geometry=[box(110, 110, 160, 150),     # in A: 50×40 = 2 000 m² × 3 = 6 000 m²
+                  box(3110, 110, 3170, 160)],  # in C: 60×50 = 3 000 m² × 8 = 24 000 m²
+        crs="EPSG:4549")
+    enterprises = pd.DataFrame(
+        {"enterprise_id": ["E1", "E2", "E3"], "industry": ["智能装备", "生物医药", "新材料"],
+         "revenue": [100.0, 300.0, 50.0], "chain_leader": [True, False, False]})
+    indicators = pd.DataFrame(
+        {"park_id": ["K1", "K2", "K1"], "year": [2026, 2026, 2025],
+         "promotion_events": [3.0, 1.0, 0.0], "innovation_platforms": [4.0, 2.0, 1.0],
+         "industry_fund_wan": [6000.0, 0.0, None]})
+    return parks, parcels, buildings, enterprises, indicators
+
+
+def test_parcels_to_parks_by_larger_part(district):
+    parks, parcels, *_ = district
+    where = assign_parks(parcels, parks)
+    assert where["park_id"].tolist() == ["K1", "K1", "K2", None, None, "K3"]
+    assert where["zone"].tolist() == ["core", "expansion", "core", None, None, "core"]
+    assert where["park_share"].round(9).tolist() == [1.0, 1.0, 1.0, 0.0, 0.3, 1.0]
+
+
+def test_parcel_far_and_coverage(district):
+    parks, parcels, buildings, ent, ind = district
+    res = run(parks, parcels, buildings, enterprises=ent, indicators=ind)
+    p = res.parcels.set_index("parcel_id")
+    # A: 6 000 / 10 000 = 0.6 < 1.5; coverage 2 000 / 10 000 = 0.2
+    assert p.loc["A", "far"] == pytest.approx(0.6)
+    assert p.loc["A", "coverage"] == pytest.approx(0.2)
+    assert p.loc["A", "far_min"] == 1.5 and not p.loc["A", "far_ok"]
+    # B: own floor area 20 000 / 10 000 = 2.0 ≥ 1.5
+    assert p.loc["B", "far"] == pytest.approx(2.0) and p.loc["B", "far_ok"]
+    assert p.loc["B", "floor_area_source"] == "parcel"
+    # C: 24 000 / 10 000 = 2.4 ≥ 2.0
+    assert p.loc["C", "far"] == pytest.approx(2.4) and p.loc["C", "far_ok"]
+    # D: outside every park, still audited; existing industrial has no minimum
+    assert pd.isna(p.loc["D", "park_id"]) and p.loc["D", "far"] == 0.0
+    assert pd.isna(p.loc["D", "far_min"]) and pd.isna(p.loc["D", "far_ok"])
+    assert p.loc["A", "area_mu"] == pytest.approx(15.0)
+
+
+def test_park_checks(district):
+    parks, parcels, buildings, ent, ind = district
+    res = run(parks, parcels, buildings, enterprises=ent, indicators=ind)
+    k = res.parks.set_index("park_id")
+    assert k.loc["K1", "area_km2"] == pytest.approx(2.0)
+    assert k.loc["K1", "area_core_m2"] == pytest.approx(1e6)
+    assert k["chk_area"].tolist() == ["pass", "fail", "n/a"]
+    # K1 new industrial: A fails (0.6), B passes -> fail, listing A
+    assert k.loc["K1", "chk_far_new"] == "fail"
+    assert k.loc["K1", "val_far_new"] == "1/2" and k.loc["K1", "fail_far_new"] == "A"
+    assert k.loc["K2", "chk_far_new"] == "n/a" and k.loc["K2", "chk_far_standard"] == "pass"
+    # K3: F is M0 with no building -> FAR 0 < 2.5
+    assert k.loc["K3", "chk_far_m0"] == "fail"
+    # coverage of K1 industrial land: (0.2·1 ha + 0·1 ha) / 2 ha = 0.1 < 0.3
+    assert k.loc["K1", "val_coverage"] == pytest.approx(0.1)
+    assert k.loc["K1", "chk_coverage"] == "fail"
+    # K1 enterprises E1 (智能装备, 100) and E2 (生物医药, 300): revenue 25 %, count 50 %
+    assert k.loc["K1", "val_leading_revenue"] == pytest.approx(0.25)
+    assert k.loc["K1", "val_leading_count"] == pytest.approx(0.5)
+    assert k.loc["K1", "chk_leading_revenue"] == k.loc["K1", "chk_leading_count"] == "fail"
+    assert k.loc["K1", "chk_chain_leader"] == "pass"
+    # K2 has no enterprise data: unknown, never pass
+    assert k.loc["K2", ["chk_leading_revenue", "chk_leading_count",
+                        "chk_chain_leader"]].tolist() == ["unknown"] * 3
+    # K3: E3 is 新材料 = leading: 100 %; no chain leader -> fail
+    assert k.loc["K3", "chk_leading_revenue"] == "pass"
+    assert k.loc["K3", "chk_chain_leader"] == "fail"
+    # indicators of the latest year (2026): K1 3 events, fund 6000; K2 1 event, no fund
+    assert k["chk_promotion"].tolist() == ["pass", "fail", "unknown"]
+    assert k["chk_fund"].tolist() == ["pass", "n/a", "unknown"]
+    # land utilisation of K1: built parcels A and B = 2 ha of 200 ha
+    assert k.loc["K1", "land_utilisation"] == pytest.approx(0.01)
+    # industrial FAR of K1: (6 000 + 20 000) / 20 000 = 1.3
+    assert k.loc["K1", "industrial_far"] == pytest.approx(1.3)
+
+
+def test_district_and_year(district):
+    parks, parcels, buildings, ent, ind = district
+    res = run(parks, parcels, buildings, enterprises=ent, indicators=ind)
+    d = res.district.iloc[0]
+    # 4 + 2 = 6 known, K3 has no figure: could still reach 7 -> unknown
+    assert (d["status"], d["value"], d["missing_parks"]) == ("unknown", 6.0, "K3")
+    res25 = run(parks, parcels, buildings, enterprises=ent, indicators=ind, year=2025)
+    assert res25.parks.set_index("park_id").loc["K1", "chk_promotion"] == "fail"
+    eight = ind.assign(innovation_platforms=[5.0, 3.0, 0.0])
+    assert run(parks, parcels, buildings, enterprises=ent,
+               indicators=eight).district.iloc[0]["status"] == "pass"
+
+
+def test_without_enterprises_or_indicators_everything_is_unknown(district):
+    parks, parcels, buildings, *_ = district
+    res = run(parks, parcels, buildings)
+    k = res.parks
+    for chk in ("chk_leading_revenue", "chk_leading_count", "chk_chain_leader",
+                "chk_promotion", "chk_fund"):
+        assert set(k[chk]) == {"unknown"}, chk
+    assert res.district.iloc[0]["status"] == "unknown"
+    # without buildings: FAR of A unknown -> new-industrial check unknown, not pass
+    res2 = run(parks, parcels.assign(floor_area=[None, None, None, None, None, None]))
+    assert res2.parks.set_index("park_id").loc["K1", "chk_far_new"] == "unknown"
+    assert res2.parks.set_index("park_id").loc["K1", "chk_coverage"] == "unknown"
+
+
+def test_towns_and_quality(district):
+    parks, parcels, buildings, ent, ind = district
+    res = run(parks, parcels, buildings, enterprises=ent, indicators=ind)
+    t = res.towns.set_index("town")
+    assert t.loc["东亭街道", "n_parks"] == 2 and t.loc["安镇街道", "n_parks"] == 1
+    assert t.loc["东亭街道", "area_km2"] == pytest.approx(6.0)
+    assert t.loc["东亭街道", "chk_area_fail"] == 1 and t.loc["东亭街道", "chk_area_pass"] == 1
+    assert t.loc["东亭街道", "failing_parks"] == "K1, K2"
+    assert t.loc["东亭街道", "parcels_outside_parks"] == 2
+    q = res.quality
+    assert set(q.loc[q["check"] == "straddles_park", "id"]) == {"E"}
+    assert np.isclose(res.parks["area_m2"].sum(), 6.25e6)
+
+
+def test_inputs_are_not_modified(district):
+    parks, parcels, buildings, ent, ind = district
+    copies = [x.copy() for x in district]
+    run(parks, parcels, buildings, enterprises=ent, indicators=ind, policy=DEFAULT_POLICY)
+    for before, after in zip(copies, district, strict=True):
+        pd.testing.assert_frame_equal(before, after)
