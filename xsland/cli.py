@@ -45,11 +45,16 @@ def main(verbose: int) -> None:
     _setup_logging(verbose)
 
 
+_AREA_FORMATS = {"area_m2": "{:,.1f}".format, "area_mu": "{:,.2f}".format,
+                 "area_ha": "{:,.4f}".format, "area_km2": "{:,.6f}".format}
+
+
 def _print_frame(df: pd.DataFrame, *, floatfmt: str = "{:,.2f}") -> None:
     with pd.option_context("display.max_rows", 200, "display.width", 160,
                            "display.max_columns", 20, "display.unicode.east_asian_width", True,
                            "display.float_format", floatfmt.format):
-        click.echo(df.to_string())
+        click.echo(df.to_string(formatters={k: v for k, v in _AREA_FORMATS.items()
+                                            if k in df.columns}))
 
 
 @main.command()

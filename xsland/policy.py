@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -166,8 +167,8 @@ class Policy:
         changes: dict[str, Any] = {}
         for key, value in values.items():
             if key not in fields:
-                close = [k for k in fields if k.split("_")[0] == str(key).split("_")[0]]
-                hint = f" (did you mean {', '.join(close)}?)" if close else ""
+                close = difflib.get_close_matches(str(key), list(fields), n=2, cutoff=0.75)
+                hint = f" (did you mean {' or '.join(close)}?)" if close else ""
                 problems.append(f"{where}.{key}: unknown key{hint}")
                 continue
             try:
@@ -175,7 +176,9 @@ class Policy:
             except (TypeError, ValueError) as exc:
                 problems.append(f"{where}.{key}: {exc}")
         if problems:
-            raise PolicyError("invalid project file: " + "; ".join(problems))
+            error = PolicyError("invalid project file: " + "; ".join(problems))
+            error.problems = problems
+            raise error
         return dataclasses.replace(base, **changes)
 
     # -- reporting --------------------------------------------------------------------

@@ -137,7 +137,7 @@ def project_from_mapping(data: Mapping[str, Any], *, base: Path,
     try:
         policy = Policy.from_mapping(dict(data.get("policy", {})), where="policy")
     except PolicyError as exc:
-        problems.append(str(exc).removeprefix("invalid project file: "))
+        problems.extend(getattr(exc, "problems", [str(exc)]))
     for kind in ("parks", "parcels"):
         if kind not in inputs and f"inputs.{kind}" not in " ".join(problems):
             problems.append(f"inputs.{kind}: missing; the audit needs parks and parcels")
