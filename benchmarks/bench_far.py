@@ -103,11 +103,16 @@ def make_layers(n_parcels: int, *, seed: int = 20250829) -> tuple[gpd.GeoDataFra
     own[with_own] = (w * h * rng.uniform(1, 5, n_b))[with_own]
     unknown = kind >= 0.99
     floors[unknown] = np.nan
-    use = rng.choice(np.array(["industrial", "office", None], dtype=object), n_b,
-                     p=[0.7, 0.2, 0.1])
+    use = rng.choice(np.array(["industrial", "office", None], dtype=object), n_b, p=[0.7, 0.2, 0.1])
     buildings = gpd.GeoDataFrame(
-        {"building_id": np.char.add("B", np.arange(n_b).astype(str)), "floors": floors,
-         "height": height, "storey_height": storey, "floor_area": own, "use": use},
+        {
+            "building_id": np.char.add("B", np.arange(n_b).astype(str)),
+            "floors": floors,
+            "height": height,
+            "storey_height": storey,
+            "floor_area": own,
+            "use": use,
+        },
         geometry=shapely.box(x, y, x + w, y + h),
         crs=CRS,
     )
@@ -125,13 +130,17 @@ def by_xsland(parcels: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame) -> np.ndar
 
 def by_overlay(parcels: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame) -> np.ndarray:
     b = buildings[["building_id", "floor_area", "geometry"]].assign(
-        counted=counted_floors(buildings), b_area=buildings.geometry.area)
-    pieces = gpd.overlay(b, parcels[["parcel_id", "geometry"]], how="intersection",
-                         keep_geom_type=True)
+        counted=counted_floors(buildings), b_area=buildings.geometry.area
+    )
+    pieces = gpd.overlay(
+        b, parcels[["parcel_id", "geometry"]], how="intersection", keep_geom_type=True
+    )
     piece = pieces.geometry.area.to_numpy()
-    fa = np.where(pieces["floor_area"].notna(),
-                  pieces["floor_area"].to_numpy() * piece / pieces["b_area"].to_numpy(),
-                  piece * pieces["counted"].to_numpy())
+    fa = np.where(
+        pieces["floor_area"].notna(),
+        pieces["floor_area"].to_numpy() * piece / pieces["b_area"].to_numpy(),
+        piece * pieces["counted"].to_numpy(),
+    )
     per_parcel = pd.Series(fa).groupby(pieces["parcel_id"].to_numpy()).sum(min_count=1)
     touched = pd.Series(piece).groupby(pieces["parcel_id"].to_numpy()).size()
     out = per_parcel.reindex(parcels["parcel_id"]).to_numpy(dtype=float, copy=True)
@@ -164,7 +173,8 @@ def _clear_peak() -> bool:
 
 
 MEMORY_METHOD = (
-    "peak RSS (VmHWM after /proc/self/clear_refs reset)" if _clear_peak()
+    "peak RSS (VmHWM after /proc/self/clear_refs reset)"
+    if _clear_peak()
     else "tracemalloc peak (Python and NumPy allocations only, not GEOS)"
 )
 
@@ -216,18 +226,25 @@ def run(sizes: list[int], overlay_max: int) -> list[dict[str, Any]]:
         parcels, buildings = make_layers(n)
         row: dict[str, Any] = {"parcels": len(parcels), "buildings": len(buildings)}
         fa, row["xsland_s"], row["xsland_peak_mb"], row["xsland_extra_mb"] = measure(
-            lambda p=parcels, b=buildings: by_xsland(p, b))
+            lambda p=parcels, b=buildings: by_xsland(p, b)
+        )
         if n <= overlay_max:
             ref, row["overlay_s"], row["overlay_peak_mb"], row["overlay_extra_mb"] = measure(
-                lambda p=parcels, b=buildings: by_overlay(p, b))
+                lambda p=parcels, b=buildings: by_overlay(p, b)
+            )
             check_equal(fa, ref)
             row["speedup"] = row["overlay_s"] / row["xsland_s"]
             row["equal"] = True
             row["note"] = ""
         else:
-            row.update(overlay_s=None, overlay_peak_mb=None, overlay_extra_mb=None,
-                       speedup=None, equal=None,
-                       note=f"overlay skipped (parcels > --overlay-max {overlay_max})")
+            row.update(
+                overlay_s=None,
+                overlay_peak_mb=None,
+                overlay_extra_mb=None,
+                speedup=None,
+                equal=None,
+                note=f"overlay skipped (parcels > --overlay-max {overlay_max})",
+            )
         row["total_floor_area_m2"] = float(np.nansum(fa))
         rows.append(row)
         print_row(row, header=len(rows) == 1)
@@ -242,25 +259,42 @@ def _f(v: Any, fmt: str) -> str:
 def print_row(row: dict[str, Any], *, header: bool) -> None:
     if header:
         print(f"memory: {MEMORY_METHOD}; 'extra' = peak minus RSS at the start of the step")
-        print(f"{'parcels':>9} {'buildings':>10} {'xsland s':>9} {'overlay s':>10} "
-              f"{'speed-up':>9} {'xsland MB':>16} {'overlay MB':>16}  note")
+        print(
+            f"{'parcels':>9} {'buildings':>10} {'xsland s':>9} {'overlay s':>10} "
+            f"{'speed-up':>9} {'xsland MB':>16} {'overlay MB':>16}  note"
+        )
     xs = f"{_f(row['xsland_peak_mb'], '.0f')} (+{_f(row['xsland_extra_mb'], '.0f')})"
-    ov = ("—" if row["overlay_s"] is None else
-          f"{_f(row['overlay_peak_mb'], '.0f')} (+{_f(row['overlay_extra_mb'], '.0f')})")
-    print(f"{row['parcels']:>9} {row['buildings']:>10} {row['xsland_s']:>9.2f} "
-          f"{_f(row['overlay_s'], '.2f'):>10} {_f(row['speedup'], '.1f'):>9} "
-          f"{xs:>16} {ov:>16}  {row['note'] or 'floor areas equal (rtol 1e-6)'}",
-          flush=True)
+    ov = (
+        "—"
+        if row["overlay_s"] is None
+        else f"{_f(row['overlay_peak_mb'], '.0f')} (+{_f(row['overlay_extra_mb'], '.0f')})"
+    )
+    print(
+        f"{row['parcels']:>9} {row['buildings']:>10} {row['xsland_s']:>9.2f} "
+        f"{_f(row['overlay_s'], '.2f'):>10} {_f(row['speedup'], '.1f'):>9} "
+        f"{xs:>16} {ov:>16}  {row['note'] or 'floor areas equal (rtol 1e-6)'}",
+        flush=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000],
-                        help="numbers of parcels (default: 10000 100000 1000000)")
-    parser.add_argument("--overlay-max", type=int, default=1_000_000,
-                        help="skip geopandas.overlay above this many parcels (default 1000000)")
-    parser.add_argument("--output", type=Path, default=RESULTS,
-                        help=f"JSON file to write (default {RESULTS})")
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=[10_000, 100_000, 1_000_000],
+        help="numbers of parcels (default: 10000 100000 1000000)",
+    )
+    parser.add_argument(
+        "--overlay-max",
+        type=int,
+        default=1_000_000,
+        help="skip geopandas.overlay above this many parcels (default 1000000)",
+    )
+    parser.add_argument(
+        "--output", type=Path, default=RESULTS, help=f"JSON file to write (default {RESULTS})"
+    )
     args = parser.parse_args(argv)
     rows = run(args.sizes, args.overlay_max)
     args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -277,8 +311,10 @@ def main(argv: list[str] | None = None) -> int:
         "overlay_max": args.overlay_max,
         "data": "grid of 100 m parcels, ~2 buildings per parcel, ~10 % straddling, EPSG:4549",
     }
-    args.output.write_text(json.dumps({"meta": meta, "rows": rows}, indent=2,
-                                      ensure_ascii=False) + "\n", encoding="utf-8")
+    args.output.write_text(
+        json.dumps({"meta": meta, "rows": rows}, indent=2, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
     print(f"wrote {args.output}")
     return 0
 

@@ -6,6 +6,8 @@ import geopandas as gpd
 import pytest
 import shapely
 
+from xsland.sample import SamplePaths, generate_sample
+
 # Two 100 m squares side by side and a 50 m square, in EPSG:4549 (CGCS2000 GK CM 120E),
 # placed near Xishan (x ≈ 535 km east of the false origin, y ≈ 3 496 km north).
 X0, Y0 = 535_000.0, 3_496_000.0
@@ -26,3 +28,9 @@ def parcels_4549() -> gpd.GeoDataFrame:
         ],
         crs="EPSG:4549",
     )
+
+
+@pytest.fixture(scope="session")
+def sample(tmp_path_factory) -> SamplePaths:
+    """The Xishan sample, generated once per test session (default seed)."""
+    return generate_sample(tmp_path_factory.mktemp("sample") / "xishan")

@@ -21,42 +21,72 @@ def box(x0, y0, x1, y1):
 @pytest.fixture
 def district():
     parks = gpd.GeoDataFrame(
-        {"park_id": ["K1", "K1", "K2", "K3"], "name": ["一园", "一园", "二园", "三园"],
-         "town": ["东亭街道", "东亭街道", "东亭街道", "安镇街道"],
-         "park_type": ["district", "district", "district", "carrier"],
-         "leading_industry": ["智能装备", "智能装备", "生物医药", "新材料"],
-         "zone": ["core", "expansion", "core", "core"]},
-        geometry=[box(0, 0, 1000, 1000),        # K1 core 1 km²
-                  box(1000, 0, 2000, 1000),     # K1 expansion 1 km² -> K1 2 km² ≤ 3: pass
-                  box(3000, 0, 5000, 2000),     # K2 4 km² > 3: fail
-                  box(6000, 0, 6500, 500)],     # K3 carrier 0.25 km²: n/a
-        crs="EPSG:4549")
+        {
+            "park_id": ["K1", "K1", "K2", "K3"],
+            "name": ["一园", "一园", "二园", "三园"],
+            "town": ["东亭街道", "东亭街道", "东亭街道", "安镇街道"],
+            "park_type": ["district", "district", "district", "carrier"],
+            "leading_industry": ["智能装备", "智能装备", "生物医药", "新材料"],
+            "zone": ["core", "expansion", "core", "core"],
+        },
+        geometry=[
+            box(0, 0, 1000, 1000),  # K1 core 1 km²
+            box(1000, 0, 2000, 1000),  # K1 expansion 1 km² -> K1 2 km² ≤ 3: pass
+            box(3000, 0, 5000, 2000),  # K2 4 km² > 3: fail
+            box(6000, 0, 6500, 500),
+        ],  # K3 carrier 0.25 km²: n/a
+        crs="EPSG:4549",
+    )
     parcels = gpd.GeoDataFrame(
-        {"parcel_id": ["A", "B", "C", "D", "E", "F"],
-         "category": ["new_industrial", "new_industrial", "standard_factory", "industrial",
-                      "industrial", "new_type_industrial"],
-         "floor_area": [None, 20_000.0, None, None, None, None],
-         "enterprise_id": ["E1", "E2", None, None, None, "E3"],
-         "town": ["东亭街道"] * 5 + ["安镇街道"]},
-        geometry=[box(100, 100, 200, 200),     # A 1 ha in K1 core
-                  box(1300, 100, 1400, 200),   # B 1 ha in K1 expansion
-                  box(3100, 100, 3200, 200),   # C 1 ha in K2
-                  box(8000, 0, 8100, 100),     # D outside every park
-                  box(1970, 100, 2070, 200),   # E 30 % in K1, 70 % outside -> no park
-                  box(6100, 100, 6200, 200)],  # F in K3, M0 without buildings
-        crs="EPSG:4549")
+        {
+            "parcel_id": ["A", "B", "C", "D", "E", "F"],
+            "category": [
+                "new_industrial",
+                "new_industrial",
+                "standard_factory",
+                "industrial",
+                "industrial",
+                "new_type_industrial",
+            ],
+            "floor_area": [None, 20_000.0, None, None, None, None],
+            "enterprise_id": ["E1", "E2", None, None, None, "E3"],
+            "town": ["东亭街道"] * 5 + ["安镇街道"],
+        },
+        geometry=[
+            box(100, 100, 200, 200),  # A 1 ha in K1 core
+            box(1300, 100, 1400, 200),  # B 1 ha in K1 expansion
+            box(3100, 100, 3200, 200),  # C 1 ha in K2
+            box(8000, 0, 8100, 100),  # D outside every park
+            box(1970, 100, 2070, 200),  # E 30 % in K1, 70 % outside -> no park
+            box(6100, 100, 6200, 200),
+        ],  # F in K3, M0 without buildings
+        crs="EPSG:4549",
+    )
     buildings = gpd.GeoDataFrame(
         {"building_id": ["b1", "b2"], "floors": [3, 8]},
-        geometry=[box(110, 110, 160, 150),     # in A: 50×40 = 2 000 m² × 3 = 6 000 m²
-                  box(3110, 110, 3170, 160)],  # in C: 60×50 = 3 000 m² × 8 = 24 000 m²
-        crs="EPSG:4549")
+        geometry=[
+            box(110, 110, 160, 150),  # in A: 50×40 = 2 000 m² × 3 = 6 000 m²
+            box(3110, 110, 3170, 160),
+        ],  # in C: 60×50 = 3 000 m² × 8 = 24 000 m²
+        crs="EPSG:4549",
+    )
     enterprises = pd.DataFrame(
-        {"enterprise_id": ["E1", "E2", "E3"], "industry": ["智能装备", "生物医药", "新材料"],
-         "revenue": [100.0, 300.0, 50.0], "chain_leader": [True, False, False]})
+        {
+            "enterprise_id": ["E1", "E2", "E3"],
+            "industry": ["智能装备", "生物医药", "新材料"],
+            "revenue": [100.0, 300.0, 50.0],
+            "chain_leader": [True, False, False],
+        }
+    )
     indicators = pd.DataFrame(
-        {"park_id": ["K1", "K2", "K1"], "year": [2026, 2026, 2025],
-         "promotion_events": [3.0, 1.0, 0.0], "innovation_platforms": [4.0, 2.0, 1.0],
-         "industry_fund_wan": [6000.0, 0.0, None]})
+        {
+            "park_id": ["K1", "K2", "K1"],
+            "year": [2026, 2026, 2025],
+            "promotion_events": [3.0, 1.0, 0.0],
+            "innovation_platforms": [4.0, 2.0, 1.0],
+            "industry_fund_wan": [6000.0, 0.0, None],
+        }
+    )
     return parks, parcels, buildings, enterprises, indicators
 
 
@@ -109,8 +139,10 @@ def test_park_checks(district):
     assert k.loc["K1", "chk_leading_revenue"] == k.loc["K1", "chk_leading_count"] == "fail"
     assert k.loc["K1", "chk_chain_leader"] == "pass"
     # K2 has no enterprise data: unknown, never pass
-    assert k.loc["K2", ["chk_leading_revenue", "chk_leading_count",
-                        "chk_chain_leader"]].tolist() == ["unknown"] * 3
+    assert (
+        k.loc["K2", ["chk_leading_revenue", "chk_leading_count", "chk_chain_leader"]].tolist()
+        == ["unknown"] * 3
+    )
     # K3: E3 is 新材料 = leading: 100 %; no chain leader -> fail
     assert k.loc["K3", "chk_leading_revenue"] == "pass"
     assert k.loc["K3", "chk_chain_leader"] == "fail"
@@ -132,16 +164,23 @@ def test_district_and_year(district):
     res25 = run(parks, parcels, buildings, enterprises=ent, indicators=ind, year=2025)
     assert res25.parks.set_index("park_id").loc["K1", "chk_promotion"] == "fail"
     eight = ind.assign(innovation_platforms=[5.0, 3.0, 0.0])
-    assert run(parks, parcels, buildings, enterprises=ent,
-               indicators=eight).district.iloc[0]["status"] == "pass"
+    assert (
+        run(parks, parcels, buildings, enterprises=ent, indicators=eight).district.iloc[0]["status"]
+        == "pass"
+    )
 
 
 def test_without_enterprises_or_indicators_everything_is_unknown(district):
     parks, parcels, buildings, *_ = district
     res = run(parks, parcels, buildings)
     k = res.parks
-    for chk in ("chk_leading_revenue", "chk_leading_count", "chk_chain_leader",
-                "chk_promotion", "chk_fund"):
+    for chk in (
+        "chk_leading_revenue",
+        "chk_leading_count",
+        "chk_chain_leader",
+        "chk_promotion",
+        "chk_fund",
+    ):
         assert set(k[chk]) == {"unknown"}, chk
     assert res.district.iloc[0]["status"] == "unknown"
     # without buildings: FAR of A unknown -> new-industrial check unknown, not pass

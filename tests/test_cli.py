@@ -21,14 +21,24 @@ def box(x0, y0, x1, y1):
 @pytest.fixture
 def files(tmp_path):
     parks = gpd.GeoDataFrame(
-        {"园区编号": ["K1", "K2"], "园区名称": ["一园", "二园"], "园区类型": ["片区型", "片区型"],
-         "所属镇街": ["东亭街道", "安镇街道"]},
-        geometry=[box(0, 0, 1000, 1000), box(2000, 0, 4000, 2000)], crs="EPSG:4549")
+        {
+            "园区编号": ["K1", "K2"],
+            "园区名称": ["一园", "二园"],
+            "园区类型": ["片区型", "片区型"],
+            "所属镇街": ["东亭街道", "安镇街道"],
+        },
+        geometry=[box(0, 0, 1000, 1000), box(2000, 0, 4000, 2000)],
+        crs="EPSG:4549",
+    )
     parcels = gpd.GeoDataFrame(
-        {"地块编号": ["A", "B", "B"], "政策类别": ["new_industrial"] * 3,
-         "建筑面积": [20_000.0, 5_000.0, 1.0]},
-        geometry=[box(100, 100, 200, 200), box(2100, 100, 2200, 200),
-                  box(2300, 100, 2400, 200)], crs="EPSG:4549")
+        {
+            "地块编号": ["A", "B", "B"],
+            "政策类别": ["new_industrial"] * 3,
+            "建筑面积": [20_000.0, 5_000.0, 1.0],
+        },
+        geometry=[box(100, 100, 200, 200), box(2100, 100, 2200, 200), box(2300, 100, 2400, 200)],
+        crs="EPSG:4549",
+    )
     gpkg = tmp_path / "in.gpkg"
     parks.to_file(gpkg, layer="parks")
     parcels.to_file(gpkg, layer="parcels")
@@ -46,8 +56,9 @@ def test_area_by_column(files):
     result = CliRunner().invoke(main, ["area", str(gpkg), "--layer", "parks", "--by", "园区编号"])
     assert result.exit_code == 0, result.output
     assert "EPSG:4549" in result.output
-    lines = {ln.split()[0]: ln.split() for ln in result.output.splitlines() if ln[:2] in
-             ("K1", "K2")}
+    lines = {
+        ln.split()[0]: ln.split() for ln in result.output.splitlines() if ln[:2] in ("K1", "K2")
+    }
     # K1 = 1 km² = 1 000 000 m² = 1 500 亩 = 100 ha
     assert lines["K1"][1:6] == ["1,000,000.0", "1,500.00", "100.0000", "1.000000", "1"]
     assert lines["K2"][1:6] == ["4,000,000.0", "6,000.00", "400.0000", "4.000000", "1"]
@@ -68,11 +79,20 @@ def test_check_reports_duplicates_and_exits_1(files):
 def test_audit_flags_writes_outputs_and_refuses_overwrite(files):
     tmp, gpkg = files
     out = tmp / "out"
-    args = ["audit", "--parks", str(gpkg), "--parcels", str(gpkg), "--out", str(out),
-            "--no-progress"]
+    args = [
+        "audit",
+        "--parks",
+        str(gpkg),
+        "--parcels",
+        str(gpkg),
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
     first = CliRunner().invoke(main, args)
-    assert first.exit_code == 2 and "1 parcel_id value used more than once (rows: B)" in \
-        first.output
+    assert (
+        first.exit_code == 2 and "1 parcel_id value used more than once (rows: B)" in first.output
+    )
     assert not out.exists()  # nothing half-written
     ok = CliRunner().invoke(main, [*args, "--rename-duplicates"])
     assert ok.exit_code == 0, ok.output
@@ -83,8 +103,14 @@ def test_audit_flags_writes_outputs_and_refuses_overwrite(files):
     assert parks.set_index("park_id")["chk_area"].to_dict() == {"K1": "pass", "K2": "fail"}
     assert "二园" in (out / "summary.md").read_text(encoding="utf-8")
     sheets = pd.read_excel(out / "audit.xlsx", sheet_name=None)
-    assert list(sheets) == ["园区 parks", "镇街 towns", "全区 district", "地块 parcels",
-                            "数据质量 quality", "规则 rules"]
+    assert list(sheets) == [
+        "园区 parks",
+        "镇街 towns",
+        "全区 district",
+        "地块 parcels",
+        "数据质量 quality",
+        "规则 rules",
+    ]
     assert "园区编号" in sheets["园区 parks"].columns
 
 

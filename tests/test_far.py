@@ -60,8 +60,14 @@ def test_building_inside_one_parcel():
     # vacant P2: 0, not NaN, because a buildings layer was given
     assert r.loc[1, ["footprint_m2", "floor_area", "far", "coverage"]].tolist() == [0, 0, 0, 0]
     assert r.loc[1, "floor_area_source"] == "buildings"
-    assert list(r.columns) == ["area_m2", "footprint_m2", "floor_area", "far", "coverage",
-                               "floor_area_source"]
+    assert list(r.columns) == [
+        "area_m2",
+        "footprint_m2",
+        "floor_area",
+        "far",
+        "coverage",
+        "floor_area_source",
+    ]
 
 
 def test_straddling_building_is_split_half_half():
@@ -106,10 +112,30 @@ def test_counted_floors_rules():
             "building_id": list("abcdefghij"),
             "floors": [1, 1, 1, np.nan, np.nan, 2, 3, np.nan, 1, np.nan],
             "height": [np.nan, 12, np.nan, 13.5, 2.0, 16.0, 27.0, 11.25, np.nan, np.nan],
-            "storey_height": [9.0, np.nan, 9.0, np.nan, np.nan, np.nan, np.nan, np.nan,
-                              np.nan, np.nan],
-            "use": ["工业厂房", None, "office", "industrial", "", "仓库", "Warehouse",
-                    "office", "住宅", "industrial"],
+            "storey_height": [
+                9.0,
+                np.nan,
+                9.0,
+                np.nan,
+                np.nan,
+                np.nan,
+                np.nan,
+                np.nan,
+                np.nan,
+                np.nan,
+            ],
+            "use": [
+                "工业厂房",
+                None,
+                "office",
+                "industrial",
+                "",
+                "仓库",
+                "Warehouse",
+                "office",
+                "住宅",
+                "industrial",
+            ],
         },
         index=[10, 11, 12, 13, 14, 15, 16, 17, 18, 19],
     )
@@ -215,7 +241,9 @@ def test_overlapping_parcels_and_missing_geometry():
     # A: 600 + 200 × 3 = 1200 m², footprint 800; C: 600 + 400 × 3 = 1800 m², footprint 1000.
     parcels = gpd.GeoDataFrame(
         {"parcel_id": ["A", "B", "C"], "floor_area": [None, 500.0, None]},
-        geometry=[box(0, 0, 100, 100), None, box(50, 0, 150, 100)], crs=CRS)
+        geometry=[box(0, 0, 100, 100), None, box(50, 0, 150, 100)],
+        crs=CRS,
+    )
     b = buildings([box(60, 10, 90, 30), None, box(90, 40, 110, 60)], floors=[1, 2, 3])
     r = plot_ratio(parcels, b)
     assert r.loc[[0, 2], "floor_area"].tolist() == pytest.approx([1200.0, 1800.0])
@@ -250,8 +278,12 @@ def test_result_is_aligned_to_the_parcel_index():
 
 
 def test_inputs_are_not_modified():
-    parcels = two_parcels(floor_area=[None, None], declared_far=["0.5", None],
-                          land_use=["100101", "M0"], supply_date=["2025-09-01", None])
+    parcels = two_parcels(
+        floor_area=[None, None],
+        declared_far=["0.5", None],
+        land_use=["100101", "M0"],
+        supply_date=["2025-09-01", None],
+    )
     b = buildings([box(90, 40, 110, 60)], floors=["2"], height=[None]).to_crs("EPSG:4326")
     p0, b0 = parcels.copy(), b.copy()
     plot_ratio(parcels, b)
@@ -292,37 +324,93 @@ def test_categorise_rules():
     parcels = pd.DataFrame(
         {
             "parcel_id": [f"P{i}" for i in range(1, 13)],
-            "category": [" Logistics ", None, None, None, None, None, None, None, "", None,
-                         None, None],
-            "land_use": ["100101", "100101", "100101", "100101", "M0", "1101", "10010201",
-                         "m1", "M2", "0701", None, 100102.0],
-            "supply_date": ["2020-01-01", "2025-08-28", "2025-08-29", None, "2026-01-01",
-                            "2026-01-01", "2025年9月1日", "2019-05-01", "2026-03-01",
-                            "2026-01-01", "2026-01-01", "2026-01-01"],
-            "standard_factory": [False, False, False, False, True, False, False, True, None,
-                                 True, True, False],
+            "category": [
+                " Logistics ",
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                "",
+                None,
+                None,
+                None,
+            ],
+            "land_use": [
+                "100101",
+                "100101",
+                "100101",
+                "100101",
+                "M0",
+                "1101",
+                "10010201",
+                "m1",
+                "M2",
+                "0701",
+                None,
+                100102.0,
+            ],
+            "supply_date": [
+                "2020-01-01",
+                "2025-08-28",
+                "2025-08-29",
+                None,
+                "2026-01-01",
+                "2026-01-01",
+                "2025年9月1日",
+                "2019-05-01",
+                "2026-03-01",
+                "2026-01-01",
+                "2026-01-01",
+                "2026-01-01",
+            ],
+            "standard_factory": [
+                False,
+                False,
+                False,
+                False,
+                True,
+                False,
+                False,
+                True,
+                None,
+                True,
+                True,
+                False,
+            ],
         }
     )
     out = categorise(parcels, explain=True)
     assert list(out.columns) == ["category", "category_source"]
     assert out["category"].tolist() == [
-        "logistics",            # P1: explicit column wins over land_use 100101
-        "industrial",           # P2: supplied 2025-08-28, the day before the policy date
-        "new_industrial",       # P3: supplied on the policy date 2025-08-29 -> new
-        "industrial",           # P4: no supply date -> existing industrial
+        "logistics",  # P1: explicit column wins over land_use 100101
+        "industrial",  # P2: supplied 2025-08-28, the day before the policy date
+        "new_industrial",  # P3: supplied on the policy date 2025-08-29 -> new
+        "industrial",  # P4: no supply date -> existing industrial
         "new_type_industrial",  # P5: M0 stays, standard_factory flag ignored
-        "logistics",            # P6: 1101 logistics
-        "new_industrial",       # P7: 10010201 -> longest prefix 100102; 2025-09-01 -> new
-        "standard_factory",     # P8: m1 (case-insensitive) + 高标准厂房 flag
-        "new_industrial",       # P9: empty category -> M2 + 2026 supply
-        "other",                # P10: 0701 (residential) not in the map; flag ignored
-        "other",                # P11: no land use
-        "new_industrial",       # P12: 100102.0 read from a spreadsheet -> 100102
+        "logistics",  # P6: 1101 logistics
+        "new_industrial",  # P7: 10010201 -> longest prefix 100102; 2025-09-01 -> new
+        "standard_factory",  # P8: m1 (case-insensitive) + 高标准厂房 flag
+        "new_industrial",  # P9: empty category -> M2 + 2026 supply
+        "other",  # P10: 0701 (residential) not in the map; flag ignored
+        "other",  # P11: no land use
+        "new_industrial",  # P12: 100102.0 read from a spreadsheet -> 100102
     ]
     assert out["category_source"].tolist() == [
-        "column", "land_use+supply_date", "land_use+supply_date", "land_use", "land_use",
-        "land_use", "land_use+supply_date", "land_use", "land_use+supply_date", "none",
-        "none", "land_use+supply_date",
+        "column",
+        "land_use+supply_date",
+        "land_use+supply_date",
+        "land_use",
+        "land_use",
+        "land_use",
+        "land_use+supply_date",
+        "land_use",
+        "land_use+supply_date",
+        "none",
+        "none",
+        "land_use+supply_date",
     ]
     series = categorise(parcels)
     assert series.name == "category"
@@ -330,10 +418,12 @@ def test_categorise_rules():
 
 
 def test_categorise_policy_date_and_map_from_policy():
-    parcels = pd.DataFrame({"parcel_id": ["A"], "land_use": ["X9"],
-                            "supply_date": [pd.Timestamp("2024-06-01")]})
-    policy = DEFAULT_POLICY.replace(policy_date=dt.date(2024, 1, 1),
-                                    category_map={"X": "industrial"})
+    parcels = pd.DataFrame(
+        {"parcel_id": ["A"], "land_use": ["X9"], "supply_date": [pd.Timestamp("2024-06-01")]}
+    )
+    policy = DEFAULT_POLICY.replace(
+        policy_date=dt.date(2024, 1, 1), category_map={"X": "industrial"}
+    )
     assert categorise(parcels, policy=policy).tolist() == ["new_industrial"]
     assert categorise(parcels).tolist() == ["other"]
 
@@ -346,13 +436,13 @@ def test_categorise_without_columns_is_other():
 
 
 def test_categorise_rejects_unknown_categories():
-    parcels = pd.DataFrame({"parcel_id": ["A", "B", "C"],
-                            "category": ["industrial", "工业", "factory"]})
+    parcels = pd.DataFrame(
+        {"parcel_id": ["A", "B", "C"], "category": ["industrial", "工业", "factory"]}
+    )
     with pytest.raises(DataError, match=r"column 'category'.*B='工业', C='factory'.*Fix: use"):
         categorise(parcels)
     with pytest.raises(DataError, match=r"supply_date.*rows: A"):
-        categorise(pd.DataFrame({"parcel_id": ["A"], "land_use": ["M1"],
-                                 "supply_date": ["soon"]}))
+        categorise(pd.DataFrame({"parcel_id": ["A"], "land_use": ["M1"], "supply_date": ["soon"]}))
 
 
 # ---------------------------------------------------------------------------
@@ -366,8 +456,9 @@ def _random_layers(seed: int = 7, n_parcels: int = 500, n_buildings: int = 1000)
     seeds = shapely.multipoints(rng.uniform([X0, Y0], [X0 + 2000, Y0 + 2000], (n_parcels, 2)))
     cells = shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=extent))
     cells = shapely.intersection(cells, extent)
-    parcels = gpd.GeoDataFrame({"parcel_id": [f"P{i}" for i in range(len(cells))]},
-                               geometry=cells, crs=CRS)
+    parcels = gpd.GeoDataFrame(
+        {"parcel_id": [f"P{i}" for i in range(len(cells))]}, geometry=cells, crs=CRS
+    )
     # rotated rectangles: centre c, half sides (w, h), angle t; corners c ± u ± v
     centre = rng.uniform([X0, Y0], [X0 + 2000, Y0 + 2000], (n_buildings, 2))
     w, h = rng.uniform(4, 40, (2, n_buildings))
@@ -384,9 +475,16 @@ def _random_layers(seed: int = 7, n_parcels: int = 500, n_buildings: int = 1000)
     own = np.where(rng.random(n_buildings) < 0.1, rng.uniform(100, 9000, n_buildings), np.nan)
     use = rng.choice(np.array(["industrial", "office", "仓库", None], dtype=object), n_buildings)
     b = gpd.GeoDataFrame(
-        {"building_id": [f"B{i}" for i in range(n_buildings)], "floors": floors,
-         "height": height, "storey_height": storey, "floor_area": own, "use": use},
-        geometry=rects, crs=CRS,
+        {
+            "building_id": [f"B{i}" for i in range(n_buildings)],
+            "floors": floors,
+            "height": height,
+            "storey_height": storey,
+            "floor_area": own,
+            "use": use,
+        },
+        geometry=rects,
+        crs=CRS,
     )
     return parcels, b
 
@@ -398,9 +496,11 @@ def test_matches_geopandas_overlay_on_random_data():
     b_ref = b.assign(counted=counted_floors(b), b_area=b.geometry.area)
     pieces = gpd.overlay(b_ref, parcels, how="intersection", keep_geom_type=True)
     pieces["piece"] = pieces.geometry.area
-    pieces["fa"] = np.where(pieces["floor_area"].notna(),
-                            pieces["floor_area"] * pieces["piece"] / pieces["b_area"],
-                            pieces["piece"] * pieces["counted"])
+    pieces["fa"] = np.where(
+        pieces["floor_area"].notna(),
+        pieces["floor_area"] * pieces["piece"] / pieces["b_area"],
+        pieces["piece"] * pieces["counted"],
+    )
     ref_fa = pieces.groupby("parcel_id")["fa"].sum(min_count=1)
     ref_fp = pieces.groupby("parcel_id")["piece"].sum()
     got = r.set_index(parcels["parcel_id"])

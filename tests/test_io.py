@@ -60,11 +60,15 @@ def test_chinese_and_mixed_case_aliases(parcels_4549):
         columns={"parcel_id": "地块编号", "land_use": "用地性质", "floor_area": "建筑面积(m²)"}
     ).assign(**{"权利人": ["甲", "乙", "丙"], "所属镇街": ["东亭街道"] * 3})
     renamed, mapping = rename_columns(frame, "parcels")
-    assert mapping == {"地块编号": "parcel_id", "用地性质": "land_use",
-                       "建筑面积(m²)": "floor_area", "权利人": "owner", "所属镇街": "town"}
+    assert mapping == {
+        "地块编号": "parcel_id",
+        "用地性质": "land_use",
+        "建筑面积(m²)": "floor_area",
+        "权利人": "owner",
+        "所属镇街": "town",
+    }
     upper = parcels_4549.rename(columns={"parcel_id": "PARCEL_ID", "land_use": "Land-Use"})
-    assert rename_columns(upper, "parcels")[1] == {"PARCEL_ID": "parcel_id",
-                                                   "Land-Use": "land_use"}
+    assert rename_columns(upper, "parcels")[1] == {"PARCEL_ID": "parcel_id", "Land-Use": "land_use"}
 
 
 def test_user_mapping_wins_over_aliases(parcels_4549):
@@ -93,7 +97,8 @@ def _gbk_shapefile(tmp_path, frame, name="地块.shp"):
 
 def test_gbk_shapefile_without_cpg(tmp_path, parcels_4549, caplog):
     frame = parcels_4549.rename(columns={"parcel_id": "地块编号"}).assign(
-        权利人=["无锡锡山精密机械有限公司", "东亭街道", "鹅湖镇"])
+        权利人=["无锡锡山精密机械有限公司", "东亭街道", "鹅湖镇"]
+    )
     path = _gbk_shapefile(tmp_path, frame)
     assert not path.with_suffix(".cpg").exists()
     # GDAL alone cannot know: Chinese text comes back as mojibake
@@ -129,9 +134,15 @@ def test_layer_without_crs_needs_stated_crs(tmp_path, parcels_4549):
 
 
 def test_read_table_csv_encodings_and_leading_zeros(tmp_path):
-    frame = pd.DataFrame({"统一社会信用代码": ["007", "008"], "企业名称": ["甲公司", "乙公司"],
-                          "营业收入": ["1,200.5", "300"], "评价等级": ["a", "D类"],
-                          "是否链主": ["是", "否"]})
+    frame = pd.DataFrame(
+        {
+            "统一社会信用代码": ["007", "008"],
+            "企业名称": ["甲公司", "乙公司"],
+            "营业收入": ["1,200.5", "300"],
+            "评价等级": ["a", "D类"],
+            "是否链主": ["是", "否"],
+        }
+    )
     utf = tmp_path / "ent.csv"
     frame.to_csv(utf, index=False, encoding="utf-8-sig")
     gbk = tmp_path / "ent_gbk.csv"
@@ -147,11 +158,16 @@ def test_read_table_csv_encodings_and_leading_zeros(tmp_path):
 
 def test_read_table_xlsx_indicators_chinese_headers(tmp_path):
     path = tmp_path / "ind.xlsx"
-    pd.DataFrame({"园区编号": ["XS01", "XS02"], "年度": [2025, 2025], "招商活动场次": [3, 1],
-                  "产业基金规模": [6000, None]}).to_excel(path, index=False)
+    pd.DataFrame(
+        {
+            "园区编号": ["XS01", "XS02"],
+            "年度": [2025, 2025],
+            "招商活动场次": [3, 1],
+            "产业基金规模": [6000, None],
+        }
+    ).to_excel(path, index=False)
     got = read_table(path, kind="indicators")
-    assert got.columns.tolist()[:4] == ["park_id", "year", "promotion_events",
-                                        "industry_fund_wan"]
+    assert got.columns.tolist()[:4] == ["park_id", "year", "promotion_events", "industry_fund_wan"]
     assert got["year"].tolist() == [2025, 2025]
     assert got["promotion_events"].tolist() == [3.0, 1.0]
 

@@ -13,8 +13,11 @@ from xsland.policy import DEFAULT_POLICY, Policy
 def test_defaults_match_the_policy_text():
     p = DEFAULT_POLICY
     assert p.district_park_max_km2 == 3.0
-    assert (p.far_min_new_industrial, p.far_min_standard_factory,
-            p.far_min_new_type_industrial) == (1.5, 2.0, 2.5)
+    assert (
+        p.far_min_new_industrial,
+        p.far_min_standard_factory,
+        p.far_min_new_type_industrial,
+    ) == (1.5, 2.0, 2.5)
     assert p.leading_revenue_share_min == p.leading_count_share_min == 0.6
     assert p.promotion_events_min == 2 and p.innovation_platforms_min == 7
     assert p.industry_fund_min_wan == 5000 and p.coverage_min == 0.3
@@ -28,8 +31,7 @@ def test_defaults_match_the_policy_text():
 def test_frozen_and_replace():
     with pytest.raises(AttributeError):
         DEFAULT_POLICY.block_gap_m = 20  # type: ignore[misc]
-    p = DEFAULT_POLICY.replace(block_gap_m=20, lowuse_classes=["c", "D"],
-                               policy_date="2025-09-02")
+    p = DEFAULT_POLICY.replace(block_gap_m=20, lowuse_classes=["c", "D"], policy_date="2025-09-02")
     assert p.block_gap_m == 20.0 and p.lowuse_classes == ("C", "D")
     assert p.policy_date == dt.date(2025, 9, 2)
     assert DEFAULT_POLICY.block_gap_m == 15.0

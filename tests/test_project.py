@@ -77,14 +77,17 @@ coverage_min = "30%"
     with pytest.raises(PolicyError) as info:
         load_project(_write(tmp_path, text))
     msg = str(info.value)
-    for expected in ("project.nmae: unknown key",
-                     "inputs.parcels.path:", "missing.gpkg does not exist",
-                     "inputs.parcels.columns: 'parcle_id' not parcels columns",
-                     "inputs.roads: unknown input",
-                     "options.duplicates: 'keep'; use 'raise' or 'rename'",
-                     "policy.block_gap: unknown key (did you mean block_gap_m?)",
-                     "policy.coverage_min: must be a number, not '30%'",
-                     "inputs.parks: missing"):
+    for expected in (
+        "project.nmae: unknown key",
+        "inputs.parcels.path:",
+        "missing.gpkg does not exist",
+        "inputs.parcels.columns: 'parcle_id' not parcels columns",
+        "inputs.roads: unknown input",
+        "options.duplicates: 'keep'; use 'raise' or 'rename'",
+        "policy.block_gap: unknown key (did you mean block_gap_m?)",
+        "policy.coverage_min: must be a number, not '30%'",
+        "inputs.parks: missing",
+    ):
         assert expected in msg, expected
 
 

@@ -17,14 +17,16 @@ def box(x, y, w, h):
 
 def _parcels():
     return gpd.GeoDataFrame(
-        {"parcel_id": ["A", "B", "C", "S1", "S2", "M"],
-         "declared_area": [10_000.0, 10_600.0, None, None, None, 200.0]},
+        {
+            "parcel_id": ["A", "B", "C", "S1", "S2", "M"],
+            "declared_area": [10_000.0, 10_600.0, None, None, None, 200.0],
+        },
         geometry=[
-            box(0, 0, 100, 100),          # A: 10 000 m², declared exact
-            box(95, 0, 100, 100),         # B: overlaps A by 5 × 100 = 500 m²; declared +6 %
-            box(300, 0, 100, 100),        # C: half inside park K2 (see _parks)
-            box(0, 200, 60, 1),           # S1: 60 m² strip, 1 m wide -> sliver
-            box(100, 200, 9, 9),          # S2: 81 m² < 100 m² -> sliver (width 4.5 m)
+            box(0, 0, 100, 100),  # A: 10 000 m², declared exact
+            box(95, 0, 100, 100),  # B: overlaps A by 5 × 100 = 500 m²; declared +6 %
+            box(300, 0, 100, 100),  # C: half inside park K2 (see _parks)
+            box(0, 200, 60, 1),  # S1: 60 m² strip, 1 m wide -> sliver
+            box(100, 200, 9, 9),  # S2: 81 m² < 100 m² -> sliver (width 4.5 m)
             shapely.MultiPolygon([box(0, 400, 10, 10), box(50, 400, 10, 10)]),  # M: 2 parts
         ],
         crs="EPSG:4549",
@@ -33,8 +35,11 @@ def _parcels():
 
 def _parks():
     return gpd.GeoDataFrame(
-        {"park_id": ["K1", "K1", "K2"], "name": ["甲", "甲", "乙"],
-         "zone": ["core", "expansion", "core"]},
+        {
+            "park_id": ["K1", "K1", "K2"],
+            "name": ["甲", "甲", "乙"],
+            "zone": ["core", "expansion", "core"],
+        },
         geometry=[box(-10, -10, 110, 60), box(-10, 50, 220, 60), box(350, -10, 200, 200)],
         crs="EPSG:4549",
     )
@@ -60,15 +65,19 @@ def test_straddle_shares_dissolves_zones():
 def test_parcel_checks_finds_every_planted_problem():
     buildings = gpd.GeoDataFrame(
         {"building_id": ["in", "out"], "floors": [1, 1]},
-        geometry=[box(10, 10, 10, 10), box(1000, 1000, 10, 10)], crs="EPSG:4549")
+        geometry=[box(10, 10, 10, 10), box(1000, 1000, 10, 10)],
+        crs="EPSG:4549",
+    )
     q = parcel_checks(_parcels(), parks=_parks(), buildings=buildings, policy=DEFAULT_POLICY)
     found = {(c, i) for c, i in zip(q["check"], q["id"], strict=True)}
     assert found == {
-        ("sliver", "S1"), ("sliver", "S2"),
-        ("overlap", "A"), ("overlap", "B"),
+        ("sliver", "S1"),
+        ("sliver", "S2"),
+        ("overlap", "A"),
+        ("overlap", "B"),
         ("declared_area_mismatch", "B"),  # 10 600 declared vs 10 000 measured: +6 % > 5 %
-        ("multipart", "M"),               # M: declared 200 = measured 2 × 100 -> no mismatch
-        ("straddles_park", "C"),          # 50 % in K2
+        ("multipart", "M"),  # M: declared 200 = measured 2 × 100 -> no mismatch
+        ("straddles_park", "C"),  # 50 % in K2
         # B (x 95..195): K1 core 5 × 50 = 250 m² + expansion 100 × 50 = 5 000 m² -> 52.5 %
         ("straddles_park", "B"),
         ("building_outside", "out"),
@@ -76,6 +85,7 @@ def test_parcel_checks_finds_every_planted_problem():
     detail = q.set_index(["check", "id"])["detail"]
     assert detail["overlap", "A"] == "overlaps B by 500.0 m²"
     assert detail["declared_area_mismatch", "B"] == (
-        "declared 10600.0 m², measured 10000.0 m² (+6.0%)")
+        "declared 10600.0 m², measured 10000.0 m² (+6.0%)"
+    )
     assert detail["straddles_park", "B"] == "52.5% in park K1, 47.5% outside every park"
     assert detail["sliver", "S1"] == "area 60.0 m², mean width 0.98 m"  # 2·60/122

@@ -20,10 +20,16 @@ def _layer(**cols):
 
 
 def test_all_problems_in_one_error_with_file_layer_column_rows():
-    gdf = _layer(parcel_id=["A", "B", "B", None],
-                 floor_area=["1", "x", "2", "-5"],
-                 geometry=[shapely.box(0, 0, 1, 1), None, shapely.box(0, 0, 1, 1),
-                           shapely.LineString([(0, 0), (1, 1)])])
+    gdf = _layer(
+        parcel_id=["A", "B", "B", None],
+        floor_area=["1", "x", "2", "-5"],
+        geometry=[
+            shapely.box(0, 0, 1, 1),
+            None,
+            shapely.box(0, 0, 1, 1),
+            shapely.LineString([(0, 0), (1, 1)]),
+        ],
+    )
     with pytest.raises(ValidationError) as info:
         validate_layer(gdf, "parcels", file="d.gpkg", layer="地块")
     text = str(info.value)
@@ -64,8 +70,9 @@ def test_invalid_polygon_repaired_and_listed():
 
 
 def test_repair_keeps_only_polygonal_part_of_collection():
-    coll = shapely.GeometryCollection([shapely.box(0, 0, 2, 2), shapely.LineString([(5, 5),
-                                                                                     (6, 6)])])
+    coll = shapely.GeometryCollection(
+        [shapely.box(0, 0, 2, 2), shapely.LineString([(5, 5), (6, 6)])]
+    )
     gdf = _layer(parcel_id=["c"], geometry=[coll])
     out = validate_layer(gdf, "parcels")
     assert out.geometry.iloc[0].equals(shapely.box(0, 0, 2, 2))
@@ -73,13 +80,17 @@ def test_repair_keeps_only_polygonal_part_of_collection():
 
 
 def test_duplicates_renamed_and_empty_dropped_on_request():
-    gdf = _layer(parcel_id=["A", "A", "A", "C"],
-                 geometry=[shapely.box(0, 0, 1, 1)] * 3 + [shapely.Polygon()])
+    gdf = _layer(
+        parcel_id=["A", "A", "A", "C"], geometry=[shapely.box(0, 0, 1, 1)] * 3 + [shapely.Polygon()]
+    )
     out = validate_layer(gdf, "parcels", duplicates="rename", empty_geometry="drop")
     assert out["parcel_id"].tolist() == ["A", "A-2", "A-3"]
     q = quality_frame(out)
-    assert q["check"].tolist() == ["renamed_duplicate_id", "renamed_duplicate_id",
-                                   "dropped_empty_geometry"]
+    assert q["check"].tolist() == [
+        "renamed_duplicate_id",
+        "renamed_duplicate_id",
+        "dropped_empty_geometry",
+    ]
     assert q["detail"].tolist()[:2] == ["A → A-2", "A → A-3"]
 
 
@@ -92,25 +103,36 @@ def test_collect_mode_never_raises():
 
 
 def test_ids_from_spreadsheets_and_codes():
-    gdf = _layer(park_id=[1.0, "XS02 "], name=["甲", "乙"], park_type=["片区型", "Carrier"],
-                 zone=["核心启动区", "拓展功能区"],
-                 geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)])
+    gdf = _layer(
+        park_id=[1.0, "XS02 "],
+        name=["甲", "乙"],
+        park_type=["片区型", "Carrier"],
+        zone=["核心启动区", "拓展功能区"],
+        geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)],
+    )
     out = validate_layer(gdf, "parks")
     assert out["park_type"].tolist() == ["district", "carrier"]
     assert out["zone"].tolist() == ["core", "expansion"]
     bad = gdf.assign(park_type=["片区型", "园中园"])
-    with pytest.raises(ValidationError, match=r"column 'park_type': 1 value not known codes "
-                                              r"\(rows: XS02='园中园'\).*district"):
+    with pytest.raises(
+        ValidationError,
+        match=r"column 'park_type': 1 value not known codes "
+        r"\(rows: XS02='园中园'\).*district",
+    ):
         validate_layer(bad, "parks")
 
 
 def test_dates_chinese_and_iso():
-    gdf = _layer(parcel_id=["a", "b", "c"],
-                 supply_date=["2025年8月29日", "2025-09-01", None],
-                 geometry=[shapely.box(0, 0, 1, 1)] * 3)
+    gdf = _layer(
+        parcel_id=["a", "b", "c"],
+        supply_date=["2025年8月29日", "2025-09-01", None],
+        geometry=[shapely.box(0, 0, 1, 1)] * 3,
+    )
     out = validate_layer(gdf, "parcels")
-    assert out["supply_date"].tolist()[:2] == [pd.Timestamp("2025-08-29"),
-                                               pd.Timestamp("2025-09-01")]
+    assert out["supply_date"].tolist()[:2] == [
+        pd.Timestamp("2025-08-29"),
+        pd.Timestamp("2025-09-01"),
+    ]
     assert pd.isna(out["supply_date"].iloc[2])
 
 
@@ -121,8 +143,9 @@ def test_layer_without_crs_is_a_problem():
 
 
 def test_tables():
-    df = pd.DataFrame({"enterprise_id": ["E1", "E1"], "eval_class": ["A", "E"],
-                       "chain_leader": ["maybe", "否"]})
+    df = pd.DataFrame(
+        {"enterprise_id": ["E1", "E1"], "eval_class": ["A", "E"], "chain_leader": ["maybe", "否"]}
+    )
     with pytest.raises(ValidationError) as info:
         validate_table(df, "enterprises", file="e.csv")
     text = str(info.value)
@@ -130,20 +153,27 @@ def test_tables():
     assert "column 'eval_class': 1 value not known codes (rows: E1='E')" in text
     assert "column 'chain_leader': 1 value not yes/no" in text
     ind = pd.DataFrame({"park_id": ["A", "A"], "year": ["2025", "2025.0"]})
-    with pytest.raises(ValidationError, match=r"park_id and year given more than once "
-                                              r"\(rows: A/2025\)"):
+    with pytest.raises(
+        ValidationError,
+        match=r"park_id and year given more than once "
+        r"\(rows: A/2025\)",
+    ):
         validate_table(ind, "indicators")
 
 
 def test_polygonal_handles_many_parts():
     from xsland.validate import _polygonal
 
-    geoms = np.array([
-        shapely.GeometryCollection([shapely.box(0, 0, 1, 1), shapely.box(2, 0, 3, 1),
-                                    shapely.Point(9, 9)]),
-        shapely.LineString([(0, 0), (1, 0)]),
-        shapely.box(0, 0, 1, 1),
-    ], dtype=object)
+    geoms = np.array(
+        [
+            shapely.GeometryCollection(
+                [shapely.box(0, 0, 1, 1), shapely.box(2, 0, 3, 1), shapely.Point(9, 9)]
+            ),
+            shapely.LineString([(0, 0), (1, 0)]),
+            shapely.box(0, 0, 1, 1),
+        ],
+        dtype=object,
+    )
     out = _polygonal(geoms)
     assert out[0].geom_type == "MultiPolygon" and out[0].area == 2.0
     assert out[1].is_empty

@@ -44,8 +44,7 @@ __all__ = [
 PASS, FAIL, UNKNOWN, NA = "pass", "fail", "unknown", "n/a"
 
 #: Categories that count as industrial land for coverage and area-weighted FAR.
-INDUSTRIAL_CATEGORIES = ("new_industrial", "standard_factory", "new_type_industrial",
-                         "industrial")
+INDUSTRIAL_CATEGORIES = ("new_industrial", "standard_factory", "new_type_industrial", "industrial")
 
 #: Park checks: column -> (Chinese label, policy field(s), source clause).
 CHECKS: dict[str, tuple[str, str]] = {
@@ -114,9 +113,14 @@ def assign_parks(parcels: gpd.GeoDataFrame, parks: gpd.GeoDataFrame) -> pd.DataF
     pg = parcels.geometry.to_crs(crs)
     kg = parks.geometry.to_crs(crs)
     n = len(parcels)
-    out = pd.DataFrame({"park_id": pd.Series([None] * n, dtype=object),
-                        "zone": pd.Series([None] * n, dtype=object),
-                        "park_share": 0.0, "in_parks_share": 0.0})
+    out = pd.DataFrame(
+        {
+            "park_id": pd.Series([None] * n, dtype=object),
+            "zone": pd.Series([None] * n, dtype=object),
+            "park_share": 0.0,
+            "in_parks_share": 0.0,
+        }
+    )
     pairs = intersection_areas(pg, kg)
     if len(pairs):
         pairs["park_id"] = parks["park_id"].to_numpy()[pairs["right"].to_numpy()]
@@ -129,8 +133,11 @@ def assign_parks(parcels: gpd.GeoDataFrame, parks: gpd.GeoDataFrame) -> pd.DataF
         left = best["left"].to_numpy()
         share = best["area"].to_numpy() / area[left]
         # zones of one park may overlap; in any park = union, bounded by 1
-        inside = np.minimum(np.bincount(per_park["left"], weights=per_park["area"],
-                                        minlength=n) / np.where(area > 0, area, 1), 1.0)
+        inside = np.minimum(
+            np.bincount(per_park["left"], weights=per_park["area"], minlength=n)
+            / np.where(area > 0, area, 1),
+            1.0,
+        )
         keep = share >= 1 - inside[left] - 1e-12
         out.loc[left[keep], "park_id"] = best["park_id"].to_numpy()[keep]
         out.loc[left, "park_share"] = np.minimum(share, 1.0)
@@ -163,8 +170,9 @@ def parcel_table(
     fa = plot_ratio(base, buildings, policy=policy)
     where = assign_parks(base, parks)
     area = areas(base, crs=crs)
-    out = base.drop(columns=[c for c in ("category", "park_id", "zone", "floor_area")
-                             if c in base.columns])
+    out = base.drop(
+        columns=[c for c in ("category", "park_id", "zone", "floor_area") if c in base.columns]
+    )
     out = out.rename(columns={"floor_area": "floor_area_declared"})
     if "floor_area" in base.columns:
         out["floor_area_declared"] = base["floor_area"]
@@ -181,8 +189,11 @@ def parcel_table(
     out["far"] = fa["far"]
     out["coverage"] = fa["coverage"]
     far_min = out["category"].map(
-        {c: policy.far_min(c) for c in ("new_industrial", "standard_factory",
-                                        "new_type_industrial")})
+        {
+            c: policy.far_min(c)
+            for c in ("new_industrial", "standard_factory", "new_type_industrial")
+        }
+    )
     out["far_min"] = far_min.astype("float64")
     ok = pd.Series(pd.NA, index=out.index, dtype="boolean")
     known = out["far_min"].notna() & out["far"].notna()
@@ -209,8 +220,9 @@ def _far_check(group: pd.DataFrame) -> tuple[str, str, str]:
     failing = group.loc[ok.fillna(True) == False, "parcel_id"]  # noqa: E712
     n_known = int(ok.notna().sum())
     n_ok = int(ok.fillna(False).sum())
-    value = f"{n_ok}/{n_known}" + (f" (+{len(group) - n_known} unknown)"
-                                   if n_known < len(group) else "")
+    value = f"{n_ok}/{n_known}" + (
+        f" (+{len(group) - n_known} unknown)" if n_known < len(group) else ""
+    )
     if len(failing):
         status = FAIL
     elif n_known < len(group):
@@ -247,9 +259,11 @@ def park_checks(
     pk = parks.to_crs(crs)
     first = pk.drop_duplicates("park_id").set_index("park_id")
     attrs = [c for c in ("name", "town", "park_type", "leading_industry") if c in pk.columns]
-    table = gpd.GeoDataFrame(first[attrs].copy(),
-                             geometry=pk.dissolve(by="park_id").geometry.reindex(first.index),
-                             crs=crs)
+    table = gpd.GeoDataFrame(
+        first[attrs].copy(),
+        geometry=pk.dissolve(by="park_id").geometry.reindex(first.index),
+        crs=crs,
+    )
     for c in ("town", "park_type", "leading_industry"):
         if c not in table.columns:
             table[c] = None
@@ -257,9 +271,11 @@ def park_checks(
     if "zone" in pk.columns:
         zone_area = pk.assign(_a=pk.geometry.area).groupby(["park_id", "zone"])["_a"].sum()
         for zone in ("core", "expansion"):
-            table[f"area_{zone}_m2"] = (zone_area.xs(zone, level="zone")
-                                        if zone in zone_area.index.get_level_values("zone")
-                                        else pd.Series(dtype=float)).reindex(table.index)
+            table[f"area_{zone}_m2"] = (
+                zone_area.xs(zone, level="zone")
+                if zone in zone_area.index.get_level_values("zone")
+                else pd.Series(dtype=float)
+            ).reindex(table.index)
     table["area_km2"] = table["area_m2"] / M2_PER_KM2
     table["area_mu"] = table["area_m2"] / M2_PER_MU
 
@@ -269,18 +285,36 @@ def park_checks(
     table["chk_area"] = np.where(
         kind == "district",
         np.where(table["area_km2"] <= policy.district_park_max_km2 + 1e-12, PASS, FAIL),
-        np.where(kind == "carrier", NA, UNKNOWN))
+        np.where(kind == "carrier", NA, UNKNOWN),
+    )
 
     in_park = parcels[parcels["park_id"].notna()]
     grouped = {pid: g for pid, g in in_park.groupby("park_id")}
     empty = parcels.iloc[:0]
     industrial = in_park[in_park["category"].isin(INDUSTRIAL_CATEGORIES)]
-    cols: dict[str, list[Any]] = {k: [] for k in (
-        "n_parcels", "parcel_area_m2", "floor_area", "industrial_area_m2", "industrial_far",
-        "industrial_coverage", "land_utilisation",
-        "chk_far_new", "val_far_new", "fail_far_new",
-        "chk_far_standard", "val_far_standard", "fail_far_standard",
-        "chk_far_m0", "val_far_m0", "fail_far_m0", "chk_coverage", "val_coverage")}
+    cols: dict[str, list[Any]] = {
+        k: []
+        for k in (
+            "n_parcels",
+            "parcel_area_m2",
+            "floor_area",
+            "industrial_area_m2",
+            "industrial_far",
+            "industrial_coverage",
+            "land_utilisation",
+            "chk_far_new",
+            "val_far_new",
+            "fail_far_new",
+            "chk_far_standard",
+            "val_far_standard",
+            "fail_far_standard",
+            "chk_far_m0",
+            "val_far_m0",
+            "fail_far_m0",
+            "chk_coverage",
+            "val_coverage",
+        )
+    }
     ind_groups = {pid: g for pid, g in industrial.groupby("park_id")}
     for pid in table.index:
         g = grouped.get(pid, empty)
@@ -291,17 +325,26 @@ def park_checks(
         known = ig[ig["far"].notna()]
         cols["industrial_area_m2"].append(float(ig["area_m2"].sum()))
         cols["industrial_far"].append(
-            float(known["floor_area"].sum() / known["area_m2"].sum()) if len(known) else np.nan)
+            float(known["floor_area"].sum() / known["area_m2"].sum()) if len(known) else np.nan
+        )
         cov = ig[ig["coverage"].notna()]
-        coverage = (float((cov["coverage"] * cov["area_m2"]).sum() / cov["area_m2"].sum())
-                    if len(cov) else np.nan)
+        coverage = (
+            float((cov["coverage"] * cov["area_m2"]).sum() / cov["area_m2"].sum())
+            if len(cov)
+            else np.nan
+        )
         cols["industrial_coverage"].append(coverage)
         built = g["floor_area"] > 0
         cols["land_utilisation"].append(
             float(g.loc[built, "area_m2"].sum() / table.at[pid, "area_m2"])
-            if g["floor_area"].notna().any() else np.nan)
-        for cat, key in (("new_industrial", "new"), ("standard_factory", "standard"),
-                         ("new_type_industrial", "m0")):
+            if g["floor_area"].notna().any()
+            else np.nan
+        )
+        for cat, key in (
+            ("new_industrial", "new"),
+            ("standard_factory", "standard"),
+            ("new_type_industrial", "m0"),
+        ):
             status, value, failing = _far_check(g[g["category"] == cat])
             cols[f"chk_far_{key}"].append(status)
             cols[f"val_far_{key}"].append(value)
@@ -320,24 +363,31 @@ def park_checks(
     order = ["name", "town", "park_type", "leading_industry", "area_m2", "area_km2", "area_mu"]
     order += [c for c in table.columns if c.startswith("area_") and c not in order]
     checks = [c for c in CHECKS if c in table.columns]
-    rest = [c for c in table.columns if c not in order and c not in checks
-            and c != table.geometry.name]
+    rest = [
+        c for c in table.columns if c not in order and c not in checks and c != table.geometry.name
+    ]
     table = table[order + checks + rest + [table.geometry.name]]
     table.index.name = "park_id"
     return table.reset_index()
 
 
-def _enterprise_checks(table: gpd.GeoDataFrame, parcels: pd.DataFrame,
-                       enterprises: pd.DataFrame | None, policy: Policy) -> gpd.GeoDataFrame:
+def _enterprise_checks(
+    table: gpd.GeoDataFrame, parcels: pd.DataFrame, enterprises: pd.DataFrame | None, policy: Policy
+) -> gpd.GeoDataFrame:
     """Leading-industry shares and chain leaders (clause 二(二)4)."""
     n = len(table)
-    out = {k: [np.nan] * n for k in ("n_enterprises", "val_leading_revenue",
-                                     "val_leading_count", "val_chain_leader")}
-    status = {k: [UNKNOWN] * n for k in ("chk_leading_revenue", "chk_leading_count",
-                                         "chk_chain_leader")}
+    out = {
+        k: [np.nan] * n
+        for k in ("n_enterprises", "val_leading_revenue", "val_leading_count", "val_chain_leader")
+    }
+    status = {
+        k: [UNKNOWN] * n for k in ("chk_leading_revenue", "chk_leading_count", "chk_chain_leader")
+    }
     if enterprises is not None and "enterprise_id" in parcels.columns:
-        links = parcels.loc[parcels["park_id"].notna() & parcels["enterprise_id"].notna(),
-                            ["park_id", "enterprise_id"]].drop_duplicates()
+        links = parcels.loc[
+            parcels["park_id"].notna() & parcels["enterprise_id"].notna(),
+            ["park_id", "enterprise_id"],
+        ].drop_duplicates()
         ent = enterprises.drop_duplicates("enterprise_id").set_index("enterprise_id")
         for i, pid in enumerate(table.index):
             ids = links.loc[links["park_id"] == pid, "enterprise_id"]
@@ -347,24 +397,29 @@ def _enterprise_checks(table: gpd.GeoDataFrame, parcels: pd.DataFrame,
             listed = e.index.isin(ent.index)
             out["n_enterprises"][i] = len(e)
             leading = table.at[pid, "leading_industry"]
-            industry = e["industry"] if "industry" in e.columns else pd.Series(
-                [None] * len(e), index=e.index)
+            industry = (
+                e["industry"]
+                if "industry" in e.columns
+                else pd.Series([None] * len(e), index=e.index)
+            )
             is_leading = industry.astype("string").str.strip() == (
-                str(leading).strip() if leading is not None else None)
+                str(leading).strip() if leading is not None else None
+            )
             industry_known = industry.notna() & listed
             if leading is not None and pd.notna(leading) and industry_known.all():
                 share = float(is_leading.fillna(False).mean())
                 out["val_leading_count"][i] = round(share, 4)
-                status["chk_leading_count"][i] = _status_min(
-                    share, policy.leading_count_share_min)
+                status["chk_leading_count"][i] = _status_min(share, policy.leading_count_share_min)
                 if "revenue" in e.columns and e["revenue"].notna().all() and listed.all():
                     total = float(e["revenue"].sum())
                     if total > 0:
-                        rshare = float(e.loc[is_leading.fillna(False).to_numpy(),
-                                             "revenue"].sum() / total)
+                        rshare = float(
+                            e.loc[is_leading.fillna(False).to_numpy(), "revenue"].sum() / total
+                        )
                         out["val_leading_revenue"][i] = round(rshare, 4)
                         status["chk_leading_revenue"][i] = _status_min(
-                            rshare, policy.leading_revenue_share_min)
+                            rshare, policy.leading_revenue_share_min
+                        )
             if "chain_leader" in e.columns:
                 flags = e["chain_leader"].where(listed.tolist())
                 n_yes = int((flags == True).sum())  # noqa: E712
@@ -378,8 +433,9 @@ def _enterprise_checks(table: gpd.GeoDataFrame, parcels: pd.DataFrame,
     return table
 
 
-def _indicator_checks(table: gpd.GeoDataFrame, indicators: pd.DataFrame | None,
-                      policy: Policy, year: int | None) -> gpd.GeoDataFrame:
+def _indicator_checks(
+    table: gpd.GeoDataFrame, indicators: pd.DataFrame | None, policy: Policy, year: int | None
+) -> gpd.GeoDataFrame:
     """Promotion events (二(二)5) and industry fund (二(四)11) of the audit year."""
     n = len(table)
     table["indicator_year"] = pd.array([pd.NA] * n, dtype="Int64")
@@ -397,13 +453,16 @@ def _indicator_checks(table: gpd.GeoDataFrame, indicators: pd.DataFrame | None,
         ev = rows["promotion_events"].astype(float)
         table["val_promotion"] = ev.to_numpy()
         table["chk_promotion"] = np.where(
-            ev.isna(), UNKNOWN, np.where(ev >= policy.promotion_events_min, PASS, FAIL))
+            ev.isna(), UNKNOWN, np.where(ev >= policy.promotion_events_min, PASS, FAIL)
+        )
     if "industry_fund_wan" in rows.columns:
         fund = rows["industry_fund_wan"].astype(float)
         table["val_fund"] = fund.to_numpy()
         table["chk_fund"] = np.where(
-            fund.isna(), UNKNOWN,
-            np.where(fund <= 0, NA, np.where(fund >= policy.industry_fund_min_wan, PASS, FAIL)))
+            fund.isna(),
+            UNKNOWN,
+            np.where(fund <= 0, NA, np.where(fund >= policy.industry_fund_min_wan, PASS, FAIL)),
+        )
     if "innovation_platforms" in rows.columns:
         table["innovation_platforms"] = rows["innovation_platforms"].astype(float).to_numpy()
     return table
@@ -419,13 +478,21 @@ def district_checks(parks: pd.DataFrame, *, policy: Policy = DEFAULT_POLICY) -> 
         status = UNKNOWN
     else:
         status = FAIL
-    return pd.DataFrame([{
-        "check": "chk_innovation_platforms", "label": "全区园区省级以上创新平台≥7家(2027年底)",
-        "status": status, "value": known, "threshold": policy.innovation_platforms_min,
-        "missing_parks": ", ".join(map(str, parks.loc[values.isna(), "park_id"]))
-        if len(values) else "",
-        "source": "锡府办规〔2025〕1号 二(三)7",
-    }])
+    return pd.DataFrame(
+        [
+            {
+                "check": "chk_innovation_platforms",
+                "label": "全区园区省级以上创新平台≥7家(2027年底)",
+                "status": status,
+                "value": known,
+                "threshold": policy.innovation_platforms_min,
+                "missing_parks": ", ".join(map(str, parks.loc[values.isna(), "park_id"]))
+                if len(values)
+                else "",
+                "source": "锡府办规〔2025〕1号 二(三)7",
+            }
+        ]
+    )
 
 
 def town_rollup(parks: pd.DataFrame, parcels: pd.DataFrame) -> pd.DataFrame:
@@ -437,16 +504,19 @@ def town_rollup(parks: pd.DataFrame, parcels: pd.DataFrame) -> pd.DataFrame:
     p = parks.copy()
     p["town"] = p["town"].fillna("(未注明)")
     g = p.groupby("town", sort=True)
-    out = pd.DataFrame({
-        "n_parks": g.size(),
-        "area_m2": g["area_m2"].sum(),
-        "area_km2": g["area_km2"].sum(),
-        "area_mu": g["area_mu"].sum(),
-        "n_parcels": g["n_parcels"].sum(),
-        "industrial_area_m2": g["industrial_area_m2"].sum(),
-    })
+    out = pd.DataFrame(
+        {
+            "n_parks": g.size(),
+            "area_m2": g["area_m2"].sum(),
+            "area_km2": g["area_km2"].sum(),
+            "area_mu": g["area_mu"].sum(),
+            "n_parcels": g["n_parcels"].sum(),
+            "industrial_area_m2": g["industrial_area_m2"].sum(),
+        }
+    )
     inpark = parcels[parcels["park_id"].notna()].merge(
-        p[["park_id", "town"]], on="park_id", how="left", suffixes=("_parcel", ""))
+        p[["park_id", "town"]], on="park_id", how="left", suffixes=("_parcel", "")
+    )
     ind = inpark[inpark["category"].isin(INDUSTRIAL_CATEGORIES) & inpark["far"].notna()]
     sums = ind.groupby("town")[["floor_area", "area_m2"]].sum()
     out["industrial_far"] = (sums["floor_area"] / sums["area_m2"]).reindex(out.index)
@@ -455,15 +525,24 @@ def town_rollup(parks: pd.DataFrame, parcels: pd.DataFrame) -> pd.DataFrame:
             continue
         counts = p.groupby(["town", chk]).size().unstack(fill_value=0)
         for st in (PASS, FAIL, UNKNOWN):
-            out[f"{chk}_{st}"] = counts[st].reindex(out.index).fillna(0).astype(int) \
-                if st in counts.columns else 0
+            out[f"{chk}_{st}"] = (
+                counts[st].reindex(out.index).fillna(0).astype(int) if st in counts.columns else 0
+            )
     out["failing_parks"] = g.apply(
-        lambda d: ", ".join(d.loc[(d[[c for c in CHECKS if c in d]] == FAIL).any(axis=1),
-                                  "park_id"].astype(str)), include_groups=False)
+        lambda d: ", ".join(
+            d.loc[(d[[c for c in CHECKS if c in d]] == FAIL).any(axis=1), "park_id"].astype(str)
+        ),
+        include_groups=False,
+    )
     if "town" in parcels.columns:
         outside = parcels[parcels["park_id"].isna()]
-        out["parcels_outside_parks"] = (outside.groupby(outside["town"].fillna("(未注明)"))
-                                        .size().reindex(out.index).fillna(0).astype(int))
+        out["parcels_outside_parks"] = (
+            outside.groupby(outside["town"].fillna("(未注明)"))
+            .size()
+            .reindex(out.index)
+            .fillna(0)
+            .astype(int)
+        )
     out.index.name = "town"
     return out.reset_index()
 
@@ -497,15 +576,30 @@ def run(
     AuditResult
     """
     parcel_out = parcel_table(parcels, parks, buildings, policy=policy)
-    park_out = park_checks(parks, parcel_out, enterprises=enterprises,
-                           indicators=indicators, policy=policy, year=year)
+    park_out = park_checks(
+        parks, parcel_out, enterprises=enterprises, indicators=indicators, policy=policy, year=year
+    )
     towns = town_rollup(park_out, parcel_out)
     district = district_checks(park_out, policy=policy)
     cross = parcel_checks(parcels, parks=parks, buildings=buildings, policy=policy)
-    quality = quality_frame(parks, parcels, buildings, plan, enterprises, indicators,
-                            parcel_out.attrs.get("quality", []), cross)
+    quality = quality_frame(
+        parks,
+        parcels,
+        buildings,
+        plan,
+        enterprises,
+        indicators,
+        parcel_out.attrs.get("quality", []),
+        cross,
+    )
     parcel_out.attrs = {}
     park_out.attrs = {}
-    return AuditResult(parks=park_out, parcels=parcel_out, towns=towns, district=district,
-                       quality=quality, rules=policy.table(),
-                       meta={"crs": str(parcel_out.crs), "year": year})
+    return AuditResult(
+        parks=park_out,
+        parcels=parcel_out,
+        towns=towns,
+        district=district,
+        quality=quality,
+        rules=policy.table(),
+        meta={"crs": str(parcel_out.crs), "year": year},
+    )

@@ -45,23 +45,41 @@ def main(verbose: int) -> None:
     _setup_logging(verbose)
 
 
-_AREA_FORMATS = {"area_m2": "{:,.1f}".format, "area_mu": "{:,.2f}".format,
-                 "area_ha": "{:,.4f}".format, "area_km2": "{:,.6f}".format}
+_AREA_FORMATS = {
+    "area_m2": "{:,.1f}".format,
+    "area_mu": "{:,.2f}".format,
+    "area_ha": "{:,.4f}".format,
+    "area_km2": "{:,.6f}".format,
+}
 
 
 def _print_frame(df: pd.DataFrame, *, floatfmt: str = "{:,.2f}") -> None:
-    with pd.option_context("display.max_rows", 200, "display.width", 160,
-                           "display.max_columns", 20, "display.unicode.east_asian_width", True,
-                           "display.float_format", floatfmt.format):
-        click.echo(df.to_string(formatters={k: v for k, v in _AREA_FORMATS.items()
-                                            if k in df.columns}))
+    with pd.option_context(
+        "display.max_rows",
+        200,
+        "display.width",
+        160,
+        "display.max_columns",
+        20,
+        "display.unicode.east_asian_width",
+        True,
+        "display.float_format",
+        floatfmt.format,
+    ):
+        click.echo(
+            df.to_string(formatters={k: v for k, v in _AREA_FORMATS.items() if k in df.columns})
+        )
 
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--crs", default=None, help="CRS of layers that have none, e.g. EPSG:4549.")
-@click.option("--out", "out", type=click.Path(dir_okay=False),
-              help="Also write the data-quality table to this .csv or .xlsx file.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False),
+    help="Also write the data-quality table to this .csv or .xlsx file.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
 def check(files: tuple[str, ...], crs: str | None, out: str | None, overwrite: bool) -> None:
     """Validate input FILES and print the data-quality summary.
@@ -77,9 +95,11 @@ def check(files: tuple[str, ...], crs: str | None, out: str | None, overwrite: b
         raise click.UsageError(f"{out} exists; pass --overwrite to replace it")
     result = check_files([Path(f) for f in files], crs=crs)
     for item in result.inputs:
-        click.echo(f"{item['kind']:<12} {item['file']}"
-                   + (f" [{item['layer']}]" if item["layer"] else "")
-                   + f": {item['rows']} rows")
+        click.echo(
+            f"{item['kind']:<12} {item['file']}"
+            + (f" [{item['layer']}]" if item["layer"] else "")
+            + f": {item['rows']} rows"
+        )
     for item in result.skipped:
         click.echo(f"{'(skipped)':<12} {item}")
     q = result.quality
@@ -87,11 +107,19 @@ def check(files: tuple[str, ...], crs: str | None, out: str | None, overwrite: b
         click.echo("\nNo data-quality problems found.")
     else:
         click.echo("\nData quality (数据质量):")
-        summary = (q.groupby(["layer", "check", "label", "severity"], sort=False)
-                   .agg(count=("id", "size"),
-                        ids=("id", lambda s: ", ".join(list(dict.fromkeys(s))[:12])
-                             + (" …" if s.nunique() > 12 else "")))
-                   .reset_index())
+        summary = (
+            q.groupby(["layer", "check", "label", "severity"], sort=False)
+            .agg(
+                count=("id", "size"),
+                ids=(
+                    "id",
+                    lambda s: (
+                        ", ".join(list(dict.fromkeys(s))[:12]) + (" …" if s.nunique() > 12 else "")
+                    ),
+                ),
+            )
+            .reset_index()
+        )
         _print_frame(summary)
     if out:
         write_table(q, Path(out))
@@ -105,10 +133,12 @@ def check(files: tuple[str, ...], crs: str | None, out: str | None, overwrite: b
 @click.option("--layer", default=None, help="Layer of a multi-layer file.")
 @click.option("--by", "by", default=None, help="Sum the areas per value of this column.")
 @click.option("--crs", default=None, help="CRS of a layer that has none.")
-@click.option("--metric-crs", default=None,
-              help="Measure in this CRS instead of the automatic choice.")
-def area(file: str, layer: str | None, by: str | None, crs: str | None,
-         metric_crs: str | None) -> None:
+@click.option(
+    "--metric-crs", default=None, help="Measure in this CRS instead of the automatic choice."
+)
+def area(
+    file: str, layer: str | None, by: str | None, crs: str | None, metric_crs: str | None
+) -> None:
     """Area table of the polygons in FILE, in m², 亩, ha and km²."""
     from .area import area_table
     from .crs import metric_crs as choose
@@ -119,12 +149,16 @@ def area(file: str, layer: str | None, by: str | None, crs: str | None,
         raise click.BadParameter(
             f"{file} has no column {by!r}; its columns are "
             f"{', '.join(c for c in gdf.columns if c != gdf.geometry.name)}",
-            param_hint="--by")
+            param_hint="--by",
+        )
     used = metric_crs or choose(gdf)
-    table = area_table(gdf, by=by) if metric_crs is None else area_table(
-        gdf.to_crs(metric_crs), by=by)
-    click.echo(f"{file}: {len(gdf)} features, CRS {gdf.crs.to_string()}, "
-               f"areas in {getattr(used, 'name', used)}")
+    table = (
+        area_table(gdf, by=by) if metric_crs is None else area_table(gdf.to_crs(metric_crs), by=by)
+    )
+    click.echo(
+        f"{file}: {len(gdf)} features, CRS {gdf.crs.to_string()}, "
+        f"areas in {getattr(used, 'name', used)}"
+    )
     _print_frame(table)
 
 
@@ -132,28 +166,55 @@ _INPUT_OPTIONS = ("parks", "parcels", "buildings", "enterprises", "plan", "indic
 
 
 @main.command()
-@click.option("-c", "--config", "config", type=click.Path(exists=True, dir_okay=False),
-              help="Project file (xsland.toml). Flags below override its inputs.")
+@click.option(
+    "-c",
+    "--config",
+    "config",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Project file (xsland.toml). Flags below override its inputs.",
+)
 @click.option("--parks", type=click.Path(exists=True, dir_okay=False), help="Park boundaries.")
 @click.option("--parcels", type=click.Path(exists=True, dir_okay=False), help="Parcels.")
 @click.option("--buildings", type=click.Path(exists=True, dir_okay=False), help="Buildings.")
-@click.option("--enterprises", type=click.Path(exists=True, dir_okay=False),
-              help="Enterprise table (CSV/XLSX).")
+@click.option(
+    "--enterprises",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Enterprise table (CSV/XLSX).",
+)
 @click.option("--plan", type=click.Path(exists=True, dir_okay=False), help="Planning layer.")
-@click.option("--indicators", type=click.Path(exists=True, dir_okay=False),
-              help="Park indicators table (CSV/XLSX).")
-@click.option("--out", type=click.Path(file_okay=False), default=None,
-              help="Output folder (default: the project's 'out').")
+@click.option(
+    "--indicators",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Park indicators table (CSV/XLSX).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Output folder (default: the project's 'out').",
+)
 @click.option("--crs", default=None, help="CRS of layers that have none, e.g. EPSG:4549.")
 @click.option("--year", type=int, default=None, help="Indicator year to judge.")
-@click.option("--rename-duplicates", is_flag=True, default=None,
-              help="Keep duplicate IDs as ID-2, ID-3 … (listed in the quality table).")
+@click.option(
+    "--rename-duplicates",
+    is_flag=True,
+    default=None,
+    help="Keep duplicate IDs as ID-2, ID-3 … (listed in the quality table).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
-@click.option("--progress/--no-progress", default=None, help="Show progress (default: on a "
-              "terminal).")
-def audit(config: str | None, out: str | None, crs: str | None, year: int | None,
-          rename_duplicates: bool | None, overwrite: bool, progress: bool | None,
-          **files: str | None) -> None:
+@click.option(
+    "--progress/--no-progress", default=None, help="Show progress (default: on a terminal)."
+)
+def audit(
+    config: str | None,
+    out: str | None,
+    crs: str | None,
+    year: int | None,
+    rename_duplicates: bool | None,
+    overwrite: bool,
+    progress: bool | None,
+    **files: str | None,
+) -> None:
     """Run the park audit and write audit.gpkg, audit.xlsx and summary.md.
 
     Give a project file with -c, or the inputs as flags (--parks and --parcels
@@ -173,8 +234,10 @@ def audit(config: str | None, out: str | None, crs: str | None, year: int | None
             inputs[kind] = Input(kind, path, layer=kind if path.suffix == ".gpkg" else None)
     missing = [k for k in ("parks", "parcels") if k not in inputs]
     if missing:
-        raise click.UsageError(f"no {' or '.join(missing)} input: give -c xsland.toml or "
-                               + " ".join(f"--{k} FILE" for k in missing))
+        raise click.UsageError(
+            f"no {' or '.join(missing)} input: give -c xsland.toml or "
+            + " ".join(f"--{k} FILE" for k in missing)
+        )
     for kind, item in inputs.items():
         if item.layer and item.path.suffix == ".gpkg":
             from .io import list_layers
@@ -182,9 +245,12 @@ def audit(config: str | None, out: str | None, crs: str | None, year: int | None
             if item.layer not in list_layers(item.path) and not config:
                 inputs[kind] = dataclasses.replace(item, layer=None)
     project = dataclasses.replace(
-        project, inputs=MappingProxyType(inputs), crs=crs or project.crs,
+        project,
+        inputs=MappingProxyType(inputs),
+        crs=crs or project.crs,
         year=year if year is not None else project.year,
-        duplicates="rename" if rename_duplicates else project.duplicates)
+        duplicates="rename" if rename_duplicates else project.duplicates,
+    )
     target = Path(out) if out else project.out
     if target is None:
         raise click.UsageError("no output folder: pass --out DIR or set [project] out")
@@ -198,8 +264,10 @@ def _echo_result(result, written: list[Path], target: Path) -> None:
     from .audit import CHECKS
 
     parks = result.parks
-    click.echo(f"audited {len(parks)} parks, {len(result.parcels)} parcels; "
-               f"{len(result.quality)} data-quality findings")
+    click.echo(
+        f"audited {len(parks)} parks, {len(result.parcels)} parcels; "
+        f"{len(result.quality)} data-quality findings"
+    )
     for _, row in parks.iterrows():
         fails = [CHECKS[c][0] for c in CHECKS if row[c] == "fail"]
         if fails:
@@ -229,17 +297,26 @@ def init(path: str, sample: bool, overwrite: bool) -> None:
 
         paths = ensure_sample()
         rel = lambda p: os.path.relpath(p, target.resolve().parent)  # noqa: E731
-        inputs = {"parks": rel(paths.gpkg), "parcels": rel(paths.gpkg),
-                  "buildings": rel(paths.gpkg), "plan": rel(paths.gpkg),
-                  "enterprises": rel(paths.enterprises), "indicators": rel(paths.indicators)}
+        inputs = {
+            "parks": rel(paths.gpkg),
+            "parcels": rel(paths.gpkg),
+            "buildings": rel(paths.gpkg),
+            "plan": rel(paths.gpkg),
+            "enterprises": rel(paths.enterprises),
+            "indicators": rel(paths.indicators),
+        }
     with atomic_file(target, overwrite=True) as tmp:
         tmp.write_text(project_template(inputs=inputs), encoding="utf-8")
     click.echo(f"wrote {target}; edit its [inputs] and run `xsland audit -c {target}`")
 
 
 @main.command()
-@click.option("--out", type=click.Path(file_okay=False), default=None,
-              help="Where to write the sample (default: data/xishan in the source tree).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where to write the sample (default: data/xishan in the source tree).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing sample.")
 def sample(out: str | None, overwrite: bool) -> None:
     """Generate the synthetic Xishan sample (deterministic)."""
@@ -255,8 +332,13 @@ def sample(out: str | None, overwrite: bool) -> None:
 
 
 @main.command()
-@click.option("--out", type=click.Path(file_okay=False), default="out/demo", show_default=True,
-              help="Output folder.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="out/demo",
+    show_default=True,
+    help="Output folder.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
 def demo(out: str, overwrite: bool) -> None:
     """Run every step that exists on the bundled Xishan sample."""

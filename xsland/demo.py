@@ -28,28 +28,42 @@ def demo_project(paths: SamplePaths) -> Project:
         "enterprises": Input("enterprises", paths.enterprises),
         "indicators": Input("indicators", paths.indicators),
     }
-    return Project(name="锡山区特色专业园区用地审计 — Xishan sample (synthetic)",
-                   inputs=MappingProxyType(inputs), duplicates="rename")
+    return Project(
+        name="锡山区特色专业园区用地审计 — Xishan sample (synthetic)",
+        inputs=MappingProxyType(inputs),
+        duplicates="rename",
+    )
 
 
-def run_demo(out: Path, *, overwrite: bool = False,
-             echo: Callable[[str], None] = print) -> list[Path]:
+def run_demo(
+    out: Path,
+    *,
+    overwrite: bool = False,
+    sample: Path | None = None,
+    echo: Callable[[str], None] = print,
+) -> list[Path]:
     """Generate the sample if needed, run the audit and write ``out``.
+
+    ``sample`` is the sample folder (default :func:`xsland.sample.sample_dir`).
 
     Returns
     -------
     list of Path
         The files written.
     """
-    paths = ensure_sample()
+    paths = ensure_sample(sample)
     echo(f"sample: {paths.gpkg.parent}")
     result, written = run_project(demo_project(paths), out=out, overwrite=overwrite)
     parks = result.parks
     failing = parks[parks["chk_area"] == "fail"]
-    echo(f"audited {len(parks)} parks and {len(result.parcels)} parcels; "
-         f"{len(result.quality)} data-quality findings")
+    echo(
+        f"audited {len(parks)} parks and {len(result.parcels)} parcels; "
+        f"{len(result.quality)} data-quality findings"
+    )
     for _, row in failing.iterrows():
-        echo(f"  {row['park_id']} {row['name']}: {row['area_km2']:.3f} km² > "
-             f"{result.rules.set_index('key').at['district_park_max_km2', 'value']} km² "
-             "(chk_area fail)")
+        echo(
+            f"  {row['park_id']} {row['name']}: {row['area_km2']:.3f} km² > "
+            f"{result.rules.set_index('key').at['district_park_max_km2', 'value']} km² "
+            "(chk_area fail)"
+        )
     return written

@@ -258,7 +258,8 @@ def categorise(
         bad = given & ~known
         if bad.any():
             shown = [
-                f"{r}={v!r}" for r, v in zip(
+                f"{r}={v!r}"
+                for r, v in zip(
                     _ids(parcels, bad, "parcel_id"),
                     parcels["category"].to_numpy(dtype=object)[bad],
                     strict=True,
@@ -292,8 +293,7 @@ def categorise(
     if not explain:
         return result
     return pd.DataFrame(
-        {"category": result,
-         "category_source": pd.Series(source, index=parcels.index, dtype="str")}
+        {"category": result, "category_source": pd.Series(source, index=parcels.index, dtype="str")}
     )
 
 
@@ -512,7 +512,9 @@ def plot_ratio(
         unknown = np.isnan(counted) & np.isnan(b_own)
         if unknown.any():
             quality = quality_record(
-                layer="buildings", check="missing_floors", column="floors",
+                layer="buildings",
+                check="missing_floors",
+                column="floors",
                 ids=_ids(buildings, unknown, "building_id"),
                 detail="no floors, height or floor_area: adds no floor area to its parcels",
             )

@@ -345,8 +345,13 @@ def _read_csv(p: Path) -> pd.DataFrame:
             continue
         if encoding != "utf-8-sig":
             log.warning("%s: not UTF-8; read as %s", p, encoding.upper())
-        return pd.read_csv(p, encoding=encoding, dtype=str, keep_default_na=False,
-                           na_values=["", "NA", "N/A", "NULL", "null", "None", "-", "—"])
+        return pd.read_csv(
+            p,
+            encoding=encoding,
+            dtype=str,
+            keep_default_na=False,
+            na_values=["", "NA", "N/A", "NULL", "null", "None", "-", "—"],
+        )
     raise DataError(f"{p}: text is neither UTF-8 nor GB18030/GBK; save it as UTF-8 CSV")
 
 
@@ -413,8 +418,10 @@ def detect_kind(path: str | os.PathLike, *, layer: str | None = None) -> str | N
         norm = normalise_name(name)
         if not norm:
             continue
-        table_words = {"indicators": ("indicators", "indicator", "指标"),
-                       "enterprises": ("enterprises", "enterprise", "企业", "company")}
+        table_words = {
+            "indicators": ("indicators", "indicator", "指标"),
+            "enterprises": ("enterprises", "enterprise", "企业", "company"),
+        }
         for kind, words in {**table_words, **_KIND_LAYER_NAMES}.items():
             for w in map(normalise_name, words):
                 if norm == w or ((len(w) > 2 or not w.isascii()) and w in norm):
@@ -433,8 +440,9 @@ def detect_kind(path: str | os.PathLike, *, layer: str | None = None) -> str | N
     norm_cols = {normalise_name(c) for c in cols}
     from .schema import KINDS
 
-    order = ("parcels", "buildings", "plan", "parks") if geometric else ("indicators",
-                                                                          "enterprises")
+    order = (
+        ("parcels", "buildings", "plan", "parks") if geometric else ("indicators", "enterprises")
+    )
     for kind in order:
         spec = KINDS[kind]
         ok = True
@@ -471,18 +479,30 @@ def read_inputs(project: Any) -> dict[str, pd.DataFrame]:
             continue
         try:
             if get_kind(kind).geometry is None:
-                out[kind] = read_table(item.path, kind=kind, columns=item.columns,
-                                       sheet=item.sheet, duplicates=project.duplicates)
+                out[kind] = read_table(
+                    item.path,
+                    kind=kind,
+                    columns=item.columns,
+                    sheet=item.sheet,
+                    duplicates=project.duplicates,
+                )
             else:
-                out[kind] = read_layer(item.path, kind=kind, layer=item.layer,
-                                       columns=item.columns, crs=item.crs or project.crs,
-                                       duplicates=project.duplicates,
-                                       empty_geometry=project.empty_geometry)
+                out[kind] = read_layer(
+                    item.path,
+                    kind=kind,
+                    layer=item.layer,
+                    columns=item.columns,
+                    crs=item.crs or project.crs,
+                    duplicates=project.duplicates,
+                    empty_geometry=project.empty_geometry,
+                )
         except ValidationError as exc:
             problems.extend(exc.problems)
         except (DataError, InputFileError) as exc:
             problems.append(Problem(message=str(exc), file=str(item.path)))
     if problems:
-        raise ValidationError(problems, title=f"{len(problems)} problem"
-                              f"{'s' if len(problems) > 1 else ''} in the inputs")
+        raise ValidationError(
+            problems,
+            title=f"{len(problems)} problem{'s' if len(problems) > 1 else ''} in the inputs",
+        )
     return out

@@ -50,29 +50,44 @@ def run_project(
     if target is None:
         raise ValueError("no output folder: pass out= (--out) or set project.out")
     steps = ["read inputs", "audit parcels and parks", "write reports"]
-    bar = tqdm(total=len(steps), disable=(None if progress is None else not progress),
-               unit="step", desc="xsland audit")
+    bar = tqdm(
+        total=len(steps),
+        disable=(None if progress is None else not progress),
+        unit="step",
+        desc="xsland audit",
+    )
     try:
         bar.set_postfix_str(steps[0])
         data = read_inputs(project)
         bar.update()
         bar.set_postfix_str(steps[1])
-        result = run(data["parks"], data["parcels"], data.get("buildings"),
-                     enterprises=data.get("enterprises"), plan=data.get("plan"),
-                     indicators=data.get("indicators"), policy=project.policy,
-                     year=project.year)
+        result = run(
+            data["parks"],
+            data["parcels"],
+            data.get("buildings"),
+            enterprises=data.get("enterprises"),
+            plan=data.get("plan"),
+            indicators=data.get("indicators"),
+            policy=project.policy,
+            year=project.year,
+        )
         bar.update()
         bar.set_postfix_str(steps[2])
         inputs = {
-            kind: f"{item.path}" + (f" [{item.layer}]" if item.layer else "")
-            + (f" — {len(data[kind])} rows" if kind in data and hasattr(data[kind], "__len__")
-               and kind != "raster" else "")
+            kind: f"{item.path}"
+            + (f" [{item.layer}]" if item.layer else "")
+            + (
+                f" — {len(data[kind])} rows"
+                if kind in data and hasattr(data[kind], "__len__") and kind != "raster"
+                else ""
+            )
             for kind, item in project.inputs.items()
         }
         inputs["run"] = dt.datetime.now().isoformat(timespec="seconds")
         inputs["metric CRS"] = str(result.parcels.crs.name if result.parcels.crs else "")
-        written = write_audit(result, target, overwrite=overwrite, title=project.name,
-                              inputs=inputs)
+        written = write_audit(
+            result, target, overwrite=overwrite, title=project.name, inputs=inputs
+        )
         bar.update()
     finally:
         bar.close()

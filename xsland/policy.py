@@ -88,8 +88,11 @@ class Policy:
     """
 
     policy_date: _dt.date = _rule(
-        _dt.date(2025, 8, 29), "date", "锡府办规〔2025〕1号 (印发 2025-08-29)",
-        "政策施行日期: 此后供地为新增用地")
+        _dt.date(2025, 8, 29),
+        "date",
+        "锡府办规〔2025〕1号 (印发 2025-08-29)",
+        "政策施行日期: 此后供地为新增用地",
+    )
     district_park_max_km2: float = _rule(3.0, "km²", _CL1, "片区型园区面积上限")
     far_min_new_industrial: float = _rule(1.5, "FAR", _CL1, "新增工业项目用地容积率下限")
     far_min_standard_factory: float = _rule(2.0, "FAR", _CL1, "高标准厂房用地容积率下限")
@@ -98,7 +101,9 @@ class Policy:
     leading_count_share_min: float = _rule(0.60, "share", _CL4, "主导产业企业数占比下限")
     chain_leaders_min: int = _rule(1, "enterprises", _CL4, "每园区链主企业下限")
     promotion_events_min: int = _rule(2, "events/year", _CL5, "每年招商活动场次下限")
-    innovation_platforms_min: int = _rule(7, "platforms", _CL7, "全区省级以上创新平台下限(2027年底)")
+    innovation_platforms_min: int = _rule(
+        7, "platforms", _CL7, "全区省级以上创新平台下限(2027年底)"
+    )
     industry_fund_min_wan: float = _rule(5000.0, "万元", _CL11, "园区产业基金规模下限(设立时)")
     target_date: _dt.date = _rule(_dt.date(2027, 12, 31), "date", _CL4, "目标年底")
     coverage_min: float = _rule(0.30, "share", _NATIONAL, "工业用地建筑系数下限")
@@ -107,7 +112,8 @@ class Policy:
     default_storey_height_m: float = _rule(4.5, "m", _LOCAL, "仅有高度时的默认层高")
     idle_after_years: float = _rule(1.0, "years", _IDLE, "约定动工日期后未动工年限(闲置)")
     idle_start_after_supply_months: int = _rule(
-        12, "months", _LOCAL, "无约定动工日期时: 供地后视为应动工的月数")
+        12, "months", _LOCAL, "无约定动工日期时: 供地后视为应动工的月数"
+    )
     lowuse_far_max: float = _rule(1.0, "FAR", _LOCAL, "存量工业低效用地容积率阈值(低于)")
     lowuse_classes: tuple[str, ...] = _rule(("D",), "classes", _CL3, "低效企业评价类别")
     per_mu_tax_floor_wan: float | None = _rule(None, "万元/亩", _LOCAL, "亩均税收下限(未设)")

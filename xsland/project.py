@@ -77,8 +77,9 @@ def load_project(path: str | os.PathLike) -> Project:
     return project_from_mapping(data, base=p.parent, source=p)
 
 
-def project_from_mapping(data: Mapping[str, Any], *, base: Path,
-                         source: Path | None = None) -> Project:
+def project_from_mapping(
+    data: Mapping[str, Any], *, base: Path, source: Path | None = None
+) -> Project:
     """Build a :class:`Project` from parsed TOML (see :func:`load_project`)."""
     where = str(source) if source else "project"
     problems: list[str] = []
@@ -102,7 +103,7 @@ def project_from_mapping(data: Mapping[str, Any], *, base: Path,
         if isinstance(spec, str):
             spec = {"path": spec}
         if not isinstance(spec, Mapping):
-            problems.append(f"{key}: must be a table with path = \"…\" or a path string")
+            problems.append(f'{key}: must be a table with path = "…" or a path string')
             continue
         for k in spec:
             if k not in _INPUT_KEYS:
@@ -116,17 +117,25 @@ def project_from_mapping(data: Mapping[str, Any], *, base: Path,
             problems.append(f"{key}.path: {path} does not exist")
         columns = spec.get("columns", {})
         if not isinstance(columns, Mapping) or not all(
-                isinstance(v, str) for v in columns.values()):
+            isinstance(v, str) for v in columns.values()
+        ):
             problems.append(f'{key}.columns: must be a table of "file column" = "contract column"')
             columns = {}
         elif kind in KINDS:
             bad = [v for v in columns.values() if v not in KINDS[kind].columns]
             if bad:
-                problems.append(f"{key}.columns: {', '.join(map(repr, bad))} not {kind} columns; "
-                                f"use {', '.join(KINDS[kind].columns)}")
-        inputs[kind] = Input(kind=kind, path=path, layer=spec.get("layer"),
-                             sheet=spec.get("sheet"), columns=MappingProxyType(dict(columns)),
-                             crs=spec.get("crs"))
+                problems.append(
+                    f"{key}.columns: {', '.join(map(repr, bad))} not {kind} columns; "
+                    f"use {', '.join(KINDS[kind].columns)}"
+                )
+        inputs[kind] = Input(
+            kind=kind,
+            path=path,
+            layer=spec.get("layer"),
+            sheet=spec.get("sheet"),
+            columns=MappingProxyType(dict(columns)),
+            crs=spec.get("crs"),
+        )
     options = dict(data.get("options", {}))
     for k, v in options.items():
         if k not in _OPTION_KEYS:
@@ -142,8 +151,10 @@ def project_from_mapping(data: Mapping[str, Any], *, base: Path,
         if kind not in inputs and f"inputs.{kind}" not in " ".join(problems):
             problems.append(f"inputs.{kind}: missing; the audit needs parks and parcels")
     if problems:
-        raise PolicyError(f"{len(problems)} problem{'s' if len(problems) > 1 else ''} in "
-                          f"{where}:\n  - " + "\n  - ".join(problems))
+        raise PolicyError(
+            f"{len(problems)} problem{'s' if len(problems) > 1 else ''} in "
+            f"{where}:\n  - " + "\n  - ".join(problems)
+        )
     out = meta.get("out")
     return Project(
         name=str(meta.get("name", "xsland audit")),
@@ -168,9 +179,13 @@ def _toml_value(value: Any) -> str:
     return f'"{value}"'
 
 
-def project_template(*, inputs: Mapping[str, str] | None = None,
-                     policy: Policy = DEFAULT_POLICY, name: str = "锡山区特色专业园区用地审计",
-                     out: str = "out/audit") -> str:
+def project_template(
+    *,
+    inputs: Mapping[str, str] | None = None,
+    policy: Policy = DEFAULT_POLICY,
+    name: str = "锡山区特色专业园区用地审计",
+    out: str = "out/audit",
+) -> str:
     """The text of a commented project file with every rule and its source.
 
     Parameters
@@ -195,9 +210,11 @@ def project_template(*, inputs: Mapping[str, str] | None = None,
         "",
     ]
     examples = {
-        "parks": ("data/parks.gpkg", "parks"), "parcels": ("data/parcels.gpkg", "parcels"),
+        "parks": ("data/parks.gpkg", "parks"),
+        "parcels": ("data/parcels.gpkg", "parcels"),
         "buildings": ("data/buildings.gpkg", "buildings"),
-        "enterprises": ("data/enterprises.csv", None), "plan": ("data/plan.gpkg", "plan"),
+        "enterprises": ("data/enterprises.csv", None),
+        "plan": ("data/plan.gpkg", "plan"),
         "indicators": ("data/indicators.xlsx", None),
     }
     for kind, (example, layer) in examples.items():
@@ -208,9 +225,14 @@ def project_template(*, inputs: Mapping[str, str] | None = None,
         if layer:
             lines.append(f'{c}layer = "{layer}"')
         lines.append(f"{c}# [inputs.{kind}.columns]   # file column = contract column")
-        col = {"parks": ("园区名称", "name"), "parcels": ("地块编号", "parcel_id"),
-               "buildings": ("层数", "floors"), "enterprises": ("信用代码", "enterprise_id"),
-               "plan": ("规划用地性质", "planned_use"), "indicators": ("年度", "year")}[kind]
+        col = {
+            "parks": ("园区名称", "name"),
+            "parcels": ("地块编号", "parcel_id"),
+            "buildings": ("层数", "floors"),
+            "enterprises": ("信用代码", "enterprise_id"),
+            "plan": ("规划用地性质", "planned_use"),
+            "indicators": ("年度", "year"),
+        }[kind]
         lines.append(f'{c}# "{col[0]}" = "{col[1]}"')
         lines.append("")
     lines.append("[policy]")

@@ -59,8 +59,9 @@ def intersection_areas(left: gpd.GeoSeries, right: gpd.GeoSeries) -> pd.DataFram
     tree = shapely.STRtree(rg)
     li, ri = tree.query(lg, predicate="intersects")
     if len(li) == 0:
-        return pd.DataFrame({"left": np.array([], int), "right": np.array([], int),
-                             "area": np.array([], float)})
+        return pd.DataFrame(
+            {"left": np.array([], int), "right": np.array([], int), "area": np.array([], float)}
+        )
     area = shapely.area(shapely.intersection(lg[li], rg[ri]))
     keep = area > 0
     return pd.DataFrame({"left": li[keep], "right": ri[keep], "area": area[keep]})
@@ -86,16 +87,19 @@ def straddle_shares(parcels: gpd.GeoDataFrame, parks: gpd.GeoDataFrame) -> pd.Da
     pairs = intersection_areas(pm, kg)
     area = shapely.area(pm.to_numpy())
     n = len(parcels)
-    out = pd.DataFrame({"park_id": pd.Series([None] * n, dtype=object), "share": 0.0,
-                        "inside": 0.0})
+    out = pd.DataFrame(
+        {"park_id": pd.Series([None] * n, dtype=object), "share": 0.0, "inside": 0.0}
+    )
     if len(pairs):
         pairs = pairs.sort_values(["left", "area"], ascending=[True, False])
         best = pairs.drop_duplicates("left")
         with np.errstate(invalid="ignore", divide="ignore"):
             out.loc[best["left"].to_numpy(), "park_id"] = dissolved.index.to_numpy()[
-                best["right"].to_numpy()]
+                best["right"].to_numpy()
+            ]
             out.loc[best["left"].to_numpy(), "share"] = (
-                best["area"].to_numpy() / area[best["left"].to_numpy()])
+                best["area"].to_numpy() / area[best["left"].to_numpy()]
+            )
             inside = np.bincount(pairs["left"], weights=pairs["area"], minlength=n)
             out["inside"] = np.where(area > 0, inside / area, 0.0)
     out.index = parcels.index
@@ -137,23 +141,44 @@ def parcel_checks(
         width = np.where(perim > 0, 2 * area / perim, 0.0)
     sliver = (area < policy.sliver_max_area_m2) | (width < policy.sliver_min_width_m)
     rows += quality_record(
-        layer="parcels", check="sliver", ids=ids[sliver], file=file, severity="warning",
-        detail=[f"area {a:.1f} m², mean width {w:.2f} m"
-                for a, w in zip(area[sliver], width[sliver], strict=True)])
+        layer="parcels",
+        check="sliver",
+        ids=ids[sliver],
+        file=file,
+        severity="warning",
+        detail=[
+            f"area {a:.1f} m², mean width {w:.2f} m"
+            for a, w in zip(area[sliver], width[sliver], strict=True)
+        ],
+    )
     parts = shapely.get_num_geometries(geoms)
     multi = parts > 1
-    rows += quality_record(layer="parcels", check="multipart", ids=ids[multi], file=file,
-                           severity="info", detail=[f"{p} parts" for p in parts[multi]])
+    rows += quality_record(
+        layer="parcels",
+        check="multipart",
+        ids=ids[multi],
+        file=file,
+        severity="info",
+        detail=[f"{p} parts" for p in parts[multi]],
+    )
     # overlaps between parcels
     pairs = intersection_areas(geoms, geoms)
     pairs = pairs[(pairs["left"] < pairs["right"]) & (pairs["area"] > policy.overlap_min_m2)]
     if len(pairs):
         a, b, s = pairs["left"].to_numpy(), pairs["right"].to_numpy(), pairs["area"].to_numpy()
         rows += quality_record(
-            layer="parcels", check="overlap", ids=np.concatenate([ids[a], ids[b]]), file=file,
+            layer="parcels",
+            check="overlap",
+            ids=np.concatenate([ids[a], ids[b]]),
+            file=file,
             severity="warning",
-            detail=[f"overlaps {o} by {x:.1f} m²" for o, x in
-                    zip(np.concatenate([ids[b], ids[a]]), np.concatenate([s, s]), strict=True)])
+            detail=[
+                f"overlaps {o} by {x:.1f} m²"
+                for o, x in zip(
+                    np.concatenate([ids[b], ids[a]]), np.concatenate([s, s]), strict=True
+                )
+            ],
+        )
     # declared area (用地面积核查)
     if "declared_area" in parcels.columns:
         declared = parcels["declared_area"].to_numpy(dtype=float)
@@ -161,10 +186,17 @@ def parcel_checks(
             rel = (declared - area) / area
         bad = np.abs(rel) > policy.declared_area_tolerance
         rows += quality_record(
-            layer="parcels", check="declared_area_mismatch", ids=ids[bad], file=file,
-            column="declared_area", severity="warning",
-            detail=[f"declared {d:.1f} m², measured {m:.1f} m² ({r:+.1%})"
-                    for d, m, r in zip(declared[bad], area[bad], rel[bad], strict=True)])
+            layer="parcels",
+            check="declared_area_mismatch",
+            ids=ids[bad],
+            file=file,
+            column="declared_area",
+            severity="warning",
+            detail=[
+                f"declared {d:.1f} m², measured {m:.1f} m² ({r:+.1%})"
+                for d, m, r in zip(declared[bad], area[bad], rel[bad], strict=True)
+            ],
+        )
     if parks is not None and len(parks):
         shares = straddle_shares(parcels, parks)
         inside = shares["inside"].to_numpy()
@@ -172,22 +204,39 @@ def parcel_checks(
         t = policy.straddle_min_share
         straddle = (inside > t) & (1 - best > t)
         rows += quality_record(
-            layer="parcels", check="straddles_park", ids=ids[straddle], file=file,
+            layer="parcels",
+            check="straddles_park",
+            ids=ids[straddle],
+            file=file,
             severity="warning",
-            detail=[f"{b:.1%} in park {p}, {1 - i:.1%} outside every park"
-                    for b, p, i in zip(best[straddle], shares["park_id"].to_numpy()[straddle],
-                                       inside[straddle], strict=True)])
+            detail=[
+                f"{b:.1%} in park {p}, {1 - i:.1%} outside every park"
+                for b, p, i in zip(
+                    best[straddle],
+                    shares["park_id"].to_numpy()[straddle],
+                    inside[straddle],
+                    strict=True,
+                )
+            ],
+        )
     if buildings is not None and len(buildings):
         bg = buildings.geometry.to_crs(crs).to_numpy()
         tree = shapely.STRtree(geoms)
         hit, _ = tree.query(bg, predicate="intersects")
         outside = np.ones(len(bg), bool)
         outside[hit] = False
-        bids = (buildings["building_id"].astype(str).to_numpy()
-                if "building_id" in buildings.columns
-                else np.array([f"row {i + 1}" for i in range(len(bg))]))
-        rows += quality_record(layer="buildings", check="building_outside", ids=bids[outside],
-                               severity="warning", detail="touches no parcel")
+        bids = (
+            buildings["building_id"].astype(str).to_numpy()
+            if "building_id" in buildings.columns
+            else np.array([f"row {i + 1}" for i in range(len(bg))])
+        )
+        rows += quality_record(
+            layer="buildings",
+            check="building_outside",
+            ids=bids[outside],
+            severity="warning",
+            detail="touches no parcel",
+        )
     return quality_frame(rows)
 
 
@@ -221,30 +270,37 @@ def check_files(
     inputs: list[dict[str, Any]] = []
     skipped: list[str] = []
     frames = []
+    parcel_inputs: list[tuple[str, gpd.GeoDataFrame]] = []
     for f in files:
         is_table = f.suffix.lower() in TABLE_SUFFIXES
         names = [None] if is_table or f.suffix.lower() != ".gpkg" else list_layers(f)
         for name in names:
             kind = detect_kind(f, layer=name)
             label = f"{f}" + (f" [{name}]" if name else "")
-            if kind is None or kind in layers:
-                skipped.append(label + (" (not a known kind)" if kind is None
-                                        else f" (a second {kind} input)"))
+            if kind is None:
+                skipped.append(label + " (not a known kind)")
                 continue
             if is_table:
                 data = read_table(f, kind=kind, collect=True)
             else:
                 data = read_layer(f, kind=kind, layer=name, crs=crs, collect=True)
-            layers[kind] = data
+            layers.setdefault(kind, data)
             frames.append(data)
+            if kind == "parcels":
+                parcel_inputs.append((label, data))
             inputs.append({"kind": kind, "file": str(f), "layer": name or "", "rows": len(data)})
     quality = quality_frame(*frames)
-    parcels = layers.get("parcels")
-    if parcels is not None:
+    # every parcels input against the parks; buildings against the largest parcels input
+    largest = max(parcel_inputs, key=lambda item: len(item[1]))[0] if parcel_inputs else None
+    for label, parcels in parcel_inputs:
         usable = parcels[~(parcels.geometry.is_empty | parcels.geometry.isna())]
         usable = usable[usable.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
         cross = parcel_checks(
-            usable, parks=layers.get("parks"), buildings=layers.get("buildings"),
-            policy=policy, file=inputs[[i["kind"] for i in inputs].index("parcels")]["file"])
+            usable,
+            parks=layers.get("parks"),
+            buildings=layers.get("buildings") if label == largest else None,
+            policy=policy,
+            file=label,
+        )
         quality = quality_frame(quality, cross)
     return CheckResult(layers=layers, inputs=inputs, skipped=skipped, quality=quality)

@@ -37,8 +37,7 @@ def atomic_file(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator[
     if target.exists() and not overwrite:
         raise OutputExistsError(f"{target} exists; pass overwrite=True (--overwrite) to replace it")
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix,
-                               dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
     os.close(fd)
     os.unlink(tmp)  # writers such as GDAL want to create the file themselves
     tmp_path = Path(tmp)
@@ -62,7 +61,8 @@ def atomic_dir(path: str | os.PathLike, *, overwrite: bool = False) -> Iterator[
     target = Path(path)
     if target.exists() and not overwrite:
         raise OutputExistsError(
-            f"output folder {target} exists; pass --overwrite (overwrite=True) to replace it")
+            f"output folder {target} exists; pass --overwrite (overwrite=True) to replace it"
+        )
     if target.exists() and not target.is_dir():
         raise OutputExistsError(f"{target} exists and is not a folder")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -81,8 +81,9 @@ def atomic_dir(path: str | os.PathLike, *, overwrite: bool = False) -> Iterator[
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def write_table(df: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool = True,
-                sheet: str = "data") -> Path:
+def write_table(
+    df: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool = True, sheet: str = "data"
+) -> Path:
     """Write a table to CSV (UTF-8 with BOM, so Excel shows Chinese) or XLSX.
 
     The XLSX sheet has a frozen header row and columns sized to their text.
@@ -103,7 +104,8 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool = 
                     texts = [str(col)] + [str(v) for v in df[col].head(200)]
                     width = max(_display_width(t) for t in texts)
                     ws.column_dimensions[ws.cell(1, i).column_letter].width = min(
-                        max(width + 2, 8), 60)
+                        max(width + 2, 8), 60
+                    )
     return target
 
 
@@ -114,55 +116,130 @@ def _display_width(text: str) -> int:
 
 #: Chinese column headers of the audit workbook.
 HEADERS_ZH = {
-    "park_id": "园区编号", "name": "园区名称", "town": "所属镇街", "park_type": "园区类型",
-    "leading_industry": "主导产业", "area_m2": "面积(平方米)", "area_km2": "面积(平方公里)",
-    "area_mu": "面积(亩)", "area_ha": "面积(公顷)", "area_core_m2": "核心启动区面积(平方米)",
-    "area_expansion_m2": "拓展功能区面积(平方米)", "n_parcels": "地块数",
-    "parcel_area_m2": "地块面积(平方米)", "floor_area": "建筑面积(平方米)",
-    "industrial_area_m2": "工业用地面积(平方米)", "industrial_far": "工业用地加权容积率",
-    "industrial_coverage": "工业用地加权建筑系数", "land_utilisation": "土地利用率",
-    "chk_area": "面积≤3平方公里", "val_area": "面积(平方公里)",
-    "chk_far_new": "新增工业容积率≥1.5", "val_far_new": "新增工业达标地块",
-    "fail_far_new": "新增工业不达标地块", "chk_far_standard": "高标准厂房容积率≥2.0",
-    "val_far_standard": "高标准厂房达标地块", "fail_far_standard": "高标准厂房不达标地块",
-    "chk_far_m0": "新型产业容积率≥2.5", "val_far_m0": "新型产业达标地块",
-    "fail_far_m0": "新型产业不达标地块", "chk_coverage": "建筑系数≥30%",
-    "val_coverage": "建筑系数", "chk_leading_revenue": "主导产业营收占比≥60%",
-    "val_leading_revenue": "主导产业营收占比", "chk_leading_count": "主导产业企业数占比≥60%",
-    "val_leading_count": "主导产业企业数占比", "chk_chain_leader": "链主企业≥1",
-    "val_chain_leader": "链主企业数", "chk_promotion": "年招商活动≥2场",
-    "val_promotion": "招商活动场次", "chk_fund": "产业基金≥5000万元", "val_fund": "产业基金(万元)",
-    "n_enterprises": "企业数", "indicator_year": "指标年度",
-    "innovation_platforms": "省级以上创新平台", "parcel_id": "地块编号", "zone": "功能分区",
-    "park_share": "在园区内比例", "category": "政策类别", "category_source": "类别依据",
-    "land_use": "用地分类", "footprint_m2": "建筑基底面积(平方米)",
-    "floor_area_source": "建筑面积来源", "floor_area_declared": "登记建筑面积(平方米)",
-    "far": "容积率", "coverage": "建筑系数", "far_min": "容积率下限", "far_ok": "容积率达标",
-    "enterprise_id": "企业编号", "owner": "权利人", "supply_date": "供地日期",
-    "start_deadline": "约定动工日期", "declared_area": "登记用地面积(平方米)",
-    "declared_far": "登记容积率", "n_parks": "园区数", "failing_parks": "有不达标项的园区",
-    "parcels_outside_parks": "园区外地块数", "layer": "图层", "file": "文件", "id": "编号",
-    "column": "字段", "check": "检查项", "severity": "级别", "label": "说明", "detail": "详情",
-    "key": "参数", "value": "取值", "unit": "单位", "source": "依据", "status": "结果",
-    "threshold": "标准", "missing_parks": "缺数据园区",
+    "park_id": "园区编号",
+    "name": "园区名称",
+    "town": "所属镇街",
+    "park_type": "园区类型",
+    "leading_industry": "主导产业",
+    "area_m2": "面积(平方米)",
+    "area_km2": "面积(平方公里)",
+    "area_mu": "面积(亩)",
+    "area_ha": "面积(公顷)",
+    "area_core_m2": "核心启动区面积(平方米)",
+    "area_expansion_m2": "拓展功能区面积(平方米)",
+    "n_parcels": "地块数",
+    "parcel_area_m2": "地块面积(平方米)",
+    "floor_area": "建筑面积(平方米)",
+    "industrial_area_m2": "工业用地面积(平方米)",
+    "industrial_far": "工业用地加权容积率",
+    "industrial_coverage": "工业用地加权建筑系数",
+    "land_utilisation": "土地利用率",
+    "chk_area": "面积≤3平方公里",
+    "val_area": "面积(平方公里)",
+    "chk_far_new": "新增工业容积率≥1.5",
+    "val_far_new": "新增工业达标地块",
+    "fail_far_new": "新增工业不达标地块",
+    "chk_far_standard": "高标准厂房容积率≥2.0",
+    "val_far_standard": "高标准厂房达标地块",
+    "fail_far_standard": "高标准厂房不达标地块",
+    "chk_far_m0": "新型产业容积率≥2.5",
+    "val_far_m0": "新型产业达标地块",
+    "fail_far_m0": "新型产业不达标地块",
+    "chk_coverage": "建筑系数≥30%",
+    "val_coverage": "建筑系数",
+    "chk_leading_revenue": "主导产业营收占比≥60%",
+    "val_leading_revenue": "主导产业营收占比",
+    "chk_leading_count": "主导产业企业数占比≥60%",
+    "val_leading_count": "主导产业企业数占比",
+    "chk_chain_leader": "链主企业≥1",
+    "val_chain_leader": "链主企业数",
+    "chk_promotion": "年招商活动≥2场",
+    "val_promotion": "招商活动场次",
+    "chk_fund": "产业基金≥5000万元",
+    "val_fund": "产业基金(万元)",
+    "n_enterprises": "企业数",
+    "indicator_year": "指标年度",
+    "innovation_platforms": "省级以上创新平台",
+    "parcel_id": "地块编号",
+    "zone": "功能分区",
+    "park_share": "在园区内比例",
+    "category": "政策类别",
+    "category_source": "类别依据",
+    "land_use": "用地分类",
+    "footprint_m2": "建筑基底面积(平方米)",
+    "floor_area_source": "建筑面积来源",
+    "floor_area_declared": "登记建筑面积(平方米)",
+    "far": "容积率",
+    "coverage": "建筑系数",
+    "far_min": "容积率下限",
+    "far_ok": "容积率达标",
+    "enterprise_id": "企业编号",
+    "owner": "权利人",
+    "supply_date": "供地日期",
+    "start_deadline": "约定动工日期",
+    "declared_area": "登记用地面积(平方米)",
+    "declared_far": "登记容积率",
+    "n_parks": "园区数",
+    "failing_parks": "有不达标项的园区",
+    "parcels_outside_parks": "园区外地块数",
+    "layer": "图层",
+    "file": "文件",
+    "id": "编号",
+    "column": "字段",
+    "check": "检查项",
+    "severity": "级别",
+    "label": "说明",
+    "detail": "详情",
+    "key": "参数",
+    "value": "取值",
+    "unit": "单位",
+    "source": "依据",
+    "status": "结果",
+    "threshold": "标准",
+    "missing_parks": "缺数据园区",
 }
-for _chk in ("chk_area", "chk_far_new", "chk_far_standard", "chk_far_m0", "chk_coverage",
-             "chk_leading_revenue", "chk_leading_count", "chk_chain_leader", "chk_promotion",
-             "chk_fund"):
+for _chk in (
+    "chk_area",
+    "chk_far_new",
+    "chk_far_standard",
+    "chk_far_m0",
+    "chk_coverage",
+    "chk_leading_revenue",
+    "chk_leading_count",
+    "chk_chain_leader",
+    "chk_promotion",
+    "chk_fund",
+):
     for _st, _zh in (("pass", "达标"), ("fail", "不达标"), ("unknown", "数据不足")):
         HEADERS_ZH[f"{_chk}_{_st}"] = f"{HEADERS_ZH[_chk]}:{_zh}"
 
-_FORMATS = {"area_m2": "#,##0.0", "area_km2": "0.000", "area_mu": "#,##0.00",
-            "area_ha": "#,##0.00", "far": "0.00", "coverage": "0.0%", "far_min": "0.0",
-            "industrial_far": "0.00", "industrial_coverage": "0.0%", "land_utilisation": "0.0%",
-            "val_coverage": "0.0%", "val_leading_revenue": "0.0%", "val_leading_count": "0.0%",
-            "park_share": "0.0%", "floor_area": "#,##0", "footprint_m2": "#,##0"}
+_FORMATS = {
+    "area_m2": "#,##0.0",
+    "area_km2": "0.000",
+    "area_mu": "#,##0.00",
+    "area_ha": "#,##0.00",
+    "far": "0.00",
+    "coverage": "0.0%",
+    "far_min": "0.0",
+    "industrial_far": "0.00",
+    "industrial_coverage": "0.0%",
+    "land_utilisation": "0.0%",
+    "val_coverage": "0.0%",
+    "val_leading_revenue": "0.0%",
+    "val_leading_count": "0.0%",
+    "park_share": "0.0%",
+    "floor_area": "#,##0",
+    "footprint_m2": "#,##0",
+}
 
 
 def _excel_ready(df: pd.DataFrame) -> pd.DataFrame:
     """Drop geometry, make dates plain and nullable types Excel-friendly."""
-    out = pd.DataFrame(df.drop(columns=[c for c in df.columns if c == "geometry"
-                                        or str(df[c].dtype) == "geometry"]))
+    out = pd.DataFrame(
+        df.drop(
+            columns=[c for c in df.columns if c == "geometry" or str(df[c].dtype) == "geometry"]
+        )
+    )
     for c in out.columns:
         if str(out[c].dtype) in ("boolean", "Int64", "Float64", "string", "str"):
             out[c] = out[c].astype(object).where(out[c].notna(), None)
@@ -171,8 +248,9 @@ def _excel_ready(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_workbook(sheets: dict[str, pd.DataFrame], path: str | os.PathLike, *,
-                   overwrite: bool = True) -> Path:
+def write_workbook(
+    sheets: dict[str, pd.DataFrame], path: str | os.PathLike, *, overwrite: bool = True
+) -> Path:
     """Write several tables to one XLSX with Chinese headers.
 
     Each sheet has a frozen header row, column widths fitted to their text
@@ -183,16 +261,22 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path: str | os.PathLike, *,
         with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
             for sheet, df in sheets.items():
                 data = _excel_ready(df)
-                data.to_excel(xl, sheet_name=sheet, index=False,
-                              header=[HEADERS_ZH.get(str(c), str(c)) for c in data.columns])
+                data.to_excel(
+                    xl,
+                    sheet_name=sheet,
+                    index=False,
+                    header=[HEADERS_ZH.get(str(c), str(c)) for c in data.columns],
+                )
                 ws = xl.sheets[sheet]
                 ws.freeze_panes = "A2"
                 for i, col in enumerate(data.columns, start=1):
                     letter = ws.cell(1, i).column_letter
                     texts = [HEADERS_ZH.get(str(col), str(col))] + [
-                        str(v) for v in data[col].head(200)]
+                        str(v) for v in data[col].head(200)
+                    ]
                     ws.column_dimensions[letter].width = min(
-                        max(max(_display_width(t) for t in texts) + 2, 8), 50)
+                        max(max(_display_width(t) for t in texts) + 2, 8), 50
+                    )
                     fmt = _FORMATS.get(str(col))
                     if fmt:
                         for cell in ws.iter_rows(min_row=2, min_col=i, max_col=i):
@@ -211,17 +295,38 @@ def _gpkg_ready(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_gpkg(layers: dict[str, pd.DataFrame], path: str | os.PathLike, *,
-               overwrite: bool = True) -> Path:
+def write_gpkg(
+    layers: dict[str, pd.DataFrame], path: str | os.PathLike, *, overwrite: bool = True
+) -> Path:
     """Write several layers (GeoDataFrames or plain tables) to one GeoPackage."""
     import pyogrio
 
     target = Path(path)
     with atomic_file(target, overwrite=overwrite) as tmp:
         for name, df in layers.items():
-            pyogrio.write_dataframe(_gpkg_ready(df), tmp, layer=name, driver="GPKG",
-                                    append=tmp.exists())
+            pyogrio.write_dataframe(
+                _gpkg_ready(df), tmp, layer=name, driver="GPKG", append=tmp.exists()
+            )
     return target
+
+
+#: How a check's status is shown to readers (symbols survive black-and-white print).
+STATUS_ZH = {"pass": "✔ 达标", "fail": "✘ 不达标", "unknown": "? 数据不足", "n/a": "– 不适用"}
+
+
+def _format_value(check: str, value) -> str:
+    """A measured value with its unit, as a reader expects it."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    if check == "chk_area":
+        return f"{float(value):.3f} km²"
+    if check in ("chk_coverage", "chk_leading_revenue", "chk_leading_count"):
+        return f"{float(value):.1%}"
+    if check in ("chk_chain_leader", "chk_promotion"):
+        return f"{int(value)}"
+    if check == "chk_fund":
+        return f"{float(value):,.0f} 万元"
+    return str(value)
 
 
 def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None = None) -> str:
@@ -247,18 +352,24 @@ def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None
         "|---" * (3 + len(CHECKS)) + "|",
     ]
     for _, row in parks.iterrows():
-        lines.append(f"| {row['park_id']} | {row['name']} | {row['town']} | "
-                     + " | ".join(str(row[c]) for c in CHECKS) + " |")
+        lines.append(
+            f"| {row['park_id']} | {row['name']} | {row['town']} | "
+            + " | ".join(STATUS_ZH.get(str(row[c]), str(row[c])) for c in CHECKS)
+            + " |"
+        )
+    lines += ["", "✔ 达标 pass · ✘ 不达标 fail · ? 数据不足 unknown · – 不适用 n/a"]
     lines += ["", "## Failed checks", ""]
     failed = False
     for _, row in parks.iterrows():
         for c, (label, _field) in CHECKS.items():
             if row[c] == "fail":
                 failed = True
-                value = row.get(c.replace("chk_", "val_"), "")
+                value = _format_value(c, row.get(c.replace("chk_", "val_"), ""))
                 extra = row.get(c.replace("chk_", "fail_"), "")
-                lines.append(f"- {row['park_id']} {row['name']}: {label} — measured {value}"
-                             + (f"; parcels below minimum: {extra}" if extra else ""))
+                lines.append(
+                    f"- {row['park_id']} {row['name']}: {label} — measured {value}"
+                    + (f"; parcels below minimum: {extra}" if extra else "")
+                )
     if not failed:
         lines.append("- none")
     lines += ["", "## District", ""]
@@ -267,15 +378,22 @@ def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None
     lines += ["", "## Data quality", ""]
     if len(result.quality):
         counts = result.quality.groupby(["layer", "check", "label"]).size()
-        lines += [f"- {layer} / {check} ({label}): {n}"
-                  for (layer, check, label), n in counts.items()]
+        lines += [
+            f"- {layer} / {check} ({label}): {n}" for (layer, check, label), n in counts.items()
+        ]
     else:
         lines.append("- no findings")
     return "\n".join(lines) + "\n"
 
 
-def write_audit(result, out: str | os.PathLike, *, overwrite: bool = False,
-                title: str = "xsland audit", inputs: dict | None = None) -> list[Path]:
+def write_audit(
+    result,
+    out: str | os.PathLike,
+    *,
+    overwrite: bool = False,
+    title: str = "xsland audit",
+    inputs: dict | None = None,
+) -> list[Path]:
     """Write an audit into the folder ``out``: ``audit.gpkg``, ``audit.xlsx``, ``summary.md``.
 
     The folder is built beside ``out`` and moved into place when complete
@@ -288,14 +406,30 @@ def write_audit(result, out: str | os.PathLike, *, overwrite: bool = False,
     """
     target = Path(out)
     with atomic_dir(target, overwrite=overwrite) as tmp:
-        write_gpkg({"parks": result.parks, "parcels": result.parcels,
-                    "quality": result.quality, "towns": result.towns,
-                    "district": result.district, "rules": result.rules}, tmp / "audit.gpkg")
-        write_workbook({"园区 parks": result.parks, "镇街 towns": result.towns,
-                        "全区 district": result.district, "地块 parcels": result.parcels,
-                        "数据质量 quality": result.quality, "规则 rules": result.rules},
-                       tmp / "audit.xlsx")
-        (tmp / "summary.md").write_text(summary_markdown(result, title=title, inputs=inputs),
-                                        encoding="utf-8")
+        write_gpkg(
+            {
+                "parks": result.parks,
+                "parcels": result.parcels,
+                "quality": result.quality,
+                "towns": result.towns,
+                "district": result.district,
+                "rules": result.rules,
+            },
+            tmp / "audit.gpkg",
+        )
+        write_workbook(
+            {
+                "园区 parks": result.parks,
+                "镇街 towns": result.towns,
+                "全区 district": result.district,
+                "地块 parcels": result.parcels,
+                "数据质量 quality": result.quality,
+                "规则 rules": result.rules,
+            },
+            tmp / "audit.xlsx",
+        )
+        (tmp / "summary.md").write_text(
+            summary_markdown(result, title=title, inputs=inputs), encoding="utf-8"
+        )
         names = sorted(p.name for p in tmp.iterdir())
     return [target / n for n in names]

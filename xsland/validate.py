@@ -78,17 +78,25 @@ _DATES = {"parcels": ("supply_date", "start_deadline")}
 _CODES = {
     "parks": {
         "park_type": {
-            "district": "district", "片区型": "district", "片区": "district",
-            "carrier": "carrier", "载体型": "carrier", "载体": "carrier",
+            "district": "district",
+            "片区型": "district",
+            "片区": "district",
+            "carrier": "carrier",
+            "载体型": "carrier",
+            "载体": "carrier",
         },
         "zone": {
-            "core": "core", "核心启动区": "core", "核心区": "core", "启动区": "core",
-            "expansion": "expansion", "拓展功能区": "expansion", "拓展区": "expansion",
+            "core": "core",
+            "核心启动区": "core",
+            "核心区": "core",
+            "启动区": "core",
+            "expansion": "expansion",
+            "拓展功能区": "expansion",
+            "拓展区": "expansion",
         },
     },
     "enterprises": {
-        "eval_class": {c: c for c in "ABCD"}
-        | {f"{c}类": c for c in "ABCD"},
+        "eval_class": {c: c for c in "ABCD"} | {f"{c}类": c for c in "ABCD"},
     },
 }
 _BOOLS = {"enterprises": ("chain_leader",)}
@@ -97,16 +105,30 @@ _FALSE = {"false", "0", "no", "n", "f", "否", "×", "无", ""}
 
 
 def quality_record(
-    *, layer: str, check: str, ids: Iterable[Any] = ("",), file: str = "", column: str = "",
-    severity: Literal["error", "warning", "info"] = "warning", detail: str | Iterable[str] = "",
+    *,
+    layer: str,
+    check: str,
+    ids: Iterable[Any] = ("",),
+    file: str = "",
+    column: str = "",
+    severity: Literal["error", "warning", "info"] = "warning",
+    detail: str | Iterable[str] = "",
 ) -> list[dict[str, Any]]:
     """Rows of the data-quality table, one per ID."""
     label = QUALITY_CHECKS.get(check, (check, check))[0]
     ids = list(ids)
     details = [detail] * len(ids) if isinstance(detail, str) else list(detail)
     return [
-        {"layer": layer, "file": file, "id": str(i), "column": column, "check": check,
-         "severity": severity, "label": label, "detail": d}
+        {
+            "layer": layer,
+            "file": file,
+            "id": str(i),
+            "column": column,
+            "check": check,
+            "severity": severity,
+            "label": label,
+            "detail": d,
+        }
         for i, d in zip(ids, details, strict=True)
     ]
 
@@ -156,20 +178,43 @@ class _Collector:
         self.problems: list[Problem] = []
         self.quality: list[dict[str, Any]] = []
 
-    def problem(self, check: str, message: str, fix: str, *, column: str = "",
-                rows: Iterable[Any] = ()) -> None:
+    def problem(
+        self, check: str, message: str, fix: str, *, column: str = "", rows: Iterable[Any] = ()
+    ) -> None:
         rows = tuple(str(r) for r in rows)
-        self.problems.append(Problem(message=message, fix=fix, file=self.file,
-                                     layer=self.layer, column=column, rows=rows))
+        self.problems.append(
+            Problem(
+                message=message, fix=fix, file=self.file, layer=self.layer, column=column, rows=rows
+            )
+        )
         self.quality += quality_record(
-            layer=self.kind, check=check, ids=rows or ("",), file=self.file, column=column,
-            severity="error", detail=message)
+            layer=self.kind,
+            check=check,
+            ids=rows or ("",),
+            file=self.file,
+            column=column,
+            severity="error",
+            detail=message,
+        )
 
-    def record(self, check: str, ids: Iterable[Any], detail: str | Iterable[str] = "", *,
-               column: str = "", severity: Literal["error", "warning", "info"] = "warning"
-               ) -> None:
-        self.quality += quality_record(layer=self.kind, check=check, ids=ids, file=self.file,
-                                       column=column, severity=severity, detail=detail)
+    def record(
+        self,
+        check: str,
+        ids: Iterable[Any],
+        detail: str | Iterable[str] = "",
+        *,
+        column: str = "",
+        severity: Literal["error", "warning", "info"] = "warning",
+    ) -> None:
+        self.quality += quality_record(
+            layer=self.kind,
+            check=check,
+            ids=ids,
+            file=self.file,
+            column=column,
+            severity=severity,
+            detail=detail,
+        )
 
     def finish(self, frame: pd.DataFrame, prior: list[dict[str, Any]]) -> pd.DataFrame:
         if self.problems and not self.collect:
@@ -188,8 +233,10 @@ def _row_labels(frame: pd.DataFrame, mask: np.ndarray, id_col: str | None) -> li
     positions = np.flatnonzero(mask)
     if id_col and id_col in frame.columns:
         ids = frame[id_col].to_numpy()[positions]
-        return [str(i) if i is not None and i == i else f"row {p + 1}"
-                for i, p in zip(ids, positions, strict=True)]
+        return [
+            str(i) if i is not None and i == i else f"row {p + 1}"
+            for i, p in zip(ids, positions, strict=True)
+        ]
     return [f"row {p + 1}" for p in positions]
 
 
@@ -221,17 +268,25 @@ def _check_ids(frame: pd.DataFrame, kind: str, c: _Collector, duplicates: str) -
         frame["park_id"] = _clean_ids(frame["park_id"])
         empty = frame["park_id"].isna().to_numpy()
         if empty.any():
-            c.problem("empty_id", f"{_n(empty)} with an empty park_id",
-                      "give every park feature its park's ID", column="park_id",
-                      rows=_row_labels(frame, empty, None))
+            c.problem(
+                "empty_id",
+                f"{_n(empty)} with an empty park_id",
+                "give every park feature its park's ID",
+                column="park_id",
+                rows=_row_labels(frame, empty, None),
+            )
     if not id_col or id_col not in frame.columns:
         return frame
     frame[id_col] = _clean_ids(frame[id_col])
     empty = frame[id_col].isna().to_numpy()
     if empty.any():
-        c.problem("empty_id", f"{_n(empty)} with an empty {id_col}",
-                  f"give every row a unique {id_col}", column=id_col,
-                  rows=_row_labels(frame, empty, None))
+        c.problem(
+            "empty_id",
+            f"{_n(empty)} with an empty {id_col}",
+            f"give every row a unique {id_col}",
+            column=id_col,
+            rows=_row_labels(frame, empty, None),
+        )
     dup = frame[id_col].duplicated(keep=False).to_numpy() & ~empty
     if dup.any():
         values = sorted(set(frame[id_col].to_numpy()[dup]))
@@ -239,15 +294,23 @@ def _check_ids(frame: pd.DataFrame, kind: str, c: _Collector, duplicates: str) -
             later = frame[id_col].duplicated(keep="first").to_numpy() & ~empty
             n = frame[id_col].groupby(frame[id_col]).cumcount() + 1
             new = frame[id_col].where(~later, frame[id_col] + "-" + n.astype(str))
-            c.record("renamed_duplicate_id", frame[id_col][later],
-                     [f"{old} → {nw}" for old, nw in zip(frame[id_col][later], new[later],
-                                                          strict=True)],
-                     column=id_col, severity="warning")
+            c.record(
+                "renamed_duplicate_id",
+                frame[id_col][later],
+                [f"{old} → {nw}" for old, nw in zip(frame[id_col][later], new[later], strict=True)],
+                column=id_col,
+                severity="warning",
+            )
             frame[id_col] = new
         else:
-            c.problem("duplicate_id", f"{len(values)} {id_col} value{'s' if len(values) > 1 else ''} used more than once",
-                      f"make {id_col} unique, or pass duplicates='rename' (--rename-duplicates) "
-                      "to suffix the later rows (-2, -3 …)", column=id_col, rows=values)
+            c.problem(
+                "duplicate_id",
+                f"{len(values)} {id_col} value{'s' if len(values) > 1 else ''} used more than once",
+                f"make {id_col} unique, or pass duplicates='rename' (--rename-duplicates) "
+                "to suffix the later rows (-2, -3 …)",
+                column=id_col,
+                rows=values,
+            )
     return frame
 
 
@@ -272,39 +335,64 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def _check_geometry(frame: gpd.GeoDataFrame, kind: str, c: _Collector,
-                    empty_geometry: str) -> gpd.GeoDataFrame:
+def _check_geometry(
+    frame: gpd.GeoDataFrame, kind: str, c: _Collector, empty_geometry: str
+) -> gpd.GeoDataFrame:
     id_col = get_kind(kind).id_column or ("park_id" if kind == "parks" else None)
     geoms = frame.geometry.to_numpy()
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if missing.any():
         rows = _row_labels(frame, missing, id_col)
         if empty_geometry == "drop":
-            c.record("dropped_empty_geometry", rows, "null or empty geometry; row dropped",
-                     severity="warning")
+            c.record(
+                "dropped_empty_geometry",
+                rows,
+                "null or empty geometry; row dropped",
+                severity="warning",
+            )
         else:
-            c.problem("null_geometry", f"{_n(missing)} without geometry",
-                      "draw or delete these features, or pass empty_geometry='drop' "
-                      "(--drop-empty) to leave them out", rows=rows)
+            c.problem(
+                "null_geometry",
+                f"{_n(missing)} without geometry",
+                "draw or delete these features, or pass empty_geometry='drop' "
+                "(--drop-empty) to leave them out",
+                rows=rows,
+            )
     types = shapely.get_type_id(geoms)
     collection = types == 7
     if collection.any():
         rows = _row_labels(frame, collection, id_col)
         geoms = geoms.copy()
         geoms[collection] = _polygonal(geoms[collection])
-        c.record("collection_to_polygon", rows, "GeometryCollection: polygon parts kept",
-                 severity="warning")
+        c.record(
+            "collection_to_polygon",
+            rows,
+            "GeometryCollection: polygon parts kept",
+            severity="warning",
+        )
         types = shapely.get_type_id(geoms)
     not_poly = ~missing & ~np.isin(types, (3, 6))
     if not_poly.any():
         names = shapely.get_type_id(geoms[not_poly])
-        kinds = sorted({ {0: "Point", 1: "LineString", 2: "LinearRing", 4: "MultiPoint",
-                          5: "MultiLineString", 7: "GeometryCollection"}.get(int(t), str(t))
-                        for t in names})
-        c.problem("not_polygon",
-                  f"{_n(not_poly, 'feature')} of type {', '.join(kinds)}, not polygons",
-                  "export the layer as polygons (areas), not points or lines",
-                  rows=_row_labels(frame, not_poly, id_col))
+        kinds = sorted(
+            {
+                {
+                    0: "Point",
+                    1: "LineString",
+                    2: "LinearRing",
+                    4: "MultiPoint",
+                    5: "MultiLineString",
+                    7: "GeometryCollection",
+                }.get(int(t), str(t))
+                for t in names
+            }
+        )
+        c.problem(
+            "not_polygon",
+            f"{_n(not_poly, 'feature')} of type {', '.join(kinds)}, not polygons",
+            "export the layer as polygons (areas), not points or lines",
+            rows=_row_labels(frame, not_poly, id_col),
+        )
     poly = ~missing & ~not_poly
     invalid = poly & ~shapely.is_valid(geoms)
     if invalid.any():
@@ -315,17 +403,23 @@ def _check_geometry(frame: gpd.GeoDataFrame, kind: str, c: _Collector,
         geoms = geoms.copy()
         geoms[invalid] = fixed
         lost = shapely.is_empty(fixed)
-        details = [f"{r}; repaired with make_valid, area {b:.1f} → {a:.1f}"
-                   for r, b, a in zip(reasons, before, after, strict=True)]
-        c.record("repaired_geometry", _row_labels(frame, invalid, id_col), details,
-                 severity="warning")
+        details = [
+            f"{r}; repaired with make_valid, area {b:.1f} → {a:.1f}"
+            for r, b, a in zip(reasons, before, after, strict=True)
+        ]
+        c.record(
+            "repaired_geometry", _row_labels(frame, invalid, id_col), details, severity="warning"
+        )
         if lost.any():
             mask = np.zeros(len(geoms), bool)
             mask[np.flatnonzero(invalid)[lost]] = True
-            c.problem("null_geometry", "geometry has no area left after repair",
-                      "redraw these polygons", rows=_row_labels(frame, mask, id_col))
-    out = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs),
-                             crs=frame.crs)
+            c.problem(
+                "null_geometry",
+                "geometry has no area left after repair",
+                "redraw these polygons",
+                rows=_row_labels(frame, mask, id_col),
+            )
+    out = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs), crs=frame.crs)
     if missing.any() and empty_geometry == "drop":
         out = out[~missing]
     return out
@@ -341,18 +435,28 @@ def _coerce(frame: pd.DataFrame, kind: str, c: _Collector) -> pd.DataFrame:
         values = pd.to_numeric(text, errors="coerce")
         bad = (values.isna() & text.notna() & (text != "")).to_numpy(dtype=bool)
         if bad.any():
-            shown = [f"{r}={v!r}" for r, v in zip(_row_labels(frame, bad, id_col),
-                                                  raw.to_numpy()[bad], strict=True)]
-            c.problem("bad_value", f"{_n(bad, 'value')} not numbers",
-                      "write plain numbers (no units or text) or leave the cell empty",
-                      column=col, rows=shown)
+            shown = [
+                f"{r}={v!r}"
+                for r, v in zip(_row_labels(frame, bad, id_col), raw.to_numpy()[bad], strict=True)
+            ]
+            c.problem(
+                "bad_value",
+                f"{_n(bad, 'value')} not numbers",
+                "write plain numbers (no units or text) or leave the cell empty",
+                column=col,
+                rows=shown,
+            )
         frame[col] = values.astype("float64")
         if col in _NONNEGATIVE.get(kind, ()):
             neg = (frame[col] < 0).to_numpy(dtype=bool)
             if neg.any():
-                c.problem("negative_value", f"{_n(neg, 'value')} negative",
-                          "correct the values; they must be zero or more", column=col,
-                          rows=_row_labels(frame, neg, id_col))
+                c.problem(
+                    "negative_value",
+                    f"{_n(neg, 'value')} negative",
+                    "correct the values; they must be zero or more",
+                    column=col,
+                    rows=_row_labels(frame, neg, id_col),
+                )
     for col in _DATES.get(kind, ()):
         if col not in frame.columns:
             continue
@@ -362,10 +466,17 @@ def _coerce(frame: pd.DataFrame, kind: str, c: _Collector) -> pd.DataFrame:
         values = pd.to_datetime(text, errors="coerce", format="mixed")
         bad = (values.isna() & text.notna() & (text != "")).to_numpy(dtype=bool)
         if bad.any():
-            shown = [f"{r}={v!r}" for r, v in zip(_row_labels(frame, bad, id_col),
-                                                  raw.to_numpy()[bad], strict=True)]
-            c.problem("bad_value", f"{_n(bad, 'value')} not dates",
-                      "write dates as 2025-08-29 or 2025年8月29日", column=col, rows=shown)
+            shown = [
+                f"{r}={v!r}"
+                for r, v in zip(_row_labels(frame, bad, id_col), raw.to_numpy()[bad], strict=True)
+            ]
+            c.problem(
+                "bad_value",
+                f"{_n(bad, 'value')} not dates",
+                "write dates as 2025-08-29 or 2025年8月29日",
+                column=col,
+                rows=shown,
+            )
         frame[col] = values.astype("datetime64[ns]")
     for col, table in _CODES.get(kind, {}).items():
         if col not in frame.columns:
@@ -375,10 +486,17 @@ def _coerce(frame: pd.DataFrame, kind: str, c: _Collector) -> pd.DataFrame:
         mapped = text.str.lower().map(lookup)
         bad = (mapped.isna() & text.notna() & (text != "")).to_numpy(dtype=bool)
         if bad.any():
-            shown = [f"{r}={v!r}" for r, v in zip(_row_labels(frame, bad, id_col),
-                                                  text.to_numpy()[bad], strict=True)]
-            c.problem("unknown_code", f"{_n(bad, 'value')} not known codes",
-                      f"use one of {', '.join(dict.fromkeys(table))}", column=col, rows=shown)
+            shown = [
+                f"{r}={v!r}"
+                for r, v in zip(_row_labels(frame, bad, id_col), text.to_numpy()[bad], strict=True)
+            ]
+            c.problem(
+                "unknown_code",
+                f"{_n(bad, 'value')} not known codes",
+                f"use one of {', '.join(dict.fromkeys(table))}",
+                column=col,
+                rows=shown,
+            )
         frame[col] = mapped.astype(object).where(mapped.notna(), None)
     for col in _BOOLS.get(kind, ()):
         if col not in frame.columns:
@@ -387,9 +505,13 @@ def _coerce(frame: pd.DataFrame, kind: str, c: _Collector) -> pd.DataFrame:
         is_true, is_false = text.isin(_TRUE), text.isin(_FALSE)
         bad = (~is_true & ~is_false).to_numpy(dtype=bool)
         if bad.any():
-            c.problem("bad_value", f"{_n(bad, 'value')} not yes/no",
-                      "write true/false, 1/0 or 是/否", column=col,
-                      rows=_row_labels(frame, bad, id_col))
+            c.problem(
+                "bad_value",
+                f"{_n(bad, 'value')} not yes/no",
+                "write true/false, 1/0 or 是/否",
+                column=col,
+                rows=_row_labels(frame, bad, id_col),
+            )
         frame[col] = is_true.astype(bool).to_numpy()
     return frame
 
@@ -441,8 +563,11 @@ def validate_layer(
     frame = gdf.copy()
     frame.attrs = {k: v for k, v in gdf.attrs.items() if k != "quality"}
     if frame.crs is None:
-        c.problem("missing_column", "the layer has no coordinate reference system",
-                  "state it with crs= / --crs (e.g. EPSG:4549)")
+        c.problem(
+            "missing_column",
+            "the layer has no coordinate reference system",
+            "state it with crs= / --crs (e.g. EPSG:4549)",
+        )
     _check_columns(frame, kind, c)
     frame = _check_ids(frame, kind, c, duplicates)
     frame = _check_geometry(frame, kind, c, empty_geometry)
@@ -478,11 +603,19 @@ def validate_table(
     if kind == "indicators" and {"park_id", "year"} <= set(frame.columns):
         dup = frame.duplicated(["park_id", "year"], keep=False).to_numpy()
         if dup.any():
-            pairs = sorted({f"{p}/{int(y) if y == y else y}"
-                            for p, y in zip(frame["park_id"][dup], frame["year"][dup],
-                                            strict=True)})
-            c.problem("duplicate_id", "park_id and year given more than once",
-                      "keep one row per park and year", column="park_id, year", rows=pairs)
+            pairs = sorted(
+                {
+                    f"{p}/{int(y) if y == y else y}"
+                    for p, y in zip(frame["park_id"][dup], frame["year"][dup], strict=True)
+                }
+            )
+            c.problem(
+                "duplicate_id",
+                "park_id and year given more than once",
+                "keep one row per park and year",
+                column="park_id, year",
+                rows=pairs,
+            )
         if not frame["year"].isna().all():
             frame["year"] = frame["year"].astype("Int64")
     return c.finish(frame, prior)
