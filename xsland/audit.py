@@ -156,8 +156,12 @@ def parcel_table(
     buildings: gpd.GeoDataFrame | None = None,
     *,
     policy: Policy = DEFAULT_POLICY,
+    quality: list | None = None,
 ) -> gpd.GeoDataFrame:
     """Every parcel with its park, category, areas, floor area, FAR and coverage.
+
+    ``quality``, when given, is a list that receives the data-quality records
+    found while measuring (buildings without floors or height).
 
     ``far_min`` is the minimum of clause 二(一)1 for the parcel's category
     (1.5 new industrial, 2.0 high-standard factory, 2.5 new-type industrial),
@@ -199,7 +203,10 @@ def parcel_table(
     known = out["far_min"].notna() & out["far"].notna()
     ok[known] = (out["far"][known] >= out["far_min"][known] - 1e-9).to_numpy()
     out["far_ok"] = ok
-    out.attrs = {"quality": fa.attrs.get("quality", [])}
+    # attrs are deep-copied by every pandas operation: keep big lists out of them
+    out.attrs = {}
+    if quality is not None:
+        quality.extend(fa.attrs.get("quality", []))
     return out.set_geometry(out.geometry.name)
 
 
@@ -372,64 +379,95 @@ def park_checks(
 
 
 def _enterprise_checks(
-    table: gpd.GeoDataFrame, parcels: pd.DataFrame, enterprises: pd.DataFrame | None, policy: Policy
+    table: gpd.GeoDataFrame,
+    parcels: pd.DataFrame,
+    enterprises: pd.DataFrame | None,
+    policy: Policy,
 ) -> gpd.GeoDataFrame:
-    """Leading-industry shares and chain leaders (clause 二(二)4)."""
+    """Leading-industry shares and chain leaders (clause 二(二)4).
+
+    The enterprises of a park are those owning (``enterprise_id``) a parcel in it.
+    Shares are decided only when every such enterprise is in the enterprise table
+    with the figure needed (industry; revenue); otherwise ``unknown``. Chain leaders
+    pass as soon as enough are known, and fail only when every flag is known.
+
+    .. math:: s_{rev} = \\frac{\\sum_{e \\in lead} revenue_e}{\\sum_e revenue_e}, \\quad
+              s_{n} = \\frac{|lead|}{|E|}
+    """
     n = len(table)
-    out = {
-        k: [np.nan] * n
-        for k in ("n_enterprises", "val_leading_revenue", "val_leading_count", "val_chain_leader")
-    }
-    status = {
-        k: [UNKNOWN] * n for k in ("chk_leading_revenue", "chk_leading_count", "chk_chain_leader")
-    }
-    if enterprises is not None and "enterprise_id" in parcels.columns:
-        links = parcels.loc[
-            parcels["park_id"].notna() & parcels["enterprise_id"].notna(),
-            ["park_id", "enterprise_id"],
-        ].drop_duplicates()
-        ent = enterprises.drop_duplicates("enterprise_id").set_index("enterprise_id")
-        for i, pid in enumerate(table.index):
-            ids = links.loc[links["park_id"] == pid, "enterprise_id"]
-            if ids.empty:
-                continue
-            e = ent.reindex(ids.to_numpy())
-            listed = e.index.isin(ent.index)
-            out["n_enterprises"][i] = len(e)
-            leading = table.at[pid, "leading_industry"]
-            industry = (
-                e["industry"]
-                if "industry" in e.columns
-                else pd.Series([None] * len(e), index=e.index)
-            )
-            is_leading = industry.astype("string").str.strip() == (
-                str(leading).strip() if leading is not None else None
-            )
-            industry_known = industry.notna() & listed
-            if leading is not None and pd.notna(leading) and industry_known.all():
-                share = float(is_leading.fillna(False).mean())
-                out["val_leading_count"][i] = round(share, 4)
-                status["chk_leading_count"][i] = _status_min(share, policy.leading_count_share_min)
-                if "revenue" in e.columns and e["revenue"].notna().all() and listed.all():
-                    total = float(e["revenue"].sum())
-                    if total > 0:
-                        rshare = float(
-                            e.loc[is_leading.fillna(False).to_numpy(), "revenue"].sum() / total
-                        )
-                        out["val_leading_revenue"][i] = round(rshare, 4)
-                        status["chk_leading_revenue"][i] = _status_min(
-                            rshare, policy.leading_revenue_share_min
-                        )
-            if "chain_leader" in e.columns:
-                flags = e["chain_leader"].where(listed.tolist())
-                n_yes = int((flags == True).sum())  # noqa: E712
-                out["val_chain_leader"][i] = n_yes
-                if n_yes >= policy.chain_leaders_min:
-                    status["chk_chain_leader"][i] = PASS
-                elif flags.notna().all():
-                    status["chk_chain_leader"][i] = FAIL
-    for k, v in {**out, **status}.items():
-        table[k] = v
+    cols = ("n_enterprises", "val_leading_revenue", "val_leading_count", "val_chain_leader")
+    for k in cols:
+        table[k] = np.nan
+    for k in ("chk_leading_revenue", "chk_leading_count", "chk_chain_leader"):
+        table[k] = [UNKNOWN] * n
+    if enterprises is None or "enterprise_id" not in parcels.columns:
+        return table
+    links = parcels.loc[
+        parcels["park_id"].notna() & parcels["enterprise_id"].notna(), ["park_id", "enterprise_id"]
+    ].drop_duplicates()
+    if links.empty:
+        return table
+    ent = pd.DataFrame(enterprises).drop_duplicates("enterprise_id")
+    for c in ("industry", "revenue", "chain_leader"):
+        if c not in ent.columns:
+            ent[c] = None
+    m = links.merge(
+        ent[["enterprise_id", "industry", "revenue", "chain_leader"]],
+        on="enterprise_id",
+        how="left",
+        indicator="_listed",
+    )
+    listed = (m["_listed"] == "both").to_numpy()
+    leading = m["park_id"].map(table["leading_industry"]).astype("string").str.strip()
+    industry = m["industry"].astype("string").str.strip()
+    m["ind_ok"] = listed & industry.notna().to_numpy()
+    m["is_leading"] = (industry == leading).fillna(False).to_numpy(dtype=bool)
+    revenue = pd.to_numeric(m["revenue"], errors="coerce")
+    m["rev_ok"] = listed & revenue.notna().to_numpy()
+    m["rev"] = revenue.fillna(0.0)
+    m["lead_rev"] = np.where(m["is_leading"], m["rev"], 0.0)
+    flag = m["chain_leader"]
+    m["cl_yes"] = (flag == True).fillna(False).to_numpy(dtype=bool) & listed  # noqa: E712
+    m["cl_ok"] = listed & flag.notna().to_numpy()
+    g = m.groupby("park_id")
+    agg = g.agg(
+        n=("enterprise_id", "size"),
+        ind_ok=("ind_ok", "all"),
+        share=("is_leading", "mean"),
+        rev_ok=("rev_ok", "all"),
+        rev=("rev", "sum"),
+        lead_rev=("lead_rev", "sum"),
+        cl_yes=("cl_yes", "sum"),
+        cl_ok=("cl_ok", "all"),
+    ).reindex(table.index)
+    has = agg["n"].notna().to_numpy()
+    lead_known = table["leading_industry"].notna().to_numpy()
+    count_known = has & lead_known & agg["ind_ok"].fillna(False).to_numpy(dtype=bool)
+    rev_known = count_known & agg["rev_ok"].fillna(False).to_numpy(dtype=bool)
+    rev_known &= (agg["rev"] > 0).fillna(False).to_numpy(dtype=bool)
+    share = agg["share"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rshare = (agg["lead_rev"] / agg["rev"]).to_numpy(dtype=float)
+    table["n_enterprises"] = agg["n"].to_numpy(dtype=float)
+    table["val_leading_count"] = np.where(count_known, np.round(share, 4), np.nan)
+    table["val_leading_revenue"] = np.where(rev_known, np.round(rshare, 4), np.nan)
+    table["chk_leading_count"] = np.where(
+        count_known,
+        np.where(share >= policy.leading_count_share_min - 1e-12, PASS, FAIL),
+        UNKNOWN,
+    )
+    table["chk_leading_revenue"] = np.where(
+        rev_known,
+        np.where(rshare >= policy.leading_revenue_share_min - 1e-12, PASS, FAIL),
+        UNKNOWN,
+    )
+    yes = agg["cl_yes"].fillna(0).to_numpy(dtype=float)
+    table["val_chain_leader"] = np.where(has, yes, np.nan)
+    table["chk_chain_leader"] = np.where(
+        has & (yes >= policy.chain_leaders_min),
+        PASS,
+        np.where(has & agg["cl_ok"].fillna(False).to_numpy(dtype=bool), FAIL, UNKNOWN),
+    )
     return table
 
 
@@ -547,6 +585,15 @@ def town_rollup(parks: pd.DataFrame, parcels: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+def _bare(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """A shallow copy without ``attrs``."""
+    if frame is None:
+        return None
+    out = frame.copy(deep=False)
+    out.attrs = {}
+    return out
+
+
 def run(
     parks: gpd.GeoDataFrame,
     parcels: gpd.GeoDataFrame,
@@ -575,25 +622,20 @@ def run(
     -------
     AuditResult
     """
-    parcel_out = parcel_table(parcels, parks, buildings, policy=policy)
+    inputs = [parks, parcels, buildings, plan, enterprises, indicators]
+    found = quality_frame(*inputs)
+    # attrs (source, quality records) are deep-copied by every pandas operation;
+    # work on shallow copies without them
+    parks, parcels, buildings, plan, enterprises, indicators = (_bare(x) for x in inputs)
+    measured: list = []
+    parcel_out = parcel_table(parcels, parks, buildings, policy=policy, quality=measured)
     park_out = park_checks(
         parks, parcel_out, enterprises=enterprises, indicators=indicators, policy=policy, year=year
     )
     towns = town_rollup(park_out, parcel_out)
     district = district_checks(park_out, policy=policy)
     cross = parcel_checks(parcels, parks=parks, buildings=buildings, policy=policy)
-    quality = quality_frame(
-        parks,
-        parcels,
-        buildings,
-        plan,
-        enterprises,
-        indicators,
-        parcel_out.attrs.get("quality", []),
-        cross,
-    )
-    parcel_out.attrs = {}
-    park_out.attrs = {}
+    quality = quality_frame(found, measured, cross)
     return AuditResult(
         parks=park_out,
         parcels=parcel_out,

@@ -1,0 +1,67 @@
+"""Run every benchmark (``make bench``); each writes its table to benchmarks/results/.
+
+Usage::
+
+    python benchmarks/run.py            # all, at their default sizes
+    python benchmarks/run.py far audit  # some of them
+    python benchmarks/run.py --quick    # small sizes, to check that they run
+
+Each benchmark compares xsland with a baseline computed in the same process and
+asserts that both give the same answers; figures are ratios and peak memory, never
+timed assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+#: name -> (module file, arguments for --quick)
+BENCHMARKS = {
+    "far": ("bench_far.py", ["--sizes", "2000", "10000"]),
+    "audit": ("bench_audit.py", ["--sizes", "10000"]),
+    "blocks": ("bench_blocks.py", ["--sizes", "10000"]),
+    "raster": ("bench_raster.py", ["--sizes", "10000"]),
+    "maps": ("bench_maps.py", ["--sizes", "1000"]),
+}
+
+
+def _load(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("names", nargs="*", help=f"benchmarks to run ({', '.join(BENCHMARKS)})")
+    ap.add_argument("--quick", action="store_true", help="small sizes only")
+    args = ap.parse_args(argv)
+    unknown = [n for n in args.names if n not in BENCHMARKS]
+    if unknown:
+        ap.error(f"unknown benchmarks {unknown}; choose from {', '.join(BENCHMARKS)}")
+    sys.path.insert(0, str(HERE))
+    status = 0
+    for name in args.names or list(BENCHMARKS):
+        file, quick = BENCHMARKS[name]
+        path = HERE / file
+        if not path.exists():
+            print(f"== {name}: {file} not present, skipped")
+            continue
+        print(f"\n== {name} ({file})", flush=True)
+        t0 = time.perf_counter()
+        code = _load(path).main(quick if args.quick else [])
+        print(f"== {name} done in {time.perf_counter() - t0:.0f} s (exit {code})", flush=True)
+        status = status or (code or 0)
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
