@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.xsland-installed
 OUT    ?= out/demo
 
-.PHONY: venv demo test lint bench sample clean
+.PHONY: venv demo test lint bench sample clean system-deps
 
 venv: $(STAMP)
 
@@ -18,8 +18,21 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/xsland demo --out $(OUT) --overwrite
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(PY) -m pytest -q
+
+# The browser tests drive Debian's Chromium (never a downloaded browser); the CJK font
+# makes Chinese text render in screenshots and charts. Installed when missing and root.
+system-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium and fonts-noto-cjk (apt-get)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      chromium fonts-noto-cjk >/dev/null; \
+	  else \
+	    echo "warning: install chromium and fonts-noto-cjk (sudo apt-get install chromium fonts-noto-cjk) for the browser tests"; \
+	  fi; \
+	fi
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check xsland tests benchmarks
