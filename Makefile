@@ -24,13 +24,14 @@ test: $(STAMP) system-deps
 # The browser tests drive Debian's Chromium (never a downloaded browser); the CJK font
 # makes Chinese text render in screenshots and charts. Installed when missing and root.
 system-deps:
-	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	@if [ ! -x /usr/bin/chromium ] || ! command -v pdftoppm >/dev/null \
+	    || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing chromium and fonts-noto-cjk (apt-get)"; \
+	    echo "installing chromium, poppler-utils and fonts-noto-cjk (apt-get)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	      chromium fonts-noto-cjk >/dev/null; \
+	      chromium poppler-utils fonts-noto-cjk >/dev/null; \
 	  else \
-	    echo "warning: install chromium and fonts-noto-cjk (sudo apt-get install chromium fonts-noto-cjk) for the browser tests"; \
+	    echo "warning: the browser and PDF tests need: sudo apt-get install chromium poppler-utils fonts-noto-cjk"; \
 	  fi; \
 	fi
 

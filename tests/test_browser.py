@@ -1,0 +1,311 @@
+"""The demo maps in a real browser (Debian's Chromium via Playwright), with the network cut.
+
+Every http(s) request is aborted: the maps must load with no JavaScript error, show every
+parcel of ``audit.gpkg``, show a parcel's ID when hovered, run nothing an attribute holds,
+and, on 高德, put each vertex at the GCJ-02 position of the stored one. Screenshots of the
+all-parks map and of one town are kept in the test's temporary folder and copied to
+``/tmp/xsland-screens/``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from xsland.crs import wgs84_to_gcj02
+from xsland.demo import run_demo
+from xsland.maps import BasemapWarning, build_map, write_map, write_maps
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENS = Path("/tmp/xsland-screens")
+XSS = "<img src=x onerror=alert(1)>"
+BLOCK = "<i>B1</i>"
+TOWN = "东亭街道"
+
+
+@pytest.fixture(scope="module")
+def demo(sample, tmp_path_factory):
+    """The demo audit, its maps (OSM) and an all-parks map on 高德."""
+    root = tmp_path_factory.mktemp("browser")
+    out = root / "demo"
+    run_demo(out, sample=sample.root, echo=lambda _: None)
+    zones = gpd.read_file(sample.gpkg, layer="parks")  # the park zones (core / expansion)
+    parcels = gpd.read_file(out / "audit.gpkg", layer="parcels")
+    parks = gpd.read_file(out / "audit.gpkg", layer="parks")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BasemapWarning)
+        written = write_maps(out, out, zones=zones)
+        amap = write_map(
+            build_map(
+                parks, parcels, zones=zones, basemap="amap", title="高德", audit_date="2026-01-01"
+            ),
+            root / "amap.html",
+        )
+        # one town whose parcels all belong to an owner called like an XSS payload
+        town_ids = parks.loc[parks["town"] == TOWN, "park_id"]
+        evil = parcels[parcels["park_id"].isin(town_ids)].assign(owner=XSS, block_id=None)
+        evil.loc[evil.index[:3], "block_id"] = BLOCK
+        blocks = gpd.GeoDataFrame(
+            {"block_id": [BLOCK], "area_mu": [12.3], "route_zh": [XSS]},
+            geometry=[evil.geometry.iloc[:3].union_all()],
+            crs=evil.crs,
+        )
+        xss = write_map(
+            build_map(
+                parks[parks["town"] == TOWN],
+                evil,
+                blocks=blocks,
+                title=XSS,
+                audit_date="2026-01-01",
+            ),
+            root / "xss.html",
+        )
+    return {
+        "root": root,
+        "out": out,
+        "written": written,
+        "parcels": parcels,
+        "parks": parks,
+        "amap": amap,
+        "xss": xss,
+    }
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """A Chromium context whose every http(s) request is aborted (and recorded)."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} not found: the browser tests need Debian's Chromium "
+            "(apt-get install chromium); Playwright's own browser download is not used"
+        )
+    from playwright.sync_api import sync_playwright
+
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    blocked: list[str] = []
+
+    def route(r):
+        url = r.request.url
+        if url.startswith(("file:", "data:", "about:")):
+            r.continue_()
+        else:
+            blocked.append(url)
+            r.abort()
+
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=str(CHROMIUM),
+            args=CHROMIUM_ARGS,
+            headless=True,
+            viewport={"width": 1400, "height": 900},
+        )
+        context.route("**/*", route)
+        yield context, blocked
+        context.close()
+
+
+class Page:
+    """A page with its JavaScript errors and console errors recorded."""
+
+    def __init__(self, context, path: Path):
+        self.page = context.new_page()
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        self.page.on("console", self._console)
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.goto(path.as_uri(), wait_until="load")
+        self.page.wait_for_function("window.xsland && window.xsland.ready")
+
+    def _console(self, msg) -> None:
+        if msg.type != "error":
+            return
+        # the aborted tile requests are logged as failed resources: expected offline
+        url = (msg.location or {}).get("url", "")
+        if msg.text.startswith("Failed to load resource") and url.startswith(("http:", "https:")):
+            return
+        self.errors.append(f"console error: {msg.text} ({url})")
+
+    def screenshot(self, tmp_path: Path, name: str) -> Path:
+        path = tmp_path / name
+        self.page.screenshot(path=str(path))
+        SCREENS.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, SCREENS / name)
+        return path
+
+
+def _interior_point(parcels: gpd.GeoDataFrame) -> tuple[str, float, float]:
+    """A parcel and a point inside it that lies in no other parcel (lon, lat)."""
+    geoms = parcels.geometry.values
+    tree = shapely.STRtree(geoms)
+    for i in np.argsort(-parcels.area.to_numpy()):
+        pt = shapely.point_on_surface(geoms[i])
+        if len(tree.query(pt, predicate="intersects")) == 1:
+            lonlat = gpd.GeoSeries([pt], crs=parcels.crs).to_crs(4326).iloc[0]
+            return str(parcels["parcel_id"].iloc[i]), lonlat.x, lonlat.y
+    raise AssertionError("no parcel without overlaps")
+
+
+def _hover(page, lon: float, lat: float) -> str:
+    """Zoom on (lon, lat), move the mouse there and return the tooltip's text."""
+    page.evaluate(
+        """([lat, lon]) => new Promise(done => {
+             const m = window.xsland.map;
+             m.removeLayer(window.xsland.labels);
+             m.once('moveend', () => requestAnimationFrame(() => done()));
+             m.setView([lat, lon], 18, {animate: false});
+           })""",
+        [lat, lon],
+    )
+    x, y = page.evaluate(
+        """([lat, lon]) => {
+             const m = window.xsland.map, p = m.latLngToContainerPoint([lat, lon]);
+             const r = m.getContainer().getBoundingClientRect();
+             return [r.left + p.x, r.top + p.y];
+           }""",
+        [lat, lon],
+    )
+    page.mouse.move(5, 890)
+    page.mouse.move(x - 2, y - 2)
+    page.mouse.move(x, y, steps=3)
+    tooltip = page.wait_for_selector(".leaflet-tooltip", timeout=5000)
+    return tooltip.inner_text()
+
+
+def test_demo_map_offline_every_parcel_and_tooltip(demo, browser, tmp_path):
+    context, blocked = browser
+    blocked.clear()
+    p = Page(context, demo["out"] / "map.html")
+    page = p.page
+    assert page.locator(".leaflet-container").count() == 1
+    assert page.evaluate("window.xsland.parcelCount()") == len(demo["parcels"])
+    title = page.locator(".xs-title").inner_text()
+    assert "全部园区" in title and "审计日期" in title
+    assert page.locator(".xs-legend").inner_text().count("容积率") >= 3
+    assert page.locator(".leaflet-control-scale").count() == 1
+    assert page.locator(".xs-fullscreen").count() == 1
+    assert page.locator(".leaflet-control-layers").count() == 1
+    page.wait_for_timeout(300)
+    p.screenshot(tmp_path, "demo-all-parks.png")
+    # only the starting basemap asked for tiles (and was refused)
+    hosts = {u.split("/")[2] for u in blocked}
+    assert hosts == {"tile.openstreetmap.org"}, hosts
+
+    parcel_id, lon, lat = _interior_point(demo["parcels"])
+    text = _hover(page, lon, lat)
+    assert parcel_id in text
+    page.mouse.click(*page.evaluate(
+        """([lat, lon]) => {
+             const m = window.xsland.map, p = m.latLngToContainerPoint([lat, lon]);
+             const r = m.getContainer().getBoundingClientRect();
+             return [r.left + p.x, r.top + p.y];
+           }""",
+        [lat, lon],
+    ))  # fmt: skip
+    popup = page.wait_for_selector(".leaflet-popup-content", timeout=5000).inner_text()
+    assert f"地块 {parcel_id}" in popup and "亩" in popup and "容积率" in popup
+    assert p.errors == []
+
+
+def test_town_map(demo, browser, tmp_path):
+    context, _ = browser
+    path = demo["out"] / "maps" / f"{TOWN}.html"
+    assert path in demo["written"]
+    p = Page(context, path)
+    ids = demo["parks"].loc[demo["parks"]["town"] == TOWN, "park_id"]
+    parcels = demo["parcels"]
+    expected = parcels["park_id"].isin(ids) | (
+        parcels["park_id"].isna() & (parcels["town"] == TOWN)
+    )
+    assert p.page.evaluate("window.xsland.parcelCount()") == int(expected.sum())
+    assert TOWN in p.page.locator(".xs-title").inner_text()
+    p.page.wait_for_timeout(300)
+    p.screenshot(tmp_path, f"demo-town-{TOWN}.png")
+    assert p.errors == []
+
+
+def test_attribute_text_runs_nothing(demo, browser):
+    context, _ = browser
+    p = Page(context, demo["xss"])
+    page = p.page
+    assert page.locator(".xs-title-main").inner_text() == XSS
+    parcels = demo["parcels"]
+    town_ids = demo["parks"].loc[demo["parks"]["town"] == TOWN, "park_id"]
+    _, lon, lat = _interior_point(parcels[parcels["park_id"].isin(town_ids)])
+    _hover(page, lon, lat)
+    x, y = page.evaluate(
+        """([lat, lon]) => {
+             const m = window.xsland.map, p = m.latLngToContainerPoint([lat, lon]);
+             const r = m.getContainer().getBoundingClientRect();
+             return [r.left + p.x, r.top + p.y];
+           }""",
+        [lat, lon],
+    )
+    page.mouse.click(x, y)
+    popup = page.wait_for_selector(".leaflet-popup-content", timeout=5000)
+    assert XSS in popup.inner_text()  # shown as text
+    assert popup.query_selector("img") is None
+    # the block: outlined, labelled with its ID as text, its popup on a click of the label
+    page.evaluate(
+        "window.xsland.map.closePopup(); window.xsland.map.fitBounds("
+        "window.xsland.blocks.getLayers()[0].getBounds(), {animate: false}); 0"
+    )
+    label = page.wait_for_selector(".xs-block-label", timeout=5000)
+    assert label.inner_text() == f"{BLOCK} · 12.3 亩"
+    assert label.query_selector("i") is None
+    label.click()
+    popup = page.locator(".leaflet-popup-content", has_text="连片地块")  # the parcel's fades out
+    popup.wait_for(timeout=5000)
+    assert f"连片地块 {BLOCK}" in popup.inner_text() and XSS in popup.inner_text()
+    assert page.locator("img[src='x']").count() == 0 and page.locator("i").count() == 0
+    page.wait_for_timeout(200)
+    assert p.dialogs == [] and p.errors == []
+
+
+def test_amap_vertices_are_gcj02(demo, browser):
+    context, blocked = browser
+    blocked.clear()
+    p = Page(context, demo["amap"])
+    parcels = demo["parcels"]
+    pid = str(parcels["parcel_id"].iloc[0])
+    feature = p.page.evaluate(
+        """(pid) => {
+             for (const layer of Object.values(window.xsland.parcels)) {
+               for (const f of layer.toGeoJSON().features) {
+                 if (f.properties.parcel_id === pid) { return f; }
+               }
+             }
+             return null;
+           }""",
+        pid,
+    )
+    assert feature is not None
+    page_xy = np.array(shapely.get_coordinates(shapely.geometry.shape(feature["geometry"])))
+    stored = shapely.get_coordinates(parcels.iloc[[0]].to_crs(4326).geometry.iloc[0])
+    gx, gy = wgs84_to_gcj02(stored[:, 0], stored[:, 1])
+    gcj = np.column_stack([gx, gy])
+    # every vertex on the page is the GCJ-02 conversion of a stored vertex (to 1e-6 degree)
+    dist = np.abs(page_xy[:, None, :] - gcj[None, :, :]).max(axis=2).min(axis=1)
+    assert dist.max() <= 1e-6
+    assert np.abs(page_xy[:, None, :] - stored[None, :, :]).max(axis=2).min() > 1e-3
+    assert p.page.evaluate("window.xsland.system") == "gcj02"
+    hosts = {u.split("/")[2] for u in blocked}
+    assert hosts and all(h.endswith(".is.autonavi.com") for h in hosts), hosts
+    assert p.errors == []

@@ -1,0 +1,399 @@
+"""The HTML audit report (issue 9): content on the Xishan sample, optional low-efficiency
+land and blocks, escaping, the no-CJK-font fallback, and the printed PDF."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import warnings
+from html.parser import HTMLParser
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from xsland import htmlreport
+from xsland.audit import run
+from xsland.demo import demo_project, run_demo
+from xsland.errors import DataError, InputFileError
+from xsland.htmlreport import NoCJKFontWarning, build_report, report_from_audit, write_report
+from xsland.io import read_inputs
+from xsland.report import write_gpkg
+from xsland.sample import ensure_sample
+
+XSS = "<img src=x onerror=alert(1)>"
+PAGES_DIR = Path("/tmp/xsland-report-pages")
+CHART_SECTIONS = ("summary", "targets", "far", "quality")
+ENTERPRISE_CHECKS = ("chk_leading_revenue", "chk_leading_count", "chk_chain_leader")
+
+
+# -- a small HTML reader -------------------------------------------------------------------
+
+
+class _Page(HTMLParser):
+    """Sections with their images, table cells with their data attributes, every src."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.section: str | None = None
+        self.sections: dict[str, dict] = {}
+        self.srcs: list[str] = []
+        self.tags: list[tuple[str, dict]] = []
+        self.row: str | None = None
+        self.cells: list[dict] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        a = dict(attrs)
+        self.tags.append((tag, a))
+        if "src" in a:
+            self.srcs.append(a["src"] or "")
+        if tag == "section":
+            self.section = a.get("id")
+            self.sections[self.section] = {"images": 0, "text": "", "svg": 0}
+        elif tag in ("img", "svg") and self.section:
+            self.sections[self.section]["images" if tag == "img" else "svg"] += 1
+        elif tag == "tr":
+            self.row = a.get("data-park")
+        elif tag == "td" and "data-check" in a:
+            self.cells.append({"park": self.row, **a})
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "section":
+            self.section = None
+
+    def handle_data(self, data: str) -> None:
+        if self.section:
+            self.sections[self.section]["text"] += data
+
+
+def parse(text: str) -> _Page:
+    page = _Page()
+    page.feed(text)
+    return page
+
+
+def cell(page: _Page, park: str, check: str) -> dict:
+    hits = [c for c in page.cells if c["park"] == park and c["data-check"] == check]
+    assert len(hits) == 1, (park, check, hits)
+    return hits[0]
+
+
+# -- fixtures ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def defects(sample) -> dict:
+    return json.loads(sample.defects.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def demo(sample, tmp_path_factory) -> tuple[Path, str]:
+    """The demo's output folder with its report rebuilt by report_from_audit."""
+    out = tmp_path_factory.mktemp("htmlreport") / "demo"
+    run_demo(out, sample=sample.root, echo=lambda _: None)
+    path = report_from_audit(out)
+    assert path == out / "report.html"
+    return out, path.read_text(encoding="utf-8")
+
+
+def _tables(audit_dir: Path) -> dict:
+    gpkg = audit_dir / "audit.gpkg"
+    tables = {n: gpd.read_file(gpkg, layer=n) for n in ("parks", "parcels")}
+    for n in ("quality", "towns", "district", "rules"):
+        tables[n] = pd.DataFrame(gpd.read_file(gpkg, layer=n))
+    return tables
+
+
+def fake_lowuse(parcels: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Issue-4-shaped outputs: flagged parcels with reasons, and blocks of touching ones.
+
+    Existing and new industrial parcels with FAR < 1 are low-efficiency (``far_low``); those
+    without floor area also ``idle`` (codes joined by ``;``, labels by ``；`` as
+    :func:`xsland.lowuse.flag` writes them). Parcels within 15 m of each other form a block.
+    """
+    p = parcels.copy()
+    far = pd.to_numeric(p["far"], errors="coerce")
+    industrial = p["category"].isin(["industrial", "new_industrial"])
+    low = industrial & (far < 1.0)
+    idle = low & (pd.to_numeric(p["floor_area"], errors="coerce").fillna(0) <= 0)
+    codes = np.where(idle, "far_low;idle", np.where(low, "far_low", ""))
+    zh = np.where(idle, "容积率低于低效阈值；闲置土地", np.where(low, "容积率低于低效阈值", ""))
+    p["low_efficiency"] = low.to_numpy()
+    p["reasons"] = pd.Series(codes, index=p.index, dtype=object)
+    p["reasons_zh"] = pd.Series(zh, index=p.index, dtype=object)
+    flagged = p[low]
+    merged = shapely.unary_union(flagged.geometry.buffer(7.5).to_numpy())
+    parts = list(getattr(merged, "geoms", [merged]))
+    comp = gpd.GeoDataFrame(geometry=parts, crs=p.crs)
+    hit = gpd.sjoin(
+        flagged[["parcel_id", "park_id", "owner", "area_m2", "floor_area", "geometry"]].assign(
+            geometry=flagged.geometry.representative_point()
+        ),
+        comp,
+        predicate="within",
+    )
+    p["block_id"] = pd.Series(None, index=p.index, dtype=object)
+    rows = []
+    for k, (_, g) in enumerate(hit.groupby("index_right")):
+        block_id = f"B{k + 1:03d}"
+        p.loc[g.index, "block_id"] = block_id
+        area = float(g["area_m2"].sum())
+        rows.append(
+            {
+                "block_id": block_id,
+                "park_id": g["park_id"].dropna().iloc[0] if g["park_id"].notna().any() else None,
+                "town": "测试镇",
+                "n_parcels": len(g),
+                "parcel_ids": ", ".join(g["parcel_id"]),
+                "n_owners": g["owner"].nunique(),
+                "area_m2": area,
+                "area_mu": area / (2000 / 3),
+                "floor_area": float(g["floor_area"].fillna(0).sum()),
+                "target_floor_area": area * 1.5,
+                "route": "连片改造" if area / (2000 / 3) >= 30 else "置换盘活",
+                "route_rule": "面积≥30亩" if area / (2000 / 3) >= 30 else "面积<30亩",
+                "reward_wan": None,
+                "below_threshold": area / (2000 / 3) < 30,
+                "geometry": shapely.unary_union(
+                    flagged.loc[g.index, "geometry"].buffer(7.5).to_numpy()
+                ).buffer(-7.5),
+            }
+        )
+    blocks = gpd.GeoDataFrame(rows, geometry="geometry", crs=p.crs)
+    # an owner whose name is markup, in the largest block
+    biggest = blocks.sort_values("area_mu", ascending=False)["block_id"].iloc[0]
+    first = p.index[p["block_id"] == biggest][0]
+    p.loc[first, "owner"] = XSS
+    return p, blocks
+
+
+@pytest.fixture(scope="module")
+def with_blocks(demo) -> tuple[dict, gpd.GeoDataFrame]:
+    tables = _tables(demo[0])
+    parcels, blocks = fake_lowuse(tables["parcels"])
+    return {**tables, "parcels": parcels}, blocks
+
+
+@pytest.fixture(scope="module")
+def blocks_report(with_blocks) -> tuple[str, list[str]]:
+    """The report with low-efficiency land and blocks, and the warnings issued building it."""
+    tables, blocks = with_blocks
+    before = tables["parcels"].copy(), blocks.copy()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        text = build_report(tables, blocks=blocks, audit_date="2025-12-31")
+    pd.testing.assert_frame_equal(tables["parcels"], before[0])  # inputs untouched
+    pd.testing.assert_frame_equal(blocks, before[1])
+    return text, [str(w.message) for w in caught]
+
+
+# -- the report of the sample --------------------------------------------------------------
+
+
+def test_sample_report_names_the_oversize_park_as_failing(demo, defects):
+    _, text = demo
+    page = parse(text)
+    oversize = defects["oversize_park"]
+    c = cell(page, oversize, "chk_area")
+    assert c["data-status"] == "fail" and "st-fail" in c["class"]
+    others = [x for x in page.cells if x["data-check"] == "chk_area" and x["park"] != oversize]
+    assert others and all(x["data-status"] != "fail" for x in others)
+    parks = gpd.read_file(demo[0] / "audit.gpkg", layer="parks").set_index("park_id")
+    # named in the summary's list of failing parks, with its measured area
+    summary = page.sections["summary"]["text"]
+    name, area = parks.loc[oversize, "name"], parks.loc[oversize, "area_km2"]
+    assert f"{oversize} {name} ({area:.3f} km²)" in summary
+
+
+def test_sample_report_has_a_chart_per_section_and_says_what_was_not_computed(demo):
+    page = parse(demo[1])
+    assert list(page.sections) == [
+        "summary",
+        "scorecard",
+        "targets",
+        "far",
+        "lowuse",
+        "blocks",
+        "quality",
+        "rules",
+    ]
+    for sid in CHART_SECTIONS:
+        assert page.sections[sid]["images"] + page.sections[sid]["svg"] >= 1, sid
+    assert page.sections["targets"]["images"] == 2  # shares and chain leaders; platforms
+    for sid in ("lowuse", "blocks"):
+        assert page.sections[sid]["images"] == 0
+        assert "not computed in this run" in page.sections[sid]["text"]
+        assert "本次运行未计算" in page.sections[sid]["text"]
+
+
+def test_every_image_is_embedded_and_nothing_is_fetched(demo):
+    page = parse(demo[1])
+    assert len(page.srcs) >= 5
+    assert all(s.startswith("data:image/") for s in page.srcs)
+    assert not any("http" in s for s in page.srcs)
+    for tag, attrs in page.tags:
+        assert tag != "link", attrs
+        assert not (tag == "script" and attrs.get("src")), attrs
+    assert "@import" not in demo[1] and "url(http" not in demo[1]
+
+
+def test_rules_and_inputs_are_listed(demo, sample):
+    text = parse(demo[1]).sections["rules"]["text"]
+    for key in ("district_park_max_km2", "far_min_new_type_industrial", "block_min_mu"):
+        assert key in text
+    assert "锡府办规〔2025〕1号 二(一)1" in text
+    assert sample.gpkg.name in text and "3090" in text  # file and feature count
+    assert "EPSG:4549" in text
+
+
+def test_without_enterprise_data_the_enterprise_rules_are_unknown(sample):
+    data = read_inputs(demo_project(ensure_sample(sample.root)))
+    result = run(
+        data["parks"],
+        data["parcels"],
+        data.get("buildings"),
+        plan=data.get("plan"),
+        indicators=data.get("indicators"),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NoCJKFontWarning)
+        page = parse(build_report(result, audit_date="2025-12-31", image_format="png"))
+    assert page.srcs and all(s.startswith("data:image/png;base64,") for s in page.srcs)
+    parks = result.parks["park_id"].tolist()
+    for pid in parks:
+        for chk in ENTERPRISE_CHECKS:
+            c = cell(page, pid, chk)
+            assert c["data-status"] == "unknown", (pid, chk)
+            assert "st-unknown" in c["class"]
+    statuses = {c["data-status"] for c in page.cells if c["data-check"] in ENTERPRISE_CHECKS}
+    assert statuses == {"unknown"}
+
+
+# -- low-efficiency land and blocks ----------------------------------------------------------
+
+
+def test_blocks_and_low_efficiency_sections(with_blocks, blocks_report):
+    _, blocks = with_blocks
+    text = blocks_report[0]
+    page = parse(text)
+    assert page.sections["lowuse"]["images"] == 1
+    assert "not computed" not in page.sections["lowuse"]["text"]
+    assert "容积率低于低效阈值" in page.sections["lowuse"]["text"]
+    assert "闲置土地" in page.sections["lowuse"]["text"]
+    n = min(10, len(blocks))
+    assert page.sections["blocks"]["images"] == n  # one map per block card
+    cards = [a["data-block"] for t, a in page.tags if t == "div" and "data-block" in a]
+    expected = blocks.sort_values("area_mu", ascending=False)["block_id"].head(n).tolist()
+    assert cards == expected
+    # the owner's name is text, never markup
+    assert XSS not in text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text
+    assert not any(t == "img" and a.get("src") == "x" for t, a in page.tags)
+
+
+def test_report_from_audit_reads_blocks_and_writes_atomically(demo, with_blocks, tmp_path):
+    tables, blocks = with_blocks
+    folder = tmp_path / "audit"
+    folder.mkdir()
+    shutil.copy(demo[0] / "summary.md", folder / "summary.md")
+    write_gpkg({**tables, "blocks": blocks}, folder / "audit.gpkg")
+    path = report_from_audit(folder)
+    page = parse(path.read_text(encoding="utf-8"))
+    assert page.sections["blocks"]["images"] == min(10, len(blocks))
+    assert page.sections["lowuse"]["images"] == 1
+    assert sorted(p.name for p in folder.iterdir()) == ["audit.gpkg", "report.html", "summary.md"]
+    with pytest.raises(FileExistsError):
+        write_report(tables, path, overwrite=False)
+
+
+def test_bad_input_is_refused(tmp_path, demo):
+    with pytest.raises(InputFileError, match="audit.gpkg"):
+        report_from_audit(tmp_path)
+    with pytest.raises(DataError, match="parks"):
+        build_report({"parcels": pd.DataFrame({"parcel_id": []})})
+    tables = _tables(demo[0])
+    with pytest.raises(DataError, match="image_format"):
+        build_report(tables, image_format="gif")
+
+
+def test_without_a_cjk_font_charts_use_latin_labels(with_blocks, monkeypatch):
+    tables, blocks = with_blocks
+    monkeypatch.setattr(htmlreport, "find_cjk_font", lambda: None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        text = build_report(tables, blocks=blocks)
+    kinds = [w.category for w in caught]
+    assert NoCJKFontWarning in kinds
+    assert "fonts-noto-cjk" in str(
+        next(w.message for w in caught if w.category is NoCJKFontWarning)
+    )
+    # matplotlib warns for every glyph it cannot draw: none means no boxes (豆腐块)
+    missing = [str(w.message) for w in caught if "missing from font" in str(w.message)]
+    assert missing == []
+    page = parse(text)
+    assert page.sections["lowuse"]["images"] == 1
+    assert "T1 = " in text  # town names replaced by codes explained in the caption
+
+
+def test_the_cjk_font_is_found_and_draws_every_glyph(blocks_report):
+    assert htmlreport.find_cjk_font() is not None, "install fonts-noto-cjk (apt-get)"
+    assert [m for m in blocks_report[1] if "missing from font" in m] == []
+    assert not any("CJK" in m for m in blocks_report[1])
+
+
+# -- the printed report ----------------------------------------------------------------------
+
+
+def _tool(path: str, package: str) -> str:
+    found = shutil.which(path) if not Path(path).is_absolute() else path
+    if not found or not Path(found).exists():
+        pytest.fail(f"{path} not found: install Debian's {package} (apt-get install {package})")
+    return found
+
+
+def test_report_prints_to_pdf_without_empty_pages(demo, tmp_path):
+    chromium = _tool("/usr/bin/chromium", "chromium")
+    pdftoppm = _tool("pdftoppm", "poppler-utils")
+    from matplotlib.image import imread
+
+    html_path = demo[0] / "report.html"
+    pdf = tmp_path / "report.pdf"
+    subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'chromium'}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf}",
+            html_path.resolve().as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    assert pdf.exists() and pdf.stat().st_size > 10_000
+    subprocess.run(
+        [pdftoppm, "-png", "-r", "60", "-f", "1", "-l", "2", str(pdf), str(tmp_path / "page")],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) == 2
+    PAGES_DIR.mkdir(parents=True, exist_ok=True)
+    for png in pages:
+        image = imread(png)
+        ink = (image[..., :3] < 0.9).any(axis=-1).mean()
+        assert ink > 0.02, f"{png.name} is nearly empty ({ink:.1%} non-white)"
+        shutil.copy(png, PAGES_DIR / png.name)

@@ -1,0 +1,493 @@
+"""Interactive maps (no browser): offline HTML, one layer per status, escaping, GCJ-02, files."""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from pathlib import Path
+
+import folium
+import folium.plugins
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+import xstatic.pkg.leaflet as xleaflet
+
+from xsland import maps
+from xsland.audit import run
+from xsland.crs import wgs84_to_gcj02
+from xsland.errors import (
+    CRSError,
+    DataError,
+    InputFileError,
+    OutputExistsError,
+    PolicyError,
+    XslandError,
+)
+from xsland.maps import (
+    BasemapWarning,
+    build_map,
+    maps_from_audit,
+    parcel_status,
+    read_audit_layers,
+    render_map,
+    town_file_name,
+    write_map,
+    write_maps,
+)
+from xsland.report import write_gpkg
+
+X0, Y0 = 535_000.0, 3_496_000.0
+XSS = "<img src=x onerror=alert(1)>"
+BREAKOUT = "</script><script>alert(2)</script>"
+
+
+def box(x0, y0, x1, y1):
+    return shapely.box(X0 + x0, Y0 + y0, X0 + x1, Y0 + y1)
+
+
+@pytest.fixture(scope="module")
+def zones():
+    return gpd.GeoDataFrame(
+        {
+            "park_id": ["K1", "K1", "K2"],
+            "name": ["一园", "一园", "二园"],
+            "town": ["东亭街道", "东亭街道", "安/镇:街道"],
+            "park_type": ["district", "district", "carrier"],
+            "zone": ["core", "expansion", "core"],
+        },
+        geometry=[box(0, 0, 400, 400), box(400, 0, 800, 400), box(2000, 0, 2400, 400)],
+        crs="EPSG:4549",
+    )
+
+
+@pytest.fixture(scope="module")
+def audit(zones):
+    """A real audit of six parcels: compliant, below, exempt, no data, low, outside."""
+    parcels = gpd.GeoDataFrame(
+        {
+            "parcel_id": ["A1", "A2", "A3", "A4", "A5", "B1", "Z9"],
+            "category": [
+                "new_industrial",
+                "new_industrial",
+                "industrial",
+                "standard_factory",
+                "industrial",
+                "new_type_industrial",
+                "industrial",
+            ],
+            "floor_area": [30_000.0, 10_000.0, 12_000.0, None, 4_000.0, 50_000.0, 1_000.0],
+            "owner": ["甲公司", XSS, "丙公司", "丁公司", "戊公司", BREAKOUT, "外公司"],
+            "enterprise_id": ["E1", "E2", "E3", "E4", "E5", "E6", "E9"],
+            "town": ["东亭街道"] * 5 + ["安/镇:街道", "东亭街道"],
+        },
+        geometry=[
+            box(10, 10, 110, 110),  # 10 000 m2, FAR 3.0 >= 1.5: ok
+            box(110, 10, 210, 110),  # FAR 1.0 < 1.5: below
+            box(10, 110, 110, 210),  # existing industrial, FAR 1.2, no minimum: exempt
+            box(410, 10, 510, 110),  # standard factory without floor area: nodata
+            box(510, 10, 610, 110),  # low efficiency (flag added below)
+            box(2010, 10, 2110, 110),  # K2, FAR 5.0 >= 2.5: ok
+            box(5000, 5000, 5100, 5100),  # outside every park
+        ],
+        crs="EPSG:4549",
+    )
+    result = run(zones, parcels)
+    p = result.parcels.copy()
+    p["low_efficiency"] = p["parcel_id"] == "A5"
+    p["reasons_zh"] = np.where(p["low_efficiency"], "容积率低于1.0；建筑系数低于30%", None)
+    p["block_id"] = np.where(p["low_efficiency"], "BLK1", None)
+    blocks = gpd.GeoDataFrame(
+        {"block_id": ["BLK1"], "area_mu": [15.0], "route": ["连片改造"], "n_parcels": [1]},
+        geometry=[box(505, 5, 615, 115)],
+        crs="EPSG:4549",
+    )
+    return {"parks": result.parks, "parcels": p, "blocks": blocks, "zones": zones}
+
+
+def payload(html: str) -> dict:
+    found = re.findall(
+        r'<script type="application/json" id="xsland-data-[^"]+">(.*?)</script>', html, re.S
+    )
+    assert len(found) == 1
+    return json.loads(found[0])
+
+
+def decode(geom: dict) -> list[list[list[list[float]]]]:
+    """Python twin of the page's decoder: features -> polygons -> rings -> [lon, lat]."""
+    c = np.asarray(geom["c"], dtype=np.int64).reshape(-1, 2).cumsum(axis=0) / geom["s"]
+    rings_per_poly = geom["p"] or [1] * 10**6
+    polys_per_feature = geom["g"] or [1] * geom["count"]
+    n, ci, ri, pi, out = geom["n"], 0, 0, 0, []
+    for f in range(geom["count"]):
+        polys = []
+        for _ in range(polys_per_feature[f]):
+            rings = []
+            for _ in range(rings_per_poly[pi]):
+                rings.append(c[ci : ci + n[ri]].tolist())
+                ci += n[ri]
+                ri += 1
+            pi += 1
+            polys.append(rings)
+        out.append(polys)
+    return out
+
+
+def props(layer: dict) -> list[dict]:
+    cols = layer["props"]
+    out = []
+    for j in range(layer["geom"]["count"]):
+        row = {}
+        for k, col in cols.items():
+            row[k] = (
+                col["d"][col["i"][j]] if "d" in col else (col["v"][j] if "v" in col else col["k"])
+            )
+        out.append(row)
+    return out
+
+
+def html_of(audit, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BasemapWarning)
+        m = build_map(
+            audit["parks"],
+            audit["parcels"],
+            blocks=audit.get("blocks"),
+            zones=audit.get("zones"),
+            title=kw.pop("title", "测试地图"),
+            audit_date="2026-05-01",
+            **kw,
+        )
+    return render_map(m)
+
+
+def test_statuses_from_far_and_low_efficiency(audit):
+    s = parcel_status(audit["parcels"]).set_axis(audit["parcels"]["parcel_id"])
+    assert s.to_dict() == {
+        "A1": "ok",
+        "A2": "below",
+        "A3": "exempt",
+        "A4": "nodata",
+        "A5": "low",
+        "B1": "ok",
+        "Z9": "exempt",
+    }
+    # booleans as GeoPackages return them: text
+    text = audit["parcels"].assign(
+        far_ok=audit["parcels"]["far_ok"].astype(object).map({True: "True", False: "False"}),
+        low_efficiency=audit["parcels"]["low_efficiency"].map({True: "1", False: "0"}),
+    )
+    assert (parcel_status(text) == parcel_status(audit["parcels"])).all()
+
+
+def test_offline_html_with_leaflet_inlined_from_xstatic(audit):
+    html = html_of(audit)
+    # no script or stylesheet from anywhere: every <script> is inline, no <link> at all
+    assert re.findall(r"<script[^>]*\ssrc\s*=", html, re.I) == []
+    assert re.findall(r"<link\b", html, re.I) == []
+    for cdn in ("cdn.jsdelivr", "code.jquery", "cdnjs", "bootstrapcdn", "fontawesome", "bootstrap"):
+        assert cdn not in html
+    # outside Leaflet's own code and comments, http(s) appears only in strings: the tile
+    # URL templates and attributions
+    leaflet_js, leaflet_css = maps._leaflet_assets()
+    ours = html.replace(leaflet_js, "").replace(leaflet_css, "")
+    urls = re.findall(r"https?://[^\s\"'<>)]+", ours)
+    assert urls and all(
+        u.startswith(("https://tile.openstreetmap.org/{z}", "https://www.openstreetmap.org/"))
+        for u in urls
+    ), urls
+    js = (Path(xleaflet.BASE_DIR) / "leaflet.js").read_text(encoding="utf-8")
+    assert js[:2000] in html  # Leaflet 1.9.3 itself, from the installed package
+    assert 'version="1.9.3"' in js and 'version="1.9.3"' in html
+    assert "data:image/png;base64," in html  # the layer-switcher icon, inlined
+    charset = html.index('<meta http-equiv="content-type" content="text/html; charset=UTF-8" />')
+    assert charset < html.index("<title>") and charset < 1024  # before any Chinese text
+
+
+def test_one_geojson_layer_per_status_with_only_used_properties(audit):
+    html = html_of(audit)
+    d = payload(html)
+    layers = {item["key"]: item for item in d["parcels"]}
+    assert set(layers) == {"ok", "below", "exempt", "nodata", "low"}
+    ids = {k: sorted(p["parcel_id"] for p in props(v)) for k, v in layers.items()}
+    assert ids == {
+        "ok": ["A1", "B1"],
+        "below": ["A2"],
+        "exempt": ["A3", "Z9"],
+        "nodata": ["A4"],
+        "low": ["A5"],
+    }
+    counts = {s["key"]: s["count"] for s in d["statuses"]}
+    assert counts == {"low": 1, "below": 1, "ok": 2, "exempt": 2, "nodata": 1}
+    allowed = set(maps._PARCEL_PROPS) | {"area_mu"}
+    for item in d["parcels"]:
+        assert set(item["props"]) <= allowed  # no supply_date, category_source, geometry …
+        assert "bbox" not in json.dumps(item)
+    # the page makes one L.geoJSON per status with a fixed style object, and binds the
+    # tooltip and popup once per layer (not per feature)
+    assert "geoLayer(item, {\n      style: {color: s.stroke" in html
+    assert html.count("lyr.bindTooltip(parcelTooltip") == 1
+    a5 = props(layers["low"])[0]
+    assert a5["reasons_zh"] == "容积率低于1.0；建筑系数低于30%"
+    assert a5["block_id"] == "BLK1"
+    assert d["blocks"]["layer"]["geom"]["count"] == 1
+    assert d["hasZones"] is True
+    assert sorted(p["zone"] for p in props(d["parks"]["layer"])) == ["core", "core", "expansion"]
+
+
+def test_attribute_text_is_escaped(audit):
+    html = html_of(audit, title="<b>园区</b>")
+    assert XSS not in html
+    assert "</script><script>alert(2)" not in html
+    assert "<b>园区</b>" not in html
+    assert "<title>&lt;b&gt;园区&lt;/b&gt;</title>" in html
+    # exactly the scripts the map has: Leaflet, folium's switches, the data, map + glue
+    assert len(re.findall(r"<script\b", html)) == 4
+    d = payload(html)  # still decodes to the exact text
+    owners = [p.get("owner") for item in d["parcels"] for p in props(item)]
+    assert XSS in owners and BREAKOUT in owners
+    assert d["title"] == "<b>园区</b>"
+    # the page escapes every attribute it writes as HTML and sets the title as text
+    assert "function esc(v)" in html and "esc(p.owner)" in html and "esc(p.parcel_id)" in html
+    assert ".textContent = D.title" in html
+
+
+def _stored_vertices(parcels, parcel_id):
+    g = parcels.loc[parcels["parcel_id"] == parcel_id].to_crs(4326).geometry.iloc[0]
+    return shapely.get_coordinates(g)
+
+
+@pytest.mark.parametrize("basemap", ["amap", "amap_satellite", "osm"])
+def test_overlays_in_gcj02_for_amap(audit, basemap):
+    d = payload(html_of(audit, basemap=basemap))
+    assert d["system"] == ("gcj02" if basemap.startswith("amap") else "wgs84")
+    item = next(i for i in d["parcels"] if i["key"] == "below")
+    page = np.array(decode(item["geom"])[0][0][0])
+    stored = _stored_vertices(audit["parcels"], "A2")[:-1]
+    if basemap.startswith("amap"):
+        lon, lat = wgs84_to_gcj02(stored[:, 0], stored[:, 1])
+        expected = np.column_stack([lon, lat])
+        assert np.abs(expected - stored).max() > 1e-3  # the shift is hundreds of metres
+    else:
+        expected = stored
+    assert page.shape == expected.shape
+    assert np.abs(page - expected).max() <= 0.5e-6 + 1e-12  # rounded to 1e-6 degree
+    # parks, blocks and labels move too; the switcher offers no WGS84 basemap
+    park = np.array(decode(d["parks"]["layer"]["geom"])[0][0][0])
+    z = audit["zones"].iloc[[0]].to_crs(4326).geometry.iloc[0]
+    zc = shapely.get_coordinates(z)[:-1]
+    if basemap.startswith("amap"):
+        zc = np.column_stack(wgs84_to_gcj02(zc[:, 0], zc[:, 1]))
+    assert np.abs(park - zc).max() <= 0.5e-6 + 1e-12
+    keys = [b["key"] for b in d["basemaps"]]
+    if basemap.startswith("amap"):
+        assert keys == ["amap", "amap_satellite", "none"]
+    else:
+        assert "amap" not in keys and "osm" in keys
+
+
+def test_tianditu_without_key_warns_and_is_left_out(audit, monkeypatch):
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    with pytest.warns(BasemapWarning, match="TIANDITU_KEY"):
+        m = build_map(audit["parks"], audit["parcels"], basemap="tianditu_img")
+    html = render_map(m)
+    d = payload(html)
+    assert d["basemap"] == "osm"
+    assert "tianditu" not in html
+    with pytest.warns(BasemapWarning, match="天地图 basemaps are left out"):
+        build_map(audit["parks"], audit["parcels"])
+    # with a key from the environment: both 天地图 basemaps, labels included, no warning
+    monkeypatch.setenv("TIANDITU_KEY", "k&y/1")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BasemapWarning)
+        d = payload(render_map(build_map(audit["parks"], audit["parcels"], basemap="tianditu")))
+    assert d["basemap"] == "tianditu_vec"
+    tdt = {b["key"]: b for b in d["basemaps"]}
+    assert [t["url"].split("T=")[1][:5] for t in tdt["tianditu_vec"]["tiles"]] == ["vec_w", "cva_w"]
+    assert [t["url"].split("T=")[1][:5] for t in tdt["tianditu_img"]["tiles"]] == ["img_w", "cia_w"]
+    assert tdt["tianditu_vec"]["tiles"][0]["url"].endswith("&tk=k%26y%2F1")
+    # a key passed as a parameter wins
+    d = payload(render_map(build_map(audit["parks"], audit["parcels"], tianditu_key="abc")))
+    assert d["basemap"] == "osm"
+    assert next(b for b in d["basemaps"] if b["key"] == "tianditu_vec")["tiles"][0]["url"].endswith(
+        "tk=abc"
+    )
+
+
+def test_coordinates_rounded_and_simplified_without_moving_vertices(audit):
+    parcels = audit["parcels"].copy()
+    # a parcel with 41 vertices on one straight edge (redundant) and one 1 mm off it
+    ring = [(X0 + 10 + 2.5 * i, Y0 + 300) for i in range(41)]
+    ring[20] = (ring[20][0], ring[20][1] + 0.001)
+    extra = parcels.iloc[[0]].copy()
+    extra["parcel_id"] = "S1"
+    extra = extra.set_geometry(
+        [shapely.Polygon([*ring, (X0 + 110, Y0 + 380), (X0 + 10, Y0 + 380)])], crs=parcels.crs
+    )
+    parcels = pd.concat([parcels, extra], ignore_index=True)
+    layers = {**audit, "parcels": parcels}
+    d = payload(html_of(layers))
+    item = next(i for i in d["parcels"] if i["key"] == "ok")
+    assert item["geom"]["s"] == 10**6 and all(isinstance(v, int) for v in item["geom"]["c"])
+    idx = [p["parcel_id"] for p in props(item)].index("S1")
+    page = np.array(decode(item["geom"])[idx][0][0])
+    assert len(page) == 4  # collinear vertices dropped by the 0.1 m simplification
+    stored = _stored_vertices(parcels, "S1")
+    # every vertex kept is an original vertex, rounded to 1e-6 degree (about 0.1 m)
+    dist = np.abs(page[:, None, :] - stored[None, :, :]).max(axis=2).min(axis=1)
+    assert dist.max() <= 0.5e-6 + 1e-12
+    d0 = payload(html_of(layers, simplify=0, precision=5))
+    item0 = next(i for i in d0["parcels"] if i["key"] == "ok")
+    idx0 = [p["parcel_id"] for p in props(item0)].index("S1")
+    assert item0["geom"]["s"] == 10**5
+    assert len(decode(item0["geom"])[idx0][0][0]) == 43  # every vertex, closing one dropped
+
+
+def test_inputs_are_not_modified(audit):
+    before = {k: v.copy() for k, v in audit.items()}
+    html_of(audit, basemap="amap")
+    for k, v in audit.items():
+        pd.testing.assert_frame_equal(v, before[k])
+
+
+def test_errors(audit):
+    with pytest.raises(PolicyError, match="unknown basemap 'google'"):
+        build_map(audit["parks"], audit["parcels"], basemap="google")
+    with pytest.raises(DataError, match="parcels lack the column.*parcel_id"):
+        build_map(audit["parks"], audit["parcels"].drop(columns="parcel_id"))
+    with pytest.raises(CRSError, match="no CRS"):
+        build_map(audit["parks"], audit["parcels"].set_crs(None, allow_override=True))
+    m = build_map(audit["parks"], audit["parcels"], tianditu_key="x")
+    folium.plugins.Fullscreen().add_to(m)  # a plugin that loads its script from a CDN
+    with pytest.raises(XslandError, match="must open offline"):
+        render_map(m)
+
+
+def test_town_file_names_are_safe():
+    assert town_file_name("东亭街道") == "东亭街道.html"
+    assert town_file_name("安/镇:街道") == "安_镇_街道.html"
+    assert town_file_name('a\\b*c?d"e<f>g|h') == "a_b_c_d_e_f_g_h.html"
+    assert town_file_name("CON") == "_CON.html"
+    assert town_file_name("lpt1.x") == "_lpt1.x.html"
+    assert town_file_name("镇. ") == "镇.html"
+    assert town_file_name(None) == "(未注明).html"
+    assert town_file_name("..") == "town.html"
+    assert town_file_name("a\tb\x00") == "a_b_.html"
+
+
+def test_write_maps_all_parks_and_one_per_town(audit, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BasemapWarning)
+        written = write_maps(audit, tmp_path / "out", title="锡山", audit_date="2026-05-01")
+    assert [p.relative_to(tmp_path / "out").as_posix() for p in written] == [
+        "map.html",
+        "maps/东亭街道.html",
+        "maps/安_镇_街道.html",
+    ]
+    main = payload((tmp_path / "out" / "map.html").read_text(encoding="utf-8"))
+    assert main["title"] == "锡山 · 全部园区"
+    assert sum(i["geom"]["count"] for i in main["parcels"]) == 7
+    assert main["links"] == [
+        ["东亭街道", "maps/%E4%B8%9C%E4%BA%AD%E8%A1%97%E9%81%93.html"],
+        ["安/镇:街道", "maps/%E5%AE%89_%E9%95%87_%E8%A1%97%E9%81%93.html"],
+    ]
+    east = payload((tmp_path / "out" / "maps" / "东亭街道.html").read_text(encoding="utf-8"))
+    ids = sorted(p["parcel_id"] for i in east["parcels"] for p in props(i))
+    assert ids == ["A1", "A2", "A3", "A4", "A5", "Z9"]  # Z9: outside parks, town 东亭街道
+    assert east["blocks"]["layer"]["geom"]["count"] == 1
+    assert east["links"] == [["全部园区", "../map.html"]]
+    assert sorted(east["parks"]["info"]) == ["K1"]
+    other = payload((tmp_path / "out" / "maps" / "安_镇_街道.html").read_text(encoding="utf-8"))
+    assert [p["parcel_id"] for i in other["parcels"] for p in props(i)] == ["B1"]
+    assert other["blocks"]["layer"]["geom"]["count"] == 0
+    assert other["title"] == "锡山 · 安/镇:街道"
+    # again with one town fewer: maps/ is replaced as a whole, nothing stale left
+    fewer = {**audit, "parks": audit["parks"][audit["parks"]["park_id"] == "K1"]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BasemapWarning)
+        write_maps(fewer, tmp_path / "out")
+    assert sorted(p.name for p in (tmp_path / "out" / "maps").iterdir()) == ["东亭街道.html"]
+
+
+def test_writes_are_atomic(audit, tmp_path, monkeypatch):
+    target = tmp_path / "map.html"
+    target.write_text("old", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BasemapWarning)
+        m = build_map(audit["parks"], audit["parcels"])
+    with pytest.raises(OutputExistsError):
+        write_map(m, target, overwrite=False)
+
+    def broken(self, *args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Path, "write_text", broken)
+    with pytest.raises(OSError, match="disk full"):
+        write_map(m, target)
+    monkeypatch.undo()
+    assert target.read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["map.html"]
+
+    # a failing town map leaves the previous maps/ untouched and no temporary files
+    out = tmp_path / "out"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BasemapWarning)
+        write_maps(audit, out)
+    before = {p.name: p.read_bytes() for p in (out / "maps").iterdir()}
+    real = maps.build_map
+
+    def fail_on_town(*args, title, **kwargs):
+        if "安" in title:
+            raise RuntimeError("boom")
+        return real(*args, title=title, **kwargs)
+
+    monkeypatch.setattr(maps, "build_map", fail_on_town)
+    with warnings.catch_warnings(), pytest.raises(RuntimeError, match="boom"):
+        warnings.simplefilter("ignore", BasemapWarning)
+        write_maps(audit, out)
+    assert {p.name: p.read_bytes() for p in (out / "maps").iterdir()} == before
+    assert sorted(p.name for p in out.iterdir()) == ["map.html", "maps"]
+
+
+def test_maps_from_a_finished_audit(audit, tmp_path):
+    out = tmp_path / "audit"
+    out.mkdir()
+    write_gpkg(
+        {
+            "parks": audit["parks"],
+            "parcels": audit["parcels"].drop(columns=["low_efficiency", "reasons_zh", "block_id"]),
+            "park_zones": audit["zones"],
+        },
+        out / "audit.gpkg",
+    )
+    (out / "summary.md").write_text(
+        "# 锡山区园区审计 2026\n\n## Inputs\n\n- run: 2026-04-30T10:00:00\n", encoding="utf-8"
+    )
+    layers = read_audit_layers(out)
+    assert layers["title"] == "锡山区园区审计 2026" and layers["audit_date"] == "2026-04-30"
+    assert "zones" in layers and "blocks" not in layers
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BasemapWarning)
+        written = maps_from_audit(out, basemap="amap")
+    assert written[0] == out / "map.html" and len(written) == 3
+    d = payload(written[0].read_text(encoding="utf-8"))
+    assert d["title"] == "锡山区园区审计 2026 · 全部园区" and d["auditDate"] == "2026-04-30"
+    assert d["system"] == "gcj02" and d["hasZones"] is True and d["blocks"] is None
+    counts = {s["key"]: s["count"] for s in d["statuses"]}  # far_ok read back as text
+    assert counts == {"low": None, "below": 1, "ok": 2, "exempt": 3, "nodata": 1}
+    with pytest.raises(InputFileError, match="audit.gpkg not found"):
+        maps_from_audit(tmp_path / "nowhere")
+
+
+def test_write_maps_from_an_audit_result(zones, audit, tmp_path):
+    result = run(zones, audit["parcels"][["parcel_id", "category", "floor_area", "geometry"]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BasemapWarning)
+        written = write_maps(result, tmp_path, zones=zones, towns=False, audit_date="2026-05-01")
+    assert written == [tmp_path / "map.html"] and not (tmp_path / "maps").exists()
+    d = payload(written[0].read_text(encoding="utf-8"))
+    assert d["title"] == f"{maps.DEFAULT_TITLE} · 全部园区" and d["links"] == []
+    assert sum(i["geom"]["count"] for i in d["parcels"]) == 7 and d["hasZones"] is True
