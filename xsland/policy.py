@@ -22,7 +22,14 @@ import pandas as pd
 
 from .errors import PolicyError
 
-__all__ = ["Policy", "DEFAULT_POLICY", "CATEGORIES", "DEFAULT_CATEGORY_MAP"]
+__all__ = [
+    "Policy",
+    "DEFAULT_POLICY",
+    "CATEGORIES",
+    "DEFAULT_CATEGORY_MAP",
+    "EVAL_METHODS",
+    "LOWUSE_RULES",
+]
 
 #: The policy categories of a parcel (SPEC §2).
 CATEGORIES = (
@@ -60,6 +67,21 @@ DEFAULT_CATEGORY_MAP = MappingProxyType(
     }
 )
 
+#: Stable codes of the low-efficiency rules (低效用地认定), in the order reports list them;
+#: :mod:`xsland.lowuse` gives each its Chinese label and source.
+LOWUSE_RULES = (
+    "far_low",
+    "coverage_low",
+    "idle",
+    "eval_class",
+    "tax_low",
+    "plan_nonconforming",
+    "industry_mismatch",
+)
+
+#: How enterprises without an evaluation class get one derived (亩均效益评价).
+EVAL_METHODS = ("percentile", "score")
+
 _CL1 = "锡府办规〔2025〕1号 二(一)1"
 _CL3 = "锡府办规〔2025〕1号 二(一)3"
 _CL4 = "锡府办规〔2025〕1号 二(二)4"
@@ -70,6 +92,8 @@ _NATIONAL = "工业项目建设用地控制指标 (自然资发〔2023〕72号)"
 _IDLE = "闲置土地处置办法 (国土资源部令第53号, 2012) 第二条"
 _LOCAL = "local parameter"
 _CITY = "锡政办规〔2025〕1号"
+_EVAL = "工业企业资源利用绩效评价 (亩均效益评价, 江苏各市办法); local parameter"
+_ROUTE = "锡府办规〔2025〕1号 二(一)3 (连片改造、置换盘活、收储盘活); local parameter"
 
 
 def _rule(default: Any, unit: str, source: str, label: str, **kw: Any) -> Any:
@@ -120,6 +144,40 @@ class Policy:
     block_gap_m: float = _rule(15.0, "m", _LOCAL, "连片归并容差(道路、缝隙)")
     block_min_mu: float = _rule(30.0, "亩", _LOCAL, "连片地块最小面积")
     reward_per_mu_wan: float | None = _rule(None, "万元/亩", _CITY, "连片净地奖励标准(未设)")
+    # low-efficiency land (低效用地, clause 二(一)3): which rules, and how they judge
+    lowuse_rules: tuple[str, ...] = _rule(
+        LOWUSE_RULES, "codes", _CL3, "启用的低效用地认定规则(代码)"
+    )
+    lowuse_far_below_minimum: bool = _rule(
+        True, "flag", _CL1, "新增/高标准厂房/新型产业用地: 容积率低于二(一)1下限即为低效"
+    )
+    lowuse_far_max_logistics: float | None = _rule(
+        None, "FAR", _LOCAL, "物流仓储用地低效容积率阈值(低于; 未设则不判)"
+    )
+    lowuse_class_years: int = _rule(1, "years", _CL3, "连续评为低效类别的年数(≥2需历史评价表)")
+    lowuse_use_derived_class: bool = _rule(True, "flag", _CL3, "无评价结果的企业按推算类别认定")
+    plan_dominant_share_min: float = _rule(
+        0.5, "share", _LOCAL, "规划符合性: 主导规划用途覆盖地块面积比例下限"
+    )
+    # deriving the evaluation class (亩均效益评价) where none is given
+    eval_method: str = _rule("percentile", "method", _EVAL, "推算评价类别方法(percentile/score)")
+    eval_weight_tax: float = _rule(0.6, "weight", _EVAL, "推算评价: 亩均税收权重")
+    eval_weight_revenue: float = _rule(0.4, "weight", _EVAL, "推算评价: 亩均营收权重")
+    eval_ratio_cap: float = _rule(2.0, "× mean", _EVAL, "推算评价: 单项指标/全区均值 封顶")
+    eval_percentile_a: float = _rule(0.80, "share", _EVAL, "百分位法: 得分百分位高于此为A类")
+    eval_percentile_b: float = _rule(0.40, "share", _EVAL, "百分位法: 得分百分位高于此为B类")
+    eval_percentile_c: float = _rule(0.15, "share", _EVAL, "百分位法: 得分百分位高于此为C类")
+    eval_score_a: float = _rule(120.0, "score", _EVAL, "得分法: 得分不低于此为A类(均值=100)")
+    eval_score_b: float = _rule(80.0, "score", _EVAL, "得分法: 得分不低于此为B类")
+    eval_score_c: float = _rule(50.0, "score", _EVAL, "得分法: 得分不低于此为C类")
+    # contiguous blocks (连片): outline and route
+    block_hole_fill_m2: float = _rule(1000.0, "m²", _LOCAL, "连片轮廓: 填补小于此面积的内洞")
+    route_reserve_share_min: float = _rule(
+        0.5, "share", _ROUTE, "收储盘活: 闲置/未建/低效类别/无主体用地占比不低于"
+    )
+    route_redevelop_owners_max: int = _rule(
+        3, "owners", _ROUTE, "连片改造: 权利人个数不超过(且面积达到连片下限)"
+    )
     # data quality (SPEC §3, "Data quality")
     sliver_max_area_m2: float = _rule(100.0, "m²", _LOCAL, "碎片地块: 面积小于")
     sliver_min_width_m: float = _rule(2.0, "m", _LOCAL, "碎片地块: 平均宽度(2A/P)小于")
@@ -147,11 +205,13 @@ class Policy:
             problems.append(
                 f"category_map uses unknown categories {sorted(bad)}; use {', '.join(CATEGORIES)}"
             )
+        problems += _check_lowuse(self)
         if problems:
             raise PolicyError("invalid policy: " + "; ".join(problems))
         if not isinstance(self.category_map, MappingProxyType):
             object.__setattr__(self, "category_map", MappingProxyType(dict(self.category_map)))
         object.__setattr__(self, "lowuse_classes", tuple(self.lowuse_classes))
+        object.__setattr__(self, "lowuse_rules", tuple(self.lowuse_rules))
 
     # -- construction -----------------------------------------------------------------
     def replace(self, **changes: Any) -> Policy:
@@ -217,9 +277,43 @@ class Policy:
         }.get(category)
 
 
+def _check_lowuse(p: Policy) -> list[str]:
+    """Problems with the low-efficiency, evaluation and route settings (empty when fine)."""
+    problems = []
+    bad = [r for r in p.lowuse_rules if r not in LOWUSE_RULES]
+    if bad:
+        problems.append(f"lowuse_rules has unknown codes {bad}; use {', '.join(LOWUSE_RULES)}")
+    if p.eval_method not in EVAL_METHODS:
+        problems.append(f"eval_method = {p.eval_method!r}; use {' or '.join(EVAL_METHODS)}")
+    if not p.eval_weight_tax + p.eval_weight_revenue > 0:
+        problems.append("eval_weight_tax + eval_weight_revenue must be more than 0")
+    for kind in ("percentile", "score"):
+        a, b, c = (getattr(p, f"eval_{kind}_{k}") for k in "abc")
+        if not a > b > c:
+            problems.append(
+                f"eval_{kind}_a > eval_{kind}_b > eval_{kind}_c must hold, not {a} / {b} / {c}"
+            )
+    if p.lowuse_class_years < 1:
+        problems.append(f"lowuse_class_years = {p.lowuse_class_years} must be 1 or more")
+    return problems
+
+
 def _coerce(value: Any, current: Any, f: dataclasses.Field) -> Any:
     """Check and convert a project-file value to the type of the field."""
     name = f.name
+    if name == "lowuse_rules":
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise TypeError('must be a list of rule codes such as ["far_low", "idle"]')
+        bad = [v for v in value if v.strip().lower() not in LOWUSE_RULES]
+        if bad:
+            raise ValueError(f"unknown rules {bad}; use {', '.join(LOWUSE_RULES)}")
+        return tuple(dict.fromkeys(v.strip().lower() for v in value))
+    if name == "eval_method":
+        if not isinstance(value, str) or value.strip().lower() not in EVAL_METHODS:
+            raise ValueError(f"must be {' or '.join(repr(m) for m in EVAL_METHODS)}, not {value!r}")
+        return value.strip().lower()
     if name == "category_map":
         if not isinstance(value, Mapping):
             raise TypeError("must be a table of land-use code = category")
@@ -245,7 +339,7 @@ def _coerce(value: Any, current: Any, f: dataclasses.Field) -> Any:
         except ValueError:
             raise ValueError(f"must be a date such as 2025-08-29, not {value!r}") from None
     if value is None or (isinstance(value, str) and value.strip().lower() in {"", "unset"}):
-        if current is None or f.name.endswith(("_floor_wan", "reward_per_mu_wan")):
+        if current is None or "None" in str(f.type):
             return None
         raise TypeError("may not be unset")
     if isinstance(value, bool) or not isinstance(value, (int, float)):

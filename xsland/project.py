@@ -21,12 +21,30 @@ from .errors import InputFileError, PolicyError
 from .policy import DEFAULT_POLICY, Policy
 from .schema import KINDS
 
-__all__ = ["Input", "Project", "load_project", "project_template", "INPUT_KINDS"]
+__all__ = [
+    "INPUT_KEYS",
+    "INPUT_KINDS",
+    "OPTION_KEYS",
+    "PROJECT_KEYS",
+    "Input",
+    "Project",
+    "load_project",
+    "project_from_mapping",
+    "project_template",
+]
 
 #: Inputs a project may name, in the order the audit reads them.
 INPUT_KINDS = ("parks", "parcels", "buildings", "enterprises", "plan", "indicators", "raster")
-_INPUT_KEYS = {"path", "layer", "sheet", "columns", "crs"}
-_OPTION_KEYS = {"duplicates": ("raise", "rename"), "empty_geometry": ("raise", "drop")}
+#: Keys of the ``[project]`` table.
+PROJECT_KEYS = ("name", "out", "crs", "year")
+#: Keys of an ``[inputs.KIND]`` table.
+INPUT_KEYS = ("path", "layer", "sheet", "columns", "crs")
+#: Keys of the ``[options]`` table and their allowed values.
+OPTION_KEYS = MappingProxyType(
+    {"duplicates": ("raise", "rename"), "empty_geometry": ("raise", "drop")}
+)
+_INPUT_KEYS = set(INPUT_KEYS)
+_OPTION_KEYS = OPTION_KEYS
 
 
 @dataclass(frozen=True)
@@ -89,7 +107,7 @@ def project_from_mapping(
             problems.append(f"{key}: unknown table; use {', '.join(sorted(known))}")
     meta = dict(data.get("project", {}))
     for key in meta:
-        if key not in {"name", "out", "crs", "year"}:
+        if key not in PROJECT_KEYS:
             problems.append(f"project.{key}: unknown key; use name, out, crs or year")
     year = meta.get("year")
     if year is not None and not isinstance(year, int):

@@ -28,6 +28,13 @@ Files written into the output directory:
 ``defects.json``
     Every planted defect and finding, by ID (see :data:`DEFECT_KEYS`).
 
+``generate_sample(out, variant="later")`` writes the same district one year later
+(indicators for 2027), with the changes between the two — parcels split, merged,
+re-cut, reshaped, renumbered, removed and newly supplied, a low-efficiency block
+redeveloped, park checks passing — listed in ``defects.json["changes"]``
+(:data:`CHANGE_KEYS`), to show ``xsland diff``. The default ``"base"`` variant is
+unchanged by it.
+
 The same seed always gives the same tables, geometries and raster. Data is
 written into a temporary directory next to the target and renamed into place,
 so a failed run leaves nothing half-written.
@@ -51,14 +58,16 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from .errors import OutputExistsError
+from .errors import DataError, OutputExistsError
 
 __all__ = [
+    "CHANGE_KEYS",
     "DEFAULT_SEED",
     "DEFECT_KEYS",
     "POLICY_DATE",
     "SamplePaths",
     "TOWNS",
+    "VARIANTS",
     "ensure_sample",
     "generate_sample",
     "sample_dir",
@@ -89,6 +98,25 @@ DEFECT_KEYS = (
     "vacant_parcels",  # parcel_ids of land left without any building (slivers aside)
     "idle_parcels",  # vacant parcels whose start_deadline + 1 year is before POLICY_DATE
     "no_indicators_park",  # park_id without a row in indicators.xlsx
+)
+
+#: Variants of the sample: the district as delivered, and the same district one year later.
+VARIANTS = ("base", "later")
+
+#: Keys of ``defects.json["changes"]`` in the ``later`` variant: the changes planted
+#: between the two, which ``xsland diff`` must find (see :func:`generate_sample`).
+CHANGE_KEYS = (
+    "year",  # the indicator year of the later audit
+    "split",  # [{"old": id, "new": [id, id]}]: a parcel cut in two, new IDs
+    "merged",  # [{"old": [id, id], "new": id}]: two neighbours of one owner joined
+    "reorganised",  # [{"old": [id, id], "new": [id, id, id]}]: two parcels re-cut into three
+    "reshaped",  # [id]: same ID, boundary moved (6 m given up to a road widening)
+    "id_changed",  # [{"old": id, "new": id}]: same land, new ID
+    "removed",  # [id]: parcels taken back (收储), buildings demolished
+    "added",  # [id]: parcels newly supplied on land that had none
+    "redeveloped",  # {"park_id", "parcel_ids", "far_before_max", "far_after"}: 连片改造
+    "park_checks",  # [{"park_id", "check", "old", "new"}]: park checks whose status changes
+    "targets",  # {"innovation_platforms": {"old", "new", "target"}}
 )
 
 _GPKG = "xishan.gpkg"
@@ -207,7 +235,11 @@ def ensure_sample(out_dir: str | os.PathLike | None = None) -> SamplePaths:
 
 
 def generate_sample(
-    out_dir: str | os.PathLike, *, seed: int = DEFAULT_SEED, overwrite: bool = False
+    out_dir: str | os.PathLike,
+    *,
+    seed: int = DEFAULT_SEED,
+    overwrite: bool = False,
+    variant: str = "base",
 ) -> SamplePaths:
     """Write the synthetic Xishan sample into ``out_dir``.
 
@@ -220,6 +252,15 @@ def generate_sample(
     overwrite
         Replace ``out_dir`` when it exists already. An existing *empty*
         directory is used without it.
+    variant
+        ``"base"``: the sample as delivered (the default, unchanged). ``"later"``:
+        the same district one year later, to show ``xsland diff``: a few parcels
+        split, merged, re-cut, reshaped, renumbered, removed and newly supplied, a
+        block of low-efficiency parcels redeveloped (连片改造: new buildings, plot
+        ratio 2.25, a new leading-industry owner), a chain leader (链主) named in a
+        park that had none, and 2027 park indicators (one more park reporting, more
+        innovation platforms). Its ``defects.json`` describes the later data and
+        lists the planted changes under ``"changes"`` (keys :data:`CHANGE_KEYS`).
 
     Returns
     -------
@@ -238,6 +279,8 @@ def generate_sample(
     renamed into place at the end, so an interrupted run leaves no
     half-written sample behind.
     """
+    if variant not in VARIANTS:
+        raise DataError(f"unknown sample variant {variant!r}; use one of {', '.join(VARIANTS)}")
     out_dir = Path(out_dir)
     if _occupied(out_dir) and not overwrite:
         raise OutputExistsError(
@@ -248,7 +291,10 @@ def generate_sample(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     try:
         os.chmod(tmp, 0o755)
-        _write_sample(tmp, seed)
+        if variant == "base":
+            _write_sample(tmp, seed)
+        else:
+            _write_sample(tmp, seed, variant=variant)
         _move_into_place(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -1296,12 +1342,415 @@ def _build(seed: int) -> dict:
 
 
 # ---------------------------------------------------------------------------
+# The same district one year later (variant "later")
+# ---------------------------------------------------------------------------
+
+#: Indicator year of the later variant.
+_LATER_YEAR = 2027
+#: Supply date of the parcels newly supplied in the later variant.
+_LATER_SUPPLY = dt.date(2026, 9, 15)
+#: Redeveloped parcels: one building on 45 % of the land, 5 storeys of 4.5 m.
+_REDEVELOP_COVERAGE, _REDEVELOP_FLOORS, _REDEVELOP_STOREY = 0.45, 5, 4.5
+#: Base plot ratio below which a parcel may be part of the redeveloped block (the
+#: low-efficiency threshold is 1.0; the margin keeps the choice clear of rounding).
+_REDEVELOP_FAR_BELOW = 0.9
+#: Land given up to a road widening by the reshaped parcel (m).
+_ROAD_WIDENING = 6
+
+
+def _building_parcels(buildings: gpd.GeoDataFrame, geoms: np.ndarray) -> np.ndarray:
+    """Position of the parcel holding each building's centre, -1 where none does."""
+    where = np.full(len(buildings), -1)
+    b, p = shapely.STRtree(geoms).query(
+        shapely.centroid(buildings.geometry.to_numpy()), predicate="within"
+    )
+    where[b[::-1]] = p[::-1]  # the first hit wins
+    return where
+
+
+def _eligible(data: dict, b_parcel: np.ndarray) -> np.ndarray:
+    """Parcels carrying no planted defect or finding: regular, industrial and built."""
+    plots, parcels, defects = data["plots"], data["parcels"], data["defects"]
+    listed: set[str] = set()
+    for key in (
+        "self_intersecting",
+        "duplicate_id",
+        "slivers",
+        "straddling",
+        "multipolygon",
+        "declared_area_mismatch",
+        "nonconforming_use",
+        "vacant_parcels",
+        "idle_parcels",
+    ):
+        listed.update(defects[key])
+    ok = (plots["kind"] == "regular").to_numpy() & plots["land_use"].isin(
+        _INDUSTRIAL_CODES
+    ).to_numpy()
+    ok &= ~parcels["parcel_id"].isin(sorted(listed)).to_numpy()
+    ok &= parcels["enterprise_id"].notna().to_numpy()
+    # parcels under a building that straddles two parcels
+    shared = data["buildings"]["building_id"].isin(defects["buildings_straddling"]).to_numpy()
+    _, hit = shapely.STRtree(parcels.geometry.to_numpy()).query(
+        data["buildings"].geometry.to_numpy()[shared], predicate="intersects"
+    )
+    ok[hit] = False
+    ok &= np.bincount(b_parcel[b_parcel >= 0], minlength=len(parcels)) > 0
+    return ok
+
+
+def _redeveloped_block(data: dict, eligible: np.ndarray) -> list[int]:
+    """The largest group of neighbouring low-FAR existing industrial parcels in a park."""
+    from .far import plot_ratio
+
+    plots, parcels = data["plots"], data["parcels"]
+    candidate = (
+        eligible
+        & plots["group"].isin(list(_PARK_BY_ID)).to_numpy()
+        & (plots["true_category"] == "industrial").to_numpy()
+    )
+    rows = np.flatnonzero(candidate)
+    far = plot_ratio(parcels.iloc[rows], data["buildings"])["far"].to_numpy()
+    rows = rows[far < _REDEVELOP_FAR_BELOW]
+    geoms = parcels.geometry.to_numpy()[rows]
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=15.0)
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    graph = coo_matrix((np.ones(len(left)), (left, right)), shape=(len(rows),) * 2)
+    _, label = connected_components(graph, directed=False)
+    size = np.bincount(label, weights=shapely.area(geoms))
+    best = int(np.argmax(size))
+    return sorted(rows[label == best].tolist())
+
+
+def _rect_of(geom) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = shapely.bounds(geom)
+    return round(x0), round(y0), round(x1), round(y1)
+
+
+def _later(data: dict, seed: int) -> dict:
+    """The sample one year later: the planted changes of :data:`CHANGE_KEYS`.
+
+    Works on copies of the base layers with a random stream of its own, so the
+    base variant is not changed by it.
+    """
+    rng = np.random.default_rng([seed, 2])
+    plots, base = data["plots"], data["parcels"]
+    geoms = base.geometry.to_numpy()
+    ids = base["parcel_id"].to_numpy(dtype=object)
+    b_parcel = _building_parcels(data["buildings"], geoms)
+    eligible = _eligible(data, b_parcel)
+
+    redeveloped = _redeveloped_block(data, eligible)
+    # keep the other changes clear of the redeveloped block
+    near = shapely.STRtree(geoms).query(
+        shapely.buffer(shapely.union_all(geoms[redeveloped]), 20.0), predicate="intersects"
+    )
+    pool_mask = eligible.copy()
+    pool_mask[near] = False
+    in_park = plots["group"].isin(list(_PARK_BY_ID)).to_numpy()
+    w = (plots["x1"] - plots["x0"]).to_numpy()
+    h = (plots["y1"] - plots["y0"]).to_numpy()
+    same_run = (plots["block"].to_numpy()[:-1] == plots["block"].to_numpy()[1:]) & (
+        plots["row"].to_numpy()[:-1] == plots["row"].to_numpy()[1:]
+    )
+
+    def pool(mask: np.ndarray) -> list[int]:
+        return np.flatnonzero(mask & pool_mask).tolist()
+
+    def take(rows: list[int]) -> None:
+        pool_mask[rows] = False
+
+    splits = _pick(rng, pool(in_park & (np.maximum(w, h) >= 80)), 3)
+    take(splits)
+    owner = base["enterprise_id"].to_numpy(dtype=object)
+    pair_ok = np.zeros(len(base), bool)
+    pair_ok[:-1] = same_run & pool_mask[:-1] & pool_mask[1:] & in_park[:-1]
+    same_owner = pair_ok.copy()
+    same_owner[:-1] &= owner[:-1] == owner[1:]
+    merges: list[int] = []
+    for i in _pick(rng, np.flatnonzero(same_owner).tolist(), 12):
+        if len(merges) < 3 and pool_mask[i] and pool_mask[i + 1]:
+            merges.append(i)
+            take([i, i + 1])
+    pair_ok[:-1] &= pool_mask[:-1] & pool_mask[1:]
+    reorganised = _pick(rng, np.flatnonzero(pair_ok).tolist(), 1)
+    take([reorganised[0], reorganised[0] + 1])
+    reshaped = _pick(rng, pool(in_park & (h >= 60)), 1)
+    take(reshaped)
+    renumbered = _pick(rng, pool(in_park), 1)
+    take(renumbered)
+    removed = _pick(rng, pool(~in_park), 2)
+    take(removed)
+
+    drop = np.zeros(len(base), bool)
+    new_rows: list[dict] = []
+    next_id = [len(base)]
+
+    def new_id() -> str:
+        next_id[0] += 1
+        return f"P{next_id[0]:05d}"
+
+    def record(i: int) -> dict:
+        row = base.iloc[i].drop(base.geometry.name).to_dict()
+        return {k: (None if v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v)
+                for k, v in row.items()}  # fmt: skip
+
+    def add(template: dict, rect: tuple, pid: str, **changes) -> None:
+        geom = box(*rect)
+        new_rows.append(
+            template
+            | {"parcel_id": pid, "declared_area": round(geom.area, 2), "geometry": geom}
+            | changes
+        )
+
+    changes: dict = {"year": _LATER_YEAR}
+    changes["split"] = []
+    for i in splits:
+        x0, y0, x1, y1 = _rect_of(geoms[i])
+        if x1 - x0 >= y1 - y0:
+            xm = (x0 + x1) // 2
+            halves = [(x0, y0, xm, y1), (xm, y0, x1, y1)]
+        else:
+            ym = (y0 + y1) // 2
+            halves = [(x0, y0, x1, ym), (x0, ym, x1, y1)]
+        new = [new_id(), new_id()]
+        for rect, pid in zip(halves, new, strict=True):
+            add(record(i), rect, pid, floor_area=None)
+        drop[i] = True
+        changes["split"].append({"old": ids[i], "new": new})
+    changes["merged"] = []
+    for i in merges:
+        a, b = record(i), record(i + 1)
+        x0, y0, _, y1 = _rect_of(geoms[i])
+        x1 = _rect_of(geoms[i + 1])[2]
+        fa = a["floor_area"] + b["floor_area"] if a["floor_area"] and b["floor_area"] else None
+        pid = new_id()
+        category = a["category"] if a["category"] == b["category"] else None
+        add(a, (x0, y0, x1, y1), pid, floor_area=fa, category=category)
+        drop[[i, i + 1]] = True
+        changes["merged"].append({"old": [ids[i], ids[i + 1]], "new": pid})
+    changes["reorganised"] = []
+    for i in reorganised:
+        x0, y0, _, y1 = _rect_of(geoms[i])
+        x1 = _rect_of(geoms[i + 1])[2]
+        cuts = np.round(np.linspace(x0, x1, 4)).astype(int)
+        new = [new_id() for _ in range(3)]
+        for k, pid in enumerate(new):
+            add(record(i), (int(cuts[k]), y0, int(cuts[k + 1]), y1), pid, floor_area=None)
+        drop[[i, i + 1]] = True
+        changes["reorganised"].append({"old": [ids[i], ids[i + 1]], "new": new})
+    for i in reshaped:
+        x0, y0, x1, y1 = _rect_of(geoms[i])
+        rect = (
+            (x0, y0 + _ROAD_WIDENING, x1, y1)
+            if plots.at[i, "row"] == 0
+            else (x0, y0, x1, y1 - _ROAD_WIDENING)
+        )
+        add(record(i), rect, ids[i])
+        drop[i] = True
+    changes["reshaped"] = [ids[i] for i in reshaped]
+    changes["id_changed"] = []
+    for i in renumbered:
+        pid = new_id()
+        add(record(i), _rect_of(geoms[i]), pid, declared_area=record(i)["declared_area"])
+        drop[i] = True
+        changes["id_changed"].append({"old": ids[i], "new": pid})
+    drop[removed] = True
+    changes["removed"] = [ids[i] for i in removed]
+
+    # enterprises: a leading-industry owner for the redeveloped block, one for the new land
+    enterprises = data["enterprises"].copy()
+    names = set(enterprises["name"])
+    park = _PARK_BY_ID[plots.at[redeveloped[0], "group"]]
+    block_mu = float(shapely.area(geoms[redeveloped]).sum() / (2000 / 3))
+    new_ents = [
+        {
+            "enterprise_id": f"E{len(enterprises) + 1:04d}",
+            "name": _company_name(rng, park.industry, names),
+            "industry": park.industry,
+            "revenue": round(block_mu * 900.0, 1),
+            "tax": round(block_mu * 900.0 * 0.06, 1),
+            "eval_class": "A",
+            "chain_leader": "false",
+        },
+        {
+            "enterprise_id": f"E{len(enterprises) + 2:04d}",
+            "name": _company_name(rng, "通用设备制造", names),
+            "industry": "通用设备制造",
+            "revenue": 3000.0,  # an established firm moving to new land
+            "tax": 150.0,
+            "eval_class": "B",
+            "chain_leader": "false",
+        },
+    ]
+
+    # the redeveloped block: old buildings demolished, new ones, a new owner
+    parcels = base.copy()
+    parcels.loc[redeveloped, "enterprise_id"] = new_ents[0]["enterprise_id"]
+    parcels.loc[redeveloped, "owner"] = new_ents[0]["name"]
+    parcels.loc[redeveloped, "floor_area"] = np.nan
+    k = np.sqrt(_REDEVELOP_COVERAGE)
+    new_buildings = []
+    for i in redeveloped:
+        x0, y0, x1, y1 = _rect_of(geoms[i])
+        dx, dy = (x1 - x0) * (1 - k) / 2, (y1 - y0) * (1 - k) / 2
+        new_buildings.append(
+            dict(
+                rect=(x0 + dx, y0 + dy, x1 - dx, y1 - dy),
+                floors=_REDEVELOP_FLOORS,
+                height=round(_REDEVELOP_FLOORS * _REDEVELOP_STOREY + 0.8, 1),
+                storey_height=_REDEVELOP_STOREY,
+                use="industrial",
+            )
+        )
+    base_far = _far_of(data, redeveloped)
+    changes["redeveloped"] = {
+        "park_id": park.park_id,
+        "parcel_ids": [ids[i] for i in redeveloped],
+        "area_mu": round(block_mu, 2),
+        "far_before_max": round(float(base_far.max()), 4),
+        "far_after": round(_REDEVELOP_COVERAGE * _REDEVELOP_FLOORS, 4),
+        "enterprise_id": new_ents[0]["enterprise_id"],
+    }
+
+    # newly supplied parcels north of an industrial cluster outside the parks
+    cluster = next(z for z in data["zones"] if z.group == "C2")
+    cx0, _, _, cy1 = cluster.outline
+    template = {
+        "land_use": "100101",
+        "category": "new_industrial",
+        "supply_date": _LATER_SUPPLY,
+        "start_deadline": _add_months(_LATER_SUPPLY, 12),
+        "floor_area": None,
+        "enterprise_id": new_ents[1]["enterprise_id"],
+        "owner": new_ents[1]["name"],
+        "town": cluster.town,
+    }
+    changes["added"] = []
+    for k in range(3):
+        x = cx0 + _EDGE + 95 * k
+        pid = new_id()
+        add(dict(template), (x, cy1 + 15, x + 90, cy1 + 95), pid)
+        changes["added"].append(pid)
+
+    kept = parcels[~drop]
+    added = gpd.GeoDataFrame(pd.DataFrame(new_rows), geometry="geometry", crs=base.crs)
+    added = added.rename_geometry(base.geometry.name) if base.geometry.name != "geometry" else added
+    for col in base.columns:
+        if col != base.geometry.name:
+            added[col] = pd.array(added[col].tolist(), dtype=base[col].dtype)
+    later_parcels = pd.concat([kept, added[base.columns]], ignore_index=True)
+
+    # buildings: demolished on the removed and redeveloped parcels, new ones on the block
+    bld = data["buildings"]
+    gone = np.isin(b_parcel, removed + redeveloped)
+    start = len(bld)
+    extra = gpd.GeoDataFrame(
+        {
+            "building_id": pd.array(
+                [f"B{start + k:06d}" for k in range(1, len(new_buildings) + 1)], "str"
+            ),
+            "floors": pd.array([b["floors"] for b in new_buildings], dtype="Int64"),
+            "height": np.array([b["height"] for b in new_buildings], dtype=float),
+            "storey_height": np.array([b["storey_height"] for b in new_buildings], dtype=float),
+            "use": pd.array([b["use"] for b in new_buildings], dtype="str"),
+        },
+        geometry=shapely.box(*np.array([b["rect"] for b in new_buildings]).T),
+        crs=bld.crs,
+    )
+    later_buildings = pd.concat([bld[~gone], extra], ignore_index=True)
+
+    # a chain leader (链主) named in a park that had none
+    leader_park = _PARK_BY_ID[data["defects"]["no_chain_leader_parks"][0]]
+    in_leader_park = later_parcels["parcel_id"].isin(
+        base.loc[(plots["group"] == leader_park.park_id).to_numpy(), "parcel_id"]
+    )
+    owners = set(later_parcels.loc[in_leader_park, "enterprise_id"].dropna())
+    choice = enterprises[
+        enterprises["enterprise_id"].isin(sorted(owners))
+        & (enterprises["industry"] == leader_park.industry)
+    ].sort_values(["revenue", "enterprise_id"], ascending=[False, True])
+    enterprises.loc[choice.index[0], "chain_leader"] = "true"
+    enterprises = pd.concat(
+        [enterprises, pd.DataFrame(new_ents).astype(enterprises.dtypes.to_dict())],
+        ignore_index=True,
+    )
+    park_checks = [
+        {
+            "park_id": leader_park.park_id,
+            "check": "chk_chain_leader",
+            "old": "fail",
+            "new": "pass",
+            "enterprise_id": str(choice["enterprise_id"].iloc[0]),
+        }
+    ]
+
+    # indicators of 2027: as in 2026, the missing park reporting, more platforms
+    ind = data["indicators"]
+    latest = ind[ind["年度"] == ind["年度"].max()].copy()
+    latest["年度"] = _LATER_YEAR
+    old_platforms = int(latest["省级以上创新平台"].sum())
+    first = latest.index[0]
+    latest.loc[first, "省级以上创新平台"] += 1
+    missing = data["defects"]["no_indicators_park"]
+    target = 7
+    extra_row = {
+        "园区编号": missing,
+        "年度": _LATER_YEAR,
+        "招商活动场次": 3,
+        "省级以上创新平台": max(1, target - old_platforms - 1),
+        "产业基金规模": None,
+    }
+    indicators = pd.concat([ind, latest, pd.DataFrame([extra_row])], ignore_index=True)
+    new_platforms = int(indicators.loc[indicators["年度"] == _LATER_YEAR, "省级以上创新平台"].sum())
+    park_checks.append(
+        {"park_id": missing, "check": "chk_promotion", "old": "unknown", "new": "pass"}
+    )
+    changes["park_checks"] = park_checks
+    changes["targets"] = {
+        "innovation_platforms": {
+            "old": old_platforms,
+            "new": new_platforms,
+            "target": target,
+            "old_status": "unknown",
+            "new_status": "pass",
+        }
+    }
+
+    defects = json.loads(json.dumps(data["defects"], ensure_ascii=False))
+    defects["vacant_parcels"] = defects["vacant_parcels"] + changes["added"]
+    defects["no_chain_leader_parks"] = [
+        p for p in defects["no_chain_leader_parks"] if p != leader_park.park_id
+    ]
+    defects["no_indicators_park"] = None
+    defects["changes"] = {key: changes[key] for key in CHANGE_KEYS}
+    return data | dict(
+        parcels=later_parcels,
+        buildings=later_buildings,
+        enterprises=enterprises,
+        indicators=indicators,
+        defects=defects,
+    )
+
+
+def _far_of(data: dict, rows: list[int]) -> np.ndarray:
+    """Plot ratio of base parcels ``rows`` as the audit measures it."""
+    from .far import plot_ratio
+
+    return plot_ratio(data["parcels"].iloc[rows], data["buildings"])["far"].to_numpy()
+
+
+# ---------------------------------------------------------------------------
 # Writing
 # ---------------------------------------------------------------------------
 
 
-def _write_sample(out: Path, seed: int) -> None:
+def _write_sample(out: Path, seed: int, *, variant: str = "base") -> None:
     data = _build(seed)
+    if variant == "later":
+        data = _later(data, seed)
     gpkg = out / _GPKG
     for layer in ("parks", "parcels", "buildings", "plan"):
         data[layer].to_file(

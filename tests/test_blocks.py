@@ -1,0 +1,401 @@
+"""Contiguous blocks (连片): links, barriers, IDs, outlines, routes — answers worked out by hand.
+
+Coordinates are metres from (X0, Y0) in EPSG:4549; a 100 m × 100 m parcel is 10 000 m² =
+15 亩.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from libpysal.weights import fuzzy_contiguity
+from scipy.sparse.csgraph import connected_components
+
+from xsland.audit import run
+from xsland.blocks import (
+    BLOCK_COLUMNS,
+    COLUMN_LABELS,
+    block_members,
+    block_outlines,
+    block_table,
+    find_blocks,
+    neighbour_pairs,
+    target_far,
+)
+from xsland.errors import DataError
+from xsland.io import read_layer, read_table
+from xsland.lowuse import flag
+from xsland.policy import DEFAULT_POLICY
+from xsland.sample import POLICY_DATE
+
+X0, Y0 = 535_000.0, 3_496_000.0
+CRS = "EPSG:4549"
+
+
+def box(x0, y0, x1, y1):
+    return shapely.box(X0 + x0, Y0 + y0, X0 + x1, Y0 + y1)
+
+
+def line(*points):
+    return shapely.LineString([(X0 + x, Y0 + y) for x, y in points])
+
+
+def layer(geoms, **columns) -> gpd.GeoDataFrame:
+    n = len(geoms)
+    data = {"parcel_id": [f"P{k + 1}" for k in range(n)]} | columns
+    return gpd.GeoDataFrame(data, geometry=list(geoms), crs=CRS)
+
+
+def same_partition(a, b) -> bool:
+    """Two labelings describe the same partition (labels may differ)."""
+    pairs = set(zip(np.asarray(a, dtype=object), np.asarray(b, dtype=object), strict=True))
+    return (
+        len(pairs) == len(set(np.asarray(a, dtype=object))) == len(set(np.asarray(b, dtype=object)))
+    )
+
+
+def pysal_components(gdf: gpd.GeoDataFrame, gap: float) -> np.ndarray:
+    """Connected components of libpysal's fuzzy contiguity with buffers of gap/2.
+
+    ``buffer=gap/2`` replaces ``tolerance``; two parcels' buffers of gap/2 intersect iff
+    the parcels are at most ``gap`` apart.
+    """
+    frame = gpd.GeoDataFrame(geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        w = fuzzy_contiguity(frame, tolerance=0.0, buffering=True, drop=False, buffer=gap / 2)
+    return connected_components(w.sparse, directed=False)[1]
+
+
+# ---------------------------------------------------------------------------
+# links and barriers
+# ---------------------------------------------------------------------------
+
+# A and B are 100 m squares across a 12 m road; C lies 288 m further east.
+ROAD = [box(0, 0, 100, 100), box(112, 0, 212, 100), box(500, 0, 550, 50)]
+
+
+def test_a_12m_road_is_bridged_at_15m_but_not_at_10m():
+    parcels = layer(ROAD, park_id=["K1", "K1", None])
+    before = parcels.copy()
+    at15 = find_blocks(parcels, gap_m=15)
+    assert at15.tolist() == ["B-K1-001", "B-K1-001", "B-OUT-001"]
+    at10 = find_blocks(parcels, gap_m=10)
+    assert at10.tolist() == ["B-K1-001", "B-K1-002", "B-OUT-001"]
+    assert at15.name == "block_id" and at15.index.equals(parcels.index)
+    pd.testing.assert_frame_equal(parcels, before)
+    i, j = neighbour_pairs(parcels.geometry, gap_m=12.0)  # d = 12 ≤ 12: linked
+    assert (i.tolist(), j.tolist()) == ([0], [1])
+    assert len(neighbour_pairs(parcels.geometry, gap_m=11.99)[0]) == 0
+
+
+@pytest.mark.parametrize(
+    ("barrier", "split"),
+    [
+        (box(104, -50, 108, 150), True),  # a 4 m river across the whole road
+        (line((106, -50), (106, 150)), True),  # a trunk road's centre line
+        (line((106, 40), (106, 60)), False),  # a line that ends between them
+        (box(104, 40, 108, 60), False),  # a pond in the road
+        (box(-50, -20, 262, -5), False),  # a river along the south side of both
+    ],
+)
+def test_a_barrier_splits_a_block_only_when_it_separates(barrier, split):
+    parcels = layer(ROAD[:2])
+    ids = find_blocks(parcels, barriers=gpd.GeoSeries([barrier], crs=CRS))
+    assert (ids.nunique() == 2) is split
+
+
+def test_barriers_as_several_layers_and_between_touching_parcels():
+    # Two touching squares with a barrier line on their common edge, reaching beyond both.
+    parcels = layer([box(0, 0, 100, 100), box(100, 0, 200, 100), box(212, 0, 312, 100)])
+    assert find_blocks(parcels).nunique() == 1
+    river = gpd.GeoDataFrame(geometry=[box(204, -50, 208, 150)], crs=CRS)
+    road = gpd.GeoSeries([line((100, -50), (100, 150))], crs=CRS)
+    assert find_blocks(parcels, barriers=[river]).tolist() == ["B-OUT-001"] * 2 + ["B-OUT-002"]
+    ids = find_blocks(parcels, barriers=[river, road])
+    assert ids.nunique() == 3
+    # the same river in another CRS is reprojected
+    assert find_blocks(parcels, barriers=river.to_crs("EPSG:4490")).nunique() == 2
+
+
+# ---------------------------------------------------------------------------
+# block IDs
+# ---------------------------------------------------------------------------
+
+
+def naming_layer() -> gpd.GeoDataFrame:
+    geoms = [
+        box(0, 0, 100, 100),  # X: two squares in K1, 20 000 m²
+        box(100, 0, 200, 100),
+        box(400, 0, 550, 150),  # Y: one 150 m square in K1, 22 500 m²
+        box(800, 0, 900, 100),  # Z: 10 000 m² in K2 and 20 000 m² outside parks
+        box(900, 0, 1100, 100),
+        box(1400, 0, 1450, 50),  # W: outside parks, in 东港镇
+        box(1700, 0, 1750, 50),  # V: neither park nor town
+    ]
+    return layer(
+        geoms,
+        park_id=["K1", "K1", "K1", "K2", None, None, None],
+        town=["东亭街道"] * 3 + ["安镇街道", "安镇街道", "东港镇", None],
+    )
+
+
+def test_block_ids_name_the_park_or_town_and_rank_by_area():
+    ids = find_blocks(naming_layer())
+    # Y (22 500 m²) is larger than X (20 000 m²): Y is 001, X 002
+    assert ids.tolist() == [
+        "B-K1-002",
+        "B-K1-002",
+        "B-K1-001",
+        "B-K2-001",
+        "B-K2-001",
+        "B-东港镇-001",
+        "B-OUT-001",
+    ]
+
+
+def test_block_ids_do_not_depend_on_row_order():
+    rng = np.random.default_rng(7)
+    x, y = np.meshgrid(np.arange(8) * 110.0, np.arange(6) * 100.0)  # rows 20 m apart
+    x, y = x.ravel(), y.ravel()
+    w = rng.choice([90.0, 104.0], len(x))  # gaps of 20 m or 6 m between columns
+    parcels = layer(
+        [box(a, b, a + c, b + 80) for a, b, c in zip(x, y, w, strict=True)],
+        park_id=np.where(x < 400, "K1", "K2"),
+    )
+    keep = rng.random(len(parcels)) < 0.6
+    base = find_blocks(parcels, mask=keep)
+    assert base.notna().sum() == keep.sum() and base.nunique() > 3
+    for seed in range(3):
+        order = np.random.default_rng(seed).permutation(len(parcels))
+        shuffled = parcels.iloc[order].set_index(pd.Index(order * 7 + 3))
+        ids = find_blocks(shuffled, mask=keep[order])
+        assert dict(zip(shuffled["parcel_id"], ids, strict=True)) == dict(
+            zip(parcels["parcel_id"], base, strict=True)
+        )
+
+
+def test_mask_by_index_and_parcels_without_geometry():
+    parcels = layer(ROAD + [None])
+    mask = pd.Series([True, False, True, True], index=parcels.index)
+    ids = find_blocks(parcels, mask=mask)
+    assert ids.isna().tolist() == [False, True, False, True]
+    with pytest.raises(DataError, match="3 values for 4 parcels"):
+        find_blocks(parcels, mask=[True, False, True])
+    with pytest.raises(DataError, match="GeoDataFrame with the parcel polygons"):
+        find_blocks(pd.DataFrame(parcels.drop(columns="geometry")))
+
+
+# ---------------------------------------------------------------------------
+# outlines
+# ---------------------------------------------------------------------------
+
+
+def test_outline_closes_a_12m_gap_and_fills_a_small_hole():
+    # Across the 12 m road: one rectangle 212 × 100 = 21 200 m², perimeter 624 m,
+    # compactness 4π·21 200 / 624² = 0.6842.
+    parcels = layer(ROAD[:2])
+    ids = find_blocks(parcels)
+    outline = block_outlines(parcels, ids)
+    assert outline.area.tolist() == [21_200.0]
+    assert shapely.equals(outline.iloc[0], box(0, 0, 212, 100))
+    # Offset by 50 m: the bridge is the 12 × 50 m overlap of the two sides:
+    # 10 000 + 10 000 + 600 = 20 600 m²; corners stay square (mitre).
+    offset = layer([box(0, 0, 100, 100), box(112, 50, 212, 150)])
+    got = block_outlines(offset, find_blocks(offset)).iloc[0]
+    assert got.area == pytest.approx(20_600.0)
+    assert shapely.equals(got, shapely.union_all([*offset.geometry, box(100, 50, 112, 100)]))
+    # A frame of four parcels around a 20 × 20 m courtyard (400 m² < 1 000 m²): filled.
+    frame = layer(
+        [box(0, 0, 100, 40), box(0, 60, 100, 100), box(0, 40, 40, 60), box(60, 40, 100, 60)]
+    )
+    ids = find_blocks(frame)
+    assert block_outlines(frame, ids).area.tolist() == [10_000.0]
+    kept = block_outlines(frame, ids, hole_fill_m2=300.0).iloc[0]
+    assert kept.area == 9_600.0 and len(kept.interiors) == 1
+
+
+def test_outline_of_a_lone_concave_parcel_closes_its_notch():
+    # An U-shaped parcel with a 10 m wide notch: the notch (10 × 50 = 500 m²) is closed.
+    u = shapely.difference(box(0, 0, 100, 100), box(45, 50, 55, 100))
+    parcels = layer([u])
+    got = block_outlines(parcels, find_blocks(parcels)).iloc[0]
+    assert got.area == pytest.approx(10_000.0)
+
+
+# ---------------------------------------------------------------------------
+# the block table: figures, routes, reward
+# ---------------------------------------------------------------------------
+
+
+def route_layer() -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Four blocks, 1 km apart; every parcel 100 × 100 m (15 亩), FAR 1.2 unless said."""
+
+    def row(x, **kw):
+        return dict(geometry=box(x, 0, x + 100, 100)) | kw
+
+    rows = [
+        # block 1 (30 亩): one idle parcel of owner o1, one built parcel of o2 (class B)
+        row(0, owner="o1", floor_area=0.0, lu_idle=True, eval_class="B"),
+        row(100, owner="o2", eval_class="B"),
+        # block 2 (45 亩): owners o3, o3, o4, class B; one high-standard factory
+        row(1000, owner="o3", eval_class="B"),
+        row(1100, owner="o3", eval_class="B"),
+        row(1200, owner="o4", eval_class="B", category="standard_factory"),
+        # block 3 (60 亩): four owners, class C
+        *[row(2000 + 100 * k, owner=f"o{5 + k}", eval_class="C") for k in range(4)],
+        # block 4 (15 亩): one owner, class A, below the 30 亩 threshold
+        row(3000, owner="o9", eval_class="A"),
+    ]
+    frame = pd.DataFrame(rows)
+    frame["parcel_id"] = [f"P{k + 1:02d}" for k in range(len(frame))]
+    frame["park_id"] = "K1"
+    frame["town"] = "东亭街道"
+    frame["category"] = frame["category"].fillna("industrial")
+    frame["area_m2"] = 10_000.0
+    frame["area_mu"] = 15.0
+    frame["floor_area"] = frame["floor_area"].fillna(12_000.0)
+    frame["lu_idle"] = frame["lu_idle"].fillna(False).astype(bool)
+    parcels = gpd.GeoDataFrame(frame.drop(columns=["lu_idle", "eval_class"]), crs=CRS)
+    flags = frame[["lu_idle", "eval_class"]].assign(
+        reasons="far_low", reasons_zh="容积率低于低效阈值", lu_far_low=True
+    )
+    return parcels, flags
+
+
+def test_block_table_figures_and_routes():
+    parcels, flags = route_layer()
+    ids = find_blocks(parcels)
+    t = block_table(parcels, ids, flags=flags).set_index("block_id")
+    assert list(t.columns) == BLOCK_COLUMNS[1:] + ["n_far_low", "n_idle", "geometry"]
+    assert t.index.tolist() == ["B-K1-001", "B-K1-002", "B-K1-003", "B-K1-004"]
+    b3, b2, b1, b4 = (t.loc[f"B-K1-00{k}"] for k in (1, 2, 3, 4))  # ranked by area
+    assert (b1["area_mu"], b2["area_mu"], b3["area_mu"], b4["area_mu"]) == (30, 45, 60, 15)
+    assert b2["parcel_ids"] == "P03;P04;P05" and b2["key_parcel"] == "P03"
+    assert (b2["n_owners"], b2["owners"], b3["n_owners"]) == (2, "o3;o4", 4)
+    # block 2: today 3 × 12 000 = 36 000 m² (FAR 1.2); target 15 000 + 15 000 + 20 000
+    # (the high-standard factory at 2.0) = 50 000 m², FAR 50 000 / 30 000 = 1.667;
+    # gain (15 000 − 12 000) × 2 + (20 000 − 12 000) = 14 000 m²
+    assert (b2["floor_area"], b2["far"]) == (36_000.0, pytest.approx(1.2))
+    assert b2["floor_area_target"] == 50_000.0 and b2["target_far"] == pytest.approx(5 / 3)
+    assert b2["floor_area_gain"] == 14_000.0
+    # outline of block 2: 300 × 100 m, compactness 4π·30 000 / 800² = 0.589
+    assert b2["outline_area_m2"] == 30_000.0
+    assert b2["compactness"] == pytest.approx(4 * np.pi * 30_000 / 800**2)
+    # routes: block 1 has 15 of 30 亩 idle (50 % ≥ 50 %): 收储盘活
+    assert (b1["route"], b1["route_zh"]) == ("reserve", "收储盘活")
+    assert b1["route_rule"] == "规则1 收储盘活: 闲置/未建/低效类别/无主体用地占50% ≥ 50%"
+    assert (b1["idle_mu"], b1["reserve_mu"], b1["n_idle"]) == (15.0, 15.0, 1)
+    # block 2: nothing reservable, 45 亩 ≥ 30 亩, 2 owners ≤ 3: 连片改造
+    assert b2["route"] == "redevelop"
+    assert b2["route_rule"] == (
+        "规则2 连片改造: 收储类用地占0% < 50%, 面积45.0亩 ≥ 30.0亩, 权利人2个 ≤ 3个"
+    )
+    # block 3: four owners > 3: 置换盘活; block 4: 15 亩 < 30 亩: 置换盘活, below threshold
+    assert b3["route"] == "swap" and b3["route_rule"].endswith("权利人4个 > 3个")
+    assert b4["route"] == "swap" and b4["route_rule"].endswith("面积15.0亩 < 30.0亩")
+    assert t["below_threshold"].tolist() == [False, False, False, True]
+    assert t["n_far_low"].tolist() == [4, 3, 2, 1]
+    # the thresholds are policy fields
+    policy = DEFAULT_POLICY.replace(route_redevelop_owners_max=4, route_reserve_share_min=0.6)
+    t2 = block_table(parcels, ids, flags=flags, policy=policy).set_index("block_id")
+    assert t2["route"].tolist() == ["redevelop", "redevelop", "redevelop", "swap"]
+
+
+def test_reward_and_blocks_below_the_threshold():
+    parcels, flags = route_layer()
+    ids = find_blocks(parcels)
+    t = block_table(parcels, ids, flags=flags)
+    assert t["reward_wan"].isna().all()  # no rate set
+    policy = DEFAULT_POLICY.replace(reward_per_mu_wan=10.0)
+    t = block_table(parcels, ids, flags=flags, policy=policy)
+    # 60, 45, 30 亩 × 10 万元/亩; the 15 亩 block is below 30 亩: kept, marked, no reward
+    assert t["reward_wan"].tolist() == [600.0, 450.0, 300.0, 0.0]
+    assert len(t) == 4 and t["below_threshold"].tolist() == [False, False, False, True]
+    bigger = policy.replace(block_min_mu=50.0)
+    assert block_table(parcels, ids, flags=flags, policy=bigger)["below_threshold"].sum() == 3
+
+
+def test_block_members_and_target_far():
+    parcels, flags = route_layer()
+    ids = find_blocks(parcels)
+    m = block_members(parcels, ids, flags=flags)
+    assert len(m) == len(parcels) and m["block_id"].is_monotonic_increasing
+    assert m.loc[0, ["block_id", "parcel_id", "reasons"]].tolist() == [
+        "B-K1-001",
+        "P06",
+        "far_low",
+    ]
+    cats = pd.Series(["industrial", "new_industrial", "standard_factory", "new_type_industrial"])
+    assert target_far(cats).tolist() == [1.5, 1.5, 2.0, 2.5]
+
+
+# ---------------------------------------------------------------------------
+# agreement with libpysal's fuzzy contiguity
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("gap", [15.0, 10.0])
+def test_partition_equals_libpysal_fuzzy_contiguity_on_a_synthetic_grid(gap):
+    # 20 × 15 parcels; column and row gaps drawn from 0, 4, 8, 12, 20 and 30 m (no corner
+    # diagonal within 0.5 m of the tolerance); 60 % of the parcels flagged.
+    rng = np.random.default_rng(11)
+    gaps = np.array([0, 4, 8, 12, 20, 30])
+    w = rng.uniform(40, 90, 20)
+    h = rng.uniform(40, 70, 15)
+    xs = np.concatenate([[0], np.cumsum(w[:-1] + rng.choice(gaps, 19))])
+    ys = np.concatenate([[0], np.cumsum(h[:-1] + rng.choice(gaps, 14))])
+    geoms = [
+        box(x, y, x + a, y + b)
+        for x, a in zip(xs, w, strict=True)
+        for y, b in zip(ys, h, strict=True)
+    ]
+    parcels = layer(geoms)
+    keep = rng.random(len(parcels)) < 0.6
+    ids = find_blocks(parcels, gap_m=gap, mask=keep)
+    theirs = pysal_components(parcels[keep], gap)
+    assert same_partition(ids[keep].to_numpy(), theirs)
+    assert 10 < ids.nunique() < keep.sum()
+
+
+def test_partition_equals_libpysal_fuzzy_contiguity_on_the_sample(sample):
+    layers = {
+        kind: read_layer(sample.gpkg, kind=kind, layer=kind, duplicates="rename")
+        for kind in ("parks", "parcels", "buildings", "plan")
+    }
+    ent = read_table(sample.enterprises, kind="enterprises")
+    result = run(layers["parks"], layers["parcels"], layers["buildings"], enterprises=ent)
+    flags = flag(
+        result.parcels, parks=result.parks, enterprises=ent, plan=layers["plan"], as_of=POLICY_DATE
+    )
+    low = flags["low_efficiency"].to_numpy()
+    ids = find_blocks(result.parcels, mask=flags["low_efficiency"])
+    assert same_partition(ids[low].to_numpy(), pysal_components(result.parcels[low], 15.0))
+    table = block_table(result.parcels, ids, flags=flags, parks=result.parks)
+    assert len(table) == ids.nunique() and table["block_id"].is_unique
+    assert table["area_m2"].sum() == pytest.approx(result.parcels.loc[low, "area_m2"].sum())
+    assert (table["outline_area_m2"] >= table["area_m2"] - 1e-6).all()
+    assert table["town"].notna().all() and set(table["route"]) <= {"reserve", "redevelop", "swap"}
+
+
+def test_links_are_those_of_the_strtree_dwithin_query():
+    rng = np.random.default_rng(3)
+    x, y = rng.uniform(0, 2000, (2, 600))
+    s = rng.uniform(5, 60, (2, 600))
+    geoms = shapely.box(X0 + x, Y0 + y, X0 + x + s[0], Y0 + y + s[1])
+    i, j = neighbour_pairs(geoms, gap_m=15.0)
+    a, b = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=15.0)
+    keep = a < b
+    assert set(zip(i.tolist(), j.tolist(), strict=True)) == set(
+        zip(a[keep].tolist(), b[keep].tolist(), strict=True)
+    )
+    assert len(i) > 100
+
+
+def test_labels_cover_the_block_columns():
+    assert set(BLOCK_COLUMNS) <= set(COLUMN_LABELS)

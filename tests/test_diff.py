@@ -1,0 +1,425 @@
+"""Change between two audits: hand-made pairs worked out by hand, and the sample a year later."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+
+import geopandas as gpd
+import numpy as np
+import openpyxl
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+
+from xsland.diff import CHANGE_TYPES, diff_audits, match_parcels, read_audit, write_diff
+from xsland.errors import DataError, InputFileError, OutputExistsError
+
+X0, Y0 = 535_000.0, 3_496_000.0
+CRS = "EPSG:4549"
+
+
+def box(x0, y0, x1, y1):
+    return shapely.box(X0 + x0, Y0 + y0, X0 + x1, Y0 + y1)
+
+
+def parcels(rows):
+    """rows: (parcel_id, geometry, far, far_ok, low_efficiency, block_id)."""
+    ids, geoms, far, ok, low, block = zip(*rows, strict=True)
+    gdf = gpd.GeoDataFrame(
+        {
+            "parcel_id": list(ids),
+            "park_id": "XS01",
+            "category": "industrial",
+            "far": np.array(far, dtype=float),
+            "far_ok": pd.array(ok, dtype="boolean"),
+            "low_efficiency": list(low),
+            "block_id": list(block),
+        },
+        geometry=list(geoms),
+        crs=CRS,
+    )
+    gdf["area_m2"] = gdf.area
+    return gdf
+
+
+def parks(rows):
+    """rows: (park_id, {check: (status, value)})."""
+    data = []
+    for pid, checks in rows:
+        row = {"park_id": pid, "name": f"园区{pid}", "town": "东亭街道"}
+        for chk, (status, value) in checks.items():
+            row[chk] = status
+            row[chk.replace("chk_", "val_")] = value
+        data.append(row)
+    geoms = [box(-50, -50, 1200, 700) for _ in data]
+    return gpd.GeoDataFrame(pd.DataFrame(data), geometry=geoms, crs=CRS)
+
+
+def blocks(rows):
+    """rows: (block_id, geometry, parcel_ids)."""
+    ids, geoms, members = zip(*rows, strict=True)
+    return gpd.GeoDataFrame(
+        {"block_id": list(ids), "park_id": "XS01", "parcel_ids": list(members)},
+        geometry=list(geoms),
+        crs=CRS,
+    )
+
+
+def district(value, status):
+    return pd.DataFrame(
+        [{"check": "chk_innovation_platforms", "status": status, "value": value, "threshold": 7}]
+    )
+
+
+@pytest.fixture
+def pair():
+    """An old and a new audit of one park, every kind of change planted once.
+
+    ========  ======================================  =====================================
+    change    old                                     new
+    ========  ======================================  =====================================
+    same      A 0–100 × 0–100, FAR 1.0                A, same
+    split     B 100–200, FAR 0.5, low, block K1       B1 100–150, B2 150–200, FAR 2.0
+    merged    C 0–50 and D 50–100 × 200–300           CD 0–100 × 200–300, FAR 1.5
+              (FAR 1.0 and 2.0)
+    removed   E 300–400 × 0–100                       —
+    added     —                                       F 300–400 × 200–300, low, block K3
+    reshaped  G 500–600 × 0–100, low, block K2        G 500–600 × 0–90, low, block K2'
+    renumber  H 700–800 × 0–100                       H2, same land
+    re-cut    I 0–100, J 100–200 × 400–500            K, L, M: thirds of 0–200 × 400–500
+    sliver    P 900–1000 × 0–100                      Q 998–1098: shares 2 % (< 5 %)
+    ========  ======================================  =====================================
+    """
+    old = parcels(
+        [
+            ("A", box(0, 0, 100, 100), 1.0, False, False, None),
+            ("B", box(100, 0, 200, 100), 0.5, True, True, "K1"),
+            ("C", box(0, 200, 50, 300), 1.0, None, False, None),
+            ("D", box(50, 200, 100, 300), 2.0, None, False, None),
+            ("E", box(300, 0, 400, 100), 1.2, None, False, None),
+            ("G", box(500, 0, 600, 100), 0.6, None, True, "K2"),
+            ("H", box(700, 0, 800, 100), 1.1, None, False, None),
+            ("I", box(0, 400, 100, 500), 1.0, None, False, None),
+            ("J", box(100, 400, 200, 500), 1.0, None, False, None),
+            ("P", box(900, 0, 1000, 100), 1.0, None, False, None),
+        ]
+    )
+    new = parcels(
+        [
+            ("A", box(0, 0, 100, 100), 1.0, False, False, None),
+            ("B1", box(100, 0, 150, 100), 2.0, True, False, None),
+            ("B2", box(150, 0, 200, 100), 2.0, True, False, None),
+            ("CD", box(0, 200, 100, 300), 1.5, None, False, None),
+            ("F", box(300, 200, 400, 300), 0.0, None, True, "K3"),
+            ("G", box(500, 0, 600, 90), 0.6, None, True, "K2"),
+            ("H2", box(700, 0, 800, 100), 1.1, None, False, None),
+            ("K", box(0, 400, 200 / 3, 500), 1.0, None, False, None),
+            ("L", box(200 / 3, 400, 400 / 3, 500), 1.0, None, False, None),
+            ("M", box(400 / 3, 400, 200, 500), 1.0, None, False, None),
+            ("Q", box(998, 0, 1098, 100), 1.0, None, False, None),
+        ]
+    )
+    old_parks = parks(
+        [
+            (
+                "XS01",
+                {
+                    "chk_area": ("pass", 1.2),
+                    "chk_chain_leader": ("fail", 0.0),
+                    "chk_promotion": ("pass", 3.0),
+                },
+            )
+        ]
+    )
+    new_parks = parks(
+        [
+            (
+                "XS01",
+                {
+                    "chk_area": ("fail", 3.2),
+                    "chk_chain_leader": ("pass", 1.0),
+                    "chk_promotion": ("pass", 4.0),
+                },
+            ),
+            ("XS02", {"chk_area": ("pass", 0.5)}),
+        ]
+    )
+    old_blocks = blocks([("K1", box(100, 0, 200, 100), "B"), ("K2", box(500, 0, 600, 100), "G")])
+    new_blocks = blocks([("K2", box(500, 0, 600, 90), "G"), ("K3", box(300, 200, 400, 300), "F")])
+    return (
+        {
+            "parks": old_parks,
+            "parcels": old,
+            "blocks": old_blocks,
+            "district": district(6.0, "unknown"),
+        },
+        {
+            "parks": new_parks,
+            "parcels": new,
+            "blocks": new_blocks,
+            "district": district(8.0, "pass"),
+        },
+    )
+
+
+def _row(table, **where):
+    mask = np.ones(len(table), bool)
+    for k, v in where.items():
+        mask &= (table[k] == v).to_numpy()
+    assert mask.sum() == 1, (where, table.loc[mask])
+    return table[mask].iloc[0]
+
+
+def test_parcels_are_matched_by_geometry(pair):
+    old, new = pair
+    result = diff_audits(old, new)
+    t = result.parcels
+    assert set(t["change"]) <= set(CHANGE_TYPES)
+    got = {(r.change, r.old_ids, r.new_ids) for r in t.itertuples()}
+    assert got == {
+        ("unchanged", "A", "A"),
+        ("split", "B", "B1, B2"),
+        ("merged", "C, D", "CD"),
+        ("removed", "E", ""),
+        ("added", "", "F"),
+        ("reshaped", "G", "G"),
+        ("id_changed", "H", "H2"),
+        ("reorganised", "I, J", "K, L, M"),
+        ("removed", "P", ""),  # a 2 % overlap is below min_overlap = 5 %
+        ("added", "", "Q"),
+    }
+    # the rows come in the order of CHANGE_TYPES
+    codes = [CHANGE_TYPES.index(c) for c in t["change"]]
+    assert codes == sorted(codes)
+
+
+def test_far_and_low_efficiency_changes(pair):
+    t = diff_audits(*pair).parcels
+    split = _row(t, change="split")
+    assert split["far_old"] == pytest.approx(0.5)
+    assert split["far_new"] == pytest.approx(2.0)
+    assert split["far_change"] == pytest.approx(1.5)
+    assert split["area_old_m2"] == pytest.approx(10_000) and split["n_new"] == 2
+    assert split["lowuse_old"] and not split["lowuse_new"]
+    assert split["lowuse_change"] == "left"
+    merged = _row(t, change="merged")
+    # area-weighted: (1.0 × 5000 + 2.0 × 5000) / 10000
+    assert merged["far_old"] == pytest.approx(1.5)
+    assert merged["far_change"] == pytest.approx(0.0)
+    assert _row(t, change="added", new_ids="F")["lowuse_change"] == "entered"
+    assert _row(t, change="reshaped")["lowuse_change"] == ""
+    reshaped = _row(t, change="reshaped")
+    assert reshaped["area_new_m2"] == pytest.approx(9_000)
+    assert reshaped["area_new_mu"] == pytest.approx(13.5)
+    assert bool(reshaped["geometry_changed"])
+    assert not bool(_row(t, change="id_changed")["geometry_changed"])
+    # the geometry of a match is its new parcels (the old one when removed)
+    assert _row(t, change="split").geometry.area == pytest.approx(10_000)
+    assert _row(t, change="removed", old_ids="E").geometry.equals(box(300, 0, 400, 100))
+    before = diff_audits(*pair).parcels_before
+    assert sorted(before["parcel_id"]) == ["B", "C", "D", "E", "G", "H", "I", "J", "P"]
+
+
+def test_min_overlap_decides_the_links(pair):
+    old, new = pair
+    t = diff_audits(old, new, min_overlap=0.01).parcels
+    assert _row(t, old_ids="P")["change"] == "id_changed"  # 2 % > 1 %: the same land
+    assert _row(t, old_ids="P")["new_ids"] == "Q"
+    with pytest.raises(DataError, match="min_overlap"):
+        match_parcels(old["parcels"], new["parcels"], min_overlap=1.5)
+
+
+def test_park_checks_from_fail_to_pass(pair):
+    parks = diff_audits(*pair).parks
+    chain = _row(parks, park_id="XS01", check="chk_chain_leader")
+    assert (chain["old"], chain["new"], chain["trend"]) == ("fail", "pass", "improved")
+    assert bool(chain["changed"]) and chain["val_old"] == "0" and chain["val_new"] == "1"
+    assert chain["label"] == "链主企业≥1家"
+    area = _row(parks, park_id="XS01", check="chk_area")
+    assert (area["old"], area["new"], area["trend"]) == ("pass", "fail", "worsened")
+    promo = _row(parks, park_id="XS01", check="chk_promotion")
+    assert not bool(promo["changed"]) and promo["trend"] == ""
+    assert _row(parks, park_id="XS02", check="chk_area")["trend"] == "new_park"
+    assert parks["changed"].sum() == 5  # XS01: 2; XS02 new: chk_area, chain, promotion
+
+
+def test_blocks_cleared_new_and_changed(pair):
+    b = diff_audits(*pair).blocks
+    assert _row(b, block_id_old="K1")["status"] == "cleared"  # its parcel B left the set
+    assert _row(b, block_id_old="K1")["parcels_still_low"] == 0
+    k2 = _row(b, block_id_old="K2")
+    assert k2["status"] == "changed"  # G lost 10 m
+    assert k2["block_id_new"] == "K2" and k2["share_in_new_blocks"] == pytest.approx(0.9)
+    assert k2["area_mu_old"] == pytest.approx(15.0)
+    assert _row(b, block_id_new="K3")["status"] == "new"
+    assert len(b) == 3
+
+
+def test_block_cleared_when_its_area_is_in_no_block(pair):
+    old, new = pair
+    new = dict(new, parcels=new["parcels"].drop(columns=["low_efficiency", "block_id"]))
+    new["blocks"] = new["blocks"][new["blocks"]["block_id"] == "K3"]
+    result = diff_audits(old, new)
+    assert "lowuse_change" not in result.parcels.columns  # only one audit flags it
+    assert _row(result.blocks, block_id_old="K2")["status"] == "cleared"
+    without = diff_audits(dict(old, blocks=None), new)
+    assert without.blocks is None and not without.meta["blocks"]
+
+
+def test_targets_progress(pair):
+    t = diff_audits(*pair).targets
+    platforms = _row(t, target="innovation_platforms")
+    assert (platforms["old"], platforms["new"], platforms["threshold"]) == (6.0, 8.0, 7.0)
+    assert platforms["met_old"] is np.False_ or platforms["met_old"] is False
+    assert bool(platforms["met_new"]) and platforms["progress"] == pytest.approx(1.0)
+    assert platforms["due"] == "2027-12-31"
+    far = _row(t, target="far_compliance_share", scope="全区")
+    assert far["old"] == pytest.approx(0.5) and far["new"] == pytest.approx(2 / 3)
+    chain = _row(t, target="chain_leaders", scope="XS01")
+    assert (chain["old"], chain["new"], bool(chain["met_new"])) == (0.0, 1.0, True)
+    meeting = _row(t, target="parks_meeting_chain_leaders")
+    assert (meeting["old"], meeting["new"], meeting["threshold"]) == (0.0, 1.0, 2.0)
+
+
+def test_inputs_are_not_modified(pair):
+    old, new = pair
+    before = copy.deepcopy((old, new))
+    diff_audits(old, new)
+    now = (*old.values(), *new.values())
+    for a, b in zip(now, (*before[0].values(), *before[1].values()), strict=True):
+        if isinstance(a, gpd.GeoDataFrame):
+            pd.testing.assert_frame_equal(a.to_wkb(), b.to_wkb())
+        else:
+            pd.testing.assert_frame_equal(a, b)
+
+
+def test_read_audit_errors_name_the_file_and_the_fix(tmp_path, pair):
+    with pytest.raises(InputFileError, match=r"old audit: .*audit\.gpkg not found.*xsland audit"):
+        diff_audits(tmp_path, pair[1])
+    with pytest.raises(DataError, match="new audit .* no 'parcels' layer"):
+        diff_audits(pair[0], {"parks": pair[1]["parks"]})
+    bad = dict(pair[1], parcels=pair[1]["parcels"].drop(columns="parcel_id"))
+    with pytest.raises(DataError, match="layer 'parcels': needs .* 'parcel_id'"):
+        read_audit(bad, which="new")
+    pyogrio.write_dataframe(pair[0]["parks"], tmp_path / "audit.gpkg", layer="parks")
+    with pytest.raises(InputFileError, match="has no layer parcels"):
+        diff_audits(tmp_path, pair[1])
+
+
+def test_write_diff_tables_and_an_offline_map(pair, tmp_path):
+    old, new = pair
+    new = copy.deepcopy(new)
+    evil = "<img src=x onerror=alert(1)>"
+    new["parcels"].loc[new["parcels"]["parcel_id"] == "Q", "parcel_id"] = evil
+    result = diff_audits(old, new)
+    out = tmp_path / "diff"
+    written = write_diff(result, out)
+    assert sorted(p.name for p in written) == ["diff.gpkg", "diff.xlsx", "diff_map.html"]
+    layers = {str(n) for n, _ in pyogrio.list_layers(out / "diff.gpkg")}
+    assert layers == {"parcels", "parcels_before", "parks", "targets", "blocks", "summary"}
+    back = gpd.read_file(out / "diff.gpkg", layer="parcels")
+    assert len(back) == len(result.parcels) and back.crs == result.parcels.crs
+    wb = openpyxl.load_workbook(out / "diff.xlsx")
+    assert wb.sheetnames[0] == "概况 summary"
+    headers = [c.value for c in wb["地块变化 parcels"][1]]
+    assert {"变化类型", "原地块编号", "现地块编号", "原容积率", "现容积率"} <= set(headers)
+    page = (out / "diff_map.html").read_text(encoding="utf-8")
+    assert not re.search(r"<(?:script|link)\b[^>]*\b(?:src|href)=", page)
+    assert evil not in page and "\\u003cimg" in page  # data escaped inside the script
+    assert "L.geoJSON" in page and "esc(" in page
+    with pytest.raises(OutputExistsError):
+        write_diff(result, out)
+    write_diff(result, out, overwrite=True)
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in written)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["diff"]
+
+
+# -- end to end: the sample and the same district one year later --------------------------
+
+
+@pytest.fixture(scope="module")
+def audits(sample, tmp_path_factory):
+    """The demo audit of the base sample and of the "later" variant."""
+    from xsland.demo import run_demo
+    from xsland.sample import generate_sample
+
+    root = tmp_path_factory.mktemp("diff")
+    later = generate_sample(root / "later", variant="later")
+    run_demo(root / "audit-base", sample=sample.root, echo=lambda _: None)
+    run_demo(root / "audit-later", sample=later.root, echo=lambda _: None)
+    changes = json.loads(later.defects.read_text(encoding="utf-8"))["changes"]
+    return root / "audit-base", root / "audit-later", changes
+
+
+def test_later_variant_is_the_same_district_a_year_later(sample, audits, tmp_path):
+    from xsland.sample import CHANGE_KEYS, generate_sample
+
+    _, _, changes = audits
+    assert list(changes) == list(CHANGE_KEYS)
+    assert changes["year"] == 2027
+    base = gpd.read_file(sample.gpkg, layer="parcels")
+    later_dir = audits[1].parent / "later"
+    later = gpd.read_file(later_dir / "xishan.gpkg", layer="parcels")
+    gone = {c["old"] for c in changes["split"] + changes["id_changed"]}
+    gone |= {i for c in changes["merged"] + changes["reorganised"] for i in c["old"]}
+    gone |= set(changes["removed"])
+    assert gone <= set(base["parcel_id"]) and not gone & set(later["parcel_id"])
+    ind = pd.read_excel(later_dir / "indicators.xlsx")
+    assert set(ind["年度"]) == {2025, 2026, 2027}
+    with pytest.raises(DataError, match="unknown sample variant"):
+        generate_sample(tmp_path / "x", variant="next")
+
+
+def test_diff_finds_every_planted_change(audits, tmp_path):
+    old, new, changes = audits
+    result = diff_audits(old, new)
+    t = result.parcels
+
+    def ids(v):
+        return ", ".join(sorted([v] if isinstance(v, str) else v))
+
+    planted = {("split", c["old"], ids(c["new"])) for c in changes["split"]}
+    planted |= {("merged", ids(c["old"]), c["new"]) for c in changes["merged"]}
+    planted |= {("reorganised", ids(c["old"]), ids(c["new"])) for c in changes["reorganised"]}
+    planted |= {("reshaped", i, i) for i in changes["reshaped"]}
+    planted |= {("id_changed", c["old"], c["new"]) for c in changes["id_changed"]}
+    planted |= {("removed", i, "") for i in changes["removed"]}
+    planted |= {("added", "", i) for i in changes["added"]}
+    changed = t[t["change"] != "unchanged"]
+    found = {(r.change, r.old_ids, r.new_ids) for r in changed.itertuples()}
+    assert found == planted  # every planted change, and nothing else
+
+    red = changes["redeveloped"]
+    rows = t[t["old_ids"].isin(red["parcel_ids"])]
+    assert len(rows) == len(red["parcel_ids"]) and (rows["change"] == "unchanged").all()
+    assert (rows["far_old"] <= red["far_before_max"] + 1e-6).all()
+    assert (rows["far_old"] < 1.0).all()  # low-efficiency by plot ratio (threshold 1.0)
+    assert np.allclose(rows["far_new"], red["far_after"], atol=1e-6)
+    if "lowuse_change" in t.columns:  # once the audit flags low-efficiency land (issue 4)
+        assert (rows.loc[rows["lowuse_old"].fillna(False), "lowuse_change"] == "left").all()
+        assert not rows["lowuse_new"].fillna(False).any()
+    if result.blocks is not None:  # once the audit groups blocks (issue 4)
+        b = result.blocks
+        inside = [
+            k
+            for k, members in zip(b.index, b["parcel_ids_old"], strict=True)
+            if members and set(members.split(", ")) <= set(red["parcel_ids"])
+        ]
+        assert (b.loc[inside, "status"] == "cleared").all()
+
+    for c in changes["park_checks"]:
+        row = _row(result.parks, park_id=c["park_id"], check=c["check"])
+        assert (row["old"], row["new"], row["trend"]) == (c["old"], c["new"], "improved")
+    p = changes["targets"]["innovation_platforms"]
+    row = _row(result.targets, target="innovation_platforms")
+    assert (row["old"], row["new"], row["threshold"]) == (p["old"], p["new"], p["target"])
+    assert bool(row["met_new"]) and not bool(row["met_old"])
+    assert result.meta["year_old"] == 2026 and result.meta["year_new"] == changes["year"]
+
+    written = write_diff(result, tmp_path / "diff")
+    assert {p.name for p in written} == {"diff.gpkg", "diff.xlsx", "diff_map.html"}
+    sheet = pd.read_excel(tmp_path / "diff" / "diff.xlsx", sheet_name="地块变化 parcels")
+    assert len(sheet) == len(changed)

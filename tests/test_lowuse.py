@@ -1,0 +1,490 @@
+"""Low-efficiency land (低效用地): per-mu figures, classes, flags — answers worked out by hand.
+
+Every parcel below is a 100 m × 100 m square in EPSG:4549 (10 000 m² = 15 亩) unless said
+otherwise; the audit date is the policy date 2025-08-29.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from xsland.audit import parcel_table, run
+from xsland.errors import DataError
+from xsland.io import read_layer, read_table
+from xsland.lowuse import (
+    COLUMN_LABELS,
+    FLAG_COLUMNS,
+    REASONS,
+    derive_classes,
+    flag,
+    per_mu,
+    summary,
+    use_class,
+)
+from xsland.policy import DEFAULT_POLICY, LOWUSE_RULES
+from xsland.sample import POLICY_DATE
+
+X0, Y0 = 535_000.0, 3_496_000.0
+AS_OF = dt.date(2025, 8, 29)
+
+
+def square(k: int, size: float = 100.0) -> shapely.Polygon:
+    """The k-th square of a row, 200 m apart (never within 15 m of each other)."""
+    return shapely.box(X0 + 200 * k, Y0, X0 + 200 * k + size, Y0 + size)
+
+
+def table(rows: list[dict]) -> gpd.GeoDataFrame:
+    """A parcel table as :func:`xsland.audit.parcel_table` returns it."""
+    defaults = dict(
+        category="industrial",
+        area_m2=10_000.0,
+        floor_area=12_000.0,
+        footprint_m2=4_000.0,
+        far=1.2,
+        coverage=0.4,
+        supply_date=pd.NaT,
+        start_deadline=pd.NaT,
+        enterprise_id=None,
+        owner=None,
+        park_id="K1",
+        land_use=None,
+    )
+    frame = pd.DataFrame([defaults | r for r in rows])
+    for col in ("supply_date", "start_deadline"):
+        frame[col] = pd.to_datetime(frame[col])
+    frame["area_mu"] = frame["area_m2"] / (2000 / 3)
+    geoms = [square(k) for k in range(len(frame))]
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4549")
+
+
+PARKS = pd.DataFrame({"park_id": ["K1", "K1"], "leading_industry": ["智能装备", None]})
+
+
+# ---------------------------------------------------------------------------
+# per-mu indicators and classes
+# ---------------------------------------------------------------------------
+
+
+def test_per_mu_uses_the_gis_area_of_all_parcels_of_an_enterprise():
+    # E1 holds a 100 × 100 and a 100 × 50 parcel: 15 000 m² = 22.5 亩.
+    # tax 45 万元 / 22.5 亩 = 2.0 万元/亩; revenue 900 / 22.5 = 40.0 万元/亩.
+    # E2 holds no parcel: no land, no per-mu figures. E3: 10 000 m² = 15 亩, 30/15 = 2.0.
+    parcels = table(
+        [
+            {"parcel_id": "P1", "enterprise_id": "E1"},
+            {"parcel_id": "P2", "enterprise_id": "E1", "area_m2": 5_000.0},
+            {"parcel_id": "P3", "enterprise_id": "E3"},
+        ]
+    )
+    ent = pd.DataFrame(
+        {
+            "enterprise_id": ["E1", "E2", "E3"],
+            "revenue": [900.0, 100.0, 600.0],
+            "tax": [45.0, 5.0, 30.0],
+            "eval_class": ["B类", None, None],
+        }
+    )
+    before = (parcels.copy(), ent.copy())
+    out = per_mu(parcels, ent).set_index("enterprise_id")
+    assert out.loc["E1", "n_parcels"] == 2 and out.loc["E1", "land_m2"] == 15_000.0
+    assert out.loc["E1", "land_mu"] == pytest.approx(22.5)
+    assert out.loc["E1", "tax_per_mu"] == pytest.approx(2.0)
+    assert out.loc["E1", "revenue_per_mu"] == pytest.approx(40.0)
+    assert out.loc["E2", "land_m2"] == 0 and np.isnan(out.loc["E2", "tax_per_mu"])
+    assert out.loc["E1", "eval_class"] == "B" and out.loc["E1", "eval_class_source"] == "given"
+    assert out.loc["E2", "eval_class_source"] == "none"  # no land: no score, no class
+    assert out.loc["E3", "eval_class_source"] == "derived"
+    assert out.loc["E3", "eval_class_source_zh"] == "推算"
+    pd.testing.assert_frame_equal(parcels, before[0])
+    pd.testing.assert_frame_equal(ent, before[1])
+
+
+def test_derived_classes_by_score_and_by_percentile():
+    # tax per mu 1, 2, 3, 6 (mean 3), weight on tax only, cap 2×:
+    # scores 100·min(x/3, 2) = 33.3, 66.7, 100, 200.
+    # score method (A ≥ 120, B ≥ 80, C ≥ 50): D, C, B, A.
+    # percentile ranks 0.25, 0.5, 0.75, 1.0 (A > 0.8, B > 0.4, C > 0.15): C, B, B, A.
+    tax = pd.Series([1.0, 2.0, 3.0, 6.0])
+    revenue = pd.Series([np.nan] * 4)  # weight 0: not needed
+    policy = DEFAULT_POLICY.replace(eval_weight_tax=1.0, eval_weight_revenue=0.0)
+    by_score = derive_classes(tax, revenue, policy=policy.replace(eval_method="score"))
+    assert by_score["eval_score"].round(1).tolist() == [33.3, 66.7, 100.0, 200.0]
+    assert by_score["eval_class_derived"].tolist() == ["D", "C", "B", "A"]
+    by_pct = derive_classes(tax, revenue, policy=policy)
+    assert by_pct["eval_pct"].tolist() == [0.25, 0.5, 0.75, 1.0]
+    assert by_pct["eval_class_derived"].tolist() == ["C", "B", "B", "A"]
+    # with the default weights (revenue 0.4) the missing revenue leaves no score
+    assert derive_classes(tax, revenue)["eval_class_derived"].isna().all()
+
+
+def test_given_classes_are_kept_and_derived_ones_marked():
+    # four enterprises of 15 亩 each, tax 15/30/45/90 万元 -> 1/2/3/6 万元/亩, as above;
+    # E4 has "B" on record (its derived class would be A): given wins and says so.
+    parcels = table([{"parcel_id": f"P{k}", "enterprise_id": f"E{k}"} for k in range(1, 5)])
+    ent = pd.DataFrame(
+        {
+            "enterprise_id": ["E1", "E2", "E3", "E4"],
+            "tax": [15.0, 30.0, 45.0, 90.0],
+            "revenue": [1.0, 1.0, 1.0, 1.0],
+            "eval_class": [None, None, None, "B"],
+        }
+    )
+    policy = DEFAULT_POLICY.replace(eval_weight_tax=1.0, eval_weight_revenue=0.0)
+    out = per_mu(parcels, ent, policy=policy)
+    assert out["eval_class"].tolist() == ["C", "B", "B", "B"]
+    assert out["eval_class_source"].tolist() == ["derived", "derived", "derived", "given"]
+    assert out["eval_class_derived"].tolist() == ["C", "B", "B", "A"]
+    flags = flag(parcels, enterprises=ent, as_of=AS_OF, policy=policy)
+    assert flags["eval_class_source"].tolist() == ["derived", "derived", "derived", "given"]
+
+
+# ---------------------------------------------------------------------------
+# the rules
+# ---------------------------------------------------------------------------
+
+
+def test_a_parcel_with_three_reasons_lists_all_three():
+    # existing industrial land, FAR 0.6 < 1.0, coverage 0.20 < 0.30, its enterprise in
+    # 纺织 while the park leads in 智能装备: three reasons, in the order of REASONS.
+    parcels = table(
+        [
+            {"parcel_id": "P1", "far": 0.6, "coverage": 0.2, "enterprise_id": "E1"},
+            {"parcel_id": "P2", "enterprise_id": "E2"},  # FAR 1.2, coverage 0.4: fine
+        ]
+    )
+    ent = pd.DataFrame(
+        {
+            "enterprise_id": ["E1", "E2"],
+            "industry": ["纺织", "智能装备"],
+            "tax": [60.0, 60.0],
+            "revenue": [900.0, 900.0],
+            "eval_class": ["B", "A"],
+        }
+    )
+    out = flag(parcels, parks=PARKS, enterprises=ent, as_of=AS_OF)
+    assert list(out.columns) == FLAG_COLUMNS and out.index.equals(parcels.index)
+    p1, p2 = out.iloc[0], out.iloc[1]
+    assert p1["low_efficiency"] and p1["n_reasons"] == 3
+    assert p1["reasons"] == "far_low;coverage_low;industry_mismatch"
+    assert p1["reasons_zh"] == "容积率低于低效阈值；建筑系数低于下限；不符合产业定位"
+    assert p1["reasons_detail"] == "容积率0.6<1；建筑系数20%<30%；产业纺织≠主导产业智能装备"
+    assert p1["far_threshold"] == 1.0
+    assert not p2["low_efficiency"] and p2["reasons"] == "" and p2["n_reasons"] == 0
+    assert set(REASONS) == set(LOWUSE_RULES)
+
+
+def test_far_threshold_by_category():
+    # new industrial 1.4 < 1.5 and M0 2.4 < 2.5 are low; standard factory 2.1 ≥ 2.0 is not;
+    # logistics is judged only once lowuse_far_max_logistics is set (0.8: 0.5 is low);
+    # other land never.
+    parcels = table(
+        [
+            {"parcel_id": "N", "category": "new_industrial", "far": 1.4},
+            {"parcel_id": "M", "category": "new_type_industrial", "far": 2.4},
+            {"parcel_id": "S", "category": "standard_factory", "far": 2.1},
+            {"parcel_id": "L", "category": "logistics", "far": 0.5},
+            {"parcel_id": "O", "category": "other", "far": 0.1, "coverage": 0.05},
+        ]
+    )
+    out = flag(parcels, as_of=AS_OF)
+    assert out["lu_far_low"].tolist() == [True, True, False, False, False]
+    assert out["far_threshold"].tolist()[:3] == [1.5, 2.5, 2.0]
+    assert np.isnan(out["far_threshold"].iloc[3])
+    out = flag(parcels, as_of=AS_OF, policy=DEFAULT_POLICY.replace(lowuse_far_max_logistics=0.8))
+    assert out["lu_far_low"].tolist() == [True, True, False, True, False]
+    off = DEFAULT_POLICY.replace(lowuse_far_below_minimum=False)
+    assert flag(parcels, as_of=AS_OF, policy=off)["lu_far_low"].sum() == 0
+
+
+def test_idle_by_start_date_by_supply_date_and_not_yet():
+    # I1: agreed start 2023-06-01, + 1 year = 2024-06-01 ≤ 2025-08-29, nothing built: idle.
+    # I2: agreed start 2025-01-01, idle only from 2026-01-01: not yet, and inside its
+    #     construction period its FAR of 0 is not "low" either.
+    # I3: no start date; supplied 2023-03-15, + 12 months = 2024-03-15 due,
+    #     + 1 year = 2025-03-15 ≤ 2025-08-29: idle. With 24 months it would be due
+    #     2025-03-15 and idle from 2026-03-15: not yet.
+    # I4: built (floor area > 0) long after its date: never idle.
+    # I5: nothing built and no date at all: idle cannot be decided (unknown).
+    vacant = dict(floor_area=0.0, footprint_m2=0.0, far=0.0, coverage=0.0)
+    parcels = table(
+        [
+            {"parcel_id": "I1", "start_deadline": "2023-06-01", **vacant},
+            {"parcel_id": "I2", "start_deadline": "2025-01-01", **vacant},
+            {"parcel_id": "I3", "supply_date": "2023-03-15", **vacant},
+            {"parcel_id": "I4", "start_deadline": "2019-01-01"},
+            {"parcel_id": "I5", **vacant},
+        ]
+    )
+    out = flag(parcels, as_of=AS_OF)
+    assert out["lu_idle"].tolist() == [True, False, True, False, False]
+    assert out["idle_since"].dt.strftime("%Y-%m-%d").tolist()[:3] == [
+        "2024-06-01",
+        "2026-01-01",
+        "2025-03-15",
+    ]
+    assert out.loc[0, "reasons"] == "far_low;coverage_low;idle"  # idle land has FAR 0
+    assert out.loc[1, "reasons"] == "" and not out.loc[1, "low_efficiency"]
+    assert "闲置: 约定动工日期2023-06-01后满1年未动工" in out.loc[0, "reasons_detail"]
+    assert "供地2023-03-15+12个月" in out.loc[2, "reasons_detail"]
+    assert out.loc[4, "reasons_unknown"] == "idle"
+    later = flag(parcels, as_of="2026-01-01")
+    assert later["lu_idle"].tolist() == [True, True, True, False, False]
+    slow = DEFAULT_POLICY.replace(idle_start_after_supply_months=24)
+    assert flag(parcels, as_of=AS_OF, policy=slow)["lu_idle"].tolist()[2] is False
+
+
+def test_class_d_two_years_running_needs_the_history():
+    # E5: D in 2024 and D now (2025) -> D two years running.
+    # E6: C in 2024, D now -> not two years running.
+    # E7: D now, no 2024 evaluation -> cannot be decided (unknown).
+    # E8: B now.
+    parcels = table([{"parcel_id": f"P{k}", "enterprise_id": f"E{k}"} for k in (5, 6, 7, 8)])
+    ent = pd.DataFrame(
+        {
+            "enterprise_id": ["E5", "E6", "E7", "E8"],
+            "tax": [1.0] * 4,
+            "revenue": [10.0] * 4,
+            "eval_class": ["D", "D", "D", "B"],
+        }
+    )
+    history = pd.DataFrame(
+        {
+            "enterprise_id": ["E5", "E6", "E8", "E5"],
+            "year": [2024, 2024, 2024, 2023],
+            "eval_class": ["D", "C", "B", "A"],
+        }
+    )
+    once = flag(parcels, enterprises=ent, as_of=AS_OF)
+    assert once["lu_eval_class"].tolist() == [True, True, True, False]
+    assert once.loc[0, "reasons_detail"] == "评价D类"
+    twice = DEFAULT_POLICY.replace(lowuse_class_years=2)
+    out = flag(parcels, enterprises=ent, history=history, eval_year=2025, as_of=AS_OF, policy=twice)
+    assert out["lu_eval_class"].tolist() == [True, False, False, False]
+    assert out.loc[0, "reasons_detail"] == "评价D类(连续2年)"
+    assert out["reasons_unknown"].tolist() == ["", "", "eval_class", ""]
+    assert "2024–2025" in out.attrs["notes"][0]
+    # without the history, "two years running" cannot be decided for anyone now in D
+    blind = flag(parcels, enterprises=ent, as_of=AS_OF, policy=twice)
+    assert not blind["lu_eval_class"].any()
+    assert blind["reasons_unknown"].tolist() == ["eval_class"] * 3 + [""]
+    assert "needs the evaluation history" in blind.attrs["notes"][0]
+    # C counts too once lowuse_classes says so
+    cd = twice.replace(lowuse_classes=["C", "D"])
+    out = flag(parcels, enterprises=ent, history=history, eval_year=2025, as_of=AS_OF, policy=cd)
+    assert out["lu_eval_class"].tolist() == [True, True, False, False]
+
+
+def test_per_mu_tax_floor_only_when_set():
+    # E1: 30 万元 on 15 亩 = 2.0 万元/亩; E2: 60/15 = 4.0. Floor unset: no rule.
+    # Floor 3.0: E1 is below, E2 is not.
+    parcels = table(
+        [
+            {"parcel_id": "P1", "enterprise_id": "E1"},
+            {"parcel_id": "P2", "enterprise_id": "E2"},
+            {"parcel_id": "P3", "enterprise_id": "E9"},  # not in the table: unknown
+        ]
+    )
+    ent = pd.DataFrame(
+        {"enterprise_id": ["E1", "E2"], "tax": [30.0, 60.0], "revenue": [300.0, 600.0]}
+    )
+    assert not flag(parcels, enterprises=ent, as_of=AS_OF)["lu_tax_low"].any()
+    policy = DEFAULT_POLICY.replace(per_mu_tax_floor_wan=3.0)
+    out = flag(parcels, enterprises=ent, as_of=AS_OF, policy=policy)
+    assert out["lu_tax_low"].tolist() == [True, False, False]
+    assert out["tax_per_mu"].round(6).tolist()[:2] == [2.0, 4.0]
+    assert out.loc[0, "reasons_detail"].endswith("亩均税收2<3万元/亩")
+    assert "tax_low" in out.loc[2, "reasons_unknown"].split(";")
+
+
+def test_plan_nonconformity_compares_classes():
+    # Q1 land_use 0901 (commerce) under a plan that is 80 % 100101 (industrial): differs.
+    # Q2 100102 under GB 50137 M1: both industrial in the category map -> conforms.
+    # Q3 0902 under 0901: unmapped, same first-level class 09 -> conforms.
+    # Q4 1101 with the plan covering only 40 % of it: no dominant use -> unknown.
+    # Q5 outside the plan: not judged at all.
+    parcels = table(
+        [
+            {"parcel_id": "Q1", "land_use": "0901", "category": "other"},
+            {"parcel_id": "Q2", "land_use": "100102"},
+            {"parcel_id": "Q3", "land_use": "0902", "category": "other"},
+            {"parcel_id": "Q4", "land_use": "1101", "category": "logistics"},
+            {"parcel_id": "Q5", "land_use": "0901", "category": "other"},
+        ]
+    )
+    g = [square(k) for k in range(4)]
+    b = [shapely.get_coordinates(x).min(axis=0) for x in g]
+    plan = gpd.GeoDataFrame(
+        {"planned_use": ["100101", "0901", "M1", "0901", "100101"]},
+        geometry=[
+            shapely.box(b[0][0], b[0][1], b[0][0] + 100, b[0][1] + 80),  # 80 % of Q1
+            shapely.box(b[0][0], b[0][1] + 80, b[0][0] + 100, b[0][1] + 100),  # 20 % of Q1
+            g[1],
+            g[2],
+            shapely.box(b[3][0], b[3][1], b[3][0] + 40, b[3][1] + 100),  # 40 % of Q4
+        ],
+        crs="EPSG:4549",
+    )
+    out = flag(parcels, plan=plan, as_of=AS_OF)
+    assert out["lu_plan_nonconforming"].tolist() == [True, False, False, False, False]
+    assert out.loc[0, "planned_use"] == "100101" and out.loc[0, "plan_share"] == 0.8
+    assert out.loc[0, "reasons_detail"].endswith("现状0901≠规划100101(占80%)")
+    assert "plan_nonconforming" in out.loc[3, "reasons_unknown"]
+    assert "plan_nonconforming" not in out.loc[4, "reasons_unknown"]
+    assert use_class(pd.Series(["100101", "M2", "M0", "0901", "B1", None])).tolist() == [
+        "industrial",
+        "industrial",
+        "new_type_industrial",
+        "2023:09",
+        "GB:B",
+        pd.NA,
+    ]
+
+
+def test_leading_industry_mismatch():
+    # R1 in K1 (智能装备) with an enterprise in 新材料: mismatch. R2 智能装备: fine.
+    # R3 outside every park: not judged. R4's enterprise has no industry: unknown.
+    parcels = table(
+        [
+            {"parcel_id": "R1", "enterprise_id": "E1"},
+            {"parcel_id": "R2", "enterprise_id": "E2"},
+            {"parcel_id": "R3", "enterprise_id": "E1", "park_id": None},
+            {"parcel_id": "R4", "enterprise_id": "E3"},
+        ]
+    )
+    ent = pd.DataFrame(
+        {"enterprise_id": ["E1", "E2", "E3"], "industry": [" 新材料", "智能装备", None]}
+    )
+    out = flag(parcels, parks=PARKS, enterprises=ent, as_of=AS_OF)
+    assert out["lu_industry_mismatch"].tolist() == [True, False, False, False]
+    assert out.loc[0, "leading_industry"] == "智能装备" and out.loc[0, "industry"] == "新材料"
+    assert "industry_mismatch" in out.loc[3, "reasons_unknown"]
+    assert "industry_mismatch" not in out.loc[2, "reasons_unknown"]
+
+
+def test_rules_switched_off_and_thresholds_changed_via_policy():
+    parcels = table(
+        [{"parcel_id": "P1", "far": 0.6, "coverage": 0.2, "start_deadline": "2020-01-01"}]
+    )
+    assert flag(parcels, as_of=AS_OF).loc[0, "reasons"] == "far_low;coverage_low"
+    only_idle = DEFAULT_POLICY.replace(lowuse_rules=["idle"])
+    out = flag(parcels, as_of=AS_OF, policy=only_idle)
+    assert not out.loc[0, "low_efficiency"] and out.loc[0, "reasons"] == ""
+    assert not out["lu_far_low"].any() and not out["lu_coverage_low"].any()
+    lower = DEFAULT_POLICY.replace(lowuse_far_max=0.5, coverage_min=0.15)
+    assert flag(parcels, as_of=AS_OF, policy=lower).loc[0, "reasons"] == ""
+
+
+def test_errors_name_the_column_and_the_fix():
+    parcels = table([{"parcel_id": "P1"}]).drop(columns=["far"])
+    with pytest.raises(DataError, match=r"column\(s\) 'far' missing.*Fix: pass the audit"):
+        flag(parcels, as_of=AS_OF)
+    ent = pd.DataFrame({"enterprise_id": ["E1", "E1"], "tax": [1.0, 2.0]})
+    with pytest.raises(DataError, match=r"duplicate IDs \(rows: E1\)"):
+        per_mu(table([{"parcel_id": "P1"}]), ent)
+    ent = pd.DataFrame({"enterprise_id": ["E1"], "tax": ["12万"]})
+    with pytest.raises(DataError, match=r"'tax' has values that are not numbers \(rows: E1\)"):
+        per_mu(table([{"parcel_id": "P1"}]), ent)
+    ent = pd.DataFrame({"enterprise_id": ["E1"], "eval_class": ["E"]})
+    with pytest.raises(DataError, match=r"not A, B, C or D \(rows: E1\)"):
+        per_mu(table([{"parcel_id": "P1"}]), ent)
+
+
+def test_through_the_audit_parcel_table():
+    # The real parcel table: one 100 × 100 parcel with a 40 × 50 building of 2 floors:
+    # floor area 4 000 m², FAR 0.4 < 1.0, coverage 0.2 < 0.3.
+    parks = gpd.GeoDataFrame(
+        {"park_id": ["K1"], "name": ["一园"], "leading_industry": ["智能装备"]},
+        geometry=[shapely.box(X0 - 10, Y0 - 10, X0 + 500, Y0 + 500)],
+        crs="EPSG:4549",
+    )
+    parcels = gpd.GeoDataFrame(
+        {"parcel_id": ["A"], "land_use": ["100101"], "supply_date": ["2010-05-01"]},
+        geometry=[square(0)],
+        crs="EPSG:4549",
+    )
+    buildings = gpd.GeoDataFrame(
+        {"floors": [2]}, geometry=[shapely.box(X0, Y0, X0 + 40, Y0 + 50)], crs="EPSG:4549"
+    )
+    pt = parcel_table(parcels, parks, buildings)
+    out = flag(pt, parks=parks, as_of=AS_OF)
+    assert out.loc[0, "reasons"] == "far_low;coverage_low"
+    assert out.loc[0, "reasons_detail"] == "容积率0.4<1；建筑系数20%<30%"
+
+
+# ---------------------------------------------------------------------------
+# the Xishan sample
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def audited(sample):
+    layers = {
+        kind: read_layer(sample.gpkg, kind=kind, layer=kind, duplicates="rename")
+        for kind in ("parks", "parcels", "buildings", "plan")
+    }
+    ent = read_table(sample.enterprises, kind="enterprises")
+    result = run(
+        layers["parks"],
+        layers["parcels"],
+        layers["buildings"],
+        enterprises=ent,
+        plan=layers["plan"],
+    )
+    defects = json.loads(sample.defects.read_text(encoding="utf-8"))
+    return result, layers, ent, defects
+
+
+def test_sample_flags_find_the_planted_idle_and_nonconforming_parcels(audited):
+    result, layers, ent, defects = audited
+    out = flag(
+        result.parcels,
+        parks=result.parks,
+        enterprises=ent,
+        plan=layers["plan"],
+        as_of=POLICY_DATE,
+    )
+    ids = result.parcels["parcel_id"]
+    assert set(ids[out["lu_idle"]]) == set(defects["idle_parcels"])
+    assert set(ids[out["lu_plan_nonconforming"]]) == set(defects["nonconforming_use"])
+    assert out["low_efficiency"].sum() == (out["n_reasons"] > 0).sum() > 0
+    # the sample's classes are tax-per-mu percentiles (A top 20 %, B next 40 %, C next
+    # 25 %, D last 15 %): derived with the tax alone, they agree with every given one
+    policy = DEFAULT_POLICY.replace(eval_weight_tax=1.0, eval_weight_revenue=0.0)
+    pm = per_mu(result.parcels, ent, policy=policy)
+    both = pm.dropna(subset=["eval_class_given", "eval_class_derived"])
+    assert len(both) > 500
+    assert (both["eval_class_given"] == both["eval_class_derived"]).all()
+
+
+def test_summary_per_park_and_labels():
+    # K1: P1 far_low + coverage_low (15 亩), P2 idle (15 亩), P3 fine; K2: P4 fine.
+    vacant = dict(floor_area=0.0, footprint_m2=0.0, far=0.0, coverage=0.0)
+    parcels = table(
+        [
+            {"parcel_id": "P1", "far": 0.6, "coverage": 0.2},
+            {"parcel_id": "P2", "start_deadline": "2020-01-01", **vacant},
+            {"parcel_id": "P3"},
+            {"parcel_id": "P4", "park_id": "K2"},
+        ]
+    )
+    rules = DEFAULT_POLICY.replace(lowuse_rules=["far_low", "idle"])
+    flags = flag(parcels, as_of=AS_OF, policy=rules)
+    s = summary(parcels, flags).set_index("park_id")
+    assert s.loc["K1", ["n_parcels", "n_low_efficiency", "n_far_low", "n_idle"]].tolist() == [
+        3,
+        2,
+        2,
+        1,
+    ]
+    assert s.loc["K1", "low_efficiency_mu"] == pytest.approx(30.0)
+    assert s.loc["K1", "low_efficiency_share"] == pytest.approx(2 / 3)
+    assert s.loc["K1", "idle_mu"] == pytest.approx(15.0)
+    assert s.loc["K2", "n_low_efficiency"] == 0
+    assert set(FLAG_COLUMNS) <= set(COLUMN_LABELS)
