@@ -21,17 +21,22 @@ demo: $(STAMP)
 test: $(STAMP) system-deps
 	$(PY) -m pytest -q
 
-# The browser tests drive Debian's Chromium (never a downloaded browser); the CJK font
-# makes Chinese text render in screenshots and charts. Installed when missing and root.
+# The browser tests drive Debian's Chromium (never a downloaded browser), the report test
+# prints to PDF and rasterises it with poppler, the PostGIS tests start their own
+# PostgreSQL server, and the CJK font makes Chinese render in screenshots and charts.
+# Installed with apt-get when missing and running as root.
+SYSTEM_PACKAGES := chromium poppler-utils fonts-noto-cjk postgresql postgis
 system-deps:
 	@if [ ! -x /usr/bin/chromium ] || ! command -v pdftoppm >/dev/null \
+	    || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+	    || ! ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 \
 	    || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing chromium, poppler-utils and fonts-noto-cjk (apt-get)"; \
+	    echo "installing $(SYSTEM_PACKAGES) (apt-get)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	      chromium poppler-utils fonts-noto-cjk >/dev/null; \
+	      $(SYSTEM_PACKAGES) >/dev/null; \
 	  else \
-	    echo "warning: the browser and PDF tests need: sudo apt-get install chromium poppler-utils fonts-noto-cjk"; \
+	    echo "warning: some tests need: sudo apt-get install $(SYSTEM_PACKAGES)"; \
 	  fi; \
 	fi
 

@@ -28,6 +28,7 @@ BENCHMARKS = {
     "blocks": ("bench_blocks.py", ["--sizes", "10000"]),
     "raster": ("bench_raster.py", ["--sizes", "10000"]),
     "maps": ("bench_maps.py", ["--sizes", "1000"]),
+    "engine": ("bench_engine.py", ["--sizes", "20000", "--no-audit"]),
 }
 
 

@@ -96,7 +96,14 @@ def test_audit_flags_writes_outputs_and_refuses_overwrite(files):
     assert not out.exists()  # nothing half-written
     ok = CliRunner().invoke(main, [*args, "--rename-duplicates"])
     assert ok.exit_code == 0, ok.output
-    assert sorted(p.name for p in out.iterdir()) == ["audit.gpkg", "audit.xlsx", "summary.md"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "audit.gpkg",
+        "audit.xlsx",
+        "map.html",
+        "maps",
+        "report.html",
+        "summary.md",
+    ]
     again = CliRunner().invoke(main, [*args, "--rename-duplicates"])
     assert again.exit_code == 2 and "exists; pass --overwrite" in again.output
     parks = gpd.read_file(out / "audit.gpkg", layer="parks")
@@ -108,6 +115,8 @@ def test_audit_flags_writes_outputs_and_refuses_overwrite(files):
         "镇街 towns",
         "全区 district",
         "地块 parcels",
+        "连片 blocks",
+        "连片地块 block parcels",
         "数据质量 quality",
         "规则 rules",
     ]

@@ -70,7 +70,14 @@ def test_demo_audit_names_the_oversize_park(sample, defects, tmp_path):
     lines: list[str] = []
     out = tmp_path / "demo"
     written = run_demo(out, sample=sample.root, echo=lines.append)
-    assert sorted(p.name for p in written) == ["audit.gpkg", "audit.xlsx", "summary.md"]
+    assert sorted(p.name for p in written) == [
+        "audit.gpkg",
+        "audit.xlsx",
+        "map.html",
+        "maps",
+        "report.html",
+        "summary.md",
+    ]
     parks = gpd.read_file(out / "audit.gpkg", layer="parks").set_index("park_id")
     oversize = defects["oversize_park"]
     assert parks.loc[oversize, "chk_area"] == "fail"

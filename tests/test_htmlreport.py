@@ -224,6 +224,21 @@ def test_sample_report_has_a_chart_per_section_and_says_what_was_not_computed(de
     for sid in CHART_SECTIONS:
         assert page.sections[sid]["images"] + page.sections[sid]["svg"] >= 1, sid
     assert page.sections["targets"]["images"] == 2  # shares and chain leaders; platforms
+    # the demo audit computes low-efficiency land and blocks: charts and maps, no notice
+    for sid in ("lowuse", "blocks"):
+        assert page.sections[sid]["images"] + page.sections[sid]["svg"] >= 1, sid
+        assert "not computed in this run" not in page.sections[sid]["text"]
+
+
+def test_report_says_what_was_not_computed(demo):
+    from xsland.lowuse import FLAG_COLUMNS
+
+    tables = _tables(demo[0])
+    parcels = tables["parcels"]
+    tables["parcels"] = parcels.drop(
+        columns=[c for c in parcels.columns if c in FLAG_COLUMNS or c == "block_id"]
+    )
+    page = parse(build_report(tables))
     for sid in ("lowuse", "blocks"):
         assert page.sections[sid]["images"] == 0
         assert "not computed in this run" in page.sections[sid]["text"]

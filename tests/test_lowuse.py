@@ -488,3 +488,32 @@ def test_summary_per_park_and_labels():
     assert s.loc["K1", "idle_mu"] == pytest.approx(15.0)
     assert s.loc["K2", "n_low_efficiency"] == 0
     assert set(FLAG_COLUMNS) <= set(COLUMN_LABELS)
+
+
+def test_built_but_bare_needs_the_raster_and_is_off_by_default():
+    # P1: 12 000 m² declared, 80 % bare -> flagged; P2: 30 % bare -> not;
+    # P3: declared built, no land-cover value -> unknown; P4: vacant and bare -> not (idle rule)
+    parcels = table(
+        [
+            {"parcel_id": "P1", "bare_share": 0.8},
+            {"parcel_id": "P2", "bare_share": 0.3},
+            {"parcel_id": "P3", "bare_share": np.nan},
+            {"parcel_id": "P4", "bare_share": 0.9, "floor_area": 0.0, "far": 0.0},
+        ]
+    )
+    assert "built_but_bare" not in DEFAULT_POLICY.lowuse_rules
+    off = flag(parcels, as_of="2026-01-01")
+    assert not off["lu_built_but_bare"].any()
+    policy = DEFAULT_POLICY.replace(lowuse_rules=["built_but_bare"])
+    got = flag(parcels, as_of="2026-01-01", policy=policy)
+    assert got["lu_built_but_bare"].tolist() == [True, False, False, False]
+    assert got["reasons"].tolist() == ["built_but_bare", "", "", ""]
+    assert got["reasons_detail"].iloc[0] == "裸地占比80%≥50%"
+    assert got["reasons_unknown"].tolist() == ["", "", "built_but_bare", ""]
+    # a threshold of 0.25 also takes P2
+    low = flag(parcels, as_of="2026-01-01", policy=policy.replace(lowuse_bare_share_min=0.25))
+    assert low["lu_built_but_bare"].tolist() == [True, True, False, False]
+    # without a land-cover raster the rule cannot judge, and says so
+    bare = flag(parcels.drop(columns="bare_share"), as_of="2026-01-01", policy=policy)
+    assert not bare["low_efficiency"].any()
+    assert "built_but_bare: no land-cover raster (bare_share)" in bare.attrs["notes"]

@@ -16,6 +16,7 @@ is a pass; 6 innovation platforms known and one park without a figure is
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +82,16 @@ class AuditResult:
         The data-quality table.
     rules
         The policy used (:meth:`Policy.table`).
+    blocks
+        Contiguous blocks of low-efficiency land (连片), one row per block with
+        its outline (:func:`xsland.blocks.block_table`).
+    block_members
+        One row per parcel of a block (:func:`xsland.blocks.block_members`).
+    enterprises
+        Per-mu indicators and evaluation classes per enterprise
+        (:func:`xsland.lowuse.per_mu`); ``None`` without enterprise data.
+    park_zones
+        The park features as given (core / expansion zones), for maps.
     """
 
     parks: gpd.GeoDataFrame
@@ -89,6 +100,10 @@ class AuditResult:
     district: pd.DataFrame
     quality: pd.DataFrame
     rules: pd.DataFrame
+    blocks: gpd.GeoDataFrame | None = None
+    block_members: pd.DataFrame | None = None
+    enterprises: pd.DataFrame | None = None
+    park_zones: gpd.GeoDataFrame | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
 
@@ -157,11 +172,14 @@ def parcel_table(
     *,
     policy: Policy = DEFAULT_POLICY,
     quality: list | None = None,
+    client: Any = None,
 ) -> gpd.GeoDataFrame:
     """Every parcel with its park, category, areas, floor area, FAR and coverage.
 
     ``quality``, when given, is a list that receives the data-quality records
-    found while measuring (buildings without floors or height).
+    found while measuring (buildings without floors or height). With a Dask
+    ``client`` the floor areas are computed partition by partition
+    (:func:`xsland.engine.plot_ratio_dask`): the same numbers.
 
     ``far_min`` is the minimum of clause 二(一)1 for the parcel's category
     (1.5 new industrial, 2.0 high-standard factory, 2.5 new-type industrial),
@@ -171,7 +189,12 @@ def parcel_table(
     crs = metric_crs(parcels)
     base = parcels.to_crs(crs)
     cat = categorise(base, policy=policy, explain=True)
-    fa = plot_ratio(base, buildings, policy=policy)
+    if client is not None:
+        from .engine import plot_ratio_dask
+
+        fa = plot_ratio_dask(base, buildings, policy=policy, client=client)
+    else:
+        fa = plot_ratio(base, buildings, policy=policy)
     where = assign_parks(base, parks)
     area = areas(base, crs=crs)
     out = base.drop(
@@ -602,10 +625,16 @@ def run(
     enterprises: pd.DataFrame | None = None,
     plan: gpd.GeoDataFrame | None = None,
     indicators: pd.DataFrame | None = None,
+    history: pd.DataFrame | None = None,
+    barriers: Any = None,
+    landcover: Any = None,
+    landcover_options: Mapping[str, Any] | None = None,
     policy: Policy = DEFAULT_POLICY,
     year: int | None = None,
+    as_of: Any = None,
+    client: Any = None,
 ) -> AuditResult:
-    """Run the park audit on validated layers.
+    """Run the park audit, the low-efficiency flags and the contiguous blocks.
 
     Parameters
     ----------
@@ -613,29 +642,123 @@ def run(
         Validated layers (:func:`xsland.io.read_layer` with their ``kind``).
     enterprises, indicators
         Validated tables (:func:`xsland.io.read_table`).
+    history
+        Optional enterprise evaluation history (``enterprise_id``, ``year``,
+        ``eval_class``) for "D two years running" (``policy.lowuse_class_years``).
+    barriers
+        Optional layers (rivers, trunk roads) a block may not cross.
+    landcover
+        Optional land-cover raster (path or open dataset): parcels gain
+        ``built_share`` / ``bare_share``, parks their land-cover breakdown
+        (``lc_<class>``), and the ``built_but_bare`` rule can judge.
+    landcover_options
+        ``built_classes``, ``bare_classes``, ``class_names``, ``method``, ``band``.
     policy
         The rules; default SPEC §2.
     year
         Year of the park indicators to judge (default: the latest).
+    as_of
+        The date idle land is judged at (default: today).
+    client
+        A Dask ``distributed`` client (:func:`xsland.engine.make_client`): floor areas
+        and blocks are computed on spatial partitions and stitched; the results are
+        identical to the single-process engine.
 
     Returns
     -------
     AuditResult
     """
+    from .blocks import block_members, block_table, find_blocks
+    from .lowuse import flag, per_mu, summary
+
     inputs = [parks, parcels, buildings, plan, enterprises, indicators]
     found = quality_frame(*inputs)
     # attrs (source, quality records) are deep-copied by every pandas operation;
     # work on shallow copies without them
     parks, parcels, buildings, plan, enterprises, indicators = (_bare(x) for x in inputs)
+    history = _bare(history)
     measured: list = []
-    parcel_out = parcel_table(parcels, parks, buildings, policy=policy, quality=measured)
+    parcel_out = parcel_table(
+        parcels, parks, buildings, policy=policy, quality=measured, client=client
+    )
     park_out = park_checks(
         parks, parcel_out, enterprises=enterprises, indicators=indicators, policy=policy, year=year
     )
+    # every parcel gets a town: its own, else its park's
+    park_town = park_out.set_index("park_id")["town"]
+    own_town = (
+        parcel_out["town"]
+        if "town" in parcel_out.columns
+        else pd.Series(None, index=parcel_out.index, dtype=object)
+    )
+    parcel_out["town"] = own_town.where(own_town.notna(), parcel_out["park_id"].map(park_town))
+    lc = dict(landcover_options or {})
+    if landcover is not None:
+        from .raster import WORLDCOVER_CLASSES, landcover_shares, park_landcover
+
+        shares = landcover_shares(
+            parcel_out,
+            landcover,
+            built_classes=tuple(lc.get("built_classes", (50,))),
+            bare_classes=tuple(lc.get("bare_classes", (60,))),
+            method=lc.get("method", "exact"),
+            band=int(lc.get("band", 1)),
+        )
+        parcel_out = parcel_out.join(shares)
+        breakdown = park_landcover(
+            parks,
+            landcover,
+            class_names=lc.get("class_names") or WORLDCOVER_CLASSES,
+            method=lc.get("method", "exact"),
+            band=int(lc.get("band", 1)),
+        )
+        park_out = park_out.merge(
+            breakdown.add_prefix("lc_"), left_on="park_id", right_index=True, how="left"
+        )
+    flags = flag(
+        parcel_out,
+        parks=park_out,
+        enterprises=enterprises,
+        plan=plan,
+        history=history,
+        as_of=as_of,
+        policy=policy,
+    )
+    notes = list(flags.attrs.get("notes", []))
+    flags.attrs = {}
+    parcel_out = parcel_out.join(flags.drop(columns=[c for c in flags if c in parcel_out]))
+    low = flags["low_efficiency"].to_numpy(dtype=bool)
+    if client is not None:
+        from .engine import find_blocks_dask
+
+        ids = find_blocks_dask(
+            parcel_out[low], gap_m=policy.block_gap_m, barriers=barriers, client=client
+        )
+        parcel_out["block_id"] = ids.reindex(parcel_out.index).astype(object)
+    else:
+        parcel_out["block_id"] = find_blocks(
+            parcel_out, gap_m=policy.block_gap_m, barriers=barriers, mask=low
+        )
+    blocks = block_table(
+        parcel_out, parcel_out["block_id"], policy=policy, flags=flags, parks=park_out
+    )
+    members = block_members(parcel_out, parcel_out["block_id"], flags=flags)
+    per_enterprise = (
+        per_mu(parcel_out, enterprises, policy=policy) if enterprises is not None else None
+    )
+    by_park = summary(parcel_out, flags, by="park_id").drop(columns=["n_parcels", "area_mu"])
+    park_out = park_out.merge(by_park, on="park_id", how="left")
     towns = town_rollup(park_out, parcel_out)
+    by_town = summary(parcel_out, flags, by="town")[
+        ["town", "n_low_efficiency", "low_efficiency_mu", "low_efficiency_share", "idle_mu"]
+    ]
+    towns = towns.merge(by_town, on="town", how="left")
+    n_blocks = blocks.groupby("town").size() if len(blocks) else pd.Series(dtype=int)
+    towns["n_blocks"] = towns["town"].map(n_blocks).fillna(0).astype(int)
     district = district_checks(park_out, policy=policy)
     cross = parcel_checks(parcels, parks=parks, buildings=buildings, policy=policy)
     quality = quality_frame(found, measured, cross)
+    zones = parks.to_crs(parcel_out.crs)
     return AuditResult(
         parks=park_out,
         parcels=parcel_out,
@@ -643,5 +766,14 @@ def run(
         district=district,
         quality=quality,
         rules=policy.table(),
-        meta={"crs": str(parcel_out.crs), "year": year},
+        blocks=blocks,
+        block_members=members,
+        enterprises=per_enterprise,
+        park_zones=zones,
+        meta={
+            "crs": str(parcel_out.crs),
+            "year": year,
+            "as_of": str(pd.Timestamp(as_of).date()) if as_of is not None else "",
+            "lowuse_notes": notes,
+        },
     )

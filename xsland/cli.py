@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import pandas as pd
@@ -162,7 +163,29 @@ def area(
     _print_frame(table)
 
 
-_INPUT_OPTIONS = ("parks", "parcels", "buildings", "enterprises", "plan", "indicators")
+_INPUT_OPTIONS = ("parks", "parcels", "buildings", "enterprises", "plan", "indicators", "history")
+
+
+def _source(value: str | None) -> str | None:
+    """A file that must exist, or a postgresql:// URI (checked when it is read)."""
+    if value is None or value.startswith(("postgresql://", "postgres://")):
+        return value
+    if not Path(value).exists():
+        raise click.BadParameter(f"{value} does not exist")
+    return value
+
+
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    out = {}
+    for v in values:
+        kind, sep, text = v.partition("=")
+        if not sep or kind not in _INPUT_OPTIONS:
+            raise click.BadParameter(
+                f"{v!r}: write KIND=VALUE with KIND one of {', '.join(_INPUT_OPTIONS)}",
+                param_hint=option,
+            )
+        out[kind] = text
+    return out
 
 
 @main.command()
@@ -173,49 +196,96 @@ _INPUT_OPTIONS = ("parks", "parcels", "buildings", "enterprises", "plan", "indic
     type=click.Path(exists=True, dir_okay=False),
     help="Project file (xsland.toml). Flags below override its inputs.",
 )
-@click.option("--parks", type=click.Path(exists=True, dir_okay=False), help="Park boundaries.")
-@click.option("--parcels", type=click.Path(exists=True, dir_okay=False), help="Parcels.")
-@click.option("--buildings", type=click.Path(exists=True, dir_okay=False), help="Buildings.")
+@click.option("--parks", help="Park boundaries (file or postgresql:// URI).")
+@click.option("--parcels", help="Parcels (file or postgresql:// URI).")
+@click.option("--buildings", help="Buildings (file or postgresql:// URI).")
+@click.option("--enterprises", help="Enterprise table (CSV/XLSX or postgresql:// URI).")
+@click.option("--plan", help="Planning layer (file or postgresql:// URI).")
+@click.option("--indicators", help="Park indicators table (CSV/XLSX or postgresql:// URI).")
+@click.option("--history", help="Enterprise evaluation history (CSV/XLSX or URI).")
 @click.option(
-    "--enterprises",
+    "--barriers",
+    multiple=True,
     type=click.Path(exists=True, dir_okay=False),
-    help="Enterprise table (CSV/XLSX).",
+    help="Layer a block may not cross (rivers, trunk roads); repeat for several.",
 )
-@click.option("--plan", type=click.Path(exists=True, dir_okay=False), help="Planning layer.")
 @click.option(
-    "--indicators",
+    "--landcover",
     type=click.Path(exists=True, dir_okay=False),
-    help="Park indicators table (CSV/XLSX).",
+    help="Land-cover GeoTIFF: built-up and bare shares per parcel and park.",
 )
 @click.option(
-    "--out",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Output folder (default: the project's 'out').",
+    "--table",
+    "tables",
+    multiple=True,
+    help="KIND=schema.table for an input given as a postgresql:// URI.",
 )
+@click.option(
+    "--sql", "sqls", multiple=True, help="KIND=SELECT … for an input given as a postgresql:// URI."
+)
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Output folder.")
 @click.option("--crs", default=None, help="CRS of layers that have none, e.g. EPSG:4549.")
 @click.option("--year", type=int, default=None, help="Indicator year to judge.")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Date idle land is judged at (default: the project's, else today).",
+)
 @click.option(
     "--rename-duplicates",
     is_flag=True,
     default=None,
     help="Keep duplicate IDs as ID-2, ID-3 … (listed in the quality table).",
 )
-@click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
+@click.option("--no-maps", is_flag=True, help="Do not write map.html and maps/.")
+@click.option("--no-report", is_flag=True, help="Do not write report.html.")
+@click.option(
+    "--engine",
+    type=click.Choice(["single", "dask"]),
+    default="single",
+    show_default=True,
+    help="Run floor areas and blocks in one process or on a Dask cluster (same results).",
+)
+@click.option("--workers", type=int, default=None, help="Workers of a local Dask cluster.")
+@click.option("--scheduler", default=None, help="Address of an existing Dask scheduler.")
+@click.option(
+    "--to-postgis",
+    "to_postgis",
+    default=None,
+    help="Also write the audit layers to this postgresql:// database (one transaction).",
+)
+@click.option("--schema", default="xsland", show_default=True, help="Schema of the PostGIS tables.")
+@click.option("--geoparquet", is_flag=True, help="Also write the layers as GeoParquet.")
+@click.option("--overwrite", is_flag=True, help="Replace the output folder (and tables).")
 @click.option(
     "--progress/--no-progress", default=None, help="Show progress (default: on a terminal)."
 )
 def audit(
     config: str | None,
+    barriers: tuple[str, ...],
+    landcover: str | None,
+    tables: tuple[str, ...],
+    sqls: tuple[str, ...],
     out: str | None,
     crs: str | None,
     year: int | None,
+    as_of: Any,
     rename_duplicates: bool | None,
+    no_maps: bool,
+    no_report: bool,
+    engine: str,
+    workers: int | None,
+    scheduler: str | None,
+    to_postgis: str | None,
+    schema: str,
+    geoparquet: bool,
     overwrite: bool,
     progress: bool | None,
     **files: str | None,
 ) -> None:
-    """Run the park audit and write audit.gpkg, audit.xlsx and summary.md.
+    """Run the park audit and write audit.gpkg, audit.xlsx, summary.md, maps and report.html.
 
     Give a project file with -c, or the inputs as flags (--parks and --parcels
     at least, and --out).
@@ -223,41 +293,74 @@ def audit(
     import dataclasses
     from types import MappingProxyType
 
+    from .io import list_layers
     from .pipeline import run_project
     from .project import Input, Project, load_project
 
     project = load_project(config) if config else Project()
     inputs = dict(project.inputs)
+    table_of, sql_of = _pairs(tables, "--table"), _pairs(sqls, "--sql")
     for kind in _INPUT_OPTIONS:
-        if files.get(kind):
-            path = Path(files[kind])  # type: ignore[arg-type]
-            inputs[kind] = Input(kind, path, layer=kind if path.suffix == ".gpkg" else None)
+        value = _source(files.get(kind))
+        if not value:
+            continue
+        if value.startswith(("postgresql://", "postgres://")):
+            if bool(table_of.get(kind)) == bool(sql_of.get(kind)):
+                raise click.UsageError(
+                    f"--{kind} is a database: give --table {kind}=schema.table or --sql {kind}=…"
+                )
+            inputs[kind] = Input(
+                kind, value, table=table_of.get(kind), sql=sql_of.get(kind), paths=(value,)
+            )
+            continue
+        path = Path(value)
+        layer = None
+        if path.suffix.lower() == ".gpkg" and kind in list_layers(path):
+            layer = kind
+        inputs[kind] = Input(kind, path, layer=layer)
+    if barriers:
+        paths = tuple(Path(b) for b in barriers)
+        inputs["barriers"] = Input("barriers", paths[0], paths=paths)
+    if landcover:
+        inputs["landcover"] = Input("landcover", Path(landcover))
     missing = [k for k in ("parks", "parcels") if k not in inputs]
     if missing:
         raise click.UsageError(
             f"no {' or '.join(missing)} input: give -c xsland.toml or "
             + " ".join(f"--{k} FILE" for k in missing)
         )
-    for kind, item in inputs.items():
-        if item.layer and item.path.suffix == ".gpkg":
-            from .io import list_layers
-
-            if item.layer not in list_layers(item.path) and not config:
-                inputs[kind] = dataclasses.replace(item, layer=None)
     project = dataclasses.replace(
         project,
         inputs=MappingProxyType(inputs),
         crs=crs or project.crs,
         year=year if year is not None else project.year,
         duplicates="rename" if rename_duplicates else project.duplicates,
+        maps=project.maps and not no_maps,
+        report=project.report and not no_report,
     )
     target = Path(out) if out else project.out
     if target is None:
         raise click.UsageError("no output folder: pass --out DIR or set [project] out")
     if target.exists() and not overwrite:
         raise click.UsageError(f"{target} exists; pass --overwrite to replace it")
-    result, written = run_project(project, out=target, overwrite=overwrite, progress=progress)
+    result, written = run_project(
+        project,
+        out=target,
+        overwrite=overwrite,
+        progress=progress,
+        engine=engine,
+        workers=workers,
+        scheduler=scheduler,
+        to_postgis=to_postgis,
+        schema=schema,
+        geoparquet=geoparquet,
+        as_of=as_of.date() if as_of is not None else None,
+    )
     _echo_result(result, written, target)
+    if to_postgis:
+        from .postgis import redact
+
+        click.echo(f"wrote the audit layers to {redact(to_postgis)} schema {schema}")
 
 
 def _echo_result(result, written: list[Path], target: Path) -> None:
@@ -272,6 +375,18 @@ def _echo_result(result, written: list[Path], target: Path) -> None:
         fails = [CHECKS[c][0] for c in CHECKS if row[c] == "fail"]
         if fails:
             click.echo(f"  {row['park_id']} {row['name']}: fails " + "; ".join(fails))
+    if "low_efficiency" in result.parcels.columns:
+        low = result.parcels["low_efficiency"].fillna(False).astype(bool)
+        click.echo(
+            f"low-efficiency land: {int(low.sum())} parcels, "
+            f"{result.parcels.loc[low, 'area_mu'].sum():,.1f} 亩"
+        )
+    if result.blocks is not None and len(result.blocks):
+        big = result.blocks[~result.blocks["below_threshold"].astype(bool)]
+        click.echo(
+            f"contiguous blocks: {len(result.blocks)} ({len(big)} of at least the minimum "
+            f"area, {big['area_mu'].sum():,.1f} 亩)"
+        )
     click.echo(f"wrote {len(written)} files to {target.resolve()}:")
     for p in written:
         click.echo(f"  {p}")
@@ -317,15 +432,26 @@ def init(path: str, sample: bool, overwrite: bool) -> None:
     default=None,
     help="Where to write the sample (default: data/xishan in the source tree).",
 )
+@click.option(
+    "--variant",
+    type=click.Choice(["base", "later"]),
+    default="base",
+    show_default=True,
+    help="'later': the same district one year later (to try `xsland diff`).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing sample.")
-def sample(out: str | None, overwrite: bool) -> None:
+def sample(out: str | None, variant: str, overwrite: bool) -> None:
     """Generate the synthetic Xishan sample (deterministic)."""
     from .sample import generate_sample, sample_dir
 
-    target = Path(out) if out else sample_dir()
+    target = (
+        Path(out)
+        if out
+        else sample_dir().with_name("xishan" if variant == "base" else f"xishan-{variant}")
+    )
     if target.exists() and not overwrite:
         raise click.UsageError(f"{target} exists; pass --overwrite to generate it again")
-    paths = generate_sample(target, overwrite=overwrite)
+    paths = generate_sample(target, overwrite=overwrite, variant=variant)
     click.echo(f"wrote the Xishan sample to {target}:")
     for name, path in vars(paths).items():
         click.echo(f"  {name:<14} {path}")
@@ -348,6 +474,260 @@ def demo(out: str, overwrite: bool) -> None:
     click.echo(f"\nDone. Wrote {len(written)} files to {Path(out).resolve()}:")
     for path in written:
         click.echo(f"  {path}")
+
+
+def _audit_dir(value: str) -> Path:
+    path = Path(value)
+    if not (path / "audit.gpkg").is_file():
+        raise click.BadParameter(
+            f"{path} has no audit.gpkg; give the output folder of `xsland audit`"
+        )
+    return path
+
+
+@main.command("map")
+@click.argument("output_dir", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where to write map.html and maps/ (default: OUTPUT_DIR).",
+)
+@click.option(
+    "--basemap",
+    type=click.Choice(["osm", "tianditu_vec", "tianditu_img", "amap", "amap_satellite", "none"]),
+    default="osm",
+    show_default=True,
+    help="Basemap at start; 高德 (amap) shifts every overlay to GCJ-02.",
+)
+@click.option(
+    "--tianditu-key",
+    envvar="TIANDITU_KEY",
+    default=None,
+    help="天地图 key (or the TIANDITU_KEY environment variable); without one 天地图 is left out.",
+)
+@click.option("--title", default=None, help="Title (default: the audit's).")
+@click.option("--date", "audit_date", default=None, help="Audit date shown (default: the audit's).")
+@click.option("--no-towns", is_flag=True, help="Only map.html, no maps/<town>.html.")
+@click.option(
+    "--simplify",
+    type=float,
+    default=0.1,
+    show_default=True,
+    help="Simplification tolerance in metres (shared edges kept).",
+)
+def map_(
+    output_dir: str,
+    out: str | None,
+    basemap: str,
+    tianditu_key: str | None,
+    title: str | None,
+    audit_date: str | None,
+    no_towns: bool,
+    simplify: float,
+) -> None:
+    """Write the interactive maps of a finished audit again, with other options."""
+    from .maps import maps_from_audit
+
+    written = maps_from_audit(
+        _audit_dir(output_dir),
+        out_dir=out,
+        basemap=basemap,
+        tianditu_key=tianditu_key,
+        title=title,
+        audit_date=audit_date,
+        towns=not no_towns,
+        simplify=simplify,
+    )
+    click.echo(f"wrote {len(written)} maps:")
+    for p in written:
+        click.echo(f"  {p}")
+
+
+@main.command()
+@click.argument("output_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--title", default=None, help="Title (default: the audit's).")
+def report(output_dir: str, title: str | None) -> None:
+    """Write report.html of a finished audit again (charts, for leadership)."""
+    from .htmlreport import report_from_audit
+
+    path = report_from_audit(_audit_dir(output_dir), title=title)
+    click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("output_dir", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "-c",
+    "--config",
+    "config",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Take the block rules from this project file's [policy].",
+)
+@click.option("--gap-m", type=float, default=None, help="Gap bridged between parcels (m).")
+@click.option("--min-mu", type=float, default=None, help="Smallest block worth reporting (亩).")
+@click.option("--hole-fill-m2", type=float, default=None, help="Fill outline holes below (m²).")
+@click.option("--reward-per-mu", type=float, default=None, help="Reward per 亩 (万元).")
+@click.option(
+    "--barriers",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Layer a block may not cross; repeat for several.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Write the updated audit here (default: OUTPUT_DIR itself, with --overwrite).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace the output folder.")
+def blocks(
+    output_dir: str,
+    config: str | None,
+    gap_m: float | None,
+    min_mu: float | None,
+    hole_fill_m2: float | None,
+    reward_per_mu: float | None,
+    barriers: tuple[str, ...],
+    out: str | None,
+    overwrite: bool,
+) -> None:
+    """Find the contiguous blocks of a finished audit again, with other parameters."""
+    from .io import read_layer
+    from .pipeline import rerun_blocks
+    from .policy import DEFAULT_POLICY
+    from .project import load_project
+    from .report import read_audit, write_audit
+
+    source = _audit_dir(output_dir)
+    target = Path(out) if out else source
+    if target.exists() and not overwrite:
+        raise click.UsageError(f"{target} exists; pass --overwrite to replace it")
+    policy = load_project(config).policy if config else DEFAULT_POLICY
+    changes = {
+        k: v
+        for k, v in {
+            "block_gap_m": gap_m,
+            "block_min_mu": min_mu,
+            "block_hole_fill_m2": hole_fill_m2,
+            "reward_per_mu_wan": reward_per_mu,
+        }.items()
+        if v is not None
+    }
+    policy = policy.replace(**changes) if changes else policy
+    result, info = read_audit(source)
+    layers = [read_layer(b) for b in barriers] or None
+    updated = rerun_blocks(result, policy=policy, barriers=layers)
+    inputs = {k: v for k, v in info.items() if k not in ("title", "audit_date", "as_of", "crs")}
+    written = write_audit(
+        updated,
+        target,
+        overwrite=True,
+        title=info.get("title", "xsland audit"),
+        inputs=inputs or None,
+    )
+    n = len(updated.blocks)
+    small = int(updated.blocks["below_threshold"].sum()) if n else 0
+    click.echo(
+        f"{n} blocks at {policy.block_gap_m:g} m ({small} below {policy.block_min_mu:g} 亩); "
+        f"wrote {len(written)} files to {target}"
+    )
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True))
+@click.option("--column", required=True, help="Parcel column to write (far, category, block_id…).")
+@click.option("--resolution", type=float, required=True, help="Cell size in metres.")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="GeoTIFF to write.",
+)
+@click.option("--layer", default=None, help="Layer of SOURCE (default: parcels of an audit).")
+@click.option("--crs", default=None, help="Output CRS (default: the data's metric CRS).")
+@click.option("--nodata", type=float, default=None, help="Nodata value.")
+@click.option(
+    "--categorical/--continuous",
+    default=None,
+    help="Write codes with a category table, or values (default: by column type).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace the GeoTIFF if it exists.")
+def rasterize(
+    source: str,
+    column: str,
+    resolution: float,
+    output: str,
+    layer: str | None,
+    crs: str | None,
+    nodata: float | None,
+    categorical: bool | None,
+    overwrite: bool,
+) -> None:
+    """Write a parcel column of SOURCE (an audit folder or a vector file) as a GeoTIFF."""
+    from .io import read_layer
+    from .raster import rasterize_column
+
+    path = Path(source)
+    if path.is_dir():
+        path = _audit_dir(source) / "audit.gpkg"
+        layer = layer or "parcels"
+    gdf = read_layer(path, layer=layer)
+    if column not in gdf.columns:
+        raise click.BadParameter(
+            f"{path} has no column {column!r}; its columns are "
+            f"{', '.join(c for c in gdf.columns if c != gdf.geometry.name)}",
+            param_hint="--column",
+        )
+    if Path(output).exists() and not overwrite:
+        raise click.UsageError(f"{output} exists; pass --overwrite to replace it")
+    res = rasterize_column(
+        gdf,
+        column,
+        output,
+        resolution=resolution,
+        crs=crs,
+        nodata=nodata,
+        categorical=categorical,
+        overwrite=overwrite,
+    )
+    click.echo(f"wrote {res.path} ({res.shape[1]} × {res.shape[0]} cells, {res.crs})")
+    if res.categories_path:
+        click.echo(f"wrote {res.categories_path}")
+
+
+@main.command()
+@click.argument("old", type=click.Path(exists=True))
+@click.argument("new", type=click.Path(exists=True))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Output folder: diff.xlsx, diff.gpkg and diff_map.html.",
+)
+@click.option(
+    "--min-overlap",
+    type=float,
+    default=0.05,
+    show_default=True,
+    help="Share of the smaller parcel two parcels must share to be matched.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
+def diff(old: str, new: str, out: str, min_overlap: float, overwrite: bool) -> None:
+    """Compare two audits OLD and NEW: parcels, park checks, blocks and the 2027 targets."""
+    from .diff import diff_audits, write_diff
+
+    target = Path(out)
+    if target.exists() and not overwrite:
+        raise click.UsageError(f"{target} exists; pass --overwrite to replace it")
+    result = diff_audits(old, new, min_overlap=min_overlap)
+    written = write_diff(result, target, overwrite=overwrite)
+    _print_frame(result.summary[["label", "value"]])
+    click.echo(f"wrote {len(written)} files to {target}:")
+    for p in written:
+        click.echo(f"  {p}")
 
 
 if __name__ == "__main__":  # pragma: no cover

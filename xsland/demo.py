@@ -8,7 +8,7 @@ from types import MappingProxyType
 
 from .pipeline import run_project
 from .project import Input, Project
-from .sample import SamplePaths, ensure_sample
+from .sample import POLICY_DATE, SamplePaths, ensure_sample
 
 __all__ = ["demo_project", "run_demo"]
 
@@ -18,7 +18,9 @@ def demo_project(paths: SamplePaths) -> Project:
 
     The sample carries a planted duplicate parcel ID; the demo keeps it as
     ``ID-2`` (``duplicates = "rename"``), and the data-quality table lists it,
-    as a planner would do after reading ``xsland check``.
+    as a planner would do after reading ``xsland check``. Idle land is judged at
+    the sample's reference date (the policy date, 2025-08-29), so the demo's
+    results do not change with the day it is run.
     """
     inputs = {
         "parks": Input("parks", paths.gpkg, layer="parks"),
@@ -32,6 +34,7 @@ def demo_project(paths: SamplePaths) -> Project:
         name="锡山区特色专业园区用地审计 — Xishan sample (synthetic)",
         inputs=MappingProxyType(inputs),
         duplicates="rename",
+        as_of=POLICY_DATE,
     )
 
 
@@ -65,5 +68,14 @@ def run_demo(
             f"  {row['park_id']} {row['name']}: {row['area_km2']:.3f} km² > "
             f"{result.rules.set_index('key').at['district_park_max_km2', 'value']} km² "
             "(chk_area fail)"
+        )
+    if "low_efficiency" in result.parcels.columns:
+        low = result.parcels["low_efficiency"].fillna(False).astype(bool)
+        echo(
+            f"low-efficiency land: {int(low.sum())} parcels, "
+            f"{result.parcels.loc[low, 'area_mu'].sum():,.1f} 亩; "
+            f"{len(result.blocks)} contiguous blocks, "
+            f"{int((~result.blocks['below_threshold'].astype(bool)).sum())} of at least "
+            f"{result.rules.set_index('key').at['block_min_mu', 'value']} 亩"
         )
     return written

@@ -217,9 +217,29 @@ KEY_HELP: dict[str, str] = {
     "ID-2, ID-3 … and list them in the data-quality table.",
     "options.empty_geometry": '`"raise"`: stop on features without geometry; `"drop"`: leave '
     "them out and list them.",
+    "inputs.table": "With a `postgresql://` path: the table to read (`schema.table`).",
+    "inputs.sql": "With a `postgresql://` path: a SELECT query to read instead of a table.",
+    "inputs.geometry_column": "With a `postgresql://` path: the geometry column, when the "
+    "table has several.",
+    "options.as_of": "Date idle land (闲置土地) is judged at, e.g. `2026-06-30`; default the day "
+    "of the run.",
+    "options.maps": "Write `map.html` and one `maps/<town>.html` per town.",
+    "options.report": "Write `report.html`, the printable report with charts.",
+    "options.basemap": "Basemap the maps open on; with 高德 (`amap`, `amap_satellite`) every "
+    "overlay is shifted to GCJ-02.",
+    "options.tianditu_key": "天地图 key (also read from the `TIANDITU_KEY` environment "
+    "variable); without one the 天地图 basemaps are left out.",
+    "raster.band": "Band of the land-cover raster to read (from 1).",
+    "raster.method": '`"exact"`: cells weighted by the share each polygon covers; `"center"`: '
+    "cells whose centre lies in the polygon.",
+    "raster.built_classes": "Raster values that count as built-up land (`built_share`).",
+    "raster.bare_classes": "Raster values that count as bare land (`bare_share`, used by the "
+    "`built_but_bare` rule).",
+    "raster.class_names": 'Names of the raster values, `50 = "built_up"`; parks get one '
+    "`lc_<name>` share per class. Default: the ESA WorldCover classes.",
 }
 
-_INPUT_ORDER = ("path", "layer", "sheet", "columns", "crs")
+_INPUT_ORDER = ("path", "layer", "sheet", "columns", "crs", "table", "sql", "geometry_column")
 
 
 def _project_keys() -> dict[str, tuple[str, ...]]:
@@ -290,8 +310,8 @@ def render_project_file() -> str:
         "Unknown tables and keys are errors that name the key (with a suggestion for a "
         "misspelt policy key), so a typo never silently falls back to a default.",
         "",
-        "Tables: `[project]`, `[inputs.KIND]` (one per input), `[options]`, `[policy]` and "
-        "`[policy.category_map]`.",
+        "Tables: `[project]`, `[inputs.KIND]` (one per input), `[options]`, `[raster]`, "
+        "`[policy]` and `[policy.category_map]`.",
         "",
         "## [project]",
         "",
@@ -324,6 +344,29 @@ def render_project_file() -> str:
         lines.append(
             f"| `{k}` | {values or '—'} | {_cell(_toml(_field_default(k)))} | "
             f"{_cell(KEY_HELP.get(f'options.{k}', ''))} |"
+        )
+    from .project import RASTER_KEYS
+
+    raster_defaults = {
+        "band": 1,
+        "method": "exact",
+        "built_classes": "[50]",
+        "bare_classes": "[60]",
+        "class_names": "ESA WorldCover",
+    }
+    lines += [
+        "",
+        "## [raster]",
+        "",
+        "Settings of the land-cover raster named by `[inputs.landcover]`.",
+        "",
+        "| key | default | meaning |",
+        "|---|---|---|",
+    ]
+    for k in RASTER_KEYS:
+        lines.append(
+            f"| `{k}` | {_cell(str(raster_defaults.get(k, '')))} | "
+            f"{_cell(KEY_HELP.get(f'raster.{k}', ''))} |"
         )
     lines += [
         "",
@@ -376,7 +419,7 @@ def _option_values() -> Mapping[str, tuple[str, ...]]:
     from . import project
 
     options = getattr(project, "OPTION_KEYS", None) or getattr(project, "_OPTION_KEYS", {})
-    return {k: tuple(v) for k, v in dict(options).items()}
+    return {k: tuple(v) if v is not None else () for k, v in dict(options).items()}
 
 
 # -- the data contract ---------------------------------------------------------------------

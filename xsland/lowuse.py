@@ -109,6 +109,11 @@ REASONS: Mapping[str, tuple[str, str, str]] = {
         "industry is not the park's leading industry",
         "锡府办规〔2025〕1号 二(一)3, 二(二)4",
     ),
+    "built_but_bare": (
+        "申报已建但现状多为裸地",
+        "declared built but mostly bare land cover",
+        "local parameter (land-cover raster)",
+    ),
 }
 assert tuple(REASONS) == LOWUSE_RULES
 
@@ -981,6 +986,33 @@ def flag(
         )
     elif "plan_nonconforming" in enabled:
         notes.append("plan_nonconforming: no plan layer")
+
+    # -- declared built, but the land-cover raster sees mostly bare land
+    if "built_but_bare" in enabled:
+        if "bare_share" in parcels.columns:
+            from .raster import declared_built_but_bare
+
+            bare = pd.to_numeric(parcels["bare_share"], errors="coerce").to_numpy(dtype=float)
+            hit["built_but_bare"] = declared_built_but_bare(
+                parcels, bare_min=policy.lowuse_bare_share_min
+            ).to_numpy(dtype=bool)
+            fa = (
+                pd.to_numeric(parcels["floor_area"], errors="coerce").to_numpy(dtype=float)
+                if "floor_area" in parcels.columns
+                else np.full(n, np.nan)
+            )
+            unknown["built_but_bare"] = (fa > 0) & np.isnan(bare)
+            detail["built_but_bare"] = np.where(
+                hit["built_but_bare"],
+                "裸地占比"
+                + _fmt(bare * 100, 0)
+                + "%≥"
+                + _fmt(np.full(n, policy.lowuse_bare_share_min * 100), 0)
+                + "%",
+                "",
+            )
+        else:
+            notes.append("built_but_bare: no land-cover raster (bare_share)")
 
     # -- assemble
     codes = [c for c in LOWUSE_RULES if c in enabled]

@@ -1,24 +1,53 @@
-"""Read → validate → measure → judge → write, for one project.
+"""Read → validate → measure → judge → group → write, for one project.
 
 :func:`run_project` is what ``xsland audit`` and ``xsland demo`` call: it
-reads every input of a :class:`~xsland.project.Project`, runs the audit and
-writes the output folder atomically.
+reads every input of a :class:`~xsland.project.Project`, runs the audit
+(park checks, low-efficiency land, contiguous blocks) and writes the output
+folder atomically — and, when asked, the same layers to PostGIS (one
+transaction) and GeoParquet.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 from tqdm.auto import tqdm
 
 from .audit import AuditResult, run
 from .io import read_inputs
 from .project import Project
-from .report import write_audit
+from .report import audit_layers, write_audit
 
-__all__ = ["run_project"]
+__all__ = ["describe_inputs", "rerun_blocks", "run_project"]
+
+
+def describe_inputs(project: Project, data: dict[str, Any]) -> dict[str, str]:
+    """``kind -> "file [layer] — N rows"`` for the report; passwords never shown."""
+    from .postgis import redact
+
+    out: dict[str, str] = {}
+    for kind, item in project.inputs.items():
+        where = ", ".join(redact(str(p)) for p in (item.paths or (item.path,)))
+        if item.layer:
+            where += f" [{item.layer}]"
+        if item.table:
+            where += f" table {item.table}"
+        if item.sql:
+            where += " (SQL query)"
+        value = data.get(kind)
+        if isinstance(value, list):
+            where += f" — {sum(len(v) for v in value)} features"
+        elif value is not None and hasattr(value, "__len__") and kind != "landcover":
+            where += f" — {len(value)} rows"
+            crs = getattr(value, "crs", None)
+            if crs is not None:
+                where += f", {crs.to_string()}"
+        out[kind] = where
+    return out
 
 
 def run_project(
@@ -28,6 +57,13 @@ def run_project(
     overwrite: bool = False,
     progress: bool | None = None,
     echo: Callable[[str], None] | None = None,
+    engine: str = "single",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    to_postgis: str | None = None,
+    schema: str = "xsland",
+    geoparquet: bool = False,
+    as_of: Any = None,
 ) -> tuple[AuditResult, list[Path]]:
     """Run the audit a project describes and write its output folder.
 
@@ -38,9 +74,19 @@ def run_project(
     out
         Output folder; default the project's ``out``.
     overwrite
-        Replace an existing output folder (only once the new one is complete).
+        Replace an existing output folder (only once the new one is complete), and
+        existing PostGIS tables.
     progress
         Show a progress bar (``None``: only on a terminal).
+    engine, workers, scheduler
+        ``"dask"`` runs floor areas and block finding on a Dask cluster — a local one
+        with ``workers`` processes, or the one at ``scheduler`` — with the same results.
+    to_postgis, schema
+        Also write the audit layers to this PostGIS database, in one transaction.
+    geoparquet
+        Also write the layers as GeoParquet files into ``<out>/parquet``.
+    as_of
+        Date idle land is judged at; default the project's ``as_of``, else today.
 
     Returns
     -------
@@ -49,48 +95,135 @@ def run_project(
     target = Path(out) if out is not None else project.out
     if target is None:
         raise ValueError("no output folder: pass out= (--out) or set project.out")
-    steps = ["read inputs", "audit parcels and parks", "write reports"]
+    if engine not in ("single", "dask"):
+        raise ValueError(f"engine {engine!r}: use 'single' or 'dask'")
+    steps = ["read inputs", "audit", "write reports"]
+    if to_postgis:
+        steps.append("write PostGIS")
     bar = tqdm(
         total=len(steps),
         disable=(None if progress is None else not progress),
         unit="step",
         desc="xsland audit",
     )
+    when = as_of if as_of is not None else project.as_of
+    cluster: Any = nullcontext(None)
+    if engine == "dask":
+        from .engine import make_client
+
+        cluster = make_client(workers, address=scheduler)
     try:
         bar.set_postfix_str(steps[0])
         data = read_inputs(project)
         bar.update()
         bar.set_postfix_str(steps[1])
-        result = run(
-            data["parks"],
-            data["parcels"],
-            data.get("buildings"),
-            enterprises=data.get("enterprises"),
-            plan=data.get("plan"),
-            indicators=data.get("indicators"),
-            policy=project.policy,
-            year=project.year,
-        )
+        with cluster as client:
+            result = run(
+                data["parks"],
+                data["parcels"],
+                data.get("buildings"),
+                enterprises=data.get("enterprises"),
+                plan=data.get("plan"),
+                indicators=data.get("indicators"),
+                history=data.get("history"),
+                barriers=data.get("barriers"),
+                landcover=data.get("landcover"),
+                landcover_options=dict(project.raster),
+                policy=project.policy,
+                year=project.year,
+                as_of=when,
+                client=client,
+            )
         bar.update()
         bar.set_postfix_str(steps[2])
-        inputs = {
-            kind: f"{item.path}"
-            + (f" [{item.layer}]" if item.layer else "")
-            + (
-                f" — {len(data[kind])} rows"
-                if kind in data and hasattr(data[kind], "__len__") and kind != "raster"
-                else ""
-            )
-            for kind, item in project.inputs.items()
-        }
+        inputs = describe_inputs(project, data)
         inputs["run"] = dt.datetime.now().isoformat(timespec="seconds")
+        inputs["idle judged at"] = str(result.meta.get("as_of") or dt.date.today())
         inputs["metric CRS"] = str(result.parcels.crs.name if result.parcels.crs else "")
+        inputs["engine"] = engine + (f" ({workers or 'auto'} workers)" if engine == "dask" else "")
         written = write_audit(
-            result, target, overwrite=overwrite, title=project.name, inputs=inputs
+            result,
+            target,
+            overwrite=overwrite,
+            title=project.name,
+            inputs=inputs,
+            maps=project.maps,
+            html_report=project.report,
+            basemap=project.basemap,
+            tianditu_key=project.tianditu_key,
         )
+        layers = None
+        if geoparquet:
+            from .postgis import write_geoparquet
+
+            layers = audit_layers(result, title=project.name, inputs=inputs)
+            write_geoparquet(layers, target / "parquet", overwrite=True)
+            written.append(target / "parquet")
         bar.update()
+        if to_postgis:
+            from .postgis import write_postgis
+
+            bar.set_postfix_str(steps[3])
+            layers = layers or audit_layers(result, title=project.name, inputs=inputs)
+            write_postgis(layers, to_postgis, schema=schema, overwrite=overwrite)
+            bar.update()
     finally:
         bar.close()
     if echo:
         echo(f"wrote {target}")
     return result, written
+
+
+def rerun_blocks(
+    result: AuditResult,
+    *,
+    policy: Any = None,
+    barriers: Any = None,
+) -> AuditResult:
+    """The contiguous blocks of a finished audit again, with other parameters.
+
+    The low-efficiency flags are kept; only block finding (``block_gap_m``, barriers),
+    the outlines (``block_hole_fill_m2``), the minimum area (``block_min_mu``), routes and
+    rewards are redone with ``policy``.
+
+    Returns
+    -------
+    AuditResult
+        A copy with new ``parcels.block_id``, ``blocks`` and ``block_members``, the town
+        block counts and the rules used.
+    """
+    import dataclasses
+
+    from .blocks import block_members, block_table, find_blocks
+    from .errors import DataError
+    from .lowuse import FLAG_COLUMNS
+    from .policy import DEFAULT_POLICY
+
+    policy = policy or DEFAULT_POLICY
+    parcels = result.parcels.copy()
+    if "low_efficiency" not in parcels.columns:
+        raise DataError(
+            "the audit's parcels have no low_efficiency column; run `xsland audit` again "
+            "with this version of xsland"
+        )
+    low = parcels["low_efficiency"].fillna(False).astype(bool).to_numpy()
+    parcels["block_id"] = find_blocks(
+        parcels, gap_m=policy.block_gap_m, barriers=barriers, mask=low
+    )
+    flags = parcels[[c for c in FLAG_COLUMNS if c in parcels.columns]]
+    blocks = block_table(
+        parcels, parcels["block_id"], policy=policy, flags=flags, parks=result.parks
+    )
+    members = block_members(parcels, parcels["block_id"], flags=flags)
+    towns = result.towns.copy()
+    if towns is not None and "town" in towns.columns:
+        counts = blocks.groupby("town").size() if len(blocks) else {}
+        towns["n_blocks"] = towns["town"].map(counts).fillna(0).astype(int)
+    return dataclasses.replace(
+        result,
+        parcels=parcels,
+        blocks=blocks,
+        block_members=members,
+        towns=towns,
+        rules=policy.table(),
+    )

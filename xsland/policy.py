@@ -77,7 +77,11 @@ LOWUSE_RULES = (
     "tax_low",
     "plan_nonconforming",
     "industry_mismatch",
+    "built_but_bare",
 )
+#: Rules on unless the project file says otherwise ("built_but_bare" needs a land-cover
+#: raster and is off by default).
+LOWUSE_RULES_DEFAULT = tuple(r for r in LOWUSE_RULES if r != "built_but_bare")
 
 #: How enterprises without an evaluation class get one derived (亩均效益评价).
 EVAL_METHODS = ("percentile", "score")
@@ -146,7 +150,10 @@ class Policy:
     reward_per_mu_wan: float | None = _rule(None, "万元/亩", _CITY, "连片净地奖励标准(未设)")
     # low-efficiency land (低效用地, clause 二(一)3): which rules, and how they judge
     lowuse_rules: tuple[str, ...] = _rule(
-        LOWUSE_RULES, "codes", _CL3, "启用的低效用地认定规则(代码)"
+        LOWUSE_RULES_DEFAULT, "codes", _CL3, "启用的低效用地认定规则(代码)"
+    )
+    lowuse_bare_share_min: float = _rule(
+        0.5, "share", _LOCAL, "申报已建但遥感裸地占比不低于该值即为低效(built_but_bare)"
     )
     lowuse_far_below_minimum: bool = _rule(
         True, "flag", _CL1, "新增/高标准厂房/新型产业用地: 容积率低于二(一)1下限即为低效"

@@ -13,12 +13,16 @@ from pathlib import Path
 import pandas as pd
 
 from .atomic import atomic_dir, atomic_file
+from .blocks import COLUMN_LABELS as _BLOCK_LABELS
 from .errors import InputFileError
+from .lowuse import COLUMN_LABELS as _LOWUSE_LABELS
 
 __all__ = [
     "HEADERS_ZH",
     "atomic_dir",
     "atomic_file",
+    "audit_layers",
+    "read_audit",
     "summary_markdown",
     "write_audit",
     "write_gpkg",
@@ -159,6 +163,21 @@ for _chk in (
     for _st, _zh in (("pass", "达标"), ("fail", "不达标"), ("unknown", "数据不足")):
         HEADERS_ZH[f"{_chk}_{_st}"] = f"{HEADERS_ZH[_chk]}:{_zh}"
 
+for _labels in (_LOWUSE_LABELS, _BLOCK_LABELS):
+    for _k, _v in _labels.items():
+        HEADERS_ZH.setdefault(_k, _v)
+HEADERS_ZH.update(
+    {
+        "built_share": "建设用地占比(遥感)",
+        "bare_share": "裸地占比(遥感)",
+        "n_blocks": "连片数",
+        "n_low_efficiency": "低效地块数",
+        "low_efficiency_mu": "低效用地(亩)",
+        "low_efficiency_share": "低效用地占比",
+        "idle_mu": "闲置土地(亩)",
+    }
+)
+
 _FORMATS = {
     "area_m2": "#,##0.0",
     "area_km2": "0.000",
@@ -275,6 +294,21 @@ def _format_value(check: str, value) -> str:
     return str(value)
 
 
+def _reason_counts(reasons: pd.Series) -> list[tuple[str, str]]:
+    """The reason codes that occur, with their Chinese labels, in the stable order."""
+    from .lowuse import REASONS
+
+    present = set(";".join(reasons.fillna("").astype(str)).split(";")) - {""}
+    return [(code, REASONS[code][0]) for code in REASONS if code in present]
+
+
+def label_count(code: str, parcels: pd.DataFrame, low: pd.Series) -> str:
+    """``N parcels, A 亩`` of the low-efficiency parcels with reason ``code``."""
+    col = f"lu_{code}"
+    hit = parcels[col].fillna(False).astype(bool) & low if col in parcels else low & False
+    return f"{int(hit.sum())} parcels, {parcels.loc[hit, 'area_mu'].sum():,.1f} 亩"
+
+
 def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None = None) -> str:
     """A short Markdown summary of an :class:`~xsland.audit.AuditResult`."""
     from .audit import CHECKS
@@ -321,6 +355,39 @@ def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None
     lines += ["", "## District", ""]
     for _, row in result.district.iterrows():
         lines.append(f"- {row['label']}: {row['status']} ({row['value']} / {row['threshold']})")
+    parcels = result.parcels
+    if "low_efficiency" in parcels.columns:
+        low = parcels["low_efficiency"].fillna(False).astype(bool)
+        lines += [
+            "",
+            "## Low-efficiency land (低效用地)",
+            "",
+            f"- {int(low.sum())} of {len(parcels)} parcels, "
+            f"{parcels.loc[low, 'area_mu'].sum():,.1f} 亩 "
+            f"of {parcels['area_mu'].sum():,.1f} 亩",
+        ]
+        for code, label in _reason_counts(parcels.loc[low, "reasons"]):
+            lines.append(f"- {label} ({code}): {label_count(code, parcels, low)}")
+    blocks = getattr(result, "blocks", None)
+    if blocks is not None:
+        lines += ["", "## The ten largest contiguous blocks (连片)", ""]
+        if len(blocks) == 0:
+            lines.append("- none")
+        else:
+            top = blocks.sort_values("area_mu", ascending=False).head(10)
+            lines += [
+                "| block | park | town | parcels | owners | 亩 | route | rule |",
+                "|---|---|---|---|---|---|---|---|",
+            ]
+            for _, b in top.iterrows():
+                lines.append(
+                    f"| {b['block_id']} | {b.get('park_id') or ''} | {b.get('town') or ''} | "
+                    f"{b['n_parcels']} | {b.get('n_owners', '')} | {b['area_mu']:,.1f} | "
+                    f"{b.get('route_zh', b.get('route', ''))} | {b.get('route_rule', '')} |"
+                )
+            small = int(blocks["below_threshold"].sum()) if "below_threshold" in blocks else 0
+            lines.append("")
+            lines.append(f"- {len(blocks)} blocks in all; {small} below the minimum area")
     lines += ["", "## Data quality", ""]
     if len(result.quality):
         counts = result.quality.groupby(["layer", "check", "label"]).size()
@@ -332,6 +399,49 @@ def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None
     return "\n".join(lines) + "\n"
 
 
+def audit_layers(
+    result, *, title: str = "xsland audit", inputs: dict | None = None
+) -> dict[str, pd.DataFrame]:
+    """The layers of an audit as written to ``audit.gpkg`` (and to PostGIS or GeoParquet).
+
+    ``parks``, ``parcels``, ``quality``, ``towns``, ``district``, ``rules``; ``blocks``,
+    ``block_members``, ``enterprises`` (per-mu) and ``park_zones`` when the audit has
+    them; ``meta`` (title, audit date, as-of date, CRS) and ``inputs`` as key/value
+    tables, so maps and reports can be rebuilt from the GeoPackage alone.
+    """
+    layers: dict[str, pd.DataFrame] = {
+        "parks": result.parks,
+        "parcels": result.parcels,
+        "quality": result.quality,
+        "towns": result.towns,
+        "district": result.district,
+        "rules": result.rules,
+    }
+    for name in ("blocks", "block_members", "enterprises", "park_zones"):
+        value = getattr(result, name, None)
+        if value is not None:
+            layers[name] = value
+    meta = dict(getattr(result, "meta", {}) or {})
+    run = (inputs or {}).get("run", "")
+    layers["meta"] = pd.DataFrame(
+        {
+            "key": ["title", "audit_date", "as_of", "crs", "indicator_year"],
+            "value": [
+                title,
+                str(run)[:10],
+                str(meta.get("as_of", "")),
+                str(meta.get("crs", "")),
+                "" if meta.get("year") is None else str(meta.get("year")),
+            ],
+        }
+    )
+    if inputs:
+        layers["inputs"] = pd.DataFrame(
+            {"key": list(inputs), "value": [str(v) for v in inputs.values()]}
+        )
+    return layers
+
+
 def write_audit(
     result,
     out: str | os.PathLike,
@@ -339,43 +449,134 @@ def write_audit(
     overwrite: bool = False,
     title: str = "xsland audit",
     inputs: dict | None = None,
+    maps: bool = True,
+    html_report: bool = True,
+    basemap: str = "osm",
+    tianditu_key: str | None = None,
 ) -> list[Path]:
-    """Write an audit into the folder ``out``: ``audit.gpkg``, ``audit.xlsx``, ``summary.md``.
+    """Write an audit into the folder ``out``.
 
-    The folder is built beside ``out`` and moved into place when complete
-    (:func:`atomic_dir`); an existing folder is refused unless ``overwrite``.
+    ``audit.gpkg`` (every layer of :func:`audit_layers`), ``audit.xlsx`` (one sheet per
+    table, Chinese headers), ``summary.md``, and — unless switched off — ``map.html`` with
+    ``maps/<town>.html`` (:func:`xsland.maps.write_maps`) and ``report.html``
+    (:func:`xsland.htmlreport.write_report`). The folder is built beside ``out`` and moved
+    into place when complete (:func:`atomic_dir`); an existing folder is refused unless
+    ``overwrite``.
 
     Returns
     -------
     list of Path
-        The files written.
+        The files and folders written (top level).
     """
     target = Path(out)
+    layers = audit_layers(result, title=title, inputs=inputs)
     with atomic_dir(target, overwrite=overwrite) as tmp:
-        write_gpkg(
-            {
-                "parks": result.parks,
-                "parcels": result.parcels,
-                "quality": result.quality,
-                "towns": result.towns,
-                "district": result.district,
-                "rules": result.rules,
-            },
-            tmp / "audit.gpkg",
-        )
-        write_workbook(
-            {
-                "园区 parks": result.parks,
-                "镇街 towns": result.towns,
-                "全区 district": result.district,
-                "地块 parcels": result.parcels,
-                "数据质量 quality": result.quality,
-                "规则 rules": result.rules,
-            },
-            tmp / "audit.xlsx",
-        )
+        write_gpkg(layers, tmp / "audit.gpkg")
+        sheets = {
+            "园区 parks": result.parks,
+            "镇街 towns": result.towns,
+            "全区 district": result.district,
+            "地块 parcels": result.parcels,
+        }
+        if getattr(result, "blocks", None) is not None:
+            sheets["连片 blocks"] = result.blocks
+            sheets["连片地块 block parcels"] = result.block_members
+        if getattr(result, "enterprises", None) is not None:
+            sheets["企业亩均 enterprises"] = result.enterprises
+        sheets["数据质量 quality"] = result.quality
+        sheets["规则 rules"] = result.rules
+        write_workbook(sheets, tmp / "audit.xlsx")
         (tmp / "summary.md").write_text(
             summary_markdown(result, title=title, inputs=inputs), encoding="utf-8"
         )
+        date = str((inputs or {}).get("run", ""))[:10] or None
+        map_names: list[str] = []
+        if maps:
+            import warnings
+
+            from .maps import BasemapWarning, write_maps
+
+            with warnings.catch_warnings():
+                if not basemap.startswith("tianditu"):
+                    # 天地图 is only an extra choice here; without a key it is left out
+                    warnings.simplefilter("ignore", BasemapWarning)
+                written = write_maps(
+                    result,
+                    tmp,
+                    title=title,
+                    audit_date=date,
+                    basemap=basemap,
+                    tianditu_key=tianditu_key,
+                )
+            map_names = [str(p.relative_to(tmp)) for p in written]
+        if html_report:
+            from .htmlreport import REPORT_NAME, write_report
+
+            write_report(
+                result,
+                tmp / REPORT_NAME,
+                inputs=inputs,
+                title=title,
+                audit_date=date,
+                maps=map_names,
+            )
         names = sorted(p.name for p in tmp.iterdir())
     return [target / n for n in names]
+
+
+def read_audit(audit_dir: str | os.PathLike):
+    """A finished audit read back from its ``audit.gpkg``.
+
+    Returns
+    -------
+    (AuditResult, dict)
+        The audit's tables, and its ``meta`` and ``inputs`` key/value rows
+        (``title``, ``audit_date`` …) as one dict.
+    """
+    import geopandas as gpd
+    import pyogrio
+
+    from .audit import AuditResult
+
+    folder = Path(audit_dir)
+    gpkg = folder if folder.suffix.lower() == ".gpkg" else folder / "audit.gpkg"
+    if not gpkg.is_file():
+        raise InputFileError(
+            f"{gpkg} not found: give the output folder of a finished audit "
+            "(xsland audit --out DIR writes DIR/audit.gpkg)"
+        )
+    names = {str(n): g for n, g in pyogrio.list_layers(gpkg)}
+    missing = [n for n in ("parks", "parcels", "quality", "rules") if n not in names]
+    if missing:
+        raise InputFileError(
+            f"{gpkg} has no layer {', '.join(missing)}; is it the audit.gpkg of an xsland audit?"
+        )
+
+    def layer(name: str):
+        if name not in names:
+            return None
+        if names[name]:
+            return gpd.read_file(gpkg, layer=name)
+        return pyogrio.read_dataframe(gpkg, layer=name, read_geometry=False)
+
+    info: dict[str, str] = {}
+    for name in ("inputs", "meta"):
+        table = layer(name)
+        if table is not None:
+            info.update(
+                dict(zip(table["key"].astype(str), table["value"].astype(str), strict=True))
+            )
+    result = AuditResult(
+        parks=layer("parks"),
+        parcels=layer("parcels"),
+        towns=layer("towns"),
+        district=layer("district"),
+        quality=layer("quality"),
+        rules=layer("rules"),
+        blocks=layer("blocks"),
+        block_members=layer("block_members"),
+        enterprises=layer("enterprises"),
+        park_zones=layer("park_zones"),
+        meta={"crs": info.get("crs", ""), "as_of": info.get("as_of", "")},
+    )
+    return result, info

@@ -357,8 +357,32 @@ INDICATORS = _kind(
     },
 )
 
+HISTORY = _kind(
+    "history",
+    "企业评价历史",
+    None,
+    required=["enterprise_id", "year", "eval_class"],
+    optional=[],
+    id_column=None,
+    aliases={
+        "enterprise_id": _ENT_ID,
+        "year": ["year", "eval_year", "pjnd", "评价年度", "年度", "年份"],
+        "eval_class": [
+            "eval_class",
+            "class",
+            "grade",
+            "pjdj",
+            "评价等级",
+            "亩均效益评价",
+            "综合评价类别",
+            "评价类别",
+            "分类",
+        ],
+    },
+)
+
 KINDS: MappingProxyType = MappingProxyType(
-    {k.name: k for k in (PARKS, PARCELS, BUILDINGS, PLAN, ENTERPRISES, INDICATORS)}
+    {k.name: k for k in (PARKS, PARCELS, BUILDINGS, PLAN, ENTERPRISES, INDICATORS, HISTORY)}
 )
 VECTOR_KINDS = tuple(k for k, v in KINDS.items() if v.geometry)
 TABLE_KINDS = tuple(k for k, v in KINDS.items() if not v.geometry)

@@ -67,6 +67,7 @@ _NUMERIC = {
     "buildings": ("floors", "height", "storey_height", "floor_area"),
     "enterprises": ("revenue", "tax"),
     "indicators": ("year", "promotion_events", "innovation_platforms", "industry_fund_wan"),
+    "history": ("year",),
 }
 _NONNEGATIVE = {
     "parcels": ("floor_area", "declared_far", "declared_area"),
@@ -96,6 +97,9 @@ _CODES = {
         },
     },
     "enterprises": {
+        "eval_class": {c: c for c in "ABCD"} | {f"{c}类": c for c in "ABCD"},
+    },
+    "history": {
         "eval_class": {c: c for c in "ABCD"} | {f"{c}类": c for c in "ABCD"},
     },
 }

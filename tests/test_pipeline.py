@@ -1,0 +1,204 @@
+"""The whole run from a project file, and the commands that work on a finished audit."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+import shapely
+from click.testing import CliRunner
+
+from xsland.blocks import find_blocks
+from xsland.cli import main
+from xsland.demo import run_demo
+from xsland.pipeline import describe_inputs, rerun_blocks
+from xsland.policy import DEFAULT_POLICY
+from xsland.project import Input, Project, load_project
+from xsland.report import read_audit
+
+
+@pytest.fixture(scope="module")
+def demo_out(sample, tmp_path_factory):
+    out = tmp_path_factory.mktemp("pipeline") / "demo"
+    run_demo(out, sample=sample.root, echo=lambda _: None)
+    return out
+
+
+def _project_file(tmp_path, sample, extra=""):
+    gpkg = sample.gpkg.as_posix()
+    text = f"""
+[project]
+name = "全要素测试"
+out = "out"
+[inputs.parks]
+path = "{gpkg}"
+layer = "parks"
+[inputs.parcels]
+path = "{gpkg}"
+layer = "parcels"
+[inputs.buildings]
+path = "{gpkg}"
+layer = "buildings"
+[inputs.plan]
+path = "{gpkg}"
+layer = "plan"
+[inputs.enterprises]
+path = "{sample.enterprises.as_posix()}"
+[inputs.indicators]
+path = "{sample.indicators.as_posix()}"
+[inputs.landcover]
+path = "{sample.landcover.as_posix()}"
+[options]
+duplicates = "rename"
+as_of = 2025-08-29
+maps = false
+report = false
+[raster]
+method = "exact"
+bare_classes = [60]
+{extra}
+"""
+    path = tmp_path / "xsland.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_audit_from_a_project_file_with_land_cover_and_history(sample, tmp_path):
+    # history: every enterprise of the sample was class D last year as well as this year
+    ent = pd.read_csv(sample.enterprises, encoding="utf-8-sig", dtype=str)
+    d = ent[ent["eval_class"] == "D"]
+    history = pd.DataFrame({"企业编号": d["enterprise_id"], "评价年度": 2024, "评价等级": "D"})
+    history = pd.concat(
+        [history, history.assign(评价年度=2025)], ignore_index=True
+    )  # two years running
+    history.to_csv(tmp_path / "history.csv", index=False, encoding="utf-8-sig")
+    extra = f"""
+[inputs.history]
+path = "{(tmp_path / "history.csv").as_posix()}"
+[policy]
+lowuse_rules = ["far_low", "eval_class", "built_but_bare"]
+lowuse_class_years = 2
+"""
+    path = _project_file(tmp_path, sample, extra)
+    project = load_project(path)
+    assert project.as_of.isoformat() == "2025-08-29" and not project.maps
+    result = CliRunner().invoke(main, ["audit", "-c", str(path), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    assert sorted(p.name for p in out.iterdir()) == ["audit.gpkg", "audit.xlsx", "summary.md"]
+    parcels = gpd.read_file(out / "audit.gpkg", layer="parcels")
+    # land-cover shares from the raster, between 0 and 1
+    assert parcels["built_share"].between(0, 1).all()
+    assert parcels["bare_share"].between(0, 1).all()
+    # only the three rules asked for
+    reasons = set(";".join(parcels["reasons"].fillna("")).split(";")) - {""}
+    assert reasons <= {"far_low", "eval_class", "built_but_bare"}
+    assert "eval_class" in reasons
+    # built but bare: declared floor area and a bare share of at least 50 %
+    hit = parcels["lu_built_but_bare"].astype(bool)
+    assert (parcels.loc[hit, "bare_share"] >= 0.5).all()
+    assert (parcels.loc[hit, "floor_area"] > 0).all()
+    parks = gpd.read_file(out / "audit.gpkg", layer="parks")
+    lc = [c for c in parks.columns if c.startswith("lc_")]
+    assert "lc_built_up" in lc
+    assert np.allclose(parks[lc].sum(axis=1), 1.0, atol=1e-6)
+    inputs = dict(pd.DataFrame(gpd.read_file(out / "audit.gpkg", layer="inputs")).values)
+    assert "history.csv" in inputs["history"] and inputs["idle judged at"] == "2025-08-29"
+
+
+def test_blocks_rerun_with_a_smaller_gap(demo_out, tmp_path):
+    out = tmp_path / "narrow"
+    result = CliRunner().invoke(
+        main, ["blocks", str(demo_out), "--gap-m", "5", "--out", str(out), "--overwrite"]
+    )
+    assert result.exit_code == 0, result.output
+    before, _ = read_audit(demo_out)
+    after, info = read_audit(out)
+    assert info["title"].startswith("锡山区")
+    low = before.parcels["low_efficiency"].astype(bool).to_numpy()
+    expected = find_blocks(before.parcels, gap_m=5.0, mask=low)
+    got = after.parcels["block_id"]
+    assert got.fillna("").tolist() == expected.fillna("").tolist()
+    # a 5 m gap cannot bridge the sample's roads (12 m or more): more, smaller blocks
+    assert len(after.blocks) > len(before.blocks)
+    rules = after.rules.set_index("key")["value"]
+    assert rules["block_gap_m"] == "5.0"
+    assert f"{len(after.blocks)} blocks at 5 m" in result.output
+
+
+def test_rerun_blocks_keeps_the_flags(demo_out):
+    before, _ = read_audit(demo_out)
+    again = rerun_blocks(before, policy=DEFAULT_POLICY)
+    assert again.parcels["block_id"].fillna("").tolist() == (
+        before.parcels["block_id"].fillna("").tolist()
+    )
+    assert again.parcels["low_efficiency"].tolist() == before.parcels["low_efficiency"].tolist()
+
+
+def test_map_report_and_rasterize_from_a_finished_audit(demo_out, tmp_path):
+    maps_out = tmp_path / "amap"
+    r = CliRunner().invoke(
+        main, ["map", str(demo_out), "--basemap", "amap", "--no-towns", "--out", str(maps_out)]
+    )
+    assert r.exit_code == 0, r.output
+    html = (maps_out / "map.html").read_text(encoding="utf-8")
+    assert "autonavi" in html and "openstreetmap" not in html.lower()
+    r = CliRunner().invoke(main, ["report", str(demo_out)])
+    assert r.exit_code == 0 and (demo_out / "report.html").is_file()
+    tif = tmp_path / "far.tif"
+    r = CliRunner().invoke(
+        main,
+        ["rasterize", str(demo_out), "--column", "far", "--resolution", "20", "-o", str(tif)],
+    )
+    assert r.exit_code == 0, r.output
+    parcels = gpd.read_file(demo_out / "audit.gpkg", layer="parcels")
+    with rasterio.open(tif) as src:
+        assert src.crs.to_epsg() == 4549 and src.res == (20.0, 20.0)
+        # the value at a parcel's interior point is that parcel's FAR
+        row = parcels[parcels["far"].notna() & (parcels.geometry.area > 20_000)].iloc[0]
+        point = shapely.maximum_inscribed_circle(row.geometry).coords[0]
+        value = next(src.sample([point]))[0]
+        assert value == pytest.approx(row["far"], rel=1e-6)
+    bad = CliRunner().invoke(
+        main,
+        ["rasterize", str(demo_out), "--column", "nope", "--resolution", "20", "-o", str(tif)],
+    )
+    assert bad.exit_code == 2 and "has no column 'nope'" in bad.output
+    missing = CliRunner().invoke(main, ["map", str(tmp_path)])
+    assert missing.exit_code == 2 and "has no audit.gpkg" in missing.output
+
+
+def test_diff_command_on_the_sample_a_year_later(sample, demo_out, tmp_path):
+    from xsland.sample import generate_sample
+
+    later = generate_sample(tmp_path / "later", variant="later")
+    later_out = tmp_path / "later-audit"
+    run_demo(later_out, sample=later.root, echo=lambda _: None)
+    r = CliRunner().invoke(
+        main, ["diff", str(demo_out), str(later_out), "--out", str(tmp_path / "d")]
+    )
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == [
+        "diff.gpkg",
+        "diff.xlsx",
+        "diff_map.html",
+    ]
+    changes = gpd.read_file(tmp_path / "d" / "diff.gpkg", layer="parcels")
+    assert {"split", "merged", "added", "removed"} <= set(changes["change"])
+
+
+def test_inputs_are_described_without_passwords():
+    project = Project(
+        inputs={
+            "parcels": Input(
+                "parcels",
+                "postgresql://gis:s3cret@db.example:5432/cadastre",
+                table="public.dk",
+                paths=("postgresql://gis:s3cret@db.example:5432/cadastre",),
+            )
+        }
+    )
+    text = describe_inputs(project, {})["parcels"]
+    assert "s3cret" not in text and "db.example" in text and "table public.dk" in text

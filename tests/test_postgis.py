@@ -1,0 +1,453 @@
+"""PostGIS in and out, against a real throwaway PostgreSQL + PostGIS server; GeoParquet out.
+
+The server is started once per session by ``postgres_fixture.postgres`` (initdb in a
+temporary folder, password authentication on localhost). Without the server binaries the
+tests fail with what to install; they never skip.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from decimal import Decimal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import psycopg
+import pytest
+import shapely
+from postgres_fixture import postgres  # noqa: F401  (the session fixture)
+from pyproj import CRS
+
+from xsland.audit import run
+from xsland.crs import metric_crs
+from xsland.errors import CRSError, DataError, InputFileError, OutputExistsError, XslandError
+from xsland.io import read_layer, read_table
+from xsland.postgis import (
+    PostGISError,
+    is_postgis_uri,
+    read_postgis_layer,
+    redact,
+    write_geoparquet,
+    write_postgis,
+)
+
+LAYERS = ("parks", "parcels", "buildings", "plan")
+TABLES = ("enterprises", "indicators")
+AUDIT = ("parks", "parcels", "quality", "towns", "district", "rules")
+KEYS = {
+    "parks": ["park_id"],
+    "parcels": ["parcel_id"],
+    "towns": ["town"],
+    "district": ["check"],
+    "rules": ["key"],
+    "quality": ["layer", "check", "id", "column", "detail"],
+}
+X0, Y0 = 535_000.0, 3_496_000.0
+
+
+# ---------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------
+
+
+def _plain(values: pd.Series) -> np.ndarray:
+    """Values with every kind of missing as None, numbers as float, for comparison."""
+    out = []
+    for v in values.astype(object):
+        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT:
+            out.append(None)
+        elif isinstance(v, bool | np.bool_):
+            out.append(bool(v))
+        elif isinstance(v, int | float | np.integer | np.floating | Decimal):
+            out.append(float(v))
+        elif isinstance(v, pd.Timestamp | dt.datetime):
+            out.append(pd.Timestamp(v).as_unit("us"))
+        else:
+            out.append(v)
+    return np.array(out, dtype=object)
+
+
+def assert_same_table(a: pd.DataFrame, b: pd.DataFrame, keys: list[str]) -> None:
+    """Same columns, rows and values, whatever the row order and dtypes.
+
+    Floats must be equal exactly (they travel as their shortest repr), geometries equal
+    coordinate by coordinate.
+    """
+    assert list(a.columns) == list(b.columns)
+    assert len(a) == len(b)
+    a = a.sort_values(keys, kind="stable").reset_index(drop=True)
+    b = b.sort_values(keys, kind="stable").reset_index(drop=True)
+    for col in a.columns:
+        if isinstance(a[col].dtype, gpd.array.GeometryDtype):
+            assert isinstance(b[col].dtype, gpd.array.GeometryDtype), col
+            ga, gb = a[col].to_numpy(), b[col].to_numpy()
+            same = shapely.equals_exact(ga, gb, tolerance=0) | (
+                shapely.is_missing(ga) & shapely.is_missing(gb)
+            )
+            assert same.all(), f"{col}: {int((~same).sum())} geometries differ"
+            assert a[col].crs == b[col].crs, col
+        else:
+            va, vb = _plain(a[col]), _plain(b[col])
+            diff = [i for i in range(len(va)) if not (va[i] == vb[i] or va[i] is vb[i])]
+            assert not diff, f"{col}: rows {diff[:5]} differ: {va[diff[0]]!r} != {vb[diff[0]]!r}"
+
+
+def _raw_sample(sample) -> dict[str, pd.DataFrame]:
+    """The sample's layers and tables as they are in the files (no renaming, no checks)."""
+    raw: dict[str, pd.DataFrame] = {k: read_layer(sample.gpkg, layer=k) for k in LAYERS}
+    raw["enterprises"] = read_table(sample.enterprises)
+    raw["indicators"] = read_table(sample.indicators)
+    return raw
+
+
+def _audit(data: dict[str, pd.DataFrame]):
+    return run(
+        data["parks"],
+        data["parcels"],
+        data["buildings"],
+        enterprises=data["enterprises"],
+        plan=data["plan"],
+        indicators=data["indicators"],
+    )
+
+
+def _tables(uri: str, schema: str) -> dict[str, int]:
+    """``table -> row count`` of a schema."""
+    with psycopg.connect(uri) as conn:
+        names = [
+            r[0]
+            for r in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                (schema,),
+            )
+        ]
+        return {
+            n: conn.execute(f'SELECT count(*) FROM "{schema}"."{n}"').fetchone()[0] for n in names
+        }
+
+
+@pytest.fixture(scope="module")
+def loaded(postgres, sample):  # noqa: F811
+    """The sample loaded into schema ``src`` (as raw tables) and its file-based audit."""
+    raw = _raw_sample(sample)
+    written = write_postgis(raw, postgres.uri, schema="src")
+    assert written == [f"src.{k}" for k in raw]
+    files = {k: read_layer(sample.gpkg, layer=k, kind=k, duplicates="rename") for k in LAYERS} | {
+        "enterprises": read_table(sample.enterprises, kind="enterprises"),
+        "indicators": read_table(sample.indicators, kind="indicators"),
+    }
+    return raw, files, _audit(files)
+
+
+# ---------------------------------------------------------------------------
+# connection strings
+# ---------------------------------------------------------------------------
+
+
+def test_redact_hides_passwords_in_every_form():
+    assert redact("postgresql://planner:s3cret@db.example:5432/cadastre") == (
+        "postgresql://planner:***@db.example:5432/cadastre"
+    )
+    assert redact("postgres://planner@db/cadastre") == "postgres://planner@db/cadastre"
+    assert "s3cret" not in redact("postgresql://u@h/db?password=s3cret&sslmode=require")
+    assert "sslmode=require" in redact("postgresql://u@h/db?password=s3cret&sslmode=require")
+    assert redact("host=db dbname=x password='a b\\'c' user=u") == (
+        "host=db dbname=x password=*** user=u"
+    )
+    assert redact("host=db password=abc") == "host=db password=***"
+    assert "p@ss:word" not in redact("postgresql://u:p%40ss%3Aword@h:5432/db")
+    assert is_postgis_uri("postgresql://h/db") and is_postgis_uri("POSTGRES://h/db")
+    assert not is_postgis_uri("data/parcels.gpkg") and not is_postgis_uri(None)
+
+
+def test_connection_failure_names_host_and_database_never_the_password(postgres):  # noqa: F811
+    wrong = "wrong-" + postgres.password[::-1]
+    uri = postgres.uri_for(password=wrong)
+    with pytest.raises(PostGISError) as info:
+        read_postgis_layer(uri, table="anything")
+    msg = str(info.value)
+    assert wrong not in msg and postgres.password not in msg
+    assert "127.0.0.1" in msg and repr(postgres.database) in msg and postgres.user in msg
+    assert "password authentication failed" in msg and "~/.pgpass" in msg
+    assert isinstance(info.value, InputFileError) and isinstance(info.value, OSError)
+    assert isinstance(info.value, XslandError)
+    # nobody listening: the same clear error, for writing too
+    closed = f"postgresql://{postgres.user}:{postgres.password}@127.0.0.1:1/{postgres.database}"
+    with pytest.raises(PostGISError, match=r"database 'xsland_test' on 127\.0\.0\.1:1") as info:
+        write_postgis({"t": pd.DataFrame({"a": [1]})}, closed, schema="x")
+    assert postgres.password not in str(info.value)
+
+
+def test_credentials_from_pg_environment_and_pgpass(postgres, monkeypatch, tmp_path):  # noqa: F811
+    bare = postgres.uri_for(password="")
+    assert ":" not in bare.split("//", 1)[1].split("@")[0]  # no password in the URI
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "none"))
+    monkeypatch.setenv("PGPASSWORD", postgres.password)
+    frame = pd.DataFrame({"n": [1, 2]})
+    assert write_postgis({"env_check": frame}, bare, schema="creds") == ["creds.env_check"]
+    monkeypatch.delenv("PGPASSWORD")
+    pgpass = tmp_path / "pgpass"
+    pgpass.write_text(
+        f"127.0.0.1:{postgres.port}:{postgres.database}:{postgres.user}:{postgres.password}\n"
+    )
+    os.chmod(pgpass, 0o600)
+    monkeypatch.setenv("PGPASSFILE", str(pgpass))
+    got = read_postgis_layer(bare, table="creds.env_check")
+    assert got["n"].tolist() == [1, 2]
+    # host, port, user and database from PG* variables, with an almost empty URI
+    for key, value in (
+        ("PGHOST", postgres.host),
+        ("PGPORT", str(postgres.port)),
+        ("PGUSER", postgres.user),
+        ("PGDATABASE", postgres.database),
+    ):
+        monkeypatch.setenv(key, value)
+    assert read_postgis_layer("postgresql://", table="creds.env_check")["n"].tolist() == [1, 2]
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "none"))
+    with pytest.raises(PostGISError, match=r"database 'xsland_test' on 127\.0\.0\.1"):
+        read_postgis_layer("postgresql://", table="creds.env_check")
+
+
+# ---------------------------------------------------------------------------
+# the sample, through PostGIS and back
+# ---------------------------------------------------------------------------
+
+
+def test_sample_round_trip_audit_equals_file_audit(postgres, loaded):  # noqa: F811
+    raw, files, expected = loaded
+    uri = postgres.uri
+    # the raw tables come back as they went in
+    for kind, frame in raw.items():
+        back = read_postgis_layer(uri, table=f"src.{kind}")
+        key = [frame.columns[0]]
+        assert_same_table(frame, back, key)
+    # read as the data contract: aliases (the indicators' Chinese headers) and validation
+    data = {
+        kind: read_postgis_layer(uri, table=f"src.{kind}", kind=kind, duplicates="rename")
+        for kind in LAYERS + TABLES
+    }
+    assert data["parcels"].crs == files["parcels"].crs == CRS.from_epsg(4549)
+    assert data["indicators"].attrs["source"]["columns"]["园区编号"] == "park_id"
+    assert data["parcels"].attrs["source"]["file"] == redact(uri)
+    assert postgres.password not in str(data["parcels"].attrs)
+    for kind in LAYERS + TABLES:
+        files_quality = pd.DataFrame(files[kind].attrs["quality"]).drop(
+            columns="file", errors="ignore"
+        )
+        pg_quality = pd.DataFrame(data[kind].attrs["quality"]).drop(columns="file", errors="ignore")
+        assert files_quality.to_dict("records") == pg_quality.to_dict("records"), kind
+    result = _audit(data)
+    for name in AUDIT:
+        a, b = getattr(expected, name), getattr(result, name)
+        if name == "quality":  # the input's location differs: a file path, a (redacted) URI
+            a, b = a.drop(columns="file"), b.drop(columns="file")
+        assert_same_table(a, b, KEYS[name])
+    # the audit, written as tables in one transaction and read back
+    layers = {name: getattr(result, name) for name in AUDIT}
+    assert write_postgis(layers, uri, schema="audit") == [f"audit.{n}" for n in AUDIT]
+    for name in AUDIT:
+        back = read_postgis_layer(uri, table=f"audit.{name}")
+        assert_same_table(layers[name], back, KEYS[name])
+    with psycopg.connect(uri) as conn:
+        srids = dict(
+            conn.execute(
+                "SELECT f_table_name, srid FROM geometry_columns WHERE f_table_schema = 'audit'"
+            ).fetchall()
+        )
+        indexes = {
+            r[0]
+            for r in conn.execute(
+                "SELECT indexname FROM pg_indexes WHERE schemaname = 'audit' "
+                "AND indexdef LIKE '%USING gist%'"
+            )
+        }
+    assert srids == {"parks": 4549, "parcels": 4549}
+    assert indexes == {"parks_geometry_gist", "parcels_geometry_gist"}
+    # a query, with the contract's aliases applied to its columns
+    sub = read_postgis_layer(
+        uri,
+        sql='SELECT "parcel_id" AS "地块编号", geometry AS geom FROM src.parcels '
+        "WHERE parcel_id LIKE 'P00%' ORDER BY 1;",
+        kind="parcels",
+        duplicates="rename",
+    )
+    assert sub.geometry.name == "geometry" and list(sub.columns) == ["parcel_id", "geometry"]
+    assert sub["parcel_id"].str.startswith("P00").all() and len(sub) > 0
+    assert sub.attrs["source"]["layer"] == "(sql)"
+
+
+def test_failed_write_leaves_the_previous_tables_untouched(postgres, loaded, monkeypatch):  # noqa: F811
+    import xsland.postgis as pg
+
+    uri = postgres.uri
+    _, _, result = loaded
+    layers = {name: getattr(result, name) for name in AUDIT}
+    write_postgis(layers, uri, schema="keep")
+    before = _tables(uri, "keep")
+    parcels_before = read_postgis_layer(uri, table="keep.parcels")
+
+    # 1. a layer that cannot be stored, after a good one has been loaded
+    bad = pd.DataFrame({"parcel_id": ["P1"], "payload": [{"a": 1}]})
+    new_parks = layers["parks"].iloc[:2]
+    with pytest.raises(DataError, match=r"layer 'bad': column 'payload' holds dict values"):
+        write_postgis({"parks": new_parks, "bad": bad}, uri, schema="keep")
+    assert _tables(uri, "keep") == before
+
+    # 2. a failure after the old tables were dropped and the new ones renamed into place
+    calls = []
+
+    def failing_index(cur, schema, name, column):
+        calls.append(name)
+        if name == "parcels":
+            raise psycopg.errors.DiskFull("could not extend file: No space left on device")
+        return original(cur, schema, name, column)
+
+    original = pg._create_index
+    monkeypatch.setattr(pg, "_create_index", failing_index)
+    changed = {"parks": new_parks, "parcels": layers["parcels"].iloc[:5], "rules": layers["rules"]}
+    with pytest.raises(PostGISError, match=r"nothing was changed: could not extend file") as info:
+        write_postgis(changed, uri, schema="keep")
+    assert calls == ["parks", "parcels"]
+    assert postgres.password not in str(info.value)
+    assert _tables(uri, "keep") == before  # no temporary tables either
+    assert_same_table(parcels_before, read_postgis_layer(uri, table="keep.parcels"), ["parcel_id"])
+
+    # 3. refusing to overwrite changes nothing either
+    monkeypatch.setattr(pg, "_create_index", original)
+    with pytest.raises(OutputExistsError, match=r"tables parks exist in schema 'keep'"):
+        write_postgis(
+            {"extra": layers["rules"], "parks": new_parks}, uri, schema="keep", overwrite=False
+        )
+    assert _tables(uri, "keep") == before
+
+
+# ---------------------------------------------------------------------------
+# types, CRSs and bad sources
+# ---------------------------------------------------------------------------
+
+
+def test_column_types_round_trip(postgres):  # noqa: F811
+    frame = gpd.GeoDataFrame(
+        {
+            "id": ["a", "b", "c"],
+            "i": np.array([1, -2, 3], dtype="int64"),
+            "i_na": pd.array([1, None, 3], dtype="Int64"),
+            "f": [0.1 + 0.2, np.nan, 1e-300],
+            "inf": [np.inf, -np.inf, 0.0],
+            "b": [True, False, True],
+            "b_na": pd.array([True, None, False], dtype="boolean"),
+            "t": pd.to_datetime(
+                ["2025-08-29 10:11:12.123456", None, "1999-01-01"], format="ISO8601"
+            ),
+            "tz": pd.to_datetime(
+                ["2025-08-29T10:00:00+08:00", None, "2025-01-01T00:00:00Z"], utc=True
+            ),
+            "d": [dt.date(2025, 8, 29), None, dt.date(2000, 2, 29)],
+            "s": ["tab\there", "line\nbreak \\N back\\slash", ""],
+            "s_na": ["园区", None, "地块"],
+            "mixed": [1, "two", 3.5],
+            "bytes": [b"\x00\xff", None, b"xy"],
+            "dec": [Decimal("1.25"), None, Decimal("-3")],
+        },
+        geometry=[shapely.box(X0, Y0, X0 + 10, Y0 + 10), None, shapely.Polygon()],
+        crs="EPSG:4549",
+    )
+    write_postgis({"types": frame}, postgres.uri, schema="types")
+    back = read_postgis_layer(postgres.uri, table="types.types")
+    assert back["i"].dtype == "int64" and back["i_na"].dtype == "Int64"
+    assert back["b"].dtype == bool and back["b_na"].dtype == "boolean"
+    assert back["f"].iloc[0] == 0.1 + 0.2 and back["f"].iloc[2] == 1e-300
+    assert back["inf"].tolist() == [np.inf, -np.inf, 0.0]
+    assert back["s"].tolist() == ["tab\there", "line\nbreak \\N back\\slash", ""]
+    assert back["s_na"].isna().tolist() == [False, True, False]
+    assert back["mixed"].tolist() == ["1", "two", "3.5"]  # mixed objects are written as text
+    assert back["bytes"].tolist() == [b"\x00\xff", None, b"xy"]
+    assert back["tz"].iloc[0] == pd.Timestamp("2025-08-29T02:00:00Z")
+    expected = frame.assign(mixed=["1", "two", "3.5"], d=pd.to_datetime(frame["d"]))
+    assert_same_table(expected, back, ["id"])
+    assert back.geometry.iloc[1] is None and back.geometry.iloc[2].is_empty
+
+
+def test_crs_without_epsg_code_and_geometries_without_srid(postgres):  # noqa: F811
+    parcels = gpd.GeoDataFrame(
+        {"parcel_id": ["P1", "P2"]},
+        geometry=[shapely.box(X0, Y0, X0 + 100, Y0 + 100), shapely.box(X0, Y0, X0 + 50, Y0 + 50)],
+        crs="EPSG:4549",
+    )
+    laea = metric_crs((-0.2, 51.4, 0.1, 51.6), crs="EPSG:4326")  # no EPSG code
+    assert laea.to_epsg() is None
+    custom = parcels.to_crs(laea)
+    write_postgis({"custom": custom, "again": custom}, postgres.uri, schema="crs")
+    back = read_postgis_layer(postgres.uri, table="crs.custom", kind="parcels")
+    assert back.crs.equals(laea)
+    with psycopg.connect(postgres.uri) as conn:
+        srids = {
+            r[0]
+            for r in conn.execute("SELECT srid FROM geometry_columns WHERE f_table_schema = 'crs'")
+        }
+    assert len(srids) == 1 and 910000 <= srids.pop() <= 998999  # one SRID added, reused
+    write_postgis(
+        {"nosrid": parcels.set_crs(None, allow_override=True)}, postgres.uri, schema="crs"
+    )
+    with pytest.raises(CRSError, match=r"has no SRID; state the CRS with crs="):
+        read_postgis_layer(postgres.uri, table="crs.nosrid", kind="parcels")
+    got = read_postgis_layer(postgres.uri, table="crs.nosrid", kind="parcels", crs="EPSG:4549")
+    assert got.crs == CRS.from_epsg(4549) and len(got) == 2
+
+
+def test_bad_sources_get_clear_errors(postgres, loaded):  # noqa: F811
+    uri = postgres.uri
+    with pytest.raises(
+        PostGISError, match=r"no such table in database 'xsland_test'.*src\.parcels"
+    ):
+        read_postgis_layer(uri, table="src.parcel", kind="parcels")
+    with pytest.raises(PostGISError, match=r"query: cannot read it from .*syntax error"):
+        read_postgis_layer(uri, sql="SELEC 1")
+    with pytest.raises(DataError, match=r"has no geometry column; parcels is a polygon layer"):
+        read_postgis_layer(uri, table="src.enterprises", kind="parcels")
+    with pytest.raises(DataError, match=r"give the PostGIS source as table="):
+        read_postgis_layer(uri)
+    two = "SELECT parcel_id, geometry, ST_Centroid(geometry) AS centre FROM src.parcels"
+    with pytest.raises(DataError, match=r"geometry columns geometry, centre; say which one"):
+        read_postgis_layer(uri, sql=two)
+    got = read_postgis_layer(
+        uri, sql=two, geometry_column="geometry", kind="parcels", duplicates="rename"
+    )
+    assert "centre" not in got.columns and len(got) == 3090
+    # a table kind leaves a geometry column out
+    ent = read_postgis_layer(
+        uri, sql="SELECT *, ST_MakePoint(0, 0) AS g FROM src.enterprises", kind="enterprises"
+    )
+    assert not isinstance(ent, gpd.GeoDataFrame) and "g" not in ent.columns and len(ent) == 816
+    with pytest.raises(DataError, match=r"too long|longer than PostgreSQL's 63 bytes"):
+        write_postgis({"x" * 64: pd.DataFrame({"a": [1]})}, uri, schema="long")
+    with pytest.raises(DataError, match=r"column 'td' holds timedelta64\[.s\] values"):
+        write_postgis({"td": pd.DataFrame({"td": pd.to_timedelta([1], unit="D")})}, uri, schema="x")
+
+
+# ---------------------------------------------------------------------------
+# GeoParquet
+# ---------------------------------------------------------------------------
+
+
+def test_write_geoparquet_atomic_and_readable(tmp_path, loaded):
+    _, _, result = loaded
+    layers = {name: getattr(result, name) for name in AUDIT}
+    layers["odd"] = pd.DataFrame({"k": [1, 2], "v": [1, "x"]})  # mixed: written as text
+    out = tmp_path / "audit.parquet"
+    files = write_geoparquet(layers, out)
+    assert files == [out / f"{n}.parquet" for n in layers]
+    parcels = read_layer(out / "parcels.parquet")
+    assert parcels.crs == result.parcels.crs
+    assert_same_table(result.parcels, parcels, ["parcel_id"])
+    assert_same_table(result.towns, pd.read_parquet(out / "towns.parquet"), ["town"])
+    assert pd.read_parquet(out / "odd.parquet")["v"].tolist() == ["1", "x"]
+    with pytest.raises(OutputExistsError):
+        write_geoparquet(layers, out)
+    bad = {"parks": result.parks, "bad": pd.DataFrame({"v": [{"a": 1}]})}
+    with pytest.raises(DataError, match=r"column 'v' holds dict values"):
+        write_geoparquet(bad, out, overwrite=True)
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{n}.parquet" for n in layers)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["audit.parquet"]
