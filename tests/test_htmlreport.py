@@ -21,7 +21,7 @@ from xsland.audit import run
 from xsland.demo import demo_project, run_demo
 from xsland.errors import DataError, InputFileError
 from xsland.htmlreport import NoCJKFontWarning, build_report, report_from_audit, write_report
-from xsland.io import read_inputs
+from xsland.pipeline import read_inputs
 from xsland.report import write_gpkg
 from xsland.sample import ensure_sample
 

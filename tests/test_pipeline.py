@@ -137,6 +137,12 @@ def test_rerun_blocks_keeps_the_flags(demo_out):
     assert again.parcels["low_efficiency"].tolist() == before.parcels["low_efficiency"].tolist()
 
 
+def test_audit_maps_show_core_and_expansion_zones(demo_out):
+    # 东亭街道 holds XS01 with a core and an expansion zone: the map draws both
+    html = (demo_out / "maps" / "东亭街道.html").read_text(encoding="utf-8")
+    assert '"hasZones":true' in html and "expansion" in html
+
+
 def test_map_report_and_rasterize_from_a_finished_audit(demo_out, tmp_path):
     maps_out = tmp_path / "amap"
     r = CliRunner().invoke(

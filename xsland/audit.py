@@ -35,6 +35,7 @@ __all__ = [
     "AuditResult",
     "CHECKS",
     "INDUSTRIAL_CATEGORIES",
+    "STATUS_ZH",
     "assign_parks",
     "parcel_table",
     "park_checks",
@@ -43,6 +44,9 @@ __all__ = [
 ]
 
 PASS, FAIL, UNKNOWN, NA = "pass", "fail", "unknown", "n/a"
+
+#: How a check's status is shown to readers (symbols survive black-and-white print).
+STATUS_ZH = {PASS: "✔ 达标", FAIL: "✘ 不达标", UNKNOWN: "? 数据不足", NA: "– 不适用"}
 
 #: Categories that count as industrial land for coverage and area-weighted FAR.
 INDUSTRIAL_CATEGORIES = ("new_industrial", "standard_factory", "new_type_industrial", "industrial")

@@ -400,8 +400,8 @@ def init(path: str, sample: bool, overwrite: bool) -> None:
     """Write a commented project file (default xsland.toml) with every rule and its source."""
     import os
 
+    from .atomic import atomic_file
     from .project import project_template
-    from .report import atomic_file
 
     target = Path(path)
     if target.exists() and not overwrite:

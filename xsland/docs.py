@@ -544,7 +544,7 @@ def generate(docs_dir: str | os.PathLike | None = None) -> list[Path]:
     list of Path
         The files written.
     """
-    from .report import atomic_file
+    from .atomic import atomic_file
 
     folder = Path(docs_dir) if docs_dir is not None else default_docs_dir()
     written = []

@@ -72,10 +72,10 @@ from matplotlib.path import Path as MplPath
 from matplotlib.ticker import PercentFormatter
 
 from . import __version__
-from .audit import CHECKS, INDUSTRIAL_CATEGORIES
+from .atomic import atomic_file
+from .audit import CHECKS, INDUSTRIAL_CATEGORIES, STATUS_ZH
 from .errors import DataError, InputFileError
 from .policy import DEFAULT_POLICY
-from .report import STATUS_ZH, atomic_file
 from .validate import QUALITY_CHECKS
 
 __all__ = [

@@ -30,7 +30,6 @@ from .validate import validate_layer, validate_table
 
 __all__ = [
     "read_layer",
-    "read_inputs",
     "read_table",
     "list_layers",
     "rename_columns",
@@ -454,90 +453,3 @@ def detect_kind(path: str | os.PathLike, *, layer: str | None = None) -> str | N
         if ok:
             return kind
     return None
-
-
-def read_inputs(project: Any) -> dict[str, Any]:
-    """Read and validate every input a :class:`~xsland.project.Project` names.
-
-    Problems in several inputs are gathered and raised together as one
-    :class:`~xsland.errors.ValidationError`, so one run shows everything to
-    fix. ``postgresql://`` inputs are read with
-    :func:`xsland.postgis.read_postgis_layer` (same aliases and validation).
-
-    Returns
-    -------
-    dict
-        ``kind -> GeoDataFrame or DataFrame`` (no entry for inputs not given);
-        ``barriers`` is a list of GeoDataFrames, ``landcover`` the raster's path.
-    """
-    from .errors import Problem, ValidationError
-
-    out: dict[str, Any] = {}
-    problems: list[Problem] = []
-    options = {"duplicates": project.duplicates}
-    for kind, item in project.inputs.items():
-        where = str(item.path)
-        try:
-            if kind == "landcover":
-                out[kind] = item.path
-            elif kind == "barriers":
-                out[kind] = [_read_any(p, item, project) for p in (item.paths or (item.path,))]
-            elif item.is_postgis:
-                from .postgis import read_postgis_layer, redact
-
-                where = redact(str(item.path))
-                extra = (
-                    {}
-                    if get_kind(kind).geometry is None
-                    else {"empty_geometry": project.empty_geometry}
-                )
-                out[kind] = read_postgis_layer(
-                    str(item.path),
-                    table=item.table,
-                    sql=item.sql,
-                    geometry_column=item.geometry_column,
-                    kind=kind,
-                    columns=item.columns,
-                    crs=item.crs or project.crs,
-                    **options,
-                    **extra,
-                )
-            elif get_kind(kind).geometry is None:
-                out[kind] = read_table(
-                    item.path, kind=kind, columns=item.columns, sheet=item.sheet, **options
-                )
-            else:
-                out[kind] = read_layer(
-                    item.path,
-                    kind=kind,
-                    layer=item.layer,
-                    columns=item.columns,
-                    crs=item.crs or project.crs,
-                    empty_geometry=project.empty_geometry,
-                    **options,
-                )
-        except ValidationError as exc:
-            problems.extend(exc.problems)
-        except (DataError, InputFileError) as exc:
-            problems.append(Problem(message=str(exc), file=where))
-    if problems:
-        raise ValidationError(
-            problems,
-            title=f"{len(problems)} problem{'s' if len(problems) > 1 else ''} in the inputs",
-        )
-    return out
-
-
-def _read_any(path: Any, item: Any, project: Any) -> gpd.GeoDataFrame:
-    """A layer of any geometry (barriers), from a file or PostGIS."""
-    if str(path).startswith(("postgresql://", "postgres://")):
-        from .postgis import read_postgis_layer
-
-        return read_postgis_layer(
-            str(path),
-            table=item.table,
-            sql=item.sql,
-            geometry_column=item.geometry_column,
-            crs=item.crs or project.crs,
-        )
-    return read_layer(path, layer=item.layer, crs=item.crs or project.crs)

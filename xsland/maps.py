@@ -66,10 +66,10 @@ import shapely
 from branca.element import Element, MacroElement
 
 from .area import M2_PER_MU
+from .atomic import atomic_dir, atomic_file
 from .audit import CHECKS
 from .crs import require_crs, to_crs, transform_geometries, wgs84_to_gcj02
 from .errors import DataError, InputFileError, PolicyError, XslandError
-from .report import atomic_dir, atomic_file
 
 __all__ = [
     "BASEMAPS",
@@ -1553,11 +1553,11 @@ def _layers_from(source: Any) -> dict[str, Any]:
         return dict(source)
     if hasattr(source, "parks") and hasattr(source, "parcels"):  # AuditResult
         layers: dict[str, Any] = {"parks": source.parks, "parcels": source.parcels}
-        for name in ("blocks", "zones"):
-            value = getattr(source, name, None)
+        for name, attr in (("blocks", "blocks"), ("zones", "park_zones"), ("zones", "zones")):
+            value = getattr(source, attr, None)
             if value is None:
-                value = (getattr(source, "meta", None) or {}).get(name)
-            if value is not None:
+                value = (getattr(source, "meta", None) or {}).get(attr)
+            if value is not None and name not in layers:
                 layers[name] = value
         return layers
     raise DataError(

@@ -15,14 +15,16 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 from tqdm.auto import tqdm
 
 from .audit import AuditResult, run
-from .io import read_inputs
+from .errors import DataError, InputFileError
+from .io import read_layer, read_table
 from .project import Project
 from .report import audit_layers, write_audit
 
-__all__ = ["describe_inputs", "rerun_blocks", "run_project"]
+__all__ = ["describe_inputs", "read_inputs", "rerun_blocks", "run_project"]
 
 
 def describe_inputs(project: Project, data: dict[str, Any]) -> dict[str, str]:
@@ -227,3 +229,91 @@ def rerun_blocks(
         towns=towns,
         rules=policy.table(),
     )
+
+
+def read_inputs(project: Any) -> dict[str, Any]:
+    """Read and validate every input a :class:`~xsland.project.Project` names.
+
+    Problems in several inputs are gathered and raised together as one
+    :class:`~xsland.errors.ValidationError`, so one run shows everything to
+    fix. ``postgresql://`` inputs are read with
+    :func:`xsland.postgis.read_postgis_layer` (same aliases and validation).
+
+    Returns
+    -------
+    dict
+        ``kind -> GeoDataFrame or DataFrame`` (no entry for inputs not given);
+        ``barriers`` is a list of GeoDataFrames, ``landcover`` the raster's path.
+    """
+    from .errors import Problem, ValidationError
+    from .schema import get_kind
+
+    out: dict[str, Any] = {}
+    problems: list[Problem] = []
+    options = {"duplicates": project.duplicates}
+    for kind, item in project.inputs.items():
+        where = str(item.path)
+        try:
+            if kind == "landcover":
+                out[kind] = item.path
+            elif kind == "barriers":
+                out[kind] = [_read_any(p, item, project) for p in (item.paths or (item.path,))]
+            elif item.is_postgis:
+                from .postgis import read_postgis_layer, redact
+
+                where = redact(str(item.path))
+                extra = (
+                    {}
+                    if get_kind(kind).geometry is None
+                    else {"empty_geometry": project.empty_geometry}
+                )
+                out[kind] = read_postgis_layer(
+                    str(item.path),
+                    table=item.table,
+                    sql=item.sql,
+                    geometry_column=item.geometry_column,
+                    kind=kind,
+                    columns=item.columns,
+                    crs=item.crs or project.crs,
+                    **options,
+                    **extra,
+                )
+            elif get_kind(kind).geometry is None:
+                out[kind] = read_table(
+                    item.path, kind=kind, columns=item.columns, sheet=item.sheet, **options
+                )
+            else:
+                out[kind] = read_layer(
+                    item.path,
+                    kind=kind,
+                    layer=item.layer,
+                    columns=item.columns,
+                    crs=item.crs or project.crs,
+                    empty_geometry=project.empty_geometry,
+                    **options,
+                )
+        except ValidationError as exc:
+            problems.extend(exc.problems)
+        except (DataError, InputFileError) as exc:
+            problems.append(Problem(message=str(exc), file=where))
+    if problems:
+        raise ValidationError(
+            problems,
+            title=f"{len(problems)} problem{'s' if len(problems) > 1 else ''} in the inputs",
+        )
+    return out
+
+
+def _read_any(path: Any, item: Any, project: Any) -> gpd.GeoDataFrame:
+    """A layer of any geometry (barriers), from a file or PostGIS."""
+    if str(path).startswith(("postgresql://", "postgres://")):
+        from .postgis import read_postgis_layer
+
+        return read_postgis_layer(
+            str(path),
+            table=item.table,
+            sql=item.sql,
+            geometry_column=item.geometry_column,
+            crs=item.crs or project.crs,
+        )
+    return read_layer(path, layer=item.layer, crs=item.crs or project.crs)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from .atomic import atomic_dir, atomic_file
+from .audit import STATUS_ZH
 from .blocks import COLUMN_LABELS as _BLOCK_LABELS
 from .errors import InputFileError
 from .lowuse import COLUMN_LABELS as _LOWUSE_LABELS
@@ -273,10 +274,6 @@ def write_gpkg(
                 _gpkg_ready(df), tmp, layer=name, driver="GPKG", append=tmp.exists()
             )
     return target
-
-
-#: How a check's status is shown to readers (symbols survive black-and-white print).
-STATUS_ZH = {"pass": "✔ 达标", "fail": "✘ 不达标", "unknown": "? 数据不足", "n/a": "– 不适用"}
 
 
 def _format_value(check: str, value) -> str:
