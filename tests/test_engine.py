@@ -231,3 +231,32 @@ def test_plot_ratio_refuses_data_that_partitions_would_measure_differently():
 def test_make_client_needs_a_worker():
     with pytest.raises(DataError, match="at least one worker"):
         make_client(0)
+
+
+def test_audit_on_the_dask_engine_equals_the_single_process_audit(sample, client):
+    """`xsland audit --engine dask`: the whole audit of the sample, identical results."""
+    from xsland.audit import run
+    from xsland.demo import demo_project
+    from xsland.pipeline import read_inputs
+
+    data = read_inputs(demo_project(sample))
+    args = (data["parks"], data["parcels"], data["buildings"])
+    kw = dict(
+        enterprises=data["enterprises"],
+        plan=data["plan"],
+        indicators=data["indicators"],
+        as_of="2025-08-29",
+    )
+    single = run(*args, **kw)
+    dask = run(*args, **kw, client=client)
+    a, b = single.parcels, dask.parcels
+    assert a["parcel_id"].tolist() == b["parcel_id"].tolist()
+    assert np.allclose(a["floor_area"], b["floor_area"], rtol=1e-9, equal_nan=True)
+    assert a["block_id"].fillna("").tolist() == b["block_id"].fillna("").tolist()
+    assert a["low_efficiency"].tolist() == b["low_efficiency"].tolist()
+    pd.testing.assert_frame_equal(
+        single.blocks.drop(columns="geometry"), dask.blocks.drop(columns="geometry")
+    )
+    assert single.blocks.geometry.geom_equals_exact(dask.blocks.geometry, 1e-9).all()
+    checks = [c for c in single.parks.columns if c.startswith("chk_")]
+    pd.testing.assert_frame_equal(single.parks[checks], dask.parks[checks])

@@ -451,3 +451,46 @@ def test_write_geoparquet_atomic_and_readable(tmp_path, loaded):
         write_geoparquet(bad, out, overwrite=True)
     assert sorted(p.name for p in out.iterdir()) == sorted(f"{n}.parquet" for n in layers)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["audit.parquet"]
+
+
+def test_cli_audit_reads_from_and_writes_to_postgis(postgres, loaded, tmp_path):  # noqa: F811
+    """`xsland audit -c` with every input a PostGIS table, `--to-postgis` and `--geoparquet`."""
+    from click.testing import CliRunner
+
+    from xsland.cli import main
+
+    _, files, file_audit = loaded
+    uri = postgres.uri
+    toml = ["[project]", 'name = "PostGIS"', "[options]", 'duplicates = "rename"']
+    toml += ["maps = false", "report = false"]
+    for kind in ("parks", "parcels", "buildings", "plan", "enterprises", "indicators"):
+        toml += [f"[inputs.{kind}]", f'path = "{uri}"', f'table = "src.{kind}"']
+    project = tmp_path / "pg.toml"
+    project.write_text("\n".join(toml) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["audit", "-c", str(project), "--out", str(out), "--no-progress",
+            "--to-postgis", uri, "--schema", "audit1", "--geoparquet"]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert postgres.password not in result.output
+    assert "schema audit1" in result.output
+    # the audit in the database equals the file-based audit
+    back = read_postgis_layer(uri, table="audit1.parcels")
+    a = back.set_index("parcel_id").sort_index()
+    b = file_audit.parcels.set_index("parcel_id").sort_index()
+    assert a.index.tolist() == b.index.tolist()
+    assert np.allclose(a["far"].astype(float), b["far"].astype(float), equal_nan=True)
+    assert a["block_id"].fillna("").tolist() == b["block_id"].fillna("").tolist()
+    # no password in anything written
+    for path in (out / "summary.md",):
+        assert postgres.password not in path.read_text(encoding="utf-8")
+    inputs = read_postgis_layer(uri, table="audit1.inputs")
+    assert not inputs["value"].str.contains(postgres.password, regex=False).any()
+    # GeoParquet beside the other outputs, readable as layers
+    parquet = read_layer(out / "parquet" / "parcels.parquet")
+    assert len(parquet) == len(b)
+    # existing tables are refused without --overwrite, before any folder is written
+    again = CliRunner().invoke(main, [*args[:4], str(tmp_path / "out2"), *args[5:]])
+    assert again.exit_code == 2, again.output
+    assert not (tmp_path / "out2").exists()
+    assert postgres.password not in again.output

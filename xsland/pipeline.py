@@ -137,12 +137,22 @@ def run_project(
                 client=client,
             )
         bar.update()
-        bar.set_postfix_str(steps[2])
         inputs = describe_inputs(project, data)
         inputs["run"] = dt.datetime.now().isoformat(timespec="seconds")
         inputs["idle judged at"] = str(result.meta.get("as_of") or dt.date.today())
         inputs["metric CRS"] = str(result.parcels.crs.name if result.parcels.crs else "")
         inputs["engine"] = engine + (f" ({workers or 'auto'} workers)" if engine == "dask" else "")
+        layers = None
+        if to_postgis:
+            # first: a database refusing the write (connection, existing tables without
+            # overwrite) must not leave a new output folder behind
+            from .postgis import write_postgis
+
+            bar.set_postfix_str(steps[3])
+            layers = audit_layers(result, title=project.name, inputs=inputs)
+            write_postgis(layers, to_postgis, schema=schema, overwrite=overwrite)
+            bar.update()
+        bar.set_postfix_str(steps[2])
         written = write_audit(
             result,
             target,
@@ -153,22 +163,9 @@ def run_project(
             html_report=project.report,
             basemap=project.basemap,
             tianditu_key=project.tianditu_key,
+            geoparquet=geoparquet,
         )
-        layers = None
-        if geoparquet:
-            from .postgis import write_geoparquet
-
-            layers = audit_layers(result, title=project.name, inputs=inputs)
-            write_geoparquet(layers, target / "parquet", overwrite=True)
-            written.append(target / "parquet")
         bar.update()
-        if to_postgis:
-            from .postgis import write_postgis
-
-            bar.set_postfix_str(steps[3])
-            layers = layers or audit_layers(result, title=project.name, inputs=inputs)
-            write_postgis(layers, to_postgis, schema=schema, overwrite=overwrite)
-            bar.update()
     finally:
         bar.close()
     if echo:

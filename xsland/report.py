@@ -450,13 +450,15 @@ def write_audit(
     html_report: bool = True,
     basemap: str = "osm",
     tianditu_key: str | None = None,
+    geoparquet: bool = False,
 ) -> list[Path]:
     """Write an audit into the folder ``out``.
 
     ``audit.gpkg`` (every layer of :func:`audit_layers`), ``audit.xlsx`` (one sheet per
     table, Chinese headers), ``summary.md``, and — unless switched off — ``map.html`` with
     ``maps/<town>.html`` (:func:`xsland.maps.write_maps`) and ``report.html``
-    (:func:`xsland.htmlreport.write_report`). The folder is built beside ``out`` and moved
+    (:func:`xsland.htmlreport.write_report`); with ``geoparquet`` also every layer as
+    ``parquet/<layer>.parquet``. The folder is built beside ``out`` and moved
     into place when complete (:func:`atomic_dir`); an existing folder is refused unless
     ``overwrite``.
 
@@ -517,6 +519,10 @@ def write_audit(
                 audit_date=date,
                 maps=map_names,
             )
+        if geoparquet:
+            from .postgis import write_geoparquet
+
+            write_geoparquet(layers, tmp / "parquet")
         names = sorted(p.name for p in tmp.iterdir())
     return [target / n for n in names]
 
