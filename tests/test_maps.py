@@ -192,7 +192,7 @@ def test_offline_html_with_leaflet_inlined_from_xstatic(audit):
         assert cdn not in html
     # outside Leaflet's own code and comments, http(s) appears only in strings: the tile
     # URL templates and attributions
-    leaflet_js, leaflet_css = maps._leaflet_assets()
+    leaflet_js, leaflet_css = maps.leaflet_assets()
     ours = html.replace(leaflet_js, "").replace(leaflet_css, "")
     urls = re.findall(r"https?://[^\s\"'<>)]+", ours)
     assert urls and all(

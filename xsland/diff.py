@@ -28,10 +28,8 @@ says what changed:
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import datetime as _dt
-import functools
 import html
 import json
 import os
@@ -1238,28 +1236,6 @@ def _map_class(parcels: pd.DataFrame) -> np.ndarray:
     return cls
 
 
-@functools.lru_cache(maxsize=1)
-def _leaflet() -> tuple[str, str]:
-    """Leaflet's script and stylesheet from ``xstatic-leaflet``, images inlined."""
-    try:
-        import xstatic.pkg.leaflet as xleaflet
-    except ImportError as exc:  # pragma: no cover - a declared dependency
-        raise XslandError(
-            "the change map needs the package xstatic-leaflet (pip install xstatic-leaflet)"
-        ) from exc
-    base = Path(xleaflet.BASE_DIR)
-    js = (base / "leaflet.js").read_text(encoding="utf-8")
-    js = re.sub(r"//# sourceMappingURL=\S+", "", js).replace("</script", "<\\/script")
-    css = (base / "leaflet.css").read_text(encoding="utf-8")
-
-    def inline(match: re.Match[str]) -> str:
-        data = base64.b64encode((base / match.group(1)).read_bytes()).decode("ascii")
-        return f"url(data:image/png;base64,{data})"
-
-    css = re.sub(r"url\((images/[\w.-]+\.png)\)", inline, css)
-    return js, css.replace("</style", "<\\/style")
-
-
 def _features(gdf: gpd.GeoDataFrame, props: list[str]) -> dict[str, Any]:
     """GeoJSON (WGS84, 6 decimals) with the given properties as text or rounded numbers."""
     if gdf is None or gdf.empty:
@@ -1418,7 +1394,9 @@ def change_map_html(result: DiffResult, *, title: str = "变化对比") -> str:
     m = folium.Map(location=centre, zoom_start=12, tiles=None, prefer_canvas=True)
     m.default_js, m.default_css = [], []
     folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(m)
-    js, css = _leaflet()
+    from .maps import leaflet_assets
+
+    js, css = leaflet_assets()
     root = m.get_root()
     root.header.add_child(Element(f"<style>{css}</style><script>{js}</script>"), name="leaflet")
     root.header.add_child(Element(f"<style>{_MAP_CSS}</style>"), name="xs_css")

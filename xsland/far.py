@@ -34,7 +34,7 @@ from .crs import metric_crs, to_crs
 from .errors import DataError, format_rows
 from .policy import CATEGORIES, DEFAULT_POLICY, Policy
 from .quality import intersection_areas
-from .validate import quality_record
+from .validate import parse_dates, quality_record
 
 __all__ = [
     "CATEGORY_SOURCES",
@@ -135,26 +135,16 @@ def _flag(frame: pd.DataFrame, col: str, *, layer: str, id_col: str) -> np.ndarr
 
 
 def _dates(frame: pd.DataFrame, col: str, *, layer: str, id_col: str) -> pd.Series:
-    """A date column as naive ``datetime64``; values that are not dates raise."""
+    """A date column as naive ``datetime64[ns]`` with a RangeIndex; bad values raise."""
     if col not in frame.columns:
         return pd.Series(pd.NaT, index=range(len(frame)), dtype="datetime64[ns]")
-    raw = frame[col].reset_index(drop=True)
-    if isinstance(raw.dtype, pd.DatetimeTZDtype):
-        return raw.dt.tz_localize(None)
-    if pd.api.types.is_datetime64_dtype(raw.dtype):
-        return raw
-    text = raw.astype("string").str.strip()
-    text = text.str.replace(r"[年月/.]", "-", regex=True).str.replace("日", "", regex=False)
-    values = pd.to_datetime(text, errors="coerce", format="mixed")
-    bad = (values.isna() & text.notna() & (text != "")).to_numpy(dtype=bool)
+    values, bad = parse_dates(frame[col])
     if bad.any():
         raise DataError(
             f"{layer}: column {col!r} has values that are not dates "
             f"(rows: {format_rows(_ids(frame, bad, id_col))}). Fix: write dates as "
             "2025-08-29 or 2025年8月29日, or leave the cell empty"
         )
-    if isinstance(values.dtype, pd.DatetimeTZDtype):
-        values = values.dt.tz_localize(None)
     return values
 
 

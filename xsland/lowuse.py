@@ -64,6 +64,7 @@ from .crs import to_crs
 from .errors import DataError, format_rows
 from .policy import DEFAULT_POLICY, LOWUSE_RULES, Policy
 from .quality import intersection_areas
+from .validate import parse_dates
 
 __all__ = [
     "COLUMN_LABELS",
@@ -232,27 +233,16 @@ def _numbers(frame: pd.DataFrame, col: str, *, what: str, id_col: str) -> np.nda
 
 def _dates(frame: pd.DataFrame, col: str, *, what: str, id_col: str) -> pd.Series:
     """A date column as naive ``datetime64[ns]`` with a RangeIndex; bad values raise."""
-    n = len(frame)
     if col not in frame.columns:
-        return pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
-    raw = frame[col].reset_index(drop=True)
-    if isinstance(raw.dtype, pd.DatetimeTZDtype):
-        return raw.dt.tz_localize(None).astype("datetime64[ns]")
-    if pd.api.types.is_datetime64_dtype(raw.dtype):
-        return raw.astype("datetime64[ns]")
-    text = raw.astype("string").str.strip()
-    text = text.str.replace(r"[年月/.]", "-", regex=True).str.replace("日", "", regex=False)
-    values = pd.to_datetime(text, errors="coerce", format="mixed")
-    bad = (values.isna() & text.notna() & (text != "")).to_numpy(dtype=bool)
+        return pd.Series(pd.NaT, index=range(len(frame)), dtype="datetime64[ns]")
+    values, bad = parse_dates(frame[col])
     if bad.any():
         raise DataError(
             f"{what}: column {col!r} has values that are not dates "
             f"(rows: {format_rows(_ids(frame, bad, id_col))}). Fix: write dates as "
-            "2025-08-29, or leave the cell empty"
+            "2025-08-29 or 2025年8月29日, or leave the cell empty"
         )
-    if isinstance(values.dtype, pd.DatetimeTZDtype):
-        values = values.dt.tz_localize(None)
-    return values.astype("datetime64[ns]")
+    return values
 
 
 def _classes(values: pd.Series, *, what: str, frame: pd.DataFrame, id_col: str) -> pd.Series:

@@ -72,6 +72,7 @@ from .crs import require_crs, to_crs, transform_geometries, wgs84_to_gcj02
 from .errors import DataError, InputFileError, PolicyError, XslandError
 
 __all__ = [
+    "leaflet_assets",
     "BASEMAPS",
     "DEFAULT_TITLE",
     "NO_TOWN",
@@ -564,7 +565,7 @@ def _bounds(arrays: Sequence[np.ndarray]) -> list[list[float]] | None:
 
 
 @functools.lru_cache(maxsize=1)
-def _leaflet_assets() -> tuple[str, str]:
+def leaflet_assets() -> tuple[str, str]:
     """Leaflet's script and stylesheet from ``xstatic-leaflet``, images as data URIs."""
     try:
         import xstatic.pkg.leaflet as xleaflet
@@ -1362,7 +1363,7 @@ def build_map(
     # are dropped from this instance and Leaflet is inlined from xstatic-leaflet
     m.default_js = []
     m.default_css = []
-    js, css = _leaflet_assets()
+    js, css = leaflet_assets()
     figure = m.get_root()
     # after the charset declaration (branca's Figure puts its title before it)
     figure.header.add_child(_Raw(f"<title>{html.escape(title)}</title>"), name="xsland_title")

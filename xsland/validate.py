@@ -32,6 +32,7 @@ from .schema import get_kind
 __all__ = [
     "validate_layer",
     "validate_table",
+    "parse_dates",
     "quality_frame",
     "quality_record",
     "QUALITY_CHECKS",
@@ -152,6 +153,27 @@ def quality_frame(*frames_or_records: Any) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=QUALITY_COLUMNS).astype(
         {c: "object" for c in QUALITY_COLUMNS}
     )
+
+
+def parse_dates(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Dates from a column as naive ``datetime64[ns]``, and the mask of unreadable cells.
+
+    Accepts dates already typed (time zones dropped) and text such as ``2025-08-29``,
+    ``2025/8/29``, ``2025.8.29`` or ``2025年8月29日``. Empty cells are NaT, not errors.
+    The result has a RangeIndex.
+    """
+    raw = values.reset_index(drop=True)
+    if isinstance(raw.dtype, pd.DatetimeTZDtype):
+        return raw.dt.tz_localize(None).astype("datetime64[ns]"), np.zeros(len(raw), bool)
+    if pd.api.types.is_datetime64_dtype(raw.dtype):
+        return raw.astype("datetime64[ns]"), np.zeros(len(raw), bool)
+    text = raw.astype("string").str.strip()
+    text = text.str.replace(r"[年月/.]", "-", regex=True).str.replace("日", "", regex=False)
+    parsed = pd.to_datetime(text, errors="coerce", format="mixed")
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        parsed = parsed.dt.tz_localize(None)
+    bad = (parsed.isna() & text.notna() & (text != "")).to_numpy(dtype=bool)
+    return parsed.astype("datetime64[ns]"), bad
 
 
 def _n(mask: np.ndarray, noun: str = "row") -> str:
@@ -465,10 +487,7 @@ def _coerce(frame: pd.DataFrame, kind: str, c: _Collector) -> pd.DataFrame:
         if col not in frame.columns:
             continue
         raw = frame[col]
-        text = raw.astype("string").str.strip()
-        text = text.str.replace(r"[年月/.]", "-", regex=True).str.replace("日", "", regex=False)
-        values = pd.to_datetime(text, errors="coerce", format="mixed")
-        bad = (values.isna() & text.notna() & (text != "")).to_numpy(dtype=bool)
+        values, bad = parse_dates(raw)
         if bad.any():
             shown = [
                 f"{r}={v!r}"
@@ -481,7 +500,7 @@ def _coerce(frame: pd.DataFrame, kind: str, c: _Collector) -> pd.DataFrame:
                 column=col,
                 rows=shown,
             )
-        frame[col] = values.astype("datetime64[ns]")
+        frame[col] = values.to_numpy()
     for col, table in _CODES.get(kind, {}).items():
         if col not in frame.columns:
             continue
