@@ -35,6 +35,7 @@ from bench_far import CRS, MEMORY_METHOD, SIZE, X0, Y0, make_layers, measure  # 
 from xsland.audit import run  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "audit.json"
+ROAD = 20.0
 
 
 def make_audit_inputs(n_parcels: int, *, seed: int = 7):
@@ -42,7 +43,25 @@ def make_audit_inputs(n_parcels: int, *, seed: int = 7):
     rng = np.random.default_rng(seed)
     parcels, buildings = make_layers(n_parcels)
     cols = math.ceil(math.sqrt(n_parcels))
-    extent = cols * SIZE
+
+    # street blocks of 4 × 4 parcels between 20 m roads, as in a real cadastre (a gapless
+    # grid would make every flagged parcel one contiguous block); buildings move with the
+    # parcel their corner stands on, and are 1.5 times as wide and deep so that coverage
+    # and FAR spread around the thresholds rather than far below them
+    def shift(x, y):
+        col = np.floor((x - X0) / SIZE)
+        row = np.floor((y - Y0) / SIZE)
+        return (col // 4) * ROAD, (row // 4) * ROAD
+
+    x0, y0, x1, y1 = shapely.bounds(parcels.geometry.to_numpy()).T
+    dx, dy = shift(x0 + 1e-6, y0 + 1e-6)
+    parcels = parcels.set_geometry(shapely.box(x0 + dx, y0 + dy, x1 + dx, y1 + dy))
+    bx0, by0, bx1, by1 = shapely.bounds(buildings.geometry.to_numpy()).T
+    dx, dy = shift(bx0, by0)
+    bx1 = bx0 + (bx1 - bx0) * 1.5
+    by1 = by0 + (by1 - by0) * 1.5
+    buildings = buildings.set_geometry(shapely.box(bx0 + dx, by0 + dy, bx1 + dx, by1 + dy))
+    extent = cols * SIZE + (cols // 4) * ROAD
     step_x, step_y = 2000.0, 1000.0  # a park per 2 km × 1 km: core half and expansion half
     nx, ny = max(1, int(extent // step_x)), max(1, int(extent // step_y))
     gx, gy = np.meshgrid(np.arange(nx), np.arange(ny))
@@ -59,7 +78,10 @@ def make_audit_inputs(n_parcels: int, *, seed: int = 7):
             "name": np.concatenate([park_id, park_id]),
             "town": np.tile(rng.choice(["东亭街道", "安镇街道", "锡北镇"], n_parks), 2),
             "park_type": np.tile(np.where(np.arange(n_parks) % 4 == 0, "district", "carrier"), 2),
-            "leading_industry": np.tile(rng.choice(industries, n_parks), 2),
+            "leading_industry": np.tile(
+                np.where(rng.random(n_parks) < 0.7, industries[0], rng.choice(industries, n_parks)),
+                2,
+            ),
             "zone": np.repeat(["core", "expansion"], n_parks),
         },
         geometry=np.concatenate(
@@ -84,10 +106,12 @@ def make_audit_inputs(n_parcels: int, *, seed: int = 7):
     enterprises = pd.DataFrame(
         {
             "enterprise_id": np.char.add("E", np.arange(n_ent).astype(str)),
-            "industry": rng.choice(industries, n_ent),
+            "industry": np.where(
+                rng.random(n_ent) < 0.85, industries[0], rng.choice(industries, n_ent)
+            ),
             "revenue": rng.uniform(100, 10_000, n_ent),
             "tax": rng.uniform(5, 500, n_ent),
-            "eval_class": rng.choice(list("ABCD"), n_ent),
+            "eval_class": rng.choice(list("ABCD"), n_ent, p=[0.3, 0.4, 0.25, 0.05]),
             "chain_leader": rng.random(n_ent) < 0.01,
         }
     )
