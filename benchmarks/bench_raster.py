@@ -48,9 +48,7 @@ figure, and the 1/5/15-minute load averages at start and end are recorded. Resul
 from __future__ import annotations
 
 import argparse
-import ctypes
 import datetime as dt
-import gc
 import json
 import math
 import os
@@ -73,6 +71,8 @@ from rasterio.transform import from_origin
 from scipy.ndimage import zoom
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench_far import MEMORY_METHOD, _clear_peak, _rss_kb, _trim  # noqa: E402
 
 from xsland.raster import DEFAULT_MAX_WINDOW_CELLS, zonal_stats  # noqa: E402
 
@@ -203,39 +203,6 @@ def rasterstats_matrix(counts: list[dict]) -> np.ndarray:
 # ---------------------------------------------------------------------------
 # timing and memory
 # ---------------------------------------------------------------------------
-
-
-def _rss_kb(field: str) -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise OSError(field)
-
-
-def _clear_peak() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        _rss_kb("VmHWM")
-        return True
-    except OSError:
-        return False
-
-
-MEMORY_METHOD = (
-    "peak RSS (VmHWM after /proc/self/clear_refs reset)"
-    if _clear_peak()
-    else "tracemalloc peak (Python and NumPy allocations only, not GDAL/GEOS/C++)"
-)
-
-
-def _trim() -> None:
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def measure(fn: Callable[[], Any]) -> tuple[Any, dict[str, float]]:
