@@ -34,3 +34,28 @@ def parcels_4549() -> gpd.GeoDataFrame:
 def sample(tmp_path_factory) -> SamplePaths:
     """The Xishan sample, generated once per test session (default seed)."""
     return generate_sample(tmp_path_factory.mktemp("sample") / "xishan")
+
+
+@pytest.fixture(scope="session")
+def demo_audit(sample, tmp_path_factory):
+    """``xsland demo`` on the sample, run once per session: (folder, files written, lines).
+
+    Tests may rebuild maps or the report inside it; they must not remove anything.
+    """
+    from xsland.demo import run_demo
+
+    out = tmp_path_factory.mktemp("demo-audit") / "demo"
+    lines: list[str] = []
+    written = run_demo(out, sample=sample.root, echo=lines.append)
+    return out, written, lines
+
+
+@pytest.fixture(scope="session")
+def later_audit(tmp_path_factory):
+    """The "one year later" sample and its demo audit: (SamplePaths, folder)."""
+    from xsland.demo import run_demo
+
+    root = tmp_path_factory.mktemp("later-audit")
+    later = generate_sample(root / "xishan-later", variant="later")
+    run_demo(root / "audit", sample=later.root, echo=lambda _: None)
+    return later, root / "audit"

@@ -19,7 +19,6 @@ import pytest
 import shapely
 
 from xsland.crs import wgs84_to_gcj02
-from xsland.demo import run_demo
 from xsland.maps import BasemapWarning, build_map, write_map, write_maps
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -40,11 +39,10 @@ TOWN = "东亭街道"
 
 
 @pytest.fixture(scope="module")
-def demo(sample, tmp_path_factory):
+def demo(sample, demo_audit, tmp_path_factory):
     """The demo audit, its maps (OSM) and an all-parks map on 高德."""
     root = tmp_path_factory.mktemp("browser")
-    out = root / "demo"
-    run_demo(out, sample=sample.root, echo=lambda _: None)
+    out = demo_audit[0]
     zones = gpd.read_file(sample.gpkg, layer="parks")  # the park zones (core / expansion)
     parcels = gpd.read_file(out / "audit.gpkg", layer="parcels")
     parks = gpd.read_file(out / "audit.gpkg", layer="parks")

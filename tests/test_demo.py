@@ -11,7 +11,6 @@ import pytest
 from click.testing import CliRunner
 
 from xsland.cli import main
-from xsland.demo import run_demo
 from xsland.io import read_layer
 
 # planted defect (defects.json key) -> the data-quality check that must report it
@@ -66,10 +65,8 @@ def test_gbk_export_is_read_with_chinese_text(sample, caplog):
     assert gbk["owner"].iloc[0] == same["owner"]
 
 
-def test_demo_audit_names_the_oversize_park(sample, defects, tmp_path):
-    lines: list[str] = []
-    out = tmp_path / "demo"
-    written = run_demo(out, sample=sample.root, echo=lines.append)
+def test_demo_audit_names_the_oversize_park(sample, defects, demo_audit):
+    out, written, lines = demo_audit
     assert sorted(p.name for p in written) == [
         "audit.gpkg",
         "audit.xlsx",

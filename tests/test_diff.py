@@ -341,27 +341,21 @@ def test_write_diff_tables_and_an_offline_map(pair, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def audits(sample, tmp_path_factory):
+def audits(demo_audit, later_audit):
     """The demo audit of the base sample and of the "later" variant."""
-    from xsland.demo import run_demo
-    from xsland.sample import generate_sample
-
-    root = tmp_path_factory.mktemp("diff")
-    later = generate_sample(root / "later", variant="later")
-    run_demo(root / "audit-base", sample=sample.root, echo=lambda _: None)
-    run_demo(root / "audit-later", sample=later.root, echo=lambda _: None)
+    later, later_out = later_audit
     changes = json.loads(later.defects.read_text(encoding="utf-8"))["changes"]
-    return root / "audit-base", root / "audit-later", changes
+    return demo_audit[0], later_out, changes
 
 
-def test_later_variant_is_the_same_district_a_year_later(sample, audits, tmp_path):
+def test_later_variant_is_the_same_district_a_year_later(sample, audits, later_audit, tmp_path):
     from xsland.sample import CHANGE_KEYS, generate_sample
 
     _, _, changes = audits
     assert list(changes) == list(CHANGE_KEYS)
     assert changes["year"] == 2027
     base = gpd.read_file(sample.gpkg, layer="parcels")
-    later_dir = audits[1].parent / "later"
+    later_dir = later_audit[0].root
     later = gpd.read_file(later_dir / "xishan.gpkg", layer="parcels")
     gone = {c["old"] for c in changes["split"] + changes["id_changed"]}
     gone |= {i for c in changes["merged"] + changes["reorganised"] for i in c["old"]}

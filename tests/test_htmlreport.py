@@ -18,7 +18,7 @@ import shapely
 
 from xsland import htmlreport
 from xsland.audit import run
-from xsland.demo import demo_project, run_demo
+from xsland.demo import demo_project
 from xsland.errors import DataError, InputFileError
 from xsland.htmlreport import NoCJKFontWarning, build_report, report_from_audit, write_report
 from xsland.pipeline import read_inputs
@@ -91,10 +91,9 @@ def defects(sample) -> dict:
 
 
 @pytest.fixture(scope="module")
-def demo(sample, tmp_path_factory) -> tuple[Path, str]:
+def demo(demo_audit) -> tuple[Path, str]:
     """The demo's output folder with its report rebuilt by report_from_audit."""
-    out = tmp_path_factory.mktemp("htmlreport") / "demo"
-    run_demo(out, sample=sample.root, echo=lambda _: None)
+    out = demo_audit[0]
     path = report_from_audit(out)
     assert path == out / "report.html"
     return out, path.read_text(encoding="utf-8")

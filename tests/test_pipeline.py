@@ -12,7 +12,6 @@ from click.testing import CliRunner
 
 from xsland.blocks import find_blocks
 from xsland.cli import main
-from xsland.demo import run_demo
 from xsland.pipeline import describe_inputs, rerun_blocks
 from xsland.policy import DEFAULT_POLICY
 from xsland.project import Input, Project, load_project
@@ -20,10 +19,8 @@ from xsland.report import read_audit
 
 
 @pytest.fixture(scope="module")
-def demo_out(sample, tmp_path_factory):
-    out = tmp_path_factory.mktemp("pipeline") / "demo"
-    run_demo(out, sample=sample.root, echo=lambda _: None)
-    return out
+def demo_out(demo_audit):
+    return demo_audit[0]
 
 
 def _project_file(tmp_path, sample, extra=""):
@@ -176,12 +173,8 @@ def test_map_report_and_rasterize_from_a_finished_audit(demo_out, tmp_path):
     assert missing.exit_code == 2 and "has no audit.gpkg" in missing.output
 
 
-def test_diff_command_on_the_sample_a_year_later(sample, demo_out, tmp_path):
-    from xsland.sample import generate_sample
-
-    later = generate_sample(tmp_path / "later", variant="later")
-    later_out = tmp_path / "later-audit"
-    run_demo(later_out, sample=later.root, echo=lambda _: None)
+def test_diff_command_on_the_sample_a_year_later(demo_out, later_audit, tmp_path):
+    later_out = later_audit[1]
     r = CliRunner().invoke(
         main, ["diff", str(demo_out), str(later_out), "--out", str(tmp_path / "d")]
     )

@@ -178,3 +178,19 @@ def test_polygonal_handles_many_parts():
     assert out[0].geom_type == "MultiPolygon" and out[0].area == 2.0
     assert out[1].is_empty
     assert out[2].equals(shapely.box(0, 0, 1, 1))
+
+
+def test_require_dates_names_the_rows():
+    from xsland.errors import DataError
+    from xsland.validate import require_dates
+
+    frame = pd.DataFrame({"parcel_id": ["a", "b", "c"], "d": ["2025/8/29", "soon", None]})
+    got = require_dates(frame[frame["parcel_id"] != "b"], "d", what="parcels", id_col="parcel_id")
+    assert got.tolist()[0] == pd.Timestamp("2025-08-29") and pd.isna(got.tolist()[1])
+    with pytest.raises(
+        DataError,
+        match=r"parcels: column 'd' has values that are not dates "
+        r"\(rows: b\)",
+    ):
+        require_dates(frame, "d", what="parcels", id_col="parcel_id")
+    assert require_dates(frame, "nope", what="x", id_col="parcel_id").isna().all()

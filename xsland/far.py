@@ -34,7 +34,7 @@ from .crs import metric_crs, to_crs
 from .errors import DataError, format_rows
 from .policy import CATEGORIES, DEFAULT_POLICY, Policy
 from .quality import intersection_areas
-from .validate import parse_dates, quality_record
+from .validate import quality_record, require_dates, row_ids
 
 __all__ = [
     "CATEGORY_SOURCES",
@@ -67,11 +67,7 @@ _EPS = 1e-9
 # ---------------------------------------------------------------------------
 
 
-def _ids(frame: pd.DataFrame, mask: np.ndarray, id_col: str) -> list[str]:
-    """Identifiers of the rows under ``mask``: ``id_col`` when present, else ``#position``."""
-    if id_col in frame.columns:
-        return [str(v) for v in frame[id_col].to_numpy()[mask]]
-    return [f"#{i}" for i in np.flatnonzero(mask)]
+_ids = row_ids
 
 
 def _numeric(frame: pd.DataFrame, col: str, *, layer: str, id_col: str) -> np.ndarray:
@@ -136,16 +132,7 @@ def _flag(frame: pd.DataFrame, col: str, *, layer: str, id_col: str) -> np.ndarr
 
 def _dates(frame: pd.DataFrame, col: str, *, layer: str, id_col: str) -> pd.Series:
     """A date column as naive ``datetime64[ns]`` with a RangeIndex; bad values raise."""
-    if col not in frame.columns:
-        return pd.Series(pd.NaT, index=range(len(frame)), dtype="datetime64[ns]")
-    values, bad = parse_dates(frame[col])
-    if bad.any():
-        raise DataError(
-            f"{layer}: column {col!r} has values that are not dates "
-            f"(rows: {format_rows(_ids(frame, bad, id_col))}). Fix: write dates as "
-            "2025-08-29 or 2025年8月29日, or leave the cell empty"
-        )
-    return values
+    return require_dates(frame, col, what=layer, id_col=id_col)
 
 
 def _land_use_class(codes: pd.Series, category_map: Any) -> np.ndarray:

@@ -64,7 +64,7 @@ from .crs import to_crs
 from .errors import DataError, format_rows
 from .policy import DEFAULT_POLICY, LOWUSE_RULES, Policy
 from .quality import intersection_areas
-from .validate import parse_dates
+from .validate import require_dates, row_ids
 
 __all__ = [
     "COLUMN_LABELS",
@@ -198,10 +198,7 @@ def _code(values: pd.Series) -> pd.Series:
     return _key(values).str.upper()
 
 
-def _ids(frame: pd.DataFrame, mask: np.ndarray, id_col: str) -> list[str]:
-    if id_col in frame.columns:
-        return [str(v) for v in frame[id_col].to_numpy()[mask]]
-    return [f"#{i}" for i in np.flatnonzero(mask)]
+_ids = row_ids
 
 
 def _require(frame: pd.DataFrame, columns: tuple[str, ...], *, what: str, fix: str) -> None:
@@ -233,16 +230,7 @@ def _numbers(frame: pd.DataFrame, col: str, *, what: str, id_col: str) -> np.nda
 
 def _dates(frame: pd.DataFrame, col: str, *, what: str, id_col: str) -> pd.Series:
     """A date column as naive ``datetime64[ns]`` with a RangeIndex; bad values raise."""
-    if col not in frame.columns:
-        return pd.Series(pd.NaT, index=range(len(frame)), dtype="datetime64[ns]")
-    values, bad = parse_dates(frame[col])
-    if bad.any():
-        raise DataError(
-            f"{what}: column {col!r} has values that are not dates "
-            f"(rows: {format_rows(_ids(frame, bad, id_col))}). Fix: write dates as "
-            "2025-08-29 or 2025年8月29日, or leave the cell empty"
-        )
-    return values
+    return require_dates(frame, col, what=what, id_col=id_col)
 
 
 def _classes(values: pd.Series, *, what: str, frame: pd.DataFrame, id_col: str) -> pd.Series:

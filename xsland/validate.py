@@ -33,6 +33,8 @@ __all__ = [
     "validate_layer",
     "validate_table",
     "parse_dates",
+    "require_dates",
+    "row_ids",
     "quality_frame",
     "quality_record",
     "QUALITY_CHECKS",
@@ -174,6 +176,35 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
         parsed = parsed.dt.tz_localize(None)
     bad = (parsed.isna() & text.notna() & (text != "")).to_numpy(dtype=bool)
     return parsed.astype("datetime64[ns]"), bad
+
+
+def row_ids(frame: pd.DataFrame, mask: np.ndarray, id_col: str) -> list[str]:
+    """Identifiers of the rows under ``mask``: ``id_col`` when present, else ``#position``."""
+    if id_col in frame.columns:
+        return [str(v) for v in frame[id_col].to_numpy()[mask]]
+    return [f"#{i}" for i in np.flatnonzero(mask)]
+
+
+def require_dates(frame: pd.DataFrame, col: str, *, what: str, id_col: str) -> pd.Series:
+    """Column ``col`` as naive ``datetime64[ns]`` with a RangeIndex (NaT when absent).
+
+    Raises
+    ------
+    DataError
+        Naming ``what``, the column and the rows whose values are not dates.
+    """
+    if col not in frame.columns:
+        return pd.Series(pd.NaT, index=range(len(frame)), dtype="datetime64[ns]")
+    values, bad = parse_dates(frame[col])
+    if bad.any():
+        from .errors import DataError, format_rows
+
+        raise DataError(
+            f"{what}: column {col!r} has values that are not dates "
+            f"(rows: {format_rows(row_ids(frame, bad, id_col))}). Fix: write dates as "
+            "2025-08-29 or 2025年8月29日, or leave the cell empty"
+        )
+    return values
 
 
 def _n(mask: np.ndarray, noun: str = "row") -> str:
