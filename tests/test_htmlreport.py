@@ -411,3 +411,20 @@ def test_report_prints_to_pdf_without_empty_pages(demo, tmp_path):
         ink = (image[..., :3] < 0.9).any(axis=-1).mean()
         assert ink > 0.02, f"{png.name} is nearly empty ({ink:.1%} non-white)"
         shutil.copy(png, PAGES_DIR / png.name)
+
+
+def test_a_cjk_font_installed_after_matplotlibs_cache_is_found(monkeypatch):
+    """`make demo` builds matplotlib's font cache; `make test` then installs the CJK font.
+
+    The stale cache is simulated by a font list without the CJK fonts: the font files
+    are still found on disk and registered, and no warning is issued.
+    """
+    from matplotlib import font_manager
+
+    fm = font_manager.fontManager
+    stale = [f for f in fm.ttflist if not htmlreport._CJK_FILE.search(str(f.fname))]
+    assert htmlreport._match_cjk_family(stale) is None
+    monkeypatch.setattr(fm, "ttflist", list(stale))
+    family = htmlreport.find_cjk_font()
+    assert family is not None and "CJK" in family, "install fonts-noto-cjk (apt-get)"
+    assert any(htmlreport._CJK_FILE.search(str(f.fname)) for f in fm.ttflist)

@@ -340,12 +340,23 @@ def find_cjk_font() -> str | None:
     ``fonts-noto-cjk`` gives *Noto Sans CJK SC*); a family matches a preference
     exactly or by containing it (regular weight preferred).
 
+    matplotlib lists fonts from a cache built the first time it ran. A CJK font
+    installed after that (``make demo`` before ``make test`` on a new machine) is not
+    in the cache, so when none is listed the system font folders are searched for
+    CJK font files, which are registered with ``fontManager.addfont``.
+
     Returns
     -------
     str or None
         A family name for ``rcParams["font.family"]``.
     """
-    entries = font_manager.fontManager.ttflist
+    found = _match_cjk_family(font_manager.fontManager.ttflist)
+    if found is None and _register_cjk_font_files():
+        found = _match_cjk_family(font_manager.fontManager.ttflist)
+    return found
+
+
+def _match_cjk_family(entries: Sequence[Any]) -> str | None:
     names = sorted({f.name for f in entries})
     for pattern in CJK_FONT_PREFERENCES:
         if pattern in names:
@@ -354,6 +365,29 @@ def find_cjk_font() -> str | None:
         if hits:
             return hits[0]
     return None
+
+
+#: File names of CJK fonts (Noto/Source Han CJK, WenQuanYi, Droid fallback, Windows and
+#: macOS Chinese fonts), searched when matplotlib's font cache lists none.
+_CJK_FILE = re.compile(
+    r"cjk|sourcehan|wqy|wenquanyi|droidsansfallback|msyh|simhei|simsun|pingfang|hiragino",
+    re.IGNORECASE,
+)
+
+
+def _register_cjk_font_files() -> int:
+    """Add the system's CJK font files to matplotlib's font list; how many were added."""
+    added = 0
+    listed = {str(f.fname) for f in font_manager.fontManager.ttflist}
+    for path in font_manager.findSystemFonts():
+        if path in listed or not _CJK_FILE.search(Path(path).name):
+            continue
+        try:
+            font_manager.fontManager.addfont(path)
+        except (OSError, RuntimeError, ValueError):  # unreadable or not a font
+            continue
+        added += 1
+    return added
 
 
 @dataclass
