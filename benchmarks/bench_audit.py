@@ -8,7 +8,7 @@ Usage::
 The parcels and buildings are those of ``bench_far.make_layers`` (a grid of 100 m
 parcels with about two buildings each); parks are 1 km × 2 km rectangles (core and
 expansion zones) over the grid, every fourth one district-type; categories, supply dates
-and enterprises are drawn with a fixed seed. :func:`xsland.audit.run` is timed as a whole
+and enterprises are drawn with a fixed seed. :func:`xsland.pipeline.audit.run` is timed as a whole
 (categories, plot ratio, parcels to parks, park and town checks, data-quality checks),
 and the peak resident memory is read as in ``bench_far``. Results go to
 ``benchmarks/results/audit.json``.
@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_far import CRS, MEMORY_METHOD, SIZE, X0, Y0, make_layers, measure  # noqa: E402
 
-from xsland.audit import run  # noqa: E402
+from xsland.pipeline.audit import run  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "audit.json"
 ROAD = 20.0

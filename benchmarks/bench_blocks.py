@@ -1,4 +1,4 @@
-"""Benchmark contiguous-block finding and block outlines (:mod:`xsland.blocks`).
+"""Benchmark contiguous-block finding and block outlines (:mod:`xsland.group.blocks`).
 
 Usage::
 
@@ -17,7 +17,7 @@ polygonal round buffers of the references fall short of true discs.
 
 Block finding (the flagged parcels, 15 m tolerance), timed in this process:
 
-- **xsland** — :func:`xsland.blocks.find_blocks`: one STRtree ``dwithin`` query, SciPy
+- **xsland** — :func:`xsland.group.blocks.find_blocks`: one STRtree ``dwithin`` query, SciPy
   connected components, stable IDs;
 - **libpysal** — ``libpysal.weights.fuzzy_contiguity(buffering=True, buffer=7.5)`` and
   ``connected_components`` of its sparse matrix (buffers of g/2 intersect iff the parcels
@@ -29,7 +29,7 @@ asserting that all three give the same partition.
 
 Outlines (the blocks xsland found):
 
-- **xsland** — :func:`xsland.blocks.block_outlines` (mitre closing of each block with one
+- **xsland** — :func:`xsland.group.blocks.block_outlines` (mitre closing of each block with one
   vectorised buffer over GeometryCollections, holes < 1000 m² filled);
 - **dissolve** — ``GeoSeries.buffer(7.5, join_style="mitre")``, ``dissolve(by=block_id)``,
   ``buffer(-7.5, join_style="mitre")`` and the same hole filling (a loop over the few
@@ -70,7 +70,7 @@ from scipy.sparse.csgraph import connected_components
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from xsland.blocks import block_outlines, find_blocks  # noqa: E402
+from xsland.group.blocks import block_outlines, find_blocks  # noqa: E402
 
 X0, Y0 = 500_000.0, 3_400_000.0
 CRS = "EPSG:4549"

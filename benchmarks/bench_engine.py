@@ -9,16 +9,16 @@ Usage::
 For each size, the parcels and buildings of ``bench_far.make_layers`` (a grid of 100 m
 parcels, about two buildings each, ~10 % straddling two parcels), and:
 
-- **floor area**: :func:`xsland.far.plot_ratio` in this process, then
-  :func:`xsland.engine.plot_ratio_dask` on a local Dask cluster (``--workers`` processes,
+- **floor area**: :func:`xsland.measure.far.plot_ratio` in this process, then
+  :func:`xsland.pipeline.engine.plot_ratio_dask` on a local Dask cluster (``--workers`` processes,
   one thread each; started before timing, its start-up reported apart) and without a
   cluster (the partitions one after another in this process, to show the cost of
   partitioning alone); floor areas must agree to 1e-9 relative;
 - **blocks**: the parcels with FAR < 0.3 (about 40 %, scattered over the grid, so blocks
-  of every size that cross partitions) grouped by :func:`xsland.blocks.find_blocks` and by
-  :func:`xsland.engine.find_blocks_dask` on the cluster; block IDs must be identical;
+  of every size that cross partitions) grouped by :func:`xsland.group.blocks.find_blocks` and by
+  :func:`xsland.pipeline.engine.find_blocks_dask` on the cluster; block IDs must be identical;
 - **audit** (``--audit``, default on): the whole single-process audit
-  (:func:`xsland.audit.run` on ``bench_audit.make_audit_inputs``), for its peak memory —
+  (:func:`xsland.pipeline.audit.run` on ``bench_audit.make_audit_inputs``), for its peak memory —
   the 8 GB budget at 1M parcels and 2M buildings.
 
 Memory is the peak resident set size, as in ``bench_far`` (``VmHWM`` after a reset through
@@ -51,9 +51,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_far import MEMORY_METHOD, _clear_peak, _rss_kb, make_layers, measure  # noqa: E402
 
-from xsland.blocks import find_blocks  # noqa: E402
-from xsland.engine import find_blocks_dask, make_client, plot_ratio_dask  # noqa: E402
-from xsland.far import plot_ratio  # noqa: E402
+from xsland.group.blocks import find_blocks  # noqa: E402
+from xsland.measure.far import plot_ratio  # noqa: E402
+from xsland.pipeline.engine import find_blocks_dask, make_client, plot_ratio_dask  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "engine.json"
 PROJECT_TO = 10_000_000
@@ -131,7 +131,7 @@ def run_size(n: int, client: Any, *, audit: bool) -> dict[str, Any]:
     if audit:
         from bench_audit import make_audit_inputs
 
-        from xsland.audit import run
+        from xsland.pipeline.audit import run
 
         parks, aparcels, abuildings, ent, ind = make_audit_inputs(n)
         _, row["audit_single_s"], row["audit_single_peak_mb"], _ = measure(

@@ -1,4 +1,4 @@
-"""Benchmark :func:`xsland.far.plot_ratio` against ``geopandas.overlay`` + ``groupby``.
+"""Benchmark :func:`xsland.measure.far.plot_ratio` against ``geopandas.overlay`` + ``groupby``.
 
 Usage::
 
@@ -55,7 +55,7 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from xsland.far import counted_floors, plot_ratio  # noqa: E402
+from xsland.measure.far import counted_floors, plot_ratio  # noqa: E402
 
 X0, Y0 = 500_000.0, 3_400_000.0
 SIZE = 100.0

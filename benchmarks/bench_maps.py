@@ -1,4 +1,4 @@
-"""Benchmark :func:`xsland.maps.build_map` against a plain ``folium.GeoJson`` map.
+"""Benchmark :func:`xsland.write.maps.build_map` against a plain ``folium.GeoJson`` map.
 
 Usage::
 
@@ -56,7 +56,7 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from xsland.maps import BasemapWarning, build_map, parcel_status, write_map  # noqa: E402
+from xsland.write.maps import BasemapWarning, build_map, parcel_status, write_map  # noqa: E402
 
 X0, Y0 = 520_000.0, 3_480_000.0
 CHROMIUM = "/usr/bin/chromium"

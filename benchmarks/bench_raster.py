@@ -1,4 +1,4 @@
-"""Benchmark :func:`xsland.raster.zonal_stats` against exactextract and rasterstats.
+"""Benchmark :func:`xsland.measure.raster.zonal_stats` against exactextract and rasterstats.
 
 Usage::
 
@@ -74,7 +74,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_far import MEMORY_METHOD, _clear_peak, _rss_kb, _trim  # noqa: E402
 
-from xsland.raster import DEFAULT_MAX_WINDOW_CELLS, zonal_stats  # noqa: E402
+from xsland.measure.raster import DEFAULT_MAX_WINDOW_CELLS, zonal_stats  # noqa: E402
 
 X0, Y0 = 500_000.0, 3_400_000.0
 SPACING = 50.0  # lattice spacing of the parcels, m

@@ -6,7 +6,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from xsland.sample import SamplePaths, generate_sample
+from xsland.tools.sample import SamplePaths, generate_sample
 
 # Two 100 m squares side by side and a 50 m square, in EPSG:4549 (CGCS2000 GK CM 120E),
 # placed near Xishan (x ≈ 535 km east of the false origin, y ≈ 3 496 km north).
@@ -42,7 +42,7 @@ def demo_audit(sample, tmp_path_factory):
 
     Tests may rebuild maps or the report inside it; they must not remove anything.
     """
-    from xsland.demo import run_demo
+    from xsland.tools.demo import run_demo
 
     out = tmp_path_factory.mktemp("demo-audit") / "demo"
     lines: list[str] = []
@@ -53,7 +53,7 @@ def demo_audit(sample, tmp_path_factory):
 @pytest.fixture(scope="session")
 def later_audit(tmp_path_factory):
     """The "one year later" sample and its demo audit: (SamplePaths, folder)."""
-    from xsland.demo import run_demo
+    from xsland.tools.demo import run_demo
 
     root = tmp_path_factory.mktemp("later-audit")
     later = generate_sample(root / "xishan-later", variant="later")

@@ -1,4 +1,4 @@
-"""Tests of xsland.area: areas in m², 亩, ha, km², geodesic cross-check, tables."""
+"""Tests of xsland.measure.area: areas in m², 亩, ha, km², geodesic cross-check, tables."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import pytest
 import shapely
 from pyproj import CRS, Geod
 
-from xsland.area import (
+from xsland.errors import CRSError, DataError
+from xsland.measure.area import (
     AREA_COLUMNS,
     M2_PER_HA,
     M2_PER_KM2,
@@ -22,8 +23,7 @@ from xsland.area import (
     areas,
     geodesic_area,
 )
-from xsland.crs import metric_crs
-from xsland.errors import CRSError, DataError
+from xsland.read.crs import metric_crs
 
 REL = 1e-9
 

@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from xsland.audit import assign_parks, run
-from xsland.policy import DEFAULT_POLICY
+from xsland.judge.audit import assign_parks
+from xsland.pipeline.audit import run
+from xsland.rules.policy import DEFAULT_POLICY
 
 X0, Y0 = 535_000.0, 3_496_000.0
 

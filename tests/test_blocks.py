@@ -16,8 +16,8 @@ import shapely
 from libpysal.weights import fuzzy_contiguity
 from scipy.sparse.csgraph import connected_components
 
-from xsland.audit import run
-from xsland.blocks import (
+from xsland.errors import DataError
+from xsland.group.blocks import (
     BLOCK_COLUMNS,
     COLUMN_LABELS,
     block_members,
@@ -27,11 +27,11 @@ from xsland.blocks import (
     neighbour_pairs,
     target_far,
 )
-from xsland.errors import DataError
-from xsland.io import read_layer, read_table
-from xsland.lowuse import flag
-from xsland.policy import DEFAULT_POLICY
-from xsland.sample import POLICY_DATE
+from xsland.judge.lowuse import flag
+from xsland.pipeline.audit import run
+from xsland.read.io import read_layer, read_table
+from xsland.rules.policy import DEFAULT_POLICY
+from xsland.tools.sample import POLICY_DATE
 
 X0, Y0 = 535_000.0, 3_496_000.0
 CRS = "EPSG:4549"

@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 import shapely
 
-from xsland.crs import wgs84_to_gcj02
-from xsland.maps import BasemapWarning, build_map, write_map, write_maps
+from xsland.read.crs import wgs84_to_gcj02
+from xsland.write.maps import BasemapWarning, build_map, write_map, write_maps
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -1,4 +1,4 @@
-"""Tests of xsland.crs: GCJ-02 / BD-09 offsets, CRS facts, the metric CRS for areas."""
+"""Tests of xsland.read.crs: GCJ-02 / BD-09 offsets, CRS facts, the metric CRS for areas."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import pytest
 import shapely
 from pyproj import CRS
 
-from xsland.crs import (
+from xsland.errors import CRSError, DataError
+from xsland.read.crs import (
     CHINA_BBOX,
     CRSInfo,
     bd09_to_gcj02,
@@ -30,11 +31,10 @@ from xsland.crs import (
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )
-from xsland.errors import CRSError, DataError
 
 # ---------------------------------------------------------------------------
 # Independent scalar re-implementations (pure math, arranged differently from
-# xsland.crs: coefficients pre-multiplied by 2/3, offsets divided by metres per degree).
+# xsland.read.crs: coefficients pre-multiplied by 2/3, offsets divided by metres per degree).
 # ---------------------------------------------------------------------------
 
 

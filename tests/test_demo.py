@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from xsland.cli import main
-from xsland.io import read_layer
+from xsland.read.io import read_layer
 
 # planted defect (defects.json key) -> the data-quality check that must report it
 EXPECTED = {

@@ -14,8 +14,8 @@ import pyogrio
 import pytest
 import shapely
 
-from xsland.diff import CHANGE_TYPES, diff_audits, match_parcels, read_audit, write_diff
 from xsland.errors import DataError, InputFileError, OutputExistsError
+from xsland.write.diff import CHANGE_TYPES, diff_audits, match_parcels, read_audit, write_diff
 
 X0, Y0 = 535_000.0, 3_496_000.0
 CRS = "EPSG:4549"
@@ -349,7 +349,7 @@ def audits(demo_audit, later_audit):
 
 
 def test_later_variant_is_the_same_district_a_year_later(sample, audits, later_audit, tmp_path):
-    from xsland.sample import CHANGE_KEYS, generate_sample
+    from xsland.tools.sample import CHANGE_KEYS, generate_sample
 
     _, _, changes = audits
     assert list(changes) == list(CHANGE_KEYS)

@@ -1,7 +1,7 @@
 """The reference docs are generated from the code and committed: they may not go stale.
 
 A CLI option, command, project-file key or policy rule added without documentation makes
-these tests fail; `python -m xsland.docs` regenerates docs/cli.md, docs/project-file.md and
+these tests fail; `python -m xsland.tools.docs` regenerates docs/cli.md, docs/project-file.md and
 docs/data-contract.md.
 """
 
@@ -12,11 +12,11 @@ import dataclasses
 import click
 import pytest
 
-from xsland import docs
-from xsland.audit import CHECKS
 from xsland.cli import main
-from xsland.policy import Policy
-from xsland.schema import KINDS
+from xsland.judge.audit import CHECKS
+from xsland.rules.policy import Policy
+from xsland.rules.schema import KINDS
+from xsland.tools import docs
 
 DOCS = docs.default_docs_dir()
 

@@ -5,7 +5,7 @@ bridged by the 15 m gap — or 20 m wide — not bridged), ~2 buildings a parcel
 straddling two parcels, some with their own floor area or without floors), parcels with
 their own floor area or a declared FAR, one without geometry, and rivers as barriers. It is
 cut into 8 partitions, so many blocks and buildings cross partition boundaries; floor areas
-must equal :func:`xsland.far.plot_ratio`'s and blocks :func:`xsland.blocks.find_blocks`'s.
+must equal :func:`xsland.measure.far.plot_ratio`'s and blocks :func:`xsland.group.blocks.find_blocks`'s.
 """
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ import pandas as pd
 import pytest
 import shapely
 
-from xsland.blocks import find_blocks
-from xsland.engine import (
+from xsland.errors import DataError
+from xsland.group.blocks import find_blocks
+from xsland.measure.far import plot_ratio
+from xsland.pipeline.engine import (
     find_blocks_dask,
     make_client,
     map_parcels,
     plot_ratio_dask,
     spatial_partitions,
 )
-from xsland.errors import DataError
-from xsland.far import plot_ratio
 
 X0, Y0 = 535_000.0, 3_496_000.0
 SIDE = 150  # parcels per row and column
@@ -193,7 +193,7 @@ def test_map_parcels_runs_a_per_parcel_function_by_partition(district):
     parcels, buildings, _, _, _ = district
 
     def covered_share(part: gpd.GeoDataFrame, *, buildings: gpd.GeoDataFrame, scale: float):
-        from xsland.quality import intersection_areas
+        from xsland.measure.quality import intersection_areas
 
         pairs = intersection_areas(part.geometry, buildings.geometry)
         sums = np.bincount(pairs["left"], weights=pairs["area"], minlength=len(part))
@@ -235,9 +235,9 @@ def test_make_client_needs_a_worker():
 
 def test_audit_on_the_dask_engine_equals_the_single_process_audit(sample, client):
     """`xsland audit --engine dask`: the whole audit of the sample, identical results."""
-    from xsland.audit import run
-    from xsland.demo import demo_project
-    from xsland.pipeline import read_inputs
+    from xsland.pipeline.audit import run
+    from xsland.pipeline.run import read_inputs
+    from xsland.tools.demo import demo_project
 
     data = read_inputs(demo_project(sample))
     args = (data["parks"], data["parcels"], data["buildings"])

@@ -16,8 +16,8 @@ import pytest
 import shapely
 
 from xsland.errors import CRSError, DataError
-from xsland.far import categorise, counted_floors, plot_ratio
-from xsland.policy import DEFAULT_POLICY
+from xsland.measure.far import categorise, counted_floors, plot_ratio
+from xsland.rules.policy import DEFAULT_POLICY
 
 X0, Y0 = 535_000.0, 3_496_000.0
 CRS = "EPSG:4549"

@@ -16,14 +16,14 @@ import pandas as pd
 import pytest
 import shapely
 
-from xsland import htmlreport
-from xsland.audit import run
-from xsland.demo import demo_project
 from xsland.errors import DataError, InputFileError
-from xsland.htmlreport import NoCJKFontWarning, build_report, report_from_audit, write_report
-from xsland.pipeline import read_inputs
-from xsland.report import write_gpkg
-from xsland.sample import ensure_sample
+from xsland.pipeline.audit import run
+from xsland.pipeline.run import read_inputs
+from xsland.tools.demo import demo_project
+from xsland.tools.sample import ensure_sample
+from xsland.write import htmlreport
+from xsland.write.htmlreport import NoCJKFontWarning, build_report, report_from_audit, write_report
+from xsland.write.report import write_gpkg
 
 XSS = "<img src=x onerror=alert(1)>"
 PAGES_DIR = Path("/tmp/xsland-report-pages")
@@ -112,7 +112,7 @@ def fake_lowuse(parcels: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDat
 
     Existing and new industrial parcels with FAR < 1 are low-efficiency (``far_low``); those
     without floor area also ``idle`` (codes joined by ``;``, labels by ``；`` as
-    :func:`xsland.lowuse.flag` writes them). Parcels within 15 m of each other form a block.
+    :func:`xsland.judge.lowuse.flag` writes them). Parcels within 15 m of each other form a block.
     """
     p = parcels.copy()
     far = pd.to_numeric(p["far"], errors="coerce")
@@ -230,7 +230,7 @@ def test_sample_report_has_a_chart_per_section_and_says_what_was_not_computed(de
 
 
 def test_report_says_what_was_not_computed(demo):
-    from xsland.lowuse import FLAG_COLUMNS
+    from xsland.judge.lowuse import FLAG_COLUMNS
 
     tables = _tables(demo[0])
     parcels = tables["parcels"]

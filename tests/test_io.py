@@ -11,7 +11,7 @@ import pytest
 import shapely
 
 from xsland.errors import CRSError, DataError, InputFileError, ValidationError
-from xsland.io import detect_dbf_encoding, detect_kind, read_layer, read_table, rename_columns
+from xsland.read.io import detect_dbf_encoding, detect_kind, read_layer, read_table, rename_columns
 
 
 @pytest.mark.parametrize("suffix", [".gpkg", ".shp", ".geojson", ".fgb", ".parquet"])
@@ -105,7 +105,7 @@ def test_gbk_shapefile_without_cpg(tmp_path, parcels_4549, caplog):
     naive = pyogrio.read_dataframe(path)
     assert "无锡锡山精密机械有限公司" not in set(naive.iloc[:, 1])
     assert detect_dbf_encoding(path.with_suffix(".dbf")) == "GB18030"
-    with caplog.at_level(logging.WARNING, logger="xsland.io"):
+    with caplog.at_level(logging.WARNING, logger="xsland.read.io"):
         got = read_layer(path, kind="parcels")
     assert got["owner"].tolist()[0] == "无锡锡山精密机械有限公司"
     assert got["parcel_id"].tolist() == ["P1", "P2", "P3"]

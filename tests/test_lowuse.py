@@ -15,10 +15,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from xsland.audit import parcel_table, run
 from xsland.errors import DataError
-from xsland.io import read_layer, read_table
-from xsland.lowuse import (
+from xsland.judge.audit import parcel_table
+from xsland.judge.lowuse import (
     COLUMN_LABELS,
     FLAG_COLUMNS,
     REASONS,
@@ -28,8 +27,10 @@ from xsland.lowuse import (
     summary,
     use_class,
 )
-from xsland.policy import DEFAULT_POLICY, LOWUSE_RULES
-from xsland.sample import POLICY_DATE
+from xsland.pipeline.audit import run
+from xsland.read.io import read_layer, read_table
+from xsland.rules.policy import DEFAULT_POLICY, LOWUSE_RULES
+from xsland.tools.sample import POLICY_DATE
 
 X0, Y0 = 535_000.0, 3_496_000.0
 AS_OF = dt.date(2025, 8, 29)
@@ -41,7 +42,7 @@ def square(k: int, size: float = 100.0) -> shapely.Polygon:
 
 
 def table(rows: list[dict]) -> gpd.GeoDataFrame:
-    """A parcel table as :func:`xsland.audit.parcel_table` returns it."""
+    """A parcel table as :func:`xsland.judge.audit.parcel_table` returns it."""
     defaults = dict(
         category="industrial",
         area_m2=10_000.0,

@@ -16,9 +16,6 @@ import pytest
 import shapely
 import xstatic.pkg.leaflet as xleaflet
 
-from xsland import maps
-from xsland.audit import run
-from xsland.crs import wgs84_to_gcj02
 from xsland.errors import (
     CRSError,
     DataError,
@@ -27,7 +24,10 @@ from xsland.errors import (
     PolicyError,
     XslandError,
 )
-from xsland.maps import (
+from xsland.pipeline.audit import run
+from xsland.read.crs import wgs84_to_gcj02
+from xsland.write import maps
+from xsland.write.maps import (
     BasemapWarning,
     build_map,
     maps_from_audit,
@@ -38,7 +38,7 @@ from xsland.maps import (
     write_map,
     write_maps,
 )
-from xsland.report import write_gpkg
+from xsland.write.report import write_gpkg
 
 X0, Y0 = 535_000.0, 3_496_000.0
 XSS = "<img src=x onerror=alert(1)>"

@@ -10,12 +10,12 @@ import rasterio
 import shapely
 from click.testing import CliRunner
 
-from xsland.blocks import find_blocks
 from xsland.cli import main
-from xsland.pipeline import describe_inputs, rerun_blocks
-from xsland.policy import DEFAULT_POLICY
-from xsland.project import Input, Project, load_project
-from xsland.report import read_audit
+from xsland.group.blocks import find_blocks
+from xsland.pipeline.run import describe_inputs, rerun_blocks
+from xsland.rules.policy import DEFAULT_POLICY
+from xsland.rules.project import Input, Project, load_project
+from xsland.write.report import read_audit
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from xsland.errors import PolicyError
-from xsland.policy import DEFAULT_POLICY, Policy
+from xsland.rules.policy import DEFAULT_POLICY, Policy
 
 
 def test_defaults_match_the_policy_text():

@@ -20,11 +20,11 @@ import shapely
 from postgres_fixture import postgres  # noqa: F401  (the session fixture)
 from pyproj import CRS
 
-from xsland.audit import run
-from xsland.crs import metric_crs
 from xsland.errors import CRSError, DataError, InputFileError, OutputExistsError, XslandError
-from xsland.io import read_layer, read_table
-from xsland.postgis import (
+from xsland.pipeline.audit import run
+from xsland.read.crs import metric_crs
+from xsland.read.io import read_layer, read_table
+from xsland.read.postgis import (
     PostGISError,
     is_postgis_uri,
     read_postgis_layer,
@@ -279,7 +279,7 @@ def test_sample_round_trip_audit_equals_file_audit(postgres, loaded):  # noqa: F
 
 
 def test_failed_write_leaves_the_previous_tables_untouched(postgres, loaded, monkeypatch):  # noqa: F811
-    import xsland.postgis as pg
+    import xsland.read.postgis as pg
 
     uri = postgres.uri
     _, _, result = loaded

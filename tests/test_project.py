@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from xsland.errors import InputFileError, PolicyError
-from xsland.policy import DEFAULT_POLICY
-from xsland.project import load_project, project_template
+from xsland.rules.policy import DEFAULT_POLICY
+from xsland.rules.project import load_project, project_template
 
 
 def _write(tmp_path, text, name="xsland.toml"):

@@ -6,8 +6,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from xsland.policy import DEFAULT_POLICY
-from xsland.quality import intersection_areas, parcel_checks, straddle_shares
+from xsland.measure.quality import intersection_areas, parcel_checks, straddle_shares
+from xsland.rules.policy import DEFAULT_POLICY
 
 X0, Y0 = 535_000.0, 3_496_000.0
 
@@ -93,7 +93,7 @@ def test_parcel_checks_finds_every_planted_problem():
 
 
 def test_overlapping_pairs_skip_shared_edges():
-    from xsland.quality import overlapping_pairs
+    from xsland.measure.quality import overlapping_pairs
 
     g = [
         box(0, 0, 10, 10),  # 0

@@ -1,4 +1,4 @@
-"""Zonal statistics, land-cover helpers and raster outputs (xsland.raster).
+"""Zonal statistics, land-cover helpers and raster outputs (xsland.measure.raster).
 
 The hand-made cases use a 3 x 3 raster of 10 m cells in EPSG:4549 whose lower-left
 corner is (X0, Y0); "local" coordinates below are metres from that corner. Cell
@@ -25,7 +25,7 @@ from affine import Affine
 from pyproj import Transformer
 
 from xsland.errors import CRSError, DataError, InputFileError, OutputExistsError, PolicyError
-from xsland.raster import (
+from xsland.measure.raster import (
     WORLDCOVER_CLASSES,
     coverage_fractions,
     declared_built_but_bare,

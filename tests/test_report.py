@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from xsland.errors import OutputExistsError
-from xsland.report import atomic_dir, atomic_file, write_table
+from xsland.write.report import atomic_dir, atomic_file, write_table
 
 
 def test_atomic_file_leaves_nothing_on_failure(tmp_path):

@@ -13,9 +13,9 @@ import pytest
 import rasterio
 import shapely
 
-import xsland.sample as sample_mod
+import xsland.tools.sample as sample_mod
 from xsland.errors import OutputExistsError
-from xsland.sample import (
+from xsland.tools.sample import (
     DEFECT_KEYS,
     POLICY_DATE,
     ensure_sample,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from xsland.errors import DataError
-from xsland.schema import KINDS, get_kind, normalise_name
+from xsland.rules.schema import KINDS, get_kind, normalise_name
 
 
 def test_normalise_name():

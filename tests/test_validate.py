@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 from xsland.errors import ValidationError
-from xsland.validate import quality_frame, validate_layer, validate_table
+from xsland.read.validate import quality_frame, validate_layer, validate_table
 
 BOWTIE = shapely.Polygon([(0, 0), (10, 10), (10, 0), (0, 10)])  # two 25 m² triangles
 
@@ -162,7 +162,7 @@ def test_tables():
 
 
 def test_polygonal_handles_many_parts():
-    from xsland.validate import _polygonal
+    from xsland.read.validate import _polygonal
 
     geoms = np.array(
         [
@@ -182,7 +182,7 @@ def test_polygonal_handles_many_parts():
 
 def test_require_dates_names_the_rows():
     from xsland.errors import DataError
-    from xsland.validate import require_dates
+    from xsland.read.validate import require_dates
 
     frame = pd.DataFrame({"parcel_id": ["a", "b", "c"], "d": ["2025/8/29", "soon", None]})
     got = require_dates(frame[frame["parcel_id"] != "b"], "d", what="parcels", id_col="parcel_id")

@@ -10,48 +10,18 @@ Read → validate → measure → judge → group → write::
     result = xsland.run_audit(parks, parcels, buildings)
     xsland.write_audit(result, "out/audit")
 
-Each step is also a module with its own functions: :mod:`xsland.io`,
-:mod:`xsland.crs`, :mod:`xsland.area`, :mod:`xsland.far`, :mod:`xsland.audit`,
-:mod:`xsland.lowuse`, :mod:`xsland.blocks`, :mod:`xsland.raster`,
-:mod:`xsland.maps`, :mod:`xsland.report`, :mod:`xsland.htmlreport`,
-:mod:`xsland.diff`, :mod:`xsland.postgis` and :mod:`xsland.engine`.
+The package's folders are its layers, and data flows one way (``docs/architecture.md``):
+:mod:`xsland.rules` (policy, project file, input contract) → :mod:`xsland.read` (formats,
+validation, coordinate systems) → :mod:`xsland.measure` (areas, plot ratio, rasters,
+data quality) → :mod:`xsland.judge` (park checks, low-efficiency land) →
+:mod:`xsland.group` (contiguous blocks) → :class:`xsland.AuditResult` →
+:mod:`xsland.write` (GeoPackage, Excel, maps, report, diff) → :mod:`xsland.pipeline`
+(the whole run) → :mod:`xsland.cli`. :mod:`xsland.tools` holds the sample generator,
+the demo and the docs generator.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-from . import (
-    area,
-    audit,
-    blocks,
-    crs,
-    diff,
-    far,
-    io,
-    lowuse,
-    policy,
-    project,
-    quality,
-    raster,
-    report,
-    sample,
-    schema,
-    validate,
-)
-from .area import areas, geodesic_area
-from .audit import AuditResult
-from .audit import run as run_audit
-from .blocks import block_table, find_blocks
-from .crs import (
-    bd09_to_gcj02,
-    bd09_to_wgs84,
-    gcj02_to_bd09,
-    gcj02_to_wgs84,
-    metric_crs,
-    wgs84_to_bd09,
-    wgs84_to_gcj02,
-)
-from .diff import diff_audits, write_diff
-from .errors import (
+from xsland._version import __version__
+from xsland.errors import (
     CRSError,
     DataError,
     InputFileError,
@@ -60,19 +30,35 @@ from .errors import (
     ValidationError,
     XslandError,
 )
-from .far import categorise, plot_ratio
-from .io import read_layer, read_table
-from .lowuse import flag, per_mu
-from .policy import DEFAULT_POLICY, Policy
-from .project import Project, load_project, project_template
-from .raster import zonal_stats
-from .report import read_audit, write_audit
-from .sample import generate_sample
-
-try:
-    __version__ = version("xsland")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+from xsland.group import blocks
+from xsland.group.blocks import block_table, find_blocks
+from xsland.judge import audit, lowuse
+from xsland.judge.lowuse import flag, per_mu
+from xsland.measure import area, far, quality, raster
+from xsland.measure.area import areas, geodesic_area
+from xsland.measure.far import categorise, plot_ratio
+from xsland.measure.raster import zonal_stats
+from xsland.pipeline.audit import run as run_audit
+from xsland.read import crs, io, validate
+from xsland.read.crs import (
+    bd09_to_gcj02,
+    bd09_to_wgs84,
+    gcj02_to_bd09,
+    gcj02_to_wgs84,
+    metric_crs,
+    wgs84_to_bd09,
+    wgs84_to_gcj02,
+)
+from xsland.read.io import read_layer, read_table
+from xsland.result import AuditResult
+from xsland.rules import policy, project, schema
+from xsland.rules.policy import DEFAULT_POLICY, Policy
+from xsland.rules.project import Project, load_project, project_template
+from xsland.tools import sample
+from xsland.tools.sample import generate_sample
+from xsland.write import diff, report
+from xsland.write.diff import diff_audits, write_diff
+from xsland.write.report import read_audit, write_audit
 
 __all__ = [
     "__version__",

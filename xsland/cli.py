@@ -13,8 +13,8 @@ from typing import Any
 import click
 import pandas as pd
 
-from . import __version__
-from .errors import XslandError
+from xsland._version import __version__
+from xsland.errors import XslandError
 
 __all__ = ["main"]
 
@@ -89,8 +89,8 @@ def check(files: tuple[str, ...], crs: str | None, out: str | None, overwrite: b
     enterprises, indicators) is recognised from its name or its columns. Exit
     status 1 when any error-level problem is found.
     """
-    from .quality import check_files
-    from .report import write_table
+    from xsland.measure.quality import check_files
+    from xsland.write.report import write_table
 
     if out and Path(out).exists() and not overwrite:
         raise click.UsageError(f"{out} exists; pass --overwrite to replace it")
@@ -141,9 +141,9 @@ def area(
     file: str, layer: str | None, by: str | None, crs: str | None, metric_crs: str | None
 ) -> None:
     """Area table of the polygons in FILE, in m², 亩, ha and km²."""
-    from .area import area_table
-    from .crs import metric_crs as choose
-    from .io import read_layer
+    from xsland.measure.area import area_table
+    from xsland.read.crs import metric_crs as choose
+    from xsland.read.io import read_layer
 
     gdf = read_layer(file, layer=layer, crs=crs)
     if by is not None and by not in gdf.columns:
@@ -293,9 +293,9 @@ def audit(
     import dataclasses
     from types import MappingProxyType
 
-    from .io import list_layers
-    from .pipeline import run_project
-    from .project import Input, Project, load_project
+    from xsland.pipeline.run import run_project
+    from xsland.read.io import list_layers
+    from xsland.rules.project import Input, Project, load_project
 
     project = load_project(config) if config else Project()
     inputs = dict(project.inputs)
@@ -358,13 +358,13 @@ def audit(
     )
     _echo_result(result, written, target)
     if to_postgis:
-        from .postgis import redact
+        from xsland.read.postgis import redact
 
         click.echo(f"wrote the audit layers to {redact(to_postgis)} schema {schema}")
 
 
 def _echo_result(result, written: list[Path], target: Path) -> None:
-    from .audit import CHECKS
+    from xsland.judge.audit import CHECKS
 
     parks = result.parks
     click.echo(
@@ -400,15 +400,15 @@ def init(path: str, sample: bool, overwrite: bool) -> None:
     """Write a commented project file (default xsland.toml) with every rule and its source."""
     import os
 
-    from .atomic import atomic_file
-    from .project import project_template
+    from xsland._atomic import atomic_file
+    from xsland.rules.project import project_template
 
     target = Path(path)
     if target.exists() and not overwrite:
         raise click.UsageError(f"{target} exists; pass --overwrite to replace it")
     inputs = None
     if sample:
-        from .sample import ensure_sample
+        from xsland.tools.sample import ensure_sample
 
         paths = ensure_sample()
         rel = lambda p: os.path.relpath(p, target.resolve().parent)  # noqa: E731
@@ -442,7 +442,7 @@ def init(path: str, sample: bool, overwrite: bool) -> None:
 @click.option("--overwrite", is_flag=True, help="Replace an existing sample.")
 def sample(out: str | None, variant: str, overwrite: bool) -> None:
     """Generate the synthetic Xishan sample (deterministic)."""
-    from .sample import generate_sample, sample_dir
+    from xsland.tools.sample import generate_sample, sample_dir
 
     target = (
         Path(out)
@@ -468,7 +468,7 @@ def sample(out: str | None, variant: str, overwrite: bool) -> None:
 @click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
 def demo(out: str, overwrite: bool) -> None:
     """Run every step that exists on the bundled Xishan sample."""
-    from .demo import run_demo
+    from xsland.tools.demo import run_demo
 
     written = run_demo(Path(out), overwrite=overwrite, echo=click.echo)
     click.echo(f"\nDone. Wrote {len(written)} files to {Path(out).resolve()}:")
@@ -527,7 +527,7 @@ def map_(
     simplify: float,
 ) -> None:
     """Write the interactive maps of a finished audit again, with other options."""
-    from .maps import maps_from_audit
+    from xsland.write.maps import maps_from_audit
 
     written = maps_from_audit(
         _audit_dir(output_dir),
@@ -549,7 +549,7 @@ def map_(
 @click.option("--title", default=None, help="Title (default: the audit's).")
 def report(output_dir: str, title: str | None) -> None:
     """Write report.html of a finished audit again (charts, for leadership)."""
-    from .htmlreport import report_from_audit
+    from xsland.write.htmlreport import report_from_audit
 
     path = report_from_audit(_audit_dir(output_dir), title=title)
     click.echo(f"wrote {path}")
@@ -593,11 +593,11 @@ def blocks(
     overwrite: bool,
 ) -> None:
     """Find the contiguous blocks of a finished audit again, with other parameters."""
-    from .io import read_layer
-    from .pipeline import rerun_blocks
-    from .policy import DEFAULT_POLICY
-    from .project import load_project
-    from .report import read_audit, write_audit
+    from xsland.pipeline.run import rerun_blocks
+    from xsland.read.io import read_layer
+    from xsland.rules.policy import DEFAULT_POLICY
+    from xsland.rules.project import load_project
+    from xsland.write.report import read_audit, write_audit
 
     source = _audit_dir(output_dir)
     target = Path(out) if out else source
@@ -667,8 +667,8 @@ def rasterize(
     overwrite: bool,
 ) -> None:
     """Write a parcel column of SOURCE (an audit folder or a vector file) as a GeoTIFF."""
-    from .io import read_layer
-    from .raster import rasterize_column
+    from xsland.measure.raster import rasterize_column
+    from xsland.read.io import read_layer
 
     path = Path(source)
     if path.is_dir():
@@ -717,7 +717,7 @@ def rasterize(
 @click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
 def diff(old: str, new: str, out: str, min_overlap: float, overwrite: bool) -> None:
     """Compare two audits OLD and NEW: parcels, park checks, blocks and the 2027 targets."""
-    from .diff import diff_audits, write_diff
+    from xsland.write.diff import diff_audits, write_diff
 
     target = Path(out)
     if target.exists() and not overwrite:

@@ -1,0 +1,3 @@
+"""Judge: the park checks and the low-efficiency flags."""
+
+__all__: list[str] = []

@@ -1,0 +1,558 @@
+"""The park audit: every rule of SPEC §2, per park and per town.
+
+:func:`run` takes validated layers (see :mod:`xsland.read.io`) and returns an
+:class:`AuditResult` of tables. Every park check is ``pass``, ``fail``,
+``unknown`` (the data it needs is missing — never a silent pass) or ``n/a``
+(the rule does not apply: the 3 km² limit to a carrier-type park, a FAR
+minimum to a park without parcels of that category, the fund rule to a park
+that has set up no fund). Beside each ``chk_*`` column stands the measured
+value (``val_*``) and the threshold comes from the :class:`~xsland.rules.policy.Policy`.
+
+Checks with partial data are decided only when the missing data could not
+change the answer: 9 chain leaders known and 2 enterprises without the flag
+is a pass; 6 innovation platforms known and one park without a figure is
+``unknown``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from xsland.measure.area import M2_PER_KM2, M2_PER_MU, areas
+from xsland.measure.far import categorise, plot_ratio
+from xsland.measure.quality import intersection_areas
+from xsland.read.crs import metric_crs
+from xsland.rules.policy import DEFAULT_POLICY, Policy
+
+__all__ = [
+    "CHECKS",
+    "INDUSTRIAL_CATEGORIES",
+    "STATUS_ZH",
+    "assign_parks",
+    "parcel_table",
+    "park_checks",
+    "town_rollup",
+]
+
+PASS, FAIL, UNKNOWN, NA = "pass", "fail", "unknown", "n/a"
+
+#: How a check's status is shown to readers (symbols survive black-and-white print).
+STATUS_ZH = {PASS: "✔ 达标", FAIL: "✘ 不达标", UNKNOWN: "? 数据不足", NA: "– 不适用"}
+
+#: Categories that count as industrial land for coverage and area-weighted FAR.
+INDUSTRIAL_CATEGORIES = ("new_industrial", "standard_factory", "new_type_industrial", "industrial")
+
+#: Park checks: column -> (Chinese label, policy field(s), source clause).
+CHECKS: dict[str, tuple[str, str]] = {
+    "chk_area": ("片区型园区面积≤3平方公里", "district_park_max_km2"),
+    "chk_far_new": ("新增工业用地容积率≥1.5", "far_min_new_industrial"),
+    "chk_far_standard": ("高标准厂房用地容积率≥2.0", "far_min_standard_factory"),
+    "chk_far_m0": ("新型产业用地容积率≥2.5", "far_min_new_type_industrial"),
+    "chk_coverage": ("工业用地建筑系数≥30%", "coverage_min"),
+    "chk_leading_revenue": ("主导产业营收占比≥60%", "leading_revenue_share_min"),
+    "chk_leading_count": ("主导产业企业数占比≥60%", "leading_count_share_min"),
+    "chk_chain_leader": ("链主企业≥1家", "chain_leaders_min"),
+    "chk_promotion": ("年招商活动≥2场", "promotion_events_min"),
+    "chk_fund": ("产业基金≥5000万元(设立时)", "industry_fund_min_wan"),
+}
+
+
+# -- parcels ----------------------------------------------------------------------------
+
+
+def assign_parks(parcels: gpd.GeoDataFrame, parks: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The park (and zone) of each parcel: the park holding the larger part of it.
+
+    A parcel belongs to the park whose features cover the largest part of it,
+    provided that part is at least as large as the part outside every park;
+    otherwise it belongs to no park (``park_id`` NA) and is still audited.
+    The zone is the zone of that park covering the largest part.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``parcels``: ``park_id``, ``zone``, ``park_share`` (share
+        of the parcel in that park) and ``in_parks_share`` (in any park).
+    """
+    crs = metric_crs(parcels)
+    pg = parcels.geometry.to_crs(crs)
+    kg = parks.geometry.to_crs(crs)
+    n = len(parcels)
+    out = pd.DataFrame(
+        {
+            "park_id": pd.Series([None] * n, dtype=object),
+            "zone": pd.Series([None] * n, dtype=object),
+            "park_share": 0.0,
+            "in_parks_share": 0.0,
+        }
+    )
+    pairs = intersection_areas(pg, kg)
+    if len(pairs):
+        pairs["park_id"] = parks["park_id"].to_numpy()[pairs["right"].to_numpy()]
+        zones = parks["zone"] if "zone" in parks.columns else pd.Series([None] * len(parks))
+        pairs["zone"] = zones.to_numpy()[pairs["right"].to_numpy()]
+        area = pg.area.to_numpy()
+        per_park = pairs.groupby(["left", "park_id"], sort=False)["area"].sum().reset_index()
+        per_park = per_park.sort_values(["left", "area"], ascending=[True, False])
+        best = per_park.drop_duplicates("left")
+        left = best["left"].to_numpy()
+        share = best["area"].to_numpy() / area[left]
+        # zones of one park may overlap; in any park = union, bounded by 1
+        inside = np.minimum(
+            np.bincount(per_park["left"], weights=per_park["area"], minlength=n)
+            / np.where(area > 0, area, 1),
+            1.0,
+        )
+        keep = share >= 1 - inside[left] - 1e-12
+        out.loc[left[keep], "park_id"] = best["park_id"].to_numpy()[keep]
+        out.loc[left, "park_share"] = np.minimum(share, 1.0)
+        out["in_parks_share"] = inside
+        z = pairs.merge(best[["left", "park_id"]], on=["left", "park_id"])
+        z = z.sort_values(["left", "area"], ascending=[True, False]).drop_duplicates("left")
+        z = z[z["left"].isin(left[keep])]
+        out.loc[z["left"].to_numpy(), "zone"] = z["zone"].to_numpy()
+    out.index = parcels.index
+    return out
+
+
+def parcel_table(
+    parcels: gpd.GeoDataFrame,
+    parks: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame | None = None,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    quality: list | None = None,
+    measures: pd.DataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """Every parcel with its park, category, areas, floor area, FAR and coverage.
+
+    ``quality``, when given, is a list that receives the data-quality records
+    found while measuring (buildings without floors or height). ``measures``, when
+    given, is the result of :func:`xsland.measure.far.plot_ratio` for these parcels
+    in the metric CRS, computed elsewhere (the Dask engine computes it partition by
+    partition: the same numbers).
+
+    ``far_min`` is the minimum of clause 二(一)1 for the parcel's category
+    (1.5 new industrial, 2.0 high-standard factory, 2.5 new-type industrial),
+    ``far_ok`` is ``far >= far_min`` — null where no minimum applies or the
+    FAR is unknown. Geometry is returned in the metric CRS.
+    """
+    crs = metric_crs(parcels)
+    base = parcels.to_crs(crs)
+    cat = categorise(base, policy=policy, explain=True)
+    fa = plot_ratio(base, buildings, policy=policy) if measures is None else measures
+    where = assign_parks(base, parks)
+    area = areas(base, crs=crs)
+    out = base.drop(
+        columns=[c for c in ("category", "park_id", "zone", "floor_area") if c in base.columns]
+    )
+    out = out.rename(columns={"floor_area": "floor_area_declared"})
+    if "floor_area" in base.columns:
+        out["floor_area_declared"] = base["floor_area"]
+    out["park_id"] = where["park_id"]
+    out["zone"] = where["zone"]
+    out["park_share"] = where["park_share"]
+    out["category"] = cat["category"]
+    out["category_source"] = cat["category_source"]
+    for col in ("area_m2", "area_mu", "area_ha"):
+        out[col] = area[col]
+    out["footprint_m2"] = fa["footprint_m2"]
+    out["floor_area"] = fa["floor_area"]
+    out["floor_area_source"] = fa["floor_area_source"]
+    out["far"] = fa["far"]
+    out["coverage"] = fa["coverage"]
+    far_min = out["category"].map(
+        {
+            c: policy.far_min(c)
+            for c in ("new_industrial", "standard_factory", "new_type_industrial")
+        }
+    )
+    out["far_min"] = far_min.astype("float64")
+    ok = pd.Series(pd.NA, index=out.index, dtype="boolean")
+    known = out["far_min"].notna() & out["far"].notna()
+    ok[known] = (out["far"][known] >= out["far_min"][known] - 1e-9).to_numpy()
+    out["far_ok"] = ok
+    # attrs are deep-copied by every pandas operation: keep big lists out of them
+    out.attrs = {}
+    if quality is not None:
+        quality.extend(fa.attrs.get("quality", []))
+    return out.set_geometry(out.geometry.name)
+
+
+# -- parks ------------------------------------------------------------------------------
+
+
+def _status_min(value: float | None, minimum: float, *, known: bool = True) -> str:
+    if value is None or not known or (isinstance(value, float) and np.isnan(value)):
+        return UNKNOWN
+    return PASS if value >= minimum - 1e-12 else FAIL
+
+
+def _far_check(group: pd.DataFrame) -> tuple[str, str, str]:
+    """Status, measured value (share meeting) and failing IDs for one category."""
+    if group.empty:
+        return NA, "", ""
+    ok = group["far_ok"]
+    failing = group.loc[ok.fillna(True) == False, "parcel_id"]  # noqa: E712
+    n_known = int(ok.notna().sum())
+    n_ok = int(ok.fillna(False).sum())
+    value = f"{n_ok}/{n_known}" + (
+        f" (+{len(group) - n_known} unknown)" if n_known < len(group) else ""
+    )
+    if len(failing):
+        status = FAIL
+    elif n_known < len(group):
+        status = UNKNOWN
+    else:
+        status = PASS
+    return status, value, ", ".join(failing.astype(str))
+
+
+def park_checks(
+    parks: gpd.GeoDataFrame,
+    parcels: gpd.GeoDataFrame,
+    *,
+    enterprises: pd.DataFrame | None = None,
+    indicators: pd.DataFrame | None = None,
+    policy: Policy = DEFAULT_POLICY,
+    year: int | None = None,
+) -> gpd.GeoDataFrame:
+    """One row per park with its areas, measures and every ``chk_*`` column.
+
+    Parameters
+    ----------
+    parks
+        Park features (several per park: zones).
+    parcels
+        The output of :func:`parcel_table`.
+    enterprises, indicators
+        Optional tables; without them the checks that need them are
+        ``unknown``.
+    year
+        Year of the indicators to judge; default the latest in the table.
+    """
+    crs = parcels.crs or metric_crs(parks)
+    pk = parks.to_crs(crs)
+    first = pk.drop_duplicates("park_id").set_index("park_id")
+    attrs = [c for c in ("name", "town", "park_type", "leading_industry") if c in pk.columns]
+    table = gpd.GeoDataFrame(
+        first[attrs].copy(),
+        geometry=pk.dissolve(by="park_id").geometry.reindex(first.index),
+        crs=crs,
+    )
+    for c in ("town", "park_type", "leading_industry"):
+        if c not in table.columns:
+            table[c] = None
+    table["area_m2"] = table.geometry.area
+    if "zone" in pk.columns:
+        zone_area = pk.assign(_a=pk.geometry.area).groupby(["park_id", "zone"])["_a"].sum()
+        for zone in ("core", "expansion"):
+            table[f"area_{zone}_m2"] = (
+                zone_area.xs(zone, level="zone")
+                if zone in zone_area.index.get_level_values("zone")
+                else pd.Series(dtype=float)
+            ).reindex(table.index)
+    table["area_km2"] = table["area_m2"] / M2_PER_KM2
+    table["area_mu"] = table["area_m2"] / M2_PER_MU
+
+    # area rule: district-type parks (clause 二(一)1)
+    kind = table["park_type"]
+    table["val_area"] = table["area_km2"].round(4)
+    table["chk_area"] = np.where(
+        kind == "district",
+        np.where(table["area_km2"] <= policy.district_park_max_km2 + 1e-12, PASS, FAIL),
+        np.where(kind == "carrier", NA, UNKNOWN),
+    )
+
+    in_park = parcels[parcels["park_id"].notna()]
+    grouped = {pid: g for pid, g in in_park.groupby("park_id")}
+    empty = parcels.iloc[:0]
+    industrial = in_park[in_park["category"].isin(INDUSTRIAL_CATEGORIES)]
+    cols: dict[str, list[Any]] = {
+        k: []
+        for k in (
+            "n_parcels",
+            "parcel_area_m2",
+            "floor_area",
+            "industrial_area_m2",
+            "industrial_far",
+            "industrial_coverage",
+            "land_utilisation",
+            "chk_far_new",
+            "val_far_new",
+            "fail_far_new",
+            "chk_far_standard",
+            "val_far_standard",
+            "fail_far_standard",
+            "chk_far_m0",
+            "val_far_m0",
+            "fail_far_m0",
+            "chk_coverage",
+            "val_coverage",
+        )
+    }
+    ind_groups = {pid: g for pid, g in industrial.groupby("park_id")}
+    for pid in table.index:
+        g = grouped.get(pid, empty)
+        ig = ind_groups.get(pid, empty)
+        cols["n_parcels"].append(len(g))
+        cols["parcel_area_m2"].append(float(g["area_m2"].sum()))
+        cols["floor_area"].append(float(g["floor_area"].sum(min_count=1)))
+        known = ig[ig["far"].notna()]
+        cols["industrial_area_m2"].append(float(ig["area_m2"].sum()))
+        cols["industrial_far"].append(
+            float(known["floor_area"].sum() / known["area_m2"].sum()) if len(known) else np.nan
+        )
+        cov = ig[ig["coverage"].notna()]
+        coverage = (
+            float((cov["coverage"] * cov["area_m2"]).sum() / cov["area_m2"].sum())
+            if len(cov)
+            else np.nan
+        )
+        cols["industrial_coverage"].append(coverage)
+        built = g["floor_area"] > 0
+        cols["land_utilisation"].append(
+            float(g.loc[built, "area_m2"].sum() / table.at[pid, "area_m2"])
+            if g["floor_area"].notna().any()
+            else np.nan
+        )
+        for cat, key in (
+            ("new_industrial", "new"),
+            ("standard_factory", "standard"),
+            ("new_type_industrial", "m0"),
+        ):
+            status, value, failing = _far_check(g[g["category"] == cat])
+            cols[f"chk_far_{key}"].append(status)
+            cols[f"val_far_{key}"].append(value)
+            cols[f"fail_far_{key}"].append(failing)
+        if ig.empty:
+            cols["chk_coverage"].append(NA)
+        elif len(cov) < len(ig):
+            cols["chk_coverage"].append(UNKNOWN)
+        else:
+            cols["chk_coverage"].append(_status_min(coverage, policy.coverage_min))
+        cols["val_coverage"].append(round(coverage, 4) if coverage == coverage else np.nan)
+    for k, v in cols.items():
+        table[k] = v
+    table = _enterprise_checks(table, parcels, enterprises, policy)
+    table = _indicator_checks(table, indicators, policy, year)
+    order = ["name", "town", "park_type", "leading_industry", "area_m2", "area_km2", "area_mu"]
+    order += [c for c in table.columns if c.startswith("area_") and c not in order]
+    checks = [c for c in CHECKS if c in table.columns]
+    rest = [
+        c for c in table.columns if c not in order and c not in checks and c != table.geometry.name
+    ]
+    table = table[order + checks + rest + [table.geometry.name]]
+    table.index.name = "park_id"
+    return table.reset_index()
+
+
+def _enterprise_checks(
+    table: gpd.GeoDataFrame,
+    parcels: pd.DataFrame,
+    enterprises: pd.DataFrame | None,
+    policy: Policy,
+) -> gpd.GeoDataFrame:
+    """Leading-industry shares and chain leaders (clause 二(二)4).
+
+    The enterprises of a park are those owning (``enterprise_id``) a parcel in it.
+    Shares are decided only when every such enterprise is in the enterprise table
+    with the figure needed (industry; revenue); otherwise ``unknown``. Chain leaders
+    pass as soon as enough are known, and fail only when every flag is known.
+
+    .. math:: s_{rev} = \\frac{\\sum_{e \\in lead} revenue_e}{\\sum_e revenue_e}, \\quad
+              s_{n} = \\frac{|lead|}{|E|}
+    """
+    n = len(table)
+    cols = ("n_enterprises", "val_leading_revenue", "val_leading_count", "val_chain_leader")
+    for k in cols:
+        table[k] = np.nan
+    for k in ("chk_leading_revenue", "chk_leading_count", "chk_chain_leader"):
+        table[k] = [UNKNOWN] * n
+    if enterprises is None or "enterprise_id" not in parcels.columns:
+        return table
+    links = parcels.loc[
+        parcels["park_id"].notna() & parcels["enterprise_id"].notna(), ["park_id", "enterprise_id"]
+    ].drop_duplicates()
+    if links.empty:
+        return table
+    ent = pd.DataFrame(enterprises).drop_duplicates("enterprise_id")
+    for c in ("industry", "revenue", "chain_leader"):
+        if c not in ent.columns:
+            ent[c] = None
+    m = links.merge(
+        ent[["enterprise_id", "industry", "revenue", "chain_leader"]],
+        on="enterprise_id",
+        how="left",
+        indicator="_listed",
+    )
+    listed = (m["_listed"] == "both").to_numpy()
+    leading = m["park_id"].map(table["leading_industry"]).astype("string").str.strip()
+    industry = m["industry"].astype("string").str.strip()
+    m["ind_ok"] = listed & industry.notna().to_numpy()
+    m["is_leading"] = (industry == leading).fillna(False).to_numpy(dtype=bool)
+    revenue = pd.to_numeric(m["revenue"], errors="coerce")
+    m["rev_ok"] = listed & revenue.notna().to_numpy()
+    m["rev"] = revenue.fillna(0.0)
+    m["lead_rev"] = np.where(m["is_leading"], m["rev"], 0.0)
+    flag = m["chain_leader"]
+    m["cl_yes"] = (flag == True).fillna(False).to_numpy(dtype=bool) & listed  # noqa: E712
+    m["cl_ok"] = listed & flag.notna().to_numpy()
+    g = m.groupby("park_id")
+    agg = g.agg(
+        n=("enterprise_id", "size"),
+        ind_ok=("ind_ok", "all"),
+        share=("is_leading", "mean"),
+        rev_ok=("rev_ok", "all"),
+        rev=("rev", "sum"),
+        lead_rev=("lead_rev", "sum"),
+        cl_yes=("cl_yes", "sum"),
+        cl_ok=("cl_ok", "all"),
+    ).reindex(table.index)
+    has = agg["n"].notna().to_numpy()
+    lead_known = table["leading_industry"].notna().to_numpy()
+    count_known = has & lead_known & agg["ind_ok"].fillna(False).to_numpy(dtype=bool)
+    rev_known = count_known & agg["rev_ok"].fillna(False).to_numpy(dtype=bool)
+    rev_known &= (agg["rev"] > 0).fillna(False).to_numpy(dtype=bool)
+    share = agg["share"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rshare = (agg["lead_rev"] / agg["rev"]).to_numpy(dtype=float)
+    table["n_enterprises"] = agg["n"].to_numpy(dtype=float)
+    table["val_leading_count"] = np.where(count_known, np.round(share, 4), np.nan)
+    table["val_leading_revenue"] = np.where(rev_known, np.round(rshare, 4), np.nan)
+    table["chk_leading_count"] = np.where(
+        count_known,
+        np.where(share >= policy.leading_count_share_min - 1e-12, PASS, FAIL),
+        UNKNOWN,
+    )
+    table["chk_leading_revenue"] = np.where(
+        rev_known,
+        np.where(rshare >= policy.leading_revenue_share_min - 1e-12, PASS, FAIL),
+        UNKNOWN,
+    )
+    yes = agg["cl_yes"].fillna(0).to_numpy(dtype=float)
+    table["val_chain_leader"] = np.where(has, yes, np.nan)
+    table["chk_chain_leader"] = np.where(
+        has & (yes >= policy.chain_leaders_min),
+        PASS,
+        np.where(has & agg["cl_ok"].fillna(False).to_numpy(dtype=bool), FAIL, UNKNOWN),
+    )
+    return table
+
+
+def _indicator_checks(
+    table: gpd.GeoDataFrame, indicators: pd.DataFrame | None, policy: Policy, year: int | None
+) -> gpd.GeoDataFrame:
+    """Promotion events (二(二)5) and industry fund (二(四)11) of the audit year."""
+    n = len(table)
+    table["indicator_year"] = pd.array([pd.NA] * n, dtype="Int64")
+    for k in ("val_promotion", "val_fund", "innovation_platforms"):
+        table[k] = np.nan
+    table["chk_promotion"] = UNKNOWN
+    table["chk_fund"] = UNKNOWN
+    if indicators is None or indicators.empty:
+        return table
+    the_year = year if year is not None else int(indicators["year"].max())
+    rows = indicators[indicators["year"] == the_year].drop_duplicates("park_id")
+    rows = rows.set_index("park_id").reindex(table.index)
+    table["indicator_year"] = pd.array([the_year] * n, dtype="Int64")
+    if "promotion_events" in rows.columns:
+        ev = rows["promotion_events"].astype(float)
+        table["val_promotion"] = ev.to_numpy()
+        table["chk_promotion"] = np.where(
+            ev.isna(), UNKNOWN, np.where(ev >= policy.promotion_events_min, PASS, FAIL)
+        )
+    if "industry_fund_wan" in rows.columns:
+        fund = rows["industry_fund_wan"].astype(float)
+        table["val_fund"] = fund.to_numpy()
+        table["chk_fund"] = np.where(
+            fund.isna(),
+            UNKNOWN,
+            np.where(fund <= 0, NA, np.where(fund >= policy.industry_fund_min_wan, PASS, FAIL)),
+        )
+    if "innovation_platforms" in rows.columns:
+        table["innovation_platforms"] = rows["innovation_platforms"].astype(float).to_numpy()
+    return table
+
+
+def district_checks(parks: pd.DataFrame, *, policy: Policy = DEFAULT_POLICY) -> pd.DataFrame:
+    """Checks across all parks: provincial innovation platforms ≥ 7 (clause 二(三)7)."""
+    values = parks["innovation_platforms"] if "innovation_platforms" in parks else pd.Series()
+    known = float(values.sum(min_count=1)) if values.notna().any() else np.nan
+    if known == known and known >= policy.innovation_platforms_min:
+        status = PASS
+    elif values.isna().any() or values.empty:
+        status = UNKNOWN
+    else:
+        status = FAIL
+    return pd.DataFrame(
+        [
+            {
+                "check": "chk_innovation_platforms",
+                "label": "全区园区省级以上创新平台≥7家(2027年底)",
+                "status": status,
+                "value": known,
+                "threshold": policy.innovation_platforms_min,
+                "missing_parks": ", ".join(map(str, parks.loc[values.isna(), "park_id"]))
+                if len(values)
+                else "",
+                "source": "锡府办规〔2025〕1号 二(三)7",
+            }
+        ]
+    )
+
+
+def town_rollup(parks: pd.DataFrame, parcels: pd.DataFrame) -> pd.DataFrame:
+    """Roll-up per town (镇/街道): areas, measures and the count of each check's outcomes.
+
+    Parcels outside every park count in their own ``town`` column (when given)
+    under ``parcels_outside_parks``.
+    """
+    p = parks.copy()
+    p["town"] = p["town"].fillna("(未注明)")
+    g = p.groupby("town", sort=True)
+    out = pd.DataFrame(
+        {
+            "n_parks": g.size(),
+            "area_m2": g["area_m2"].sum(),
+            "area_km2": g["area_km2"].sum(),
+            "area_mu": g["area_mu"].sum(),
+            "n_parcels": g["n_parcels"].sum(),
+            "industrial_area_m2": g["industrial_area_m2"].sum(),
+        }
+    )
+    inpark = parcels[parcels["park_id"].notna()].merge(
+        p[["park_id", "town"]], on="park_id", how="left", suffixes=("_parcel", "")
+    )
+    ind = inpark[inpark["category"].isin(INDUSTRIAL_CATEGORIES) & inpark["far"].notna()]
+    sums = ind.groupby("town")[["floor_area", "area_m2"]].sum()
+    out["industrial_far"] = (sums["floor_area"] / sums["area_m2"]).reindex(out.index)
+    for chk in CHECKS:
+        if chk not in p.columns:
+            continue
+        counts = p.groupby(["town", chk]).size().unstack(fill_value=0)
+        for st in (PASS, FAIL, UNKNOWN):
+            out[f"{chk}_{st}"] = (
+                counts[st].reindex(out.index).fillna(0).astype(int) if st in counts.columns else 0
+            )
+    out["failing_parks"] = g.apply(
+        lambda d: ", ".join(
+            d.loc[(d[[c for c in CHECKS if c in d]] == FAIL).any(axis=1), "park_id"].astype(str)
+        ),
+        include_groups=False,
+    )
+    if "town" in parcels.columns:
+        outside = parcels[parcels["park_id"].isna()]
+        out["parcels_outside_parks"] = (
+            outside.groupby(outside["town"].fillna("(未注明)"))
+            .size()
+            .reindex(out.index)
+            .fillna(0)
+            .astype(int)
+        )
+    out.index.name = "town"
+    return out.reset_index()

@@ -1,0 +1,599 @@
+"""The Dask engine: floor area and blocks on spatially partitioned data.
+
+City- and province-scale cadastres (millions of parcels) are cut into compact spatial
+partitions (:func:`spatial_partitions`) and each partition is measured on its own, on the
+workers of a Dask ``distributed`` cluster (:func:`make_client`: local worker processes,
+or an existing cluster by its scheduler address) or, without a client, one after another
+in this process. The partitions run the single-process functions themselves, and their
+results are stitched so that they are **identical** to the single-process engine's:
+
+- :func:`plot_ratio_dask` equals :func:`xsland.measure.far.plot_ratio`: each partition runs it on
+  its own parcels with the buildings whose bounding box meets their extent, so a building
+  spanning two partitions is in both, and each partition sums only the pieces
+  ``building ∩ parcel`` of its own parcels, each computed from the whole building: nothing
+  is counted twice and nothing is lost. The checks of the numbers and the data-quality
+  records are made once on the whole layers.
+- :func:`find_blocks_dask` equals :func:`xsland.group.blocks.find_blocks`, block IDs included:
+  each partition finds the links (:func:`xsland.group.blocks.neighbour_pairs`) of its own
+  parcels, those to parcels of other partitions included (a halo of parcels within the
+  gap of the partition's extent); the links of all partitions form one graph whose
+  connected components are the blocks, so a block crossing partition boundaries is one
+  block, with the same parcels, named by the same function.
+- :func:`map_parcels` runs any per-parcel function partition by partition, each with the
+  features of context layers near its parcels (what :func:`plot_ratio_dask` is made of).
+
+The low-efficiency flags (:func:`xsland.judge.lowuse.flag`) are not partitioned: two of their
+rules are not per parcel (亩均税收 sums an enterprise's parcels wherever they lie; derived
+evaluation classes rank all enterprises), so partitions would change their answers.
+
+:func:`spatial_partitions` is a k-d bisection of the parcels' centres into tiles of equal
+counts, whose extents barely overlap, so few buildings and halo parcels are sent to two
+partitions (ranges of a space-filling curve, as in dask-geopandas' ``spatial_shuffle``,
+have bounding boxes that can be much larger than their parcels).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from xsland.errors import DataError
+from xsland.group.blocks import neighbour_pairs
+from xsland.measure.far import plot_ratio
+from xsland.read.crs import metric_crs, to_crs
+from xsland.rules.policy import DEFAULT_POLICY, Policy
+
+__all__ = [
+    "find_blocks_dask",
+    "make_client",
+    "map_parcels",
+    "plot_ratio_dask",
+    "spatial_partitions",
+]
+
+#: Parcels per partition the default partition count aims at.
+PARCELS_PER_PARTITION = 100_000
+
+
+# ---------------------------------------------------------------------------
+# the cluster
+# ---------------------------------------------------------------------------
+
+
+def make_client(
+    workers: int | None = None,
+    address: str | None = None,
+    *,
+    processes: bool = True,
+    memory_limit: str | float | None = 0,
+) -> Any:
+    """A Dask ``distributed`` client: on a new local cluster, or on an existing one.
+
+    Parameters
+    ----------
+    workers
+        Worker processes of a new local cluster, one thread each (default: the number of
+        CPUs). Ignored with ``address``.
+    address
+        The scheduler of an existing cluster (``tcp://host:8786``).
+    processes
+        Workers in separate processes (default) or as threads of this process.
+    memory_limit
+        Per worker of a new local cluster, as Dask takes it (``"4GB"``; ``"auto"``: an
+        equal share of the machine's). Default 0, no limit: partitions are small already
+        (100 000 parcels, a few hundred MB), at most two per worker thread are on a worker
+        at a time, and a limit makes Dask spill them to disk, which only slows the run.
+
+    Returns
+    -------
+    distributed.Client
+        Use it as a context manager, or call ``close()``: a local cluster it started is
+        shut down with it. A local cluster listens on localhost only, without dashboard
+        pages.
+
+    Raises
+    ------
+    DataError
+        ``workers`` below 1.
+    OSError
+        The scheduler at ``address`` cannot be reached.
+    """
+    from distributed import Client
+
+    if address:
+        return Client(address, timeout="30s")
+    n = (os.cpu_count() or 1) if workers is None else int(workers)
+    if n < 1:
+        raise DataError(f"workers={workers}: a cluster needs at least one worker")
+    return Client(
+        n_workers=n,
+        threads_per_worker=1,
+        processes=processes,
+        dashboard_address=None,
+        memory_limit=memory_limit,
+    )
+
+
+def _default_partitions(n: int, client: Any) -> int:
+    """Two per worker thread (so a slow partition does not hold the others back), and at
+    least one per :data:`PARCELS_PER_PARTITION` parcels; without a cluster only the latter."""
+    slots = sum(client.nthreads().values()) if client is not None else 0
+    return max(1, min(n, max(2 * slots, math.ceil(n / PARCELS_PER_PARTITION))))
+
+
+def _run(
+    func: Callable[..., Any],
+    payloads: Iterable[tuple],
+    client: Any,
+    *,
+    common: tuple = (),
+) -> list[Any]:
+    """``[func(*p, *common) for p in payloads]`` on the cluster, or here one by one.
+
+    With a client, each payload is scattered as one object (not hashed, so nothing is
+    tokenised) to the least loaded worker, which runs it, only when that worker has fewer
+    than two partitions per thread: each is released as soon as its result is back, so
+    the workers hold a few partitions, never the whole layer, and the payloads (an
+    iterable) are built one at a time here too. ``common`` is broadcast once
+    to every worker. Without a client the partitions run one after another in this
+    process: threads would not help, as the measuring code holds the GIL for much of its
+    time.
+    """
+    if client is None:
+        return [func(*p, *common) for p in payloads]
+    from distributed import as_completed
+
+    shared = client.scatter(list(common), broadcast=True, hash=False) if common else []
+    threads = client.nthreads()
+    load = dict.fromkeys(threads, 0)  # partitions on each worker
+    results: dict[int, Any] = {}
+    running: dict[Any, tuple[int, str]] = {}
+    todo = enumerate(payloads)
+    done = as_completed()
+
+    def submit_next() -> bool:
+        # the least loaded worker gets the next partition, data and task together (a
+        # scatter alone would put every partition on the first worker)
+        worker = min(load, key=lambda w: load[w] / threads[w])
+        if load[worker] >= 2 * threads[worker]:
+            return False
+        item = next(todo, None)
+        if item is None:
+            return False
+        i, p = item
+        [data] = client.scatter([p], workers=[worker], hash=False)
+        future = client.submit(
+            _apply, func, data, *shared, workers=[worker], allow_other_workers=True, pure=False
+        )
+        running[future] = (i, worker)
+        load[worker] += 1
+        done.add(future)
+        return True
+
+    while submit_next():
+        pass
+    for future in done:
+        i, worker = running.pop(future)
+        results[i] = future.result()  # raises the partition's error
+        future.release()
+        load[worker] -= 1
+        while submit_next():
+            pass
+    return [results[i] for i in range(len(results))]
+
+
+def _apply(func: Callable[..., Any], payload: tuple, *common: Any) -> Any:
+    return func(*payload, *common)
+
+
+def _ship(geoms: np.ndarray, client: Any) -> np.ndarray:
+    """Geometries as sent to a partition: as they are in this process, as WKB to a cluster
+    (one vectorised call instead of pickling each geometry)."""
+    return geoms if client is None else shapely.to_wkb(geoms)
+
+
+def _unship(geoms: np.ndarray) -> np.ndarray:
+    arr = np.asarray(geoms, dtype=object)
+    if len(arr) and not shapely.is_geometry(arr).any():
+        return shapely.from_wkb(arr)
+    return arr
+
+
+# ---------------------------------------------------------------------------
+# partitions
+# ---------------------------------------------------------------------------
+
+
+def spatial_partitions(geoms: Any, npartitions: int) -> np.ndarray:
+    """Cut geometries into ``npartitions`` compact spatial groups of (nearly) equal size.
+
+    A k-d bisection of the centres of the geometries' bounding boxes: the extent is cut
+    across its longer side at the count that splits the partitions in proportion, and each
+    half is cut again, until there are ``npartitions`` tiles. Geometries without a bounding
+    box (null or empty) go with the centre of the others.
+
+    Parameters
+    ----------
+    geoms
+        A GeoSeries or array of geometries.
+    npartitions
+        The number of partitions (at most the number of geometries).
+
+    Returns
+    -------
+    ndarray of int
+        The partition (0 … npartitions-1) of each geometry.
+    """
+    arr = np.asarray(getattr(geoms, "values", geoms), dtype=object)
+    n = len(arr)
+    k = max(1, min(int(npartitions), n))
+    b = shapely.bounds(arr)
+    cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+    for c in (cx, cy):
+        bad = ~np.isfinite(c)
+        if bad.any():
+            c[bad] = np.median(c[~bad]) if (~bad).any() else 0.0
+    labels = np.zeros(n, dtype=np.int64)
+    stack = [(np.arange(n), k, 0)]
+    while stack:
+        idx, parts, first = stack.pop()
+        if parts == 1 or len(idx) == 0:
+            labels[idx] = first
+            continue
+        left_parts = parts // 2
+        x, y = cx[idx], cy[idx]
+        axis = x if np.ptp(x) >= np.ptp(y) else y
+        cut = len(idx) * left_parts // parts
+        order = np.argsort(axis, kind="stable")
+        stack.append((idx[order[:cut]], left_parts, first))
+        stack.append((idx[order[cut:]], parts - left_parts, first + left_parts))
+    return labels
+
+
+def _extents(geoms: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """``(k, 4)`` bounds of each partition's geometries (NaN for an empty partition)."""
+    b = shapely.bounds(geoms)
+    out = np.full((k, 4), np.nan)
+    ok = np.isfinite(b).all(axis=1)
+    for j, fn in enumerate((np.fmin, np.fmin, np.fmax, np.fmax)):
+        init = np.inf if j < 2 else -np.inf
+        acc = np.full(k, init)
+        fn.at(acc, labels[ok], b[ok, j])
+        out[:, j] = np.where(np.isfinite(acc), acc, np.nan)
+    return out
+
+
+def _members(extents: np.ndarray, geoms: np.ndarray, margin: float = 0.0) -> list[np.ndarray]:
+    """For each partition extent (grown by ``margin``), the geometries whose box meets it."""
+    k = len(extents)
+    out = [np.empty(0, dtype=np.int64) for _ in range(k)]
+    ok = np.isfinite(extents).all(axis=1)
+    if not ok.any() or len(geoms) == 0:
+        return out
+    boxes = shapely.box(*(extents[ok] + np.array([-margin, -margin, margin, margin])).T)
+    g, part = shapely.STRtree(boxes).query(geoms)
+    order = np.lexsort((g, part))
+    part, g = part[order], g[order]
+    cuts = np.searchsorted(part, np.arange(len(boxes) + 1))
+    for j, p in enumerate(np.flatnonzero(ok)):
+        out[p] = g[cuts[j] : cuts[j + 1]]
+    return out
+
+
+def _groups(labels: np.ndarray, k: int) -> list[np.ndarray]:
+    order = np.argsort(labels, kind="stable")
+    cuts = np.searchsorted(labels[order], np.arange(k + 1))
+    return [order[cuts[j] : cuts[j + 1]] for j in range(k)]
+
+
+# ---------------------------------------------------------------------------
+# any per-parcel function
+# ---------------------------------------------------------------------------
+
+
+def _call_part(
+    part: gpd.GeoDataFrame,
+    context: Mapping[str, gpd.GeoDataFrame],
+    func: Callable[..., Any],
+    kwargs: Mapping[str, Any],
+) -> Any:
+    return func(part, **context, **kwargs)
+
+
+def map_parcels(
+    func: Callable[..., pd.DataFrame | pd.Series],
+    parcels: gpd.GeoDataFrame,
+    *,
+    context: Mapping[str, gpd.GeoDataFrame] | None = None,
+    margin_m: float = 0.0,
+    client: Any = None,
+    npartitions: int | None = None,
+    **kwargs: Any,
+) -> pd.DataFrame | pd.Series:
+    """Run a per-parcel function partition by partition and put the results together.
+
+    ``func(part, **context_parts, **kwargs)`` is called for each spatial partition of
+    ``parcels`` (:func:`spatial_partitions`), with each context layer cut to the features
+    whose bounding box meets the partition's extent grown by ``margin_m`` (in the parcels'
+    CRS units). It must return a DataFrame or Series indexed like ``part``; the results
+    are put back in the order and with the index of ``parcels``.
+
+    The result equals ``func(parcels, **context, **kwargs)`` when ``func`` is per parcel:
+    each parcel's row depends only on that parcel and on context features that touch it
+    (or lie within ``margin_m``) — floor area and coverage, the dominant planned use —
+    not on other parcels (ranks, sums per enterprise). A function that chooses its
+    measuring CRS from the data's extent (:func:`xsland.read.crs.metric_crs`) must be given
+    data in a CRS that every partition keeps (see :func:`plot_ratio_dask`).
+
+    Parameters
+    ----------
+    func
+        The per-parcel function; with a client it is sent to the workers (a module-level
+        function, or anything cloudpickle can send).
+    parcels
+        The parcels (any index).
+    context
+        ``keyword -> GeoDataFrame`` (``{"buildings": buildings}``), cut in the parcels' CRS.
+    margin_m
+        How far from a partition's parcels context features are still given to it.
+    client
+        A ``distributed.Client`` (:func:`make_client`); ``None`` runs the partitions
+        one after another in this process.
+    npartitions
+        Default: two per worker, and at least one per 100 000 parcels.
+    **kwargs
+        Passed to every call (tables, the policy); sent to each worker once.
+
+    Returns
+    -------
+    DataFrame or Series
+        Indexed like ``parcels``; ``attrs`` are not kept.
+    """
+    context = dict(context or {})
+    if len(parcels) == 0:
+        return func(parcels, **context, **kwargs)
+    pm = np.asarray(parcels.geometry.to_numpy(), dtype=object)
+    k = npartitions or _default_partitions(len(parcels), client)
+    labels = spatial_partitions(pm, k)
+    k = int(labels.max()) + 1
+    groups = _groups(labels, k)
+    extents = _extents(pm, labels, k)
+    cut: dict[str, list[np.ndarray]] = {}
+    for key, layer in context.items():
+        geo = layer.geometry
+        if parcels.crs is not None and geo.crs is not None and not geo.crs.equals(parcels.crs):
+            geo = to_crs(geo, parcels.crs)
+        cut[key] = _members(extents, np.asarray(geo.to_numpy(), dtype=object), float(margin_m))
+    by_position = parcels.reset_index(drop=True)  # a new frame; the input keeps its index
+    payloads = (
+        (by_position.iloc[g], {key: context[key].iloc[cut[key][j]] for key in context})
+        for j, g in enumerate(groups)
+    )
+    parts = _run(_call_part, payloads, client, common=(func, kwargs))
+    out = pd.concat(parts).sort_index()
+    if len(out) != len(parcels) or not (out.index == np.arange(len(parcels))).all():
+        raise DataError(
+            f"map_parcels: {getattr(func, '__name__', func)} must return one row per parcel, "
+            "indexed like the parcels it is given"
+        )
+    out.index = parcels.index
+    out.attrs = {}
+    return out
+
+
+# ---------------------------------------------------------------------------
+# plot ratio
+# ---------------------------------------------------------------------------
+
+
+def _measuring_crs(extents: np.ndarray, crs: Any) -> None:
+    """Refuse partitions that :func:`xsland.measure.far.plot_ratio` would measure in another CRS."""
+    for box in extents:
+        if np.isfinite(box).all() and not metric_crs(tuple(box), crs=crs).equals(crs):
+            raise DataError(
+                f"the Dask engine measures every partition in the CRS of the whole layer, "
+                f"{crs.name!r}, but a partition would be measured in another one (the data "
+                "spans several Gauss-Kruger zones or lies outside China). Fix: reproject the "
+                "layers to one cadastral zone CRS (e.g. EPSG:4549), or use the single-process "
+                "engine"
+            )
+
+
+def plot_ratio_dask(
+    parcels: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame | None = None,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    npartitions: int | None = None,
+    client: Any = None,
+) -> pd.DataFrame:
+    """:func:`xsland.measure.far.plot_ratio`, partition by partition: the same table.
+
+    Both layers are reprojected once to :func:`xsland.read.crs.metric_crs` of the whole parcel
+    layer, parcels are cut into :func:`spatial_partitions`, and each partition is measured
+    by :func:`xsland.measure.far.plot_ratio` itself with the buildings whose bounding box meets its
+    parcels' extent (:func:`map_parcels`). A building spanning two partitions goes to both,
+    and each partition sums only the pieces ``building ∩ parcel`` of its own parcels, each
+    piece computed from the whole building (its area, for ``floor_area`` shares), so
+    nothing is counted twice or lost. Floor areas equal the single-process ones up to the
+    order of floating-point sums (relative 1e-15); sources and NaNs are identical.
+
+    The numbers of both layers are checked on the whole layers first, so a bad value is
+    reported as the single-process engine reports it, and ``attrs["quality"]`` (buildings
+    without floors) lists every building once, in order, as there.
+
+    Parameters
+    ----------
+    parcels, buildings, policy
+        As for :func:`xsland.measure.far.plot_ratio`.
+    npartitions
+        Default: two per worker, and at least one per 100 000 parcels.
+    client
+        A ``distributed.Client`` (:func:`make_client`); ``None`` runs the partitions
+        one after another in this process.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`xsland.measure.far.plot_ratio`: indexed like ``parcels``, ``area_m2``,
+        ``footprint_m2``, ``floor_area``, ``far``, ``coverage``, ``floor_area_source``;
+        ``attrs["quality"]``.
+
+    Raises
+    ------
+    DataError
+        As :func:`xsland.measure.far.plot_ratio`; and for data whose partitions
+        :func:`xsland.measure.far.plot_ratio` would measure in different CRSs (layers spanning
+        several Gauss-Krüger zones): reproject them to one zone first.
+    """
+    if buildings is None or len(parcels) == 0:
+        return plot_ratio(parcels, buildings, policy=policy)
+    crs = metric_crs(parcels)
+    pm_frame = parcels if parcels.crs.equals(crs) else to_crs(parcels, crs)
+    bm_frame = buildings if buildings.crs.equals(crs) else to_crs(buildings, crs)
+    geoms = np.asarray(pm_frame.geometry.to_numpy(), dtype=object)
+    valid = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
+    if len(valid) == 0:
+        return plot_ratio(parcels, buildings, policy=policy)
+    k = npartitions or _default_partitions(len(parcels), client)
+    if k == 1:
+        return plot_ratio(parcels, buildings, policy=policy)
+    labels = spatial_partitions(geoms, k)
+    _measuring_crs(_extents(geoms, labels, int(labels.max()) + 1), crs)
+    # whole-layer checks: the parcels' numbers, and the buildings' (with one parcel), which
+    # also gives the data-quality records of every building, once each and in order
+    plot_ratio(pm_frame, None, policy=policy)
+    quality = plot_ratio(pm_frame.iloc[valid[:1]], bm_frame, policy=policy).attrs["quality"]
+    out = map_parcels(
+        plot_ratio,
+        pm_frame,
+        context={"buildings": bm_frame},
+        client=client,
+        npartitions=k,
+        policy=policy,
+    )
+    out.index = parcels.index
+    out.attrs = {"quality": quality}
+    return out
+
+
+# ---------------------------------------------------------------------------
+# blocks
+# ---------------------------------------------------------------------------
+
+
+def _barrier_array(barriers: Any, crs: Any) -> np.ndarray:
+    """Barrier geometries (GeoDataFrame, GeoSeries or a list of them) in ``crs``."""
+    if barriers is None:
+        return np.array([], dtype=object)
+    items = barriers if isinstance(barriers, list | tuple) else [barriers]
+    arrays = []
+    for item in items:
+        if isinstance(item, gpd.GeoDataFrame | gpd.GeoSeries):
+            geo = item.geometry if isinstance(item, gpd.GeoDataFrame) else item
+            if geo.crs is not None and not geo.crs.equals(crs):
+                geo = to_crs(geo, crs)
+            arrays.append(np.asarray(geo.to_numpy(), dtype=object))
+        elif isinstance(item, shapely.Geometry):
+            arrays.append(np.array([item], dtype=object))
+        else:
+            arrays.append(np.asarray(item, dtype=object))
+    geoms = np.concatenate(arrays) if arrays else np.array([], dtype=object)
+    return geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+
+
+def _partition_links(
+    geoms: np.ndarray, own: np.ndarray, barriers: np.ndarray, gap_m: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The links ``i < j`` (positions in ``geoms``) with at least one own parcel."""
+    i, j = neighbour_pairs(_unship(geoms), gap_m=gap_m, barriers=_unship(barriers))
+    keep = own[i] | own[j]
+    return i[keep], j[keep]
+
+
+def find_blocks_dask(
+    flagged_parcels: gpd.GeoDataFrame,
+    *,
+    gap_m: float = DEFAULT_POLICY.block_gap_m,
+    barriers: Any = None,
+    client: Any = None,
+    npartitions: int | None = None,
+) -> pd.Series:
+    """:func:`xsland.group.blocks.find_blocks`, partition by partition: the same block IDs.
+
+    Parcels are cut into :func:`spatial_partitions`. Each partition receives its own
+    parcels, a halo — every parcel of another partition whose bounding box comes within
+    ``gap_m`` of the partition's extent — and the barriers near them, and finds the links
+    (:func:`xsland.group.blocks.neighbour_pairs`) that involve one of its own parcels, those
+    reaching into the halo included. The links of all partitions make one graph over all
+    parcels, whose connected components are the blocks, so a block crossing partition
+    boundaries is stitched whole. Every link is found by the partition of either of its
+    parcels with the same inputs as in one process (both parcels, every barrier near
+    them, the same order), so the blocks, their parcels and — named by the same function
+    as :func:`~xsland.group.blocks.find_blocks` — their IDs are identical.
+
+    Parameters
+    ----------
+    flagged_parcels
+        The parcels to group (typically the low-efficiency ones), with a CRS; measured in
+        :func:`xsland.read.crs.metric_crs`.
+    gap_m, barriers
+        As for :func:`xsland.group.blocks.find_blocks`.
+    client
+        A ``distributed.Client`` (:func:`make_client`); ``None`` runs the partitions
+        one after another in this process.
+    npartitions
+        Default: two per worker, and at least one per 100 000 parcels.
+
+    Returns
+    -------
+    Series
+        ``block_id`` (text) indexed like ``flagged_parcels``; NA for parcels without
+        geometry.
+    """
+    from xsland.group.blocks import _block_names  # the ID scheme of find_blocks
+
+    if not isinstance(flagged_parcels, gpd.GeoDataFrame):
+        raise DataError("flagged_parcels: a GeoDataFrame with the parcel polygons is needed")
+    if gap_m < 0:
+        raise DataError(f"gap_m = {gap_m} must not be negative")
+    crs = metric_crs(flagged_parcels.geometry)
+    geo = flagged_parcels.geometry
+    geo = geo if geo.crs == crs else to_crs(geo, crs)
+    g_all = np.asarray(geo.to_numpy(), dtype=object)
+    pos = np.flatnonzero(~(shapely.is_missing(g_all) | shapely.is_empty(g_all)))
+    out = pd.Series(pd.NA, index=flagged_parcels.index, dtype="string", name="block_id")
+    if len(pos) == 0:
+        return out
+    g = g_all[pos]
+    bars = _barrier_array(barriers, crs)
+    m = len(g)
+    k = npartitions or _default_partitions(m, client)
+    labels = spatial_partitions(g, k)
+    k = int(labels.max()) + 1
+    halos = _members(_extents(g, labels, k), g, margin=float(gap_m))
+
+    def payload(j: int, halo: np.ndarray) -> tuple:
+        near = np.empty(0, dtype=np.int64)
+        if len(bars) and len(halo):
+            # every barrier the link test can look at: within the gap of the halo's extent
+            box = np.asarray(shapely.total_bounds(g[halo]))[None, :]
+            [near] = _members(box, bars, margin=float(gap_m) + 1.0)
+        return (_ship(g[halo], client), labels[halo] == j, _ship(bars[near], client), gap_m)
+
+    links = _run(_partition_links, (payload(j, h) for j, h in enumerate(halos)), client)
+    i = np.concatenate([halo[a] for halo, (a, _) in zip(halos, links, strict=True)])
+    j = np.concatenate([halo[b] for halo, (_, b) in zip(halos, links, strict=True)])
+    graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(m, m))
+    n_blocks, label = connected_components(graph, directed=False)
+    out.iloc[pos] = _block_names(flagged_parcels.iloc[pos], g, label, n_blocks)
+    return out

@@ -1,0 +1,317 @@
+"""Read → validate → measure → judge → group → write, for one project.
+
+:func:`run_project` is what ``xsland audit`` and ``xsland demo`` call: it
+reads every input of a :class:`~xsland.rules.project.Project`, runs the audit
+(park checks, low-efficiency land, contiguous blocks) and writes the output
+folder atomically — and, when asked, the same layers to PostGIS (one
+transaction) and GeoParquet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+from tqdm.auto import tqdm
+
+from xsland.errors import DataError, InputFileError
+from xsland.pipeline.audit import run
+from xsland.read.io import read_layer, read_table
+from xsland.result import AuditResult
+from xsland.rules.project import Project
+from xsland.write.report import audit_layers, write_audit
+
+__all__ = ["describe_inputs", "read_inputs", "rerun_blocks", "run_project"]
+
+
+def describe_inputs(project: Project, data: dict[str, Any]) -> dict[str, str]:
+    """``kind -> "file [layer] — N rows"`` for the report; passwords never shown."""
+    from xsland.read.postgis import redact
+
+    out: dict[str, str] = {}
+    for kind, item in project.inputs.items():
+        where = ", ".join(redact(str(p)) for p in (item.paths or (item.path,)))
+        if item.layer:
+            where += f" [{item.layer}]"
+        if item.table:
+            where += f" table {item.table}"
+        if item.sql:
+            where += " (SQL query)"
+        value = data.get(kind)
+        if isinstance(value, list):
+            where += f" — {sum(len(v) for v in value)} features"
+        elif value is not None and hasattr(value, "__len__") and kind != "landcover":
+            where += f" — {len(value)} rows"
+            crs = getattr(value, "crs", None)
+            if crs is not None:
+                where += f", {crs.to_string()}"
+        out[kind] = where
+    return out
+
+
+def run_project(
+    project: Project,
+    *,
+    out: str | Path | None = None,
+    overwrite: bool = False,
+    progress: bool | None = None,
+    echo: Callable[[str], None] | None = None,
+    engine: str = "single",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    to_postgis: str | None = None,
+    schema: str = "xsland",
+    geoparquet: bool = False,
+    as_of: Any = None,
+) -> tuple[AuditResult, list[Path]]:
+    """Run the audit a project describes and write its output folder.
+
+    Parameters
+    ----------
+    project
+        A loaded project (:func:`xsland.rules.project.load_project`).
+    out
+        Output folder; default the project's ``out``.
+    overwrite
+        Replace an existing output folder (only once the new one is complete), and
+        existing PostGIS tables.
+    progress
+        Show a progress bar (``None``: only on a terminal).
+    engine, workers, scheduler
+        ``"dask"`` runs floor areas and block finding on a Dask cluster — a local one
+        with ``workers`` processes, or the one at ``scheduler`` — with the same results.
+    to_postgis, schema
+        Also write the audit layers to this PostGIS database, in one transaction.
+    geoparquet
+        Also write the layers as GeoParquet files into ``<out>/parquet``.
+    as_of
+        Date idle land is judged at; default the project's ``as_of``, else today.
+
+    Returns
+    -------
+    (AuditResult, list of Path)
+    """
+    target = Path(out) if out is not None else project.out
+    if target is None:
+        raise ValueError("no output folder: pass out= (--out) or set project.out")
+    if engine not in ("single", "dask"):
+        raise ValueError(f"engine {engine!r}: use 'single' or 'dask'")
+    steps = ["read inputs", "audit", "write reports"]
+    if to_postgis:
+        steps.append("write PostGIS")
+    bar = tqdm(
+        total=len(steps),
+        disable=(None if progress is None else not progress),
+        unit="step",
+        desc="xsland audit",
+    )
+    when = as_of if as_of is not None else project.as_of
+    cluster: Any = nullcontext(None)
+    if engine == "dask":
+        from xsland.pipeline.engine import make_client
+
+        cluster = make_client(workers, address=scheduler)
+    try:
+        bar.set_postfix_str(steps[0])
+        data = read_inputs(project)
+        bar.update()
+        bar.set_postfix_str(steps[1])
+        with cluster as client:
+            result = run(
+                data["parks"],
+                data["parcels"],
+                data.get("buildings"),
+                enterprises=data.get("enterprises"),
+                plan=data.get("plan"),
+                indicators=data.get("indicators"),
+                history=data.get("history"),
+                barriers=data.get("barriers"),
+                landcover=data.get("landcover"),
+                landcover_options=dict(project.raster),
+                policy=project.policy,
+                year=project.year,
+                as_of=when,
+                client=client,
+            )
+        bar.update()
+        inputs = describe_inputs(project, data)
+        inputs["run"] = dt.datetime.now().isoformat(timespec="seconds")
+        inputs["idle judged at"] = str(result.meta.get("as_of") or dt.date.today())
+        inputs["metric CRS"] = str(result.parcels.crs.name if result.parcels.crs else "")
+        inputs["engine"] = engine + (f" ({workers or 'auto'} workers)" if engine == "dask" else "")
+        layers = None
+        if to_postgis:
+            # first: a database refusing the write (connection, existing tables without
+            # overwrite) must not leave a new output folder behind
+            from xsland.read.postgis import write_postgis
+
+            bar.set_postfix_str(steps[3])
+            layers = audit_layers(result, title=project.name, inputs=inputs)
+            write_postgis(layers, to_postgis, schema=schema, overwrite=overwrite)
+            bar.update()
+        bar.set_postfix_str(steps[2])
+        written = write_audit(
+            result,
+            target,
+            overwrite=overwrite,
+            title=project.name,
+            inputs=inputs,
+            maps=project.maps,
+            html_report=project.report,
+            basemap=project.basemap,
+            tianditu_key=project.tianditu_key,
+            geoparquet=geoparquet,
+        )
+        bar.update()
+    finally:
+        bar.close()
+    if echo:
+        echo(f"wrote {target}")
+    return result, written
+
+
+def rerun_blocks(
+    result: AuditResult,
+    *,
+    policy: Any = None,
+    barriers: Any = None,
+) -> AuditResult:
+    """The contiguous blocks of a finished audit again, with other parameters.
+
+    The low-efficiency flags are kept; only block finding (``block_gap_m``, barriers),
+    the outlines (``block_hole_fill_m2``), the minimum area (``block_min_mu``), routes and
+    rewards are redone with ``policy``.
+
+    Returns
+    -------
+    AuditResult
+        A copy with new ``parcels.block_id``, ``blocks`` and ``block_members``, the town
+        block counts and the rules used.
+    """
+    import dataclasses
+
+    from xsland.errors import DataError
+    from xsland.group.blocks import block_members, block_table, find_blocks
+    from xsland.judge.lowuse import FLAG_COLUMNS
+    from xsland.rules.policy import DEFAULT_POLICY
+
+    policy = policy or DEFAULT_POLICY
+    parcels = result.parcels.copy()
+    if "low_efficiency" not in parcels.columns:
+        raise DataError(
+            "the audit's parcels have no low_efficiency column; run `xsland audit` again "
+            "with this version of xsland"
+        )
+    low = parcels["low_efficiency"].fillna(False).astype(bool).to_numpy()
+    parcels["block_id"] = find_blocks(
+        parcels, gap_m=policy.block_gap_m, barriers=barriers, mask=low
+    )
+    flags = parcels[[c for c in FLAG_COLUMNS if c in parcels.columns]]
+    blocks = block_table(
+        parcels, parcels["block_id"], policy=policy, flags=flags, parks=result.parks
+    )
+    members = block_members(parcels, parcels["block_id"], flags=flags)
+    towns = result.towns.copy()
+    if towns is not None and "town" in towns.columns:
+        counts = blocks.groupby("town").size() if len(blocks) else {}
+        towns["n_blocks"] = towns["town"].map(counts).fillna(0).astype(int)
+    return dataclasses.replace(
+        result,
+        parcels=parcels,
+        blocks=blocks,
+        block_members=members,
+        towns=towns,
+        rules=policy.table(),
+    )
+
+
+def read_inputs(project: Any) -> dict[str, Any]:
+    """Read and validate every input a :class:`~xsland.rules.project.Project` names.
+
+    Problems in several inputs are gathered and raised together as one
+    :class:`~xsland.errors.ValidationError`, so one run shows everything to
+    fix. ``postgresql://`` inputs are read with
+    :func:`xsland.read.postgis.read_postgis_layer` (same aliases and validation).
+
+    Returns
+    -------
+    dict
+        ``kind -> GeoDataFrame or DataFrame`` (no entry for inputs not given);
+        ``barriers`` is a list of GeoDataFrames, ``landcover`` the raster's path.
+    """
+    from xsland.errors import Problem, ValidationError
+    from xsland.rules.schema import get_kind
+
+    out: dict[str, Any] = {}
+    problems: list[Problem] = []
+    options = {"duplicates": project.duplicates}
+    for kind, item in project.inputs.items():
+        where = str(item.path)
+        try:
+            if kind == "landcover":
+                out[kind] = item.path
+            elif kind == "barriers":
+                out[kind] = [_read_any(p, item, project) for p in (item.paths or (item.path,))]
+            elif item.is_postgis:
+                from xsland.read.postgis import read_postgis_layer, redact
+
+                where = redact(str(item.path))
+                extra = (
+                    {}
+                    if get_kind(kind).geometry is None
+                    else {"empty_geometry": project.empty_geometry}
+                )
+                out[kind] = read_postgis_layer(
+                    str(item.path),
+                    table=item.table,
+                    sql=item.sql,
+                    geometry_column=item.geometry_column,
+                    kind=kind,
+                    columns=item.columns,
+                    crs=item.crs or project.crs,
+                    **options,
+                    **extra,
+                )
+            elif get_kind(kind).geometry is None:
+                out[kind] = read_table(
+                    item.path, kind=kind, columns=item.columns, sheet=item.sheet, **options
+                )
+            else:
+                out[kind] = read_layer(
+                    item.path,
+                    kind=kind,
+                    layer=item.layer,
+                    columns=item.columns,
+                    crs=item.crs or project.crs,
+                    empty_geometry=project.empty_geometry,
+                    **options,
+                )
+        except ValidationError as exc:
+            problems.extend(exc.problems)
+        except (DataError, InputFileError) as exc:
+            problems.append(Problem(message=str(exc), file=where))
+    if problems:
+        raise ValidationError(
+            problems,
+            title=f"{len(problems)} problem{'s' if len(problems) > 1 else ''} in the inputs",
+        )
+    return out
+
+
+def _read_any(path: Any, item: Any, project: Any) -> gpd.GeoDataFrame:
+    """A layer of any geometry (barriers), from a file or PostGIS."""
+    if str(path).startswith(("postgresql://", "postgres://")):
+        from xsland.read.postgis import read_postgis_layer
+
+        return read_postgis_layer(
+            str(path),
+            table=item.table,
+            sql=item.sql,
+            geometry_column=item.geometry_column,
+            crs=item.crs or project.crs,
+        )
+    return read_layer(path, layer=item.layer, crs=item.crs or project.crs)

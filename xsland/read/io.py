@@ -1,0 +1,455 @@
+"""Reading layers and tables: formats, encodings, column aliases.
+
+:func:`read_layer` reads a vector layer from GeoPackage, Shapefile, GeoJSON,
+FlatGeobuf or GeoParquet; :func:`read_table` reads CSV or XLSX. With ``kind``
+set, both rename columns to the data contract (:mod:`xsland.rules.schema`), coerce
+their types and validate the layer (:mod:`xsland.read.validate`), raising one
+:class:`~xsland.errors.ValidationError` that lists every problem.
+
+The repairs made while reading (invalid polygons made valid, …) are listed in
+``result.attrs["quality"]``, a list of records that
+:func:`xsland.read.validate.quality_frame` turns into the data-quality table.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import struct
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from xsland.errors import CRSError, DataError, InputFileError
+from xsland.read.validate import validate_layer, validate_table
+from xsland.rules.schema import get_kind, normalise_name
+
+__all__ = [
+    "read_layer",
+    "read_table",
+    "list_layers",
+    "rename_columns",
+    "detect_dbf_encoding",
+    "detect_kind",
+    "VECTOR_SUFFIXES",
+    "TABLE_SUFFIXES",
+]
+
+log = logging.getLogger(__name__)
+
+VECTOR_SUFFIXES = {
+    ".gpkg": "GPKG",
+    ".shp": "ESRI Shapefile",
+    ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
+    ".fgb": "FlatGeobuf",
+    ".parquet": "GeoParquet",
+    ".geoparquet": "GeoParquet",
+}
+TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
+
+# Layer names that stand for a kind, for files holding several layers.
+_KIND_LAYER_NAMES = {
+    "parks": ("parks", "park", "园区", "园区范围", "yq"),
+    "parcels": ("parcels", "parcel", "地块", "宗地", "dk", "zd"),
+    "buildings": ("buildings", "building", "建筑", "建筑物", "房屋", "jzw"),
+    "plan": ("plan", "planning", "规划", "规划用地", "gh"),
+}
+
+
+def _check_path(path: str | os.PathLike) -> Path:
+    p = Path(path)
+    if not p.exists():
+        hint = ""
+        if p.parent.exists():
+            near = sorted(x.name for x in p.parent.iterdir() if x.suffix == p.suffix)[:5]
+            if near:
+                hint = f"; files of that type there: {', '.join(near)}"
+        raise InputFileError(f"input file {p} does not exist{hint}")
+    return p
+
+
+def list_layers(path: str | os.PathLike) -> list[str]:
+    """The names of the layers of a vector file (one for single-layer formats)."""
+    p = _check_path(path)
+    if p.suffix.lower() in (".parquet", ".geoparquet"):
+        return [p.stem]
+    try:
+        return [str(name) for name, _ in pyogrio.list_layers(p)]
+    except Exception as exc:  # pyogrio raises DataSourceError subclasses of RuntimeError
+        raise InputFileError(f"cannot open {p} as a vector file: {exc}") from exc
+
+
+def _choose_layer(p: Path, layer: str | None, kind: str | None) -> str | None:
+    if p.suffix.lower() not in (".gpkg",):
+        return layer
+    layers = list_layers(p)
+    if layer is not None:
+        if layer not in layers:
+            raise InputFileError(
+                f"{p} has no layer {layer!r}; its layers are {', '.join(layers)}. "
+                "Pass one of them as layer="
+            )
+        return layer
+    if len(layers) == 1:
+        return layers[0]
+    if kind in _KIND_LAYER_NAMES:
+        wanted = {normalise_name(n) for n in _KIND_LAYER_NAMES[kind]}
+        hits = [name for name in layers if normalise_name(name) in wanted]
+        if len(hits) == 1:
+            return hits[0]
+    raise InputFileError(
+        f"{p} has {len(layers)} layers ({', '.join(layers)}); say which one to read "
+        "with layer= (or --layer / the project file's 'layer' key)"
+    )
+
+
+# -- Shapefile encodings ----------------------------------------------------------------
+
+
+def detect_dbf_encoding(dbf_path: str | os.PathLike, *, sample_bytes: int = 1 << 20) -> str:
+    """Guess the text encoding of a dBASE file that does not declare one.
+
+    A Shapefile exported by ArcGIS on a Chinese Windows system often has GBK
+    text and neither a ``.cpg`` file nor a language-driver byte, so GDAL
+    falls back to ISO-8859-1 and Chinese turns into mojibake. The field names
+    and the first records are decoded strictly as ASCII, then UTF-8, then
+    GB18030 (a superset of GBK and GB2312); the first that decodes wins.
+
+    Returns
+    -------
+    str
+        ``"ASCII"``, ``"UTF-8"``, ``"GB18030"`` or, when nothing decodes,
+        ``"ISO-8859-1"``.
+    """
+    with open(dbf_path, "rb") as fh:
+        head = fh.read(32)
+        if len(head) < 32:
+            raise DataError(f"{dbf_path} is not a dBASE file (too short)")
+        n_records, header_len, record_len = struct.unpack("<IHH", head[4:12])
+        rest = fh.read(max(header_len - 32, 0))
+        names = b"".join(rest[i : i + 11] for i in range(0, len(rest) - 1, 32) if rest[i] != 0x0D)
+        n_take = max(1, sample_bytes // max(record_len, 1))
+        records = fh.read(record_len * min(n_records, n_take))
+    data = names.replace(b"\x00", b"") + records
+    for encoding in ("ascii", "utf-8", "gb18030"):
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return {"ascii": "ASCII", "utf-8": "UTF-8", "gb18030": "GB18030"}[encoding]
+    return "ISO-8859-1"
+
+
+def _shapefile_encoding(p: Path) -> str | None:
+    """The encoding to pass to GDAL for a Shapefile, or ``None`` to let GDAL decide."""
+    if p.with_suffix(".cpg").exists() or p.with_suffix(".CPG").exists():
+        return None
+    dbf = next((q for q in (p.with_suffix(".dbf"), p.with_suffix(".DBF")) if q.exists()), None)
+    if dbf is None:
+        return None
+    with open(dbf, "rb") as fh:
+        fh.seek(29)
+        ldid = fh.read(1)
+    if ldid and ldid[0] != 0:
+        return None  # the language driver byte names a code page; GDAL honours it
+    encoding = detect_dbf_encoding(dbf)
+    if encoding in ("ASCII", "UTF-8"):
+        log.info("%s: no .cpg; attributes decode as %s", p, encoding)
+        return "UTF-8"
+    log.warning(
+        "%s: no .cpg and no code page in the .dbf; attributes read as %s "
+        "(the usual ArcGIS export in China). Add a .cpg file to make this explicit.",
+        p,
+        encoding,
+    )
+    return encoding
+
+
+# -- column mapping ---------------------------------------------------------------------
+
+
+def rename_columns(
+    df: pd.DataFrame,
+    kind: str,
+    *,
+    columns: Mapping[str, str] | None = None,
+    where: str = "",
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Rename a frame's columns to the data contract of ``kind``.
+
+    ``columns`` maps a file's column names to contract names and wins over the
+    aliases of :mod:`xsland.rules.schema`. The other columns are matched against the
+    aliases after :func:`~xsland.rules.schema.normalise_name`; for each contract
+    column the earliest alias in its list that is present is taken. Columns
+    that match nothing are kept as they are.
+
+    Returns
+    -------
+    (DataFrame, dict)
+        A renamed copy and the mapping ``file column -> contract column`` used.
+    """
+    spec = get_kind(kind)
+    geometry_name = df.geometry.name if isinstance(df, gpd.GeoDataFrame) else None
+    mapping: dict[str, str] = {}
+    problems = []
+    for source, target in (columns or {}).items():
+        if target not in spec.columns:
+            problems.append(
+                f"columns maps {source!r} to {target!r}, which is not a {kind} column; "
+                f"use one of {', '.join(spec.columns)}"
+            )
+        elif source not in df.columns:
+            problems.append(
+                f"columns maps {source!r} to {target!r}, but there is no column {source!r}; "
+                f"the columns are {', '.join(map(str, df.columns))}"
+            )
+        else:
+            mapping[source] = target
+    if problems:
+        raise DataError((f"{where}: " if where else "") + "; ".join(problems))
+    taken_targets = set(mapping.values())
+    by_norm: dict[str, list[str]] = {}
+    for col in df.columns:
+        if col == geometry_name or col in mapping:
+            continue
+        by_norm.setdefault(normalise_name(col), []).append(col)
+    for target in spec.columns:
+        if target in taken_targets:
+            continue
+        for alias in (target, *spec.aliases.get(target, ())):
+            cands = by_norm.get(normalise_name(alias), [])
+            cands = [c for c in cands if c not in mapping]
+            if cands:
+                mapping[cands[0]] = target
+                taken_targets.add(target)
+                break
+    # a column already named like a contract column but claimed by none keeps its name;
+    # one that would clash with a renamed column is moved aside
+    renamed = df.rename(columns=mapping)
+    clash = [c for c in df.columns if c in taken_targets and c not in mapping]
+    if clash:
+        renamed = df.rename(columns={**mapping, **{c: f"{c}_orig" for c in clash}})
+    return renamed, {k: v for k, v in mapping.items() if k != v}
+
+
+# -- readers ----------------------------------------------------------------------------
+
+
+def read_layer(
+    path: str | os.PathLike,
+    *,
+    kind: str | None = None,
+    layer: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    crs: Any = None,
+    **validate_options: Any,
+) -> gpd.GeoDataFrame:
+    """Read a vector layer, optionally as one kind of the data contract.
+
+    Parameters
+    ----------
+    path
+        A GeoPackage, Shapefile, GeoJSON, FlatGeobuf or GeoParquet file.
+    kind
+        ``"parks"``, ``"parcels"``, ``"buildings"`` or ``"plan"``: rename the
+        columns to the contract (aliases, then ``columns``), coerce types and
+        validate. ``None`` reads the layer as it is.
+    layer
+        The layer of a multi-layer file; may be left out when the file has
+        one layer, or one named after ``kind`` (``parcels``, ``地块`` …).
+    columns
+        ``file column -> contract column``; wins over the aliases.
+    crs
+        The CRS of a layer that has none (a Shapefile without ``.prj``). A
+        layer without a CRS is refused unless this is given. When the file
+        has a CRS and this differs, this one is assigned (with a warning), as
+        QGIS's "Set layer CRS" does.
+    **validate_options
+        Passed to :func:`xsland.read.validate.validate_layer` (``duplicates``,
+        ``empty_geometry``, ``collect``).
+
+    Returns
+    -------
+    GeoDataFrame
+        With ``attrs["quality"]`` (list of records) and ``attrs["source"]``.
+
+    Raises
+    ------
+    InputFileError
+        The file or layer does not exist or cannot be read.
+    CRSError
+        The layer has no CRS and ``crs`` was not given.
+    ValidationError
+        Missing columns, duplicate IDs, bad geometries … all listed at once.
+    """
+    p = _check_path(path)
+    suffix = p.suffix.lower()
+    if suffix not in VECTOR_SUFFIXES:
+        raise InputFileError(
+            f"{p}: unknown vector format {suffix!r}; use one of {', '.join(VECTOR_SUFFIXES)}"
+        )
+    if kind is not None and get_kind(kind).geometry is None:
+        raise DataError(f"{kind} is a table, not a vector layer; read it with read_table")
+    chosen = _choose_layer(p, layer, kind)
+    where = f"{p}" + (f" layer {chosen!r}" if chosen and suffix == ".gpkg" else "")
+    try:
+        if suffix in (".parquet", ".geoparquet"):
+            gdf = gpd.read_parquet(p)
+        else:
+            options: dict[str, Any] = {}
+            if suffix == ".shp":
+                encoding = _shapefile_encoding(p)
+                if encoding:
+                    options["encoding"] = encoding
+            gdf = pyogrio.read_dataframe(p, layer=chosen, **options)
+    except Exception as exc:
+        raise InputFileError(f"cannot read {where}: {exc}") from exc
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry is None:
+        raise DataError(f"{where} has no geometry column; read tables with read_table")
+    if crs is not None:
+        from pyproj import CRS
+
+        try:
+            target = CRS.from_user_input(crs)
+        except Exception as exc:
+            raise CRSError(f"{where}: cannot understand crs={crs!r}: {exc}") from exc
+        if gdf.crs is not None and not gdf.crs.equals(target):
+            log.warning("%s: file CRS %s replaced by the stated %s", where, gdf.crs, target)
+        gdf = gdf.set_crs(target, allow_override=True)
+    elif gdf.crs is None:
+        raise CRSError(
+            f"{where} has no coordinate reference system (no .prj or SRS); state it with "
+            "crs= (e.g. crs='EPSG:4549'), --crs, or the project file's 'crs' key"
+        )
+    gdf.attrs = {"source": {"file": str(p), "layer": chosen or ""}, "quality": []}
+    if kind is None:
+        return gdf
+    renamed, mapping = rename_columns(gdf, kind, columns=columns, where=where)
+    renamed.attrs = dict(gdf.attrs)
+    renamed.attrs["source"] = {**gdf.attrs["source"], "columns": mapping}
+    return validate_layer(renamed, kind, file=str(p), layer=chosen or "", **validate_options)
+
+
+def _read_csv(p: Path) -> pd.DataFrame:
+    raw = p.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if encoding != "utf-8-sig":
+            log.warning("%s: not UTF-8; read as %s", p, encoding.upper())
+        return pd.read_csv(
+            p,
+            encoding=encoding,
+            dtype=str,
+            keep_default_na=False,
+            na_values=["", "NA", "N/A", "NULL", "null", "None", "-", "—"],
+        )
+    raise DataError(f"{p}: text is neither UTF-8 nor GB18030/GBK; save it as UTF-8 CSV")
+
+
+def read_table(
+    path: str | os.PathLike,
+    *,
+    kind: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    sheet: str | int | None = None,
+    **validate_options: Any,
+) -> pd.DataFrame:
+    """Read a table (CSV or XLSX), optionally as ``enterprises`` or ``indicators``.
+
+    CSV files are read as UTF-8 (with or without BOM) or, failing that, as
+    GB18030/GBK, as Excel on a Chinese system saves them. All cells are read
+    as text and then coerced to the contract's types, so IDs keep their
+    leading zeros.
+
+    Parameters
+    ----------
+    kind
+        ``"enterprises"`` or ``"indicators"`` to rename, coerce and validate.
+    columns
+        ``file column -> contract column``; wins over the aliases.
+    sheet
+        The sheet of a workbook (default: the first).
+    """
+    p = _check_path(path)
+    suffix = p.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise InputFileError(
+            f"{p}: unknown table format {suffix!r}; use CSV or XLSX ({', '.join(TABLE_SUFFIXES)})"
+        )
+    if kind is not None and get_kind(kind).geometry is not None:
+        raise DataError(f"{kind} is a vector layer, not a table; read it with read_layer")
+    try:
+        if suffix in (".csv", ".txt"):
+            df = _read_csv(p)
+        else:
+            df = pd.read_excel(p, sheet_name=0 if sheet is None else sheet, dtype=object)
+    except DataError:
+        raise
+    except Exception as exc:
+        raise InputFileError(f"cannot read {p}: {exc}") from exc
+    df.columns = [str(c).strip() for c in df.columns]
+    df.attrs = {"source": {"file": str(p), "layer": str(sheet or "")}, "quality": []}
+    if kind is None:
+        return df
+    renamed, mapping = rename_columns(df, kind, columns=columns, where=str(p))
+    renamed.attrs = {"source": {**df.attrs["source"], "columns": mapping}, "quality": []}
+    return validate_table(renamed, kind, file=str(p), **validate_options)
+
+
+def detect_kind(path: str | os.PathLike, *, layer: str | None = None) -> str | None:
+    """Guess which kind of the data contract a file (or layer) holds.
+
+    By the layer name, then the file name (``parcels``, ``地块`` …), then by
+    which kind's required columns its columns match through the aliases.
+    Returns ``None`` when nothing fits.
+    """
+    p = Path(path)
+    names = [layer or "", p.stem]
+    for name in names:
+        norm = normalise_name(name)
+        if not norm:
+            continue
+        table_words = {
+            "indicators": ("indicators", "indicator", "指标"),
+            "enterprises": ("enterprises", "enterprise", "企业", "company"),
+        }
+        for kind, words in {**table_words, **_KIND_LAYER_NAMES}.items():
+            for w in map(normalise_name, words):
+                if norm == w or ((len(w) > 2 or not w.isascii()) and w in norm):
+                    return kind
+    try:
+        if p.suffix.lower() in TABLE_SUFFIXES:
+            cols = list(read_table(p).columns)
+            geometric = False
+        elif p.suffix.lower() in (".parquet", ".geoparquet"):
+            cols, geometric = list(gpd.read_parquet(p).columns), True
+        else:
+            info = pyogrio.read_info(p, layer=layer)
+            cols, geometric = list(info["fields"]), True
+    except Exception:
+        return None
+    norm_cols = {normalise_name(c) for c in cols}
+    from xsland.rules.schema import KINDS
+
+    order = (
+        ("parcels", "buildings", "plan", "parks") if geometric else ("indicators", "enterprises")
+    )
+    for kind in order:
+        spec = KINDS[kind]
+        ok = True
+        for item in spec.required:
+            options = item if isinstance(item, tuple) else (item,)
+            names_ok = {normalise_name(a) for o in options for a in (o, *spec.aliases[o])}
+            if not names_ok & norm_cols:
+                ok = False
+        if ok:
+            return kind
+    return None

@@ -1,0 +1,361 @@
+"""Every threshold xsland applies, with its unit and its source.
+
+One frozen :class:`Policy` holds the rules of SPEC §2 and the data-quality
+tolerances. Each field carries metadata — unit, source (a clause of
+锡府办规〔2025〕1号, a national rule, or "local parameter") and a Chinese label —
+so reports can print the rules they used. Change a rule with
+:meth:`Policy.replace` or a project file's ``[policy]`` table
+(:meth:`Policy.from_mapping`); nothing reads globals.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import pandas as pd
+
+from xsland.errors import PolicyError
+
+__all__ = [
+    "Policy",
+    "DEFAULT_POLICY",
+    "CATEGORIES",
+    "DEFAULT_CATEGORY_MAP",
+    "EVAL_METHODS",
+    "LOWUSE_RULES",
+]
+
+#: The policy categories of a parcel (SPEC §2).
+CATEGORIES = (
+    "new_industrial",
+    "standard_factory",
+    "new_type_industrial",
+    "industrial",
+    "logistics",
+    "other",
+)
+
+#: Land-use code -> base class. Industrial codes become ``new_industrial`` or
+#: ``industrial`` by supply date; see :func:`xsland.measure.far.categorise` (issue 3).
+#: Codes: 2023 national classification (国土空间调查、规划、用途管制用地用海分类),
+#: GB 50137-2011 (M1/M2/M3, W1/W2/W3) and the local ``M0`` (新型产业用地).
+DEFAULT_CATEGORY_MAP = MappingProxyType(
+    {
+        "1001": "industrial",
+        "100101": "industrial",
+        "100102": "industrial",
+        "100103": "industrial",
+        "M": "industrial",
+        "M1": "industrial",
+        "M2": "industrial",
+        "M3": "industrial",
+        "M0": "new_type_industrial",
+        "1101": "logistics",
+        "110101": "logistics",
+        "110102": "logistics",
+        "110103": "logistics",
+        "W": "logistics",
+        "W1": "logistics",
+        "W2": "logistics",
+        "W3": "logistics",
+    }
+)
+
+#: Stable codes of the low-efficiency rules (低效用地认定), in the order reports list them;
+#: :mod:`xsland.judge.lowuse` gives each its Chinese label and source.
+LOWUSE_RULES = (
+    "far_low",
+    "coverage_low",
+    "idle",
+    "eval_class",
+    "tax_low",
+    "plan_nonconforming",
+    "industry_mismatch",
+    "built_but_bare",
+)
+#: Rules on unless the project file says otherwise ("built_but_bare" needs a land-cover
+#: raster and is off by default).
+LOWUSE_RULES_DEFAULT = tuple(r for r in LOWUSE_RULES if r != "built_but_bare")
+
+#: How enterprises without an evaluation class get one derived (亩均效益评价).
+EVAL_METHODS = ("percentile", "score")
+
+_CL1 = "锡府办规〔2025〕1号 二(一)1"
+_CL3 = "锡府办规〔2025〕1号 二(一)3"
+_CL4 = "锡府办规〔2025〕1号 二(二)4"
+_CL5 = "锡府办规〔2025〕1号 二(二)5"
+_CL7 = "锡府办规〔2025〕1号 二(三)7"
+_CL11 = "锡府办规〔2025〕1号 二(四)11"
+_NATIONAL = "工业项目建设用地控制指标 (自然资发〔2023〕72号)"
+_IDLE = "闲置土地处置办法 (国土资源部令第53号, 2012) 第二条"
+_LOCAL = "local parameter"
+_CITY = "锡政办规〔2025〕1号"
+_EVAL = "工业企业资源利用绩效评价 (亩均效益评价, 江苏各市办法); local parameter"
+_ROUTE = "锡府办规〔2025〕1号 二(一)3 (连片改造、置换盘活、收储盘活); local parameter"
+
+
+def _rule(default: Any, unit: str, source: str, label: str, **kw: Any) -> Any:
+    meta = {"unit": unit, "source": source, "label": label}
+    if isinstance(default, (list, dict, set)):
+        raise TypeError("use immutable defaults")
+    return field(default=default, metadata=meta, **kw)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The rules of the audit (SPEC §2), each with its unit and source.
+
+    Every attribute is documented by its field metadata; ``Policy.table()``
+    lists them. Shares are fractions (0.6 = 60 %).
+    """
+
+    policy_date: _dt.date = _rule(
+        _dt.date(2025, 8, 29),
+        "date",
+        "锡府办规〔2025〕1号 (印发 2025-08-29)",
+        "政策施行日期: 此后供地为新增用地",
+    )
+    district_park_max_km2: float = _rule(3.0, "km²", _CL1, "片区型园区面积上限")
+    far_min_new_industrial: float = _rule(1.5, "FAR", _CL1, "新增工业项目用地容积率下限")
+    far_min_standard_factory: float = _rule(2.0, "FAR", _CL1, "高标准厂房用地容积率下限")
+    far_min_new_type_industrial: float = _rule(2.5, "FAR", _CL1, "新型产业用地容积率下限")
+    leading_revenue_share_min: float = _rule(0.60, "share", _CL4, "主导产业营收占比下限")
+    leading_count_share_min: float = _rule(0.60, "share", _CL4, "主导产业企业数占比下限")
+    chain_leaders_min: int = _rule(1, "enterprises", _CL4, "每园区链主企业下限")
+    promotion_events_min: int = _rule(2, "events/year", _CL5, "每年招商活动场次下限")
+    innovation_platforms_min: int = _rule(
+        7, "platforms", _CL7, "全区省级以上创新平台下限(2027年底)"
+    )
+    industry_fund_min_wan: float = _rule(5000.0, "万元", _CL11, "园区产业基金规模下限(设立时)")
+    target_date: _dt.date = _rule(_dt.date(2027, 12, 31), "date", _CL4, "目标年底")
+    coverage_min: float = _rule(0.30, "share", _NATIONAL, "工业用地建筑系数下限")
+    tall_storey_m: float = _rule(8.0, "m", _NATIONAL, "层高超过该值按两层计算容积率")
+    tall_storey_counts_double: bool = _rule(True, "flag", _NATIONAL, "高层高按两层计")
+    default_storey_height_m: float = _rule(4.5, "m", _LOCAL, "仅有高度时的默认层高")
+    idle_after_years: float = _rule(1.0, "years", _IDLE, "约定动工日期后未动工年限(闲置)")
+    idle_start_after_supply_months: int = _rule(
+        12, "months", _LOCAL, "无约定动工日期时: 供地后视为应动工的月数"
+    )
+    lowuse_far_max: float = _rule(1.0, "FAR", _LOCAL, "存量工业低效用地容积率阈值(低于)")
+    lowuse_classes: tuple[str, ...] = _rule(("D",), "classes", _CL3, "低效企业评价类别")
+    per_mu_tax_floor_wan: float | None = _rule(None, "万元/亩", _LOCAL, "亩均税收下限(未设)")
+    block_gap_m: float = _rule(15.0, "m", _LOCAL, "连片归并容差(道路、缝隙)")
+    block_min_mu: float = _rule(30.0, "亩", _LOCAL, "连片地块最小面积")
+    reward_per_mu_wan: float | None = _rule(None, "万元/亩", _CITY, "连片净地奖励标准(未设)")
+    # low-efficiency land (低效用地, clause 二(一)3): which rules, and how they judge
+    lowuse_rules: tuple[str, ...] = _rule(
+        LOWUSE_RULES_DEFAULT, "codes", _CL3, "启用的低效用地认定规则(代码)"
+    )
+    lowuse_bare_share_min: float = _rule(
+        0.5, "share", _LOCAL, "申报已建但遥感裸地占比不低于该值即为低效(built_but_bare)"
+    )
+    lowuse_far_below_minimum: bool = _rule(
+        True, "flag", _CL1, "新增/高标准厂房/新型产业用地: 容积率低于二(一)1下限即为低效"
+    )
+    lowuse_far_max_logistics: float | None = _rule(
+        None, "FAR", _LOCAL, "物流仓储用地低效容积率阈值(低于; 未设则不判)"
+    )
+    lowuse_class_years: int = _rule(1, "years", _CL3, "连续评为低效类别的年数(≥2需历史评价表)")
+    lowuse_use_derived_class: bool = _rule(True, "flag", _CL3, "无评价结果的企业按推算类别认定")
+    plan_dominant_share_min: float = _rule(
+        0.5, "share", _LOCAL, "规划符合性: 主导规划用途覆盖地块面积比例下限"
+    )
+    # deriving the evaluation class (亩均效益评价) where none is given
+    eval_method: str = _rule("percentile", "method", _EVAL, "推算评价类别方法(percentile/score)")
+    eval_weight_tax: float = _rule(0.6, "weight", _EVAL, "推算评价: 亩均税收权重")
+    eval_weight_revenue: float = _rule(0.4, "weight", _EVAL, "推算评价: 亩均营收权重")
+    eval_ratio_cap: float = _rule(2.0, "× mean", _EVAL, "推算评价: 单项指标/全区均值 封顶")
+    eval_percentile_a: float = _rule(0.80, "share", _EVAL, "百分位法: 得分百分位高于此为A类")
+    eval_percentile_b: float = _rule(0.40, "share", _EVAL, "百分位法: 得分百分位高于此为B类")
+    eval_percentile_c: float = _rule(0.15, "share", _EVAL, "百分位法: 得分百分位高于此为C类")
+    eval_score_a: float = _rule(120.0, "score", _EVAL, "得分法: 得分不低于此为A类(均值=100)")
+    eval_score_b: float = _rule(80.0, "score", _EVAL, "得分法: 得分不低于此为B类")
+    eval_score_c: float = _rule(50.0, "score", _EVAL, "得分法: 得分不低于此为C类")
+    # contiguous blocks (连片): outline and route
+    block_hole_fill_m2: float = _rule(1000.0, "m²", _LOCAL, "连片轮廓: 填补小于此面积的内洞")
+    route_reserve_share_min: float = _rule(
+        0.5, "share", _ROUTE, "收储盘活: 闲置/未建/低效类别/无主体用地占比不低于"
+    )
+    route_redevelop_owners_max: int = _rule(
+        3, "owners", _ROUTE, "连片改造: 权利人个数不超过(且面积达到连片下限)"
+    )
+    # data quality (SPEC §3, "Data quality")
+    sliver_max_area_m2: float = _rule(100.0, "m²", _LOCAL, "碎片地块: 面积小于")
+    sliver_min_width_m: float = _rule(2.0, "m", _LOCAL, "碎片地块: 平均宽度(2A/P)小于")
+    straddle_min_share: float = _rule(0.01, "share", _LOCAL, "跨园区边界: 次要部分占比超过")
+    overlap_min_m2: float = _rule(1.0, "m²", _LOCAL, "地块重叠: 重叠面积超过")
+    declared_area_tolerance: float = _rule(0.05, "share", _LOCAL, "用地面积核查: 相对差超过")
+    category_map: Mapping[str, str] = field(
+        default_factory=lambda: DEFAULT_CATEGORY_MAP,
+        hash=False,
+        metadata={"unit": "code → category", "source": _LOCAL, "label": "用地分类对照表"},
+    )
+
+    def __post_init__(self) -> None:
+        problems = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.metadata.get("unit") in {"share"} and value is not None:
+                if not 0 <= value <= 1:
+                    problems.append(f"{f.name} = {value!r} must be a share between 0 and 1")
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                if value < 0:
+                    problems.append(f"{f.name} = {value!r} must not be negative")
+        bad = {v for v in self.category_map.values() if v not in CATEGORIES}
+        if bad:
+            problems.append(
+                f"category_map uses unknown categories {sorted(bad)}; use {', '.join(CATEGORIES)}"
+            )
+        problems += _check_lowuse(self)
+        if problems:
+            raise PolicyError("invalid policy: " + "; ".join(problems))
+        if not isinstance(self.category_map, MappingProxyType):
+            object.__setattr__(self, "category_map", MappingProxyType(dict(self.category_map)))
+        object.__setattr__(self, "lowuse_classes", tuple(self.lowuse_classes))
+        object.__setattr__(self, "lowuse_rules", tuple(self.lowuse_rules))
+
+    # -- construction -----------------------------------------------------------------
+    def replace(self, **changes: Any) -> Policy:
+        """A copy with some rules changed (validated like a project file)."""
+        return self.from_mapping(changes, base=self)
+
+    @classmethod
+    def from_mapping(
+        cls, values: Mapping[str, Any], *, base: Policy | None = None, where: str = "policy"
+    ) -> Policy:
+        """Build a policy from a mapping such as a project file's ``[policy]`` table.
+
+        Unknown keys and values of the wrong type raise :class:`PolicyError`
+        naming the key (``where`` says in which file or table it was).
+        """
+        base = base or cls()
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        problems: list[str] = []
+        changes: dict[str, Any] = {}
+        for key, value in values.items():
+            if key not in fields:
+                close = difflib.get_close_matches(str(key), list(fields), n=2, cutoff=0.75)
+                hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+                problems.append(f"{where}.{key}: unknown key{hint}")
+                continue
+            try:
+                changes[key] = _coerce(value, getattr(base, key), fields[key])
+            except (TypeError, ValueError) as exc:
+                problems.append(f"{where}.{key}: {exc}")
+        if problems:
+            error = PolicyError("invalid project file: " + "; ".join(problems))
+            error.problems = problems
+            raise error
+        return dataclasses.replace(base, **changes)
+
+    # -- reporting --------------------------------------------------------------------
+    def table(self) -> pd.DataFrame:
+        """The rules as a table: ``key``, ``value``, ``unit``, ``source``, ``label``."""
+        rows = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Mapping):
+                value = "; ".join(f"{k}→{v}" for k, v in value.items())
+            elif isinstance(value, tuple):
+                value = ", ".join(value)
+            rows.append(
+                {
+                    "key": f.name,
+                    "value": "unset" if value is None else str(value),
+                    "unit": f.metadata["unit"],
+                    "source": f.metadata["source"],
+                    "label": f.metadata["label"],
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def far_min(self, category: str) -> float | None:
+        """The FAR minimum of a policy category (clause 二(一)1), ``None`` if none."""
+        return {
+            "new_industrial": self.far_min_new_industrial,
+            "standard_factory": self.far_min_standard_factory,
+            "new_type_industrial": self.far_min_new_type_industrial,
+        }.get(category)
+
+
+def _check_lowuse(p: Policy) -> list[str]:
+    """Problems with the low-efficiency, evaluation and route settings (empty when fine)."""
+    problems = []
+    bad = [r for r in p.lowuse_rules if r not in LOWUSE_RULES]
+    if bad:
+        problems.append(f"lowuse_rules has unknown codes {bad}; use {', '.join(LOWUSE_RULES)}")
+    if p.eval_method not in EVAL_METHODS:
+        problems.append(f"eval_method = {p.eval_method!r}; use {' or '.join(EVAL_METHODS)}")
+    if not p.eval_weight_tax + p.eval_weight_revenue > 0:
+        problems.append("eval_weight_tax + eval_weight_revenue must be more than 0")
+    for kind in ("percentile", "score"):
+        a, b, c = (getattr(p, f"eval_{kind}_{k}") for k in "abc")
+        if not a > b > c:
+            problems.append(
+                f"eval_{kind}_a > eval_{kind}_b > eval_{kind}_c must hold, not {a} / {b} / {c}"
+            )
+    if p.lowuse_class_years < 1:
+        problems.append(f"lowuse_class_years = {p.lowuse_class_years} must be 1 or more")
+    return problems
+
+
+def _coerce(value: Any, current: Any, f: dataclasses.Field) -> Any:
+    """Check and convert a project-file value to the type of the field."""
+    name = f.name
+    if name == "lowuse_rules":
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise TypeError('must be a list of rule codes such as ["far_low", "idle"]')
+        bad = [v for v in value if v.strip().lower() not in LOWUSE_RULES]
+        if bad:
+            raise ValueError(f"unknown rules {bad}; use {', '.join(LOWUSE_RULES)}")
+        return tuple(dict.fromkeys(v.strip().lower() for v in value))
+    if name == "eval_method":
+        if not isinstance(value, str) or value.strip().lower() not in EVAL_METHODS:
+            raise ValueError(f"must be {' or '.join(repr(m) for m in EVAL_METHODS)}, not {value!r}")
+        return value.strip().lower()
+    if name == "category_map":
+        if not isinstance(value, Mapping):
+            raise TypeError("must be a table of land-use code = category")
+        return MappingProxyType({str(k): str(v) for k, v in value.items()})
+    if name == "lowuse_classes":
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise TypeError('must be a list of classes such as ["D"] or ["C", "D"]')
+        bad = [v for v in value if v.upper() not in {"A", "B", "C", "D"}]
+        if bad:
+            raise ValueError(f"unknown classes {bad}; use A, B, C or D")
+        return tuple(v.upper() for v in value)
+    if isinstance(current, bool):
+        if not isinstance(value, bool):
+            raise TypeError(f"must be true or false, not {value!r}")
+        return value
+    if isinstance(current, _dt.date):
+        if isinstance(value, _dt.date):
+            return value
+        try:
+            return _dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise ValueError(f"must be a date such as 2025-08-29, not {value!r}") from None
+    if value is None or (isinstance(value, str) and value.strip().lower() in {"", "unset"}):
+        if current is None or "None" in str(f.type):
+            return None
+        raise TypeError("may not be unset")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"must be a number, not {value!r}")
+    if isinstance(current, int) and not isinstance(current, bool):
+        if float(value) != int(value):
+            raise ValueError(f"must be a whole number, not {value!r}")
+        return int(value)
+    return float(value)
+
+
+DEFAULT_POLICY = Policy()

@@ -1,0 +1,2274 @@
+"""The audit report for leadership: one self-contained HTML file with charts, in Chinese.
+
+:func:`build_report` turns the tables of an audit (an :class:`~xsland.result.AuditResult`
+or a mapping of its tables) into one HTML page; :func:`write_report` writes it atomically;
+:func:`report_from_audit` rebuilds ``report.html`` from a finished output folder's
+``audit.gpkg``.
+
+**Contents**, one section per printed page (or more):
+
+1. 概览 summary — headline figures, the count of pass / fail / unknown per rule (chart)
+   and, per rule, the parks that fail or lack data;
+2. 达标记分卡 scorecard — parks as rows, every park rule of SPEC §2 as columns, each cell
+   the status as colour *and* symbol (✔ ✘ ? –, readable in black-and-white print) with the
+   measured value; a last row for the district-wide rule (innovation platforms);
+3. 2027 目标进度 targets — leading-industry shares, chain leaders and innovation
+   platforms as bars against the target line;
+4. 容积率分布 FAR — every industrial parcel's FAR per park against the minima
+   (1.5 / 2.0 / 2.5 by default) and the low-efficiency threshold;
+5. 低效用地 low-efficiency land — 亩 by town and by reason (when the parcels carry
+   ``low_efficiency``; otherwise the section says it was not computed in this run);
+6. 连片地块 contiguous blocks — the ten largest, each with a small static map (block
+   outline over its parcels), area, route and reasons (when blocks are given);
+7. 数据质量 data quality — counts by problem (chart) and the first rows of each;
+8. 规则与输入 rules and inputs — every rule with its value, unit and source, the
+   district-wide check and the run's inputs (files, feature counts, CRS, date).
+
+**Self-contained.** Charts are drawn with matplotlib (no pyplot, no GUI backend) and
+embedded as ``data:`` URIs (SVG by default, text drawn as glyph outlines, so the page
+needs no font for them; or PNG). The page loads nothing: no script, style sheet, font or
+image comes from the network. A small inline script only toggles the English glosses.
+
+**Chinese text in charts** is drawn with a CJK font found by :func:`find_cjk_font`
+(Debian's ``fonts-noto-cjk``: *Noto Sans CJK SC* first). Without one, a
+:class:`NoCJKFontWarning` is issued and charts use Latin labels — park IDs, reason codes,
+or short codes (T1, T2 …) explained in the caption — never boxes (豆腐块).
+
+**Print.** ``@page`` A4 portrait (the scorecard on an A4 landscape page), every section
+starting a new page, figures, cards and table rows never split, table heads repeated, and
+colours printed as shown (``print-color-adjust: exact``).
+
+Every text that comes from the data is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+import math
+import os
+import re
+import urllib.parse
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import matplotlib
+import numpy as np
+import pandas as pd
+import shapely
+from matplotlib import font_manager
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PathCollection
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from matplotlib.path import Path as MplPath
+from matplotlib.ticker import PercentFormatter
+
+from xsland._atomic import atomic_file
+from xsland._version import __version__
+from xsland.errors import DataError, InputFileError
+from xsland.judge.audit import CHECKS, INDUSTRIAL_CATEGORIES, STATUS_ZH
+from xsland.read.validate import QUALITY_CHECKS
+from xsland.rules.policy import DEFAULT_POLICY
+
+__all__ = [
+    "CJK_FONT_PREFERENCES",
+    "DEFAULT_TITLE",
+    "REPORT_NAME",
+    "NoCJKFontWarning",
+    "build_report",
+    "find_cjk_font",
+    "report_from_audit",
+    "write_report",
+]
+
+#: File name of the report in an output folder.
+REPORT_NAME = "report.html"
+
+#: Default title of the report.
+DEFAULT_TITLE = "锡山区特色专业园区用地审计报告"
+
+PASS, FAIL, UNKNOWN, NA = "pass", "fail", "unknown", "n/a"
+_STATUSES = (PASS, FAIL, UNKNOWN, NA)
+_SYMBOL = {PASS: "✔", FAIL: "✘", UNKNOWN: "?", NA: "–"}
+_STATUS_EN = {PASS: "pass", FAIL: "fail", UNKNOWN: "unknown", NA: "n/a"}
+_STATUS_WORD = {k: v.split(" ", 1)[1] for k, v in STATUS_ZH.items()}
+
+# chart colours: status (with hatches for black-and-white print), categories, severities
+_COLOUR = {PASS: "#2e7d32", FAIL: "#c62828", UNKNOWN: "#9e9e9e", NA: "#e0e0e0"}
+_HATCH = {PASS: "", FAIL: "////", UNKNOWN: "xx", NA: ""}
+_SEVERITY_COLOUR = {"error": "#c62828", "warning": "#ef8f00", "info": "#78909c"}
+_SEVERITY_HATCH = {"error": "////", "warning": "", "info": "\\\\\\\\"}
+_SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
+
+#: Fonts tried by :func:`find_cjk_font`, best first; a family matches a pattern exactly
+#: or by containing it.
+CJK_FONT_PREFERENCES = (
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "Noto Sans CJK",
+    "Source Han Sans",
+    "Noto Serif CJK SC",
+    "Source Han Serif SC",
+    "Noto Serif CJK",
+    "Source Han Serif",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "SimHei",
+    "Heiti SC",
+    "STHeiti",
+    "SimSun",
+    "AR PL UMing",
+    "AR PL UKai",
+    "Droid Sans Fallback",
+)
+
+_PARK_TYPE_ZH = {"district": "片区型", "carrier": "载体型"}
+_CATEGORY_ZH = {
+    "new_industrial": ("新增工业项目用地", "new industrial"),
+    "standard_factory": ("高标准厂房用地", "high-standard factory"),
+    "new_type_industrial": ("新型产业用地(M0)", "new-type industrial (M0)"),
+    "industrial": ("存量工业用地", "existing industrial"),
+}
+_CATEGORY_STYLE = {  # marker, colour: distinct shapes for black-and-white print
+    "new_industrial": ("o", "#e65100"),
+    "standard_factory": ("s", "#1565c0"),
+    "new_type_industrial": ("^", "#6a1b9a"),
+    "industrial": (".", "#616161"),
+}
+
+#: Park rules: check -> (policy key, Chinese label, English label, how the value reads).
+_RULES: dict[str, tuple[str, str, str, str]] = {
+    "chk_area": (
+        "district_park_max_km2",
+        "片区型园区面积≤{v}平方公里",
+        "District park ≤ {v} km²",
+        "num",
+    ),
+    "chk_far_new": (
+        "far_min_new_industrial",
+        "新增工业项目用地容积率≥{v}",
+        "New industrial land FAR ≥ {v}",
+        "num",
+    ),
+    "chk_far_standard": (
+        "far_min_standard_factory",
+        "高标准厂房用地容积率≥{v}",
+        "High-standard factory FAR ≥ {v}",
+        "num",
+    ),
+    "chk_far_m0": (
+        "far_min_new_type_industrial",
+        "新型产业用地容积率≥{v}",
+        "New-type industrial (M0) FAR ≥ {v}",
+        "num",
+    ),
+    "chk_coverage": ("coverage_min", "工业用地建筑系数≥{v}", "Industrial coverage ≥ {v}", "pct"),
+    "chk_leading_revenue": (
+        "leading_revenue_share_min",
+        "主导产业营收占比≥{v}",
+        "Leading-industry revenue share ≥ {v}",
+        "pct",
+    ),
+    "chk_leading_count": (
+        "leading_count_share_min",
+        "主导产业企业数占比≥{v}",
+        "Leading-industry enterprises ≥ {v}",
+        "pct",
+    ),
+    "chk_chain_leader": ("chain_leaders_min", "链主企业≥{v}家", "Chain leaders ≥ {v}", "num"),
+    "chk_promotion": (
+        "promotion_events_min",
+        "年招商活动≥{v}场",
+        "Promotion events ≥ {v} a year",
+        "num",
+    ),
+    "chk_fund": (
+        "industry_fund_min_wan",
+        "产业基金≥{v}万元(设立时)",
+        "Industry fund ≥ {v}0k yuan (if set up)",
+        "num",
+    ),
+}
+_INNOVATION = (
+    "innovation_platforms_min",
+    "全区园区省级以上创新平台≥{v}家(2027年底)",
+    "Provincial innovation platforms, all parks ≥ {v} (end 2027)",
+    "num",
+)
+
+
+#: Tallest chart (inches): an A4 page less its margins and a heading.
+_MAX_HEIGHT_IN = 9.4
+
+
+class NoCJKFontWarning(UserWarning):
+    """No CJK font was found: the charts of the report use Latin labels."""
+
+
+# -- small helpers -------------------------------------------------------------------------
+
+
+def _missing(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip().lower() in ("", "nan", "none", "<na>")
+
+
+def _esc(value: Any) -> str:
+    """Data as HTML text (empty for missing values)."""
+    return "" if _missing(value) else html.escape(str(value), quote=True)
+
+
+def _float(value: Any) -> float:
+    if _missing(value) or isinstance(value, bool):
+        return math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _num(value: Any, fmt: str = "{:,.2f}", *, dash: str = "—") -> str:
+    v = _float(value)
+    return dash if math.isnan(v) else fmt.format(v)
+
+
+def _short(value: float) -> str:
+    """``3.0`` -> ``3``, ``1.5`` -> ``1.5``."""
+    return f"{value:g}" if not math.isnan(value) else "?"
+
+
+def _as_bool(values: pd.Series) -> pd.Series:
+    """Booleans however they were stored: bool, 0/1, ``"True"``/``"False"`` (GeoPackage)."""
+    words = {
+        "true": True,
+        "1": True,
+        "yes": True,
+        "y": True,
+        "是": True,
+        "false": False,
+        "0": False,
+        "no": False,
+        "n": False,
+        "否": False,
+    }
+
+    def one(v: Any) -> Any:
+        if _missing(v):
+            return pd.NA
+        if isinstance(v, (bool, np.bool_)):
+            return bool(v)
+        if isinstance(v, (int, float, np.integer, np.floating)):
+            return bool(v)
+        return words.get(str(v).strip().lower(), pd.NA)
+
+    return pd.Series([one(v) for v in values], index=values.index, dtype="boolean")
+
+
+_SPLIT = re.compile(r"\s*[;；,，、|]\s*")
+
+
+def _split(value: Any) -> list[str]:
+    """A joined list (``"a;b"``) or a real list as a list of non-empty strings."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [str(v).strip() for v in value if not _missing(v) and str(v).strip()]
+    if _missing(value):
+        return []
+    return [p for p in _SPLIT.split(str(value).strip()) if p]
+
+
+def _zh_date(value: dt.date) -> str:
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if _missing(value):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return pd.Timestamp(str(value)).date()
+    except (ValueError, TypeError):
+        return None
+
+
+def _bi(zh: str, en: str) -> str:
+    """Chinese text with its English gloss (hidden by the 中文 toggle)."""
+    return f'{zh} <span class="en">{en}</span>'
+
+
+def _table(
+    headers: Sequence[str], rows: Iterable[Sequence[str]], *, cls: str = "", attrs: str = ""
+) -> str:
+    """An HTML table; ``headers`` and cells are HTML already."""
+    head = "".join(f"<th>{h}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(c if c.startswith("<td") else f"<td>{c}</td>" for c in r) + "</tr>"
+        for r in rows
+    )
+    return (
+        f'<table class="{cls}"{attrs}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    )
+
+
+def _note(zh: str, en: str) -> str:
+    return f'<p class="note">{_bi(zh, en)}</p>'
+
+
+# -- fonts and charts ----------------------------------------------------------------------
+
+
+def find_cjk_font() -> str | None:
+    """The family name of a CJK font matplotlib can use, or ``None``.
+
+    Fonts are tried in the order of :data:`CJK_FONT_PREFERENCES` (Debian's
+    ``fonts-noto-cjk`` gives *Noto Sans CJK SC*); a family matches a preference
+    exactly or by containing it (regular weight preferred).
+
+    matplotlib lists fonts from a cache built the first time it ran. A CJK font
+    installed after that (``make demo`` before ``make test`` on a new machine) is not
+    in the cache, so when none is listed the system font folders are searched for
+    CJK font files, which are registered with ``fontManager.addfont``.
+
+    Returns
+    -------
+    str or None
+        A family name for ``rcParams["font.family"]``.
+    """
+    found = _match_cjk_family(font_manager.fontManager.ttflist)
+    if found is None and _register_cjk_font_files():
+        found = _match_cjk_family(font_manager.fontManager.ttflist)
+    return found
+
+
+def _match_cjk_family(entries: Sequence[Any]) -> str | None:
+    names = sorted({f.name for f in entries})
+    for pattern in CJK_FONT_PREFERENCES:
+        if pattern in names:
+            return pattern
+        hits = [n for n in names if pattern.lower() in n.lower() and "mono" not in n.lower()]
+        if hits:
+            return hits[0]
+    return None
+
+
+#: File names of CJK fonts (Noto/Source Han CJK, WenQuanYi, Droid fallback, Windows and
+#: macOS Chinese fonts), searched when matplotlib's font cache lists none.
+_CJK_FILE = re.compile(
+    r"cjk|sourcehan|wqy|wenquanyi|droidsansfallback|msyh|simhei|simsun|pingfang|hiragino",
+    re.IGNORECASE,
+)
+
+
+def _register_cjk_font_files() -> int:
+    """Add the system's CJK font files to matplotlib's font list; how many were added."""
+    added = 0
+    listed = {str(f.fname) for f in font_manager.fontManager.ttflist}
+    for path in font_manager.findSystemFonts():
+        if path in listed or not _CJK_FILE.search(Path(path).name):
+            continue
+        try:
+            font_manager.fontManager.addfont(path)
+        except (OSError, RuntimeError, ValueError):  # unreadable or not a font
+            continue
+        added += 1
+    return added
+
+
+@dataclass
+class _Charts:
+    """Draws and embeds the charts of one report."""
+
+    font: str | None
+    fmt: str = "svg"
+
+    @property
+    def cjk(self) -> bool:
+        return self.font is not None
+
+    def t(self, zh: str, en: str) -> str:
+        """Chart text: Chinese with a CJK font, else English."""
+        return zh if self.cjk else en
+
+    def labels(
+        self, values: Sequence[Any], *, alt: Sequence[Any] | None = None, prefix: str = "L"
+    ) -> tuple[list[str], list[tuple[str, str]]]:
+        """Chart labels for data text, and the key of substituted codes (Latin mode).
+
+        Without a CJK font, a label that is not ASCII is replaced by its ``alt``
+        (a park ID, a reason code) when that is ASCII, else by ``prefix`` + number.
+        """
+        texts = ["" if _missing(v) else str(v) for v in values]
+        if self.cjk:
+            return texts, []
+        out, key = [], []
+        for i, text in enumerate(texts):
+            other = "" if alt is None or _missing(alt[i]) else str(alt[i])
+            if text.isascii():
+                out.append(text)
+            elif other and other.isascii():
+                out.append(other)
+            else:
+                code = f"{prefix}{len(key) + 1}"
+                out.append(code)
+                key.append((code, text))
+        return out, key
+
+    @contextmanager
+    def style(self) -> Iterator[None]:
+        families = ([self.font] if self.font else []) + ["DejaVu Sans"]
+        rc = {
+            "font.family": families,
+            "font.size": 8,
+            "axes.titlesize": 9,
+            "axes.titleweight": "bold",
+            "axes.labelsize": 8,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.unicode_minus": False,
+            "legend.fontsize": 7.5,
+            "legend.frameon": False,
+            "hatch.linewidth": 0.6,
+            "svg.fonttype": "path",
+            "svg.hashsalt": "xsland-report",
+            "figure.dpi": 100,
+        }
+        with matplotlib.rc_context(rc):
+            yield
+
+    def figure(self, width: float, height: float) -> Figure:
+        """A figure with constrained layout, never taller than a printed page allows."""
+        fig = Figure(figsize=(width, min(height, _MAX_HEIGHT_IN)), layout="constrained")
+        FigureCanvasAgg(fig)
+        return fig
+
+    def embed(self, fig: Figure, *, alt: str, cls: str = "chart") -> str:
+        """The figure as an ``<img>`` with a ``data:`` URI."""
+        buf = io.BytesIO()
+        if self.fmt == "svg":
+            fig.savefig(buf, format="svg", metadata={"Date": None})
+            mime = "image/svg+xml"
+        else:
+            fig.savefig(buf, format="png", dpi=200, metadata={"Software": None})
+            mime = "image/png"
+        data = base64.b64encode(buf.getvalue()).decode("ascii")
+        return f'<img class="{cls}" alt="{html.escape(alt)}" src="data:{mime};base64,{data}">'
+
+
+def _key_caption(key: Sequence[tuple[str, str]]) -> str:
+    if not key:
+        return ""
+    items = "; ".join(f"{html.escape(c)} = {html.escape(t)}" for c, t in key)
+    return f'<br><span class="key">{_bi("图中代号:", "codes in the chart:")} {items}</span>'
+
+
+def _figure(img: str, caption: str) -> str:
+    return f"<figure>{img}<figcaption>{caption}</figcaption></figure>"
+
+
+# -- the tables of an audit ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Audit:
+    parks: pd.DataFrame
+    parcels: pd.DataFrame
+    towns: pd.DataFrame | None
+    district: pd.DataFrame | None
+    quality: pd.DataFrame
+    rules: pd.DataFrame
+    blocks: gpd.GeoDataFrame | None
+    meta: Mapping[str, Any]
+
+    def rule(self, key: str) -> float:
+        """A numeric rule of the run (the rules table), else the default policy's."""
+        if "key" in self.rules.columns and "value" in self.rules.columns:
+            hit = self.rules.loc[self.rules["key"].astype(str) == key, "value"]
+            if len(hit):
+                return _float(hit.iloc[0])
+        value = getattr(DEFAULT_POLICY, key, None)
+        return _float(value)
+
+    def rule_text(self, key: str) -> str:
+        if "key" in self.rules.columns and "value" in self.rules.columns:
+            hit = self.rules.loc[self.rules["key"].astype(str) == key, "value"]
+            if len(hit):
+                return str(hit.iloc[0])
+        return str(getattr(DEFAULT_POLICY, key, ""))
+
+    def source(self, key: str) -> str:
+        if "key" in self.rules.columns and "source" in self.rules.columns:
+            hit = self.rules.loc[self.rules["key"].astype(str) == key, "source"]
+            if len(hit) and not _missing(hit.iloc[0]):
+                return str(hit.iloc[0])
+        return ""
+
+
+def _get(obj: Any, name: str) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def _collect(result: Any, blocks: gpd.GeoDataFrame | None) -> _Audit:
+    parks, parcels = _get(result, "parks"), _get(result, "parcels")
+    if not isinstance(parks, pd.DataFrame) or not isinstance(parcels, pd.DataFrame):
+        raise DataError(
+            "build_report needs an AuditResult or a mapping with at least the tables "
+            "'parks' and 'parcels'"
+        )
+    for name, frame, cols in (
+        ("parks", parks, ("park_id",)),
+        ("parcels", parcels, ("parcel_id", "park_id")),
+    ):
+        missing = [c for c in cols if c not in frame.columns]
+        if missing:
+            raise DataError(f"table {name!r}: column {missing[0]!r} missing")
+    quality = _get(result, "quality")
+    rules = _get(result, "rules")
+    if blocks is None:
+        blocks = _get(result, "blocks")
+    if blocks is not None and "block_id" not in blocks.columns:
+        raise DataError("table 'blocks': column 'block_id' missing")
+    meta = _get(result, "meta") or {}
+    return _Audit(
+        parks=parks,
+        parcels=parcels,
+        towns=_get(result, "towns"),
+        district=_get(result, "district"),
+        quality=quality if isinstance(quality, pd.DataFrame) else pd.DataFrame(),
+        rules=rules if isinstance(rules, pd.DataFrame) else DEFAULT_POLICY.table(),
+        blocks=blocks,
+        meta=dict(meta),
+    )
+
+
+def _rule_labels(a: _Audit) -> dict[str, tuple[str, str, str]]:
+    """check -> (Chinese label, English label, source) with the run's thresholds."""
+    out = {}
+    for chk, (key, zh, en, kind) in {**_RULES, "chk_innovation_platforms": _INNOVATION}.items():
+        v = a.rule(key)
+        if kind == "pct" and not math.isnan(v):
+            text = f"{v * 100:g}%"
+        elif chk == "chk_fund" and not math.isnan(v):
+            text = f"{v:g}"
+        else:
+            text = _short(v)
+        en_text = en.format(v=text)
+        if chk == "chk_fund" and not math.isnan(v):
+            en_text = f"Industry fund ≥ {v / 100:g} million yuan (if set up)"
+        out[chk] = (zh.format(v=text), en_text, a.source(key))
+    return out
+
+
+def _park_frame(a: _Audit) -> pd.DataFrame:
+    if isinstance(a.parks, gpd.GeoDataFrame):
+        parks = pd.DataFrame(a.parks.drop(columns=[a.parks.geometry.name]))
+    else:
+        parks = pd.DataFrame(a.parks).copy()
+    for c in ("name", "town", "park_type", "leading_industry"):
+        if c not in parks.columns:
+            parks[c] = None
+    parks["park_id"] = parks["park_id"].astype(str)
+    return parks.sort_values("park_id", kind="stable").reset_index(drop=True)
+
+
+def _park_label(row: Mapping[str, Any]) -> str:
+    name = "" if _missing(row.get("name")) else str(row["name"])
+    return f"{row['park_id']} {name}".strip()
+
+
+def _status(value: Any) -> str:
+    text = "" if _missing(value) else str(value).strip().lower()
+    return text if text in _STATUSES else UNKNOWN
+
+
+def _cell_value(chk: str, row: Mapping[str, Any]) -> str:
+    """The measured value of a check, as a reader expects it (plain text)."""
+    v = row.get(chk.replace("chk_", "val_"))
+    if chk.startswith("chk_far_"):
+        if _missing(v):
+            return ""
+        m = re.fullmatch(r"\s*(\d+)/(\d+)(?:\s*\(\+(\d+) unknown\))?\s*", str(v))
+        if not m:
+            return str(v)
+        text = f"{m.group(1)}/{m.group(2)} 块"
+        return text + (f" (+{m.group(3)} 未知)" if m.group(3) else "")
+    x = _float(v)
+    if math.isnan(x):
+        return ""
+    if chk == "chk_area":
+        return f"{x:.3f} km²"
+    if chk in ("chk_coverage", "chk_leading_revenue", "chk_leading_count"):
+        return f"{x:.1%}"
+    if chk == "chk_chain_leader":
+        return f"{x:.0f} 家"
+    if chk == "chk_promotion":
+        return f"{x:.0f} 场"
+    if chk == "chk_fund":
+        return f"{x:,.0f} 万元"
+    return f"{x:g}"
+
+
+def _cv(chk: str, row: Mapping[str, Any]) -> str:
+    """:func:`_cell_value` as HTML, a dash when there is none."""
+    return html.escape(_cell_value(chk, row)) or "—"
+
+
+def _status_cell(chk: str, status: str, value: str, *, title: str = "") -> str:
+    word = _STATUS_WORD.get(status, status)
+    tip = html.escape(f"{word} {_STATUS_EN[status]}" + (f" — {title}" if title else ""))
+    val = f'<span class="v">{html.escape(value)}</span>' if value else ""
+    return (
+        f'<td class="st st-{"na" if status == NA else status}" data-check="{html.escape(chk)}" '
+        f'data-status="{status}" title="{tip}"><span class="sym">{_SYMBOL[status]}</span>'
+        f"{val}</td>"
+    )
+
+
+def _legend() -> str:
+    chips = "".join(
+        f'<span class="chip st-{"na" if s == NA else s}"><span class="sym">{_SYMBOL[s]}</span> '
+        f'{_STATUS_WORD[s]} <span class="en">{_STATUS_EN[s]}</span></span>'
+        for s in _STATUSES
+    )
+    return f'<p class="legend">{chips}</p>'
+
+
+def _parcel_towns(a: _Audit, parcels: pd.DataFrame) -> pd.Series:
+    """Town of each parcel: its park's town, else its own ``town``, else 未注明."""
+    parks = _park_frame(a)
+    by_park = parks.drop_duplicates("park_id").set_index("park_id")["town"].astype(object)
+    town = parcels["park_id"].astype("string").map(by_park).astype(object)
+    if "town" in parcels.columns:
+        town = town.where(town.notna(), parcels["town"].astype(object))
+    return town.map(lambda v: "(未注明)" if _missing(v) else str(v))
+
+
+# -- sections ------------------------------------------------------------------------------
+
+
+def _section(sid: str, zh: str, en: str, body: str, *, short: bool = False) -> str:
+    """A report section; a ``short`` one (a note only) does not start a new page."""
+    cls = ' class="short"' if short else ""
+    return f'<section id="{sid}"{cls}><h2>{_bi(zh, en)}</h2>{body}</section>'
+
+
+def _status_counts(parks: pd.DataFrame, checks: Sequence[str]) -> pd.DataFrame:
+    rows = {}
+    for chk in checks:
+        st = parks[chk].map(_status)
+        rows[chk] = [int((st == s).sum()) for s in _STATUSES]
+    return pd.DataFrame.from_dict(rows, orient="index", columns=list(_STATUSES))
+
+
+def _summary_section(a: _Audit, ch: _Charts, labels: dict[str, tuple[str, str, str]]) -> str:
+    parks = _park_frame(a)
+    parcels = a.parcels
+    checks = [c for c in CHECKS if c in parks.columns]
+    n_out = int(parcels["park_id"].map(_missing).sum()) if "park_id" in parcels else 0
+    area_km2, area_mu = (
+        pd.to_numeric(parks[c], errors="coerce").sum() if c in parks else math.nan
+        for c in ("area_km2", "area_mu")
+    )
+    failing = (parks[checks].map(_status) == FAIL).any(axis=1) if checks else pd.Series()
+    kpis = [
+        (_bi("园区", "parks"), f"{len(parks)}", ""),
+        (_bi("园区面积", "park area"), f"{area_km2:,.2f} km²", f"{area_mu:,.0f} 亩"),
+        (
+            _bi("地块", "parcels"),
+            f"{len(parcels):,}",
+            f"园区外 {n_out:,}" if n_out else "",
+        ),
+        (_bi("有不达标项的园区", "parks failing a rule"), f"{int(failing.sum())}", ""),
+        (_bi("数据质量问题", "data-quality findings"), f"{len(a.quality):,}", ""),
+    ]
+    if "low_efficiency" in parcels.columns:
+        low = _as_bool(parcels["low_efficiency"]).fillna(False).to_numpy(dtype=bool)
+        mu = pd.to_numeric(parcels.loc[low, "area_mu"], errors="coerce").sum()
+        kpis.append((_bi("低效用地", "low-efficiency land"), f"{mu:,.0f} 亩", f"{low.sum():,} 块"))
+    if a.blocks is not None:
+        kpis.append((_bi("连片地块", "contiguous blocks"), f"{len(a.blocks):,}", ""))
+    cards = "".join(
+        f'<div class="kpi"><div class="k">{k}</div><div class="n">{html.escape(n)}</div>'
+        f'<div class="s">{html.escape(s)}</div></div>'
+        for k, n, s in kpis
+    )
+    body = f'<div class="kpis">{cards}</div>'
+
+    if checks:
+        counts = _status_counts(parks, checks)
+        with ch.style():
+            fig = ch.figure(7.0, 0.2 * len(checks) + 0.7)
+            ax = fig.add_subplot()
+            y = np.arange(len(checks))[::-1]
+            left = np.zeros(len(checks))
+            for s in _STATUSES:
+                vals = counts[s].to_numpy(dtype=float)
+                ax.barh(
+                    y,
+                    vals,
+                    left=left,
+                    color=_COLOUR[s],
+                    hatch=_HATCH[s],
+                    edgecolor="white" if s != NA else "#9e9e9e",
+                    linewidth=0.6,
+                    label=f"{_SYMBOL[s]} " + ch.t(_STATUS_WORD[s], _STATUS_EN[s]),
+                )
+                for yi, li, v in zip(y, left, vals, strict=True):
+                    if v > 0:
+                        ax.text(
+                            li + v / 2,
+                            yi,
+                            f"{v:.0f}",
+                            ha="center",
+                            va="center",
+                            fontsize=7,
+                            color="white" if s in (PASS, FAIL) else "black",
+                            fontweight="bold",
+                            bbox={"boxstyle": "round,pad=0.1", "fc": _COLOUR[s], "lw": 0}
+                            if s == FAIL
+                            else None,
+                        )
+                left += vals
+            ax.set_yticks(y, [ch.t(labels[c][0], labels[c][1]) for c in checks])
+            ax.set_xlim(0, max(len(parks), 1))
+            ax.set_xlabel(ch.t("园区数", "parks"))
+            ax.xaxis.get_major_locator().set_params(integer=True)
+            fig.legend(loc="outside upper center", ncol=4)
+            img = ch.embed(fig, alt="各规则达标园区数 parks by rule and status")
+        body += _figure(
+            img,
+            _bi(
+                "图1 各规则的园区达标情况(园区数)。",
+                "Fig. 1 Parks by rule and status.",
+            ),
+        )
+
+    # per rule: the parks that fail, the parks lacking data
+    rows = []
+    for chk in checks:
+        st = parks[chk].map(_status)
+        fails = parks[st == FAIL]
+        unknown = parks[st == UNKNOWN]
+
+        def names(frame: pd.DataFrame, chk: str = chk, *, full: bool = True) -> str:
+            items = []
+            for _, r in frame.iterrows():
+                value = _cell_value(chk, r) if chk in ("chk_area",) else ""
+                label = _park_label(r) if full else str(r["park_id"])
+                items.append(
+                    f'<span class="pk" title="{_esc(_park_label(r))}">{_esc(label)}'
+                    + (f" ({html.escape(value)})" if value else "")
+                    + "</span>"
+                )
+            return "、".join(items) or "—"
+
+        rows.append(
+            [
+                html.escape(labels[chk][0])
+                + f'<br><span class="en">{html.escape(labels[chk][1])}</span>',
+                f'<td class="num">{int((st == PASS).sum())}</td>',
+                f'<td class="fails">{names(fails)}</td>',
+                f'<td class="unknowns">{names(unknown, full=False)}</td>',
+            ]
+        )
+    district = _district_row(a)
+    if district is not None:
+        status, value, missing = district
+        lab = labels["chk_innovation_platforms"]
+        rows.append(
+            [
+                html.escape(lab[0]) + f'<br><span class="en">{html.escape(lab[1])}</span>',
+                f'<td class="num">{_SYMBOL[status]} {html.escape(value)}</td>',
+                f'<td class="fails">{"全区未达目标" if status == FAIL else "—"}</td>',
+                f'<td class="unknowns">{_esc(missing) or "—"}</td>',
+            ]
+        )
+    if rows:
+        body += "<h3>" + _bi("需关注的园区", "Parks to act on") + "</h3>"
+        body += _table(
+            [
+                _bi("规则", "rule"),
+                _bi("✔ 达标", "pass"),
+                _bi("✘ 不达标园区", "✘ failing parks"),
+                _bi("? 数据不足园区(编号)", "? parks lacking data"),
+            ],
+            rows,
+            cls="findings",
+        )
+    return _section("summary", "概览", "Summary", body)
+
+
+def _district_row(a: _Audit) -> tuple[str, str, str] | None:
+    d = a.district
+    if d is None or d.empty or "check" not in d.columns:
+        return None
+    hit = d[d["check"].astype(str) == "chk_innovation_platforms"]
+    if hit.empty:
+        return None
+    r = hit.iloc[0]
+    value = f"{_num(r.get('value'), '{:g}', dash='?')}/{_num(r.get('threshold'), '{:g}')}"
+    return _status(r.get("status")), value, r.get("missing_parks")
+
+
+def _scorecard_section(a: _Audit, labels: dict[str, tuple[str, str, str]]) -> str:
+    parks = _park_frame(a)
+    checks = [c for c in CHECKS if c in parks.columns]
+    short = re.compile(r"^锡府办规〔2025〕1号\s*")
+    head = [_bi("园区", "park"), _bi("镇街", "town"), _bi("类型", "type")]
+    for chk in checks:
+        zh, en, source = labels[chk]
+        src = short.sub("", source.split(" (")[0]).strip()
+        head.append(
+            f"{html.escape(zh)}<br><span class='en'>{html.escape(en)}</span>"
+            + (f"<br><span class='src'>{html.escape(src)}</span>" if src else "")
+        )
+    innov = "innovation_platforms" in parks.columns
+    if innov:
+        zh, en, source = labels["chk_innovation_platforms"]
+        head.append(
+            f"省级以上创新平台<br><span class='en'>innovation platforms</span>"
+            f"<br><span class='src'>{html.escape(short.sub('', source))}</span>"
+        )
+    rows = []
+    for _, r in parks.iterrows():
+        pid = _esc(r["park_id"])
+        cells = [
+            f'<td class="park"><b>{pid}</b><br>{_esc(r.get("name"))}</td>',
+            f"<td>{_esc(r.get('town'))}</td>",
+            f"<td>{_esc(_PARK_TYPE_ZH.get(str(r.get('park_type')), r.get('park_type')))}</td>",
+        ]
+        for chk in checks:
+            status = _status(r.get(chk))
+            failing = r.get(chk.replace("chk_", "fail_"))
+            tip = "" if _missing(failing) else f"不达标地块 {failing}"
+            cells.append(_status_cell(chk, status, _cell_value(chk, r), title=tip))
+        if innov:
+            n = _float(r.get("innovation_platforms"))
+            cells.append(f'<td class="num">{"—" if math.isnan(n) else f"{n:.0f} 家"}</td>')
+        rows.append((pid, cells))
+    body_rows = "".join(f'<tr data-park="{pid}">{"".join(c)}</tr>' for pid, c in rows)
+    district = _district_row(a)
+    if district is not None and innov:
+        status, value, missing = district
+        tip = "" if _missing(missing) else f"缺数据园区 {missing}"
+        body_rows += (
+            '<tr class="district" data-park="__district__"><td class="park" colspan="3">'
+            "<b>全区合计</b> <span class='en'>all parks</span></td>"
+            + "".join("<td></td>" for _ in checks)
+            + _status_cell("chk_innovation_platforms", status, value, title=tip)
+            + "</tr>"
+        )
+    table = (
+        '<table class="scorecard"><thead><tr>'
+        + "".join(f"<th>{h}</th>" for h in head)
+        + f"</tr></thead><tbody>{body_rows}</tbody></table>"
+    )
+    notes = _note(
+        "单元格: 符号与颜色表示结果, 其后为实测值; 容积率各列为“达标地块数/已知容积率地块数”。"
+        "数据不足表示缺少判断所需的数据, 不视为达标。",
+        "Each cell: status as symbol and colour, then the measured value; FAR columns give "
+        "parcels meeting the minimum / parcels with a known FAR. Unknown is never a pass.",
+    )
+    return _section("scorecard", "园区达标记分卡", "Scorecard", _legend() + table + notes)
+
+
+def _bar_panel(
+    ax: Any,
+    ch: _Charts,
+    values: np.ndarray,
+    statuses: Sequence[str],
+    target: float,
+    *,
+    title: str,
+    pct: bool,
+) -> None:
+    y = np.arange(len(values))[::-1]
+    shown = np.nan_to_num(values, nan=0.0)
+    for yi, v, s, raw in zip(y, shown, statuses, values, strict=True):
+        if math.isnan(raw):
+            ax.text(
+                0.0,
+                yi,
+                " ? " + ch.t("数据不足", "no data"),
+                va="center",
+                fontsize=7,
+                color="#616161",
+            )
+            continue
+        s = s if s in (PASS, FAIL) else UNKNOWN
+        ax.barh(
+            yi, v, color=_COLOUR[s], hatch=_HATCH[s], edgecolor="white", linewidth=0.5, height=0.7
+        )
+        ax.text(v, yi, f" {v:.0%}" if pct else f" {v:.0f}", va="center", fontsize=7)
+    top = np.nanmax(np.append(shown, target)) if len(shown) else target
+    ax.axvline(target, color="black", linestyle="--", linewidth=1)
+    ax.text(
+        target,
+        len(values) - 0.35,
+        (f"{target:.0%}" if pct else f"{target:g}"),
+        ha="center",
+        va="bottom",
+        fontsize=7,
+        fontweight="bold",
+    )
+    ax.set_xlim(0, top * 1.25 if top > 0 else 1)
+    ax.set_ylim(-0.6, len(values) - 0.1)
+    if pct:
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    else:
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_title(title, loc="left")
+
+
+def _targets_section(a: _Audit, ch: _Charts, labels: dict[str, tuple[str, str, str]]) -> str:
+    parks = _park_frame(a)
+    year = html.escape(a.rule_text("target_date")[:4] or "2027")
+    body = _note(
+        f"政策目标到{year}年底(锡府办规〔2025〕1号 二(二)4、二(三)7); 虚线为目标值。",
+        f"Targets for the end of {year}; the dashed line is the target.",
+    )
+    panels = [
+        ("chk_leading_revenue", "val_leading_revenue", "leading_revenue_share_min", True),
+        ("chk_leading_count", "val_leading_count", "leading_count_share_min", True),
+        ("chk_chain_leader", "val_chain_leader", "chain_leaders_min", False),
+    ]
+    panels = [p for p in panels if p[1] in parks.columns or p[0] in parks.columns]
+    if len(parks) and panels:
+        names, key = ch.labels(
+            [_park_label(r) for _, r in parks.iterrows()], alt=parks["park_id"].tolist(), prefix="P"
+        )
+        with ch.style():
+            fig = ch.figure(7.2, 0.27 * len(parks) + 1.1)
+            axes = fig.subplots(1, len(panels), sharey=True)
+            axes = np.atleast_1d(axes)
+            for ax, (chk, val, rule, pct) in zip(axes, panels, strict=True):
+                values = (
+                    pd.to_numeric(parks[val], errors="coerce").to_numpy(dtype=float)
+                    if val in parks.columns
+                    else np.full(len(parks), np.nan)
+                )
+                statuses = (
+                    parks[chk].map(_status).tolist() if chk in parks else [UNKNOWN] * len(parks)
+                )
+                _bar_panel(
+                    ax,
+                    ch,
+                    values,
+                    statuses,
+                    a.rule(rule),
+                    title=ch.t(labels[chk][0], labels[chk][1]),
+                    pct=pct,
+                )
+            axes[0].set_yticks(np.arange(len(parks))[::-1], names)
+            img = ch.embed(fig, alt="主导产业占比与链主企业 leading industry and chain leaders")
+        body += _figure(
+            img,
+            _bi(
+                "图2 各园区主导产业营收占比、企业数占比与链主企业数。实心为达标, 斜线为不达标。",
+                "Fig. 2 Leading-industry shares and chain leaders per park; solid pass, "
+                "hatched fail.",
+            )
+            + _key_caption(key),
+        )
+
+    # innovation platforms across all parks
+    if "innovation_platforms" in parks.columns and len(parks):
+        target = a.rule("innovation_platforms_min")
+        values = pd.to_numeric(parks["innovation_platforms"], errors="coerce")
+        total = float(values.sum())
+        missing = parks.loc[values.isna(), "park_id"].tolist()
+        with ch.style():
+            fig = ch.figure(7.2, 1.35)
+            ax = fig.add_subplot()
+            left = 0.0
+            shades = ["#1565c0", "#64b5f6"]
+            for i, (pid, v) in enumerate(zip(parks["park_id"], values, strict=True)):
+                if math.isnan(v) or v <= 0:
+                    continue
+                ax.barh(0, v, left=left, color=shades[i % 2], edgecolor="white", height=0.6)
+                lab = ch.labels([pid], prefix="P")[0][0]
+                ax.text(
+                    left + v / 2,
+                    0,
+                    lab,
+                    ha="center",
+                    va="center",
+                    fontsize=6.5,
+                    color="white" if i % 2 == 0 else "black",
+                )
+                left += v
+            if missing:
+                ax.barh(
+                    0, 0.6, left=left, color="white", edgecolor="#616161", hatch="xx", height=0.6
+                )
+                ax.text(left + 0.3, 0, "?", ha="center", va="center", fontsize=8, fontweight="bold")
+                ax.text(
+                    left,
+                    -0.36,
+                    ch.t(f"{len(missing)} 个园区缺数据", f"{len(missing)} park(s) without data"),
+                    va="top",
+                    fontsize=7,
+                )
+            ax.axvline(target, color="black", linestyle="--", linewidth=1.2)
+            ax.text(
+                target + 0.08,
+                0.36,
+                ch.t(f"目标 {target:g} 家", f"target {target:g}"),
+                ha="left",
+                va="bottom",
+                fontsize=7.5,
+                fontweight="bold",
+            )
+            ax.set_xlim(0, max(target, left + (0.6 if missing else 0)) * 1.2 + 0.5)
+            ax.set_ylim(-0.75, 0.7)
+            ax.set_yticks([0], [ch.t(f"合计 {total:g}", f"total {total:g}")])
+            ax.xaxis.get_major_locator().set_params(integer=True)
+            ax.set_title(
+                ch.t(labels["chk_innovation_platforms"][0], labels["chk_innovation_platforms"][1]),
+                loc="left",
+            )
+            img = ch.embed(fig, alt="省级以上创新平台 innovation platforms")
+        body += _figure(
+            img,
+            _bi(
+                f"图3 全区特色专业园区省级以上创新平台: 已知 {total:g} 家, 目标 {target:g} 家"
+                + (f"; 缺数据园区 {html.escape(', '.join(map(str, missing)))}" if missing else "")
+                + "。",
+                "Fig. 3 Provincial-level innovation platforms across all parks.",
+            ),
+        )
+
+    # the progress table
+    head = [
+        _bi("园区", "park"),
+        _bi("主导产业", "leading industry"),
+        _bi("营收占比", "revenue share"),
+        _bi("企业数占比", "enterprise share"),
+        _bi("链主", "chain leaders"),
+        _bi("创新平台", "platforms"),
+        _bi("招商活动", "events"),
+        _bi("产业基金", "fund"),
+    ]
+    rows = []
+    for _, r in parks.iterrows():
+        rows.append(
+            [
+                f"<b>{_esc(r['park_id'])}</b> {_esc(r.get('name'))}",
+                _esc(r.get("leading_industry")),
+                _cv("chk_leading_revenue", r),
+                _cv("chk_leading_count", r),
+                _cv("chk_chain_leader", r),
+                _num(r.get("innovation_platforms"), "{:.0f} 家"),
+                _cv("chk_promotion", r),
+                _cv("chk_fund", r),
+            ]
+        )
+    body += _table(head, rows, cls="data")
+    return _section("targets", "2027年目标进度", "Progress toward the 2027 targets", body)
+
+
+def _far_section(a: _Audit, ch: _Charts) -> str:
+    parks = _park_frame(a)
+    parcels = a.parcels
+    need = {"park_id", "category", "far"}
+    if not need <= set(parcels.columns) or parks.empty:
+        return _section(
+            "far",
+            "工业用地容积率分布",
+            "FAR of industrial parcels",
+            _note("地块表缺少容积率数据。", "The parcels carry no FAR."),
+            short=True,
+        )
+    p = pd.DataFrame(
+        {
+            "park_id": parcels["park_id"].astype("string"),
+            "category": parcels["category"].astype(object),
+            "far": pd.to_numeric(parcels["far"], errors="coerce"),
+            "area_mu": pd.to_numeric(parcels.get("area_mu"), errors="coerce")
+            if "area_mu" in parcels
+            else np.nan,
+        }
+    )
+    ind = p[p["category"].isin(INDUSTRIAL_CATEGORIES) & p["park_id"].isin(parks["park_id"])]
+    known = ind[ind["far"].notna()]
+    minima = [
+        ("far_min_new_industrial", "new_industrial", "--"),
+        ("far_min_standard_factory", "standard_factory", "-."),
+        ("far_min_new_type_industrial", "new_type_industrial", ":"),
+    ]
+    low = a.rule("lowuse_far_max")
+    body = ""
+    if len(known):
+        names, key = ch.labels(
+            [_park_label(r) for _, r in parks.iterrows()], alt=parks["park_id"].tolist(), prefix="P"
+        )
+        pos = {pid: i for i, pid in enumerate(parks["park_id"][::-1])}
+        top = max(3.0, float(np.nanquantile(known["far"], 0.99)) * 1.1, a.rule(minima[2][0]) + 0.5)
+        with ch.style():
+            fig = ch.figure(7.2, 0.36 * len(parks) + 1.3)
+            ax = fig.add_subplot()
+            by_park = {k: g.to_numpy() for k, g in known.groupby("park_id")["far"]}
+            data = [by_park.get(pid, np.array([])) for pid in pos]
+            ax.boxplot(
+                [d if len(d) else [np.nan] for d in data],
+                positions=list(pos.values()),
+                orientation="horizontal",
+                widths=0.62,
+                showfliers=False,
+                patch_artist=True,
+                boxprops={"facecolor": "#f1f1f1", "edgecolor": "#9e9e9e", "linewidth": 0.7},
+                medianprops={"color": "black", "linewidth": 1.2},
+                whiskerprops={"color": "#9e9e9e", "linewidth": 0.7},
+                capprops={"color": "#9e9e9e", "linewidth": 0.7},
+            )
+            rng = np.random.default_rng(0)
+            for cat, (marker, colour) in _CATEGORY_STYLE.items():
+                sel = known[known["category"] == cat]
+                if sel.empty:
+                    continue
+                yy = sel["park_id"].map(pos).to_numpy(dtype=float)
+                yy = yy + rng.uniform(-0.26, 0.26, len(yy))
+                xx = np.minimum(sel["far"].to_numpy(dtype=float), top)
+                zh, en = _CATEGORY_ZH[cat]
+                ax.scatter(
+                    xx,
+                    yy,
+                    s=9 if marker != "." else 14,
+                    marker=marker,
+                    facecolors="none" if marker in ("o", "s", "^") else colour,
+                    edgecolors=colour,
+                    linewidths=0.6,
+                    alpha=0.85,
+                    label=f"{ch.t(zh, en)} ({len(sel):,})",
+                    rasterized=len(known) > 2000,
+                )
+            for rule, cat, style in minima:
+                v = a.rule(rule)
+                if math.isnan(v):
+                    continue
+                ax.axvline(v, color=_CATEGORY_STYLE[cat][1], linestyle=style, linewidth=1.1)
+                ax.text(
+                    v,
+                    len(parks) - 0.45,
+                    f"{v:g}",
+                    ha="center",
+                    va="bottom",
+                    fontsize=7.5,
+                    fontweight="bold",
+                    color=_CATEGORY_STYLE[cat][1],
+                )
+            if not math.isnan(low):
+                ax.axvline(low, color="#c62828", linestyle=(0, (1, 2)), linewidth=0.9)
+                ax.text(
+                    low,
+                    len(parks) - 0.45,
+                    ch.t(f"低效<{low:g}", f"low <{low:g}"),
+                    ha="center",
+                    va="bottom",
+                    fontsize=7,
+                    color="#c62828",
+                )
+            ax.set_yticks(list(pos.values()), names[::-1])
+            ax.set_ylim(-0.6, len(parks) - 0.1)
+            ax.set_xlim(0, top)
+            ax.set_xlabel(ch.t("容积率", "floor-area ratio (FAR)"))
+            fig.legend(loc="outside upper center", ncol=4, markerscale=1.6)
+            img = ch.embed(fig, alt="工业地块容积率分布 FAR of industrial parcels")
+        body += _figure(
+            img,
+            _bi(
+                f"图4 各园区工业地块容积率(每点一块地, 箱线为四分位)。竖线为容积率下限: 新增工业"
+                f"{_short(a.rule(minima[0][0]))}、高标准厂房{_short(a.rule(minima[1][0]))}、"
+                f"新型产业{_short(a.rule(minima[2][0]))}; 红色点线为存量低效阈值"
+                f"{_short(low)}。容积率大于{top:.1f}的地块画在右边界。",
+                "Fig. 4 FAR of each industrial parcel per park (boxes: quartiles); lines: "
+                "the minima by category and the low-efficiency threshold.",
+            )
+            + _key_caption(key),
+        )
+    else:
+        body += _note("没有已知容积率的工业地块。", "No industrial parcel has a known FAR.")
+    head = [
+        _bi("园区", "park"),
+        _bi("工业地块", "industrial parcels"),
+        _bi("容积率未知", "FAR unknown"),
+        _bi("加权容积率", "weighted FAR"),
+        _bi("中位数", "median"),
+        _bi("新增工业达标", "new ind. meeting"),
+        _bi("高标准厂房达标", "std. factory meeting"),
+        _bi("新型产业达标", "M0 meeting"),
+    ]
+    rows = []
+    groups = {k: g for k, g in ind.groupby("park_id")}
+    for _, r in parks.iterrows():
+        g = groups.get(r["park_id"], ind.iloc[:0])
+        rows.append(
+            [
+                f"<b>{_esc(r['park_id'])}</b> {_esc(r.get('name'))}",
+                f'<td class="num">{len(g):,}</td>',
+                f'<td class="num">{int(g["far"].isna().sum()):,}</td>',
+                f'<td class="num">{_num(r.get("industrial_far"))}</td>',
+                f'<td class="num">{_num(g["far"].median())}</td>',
+                _cv("chk_far_new", r),
+                _cv("chk_far_standard", r),
+                _cv("chk_far_m0", r),
+            ]
+        )
+    body += _table(head, rows, cls="data")
+    return _section("far", "工业用地容积率分布", "FAR of industrial parcels", body)
+
+
+def _not_computed(sid: str, zh: str, en: str, what_zh: str, what_en: str) -> str:
+    return _section(
+        sid,
+        zh,
+        en,
+        '<p class="absent">'
+        + _bi(f"本次运行未计算{what_zh}。", f"{what_en} not computed in this run.")
+        + "</p>",
+        short=True,
+    )
+
+
+def _reason_rows(parcels: pd.DataFrame) -> pd.DataFrame:
+    """One row per (parcel, reason): ``row``, ``code``, ``label``."""
+    codes = (
+        parcels["reasons"] if "reasons" in parcels.columns else pd.Series(None, index=parcels.index)
+    )
+    zh = (
+        parcels["reasons_zh"]
+        if "reasons_zh" in parcels.columns
+        else pd.Series(None, index=parcels.index)
+    )
+    out = []
+    for i, (c, z) in enumerate(zip(codes, zh, strict=True)):
+        cs, zs = _split(c), _split(z)
+        if cs and len(cs) == len(zs):
+            out += [(i, a, b) for a, b in zip(cs, zs, strict=True)]
+        elif cs:
+            out += [(i, a, None) for a in cs]
+        else:
+            out += [(i, None, b) for b in zs]
+    rows = pd.DataFrame(out, columns=["row", "code", "label"])
+    if rows.empty:
+        return rows
+    # one label per code (the first seen), one key per reason
+    first = rows.dropna(subset=["code", "label"]).drop_duplicates("code").set_index("code")["label"]
+    rows["label"] = rows["label"].where(rows["label"].notna(), rows["code"].map(first))
+    rows["label"] = rows["label"].where(rows["label"].notna(), rows["code"])
+    rows["key"] = rows["code"].where(rows["code"].notna(), rows["label"])
+    return rows.drop_duplicates(["row", "key"])
+
+
+def _lowuse_section(a: _Audit, ch: _Charts) -> str:
+    parcels = a.parcels
+    if "low_efficiency" not in parcels.columns:
+        return _not_computed(
+            "lowuse", "低效用地", "Low-efficiency land", "低效用地", "Low-efficiency land"
+        )
+    flag = _as_bool(parcels["low_efficiency"]).fillna(False).to_numpy(dtype=bool)
+    low = pd.DataFrame(parcels.loc[flag].drop(columns="geometry", errors="ignore")).reset_index(
+        drop=True
+    )
+    mu = (
+        pd.to_numeric(low.get("area_mu"), errors="coerce")
+        if "area_mu" in low
+        else pd.Series(np.nan, index=low.index)
+    )
+    low = low.assign(_mu=mu.fillna(0.0), _town=_parcel_towns(a, low).to_numpy())
+    total = float(low["_mu"].sum())
+    ind = parcels["category"].isin(INDUSTRIAL_CATEGORIES) if "category" in parcels else None
+    ind_mu = (
+        float(pd.to_numeric(parcels.loc[ind, "area_mu"], errors="coerce").sum())
+        if ind is not None and "area_mu" in parcels
+        else math.nan
+    )
+    body = _note(
+        f"低效用地 {len(low):,} 块, 共 {total:,.1f} 亩"
+        + (f", 占工业用地 {total / ind_mu:.1%}" if ind_mu and not math.isnan(ind_mu) else "")
+        + "。一块地可有多个原因, 故按原因合计大于总面积。",
+        f"{len(low):,} low-efficiency parcels, {total:,.1f} mu; a parcel may have several reasons.",
+    )
+    if low.empty:
+        body += _note("未发现低效用地。", "No low-efficiency parcel found.")
+        return _section("lowuse", "低效用地", "Low-efficiency land", body, short=True)
+    by_town = (
+        low.groupby("_town")
+        .agg(n=("_mu", "size"), mu=("_mu", "sum"))
+        .sort_values("mu", ascending=False)
+    )
+    reasons = _reason_rows(low)
+    if len(reasons):
+        reasons = reasons.assign(mu=low["_mu"].to_numpy()[reasons["row"].to_numpy()])
+        by_reason = (
+            reasons.groupby("key")
+            .agg(
+                label=("label", "first"),
+                code=("code", "first"),
+                n=("row", "nunique"),
+                mu=("mu", "sum"),
+            )
+            .sort_values("mu", ascending=False)
+        )
+    else:
+        by_reason = pd.DataFrame(columns=["label", "code", "n", "mu"])
+    with ch.style():
+        panels = 2 if len(by_reason) else 1
+        rows_n = max(len(by_town), len(by_reason), 1)
+        fig = ch.figure(7.2, 0.3 * rows_n + 1.0)
+        axes = np.atleast_1d(fig.subplots(1, panels))
+        tnames, tkey = ch.labels(by_town.index.tolist(), prefix="T")
+        ax = axes[0]
+        y = np.arange(len(by_town))[::-1]
+        ax.barh(y, by_town["mu"], color="#ad1457", height=0.65)
+        for yi, v, n in zip(y, by_town["mu"], by_town["n"], strict=True):
+            ax.text(v, yi, f" {v:,.0f} ({n:,})", va="center", fontsize=7)
+        ax.set_yticks(y, tnames)
+        ax.set_ylim(len(by_town) - rows_n - 0.6, len(by_town) - 0.4)
+        ax.set_xlim(0, by_town["mu"].max() * 1.25 or 1)
+        ax.set_xlabel(ch.t("面积(亩)", "area (mu)"))
+        ax.set_title(ch.t("按镇街", "by town"), loc="left")
+        rkey: list[tuple[str, str]] = []
+        if panels == 2:
+            rnames, rkey = ch.labels(
+                by_reason["label"].tolist(), alt=by_reason["code"].tolist(), prefix="R"
+            )
+            ax = axes[1]
+            y = np.arange(len(by_reason))[::-1]
+            ax.barh(
+                y, by_reason["mu"], color="#f06292", hatch="////", edgecolor="white", height=0.65
+            )
+            for yi, v in zip(y, by_reason["mu"], strict=True):
+                ax.text(v, yi, f" {v:,.0f}", va="center", fontsize=7)
+            ax.set_yticks(y, rnames)
+            ax.set_ylim(len(by_reason) - rows_n - 0.6, len(by_reason) - 0.4)
+            ax.set_xlim(0, by_reason["mu"].max() * 1.25 or 1)
+            ax.set_xlabel(ch.t("面积(亩)", "area (mu)"))
+            ax.set_title(ch.t("按原因", "by reason"), loc="left")
+        img = ch.embed(fig, alt="低效用地面积 low-efficiency land by town and reason")
+    body += _figure(
+        img,
+        _bi(
+            "图5 低效用地面积(亩), 按镇街与按原因。",
+            "Fig. 5 Low-efficiency land (mu) by town and by reason.",
+        )
+        + _key_caption(tkey + rkey),
+    )
+    t_rows = [
+        [_esc(t), f'<td class="num">{int(r["n"]):,}</td>', f'<td class="num">{r["mu"]:,.1f}</td>']
+        for t, r in by_town.iterrows()
+    ]
+    r_rows = [
+        [
+            _esc(r["label"]),
+            f"<code>{_esc(r['code'])}</code>",
+            f'<td class="num">{int(r["n"]):,}</td>',
+            f'<td class="num">{r["mu"]:,.1f}</td>',
+        ]
+        for _, r in by_reason.iterrows()
+    ]
+    body += '<div class="two">'
+    body += _table(
+        [_bi("镇街", "town"), _bi("地块数", "parcels"), _bi("面积(亩)", "mu")], t_rows, cls="data"
+    )
+    if r_rows:
+        body += _table(
+            [
+                _bi("原因", "reason"),
+                _bi("代码", "code"),
+                _bi("地块数", "parcels"),
+                _bi("面积(亩)", "mu"),
+            ],
+            r_rows,
+            cls="data",
+        )
+    body += "</div>"
+    return _section("lowuse", "低效用地", "Low-efficiency land", body)
+
+
+def _nice_length(span: float) -> float:
+    target = span / 4
+    for v in (10, 20, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000):
+        if v >= target * 0.7:
+            return float(v)
+    return 10000.0
+
+
+def _paths(geoms: Iterable[Any]) -> list[MplPath]:
+    """Polygons (with holes; multi-parts and collections split) as matplotlib paths."""
+    out = []
+    stack = [g for g in geoms if g is not None]
+    while stack:
+        g = stack.pop()
+        if g.is_empty:
+            continue
+        if g.geom_type == "Polygon":
+            verts, codes = [], []
+            for ring in (g.exterior, *g.interiors):
+                xy = shapely.get_coordinates(ring)
+                verts.append(xy)
+                codes += [MplPath.MOVETO] + [MplPath.LINETO] * (len(xy) - 2) + [MplPath.CLOSEPOLY]
+            out.append(MplPath(np.concatenate(verts), codes))
+        elif hasattr(g, "geoms"):
+            stack.extend(g.geoms)
+    return out
+
+
+def _draw(ax: Any, geoms: Iterable[Any], **style: Any) -> None:
+    paths = _paths(geoms)
+    if paths:
+        ax.add_collection(PathCollection(paths, **style))
+
+
+def _block_map(
+    ch: _Charts, block: Any, members: gpd.GeoDataFrame, context: gpd.GeoDataFrame, low: np.ndarray
+) -> str:
+    geom = block.geometry
+    minx, miny, maxx, maxy = geom.bounds
+    span = max(maxx - minx, maxy - miny, 1.0)
+    pad = span * 0.12
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    half = span / 2 + pad
+    with ch.style():
+        fig = Figure(figsize=(2.3, 2.3))
+        FigureCanvasAgg(fig)
+        ax = fig.add_axes((0, 0, 1, 1))
+        _draw(ax, context.geometry, facecolor="#fafafa", edgecolor="#bdbdbd", linewidth=0.4)
+        mg = members.geometry.to_numpy()
+        _draw(ax, mg[~low], facecolor="#fde0ef", edgecolor="#616161", linewidth=0.5)
+        _draw(ax, mg[low], facecolor="#f48fb1", edgecolor="#616161", linewidth=0.5, hatch="////")
+        _draw(ax, [geom], facecolor="none", edgecolor="black", linewidth=1.8)
+        ax.set_xlim(cx - half, cx + half)
+        ax.set_ylim(cy - half, cy + half)
+        ax.set_aspect("equal")
+        ax.set_axis_off()
+        bar = _nice_length(2 * half)
+        x0, y0 = cx - half + 0.06 * half, cy - half + 0.08 * half
+        ax.plot([x0, x0 + bar], [y0, y0], color="black", linewidth=2.2, solid_capstyle="butt")
+        ax.text(
+            x0 + bar / 2,
+            y0 + 0.04 * half,
+            f"{bar:g} m",
+            ha="center",
+            va="bottom",
+            fontsize=7,
+            bbox={"fc": "white", "ec": "none", "alpha": 0.8, "pad": 0.5},
+        )
+        ax.annotate(
+            "N",
+            xy=(cx + half * 0.88, cy + half * 0.9),
+            xytext=(cx + half * 0.88, cy + half * 0.62),
+            ha="center",
+            va="center",
+            fontsize=7,
+            fontweight="bold",
+            arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1},
+        )
+        ax.add_patch(
+            Rectangle(
+                (cx - half, cy - half),
+                2 * half,
+                2 * half,
+                fill=False,
+                edgecolor="#9e9e9e",
+                linewidth=0.8,
+            )
+        )
+        return ch.embed(fig, alt=f"连片地块 {block.block_id} map", cls="blockmap")
+
+
+def _blocks_section(a: _Audit, ch: _Charts, *, top: int) -> str:
+    blocks = a.blocks
+    if blocks is None:
+        return _not_computed(
+            "blocks", "连片地块", "Contiguous blocks", "连片地块", "Contiguous blocks"
+        )
+    if blocks.empty:
+        return _section(
+            "blocks",
+            "连片地块",
+            "Contiguous blocks",
+            _note("未发现连片低效地块。", "No contiguous block found."),
+            short=True,
+        )
+    parcels = a.parcels
+    crs = parcels.crs if isinstance(parcels, gpd.GeoDataFrame) else None
+    b = blocks
+    if not isinstance(b, gpd.GeoDataFrame):
+        raise DataError("table 'blocks' must be a GeoDataFrame with the block outlines")
+    if crs is not None and b.crs is not None and b.crs != crs:
+        b = b.to_crs(crs)
+    if crs is None or not crs.is_projected:
+        from xsland.read.crs import metric_crs
+
+        target = metric_crs(b)
+        b = b.to_crs(target)
+        if isinstance(parcels, gpd.GeoDataFrame) and parcels.crs is not None:
+            parcels = parcels.to_crs(target)
+    area_mu = (
+        pd.to_numeric(b["area_mu"], errors="coerce") if "area_mu" in b else b.geometry.area * 0.0015
+    )
+    b = b.assign(_mu=area_mu.to_numpy())
+    threshold = a.rule("block_min_mu")
+    below = _as_bool(b["below_threshold"]) if "below_threshold" in b else (b["_mu"] < threshold)
+    below = pd.Series(below, index=b.index).fillna(False).astype(bool)
+    reward = (
+        pd.to_numeric(b["reward_wan"], errors="coerce")
+        if "reward_wan" in b
+        else pd.Series(np.nan, index=b.index)
+    )
+    n_ok = int((~below).sum())
+    body = _note(
+        f"连片地块 {len(b):,} 处, 共 {b['_mu'].sum():,.1f} 亩; "
+        f"达到 {threshold:g} 亩起报面积的 {n_ok:,} 处({b.loc[~below, '_mu'].sum():,.1f} 亩)"
+        + (f"; 估算奖励 {reward.sum():,.0f} 万元" if reward.notna().any() else "")
+        + f"。下列为面积最大的 {min(top, len(b))} 处; 图中黑线为连片范围, "
+        "斜线填充为低效地块, 灰线为周边地块。",
+        f"{len(b):,} blocks, {b['_mu'].sum():,.1f} mu; the {min(top, len(b))} largest below "
+        "(black: block outline; hatched: low-efficiency parcels; grey: neighbours).",
+    )
+    biggest = b.sort_values("_mu", ascending=False, kind="stable").head(top)
+    has_geo = isinstance(parcels, gpd.GeoDataFrame) and len(parcels)
+    sindex = parcels.sindex if has_geo else None
+    low_flag = (
+        _as_bool(parcels["low_efficiency"]).fillna(False).to_numpy(dtype=bool)
+        if "low_efficiency" in parcels
+        else np.zeros(len(parcels), dtype=bool)
+    )
+    park_names = _park_frame(a).drop_duplicates("park_id").set_index("park_id")["name"]
+    member_of = (
+        parcels["block_id"].astype("string").to_numpy(dtype=object, na_value=None)
+        if "block_id" in parcels.columns
+        else np.full(len(parcels), None, dtype=object)
+    )
+    parcel_ids = parcels["parcel_id"].astype("string")
+    cards = []
+    for rank, (_, blk) in enumerate(biggest.iterrows(), start=1):
+        bid = blk["block_id"]
+        pos = np.flatnonzero(member_of == str(bid))
+        if not len(pos) and "parcel_ids" in blk.index:
+            ids = set(_split(blk["parcel_ids"]))
+            pos = np.flatnonzero(parcel_ids.isin(ids).to_numpy(dtype=bool, na_value=False))
+        members = parcels.iloc[pos]
+        if has_geo and blk.geometry is not None and not blk.geometry.is_empty:
+            minx, miny, maxx, maxy = blk.geometry.bounds
+            span = max(maxx - minx, maxy - miny, 1.0) * 0.7
+            near = sindex.query(shapely.box(minx - span, miny - span, maxx + span, maxy + span))
+            near = np.setdiff1d(near, pos)
+            img = _block_map(ch, blk, members, parcels.iloc[near], low_flag[pos])
+        else:
+            img = ""
+        reasons = _reason_rows(members) if len(members) else pd.DataFrame()
+        if len(reasons):
+            counts = reasons.groupby("label", sort=False).size().sort_values(ascending=False)
+            reason_text = "、".join(f"{_esc(k)} ({v})" for k, v in counts.items())
+        else:
+            reason_text = _esc(blk.get("reasons_zh", blk.get("reasons", ""))) or "—"
+        owners = []
+        if "owner" in members.columns:
+            owners = [o for o in dict.fromkeys(members["owner"]) if not _missing(o)]
+        if not owners and "owners" in blk.index:
+            owners = list(dict.fromkeys(_split(blk["owners"])))
+        owner_text = "、".join(_esc(o) for o in owners[:3]) + (
+            f" 等{len(owners)}家" if len(owners) > 3 else ""
+        )
+        n_owners = blk.get("n_owners", len(owners))
+        route = blk.get("route_zh", blk.get("route"))
+        park = blk.get("park_id")
+        park_text = _esc(park) + (
+            f" {_esc(park_names.get(str(park)))}"
+            if not _missing(park) and str(park) in park_names.index
+            else ""
+        )
+        town = _esc(blk.get("town"))
+        target_fa = blk.get("target_floor_area", blk.get("floor_area_target"))
+        far_text = (
+            f" (容积率 {_num(blk.get('far'))} → {_num(blk.get('target_far'))})"
+            if not _missing(blk.get("target_far"))
+            else ""
+        )
+        facts = [
+            (_bi("园区", "park"), (park_text or "—") + (f" · {town}" if town else "")),
+            (
+                _bi("面积", "area"),
+                f"<b>{blk['_mu']:,.1f} 亩</b> ({_num(blk.get('area_m2'), '{:,.0f}')} m²) · "
+                f"{_num(blk.get('n_parcels', len(members)), '{:,.0f}')} 块",
+            ),
+            (
+                _bi("权利人", "owners"),
+                f"{_num(n_owners, '{:,.0f}')} 家" + (f": {owner_text}" if owner_text else ""),
+            ),
+            (
+                _bi("建筑面积", "floor area"),
+                f"{_num(blk.get('floor_area'), '{:,.0f}')} → {_num(target_fa, '{:,.0f}')} m²"
+                + far_text,
+            ),
+            (
+                _bi("建议路径", "route"),
+                f"<b>{_esc(route) or '—'}</b>"
+                + (
+                    f' <span class="small">{_esc(blk.get("route_rule"))}</span>'
+                    if not _missing(blk.get("route_rule"))
+                    else ""
+                ),
+            ),
+            (_bi("低效原因", "reasons"), reason_text),
+        ]
+        if not _missing(blk.get("reward_wan")):
+            facts.append(
+                (_bi("估算奖励", "reward"), f"{_num(blk.get('reward_wan'), '{:,.0f}')} 万元")
+            )
+        flag = (
+            f'<span class="flag">{_bi(f"低于{threshold:g}亩起报面积", "below threshold")}</span>'
+            if bool(below.loc[blk.name])
+            else ""
+        )
+        rows = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in facts)
+        cards.append(
+            f'<div class="card" data-block="{_esc(bid)}"><div class="map">{img}</div>'
+            f'<div class="facts"><h4>{rank}. {_bi("连片地块", "block")} {_esc(bid)} {flag}</h4>'
+            f"<table>{rows}</table></div></div>"
+        )
+    body += '<div class="cards">' + "".join(cards) + "</div>"
+    n = len(biggest)
+    return _section("blocks", f"连片地块(面积最大的 {n} 处)", f"The {n} largest blocks", body)
+
+
+def _quality_section(a: _Audit, ch: _Charts, *, first_rows: int) -> str:
+    q = a.quality
+    if q is None or q.empty or "check" not in q.columns:
+        return _section(
+            "quality",
+            "数据质量",
+            "Data quality",
+            _note("未发现数据质量问题。", "No data-quality finding."),
+            short=True,
+        )
+    q = pd.DataFrame(q).copy()
+    for c in ("layer", "file", "id", "column", "check", "severity", "label", "detail"):
+        if c not in q.columns:
+            q[c] = None
+    q["severity"] = q["severity"].map(lambda v: "info" if _missing(v) else str(v))
+    groups = (
+        q.groupby(["layer", "check"], sort=False, dropna=False)
+        .agg(label=("label", "first"), severity=("severity", "first"), n=("check", "size"))
+        .reset_index()
+        .sort_values("n", ascending=False, kind="stable")
+    )
+    zh_labels, en_labels = [], []
+    for _, r in groups.iterrows():
+        layer = "" if _missing(r["layer"]) else f"{r['layer']}: "
+        code = str(r["check"])
+        zh_labels.append(layer + (code if _missing(r["label"]) else str(r["label"])))
+        en_labels.append(layer + QUALITY_CHECKS.get(code, (None, code))[1])
+    names, key = ch.labels(zh_labels, alt=en_labels, prefix="Q")
+    with ch.style():
+        fig = ch.figure(7.2, 0.26 * len(groups) + 0.9)
+        ax = fig.add_subplot()
+        y = np.arange(len(groups))[::-1]
+        seen = set()
+        for yi, (_, r) in zip(y, groups.iterrows(), strict=True):
+            sev = r["severity"] if r["severity"] in _SEVERITY_COLOUR else "info"
+            label = None if sev in seen else ch.t(_SEVERITY_ZH[sev], sev)
+            seen.add(sev)
+            ax.barh(
+                yi,
+                r["n"],
+                color=_SEVERITY_COLOUR[sev],
+                hatch=_SEVERITY_HATCH[sev],
+                edgecolor="white",
+                height=0.65,
+                label=label,
+            )
+            ax.text(r["n"], yi, f" {r['n']:,}", va="center", fontsize=7)
+        ax.set_yticks(y, names)
+        ax.set_xlim(0, groups["n"].max() * 1.2)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.set_xlabel(ch.t("条数", "findings"))
+        ax.legend(loc="lower right")
+        img = ch.embed(fig, alt="数据质量问题 data-quality findings")
+    body = _figure(
+        img,
+        _bi(
+            "图6 数据质量问题条数, 按图层与检查项。",
+            "Fig. 6 Data-quality findings by layer and check.",
+        )
+        + _key_caption(key),
+    )
+    body += _table(
+        [
+            _bi("图层", "layer"),
+            _bi("检查项", "check"),
+            _bi("说明", "label"),
+            _bi("级别", "severity"),
+            _bi("条数", "count"),
+        ],
+        [
+            [
+                _esc(r["layer"]),
+                f"<code>{_esc(r['check'])}</code>",
+                _esc(r["label"]),
+                _esc(_SEVERITY_ZH.get(r["severity"], r["severity"])),
+                f'<td class="num">{r["n"]:,}</td>',
+            ]
+            for _, r in groups.iterrows()
+        ],
+        cls="data",
+    )
+    body += "<h3>" + _bi(f"各项的前 {first_rows} 条", f"First {first_rows} rows of each") + "</h3>"
+    for _, g in groups.iterrows():
+        rows = q[
+            (q["layer"].astype(str) == str(g["layer"]))
+            & (q["check"].astype(str) == str(g["check"]))
+        ]
+        shown = rows.head(first_rows)
+        more = len(rows) - len(shown)
+        body += (
+            f'<div class="qgroup"><h4>{_esc(g["layer"])} · {_esc(g["label"])} '
+            f"<code>{_esc(g['check'])}</code> — {g['n']:,} 条"
+            + (f" (另有 {more:,} 条见 audit.xlsx)" if more > 0 else "")
+            + "</h4>"
+            + _table(
+                [
+                    _bi("编号", "id"),
+                    _bi("字段", "column"),
+                    _bi("详情", "detail"),
+                    _bi("文件", "file"),
+                ],
+                [
+                    [
+                        _esc(r["id"]),
+                        _esc(r["column"]),
+                        _esc(r["detail"]),
+                        _esc(Path(str(r["file"])).name if not _missing(r["file"]) else ""),
+                    ]
+                    for _, r in shown.iterrows()
+                ],
+                cls="data small",
+            )
+            + "</div>"
+        )
+    return _section("quality", "数据质量", "Data quality", body)
+
+
+_INPUT_RE = re.compile(r"^(?P<file>.*?)(?: \[(?P<layer>[^\]]+)\])?(?: — (?P<rows>[\d,]+) rows)?$")
+_INPUT_ZH = {
+    "parks": "园区",
+    "parcels": "地块",
+    "buildings": "建筑",
+    "enterprises": "企业",
+    "plan": "规划用地",
+    "indicators": "园区指标",
+    "raster": "栅格",
+}
+
+
+def _inputs_rows(inputs: Mapping[str, Any] | pd.DataFrame | None) -> tuple[list, list]:
+    """(file rows, other rows) of the run's inputs."""
+    if inputs is None:
+        return [], []
+    if isinstance(inputs, pd.DataFrame):
+        if {"key", "value"} <= set(inputs.columns):
+            inputs = dict(zip(inputs["key"].astype(str), inputs["value"], strict=True))
+        else:
+            inputs = {str(i): r.to_dict() for i, r in inputs.iterrows()}
+    files, other = [], []
+    for kind, value in inputs.items():
+        if isinstance(value, Mapping):
+            path = value.get("file") or value.get("path") or ""
+            files.append(
+                [
+                    _bi(_INPUT_ZH.get(kind, _esc(kind)), _esc(kind)),
+                    f"<b>{_esc(Path(str(path)).name)}</b><br>"
+                    f"<span class='small'>{_esc(path)}</span>",
+                    _esc(value.get("layer")),
+                    f'<td class="num">{_num(value.get("rows"), "{:,.0f}", dash="")}</td>',
+                    _esc(value.get("crs")),
+                ]
+            )
+            continue
+        text = "" if _missing(value) else str(value)
+        m = _INPUT_RE.match(text)
+        if kind in _INPUT_ZH and m:
+            path = m.group("file")
+            files.append(
+                [
+                    _bi(_INPUT_ZH[kind], _esc(kind)),
+                    f"<b>{_esc(Path(path).name)}</b><br><span class='small'>{_esc(path)}</span>",
+                    _esc(m.group("layer")),
+                    f'<td class="num">{_esc(m.group("rows"))}</td>',
+                    "",
+                ]
+            )
+        else:
+            other.append([_esc(kind), _esc(text)])
+    return files, other
+
+
+def _rules_section(a: _Audit, inputs: Any, audit_date: dt.date, maps: Sequence[str]) -> str:
+    rules = a.rules
+    rows = []
+    for _, r in rules.iterrows():
+        rows.append(
+            [
+                f"{_esc(r.get('label'))}<br><code class='small'>{_esc(r.get('key'))}</code>",
+                f'<td class="val{" small" if len(str(r.get("value"))) > 30 else ""}">'
+                f"{_esc(r.get('value'))}</td>",
+                _esc(r.get("unit")),
+                _esc(r.get("source")),
+            ]
+        )
+    body = "<h3>" + _bi("本次审计采用的规则", "Rules used") + "</h3>"
+    body += _table(
+        [_bi("规则", "rule"), _bi("取值", "value"), _bi("单位", "unit"), _bi("依据", "source")],
+        rows,
+        cls="data rules",
+    )
+    d = a.district
+    if d is not None and not d.empty:
+        body += "<h3>" + _bi("全区指标", "District-wide checks") + "</h3>"
+        body += _table(
+            [
+                _bi("检查", "check"),
+                _bi("结果", "status"),
+                _bi("实测", "value"),
+                _bi("标准", "threshold"),
+                _bi("缺数据园区", "parks lacking data"),
+                _bi("依据", "source"),
+            ],
+            [
+                [
+                    _esc(r.get("label")),
+                    _status_cell(
+                        str(r.get("check")),
+                        _status(r.get("status")),
+                        STATUS_ZH.get(_status(r.get("status")), "").split(" ", 1)[1],
+                    ),
+                    _num(r.get("value"), "{:g}"),
+                    _num(r.get("threshold"), "{:g}"),
+                    _esc(r.get("missing_parks")) or "—",
+                    _esc(r.get("source")),
+                ]
+                for _, r in d.iterrows()
+            ],
+            cls="data",
+        )
+    files, other = _inputs_rows(inputs)
+    body += "<h3>" + _bi("本次运行的输入", "Inputs of the run") + "</h3>"
+    if files:
+        head = [
+            _bi("数据", "kind"),
+            _bi("文件", "file"),
+            _bi("图层", "layer"),
+            _bi("要素数", "features"),
+            _bi("坐标系", "CRS"),
+        ]
+        if not any(r[-1] for r in files):  # no input CRS recorded
+            head, files = head[:-1], [r[:-1] for r in files]
+        body += _table(head, files, cls="data")
+    else:
+        body += _note("未记录输入文件。", "The inputs were not recorded.")
+    crs = getattr(a.parcels, "crs", None)
+    epsg = crs.to_epsg() if crs is not None else None
+    facts = [
+        [_bi("审计日期", "audit date"), html.escape(audit_date.isoformat())],
+        [_bi("园区 / 地块", "parks / parcels"), f"{len(a.parks):,} / {len(a.parcels):,}"],
+        [
+            _bi("量算坐标系", "CRS of measurement"),
+            _esc(crs.name if crs is not None else a.meta.get("crs"))
+            + (f" (EPSG:{epsg})" if epsg else ""),
+        ],
+        [
+            _bi("指标年度", "indicator year"),
+            _esc(a.meta.get("year")) or _esc(_first(a.parks, "indicator_year")) or "—",
+        ],
+        [_bi("软件", "software"), f"xsland {html.escape(__version__)}"],
+    ]
+    if maps:
+        links = "、".join(
+            f'<a href="{html.escape(urllib.parse.quote(str(m)), quote=True)}">{_esc(m)}</a>'
+            for m in maps
+        )
+        facts.append([_bi("交互地图(同一文件夹)", "interactive maps, same folder"), links])
+    known = {"run": _bi("运行时间", "run"), "metric CRS": None if crs is not None else "metric CRS"}
+    facts += [[known.get(k, k), v] for k, v in other if known.get(k, k) is not None]
+    body += _table([_bi("项目", "item"), _bi("内容", "value")], facts, cls="data")
+    return _section("rules", "规则与输入", "Rules and inputs", body)
+
+
+def _first(frame: pd.DataFrame, col: str) -> Any:
+    if col not in frame.columns:
+        return None
+    vals = [v for v in frame[col] if not _missing(v)]
+    return vals[0] if vals else None
+
+
+# -- the page ------------------------------------------------------------------------------
+
+_CSS = """
+@page { size: A4; margin: 14mm 12mm 15mm 12mm; }
+@page wide { size: A4 landscape; margin: 10mm 10mm 12mm 10mm; }
+* { box-sizing: border-box; }
+html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
+  "WenQuanYi Micro Hei", "Noto Sans", sans-serif; font-size: 10pt; line-height: 1.45;
+  color: #212121; margin: 0; }
+.en { color: #757575; font-weight: normal; font-size: 0.82em; }
+body.zh-only .en { display: none; }
+header.title { border-bottom: 3px solid #37474f; padding-bottom: 6px; margin-bottom: 8px; }
+header.title h1 { font-size: 17pt; margin: 0 0 4px 0; }
+header.title .meta { color: #424242; font-size: 9.5pt; }
+h2 { font-size: 15pt; border-left: 6px solid #37474f; padding-left: 8px; margin: 0 0 8px 0;
+  break-after: avoid; }
+h3 { font-size: 11.5pt; margin: 12px 0 5px 0; break-after: avoid; }
+h4 { font-size: 10pt; margin: 8px 0 3px 0; break-after: avoid; }
+section { break-before: page; }
+section#summary { break-before: auto; }
+section#scorecard { page: wide; }
+figure { margin: 6px 0 10px 0; break-inside: avoid; text-align: center; }
+figure img { max-width: 100%; max-height: 240mm; height: auto; }
+figcaption { font-size: 8.5pt; color: #424242; text-align: left; margin-top: 2px; }
+figcaption .key { font-size: 8pt; }
+table { border-collapse: collapse; width: 100%; margin: 4px 0 8px 0; font-size: 8.5pt; }
+thead { display: table-header-group; }
+tr, td, th { break-inside: avoid; }
+th, td { border: 1px solid #bdbdbd; padding: 2px 4px; vertical-align: top; text-align: left; }
+th { background: #eceff1; font-weight: bold; }
+td.num { text-align: right; white-space: nowrap; }
+td.val { overflow-wrap: anywhere; }
+table.rules { table-layout: fixed; }
+table.rules th:nth-child(1) { width: 33%; }
+table.rules th:nth-child(2) { width: 22%; }
+table.rules th:nth-child(3) { width: 11%; }
+section.short { break-before: auto; margin-top: 16px; }
+table.small, .small { font-size: 7.5pt; }
+code { font-family: "DejaVu Sans Mono", monospace; font-size: 0.9em; }
+.note { color: #424242; font-size: 9pt; margin: 4px 0 6px 0; }
+.absent { border: 1px dashed #9e9e9e; padding: 10px; color: #616161; background: #fafafa; }
+.kpis { display: flex; flex-wrap: wrap; gap: 6px; margin: 6px 0 4px 0; }
+.kpi { flex: 1 1 0; min-width: 0; border: 1px solid #cfd8dc; border-top: 4px solid #37474f;
+  padding: 4px 6px; break-inside: avoid; }
+.kpi .k { font-size: 7.5pt; color: #546e7a; line-height: 1.25; }
+.kpi .n { font-size: 12.5pt; font-weight: bold; white-space: nowrap; }
+.kpi .s { font-size: 8pt; color: #616161; min-height: 1em; }
+.legend { margin: 2px 0 6px 0; font-size: 8.5pt; }
+.chip { display: inline-block; border: 1px solid #9e9e9e; padding: 0 6px; margin-right: 6px; }
+.sym { font-weight: bold; font-family: "DejaVu Sans", "Noto Sans CJK SC", sans-serif; }
+.st-pass { background: #e8f5e9; color: #1b5e20; }
+.st-fail { background: #ffcdd2; color: #b71c1c; font-weight: bold; }
+.st-unknown { background: #fff3cd; color: #5d4037; }
+.st-na { background: #f5f5f5; color: #757575; }
+table.scorecard { font-size: 8.6pt; table-layout: fixed; }
+table.scorecard th { font-size: 8pt; text-align: center; vertical-align: bottom; }
+table.scorecard th:first-child { width: 12%; }
+table.scorecard th .src { font-weight: normal; color: #616161; font-size: 7.2pt; }
+table.scorecard td { text-align: center; vertical-align: middle; padding: 3px 3px; }
+table.scorecard td.park { text-align: left; }
+table.scorecard td.st .sym { display: block; font-size: 12pt; line-height: 1.15; }
+table.scorecard td.st .v { display: block; font-size: 8pt; white-space: nowrap; }
+table.scorecard tr.district td { border-top: 2px solid #37474f; }
+table.findings { font-size: 7.8pt; line-height: 1.3; }
+table.findings td:first-child { width: 26%; }
+table.findings td:nth-child(4) { width: 18%; }
+table.findings td:nth-child(2) { width: 7%; }
+table.findings td.fails .pk { color: #b71c1c; }
+.two { display: flex; gap: 10px; align-items: flex-start; }
+.two table { flex: 1 1 0; }
+.cards { display: grid; grid-template-columns: 1fr 1fr; gap: 8px; }
+.card { display: flex; gap: 6px; border: 1px solid #bdbdbd; padding: 5px; break-inside: avoid; }
+.card .map { flex: 0 0 37%; }
+.card .map img { width: 100%; height: auto; display: block; }
+.card .facts { flex: 1 1 auto; font-size: 7.8pt; }
+.card h4 { margin: 0 0 3px 0; font-size: 9pt; }
+.card table { font-size: 7.6pt; margin: 0; line-height: 1.3; }
+.card table th, .card table td { padding: 1px 3px; }
+.card table th { width: 4.6em; white-space: nowrap; }
+.card table th .en { display: none; }
+.flag { background: #fff3cd; border: 1px solid #c8a800; font-size: 7pt; padding: 0 3px; }
+.qgroup { break-inside: avoid; }
+nav.toc { position: sticky; top: 0; background: #fff; border-bottom: 1px solid #cfd8dc;
+  padding: 4px 0; font-size: 9pt; z-index: 2; }
+nav.toc a { margin-right: 10px; color: #37474f; }
+nav.toc button { float: right; font-size: 8.5pt; }
+@media screen { body { max-width: 1180px; margin: 0 auto; padding: 0 16px 40px 16px; }
+  section { border-top: 1px solid #eceff1; padding-top: 14px; margin-top: 18px; } }
+@media print { nav.toc { display: none; } a { color: inherit; text-decoration: none; } }
+"""
+
+_SCRIPT = """
+document.getElementById("lang").addEventListener("click", function () {
+  var on = document.body.classList.toggle("zh-only");
+  this.textContent = on ? "中文 + English" : "仅中文";
+});
+"""
+
+_SECTIONS_NAV = [
+    ("summary", "概览"),
+    ("scorecard", "记分卡"),
+    ("targets", "2027目标"),
+    ("far", "容积率"),
+    ("lowuse", "低效用地"),
+    ("blocks", "连片地块"),
+    ("quality", "数据质量"),
+    ("rules", "规则与输入"),
+]
+
+
+def build_report(
+    result_or_tables: Any,
+    *,
+    blocks: gpd.GeoDataFrame | None = None,
+    inputs: Mapping[str, Any] | pd.DataFrame | None = None,
+    title: str = DEFAULT_TITLE,
+    audit_date: dt.date | dt.datetime | str | None = None,
+    image_format: str = "svg",
+    top_blocks: int = 10,
+    quality_rows: int = 5,
+    maps: Sequence[str] = (),
+) -> str:
+    """The audit report as one self-contained HTML page, in Chinese.
+
+    Parameters
+    ----------
+    result_or_tables
+        An :class:`~xsland.result.AuditResult`, or a mapping with the tables ``parks`` and
+        ``parcels`` (required) and ``towns``, ``district``, ``quality``, ``rules``,
+        ``blocks``, ``meta`` (optional), as read back from ``audit.gpkg``. When the parcels
+        carry ``low_efficiency`` (with ``reasons`` / ``reasons_zh``) the low-efficiency
+        section is drawn; otherwise it says it was not computed in this run.
+    blocks
+        Contiguous blocks (``block_id``, ``park_id``, ``town``, ``area_mu``, ``route`` …,
+        polygon outlines); default ``result_or_tables.blocks`` when it has them.
+    inputs
+        The run's inputs: the mapping :func:`xsland.pipeline.run.run_project` gives
+        :func:`xsland.write.report.write_audit` (kind → ``"path [layer] — N rows"``, plus ``run``
+        and other notes), or kind → mapping with ``file``, ``layer``, ``rows``, ``crs``;
+        or a table with ``key`` and ``value``.
+    title
+        Title of the report.
+    audit_date
+        Date printed on the report; default the ``run`` entry of ``inputs``, else today.
+    image_format
+        ``"svg"`` (vector, sharp in print) or ``"png"``.
+    top_blocks
+        How many of the largest blocks get a map card.
+    quality_rows
+        How many rows of each data-quality problem are shown.
+    maps
+        Interactive maps written beside the report (``map.html``, ``maps/<town>.html``),
+        as paths relative to it; the report links to them (the links work when the folder
+        is kept together; the report itself needs none of them).
+
+    Returns
+    -------
+    str
+        The HTML page.
+
+    Raises
+    ------
+    DataError
+        When the parks or parcels table (or a required column) is missing.
+
+    Warns
+    -----
+    NoCJKFontWarning
+        When no CJK font is found; the charts then use Latin labels.
+    """
+    if image_format not in ("svg", "png"):
+        raise DataError(f"image_format must be 'svg' or 'png', not {image_format!r}")
+    a = _collect(result_or_tables, blocks)
+    if audit_date is None:
+        run = None
+        if isinstance(inputs, Mapping):
+            run = inputs.get("run")
+        elif isinstance(inputs, pd.DataFrame) and {"key", "value"} <= set(inputs.columns):
+            hit = inputs.loc[inputs["key"].astype(str) == "run", "value"]
+            run = hit.iloc[0] if len(hit) else None
+        date = _as_date(run) or dt.date.today()
+    else:
+        date = _as_date(audit_date)
+        if date is None:
+            raise DataError(f"audit_date {audit_date!r} is not a date")
+    font = find_cjk_font()
+    if font is None:
+        warnings.warn(
+            "no CJK font found (install Debian's fonts-noto-cjk: apt-get install fonts-noto-cjk); "
+            "the report's charts use Latin labels",
+            NoCJKFontWarning,
+            stacklevel=2,
+        )
+    ch = _Charts(font=font, fmt=image_format)
+    labels = _rule_labels(a)
+    sections = [
+        _summary_section(a, ch, labels),
+        _scorecard_section(a, labels),
+        _targets_section(a, ch, labels),
+        _far_section(a, ch),
+        _lowuse_section(a, ch),
+        _blocks_section(a, ch, top=top_blocks),
+        _quality_section(a, ch, first_rows=quality_rows),
+        _rules_section(a, inputs, date, maps),
+    ]
+    nav = "".join(f'<a href="#{sid}">{zh}</a>' for sid, zh in _SECTIONS_NAV)
+    policy = "依据《锡山区进一步加强特色专业园区建设的工作意见》(锡府办规〔2025〕1号)"
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="zh-CN"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta name="generator" content="xsland {html.escape(__version__)}">'
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
+        f'<nav class="toc">{nav}<button id="lang" type="button">仅中文</button></nav>'
+        f'<header class="title"><h1>{html.escape(title)}</h1>'
+        f'<div class="meta">{_bi("审计日期", "audit date")} {_zh_date(date)} · {policy}'
+        f' · <span class="en">land-use audit of industrial parks, Xishan district</span></div>'
+        "</header>" + "".join(sections) + f"<script>{_SCRIPT}</script></body></html>\n"
+    )
+
+
+def write_report(
+    result_or_tables: Any,
+    path: str | os.PathLike,
+    *,
+    overwrite: bool = True,
+    **options: Any,
+) -> Path:
+    """Write :func:`build_report` to ``path`` atomically (temporary file, then rename).
+
+    Parameters
+    ----------
+    result_or_tables
+        As for :func:`build_report`.
+    path
+        The HTML file to write.
+    overwrite
+        Replace an existing file (else :class:`~xsland.errors.OutputExistsError`).
+    **options
+        Keyword options of :func:`build_report`.
+
+    Returns
+    -------
+    Path
+    """
+    text = build_report(result_or_tables, **options)
+    target = Path(path)
+    with atomic_file(target, overwrite=overwrite) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return target
+
+
+def _summary_inputs(path: Path) -> tuple[dict[str, str], str | None]:
+    """The inputs and title recorded in ``summary.md`` (``## Inputs`` list, first heading)."""
+    if not path.exists():
+        return {}, None
+    inputs: dict[str, str] = {}
+    title = None
+    section = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# ") and title is None:
+            title = line[2:].strip()
+        elif line.startswith("## "):
+            section = line[3:].strip().lower()
+        elif section == "inputs" and line.startswith("- ") and ": " in line:
+            k, v = line[2:].split(": ", 1)
+            inputs[k.strip()] = v.strip()
+    return inputs, title
+
+
+def report_from_audit(
+    audit_dir: str | os.PathLike,
+    *,
+    path: str | os.PathLike | None = None,
+    title: str | None = None,
+    overwrite: bool = True,
+    **options: Any,
+) -> Path:
+    """Rebuild ``report.html`` from a finished audit's output folder.
+
+    Reads the layers ``parks``, ``parcels``, ``quality``, ``towns``, ``district`` and
+    ``rules`` of ``audit_dir/audit.gpkg``, and ``blocks`` and ``inputs`` (``key``,
+    ``value``) when present; without an ``inputs`` layer the inputs and title recorded in
+    ``summary.md`` are used. Interactive maps found beside it (``map.html``,
+    ``maps/*.html``) are linked.
+
+    Parameters
+    ----------
+    audit_dir
+        An output folder of ``xsland audit`` / ``xsland demo``.
+    path
+        Where to write; default ``audit_dir/report.html``.
+    title
+        Title; default the one in ``summary.md``, else :data:`DEFAULT_TITLE`.
+    overwrite
+        Replace an existing report.
+    **options
+        Further keyword options of :func:`build_report`.
+
+    Returns
+    -------
+    Path
+        The report written.
+
+    Raises
+    ------
+    InputFileError
+        When ``audit.gpkg`` or one of its required layers is missing.
+    """
+    import pyogrio
+
+    folder = Path(audit_dir)
+    gpkg = folder / "audit.gpkg"
+    if not gpkg.is_file():
+        raise InputFileError(f"{gpkg}: no audit.gpkg in {folder}; run `xsland audit` first")
+    layers = {str(name) for name, _ in pyogrio.list_layers(gpkg)}
+    missing = [n for n in ("parks", "parcels") if n not in layers]
+    if missing:
+        raise InputFileError(f"{gpkg}: layer {missing[0]!r} missing")
+    tables: dict[str, Any] = {}
+    for name in ("parks", "parcels", "blocks"):
+        if name in layers:
+            tables[name] = gpd.read_file(gpkg, layer=name)
+    for name in ("quality", "towns", "district", "rules", "inputs"):
+        if name in layers:
+            tables[name] = pd.DataFrame(
+                pyogrio.read_dataframe(gpkg, layer=name, read_geometry=False)
+            )
+    recorded, recorded_title = _summary_inputs(folder / "summary.md")
+    inputs = tables.pop("inputs", None)
+    if inputs is None and recorded:
+        inputs = recorded
+    if inputs is None:
+        inputs = {}
+    options.setdefault("inputs", inputs)
+    if "maps" not in options:
+        found = [folder / "map.html", *sorted((folder / "maps").glob("*.html"))]
+        options["maps"] = [p.relative_to(folder).as_posix() for p in found if p.is_file()]
+    if (
+        "audit_date" not in options
+        and not (isinstance(inputs, Mapping) and "run" in inputs)
+        and not (isinstance(inputs, pd.DataFrame) and "run" in set(inputs.get("key", [])))
+    ):
+        options["audit_date"] = dt.date.fromtimestamp(gpkg.stat().st_mtime)
+    return write_report(
+        tables,
+        Path(path) if path is not None else folder / REPORT_NAME,
+        overwrite=overwrite,
+        title=title or recorded_title or DEFAULT_TITLE,
+        **options,
+    )

@@ -1,0 +1,1770 @@
+"""Interactive HTML maps of an audit: all parks in ``map.html``, one map per town.
+
+A map shows the park boundaries (核心启动区 solid, 拓展功能区 dashed), the parcels coloured
+by status, the contiguous redevelopment blocks (连片地块) outlined and labelled, a legend, a
+layer switcher, a scale bar, a full-screen button and a title with the audit date. Hovering
+a parcel shows a tooltip, clicking it a popup, both in Chinese with the key figures.
+
+**Self-contained.** The HTML embeds its data and every script and stylesheet: Leaflet comes
+from the ``xstatic-leaflet`` package (the Leaflet 1.9.3 folium 0.20 would load from a CDN)
+and is inlined together with a small glue script written here. folium's CDN links (Leaflet,
+jQuery, Bootstrap, Font Awesome, awesome-markers) are removed from the map instance; only
+basemap tiles are fetched from the network, and a map opened from disk with the network
+cut still shows every parcel.
+
+**Size and speed.** Parcels are drawn on one canvas (``preferCanvas``), in one Leaflet
+GeoJSON layer per status with a fixed style; tooltips and popups are bound once per layer
+and built in JavaScript from the feature's properties with HTML escaping. Geometry is
+embedded compactly (integer micro-degrees, ~0.1 m, delta-encoded, closing vertices and
+bounding boxes dropped; only the properties the popups show, repeated values
+dictionary-encoded) inside ``<script type="application/json">`` with ``<``, ``>`` and ``&``
+escaped, and decoded into the layers' polygons when the page loads. Labels of parks and
+blocks are DOM markers created only for what is in view. Basemap tiles start at the load
+event. A map of 50,000 parcels is about 5.5 MB and reaches its load event in about 1.3 s
+in headless Chromium (``benchmarks/bench_maps.py``; a plain ``folium.GeoJson`` map of the
+same parcels: 48 MB, 23 s).
+
+**Basemaps** (:data:`BASEMAPS`). The basemap is a build option: ``osm`` (OpenStreetMap),
+``tianditu_vec`` / ``tianditu_img`` (天地图 vector / imagery, each with its label layer;
+they need the user's key, from ``tianditu_key=`` or the environment variable
+``TIANDITU_KEY``), ``amap`` / ``amap_satellite`` (高德, GCJ-02) and ``none``. 高德 tiles
+are drawn in GCJ-02, so with an ``amap*`` basemap every vertex of every overlay is shifted
+with :func:`xsland.read.crs.wgs84_to_gcj02` in Python before it is written. The layer switcher
+offers only the basemaps in the same coordinate system as the overlays (OSM, 天地图 and
+none for WGS84 / CGCS2000 maps; 高德 vector, 高德 imagery and none for GCJ-02 maps), so a
+user can never put WGS84 parcels on GCJ-02 tiles; the basemaps other than the starting one
+are created but not added to the map, and load no tile, until chosen.
+
+Status colours (:data:`STATUSES`): 低效用地 magenta, 容积率低于下限 orange, 容积率达标
+green, 无容积率下限 (FAR known, no minimum applies to the category) light blue, 容积率无数据
+grey. A low-efficiency parcel is shown as such whatever its FAR.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import functools
+import html
+import json
+import logging
+import math
+import os
+import re
+import urllib.parse
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element, MacroElement
+
+from xsland._atomic import atomic_dir, atomic_file
+from xsland.errors import DataError, InputFileError, PolicyError, XslandError
+from xsland.judge.audit import CHECKS
+from xsland.measure.area import M2_PER_MU
+from xsland.read.crs import require_crs, to_crs, transform_geometries, wgs84_to_gcj02
+
+__all__ = [
+    "leaflet_assets",
+    "BASEMAPS",
+    "DEFAULT_TITLE",
+    "NO_TOWN",
+    "Basemap",
+    "BasemapWarning",
+    "STATUSES",
+    "Status",
+    "build_map",
+    "maps_from_audit",
+    "parcel_status",
+    "read_audit_layers",
+    "render_map",
+    "town_file_name",
+    "write_map",
+    "write_maps",
+]
+
+logger = logging.getLogger(__name__)
+
+#: The title of maps when none is given.
+DEFAULT_TITLE = "锡山区特色专业园区用地审计"
+
+#: Town label of parks without a town (as in :func:`xsland.judge.audit.town_rollup`).
+NO_TOWN = "(未注明)"
+
+
+class BasemapWarning(UserWarning):
+    """A basemap was left out or replaced (天地图 without a key)."""
+
+
+# -- statuses -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Status:
+    """A parcel status class: one map layer with a fixed style.
+
+    Attributes
+    ----------
+    key
+        ``low``, ``below``, ``ok``, ``exempt`` or ``nodata``.
+    label
+        Chinese label of the legend, tooltips and popups.
+    fill, stroke
+        Fill and outline colours.
+    """
+
+    key: str
+    label: str
+    fill: str
+    stroke: str
+
+
+#: Parcel statuses in legend order; the later ones are drawn first (underneath).
+STATUSES: tuple[Status, ...] = (
+    Status("low", "低效用地", "#c51b7d", "#7a0f4c"),
+    Status("below", "容积率低于下限", "#f46d43", "#a63603"),
+    Status("ok", "容积率达标", "#1a9850", "#0b5e2c"),
+    Status("exempt", "无容积率下限", "#74add1", "#31688e"),
+    Status("nodata", "容积率无数据", "#bdbdbd", "#737373"),
+)
+
+_ZONES_ZH = {"core": "核心启动区", "expansion": "拓展功能区"}
+_CATEGORIES_ZH = {
+    "new_industrial": "新增工业用地",
+    "standard_factory": "高标准厂房用地",
+    "new_type_industrial": "新型产业用地(M0)",
+    "industrial": "存量工业用地",
+    "logistics": "物流仓储用地",
+    "other": "其他用地",
+}
+_PARK_TYPES_ZH = {"district": "片区型", "carrier": "载体型"}
+
+_STYLE = {
+    "core": {"color": "#08306b", "weight": 2.5, "opacity": 0.95, "fillColor": "#6baed6",
+             "fillOpacity": 0.06},
+    "expansion": {"color": "#2171b5", "weight": 2.2, "opacity": 0.95, "dashArray": "7 5",
+                  "fillColor": "#9ecae1", "fillOpacity": 0.04},
+    "park": {"color": "#08306b", "weight": 2.5, "opacity": 0.95, "fillColor": "#6baed6",
+             "fillOpacity": 0.05},
+    "block_halo": {"color": "#111111", "weight": 5, "opacity": 0.75, "fill": False},
+    "block": {"color": "#ffe600", "weight": 2, "opacity": 1, "dashArray": "6 4", "fill": False},
+    "hover": {"color": "#000000", "weight": 2.5},
+}  # fmt: skip
+
+#: Properties of parcels embedded in a map: column -> decimals (``None``: text).
+_PARCEL_PROPS: dict[str, int | None] = {
+    "parcel_id": None,
+    "park_id": None,
+    "zone": None,
+    "category": None,
+    "land_use": None,
+    "area_m2": 1,
+    "floor_area": 0,
+    "far": 2,
+    "far_min": 2,
+    "coverage": 3,
+    "reasons_zh": None,
+    "reasons_detail": None,
+    "block_id": None,
+    "owner": None,
+    "enterprise_id": None,
+}
+
+#: Properties of blocks shown in their popups: column -> (Chinese label, decimals).
+_BLOCK_PROPS: dict[str, tuple[str, int | None]] = {
+    "block_id": ("连片地块", None),
+    "park_id": ("园区编号", None),
+    "area_mu": ("面积(亩)", 1),
+    "n_parcels": ("地块数", 0),
+    "parcel_ids": ("地块", None),
+    "n_owners": ("权利人数", 0),
+    "owners": ("权利人", None),
+    "compactness": ("紧凑度", 2),
+    "floor_area": ("现状建筑面积(m²)", 0),
+    "far": ("现状容积率", 2),
+    "target_far": ("目标容积率", 2),
+    "floor_area_target": ("目标建筑面积(m²)", 0),
+    "floor_area_gain": ("可增建筑面积(m²)", 0),
+    "route_zh": ("建议路径", None),
+    "route": ("建议路径", None),
+    "route_rule": ("路径依据", None),
+    "reward_wan": ("奖励估算(万元)", 1),
+}
+
+
+def _as_bool(values: pd.Series) -> pd.Series:
+    """A nullable boolean series from booleans, 0/1 or 'True'/'False' text (as GDAL keeps)."""
+    mapping = {
+        "true": True, "false": False, "1": True, "0": False, "yes": True, "no": False,
+        "t": True, "f": False, "是": True, "否": False,
+    }  # fmt: skip
+
+    def one(v: Any) -> Any:
+        if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+            return pd.NA
+        if isinstance(v, bool | np.bool_):
+            return bool(v)
+        if isinstance(v, int | np.integer | float | np.floating):
+            return bool(v)
+        return mapping.get(str(v).strip().lower(), pd.NA)
+
+    return pd.Series([one(v) for v in values], index=values.index, dtype="boolean")
+
+
+def _numeric(df: pd.DataFrame, column: str) -> pd.Series:
+    if column not in df.columns:
+        return pd.Series(np.nan, index=df.index, dtype=float)
+    return pd.to_numeric(df[column], errors="coerce").astype(float)
+
+
+def parcel_status(parcels: pd.DataFrame) -> pd.Series:
+    """The map status of each parcel: ``low``, ``below``, ``ok``, ``exempt`` or ``nodata``.
+
+    ``low`` where ``low_efficiency`` is true (whatever the FAR); else ``below`` or ``ok``
+    from ``far_ok`` (computed as ``far >= far_min`` when the column is missing); else
+    ``exempt`` where the FAR is known but no minimum applies to the parcel's category;
+    else ``nodata``.
+
+    Parameters
+    ----------
+    parcels
+        Audited parcels (:attr:`xsland.result.AuditResult.parcels`), optionally with
+        ``low_efficiency``. Booleans may be stored as text, as GeoPackages return them.
+
+    Returns
+    -------
+    pandas.Series
+        Status keys, indexed like ``parcels``.
+    """
+    far = _numeric(parcels, "far")
+    far_min = _numeric(parcels, "far_min")
+    if "far_ok" in parcels.columns:
+        ok = _as_bool(parcels["far_ok"])
+    else:
+        ok = pd.Series(pd.NA, index=parcels.index, dtype="boolean")
+        known = far.notna() & far_min.notna()
+        ok[known] = (far[known] >= far_min[known] - 1e-9).to_numpy()
+    status = pd.Series("nodata", index=parcels.index, dtype=object)
+    status[far.notna() & far_min.isna()] = "exempt"
+    status[ok.fillna(False).to_numpy(dtype=bool)] = "ok"
+    status[(ok == False).fillna(False).to_numpy(dtype=bool)] = "below"  # noqa: E712
+    if "low_efficiency" in parcels.columns:
+        low = _as_bool(parcels["low_efficiency"]).fillna(False).to_numpy(dtype=bool)
+        status[low] = "low"
+    return status
+
+
+# -- basemaps -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Basemap:
+    """A basemap: one or more tile layers drawn together.
+
+    Attributes
+    ----------
+    key
+        Name used in ``basemap=``.
+    label
+        Name in the layer switcher.
+    system
+        Coordinate system of the tiles: ``wgs84`` (WGS84 / CGCS2000), ``gcj02``, or
+        ``None`` for no tiles (fits either).
+    tiles
+        ``(url template, Leaflet options)`` per tile layer; ``{key}`` in a 天地图 URL is
+        replaced with the user's key.
+    needs_key
+        Whether the 天地图 key is needed.
+    """
+
+    key: str
+    label: str
+    system: str | None
+    tiles: tuple[tuple[str, dict[str, Any]], ...]
+    needs_key: bool = False
+
+
+_TDT = "https://t{s}.tianditu.gov.cn/DataServer?T=%s&x={x}&y={y}&l={z}&tk={key}"
+_TDT_OPTS = {"subdomains": "01234567", "maxNativeZoom": 18, "attribution": "© 天地图"}
+_AMAP_OPTS = {"subdomains": "1234", "maxNativeZoom": 18, "attribution": "© 高德地图"}
+
+#: The basemaps :func:`build_map` knows, by key.
+BASEMAPS: dict[str, Basemap] = {
+    b.key: b
+    for b in (
+        Basemap(
+            "osm",
+            "OpenStreetMap",
+            "wgs84",
+            (
+                (
+                    "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+                    {
+                        "maxNativeZoom": 19,
+                        "attribution": "© <a href='https://www.openstreetmap.org/copyright'>"
+                        "OpenStreetMap</a> contributors",
+                    },
+                ),
+            ),
+        ),
+        Basemap(
+            "tianditu_vec",
+            "天地图 矢量",
+            "wgs84",
+            ((_TDT % "vec_w", _TDT_OPTS), (_TDT % "cva_w", _TDT_OPTS)),
+            needs_key=True,
+        ),
+        Basemap(
+            "tianditu_img",
+            "天地图 影像",
+            "wgs84",
+            ((_TDT % "img_w", _TDT_OPTS), (_TDT % "cia_w", _TDT_OPTS)),
+            needs_key=True,
+        ),
+        Basemap(
+            "amap",
+            "高德 矢量",
+            "gcj02",
+            (
+                (
+                    "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1"
+                    "&style=8&x={x}&y={y}&z={z}",
+                    _AMAP_OPTS,
+                ),
+            ),
+        ),
+        Basemap(
+            "amap_satellite",
+            "高德 影像",
+            "gcj02",
+            (
+                (
+                    "https://webst0{s}.is.autonavi.com/appmaptile?style=6&x={x}&y={y}&z={z}",
+                    _AMAP_OPTS,
+                ),
+                (
+                    "https://webst0{s}.is.autonavi.com/appmaptile?style=8&x={x}&y={y}&z={z}",
+                    _AMAP_OPTS,
+                ),
+            ),
+        ),  # fmt: skip
+        Basemap("none", "无底图", None, ()),
+    )
+}
+
+_ALIASES = {
+    "openstreetmap": "osm",
+    "tianditu": "tianditu_vec",
+    "tdt": "tianditu_vec",
+    "天地图": "tianditu_vec",
+    "gaode": "amap",
+    "高德": "amap",
+    "amap_img": "amap_satellite",
+    "": "none",
+}
+
+
+def _resolve_basemaps(basemap: str, tianditu_key: str | None) -> tuple[str, list[Basemap], str]:
+    """The starting basemap, the basemaps the switcher offers and the overlays' system."""
+    name = str(basemap).strip().lower().replace("-", "_")
+    name = _ALIASES.get(name, name)
+    if name not in BASEMAPS:
+        raise PolicyError(
+            f"unknown basemap {basemap!r}; choose one of {', '.join(BASEMAPS)} "
+            "(天地图 needs a key: tianditu_key= or TIANDITU_KEY)"
+        )
+    key = (tianditu_key or os.environ.get("TIANDITU_KEY") or "").strip() or None
+    if BASEMAPS[name].needs_key and key is None:
+        warnings.warn(
+            f"basemap {name!r} (天地图) needs a key: pass tianditu_key= (--tianditu-key) or set "
+            "the environment variable TIANDITU_KEY; using OpenStreetMap instead",
+            BasemapWarning,
+            stacklevel=3,
+        )
+        name = "osm"
+    system = BASEMAPS[name].system or "wgs84"
+    offered = [
+        b
+        for b in BASEMAPS.values()
+        if (b.system in (system, None)) and (key is not None or not b.needs_key)
+    ]
+    if key is None and system == "wgs84":
+        warnings.warn(
+            "天地图 basemaps are left out of the map: no key (pass tianditu_key= "
+            "(--tianditu-key) or set the environment variable TIANDITU_KEY)",
+            BasemapWarning,
+            stacklevel=3,
+        )
+    out = []
+    for b in offered:
+        tiles = tuple(
+            (url.replace("{key}", urllib.parse.quote(key or "", safe="")), opts)
+            for url, opts in b.tiles
+        )
+        out.append(Basemap(b.key, b.label, b.system, tiles, b.needs_key))
+    return name, out, system
+
+
+# -- geometry -----------------------------------------------------------------------------
+
+
+def _polygonal(geoms: np.ndarray) -> np.ndarray:
+    """Polygons and multipolygons as they are; polygons pulled out of collections."""
+    types = shapely.get_type_id(geoms)
+    out = geoms.copy()
+    for i in np.flatnonzero(~np.isin(types, (3, 6))):
+        g = geoms[i]
+        if g is None:
+            continue
+        polys: list[shapely.Polygon] = []
+        stack = [g]
+        while stack:
+            part = stack.pop()
+            if isinstance(part, shapely.Polygon):
+                polys.append(part)
+            elif isinstance(part, shapely.MultiPolygon | shapely.GeometryCollection):
+                stack.extend(part.geoms)
+        polys = [p for p in polys if not p.is_empty]
+        out[i] = shapely.MultiPolygon(polys) if polys else None
+    return out
+
+
+def _lonlat(geoms: gpd.GeoSeries, *, system: str, simplify: float = 0.0) -> np.ndarray:
+    """Geometries in longitude/latitude (WGS84, or GCJ-02 for ``system='gcj02'``)."""
+    crs = require_crs(geoms)
+    values = geoms.values
+    if simplify > 0:
+        if crs.is_projected:
+            unit = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
+            tolerance = simplify / (unit or 1.0)
+        else:
+            tolerance = simplify / 111_320.0
+        values = shapely.simplify(np.asarray(values), tolerance, preserve_topology=True)
+        geoms = gpd.GeoSeries(values, index=geoms.index, crs=crs)
+    out = to_crs(geoms, "EPSG:4326")
+    if system == "gcj02":
+        out = transform_geometries(out, wgs84_to_gcj02)
+    return np.asarray(out.values, dtype=object)
+
+
+def _encode_polygons(geoms: np.ndarray, *, precision: int) -> dict[str, Any]:
+    """Polygons as delta-encoded integer coordinates (see the decoder in the glue script).
+
+    ``c``: x, y pairs in units of 10^-precision degree, each the difference to the
+    previous vertex (the first to 0, 0); rings without their closing vertex. ``n``:
+    vertices per ring; ``p``: rings per polygon; ``g``: polygons per feature (``None``
+    when all are 1).
+    """
+    count = len(geoms)
+    if count == 0:
+        return {"s": 10**precision, "count": 0, "c": [], "n": [], "p": None, "g": None}
+    kind, coords, offsets = shapely.to_ragged_array(geoms)
+    if kind == shapely.GeometryType.POLYGON:
+        ring_off, poly_off = offsets
+        geom_off = np.arange(count + 1)
+    else:
+        ring_off, poly_off, geom_off = offsets
+    closing = ring_off[1:] - 1
+    keep = np.ones(len(coords), dtype=bool)
+    keep[closing] = False
+    q = np.rint(coords[keep, :2] * 10.0**precision).astype(np.int64)
+    delta = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+    rings = np.diff(poly_off)
+    polys = np.diff(geom_off)
+    return {
+        "s": 10**precision,
+        "count": count,
+        "c": delta.ravel().tolist(),
+        "n": (np.diff(ring_off) - 1).tolist(),
+        "p": None if (rings == 1).all() else rings.tolist(),
+        "g": None if (polys == 1).all() else polys.tolist(),
+    }
+
+
+def _text(v: Any) -> str | None:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if isinstance(v, list | tuple | set | np.ndarray):
+        items = [t for t in (_text(x) for x in v) if t]
+        return "；".join(items) if items else None
+    if isinstance(v, pd.Timestamp | dt.date):
+        return v.strftime("%Y-%m-%d")
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    text = str(v)
+    return text if text.strip() else None
+
+
+def _encode_columns(df: pd.DataFrame, spec: Mapping[str, int | None]) -> dict[str, Any]:
+    """Columns for the glue script's ``properties()``.
+
+    Each column is ``{"k": value}`` when all rows share one value, ``{"d": dictionary,
+    "i": codes}`` when values repeat (at most one distinct value per two rows), else
+    ``{"v": values}``. Numbers are rounded to their decimals; NaN becomes null.
+    """
+    out: dict[str, Any] = {}
+    for col, decimals in spec.items():
+        if col not in df.columns:
+            continue
+        s = df[col]
+        values: list[Any]
+        if decimals is not None:
+            num = pd.to_numeric(s, errors="coerce").astype(float).round(decimals)
+            values = [
+                None if not math.isfinite(v) else (int(v) if decimals == 0 else float(v))
+                for v in num.to_numpy()
+            ]
+        else:
+            values = [_text(v) for v in s.to_numpy(dtype=object)]
+        codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+        has_null = bool((codes < 0).any())
+        if len(uniques) + has_null <= 1:
+            out[col] = {"k": uniques[0] if len(uniques) else None}
+        elif len(uniques) * 2 < len(values):
+            d = list(uniques) + [None]
+            out[col] = {"d": d, "i": np.where(codes < 0, len(d) - 1, codes).tolist()}
+        else:
+            out[col] = {"v": values}
+    return out
+
+
+def _json_for_html(obj: Any) -> str:
+    """JSON that can sit inside ``<script type="application/json">``: no ``<``, ``>``, ``&``."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def _bounds(arrays: Sequence[np.ndarray]) -> list[list[float]] | None:
+    boxes = [shapely.total_bounds(a) for a in arrays if len(a)]
+    boxes = [b for b in boxes if np.isfinite(b).all()]
+    if not boxes:
+        return None
+    b = np.array(boxes)
+    return [
+        [float(b[:, 1].min()), float(b[:, 0].min())],
+        [float(b[:, 3].max()), float(b[:, 2].max())],
+    ]
+
+
+# -- front end ------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def leaflet_assets() -> tuple[str, str]:
+    """Leaflet's script and stylesheet from ``xstatic-leaflet``, images as data URIs."""
+    try:
+        import xstatic.pkg.leaflet as xleaflet
+    except ImportError as exc:  # pragma: no cover - a declared dependency
+        raise XslandError(
+            "the maps need the package xstatic-leaflet (pip install xstatic-leaflet)"
+        ) from exc
+    base = Path(xleaflet.BASE_DIR)
+    js = (base / "leaflet.js").read_text(encoding="utf-8")
+    js = re.sub(r"//# sourceMappingURL=\S+", "", js).replace("</script", "<\\/script")
+    css = (base / "leaflet.css").read_text(encoding="utf-8")
+
+    def inline(match: re.Match[str]) -> str:
+        path = base / match.group(1)
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        return f"url(data:image/png;base64,{data})"
+
+    css = re.sub(r"url\((images/[\w.-]+\.png)\)", inline, css)
+    return js, css.replace("</style", "<\\/style")
+
+
+_CSS = """
+.xs-title{position:absolute;top:10px;left:50%;transform:translateX(-50%);z-index:1000;
+ background:rgba(255,255,255,.93);padding:6px 16px;border-radius:6px;max-width:60%;
+ box-shadow:0 1px 5px rgba(0,0,0,.35);text-align:center;
+ font:14px/1.45 "Microsoft YaHei","PingFang SC","Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif}
+.xs-title-main{font-size:17px;font-weight:bold}
+.xs-title-sub{color:#444;font-size:13px}
+.xs-title-links a{margin:0 4px;font-size:12px}
+.leaflet-container{font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC",
+ "WenQuanYi Micro Hei",sans-serif}
+.xs-legend{background:rgba(255,255,255,.93);padding:8px 10px;border-radius:6px;
+ box-shadow:0 1px 5px rgba(0,0,0,.35);font-size:12px;line-height:18px;max-height:60vh;
+ overflow:auto}
+.xs-legend h4{margin:2px 0 4px;font-size:13px}
+.xs-legend .xs-row{white-space:nowrap}
+.xs-swatch{display:inline-block;width:16px;height:12px;margin-right:6px;vertical-align:-1px;
+ border:1.5px solid #555;box-sizing:border-box}
+.xs-line{display:inline-block;width:22px;height:0;margin-right:6px;vertical-align:4px}
+.xs-count{color:#666;margin-left:4px}
+.xs-fullscreen a{display:flex;align-items:center;justify-content:center}
+.xs-label-icon{width:0;height:0;background:none;border:none}
+.xs-label{position:absolute;transform:translate(-50%,-50%);white-space:nowrap;font-size:12px;
+ background:rgba(255,255,255,.85);border-radius:3px;font-weight:bold;color:#08306b;
+ padding:1px 4px;box-shadow:0 0 2px rgba(0,0,0,.3)}
+.xs-block-label{background:#ffe600;color:#111;border:1px solid #111;cursor:pointer}
+.xs-popup h3{margin:0 0 4px;font-size:15px}
+.xs-popup table{border-collapse:collapse;font-size:12.5px}
+.xs-popup th{text-align:left;color:#555;font-weight:normal;padding:1px 10px 1px 0;
+ white-space:nowrap;vertical-align:top}
+.xs-popup td{padding:1px 0}
+.xs-status{display:inline-block;border-left:6px solid;padding-left:6px;margin-bottom:4px;
+ font-weight:bold}
+"""
+
+_JS = r"""
+(function () {
+  "use strict";
+  var map = __MAP__;
+  var D = JSON.parse(document.getElementById(__DATA_ID__).textContent);
+  var ESC = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"};
+  function esc(v) {
+    if (v === null || v === undefined) { return ""; }
+    return String(v).replace(/[&<>"']/g, function (c) { return ESC[c]; });
+  }
+  var FORMATS = {};
+  function fmt(v, digits) {
+    if (typeof v !== "number" || !isFinite(v)) { return "—"; }
+    var f = FORMATS[digits] || (FORMATS[digits] = new Intl.NumberFormat(
+      "zh-CN", {minimumFractionDigits: digits, maximumFractionDigits: digits}));
+    return f.format(v);
+  }
+  // delta-encoded integer coordinates -> per feature: rings of L.LatLng (Polygon) or
+  // polygons of rings (MultiPolygon), as L.Polygon takes them
+  function decode(g) {
+    var c = g.c, s = g.s, n = g.n, p = g.p, k = g.g, count = g.count;
+    var x = 0, y = 0, ci = 0, ri = 0, pi = 0, out = new Array(count);
+    for (var f = 0; f < count; f++) {
+      var np = k ? k[f] : 1, polys = new Array(np);
+      var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+      for (var a = 0; a < np; a++) {
+        var nr = p ? p[pi] : 1, rings = new Array(nr);
+        pi++;
+        for (var b = 0; b < nr; b++) {
+          var m = n[ri++], ring = new Array(m);
+          for (var v = 0; v < m; v++) {
+            x += c[ci++]; y += c[ci++];
+            if (x < x0) { x0 = x; } if (x > x1) { x1 = x; }
+            if (y < y0) { y0 = y; } if (y > y1) { y1 = y; }
+            ring[v] = new L.LatLng(y / s, x / s);
+          }
+          rings[b] = ring;
+        }
+        polys[a] = rings;
+      }
+      var shape = np === 1 ? polys[0] : polys;
+      shape.xsBounds = [y0 / s, x0 / s, y1 / s, x1 / s];
+      out[f] = shape;
+    }
+    return out;
+  }
+  function properties(layer, extra) {
+    var cols = layer.props, keys = Object.keys(cols), count = layer.geom.count;
+    var out = new Array(count);
+    for (var j = 0; j < count; j++) {
+      var props = {};
+      for (var q = 0; q < keys.length; q++) {
+        var col = cols[keys[q]];
+        props[keys[q]] = col.d ? col.d[col.i[j]] : (col.v ? col.v[j] : col.k);
+      }
+      if (extra) { for (var e in extra) { props[e] = extra[e]; } }
+      out[j] = props;
+    }
+    return out;
+  }
+  // polygons whose rings come from decode(): already open rings of L.LatLng nested as
+  // L.Polygon keeps them, with their bounds, so they are used as they are, not copied
+  var DecodedPolygon = L.Polygon.extend({
+    _setLatLngs: function (latlngs) {
+      var b = latlngs.xsBounds;
+      if (!b) { return L.Polygon.prototype._setLatLngs.call(this, latlngs); }
+      this._bounds = L.latLngBounds([b[0], b[1]], [b[2], b[3]]);
+      this._latlngs = latlngs;
+    }
+  });
+  // one L.GeoJSON layer of polygons built straight from the decoded rings (what addData
+  // would make of GeoJSON features, without the intermediate objects): toGeoJSON(),
+  // resetStyle() and the feature's properties work as usual
+  function geoLayer(item, options, extra) {
+    var shapes = decode(item.geom), props = properties(item, extra);
+    var group = L.geoJSON(null, options);
+    var style = typeof options.style === "function" ? null : options.style;
+    // a fixed style lives on the prototype: no options object copied per polygon
+    var Shape = DecodedPolygon.extend({options: L.extend({}, options, style || {})});
+    for (var j = 0; j < shapes.length; j++) {
+      var feature = {type: "Feature", properties: props[j], geometry: null};
+      var poly = style ? new Shape(shapes[j])
+                       : new Shape(shapes[j], L.extend({}, options, options.style(feature)));
+      poly.feature = feature;
+      poly.defaultOptions = poly.options;
+      group.addLayer(poly);
+    }
+    return group;
+  }
+  // labels: DOM markers only for what is in view, and only while at most `most` are in
+  // view (zoom in to see more), refreshed after each move; thousands of blocks cost
+  // nothing until one zooms in on them
+  var Labels = L.Layer.extend({
+    initialize: function (items, most) { this._items = items; this._most = most; },
+    onAdd: function (m) { this._group = L.layerGroup().addTo(m); this._update(); },
+    onRemove: function (m) { m.removeLayer(this._group); },
+    getEvents: function () { return {moveend: this._update}; },
+    _update: function () {
+      var m = this._map, group = this._group, bounds = m.getBounds(), shown = [];
+      group.clearLayers();
+      for (var i = 0; i < this._items.length; i++) {
+        if (bounds.contains(this._items[i].latlng)) {
+          shown.push(this._items[i]);
+          if (shown.length > this._most) { return; }
+        }
+      }
+      shown.forEach(function (it) {
+        var marker = L.marker(it.latlng, {
+          icon: L.divIcon({className: "xs-label-icon", html: "<span class='" + it.cls + "'>" +
+                           (typeof it.html === "function" ? it.html() : it.html) + "</span>",
+                           iconSize: null}),
+          interactive: !!it.onclick, keyboard: false
+        });
+        if (it.onclick) { marker.on("click", it.onclick); }
+        group.addLayer(marker);
+      });
+    }
+  });
+  function row(label, valueHtml) {
+    return "<tr><th>" + esc(label) + "</th><td>" + valueHtml + "</td></tr>";
+  }
+  var STATUS = {};
+  D.statuses.forEach(function (s) { STATUS[s.key] = s; });
+  var PARKS = D.parks.info, BLOCKS = {};
+
+  function parkName(id) { return PARKS[id] ? PARKS[id].name : id; }
+  function mu(p) {
+    return typeof p.area_mu === "number" ? p.area_mu :
+      (typeof p.area_m2 === "number" ? p.area_m2 * 3 / 2000 : null);
+  }
+  function parcelTooltip(layer) {
+    var p = layer.feature.properties, s = STATUS[p.status];
+    return "<b>" + esc(p.parcel_id) + "</b> · " + esc(s.label) +
+      (typeof mu(p) === "number" ? " · " + fmt(mu(p), 2) + " 亩" : "") +
+      (p.park_id != null ? "<br>" + esc(parkName(p.park_id)) : "");
+  }
+  function parcelPopup(layer) {
+    var p = layer.feature.properties, s = STATUS[p.status];
+    var h = "<div class='xs-popup'><h3>地块 " + esc(p.parcel_id) + "</h3>" +
+      "<div class='xs-status' style='border-color:" + esc(s.fill) + "'>" + esc(s.label) +
+      "</div><table>";
+    h += row("所属园区", p.park_id == null ? "园区外" :
+      esc(parkName(p.park_id)) + "（" + esc(p.park_id) + "）" +
+      (p.zone != null ? " · " + esc(D.zones[p.zone] || p.zone) : ""));
+    if (p.category != null) { h += row("政策类别", esc(D.categories[p.category] || p.category)); }
+    if (p.land_use != null) { h += row("用地分类", esc(p.land_use)); }
+    h += row("用地面积", fmt(mu(p), 2) + " 亩" +
+      (typeof p.area_m2 === "number" ? "（" + fmt(p.area_m2, 0) + " m²）" : ""));
+    if ("floor_area" in p) {
+      h += row("建筑面积", typeof p.floor_area === "number" ? fmt(p.floor_area, 0) + " m²" : "—");
+    }
+    h += row("容积率", fmt(p.far, 2) + "（下限 " +
+      (typeof p.far_min === "number" ? fmt(p.far_min, 1) : "不适用") + "）");
+    if ("coverage" in p) {
+      h += row("建筑系数", typeof p.coverage === "number" ? fmt(p.coverage * 100, 1) + "%" : "—");
+    }
+    if (p.reasons_zh != null) { h += row("低效原因", esc(p.reasons_zh)); }
+    if (p.reasons_detail != null) { h += row("认定依据", esc(p.reasons_detail)); }
+    if (p.block_id != null) {
+      var b = BLOCKS[p.block_id];
+      h += row("连片地块", esc(p.block_id) + (b ? "（" + fmt(b.area_mu, 1) + " 亩" +
+        ((b.route_zh || b.route) ? "，" + esc(b.route_zh || b.route) : "") + "）" : ""));
+    }
+    if (p.owner != null) { h += row("权利人", esc(p.owner)); }
+    if (p.enterprise_id != null) { h += row("企业编号", esc(p.enterprise_id)); }
+    return h + "</table></div>";
+  }
+  function parkTooltip(layer) {
+    var p = layer.feature.properties;
+    return "<b>" + esc(parkName(p.park_id)) + "</b>" +
+      (p.zone != null ? " · " + esc(D.zones[p.zone] || p.zone) : "");
+  }
+  function parkPopup(layer) {
+    var p = layer.feature.properties, k = PARKS[p.park_id] || {};
+    var h = "<div class='xs-popup'><h3>" + esc(k.name || p.park_id) + "</h3><table>";
+    h += row("园区编号", esc(p.park_id));
+    if (p.zone != null) { h += row("本范围", esc(D.zones[p.zone] || p.zone)); }
+    h += row("所属镇街", esc(k.town || "—"));
+    if (k.type) { h += row("园区类型", esc(k.type)); }
+    if (k.industry) { h += row("主导产业", esc(k.industry)); }
+    h += row("园区面积", fmt(k.area_mu, 1) + " 亩（" + fmt(k.area_km2, 3) + " km²）");
+    if (typeof k.core_mu === "number") { h += row("核心启动区", fmt(k.core_mu, 1) + " 亩"); }
+    if (typeof k.expansion_mu === "number") {
+      h += row("拓展功能区", fmt(k.expansion_mu, 1) + " 亩");
+    }
+    if (typeof k.n_parcels === "number") { h += row("地块数", fmt(k.n_parcels, 0)); }
+    if (typeof k.industrial_far === "number") {
+      h += row("工业用地容积率", fmt(k.industrial_far, 2));
+    }
+    if (typeof k.land_utilisation === "number") {
+      h += row("土地利用率", fmt(k.land_utilisation * 100, 1) + "%");
+    }
+    if (k.fail && k.fail.length) { h += row("不达标", k.fail.map(esc).join("<br>")); }
+    if (k.unknown && k.unknown.length) { h += row("数据不足", k.unknown.map(esc).join("<br>")); }
+    return h + "</table></div>";
+  }
+  function blockPopup(p) {
+    var h = "<div class='xs-popup'><h3>连片地块 " + esc(p.block_id) + "</h3><table>";
+    D.blockFields.forEach(function (f) {
+      var v = p[f[0]];
+      if (f[0] === "block_id" || v === null || v === undefined) { return; }
+      if (f[0] === "route" && p.route_zh != null) { return; }
+      h += row(f[1], typeof v === "number" ? fmt(v, f[2] === null ? 2 : f[2]) : esc(v));
+    });
+    return h + "</table></div>";
+  }
+
+  map.setMaxZoom(21);
+  if (D.bounds) { map.fitBounds(D.bounds, {padding: [20, 20]}); }
+
+  // basemaps: only the starting one is added to the map
+  var bases = {}, start = null;
+  D.basemaps.forEach(function (b) {
+    var parts = b.tiles.map(function (t) {
+      var o = {maxZoom: 21};
+      for (var key in t.options) { o[key] = t.options[key]; }
+      return L.tileLayer(t.url, o);
+    });
+    var layer = parts.length === 1 ? parts[0] : L.layerGroup(parts);
+    bases[b.label] = layer;
+    if (b.key === D.basemap) { start = layer; }
+  });
+  // tiles start at the load event: an absent or slow network never delays the page
+  function addBasemap() { if (start) { start.addTo(map); } }
+  if (document.readyState === "complete") { addBasemap(); }
+  else { window.addEventListener("load", addBasemap); }
+
+  // parks (zones)
+  var overlays = {};
+  var parkLayer = geoLayer(D.parks.layer, {
+    style: function (f) { return D.style[f.properties.zone === "expansion" ? "expansion" :
+                                         (f.properties.zone === "core" ? "core" : "park")]; }
+  });
+  parkLayer.bindTooltip(parkTooltip, {sticky: true});
+  parkLayer.bindPopup(parkPopup, {maxWidth: 380});
+  parkLayer.addTo(map);
+  overlays["园区边界"] = parkLayer;
+
+  // blocks' table first (parcel popups use it)
+  var blockProps = D.blocks ? properties(D.blocks.layer) : [];
+  blockProps.forEach(function (p) { BLOCKS[p.block_id] = p; });
+
+  // parcels: one GeoJSON layer per status with a fixed style, the first status on top;
+  // tooltip, popup and hover bound once per layer
+  var parcels = {}, total = 0;
+  D.parcels.slice().reverse().forEach(function (item) {
+    var s = STATUS[item.key];
+    var lyr = geoLayer(item, {
+      style: {color: s.stroke, weight: 0.8, opacity: 0.9, fillColor: s.fill, fillOpacity: 0.62},
+      noClip: true
+    }, {status: item.key});
+    lyr.bindTooltip(parcelTooltip, {sticky: true, className: "xs-parcel-tooltip"});
+    lyr.bindPopup(parcelPopup, {maxWidth: 380});
+    lyr.on("mouseover", function (e) { e.layer.setStyle(D.style.hover); });
+    lyr.on("mouseout", function (e) { lyr.resetStyle(e.layer); });
+    lyr.addTo(map);
+    parcels[item.key] = lyr;
+    total += item.geom.count;
+  });
+  D.statuses.forEach(function (s) {
+    if (parcels[s.key]) {
+      overlays["地块 · " + esc(s.label) + " (" + s.count + ")"] = parcels[s.key];
+    }
+  });
+
+  // blocks: outlines (not interactive, so parcels inside keep their tooltips) and labels
+  // (click one for the block's popup)
+  var blockGroup = null;
+  if (D.blocks) {
+    var items = D.blocks.labels.map(function (pt, j) {
+      var pr = blockProps[j], latlng = L.latLng(pt[1], pt[0]);
+      return {
+        latlng: latlng, cls: "xs-label xs-block-label",
+        html: function () {
+          return esc(pr.block_id) +
+            (typeof pr.area_mu === "number" ? " · " + fmt(pr.area_mu, 1) + " 亩" : "");
+        },
+        onclick: function () {
+          L.popup({maxWidth: 380}).setLatLng(latlng).setContent(blockPopup(pr)).openOn(map);
+        }
+      };
+    });
+    blockGroup = L.layerGroup([
+      geoLayer(D.blocks.layer, {style: D.style.block_halo, interactive: false}),
+      geoLayer(D.blocks.layer, {style: D.style.block, interactive: false}),
+      new Labels(items, D.maxBlockLabels)
+    ]);
+    blockGroup.addTo(map);
+    overlays["连片地块 (" + D.blocks.layer.geom.count + ")"] = blockGroup;
+  }
+
+  // park names
+  var labels = new Labels(D.parks.labels.map(function (l) {
+    return {latlng: L.latLng(l[1], l[0]), cls: "xs-label", html: esc(l[2])};
+  }), D.maxParkLabels);
+  labels.addTo(map);
+  overlays["园区名称"] = labels;
+
+  L.control.layers(bases, overlays, {collapsed: true, position: "topright"}).addTo(map);
+  L.control.scale({imperial: false, maxWidth: 160}).addTo(map);
+
+  // full screen (Fullscreen API)
+  function toggleFullscreen() {
+    var el = map.getContainer(), d = document;
+    if (d.fullscreenElement || d.webkitFullscreenElement) {
+      (d.exitFullscreen || d.webkitExitFullscreen).call(d);
+    } else {
+      var req = el.requestFullscreen || el.webkitRequestFullscreen;
+      if (req) { req.call(el); }
+    }
+  }
+  var Fullscreen = L.Control.extend({
+    options: {position: "topleft"},
+    onAdd: function () {
+      var bar = L.DomUtil.create("div", "leaflet-bar xs-fullscreen");
+      var a = L.DomUtil.create("a", "", bar);
+      a.href = "#"; a.title = "全屏"; a.setAttribute("role", "button");
+      a.innerHTML = "<svg width='16' height='16' viewBox='0 0 16 16' fill='none' " +
+        "stroke='#333' stroke-width='2'><path d='M1 5V1h4M11 1h4v4M15 11v4h-4M5 15H1v-4'/></svg>";
+      L.DomEvent.on(a, "click", function (e) { L.DomEvent.stop(e); toggleFullscreen(); });
+      return bar;
+    }
+  });
+  new Fullscreen().addTo(map);
+  ["fullscreenchange", "webkitfullscreenchange"].forEach(function (name) {
+    document.addEventListener(name, function () { map.invalidateSize(); });
+  });
+
+  // legend
+  var Legend = L.Control.extend({
+    options: {position: "bottomright"},
+    onAdd: function () {
+      var div = L.DomUtil.create("div", "xs-legend");
+      var h = "<h4>地块状态</h4>";
+      D.statuses.forEach(function (s) {
+        h += "<div class='xs-row'><span class='xs-swatch' style='background:" + esc(s.fill) +
+          ";border-color:" + esc(s.stroke) + "'></span>" + esc(s.label) +
+          "<span class='xs-count'>" + (s.count === null ? "未评估" : s.count) +
+          "</span></div>";
+      });
+      h += "<h4>园区边界</h4>";
+      if (D.hasZones) {
+        h += "<div class='xs-row'><span class='xs-line' style='border-top:3px solid " +
+          esc(D.style.core.color) + "'></span>核心启动区</div>" +
+          "<div class='xs-row'><span class='xs-line' style='border-top:3px dashed " +
+          esc(D.style.expansion.color) + "'></span>拓展功能区</div>";
+      } else {
+        h += "<div class='xs-row'><span class='xs-line' style='border-top:3px solid " +
+          esc(D.style.park.color) + "'></span>园区范围（未分区）</div>";
+      }
+      if (D.blocks) {
+        h += "<h4>连片地块</h4><div class='xs-row'><span class='xs-swatch' " +
+          "style='background:transparent;border:2px dashed #111;outline:2px solid #ffe600'>" +
+          "</span>低效用地连片范围（放大显示编号）</div>";
+      }
+      div.innerHTML = h;
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      return div;
+    }
+  });
+  new Legend().addTo(map);
+
+  // title
+  var title = L.DomUtil.create("div", "xs-title", map.getContainer());
+  L.DomUtil.create("div", "xs-title-main", title).textContent = D.title;
+  L.DomUtil.create("div", "xs-title-sub", title).textContent =
+    "审计日期：" + D.auditDate + " · 园区 " + D.nParks + " 个 · 地块 " + total + " 宗";
+  if (D.links.length) {
+    var links = L.DomUtil.create("div", "xs-title-links", title);
+    D.links.forEach(function (l) {
+      var a = L.DomUtil.create("a", "", links);
+      a.href = l[1]; a.textContent = l[0];
+    });
+  }
+  L.DomEvent.disableClickPropagation(title);
+  L.DomEvent.disableScrollPropagation(title);
+
+  window.xsland = {
+    map: map, parks: parkLayer, blocks: blockGroup, parcels: parcels, labels: labels,
+    basemaps: bases, basemap: D.basemap, system: D.system, escapeHtml: esc,
+    parcelCount: function () {
+      var n = 0;
+      for (var key in parcels) { n += parcels[key].getLayers().length; }
+      return n;
+    },
+    ready: true
+  };
+})();
+"""
+
+
+class _Raw(Element):
+    """Text put into the page as it is (not parsed as a template)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self._text
+
+
+class _Overlays(MacroElement):
+    """The embedded data (in the map's HTML) and the glue script (after the map's)."""
+
+    def __init__(self, payload: str) -> None:
+        super().__init__()
+        self._name = "XslandOverlays"
+        self._payload = payload
+
+    def render(self, **kwargs: Any) -> str:
+        figure = self.get_root()
+        map_name = self._parent.get_name()
+        data_id = f"xsland-data-{map_name}"
+        figure.html.add_child(
+            _Raw(f'<script type="application/json" id="{data_id}">{self._payload}</script>'),
+            name=self.get_name(),
+        )
+        script = _JS.replace("__MAP__", map_name).replace("__DATA_ID__", json.dumps(data_id))
+        figure.script.add_child(_Raw(script), name=self.get_name())
+        return ""
+
+
+# -- building maps ----------------------------------------------------------------------------
+
+
+def _require(df: Any, what: str, columns: Sequence[str]) -> None:
+    if not isinstance(df, gpd.GeoDataFrame):
+        raise DataError(f"{what} must be a GeoDataFrame, not {type(df).__name__}")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise DataError(
+            f"{what} lack the column(s) {', '.join(missing)}; pass the layers of an audit "
+            "(xsland.pipeline.audit.run or audit.gpkg)"
+        )
+    require_crs(df)
+
+
+def _finite(v: Any) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _park_info(parks: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """What park popups show, by park_id."""
+    info: dict[str, dict[str, Any]] = {}
+    for _, r in parks.drop_duplicates("park_id").iterrows():
+        pid = _text(r["park_id"])
+        if pid is None:
+            continue
+        fail = [label for c, (label, _f) in CHECKS.items() if c in r.index and r[c] == "fail"]
+        unknown = [label for c, (label, _f) in CHECKS.items() if c in r.index and r[c] == "unknown"]
+        core = _finite(r.get("area_core_m2"))
+        expansion = _finite(r.get("area_expansion_m2"))
+        area_m2 = _finite(r.get("area_m2"))
+        info[pid] = {
+            "name": _text(r.get("name")) or pid,
+            "town": _text(r.get("town")),
+            "type": _PARK_TYPES_ZH.get(str(r.get("park_type")), _text(r.get("park_type"))),
+            "industry": _text(r.get("leading_industry")),
+            "area_mu": _finite(r.get("area_mu"))
+            or (area_m2 / M2_PER_MU if area_m2 is not None else None),
+            "area_km2": _finite(r.get("area_km2"))
+            or (area_m2 / 1e6 if area_m2 is not None else None),
+            "core_mu": core / M2_PER_MU if core is not None else None,
+            "expansion_mu": expansion / M2_PER_MU if expansion is not None else None,
+            "n_parcels": _finite(r.get("n_parcels")),
+            "industrial_far": _finite(r.get("industrial_far")),
+            "land_utilisation": _finite(r.get("land_utilisation")),
+            "fail": fail,
+            "unknown": unknown,
+        }
+    return info
+
+
+def _drop_empty(df: gpd.GeoDataFrame, geoms: np.ndarray, what: str, id_col: str) -> np.ndarray:
+    """Indices of features with a drawable geometry; warn about the others."""
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not ok.all():
+        ids = df[id_col].to_numpy()[~ok] if id_col in df.columns else np.flatnonzero(~ok)
+        shown = ", ".join(str(i) for i in ids[:10]) + (" …" if len(ids) > 10 else "")
+        logger.warning("%d %s without a polygon are not drawn: %s", len(ids), what, shown)
+    return np.flatnonzero(ok)
+
+
+def _date_text(audit_date: Any) -> str:
+    if audit_date is None:
+        return dt.date.today().isoformat()
+    if isinstance(audit_date, dt.datetime | pd.Timestamp):
+        return audit_date.strftime("%Y-%m-%d")
+    if isinstance(audit_date, dt.date):
+        return audit_date.isoformat()
+    return str(audit_date)
+
+
+def _parcel_payload(
+    parcels: gpd.GeoDataFrame, *, system: str, simplify: float, precision: int
+) -> tuple[np.ndarray, list[dict[str, Any]], dict[str, int | None]]:
+    """Parcel geometries, one encoded layer per status, and the count of each status.
+
+    The count of ``low`` is ``None`` when the parcels carry no ``low_efficiency`` (not
+    assessed), so the legend does not claim there is none.
+    """
+    pgeoms = _polygonal(_lonlat(parcels.geometry, system=system, simplify=simplify))
+    keep = _drop_empty(parcels, pgeoms, "parcels", "parcel_id")
+    pc = parcels.iloc[keep]
+    pgeoms = pgeoms[keep]
+    status = parcel_status(pc).to_numpy()
+    props = dict(_PARCEL_PROPS)
+    if "area_m2" not in pc.columns:  # else 亩 are computed from m² in the page
+        props["area_mu"] = 2
+    if "reasons_zh" not in pc.columns and "reasons" in pc.columns:
+        pc = pc.assign(reasons_zh=pc["reasons"])
+    layers = []
+    counts: dict[str, int | None] = {}
+    for s in STATUSES:
+        idx = np.flatnonzero(status == s.key)
+        counts[s.key] = len(idx)
+        if len(idx):
+            layers.append(
+                {
+                    "key": s.key,
+                    "geom": _encode_polygons(pgeoms[idx], precision=precision),
+                    "props": _encode_columns(pc.iloc[idx], props),
+                }
+            )
+    if "low_efficiency" not in pc.columns:
+        counts["low"] = None
+    return pgeoms, layers, counts
+
+
+def _parks_payload(
+    parks: gpd.GeoDataFrame,
+    zones: gpd.GeoDataFrame | None,
+    *,
+    system: str,
+    simplify: float,
+    precision: int,
+) -> tuple[np.ndarray, dict[str, Any], bool]:
+    """Park (zone) geometries, their encoded layer, popup facts and name labels."""
+    shapes = zones if zones is not None else parks
+    kgeoms = _polygonal(_lonlat(shapes.geometry, system=system, simplify=simplify))
+    keep = _drop_empty(shapes, kgeoms, "park features", "park_id")
+    shapes = shapes.iloc[keep]
+    kgeoms = kgeoms[keep]
+    has_zones = "zone" in shapes.columns
+    cols: dict[str, int | None] = (
+        {"park_id": None, "zone": None} if has_zones else {"park_id": None}
+    )
+    info = _park_info(parks)
+    one = (
+        parks.dissolve(by="park_id").reset_index() if parks["park_id"].duplicated().any() else parks
+    )
+    one = one[one.geometry.notna() & ~one.geometry.is_empty]
+    points = _lonlat(one.geometry.representative_point(), system=system)
+    labels = [
+        [
+            round(float(pt.x), precision),
+            round(float(pt.y), precision),
+            info.get(_text(pid) or "", {}).get("name") or _text(pid),
+        ]
+        for pt, pid in zip(points, one["park_id"], strict=True)
+    ]
+    payload = {
+        "layer": {
+            "geom": _encode_polygons(kgeoms, precision=precision),
+            "props": _encode_columns(shapes, cols),
+        },
+        "info": info,
+        "labels": labels,
+    }
+    return kgeoms, payload, has_zones
+
+
+def _blocks_payload(
+    blocks: gpd.GeoDataFrame | None, *, system: str, simplify: float, precision: int
+) -> tuple[np.ndarray, dict[str, Any] | None]:
+    """Block geometries, their encoded layer and label points (``None`` without blocks)."""
+    if blocks is None:
+        return np.array([], dtype=object), None
+    bgeoms = _polygonal(_lonlat(blocks.geometry, system=system, simplify=simplify))
+    keep = _drop_empty(blocks, bgeoms, "blocks", "block_id")
+    bl = blocks.iloc[keep]
+    bgeoms = bgeoms[keep]
+    points = shapely.point_on_surface(bgeoms) if len(bgeoms) else []
+    payload = {
+        "layer": {
+            "geom": _encode_polygons(bgeoms, precision=precision),
+            "props": _encode_columns(bl, {k: v[1] for k, v in _BLOCK_PROPS.items()}),
+        },
+        "labels": [[round(float(p.x), precision), round(float(p.y), precision)] for p in points],
+    }
+    return bgeoms, payload
+
+
+def build_map(
+    parks: gpd.GeoDataFrame,
+    parcels: gpd.GeoDataFrame,
+    *,
+    blocks: gpd.GeoDataFrame | None = None,
+    zones: gpd.GeoDataFrame | None = None,
+    title: str = DEFAULT_TITLE,
+    audit_date: str | dt.date | None = None,
+    basemap: str = "osm",
+    tianditu_key: str | None = None,
+    simplify: float = 0.1,
+    precision: int = 6,
+    links: Sequence[tuple[str, str]] = (),
+) -> folium.Map:
+    """Build the interactive map of parks, parcels and blocks.
+
+    Parameters
+    ----------
+    parks
+        Parks with ``park_id`` (one row per park, as :attr:`AuditResult.parks
+        <xsland.result.AuditResult>` and the ``parks`` layer of ``audit.gpkg``); ``name``,
+        ``town``, ``park_type``, areas and ``chk_*`` feed the popups. Several features per
+        park with a ``zone`` column are drawn as zones.
+    parcels
+        Audited parcels with ``parcel_id`` (:attr:`AuditResult.parcels`); status from
+        ``far``, ``far_min``, ``far_ok`` and, when present, ``low_efficiency``; ``reasons_zh``
+        (or ``reasons``) and ``block_id`` are shown in popups when present.
+    blocks
+        Contiguous redevelopment blocks with ``block_id`` (and ``area_mu``, ``route`` …),
+        outlined and labelled; left out when ``None``.
+    zones
+        Park features with ``park_id`` and ``zone`` (``core`` / ``expansion``), e.g. the
+        parks input layer, drawn solid (core) and dashed (expansion). Without them the
+        dissolved park outlines are drawn, unless ``parks`` itself has a ``zone`` column.
+    title
+        Title shown on the map (the park, town or district) and in the browser tab.
+    audit_date
+        Date of the audit shown under the title; default today.
+    basemap
+        Starting basemap, a key of :data:`BASEMAPS`: ``osm``, ``tianditu_vec``,
+        ``tianditu_img``, ``amap``, ``amap_satellite`` or ``none``. With ``amap*`` every
+        overlay is shifted to GCJ-02.
+    tianditu_key
+        天地图 key; default the environment variable ``TIANDITU_KEY``. Without a key the
+        天地图 basemaps are left out (:class:`BasemapWarning`), and a 天地图 ``basemap``
+        falls back to OpenStreetMap. The key is written into the HTML's tile URLs.
+    simplify
+        Tolerance in metres of a topology-preserving simplification of parcels, parks and
+        blocks (vertices only removed, none moved); ``0`` keeps every vertex. Leaflet
+        simplifies again per zoom level when drawing.
+    precision
+        Decimals of the embedded degrees: 6 is about 0.1 m.
+    links
+        ``(label, href)`` pairs shown under the title (e.g. the town maps).
+
+    Returns
+    -------
+    folium.Map
+        A map whose scripts and stylesheets are all inline; render it with
+        :func:`render_map` or write it with :func:`write_map`. Inputs are not modified.
+
+    Raises
+    ------
+    DataError
+        If a layer is not a GeoDataFrame, lacks its ID column or there is nothing to draw.
+    CRSError
+        If a layer has no CRS.
+    PolicyError
+        For an unknown ``basemap``.
+    """
+    _require(parks, "parks", ["park_id"])
+    _require(parcels, "parcels", ["parcel_id"])
+    if blocks is not None:
+        _require(blocks, "blocks", ["block_id"])
+    if zones is None and "zone" in parks.columns and parks["park_id"].duplicated().any():
+        zones = parks
+    if zones is not None:
+        _require(zones, "zones", ["park_id"])
+        zones = zones[zones["park_id"].isin(parks["park_id"])]
+    start, offered, system = _resolve_basemaps(basemap, tianditu_key)
+
+    pgeoms, parcel_layers, counts = _parcel_payload(
+        parcels, system=system, simplify=simplify, precision=precision
+    )
+    kgeoms, parks_payload, has_zones = _parks_payload(
+        parks, zones, system=system, simplify=simplify, precision=precision
+    )
+    bgeoms, blocks_payload = _blocks_payload(
+        blocks, system=system, simplify=simplify, precision=precision
+    )
+    bounds = _bounds([pgeoms, kgeoms, bgeoms])
+    if bounds is None:
+        raise DataError("nothing to map: the parks and parcels have no polygon")
+    payload = {
+        "title": title,
+        "auditDate": _date_text(audit_date),
+        "basemap": start,
+        "system": system,
+        "basemaps": [
+            {
+                "key": b.key,
+                "label": b.label,
+                "tiles": [{"url": url, "options": opts} for url, opts in b.tiles],
+            }
+            for b in offered
+        ],
+        "bounds": bounds,
+        "statuses": [
+            {
+                "key": s.key,
+                "label": s.label,
+                "fill": s.fill,
+                "stroke": s.stroke,
+                "count": counts[s.key],
+            }
+            for s in STATUSES
+        ],
+        "style": _STYLE,
+        "zones": _ZONES_ZH,
+        "categories": _CATEGORIES_ZH,
+        "hasZones": has_zones,
+        "nParks": len(parks_payload["info"]),
+        "parks": parks_payload,
+        "parcels": parcel_layers,
+        "blocks": blocks_payload,
+        "maxParkLabels": 300,
+        "maxBlockLabels": 40,
+        "blockFields": [[k, label, d] for k, (label, d) in _BLOCK_PROPS.items()],
+        "links": [[str(label), str(href)] for label, href in links],
+    }
+
+    (south, west), (north, east) = bounds
+    m = folium.Map(
+        location=[(south + north) / 2, (west + east) / 2],
+        zoom_start=13,
+        tiles=None,
+        prefer_canvas=True,
+        control_scale=False,
+    )
+    # no CDN: folium's links (Leaflet, jQuery, Bootstrap, Font Awesome, awesome-markers)
+    # are dropped from this instance and Leaflet is inlined from xstatic-leaflet
+    m.default_js = []
+    m.default_css = []
+    js, css = leaflet_assets()
+    figure = m.get_root()
+    # after the charset declaration (branca's Figure puts its title before it)
+    figure.header.add_child(_Raw(f"<title>{html.escape(title)}</title>"), name="xsland_title")
+    figure.header.add_child(_Raw(f"<style>{css}</style>"), name="leaflet_css")
+    figure.header.add_child(_Raw(f"<script>{js}</script>"), name="leaflet_js")
+    figure.header.add_child(_Raw(f"<style>{_CSS}</style>"), name="xsland_css")
+    m.add_child(_Overlays(_json_for_html(payload)), name="xsland_overlays")
+    return m
+
+
+_EXTERNAL = re.compile(
+    r"<(?:script[^>]*\ssrc|link[^>]*\shref)\s*=\s*[\"']?\s*(?:https?:)?//", re.IGNORECASE
+)
+
+
+def render_map(m: folium.Map) -> str:
+    """The HTML of a map, checked to load no script or stylesheet from the network.
+
+    Parameters
+    ----------
+    m
+        A map from :func:`build_map` (possibly with more folium elements added).
+
+    Returns
+    -------
+    str
+        The complete HTML document.
+
+    Raises
+    ------
+    XslandError
+        If the page would load a script or stylesheet over the network (e.g. a folium
+        plugin added to the map), which breaks opening it offline.
+    """
+    text = m.get_root().render()
+    found = _EXTERNAL.search(text)
+    if found:
+        start = max(found.start() - 20, 0)
+        raise XslandError(
+            "the map would load a script or stylesheet from the network "
+            f"({text[start : found.end() + 60]!r}); maps must open offline: inline it or "
+            "leave out the folium plugin that adds it"
+        )
+    return text
+
+
+def write_map(m: folium.Map | str, path: str | os.PathLike, *, overwrite: bool = True) -> Path:
+    """Write a map (or its HTML) to ``path`` atomically, as UTF-8.
+
+    Parameters
+    ----------
+    m
+        A map from :func:`build_map`, or HTML from :func:`render_map`.
+    path
+        The ``.html`` file.
+    overwrite
+        Replace an existing file.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    OutputExistsError
+        If ``path`` exists and not ``overwrite``.
+    """
+    text = m if isinstance(m, str) else render_map(m)
+    target = Path(path)
+    with atomic_file(target, overwrite=overwrite) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return target
+
+
+# -- audits -------------------------------------------------------------------------------------
+
+_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)}
+
+
+def town_file_name(town: Any) -> str:
+    """A file name (without folder) for a town's map, safe on Windows, macOS and Linux.
+
+    Chinese names are kept; path separators, ``<>:"|?*`` and control characters become
+    ``_``; trailing dots and spaces are removed; Windows device names get a ``_`` prefix.
+
+    Examples
+    --------
+    >>> town_file_name("东亭街道")
+    '东亭街道.html'
+    >>> town_file_name("a/b\\\\c:d")
+    'a_b_c_d.html'
+    >>> town_file_name("CON")
+    '_CON.html'
+    """
+    name = _text(town) or NO_TOWN
+    name = re.sub(r'[\x00-\x1f\x7f<>:"/\\|?*]', "_", name).strip().rstrip(". ")
+    if not name or set(name) <= {"_", "."}:
+        name = "_" + name if name else "town"
+    if name.split(".")[0].upper() in _RESERVED:
+        name = "_" + name
+    return name[:120] + ".html"
+
+
+def _meta_value(meta: pd.DataFrame, keys: Sequence[str]) -> str | None:
+    cols = {str(c).lower(): c for c in meta.columns}
+    if "key" in cols and "value" in cols:
+        table = dict(zip(meta[cols["key"]].astype(str), meta[cols["value"]], strict=False))
+        for k in keys:
+            if _text(table.get(k)):
+                return _text(table[k])
+    for k in keys:
+        if k in cols and len(meta) and _text(meta[cols[k]].iloc[0]):
+            return _text(meta[cols[k]].iloc[0])
+    return None
+
+
+def read_audit_layers(audit: str | os.PathLike) -> dict[str, Any]:
+    """The layers of a finished audit that maps need, from its ``audit.gpkg``.
+
+    Parameters
+    ----------
+    audit
+        The audit's output folder, or its ``audit.gpkg``.
+
+    Returns
+    -------
+    dict
+        ``parks`` and ``parcels``; ``blocks`` and ``zones`` (layer ``park_zones`` or
+        ``zones``) when the GeoPackage has them; ``title`` and ``audit_date`` when they can
+        be found (a ``meta`` layer with ``key``/``value`` rows, else ``summary.md``, else
+        the GeoPackage's modification date).
+
+    Raises
+    ------
+    InputFileError
+        If there is no ``audit.gpkg`` or it lacks ``parks`` or ``parcels``.
+    """
+    import pyogrio
+
+    path = Path(audit)
+    gpkg = path if path.suffix.lower() == ".gpkg" else path / "audit.gpkg"
+    folder = gpkg.parent
+    if not gpkg.is_file():
+        raise InputFileError(
+            f"{gpkg} not found: give the output folder of a finished audit (xsland audit "
+            "--out DIR writes DIR/audit.gpkg)"
+        )
+    names = {str(n): g for n, g in pyogrio.list_layers(gpkg)}
+    missing = [n for n in ("parks", "parcels") if n not in names]
+    if missing:
+        raise InputFileError(
+            f"{gpkg} has no layer {', '.join(missing)} (layers: {', '.join(names)}); "
+            "is it the audit.gpkg of an xsland audit?"
+        )
+    out: dict[str, Any] = {
+        "parks": gpd.read_file(gpkg, layer="parks"),
+        "parcels": gpd.read_file(gpkg, layer="parcels"),
+    }
+    if names.get("blocks"):
+        out["blocks"] = gpd.read_file(gpkg, layer="blocks")
+    for zname in ("park_zones", "zones"):
+        if names.get(zname):
+            out["zones"] = gpd.read_file(gpkg, layer=zname)
+            break
+    title = date = None
+    if "meta" in names:
+        meta = pyogrio.read_dataframe(gpkg, layer="meta", read_geometry=False)
+        title = _meta_value(meta, ("title",))
+        date = _meta_value(meta, ("audit_date", "date", "run"))
+    summary = folder / "summary.md"
+    if summary.is_file() and (title is None or date is None):
+        text = summary.read_text(encoding="utf-8", errors="replace")
+        head = re.search(r"^# (.+)$", text, re.MULTILINE)
+        run = re.search(r"^- run: (\d{4}-\d{2}-\d{2})", text, re.MULTILINE)
+        title = title or (head.group(1).strip() if head else None)
+        date = date or (run.group(1) if run else None)
+    if date is None:
+        date = dt.date.fromtimestamp(gpkg.stat().st_mtime).isoformat()
+    out["title"] = title
+    out["audit_date"] = str(date)[:10]
+    return out
+
+
+def _layers_from(source: Any) -> dict[str, Any]:
+    if isinstance(source, str | os.PathLike):
+        return read_audit_layers(source)
+    if isinstance(source, Mapping):
+        return dict(source)
+    if hasattr(source, "parks") and hasattr(source, "parcels"):  # AuditResult
+        layers: dict[str, Any] = {"parks": source.parks, "parcels": source.parcels}
+        for name, attr in (("blocks", "blocks"), ("zones", "park_zones"), ("zones", "zones")):
+            value = getattr(source, attr, None)
+            if value is None:
+                value = (getattr(source, "meta", None) or {}).get(attr)
+            if value is not None and name not in layers:
+                layers[name] = value
+        return layers
+    raise DataError(
+        "write_maps needs an audit folder, an AuditResult or a mapping of layers "
+        f"{{'parks': ..., 'parcels': ...}}, not {type(source).__name__}"
+    )
+
+
+def _town_of_parks(parks: pd.DataFrame) -> pd.Series:
+    if "town" not in parks.columns:
+        return pd.Series(NO_TOWN, index=parks.index, dtype=object)
+    return pd.Series([_text(t) or NO_TOWN for t in parks["town"]], index=parks.index)
+
+
+def write_maps(
+    source: Any,
+    out_dir: str | os.PathLike,
+    *,
+    blocks: gpd.GeoDataFrame | None = None,
+    zones: gpd.GeoDataFrame | None = None,
+    title: str | None = None,
+    audit_date: str | dt.date | None = None,
+    basemap: str = "osm",
+    tianditu_key: str | None = None,
+    simplify: float = 0.1,
+    towns: bool = True,
+    overwrite: bool = True,
+) -> list[Path]:
+    """Write ``map.html`` (all parks) and ``maps/<town>.html`` (one per town).
+
+    Parameters
+    ----------
+    source
+        An audit folder (or its ``audit.gpkg``, read with :func:`read_audit_layers`), an
+        :class:`~xsland.result.AuditResult`, or a mapping with ``parks`` and ``parcels``
+        and optionally ``blocks``, ``zones``, ``title`` and ``audit_date``.
+    out_dir
+        Folder to write into (created if needed).
+    blocks, zones
+        Override the layers of ``source`` (see :func:`build_map`).
+    title
+        Base title; the maps show "<title> · 全部园区" and "<title> · <town>". Default the
+        audit's title, else :data:`DEFAULT_TITLE`.
+    audit_date
+        Default the audit's date, else today.
+    basemap, tianditu_key, simplify
+        As in :func:`build_map`.
+    towns
+        Also write the town maps.
+    overwrite
+        Replace existing maps; ``maps/`` is replaced as a whole, so maps of towns that no
+        longer exist do not linger.
+
+    Returns
+    -------
+    list of Path
+        ``map.html`` then the town maps, in town order.
+
+    Notes
+    -----
+    A town's map holds the parks whose ``town`` is that town, their parcels, the parcels
+    outside every park whose own ``town`` column names it, and the blocks of those parcels
+    (by ``block_id``, else those intersecting them). Parks without a town go to
+    ``(未注明).html``. Every file is written atomically.
+    """
+    layers = _layers_from(source)
+    parks = layers.get("parks")
+    parcels = layers.get("parcels")
+    if parks is None or parcels is None:
+        raise DataError("write_maps needs the layers 'parks' and 'parcels'")
+    blocks = blocks if blocks is not None else layers.get("blocks")
+    zones = zones if zones is not None else layers.get("zones")
+    base_title = title or layers.get("title") or DEFAULT_TITLE
+    date = audit_date if audit_date is not None else layers.get("audit_date")
+    options = {
+        "audit_date": date,
+        "basemap": basemap,
+        "tianditu_key": tianditu_key,
+        "simplify": simplify,
+    }
+    out = Path(out_dir)
+    town = _town_of_parks(parks)
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for t in sorted(set(town)):
+        name = town_file_name(t)
+        stem, n = name[: -len(".html")], 2
+        while name.lower() in used:
+            name, n = f"{stem}-{n}.html", n + 1
+        used.add(name.lower())
+        names[t] = name
+    links = [(t, "maps/" + urllib.parse.quote(f)) for t, f in names.items()] if towns else []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m = build_map(
+            parks,
+            parcels,
+            blocks=blocks,
+            zones=zones,
+            title=f"{base_title} · 全部园区",
+            links=links,
+            **options,
+        )
+        written = [write_map(m, out / "map.html", overwrite=overwrite)]
+        del m
+        if towns:
+            with atomic_dir(out / "maps", overwrite=overwrite) as tmp:
+                for t, fname in names.items():
+                    ids = parks.loc[town == t, "park_id"]
+                    mask = parcels["park_id"].isin(ids) if "park_id" in parcels.columns else None
+                    if mask is None:
+                        mask = pd.Series(False, index=parcels.index)
+                    if "town" in parcels.columns:
+                        outside = (
+                            parcels["park_id"].isna()
+                            if "park_id" in parcels.columns
+                            else pd.Series(True, index=parcels.index)
+                        )
+                        mask = mask | (outside & (parcels["town"].map(_text) == t))
+                    tp = parcels[mask.to_numpy(dtype=bool)]
+                    tb = _town_blocks(blocks, tp, t)
+                    tm = build_map(
+                        parks[(town == t).to_numpy()],
+                        tp,
+                        blocks=tb,
+                        zones=zones,
+                        title=f"{base_title} · {t}",
+                        links=[("全部园区", "../map.html")],
+                        **options,
+                    )
+                    write_map(tm, tmp / fname)
+            written += [out / "maps" / f for f in names.values()]
+    seen: set[str] = set()
+    for w in caught:  # say each basemap warning once, not once per map
+        text = str(w.message)
+        if text not in seen:
+            seen.add(text)
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return written
+
+
+def _town_blocks(
+    blocks: gpd.GeoDataFrame | None, town_parcels: gpd.GeoDataFrame, town: str
+) -> gpd.GeoDataFrame | None:
+    if blocks is None:
+        return None
+    if "town" in blocks.columns:
+        return blocks[blocks["town"].map(_text) == town]
+    if "block_id" in town_parcels.columns:
+        ids = set(town_parcels["block_id"].dropna().map(_text))
+        return blocks[blocks["block_id"].map(_text).isin(ids)]
+    if town_parcels.empty:
+        return blocks.iloc[:0]
+    hits = gpd.sjoin(
+        blocks[["block_id", blocks.geometry.name]],
+        town_parcels[[town_parcels.geometry.name]].to_crs(blocks.crs),
+        predicate="intersects",
+    )
+    return blocks.loc[blocks.index.isin(hits.index)]
+
+
+def maps_from_audit(
+    audit_dir: str | os.PathLike,
+    *,
+    out_dir: str | os.PathLike | None = None,
+    zones: gpd.GeoDataFrame | None = None,
+    title: str | None = None,
+    audit_date: str | dt.date | None = None,
+    basemap: str = "osm",
+    tianditu_key: str | None = None,
+    simplify: float = 0.1,
+    towns: bool = True,
+) -> list[Path]:
+    """Rebuild the maps of a finished audit from its ``audit.gpkg`` (``xsland map DIR``).
+
+    Parameters
+    ----------
+    audit_dir
+        The audit's output folder.
+    out_dir
+        Where to write ``map.html`` and ``maps/``; default ``audit_dir``.
+    zones, title, audit_date, basemap, tianditu_key, simplify, towns
+        As in :func:`write_maps`.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+
+    Raises
+    ------
+    InputFileError
+        If ``audit_dir`` holds no usable ``audit.gpkg``.
+    """
+    layers = read_audit_layers(audit_dir)
+    target = Path(out_dir) if out_dir is not None else Path(audit_dir)
+    if target.is_file():
+        target = target.parent
+    return write_maps(
+        layers,
+        target,
+        zones=zones,
+        title=title,
+        audit_date=audit_date,
+        basemap=basemap,
+        tianditu_key=tianditu_key,
+        simplify=simplify,
+        towns=towns,
+    )
