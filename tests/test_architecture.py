@@ -46,6 +46,9 @@ SAME_LAYER = {
     ("xsland.rules.project", "xsland.rules.schema"),
     # readers validate what they read, in the contract's terms
     ("xsland.read.io", "xsland.read.validate"),
+    # validation checks coordinates against the CRS facts of read.crs
+    ("xsland.read.validate", "xsland.read.geometry_checks"),
+    ("xsland.read.geometry_checks", "xsland.read.crs"),
     ("xsland.read.postgis", "xsland.read.io"),
     ("xsland.read.postgis", "xsland.read.validate"),
     # measures reuse areas, CRS choice and the overlap helpers

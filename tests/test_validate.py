@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+import shapely.affinity
 
 from xsland.errors import ValidationError
 from xsland.read.validate import quality_frame, validate_layer, validate_table
@@ -14,8 +15,14 @@ from xsland.read.validate import quality_frame, validate_layer, validate_table
 BOWTIE = shapely.Polygon([(0, 0), (10, 10), (10, 0), (0, 10)])  # two 25 m² triangles
 
 
+#: Near Xishan in EPSG:4549; coordinates near (0, 0) are far outside the CRS's area of use.
+X0, Y0 = 535_000.0, 3_496_000.0
+
+
 def _layer(**cols):
-    geometry = cols.pop("geometry")
+    geometry = [
+        None if g is None else shapely.affinity.translate(g, X0, Y0) for g in cols.pop("geometry")
+    ]
     return gpd.GeoDataFrame(cols, geometry=geometry, crs="EPSG:4549")
 
 
@@ -75,7 +82,7 @@ def test_repair_keeps_only_polygonal_part_of_collection():
     )
     gdf = _layer(parcel_id=["c"], geometry=[coll])
     out = validate_layer(gdf, "parcels")
-    assert out.geometry.iloc[0].equals(shapely.box(0, 0, 2, 2))
+    assert out.geometry.iloc[0].equals(shapely.box(X0, Y0, X0 + 2, Y0 + 2))
     assert quality_frame(out)["check"].tolist() == ["collection_to_polygon"]
 
 

@@ -225,6 +225,12 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 )
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Output folder.")
 @click.option("--crs", default=None, help="CRS of layers that have none, e.g. EPSG:4549.")
+@click.option(
+    "--override-crs",
+    "override_crs",
+    multiple=True,
+    help="KIND=CRS: replace a layer's wrong .prj, e.g. parcels=EPSG:4549 (listed).",
+)
 @click.option("--year", type=int, default=None, help="Indicator year to judge.")
 @click.option(
     "--as-of",
@@ -270,6 +276,7 @@ def audit(
     sqls: tuple[str, ...],
     out: str | None,
     crs: str | None,
+    override_crs: tuple[str, ...],
     year: int | None,
     as_of: Any,
     rename_duplicates: bool | None,
@@ -323,6 +330,10 @@ def audit(
         inputs["barriers"] = Input("barriers", paths[0], paths=paths)
     if landcover:
         inputs["landcover"] = Input("landcover", Path(landcover))
+    for kind, value in _pairs(override_crs, "--override-crs").items():
+        if kind not in inputs:
+            raise click.BadParameter(f"no {kind} input to override", param_hint="--override-crs")
+        inputs[kind] = dataclasses.replace(inputs[kind], override_crs=value)
     missing = [k for k in ("parks", "parcels") if k not in inputs]
     if missing:
         raise click.UsageError(

@@ -287,6 +287,7 @@ def read_inputs(project: Any) -> dict[str, Any]:
                     layer=item.layer,
                     columns=item.columns,
                     crs=item.crs or project.crs,
+                    override_crs=item.override_crs,
                     empty_geometry=project.empty_geometry,
                     **options,
                 )
@@ -314,4 +315,6 @@ def _read_any(path: Any, item: Any, project: Any) -> gpd.GeoDataFrame:
             geometry_column=item.geometry_column,
             crs=item.crs or project.crs,
         )
-    return read_layer(path, layer=item.layer, crs=item.crs or project.crs)
+    return read_layer(
+        path, layer=item.layer, crs=item.crs or project.crs, override_crs=item.override_crs
+    )

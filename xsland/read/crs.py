@@ -829,6 +829,22 @@ def _laea(lon: float, lat: float, geodetic: CRS) -> CRS:
     )
 
 
+def _require_finite(data: Any) -> None:
+    """Raise naming the positions of features with NaN/inf coordinates, if any."""
+    geoms = getattr(data, "geometry", data)
+    if not hasattr(geoms, "total_bounds"):
+        return
+    bounds = shapely.bounds(np.asarray(geoms, dtype=object))
+    present = ~np.isnan(bounds).all(axis=1)
+    bad = present & ~np.isfinite(bounds).all(axis=1)
+    if bad.any():
+        rows = ", ".join(f"#{i}" for i in np.flatnonzero(bad)[:10])
+        raise DataError(
+            f"{int(bad.sum())} feature(s) have NaN or infinite coordinates (positions {rows}); "
+            "correct or remove them (read_layer(kind=…) names them by ID)"
+        )
+
+
 def metric_crs(data: Any, *, crs: Any = None, zone_margin: float = 0.05) -> CRS:
     """Choose the CRS in which to measure areas (SPEC §2).
 
@@ -897,6 +913,7 @@ def metric_crs(data: Any, *, crs: Any = None, zone_margin: float = 0.05) -> CRS:
             raise DataError(f"bounds must be (minx, miny, maxx, maxy), got {bounds!r}")
     info = classify_crs(src)
     if not all(math.isfinite(v) for v in bounds):
+        _require_finite(data)
         if info.is_transverse_mercator:
             return src
         raise DataError(
@@ -904,6 +921,13 @@ def metric_crs(data: Any, *, crs: Any = None, zone_margin: float = 0.05) -> CRS:
             "metric CRS from; pass crs= explicitly"
         )
     west, south, east, north = _lonlat_bounds(bounds, src)
+    if not all(math.isfinite(v) for v in (west, south, east, north)):
+        raise CRSError(
+            f"the coordinates (bounds {', '.join(f'{v:,.6g}' for v in bounds)}) cannot be "
+            f"placed on the earth in {src.name!r}: some features are impossible for this CRS "
+            "(a zone prefix in the easting, metres read as degrees …). Read the layer with "
+            "read_layer(kind=…) or validate_layer, which name the features and the likely CRS"
+        )
     if info.is_transverse_mercator and _zone_covers(info, west, east, zone_margin):
         return src
     if west > east:  # across the antimeridian

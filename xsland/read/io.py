@@ -247,6 +247,7 @@ def read_layer(
     layer: str | None = None,
     columns: Mapping[str, str] | None = None,
     crs: Any = None,
+    override_crs: Any = None,
     **validate_options: Any,
 ) -> gpd.GeoDataFrame:
     """Read a vector layer, optionally as one kind of the data contract.
@@ -266,9 +267,12 @@ def read_layer(
         ``file column -> contract column``; wins over the aliases.
     crs
         The CRS of a layer that has none (a Shapefile without ``.prj``). A
-        layer without a CRS is refused unless this is given. When the file
-        has a CRS and this differs, this one is assigned (with a warning), as
-        QGIS's "Set layer CRS" does.
+        layer without a CRS is refused unless this is given. A layer that has
+        a CRS keeps it (``crs`` is ignored, with a log message).
+    override_crs
+        Replace the file's own CRS (a wrong ``.prj``), as QGIS's "Set layer
+        CRS" does: coordinates are kept, only their label changes. Listed in
+        the data-quality table (check ``crs_override``).
     **validate_options
         Passed to :func:`xsland.read.validate.validate_layer` (``duplicates``,
         ``empty_geometry``, ``collect``).
@@ -311,28 +315,64 @@ def read_layer(
         raise InputFileError(f"cannot read {where}: {exc}") from exc
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry is None:
         raise DataError(f"{where} has no geometry column; read tables with read_table")
-    if crs is not None:
-        from pyproj import CRS
-
-        try:
-            target = CRS.from_user_input(crs)
-        except Exception as exc:
-            raise CRSError(f"{where}: cannot understand crs={crs!r}: {exc}") from exc
-        if gdf.crs is not None and not gdf.crs.equals(target):
-            log.warning("%s: file CRS %s replaced by the stated %s", where, gdf.crs, target)
-        gdf = gdf.set_crs(target, allow_override=True)
-    elif gdf.crs is None:
-        raise CRSError(
-            f"{where} has no coordinate reference system (no .prj or SRS); state it with "
-            "crs= (e.g. crs='EPSG:4549'), --crs, or the project file's 'crs' key"
-        )
-    gdf.attrs = {"source": {"file": str(p), "layer": chosen or ""}, "quality": []}
+    gdf, quality = _assign_crs(gdf, crs, override_crs, where=where, file=str(p), kind=kind)
+    gdf.attrs = {"source": {"file": str(p), "layer": chosen or ""}, "quality": quality}
     if kind is None:
         return gdf
     renamed, mapping = rename_columns(gdf, kind, columns=columns, where=where)
     renamed.attrs = dict(gdf.attrs)
     renamed.attrs["source"] = {**gdf.attrs["source"], "columns": mapping}
     return validate_layer(renamed, kind, file=str(p), layer=chosen or "", **validate_options)
+
+
+def _parse_crs(value: Any, *, where: str, name: str) -> Any:
+    from pyproj import CRS
+
+    try:
+        return CRS.from_user_input(value)
+    except Exception as exc:
+        raise CRSError(f"{where}: cannot understand {name}={value!r}: {exc}") from exc
+
+
+def _assign_crs(
+    gdf: gpd.GeoDataFrame, crs: Any, override: Any, *, where: str, file: str, kind: str | None
+) -> tuple[gpd.GeoDataFrame, list[dict[str, Any]]]:
+    """The layer with its CRS: the file's, else ``crs``; ``override`` replaces the file's.
+
+    Returns the layer and the quality records of an override.
+    """
+    from xsland.read.validate import quality_record
+
+    if override is not None:
+        target = _parse_crs(override, where=where, name="override_crs")
+        before = gdf.crs.to_string() if gdf.crs is not None else "none"
+        after = target.to_string()
+        log.warning("%s: file CRS %s replaced by the override %s", where, before, after)
+        record = quality_record(
+            layer=kind or "",
+            check="crs_override",
+            file=file,
+            severity="warning",
+            detail=f"CRS of the file ({before}) replaced by the override {after}; "
+            "coordinates unchanged",
+        )
+        return gdf.set_crs(target, allow_override=True), record
+    if gdf.crs is None and crs is not None:
+        return gdf.set_crs(_parse_crs(crs, where=where, name="crs")), []
+    if gdf.crs is None:
+        raise CRSError(
+            f"{where} has no coordinate reference system (no .prj or SRS); state it with "
+            "crs= (e.g. crs='EPSG:4549'), --crs, or the project file's 'crs' key"
+        )
+    if crs is not None and not gdf.crs.equals(_parse_crs(crs, where=where, name="crs")):
+        log.info(
+            "%s: the file's CRS %s is kept; crs=%s applies only to layers without one "
+            "(use override_crs / --override-crs to replace a wrong .prj)",
+            where,
+            gdf.crs.to_string(),
+            crs,
+        )
+    return gdf, []
 
 
 def _read_csv(p: Path) -> pd.DataFrame:

@@ -27,6 +27,7 @@ import pandas as pd
 import shapely
 
 from xsland.errors import Problem, ValidationError
+from xsland.read.geometry_checks import crs_findings, nonfinite_mask
 from xsland.rules.schema import get_kind
 
 __all__ = [
@@ -62,6 +63,16 @@ QUALITY_CHECKS = {
     "declared_area_mismatch": ("用地面积不符", "declared area differs from measured area"),
     "multipart": ("多部件地块", "parcel in several parts"),
     "missing_floors": ("缺少层数和高度", "building without floors or height"),
+    # geometry and CRS, Shapefile names, categories, contradicting values (issues 12, 18)
+    "nonfinite_coordinates": ("坐标非有限数", "NaN or infinite coordinates"),
+    "impossible_coordinates": ("坐标与坐标系不符", "coordinates impossible for the layer's CRS"),
+    "empty_layer": ("图层为空", "layer has no features"),
+    "crs_override": ("坐标系已改写", "the file's CRS replaced by an explicit override"),
+    "truncated_column": ("字段名疑似被截断", "column looks like a truncated contract name"),
+    "shapefile_alias": (
+        "Shapefile 截断字段名",
+        "10-character Shapefile name read as contract column",
+    ),
 }
 QUALITY_COLUMNS = ["layer", "file", "id", "column", "check", "severity", "label", "detail"]
 
@@ -392,14 +403,83 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
+def _override_hint(kind: str, likely: str) -> str:
+    target = likely or "EPSG:…"
+    return (
+        f"if the whole layer is in {target}, correct its .prj or pass --override-crs "
+        f'{kind}={target} (project file: inputs.{kind}.override_crs = "{target}"); '
+        "otherwise correct these features"
+    )
+
+
+def _check_coordinates(
+    frame: gpd.GeoDataFrame, kind: str, c: _Collector
+) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """Features with NaN/inf coordinates or coordinates impossible for the CRS.
+
+    Each class is one problem naming the rows (and the likely CRS); the geometries of
+    those features are set to None so no later step (repair, measure) touches them.
+    """
+    id_col = get_kind(kind).id_column or ("park_id" if kind == "parks" else None)
+    geoms = frame.geometry.to_numpy()
+    bad = nonfinite_mask(geoms)
+    if bad.any():
+        c.problem(
+            "nonfinite_coordinates",
+            f"{_n(bad, 'feature')} with NaN or infinite coordinates",
+            "redraw or correct these features (often a broken export or a division by zero)",
+            rows=_row_labels(frame, bad, id_col),
+        )
+    if frame.crs is not None:
+        others = np.where(bad, None, geoms)
+        for f in crs_findings(others, frame.crs):
+            likely = f"; the likely CRS is {f.likely_crs}" if f.likely_crs else ""
+            c.problem(
+                f.check,
+                f"{_n(f.mask, 'feature')}: {f.message}{likely}",
+                _override_hint(kind, f.likely_crs),
+                rows=_row_labels(frame, f.mask, id_col),
+            )
+            bad |= f.mask
+    if bad.any():
+        geoms = geoms.copy()
+        geoms[bad] = None
+        frame = frame.set_geometry(
+            gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs), crs=frame.crs
+        )
+    return frame, bad
+
+
+def _check_empty(frame: pd.DataFrame, kind: str, c: _Collector) -> None:
+    """An empty parks or parcels layer (none left with a geometry) is an error."""
+    if kind not in ("parks", "parcels"):
+        return
+    usable = len(frame)
+    if isinstance(frame, gpd.GeoDataFrame) and usable:
+        g = frame.geometry.to_numpy()
+        usable = int(np.count_nonzero(~(shapely.is_missing(g) | shapely.is_empty(g))))
+    if usable == 0:
+        c.problem(
+            "empty_layer",
+            f"the {kind} layer has no features" + (" with a usable geometry" if len(frame) else ""),
+            f"point --{kind} (or inputs.{kind}.path / inputs.{kind}.layer in the project file) "
+            "at the layer that holds them",
+        )
+
+
 def _check_geometry(
-    frame: gpd.GeoDataFrame, kind: str, c: _Collector, empty_geometry: str
+    frame: gpd.GeoDataFrame,
+    kind: str,
+    c: _Collector,
+    empty_geometry: str,
+    skip: np.ndarray | None = None,
 ) -> gpd.GeoDataFrame:
     id_col = get_kind(kind).id_column or ("park_id" if kind == "parks" else None)
     geoms = frame.geometry.to_numpy()
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    if missing.any():
-        rows = _row_labels(frame, missing, id_col)
+    reported = missing if skip is None else missing & ~skip
+    if reported.any():
+        rows = _row_labels(frame, reported, id_col)
         if empty_geometry == "drop":
             c.record(
                 "dropped_empty_geometry",
@@ -411,8 +491,8 @@ def _check_geometry(
             c.problem(
                 "null_geometry",
                 f"{_n(missing)} without geometry",
-                "draw or delete these features, or pass empty_geometry='drop' "
-                "(--drop-empty) to leave them out",
+                "draw or delete these features, or leave them out with empty_geometry='drop' "
+                '(project file: options.empty_geometry = "drop")',
                 rows=rows,
             )
     types = shapely.get_type_id(geoms)
@@ -624,7 +704,10 @@ def validate_layer(
         )
     _check_columns(frame, kind, c)
     frame = _check_ids(frame, kind, c, duplicates)
-    frame = _check_geometry(frame, kind, c, empty_geometry)
+    frame, bad_coordinates = _check_coordinates(frame, kind, c)
+    frame = _check_geometry(frame, kind, c, empty_geometry, bad_coordinates)
+    if not bad_coordinates.any():
+        _check_empty(frame, kind, c)
     frame = _coerce(frame, kind, c)
     return c.finish(frame, prior)
 

@@ -53,7 +53,17 @@ TABLE_INPUTS = ("enterprises", "indicators", "history")
 #: Keys of the ``[project]`` table.
 PROJECT_KEYS = ("name", "out", "crs", "year")
 #: Keys of an ``[inputs.KIND]`` table.
-INPUT_KEYS = ("path", "layer", "sheet", "columns", "crs", "table", "sql", "geometry_column")
+INPUT_KEYS = (
+    "path",
+    "layer",
+    "sheet",
+    "columns",
+    "crs",
+    "override_crs",
+    "table",
+    "sql",
+    "geometry_column",
+)
 #: Keys of the ``[options]`` table and their allowed values (``None``: any value of the
 #: type said in the docs).
 OPTION_KEYS = MappingProxyType(
@@ -96,6 +106,7 @@ class Input:
     sql: str | None = None
     geometry_column: str | None = None
     paths: tuple[Path | str, ...] = ()
+    override_crs: str | None = None
 
     @property
     def is_postgis(self) -> bool:
@@ -198,7 +209,25 @@ def _input(kind: str, spec: Any, base: Path, problems: list[str]) -> Input | Non
         sql=spec.get("sql"),
         geometry_column=spec.get("geometry_column"),
         paths=tuple(paths),
+        override_crs=_override_crs(key, spec.get("override_crs"), problems),
     )
+
+
+def _override_crs(key: str, value: Any, problems: list[str]) -> str | None:
+    """``inputs.KIND.override_crs``: a CRS that replaces the file's own (a wrong .prj)."""
+    if value is None:
+        return None
+    if not isinstance(value, (str, int)) or not str(value).strip():
+        problems.append(f'{key}.override_crs: must be a CRS such as "EPSG:4549"')
+        return None
+    from pyproj import CRS
+
+    try:
+        CRS.from_user_input(value)
+    except Exception:
+        problems.append(f"{key}.override_crs: {value!r} is not a CRS pyproj knows")
+        return None
+    return str(value)
 
 
 def _options(options: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
@@ -380,6 +409,7 @@ def project_template(
         lines.append(f'{c}path = "{path or example}"')
         if layer:
             lines.append(f'{c}layer = "{layer}"')
+            lines.append(f'{c}# override_crs = "EPSG:4549"   # replace a wrong .prj (listed)')
         if kind in ("barriers", "landcover"):
             lines.append("")
             continue
