@@ -194,3 +194,25 @@ def test_detect_kind(tmp_path, parcels_4549):
     b = tmp_path / "y.gpkg"
     gpd.GeoDataFrame({"层数": [2]}, geometry=[shapely.box(0, 0, 1, 1)], crs=4549).to_file(b)
     assert detect_kind(b, layer="y") == "buildings"
+
+
+def test_shapefile_names_cut_inside_a_utf8_character_are_read_and_listed(tmp_path):
+    # GDAL writes 建筑面积 (12 bytes in UTF-8) as its first 10 bytes: 建筑面 + 1 byte of 积
+    from xsland.read.validate import quality_frame
+
+    gdf = gpd.GeoDataFrame(
+        {"parcel_id": ["A"], "建筑面积": [1200.0], "用地类别": ["industrial"]},
+        geometry=[shapely.box(535_000, 3_496_000, 535_010, 3_496_010)],
+        crs="EPSG:4549",
+    )
+    path = tmp_path / "p.shp"
+    gdf.to_file(path, engine="pyogrio")
+    got = read_layer(path, kind="parcels")
+    assert got["floor_area"].tolist() == [1200.0]
+    q = quality_frame(got)
+    rows = q.set_index(["check", "column"])["detail"]
+    assert ("shapefile_alias", "建筑面") in rows.index
+    # 用地类 could be 用地类型 (land_use) or 用地类别 (category): listed, not guessed
+    detail = rows[("truncated_column", "用地类")]
+    assert "'land_use' or 'category'" in detail and "[inputs.parcels.columns]" in detail
+    assert "category" not in got.columns and "land_use" not in got.columns

@@ -27,3 +27,40 @@ def test_unknown_kind():
     with pytest.raises(DataError, match=r"unknown kind of layer 'parcel'; use one of parks"):
         get_kind("parcel")
     assert get_kind("buildings").required == (("floors", "height"),)
+
+
+# -- Shapefile's 10-byte field names (issue 12) -------------------------------------------
+
+
+def test_shapefile_truncations_by_bytes_in_utf8_and_gbk():
+    from xsland.rules.schema import shapefile_truncations
+
+    assert shapefile_truncations("supply_date") == ("supply_dat",)
+    assert shapefile_truncations("floor_area") == ()  # exactly 10: kept
+    # 约定动工日期: 18 bytes in UTF-8 (3 whole characters fit), 12 in GBK (5 fit)
+    assert shapefile_truncations("约定动工日期") == ("约定动", "约定动工日")
+    assert shapefile_truncations("建筑面积") == ("建筑面",)  # 8 bytes in GBK: fits
+
+
+def test_every_long_contract_column_has_its_cut_form_as_alias():
+    from xsland.rules.schema import KINDS, VECTOR_KINDS, normalise_name
+
+    for kind in VECTOR_KINDS:
+        spec = KINDS[kind]
+        for col in spec.columns:
+            if len(col) > 10:
+                assert col[:10] in spec.aliases[col], (kind, col)
+        # no alias (full or cut) points to two contract columns
+        seen: dict[str, str] = {}
+        for col in spec.columns:
+            for a in (col, *spec.aliases[col]):
+                assert seen.setdefault(normalise_name(a), col) == col, (kind, a)
+
+
+def test_ambiguous_cut_names_are_left_out_and_found_as_candidates():
+    from xsland.rules.schema import PARCELS, truncated_candidates
+
+    # 用地类型 (land_use) and 用地类别 (category) both cut to 用地类 in UTF-8
+    assert "用地类" not in PARCELS.aliases["land_use"] + PARCELS.aliases["category"]
+    got = truncated_candidates(["用地类", "enterpri_1", "dkbh", "ydx", "notes"], "parcels")
+    assert got == {"用地类": ["land_use", "category"], "enterpri_1": ["enterprise_id"]}

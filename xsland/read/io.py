@@ -26,7 +26,12 @@ import pyogrio
 
 from xsland.errors import CRSError, DataError, InputFileError
 from xsland.read.validate import validate_layer, validate_table
-from xsland.rules.schema import get_kind, normalise_name
+from xsland.rules.schema import (
+    get_kind,
+    normalise_name,
+    shapefile_truncations,
+    truncated_candidates,
+)
 
 __all__ = [
     "read_layer",
@@ -170,6 +175,54 @@ def _shapefile_encoding(p: Path) -> str | None:
     return encoding
 
 
+def _cut_names(dbf: bytes, encoding: str) -> tuple[bytes, list[str]]:
+    """The dBASE header with field names cut inside a character trimmed to whole ones."""
+    header_len = struct.unpack("<H", dbf[8:10])[0]
+    out = bytearray(dbf)
+    fixed: list[str] = []
+    for start in range(32, header_len - 1, 32):
+        if dbf[start] == 0x0D:
+            break
+        raw = dbf[start : start + 11].split(b"\x00", 1)[0]
+        for trim in range(0, 4):
+            try:
+                name = raw[: len(raw) - trim].decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            if trim:
+                out[start : start + 11] = raw[: len(raw) - trim].ljust(11, b"\x00")
+                fixed.append(name)
+            break
+    return bytes(out), fixed
+
+
+def _read_vector(p: Path, layer: str | None, options: dict[str, Any]) -> gpd.GeoDataFrame:
+    """Read with pyogrio; a Shapefile whose field names were cut inside a UTF-8 character
+    (``建筑面积`` → 10 bytes) is read from a copy with those names trimmed to whole
+    characters (listed later as ``shapefile_alias``)."""
+    try:
+        return pyogrio.read_dataframe(p, layer=layer, **options)
+    except UnicodeDecodeError:
+        if p.suffix.lower() != ".shp":
+            raise
+    import shutil
+    import tempfile
+
+    encoding = options.get("encoding") or "utf-8"
+    with tempfile.TemporaryDirectory(prefix="xsland-shp-") as tmp:
+        for sibling in p.parent.glob(p.stem + ".*"):
+            if sibling.stem == p.stem:
+                shutil.copy2(sibling, Path(tmp) / sibling.name)
+        dbf = next(Path(tmp).glob(p.stem + ".[dD][bB][fF]"))
+        data, fixed = _cut_names(dbf.read_bytes(), encoding)
+        if not fixed:
+            raise InputFileError(f"{p}: the attribute names cannot be decoded as {encoding}")
+        dbf.write_bytes(data)
+        gdf = pyogrio.read_dataframe(Path(tmp) / p.name, layer=layer, **options)
+    gdf.attrs["cut_names"] = fixed
+    return gdf
+
+
 # -- column mapping ---------------------------------------------------------------------
 
 
@@ -310,19 +363,95 @@ def read_layer(
                 encoding = _shapefile_encoding(p)
                 if encoding:
                     options["encoding"] = encoding
-            gdf = pyogrio.read_dataframe(p, layer=chosen, **options)
+            gdf = _read_vector(p, chosen, options)
     except Exception as exc:
         raise InputFileError(f"cannot read {where}: {exc}") from exc
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry is None:
         raise DataError(f"{where} has no geometry column; read tables with read_table")
+    cut = list(gdf.attrs.get("cut_names", []))
     gdf, quality = _assign_crs(gdf, crs, override_crs, where=where, file=str(p), kind=kind)
+    if cut:
+        from xsland.read.validate import quality_record
+
+        for name in cut:
+            quality += quality_record(
+                layer=kind or "",
+                check="shapefile_alias",
+                file=str(p),
+                column=name,
+                severity="info",
+                detail=f"field name cut inside a character by the Shapefile format; "
+                f"read as {name!r}",
+            )
     gdf.attrs = {"source": {"file": str(p), "layer": chosen or ""}, "quality": quality}
     if kind is None:
         return gdf
     renamed, mapping = rename_columns(gdf, kind, columns=columns, where=where)
     renamed.attrs = dict(gdf.attrs)
     renamed.attrs["source"] = {**gdf.attrs["source"], "columns": mapping}
+    renamed.attrs["quality"] = [
+        *gdf.attrs["quality"],
+        *_name_records(gdf, mapping, kind, file=str(p), given=columns or {}),
+    ]
     return validate_layer(renamed, kind, file=str(p), layer=chosen or "", **validate_options)
+
+
+def _name_records(
+    df: pd.DataFrame,
+    mapping: Mapping[str, str],
+    kind: str,
+    *,
+    file: str,
+    given: Mapping[str, str],
+) -> list[dict[str, Any]]:
+    """Quality rows for Shapefile-truncated names: those read, and those left unread.
+
+    A column recognised only by its 10-byte Shapefile form (``supply_dat``) is listed
+    as ``shapefile_alias`` (info); a column that is still unread but looks like a cut
+    contract name (``用地类`` could be 用地类型 or 用地类别) as ``truncated_column``.
+    """
+    from xsland.read.validate import quality_record
+
+    spec = get_kind(kind)
+    rows: list[dict[str, Any]] = []
+    for source, target in mapping.items():
+        if source in given:
+            continue
+        cuts = {
+            normalise_name(c)
+            for a in (target, *spec.aliases[target])
+            for c in shapefile_truncations(a)
+        }
+        full = {normalise_name(a) for a in (target, *spec.aliases[target])} - cuts
+        norm = normalise_name(source)
+        if norm in cuts and norm not in full:
+            rows += quality_record(
+                layer=kind,
+                check="shapefile_alias",
+                file=file,
+                column=str(source),
+                severity="info",
+                detail=f"{source!r} read as {target!r} (the name cut to 10 bytes by the "
+                "Shapefile format)",
+            )
+    geometry = df.geometry.name if isinstance(df, gpd.GeoDataFrame) else None
+    taken = set(mapping.values()) | {c for c in df.columns if c in spec.columns}
+    rest = [c for c in df.columns if c != geometry and c not in mapping and c not in spec.columns]
+    for column, targets in truncated_candidates(rest, kind).items():
+        open_targets = [t for t in targets if t not in taken]
+        if not open_targets:
+            continue
+        rows += quality_record(
+            layer=kind,
+            check="truncated_column",
+            file=file,
+            column=column,
+            severity="warning",
+            detail=f"{column!r} looks like {' or '.join(map(repr, open_targets))} cut to 10 "
+            f"bytes by the Shapefile format and was not read; map it with "
+            f'[inputs.{kind}.columns] "{column}" = "{open_targets[0]}" in the project file',
+        )
+    return rows
 
 
 def _parse_crs(value: Any, *, where: str, name: str) -> Any:

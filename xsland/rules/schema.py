@@ -10,6 +10,7 @@ case-insensitive and ignores spaces, ``_`` and ``-``; a user's own mapping
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -20,6 +21,9 @@ __all__ = [
     "Kind",
     "get_kind",
     "normalise_name",
+    "SHAPEFILE_NAME_BYTES",
+    "shapefile_truncations",
+    "truncated_candidates",
 ]
 
 
@@ -77,7 +81,61 @@ def normalise_name(name: str) -> str:
     return re.sub(r"[\s_\-.:/]+", "", text)
 
 
+#: Longest field name of the dBASE table of a Shapefile, in bytes.
+SHAPEFILE_NAME_BYTES = 10
+
+
+def shapefile_truncations(name: str) -> tuple[str, ...]:
+    """The forms a Shapefile writer may cut ``name`` to (10 bytes of the field name).
+
+    ASCII names are cut to 10 characters (``supply_date`` → ``supply_dat``); other
+    names to the whole characters of their first 10 bytes in UTF-8 and in GBK
+    (``约定动工日期`` → ``约定动`` in UTF-8, ``约定动工日`` in GBK). Empty when the
+    name fits.
+
+    >>> shapefile_truncations("enterprise_id")
+    ('enterprise',)
+    """
+    out: list[str] = []
+    for encoding in ("utf-8", "gbk"):
+        try:
+            raw = name.encode(encoding)
+        except UnicodeEncodeError:
+            continue
+        if len(raw) > SHAPEFILE_NAME_BYTES:
+            cut = raw[:SHAPEFILE_NAME_BYTES].decode(encoding, errors="ignore")
+            if cut and cut not in out:
+                out.append(cut)
+    return tuple(out)
+
+
+def _with_truncations(aliases: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
+    """Aliases plus their Shapefile truncations, derived from the contract.
+
+    A truncated form is added only when it points to one contract column and is not
+    already a full alias of another (``用地类`` could be 用地类型 or 用地类别: left out,
+    and listed by :func:`truncated_candidates` when met).
+    """
+    full = {normalise_name(a): col for col, names in aliases.items() for a in (col, *names)}
+    owners: dict[str, set[str]] = {}
+    for col, names in aliases.items():
+        for a in (col, *names):
+            for cut in shapefile_truncations(a):
+                owners.setdefault(normalise_name(cut), set()).add(col)
+    out = {}
+    for col, names in aliases.items():
+        extra = []
+        for a in (col, *names):
+            for cut in shapefile_truncations(a):
+                key = normalise_name(cut)
+                if owners[key] == {col} and full.get(key, col) == col and cut not in extra:
+                    extra.append(cut)
+        out[col] = tuple(dict.fromkeys((*names, *extra)))
+    return out
+
+
 def _kind(name, label, geometry, required, optional, id_column, aliases) -> Kind:
+    aliases = {k: list(v) for k, v in aliases.items()}
     return Kind(
         name=name,
         label=label,
@@ -85,8 +143,45 @@ def _kind(name, label, geometry, required, optional, id_column, aliases) -> Kind
         required=tuple(required),
         optional=tuple(optional),
         id_column=id_column,
-        aliases=MappingProxyType({k: tuple(v) for k, v in aliases.items()}),
+        aliases=MappingProxyType(
+            _with_truncations(aliases) if geometry else {k: tuple(v) for k, v in aliases.items()}
+        ),
     )
+
+
+def truncated_candidates(columns: Iterable[str], kind: str) -> dict[str, list[str]]:
+    """Columns that look like a contract name cut short by the Shapefile format.
+
+    A column is a candidate for a contract column when it equals a Shapefile
+    truncation (:func:`shapefile_truncations`) of that column or of one of its
+    aliases, or — with GDAL's ``_1``, ``_2`` … suffix for names that clashed once
+    cut — when such a truncation starts with what precedes the suffix (at least 6
+    characters).
+
+    Returns
+    -------
+    dict
+        ``file column -> contract columns it could be`` (only columns with candidates).
+    """
+    spec = get_kind(kind)
+    cuts = [
+        (normalise_name(cut), col)
+        for col in spec.columns
+        for a in (col, *spec.aliases[col])
+        for cut in shapefile_truncations(a)
+    ]
+    out: dict[str, list[str]] = {}
+    for column in columns:
+        text = str(column)
+        norm = normalise_name(text)
+        hits = [col for cut, col in cuts if cut == norm]
+        suffixed = re.fullmatch(r"(.{6,})_\d+", text)
+        if not hits and suffixed:
+            stem = normalise_name(suffixed.group(1))
+            hits = [col for cut, col in cuts if cut.startswith(stem)]
+        if hits:
+            out[text] = list(dict.fromkeys(hits))
+    return out
 
 
 # Aliases shared by several kinds.
