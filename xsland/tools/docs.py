@@ -213,6 +213,9 @@ KEY_HELP: dict[str, str] = {
     "inputs.columns": 'Column mapping `"file column" = "contract column"`; it wins over the '
     "aliases of the data contract (see data-contract.md).",
     "inputs.crs": "CRS of this input when the file has none.",
+    "inputs.override_crs": "CRS that replaces the file's own (a wrong `.prj`): coordinates are "
+    "kept, only their label changes; listed in the data-quality table "
+    "(same as `--override-crs KIND=CRS`).",
     "options.duplicates": '`"raise"`: stop on duplicate IDs; `"rename"`: keep them as '
     "ID-2, ID-3 … and list them in the data-quality table.",
     "options.empty_geometry": '`"raise"`: stop on features without geometry; `"drop"`: leave '
