@@ -425,7 +425,10 @@ def test_categorise_policy_date_and_map_from_policy():
         policy_date=dt.date(2024, 1, 1), category_map={"X": "industrial"}
     )
     assert categorise(parcels, policy=policy).tolist() == ["new_industrial"]
-    assert categorise(parcels).tolist() == ["other"]
+    # X9 is no code of either standard: with every parcel unknown the land use cannot be
+    # judged (issue 18): a named error that shows the value and the table that maps it
+    with pytest.raises(DataError, match=r"'X9' × 1.*\[policy.category_map\]"):
+        categorise(parcels)
 
 
 def test_categorise_without_columns_is_other():

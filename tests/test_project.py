@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from xsland.errors import InputFileError, PolicyError
-from xsland.rules.policy import DEFAULT_POLICY
+from xsland.rules.policy import DEFAULT_CATEGORY_MAP, DEFAULT_POLICY
 from xsland.rules.project import load_project, project_template
 
 
@@ -53,7 +53,8 @@ policy_date = 2025-09-02
 """
     project = load_project(_write(tmp_path, text))
     assert project.policy.block_gap_m == 20.0 and project.policy.lowuse_classes == ("C", "D")
-    assert dict(project.policy.category_map) == {"M1": "industrial"}
+    # entries add to the default table (issue 18: mapping one local word must not drop M1…)
+    assert dict(project.policy.category_map) == {**DEFAULT_CATEGORY_MAP, "M1": "industrial"}
     assert dict(project.inputs["parcels"].columns) == {"宗地号": "parcel_id"}
     assert project.duplicates == "rename" and project.year == 2025
 

@@ -89,3 +89,23 @@ def test_parcels_as_a_real_shapefile_keep_every_column(layers, clean, tmp_path_f
     parks, parcels = verdicts(audit(layers, parcels=got))
     pd.testing.assert_frame_equal(parks, clean[0])
     pd.testing.assert_frame_equal(parcels, clean[1])
+
+
+def test_land_use_written_as_names_gives_the_same_verdicts(layers, clean):
+    from xsland.rules.landuse import LAND_USE_NAMES
+
+    parcels = layers["parcels"].copy()
+    # 100101 → 一类工业用地, M0 → 新型产业用地, 1101 → 物流仓储用地, 0901 → 商业用地 …
+    parcels["land_use"] = parcels["land_use"].map(lambda c: f" {LAND_USE_NAMES[c]}")
+    assert parcels["land_use"].str.contains("工业用地").sum() > 1000
+    result = audit(layers, parcels=parcels)
+    parks, verdict = verdicts(result)
+    pd.testing.assert_frame_equal(parks, clean[0])
+    pd.testing.assert_frame_equal(verdict, clean[1])
+    assert not (result.quality["check"] == "unknown_land_use").any()
+    # without the category column every parcel is categorised from its land use
+    bare = {"parcels": layers["parcels"].drop(columns=["category"])}
+    named = bare["parcels"].assign(land_use=parcels["land_use"])
+    pd.testing.assert_frame_equal(
+        verdicts(audit(layers, **bare))[1], verdicts(audit(layers, parcels=named))[1]
+    )

@@ -179,6 +179,7 @@ def parcel_table(
     # attrs are deep-copied by every pandas operation: keep big lists out of them
     out.attrs = {}
     if quality is not None:
+        quality.extend(cat.attrs.get("quality", []))  # land-use values no standard knows
         quality.extend(fa.attrs.get("quality", []))
     return out.set_geometry(out.geometry.name)
 

@@ -34,6 +34,7 @@ from xsland.errors import DataError, format_rows
 from xsland.measure.quality import intersection_areas
 from xsland.read.crs import metric_crs, to_crs
 from xsland.read.validate import quality_record, require_dates, row_ids
+from xsland.rules.landuse import land_use_codes, normalise_land_use
 from xsland.rules.policy import CATEGORIES, DEFAULT_POLICY, Policy
 
 __all__ = [
@@ -141,7 +142,7 @@ def _land_use_class(codes: pd.Series, category_map: Any) -> np.ndarray:
     One pass per distinct key length of the map (a handful), not per row; ``""`` where no
     prefix of the code is in the map or the code is missing.
     """
-    table = {str(k).strip().upper(): v for k, v in category_map.items()}
+    table = {normalise_land_use(k): v for k, v in category_map.items()}
     text = _text(codes).reset_index(drop=True)
     out = np.full(len(text), "", dtype=object)
     todo = text.notna().to_numpy(dtype=bool, copy=True)
@@ -251,8 +252,11 @@ def categorise(
         source[given] = "column"
         decided |= given
 
+    quality: list[dict[str, Any]] = []
     if "land_use" in parcels.columns:
-        base = _land_use_class(parcels["land_use"], policy.category_map)
+        codes, unknown = land_use_codes(parcels["land_use"], extra=policy.category_map)
+        quality = _unknown_land_use(parcels, unknown, decided, policy)
+        base = _land_use_class(codes, policy.category_map)
         mapped = ~decided & (base != "")
         category[mapped] = base[mapped]
         source[mapped] = "land_use"
@@ -269,9 +273,55 @@ def categorise(
     result = pd.Series(category, index=parcels.index, name="category", dtype="str")
     if not explain:
         return result
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {"category": result, "category_source": pd.Series(source, index=parcels.index, dtype="str")}
     )
+    out.attrs["quality"] = quality
+    return out
+
+
+def _unknown_land_use(
+    parcels: pd.DataFrame, unknown: np.ndarray, decided: np.ndarray, policy: Policy
+) -> list[dict[str, Any]]:
+    """Quality rows for land-use values no standard knows; an error when most are.
+
+    One row per distinct value with its count and parcels. When more than
+    ``policy.land_use_unknown_share_max`` of the parcels whose category comes from
+    ``land_use`` (no ``category`` value) hold an unknown value, the land use cannot be
+    judged: a :class:`DataError` shows the commonest values and the project-file table
+    that maps them.
+    """
+    if not unknown.any():
+        return []
+    raw = parcels["land_use"].astype("string").str.strip().to_numpy(dtype=object)
+    ids = np.asarray(_ids(parcels, np.ones(len(parcels), bool), "parcel_id"), dtype=object)
+    counts = pd.Series(raw[unknown]).value_counts()
+    quality: list[dict[str, Any]] = []
+    for value, n in counts.items():
+        rows = ids[unknown & (raw == value)]
+        quality += quality_record(
+            layer="parcels",
+            check="unknown_land_use",
+            column="land_use",
+            detail=f"{value!r} × {n}: no land-use code or name of GB 50137-2011, the 2023 "
+            f"national classification or M0 (parcels: {format_rows(rows)}); categorised "
+            "as other",
+        )
+    has_value = pd.Series(raw).fillna("").to_numpy(dtype=str) != ""
+    judged = ~decided & has_value
+    share = (unknown & judged).sum() / max(judged.sum(), 1)
+    if judged.any() and share > policy.land_use_unknown_share_max:
+        top = ", ".join(f"{v!r} × {n}" for v, n in counts.head(8).items())
+        example = counts.index[0]
+        raise DataError(
+            f"parcels: column 'land_use': {int((unknown & judged).sum())} of "
+            f"{int(judged.sum())} parcels ({share:.0%}) have a land use that is no code or "
+            f"name of GB 50137-2011, the 2023 national classification (国土空间调查、规划、"
+            f"用途管制用地用海分类) or M0; the commonest: {top}. Fix: map them in the project "
+            f'file\'s [policy.category_map] table, e.g. "{example}" = "industrial" '
+            f"(categories: {', '.join(CATEGORIES)}), or correct the column"
+        )
+    return quality
 
 
 # ---------------------------------------------------------------------------

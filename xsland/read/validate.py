@@ -69,6 +69,7 @@ QUALITY_CHECKS = {
     "empty_layer": ("图层为空", "layer has no features"),
     "crs_override": ("坐标系已改写", "the file's CRS replaced by an explicit override"),
     "truncated_column": ("字段名疑似被截断", "column looks like a truncated contract name"),
+    "unknown_land_use": ("用地性质无法识别", "land use not known to any standard"),
     "shapefile_alias": (
         "Shapefile 截断字段名",
         "10-character Shapefile name read as contract column",

@@ -191,6 +191,12 @@ class Policy:
     straddle_min_share: float = _rule(0.01, "share", _LOCAL, "跨园区边界: 次要部分占比超过")
     overlap_min_m2: float = _rule(1.0, "m²", _LOCAL, "地块重叠: 重叠面积超过")
     declared_area_tolerance: float = _rule(0.05, "share", _LOCAL, "用地面积核查: 相对差超过")
+    land_use_unknown_share_max: float = _rule(
+        0.5,
+        "share",
+        _LOCAL,
+        "用地性质无法识别的地块占比超过该值即停止(需在 [policy.category_map] 中对照)",
+    )
     category_map: Mapping[str, str] = field(
         default_factory=lambda: DEFAULT_CATEGORY_MAP,
         hash=False,
@@ -324,7 +330,8 @@ def _coerce(value: Any, current: Any, f: dataclasses.Field) -> Any:
     if name == "category_map":
         if not isinstance(value, Mapping):
             raise TypeError("must be a table of land-use code = category")
-        return MappingProxyType({str(k): str(v) for k, v in value.items()})
+        # entries add to (or change) the defaults; map a code to "other" to drop it
+        return MappingProxyType({**current, **{str(k): str(v) for k, v in value.items()}})
     if name == "lowuse_classes":
         if isinstance(value, str):
             value = [value]
