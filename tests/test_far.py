@@ -226,12 +226,13 @@ def test_building_without_floors_is_reported_and_adds_nothing():
 
 
 def test_coverage_is_capped_at_one():
-    # two identical 100 × 100 buildings on P1: footprint 20 000 m², coverage min(2, 1) = 1
-    b = buildings([box(0, 0, 100, 100), box(0, 0, 100, 100)], floors=[1, 1])
+    # two overlapping buildings on P1, 100 × 100 and 100 × 90 (intersection over union
+    # 0.9: not the same building twice): footprint 19 000 m², coverage min(1.9, 1) = 1
+    b = buildings([box(0, 0, 100, 100), box(0, 0, 100, 90)], floors=[1, 1])
     r = plot_ratio(two_parcels(), b)
-    assert r.loc[0, "footprint_m2"] == pytest.approx(20_000.0)
+    assert r.loc[0, "footprint_m2"] == pytest.approx(19_000.0)
     assert r.loc[0, "coverage"] == 1.0
-    assert r.loc[0, "far"] == pytest.approx(2.0)
+    assert r.loc[0, "far"] == pytest.approx(1.9)
 
 
 def test_overlapping_parcels_and_missing_geometry():
@@ -517,3 +518,75 @@ def test_matches_geopandas_overlay_on_random_data():
     assert len(vacant) > 0 and (got.loc[vacant, "floor_area"] == 0).all()
     # areas: the Voronoi cells tile the 2 km square
     assert r["area_m2"].sum() == pytest.approx(4_000_000.0)
+
+
+# ---------------------------------------------------------------------------
+# recorded figures that the geometry contradicts (issue 18, item 5)
+# ---------------------------------------------------------------------------
+
+
+def _checks(r) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for row in r.attrs["quality"]:
+        out.setdefault(row["check"], []).append(row["id"])
+    return out
+
+
+def test_zero_floor_area_where_buildings_stand_is_replaced_and_listed():
+    # P1: 0 on record, building 40 × 20 × 3 floors = 2400 m² -> 2400 (FAR 0.24), listed;
+    # P2: 0 on record and nothing built -> 0 stays (vacant land is consistent)
+    # P3: 500 on record, building 40 × 20 = 800 m² footprint -> below its own footprint:
+    #     contradicted, the buildings' 800 × 2 = 1600 m² are used
+    parcels = two_parcels(floor_area=[0.0, 0.0])
+    parcels = pd.concat(
+        [
+            parcels,
+            gpd.GeoDataFrame(
+                {"parcel_id": ["P3"], "floor_area": [500.0]},
+                geometry=[box(0, 200, 100, 300)],
+                crs=CRS,
+            ),
+        ],
+        ignore_index=True,
+    )
+    b = buildings([box(10, 10, 50, 30), box(10, 210, 50, 230)], floors=[3, 2])
+    r = plot_ratio(parcels, b)
+    assert r["floor_area"].tolist() == pytest.approx([2400.0, 0.0, 1600.0])
+    assert r["floor_area_source"].tolist() == ["buildings", "parcel", "buildings"]
+    assert r.loc[0, "far"] == pytest.approx(0.24)
+    assert _checks(r) == {"floor_area_contradicted": ["P1", "P3"]}
+    detail = r.attrs["quality"][0]["detail"]
+    assert "0 m² on record" in detail and "800 m²" in detail and "2,400 m²" in detail
+
+
+def test_zero_on_record_with_buildings_of_unknown_floors_becomes_unknown():
+    b = buildings([box(10, 10, 50, 30)], floors=[None])
+    r = plot_ratio(two_parcels(floor_area=[0.0, 10.0]), b)
+    # P1: 0 contradicts an 800 m² footprint whose floors are unknown: NaN, not FAR 0
+    assert np.isnan(r.loc[0, "floor_area"]) and r.loc[0, "floor_area_source"] == "none"
+    assert _checks(r)["floor_area_contradicted"] == ["P1"]
+
+
+def test_zeros_on_record_where_buildings_stand_are_replaced():
+    b = buildings([box(10, 10, 50, 30), box(110, 10, 150, 30)], floors=[3, 1])
+    r = plot_ratio(two_parcels(floor_area=[0.0, 0.0]), b)
+    assert r["floor_area"].tolist() == pytest.approx([2400.0, 800.0])
+    assert r["floor_area_source"].tolist() == ["buildings", "buildings"]
+    assert _checks(r) == {"floor_area_contradicted": ["P1", "P2"]}
+    # a building floor_area of 0 with floors known: the floors count
+    b2 = buildings([box(10, 10, 50, 30)], floors=[3], floor_area=[0.0])
+    assert plot_ratio(two_parcels(), b2).loc[0, "floor_area"] == pytest.approx(2400.0)
+
+
+def test_a_footprint_delivered_twice_counts_once():
+    # B2 is B1 again; B3 is B1 shifted by 0.5 m (IoU = 39.5 × 20 / (40.5 × 20) = 0.975)
+    # B4 overlaps B1 by half (IoU 1/3): a different building
+    geoms = [box(10, 10, 50, 30), box(10, 10, 50, 30), box(10.5, 10, 50.5, 30)]
+    geoms.append(box(30, 10, 70, 30))
+    b = buildings(geoms, floors=[3, 3, 3, 1])
+    r = plot_ratio(two_parcels(), b)
+    # P1: B1 (800 × 3) + B4 (800 × 1) = 3200 m², footprint 1600 m²
+    assert r.loc[0, "floor_area"] == pytest.approx(3200.0)
+    assert r.loc[0, "footprint_m2"] == pytest.approx(1600.0)
+    assert _checks(r) == {"duplicate_building": ["B2", "B3"]}
+    assert "same footprint as B1" in r.attrs["quality"][0]["detail"]

@@ -15,7 +15,7 @@ import pytest
 
 import xsland
 from xsland.read.io import read_layer, read_table
-from xsland.read.validate import quality_frame
+from xsland.read.validate import quality_frame, validate_layer
 
 AS_OF = "2026-06-30"
 PARK_CHECKS = [
@@ -109,3 +109,38 @@ def test_land_use_written_as_names_gives_the_same_verdicts(layers, clean):
     pd.testing.assert_frame_equal(
         verdicts(audit(layers, **bare))[1], verdicts(audit(layers, parcels=named))[1]
     )
+
+
+def test_footprints_delivered_twice_give_the_same_verdicts(layers, clean):
+    b = layers["buildings"]
+    twice = pd.concat([b, b.assign(building_id=b["building_id"] + "-copy")], ignore_index=True)
+    twice = type(b)(twice, geometry=b.geometry.name, crs=b.crs)
+    result = audit(layers, buildings=twice)
+    parks, parcels = verdicts(result)
+    pd.testing.assert_frame_equal(parks, clean[0])
+    pd.testing.assert_frame_equal(parcels, clean[1])
+    dup = result.quality[result.quality["check"] == "duplicate_building"]
+    assert len(dup) == len(b) and dup["id"].str.endswith("-copy").all()
+
+
+def test_floor_area_field_zeroed_reads_as_not_recorded(layers, clean):
+    # A field of zeros carries no figure: the verdicts are those of the sample without the
+    # field (floor area from the buildings), and the park verdicts those of the clean sample.
+    # (The recorded figures differ from the buildings' by up to 2x where a storey over 8 m
+    # counts twice, so 35 parcel verdicts of the clean sample rest on the recorded figure.)
+    zeroed = validate_layer(layers["parcels"].assign(floor_area=0.0), "parcels")
+    absent = layers["parcels"].drop(columns=["floor_area"])
+    result = audit(layers, parcels=zeroed)
+    parks, parcels = verdicts(result)
+    pd.testing.assert_frame_equal(parks, clean[0])
+    pd.testing.assert_frame_equal(parcels, verdicts(audit(layers, parcels=absent))[1])
+    assert (result.quality["check"] == "zero_field").sum() == 1
+    # zeros on only the built parcels (the rest unknown): each replaced and listed
+    built = layers["parcels"]["floor_area"].notna()
+    partly = layers["parcels"].assign(floor_area=layers["parcels"]["floor_area"].where(~built, 0.0))
+    partly.loc[partly.index[:3], "floor_area"] = 1.0e6  # keep the field from being all zeros
+    result = audit(layers, parcels=partly)
+    listed = result.quality.loc[result.quality["check"] == "floor_area_contradicted", "id"]
+    assert len(listed) == int(built.sum()) - int(built.iloc[:3].sum())
+    idle = result.parcels.set_index("parcel_id")["reasons"].str.contains("idle", na=False)
+    assert not idle[listed.to_numpy()].any()

@@ -201,3 +201,18 @@ def test_require_dates_names_the_rows():
     ):
         require_dates(frame, "d", what="parcels", id_col="parcel_id")
     assert require_dates(frame, "nope", what="x", id_col="parcel_id").isna().all()
+
+
+def test_a_whole_column_of_zeros_reads_as_not_recorded():
+    gdf = _layer(
+        parcel_id=["A", "B", "C"],
+        floor_area=[0, "0", None],
+        declared_far=[0.0, 1.2, None],
+        geometry=[shapely.box(0, 0, 1, 1)] * 3,
+    )
+    out = validate_layer(gdf, "parcels")
+    assert out["floor_area"].isna().all()  # 0, 0 and empty: nothing recorded
+    assert out["declared_far"].tolist()[:2] == [0.0, 1.2]  # one real value: zeros kept
+    q = quality_frame(out)
+    assert q[["column", "check"]].values.tolist() == [["floor_area", "zero_field"]]
+    assert q["detail"].iloc[0] == "all 2 values of 'floor_area' are 0: read as not recorded"

@@ -31,7 +31,7 @@ import pandas as pd
 import shapely
 
 from xsland.errors import DataError, format_rows
-from xsland.measure.quality import intersection_areas
+from xsland.measure.quality import duplicate_footprints, intersection_areas
 from xsland.read.crs import metric_crs, to_crs
 from xsland.read.validate import quality_record, require_dates, row_ids
 from xsland.rules.landuse import land_use_codes, normalise_land_use
@@ -42,6 +42,7 @@ __all__ = [
     "FLOOR_AREA_SOURCES",
     "INDUSTRIAL_USES",
     "categorise",
+    "contradicted_floor_areas",
     "counted_floors",
     "plot_ratio",
 ]
@@ -424,6 +425,56 @@ def _pieces(bm: np.ndarray, pm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
     return bi, pi, area
 
 
+def _without_duplicates(
+    buildings: pd.DataFrame, bm: np.ndarray, policy: Policy, quality: list
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Buildings with nearly identical footprints counted once (the first kept), listed."""
+    pairs = duplicate_footprints(bm, iou_min=policy.duplicate_building_iou_min)
+    if pairs.empty:
+        return buildings, bm
+    dup = np.zeros(len(bm), dtype=bool)
+    dup[pairs["right"].to_numpy()] = True
+    ids = np.asarray(_ids(buildings, np.ones(len(bm), bool), "building_id"), dtype=object)
+    first = pairs.drop_duplicates("right")
+    quality += quality_record(
+        layer="buildings",
+        check="duplicate_building",
+        ids=ids[first["right"].to_numpy()],
+        detail=[
+            f"same footprint as {ids[a]} (intersection over union {iou:.3f}): counted once"
+            for a, iou in zip(first["left"], first["iou"], strict=True)
+        ],
+    )
+    return buildings[~dup], bm[~dup]
+
+
+def contradicted_floor_areas(parcels: pd.DataFrame, measures: pd.DataFrame) -> list[dict[str, Any]]:
+    """Quality rows for the parcels whose recorded floor area their buildings contradict.
+
+    ``measures`` is the result of :func:`plot_ratio` for ``parcels``: a parcel with its own
+    ``floor_area`` whose ``floor_area_source`` is not ``"parcel"`` had it replaced there
+    (rule 1). One row per parcel (check ``floor_area_contradicted``).
+    """
+    own = _numeric(parcels, "floor_area", layer="parcels", id_col="parcel_id")
+    mask = ~np.isnan(own) & (measures["floor_area_source"].to_numpy(dtype=object) != "parcel")
+    if not mask.any():
+        return []
+    footprint = measures["footprint_m2"].to_numpy(dtype=float)
+    used = measures["floor_area"].to_numpy(dtype=float)
+    details = [
+        f"floor_area {o:,.0f} m² on record, but its buildings cover {f:,.0f} m² of it: "
+        + (f"{u:,.0f} m² from the buildings used" if u == u else "floor area unknown")
+        for o, f, u in zip(own[mask], footprint[mask], used[mask], strict=True)
+    ]
+    return quality_record(
+        layer="parcels",
+        check="floor_area_contradicted",
+        column="floor_area",
+        ids=_ids(parcels, mask, "parcel_id"),
+        detail=details,
+    )
+
+
 def plot_ratio(
     parcels: gpd.GeoDataFrame,
     buildings: gpd.GeoDataFrame | None = None,
@@ -440,7 +491,12 @@ def plot_ratio(
     - ``footprint_m2`` :math:`= \\sum_B a(B \\cap P)`;
     - ``floor_area``, the first that applies (``floor_area_source``):
 
-      1. ``"parcel"``: the parcel's own ``floor_area``;
+      1. ``"parcel"``: the parcel's own ``floor_area`` — unless its buildings contradict
+         it: 0 where buildings stand on the parcel, or less than
+         :math:`(1 - t)\\sum_B a(B \\cap P)` (a floor area below the ground floor's
+         footprint, :math:`t` = ``policy.floor_area_footprint_tolerance``); then the
+         buildings' figure of rule 2 is used, or NaN when their floors are unknown, and
+         the parcel is listed (``floor_area_contradicted``);
       2. ``"buildings"``: :math:`\\sum_B a(B \\cap P)\\, c_B`, with :math:`c_B` the
          :func:`counted_floors` (a storey over 8 m counts twice, 工业项目建设用地控制指标),
          or, for a building with its own ``floor_area`` :math:`F_B`,
@@ -455,6 +511,13 @@ def plot_ratio(
     - ``far`` :math:`=` ``floor_area`` / ``area_m2`` (SPEC §3);
     - ``coverage`` :math:`= \\min(1,` ``footprint_m2`` / ``area_m2`` :math:`)`
       (建筑系数, the national 工业项目建设用地控制指标); NaN without a buildings layer.
+
+    Recorded figures that carry no information are dropped first, each listed in
+    ``attrs["quality"]``: a building ``floor_area`` of 0 where its floors are known (a
+    whole column of zeros is read as not recorded by
+    :func:`xsland.read.validate.validate_layer`), and buildings whose footprints are nearly identical to an earlier one (intersection over
+    union above ``policy.duplicate_building_iou_min``: the same building delivered twice,
+    ``duplicate_building``) — counted once.
 
     A parcel with a null or empty geometry cannot be measured: its ``area_m2``,
     ``footprint_m2``, ``far`` and ``coverage`` are NaN, and its floor area is its own
@@ -494,13 +557,13 @@ def plot_ratio(
     # a parcel without geometry (or of zero area) cannot be measured: NaN, never 0
     with np.errstate(invalid="ignore"):
         measured = area > 0
+    quality: list[dict[str, Any]] = []
     own = _numeric(parcels, "floor_area", layer="parcels", id_col="parcel_id")
     declared = _numeric(parcels, "declared_far", layer="parcels", id_col="parcel_id")
 
     floor_area = np.full(n, np.nan)
     source = np.full(n, "none", dtype=object)
     footprint = np.full(n, np.nan)
-    quality: list[dict[str, Any]] = []
 
     has_own = ~np.isnan(own)
     floor_area[has_own] = own[has_own]
@@ -508,8 +571,11 @@ def plot_ratio(
 
     if buildings is not None:
         bm = np.asarray(to_crs(buildings.geometry, crs).to_numpy(), dtype=object)
+        buildings, bm = _without_duplicates(buildings, bm, policy, quality)
         counted = counted_floors(buildings, policy=policy).to_numpy()
         b_own = _numeric(buildings, "floor_area", layer="buildings", id_col="building_id")
+        # 0 on record for a building with floors is "not recorded": its floors count
+        b_own = np.where((b_own == 0) & ~np.isnan(counted), np.nan, b_own)
         b_area = shapely.area(bm)
         bi, pi, piece = _pieces(bm, pm)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -524,9 +590,14 @@ def plot_ratio(
         use = ~has_own & built
         floor_area[use] = from_buildings[use]
         source[use] = "buildings"
+        with np.errstate(invalid="ignore"):
+            low = own < footprint * (1.0 - policy.floor_area_footprint_tolerance)
+        contradicted = has_own & measured & ((own == 0) & overlapped | low)
+        floor_area[contradicted] = np.where(built, from_buildings, np.nan)[contradicted]
+        source[contradicted] = np.where(built, "buildings", "none")[contradicted]
         unknown = np.isnan(counted) & np.isnan(b_own)
         if unknown.any():
-            quality = quality_record(
+            quality += quality_record(
                 layer="buildings",
                 check="missing_floors",
                 column="floors",
@@ -557,5 +628,5 @@ def plot_ratio(
         },
         index=parcels.index,
     )
-    result.attrs["quality"] = quality
+    result.attrs["quality"] = quality + contradicted_floor_areas(parcels, result)
     return result

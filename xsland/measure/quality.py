@@ -36,6 +36,7 @@ from xsland.rules.policy import DEFAULT_POLICY, Policy
 __all__ = [
     "CheckResult",
     "check_files",
+    "duplicate_footprints",
     "intersection_areas",
     "overlapping_pairs",
     "parcel_checks",
@@ -104,6 +105,36 @@ def overlapping_pairs(geoms: np.ndarray) -> pd.DataFrame:
     a, b = a[order], b[order]
     area = shapely.area(shapely.intersection(g[a], g[b]))
     return pd.DataFrame({"left": a, "right": b, "area": area})
+
+
+def duplicate_footprints(geoms: np.ndarray, *, iou_min: float) -> pd.DataFrame:
+    """Pairs of nearly identical polygons: the same building delivered twice.
+
+    For polygons :math:`A, B` whose interiors intersect (:func:`overlapping_pairs`),
+    the intersection over union :math:`|A \\cap B| / (|A| + |B| - |A \\cap B|)` above
+    ``iou_min`` makes ``right`` (the later) a duplicate of ``left``.
+
+    Returns
+    -------
+    DataFrame
+        ``left``, ``right`` (positions, ``left < right``) and ``iou``.
+    """
+    g = np.asarray(geoms, dtype=object)
+    empty = pd.DataFrame({"left": np.array([], int), "right": np.array([], int), "iou": []})
+    if len(g) < 2:
+        return empty
+    present = ~(shapely.is_missing(g) | shapely.is_empty(g))
+    idx = np.flatnonzero(present)
+    pairs = overlapping_pairs(g[idx])
+    if pairs.empty:
+        return empty
+    a, b = idx[pairs["left"].to_numpy()], idx[pairs["right"].to_numpy()]
+    inter = pairs["area"].to_numpy()
+    union = shapely.area(g[a]) + shapely.area(g[b]) - inter
+    with np.errstate(invalid="ignore", divide="ignore"):
+        iou = np.where(union > 0, inter / union, 0.0)
+    hit = iou > iou_min
+    return pd.DataFrame({"left": a[hit], "right": b[hit], "iou": iou[hit]})
 
 
 def straddle_shares(parcels: gpd.GeoDataFrame, parks: gpd.GeoDataFrame) -> pd.DataFrame:

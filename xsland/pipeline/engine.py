@@ -48,7 +48,7 @@ from scipy.sparse.csgraph import connected_components
 
 from xsland.errors import DataError
 from xsland.group.blocks import neighbour_pairs
-from xsland.measure.far import plot_ratio
+from xsland.measure.far import contradicted_floor_areas, plot_ratio
 from xsland.read.crs import metric_crs, to_crs
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 
@@ -473,6 +473,7 @@ def plot_ratio_dask(
     # also gives the data-quality records of every building, once each and in order
     plot_ratio(pm_frame, None, policy=policy)
     quality = plot_ratio(pm_frame.iloc[valid[:1]], bm_frame, policy=policy).attrs["quality"]
+    quality = [q for q in quality if q["layer"] == "buildings"]
     out = map_parcels(
         plot_ratio,
         pm_frame,
@@ -482,7 +483,7 @@ def plot_ratio_dask(
         policy=policy,
     )
     out.index = parcels.index
-    out.attrs = {"quality": quality}
+    out.attrs = {"quality": quality + contradicted_floor_areas(parcels, out)}
     return out
 
 

@@ -69,6 +69,9 @@ QUALITY_CHECKS = {
     "empty_layer": ("图层为空", "layer has no features"),
     "crs_override": ("坐标系已改写", "the file's CRS replaced by an explicit override"),
     "truncated_column": ("字段名疑似被截断", "column looks like a truncated contract name"),
+    "zero_field": ("字段全为零", "a whole column of zeros, read as not recorded"),
+    "floor_area_contradicted": ("建筑面积与建筑矛盾", "recorded floor area contradicts buildings"),
+    "duplicate_building": ("建筑轮廓重复", "building footprint delivered twice"),
     "unknown_land_use": ("用地性质无法识别", "land use not known to any standard"),
     "shapefile_alias": (
         "Shapefile 截断字段名",
@@ -90,6 +93,9 @@ _NONNEGATIVE = {
     "enterprises": (),
     "indicators": ("promotion_events", "innovation_platforms", "industry_fund_wan"),
 }
+#: Columns in which a whole column of zeros means "not recorded" (an export that wrote 0
+#: for empty cells), not a measured 0.
+_ZERO_MEANS_ABSENT = {"parcels": ("floor_area", "declared_far"), "buildings": ("floor_area",)}
 _DATES = {"parcels": ("supply_date", "start_deadline")}
 _CODES = {
     "parks": {
@@ -585,6 +591,16 @@ def _coerce(frame: pd.DataFrame, kind: str, c: _Collector) -> pd.DataFrame:
                 rows=shown,
             )
         frame[col] = values.astype("float64")
+        given = frame[col].notna().to_numpy()
+        if col in _ZERO_MEANS_ABSENT.get(kind, ()) and given.sum() >= 2:
+            if (frame[col].to_numpy()[given] == 0).all():
+                c.record(
+                    "zero_field",
+                    [""],
+                    f"all {int(given.sum())} values of {col!r} are 0: read as not recorded",
+                    column=col,
+                )
+                frame[col] = np.nan
         if col in _NONNEGATIVE.get(kind, ()):
             neg = (frame[col] < 0).to_numpy(dtype=bool)
             if neg.any():

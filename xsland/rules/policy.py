@@ -191,6 +191,15 @@ class Policy:
     straddle_min_share: float = _rule(0.01, "share", _LOCAL, "跨园区边界: 次要部分占比超过")
     overlap_min_m2: float = _rule(1.0, "m²", _LOCAL, "地块重叠: 重叠面积超过")
     declared_area_tolerance: float = _rule(0.05, "share", _LOCAL, "用地面积核查: 相对差超过")
+    duplicate_building_iou_min: float = _rule(
+        0.95, "share", _LOCAL, "重复建筑轮廓: 交并比超过该值只计一次"
+    )
+    floor_area_footprint_tolerance: float = _rule(
+        0.05,
+        "share",
+        _LOCAL,
+        "记录的建筑面积低于地块内建筑基底面积超过该比例即与几何矛盾(改用建筑推算)",
+    )
     land_use_unknown_share_max: float = _rule(
         0.5,
         "share",
