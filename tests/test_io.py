@@ -216,3 +216,48 @@ def test_shapefile_names_cut_inside_a_utf8_character_are_read_and_listed(tmp_pat
     detail = rows[("truncated_column", "用地类")]
     assert "'land_use' or 'category'" in detail and "[inputs.parcels.columns]" in detail
     assert "category" not in got.columns and "land_use" not in got.columns
+
+
+def test_two_columns_for_one_contract_column_are_refused_until_the_project_names_one(tmp_path):
+    from click.testing import CliRunner
+
+    from xsland.cli import main
+
+    x, y = 535_000.0, 3_496_000.0
+    parcels = gpd.GeoDataFrame(
+        {"地块编号": ["A"], "用地面积": [10_000.0], "地块面积": [9_000.0], "政策类别": ["other"]},
+        geometry=[shapely.box(x, y, x + 100, y + 100)],
+        crs="EPSG:4549",
+    )
+    parks = gpd.GeoDataFrame(
+        {"park_id": ["K1"], "name": ["一园"]},
+        geometry=[shapely.box(x - 10, y - 10, x + 200, y + 200)],
+        crs="EPSG:4549",
+    )
+    gpkg = tmp_path / "in.gpkg"
+    parcels.to_file(gpkg, layer="parcels")
+    parks.to_file(gpkg, layer="parks")
+    with pytest.raises(DataError) as info:
+        read_layer(gpkg, kind="parcels", layer="parcels")
+    text = str(info.value)
+    assert "columns '用地面积' and '地块面积' could each be 'declared_area'" in text
+    assert '[inputs.parcels.columns] table, e.g. "用地面积" = "declared_area"' in text
+    got = read_layer(gpkg, kind="parcels", layer="parcels", columns={"地块面积": "declared_area"})
+    assert got["declared_area"].tolist() == [9000.0] and got["用地面积"].tolist() == [10_000.0]
+    # through the command line: refused (no traceback), then the project file decides
+    args = ["audit", "--no-progress", "--no-maps", "--no-report"]
+    bad = CliRunner().invoke(
+        main, [*args, "--parks", str(gpkg), "--parcels", str(gpkg), "--out", str(tmp_path / "b")]
+    )
+    assert bad.exit_code != 0 and "could each be 'declared_area'" in bad.output
+    project = tmp_path / "xsland.toml"
+    project.write_text(
+        '[inputs.parks]\npath = "in.gpkg"\nlayer = "parks"\n'
+        '[inputs.parcels]\npath = "in.gpkg"\nlayer = "parcels"\n'
+        '[inputs.parcels.columns]\n"用地面积" = "declared_area"\n',
+        encoding="utf-8",
+    )
+    ok = CliRunner().invoke(main, [*args, "-c", str(project), "--out", str(tmp_path / "o")])
+    assert ok.exit_code == 0, ok.output
+    out = gpd.read_file(tmp_path / "o" / "audit.gpkg", layer="parcels")
+    assert out["declared_area"].tolist() == [10_000.0]

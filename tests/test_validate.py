@@ -216,3 +216,22 @@ def test_a_whole_column_of_zeros_reads_as_not_recorded():
     q = quality_frame(out)
     assert q[["column", "check"]].values.tolist() == [["floor_area", "zero_field"]]
     assert q["detail"].iloc[0] == "all 2 values of 'floor_area' are 0: read as not recorded"
+
+
+def test_features_of_one_park_that_disagree_are_named_not_first_wins():
+    parks = _layer(
+        park_id=["K1", "K1", "K2", "K2", "K3"],
+        name=["一园", "一园 ", "二园", "二园", "三园"],  # trailing space: the same name
+        town=["东亭街道", "安镇街道", "锡北镇", None, "锡北镇"],  # K2: one given, one empty
+        park_type=["片区型", "district", "片区型", "载体型", "载体"],  # K1 agrees once mapped
+        geometry=[shapely.box(0, 0, 1, 1)] * 5,
+    )
+    with pytest.raises(ValidationError) as info:
+        validate_layer(parks, "parks", file="parks.gpkg")
+    text = str(info.value)
+    assert "column 'town': 1 park whose features give different town values" in text
+    assert "(rows: K1: 东亭街道 / 安镇街道)" in text
+    assert "column 'park_type': 1 park whose features give different park_type values" in text
+    assert "(rows: K2: carrier / district)" in text
+    assert "'name'" not in text
+    assert len(info.value.problems) == 2

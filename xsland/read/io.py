@@ -237,9 +237,10 @@ def rename_columns(
 
     ``columns`` maps a file's column names to contract names and wins over the
     aliases of :mod:`xsland.rules.schema`. The other columns are matched against the
-    aliases after :func:`~xsland.rules.schema.normalise_name`; for each contract
-    column the earliest alias in its list that is present is taken. Columns
-    that match nothing are kept as they are.
+    aliases after :func:`~xsland.rules.schema.normalise_name`. When two columns could
+    fill one contract column (用地面积 and 地块面积 both for ``declared_area``) nothing
+    is guessed: a :class:`~xsland.errors.DataError` lists both and the mapping that
+    decides. Columns that match nothing are kept as they are.
 
     Returns
     -------
@@ -271,16 +272,27 @@ def rename_columns(
         if col == geometry_name or col in mapping:
             continue
         by_norm.setdefault(normalise_name(col), []).append(col)
+    ambiguous: list[str] = []
     for target in spec.columns:
         if target in taken_targets:
             continue
+        found: list[str] = []
         for alias in (target, *spec.aliases.get(target, ())):
-            cands = by_norm.get(normalise_name(alias), [])
-            cands = [c for c in cands if c not in mapping]
-            if cands:
-                mapping[cands[0]] = target
-                taken_targets.add(target)
-                break
+            for c in by_norm.get(normalise_name(alias), []):
+                if c not in mapping and c not in found:
+                    found.append(c)
+        if len(found) == 1:
+            mapping[found[0]] = target
+            taken_targets.add(target)
+        elif found:
+            both = " and ".join(repr(str(c)) for c in found)
+            ambiguous.append(
+                f"columns {both} could each be {target!r}; say which one in the project "
+                f'file\'s [inputs.{kind}.columns] table, e.g. "{found[0]}" = "{target}" '
+                f"(columns={{{str(found[0])!r}: {target!r}}} in Python)"
+            )
+    if ambiguous:
+        raise DataError((f"{where}: " if where else "") + "; ".join(ambiguous))
     # a column already named like a contract column but claimed by none keeps its name;
     # one that would clash with a renamed column is moved aside
     renamed = df.rename(columns=mapping)

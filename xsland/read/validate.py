@@ -69,6 +69,7 @@ QUALITY_CHECKS = {
     "empty_layer": ("图层为空", "layer has no features"),
     "crs_override": ("坐标系已改写", "the file's CRS replaced by an explicit override"),
     "truncated_column": ("字段名疑似被截断", "column looks like a truncated contract name"),
+    "park_attributes_disagree": ("园区属性不一致", "features of one park disagree"),
     "zero_field": ("字段全为零", "a whole column of zeros, read as not recorded"),
     "floor_area_contradicted": ("建筑面积与建筑矛盾", "recorded floor area contradicts buildings"),
     "duplicate_building": ("建筑轮廓重复", "building footprint delivered twice"),
@@ -667,6 +668,47 @@ def _coerce(frame: pd.DataFrame, kind: str, c: _Collector) -> pd.DataFrame:
     return frame
 
 
+#: Park attributes every feature of one park must share.
+_PARK_ATTRIBUTES = ("name", "town", "park_type", "leading_industry")
+
+
+def _same_text(values: pd.Series) -> pd.Series:
+    """Text compared as a person reads it: NFKC, spaces collapsed, ends stripped."""
+    import unicodedata
+
+    text = values.astype("string").map(
+        lambda v: v if v is pd.NA else " ".join(unicodedata.normalize("NFKC", v).split()),
+        na_action="ignore",
+    )
+    return text.where(text != "")
+
+
+def _check_park_features(frame: pd.DataFrame, c: _Collector) -> None:
+    """Features of one park (core and expansion zones) whose attributes disagree.
+
+    The audit judges a park as one; which town, type or leading industry holds must not
+    depend on the order of its features, so a disagreement is a problem naming the park,
+    the column and the values.
+    """
+    if "park_id" not in frame.columns:
+        return
+    for col in _PARK_ATTRIBUTES:
+        if col not in frame.columns:
+            continue
+        text = _same_text(frame[col])
+        values = text.groupby(frame["park_id"]).agg(lambda v: sorted(set(v.dropna())))
+        clash = values[values.map(len) > 1]
+        if len(clash):
+            c.problem(
+                "park_attributes_disagree",
+                f"{len(clash)} park{'s' if len(clash) > 1 else ''} whose features give "
+                f"different {col} values",
+                f"give every feature of a park the same {col}",
+                column=col,
+                rows=[f"{p}: {' / '.join(v)}" for p, v in clash.items()],
+            )
+
+
 def validate_layer(
     gdf: gpd.GeoDataFrame,
     kind: str,
@@ -726,6 +768,8 @@ def validate_layer(
     if not bad_coordinates.any():
         _check_empty(frame, kind, c)
     frame = _coerce(frame, kind, c)
+    if kind == "parks":
+        _check_park_features(frame, c)
     return c.finish(frame, prior)
 
 
