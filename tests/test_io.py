@@ -261,3 +261,41 @@ def test_two_columns_for_one_contract_column_are_refused_until_the_project_names
     assert ok.exit_code == 0, ok.output
     out = gpd.read_file(tmp_path / "o" / "audit.gpkg", layer="parcels")
     assert out["declared_area"].tolist() == [10_000.0]
+
+
+@pytest.mark.parametrize(
+    ("written", "declared", "used"),
+    [
+        ("UTF-8", "936", "UTF-8"),  # UTF-8 text, .cpg says GBK: 鏃犻敗甯… (valid GBK)
+        ("GBK", "1252", "GB18030"),  # GBK text, .cpg says Windows-1252: ÎÞÎýÊÐ…
+        ("GBK", "UTF-8", "GB18030"),  # GBK text, .cpg says UTF-8: not even decodable
+    ],
+)
+def test_a_cpg_that_gives_mojibake_is_overruled_and_listed(tmp_path, written, declared, used):
+    from xsland.read.validate import quality_frame
+
+    gdf = gpd.GeoDataFrame(
+        {"地块编号": ["A1", "A2"], "权利人": ["无锡市锡山区某某机械有限公司", "东亭街道工业园"]},
+        geometry=[shapely.box(535_000, 3_496_000, 535_010, 3_496_010)] * 2,
+        crs="EPSG:4549",
+    )
+    path = tmp_path / "p.shp"
+    gdf.to_file(path, encoding=written, engine="pyogrio")
+    path.with_suffix(".cpg").write_text(declared, encoding="ascii")
+    got = read_layer(path, kind="parcels")
+    assert got["owner"].tolist() == ["无锡市锡山区某某机械有限公司", "东亭街道工业园"]
+    (row,) = quality_frame(got).query("check == 'encoding_mojibake'").to_dict("records")
+    assert row["file"] == str(path) and f"read as {used}" in row["detail"]
+    assert "not plausible Chinese" in row["detail"]
+
+
+def test_a_correct_cpg_is_trusted(tmp_path):
+    gdf = gpd.GeoDataFrame(
+        {"parcel_id": ["A1"], "owner": ["锡山区东亭街道"]},
+        geometry=[shapely.box(535_000, 3_496_000, 535_010, 3_496_010)],
+        crs="EPSG:4549",
+    )
+    gdf.to_file(tmp_path / "p.shp", encoding="GBK", engine="pyogrio")  # writes .cpg
+    got = read_layer(tmp_path / "p.shp", kind="parcels")
+    assert got["owner"].tolist() == ["锡山区东亭街道"]
+    assert not [q for q in got.attrs["quality"] if q["check"] == "encoding_mojibake"]

@@ -196,30 +196,124 @@ def _cut_names(dbf: bytes, encoding: str) -> tuple[bytes, list[str]]:
     return bytes(out), fixed
 
 
-def _read_vector(p: Path, layer: str | None, options: dict[str, Any]) -> gpd.GeoDataFrame:
-    """Read with pyogrio; a Shapefile whose field names were cut inside a UTF-8 character
-    (``建筑面积`` → 10 bytes) is read from a copy with those names trimmed to whole
-    characters (listed later as ``shapefile_alias``)."""
+def _read_renamed(p: Path, layer: str | None, options: dict[str, Any]) -> gpd.GeoDataFrame:
+    """Read; a Shapefile whose field names were cut inside a UTF-8 character (``建筑面积``
+    → 10 bytes) is read from a copy with those names trimmed to whole characters."""
     try:
         return pyogrio.read_dataframe(p, layer=layer, **options)
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as exc:
         if p.suffix.lower() != ".shp":
             raise
+        error = exc
     import shutil
     import tempfile
 
-    encoding = options.get("encoding") or "utf-8"
+    encoding = options.get("encoding") or _declared_encoding(p) or "utf-8"
     with tempfile.TemporaryDirectory(prefix="xsland-shp-") as tmp:
         for sibling in p.parent.glob(p.stem + ".*"):
             if sibling.stem == p.stem:
                 shutil.copy2(sibling, Path(tmp) / sibling.name)
         dbf = next(Path(tmp).glob(p.stem + ".[dD][bB][fF]"))
-        data, fixed = _cut_names(dbf.read_bytes(), encoding)
+        try:
+            data, fixed = _cut_names(dbf.read_bytes(), encoding)
+        except LookupError:
+            fixed = []
         if not fixed:
-            raise InputFileError(f"{p}: the attribute names cannot be decoded as {encoding}")
+            raise error
         dbf.write_bytes(data)
         gdf = pyogrio.read_dataframe(Path(tmp) / p.name, layer=layer, **options)
     gdf.attrs["cut_names"] = fixed
+    return gdf
+
+
+def _declared_encoding(p: Path) -> str | None:
+    """The code page a Shapefile's ``.cpg`` declares, as Python names it (or None)."""
+    cpg = next((q for q in (p.with_suffix(".cpg"), p.with_suffix(".CPG")) if q.exists()), None)
+    if cpg is None:
+        return None
+    text = cpg.read_text(encoding="ascii", errors="ignore").strip()
+    if text.isdigit():
+        text = {"936": "gbk", "65001": "utf-8", "950": "big5"}.get(text, f"cp{text}")
+    return text or None
+
+
+def _texts(gdf: pd.DataFrame, limit: int = 2000) -> list[str]:
+    """Column names and a sample of the text values, for judging an encoding."""
+    out = [str(c) for c in gdf.columns]
+    geometry = gdf.geometry.name if isinstance(gdf, gpd.GeoDataFrame) else None
+    for col in gdf.columns:
+        if col != geometry and not pd.api.types.is_numeric_dtype(gdf[col].dtype):
+            out += [v for v in gdf[col].head(limit).tolist() if isinstance(v, str)]
+    return out
+
+
+def _chinese_share(texts: list[str]) -> float | None:
+    """Share of the non-ASCII characters that are common Chinese (``None``: no such text).
+
+    Common: a CJK ideograph of GB 2312 (the 6 763 most used), or CJK or full-width
+    punctuation. Mojibake is mostly Latin-1 letters (``ÎÞÎý``) or rare ideographs
+    (``鏃犻敗``), so text decoded with the wrong code page scores low.
+    """
+    chars = [ch for t in texts for ch in t if ord(ch) > 127]
+    if not chars:
+        return None
+
+    def common(ch: str) -> bool:
+        if "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef":
+            return True
+        if not "\u4e00" <= ch <= "\u9fff":
+            return False
+        try:
+            ch.encode("gb2312")
+        except UnicodeEncodeError:
+            return False
+        return True
+
+    return sum(map(common, chars)) / len(chars)
+
+
+#: Below this share of common Chinese, a Shapefile's text is judged not plausible Chinese;
+#: another code page must reach :data:`_PLAUSIBLE` to be used instead.
+_IMPLAUSIBLE, _PLAUSIBLE = 0.8, 0.95
+
+
+def _read_vector(p: Path, layer: str | None, options: dict[str, Any]) -> gpd.GeoDataFrame:
+    """Read a layer; a Shapefile whose declared code page gives mojibake is re-read.
+
+    When the text decoded with the ``.cpg``'s code page (or GDAL's default) is not
+    plausible Chinese (:func:`_chinese_share`) — or cannot be decoded at all — while
+    GB18030 or UTF-8 gives plausible Chinese, that one is used and
+    ``attrs["encoding_note"]`` says so (listed as ``encoding_mojibake``).
+    """
+    if p.suffix.lower() != ".shp":
+        return _read_renamed(p, layer, options)
+    declared = options.get("encoding") or _declared_encoding(p) or "the default (ISO-8859-1)"
+    try:
+        gdf = _read_renamed(p, layer, options)
+        score = _chinese_share(_texts(gdf))
+        example = next((t for t in _texts(gdf) if any(ord(ch) > 127 for ch in t)), "")
+    except UnicodeDecodeError as exc:
+        gdf, score, example = None, 0.0, f"undecodable: {exc.reason}"
+    if score is None or score >= _IMPLAUSIBLE:
+        return gdf
+    same = {"GB18030": {"gb18030", "gbk", "gb2312", "cp936"}, "UTF-8": {"utf8"}}
+    for alt in ("GB18030", "UTF-8"):
+        if str(declared).replace("-", "").replace("_", "").lower() in same[alt]:
+            continue
+        try:
+            other = _read_renamed(p, layer, {**options, "encoding": alt})
+        except Exception:  # noqa: BLE001 - any failure means this code page does not fit
+            continue
+        texts = _texts(other)
+        if (_chinese_share(texts) or 0.0) >= _PLAUSIBLE:
+            good = next((t for t in texts if any(ord(ch) > 127 for ch in t)), "")
+            other.attrs["encoding_note"] = (
+                f"text decoded as {declared} is not plausible Chinese (e.g. {example[:20]!r}); "
+                f"read as {alt} (e.g. {good[:20]!r}). Fix the .cpg file to say {alt}"
+            )
+            return other
+    if gdf is None:
+        raise InputFileError(f"{p}: the attributes cannot be decoded as {declared}")
     return gdf
 
 
@@ -381,7 +475,15 @@ def read_layer(
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry is None:
         raise DataError(f"{where} has no geometry column; read tables with read_table")
     cut = list(gdf.attrs.get("cut_names", []))
+    note = gdf.attrs.get("encoding_note")
     gdf, quality = _assign_crs(gdf, crs, override_crs, where=where, file=str(p), kind=kind)
+    if note:
+        from xsland.read.validate import quality_record
+
+        log.warning("%s: %s", p, note)
+        quality += quality_record(
+            layer=kind or "", check="encoding_mojibake", file=str(p), detail=note
+        )
     if cut:
         from xsland.read.validate import quality_record
 
