@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pytest
 import shapely
 
 from xsland.measure.quality import intersection_areas, parcel_checks, straddle_shares
@@ -121,3 +122,42 @@ def test_intersection_areas_fast_path_equals_plain_intersection():
     assert got[["left", "right"]].values.tolist() == [[i, j] for i, j, _ in want]
     assert np.allclose(got["area"], [a for *_, a in want], rtol=1e-12)
     assert not any(shapely.is_prepared(big))  # the caller's geometries are left as they were
+
+
+def test_overlapping_parks_are_reported_with_shared_parcels_and_counted_once():
+    import warnings
+
+    import xsland
+    from xsland.measure.quality import park_overlaps
+
+    x, y = 535_000.0, 3_496_000.0
+    parks = gpd.GeoDataFrame(
+        {"park_id": ["K1", "K2"], "name": ["一园", "二园"], "town": ["东亭街道"] * 2},
+        # K1 = [0, 1000]², K2 = [500, 1500] × [0, 1000]: they share 500 × 1000 = 500 000 m²
+        geometry=[
+            shapely.box(x, y, x + 1000, y + 1000),
+            shapely.box(x + 500, y, x + 1500, y + 1000),
+        ],
+        crs="EPSG:4549",
+    )
+    parcels = gpd.GeoDataFrame(
+        {"parcel_id": ["A", "B"], "category": ["industrial"] * 2},
+        # A lies in the shared land, B in K1 only
+        geometry=[
+            shapely.box(x + 600, y + 100, x + 700, y + 200),
+            shapely.box(x + 100, y, x + 200, y + 100),
+        ],
+        crs="EPSG:4549",
+    )
+    rows = park_overlaps(parks, parcels)
+    assert [(r["id"], r["detail"]) for r in rows] == [
+        ("K1", "overlaps park K2 by 500,000.0 m²; parcels in the shared land: A"),
+        ("K2", "overlaps park K1 by 500,000.0 m²; parcels in the shared land: A"),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = xsland.run_audit(parks, parcels)
+    # the town's area is the union, 1 500 000 m², not 1 000 000 + 1 000 000
+    assert result.towns["area_m2"].tolist() == pytest.approx([1_500_000.0])
+    assert result.parcels["park_id"].notna().all()  # each parcel in one park
+    assert (result.quality["check"] == "parks_overlap").sum() == 2

@@ -22,7 +22,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from xsland.measure.area import M2_PER_KM2, M2_PER_MU, areas
+from xsland.measure.area import M2_PER_KM2, M2_PER_MU, areas, union_area_m2
 from xsland.measure.far import categorise, plot_ratio
 from xsland.measure.quality import intersection_areas
 from xsland.read.crs import metric_crs
@@ -526,6 +526,10 @@ def town_rollup(parks: pd.DataFrame, parcels: pd.DataFrame) -> pd.DataFrame:
             "industrial_area_m2": g["industrial_area_m2"].sum(),
         }
     )
+    if isinstance(p, gpd.GeoDataFrame) and p.crs is not None and p.crs.is_projected:
+        union = union_area_m2(p, "town").reindex(out.index)  # overlapping parks count once
+        out["area_m2"], out["area_km2"] = union, union / M2_PER_KM2
+        out["area_mu"] = union / M2_PER_MU
     inpark = parcels[parcels["park_id"].notna()].merge(
         p[["park_id", "town"]], on="park_id", how="left", suffixes=("_parcel", "")
     )

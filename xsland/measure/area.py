@@ -24,6 +24,7 @@ from xsland.errors import CRSError, DataError
 from xsland.read.crs import get_crs, metric_crs, require_crs, to_crs
 
 __all__ = [
+    "union_area_m2",
     "AREA_COLUMNS",
     "M2_PER_HA",
     "M2_PER_KM2",
@@ -290,3 +291,25 @@ def area_table(gdf: gpd.GeoDataFrame, *, by: str | None = None, crs: Any = None)
     sums["count"] = grouped.size().astype(int)
     sums.index.name = by
     return sums
+
+
+def union_area_m2(gdf: gpd.GeoDataFrame, by: str) -> pd.Series:
+    """Area (m²) of the union of the geometries of each group: land shared counts once.
+
+    Overlapping parks of one town add their shared land once to the town's total
+    (:math:`a(\\bigcup_i P_i)`, not :math:`\\sum_i a(P_i)`). ``gdf`` must be in a
+    projected metric CRS (the audit's parks table is). Rows whose ``by`` is missing are
+    left out.
+
+    Returns
+    -------
+    Series
+        Indexed by the values of ``by``.
+    """
+    geoms = gdf.geometry.to_numpy()
+    keys = gdf[by].to_numpy(dtype=object)
+    out = {}
+    for key in pd.unique(keys[pd.notna(keys)]):
+        part = geoms[keys == key]
+        out[key] = float(shapely.area(shapely.union_all(part[~shapely.is_missing(part)])))
+    return pd.Series(out, dtype="float64", name="area_m2")

@@ -39,6 +39,7 @@ __all__ = [
     "duplicate_footprints",
     "intersection_areas",
     "overlapping_pairs",
+    "park_overlaps",
     "parcel_checks",
     "straddle_shares",
 ]
@@ -135,6 +136,56 @@ def duplicate_footprints(geoms: np.ndarray, *, iou_min: float) -> pd.DataFrame:
         iou = np.where(union > 0, inter / union, 0.0)
     hit = iou > iou_min
     return pd.DataFrame({"left": a[hit], "right": b[hit], "iou": iou[hit]})
+
+
+def park_overlaps(
+    parks: gpd.GeoDataFrame,
+    parcels: gpd.GeoDataFrame | None = None,
+    *,
+    crs: Any = None,
+    policy: Policy = DEFAULT_POLICY,
+    file: str = "",
+) -> list[dict[str, Any]]:
+    """Quality rows for parks whose land overlaps another park's, naming shared parcels.
+
+    Each park is the union of its features; two parks sharing more than
+    ``policy.overlap_min_m2`` give one row per park (check ``parks_overlap``) with the
+    shared area and the parcels that lie in the shared land by more than that area.
+    Each parcel still counts in one park only (the larger part, see
+    :func:`straddle_shares`) and a town's area counts shared land once
+    (:func:`xsland.measure.area.union_area_m2`).
+    """
+    crs = crs or metric_crs(parks)
+    pk = parks.to_crs(crs)
+    pk = pk[~(pk.geometry.isna() | pk.geometry.is_empty)]
+    if "park_id" not in pk.columns or pk["park_id"].nunique() < 2:
+        return []
+    merged = pk.dissolve(by="park_id")
+    ids = merged.index.astype(str).to_numpy()
+    geoms = merged.geometry.to_numpy()
+    pairs = overlapping_pairs(geoms)
+    pairs = pairs[pairs["area"] > policy.overlap_min_m2]
+    rows: list[dict[str, Any]] = []
+    pg = pid = None
+    if parcels is not None and len(parcels):
+        pg = np.asarray(parcels.geometry.to_crs(crs).to_numpy(), dtype=object)
+        pid = parcels["parcel_id"].astype(str).to_numpy()
+    for a, b, shared in pairs.itertuples(index=False):
+        names = ""
+        if pg is not None:
+            common = shapely.intersection(geoms[a], geoms[b])
+            inside = intersection_areas(pg, np.array([common], dtype=object))
+            hit = inside.loc[inside["area"] > policy.overlap_min_m2, "left"].to_numpy()
+            names = f"; parcels in the shared land: {', '.join(pid[np.sort(hit)]) or 'none'}"
+        for me, other in ((a, b), (b, a)):
+            rows += quality_record(
+                layer="parks",
+                check="parks_overlap",
+                ids=[ids[me]],
+                file=file,
+                detail=f"overlaps park {ids[other]} by {shared:,.1f} m²{names}",
+            )
+    return rows
 
 
 def straddle_shares(parcels: gpd.GeoDataFrame, parks: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -268,6 +319,7 @@ def parcel_checks(
             ],
         )
     if parks is not None and len(parks):
+        rows += park_overlaps(parks, parcels, crs=crs, policy=policy, file=file)
         shares = straddle_shares(parcels, parks)
         inside = shares["inside"].to_numpy()
         best = shares["share"].to_numpy()

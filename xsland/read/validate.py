@@ -70,6 +70,7 @@ QUALITY_CHECKS = {
     "crs_override": ("坐标系已改写", "the file's CRS replaced by an explicit override"),
     "truncated_column": ("字段名疑似被截断", "column looks like a truncated contract name"),
     "encoding_mojibake": ("编码乱码", "declared code page gives mojibake; another used"),
+    "parks_overlap": ("园区范围重叠", "parks overlap"),
     "park_attributes_disagree": ("园区属性不一致", "features of one park disagree"),
     "zero_field": ("字段全为零", "a whole column of zeros, read as not recorded"),
     "floor_area_contradicted": ("建筑面积与建筑矛盾", "recorded floor area contradicts buildings"),
