@@ -154,3 +154,18 @@ def test_cli_stops_on_unknown_land_use_then_the_project_table_maps_it(tmp_path):
     assert ok.exit_code == 0, ok.output
     got = gpd.read_file(tmp_path / "b" / "audit.gpkg", layer="parcels")
     assert got["category"].tolist() == ["industrial", "industrial"]
+
+
+def test_planned_use_written_as_names_compares_like_codes():
+    from xsland.judge.lowuse import use_class
+
+    codes = pd.Series(["0901", "B1", "100102", "M0", "0701"])
+    names = pd.Series(["商业用地", "商业用地", "二类工业用地", "新型产业用地", "城镇住宅用地"])
+    assert use_class(codes).tolist() == ["2023:09", "GB:B", "industrial", "new_type_industrial"] + [
+        "2023:07"
+    ]
+    # a name is read as its 2023 code (商业用地 → 0901, so 2023:09, in class with 0901)
+    assert use_class(names).tolist() == ["2023:09", "2023:09", "industrial"] + [
+        "new_type_industrial",
+        "2023:07",
+    ]

@@ -64,6 +64,7 @@ from xsland.errors import DataError, format_rows
 from xsland.measure.quality import intersection_areas
 from xsland.read.crs import to_crs
 from xsland.read.validate import require_dates, row_ids
+from xsland.rules.landuse import land_use_codes
 from xsland.rules.policy import DEFAULT_POLICY, LOWUSE_RULES, Policy
 
 __all__ = [
@@ -321,7 +322,8 @@ def use_class(codes: pd.Series, *, policy: Policy = DEFAULT_POLICY) -> pd.Series
     Series
         Class keys (text), NA for missing codes; indexed like ``codes``.
     """
-    text = _code(codes)
+    known, _ = land_use_codes(codes, extra=policy.category_map)
+    text = _code(known.where(known.notna(), codes))  # names (商业用地) read as their codes
     table = {str(k).strip().upper(): v for k, v in policy.category_map.items()}
     out = pd.Series(pd.NA, index=codes.index, dtype="string")
     todo = text.notna().to_numpy(dtype=bool, copy=True)
