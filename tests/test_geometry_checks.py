@@ -207,3 +207,30 @@ def test_cli_names_the_rows_and_crs_then_override_runs_and_is_listed(prefixed_in
     assert ok.returncode == 0, ok.stderr
     quality = pd.read_excel(tmp / "out" / "audit.xlsx", sheet_name="数据质量 quality")
     assert quality.astype(str).apply(lambda r: r.str.contains("EPSG:4528").any(), axis=1).any()
+
+
+def test_cli_check_lists_bad_coordinates_and_audit_refuses_an_empty_parks_layer(tmp_path):
+    from click.testing import CliRunner
+
+    from xsland.cli import main
+
+    gpkg = tmp_path / "in.gpkg"
+    good = shapely.box(X0, Y0, X0 + 50, Y0 + 50)
+    prefixed = shapely.box(40e6 + X0, Y0, 40e6 + X0 + 50, Y0 + 50)
+    _parcels([good, _nan_box(), prefixed]).to_file(gpkg, layer="parcels")
+    result = CliRunner().invoke(main, ["check", str(gpkg), "--out", str(tmp_path / "q.csv")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    q = pd.read_csv(tmp_path / "q.csv", dtype=str)
+    found = q[q["check"].isin(["nonfinite_coordinates", "impossible_coordinates"])]
+    assert found[["check", "id"]].values.tolist() == [
+        ["nonfinite_coordinates", "P2"],
+        ["impossible_coordinates", "P3"],
+    ]
+    parks = gpd.GeoDataFrame({"park_id": [], "name": []}, geometry=[], crs="EPSG:4549")
+    parks.to_file(gpkg, layer="parks")
+    _parcels([good]).to_file(gpkg, layer="parcels")
+    args = ["audit", "--parks", str(gpkg), "--parcels", str(gpkg), "--out", str(tmp_path / "o")]
+    empty = CliRunner().invoke(main, [*args, "--no-progress"])
+    assert empty.exit_code != 0 and isinstance(empty.exception, SystemExit)
+    assert f"file {gpkg}, layer 'parks': the parks layer has no features" in empty.output
+    assert not (tmp_path / "o").exists()
