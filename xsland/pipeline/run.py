@@ -273,6 +273,7 @@ def read_inputs(project: Any) -> dict[str, Any]:
                     kind=kind,
                     columns=item.columns,
                     crs=item.crs or project.crs,
+                    override_crs=item.override_crs,
                     **options,
                     **extra,
                 )

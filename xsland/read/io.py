@@ -34,6 +34,7 @@ from xsland.rules.schema import (
 )
 
 __all__ = [
+    "assign_crs",
     "read_layer",
     "read_table",
     "list_layers",
@@ -476,7 +477,7 @@ def read_layer(
         raise DataError(f"{where} has no geometry column; read tables with read_table")
     cut = list(gdf.attrs.get("cut_names", []))
     note = gdf.attrs.get("encoding_note")
-    gdf, quality = _assign_crs(gdf, crs, override_crs, where=where, file=str(p), kind=kind)
+    gdf, quality = assign_crs(gdf, crs, override_crs, where=where, file=str(p), kind=kind)
     if note:
         from xsland.read.validate import quality_record
 
@@ -577,12 +578,24 @@ def _parse_crs(value: Any, *, where: str, name: str) -> Any:
         raise CRSError(f"{where}: cannot understand {name}={value!r}: {exc}") from exc
 
 
-def _assign_crs(
+def assign_crs(
     gdf: gpd.GeoDataFrame, crs: Any, override: Any, *, where: str, file: str, kind: str | None
 ) -> tuple[gpd.GeoDataFrame, list[dict[str, Any]]]:
     """The layer with its CRS: the file's, else ``crs``; ``override`` replaces the file's.
 
-    Returns the layer and the quality records of an override.
+    ``crs`` labels only a layer without a CRS (``--crs``, as documented); ``override``
+    (``--override-crs KIND=CRS``, ``inputs.KIND.override_crs``) replaces a wrong one and
+    is listed (check ``crs_override``).
+
+    Returns
+    -------
+    (GeoDataFrame, list)
+        The layer and the quality records of an override.
+
+    Raises
+    ------
+    CRSError
+        No CRS at all, or a CRS pyproj does not understand.
     """
     from xsland.read.validate import quality_record
 

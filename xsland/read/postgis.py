@@ -40,7 +40,7 @@ import pandas as pd
 import shapely
 
 from xsland.errors import CRSError, DataError, InputFileError, OutputExistsError
-from xsland.read.io import rename_columns
+from xsland.read.io import assign_crs, rename_columns
 from xsland.read.validate import validate_layer, validate_table
 from xsland.rules.schema import get_kind
 
@@ -251,6 +251,7 @@ def read_postgis_layer(
     kind: str | None = None,
     columns: Mapping[str, str] | None = None,
     crs: Any = None,
+    override_crs: Any = None,
     **validate_options: Any,
 ) -> gpd.GeoDataFrame | pd.DataFrame:
     """Read a PostGIS table or query, optionally as one kind of the data contract.
@@ -275,8 +276,9 @@ def read_postgis_layer(
     columns
         ``database column -> contract column``; wins over the aliases.
     crs
-        The CRS of a layer whose geometries have no SRID (0). When they have one and this
-        differs, this one is assigned with a warning.
+        The CRS of a layer whose geometries have no SRID (0); a layer with an SRID keeps it.
+    override_crs
+        Replaces the CRS of the SRID (a wrong SRID); listed in the data-quality table.
     **validate_options
         Passed to :func:`xsland.read.validate.validate_layer` (``duplicates``,
         ``empty_geometry``, ``collect``) or, for tables,
@@ -385,28 +387,23 @@ def read_postgis_layer(
     at = [n for n, _ in desc if n == geom or n not in geo_cols].index(geom)  # keep its place
     frame.insert(at, gname, shapely.from_wkb(wkb))
     gdf = gpd.GeoDataFrame(frame, geometry=gname)
-    if crs is not None:
-        from pyproj import CRS
-
-        try:
-            target = CRS.from_user_input(crs)
-        except Exception as exc:
-            raise CRSError(f"{where}: cannot understand crs={crs!r}: {exc}") from exc
-        if layer_crs is not None and not layer_crs.equals(target):
-            log.warning("%s: SRID's CRS %s replaced by the stated %s", where, layer_crs, target)
-        layer_crs = target
-    elif layer_crs is None and len(gdf):
+    if layer_crs is None and crs is None and override_crs is None and len(gdf):
         raise CRSError(
             f"{where}: geometry column {geom!r} has no SRID; state the CRS with crs= "
             "(e.g. crs='EPSG:4549'), --crs or the project file's 'crs' key, or set it in the "
             "database (UpdateGeometrySRID)"
         )
-    gdf = gdf.set_crs(layer_crs, allow_override=True) if layer_crs is not None else gdf
-    gdf.attrs = {"source": {"file": redact(uri), "layer": name}, "quality": []}
+    quality: list = []
+    if layer_crs is not None:
+        gdf = gdf.set_crs(layer_crs)
+    if gdf.crs is not None or crs is not None or override_crs is not None:
+        # crs labels geometries without SRID only; override_crs replaces the SRID's CRS
+        gdf, quality = assign_crs(gdf, crs, override_crs, where=where, file=redact(uri), kind=kind)
+    gdf.attrs = {"source": {"file": redact(uri), "layer": name}, "quality": quality}
     if spec is None:
         return gdf
     renamed, mapping = rename_columns(gdf, kind, columns=columns, where=where)
-    renamed.attrs = {"source": {**gdf.attrs["source"], "columns": mapping}, "quality": []}
+    renamed.attrs = {"source": {**gdf.attrs["source"], "columns": mapping}, "quality": quality}
     return validate_layer(renamed, kind, file=redact(uri), layer=name, **validate_options)
 
 
