@@ -500,3 +500,14 @@ def test_to_crs_warns_on_xian80_datum_change():
         to_crs(xian, 2385)  # Xian 1980 zone 40 -> Xian 1980 CM 120E: same datum
     with pytest.raises(CRSError, match="has no CRS"):
         to_crs(_square(0, 0, 1, None), 4549)
+
+
+def test_metric_crs_refuses_an_extent_impossible_for_the_crs():
+    # one zone-prefixed parcel in an EPSG:4549 layer: not "no coordinates", but named
+    x, y = 535_000.0, 3_496_000.0
+    good = shapely.box(x, y, x + 1, y + 1)
+    layer = gpd.GeoSeries([good, shapely.box(40e6 + x, y, 40e6 + x + 1, y + 1)], crs=4549)
+    with pytest.raises(CRSError, match=r"far outside the area of use of its CRS") as info:
+        metric_crs(layer)
+    assert "no coordinates" not in str(info.value)
+    assert metric_crs(layer.iloc[:1]).to_epsg() == 4549

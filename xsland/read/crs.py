@@ -845,6 +845,35 @@ def _require_finite(data: Any) -> None:
         )
 
 
+#: How far (degrees) beyond a CRS's area of use data may lie before it is "far outside":
+#: one 3-degree Gauss-Krüger zone width. Data a little past a zone edge is common and
+#: measurable; data a zone or more away is in another CRS.
+AREA_OF_USE_MARGIN_DEG = 3.0
+
+
+def _require_possible(src: CRS, lonlat: tuple[float, ...]) -> None:
+    """Raise when the data's extent lies far outside the CRS's area of use.
+
+    :func:`xsland.read.validate.validate_layer` names the features and the likely CRS;
+    this guards data that did not go through it.
+    """
+    aou = src.area_of_use
+    west, south, east, north = lonlat
+    if aou is None or aou.west > aou.east or not all(math.isfinite(v) for v in lonlat):
+        return
+    m = AREA_OF_USE_MARGIN_DEG
+    inside = aou.west - m <= west and east <= aou.east + m
+    if inside and aou.south - m <= south and north <= aou.north + m:
+        return
+    raise CRSError(
+        f"the data's extent ({west:.4g}°–{east:.4g}°E, {south:.4g}°–{north:.4g}°N) lies far "
+        f"outside the area of use of its CRS {src.name!r}: some coordinates are impossible "
+        "for this CRS (a zone prefix in the easting, degrees as metres …). Read the layer "
+        "with read_layer(kind=…) or validate_layer, which name the features and the likely "
+        "CRS; or correct the CRS (override_crs=, --override-crs KIND=CRS)"
+    )
+
+
 def metric_crs(data: Any, *, crs: Any = None, zone_margin: float = 0.05) -> CRS:
     """Choose the CRS in which to measure areas (SPEC §2).
 
@@ -921,6 +950,7 @@ def metric_crs(data: Any, *, crs: Any = None, zone_margin: float = 0.05) -> CRS:
             "metric CRS from; pass crs= explicitly"
         )
     west, south, east, north = _lonlat_bounds(bounds, src)
+    _require_possible(src, (west, south, east, north))
     if not all(math.isfinite(v) for v in (west, south, east, north)):
         raise CRSError(
             f"the coordinates (bounds {', '.join(f'{v:,.6g}' for v in bounds)}) cannot be "

@@ -26,7 +26,7 @@ import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 
-from xsland.read.crs import classify_crs, get_crs
+from xsland.read.crs import AREA_OF_USE_MARGIN_DEG, classify_crs, get_crs
 
 __all__ = [
     "AREA_OF_USE_MARGIN_DEG",
@@ -35,11 +35,6 @@ __all__ = [
     "nonfinite_mask",
     "zone_crs",
 ]
-
-#: How far (degrees) beyond a CRS's area of use a feature may lie before it is "far
-#: outside": one 3-degree Gauss-Krüger zone width. Data a little past a zone edge is
-#: common and measurable; data a zone or more away is in another CRS.
-AREA_OF_USE_MARGIN_DEG = 3.0
 
 # Datum family -> (first EPSG with zone prefix, first without), 3-degree zones 25..45
 _GK3 = {"cgcs2000": (4513, 4534), "xian1980": (2349, 2370), "beijing1954": (2401, 2422)}
