@@ -248,7 +248,7 @@ def read_inputs(project: Any) -> dict[str, Any]:
 
     out: dict[str, Any] = {}
     problems: list[Problem] = []
-    options = {"duplicates": project.duplicates}
+    options = {"duplicates": project.duplicates, "policy": project.policy}
     for kind, item in project.inputs.items():
         where = str(item.path)
         try:
