@@ -278,7 +278,12 @@ def read_inputs(project: Any) -> dict[str, Any]:
                 )
             elif get_kind(kind).geometry is None:
                 out[kind] = read_table(
-                    item.path, kind=kind, columns=item.columns, sheet=item.sheet, **options
+                    item.path,
+                    kind=kind,
+                    columns=item.columns,
+                    sheet=item.sheet,
+                    units=item.units,
+                    **options,
                 )
             else:
                 out[kind] = read_layer(
@@ -288,6 +293,7 @@ def read_inputs(project: Any) -> dict[str, Any]:
                     columns=item.columns,
                     crs=item.crs or project.crs,
                     empty_geometry=project.empty_geometry,
+                    units=item.units,
                     **options,
                 )
         except ValidationError as exc:

@@ -44,8 +44,11 @@ Dates (:func:`read_dates`)
     alone (``2024``, ``2024年``); any year not written with four digits (``25/9/1``,
     ``25年9月1日``, ``1/9/25``: which part is the year, and which century, is a guess);
     day and month both 12 or less in a year-last form (``1/9/2025``); sentinel dates
-    that mean "no date" — :data:`SENTINEL_DATES` and any date in year 9999 or 0000;
-    dates outside the policy's plausible range; dates pandas cannot represent.
+    that mean "no date" — ``9999-12-31``, ``2099-12-31`` ("long term"), ``1970-01-01``
+    (Unix 0), ``1900-01-01``, ``1899-12-30`` and ``1899-12-31`` (Excel 0),
+    ``0000-00-00`` and any date in year 9999 or 0000; dates outside the policy's
+    ``date_min``–``date_max`` (default 1950-01-01 – 2100-12-31); dates pandas cannot
+    represent. Unreadable text is an error naming the rows.
 
 Names (:func:`name_keys`)
     Names compared across tables (industries, towns, parks, enterprises) are compared

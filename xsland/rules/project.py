@@ -53,7 +53,17 @@ TABLE_INPUTS = ("enterprises", "indicators", "history")
 #: Keys of the ``[project]`` table.
 PROJECT_KEYS = ("name", "out", "crs", "year")
 #: Keys of an ``[inputs.KIND]`` table.
-INPUT_KEYS = ("path", "layer", "sheet", "columns", "crs", "table", "sql", "geometry_column")
+INPUT_KEYS = (
+    "path",
+    "layer",
+    "sheet",
+    "columns",
+    "units",
+    "crs",
+    "table",
+    "sql",
+    "geometry_column",
+)
 #: Keys of the ``[options]`` table and their allowed values (``None``: any value of the
 #: type said in the docs).
 OPTION_KEYS = MappingProxyType(
@@ -91,6 +101,7 @@ class Input:
     layer: str | None = None
     sheet: str | None = None
     columns: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    units: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     crs: str | None = None
     table: str | None = None
     sql: str | None = None
@@ -187,9 +198,14 @@ def _input(kind: str, spec: Any, base: Path, problems: list[str]) -> Input | Non
                 f"{key}.columns: {', '.join(map(repr, bad))} not {kind} columns; "
                 f"use {', '.join(KINDS[kind].columns)}"
             )
+    units = spec.get("units", {})
+    if not isinstance(units, Mapping) or not all(isinstance(v, str) for v in units.values()):
+        problems.append(f'{key}.units: must be a table of "contract column" = "unit"')
+        units = {}
     return Input(
         kind=kind,
         path=paths[0],
+        units=MappingProxyType(dict(units)),
         layer=spec.get("layer"),
         sheet=spec.get("sheet"),
         columns=MappingProxyType(dict(columns)),
