@@ -64,7 +64,7 @@ from xsland.errors import DataError, format_rows
 from xsland.measure.quality import intersection_areas
 from xsland.read.crs import to_crs
 from xsland.read.validate import require_dates, row_ids
-from xsland.read.values import name_keys, normalise_ids
+from xsland.read.values import name_keys, normalise_ids, parse_numbers
 from xsland.rules.policy import DEFAULT_POLICY, LOWUSE_RULES, Policy
 
 __all__ = [
@@ -214,24 +214,22 @@ def _require(frame: pd.DataFrame, columns: tuple[str, ...], *, what: str, fix: s
 
 
 def _numbers(frame: pd.DataFrame, col: str, *, what: str, id_col: str) -> np.ndarray:
-    """Column as float64 (NaN when absent or empty); text that is not a number raises."""
+    """Column as float64 (NaN when absent or empty), read by
+    :func:`xsland.read.values.parse_numbers`; text that is not a finite number raises."""
     if col not in frame.columns:
         return np.full(len(frame), np.nan)
     raw = frame[col]
     if pd.api.types.is_bool_dtype(raw.dtype):
         raise DataError(f"{what}: column {col!r} holds true/false. Fix: write numbers")
-    if pd.api.types.is_numeric_dtype(raw.dtype):
-        return pd.to_numeric(raw).to_numpy(dtype="float64", na_value=np.nan)
-    text = raw.astype("string").str.strip().str.replace(",", "", regex=False)
-    values = pd.to_numeric(text, errors="coerce")
-    bad = (values.isna() & text.notna() & (text != "")).to_numpy(dtype=bool)
+    got = parse_numbers(raw)
+    bad = got.bad | got.nonfinite
     if bad.any():
         raise DataError(
             f"{what}: column {col!r} has values that are not numbers "
-            f"(rows: {format_rows(_ids(frame, bad, id_col))}). Fix: write plain numbers "
-            "(万元) without units, or leave the cell empty"
+            f"(rows: {format_rows(_ids(frame, bad, id_col))}). Fix: write plain finite "
+            "numbers (万元) without units, or leave the cell empty"
         )
-    return values.to_numpy(dtype="float64", na_value=np.nan)
+    return got.values
 
 
 def _dates(frame: pd.DataFrame, col: str, *, what: str, id_col: str) -> pd.Series:

@@ -131,18 +131,33 @@ def normalise_ids(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     ``'123.0'``, ``'ＸＳ０１'``); a number in a numeric column is written as it reads and
     does not count as changed unless it is a float such as ``123.0``.
     """
+    n = len(values)
+    if pd.api.types.is_integer_dtype(values.dtype) and not values.isna().any():
+        text = values.astype("int64").astype(str).to_numpy(dtype=object)
+        return pd.Series(text, index=values.index, dtype=object), np.zeros(n, dtype=bool)
     raw = values.to_numpy(dtype=object)
-    out = np.array([normalise_id(v) for v in raw], dtype=object)
+    out = np.empty(n, dtype=object)
+    is_str = np.fromiter((type(v) is str for v in raw), dtype=bool, count=n)
+    if is_str.any():
+        text = pd.Series(raw[is_str], dtype=object)
+        # printable ASCII without spaces at the ends and not like 12.0: already normal
+        simple = text.str.fullmatch(r"(?![+-]?\d+\.0+$)[!-~](?:[ -~]*[!-~])?")
+        simple = simple.to_numpy(dtype=bool)
+        cleaned = text.to_numpy(dtype=object).copy()
+        hard = np.flatnonzero(~simple)
+        cleaned[hard] = [normalise_id(v) for v in cleaned[hard]]
+        out[is_str] = cleaned
+    others = np.flatnonzero(~is_str)
+    out[others] = [normalise_id(v) for v in raw[others]]
     if pd.api.types.is_float_dtype(values.dtype):
-        changed = np.zeros(len(raw), dtype=bool)  # a numeric column: one summary, not per row
+        changed = np.zeros(n, dtype=bool)  # a numeric column: one summary, not per row
     else:
-        changed = np.array(
-            [
-                o is not None and not _is_missing(r) and str(r) != o
-                for r, o in zip(raw, out, strict=True)
-            ],
-            dtype=bool,
-        )
+        changed = np.zeros(n, dtype=bool)
+        look = np.flatnonzero(is_str)
+        look = look[(out[look] != raw[look]) & (out[look] != None)]  # noqa: E711
+        changed[look] = True
+        rest = others[[out[i] is not None and str(raw[i]) != out[i] for i in others]]
+        changed[rest] = True
     return pd.Series(out, index=values.index, dtype=object), changed
 
 
@@ -284,6 +299,20 @@ def _comma_mode(texts: list[str | None]) -> str:
     return "unclear"
 
 
+def _plain_numbers(raw: np.ndarray) -> np.ndarray | None:
+    """The values of a text column of plain ASCII numbers, or ``None`` to read cell by cell."""
+    text = pd.Series(raw, dtype=object)
+    empty = text.isna().to_numpy()
+    if not all(type(v) is str for v in raw[~empty]):
+        return None
+    plain = text[~empty].str.fullmatch(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,2})?")
+    if not plain.all():
+        return None
+    out = np.full(len(raw), np.nan)
+    out[~empty] = pd.to_numeric(text[~empty]).to_numpy(dtype="float64")
+    return out
+
+
 def parse_numbers(values: pd.Series, *, share: bool = False, factor: float = 1.0) -> NumberResult:
     """Read a column of numbers as offices write them (rules in the module docstring).
 
@@ -311,6 +340,9 @@ def parse_numbers(values: pd.Series, *, share: bool = False, factor: float = 1.0
         out[nonfinite] = np.nan
         return NumberResult(out * factor, bad, nonfinite, {}, notes)
     raw = values.to_numpy(dtype=object)
+    fast = _plain_numbers(raw)
+    if fast is not None:
+        return NumberResult(fast * factor, bad, nonfinite, reasons, notes)
     texts: list[str | None] = [None] * n
     widened = 0
     for i, v in enumerate(raw):
@@ -564,6 +596,54 @@ def _one_date(v: Any) -> tuple[str, tuple[int, int, int] | None, str]:
     return _ymd_of_text(text)
 
 
+def _typed_dates(arr: np.ndarray) -> tuple[np.ndarray, list]:
+    """Factorised (y, m, d) of a ``datetime64`` array of any unit, without ns overflow."""
+    nat = np.isnat(arr)
+    months = arr.astype("datetime64[M]")
+    y = months.astype("int64") // 12 + 1970
+    m = months.astype("int64") % 12 + 1
+    d = (arr.astype("datetime64[D]") - months.astype("datetime64[D]")).astype("int64") + 1
+    key = np.where(nat, -1, y * 10_000 + m * 100 + d)
+    codes, uniques = pd.factorize(key)
+    codes = np.where(key == -1, -1, codes)
+    found = [
+        ("empty", None, "") if k == -1 else ("ok", (k // 10_000, k // 100 % 100, k % 100), "")
+        for k in uniques.tolist()
+    ]
+    return codes, found
+
+
+def _safe_one_date(v: Any) -> tuple[str, tuple[int, int, int] | None, str]:
+    try:
+        return _one_date(v)
+    except (ValueError, OverflowError, TypeError):
+        return "bad", None, "not a date"
+
+
+def _judge(
+    status: str, ymd: tuple[int, int, int] | None, why: str, lo: _dt.date, hi: _dt.date
+) -> tuple[str, _dt.date | None, str]:
+    """(kind, date to use or None, reason) of one distinct cell."""
+    if ymd is None:
+        return status, None, why
+    y, m, d = ymd
+    try:
+        date = _dt.date(y, m, d)
+    except ValueError:
+        if y in _SENTINEL_YEARS:
+            return "sentinel", None, f"{y:04d}-… means no date"
+        return "bad", None, f"no such day {y:04d}-{m:02d}-{d:02d}"
+    if date in SENTINEL_DATES or y in _SENTINEL_YEARS:
+        return "sentinel", None, f"{date.isoformat()} means no date"
+    if not lo <= date <= hi:
+        return (
+            "out_of_range",
+            None,
+            f"{date.isoformat()} outside {lo.isoformat()} – {hi.isoformat()}",
+        )
+    return status, date, why
+
+
 def read_dates(
     values: pd.Series,
     *,
@@ -586,59 +666,26 @@ def read_dates(
     """
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         values = values.dt.tz_localize(None)
-    raw = values.to_numpy(dtype=object)
-    n = len(raw)
-    masks = {k: np.zeros(n, dtype=bool) for k in ("bad", "ambiguous", "imprecise", "sentinel")}
-    masks["out_of_range"] = np.zeros(n, dtype=bool)
-    reasons: dict[int, str] = {}
-    years = np.zeros(n, dtype="int64")
-    months = np.ones(n, dtype="int64")
-    days = np.ones(n, dtype="int64")
-    good = np.zeros(n, dtype=bool)
+    n = len(values)
+    if pd.api.types.is_datetime64_dtype(values.dtype):
+        codes, found = _typed_dates(values.to_numpy())
+    else:
+        codes, uniques = pd.factorize(pd.Series(values.to_numpy(dtype=object)))
+        found = [_safe_one_date(v) for v in uniques]
     lo = max(earliest, _dt.date(1678, 1, 1))
     hi = min(latest, _dt.date(2262, 4, 11))
-    cache: dict[Any, tuple[str, tuple[int, int, int] | None, str]] = {}
-    for i, v in enumerate(raw):
-        try:
-            key = v if isinstance(v, str) else None
-            got = cache.get(key) if key is not None else None
-            if got is None:
-                got = _one_date(v)
-                if key is not None:
-                    cache[key] = got
-        except (ValueError, OverflowError, TypeError):
-            got = ("bad", None, "not a date")
-        status, ymd, why = got
-        if status == "empty":
-            continue
-        if ymd is not None:
-            y, m, d = ymd
-            try:
-                date = _dt.date(y, m, d)
-            except ValueError:
-                if y in _SENTINEL_YEARS:
-                    status, why = "sentinel", f"{y:04d}-… means no date"
-                else:
-                    status, why = "bad", f"no such day {y:04d}-{m:02d}-{d:02d}"
-            else:
-                if date in SENTINEL_DATES or y in _SENTINEL_YEARS:
-                    status, why = "sentinel", f"{date.isoformat()} means no date"
-                elif not lo <= date <= hi:
-                    status = "out_of_range"
-                    why = f"{date.isoformat()} outside {lo.isoformat()} – {hi.isoformat()}"
-                else:
-                    good[i] = True
-                    years[i], months[i], days[i] = y, m, d
-        if status == "imprecise" and good[i]:
-            masks["imprecise"][i] = True
-            reasons[i] = why
-        elif status in masks:
-            masks[status][i] = True
-            reasons[i] = why
-    parts = pd.DataFrame({"year": years, "month": months, "day": days})
-    parsed = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
-    if good.any():
-        parsed[good] = pd.to_datetime(parts[good]).astype("datetime64[ns]").to_numpy()
+    judged = [_judge(status, ymd, why, lo, hi) for status, ymd, why in found]
+    judged.append(("empty", None, ""))  # code -1: an empty cell
+    kinds = np.array([j[0] for j in judged], dtype=object)[codes]
+    masks = {k: kinds == k for k in ("bad", "ambiguous", "imprecise", "sentinel", "out_of_range")}
+    why = np.array([j[2] for j in judged], dtype=object)[codes]
+    listed = np.flatnonzero(~((kinds == "ok") | (kinds == "empty")))
+    reasons = {int(i): str(why[i]) for i in listed}
+    day = np.array(
+        [np.datetime64(j[1], "D") if j[1] is not None else np.datetime64("NaT") for j in judged],
+        dtype="datetime64[D]",
+    )[codes]
+    parsed = pd.Series(day.astype("datetime64[ns]"), index=range(n))
     return DateResult(
         values=parsed,
         bad=masks["bad"],
