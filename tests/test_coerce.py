@@ -267,3 +267,25 @@ def test_cli_infinite_revenue_is_a_named_error(layers):
     assert "Traceback" not in text
     assert "column 'revenue': 1 value not finite" in text and "E0='inf'" in text
     assert not (layers / "out").exists()
+
+
+def test_cli_lists_sentinel_and_ambiguous_dates(tmp_path):
+    parks, parcels = _world()
+    parcels = parcels.iloc[:4].assign(
+        supply_date=["9999-12-31", "25/9/1", "2023年3月1日", "3000-01-01"]
+    )
+    parks.to_file(tmp_path / "parks.gpkg")
+    parcels.to_file(tmp_path / "parcels.gpkg")
+    run = _audit(tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    sheets = pd.read_excel(tmp_path / "out" / "audit.xlsx", sheet_name=None)
+    quality = next(df for name, df in sheets.items() if "quality" in name.lower())
+    by_check = quality.groupby(quality.columns[4])[quality.columns[2]].apply(sorted).to_dict()
+    assert by_check["sentinel_date"] == ["P0"]
+    assert by_check["ambiguous_date"] == ["P1"]
+    assert by_check["implausible_date"] == ["P3"]
+    out = gpd.read_file(tmp_path / "out" / "audit.gpkg", layer="parcels")
+    dates = out.set_index("parcel_id")["supply_date"]
+    assert str(dates["P2"])[:10] == "2023-03-01"
+    assert pd.isna(dates["P0"]) and pd.isna(dates["P1"]) and pd.isna(dates["P3"])
