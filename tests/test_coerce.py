@@ -289,3 +289,33 @@ def test_cli_lists_sentinel_and_ambiguous_dates(tmp_path):
     dates = out.set_index("parcel_id")["supply_date"]
     assert str(dates["P2"])[:10] == "2023-03-01"
     assert pd.isna(dates["P0"]) and pd.isna(dates["P1"]) and pd.isna(dates["P3"])
+
+
+def test_project_file_units_reach_the_reader(tmp_path):
+    from xsland.pipeline.run import read_inputs
+    from xsland.rules.project import load_project
+
+    parks, parcels = _world()
+    parks.to_file(tmp_path / "parks.gpkg")
+    parcels.to_file(tmp_path / "parcels.gpkg")
+    _csv(tmp_path, "企业编号,营收\nE1,1.5\n")
+    _csv(tmp_path, "企业编号,营收(万元)\nE1,1.5\n", "headed.csv")
+    text = """
+[project]
+out = "o"
+[inputs]
+parks = "parks.gpkg"
+parcels = "parcels.gpkg"
+[inputs.enterprises]
+path = "{path}"
+[inputs.enterprises.units]
+revenue = "亿元"
+"""
+    (tmp_path / "p.toml").write_text(text.format(path="enterprises.csv"), encoding="utf-8")
+    project = load_project(tmp_path / "p.toml")
+    assert dict(project.inputs["enterprises"].units) == {"revenue": "亿元"}
+    ent = read_inputs(project)["enterprises"]
+    assert ent["revenue"].iloc[0] == pytest.approx(15_000.0)  # 1.5 亿元 in 万元
+    (tmp_path / "p.toml").write_text(text.format(path="headed.csv"), encoding="utf-8")
+    with pytest.raises(ValidationError, match=r"says 万元 but the project file says 亿元"):
+        read_inputs(load_project(tmp_path / "p.toml"))
