@@ -161,6 +161,15 @@ def test_dates_listed_never_a_traceback():
     assert got == {"sentinel_date": ["A"], "ambiguous_date": ["B"]}
     assert _checks(q, "imprecise_date")["id"].tolist() == ["C"]
     assert _checks(q, "implausible_date")["id"].tolist() == ["D"]
+    # 2025/08 holds the policy date 2025-08-29: before or after cannot be told
+    august = validate_layer(
+        parcels.assign(supply_date=["2025/08", "2025/07"] + [None] * 3), "parcels"
+    )
+    assert pd.isna(august["supply_date"].iloc[0])
+    assert august["supply_date"].iloc[1] == pd.Timestamp("2025-07-01")
+    q = quality_frame(august)
+    assert _checks(q, "ambiguous_date")["id"].tolist() == ["A"]
+    assert "policy date 2025-08-29" in _checks(q, "ambiguous_date")["detail"].iloc[0]
     bad = parcels.assign(supply_date=["soon"] + [None] * 4)
     with pytest.raises(ValidationError, match=r"1 value not dates \(rows: A='soon'\)"):
         validate_layer(bad, "parcels")

@@ -291,6 +291,18 @@ def coerce_dates(
             continue
         raw = frame[col]
         got = read_dates(raw, earliest=policy.date_min, latest=policy.date_max)
+        # a month-only date in the month of the policy date cannot say before or after
+        pd_month = pd.Timestamp(policy.policy_date).to_period("M")
+        undecided = got.imprecise & (got.values.dt.to_period("M") == pd_month).to_numpy(bool)
+        if undecided.any():
+            got.values[undecided] = pd.NaT
+            got.imprecise &= ~undecided
+            got.ambiguous |= undecided
+            for i in np.flatnonzero(undecided):
+                got.reasons[int(i)] = (
+                    f"month only, and the policy date {policy.policy_date} falls in it: "
+                    "before or after is unknown; not read"
+                )
         if got.bad.any():
             c.problem(
                 "bad_value",

@@ -40,7 +40,9 @@ Dates (:func:`read_dates`)
     (1950-01-01) to 73415 (2100-12-31) in numeric cells or as whole-number text;
     day-month-year with a four-digit year when one of day and month is above 12
     (``29/8/2025``). Month only (``2024/03``, ``2024年3月``) is read as the **first day
-    of that month** and listed as imprecise. Listed and **not** read (NaT): a year
+    of that month** and listed as imprecise (in validation, a month holding the policy
+    date — 2025-08 for 2025-08-29 — is listed as ambiguous and not read: before or after
+    the policy cannot be told). Listed and **not** read (NaT): a year
     alone (``2024``, ``2024年``); any year not written with four digits (``25/9/1``,
     ``25年9月1日``, ``1/9/25``: which part is the year, and which century, is a guess);
     day and month both 12 or less in a year-last form (``1/9/2025``); sentinel dates
