@@ -9,6 +9,8 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import xsland
 from xsland.read.harmonise import harmonise
@@ -181,3 +183,33 @@ def test_cli_joins_integer_ids_against_text_ids(files):
     quality = pd.read_excel(out / "audit.xlsx", sheet_name=None)
     text = "".join(df.to_csv() for df in quality.values())
     assert "'１０３' → '103'" in text
+
+
+_DECOR = st.sampled_from(["", " ", "\u3000", "\u00a0", "\t", "\u200b"])
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.integers(0, 10**9), min_size=1, max_size=6, unique=True),
+    st.data(),
+)
+def test_decorated_ids_always_join(numbers, data):
+    """Integer IDs in one table and the same IDs written as text, floats, full-width
+    digits or with spaces of any kind in the other: every one of them joins."""
+    parcels = pd.DataFrame({"enterprise_id": numbers})
+    written = []
+    for n in numbers:
+        form = data.draw(st.sampled_from(["text", "float", "full", "dotzero"]))
+        text = {
+            "text": str(n),
+            "float": float(n),
+            "full": str(n).translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+            "dotzero": f"{n}.0",
+        }[form]
+        if isinstance(text, str):
+            text = data.draw(_DECOR) + text + data.draw(_DECOR)
+        written.append(text)
+    ent = pd.DataFrame({"enterprise_id": pd.Series(written, dtype=object)})
+    out, _ = harmonise({"parcels": parcels, "enterprises": ent})
+    joined = out["parcels"].merge(out["enterprises"], on="enterprise_id", how="inner")
+    assert len(joined) == len(numbers)
