@@ -51,6 +51,14 @@ SAME_LAYER = {
     ("xsland.read.geometry_checks", "xsland.read.crs"),
     ("xsland.read.postgis", "xsland.read.io"),
     ("xsland.read.postgis", "xsland.read.validate"),
+    # validation reads values by the one set of rules for IDs, numbers, dates and units
+    ("xsland.read.validate", "xsland.read.coerce"),
+    ("xsland.read.validate", "xsland.read.values"),
+    ("xsland.read.coerce", "xsland.read.values"),
+    # IDs and names given one spelling across tables before the audit joins them
+    ("xsland.read.harmonise", "xsland.read.coerce"),
+    ("xsland.read.harmonise", "xsland.read.validate"),
+    ("xsland.read.harmonise", "xsland.read.values"),
     # measures reuse areas, CRS choice and the overlap helpers
     ("xsland.measure.far", "xsland.measure.quality"),
     # writers share the atomic folder and each other's pages

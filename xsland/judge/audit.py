@@ -26,6 +26,7 @@ from xsland.measure.area import M2_PER_KM2, M2_PER_MU, areas, union_area_m2
 from xsland.measure.far import categorise, plot_ratio
 from xsland.measure.quality import intersection_areas
 from xsland.read.crs import metric_crs
+from xsland.read.values import name_keys, normalise_ids
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 
 __all__ = [
@@ -376,12 +377,20 @@ def _enterprise_checks(
         table[k] = [UNKNOWN] * n
     if enterprises is None or "enterprise_id" not in parcels.columns:
         return table
-    links = parcels.loc[
-        parcels["park_id"].notna() & parcels["enterprise_id"].notna(), ["park_id", "enterprise_id"]
-    ].drop_duplicates()
+    # one ID normalisation on both sides of the join (an integer column against text IDs
+    # with trailing spaces joins)
+    links = pd.DataFrame(
+        {
+            "park_id": parcels["park_id"].to_numpy(dtype=object),
+            "enterprise_id": normalise_ids(parcels["enterprise_id"])[0].to_numpy(dtype=object),
+        }
+    )
+    links = links[links["park_id"].notna() & links["enterprise_id"].notna()].drop_duplicates()
     if links.empty:
         return table
-    ent = pd.DataFrame(enterprises).drop_duplicates("enterprise_id")
+    ent = pd.DataFrame(enterprises)
+    ent = ent.assign(enterprise_id=normalise_ids(ent["enterprise_id"])[0].to_numpy(dtype=object))
+    ent = ent.dropna(subset=["enterprise_id"]).drop_duplicates("enterprise_id")
     for c in ("industry", "revenue", "chain_leader"):
         if c not in ent.columns:
             ent[c] = None
@@ -392,11 +401,14 @@ def _enterprise_checks(
         indicator="_listed",
     )
     listed = (m["_listed"] == "both").to_numpy()
-    leading = m["park_id"].map(table["leading_industry"]).astype("string").str.strip()
-    industry = m["industry"].astype("string").str.strip()
+    # names compared by their normalised key: 数字经济(软件) is 数字经济（软件）
+    leading = name_keys(m["park_id"].map(table["leading_industry"]))
+    industry = name_keys(m["industry"])
     m["ind_ok"] = listed & industry.notna().to_numpy()
     m["is_leading"] = (industry == leading).fillna(False).to_numpy(dtype=bool)
     revenue = pd.to_numeric(m["revenue"], errors="coerce")
+    # a quantity that cannot be negative is not used: a share never leaves 0–100 %
+    revenue = revenue.where(~(revenue < 0) & np.isfinite(revenue))
     m["rev_ok"] = listed & revenue.notna().to_numpy()
     m["rev"] = revenue.fillna(0.0)
     m["lead_rev"] = np.where(m["is_leading"], m["rev"], 0.0)
@@ -458,7 +470,9 @@ def _indicator_checks(
     if indicators is None or indicators.empty:
         return table
     the_year = year if year is not None else int(indicators["year"].max())
-    rows = indicators[indicators["year"] == the_year].drop_duplicates("park_id")
+    rows = indicators[indicators["year"] == the_year]
+    rows = rows.assign(park_id=normalise_ids(rows["park_id"])[0].to_numpy(dtype=object))
+    rows = rows.drop_duplicates("park_id")
     rows = rows.set_index("park_id").reindex(table.index)
     table["indicator_year"] = pd.array([the_year] * n, dtype="Int64")
     if "promotion_events" in rows.columns:

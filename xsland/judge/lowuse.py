@@ -64,6 +64,7 @@ from xsland.errors import DataError, format_rows
 from xsland.measure.quality import intersection_areas
 from xsland.read.crs import to_crs
 from xsland.read.validate import require_dates, row_ids
+from xsland.read.values import name_keys, normalise_ids, parse_numbers
 from xsland.rules.landuse import land_use_codes
 from xsland.rules.policy import DEFAULT_POLICY, LOWUSE_RULES, Policy
 
@@ -188,9 +189,14 @@ _BUILT_CATEGORIES_FAR = ("new_industrial", "standard_factory", "new_type_industr
 
 
 def _key(values: pd.Series) -> pd.Series:
-    """IDs as clean text (``12.0`` -> ``"12"``, blanks -> NA), same index."""
+    """IDs as clean text (:func:`xsland.read.values.normalise_id`: ``12.0`` -> ``"12"``,
+    ``"E1\u3000"`` -> ``"E1"``, full-width folded, blanks -> NA), same index."""
+    return normalise_ids(values)[0].astype("string")
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Names as written, stripped (blanks -> NA); compared by :func:`name_keys`."""
     text = values.astype("string").str.strip()
-    text = text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
     return text.where(text != "")
 
 
@@ -209,24 +215,22 @@ def _require(frame: pd.DataFrame, columns: tuple[str, ...], *, what: str, fix: s
 
 
 def _numbers(frame: pd.DataFrame, col: str, *, what: str, id_col: str) -> np.ndarray:
-    """Column as float64 (NaN when absent or empty); text that is not a number raises."""
+    """Column as float64 (NaN when absent or empty), read by
+    :func:`xsland.read.values.parse_numbers`; text that is not a finite number raises."""
     if col not in frame.columns:
         return np.full(len(frame), np.nan)
     raw = frame[col]
     if pd.api.types.is_bool_dtype(raw.dtype):
         raise DataError(f"{what}: column {col!r} holds true/false. Fix: write numbers")
-    if pd.api.types.is_numeric_dtype(raw.dtype):
-        return pd.to_numeric(raw).to_numpy(dtype="float64", na_value=np.nan)
-    text = raw.astype("string").str.strip().str.replace(",", "", regex=False)
-    values = pd.to_numeric(text, errors="coerce")
-    bad = (values.isna() & text.notna() & (text != "")).to_numpy(dtype=bool)
+    got = parse_numbers(raw)
+    bad = got.bad | got.nonfinite
     if bad.any():
         raise DataError(
             f"{what}: column {col!r} has values that are not numbers "
-            f"(rows: {format_rows(_ids(frame, bad, id_col))}). Fix: write plain numbers "
-            "(万元) without units, or leave the cell empty"
+            f"(rows: {format_rows(_ids(frame, bad, id_col))}). Fix: write plain finite "
+            "numbers (万元) without units, or leave the cell empty"
         )
-    return values.to_numpy(dtype="float64", na_value=np.nan)
+    return got.values
 
 
 def _dates(frame: pd.DataFrame, col: str, *, what: str, id_col: str) -> pd.Series:
@@ -456,7 +460,7 @@ def _enterprise_table(enterprises: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({"enterprise_id": pd.array(key.to_numpy(), dtype="string")})
     for col in ("name", "industry"):
         if col in enterprises.columns:
-            out[col] = _key(enterprises[col]).to_numpy()
+            out[col] = _text(enterprises[col]).to_numpy()
     out["revenue"] = _numbers(frame, "revenue", what=what, id_col="enterprise_id")
     out["tax"] = _numbers(frame, "tax", what=what, id_col="enterprise_id")
     given = (
@@ -909,7 +913,7 @@ def flag(
             lead = pd.DataFrame(
                 {
                     "park_id": _key(parks["park_id"]).to_numpy(),
-                    "lead": _key(parks["leading_industry"]).to_numpy(),
+                    "lead": _text(parks["leading_industry"]).to_numpy(),
                 }
             ).dropna()
             lead = lead.drop_duplicates("park_id").set_index("park_id")["lead"]
@@ -918,9 +922,11 @@ def flag(
             ).astype("string")
     has_lead = leading.notna().to_numpy(dtype=bool)
     ind_known = industry.notna().to_numpy(dtype=bool)
-    hit["industry_mismatch"] = (
-        has_lead & ind_known & (industry.fillna("") != leading.fillna("")).to_numpy(dtype=bool)
+    # names compared by their normalised key: 数字经济(软件) is 数字经济（软件）
+    same_name = (name_keys(industry).fillna("") == name_keys(leading).fillna("")).to_numpy(
+        dtype=bool
     )
+    hit["industry_mismatch"] = has_lead & ind_known & ~same_name
     unknown["industry_mismatch"] = has_lead & applies & ~ind_known
     detail["industry_mismatch"] = np.where(
         hit["industry_mismatch"],

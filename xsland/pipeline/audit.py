@@ -19,6 +19,7 @@ from xsland.judge.lowuse import flag, per_mu, summary
 from xsland.measure.quality import parcel_checks
 from xsland.measure.raster import WORLDCOVER_CLASSES, landcover_shares, park_landcover
 from xsland.read.crs import metric_crs
+from xsland.read.harmonise import harmonise
 from xsland.read.validate import quality_frame
 from xsland.result import AuditResult
 from xsland.rules.policy import DEFAULT_POLICY, Policy
@@ -92,6 +93,21 @@ def run(
     # work on shallow copies without them
     parks, parcels, buildings, plan, enterprises, indicators = (_bare(x) for x in inputs)
     history = _bare(history)
+    # one spelling of every ID and town across the tables; names matched only after
+    # normalisation are listed
+    same, matched = harmonise(
+        {
+            "parks": parks,
+            "parcels": parcels,
+            "buildings": buildings,
+            "enterprises": enterprises,
+            "indicators": indicators,
+            "history": history,
+        }
+    )
+    parks, parcels, buildings = same["parks"], same["parcels"], same["buildings"]
+    enterprises, indicators, history = same["enterprises"], same["indicators"], same["history"]
+    found = quality_frame(found, matched)
     measured: list = []
     measures = None
     if client is not None:

@@ -248,7 +248,7 @@ def read_inputs(project: Any) -> dict[str, Any]:
 
     out: dict[str, Any] = {}
     problems: list[Problem] = []
-    options = {"duplicates": project.duplicates}
+    options = {"duplicates": project.duplicates, "policy": project.policy}
     for kind, item in project.inputs.items():
         where = str(item.path)
         try:
@@ -279,7 +279,12 @@ def read_inputs(project: Any) -> dict[str, Any]:
                 )
             elif get_kind(kind).geometry is None:
                 out[kind] = read_table(
-                    item.path, kind=kind, columns=item.columns, sheet=item.sheet, **options
+                    item.path,
+                    kind=kind,
+                    columns=item.columns,
+                    sheet=item.sheet,
+                    units=item.units,
+                    **options,
                 )
             else:
                 out[kind] = read_layer(
@@ -290,6 +295,7 @@ def read_inputs(project: Any) -> dict[str, Any]:
                     crs=item.crs or project.crs,
                     override_crs=item.override_crs,
                     empty_geometry=project.empty_geometry,
+                    units=item.units,
                     **options,
                 )
         except ValidationError as exc:

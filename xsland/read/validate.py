@@ -18,7 +18,7 @@ severity ``error`` (this is what ``xsland check`` does).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -27,7 +27,10 @@ import pandas as pd
 import shapely
 
 from xsland.errors import Problem, ValidationError
+from xsland.read.coerce import coerce_dates, coerce_ids, coerce_numbers
 from xsland.read.geometry_checks import crs_findings, nonfinite_mask
+from xsland.read.values import normalise_ids, read_dates
+from xsland.rules.policy import DEFAULT_POLICY, Policy
 from xsland.rules.schema import get_kind
 
 __all__ = [
@@ -80,6 +83,16 @@ QUALITY_CHECKS = {
         "Shapefile 截断字段名",
         "10-character Shapefile name read as contract column",
     ),
+    "normalised_id": ("编号已规范", "ID normalised (spaces, full-width, '.0')"),
+    "number_format": ("数值格式已转换", "number format converted"),
+    "unit_converted": ("单位已换算", "unit converted to the contract's unit"),
+    "unit_mismatch": ("单位不符", "unit contradicts the column or the project file"),
+    "implausible_value": ("数值不合理", "value outside the plausible range"),
+    "sentinel_date": ("占位日期", "placeholder date read as no date"),
+    "ambiguous_date": ("日期有歧义", "ambiguous date not read"),
+    "imprecise_date": ("日期不精确", "date without a day"),
+    "implausible_date": ("日期不合理", "date outside the plausible range"),
+    "name_normalised": ("名称规范后匹配", "names matched after normalisation"),
 }
 QUALITY_COLUMNS = ["layer", "file", "id", "column", "check", "severity", "label", "detail"]
 
@@ -181,22 +194,12 @@ def quality_frame(*frames_or_records: Any) -> pd.DataFrame:
 def parse_dates(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Dates from a column as naive ``datetime64[ns]``, and the mask of unreadable cells.
 
-    Accepts dates already typed (time zones dropped) and text such as ``2025-08-29``,
-    ``2025/8/29``, ``2025.8.29`` or ``2025年8月29日``. Empty cells are NaT, not errors.
-    The result has a RangeIndex.
+    The forms of :func:`xsland.read.values.read_dates`; sentinel dates (``9999-12-31`` …)
+    are NaT, ambiguous and unrepresentable dates count as unreadable. Empty cells are NaT,
+    not errors. The result has a RangeIndex.
     """
-    raw = values.reset_index(drop=True)
-    if isinstance(raw.dtype, pd.DatetimeTZDtype):
-        return raw.dt.tz_localize(None).astype("datetime64[ns]"), np.zeros(len(raw), bool)
-    if pd.api.types.is_datetime64_dtype(raw.dtype):
-        return raw.astype("datetime64[ns]"), np.zeros(len(raw), bool)
-    text = raw.astype("string").str.strip()
-    text = text.str.replace(r"[年月/.]", "-", regex=True).str.replace("日", "", regex=False)
-    parsed = pd.to_datetime(text, errors="coerce", format="mixed")
-    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-        parsed = parsed.dt.tz_localize(None)
-    bad = (parsed.isna() & text.notna() & (text != "")).to_numpy(dtype=bool)
-    return parsed.astype("datetime64[ns]"), bad
+    got = read_dates(values.reset_index(drop=True))
+    return got.values, got.bad | got.ambiguous | got.out_of_range
 
 
 def row_ids(frame: pd.DataFrame, mask: np.ndarray, id_col: str) -> list[str]:
@@ -235,17 +238,9 @@ def _n(mask: np.ndarray, noun: str = "row") -> str:
 
 
 def _clean_ids(values: pd.Series) -> pd.Series:
-    """IDs as text: ``12.0`` from a spreadsheet becomes ``"12"``, blanks become NA."""
+    """IDs as text (:func:`xsland.read.values.normalise_id`): ``12.0`` → ``"12"``, blanks NA."""
 
-    def one(v: Any) -> Any:
-        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-            return None
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v))
-        text = str(v).strip()
-        return text or None
-
-    return pd.Series([one(v) for v in values], index=values.index, dtype=object)
+    return normalise_ids(values)[0]
 
 
 class _Collector:
@@ -572,66 +567,44 @@ def _check_geometry(
     return out
 
 
-def _coerce(frame: pd.DataFrame, kind: str, c: _Collector) -> pd.DataFrame:
-    id_col = get_kind(kind).id_column or ("park_id" if "park_id" in frame.columns else None)
-    for col in _NUMERIC.get(kind, ()):
-        if col not in frame.columns:
+def _zero_fields(frame: pd.DataFrame, kind: str, c: _Collector) -> pd.DataFrame:
+    """A column whose every recorded value is 0 is read as not recorded (listed once)."""
+    for col in _ZERO_MEANS_ABSENT.get(kind, ()):
+        if col not in frame.columns or not pd.api.types.is_numeric_dtype(frame[col].dtype):
             continue
-        raw = frame[col]
-        text = raw.astype("string").str.strip().str.replace(",", "", regex=False)
-        values = pd.to_numeric(text, errors="coerce")
-        bad = (values.isna() & text.notna() & (text != "")).to_numpy(dtype=bool)
-        if bad.any():
-            shown = [
-                f"{r}={v!r}"
-                for r, v in zip(_row_labels(frame, bad, id_col), raw.to_numpy()[bad], strict=True)
-            ]
-            c.problem(
-                "bad_value",
-                f"{_n(bad, 'value')} not numbers",
-                "write plain numbers (no units or text) or leave the cell empty",
-                column=col,
-                rows=shown,
-            )
-        frame[col] = values.astype("float64")
         given = frame[col].notna().to_numpy()
-        if col in _ZERO_MEANS_ABSENT.get(kind, ()) and given.sum() >= 2:
-            if (frame[col].to_numpy()[given] == 0).all():
-                c.record(
-                    "zero_field",
-                    [""],
-                    f"all {int(given.sum())} values of {col!r} are 0: read as not recorded",
-                    column=col,
-                )
-                frame[col] = np.nan
-        if col in _NONNEGATIVE.get(kind, ()):
-            neg = (frame[col] < 0).to_numpy(dtype=bool)
-            if neg.any():
-                c.problem(
-                    "negative_value",
-                    f"{_n(neg, 'value')} negative",
-                    "correct the values; they must be zero or more",
-                    column=col,
-                    rows=_row_labels(frame, neg, id_col),
-                )
-    for col in _DATES.get(kind, ()):
-        if col not in frame.columns:
-            continue
-        raw = frame[col]
-        values, bad = parse_dates(raw)
-        if bad.any():
-            shown = [
-                f"{r}={v!r}"
-                for r, v in zip(_row_labels(frame, bad, id_col), raw.to_numpy()[bad], strict=True)
-            ]
-            c.problem(
-                "bad_value",
-                f"{_n(bad, 'value')} not dates",
-                "write dates as 2025-08-29 or 2025年8月29日",
+        if given.sum() >= 2 and (frame[col].to_numpy()[given] == 0).all():
+            c.record(
+                "zero_field",
+                [""],
+                f"all {int(given.sum())} values of {col!r} are 0: read as not recorded",
                 column=col,
-                rows=shown,
             )
-        frame[col] = values.to_numpy()
+            frame[col] = np.nan
+    return frame
+
+
+def _coerce(
+    frame: pd.DataFrame,
+    kind: str,
+    c: _Collector,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    units: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    id_col = get_kind(kind).id_column or ("park_id" if "park_id" in frame.columns else None)
+    frame = coerce_numbers(
+        frame,
+        kind,
+        _NUMERIC.get(kind, ()),
+        _NONNEGATIVE.get(kind, ()),
+        c,
+        id_col=id_col,
+        policy=policy,
+        units=units,
+    )
+    frame = coerce_dates(frame, _DATES.get(kind, ()), c, id_col=id_col, policy=policy)
+    frame = _zero_fields(frame, kind, c)
     for col, table in _CODES.get(kind, {}).items():
         if col not in frame.columns:
             continue
@@ -720,6 +693,8 @@ def validate_layer(
     duplicates: Literal["raise", "rename"] = "raise",
     empty_geometry: Literal["raise", "drop"] = "raise",
     collect: bool = False,
+    policy: Policy | None = None,
+    units: Mapping[str, str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Validate and clean a polygon layer whose columns have the contract's names.
 
@@ -738,6 +713,12 @@ def validate_layer(
         ``"raise"`` (default) or ``"drop"`` rows with null or empty geometry.
     collect
         Never raise; record every problem in the quality table instead.
+    policy
+        Its plausibility bounds (``warn_max_*``, ``error_max_*``, ``date_min``,
+        ``date_max``) judge the values; default :data:`DEFAULT_POLICY`.
+    units
+        ``column -> unit`` stated in the project file (``{"revenue": "亿元"}``); values
+        are converted to the contract's unit, and a header saying otherwise is an error.
 
     Returns
     -------
@@ -764,12 +745,13 @@ def validate_layer(
             "state it with crs= / --crs (e.g. EPSG:4549)",
         )
     _check_columns(frame, kind, c)
+    frame = coerce_ids(frame, kind, c)
     frame = _check_ids(frame, kind, c, duplicates)
     frame, bad_coordinates = _check_coordinates(frame, kind, c)
     frame = _check_geometry(frame, kind, c, empty_geometry, bad_coordinates)
     if not bad_coordinates.any():
         _check_empty(frame, kind, c)
-    frame = _coerce(frame, kind, c)
+    frame = _coerce(frame, kind, c, policy=policy or DEFAULT_POLICY, units=units)
     if kind == "parks":
         _check_park_features(frame, c)
     return c.finish(frame, prior)
@@ -782,6 +764,8 @@ def validate_table(
     file: str = "",
     duplicates: Literal["raise", "rename"] = "raise",
     collect: bool = False,
+    policy: Policy | None = None,
+    units: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Validate and clean a table (``enterprises`` or ``indicators``).
 
@@ -796,10 +780,9 @@ def validate_table(
     frame = df.copy()
     frame.attrs = {k: v for k, v in df.attrs.items() if k != "quality"}
     _check_columns(frame, kind, c)
+    frame = coerce_ids(frame, kind, c)
     frame = _check_ids(frame, kind, c, duplicates)
-    if kind == "indicators" and {"park_id", "year"} <= set(frame.columns):
-        frame["park_id"] = _clean_ids(frame["park_id"])
-    frame = _coerce(frame, kind, c)
+    frame = _coerce(frame, kind, c, policy=policy or DEFAULT_POLICY, units=units)
     if kind == "indicators" and {"park_id", "year"} <= set(frame.columns):
         dup = frame.duplicated(["park_id", "year"], keep=False).to_numpy()
         if dup.any():

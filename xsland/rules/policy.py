@@ -98,6 +98,29 @@ _LOCAL = "local parameter"
 _CITY = "锡政办规〔2025〕1号"
 _EVAL = "工业企业资源利用绩效评价 (亩均效益评价, 江苏各市办法); local parameter"
 _ROUTE = "锡府办规〔2025〕1号 二(一)3 (连片改造、置换盘活、收储盘活); local parameter"
+_PLAUSIBLE_FLOORS = (
+    "plausibility: the tallest building has 163 floors (Burj Khalifa); local parameter"
+)
+_PLAUSIBLE_HEIGHT = (
+    "plausibility: the tallest buildings are 632 m (Shanghai Tower) and 828 m; local parameter"
+)
+_PLAUSIBLE_STOREY = (
+    "plausibility: single-storey industrial halls reach about 24–30 m; local parameter"
+)
+_PLAUSIBLE_FAR = "plausibility: CBD towers reach FAR 15–20, industrial land 1–4; local parameter"
+_PLAUSIBLE_AREA = (
+    "plausibility: a parcel or building above 5 km² is unlikely; 1000 km² exceeds "
+    "锡山区 (about 400 km²); local parameter"
+)
+_PLAUSIBLE_MONEY = (
+    "plausibility: 1000亿元 (1e7 万元) is a very large firm; 10万亿元 (1e9 万元) exceeds "
+    "any company (typical error: 元 written where 万元 is meant); local parameter"
+)
+_PLAUSIBLE_COUNT = "plausibility: events or platforms per park and year; local parameter"
+_PLAUSIBLE_DATE = (
+    "plausibility: land-use rights are recorded from 1987 on; earlier or far-future "
+    "dates are placeholders or typing errors; local parameter"
+)
 
 
 def _rule(default: Any, unit: str, source: str, label: str, **kw: Any) -> Any:
@@ -206,6 +229,48 @@ class Policy:
         _LOCAL,
         "用地性质无法识别的地块占比超过该值即停止(需在 [policy.category_map] 中对照)",
     )
+    # plausibility of input values (issues 12, 18): above ``warn_max_*`` a value is listed
+    # in the quality table; above ``error_max_*`` it is refused as impossible
+    warn_max_floors: float = _rule(200.0, "层", _PLAUSIBLE_FLOORS, "层数: 超过此值列为可疑")
+    error_max_floors: float = _rule(1000.0, "层", _PLAUSIBLE_FLOORS, "层数: 超过此值视为错误")
+    warn_max_height_m: float = _rule(700.0, "m", _PLAUSIBLE_HEIGHT, "建筑高度: 超过此值列为可疑")
+    error_max_height_m: float = _rule(2000.0, "m", _PLAUSIBLE_HEIGHT, "建筑高度: 超过此值视为错误")
+    warn_max_storey_height_m: float = _rule(30.0, "m", _PLAUSIBLE_STOREY, "层高: 超过此值列为可疑")
+    error_max_storey_height_m: float = _rule(
+        200.0, "m", _PLAUSIBLE_STOREY, "层高: 超过此值视为错误"
+    )
+    warn_max_far: float = _rule(20.0, "FAR", _PLAUSIBLE_FAR, "申报容积率: 超过此值列为可疑")
+    error_max_far: float = _rule(200.0, "FAR", _PLAUSIBLE_FAR, "申报容积率: 超过此值视为错误")
+    warn_max_area_m2: float = _rule(
+        5e6, "m²", _PLAUSIBLE_AREA, "用地/建筑面积: 超过此值列为可疑(5平方公里)"
+    )
+    error_max_area_m2: float = _rule(
+        1e9, "m²", _PLAUSIBLE_AREA, "用地/建筑面积: 超过此值视为错误(1000平方公里)"
+    )
+    warn_max_revenue_wan: float = _rule(1e7, "万元", _PLAUSIBLE_MONEY, "企业营收: 超过此值列为可疑")
+    error_max_revenue_wan: float = _rule(
+        1e9, "万元", _PLAUSIBLE_MONEY, "企业营收: 超过此值视为错误"
+    )
+    warn_max_tax_wan: float = _rule(1e6, "万元", _PLAUSIBLE_MONEY, "企业税收: 超过此值列为可疑")
+    error_max_tax_wan: float = _rule(1e8, "万元", _PLAUSIBLE_MONEY, "企业税收: 超过此值视为错误")
+    warn_max_fund_wan: float = _rule(
+        1e7, "万元", _PLAUSIBLE_MONEY, "园区产业基金: 超过此值列为可疑"
+    )
+    error_max_fund_wan: float = _rule(
+        1e9, "万元", _PLAUSIBLE_MONEY, "园区产业基金: 超过此值视为错误"
+    )
+    warn_max_count: float = _rule(
+        1000.0, "count", _PLAUSIBLE_COUNT, "招商活动/创新平台数: 超过此值列为可疑"
+    )
+    error_max_count: float = _rule(
+        1e6, "count", _PLAUSIBLE_COUNT, "招商活动/创新平台数: 超过此值视为错误"
+    )
+    date_min: _dt.date = _rule(
+        _dt.date(1950, 1, 1), "date", _PLAUSIBLE_DATE, "供地/动工日期: 早于此日期列出且不用"
+    )
+    date_max: _dt.date = _rule(
+        _dt.date(2100, 12, 31), "date", _PLAUSIBLE_DATE, "供地/动工日期: 晚于此日期列出且不用"
+    )
     category_map: Mapping[str, str] = field(
         default_factory=lambda: DEFAULT_CATEGORY_MAP,
         hash=False,
@@ -228,6 +293,7 @@ class Policy:
                 f"category_map uses unknown categories {sorted(bad)}; use {', '.join(CATEGORIES)}"
             )
         problems += _check_lowuse(self)
+        problems += _check_bounds(self)
         if problems:
             raise PolicyError("invalid policy: " + "; ".join(problems))
         if not isinstance(self.category_map, MappingProxyType):
@@ -297,6 +363,19 @@ class Policy:
             "standard_factory": self.far_min_standard_factory,
             "new_type_industrial": self.far_min_new_type_industrial,
         }.get(category)
+
+
+def _check_bounds(p: Policy) -> list[str]:
+    """Each plausibility warning bound must not exceed its error bound."""
+    problems = []
+    for f in dataclasses.fields(p):
+        if f.name.startswith("warn_max_"):
+            hard = "error_max_" + f.name[len("warn_max_") :]
+            if getattr(p, f.name) > getattr(p, hard):
+                problems.append(f"{f.name} must not exceed {hard}")
+    if p.date_min >= p.date_max:
+        problems.append("date_min must be before date_max")
+    return problems
 
 
 def _check_lowuse(p: Policy) -> list[str]:

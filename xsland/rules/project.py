@@ -58,6 +58,7 @@ INPUT_KEYS = (
     "layer",
     "sheet",
     "columns",
+    "units",
     "crs",
     "override_crs",
     "table",
@@ -101,6 +102,7 @@ class Input:
     layer: str | None = None
     sheet: str | None = None
     columns: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    units: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     crs: str | None = None
     table: str | None = None
     sql: str | None = None
@@ -198,9 +200,14 @@ def _input(kind: str, spec: Any, base: Path, problems: list[str]) -> Input | Non
                 f"{key}.columns: {', '.join(map(repr, bad))} not {kind} columns; "
                 f"use {', '.join(KINDS[kind].columns)}"
             )
+    units = spec.get("units", {})
+    if not isinstance(units, Mapping) or not all(isinstance(v, str) for v in units.values()):
+        problems.append(f'{key}.units: must be a table of "contract column" = "unit"')
+        units = {}
     return Input(
         kind=kind,
         path=paths[0],
+        units=MappingProxyType(dict(units)),
         layer=spec.get("layer"),
         sheet=spec.get("sheet"),
         columns=MappingProxyType(dict(columns)),

@@ -216,6 +216,9 @@ KEY_HELP: dict[str, str] = {
     "inputs.override_crs": "CRS that replaces the file's own (a wrong `.prj`): coordinates are "
     "kept, only their label changes; listed in the data-quality table "
     "(same as `--override-crs KIND=CRS`).",
+    "inputs.units": 'Units of its number columns, `revenue = "亿元"`: converted to the '
+    "contract's unit (万元, m², m) and listed; a column header stating another unit is an "
+    "error.",
     "options.duplicates": '`"raise"`: stop on duplicate IDs; `"rename"`: keep them as '
     "ID-2, ID-3 … and list them in the data-quality table.",
     "options.empty_geometry": '`"raise"`: stop on features without geometry; `"drop"`: leave '
@@ -242,7 +245,18 @@ KEY_HELP: dict[str, str] = {
     "`lc_<name>` share per class. Default: the ESA WorldCover classes.",
 }
 
-_INPUT_ORDER = ("path", "layer", "sheet", "columns", "crs", "table", "sql", "geometry_column")
+_INPUT_ORDER = (
+    "path",
+    "layer",
+    "sheet",
+    "columns",
+    "units",
+    "crs",
+    "override_crs",
+    "table",
+    "sql",
+    "geometry_column",
+)
 
 
 def _project_keys() -> dict[str, tuple[str, ...]]:
@@ -428,6 +442,57 @@ def _option_values() -> Mapping[str, tuple[str, ...]]:
 # -- the data contract ---------------------------------------------------------------------
 
 
+def _values_section() -> list[str]:
+    """How IDs, numbers, units, dates and names are read: the rules of
+    :mod:`xsland.read.values` and the plausibility bounds of the policy."""
+    import re
+
+    from xsland.read import values
+    from xsland.read.coerce import BOUNDS, CONTRACT_UNITS
+    from xsland.rules.policy import DEFAULT_POLICY, Policy
+
+    doc = (values.__doc__ or "").split("\n\n", 2)[2]
+    lines = ["", "## How values are read", ""]
+    lines.append(
+        "Rules of `xsland/read/values.py`; every cell is read as a person would read it, "
+        "or listed in the data-quality table."
+    )
+    for block in doc.strip().split("\n\n"):
+        head, _, body = block.partition("\n")
+        head = re.sub(r"\s*\(:func:`[^`]*`\)", "", head).strip()
+        text = " ".join(x.strip() for x in body.splitlines())
+        text = re.sub(r":(?:func|data|class):`~?([^`]*)`", r"`\1`", text)
+        text = text.replace("``", "`").replace("\\\\", "\\")
+        lines += ["", f"### {head}", "", text]
+    lines += [
+        "",
+        "### Units of the contract",
+        "",
+        "| column | quantity | unit |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{c}` | {q} | {u} |" for c, (q, u) in CONTRACT_UNITS.items()]
+    fields = {f.name: f for f in dataclasses.fields(Policy)}
+    lines += [
+        "",
+        "### Plausibility bounds (policy)",
+        "",
+        "Above the warning bound a value is listed (`implausible_value`, warning) and used; "
+        "above the error bound it is refused. Change them in the project file's `[policy]`.",
+        "",
+        "| layer | column | warning above | error above | unit | reason |",
+        "|---|---|---|---|---|---|",
+    ]
+    for (kind, col), (warn, hard) in BOUNDS.items():
+        meta = fields[warn].metadata
+        lines.append(
+            f"| {kind} | `{col}` | `{warn}` = {getattr(DEFAULT_POLICY, warn):g} | "
+            f"`{hard}` = {getattr(DEFAULT_POLICY, hard):g} | {meta['unit']} | "
+            f"{_cell(meta['source'])} |"
+        )
+    return lines
+
+
 def render_data_contract() -> str:
     """``docs/data-contract.md``: every input kind, its columns and accepted aliases.
 
@@ -509,6 +574,7 @@ def render_data_contract() -> str:
         for col in kind.columns:
             aliases = ", ".join(_code(a) for a in kind.aliases.get(col, (col,)))
             lines.append(f"| `{col}` | {'yes' if col in need else 'no'} | {aliases} |")
+    lines += _values_section()
     lines += [
         "",
         "## Data-quality codes",

@@ -1,0 +1,344 @@
+"""Readers of IDs, numbers, units, dates and names: hand-worked cases and properties."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import unicodedata
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from xsland.read.values import (
+    header_unit,
+    name_key,
+    normalise_id,
+    normalise_ids,
+    parse_numbers,
+    read_dates,
+    unify_names,
+)
+
+FULL = str.maketrans("0123456789-+.,%", "０１２３４５６７８９－＋．，％")
+
+
+# -- IDs ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "want"),
+    [
+        (123, "123"),
+        (123.0, "123"),
+        ("123", "123"),
+        ("123.0", "123"),
+        (" 123 ", "123"),
+        ("123\u3000", "123"),
+        ("\u00a0E1\u200b", "E1"),
+        ("ＸＳ０１", "XS01"),
+        ("0012", "0012"),  # leading zeros kept
+        ("12.5", "12.5"),
+        (12.5, "12.5"),
+        ("", None),
+        ("\u3000", None),
+        (None, None),
+        (float("nan"), None),
+        (np.int64(7), "7"),
+    ],
+)
+def test_normalise_id(raw, want):
+    assert normalise_id(raw) == want
+
+
+def test_normalise_ids_reports_changed_text_only():
+    ids, changed = normalise_ids(pd.Series(["E1 ", "E2", 3, None, "４"], dtype=object))
+    assert ids.tolist() == ["E1", "E2", "3", None, "4"]
+    assert changed.tolist() == [True, False, False, False, True]
+    ints, changed = normalise_ids(pd.Series([1, 2]))
+    assert ints.tolist() == ["1", "2"] and not changed.any()
+
+
+@given(st.integers(min_value=0, max_value=10**15))
+def test_an_integer_id_is_one_id_however_written(n):
+    forms = [n, float(n), str(n), f"{n}.0", f" {n}\u3000", str(n).translate(FULL)]
+    if n < 2**53:
+        assert {normalise_id(f) for f in forms} == {str(n)}
+
+
+# -- names --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("数字经济(软件)", "数字经济（软件）"),
+        ("数字经济 (软件)", "数字经济（软件）"),
+        ("数字经济【软件】", "数字经济(软件)"),
+        ("东港镇\u3000", " 东港镇"),
+        ("新能源、新材料", "新能源,新材料"),
+        ("新能源，新材料", "新能源,新材料"),
+        ("AI  产业", "ai产业"),
+    ],
+)
+def test_names_with_one_key(a, b):
+    assert name_key(a) == name_key(b)
+
+
+def test_names_that_stay_apart():
+    assert name_key("Digital Economy") != name_key("DigitalEconomy")
+    assert name_key("生物医药") != name_key("智能装备")
+    assert name_key("  ") is None
+
+
+def test_unify_names_keeps_the_first_spelling_and_counts():
+    a = pd.Series(["东亭街道", None])
+    b = pd.Series(["东亭街道\u3000", "东亭街道\u3000", "安镇"])
+    (ua, ub), matches = unify_names(a, b)
+    assert ua.iloc[0] == "东亭街道" and pd.isna(ua.iloc[1])
+    assert ub.tolist() == ["东亭街道", "东亭街道", "安镇"]
+    assert matches == [("东亭街道\u3000", "东亭街道", 2)]
+
+
+# -- numbers ------------------------------------------------------------------------------
+
+
+def _read(cells, **kw):
+    return parse_numbers(pd.Series(cells, dtype=object), **kw)
+
+
+def test_numbers_as_offices_write_them():
+    got = _read(["1,234.5", "１２３", "－５", "−2", " 7 ", None, "", 4.0, "1e3"])
+    assert got.values[:5].tolist() == [1234.5, 123.0, -5.0, -2.0, 7.0]
+    assert np.isnan(got.values[5]) and np.isnan(got.values[6])
+    assert got.values[7:].tolist() == [4.0, 1000.0]
+    assert not got.bad.any() and not got.nonfinite.any()
+    assert got.notes == [
+        "1 values with thousands separators (1,234 = 1234)",
+        "3 values with full-width characters or signs read as half-width",  # １２３ －５ −2
+    ]
+
+
+def test_commas_are_decided_per_column():
+    # 1,5 exists: every comma is a decimal comma
+    assert _read(["1,5", "2", "1,234"]).values.tolist() == [1.5, 2.0, 1.234]
+    # every comma fits the thousands pattern: thousands
+    assert _read(["1,500", "2,250"]).values.tolist() == [1500.0, 2250.0]
+    # 1,5 and 1.25 in one column: the commas cannot be told apart, so they are listed
+    mixed = _read(["1,5", "1.25", "3,000"])
+    assert mixed.bad.tolist() == [True, False, True]
+    assert mixed.values[1] == 1.25 and np.isnan(mixed.values[0])
+
+
+def test_non_finite_and_percent():
+    got = _read(["inf", "-inf", "NaN", "1e999", "∞", "3%"])
+    assert got.nonfinite.tolist() == [True, True, True, True, True, False]
+    assert got.bad.tolist() == [False] * 5 + [True]  # % outside a share column
+    assert _read(["45%", "４５％", "0.3"], share=True).values.tolist() == [0.45, 0.45, 0.3]
+    typed = parse_numbers(pd.Series([1.0, np.inf, np.nan]))
+    assert typed.nonfinite.tolist() == [False, True, False]
+
+
+def _number_strategy():
+    whole = st.integers(min_value=-(10**12), max_value=10**12)
+    frac = st.integers(min_value=0, max_value=99)
+    return st.tuples(whole, frac)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(_number_strategy(), min_size=1, max_size=8),
+    st.sampled_from(["plain", "thousands", "full", "decimal_comma", "percent"]),
+)
+def test_every_generated_number_reads_as_a_person_reads_it(numbers, style):
+    """Each column written in one office style reads back the values written."""
+    values = [w + (f / 100 if w >= 0 else -f / 100) for w, f in numbers]
+    texts = []
+    for (w, f), v in zip(numbers, values, strict=True):
+        sign = "-" if v < 0 else ""
+        body = f"{abs(w)}.{f:02d}"
+        if style == "thousands":
+            body = f"{abs(w):,}.{f:02d}"
+        elif style == "decimal_comma":
+            body = f"{abs(w)},{f:02d}"
+        elif style == "percent":
+            body += "%"
+        text = sign + body
+        texts.append(text.translate(FULL) if style == "full" else text)
+    got = _read(texts, share=style == "percent")
+    scale = 0.01 if style == "percent" else 1.0
+    assert not got.bad.any() and not got.nonfinite.any()
+    assert got.values.tolist() == pytest.approx([v * scale for v in values], rel=1e-12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(max_size=12), min_size=1, max_size=5))
+def test_any_text_is_read_as_written_or_listed(cells):
+    """Never an exception, never a different number: a value read is the text's number."""
+    got = _read(cells)
+    for i, cell in enumerate(cells):
+        text = unicodedata.normalize("NFKC", cell).replace("\u2212", "-").strip()
+        text = text.replace("\u200b", "").replace("\ufeff", "")
+        listed = got.bad[i] or got.nonfinite[i]
+        if math.isnan(got.values[i]):
+            assert listed or not text.strip("\u200c\u200d\u2060\u00ad")
+            continue
+        assert not listed
+        plain = text.replace(",", ".") if "," in text and "." not in text else text
+        candidates = {float(text.replace(",", ""))} if "," in text else {float(text)}
+        if "," in text:
+            try:
+                candidates.add(float(plain))
+            except ValueError:
+                pass
+        assert got.values[i] in candidates
+
+
+# -- units --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "quantity", "factor"),
+    [
+        ("营收(亿元)", "money", 1e4),
+        ("营业收入（万元）", "money", 1.0),
+        ("税收(元)", "money", 1e-4),
+        ("销售收入千元", "money", 0.1),
+        ("industry_fund_wan", "money", 1.0),
+        ("用地面积(亩)", "area", 10_000 / 15),
+        ("用地面积（公顷）", "area", 1e4),
+        ("面积(平方公里)", "area", 1e6),
+        ("建筑面积(m²)", "area", 1.0),
+        ("建筑面积(㎡)", "area", 1.0),
+        ("高度(米)", "length", 1.0),
+        ("层数(层)", "floors", 1.0),
+    ],
+)
+def test_header_units(header, quantity, factor):
+    unit = header_unit(header)
+    assert unit is not None and unit.quantity == quantity
+    assert unit.factor == pytest.approx(factor)
+
+
+@pytest.mark.parametrize("header", ["营收", "revenue", "层数", "营收(2024)", "高度", "用地面积"])
+def test_headers_without_units(header):
+    assert header_unit(header) is None
+
+
+# -- dates --------------------------------------------------------------------------------
+
+
+def _dates(cells):
+    return read_dates(pd.Series(cells, dtype=object))
+
+
+def test_dates_as_offices_write_them():
+    got = _dates(
+        [
+            "2024-03-01",
+            "2024年3月1日",
+            "2024.3.1",
+            "2024/3/1",
+            "20240301",
+            "2024-03-01 10:30:00",
+            "２０２４／３／１",
+            45352,  # Excel serial of 2024-03-01
+            "45352",
+            dt.date(2024, 3, 1),
+            pd.Timestamp("2024-03-01 08:00", tz="Asia/Shanghai"),
+            "29/8/2025",
+        ]
+    )
+    assert got.values.tolist()[:11] == [pd.Timestamp("2024-03-01")] * 11
+    assert got.values.tolist()[11] == pd.Timestamp("2025-08-29")
+    for mask in (got.bad, got.ambiguous, got.imprecise, got.sentinel, got.out_of_range):
+        assert not mask.any()
+
+
+def test_dates_listed_not_guessed():
+    cells = [
+        "2024/03",  # imprecise: read as 2024-03-01
+        "2024年3月",  # imprecise
+        "25/9/1",  # two-digit year: ambiguous
+        "25年9月1日",  # two-digit year
+        "1/9/2025",  # day/month order unknown
+        "2024",  # a year alone
+        2024,  # a year alone, as a number
+        "9999-12-31",
+        "1900-01-01",
+        "1899-12-30",
+        "0000-00-00",
+        "2099-12-31",
+        "1970-01-01",
+        "3000-01-01",  # beyond pandas' ns range: out of range, no exception
+        "1800-05-05",
+        "2024-02-30",  # no such day
+        "soon",
+        np.datetime64("9999-12-31"),
+        None,
+    ]
+    got = _dates(cells)
+    v = got.values.tolist()
+    assert v[:2] == [pd.Timestamp("2024-03-01")] * 2
+    assert all(pd.isna(x) for x in v[2:])
+    assert np.flatnonzero(got.imprecise).tolist() == [0, 1]
+    assert np.flatnonzero(got.ambiguous).tolist() == [2, 3, 4, 5, 6]
+    assert np.flatnonzero(got.sentinel).tolist() == [7, 8, 9, 10, 11, 12, 17]
+    assert np.flatnonzero(got.out_of_range).tolist() == [13, 14]
+    assert np.flatnonzero(got.bad).tolist() == [15, 16]
+
+
+def test_typed_datetime_column_out_of_ns_range():
+    series = pd.Series(np.array(["2024-03-01", "9999-12-31", "2500-01-01"], dtype="datetime64[s]"))
+    got = read_dates(series)
+    assert got.values.iloc[0] == pd.Timestamp("2024-03-01")
+    assert got.sentinel.tolist() == [False, True, False]
+    assert got.out_of_range.tolist() == [False, False, True]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dates(min_value=dt.date(1950, 1, 2), max_value=dt.date(2100, 12, 30)),
+    st.sampled_from(["iso", "cn", "dot", "slash", "compact", "serial", "serial_text", "full"]),
+)
+def test_every_written_date_reads_back(date, style):
+    if date in (dt.date(1970, 1, 1), dt.date(2099, 12, 31)):
+        return  # sentinels, tested above
+    serial = (date - dt.date(1899, 12, 30)).days
+    text = {
+        "iso": date.isoformat(),
+        "cn": f"{date.year}年{date.month}月{date.day}日",
+        "dot": f"{date.year}.{date.month}.{date.day}",
+        "slash": f"{date.year}/{date.month:02d}/{date.day:02d}",
+        "compact": date.strftime("%Y%m%d"),
+        "serial": serial,
+        "serial_text": str(serial),
+        "full": date.isoformat().translate(FULL),
+    }[style]
+    got = _dates([text])
+    assert got.values.iloc[0] == pd.Timestamp(date)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 99), st.integers(1, 12), st.integers(1, 28), st.sampled_from("/-."))
+def test_two_digit_years_are_never_guessed(yy, m, d, sep):
+    got = _dates([f"{yy:02d}{sep}{m}{sep}{d}", f"{d}{sep}{m}{sep}{yy:02d}"])
+    assert got.values.isna().all()
+    assert got.ambiguous.all()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=14), st.integers(), st.floats()), max_size=5))
+def test_any_cell_is_a_date_or_listed_never_an_exception(cells):
+    got = _dates(cells)
+    listed = got.bad | got.ambiguous | got.sentinel | got.out_of_range
+    for i, cell in enumerate(cells):
+        empty = cell is None or (isinstance(cell, float) and math.isnan(cell))
+        empty |= isinstance(cell, str) and not unicodedata.normalize("NFKC", cell).strip()
+        if pd.isna(got.values.iloc[i]):
+            assert listed[i] or empty or not str(cell).strip("\u200b\u200c\u200d\u2060\ufeff\u00ad")
+        else:
+            assert not listed[i]
+            assert pd.Timestamp("1950-01-01") <= got.values.iloc[i] <= pd.Timestamp("2262-04-11")
