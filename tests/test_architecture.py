@@ -44,6 +44,8 @@ SAME_LAYER = {
     # the input contract and the policy are read by the project file
     ("xsland.rules.project", "xsland.rules.policy"),
     ("xsland.rules.project", "xsland.rules.schema"),
+    # output labels are rendered from the policy's thresholds
+    ("xsland.rules.columns", "xsland.rules.policy"),
     # readers validate what they read, in the contract's terms
     ("xsland.read.io", "xsland.read.validate"),
     ("xsland.read.postgis", "xsland.read.io"),
