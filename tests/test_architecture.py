@@ -53,6 +53,10 @@ SAME_LAYER = {
     # measures reuse areas, CRS choice and the overlap helpers
     ("xsland.measure.far", "xsland.measure.quality"),
     # writers share the atomic folder and each other's pages
+    ("xsland.write.report", "xsland.write.gpkg"),
+    ("xsland.write.report", "xsland.write.excel"),
+    # the GeoPackage's QGIS styles use the map's colours and legend words
+    ("xsland.write.gpkg", "xsland.write.maps"),
     ("xsland.write.report", "xsland.write.maps"),
     ("xsland.write.report", "xsland.write.htmlreport"),
     ("xsland.write.diff", "xsland.write.maps"),

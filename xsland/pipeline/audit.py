@@ -185,6 +185,7 @@ def run(
         district=district,
         quality=quality,
         rules=policy.table(),
+        policy=policy,
         blocks=blocks,
         block_members=members,
         enterprises=per_enterprise,
@@ -194,5 +195,6 @@ def run(
             "year": year,
             "as_of": str(pd.Timestamp(as_of).date()) if as_of is not None else "",
             "lowuse_notes": notes,
+            "engine": "single" if client is None else "dask",
         },
     )
