@@ -137,13 +137,15 @@ def test_status_expression_matches_parcel_status():
     assert got == parcel_status(frame).tolist()
 
 
-def test_undeclared_layers_are_written_as_they_are(tmp_path):
+def test_layers_without_the_schema_are_written_as_they_are(tmp_path):
+    # a diff's "parcels" layer shares the name but not the columns of the audit's
     diff = gpd.GeoDataFrame(
-        {"change": ["new"], "flag": [True]}, geometry=[shapely.box(0, 0, 1, 1)], crs=4549
+        {"change": ["new"], "far": ["1.5"]}, geometry=[shapely.box(0, 0, 1, 1)], crs=4549
     )
-    path = write_gpkg({"changes": diff}, tmp_path / "d.gpkg")
-    back = gpd.read_file(path, layer="changes")
-    assert back["change"].tolist() == ["new"] and back["flag"].tolist() == [True]
+    path = write_gpkg({"parcels": diff}, tmp_path / "d.gpkg")
+    back = gpd.read_file(path, layer="parcels")
+    assert back["change"].tolist() == ["new"] and back["far"].tolist() == ["1.5"]
+    assert {str(n) for n, _ in pyogrio.list_layers(path)} == {"parcels"}  # no styles
 
 
 def test_labels_follow_the_policy_applied(tmp_path):
@@ -153,7 +155,7 @@ def test_labels_follow_the_policy_applied(tmp_path):
         crs=4549,
     )
     custom = DEFAULT_POLICY.replace(far_min_new_industrial=1.2)
-    path = write_gpkg({"parks": parks}, tmp_path / "p.gpkg", policy=custom)
+    path = write_gpkg({"parks": parks}, tmp_path / "p.gpkg", policy=custom, schema=True)
     con = sqlite3.connect(path)
     try:
         title = con.execute(

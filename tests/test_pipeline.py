@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from xsland.cli import main
 from xsland.group.blocks import find_blocks
 from xsland.pipeline.run import describe_inputs, rerun_blocks
+from xsland.result import AuditResult
 from xsland.rules.policy import DEFAULT_POLICY
 from xsland.rules.project import Input, Project, load_project
-from xsland.result import AuditResult
 
 
 @pytest.fixture(scope="module")

@@ -69,20 +69,22 @@ def write_gpkg(
     *,
     overwrite: bool = True,
     policy: Policy = DEFAULT_POLICY,
+    schema: bool = False,
     styles: bool = True,
 ) -> Path:
-    """Write several layers (GeoDataFrames or plain tables) to one typed GeoPackage.
+    """Write several layers (GeoDataFrames or plain tables) to one GeoPackage.
 
-    Layers declared in :data:`xsland.rules.columns.TABLES` get their schema types,
-    Chinese aliases (labels rendered from ``policy``) and, with ``styles``, default
-    QGIS styles; other layers (a diff's) are written as they are.
+    With ``schema`` (the layers of an audit), layers declared in
+    :data:`xsland.rules.columns.TABLES` get their schema types, Chinese aliases (labels
+    rendered from ``policy``) and, with ``styles``, default QGIS styles. Other layers
+    (a diff's, which reuse some names) are written as they are.
     """
     import pyogrio
 
     target = Path(path)
     with atomic_file(target, overwrite=overwrite) as tmp:
         for name, df in layers.items():
-            frame = _gpkg_frame(df, name)
+            frame = _gpkg_frame(df, name if schema else "")
             geometry = getattr(frame, "_geometry_column_name", None) in frame.columns
             pyogrio.write_dataframe(
                 frame if geometry else pd.DataFrame(frame),
@@ -92,7 +94,7 @@ def write_gpkg(
                 append=tmp.exists(),
                 use_arrow=True,
             )
-        declared = {n: list(df.columns) for n, df in layers.items() if n in TABLES}
+        declared = {n: list(df.columns) for n, df in layers.items() if schema and n in TABLES}
         if declared:
             with sqlite3.connect(tmp) as con:
                 _data_columns(con, declared, policy)

@@ -427,7 +427,7 @@ def write_audit(
     target = Path(out)
     layers = audit_layers(result)
     with atomic_dir(target, overwrite=overwrite) as tmp:
-        write_gpkg(layers, tmp / "audit.gpkg", policy=result.policy)
+        write_gpkg(layers, tmp / "audit.gpkg", policy=result.policy, schema=True)
         write_audit_workbook(result, tmp / "audit.xlsx", geoparquet=geoparquet)
         (tmp / "summary.md").write_text(
             summary_markdown(result, title=title, inputs=inputs), encoding="utf-8"
