@@ -165,3 +165,12 @@ def test_labels_follow_the_policy_applied(tmp_path):
         con.close()
     assert title == "新增工业用地容积率≥1.2"
     assert "新增工业用地容积率≥1.2" in layer_qml("parks", ["park_id", "chk_far_new"], policy=custom)
+
+
+def test_geopackage_version_is_what_debian_qgis_reads(gpkg):
+    # GeoPackage 1.2 (user_version 10200): QGIS 3.22 on GDAL 3.6 opens it without a warning
+    con = sqlite3.connect(gpkg)
+    try:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 10200
+    finally:
+        con.close()

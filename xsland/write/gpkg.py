@@ -86,13 +86,16 @@ def write_gpkg(
         for name, df in layers.items():
             frame = _gpkg_frame(df, name if schema else "")
             geometry = getattr(frame, "_geometry_column_name", None) in frame.columns
+            first = not tmp.exists()
             pyogrio.write_dataframe(
                 frame if geometry else pd.DataFrame(frame),
                 tmp,
                 layer=name,
                 driver="GPKG",
-                append=tmp.exists(),
+                append=not first,
                 use_arrow=True,
+                # GeoPackage 1.2: what QGIS on GDAL 3.6 (Debian 12) reads without a warning
+                dataset_options={"VERSION": "1.2"} if first else None,
             )
         declared = {n: list(df.columns) for n, df in layers.items() if schema and n in TABLES}
         if declared:
