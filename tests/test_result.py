@@ -133,3 +133,11 @@ def test_read_names_what_is_missing(tmp_path):
     (tmp_path / "audit.gpkg").write_text("not a geopackage")
     with pytest.raises(InputFileError, match="not a GeoPackage"):
         AuditResult.read(tmp_path)
+
+
+def test_every_quality_finding_names_its_file(demo_audit):
+    # the cross-layer checks (slivers, straddling parcels, buildings outside …) used to
+    # leave the file empty: it is the file of the finding's layer
+    quality = AuditResult.read(demo_audit[0]).quality
+    assert len(quality) > 0
+    assert quality["file"].map(lambda v: isinstance(v, str) and v.endswith("xishan.gpkg")).all()

@@ -250,6 +250,24 @@ def _unique(headers: list[str]) -> list[str]:
     return out
 
 
+def _cell(value) -> str:
+    """Text for a Markdown cell: empty for a missing value (never ``nan``), no ``|``."""
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+        return ""
+    return str(value).replace("|", "/").replace("\n", " ")
+
+
+def _number(value) -> str:
+    """A figure as people write it: ``7``, ``6.5``; ``—`` when there is none (never ``nan``)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "—" if value is None or str(value).strip() == "" else str(value)
+    if number != number or number in (float("inf"), float("-inf")):
+        return "—"
+    return f"{number:,.0f}" if number == int(number) else f"{number:,.4g}"
+
+
 def _format_value(check: str, value) -> str:
     """A measured value with its unit, as a reader expects it."""
     if value is None or (isinstance(value, float) and value != value):
@@ -281,9 +299,16 @@ def label_count(code: str, parcels: pd.DataFrame, low: pd.Series) -> str:
 
 
 def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None = None) -> str:
-    """A short Markdown summary of an :class:`~xsland.result.AuditResult`."""
-    from xsland.judge.audit import CHECKS
+    """A short Markdown summary of an :class:`~xsland.result.AuditResult`.
 
+    Check labels carry the thresholds of the policy the audit applied; a missing figure
+    reads ``—`` or is left empty, never ``nan``.
+    """
+    from xsland.judge.audit import CHECKS
+    from xsland.rules.columns import get_table
+
+    spec = get_table("parks")
+    labels = {c: spec.column(c).label(result.policy) for c in CHECKS}
     parks = result.parks
     lines = [f"# {title}", ""]
     if inputs:
@@ -299,12 +324,12 @@ def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None
         "",
         "## Park checks",
         "",
-        "| park | name | town | " + " | ".join(CHECKS[c][0] for c in CHECKS) + " |",
+        "| park | name | town | " + " | ".join(labels[c] for c in CHECKS) + " |",
         "|---" * (3 + len(CHECKS)) + "|",
     ]
     for _, row in parks.iterrows():
         lines.append(
-            f"| {row['park_id']} | {row['name']} | {row['town']} | "
+            f"| {_cell(row['park_id'])} | {_cell(row.get('name'))} | {_cell(row.get('town'))} | "
             + " | ".join(STATUS_ZH.get(str(row[c]), str(row[c])) for c in CHECKS)
             + " |"
         )
@@ -312,20 +337,23 @@ def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None
     lines += ["", "## Failed checks", ""]
     failed = False
     for _, row in parks.iterrows():
-        for c, (label, _field) in CHECKS.items():
+        for c in CHECKS:
             if row[c] == "fail":
                 failed = True
                 value = _format_value(c, row.get(c.replace("chk_", "val_"), ""))
-                extra = row.get(c.replace("chk_", "fail_"), "")
+                extra = _cell(row.get(c.replace("chk_", "fail_")))
                 lines.append(
-                    f"- {row['park_id']} {row['name']}: {label} — measured {value}"
+                    f"- {row['park_id']} {_cell(row.get('name'))}: {labels[c]} — measured {value}"
                     + (f"; parcels below minimum: {extra}" if extra else "")
                 )
     if not failed:
         lines.append("- none")
     lines += ["", "## District", ""]
     for _, row in result.district.iterrows():
-        lines.append(f"- {row['label']}: {row['status']} ({row['value']} / {row['threshold']})")
+        status = STATUS_ZH.get(str(row["status"]), str(row["status"]))
+        lines.append(
+            f"- {row['label']}: {status} ({_number(row['value'])} / {_number(row['threshold'])})"
+        )
     parcels = result.parcels
     if "low_efficiency" in parcels.columns:
         low = parcels["low_efficiency"].fillna(False).astype(bool)
@@ -352,9 +380,10 @@ def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None
             ]
             for _, b in top.iterrows():
                 lines.append(
-                    f"| {b['block_id']} | {b.get('park_id') or ''} | {b.get('town') or ''} | "
-                    f"{b['n_parcels']} | {b.get('n_owners', '')} | {b['area_mu']:,.1f} | "
-                    f"{b.get('route_zh', b.get('route', ''))} | {b.get('route_rule', '')} |"
+                    f"| {_cell(b['block_id'])} | {_cell(b.get('park_id'))} | "
+                    f"{_cell(b.get('town'))} | {_number(b['n_parcels'])} | "
+                    f"{_number(b.get('n_owners'))} | {_number(round(float(b['area_mu']), 1))} | "
+                    f"{_cell(b.get('route_zh'))} | {_cell(b.get('route_rule'))} |"
                 )
             small = int(blocks["below_threshold"].sum()) if "below_threshold" in blocks else 0
             lines.append("")
