@@ -244,3 +244,23 @@ def test_custom_policy_travels_with_the_audit(sample, tmp_path):
     )
     assert default.exit_code == 0, default.output
     assert len(AuditResult.read(tmp_path / "wide").blocks) < len(audited.blocks)
+
+
+def test_map_and_report_say_which_policy_they_use(demo_out, tmp_path):
+    import shutil
+
+    folder = tmp_path / "audit"
+    folder.mkdir()
+    shutil.copy(demo_out / "audit.gpkg", folder / "audit.gpkg")
+    own = CliRunner().invoke(main, ["report", str(folder)])
+    assert own.exit_code == 0, own.output
+    assert f"policy: the audit's own (stored in {folder / 'audit.gpkg'})" in own.output
+    assert "新增工业项目用地容积率下限" in (folder / "report.html").read_text(encoding="utf-8")
+    rules = tmp_path / "rules.toml"  # only rules: a project file's inputs are not needed
+    rules.write_text("[policy]\nfar_min_new_industrial = 1.2\n", encoding="utf-8")
+    other = CliRunner().invoke(main, ["report", str(folder), "-c", str(rules)])
+    assert other.exit_code == 0, other.output
+    assert f"policy: from {rules} (-c), not the audit's own" in other.output
+    assert "容积率≥1.2" in (folder / "report.html").read_text(encoding="utf-8")
+    maps = CliRunner().invoke(main, ["map", str(folder), "--no-towns", "-c", str(rules)])
+    assert maps.exit_code == 0 and "policy: from" in maps.output

@@ -500,13 +500,25 @@ def _finished_audit(value: str, config: str | None = None):
     result = AuditResult.read(source)
     where = source if source.suffix.lower() == ".gpkg" else source / "audit.gpkg"
     if config:
-        from xsland.rules.project import load_project
-
-        policy = load_project(config).policy
+        policy = _config_policy(config)
         click.echo(f"policy: from {config} (-c), not the audit's own")
         return dataclasses.replace(result, policy=policy, rules=policy.table())
     click.echo(f"policy: the audit's own (stored in {where})")
     return result
+
+
+def _config_policy(config: str):
+    """The ``[policy]`` of a project file (its inputs need not exist: only rules are read)."""
+    import tomllib
+
+    from xsland.errors import PolicyError
+    from xsland.rules.policy import Policy
+
+    try:
+        data = tomllib.loads(Path(config).read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"{config} is not valid TOML: {exc}") from None
+    return Policy.from_mapping(data.get("policy") or {}, where=f"{config} [policy]")
 
 
 _CONFIG_HELP = "Use this project file's [policy] instead of the audit's own."
@@ -696,14 +708,20 @@ def rasterize(
     from xsland.read.io import read_layer
 
     path = Path(source)
-    if path.is_dir() and not layer:
+    if path.is_dir():  # a finished audit: its one reader, and one of its polygon tables
         from xsland.result import AuditResult
 
         path = _audit_dir(source) / "audit.gpkg"
-        gdf = AuditResult.read(path).parcels
+        tables = ("parcels", "blocks", "parks", "park_zones")
+        if (layer or "parcels") not in tables:
+            raise click.BadParameter(
+                f"an audit folder has the polygon layers {', '.join(tables)}, not {layer!r}",
+                param_hint="--layer",
+            )
+        gdf = getattr(AuditResult.read(path), layer or "parcels")
+        if gdf is None:
+            raise click.BadParameter(f"{path} has no layer {layer!r}", param_hint="--layer")
     else:
-        if path.is_dir():
-            path = _audit_dir(source) / "audit.gpkg"
         gdf = read_layer(path, layer=layer)
     if column not in gdf.columns:
         raise click.BadParameter(
