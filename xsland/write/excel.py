@@ -1,4 +1,4 @@
-"""``audit.xlsx``: the workbook for people, written with xlsxwriter through pandas.
+"""``audit.xlsx``: the workbook for people, written with xlsxwriter (constant memory).
 
 The workbook holds the parks, towns, district checks, the parcels that need action
 (low-efficiency or below their FAR minimum), blocks, enterprises, data quality and the
@@ -175,6 +175,18 @@ def _width(header: str, values: pd.Series) -> int:
     return int(min(max(widest + 2, 8), 50))
 
 
+def _cells(values: pd.Series) -> list[Any]:
+    """A column as Python values for xlsxwriter: ``None`` for every missing value."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return [None if pd.isna(v) else v.to_pydatetime() for v in values]
+    if pd.api.types.is_float_dtype(values):
+        finite = np.isfinite(values.to_numpy(dtype="float64", na_value=np.nan))
+        return [v if ok else None for v, ok in zip(values.tolist(), finite, strict=True)]
+    out = values.astype(object).tolist()
+    return [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v
+            for v in out]  # fmt: skip
+
+
 def write_frames(
     sheets: Mapping[str, tuple[pd.DataFrame, list[Column | str | None]]],
     path: str | os.PathLike,
@@ -184,26 +196,27 @@ def write_frames(
     """Write shown frames to one XLSX: frozen header, filter, widths, number formats.
 
     ``sheets`` maps a sheet name to ``(frame, declarations)`` (:func:`display_table`); a
-    declaration may also be an Excel number format.
-    Every text is a literal string: formulas are never created from text.
+    declaration may also be an Excel number format. Written with xlsxwriter in
+    constant-memory mode, row by row, with the column formats set first. Every text is a
+    literal string: formulas are never created from text, and text columns carry Excel's
+    quote prefix, so a cell starting with ``=`` stays text even when edited.
     """
+    import xlsxwriter
+
     target = Path(path)
     options = {
+        "constant_memory": True,
         "strings_to_formulas": False,
         "strings_to_urls": False,
         "strings_to_numbers": False,
         "nan_inf_to_errors": False,
+        "default_date_format": "yyyy-mm-dd",
     }
     with atomic_file(target, overwrite=overwrite) as tmp:
-        with pd.ExcelWriter(
-            tmp,
-            engine="xlsxwriter",
-            engine_kwargs={"options": options},
-            date_format="yyyy-mm-dd",
-            datetime_format="yyyy-mm-dd",
-        ) as xl:
-            book = xl.book
+        book = xlsxwriter.Workbook(str(tmp), options)
+        try:
             formats: dict[str, Any] = {}
+            head = book.add_format({"bold": True, "border": 1, "align": "center"})
 
             def fmt(spec: str | None) -> Any:
                 key = spec or "@text"
@@ -213,11 +226,7 @@ def write_frames(
                 return formats[key]
 
             for name, (frame, specs) in sheets.items():
-                frame.to_excel(xl, sheet_name=name, index=False)
-                ws = xl.sheets[name]
-                ws.freeze_panes(1, 0)
-                if len(frame.columns):
-                    ws.autofilter(0, 0, max(len(frame), 1), len(frame.columns) - 1)
+                ws = book.add_worksheet(name)
                 for i, (header, spec) in enumerate(zip(frame.columns, specs, strict=True)):
                     if spec is None or isinstance(spec, str):
                         number = spec
@@ -226,6 +235,15 @@ def write_frames(
                     else:
                         number = spec.number_format()
                     ws.set_column(i, i, _width(str(header), frame[header]), fmt(number))
+                ws.freeze_panes(1, 0)
+                if len(frame.columns):
+                    ws.autofilter(0, 0, max(len(frame), 1), len(frame.columns) - 1)
+                ws.write_row(0, 0, [str(h) for h in frame.columns], head)
+                columns = [_cells(frame[c]) for c in frame.columns]
+                for r, row in enumerate(zip(*columns, strict=True), start=1):
+                    ws.write_row(r, 0, row)
+        finally:
+            book.close()
     return target
 
 
