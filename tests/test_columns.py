@@ -91,3 +91,12 @@ def test_code_words_agree_with_the_judges():
     assert dict(CODES["eval_source"]) == dict(EVAL_SOURCES)
     assert set(CODES["category"]) == set(CATEGORIES)
     assert set(CHECK_COLUMNS) == set(__import__("xsland.judge.audit").judge.audit.CHECKS)
+
+
+def test_every_land_use_code_of_the_category_map_has_a_name():
+    from xsland.rules.policy import DEFAULT_CATEGORY_MAP
+
+    assert set(DEFAULT_CATEGORY_MAP) <= set(CODES["land_use"])
+    assert (
+        CODES["land_use"]["100101"] == "一类工业用地" and CODES["land_use"]["M0"] == "新型产业用地"
+    )

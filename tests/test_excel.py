@@ -120,6 +120,7 @@ def test_words_for_codes_and_booleans(tiny, tmp_path):
     row = dict(zip(parcels[0], parcels[1], strict=True))
     assert row["政策类别"] == "存量工业用地" and row["低效用地"] == "是"
     assert row["功能分区"] == "核心启动区"
+    assert row["用地分类"] == "100101 一类工业用地"  # 2023 national classification
     assert "低效原因代码" not in row  # the codes' Chinese twin is shown instead
 
 

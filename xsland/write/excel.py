@@ -109,6 +109,10 @@ def _words(values: pd.Series, col: Column) -> pd.Series:
             return "；".join(codes.get(c, c) for c in v.split(";") if c)
 
         return values.astype(object).map(many)
+    if col.codes == "land_use":  # the code stays visible: "100101 一类工业用地"
+        return values.astype(object).map(
+            lambda v: f"{v} {codes[v]}" if isinstance(v, str) and v in codes else v
+        )
     out = values.astype(object).map(lambda v: codes.get(v, v) if isinstance(v, str) else v)
     if col.codes == "status":
         out = out.where(out.notna(), codes["unknown"])
