@@ -44,6 +44,8 @@ SAME_LAYER = {
     # the input contract and the policy are read by the project file
     ("xsland.rules.project", "xsland.rules.policy"),
     ("xsland.rules.project", "xsland.rules.schema"),
+    # output labels are rendered from the policy's thresholds
+    ("xsland.rules.columns", "xsland.rules.policy"),
     # readers validate what they read, in the contract's terms
     ("xsland.read.io", "xsland.read.validate"),
     # validation checks coordinates against the CRS facts of read.crs
@@ -62,6 +64,10 @@ SAME_LAYER = {
     # measures reuse areas, CRS choice and the overlap helpers
     ("xsland.measure.far", "xsland.measure.quality"),
     # writers share the atomic folder and each other's pages
+    ("xsland.write.report", "xsland.write.gpkg"),
+    ("xsland.write.report", "xsland.write.excel"),
+    # the GeoPackage's QGIS styles use the map's colours and legend words
+    ("xsland.write.gpkg", "xsland.write.maps"),
     ("xsland.write.report", "xsland.write.maps"),
     ("xsland.write.report", "xsland.write.htmlreport"),
     ("xsland.write.diff", "xsland.write.maps"),

@@ -19,6 +19,7 @@ import pytest
 import shapely
 
 from xsland.read.crs import wgs84_to_gcj02
+from xsland.result import AuditResult
 from xsland.write.maps import BasemapWarning, build_map, write_map, write_maps
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -48,7 +49,7 @@ def demo(sample, demo_audit, tmp_path_factory):
     parks = gpd.read_file(out / "audit.gpkg", layer="parks")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", BasemapWarning)
-        written = write_maps(out, out, zones=zones)
+        written = write_maps(AuditResult.read(out), out, zones=zones)
         amap = write_map(
             build_map(
                 parks, parcels, zones=zones, basemap="amap", title="高德", audit_date="2026-01-01"

@@ -111,14 +111,16 @@ def test_audit_flags_writes_outputs_and_refuses_overwrite(files):
     assert "二园" in (out / "summary.md").read_text(encoding="utf-8")
     sheets = pd.read_excel(out / "audit.xlsx", sheet_name=None)
     assert list(sheets) == [
+        "说明 about",
         "园区 parks",
         "镇街 towns",
         "全区 district",
-        "地块 parcels",
+        "待处理地块 parcels",
         "连片 blocks",
         "连片地块 block parcels",
         "数据质量 quality",
         "规则 rules",
+        "字段 columns",
     ]
     assert "园区编号" in sheets["园区 parks"].columns
 

@@ -92,4 +92,8 @@ def test_demo_audit_names_the_oversize_park(sample, defects, demo_audit):
     for pid in defects["no_chain_leader_parks"]:
         assert parks.loc[pid, "chk_chain_leader"] == "fail"
     sheets = pd.read_excel(out / "audit.xlsx", sheet_name=None)
-    assert len(sheets["地块 parcels"]) == len(gpd.read_file(sample.gpkg, layer="parcels"))
+    # the workbook lists the parcels that need action; audit.gpkg holds them all
+    audited = gpd.read_file(out / "audit.gpkg", layer="parcels")
+    assert len(audited) == len(gpd.read_file(sample.gpkg, layer="parcels"))
+    need = audited["low_efficiency"] | audited["far_ok"].eq(0).fillna(False)
+    assert len(sheets["待处理地块 parcels"]) == int(need.sum())

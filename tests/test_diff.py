@@ -15,7 +15,20 @@ import pytest
 import shapely
 
 from xsland.errors import DataError, InputFileError, OutputExistsError
-from xsland.write.diff import CHANGE_TYPES, diff_audits, match_parcels, read_audit, write_diff
+from xsland.result import AuditResult
+from xsland.write.diff import CHANGE_TYPES, diff_audits, match_parcels, write_diff
+
+
+def _audit(source):
+    """A dict of tables or a finished audit folder as the AuditResult diff_audits takes."""
+    if isinstance(source, dict):
+        return AuditResult(**source)
+    return AuditResult.read(source)
+
+
+def _diff(old, new, **options):
+    return diff_audits(_audit(old), _audit(new), **options)
+
 
 X0, Y0 = 535_000.0, 3_496_000.0
 CRS = "EPSG:4549"
@@ -175,7 +188,7 @@ def _row(table, **where):
 
 def test_parcels_are_matched_by_geometry(pair):
     old, new = pair
-    result = diff_audits(old, new)
+    result = _diff(old, new)
     t = result.parcels
     assert set(t["change"]) <= set(CHANGE_TYPES)
     got = {(r.change, r.old_ids, r.new_ids) for r in t.itertuples()}
@@ -197,7 +210,7 @@ def test_parcels_are_matched_by_geometry(pair):
 
 
 def test_far_and_low_efficiency_changes(pair):
-    t = diff_audits(*pair).parcels
+    t = _diff(*pair).parcels
     split = _row(t, change="split")
     assert split["far_old"] == pytest.approx(0.5)
     assert split["far_new"] == pytest.approx(2.0)
@@ -219,13 +232,13 @@ def test_far_and_low_efficiency_changes(pair):
     # the geometry of a match is its new parcels (the old one when removed)
     assert _row(t, change="split").geometry.area == pytest.approx(10_000)
     assert _row(t, change="removed", old_ids="E").geometry.equals(box(300, 0, 400, 100))
-    before = diff_audits(*pair).parcels_before
+    before = _diff(*pair).parcels_before
     assert sorted(before["parcel_id"]) == ["B", "C", "D", "E", "G", "H", "I", "J", "P"]
 
 
 def test_min_overlap_decides_the_links(pair):
     old, new = pair
-    t = diff_audits(old, new, min_overlap=0.01).parcels
+    t = _diff(old, new, min_overlap=0.01).parcels
     assert _row(t, old_ids="P")["change"] == "id_changed"  # 2 % > 1 %: the same land
     assert _row(t, old_ids="P")["new_ids"] == "Q"
     with pytest.raises(DataError, match="min_overlap"):
@@ -233,7 +246,7 @@ def test_min_overlap_decides_the_links(pair):
 
 
 def test_park_checks_from_fail_to_pass(pair):
-    parks = diff_audits(*pair).parks
+    parks = _diff(*pair).parks
     chain = _row(parks, park_id="XS01", check="chk_chain_leader")
     assert (chain["old"], chain["new"], chain["trend"]) == ("fail", "pass", "improved")
     assert bool(chain["changed"]) and chain["val_old"] == "0" and chain["val_new"] == "1"
@@ -247,7 +260,7 @@ def test_park_checks_from_fail_to_pass(pair):
 
 
 def test_blocks_cleared_new_and_changed(pair):
-    b = diff_audits(*pair).blocks
+    b = _diff(*pair).blocks
     assert _row(b, block_id_old="K1")["status"] == "cleared"  # its parcel B left the set
     assert _row(b, block_id_old="K1")["parcels_still_low"] == 0
     k2 = _row(b, block_id_old="K2")
@@ -262,15 +275,15 @@ def test_block_cleared_when_its_area_is_in_no_block(pair):
     old, new = pair
     new = dict(new, parcels=new["parcels"].drop(columns=["low_efficiency", "block_id"]))
     new["blocks"] = new["blocks"][new["blocks"]["block_id"] == "K3"]
-    result = diff_audits(old, new)
+    result = _diff(old, new)
     assert "lowuse_change" not in result.parcels.columns  # only one audit flags it
     assert _row(result.blocks, block_id_old="K2")["status"] == "cleared"
-    without = diff_audits(dict(old, blocks=None), new)
+    without = _diff(dict(old, blocks=None), new)
     assert without.blocks is None and not without.meta["blocks"]
 
 
 def test_targets_progress(pair):
-    t = diff_audits(*pair).targets
+    t = _diff(*pair).targets
     platforms = _row(t, target="innovation_platforms")
     assert (platforms["old"], platforms["new"], platforms["threshold"]) == (6.0, 8.0, 7.0)
     assert platforms["met_old"] is np.False_ or platforms["met_old"] is False
@@ -287,7 +300,7 @@ def test_targets_progress(pair):
 def test_inputs_are_not_modified(pair):
     old, new = pair
     before = copy.deepcopy((old, new))
-    diff_audits(old, new)
+    _diff(old, new)
     now = (*old.values(), *new.values())
     for a, b in zip(now, (*before[0].values(), *before[1].values()), strict=True):
         if isinstance(a, gpd.GeoDataFrame):
@@ -297,16 +310,16 @@ def test_inputs_are_not_modified(pair):
 
 
 def test_read_audit_errors_name_the_file_and_the_fix(tmp_path, pair):
-    with pytest.raises(InputFileError, match=r"old audit: .*audit\.gpkg not found.*xsland audit"):
-        diff_audits(tmp_path, pair[1])
-    with pytest.raises(DataError, match="new audit .* no 'parcels' layer"):
-        diff_audits(pair[0], {"parks": pair[1]["parks"]})
+    with pytest.raises(InputFileError, match=r"audit\.gpkg not found.*xsland audit"):
+        _diff(tmp_path, pair[1])
     bad = dict(pair[1], parcels=pair[1]["parcels"].drop(columns="parcel_id"))
-    with pytest.raises(DataError, match="layer 'parcels': needs .* 'parcel_id'"):
-        read_audit(bad, which="new")
+    with pytest.raises(DataError, match="new audit .*layer 'parcels': needs .* 'parcel_id'"):
+        _diff(pair[0], bad)
+    with pytest.raises(DataError, match="old audit: expected an AuditResult"):
+        diff_audits(pair[0], _audit(pair[1]))
     pyogrio.write_dataframe(pair[0]["parks"], tmp_path / "audit.gpkg", layer="parks")
     with pytest.raises(InputFileError, match="has no layer parcels"):
-        diff_audits(tmp_path, pair[1])
+        _diff(tmp_path, pair[1])
 
 
 def test_write_diff_tables_and_an_offline_map(pair, tmp_path):
@@ -314,7 +327,7 @@ def test_write_diff_tables_and_an_offline_map(pair, tmp_path):
     new = copy.deepcopy(new)
     evil = "<img src=x onerror=alert(1)>"
     new["parcels"].loc[new["parcels"]["parcel_id"] == "Q", "parcel_id"] = evil
-    result = diff_audits(old, new)
+    result = _diff(old, new)
     out = tmp_path / "diff"
     written = write_diff(result, out)
     assert sorted(p.name for p in written) == ["diff.gpkg", "diff.xlsx", "diff_map.html"]
@@ -369,7 +382,7 @@ def test_later_variant_is_the_same_district_a_year_later(sample, audits, later_a
 
 def test_diff_finds_every_planted_change(audits, tmp_path):
     old, new, changes = audits
-    result = diff_audits(old, new)
+    result = _diff(old, new)
     t = result.parcels
 
     def ids(v):

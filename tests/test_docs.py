@@ -123,3 +123,15 @@ def test_module_entry_point_regenerates(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(docs.GENERATED)
     assert docs.main(["--check", str(tmp_path)]) == 1  # no rules.md there
     assert "rules.md is missing" in capsys.readouterr().err
+
+
+def test_data_contract_lists_every_output_column():
+    from xsland.rules.columns import TABLES
+
+    text = docs.render_data_contract()
+    for name, table in TABLES.items():
+        assert f"## Output: {name}" in text
+        section = text.split(f"## Output: {name}\n", 1)[1].split("\n## ", 1)[0]
+        for col in table:
+            assert f"| `{col.name}` | {col.dtype} |" in section, (name, col.name)
+    assert "| status | `n/a` | 不适用 |" in text

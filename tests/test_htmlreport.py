@@ -19,10 +19,16 @@ import shapely
 from xsland.errors import DataError, InputFileError
 from xsland.pipeline.audit import run
 from xsland.pipeline.run import read_inputs
+from xsland.result import AuditResult
 from xsland.tools.demo import demo_project
 from xsland.tools.sample import ensure_sample
 from xsland.write import htmlreport
-from xsland.write.htmlreport import NoCJKFontWarning, build_report, report_from_audit, write_report
+from xsland.write.htmlreport import (
+    NoCJKFontWarning,
+    build_report,
+    existing_maps,
+    write_report,
+)
 from xsland.write.report import write_gpkg
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -92,9 +98,9 @@ def defects(sample) -> dict:
 
 @pytest.fixture(scope="module")
 def demo(demo_audit) -> tuple[Path, str]:
-    """The demo's output folder with its report rebuilt by report_from_audit."""
+    """The demo's output folder with its report rebuilt from the finished audit."""
     out = demo_audit[0]
-    path = report_from_audit(out)
+    path = write_report(AuditResult.read(out), out / "report.html", maps=existing_maps(out))
     assert path == out / "report.html"
     return out, path.read_text(encoding="utf-8")
 
@@ -105,6 +111,11 @@ def _tables(audit_dir: Path) -> dict:
     for n in ("quality", "towns", "district", "rules"):
         tables[n] = pd.DataFrame(gpd.read_file(gpkg, layer=n))
     return tables
+
+
+def _audit(tables: dict) -> AuditResult:
+    """A dict of tables as the AuditResult the report takes."""
+    return AuditResult(**tables)
 
 
 def fake_lowuse(parcels: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -184,7 +195,7 @@ def blocks_report(with_blocks) -> tuple[str, list[str]]:
     before = tables["parcels"].copy(), blocks.copy()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        text = build_report(tables, blocks=blocks, audit_date="2025-12-31")
+        text = build_report(_audit(tables), blocks=blocks, audit_date="2025-12-31")
     pd.testing.assert_frame_equal(tables["parcels"], before[0])  # inputs untouched
     pd.testing.assert_frame_equal(blocks, before[1])
     return text, [str(w.message) for w in caught]
@@ -237,7 +248,7 @@ def test_report_says_what_was_not_computed(demo):
     tables["parcels"] = parcels.drop(
         columns=[c for c in parcels.columns if c in FLAG_COLUMNS or c == "block_id"]
     )
-    page = parse(build_report(tables))
+    page = parse(build_report(_audit(tables)))
     for sid in ("lowuse", "blocks"):
         assert page.sections[sid]["images"] == 0
         assert "not computed in this run" in page.sections[sid]["text"]
@@ -309,29 +320,29 @@ def test_blocks_and_low_efficiency_sections(with_blocks, blocks_report):
     assert not any(t == "img" and a.get("src") == "x" for t, a in page.tags)
 
 
-def test_report_from_audit_reads_blocks_and_writes_atomically(demo, with_blocks, tmp_path):
+def test_report_of_a_finished_audit_reads_blocks_and_writes_atomically(demo, with_blocks, tmp_path):
     tables, blocks = with_blocks
     folder = tmp_path / "audit"
     folder.mkdir()
     shutil.copy(demo[0] / "summary.md", folder / "summary.md")
     write_gpkg({**tables, "blocks": blocks}, folder / "audit.gpkg")
-    path = report_from_audit(folder)
+    path = write_report(AuditResult.read(folder), folder / "report.html")
     page = parse(path.read_text(encoding="utf-8"))
     assert page.sections["blocks"]["images"] == min(10, len(blocks))
     assert page.sections["lowuse"]["images"] == 1
     assert sorted(p.name for p in folder.iterdir()) == ["audit.gpkg", "report.html", "summary.md"]
     with pytest.raises(FileExistsError):
-        write_report(tables, path, overwrite=False)
+        write_report(_audit(tables), path, overwrite=False)
 
 
 def test_bad_input_is_refused(tmp_path, demo):
     with pytest.raises(InputFileError, match="audit.gpkg"):
-        report_from_audit(tmp_path)
-    with pytest.raises(DataError, match="parks"):
+        AuditResult.read(tmp_path)
+    with pytest.raises(DataError, match="needs an AuditResult"):
         build_report({"parcels": pd.DataFrame({"parcel_id": []})})
     tables = _tables(demo[0])
     with pytest.raises(DataError, match="image_format"):
-        build_report(tables, image_format="gif")
+        build_report(_audit(tables), image_format="gif")
 
 
 def test_without_a_cjk_font_charts_use_latin_labels(with_blocks, monkeypatch):
@@ -339,7 +350,7 @@ def test_without_a_cjk_font_charts_use_latin_labels(with_blocks, monkeypatch):
     monkeypatch.setattr(htmlreport, "find_cjk_font", lambda: None)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        text = build_report(tables, blocks=blocks)
+        text = build_report(_audit(tables), blocks=blocks)
     kinds = [w.category for w in caught]
     assert NoCJKFontWarning in kinds
     assert "fonts-noto-cjk" in str(

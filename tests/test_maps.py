@@ -19,26 +19,24 @@ import xstatic.pkg.leaflet as xleaflet
 from xsland.errors import (
     CRSError,
     DataError,
-    InputFileError,
     OutputExistsError,
     PolicyError,
     XslandError,
 )
 from xsland.pipeline.audit import run
 from xsland.read.crs import wgs84_to_gcj02
+from xsland.result import AuditResult
 from xsland.write import maps
 from xsland.write.maps import (
     BasemapWarning,
     build_map,
-    maps_from_audit,
     parcel_status,
-    read_audit_layers,
     render_map,
     town_file_name,
     write_map,
     write_maps,
 )
-from xsland.write.report import write_gpkg
+from xsland.write.report import audit_layers, write_gpkg
 
 X0, Y0 = 535_000.0, 3_496_000.0
 XSS = "<img src=x onerror=alert(1)>"
@@ -106,6 +104,17 @@ def audit(zones):
         crs="EPSG:4549",
     )
     return {"parks": result.parks, "parcels": p, "blocks": blocks, "zones": zones}
+
+
+def _result(layers: dict, **meta) -> AuditResult:
+    """The fixture's layers as the AuditResult every writer takes."""
+    return AuditResult(
+        parks=layers["parks"],
+        parcels=layers["parcels"],
+        blocks=layers.get("blocks"),
+        park_zones=layers.get("zones"),
+        meta=meta,
+    )
 
 
 def payload(html: str) -> dict:
@@ -381,7 +390,9 @@ def test_town_file_names_are_safe():
 def test_write_maps_all_parks_and_one_per_town(audit, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", BasemapWarning)
-        written = write_maps(audit, tmp_path / "out", title="锡山", audit_date="2026-05-01")
+        written = write_maps(
+            _result(audit), tmp_path / "out", title="锡山", audit_date="2026-05-01"
+        )
     assert [p.relative_to(tmp_path / "out").as_posix() for p in written] == [
         "map.html",
         "maps/东亭街道.html",
@@ -408,7 +419,7 @@ def test_write_maps_all_parks_and_one_per_town(audit, tmp_path):
     fewer = {**audit, "parks": audit["parks"][audit["parks"]["park_id"] == "K1"]}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", BasemapWarning)
-        write_maps(fewer, tmp_path / "out")
+        write_maps(_result(fewer), tmp_path / "out")
     assert sorted(p.name for p in (tmp_path / "out" / "maps").iterdir()) == ["东亭街道.html"]
 
 
@@ -435,7 +446,7 @@ def test_writes_are_atomic(audit, tmp_path, monkeypatch):
     out = tmp_path / "out"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", BasemapWarning)
-        write_maps(audit, out)
+        write_maps(_result(audit), out)
     before = {p.name: p.read_bytes() for p in (out / "maps").iterdir()}
     real = maps.build_map
 
@@ -447,7 +458,7 @@ def test_writes_are_atomic(audit, tmp_path, monkeypatch):
     monkeypatch.setattr(maps, "build_map", fail_on_town)
     with warnings.catch_warnings(), pytest.raises(RuntimeError, match="boom"):
         warnings.simplefilter("ignore", BasemapWarning)
-        write_maps(audit, out)
+        write_maps(_result(audit), out)
     assert {p.name: p.read_bytes() for p in (out / "maps").iterdir()} == before
     assert sorted(p.name for p in out.iterdir()) == ["map.html", "maps"]
 
@@ -455,31 +466,24 @@ def test_writes_are_atomic(audit, tmp_path, monkeypatch):
 def test_maps_from_a_finished_audit(audit, tmp_path):
     out = tmp_path / "audit"
     out.mkdir()
-    write_gpkg(
-        {
-            "parks": audit["parks"],
-            "parcels": audit["parcels"].drop(columns=["low_efficiency", "reasons_zh", "block_id"]),
-            "park_zones": audit["zones"],
-        },
-        out / "audit.gpkg",
+    result = _result(
+        {**audit, "blocks": None}, title="锡山区园区审计 2026", run="2026-04-30T10:00:00"
     )
-    (out / "summary.md").write_text(
-        "# 锡山区园区审计 2026\n\n## Inputs\n\n- run: 2026-04-30T10:00:00\n", encoding="utf-8"
-    )
-    layers = read_audit_layers(out)
-    assert layers["title"] == "锡山区园区审计 2026" and layers["audit_date"] == "2026-04-30"
-    assert "zones" in layers and "blocks" not in layers
+    write_gpkg(audit_layers(result), out / "audit.gpkg", schema=True)
+    back = AuditResult.read(out)
+    assert back.title == "锡山区园区审计 2026" and back.run_date.isoformat() == "2026-04-30"
+    assert back.park_zones is not None and back.blocks is None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", BasemapWarning)
-        written = maps_from_audit(out, basemap="amap")
+        written = write_maps(back, out, basemap="amap")
     assert written[0] == out / "map.html" and len(written) == 3
     d = payload(written[0].read_text(encoding="utf-8"))
     assert d["title"] == "锡山区园区审计 2026 · 全部园区" and d["auditDate"] == "2026-04-30"
     assert d["system"] == "gcj02" and d["hasZones"] is True and d["blocks"] is None
-    counts = {s["key"]: s["count"] for s in d["statuses"]}  # far_ok read back as text
-    assert counts == {"low": None, "below": 1, "ok": 2, "exempt": 3, "nodata": 1}
-    with pytest.raises(InputFileError, match="audit.gpkg not found"):
-        maps_from_audit(tmp_path / "nowhere")
+    counts = {s["key"]: s["count"] for s in d["statuses"]}  # far_ok a GeoPackage boolean
+    assert counts == {"low": 1, "below": 1, "ok": 2, "exempt": 2, "nodata": 1}
+    with pytest.raises(DataError, match="needs an AuditResult"):
+        write_maps(audit, out)
 
 
 def test_write_maps_from_an_audit_result(zones, audit, tmp_path):

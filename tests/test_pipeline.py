@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from xsland.cli import main
 from xsland.group.blocks import find_blocks
 from xsland.pipeline.run import describe_inputs, rerun_blocks
+from xsland.result import AuditResult
 from xsland.rules.policy import DEFAULT_POLICY
 from xsland.rules.project import Input, Project, load_project
-from xsland.write.report import read_audit
 
 
 @pytest.fixture(scope="module")
@@ -111,9 +111,11 @@ def test_blocks_rerun_with_a_smaller_gap(demo_out, tmp_path):
         main, ["blocks", str(demo_out), "--gap-m", "5", "--out", str(out), "--overwrite"]
     )
     assert result.exit_code == 0, result.output
-    before, _ = read_audit(demo_out)
-    after, info = read_audit(out)
-    assert info["title"].startswith("锡山区")
+    assert "policy: the audit's own" in result.output
+    before = AuditResult.read(demo_out)
+    after = AuditResult.read(out)
+    assert after.title.startswith("锡山区")
+    assert after.policy == before.policy.replace(block_gap_m=5.0)
     low = before.parcels["low_efficiency"].astype(bool).to_numpy()
     expected = find_blocks(before.parcels, gap_m=5.0, mask=low)
     got = after.parcels["block_id"]
@@ -126,7 +128,7 @@ def test_blocks_rerun_with_a_smaller_gap(demo_out, tmp_path):
 
 
 def test_rerun_blocks_keeps_the_flags(demo_out):
-    before, _ = read_audit(demo_out)
+    before = AuditResult.read(demo_out)
     again = rerun_blocks(before, policy=DEFAULT_POLICY)
     assert again.parcels["block_id"].fillna("").tolist() == (
         before.parcels["block_id"].fillna("").tolist()
@@ -201,3 +203,64 @@ def test_inputs_are_described_without_passwords():
     )
     text = describe_inputs(project, {})["parcels"]
     assert "s3cret" not in text and "db.example" in text and "table public.dk" in text
+
+
+def test_blocks_without_config_reproduce_the_audits_blocks(demo_out, tmp_path):
+    out = tmp_path / "same"
+    result = CliRunner().invoke(main, ["blocks", str(demo_out), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "policy: the audit's own" in result.output
+    before, after = AuditResult.read(demo_out), AuditResult.read(out)
+    assert after.policy == before.policy
+    # every column equal; outlines the same polygons (vertex order may start elsewhere)
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(after.blocks.drop(columns="geometry")).reset_index(drop=True),
+        pd.DataFrame(before.blocks.drop(columns="geometry")).reset_index(drop=True),
+    )
+    assert shapely.equals(after.blocks.geometry.values, before.blocks.geometry.values).all()
+    pd.testing.assert_frame_equal(after.block_members, before.block_members)
+    assert after.parcels["block_id"].equals(before.parcels["block_id"])
+
+
+def test_custom_policy_travels_with_the_audit(sample, tmp_path):
+    # block_gap_m = 5 (default 15) and a stricter FAR label; blocks again without -c keep them
+    path = _project_file(
+        tmp_path, sample, "[policy]\nblock_gap_m = 5.0\nfar_min_new_industrial = 1.2\n"
+    )
+    first = CliRunner().invoke(main, ["audit", "-c", str(path), "--no-progress"])
+    assert first.exit_code == 0, first.output
+    out = tmp_path / "out"
+    audited = AuditResult.read(out)
+    assert audited.policy.block_gap_m == 5.0 and audited.policy.far_min_new_industrial == 1.2
+    again = CliRunner().invoke(main, ["blocks", str(out), "--out", str(tmp_path / "again")])
+    assert again.exit_code == 0, again.output
+    rerun = AuditResult.read(tmp_path / "again")
+    assert rerun.policy == audited.policy
+    assert rerun.blocks["block_id"].tolist() == audited.blocks["block_id"].tolist()
+    assert "at 5 m" in again.output
+    # the default gap would bridge the roads: fewer blocks; the audit's own policy did not
+    default = CliRunner().invoke(
+        main, ["blocks", str(out), "--gap-m", "15", "--out", str(tmp_path / "wide")]
+    )
+    assert default.exit_code == 0, default.output
+    assert len(AuditResult.read(tmp_path / "wide").blocks) < len(audited.blocks)
+
+
+def test_map_and_report_say_which_policy_they_use(demo_out, tmp_path):
+    import shutil
+
+    folder = tmp_path / "audit"
+    folder.mkdir()
+    shutil.copy(demo_out / "audit.gpkg", folder / "audit.gpkg")
+    own = CliRunner().invoke(main, ["report", str(folder)])
+    assert own.exit_code == 0, own.output
+    assert f"policy: the audit's own (stored in {folder / 'audit.gpkg'})" in own.output
+    assert "新增工业项目用地容积率下限" in (folder / "report.html").read_text(encoding="utf-8")
+    rules = tmp_path / "rules.toml"  # only rules: a project file's inputs are not needed
+    rules.write_text("[policy]\nfar_min_new_industrial = 1.2\n", encoding="utf-8")
+    other = CliRunner().invoke(main, ["report", str(folder), "-c", str(rules)])
+    assert other.exit_code == 0, other.output
+    assert f"policy: from {rules} (-c), not the audit's own" in other.output
+    assert "容积率≥1.2" in (folder / "report.html").read_text(encoding="utf-8")
+    maps = CliRunner().invoke(main, ["map", str(folder), "--no-towns", "-c", str(rules)])
+    assert maps.exit_code == 0 and "policy: from" in maps.output

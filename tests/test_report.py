@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from xsland.errors import OutputExistsError
+from xsland.rules.policy import DEFAULT_POLICY
 from xsland.write.report import atomic_dir, atomic_file, write_table
 
 
@@ -42,10 +43,69 @@ def test_write_table_xlsx_frozen_header_and_widths(tmp_path):
     ws = openpyxl.load_workbook(path)["园区"]
     assert ws.freeze_panes == "A2"
     assert ws["A2"].value == "东亭智能装备产业园"
-    assert ws.column_dimensions["A"].width == 20  # 9 CJK characters × 2 + 2
+    # 9 CJK characters × 2 + 2 = 20 characters; xlsxwriter stores 20 + 0.71 (Excel's padding)
+    assert ws.column_dimensions["A"].width == pytest.approx(20.71, abs=0.01)
     csv = write_table(df, tmp_path / "t.csv")
     assert csv.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: Excel opens it as UTF-8
     with pytest.raises(OutputExistsError):
         write_table(df, csv, overwrite=False)
     with pytest.raises(OSError, match=r"write .csv or .xlsx"):
         write_table(df, tmp_path / "t.ods")
+
+
+def test_summary_never_prints_nan(tmp_path):
+    """A district value that is unknown, a park without name or town, a block without a park."""
+    import geopandas as gpd
+    import shapely
+
+    from xsland.result import AuditResult
+    from xsland.write.report import summary_markdown
+
+    parks = gpd.GeoDataFrame(
+        {
+            "park_id": ["K1"],
+            "name": [None],
+            "town": [None],
+            "area_km2": [1.0],
+            "area_mu": [1500.0],
+            "chk_area": ["pass"],
+            "chk_far_new": ["fail"],
+            "val_far_new": ["0/1"],
+            "fail_far_new": [None],
+        },
+        geometry=[shapely.box(0, 0, 1, 1)],
+        crs=4549,
+    )
+    parcels = gpd.GeoDataFrame(
+        {"parcel_id": ["P1"], "park_id": [None], "area_mu": [1.5]},
+        geometry=[shapely.box(0, 0, 1, 1)],
+        crs=4549,
+    )
+    district = pd.DataFrame(
+        {
+            "check": ["chk_innovation_platforms"],
+            "label": ["全区园区省级以上创新平台≥7家(2027年底)"],
+            "status": ["unknown"],
+            "value": [float("nan")],
+            "threshold": [7],
+        }
+    )
+    blocks = gpd.GeoDataFrame(
+        {"block_id": ["B1"], "park_id": [None], "n_parcels": [1], "area_mu": [1.5]},
+        geometry=[shapely.box(0, 0, 1, 1)],
+        crs=4549,
+    )
+    result = AuditResult(parks=parks, parcels=parcels, district=district, blocks=blocks)
+    for c in ("chk_far_standard", "chk_far_m0", "chk_coverage", "chk_leading_revenue",
+              "chk_leading_count", "chk_chain_leader", "chk_promotion", "chk_fund"):  # fmt: skip
+        result.parks[c] = "n/a"
+    text = summary_markdown(result)
+    assert "nan" not in text.lower()
+    assert "全区园区省级以上创新平台≥7家(2027年底): ? 数据不足 (— / 7)" in text
+    assert "- K1 : 新增工业用地容积率≥1.5 — measured 0/1" in text
+    custom = AuditResult(
+        parks=result.parks,
+        parcels=parcels,
+        policy=DEFAULT_POLICY.replace(far_min_new_industrial=1.2),
+    )
+    assert "新增工业用地容积率≥1.2" in summary_markdown(custom)

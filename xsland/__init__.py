@@ -58,7 +58,10 @@ from xsland.tools import sample
 from xsland.tools.sample import generate_sample
 from xsland.write import diff, report
 from xsland.write.diff import diff_audits, write_diff
-from xsland.write.report import read_audit, write_audit
+from xsland.write.report import write_audit
+
+#: A finished audit read back (its folder or ``audit.gpkg``): :meth:`AuditResult.read`.
+read_audit = AuditResult.read
 
 __all__ = [
     "__version__",

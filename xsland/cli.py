@@ -496,6 +496,45 @@ def _audit_dir(value: str) -> Path:
     return path
 
 
+def _finished_audit(value: str, config: str | None = None):
+    """The finished audit in folder ``value`` (:meth:`AuditResult.read`), with its policy.
+
+    With ``config`` the project file's ``[policy]`` replaces the audit's own; either way
+    the command says which policy it uses.
+    """
+    import dataclasses
+
+    from xsland.result import AuditResult
+
+    path = Path(value)
+    source = path if path.suffix.lower() == ".gpkg" and path.is_file() else _audit_dir(value)
+    result = AuditResult.read(source)
+    where = source if source.suffix.lower() == ".gpkg" else source / "audit.gpkg"
+    if config:
+        policy = _config_policy(config)
+        click.echo(f"policy: from {config} (-c), not the audit's own")
+        return dataclasses.replace(result, policy=policy, rules=policy.table())
+    click.echo(f"policy: the audit's own (stored in {where})")
+    return result
+
+
+def _config_policy(config: str):
+    """The ``[policy]`` of a project file (its inputs need not exist: only rules are read)."""
+    import tomllib
+
+    from xsland.errors import PolicyError
+    from xsland.rules.policy import Policy
+
+    try:
+        data = tomllib.loads(Path(config).read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"{config} is not valid TOML: {exc}") from None
+    return Policy.from_mapping(data.get("policy") or {}, where=f"{config} [policy]")
+
+
+_CONFIG_HELP = "Use this project file's [policy] instead of the audit's own."
+
+
 @main.command("map")
 @click.argument("output_dir", type=click.Path(exists=True, file_okay=False))
 @click.option(
@@ -527,6 +566,7 @@ def _audit_dir(value: str) -> Path:
     show_default=True,
     help="Simplification tolerance in metres (shared edges kept).",
 )
+@click.option("-c", "--config", type=click.Path(exists=True, dir_okay=False), help=_CONFIG_HELP)
 def map_(
     output_dir: str,
     out: str | None,
@@ -536,13 +576,15 @@ def map_(
     audit_date: str | None,
     no_towns: bool,
     simplify: float,
+    config: str | None,
 ) -> None:
     """Write the interactive maps of a finished audit again, with other options."""
-    from xsland.write.maps import maps_from_audit
+    from xsland.write.maps import write_maps
 
-    written = maps_from_audit(
-        _audit_dir(output_dir),
-        out_dir=out,
+    result = _finished_audit(output_dir, config)
+    written = write_maps(
+        result,
+        Path(out) if out else Path(output_dir),
         basemap=basemap,
         tianditu_key=tianditu_key,
         title=title,
@@ -558,11 +600,15 @@ def map_(
 @main.command()
 @click.argument("output_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--title", default=None, help="Title (default: the audit's).")
-def report(output_dir: str, title: str | None) -> None:
+@click.option("-c", "--config", type=click.Path(exists=True, dir_okay=False), help=_CONFIG_HELP)
+def report(output_dir: str, title: str | None, config: str | None) -> None:
     """Write report.html of a finished audit again (charts, for leadership)."""
-    from xsland.write.htmlreport import report_from_audit
+    from xsland.write.htmlreport import REPORT_NAME, existing_maps, write_report
 
-    path = report_from_audit(_audit_dir(output_dir), title=title)
+    result = _finished_audit(output_dir, config)
+    path = write_report(
+        result, Path(output_dir) / REPORT_NAME, title=title, maps=existing_maps(output_dir)
+    )
     click.echo(f"wrote {path}")
 
 
@@ -573,7 +619,7 @@ def report(output_dir: str, title: str | None) -> None:
     "--config",
     "config",
     type=click.Path(exists=True, dir_okay=False),
-    help="Take the block rules from this project file's [policy].",
+    help="Take the block rules from this project file's [policy] (default: the audit's).",
 )
 @click.option("--gap-m", type=float, default=None, help="Gap bridged between parcels (m).")
 @click.option("--min-mu", type=float, default=None, help="Smallest block worth reporting (亩).")
@@ -606,15 +652,14 @@ def blocks(
     """Find the contiguous blocks of a finished audit again, with other parameters."""
     from xsland.pipeline.run import rerun_blocks
     from xsland.read.io import read_layer
-    from xsland.rules.policy import DEFAULT_POLICY
-    from xsland.rules.project import load_project
-    from xsland.write.report import read_audit, write_audit
+    from xsland.write.report import write_audit
 
     source = _audit_dir(output_dir)
     target = Path(out) if out else source
     if target.exists() and not overwrite:
         raise click.UsageError(f"{target} exists; pass --overwrite to replace it")
-    policy = load_project(config).policy if config else DEFAULT_POLICY
+    result = _finished_audit(output_dir, config)
+    policy = result.policy
     changes = {
         k: v
         for k, v in {
@@ -626,17 +671,9 @@ def blocks(
         if v is not None
     }
     policy = policy.replace(**changes) if changes else policy
-    result, info = read_audit(source)
     layers = [read_layer(b) for b in barriers] or None
     updated = rerun_blocks(result, policy=policy, barriers=layers)
-    inputs = {k: v for k, v in info.items() if k not in ("title", "audit_date", "as_of", "crs")}
-    written = write_audit(
-        updated,
-        target,
-        overwrite=True,
-        title=info.get("title", "xsland audit"),
-        inputs=inputs or None,
-    )
+    written = write_audit(updated, target, overwrite=True)
     n = len(updated.blocks)
     small = int(updated.blocks["below_threshold"].sum()) if n else 0
     click.echo(
@@ -682,10 +719,21 @@ def rasterize(
     from xsland.read.io import read_layer
 
     path = Path(source)
-    if path.is_dir():
+    if path.is_dir():  # a finished audit: its one reader, and one of its polygon tables
+        from xsland.result import AuditResult
+
         path = _audit_dir(source) / "audit.gpkg"
-        layer = layer or "parcels"
-    gdf = read_layer(path, layer=layer)
+        tables = ("parcels", "blocks", "parks", "park_zones")
+        if (layer or "parcels") not in tables:
+            raise click.BadParameter(
+                f"an audit folder has the polygon layers {', '.join(tables)}, not {layer!r}",
+                param_hint="--layer",
+            )
+        gdf = getattr(AuditResult.read(path), layer or "parcels")
+        if gdf is None:
+            raise click.BadParameter(f"{path} has no layer {layer!r}", param_hint="--layer")
+    else:
+        gdf = read_layer(path, layer=layer)
     if column not in gdf.columns:
         raise click.BadParameter(
             f"{path} has no column {column!r}; its columns are "
@@ -726,14 +774,25 @@ def rasterize(
     help="Share of the smaller parcel two parcels must share to be matched.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
-def diff(old: str, new: str, out: str, min_overlap: float, overwrite: bool) -> None:
+@click.option(
+    "-c",
+    "--config",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Use this project file's [policy] for the targets instead of NEW's own.",
+)
+def diff(
+    old: str, new: str, out: str, min_overlap: float, overwrite: bool, config: str | None
+) -> None:
     """Compare two audits OLD and NEW: parcels, park checks, blocks and the 2027 targets."""
+    from xsland.result import AuditResult
     from xsland.write.diff import diff_audits, write_diff
 
     target = Path(out)
     if target.exists() and not overwrite:
         raise click.UsageError(f"{target} exists; pass --overwrite to replace it")
-    result = diff_audits(old, new, min_overlap=min_overlap)
+    before = AuditResult.read(Path(old))
+    after = _finished_audit(new, config)
+    result = diff_audits(before, after, min_overlap=min_overlap)
     written = write_diff(result, target, overwrite=overwrite)
     _print_frame(result.summary[["label", "value"]])
     click.echo(f"wrote {len(written)} files to {target}:")

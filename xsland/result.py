@@ -1,19 +1,209 @@
-"""The typed hand-off from the audit to every writer: :class:`AuditResult`."""
+"""The typed hand-off from the audit to every writer: :class:`AuditResult`.
+
+An :class:`AuditResult` holds every table of one audit, typed by the output schema
+(:mod:`xsland.rules.columns`), the :class:`~xsland.rules.policy.Policy` that produced
+it and the run's metadata. :meth:`AuditResult.read` reads a finished audit folder (or
+its ``audit.gpkg``) back losslessly, the policy included: it is the one reader of a
+finished audit, used by ``xsland map``, ``report``, ``blocks``, ``rasterize`` and
+``diff``.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import json
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
-__all__ = ["AuditResult"]
+from xsland._version import __version__
+from xsland.errors import InputFileError
+from xsland.rules.columns import TABLES, Table
+from xsland.rules.policy import DEFAULT_POLICY, Policy
+
+__all__ = ["AuditResult", "conform", "policy_from_json", "policy_to_json", "META_KEYS"]
+
+#: The tables of an audit, in the order they are written.
+_TABLES = (
+    "parks",
+    "park_zones",
+    "parcels",
+    "blocks",
+    "block_members",
+    "enterprises",
+    "towns",
+    "district",
+    "quality",
+    "rules",
+)
+_REQUIRED = ("parks", "parcels", "quality", "rules")
+
+#: Keys of :attr:`AuditResult.meta` written to the ``meta`` layer (besides ``policy``).
+META_KEYS = ("title", "run", "as_of", "crs", "engine", "version", "year")
+
+
+# -- the policy as text ------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def policy_to_json(policy: Policy) -> str:
+    """The policy as JSON text: every field, dates as ISO text, lossless."""
+    values = {f.name: _plain(getattr(policy, f.name)) for f in dataclasses.fields(policy)}
+    return json.dumps(values, ensure_ascii=False, sort_keys=True)
+
+
+def policy_from_json(text: str) -> Policy:
+    """The policy written by :func:`policy_to_json`.
+
+    Fields unknown to this version are ignored; fields missing from the text keep
+    their defaults. Values are checked like any policy (:class:`Policy` validates).
+    """
+    values = json.loads(text)
+    changes: dict[str, Any] = {}
+    for f in dataclasses.fields(Policy):
+        if f.name not in values:
+            continue
+        value, default = values[f.name], getattr(DEFAULT_POLICY, f.name)
+        if value is not None and isinstance(default, dt.date):
+            value = dt.date.fromisoformat(value)
+        elif isinstance(default, tuple) and isinstance(value, list):
+            value = tuple(value)
+        elif isinstance(default, Mapping) and isinstance(value, Mapping):
+            value = MappingProxyType(dict(value))
+        changes[f.name] = value
+    return dataclasses.replace(DEFAULT_POLICY, **changes)
+
+
+# -- types from the schema ---------------------------------------------------------------
+
+
+def _as_bool(values: pd.Series) -> pd.Series:
+    """Booleans from bool, 0/1 numbers or nullable values; NA stays NA."""
+    if pd.api.types.is_bool_dtype(values) and not values.isna().any():
+        return values.astype(bool)
+    if pd.api.types.is_numeric_dtype(values):
+        out = values.astype("Float64").map({1.0: True, 0.0: False}, na_action="ignore")
+    else:
+        words = {"true": True, "false": False, "1": True, "0": False}
+        out = values.map(
+            lambda v: v if isinstance(v, (bool, np.bool_)) else words.get(str(v).lower()),
+            na_action="ignore",
+        )
+    out = out.astype("boolean")
+    return out.astype(bool) if not out.isna().any() else out
+
+
+def _as_int(values: pd.Series) -> pd.Series:
+    out = pd.to_numeric(values).astype("Int64")
+    return out.astype("int64") if not out.isna().any() else out
+
+
+def _as_date(values: pd.Series) -> pd.Series:
+    if not pd.api.types.is_datetime64_any_dtype(values):
+        values = pd.to_datetime(values)
+    if getattr(values.dt, "tz", None) is not None:
+        values = values.dt.tz_localize(None)
+    return values.astype("datetime64[ms]")
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    if str(values.dtype) == "str":
+        return values
+    out = values.astype(object)
+    return out.where(out.notna(), None).astype("str")
+
+
+def _typed(values: pd.Series, dtype: str) -> bool:
+    """Whether ``values`` already has the canonical dtype of ``dtype``."""
+    kind = str(values.dtype)
+    if dtype == "boolean":
+        return kind == "bool" or (kind == "boolean" and bool(values.isna().any()))
+    if dtype == "integer":
+        return kind == "int64" or (kind == "Int64" and bool(values.isna().any()))
+    return kind == {"float": "float64", "text": "str", "date": "datetime64[ms]"}[dtype]
+
+
+_CAST = {
+    "boolean": _as_bool,
+    "integer": _as_int,
+    "float": lambda s: pd.to_numeric(s).astype("float64"),
+    "date": _as_date,
+    "text": _as_text,
+}
+
+
+def conform(frame: pd.DataFrame | None, table: str | Table) -> pd.DataFrame | None:
+    """A copy of ``frame`` with every declared column in its schema dtype.
+
+    booleans → ``bool`` (``boolean`` when a value is missing), integers → ``int64``
+    (``Int64`` when missing), floats → ``float64``, text → ``str``, dates →
+    ``datetime64[ms]``. Undeclared columns (a parcel layer's own extra columns) are
+    kept as they are.
+    """
+    if frame is None:
+        return None
+    spec = TABLES[table] if isinstance(table, str) else table
+    geom = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+    out = frame.copy(deep=False)
+    if geom is not None:
+        out = _geometry_last(out, geom)
+    for name in out.columns:
+        col = spec.column(str(name))
+        if col is None or name == geom or _typed(out[name], col.dtype):
+            continue
+        out[name] = _CAST[col.dtype](out[name])
+    out.attrs = {}
+    return out
+
+
+def _geometry_last(frame: gpd.GeoDataFrame, geom: str) -> gpd.GeoDataFrame:
+    """The geometry as the last column, polygons made multi when the layer mixes both.
+
+    This is how a GeoPackage stores them (one geometry type per layer), so a result
+    read back equals the one written.
+    """
+    import shapely
+
+    order = [c for c in frame.columns if c != geom] + [geom]
+    if list(frame.columns) != order:
+        frame = frame[order]
+    values = frame[geom].values
+    kinds = shapely.get_type_id(np.asarray(values))
+    single = kinds == 3  # Polygon
+    if single.any() and (kinds == 6).any():  # and MultiPolygon
+        geoms = np.asarray(values).copy()
+        idx = np.flatnonzero(single)
+        geoms[idx] = shapely.multipolygons(geoms[idx], indices=np.arange(len(idx)))
+        frame = frame.copy(deep=False)
+        frame[geom] = gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs)
+    return frame
+
+
+# -- the result --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class AuditResult:
-    """The tables of one audit.
+    """The tables of one audit, the policy that produced them and the run's metadata.
+
+    Every table is typed by :mod:`xsland.rules.columns` on construction (:func:`conform`).
 
     Attributes
     ----------
@@ -22,15 +212,15 @@ class AuditResult:
         with its ``val_*``; geometry in the metric CRS.
     parcels
         Every parcel with its park, category, areas, floor area, FAR,
-        coverage, FAR minimum and ``far_ok``.
+        coverage, FAR minimum, ``far_ok`` and the low-efficiency flags.
     towns
-        Roll-up per town (镇/街道).
+        Roll-up per town (镇/街道); empty when not given.
     district
-        District-wide checks (innovation platforms across all parks).
+        District-wide checks (innovation platforms across all parks); empty when not given.
     quality
-        The data-quality table.
+        The data-quality table; empty when not given.
     rules
-        The policy used (:meth:`Policy.table`).
+        The policy as a table (:meth:`Policy.table`); default ``policy.table()``.
     blocks
         Contiguous blocks of low-efficiency land (连片), one row per block with
         its outline (:func:`xsland.group.blocks.block_table`).
@@ -41,16 +231,172 @@ class AuditResult:
         (:func:`xsland.judge.lowuse.per_mu`); ``None`` without enterprise data.
     park_zones
         The park features as given (core / expansion zones), for maps.
+    policy
+        The :class:`Policy` the audit applied.
+    meta
+        Run metadata: ``title``, ``run`` (ISO date-time), ``as_of`` (the date idle land
+        is judged at), ``crs`` (the metric CRS), ``engine``, ``version`` (of xsland),
+        ``year`` (indicator year asked for) and ``lowuse_notes``.
+    inputs
+        ``kind -> where it was read from`` (passwords removed).
     """
 
     parks: gpd.GeoDataFrame
     parcels: gpd.GeoDataFrame
-    towns: pd.DataFrame
-    district: pd.DataFrame
-    quality: pd.DataFrame
-    rules: pd.DataFrame
+    towns: pd.DataFrame | None = None
+    district: pd.DataFrame | None = None
+    quality: pd.DataFrame | None = None
+    rules: pd.DataFrame | None = None
     blocks: gpd.GeoDataFrame | None = None
     block_members: pd.DataFrame | None = None
     enterprises: pd.DataFrame | None = None
     park_zones: gpd.GeoDataFrame | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    policy: Policy = DEFAULT_POLICY
+    inputs: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.rules is None:
+            object.__setattr__(self, "rules", self.policy.table())
+        for name in ("towns", "district", "quality"):
+            if getattr(self, name) is None:
+                empty = pd.DataFrame({c.name: pd.Series(dtype=object) for c in TABLES[name]})
+                object.__setattr__(self, name, empty)
+        for name in _TABLES:
+            object.__setattr__(self, name, conform(getattr(self, name), name))
+        meta = {"version": __version__, **dict(self.meta)}
+        object.__setattr__(self, "meta", meta)
+        object.__setattr__(self, "inputs", {str(k): str(v) for k, v in self.inputs.items()})
+
+    # -- properties --------------------------------------------------------------------
+    @property
+    def title(self) -> str:
+        """The audit's title (the project's name)."""
+        return str(self.meta.get("title") or "xsland audit")
+
+    @property
+    def as_of(self) -> dt.date | None:
+        """The date idle land was judged at."""
+        value = self.meta.get("as_of")
+        return dt.date.fromisoformat(str(value)[:10]) if value else None
+
+    @property
+    def run_date(self) -> dt.date | None:
+        """The day the audit ran."""
+        value = self.meta.get("run")
+        return dt.date.fromisoformat(str(value)[:10]) if value else None
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``name -> table`` of every table the audit has, in the written order."""
+        return {n: getattr(self, n) for n in _TABLES if getattr(self, n) is not None}
+
+    def meta_table(self) -> pd.DataFrame:
+        """The ``meta`` layer: ``key``/``value`` rows, the policy as JSON among them."""
+        rows = [(k, "" if self.meta.get(k) is None else str(self.meta.get(k))) for k in META_KEYS]
+        notes = self.meta.get("lowuse_notes") or []
+        rows.append(("lowuse_notes", json.dumps(list(notes), ensure_ascii=False)))
+        rows.append(("policy", policy_to_json(self.policy)))
+        return pd.DataFrame(rows, columns=["key", "value"]).astype("str")
+
+    def inputs_table(self) -> pd.DataFrame:
+        """The ``inputs`` layer: ``key``/``value`` rows."""
+        return pd.DataFrame(
+            {"key": list(self.inputs), "value": list(self.inputs.values())}, dtype="str"
+        )
+
+    def equals(self, other: AuditResult) -> bool:
+        """Same tables (values and dtypes), same policy, same metadata and inputs."""
+        if self.policy != other.policy or self.inputs != other.inputs:
+            return False
+        if _meta_text(self.meta) != _meta_text(other.meta):
+            return False
+        for name in _TABLES:
+            a, b = getattr(self, name), getattr(other, name)
+            if (a is None) != (b is None):
+                return False
+            if a is not None and not _frames_equal(a, b):
+                return False
+        return True
+
+    # -- reading -----------------------------------------------------------------------
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> AuditResult:
+        """A finished audit read back from its folder or its ``audit.gpkg``, losslessly.
+
+        Raises
+        ------
+        InputFileError
+            When there is no ``audit.gpkg`` or it lacks a layer of an audit.
+        """
+        return _read(Path(path))
+
+
+def _meta_text(meta: Mapping[str, Any]) -> dict[str, str]:
+    out = {k: "" if meta.get(k) is None else str(meta.get(k)) for k in META_KEYS}
+    out["lowuse_notes"] = json.dumps(list(meta.get("lowuse_notes") or []), ensure_ascii=False)
+    return out
+
+
+def _frames_equal(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    if list(a.columns) != list(b.columns) or len(a) != len(b):
+        return False
+    try:
+        pd.testing.assert_frame_equal(
+            pd.DataFrame(a).reset_index(drop=True),
+            pd.DataFrame(b).reset_index(drop=True),
+            check_dtype=True,
+        )
+    except AssertionError:
+        return False
+    if isinstance(a, gpd.GeoDataFrame) and a.crs != getattr(b, "crs", None):
+        return False
+    return True
+
+
+def _read(path: Path) -> AuditResult:
+    import pyogrio
+
+    gpkg = path / "audit.gpkg" if path.suffix.lower() != ".gpkg" else path
+    if not gpkg.is_file():
+        raise InputFileError(
+            f"{gpkg} not found. Fix: give the output folder of a finished audit "
+            "(`xsland audit --out DIR` writes DIR/audit.gpkg) or the audit.gpkg itself"
+        )
+    try:
+        names = {str(n): g for n, g in pyogrio.list_layers(gpkg)}
+    except Exception as exc:  # noqa: BLE001 - GDAL says why it cannot open the file
+        raise InputFileError(f"{gpkg}: not a GeoPackage ({exc})") from None
+    missing = [n for n in _REQUIRED if n not in names]
+    if missing:
+        raise InputFileError(
+            f"{gpkg} has no layer {', '.join(missing)} (layers: {', '.join(names) or 'none'}). "
+            "Fix: give the audit.gpkg written by `xsland audit`"
+        )
+
+    def layer(name: str) -> pd.DataFrame | None:
+        if name not in names:
+            return None
+        geometry = bool(names[name])
+        frame = pyogrio.read_dataframe(
+            gpkg, layer=name, read_geometry=geometry, use_arrow=True, fid_as_index=False
+        )
+        if not geometry:
+            frame = pd.DataFrame(frame)
+        return frame
+
+    info = _key_values(layer("meta"))
+    inputs = _key_values(layer("inputs"))
+    policy = policy_from_json(info["policy"]) if info.get("policy") else DEFAULT_POLICY
+    meta: dict[str, Any] = {k: info.get(k, "") for k in META_KEYS}
+    meta["year"] = int(meta["year"]) if str(meta.get("year") or "").strip() else None
+    meta["lowuse_notes"] = json.loads(info.get("lowuse_notes") or "[]")
+    meta["source"] = str(gpkg)
+    tables = {n: layer(n) for n in _TABLES}
+    return AuditResult(**tables, meta=meta, policy=policy, inputs=inputs)
+
+
+def _key_values(table: pd.DataFrame | None) -> dict[str, str]:
+    if table is None or not {"key", "value"} <= set(table.columns):
+        return {}
+    values = table["value"].astype(object).where(table["value"].notna(), "")
+    return dict(zip(table["key"].astype(str), values.astype(str), strict=True))

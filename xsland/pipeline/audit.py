@@ -36,6 +36,30 @@ def _bare(frame: pd.DataFrame | None) -> pd.DataFrame | None:
     return out
 
 
+_KINDS = ("parks", "parcels", "buildings", "plan", "enterprises", "indicators")
+
+
+def _source_files(inputs: list) -> dict[str, str]:
+    """``kind -> file`` each input was read from (``attrs["source"]`` of the readers)."""
+    out = {}
+    for kind, frame in zip(_KINDS, inputs, strict=True):
+        source = (getattr(frame, "attrs", None) or {}).get("source") or {}
+        if source.get("file"):
+            out[kind] = str(source["file"])
+    return out
+
+
+def _fill_files(quality: pd.DataFrame, files: Mapping[str, str]) -> pd.DataFrame:
+    """The quality table with the file of each finding's layer where a check left it empty."""
+    if not len(quality) or not files or "file" not in quality.columns:
+        return quality
+    given = quality["file"].astype(object)
+    empty = given.isna() | given.map(lambda v: not str(v).strip())
+    out = quality.copy()
+    out["file"] = given.where(~empty, quality["layer"].map(files))
+    return out
+
+
 def run(
     parks: gpd.GeoDataFrame,
     parcels: gpd.GeoDataFrame,
@@ -89,6 +113,7 @@ def run(
     """
     inputs = [parks, parcels, buildings, plan, enterprises, indicators]
     found = quality_frame(*inputs)
+    files = _source_files(inputs)
     # attrs (source, quality records) are deep-copied by every pandas operation;
     # work on shallow copies without them
     parks, parcels, buildings, plan, enterprises, indicators = (_bare(x) for x in inputs)
@@ -192,7 +217,7 @@ def run(
     towns["n_blocks"] = towns["town"].map(n_blocks).fillna(0).astype(int)
     district = district_checks(park_out, policy=policy)
     cross = parcel_checks(parcels, parks=parks, buildings=buildings, policy=policy)
-    quality = quality_frame(found, measured, cross)
+    quality = _fill_files(quality_frame(found, measured, cross), files)
     zones = parks.to_crs(parcel_out.crs)
     return AuditResult(
         parks=park_out,
@@ -201,6 +226,7 @@ def run(
         district=district,
         quality=quality,
         rules=policy.table(),
+        policy=policy,
         blocks=blocks,
         block_members=members,
         enterprises=per_enterprise,
@@ -210,5 +236,6 @@ def run(
             "year": year,
             "as_of": str(pd.Timestamp(as_of).date()) if as_of is not None else "",
             "lowuse_notes": notes,
+            "engine": "single" if client is None else "dask",
         },
     )

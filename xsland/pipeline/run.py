@@ -9,6 +9,7 @@ transaction) and GeoParquet.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -139,27 +140,35 @@ def run_project(
             )
         bar.update()
         inputs = describe_inputs(project, data)
-        inputs["run"] = dt.datetime.now().isoformat(timespec="seconds")
+        run_at = dt.datetime.now().isoformat(timespec="seconds")
+        inputs["run"] = run_at
         inputs["idle judged at"] = str(result.meta.get("as_of") or dt.date.today())
         inputs["metric CRS"] = str(result.parcels.crs.name if result.parcels.crs else "")
         inputs["engine"] = engine + (f" ({workers or 'auto'} workers)" if engine == "dask" else "")
-        layers = None
+        result = dataclasses.replace(
+            result,
+            meta={
+                **result.meta,
+                "title": project.name,
+                "run": run_at,
+                "as_of": str(result.meta.get("as_of") or dt.date.today()),
+                "engine": inputs["engine"],
+            },
+            inputs=inputs,
+        )
         if to_postgis:
             # first: a database refusing the write (connection, existing tables without
             # overwrite) must not leave a new output folder behind
             from xsland.read.postgis import write_postgis
 
             bar.set_postfix_str(steps[3])
-            layers = audit_layers(result, title=project.name, inputs=inputs)
-            write_postgis(layers, to_postgis, schema=schema, overwrite=overwrite)
+            write_postgis(audit_layers(result), to_postgis, schema=schema, overwrite=overwrite)
             bar.update()
         bar.set_postfix_str(steps[2])
         written = write_audit(
             result,
             target,
             overwrite=overwrite,
-            title=project.name,
-            inputs=inputs,
             maps=project.maps,
             html_report=project.report,
             basemap=project.basemap,
@@ -197,9 +206,8 @@ def rerun_blocks(
     from xsland.errors import DataError
     from xsland.group.blocks import block_members, block_table, find_blocks
     from xsland.judge.lowuse import FLAG_COLUMNS
-    from xsland.rules.policy import DEFAULT_POLICY
 
-    policy = policy or DEFAULT_POLICY
+    policy = policy or result.policy
     parcels = result.parcels.copy()
     if "low_efficiency" not in parcels.columns:
         raise DataError(
@@ -226,6 +234,7 @@ def rerun_blocks(
         block_members=members,
         towns=towns,
         rules=policy.table(),
+        policy=policy,
     )
 
 

@@ -509,7 +509,10 @@ def render_data_contract() -> str:
 
     examples = ["Parcel ID", "PARCEL-ID", "地块编号", "建筑面积(m²)", "用地面积（平方米）"]
     lines = [
-        _HEADER.format(source="xsland/schema.py, xsland/io.py and xsland/validate.py"),
+        _HEADER.format(
+            source="xsland/rules/schema.py, xsland/rules/columns.py, xsland/read/io.py and "
+            "xsland/read/validate.py"
+        ),
         "",
         "# Data contract",
         "",
@@ -585,7 +588,72 @@ def render_data_contract() -> str:
         "|---|---|---|",
     ]
     lines += [f"| `{k}` | {zh} | {_cell(en)} |" for k, (zh, en) in QUALITY_CHECKS.items()]
+    lines += _output_section()
     return "\n".join(lines) + "\n"
+
+
+def _output_section() -> list[str]:
+    """The output tables of an audit, from the output schema (:mod:`xsland.rules.columns`)."""
+    from xsland.rules.columns import CODES, TABLES
+
+    lines = [
+        "",
+        "# Outputs",
+        "",
+        "Every column xsland writes, declared once in `xsland/rules/columns.py`: the "
+        "GeoPackage's field types and Chinese aliases, its QGIS styles and the Excel "
+        "headers and formats come from it. Labels with a threshold are shown with the "
+        "default policy; an audit shows the thresholds it applied. `audit.gpkg` keeps codes "
+        "(for filtering); `audit.xlsx` shows them as Chinese words (see Codes below). "
+        'Booleans are GeoPackage booleans, so a QGIS filter such as `"far_ok" = false` '
+        "works.",
+        "",
+        "| table | 中文 | geometry | columns |",
+        "|---|---|---|---|",
+    ]
+    for name, table in TABLES.items():
+        lines.append(
+            f"| [{name}](#output-{name.replace('_', '-')}) | {table.zh} | "
+            f"{'polygons' if table.geometry else 'none'} | {len(table.columns)} |"
+        )
+    for name, table in TABLES.items():
+        lines += [
+            "",
+            f"## Output: {name}",
+            "",
+            f"{table.zh} ({table.en})."
+            + (
+                " Extra columns of the input layer are kept as they are."
+                if table.passthrough
+                else ""
+            )
+            + (
+                " Columns named by the data: "
+                + ", ".join(f"`{p.name}*`" for p in table.prefixes)
+                + "."
+                if table.prefixes
+                else ""
+            ),
+            "",
+            "| column | type | unit | 中文 | English | shown | meaning |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        prefixes = tuple(table.column(p.name + "CLASS") for p in table.prefixes)
+        for col in (*table.columns, *prefixes):
+            shown = (
+                f"{col.decimals} dp" + (" %" if col.percent else "")
+                if col.dtype == "float" and col.decimals is not None
+                else ("Chinese words" if col.codes else "")
+            )
+            lines.append(
+                f"| `{col.name}` | {col.dtype} | "
+                f"{_cell(col.unit)} | {_cell(col.label())} | {_cell(col.en)} | {shown} | "
+                f"{_cell(col.description)}{' (only with some inputs)' if col.optional else ''} |"
+            )
+    lines += ["", "## Codes", "", "| code list | code | shown as |", "|---|---|---|"]
+    for kind, codes in CODES.items():
+        lines += [f"| {kind} | `{code}` | {word} |" for code, word in codes.items()]
+    return lines
 
 
 #: The generated files and the functions that render them.

@@ -28,8 +28,6 @@ says what changed:
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as _dt
 import html
 import json
 import os
@@ -46,12 +44,13 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from xsland.errors import DataError, InputFileError, XslandError
+from xsland.errors import DataError, XslandError
 from xsland.judge.audit import CHECKS
 from xsland.measure.area import M2_PER_MU
 from xsland.measure.quality import intersection_areas
 from xsland.read.crs import metric_crs
-from xsland.rules.policy import DEFAULT_POLICY, Policy
+from xsland.result import AuditResult
+from xsland.rules.policy import Policy
 from xsland.write.report import HEADERS_ZH, atomic_dir, atomic_file, write_gpkg, write_workbook
 
 __all__ = [
@@ -62,7 +61,6 @@ __all__ = [
     "DiffResult",
     "diff_audits",
     "match_parcels",
-    "read_audit",
     "write_diff",
 ]
 
@@ -167,125 +165,38 @@ def _as_bool(values: pd.Series) -> pd.Series:
     return pd.Series(pd.array(out.to_list(), dtype="boolean"), index=values.index)
 
 
-def _read_gpkg(path: Path, which: str) -> dict[str, Any]:
-    import pyogrio
-
-    gpkg = path / "audit.gpkg" if path.is_dir() else path
-    if not gpkg.is_file():
-        raise InputFileError(
-            f"{which} audit: {gpkg} not found. Fix: give the output folder of a finished "
-            "audit (`xsland audit --out DIR` writes DIR/audit.gpkg) or the audit.gpkg itself"
-        )
-    names = {str(n): g for n, g in pyogrio.list_layers(gpkg)}
-    missing = [n for n in ("parks", "parcels") if n not in names]
-    if missing:
-        raise InputFileError(
-            f"{which} audit: {gpkg} has no layer {', '.join(missing)} "
-            f"(layers: {', '.join(names) or 'none'}). Fix: give the audit.gpkg written by "
-            "`xsland audit`, or run the audit again"
-        )
-    out: dict[str, Any] = {"source": str(gpkg)}
-    for name in ("parks", "parcels", "blocks"):
-        if name in names:
-            out[name] = gpd.read_file(gpkg, layer=name)
-    for name in ("district", "rules"):
-        if name in names:
-            out[name] = pyogrio.read_dataframe(gpkg, layer=name, read_geometry=False)
-    return out
-
-
-def read_audit(source: Any, *, which: str = "audit") -> dict[str, Any]:
-    """The layers of one audit that :func:`diff_audits` uses.
-
-    Parameters
-    ----------
-    source
-        An audit output folder, its ``audit.gpkg``, a mapping of layers (``parks`` and
-        ``parcels``; ``blocks``, ``district``, ``rules`` optional) or an
-        :class:`~xsland.result.AuditResult`.
-    which
-        ``"old"`` or ``"new"``: named in error messages.
-
-    Returns
-    -------
-    dict
-        ``parks``, ``parcels`` and those of ``blocks``, ``district``, ``rules`` found, and
-        ``source`` (a text naming where they came from). The frames are the caller's
-        own objects (never modified) or freshly read ones.
-
-    Raises
-    ------
-    InputFileError
-        If the folder has no ``audit.gpkg``, or it lacks ``parks`` or ``parcels``.
-    DataError
-        If a mapping lacks a layer, or ``parcels`` lacks ``parcel_id`` or geometry.
-    """
-    if isinstance(source, str | os.PathLike):
-        layers = _read_gpkg(Path(source), which)
-    elif isinstance(source, Mapping):
-        layers = {"source": f"{which} layers"} | dict(source)
-    elif hasattr(source, "parks") and hasattr(source, "parcels"):
-        layers = {"source": f"{which} audit result"}
-        for name in ("parks", "parcels", "blocks", "district", "rules"):
-            value = getattr(source, name, None)
-            if value is None:
-                value = (getattr(source, "meta", None) or {}).get(name)
-            if value is not None:
-                layers[name] = value
-    else:
+def _layers(result: AuditResult, which: str) -> dict[str, Any]:
+    """The tables of one audit that :func:`diff_audits` compares, checked."""
+    if not isinstance(result, AuditResult):
         raise DataError(
-            f"{which} audit: expected an audit folder, an audit.gpkg, a mapping of layers "
-            f"or an AuditResult, not {type(source).__name__}"
+            f"{which} audit: expected an AuditResult (xsland.AuditResult.read(folder) reads "
+            f"a finished audit), not {type(result).__name__}"
         )
-    where = layers["source"]
-    for name in ("parks", "parcels"):
-        if layers.get(name) is None:
-            raise DataError(
-                f"{which} audit ({where}) has no {name!r} layer. Fix: pass "
-                "{'parks': ..., 'parcels': ...} or the folder of a finished audit"
-            )
-    parcels = layers["parcels"]
-    if not isinstance(parcels, gpd.GeoDataFrame) or "parcel_id" not in parcels.columns:
+    where = str(result.meta.get("source") or f"{which} audit result")
+    parcels = result.parcels
+    if "parcel_id" not in parcels.columns:
         raise DataError(
-            f"{which} audit ({where}), layer 'parcels': needs a GeoDataFrame with a "
-            "'parcel_id' column and polygons. Fix: pass the parcels layer of an audit"
+            f"{which} audit ({where}), layer 'parcels': needs a 'parcel_id' column. Fix: "
+            "pass the parcels layer of an audit"
         )
     if parcels.crs is None:
         raise DataError(
             f"{which} audit ({where}), layer 'parcels' has no CRS. Fix: set it "
-            "(gdf.set_crs(...)) or pass the audit folder"
+            "(gdf.set_crs(...)) or read the audit folder"
         )
-    if "park_id" not in layers["parks"].columns:
+    if "park_id" not in result.parks.columns:
         raise DataError(
             f"{which} audit ({where}), layer 'parks' has no 'park_id' column. Fix: pass the "
             "parks layer of an audit"
         )
-    return layers
-
-
-def _policy_of(layers: Mapping[str, Any]) -> Policy:
-    """The thresholds an audit used, from its ``rules`` table (defaults where unreadable)."""
-    rules = layers.get("rules")
-    if rules is None or not {"key", "value"} <= set(rules.columns):
-        return DEFAULT_POLICY
-    values = dict(zip(rules["key"].astype(str), rules["value"], strict=False))
-    changes: dict[str, Any] = {}
-    for f in dataclasses.fields(Policy):
-        text = values.get(f.name)
-        current = getattr(DEFAULT_POLICY, f.name)
-        if text is None or isinstance(current, bool):
-            continue
-        try:
-            if isinstance(current, _dt.date):
-                changes[f.name] = _dt.date.fromisoformat(str(text)[:10])
-            elif isinstance(current, int | float):
-                changes[f.name] = type(current)(float(str(text)))
-        except ValueError:
-            continue
-    try:
-        return DEFAULT_POLICY.replace(**changes)
-    except XslandError:
-        return DEFAULT_POLICY
+    return {
+        "source": where,
+        "parks": result.parks,
+        "parcels": parcels,
+        "blocks": result.blocks,
+        "district": result.district,
+        "rules": result.rules,
+    }
 
 
 # -- parcels -------------------------------------------------------------------------------
@@ -1055,8 +966,8 @@ def _summary(result: dict[str, Any], meta: dict[str, Any]) -> pd.DataFrame:
 
 
 def diff_audits(
-    old: Any,
-    new: Any,
+    old: AuditResult,
+    new: AuditResult,
     *,
     min_overlap: float = 0.05,
     tolerance: float = 0.5,
@@ -1067,16 +978,13 @@ def diff_audits(
     Parameters
     ----------
     old, new
-        Audit output folders (their ``audit.gpkg`` is read), ``audit.gpkg`` files,
-        mappings of layers (``parks``, ``parcels``; optional ``blocks``, ``district``,
-        ``rules``) or :class:`~xsland.result.AuditResult` objects. Never modified.
+        The two audits (finished ones: :meth:`xsland.AuditResult.read`). Never modified.
     min_overlap
         Share of the smaller of two parcels (or blocks) they must share to be matched.
     tolerance
         Largest Hausdorff distance (m) between two outlines still counted as the same.
     policy
-        Thresholds of the targets; default those in the new audit's ``rules`` table
-        (the defaults of SPEC §2 where it has none).
+        Thresholds of the targets; default the policy the new audit applied.
 
     Returns
     -------
@@ -1084,19 +992,20 @@ def diff_audits(
 
     Raises
     ------
-    InputFileError
-        An audit folder without ``audit.gpkg`` or without its ``parks`` / ``parcels``.
     DataError
         Layers that lack ``parcel_id``, ``park_id`` or a CRS; a bad ``min_overlap``.
 
     Examples
     --------
-    >>> result = diff_audits("out/audit-2026", "out/audit-2027")  # doctest: +SKIP
+    >>> from xsland import AuditResult
+    >>> result = diff_audits(
+    ...     AuditResult.read("out/audit-2026"), AuditResult.read("out/audit-2027")
+    ... )  # doctest: +SKIP
     >>> result.parcels["change"].value_counts()  # doctest: +SKIP
     """
-    old_l = read_audit(old, which="old")
-    new_l = read_audit(new, which="new")
-    policy = policy or _policy_of(new_l)
+    old_l = _layers(old, "old")
+    new_l = _layers(new, "new")
+    policy = policy or new.policy
     parcels, before, links = _parcel_changes(
         old_l["parcels"], new_l["parcels"], min_overlap=min_overlap, tolerance=tolerance
     )

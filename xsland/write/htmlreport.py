@@ -1,9 +1,8 @@
 """The audit report for leadership: one self-contained HTML file with charts, in Chinese.
 
-:func:`build_report` turns the tables of an audit (an :class:`~xsland.result.AuditResult`
-or a mapping of its tables) into one HTML page; :func:`write_report` writes it atomically;
-:func:`report_from_audit` rebuilds ``report.html`` from a finished output folder's
-``audit.gpkg``.
+:func:`build_report` turns an :class:`~xsland.result.AuditResult` into one HTML page;
+:func:`write_report` writes it atomically. ``xsland report DIR`` rebuilds ``report.html``
+from a finished audit read with :meth:`~xsland.result.AuditResult.read`.
 
 **Contents**, one section per printed page (or more):
 
@@ -73,9 +72,10 @@ from matplotlib.ticker import PercentFormatter
 
 from xsland._atomic import atomic_file
 from xsland._version import __version__
-from xsland.errors import DataError, InputFileError
+from xsland.errors import DataError
 from xsland.judge.audit import CHECKS, INDUSTRIAL_CATEGORIES, STATUS_ZH
 from xsland.read.validate import QUALITY_CHECKS
+from xsland.result import AuditResult
 from xsland.rules.policy import DEFAULT_POLICY
 
 __all__ = [
@@ -85,7 +85,7 @@ __all__ = [
     "NoCJKFontWarning",
     "build_report",
     "find_cjk_font",
-    "report_from_audit",
+    "existing_maps",
     "write_report",
 ]
 
@@ -519,19 +519,13 @@ class _Audit:
         return ""
 
 
-def _get(obj: Any, name: str) -> Any:
-    if isinstance(obj, Mapping):
-        return obj.get(name)
-    return getattr(obj, name, None)
-
-
-def _collect(result: Any, blocks: gpd.GeoDataFrame | None) -> _Audit:
-    parks, parcels = _get(result, "parks"), _get(result, "parcels")
-    if not isinstance(parks, pd.DataFrame) or not isinstance(parcels, pd.DataFrame):
+def _collect(result: AuditResult, blocks: gpd.GeoDataFrame | None) -> _Audit:
+    if not isinstance(result, AuditResult):
         raise DataError(
-            "build_report needs an AuditResult or a mapping with at least the tables "
-            "'parks' and 'parcels'"
+            f"build_report needs an AuditResult (xsland.AuditResult.read(folder) reads a "
+            f"finished audit), not {type(result).__name__}"
         )
+    parks, parcels = result.parks, result.parcels
     for name, frame, cols in (
         ("parks", parks, ("park_id",)),
         ("parcels", parcels, ("parcel_id", "park_id")),
@@ -539,22 +533,19 @@ def _collect(result: Any, blocks: gpd.GeoDataFrame | None) -> _Audit:
         missing = [c for c in cols if c not in frame.columns]
         if missing:
             raise DataError(f"table {name!r}: column {missing[0]!r} missing")
-    quality = _get(result, "quality")
-    rules = _get(result, "rules")
     if blocks is None:
-        blocks = _get(result, "blocks")
+        blocks = result.blocks
     if blocks is not None and "block_id" not in blocks.columns:
         raise DataError("table 'blocks': column 'block_id' missing")
-    meta = _get(result, "meta") or {}
     return _Audit(
         parks=parks,
         parcels=parcels,
-        towns=_get(result, "towns"),
-        district=_get(result, "district"),
-        quality=quality if isinstance(quality, pd.DataFrame) else pd.DataFrame(),
-        rules=rules if isinstance(rules, pd.DataFrame) else DEFAULT_POLICY.table(),
+        towns=result.towns,
+        district=result.district,
+        quality=result.quality,
+        rules=result.policy.table(),
         blocks=blocks,
-        meta=dict(meta),
+        meta=dict(result.meta),
     )
 
 
@@ -991,7 +982,7 @@ def _targets_section(a: _Audit, ch: _Charts, labels: dict[str, tuple[str, str, s
     # innovation platforms across all parks
     if "innovation_platforms" in parks.columns and len(parks):
         target = a.rule("innovation_platforms_min")
-        values = pd.to_numeric(parks["innovation_platforms"], errors="coerce")
+        values = pd.to_numeric(parks["innovation_platforms"], errors="coerce").astype("float64")
         total = float(values.sum())
         missing = parks.loc[values.isna(), "park_id"].tolist()
         with ch.style():
@@ -1522,13 +1513,10 @@ def _blocks_section(a: _Audit, ch: _Charts, *, top: int) -> str:
         b = b.to_crs(target)
         if isinstance(parcels, gpd.GeoDataFrame) and parcels.crs is not None:
             parcels = parcels.to_crs(target)
-    area_mu = (
-        pd.to_numeric(b["area_mu"], errors="coerce") if "area_mu" in b else b.geometry.area * 0.0015
-    )
-    b = b.assign(_mu=area_mu.to_numpy())
+    # the audit's own columns, never recomputed here
+    b = b.assign(_mu=pd.to_numeric(b["area_mu"], errors="coerce").to_numpy())
     threshold = a.rule("block_min_mu")
-    below = _as_bool(b["below_threshold"]) if "below_threshold" in b else (b["_mu"] < threshold)
-    below = pd.Series(below, index=b.index).fillna(False).astype(bool)
+    below = pd.Series(_as_bool(b["below_threshold"]), index=b.index).fillna(False).astype(bool)
     reward = (
         pd.to_numeric(b["reward_wan"], errors="coerce")
         if "reward_wan" in b
@@ -2032,11 +2020,11 @@ _SECTIONS_NAV = [
 
 
 def build_report(
-    result_or_tables: Any,
+    result: AuditResult,
     *,
     blocks: gpd.GeoDataFrame | None = None,
     inputs: Mapping[str, Any] | pd.DataFrame | None = None,
-    title: str = DEFAULT_TITLE,
+    title: str | None = None,
     audit_date: dt.date | dt.datetime | str | None = None,
     image_format: str = "svg",
     top_blocks: int = 10,
@@ -2047,12 +2035,11 @@ def build_report(
 
     Parameters
     ----------
-    result_or_tables
-        An :class:`~xsland.result.AuditResult`, or a mapping with the tables ``parks`` and
-        ``parcels`` (required) and ``towns``, ``district``, ``quality``, ``rules``,
-        ``blocks``, ``meta`` (optional), as read back from ``audit.gpkg``. When the parcels
-        carry ``low_efficiency`` (with ``reasons`` / ``reasons_zh``) the low-efficiency
-        section is drawn; otherwise it says it was not computed in this run.
+    result
+        An :class:`~xsland.result.AuditResult` (a finished audit:
+        :meth:`~xsland.result.AuditResult.read`); its policy gives the rules shown. When the
+        parcels carry ``low_efficiency`` (with ``reasons`` / ``reasons_zh``) the
+        low-efficiency section is drawn; otherwise it says it was not computed in this run.
     blocks
         Contiguous blocks (``block_id``, ``park_id``, ``town``, ``area_mu``, ``route`` …,
         polygon outlines); default ``result_or_tables.blocks`` when it has them.
@@ -2060,11 +2047,12 @@ def build_report(
         The run's inputs: the mapping :func:`xsland.pipeline.run.run_project` gives
         :func:`xsland.write.report.write_audit` (kind → ``"path [layer] — N rows"``, plus ``run``
         and other notes), or kind → mapping with ``file``, ``layer``, ``rows``, ``crs``;
-        or a table with ``key`` and ``value``.
+        or a table with ``key`` and ``value``; default the result's own.
     title
-        Title of the report.
+        Title of the report; default the result's.
     audit_date
-        Date printed on the report; default the ``run`` entry of ``inputs``, else today.
+        Date printed on the report; default the ``run`` entry of ``inputs``, else the
+        result's run date, else today.
     image_format
         ``"svg"`` (vector, sharp in print) or ``"png"``.
     top_blocks
@@ -2093,9 +2081,13 @@ def build_report(
     """
     if image_format not in ("svg", "png"):
         raise DataError(f"image_format must be 'svg' or 'png', not {image_format!r}")
-    a = _collect(result_or_tables, blocks)
+    a = _collect(result, blocks)
+    if title is None:
+        title = result.meta.get("title") or DEFAULT_TITLE
+    if inputs is None:
+        inputs = dict(result.inputs)
     if audit_date is None:
-        run = None
+        run = result.meta.get("run") or None
         if isinstance(inputs, Mapping):
             run = inputs.get("run")
         elif isinstance(inputs, pd.DataFrame) and {"key", "value"} <= set(inputs.columns):
@@ -2143,7 +2135,7 @@ def build_report(
 
 
 def write_report(
-    result_or_tables: Any,
+    result: AuditResult,
     path: str | os.PathLike,
     *,
     overwrite: bool = True,
@@ -2153,7 +2145,7 @@ def write_report(
 
     Parameters
     ----------
-    result_or_tables
+    result
         As for :func:`build_report`.
     path
         The HTML file to write.
@@ -2166,109 +2158,15 @@ def write_report(
     -------
     Path
     """
-    text = build_report(result_or_tables, **options)
+    text = build_report(result, **options)
     target = Path(path)
     with atomic_file(target, overwrite=overwrite) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return target
 
 
-def _summary_inputs(path: Path) -> tuple[dict[str, str], str | None]:
-    """The inputs and title recorded in ``summary.md`` (``## Inputs`` list, first heading)."""
-    if not path.exists():
-        return {}, None
-    inputs: dict[str, str] = {}
-    title = None
-    section = None
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith("# ") and title is None:
-            title = line[2:].strip()
-        elif line.startswith("## "):
-            section = line[3:].strip().lower()
-        elif section == "inputs" and line.startswith("- ") and ": " in line:
-            k, v = line[2:].split(": ", 1)
-            inputs[k.strip()] = v.strip()
-    return inputs, title
-
-
-def report_from_audit(
-    audit_dir: str | os.PathLike,
-    *,
-    path: str | os.PathLike | None = None,
-    title: str | None = None,
-    overwrite: bool = True,
-    **options: Any,
-) -> Path:
-    """Rebuild ``report.html`` from a finished audit's output folder.
-
-    Reads the layers ``parks``, ``parcels``, ``quality``, ``towns``, ``district`` and
-    ``rules`` of ``audit_dir/audit.gpkg``, and ``blocks`` and ``inputs`` (``key``,
-    ``value``) when present; without an ``inputs`` layer the inputs and title recorded in
-    ``summary.md`` are used. Interactive maps found beside it (``map.html``,
-    ``maps/*.html``) are linked.
-
-    Parameters
-    ----------
-    audit_dir
-        An output folder of ``xsland audit`` / ``xsland demo``.
-    path
-        Where to write; default ``audit_dir/report.html``.
-    title
-        Title; default the one in ``summary.md``, else :data:`DEFAULT_TITLE`.
-    overwrite
-        Replace an existing report.
-    **options
-        Further keyword options of :func:`build_report`.
-
-    Returns
-    -------
-    Path
-        The report written.
-
-    Raises
-    ------
-    InputFileError
-        When ``audit.gpkg`` or one of its required layers is missing.
-    """
-    import pyogrio
-
-    folder = Path(audit_dir)
-    gpkg = folder / "audit.gpkg"
-    if not gpkg.is_file():
-        raise InputFileError(f"{gpkg}: no audit.gpkg in {folder}; run `xsland audit` first")
-    layers = {str(name) for name, _ in pyogrio.list_layers(gpkg)}
-    missing = [n for n in ("parks", "parcels") if n not in layers]
-    if missing:
-        raise InputFileError(f"{gpkg}: layer {missing[0]!r} missing")
-    tables: dict[str, Any] = {}
-    for name in ("parks", "parcels", "blocks"):
-        if name in layers:
-            tables[name] = gpd.read_file(gpkg, layer=name)
-    for name in ("quality", "towns", "district", "rules", "inputs"):
-        if name in layers:
-            tables[name] = pd.DataFrame(
-                pyogrio.read_dataframe(gpkg, layer=name, read_geometry=False)
-            )
-    recorded, recorded_title = _summary_inputs(folder / "summary.md")
-    inputs = tables.pop("inputs", None)
-    if inputs is None and recorded:
-        inputs = recorded
-    if inputs is None:
-        inputs = {}
-    options.setdefault("inputs", inputs)
-    if "maps" not in options:
-        found = [folder / "map.html", *sorted((folder / "maps").glob("*.html"))]
-        options["maps"] = [p.relative_to(folder).as_posix() for p in found if p.is_file()]
-    if (
-        "audit_date" not in options
-        and not (isinstance(inputs, Mapping) and "run" in inputs)
-        and not (isinstance(inputs, pd.DataFrame) and "run" in set(inputs.get("key", [])))
-    ):
-        options["audit_date"] = dt.date.fromtimestamp(gpkg.stat().st_mtime)
-    return write_report(
-        tables,
-        Path(path) if path is not None else folder / REPORT_NAME,
-        overwrite=overwrite,
-        title=title or recorded_title or DEFAULT_TITLE,
-        **options,
-    )
+def existing_maps(folder: str | os.PathLike) -> list[str]:
+    """The interactive maps written in an audit folder, as paths the report links to."""
+    base = Path(folder)
+    found = [base / "map.html", *sorted((base / "maps").glob("*.html"))]
+    return [p.relative_to(base).as_posix() for p in found if p.is_file()]

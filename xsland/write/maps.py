@@ -66,10 +66,11 @@ import shapely
 from branca.element import Element, MacroElement
 
 from xsland._atomic import atomic_dir, atomic_file
-from xsland.errors import DataError, InputFileError, PolicyError, XslandError
+from xsland.errors import DataError, PolicyError, XslandError
 from xsland.judge.audit import CHECKS
 from xsland.measure.area import M2_PER_MU
 from xsland.read.crs import require_crs, to_crs, transform_geometries, wgs84_to_gcj02
+from xsland.result import AuditResult
 
 __all__ = [
     "leaflet_assets",
@@ -81,9 +82,7 @@ __all__ = [
     "STATUSES",
     "Status",
     "build_map",
-    "maps_from_audit",
     "parcel_status",
-    "read_audit_layers",
     "render_map",
     "town_file_name",
     "write_map",
@@ -228,7 +227,7 @@ def parcel_status(parcels: pd.DataFrame) -> pd.Series:
     """The map status of each parcel: ``low``, ``below``, ``ok``, ``exempt`` or ``nodata``.
 
     ``low`` where ``low_efficiency`` is true (whatever the FAR); else ``below`` or ``ok``
-    from ``far_ok`` (computed as ``far >= far_min`` when the column is missing); else
+    from the audit's ``far_ok``; else
     ``exempt`` where the FAR is known but no minimum applies to the parcel's category;
     else ``nodata``.
 
@@ -247,10 +246,8 @@ def parcel_status(parcels: pd.DataFrame) -> pd.Series:
     far_min = _numeric(parcels, "far_min")
     if "far_ok" in parcels.columns:
         ok = _as_bool(parcels["far_ok"])
-    else:
+    else:  # the audit's column is never recomputed here: without it, no FAR status
         ok = pd.Series(pd.NA, index=parcels.index, dtype="boolean")
-        known = far.notna() & far_min.notna()
-        ok[known] = (far[known] >= far_min[known] - 1e-9).to_numpy()
     status = pd.Series("nodata", index=parcels.index, dtype=object)
     status[far.notna() & far_min.isna()] = "exempt"
     status[ok.fillna(False).to_numpy(dtype=bool)] = "ok"
@@ -1079,16 +1076,13 @@ def _park_info(parks: pd.DataFrame) -> dict[str, dict[str, Any]]:
         unknown = [label for c, (label, _f) in CHECKS.items() if c in r.index and r[c] == "unknown"]
         core = _finite(r.get("area_core_m2"))
         expansion = _finite(r.get("area_expansion_m2"))
-        area_m2 = _finite(r.get("area_m2"))
         info[pid] = {
             "name": _text(r.get("name")) or pid,
             "town": _text(r.get("town")),
             "type": _PARK_TYPES_ZH.get(str(r.get("park_type")), _text(r.get("park_type"))),
             "industry": _text(r.get("leading_industry")),
-            "area_mu": _finite(r.get("area_mu"))
-            or (area_m2 / M2_PER_MU if area_m2 is not None else None),
-            "area_km2": _finite(r.get("area_km2"))
-            or (area_m2 / 1e6 if area_m2 is not None else None),
+            "area_mu": _finite(r.get("area_mu")),
+            "area_km2": _finite(r.get("area_km2")),
             "core_mu": core / M2_PER_MU if core is not None else None,
             "expansion_mu": expansion / M2_PER_MU if expansion is not None else None,
             "n_parcels": _finite(r.get("n_parcels")),
@@ -1467,106 +1461,6 @@ def town_file_name(town: Any) -> str:
     return name[:120] + ".html"
 
 
-def _meta_value(meta: pd.DataFrame, keys: Sequence[str]) -> str | None:
-    cols = {str(c).lower(): c for c in meta.columns}
-    if "key" in cols and "value" in cols:
-        table = dict(zip(meta[cols["key"]].astype(str), meta[cols["value"]], strict=False))
-        for k in keys:
-            if _text(table.get(k)):
-                return _text(table[k])
-    for k in keys:
-        if k in cols and len(meta) and _text(meta[cols[k]].iloc[0]):
-            return _text(meta[cols[k]].iloc[0])
-    return None
-
-
-def read_audit_layers(audit: str | os.PathLike) -> dict[str, Any]:
-    """The layers of a finished audit that maps need, from its ``audit.gpkg``.
-
-    Parameters
-    ----------
-    audit
-        The audit's output folder, or its ``audit.gpkg``.
-
-    Returns
-    -------
-    dict
-        ``parks`` and ``parcels``; ``blocks`` and ``zones`` (layer ``park_zones`` or
-        ``zones``) when the GeoPackage has them; ``title`` and ``audit_date`` when they can
-        be found (a ``meta`` layer with ``key``/``value`` rows, else ``summary.md``, else
-        the GeoPackage's modification date).
-
-    Raises
-    ------
-    InputFileError
-        If there is no ``audit.gpkg`` or it lacks ``parks`` or ``parcels``.
-    """
-    import pyogrio
-
-    path = Path(audit)
-    gpkg = path if path.suffix.lower() == ".gpkg" else path / "audit.gpkg"
-    folder = gpkg.parent
-    if not gpkg.is_file():
-        raise InputFileError(
-            f"{gpkg} not found: give the output folder of a finished audit (xsland audit "
-            "--out DIR writes DIR/audit.gpkg)"
-        )
-    names = {str(n): g for n, g in pyogrio.list_layers(gpkg)}
-    missing = [n for n in ("parks", "parcels") if n not in names]
-    if missing:
-        raise InputFileError(
-            f"{gpkg} has no layer {', '.join(missing)} (layers: {', '.join(names)}); "
-            "is it the audit.gpkg of an xsland audit?"
-        )
-    out: dict[str, Any] = {
-        "parks": gpd.read_file(gpkg, layer="parks"),
-        "parcels": gpd.read_file(gpkg, layer="parcels"),
-    }
-    if names.get("blocks"):
-        out["blocks"] = gpd.read_file(gpkg, layer="blocks")
-    for zname in ("park_zones", "zones"):
-        if names.get(zname):
-            out["zones"] = gpd.read_file(gpkg, layer=zname)
-            break
-    title = date = None
-    if "meta" in names:
-        meta = pyogrio.read_dataframe(gpkg, layer="meta", read_geometry=False)
-        title = _meta_value(meta, ("title",))
-        date = _meta_value(meta, ("audit_date", "date", "run"))
-    summary = folder / "summary.md"
-    if summary.is_file() and (title is None or date is None):
-        text = summary.read_text(encoding="utf-8", errors="replace")
-        head = re.search(r"^# (.+)$", text, re.MULTILINE)
-        run = re.search(r"^- run: (\d{4}-\d{2}-\d{2})", text, re.MULTILINE)
-        title = title or (head.group(1).strip() if head else None)
-        date = date or (run.group(1) if run else None)
-    if date is None:
-        date = dt.date.fromtimestamp(gpkg.stat().st_mtime).isoformat()
-    out["title"] = title
-    out["audit_date"] = str(date)[:10]
-    return out
-
-
-def _layers_from(source: Any) -> dict[str, Any]:
-    if isinstance(source, str | os.PathLike):
-        return read_audit_layers(source)
-    if isinstance(source, Mapping):
-        return dict(source)
-    if hasattr(source, "parks") and hasattr(source, "parcels"):  # AuditResult
-        layers: dict[str, Any] = {"parks": source.parks, "parcels": source.parcels}
-        for name, attr in (("blocks", "blocks"), ("zones", "park_zones"), ("zones", "zones")):
-            value = getattr(source, attr, None)
-            if value is None:
-                value = (getattr(source, "meta", None) or {}).get(attr)
-            if value is not None and name not in layers:
-                layers[name] = value
-        return layers
-    raise DataError(
-        "write_maps needs an audit folder, an AuditResult or a mapping of layers "
-        f"{{'parks': ..., 'parcels': ...}}, not {type(source).__name__}"
-    )
-
-
 def _town_of_parks(parks: pd.DataFrame) -> pd.Series:
     if "town" not in parks.columns:
         return pd.Series(NO_TOWN, index=parks.index, dtype=object)
@@ -1574,7 +1468,7 @@ def _town_of_parks(parks: pd.DataFrame) -> pd.Series:
 
 
 def write_maps(
-    source: Any,
+    result: AuditResult,
     out_dir: str | os.PathLike,
     *,
     blocks: gpd.GeoDataFrame | None = None,
@@ -1591,14 +1485,12 @@ def write_maps(
 
     Parameters
     ----------
-    source
-        An audit folder (or its ``audit.gpkg``, read with :func:`read_audit_layers`), an
-        :class:`~xsland.result.AuditResult`, or a mapping with ``parks`` and ``parcels``
-        and optionally ``blocks``, ``zones``, ``title`` and ``audit_date``.
+    result
+        The audit (a finished one: :meth:`xsland.AuditResult.read`).
     out_dir
         Folder to write into (created if needed).
     blocks, zones
-        Override the layers of ``source`` (see :func:`build_map`).
+        Override the result's ``blocks`` and ``park_zones`` (see :func:`build_map`).
     title
         Base title; the maps show "<title> · 全部园区" and "<title> · <town>". Default the
         audit's title, else :data:`DEFAULT_TITLE`.
@@ -1624,15 +1516,16 @@ def write_maps(
     (by ``block_id``, else those intersecting them). Parks without a town go to
     ``(未注明).html``. Every file is written atomically.
     """
-    layers = _layers_from(source)
-    parks = layers.get("parks")
-    parcels = layers.get("parcels")
-    if parks is None or parcels is None:
-        raise DataError("write_maps needs the layers 'parks' and 'parcels'")
-    blocks = blocks if blocks is not None else layers.get("blocks")
-    zones = zones if zones is not None else layers.get("zones")
-    base_title = title or layers.get("title") or DEFAULT_TITLE
-    date = audit_date if audit_date is not None else layers.get("audit_date")
+    if not isinstance(result, AuditResult):
+        raise DataError(
+            "write_maps needs an AuditResult (xsland.AuditResult.read(folder) reads a "
+            f"finished audit), not {type(result).__name__}"
+        )
+    parks, parcels = result.parks, result.parcels
+    blocks = blocks if blocks is not None else result.blocks
+    zones = zones if zones is not None else result.park_zones
+    base_title = title or result.meta.get("title") or DEFAULT_TITLE
+    date = audit_date if audit_date is not None else result.run_date
     options = {
         "audit_date": date,
         "basemap": basemap,
@@ -1718,53 +1611,3 @@ def _town_blocks(
         predicate="intersects",
     )
     return blocks.loc[blocks.index.isin(hits.index)]
-
-
-def maps_from_audit(
-    audit_dir: str | os.PathLike,
-    *,
-    out_dir: str | os.PathLike | None = None,
-    zones: gpd.GeoDataFrame | None = None,
-    title: str | None = None,
-    audit_date: str | dt.date | None = None,
-    basemap: str = "osm",
-    tianditu_key: str | None = None,
-    simplify: float = 0.1,
-    towns: bool = True,
-) -> list[Path]:
-    """Rebuild the maps of a finished audit from its ``audit.gpkg`` (``xsland map DIR``).
-
-    Parameters
-    ----------
-    audit_dir
-        The audit's output folder.
-    out_dir
-        Where to write ``map.html`` and ``maps/``; default ``audit_dir``.
-    zones, title, audit_date, basemap, tianditu_key, simplify, towns
-        As in :func:`write_maps`.
-
-    Returns
-    -------
-    list of Path
-        The files written.
-
-    Raises
-    ------
-    InputFileError
-        If ``audit_dir`` holds no usable ``audit.gpkg``.
-    """
-    layers = read_audit_layers(audit_dir)
-    target = Path(out_dir) if out_dir is not None else Path(audit_dir)
-    if target.is_file():
-        target = target.parent
-    return write_maps(
-        layers,
-        target,
-        zones=zones,
-        title=title,
-        audit_date=audit_date,
-        basemap=basemap,
-        tianditu_key=tianditu_key,
-        simplify=simplify,
-        towns=towns,
-    )

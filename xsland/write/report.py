@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from xsland._atomic import atomic_dir, atomic_file
@@ -17,13 +18,14 @@ from xsland.errors import InputFileError
 from xsland.group.blocks import COLUMN_LABELS as _BLOCK_LABELS
 from xsland.judge.audit import STATUS_ZH
 from xsland.judge.lowuse import COLUMN_LABELS as _LOWUSE_LABELS
+from xsland.result import AuditResult
+from xsland.write.gpkg import write_gpkg
 
 __all__ = [
     "HEADERS_ZH",
     "atomic_dir",
     "atomic_file",
     "audit_layers",
-    "read_audit",
     "summary_markdown",
     "write_audit",
     "write_gpkg",
@@ -43,20 +45,18 @@ def write_table(
     suffix = target.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise InputFileError(f"{target}: write .csv or .xlsx, not {suffix!r}")
+    if suffix == ".xlsx":
+        from xsland.write.excel import clean_text, write_frames
+
+        data = _excel_ready(df)
+        for c in data.columns:
+            if data[c].dtype == object:
+                data[c] = clean_text(data[c])[0]
+        return write_frames(
+            {sheet: (data, [None] * len(data.columns))}, target, overwrite=overwrite
+        )
     with atomic_file(target, overwrite=overwrite) as tmp:
-        if suffix == ".csv":
-            df.to_csv(tmp, index=False, encoding="utf-8-sig")
-        else:
-            with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
-                df.to_excel(xl, sheet_name=sheet, index=False)
-                ws = xl.sheets[sheet]
-                ws.freeze_panes = "A2"
-                for i, col in enumerate(df.columns, start=1):
-                    texts = [str(col)] + [str(v) for v in df[col].head(200)]
-                    width = max(_display_width(t) for t in texts)
-                    ws.column_dimensions[ws.cell(1, i).column_letter].width = min(
-                        max(width + 2, 8), 60
-                    )
+        df.to_csv(tmp, index=False, encoding="utf-8-sig")
     return target
 
 
@@ -211,69 +211,61 @@ def _excel_ready(df: pd.DataFrame) -> pd.DataFrame:
             out[c] = out[c].astype(object).where(out[c].notna(), None)
         elif pd.api.types.is_datetime64_any_dtype(out[c]):
             out[c] = out[c].dt.date.astype(object).where(out[c].notna(), None)
+        elif pd.api.types.is_float_dtype(out[c]):
+            out[c] = out[c].where(np.isfinite(out[c]), None)
     return out
 
 
 def write_workbook(
     sheets: dict[str, pd.DataFrame], path: str | os.PathLike, *, overwrite: bool = True
 ) -> Path:
-    """Write several tables to one XLSX with Chinese headers.
+    """Write several tables to one XLSX with Chinese headers (:data:`HEADERS_ZH`).
 
     Each sheet has a frozen header row, column widths fitted to their text
-    (CJK counted double) and number formats for areas, FAR and shares.
+    (CJK counted double) and number formats for areas, FAR and shares; text is never
+    turned into a formula (:func:`xsland.write.excel.write_frames`).
     """
-    target = Path(path)
-    with atomic_file(target, overwrite=overwrite) as tmp:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
-            for sheet, df in sheets.items():
-                data = _excel_ready(df)
-                data.to_excel(
-                    xl,
-                    sheet_name=sheet,
-                    index=False,
-                    header=[HEADERS_ZH.get(str(c), str(c)) for c in data.columns],
-                )
-                ws = xl.sheets[sheet]
-                ws.freeze_panes = "A2"
-                for i, col in enumerate(data.columns, start=1):
-                    letter = ws.cell(1, i).column_letter
-                    texts = [HEADERS_ZH.get(str(col), str(col))] + [
-                        str(v) for v in data[col].head(200)
-                    ]
-                    ws.column_dimensions[letter].width = min(
-                        max(max(_display_width(t) for t in texts) + 2, 8), 50
-                    )
-                    fmt = _FORMATS.get(str(col))
-                    if fmt:
-                        for cell in ws.iter_rows(min_row=2, min_col=i, max_col=i):
-                            cell[0].number_format = fmt
-    return target
+    from xsland.write.excel import clean_text, write_frames
+
+    shown = {}
+    for sheet, df in sheets.items():
+        data = _excel_ready(df)
+        for c in data.columns:
+            if data[c].dtype == object:
+                data[c] = clean_text(data[c])[0]
+        headers = [HEADERS_ZH.get(str(c), str(c)) for c in data.columns]
+        specs = [_FORMATS.get(str(c)) for c in data.columns]
+        shown[sheet] = (data.set_axis(_unique(headers), axis=1), specs)
+    return write_frames(shown, path, overwrite=overwrite)
 
 
-def _gpkg_ready(df: pd.DataFrame) -> pd.DataFrame:
-    """Types GDAL writes: nullable and text columns as objects."""
-    out = df.copy()
-    for c in out.columns:
-        if c == getattr(out, "_geometry_column_name", None):
-            continue
-        if str(out[c].dtype) in ("boolean", "Int64", "Float64", "string", "str"):
-            out[c] = out[c].astype(object).where(out[c].notna(), None)
+def _unique(headers: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for h in headers:
+        while h in seen:
+            h = h + "'"
+        seen.add(h)
+        out.append(h)
     return out
 
 
-def write_gpkg(
-    layers: dict[str, pd.DataFrame], path: str | os.PathLike, *, overwrite: bool = True
-) -> Path:
-    """Write several layers (GeoDataFrames or plain tables) to one GeoPackage."""
-    import pyogrio
+def _cell(value) -> str:
+    """Text for a Markdown cell: empty for a missing value (never ``nan``), no ``|``."""
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+        return ""
+    return str(value).replace("|", "/").replace("\n", " ")
 
-    target = Path(path)
-    with atomic_file(target, overwrite=overwrite) as tmp:
-        for name, df in layers.items():
-            pyogrio.write_dataframe(
-                _gpkg_ready(df), tmp, layer=name, driver="GPKG", append=tmp.exists()
-            )
-    return target
+
+def _number(value) -> str:
+    """A figure as people write it: ``7``, ``6.5``; ``—`` when there is none (never ``nan``)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "—" if value is None or str(value).strip() == "" else str(value)
+    if number != number or number in (float("inf"), float("-inf")):
+        return "—"
+    return f"{number:,.0f}" if number == int(number) else f"{number:,.4g}"
 
 
 def _format_value(check: str, value) -> str:
@@ -307,9 +299,16 @@ def label_count(code: str, parcels: pd.DataFrame, low: pd.Series) -> str:
 
 
 def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None = None) -> str:
-    """A short Markdown summary of an :class:`~xsland.result.AuditResult`."""
-    from xsland.judge.audit import CHECKS
+    """A short Markdown summary of an :class:`~xsland.result.AuditResult`.
 
+    Check labels carry the thresholds of the policy the audit applied; a missing figure
+    reads ``—`` or is left empty, never ``nan``.
+    """
+    from xsland.judge.audit import CHECKS
+    from xsland.rules.columns import get_table
+
+    spec = get_table("parks")
+    labels = {c: spec.column(c).label(result.policy) for c in CHECKS}
     parks = result.parks
     lines = [f"# {title}", ""]
     if inputs:
@@ -325,12 +324,12 @@ def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None
         "",
         "## Park checks",
         "",
-        "| park | name | town | " + " | ".join(CHECKS[c][0] for c in CHECKS) + " |",
+        "| park | name | town | " + " | ".join(labels[c] for c in CHECKS) + " |",
         "|---" * (3 + len(CHECKS)) + "|",
     ]
     for _, row in parks.iterrows():
         lines.append(
-            f"| {row['park_id']} | {row['name']} | {row['town']} | "
+            f"| {_cell(row['park_id'])} | {_cell(row.get('name'))} | {_cell(row.get('town'))} | "
             + " | ".join(STATUS_ZH.get(str(row[c]), str(row[c])) for c in CHECKS)
             + " |"
         )
@@ -338,20 +337,23 @@ def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None
     lines += ["", "## Failed checks", ""]
     failed = False
     for _, row in parks.iterrows():
-        for c, (label, _field) in CHECKS.items():
+        for c in CHECKS:
             if row[c] == "fail":
                 failed = True
                 value = _format_value(c, row.get(c.replace("chk_", "val_"), ""))
-                extra = row.get(c.replace("chk_", "fail_"), "")
+                extra = _cell(row.get(c.replace("chk_", "fail_")))
                 lines.append(
-                    f"- {row['park_id']} {row['name']}: {label} — measured {value}"
+                    f"- {row['park_id']} {_cell(row.get('name'))}: {labels[c]} — measured {value}"
                     + (f"; parcels below minimum: {extra}" if extra else "")
                 )
     if not failed:
         lines.append("- none")
     lines += ["", "## District", ""]
     for _, row in result.district.iterrows():
-        lines.append(f"- {row['label']}: {row['status']} ({row['value']} / {row['threshold']})")
+        status = STATUS_ZH.get(str(row["status"]), str(row["status"]))
+        lines.append(
+            f"- {row['label']}: {status} ({_number(row['value'])} / {_number(row['threshold'])})"
+        )
     parcels = result.parcels
     if "low_efficiency" in parcels.columns:
         low = parcels["low_efficiency"].fillna(False).astype(bool)
@@ -378,9 +380,10 @@ def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None
             ]
             for _, b in top.iterrows():
                 lines.append(
-                    f"| {b['block_id']} | {b.get('park_id') or ''} | {b.get('town') or ''} | "
-                    f"{b['n_parcels']} | {b.get('n_owners', '')} | {b['area_mu']:,.1f} | "
-                    f"{b.get('route_zh', b.get('route', ''))} | {b.get('route_rule', '')} |"
+                    f"| {_cell(b['block_id'])} | {_cell(b.get('park_id'))} | "
+                    f"{_cell(b.get('town'))} | {_number(b['n_parcels'])} | "
+                    f"{_number(b.get('n_owners'))} | {_number(round(float(b['area_mu']), 1))} | "
+                    f"{_cell(b.get('route_zh'))} | {_cell(b.get('route_rule'))} |"
                 )
             small = int(blocks["below_threshold"].sum()) if "below_threshold" in blocks else 0
             lines.append("")
@@ -396,55 +399,25 @@ def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None
     return "\n".join(lines) + "\n"
 
 
-def audit_layers(
-    result, *, title: str = "xsland audit", inputs: dict | None = None
-) -> dict[str, pd.DataFrame]:
+def audit_layers(result: AuditResult) -> dict[str, pd.DataFrame]:
     """The layers of an audit as written to ``audit.gpkg`` (and to PostGIS or GeoParquet).
 
-    ``parks``, ``parcels``, ``quality``, ``towns``, ``district``, ``rules``; ``blocks``,
-    ``block_members``, ``enterprises`` (per-mu) and ``park_zones`` when the audit has
-    them; ``meta`` (title, audit date, as-of date, CRS) and ``inputs`` as key/value
-    tables, so maps and reports can be rebuilt from the GeoPackage alone.
+    Every table of the result (:meth:`AuditResult.tables`), ``meta`` (title, run time,
+    as-of date, CRS, engine, version and the policy as JSON) and ``inputs``, so that
+    :meth:`AuditResult.read` rebuilds the result from the GeoPackage alone.
     """
-    layers: dict[str, pd.DataFrame] = {
-        "parks": result.parks,
-        "parcels": result.parcels,
-        "quality": result.quality,
-        "towns": result.towns,
-        "district": result.district,
-        "rules": result.rules,
-    }
-    for name in ("blocks", "block_members", "enterprises", "park_zones"):
-        value = getattr(result, name, None)
-        if value is not None:
-            layers[name] = value
-    meta = dict(getattr(result, "meta", {}) or {})
-    run = (inputs or {}).get("run", "")
-    layers["meta"] = pd.DataFrame(
-        {
-            "key": ["title", "audit_date", "as_of", "crs", "indicator_year"],
-            "value": [
-                title,
-                str(run)[:10],
-                str(meta.get("as_of", "")),
-                str(meta.get("crs", "")),
-                "" if meta.get("year") is None else str(meta.get("year")),
-            ],
-        }
-    )
-    if inputs:
-        layers["inputs"] = pd.DataFrame(
-            {"key": list(inputs), "value": [str(v) for v in inputs.values()]}
-        )
+    layers = dict(result.tables())
+    layers["meta"] = result.meta_table()
+    layers["inputs"] = result.inputs_table()
     return layers
 
 
 def write_audit(
-    result,
+    result: AuditResult,
     out: str | os.PathLike,
     *,
     overwrite: bool = False,
-    title: str = "xsland audit",
+    title: str | None = None,
     inputs: dict | None = None,
     maps: bool = True,
     html_report: bool = True,
@@ -454,41 +427,41 @@ def write_audit(
 ) -> list[Path]:
     """Write an audit into the folder ``out``.
 
-    ``audit.gpkg`` (every layer of :func:`audit_layers`), ``audit.xlsx`` (one sheet per
-    table, Chinese headers), ``summary.md``, and — unless switched off — ``map.html`` with
-    ``maps/<town>.html`` (:func:`xsland.write.maps.write_maps`) and ``report.html``
+    ``audit.gpkg`` (every layer of :func:`audit_layers`, typed, with Chinese aliases and
+    QGIS styles), ``audit.xlsx`` (:func:`xsland.write.excel.write_audit_workbook`),
+    ``summary.md``, and — unless switched off — ``map.html`` with ``maps/<town>.html``
+    (:func:`xsland.write.maps.write_maps`) and ``report.html``
     (:func:`xsland.write.htmlreport.write_report`); with ``geoparquet`` also every layer as
-    ``parquet/<layer>.parquet``. The folder is built beside ``out`` and moved
-    into place when complete (:func:`atomic_dir`); an existing folder is refused unless
-    ``overwrite``.
+    ``parquet/<layer>.parquet``. ``title`` and ``inputs``, when given, replace the
+    result's own. The folder is built beside ``out`` and moved into place when complete
+    (:func:`atomic_dir`); an existing folder is refused unless ``overwrite``.
 
     Returns
     -------
     list of Path
         The files and folders written (top level).
     """
+    import dataclasses
+
+    from xsland.write.excel import write_audit_workbook
+
+    if title is not None or inputs is not None:
+        meta = {**result.meta, **({"title": title} if title is not None else {})}
+        if inputs and inputs.get("run") and not meta.get("run"):
+            meta["run"] = str(inputs["run"])
+        result = dataclasses.replace(
+            result, meta=meta, inputs=inputs if inputs is not None else result.inputs
+        )
+    title, inputs = result.title, dict(result.inputs)
     target = Path(out)
-    layers = audit_layers(result, title=title, inputs=inputs)
+    layers = audit_layers(result)
     with atomic_dir(target, overwrite=overwrite) as tmp:
-        write_gpkg(layers, tmp / "audit.gpkg")
-        sheets = {
-            "园区 parks": result.parks,
-            "镇街 towns": result.towns,
-            "全区 district": result.district,
-            "地块 parcels": result.parcels,
-        }
-        if getattr(result, "blocks", None) is not None:
-            sheets["连片 blocks"] = result.blocks
-            sheets["连片地块 block parcels"] = result.block_members
-        if getattr(result, "enterprises", None) is not None:
-            sheets["企业亩均 enterprises"] = result.enterprises
-        sheets["数据质量 quality"] = result.quality
-        sheets["规则 rules"] = result.rules
-        write_workbook(sheets, tmp / "audit.xlsx")
+        write_gpkg(layers, tmp / "audit.gpkg", policy=result.policy, schema=True)
+        write_audit_workbook(result, tmp / "audit.xlsx", geoparquet=geoparquet)
         (tmp / "summary.md").write_text(
             summary_markdown(result, title=title, inputs=inputs), encoding="utf-8"
         )
-        date = str((inputs or {}).get("run", ""))[:10] or None
+        date = str(result.meta.get("run") or "")[:10] or None
         map_names: list[str] = []
         if maps:
             import warnings
@@ -525,61 +498,3 @@ def write_audit(
             write_geoparquet(layers, tmp / "parquet")
         names = sorted(p.name for p in tmp.iterdir())
     return [target / n for n in names]
-
-
-def read_audit(audit_dir: str | os.PathLike):
-    """A finished audit read back from its ``audit.gpkg``.
-
-    Returns
-    -------
-    (AuditResult, dict)
-        The audit's tables, and its ``meta`` and ``inputs`` key/value rows
-        (``title``, ``audit_date`` …) as one dict.
-    """
-    import geopandas as gpd
-    import pyogrio
-
-    from xsland.result import AuditResult
-
-    folder = Path(audit_dir)
-    gpkg = folder if folder.suffix.lower() == ".gpkg" else folder / "audit.gpkg"
-    if not gpkg.is_file():
-        raise InputFileError(
-            f"{gpkg} not found: give the output folder of a finished audit "
-            "(xsland audit --out DIR writes DIR/audit.gpkg)"
-        )
-    names = {str(n): g for n, g in pyogrio.list_layers(gpkg)}
-    missing = [n for n in ("parks", "parcels", "quality", "rules") if n not in names]
-    if missing:
-        raise InputFileError(
-            f"{gpkg} has no layer {', '.join(missing)}; is it the audit.gpkg of an xsland audit?"
-        )
-
-    def layer(name: str):
-        if name not in names:
-            return None
-        if names[name]:
-            return gpd.read_file(gpkg, layer=name)
-        return pyogrio.read_dataframe(gpkg, layer=name, read_geometry=False)
-
-    info: dict[str, str] = {}
-    for name in ("inputs", "meta"):
-        table = layer(name)
-        if table is not None:
-            info.update(
-                dict(zip(table["key"].astype(str), table["value"].astype(str), strict=True))
-            )
-    result = AuditResult(
-        parks=layer("parks"),
-        parcels=layer("parcels"),
-        towns=layer("towns"),
-        district=layer("district"),
-        quality=layer("quality"),
-        rules=layer("rules"),
-        blocks=layer("blocks"),
-        block_members=layer("block_members"),
-        enterprises=layer("enterprises"),
-        park_zones=layer("park_zones"),
-        meta={"crs": info.get("crs", ""), "as_of": info.get("as_of", "")},
-    )
-    return result, info

@@ -1,0 +1,198 @@
+"""audit.xlsx for people: Chinese headers, Chinese words, literal text, never too long."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import geopandas as gpd
+import openpyxl
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from xsland.pipeline.audit import run
+from xsland.rules.columns import CODES, TABLES
+from xsland.write import excel
+from xsland.write.excel import SHEETS, action_parcels, clean_text, write_audit_workbook
+
+X0, Y0 = 535_000.0, 3_496_000.0
+_CJK = re.compile("[\u4e00-\u9fff]")
+_ENGLISH_STATUS = {"pass", "fail", "unknown", "n/a"}
+_STATUS_WORDS = set(CODES["status"].values())
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    """One park, three parcels: P1 FAR 1.5 (ok), P2 FAR 0.5 (low-efficiency), P3 logistics."""
+    parks = gpd.GeoDataFrame(
+        {
+            "park_id": ["K1"],
+            "name": ["一园"],
+            "town": ["东亭街道"],
+            "park_type": ["district"],
+            "leading_industry": ["装备"],
+            "zone": ["core"],
+        },
+        geometry=[shapely.box(X0 - 10, Y0 - 10, X0 + 300, Y0 + 300)],
+        crs="EPSG:4549",
+    )
+    parcels = gpd.GeoDataFrame(
+        {
+            "parcel_id": ["P1", "P2", "P3"],
+            "land_use": ["100101", "100101", "1101"],
+            "floor_area": [15_000.0, 5_000.0, 100.0],
+            "owner": ["甲", "乙", "丙"],
+        },
+        geometry=[
+            shapely.box(X0, Y0, X0 + 100, Y0 + 100),
+            shapely.box(X0 + 100, Y0, X0 + 200, Y0 + 100),
+            shapely.box(X0, Y0 + 200, X0 + 50, Y0 + 250),
+        ],
+        crs="EPSG:4549",
+    )
+    return run(parks, parcels, as_of="2025-08-29")
+
+
+def _sheets(path):
+    wb = openpyxl.load_workbook(path)
+    return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+
+
+def _check_sheets(sheets):
+    for title, rows in sheets.items():
+        headers = rows[0]
+        assert len(headers) == len(set(headers)), title
+        assert all(h and _CJK.search(str(h)) for h in headers), (title, headers)
+        for row in rows[1:]:
+            assert not any(isinstance(v, str) and v in _ENGLISH_STATUS for v in row), title
+
+
+def test_demo_workbook_headers_and_statuses(demo_audit):
+    folder, _, _ = demo_audit
+    sheets = _sheets(folder / "audit.xlsx")
+    assert list(sheets) == ["说明 about", *SHEETS.values(), "字段 columns"]
+    _check_sheets(sheets)
+    # every status column: a Chinese word, never blank
+    for table in ("parks", "district"):
+        rows = sheets[SHEETS[table]]
+        for col in TABLES[table]:
+            if col.codes != "status":
+                continue
+            i = rows[0].index(col.label())
+            assert {r[i] for r in rows[1:]} <= _STATUS_WORDS, col.name
+    parks = sheets[SHEETS["parks"]]
+    assert {r[parks[0].index("园区类型")] for r in parks[1:]} == {"片区型", "载体型"}
+    # the English column names are on the last sheet
+    names = {r[2] for r in sheets["字段 columns"][1:]}
+    assert {"far_ok", "chk_far_new", "block_id"} <= names
+
+
+def test_demo_workbook_holds_the_parcels_that_need_action(demo_audit):
+    from xsland.result import AuditResult
+
+    folder, _, _ = demo_audit
+    result = AuditResult.read(folder)
+    need = action_parcels(result.parcels)
+    # every low-efficiency parcel and every parcel below its FAR minimum, nothing else
+    expected = result.parcels["low_efficiency"] | result.parcels["far_ok"].eq(False).fillna(False)
+    assert len(need) == int(expected.sum()) < len(result.parcels)
+    sheets = _sheets(folder / "audit.xlsx")
+    assert len(sheets[SHEETS["parcels"]]) - 1 == len(need)
+    about = dict((r[0], r[1]) for r in sheets["说明 about"][1:])
+    assert "audit.gpkg" in about["完整地块表 full parcel table"]
+    assert "parcels" in about["完整地块表 full parcel table"]
+    # rounded to the shown precision: FAR two decimals, areas in 亩 two
+    rows = sheets[SHEETS["parcels"]]
+    far = rows[0].index("容积率")
+    assert all(v is None or round(v, 2) == v for v in (r[far] for r in rows[1:]))
+
+
+def test_words_for_codes_and_booleans(tiny, tmp_path):
+    path = write_audit_workbook(tiny, tmp_path / "a.xlsx")
+    sheets = _sheets(path)
+    _check_sheets(sheets)
+    parcels = sheets[SHEETS["parcels"]]
+    # only P2 (FAR 0.5 < 1.0) needs action
+    assert [r[0] for r in parcels[1:]] == ["P2"]
+    row = dict(zip(parcels[0], parcels[1], strict=True))
+    assert row["政策类别"] == "存量工业用地" and row["低效用地"] == "是"
+    assert row["功能分区"] == "核心启动区"
+    assert row["用地分类"] == "100101 一类工业用地"  # 2023 national classification
+    assert "低效原因代码" not in row  # the codes' Chinese twin is shown instead
+
+
+def test_formulas_never_come_from_text(tiny, tmp_path):
+    owners = ['=HYPERLINK("http://evil","点击查看")', "=1+2", "+1", "@SUM(A1)"]
+    parcels = tiny.parcels.copy()
+    parcels["owner"] = owners[:3]
+    parcels["low_efficiency"] = True
+    changed = dataclasses.replace(tiny, parcels=parcels)
+    path = write_audit_workbook(changed, tmp_path / "a.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb[SHEETS["parcels"]]
+    col = [c.value for c in ws[1]].index("权利人") + 1
+    cells = [ws.cell(r, col) for r in range(2, 5)]
+    assert [c.value for c in cells] == owners[:3]
+    assert all(c.data_type == "s" for c in cells)
+
+
+def test_illegal_characters_are_removed_and_listed(tiny, tmp_path):
+    parcels = tiny.parcels.copy()
+    parcels["owner"] = ["甲\x01公司", "乙\x0b", "丙"]
+    parcels["low_efficiency"] = True
+    path = write_audit_workbook(dataclasses.replace(tiny, parcels=parcels), tmp_path / "a.xlsx")
+    sheets = _sheets(path)
+    rows = sheets[SHEETS["parcels"]]
+    i = rows[0].index("权利人")
+    assert [r[i] for r in rows[1:]] == ["甲公司", "乙", "丙"]
+    quality = sheets[SHEETS["quality"]]
+    listed = [r for r in quality[1:] if r[4] == "xlsx_illegal_characters"]
+    assert sorted(r[2] for r in listed) == ["P1", "P2"] and {r[3] for r in listed} == {"owner"}
+
+
+def test_clean_text_keeps_numbers_and_none():
+    values = pd.Series(["a\x00b", 3, None, "ok"], dtype=object)
+    out, changed = clean_text(values)
+    assert out.tolist() == ["ab", 3, None, "ok"] and changed.tolist() == [True, False, False, False]
+
+
+def test_row_cap(tiny, tmp_path, monkeypatch):
+    monkeypatch.setattr(excel, "EXCEL_MAX_ROWS", 2)  # a header and one row
+    parcels = tiny.parcels.copy()
+    parcels["low_efficiency"] = True
+    path = write_audit_workbook(dataclasses.replace(tiny, parcels=parcels), tmp_path / "a.xlsx")
+    sheets = _sheets(path)
+    assert all(len(rows) <= 2 for name, rows in sheets.items() if name in SHEETS.values())
+    notes = [r[1] for r in sheets["说明 about"] if r[0] == "注意 note"]
+    assert any("待处理地块 parcels: 共 3 行" in n for n in notes)
+
+
+def _excel_unescape(value):
+    if not isinstance(value, str):
+        return value
+    return re.sub("_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), value)
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(texts=st.lists(st.text(min_size=0, max_size=30), min_size=3, max_size=3))
+def test_any_text_gives_no_formula_and_no_crash(tiny, tmp_path, texts):
+    parcels = tiny.parcels.copy()
+    parcels["owner"] = texts
+    parcels["parcel_id"] = [f"{t}#{i}" for i, t in enumerate(texts)]
+    parcels["low_efficiency"] = True
+    path = write_audit_workbook(dataclasses.replace(tiny, parcels=parcels), tmp_path / "h.xlsx")
+    wb = openpyxl.load_workbook(path)
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            assert not any(c.data_type == "f" for c in row)
+    ws = wb[SHEETS["parcels"]]
+    col = [c.value for c in ws[1]].index("权利人") + 1
+    # Excel keeps CR as the escape _x000D_ (xlsxwriter writes it, Excel decodes it)
+    got = [_excel_unescape(ws.cell(r, col).value) for r in range(2, 5)]
+    want = [clean_text(pd.Series([t], dtype=object))[0][0] or None for t in texts]
+    assert got == want

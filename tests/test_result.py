@@ -1,0 +1,143 @@
+"""AuditResult: the one typed hand-off; written and read back, it is the same result."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from xsland.errors import InputFileError
+from xsland.pipeline.audit import run
+from xsland.result import AuditResult, conform, policy_from_json, policy_to_json
+from xsland.rules.policy import DEFAULT_POLICY
+from xsland.write.report import write_audit
+
+X0, Y0 = 535_000.0, 3_496_000.0
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    """One 300 m park over three parcels (EPSG:4549).
+
+    P1 100×100 m, floor area 15 000 m² → FAR 1.5; P2 100×100 m, floor area 5 000 → FAR 0.5
+    (below the 1.0 low-efficiency threshold of existing industry); P3 logistics.
+    """
+    parks = gpd.GeoDataFrame(
+        {
+            "park_id": ["K1"],
+            "name": ["一园"],
+            "town": ["东亭街道"],
+            "park_type": ["district"],
+            "leading_industry": ["装备"],
+            "zone": ["core"],
+        },
+        geometry=[shapely.box(X0 - 10, Y0 - 10, X0 + 300, Y0 + 300)],
+        crs="EPSG:4549",
+    )
+    parcels = gpd.GeoDataFrame(
+        {
+            "parcel_id": ["P1", "P2", "P3"],
+            "land_use": ["100101", "100101", "1101"],
+            "floor_area": [15_000.0, 5_000.0, None],
+            "owner": ['=HYPERLINK("http://x","点")', "乙", None],
+            "supply_date": pd.to_datetime(["2010-01-01", "2012-05-06", None]),
+        },
+        geometry=[
+            shapely.box(X0, Y0, X0 + 100, Y0 + 100),
+            shapely.box(X0 + 100, Y0, X0 + 200, Y0 + 100),
+            shapely.box(X0, Y0 + 200, X0 + 50, Y0 + 250),
+        ],
+        crs="EPSG:4549",
+    )
+    return parks, parcels
+
+
+def test_policy_text_is_lossless():
+    custom = DEFAULT_POLICY.replace(
+        block_gap_m=25.0,
+        lowuse_rules=["far_low", "idle"],
+        lowuse_classes=["C", "D"],
+        category_map={"M1": "industrial", "X9": "logistics"},
+        target_date="2028-06-30",
+        per_mu_tax_floor_wan=12.5,
+    )
+    back = policy_from_json(policy_to_json(custom))
+    assert back == custom
+    assert back.target_date == dt.date(2028, 6, 30)
+    assert dict(back.category_map) == {"M1": "industrial", "X9": "logistics"}
+    assert policy_from_json(policy_to_json(DEFAULT_POLICY)) == DEFAULT_POLICY
+
+
+def test_in_memory_result_round_trips(tiny, tmp_path):
+    parks, parcels = tiny
+    custom = DEFAULT_POLICY.replace(block_gap_m=25.0, far_min_new_industrial=1.2)
+    result = run(parks, parcels, policy=custom, as_of="2025-08-29")
+    result = dataclasses.replace(
+        result, meta={**result.meta, "title": "测试", "run": "2026-01-02T03:04:05"}
+    )
+    assert result.policy == custom
+    # typed on construction: far_ok nullable boolean (P3 has no minimum), dates in ms
+    assert str(result.parcels["far_ok"].dtype) == "boolean"
+    assert str(result.parcels["supply_date"].dtype) == "datetime64[ms]"
+    assert str(result.parcels["low_efficiency"].dtype) == "bool"
+    write_audit(result, tmp_path / "out", maps=False, html_report=False)
+    back = AuditResult.read(tmp_path / "out")
+    assert back.equals(result)
+    assert back.policy == custom and back.policy.block_gap_m == 25.0
+    assert back.title == "测试" and back.as_of == dt.date(2025, 8, 29)
+    assert back.meta["crs"] == "EPSG:4549" and back.meta["engine"] == "single"
+    # the GeoPackage file itself works as the path too
+    assert AuditResult.read(tmp_path / "out" / "audit.gpkg").equals(result)
+    # a changed value is seen
+    other = dataclasses.replace(back, policy=DEFAULT_POLICY)
+    assert not other.equals(result)
+
+
+def test_demo_audit_round_trips(demo_audit, tmp_path):
+    folder, _, _ = demo_audit
+    first = AuditResult.read(folder)
+    assert first.meta["as_of"] == "2025-08-29" and first.inputs["parcels"]
+    write_audit(first, tmp_path / "again", maps=False, html_report=False)
+    assert AuditResult.read(tmp_path / "again").equals(first)
+
+
+def test_conform_types_by_the_schema():
+    frame = pd.DataFrame(
+        {
+            "far_ok": ["True", None, "false"],
+            "n_reasons": [1.0, 2.0, 0.0],
+            "far": ["1.5", "2", None],
+            "supply_date": ["2020-01-01", None, "9999-12-31"],
+            "parcel_id": [1, 2, 3],
+            "mine": [1, 2, 3],
+        }
+    )
+    out = conform(frame, "parcels")
+    assert out["far_ok"].tolist()[0] is True and pd.isna(out["far_ok"][1])
+    assert str(out["far_ok"].dtype) == "boolean"
+    assert str(out["n_reasons"].dtype) == "int64"
+    assert str(out["far"].dtype) == "float64"
+    assert out["supply_date"][2] == pd.Timestamp("9999-12-31")
+    assert out["parcel_id"].tolist() == ["1", "2", "3"]
+    assert out["mine"].tolist() == [1, 2, 3]  # a column of the input's own, kept
+    assert frame["far_ok"][0] == "True"  # the input is not changed
+
+
+def test_read_names_what_is_missing(tmp_path):
+    with pytest.raises(InputFileError, match="audit.gpkg not found"):
+        AuditResult.read(tmp_path)
+    (tmp_path / "audit.gpkg").write_text("not a geopackage")
+    with pytest.raises(InputFileError, match="not a GeoPackage"):
+        AuditResult.read(tmp_path)
+
+
+def test_every_quality_finding_names_its_file(demo_audit):
+    # the cross-layer checks (slivers, straddling parcels, buildings outside …) used to
+    # leave the file empty: it is the file of the finding's layer
+    quality = AuditResult.read(demo_audit[0]).quality
+    assert len(quality) > 0
+    assert quality["file"].map(lambda v: isinstance(v, str) and v.endswith("xishan.gpkg")).all()

@@ -1,0 +1,320 @@
+"""A typed GeoPackage that QGIS opens looking like the map.
+
+:func:`write_gpkg` writes every layer through pyogrio with Arrow, typed from the output
+schema (:mod:`xsland.rules.columns`): booleans are GeoPackage booleans (``INTEGER``
+with the ``BOOLEAN`` subtype, nullable), integers, reals, dates and text as declared.
+It then adds
+
+- Chinese field aliases in ``gpkg_data_columns`` (the GeoPackage schema extension; the
+  ``name`` column is unique across the file, as GeoPackage 1.2 declares it), and
+- a ``layer_styles`` table with default QGIS styles (QML): parcels by status with the
+  map's colours and legend words, blocks outlined and labelled with ID and 亩, parks
+  and their core / expansion zones. Each style also carries the Chinese aliases
+  (``<aliases>``), which is where QGIS built on GDAL < 3.7 reads them.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from xsland._atomic import atomic_file
+from xsland.rules.columns import TABLES
+from xsland.rules.policy import DEFAULT_POLICY, Policy
+from xsland.write.maps import STATUSES
+
+__all__ = ["PARCEL_STATUS_EXPRESSION", "layer_qml", "write_gpkg"]
+
+#: The QGIS expression of :func:`xsland.write.maps.parcel_status`.
+PARCEL_STATUS_EXPRESSION = (
+    "CASE WHEN \"low_efficiency\" THEN 'low' "
+    'WHEN "far_ok" IS NOT NULL AND NOT "far_ok" THEN \'below\' '
+    "WHEN \"far_ok\" THEN 'ok' "
+    'WHEN "far" IS NOT NULL AND "far_min" IS NULL THEN \'exempt\' '
+    "ELSE 'nodata' END"
+)
+
+#: Zone styles of the parks (the map's colours): zone -> (outline, fill, dashed).
+_ZONES = {
+    "core": ("核心启动区", "#08306b", "#6baed6", False),
+    "expansion": ("拓展功能区", "#2171b5", "#9ecae1", True),
+}
+_BLOCK_LINE, _BLOCK_HALO = "#ffe600", "#111111"
+
+
+def _gpkg_frame(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    """The table as pyogrio/Arrow should write it: dates as dates, nullable types kept."""
+    from xsland.result import conform
+
+    out = conform(df, name) if name in TABLES else df.copy(deep=False)
+    spec = TABLES.get(name)
+    for col in out.columns:
+        declared = spec.column(str(col)) if spec is not None else None
+        if declared is not None and declared.dtype == "date":
+            dates = out[col].dt.date.astype(object)
+            out[col] = dates.where(out[col].notna(), None)
+        elif str(out[col].dtype) == "object" and col != getattr(out, "_geometry_column_name", ""):
+            out[col] = out[col].where(out[col].isna(), out[col].astype(str)).astype("str")
+    return out
+
+
+def write_gpkg(
+    layers: Mapping[str, pd.DataFrame],
+    path: str | os.PathLike,
+    *,
+    overwrite: bool = True,
+    policy: Policy = DEFAULT_POLICY,
+    schema: bool = False,
+    styles: bool = True,
+) -> Path:
+    """Write several layers (GeoDataFrames or plain tables) to one GeoPackage.
+
+    With ``schema`` (the layers of an audit), layers declared in
+    :data:`xsland.rules.columns.TABLES` get their schema types, Chinese aliases (labels
+    rendered from ``policy``) and, with ``styles``, default QGIS styles. Other layers
+    (a diff's, which reuse some names) are written as they are.
+    """
+    import pyogrio
+
+    target = Path(path)
+    with atomic_file(target, overwrite=overwrite) as tmp:
+        for name, df in layers.items():
+            frame = _gpkg_frame(df, name if schema else "")
+            geometry = getattr(frame, "_geometry_column_name", None) in frame.columns
+            first = not tmp.exists()
+            pyogrio.write_dataframe(
+                frame if geometry else pd.DataFrame(frame),
+                tmp,
+                layer=name,
+                driver="GPKG",
+                append=not first,
+                use_arrow=True,
+                # GeoPackage 1.2: what QGIS on GDAL 3.6 (Debian 12) reads without a warning
+                dataset_options={"VERSION": "1.2"} if first else None,
+            )
+        declared = {n: list(df.columns) for n, df in layers.items() if schema and n in TABLES}
+        if declared:
+            with sqlite3.connect(tmp) as con:
+                _data_columns(con, declared, policy)
+                if styles:
+                    _layer_styles(con, declared, policy)
+            con.close()
+    return target
+
+
+# -- gpkg_data_columns --------------------------------------------------------------------
+
+_DATA_COLUMNS_SQL = """
+CREATE TABLE IF NOT EXISTS gpkg_data_columns (
+  table_name TEXT NOT NULL, column_name TEXT NOT NULL, name TEXT UNIQUE, title TEXT,
+  description TEXT, mime_type TEXT, constraint_name TEXT,
+  CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name),
+  CONSTRAINT gdc_tn UNIQUE (table_name, name))
+"""
+_CONSTRAINTS_SQL = """
+CREATE TABLE IF NOT EXISTS gpkg_data_column_constraints (
+  constraint_name TEXT NOT NULL, constraint_type TEXT NOT NULL, value TEXT, min NUMERIC,
+  min_is_inclusive BOOLEAN, max NUMERIC, max_is_inclusive BOOLEAN, description TEXT,
+  CONSTRAINT gdcc_ntv UNIQUE (constraint_name, constraint_type, value))
+"""
+_EXTENSIONS_SQL = """
+CREATE TABLE IF NOT EXISTS gpkg_extensions (
+  table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, definition TEXT NOT NULL,
+  scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))
+"""
+_SCHEMA_EXT = "http://www.geopackage.org/spec120/#extension_schema"
+
+#: Tables whose plain labels win the unique ``name`` (others get a layer suffix on a clash).
+_NAME_ORDER = ("parcels", "blocks", "parks")
+
+
+def _data_columns(con: sqlite3.Connection, layers: Mapping[str, list[str]], policy: Policy) -> None:
+    """Chinese aliases (``name``, ``title``) and descriptions of every declared column."""
+    con.execute(_DATA_COLUMNS_SQL)
+    con.execute(_CONSTRAINTS_SQL)
+    con.execute(_EXTENSIONS_SQL)
+    for table in ("gpkg_data_columns", "gpkg_data_column_constraints"):
+        con.execute(
+            "INSERT INTO gpkg_extensions (table_name, column_name, extension_name, definition, "
+            "scope) SELECT ?, NULL, 'gpkg_schema', ?, 'read-write' WHERE NOT EXISTS (SELECT 1 "
+            "FROM gpkg_extensions WHERE table_name = ? AND extension_name = 'gpkg_schema')",
+            (table, _SCHEMA_EXT, table),
+        )
+    used = {row[0] for row in con.execute("SELECT name FROM gpkg_data_columns")}
+    order = [n for n in _NAME_ORDER if n in layers] + [n for n in layers if n not in _NAME_ORDER]
+    rows = []
+    for name in order:
+        spec = TABLES[name]
+        for col in layers[name]:
+            declared = spec.column(str(col))
+            if declared is None:
+                continue
+            title = declared.label(policy)
+            unique = title if title not in used else f"{title}·{spec.zh}"
+            n = 2
+            while unique in used:
+                unique, n = f"{title}·{spec.zh}{n}", n + 1
+            used.add(unique)
+            description = declared.description + (f" [{declared.unit}]" if declared.unit else "")
+            rows.append((name, str(col), unique, title, description))
+    con.executemany(
+        "INSERT OR REPLACE INTO gpkg_data_columns (table_name, column_name, name, title, "
+        "description) VALUES (?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
+# -- layer_styles (QGIS) ------------------------------------------------------------------
+
+_LAYER_STYLES_SQL = """
+CREATE TABLE IF NOT EXISTS layer_styles (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT(256), f_table_schema TEXT(256),
+  f_table_name TEXT(256), f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT,
+  styleSLD TEXT, useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30),
+  update_time DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))
+"""
+
+
+def _rgb(hex_colour: str, alpha: int = 255) -> str:
+    """``#c51b7d`` → ``197,27,125,255`` (QGIS colour text)."""
+    h = hex_colour.lstrip("#")
+    return ",".join(str(int(h[i : i + 2], 16)) for i in (0, 2, 4)) + f",{alpha}"
+
+
+def _options(parent: ET.Element, values: Mapping[str, str]) -> None:
+    opt = ET.SubElement(parent, "Option", type="Map")
+    for key, value in values.items():
+        ET.SubElement(opt, "Option", type="QString", name=key, value=str(value))
+
+
+def _fill_symbol(name: str, fill: str | None, line: str, *, width=0.26, dashed=False, halo=None):
+    symbol = ET.Element(
+        "symbol", type="fill", name=name, alpha="1", clip_to_extent="1", force_rhr="0"
+    )
+    if halo:
+        layer = ET.SubElement(symbol, "layer", {"class": "SimpleLine", "enabled": "1", "pass": "0"})
+        _options(layer, {"line_color": _rgb(halo, 190), "line_width": "1.2",
+                         "line_width_unit": "MM", "line_style": "solid"})  # fmt: skip
+    layer = ET.SubElement(symbol, "layer", {"class": "SimpleFill", "enabled": "1", "pass": "0"})
+    _options(
+        layer,
+        {
+            "color": _rgb(fill, 160) if fill else "0,0,0,0",
+            "style": "solid" if fill else "no",
+            "outline_color": _rgb(line),
+            "outline_style": "dash" if dashed else "solid",
+            "outline_width": str(width),
+            "outline_width_unit": "MM",
+        },
+    )
+    return symbol
+
+
+def _categorized(root: ET.Element, attr: str, cats: list[tuple[str, str, ET.Element]]) -> None:
+    renderer = ET.SubElement(
+        root, "renderer-v2", type="categorizedSymbol", attr=attr, symbollevels="0",
+        forceraster="0", enableorderby="0",
+    )  # fmt: skip
+    categories = ET.SubElement(renderer, "categories")
+    symbols = ET.SubElement(renderer, "symbols")
+    for i, (value, label, symbol) in enumerate(cats):
+        ET.SubElement(
+            categories, "category", symbol=str(i), value=value, label=label, render="true"
+        )
+        symbol.set("name", str(i))
+        symbols.append(symbol)
+
+
+def _single(root: ET.Element, symbol: ET.Element) -> None:
+    renderer = ET.SubElement(root, "renderer-v2", type="singleSymbol", symbollevels="0",
+                             forceraster="0", enableorderby="0")  # fmt: skip
+    symbols = ET.SubElement(renderer, "symbols")
+    symbol.set("name", "0")
+    symbols.append(symbol)
+
+
+def _labels(root: ET.Element, expression: str, *, size: float = 9.0) -> None:
+    root.set("labelsEnabled", "1")
+    labeling = ET.SubElement(root, "labeling", type="simple")
+    settings = ET.SubElement(labeling, "settings", calloutType="simple")
+    ET.SubElement(settings, "text-style", fieldName=expression, isExpression="1",
+                  fontSize=str(size), fontFamily="Noto Sans CJK SC", textColor="17,17,17,255",
+                  multilineAlign="1")  # fmt: skip
+    ET.SubElement(settings, "text-format", wrapChar="", multilineAlign="1")
+    ET.SubElement(settings, "text-buffer", bufferDraw="1", bufferSize="1",
+                  bufferSizeUnits="MM", bufferColor="255,255,255,255")  # fmt: skip
+    ET.SubElement(settings, "placement", placement="0", centroidInside="1")
+    ET.SubElement(settings, "rendering", obstacle="1", drawLabels="1")
+
+
+def _aliases(root: ET.Element, layer: str, columns: list[str], policy: Policy) -> None:
+    spec = TABLES[layer]
+    aliases = ET.SubElement(root, "aliases")
+    for i, col in enumerate(columns):
+        declared = spec.column(str(col))
+        if declared is not None:
+            ET.SubElement(
+                aliases, "alias", field=str(col), index=str(i), name=declared.label(policy)
+            )
+
+
+def layer_qml(layer: str, columns: list[str], *, policy: Policy = DEFAULT_POLICY) -> str | None:
+    """The default QGIS style (QML text) of an audit layer; ``None`` for plain tables.
+
+    ``parcels``: categorised by :data:`PARCEL_STATUS_EXPRESSION` with the map's colours
+    and legend words (:data:`xsland.write.maps.STATUSES`); ``blocks``: outlined in the
+    map's yellow over a dark halo, labelled with the block ID and its 亩; ``parks``:
+    the park outline labelled with its name; ``park_zones``: core and expansion zones.
+    Every style carries the Chinese aliases of the layer's columns.
+    """
+    if layer not in ("parcels", "blocks", "parks", "park_zones"):
+        return None
+    root = ET.Element("qgis", version="3.22.16-Białowieża", styleCategories="AllStyleCategories")
+    root.set("labelsEnabled", "0")
+    if layer == "parcels":
+        cats = [(s.key, s.label, _fill_symbol("", s.fill, s.stroke)) for s in STATUSES]
+        _categorized(root, PARCEL_STATUS_EXPRESSION, cats)
+    elif layer == "blocks":
+        _single(root, _fill_symbol("", None, _BLOCK_LINE, width=0.6, dashed=True, halo=_BLOCK_HALO))
+        _labels(root, "\"block_id\" || '\\n' || format_number(\"area_mu\", 1) || ' 亩'")
+    elif layer == "park_zones":
+        cats = [
+            (zone, label, _fill_symbol("", fill, line, width=0.7, dashed=dashed))
+            for zone, (label, line, fill, dashed) in _ZONES.items()
+        ]
+        _categorized(root, "zone", cats)
+    else:
+        label, line, fill, _ = _ZONES["core"]
+        _single(root, _fill_symbol("", None, line, width=0.8))
+        _labels(root, '"park_id" || \' \' || "name"', size=10.0)
+    _aliases(root, layer, columns, policy)
+    ET.SubElement(root, "layerGeometryType").text = "2"
+    body = ET.tostring(root, encoding="unicode")
+    return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + body
+
+
+def _layer_styles(con: sqlite3.Connection, layers: Mapping[str, list[str]], policy: Policy) -> None:
+    """The ``layer_styles`` table QGIS reads default styles from."""
+    con.execute(_LAYER_STYLES_SQL)
+    con.execute(
+        "INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier, description, "
+        "last_change) VALUES ('layer_styles', 'attributes', 'layer_styles', "
+        "'QGIS default styles', strftime('%Y-%m-%dT%H:%M:%fZ','now'))"
+    )
+    geom = dict(con.execute("SELECT table_name, column_name FROM gpkg_geometry_columns"))
+    for name, columns in layers.items():
+        qml = layer_qml(name, columns, policy=policy)
+        if qml is None or name not in geom:
+            continue
+        con.execute("DELETE FROM layer_styles WHERE f_table_name = ?", (name,))
+        con.execute(
+            "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "
+            "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, "
+            "owner, ui) VALUES ('', '', ?, ?, ?, ?, '', 1, ?, '', '')",
+            (name, geom[name], f"xsland {name}", qml, f"xsland default style of {name}"),
+        )
