@@ -18,6 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from xsland._redact import is_postgres_uri
 from xsland.errors import InputFileError, PolicyError
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 from xsland.rules.schema import KINDS
@@ -74,7 +75,7 @@ _OPTION_KEYS = OPTION_KEYS
 
 
 def _is_uri(text: str) -> bool:
-    return str(text).startswith(("postgresql://", "postgres://"))
+    return is_postgres_uri(str(text))
 
 
 @dataclass(frozen=True)
