@@ -332,6 +332,7 @@ def _swap(tmp: Path, target: Path, overwrite: bool) -> None:
     if not os.path.lexists(target):
         os.rename(tmp, target)
         return
+    _refuse_existing(target, overwrite, at_swap=True)
     _check_dir_target(target, overwrite)
     old = target.with_name(f".{target.name}{_OLD}{os.getpid()}")
     os.replace(target, old)
