@@ -18,18 +18,20 @@ from xsland.errors import MissingInputError, OutputExistsError, OutputTargetErro
 __all__ = ["check_inputs", "check_output"]
 
 
-def check_inputs(paths: Iterable[str | os.PathLike | None]) -> list[Path]:
+def check_inputs(paths: Iterable[str | os.PathLike | None], *, uris: bool = True) -> list[Path]:
     """The input files as paths; every one that does not exist is listed in one error.
 
-    PostgreSQL URIs and ``None`` are skipped.
+    ``None`` is skipped, and PostgreSQL URIs are too unless ``uris`` is false (a
+    command that reads only files).
 
     Raises
     ------
     MissingInputError
         Naming every missing file.
     """
-    files = [Path(p) for p in paths if p is not None and not is_postgres_uri(str(p))]
-    missing = list(dict.fromkeys(str(p) for p in files if not p.exists()))
+    given = [str(p) for p in paths if p is not None and not (uris and is_postgres_uri(str(p)))]
+    files = [Path(p) for p in given]
+    missing = list(dict.fromkeys(g for g, p in zip(given, files, strict=True) if not p.exists()))
     if missing:
         raise MissingInputError(missing)
     return files

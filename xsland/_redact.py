@@ -5,8 +5,8 @@ through it. It works on the text, not on a parsed connection string, so it also
 masks strings that no parser accepts (a raw ``%`` or ``@`` in a password):
 
 - URIs of any scheme and driver suffix (``postgresql://``, ``postgres://``,
-  ``postgresql+psycopg://`` …): everything between ``user:`` and the last ``@``
-  of the URI;
+  ``postgresql+psycopg://`` …, also with the ``//`` that a file path makes ``/``):
+  everything between ``user:`` and the last ``@`` of the URI;
 - ``password=`` in a URI's query, in libpq key=value strings (``host=h
   password='a b'``), in GDAL's ``PG:host=… password=…`` and as ``PGPASSWORD=``;
 - ``password: …`` in the text of a mapping.
@@ -21,7 +21,7 @@ __all__ = ["MASK", "is_postgres_uri", "redact"]
 MASK = "***"
 
 _URI = re.compile(
-    r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:@/]*:)(?P<secret>[^\s]*)@(?P<tail>[^\s@]*)"
+    r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*:/{1,3}[^\s:@/]*:)(?P<secret>[^\s]*)@(?P<tail>[^\s@]*)"
 )
 _QUOTED = r"'(?:[^'\\]|\\.)*'?|\"(?:[^\"\\]|\\.)*\"?"
 _KEYVALUE = re.compile(

@@ -265,11 +265,9 @@ def check(files: tuple[str, ...], crs: str | None, out: str | None, overwrite: b
     """
     from xsland._preflight import check_inputs
 
-    with (
-        _output(out, inputs=files, overwrite=overwrite, folder=False)
-        if out
-        else (contextlib.nullcontext(check_inputs(files)))
-    ):
+    check_inputs(files, uris=False)  # check reads files only
+    guard = _output(out, inputs=files, overwrite=overwrite, folder=False) if out else None
+    with guard or contextlib.nullcontext():
         failed = _check(files, crs, out)
     if failed:
         sys.exit(1)

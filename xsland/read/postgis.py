@@ -142,12 +142,12 @@ def _where(uri: str) -> str:
 
 def _scrub(text: str, uri: str) -> str:
     """A server or libpq message with every password that could be in it masked."""
-    secrets_ = [_params(uri).get("password"), os.environ.get("PGPASSWORD")]
+    secrets_ = [_params(libpq_uri(uri)).get("password"), os.environ.get("PGPASSWORD")]
     for s in secrets_:
         if s:
             text = text.replace(s, _MASK)
             text = text.replace(quote(s, safe=""), _MASK)
-    return text
+    return redact_text(text)
 
 
 def _parsable(uri: str) -> None:
