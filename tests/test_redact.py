@@ -34,6 +34,8 @@ def _forms(scheme: str, pw: str) -> list[str]:
         f"host=db.example dbname=cadastre password='{quoted}' port=5432",
         f"PG:host=db.example password={pw}",
         f"PGPASSWORD={pw}",
+        f"{scheme}://planner:{pw} with space@db.example/cadastre",  # raw space
+        f"{scheme}://planner:{pw}@h1/a and {scheme}://planner:{pw}@h2/b",  # two on a line
     ]
 
 

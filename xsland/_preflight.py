@@ -33,7 +33,14 @@ def check_inputs(paths: Iterable[str | os.PathLike | None], *, uris: bool = True
     files = [Path(p) for p in given]
     missing = list(dict.fromkeys(g for g, p in zip(given, files, strict=True) if not p.exists()))
     if missing:
-        raise MissingInputError(missing)
+        raise MissingInputError(
+            [
+                f"{m} (a GDAL PG: string; write postgresql://user@host:port/database)"
+                if m.startswith("PG:")
+                else m
+                for m in missing
+            ]
+        )
     return files
 
 

@@ -6,7 +6,8 @@ masks strings that no parser accepts (a raw ``%`` or ``@`` in a password):
 
 - URIs of any scheme and driver suffix (``postgresql://``, ``postgres://``,
   ``postgresql+psycopg://`` …, also with the ``//`` that a file path makes ``/``):
-  everything between ``user:`` and the last ``@`` of the URI;
+  everything between ``user:`` and the last ``@`` on the line (a raw space or
+  ``@`` in the password is masked too; a second URI on the line is masked with it);
 - ``password=`` in a URI's query, in libpq key=value strings (``host=h
   password='a b'``), in GDAL's ``PG:host=… password=…`` and as ``PGPASSWORD=``;
 - ``password: …`` in the text of a mapping.
@@ -21,7 +22,7 @@ __all__ = ["MASK", "is_postgres_uri", "redact"]
 MASK = "***"
 
 _URI = re.compile(
-    r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*:/{1,3}[^\s:@/]*:)(?P<secret>[^\s]*)@(?P<tail>[^\s@]*)"
+    r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*:/{1,3}[^\s:@/]*:)(?P<secret>[^\n]*)@(?P<tail>[^\s@]*)"
 )
 _QUOTED = r"'(?:[^'\\]|\\.)*'?|\"(?:[^\"\\]|\\.)*\"?"
 _KEYVALUE = re.compile(
