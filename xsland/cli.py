@@ -156,6 +156,11 @@ class _Group(click.Group):
                 err=True,
             )
             ctx.exit(128 + exc.signum)
+        except KeyboardInterrupt:
+            click.secho(
+                "error: interrupted (Ctrl-C); temporary output was removed", fg="red", err=True
+            )
+            ctx.exit(130)
         except Exception as exc:  # noqa: BLE001 - the boundary
             named = _named(exc)
             if named is not None:
