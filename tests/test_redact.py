@@ -49,6 +49,13 @@ def test_no_password_survives_redaction_in_any_form(scheme, pw):
             assert "***" in out
 
 
+def test_redaction_is_idempotent():
+    # a message built with the URI redacted, then redacted whole at the boundary
+    message = f"cannot read {redact('postgresql://u:p@ss@h/db')}. Fix: write @ as %40"
+    assert message == "cannot read postgresql://u:***@h/db. Fix: write @ as %40"
+    assert redact(message) == message
+
+
 def test_redaction_keeps_what_is_not_secret():
     assert redact("postgresql+psycopg://u:p%w@h:5/db") == "postgresql+psycopg://u:***@h:5/db"
     assert redact("PG:host=h dbname=d password=x") == "PG:host=h dbname=d password=***"
@@ -88,4 +95,41 @@ def test_no_password_in_any_cli_output(tmp_path, form, pw):
         assert result.exit_code != 0
         assert pw not in result.output and quote(pw, safe="") not in result.output, result.output
         assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        "postgresql+psycopg://planner:{pw}@127.0.0.1:1/cadastre",
+        "postgresql://planner:{pw}@127.0.0.1:1/cadastre",
+        "postgresql://planner@127.0.0.1:1/cadastre?password={pw}",
+        "postgresql://planner:{pw}%zz@127.0.0.1:1/cadastre",  # a raw % libpq cannot decode
+        "PG:host=127.0.0.1 port=1 password={pw}",
+        "host=127.0.0.1 port=1 password='{pw}'",
+    ],
+)
+def test_an_unreachable_to_postgis_is_refused_first_without_its_password(tmp_path, form):
+    import geopandas as gpd
+    import shapely
+
+    pw = "Zq9p@ss%w/rd:é"
+    gpkg = tmp_path / "in.gpkg"
+    box = shapely.box(535_000, 3_496_000, 535_100, 3_496_100)
+    gpd.GeoDataFrame(
+        {"park_id": ["K1"], "name": ["一园"], "park_type": ["片区型"], "town": ["东亭街道"]},
+        geometry=[box],
+        crs="EPSG:4549",
+    ).to_file(gpkg, layer="parks")
+    gpd.GeoDataFrame({"parcel_id": ["A"]}, geometry=[box], crs="EPSG:4549").to_file(
+        gpkg, layer="parcels"
+    )
+    uri = form.format(pw=pw)
+    out = tmp_path / "o"
+    args = ["audit", "--parks", str(gpkg), "--parcels", str(gpkg), "--out", str(out)]
+    result = CliRunner().invoke(main, [*args, "--no-progress", "--to-postgis", uri])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and "Fix:" in result.output
+    for secret in (pw, quote(pw, safe=""), "p@ss", "rd:"):
+        assert secret not in result.output
     assert not out.exists()

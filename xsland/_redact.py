@@ -22,7 +22,7 @@ __all__ = ["MASK", "is_postgres_uri", "redact"]
 MASK = "***"
 
 _URI = re.compile(
-    r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*:/{1,3}[^\s:@/]*:)(?P<secret>[^\n]*)@(?P<tail>[^\s@]*)"
+    r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*:/{1,3}[^\s:@/]*:)(?P<secret>(?!\*\*\*@)[^\n]*)@(?P<tail>[^\s@]*)"
 )
 _QUOTED = r"'(?:[^'\\]|\\.)*'?|\"(?:[^\"\\]|\\.)*\"?"
 _KEYVALUE = re.compile(
@@ -49,6 +49,10 @@ def redact(text: object) -> str:
     out = _URI.sub(lambda m: f"{m['head']}{MASK}@{m['tail']}", str(text))
     out = _KEYVALUE.sub(lambda m: m["head"] + MASK, out)
     return _ESCAPED.sub(lambda m: m["head"] + MASK, out)
+
+
+# A URI masked already ("user:***@") is not masked again, so redacting twice changes nothing
+# and an "@" later on the line (in a hint: "@ as %40") stays readable.
 
 
 _SCHEME = re.compile(r"\s*postgres(?:ql)?(?:\+[A-Za-z0-9_]+)?://", re.IGNORECASE)

@@ -494,6 +494,10 @@ def audit(
         raise click.UsageError("no output folder: pass --out DIR or set [project] out")
     given = [*_project_files(project, config), *barriers, landcover, *files.values()]
     with _output(target, inputs=given, overwrite=overwrite):
+        if to_postgis:  # before any data is read: the database must be reachable
+            from xsland.read.postgis import check_connection
+
+            check_connection(to_postgis)
         project = _audit_project(
             project,
             files,

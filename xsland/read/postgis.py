@@ -48,6 +48,7 @@ from xsland.rules.schema import get_kind
 
 __all__ = [
     "PostGISError",
+    "check_connection",
     "is_postgis_uri",
     "read_postgis_layer",
     "redact",
@@ -172,7 +173,7 @@ def _connect(uri: str) -> Iterator[Any]:
 
     if not is_postgis_uri(uri):
         raise PostGISError(
-            f"{redact(uri)} is not a PostgreSQL URI; write postgresql://user@host:port/database"
+            f"{redact(uri)} is not a PostgreSQL URI. Fix: write postgresql://user@host:port/database"
         )
     uri = libpq_uri(uri)
     _parsable(uri)
@@ -695,6 +696,18 @@ def _create_index(cur: Any, schema: str, name: str, column: str) -> None:
             q.Identifier(index), q.Identifier(schema), q.Identifier(name), q.Identifier(column)
         )
     )
+
+
+def check_connection(uri: str) -> None:
+    """Connect to ``uri`` and close again: a run that would fail to write is refused first.
+
+    Raises
+    ------
+    PostGISError
+        The string cannot be parsed or the server cannot be reached (password never shown).
+    """
+    with _connect(uri):
+        pass
 
 
 def write_postgis(
