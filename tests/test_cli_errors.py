@@ -339,3 +339,13 @@ def test_drop_empty_is_a_real_option_that_leaves_out_null_geometries(data, tmp_p
     assert ok.exit_code == 0, ok.output
     kept = gpd.read_file(tmp_path / "o" / "audit.gpkg", layer="parcels")
     assert kept["parcel_id"].tolist() == ["A"]
+
+
+def test_a_binary_project_file_or_a_folder_to_check_is_a_named_error(data):
+    folder, gpkg = data
+    bad = CliRunner().invoke(main, ["audit", "-c", str(gpkg), "--out", str(folder / "o")])
+    assert bad.exit_code == 1 and "is not a project file (not UTF-8 text)" in bad.output
+    checked = CliRunner().invoke(main, ["check", str(folder)])
+    assert checked.exit_code == 1 and "a folder, not a file" in checked.output
+    for r in (bad, checked):
+        _no_traceback(r)

@@ -271,6 +271,14 @@ def check(files: tuple[str, ...], crs: str | None, out: str | None, overwrite: b
     from xsland._preflight import check_inputs
 
     check_inputs(files, uris=False)  # check reads files only
+    folders = [f for f in files if Path(f).is_dir()]
+    if folders:
+        from xsland.errors import InputFileError
+
+        raise InputFileError(
+            f"{', '.join(folders)}: a folder, not a file. Fix: give the files in it "
+            "(e.g. folder/*.gpkg folder/*.csv)"
+        )
     guard = _output(out, inputs=files, overwrite=overwrite, folder=False) if out else None
     with guard or contextlib.nullcontext():
         failed = _check(files, crs, out)

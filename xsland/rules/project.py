@@ -143,6 +143,11 @@ def load_project(path: str | os.PathLike) -> Project:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{p} is not valid TOML: {exc}") from exc
+    except UnicodeDecodeError:
+        raise PolicyError(
+            f"{p} is not a project file (not UTF-8 text). Fix: give the xsland.toml with -c; "
+            "`xsland init` writes one"
+        ) from None
     return project_from_mapping(data, base=p.parent, source=p)
 
 
