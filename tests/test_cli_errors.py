@@ -175,11 +175,20 @@ def test_geos_and_proj_failures_never_show_a_traceback(data, monkeypatch, tmp_pa
     assert "xsland check" in result.output
 
 
-def test_an_unknown_crs_is_a_named_error(data):
+def test_a_crs_error_that_escapes_is_a_named_error(data, monkeypatch):
+    import pyproj
+
     _, gpkg = data
-    result = CliRunner().invoke(main, ["area", str(gpkg), "--layer", "parks", "--crs", "EPSG:1"])
-    assert result.exit_code in (0, 1), result.output  # the layer has one; never a crash
+
+    def fail(*args, **kwargs):
+        raise pyproj.exceptions.CRSError("Invalid projection: EPSG:999999")
+
+    monkeypatch.setattr("xsland.measure.area.area_table", fail)
+    result = CliRunner().invoke(main, ["area", str(gpkg), "--layer", "parks"])
+    assert result.exit_code == 1, result.output
     _no_traceback(result)
+    assert "unknown coordinate reference system: Invalid projection: EPSG:999999" in result.output
+    assert "--crs EPSG:4549" in result.output
 
 
 def test_a_file_name_too_long_for_the_file_system_is_named(data, tmp_path, no_reading):
