@@ -181,3 +181,18 @@ def test_two_runs_started_together_never_both_succeed(small, tmp_path):
         assert "Traceback" not in err
     assert codes == [0, 1]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]
+
+
+def test_an_output_moved_aside_by_a_killed_swap_is_put_back(tmp_path, caplog):
+    # killed between "out -> .out.xsland-old-PID" and "temp -> out": out is missing
+    old = tmp_path / ".out.xsland-old-4242"
+    old.mkdir()
+    (old / ".xsland-output").write_text("")
+    (old / "audit.gpkg").write_bytes(b"previous")
+    with caplog.at_level(logging.WARNING, logger="xsland"):
+        assert remove_stale(tmp_path) == []
+    assert (tmp_path / "out" / "audit.gpkg").read_bytes() == b"previous"
+    assert "restored" in caplog.text
+    with pytest.raises(OutputExistsError):  # it is an output again, refused without overwrite
+        with atomic_dir(tmp_path / "out"):
+            pass

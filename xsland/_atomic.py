@@ -203,26 +203,35 @@ def remove_stale(folder: str | os.PathLike) -> list[Path]:
             continue
         lock = lock_path(entry.parent / m["name"])
         if str(lock) in _held:  # we hold it: only we could be making it, and we are not
-            _remove(entry)
+            gone = _remove(entry)
         else:
             fd = _try_lock(lock)
             if fd is None:
                 continue  # another run is writing it
             try:
-                _remove(entry)
+                gone = _remove(entry)
             finally:
                 _unlock(lock, fd)
-        if not entry.exists():
+        if gone and not os.path.lexists(entry):
             removed.append(entry)
             log.warning("removed %s, left behind by an earlier interrupted run", entry)
     return removed
 
 
-def _remove(entry: Path) -> None:
+def _remove(entry: Path) -> bool:
+    """Remove a leftover (True); a previous output a killed swap moved aside is put back
+    instead (False)."""
+    m = _LEFTOVER.match(entry.name)
+    original = entry.with_name(m["name"]) if m else None
+    if original is not None and _OLD in entry.name and not os.path.lexists(original):
+        os.rename(entry, original)
+        log.warning("restored %s from %s, moved aside by an interrupted run", original, entry)
+        return False
     if entry.is_dir() and not entry.is_symlink():
         shutil.rmtree(entry, ignore_errors=True)
     else:
         entry.unlink(missing_ok=True)
+    return True
 
 
 def _pause_hook() -> None:
@@ -244,8 +253,8 @@ def atomic_file(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator[
             raise OutputTargetError(
                 f"{target} is a folder, not a file. Fix: give a file name", check="kind"
             )
-        _refuse_existing(target, overwrite)
         remove_stale(target.parent)
+        _refuse_existing(target, overwrite)
         fd, tmp = tempfile.mkstemp(
             prefix=f".{target.name}{_TMP}{os.getpid()}-", suffix=target.suffix, dir=target.parent
         )
@@ -304,8 +313,8 @@ def atomic_dir(path: str | os.PathLike, *, overwrite: bool = False) -> Iterator[
     """
     target = Path(path)
     with output_lock(target):
+        remove_stale(target.parent)  # first: it may put back an output moved aside
         _check_dir_target(target, overwrite)
-        remove_stale(target.parent)
         tmp = Path(
             tempfile.mkdtemp(prefix=f".{target.name}{_TMP}{os.getpid()}-", dir=target.parent)
         )
@@ -335,6 +344,23 @@ def _swap(tmp: Path, target: Path, overwrite: bool) -> None:
     _refuse_existing(target, overwrite, at_swap=True)
     _check_dir_target(target, overwrite)
     old = target.with_name(f".{target.name}{_OLD}{os.getpid()}")
-    os.replace(target, old)
-    os.replace(tmp, target)
+    with _signals_held():  # never stop between the two moves: the target would be gone
+        os.replace(target, old)
+        os.replace(tmp, target)
     shutil.rmtree(old, ignore_errors=True)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Delay SIGINT, SIGTERM and SIGHUP until the block has run (main thread only)."""
+    signums = {signal.SIGINT, signal.SIGTERM} | (
+        {signal.SIGHUP} if hasattr(signal, "SIGHUP") else set()
+    )
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, signums)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
