@@ -91,12 +91,13 @@ def test_audit_flags_writes_outputs_and_refuses_overwrite(files):
     ]
     first = CliRunner().invoke(main, args)
     assert (
-        first.exit_code == 2 and "1 parcel_id value used more than once (rows: B)" in first.output
+        first.exit_code == 1 and "1 parcel_id value used more than once (rows: B)" in first.output
     )
     assert not out.exists()  # nothing half-written
     ok = CliRunner().invoke(main, [*args, "--rename-duplicates"])
     assert ok.exit_code == 0, ok.output
     assert sorted(p.name for p in out.iterdir()) == [
+        ".xsland-output",
         "audit.gpkg",
         "audit.xlsx",
         "map.html",
@@ -105,7 +106,7 @@ def test_audit_flags_writes_outputs_and_refuses_overwrite(files):
         "summary.md",
     ]
     again = CliRunner().invoke(main, [*args, "--rename-duplicates"])
-    assert again.exit_code == 2 and "exists; pass --overwrite" in again.output
+    assert again.exit_code == 1 and "exists; pass --overwrite" in again.output
     parks = gpd.read_file(out / "audit.gpkg", layer="parks")
     assert parks.set_index("park_id")["chk_area"].to_dict() == {"K1": "pass", "K2": "fail"}
     assert "二园" in (out / "summary.md").read_text(encoding="utf-8")
@@ -131,7 +132,7 @@ def test_init_writes_a_loadable_project(tmp_path):
     assert result.exit_code == 0, result.output
     assert "[policy]" in path.read_text(encoding="utf-8")
     again = CliRunner().invoke(main, ["init", str(path)])
-    assert again.exit_code == 2 and "exists; pass --overwrite" in again.output
+    assert again.exit_code == 1 and "exists; pass --overwrite" in again.output
 
 
 def test_audit_without_inputs_is_a_usage_error():

@@ -346,7 +346,9 @@ def test_write_diff_tables_and_an_offline_map(pair, tmp_path):
     with pytest.raises(OutputExistsError):
         write_diff(result, out)
     write_diff(result, out, overwrite=True)
-    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in written)
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [".xsland-output", *(p.name for p in written)]
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["diff"]
 
 

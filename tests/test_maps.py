@@ -420,7 +420,8 @@ def test_write_maps_all_parks_and_one_per_town(audit, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", BasemapWarning)
         write_maps(_result(fewer), tmp_path / "out")
-    assert sorted(p.name for p in (tmp_path / "out" / "maps").iterdir()) == ["东亭街道.html"]
+    maps = sorted(p.name for p in (tmp_path / "out" / "maps").iterdir())
+    assert maps == [".xsland-output", "东亭街道.html"]
 
 
 def test_writes_are_atomic(audit, tmp_path, monkeypatch):

@@ -84,7 +84,12 @@ lowuse_class_years = 2
     result = CliRunner().invoke(main, ["audit", "-c", str(path), "--no-progress"])
     assert result.exit_code == 0, result.output
     out = tmp_path / "out"
-    assert sorted(p.name for p in out.iterdir()) == ["audit.gpkg", "audit.xlsx", "summary.md"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".xsland-output",  # the output marker
+        "audit.gpkg",
+        "audit.xlsx",
+        "summary.md",
+    ]
     parcels = gpd.read_file(out / "audit.gpkg", layer="parcels")
     # land-cover shares from the raster, between 0 and 1
     assert parcels["built_share"].between(0, 1).all()
@@ -168,7 +173,8 @@ def test_map_report_and_rasterize_from_a_finished_audit(demo_out, tmp_path):
         assert value == pytest.approx(row["far"], rel=1e-6)
     bad = CliRunner().invoke(
         main,
-        ["rasterize", str(demo_out), "--column", "nope", "--resolution", "20", "-o", str(tif)],
+        ["rasterize", str(demo_out), "--column", "nope", "--resolution", "20", "-o", str(tif)]
+        + ["--overwrite"],  # without it the existing GeoTIFF is refused first (preflight)
     )
     assert bad.exit_code == 2 and "has no column 'nope'" in bad.output
     missing = CliRunner().invoke(main, ["map", str(tmp_path)])
@@ -182,6 +188,7 @@ def test_diff_command_on_the_sample_a_year_later(demo_out, later_audit, tmp_path
     )
     assert r.exit_code == 0, r.output
     assert sorted(p.name for p in (tmp_path / "d").iterdir()) == [
+        ".xsland-output",
         "diff.gpkg",
         "diff.xlsx",
         "diff_map.html",

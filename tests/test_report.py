@@ -34,7 +34,7 @@ def test_atomic_dir_keeps_old_output_when_run_fails(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
     with atomic_dir(out, overwrite=True) as tmp:
         (tmp / "y.txt").write_text("second")
-    assert sorted(p.name for p in out.iterdir()) == ["y.txt"]
+    assert sorted(p.name for p in out.iterdir()) == [".xsland-output", "y.txt"]  # + the marker
 
 
 def test_write_table_xlsx_frozen_header_and_widths(tmp_path):

@@ -5,45 +5,224 @@ Nothing here computes; every command calls public functions of the library.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
+import os
 import sys
+import tempfile
+import traceback
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 import pandas as pd
 
+from xsland._redact import is_postgres_uri, redact
 from xsland._version import __version__
-from xsland.errors import XslandError
+from xsland.errors import Interrupted, XslandError
 
 __all__ = ["main"]
 
 log = logging.getLogger("xsland")
+
+#: Environment variable naming the folder of crash logs (default: a temporary folder).
+CRASH_DIR_ENV = "XSLAND_CRASH_DIR"
+
+
+class _RedactFilter(logging.Filter):
+    """Masks passwords in every log record (:func:`xsland._redact.redact`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        safe = redact(message)
+        if safe != message:
+            record.msg, record.args = safe, None
+        return True
 
 
 def _setup_logging(verbose: int) -> None:
     level = logging.WARNING - 10 * verbose
     logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
     logging.captureWarnings(True)
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _RedactFilter) for f in handler.filters):
+            handler.addFilter(_RedactFilter())
+
+
+_OS_ERRORS: dict[int, tuple[str, str]] = {
+    errno.EACCES: (
+        "permission denied",
+        "choose a path you may write to (--out) or change its permissions",
+    ),
+    errno.EPERM: (
+        "operation not permitted",
+        "choose a path you may write to (--out) or change its permissions",
+    ),
+    errno.EEXIST: ("it exists already", "pass --overwrite to replace it, or give another --out"),
+    errno.ENOENT: ("no such file or folder", "check the path"),
+    errno.EISDIR: ("it is a folder where a file was expected", "give a file path"),
+    errno.ENOTDIR: ("a part of the path is a file, not a folder", "check the path"),
+    errno.ENAMETOOLONG: ("a file name is too long for the file system", "use a shorter --out path"),
+    errno.ENOSPC: ("no space left on the device", "free some space or write elsewhere with --out"),
+    errno.EROFS: ("the file system is read-only", "write elsewhere with --out"),
+    errno.ENOTEMPTY: ("the folder is not empty", "give a new folder with --out"),
+}
+
+
+def _named(exc: BaseException) -> str | None:
+    """The message of an error whose cause is known (exit 1), else ``None``."""
+    if isinstance(exc, XslandError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.errno in _OS_ERRORS:
+        what, fix = _OS_ERRORS[exc.errno]
+        where = " → ".join(str(f) for f in (exc.filename, exc.filename2) if f)
+        return f"{where + ': ' if where else ''}{what}. Fix: {fix}"
+    from pandas.errors import OutOfBoundsDatetime, OutOfBoundsTimedelta
+
+    if isinstance(exc, (OutOfBoundsDatetime, OutOfBoundsTimedelta)):
+        return (
+            f"a date outside the range xsland can hold (1677-09-22 to 2262-04-11): {exc}. Fix: "
+            "correct the date in the input, or leave the cell empty when there is no date"
+        )
+    from pyproj.exceptions import CRSError as ProjCRSError
+
+    if isinstance(exc, ProjCRSError):
+        return f"unknown coordinate reference system: {exc}. Fix: give one such as --crs EPSG:4549"
+    return None
+
+
+def _hint(exc: BaseException) -> str:
+    """A likely cause of an unexpected error, where its type tells one."""
+    module = type(exc).__module__ or ""
+    if module.startswith("shapely"):
+        return (
+            " It came from a geometry operation (GEOS): run `xsland check` on the inputs to "
+            "find invalid, empty or non-finite coordinates."
+        )
+    if module.startswith("pyproj"):
+        return (
+            " It came from a coordinate transformation (PROJ): run `xsland check` on the "
+            "inputs to find coordinates that do not fit their CRS."
+        )
+    return ""
+
+
+def _crash_log(exc: BaseException) -> Path | None:
+    """Write the redacted traceback to a new crash log; its path (None if it cannot be written)."""
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    body = (
+        f"xsland {__version__}\ncommand: {redact(' '.join(sys.argv))}\n"
+        f"python {sys.version.split()[0]}\n\n{redact(text)}"
+    )
+    folders = [os.environ.get(CRASH_DIR_ENV), Path(tempfile.gettempdir()) / "xsland-crash"]
+    for folder in folders:
+        if not folder:
+            continue
+        try:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix="crash-", suffix=".log", dir=folder)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(body)
+            return Path(name)
+        except OSError:
+            continue
+    return None
 
 
 class _Group(click.Group):
-    """Turns xsland's errors into a one-line message and exit code 2."""
+    """The one error boundary: no traceback reaches the user.
+
+    Known failures (xsland's errors, the file errors a user causes, dates out of
+    range) print ``error: what, where. Fix: how`` and exit 1; anything else prints
+    one line with the path of a crash log holding the traceback and exits 2
+    (``-v`` prints the traceback too). SIGTERM/SIGHUP exit 128 + the signal.
+    Every message goes through :func:`xsland._redact.redact`.
+    """
 
     def invoke(self, ctx: click.Context):  # noqa: D401
         try:
             return super().invoke(ctx)
-        except XslandError as exc:
-            click.secho(f"error: {exc}", fg="red", err=True)
-            ctx.exit(2)
+        except click.exceptions.Exit:
+            raise
+        except click.ClickException as exc:
+            exc.message = redact(exc.message)
+            raise
+        except Interrupted as exc:
+            click.secho(
+                f"error: stopped by signal {exc.signum}; temporary output was removed",
+                fg="red",
+                err=True,
+            )
+            ctx.exit(128 + exc.signum)
+        except KeyboardInterrupt:
+            click.secho(
+                "error: interrupted (Ctrl-C); temporary output was removed", fg="red", err=True
+            )
+            ctx.exit(130)
+        except Exception as exc:  # noqa: BLE001 - the boundary
+            named = _named(exc)
+            if named is not None:
+                click.secho(f"error: {redact(named)}", fg="red", err=True)
+                ctx.exit(1)
+            self._unexpected(ctx, exc)
+
+    @staticmethod
+    def _unexpected(ctx: click.Context, exc: Exception) -> None:
+        logpath = _crash_log(exc)
+        first = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else "")[:300]
+        where = f"; details in {logpath}" if logpath else ""
+        click.secho(
+            f"error: xsland stopped on an unexpected {type(exc).__name__}: {first}{where}."
+            f"{_hint(exc)} Run again with -v to see the traceback; please report it.",
+            fg="red",
+            err=True,
+        )
+        if (ctx.params.get("verbose") or 0) > 0:
+            text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            click.echo(redact(text), err=True)
+        ctx.exit(2)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="xsland")
-@click.option("-v", "--verbose", count=True, help="More messages (-v info, -vv debug).")
+@click.option(
+    "-v", "--verbose", count=True, help="More messages (-v info and tracebacks, -vv debug)."
+)
 def main(verbose: int) -> None:
-    """xsland: land-use audit of industrial parks (锡山区特色专业园区)."""
+    """xsland: land-use audit of industrial parks (锡山区特色专业园区).
+
+    Exit status: 0 done, 1 a named error (what, where, how to fix), 2 a wrong
+    command line or an unexpected error (with the path of its crash log).
+    """
     _setup_logging(verbose)
+
+
+@contextlib.contextmanager
+def _output(
+    target: str | Path,
+    *,
+    inputs: Iterable[Any] = (),
+    overwrite: bool = False,
+    folder: bool = True,
+    option: str = "--out",
+) -> Iterator[Path]:
+    """Check every input and the output target, then hold the output's lock.
+
+    Everything is checked before any data is read (:mod:`xsland._preflight`); the
+    lock is held until the block ends, and the target is checked again under it.
+    """
+    from xsland._atomic import output_lock
+    from xsland._preflight import check_inputs, check_output
+
+    inputs = list(inputs)
+    check_inputs(inputs)
+    path = Path(target)
+    check_output(path, inputs=inputs, overwrite=overwrite, folder=folder, option=option)
+    with output_lock(path):
+        check_output(path, inputs=inputs, overwrite=overwrite, folder=folder, option=option)
+        yield path
 
 
 _AREA_FORMATS = {
@@ -73,12 +252,12 @@ def _print_frame(df: pd.DataFrame, *, floatfmt: str = "{:,.2f}") -> None:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.argument("files", nargs=-1, required=True)
 @click.option("--crs", default=None, help="CRS of layers that have none, e.g. EPSG:4549.")
 @click.option(
     "--out",
     "out",
-    type=click.Path(dir_okay=False),
+    default=None,
     help="Also write the data-quality table to this .csv or .xlsx file.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
@@ -89,11 +268,29 @@ def check(files: tuple[str, ...], crs: str | None, out: str | None, overwrite: b
     enterprises, indicators) is recognised from its name or its columns. Exit
     status 1 when any error-level problem is found.
     """
+    from xsland._preflight import check_inputs
+
+    check_inputs(files, uris=False)  # check reads files only
+    folders = [f for f in files if Path(f).is_dir()]
+    if folders:
+        from xsland.errors import InputFileError
+
+        raise InputFileError(
+            f"{', '.join(folders)}: a folder, not a file. Fix: give the files in it "
+            "(e.g. folder/*.gpkg folder/*.csv)"
+        )
+    guard = _output(out, inputs=files, overwrite=overwrite, folder=False) if out else None
+    with guard or contextlib.nullcontext():
+        failed = _check(files, crs, out)
+    if failed:
+        sys.exit(1)
+
+
+def _check(files: tuple[str, ...], crs: str | None, out: str | None) -> bool:
+    """Print the check of ``files`` (and write ``out``); whether an error was found."""
     from xsland.measure.quality import check_files
     from xsland.write.report import write_table
 
-    if out and Path(out).exists() and not overwrite:
-        raise click.UsageError(f"{out} exists; pass --overwrite to replace it")
     result = check_files([Path(f) for f in files], crs=crs)
     for item in result.inputs:
         click.echo(
@@ -125,12 +322,11 @@ def check(files: tuple[str, ...], crs: str | None, out: str | None, overwrite: b
     if out:
         write_table(q, Path(out))
         click.echo(f"\nwrote {out}")
-    if (q["severity"] == "error").any():
-        sys.exit(1)
+    return bool((q["severity"] == "error").any())
 
 
 @main.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file")
 @click.option("--layer", default=None, help="Layer of a multi-layer file.")
 @click.option("--by", "by", default=None, help="Sum the areas per value of this column.")
 @click.option("--crs", default=None, help="CRS of a layer that has none.")
@@ -141,10 +337,12 @@ def area(
     file: str, layer: str | None, by: str | None, crs: str | None, metric_crs: str | None
 ) -> None:
     """Area table of the polygons in FILE, in m², 亩, ha and km²."""
+    from xsland._preflight import check_inputs
     from xsland.measure.area import area_table
     from xsland.read.crs import metric_crs as choose
     from xsland.read.io import read_layer
 
+    check_inputs([file])
     gdf = read_layer(file, layer=layer, crs=crs)
     if by is not None and by not in gdf.columns:
         raise click.BadParameter(
@@ -166,15 +364,6 @@ def area(
 _INPUT_OPTIONS = ("parks", "parcels", "buildings", "enterprises", "plan", "indicators", "history")
 
 
-def _source(value: str | None) -> str | None:
-    """A file that must exist, or a postgresql:// URI (checked when it is read)."""
-    if value is None or value.startswith(("postgresql://", "postgres://")):
-        return value
-    if not Path(value).exists():
-        raise click.BadParameter(f"{value} does not exist")
-    return value
-
-
 def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
     out = {}
     for v in values:
@@ -193,7 +382,7 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
     "-c",
     "--config",
     "config",
-    type=click.Path(exists=True, dir_okay=False),
+    default=None,
     help="Project file (xsland.toml). Flags below override its inputs.",
 )
 @click.option("--parks", help="Park boundaries (file or postgresql:// URI).")
@@ -206,12 +395,11 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 @click.option(
     "--barriers",
     multiple=True,
-    type=click.Path(exists=True, dir_okay=False),
     help="Layer a block may not cross (rivers, trunk roads); repeat for several.",
 )
 @click.option(
     "--landcover",
-    type=click.Path(exists=True, dir_okay=False),
+    default=None,
     help="Land-cover GeoTIFF: built-up and bare shares per parcel and park.",
 )
 @click.option(
@@ -223,7 +411,7 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 @click.option(
     "--sql", "sqls", multiple=True, help="KIND=SELECT … for an input given as a postgresql:// URI."
 )
-@click.option("--out", type=click.Path(file_okay=False), default=None, help="Output folder.")
+@click.option("--out", default=None, help="Output folder.")
 @click.option("--crs", default=None, help="CRS of layers that have none, e.g. EPSG:4549.")
 @click.option(
     "--override-crs",
@@ -244,6 +432,12 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
     is_flag=True,
     default=None,
     help="Keep duplicate IDs as ID-2, ID-3 … (listed in the quality table).",
+)
+@click.option(
+    "--drop-empty",
+    is_flag=True,
+    default=None,
+    help="Leave out features without geometry (listed in the quality table).",
 )
 @click.option("--no-maps", is_flag=True, help="Do not write map.html and maps/.")
 @click.option("--no-report", is_flag=True, help="Do not write report.html.")
@@ -280,6 +474,7 @@ def audit(
     year: int | None,
     as_of: Any,
     rename_duplicates: bool | None,
+    drop_empty: bool | None,
     no_maps: bool,
     no_report: bool,
     engine: str,
@@ -297,21 +492,83 @@ def audit(
     Give a project file with -c, or the inputs as flags (--parks and --parcels
     at least, and --out).
     """
+    from xsland._preflight import check_inputs
+    from xsland.pipeline.run import run_project
+    from xsland.rules.project import Project, load_project
+
+    check_inputs([config, *barriers, landcover, *files.values()])
+    project = load_project(config) if config else Project()
+    missing = [k for k in ("parks", "parcels") if k not in project.inputs and not files.get(k)]
+    if missing:
+        raise click.UsageError(
+            f"no {' or '.join(missing)} input: give -c xsland.toml or "
+            + " ".join(f"--{k} FILE" for k in missing)
+        )
+    target = Path(out) if out else project.out
+    if target is None:
+        raise click.UsageError("no output folder: pass --out DIR or set [project] out")
+    given = [*_project_files(project, config), *barriers, landcover, *files.values()]
+    with _output(target, inputs=given, overwrite=overwrite):
+        if to_postgis:  # before any data is read: the database must be reachable
+            from xsland.read.postgis import check_connection
+
+            check_connection(to_postgis)
+        project = _audit_project(
+            project,
+            files,
+            barriers=barriers,
+            landcover=landcover,
+            tables=tables,
+            sqls=sqls,
+            crs=crs,
+            override_crs=override_crs,
+            year=year,
+            rename_duplicates=rename_duplicates,
+            drop_empty=drop_empty,
+            no_maps=no_maps,
+            no_report=no_report,
+        )
+        result, written = run_project(
+            project,
+            out=target,
+            overwrite=overwrite,
+            progress=progress,
+            engine=engine,
+            workers=workers,
+            scheduler=scheduler,
+            to_postgis=to_postgis,
+            schema=schema,
+            geoparquet=geoparquet,
+            as_of=as_of.date() if as_of is not None else None,
+        )
+    _echo_result(result, written, target)
+    if to_postgis:
+        click.echo(f"wrote the audit layers to {redact(to_postgis)} schema {schema}")
+
+
+def _project_files(project: Any, config: str | None) -> list[Any]:
+    """Every file a project reads (URIs left out), with the project file."""
+    paths: list[Any] = [config]
+    for item in project.inputs.values():
+        paths.extend(item.paths or (item.path,))
+    return [p for p in paths if p is not None and not is_postgres_uri(str(p))]
+
+
+def _audit_project(project: Any, files: dict[str, str | None], **given: Any) -> Any:
+    """The project of ``xsland audit``: the project file's, its inputs replaced by the flags."""
     import dataclasses
     from types import MappingProxyType
 
-    from xsland.pipeline.run import run_project
     from xsland.read.io import list_layers
-    from xsland.rules.project import Input, Project, load_project
+    from xsland.rules.project import Input
 
-    project = load_project(config) if config else Project()
     inputs = dict(project.inputs)
-    table_of, sql_of = _pairs(tables, "--table"), _pairs(sqls, "--sql")
+    table_of, sql_of = _pairs(given["tables"], "--table"), _pairs(given["sqls"], "--sql")
     for kind in _INPUT_OPTIONS:
-        value = _source(files.get(kind))
+        value = files.get(kind)
         if not value:
             continue
-        if value.startswith(("postgresql://", "postgres://")):
+        if is_postgres_uri(value):
             if bool(table_of.get(kind)) == bool(sql_of.get(kind)):
                 raise click.UsageError(
                     f"--{kind} is a database: give --table {kind}=schema.table or --sql {kind}=…"
@@ -325,53 +582,26 @@ def audit(
         if path.suffix.lower() == ".gpkg" and kind in list_layers(path):
             layer = kind
         inputs[kind] = Input(kind, path, layer=layer)
-    if barriers:
-        paths = tuple(Path(b) for b in barriers)
+    if given["barriers"]:
+        paths = tuple(Path(b) for b in given["barriers"])
         inputs["barriers"] = Input("barriers", paths[0], paths=paths)
-    if landcover:
-        inputs["landcover"] = Input("landcover", Path(landcover))
-    for kind, value in _pairs(override_crs, "--override-crs").items():
+    if given["landcover"]:
+        inputs["landcover"] = Input("landcover", Path(given["landcover"]))
+    for kind, value in _pairs(given["override_crs"], "--override-crs").items():
         if kind not in inputs:
             raise click.BadParameter(f"no {kind} input to override", param_hint="--override-crs")
         inputs[kind] = dataclasses.replace(inputs[kind], override_crs=value)
-    missing = [k for k in ("parks", "parcels") if k not in inputs]
-    if missing:
-        raise click.UsageError(
-            f"no {' or '.join(missing)} input: give -c xsland.toml or "
-            + " ".join(f"--{k} FILE" for k in missing)
-        )
-    project = dataclasses.replace(
+    year = given["year"]
+    return dataclasses.replace(
         project,
         inputs=MappingProxyType(inputs),
-        crs=crs or project.crs,
+        crs=given["crs"] or project.crs,
         year=year if year is not None else project.year,
-        duplicates="rename" if rename_duplicates else project.duplicates,
-        maps=project.maps and not no_maps,
-        report=project.report and not no_report,
+        duplicates="rename" if given["rename_duplicates"] else project.duplicates,
+        empty_geometry="drop" if given["drop_empty"] else project.empty_geometry,
+        maps=project.maps and not given["no_maps"],
+        report=project.report and not given["no_report"],
     )
-    target = Path(out) if out else project.out
-    if target is None:
-        raise click.UsageError("no output folder: pass --out DIR or set [project] out")
-    if target.exists() and not overwrite:
-        raise click.UsageError(f"{target} exists; pass --overwrite to replace it")
-    result, written = run_project(
-        project,
-        out=target,
-        overwrite=overwrite,
-        progress=progress,
-        engine=engine,
-        workers=workers,
-        scheduler=scheduler,
-        to_postgis=to_postgis,
-        schema=schema,
-        geoparquet=geoparquet,
-        as_of=as_of.date() if as_of is not None else None,
-    )
-    _echo_result(result, written, target)
-    if to_postgis:
-        from xsland.read.postgis import redact
-
-        click.echo(f"wrote the audit layers to {redact(to_postgis)} schema {schema}")
 
 
 def _echo_result(result, written: list[Path], target: Path) -> None:
@@ -404,7 +634,7 @@ def _echo_result(result, written: list[Path], target: Path) -> None:
 
 
 @main.command()
-@click.argument("path", type=click.Path(dir_okay=False), default="xsland.toml")
+@click.argument("path", default="xsland.toml")
 @click.option("--sample", is_flag=True, help="Fill in the inputs of the bundled Xishan sample.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing file.")
 def init(path: str, sample: bool, overwrite: bool) -> None:
@@ -412,11 +642,10 @@ def init(path: str, sample: bool, overwrite: bool) -> None:
     import os
 
     from xsland._atomic import atomic_file
+    from xsland._preflight import check_output
     from xsland.rules.project import project_template
 
-    target = Path(path)
-    if target.exists() and not overwrite:
-        raise click.UsageError(f"{target} exists; pass --overwrite to replace it")
+    target = check_output(path, overwrite=overwrite, folder=False, option="PATH")
     inputs = None
     if sample:
         from xsland.tools.sample import ensure_sample
@@ -439,7 +668,6 @@ def init(path: str, sample: bool, overwrite: bool) -> None:
 @main.command()
 @click.option(
     "--out",
-    type=click.Path(file_okay=False),
     default=None,
     help="Where to write the sample (default: data/xishan in the source tree).",
 )
@@ -460,9 +688,8 @@ def sample(out: str | None, variant: str, overwrite: bool) -> None:
         if out
         else sample_dir().with_name("xishan" if variant == "base" else f"xishan-{variant}")
     )
-    if target.exists() and not overwrite:
-        raise click.UsageError(f"{target} exists; pass --overwrite to generate it again")
-    paths = generate_sample(target, overwrite=overwrite, variant=variant)
+    with _output(target, overwrite=overwrite):
+        paths = generate_sample(target, overwrite=overwrite, variant=variant)
     click.echo(f"wrote the Xishan sample to {target}:")
     for name, path in vars(paths).items():
         click.echo(f"  {name:<14} {path}")
@@ -471,7 +698,6 @@ def sample(out: str | None, variant: str, overwrite: bool) -> None:
 @main.command()
 @click.option(
     "--out",
-    type=click.Path(file_okay=False),
     default="out/demo",
     show_default=True,
     help="Output folder.",
@@ -480,8 +706,10 @@ def sample(out: str | None, variant: str, overwrite: bool) -> None:
 def demo(out: str, overwrite: bool) -> None:
     """Run every step that exists on the bundled Xishan sample."""
     from xsland.tools.demo import run_demo
+    from xsland.tools.sample import sample_dir
 
-    written = run_demo(Path(out), overwrite=overwrite, echo=click.echo)
+    with _output(out, inputs=[sample_dir()] if sample_dir().exists() else [], overwrite=overwrite):
+        written = run_demo(Path(out), overwrite=overwrite, echo=click.echo)
     click.echo(f"\nDone. Wrote {len(written)} files to {Path(out).resolve()}:")
     for path in written:
         click.echo(f"  {path}")
@@ -618,7 +846,7 @@ def report(output_dir: str, title: str | None, config: str | None) -> None:
     "-c",
     "--config",
     "config",
-    type=click.Path(exists=True, dir_okay=False),
+    default=None,
     help="Take the block rules from this project file's [policy] (default: the audit's).",
 )
 @click.option("--gap-m", type=float, default=None, help="Gap bridged between parcels (m).")
@@ -628,12 +856,10 @@ def report(output_dir: str, title: str | None, config: str | None) -> None:
 @click.option(
     "--barriers",
     multiple=True,
-    type=click.Path(exists=True, dir_okay=False),
     help="Layer a block may not cross; repeat for several.",
 )
 @click.option(
     "--out",
-    type=click.Path(file_okay=False),
     default=None,
     help="Write the updated audit here (default: OUTPUT_DIR itself, with --overwrite).",
 )
@@ -650,15 +876,30 @@ def blocks(
     overwrite: bool,
 ) -> None:
     """Find the contiguous blocks of a finished audit again, with other parameters."""
+    from xsland._preflight import check_inputs
+
+    check_inputs([config, *barriers])
+    source = _audit_dir(output_dir)
+    target = Path(out) if out else source
+    # the audit itself may be updated in place: it is read whole before the swap
+    inside = [] if Path(target).resolve() == source.resolve() else [source]
+    with _output(target, inputs=[config, *barriers, *inside], overwrite=overwrite):
+        _blocks(source, target, config, barriers, gap_m, min_mu, hole_fill_m2, reward_per_mu)
+
+
+def _blocks(
+    source: Path,
+    target: Path,
+    config: str | None,
+    barriers: tuple[str, ...],
+    *rules: float | None,
+) -> None:
     from xsland.pipeline.run import rerun_blocks
     from xsland.read.io import read_layer
     from xsland.write.report import write_audit
 
-    source = _audit_dir(output_dir)
-    target = Path(out) if out else source
-    if target.exists() and not overwrite:
-        raise click.UsageError(f"{target} exists; pass --overwrite to replace it")
-    result = _finished_audit(output_dir, config)
+    gap_m, min_mu, hole_fill_m2, reward_per_mu = rules
+    result = _finished_audit(str(source), config)
     policy = result.policy
     changes = {
         k: v
@@ -683,14 +924,13 @@ def blocks(
 
 
 @main.command()
-@click.argument("source", type=click.Path(exists=True))
+@click.argument("source")
 @click.option("--column", required=True, help="Parcel column to write (far, category, block_id…).")
 @click.option("--resolution", type=float, required=True, help="Cell size in metres.")
 @click.option(
     "-o",
     "--output",
     "output",
-    type=click.Path(dir_okay=False),
     required=True,
     help="GeoTIFF to write.",
 )
@@ -715,6 +955,22 @@ def rasterize(
     overwrite: bool,
 ) -> None:
     """Write a parcel column of SOURCE (an audit folder or a vector file) as a GeoTIFF."""
+    _guard = _output(output, inputs=[source], overwrite=overwrite, folder=False, option="-o")
+    with _guard:
+        _rasterize(source, column, output, layer, resolution, crs, nodata, categorical, overwrite)
+
+
+def _rasterize(
+    source: str,
+    column: str,
+    output: str,
+    layer: str | None,
+    resolution: float,
+    crs: str | None,
+    nodata: float | None,
+    categorical: bool | None,
+    overwrite: bool,
+) -> None:
     from xsland.measure.raster import rasterize_column
     from xsland.read.io import read_layer
 
@@ -740,8 +996,6 @@ def rasterize(
             f"{', '.join(c for c in gdf.columns if c != gdf.geometry.name)}",
             param_hint="--column",
         )
-    if Path(output).exists() and not overwrite:
-        raise click.UsageError(f"{output} exists; pass --overwrite to replace it")
     res = rasterize_column(
         gdf,
         column,
@@ -758,11 +1012,10 @@ def rasterize(
 
 
 @main.command()
-@click.argument("old", type=click.Path(exists=True))
-@click.argument("new", type=click.Path(exists=True))
+@click.argument("old")
+@click.argument("new")
 @click.option(
     "--out",
-    type=click.Path(file_okay=False),
     required=True,
     help="Output folder: diff.xlsx, diff.gpkg and diff_map.html.",
 )
@@ -787,13 +1040,11 @@ def diff(
     from xsland.result import AuditResult
     from xsland.write.diff import diff_audits, write_diff
 
-    target = Path(out)
-    if target.exists() and not overwrite:
-        raise click.UsageError(f"{target} exists; pass --overwrite to replace it")
-    before = AuditResult.read(Path(old))
-    after = _finished_audit(new, config)
-    result = diff_audits(before, after, min_overlap=min_overlap)
-    written = write_diff(result, target, overwrite=overwrite)
+    with _output(out, inputs=[old, new], overwrite=overwrite) as target:
+        before = AuditResult.read(Path(old))
+        after = _finished_audit(new, config)
+        result = diff_audits(before, after, min_overlap=min_overlap)
+        written = write_diff(result, target, overwrite=overwrite)
     _print_frame(result.summary[["label", "value"]])
     click.echo(f"wrote {len(written)} files to {target}:")
     for p in written:

@@ -23,6 +23,11 @@ __all__ = [
     "PolicyError",
     "InputFileError",
     "OutputExistsError",
+    "OutputTargetError",
+    "OutputBusyError",
+    "MissingInputError",
+    "Interrupted",
+    "EngineError",
     "Problem",
     "format_rows",
 ]
@@ -67,6 +72,71 @@ class InputFileError(XslandError, OSError):
 
 class OutputExistsError(XslandError, FileExistsError):
     """An output that exists already and may not be overwritten."""
+
+
+class OutputTargetError(XslandError, OSError):
+    """An output path xsland refuses to write (found before any work is done).
+
+    Attributes
+    ----------
+    check
+        Which check failed: ``"current-folder"``, ``"parent"``, ``"parent-writable"``,
+        ``"kind"``, ``"holds-input"`` or ``"marker"``.
+    """
+
+    def __init__(self, message: str, *, check: str = "") -> None:
+        super().__init__(message)
+        self.check = check
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class OutputBusyError(XslandError, OSError):
+    """Another xsland run holds the lock of the same output."""
+
+
+class MissingInputError(InputFileError):
+    """One or more input files that do not exist (all are listed at once).
+
+    Attributes
+    ----------
+    missing
+        The paths that do not exist.
+    """
+
+    def __init__(self, missing: Sequence[str]) -> None:
+        self.missing = tuple(str(m) for m in missing)
+        n = len(self.missing)
+        lines = [f"{n} input file{'s' if n != 1 else ''} not found:"]
+        lines += [f"  - {m}" for m in self.missing]
+        lines.append(
+            "Fix: check the paths (relative paths of a project file are read from the "
+            "project file's folder) or give the right file with --parks, --parcels … or "
+            "the [inputs] of the project file"
+        )
+        super().__init__("\n".join(lines))
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class EngineError(XslandError, OSError):
+    """A Dask scheduler that cannot be reached."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGHUP received: unwinds like Ctrl-C so temporary output is removed.
+
+    Attributes
+    ----------
+    signum
+        The signal's number.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from xsland.errors import DataError
+from xsland.errors import DataError, EngineError
 from xsland.group.blocks import neighbour_pairs
 from xsland.measure.far import contradicted_floor_areas, plot_ratio
 from xsland.read.crs import metric_crs, to_crs
@@ -110,7 +110,7 @@ def make_client(
     from distributed import Client
 
     if address:
-        return Client(address, timeout="30s")
+        return _connect_scheduler(Client, address)
     n = (os.cpu_count() or 1) if workers is None else int(workers)
     if n < 1:
         raise DataError(f"workers={workers}: a cluster needs at least one worker")
@@ -121,6 +121,40 @@ def make_client(
         dashboard_address=None,
         memory_limit=memory_limit,
     )
+
+
+#: Seconds to wait for an existing Dask scheduler before giving up.
+SCHEDULER_TIMEOUT_S = 5
+
+
+def _connect_scheduler(client_class: Any, address: str) -> Any:
+    """A client of the scheduler at ``address``, or a named error within a few seconds."""
+    import socket
+    from urllib.parse import urlsplit
+
+    fix = (
+        "Fix: start the scheduler (`dask scheduler`) and check the address given with "
+        "--scheduler (tcp://host:8786), or leave --scheduler out to start a local cluster"
+    )
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host, port = None, None
+    if parts.scheme == "tcp" and host and port:
+        try:  # fail at once on a refused connection instead of retrying until the timeout
+            socket.create_connection((host, port), timeout=SCHEDULER_TIMEOUT_S).close()
+        except OSError as exc:
+            raise EngineError(
+                f"cannot reach the Dask scheduler at {address}: {exc.strerror or exc}. {fix}"
+            ) from None
+    try:
+        return client_class(address, timeout=f"{SCHEDULER_TIMEOUT_S}s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise EngineError(
+            f"cannot connect to the Dask scheduler at {address} within "
+            f"{SCHEDULER_TIMEOUT_S} s ({type(exc).__name__}: {exc}). {fix}"
+        ) from None
 
 
 def _default_partitions(n: int, client: Any) -> int:

@@ -19,6 +19,7 @@ from typing import Any
 import geopandas as gpd
 from tqdm.auto import tqdm
 
+from xsland._redact import is_postgres_uri
 from xsland.errors import DataError, InputFileError
 from xsland.pipeline.audit import run
 from xsland.read.io import read_layer, read_table
@@ -321,7 +322,7 @@ def read_inputs(project: Any) -> dict[str, Any]:
 
 def _read_any(path: Any, item: Any, project: Any) -> gpd.GeoDataFrame:
     """A layer of any geometry (barriers), from a file or PostGIS."""
-    if str(path).startswith(("postgresql://", "postgres://")):
+    if is_postgres_uri(str(path)):
         from xsland.read.postgis import read_postgis_layer
 
         return read_postgis_layer(

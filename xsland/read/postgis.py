@@ -32,13 +32,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from xsland._redact import is_postgres_uri
+from xsland._redact import redact as redact_text
 from xsland.errors import CRSError, DataError, InputFileError, OutputExistsError
 from xsland.read.io import assign_crs, rename_columns
 from xsland.read.validate import validate_layer, validate_table
@@ -46,6 +48,7 @@ from xsland.rules.schema import get_kind
 
 __all__ = [
     "PostGISError",
+    "check_connection",
     "is_postgis_uri",
     "read_postgis_layer",
     "redact",
@@ -57,6 +60,7 @@ log = logging.getLogger(__name__)
 
 #: URI schemes read as PostgreSQL connection strings.
 URI_SCHEMES = ("postgresql://", "postgres://")
+_SCHEME = re.compile(r"postgres(?:ql)?(?:\+[A-Za-z0-9_]+)?://", re.IGNORECASE)
 #: Longest identifier PostgreSQL keeps (NAMEDATALEN - 1 bytes).
 _MAX_NAME = 63
 #: Rows sent to the server per ``COPY`` block.
@@ -78,15 +82,24 @@ class PostGISError(InputFileError):
 
 
 def is_postgis_uri(text: Any) -> bool:
-    """Whether ``text`` is a ``postgresql://`` (or ``postgres://``) URI."""
-    return isinstance(text, str) and text.strip().lower().startswith(URI_SCHEMES)
+    """Whether ``text`` is a ``postgresql://`` URI (also ``postgres://``, ``postgresql+psycopg://`` …)."""
+    return is_postgres_uri(text)
+
+
+def libpq_uri(uri: str) -> str:
+    """The URI as libpq reads it: a driver suffix (``postgresql+psycopg://``) dropped."""
+    text = uri.strip()
+    m = _SCHEME.match(text)
+    return "postgresql://" + text[m.end() :] if m else text
 
 
 def redact(uri: str) -> str:
     """The connection string with its password replaced by ``***``.
 
-    Handles URIs (``postgresql://user:secret@host/db``, and ``?password=secret`` in their
-    query) and key/value strings (``host=h password=secret``).
+    Handles URIs (``postgresql://user:secret@host/db``, any driver suffix, and
+    ``?password=secret`` in their query), key/value strings (``host=h password=secret``)
+    and GDAL's ``PG:`` strings, also when they cannot be parsed; it is
+    :func:`xsland._redact.redact`, the one function every message goes through.
 
     Examples
     --------
@@ -95,23 +108,7 @@ def redact(uri: str) -> str:
     >>> redact("host=db dbname=cadastre password='s3 cret'")
     'host=db dbname=cadastre password=***'
     """
-    text = str(uri)
-    if is_postgis_uri(text):
-        parts = urlsplit(text.strip())
-        netloc = parts.netloc
-        if "@" in netloc:
-            auth, hosts = netloc.rsplit("@", 1)
-            if ":" in auth:
-                auth = auth.split(":", 1)[0] + ":" + _MASK
-            netloc = f"{auth}@{hosts}"
-        query = parts.query
-        if query:
-            pairs = parse_qsl(query, keep_blank_values=True)
-            query = urlencode(
-                [(k, _MASK if k.lower() == "password" else v) for k, v in pairs], safe="*"
-            )
-        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-    return re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1" + _MASK, text)
+    return redact_text(uri)
 
 
 def _params(uri: str) -> dict[str, str]:
@@ -146,12 +143,27 @@ def _where(uri: str) -> str:
 
 def _scrub(text: str, uri: str) -> str:
     """A server or libpq message with every password that could be in it masked."""
-    secrets_ = [_params(uri).get("password"), os.environ.get("PGPASSWORD")]
+    secrets_ = [_params(libpq_uri(uri)).get("password"), os.environ.get("PGPASSWORD")]
     for s in secrets_:
         if s:
             text = text.replace(s, _MASK)
             text = text.replace(quote(s, safe=""), _MASK)
-    return text
+    return redact_text(text)
+
+
+def _parsable(uri: str) -> None:
+    """Refuse a connection string libpq cannot parse, without echoing any of it."""
+    from psycopg import conninfo
+
+    try:
+        conninfo.conninfo_to_dict(uri)
+    except Exception:  # libpq's message quotes parts of the string, maybe of the password
+        raise PostGISError(
+            f"cannot read the connection string {redact(uri)}. Fix: write "
+            "postgresql://user:password@host:port/database with special characters of the "
+            "user and password percent-encoded (% as %25, @ as %40, : as %3A, / as %2F), or "
+            "leave the password out and set PGPASSWORD or ~/.pgpass"
+        ) from None
 
 
 @contextmanager
@@ -161,8 +173,10 @@ def _connect(uri: str) -> Iterator[Any]:
 
     if not is_postgis_uri(uri):
         raise PostGISError(
-            f"{redact(uri)} is not a PostgreSQL URI; write postgresql://user@host:port/database"
+            f"{redact(uri)} is not a PostgreSQL URI. Fix: write postgresql://user@host:port/database"
         )
+    uri = libpq_uri(uri)
+    _parsable(uri)
     given = _params(uri)
     extra: dict[str, Any] = {}
     if "connect_timeout" not in given:
@@ -679,6 +693,18 @@ def _create_index(cur: Any, schema: str, name: str, column: str) -> None:
             q.Identifier(index), q.Identifier(schema), q.Identifier(name), q.Identifier(column)
         )
     )
+
+
+def check_connection(uri: str) -> None:
+    """Connect to ``uri`` and close again: a run that would fail to write is refused first.
+
+    Raises
+    ------
+    PostGISError
+        The string cannot be parsed or the server cannot be reached (password never shown).
+    """
+    with _connect(uri):
+        pass
 
 
 def write_postgis(

@@ -334,6 +334,22 @@ def _check_columns(frame: pd.DataFrame, kind: str, c: _Collector) -> bool:
     return ok
 
 
+def _suffix_unique(ids: pd.Series, later: np.ndarray) -> pd.Series:
+    """``ids`` with every later duplicate suffixed -2, -3 …, skipping names already taken.
+
+    ``P, P, P-2`` becomes ``P, P-3, P-2``: the result is always unique.
+    """
+    taken = set(ids.dropna())
+    out = ids.copy()
+    for i in np.flatnonzero(later):
+        base, n = ids.iloc[i], 2
+        while f"{base}-{n}" in taken:
+            n += 1
+        out.iloc[i] = f"{base}-{n}"
+        taken.add(out.iloc[i])
+    return out
+
+
 def _check_ids(frame: pd.DataFrame, kind: str, c: _Collector, duplicates: str) -> pd.DataFrame:
     id_col = get_kind(kind).id_column
     if kind == "parks" and "park_id" in frame.columns:
@@ -365,8 +381,7 @@ def _check_ids(frame: pd.DataFrame, kind: str, c: _Collector, duplicates: str) -
         values = sorted(set(frame[id_col].to_numpy()[dup]))
         if duplicates == "rename":
             later = frame[id_col].duplicated(keep="first").to_numpy() & ~empty
-            n = frame[id_col].groupby(frame[id_col]).cumcount() + 1
-            new = frame[id_col].where(~later, frame[id_col] + "-" + n.astype(str))
+            new = _suffix_unique(frame[id_col], later)
             c.record(
                 "renamed_duplicate_id",
                 frame[id_col][later],
@@ -379,8 +394,8 @@ def _check_ids(frame: pd.DataFrame, kind: str, c: _Collector, duplicates: str) -
             c.problem(
                 "duplicate_id",
                 f"{len(values)} {id_col} value{'s' if len(values) > 1 else ''} used more than once",
-                f"make {id_col} unique, or pass duplicates='rename' (--rename-duplicates) "
-                "to suffix the later rows (-2, -3 …)",
+                f'make {id_col} unique, or pass --rename-duplicates (duplicates = "rename" in '
+                "[options]) to suffix the later rows (-2, -3 …)",
                 column=id_col,
                 rows=values,
             )
@@ -496,8 +511,8 @@ def _check_geometry(
             c.problem(
                 "null_geometry",
                 f"{_n(missing)} without geometry",
-                "draw or delete these features, or leave them out with empty_geometry='drop' "
-                '(project file: options.empty_geometry = "drop")',
+                "draw or delete these features, or pass --drop-empty (empty_geometry = "
+                '"drop" in [options]) to leave them out',
                 rows=rows,
             )
     types = shapely.get_type_id(geoms)

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from xsland._redact import is_postgres_uri
 from xsland.errors import InputFileError, PolicyError
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 from xsland.rules.schema import KINDS
@@ -85,7 +86,7 @@ _OPTION_KEYS = OPTION_KEYS
 
 
 def _is_uri(text: str) -> bool:
-    return str(text).startswith(("postgresql://", "postgres://"))
+    return is_postgres_uri(str(text))
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,11 @@ def load_project(path: str | os.PathLike) -> Project:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{p} is not valid TOML: {exc}") from exc
+    except UnicodeDecodeError:
+        raise PolicyError(
+            f"{p} is not a project file (not UTF-8 text). Fix: give the xsland.toml with -c; "
+            "`xsland init` writes one"
+        ) from None
     return project_from_mapping(data, base=p.parent, source=p)
 
 

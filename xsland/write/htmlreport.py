@@ -441,6 +441,7 @@ class _Charts:
             "axes.spines.top": False,
             "axes.spines.right": False,
             "axes.unicode_minus": False,
+            "text.parse_math": False,  # data text ($x^2$ in a park name) is never TeX
             "legend.fontsize": 7.5,
             "legend.frameon": False,
             "hatch.linewidth": 0.6,

@@ -66,6 +66,7 @@ import shapely
 from branca.element import Element, MacroElement
 
 from xsland._atomic import atomic_dir, atomic_file
+from xsland._names import safe_filename
 from xsland.errors import DataError, PolicyError, XslandError
 from xsland.judge.audit import CHECKS
 from xsland.measure.area import M2_PER_MU
@@ -1458,7 +1459,7 @@ def town_file_name(town: Any) -> str:
         name = "_" + name if name else "town"
     if name.split(".")[0].upper() in _RESERVED:
         name = "_" + name
-    return name[:120] + ".html"
+    return safe_filename(name, ".html")  # cut by bytes: 100 CJK characters are 300
 
 
 def _town_of_parks(parks: pd.DataFrame) -> pd.Series:

@@ -1,0 +1,360 @@
+"""The command line's error boundary and preflight: every failure a named error or a
+one-line crash note, never a traceback; nothing written, inputs intact."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from xsland.cli import main
+
+X0, Y0 = 535_000.0, 3_496_000.0
+
+
+def box(x0, y0, x1, y1):
+    return shapely.box(X0 + x0, Y0 + y0, X0 + x1, Y0 + y1)
+
+
+@pytest.fixture
+def data(tmp_path):
+    """A folder ``in/`` with one park and two parcels (``in/in.gpkg``)."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    gpkg = folder / "in.gpkg"
+    parks = gpd.GeoDataFrame(
+        {"park_id": ["K1"], "name": ["一园"], "park_type": ["片区型"], "town": ["东亭街道"]},
+        geometry=[box(0, 0, 1000, 1000)],
+        crs="EPSG:4549",
+    )
+    parcels = gpd.GeoDataFrame(
+        {"parcel_id": ["A", "B"], "category": ["new_industrial"] * 2},
+        geometry=[box(100, 100, 200, 200), box(300, 100, 400, 200)],
+        crs="EPSG:4549",
+    )
+    parks.to_file(gpkg, layer="parks")
+    parcels.to_file(gpkg, layer="parcels")
+    return folder, gpkg
+
+
+def _audit(gpkg, out, *extra):
+    args = ["audit", "--parks", str(gpkg), "--parcels", str(gpkg), "--out", str(out)]
+    return CliRunner().invoke(main, [*args, "--no-progress", "--no-maps", "--no-report", *extra])
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def _no_traceback(result) -> None:
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.fixture
+def no_reading(monkeypatch):
+    """Fails the test (exit 2, not 1) if the audit starts reading its inputs."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("inputs read although the run should have been refused")
+
+    monkeypatch.setattr("xsland.pipeline.run.read_inputs", refuse)
+
+
+# --------------------------------------------------------------------------- boundary
+
+
+def test_missing_inputs_are_all_named_at_once(tmp_path):
+    result = CliRunner().invoke(
+        main,
+        ["audit", "--parks", str(tmp_path / "p.gpkg"), "--parcels", str(tmp_path / "q.shp")]
+        + ["--out", str(tmp_path / "o")],
+    )
+    assert result.exit_code == 1, result.output
+    _no_traceback(result)
+    assert "2 input files not found" in result.output
+    assert "p.gpkg" in result.output and "q.shp" in result.output and "Fix:" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_check_names_every_missing_file(tmp_path):
+    result = CliRunner().invoke(main, ["check", str(tmp_path / "a.gpkg"), str(tmp_path / "b.csv")])
+    assert result.exit_code == 1 and "a.gpkg" in result.output and "b.csv" in result.output
+    _no_traceback(result)
+
+
+def test_an_unexpected_error_is_one_line_with_a_crash_log(data, tmp_path, monkeypatch):
+    _, gpkg = data
+    crash = tmp_path / "crash"
+    monkeypatch.setenv("XSLAND_CRASH_DIR", str(crash))
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("boom at postgresql://u:S3CRETpw@db/x\nsecond line")
+
+    monkeypatch.setattr("xsland.measure.area.area_table", boom)
+    result = CliRunner().invoke(main, ["area", str(gpkg), "--layer", "parks"])
+    assert result.exit_code == 2, result.output
+    _no_traceback(result)
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "unexpected RuntimeError: boom at" in lines[0]
+    assert "S3CRETpw" not in result.output and "second line" not in result.output
+    logs = list(crash.glob("crash-*.log"))
+    assert len(logs) == 1 and str(logs[0]) in result.output
+    text = logs[0].read_text(encoding="utf-8")
+    assert "Traceback" in text and "boom" in text and "S3CRETpw" not in text
+    verbose = CliRunner().invoke(main, ["-v", "area", str(gpkg), "--layer", "parks"])
+    assert verbose.exit_code == 2 and "Traceback" in verbose.output
+    assert "S3CRETpw" not in verbose.output
+
+
+@pytest.mark.parametrize(
+    ("exc", "code", "words"),
+    [
+        (PermissionError(errno.EACCES, "Permission denied", "/srv/out/x"), 1, "permission denied"),
+        (FileExistsError(errno.EEXIST, "File exists", "/srv/out"), 1, "--overwrite"),
+        (IsADirectoryError(errno.EISDIR, "Is a directory", "/srv/a"), 1, "a folder where a file"),
+        (OSError(errno.ENAMETOOLONG, "File name too long", "/x"), 1, "too long"),
+        (OSError(errno.ENOSPC, "No space left on device", "/x"), 1, "no space left"),
+    ],
+)
+def test_os_errors_a_user_causes_are_named(data, monkeypatch, exc, code, words):
+    _, gpkg = data
+
+    def fail(*args, **kwargs):
+        raise exc
+
+    monkeypatch.setattr("xsland.measure.area.area_table", fail)
+    result = CliRunner().invoke(main, ["area", str(gpkg), "--layer", "parks"])
+    assert result.exit_code == code, result.output
+    _no_traceback(result)
+    assert result.output.startswith("error: ") and words in result.output
+    assert exc.filename in result.output and "Fix:" in result.output
+
+
+def test_out_of_bounds_dates_are_a_named_error(data, monkeypatch):
+    import pandas as pd
+
+    _, gpkg = data
+
+    def fail(*args, **kwargs):
+        pd.Timestamp("9999-12-31").as_unit("ns")  # what pandas does with such a date
+
+    monkeypatch.setattr("xsland.measure.area.area_table", fail)
+    result = CliRunner().invoke(main, ["area", str(gpkg), "--layer", "parks"])
+    assert result.exit_code == 1, result.output
+    _no_traceback(result)
+    assert "9999-12-31" in result.output and "1677-09-22 to 2262-04-11" in result.output
+
+
+@pytest.mark.parametrize("module", ["shapely", "pyproj"])
+def test_geos_and_proj_failures_never_show_a_traceback(data, monkeypatch, tmp_path, module):
+    import pyproj
+    import shapely.errors
+
+    _, gpkg = data
+    monkeypatch.setenv("XSLAND_CRASH_DIR", str(tmp_path / "crash"))
+    exc = (
+        shapely.errors.GEOSException("IllegalArgumentException: Points of LinearRing do not form")
+        if module == "shapely"
+        else pyproj.exceptions.ProjError("x, y, z, and time must be finite values")
+    )
+
+    def fail(*args, **kwargs):
+        raise exc
+
+    monkeypatch.setattr("xsland.measure.area.area_table", fail)
+    result = CliRunner().invoke(main, ["area", str(gpkg), "--layer", "parks"])
+    assert result.exit_code == 2, result.output
+    _no_traceback(result)
+    assert ("GEOS" if module == "shapely" else "PROJ") in result.output
+    assert "xsland check" in result.output
+
+
+def test_a_crs_error_that_escapes_is_a_named_error(data, monkeypatch):
+    import pyproj
+
+    _, gpkg = data
+
+    def fail(*args, **kwargs):
+        raise pyproj.exceptions.CRSError("Invalid projection: EPSG:999999")
+
+    monkeypatch.setattr("xsland.measure.area.area_table", fail)
+    result = CliRunner().invoke(main, ["area", str(gpkg), "--layer", "parks"])
+    assert result.exit_code == 1, result.output
+    _no_traceback(result)
+    assert "unknown coordinate reference system: Invalid projection: EPSG:999999" in result.output
+    assert "--crs EPSG:4549" in result.output
+
+
+def test_a_file_name_too_long_for_the_file_system_is_named(data, tmp_path, no_reading):
+    _, gpkg = data
+    out = tmp_path / ("园" * 90)  # 270 bytes in UTF-8: over the 255-byte limit
+    result = _audit(gpkg, out)
+    assert result.exit_code == 1, result.output
+    _no_traceback(result)
+    assert "too long" in result.output
+
+
+def test_an_unreachable_dask_scheduler_fails_fast(data, tmp_path):
+    import time
+
+    _, gpkg = data
+    start = time.monotonic()
+    result = _audit(gpkg, tmp_path / "o", "--engine", "dask", "--scheduler", "tcp://127.0.0.1:1")
+    assert time.monotonic() - start < 10
+    assert result.exit_code == 1, result.output
+    _no_traceback(result)
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:1" in result.output
+    assert "--scheduler" in result.output and not (tmp_path / "o").exists()
+
+
+# --------------------------------------------------------------------------- preflight
+
+
+@pytest.mark.parametrize("out", [".", "..", "./", "sub/.."])
+def test_out_dot_and_dotdot_are_refused(data, monkeypatch, no_reading, out):
+    folder, gpkg = data
+    (folder / "sub").mkdir()
+    monkeypatch.chdir(folder / "sub" if out == ".." else folder)
+    before = _snapshot(folder)
+    result = _audit(gpkg, out, "--overwrite")
+    assert result.exit_code == 1, result.output
+    _no_traceback(result)
+    assert "current folder" in result.output
+    assert _snapshot(folder) == before
+
+
+def test_out_holding_the_inputs_is_refused_even_with_overwrite(data, no_reading):
+    folder, gpkg = data
+    (folder / ".xsland-output").write_text("")  # even a marked folder
+    before = _snapshot(folder)
+    result = _audit(gpkg, folder, "--overwrite")
+    assert result.exit_code == 1, result.output
+    _no_traceback(result)
+    assert "holds the input" in result.output and "in.gpkg" in result.output
+    assert _snapshot(folder) == before
+    parent = _audit(gpkg, folder.parent, "--overwrite")
+    assert parent.exit_code == 1 and "holds the input" in parent.output
+
+
+def test_an_existing_folder_without_the_marker_is_never_replaced(data, tmp_path, no_reading):
+    _, gpkg = data
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.docx").write_bytes(b"precious")
+    result = _audit(gpkg, out, "--overwrite")
+    assert result.exit_code == 1, result.output
+    assert "not an xsland output folder" in result.output and ".xsland-output" in result.output
+    assert (out / "notes.docx").read_bytes() == b"precious"
+
+
+def test_out_that_is_a_file_or_under_a_file_is_refused(data, tmp_path, no_reading):
+    _, gpkg = data
+    (tmp_path / "f.txt").write_text("x")
+    result = _audit(gpkg, tmp_path / "f.txt", "--overwrite")
+    assert result.exit_code == 1 and "it is a file, not a folder" in result.output
+    under = _audit(gpkg, tmp_path / "f.txt" / "out")
+    assert under.exit_code == 1 and "is a file, not a folder" in under.output
+    assert (tmp_path / "f.txt").read_text() == "x"
+
+
+def test_an_unwritable_parent_is_found_before_any_work(data, tmp_path, monkeypatch, no_reading):
+    _, gpkg = data
+    parent = tmp_path / "ro"
+    parent.mkdir()
+    real = os.access
+    # tests run as root, for whom every folder is writable: ask as a user would be answered
+    monkeypatch.setattr(
+        "xsland._preflight.os.access", lambda p, mode: False if Path(p) == parent else real(p, mode)
+    )
+    result = _audit(gpkg, parent / "out")
+    assert result.exit_code == 1, result.output
+    assert f"the folder {parent} is not writable" in result.output
+    assert list(parent.iterdir()) == []
+
+
+def test_an_empty_folder_and_a_marked_one_are_replaced_with_overwrite(data, tmp_path):
+    _, gpkg = data
+    out = tmp_path / "out"
+    out.mkdir()
+    first = _audit(gpkg, out, "--overwrite")
+    assert first.exit_code == 0, first.output
+    assert (out / ".xsland-output").is_file() and (out / "audit.gpkg").is_file()
+    again = _audit(gpkg, out)
+    assert again.exit_code == 1 and "exists; pass --overwrite" in again.output
+    second = _audit(gpkg, out, "--overwrite")
+    assert second.exit_code == 0, second.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]  # no lock, no temp
+
+
+def test_other_commands_preflight_their_targets(data, tmp_path, monkeypatch):
+    folder, gpkg = data
+    runner = CliRunner()
+    checked = runner.invoke(main, ["check", str(gpkg), "--out", str(folder)])
+    assert checked.exit_code == 1 and "it is a folder, not a file" in checked.output
+    same = runner.invoke(main, ["check", str(gpkg), "--out", str(gpkg), "--overwrite"])
+    assert same.exit_code == 1 and "is the input" in same.output
+    raster = runner.invoke(
+        main, ["rasterize", str(gpkg), "--column", "x", "--resolution", "5", "-o", str(folder)]
+    )
+    assert raster.exit_code == 1 and "it is a folder, not a file" in raster.output
+    monkeypatch.chdir(folder)
+    sampled = runner.invoke(main, ["sample", "--out", ".", "--overwrite"])
+    assert sampled.exit_code == 1 and "current folder" in sampled.output
+    demo = runner.invoke(main, ["demo", "--out", ".."])
+    assert demo.exit_code == 1 and "current folder" in demo.output
+    for r in (checked, same, sampled, demo, raster):
+        _no_traceback(r)
+    assert sorted(p.name for p in folder.iterdir()) == ["in.gpkg"]
+
+
+def test_diff_and_blocks_refuse_an_out_that_holds_their_audit(data, tmp_path):
+    _, gpkg = data
+    audit = tmp_path / "runs" / "a1"
+    made = _audit(gpkg, audit, "--rename-duplicates")
+    assert made.exit_code == 0, made.output
+    before = _snapshot(audit)
+    diff = CliRunner().invoke(
+        main, ["diff", str(audit), str(audit), "--out", str(tmp_path / "runs"), "--overwrite"]
+    )
+    assert diff.exit_code == 1 and "holds the input" in diff.output
+    blocks = CliRunner().invoke(
+        main, ["blocks", str(audit), "--out", str(tmp_path / "runs"), "--overwrite"]
+    )
+    assert blocks.exit_code == 1 and "holds the input" in blocks.output
+    in_place = CliRunner().invoke(main, ["blocks", str(audit), "--overwrite"])
+    assert in_place.exit_code == 0, in_place.output  # updating an audit in place is allowed
+    assert set(before) <= set(_snapshot(audit))  # blocks also writes the maps and report
+
+
+def test_drop_empty_is_a_real_option_that_leaves_out_null_geometries(data, tmp_path):
+    folder, _ = data
+    gpkg = folder / "holes.gpkg"
+    gpd.read_file(folder / "in.gpkg", layer="parks").to_file(gpkg, layer="parks")
+    parcels = gpd.GeoDataFrame(
+        {"parcel_id": ["A", "B"], "category": ["new_industrial"] * 2},
+        geometry=[box(100, 100, 200, 200), None],
+        crs="EPSG:4549",
+    )
+    parcels.to_file(gpkg, layer="parcels")
+    refused = _audit(gpkg, tmp_path / "o")
+    assert refused.exit_code == 1 and "--drop-empty" in refused.output
+    ok = _audit(gpkg, tmp_path / "o", "--drop-empty")
+    assert ok.exit_code == 0, ok.output
+    kept = gpd.read_file(tmp_path / "o" / "audit.gpkg", layer="parcels")
+    assert kept["parcel_id"].tolist() == ["A"]
+
+
+def test_a_binary_project_file_or_a_folder_to_check_is_a_named_error(data):
+    folder, gpkg = data
+    bad = CliRunner().invoke(main, ["audit", "-c", str(gpkg), "--out", str(folder / "o")])
+    assert bad.exit_code == 1 and "is not a project file (not UTF-8 text)" in bad.output
+    checked = CliRunner().invoke(main, ["check", str(folder)])
+    assert checked.exit_code == 1 and "a folder, not a file" in checked.output
+    for r in (bad, checked):
+        _no_traceback(r)
