@@ -27,7 +27,7 @@ from xsland.rules.schema import KINDS
 PACKAGE = Path(xsland.__file__).parent
 FLAG = re.compile(r"(?<![\w-])--([a-z][a-z0-9]*(?:-[a-z0-9]+)*)")
 SECTION_KEY = re.compile(r"\[(project|options|policy|raster|inputs(?:\.\w+)?)\]\s+(\w+)")
-PROSE = {"and", "of", "or", "the", "table", "section", "to", "in", "with"}
+PROSE = {"and", "of", "or", "the", "table", "section", "to", "in", "with", "for", "instead"}
 SETTING = re.compile(r"\b(\w+)\s*=\s*['\"](\w+)['\"]")
 
 
