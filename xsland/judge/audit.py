@@ -26,7 +26,7 @@ from xsland.measure.area import M2_PER_KM2, M2_PER_MU, areas
 from xsland.measure.far import categorise, plot_ratio
 from xsland.measure.quality import intersection_areas
 from xsland.read.crs import metric_crs
-from xsland.rules.policy import DEFAULT_POLICY, Policy
+from xsland.rules.policy import DEFAULT_POLICY, Policy, split_list
 
 __all__ = [
     "CHECKS",
@@ -247,6 +247,7 @@ def park_checks(
     for c in ("town", "park_type", "leading_industry"):
         if c not in table.columns:
             table[c] = None
+    table["related_industries"] = _related(pk, table, policy)
     table["area_m2"] = table.geometry.area
     if "zone" in pk.columns:
         zone_area = pk.assign(_a=pk.geometry.area).groupby(["park_id", "zone"])["_a"].sum()
@@ -340,7 +341,8 @@ def park_checks(
         table[k] = v
     table = _enterprise_checks(table, parcels, enterprises, policy)
     table = _indicator_checks(table, indicators, policy, year)
-    order = ["name", "town", "park_type", "leading_industry", "area_m2", "area_km2", "area_mu"]
+    order = ["name", "town", "park_type", "leading_industry", "related_industries"]
+    order += ["area_m2", "area_km2", "area_mu"]
     order += [c for c in table.columns if c.startswith("area_") and c not in order]
     checks = [c for c in CHECKS if c in table.columns]
     rest = [
@@ -349,6 +351,20 @@ def park_checks(
     table = table[order + checks + rest + [table.geometry.name]]
     table.index.name = "park_id"
     return table.reset_index()
+
+
+def _related(parks: pd.DataFrame, table: pd.DataFrame, policy: Policy) -> list[str]:
+    """Per park of ``table``: its related industries, layer and project file, joined by 、."""
+    layer: dict[Any, tuple[str, ...]] = {}
+    if "related_industries" in parks.columns:
+        for pid, value in zip(parks["park_id"], parks["related_industries"], strict=True):
+            layer[pid] = layer.get(pid, ()) + split_list(value)
+    out = []
+    for pid in table.index:
+        names = layer.get(pid, ()) + policy.related_industries.get(str(pid).strip(), ())
+        lead = table.at[pid, "leading_industry"]
+        out.append("、".join(n for n in dict.fromkeys(names) if n != lead))
+    return out
 
 
 def _enterprise_checks(

@@ -144,6 +144,7 @@ def run(
         policy=policy,
     )
     notes = list(flags.attrs.get("notes", []))
+    measured.extend(flags.attrs.get("quality", []))
     flags.attrs = {}
     parcel_out = parcel_out.join(flags.drop(columns=[c for c in flags if c in parcel_out]))
     low = flags["low_efficiency"].to_numpy(dtype=bool)
@@ -165,10 +166,12 @@ def run(
     per_enterprise = (
         per_mu(parcel_out, enterprises, policy=policy) if enterprises is not None else None
     )
-    by_park = summary(parcel_out, flags, by="park_id").drop(columns=["n_parcels", "area_mu"])
+    by_park = summary(parcel_out, flags, by="park_id", policy=policy).drop(
+        columns=["n_parcels", "area_mu"]
+    )
     park_out = park_out.merge(by_park, on="park_id", how="left")
     towns = town_rollup(park_out, parcel_out)
-    by_town = summary(parcel_out, flags, by="town")[
+    by_town = summary(parcel_out, flags, by="town", policy=policy)[
         ["town", "n_low_efficiency", "low_efficiency_mu", "low_efficiency_share", "idle_mu"]
     ]
     towns = towns.merge(by_town, on="town", how="left")

@@ -62,6 +62,16 @@ QUALITY_CHECKS = {
     "declared_area_mismatch": ("用地面积不符", "declared area differs from measured area"),
     "multipart": ("多部件地块", "parcel in several parts"),
     "missing_floors": ("缺少层数和高度", "building without floors or height"),
+    "park_without_parcels": ("园区内无地块", "park has no parcel in the parcel layer"),
+    "category_unknown": ("地块用途不明", "parcel without category or land-use code"),
+    "supply_date_missing": (
+        "工业地块缺少供地日期",
+        "industrial parcel without supply date: new or existing land unknown",
+    ),
+    "no_related_industries": (
+        "园区未列相关配套产业",
+        "park lists no related or supporting industries",
+    ),
 }
 QUALITY_COLUMNS = ["layer", "file", "id", "column", "check", "severity", "label", "detail"]
 
