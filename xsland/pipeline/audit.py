@@ -103,7 +103,13 @@ def run(
         parcels, parks, buildings, policy=policy, quality=measured, measures=measures
     )
     park_out = park_checks(
-        parks, parcel_out, enterprises=enterprises, indicators=indicators, policy=policy, year=year
+        parks,
+        parcel_out,
+        enterprises=enterprises,
+        indicators=indicators,
+        policy=policy,
+        year=year,
+        quality=measured,
     )
     # every parcel gets a town: its own, else its park's
     park_town = park_out.set_index("park_id")["town"]

@@ -407,7 +407,9 @@ def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None
         lines.append("- none")
     lines += ["", "## District", ""]
     for _, row in result.district.iterrows():
-        lines.append(f"- {row['label']}: {row['status']} ({row['value']} / {row['threshold']})")
+        value = row["value"]
+        shown = "—" if value is None or value != value else f"{value:g}"
+        lines.append(f"- {row['label']}: {row['status']} ({shown} / {row['threshold']})")
     parcels = result.parcels
     if "low_efficiency" in parcels.columns:
         lines += ["", "## Low-efficiency land (低效用地)", ""] + _lowuse_lines(result)
