@@ -365,25 +365,29 @@ class _Park:
     chain_leaders: int
     indicators: bool = True
     straddler: bool = False  # a 60 m unparcelled south margin holding a straddling parcel
+    related: tuple[str, ...] = ()  # 相关/配套产业 of its positioning; () for none listed
 
 
 _PARKS = (
     _Park("XS01", "东亭智能装备产业园", "东亭街道", "district", "智能装备",
-          2.0, 1.45, (-2600, -900), "east", 0.78, 2),
+          2.0, 1.45, (-2600, -900), "east", 0.72, 2,
+          related=("通用设备制造", "金属制品", "检验检测")),
     _Park("XS02", "安镇新能源汽车零部件产业园", "安镇街道", "district", "新能源汽车零部件",
-          1.55, 1.1, (-700, -900), "north", 0.70, 1, straddler=True),
+          1.55, 1.1, (-700, -900), "north", 0.66, 1, straddler=True,
+          related=("智能装备", "新材料", "金属制品")),
     _Park("XS03", "锡北新材料产业园", "锡北镇", "district", "新材料",
-          1.4, 1.05, (-900, -800), "east", 0.64, 1),
+          1.4, 1.05, (-900, -800), "east", 0.61, 1, related=("节能环保", "金属制品")),
     _Park("XS04", "鹅湖生物医药产业园", "鹅湖镇", "district", "生物医药",
-          1.35, 0.9, (-800, -700), "north", 0.48, 1, straddler=True),
+          1.35, 0.9, (-800, -700), "north", 0.55, 1, straddler=True,
+          related=("医疗器械", "检验检测")),
     _Park("XS05", "东港高端纺织产业园", "东港镇", "district", "高端纺织",
-          1.45, 0.95, (-800, -800), "east", 0.55, 0),
+          1.45, 0.95, (-800, -800), "east", 0.58, 0, related=("新材料", "智能装备")),
     _Park("XS06", "云林集成电路产业园", "云林街道", "carrier", "集成电路",
-          0.7, 0.0, (-400, -400), "east", 0.85, 1),
+          0.7, 0.0, (-400, -400), "east", 0.78, 1, related=("数字经济", "新材料")),
     _Park("XS07", "厚桥节能环保产业园", "厚桥街道", "carrier", "节能环保",
           0.55, 0.0, (-400, -400), "east", None, 0),
     _Park("XS08", "东亭数字经济产业园", "东亭街道", "carrier", "数字经济",
-          0.4, 0.0, (700, 700), "east", 0.42, 0, indicators=False),
+          0.4, 0.0, (700, 700), "east", 0.47, 0, indicators=False),
 )  # fmt: skip
 _PARK_BY_ID = {p.park_id: p for p in _PARKS}
 
@@ -405,7 +409,10 @@ _INDUSTRIES = (
     "节能环保",
     "数字经济",
 )
-_OTHER_INDUSTRIES = ("金属制品", "通用设备制造", "现代物流", "商贸服务")
+_OTHER_INDUSTRIES = ("金属制品", "通用设备制造", "现代物流", "商贸服务", "医疗器械", "检验检测")
+#: Share of a park's enterprises outside its leading industry that are in one of its
+#: related industries (when it lists any).
+_RELATED_SHARE = 0.85
 
 #: Words for company names, by industry.
 _TRADE_WORDS = {
@@ -421,6 +428,8 @@ _TRADE_WORDS = {
     "通用设备制造": ("通用机械", "泵阀", "机电设备"),
     "现代物流": ("物流", "供应链管理", "仓储服务"),
     "商贸服务": ("商贸", "贸易", "商业管理"),
+    "医疗器械": ("医疗器械", "医疗科技", "康复设备"),
+    "检验检测": ("检测技术", "检验认证", "计量检测"),
 }
 _NAME_CHARS = "华泰鑫宏新锡联明达瑞恒凯晨德盛通宇嘉源立信安永丰隆东方佳骏博创远亚邦威"
 _SUFFIXES = ("有限公司", "有限公司", "有限公司", "股份有限公司", "科技有限公司")
@@ -847,21 +856,54 @@ def _add_categories(rng, plots: pd.DataFrame) -> None:
     plots["category"] = np.where(shown, truth, None)
 
 
-def _far_target(rng, category: str, land_use: str) -> float:
-    """A plausible plot ratio for a built parcel of ``category``."""
+#: Plot ratios of built parcels by category: (share below the line, low range, usual range).
+#: The line is the low-efficiency threshold (1.0) of existing industrial land and the
+#: minimum of clause 二(一)1 for new land; logistics and other land have none.
+_FAR_RANGES = {
+    "industrial": (0.09, (0.35, 0.95), (1.06, 2.1)),
+    "new_industrial": (0.14, (0.9, 1.45), (1.6, 2.4)),  # minimum 1.5
+    "standard_factory": (0.14, (1.4, 1.95), (2.12, 3.2)),  # minimum 2.0
+    "new_type_industrial": (0.14, (1.8, 2.45), (2.65, 3.8)),  # minimum 2.5
+    "logistics": (0.0, (0.5, 0.5), (0.6, 1.4)),
+}
+
+
+#: The usual plot ratio of each category (the middle of its usual range).
+_USUAL_FAR = {"industrial": 1.3, "logistics": 1.0} | {
+    c: sum(r[2]) / 2 for c, r in _FAR_RANGES.items() if c not in ("industrial", "logistics")
+}
+
+#: Existing industrial land below the line lies mostly in old, sprawling blocks: the share
+#: of such blocks, and the chance that a parcel is below the line in one and elsewhere.
+_SPRAWL_BLOCKS, _SPRAWL_LOW, _ELSEWHERE_LOW = 0.14, 0.5, 0.008
+
+
+#: Parks whose new, high-standard-factory and new-type industrial land all meets the
+#: minima of clause 二(一)1 (elsewhere :data:`_FAR_RANGES` gives the share below).
+_COMPLIANT_PARKS = ("XS02", "XS03", "XS06")
+
+
+def _far_target(
+    rng, category: str, land_use: str, *, sprawl: bool = False, compliant: bool = False
+) -> float:
+    """A plausible plot ratio for a built parcel of ``category`` (:data:`_FAR_RANGES`).
+
+    Existing industrial land clusters around 1.3 (lognormal, clipped to its range) and
+    lies below the line mostly in sprawling blocks (``sprawl``); the other categories
+    are uniform in their ranges.
+    """
+    if category not in _FAR_RANGES:
+        return rng.uniform(0.1, 0.3) if land_use == "1303" else rng.uniform(1.2, 2.5)
+    below, low, usual = _FAR_RANGES[category]
     if category == "industrial":
-        if rng.random() < 0.1:
-            return rng.uniform(0.25, 0.6)  # low-efficiency land
-        return float(np.clip(rng.normal(1.15, 0.3), 0.6, 1.6))
-    ranges = {
-        "new_industrial": (0.9, 2.3),  # minimum 1.5
-        "standard_factory": (1.3, 3.0),  # minimum 2.0
-        "new_type_industrial": (1.6, 3.8),  # minimum 2.5
-        "logistics": (0.5, 1.4),
-    }
-    if category in ranges:
-        return rng.uniform(*ranges[category])
-    return rng.uniform(0.1, 0.3) if land_use == "1303" else rng.uniform(1.2, 2.5)
+        below = _SPRAWL_LOW if sprawl else _ELSEWHERE_LOW
+    elif compliant:
+        below = 0.0
+    if rng.random() < below:
+        return rng.uniform(*low)
+    if category == "industrial":
+        return float(np.clip(rng.lognormal(np.log(1.3), 0.22), *usual))
+    return rng.uniform(*usual)
 
 
 def _rect(plots: pd.DataFrame, i: int) -> tuple:
@@ -916,6 +958,7 @@ def _building(rng, rect, floors, storey, use, *, parcel=None, role="regular", ha
         height=shown[1],
         storey_height=None if shown[2] is None else round(float(shown[2]), 1),
         use=use,
+        hall=hall,
     )
 
 
@@ -926,8 +969,14 @@ def _parcel_buildings(rng, parcel: int, rects: list[tuple], far: float, category
     )
     if hall:  # a single-storey hall over 8 m high: its floor counts twice
         floors, storey, counted = 1, rng.uniform(9.0, 12.0), 2
+        coverage = float(np.clip(far / counted, 0.3, 0.62))
     else:
-        floors = int(np.clip(round(far / rng.uniform(0.3, 0.55)), 1, 20))
+        # the footprint first (建筑系数 of built industrial land is 35–60 %, rarely less),
+        # then as many floors as the plot ratio needs
+        sprawl = far < _FAR_RANGES.get(category, (0, 0, (0, 0)))[2][0]  # below the line
+        coverage = rng.uniform(0.24, 0.5) if sprawl else rng.uniform(0.36, 0.6)
+        floors = int(np.clip(round(far / coverage), 1, 20))
+        coverage = float(np.clip(far / floors, 0.18, 0.62))
         counted = floors
         if category == "logistics":
             storey = rng.uniform(6.0, 7.5)
@@ -935,7 +984,6 @@ def _parcel_buildings(rng, parcel: int, rects: list[tuple], far: float, category
             storey = rng.uniform(3.6, 4.2)
         else:
             storey = rng.uniform(4.0, 5.5)
-    coverage = float(np.clip(far / counted, 0.2, 0.6))
     use = {"logistics": "warehouse", "new_type_industrial": "office", "other": "office"}.get(
         category, "industrial"
     )
@@ -1009,6 +1057,10 @@ def _make_buildings(rng, zones: list[_Zone], plots: pd.DataFrame, roles: _Roles)
     skip = paired | set(roles.vacant) | set(np.flatnonzero(plots["kind"] == "sliver"))
     multis = set(roles.multis)
     out: list[dict] = []
+    far_target = np.zeros(len(plots))
+    blocks = plots["block"].to_numpy()
+    unique = np.unique(blocks)
+    sprawl = dict(zip(unique, rng.random(len(unique)) < _SPRAWL_BLOCKS, strict=True))
     for i in range(len(plots)):
         if i in lefts:
             out.append(_shared_building(rng, plots, i))
@@ -1017,8 +1069,16 @@ def _make_buildings(rng, zones: list[_Zone], plots: pd.DataFrame, roles: _Roles)
         rect = _rect(plots, i)
         rects = _creek_parts(rect) if i in multis else [rect]
         category = plots.at[i, "true_category"]
-        far = _far_target(rng, category, plots.at[i, "land_use"])
+        far = _far_target(
+            rng,
+            category,
+            plots.at[i, "land_use"],
+            sprawl=sprawl[blocks[i]],
+            compliant=plots.at[i, "group"] in _COMPLIANT_PARKS,
+        )
+        far_target[i] = far
         out += _parcel_buildings(rng, i, rects, far, category)
+    plots["far_target"] = far_target
     tree = shapely.STRtree(shapely.box(plots["x0"], plots["y0"], plots["x1"], plots["y1"]))
     for rect in _outside_sheds(zones):
         if len(tree.query(box(*rect), predicate="intersects")):
@@ -1031,11 +1091,16 @@ def _add_floor_area(rng, plots: pd.DataFrame, buildings: list[dict], roles: _Rol
     """Floor area on record (建筑面积) for ~30 % of the built parcels."""
     n = len(plots)
     gfa = np.zeros(n)
+    halls = np.zeros(n, bool)
     for b in buildings:
         if b["parcel"] is not None:
             x0, y0, x1, y1 = b["rect"]
             gfa[b["parcel"]] += (x1 - x0) * (y1 - y0) * b["real_floors"]
+            halls[b["parcel"]] |= b["hall"]
     recorded = (gfa > 0) & (rng.random(n) < 0.31)
+    # a hall's 建筑面积 on record is its real floor space, while its plot ratio counts the
+    # floor twice (storey over 8 m): leave those to be measured from the buildings
+    recorded &= ~halls
     recorded[[i for pair in roles.pairs for i in pair]] = False
     plots["floor_area"] = np.where(recorded, np.round(gfa * rng.uniform(0.97, 1.03, n), 2), np.nan)
 
@@ -1084,17 +1149,27 @@ def _enterprises(rng, plots: pd.DataFrame) -> pd.DataFrame:
     owned = (plots["kind"] != "sliver") & (plots["land_use"] != "1303")
     area = ((plots["x1"] - plots["x0"]) * (plots["y1"] - plots["y0"])).to_numpy()
     vacant = plots["vacant"].to_numpy()
+    far_target = plots["far_target"].to_numpy()
     taken: set[str] = set()
     ents = []
     for group, rows in plots[owned].groupby("group", sort=False).groups.items():
         park = _PARK_BY_ID.get(group)
         runs = _ownership_runs(rng, plots, rows)
         if park is not None and park.lead_share is not None:
-            # exactly this share of the park's enterprises is in its leading industry
+            # exactly this share of the park's enterprises is in its leading industry;
+            # of the others, most are in a related industry when the park lists any
             lead = np.zeros(len(runs), bool)
             lead[rng.permutation(len(runs))[: round(park.lead_share * len(runs))]] = True
-            others = [i for i in _INDUSTRIES + _OTHER_INDUSTRIES if i != park.industry]
-            industries = [park.industry if ld else str(rng.choice(others)) for ld in lead]
+            others = [
+                i
+                for i in _INDUSTRIES + _OTHER_INDUSTRIES
+                if i != park.industry and i not in park.related
+            ]
+            related = rng.random(len(runs)) < (_RELATED_SHARE if park.related else 0.0)
+            industries = [
+                park.industry if ld else str(rng.choice(park.related if rel else others))
+                for ld, rel in zip(lead, related, strict=True)
+            ]
         else:
             industries = [str(rng.choice(_INDUSTRIES + _OTHER_INDUSTRIES)) for _ in runs]
         for run, industry in zip(runs, industries, strict=True):
@@ -1104,14 +1179,19 @@ def _enterprises(rng, plots: pd.DataFrame) -> pd.DataFrame:
             eid = f"E{len(ents) + 1:04d}"
             enterprise_id[run] = eid
             mu = area[run].sum() / (2000 / 3)
-            revenue = 0.0 if vacant[run].all() else mu * rng.lognormal(np.log(250), 0.7)
+            # output per 亩 grows with the floor space per 亩 (relative to what is usual
+            # for the land's category): 250 万元/亩 at the usual plot ratio
+            usual = plots["true_category"].iloc[run].map(_USUAL_FAR).fillna(1.3).to_numpy()
+            rel = float((far_target[run] / usual * area[run]).sum() / area[run].sum())
+            per_mu = rng.lognormal(np.log(250), 0.15) * max(rel, 0.04) ** 2
+            revenue = 0.0 if vacant[run].all() else mu * per_mu
             ents.append(
                 dict(
                     enterprise_id=eid,
                     name=owner[run[0]],
                     industry=industry,
                     revenue=revenue,
-                    tax=revenue * rng.uniform(0.015, 0.07),
+                    tax=revenue * rng.uniform(0.035, 0.06),
                     mu=mu,
                     group=group,
                     chain_leader=False,
@@ -1130,7 +1210,8 @@ def _enterprises(rng, plots: pd.DataFrame) -> pd.DataFrame:
         top = top[: p.chain_leaders]
         ent.loc[top, "chain_leader"] = True
         ent.loc[top, ["revenue", "tax"]] *= 4
-    # 亩均效益评价: classes by tax per mu; 10 % not evaluated
+    # 亩均效益评价: classes by tax per mu, the percentiles of the default policy (A top
+    # 20 %, B next 40 %, C next 25 %, D last 15 %); 10 % not evaluated
     rank = (ent["tax"] / ent["mu"]).rank(pct=True, method="first").to_numpy()
     eval_class = np.select([rank > 0.8, rank > 0.4, rank > 0.15], ["A", "B", "C"], "D")
     eval_class = eval_class.astype(object)
@@ -1219,6 +1300,7 @@ def _parks_layer(zones: list[_Zone]) -> gpd.GeoDataFrame:
             town=z.town,
             park_type=_PARK_BY_ID[z.group].park_type,
             leading_industry=_PARK_BY_ID[z.group].industry,
+            related_industries="、".join(_PARK_BY_ID[z.group].related) or None,
             zone=z.zone,
         )
         for z in zones
@@ -1256,7 +1338,11 @@ def _plan_layer(zones: list[_Zone], plots: pd.DataFrame) -> gpd.GeoDataFrame:
 
 
 def _indicators(rng) -> pd.DataFrame:
-    """Park indicators with Chinese headers, 2025 and 2026, one park left out."""
+    """Park indicators with Chinese headers, 2025 and 2026, one park left out.
+
+    At most 5 provincial innovation platforms in all in 2026, so that the target of 7
+    (clause 二(三)7) is missed now and can be met one year later (variant ``later``).
+    """
     rows = []
     has_fund = {p.park_id: rng.random() < 0.6 for p in _PARKS}
     for p in _PARKS:
@@ -1269,11 +1355,16 @@ def _indicators(rng) -> pd.DataFrame:
                     "园区编号": p.park_id,
                     "年度": year,
                     "招商活动场次": int(rng.integers(0, 7)),
-                    "省级以上创新平台": int(rng.integers(0, 3)),
+                    "省级以上创新平台": int(rng.integers(0, 2)),
                     "产业基金规模": fund if has_fund[p.park_id] else None,
                 }
             )
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    latest = out.index[out["年度"] == 2026]
+    while out.loc[latest, "省级以上创新平台"].sum() > 5:
+        last = latest[out.loc[latest, "省级以上创新平台"].to_numpy() > 0][-1]
+        out.loc[last, "省级以上创新平台"] -= 1
+    return out
 
 
 def _defects(plots, parcels, buildings, building_rows, parks, roles) -> dict:
@@ -1336,7 +1427,7 @@ def _build(seed: int) -> dict:
         buildings=buildings,
         plan=_plan_layer(zones, plots),
         enterprises=enterprises,
-        indicators=_indicators(rng),
+        indicators=_indicators(np.random.default_rng([seed, 3])),
         defects=_defects(plots, parcels, buildings, building_rows, parks, roles),
     )
 
