@@ -603,13 +603,23 @@ def _first_years(z: _Zone) -> tuple[int, int]:
     return (2010, 2023) if z.style == "carrier" else (2005, 2016)
 
 
-def _regular_plots(rng, zones: list[_Zone]) -> pd.DataFrame:
-    """The working table of parcels: every block cut into one or two rows of rectangles.
+#: Largest sideways shift (m) of either end of a boundary between two parcels of a row,
+#: and its cap as a share of the narrower parcel: the boundaries are slanted, not square.
+_SKEW_M, _SKEW_SHARE = 6.0, 0.12
 
-    Columns: where the parcel lies (zone_index, group, zone, style, town,
-    block, row), its rectangle (x0, y0, x1, y1), the date its block was first
-    supplied, its land use and planned use, and its ``kind`` ("regular").
+
+def _regular_plots(rng, zones: list[_Zone], skew_rng=None) -> pd.DataFrame:
+    """The working table of parcels: every block cut into one or two rows of parcels.
+
+    The parcels of a row share their side boundaries, each a slanted line whose ends
+    are shifted by up to :data:`_SKEW_M` (drawn from ``skew_rng``): quadrilaterals that
+    tile the block exactly. Columns: where the parcel lies (zone_index, group, zone,
+    style, town, block, row), its corners (``xb0``/``xb1`` on its south edge,
+    ``xt0``/``xt1`` on its north edge, y0, y1), the largest rectangle inside it (x0, y0,
+    x1, y1: buildings stand in it), the date its block was first supplied, its land use
+    and planned use, and its ``kind`` ("regular").
     """
+    skew_rng = skew_rng if skew_rng is not None else np.random.default_rng(0)
     rows = []
     block_id = 0
     for zi, z in enumerate(zones):
@@ -631,6 +641,10 @@ def _regular_plots(rng, zones: list[_Zone]) -> pd.DataFrame:
                 n = max(1, round((b.x1 - b.x0) / mean_width))
             for r in range(len(ycuts) - 1):
                 xcuts = _cuts(rng, b.x0, b.x1, n)
+                cap = min(_SKEW_M, _SKEW_SHARE * float(np.diff(xcuts).min()))
+                shift = np.round(skew_rng.uniform(-cap, cap, n + 1), 1)
+                shift[[0, -1]] = 0.0  # the block's own edges stay straight
+                bottom, top = xcuts + shift, xcuts - shift
                 for c in range(n):
                     rows.append(
                         dict(
@@ -641,10 +655,14 @@ def _regular_plots(rng, zones: list[_Zone]) -> pd.DataFrame:
                             town=z.town,
                             block=block_id,
                             row=r,
-                            x0=int(xcuts[c]),
+                            x0=float(max(bottom[c], top[c])),
                             y0=ycuts[r],
-                            x1=int(xcuts[c + 1]),
+                            x1=float(min(bottom[c + 1], top[c + 1])),
                             y1=ycuts[r + 1],
+                            xb0=float(bottom[c]),
+                            xb1=float(bottom[c + 1]),
+                            xt0=float(top[c]),
+                            xt1=float(top[c + 1]),
                             block_first=first,
                             land_use=code,
                         )
@@ -717,7 +735,26 @@ def _extra_plots(rng, zones: list[_Zone]) -> pd.DataFrame:
                 planned_use="100102",
             )
         )
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out["xb0"], out["xt0"] = out["x0"], out["x0"]
+    out["xb1"], out["xt1"] = out["x1"], out["x1"]
+    return out
+
+
+def _quads(plots: pd.DataFrame) -> np.ndarray:
+    """The parcels' true shapes: quadrilaterals from their corners (rectangles for some)."""
+    y0, y1 = plots["y0"].to_numpy(dtype=float), plots["y1"].to_numpy(dtype=float)
+    corners = np.stack(
+        [
+            np.column_stack([plots["xb0"], y0]),
+            np.column_stack([plots["xb1"], y0]),
+            np.column_stack([plots["xt1"], y1]),
+            np.column_stack([plots["xt0"], y1]),
+            np.column_stack([plots["xb0"], y0]),
+        ],
+        axis=1,
+    ).astype(float)
+    return shapely.polygons(corners)
 
 
 # ---------------------------------------------------------------------------
@@ -920,15 +957,30 @@ def _creek_parts(rect: tuple) -> list[tuple]:
     return [(x0, y0, x1, ym - 3), (x0, ym + 3, x1, y1)]
 
 
-def _bowtie(rect: tuple) -> Polygon:
-    """The rectangle with the two vertices next to its north-east corner swapped.
+def _creek_shape(quad, rect: tuple) -> MultiPolygon:
+    """The parcel ``quad`` cut by the 6 m creek of :func:`_creek_parts` of its ``rect``."""
+    x0, y0, x1, y1 = rect
+    far = 1e4
+    if x1 - x0 >= y1 - y0:
+        xm = x0 + (x1 - x0) // 2
+        halves = [box(x0 - far, y0 - 1, xm - 3, y1 + 1), box(xm + 3, y0 - 1, x1 + far, y1 + 1)]
+    else:
+        ym = y0 + (y1 - y0) // 2
+        halves = [box(x0 - far, y0 - 1, x1 + far, ym - 3), box(x0 - far, ym + 3, x1 + far, y1 + 1)]
+    return MultiPolygon([quad.intersection(h) for h in halves])
+
+
+def _bowtie(quad) -> Polygon:
+    """The parcel with the two vertices next to its north-east corner swapped.
 
     The ring crosses itself near the corner (a digitising slip): the polygon
-    is invalid, but stays inside its rectangle and keeps nearly all its area.
+    is invalid, but stays inside the parcel and keeps nearly all its area.
     """
-    x0, y0, x1, y1 = (float(v) for v in rect)
+    sw, se, ne, nw = (np.array(c, dtype=float) for c in list(quad.exterior.coords)[:4])
     d = 2.0
-    return Polygon([(x0, y0), (x1, y0), (x1 - d, y1), (x1, y1 - d), (x0, y1), (x0, y0)])
+    on_top = ne + d * (nw - ne) / np.linalg.norm(nw - ne)
+    on_side = ne + d * (se - ne) / np.linalg.norm(se - ne)
+    return Polygon([tuple(sw), tuple(se), tuple(on_top), tuple(on_side), tuple(nw), tuple(sw)])
 
 
 # ---------------------------------------------------------------------------
@@ -962,8 +1014,14 @@ def _building(rng, rect, floors, storey, use, *, parcel=None, role="regular", ha
     )
 
 
-def _parcel_buildings(rng, parcel: int, rects: list[tuple], far: float, category: str) -> list:
-    """Buildings inside ``rects`` (the parts of one parcel) giving a plot ratio of about ``far``."""
+def _parcel_buildings(
+    rng, parcel: int, rects: list[tuple], far: float, category: str, *, scale: float = 1.0
+) -> list:
+    """Buildings inside ``rects`` (the parts of one parcel) giving a plot ratio of about ``far``.
+
+    ``scale`` is the parcel's area over that of ``rects`` (a slanted parcel is larger than
+    the rectangle its buildings stand in).
+    """
     hall = (category in ("industrial", "new_industrial") and rng.random() < 0.1) or (
         category == "logistics" and rng.random() < 0.3
     )
@@ -999,7 +1057,7 @@ def _parcel_buildings(rng, parcel: int, rects: list[tuple], far: float, category
         w, h = x1 - x0, y1 - y0
         setback = min(6.0, 0.08 * min(w, h))
         iw, ih = w - 2 * setback, h - 2 * setback
-        k = min(np.sqrt(coverage * w * h / (iw * ih)), 0.92)
+        k = min(np.sqrt(coverage * scale * w * h / (iw * ih)), 0.92)
         along_x = iw >= ih
         sw, sh = (iw / nb, ih) if along_x else (iw, ih / nb)
         for b in range(nb):
@@ -1058,6 +1116,7 @@ def _make_buildings(rng, zones: list[_Zone], plots: pd.DataFrame, roles: _Roles)
     multis = set(roles.multis)
     out: list[dict] = []
     far_target = np.zeros(len(plots))
+    quads = _quads(plots)
     blocks = plots["block"].to_numpy()
     unique = np.unique(blocks)
     sprawl = dict(zip(unique, rng.random(len(unique)) < _SPRAWL_BLOCKS, strict=True))
@@ -1077,9 +1136,10 @@ def _make_buildings(rng, zones: list[_Zone], plots: pd.DataFrame, roles: _Roles)
             compliant=plots.at[i, "group"] in _COMPLIANT_PARKS,
         )
         far_target[i] = far
-        out += _parcel_buildings(rng, i, rects, far, category)
+        scale = quads[i].area / ((rect[2] - rect[0]) * (rect[3] - rect[1]))
+        out += _parcel_buildings(rng, i, rects, far, category, scale=scale)
     plots["far_target"] = far_target
-    tree = shapely.STRtree(shapely.box(plots["x0"], plots["y0"], plots["x1"], plots["y1"]))
+    tree = shapely.STRtree(_quads(plots))
     for rect in _outside_sheds(zones):
         if len(tree.query(box(*rect), predicate="intersects")):
             raise RuntimeError("sample layout: a shed meant to lie outside every parcel does not")
@@ -1147,7 +1207,7 @@ def _enterprises(rng, plots: pd.DataFrame) -> pd.DataFrame:
     enterprise_id = np.full(n, None, dtype=object)
     owner[(plots["land_use"] == "1303").to_numpy()] = _UTILITY_OWNER
     owned = (plots["kind"] != "sliver") & (plots["land_use"] != "1303")
-    area = ((plots["x1"] - plots["x0"]) * (plots["y1"] - plots["y0"])).to_numpy()
+    area = shapely.area(_quads(plots))
     vacant = plots["vacant"].to_numpy()
     far_target = plots["far_target"].to_numpy()
     taken: set[str] = set()
@@ -1237,11 +1297,11 @@ def _enterprises(rng, plots: pd.DataFrame) -> pd.DataFrame:
 def _parcel_layer(rng, plots: pd.DataFrame, roles: _Roles) -> gpd.GeoDataFrame:
     """The parcels as delivered: IDs, attributes on record, geometry with the planted defects."""
     n = len(plots)
-    geoms = shapely.box(plots["x0"], plots["y0"], plots["x1"], plots["y1"])
+    geoms = _quads(plots)
     for i in roles.bowties:
-        geoms[i] = _bowtie(_rect(plots, i))
+        geoms[i] = _bowtie(geoms[i])
     for i in roles.multis:
-        geoms[i] = MultiPolygon([box(*part) for part in _creek_parts(_rect(plots, i))])
+        geoms[i] = _creek_shape(geoms[i], _rect(plots, i))
     ids = np.array([f"P{k:05d}" for k in range(1, n + 1)], dtype=object)
     first, second = roles.duplicate
     ids[second] = ids[first]
@@ -1319,7 +1379,7 @@ def _plan_layer(zones: list[_Zone], plots: pd.DataFrame) -> gpd.GeoDataFrame:
     parcels.
     """
     geoms, uses = [], []
-    rects = shapely.box(plots["x0"], plots["y0"], plots["x1"], plots["y1"])
+    rects = _quads(plots)
     for zi, z in enumerate(zones):
         if not z.zone:
             continue
@@ -1405,7 +1465,8 @@ def _build(seed: int) -> dict:
     """Every table and layer of the sample, in memory."""
     rng = np.random.default_rng(seed)
     zones = _layout(rng)
-    plots = pd.concat([_regular_plots(rng, zones), _extra_plots(rng, zones)], ignore_index=True)
+    regular = _regular_plots(rng, zones, np.random.default_rng([seed, 4]))
+    plots = pd.concat([regular, _extra_plots(rng, zones)], ignore_index=True)
     _add_dates(rng, plots)
     roles = _assign_roles(rng, plots)
     plots["vacant"] = False
@@ -1588,8 +1649,8 @@ def _later(data: dict, seed: int) -> dict:
         return {k: (None if v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v)
                 for k, v in row.items()}  # fmt: skip
 
-    def add(template: dict, rect: tuple, pid: str, **changes) -> None:
-        geom = box(*rect)
+    def add(template: dict, shape, pid: str, **changes) -> None:
+        geom = box(*shape) if isinstance(shape, tuple) else shapely.normalize(shape)
         new_rows.append(
             template
             | {"parcel_id": pid, "declared_area": round(geom.area, 2), "geometry": geom}
@@ -1602,24 +1663,23 @@ def _later(data: dict, seed: int) -> dict:
         x0, y0, x1, y1 = _rect_of(geoms[i])
         if x1 - x0 >= y1 - y0:
             xm = (x0 + x1) // 2
-            halves = [(x0, y0, xm, y1), (xm, y0, x1, y1)]
+            halves = [(x0 - 9, y0 - 9, xm, y1 + 9), (xm, y0 - 9, x1 + 9, y1 + 9)]
         else:
             ym = (y0 + y1) // 2
-            halves = [(x0, y0, x1, ym), (x0, ym, x1, y1)]
+            halves = [(x0 - 9, y0 - 9, x1 + 9, ym), (x0 - 9, ym, x1 + 9, y1 + 9)]
         new = [new_id(), new_id()]
         for rect, pid in zip(halves, new, strict=True):
-            add(record(i), rect, pid, floor_area=None)
+            add(record(i), geoms[i].intersection(box(*rect)), pid, floor_area=None)
         drop[i] = True
         changes["split"].append({"old": ids[i], "new": new})
     changes["merged"] = []
     for i in merges:
         a, b = record(i), record(i + 1)
-        x0, y0, _, y1 = _rect_of(geoms[i])
-        x1 = _rect_of(geoms[i + 1])[2]
         fa = a["floor_area"] + b["floor_area"] if a["floor_area"] and b["floor_area"] else None
         pid = new_id()
         category = a["category"] if a["category"] == b["category"] else None
-        add(a, (x0, y0, x1, y1), pid, floor_area=fa, category=category)
+        joined = shapely.union(geoms[i], geoms[i + 1])
+        add(a, joined, pid, floor_area=fa, category=category)
         drop[[i, i + 1]] = True
         changes["merged"].append({"old": [ids[i], ids[i + 1]], "new": pid})
     changes["reorganised"] = []
@@ -1627,25 +1687,28 @@ def _later(data: dict, seed: int) -> dict:
         x0, y0, _, y1 = _rect_of(geoms[i])
         x1 = _rect_of(geoms[i + 1])[2]
         cuts = np.round(np.linspace(x0, x1, 4)).astype(int)
+        cuts[0], cuts[-1] = x0 - 9, x1 + 9
+        joined = shapely.union(geoms[i], geoms[i + 1])
         new = [new_id() for _ in range(3)]
         for k, pid in enumerate(new):
-            add(record(i), (int(cuts[k]), y0, int(cuts[k + 1]), y1), pid, floor_area=None)
+            strip = box(int(cuts[k]), y0 - 9, int(cuts[k + 1]), y1 + 9)
+            add(record(i), joined.intersection(strip), pid, floor_area=None)
         drop[[i, i + 1]] = True
         changes["reorganised"].append({"old": [ids[i], ids[i + 1]], "new": new})
     for i in reshaped:
         x0, y0, x1, y1 = _rect_of(geoms[i])
-        rect = (
-            (x0, y0 + _ROAD_WIDENING, x1, y1)
+        keep = (
+            (x0 - 9, y0 + _ROAD_WIDENING, x1 + 9, y1 + 9)
             if plots.at[i, "row"] == 0
-            else (x0, y0, x1, y1 - _ROAD_WIDENING)
+            else (x0 - 9, y0 - 9, x1 + 9, y1 - _ROAD_WIDENING)
         )
-        add(record(i), rect, ids[i])
+        add(record(i), geoms[i].intersection(box(*keep)), ids[i])
         drop[i] = True
     changes["reshaped"] = [ids[i] for i in reshaped]
     changes["id_changed"] = []
     for i in renumbered:
         pid = new_id()
-        add(record(i), _rect_of(geoms[i]), pid, declared_area=record(i)["declared_area"])
+        add(record(i), geoms[i], pid, declared_area=record(i)["declared_area"])
         drop[i] = True
         changes["id_changed"].append({"old": ids[i], "new": pid})
     drop[removed] = True
@@ -1682,10 +1745,11 @@ def _later(data: dict, seed: int) -> dict:
     parcels.loc[redeveloped, "enterprise_id"] = new_ents[0]["enterprise_id"]
     parcels.loc[redeveloped, "owner"] = new_ents[0]["name"]
     parcels.loc[redeveloped, "floor_area"] = np.nan
-    k = np.sqrt(_REDEVELOP_COVERAGE)
     new_buildings = []
     for i in redeveloped:
-        x0, y0, x1, y1 = _rect_of(geoms[i])
+        # a building centred in the rectangle inside the parcel, covering 45 % of the parcel
+        x0, y0, x1, y1 = _rect(plots, i)
+        k = np.sqrt(_REDEVELOP_COVERAGE * geoms[i].area / ((x1 - x0) * (y1 - y0)))
         dx, dy = (x1 - x0) * (1 - k) / 2, (y1 - y0) * (1 - k) / 2
         new_buildings.append(
             dict(
@@ -1938,7 +2002,7 @@ def _write_landcover(path: Path, data: dict, seed: int) -> None:
         if park is not None and park.straddler and z.zone == "core":
             ox0, oy0, ox1, _ = z.outline
             shapes.append((box(ox0, oy0, ox1, oy0 + _WIDE_EDGE - 5), 30))
-    rects = shapely.box(plots["x0"], plots["y0"], plots["x1"], plots["y1"])
+    rects = _quads(plots)
     vacant = np.flatnonzero(plots["vacant"].to_numpy() & (plots["kind"] != "sliver").to_numpy())
     shapes += [(rects[i], 50) for i in np.flatnonzero(plots["kind"] == "straddling")]
     shapes += [(rects[i], 60 if k % 3 else 30) for k, i in enumerate(vacant)]
