@@ -296,3 +296,25 @@ def test_park_table_carries_the_related_industries(district):
     assert k["related_industries"].tolist() == ["检验检测、工业软件", "", "化工"]
     q = res.quality
     assert q.loc[q["check"] == "no_related_industries", "id"].tolist() == ["K2"]
+
+
+def test_land_not_built_yet_neither_passes_nor_fails_the_far_minimum(district):
+    # K2 gets J: new industrial, no building, supplied 2026-03-01. On 2026-06-30 it is
+    # inside its construction period (supply + 12 months to start, + 1 year before it is
+    # idle: 2028-03-01): no plot ratio to judge — K2's new-industrial check is unknown, not
+    # fail. On 2028-06-30 it is idle land with a plot ratio of 0 < 1.5: fail.
+    parks, parcels, buildings, ent, ind = district
+    j = gpd.GeoDataFrame(
+        {"parcel_id": ["J"], "category": ["new_industrial"], "supply_date": ["2026-03-01"]},
+        geometry=[box(3500, 100, 3600, 200)],
+        crs="EPSG:4549",
+    )
+    both = pd.concat([parcels, j], ignore_index=True)
+    now = run(parks, both, buildings, enterprises=ent, as_of="2026-06-30").parks
+    k2 = now.set_index("park_id").loc["K2"]
+    assert (k2["chk_far_new"], k2["val_far_new"]) == ("unknown", "0/0 (+1 not built yet)")
+    later = run(parks, both, buildings, enterprises=ent, as_of="2028-06-30").parks
+    k2 = later.set_index("park_id").loc["K2"]
+    assert (k2["chk_far_new"], k2["fail_far_new"]) == ("fail", "J")
+    # K1's A (built, FAR 0.6) fails whatever the date
+    assert now.set_index("park_id").loc["K1", "chk_far_new"] == "fail"

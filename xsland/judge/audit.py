@@ -31,7 +31,7 @@ from xsland.measure.area import M2_PER_KM2, M2_PER_MU, areas
 from xsland.measure.far import categorise, plot_ratio
 from xsland.measure.quality import intersection_areas
 from xsland.read.crs import metric_crs
-from xsland.read.validate import quality_record
+from xsland.read.validate import quality_record, require_dates
 from xsland.rules.policy import DEFAULT_POLICY, Policy, split_list
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "assign_parks",
     "parcel_table",
     "park_checks",
+    "not_built_yet",
     "town_rollup",
     "undetermined",
 ]
@@ -252,27 +253,62 @@ def _far_check(group: pd.DataFrame, maybe: int = 0) -> tuple[str, str, str]:
 
     ``maybe`` parcels of the park might be of the category (category unknown, or
     industrial without supply date): a failing parcel still fails the park, but a
-    pass or ``n/a`` needs them decided (``unknown``).
+    pass or ``n/a`` needs them decided (``unknown``). Parcels not built yet (column
+    ``_pending``: unbuilt, still inside their construction period) have no plot ratio
+    to judge: they neither pass nor fail, and keep the park from passing.
     """
     extra = f" (+{maybe} category unknown)" if maybe else ""
     if group.empty:
         return (UNKNOWN, "0/0" + extra, "") if maybe else (NA, "", "")
-    ok = group["far_ok"]
-    failing = group.loc[ok.fillna(True) == False, "parcel_id"]  # noqa: E712
+    pending = (
+        group["_pending"].to_numpy(dtype=bool)
+        if "_pending" in group.columns
+        else np.zeros(len(group), bool)
+    )
+    built = group[~pending]
+    ok = built["far_ok"]
+    failing = built.loc[ok.fillna(True) == False, "parcel_id"]  # noqa: E712
     n_known = int(ok.notna().sum())
     n_ok = int(ok.fillna(False).sum())
     value = (
         f"{n_ok}/{n_known}"
-        + (f" (+{len(group) - n_known} unknown)" if n_known < len(group) else "")
+        + (f" (+{len(built) - n_known} unknown)" if n_known < len(built) else "")
+        + (f" (+{int(pending.sum())} not built yet)" if pending.any() else "")
         + extra
     )
     if len(failing):
         status = FAIL
-    elif n_known < len(group) or maybe:
+    elif n_known < len(built) or maybe or pending.any():
         status = UNKNOWN
     else:
         status = PASS
     return status, value, ", ".join(failing.astype(str))
+
+
+def not_built_yet(
+    parcels: pd.DataFrame, *, as_of: Any = None, policy: Policy = DEFAULT_POLICY
+) -> np.ndarray:
+    """Parcels without any building that are still inside their construction period.
+
+    Unbuilt (``floor_area`` 0) and ``as_of`` before the date land becomes idle — the
+    agreed start date (``start_deadline``), else ``supply_date`` +
+    ``idle_start_after_supply_months``, plus ``idle_after_years`` (闲置土地处置办法
+    第二条). Their plot ratio of 0 means "not built yet", not "below the minimum".
+    Parcels without either date are not counted (their status cannot be told).
+    """
+    n = len(parcels)
+    if "floor_area" not in parcels.columns:
+        return np.zeros(n, dtype=bool)
+    today = pd.Timestamp(as_of if as_of is not None else pd.Timestamp.today()).normalize()
+    what = "parcels"
+    deadline = require_dates(parcels, "start_deadline", what=what, id_col="parcel_id")
+    supplied = require_dates(parcels, "supply_date", what=what, id_col="parcel_id")
+    months = policy.idle_start_after_supply_months + round(policy.idle_after_years * 12)
+    idle_from = (deadline + pd.DateOffset(months=round(policy.idle_after_years * 12))).fillna(
+        supplied + pd.DateOffset(months=months)
+    )
+    unbuilt = (pd.to_numeric(parcels["floor_area"], errors="coerce") == 0).to_numpy(dtype=bool)
+    return unbuilt & (idle_from > today).fillna(False).to_numpy(dtype=bool)
 
 
 def park_checks(
@@ -284,6 +320,7 @@ def park_checks(
     policy: Policy = DEFAULT_POLICY,
     year: int | None = None,
     quality: list | None = None,
+    as_of: Any = None,
 ) -> gpd.GeoDataFrame:
     """One row per park with its areas, measures and every ``chk_*`` column.
 
@@ -304,6 +341,10 @@ def park_checks(
         Year of the indicators to judge; default the latest in the table.
     quality
         A list that receives the data-quality records (parks without parcels).
+    as_of
+        The date of the audit (default today): land not built yet (:func:`not_built_yet`)
+        is left out of the FAR minima, which are then ``unknown`` unless a built parcel
+        fails.
     """
     crs = parcels.crs or metric_crs(parks)
     pk = parks.to_crs(crs)
@@ -340,7 +381,11 @@ def park_checks(
     )
 
     unknown_cat, undated = undetermined(parcels)
-    parcels = parcels.assign(_cat_unknown=unknown_cat, _undated=undated)
+    parcels = parcels.assign(
+        _cat_unknown=unknown_cat,
+        _undated=undated,
+        _pending=not_built_yet(parcels, as_of=as_of, policy=policy),
+    )
     in_park = parcels[parcels["park_id"].notna()]
     grouped = {pid: g for pid, g in in_park.groupby("park_id")}
     empty = parcels.iloc[:0]

@@ -110,6 +110,7 @@ def run(
         policy=policy,
         year=year,
         quality=measured,
+        as_of=as_of,
     )
     # every parcel gets a town: its own, else its park's
     park_town = park_out.set_index("park_id")["town"]
