@@ -1118,6 +1118,10 @@ def _make_buildings(rng, zones: list[_Zone], plots: pd.DataFrame, roles: _Roles)
     far_target = np.zeros(len(plots))
     quads = _quads(plots)
     blocks = plots["block"].to_numpy()
+    true_category = plots["true_category"].to_numpy(dtype=object)
+    land_use = plots["land_use"].to_numpy(dtype=object)
+    groups = plots["group"].to_numpy(dtype=object)
+    corners = plots[["x0", "y0", "x1", "y1"]].to_numpy(dtype=float)
     unique = np.unique(blocks)
     sprawl = dict(zip(unique, rng.random(len(unique)) < _SPRAWL_BLOCKS, strict=True))
     for i in range(len(plots)):
@@ -1125,15 +1129,15 @@ def _make_buildings(rng, zones: list[_Zone], plots: pd.DataFrame, roles: _Roles)
             out.append(_shared_building(rng, plots, i))
         if i in skip:
             continue
-        rect = _rect(plots, i)
+        rect = tuple(corners[i])
         rects = _creek_parts(rect) if i in multis else [rect]
-        category = plots.at[i, "true_category"]
+        category = true_category[i]
         far = _far_target(
             rng,
             category,
-            plots.at[i, "land_use"],
+            land_use[i],
             sprawl=sprawl[blocks[i]],
-            compliant=plots.at[i, "group"] in _COMPLIANT_PARKS,
+            compliant=groups[i] in _COMPLIANT_PARKS,
         )
         far_target[i] = far
         scale = quads[i].area / ((rect[2] - rect[0]) * (rect[3] - rect[1]))
@@ -1210,6 +1214,7 @@ def _enterprises(rng, plots: pd.DataFrame) -> pd.DataFrame:
     area = shapely.area(_quads(plots))
     vacant = plots["vacant"].to_numpy()
     far_target = plots["far_target"].to_numpy()
+    usual_far = plots["true_category"].map(_USUAL_FAR).fillna(1.3).to_numpy(dtype=float)
     taken: set[str] = set()
     ents = []
     for group, rows in plots[owned].groupby("group", sort=False).groups.items():
@@ -1241,8 +1246,7 @@ def _enterprises(rng, plots: pd.DataFrame) -> pd.DataFrame:
             mu = area[run].sum() / (2000 / 3)
             # output per 亩 grows with the floor space per 亩 (relative to what is usual
             # for the land's category): 250 万元/亩 at the usual plot ratio
-            usual = plots["true_category"].iloc[run].map(_USUAL_FAR).fillna(1.3).to_numpy()
-            rel = float((far_target[run] / usual * area[run]).sum() / area[run].sum())
+            rel = float((far_target[run] / usual_far[run] * area[run]).sum() / area[run].sum())
             per_mu = rng.lognormal(np.log(250), 0.15) * max(rel, 0.04) ** 2
             revenue = 0.0 if vacant[run].all() else mu * per_mu
             ents.append(
