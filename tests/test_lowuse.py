@@ -680,3 +680,14 @@ def test_park_positioning_merges_features_layer_and_project_file():
     assert pos.loc["K1", "related_industries"] == ("检验检测", "工业软件")
     assert pos.loc["7", "related_text"] == "化工、检测"
     assert pd.isna(pos.loc["K3", "leading_industry"])
+
+
+def test_kind_and_reason_headers_are_distinct():
+    # "不符合规划" is both a kind and a reason: their Excel headers must still differ
+    parcels, plan = kind_layer()
+    flags = flag(parcels, parks=PARKS, enterprises=KIND_ENTERPRISES, plan=plan, as_of=AS_OF)
+    columns = list(FLAG_COLUMNS) + list(summary(parcels, flags).columns[1:])
+    labels = [COLUMN_LABELS[c] for c in columns]
+    assert len(set(labels)) == len(labels)
+    assert COLUMN_LABELS["n_lu_plan"] == "低效类型不符合规划(宗)"
+    assert COLUMN_LABELS["n_plan_nonconforming"] == "不符合规划(宗)"

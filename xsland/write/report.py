@@ -72,6 +72,7 @@ HEADERS_ZH = {
     "town": "所属镇街",
     "park_type": "园区类型",
     "leading_industry": "主导产业",
+    "related_industries": "相关/配套产业",
     "area_m2": "面积(平方米)",
     "area_km2": "面积(平方公里)",
     "area_mu": "面积(亩)",
