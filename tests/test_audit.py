@@ -210,3 +210,111 @@ def test_inputs_are_not_modified(district):
     run(parks, parcels, buildings, enterprises=ent, indicators=ind, policy=DEFAULT_POLICY)
     for before, after in zip(copies, district, strict=True):
         pd.testing.assert_frame_equal(before, after)
+
+
+# ---------------------------------------------------------------------------
+# unknown is not n/a
+# ---------------------------------------------------------------------------
+
+
+def test_a_park_without_parcels_is_unknown_and_a_finding(district):
+    # K4 (a district-type park of 0.25 km², 1 km east of K3) has no parcel: its area check
+    # can be judged (pass), its FAR and coverage checks cannot — unknown, not n/a
+    parks, parcels, buildings, ent, ind = district
+    k4 = gpd.GeoDataFrame(
+        {
+            "park_id": ["K4"],
+            "name": ["四园"],
+            "town": ["安镇街道"],
+            "park_type": ["district"],
+            "leading_industry": ["新材料"],
+            "zone": ["core"],
+        },
+        geometry=[box(9000, 0, 9500, 500)],
+        crs="EPSG:4549",
+    )
+    res = run(pd.concat([parks, k4], ignore_index=True), parcels, buildings, enterprises=ent)
+    k = res.parks.set_index("park_id")
+    assert k.loc["K4", "n_parcels"] == 0 and k.loc["K4", "chk_area"] == "pass"
+    checks = ["chk_far_new", "chk_far_standard", "chk_far_m0", "chk_coverage"]
+    assert k.loc["K4", checks].tolist() == ["unknown"] * 4
+    q = res.quality
+    found = q[q["check"] == "park_without_parcels"]
+    assert found[["layer", "id", "column"]].values.tolist() == [["parks", "K4", "park_id"]]
+    assert found["label"].iloc[0] == "园区内无地块"
+    # the parks with parcels keep their n/a where no parcel is of the category
+    assert k.loc["K2", "chk_far_new"] == "n/a"
+
+
+def test_parcels_without_category_or_supply_date_make_the_checks_unknown(district):
+    # K2 holds C (high-standard factory, FAR 2.4: pass). Add to K2:
+    # G: no category and no land-use code -> any category possible: the new-industrial
+    #    and M0 checks (no parcel of theirs) become unknown, not n/a; the standard-factory
+    #    check (C passes) becomes unknown; coverage unknown;
+    # to K3 (F: M0 fails) add H: land use 100101 without supply date -> may be new
+    #    industrial: K3's new-industrial check becomes unknown; F still fails M0.
+    parks, parcels, buildings, ent, ind = district
+    extra = gpd.GeoDataFrame(
+        {"parcel_id": ["G", "H"], "category": [None, None], "land_use": [None, "100101"]},
+        geometry=[box(3300, 100, 3400, 200), box(6300, 100, 6400, 200)],
+        crs="EPSG:4549",
+    )
+    res = run(parks, pd.concat([parcels, extra], ignore_index=True), buildings, enterprises=ent)
+    k = res.parks.set_index("park_id")
+    assert (
+        k.loc["K2", ["chk_far_new", "chk_far_standard", "chk_far_m0"]].tolist() == ["unknown"] * 3
+    )
+    assert k.loc["K2", "val_far_standard"] == "1/1 (+1 category unknown)"
+    assert k.loc["K2", "chk_coverage"] == "unknown"
+    assert k.loc["K3", "chk_far_new"] == "unknown" and k.loc["K3", "chk_far_m0"] == "fail"
+    assert k.loc["K3", "val_far_new"] == "0/0 (+1 category unknown)"
+    # K1 (all categories known): unchanged
+    assert k.loc["K1", "chk_far_new"] == "fail" and k.loc["K1", "chk_far_standard"] == "n/a"
+    q = res.quality.set_index("check")
+    assert q.loc["category_unknown", "id"] == "G"
+    assert q.loc["supply_date_missing", "id"] == "H"
+    assert q.loc["supply_date_missing", "column"] == "supply_date"
+
+
+def test_no_nan_in_any_text_column(district):
+    parks, parcels, buildings, ent, ind = district
+    res = run(parks, parcels, buildings, enterprises=ent, indicators=ind)
+    for name in ("parks", "parcels", "towns", "quality", "blocks", "block_members"):
+        frame = getattr(res, name)
+        for col in frame.columns:
+            if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col].dtype):
+                text = frame[col].dropna().astype(str)
+                assert not text.str.contains(r"\bnan\b|<NA>|None", regex=True).any(), (name, col)
+
+
+def test_park_table_carries_the_related_industries(district):
+    parks, parcels, buildings, ent, ind = district
+    parks = parks.assign(related_industries=["检验检测、智能装备", "工业软件", None, ""])
+    policy = DEFAULT_POLICY.replace(related_industries={"K3": ["化工"]})
+    res = run(parks, parcels, buildings, enterprises=ent, policy=policy)
+    k = res.parks.set_index("park_id")
+    assert k["related_industries"].tolist() == ["检验检测、工业软件", "", "化工"]
+    q = res.quality
+    assert q.loc[q["check"] == "no_related_industries", "id"].tolist() == ["K2"]
+
+
+def test_land_not_built_yet_neither_passes_nor_fails_the_far_minimum(district):
+    # K2 gets J: new industrial, no building, supplied 2026-03-01. On 2026-06-30 it is
+    # inside its construction period (supply + 12 months to start, + 1 year before it is
+    # idle: 2028-03-01): no plot ratio to judge — K2's new-industrial check is unknown, not
+    # fail. On 2028-06-30 it is idle land with a plot ratio of 0 < 1.5: fail.
+    parks, parcels, buildings, ent, ind = district
+    j = gpd.GeoDataFrame(
+        {"parcel_id": ["J"], "category": ["new_industrial"], "supply_date": ["2026-03-01"]},
+        geometry=[box(3500, 100, 3600, 200)],
+        crs="EPSG:4549",
+    )
+    both = pd.concat([parcels, j], ignore_index=True)
+    now = run(parks, both, buildings, enterprises=ent, as_of="2026-06-30").parks
+    k2 = now.set_index("park_id").loc["K2"]
+    assert (k2["chk_far_new"], k2["val_far_new"]) == ("unknown", "0/0 (+1 not built yet)")
+    later = run(parks, both, buildings, enterprises=ent, as_of="2028-06-30").parks
+    k2 = later.set_index("park_id").loc["K2"]
+    assert (k2["chk_far_new"], k2["fail_far_new"]) == ("fail", "J")
+    # K1's A (built, FAR 0.6) fails whatever the date
+    assert now.set_index("park_id").loc["K1", "chk_far_new"] == "fail"

@@ -273,6 +273,7 @@ def test_block_table_figures_and_routes():
     ids = find_blocks(parcels)
     t = block_table(parcels, ids, flags=flags).set_index("block_id")
     assert list(t.columns) == BLOCK_COLUMNS[1:] + ["n_far_low", "n_idle", "geometry"]
+    assert (t["industry_only_mu"] == 0).all()  # no lu_industry column: none
     assert t.index.tolist() == ["B-K1-001", "B-K1-002", "B-K1-003", "B-K1-004"]
     b3, b2, b1, b4 = (t.loc[f"B-K1-00{k}"] for k in (1, 2, 3, 4))  # ranked by area
     assert (b1["area_mu"], b2["area_mu"], b3["area_mu"], b4["area_mu"]) == (30, 45, 60, 15)
@@ -289,12 +290,13 @@ def test_block_table_figures_and_routes():
     assert b2["compactness"] == pytest.approx(4 * np.pi * 30_000 / 800**2)
     # routes: block 1 has 15 of 30 亩 idle (50 % ≥ 50 %): 收储盘活
     assert (b1["route"], b1["route_zh"]) == ("reserve", "收储盘活")
-    assert b1["route_rule"] == "规则1 收储盘活: 闲置/未建/低效类别/无主体用地占50% ≥ 50%"
+    assert b1["route_rule"] == "规则1: 闲置/未建/低效类别/无主体用地占50% ≥ 50%"
     assert (b1["idle_mu"], b1["reserve_mu"], b1["n_idle"]) == (15.0, 15.0, 1)
     # block 2: nothing reservable, 45 亩 ≥ 30 亩, 2 owners ≤ 3: 连片改造
     assert b2["route"] == "redevelop"
     assert b2["route_rule"] == (
-        "规则2 连片改造: 收储类用地占0% < 50%, 面积45.0亩 ≥ 30.0亩, 权利人2个 ≤ 3个"
+        "规则3: 收储类用地占0% < 50%, 仅产业定位不符(用地高效)的用地占0% < 50%, "
+        "面积45.0亩 ≥ 30.0亩, 权利人2个 ≤ 3个"
     )
     # block 3: four owners > 3: 置换盘活; block 4: 15 亩 < 30 亩: 置换盘活, below threshold
     assert b3["route"] == "swap" and b3["route_rule"].endswith("权利人4个 > 3个")
@@ -305,6 +307,71 @@ def test_block_table_figures_and_routes():
     policy = DEFAULT_POLICY.replace(route_redevelop_owners_max=4, route_reserve_share_min=0.6)
     t2 = block_table(parcels, ids, flags=flags, policy=policy).set_index("block_id")
     assert t2["route"].tolist() == ["redevelop", "redevelop", "redevelop", "swap"]
+
+
+def industry_layer() -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Three blocks, 1 km apart; every parcel 100 × 100 m (15 亩), one owner each.
+
+    Block A: P1 unbuilt (inside its construction period) and P2 built, both
+    low-efficiency for their industry only (efficient land, wrong industry).
+    Block B: P3 idle (inefficient), P4 and P5 industry-only.
+    Block C: P6 wrong industry and class D (industry + inefficient), P7 industry-only.
+    """
+
+    def row(x, **kw):
+        base = dict(lu_industry=True, lu_inefficient=False, lu_plan=False, lu_idle=False)
+        return dict(geometry=box(x, 0, x + 100, 100)) | base | kw
+
+    rows = [
+        row(0, floor_area=0.0),
+        row(100),
+        row(1000, floor_area=0.0, lu_industry=False, lu_inefficient=True, lu_idle=True),
+        row(1100),
+        row(1200),
+        row(2000, lu_inefficient=True, eval_class="D"),
+        row(2100),
+    ]
+    frame = pd.DataFrame(rows)
+    frame["parcel_id"] = [f"P{k + 1}" for k in range(len(frame))]
+    frame["owner"] = [f"o{k + 1}" for k in range(len(frame))]
+    frame["park_id"] = "K1"
+    frame["category"] = "industrial"
+    frame["area_m2"] = 10_000.0
+    frame["floor_area"] = frame["floor_area"].fillna(15_000.0)
+    flag_cols = ["lu_industry", "lu_inefficient", "lu_plan", "lu_idle", "eval_class"]
+    parcels = gpd.GeoDataFrame(frame.drop(columns=flag_cols), crs=CRS)
+    return parcels, frame[flag_cols]
+
+
+def test_industry_only_blocks_are_swapped_never_bought_back():
+    parcels, flags = industry_layer()
+    t = block_table(parcels, find_blocks(parcels), flags=flags)
+    t = t.set_index("parcel_ids")
+    a, b, c = t.loc["P1;P2"], t.loc["P3;P4;P5"], t.loc["P6;P7"]
+    # A: P1 is unbuilt (reservable before) but industry-only: nothing reservable,
+    # industry-only 30 of 30 亩 = 100 % ≥ 50 %: 置换盘活 by rule 2 (not 收储盘活, not 连片改造)
+    assert (a["reserve_mu"], a["industry_only_mu"], a["industry_only_share"]) == (0.0, 30.0, 1.0)
+    assert (a["route"], a["route_zh"]) == ("swap", "置换盘活")
+    assert a["route_rule"] == (
+        "规则2: 收储类用地占0% < 50%, 仅产业定位不符(用地高效)的用地占100% ≥ 50%: 换企业、留厂房"
+    )
+    # B: idle P3 is 15 of 45 亩 = 33 % < 50 %; industry-only 30 of 45 亩 = 67 %: rule 2
+    assert b["reserve_share"] == pytest.approx(1 / 3) and b["route"] == "swap"
+    assert b["route_rule"].startswith("规则2: 收储类用地占33% < 50%, 仅产业定位不符")
+    # C: P6 of a class-D enterprise is reservable, 15 of 30 亩 = 50 %: 收储盘活 by rule 1
+    assert (c["route"], c["industry_only_share"]) == ("reserve", 0.5)
+    assert c["route_rule"].startswith("规则1: ")
+    # every rule text names its rule once and not the route
+    assert not t["route_rule"].str.contains("收储盘活|置换盘活|连片改造").any()
+    # a higher threshold: B's 67 % is below 70 %, so B goes on to rule 3/4 (3 owners ≤ 3,
+    # 45 亩 ≥ 30 亩: 连片改造); A's 100 % still swaps
+    policy = DEFAULT_POLICY.replace(route_industry_share_min=0.7)
+    t2 = block_table(parcels, find_blocks(parcels), flags=flags, policy=policy)
+    assert t2.set_index("parcel_ids")["route"].to_dict() == {
+        "P1;P2": "swap",
+        "P3;P4;P5": "redevelop",
+        "P6;P7": "reserve",
+    }
 
 
 def test_reward_and_blocks_below_the_threshold():

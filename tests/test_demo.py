@@ -97,3 +97,35 @@ def test_demo_audit_names_the_oversize_park(sample, defects, demo_audit):
     assert len(audited) == len(gpd.read_file(sample.gpkg, layer="parcels"))
     need = audited["low_efficiency"] | audited["far_ok"].eq(0).fillna(False)
     assert len(sheets["待处理地块 parcels"]) == int(need.sum())
+
+
+def test_demo_figures_are_believable(demo_audit):
+    # clause 二(一)3's three kinds on the sample: between 15 % and 30 % of the industrial
+    # land is low-efficiency; industry alone (efficient land, an enterprise outside the
+    # park's positioning) is a small part of it; the leading-industry share passes in
+    # some parks and fails in others; a block of industry-only land is never bought back
+    out, _, _ = demo_audit
+    p = gpd.read_file(out / "audit.gpkg", layer="parcels")
+
+    def flag(col):
+        return p[col].astype(str).str.lower().isin(["true", "1"]).to_numpy()
+
+    industrial = (
+        p["category"]
+        .isin(["new_industrial", "standard_factory", "new_type_industrial", "industrial"])
+        .to_numpy()
+    )
+    mu = p["area_mu"].to_numpy()
+    share = mu[flag("low_efficiency") & industrial].sum() / mu[industrial].sum()
+    assert 0.15 <= share <= 0.30
+    only_industry = flag("lu_industry") & ~flag("lu_inefficient") & ~flag("lu_plan")
+    assert 0 < mu[only_industry & industrial].sum() / mu[industrial].sum() < 0.08
+    parks = gpd.read_file(out / "audit.gpkg", layer="parks").set_index("park_id")
+    assert {"pass", "fail"} <= set(parks["chk_leading_count"])
+    assert (parks["related_industries"].fillna("") != "").sum() == 6
+    quality = gpd.read_file(out / "audit.gpkg", layer="quality")
+    listed = set(quality.loc[quality["check"] == "no_related_industries", "id"])
+    assert listed == set(parks.index[parks["related_industries"].fillna("") == ""])
+    blocks = gpd.read_file(out / "audit.gpkg", layer="blocks")
+    assert not blocks.loc[blocks["industry_only_share"] >= 0.999, "route"].eq("reserve").any()
+    assert not blocks["route_rule"].str.contains("收储盘活|置换盘活|连片改造").any()

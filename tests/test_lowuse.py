@@ -23,6 +23,8 @@ from xsland.judge.lowuse import (
     REASONS,
     derive_classes,
     flag,
+    kind_breakdown,
+    park_positioning,
     per_mu,
     summary,
     use_class,
@@ -518,3 +520,174 @@ def test_built_but_bare_needs_the_raster_and_is_off_by_default():
     bare = flag(parcels.drop(columns="bare_share"), as_of="2026-01-01", policy=policy)
     assert not bare["low_efficiency"].any()
     assert "built_but_bare: no land-cover raster (bare_share)" in bare.attrs["notes"]
+
+
+# ---------------------------------------------------------------------------
+# the three kinds of clause 二(一)3, industrial positioning
+# ---------------------------------------------------------------------------
+
+KIND_ENTERPRISES = pd.DataFrame(
+    {
+        "enterprise_id": ["E1", "E2", "E3", "E4"],
+        "industry": ["纺织", "智能装备", "检验检测", "纺织"],
+        "tax": [60.0, 60.0, 60.0, 60.0],
+        "revenue": [900.0, 900.0, 900.0, 900.0],
+        "eval_class": ["A", "B", "B", "D"],
+    }
+)
+
+
+def kind_layer() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Five parcels of park K1 (leading 智能装备), 15 亩 each, and a plan.
+
+    P1 E1 纺织, FAR 1.2, class A: industry only (efficient land, wrong industry);
+    P2 E2 智能装备, FAR 0.6: inefficient only (far_low);
+    P3 E4 纺织, class D: industry + inefficient (eval_class);
+    P4 no enterprise, land use 0701 (residential) where the plan says 100101: plan only;
+    P5 E3 检验检测: a related industry of K1 when one is listed, else industry only.
+    The plan covers every parcel with 100101 (industrial): P1–P3, P5 conform.
+    """
+    parcels = table(
+        [
+            {"parcel_id": "P1", "enterprise_id": "E1", "land_use": "100101"},
+            {"parcel_id": "P2", "enterprise_id": "E2", "far": 0.6, "land_use": "100101"},
+            {"parcel_id": "P3", "enterprise_id": "E4", "land_use": "100101"},
+            {"parcel_id": "P4", "category": "other", "land_use": "0701"},
+            {"parcel_id": "P5", "enterprise_id": "E3", "land_use": "100101"},
+        ]
+    )
+    plan = gpd.GeoDataFrame(
+        {"planned_use": ["100101"]},
+        geometry=[shapely.box(X0 - 10, Y0 - 10, X0 + 1000, Y0 + 110)],
+        crs="EPSG:4549",
+    )
+    return parcels, plan
+
+
+def test_each_kind_has_its_own_column_and_low_efficiency_is_their_or():
+    parcels, plan = kind_layer()
+    out = flag(parcels, parks=PARKS, enterprises=KIND_ENTERPRISES, plan=plan, as_of=AS_OF)
+    out.index = parcels["parcel_id"]
+    assert out["lu_plan"].tolist() == [False, False, False, True, False]
+    assert out["lu_industry"].tolist() == [True, False, True, False, True]
+    assert out["lu_inefficient"].tolist() == [False, True, True, False, False]
+    assert out["low_efficiency"].all()
+    # the per-reason columns stay
+    assert out["lu_industry_mismatch"].tolist() == out["lu_industry"].tolist()
+    assert out.loc["P3", "reasons"] == "eval_class;industry_mismatch"
+    assert out["kinds"].tolist() == [
+        "industry",
+        "inefficient",
+        "industry;inefficient",
+        "plan",
+        "industry",
+    ]
+    assert out.loc["P3", "kinds_zh"] == "不符合产业发展定位；不符合高效配置原则"
+
+
+def test_a_kind_left_out_by_the_project_file_does_not_count():
+    # without "industry": P1 and P5 (industry only) are not low-efficiency, P3 still is
+    # (eval_class) and lists only its counted reason; lu_industry still shows the finding
+    parcels, plan = kind_layer()
+    policy = DEFAULT_POLICY.replace(lowuse_kinds=["plan", "inefficient"])
+    out = flag(
+        parcels, parks=PARKS, enterprises=KIND_ENTERPRISES, plan=plan, as_of=AS_OF, policy=policy
+    )
+    out.index = parcels["parcel_id"]
+    assert out["low_efficiency"].tolist() == [False, True, True, True, False]
+    assert out["lu_industry"].tolist() == [True, False, True, False, True]
+    assert out.loc["P3", "reasons"] == "eval_class" and out.loc["P3", "n_reasons"] == 1
+    assert out.loc["P3", "kinds"] == "inefficient"
+    assert out.loc["P1", "reasons"] == "" and out.loc["P1", "kinds"] == ""
+
+
+def test_kind_breakdown_by_kind_and_only_kind():
+    # P1–P3, P5 industrial (60 亩), P4 other (15 亩). plan: P4 (15 亩, 0 industrial);
+    # industry: P1, P3, P5 = 45 亩 = 75 % of industrial land, only: P1, P5 = 30 亩 = 50 %;
+    # inefficient: P2, P3 = 30 亩 = 50 %, only: P2 = 15 亩 = 25 %; all: 5 parcels, 75 亩,
+    # industrial 60 亩 = 100 %.
+    parcels, plan = kind_layer()
+    flags = flag(parcels, parks=PARKS, enterprises=KIND_ENTERPRISES, plan=plan, as_of=AS_OF)
+    t = kind_breakdown(parcels, flags).set_index("kind")
+    assert t.index.tolist() == ["plan", "industry", "inefficient", "all"]
+    assert t["n_parcels"].tolist() == [1, 3, 2, 5]
+    assert t["area_mu"].tolist() == pytest.approx([15.0, 45.0, 30.0, 75.0])
+    assert t["industrial_share"].tolist() == pytest.approx([0.0, 0.75, 0.5, 1.0])
+    assert t["n_only"].tolist() == [1, 2, 1, 0]
+    assert t["only_industrial_share"].tolist() == pytest.approx([0.0, 0.5, 0.25, 0.0])
+    assert t["label"].tolist()[:3] == ["不符合规划", "不符合产业发展定位", "不符合高效配置原则"]
+    # the same figures per park
+    s = summary(parcels, flags).set_index("park_id")
+    assert s.loc["K1", ["n_lu_industry", "n_only_industry", "n_only_inefficient"]].tolist() == [
+        3,
+        2,
+        1,
+    ]
+    assert s.loc["K1", "only_industry_mu"] == pytest.approx(30.0)
+    assert s.loc["K1", "lu_plan_mu"] == pytest.approx(15.0)
+
+
+def test_related_industries_conform_from_the_layer_or_the_project_file():
+    # K1 lists 检验检测 as related (layer column, with a second name after "、"):
+    # P5 (E3 检验检测) conforms; P1 and P3 (纺织) do not.
+    parcels, plan = kind_layer()
+    parks = pd.DataFrame(
+        {
+            "park_id": ["K1"],
+            "leading_industry": ["智能装备"],
+            "related_industries": [" 检验检测、工业软件 "],
+        }
+    )
+    out = flag(parcels, parks=parks, enterprises=KIND_ENTERPRISES, as_of=AS_OF)
+    assert out["lu_industry"].tolist() == [True, False, True, False, False]
+    assert (
+        out["reasons_detail"].iloc[0]
+        == "产业纺织不属产业定位(主导智能装备; 相关检验检测、工业软件)"
+    )
+    assert out.attrs["quality"] == []
+    # the same from the project file's [policy.related_industries], as TOML text
+    policy = DEFAULT_POLICY.replace(related_industries={"K1": "工业软件；检验检测"})
+    again = flag(parcels, parks=PARKS, enterprises=KIND_ENTERPRISES, as_of=AS_OF, policy=policy)
+    assert again["lu_industry"].tolist() == [True, False, True, False, False]
+
+
+def test_a_park_without_related_industries_is_named_in_the_quality_records():
+    parcels, plan = kind_layer()
+    out = flag(parcels, parks=PARKS, enterprises=KIND_ENTERPRISES, as_of=AS_OF)
+    [record] = out.attrs["quality"]
+    assert (record["layer"], record["id"], record["check"], record["severity"]) == (
+        "parks",
+        "K1",
+        "no_related_industries",
+        "info",
+    )
+    assert "智能装备" in record["detail"]
+    assert any("K1" in note for note in out.attrs["notes"])
+
+
+def test_park_positioning_merges_features_layer_and_project_file():
+    parks = pd.DataFrame(
+        {
+            "park_id": ["K1", "K1", 7, "K3"],
+            "leading_industry": ["智能装备", None, "新材料", None],
+            "related_industries": ["检验检测,智能装备", "工业软件", None, "物流"],
+        }
+    )
+    policy = DEFAULT_POLICY.replace(related_industries={"7": ["化工", "检测"], "K1": "检验检测"})
+    pos = park_positioning(parks, policy=policy)
+    assert pos.loc["K1", "leading_industry"] == "智能装备"
+    # the leading industry is not repeated among the related ones, nor any name twice
+    assert pos.loc["K1", "related_industries"] == ("检验检测", "工业软件")
+    assert pos.loc["7", "related_text"] == "化工、检测"
+    assert pd.isna(pos.loc["K3", "leading_industry"])
+
+
+def test_kind_and_reason_headers_are_distinct():
+    # "不符合规划" is both a kind and a reason: their Excel headers must still differ
+    parcels, plan = kind_layer()
+    flags = flag(parcels, parks=PARKS, enterprises=KIND_ENTERPRISES, plan=plan, as_of=AS_OF)
+    columns = list(FLAG_COLUMNS) + list(summary(parcels, flags).columns[1:])
+    labels = [COLUMN_LABELS[c] for c in columns]
+    assert len(set(labels)) == len(labels)
+    assert COLUMN_LABELS["n_lu_plan"] == "低效类型不符合规划(宗)"
+    assert COLUMN_LABELS["n_plan_nonconforming"] == "不符合规划(宗)"

@@ -48,8 +48,38 @@ def test_frozen_and_replace():
         ({"far_min_new_industrial": "1.5"}, r"must be a number, not '1.5'"),
         ({"category_map": {"M1": "factory"}}, r"unknown categories \['factory'\]"),
         ({"policy_date": "2025/8/29"}, r"must be a date such as 2025-08-29"),
+        ({"lowuse_kinds": ["plan", "waste"]}, r"unknown kinds \['waste'\]"),
+        ({"lowuse_kinds": [1]}, r"must be a list of kinds"),
+        ({"related_industries": ["a"]}, r"must be a table of park_id"),
+        ({"related_industries": {"XS01": [1, 2]}}, r"XS01: must be a list of industries"),
     ],
 )
 def test_bad_values_name_the_key(changes, message):
     with pytest.raises(PolicyError, match=message):
         Policy.from_mapping(changes)
+
+
+def test_lowuse_kinds_default_to_the_three_of_the_clause_and_can_be_narrowed():
+    assert DEFAULT_POLICY.lowuse_kinds == ("plan", "industry", "inefficient")
+    p = DEFAULT_POLICY.replace(lowuse_kinds=[" Plan", "inefficient", "plan"])
+    assert p.lowuse_kinds == ("plan", "inefficient")
+    assert p.table().set_index("key").loc["lowuse_kinds", "value"] == "plan, inefficient"
+    assert DEFAULT_POLICY.replace(lowuse_kinds="industry").lowuse_kinds == ("industry",)
+
+
+def test_related_industries_from_lists_or_text_with_chinese_separators():
+    p = DEFAULT_POLICY.replace(
+        related_industries={
+            "XS01": "汽车零部件、检验检测；工业软件",
+            " XS02 ": ["新材料", " 新材料", ""],
+        }
+    )
+    assert dict(p.related_industries) == {
+        "XS01": ("汽车零部件", "检验检测", "工业软件"),
+        "XS02": ("新材料",),
+    }
+    table = p.table().set_index("key")
+    assert table.loc["related_industries", "value"] == (
+        "XS01→汽车零部件、检验检测、工业软件; XS02→新材料"
+    )
+    assert dict(DEFAULT_POLICY.related_industries) == {}

@@ -97,3 +97,21 @@ def test_missing_and_broken_files(tmp_path):
         load_project(tmp_path / "nope.toml")
     with pytest.raises(PolicyError, match=r"is not valid TOML"):
         load_project(_write(tmp_path, "[project\n"))
+
+
+def test_related_industries_table_round_trips_through_the_template(tmp_path):
+    (tmp_path / "data").mkdir()
+    for f in ("parks.gpkg", "parcels.gpkg"):
+        (tmp_path / "data" / f).write_bytes(b"")
+    inputs = {"parks": "data/parks.gpkg", "parcels": "data/parcels.gpkg"}
+    default = project_template(inputs=inputs)
+    assert '# [policy.related_industries]\n# "XS01" = ["汽车零部件", "检验检测"]' in default
+    policy = DEFAULT_POLICY.replace(
+        related_industries={"XS01": "汽车零部件、检验检测"}, lowuse_kinds=["inefficient"]
+    )
+    text = project_template(inputs=inputs, policy=policy)
+    assert '[policy.related_industries]\n"XS01" = ["汽车零部件", "检验检测"]' in text
+    project = load_project(_write(tmp_path, text))
+    assert project.policy == policy
+    assert project.policy.related_industries["XS01"] == ("汽车零部件", "检验检测")
+    assert project.policy.lowuse_kinds == ("inefficient",)

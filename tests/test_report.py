@@ -109,3 +109,94 @@ def test_summary_never_prints_nan(tmp_path):
         policy=DEFAULT_POLICY.replace(far_min_new_industrial=1.2),
     )
     assert "新增工业用地容积率≥1.2" in summary_markdown(custom)
+
+
+def _kind_audit(policy=None):
+    """Park K1 (智能装备) with five 100 m squares (15 亩 each), answers by hand:
+
+    P1 纺织, FAR 1.2, class A: industry only; P2 智能装备, FAR 0.6: inefficient only;
+    P3 纺织, class D: industry + inefficient; P4 residential (0701) on land planned
+    industrial: plan only (not industrial land); P5 检验检测, class B: industry only.
+    """
+    import geopandas as gpd
+    import shapely
+
+    from xsland.pipeline.audit import run
+    from xsland.rules.policy import DEFAULT_POLICY
+
+    x0, y0 = 535_000.0, 3_496_000.0
+    parks = gpd.GeoDataFrame(
+        {
+            "park_id": ["K1"],
+            "name": ["一园"],
+            "town": ["东亭街道"],
+            "park_type": ["district"],
+            "leading_industry": ["智能装备"],
+        },
+        geometry=[shapely.box(x0, y0, x0 + 2000, y0 + 1000)],
+        crs="EPSG:4549",
+    )
+    parcels = gpd.GeoDataFrame(
+        {
+            "parcel_id": ["P1", "P2", "P3", "P4", "P5"],
+            "category": ["industrial"] * 3 + ["other", "industrial"],
+            "land_use": ["100101"] * 3 + ["0701", "100101"],
+            "floor_area": [12_000.0, 6_000.0, 12_000.0, 12_000.0, 12_000.0],
+            "enterprise_id": ["E1", "E2", "E4", None, "E3"],
+        },
+        geometry=[shapely.box(x0 + 200 * k, y0, x0 + 200 * k + 100, y0 + 100) for k in range(5)],
+        crs="EPSG:4549",
+    )
+    enterprises = pd.DataFrame(
+        {
+            "enterprise_id": ["E1", "E2", "E3", "E4"],
+            "industry": ["纺织", "智能装备", "检验检测", "纺织"],
+            "tax": [60.0] * 4,
+            "revenue": [900.0] * 4,
+            "eval_class": ["A", "B", "B", "D"],
+        }
+    )
+    plan = gpd.GeoDataFrame(
+        {"planned_use": ["100101"]},
+        geometry=[shapely.box(x0, y0, x0 + 2000, y0 + 1000)],
+        crs="EPSG:4549",
+    )
+    return run(
+        parks,
+        parcels,
+        enterprises=enterprises,
+        plan=plan,
+        as_of="2026-01-01",
+        policy=policy or DEFAULT_POLICY,
+    )
+
+
+def test_summary_breaks_low_efficiency_down_by_kind_and_only_reason():
+    from xsland.rules.policy import DEFAULT_POLICY
+    from xsland.write.report import summary_markdown
+
+    text = summary_markdown(_kind_audit())
+    # industrial land P1, P2, P3, P5 = 60 亩, all low-efficiency; P4 (other) too: 75 亩
+    assert "- 5 of 5 parcels, 75.0 亩 of 75.0 亩" in text
+    assert "- industrial land: 60.0 亩 of 60.0 亩 (100.0%) low-efficiency" in text
+    assert "| 不符合规划 (plan) | yes | 1 | 15.0 | 0.0% | 1 | 15.0 | 0.0% |" in text
+    assert "| 不符合产业发展定位 (industry) | yes | 3 | 45.0 | 75.0% | 2 | 30.0 | 50.0% |" in text
+    assert (
+        "| 不符合高效配置原则 (inefficient) | yes | 2 | 30.0 | 50.0% | 1 | 15.0 | 25.0% |" in text
+    )
+    assert (
+        "- 不符合产业定位 (industry_mismatch): 3 parcels, 45.0 亩; only reason: 2 parcels, 30.0 亩"
+        in text
+    )
+    # no indicators: the district check has no value, shown as —, never nan
+    assert "(— / 7)" in text and "nan" not in text
+    # the industry kind not counted: P1 and P5 leave the low-efficiency land
+    narrow = summary_markdown(
+        _kind_audit(DEFAULT_POLICY.replace(lowuse_kinds=["plan", "inefficient"]))
+    )
+    assert "- 3 of 5 parcels, 45.0 亩 of 75.0 亩" in narrow
+    assert "- kinds counted (lowuse_kinds): plan, inefficient" in narrow
+    assert "| 不符合产业发展定位 (industry) | no | 3 | 45.0 | 75.0% | 0 | 0.0 | 0.0% |" in narrow
+    assert (
+        "| 不符合高效配置原则 (inefficient) | yes | 2 | 30.0 | 50.0% | 2 | 30.0 | 50.0% |" in narrow
+    )

@@ -250,6 +250,31 @@ def test_regular_parcels_do_not_overlap(parcels):
     assert shared.max() < 0.01
 
 
+def test_parcels_tile_their_blocks_with_slanted_shared_boundaries(parcels):
+    # a street block is a group of parcels that touch; its parcels tile it: their areas
+    # add up to the block's rectangle (no gaps); most boundaries between neighbours are
+    # slanted, so most parcels are quadrilaterals that are not rectangles
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    raw = parcels["raw"].to_numpy()
+    clean = shapely.is_valid(raw) & (shapely.get_type_id(raw) == 3)  # Polygon
+    geoms = parcels.geometry.to_numpy()[clean]
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="touches")
+    graph = coo_matrix((np.ones(len(left)), (left, right)), shape=(len(geoms),) * 2)
+    n, label = connected_components(graph, directed=False)
+    area = np.bincount(label, weights=shapely.area(geoms))
+    blocks = shapely.envelope(
+        np.array([shapely.multipolygons(geoms[label == k]) for k in range(n)])
+    )
+    size = np.bincount(label)
+    tiled = np.isclose(area, shapely.area(blocks), rtol=1e-6)
+    assert n > 150 and tiled[size >= 4].mean() > 0.9
+    rectangles = np.isclose(shapely.area(geoms), shapely.area(shapely.envelope(geoms)), rtol=1e-9)
+    assert rectangles.mean() < 0.1
+    assert (shapely.get_num_coordinates(geoms) == 5).mean() > 0.99  # quadrilaterals
+
+
 def test_declared_area_mismatches_are_the_listed_ones(parcels, defects):
     off = (parcels["declared_area"] / parcels["area"] - 1).abs() > 0.05
     assert sorted(parcels.loc[off, "parcel_id"]) == sorted(defects["declared_area_mismatch"])

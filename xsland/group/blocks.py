@@ -54,17 +54,25 @@ industrial, 2.0 high-standard factory, 2.5 new-type industrial); existing indust
 logistics and other land is re-supplied as new industrial project land (新增工业项目用地)
 and gets 1.5.
 
-**Route** (:data:`ROUTES`), first rule that holds:
+**Route** (:data:`ROUTES`), first rule that holds. A parcel is *industry-only* when it is
+low-efficiency for its industry alone (``lu_industry`` without ``lu_inefficient`` or
+``lu_plan``: efficient land, an enterprise outside the park's positioning); such land is
+never *reservable*: the buildings are kept, the user changes.
 
 1. 收储盘活 (``reserve``, government buy-back): the *reservable* parcels — idle, unbuilt,
    of an enterprise evaluated in a low class (``lowuse_classes``), or without owner and
-   enterprise — cover at least ``route_reserve_share_min`` (50 %) of the block;
-2. 连片改造 (``redevelop``, the owners redevelop together): the block reaches
+   enterprise, and not industry-only — cover at least ``route_reserve_share_min`` (50 %)
+   of the block;
+2. 置换盘活 (``swap``, swap the user, keep the buildings): industry-only parcels cover at
+   least ``route_industry_share_min`` (50 %) of the block — so a block of industry-only
+   parcels is always swapped, never bought back;
+3. 连片改造 (``redevelop``, the owners redevelop together): the block reaches
    ``block_min_mu`` (30 亩) and has at most ``route_redevelop_owners_max`` (3) owners;
-3. 置换盘活 (``swap``, land swap / relocation): otherwise — many owners with enterprises
+4. 置换盘活 (``swap``, land swap / relocation): otherwise — many owners with enterprises
    still operating, or a block too small to redevelop on its own.
 
-``route_rule`` writes the rule out with the block's figures.
+``route_rule`` names the rule that chose the route once (``规则2: …``) and writes it out
+with the block's figures; ``route_zh`` holds the route's name.
 
 **Reward.** ``area_mu`` × ``reward_per_mu_wan`` (锡政办规〔2025〕1号, by the re-supplied
 industrial land area) for blocks that reach ``block_min_mu``; 0 below it; NaN while the
@@ -137,6 +145,8 @@ BLOCK_COLUMNS = [
     "idle_mu",
     "reserve_mu",
     "reserve_share",
+    "industry_only_mu",
+    "industry_only_share",
     "below_threshold",
     "route",
     "route_zh",
@@ -170,6 +180,8 @@ COLUMN_LABELS = {
     "idle_mu": "闲置土地(亩)",
     "reserve_mu": "收储类用地(亩)",
     "reserve_share": "收储类用地占比",
+    "industry_only_mu": "仅产业定位不符用地(亩)",
+    "industry_only_share": "仅产业定位不符用地占比",
     "below_threshold": "低于连片面积下限",
     "route": "盘活路径代码",
     "route_zh": "建议盘活路径",
@@ -677,7 +689,10 @@ def block_table(
     - ``floor_area_target`` :math:`= \\sum A_i t_i`, ``target_far`` = that / ``area_m2``;
     - ``floor_area_gain`` :math:`= \\sum \\max(A_i t_i - F_i, 0)` over known :math:`F_i`;
     - ``reserve_share``: share of the area that is reservable (idle, unbuilt, enterprise
-      in a low class, or neither owner nor enterprise); ``idle_mu``, ``reserve_mu``;
+      in a low class, or neither owner nor enterprise; never industry-only land);
+      ``idle_mu``, ``reserve_mu``;
+    - ``industry_only_share``: share of the area low-efficiency for its industry alone
+      (``lu_industry`` and neither ``lu_inefficient`` nor ``lu_plan``), ``industry_only_mu``;
     - ``below_threshold``: ``area_mu`` < ``block_min_mu`` (kept, marked);
     - ``route``, ``route_zh``, ``route_rule``: see the module docstring;
     - ``reward_wan`` :math:`=` ``area_mu`` × ``reward_per_mu_wan`` (0 below the
@@ -788,22 +803,21 @@ def block_table(
     out["floor_area_gain"] = total(np.where(known, np.maximum(area * tf - fa, 0), 0))
 
     # reservable land (收储类): idle, unbuilt, low-class enterprise, no owner or enterprise
-    idle = (
-        fl["lu_idle"].fillna(False).to_numpy(dtype=bool)
-        if "lu_idle" in fl
-        else np.zeros(len(p), bool)
-    )
+    idle = _lu(fl, "lu_idle")
     low = (
         fl["eval_class"].astype("string").isin(policy.lowuse_classes).fillna(False)
         if "eval_class" in fl
         else pd.Series(False, index=fl.index)
     ).to_numpy(dtype=bool)
     nobody = (col("owner").isna() & ent.isna()).to_numpy(dtype=bool)
-    reserve = idle | (known & (fa == 0)) | low | nobody
+    industry_only = _lu(fl, "lu_industry") & ~_lu(fl, "lu_inefficient") & ~_lu(fl, "lu_plan")
+    reserve = (idle | (known & (fa == 0)) | low | nobody) & ~industry_only
     out["idle_mu"] = total(np.where(idle, area, 0)) / M2_PER_MU
     out["reserve_mu"] = total(np.where(reserve, area, 0)) / M2_PER_MU
+    out["industry_only_mu"] = total(np.where(industry_only, area, 0)) / M2_PER_MU
     with np.errstate(invalid="ignore", divide="ignore"):
         out["reserve_share"] = out["reserve_mu"] / out["area_mu"]
+        out["industry_only_share"] = out["industry_only_mu"] / out["area_mu"]
     out["below_threshold"] = out["area_mu"] < policy.block_min_mu - 1e-9
     _routes(out, policy)
     rate = policy.reward_per_mu_wan
@@ -828,29 +842,47 @@ def _num(x: pd.Series, digits: int = 1) -> pd.Series:
     return x.round(digits).astype("string")
 
 
+def _lu(flags: pd.DataFrame, col: str) -> np.ndarray:
+    """A flag column as a bool array (all false when absent)."""
+    if col not in flags.columns:
+        return np.zeros(len(flags), dtype=bool)
+    return flags[col].fillna(False).to_numpy(dtype=bool)
+
+
 def _routes(out: pd.DataFrame, policy: Policy) -> None:
     """``route``, ``route_zh`` and ``route_rule`` (first rule that holds; module doc)."""
     share_min = policy.route_reserve_share_min
+    industry_min = policy.route_industry_share_min
     owners_max = policy.route_redevelop_owners_max
     share = out["reserve_share"].fillna(0.0)
+    ind = out["industry_only_share"].fillna(0.0)
     reserve = share >= share_min - 1e-12
-    redevelop = ~reserve & ~out["below_threshold"] & (out["n_owners"] <= owners_max)
-    route = np.where(reserve, "reserve", np.where(redevelop, "redevelop", "swap"))
+    industry = ~reserve & (ind >= industry_min - 1e-12) & (ind > 0)
+    redevelop = ~reserve & ~industry & ~out["below_threshold"] & (out["n_owners"] <= owners_max)
+    route = np.where(reserve | redevelop, np.where(reserve, "reserve", "redevelop"), "swap")
     out["route"] = pd.array(route, dtype="str")
     out["route_zh"] = out["route"].map({k: v[0] for k, v in ROUTES.items()}).astype("str")
+    index = out.index
     shown = _pct(share)
-    floor = _pct(pd.Series(share_min, index=out.index))
+    floor = _pct(pd.Series(share_min, index=index))
     mu = _num(out["area_mu"])
+    min_mu = _num(pd.Series(policy.block_min_mu, index=index))
     owners = out["n_owners"].astype("string")
-    r1 = "规则1 收储盘活: 闲置/未建/低效类别/无主体用地占" + shown + " ≥ " + floor
+    r1 = "规则1: 闲置/未建/低效类别/无主体用地占" + shown + " ≥ " + floor
     not_r1 = "收储类用地占" + shown + " < " + floor
-    r2 = (
-        "规则2 连片改造: "
+    ind_shown = "仅产业定位不符(用地高效)的用地占" + _pct(ind)
+    ind_floor = _pct(pd.Series(industry_min, index=index))
+    r2 = "规则2: " + not_r1 + ", " + ind_shown + " ≥ " + ind_floor + ": 换企业、留厂房"
+    not_r2 = ind_shown + " < " + ind_floor
+    r3 = (
+        "规则3: "
         + not_r1
+        + ", "
+        + not_r2
         + ", 面积"
         + mu
         + "亩 ≥ "
-        + _num(pd.Series(policy.block_min_mu, index=out.index))
+        + min_mu
         + "亩, 权利人"
         + owners
         + "个 ≤ "
@@ -859,11 +891,12 @@ def _routes(out: pd.DataFrame, policy: Policy) -> None:
     )
     why = np.where(
         out["below_threshold"],
-        "面积" + mu + "亩 < " + _num(pd.Series(policy.block_min_mu, index=out.index)) + "亩",
+        "面积" + mu + "亩 < " + min_mu + "亩",
         "权利人" + owners + "个 > " + str(owners_max) + "个",
     )
-    r3 = "规则3 置换盘活: " + not_r1 + ", " + pd.Series(why, index=out.index)
-    out["route_rule"] = pd.array(np.where(reserve, r1, np.where(redevelop, r2, r3)), dtype="str")
+    r4 = "规则4: " + not_r1 + ", " + not_r2 + ", " + pd.Series(why, index=index)
+    rule = np.where(reserve, r1, np.where(industry, r2, np.where(redevelop, r3, r4)))
+    out["route_rule"] = pd.array(rule, dtype="str")
 
 
 def block_members(

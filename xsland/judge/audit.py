@@ -3,9 +3,14 @@
 :func:`run` takes validated layers (see :mod:`xsland.read.io`) and returns an
 :class:`AuditResult` of tables. Every park check is ``pass``, ``fail``,
 ``unknown`` (the data it needs is missing — never a silent pass) or ``n/a``
-(the rule does not apply: the 3 km² limit to a carrier-type park, a FAR
-minimum to a park without parcels of that category, the fund rule to a park
-that has set up no fund). Beside each ``chk_*`` column stands the measured
+(the rule cannot apply by definition: the 3 km² limit to a carrier-type park, a
+FAR minimum or the coverage rule to a park none of whose parcels is of that
+category *when every parcel's category is known*, the fund rule to a park that
+has set up no fund). A park without parcels, parcels without category or
+land-use code, and industrial parcels without a supply date (new or existing
+land?) make the checks they could change ``unknown``, and are listed in the
+data-quality table (``park_without_parcels``, ``category_unknown``,
+``supply_date_missing``). Beside each ``chk_*`` column stands the measured
 value (``val_*``) and the threshold comes from the :class:`~xsland.rules.policy.Policy`.
 
 Checks with partial data are decided only when the missing data could not
@@ -26,8 +31,9 @@ from xsland.measure.area import M2_PER_KM2, M2_PER_MU, areas, union_area_m2
 from xsland.measure.far import categorise, plot_ratio
 from xsland.measure.quality import intersection_areas
 from xsland.read.crs import metric_crs
+from xsland.read.validate import quality_record, require_dates
 from xsland.read.values import name_keys, normalise_ids
-from xsland.rules.policy import DEFAULT_POLICY, Policy
+from xsland.rules.policy import DEFAULT_POLICY, Policy, split_list
 
 __all__ = [
     "CHECKS",
@@ -36,7 +42,9 @@ __all__ = [
     "assign_parks",
     "parcel_table",
     "park_checks",
+    "not_built_yet",
     "town_rollup",
+    "undetermined",
 ]
 
 PASS, FAIL, UNKNOWN, NA = "pass", "fail", "unknown", "n/a"
@@ -182,7 +190,55 @@ def parcel_table(
     if quality is not None:
         quality.extend(cat.attrs.get("quality", []))  # land-use values no standard knows
         quality.extend(fa.attrs.get("quality", []))
+        quality.extend(_category_records(out))
     return out.set_geometry(out.geometry.name)
+
+
+def undetermined(parcels: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Parcels whose category is unknown, and industrial ones that may be new or existing.
+
+    - *category unknown*: no ``category`` and no ``land_use`` code (``category_source``
+      ``"none"`` and an empty ``land_use``) — any category is possible;
+    - *undated industrial*: industrial by land-use code, without supply date or
+      high-standard-factory flag (``category`` ``industrial`` from ``land_use`` alone),
+      so it may be new industrial project land (clause 二(一)1) or existing land.
+
+    Parcels without ``category_source`` (not from :func:`parcel_table`) count as known.
+    """
+    n = len(parcels)
+    if "category_source" not in parcels.columns:
+        return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    source = parcels["category_source"].astype("string").fillna("none")
+    if "land_use" in parcels.columns:
+        code = parcels["land_use"].astype("string").str.strip()
+        no_code = (code.isna() | (code == "")).to_numpy(dtype=bool)
+    else:
+        no_code = np.ones(n, dtype=bool)
+    unknown = (source == "none").to_numpy(dtype=bool) & no_code
+    undated = ((parcels["category"] == "industrial") & (source == "land_use")).to_numpy(dtype=bool)
+    return unknown, undated
+
+
+def _category_records(parcels: pd.DataFrame) -> list[dict[str, Any]]:
+    """Data-quality records for parcels whose category cannot be fully decided."""
+    unknown, undated = undetermined(parcels)
+    ids = parcels["parcel_id"].astype("string").fillna("").to_numpy(dtype=object)
+    records = quality_record(
+        layer="parcels",
+        check="category_unknown",
+        ids=ids[unknown],
+        column="land_use",
+        detail="无用地类别和用地分类代码: 按其他用地处理, 所在园区的容积率下限和建筑系数检查为数据不足",
+    )
+    records += quality_record(
+        layer="parcels",
+        check="supply_date_missing",
+        ids=ids[undated],
+        column="supply_date",
+        detail="工业用地无供地日期: 无法判定是否新增工业项目用地(容积率≥1.5), "
+        "按存量工业用地处理, 所在园区的新增工业用地容积率检查为数据不足",
+    )
+    return records
 
 
 # -- parks ------------------------------------------------------------------------------
@@ -194,24 +250,67 @@ def _status_min(value: float | None, minimum: float, *, known: bool = True) -> s
     return PASS if value >= minimum - 1e-12 else FAIL
 
 
-def _far_check(group: pd.DataFrame) -> tuple[str, str, str]:
-    """Status, measured value (share meeting) and failing IDs for one category."""
+def _far_check(group: pd.DataFrame, maybe: int = 0) -> tuple[str, str, str]:
+    """Status, measured value (share meeting) and failing IDs for one category.
+
+    ``maybe`` parcels of the park might be of the category (category unknown, or
+    industrial without supply date): a failing parcel still fails the park, but a
+    pass or ``n/a`` needs them decided (``unknown``). Parcels not built yet (column
+    ``_pending``: unbuilt, still inside their construction period) have no plot ratio
+    to judge: they neither pass nor fail, and keep the park from passing.
+    """
+    extra = f" (+{maybe} category unknown)" if maybe else ""
     if group.empty:
-        return NA, "", ""
-    ok = group["far_ok"]
-    failing = group.loc[ok.fillna(True) == False, "parcel_id"]  # noqa: E712
+        return (UNKNOWN, "0/0" + extra, "") if maybe else (NA, "", "")
+    pending = (
+        group["_pending"].to_numpy(dtype=bool)
+        if "_pending" in group.columns
+        else np.zeros(len(group), bool)
+    )
+    built = group[~pending]
+    ok = built["far_ok"]
+    failing = built.loc[ok.fillna(True) == False, "parcel_id"]  # noqa: E712
     n_known = int(ok.notna().sum())
     n_ok = int(ok.fillna(False).sum())
-    value = f"{n_ok}/{n_known}" + (
-        f" (+{len(group) - n_known} unknown)" if n_known < len(group) else ""
+    value = (
+        f"{n_ok}/{n_known}"
+        + (f" (+{len(built) - n_known} unknown)" if n_known < len(built) else "")
+        + (f" (+{int(pending.sum())} not built yet)" if pending.any() else "")
+        + extra
     )
     if len(failing):
         status = FAIL
-    elif n_known < len(group):
+    elif n_known < len(built) or maybe or pending.any():
         status = UNKNOWN
     else:
         status = PASS
     return status, value, ", ".join(failing.astype(str))
+
+
+def not_built_yet(
+    parcels: pd.DataFrame, *, as_of: Any = None, policy: Policy = DEFAULT_POLICY
+) -> np.ndarray:
+    """Parcels without any building that are still inside their construction period.
+
+    Unbuilt (``floor_area`` 0) and ``as_of`` before the date land becomes idle — the
+    agreed start date (``start_deadline``), else ``supply_date`` +
+    ``idle_start_after_supply_months``, plus ``idle_after_years`` (闲置土地处置办法
+    第二条). Their plot ratio of 0 means "not built yet", not "below the minimum".
+    Parcels without either date are not counted (their status cannot be told).
+    """
+    n = len(parcels)
+    if "floor_area" not in parcels.columns:
+        return np.zeros(n, dtype=bool)
+    today = pd.Timestamp(as_of if as_of is not None else pd.Timestamp.today()).normalize()
+    what = "parcels"
+    deadline = require_dates(parcels, "start_deadline", what=what, id_col="parcel_id")
+    supplied = require_dates(parcels, "supply_date", what=what, id_col="parcel_id")
+    months = policy.idle_start_after_supply_months + round(policy.idle_after_years * 12)
+    idle_from = (deadline + pd.DateOffset(months=round(policy.idle_after_years * 12))).fillna(
+        supplied + pd.DateOffset(months=months)
+    )
+    unbuilt = (pd.to_numeric(parcels["floor_area"], errors="coerce") == 0).to_numpy(dtype=bool)
+    return unbuilt & (idle_from > today).fillna(False).to_numpy(dtype=bool)
 
 
 def park_checks(
@@ -222,8 +321,14 @@ def park_checks(
     indicators: pd.DataFrame | None = None,
     policy: Policy = DEFAULT_POLICY,
     year: int | None = None,
+    quality: list | None = None,
+    as_of: Any = None,
 ) -> gpd.GeoDataFrame:
     """One row per park with its areas, measures and every ``chk_*`` column.
+
+    A park without parcels gets ``unknown`` for the FAR and coverage checks (and a
+    ``park_without_parcels`` record in ``quality``); ``n/a`` only where the rule cannot
+    apply (see the module docstring).
 
     Parameters
     ----------
@@ -236,6 +341,12 @@ def park_checks(
         ``unknown``.
     year
         Year of the indicators to judge; default the latest in the table.
+    quality
+        A list that receives the data-quality records (parks without parcels).
+    as_of
+        The date of the audit (default today): land not built yet (:func:`not_built_yet`)
+        is left out of the FAR minima, which are then ``unknown`` unless a built parcel
+        fails.
     """
     crs = parcels.crs or metric_crs(parks)
     pk = parks.to_crs(crs)
@@ -249,6 +360,7 @@ def park_checks(
     for c in ("town", "park_type", "leading_industry"):
         if c not in table.columns:
             table[c] = None
+    table["related_industries"] = _related(pk, table, policy)
     table["area_m2"] = table.geometry.area
     if "zone" in pk.columns:
         zone_area = pk.assign(_a=pk.geometry.area).groupby(["park_id", "zone"])["_a"].sum()
@@ -270,6 +382,12 @@ def park_checks(
         np.where(kind == "carrier", NA, UNKNOWN),
     )
 
+    unknown_cat, undated = undetermined(parcels)
+    parcels = parcels.assign(
+        _cat_unknown=unknown_cat,
+        _undated=undated,
+        _pending=not_built_yet(parcels, as_of=as_of, policy=policy),
+    )
     in_park = parcels[parcels["park_id"].notna()]
     grouped = {pid: g for pid, g in in_park.groupby("park_id")}
     empty = parcels.iloc[:0]
@@ -322,16 +440,22 @@ def park_checks(
             if g["floor_area"].notna().any()
             else np.nan
         )
-        for cat, key in (
-            ("new_industrial", "new"),
-            ("standard_factory", "standard"),
-            ("new_type_industrial", "m0"),
+        n_unknown = int(g["_cat_unknown"].sum())
+        for cat, key, maybe in (
+            ("new_industrial", "new", n_unknown + int(g["_undated"].sum())),
+            ("standard_factory", "standard", n_unknown),
+            ("new_type_industrial", "m0", n_unknown),
         ):
-            status, value, failing = _far_check(g[g["category"] == cat])
+            status, value, failing = _far_check(g[g["category"] == cat], maybe)
+            if g.empty:
+                status = UNKNOWN  # no parcels: nothing is known, not "does not apply"
             cols[f"chk_far_{key}"].append(status)
             cols[f"val_far_{key}"].append(value)
             cols[f"fail_far_{key}"].append(failing)
-        if ig.empty:
+        if g.empty or n_unknown:
+            # parcels of unknown category could be industrial land of any coverage
+            cols["chk_coverage"].append(UNKNOWN)
+        elif ig.empty:
             cols["chk_coverage"].append(NA)
         elif len(cov) < len(ig):
             cols["chk_coverage"].append(UNKNOWN)
@@ -340,9 +464,21 @@ def park_checks(
         cols["val_coverage"].append(round(coverage, 4) if coverage == coverage else np.nan)
     for k, v in cols.items():
         table[k] = v
+    empty_parks = table.index[table["n_parcels"] == 0]
+    if quality is not None and len(empty_parks):
+        quality.extend(
+            quality_record(
+                layer="parks",
+                check="park_without_parcels",
+                ids=[str(pid) for pid in empty_parks],
+                column="park_id",
+                detail="地块图层中没有落在该园区的地块: 容积率下限和建筑系数检查为数据不足",
+            )
+        )
     table = _enterprise_checks(table, parcels, enterprises, policy)
     table = _indicator_checks(table, indicators, policy, year)
-    order = ["name", "town", "park_type", "leading_industry", "area_m2", "area_km2", "area_mu"]
+    order = ["name", "town", "park_type", "leading_industry", "related_industries"]
+    order += ["area_m2", "area_km2", "area_mu"]
     order += [c for c in table.columns if c.startswith("area_") and c not in order]
     checks = [c for c in CHECKS if c in table.columns]
     rest = [
@@ -351,6 +487,20 @@ def park_checks(
     table = table[order + checks + rest + [table.geometry.name]]
     table.index.name = "park_id"
     return table.reset_index()
+
+
+def _related(parks: pd.DataFrame, table: pd.DataFrame, policy: Policy) -> list[str]:
+    """Per park of ``table``: its related industries, layer and project file, joined by 、."""
+    layer: dict[Any, tuple[str, ...]] = {}
+    if "related_industries" in parks.columns:
+        for pid, value in zip(parks["park_id"], parks["related_industries"], strict=True):
+            layer[pid] = layer.get(pid, ()) + split_list(value)
+    out = []
+    for pid in table.index:
+        names = layer.get(pid, ()) + policy.related_industries.get(str(pid).strip(), ())
+        lead = table.at[pid, "leading_industry"]
+        out.append("、".join(n for n in dict.fromkeys(names) if n != lead))
+    return out
 
 
 def _enterprise_checks(

@@ -2,17 +2,31 @@
 
 锡府办规〔2025〕1号 clause 二(一)3 asks to *深化工业企业资源利用绩效评价结果应用* and to treat
 *不符合规划、不符合产业发展定位、不符合高效配置原则的低效用地*. This module turns that into
-three public functions, each taking tables and returning a new one (inputs are never
-modified):
+public functions, each taking tables and returning a new one (inputs are never modified):
 
 - :func:`per_mu` — per enterprise, its land (the GIS area of all its parcels), 亩均税收 and
   亩均营收 (万元/亩), and its evaluation class (亩均效益评价 A/B/C/D): the class on record
   where there is one (``eval_class_source = "given"``), else one derived from a
   configurable scheme (``"derived"``, see :func:`derive_classes`).
 - :func:`derive_classes` — the derivation scheme alone.
-- :func:`flag` — per parcel, whether it is low-efficiency land and **every** reason that
-  applies, as stable codes (:data:`REASONS`) with Chinese labels and a detail that gives
-  the measured figure and the threshold.
+- :func:`park_positioning` — each park's industrial positioning: leading plus related
+  industries.
+- :func:`flag` — per parcel, whether it is low-efficiency land, which of the three kinds
+  of the clause hold (:data:`KINDS`: ``lu_plan``, ``lu_industry``, ``lu_inefficient``)
+  and **every** reason that applies, as stable codes (:data:`REASONS`) with Chinese
+  labels and a detail that gives the measured figure and the threshold. Each rule is
+  judged by its own function (``_rule_<code>``).
+- :func:`summary` and :func:`kind_breakdown` — the figures per park or town, and by kind
+  and by "only" kind (parcels of one kind and no other).
+
+The kinds (``Policy.lowuse_kinds`` says which count; default all three, as the clause):
+
+=================  ===================  ===============================================
+``plan``           不符合规划             ``plan_nonconforming``
+``industry``       不符合产业发展定位      ``industry_mismatch``
+``inefficient``    不符合高效配置原则      ``far_low``, ``coverage_low``, ``idle``,
+                                        ``eval_class``, ``tax_low``, ``built_but_bare``
+=================  ===================  ===============================================
 
 The rules (codes of :data:`xsland.rules.policy.LOWUSE_RULES`), each switched on or off by
 ``Policy.lowuse_rules``:
@@ -39,8 +53,11 @@ The rules (codes of :data:`xsland.rules.policy.LOWUSE_RULES`), each switched on 
 ``plan_nonconforming`` 不符合规划: the planned use covering the largest part of the parcel
                        (at least ``plan_dominant_share_min`` of it) is of another class than
                        the parcel's use (see :func:`use_class`).
-``industry_mismatch``  不符合产业定位: the enterprise's industry is not the park's leading
-                       industry (clause 二(二)4).
+``industry_mismatch``  不符合产业定位: the enterprise's industry is neither the park's
+                       leading industry nor one of its related or supporting industries
+                       (:func:`park_positioning`; clauses 二(一)1 产业定位, 二(二)4).
+``built_but_bare``     申报已建但现状多为裸地: declared built, but the land-cover raster sees
+                       at least ``lowuse_bare_share_min`` bare land.
 =====================  ==================================================================
 
 Unbuilt land still inside its construction period (no building, not yet idle) is judged
@@ -54,7 +71,9 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -63,20 +82,30 @@ import pandas as pd
 from xsland.errors import DataError, format_rows
 from xsland.measure.quality import intersection_areas
 from xsland.read.crs import to_crs
-from xsland.read.validate import require_dates, row_ids
-from xsland.read.values import name_keys, normalise_ids, parse_numbers
+from xsland.read.validate import quality_record, require_dates, row_ids
+from xsland.read.values import name_key, name_keys, normalise_ids, parse_numbers
 from xsland.rules.landuse import land_use_codes
-from xsland.rules.policy import DEFAULT_POLICY, LOWUSE_RULES, Policy
+from xsland.rules.policy import (
+    DEFAULT_POLICY,
+    LOWUSE_KINDS,
+    LOWUSE_RULE_KIND,
+    LOWUSE_RULES,
+    Policy,
+    split_list,
+)
 
 __all__ = [
     "COLUMN_LABELS",
     "EVAL_SOURCES",
     "FLAG_COLUMNS",
     "INDUSTRIAL_CATEGORIES",
+    "KINDS",
     "M2_PER_MU",
     "REASONS",
     "derive_classes",
     "flag",
+    "kind_breakdown",
+    "park_positioning",
     "per_mu",
     "summary",
     "use_class",
@@ -109,7 +138,7 @@ REASONS: Mapping[str, tuple[str, str, str]] = {
     "plan_nonconforming": ("不符合规划", "use does not conform to the plan", _CL3),
     "industry_mismatch": (
         "不符合产业定位",
-        "industry is not the park's leading industry",
+        "industry is neither the park's leading nor a related industry",
         "锡府办规〔2025〕1号 二(一)3, 二(二)4",
     ),
     "built_but_bare": (
@@ -120,12 +149,31 @@ REASONS: Mapping[str, tuple[str, str, str]] = {
 }
 assert tuple(REASONS) == LOWUSE_RULES
 
+#: The three kinds of low-efficiency land of clause 二(一)3: kind -> (Chinese, English).
+#: Which rules make up each kind: :data:`xsland.rules.policy.LOWUSE_RULE_KIND`.
+KINDS: Mapping[str, tuple[str, str]] = {
+    "plan": ("不符合规划", "does not conform to the plan"),
+    "industry": ("不符合产业发展定位", "does not fit the park's industrial positioning"),
+    "inefficient": ("不符合高效配置原则", "not used efficiently"),
+}
+assert tuple(KINDS) == LOWUSE_KINDS
+
 #: Where an enterprise's evaluation class comes from.
 EVAL_SOURCES = {"given": "评价结果", "derived": "推算", "none": "无"}
 
 #: Columns of :func:`flag`, in order.
 FLAG_COLUMNS = (
-    ["low_efficiency", "n_reasons", "reasons", "reasons_zh", "reasons_detail", "reasons_unknown"]
+    [
+        "low_efficiency",
+        "n_reasons",
+        "reasons",
+        "reasons_zh",
+        "reasons_detail",
+        "reasons_unknown",
+        "kinds",
+        "kinds_zh",
+    ]
+    + [f"lu_{kind}" for kind in LOWUSE_KINDS]
     + [f"lu_{code}" for code in LOWUSE_RULES]
     + [
         "far_threshold",
@@ -148,6 +196,13 @@ COLUMN_LABELS: Mapping[str, str] = {
     "reasons_zh": "认定理由",
     "reasons_detail": "认定依据",
     "reasons_unknown": "数据不足无法判定",
+    "kinds": "低效类型代码",
+    "kinds_zh": "低效类型",
+    **{f"lu_{k}": f"低效类型:{label}" for k, (label, _) in KINDS.items()},
+    **{f"n_lu_{k}": f"低效类型{label}(宗)" for k, (label, _) in KINDS.items()},
+    **{f"lu_{k}_mu": f"低效类型{label}(亩)" for k, (label, _) in KINDS.items()},
+    **{f"n_only_{k}": f"仅{label}(宗)" for k, (label, _) in KINDS.items()},
+    **{f"only_{k}_mu": f"仅{label}(亩)" for k, (label, _) in KINDS.items()},
     **{f"lu_{c}": label for c, (label, _, _) in REASONS.items()},
     **{f"n_{c}": f"{label}(宗)" for c, (label, _, _) in REASONS.items()},
     "far_threshold": "低效容积率阈值",
@@ -694,6 +749,409 @@ def _plan_use(
     return use, share, covered
 
 
+@dataclass
+class _Context:
+    """What the rules read: the parcels' figures (positions 0..n-1) and the other inputs."""
+
+    parcels: pd.DataFrame
+    policy: Policy
+    today: pd.Timestamp
+    category: np.ndarray
+    far: np.ndarray
+    coverage: np.ndarray
+    unbuilt: np.ndarray
+    built_known: np.ndarray
+    developing: np.ndarray
+    deadline: pd.Series
+    supplied: pd.Series
+    idle_since: pd.Series
+    ent_id: pd.Series
+    has_ent: np.ndarray
+    applies: np.ndarray
+    parks: pd.DataFrame | None = None
+    enterprises: pd.DataFrame | None = None
+    plan: gpd.GeoDataFrame | None = None
+    history: pd.DataFrame | None = None
+    eval_year: int | None = None
+    notes: list[str] = dc_field(default_factory=list)
+    quality: list[dict[str, Any]] = dc_field(default_factory=list)
+    figures: dict[str, Any] = dc_field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.parcels)
+
+
+class _Hit(NamedTuple):
+    """One rule's answer per parcel: holds, cannot be decided, and the figure behind it."""
+
+    hit: np.ndarray
+    unknown: np.ndarray
+    detail: np.ndarray
+
+
+def _context(parcels: pd.DataFrame, policy: Policy, today: pd.Timestamp, **inputs: Any) -> _Context:
+    """Parse the parcel columns the rules share (bad figures or dates raise)."""
+    what, n = "parcels", len(parcels)
+    category = parcels["category"].astype("string").fillna("other").to_numpy(dtype=object)
+    floor_area = _numbers(parcels, "floor_area", what=what, id_col="parcel_id")
+    footprint = _numbers(parcels, "footprint_m2", what=what, id_col="parcel_id")
+    # built or not: the floor area, else the footprint
+    status = np.where(np.isnan(floor_area), footprint, floor_area)
+    built_known = ~np.isnan(status)
+    unbuilt = built_known & (status == 0)
+    deadline = _dates(parcels, "start_deadline", what=what, id_col="parcel_id")
+    supplied = _dates(parcels, "supply_date", what=what, id_col="parcel_id")
+    due = deadline.fillna(_add_months(supplied, policy.idle_start_after_supply_months))
+    idle_since = _add_months(due, round(policy.idle_after_years * 12))
+    since_known = idle_since.notna().to_numpy(dtype=bool)
+    is_idle = unbuilt & since_known & (idle_since <= today).to_numpy(dtype=bool)
+    # unbuilt land inside its construction period: "not built yet", not "low"
+    developing = unbuilt & ~is_idle & (since_known | supplied.notna().to_numpy(dtype=bool))
+    if "enterprise_id" in parcels.columns:
+        ent_id = _key(parcels["enterprise_id"]).reset_index(drop=True)
+    else:
+        ent_id = pd.Series(pd.NA, index=range(n), dtype="string")
+    has_ent = ent_id.notna().to_numpy(dtype=bool)
+    owner = (
+        _key(parcels["owner"]).notna().to_numpy(dtype=bool)
+        if "owner" in parcels.columns
+        else np.zeros(n, dtype=bool)
+    )
+    return _Context(
+        parcels=parcels,
+        policy=policy,
+        today=today,
+        category=category,
+        far=_numbers(parcels, "far", what=what, id_col="parcel_id"),
+        coverage=_numbers(parcels, "coverage", what=what, id_col="parcel_id"),
+        unbuilt=unbuilt,
+        built_known=built_known,
+        developing=developing,
+        deadline=deadline,
+        supplied=supplied,
+        idle_since=idle_since,
+        ent_id=ent_id,
+        has_ent=has_ent,
+        # linked to an enterprise, or owned by someone without enterprise data: the
+        # enterprise rules apply, and are unknown where the data is missing
+        applies=has_ent | owner,
+        **inputs,
+    )
+
+
+def _rule_idle(ctx: _Context) -> _Hit:
+    """``idle``: unbuilt on or after ``idle_since`` (闲置土地处置办法 第二条)."""
+    p = ctx.policy
+    since_known = ctx.idle_since.notna().to_numpy(dtype=bool)
+    hit = ctx.unbuilt & since_known & (ctx.idle_since <= ctx.today).to_numpy(dtype=bool)
+    unknown = ~ctx.built_known | (ctx.unbuilt & ~since_known)
+    detail = np.full(ctx.n, "", dtype=object)
+    if hit.any():
+        by_deadline = ctx.deadline.notna().to_numpy(dtype=bool)
+        due = ctx.deadline.fillna(_add_months(ctx.supplied, p.idle_start_after_supply_months))
+        d = due.dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
+        s = ctx.supplied.dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
+        text = np.where(
+            by_deadline,
+            "约定动工日期" + d,
+            "供地" + s + "+" + str(p.idle_start_after_supply_months) + "个月",
+        )
+        years = _fmt(p.idle_after_years, 2)[0]
+        detail = np.where(hit, "闲置: " + text + "后满" + years + "年未动工", "")
+    return _Hit(hit, unknown, detail)
+
+
+def _rule_far_low(ctx: _Context) -> _Hit:
+    """``far_low``: FAR below the threshold of the parcel's category."""
+    p = ctx.policy
+    thresholds = {"industrial": p.lowuse_far_max}
+    if p.lowuse_far_below_minimum:
+        thresholds.update({c: p.far_min(c) for c in _BUILT_CATEGORIES_FAR})
+    if p.lowuse_far_max_logistics is not None:
+        thresholds["logistics"] = p.lowuse_far_max_logistics
+    far_thr = (
+        pd.Series(ctx.category).map({k: v for k, v in thresholds.items() if v is not None})
+    ).to_numpy(dtype="float64", na_value=np.nan)
+    ctx.figures["far_threshold"] = far_thr
+    judged = ~np.isnan(far_thr) & ~ctx.developing
+    with np.errstate(invalid="ignore"):
+        hit = judged & (ctx.far < far_thr - 1e-9)
+    detail = np.where(hit, "容积率" + _fmt(ctx.far, 3) + "<" + _fmt(far_thr, 2), "")
+    return _Hit(hit, judged & np.isnan(ctx.far), detail)
+
+
+def _rule_coverage_low(ctx: _Context) -> _Hit:
+    """``coverage_low``: coverage below ``coverage_min`` on industrial land."""
+    floor = ctx.policy.coverage_min
+    industrial = np.isin(ctx.category, INDUSTRIAL_CATEGORIES) & ~ctx.developing
+    with np.errstate(invalid="ignore"):
+        hit = industrial & (ctx.coverage < floor - 1e-9)
+    detail = np.where(
+        hit, "建筑系数" + _fmt(ctx.coverage * 100, 1) + "%<" + _fmt(floor * 100, 1) + "%", ""
+    )
+    return _Hit(hit, industrial & np.isnan(ctx.coverage), detail)
+
+
+def _enterprise_figures(ctx: _Context) -> dict[str, Any]:
+    """Per parcel: the enterprise's class, its source, tax per 亩 and industry (cached)."""
+    if "enterprise" in ctx.figures:
+        return ctx.figures["enterprise"]
+    n, p = ctx.n, ctx.policy
+    out: dict[str, Any] = {
+        "eval_class": pd.Series(pd.NA, index=range(n), dtype="string"),
+        "eval_class_source": pd.Series("none", index=range(n), dtype="str"),
+        "tax_per_mu": np.full(n, np.nan),
+        "industry": pd.Series(pd.NA, index=range(n), dtype="string"),
+        "table": None,
+    }
+    if ctx.enterprises is not None:
+        table = per_mu(ctx.parcels, ctx.enterprises, policy=p).set_index("enterprise_id")
+        keys = ctx.ent_id.astype(object)
+        cls = table["eval_class"] if p.lowuse_use_derived_class else table["eval_class_given"]
+        src = table["eval_class_source"].where(cls.notna(), "none")
+        out["eval_class"] = keys.map(cls).astype("string")
+        out["eval_class_source"] = keys.map(src).fillna("none").astype("str")
+        out["tax_per_mu"] = keys.map(table["tax_per_mu"]).to_numpy(dtype="float64", na_value=np.nan)
+        if "industry" in table.columns:
+            out["industry"] = keys.map(table["industry"]).astype("string")
+        out["table"] = table
+        out["class"] = cls.astype("string")
+    ctx.figures["enterprise"] = out
+    return out
+
+
+def _rule_eval_class(ctx: _Context) -> _Hit:
+    """``eval_class``: the enterprise's class is low (in each of the latest years)."""
+    ent = _enterprise_figures(ctx)
+    n, p = ctx.n, ctx.policy
+    if ent["table"] is None:
+        ctx.notes.append("enterprise rules: no enterprise table")
+        return _Hit(np.zeros(n, bool), ctx.applies.copy(), np.full(n, "", dtype=object))
+    keys = ctx.ent_id.astype(object)
+    holds, undecided, note = _history_runs(
+        ctx.history, ent["class"], policy=p, eval_year=ctx.eval_year
+    )
+    if note:
+        ctx.notes.append(note)
+    hit = keys.map(holds).fillna(False).to_numpy(dtype=bool)
+    unknown = ctx.applies & ~hit & keys.map(undecided).fillna(True).to_numpy(dtype=bool)
+    years = p.lowuse_class_years
+    detail = np.where(
+        hit,
+        "评价"
+        + ent["eval_class"].fillna("").to_numpy(dtype=object)
+        + "类"
+        + np.where(ent["eval_class_source"].to_numpy(dtype=object) == "derived", "(推算)", "")
+        + (f"(连续{years}年)" if years > 1 else ""),
+        "",
+    )
+    return _Hit(hit, unknown, detail)
+
+
+def _rule_tax_low(ctx: _Context) -> _Hit:
+    """``tax_low``: tax per 亩 below ``per_mu_tax_floor_wan`` (when set)."""
+    n, floor = ctx.n, ctx.policy.per_mu_tax_floor_wan
+    if floor is None:
+        return _Hit(np.zeros(n, bool), np.zeros(n, bool), np.full(n, "", dtype=object))
+    tax = _enterprise_figures(ctx)["tax_per_mu"]
+    with np.errstate(invalid="ignore"):
+        hit = ctx.has_ent & (tax < floor - 1e-9)
+    detail = np.where(hit, "亩均税收" + _fmt(tax, 2) + "<" + _fmt(floor, 2) + "万元/亩", "")
+    return _Hit(hit, ctx.applies & np.isnan(tax), detail)
+
+
+def park_positioning(parks: pd.DataFrame, *, policy: Policy = DEFAULT_POLICY) -> pd.DataFrame:
+    """Each park's industrial positioning (产业定位): its leading and related industries.
+
+    A park's positioning is its ``leading_industry`` plus its related and supporting
+    industries (相关产业、配套产业): the parks layer's ``related_industries`` (text such
+    as ``"新材料、检验检测"``, see :func:`xsland.rules.policy.split_list`) together with
+    the project file's ``[policy.related_industries]`` for that park.
+
+    Parameters
+    ----------
+    parks
+        ``park_id``; used when present: ``leading_industry``, ``related_industries``
+        (several features of one park are merged).
+    policy
+        ``related_industries``.
+
+    Returns
+    -------
+    DataFrame
+        One row per park, indexed by ``park_id`` (clean text): ``leading_industry``
+        (NA when none), ``related_industries`` (tuple, possibly empty) and
+        ``related_text`` (joined by 、, ``""`` when none).
+    """
+    _require(parks, ("park_id",), what="parks", fix="pass the park layer or park table")
+    ids = _key(parks["park_id"])
+    lead = (
+        _text(parks["leading_industry"])
+        if "leading_industry" in parks.columns
+        else pd.Series(pd.NA, index=parks.index, dtype="string")
+    )
+    listed = (
+        parks["related_industries"].map(split_list)
+        if "related_industries" in parks.columns
+        else pd.Series([()] * len(parks), index=parks.index, dtype=object)
+    )
+    frame = pd.DataFrame({"park_id": ids, "lead": lead, "related": listed}).dropna(
+        subset=["park_id"]
+    )
+    rows = {}
+    for pid, group in frame.groupby("park_id", sort=False):
+        leads = group["lead"].dropna()
+        names: tuple[str, ...] = ()
+        for item in group["related"]:
+            names += tuple(item)
+        names += policy.related_industries.get(str(pid), ())
+        leading = leads.iloc[0] if len(leads) else pd.NA
+        related = tuple(n for n in dict.fromkeys(names) if not len(leads) or n != leading)
+        rows[pid] = {"leading_industry": leading, "related_industries": related}
+    out = pd.DataFrame.from_dict(
+        rows, orient="index", columns=["leading_industry", "related_industries"]
+    )
+    out["leading_industry"] = out["leading_industry"].astype("string")
+    out["related_text"] = out["related_industries"].map("、".join).astype("str")
+    out.index = pd.Index(out.index.astype(object), name="park_id")
+    return out
+
+
+def _rule_industry_mismatch(ctx: _Context) -> _Hit:
+    """``industry_mismatch``: the industry is neither the leading nor a related one."""
+    n = ctx.n
+    industry = _enterprise_figures(ctx)["industry"]
+    leading = pd.Series(pd.NA, index=range(n), dtype="string")
+    related = pd.Series([()] * n, index=range(n), dtype=object)
+    if ctx.parks is not None and "park_id" in ctx.parcels.columns:
+        pos = park_positioning(ctx.parks, policy=ctx.policy)
+        park = _key(ctx.parcels["park_id"]).reset_index(drop=True).astype(object)
+        leading = park.map(pos["leading_industry"]).astype("string")
+        related = park.map(pos["related_industries"])
+        related = related.where(related.notna(), pd.Series([()] * n, dtype=object))
+        bare = pos[pos["leading_industry"].notna() & (pos["related_text"] == "")].index
+        if len(bare):
+            shown = ", ".join(map(str, bare))
+            ctx.notes.append(
+                f"industry_mismatch: parks {shown} list no related industries; "
+                "only their leading industry conforms"
+            )
+            ctx.quality.extend(
+                quality_record(
+                    layer="parks",
+                    check="no_related_industries",
+                    ids=list(bare),
+                    column="related_industries",
+                    severity="info",
+                    detail=[
+                        f"产业定位仅主导产业({pos.at[b, 'leading_industry']}); 相关/配套产业"
+                        "未列, 可在园区图层 related_industries 列或项目文件 "
+                        "[policy.related_industries] 中补充"
+                        for b in bare
+                    ],
+                )
+            )
+    ctx.figures["leading_industry"] = leading
+    has_lead = leading.notna().to_numpy(dtype=bool)
+    ind_known = industry.notna().to_numpy(dtype=bool)
+    ind = industry.fillna("").to_numpy(dtype=object)
+    lead = leading.fillna("").to_numpy(dtype=object)
+    # names compared by their normalised key: 数字经济(软件) is 数字经济（软件）
+    ind_key = name_keys(industry).fillna("").to_numpy(dtype=object)
+    lead_key = name_keys(leading).fillna("").to_numpy(dtype=object)
+    conforms = (ind_key == lead_key) | np.fromiter(
+        (i in {name_key(x) for x in r} for i, r in zip(ind_key, related, strict=True)),
+        dtype=bool,
+        count=n,
+    )
+    hit = has_lead & ind_known & ~conforms
+    shown_related = related.map("、".join).to_numpy(dtype=object)
+    detail = np.where(
+        hit,
+        np.where(
+            shown_related != "",
+            "产业" + ind + "不属产业定位(主导" + lead + "; 相关" + shown_related + ")",
+            "产业" + ind + "≠主导产业" + lead,
+        ),
+        "",
+    )
+    return _Hit(hit, has_lead & ctx.applies & ~ind_known, detail)
+
+
+def _rule_plan_nonconforming(ctx: _Context) -> _Hit:
+    """``plan_nonconforming``: the dominant planned use is of another class."""
+    n, p = ctx.n, ctx.policy
+    if ctx.plan is None:
+        if "plan_nonconforming" in p.lowuse_rules:
+            ctx.notes.append("plan_nonconforming: no plan layer")
+        return _Hit(np.zeros(n, bool), np.zeros(n, bool), np.full(n, "", dtype=object))
+    planned_all, share, covered = _plan_use(ctx.parcels, ctx.plan, p)
+    planned = planned_all.where(share >= p.plan_dominant_share_min - 1e-9)
+    ctx.figures["planned_use"] = planned
+    ctx.figures["plan_share"] = np.where(covered > 0, share, np.nan)
+    if "land_use" in ctx.parcels.columns:
+        own = _code(ctx.parcels["land_use"]).reset_index(drop=True)
+    else:
+        own = pd.Series(pd.NA, index=range(n), dtype="string")
+    fallback = pd.Series(ctx.category).map(_CATEGORY_CLASS).astype("string")
+    own_class = use_class(own, policy=p).fillna(fallback)
+    plan_class = use_class(planned, policy=p)
+    both = (own_class.notna() & plan_class.notna()).to_numpy(dtype=bool)
+    hit = both & (own_class.fillna("") != plan_class.fillna("")).to_numpy(dtype=bool)
+    shown_own = own.fillna(pd.Series(ctx.category, dtype="string")).fillna("")
+    detail = np.where(
+        hit,
+        "现状"
+        + shown_own.to_numpy(dtype=object)
+        + "≠规划"
+        + planned.fillna("").to_numpy(dtype=object)
+        + "(占"
+        + _fmt(share * 100, 0)
+        + "%)",
+        "",
+    )
+    return _Hit(hit, (covered > 0) & ~both, detail)
+
+
+def _rule_built_but_bare(ctx: _Context) -> _Hit:
+    """``built_but_bare``: declared built, but the land-cover raster sees bare land."""
+    n, p = ctx.n, ctx.policy
+    if "bare_share" not in ctx.parcels.columns:
+        ctx.notes.append("built_but_bare: no land-cover raster (bare_share)")
+        return _Hit(np.zeros(n, bool), np.zeros(n, bool), np.full(n, "", dtype=object))
+    from xsland.measure.raster import declared_built_but_bare
+
+    parcels = ctx.parcels
+    bare = pd.to_numeric(parcels["bare_share"], errors="coerce").to_numpy(dtype=float)
+    hit = declared_built_but_bare(parcels, bare_min=p.lowuse_bare_share_min).to_numpy(dtype=bool)
+    fa = pd.to_numeric(parcels["floor_area"], errors="coerce").to_numpy(dtype=float)
+    detail = np.where(
+        hit,
+        "裸地占比"
+        + _fmt(bare * 100, 0)
+        + "%≥"
+        + _fmt(np.full(n, p.lowuse_bare_share_min * 100), 0)
+        + "%",
+        "",
+    )
+    return _Hit(hit, (fa > 0) & np.isnan(bare), detail)
+
+
+#: One function per rule (code of :data:`REASONS` -> function of the context).
+_RULES = {
+    "far_low": _rule_far_low,
+    "coverage_low": _rule_coverage_low,
+    "idle": _rule_idle,
+    "eval_class": _rule_eval_class,
+    "tax_low": _rule_tax_low,
+    "plan_nonconforming": _rule_plan_nonconforming,
+    "industry_mismatch": _rule_industry_mismatch,
+    "built_but_bare": _rule_built_but_bare,
+}
+assert tuple(_RULES) == LOWUSE_RULES
+
+
 def flag(
     parcels: pd.DataFrame,
     *,
@@ -705,29 +1163,33 @@ def flag(
     eval_year: int | None = None,
     policy: Policy = DEFAULT_POLICY,
 ) -> pd.DataFrame:
-    """Low-efficiency parcels (低效用地) and every reason that applies to each.
+    """Low-efficiency parcels (低效用地), their kinds and every reason that applies.
 
-    A parcel is low-efficiency land when any enabled rule (``policy.lowuse_rules``, see
-    the module docstring and :data:`REASONS`) holds for it (锡府办规〔2025〕1号 二(一)3):
+    Each enabled rule (``policy.lowuse_rules``, see the module docstring and
+    :data:`REASONS`) is judged by its own function; each rule belongs to one of the three
+    kinds of clause 二(一)3 (:data:`KINDS`, :data:`xsland.rules.policy.LOWUSE_RULE_KIND`):
 
-    - ``far_low``: :math:`\\mathrm{FAR} < T_c` with :math:`T_c` the threshold of the
-      parcel's category (``far_threshold``);
-    - ``coverage_low``: coverage :math:`<` ``coverage_min`` on industrial categories;
-    - ``idle``: unbuilt and ``as_of`` :math:`\\ge` ``idle_since`` :math:`=` due date
-      :math:`+` ``idle_after_years``; the due date is ``start_deadline``, else
-      ``supply_date`` :math:`+` ``idle_start_after_supply_months``;
-    - ``eval_class``: the enterprise's class (given, else derived when
-      ``lowuse_use_derived_class``) is in ``lowuse_classes``, in each of the
-      ``lowuse_class_years`` latest evaluations;
-    - ``tax_low``: 亩均税收 :math:`<` ``per_mu_tax_floor_wan`` (when set);
-    - ``plan_nonconforming``: the dominant planned use (largest area over the parcel, at
-      least ``plan_dominant_share_min`` of it; :func:`xsland.measure.quality.intersection_areas`)
-      has another :func:`use_class` than the parcel's ``land_use`` (else its category);
-    - ``industry_mismatch``: the enterprise's ``industry`` differs from the park's
-      ``leading_industry``.
+    - 不符合规划 ``plan``: ``plan_nonconforming`` — the dominant planned use (largest area
+      over the parcel, at least ``plan_dominant_share_min`` of it) has another
+      :func:`use_class` than the parcel's ``land_use`` (else its category);
+    - 不符合产业发展定位 ``industry``: ``industry_mismatch`` — the enterprise's
+      ``industry`` is neither the park's ``leading_industry`` nor one of its related
+      industries (:func:`park_positioning`);
+    - 不符合高效配置原则 ``inefficient``: ``far_low`` (:math:`\\mathrm{FAR} < T_c`, the
+      threshold of the parcel's category), ``coverage_low`` (coverage :math:`<`
+      ``coverage_min`` on industrial land), ``idle`` (unbuilt and ``as_of`` :math:`\\ge`
+      ``idle_since`` = due date + ``idle_after_years``; the due date is
+      ``start_deadline``, else ``supply_date`` + ``idle_start_after_supply_months``),
+      ``eval_class`` (the enterprise's class — given, else derived when
+      ``lowuse_use_derived_class`` — in ``lowuse_classes`` in each of the
+      ``lowuse_class_years`` latest evaluations), ``tax_low`` (亩均税收 :math:`<`
+      ``per_mu_tax_floor_wan``, when set) and ``built_but_bare``.
 
-    Unbuilt parcels not yet idle (inside their construction period) are not judged by
-    ``far_low`` and ``coverage_low``.
+    ``lu_<kind>`` is the OR of the kind's rules; a parcel is low-efficiency land when
+    one of the kinds the project file counts (``policy.lowuse_kinds``, default all
+    three) holds: :math:`\\text{low} = \\bigvee_{k \\in \\text{lowuse\\_kinds}}
+    \\text{lu}_k`. Unbuilt parcels not yet idle (inside their construction period) are
+    not judged by ``far_low`` and ``coverage_low``.
 
     Parameters
     ----------
@@ -737,7 +1199,8 @@ def flag(
         ``coverage``, ``footprint_m2``, ``supply_date``, ``start_deadline``,
         ``enterprise_id``, ``owner``, ``park_id``, ``land_use`` and the geometry (plan).
     parks
-        ``park_id`` and ``leading_industry`` (the park layer or the audit's park table).
+        ``park_id``, ``leading_industry`` and ``related_industries`` (the park layer or
+        the audit's park table).
     enterprises
         ``enterprise_id``, ``industry``, ``revenue``, ``tax``, ``eval_class``.
     plan
@@ -755,15 +1218,19 @@ def flag(
     Returns
     -------
     DataFrame
-        Indexed like ``parcels`` (:data:`FLAG_COLUMNS`): ``low_efficiency`` (bool),
+        Indexed like ``parcels`` (:data:`FLAG_COLUMNS`): ``low_efficiency`` (bool);
         ``n_reasons``, ``reasons`` (codes joined by ``;`` in the order of
-        :data:`REASONS`, ``""`` when none), ``reasons_zh`` (labels joined by ``；``),
-        ``reasons_detail`` (each reason with its figure and threshold), ``reasons_unknown``
-        (codes of enabled rules that apply but lack data), one bool ``lu_<code>`` per
-        rule (all false for disabled rules), and the figures used: ``far_threshold``,
-        ``idle_since``, ``eval_class``, ``eval_class_source``, ``tax_per_mu``,
-        ``planned_use``, ``plan_share``, ``leading_industry``, ``industry``.
-        ``attrs["notes"]`` lists remarks (rules that could not run, evaluation years).
+        :data:`REASONS`, ``""`` when none), ``reasons_zh`` (labels joined by ``；``) and
+        ``reasons_detail`` (each with its figure and threshold) — the reasons of the
+        counted kinds; ``reasons_unknown`` (codes of enabled rules of counted kinds that
+        apply but lack data); ``kinds`` / ``kinds_zh`` (the counted kinds that hold);
+        one bool ``lu_<code>`` per rule (all false for disabled rules) and one per kind
+        (``lu_plan``, ``lu_industry``, ``lu_inefficient``, whether counted or not); and the
+        figures used: ``far_threshold``, ``idle_since``, ``eval_class``,
+        ``eval_class_source``, ``tax_per_mu``, ``planned_use``, ``plan_share``,
+        ``leading_industry``, ``industry``. ``attrs["notes"]`` lists remarks (rules that
+        could not run, evaluation years, parks without related industries);
+        ``attrs["quality"]`` data-quality records (``no_related_industries``).
 
     Raises
     ------
@@ -778,274 +1245,103 @@ def flag(
         what="parcels",
         fix=fix,
     )
-    what = "parcels"
-    n = len(parcels)
-    today = _as_of(as_of)
-    enabled = set(policy.lowuse_rules)
-    notes: list[str] = []
-    hit: dict[str, np.ndarray] = {c: np.zeros(n, dtype=bool) for c in LOWUSE_RULES}
-    unknown: dict[str, np.ndarray] = {c: np.zeros(n, dtype=bool) for c in LOWUSE_RULES}
-    detail: dict[str, np.ndarray] = {c: np.full(n, "", dtype=object) for c in LOWUSE_RULES}
-
-    category = parcels["category"].astype("string").fillna("other").to_numpy(dtype=object)
-    far = _numbers(parcels, "far", what=what, id_col="parcel_id")
-    floor_area = _numbers(parcels, "floor_area", what=what, id_col="parcel_id")
-    footprint = _numbers(parcels, "footprint_m2", what=what, id_col="parcel_id")
-    coverage = _numbers(parcels, "coverage", what=what, id_col="parcel_id")
-
-    # -- idle (and the construction period, which spares unbuilt land the FAR rules)
-    status = np.where(np.isnan(floor_area), footprint, floor_area)
-    built_known = ~np.isnan(status)
-    unbuilt = built_known & (status == 0)
-    deadline = _dates(parcels, "start_deadline", what=what, id_col="parcel_id")
-    supplied = _dates(parcels, "supply_date", what=what, id_col="parcel_id")
-    due = deadline.fillna(_add_months(supplied, policy.idle_start_after_supply_months))
-    idle_since = _add_months(due, round(policy.idle_after_years * 12))
-    since_known = idle_since.notna().to_numpy(dtype=bool)
-    is_idle = unbuilt & since_known & (idle_since <= today).to_numpy(dtype=bool)
-    developing = unbuilt & ~is_idle & (since_known | supplied.notna().to_numpy(dtype=bool))
-    hit["idle"] = is_idle
-    unknown["idle"] = ~built_known | (unbuilt & ~since_known)
-    if is_idle.any():
-        by_deadline = deadline.notna().to_numpy(dtype=bool)
-        d = due.dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
-        s = supplied.dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
-        text = np.where(
-            by_deadline,
-            "约定动工日期" + d,
-            "供地" + s + "+" + str(policy.idle_start_after_supply_months) + "个月",
-        )
-        detail["idle"] = np.where(
-            is_idle, "闲置: " + text + "后满" + _fmt(policy.idle_after_years, 2)[0] + "年未动工", ""
-        )
-
-    # -- plot ratio
-    thresholds = {"industrial": policy.lowuse_far_max}
-    if policy.lowuse_far_below_minimum:
-        thresholds.update({c: policy.far_min(c) for c in _BUILT_CATEGORIES_FAR})
-    if policy.lowuse_far_max_logistics is not None:
-        thresholds["logistics"] = policy.lowuse_far_max_logistics
-    far_thr = (
-        pd.Series(category).map({k: v for k, v in thresholds.items() if v is not None})
-    ).to_numpy(dtype="float64", na_value=np.nan)
-    judged = ~np.isnan(far_thr) & ~developing
-    with np.errstate(invalid="ignore"):
-        hit["far_low"] = judged & (far < far_thr - 1e-9)
-    unknown["far_low"] = judged & np.isnan(far)
-    detail["far_low"] = np.where(
-        hit["far_low"], "容积率" + _fmt(far, 3) + "<" + _fmt(far_thr, 2), ""
+    ctx = _context(
+        parcels,
+        policy,
+        _as_of(as_of),
+        parks=parks,
+        enterprises=enterprises,
+        plan=plan,
+        history=history,
+        eval_year=eval_year,
     )
-
-    # -- coverage
-    industrial = np.isin(category, INDUSTRIAL_CATEGORIES) & ~developing
-    with np.errstate(invalid="ignore"):
-        hit["coverage_low"] = industrial & (coverage < policy.coverage_min - 1e-9)
-    unknown["coverage_low"] = industrial & np.isnan(coverage)
-    detail["coverage_low"] = np.where(
-        hit["coverage_low"],
-        "建筑系数" + _fmt(coverage * 100, 1) + "%<" + _fmt(policy.coverage_min * 100, 1) + "%",
-        "",
-    )
-
-    # -- enterprise rules
-    if "enterprise_id" in parcels.columns:
-        ent_id = _key(parcels["enterprise_id"]).reset_index(drop=True)
-    else:
-        ent_id = pd.Series(pd.NA, index=range(n), dtype="string")
-    has_ent = ent_id.notna().to_numpy(dtype=bool)
-    owner = (
-        _key(parcels["owner"]).notna().to_numpy(dtype=bool)
-        if "owner" in parcels.columns
-        else np.zeros(n, dtype=bool)
-    )
-    # linked to an enterprise, or owned by someone without enterprise data: the enterprise
-    # rules apply, and are unknown where the data is missing
-    applies = has_ent | owner
-    eval_class = pd.Series(pd.NA, index=range(n), dtype="string")
-    eval_source = pd.Series("none", index=range(n), dtype="str")
-    tax_per_mu = np.full(n, np.nan)
-    industry = pd.Series(pd.NA, index=range(n), dtype="string")
-    if enterprises is not None:
-        table = per_mu(parcels, enterprises, policy=policy).set_index("enterprise_id")
-        keys = ent_id.astype(object)
-        cls = table["eval_class"] if policy.lowuse_use_derived_class else table["eval_class_given"]
-        src = table["eval_class_source"].where(cls.notna(), "none")
-        eval_class = keys.map(cls).astype("string")
-        eval_source = keys.map(src).fillna("none").astype("str")
-        tax_per_mu = keys.map(table["tax_per_mu"]).to_numpy(dtype="float64", na_value=np.nan)
-        if "industry" in table.columns:
-            industry = keys.map(table["industry"]).astype("string")
-        current = cls.astype("string")
-        holds, undecided, note = _history_runs(history, current, policy=policy, eval_year=eval_year)
-        if note:
-            notes.append(note)
-        hit["eval_class"] = keys.map(holds).fillna(False).to_numpy(dtype=bool)
-        unknown["eval_class"] = (
-            applies & ~hit["eval_class"] & (keys.map(undecided).fillna(True).to_numpy(dtype=bool))
-        )
-    else:
-        unknown["eval_class"] = applies.copy()
-        notes.append("enterprise rules: no enterprise table")
-    years = policy.lowuse_class_years
-    detail["eval_class"] = np.where(
-        hit["eval_class"],
-        "评价"
-        + eval_class.fillna("").to_numpy(dtype=object)
-        + "类"
-        + np.where(eval_source.to_numpy(dtype=object) == "derived", "(推算)", "")
-        + (f"(连续{years}年)" if years > 1 else ""),
-        "",
-    )
-
-    floor = policy.per_mu_tax_floor_wan
-    if floor is not None:
-        with np.errstate(invalid="ignore"):
-            hit["tax_low"] = has_ent & (tax_per_mu < floor - 1e-9)
-        unknown["tax_low"] = applies & np.isnan(tax_per_mu)
-        detail["tax_low"] = np.where(
-            hit["tax_low"], "亩均税收" + _fmt(tax_per_mu, 2) + "<" + _fmt(floor, 2) + "万元/亩", ""
-        )
-
-    leading = pd.Series(pd.NA, index=range(n), dtype="string")
-    if parks is not None and "park_id" in parcels.columns:
-        _require(parks, ("park_id",), what="parks", fix="pass the park layer or park table")
-        if "leading_industry" in parks.columns:
-            lead = pd.DataFrame(
-                {
-                    "park_id": _key(parks["park_id"]).to_numpy(),
-                    "lead": _text(parks["leading_industry"]).to_numpy(),
-                }
-            ).dropna()
-            lead = lead.drop_duplicates("park_id").set_index("park_id")["lead"]
-            leading = (
-                _key(parcels["park_id"]).reset_index(drop=True).astype(object).map(lead)
-            ).astype("string")
-    has_lead = leading.notna().to_numpy(dtype=bool)
-    ind_known = industry.notna().to_numpy(dtype=bool)
-    # names compared by their normalised key: 数字经济(软件) is 数字经济（软件）
-    same_name = (name_keys(industry).fillna("") == name_keys(leading).fillna("")).to_numpy(
-        dtype=bool
-    )
-    hit["industry_mismatch"] = has_lead & ind_known & ~same_name
-    unknown["industry_mismatch"] = has_lead & applies & ~ind_known
-    detail["industry_mismatch"] = np.where(
-        hit["industry_mismatch"],
-        "产业"
-        + industry.fillna("").to_numpy(dtype=object)
-        + "≠主导产业"
-        + leading.fillna("").to_numpy(dtype=object),
-        "",
-    )
-
-    # -- plan
-    planned = pd.Series(pd.NA, index=range(n), dtype="string")
-    plan_share = np.full(n, np.nan)
-    if plan is not None:
-        planned_all, share, covered = _plan_use(parcels, plan, policy)
-        dominant = share >= policy.plan_dominant_share_min - 1e-9
-        planned = planned_all.where(dominant)
-        plan_share = np.where(covered > 0, share, np.nan)
-        if "land_use" in parcels.columns:
-            own = _code(parcels["land_use"]).reset_index(drop=True)
-        else:
-            own = pd.Series(pd.NA, index=range(n), dtype="string")
-        own_class = use_class(own, policy=policy)
-        fallback = pd.Series(category).map(_CATEGORY_CLASS).astype("string")
-        own_class = own_class.fillna(fallback)
-        plan_class = use_class(planned, policy=policy)
-        both = (own_class.notna() & plan_class.notna()).to_numpy(dtype=bool)
-        hit["plan_nonconforming"] = both & (own_class.fillna("") != plan_class.fillna("")).to_numpy(
-            dtype=bool
-        )
-        unknown["plan_nonconforming"] = (covered > 0) & ~both
-        shown_own = own.fillna(pd.Series(category, dtype="string")).fillna("")
-        detail["plan_nonconforming"] = np.where(
-            hit["plan_nonconforming"],
-            "现状"
-            + shown_own.to_numpy(dtype=object)
-            + "≠规划"
-            + planned.fillna("").to_numpy(dtype=object)
-            + "(占"
-            + _fmt(share * 100, 0)
-            + "%)",
-            "",
-        )
-    elif "plan_nonconforming" in enabled:
-        notes.append("plan_nonconforming: no plan layer")
-
-    # -- declared built, but the land-cover raster sees mostly bare land
-    if "built_but_bare" in enabled:
-        if "bare_share" in parcels.columns:
-            from xsland.measure.raster import declared_built_but_bare
-
-            bare = pd.to_numeric(parcels["bare_share"], errors="coerce").to_numpy(dtype=float)
-            hit["built_but_bare"] = declared_built_but_bare(
-                parcels, bare_min=policy.lowuse_bare_share_min
-            ).to_numpy(dtype=bool)
-            fa = (
-                pd.to_numeric(parcels["floor_area"], errors="coerce").to_numpy(dtype=float)
-                if "floor_area" in parcels.columns
-                else np.full(n, np.nan)
-            )
-            unknown["built_but_bare"] = (fa > 0) & np.isnan(bare)
-            detail["built_but_bare"] = np.where(
-                hit["built_but_bare"],
-                "裸地占比"
-                + _fmt(bare * 100, 0)
-                + "%≥"
-                + _fmt(np.full(n, policy.lowuse_bare_share_min * 100), 0)
-                + "%",
-                "",
-            )
-        else:
-            notes.append("built_but_bare: no land-cover raster (bare_share)")
-
-    # -- assemble
-    codes = [c for c in LOWUSE_RULES if c in enabled]
-    for c in LOWUSE_RULES:
-        if c not in enabled:
-            hit[c] = np.zeros(n, dtype=bool)
+    n = ctx.n
+    enabled = [c for c in LOWUSE_RULES if c in set(policy.lowuse_rules)]
+    results = {c: _RULES[c](ctx) for c in enabled}
+    off = _Hit(np.zeros(n, bool), np.zeros(n, bool), np.full(n, "", dtype=object))
+    hit = {c: results.get(c, off).hit for c in LOWUSE_RULES}
+    kind_hit = {
+        k: np.logical_or.reduce([hit[c] for c in LOWUSE_RULES if LOWUSE_RULE_KIND[c] == k])
+        for k in LOWUSE_KINDS
+    }
+    counted = [k for k in LOWUSE_KINDS if k in set(policy.lowuse_kinds)]
+    codes = [c for c in enabled if LOWUSE_RULE_KIND[c] in counted]
     any_hit = np.zeros(n, dtype=bool)
+    for k in counted:
+        any_hit |= kind_hit[k]
     count = np.zeros(n, dtype="int64")
     for c in codes:
-        any_hit |= hit[c]
         count += hit[c]
-    reasons = _join([np.where(hit[c], c, "") for c in codes], ";")
-    reasons_zh = _join([np.where(hit[c], REASONS[c][0], "") for c in codes], "；")
-    details = _join([np.where(hit[c], detail[c], "") for c in codes], "；")
-    unknown_codes = _join([np.where(unknown[c] & ~hit[c], c, "") for c in codes], ";")
+    ent = _enterprise_figures(ctx)
+    figures = ctx.figures
     out = pd.DataFrame(
         {
             "low_efficiency": any_hit,
             "n_reasons": count,
-            "reasons": pd.array(reasons, dtype="str"),
-            "reasons_zh": pd.array(reasons_zh, dtype="str"),
-            "reasons_detail": pd.array(details, dtype="str"),
-            "reasons_unknown": pd.array(unknown_codes, dtype="str"),
+            "reasons": _str(_join([np.where(hit[c], c, "") for c in codes], ";")),
+            "reasons_zh": _str(_join([np.where(hit[c], REASONS[c][0], "") for c in codes], "；")),
+            "reasons_detail": _str(
+                _join([np.where(hit[c], results[c].detail, "") for c in codes], "；")
+            ),
+            "reasons_unknown": _str(
+                _join([np.where(results[c].unknown & ~hit[c], c, "") for c in codes], ";")
+            ),
+            "kinds": _str(_join([np.where(kind_hit[k], k, "") for k in counted], ";")),
+            "kinds_zh": _str(
+                _join([np.where(kind_hit[k], KINDS[k][0], "") for k in counted], "；")
+            ),
+            **{f"lu_{k}": kind_hit[k] for k in LOWUSE_KINDS},
             **{f"lu_{c}": hit[c] for c in LOWUSE_RULES},
-            "far_threshold": far_thr,
-            "idle_since": idle_since.to_numpy(),
-            "eval_class": eval_class.to_numpy(),
-            "eval_class_source": eval_source.to_numpy(),
-            "tax_per_mu": tax_per_mu,
-            "planned_use": planned.to_numpy(),
-            "plan_share": plan_share,
-            "leading_industry": leading.to_numpy(),
-            "industry": industry.to_numpy(),
+            "far_threshold": figures.get("far_threshold", np.full(n, np.nan)),
+            "idle_since": ctx.idle_since.to_numpy(),
+            "eval_class": ent["eval_class"].to_numpy(),
+            "eval_class_source": ent["eval_class_source"].to_numpy(),
+            "tax_per_mu": ent["tax_per_mu"],
+            "planned_use": figures.get("planned_use", pd.Series(pd.NA, index=range(n))).to_numpy(),
+            "plan_share": figures.get("plan_share", np.full(n, np.nan)),
+            "leading_industry": figures.get(
+                "leading_industry", pd.Series(pd.NA, index=range(n))
+            ).to_numpy(),
+            "industry": ent["industry"].to_numpy(),
         },
         index=parcels.index,
     )
-    out["eval_class"] = out["eval_class"].astype("string")
-    for col in ("planned_use", "leading_industry", "industry"):
+    for col in ("eval_class", "planned_use", "leading_industry", "industry"):
         out[col] = out[col].astype("string")
     out["eval_class_source"] = out["eval_class_source"].astype("str")
-    out.attrs["notes"] = notes
-    out.attrs["as_of"] = today.date().isoformat()
+    out.attrs["notes"] = ctx.notes
+    out.attrs["quality"] = ctx.quality
+    out.attrs["as_of"] = ctx.today.date().isoformat()
     return out[FLAG_COLUMNS]
 
 
-def summary(parcels: pd.DataFrame, flags: pd.DataFrame, *, by: str = "park_id") -> pd.DataFrame:
-    """Low-efficiency land per park (or town): counts, areas, shares, parcels per reason.
+def _str(values: np.ndarray) -> pd.arrays.ArrowStringArray | Any:
+    return pd.array(values, dtype="str")
+
+
+def _mask(flags: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in flags.columns:
+        return np.zeros(len(flags), dtype=bool)
+    return flags[col].fillna(False).to_numpy(dtype=bool)
+
+
+def _only(flags: pd.DataFrame, kind: str, kinds: tuple[str, ...]) -> np.ndarray:
+    """Parcels for which ``kind`` is the only one of ``kinds`` that holds."""
+    out = _mask(flags, f"lu_{kind}")
+    for k in kinds:
+        if k != kind:
+            out = out & ~_mask(flags, f"lu_{k}")
+    return out
+
+
+def summary(
+    parcels: pd.DataFrame,
+    flags: pd.DataFrame,
+    *,
+    by: str = "park_id",
+    policy: Policy = DEFAULT_POLICY,
+) -> pd.DataFrame:
+    """Low-efficiency land per park (or town): counts, areas, shares, by kind and reason.
 
     Parameters
     ----------
@@ -1056,18 +1352,31 @@ def summary(parcels: pd.DataFrame, flags: pd.DataFrame, *, by: str = "park_id") 
     by
         The grouping column (``park_id``, ``town`` …); parcels without a value are left
         out.
+    policy
+        ``lowuse_kinds``: "only" means the only one of the counted kinds.
 
     Returns
     -------
     DataFrame
         One row per group: ``n_parcels``, ``area_mu``, ``n_low_efficiency``,
         ``low_efficiency_mu``, ``low_efficiency_share`` (of the parcels' area),
-        ``idle_mu`` and ``n_<reason>`` for each reason of :data:`REASONS`.
+        ``idle_mu``; per kind :math:`k` of :data:`KINDS`: ``n_lu_<k>`` and ``lu_<k>_mu``
+        (parcels of that kind) and ``n_only_<k>`` and ``only_<k>_mu`` (of that kind only);
+        and ``n_<reason>`` for each reason of :data:`REASONS`.
     """
     _require(parcels, (by, "area_mu"), what="parcels", fix="pass the audit's parcel table")
     fl = flags.reindex(parcels.index) if not flags.index.equals(parcels.index) else flags
     mu = pd.to_numeric(parcels["area_mu"]).to_numpy(dtype="float64")
-    low = fl["low_efficiency"].fillna(False).to_numpy(dtype=bool)
+    low = _mask(fl, "low_efficiency")
+    kinds: dict[str, Any] = {}
+    counted = tuple(k for k in LOWUSE_KINDS if k in policy.lowuse_kinds)
+    for k in LOWUSE_KINDS:
+        hit = _mask(fl, f"lu_{k}")
+        only = _only(fl, k, counted) if k in counted else np.zeros(len(fl), bool)
+        kinds[f"n_lu_{k}"] = hit.astype("int64")
+        kinds[f"lu_{k}_mu"] = np.where(hit, mu, 0.0)
+        kinds[f"n_only_{k}"] = only.astype("int64")
+        kinds[f"only_{k}_mu"] = np.where(only, mu, 0.0)
     frame = pd.DataFrame(
         {
             by: parcels[by].to_numpy(),
@@ -1075,8 +1384,9 @@ def summary(parcels: pd.DataFrame, flags: pd.DataFrame, *, by: str = "park_id") 
             "area_mu": mu,
             "n_low_efficiency": low.astype("int64"),
             "low_efficiency_mu": np.where(low, mu, 0.0),
-            "idle_mu": np.where(fl["lu_idle"].fillna(False).to_numpy(dtype=bool), mu, 0.0),
-            **{f"n_{c}": fl[f"lu_{c}"].fillna(False).to_numpy(dtype="int64") for c in LOWUSE_RULES},
+            "idle_mu": np.where(_mask(fl, "lu_idle"), mu, 0.0),
+            **kinds,
+            **{f"n_{c}": _mask(fl, f"lu_{c}").astype("int64") for c in LOWUSE_RULES},
         }
     ).dropna(subset=[by])
     out = frame.groupby(by, sort=True).sum()
@@ -1087,3 +1397,67 @@ def summary(parcels: pd.DataFrame, flags: pd.DataFrame, *, by: str = "park_id") 
             out["low_efficiency_mu"] / out["area_mu"].where(out["area_mu"] > 0),
         )
     return out.reset_index()
+
+
+def kind_breakdown(
+    parcels: pd.DataFrame, flags: pd.DataFrame, *, policy: Policy = DEFAULT_POLICY
+) -> pd.DataFrame:
+    """Low-efficiency land by kind (clause 二(一)3) and by "only" kind, with shares.
+
+    With :math:`I` the industrial land (categories of :data:`INDUSTRIAL_CATEGORIES`) and
+    :math:`a(\\cdot)` the area in 亩, each row gives for its kind :math:`k`: the parcels of
+    that kind :math:`L_k` (``n_parcels``, ``area_mu``), their industrial part
+    (``industrial_mu``, ``industrial_share`` :math:`= a(L_k \\cap I) / a(I)`), and the
+    parcels of that kind only (no other counted kind holds: ``n_only``, ``only_mu``,
+    ``only_industrial_share``). The last row, ``all``, is the low-efficiency land itself
+    (``low_efficiency``; "only" is empty there).
+
+    Parameters
+    ----------
+    parcels
+        The audit's parcel table: ``area_mu``, ``category``.
+    flags
+        :func:`flag` of the same parcels (or the parcel table, which carries them).
+    policy
+        ``lowuse_kinds``: which kinds count (``counted``).
+
+    Returns
+    -------
+    DataFrame
+        Rows ``plan``, ``industry``, ``inefficient``, ``all``; columns ``kind``,
+        ``label`` (Chinese), ``label_en``, ``counted``, ``n_parcels``, ``area_mu``,
+        ``industrial_mu``, ``industrial_share``, ``n_only``, ``only_mu``,
+        ``only_industrial_mu``, ``only_industrial_share``.
+    """
+    _require(parcels, ("area_mu", "category"), what="parcels", fix="pass the audit's parcel table")
+    fl = flags.reindex(parcels.index) if not flags.index.equals(parcels.index) else flags
+    mu = pd.to_numeric(parcels["area_mu"]).to_numpy(dtype="float64")
+    ind = parcels["category"].astype("string").isin(INDUSTRIAL_CATEGORIES).to_numpy(dtype=bool)
+    ind_mu = float(mu[ind].sum())
+    counted = tuple(k for k in LOWUSE_KINDS if k in policy.lowuse_kinds)
+
+    def share(x: float) -> float:
+        return x / ind_mu if ind_mu > 0 else np.nan
+
+    rows = []
+    for k in (*LOWUSE_KINDS, "all"):
+        hit = _mask(fl, "low_efficiency" if k == "all" else f"lu_{k}")
+        only = _only(fl, k, counted) if k in counted else np.zeros(len(fl), bool)
+        label = ("低效用地(合计)", "low-efficiency land (all)") if k == "all" else KINDS[k]
+        rows.append(
+            {
+                "kind": k,
+                "label": label[0],
+                "label_en": label[1],
+                "counted": k == "all" or k in counted,
+                "n_parcels": int(hit.sum()),
+                "area_mu": float(mu[hit].sum()),
+                "industrial_mu": float(mu[hit & ind].sum()),
+                "industrial_share": share(float(mu[hit & ind].sum())),
+                "n_only": int(only.sum()),
+                "only_mu": float(mu[only].sum()),
+                "only_industrial_mu": float(mu[only & ind].sum()),
+                "only_industrial_share": share(float(mu[only & ind].sum())),
+            }
+        )
+    return pd.DataFrame(rows)

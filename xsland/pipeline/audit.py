@@ -144,7 +144,14 @@ def run(
         parcels, parks, buildings, policy=policy, quality=measured, measures=measures
     )
     park_out = park_checks(
-        parks, parcel_out, enterprises=enterprises, indicators=indicators, policy=policy, year=year
+        parks,
+        parcel_out,
+        enterprises=enterprises,
+        indicators=indicators,
+        policy=policy,
+        year=year,
+        quality=measured,
+        as_of=as_of,
     )
     # every parcel gets a town: its own, else its park's
     park_town = park_out.set_index("park_id")["town"]
@@ -185,6 +192,7 @@ def run(
         policy=policy,
     )
     notes = list(flags.attrs.get("notes", []))
+    measured.extend(flags.attrs.get("quality", []))
     flags.attrs = {}
     parcel_out = parcel_out.join(flags.drop(columns=[c for c in flags if c in parcel_out]))
     low = flags["low_efficiency"].to_numpy(dtype=bool)
@@ -206,10 +214,12 @@ def run(
     per_enterprise = (
         per_mu(parcel_out, enterprises, policy=policy) if enterprises is not None else None
     )
-    by_park = summary(parcel_out, flags, by="park_id").drop(columns=["n_parcels", "area_mu"])
+    by_park = summary(parcel_out, flags, by="park_id", policy=policy).drop(
+        columns=["n_parcels", "area_mu"]
+    )
     park_out = park_out.merge(by_park, on="park_id", how="left")
     towns = town_rollup(park_out, parcel_out)
-    by_town = summary(parcel_out, flags, by="town")[
+    by_town = summary(parcel_out, flags, by="town", policy=policy)[
         ["town", "n_low_efficiency", "low_efficiency_mu", "low_efficiency_share", "idle_mu"]
     ]
     towns = towns.merge(by_town, on="town", how="left")

@@ -93,6 +93,16 @@ QUALITY_CHECKS = {
     "imprecise_date": ("日期不精确", "date without a day"),
     "implausible_date": ("日期不合理", "date outside the plausible range"),
     "name_normalised": ("名称规范后匹配", "names matched after normalisation"),
+    "park_without_parcels": ("园区内无地块", "park has no parcel in the parcel layer"),
+    "category_unknown": ("地块用途不明", "parcel without category or land-use code"),
+    "supply_date_missing": (
+        "工业地块缺少供地日期",
+        "industrial parcel without supply date: new or existing land unknown",
+    ),
+    "no_related_industries": (
+        "园区未列相关配套产业",
+        "park lists no related or supporting industries",
+    ),
 }
 QUALITY_COLUMNS = ["layer", "file", "id", "column", "check", "severity", "label", "detail"]
 

@@ -28,6 +28,9 @@ __all__ = [
     "CATEGORIES",
     "DEFAULT_CATEGORY_MAP",
     "EVAL_METHODS",
+    "split_list",
+    "LOWUSE_KINDS",
+    "LOWUSE_RULE_KIND",
     "LOWUSE_RULES",
 ]
 
@@ -82,6 +85,26 @@ LOWUSE_RULES = (
 #: Rules on unless the project file says otherwise ("built_but_bare" needs a land-cover
 #: raster and is off by default).
 LOWUSE_RULES_DEFAULT = tuple(r for r in LOWUSE_RULES if r != "built_but_bare")
+
+#: The three kinds of low-efficiency land of clause 二(一)3 (不符合规划、不符合产业发展定位、
+#: 不符合高效配置原则), in the order reports list them.
+LOWUSE_KINDS = ("plan", "industry", "inefficient")
+#: The kind each rule belongs to.
+LOWUSE_RULE_KIND = MappingProxyType(
+    {
+        "far_low": "inefficient",
+        "coverage_low": "inefficient",
+        "idle": "inefficient",
+        "eval_class": "inefficient",
+        "tax_low": "inefficient",
+        "plan_nonconforming": "plan",
+        "industry_mismatch": "industry",
+        "built_but_bare": "inefficient",
+    }
+)
+assert tuple(LOWUSE_RULE_KIND) == LOWUSE_RULES and set(LOWUSE_RULE_KIND.values()) == set(
+    LOWUSE_KINDS
+)
 
 #: How enterprises without an evaluation class get one derived (亩均效益评价).
 EVAL_METHODS = ("percentile", "score")
@@ -175,6 +198,12 @@ class Policy:
     lowuse_rules: tuple[str, ...] = _rule(
         LOWUSE_RULES_DEFAULT, "codes", _CL3, "启用的低效用地认定规则(代码)"
     )
+    lowuse_kinds: tuple[str, ...] = _rule(
+        LOWUSE_KINDS,
+        "kinds",
+        _CL3,
+        "计入低效用地的类型(plan 不符合规划/industry 不符合产业定位/inefficient 不符合高效配置)",
+    )
     lowuse_bare_share_min: float = _rule(
         0.5, "share", _LOCAL, "申报已建但遥感裸地占比不低于该值即为低效(built_but_bare)"
     )
@@ -204,6 +233,9 @@ class Policy:
     block_hole_fill_m2: float = _rule(1000.0, "m²", _LOCAL, "连片轮廓: 填补小于此面积的内洞")
     route_reserve_share_min: float = _rule(
         0.5, "share", _ROUTE, "收储盘活: 闲置/未建/低效类别/无主体用地占比不低于"
+    )
+    route_industry_share_min: float = _rule(
+        0.5, "share", _ROUTE, "置换盘活: 仅产业定位不符(用地高效)的用地占比不低于"
     )
     route_redevelop_owners_max: int = _rule(
         3, "owners", _ROUTE, "连片改造: 权利人个数不超过(且面积达到连片下限)"
@@ -276,6 +308,15 @@ class Policy:
         hash=False,
         metadata={"unit": "code → category", "source": _LOCAL, "label": "用地分类对照表"},
     )
+    related_industries: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType({}),
+        hash=False,
+        metadata={
+            "unit": "park_id → industries",
+            "source": "锡府办规〔2025〕1号 二(一)1 (产业定位), 二(二)4",
+            "label": "园区相关/配套产业(与主导产业同属产业定位)",
+        },
+    )
 
     def __post_init__(self) -> None:
         problems = []
@@ -300,6 +341,9 @@ class Policy:
             object.__setattr__(self, "category_map", MappingProxyType(dict(self.category_map)))
         object.__setattr__(self, "lowuse_classes", tuple(self.lowuse_classes))
         object.__setattr__(self, "lowuse_rules", tuple(self.lowuse_rules))
+        object.__setattr__(self, "lowuse_kinds", tuple(self.lowuse_kinds))
+        related = {str(k).strip(): split_list(v) for k, v in self.related_industries.items()}
+        object.__setattr__(self, "related_industries", MappingProxyType(related))
 
     # -- construction -----------------------------------------------------------------
     def replace(self, **changes: Any) -> Policy:
@@ -342,7 +386,9 @@ class Policy:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if isinstance(value, Mapping):
-                value = "; ".join(f"{k}→{v}" for k, v in value.items())
+                value = "; ".join(
+                    f"{k}→{'、'.join(v) if isinstance(v, tuple) else v}" for k, v in value.items()
+                )
             elif isinstance(value, tuple):
                 value = ", ".join(value)
             rows.append(
@@ -378,9 +424,34 @@ def _check_bounds(p: Policy) -> list[str]:
     return problems
 
 
+_LIST_SEPARATORS = r"[、,;，；/|\n]+"
+
+
+def split_list(value: Any) -> tuple[str, ...]:
+    """A list of names from text (``"新材料、检测;物流"``) or a list, cleaned and unique.
+
+    Separators: 、 , ; ， ； / | and line breaks; blanks and repeats are dropped, order kept.
+    ``None``, NaN and empty text give ``()``.
+    """
+    import re
+
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+        return ()
+    items = [value] if isinstance(value, str) else list(value)
+    names: list[str] = []
+    for item in items:
+        if item is None or (isinstance(item, float) and item != item):
+            continue
+        names += [t.strip() for t in re.split(_LIST_SEPARATORS, str(item))]
+    return tuple(dict.fromkeys(t for t in names if t))
+
+
 def _check_lowuse(p: Policy) -> list[str]:
     """Problems with the low-efficiency, evaluation and route settings (empty when fine)."""
     problems = []
+    wrong = [k for k in p.lowuse_kinds if k not in LOWUSE_KINDS]
+    if wrong:
+        problems.append(f"lowuse_kinds has unknown kinds {wrong}; use {', '.join(LOWUSE_KINDS)}")
     bad = [r for r in p.lowuse_rules if r not in LOWUSE_RULES]
     if bad:
         problems.append(f"lowuse_rules has unknown codes {bad}; use {', '.join(LOWUSE_RULES)}")
@@ -402,6 +473,28 @@ def _check_lowuse(p: Policy) -> list[str]:
 def _coerce(value: Any, current: Any, f: dataclasses.Field) -> Any:
     """Check and convert a project-file value to the type of the field."""
     name = f.name
+    if name == "lowuse_kinds":
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise TypeError('must be a list of kinds such as ["plan", "inefficient"]')
+        bad = [v for v in value if v.strip().lower() not in LOWUSE_KINDS]
+        if bad:
+            raise ValueError(f"unknown kinds {bad}; use {', '.join(LOWUSE_KINDS)}")
+        return tuple(dict.fromkeys(v.strip().lower() for v in value))
+    if name == "related_industries":
+        if not isinstance(value, Mapping):
+            raise TypeError('must be a table of park_id = ["industry", …] (or "a、b")')
+        out = {}
+        for park, industries in value.items():
+            if isinstance(industries, str):
+                industries = split_list(industries)
+            if not isinstance(industries, (list, tuple)) or not all(
+                isinstance(v, str) for v in industries
+            ):
+                raise TypeError(f'{park}: must be a list of industries such as ["新材料", "检测"]')
+            out[str(park).strip()] = split_list(industries)
+        return MappingProxyType(out)
     if name == "lowuse_rules":
         if isinstance(value, str):
             value = [value]

@@ -440,7 +440,7 @@ def project_template(
         lines.append("")
     lines.append("[policy]")
     for f in dataclasses.fields(policy):
-        if f.name == "category_map":
+        if f.name in ("category_map", "related_industries"):
             continue
         value = getattr(policy, f.name)
         meta = f.metadata
@@ -453,4 +453,15 @@ def project_template(
     lines += ["", "[policy.category_map]   # land-use code → category (用地分类对照)"]
     for code, cat in policy.category_map.items():
         lines.append(f'"{code}" = "{cat}"')
+    lines += [
+        "",
+        "# 园区产业定位 = 主导产业 + 相关/配套产业: park_id = [industries] (adds to the parks",
+        "# layer's related_industries column; a park with neither: only its leading industry)",
+    ]
+    if policy.related_industries:
+        lines.append("[policy.related_industries]")
+        for park, names in policy.related_industries.items():
+            lines.append(f'"{park}" = {_toml_value(names)}')
+    else:
+        lines += ["# [policy.related_industries]", '# "XS01" = ["汽车零部件", "检验检测"]']
     return "\n".join(lines) + "\n"

@@ -224,7 +224,7 @@ PARKS = _kind(
     "园区",
     "polygon",
     required=["park_id", "name"],
-    optional=["town", "park_type", "leading_industry", "zone"],
+    optional=["town", "park_type", "leading_industry", "related_industries", "zone"],
     id_column=None,  # a park may have several features (core and expansion zones)
     aliases={
         "park_id": _PARK_ID,
@@ -232,6 +232,17 @@ PARKS = _kind(
         "town": _TOWN,
         "park_type": ["park_type", "type", "yqlx", "园区类型", "类型"],
         "leading_industry": ["leading_industry", "industry", "zdcy", "主导产业", "产业定位"],
+        "related_industries": [
+            "related_industries",
+            "related_industry",
+            "related",
+            "xgcy",
+            "相关产业",
+            "配套产业",
+            "关联产业",
+            "相关配套产业",
+            "相关及配套产业",
+        ],
         "zone": ["zone", "zone_type", "fq", "功能分区", "分区", "区块"],
     },
 )

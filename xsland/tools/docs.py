@@ -328,7 +328,7 @@ def render_project_file() -> str:
         "misspelt policy key), so a typo never silently falls back to a default.",
         "",
         "Tables: `[project]`, `[inputs.KIND]` (one per input), `[options]`, `[raster]`, "
-        "`[policy]` and `[policy.category_map]`.",
+        "`[policy]`, `[policy.category_map]` and `[policy.related_industries]`.",
         "",
         "## [project]",
         "",
@@ -397,7 +397,7 @@ def render_project_file() -> str:
         "|---|---|---|---|---|",
     ]
     for f in dataclasses.fields(Policy):
-        if f.name == "category_map":
+        if f.name in ("category_map", "related_industries"):
             continue
         meta = f.metadata
         lines.append(
@@ -421,6 +421,21 @@ def render_project_file() -> str:
         "|---|---|",
     ]
     lines += [f"| `{c}` | `{v}` |" for c, v in DEFAULT_POLICY.category_map.items()]
+    rel = next(f for f in dataclasses.fields(Policy) if f.name == "related_industries")
+    lines += [
+        "",
+        "## [policy.related_industries]",
+        "",
+        f"`related_industries` — {rel.metadata.get('label', '')} "
+        f"({rel.metadata.get('unit', '')}; {rel.metadata.get('source', '')}): "
+        "park ID → the related and supporting industries (相关产业、配套产业) that belong to "
+        "the park's industrial positioning besides its leading industry. An enterprise in "
+        "the leading industry or in one of these conforms (rule `industry_mismatch`). A list "
+        'such as `XS01 = ["汽车零部件", "检验检测"]` or text `XS01 = "汽车零部件、检验检测"` '
+        "(separated by 、 , ; ， or ；). It adds to the parks layer's `related_industries` "
+        "column. Empty by default: a park with neither is listed in the data-quality table "
+        "(`no_related_industries`), and only its leading industry conforms.",
+    ]
     lines += [
         "",
         "## The template written by `xsland init`",

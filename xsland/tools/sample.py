@@ -365,25 +365,29 @@ class _Park:
     chain_leaders: int
     indicators: bool = True
     straddler: bool = False  # a 60 m unparcelled south margin holding a straddling parcel
+    related: tuple[str, ...] = ()  # 相关/配套产业 of its positioning; () for none listed
 
 
 _PARKS = (
     _Park("XS01", "东亭智能装备产业园", "东亭街道", "district", "智能装备",
-          2.0, 1.45, (-2600, -900), "east", 0.78, 2),
+          2.0, 1.45, (-2600, -900), "east", 0.72, 2,
+          related=("通用设备制造", "金属制品", "检验检测")),
     _Park("XS02", "安镇新能源汽车零部件产业园", "安镇街道", "district", "新能源汽车零部件",
-          1.55, 1.1, (-700, -900), "north", 0.70, 1, straddler=True),
+          1.55, 1.1, (-700, -900), "north", 0.66, 1, straddler=True,
+          related=("智能装备", "新材料", "金属制品")),
     _Park("XS03", "锡北新材料产业园", "锡北镇", "district", "新材料",
-          1.4, 1.05, (-900, -800), "east", 0.64, 1),
+          1.4, 1.05, (-900, -800), "east", 0.61, 1, related=("节能环保", "金属制品")),
     _Park("XS04", "鹅湖生物医药产业园", "鹅湖镇", "district", "生物医药",
-          1.35, 0.9, (-800, -700), "north", 0.48, 1, straddler=True),
+          1.35, 0.9, (-800, -700), "north", 0.55, 1, straddler=True,
+          related=("医疗器械", "检验检测")),
     _Park("XS05", "东港高端纺织产业园", "东港镇", "district", "高端纺织",
-          1.45, 0.95, (-800, -800), "east", 0.55, 0),
+          1.45, 0.95, (-800, -800), "east", 0.58, 0, related=("新材料", "智能装备")),
     _Park("XS06", "云林集成电路产业园", "云林街道", "carrier", "集成电路",
-          0.7, 0.0, (-400, -400), "east", 0.85, 1),
+          0.7, 0.0, (-400, -400), "east", 0.78, 1, related=("数字经济", "新材料")),
     _Park("XS07", "厚桥节能环保产业园", "厚桥街道", "carrier", "节能环保",
           0.55, 0.0, (-400, -400), "east", None, 0),
     _Park("XS08", "东亭数字经济产业园", "东亭街道", "carrier", "数字经济",
-          0.4, 0.0, (700, 700), "east", 0.42, 0, indicators=False),
+          0.4, 0.0, (700, 700), "east", 0.47, 0, indicators=False),
 )  # fmt: skip
 _PARK_BY_ID = {p.park_id: p for p in _PARKS}
 
@@ -405,7 +409,10 @@ _INDUSTRIES = (
     "节能环保",
     "数字经济",
 )
-_OTHER_INDUSTRIES = ("金属制品", "通用设备制造", "现代物流", "商贸服务")
+_OTHER_INDUSTRIES = ("金属制品", "通用设备制造", "现代物流", "商贸服务", "医疗器械", "检验检测")
+#: Share of a park's enterprises outside its leading industry that are in one of its
+#: related industries (when it lists any).
+_RELATED_SHARE = 0.85
 
 #: Words for company names, by industry.
 _TRADE_WORDS = {
@@ -421,6 +428,8 @@ _TRADE_WORDS = {
     "通用设备制造": ("通用机械", "泵阀", "机电设备"),
     "现代物流": ("物流", "供应链管理", "仓储服务"),
     "商贸服务": ("商贸", "贸易", "商业管理"),
+    "医疗器械": ("医疗器械", "医疗科技", "康复设备"),
+    "检验检测": ("检测技术", "检验认证", "计量检测"),
 }
 _NAME_CHARS = "华泰鑫宏新锡联明达瑞恒凯晨德盛通宇嘉源立信安永丰隆东方佳骏博创远亚邦威"
 _SUFFIXES = ("有限公司", "有限公司", "有限公司", "股份有限公司", "科技有限公司")
@@ -594,13 +603,23 @@ def _first_years(z: _Zone) -> tuple[int, int]:
     return (2010, 2023) if z.style == "carrier" else (2005, 2016)
 
 
-def _regular_plots(rng, zones: list[_Zone]) -> pd.DataFrame:
-    """The working table of parcels: every block cut into one or two rows of rectangles.
+#: Largest sideways shift (m) of either end of a boundary between two parcels of a row,
+#: and its cap as a share of the narrower parcel: the boundaries are slanted, not square.
+_SKEW_M, _SKEW_SHARE = 6.0, 0.12
 
-    Columns: where the parcel lies (zone_index, group, zone, style, town,
-    block, row), its rectangle (x0, y0, x1, y1), the date its block was first
-    supplied, its land use and planned use, and its ``kind`` ("regular").
+
+def _regular_plots(rng, zones: list[_Zone], skew_rng=None) -> pd.DataFrame:
+    """The working table of parcels: every block cut into one or two rows of parcels.
+
+    The parcels of a row share their side boundaries, each a slanted line whose ends
+    are shifted by up to :data:`_SKEW_M` (drawn from ``skew_rng``): quadrilaterals that
+    tile the block exactly. Columns: where the parcel lies (zone_index, group, zone,
+    style, town, block, row), its corners (``xb0``/``xb1`` on its south edge,
+    ``xt0``/``xt1`` on its north edge, y0, y1), the largest rectangle inside it (x0, y0,
+    x1, y1: buildings stand in it), the date its block was first supplied, its land use
+    and planned use, and its ``kind`` ("regular").
     """
+    skew_rng = skew_rng if skew_rng is not None else np.random.default_rng(0)
     rows = []
     block_id = 0
     for zi, z in enumerate(zones):
@@ -622,6 +641,10 @@ def _regular_plots(rng, zones: list[_Zone]) -> pd.DataFrame:
                 n = max(1, round((b.x1 - b.x0) / mean_width))
             for r in range(len(ycuts) - 1):
                 xcuts = _cuts(rng, b.x0, b.x1, n)
+                cap = min(_SKEW_M, _SKEW_SHARE * float(np.diff(xcuts).min()))
+                shift = np.round(skew_rng.uniform(-cap, cap, n + 1), 1)
+                shift[[0, -1]] = 0.0  # the block's own edges stay straight
+                bottom, top = xcuts + shift, xcuts - shift
                 for c in range(n):
                     rows.append(
                         dict(
@@ -632,10 +655,14 @@ def _regular_plots(rng, zones: list[_Zone]) -> pd.DataFrame:
                             town=z.town,
                             block=block_id,
                             row=r,
-                            x0=int(xcuts[c]),
+                            x0=float(max(bottom[c], top[c])),
                             y0=ycuts[r],
-                            x1=int(xcuts[c + 1]),
+                            x1=float(min(bottom[c + 1], top[c + 1])),
                             y1=ycuts[r + 1],
+                            xb0=float(bottom[c]),
+                            xb1=float(bottom[c + 1]),
+                            xt0=float(top[c]),
+                            xt1=float(top[c + 1]),
                             block_first=first,
                             land_use=code,
                         )
@@ -708,7 +735,26 @@ def _extra_plots(rng, zones: list[_Zone]) -> pd.DataFrame:
                 planned_use="100102",
             )
         )
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out["xb0"], out["xt0"] = out["x0"], out["x0"]
+    out["xb1"], out["xt1"] = out["x1"], out["x1"]
+    return out
+
+
+def _quads(plots: pd.DataFrame) -> np.ndarray:
+    """The parcels' true shapes: quadrilaterals from their corners (rectangles for some)."""
+    y0, y1 = plots["y0"].to_numpy(dtype=float), plots["y1"].to_numpy(dtype=float)
+    corners = np.stack(
+        [
+            np.column_stack([plots["xb0"], y0]),
+            np.column_stack([plots["xb1"], y0]),
+            np.column_stack([plots["xt1"], y1]),
+            np.column_stack([plots["xt0"], y1]),
+            np.column_stack([plots["xb0"], y0]),
+        ],
+        axis=1,
+    ).astype(float)
+    return shapely.polygons(corners)
 
 
 # ---------------------------------------------------------------------------
@@ -847,21 +893,54 @@ def _add_categories(rng, plots: pd.DataFrame) -> None:
     plots["category"] = np.where(shown, truth, None)
 
 
-def _far_target(rng, category: str, land_use: str) -> float:
-    """A plausible plot ratio for a built parcel of ``category``."""
+#: Plot ratios of built parcels by category: (share below the line, low range, usual range).
+#: The line is the low-efficiency threshold (1.0) of existing industrial land and the
+#: minimum of clause 二(一)1 for new land; logistics and other land have none.
+_FAR_RANGES = {
+    "industrial": (0.09, (0.35, 0.95), (1.06, 2.1)),
+    "new_industrial": (0.14, (0.9, 1.45), (1.6, 2.4)),  # minimum 1.5
+    "standard_factory": (0.14, (1.4, 1.95), (2.12, 3.2)),  # minimum 2.0
+    "new_type_industrial": (0.14, (1.8, 2.45), (2.65, 3.8)),  # minimum 2.5
+    "logistics": (0.0, (0.5, 0.5), (0.6, 1.4)),
+}
+
+
+#: The usual plot ratio of each category (the middle of its usual range).
+_USUAL_FAR = {"industrial": 1.3, "logistics": 1.0} | {
+    c: sum(r[2]) / 2 for c, r in _FAR_RANGES.items() if c not in ("industrial", "logistics")
+}
+
+#: Existing industrial land below the line lies mostly in old, sprawling blocks: the share
+#: of such blocks, and the chance that a parcel is below the line in one and elsewhere.
+_SPRAWL_BLOCKS, _SPRAWL_LOW, _ELSEWHERE_LOW = 0.14, 0.5, 0.008
+
+
+#: Parks whose new, high-standard-factory and new-type industrial land all meets the
+#: minima of clause 二(一)1 (elsewhere :data:`_FAR_RANGES` gives the share below).
+_COMPLIANT_PARKS = ("XS02", "XS03", "XS06")
+
+
+def _far_target(
+    rng, category: str, land_use: str, *, sprawl: bool = False, compliant: bool = False
+) -> float:
+    """A plausible plot ratio for a built parcel of ``category`` (:data:`_FAR_RANGES`).
+
+    Existing industrial land clusters around 1.3 (lognormal, clipped to its range) and
+    lies below the line mostly in sprawling blocks (``sprawl``); the other categories
+    are uniform in their ranges.
+    """
+    if category not in _FAR_RANGES:
+        return rng.uniform(0.1, 0.3) if land_use == "1303" else rng.uniform(1.2, 2.5)
+    below, low, usual = _FAR_RANGES[category]
     if category == "industrial":
-        if rng.random() < 0.1:
-            return rng.uniform(0.25, 0.6)  # low-efficiency land
-        return float(np.clip(rng.normal(1.15, 0.3), 0.6, 1.6))
-    ranges = {
-        "new_industrial": (0.9, 2.3),  # minimum 1.5
-        "standard_factory": (1.3, 3.0),  # minimum 2.0
-        "new_type_industrial": (1.6, 3.8),  # minimum 2.5
-        "logistics": (0.5, 1.4),
-    }
-    if category in ranges:
-        return rng.uniform(*ranges[category])
-    return rng.uniform(0.1, 0.3) if land_use == "1303" else rng.uniform(1.2, 2.5)
+        below = _SPRAWL_LOW if sprawl else _ELSEWHERE_LOW
+    elif compliant:
+        below = 0.0
+    if rng.random() < below:
+        return rng.uniform(*low)
+    if category == "industrial":
+        return float(np.clip(rng.lognormal(np.log(1.3), 0.22), *usual))
+    return rng.uniform(*usual)
 
 
 def _rect(plots: pd.DataFrame, i: int) -> tuple:
@@ -878,15 +957,30 @@ def _creek_parts(rect: tuple) -> list[tuple]:
     return [(x0, y0, x1, ym - 3), (x0, ym + 3, x1, y1)]
 
 
-def _bowtie(rect: tuple) -> Polygon:
-    """The rectangle with the two vertices next to its north-east corner swapped.
+def _creek_shape(quad, rect: tuple) -> MultiPolygon:
+    """The parcel ``quad`` cut by the 6 m creek of :func:`_creek_parts` of its ``rect``."""
+    x0, y0, x1, y1 = rect
+    far = 1e4
+    if x1 - x0 >= y1 - y0:
+        xm = x0 + (x1 - x0) // 2
+        halves = [box(x0 - far, y0 - 1, xm - 3, y1 + 1), box(xm + 3, y0 - 1, x1 + far, y1 + 1)]
+    else:
+        ym = y0 + (y1 - y0) // 2
+        halves = [box(x0 - far, y0 - 1, x1 + far, ym - 3), box(x0 - far, ym + 3, x1 + far, y1 + 1)]
+    return MultiPolygon([quad.intersection(h) for h in halves])
+
+
+def _bowtie(quad) -> Polygon:
+    """The parcel with the two vertices next to its north-east corner swapped.
 
     The ring crosses itself near the corner (a digitising slip): the polygon
-    is invalid, but stays inside its rectangle and keeps nearly all its area.
+    is invalid, but stays inside the parcel and keeps nearly all its area.
     """
-    x0, y0, x1, y1 = (float(v) for v in rect)
+    sw, se, ne, nw = (np.array(c, dtype=float) for c in list(quad.exterior.coords)[:4])
     d = 2.0
-    return Polygon([(x0, y0), (x1, y0), (x1 - d, y1), (x1, y1 - d), (x0, y1), (x0, y0)])
+    on_top = ne + d * (nw - ne) / np.linalg.norm(nw - ne)
+    on_side = ne + d * (se - ne) / np.linalg.norm(se - ne)
+    return Polygon([tuple(sw), tuple(se), tuple(on_top), tuple(on_side), tuple(nw), tuple(sw)])
 
 
 # ---------------------------------------------------------------------------
@@ -916,18 +1010,31 @@ def _building(rng, rect, floors, storey, use, *, parcel=None, role="regular", ha
         height=shown[1],
         storey_height=None if shown[2] is None else round(float(shown[2]), 1),
         use=use,
+        hall=hall,
     )
 
 
-def _parcel_buildings(rng, parcel: int, rects: list[tuple], far: float, category: str) -> list:
-    """Buildings inside ``rects`` (the parts of one parcel) giving a plot ratio of about ``far``."""
+def _parcel_buildings(
+    rng, parcel: int, rects: list[tuple], far: float, category: str, *, scale: float = 1.0
+) -> list:
+    """Buildings inside ``rects`` (the parts of one parcel) giving a plot ratio of about ``far``.
+
+    ``scale`` is the parcel's area over that of ``rects`` (a slanted parcel is larger than
+    the rectangle its buildings stand in).
+    """
     hall = (category in ("industrial", "new_industrial") and rng.random() < 0.1) or (
         category == "logistics" and rng.random() < 0.3
     )
     if hall:  # a single-storey hall over 8 m high: its floor counts twice
         floors, storey, counted = 1, rng.uniform(9.0, 12.0), 2
+        coverage = float(np.clip(far / counted, 0.3, 0.62))
     else:
-        floors = int(np.clip(round(far / rng.uniform(0.3, 0.55)), 1, 20))
+        # the footprint first (建筑系数 of built industrial land is 35–60 %, rarely less),
+        # then as many floors as the plot ratio needs
+        sprawl = far < _FAR_RANGES.get(category, (0, 0, (0, 0)))[2][0]  # below the line
+        coverage = rng.uniform(0.24, 0.5) if sprawl else rng.uniform(0.36, 0.6)
+        floors = int(np.clip(round(far / coverage), 1, 20))
+        coverage = float(np.clip(far / floors, 0.18, 0.62))
         counted = floors
         if category == "logistics":
             storey = rng.uniform(6.0, 7.5)
@@ -935,7 +1042,6 @@ def _parcel_buildings(rng, parcel: int, rects: list[tuple], far: float, category
             storey = rng.uniform(3.6, 4.2)
         else:
             storey = rng.uniform(4.0, 5.5)
-    coverage = float(np.clip(far / counted, 0.2, 0.6))
     use = {"logistics": "warehouse", "new_type_industrial": "office", "other": "office"}.get(
         category, "industrial"
     )
@@ -951,7 +1057,7 @@ def _parcel_buildings(rng, parcel: int, rects: list[tuple], far: float, category
         w, h = x1 - x0, y1 - y0
         setback = min(6.0, 0.08 * min(w, h))
         iw, ih = w - 2 * setback, h - 2 * setback
-        k = min(np.sqrt(coverage * w * h / (iw * ih)), 0.92)
+        k = min(np.sqrt(coverage * scale * w * h / (iw * ih)), 0.92)
         along_x = iw >= ih
         sw, sh = (iw / nb, ih) if along_x else (iw, ih / nb)
         for b in range(nb):
@@ -1009,17 +1115,35 @@ def _make_buildings(rng, zones: list[_Zone], plots: pd.DataFrame, roles: _Roles)
     skip = paired | set(roles.vacant) | set(np.flatnonzero(plots["kind"] == "sliver"))
     multis = set(roles.multis)
     out: list[dict] = []
+    far_target = np.zeros(len(plots))
+    quads = _quads(plots)
+    blocks = plots["block"].to_numpy()
+    true_category = plots["true_category"].to_numpy(dtype=object)
+    land_use = plots["land_use"].to_numpy(dtype=object)
+    groups = plots["group"].to_numpy(dtype=object)
+    corners = plots[["x0", "y0", "x1", "y1"]].to_numpy(dtype=float)
+    unique = np.unique(blocks)
+    sprawl = dict(zip(unique, rng.random(len(unique)) < _SPRAWL_BLOCKS, strict=True))
     for i in range(len(plots)):
         if i in lefts:
             out.append(_shared_building(rng, plots, i))
         if i in skip:
             continue
-        rect = _rect(plots, i)
+        rect = tuple(corners[i])
         rects = _creek_parts(rect) if i in multis else [rect]
-        category = plots.at[i, "true_category"]
-        far = _far_target(rng, category, plots.at[i, "land_use"])
-        out += _parcel_buildings(rng, i, rects, far, category)
-    tree = shapely.STRtree(shapely.box(plots["x0"], plots["y0"], plots["x1"], plots["y1"]))
+        category = true_category[i]
+        far = _far_target(
+            rng,
+            category,
+            land_use[i],
+            sprawl=sprawl[blocks[i]],
+            compliant=groups[i] in _COMPLIANT_PARKS,
+        )
+        far_target[i] = far
+        scale = quads[i].area / ((rect[2] - rect[0]) * (rect[3] - rect[1]))
+        out += _parcel_buildings(rng, i, rects, far, category, scale=scale)
+    plots["far_target"] = far_target
+    tree = shapely.STRtree(_quads(plots))
     for rect in _outside_sheds(zones):
         if len(tree.query(box(*rect), predicate="intersects")):
             raise RuntimeError("sample layout: a shed meant to lie outside every parcel does not")
@@ -1031,11 +1155,16 @@ def _add_floor_area(rng, plots: pd.DataFrame, buildings: list[dict], roles: _Rol
     """Floor area on record (建筑面积) for ~30 % of the built parcels."""
     n = len(plots)
     gfa = np.zeros(n)
+    halls = np.zeros(n, bool)
     for b in buildings:
         if b["parcel"] is not None:
             x0, y0, x1, y1 = b["rect"]
             gfa[b["parcel"]] += (x1 - x0) * (y1 - y0) * b["real_floors"]
+            halls[b["parcel"]] |= b["hall"]
     recorded = (gfa > 0) & (rng.random(n) < 0.31)
+    # a hall's 建筑面积 on record is its real floor space, while its plot ratio counts the
+    # floor twice (storey over 8 m): leave those to be measured from the buildings
+    recorded &= ~halls
     recorded[[i for pair in roles.pairs for i in pair]] = False
     plots["floor_area"] = np.where(recorded, np.round(gfa * rng.uniform(0.97, 1.03, n), 2), np.nan)
 
@@ -1082,19 +1211,30 @@ def _enterprises(rng, plots: pd.DataFrame) -> pd.DataFrame:
     enterprise_id = np.full(n, None, dtype=object)
     owner[(plots["land_use"] == "1303").to_numpy()] = _UTILITY_OWNER
     owned = (plots["kind"] != "sliver") & (plots["land_use"] != "1303")
-    area = ((plots["x1"] - plots["x0"]) * (plots["y1"] - plots["y0"])).to_numpy()
+    area = shapely.area(_quads(plots))
     vacant = plots["vacant"].to_numpy()
+    far_target = plots["far_target"].to_numpy()
+    usual_far = plots["true_category"].map(_USUAL_FAR).fillna(1.3).to_numpy(dtype=float)
     taken: set[str] = set()
     ents = []
     for group, rows in plots[owned].groupby("group", sort=False).groups.items():
         park = _PARK_BY_ID.get(group)
         runs = _ownership_runs(rng, plots, rows)
         if park is not None and park.lead_share is not None:
-            # exactly this share of the park's enterprises is in its leading industry
+            # exactly this share of the park's enterprises is in its leading industry;
+            # of the others, most are in a related industry when the park lists any
             lead = np.zeros(len(runs), bool)
             lead[rng.permutation(len(runs))[: round(park.lead_share * len(runs))]] = True
-            others = [i for i in _INDUSTRIES + _OTHER_INDUSTRIES if i != park.industry]
-            industries = [park.industry if ld else str(rng.choice(others)) for ld in lead]
+            others = [
+                i
+                for i in _INDUSTRIES + _OTHER_INDUSTRIES
+                if i != park.industry and i not in park.related
+            ]
+            related = rng.random(len(runs)) < (_RELATED_SHARE if park.related else 0.0)
+            industries = [
+                park.industry if ld else str(rng.choice(park.related if rel else others))
+                for ld, rel in zip(lead, related, strict=True)
+            ]
         else:
             industries = [str(rng.choice(_INDUSTRIES + _OTHER_INDUSTRIES)) for _ in runs]
         for run, industry in zip(runs, industries, strict=True):
@@ -1104,14 +1244,18 @@ def _enterprises(rng, plots: pd.DataFrame) -> pd.DataFrame:
             eid = f"E{len(ents) + 1:04d}"
             enterprise_id[run] = eid
             mu = area[run].sum() / (2000 / 3)
-            revenue = 0.0 if vacant[run].all() else mu * rng.lognormal(np.log(250), 0.7)
+            # output per 亩 grows with the floor space per 亩 (relative to what is usual
+            # for the land's category): 250 万元/亩 at the usual plot ratio
+            rel = float((far_target[run] / usual_far[run] * area[run]).sum() / area[run].sum())
+            per_mu = rng.lognormal(np.log(250), 0.15) * max(rel, 0.04) ** 2
+            revenue = 0.0 if vacant[run].all() else mu * per_mu
             ents.append(
                 dict(
                     enterprise_id=eid,
                     name=owner[run[0]],
                     industry=industry,
                     revenue=revenue,
-                    tax=revenue * rng.uniform(0.015, 0.07),
+                    tax=revenue * rng.uniform(0.035, 0.06),
                     mu=mu,
                     group=group,
                     chain_leader=False,
@@ -1130,7 +1274,8 @@ def _enterprises(rng, plots: pd.DataFrame) -> pd.DataFrame:
         top = top[: p.chain_leaders]
         ent.loc[top, "chain_leader"] = True
         ent.loc[top, ["revenue", "tax"]] *= 4
-    # 亩均效益评价: classes by tax per mu; 10 % not evaluated
+    # 亩均效益评价: classes by tax per mu, the percentiles of the default policy (A top
+    # 20 %, B next 40 %, C next 25 %, D last 15 %); 10 % not evaluated
     rank = (ent["tax"] / ent["mu"]).rank(pct=True, method="first").to_numpy()
     eval_class = np.select([rank > 0.8, rank > 0.4, rank > 0.15], ["A", "B", "C"], "D")
     eval_class = eval_class.astype(object)
@@ -1156,11 +1301,11 @@ def _enterprises(rng, plots: pd.DataFrame) -> pd.DataFrame:
 def _parcel_layer(rng, plots: pd.DataFrame, roles: _Roles) -> gpd.GeoDataFrame:
     """The parcels as delivered: IDs, attributes on record, geometry with the planted defects."""
     n = len(plots)
-    geoms = shapely.box(plots["x0"], plots["y0"], plots["x1"], plots["y1"])
+    geoms = _quads(plots)
     for i in roles.bowties:
-        geoms[i] = _bowtie(_rect(plots, i))
+        geoms[i] = _bowtie(geoms[i])
     for i in roles.multis:
-        geoms[i] = MultiPolygon([box(*part) for part in _creek_parts(_rect(plots, i))])
+        geoms[i] = _creek_shape(geoms[i], _rect(plots, i))
     ids = np.array([f"P{k:05d}" for k in range(1, n + 1)], dtype=object)
     first, second = roles.duplicate
     ids[second] = ids[first]
@@ -1219,6 +1364,7 @@ def _parks_layer(zones: list[_Zone]) -> gpd.GeoDataFrame:
             town=z.town,
             park_type=_PARK_BY_ID[z.group].park_type,
             leading_industry=_PARK_BY_ID[z.group].industry,
+            related_industries="、".join(_PARK_BY_ID[z.group].related) or None,
             zone=z.zone,
         )
         for z in zones
@@ -1237,7 +1383,7 @@ def _plan_layer(zones: list[_Zone], plots: pd.DataFrame) -> gpd.GeoDataFrame:
     parcels.
     """
     geoms, uses = [], []
-    rects = shapely.box(plots["x0"], plots["y0"], plots["x1"], plots["y1"])
+    rects = _quads(plots)
     for zi, z in enumerate(zones):
         if not z.zone:
             continue
@@ -1256,7 +1402,11 @@ def _plan_layer(zones: list[_Zone], plots: pd.DataFrame) -> gpd.GeoDataFrame:
 
 
 def _indicators(rng) -> pd.DataFrame:
-    """Park indicators with Chinese headers, 2025 and 2026, one park left out."""
+    """Park indicators with Chinese headers, 2025 and 2026, one park left out.
+
+    At most 5 provincial innovation platforms in all in 2026, so that the target of 7
+    (clause 二(三)7) is missed now and can be met one year later (variant ``later``).
+    """
     rows = []
     has_fund = {p.park_id: rng.random() < 0.6 for p in _PARKS}
     for p in _PARKS:
@@ -1269,11 +1419,16 @@ def _indicators(rng) -> pd.DataFrame:
                     "园区编号": p.park_id,
                     "年度": year,
                     "招商活动场次": int(rng.integers(0, 7)),
-                    "省级以上创新平台": int(rng.integers(0, 3)),
+                    "省级以上创新平台": int(rng.integers(0, 2)),
                     "产业基金规模": fund if has_fund[p.park_id] else None,
                 }
             )
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    latest = out.index[out["年度"] == 2026]
+    while out.loc[latest, "省级以上创新平台"].sum() > 5:
+        last = latest[out.loc[latest, "省级以上创新平台"].to_numpy() > 0][-1]
+        out.loc[last, "省级以上创新平台"] -= 1
+    return out
 
 
 def _defects(plots, parcels, buildings, building_rows, parks, roles) -> dict:
@@ -1314,7 +1469,8 @@ def _build(seed: int) -> dict:
     """Every table and layer of the sample, in memory."""
     rng = np.random.default_rng(seed)
     zones = _layout(rng)
-    plots = pd.concat([_regular_plots(rng, zones), _extra_plots(rng, zones)], ignore_index=True)
+    regular = _regular_plots(rng, zones, np.random.default_rng([seed, 4]))
+    plots = pd.concat([regular, _extra_plots(rng, zones)], ignore_index=True)
     _add_dates(rng, plots)
     roles = _assign_roles(rng, plots)
     plots["vacant"] = False
@@ -1336,7 +1492,7 @@ def _build(seed: int) -> dict:
         buildings=buildings,
         plan=_plan_layer(zones, plots),
         enterprises=enterprises,
-        indicators=_indicators(rng),
+        indicators=_indicators(np.random.default_rng([seed, 3])),
         defects=_defects(plots, parcels, buildings, building_rows, parks, roles),
     )
 
@@ -1497,8 +1653,8 @@ def _later(data: dict, seed: int) -> dict:
         return {k: (None if v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v)
                 for k, v in row.items()}  # fmt: skip
 
-    def add(template: dict, rect: tuple, pid: str, **changes) -> None:
-        geom = box(*rect)
+    def add(template: dict, shape, pid: str, **changes) -> None:
+        geom = box(*shape) if isinstance(shape, tuple) else shapely.normalize(shape)
         new_rows.append(
             template
             | {"parcel_id": pid, "declared_area": round(geom.area, 2), "geometry": geom}
@@ -1511,24 +1667,23 @@ def _later(data: dict, seed: int) -> dict:
         x0, y0, x1, y1 = _rect_of(geoms[i])
         if x1 - x0 >= y1 - y0:
             xm = (x0 + x1) // 2
-            halves = [(x0, y0, xm, y1), (xm, y0, x1, y1)]
+            halves = [(x0 - 9, y0 - 9, xm, y1 + 9), (xm, y0 - 9, x1 + 9, y1 + 9)]
         else:
             ym = (y0 + y1) // 2
-            halves = [(x0, y0, x1, ym), (x0, ym, x1, y1)]
+            halves = [(x0 - 9, y0 - 9, x1 + 9, ym), (x0 - 9, ym, x1 + 9, y1 + 9)]
         new = [new_id(), new_id()]
         for rect, pid in zip(halves, new, strict=True):
-            add(record(i), rect, pid, floor_area=None)
+            add(record(i), geoms[i].intersection(box(*rect)), pid, floor_area=None)
         drop[i] = True
         changes["split"].append({"old": ids[i], "new": new})
     changes["merged"] = []
     for i in merges:
         a, b = record(i), record(i + 1)
-        x0, y0, _, y1 = _rect_of(geoms[i])
-        x1 = _rect_of(geoms[i + 1])[2]
         fa = a["floor_area"] + b["floor_area"] if a["floor_area"] and b["floor_area"] else None
         pid = new_id()
         category = a["category"] if a["category"] == b["category"] else None
-        add(a, (x0, y0, x1, y1), pid, floor_area=fa, category=category)
+        joined = shapely.union(geoms[i], geoms[i + 1])
+        add(a, joined, pid, floor_area=fa, category=category)
         drop[[i, i + 1]] = True
         changes["merged"].append({"old": [ids[i], ids[i + 1]], "new": pid})
     changes["reorganised"] = []
@@ -1536,25 +1691,28 @@ def _later(data: dict, seed: int) -> dict:
         x0, y0, _, y1 = _rect_of(geoms[i])
         x1 = _rect_of(geoms[i + 1])[2]
         cuts = np.round(np.linspace(x0, x1, 4)).astype(int)
+        cuts[0], cuts[-1] = x0 - 9, x1 + 9
+        joined = shapely.union(geoms[i], geoms[i + 1])
         new = [new_id() for _ in range(3)]
         for k, pid in enumerate(new):
-            add(record(i), (int(cuts[k]), y0, int(cuts[k + 1]), y1), pid, floor_area=None)
+            strip = box(int(cuts[k]), y0 - 9, int(cuts[k + 1]), y1 + 9)
+            add(record(i), joined.intersection(strip), pid, floor_area=None)
         drop[[i, i + 1]] = True
         changes["reorganised"].append({"old": [ids[i], ids[i + 1]], "new": new})
     for i in reshaped:
         x0, y0, x1, y1 = _rect_of(geoms[i])
-        rect = (
-            (x0, y0 + _ROAD_WIDENING, x1, y1)
+        keep = (
+            (x0 - 9, y0 + _ROAD_WIDENING, x1 + 9, y1 + 9)
             if plots.at[i, "row"] == 0
-            else (x0, y0, x1, y1 - _ROAD_WIDENING)
+            else (x0 - 9, y0 - 9, x1 + 9, y1 - _ROAD_WIDENING)
         )
-        add(record(i), rect, ids[i])
+        add(record(i), geoms[i].intersection(box(*keep)), ids[i])
         drop[i] = True
     changes["reshaped"] = [ids[i] for i in reshaped]
     changes["id_changed"] = []
     for i in renumbered:
         pid = new_id()
-        add(record(i), _rect_of(geoms[i]), pid, declared_area=record(i)["declared_area"])
+        add(record(i), geoms[i], pid, declared_area=record(i)["declared_area"])
         drop[i] = True
         changes["id_changed"].append({"old": ids[i], "new": pid})
     drop[removed] = True
@@ -1591,10 +1749,11 @@ def _later(data: dict, seed: int) -> dict:
     parcels.loc[redeveloped, "enterprise_id"] = new_ents[0]["enterprise_id"]
     parcels.loc[redeveloped, "owner"] = new_ents[0]["name"]
     parcels.loc[redeveloped, "floor_area"] = np.nan
-    k = np.sqrt(_REDEVELOP_COVERAGE)
     new_buildings = []
     for i in redeveloped:
-        x0, y0, x1, y1 = _rect_of(geoms[i])
+        # a building centred in the rectangle inside the parcel, covering 45 % of the parcel
+        x0, y0, x1, y1 = _rect(plots, i)
+        k = np.sqrt(_REDEVELOP_COVERAGE * geoms[i].area / ((x1 - x0) * (y1 - y0)))
         dx, dy = (x1 - x0) * (1 - k) / 2, (y1 - y0) * (1 - k) / 2
         new_buildings.append(
             dict(
@@ -1847,7 +2006,7 @@ def _write_landcover(path: Path, data: dict, seed: int) -> None:
         if park is not None and park.straddler and z.zone == "core":
             ox0, oy0, ox1, _ = z.outline
             shapes.append((box(ox0, oy0, ox1, oy0 + _WIDE_EDGE - 5), 30))
-    rects = shapely.box(plots["x0"], plots["y0"], plots["x1"], plots["y1"])
+    rects = _quads(plots)
     vacant = np.flatnonzero(plots["vacant"].to_numpy() & (plots["kind"] != "sliver").to_numpy())
     shapes += [(rects[i], 50) for i in np.flatnonzero(plots["kind"] == "straddling")]
     shapes += [(rects[i], 60 if k % 3 else 30) for k, i in enumerate(vacant)]

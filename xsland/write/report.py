@@ -72,6 +72,7 @@ HEADERS_ZH = {
     "town": "所属镇街",
     "park_type": "园区类型",
     "leading_industry": "主导产业",
+    "related_industries": "相关/配套产业",
     "area_m2": "面积(平方米)",
     "area_km2": "面积(平方公里)",
     "area_mu": "面积(亩)",
@@ -298,6 +299,62 @@ def label_count(code: str, parcels: pd.DataFrame, low: pd.Series) -> str:
     return f"{int(hit.sum())} parcels, {parcels.loc[hit, 'area_mu'].sum():,.1f} 亩"
 
 
+def _counted_kinds(result) -> tuple[str, ...]:
+    """The kinds the audit counted (its rules table), default all three."""
+    from xsland.rules.policy import LOWUSE_KINDS
+
+    rules = getattr(result, "rules", None)
+    if rules is not None and "key" in rules.columns:
+        row = rules.loc[rules["key"] == "lowuse_kinds", "value"]
+        if len(row):
+            return tuple(k.strip() for k in str(row.iloc[0]).split(",") if k.strip())
+    return LOWUSE_KINDS
+
+
+def _lowuse_lines(result) -> list[str]:
+    """The low-efficiency lines of the summary: totals, kinds, only-kinds and reasons."""
+    from xsland.judge.lowuse import kind_breakdown
+    from xsland.rules.policy import DEFAULT_POLICY
+
+    parcels = result.parcels
+    low = parcels["low_efficiency"].fillna(False).astype(bool)
+    kinds = _counted_kinds(result)
+    table = kind_breakdown(parcels, parcels, policy=DEFAULT_POLICY.replace(lowuse_kinds=kinds))
+    total = table.set_index("kind").loc["all"]
+    ind_mu = total["industrial_mu"] / total["industrial_share"] if total["industrial_share"] else 0
+    lines = [
+        f"- {int(low.sum())} of {len(parcels)} parcels, "
+        f"{parcels.loc[low, 'area_mu'].sum():,.1f} 亩 of {parcels['area_mu'].sum():,.1f} 亩",
+        f"- industrial land: {total['industrial_mu']:,.1f} 亩 of {ind_mu:,.1f} 亩 "
+        f"({_share(total['industrial_share'])}) low-efficiency",
+        f"- kinds counted (lowuse_kinds): {', '.join(kinds) or 'none'}",
+        "",
+        "| kind (clause 二(一)3) | counted | parcels | 亩 | share of industrial land "
+        "| only this kind: parcels | 亩 | share of industrial land |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for _, r in table[table["kind"] != "all"].iterrows():
+        lines.append(
+            f"| {r['label']} ({r['kind']}) | {'yes' if r['counted'] else 'no'} | "
+            f"{r['n_parcels']} | {r['area_mu']:,.1f} | {_share(r['industrial_share'])} | "
+            f"{r['n_only']} | {r['only_mu']:,.1f} | {_share(r['only_industrial_share'])} |"
+        )
+    lines.append("")
+    only = low & (parcels["n_reasons"] == 1) if "n_reasons" in parcels else low & False
+    for code, label in _reason_counts(parcels.loc[low, "reasons"]):
+        col = f"lu_{code}"
+        sole = only & parcels[col].fillna(False).astype(bool)
+        lines.append(
+            f"- {label} ({code}): {label_count(code, parcels, low)}; only reason: "
+            f"{int(sole.sum())} parcels, {parcels.loc[sole, 'area_mu'].sum():,.1f} 亩"
+        )
+    return lines
+
+
+def _share(value: float) -> str:
+    return "—" if value is None or value != value else f"{value:.1%}"
+
+
 def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None = None) -> str:
     """A short Markdown summary of an :class:`~xsland.result.AuditResult`.
 
@@ -356,17 +413,7 @@ def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None
         )
     parcels = result.parcels
     if "low_efficiency" in parcels.columns:
-        low = parcels["low_efficiency"].fillna(False).astype(bool)
-        lines += [
-            "",
-            "## Low-efficiency land (低效用地)",
-            "",
-            f"- {int(low.sum())} of {len(parcels)} parcels, "
-            f"{parcels.loc[low, 'area_mu'].sum():,.1f} 亩 "
-            f"of {parcels['area_mu'].sum():,.1f} 亩",
-        ]
-        for code, label in _reason_counts(parcels.loc[low, "reasons"]):
-            lines.append(f"- {label} ({code}): {label_count(code, parcels, low)}")
+        lines += ["", "## Low-efficiency land (低效用地)", ""] + _lowuse_lines(result)
     blocks = getattr(result, "blocks", None)
     if blocks is not None:
         lines += ["", "## The ten largest contiguous blocks (连片)", ""]
