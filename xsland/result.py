@@ -41,6 +41,10 @@ class AuditResult:
         (:func:`xsland.judge.lowuse.per_mu`); ``None`` without enterprise data.
     park_zones
         The park features as given (core / expansion zones), for maps.
+    intensity
+        The intensive-use evaluation (开发区土地集约利用评价), one row per park and one for
+        the district (:func:`xsland.judge.intensity.intensity`); ``None`` in audits read
+        back from before it existed.
     """
 
     parks: gpd.GeoDataFrame
@@ -53,4 +57,5 @@ class AuditResult:
     block_members: pd.DataFrame | None = None
     enterprises: pd.DataFrame | None = None
     park_zones: gpd.GeoDataFrame | None = None
+    intensity: pd.DataFrame | None = None
     meta: dict[str, Any] = field(default_factory=dict)

@@ -16,7 +16,10 @@ from xsland._atomic import atomic_dir, atomic_file
 from xsland.errors import InputFileError
 from xsland.group.blocks import COLUMN_LABELS as _BLOCK_LABELS
 from xsland.judge.audit import STATUS_ZH
+from xsland.judge.intensity import COLUMNS as _INTENSITY_COLUMNS
 from xsland.judge.lowuse import COLUMN_LABELS as _LOWUSE_LABELS
+from xsland.judge.mujun import COLUMNS as _MUJUN_COLUMNS
+from xsland.judge.supply import COLUMNS as _SUPPLY_COLUMNS
 
 __all__ = [
     "HEADERS_ZH",
@@ -167,6 +170,9 @@ for _chk in (
 for _labels in (_LOWUSE_LABELS, _BLOCK_LABELS):
     for _k, _v in _labels.items():
         HEADERS_ZH.setdefault(_k, _v)
+for _columns in (_INTENSITY_COLUMNS, _MUJUN_COLUMNS, _SUPPLY_COLUMNS):
+    for _k, _spec in _columns.items():
+        HEADERS_ZH.setdefault(_k, _spec[2])
 HEADERS_ZH.update(
     {
         "built_share": "建设用地占比(遥感)",
@@ -414,7 +420,7 @@ def audit_layers(
         "district": result.district,
         "rules": result.rules,
     }
-    for name in ("blocks", "block_members", "enterprises", "park_zones"):
+    for name in ("blocks", "block_members", "enterprises", "park_zones", "intensity"):
         value = getattr(result, name, None)
         if value is not None:
             layers[name] = value
@@ -482,6 +488,8 @@ def write_audit(
             sheets["连片地块 block parcels"] = result.block_members
         if getattr(result, "enterprises", None) is not None:
             sheets["企业亩均 enterprises"] = result.enterprises
+        if getattr(result, "intensity", None) is not None:
+            sheets["集约评价 intensity"] = result.intensity
         sheets["数据质量 quality"] = result.quality
         sheets["规则 rules"] = result.rules
         write_workbook(sheets, tmp / "audit.xlsx")
@@ -580,6 +588,7 @@ def read_audit(audit_dir: str | os.PathLike):
         block_members=layer("block_members"),
         enterprises=layer("enterprises"),
         park_zones=layer("park_zones"),
+        intensity=layer("intensity"),
         meta={"crs": info.get("crs", ""), "as_of": info.get("as_of", "")},
     )
     return result, info
