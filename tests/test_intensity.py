@@ -141,3 +141,36 @@ def test_columns_declared():
     assert list(out.reset_index().columns) == list(COLUMNS)
     for name, spec in COLUMNS.items():
         assert len(spec) == 6 and spec[2], name
+
+
+def test_enterprise_ids_match_across_number_and_text():
+    # numeric IDs from a spreadsheet (12.0) and text with trailing spaces (" 12 ") are one
+    p = _parcels().assign(enterprise_id=[12.0, 12.0, None, None, None, None, None])
+    e = pd.DataFrame({"enterprise_id": [" 12 "], "tax": [300.0]})
+    r = intensity(p, enterprises=e, as_of=AS_OF).set_index("park_id").loc["P1"]
+    assert r["tax_per_ha_industrial"] == pytest.approx(100.0)
+
+
+def test_demo_writes_the_intensity_layer_sheet_and_summary(demo_audit):
+    import pyogrio
+
+    from xsland.write.report import read_audit
+
+    out = demo_audit[0]
+    layer = pyogrio.read_dataframe(out / "audit.gpkg", layer="intensity", read_geometry=False)
+    assert list(layer.columns) == list(COLUMNS)
+    assert layer["park_id"].iloc[-1] == "district" and len(layer) == 9  # 8 parks + district
+    # the sample has no ready_for_supply column: supply rate null with its reason, never 0
+    assert layer["supply_rate"].isna().all()
+    assert layer["missing"].str.contains("no ready_for_supply column").all()
+    sheets = pd.ExcelFile(out / "audit.xlsx").sheet_names
+    assert "集约评价 intensity" in sheets
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert "## Intensive-use evaluation (开发区土地集约利用评价)" in summary
+    assert "## 批供用 status of parcels" in summary and "## 亩均效益 classes (4+T)" in summary
+    result, _info = read_audit(out)
+    assert len(result.intensity) == 9
+    assert {"supply_status", "supply_rule"} <= set(result.parcels.columns)
+    assert {"mj_score", "mj_rank", "mj_class", "mj_class_source"} <= set(result.enterprises.columns)
+    assert {"rate_not_supplied", "rate_idle"} <= set(result.parks.columns)
+    assert {"rate_not_used"} <= set(result.towns.columns)

@@ -106,3 +106,28 @@ def test_share_cut_offs_must_fit():
 
     with pytest.raises(PolicyError, match="must not exceed 1"):
         DEFAULT_POLICY.replace(mujun_share_a=0.5, mujun_share_b=0.5, mujun_share_c=0.1)
+
+
+def test_read_from_a_chinese_csv_and_classed(tmp_path):
+    from xsland.errors import ValidationError
+    from xsland.read.io import read_table
+
+    path = tmp_path / "企业.csv"
+    path.write_text(
+        "统一社会信用代码,税收,营业收入,研发经费,高新技术企业,投产日期,暂不评价\n"
+        "0012,200,1000,50,是,2010/1/1,否\n"
+        "0013,100,500,50,否,2025年1月1日,否\n",
+        encoding="gbk",
+    )
+    e = read_table(path, kind="enterprises")
+    assert list(e["enterprise_id"]) == ["0012", "0013"]  # leading zeros kept
+    assert e["high_tech"].tolist() == [True, False]
+    assert str(e["founded"].iloc[1].date()) == "2025-01-01"
+    parcels = pd.DataFrame({"enterprise_id": ["0012", "0013"], "area_m2": [10 * MU] * 2})
+    out = mujun(parcels, e, as_of=AS_OF, policy=POLICY)
+    assert out["mj_class_derived"].tolist()[1] == "T"  # founded 2025: under 3 years
+    assert out["mj_bonus"].tolist() == [5.0, 0.0]
+    path.write_text("统一社会信用代码,投产日期,固定资产投资\n0012,soon,=1+1\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as err:
+        read_table(path, kind="enterprises")
+    assert "founded" in str(err.value) and "investment" in str(err.value)

@@ -141,3 +141,61 @@ def test_columns_declare_every_output():
         "approved_not_supplied",
         "unknown",
     }
+
+
+_PROGRESS = {
+    "unknown": 0,
+    "approved_not_supplied": 1,
+    "supplied_not_started": 2,
+    "idle": 3,
+    "under_construction": 4,
+    "built": 5,
+}
+
+
+def test_status_never_goes_back_as_time_passes():
+    """Land moves forward: approved -> supplied -> (idle ->) started -> built."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    day = st.one_of(st.none(), st.dates(dt_min(), dt_max()))
+
+    @settings(max_examples=100, deadline=None)
+    @given(
+        rows=st.lists(
+            st.tuples(day, day, day, day, day, st.sampled_from([np.nan, 0.0, 50.0])),
+            min_size=1,
+            max_size=6,
+        ),
+        first=st.dates(dt_min(), dt_max()),
+        later=st.integers(0, 4000),
+    )
+    def check(rows, first, later):
+        cols = ["approval_date", "supply_date", "start_deadline", "start_actual"]
+        cols += ["completion_date"]
+        p = pd.DataFrame(
+            {c: pd.to_datetime([r[i] for r in rows]) for i, c in enumerate(cols)}
+            | {"parcel_id": [str(i) for i in range(len(rows))], "floor_area": [r[5] for r in rows]}
+        )
+        a = supply_status(p, as_of=first)["supply_status"].map(_PROGRESS)
+        b = supply_status(p, as_of=pd.Timestamp(first) + pd.Timedelta(days=later))
+        # a supplied parcel whose building state is unknown is "unknown" (rule 6), so only
+        # parcels with a known status later are compared
+        known = (b["supply_status"] != "unknown").to_numpy(dtype=bool)
+        later_rank = b["supply_status"].map(_PROGRESS).to_numpy()
+        assert (later_rank[known] >= a.to_numpy()[known]).all()
+        assert set(b["supply_status"]) <= set(STATUSES)
+
+    check()
+
+
+def dt_min():
+    import datetime as dt
+
+    return dt.date(2000, 1, 1)
+
+
+def dt_max():
+    import datetime as dt
+
+    return dt.date(2030, 12, 31)

@@ -136,6 +136,12 @@ def _num(frame: pd.DataFrame, col: str) -> np.ndarray:
     return pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
+def _key(values: pd.Series) -> pd.Series:
+    """IDs as clean text: ``12.0`` from a spreadsheet is ``"12"``, blanks are NA."""
+    text = values.astype("string").str.strip().str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    return text.where(text != "")
+
+
 def _flag(frame: pd.DataFrame, col: str) -> np.ndarray:
     values = frame[col]
     if pd.api.types.is_bool_dtype(values.dtype):
@@ -210,10 +216,10 @@ def _spread(
     n = len(parcels)
     if enterprises is None or col not in enterprises or "enterprise_id" not in parcels:
         return np.zeros(n), np.zeros(n, bool)
-    ids = parcels["enterprise_id"].astype("string").str.strip()
+    ids = _key(parcels["enterprise_id"])
     figure = pd.Series(
         pd.to_numeric(enterprises[col], errors="coerce").to_numpy(dtype="float64"),
-        index=enterprises["enterprise_id"].astype("string").str.strip().to_numpy(),
+        index=_key(enterprises["enterprise_id"]).to_numpy(),
     )
     figure = figure[~figure.index.duplicated()]
     area = pd.Series(_num(parcels, "area_ha"), index=parcels.index)
