@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -174,3 +176,47 @@ def test_demo_writes_the_intensity_layer_sheet_and_summary(demo_audit):
     assert {"mj_score", "mj_rank", "mj_class", "mj_class_source"} <= set(result.enterprises.columns)
     assert {"rate_not_supplied", "rate_idle"} <= set(result.parks.columns)
     assert {"rate_not_used"} <= set(result.towns.columns)
+
+
+def test_invariants_on_random_parks():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    parcel = st.tuples(
+        st.sampled_from(["P1", "P2", None]),
+        st.sampled_from(["industrial", "logistics", "other", None]),
+        st.sampled_from(["100101", "0701", "R2", "0901", None]),
+        st.floats(0.01, 50),
+        st.one_of(st.just(np.nan), st.just(0.0), st.floats(0, 1e5)),
+        st.one_of(st.just(np.nan), st.just(0.0), st.floats(0, 1e5)),
+        st.one_of(st.none(), st.dates(dt.date(2000, 1, 1), dt.date(2030, 1, 1))),
+    )
+
+    @settings(max_examples=60, deadline=None)
+    @given(rows=st.lists(parcel, min_size=1, max_size=12))
+    def check(rows):
+        p = pd.DataFrame(
+            rows,
+            columns=["park_id", "category", "land_use", "area_ha", "floor_area", "footprint_m2"]
+            + ["supply_date"],
+        )
+        p["supply_date"] = pd.to_datetime(p["supply_date"])
+        p["parcel_id"] = [f"x{i}" for i in range(len(p))]
+        out = intensity(p, as_of=AS_OF).set_index("park_id")
+        parks = out[out["level"] == "park"]
+        d = out.loc["district"]
+        assert d["built_ha"] == pytest.approx(parks["built_ha"].sum())
+        # built land is supplied land: A never exceeds D where D is known
+        assert np.isnan(d["supplied_ha"]) or d["built_ha"] <= d["supplied_ha"] + 1e-9
+        for _, r in out.iterrows():
+            assert r["industrial_built_ha"] <= r["built_ha"] + 1e-9
+            assert r["residential_built_ha"] <= r["built_ha"] + 1e-9
+            for share in ("industrial_rate", "residential_rate", "idle_rate", "built_rate"):
+                assert np.isnan(r[share]) or -1e-9 <= r[share] <= 1 + 1e-9, share
+            assert np.isnan(r["score"]) or 0 <= r["score"] <= 100
+            # a null value always has its reason
+            for col in ("far_all", "supplied_ha", "idle_rate"):
+                if np.isnan(r[col]):
+                    assert isinstance(r["missing"], str) and col in r["missing"], col
+
+    check()

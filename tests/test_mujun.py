@@ -131,3 +131,34 @@ def test_read_from_a_chinese_csv_and_classed(tmp_path):
     with pytest.raises(ValidationError) as err:
         read_table(path, kind="enterprises")
     assert "founded" in str(err.value) and "investment" in str(err.value)
+
+
+def test_ties_share_the_better_rank_and_class():
+    # benchmarks tax 225 / 30 亩 = 7.5, revenue 900 / 30 = 30; E1 = E2 = 40 * 10/7.5 +
+    # 30 * 40/30 = 93.33, E3 = 40 * 2.5/7.5 + 30 * 10/30 = 23.33. With A 34 %, both tied
+    # ones rank 1 (1/3 <= .34: A), E3 rank 3 (D)
+    parcels = pd.DataFrame({"enterprise_id": ["E1", "E2", "E3"], "area_m2": [10 * MU] * 3})
+    e = pd.DataFrame(
+        {"enterprise_id": ["E1", "E2", "E3"], "tax": [100.0, 100.0, 25.0],
+         "revenue": [400.0, 400.0, 100.0]}
+    )  # fmt: skip
+    out = mujun(parcels, e, as_of=AS_OF, policy=POLICY)
+    assert out["mj_score"].tolist() == pytest.approx([280 / 3, 280 / 3, 70 / 3])
+    assert out["mj_rank"].tolist() == [1, 1, 3]
+    assert out["mj_class_derived"].tolist() == ["A", "A", "D"]
+
+
+def test_project_file_values():
+    p = DEFAULT_POLICY.from_mapping(
+        {"mujun_benchmark_tax_per_mu": 25, "mujun_exempt_years": 2, "weight_far_all": 0.2}
+    )
+    assert p.mujun_benchmark_tax_per_mu == 25.0 and p.mujun_exempt_years == 2
+    assert (
+        p.from_mapping({"mujun_benchmark_tax_per_mu": "unset"}).mujun_benchmark_tax_per_mu is None
+    )
+    from xsland.errors import PolicyError
+
+    with pytest.raises(PolicyError, match="mujun_exempt_years"):
+        DEFAULT_POLICY.from_mapping({"mujun_exempt_years": 1.5})
+    with pytest.raises(PolicyError, match="ideal_supply_rate"):
+        DEFAULT_POLICY.from_mapping({"ideal_supply_rate": 1.5})  # a share

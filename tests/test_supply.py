@@ -199,3 +199,13 @@ def dt_max():
     import datetime as dt
 
     return dt.date(2030, 12, 31)
+
+
+def test_a_footprint_without_floor_area_is_a_building():
+    # floor area 0 on record but 300 m² of footprint: built (as in A of the evaluation)
+    p = pd.DataFrame(
+        {"parcel_id": ["k"], "floor_area": [0.0], "footprint_m2": [300.0]},
+    )
+    out = supply_status(p, as_of=AS_OF)
+    assert out["supply_status"].iloc[0] == "built"
+    assert out["supply_rule"].iloc[0] == "有建筑(300 m²)且无开工/竣工日期: 视为建成"

@@ -10,7 +10,7 @@ parcel one status code (:data:`STATUSES`) and writes the rule that decided it;
 The rule, applied in this order at the audit date ``as_of`` (the first that holds wins):
 
 1. ``built`` (已建成): a completion date (``completion_date``) on or before ``as_of``; or
-   buildings on the parcel (floor area, else footprint, above 0) and neither an actual
+   buildings on the parcel (floor area or footprint above 0) and neither an actual
    start date (``start_actual``) nor a completion date recorded — a building without
    construction dates is taken as built.
 2. ``under_construction`` (在建): started — ``start_actual`` on or before ``as_of``, or
@@ -188,9 +188,11 @@ def supply_status(
     completed = require_dates(parcels, "completion_date", **kw)
     floor_area = _number(parcels, "floor_area")
     footprint = _number(parcels, "footprint_m2")
-    building = np.where(np.isnan(floor_area), footprint, floor_area)
-    built_known = ~np.isnan(building)
-    has_building = built_known & (building > 0)
+    # shown in the rule: the floor area, else the footprint
+    building = np.where(np.nan_to_num(floor_area) > 0, floor_area, footprint)
+    built_known = ~np.isnan(floor_area) | ~np.isnan(footprint)
+    # any floor area or footprint: the A of the intensive-use evaluation
+    has_building = (np.nan_to_num(floor_area) > 0) | (np.nan_to_num(footprint) > 0)
 
     def on(dates: pd.Series) -> np.ndarray:
         return (dates.notna() & (dates <= today)).to_numpy(dtype=bool)
