@@ -1679,7 +1679,7 @@ def _intensity_section(a: _Audit) -> str:
         ("tax_per_ha_industrial", "地均税收(万元/公顷)", "tax per ha", "{:,.1f}"),
         ("investment_per_ha", "投入强度(万元/公顷)", "investment per ha", "{:,.0f}"),
         ("idle_rate", "土地闲置率", "idle rate", "{:.2%}"),
-        ("score", "得分", "score", "{:.1f}"),
+        ("score", "得分(权重占比)", "score (weight share)", "{:.1f}"),
     ]
     headers = [_bi("园区", "park"), _bi("类型", "zone type"), _bi("已建成(公顷)", "built ha")]
     headers += [_bi(zh, en) for _, zh, en, _ in cols]
@@ -1687,7 +1687,10 @@ def _intensity_section(a: _Audit) -> str:
     for _, r in t.iterrows():
         name = "全区" if r.get("level") == "district" else f"{r['park_id']} {r.get('name') or ''}"
         cells = [_esc(name), _esc(r.get("zone_type") or "—"), _num(r.get("built_ha"), "{:,.1f}")]
-        rows.append(cells + [_num(r.get(c), fmt) for c, _, _, fmt in cols])
+        values = [_num(r.get(c), fmt) for c, _, _, fmt in cols]
+        if not _missing(r.get("score_weight_share")):
+            values[-1] += f" ({_num(r.get('score_weight_share'), '{:.0%}')})"
+        rows.append(cells + values)
     rows.append(
         [_bi("全国平均(2023)", "national average 2023"), "", ""]
         + [_num(_NATIONAL_2023.get(c), "{:,.2f}") for c, _, _, _fmt in cols]
