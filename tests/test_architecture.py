@@ -66,6 +66,10 @@ SAME_LAYER = {
     ("xsland.read.harmonise", "xsland.read.values"),
     # measures reuse areas, CRS choice and the overlap helpers
     ("xsland.measure.far", "xsland.measure.quality"),
+    # the intensive-use evaluation counts land by its 批供用 status; 亩均效益 classes
+    # build on the per-mu figures of the low-efficiency module
+    ("xsland.judge.intensity", "xsland.judge.supply"),
+    ("xsland.judge.mujun", "xsland.judge.lowuse"),
     # writers share the atomic folder and each other's pages
     ("xsland.write.report", "xsland.write.gpkg"),
     ("xsland.write.report", "xsland.write.excel"),

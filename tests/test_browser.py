@@ -308,3 +308,36 @@ def test_amap_vertices_are_gcj02(demo, browser):
     hosts = {u.split("/")[2] for u in blocked}
     assert hosts and all(h.endswith(".is.autonavi.com") for h in hosts), hosts
     assert p.errors == []
+
+
+def test_supply_status_switch_recolours_the_parcels(demo, browser, tmp_path):
+    from xsland.write.maps import STATUSES, SUPPLY_STYLES
+
+    context, _ = browser
+    p = Page(context, demo["out"] / "map.html")
+    page = p.page
+    legend = page.locator(".xs-supply-legend")
+    assert legend.count() == 1 and not legend.is_visible()
+    fills = """() => {
+        const out = {};
+        for (const key in window.xsland.parcels) {
+          window.xsland.parcels[key].eachLayer(l => {
+            const s = l.feature.properties.supply_status;
+            (out[s] = out[s] || new Set()).add(l.options.fillColor);
+          });
+        }
+        return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, [...v]]));
+      }"""
+    page.evaluate("() => { window.xsland.map.addLayer(window.xsland.supply); return 1; }")
+    on = page.evaluate(fills)
+    counts = demo["parcels"]["supply_status"].value_counts()
+    assert set(on) == set(counts.index)
+    for status, colours in on.items():
+        assert colours == [SUPPLY_STYLES[status][1]], status  # one colour per status
+    assert legend.is_visible() and "批供用状态" in legend.inner_text()
+    assert "闲置" in legend.inner_text()
+    p.screenshot(tmp_path, "demo-supply-status.png")
+    page.evaluate("() => { window.xsland.map.removeLayer(window.xsland.supply); return 1; }")
+    off = {c for colours in page.evaluate(fills).values() for c in colours}
+    assert off <= {s.fill for s in STATUSES} and not legend.is_visible()
+    assert p.errors == []

@@ -228,6 +228,7 @@ def test_sample_report_has_a_chart_per_section_and_says_what_was_not_computed(de
         "far",
         "lowuse",
         "blocks",
+        "intensity",
         "quality",
         "rules",
     ]
@@ -439,3 +440,19 @@ def test_a_cjk_font_installed_after_matplotlibs_cache_is_found(monkeypatch):
     family = htmlreport.find_cjk_font()
     assert family is not None and "CJK" in family, "install fonts-noto-cjk (apt-get)"
     assert any(htmlreport._CJK_FILE.search(str(f.fname)) for f in fm.ttflist)
+
+
+def test_intensity_page_sets_the_parks_beside_the_national_averages(demo):
+    text = parse(demo[1]).sections["intensity"]["text"]
+    assert "土地集约利用评价" in text and "全国平均(2023)" in text
+    assert "0.98" in text and "0.93" in text and "678.99" in text
+    assert "工业主导型" in text and "批而未供率" in text
+    # the sample has no ready_for_supply column: the supply rate is a dash, never 0
+    assert "never 0" in text
+
+
+def test_intensity_page_without_the_table(demo):
+    tables = _tables(demo[0])
+    tables.pop("intensity", None)
+    text = parse(build_report(tables)).sections["intensity"]["text"]
+    assert "not computed in this run" in text

@@ -64,3 +64,23 @@ def test_ambiguous_cut_names_are_left_out_and_found_as_candidates():
     assert "用地类" not in PARCELS.aliases["land_use"] + PARCELS.aliases["category"]
     got = truncated_candidates(["用地类", "enterpri_1", "dkbh", "ydx", "notes"], "parcels")
     assert got == {"用地类": ["land_use", "category"], "enterpri_1": ["enterprise_id"]}
+
+
+def test_issue15_columns_have_chinese_aliases():
+    from xsland.rules.schema import KINDS, normalise_name
+
+    def owner(kind, name):
+        spec = KINDS[kind]
+        return [
+            c for c in spec.columns if normalise_name(name) in map(normalise_name, spec.aliases[c])
+        ]
+
+    assert owner("parcels", "批准日期") == ["approval_date"]
+    assert owner("parcels", "竣工日期") == ["completion_date"]
+    assert owner("parcels", "实际开工日期") == ["start_actual"]
+    assert owner("parcels", "已达供地条件") == ["ready_for_supply"]
+    assert owner("enterprises", "固定资产投资") == ["investment"]
+    assert owner("enterprises", "综合能耗") == ["energy"]
+    assert owner("enterprises", "研发经费") == ["rd_spend"]
+    assert owner("enterprises", "投产日期") == ["founded"]
+    assert owner("enterprises", "高新技术企业") == ["high_tech"]

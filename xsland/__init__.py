@@ -13,7 +13,8 @@ Read → validate → measure → judge → group → write::
 The package's folders are its layers, and data flows one way (``docs/architecture.md``):
 :mod:`xsland.rules` (policy, project file, input contract) → :mod:`xsland.read` (formats,
 validation, coordinate systems) → :mod:`xsland.measure` (areas, plot ratio, rasters,
-data quality) → :mod:`xsland.judge` (park checks, low-efficiency land) →
+data quality) → :mod:`xsland.judge` (park checks, low-efficiency land, intensive-use evaluation,
+亩均效益 classes, 批供用 status) →
 :mod:`xsland.group` (contiguous blocks) → :class:`xsland.AuditResult` →
 :mod:`xsland.write` (GeoPackage, Excel, maps, report, diff) → :mod:`xsland.pipeline`
 (the whole run) → :mod:`xsland.cli`. :mod:`xsland.tools` holds the sample generator,
@@ -33,7 +34,10 @@ from xsland.errors import (
 from xsland.group import blocks
 from xsland.group.blocks import block_table, find_blocks
 from xsland.judge import audit, lowuse
+from xsland.judge.intensity import intensity
 from xsland.judge.lowuse import flag, per_mu
+from xsland.judge.mujun import mujun
+from xsland.judge.supply import supply_rates, supply_status
 from xsland.measure import area, far, quality, raster
 from xsland.measure.area import areas, geodesic_area
 from xsland.measure.far import categorise, plot_ratio
@@ -109,6 +113,10 @@ __all__ = [
     "AuditResult",
     "flag",
     "per_mu",
+    "intensity",
+    "mujun",
+    "supply_status",
+    "supply_rates",
     "find_blocks",
     "block_table",
     # write and compare

@@ -41,6 +41,7 @@ _TABLES = (
     "enterprises",
     "towns",
     "district",
+    "intensity",
     "quality",
     "rules",
 )
@@ -239,6 +240,10 @@ class AuditResult:
         ``year`` (indicator year asked for) and ``lowuse_notes``.
     inputs
         ``kind -> where it was read from`` (passwords removed).
+    intensity
+        The intensive-use evaluation (开发区土地集约利用评价), one row per park and one for
+        the district (:func:`xsland.judge.intensity.intensity`); ``None`` in audits read
+        back from before it existed.
     """
 
     parks: gpd.GeoDataFrame
@@ -251,6 +256,7 @@ class AuditResult:
     block_members: pd.DataFrame | None = None
     enterprises: pd.DataFrame | None = None
     park_zones: gpd.GeoDataFrame | None = None
+    intensity: pd.DataFrame | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     policy: Policy = DEFAULT_POLICY
     inputs: Mapping[str, str] = field(default_factory=dict)

@@ -15,7 +15,10 @@ import pandas as pd
 
 from xsland.group.blocks import block_members, block_table, find_blocks
 from xsland.judge.audit import district_checks, parcel_table, park_checks, town_rollup
-from xsland.judge.lowuse import flag, per_mu, summary
+from xsland.judge.intensity import intensity
+from xsland.judge.lowuse import flag, summary
+from xsland.judge.mujun import mujun
+from xsland.judge.supply import supply_rates, supply_status
 from xsland.measure.quality import parcel_checks
 from xsland.measure.raster import WORLDCOVER_CLASSES, landcover_shares, park_landcover
 from xsland.read.crs import metric_crs
@@ -195,6 +198,8 @@ def run(
     measured.extend(flags.attrs.get("quality", []))
     flags.attrs = {}
     parcel_out = parcel_out.join(flags.drop(columns=[c for c in flags if c in parcel_out]))
+    status = supply_status(parcel_out, as_of=as_of, policy=policy)
+    parcel_out = parcel_out.join(status)
     low = flags["low_efficiency"].to_numpy(dtype=bool)
     if client is not None:
         from xsland.pipeline.engine import find_blocks_dask
@@ -212,17 +217,26 @@ def run(
     )
     members = block_members(parcel_out, parcel_out["block_id"], flags=flags)
     per_enterprise = (
-        per_mu(parcel_out, enterprises, policy=policy) if enterprises is not None else None
+        mujun(parcel_out, enterprises, as_of=as_of, policy=policy)
+        if enterprises is not None
+        else None
+    )
+    evaluation = intensity(
+        parcel_out, parks=park_out, enterprises=enterprises, as_of=as_of, policy=policy
     )
     by_park = summary(parcel_out, flags, by="park_id", policy=policy).drop(
         columns=["n_parcels", "area_mu"]
     )
     park_out = park_out.merge(by_park, on="park_id", how="left")
+    park_out = park_out.merge(
+        supply_rates(parcel_out, status, by="park_id"), on="park_id", how="left"
+    )
     towns = town_rollup(park_out, parcel_out)
     by_town = summary(parcel_out, flags, by="town", policy=policy)[
         ["town", "n_low_efficiency", "low_efficiency_mu", "low_efficiency_share", "idle_mu"]
     ]
     towns = towns.merge(by_town, on="town", how="left")
+    towns = towns.merge(supply_rates(parcel_out, status, by="town"), on="town", how="left")
     n_blocks = blocks.groupby("town").size() if len(blocks) else pd.Series(dtype=int)
     towns["n_blocks"] = towns["town"].map(n_blocks).fillna(0).astype(int)
     district = district_checks(park_out, policy=policy)
@@ -241,6 +255,7 @@ def run(
         block_members=members,
         enterprises=per_enterprise,
         park_zones=zones,
+        intensity=evaluation,
         meta={
             "crs": str(parcel_out.crs),
             "year": year,

@@ -109,20 +109,29 @@ QUALITY_COLUMNS = ["layer", "file", "id", "column", "check", "severity", "label"
 _NUMERIC = {
     "parcels": ("floor_area", "declared_far", "declared_area"),
     "buildings": ("floors", "height", "storey_height", "floor_area"),
-    "enterprises": ("revenue", "tax"),
+    "enterprises": ("revenue", "tax", "investment", "energy", "rd_spend"),
     "indicators": ("year", "promotion_events", "innovation_platforms", "industry_fund_wan"),
     "history": ("year",),
 }
 _NONNEGATIVE = {
     "parcels": ("floor_area", "declared_far", "declared_area"),
     "buildings": ("floors", "height", "storey_height", "floor_area"),
-    "enterprises": (),
+    "enterprises": ("investment", "energy", "rd_spend"),
     "indicators": ("promotion_events", "innovation_platforms", "industry_fund_wan"),
 }
 #: Columns in which a whole column of zeros means "not recorded" (an export that wrote 0
 #: for empty cells), not a measured 0.
 _ZERO_MEANS_ABSENT = {"parcels": ("floor_area", "declared_far"), "buildings": ("floor_area",)}
-_DATES = {"parcels": ("supply_date", "start_deadline")}
+_DATES = {
+    "parcels": (
+        "supply_date",
+        "start_deadline",
+        "approval_date",
+        "start_actual",
+        "completion_date",
+    ),
+    "enterprises": ("founded",),
+}
 _CODES = {
     "parks": {
         "park_type": {
@@ -150,7 +159,10 @@ _CODES = {
         "eval_class": {c: c for c in "ABCD"} | {f"{c}类": c for c in "ABCD"},
     },
 }
-_BOOLS = {"enterprises": ("chain_leader",)}
+_BOOLS = {
+    "enterprises": ("chain_leader", "exempt", "high_tech", "violation"),
+    "parcels": ("ready_for_supply",),
+}
 _TRUE = {"true", "1", "yes", "y", "t", "是", "√", "有"}
 _FALSE = {"false", "0", "no", "n", "f", "否", "×", "无", ""}
 

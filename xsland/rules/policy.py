@@ -120,6 +120,9 @@ _IDLE = "闲置土地处置办法 (国土资源部令第53号, 2012) 第二条"
 _LOCAL = "local parameter"
 _CITY = "锡政办规〔2025〕1号"
 _EVAL = "工业企业资源利用绩效评价 (亩均效益评价, 江苏各市办法); local parameter"
+_TDT = "开发区土地集约利用评价规程 (TD/T 1029)"
+_ILL = "illustrative default (TD/T 1029 leaves ideal values and weights to local evaluation)"
+_MJ = "无锡市工业企业资源集约利用综合评价 (4+T); weights, shares illustrative"
 _ROUTE = "锡府办规〔2025〕1号 二(一)3 (连片改造、置换盘活、收储盘活); local parameter"
 _PLAUSIBLE_FLOORS = (
     "plausibility: the tallest building has 163 floors (Burj Khalifa); local parameter"
@@ -229,6 +232,80 @@ class Policy:
     eval_score_a: float = _rule(120.0, "score", _EVAL, "得分法: 得分不低于此为A类(均值=100)")
     eval_score_b: float = _rule(80.0, "score", _EVAL, "得分法: 得分不低于此为B类")
     eval_score_c: float = _rule(50.0, "score", _EVAL, "得分法: 得分不低于此为C类")
+    # intensive-use evaluation (开发区土地集约利用评价, xsland.judge.intensity)
+    zone_industrial_share_min: float = _rule(
+        0.30, "share", _TDT, "工业主导型: 工矿仓储用地占已建成城镇建设用地比例高于"
+    )
+    zone_residential_share_max: float = _rule(
+        0.25, "share", _TDT, "工业主导型: 住宅用地占已建成城镇建设用地比例低于"
+    )
+    ideal_supply_rate: float = _rule(1.0, "share", _ILL, "集约评价理想值: 土地供应率")
+    ideal_built_rate: float = _rule(1.0, "share", _ILL, "集约评价理想值: 土地建成率")
+    ideal_industrial_rate: float = _rule(0.60, "share", _ILL, "集约评价理想值: 工业用地率")
+    ideal_far_all: float = _rule(1.2, "FAR", _ILL, "集约评价理想值: 综合容积率")
+    ideal_building_density: float = _rule(0.40, "share", _ILL, "集约评价理想值: 建筑密度")
+    ideal_far_industrial: float = _rule(
+        1.5, "FAR", _CL1 + "; illustrative", "集约评价理想值: 工业用地综合容积率"
+    )
+    ideal_coverage_industrial: float = _rule(
+        0.50, "share", _ILL, "集约评价理想值: 工业用地建筑系数"
+    )
+    ideal_tax_per_ha_industrial: float = _rule(
+        1000.0, "万元/ha", _ILL, "集约评价理想值: 工业用地地均税收"
+    )
+    ideal_investment_per_ha: float = _rule(
+        5000.0, "万元/ha", _ILL, "集约评价理想值: 工业用地固定资产投入强度"
+    )
+    ideal_idle_rate: float = _rule(0.0, "share", _ILL, "集约评价理想值: 土地闲置率(越低越好)")
+    weight_supply_rate: float = _rule(0.10, "weight", _ILL, "集约评价权重: 土地供应率")
+    weight_built_rate: float = _rule(0.10, "weight", _ILL, "集约评价权重: 土地建成率")
+    weight_industrial_rate: float = _rule(0.05, "weight", _ILL, "集约评价权重: 工业用地率")
+    weight_far_all: float = _rule(0.10, "weight", _ILL, "集约评价权重: 综合容积率")
+    weight_building_density: float = _rule(0.10, "weight", _ILL, "集约评价权重: 建筑密度")
+    weight_far_industrial: float = _rule(0.15, "weight", _ILL, "集约评价权重: 工业用地综合容积率")
+    weight_coverage_industrial: float = _rule(
+        0.10, "weight", _ILL, "集约评价权重: 工业用地建筑系数"
+    )
+    weight_tax_per_ha_industrial: float = _rule(
+        0.15, "weight", _ILL, "集约评价权重: 工业用地地均税收"
+    )
+    weight_investment_per_ha: float = _rule(
+        0.05, "weight", _ILL, "集约评价权重: 工业用地固定资产投入强度"
+    )
+    weight_idle_rate: float = _rule(0.10, "weight", _ILL, "集约评价权重: 土地闲置率")
+    # 亩均效益 classes, the Wuxi way (xsland.judge.mujun)
+    mujun_weight_tax_per_mu: float = _rule(40.0, "points", _MJ, "亩均效益: 亩均税收权重分")
+    mujun_weight_revenue_per_mu: float = _rule(30.0, "points", _MJ, "亩均效益: 亩均营收权重分")
+    mujun_weight_revenue_per_energy: float = _rule(
+        15.0, "points", _MJ, "亩均效益: 单位能耗营收权重分(有能耗列时)"
+    )
+    mujun_weight_rd_share: float = _rule(
+        15.0, "points", _MJ, "亩均效益: 研发经费占营收比重权重分(有研发列时)"
+    )
+    mujun_benchmark_tax_per_mu: float | None = _rule(
+        None, "万元/亩", _MJ, "亩均效益基准值: 亩均税收(未设则用全区均值)"
+    )
+    mujun_benchmark_revenue_per_mu: float | None = _rule(
+        None, "万元/亩", _MJ, "亩均效益基准值: 亩均营收(未设则用全区均值)"
+    )
+    mujun_benchmark_revenue_per_energy: float | None = _rule(
+        None, "万元/吨标煤", _MJ, "亩均效益基准值: 单位能耗营收(未设则用全区均值)"
+    )
+    mujun_benchmark_rd_share: float | None = _rule(
+        None, "share", _MJ, "亩均效益基准值: 研发经费占营收比重(未设则用全区均值)"
+    )
+    mujun_ratio_cap: float = _rule(2.0, "× benchmark", _MJ, "亩均效益: 单项指标/基准值 封顶")
+    mujun_bonus_chain_leader: float = _rule(5.0, "points", _MJ, "亩均效益加分: 链主企业")
+    mujun_bonus_high_tech: float = _rule(5.0, "points", _MJ, "亩均效益加分: 高新技术企业")
+    mujun_minus_violation: float = _rule(
+        10.0, "points", _MJ, "亩均效益减分: 安全/环保/失信等违规记录"
+    )
+    mujun_share_a: float = _rule(0.20, "share", _MJ, "亩均效益: 排名前此比例为A类")
+    mujun_share_b: float = _rule(0.50, "share", _MJ, "亩均效益: 其后此比例为B类")
+    mujun_share_c: float = _rule(0.25, "share", _MJ, "亩均效益: 其后此比例为C类(余为D类)")
+    mujun_exempt_years: int = _rule(
+        3, "years", _MJ, "亩均效益: 成立/投产不满此年数的企业暂不评价(T类)"
+    )
     # contiguous blocks (连片): outline and route
     block_hole_fill_m2: float = _rule(1000.0, "m²", _LOCAL, "连片轮廓: 填补小于此面积的内洞")
     route_reserve_share_min: float = _rule(
@@ -335,6 +412,7 @@ class Policy:
             )
         problems += _check_lowuse(self)
         problems += _check_bounds(self)
+        problems += _check_evaluations(self)
         if problems:
             raise PolicyError("invalid policy: " + "; ".join(problems))
         if not isinstance(self.category_map, MappingProxyType):
@@ -467,6 +545,19 @@ def _check_lowuse(p: Policy) -> list[str]:
             )
     if p.lowuse_class_years < 1:
         problems.append(f"lowuse_class_years = {p.lowuse_class_years} must be 1 or more")
+    return problems
+
+
+def _check_evaluations(p: Policy) -> list[str]:
+    """Problems with the intensive-use and 亩均效益 settings (empty when fine)."""
+    problems = []
+    shares = p.mujun_share_a + p.mujun_share_b + p.mujun_share_c
+    if shares > 1 + 1e-9:
+        problems.append(
+            f"mujun_share_a + mujun_share_b + mujun_share_c = {shares:g} must not exceed 1"
+        )
+    if p.ideal_idle_rate >= 1:
+        problems.append("ideal_idle_rate must be below 1")
     return problems
 
 

@@ -206,7 +206,7 @@ def sample_dir() -> Path:
     -------
     Path
     """
-    return Path(__file__).resolve().parents[1] / "data" / "xishan"
+    return Path(__file__).resolve().parents[2] / "data" / "xishan"
 
 
 def ensure_sample(out_dir: str | os.PathLike | None = None) -> SamplePaths:

@@ -495,6 +495,7 @@ class _Audit:
     rules: pd.DataFrame
     blocks: gpd.GeoDataFrame | None
     meta: Mapping[str, Any]
+    intensity: pd.DataFrame | None = None
 
     def rule(self, key: str) -> float:
         """A numeric rule of the run (the rules table), else the default policy's."""
@@ -547,6 +548,7 @@ def _collect(result: AuditResult, blocks: gpd.GeoDataFrame | None) -> _Audit:
         rules=result.policy.table(),
         blocks=blocks,
         meta=dict(result.meta),
+        intensity=getattr(result, "intensity", None),
     )
 
 
@@ -1640,6 +1642,76 @@ def _blocks_section(a: _Audit, ch: _Charts, *, top: int) -> str:
     return _section("blocks", f"连片地块(面积最大的 {n} 处)", f"The {n} largest blocks", body)
 
 
+#: National averages of 2023 (国家级开发区土地集约利用监测统计, national bulletin).
+_NATIONAL_2023 = {"far_all": 0.98, "far_industrial": 0.93, "tax_per_ha_industrial": 678.99}
+
+
+def _intensity_section(a: _Audit) -> str:
+    """开发区土地集约利用评价 per park and district, and the 批供用 rates of the parks."""
+    t = a.intensity
+    if not isinstance(t, pd.DataFrame) or len(t) == 0:
+        return _not_computed(
+            "intensity",
+            "土地集约利用评价",
+            "Intensive-use evaluation",
+            "土地集约利用评价",
+            "The intensive-use evaluation",
+        )
+    cols = [
+        ("supply_rate", "土地供应率", "supply rate", "{:.1%}"),
+        ("built_rate", "土地建成率", "built rate", "{:.1%}"),
+        ("industrial_rate", "工业用地率", "industrial rate", "{:.1%}"),
+        ("far_all", "综合容积率", "FAR", "{:.2f}"),
+        ("building_density", "建筑密度", "density", "{:.1%}"),
+        ("far_industrial", "工业用地综合容积率", "industrial FAR", "{:.2f}"),
+        ("coverage_industrial", "工业用地建筑系数", "coverage", "{:.1%}"),
+        ("tax_per_ha_industrial", "地均税收(万元/公顷)", "tax per ha", "{:,.1f}"),
+        ("investment_per_ha", "投入强度(万元/公顷)", "investment per ha", "{:,.0f}"),
+        ("idle_rate", "土地闲置率", "idle rate", "{:.2%}"),
+        ("score", "得分(权重占比)", "score (weight share)", "{:.1f}"),
+    ]
+    headers = [_bi("园区", "park"), _bi("类型", "zone type"), _bi("已建成(公顷)", "built ha")]
+    headers += [_bi(zh, en) for _, zh, en, _ in cols]
+    rows = []
+    for _, r in t.iterrows():
+        name = "全区" if r.get("level") == "district" else f"{r['park_id']} {r.get('name') or ''}"
+        cells = [_esc(name), _esc(r.get("zone_type") or "—"), _num(r.get("built_ha"), "{:,.1f}")]
+        values = [_num(r.get(c), fmt) for c, _, _, fmt in cols]
+        if not _missing(r.get("score_weight_share")):
+            values[-1] += f" ({_num(r.get('score_weight_share'), '{:.0%}')})"
+        rows.append(cells + values)
+    rows.append(
+        [_bi("全国平均(2023)", "national average 2023"), "", ""]
+        + [_num(_NATIONAL_2023.get(c), "{:,.2f}") for c, _, _, _fmt in cols]
+    )
+    body = _table(headers, rows, cls="intensity")
+    body += _note(
+        "依据开发区土地集约利用评价规程(TD/T 1029)的指标定义; 缺数据的指标为空(—), 不按0计, "
+        "原因见 audit.xlsx「集约评价」表的缺数据说明; 理想值与权重为示例默认值(见规则表 ideal_*、"
+        "weight_*), 请按本地评价替换。",
+        "Indicators as defined by TD/T 1029; a value without data is blank (—), never 0 — "
+        "the 'missing' column of the intensity sheet says why; ideal values and weights are "
+        "illustrative defaults (ideal_*, weight_* in the rules).",
+    )
+    parks = a.parks
+    if "rate_not_supplied" in parks.columns:
+        rate_cols = [
+            ("ss_approved_not_supplied_ha", "批而未供(公顷)", "approved, not supplied", "{:,.2f}"),
+            ("ss_supplied_not_started_ha", "供而未用(公顷)", "not started", "{:,.2f}"),
+            ("ss_idle_ha", "闲置(公顷)", "idle", "{:,.2f}"),
+            ("rate_not_supplied", "批而未供率", "not-supplied rate", "{:.1%}"),
+            ("rate_not_used", "供而未用率", "not-used rate", "{:.1%}"),
+            ("rate_idle", "闲置率", "idle rate", "{:.2%}"),
+        ]
+        rows = [
+            [_esc(_park_label(r))] + [_num(r.get(c), fmt) for c, _, _, fmt in rate_cols]
+            for r in parks.to_dict("records")
+        ]
+        body += f"<h3>{_bi('批供用情况', 'Approval, supply and use')}</h3>"
+        body += _table([_bi("园区", "park")] + [_bi(zh, en) for _, zh, en, _ in rate_cols], rows)
+    return _section("intensity", "土地集约利用评价", "Intensive-use evaluation", body)
+
+
 def _quality_section(a: _Audit, ch: _Charts, *, first_rows: int) -> str:
     q = a.quality
     if q is None or q.empty or "check" not in q.columns:
@@ -2015,6 +2087,7 @@ _SECTIONS_NAV = [
     ("far", "容积率"),
     ("lowuse", "低效用地"),
     ("blocks", "连片地块"),
+    ("intensity", "集约评价"),
     ("quality", "数据质量"),
     ("rules", "规则与输入"),
 ]
@@ -2116,6 +2189,7 @@ def build_report(
         _far_section(a, ch),
         _lowuse_section(a, ch),
         _blocks_section(a, ch, top=top_blocks),
+        _intensity_section(a),
         _quality_section(a, ch, first_rows=quality_rows),
         _rules_section(a, inputs, date, maps),
     ]

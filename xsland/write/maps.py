@@ -81,6 +81,7 @@ __all__ = [
     "Basemap",
     "BasemapWarning",
     "STATUSES",
+    "SUPPLY_STYLES",
     "Status",
     "build_map",
     "parcel_status",
@@ -135,6 +136,16 @@ STATUSES: tuple[Status, ...] = (
     Status("nodata", "容积率无数据", "#bdbdbd", "#737373"),
 )
 
+#: 批供用 status colours (:mod:`xsland.judge.supply`): code -> (label, fill, stroke).
+SUPPLY_STYLES: dict[str, tuple[str, str, str]] = {
+    "built": ("已建成", "#4575b4", "#24466f"),
+    "under_construction": ("在建", "#91bfdb", "#4a7f9e"),
+    "idle": ("闲置", "#d73027", "#8c1a13"),
+    "supplied_not_started": ("供而未用", "#fc8d59", "#b5552a"),
+    "approved_not_supplied": ("批而未供", "#fee090", "#b39a3c"),
+    "unknown": ("无法判定", "#d9d9d9", "#8c8c8c"),
+}
+
 _ZONES_ZH = {"core": "核心启动区", "expansion": "拓展功能区"}
 _CATEGORIES_ZH = {
     "new_industrial": "新增工业用地",
@@ -175,6 +186,8 @@ _PARCEL_PROPS: dict[str, int | None] = {
     "block_id": None,
     "owner": None,
     "enterprise_id": None,
+    "supply_status": None,
+    "supply_rule": None,
 }
 
 #: Properties of blocks shown in their popups: column -> (Chinese label, decimals).
@@ -742,6 +755,12 @@ _JS = r"""
   }
   var STATUS = {};
   D.statuses.forEach(function (s) { STATUS[s.key] = s; });
+  var SUPPLY = {}, supplyOn = false;
+  (D.supply || []).forEach(function (s) { SUPPLY[s.key] = s; });
+  function supplyStyle(poly) {
+    var s = SUPPLY[poly.feature.properties.supply_status] || SUPPLY.unknown;
+    poly.setStyle({color: s.stroke, fillColor: s.fill, fillOpacity: 0.75});
+  }
   var PARKS = D.parks.info, BLOCKS = {};
 
   function parkName(id) { return PARKS[id] ? PARKS[id].name : id; }
@@ -784,6 +803,11 @@ _JS = r"""
     }
     if (p.owner != null) { h += row("权利人", esc(p.owner)); }
     if (p.enterprise_id != null) { h += row("企业编号", esc(p.enterprise_id)); }
+    if (p.supply_status != null) {
+      var ss = SUPPLY[p.supply_status];
+      h += row("批供用状态", esc(ss ? ss.label : p.supply_status) +
+        (p.supply_rule != null ? "（" + esc(p.supply_rule) + "）" : ""));
+    }
     return h + "</table></div>";
   }
   function parkTooltip(layer) {
@@ -873,7 +897,10 @@ _JS = r"""
     lyr.bindTooltip(parcelTooltip, {sticky: true, className: "xs-parcel-tooltip"});
     lyr.bindPopup(parcelPopup, {maxWidth: 380});
     lyr.on("mouseover", function (e) { e.layer.setStyle(D.style.hover); });
-    lyr.on("mouseout", function (e) { lyr.resetStyle(e.layer); });
+    lyr.on("mouseout", function (e) {
+      lyr.resetStyle(e.layer);
+      if (supplyOn) { supplyStyle(e.layer); }
+    });
     lyr.addTo(map);
     parcels[item.key] = lyr;
     total += item.geom.count;
@@ -883,6 +910,25 @@ _JS = r"""
       overlays["地块 · " + esc(s.label) + " (" + s.count + ")"] = parcels[s.key];
     }
   });
+  // 批供用 status: a switch that recolours the parcels (no second copy of the geometry)
+  var supplyLayer = null;
+  if (D.supply) {
+    supplyLayer = L.layerGroup();
+    overlays["地块 · 按批供用状态着色"] = supplyLayer;
+    var recolour = function (on) {
+      supplyOn = on;
+      for (var key in parcels) {
+        parcels[key].eachLayer(function (poly) {
+          parcels[key].resetStyle(poly);
+          if (on) { supplyStyle(poly); }
+        });
+      }
+      var legend = document.querySelector(".xs-supply-legend");
+      if (legend) { legend.style.display = on ? "" : "none"; }
+    };
+    map.on("overlayadd", function (e) { if (e.layer === supplyLayer) { recolour(true); } });
+    map.on("overlayremove", function (e) { if (e.layer === supplyLayer) { recolour(false); } });
+  }
 
   // blocks: outlines (not interactive, so parcels inside keep their tooltips) and labels
   // (click one for the block's popup)
@@ -969,6 +1015,15 @@ _JS = r"""
         h += "<div class='xs-row'><span class='xs-line' style='border-top:3px solid " +
           esc(D.style.park.color) + "'></span>园区范围（未分区）</div>";
       }
+      if (D.supply) {
+        h += "<div class='xs-supply-legend' style='display:none'><h4>批供用状态</h4>";
+        D.supply.forEach(function (s) {
+          h += "<div class='xs-row'><span class='xs-swatch' style='background:" +
+            esc(s.fill) + ";border-color:" + esc(s.stroke) + "'></span>" + esc(s.label) +
+            "<span class='xs-count'>" + s.count + "</span></div>";
+        });
+        h += "</div>";
+      }
       if (D.blocks) {
         h += "<h4>连片地块</h4><div class='xs-row'><span class='xs-swatch' " +
           "style='background:transparent;border:2px dashed #111;outline:2px solid #ffe600'>" +
@@ -999,6 +1054,7 @@ _JS = r"""
 
   window.xsland = {
     map: map, parks: parkLayer, blocks: blockGroup, parcels: parcels, labels: labels,
+    supply: supplyLayer,
     basemaps: bases, basemap: D.basemap, system: D.system, escapeHtml: esc,
     parcelCount: function () {
       var n = 0;
@@ -1215,6 +1271,17 @@ def _blocks_payload(
     return bgeoms, payload
 
 
+def _supply_legend(parcels: pd.DataFrame) -> list[dict[str, Any]] | None:
+    """The 批供用 statuses with their colours and counts; ``None`` without the column."""
+    if "supply_status" not in parcels.columns:
+        return None
+    counts = parcels["supply_status"].astype(object).value_counts()
+    return [
+        {"key": k, "label": label, "fill": fill, "stroke": stroke, "count": int(counts.get(k, 0))}
+        for k, (label, fill, stroke) in SUPPLY_STYLES.items()
+    ]
+
+
 def build_map(
     parks: gpd.GeoDataFrame,
     parcels: gpd.GeoDataFrame,
@@ -1343,6 +1410,7 @@ def build_map(
         "maxParkLabels": 300,
         "maxBlockLabels": 40,
         "blockFields": [[k, label, d] for k, (label, d) in _BLOCK_PROPS.items()],
+        "supply": _supply_legend(parcels),
         "links": [[str(label), str(href)] for label, href in links],
     }
 

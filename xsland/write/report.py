@@ -355,6 +355,77 @@ def _share(value: float) -> str:
     return "—" if value is None or value != value else f"{value:.1%}"
 
 
+def _fcell(value, fmt: str) -> str:
+    """A number for the summary, ``–`` when null."""
+    try:
+        if value is None or pd.isna(value):
+            return "–"
+    except (TypeError, ValueError):
+        return str(value)
+    return format(float(value), fmt)
+
+
+def _evaluation_lines(result) -> list[str]:
+    """Summary sections of the intensive-use evaluation, 批供用 status and 亩均效益 classes."""
+    from xsland.judge.supply import STATUSES
+
+    lines: list[str] = []
+    table = getattr(result, "intensity", None)
+    if table is not None and len(table):
+        lines += [
+            "",
+            "## Intensive-use evaluation (开发区土地集约利用评价)",
+            "",
+            "| park | zone type | A ha | supply rate | built rate | FAR | density | "
+            "industrial FAR | coverage | tax 万元/ha | idle rate | score |",
+            "|---" * 12 + "|",
+        ]
+        for _, r in table.iterrows():
+            lines.append(
+                f"| {r['park_id']} {r['name'] or ''} | {r['zone_type'] or '–'} | "
+                f"{_fcell(r['built_ha'], ',.1f')} | {_fcell(r['supply_rate'], '.1%')} | "
+                f"{_fcell(r['built_rate'], '.1%')} | {_fcell(r['far_all'], '.2f')} | "
+                f"{_fcell(r['building_density'], '.1%')} | {_fcell(r['far_industrial'], '.2f')} | "
+                f"{_fcell(r['coverage_industrial'], '.1%')} | "
+                f"{_fcell(r['tax_per_ha_industrial'], ',.1f')} | {_fcell(r['idle_rate'], '.2%')} | "
+                f"{_fcell(r['score'], '.1f')} (on {_fcell(r['score_weight_share'], '.0%')} "
+                "of the weight) |"
+            )
+        district = table[table["level"] == "district"]
+        if len(district) and isinstance(district["missing"].iloc[0], str):
+            lines += ["", f"- null values (district): {district['missing'].iloc[0]}"]
+        lines.append(
+            "- ideal values and weights: `ideal_*`, `weight_*` in the rules sheet "
+            "(illustrative defaults; see docs/rules.md)"
+        )
+    parcels = result.parcels
+    if "supply_status" in parcels.columns:
+        lines += ["", "## 批供用 status of parcels", ""]
+        area = parcels.groupby(parcels["supply_status"].astype(object))["area_ha"].agg(
+            ["size", "sum"]
+        )
+        for code, (zh, _en) in STATUSES.items():
+            if code in area.index:
+                n, ha = area.loc[code]
+                lines.append(f"- {zh} ({code}): {int(n)} parcels, {ha:,.2f} ha")
+    ent = getattr(result, "enterprises", None)
+    if ent is not None and "mj_class" in ent.columns:
+        counts = ent["mj_class"].astype(object).value_counts()
+        derived = ent["mj_class_derived"].astype(object).value_counts()
+        lines += [
+            "",
+            "## 亩均效益 classes (4+T)",
+            "",
+            "| class | A | B | C | D | T |",
+            "|---|---|---|---|---|---|",
+            "| used (given wins) | "
+            + " | ".join(str(int(counts.get(c, 0))) for c in "ABCDT")
+            + " |",
+            "| derived | " + " | ".join(str(int(derived.get(c, 0))) for c in "ABCDT") + " |",
+        ]
+    return lines
+
+
 def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None = None) -> str:
     """A short Markdown summary of an :class:`~xsland.result.AuditResult`.
 
@@ -411,6 +482,7 @@ def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None
         lines.append(
             f"- {row['label']}: {status} ({_number(row['value'])} / {_number(row['threshold'])})"
         )
+    lines += _evaluation_lines(result)
     parcels = result.parcels
     if "low_efficiency" in parcels.columns:
         lines += ["", "## Low-efficiency land (低效用地)", ""] + _lowuse_lines(result)

@@ -1,0 +1,354 @@
+"""Intensive-use evaluation of each park and of the district (开发区土地集约利用评价).
+
+The national evaluation of development zones (开发区土地集约利用评价规程, TD/T 1029) measures
+how fully and how densely a zone's land is used. :func:`intensity` computes its indicators
+from the audit's parcel table, one row per park and one for the district (all parks):
+
+=========================  ==================================================================
+``built_ha``  A            已建成城镇建设用地: parcels with floor area or footprint above 0
+``industrial_built_ha`` A2 工矿仓储用地: built parcels of an industrial or logistics category
+``residential_built_ha``   住宅用地: built parcels whose land-use code is 07… (2023) or R… (GB)
+``supplied_ha``  D         已供应国有建设用地: parcels whose 批供用 status is supplied, started,
+                           built or idle (:mod:`xsland.judge.supply`); known only where the
+                           park's parcels carry supply dates
+``ready_ha``  B21          已达供地条件未供应: unsupplied parcels with ``ready_for_supply``
+``idle_ha``  G             闲置土地: parcels of status ``idle``
+``supply_rate``            土地供应率 D / (A + B21)
+``built_rate``             土地建成率 A / D
+``industrial_rate``        工业用地率 A2 / A
+``far_all``                综合容积率: floor area on A / A
+``building_density``       建筑密度: footprint on A / A
+``far_industrial``         工业用地综合容积率: floor area on A2 / A2
+``coverage_industrial``    工业用地建筑系数: footprint on A2 / A2
+``tax_per_ha_industrial``  工业用地地均税收 (万元/ha): tax on A2 / A2
+``investment_per_ha``      工业用地固定资产投入强度 (万元/ha): investment on A2 / A2
+``idle_rate``              土地闲置率 G / D
+=========================  ==================================================================
+
+An enterprise's tax and investment are spread over its parcels in proportion to their area;
+tax per ha is the tax on the A2 parcels of enterprises with a known figure over the area
+of those parcels (the share of A2 this covers is named in ``missing`` when below 100 %).
+
+Every value is null where its data are missing, never 0, and ``missing`` says why.
+The zone type is 工业主导型 when A2 / A is above ``Policy.zone_industrial_share_min``
+(30 %) and residential land under ``Policy.zone_residential_share_max`` (25 %) of A, else
+产城融合型. The score (0–100) weighs each indicator's degree of attainment of its ideal
+value (``Policy.ideal_*``, ``Policy.weight_*``; see :func:`score`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from xsland.judge.supply import supply_status
+from xsland.rules.evaluation_columns import INTENSITY_COLUMNS as COLUMNS
+from xsland.rules.policy import DEFAULT_POLICY, Policy
+
+__all__ = ["COLUMNS", "INDICATORS", "ZONE_TYPES", "intensity", "score"]
+
+_INDUSTRIAL = (
+    "new_industrial",
+    "standard_factory",
+    "new_type_industrial",
+    "industrial",
+    "logistics",
+)
+_SUPPLIED = ("built", "under_construction", "idle", "supplied_not_started")
+
+#: Zone types (开发区类型) of TD/T 1029.
+ZONE_TYPES: Mapping[str, str] = {"industrial": "工业主导型", "mixed": "产城融合型"}
+
+#: Indicators scored against an ideal value, in order; ``idle_rate`` is lower-is-better.
+INDICATORS = (
+    "supply_rate",
+    "built_rate",
+    "industrial_rate",
+    "far_all",
+    "building_density",
+    "far_industrial",
+    "coverage_industrial",
+    "tax_per_ha_industrial",
+    "investment_per_ha",
+    "idle_rate",
+)
+
+_T = tuple[str, str, str, str, str, int | None]
+
+#: Output columns: name -> (dtype, unit, Chinese label, English label, description, precision).
+
+
+def _num(frame: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in frame.columns:
+        return np.full(len(frame), np.nan)
+    return pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _key(values: pd.Series) -> pd.Series:
+    """IDs as clean text: ``12.0`` from a spreadsheet is ``"12"``, blanks are NA."""
+    text = values.astype("string").str.strip().str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    return text.where(text != "")
+
+
+def _flag(frame: pd.DataFrame, col: str) -> np.ndarray:
+    values = frame[col]
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return values.fillna(False).to_numpy(dtype=bool)
+    text = values.astype("string").str.strip().str.lower()
+    return text.isin({"true", "1", "1.0", "yes", "y", "t", "是", "√", "有"}).to_numpy(dtype=bool)
+
+
+def _per_parcel(
+    parcels: pd.DataFrame, enterprises: pd.DataFrame | None, *, as_of: Any, policy: Policy
+) -> pd.DataFrame:
+    """The parcel facts the indicators add up (one row per parcel)."""
+    area = _num(parcels, "area_ha")
+    floor = _num(parcels, "floor_area")
+    foot = _num(parcels, "footprint_m2")
+    built = (np.nan_to_num(floor) > 0) | (np.nan_to_num(foot) > 0)
+    cat = parcels["category"].astype("string") if "category" in parcels else None
+    industrial = (
+        cat.isin(_INDUSTRIAL).fillna(False).to_numpy(dtype=bool)
+        if cat is not None
+        else np.zeros(len(parcels), bool)
+    )
+    code = (
+        parcels["land_use"].astype("string").str.strip().str.upper()
+        if "land_use" in parcels
+        else pd.Series(pd.NA, index=parcels.index, dtype="string")
+    )
+    residential = code.str.match(r"^(07|R)").fillna(False).to_numpy(dtype=bool)
+    status = (
+        parcels["supply_status"]
+        if "supply_status" in parcels.columns
+        else supply_status(parcels, as_of=as_of, policy=policy)["supply_status"]
+    ).astype(object)
+    supplied = status.isin(_SUPPLIED).to_numpy(dtype=bool)
+    has_date = (
+        parcels["supply_date"].notna().to_numpy(dtype=bool)
+        if "supply_date" in parcels
+        else np.zeros(len(parcels), bool)
+    )
+    ready = (
+        _flag(parcels, "ready_for_supply") & ~supplied
+        if "ready_for_supply" in parcels
+        else np.zeros(len(parcels), bool)
+    )
+    out = pd.DataFrame(
+        {
+            "park_id": parcels["park_id"].to_numpy(dtype=object),
+            "area": area,
+            "A": np.where(built, area, 0.0),
+            "A2": np.where(built & industrial, area, 0.0),
+            "R": np.where(built & residential, area, 0.0),
+            "D": np.where(supplied, area, 0.0),
+            "B21": np.where(ready, area, 0.0),
+            "G": np.where(status.eq("idle").to_numpy(dtype=bool), area, 0.0),
+            "dated": has_date,
+            "floor_A": np.where(built, floor, 0.0),
+            "foot_A": np.where(built, foot, 0.0),
+            "A2_flag": built & industrial,
+        }
+    )
+    for col in ("tax", "investment"):
+        share, known = _spread(parcels, enterprises, col)
+        out[f"{col}_A2"] = np.where(out["A2_flag"], share, 0.0)
+        out[f"{col}_known_A2"] = np.where(out["A2_flag"] & known, area, 0.0)
+    return out
+
+
+def _spread(
+    parcels: pd.DataFrame, enterprises: pd.DataFrame | None, col: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """An enterprise figure spread over its parcels by area; and where it is known."""
+    n = len(parcels)
+    if enterprises is None or col not in enterprises or "enterprise_id" not in parcels:
+        return np.zeros(n), np.zeros(n, bool)
+    ids = _key(parcels["enterprise_id"])
+    figure = pd.Series(
+        pd.to_numeric(enterprises[col], errors="coerce").to_numpy(dtype="float64"),
+        index=_key(enterprises["enterprise_id"]).to_numpy(),
+    )
+    figure = figure[~figure.index.duplicated()]
+    area = pd.Series(_num(parcels, "area_ha"), index=parcels.index)
+    land = area.groupby(ids.to_numpy()).transform("sum").to_numpy(dtype="float64")
+    value = ids.map(figure).to_numpy(dtype="float64", na_value=np.nan)
+    known = ~np.isnan(value) & (land > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(known, value * area.to_numpy() / np.where(land > 0, land, 1), 0.0)
+    return share, known
+
+
+def _ratio(num: float, den: float) -> float:
+    return num / den if den > 0 else np.nan
+
+
+def _indicators(g: pd.DataFrame, *, has: Mapping[str, bool]) -> dict[str, Any]:
+    """The indicators of one group of parcels, and why any is null."""
+    a, a2, r = g["A"].sum(), g["A2"].sum(), g["R"].sum()
+    why: dict[str, str] = {}
+    d_known = bool(g["dated"].any())
+    d = g["D"].sum() if d_known else np.nan
+    g_ha = g["G"].sum() if d_known else np.nan
+    if not d_known:
+        why["supplied_ha"] = "no supply_date on the parcels"
+    b21 = g["B21"].sum() if has["ready"] else np.nan
+    if not has["ready"]:
+        why["ready_ha"] = "no ready_for_supply column (已达供地条件)"
+    row: dict[str, Any] = {
+        "built_ha": a,
+        "industrial_built_ha": a2,
+        "residential_built_ha": r,
+        "supplied_ha": d,
+        "ready_ha": b21,
+        "idle_ha": g_ha,
+        "supply_rate": _ratio(d, a + b21),
+        "built_rate": _ratio(a, d),
+        "industrial_rate": _ratio(a2, a),
+        "residential_rate": _ratio(r, a),
+    }
+    for name, num, den, base in (
+        ("far_all", "floor_A", a, "A"),
+        ("building_density", "foot_A", a, "A"),
+        ("far_industrial", "floor_A", a2, "A2"),
+        ("coverage_industrial", "foot_A", a2, "A2"),
+    ):
+        sel = g[g[base] > 0]
+        if sel[num].isna().any():
+            what = "floor area" if num == "floor_A" else "footprint"
+            why[name] = f"{what} unknown on {int(sel[num].isna().sum())} parcel(s) of {base}"
+            row[name] = np.nan
+        else:
+            row[name] = _ratio(sel[num].sum() / 10_000, den)
+    for name, col in (("tax_per_ha_industrial", "tax"), ("investment_per_ha", "investment")):
+        covered = g[f"{col}_known_A2"].sum()
+        row[name] = _ratio(g[f"{col}_A2"].sum(), covered)
+        if not has[col]:
+            why[name] = f"no enterprise {col} column"
+        elif covered == 0:
+            why[name] = f"no enterprise with {col} on industrial land"
+        elif covered < a2 - 1e-9:
+            why[name] = f"{col} known on {100 * covered / a2:.1f} % of A2 (rate over that part)"
+    row["idle_rate"] = _ratio(g_ha, d)
+    for name in INDICATORS:
+        if np.isnan(row[name]) and name not in why:
+            why[name] = _why_ratio(name, why, a)
+    row["_why"] = why
+    return row
+
+
+def _why_ratio(name: str, why: Mapping[str, str], a: float) -> str:
+    if name == "supply_rate":
+        parts = [k for k in ("supplied_ha", "ready_ha") if k in why]
+        return "needs " + " and ".join(parts) if parts else "A + B21 = 0"
+    if name in ("built_rate", "idle_rate"):
+        return "needs supplied_ha" if "supplied_ha" in why else "D = 0"
+    return "no built land (A = 0)" if a == 0 else "unknown"
+
+
+def score(values: Mapping[str, float], *, policy: Policy = DEFAULT_POLICY) -> tuple[float, float]:
+    """The intensity score (0–100) and the share of the weight it rests on.
+
+    For an indicator :math:`k` with value :math:`x_k`, ideal :math:`I_k` (``ideal_<k>``)
+    and weight :math:`w_k` (``weight_<k>``), its attainment (理想值实现度) is
+
+    .. math::
+
+        s_k = \\min(x_k / I_k,\\ 1) \\quad (s_k = 1 \\text{ when } I_k = 0), \\qquad
+        s_{idle} = \\max\\Big(0,\\ 1 - \\frac{\\max(x - I, 0)}{1 - I}\\Big)
+
+    (the idle rate is lower-is-better), and the score is
+    :math:`100 \\sum_k w_k s_k / \\sum_k w_k` over the indicators with a value and a
+    weight above 0; the second number is that :math:`\\sum w_k` over the sum of all
+    weights. Both are NaN when no weighted indicator has a value.
+    """
+    total = known = points = 0.0
+    for k in INDICATORS:
+        w = float(getattr(policy, f"weight_{k}"))
+        ideal = float(getattr(policy, f"ideal_{k}"))
+        total += w
+        x = values.get(k, np.nan)
+        if w == 0 or x is None or not np.isfinite(x):
+            continue
+        if k == "idle_rate":
+            s = max(0.0, 1.0 - max(x - ideal, 0.0) / (1.0 - ideal))
+        else:
+            s = 1.0 if ideal == 0 else min(max(x, 0.0) / ideal, 1.0)
+        known += w
+        points += w * s
+    if known == 0:
+        return np.nan, (np.nan if total == 0 else 0.0)
+    return 100.0 * points / known, known / total
+
+
+def intensity(
+    parcels: pd.DataFrame,
+    *,
+    parks: pd.DataFrame | None = None,
+    enterprises: pd.DataFrame | None = None,
+    as_of: Any = None,
+    policy: Policy = DEFAULT_POLICY,
+) -> pd.DataFrame:
+    """The intensive-use indicators, zone type and score per park and for the district.
+
+    Parameters
+    ----------
+    parcels
+        The audit's parcel table: ``park_id``, ``area_ha``, ``floor_area``,
+        ``footprint_m2``, ``category``; optional ``land_use``, ``supply_date``,
+        ``supply_status`` (computed by :func:`xsland.judge.supply.supply_status` when
+        absent), ``ready_for_supply`` and ``enterprise_id``.
+    parks
+        ``park_id`` and ``name``: every park gets a row, in this order (parks without
+        parcels have A = 0 and null ratios).
+    enterprises
+        ``enterprise_id`` with ``tax`` and ``investment`` (万元), when known.
+    as_of
+        The audit date, for the supply status when it has to be computed.
+    policy
+        ``zone_*``, ``ideal_*`` and ``weight_*``.
+
+    Returns
+    -------
+    DataFrame
+        The columns of :data:`COLUMNS`, one row per park then one ``district`` row (all
+        parcels inside a park).
+    """
+    facts = _per_parcel(parcels, enterprises, as_of=as_of, policy=policy)
+    has = {
+        "ready": "ready_for_supply" in parcels.columns,
+        "tax": enterprises is not None and "tax" in enterprises.columns,
+        "investment": enterprises is not None and "investment" in enterprises.columns,
+    }
+    inside = facts[facts["park_id"].notna()]
+    if parks is not None:
+        ids = list(dict.fromkeys(parks["park_id"].astype(object)))
+        names = parks.drop_duplicates("park_id").set_index("park_id")["name"]
+    else:
+        ids = list(dict.fromkeys(inside["park_id"]))
+        names = pd.Series(dtype=object)
+    rows = []
+    for pid in ids:
+        row = _indicators(inside[inside["park_id"] == pid], has=has)
+        rows.append({"park_id": pid, "name": names.get(pid), "level": "park", **row})
+    row = _indicators(inside, has=has)
+    rows.append({"park_id": "district", "name": "全区", "level": "district", **row})
+    for row in rows:
+        why = row.pop("_why")
+        a = row["built_ha"]
+        if a > 0:
+            industrial = row["industrial_rate"] > policy.zone_industrial_share_min
+            homes = row["residential_rate"] < policy.zone_residential_share_max
+            row["zone_type"] = ZONE_TYPES["industrial" if industrial and homes else "mixed"]
+        else:
+            row["zone_type"] = None
+            why.setdefault("zone_type", "no built land (A = 0)")
+        row["score"], row["score_weight_share"] = score(row, policy=policy)
+        row["missing"] = "; ".join(f"{k}: {v}" for k, v in why.items()) or None
+    out = pd.DataFrame(rows)
+    for col, (dtype, *_rest) in COLUMNS.items():
+        out[col] = out[col].astype(dtype) if dtype == "float64" else out[col].astype("string")
+    return out[list(COLUMNS)].reset_index(drop=True)

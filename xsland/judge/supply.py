@@ -1,0 +1,279 @@
+"""批供用 status of each parcel: approved, supplied, started, built, idle.
+
+The natural resources branch follows land from its approval (农用地转用、土地征收批准)
+through supply (供地: 出让、划拨) to use (开工、竣工); land approved but not supplied is
+批而未供, land supplied but not built on is 供而未用, and land not started a year after
+its agreed start date is 闲置 (闲置土地处置办法 第二条). :func:`supply_status` gives each
+parcel one status code (:data:`STATUSES`) and writes the rule that decided it;
+:func:`supply_rates` rolls the areas up per park or town.
+
+The rule, applied in this order at the audit date ``as_of`` (the first that holds wins):
+
+1. ``built`` (已建成): a completion date (``completion_date``) on or before ``as_of``; or
+   buildings on the parcel (floor area or footprint above 0) and neither an actual
+   start date (``start_actual``) nor a completion date recorded — a building without
+   construction dates is taken as built.
+2. ``under_construction`` (在建): started — ``start_actual`` on or before ``as_of``, or
+   buildings on the parcel — but not built by rule 1 (completion date missing or later).
+3. ``idle`` (闲置): supplied (``supply_date`` on or before ``as_of``), not started, no
+   building, and ``as_of`` on or after the due date + ``Policy.idle_after_years``; the due
+   date is the agreed start date (``start_deadline``), else ``supply_date`` +
+   ``Policy.idle_start_after_supply_months`` — the same rule as the ``idle`` flag of
+   :mod:`xsland.judge.lowuse`.
+4. ``supplied_not_started`` (供而未用): supplied, no building, not (yet) idle.
+5. ``approved_not_supplied`` (批而未供): an approval date (``approval_date``) on or
+   before ``as_of`` and no supply by then.
+6. ``unknown`` (无法判定): none of the above can be decided — no dates and no building,
+   or supplied land whose building state is unknown (neither floor area nor footprint).
+
+Dates after ``as_of`` count as "not yet".
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from xsland.errors import DataError
+from xsland.read.validate import require_dates
+from xsland.rules.evaluation_columns import SUPPLY_COLUMNS as COLUMNS
+from xsland.rules.evaluation_columns import SUPPLY_STATUSES as STATUSES
+from xsland.rules.policy import DEFAULT_POLICY, Policy
+
+__all__ = ["COLUMNS", "STATUSES", "supply_rates", "supply_status"]
+
+_SUPPLIED = ("built", "under_construction", "idle", "supplied_not_started")
+
+#: Output columns: name -> (dtype, unit, Chinese label, English label, description, precision).
+
+
+def _as_of(as_of: Any) -> pd.Timestamp:
+    if as_of is None:
+        return pd.Timestamp(_dt.date.today())
+    try:
+        return pd.Timestamp(as_of).tz_localize(None).normalize()
+    except (TypeError, ValueError):
+        raise DataError(
+            f"as_of = {as_of!r} is not a date. Fix: pass a date such as 2026-01-01"
+        ) from None
+
+
+def _number(parcels: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in parcels.columns:
+        return np.full(len(parcels), np.nan)
+    return pd.to_numeric(parcels[col], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _day(dates: pd.Series) -> np.ndarray:
+    """Dates as ``YYYY-MM-DD`` text ('' for NaT)."""
+    return dates.dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
+
+
+def supply_status(
+    parcels: pd.DataFrame, *, as_of: Any = None, policy: Policy = DEFAULT_POLICY
+) -> pd.DataFrame:
+    """The 批供用 status of each parcel, and the rule that decided it.
+
+    Parameters
+    ----------
+    parcels
+        The audit's parcel table: optional ``approval_date``, ``supply_date``,
+        ``start_deadline``, ``start_actual``, ``completion_date`` (dates), ``floor_area``
+        and ``footprint_m2`` (m²).
+    as_of
+        The audit date (default: today).
+    policy
+        ``idle_after_years`` and ``idle_start_after_supply_months``.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``parcels``: ``supply_status`` (a code of :data:`STATUSES`),
+        ``supply_status_zh`` and ``supply_rule`` (the rule, with its dates).
+
+    Raises
+    ------
+    DataError
+        A date column holding values that are not dates, or ``as_of`` not a date.
+    """
+    today = _as_of(as_of)
+    kw = {"what": "parcels", "id_col": "parcel_id"}
+    approved = require_dates(parcels, "approval_date", **kw)
+    supplied = require_dates(parcels, "supply_date", **kw)
+    deadline = require_dates(parcels, "start_deadline", **kw)
+    started = require_dates(parcels, "start_actual", **kw)
+    completed = require_dates(parcels, "completion_date", **kw)
+    floor_area = _number(parcels, "floor_area")
+    footprint = _number(parcels, "footprint_m2")
+    # shown in the rule: the floor area, else the footprint
+    building = np.where(np.nan_to_num(floor_area) > 0, floor_area, footprint)
+    built_known = ~np.isnan(floor_area) | ~np.isnan(footprint)
+    # any floor area or footprint: the A of the intensive-use evaluation
+    has_building = (np.nan_to_num(floor_area) > 0) | (np.nan_to_num(footprint) > 0)
+
+    def on(dates: pd.Series) -> np.ndarray:
+        return (dates.notna() & (dates <= today)).to_numpy(dtype=bool)
+
+    is_completed = on(completed)
+    is_started = on(started)
+    no_dates = started.isna().to_numpy(dtype=bool) & completed.isna().to_numpy(dtype=bool)
+    is_supplied = on(supplied)
+    due = deadline.fillna(supplied + pd.DateOffset(months=policy.idle_start_after_supply_months))
+    idle_since = due + pd.DateOffset(months=round(policy.idle_after_years * 12))
+    past_due = on(idle_since)
+
+    built = is_completed | (has_building & no_dates)
+    building_now = ~built & (is_started | has_building)
+    rest = ~built & ~building_now
+    idle = rest & is_supplied & built_known & past_due
+    waiting = rest & is_supplied & built_known & ~past_due
+    not_supplied = rest & ~is_supplied & on(approved)
+    code = np.select(
+        [built, building_now, idle, waiting, not_supplied],
+        ["built", "under_construction", "idle", "supplied_not_started", "approved_not_supplied"],
+        "unknown",
+    ).astype(object)
+    rule = _rules(
+        code,
+        today=today,
+        dates={
+            "approved": _day(approved),
+            "supplied": _day(supplied),
+            "due": _day(due),
+            "since": _day(idle_since),
+            "started": _day(started),
+            "completed": _day(completed),
+        },
+        building=building,
+        is_completed=is_completed,
+        is_started=is_started,
+        is_supplied=is_supplied,
+        policy=policy,
+    )
+    out = pd.DataFrame(
+        {
+            "supply_status": pd.array(code, dtype="string"),
+            "supply_status_zh": pd.array([STATUSES[c][0] for c in code], dtype="string"),
+            "supply_rule": pd.array(rule, dtype="string"),
+        }
+    )
+    out.index = parcels.index
+    return out
+
+
+def _rules(
+    code: np.ndarray,
+    *,
+    today: pd.Timestamp,
+    dates: Mapping[str, np.ndarray],
+    building: np.ndarray,
+    is_completed: np.ndarray,
+    is_started: np.ndarray,
+    is_supplied: np.ndarray,
+    policy: Policy,
+) -> np.ndarray:
+    """The rule text of each parcel (Chinese, with its dates and floor area)."""
+    day = today.strftime("%Y-%m-%d")
+    fa = pd.Series(np.round(building, 1)).astype("str").str.replace(r"\.0$", "", regex=True)
+    fa = fa.fillna("").to_numpy(dtype=object)
+    years = f"{policy.idle_after_years:g}"
+    text = np.select(
+        [
+            (code == "built") & is_completed,
+            code == "built",
+            (code == "under_construction") & is_started,
+            code == "under_construction",
+            code == "idle",
+            code == "supplied_not_started",
+            code == "approved_not_supplied",
+            (code == "unknown") & is_supplied,
+        ],
+        [
+            "竣工日期 " + dates["completed"] + " ≤ 评价日 " + day,
+            "有建筑(" + fa + " m²)且无开工/竣工日期: 视为建成",
+            "实际开工 " + dates["started"] + ", 至评价日 " + day + " 未竣工",
+            "有建筑("
+            + fa
+            + " m²), 竣工日期 "
+            + np.where(dates["completed"] == "", "未填", dates["completed"])
+            + " 晚于评价日或未填: 在建",
+            "供地 "
+            + dates["supplied"]
+            + ", 应动工 "
+            + dates["due"]
+            + " 后满 "
+            + years
+            + " 年("
+            + dates["since"]
+            + ")未动工: 闲置",
+            "供地 "
+            + dates["supplied"]
+            + ", 无建筑, 应动工 "
+            + dates["due"]
+            + "+"
+            + years
+            + " 年未到: 供而未用",
+            "批准 " + dates["approved"] + ", 至评价日 " + day + " 未供地: 批而未供",
+            "供地 " + dates["supplied"] + ", 建设情况未知(无建筑面积和基底面积)",
+        ],
+        "无批准/供地日期且无建筑: 无法判定",
+    )
+    return text.astype(object)
+
+
+def supply_rates(parcels: pd.DataFrame, status: pd.DataFrame, *, by: str) -> pd.DataFrame:
+    """Areas per status and the 批而未供 / 供而未用 / 闲置 rates per park or town.
+
+    With :math:`S` the area of each status (ha), approved land
+    :math:`P = \\sum_{s \\ne unknown} S_s`, supplied land
+    :math:`G = S_{built} + S_{under\\_construction} + S_{idle} + S_{supplied\\_not\\_started}`:
+
+    .. math::
+
+        \\text{批而未供率} = S_{approved\\_not\\_supplied} / P, \\quad
+        \\text{供而未用率} = (S_{supplied\\_not\\_started} + S_{idle}) / G, \\quad
+        \\text{闲置率} = S_{idle} / G
+
+    each null where its denominator is 0.
+
+    Parameters
+    ----------
+    parcels
+        ``area_ha`` and the grouping column ``by`` (``park_id`` or ``town``).
+    status
+        :func:`supply_status` of those parcels (same index).
+    by
+        The grouping column; parcels where it is empty are left out.
+
+    Returns
+    -------
+    DataFrame
+        One row per group: ``by``, ``ss_<code>_ha`` for each status, ``ss_approved_ha``,
+        ``ss_supplied_ha``, ``rate_not_supplied``, ``rate_not_used``, ``rate_idle``.
+    """
+    frame = pd.DataFrame(
+        {
+            by: parcels[by].to_numpy(dtype=object),
+            "status": status["supply_status"].astype(object).to_numpy(),
+            "ha": pd.to_numeric(parcels["area_ha"]).to_numpy(dtype="float64"),
+        }
+    ).dropna(subset=[by])
+    table = frame.pivot_table(index=by, columns="status", values="ha", aggfunc="sum")
+    table = table.reindex(columns=list(STATUSES), fill_value=0.0).fillna(0.0)
+    out = pd.DataFrame(index=table.index)
+    for code in STATUSES:
+        out[f"ss_{code}_ha"] = table[code]
+    out["ss_approved_ha"] = table.drop(columns="unknown").sum(axis=1)
+    out["ss_supplied_ha"] = table[list(_SUPPLIED)].sum(axis=1)
+    approved = out["ss_approved_ha"].where(out["ss_approved_ha"] > 0)
+    supplied = out["ss_supplied_ha"].where(out["ss_supplied_ha"] > 0)
+    out["rate_not_supplied"] = out["ss_approved_not_supplied_ha"] / approved
+    out["rate_not_used"] = (out["ss_supplied_not_started_ha"] + out["ss_idle_ha"]) / supplied
+    out["rate_idle"] = out["ss_idle_ha"] / supplied
+    out = out.reset_index()
+    out.columns.name = None
+    return out
