@@ -405,7 +405,11 @@ def test_write_maps_all_parks_and_one_per_town(audit, tmp_path):
     assert other["blocks"]["layer"]["geom"]["count"] == 0
     assert other["title"] == "锡山 · 安/镇:街道"
     # again with one town fewer: maps/ is replaced as a whole, nothing stale left
-    fewer = {**audit, "parks": audit["parks"][audit["parks"]["park_id"] == "K1"]}
+    fewer = {
+        **audit,
+        "parks": audit["parks"][audit["parks"]["park_id"] == "K1"],
+        "parcels": audit["parcels"][audit["parcels"]["parcel_id"] != "B1"],
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", BasemapWarning)
         write_maps(fewer, tmp_path / "out")
@@ -491,3 +495,31 @@ def test_write_maps_from_an_audit_result(zones, audit, tmp_path):
     d = payload(written[0].read_text(encoding="utf-8"))
     assert d["title"] == f"{maps.DEFAULT_TITLE} · 全部园区" and d["links"] == []
     assert sum(i["geom"]["count"] for i in d["parcels"]) == 7 and d["hasZones"] is True
+
+
+def test_every_town_with_parcels_gets_a_map(audit, tmp_path):
+    # two parcels outside every park in towns that have no park (one named with a trailing
+    # space, one like a path); a parcel without a town goes to no town map
+    extra = audit["parcels"].iloc[[6, 6, 6]].copy()
+    extra["parcel_id"] = ["Y1", "Y2", "N1"]
+    extra["town"] = ["羊尖镇 ", "东北塘/街道", None]
+    extra = extra.set_geometry(
+        [box(6000, 0, 6100, 100), box(7000, 0, 7100, 100), box(8000, 0, 8100, 100)],
+        crs=audit["parcels"].crs,
+    )
+    layers = {**audit, "parcels": pd.concat([audit["parcels"], extra], ignore_index=True)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BasemapWarning)
+        written = write_maps(layers, tmp_path, audit_date="2026-05-01")
+    names = [p.relative_to(tmp_path).as_posix() for p in written]
+    # every town named by a park or a parcel: 东亭街道 and 安/镇:街道 (parks), 羊尖镇 and
+    # 东北塘/街道 (parcels only); sorted by town name
+    assert sorted(names[1:]) == sorted(
+        ["maps/东亭街道.html", "maps/安_镇_街道.html", "maps/羊尖镇.html", "maps/东北塘_街道.html"]
+    )
+    for town, fname, ids in (("羊尖镇", "羊尖镇", ["Y1"]), ("东北塘/街道", "东北塘_街道", ["Y2"])):
+        d = payload((tmp_path / "maps" / f"{fname}.html").read_text(encoding="utf-8"))
+        assert sorted(p["parcel_id"] for i in d["parcels"] for p in props(i)) == ids
+        assert d["parks"]["info"] == {} and d["title"].endswith(town)
+    main = payload((tmp_path / "map.html").read_text(encoding="utf-8"))
+    assert [t for t, _ in main["links"]] == ["东亭街道", "东北塘/街道", "安/镇:街道", "羊尖镇"]

@@ -1570,7 +1570,13 @@ def _layers_from(source: Any) -> dict[str, Any]:
 def _town_of_parks(parks: pd.DataFrame) -> pd.Series:
     if "town" not in parks.columns:
         return pd.Series(NO_TOWN, index=parks.index, dtype=object)
-    return pd.Series([_text(t) or NO_TOWN for t in parks["town"]], index=parks.index)
+    return pd.Series([_town(t) or NO_TOWN for t in parks["town"]], index=parks.index)
+
+
+def _town(v: Any) -> str | None:
+    """A town name without surrounding spaces; ``None`` for none."""
+    text = _text(v)
+    return text.strip() if text else None
 
 
 def write_maps(
@@ -1619,10 +1625,12 @@ def write_maps(
 
     Notes
     -----
-    A town's map holds the parks whose ``town`` is that town, their parcels, the parcels
-    outside every park whose own ``town`` column names it, and the blocks of those parcels
-    (by ``block_id``, else those intersecting them). Parks without a town go to
-    ``(未注明).html``. Every file is written atomically.
+    Every town named by a park or by a parcel gets a map, also a town without a park.
+    A town's map holds the parks whose ``town`` is that town, their parcels, the other
+    parcels (outside every park, or of a park not in ``parks``) whose own ``town`` column
+    names it, and the blocks of those parcels (by the blocks' ``town``, else ``block_id``,
+    else those intersecting them). Town names are compared without surrounding spaces.
+    Parks without a town go to ``(未注明).html``. Every file is written atomically.
     """
     layers = _layers_from(source)
     parks = layers.get("parks")
@@ -1643,7 +1651,8 @@ def write_maps(
     town = _town_of_parks(parks)
     names: dict[str, str] = {}
     used: set[str] = set()
-    for t in sorted(set(town)):
+    parcel_town = _parcel_towns(parcels, parks, town)
+    for t in sorted(set(town) | set(parcel_town.dropna())):
         name = town_file_name(t)
         stem, n = name[: -len(".html")], 2
         while name.lower() in used:
@@ -1667,18 +1676,7 @@ def write_maps(
         if towns:
             with atomic_dir(out / "maps", overwrite=overwrite) as tmp:
                 for t, fname in names.items():
-                    ids = parks.loc[town == t, "park_id"]
-                    mask = parcels["park_id"].isin(ids) if "park_id" in parcels.columns else None
-                    if mask is None:
-                        mask = pd.Series(False, index=parcels.index)
-                    if "town" in parcels.columns:
-                        outside = (
-                            parcels["park_id"].isna()
-                            if "park_id" in parcels.columns
-                            else pd.Series(True, index=parcels.index)
-                        )
-                        mask = mask | (outside & (parcels["town"].map(_text) == t))
-                    tp = parcels[mask.to_numpy(dtype=bool)]
+                    tp = parcels[(parcel_town == t).to_numpy(dtype=bool)]
                     tb = _town_blocks(blocks, tp, t)
                     tm = build_map(
                         parks[(town == t).to_numpy()],
@@ -1700,13 +1698,31 @@ def write_maps(
     return written
 
 
+def _parcel_towns(parcels: pd.DataFrame, parks: pd.DataFrame, park_town: pd.Series) -> pd.Series:
+    """The town map each parcel goes to (``None``: none).
+
+    A parcel of a known park goes to that park's town; any other parcel (outside every
+    park, or of a park not in ``parks``) to the town its own ``town`` column names.
+    """
+    own = (
+        pd.Series([_town(v) for v in parcels["town"].to_numpy(dtype=object)], index=parcels.index)
+        if "town" in parcels.columns
+        else pd.Series(None, index=parcels.index, dtype=object)
+    )
+    if "park_id" not in parcels.columns:
+        return own
+    by_park = dict(zip(parks["park_id"].map(_text), park_town, strict=True))
+    of_park = parcels["park_id"].map(lambda v: by_park.get(_text(v)))
+    return of_park.where(of_park.notna(), own).astype(object)
+
+
 def _town_blocks(
     blocks: gpd.GeoDataFrame | None, town_parcels: gpd.GeoDataFrame, town: str
 ) -> gpd.GeoDataFrame | None:
     if blocks is None:
         return None
     if "town" in blocks.columns:
-        return blocks[blocks["town"].map(_text) == town]
+        return blocks[blocks["town"].map(_town) == town]
     if "block_id" in town_parcels.columns:
         ids = set(town_parcels["block_id"].dropna().map(_text))
         return blocks[blocks["block_id"].map(_text).isin(ids)]
