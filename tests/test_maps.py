@@ -221,7 +221,7 @@ def test_one_geojson_layer_per_status_with_only_used_properties(audit):
         "low": ["A5"],
     }
     counts = {s["key"]: s["count"] for s in d["statuses"]}
-    assert counts == {"low": 1, "below": 1, "ok": 2, "exempt": 2, "nodata": 1}
+    assert counts == {"low": 1, "below": 1, "ok": 2, "exempt": 2, "other": 0, "nodata": 1}
     allowed = set(maps._PARCEL_PROPS) | {"area_mu"}
     for item in d["parcels"]:
         assert set(item["props"]) <= allowed  # no supply_date, category_source, geometry …
@@ -481,7 +481,7 @@ def test_maps_from_a_finished_audit(audit, tmp_path):
     assert d["title"] == "锡山区园区审计 2026 · 全部园区" and d["auditDate"] == "2026-04-30"
     assert d["system"] == "gcj02" and d["hasZones"] is True and d["blocks"] is None
     counts = {s["key"]: s["count"] for s in d["statuses"]}  # far_ok read back as text
-    assert counts == {"low": None, "below": 1, "ok": 2, "exempt": 3, "nodata": 1}
+    assert counts == {"low": None, "below": 1, "ok": 2, "exempt": 3, "other": 0, "nodata": 1}
     with pytest.raises(InputFileError, match="audit.gpkg not found"):
         maps_from_audit(tmp_path / "nowhere")
 
@@ -523,3 +523,99 @@ def test_every_town_with_parcels_gets_a_map(audit, tmp_path):
         assert d["parks"]["info"] == {} and d["title"].endswith(town)
     main = payload((tmp_path / "map.html").read_text(encoding="utf-8"))
     assert [t for t, _ in main["links"]] == ["东亭街道", "东北塘/街道", "安/镇:街道", "羊尖镇"]
+
+
+def test_non_industrial_land_names_kinds_and_block_classes(audit):
+    parcels = audit["parcels"].copy()
+    # R1: a road (category other) with a FAR; R2: a utility without floor area; R3: other
+    # land that is low-efficiency (low wins)
+    extra = parcels.iloc[[6, 6, 6]].copy()
+    extra["parcel_id"] = ["R1", "R2", "R3"]
+    extra["category"] = "other"
+    extra["floor_area"] = [100.0, np.nan, 100.0]
+    extra["far"] = [0.01, np.nan, 0.01]
+    extra["far_min"] = np.nan
+    extra["far_ok"] = pd.NA
+    extra["low_efficiency"] = [False, False, True]
+    extra = extra.set_geometry(
+        [box(6000, 0, 6100, 100), box(6200, 0, 6300, 100), box(6400, 0, 6500, 100)],
+        crs=parcels.crs,
+    )
+    parcels = pd.concat([parcels, extra], ignore_index=True)
+    # land-use codes as data holds them: text, a number, lower case, unknown, a formula
+    parcels["land_use"] = [
+        "100102",
+        1303,
+        " m1",
+        "9999",
+        "=1+1",
+        "M0",
+        "1001",
+        "1207",
+        "1303",
+        None,
+    ]
+    # the seed's kinds of low-efficiency land, as booleans and as GeoPackage text
+    parcels["lu_plan"] = [False] * 4 + [True] + [False] * 5
+    parcels["lu_industry"] = ["0"] * 4 + ["1"] + ["0"] * 4 + ["1"]
+    status = parcel_status(parcels).set_axis(parcels["parcel_id"])
+    assert status[["A3", "Z9", "R1", "R2", "R3"]].tolist() == [
+        "exempt",  # existing industrial land, FAR known, no minimum
+        "exempt",
+        "other",  # a road: not industrial land, whatever its FAR
+        "other",
+        "low",
+    ]
+    blocks = gpd.GeoDataFrame(
+        {
+            "block_id": ["S1", "BIG", "SMALL", "MID"],
+            "area_mu": [40.0, 90.0, 12.0, 30.0],
+            "n_parcels": [1, 5, 2, 3],
+            # MID: exactly 30 亩 is reportable (area >= 30)
+        },
+        geometry=[box(0, 500, 100, 600), box(200, 500, 300, 600), box(400, 500, 500, 600),
+                  box(600, 500, 700, 600)],
+        crs="EPSG:4549",
+    )  # fmt: skip
+    d = payload(html_of({**audit, "parcels": parcels, "blocks": blocks}))
+    counts = {s["key"]: s["count"] for s in d["statuses"]}
+    assert counts == {"low": 2, "below": 1, "ok": 2, "exempt": 2, "other": 2, "nodata": 1}
+    labels = {s["key"]: s["label"] for s in d["statuses"]}
+    assert labels["exempt"] == "存量工业/仓储用地·无容积率下限"
+    assert labels["other"].startswith("非工业用地")
+    rows = {p["parcel_id"]: p for i in d["parcels"] for p in props(i)}
+    assert rows["A1"]["land_use"] == "二类工业用地（100102）"
+    assert rows["A2"]["land_use"] == "供电用地（1303）"
+    assert rows["A3"]["land_use"] == "一类工业用地（M1）"
+    assert rows["A4"]["land_use"] == "9999"  # unknown code: shown as given
+    assert rows["A5"]["land_use"] == "=1+1"
+    assert rows["R3"]["land_use"] is None
+    assert rows["A5"]["lu_kinds"] == "不符合规划；不符合产业发展定位"
+    assert rows["R3"]["lu_kinds"] == "不符合产业发展定位" and rows["A1"]["lu_kinds"] is None
+    # blocks: reportable ones first (largest first), then small ones, then single parcels
+    b = props(d["blocks"]["layer"])
+    assert [(p["block_id"], p["kind"]) for p in b] == [
+        ("BIG", "major"),
+        ("MID", "major"),
+        ("SMALL", "small"),
+        ("S1", "single"),  # one parcel is no contiguous block, whatever its area
+    ]
+    assert [(k["key"], k["count"]) for k in d["blocks"]["kinds"]] == [
+        ("major", 2),
+        ("small", 1),
+        ("single", 1),
+    ]
+    assert d["blocks"]["minMu"] == 30.0
+    # a block's own below_threshold wins over its area; a different minimum is honoured
+    flagged = blocks.assign(below_threshold=["False", "True", "False", "0"])
+    kinds = [
+        p["kind"] for p in props(payload(html_of({**audit, "blocks": flagged}))["blocks"]["layer"])
+    ]
+    assert kinds == ["major", "major", "small", "single"]  # MID, SMALL, BIG (flagged), S1
+    d50 = payload(html_of({**audit, "blocks": blocks}, block_min_mu=50))
+    assert [p["kind"] for p in props(d50["blocks"]["layer"])] == [
+        "major",
+        "small",
+        "small",
+        "single",
+    ]

@@ -70,6 +70,8 @@ from xsland.errors import DataError, InputFileError, PolicyError, XslandError
 from xsland.judge.audit import CHECKS
 from xsland.measure.area import M2_PER_MU
 from xsland.read.crs import require_crs, to_crs, transform_geometries, wgs84_to_gcj02
+from xsland.rules.landuse_names import land_use_label
+from xsland.rules.policy import Policy
 
 __all__ = [
     "leaflet_assets",
@@ -113,7 +115,7 @@ class Status:
     Attributes
     ----------
     key
-        ``low``, ``below``, ``ok``, ``exempt`` or ``nodata``.
+        ``low``, ``below``, ``ok``, ``exempt``, ``other`` or ``nodata``.
     label
         Chinese label of the legend, tooltips and popups.
     fill, stroke
@@ -131,9 +133,34 @@ STATUSES: tuple[Status, ...] = (
     Status("low", "低效用地", "#c51b7d", "#7a0f4c"),
     Status("below", "容积率低于下限", "#f46d43", "#a63603"),
     Status("ok", "容积率达标", "#1a9850", "#0b5e2c"),
-    Status("exempt", "无容积率下限", "#74add1", "#31688e"),
+    Status("exempt", "存量工业/仓储用地·无容积率下限", "#74add1", "#31688e"),
+    Status("other", "非工业用地（道路、公用设施等）", "#efedf5", "#9e9ac8"),
     Status("nodata", "容积率无数据", "#bdbdbd", "#737373"),
 )
+
+#: Categories that are not industrial land (roads, utilities, commerce …): drawn as
+#: ``other`` whatever their FAR (see :func:`parcel_status`).
+NON_INDUSTRIAL_CATEGORIES = frozenset({"other"})
+
+#: Above this many parcels the district ``map.html`` shows parks, blocks and flagged
+#: parcels only (low-efficiency or below their FAR minimum); the town maps carry every
+#: parcel (:func:`write_maps`, option ``max_parcels``). 20,000 parcels make a page of
+#: about 2 MB that opens in under a second; 1M parcels would make one of ~100 MB.
+DISTRICT_MAP_MAX_PARCELS = 20_000
+
+#: Kinds of low-efficiency land (clause 二(一)3), as parcel columns, with their names.
+_LU_KINDS = {
+    "lu_plan": "不符合规划",
+    "lu_industry": "不符合产业发展定位",
+    "lu_inefficient": "不符合高效配置原则",
+}
+
+#: Block classes: drawn and labelled differently (see :func:`_block_kind`).
+_BLOCK_KINDS = {
+    "major": "连片地块（达到连片面积下限）",
+    "small": "连片地块（不足连片面积下限）",
+    "single": "单宗低效地块（未成片）",
+}
 
 _ZONES_ZH = {"core": "核心启动区", "expansion": "拓展功能区"}
 _CATEGORIES_ZH = {
@@ -153,8 +180,14 @@ _STYLE = {
                   "fillColor": "#9ecae1", "fillOpacity": 0.04},
     "park": {"color": "#08306b", "weight": 2.5, "opacity": 0.95, "fillColor": "#6baed6",
              "fillOpacity": 0.05},
-    "block_halo": {"color": "#111111", "weight": 5, "opacity": 0.75, "fill": False},
-    "block": {"color": "#ffe600", "weight": 2, "opacity": 1, "dashArray": "6 4", "fill": False},
+    "block_halo": {"color": "#111111", "weight": 5.5, "opacity": 0.8, "fill": False},
+    "block": {"color": "#ffe600", "weight": 2.5, "opacity": 1, "fill": False},
+    "block_small_halo": {"color": "#111111", "weight": 3.5, "opacity": 0.55, "fill": False},
+    "block_small": {"color": "#ffe600", "weight": 1.5, "opacity": 1, "dashArray": "6 4",
+                    "fill": False},
+    "block_single_halo": {"color": "#111111", "weight": 3, "opacity": 0.45, "fill": False},
+    "block_single": {"color": "#ffffff", "weight": 1.5, "opacity": 1, "dashArray": "2 4",
+                     "fill": False},
     "hover": {"color": "#000000", "weight": 2.5},
 }  # fmt: skip
 
@@ -172,6 +205,7 @@ _PARCEL_PROPS: dict[str, int | None] = {
     "coverage": 3,
     "reasons_zh": None,
     "reasons_detail": None,
+    "lu_kinds": None,
     "block_id": None,
     "owner": None,
     "enterprise_id": None,
@@ -225,12 +259,14 @@ def _numeric(df: pd.DataFrame, column: str) -> pd.Series:
 
 
 def parcel_status(parcels: pd.DataFrame) -> pd.Series:
-    """The map status of each parcel: ``low``, ``below``, ``ok``, ``exempt`` or ``nodata``.
+    """The map status of each parcel: ``low``, ``below``, ``ok``, ``exempt``, ``other``, ``nodata``.
 
     ``low`` where ``low_efficiency`` is true (whatever the FAR); else ``below`` or ``ok``
     from ``far_ok`` (computed as ``far >= far_min`` when the column is missing); else
-    ``exempt`` where the FAR is known but no minimum applies to the parcel's category;
-    else ``nodata``.
+    ``other`` for land that is not industrial (``category`` in
+    :data:`NON_INDUSTRIAL_CATEGORIES`: roads, utilities, commerce …), whatever its FAR;
+    else ``exempt`` where the FAR is known but no minimum applies to the parcel's
+    category (existing industrial land, logistics); else ``nodata``.
 
     Parameters
     ----------
@@ -253,6 +289,9 @@ def parcel_status(parcels: pd.DataFrame) -> pd.Series:
         ok[known] = (far[known] >= far_min[known] - 1e-9).to_numpy()
     status = pd.Series("nodata", index=parcels.index, dtype=object)
     status[far.notna() & far_min.isna()] = "exempt"
+    if "category" in parcels.columns:
+        other = parcels["category"].map(lambda v: _text(v) in NON_INDUSTRIAL_CATEGORIES)
+        status[other.to_numpy(dtype=bool)] = "other"
     status[ok.fillna(False).to_numpy(dtype=bool)] = "ok"
     status[(ok == False).fillna(False).to_numpy(dtype=bool)] = "below"  # noqa: E712
     if "low_efficiency" in parcels.columns:
@@ -612,6 +651,9 @@ _CSS = """
  background:rgba(255,255,255,.85);border-radius:3px;font-weight:bold;color:#08306b;
  padding:1px 4px;box-shadow:0 0 2px rgba(0,0,0,.3)}
 .xs-block-label{background:#ffe600;color:#111;border:1px solid #111;cursor:pointer}
+.xs-block-small{background:#fffbd0;font-weight:normal;border:1px dashed #555;font-size:11px}
+.xs-block-single{background:#fff;font-weight:normal;border:1px dotted #555;font-size:11px;
+ color:#444}
 .xs-popup h3{margin:0 0 4px;font-size:15px}
 .xs-popup table{border-collapse:collapse;font-size:12.5px}
 .xs-popup th{text-align:left;color:#555;font-weight:normal;padding:1px 10px 1px 0;
@@ -710,24 +752,44 @@ _JS = r"""
     }
     return group;
   }
-  // labels: DOM markers only for what is in view, and only while at most `most` are in
-  // view (zoom in to see more), refreshed after each move; thousands of blocks cost
-  // nothing until one zooms in on them
+  // labels never overlap: every label on the map is measured after each move, and one
+  // that overlaps a label of higher priority (park names, then blocks in the order of the
+  // data: reportable ones first, largest first) is hidden until one zooms in
+  function declutter() {
+    var spans = Array.prototype.slice.call(map.getContainer().querySelectorAll(".xs-label"));
+    spans.forEach(function (el) { el.style.display = ""; });
+    var rects = spans.map(function (el) { return el.getBoundingClientRect(); });
+    var order = spans.map(function (el, k) { return k; });
+    order.sort(function (a, b) { return spans[a].xsPriority - spans[b].xsPriority || a - b; });
+    var kept = [];
+    order.forEach(function (k) {
+      var r = rects[k];
+      var hit = kept.some(function (b) {
+        return r.left < b.right + 2 && r.right + 2 > b.left &&
+               r.top < b.bottom + 2 && r.bottom + 2 > b.top;
+      });
+      if (hit) { spans[k].style.display = "none"; } else { kept.push(r); }
+    });
+  }
+  // labels: DOM markers only for what is in view, at most `most` of them (the first in
+  // the items' order), refreshed after each move; thousands of blocks cost nothing until
+  // one zooms in on them
   var Labels = L.Layer.extend({
-    initialize: function (items, most) { this._items = items; this._most = most; },
+    initialize: function (items, most, priority) {
+      this._items = items; this._most = most; this._priority = priority;
+    },
     onAdd: function (m) { this._group = L.layerGroup().addTo(m); this._update(); },
-    onRemove: function (m) { m.removeLayer(this._group); },
+    onRemove: function (m) { m.removeLayer(this._group); declutter(); },
     getEvents: function () { return {moveend: this._update}; },
     _update: function () {
       var m = this._map, group = this._group, bounds = m.getBounds(), shown = [];
+      var base = this._priority;
       group.clearLayers();
-      for (var i = 0; i < this._items.length; i++) {
-        if (bounds.contains(this._items[i].latlng)) {
-          shown.push(this._items[i]);
-          if (shown.length > this._most) { return; }
-        }
+      for (var i = 0; i < this._items.length && shown.length < this._most; i++) {
+        if (bounds.contains(this._items[i].latlng)) { shown.push([i, this._items[i]]); }
       }
-      shown.forEach(function (it) {
+      shown.forEach(function (pair) {
+        var it = pair[1];
         var marker = L.marker(it.latlng, {
           icon: L.divIcon({className: "xs-label-icon", html: "<span class='" + it.cls + "'>" +
                            (typeof it.html === "function" ? it.html() : it.html) + "</span>",
@@ -736,7 +798,10 @@ _JS = r"""
         });
         if (it.onclick) { marker.on("click", it.onclick); }
         group.addLayer(marker);
+        var el = marker.getElement();
+        if (el && el.firstChild) { el.firstChild.xsPriority = base + pair[0]; }
       });
+      declutter();
     }
   });
   function row(label, valueHtml) {
@@ -744,7 +809,15 @@ _JS = r"""
   }
   var STATUS = {};
   D.statuses.forEach(function (s) { STATUS[s.key] = s; });
-  var PARKS = D.parks.info, BLOCKS = {};
+  var PARKS = D.parks.info, BLOCKS = {}, KINDS = {};
+  if (D.blocks) { D.blocks.kinds.forEach(function (k) { KINDS[k.key] = k; }); }
+  function blockStyle(halo) {
+    return function (f) {
+      var k = f.properties.kind;
+      var name = k === "small" ? "block_small" : (k === "single" ? "block_single" : "block");
+      return D.style[halo ? name + "_halo" : name];
+    };
+  }
 
   function parkName(id) { return PARKS[id] ? PARKS[id].name : id; }
   function mu(p) {
@@ -778,6 +851,7 @@ _JS = r"""
       h += row("建筑系数", typeof p.coverage === "number" ? fmt(p.coverage * 100, 1) + "%" : "—");
     }
     if (p.reasons_zh != null) { h += row("低效原因", esc(p.reasons_zh)); }
+    if (p.lu_kinds != null) { h += row("低效类型", esc(p.lu_kinds)); }
     if (p.reasons_detail != null) { h += row("认定依据", esc(p.reasons_detail)); }
     if (p.block_id != null) {
       var b = BLOCKS[p.block_id];
@@ -819,6 +893,7 @@ _JS = r"""
   }
   function blockPopup(p) {
     var h = "<div class='xs-popup'><h3>连片地块 " + esc(p.block_id) + "</h3><table>";
+    if (p.kind != null && KINDS[p.kind]) { h += row("类别", esc(KINDS[p.kind].label)); }
     D.blockFields.forEach(function (f) {
       var v = p[f[0]];
       if (f[0] === "block_id" || v === null || v === undefined) { return; }
@@ -893,7 +968,7 @@ _JS = r"""
     var items = D.blocks.labels.map(function (pt, j) {
       var pr = blockProps[j], latlng = L.latLng(pt[1], pt[0]);
       return {
-        latlng: latlng, cls: "xs-label xs-block-label",
+        latlng: latlng, cls: "xs-label xs-block-label xs-block-" + esc(pr.kind || "major"),
         html: function () {
           return esc(pr.block_id) +
             (typeof pr.area_mu === "number" ? " · " + fmt(pr.area_mu, 1) + " 亩" : "");
@@ -904,9 +979,9 @@ _JS = r"""
       };
     });
     blockGroup = L.layerGroup([
-      geoLayer(D.blocks.layer, {style: D.style.block_halo, interactive: false}),
-      geoLayer(D.blocks.layer, {style: D.style.block, interactive: false}),
-      new Labels(items, D.maxBlockLabels)
+      geoLayer(D.blocks.layer, {style: blockStyle(true), interactive: false}),
+      geoLayer(D.blocks.layer, {style: blockStyle(false), interactive: false}),
+      new Labels(items, D.maxBlockLabels, 1000)
     ]);
     blockGroup.addTo(map);
     overlays["连片地块 (" + D.blocks.layer.geom.count + ")"] = blockGroup;
@@ -915,7 +990,7 @@ _JS = r"""
   // park names
   var labels = new Labels(D.parks.labels.map(function (l) {
     return {latlng: L.latLng(l[1], l[0]), cls: "xs-label", html: esc(l[2])};
-  }), D.maxParkLabels);
+  }), D.maxParkLabels, 0);
   labels.addTo(map);
   overlays["园区名称"] = labels;
 
@@ -972,9 +1047,19 @@ _JS = r"""
           esc(D.style.park.color) + "'></span>园区范围（未分区）</div>";
       }
       if (D.blocks) {
-        h += "<h4>连片地块</h4><div class='xs-row'><span class='xs-swatch' " +
-          "style='background:transparent;border:2px dashed #111;outline:2px solid #ffe600'>" +
-          "</span>低效用地连片范围（放大显示编号）</div>";
+        var swatch = {
+          major: "border:3px solid #ffe600;outline:2px solid #111",
+          small: "border:2px dashed #ffe600;outline:1px solid #555",
+          single: "border:2px dotted #fff;outline:1px solid #555"
+        };
+        h += "<h4>低效用地连片范围（放大显示编号）</h4>";
+        D.blocks.kinds.forEach(function (k) {
+          var label = k.key === "major" ? "连片地块 ≥ " + fmt(D.blocks.minMu, 0) + " 亩" :
+            (k.key === "small" ? "连片不足 " + fmt(D.blocks.minMu, 0) + " 亩" : "单宗地块（未成片）");
+          h += "<div class='xs-row'><span class='xs-swatch' style='background:#ddd;" +
+            swatch[k.key] + "'></span>" + esc(label) + "<span class='xs-count'>" + k.count +
+            "</span></div>";
+        });
       }
       div.innerHTML = h;
       L.DomEvent.disableClickPropagation(div);
@@ -1138,6 +1223,17 @@ def _parcel_payload(
         props["area_mu"] = 2
     if "reasons_zh" not in pc.columns and "reasons" in pc.columns:
         pc = pc.assign(reasons_zh=pc["reasons"])
+    if "land_use" in pc.columns:  # names, not codes: 二类工业用地（100102）
+        pc = pc.assign(land_use=[land_use_label(v) for v in pc["land_use"].to_numpy(dtype=object)])
+    kinds = [c for c in _LU_KINDS if c in pc.columns]
+    if kinds:
+        flags = {c: _as_bool(pc[c]).fillna(False).to_numpy(dtype=bool) for c in kinds}
+        pc = pc.assign(
+            lu_kinds=[
+                "；".join(_LU_KINDS[c] for c in kinds if flags[c][j]) or None
+                for j in range(len(pc))
+            ]
+        )
     layers = []
     counts: dict[str, int | None] = {}
     for s in STATUSES:
@@ -1199,23 +1295,63 @@ def _parks_payload(
     return kgeoms, payload, has_zones
 
 
+def _block_kind(blocks: pd.DataFrame, *, min_mu: float) -> pd.Series:
+    """``single`` (one parcel), ``small`` (under ``min_mu`` 亩) or ``major`` per block.
+
+    ``small`` from the blocks' ``below_threshold`` where given, else from ``area_mu`` (or
+    ``area_m2``) < ``min_mu``; a block of unknown area is ``major`` (shown, not hidden).
+    """
+    kind = pd.Series("major", index=blocks.index, dtype=object)
+    if "below_threshold" in blocks.columns:
+        small = _as_bool(blocks["below_threshold"]).fillna(False).to_numpy(dtype=bool)
+    else:
+        mu = _numeric(blocks, "area_mu")
+        mu = mu.fillna(_numeric(blocks, "area_m2") / M2_PER_MU)
+        small = (mu < min_mu - 1e-9).to_numpy(dtype=bool)
+    kind[small] = "small"
+    single = (_numeric(blocks, "n_parcels") == 1).to_numpy(dtype=bool)
+    kind[single] = "single"
+    return kind
+
+
 def _blocks_payload(
-    blocks: gpd.GeoDataFrame | None, *, system: str, simplify: float, precision: int
+    blocks: gpd.GeoDataFrame | None,
+    *,
+    system: str,
+    simplify: float,
+    precision: int,
+    min_mu: float,
 ) -> tuple[np.ndarray, dict[str, Any] | None]:
-    """Block geometries, their encoded layer and label points (``None`` without blocks)."""
+    """Block geometries, their encoded layer, label points and counts by kind.
+
+    ``None`` without blocks. Blocks are ordered for labelling: reportable blocks first,
+    then the small ones, then single parcels, each largest first (labels that would
+    overlap an earlier one are hidden in the page).
+    """
     if blocks is None:
         return np.array([], dtype=object), None
     bgeoms = _polygonal(_lonlat(blocks.geometry, system=system, simplify=simplify))
     keep = _drop_empty(blocks, bgeoms, "blocks", "block_id")
     bl = blocks.iloc[keep]
     bgeoms = bgeoms[keep]
+    kind = _block_kind(bl, min_mu=min_mu)
+    area = _numeric(bl, "area_mu").fillna(_numeric(bl, "area_m2") / M2_PER_MU).fillna(0.0)
+    order = np.lexsort((-area.to_numpy(), kind.map(list(_BLOCK_KINDS).index).to_numpy()))
+    bl = bl.iloc[order].assign(kind=kind.to_numpy()[order])
+    bgeoms = bgeoms[order]
     points = shapely.point_on_surface(bgeoms) if len(bgeoms) else []
+    spec = {k: v[1] for k, v in _BLOCK_PROPS.items()} | {"kind": None}
     payload = {
         "layer": {
             "geom": _encode_polygons(bgeoms, precision=precision),
-            "props": _encode_columns(bl, {k: v[1] for k, v in _BLOCK_PROPS.items()}),
+            "props": _encode_columns(bl, spec),
         },
         "labels": [[round(float(p.x), precision), round(float(p.y), precision)] for p in points],
+        "kinds": [
+            {"key": k, "label": label, "count": int((bl["kind"] == k).sum())}
+            for k, label in _BLOCK_KINDS.items()
+        ],
+        "minMu": min_mu,
     }
     return bgeoms, payload
 
@@ -1233,6 +1369,7 @@ def build_map(
     simplify: float = 0.1,
     precision: int = 6,
     links: Sequence[tuple[str, str]] = (),
+    block_min_mu: float | None = None,
 ) -> folium.Map:
     """Build the interactive map of parks, parcels and blocks.
 
@@ -1274,6 +1411,11 @@ def build_map(
         Decimals of the embedded degrees: 6 is about 0.1 m.
     links
         ``(label, href)`` pairs shown under the title (e.g. the town maps).
+    block_min_mu
+        The reportable block size in 亩 (default :attr:`Policy.block_min_mu
+        <xsland.rules.policy.Policy>`, 30 亩), used where the blocks carry no
+        ``below_threshold``: blocks at or above it are drawn bold and labelled first,
+        smaller ones dashed, single-parcel blocks dotted.
 
     Returns
     -------
@@ -1308,7 +1450,11 @@ def build_map(
         parks, zones, system=system, simplify=simplify, precision=precision
     )
     bgeoms, blocks_payload = _blocks_payload(
-        blocks, system=system, simplify=simplify, precision=precision
+        blocks,
+        system=system,
+        simplify=simplify,
+        precision=precision,
+        min_mu=Policy().block_min_mu if block_min_mu is None else float(block_min_mu),
     )
     bounds = _bounds([pgeoms, kgeoms, bgeoms])
     if bounds is None:
