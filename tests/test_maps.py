@@ -619,3 +619,69 @@ def test_non_industrial_land_names_kinds_and_block_classes(audit):
         "small",
         "single",
     ]
+
+
+def test_header_dates_from_the_audit(zones, audit, tmp_path):
+    # an AuditResult carries the date idle land is judged at in its meta
+    result = run(
+        zones,
+        audit["parcels"][["parcel_id", "category", "floor_area", "geometry"]],
+        as_of="2025-08-29",
+    )
+    assert result.meta["as_of"] == "2025-08-29"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BasemapWarning)
+        written = write_maps(result, tmp_path / "r", towns=False, audit_date="2026-05-01")
+        d = payload(written[0].read_text(encoding="utf-8"))
+        assert (d["auditDate"], d["asOf"]) == ("2026-05-01", "2025-08-29")
+        # given explicitly, and from a finished audit's meta layer
+        d = payload(html_of(audit, as_of=pd.Timestamp("2024-12-31 13:00")))
+        assert d["asOf"] == "2024-12-31"
+        assert payload(html_of(audit))["asOf"] is None  # unknown: not shown
+        out = tmp_path / "gpkg"
+        out.mkdir()
+        meta = pd.DataFrame({"key": ["audit_date", "as_of"], "value": ["2026-04-30", "2025-08-29"]})
+        write_gpkg({"parks": audit["parks"], "parcels": audit["parcels"], "meta": meta},
+                   out / "audit.gpkg")  # fmt: skip
+        d = payload(maps_from_audit(out, towns=False)[0].read_text(encoding="utf-8"))
+    assert (d["auditDate"], d["asOf"]) == ("2026-04-30", "2025-08-29")
+    # the page writes both as text under the title
+    html = html_of(audit, as_of="2025-08-29")
+    assert '" · 闲置土地认定基准日：" + D.asOf' in html and ".textContent = D.title" in html
+
+
+def test_a_large_district_map_draws_flagged_parcels_only(audit, tmp_path, monkeypatch):
+    # 7 parcels: 1 low (A5), 1 below (A2); above a limit of 6 the district map keeps those
+    monkeypatch.setattr(maps, "DISTRICT_MAP_MAX_PARCELS", 6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BasemapWarning)
+        write_maps(audit, tmp_path / "big", audit_date="2026-05-01")
+        write_maps(audit, tmp_path / "max7", audit_date="2026-05-01", max_parcels=7)
+    d = payload((tmp_path / "big" / "map.html").read_text(encoding="utf-8"))
+    drawn = sorted(p["parcel_id"] for i in d["parcels"] for p in props(i))
+    assert drawn == ["A2", "A5"]
+    assert d["note"] == (
+        "地块 7 宗，超过 6 宗：本图只显示园区、连片地块及低效或容积率低于下限的地块，"
+        "全部地块见各镇街地图"
+    )
+    # the legend still counts every parcel and says which statuses are not drawn
+    legend = {s["key"]: (s["count"], s["shown"]) for s in d["statuses"]}
+    assert legend == {
+        "low": (1, True),
+        "below": (1, True),
+        "ok": (2, False),
+        "exempt": (2, False),
+        "other": (0, False),
+        "nodata": (1, False),
+    }
+    assert d["blocks"]["layer"]["geom"]["count"] == 1 and len(d["parks"]["info"]) == 2
+    assert "（本图未显示）" in (tmp_path / "big" / "map.html").read_text(encoding="utf-8")
+    # the town maps carry every parcel
+    town = payload((tmp_path / "big" / "maps" / "东亭街道.html").read_text(encoding="utf-8"))
+    assert sum(i["geom"]["count"] for i in town["parcels"]) == 6 and town["note"] is None
+    # at the limit, everything is drawn and nothing is said
+    full = payload((tmp_path / "max7" / "map.html").read_text(encoding="utf-8"))
+    assert sum(i["geom"]["count"] for i in full["parcels"]) == 7 and full["note"] is None
+    assert all(s["shown"] for s in full["statuses"])
+    with pytest.raises(PolicyError, match="unknown parcel status"):
+        build_map(audit["parks"], audit["parcels"], statuses=["low", "flagged"], tianditu_key="k")

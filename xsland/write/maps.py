@@ -77,6 +77,8 @@ __all__ = [
     "leaflet_assets",
     "BASEMAPS",
     "DEFAULT_TITLE",
+    "DISTRICT_MAP_MAX_PARCELS",
+    "NON_INDUSTRIAL_CATEGORIES",
     "NO_TOWN",
     "Basemap",
     "BasemapWarning",
@@ -147,6 +149,9 @@ NON_INDUSTRIAL_CATEGORIES = frozenset({"other"})
 #: parcel (:func:`write_maps`, option ``max_parcels``). 20,000 parcels make a page of
 #: about 2 MB that opens in under a second; 1M parcels would make one of ~100 MB.
 DISTRICT_MAP_MAX_PARCELS = 20_000
+
+#: Statuses a large district map still draws (:func:`write_maps`).
+_FLAGGED = ("low", "below")
 
 #: Kinds of low-efficiency land (clause 二(一)3), as parcel columns, with their names.
 _LU_KINDS = {
@@ -634,6 +639,18 @@ _CSS = """
 .xs-title-main{font-size:17px;font-weight:bold}
 .xs-title-sub{color:#444;font-size:13px}
 .xs-title-links a{margin:0 4px;font-size:12px}
+.xs-title-note{color:#8a3b00;font-size:12.5px}
+.xs-title.xs-narrow{left:8px;right:8px;transform:none;max-width:none;padding:4px 8px;
+ font-size:12px;line-height:1.35}
+.xs-title.xs-narrow .xs-title-main{font-size:14px}
+.xs-title.xs-narrow .xs-title-sub{font-size:11.5px}
+.xs-title.xs-narrow .xs-title-links{white-space:nowrap;overflow-x:auto}
+.xs-legend-toggle{display:none;border:none;background:none;font-weight:bold;font-size:13px;
+ padding:0;cursor:pointer}
+.xs-legend.xs-folded .xs-legend-toggle{display:block}
+.xs-legend.xs-folded .xs-legend-body{display:none}
+.xs-legend:not(.xs-folded) .xs-legend-toggle{display:block;margin-left:auto;font-size:11px;
+ color:#666}
 .leaflet-container{font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC",
  "WenQuanYi Micro Hei",sans-serif}
 .xs-legend{background:rgba(255,255,255,.93);padding:8px 10px;border-radius:6px;
@@ -645,6 +662,7 @@ _CSS = """
  border:1.5px solid #555;box-sizing:border-box}
 .xs-line{display:inline-block;width:22px;height:0;margin-right:6px;vertical-align:4px}
 .xs-count{color:#666;margin-left:4px}
+.xs-not-shown{color:#888}
 .xs-fullscreen a{display:flex;align-items:center;justify-content:center}
 .xs-label-icon{width:0;height:0;background:none;border:none}
 .xs-label{position:absolute;transform:translate(-50%,-50%);white-space:nowrap;font-size:12px;
@@ -654,6 +672,15 @@ _CSS = """
 .xs-block-small{background:#fffbd0;font-weight:normal;border:1px dashed #555;font-size:11px}
 .xs-block-single{background:#fff;font-weight:normal;border:1px dotted #555;font-size:11px;
  color:#444}
+.xs-search{background:#fff;padding:3px;width:230px;max-width:calc(100vw - 80px)}
+.xs-search-input{width:100%;box-sizing:border-box;border:1px solid #bbb;border-radius:3px;
+ padding:4px 6px;font:13px "Microsoft YaHei","PingFang SC","Noto Sans CJK SC",sans-serif}
+.xs-search-results{max-height:40vh;overflow:auto}
+.xs-search-item{display:block;width:100%;text-align:left;border:none;background:none;
+ padding:3px 4px;font-size:12px;cursor:pointer;white-space:nowrap;overflow:hidden;
+ text-overflow:ellipsis}
+.xs-search-item:hover,.xs-search-item:focus{background:#e6f0fa}
+.xs-search-none{color:#888;font-size:12px;padding:3px 4px}
 .xs-popup h3{margin:0 0 4px;font-size:15px}
 .xs-popup table{border-collapse:collapse;font-size:12.5px}
 .xs-popup th{text-align:left;color:#555;font-weight:normal;padding:1px 10px 1px 0;
@@ -809,6 +836,7 @@ _JS = r"""
   }
   var STATUS = {};
   D.statuses.forEach(function (s) { STATUS[s.key] = s; });
+  var NARROW = 640;  // px: a phone's width
   var PARKS = D.parks.info, BLOCKS = {}, KINDS = {};
   if (D.blocks) { D.blocks.kinds.forEach(function (k) { KINDS[k.key] = k; }); }
   function blockStyle(halo) {
@@ -963,7 +991,7 @@ _JS = r"""
 
   // blocks: outlines (not interactive, so parcels inside keep their tooltips) and labels
   // (click one for the block's popup)
-  var blockGroup = null;
+  var blockGroup = null, blockOutlines = null;
   if (D.blocks) {
     var items = D.blocks.labels.map(function (pt, j) {
       var pr = blockProps[j], latlng = L.latLng(pt[1], pt[0]);
@@ -978,9 +1006,12 @@ _JS = r"""
         }
       };
     });
+    // the halo first: a layer group adds its layers in the order they were created
+    var blockHalo = geoLayer(D.blocks.layer, {style: blockStyle(true), interactive: false});
+    blockOutlines = geoLayer(D.blocks.layer, {style: blockStyle(false), interactive: false});
     blockGroup = L.layerGroup([
-      geoLayer(D.blocks.layer, {style: blockStyle(true), interactive: false}),
-      geoLayer(D.blocks.layer, {style: blockStyle(false), interactive: false}),
+      blockHalo,
+      blockOutlines,
       new Labels(items, D.maxBlockLabels, 1000)
     ]);
     blockGroup.addTo(map);
@@ -1024,17 +1055,143 @@ _JS = r"""
     document.addEventListener(name, function () { map.invalidateSize(); });
   });
 
+  // search (offline): parcel ID, block ID, owner or enterprise ID; the result list is
+  // built with textContent, so no searched or found text ever becomes markup
+  var INDEX = null;
+  function buildIndex() {
+    var out = [];
+    Object.keys(parcels).forEach(function (key) {
+      parcels[key].eachLayer(function (lyr) {
+        var p = lyr.feature.properties;
+        out.push({kind: "parcel", id: p.parcel_id == null ? "" : String(p.parcel_id),
+                  owner: p.owner == null ? "" : String(p.owner),
+                  ent: p.enterprise_id == null ? "" : String(p.enterprise_id), layer: lyr});
+      });
+    });
+    if (blockOutlines) {
+      blockOutlines.eachLayer(function (lyr) {
+        var p = lyr.feature.properties;
+        out.push({kind: "block", id: p.block_id == null ? "" : String(p.block_id),
+                  owner: p.owners == null ? "" : String(p.owners), ent: "", layer: lyr});
+      });
+    }
+    out.forEach(function (e) {
+      e.idKey = e.id.toLowerCase(); e.ownerKey = e.owner.toLowerCase();
+      e.entKey = e.ent.toLowerCase();
+    });
+    return out;
+  }
+  // exact IDs first, then IDs that start with the text, then owners (or enterprise IDs)
+  // that contain it; at most `most` results
+  function search(text, most) {
+    var q = String(text).trim().toLowerCase();
+    if (!q) { return []; }
+    INDEX = INDEX || buildIndex();
+    var ranks = [[], [], [], []];
+    INDEX.forEach(function (e) {
+      if (e.idKey === q) { ranks[0].push(e); }
+      else if (e.idKey.indexOf(q) === 0) { ranks[1].push(e); }
+      else if (e.entKey === q || e.ownerKey.indexOf(q) >= 0) { ranks[2].push(e); }
+      else if (e.idKey.indexOf(q) > 0) { ranks[3].push(e); }
+    });
+    return [].concat(ranks[0], ranks[1], ranks[2], ranks[3]).slice(0, most);
+  }
+  var found = null;
+  function unmark() {
+    if (found && found.kind === "parcel") { found.group.resetStyle(found.layer); }
+    found = null;
+  }
+  function show(e) {
+    unmark();
+    var lyr = e.layer, bounds = lyr.getBounds();
+    map.fitBounds(bounds, {maxZoom: e.kind === "parcel" ? 18 : 17, padding: [30, 30],
+                           animate: false});
+    var at = bounds.getCenter();
+    try { at = lyr.getCenter(); } catch (err) { /* empty ring: the box's centre */ }
+    if (e.kind === "parcel") {
+      lyr.setStyle({color: "#00e5ff", weight: 4});
+      lyr.bringToFront();
+      found = {kind: "parcel", layer: lyr, group: parcels[lyr.feature.properties.status]};
+      L.popup({maxWidth: 380}).setLatLng(at).setContent(parcelPopup(lyr)).openOn(map);
+    } else {
+      L.popup({maxWidth: 380}).setLatLng(at)
+        .setContent(blockPopup(lyr.feature.properties)).openOn(map);
+    }
+  }
+  map.on("popupclose", function () { unmark(); });
+  var Search = L.Control.extend({
+    options: {position: "topleft"},
+    onAdd: function () {
+      var box = L.DomUtil.create("div", "xs-search leaflet-bar");
+      var input = L.DomUtil.create("input", "xs-search-input", box);
+      input.type = "search";
+      input.placeholder = "搜索地块编号、权利人、连片编号";
+      input.setAttribute("aria-label", "搜索地块编号、权利人、连片编号");
+      input.setAttribute("autocomplete", "off");
+      var list = L.DomUtil.create("div", "xs-search-results", box);
+      var results = [];
+      function render() {
+        results = search(input.value, 30);
+        list.textContent = "";
+        if (!input.value.trim()) { return; }
+        if (!results.length) {
+          L.DomUtil.create("div", "xs-search-none", list).textContent = "未找到";
+          return;
+        }
+        results.forEach(function (e) {
+          var item = L.DomUtil.create("button", "xs-search-item", list);
+          item.type = "button";
+          var p = e.layer.feature.properties;
+          item.textContent = e.kind === "parcel" ?
+            "地块 " + e.id + (e.owner ? " · " + e.owner : "") :
+            "连片 " + e.id + (typeof p.area_mu === "number" ? " · " + fmt(p.area_mu, 1) + " 亩" : "");
+          L.DomEvent.on(item, "click", function (ev) {
+            L.DomEvent.stop(ev); list.textContent = ""; show(e);
+          });
+        });
+      }
+      L.DomEvent.on(input, "input", render);
+      L.DomEvent.on(input, "keydown", function (ev) {
+        if (ev.key === "Enter") {
+          L.DomEvent.stop(ev);
+          var r = search(input.value, 1);
+          if (r.length) { list.textContent = ""; show(r[0]); } else { render(); }
+        } else if (ev.key === "Escape") {
+          input.value = ""; list.textContent = "";
+        }
+      });
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      return box;
+    }
+  });
+  new Search().addTo(map);
+
   // legend
+  var legendBox = null;
   var Legend = L.Control.extend({
     options: {position: "bottomright"},
     onAdd: function () {
       var div = L.DomUtil.create("div", "xs-legend");
+      legendBox = div;
+      var toggle = L.DomUtil.create("button", "xs-legend-toggle", div);
+      toggle.type = "button";
+      toggle.textContent = "图例";
+      var body = L.DomUtil.create("div", "xs-legend-body", div);
+      // on a phone the legend starts folded: one tap opens it
+      if (map.getContainer().clientWidth < NARROW) { L.DomUtil.addClass(div, "xs-folded"); }
+      L.DomEvent.on(toggle, "click", function (e) {
+        L.DomEvent.stop(e);
+        if (L.DomUtil.hasClass(div, "xs-folded")) { L.DomUtil.removeClass(div, "xs-folded"); }
+        else { L.DomUtil.addClass(div, "xs-folded"); }
+      });
       var h = "<h4>地块状态</h4>";
       D.statuses.forEach(function (s) {
-        h += "<div class='xs-row'><span class='xs-swatch' style='background:" + esc(s.fill) +
+        h += "<div class='xs-row" + (s.shown ? "" : " xs-not-shown") +
+          "'><span class='xs-swatch' style='background:" + esc(s.fill) +
           ";border-color:" + esc(s.stroke) + "'></span>" + esc(s.label) +
           "<span class='xs-count'>" + (s.count === null ? "未评估" : s.count) +
-          "</span></div>";
+          (s.shown ? "" : "（本图未显示）") + "</span></div>";
       });
       h += "<h4>园区边界</h4>";
       if (D.hasZones) {
@@ -1061,7 +1218,7 @@ _JS = r"""
             "</span></div>";
         });
       }
-      div.innerHTML = h;
+      body.innerHTML = h;
       L.DomEvent.disableClickPropagation(div);
       L.DomEvent.disableScrollPropagation(div);
       return div;
@@ -1069,11 +1226,17 @@ _JS = r"""
   });
   new Legend().addTo(map);
 
-  // title
+  // title: the run date, the date idle land is judged at, what the map holds
   var title = L.DomUtil.create("div", "xs-title", map.getContainer());
   L.DomUtil.create("div", "xs-title-main", title).textContent = D.title;
-  L.DomUtil.create("div", "xs-title-sub", title).textContent =
-    "审计日期：" + D.auditDate + " · 园区 " + D.nParks + " 个 · 地块 " + total + " 宗";
+  var sub = L.DomUtil.create("div", "xs-title-sub", title);
+  L.DomUtil.create("span", "xs-run-date", sub).textContent = "审计日期：" + D.auditDate;
+  if (D.asOf) {
+    L.DomUtil.create("span", "xs-as-of", sub).textContent = " · 闲置土地认定基准日：" + D.asOf;
+  }
+  L.DomUtil.create("span", "", sub).textContent =
+    " · 园区 " + D.nParks + " 个 · 地块 " + total + " 宗";
+  if (D.note) { L.DomUtil.create("div", "xs-title-note", title).textContent = D.note; }
   if (D.links.length) {
     var links = L.DomUtil.create("div", "xs-title-links", title);
     D.links.forEach(function (l) {
@@ -1084,9 +1247,31 @@ _JS = r"""
   L.DomEvent.disableClickPropagation(title);
   L.DomEvent.disableScrollPropagation(title);
 
+  // on a narrow screen the title spans the top and the corner controls start below it,
+  // so that the title, the search box and the buttons never cover one another
+  var wasNarrow = null;
+  function layout() {
+    var el = map.getContainer(), narrow = el.clientWidth < NARROW;
+    if (narrow) { L.DomUtil.addClass(title, "xs-narrow"); }
+    else { L.DomUtil.removeClass(title, "xs-narrow"); }
+    if (legendBox && wasNarrow !== null && narrow !== wasNarrow) {  // turned: fold or unfold
+      if (narrow) { L.DomUtil.addClass(legendBox, "xs-folded"); }
+      else { L.DomUtil.removeClass(legendBox, "xs-folded"); }
+    }
+    wasNarrow = narrow;
+    var top = narrow ? (title.offsetHeight + 14) + "px" : "";
+    Array.prototype.forEach.call(el.querySelectorAll(".leaflet-top"), function (c) {
+      c.style.top = top;
+    });
+    declutter();
+  }
+  layout();
+  map.on("resize", layout);
+
   window.xsland = {
     map: map, parks: parkLayer, blocks: blockGroup, parcels: parcels, labels: labels,
     basemaps: bases, basemap: D.basemap, system: D.system, escapeHtml: esc,
+    search: search, show: show,
     parcelCount: function () {
       var n = 0;
       for (var key in parcels) { n += parcels[key].getLayers().length; }
@@ -1206,13 +1391,24 @@ def _date_text(audit_date: Any) -> str:
 
 
 def _parcel_payload(
-    parcels: gpd.GeoDataFrame, *, system: str, simplify: float, precision: int
+    parcels: gpd.GeoDataFrame,
+    *,
+    system: str,
+    simplify: float,
+    precision: int,
+    shown: frozenset[str] | None = None,
 ) -> tuple[np.ndarray, list[dict[str, Any]], dict[str, int | None]]:
     """Parcel geometries, one encoded layer per status, and the count of each status.
 
     The count of ``low`` is ``None`` when the parcels carry no ``low_efficiency`` (not
-    assessed), so the legend does not claim there is none.
+    assessed), so the legend does not claim there is none. With ``shown``, only parcels
+    of those statuses are drawn (and converted); the counts are of every parcel.
     """
+    full = parcel_status(parcels).to_numpy()
+    total = {s.key: int((full == s.key).sum()) for s in STATUSES}
+    if shown is not None:
+        rows = np.flatnonzero(np.isin(full, list(shown)))
+        parcels = parcels.iloc[rows]
     pgeoms = _polygonal(_lonlat(parcels.geometry, system=system, simplify=simplify))
     keep = _drop_empty(parcels, pgeoms, "parcels", "parcel_id")
     pc = parcels.iloc[keep]
@@ -1238,7 +1434,7 @@ def _parcel_payload(
     counts: dict[str, int | None] = {}
     for s in STATUSES:
         idx = np.flatnonzero(status == s.key)
-        counts[s.key] = len(idx)
+        counts[s.key] = len(idx) if shown is None or s.key in shown else total[s.key]
         if len(idx):
             layers.append(
                 {
@@ -1370,6 +1566,9 @@ def build_map(
     precision: int = 6,
     links: Sequence[tuple[str, str]] = (),
     block_min_mu: float | None = None,
+    as_of: str | dt.date | None = None,
+    note: str | None = None,
+    statuses: Sequence[str] | None = None,
 ) -> folium.Map:
     """Build the interactive map of parks, parcels and blocks.
 
@@ -1395,6 +1594,14 @@ def build_map(
         Title shown on the map (the park, town or district) and in the browser tab.
     audit_date
         Date of the audit shown under the title; default today.
+    as_of
+        Date idle land (闲置土地) is judged at (the audit's ``as_of``), shown beside the
+        audit date; left out when ``None``.
+    note
+        A line shown under the title (e.g. what a large district map leaves out).
+    statuses
+        Draw only the parcels of these statuses (keys of :data:`STATUSES`); the legend
+        counts every parcel and marks the other statuses as not drawn. Default all.
     basemap
         Starting basemap, a key of :data:`BASEMAPS`: ``osm``, ``tianditu_vec``,
         ``tianditu_img``, ``amap``, ``amap_satellite`` or ``none``. With ``amap*`` every
@@ -1443,8 +1650,14 @@ def build_map(
         zones = zones[zones["park_id"].isin(parks["park_id"])]
     start, offered, system = _resolve_basemaps(basemap, tianditu_key)
 
+    shown = None if statuses is None else frozenset(statuses)
+    if shown is not None and not shown <= {s.key for s in STATUSES}:
+        raise PolicyError(
+            f"unknown parcel status(es) {sorted(shown - {s.key for s in STATUSES})}; "
+            f"choose among {', '.join(s.key for s in STATUSES)}"
+        )
     pgeoms, parcel_layers, counts = _parcel_payload(
-        parcels, system=system, simplify=simplify, precision=precision
+        parcels, system=system, simplify=simplify, precision=precision, shown=shown
     )
     kgeoms, parks_payload, has_zones = _parks_payload(
         parks, zones, system=system, simplify=simplify, precision=precision
@@ -1462,6 +1675,8 @@ def build_map(
     payload = {
         "title": title,
         "auditDate": _date_text(audit_date),
+        "asOf": _date_text(as_of) if _text(as_of) else None,
+        "note": _text(note),
         "basemap": start,
         "system": system,
         "basemaps": [
@@ -1480,6 +1695,7 @@ def build_map(
                 "fill": s.fill,
                 "stroke": s.stroke,
                 "count": counts[s.key],
+                "shown": shown is None or s.key in shown,
             }
             for s in STATUSES
         ],
@@ -1679,6 +1895,7 @@ def read_audit_layers(audit: str | os.PathLike) -> dict[str, Any]:
         meta = pyogrio.read_dataframe(gpkg, layer="meta", read_geometry=False)
         title = _meta_value(meta, ("title",))
         date = _meta_value(meta, ("audit_date", "date", "run"))
+        out["as_of"] = _meta_value(meta, ("as_of",))
     summary = folder / "summary.md"
     if summary.is_file() and (title is None or date is None):
         text = summary.read_text(encoding="utf-8", errors="replace")
@@ -1706,6 +1923,7 @@ def _layers_from(source: Any) -> dict[str, Any]:
                 value = (getattr(source, "meta", None) or {}).get(attr)
             if value is not None and name not in layers:
                 layers[name] = value
+        layers["as_of"] = _text((getattr(source, "meta", None) or {}).get("as_of"))
         return layers
     raise DataError(
         "write_maps needs an audit folder, an AuditResult or a mapping of layers "
@@ -1733,11 +1951,13 @@ def write_maps(
     zones: gpd.GeoDataFrame | None = None,
     title: str | None = None,
     audit_date: str | dt.date | None = None,
+    as_of: str | dt.date | None = None,
     basemap: str = "osm",
     tianditu_key: str | None = None,
     simplify: float = 0.1,
     towns: bool = True,
     overwrite: bool = True,
+    max_parcels: int | None = None,
 ) -> list[Path]:
     """Write ``map.html`` (all parks) and ``maps/<town>.html`` (one per town).
 
@@ -1756,10 +1976,17 @@ def write_maps(
         audit's title, else :data:`DEFAULT_TITLE`.
     audit_date
         Default the audit's date, else today.
+    as_of
+        The date idle land is judged at; default the audit's ``as_of`` (its ``meta``).
     basemap, tianditu_key, simplify
         As in :func:`build_map`.
     towns
         Also write the town maps.
+    max_parcels
+        Above this many parcels ``map.html`` shows the parks, the blocks and the flagged
+        parcels only (low-efficiency, or below their FAR minimum) and says so under its
+        title; the town maps show every parcel. Default
+        :data:`DISTRICT_MAP_MAX_PARCELS` (20,000).
     overwrite
         Replace existing maps; ``maps/`` is replaced as a whole, so maps of towns that no
         longer exist do not linger.
@@ -1789,6 +2016,7 @@ def write_maps(
     date = audit_date if audit_date is not None else layers.get("audit_date")
     options = {
         "audit_date": date,
+        "as_of": as_of if as_of is not None else layers.get("as_of"),
         "basemap": basemap,
         "tianditu_key": tianditu_key,
         "simplify": simplify,
@@ -1806,6 +2034,15 @@ def write_maps(
         used.add(name.lower())
         names[t] = name
     links = [(t, "maps/" + urllib.parse.quote(f)) for t, f in names.items()] if towns else []
+    limit = DISTRICT_MAP_MAX_PARCELS if max_parcels is None else int(max_parcels)
+    statuses, note = None, None
+    if len(parcels) > limit:
+        statuses = _FLAGGED
+        where = "各镇街地图" if towns else "audit.gpkg"
+        note = (
+            f"地块 {len(parcels):,} 宗，超过 {limit:,} 宗：本图只显示园区、连片地块及低效或"
+            f"容积率低于下限的地块，全部地块见{where}"
+        )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         m = build_map(
@@ -1815,6 +2052,8 @@ def write_maps(
             zones=zones,
             title=f"{base_title} · 全部园区",
             links=links,
+            statuses=statuses,
+            note=note,
             **options,
         )
         written = [write_map(m, out / "map.html", overwrite=overwrite)]
