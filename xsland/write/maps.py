@@ -1,9 +1,20 @@
 """Interactive HTML maps of an audit: all parks in ``map.html``, one map per town.
 
 A map shows the park boundaries (核心启动区 solid, 拓展功能区 dashed), the parcels coloured
-by status, the contiguous redevelopment blocks (连片地块) outlined and labelled, a legend, a
-layer switcher, a scale bar, a full-screen button and a title with the audit date. Hovering
-a parcel shows a tooltip, clicking it a popup, both in Chinese with the key figures.
+by status, the contiguous redevelopment blocks (连片地块) outlined and labelled — blocks that
+reach the reportable size (``Policy.block_min_mu``, 30 亩) bold, smaller ones dashed,
+single-parcel ones dotted — a legend, a layer switcher, a scale bar, a full-screen button,
+an offline search box (parcel ID, owner, enterprise ID, block ID: it zooms to the feature
+and opens its popup) and a title with the run date and the date idle land is judged at
+(``as_of``). Hovering a parcel shows a tooltip, clicking it a popup, both in Chinese with
+the key figures and land-use names, not codes (:mod:`xsland.rules.landuse_names`).
+Labels never overlap: one that would overlap a label of higher priority is hidden until
+one zooms in; on a phone (under 640 px) the title spans the top, the controls start
+below it and the legend starts folded.
+
+Every town named by a park or a parcel gets ``maps/<town>.html``. Above
+:data:`DISTRICT_MAP_MAX_PARCELS` parcels (20,000) the district ``map.html`` draws the
+parks, the blocks and the flagged parcels only, and says so under its title.
 
 **Self-contained.** The HTML embeds its data and every script and stylesheet: Leaflet comes
 from the ``xstatic-leaflet`` package (the Leaflet 1.9.3 folium 0.20 would load from a CDN)
@@ -36,7 +47,8 @@ user can never put WGS84 parcels on GCJ-02 tiles; the basemaps other than the st
 are created but not added to the map, and load no tile, until chosen.
 
 Status colours (:data:`STATUSES`): 低效用地 magenta, 容积率低于下限 orange, 容积率达标
-green, 无容积率下限 (FAR known, no minimum applies to the category) light blue, 容积率无数据
+green, 存量工业/仓储用地·无容积率下限 (FAR known, no minimum applies to the category) light
+blue, 非工业用地 (roads, utilities, commerce: category ``other``) pale lilac, 容积率无数据
 grey. A low-efficiency parcel is shown as such whatever its FAR.
 """
 
@@ -1420,16 +1432,22 @@ def _parcel_payload(
     if "reasons_zh" not in pc.columns and "reasons" in pc.columns:
         pc = pc.assign(reasons_zh=pc["reasons"])
     if "land_use" in pc.columns:  # names, not codes: 二类工业用地（100102）
-        pc = pc.assign(land_use=[land_use_label(v) for v in pc["land_use"].to_numpy(dtype=object)])
+        codes, uniques = pd.factorize(pc["land_use"], use_na_sentinel=True)
+        names = np.array([land_use_label(u) for u in uniques] + [None], dtype=object)
+        pc = pc.assign(land_use=names[codes])  # code -1 (missing) takes the last: None
     kinds = [c for c in _LU_KINDS if c in pc.columns]
-    if kinds:
-        flags = {c: _as_bool(pc[c]).fillna(False).to_numpy(dtype=bool) for c in kinds}
-        pc = pc.assign(
-            lu_kinds=[
-                "；".join(_LU_KINDS[c] for c in kinds if flags[c][j]) or None
-                for j in range(len(pc))
-            ]
+    if kinds:  # each combination of kinds as a number (bit i: kind i), then its text
+        combo = sum(
+            _as_bool(pc[c]).fillna(False).to_numpy(dtype=np.int64) << i for i, c in enumerate(kinds)
         )
+        texts = np.array(
+            [
+                "；".join(_LU_KINDS[c] for i, c in enumerate(kinds) if n >> i & 1) or None
+                for n in range(2 ** len(kinds))
+            ],
+            dtype=object,
+        )
+        pc = pc.assign(lu_kinds=texts[combo])
     layers = []
     counts: dict[str, int | None] = {}
     for s in STATUSES:
