@@ -547,11 +547,18 @@ def map_(
 @main.command()
 @click.argument("output_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--title", default=None, help="Title (default: the audit's).")
-def report(output_dir: str, title: str | None) -> None:
+@click.option(
+    "--lang",
+    type=click.Choice(["zh-en", "zh"]),
+    default="zh-en",
+    show_default=True,
+    help="zh: Chinese only (no English glosses, also in print).",
+)
+def report(output_dir: str, title: str | None, lang: str) -> None:
     """Write report.html of a finished audit again (charts, for leadership)."""
     from xsland.write.htmlreport import report_from_audit
 
-    path = report_from_audit(_audit_dir(output_dir), title=title)
+    path = report_from_audit(_audit_dir(output_dir), title=title, lang=lang)
     click.echo(f"wrote {path}")
 
 

@@ -81,13 +81,19 @@ from xsland.rules.policy import DEFAULT_POLICY
 __all__ = [
     "CJK_FONT_PREFERENCES",
     "DEFAULT_TITLE",
+    "LANGUAGES",
+    "QUALITY_DETAIL_ZH",
     "REPORT_NAME",
     "NoCJKFontWarning",
     "build_report",
     "find_cjk_font",
+    "quality_detail_zh",
     "report_from_audit",
     "write_report",
 ]
+
+#: Languages of the report: Chinese with English glosses, or Chinese only.
+LANGUAGES = ("zh-en", "zh")
 
 #: File name of the report in an output folder.
 REPORT_NAME = "report.html"
@@ -312,10 +318,22 @@ def _bi(zh: str, en: str) -> str:
     return f'{zh} <span class="en">{en}</span>'
 
 
+#: Tables of at most this many rows are printed on one page (never split), so that no page
+#: holds the last row or two of a table alone.
+_KEEP_ROWS = 25
+
+
 def _table(
     headers: Sequence[str], rows: Iterable[Sequence[str]], *, cls: str = "", attrs: str = ""
 ) -> str:
-    """An HTML table; ``headers`` and cells are HTML already."""
+    """An HTML table; ``headers`` and cells are HTML already.
+
+    A table of at most :data:`_KEEP_ROWS` rows gets the class ``keep``: printed whole on
+    one page (``break-inside: avoid``).
+    """
+    rows = list(rows)
+    if len(rows) <= _KEEP_ROWS:
+        cls = f"{cls} keep".strip()
     head = "".join(f"<th>{h}</th>" for h in headers)
     body = "".join(
         "<tr>" + "".join(c if c.startswith("<td") else f"<td>{c}</td>" for c in r) + "</tr>"
@@ -328,6 +346,129 @@ def _table(
 
 def _note(zh: str, en: str) -> str:
     return f'<p class="note">{_bi(zh, en)}</p>'
+
+
+# -- data-quality details in Chinese ---------------------------------------------------------
+
+_NUM = r"[-+]?[\d,]*\.?\d+"
+_GEOS_ZH = {  # shapely.is_valid_reason, without its coordinates
+    "Self-intersection": "自相交",
+    "Ring Self-intersection": "环自相交",
+    "Too few points": "点数过少",
+    "Hole lies outside shell": "内环在外环之外",
+    "Nested holes": "内环嵌套",
+    "Nested shells": "外环嵌套",
+    "Interior is disconnected": "内部不连通",
+    "Invalid Coordinate": "坐标无效",
+    "Ring is not closed": "环未闭合",
+    "Duplicate Rings": "重复的环",
+}
+
+
+def _geos_zh(reason: str) -> str:
+    name, _, rest = reason.partition("[")
+    where = ""
+    if rest:
+        xy = re.findall(_NUM, rest)
+        where = "（" + ", ".join(f"{float(v.replace(',', '')):.2f}" for v in xy[:2]) + "）"
+    return _GEOS_ZH.get(name.strip(), name.strip()) + where
+
+
+def _counted(noun_zh: str, tail: str) -> tuple[str, str]:
+    """``(pattern, template)``: "3 rows <tail>" → "3 <noun_zh>…"."""
+    return rf"(?P<n>\d+) (?:rows?|values?|features?) {tail}", noun_zh
+
+
+#: Data-quality details in Chinese, by issue code: (pattern of the English detail, the
+#: Chinese with the pattern's named groups). A detail that matches no pattern of its code
+#: is shown as it is.
+QUALITY_DETAIL_ZH: dict[str, tuple[tuple[str, str], ...]] = {
+    "sliver": (
+        (rf"area (?P<a>{_NUM}) m², mean width (?P<w>{_NUM}) m", "面积 {a} m²，平均宽度 {w} m"),
+    ),
+    "multipart": ((r"(?P<n>\d+) parts", "由 {n} 个部分组成"),),
+    "overlap": ((rf"overlaps (?P<o>.+) by (?P<a>{_NUM}) m²", "与 {o} 重叠 {a} m²"),),
+    "declared_area_mismatch": (
+        (
+            rf"declared (?P<d>{_NUM}) m², measured (?P<m>{_NUM}) m² \((?P<r>{_NUM}%)\)",
+            "申报 {d} m²，实测 {m} m²（相差 {r}）",
+        ),
+    ),
+    "straddles_park": (
+        (
+            rf"(?P<b>{_NUM}%) in park (?P<p>.+), (?P<o>{_NUM}%) outside every park",
+            "{b} 在园区 {p} 内，{o} 在所有园区外",
+        ),
+    ),
+    "building_outside": ((r"touches no parcel", "不与任何地块相交"),),
+    "missing_floors": (
+        (
+            r"no floors, height or floor_area: adds no floor area to its parcels",
+            "无层数、高度和建筑面积：不计入所在地块的建筑面积",
+        ),
+    ),
+    "renamed_duplicate_id": ((r"(?P<a>.+) → (?P<b>.+)", "重复编号 {a} 改为 {b}"),),
+    "repaired_geometry": (
+        (
+            rf"(?P<why>.+?); repaired with make_valid, area (?P<a>{_NUM}) → (?P<b>{_NUM})",
+            "{why}；已用 make_valid 修复，面积 {a} → {b} m²",
+        ),
+    ),
+    "collection_to_polygon": (
+        (r"GeometryCollection: polygon parts kept", "几何集合：保留其中的面"),
+    ),
+    "dropped_empty_geometry": ((r"null or empty geometry; row dropped", "几何为空：已删除该行"),),
+    "null_geometry": (
+        (r"(?P<n>\d+) rows? without geometry", "{n} 行无几何"),
+        (r"geometry has no area left after repair", "修复后几何面积为零"),
+    ),
+    "bad_value": (
+        (r"(?P<n>\d+) values? not numbers", "{n} 个值不是数字"),
+        (r"(?P<n>\d+) values? not dates", "{n} 个值不是日期"),
+        (r"(?P<n>\d+) values? not yes/no", "{n} 个值不是“是/否”"),
+    ),
+    "negative_value": ((r"(?P<n>\d+) values? negative", "{n} 个值为负数"),),
+    "unknown_code": ((r"(?P<n>\d+) values? not known codes", "{n} 个值不是已知代码"),),
+    "empty_id": ((r"(?P<n>\d+) rows? with an empty (?P<c>\S+)", "{n} 行的 {c} 为空"),),
+    "duplicate_id": (
+        (r"(?P<n>\d+) (?P<c>\S+) values? used more than once", "{n} 个 {c} 值重复出现"),
+        (r"park_id and year given more than once", "同一园区同一年份出现多次"),
+    ),
+    "missing_column": (
+        (
+            r"required column (?P<c>\S+) is missing \(columns present: (?P<p>.*)\)",
+            "缺少必填字段 {c}（现有字段：{p}）",
+        ),
+        (r"the layer has no coordinate reference system", "图层没有坐标参考系"),
+    ),
+    "not_polygon": (
+        (
+            r"(?P<n>\d+) features? of type (?P<t>.+), not polygons",
+            "{n} 个要素为 {t} 类型，不是面",
+        ),
+    ),
+}
+
+
+def quality_detail_zh(check: Any, detail: Any) -> str:
+    """The Chinese of a data-quality detail (:data:`QUALITY_DETAIL_ZH`), else the detail.
+
+    Examples
+    --------
+    >>> quality_detail_zh("sliver", "area 35.5 m², mean width 0.50 m")
+    '面积 35.5 m²，平均宽度 0.50 m'
+    >>> quality_detail_zh("new_check", "left as it is")
+    'left as it is'
+    """
+    text = "" if _missing(detail) else str(detail)
+    for pattern, zh in QUALITY_DETAIL_ZH.get(str(check), ()):
+        m = re.fullmatch(pattern, text.strip(), flags=re.DOTALL)
+        if m:
+            groups = m.groupdict()
+            if "why" in groups:
+                groups["why"] = _geos_zh(groups["why"])
+            return zh.format(**groups)
+    return text
 
 
 # -- fonts and charts ----------------------------------------------------------------------
@@ -1651,6 +1792,13 @@ def _blocks_section(a: _Audit, ch: _Charts, *, top: int) -> str:
     return _section("blocks", f"连片地块(面积最大的 {n} 处)", f"The {n} largest blocks", body)
 
 
+def _detail_cell(check: Any, detail: Any) -> str:
+    """A quality detail in Chinese, with the English original as its gloss."""
+    zh = quality_detail_zh(check, detail)
+    en = "" if _missing(detail) else str(detail)
+    return _esc(zh) if zh == en else _bi(_esc(zh), _esc(en))
+
+
 def _quality_section(a: _Audit, ch: _Charts, *, first_rows: int) -> str:
     q = a.quality
     if q is None or q.empty or "check" not in q.columns:
@@ -1756,7 +1904,7 @@ def _quality_section(a: _Audit, ch: _Charts, *, first_rows: int) -> str:
                     [
                         _esc(r["id"]),
                         _esc(r["column"]),
-                        _esc(r["detail"]),
+                        _detail_cell(r["check"], r["detail"]),
                         _esc(Path(str(r["file"])).name if not _missing(r["file"]) else ""),
                     ]
                     for _, r in shown.iterrows()
@@ -1907,8 +2055,14 @@ def _rules_section(a: _Audit, inputs: Any, audit_date: dt.date, maps: Sequence[s
             for m in maps
         )
         facts.append([_bi("交互地图(同一文件夹)", "interactive maps, same folder"), links])
-    known = {"run": _bi("运行时间", "run"), "metric CRS": None if crs is not None else "metric CRS"}
-    facts += [[known.get(k, k), v] for k, v in other if known.get(k, k) is not None]
+    known = {
+        "run": _bi("运行时间", "run"),
+        "idle judged at": _bi("闲置土地认定基准日", "idle land judged at"),
+        "engine": _bi("计算引擎", "engine"),
+        "metric CRS": None if crs is not None else _bi("量算坐标系", "metric CRS"),
+    }
+    values = {"single": _bi("单进程", "single"), "dask": _bi("Dask 并行", "dask")}
+    facts += [[known.get(k, k), values.get(v, v)] for k, v in other if known.get(k, k) is not None]
     body += _table([_bi("项目", "item"), _bi("内容", "value")], facts, cls="data")
     return _section("rules", "规则与输入", "Rules and inputs", body)
 
@@ -1949,6 +2103,8 @@ figcaption .key { font-size: 8pt; }
 table { border-collapse: collapse; width: 100%; margin: 4px 0 8px 0; font-size: 8.5pt; }
 thead { display: table-header-group; }
 tr, td, th { break-inside: avoid; }
+table.keep { break-inside: avoid; }
+h3 + table, h4 + table { break-before: avoid; }
 th, td { border: 1px solid #bdbdbd; padding: 2px 4px; vertical-align: top; text-align: left; }
 th { background: #eceff1; font-weight: bold; }
 td.num { text-align: right; white-space: nowrap; }
@@ -2042,6 +2198,7 @@ def build_report(
     top_blocks: int = 10,
     quality_rows: int = 5,
     maps: Sequence[str] = (),
+    lang: str = "zh-en",
 ) -> str:
     """The audit report as one self-contained HTML page, in Chinese.
 
@@ -2075,6 +2232,10 @@ def build_report(
         Interactive maps written beside the report (``map.html``, ``maps/<town>.html``),
         as paths relative to it; the report links to them (the links work when the folder
         is kept together; the report itself needs none of them).
+    lang
+        ``"zh-en"`` (default): Chinese with English glosses, which a button hides on
+        screen; ``"zh"``: Chinese only, on screen and in print (the glosses start hidden;
+        the button shows them again on screen).
 
     Returns
     -------
@@ -2093,6 +2254,9 @@ def build_report(
     """
     if image_format not in ("svg", "png"):
         raise DataError(f"image_format must be 'svg' or 'png', not {image_format!r}")
+    if lang not in LANGUAGES:
+        raise DataError(f"lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+    zh_only = lang == "zh"
     a = _collect(result_or_tables, blocks)
     if audit_date is None:
         run = None
@@ -2128,18 +2292,35 @@ def build_report(
     ]
     nav = "".join(f'<a href="#{sid}">{zh}</a>' for sid, zh in _SECTIONS_NAV)
     policy = "依据《锡山区进一步加强特色专业园区建设的工作意见》(锡府办规〔2025〕1号)"
+    judged = _as_of(a, inputs)
+    as_of = (
+        f" · {_bi('闲置土地认定基准日', 'idle land judged at')} {_zh_date(judged)}"
+        if judged
+        else ""
+    )
     return (
         "<!DOCTYPE html>\n"
         '<html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<meta name="generator" content="xsland {html.escape(__version__)}">'
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
-        f'<nav class="toc">{nav}<button id="lang" type="button">仅中文</button></nav>'
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>"
+        + ('<body class="zh-only">' if zh_only else "<body>")
+        + f'<nav class="toc">{nav}<button id="lang" type="button">'
+        + ("中文 + English" if zh_only else "仅中文")
+        + "</button></nav>"
         f'<header class="title"><h1>{html.escape(title)}</h1>'
-        f'<div class="meta">{_bi("审计日期", "audit date")} {_zh_date(date)} · {policy}'
+        f'<div class="meta">{_bi("审计日期", "audit date")} {_zh_date(date)}{as_of} · {policy}'
         f' · <span class="en">land-use audit of industrial parks, Xishan district</span></div>'
         "</header>" + "".join(sections) + f"<script>{_SCRIPT}</script></body></html>\n"
     )
+
+
+def _as_of(a: _Audit, inputs: Any) -> dt.date | None:
+    """The date idle land was judged at: the audit's meta, else the run's inputs."""
+    value = a.meta.get("as_of")
+    if _missing(value):
+        value = dict(_inputs_rows(inputs)[1]).get("idle judged at")
+    return None if _missing(value) else _as_date(value)
 
 
 def write_report(
