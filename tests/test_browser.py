@@ -328,11 +328,14 @@ def _overlap(a: dict, b: dict) -> bool:
 
 
 def _zoom(page, zoom: int) -> None:
+    """Zoom to ``zoom`` and wait until the fonts are in and two frames are drawn."""
     page.evaluate(
         """(z) => new Promise(done => {
              const m = window.xsland.map;
-             if (m.getZoom() === z) { done(); return; }
-             m.once('moveend', () => requestAnimationFrame(() => done()));
+             const settle = () => document.fonts.ready.then(() =>
+               requestAnimationFrame(() => requestAnimationFrame(() => done())));
+             if (m.getZoom() === z) { settle(); return; }
+             m.once('moveend', settle);
              m.setZoom(z, {animate: false});
            })""",
         zoom,

@@ -1279,6 +1279,12 @@ _JS = r"""
   }
   layout();
   map.on("resize", layout);
+  // labels measured while the page is still loading (fonts, layout) are measured again
+  // once it has loaded, and on the frame after each move
+  if (document.readyState === "complete") { requestAnimationFrame(declutter); }
+  else { window.addEventListener("load", function () { requestAnimationFrame(declutter); }); }
+  if (document.fonts && document.fonts.ready) { document.fonts.ready.then(declutter); }
+  map.on("moveend", function () { requestAnimationFrame(declutter); });
 
   window.xsland = {
     map: map, parks: parkLayer, blocks: blockGroup, parcels: parcels, labels: labels,
