@@ -551,3 +551,44 @@ def test_cli_report_in_chinese_only_prints_no_english(demo, tmp_path):
     assert "数据质量" in printed and "规则与输入" in printed
     for gloss in ("Data quality", "Rules and inputs", "audit date", "Inputs of the run"):
         assert gloss not in printed, gloss
+
+
+def test_page_and_quality_markup_come_from_templates_that_escape(with_blocks):
+    q = pd.DataFrame(
+        {
+            "layer": [XSS],
+            "file": [f"/data/{XSS}.gpkg"],
+            "id": [XSS],
+            "column": ["=1+1"],
+            "check": [XSS],
+            "severity": ["warning"],
+            "label": [XSS],
+            "detail": [XSS],
+        }
+    )
+    text = build_report({**with_blocks[0], "quality": q}, image_format="png", title=XSS)
+    assert XSS not in text
+    assert "<title>&lt;img src=x onerror=alert(1)&gt;</title>" in text
+    assert "<h1>&lt;img src=x onerror=alert(1)&gt;</h1>" in text
+    assert "<code>&lt;img src=x onerror=alert(1)&gt;</code>" in text  # the check's code
+    page = parse(text)
+    assert not any(tag == "img" and a.get("src") == "x" for tag, a in page.tags)
+    env = htmlreport._templates()
+    assert env.autoescape is True
+    assert env.get_template("report_page.html.j2").render(
+        version="1", title="<b>", css="", script="", zh_only=False, nav=[], date="d",
+        as_of="", policy="&", sections=["<i>"],
+    ).count("&lt;b&gt;") == 2  # fmt: skip
+
+
+def test_templates_are_package_data():
+    import tomllib
+    from fnmatch import fnmatch
+
+    root = Path(htmlreport.__file__).parent
+    project = tomllib.loads((root.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    globs = project["tool"]["setuptools"]["package-data"]["xsland.write"]
+    files = sorted(p.relative_to(root).as_posix() for p in (root / "templates").iterdir())
+    assert {"report_page.html.j2", "map.js", "map_head.html.j2"} <= {Path(f).name for f in files}
+    for f in files:
+        assert any(fnmatch(f, g) for g in globs), f"{f} is not in the package data"

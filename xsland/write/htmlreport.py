@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import html
 import io
 import math
@@ -59,6 +60,8 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import jinja2
+import markupsafe
 import matplotlib
 import numpy as np
 import pandas as pd
@@ -91,6 +94,22 @@ __all__ = [
     "report_from_audit",
     "write_report",
 ]
+
+
+@functools.lru_cache(maxsize=1)
+def _templates() -> jinja2.Environment:
+    """The report's Jinja2 templates (``xsland/write/templates``), escaping by default."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("xsland.write", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def _render(name: str, **values: Any) -> str:
+    return _templates().get_template(name).render(**values)
+
 
 #: Languages of the report: Chinese with English glosses, or Chinese only.
 LANGUAGES = ("zh-en", "zh")
@@ -1792,11 +1811,9 @@ def _blocks_section(a: _Audit, ch: _Charts, *, top: int) -> str:
     return _section("blocks", f"连片地块(面积最大的 {n} 处)", f"The {n} largest blocks", body)
 
 
-def _detail_cell(check: Any, detail: Any) -> str:
-    """A quality detail in Chinese, with the English original as its gloss."""
-    zh = quality_detail_zh(check, detail)
-    en = "" if _missing(detail) else str(detail)
-    return _esc(zh) if zh == en else _bi(_esc(zh), _esc(en))
+def _text(value: Any) -> str:
+    """A value as plain text for a template (which escapes it); ``""`` when missing."""
+    return "" if _missing(value) else str(value)
 
 
 def _quality_section(a: _Audit, ch: _Charts, *, first_rows: int) -> str:
@@ -1852,7 +1869,7 @@ def _quality_section(a: _Audit, ch: _Charts, *, first_rows: int) -> str:
         ax.set_xlabel(ch.t("条数", "findings"))
         ax.legend(loc="lower right")
         img = ch.embed(fig, alt="数据质量问题 data-quality findings")
-    body = _figure(
+    figure = _figure(
         img,
         _bi(
             "图6 数据质量问题条数, 按图层与检查项。",
@@ -1860,59 +1877,51 @@ def _quality_section(a: _Audit, ch: _Charts, *, first_rows: int) -> str:
         )
         + _key_caption(key),
     )
-    body += _table(
-        [
-            _bi("图层", "layer"),
-            _bi("检查项", "check"),
-            _bi("说明", "label"),
-            _bi("级别", "severity"),
-            _bi("条数", "count"),
-        ],
-        [
-            [
-                _esc(r["layer"]),
-                f"<code>{_esc(r['check'])}</code>",
-                _esc(r["label"]),
-                _esc(_SEVERITY_ZH.get(r["severity"], r["severity"])),
-                f'<td class="num">{r["n"]:,}</td>',
-            ]
-            for _, r in groups.iterrows()
-        ],
-        cls="data",
-    )
-    body += "<h3>" + _bi(f"各项的前 {first_rows} 条", f"First {first_rows} rows of each") + "</h3>"
+    details = []
     for _, g in groups.iterrows():
         rows = q[
             (q["layer"].astype(str) == str(g["layer"]))
             & (q["check"].astype(str) == str(g["check"]))
         ]
         shown = rows.head(first_rows)
-        more = len(rows) - len(shown)
-        body += (
-            f'<div class="qgroup"><h4>{_esc(g["layer"])} · {_esc(g["label"])} '
-            f"<code>{_esc(g['check'])}</code> — {g['n']:,} 条"
-            + (f" (另有 {more:,} 条见 audit.xlsx)" if more > 0 else "")
-            + "</h4>"
-            + _table(
-                [
-                    _bi("编号", "id"),
-                    _bi("字段", "column"),
-                    _bi("详情", "detail"),
-                    _bi("文件", "file"),
-                ],
-                [
+        details.append(
+            {
+                "layer": _text(g["layer"]),
+                "label": _text(g["label"]),
+                "check": _text(g["check"]),
+                "n": f"{g['n']:,}",
+                "more": f"{len(rows) - len(shown):,}" if len(rows) > len(shown) else "",
+                "rows": [
                     [
-                        _esc(r["id"]),
-                        _esc(r["column"]),
-                        _detail_cell(r["check"], r["detail"]),
-                        _esc(Path(str(r["file"])).name if not _missing(r["file"]) else ""),
+                        _text(r["id"]),
+                        _text(r["column"]),
+                        {
+                            "zh": quality_detail_zh(r["check"], r["detail"]),
+                            "en": _text(r["detail"]),
+                        },
+                        Path(str(r["file"])).name if not _missing(r["file"]) else "",
                     ]
                     for _, r in shown.iterrows()
                 ],
-                cls="data small",
-            )
-            + "</div>"
+            }
         )
+    groups_rows = [
+        [
+            _text(r["layer"]),
+            {"code": _text(r["check"])},
+            _text(r["label"]),
+            _SEVERITY_ZH.get(r["severity"], _text(r["severity"])),
+            {"cls": "num", "text": f"{r['n']:,}"},
+        ]
+        for _, r in groups.iterrows()
+    ]
+    body = _render(
+        "report_quality.html.j2",
+        figure=markupsafe.Markup(figure),
+        groups=groups_rows,
+        details=details,
+        first_rows=first_rows,
+    )
     return _section("quality", "数据质量", "Data quality", body)
 
 
@@ -2290,28 +2299,19 @@ def build_report(
         _quality_section(a, ch, first_rows=quality_rows),
         _rules_section(a, inputs, date, maps),
     ]
-    nav = "".join(f'<a href="#{sid}">{zh}</a>' for sid, zh in _SECTIONS_NAV)
-    policy = "依据《锡山区进一步加强特色专业园区建设的工作意见》(锡府办规〔2025〕1号)"
     judged = _as_of(a, inputs)
-    as_of = (
-        f" · {_bi('闲置土地认定基准日', 'idle land judged at')} {_zh_date(judged)}"
-        if judged
-        else ""
-    )
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="zh-CN"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'<meta name="generator" content="xsland {html.escape(__version__)}">'
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>"
-        + ('<body class="zh-only">' if zh_only else "<body>")
-        + f'<nav class="toc">{nav}<button id="lang" type="button">'
-        + ("中文 + English" if zh_only else "仅中文")
-        + "</button></nav>"
-        f'<header class="title"><h1>{html.escape(title)}</h1>'
-        f'<div class="meta">{_bi("审计日期", "audit date")} {_zh_date(date)}{as_of} · {policy}'
-        f' · <span class="en">land-use audit of industrial parks, Xishan district</span></div>'
-        "</header>" + "".join(sections) + f"<script>{_SCRIPT}</script></body></html>\n"
+    return _render(
+        "report_page.html.j2",
+        version=__version__,
+        title=title,
+        css=markupsafe.Markup(_CSS),
+        script=markupsafe.Markup(_SCRIPT),
+        zh_only=zh_only,
+        nav=_SECTIONS_NAV,
+        date=_zh_date(date),
+        as_of=_zh_date(judged) if judged else "",
+        policy="依据《锡山区进一步加强特色专业园区建设的工作意见》(锡府办规〔2025〕1号)",
+        sections=[markupsafe.Markup(x) for x in sections],
     )
 
 
