@@ -592,3 +592,21 @@ def test_templates_are_package_data():
     assert {"report_page.html.j2", "map.js", "map_head.html.j2"} <= {Path(f).name for f in files}
     for f in files:
         assert any(fnmatch(f, g) for g in globs), f"{f} is not in the package data"
+
+
+def test_inputs_as_the_run_records_them():
+    files, other = htmlreport._inputs_rows(
+        {
+            "parks": "/d/x.gpkg [parks] — 13 rows, EPSG:4549",
+            "parcels": "/d/a, b.gpkg, /d/c.gpkg — 1,234 rows",  # two files
+            "enterprises": "/d/e.csv",
+            "idle judged at": "2025-08-29",
+            "engine": "single",
+        }
+    )
+    assert [(f["name"], f["layer"], f["rows"], f["crs"]) for f in files] == [
+        ("x.gpkg", "parks", "13", "EPSG:4549"),
+        ("c.gpkg", "", "1,234", ""),
+        ("e.csv", "", "", ""),
+    ]
+    assert other == [("idle judged at", "2025-08-29"), ("engine", "single")]

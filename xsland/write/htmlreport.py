@@ -1925,7 +1925,9 @@ def _quality_section(a: _Audit, ch: _Charts, *, first_rows: int) -> str:
     return _section("quality", "数据质量", "Data quality", body)
 
 
-_INPUT_RE = re.compile(r"^(?P<file>.*?)(?: \[(?P<layer>[^\]]+)\])?(?: — (?P<rows>[\d,]+) rows)?$")
+_INPUT_RE = re.compile(
+    r"^(?P<file>.*?)(?: \[(?P<layer>[^\]]+)\])?(?: — (?P<rows>[\d,]+) rows(?:, (?P<crs>.+))?)?$"
+)
 _INPUT_ZH = {
     "parks": "园区",
     "parcels": "地块",
@@ -1937,8 +1939,10 @@ _INPUT_ZH = {
 }
 
 
-def _inputs_rows(inputs: Mapping[str, Any] | pd.DataFrame | None) -> tuple[list, list]:
-    """(file rows, other rows) of the run's inputs."""
+def _inputs_rows(
+    inputs: Mapping[str, Any] | pd.DataFrame | None,
+) -> tuple[list[dict[str, str]], list[tuple[str, str]]]:
+    """(input files, other ``(key, value)`` entries) of the run's inputs, as plain text."""
     if inputs is None:
         return [], []
     if isinstance(inputs, pd.DataFrame):
@@ -1946,133 +1950,132 @@ def _inputs_rows(inputs: Mapping[str, Any] | pd.DataFrame | None) -> tuple[list,
             inputs = dict(zip(inputs["key"].astype(str), inputs["value"], strict=True))
         else:
             inputs = {str(i): r.to_dict() for i, r in inputs.iterrows()}
-    files, other = [], []
+    files: list[dict[str, str]] = []
+    other: list[tuple[str, str]] = []
     for kind, value in inputs.items():
         if isinstance(value, Mapping):
-            path = value.get("file") or value.get("path") or ""
+            path = _text(value.get("file") or value.get("path"))
             files.append(
-                [
-                    _bi(_INPUT_ZH.get(kind, _esc(kind)), _esc(kind)),
-                    f"<b>{_esc(Path(str(path)).name)}</b><br>"
-                    f"<span class='small'>{_esc(path)}</span>",
-                    _esc(value.get("layer")),
-                    f'<td class="num">{_num(value.get("rows"), "{:,.0f}", dash="")}</td>',
-                    _esc(value.get("crs")),
-                ]
+                {
+                    "kind": str(kind),
+                    "kind_zh": _INPUT_ZH.get(kind, str(kind)),
+                    "name": Path(path).name,
+                    "path": path,
+                    "layer": _text(value.get("layer")),
+                    "rows": _num(value.get("rows"), "{:,.0f}", dash=""),
+                    "crs": _text(value.get("crs")),
+                }
             )
             continue
-        text = "" if _missing(value) else str(value)
+        text = _text(value)
         m = _INPUT_RE.match(text)
         if kind in _INPUT_ZH and m:
             path = m.group("file")
             files.append(
-                [
-                    _bi(_INPUT_ZH[kind], _esc(kind)),
-                    f"<b>{_esc(Path(path).name)}</b><br><span class='small'>{_esc(path)}</span>",
-                    _esc(m.group("layer")),
-                    f'<td class="num">{_esc(m.group("rows"))}</td>',
-                    "",
-                ]
+                {
+                    "kind": str(kind),
+                    "kind_zh": _INPUT_ZH[kind],
+                    "name": Path(path).name,
+                    "path": path,
+                    "layer": m.group("layer") or "",
+                    "rows": m.group("rows") or "",
+                    "crs": m.group("crs") or "",
+                }
             )
         else:
-            other.append([_esc(kind), _esc(text)])
+            other.append((str(kind), text))
     return files, other
 
 
+#: Entries of the run's inputs shown among its facts: key -> (Chinese, English).
+_FACTS_ZH = {
+    "run": ("运行时间", "run"),
+    "idle judged at": ("闲置土地认定基准日", "idle land judged at"),
+    "engine": ("计算引擎", "engine"),
+    "metric CRS": ("量算坐标系", "metric CRS"),
+}
+_FACT_VALUES_ZH = {"single": "单进程", "dask": "Dask 并行"}
+
+
 def _rules_section(a: _Audit, inputs: Any, audit_date: dt.date, maps: Sequence[str]) -> str:
-    rules = a.rules
-    rows = []
-    for _, r in rules.iterrows():
-        rows.append(
-            [
-                f"{_esc(r.get('label'))}<br><code class='small'>{_esc(r.get('key'))}</code>",
-                f'<td class="val{" small" if len(str(r.get("value"))) > 30 else ""}">'
-                f"{_esc(r.get('value'))}</td>",
-                _esc(r.get("unit")),
-                _esc(r.get("source")),
-            ]
-        )
-    body = "<h3>" + _bi("本次审计采用的规则", "Rules used") + "</h3>"
-    body += _table(
-        [_bi("规则", "rule"), _bi("取值", "value"), _bi("单位", "unit"), _bi("依据", "source")],
-        rows,
-        cls="data rules",
-    )
+    rules = [
+        {
+            "label": _text(r.get("label")),
+            "key": _text(r.get("key")),
+            "value": _text(r.get("value")),
+            "unit": _text(r.get("unit")),
+            "source": _text(r.get("source")),
+        }
+        for _, r in a.rules.iterrows()
+    ]
+    district = []
     d = a.district
     if d is not None and not d.empty:
-        body += "<h3>" + _bi("全区指标", "District-wide checks") + "</h3>"
-        body += _table(
-            [
-                _bi("检查", "check"),
-                _bi("结果", "status"),
-                _bi("实测", "value"),
-                _bi("标准", "threshold"),
-                _bi("缺数据园区", "parks lacking data"),
-                _bi("依据", "source"),
-            ],
-            [
-                [
-                    _esc(r.get("label")),
-                    _status_cell(
-                        str(r.get("check")),
-                        _status(r.get("status")),
-                        STATUS_ZH.get(_status(r.get("status")), "").split(" ", 1)[1],
+        for _, r in d.iterrows():
+            status = _status(r.get("status"))
+            district.append(
+                {
+                    "label": _text(r.get("label")),
+                    "status": markupsafe.Markup(
+                        _status_cell(
+                            str(r.get("check")),
+                            status,
+                            STATUS_ZH.get(status, "").split(" ", 1)[1],
+                        )
                     ),
-                    _num(r.get("value"), "{:g}"),
-                    _num(r.get("threshold"), "{:g}"),
-                    _esc(r.get("missing_parks")) or "—",
-                    _esc(r.get("source")),
-                ]
-                for _, r in d.iterrows()
-            ],
-            cls="data",
-        )
+                    "value": _num(r.get("value"), "{:g}"),
+                    "threshold": _num(r.get("threshold"), "{:g}"),
+                    "missing": _text(r.get("missing_parks")),
+                    "source": _text(r.get("source")),
+                }
+            )
     files, other = _inputs_rows(inputs)
-    body += "<h3>" + _bi("本次运行的输入", "Inputs of the run") + "</h3>"
-    if files:
-        head = [
-            _bi("数据", "kind"),
-            _bi("文件", "file"),
-            _bi("图层", "layer"),
-            _bi("要素数", "features"),
-            _bi("坐标系", "CRS"),
-        ]
-        if not any(r[-1] for r in files):  # no input CRS recorded
-            head, files = head[:-1], [r[:-1] for r in files]
-        body += _table(head, files, cls="data")
-    else:
-        body += _note("未记录输入文件。", "The inputs were not recorded.")
     crs = getattr(a.parcels, "crs", None)
     epsg = crs.to_epsg() if crs is not None else None
-    facts = [
-        [_bi("审计日期", "audit date"), html.escape(audit_date.isoformat())],
-        [_bi("园区 / 地块", "parks / parcels"), f"{len(a.parks):,} / {len(a.parcels):,}"],
-        [
-            _bi("量算坐标系", "CRS of measurement"),
-            _esc(crs.name if crs is not None else a.meta.get("crs"))
+    facts: list[dict[str, Any]] = [
+        {"zh": "审计日期", "en": "audit date", "value": audit_date.isoformat()},
+        {
+            "zh": "园区 / 地块",
+            "en": "parks / parcels",
+            "value": f"{len(a.parks):,} / {len(a.parcels):,}",
+        },
+        {
+            "zh": "量算坐标系",
+            "en": "CRS of measurement",
+            "value": _text(crs.name if crs is not None else a.meta.get("crs"))
             + (f" (EPSG:{epsg})" if epsg else ""),
-        ],
-        [
-            _bi("指标年度", "indicator year"),
-            _esc(a.meta.get("year")) or _esc(_first(a.parks, "indicator_year")) or "—",
-        ],
-        [_bi("软件", "software"), f"xsland {html.escape(__version__)}"],
+        },
+        {
+            "zh": "指标年度",
+            "en": "indicator year",
+            "value": _text(a.meta.get("year")) or _text(_first(a.parks, "indicator_year")) or "—",
+        },
+        {"zh": "软件", "en": "software", "value": f"xsland {__version__}"},
     ]
     if maps:
-        links = "、".join(
-            f'<a href="{html.escape(urllib.parse.quote(str(m)), quote=True)}">{_esc(m)}</a>'
-            for m in maps
+        facts.append(
+            {
+                "zh": "交互地图(同一文件夹)",
+                "en": "interactive maps, same folder",
+                "links": [(urllib.parse.quote(str(m)), str(m)) for m in maps],
+            }
         )
-        facts.append([_bi("交互地图(同一文件夹)", "interactive maps, same folder"), links])
-    known = {
-        "run": _bi("运行时间", "run"),
-        "idle judged at": _bi("闲置土地认定基准日", "idle land judged at"),
-        "engine": _bi("计算引擎", "engine"),
-        "metric CRS": None if crs is not None else _bi("量算坐标系", "metric CRS"),
-    }
-    values = {"single": _bi("单进程", "single"), "dask": _bi("Dask 并行", "dask")}
-    facts += [[known.get(k, k), values.get(v, v)] for k, v in other if known.get(k, k) is not None]
-    body += _table([_bi("项目", "item"), _bi("内容", "value")], facts, cls="data")
+    for key, value in other:
+        if key == "metric CRS" and crs is not None:
+            continue
+        zh, en = _FACTS_ZH.get(key, (key, ""))
+        facts.append(
+            {"zh": zh, "en": en, "value": _FACT_VALUES_ZH.get(value, value), "value_en": value}
+        )
+    body = _render(
+        "report_rules.html.j2",
+        rules=rules,
+        district=district,
+        files=files,
+        with_crs=any(f["crs"] for f in files),
+        facts=facts,
+        keep_rows=_KEEP_ROWS,
+    )
     return _section("rules", "规则与输入", "Rules and inputs", body)
 
 
