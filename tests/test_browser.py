@@ -332,8 +332,20 @@ def _zoom(page, zoom: int) -> None:
     page.evaluate(
         """(z) => new Promise(done => {
              const m = window.xsland.map;
-             const settle = () => document.fonts.ready.then(() =>
-               requestAnimationFrame(() => requestAnimationFrame(() => done())));
+             // settled: the fonts are in and the labels stay put for three frames (at most 3 s)
+             const snap = () => JSON.stringify(Array.from(document.querySelectorAll('.xs-label'))
+               .map(e => [e.style.display, e.getBoundingClientRect().toJSON()]));
+             const settle = () => document.fonts.ready.then(() => {
+               let last = snap(), same = 0, start = performance.now();
+               const tick = () => {
+                 const now = snap();
+                 same = now === last ? same + 1 : 0;
+                 last = now;
+                 if (same >= 3 || performance.now() - start > 3000) { done(); }
+                 else { requestAnimationFrame(tick); }
+               };
+               requestAnimationFrame(tick);
+             });
              if (m.getZoom() === z) { settle(); return; }
              m.once('moveend', settle);
              m.setZoom(z, {animate: false});

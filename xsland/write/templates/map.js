@@ -89,6 +89,15 @@
   // labels never overlap: every label on the map is measured after each move, and one
   // that overlaps a label of higher priority (park names, then blocks in the order of the
   // data: reportable ones first, largest first) is hidden until one zooms in
+  // a label whose size changes after it was measured (a font that arrives late, a page
+  // still being laid out) is measured again on the next frame
+  var pending = false;
+  function declutterSoon() {
+    if (pending) { return; }
+    pending = true;
+    requestAnimationFrame(function () { pending = false; declutter(); });
+  }
+  var sizes = window.ResizeObserver ? new ResizeObserver(declutterSoon) : null;
   function declutter() {
     var spans = Array.prototype.slice.call(map.getContainer().querySelectorAll(".xs-label"));
     spans.forEach(function (el) { el.style.display = ""; });
@@ -118,6 +127,12 @@
     _update: function () {
       var m = this._map, group = this._group, bounds = m.getBounds(), shown = [];
       var base = this._priority;
+      if (sizes) {
+        group.eachLayer(function (mk) {
+          var old = mk.getElement();
+          if (old && old.firstChild) { sizes.unobserve(old.firstChild); }
+        });
+      }
       group.clearLayers();
       for (var i = 0; i < this._items.length && shown.length < this._most; i++) {
         if (bounds.contains(this._items[i].latlng)) { shown.push([i, this._items[i]]); }
@@ -133,7 +148,10 @@
         if (it.onclick) { marker.on("click", it.onclick); }
         group.addLayer(marker);
         var el = marker.getElement();
-        if (el && el.firstChild) { el.firstChild.xsPriority = base + pair[0]; }
+        if (el && el.firstChild) {
+          el.firstChild.xsPriority = base + pair[0];
+          if (sizes) { sizes.observe(el.firstChild); }
+        }
       });
       declutter();
     }
