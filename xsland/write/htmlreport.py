@@ -38,6 +38,14 @@ or short codes (T1, T2 …) explained in the caption — never boxes (豆腐块)
 starting a new page, figures, cards and table rows never split, table heads repeated, and
 colours printed as shown (``print-color-adjust: exact``).
 
+**Language.** ``lang="zh-en"`` (default) shows Chinese with English glosses that a button
+hides on screen; ``lang="zh"`` (``xsland report DIR --lang zh``) prints Chinese only.
+Data-quality details are shown in Chinese (:func:`quality_detail_zh`, by issue code).
+
+**Markup.** The page, the data-quality section and the rules-and-inputs section come from
+Jinja2 templates with autoescaping (``xsland/write/templates/report_*.html.j2``); the
+other sections are still built in Python with explicit escaping.
+
 Every text that comes from the data is HTML-escaped.
 """
 
