@@ -231,6 +231,7 @@ COLOURS = {
     "below": "#f46d43",
     "ok": "#1a9850",
     "exempt": "#74add1",
+    "other": "#efedf5",
     "nodata": "#bdbdbd",
 }
 

@@ -123,8 +123,10 @@ def browser(tmp_path_factory):
 class Page:
     """A page with its JavaScript errors and console errors recorded."""
 
-    def __init__(self, context, path: Path):
+    def __init__(self, context, path: Path, *, width: int | None = None):
         self.page = context.new_page()
+        if width is not None:
+            self.page.set_viewport_size({"width": width, "height": 844})
         self.errors: list[str] = []
         self.dialogs: list[str] = []
         self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
@@ -340,4 +342,154 @@ def test_supply_status_switch_recolours_the_parcels(demo, browser, tmp_path):
     page.evaluate("() => { window.xsland.map.removeLayer(window.xsland.supply); return 1; }")
     off = {c for colours in page.evaluate(fills).values() for c in colours}
     assert off <= {s.fill for s in STATUSES} and not legend.is_visible()
+
+
+def _boxes(page, selector: str) -> list[dict]:
+    """Bounding boxes of the visible elements matching ``selector`` (CSS pixels)."""
+    return page.evaluate(
+        """(sel) => Array.from(document.querySelectorAll(sel))
+             .filter(el => el.offsetParent !== null && getComputedStyle(el).display !== 'none')
+             .map(el => { const r = el.getBoundingClientRect();
+                          return {l: r.left, t: r.top, r: r.right, b: r.bottom,
+                                  text: el.textContent}; })""",
+        selector,
+    )
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return a["l"] < b["r"] and b["l"] < a["r"] and a["t"] < b["b"] and b["t"] < a["b"]
+
+
+def _zoom(page, zoom: int) -> None:
+    """Zoom to ``zoom`` and wait until the fonts are in and two frames are drawn."""
+    page.evaluate(
+        """(z) => new Promise(done => {
+             const m = window.xsland.map;
+             // settled: the fonts are in and the labels stay put for three frames (at most 3 s)
+             const snap = () => JSON.stringify(Array.from(document.querySelectorAll('.xs-label'))
+               .map(e => [e.style.display, e.getBoundingClientRect().toJSON()]));
+             const settle = () => document.fonts.ready.then(() => {
+               let last = snap(), same = 0, start = performance.now();
+               const tick = () => {
+                 const now = snap();
+                 same = now === last ? same + 1 : 0;
+                 last = now;
+                 if (same >= 3 || performance.now() - start > 3000) { done(); }
+                 else { requestAnimationFrame(tick); }
+               };
+               requestAnimationFrame(tick);
+             });
+             if (m.getZoom() === z) { settle(); return; }
+             m.once('moveend', settle);
+             m.setZoom(z, {animate: false});
+           })""",
+        zoom,
+    )
+
+
+def test_search_box_finds_parcels_owners_and_blocks(demo, browser, tmp_path):
+    context, _ = browser
+    p = Page(context, demo["out"] / "maps" / f"{TOWN}.html")
+    page = p.page
+    ids = demo["parks"].loc[demo["parks"]["town"] == TOWN, "park_id"]
+    town = demo["parcels"][demo["parcels"]["park_id"].isin(ids)].sort_values("parcel_id")
+    row = town.iloc[len(town) // 2]
+    pid = str(row["parcel_id"])
+    zoom0 = page.evaluate("window.xsland.map.getZoom()")
+    box = page.locator(".xs-search-input")
+    box.fill(f"  {pid.lower()} ")  # any case, stray spaces
+    first = page.locator(".xs-search-item").first
+    assert first.inner_text().startswith(f"地块 {pid}")
+    box.press("Enter")
+    popup = page.wait_for_selector(".leaflet-popup-content", timeout=5000).inner_text()
+    assert f"地块 {pid}" in popup
+    # zoomed in on the parcel: the whole parcel in view, at street level
+    w, s, e, n = town.loc[[row.name]].to_crs(4326).total_bounds
+    view = page.evaluate(
+        "(() => { const b = window.xsland.map.getBounds(); return [b.getWest(), b.getSouth(),"
+        " b.getEast(), b.getNorth(), window.xsland.map.getZoom()]; })()"
+    )
+    assert view[0] <= w and view[1] <= s and view[2] >= e and view[3] >= n
+    assert view[4] >= 16 and view[4] > zoom0
+    p.screenshot(tmp_path, "demo-search-parcel.png")
+    # an owner: every parcel of that owner in this town is listed
+    owner = str(row["owner"])
+    box.fill(owner)
+    listed = page.locator(".xs-search-item").all_inner_texts()
+    mine = town.loc[town["owner"] == owner, "parcel_id"].astype(str)
+    assert {t.split(" · ")[0] for t in listed} >= {f"地块 {i}" for i in mine}
+    # a block, from its ID, opens the block's popup
+    blocks = gpd.read_file(demo["out"] / "audit.gpkg", layer="blocks")
+    bid = str(blocks.loc[blocks["park_id"].isin(ids), "block_id"].iloc[0])
+    box.fill(bid)
+    page.locator(".xs-search-item", has_text=f"连片 {bid}").first.click()
+    popup = page.locator(".leaflet-popup-content", has_text=f"连片地块 {bid}")
+    popup.wait_for(timeout=5000)
+    box.fill("no such parcel ∅")
+    assert page.locator(".xs-search-none").inner_text() == "未找到"
+    assert p.errors == []
+
+
+def test_search_results_are_text(demo, browser):
+    context, _ = browser
+    p = Page(context, demo["xss"])
+    page = p.page
+    page.locator(".xs-search-input").fill("<img")
+    items = page.locator(".xs-search-item")
+    assert items.count() > 0 and XSS in items.first.inner_text()
+    assert page.locator(".xs-search img").count() == 0 and page.locator("img[src='x']").count() == 0
+    page.locator(".xs-search-input").press("Enter")
+    page.wait_for_selector(".leaflet-popup-content", timeout=5000)
+    page.wait_for_timeout(200)
+    assert page.locator("img[src='x']").count() == 0 and p.dialogs == [] and p.errors == []
+
+
+@pytest.mark.parametrize("which", ["map.html", f"maps/{TOWN}.html"])
+def test_phone_width_nothing_overlaps(demo, browser, tmp_path, which):
+    """At 390 px: labels never overlap; title, search box and buttons do not cover each other."""
+    context, _ = browser
+    p = Page(context, demo["out"] / which, width=390)  # opened on a phone
+    page = p.page
+    title = page.locator(".xs-title").inner_text()
+    meta = gpd.read_file(demo["out"] / "audit.gpkg", layer="meta")
+    as_of = dict(zip(meta["key"], meta["value"], strict=True))["as_of"]
+    assert f"闲置土地认定基准日：{as_of}" in title and "审计日期：" in title
+    zoom0 = page.evaluate("window.xsland.map.getZoom()")
+    most = 0
+    for zoom in range(zoom0, zoom0 + 5):
+        _zoom(page, zoom)
+        labels = _boxes(page, ".xs-label")
+        most = max(most, len(labels))
+        for i, a in enumerate(labels):
+            for b in labels[i + 1 :]:
+                assert not _overlap(a, b), (zoom, a["text"], b["text"])
+        if zoom == zoom0 + 2:
+            p.screenshot(tmp_path, f"phone-{Path(which).stem}.png")
+    assert most >= 3  # labels were shown, and checked
+    # the title spans the top; no control sits under it; the legend starts folded
+    boxes = {
+        name: _boxes(page, sel)
+        for name, sel in {
+            "title": ".xs-title",
+            "zoom": ".leaflet-control-zoom",
+            "search": ".xs-search",
+            "fullscreen": ".xs-fullscreen",
+            "layers": ".leaflet-control-layers",
+            "legend": ".xs-legend",
+        }.items()
+    }
+    assert all(len(v) == 1 for v in boxes.values()), boxes
+    for name, (b,) in boxes.items():
+        assert b["l"] >= 0 and b["r"] <= 390, name
+        if name != "title":
+            assert not _overlap(boxes["title"][0], b), name
+    assert page.locator(".xs-legend-body").is_hidden()
+    page.locator(".xs-legend-toggle").click()
+    assert page.locator(".xs-legend-body").is_visible()
+    # turned to a wide screen: the title goes back to the centre, the controls up
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.wait_for_timeout(300)
+    (t,) = _boxes(page, ".xs-title")
+    (z,) = _boxes(page, ".leaflet-control-zoom")
+    assert t["l"] > 300 and z["t"] < 20
     assert p.errors == []

@@ -410,18 +410,23 @@ def test_report_prints_to_pdf_without_empty_pages(demo, tmp_path):
     )
     assert pdf.exists() and pdf.stat().st_size > 10_000
     subprocess.run(
-        [pdftoppm, "-png", "-r", "60", "-f", "1", "-l", "2", str(pdf), str(tmp_path / "page")],
+        [pdftoppm, "-png", "-r", "40", str(pdf), str(tmp_path / "page")],
         check=True,
         capture_output=True,
         timeout=60,
     )
     pages = sorted(tmp_path.glob("page-*.png"))
-    assert len(pages) == 2
+    assert len(pages) >= 8  # a section per page at least
     PAGES_DIR.mkdir(parents=True, exist_ok=True)
     for png in pages:
         image = imread(png)
-        ink = (image[..., :3] < 0.9).any(axis=-1).mean()
+        dark = (image[..., :3] < 0.9).any(axis=-1)
+        ink = dark.mean()
         assert ink > 0.02, f"{png.name} is nearly empty ({ink:.1%} non-white)"
+        # no page holds only a line or two (an orphan row of a table): its content
+        # reaches at least a fifth of the way down (the top margin alone is 5 %)
+        reach = dark.any(axis=1).nonzero()[0].max() / dark.shape[0]
+        assert reach > 0.2, f"{png.name} holds only the top {reach:.0%} of a page"
         shutil.copy(png, PAGES_DIR / png.name)
 
 
@@ -456,3 +461,180 @@ def test_intensity_page_without_the_table(demo):
     tables.pop("intensity", None)
     text = parse(build_report(tables)).sections["intensity"]["text"]
     assert "not computed in this run" in text
+
+
+@pytest.mark.parametrize(
+    ("check", "detail", "zh"),
+    [
+        ("sliver", "area 35.5 m², mean width 0.50 m", "面积 35.5 m²，平均宽度 0.50 m"),
+        ("multipart", "2 parts", "由 2 个部分组成"),
+        ("overlap", "overlaps P0-7 by 12.5 m²", "与 P0-7 重叠 12.5 m²"),
+        (
+            "declared_area_mismatch",
+            "declared 3526.1 m², measured 4200.0 m² (-16.0%)",
+            "申报 3526.1 m²，实测 4200.0 m²（相差 -16.0%）",
+        ),
+        (
+            "straddles_park",
+            "50.0% in park XS02, 50.0% outside every park",
+            "50.0% 在园区 XS02 内，50.0% 在所有园区外",
+        ),
+        ("building_outside", "touches no parcel", "不与任何地块相交"),
+        ("renamed_duplicate_id", "P00740 → P00740-2", "重复编号 P00740 改为 P00740-2"),
+        (
+            "repaired_geometry",
+            "Self-intersection[533029.04356244 3495829.08325266]; repaired with make_valid, "
+            "area 4003.0 → 4006.7",
+            "自相交（533029.04, 3495829.08）；已用 make_valid 修复，面积 4003.0 → 4006.7 m²",
+        ),
+        ("bad_value", "3 values not dates", "3 个值不是日期"),
+        ("bad_value", "1 value not numbers", "1 个值不是数字"),
+        ("empty_id", "2 rows with an empty parcel_id", "2 行的 parcel_id 为空"),
+        ("duplicate_id", "4 parcel_id values used more than once", "4 个 parcel_id 值重复出现"),
+        (
+            "missing_floors",
+            "no floors, height or floor_area: adds no floor area to its parcels",
+            "无层数、高度和建筑面积：不计入所在地块的建筑面积",
+        ),
+        # unknown codes and details that match no pattern of their code stay as they are
+        ("sliver", "area 5 m² (hand-made)", "area 5 m² (hand-made)"),
+        ("a_new_check", "2 parts", "2 parts"),
+        ("multipart", None, ""),
+        ("overlap", "overlaps <b>x</b> by 1.0 m²", "与 <b>x</b> 重叠 1.0 m²"),
+    ],
+)
+def test_quality_details_in_chinese(check, detail, zh):
+    assert htmlreport.quality_detail_zh(check, detail) == zh
+
+
+def test_quality_details_chinese_with_english_gloss_and_escaped(with_blocks):
+    q = pd.DataFrame(
+        {
+            "layer": ["parcels", "parcels"],
+            "file": ["p.gpkg", "p.gpkg"],
+            "id": ["P1", "P2"],
+            "column": ["", ""],
+            "check": ["overlap", "overlap"],
+            "severity": ["warning", "warning"],
+            "label": ["地块重叠", "地块重叠"],
+            "detail": ["overlaps P2 by 3.5 m²", f"overlaps {XSS} by 3.5 m²"],
+        }
+    )
+    text = build_report({**with_blocks[0], "quality": q}, image_format="png")
+    assert '与 P2 重叠 3.5 m² <span class="en">overlaps P2 by 3.5 m²</span>' in text
+    assert XSS not in text and "与 &lt;img src=x onerror=alert(1)&gt; 重叠" in text
+
+
+def test_chinese_only_report_and_the_idle_date(with_blocks, tmp_path):
+    tables = {**with_blocks[0], "meta": {"as_of": "2025-08-29"}}
+    both = build_report(tables, image_format="png")
+    zh = build_report(tables, image_format="png", lang="zh")
+    assert '<body class="zh-only">' in zh and '<body class="zh-only">' not in both
+    assert "闲置土地认定基准日" in zh and "2025年8月29日" in zh
+    # only the body's class and the button's word differ
+    assert (
+        zh.replace('<body class="zh-only">', "<body>").replace(
+            ">中文 + English</button>", ">仅中文</button>"
+        )
+        == both
+    )
+    assert "body.zh-only .en { display: none; }" in zh  # in print as on screen
+    with pytest.raises(DataError, match="lang must be one of zh-en, zh"):
+        build_report(tables, lang="en")
+    # without the date in meta, the run's inputs give it; without either, nothing is said
+    assert "2025年8月29日" in build_report(
+        with_blocks[0], image_format="png", inputs={"idle judged at": "2025-08-29"}
+    )
+    assert "闲置土地认定基准日" not in build_report(with_blocks[0], image_format="png")
+
+
+def test_cli_report_in_chinese_only_prints_no_english(demo, tmp_path):
+    from click.testing import CliRunner
+
+    from xsland.cli import main
+
+    out = tmp_path / "audit"
+    out.mkdir()
+    for name in ("audit.gpkg", "summary.md"):
+        shutil.copy(demo[0] / name, out / name)
+    result = CliRunner().invoke(main, ["report", str(out), "--lang", "zh"])
+    assert result.exit_code == 0, result.output
+    text = (out / "report.html").read_text(encoding="utf-8")
+    assert '<body class="zh-only">' in text
+    bad = CliRunner().invoke(main, ["report", str(out), "--lang", "en"])
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
+    # printed: no English gloss on any page (section titles, table heads, the header)
+    chromium = _tool("/usr/bin/chromium", "chromium")
+    pdftotext = _tool("pdftotext", "poppler-utils")
+    pdf = tmp_path / "zh.pdf"
+    subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", f"--user-data-dir={tmp_path / 'chromium'}",
+         "--no-pdf-header-footer", f"--print-to-pdf={pdf}", (out / "report.html").as_uri()],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    printed = subprocess.run(
+        [pdftotext, str(pdf), "-"], check=True, capture_output=True, text=True, timeout=60
+    ).stdout
+    assert "数据质量" in printed and "规则与输入" in printed
+    for gloss in ("Data quality", "Rules and inputs", "audit date", "Inputs of the run"):
+        assert gloss not in printed, gloss
+
+
+def test_page_and_quality_markup_come_from_templates_that_escape(with_blocks):
+    q = pd.DataFrame(
+        {
+            "layer": [XSS],
+            "file": [f"/data/{XSS}.gpkg"],
+            "id": [XSS],
+            "column": ["=1+1"],
+            "check": [XSS],
+            "severity": ["warning"],
+            "label": [XSS],
+            "detail": [XSS],
+        }
+    )
+    text = build_report({**with_blocks[0], "quality": q}, image_format="png", title=XSS)
+    assert XSS not in text
+    assert "<title>&lt;img src=x onerror=alert(1)&gt;</title>" in text
+    assert "<h1>&lt;img src=x onerror=alert(1)&gt;</h1>" in text
+    assert "<code>&lt;img src=x onerror=alert(1)&gt;</code>" in text  # the check's code
+    page = parse(text)
+    assert not any(tag == "img" and a.get("src") == "x" for tag, a in page.tags)
+    env = htmlreport._templates()
+    assert env.autoescape is True
+    assert env.get_template("report_page.html.j2").render(
+        version="1", title="<b>", css="", script="", zh_only=False, nav=[], date="d",
+        as_of="", policy="&", sections=["<i>"],
+    ).count("&lt;b&gt;") == 2  # fmt: skip
+
+
+def test_templates_are_package_data():
+    import tomllib
+    from fnmatch import fnmatch
+
+    root = Path(htmlreport.__file__).parent
+    project = tomllib.loads((root.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    globs = project["tool"]["setuptools"]["package-data"]["xsland.write"]
+    files = sorted(p.relative_to(root).as_posix() for p in (root / "templates").iterdir())
+    assert {"report_page.html.j2", "map.js", "map_head.html.j2"} <= {Path(f).name for f in files}
+    for f in files:
+        assert any(fnmatch(f, g) for g in globs), f"{f} is not in the package data"
+
+
+def test_inputs_as_the_run_records_them():
+    files, other = htmlreport._inputs_rows(
+        {
+            "parks": "/d/x.gpkg [parks] — 13 rows, EPSG:4549",
+            "parcels": "/d/a, b.gpkg, /d/c.gpkg — 1,234 rows",  # two files
+            "enterprises": "/d/e.csv",
+            "idle judged at": "2025-08-29",
+            "engine": "single",
+        }
+    )
+    assert [(f["name"], f["layer"], f["rows"], f["crs"]) for f in files] == [
+        ("x.gpkg", "parks", "13", "EPSG:4549"),
+        ("c.gpkg", "", "1,234", ""),
+        ("e.csv", "", "", ""),
+    ]
+    assert other == [("idle judged at", "2025-08-29"), ("engine", "single")]

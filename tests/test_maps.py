@@ -230,7 +230,7 @@ def test_one_geojson_layer_per_status_with_only_used_properties(audit):
         "low": ["A5"],
     }
     counts = {s["key"]: s["count"] for s in d["statuses"]}
-    assert counts == {"low": 1, "below": 1, "ok": 2, "exempt": 2, "nodata": 1}
+    assert counts == {"low": 1, "below": 1, "ok": 2, "exempt": 2, "other": 0, "nodata": 1}
     allowed = set(maps._PARCEL_PROPS) | {"area_mu"}
     for item in d["parcels"]:
         assert set(item["props"]) <= allowed  # no supply_date, category_source, geometry …
@@ -416,7 +416,11 @@ def test_write_maps_all_parks_and_one_per_town(audit, tmp_path):
     assert other["blocks"]["layer"]["geom"]["count"] == 0
     assert other["title"] == "锡山 · 安/镇:街道"
     # again with one town fewer: maps/ is replaced as a whole, nothing stale left
-    fewer = {**audit, "parks": audit["parks"][audit["parks"]["park_id"] == "K1"]}
+    fewer = {
+        **audit,
+        "parks": audit["parks"][audit["parks"]["park_id"] == "K1"],
+        "parcels": audit["parcels"][audit["parcels"]["parcel_id"] != "B1"],
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", BasemapWarning)
         write_maps(_result(fewer), tmp_path / "out")
@@ -482,7 +486,7 @@ def test_maps_from_a_finished_audit(audit, tmp_path):
     assert d["title"] == "锡山区园区审计 2026 · 全部园区" and d["auditDate"] == "2026-04-30"
     assert d["system"] == "gcj02" and d["hasZones"] is True and d["blocks"] is None
     counts = {s["key"]: s["count"] for s in d["statuses"]}  # far_ok a GeoPackage boolean
-    assert counts == {"low": 1, "below": 1, "ok": 2, "exempt": 2, "nodata": 1}
+    assert counts == {"low": 1, "below": 1, "ok": 2, "exempt": 3, "other": 0, "nodata": 1}
     with pytest.raises(DataError, match="needs an AuditResult"):
         write_maps(audit, out)
 
@@ -496,3 +500,186 @@ def test_write_maps_from_an_audit_result(zones, audit, tmp_path):
     d = payload(written[0].read_text(encoding="utf-8"))
     assert d["title"] == f"{maps.DEFAULT_TITLE} · 全部园区" and d["links"] == []
     assert sum(i["geom"]["count"] for i in d["parcels"]) == 7 and d["hasZones"] is True
+
+
+def test_every_town_with_parcels_gets_a_map(audit, tmp_path):
+    # two parcels outside every park in towns that have no park (one named with a trailing
+    # space, one like a path); a parcel without a town goes to no town map
+    extra = audit["parcels"].iloc[[6, 6, 6]].copy()
+    extra["parcel_id"] = ["Y1", "Y2", "N1"]
+    extra["town"] = ["羊尖镇 ", "东北塘/街道", None]
+    extra = extra.set_geometry(
+        [box(6000, 0, 6100, 100), box(7000, 0, 7100, 100), box(8000, 0, 8100, 100)],
+        crs=audit["parcels"].crs,
+    )
+    layers = {**audit, "parcels": pd.concat([audit["parcels"], extra], ignore_index=True)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BasemapWarning)
+        written = write_maps(layers, tmp_path, audit_date="2026-05-01")
+    names = [p.relative_to(tmp_path).as_posix() for p in written]
+    # every town named by a park or a parcel: 东亭街道 and 安/镇:街道 (parks), 羊尖镇 and
+    # 东北塘/街道 (parcels only); sorted by town name
+    assert sorted(names[1:]) == sorted(
+        ["maps/东亭街道.html", "maps/安_镇_街道.html", "maps/羊尖镇.html", "maps/东北塘_街道.html"]
+    )
+    for town, fname, ids in (("羊尖镇", "羊尖镇", ["Y1"]), ("东北塘/街道", "东北塘_街道", ["Y2"])):
+        d = payload((tmp_path / "maps" / f"{fname}.html").read_text(encoding="utf-8"))
+        assert sorted(p["parcel_id"] for i in d["parcels"] for p in props(i)) == ids
+        assert d["parks"]["info"] == {} and d["title"].endswith(town)
+    main = payload((tmp_path / "map.html").read_text(encoding="utf-8"))
+    assert [t for t, _ in main["links"]] == ["东亭街道", "东北塘/街道", "安/镇:街道", "羊尖镇"]
+
+
+def test_non_industrial_land_names_kinds_and_block_classes(audit):
+    parcels = audit["parcels"].copy()
+    # R1: a road (category other) with a FAR; R2: a utility without floor area; R3: other
+    # land that is low-efficiency (low wins)
+    extra = parcels.iloc[[6, 6, 6]].copy()
+    extra["parcel_id"] = ["R1", "R2", "R3"]
+    extra["category"] = "other"
+    extra["floor_area"] = [100.0, np.nan, 100.0]
+    extra["far"] = [0.01, np.nan, 0.01]
+    extra["far_min"] = np.nan
+    extra["far_ok"] = pd.NA
+    extra["low_efficiency"] = [False, False, True]
+    extra = extra.set_geometry(
+        [box(6000, 0, 6100, 100), box(6200, 0, 6300, 100), box(6400, 0, 6500, 100)],
+        crs=parcels.crs,
+    )
+    parcels = pd.concat([parcels, extra], ignore_index=True)
+    # land-use codes as data holds them: text, a number, lower case, unknown, a formula
+    parcels["land_use"] = [
+        "100102",
+        1303,
+        " m1",
+        "9999",
+        "=1+1",
+        "M0",
+        "1001",
+        "1207",
+        "1303",
+        None,
+    ]
+    # the seed's kinds of low-efficiency land, as booleans and as GeoPackage text
+    parcels["lu_plan"] = [False] * 4 + [True] + [False] * 5
+    parcels["lu_industry"] = ["0"] * 4 + ["1"] + ["0"] * 4 + ["1"]
+    status = parcel_status(parcels).set_axis(parcels["parcel_id"])
+    assert status[["A3", "Z9", "R1", "R2", "R3"]].tolist() == [
+        "exempt",  # existing industrial land, FAR known, no minimum
+        "exempt",
+        "other",  # a road: not industrial land, whatever its FAR
+        "other",
+        "low",
+    ]
+    blocks = gpd.GeoDataFrame(
+        {
+            "block_id": ["S1", "BIG", "SMALL", "MID"],
+            "area_mu": [40.0, 90.0, 12.0, 30.0],
+            "n_parcels": [1, 5, 2, 3],
+            # MID: exactly 30 亩 is reportable (area >= 30)
+        },
+        geometry=[box(0, 500, 100, 600), box(200, 500, 300, 600), box(400, 500, 500, 600),
+                  box(600, 500, 700, 600)],
+        crs="EPSG:4549",
+    )  # fmt: skip
+    d = payload(html_of({**audit, "parcels": parcels, "blocks": blocks}))
+    counts = {s["key"]: s["count"] for s in d["statuses"]}
+    assert counts == {"low": 2, "below": 1, "ok": 2, "exempt": 2, "other": 2, "nodata": 1}
+    labels = {s["key"]: s["label"] for s in d["statuses"]}
+    assert labels["exempt"] == "存量工业/仓储用地·无容积率下限"
+    assert labels["other"].startswith("非工业用地")
+    rows = {p["parcel_id"]: p for i in d["parcels"] for p in props(i)}
+    assert rows["A1"]["land_use"] == "二类工业用地（100102）"
+    assert rows["A2"]["land_use"] == "供电用地（1303）"
+    assert rows["A3"]["land_use"] == "一类工业用地（M1）"
+    assert rows["A4"]["land_use"] == "9999"  # unknown code: shown as given
+    assert rows["A5"]["land_use"] == "=1+1"
+    assert rows["R3"]["land_use"] is None
+    assert rows["A5"]["lu_kinds"] == "不符合规划；不符合产业发展定位"
+    assert rows["R3"]["lu_kinds"] == "不符合产业发展定位" and rows["A1"]["lu_kinds"] is None
+    # blocks: reportable ones first (largest first), then small ones, then single parcels
+    b = props(d["blocks"]["layer"])
+    assert [(p["block_id"], p["kind"]) for p in b] == [
+        ("BIG", "major"),
+        ("MID", "major"),
+        ("SMALL", "small"),
+        ("S1", "single"),  # one parcel is no contiguous block, whatever its area
+    ]
+    assert [(k["key"], k["count"]) for k in d["blocks"]["kinds"]] == [
+        ("major", 2),
+        ("small", 1),
+        ("single", 1),
+    ]
+    assert d["blocks"]["minMu"] == 30.0
+    # a block's own below_threshold wins over its area; a different minimum is honoured
+    flagged = blocks.assign(below_threshold=["False", "True", "False", "0"])
+    kinds = [
+        p["kind"] for p in props(payload(html_of({**audit, "blocks": flagged}))["blocks"]["layer"])
+    ]
+    assert kinds == ["major", "major", "small", "single"]  # MID, SMALL, BIG (flagged), S1
+    d50 = payload(html_of({**audit, "blocks": blocks}, block_min_mu=50))
+    assert [p["kind"] for p in props(d50["blocks"]["layer"])] == [
+        "major",
+        "small",
+        "small",
+        "single",
+    ]
+
+
+def test_header_dates_from_the_audit(zones, audit, tmp_path):
+    # an AuditResult carries the date idle land is judged at in its meta
+    result = run(
+        zones,
+        audit["parcels"][["parcel_id", "category", "floor_area", "geometry"]],
+        as_of="2025-08-29",
+    )
+    assert result.meta["as_of"] == "2025-08-29"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BasemapWarning)
+        written = write_maps(result, tmp_path / "r", towns=False, audit_date="2026-05-01")
+        d = payload(written[0].read_text(encoding="utf-8"))
+        assert (d["auditDate"], d["asOf"]) == ("2026-05-01", "2025-08-29")
+        # given explicitly, and from a finished audit's meta layer
+        d = payload(html_of(audit, as_of=pd.Timestamp("2024-12-31 13:00")))
+        assert d["asOf"] == "2024-12-31"
+        assert payload(html_of(audit))["asOf"] is None  # unknown: not shown
+    # the page writes both as text under the title
+    html = html_of(audit, as_of="2025-08-29")
+    assert '" · 闲置土地认定基准日：" + D.asOf' in html and ".textContent = D.title" in html
+
+
+def test_a_large_district_map_draws_flagged_parcels_only(audit, tmp_path, monkeypatch):
+    # 7 parcels: 1 low (A5), 1 below (A2); above a limit of 6 the district map keeps those
+    monkeypatch.setattr(maps, "DISTRICT_MAP_MAX_PARCELS", 6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BasemapWarning)
+        write_maps(audit, tmp_path / "big", audit_date="2026-05-01")
+        write_maps(audit, tmp_path / "max7", audit_date="2026-05-01", max_parcels=7)
+    d = payload((tmp_path / "big" / "map.html").read_text(encoding="utf-8"))
+    drawn = sorted(p["parcel_id"] for i in d["parcels"] for p in props(i))
+    assert drawn == ["A2", "A5"]
+    assert d["note"] == (
+        "地块 7 宗，超过 6 宗：本图只显示园区、连片地块及低效或容积率低于下限的地块，"
+        "全部地块见各镇街地图"
+    )
+    # the legend still counts every parcel and says which statuses are not drawn
+    legend = {s["key"]: (s["count"], s["shown"]) for s in d["statuses"]}
+    assert legend == {
+        "low": (1, True),
+        "below": (1, True),
+        "ok": (2, False),
+        "exempt": (2, False),
+        "other": (0, False),
+        "nodata": (1, False),
+    }
+    assert d["blocks"]["layer"]["geom"]["count"] == 1 and len(d["parks"]["info"]) == 2
+    assert "（本图未显示）" in (tmp_path / "big" / "map.html").read_text(encoding="utf-8")
+    # the town maps carry every parcel
+    town = payload((tmp_path / "big" / "maps" / "东亭街道.html").read_text(encoding="utf-8"))
+    assert sum(i["geom"]["count"] for i in town["parcels"]) == 6 and town["note"] is None
+    # at the limit, everything is drawn and nothing is said
+    full = payload((tmp_path / "max7" / "map.html").read_text(encoding="utf-8"))
+    assert sum(i["geom"]["count"] for i in full["parcels"]) == 7 and full["note"] is None
+    assert all(s["shown"] for s in full["statuses"])
+    with pytest.raises(PolicyError, match="unknown parcel status"):
+        build_map(audit["parks"], audit["parcels"], statuses=["low", "flagged"], tianditu_key="k")

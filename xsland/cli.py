@@ -828,14 +828,25 @@ def map_(
 @main.command()
 @click.argument("output_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--title", default=None, help="Title (default: the audit's).")
+@click.option(
+    "--lang",
+    type=click.Choice(["zh-en", "zh"]),
+    default="zh-en",
+    show_default=True,
+    help="zh: Chinese only (no English glosses, also in print).",
+)
 @click.option("-c", "--config", type=click.Path(exists=True, dir_okay=False), help=_CONFIG_HELP)
-def report(output_dir: str, title: str | None, config: str | None) -> None:
+def report(output_dir: str, title: str | None, lang: str, config: str | None) -> None:
     """Write report.html of a finished audit again (charts, for leadership)."""
     from xsland.write.htmlreport import REPORT_NAME, existing_maps, write_report
 
     result = _finished_audit(output_dir, config)
     path = write_report(
-        result, Path(output_dir) / REPORT_NAME, title=title, maps=existing_maps(output_dir)
+        result,
+        Path(output_dir) / REPORT_NAME,
+        title=title,
+        maps=existing_maps(output_dir),
+        lang=lang,
     )
     click.echo(f"wrote {path}")
 

@@ -37,6 +37,14 @@ or short codes (T1, T2 …) explained in the caption — never boxes (豆腐块)
 starting a new page, figures, cards and table rows never split, table heads repeated, and
 colours printed as shown (``print-color-adjust: exact``).
 
+**Language.** ``lang="zh-en"`` (default) shows Chinese with English glosses that a button
+hides on screen; ``lang="zh"`` (``xsland report DIR --lang zh``) prints Chinese only.
+Data-quality details are shown in Chinese (:func:`quality_detail_zh`, by issue code).
+
+**Markup.** The page, the data-quality section and the rules-and-inputs section come from
+Jinja2 templates with autoescaping (``xsland/write/templates/report_*.html.j2``); the
+other sections are still built in Python with explicit escaping.
+
 Every text that comes from the data is HTML-escaped.
 """
 
@@ -44,6 +52,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import html
 import io
 import math
@@ -58,6 +67,8 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import jinja2
+import markupsafe
 import matplotlib
 import numpy as np
 import pandas as pd
@@ -81,13 +92,35 @@ from xsland.rules.policy import DEFAULT_POLICY
 __all__ = [
     "CJK_FONT_PREFERENCES",
     "DEFAULT_TITLE",
+    "LANGUAGES",
+    "QUALITY_DETAIL_ZH",
     "REPORT_NAME",
     "NoCJKFontWarning",
     "build_report",
     "find_cjk_font",
     "existing_maps",
+    "quality_detail_zh",
     "write_report",
 ]
+
+
+@functools.lru_cache(maxsize=1)
+def _templates() -> jinja2.Environment:
+    """The report's Jinja2 templates (``xsland/write/templates``), escaping by default."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("xsland.write", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def _render(name: str, **values: Any) -> str:
+    return _templates().get_template(name).render(**values)
+
+
+#: Languages of the report: Chinese with English glosses, or Chinese only.
+LANGUAGES = ("zh-en", "zh")
 
 #: File name of the report in an output folder.
 REPORT_NAME = "report.html"
@@ -312,10 +345,22 @@ def _bi(zh: str, en: str) -> str:
     return f'{zh} <span class="en">{en}</span>'
 
 
+#: Tables of at most this many rows are printed on one page (never split), so that no page
+#: holds the last row or two of a table alone.
+_KEEP_ROWS = 25
+
+
 def _table(
     headers: Sequence[str], rows: Iterable[Sequence[str]], *, cls: str = "", attrs: str = ""
 ) -> str:
-    """An HTML table; ``headers`` and cells are HTML already."""
+    """An HTML table; ``headers`` and cells are HTML already.
+
+    A table of at most :data:`_KEEP_ROWS` rows gets the class ``keep``: printed whole on
+    one page (``break-inside: avoid``).
+    """
+    rows = list(rows)
+    if len(rows) <= _KEEP_ROWS:
+        cls = f"{cls} keep".strip()
     head = "".join(f"<th>{h}</th>" for h in headers)
     body = "".join(
         "<tr>" + "".join(c if c.startswith("<td") else f"<td>{c}</td>" for c in r) + "</tr>"
@@ -328,6 +373,129 @@ def _table(
 
 def _note(zh: str, en: str) -> str:
     return f'<p class="note">{_bi(zh, en)}</p>'
+
+
+# -- data-quality details in Chinese ---------------------------------------------------------
+
+_NUM = r"[-+]?[\d,]*\.?\d+"
+_GEOS_ZH = {  # shapely.is_valid_reason, without its coordinates
+    "Self-intersection": "自相交",
+    "Ring Self-intersection": "环自相交",
+    "Too few points": "点数过少",
+    "Hole lies outside shell": "内环在外环之外",
+    "Nested holes": "内环嵌套",
+    "Nested shells": "外环嵌套",
+    "Interior is disconnected": "内部不连通",
+    "Invalid Coordinate": "坐标无效",
+    "Ring is not closed": "环未闭合",
+    "Duplicate Rings": "重复的环",
+}
+
+
+def _geos_zh(reason: str) -> str:
+    name, _, rest = reason.partition("[")
+    where = ""
+    if rest:
+        xy = re.findall(_NUM, rest)
+        where = "（" + ", ".join(f"{float(v.replace(',', '')):.2f}" for v in xy[:2]) + "）"
+    return _GEOS_ZH.get(name.strip(), name.strip()) + where
+
+
+def _counted(noun_zh: str, tail: str) -> tuple[str, str]:
+    """``(pattern, template)``: "3 rows <tail>" → "3 <noun_zh>…"."""
+    return rf"(?P<n>\d+) (?:rows?|values?|features?) {tail}", noun_zh
+
+
+#: Data-quality details in Chinese, by issue code: (pattern of the English detail, the
+#: Chinese with the pattern's named groups). A detail that matches no pattern of its code
+#: is shown as it is.
+QUALITY_DETAIL_ZH: dict[str, tuple[tuple[str, str], ...]] = {
+    "sliver": (
+        (rf"area (?P<a>{_NUM}) m², mean width (?P<w>{_NUM}) m", "面积 {a} m²，平均宽度 {w} m"),
+    ),
+    "multipart": ((r"(?P<n>\d+) parts", "由 {n} 个部分组成"),),
+    "overlap": ((rf"overlaps (?P<o>.+) by (?P<a>{_NUM}) m²", "与 {o} 重叠 {a} m²"),),
+    "declared_area_mismatch": (
+        (
+            rf"declared (?P<d>{_NUM}) m², measured (?P<m>{_NUM}) m² \((?P<r>{_NUM}%)\)",
+            "申报 {d} m²，实测 {m} m²（相差 {r}）",
+        ),
+    ),
+    "straddles_park": (
+        (
+            rf"(?P<b>{_NUM}%) in park (?P<p>.+), (?P<o>{_NUM}%) outside every park",
+            "{b} 在园区 {p} 内，{o} 在所有园区外",
+        ),
+    ),
+    "building_outside": ((r"touches no parcel", "不与任何地块相交"),),
+    "missing_floors": (
+        (
+            r"no floors, height or floor_area: adds no floor area to its parcels",
+            "无层数、高度和建筑面积：不计入所在地块的建筑面积",
+        ),
+    ),
+    "renamed_duplicate_id": ((r"(?P<a>.+) → (?P<b>.+)", "重复编号 {a} 改为 {b}"),),
+    "repaired_geometry": (
+        (
+            rf"(?P<why>.+?); repaired with make_valid, area (?P<a>{_NUM}) → (?P<b>{_NUM})",
+            "{why}；已用 make_valid 修复，面积 {a} → {b} m²",
+        ),
+    ),
+    "collection_to_polygon": (
+        (r"GeometryCollection: polygon parts kept", "几何集合：保留其中的面"),
+    ),
+    "dropped_empty_geometry": ((r"null or empty geometry; row dropped", "几何为空：已删除该行"),),
+    "null_geometry": (
+        (r"(?P<n>\d+) rows? without geometry", "{n} 行无几何"),
+        (r"geometry has no area left after repair", "修复后几何面积为零"),
+    ),
+    "bad_value": (
+        (r"(?P<n>\d+) values? not numbers", "{n} 个值不是数字"),
+        (r"(?P<n>\d+) values? not dates", "{n} 个值不是日期"),
+        (r"(?P<n>\d+) values? not yes/no", "{n} 个值不是“是/否”"),
+    ),
+    "negative_value": ((r"(?P<n>\d+) values? negative", "{n} 个值为负数"),),
+    "unknown_code": ((r"(?P<n>\d+) values? not known codes", "{n} 个值不是已知代码"),),
+    "empty_id": ((r"(?P<n>\d+) rows? with an empty (?P<c>\S+)", "{n} 行的 {c} 为空"),),
+    "duplicate_id": (
+        (r"(?P<n>\d+) (?P<c>\S+) values? used more than once", "{n} 个 {c} 值重复出现"),
+        (r"park_id and year given more than once", "同一园区同一年份出现多次"),
+    ),
+    "missing_column": (
+        (
+            r"required column (?P<c>\S+) is missing \(columns present: (?P<p>.*)\)",
+            "缺少必填字段 {c}（现有字段：{p}）",
+        ),
+        (r"the layer has no coordinate reference system", "图层没有坐标参考系"),
+    ),
+    "not_polygon": (
+        (
+            r"(?P<n>\d+) features? of type (?P<t>.+), not polygons",
+            "{n} 个要素为 {t} 类型，不是面",
+        ),
+    ),
+}
+
+
+def quality_detail_zh(check: Any, detail: Any) -> str:
+    """The Chinese of a data-quality detail (:data:`QUALITY_DETAIL_ZH`), else the detail.
+
+    Examples
+    --------
+    >>> quality_detail_zh("sliver", "area 35.5 m², mean width 0.50 m")
+    '面积 35.5 m²，平均宽度 0.50 m'
+    >>> quality_detail_zh("new_check", "left as it is")
+    'left as it is'
+    """
+    text = "" if _missing(detail) else str(detail)
+    for pattern, zh in QUALITY_DETAIL_ZH.get(str(check), ()):
+        m = re.fullmatch(pattern, text.strip(), flags=re.DOTALL)
+        if m:
+            groups = m.groupdict()
+            if "why" in groups:
+                groups["why"] = _geos_zh(groups["why"])
+            return zh.format(**groups)
+    return text
 
 
 # -- fonts and charts ----------------------------------------------------------------------
@@ -1712,6 +1880,11 @@ def _intensity_section(a: _Audit) -> str:
     return _section("intensity", "土地集约利用评价", "Intensive-use evaluation", body)
 
 
+def _text(value: Any) -> str:
+    """A value as plain text for a template (which escapes it); ``""`` when missing."""
+    return "" if _missing(value) else str(value)
+
+
 def _quality_section(a: _Audit, ch: _Charts, *, first_rows: int) -> str:
     q = a.quality
     if q is None or q.empty or "check" not in q.columns:
@@ -1765,7 +1938,7 @@ def _quality_section(a: _Audit, ch: _Charts, *, first_rows: int) -> str:
         ax.set_xlabel(ch.t("条数", "findings"))
         ax.legend(loc="lower right")
         img = ch.embed(fig, alt="数据质量问题 data-quality findings")
-    body = _figure(
+    figure = _figure(
         img,
         _bi(
             "图6 数据质量问题条数, 按图层与检查项。",
@@ -1773,63 +1946,57 @@ def _quality_section(a: _Audit, ch: _Charts, *, first_rows: int) -> str:
         )
         + _key_caption(key),
     )
-    body += _table(
-        [
-            _bi("图层", "layer"),
-            _bi("检查项", "check"),
-            _bi("说明", "label"),
-            _bi("级别", "severity"),
-            _bi("条数", "count"),
-        ],
-        [
-            [
-                _esc(r["layer"]),
-                f"<code>{_esc(r['check'])}</code>",
-                _esc(r["label"]),
-                _esc(_SEVERITY_ZH.get(r["severity"], r["severity"])),
-                f'<td class="num">{r["n"]:,}</td>',
-            ]
-            for _, r in groups.iterrows()
-        ],
-        cls="data",
-    )
-    body += "<h3>" + _bi(f"各项的前 {first_rows} 条", f"First {first_rows} rows of each") + "</h3>"
+    details = []
     for _, g in groups.iterrows():
         rows = q[
             (q["layer"].astype(str) == str(g["layer"]))
             & (q["check"].astype(str) == str(g["check"]))
         ]
         shown = rows.head(first_rows)
-        more = len(rows) - len(shown)
-        body += (
-            f'<div class="qgroup"><h4>{_esc(g["layer"])} · {_esc(g["label"])} '
-            f"<code>{_esc(g['check'])}</code> — {g['n']:,} 条"
-            + (f" (另有 {more:,} 条见 audit.xlsx)" if more > 0 else "")
-            + "</h4>"
-            + _table(
-                [
-                    _bi("编号", "id"),
-                    _bi("字段", "column"),
-                    _bi("详情", "detail"),
-                    _bi("文件", "file"),
-                ],
-                [
+        details.append(
+            {
+                "layer": _text(g["layer"]),
+                "label": _text(g["label"]),
+                "check": _text(g["check"]),
+                "n": f"{g['n']:,}",
+                "more": f"{len(rows) - len(shown):,}" if len(rows) > len(shown) else "",
+                "rows": [
                     [
-                        _esc(r["id"]),
-                        _esc(r["column"]),
-                        _esc(r["detail"]),
-                        _esc(Path(str(r["file"])).name if not _missing(r["file"]) else ""),
+                        _text(r["id"]),
+                        _text(r["column"]),
+                        {
+                            "zh": quality_detail_zh(r["check"], r["detail"]),
+                            "en": _text(r["detail"]),
+                        },
+                        Path(str(r["file"])).name if not _missing(r["file"]) else "",
                     ]
                     for _, r in shown.iterrows()
                 ],
-                cls="data small",
-            )
-            + "</div>"
+            }
         )
+    groups_rows = [
+        [
+            _text(r["layer"]),
+            {"code": _text(r["check"])},
+            _text(r["label"]),
+            _SEVERITY_ZH.get(r["severity"], _text(r["severity"])),
+            {"cls": "num", "text": f"{r['n']:,}"},
+        ]
+        for _, r in groups.iterrows()
+    ]
+    body = _render(
+        "report_quality.html.j2",
+        figure=markupsafe.Markup(figure),
+        groups=groups_rows,
+        details=details,
+        first_rows=first_rows,
+    )
     return _section("quality", "数据质量", "Data quality", body)
 
 
-_INPUT_RE = re.compile(r"^(?P<file>.*?)(?: \[(?P<layer>[^\]]+)\])?(?: — (?P<rows>[\d,]+) rows)?$")
+_INPUT_RE = re.compile(
+    r"^(?P<file>.*?)(?: \[(?P<layer>[^\]]+)\])?(?: — (?P<rows>[\d,]+) rows(?:, (?P<crs>.+))?)?$"
+)
 _INPUT_ZH = {
     "parks": "园区",
     "parcels": "地块",
@@ -1841,8 +2008,10 @@ _INPUT_ZH = {
 }
 
 
-def _inputs_rows(inputs: Mapping[str, Any] | pd.DataFrame | None) -> tuple[list, list]:
-    """(file rows, other rows) of the run's inputs."""
+def _inputs_rows(
+    inputs: Mapping[str, Any] | pd.DataFrame | None,
+) -> tuple[list[dict[str, str]], list[tuple[str, str]]]:
+    """(input files, other ``(key, value)`` entries) of the run's inputs, as plain text."""
     if inputs is None:
         return [], []
     if isinstance(inputs, pd.DataFrame):
@@ -1850,127 +2019,132 @@ def _inputs_rows(inputs: Mapping[str, Any] | pd.DataFrame | None) -> tuple[list,
             inputs = dict(zip(inputs["key"].astype(str), inputs["value"], strict=True))
         else:
             inputs = {str(i): r.to_dict() for i, r in inputs.iterrows()}
-    files, other = [], []
+    files: list[dict[str, str]] = []
+    other: list[tuple[str, str]] = []
     for kind, value in inputs.items():
         if isinstance(value, Mapping):
-            path = value.get("file") or value.get("path") or ""
+            path = _text(value.get("file") or value.get("path"))
             files.append(
-                [
-                    _bi(_INPUT_ZH.get(kind, _esc(kind)), _esc(kind)),
-                    f"<b>{_esc(Path(str(path)).name)}</b><br>"
-                    f"<span class='small'>{_esc(path)}</span>",
-                    _esc(value.get("layer")),
-                    f'<td class="num">{_num(value.get("rows"), "{:,.0f}", dash="")}</td>',
-                    _esc(value.get("crs")),
-                ]
+                {
+                    "kind": str(kind),
+                    "kind_zh": _INPUT_ZH.get(kind, str(kind)),
+                    "name": Path(path).name,
+                    "path": path,
+                    "layer": _text(value.get("layer")),
+                    "rows": _num(value.get("rows"), "{:,.0f}", dash=""),
+                    "crs": _text(value.get("crs")),
+                }
             )
             continue
-        text = "" if _missing(value) else str(value)
+        text = _text(value)
         m = _INPUT_RE.match(text)
         if kind in _INPUT_ZH and m:
             path = m.group("file")
             files.append(
-                [
-                    _bi(_INPUT_ZH[kind], _esc(kind)),
-                    f"<b>{_esc(Path(path).name)}</b><br><span class='small'>{_esc(path)}</span>",
-                    _esc(m.group("layer")),
-                    f'<td class="num">{_esc(m.group("rows"))}</td>',
-                    "",
-                ]
+                {
+                    "kind": str(kind),
+                    "kind_zh": _INPUT_ZH[kind],
+                    "name": Path(path).name,
+                    "path": path,
+                    "layer": m.group("layer") or "",
+                    "rows": m.group("rows") or "",
+                    "crs": m.group("crs") or "",
+                }
             )
         else:
-            other.append([_esc(kind), _esc(text)])
+            other.append((str(kind), text))
     return files, other
 
 
+#: Entries of the run's inputs shown among its facts: key -> (Chinese, English).
+_FACTS_ZH = {
+    "run": ("运行时间", "run"),
+    "idle judged at": ("闲置土地认定基准日", "idle land judged at"),
+    "engine": ("计算引擎", "engine"),
+    "metric CRS": ("量算坐标系", "metric CRS"),
+}
+_FACT_VALUES_ZH = {"single": "单进程", "dask": "Dask 并行"}
+
+
 def _rules_section(a: _Audit, inputs: Any, audit_date: dt.date, maps: Sequence[str]) -> str:
-    rules = a.rules
-    rows = []
-    for _, r in rules.iterrows():
-        rows.append(
-            [
-                f"{_esc(r.get('label'))}<br><code class='small'>{_esc(r.get('key'))}</code>",
-                f'<td class="val{" small" if len(str(r.get("value"))) > 30 else ""}">'
-                f"{_esc(r.get('value'))}</td>",
-                _esc(r.get("unit")),
-                _esc(r.get("source")),
-            ]
-        )
-    body = "<h3>" + _bi("本次审计采用的规则", "Rules used") + "</h3>"
-    body += _table(
-        [_bi("规则", "rule"), _bi("取值", "value"), _bi("单位", "unit"), _bi("依据", "source")],
-        rows,
-        cls="data rules",
-    )
+    rules = [
+        {
+            "label": _text(r.get("label")),
+            "key": _text(r.get("key")),
+            "value": _text(r.get("value")),
+            "unit": _text(r.get("unit")),
+            "source": _text(r.get("source")),
+        }
+        for _, r in a.rules.iterrows()
+    ]
+    district = []
     d = a.district
     if d is not None and not d.empty:
-        body += "<h3>" + _bi("全区指标", "District-wide checks") + "</h3>"
-        body += _table(
-            [
-                _bi("检查", "check"),
-                _bi("结果", "status"),
-                _bi("实测", "value"),
-                _bi("标准", "threshold"),
-                _bi("缺数据园区", "parks lacking data"),
-                _bi("依据", "source"),
-            ],
-            [
-                [
-                    _esc(r.get("label")),
-                    _status_cell(
-                        str(r.get("check")),
-                        _status(r.get("status")),
-                        STATUS_ZH.get(_status(r.get("status")), "").split(" ", 1)[1],
+        for _, r in d.iterrows():
+            status = _status(r.get("status"))
+            district.append(
+                {
+                    "label": _text(r.get("label")),
+                    "status": markupsafe.Markup(
+                        _status_cell(
+                            str(r.get("check")),
+                            status,
+                            STATUS_ZH.get(status, "").split(" ", 1)[1],
+                        )
                     ),
-                    _num(r.get("value"), "{:g}"),
-                    _num(r.get("threshold"), "{:g}"),
-                    _esc(r.get("missing_parks")) or "—",
-                    _esc(r.get("source")),
-                ]
-                for _, r in d.iterrows()
-            ],
-            cls="data",
-        )
+                    "value": _num(r.get("value"), "{:g}"),
+                    "threshold": _num(r.get("threshold"), "{:g}"),
+                    "missing": _text(r.get("missing_parks")),
+                    "source": _text(r.get("source")),
+                }
+            )
     files, other = _inputs_rows(inputs)
-    body += "<h3>" + _bi("本次运行的输入", "Inputs of the run") + "</h3>"
-    if files:
-        head = [
-            _bi("数据", "kind"),
-            _bi("文件", "file"),
-            _bi("图层", "layer"),
-            _bi("要素数", "features"),
-            _bi("坐标系", "CRS"),
-        ]
-        if not any(r[-1] for r in files):  # no input CRS recorded
-            head, files = head[:-1], [r[:-1] for r in files]
-        body += _table(head, files, cls="data")
-    else:
-        body += _note("未记录输入文件。", "The inputs were not recorded.")
     crs = getattr(a.parcels, "crs", None)
     epsg = crs.to_epsg() if crs is not None else None
-    facts = [
-        [_bi("审计日期", "audit date"), html.escape(audit_date.isoformat())],
-        [_bi("园区 / 地块", "parks / parcels"), f"{len(a.parks):,} / {len(a.parcels):,}"],
-        [
-            _bi("量算坐标系", "CRS of measurement"),
-            _esc(crs.name if crs is not None else a.meta.get("crs"))
+    facts: list[dict[str, Any]] = [
+        {"zh": "审计日期", "en": "audit date", "value": audit_date.isoformat()},
+        {
+            "zh": "园区 / 地块",
+            "en": "parks / parcels",
+            "value": f"{len(a.parks):,} / {len(a.parcels):,}",
+        },
+        {
+            "zh": "量算坐标系",
+            "en": "CRS of measurement",
+            "value": _text(crs.name if crs is not None else a.meta.get("crs"))
             + (f" (EPSG:{epsg})" if epsg else ""),
-        ],
-        [
-            _bi("指标年度", "indicator year"),
-            _esc(a.meta.get("year")) or _esc(_first(a.parks, "indicator_year")) or "—",
-        ],
-        [_bi("软件", "software"), f"xsland {html.escape(__version__)}"],
+        },
+        {
+            "zh": "指标年度",
+            "en": "indicator year",
+            "value": _text(a.meta.get("year")) or _text(_first(a.parks, "indicator_year")) or "—",
+        },
+        {"zh": "软件", "en": "software", "value": f"xsland {__version__}"},
     ]
     if maps:
-        links = "、".join(
-            f'<a href="{html.escape(urllib.parse.quote(str(m)), quote=True)}">{_esc(m)}</a>'
-            for m in maps
+        facts.append(
+            {
+                "zh": "交互地图(同一文件夹)",
+                "en": "interactive maps, same folder",
+                "links": [(urllib.parse.quote(str(m)), str(m)) for m in maps],
+            }
         )
-        facts.append([_bi("交互地图(同一文件夹)", "interactive maps, same folder"), links])
-    known = {"run": _bi("运行时间", "run"), "metric CRS": None if crs is not None else "metric CRS"}
-    facts += [[known.get(k, k), v] for k, v in other if known.get(k, k) is not None]
-    body += _table([_bi("项目", "item"), _bi("内容", "value")], facts, cls="data")
+    for key, value in other:
+        if key == "metric CRS" and crs is not None:
+            continue
+        zh, en = _FACTS_ZH.get(key, (key, ""))
+        facts.append(
+            {"zh": zh, "en": en, "value": _FACT_VALUES_ZH.get(value, value), "value_en": value}
+        )
+    body = _render(
+        "report_rules.html.j2",
+        rules=rules,
+        district=district,
+        files=files,
+        with_crs=any(f["crs"] for f in files),
+        facts=facts,
+        keep_rows=_KEEP_ROWS,
+    )
     return _section("rules", "规则与输入", "Rules and inputs", body)
 
 
@@ -2010,6 +2184,8 @@ figcaption .key { font-size: 8pt; }
 table { border-collapse: collapse; width: 100%; margin: 4px 0 8px 0; font-size: 8.5pt; }
 thead { display: table-header-group; }
 tr, td, th { break-inside: avoid; }
+table.keep { break-inside: avoid; }
+h3 + table, h4 + table { break-before: avoid; }
 th, td { border: 1px solid #bdbdbd; padding: 2px 4px; vertical-align: top; text-align: left; }
 th { background: #eceff1; font-weight: bold; }
 td.num { text-align: right; white-space: nowrap; }
@@ -2104,6 +2280,7 @@ def build_report(
     top_blocks: int = 10,
     quality_rows: int = 5,
     maps: Sequence[str] = (),
+    lang: str = "zh-en",
 ) -> str:
     """The audit report as one self-contained HTML page, in Chinese.
 
@@ -2137,6 +2314,10 @@ def build_report(
         Interactive maps written beside the report (``map.html``, ``maps/<town>.html``),
         as paths relative to it; the report links to them (the links work when the folder
         is kept together; the report itself needs none of them).
+    lang
+        ``"zh-en"`` (default): Chinese with English glosses, which a button hides on
+        screen; ``"zh"``: Chinese only, on screen and in print (the glosses start hidden;
+        the button shows them again on screen).
 
     Returns
     -------
@@ -2155,6 +2336,9 @@ def build_report(
     """
     if image_format not in ("svg", "png"):
         raise DataError(f"image_format must be 'svg' or 'png', not {image_format!r}")
+    if lang not in LANGUAGES:
+        raise DataError(f"lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+    zh_only = lang == "zh"
     a = _collect(result, blocks)
     if title is None:
         title = result.meta.get("title") or DEFAULT_TITLE
@@ -2193,20 +2377,28 @@ def build_report(
         _quality_section(a, ch, first_rows=quality_rows),
         _rules_section(a, inputs, date, maps),
     ]
-    nav = "".join(f'<a href="#{sid}">{zh}</a>' for sid, zh in _SECTIONS_NAV)
-    policy = "依据《锡山区进一步加强特色专业园区建设的工作意见》(锡府办规〔2025〕1号)"
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="zh-CN"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'<meta name="generator" content="xsland {html.escape(__version__)}">'
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
-        f'<nav class="toc">{nav}<button id="lang" type="button">仅中文</button></nav>'
-        f'<header class="title"><h1>{html.escape(title)}</h1>'
-        f'<div class="meta">{_bi("审计日期", "audit date")} {_zh_date(date)} · {policy}'
-        f' · <span class="en">land-use audit of industrial parks, Xishan district</span></div>'
-        "</header>" + "".join(sections) + f"<script>{_SCRIPT}</script></body></html>\n"
+    judged = _as_of(a, inputs)
+    return _render(
+        "report_page.html.j2",
+        version=__version__,
+        title=title,
+        css=markupsafe.Markup(_CSS),
+        script=markupsafe.Markup(_SCRIPT),
+        zh_only=zh_only,
+        nav=_SECTIONS_NAV,
+        date=_zh_date(date),
+        as_of=_zh_date(judged) if judged else "",
+        policy="依据《锡山区进一步加强特色专业园区建设的工作意见》(锡府办规〔2025〕1号)",
+        sections=[markupsafe.Markup(x) for x in sections],
     )
+
+
+def _as_of(a: _Audit, inputs: Any) -> dt.date | None:
+    """The date idle land was judged at: the audit's meta, else the run's inputs."""
+    value = a.meta.get("as_of")
+    if _missing(value):
+        value = dict(_inputs_rows(inputs)[1]).get("idle judged at")
+    return None if _missing(value) else _as_date(value)
 
 
 def write_report(

@@ -1,9 +1,20 @@
 """Interactive HTML maps of an audit: all parks in ``map.html``, one map per town.
 
 A map shows the park boundaries (核心启动区 solid, 拓展功能区 dashed), the parcels coloured
-by status, the contiguous redevelopment blocks (连片地块) outlined and labelled, a legend, a
-layer switcher, a scale bar, a full-screen button and a title with the audit date. Hovering
-a parcel shows a tooltip, clicking it a popup, both in Chinese with the key figures.
+by status, the contiguous redevelopment blocks (连片地块) outlined and labelled — blocks that
+reach the reportable size (``Policy.block_min_mu``, 30 亩) bold, smaller ones dashed,
+single-parcel ones dotted — a legend, a layer switcher, a scale bar, a full-screen button,
+an offline search box (parcel ID, owner, enterprise ID, block ID: it zooms to the feature
+and opens its popup) and a title with the run date and the date idle land is judged at
+(``as_of``). Hovering a parcel shows a tooltip, clicking it a popup, both in Chinese with
+the key figures and land-use names, not codes (:mod:`xsland.rules.landuse_names`).
+Labels never overlap: one that would overlap a label of higher priority is hidden until
+one zooms in; on a phone (under 640 px) the title spans the top, the controls start
+below it and the legend starts folded.
+
+Every town named by a park or a parcel gets ``maps/<town>.html``. Above
+:data:`DISTRICT_MAP_MAX_PARCELS` parcels (20,000) the district ``map.html`` draws the
+parks, the blocks and the flagged parcels only, and says so under its title.
 
 **Self-contained.** The HTML embeds its data and every script and stylesheet: Leaflet comes
 from the ``xstatic-leaflet`` package (the Leaflet 1.9.3 folium 0.20 would load from a CDN)
@@ -36,7 +47,8 @@ user can never put WGS84 parcels on GCJ-02 tiles; the basemaps other than the st
 are created but not added to the map, and load no tile, until chosen.
 
 Status colours (:data:`STATUSES`): 低效用地 magenta, 容积率低于下限 orange, 容积率达标
-green, 无容积率下限 (FAR known, no minimum applies to the category) light blue, 容积率无数据
+green, 存量工业/仓储用地·无容积率下限 (FAR known, no minimum applies to the category) light
+blue, 非工业用地 (roads, utilities, commerce: category ``other``) pale lilac, 容积率无数据
 grey. A low-efficiency parcel is shown as such whatever its FAR.
 """
 
@@ -45,7 +57,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import functools
-import html
 import json
 import logging
 import math
@@ -60,6 +71,8 @@ from typing import Any
 
 import folium
 import geopandas as gpd
+import jinja2
+import markupsafe
 import numpy as np
 import pandas as pd
 import shapely
@@ -72,11 +85,15 @@ from xsland.judge.audit import CHECKS
 from xsland.measure.area import M2_PER_MU
 from xsland.read.crs import require_crs, to_crs, transform_geometries, wgs84_to_gcj02
 from xsland.result import AuditResult
+from xsland.rules.landuse_names import land_use_label
+from xsland.rules.policy import Policy
 
 __all__ = [
     "leaflet_assets",
     "BASEMAPS",
     "DEFAULT_TITLE",
+    "DISTRICT_MAP_MAX_PARCELS",
+    "NON_INDUSTRIAL_CATEGORIES",
     "NO_TOWN",
     "Basemap",
     "BasemapWarning",
@@ -114,7 +131,7 @@ class Status:
     Attributes
     ----------
     key
-        ``low``, ``below``, ``ok``, ``exempt`` or ``nodata``.
+        ``low``, ``below``, ``ok``, ``exempt``, ``other`` or ``nodata``.
     label
         Chinese label of the legend, tooltips and popups.
     fill, stroke
@@ -132,7 +149,8 @@ STATUSES: tuple[Status, ...] = (
     Status("low", "低效用地", "#c51b7d", "#7a0f4c"),
     Status("below", "容积率低于下限", "#f46d43", "#a63603"),
     Status("ok", "容积率达标", "#1a9850", "#0b5e2c"),
-    Status("exempt", "无容积率下限", "#74add1", "#31688e"),
+    Status("exempt", "存量工业/仓储用地·无容积率下限", "#74add1", "#31688e"),
+    Status("other", "非工业用地（道路、公用设施等）", "#efedf5", "#9e9ac8"),
     Status("nodata", "容积率无数据", "#bdbdbd", "#737373"),
 )
 
@@ -144,6 +162,33 @@ SUPPLY_STYLES: dict[str, tuple[str, str, str]] = {
     "supplied_not_started": ("供而未用", "#fc8d59", "#b5552a"),
     "approved_not_supplied": ("批而未供", "#fee090", "#b39a3c"),
     "unknown": ("无法判定", "#d9d9d9", "#8c8c8c"),
+}
+
+#: Categories that are not industrial land (roads, utilities, commerce …): drawn as
+#: ``other`` whatever their FAR (see :func:`parcel_status`).
+NON_INDUSTRIAL_CATEGORIES = frozenset({"other"})
+
+#: Above this many parcels the district ``map.html`` shows parks, blocks and flagged
+#: parcels only (low-efficiency or below their FAR minimum); the town maps carry every
+#: parcel (:func:`write_maps`, option ``max_parcels``). 20,000 parcels make a page of
+#: about 2 MB that opens in under a second; 1M parcels would make one of ~100 MB.
+DISTRICT_MAP_MAX_PARCELS = 20_000
+
+#: Statuses a large district map still draws (:func:`write_maps`).
+_FLAGGED = ("low", "below")
+
+#: Kinds of low-efficiency land (clause 二(一)3), as parcel columns, with their names.
+_LU_KINDS = {
+    "lu_plan": "不符合规划",
+    "lu_industry": "不符合产业发展定位",
+    "lu_inefficient": "不符合高效配置原则",
+}
+
+#: Block classes: drawn and labelled differently (see :func:`_block_kind`).
+_BLOCK_KINDS = {
+    "major": "连片地块（达到连片面积下限）",
+    "small": "连片地块（不足连片面积下限）",
+    "single": "单宗低效地块（未成片）",
 }
 
 _ZONES_ZH = {"core": "核心启动区", "expansion": "拓展功能区"}
@@ -164,8 +209,14 @@ _STYLE = {
                   "fillColor": "#9ecae1", "fillOpacity": 0.04},
     "park": {"color": "#08306b", "weight": 2.5, "opacity": 0.95, "fillColor": "#6baed6",
              "fillOpacity": 0.05},
-    "block_halo": {"color": "#111111", "weight": 5, "opacity": 0.75, "fill": False},
-    "block": {"color": "#ffe600", "weight": 2, "opacity": 1, "dashArray": "6 4", "fill": False},
+    "block_halo": {"color": "#111111", "weight": 5.5, "opacity": 0.8, "fill": False},
+    "block": {"color": "#ffe600", "weight": 2.5, "opacity": 1, "fill": False},
+    "block_small_halo": {"color": "#111111", "weight": 3.5, "opacity": 0.55, "fill": False},
+    "block_small": {"color": "#ffe600", "weight": 1.5, "opacity": 1, "dashArray": "6 4",
+                    "fill": False},
+    "block_single_halo": {"color": "#111111", "weight": 3, "opacity": 0.45, "fill": False},
+    "block_single": {"color": "#ffffff", "weight": 1.5, "opacity": 1, "dashArray": "2 4",
+                     "fill": False},
     "hover": {"color": "#000000", "weight": 2.5},
 }  # fmt: skip
 
@@ -183,6 +234,7 @@ _PARCEL_PROPS: dict[str, int | None] = {
     "coverage": 3,
     "reasons_zh": None,
     "reasons_detail": None,
+    "lu_kinds": None,
     "block_id": None,
     "owner": None,
     "enterprise_id": None,
@@ -238,12 +290,14 @@ def _numeric(df: pd.DataFrame, column: str) -> pd.Series:
 
 
 def parcel_status(parcels: pd.DataFrame) -> pd.Series:
-    """The map status of each parcel: ``low``, ``below``, ``ok``, ``exempt`` or ``nodata``.
+    """The map status of each parcel: ``low``, ``below``, ``ok``, ``exempt``, ``other``, ``nodata``.
 
     ``low`` where ``low_efficiency`` is true (whatever the FAR); else ``below`` or ``ok``
-    from the audit's ``far_ok``; else
-    ``exempt`` where the FAR is known but no minimum applies to the parcel's category;
-    else ``nodata``.
+    from ``far_ok``; else
+    ``other`` for land that is not industrial (``category`` in
+    :data:`NON_INDUSTRIAL_CATEGORIES`: roads, utilities, commerce …), whatever its FAR;
+    else ``exempt`` where the FAR is known but no minimum applies to the parcel's
+    category (existing industrial land, logistics); else ``nodata``.
 
     Parameters
     ----------
@@ -264,6 +318,9 @@ def parcel_status(parcels: pd.DataFrame) -> pd.Series:
         ok = pd.Series(pd.NA, index=parcels.index, dtype="boolean")
     status = pd.Series("nodata", index=parcels.index, dtype=object)
     status[far.notna() & far_min.isna()] = "exempt"
+    if "category" in parcels.columns:
+        other = parcels["category"].map(lambda v: _text(v) in NON_INDUSTRIAL_CATEGORIES)
+        status[other.to_numpy(dtype=bool)] = "other"
     status[ok.fillna(False).to_numpy(dtype=bool)] = "ok"
     status[(ok == False).fillna(False).to_numpy(dtype=bool)] = "below"  # noqa: E712
     if "low_efficiency" in parcels.columns:
@@ -598,473 +655,22 @@ def leaflet_assets() -> tuple[str, str]:
     return js, css.replace("</style", "<\\/style")
 
 
-_CSS = """
-.xs-title{position:absolute;top:10px;left:50%;transform:translateX(-50%);z-index:1000;
- background:rgba(255,255,255,.93);padding:6px 16px;border-radius:6px;max-width:60%;
- box-shadow:0 1px 5px rgba(0,0,0,.35);text-align:center;
- font:14px/1.45 "Microsoft YaHei","PingFang SC","Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif}
-.xs-title-main{font-size:17px;font-weight:bold}
-.xs-title-sub{color:#444;font-size:13px}
-.xs-title-links a{margin:0 4px;font-size:12px}
-.leaflet-container{font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC",
- "WenQuanYi Micro Hei",sans-serif}
-.xs-legend{background:rgba(255,255,255,.93);padding:8px 10px;border-radius:6px;
- box-shadow:0 1px 5px rgba(0,0,0,.35);font-size:12px;line-height:18px;max-height:60vh;
- overflow:auto}
-.xs-legend h4{margin:2px 0 4px;font-size:13px}
-.xs-legend .xs-row{white-space:nowrap}
-.xs-swatch{display:inline-block;width:16px;height:12px;margin-right:6px;vertical-align:-1px;
- border:1.5px solid #555;box-sizing:border-box}
-.xs-line{display:inline-block;width:22px;height:0;margin-right:6px;vertical-align:4px}
-.xs-count{color:#666;margin-left:4px}
-.xs-fullscreen a{display:flex;align-items:center;justify-content:center}
-.xs-label-icon{width:0;height:0;background:none;border:none}
-.xs-label{position:absolute;transform:translate(-50%,-50%);white-space:nowrap;font-size:12px;
- background:rgba(255,255,255,.85);border-radius:3px;font-weight:bold;color:#08306b;
- padding:1px 4px;box-shadow:0 0 2px rgba(0,0,0,.3)}
-.xs-block-label{background:#ffe600;color:#111;border:1px solid #111;cursor:pointer}
-.xs-popup h3{margin:0 0 4px;font-size:15px}
-.xs-popup table{border-collapse:collapse;font-size:12.5px}
-.xs-popup th{text-align:left;color:#555;font-weight:normal;padding:1px 10px 1px 0;
- white-space:nowrap;vertical-align:top}
-.xs-popup td{padding:1px 0}
-.xs-status{display:inline-block;border-left:6px solid;padding-left:6px;margin-bottom:4px;
- font-weight:bold}
-"""
+@functools.lru_cache(maxsize=1)
+def _templates() -> jinja2.Environment:
+    """The maps' templates and assets (``xsland/write/templates``), escaping by default."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("xsland.write", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
 
-_JS = r"""
-(function () {
-  "use strict";
-  var map = __MAP__;
-  var D = JSON.parse(document.getElementById(__DATA_ID__).textContent);
-  var ESC = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"};
-  function esc(v) {
-    if (v === null || v === undefined) { return ""; }
-    return String(v).replace(/[&<>"']/g, function (c) { return ESC[c]; });
-  }
-  var FORMATS = {};
-  function fmt(v, digits) {
-    if (typeof v !== "number" || !isFinite(v)) { return "—"; }
-    var f = FORMATS[digits] || (FORMATS[digits] = new Intl.NumberFormat(
-      "zh-CN", {minimumFractionDigits: digits, maximumFractionDigits: digits}));
-    return f.format(v);
-  }
-  // delta-encoded integer coordinates -> per feature: rings of L.LatLng (Polygon) or
-  // polygons of rings (MultiPolygon), as L.Polygon takes them
-  function decode(g) {
-    var c = g.c, s = g.s, n = g.n, p = g.p, k = g.g, count = g.count;
-    var x = 0, y = 0, ci = 0, ri = 0, pi = 0, out = new Array(count);
-    for (var f = 0; f < count; f++) {
-      var np = k ? k[f] : 1, polys = new Array(np);
-      var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-      for (var a = 0; a < np; a++) {
-        var nr = p ? p[pi] : 1, rings = new Array(nr);
-        pi++;
-        for (var b = 0; b < nr; b++) {
-          var m = n[ri++], ring = new Array(m);
-          for (var v = 0; v < m; v++) {
-            x += c[ci++]; y += c[ci++];
-            if (x < x0) { x0 = x; } if (x > x1) { x1 = x; }
-            if (y < y0) { y0 = y; } if (y > y1) { y1 = y; }
-            ring[v] = new L.LatLng(y / s, x / s);
-          }
-          rings[b] = ring;
-        }
-        polys[a] = rings;
-      }
-      var shape = np === 1 ? polys[0] : polys;
-      shape.xsBounds = [y0 / s, x0 / s, y1 / s, x1 / s];
-      out[f] = shape;
-    }
-    return out;
-  }
-  function properties(layer, extra) {
-    var cols = layer.props, keys = Object.keys(cols), count = layer.geom.count;
-    var out = new Array(count);
-    for (var j = 0; j < count; j++) {
-      var props = {};
-      for (var q = 0; q < keys.length; q++) {
-        var col = cols[keys[q]];
-        props[keys[q]] = col.d ? col.d[col.i[j]] : (col.v ? col.v[j] : col.k);
-      }
-      if (extra) { for (var e in extra) { props[e] = extra[e]; } }
-      out[j] = props;
-    }
-    return out;
-  }
-  // polygons whose rings come from decode(): already open rings of L.LatLng nested as
-  // L.Polygon keeps them, with their bounds, so they are used as they are, not copied
-  var DecodedPolygon = L.Polygon.extend({
-    _setLatLngs: function (latlngs) {
-      var b = latlngs.xsBounds;
-      if (!b) { return L.Polygon.prototype._setLatLngs.call(this, latlngs); }
-      this._bounds = L.latLngBounds([b[0], b[1]], [b[2], b[3]]);
-      this._latlngs = latlngs;
-    }
-  });
-  // one L.GeoJSON layer of polygons built straight from the decoded rings (what addData
-  // would make of GeoJSON features, without the intermediate objects): toGeoJSON(),
-  // resetStyle() and the feature's properties work as usual
-  function geoLayer(item, options, extra) {
-    var shapes = decode(item.geom), props = properties(item, extra);
-    var group = L.geoJSON(null, options);
-    var style = typeof options.style === "function" ? null : options.style;
-    // a fixed style lives on the prototype: no options object copied per polygon
-    var Shape = DecodedPolygon.extend({options: L.extend({}, options, style || {})});
-    for (var j = 0; j < shapes.length; j++) {
-      var feature = {type: "Feature", properties: props[j], geometry: null};
-      var poly = style ? new Shape(shapes[j])
-                       : new Shape(shapes[j], L.extend({}, options, options.style(feature)));
-      poly.feature = feature;
-      poly.defaultOptions = poly.options;
-      group.addLayer(poly);
-    }
-    return group;
-  }
-  // labels: DOM markers only for what is in view, and only while at most `most` are in
-  // view (zoom in to see more), refreshed after each move; thousands of blocks cost
-  // nothing until one zooms in on them
-  var Labels = L.Layer.extend({
-    initialize: function (items, most) { this._items = items; this._most = most; },
-    onAdd: function (m) { this._group = L.layerGroup().addTo(m); this._update(); },
-    onRemove: function (m) { m.removeLayer(this._group); },
-    getEvents: function () { return {moveend: this._update}; },
-    _update: function () {
-      var m = this._map, group = this._group, bounds = m.getBounds(), shown = [];
-      group.clearLayers();
-      for (var i = 0; i < this._items.length; i++) {
-        if (bounds.contains(this._items[i].latlng)) {
-          shown.push(this._items[i]);
-          if (shown.length > this._most) { return; }
-        }
-      }
-      shown.forEach(function (it) {
-        var marker = L.marker(it.latlng, {
-          icon: L.divIcon({className: "xs-label-icon", html: "<span class='" + it.cls + "'>" +
-                           (typeof it.html === "function" ? it.html() : it.html) + "</span>",
-                           iconSize: null}),
-          interactive: !!it.onclick, keyboard: false
-        });
-        if (it.onclick) { marker.on("click", it.onclick); }
-        group.addLayer(marker);
-      });
-    }
-  });
-  function row(label, valueHtml) {
-    return "<tr><th>" + esc(label) + "</th><td>" + valueHtml + "</td></tr>";
-  }
-  var STATUS = {};
-  D.statuses.forEach(function (s) { STATUS[s.key] = s; });
-  var SUPPLY = {}, supplyOn = false;
-  (D.supply || []).forEach(function (s) { SUPPLY[s.key] = s; });
-  function supplyStyle(poly) {
-    var s = SUPPLY[poly.feature.properties.supply_status] || SUPPLY.unknown;
-    poly.setStyle({color: s.stroke, fillColor: s.fill, fillOpacity: 0.75});
-  }
-  var PARKS = D.parks.info, BLOCKS = {};
 
-  function parkName(id) { return PARKS[id] ? PARKS[id].name : id; }
-  function mu(p) {
-    return typeof p.area_mu === "number" ? p.area_mu :
-      (typeof p.area_m2 === "number" ? p.area_m2 * 3 / 2000 : null);
-  }
-  function parcelTooltip(layer) {
-    var p = layer.feature.properties, s = STATUS[p.status];
-    return "<b>" + esc(p.parcel_id) + "</b> · " + esc(s.label) +
-      (typeof mu(p) === "number" ? " · " + fmt(mu(p), 2) + " 亩" : "") +
-      (p.park_id != null ? "<br>" + esc(parkName(p.park_id)) : "");
-  }
-  function parcelPopup(layer) {
-    var p = layer.feature.properties, s = STATUS[p.status];
-    var h = "<div class='xs-popup'><h3>地块 " + esc(p.parcel_id) + "</h3>" +
-      "<div class='xs-status' style='border-color:" + esc(s.fill) + "'>" + esc(s.label) +
-      "</div><table>";
-    h += row("所属园区", p.park_id == null ? "园区外" :
-      esc(parkName(p.park_id)) + "（" + esc(p.park_id) + "）" +
-      (p.zone != null ? " · " + esc(D.zones[p.zone] || p.zone) : ""));
-    if (p.category != null) { h += row("政策类别", esc(D.categories[p.category] || p.category)); }
-    if (p.land_use != null) { h += row("用地分类", esc(p.land_use)); }
-    h += row("用地面积", fmt(mu(p), 2) + " 亩" +
-      (typeof p.area_m2 === "number" ? "（" + fmt(p.area_m2, 0) + " m²）" : ""));
-    if ("floor_area" in p) {
-      h += row("建筑面积", typeof p.floor_area === "number" ? fmt(p.floor_area, 0) + " m²" : "—");
-    }
-    h += row("容积率", fmt(p.far, 2) + "（下限 " +
-      (typeof p.far_min === "number" ? fmt(p.far_min, 1) : "不适用") + "）");
-    if ("coverage" in p) {
-      h += row("建筑系数", typeof p.coverage === "number" ? fmt(p.coverage * 100, 1) + "%" : "—");
-    }
-    if (p.reasons_zh != null) { h += row("低效原因", esc(p.reasons_zh)); }
-    if (p.reasons_detail != null) { h += row("认定依据", esc(p.reasons_detail)); }
-    if (p.block_id != null) {
-      var b = BLOCKS[p.block_id];
-      h += row("连片地块", esc(p.block_id) + (b ? "（" + fmt(b.area_mu, 1) + " 亩" +
-        ((b.route_zh || b.route) ? "，" + esc(b.route_zh || b.route) : "") + "）" : ""));
-    }
-    if (p.owner != null) { h += row("权利人", esc(p.owner)); }
-    if (p.enterprise_id != null) { h += row("企业编号", esc(p.enterprise_id)); }
-    if (p.supply_status != null) {
-      var ss = SUPPLY[p.supply_status];
-      h += row("批供用状态", esc(ss ? ss.label : p.supply_status) +
-        (p.supply_rule != null ? "（" + esc(p.supply_rule) + "）" : ""));
-    }
-    return h + "</table></div>";
-  }
-  function parkTooltip(layer) {
-    var p = layer.feature.properties;
-    return "<b>" + esc(parkName(p.park_id)) + "</b>" +
-      (p.zone != null ? " · " + esc(D.zones[p.zone] || p.zone) : "");
-  }
-  function parkPopup(layer) {
-    var p = layer.feature.properties, k = PARKS[p.park_id] || {};
-    var h = "<div class='xs-popup'><h3>" + esc(k.name || p.park_id) + "</h3><table>";
-    h += row("园区编号", esc(p.park_id));
-    if (p.zone != null) { h += row("本范围", esc(D.zones[p.zone] || p.zone)); }
-    h += row("所属镇街", esc(k.town || "—"));
-    if (k.type) { h += row("园区类型", esc(k.type)); }
-    if (k.industry) { h += row("主导产业", esc(k.industry)); }
-    h += row("园区面积", fmt(k.area_mu, 1) + " 亩（" + fmt(k.area_km2, 3) + " km²）");
-    if (typeof k.core_mu === "number") { h += row("核心启动区", fmt(k.core_mu, 1) + " 亩"); }
-    if (typeof k.expansion_mu === "number") {
-      h += row("拓展功能区", fmt(k.expansion_mu, 1) + " 亩");
-    }
-    if (typeof k.n_parcels === "number") { h += row("地块数", fmt(k.n_parcels, 0)); }
-    if (typeof k.industrial_far === "number") {
-      h += row("工业用地容积率", fmt(k.industrial_far, 2));
-    }
-    if (typeof k.land_utilisation === "number") {
-      h += row("土地利用率", fmt(k.land_utilisation * 100, 1) + "%");
-    }
-    if (k.fail && k.fail.length) { h += row("不达标", k.fail.map(esc).join("<br>")); }
-    if (k.unknown && k.unknown.length) { h += row("数据不足", k.unknown.map(esc).join("<br>")); }
-    return h + "</table></div>";
-  }
-  function blockPopup(p) {
-    var h = "<div class='xs-popup'><h3>连片地块 " + esc(p.block_id) + "</h3><table>";
-    D.blockFields.forEach(function (f) {
-      var v = p[f[0]];
-      if (f[0] === "block_id" || v === null || v === undefined) { return; }
-      if (f[0] === "route" && p.route_zh != null) { return; }
-      h += row(f[1], typeof v === "number" ? fmt(v, f[2] === null ? 2 : f[2]) : esc(v));
-    });
-    return h + "</table></div>";
-  }
-
-  map.setMaxZoom(21);
-  if (D.bounds) { map.fitBounds(D.bounds, {padding: [20, 20]}); }
-
-  // basemaps: only the starting one is added to the map
-  var bases = {}, start = null;
-  D.basemaps.forEach(function (b) {
-    var parts = b.tiles.map(function (t) {
-      var o = {maxZoom: 21};
-      for (var key in t.options) { o[key] = t.options[key]; }
-      return L.tileLayer(t.url, o);
-    });
-    var layer = parts.length === 1 ? parts[0] : L.layerGroup(parts);
-    bases[b.label] = layer;
-    if (b.key === D.basemap) { start = layer; }
-  });
-  // tiles start at the load event: an absent or slow network never delays the page
-  function addBasemap() { if (start) { start.addTo(map); } }
-  if (document.readyState === "complete") { addBasemap(); }
-  else { window.addEventListener("load", addBasemap); }
-
-  // parks (zones)
-  var overlays = {};
-  var parkLayer = geoLayer(D.parks.layer, {
-    style: function (f) { return D.style[f.properties.zone === "expansion" ? "expansion" :
-                                         (f.properties.zone === "core" ? "core" : "park")]; }
-  });
-  parkLayer.bindTooltip(parkTooltip, {sticky: true});
-  parkLayer.bindPopup(parkPopup, {maxWidth: 380});
-  parkLayer.addTo(map);
-  overlays["园区边界"] = parkLayer;
-
-  // blocks' table first (parcel popups use it)
-  var blockProps = D.blocks ? properties(D.blocks.layer) : [];
-  blockProps.forEach(function (p) { BLOCKS[p.block_id] = p; });
-
-  // parcels: one GeoJSON layer per status with a fixed style, the first status on top;
-  // tooltip, popup and hover bound once per layer
-  var parcels = {}, total = 0;
-  D.parcels.slice().reverse().forEach(function (item) {
-    var s = STATUS[item.key];
-    var lyr = geoLayer(item, {
-      style: {color: s.stroke, weight: 0.8, opacity: 0.9, fillColor: s.fill, fillOpacity: 0.62},
-      noClip: true
-    }, {status: item.key});
-    lyr.bindTooltip(parcelTooltip, {sticky: true, className: "xs-parcel-tooltip"});
-    lyr.bindPopup(parcelPopup, {maxWidth: 380});
-    lyr.on("mouseover", function (e) { e.layer.setStyle(D.style.hover); });
-    lyr.on("mouseout", function (e) {
-      lyr.resetStyle(e.layer);
-      if (supplyOn) { supplyStyle(e.layer); }
-    });
-    lyr.addTo(map);
-    parcels[item.key] = lyr;
-    total += item.geom.count;
-  });
-  D.statuses.forEach(function (s) {
-    if (parcels[s.key]) {
-      overlays["地块 · " + esc(s.label) + " (" + s.count + ")"] = parcels[s.key];
-    }
-  });
-  // 批供用 status: a switch that recolours the parcels (no second copy of the geometry)
-  var supplyLayer = null;
-  if (D.supply) {
-    supplyLayer = L.layerGroup();
-    overlays["地块 · 按批供用状态着色"] = supplyLayer;
-    var recolour = function (on) {
-      supplyOn = on;
-      for (var key in parcels) {
-        parcels[key].eachLayer(function (poly) {
-          parcels[key].resetStyle(poly);
-          if (on) { supplyStyle(poly); }
-        });
-      }
-      var legend = document.querySelector(".xs-supply-legend");
-      if (legend) { legend.style.display = on ? "" : "none"; }
-    };
-    map.on("overlayadd", function (e) { if (e.layer === supplyLayer) { recolour(true); } });
-    map.on("overlayremove", function (e) { if (e.layer === supplyLayer) { recolour(false); } });
-  }
-
-  // blocks: outlines (not interactive, so parcels inside keep their tooltips) and labels
-  // (click one for the block's popup)
-  var blockGroup = null;
-  if (D.blocks) {
-    var items = D.blocks.labels.map(function (pt, j) {
-      var pr = blockProps[j], latlng = L.latLng(pt[1], pt[0]);
-      return {
-        latlng: latlng, cls: "xs-label xs-block-label",
-        html: function () {
-          return esc(pr.block_id) +
-            (typeof pr.area_mu === "number" ? " · " + fmt(pr.area_mu, 1) + " 亩" : "");
-        },
-        onclick: function () {
-          L.popup({maxWidth: 380}).setLatLng(latlng).setContent(blockPopup(pr)).openOn(map);
-        }
-      };
-    });
-    blockGroup = L.layerGroup([
-      geoLayer(D.blocks.layer, {style: D.style.block_halo, interactive: false}),
-      geoLayer(D.blocks.layer, {style: D.style.block, interactive: false}),
-      new Labels(items, D.maxBlockLabels)
-    ]);
-    blockGroup.addTo(map);
-    overlays["连片地块 (" + D.blocks.layer.geom.count + ")"] = blockGroup;
-  }
-
-  // park names
-  var labels = new Labels(D.parks.labels.map(function (l) {
-    return {latlng: L.latLng(l[1], l[0]), cls: "xs-label", html: esc(l[2])};
-  }), D.maxParkLabels);
-  labels.addTo(map);
-  overlays["园区名称"] = labels;
-
-  L.control.layers(bases, overlays, {collapsed: true, position: "topright"}).addTo(map);
-  L.control.scale({imperial: false, maxWidth: 160}).addTo(map);
-
-  // full screen (Fullscreen API)
-  function toggleFullscreen() {
-    var el = map.getContainer(), d = document;
-    if (d.fullscreenElement || d.webkitFullscreenElement) {
-      (d.exitFullscreen || d.webkitExitFullscreen).call(d);
-    } else {
-      var req = el.requestFullscreen || el.webkitRequestFullscreen;
-      if (req) { req.call(el); }
-    }
-  }
-  var Fullscreen = L.Control.extend({
-    options: {position: "topleft"},
-    onAdd: function () {
-      var bar = L.DomUtil.create("div", "leaflet-bar xs-fullscreen");
-      var a = L.DomUtil.create("a", "", bar);
-      a.href = "#"; a.title = "全屏"; a.setAttribute("role", "button");
-      a.innerHTML = "<svg width='16' height='16' viewBox='0 0 16 16' fill='none' " +
-        "stroke='#333' stroke-width='2'><path d='M1 5V1h4M11 1h4v4M15 11v4h-4M5 15H1v-4'/></svg>";
-      L.DomEvent.on(a, "click", function (e) { L.DomEvent.stop(e); toggleFullscreen(); });
-      return bar;
-    }
-  });
-  new Fullscreen().addTo(map);
-  ["fullscreenchange", "webkitfullscreenchange"].forEach(function (name) {
-    document.addEventListener(name, function () { map.invalidateSize(); });
-  });
-
-  // legend
-  var Legend = L.Control.extend({
-    options: {position: "bottomright"},
-    onAdd: function () {
-      var div = L.DomUtil.create("div", "xs-legend");
-      var h = "<h4>地块状态</h4>";
-      D.statuses.forEach(function (s) {
-        h += "<div class='xs-row'><span class='xs-swatch' style='background:" + esc(s.fill) +
-          ";border-color:" + esc(s.stroke) + "'></span>" + esc(s.label) +
-          "<span class='xs-count'>" + (s.count === null ? "未评估" : s.count) +
-          "</span></div>";
-      });
-      h += "<h4>园区边界</h4>";
-      if (D.hasZones) {
-        h += "<div class='xs-row'><span class='xs-line' style='border-top:3px solid " +
-          esc(D.style.core.color) + "'></span>核心启动区</div>" +
-          "<div class='xs-row'><span class='xs-line' style='border-top:3px dashed " +
-          esc(D.style.expansion.color) + "'></span>拓展功能区</div>";
-      } else {
-        h += "<div class='xs-row'><span class='xs-line' style='border-top:3px solid " +
-          esc(D.style.park.color) + "'></span>园区范围（未分区）</div>";
-      }
-      if (D.supply) {
-        h += "<div class='xs-supply-legend' style='display:none'><h4>批供用状态</h4>";
-        D.supply.forEach(function (s) {
-          h += "<div class='xs-row'><span class='xs-swatch' style='background:" +
-            esc(s.fill) + ";border-color:" + esc(s.stroke) + "'></span>" + esc(s.label) +
-            "<span class='xs-count'>" + s.count + "</span></div>";
-        });
-        h += "</div>";
-      }
-      if (D.blocks) {
-        h += "<h4>连片地块</h4><div class='xs-row'><span class='xs-swatch' " +
-          "style='background:transparent;border:2px dashed #111;outline:2px solid #ffe600'>" +
-          "</span>低效用地连片范围（放大显示编号）</div>";
-      }
-      div.innerHTML = h;
-      L.DomEvent.disableClickPropagation(div);
-      L.DomEvent.disableScrollPropagation(div);
-      return div;
-    }
-  });
-  new Legend().addTo(map);
-
-  // title
-  var title = L.DomUtil.create("div", "xs-title", map.getContainer());
-  L.DomUtil.create("div", "xs-title-main", title).textContent = D.title;
-  L.DomUtil.create("div", "xs-title-sub", title).textContent =
-    "审计日期：" + D.auditDate + " · 园区 " + D.nParks + " 个 · 地块 " + total + " 宗";
-  if (D.links.length) {
-    var links = L.DomUtil.create("div", "xs-title-links", title);
-    D.links.forEach(function (l) {
-      var a = L.DomUtil.create("a", "", links);
-      a.href = l[1]; a.textContent = l[0];
-    });
-  }
-  L.DomEvent.disableClickPropagation(title);
-  L.DomEvent.disableScrollPropagation(title);
-
-  window.xsland = {
-    map: map, parks: parkLayer, blocks: blockGroup, parcels: parcels, labels: labels,
-    supply: supplyLayer,
-    basemaps: bases, basemap: D.basemap, system: D.system, escapeHtml: esc,
-    parcelCount: function () {
-      var n = 0;
-      for (var key in parcels) { n += parcels[key].getLayers().length; }
-      return n;
-    },
-    ready: true
-  };
-})();
-"""
+@functools.lru_cache(maxsize=4)
+def _asset(name: str) -> str:
+    """A script or stylesheet of the maps (``map.js``, ``map.css``), as text."""
+    env = _templates()
+    assert env.loader is not None
+    return env.loader.get_source(env, name)[0]
 
 
 class _Raw(Element):
@@ -1090,11 +696,16 @@ class _Overlays(MacroElement):
         figure = self.get_root()
         map_name = self._parent.get_name()
         data_id = f"xsland-data-{map_name}"
+        data = _templates().get_template("map_data.html.j2")
         figure.html.add_child(
-            _Raw(f'<script type="application/json" id="{data_id}">{self._payload}</script>'),
+            _Raw(data.render(data_id=data_id, payload=markupsafe.Markup(self._payload))),
             name=self.get_name(),
         )
-        script = _JS.replace("__MAP__", map_name).replace("__DATA_ID__", json.dumps(data_id))
+        script = (
+            _asset("map.js")
+            .replace("__MAP__", map_name)
+            .replace("__DATA_ID__", json.dumps(data_id))
+        )
         figure.script.add_child(_Raw(script), name=self.get_name())
         return ""
 
@@ -1172,13 +783,24 @@ def _date_text(audit_date: Any) -> str:
 
 
 def _parcel_payload(
-    parcels: gpd.GeoDataFrame, *, system: str, simplify: float, precision: int
+    parcels: gpd.GeoDataFrame,
+    *,
+    system: str,
+    simplify: float,
+    precision: int,
+    shown: frozenset[str] | None = None,
 ) -> tuple[np.ndarray, list[dict[str, Any]], dict[str, int | None]]:
     """Parcel geometries, one encoded layer per status, and the count of each status.
 
     The count of ``low`` is ``None`` when the parcels carry no ``low_efficiency`` (not
-    assessed), so the legend does not claim there is none.
+    assessed), so the legend does not claim there is none. With ``shown``, only parcels
+    of those statuses are drawn (and converted); the counts are of every parcel.
     """
+    full = parcel_status(parcels).to_numpy()
+    total = {s.key: int((full == s.key).sum()) for s in STATUSES}
+    if shown is not None:
+        rows = np.flatnonzero(np.isin(full, list(shown)))
+        parcels = parcels.iloc[rows]
     pgeoms = _polygonal(_lonlat(parcels.geometry, system=system, simplify=simplify))
     keep = _drop_empty(parcels, pgeoms, "parcels", "parcel_id")
     pc = parcels.iloc[keep]
@@ -1189,11 +811,28 @@ def _parcel_payload(
         props["area_mu"] = 2
     if "reasons_zh" not in pc.columns and "reasons" in pc.columns:
         pc = pc.assign(reasons_zh=pc["reasons"])
+    if "land_use" in pc.columns:  # names, not codes: 二类工业用地（100102）
+        codes, uniques = pd.factorize(pc["land_use"], use_na_sentinel=True)
+        names = np.array([land_use_label(u) for u in uniques] + [None], dtype=object)
+        pc = pc.assign(land_use=names[codes])  # code -1 (missing) takes the last: None
+    kinds = [c for c in _LU_KINDS if c in pc.columns]
+    if kinds:  # each combination of kinds as a number (bit i: kind i), then its text
+        combo = sum(
+            _as_bool(pc[c]).fillna(False).to_numpy(dtype=np.int64) << i for i, c in enumerate(kinds)
+        )
+        texts = np.array(
+            [
+                "；".join(_LU_KINDS[c] for i, c in enumerate(kinds) if n >> i & 1) or None
+                for n in range(2 ** len(kinds))
+            ],
+            dtype=object,
+        )
+        pc = pc.assign(lu_kinds=texts[combo])
     layers = []
     counts: dict[str, int | None] = {}
     for s in STATUSES:
         idx = np.flatnonzero(status == s.key)
-        counts[s.key] = len(idx)
+        counts[s.key] = len(idx) if shown is None or s.key in shown else total[s.key]
         if len(idx):
             layers.append(
                 {
@@ -1250,23 +889,63 @@ def _parks_payload(
     return kgeoms, payload, has_zones
 
 
+def _block_kind(blocks: pd.DataFrame, *, min_mu: float) -> pd.Series:
+    """``single`` (one parcel), ``small`` (under ``min_mu`` 亩) or ``major`` per block.
+
+    ``small`` from the blocks' ``below_threshold`` where given, else from ``area_mu`` (or
+    ``area_m2``) < ``min_mu``; a block of unknown area is ``major`` (shown, not hidden).
+    """
+    kind = pd.Series("major", index=blocks.index, dtype=object)
+    if "below_threshold" in blocks.columns:
+        small = _as_bool(blocks["below_threshold"]).fillna(False).to_numpy(dtype=bool)
+    else:
+        mu = _numeric(blocks, "area_mu")
+        mu = mu.fillna(_numeric(blocks, "area_m2") / M2_PER_MU)
+        small = (mu < min_mu - 1e-9).to_numpy(dtype=bool)
+    kind[small] = "small"
+    single = (_numeric(blocks, "n_parcels") == 1).to_numpy(dtype=bool)
+    kind[single] = "single"
+    return kind
+
+
 def _blocks_payload(
-    blocks: gpd.GeoDataFrame | None, *, system: str, simplify: float, precision: int
+    blocks: gpd.GeoDataFrame | None,
+    *,
+    system: str,
+    simplify: float,
+    precision: int,
+    min_mu: float,
 ) -> tuple[np.ndarray, dict[str, Any] | None]:
-    """Block geometries, their encoded layer and label points (``None`` without blocks)."""
+    """Block geometries, their encoded layer, label points and counts by kind.
+
+    ``None`` without blocks. Blocks are ordered for labelling: reportable blocks first,
+    then the small ones, then single parcels, each largest first (labels that would
+    overlap an earlier one are hidden in the page).
+    """
     if blocks is None:
         return np.array([], dtype=object), None
     bgeoms = _polygonal(_lonlat(blocks.geometry, system=system, simplify=simplify))
     keep = _drop_empty(blocks, bgeoms, "blocks", "block_id")
     bl = blocks.iloc[keep]
     bgeoms = bgeoms[keep]
+    kind = _block_kind(bl, min_mu=min_mu)
+    area = _numeric(bl, "area_mu").fillna(_numeric(bl, "area_m2") / M2_PER_MU).fillna(0.0)
+    order = np.lexsort((-area.to_numpy(), kind.map(list(_BLOCK_KINDS).index).to_numpy()))
+    bl = bl.iloc[order].assign(kind=kind.to_numpy()[order])
+    bgeoms = bgeoms[order]
     points = shapely.point_on_surface(bgeoms) if len(bgeoms) else []
+    spec = {k: v[1] for k, v in _BLOCK_PROPS.items()} | {"kind": None}
     payload = {
         "layer": {
             "geom": _encode_polygons(bgeoms, precision=precision),
-            "props": _encode_columns(bl, {k: v[1] for k, v in _BLOCK_PROPS.items()}),
+            "props": _encode_columns(bl, spec),
         },
         "labels": [[round(float(p.x), precision), round(float(p.y), precision)] for p in points],
+        "kinds": [
+            {"key": k, "label": label, "count": int((bl["kind"] == k).sum())}
+            for k, label in _BLOCK_KINDS.items()
+        ],
+        "minMu": min_mu,
     }
     return bgeoms, payload
 
@@ -1295,6 +974,10 @@ def build_map(
     simplify: float = 0.1,
     precision: int = 6,
     links: Sequence[tuple[str, str]] = (),
+    block_min_mu: float | None = None,
+    as_of: str | dt.date | None = None,
+    note: str | None = None,
+    statuses: Sequence[str] | None = None,
 ) -> folium.Map:
     """Build the interactive map of parks, parcels and blocks.
 
@@ -1320,6 +1003,14 @@ def build_map(
         Title shown on the map (the park, town or district) and in the browser tab.
     audit_date
         Date of the audit shown under the title; default today.
+    as_of
+        Date idle land (闲置土地) is judged at (the audit's ``as_of``), shown beside the
+        audit date; left out when ``None``.
+    note
+        A line shown under the title (e.g. what a large district map leaves out).
+    statuses
+        Draw only the parcels of these statuses (keys of :data:`STATUSES`); the legend
+        counts every parcel and marks the other statuses as not drawn. Default all.
     basemap
         Starting basemap, a key of :data:`BASEMAPS`: ``osm``, ``tianditu_vec``,
         ``tianditu_img``, ``amap``, ``amap_satellite`` or ``none``. With ``amap*`` every
@@ -1336,6 +1027,11 @@ def build_map(
         Decimals of the embedded degrees: 6 is about 0.1 m.
     links
         ``(label, href)`` pairs shown under the title (e.g. the town maps).
+    block_min_mu
+        The reportable block size in 亩 (default :attr:`Policy.block_min_mu
+        <xsland.rules.policy.Policy>`, 30 亩), used where the blocks carry no
+        ``below_threshold``: blocks at or above it are drawn bold and labelled first,
+        smaller ones dashed, single-parcel blocks dotted.
 
     Returns
     -------
@@ -1363,14 +1059,24 @@ def build_map(
         zones = zones[zones["park_id"].isin(parks["park_id"])]
     start, offered, system = _resolve_basemaps(basemap, tianditu_key)
 
+    shown = None if statuses is None else frozenset(statuses)
+    if shown is not None and not shown <= {s.key for s in STATUSES}:
+        raise PolicyError(
+            f"unknown parcel status(es) {sorted(shown - {s.key for s in STATUSES})}; "
+            f"choose among {', '.join(s.key for s in STATUSES)}"
+        )
     pgeoms, parcel_layers, counts = _parcel_payload(
-        parcels, system=system, simplify=simplify, precision=precision
+        parcels, system=system, simplify=simplify, precision=precision, shown=shown
     )
     kgeoms, parks_payload, has_zones = _parks_payload(
         parks, zones, system=system, simplify=simplify, precision=precision
     )
     bgeoms, blocks_payload = _blocks_payload(
-        blocks, system=system, simplify=simplify, precision=precision
+        blocks,
+        system=system,
+        simplify=simplify,
+        precision=precision,
+        min_mu=Policy().block_min_mu if block_min_mu is None else float(block_min_mu),
     )
     bounds = _bounds([pgeoms, kgeoms, bgeoms])
     if bounds is None:
@@ -1378,6 +1084,8 @@ def build_map(
     payload = {
         "title": title,
         "auditDate": _date_text(audit_date),
+        "asOf": _date_text(as_of) if _text(as_of) else None,
+        "note": _text(note),
         "basemap": start,
         "system": system,
         "basemaps": [
@@ -1396,6 +1104,7 @@ def build_map(
                 "fill": s.fill,
                 "stroke": s.stroke,
                 "count": counts[s.key],
+                "shown": shown is None or s.key in shown,
             }
             for s in STATUSES
         ],
@@ -1429,10 +1138,14 @@ def build_map(
     js, css = leaflet_assets()
     figure = m.get_root()
     # after the charset declaration (branca's Figure puts its title before it)
-    figure.header.add_child(_Raw(f"<title>{html.escape(title)}</title>"), name="xsland_title")
-    figure.header.add_child(_Raw(f"<style>{css}</style>"), name="leaflet_css")
-    figure.header.add_child(_Raw(f"<script>{js}</script>"), name="leaflet_js")
-    figure.header.add_child(_Raw(f"<style>{_CSS}</style>"), name="xsland_css")
+    head = _templates().get_template("map_head.html.j2")
+    text = head.render(
+        title=title,
+        leaflet_css=markupsafe.Markup(css),
+        leaflet_js=markupsafe.Markup(js),
+        css=markupsafe.Markup(_asset("map.css").replace("</style", "<\\/style")),
+    )
+    figure.header.add_child(_Raw(text), name="xsland_head")
     m.add_child(_Overlays(_json_for_html(payload)), name="xsland_overlays")
     return m
 
@@ -1533,7 +1246,13 @@ def town_file_name(town: Any) -> str:
 def _town_of_parks(parks: pd.DataFrame) -> pd.Series:
     if "town" not in parks.columns:
         return pd.Series(NO_TOWN, index=parks.index, dtype=object)
-    return pd.Series([_text(t) or NO_TOWN for t in parks["town"]], index=parks.index)
+    return pd.Series([_town(t) or NO_TOWN for t in parks["town"]], index=parks.index)
+
+
+def _town(v: Any) -> str | None:
+    """A town name without surrounding spaces; ``None`` for none."""
+    text = _text(v)
+    return text.strip() if text else None
 
 
 def write_maps(
@@ -1544,11 +1263,13 @@ def write_maps(
     zones: gpd.GeoDataFrame | None = None,
     title: str | None = None,
     audit_date: str | dt.date | None = None,
+    as_of: str | dt.date | None = None,
     basemap: str = "osm",
     tianditu_key: str | None = None,
     simplify: float = 0.1,
     towns: bool = True,
     overwrite: bool = True,
+    max_parcels: int | None = None,
 ) -> list[Path]:
     """Write ``map.html`` (all parks) and ``maps/<town>.html`` (one per town).
 
@@ -1565,10 +1286,17 @@ def write_maps(
         audit's title, else :data:`DEFAULT_TITLE`.
     audit_date
         Default the audit's date, else today.
+    as_of
+        The date idle land is judged at; default the audit's ``as_of`` (its ``meta``).
     basemap, tianditu_key, simplify
         As in :func:`build_map`.
     towns
         Also write the town maps.
+    max_parcels
+        Above this many parcels ``map.html`` shows the parks, the blocks and the flagged
+        parcels only (low-efficiency, or below their FAR minimum) and says so under its
+        title; the town maps show every parcel. Default
+        :data:`DISTRICT_MAP_MAX_PARCELS` (20,000).
     overwrite
         Replace existing maps; ``maps/`` is replaced as a whole, so maps of towns that no
         longer exist do not linger.
@@ -1580,10 +1308,12 @@ def write_maps(
 
     Notes
     -----
-    A town's map holds the parks whose ``town`` is that town, their parcels, the parcels
-    outside every park whose own ``town`` column names it, and the blocks of those parcels
-    (by ``block_id``, else those intersecting them). Parks without a town go to
-    ``(未注明).html``. Every file is written atomically.
+    Every town named by a park or by a parcel gets a map, also a town without a park.
+    A town's map holds the parks whose ``town`` is that town, their parcels, the other
+    parcels (outside every park, or of a park not in ``parks``) whose own ``town`` column
+    names it, and the blocks of those parcels (by the blocks' ``town``, else ``block_id``,
+    else those intersecting them). Town names are compared without surrounding spaces.
+    Parks without a town go to ``(未注明).html``. Every file is written atomically.
     """
     if not isinstance(result, AuditResult):
         raise DataError(
@@ -1597,6 +1327,7 @@ def write_maps(
     date = audit_date if audit_date is not None else result.run_date
     options = {
         "audit_date": date,
+        "as_of": as_of if as_of is not None else (result.meta.get("as_of") or None),
         "basemap": basemap,
         "tianditu_key": tianditu_key,
         "simplify": simplify,
@@ -1605,7 +1336,8 @@ def write_maps(
     town = _town_of_parks(parks)
     names: dict[str, str] = {}
     used: set[str] = set()
-    for t in sorted(set(town)):
+    parcel_town = _parcel_towns(parcels, parks, town)
+    for t in sorted(set(town) | set(parcel_town.dropna())):
         name = town_file_name(t)
         stem, n = name[: -len(".html")], 2
         while name.lower() in used:
@@ -1613,6 +1345,15 @@ def write_maps(
         used.add(name.lower())
         names[t] = name
     links = [(t, "maps/" + urllib.parse.quote(f)) for t, f in names.items()] if towns else []
+    limit = DISTRICT_MAP_MAX_PARCELS if max_parcels is None else int(max_parcels)
+    statuses, note = None, None
+    if len(parcels) > limit:
+        statuses = _FLAGGED
+        where = "各镇街地图" if towns else "audit.gpkg"
+        note = (
+            f"地块 {len(parcels):,} 宗，超过 {limit:,} 宗：本图只显示园区、连片地块及低效或"
+            f"容积率低于下限的地块，全部地块见{where}"
+        )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         m = build_map(
@@ -1622,6 +1363,8 @@ def write_maps(
             zones=zones,
             title=f"{base_title} · 全部园区",
             links=links,
+            statuses=statuses,
+            note=note,
             **options,
         )
         written = [write_map(m, out / "map.html", overwrite=overwrite)]
@@ -1629,18 +1372,7 @@ def write_maps(
         if towns:
             with atomic_dir(out / "maps", overwrite=overwrite) as tmp:
                 for t, fname in names.items():
-                    ids = parks.loc[town == t, "park_id"]
-                    mask = parcels["park_id"].isin(ids) if "park_id" in parcels.columns else None
-                    if mask is None:
-                        mask = pd.Series(False, index=parcels.index)
-                    if "town" in parcels.columns:
-                        outside = (
-                            parcels["park_id"].isna()
-                            if "park_id" in parcels.columns
-                            else pd.Series(True, index=parcels.index)
-                        )
-                        mask = mask | (outside & (parcels["town"].map(_text) == t))
-                    tp = parcels[mask.to_numpy(dtype=bool)]
+                    tp = parcels[(parcel_town == t).to_numpy(dtype=bool)]
                     tb = _town_blocks(blocks, tp, t)
                     tm = build_map(
                         parks[(town == t).to_numpy()],
@@ -1662,13 +1394,31 @@ def write_maps(
     return written
 
 
+def _parcel_towns(parcels: pd.DataFrame, parks: pd.DataFrame, park_town: pd.Series) -> pd.Series:
+    """The town map each parcel goes to (``None``: none).
+
+    A parcel of a known park goes to that park's town; any other parcel (outside every
+    park, or of a park not in ``parks``) to the town its own ``town`` column names.
+    """
+    own = (
+        pd.Series([_town(v) for v in parcels["town"].to_numpy(dtype=object)], index=parcels.index)
+        if "town" in parcels.columns
+        else pd.Series(None, index=parcels.index, dtype=object)
+    )
+    if "park_id" not in parcels.columns:
+        return own
+    by_park = dict(zip(parks["park_id"].map(_text), park_town, strict=True))
+    of_park = parcels["park_id"].map(lambda v: by_park.get(_text(v)))
+    return of_park.where(of_park.notna(), own).astype(object)
+
+
 def _town_blocks(
     blocks: gpd.GeoDataFrame | None, town_parcels: gpd.GeoDataFrame, town: str
 ) -> gpd.GeoDataFrame | None:
     if blocks is None:
         return None
     if "town" in blocks.columns:
-        return blocks[blocks["town"].map(_text) == town]
+        return blocks[blocks["town"].map(_town) == town]
     if "block_id" in town_parcels.columns:
         ids = set(town_parcels["block_id"].dropna().map(_text))
         return blocks[blocks["block_id"].map(_text).isin(ids)]
