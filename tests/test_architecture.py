@@ -23,6 +23,7 @@ LAYERS = {
     "xsland._version": 0,
     "xsland.errors": 0,
     "xsland._atomic": 0,
+    "xsland._progress": 0,
     "xsland.rules": 1,
     "xsland.read": 2,
     "xsland.measure": 3,

@@ -201,3 +201,25 @@ def test_inputs_are_described_without_passwords():
     )
     text = describe_inputs(project, {})["parcels"]
     assert "s3cret" not in text and "db.example" in text and "table public.dk" in text
+
+
+def test_the_run_reports_every_long_step_with_counts(sample, tmp_path):
+    from xsland.pipeline.run import run_project
+
+    project = load_project(_project_file(tmp_path, sample))
+    seen = []
+    result, _ = run_project(project, out=tmp_path / "steps", progress=seen.append)
+    ends = {s.name: s for s in seen if s.done}
+    starts = [s.name for s in seen if not s.done]
+    # every start has its end, none failed
+    assert sorted(starts) == sorted(ends) and not any(s.failed for s in ends.values())
+    n = len(result.parcels)
+    assert ends["read parcels"].count == n and ends["measure"].count == n
+    assert ends["read buildings"].count > 0 and ends["read enterprises"].count > 0
+    assert ends["blocks"].count == int(result.parcels["low_efficiency"].sum())
+    for name in ("judge", "block table", "land cover", "write audit.gpkg", "write audit.xlsx"):
+        assert ends[name].seconds >= 0
+    # maps and report are switched off in this project file: not reported
+    assert "write maps" not in ends and "write report.html" not in ends
+    # reading comes first, writing last
+    assert starts[0].startswith("read ") and starts[-1].startswith("write ")

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from xsland._atomic import atomic_dir, atomic_file
+from xsland._progress import step
 from xsland.errors import InputFileError
 from xsland.group.blocks import COLUMN_LABELS as _BLOCK_LABELS
 from xsland.judge.audit import STATUS_ZH
@@ -468,9 +469,11 @@ def write_audit(
         The files and folders written (top level).
     """
     target = Path(out)
-    layers = audit_layers(result, title=title, inputs=inputs)
+    with step("prepare layers", len(result.parcels), unit="parcels"):
+        layers = audit_layers(result, title=title, inputs=inputs)
     with atomic_dir(target, overwrite=overwrite) as tmp:
-        write_gpkg(layers, tmp / "audit.gpkg")
+        with step("write audit.gpkg", len(result.parcels), unit="parcels"):
+            write_gpkg(layers, tmp / "audit.gpkg")
         sheets = {
             "园区 parks": result.parks,
             "镇街 towns": result.towns,
@@ -484,10 +487,12 @@ def write_audit(
             sheets["企业亩均 enterprises"] = result.enterprises
         sheets["数据质量 quality"] = result.quality
         sheets["规则 rules"] = result.rules
-        write_workbook(sheets, tmp / "audit.xlsx")
-        (tmp / "summary.md").write_text(
-            summary_markdown(result, title=title, inputs=inputs), encoding="utf-8"
-        )
+        with step("write audit.xlsx", sum(len(t) for t in sheets.values()), unit="rows"):
+            write_workbook(sheets, tmp / "audit.xlsx")
+        with step("write summary.md"):
+            (tmp / "summary.md").write_text(
+                summary_markdown(result, title=title, inputs=inputs), encoding="utf-8"
+            )
         date = str((inputs or {}).get("run", ""))[:10] or None
         map_names: list[str] = []
         if maps:
@@ -495,7 +500,7 @@ def write_audit(
 
             from xsland.write.maps import BasemapWarning, write_maps
 
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), step("write maps", len(result.parcels), unit="parcels"):
                 if not basemap.startswith("tianditu"):
                     # 天地图 is only an extra choice here; without a key it is left out
                     warnings.simplefilter("ignore", BasemapWarning)
@@ -511,18 +516,20 @@ def write_audit(
         if html_report:
             from xsland.write.htmlreport import REPORT_NAME, write_report
 
-            write_report(
-                result,
-                tmp / REPORT_NAME,
-                inputs=inputs,
-                title=title,
-                audit_date=date,
-                maps=map_names,
-            )
+            with step("write " + REPORT_NAME):
+                write_report(
+                    result,
+                    tmp / REPORT_NAME,
+                    inputs=inputs,
+                    title=title,
+                    audit_date=date,
+                    maps=map_names,
+                )
         if geoparquet:
             from xsland.read.postgis import write_geoparquet
 
-            write_geoparquet(layers, tmp / "parquet")
+            with step("write parquet", len(result.parcels), unit="parcels"):
+                write_geoparquet(layers, tmp / "parquet")
         names = sorted(p.name for p in tmp.iterdir())
     return [target / n for n in names]
 
