@@ -29,6 +29,7 @@ BENCHMARKS = {
     "raster": ("bench_raster.py", ["--sizes", "10000"]),
     "maps": ("bench_maps.py", ["--sizes", "1000"]),
     "engine": ("bench_engine.py", ["--sizes", "20000", "--no-audit"]),
+    "cli": ("bench_cli.py", ["--sizes", "10000", "--ratio-size", "10000"]),
 }
 
 
