@@ -26,7 +26,7 @@ from xsland.result import AuditResult
 from xsland.rules.project import Project
 from xsland.write.report import audit_layers, write_audit
 
-__all__ = ["describe_inputs", "read_inputs", "rerun_blocks", "run_project"]
+__all__ = ["describe_inputs", "partition_project", "read_inputs", "rerun_blocks", "run_project"]
 
 
 def describe_inputs(project: Project, data: dict[str, Any]) -> dict[str, str]:
@@ -220,6 +220,75 @@ def _run_steps(
         geoparquet=geoparquet,
     )
     return result, written
+
+
+def partition_project(
+    project: Project,
+    out: str | Path,
+    *,
+    parcels_per_partition: int | None = None,
+    overwrite: bool = False,
+    progress: bool | Callable[[Step], None] | None = None,
+) -> Path:
+    """Write a project's parcels and buildings as a partitioned GeoParquet dataset.
+
+    Reads (and validates) the ``parcels`` and ``buildings`` inputs only, gives parcels
+    without a town their park's town when parks are given, and calls
+    :func:`xsland.pipeline.engine.write_partitions`: a partition per town, large towns cut
+    into tiles, every file Hilbert-sorted with bounding-box covering columns, for the
+    Dask tasks that read their own partitions
+    (:func:`~xsland.pipeline.engine.plot_ratio_partitioned`,
+    :func:`~xsland.pipeline.engine.find_blocks_partitioned`).
+
+    Returns
+    -------
+    Path
+        ``out``.
+    """
+    import dataclasses
+    from types import MappingProxyType
+
+    from xsland.pipeline.engine import PARCELS_PER_PARTITION, write_partitions
+
+    if "parcels" not in project.inputs:
+        raise DataError("the project has no parcels input. Fix: add [inputs.parcels]")
+    kinds = ("parks", "parcels", "buildings")
+    subset = dataclasses.replace(
+        project,
+        inputs=MappingProxyType({k: v for k, v in project.inputs.items() if k in kinds}),
+    )
+    callback, close = _progress_callback(progress)
+    try:
+        with reporting(callback):
+            data = read_inputs(subset)
+            parcels = data["parcels"]
+            parks = data.get("parks")
+            if parks is not None and "town" in parks.columns:
+                parcels = _with_towns(parcels, parks)
+            with step("write partitions", len(parcels), unit="parcels"):
+                return write_partitions(
+                    parcels,
+                    data.get("buildings"),
+                    out,
+                    parcels_per_partition=parcels_per_partition or PARCELS_PER_PARTITION,
+                    overwrite=overwrite,
+                )
+    finally:
+        close()
+
+
+def _with_towns(parcels: gpd.GeoDataFrame, parks: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Parcels whose ``town`` is empty get the town of the park their centre lies in."""
+    own = parcels["town"] if "town" in parcels.columns else None
+    centres = gpd.GeoDataFrame(
+        geometry=parcels.geometry.representative_point(), crs=parcels.crs
+    ).reset_index(drop=True)
+    zones = parks[["town", "geometry"]].to_crs(parcels.crs)
+    hit = gpd.sjoin(centres, zones, how="left", predicate="within")
+    town = hit[~hit.index.duplicated()]["town"].to_numpy(dtype=object)
+    out = parcels.copy()
+    out["town"] = town if own is None else own.where(own.notna(), town)
+    return out
 
 
 def rerun_blocks(
