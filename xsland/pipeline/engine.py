@@ -30,6 +30,32 @@ evaluation classes rank all enterprises), so partitions would change their answe
 counts, whose extents barely overlap, so few buildings and halo parcels are sent to two
 partitions (ranges of a space-filling curve, as in dask-geopandas' ``spatial_shuffle``,
 have bounding boxes that can be much larger than their parcels).
+
+Beyond one machine
+------------------
+:func:`write_partitions` (``xsland partition``) writes parcels and buildings as a
+partitioned GeoParquet dataset: one partition per town, large towns cut into k-d tiles,
+every file Hilbert-sorted with bounding-box covering columns, and ``partitions.json``
+listing each file with its rows and bounds. :func:`plot_ratio_partitioned` and
+:func:`find_blocks_partitioned` give each Dask task only a file name: the task reads its
+own parcels, and by bounding box the buildings near them or the halo of flagged parcels
+within the gap, so this process receives measures and links (pairs of row numbers), never
+the geometry; the answers equal the single-process ones.
+
+What is still done in this process (so it still needs the whole parcel layer in memory):
+the audit itself calls these functions only through :func:`plot_ratio_dask` /
+:func:`find_blocks_dask`, which ship partitions from memory. Auditing a cadastre larger
+than one machine also needs: the parcel table (parks, categories) per partition; the
+low-efficiency flags in two phases (per-enterprise sums from the partitions, reduced here,
+then flags per partition: 亩均 rules sum an enterprise's parcels across partitions); block
+outlines by the partition holding most of each block, reading the members by bounding box;
+and writers that stream partition by partition (GeoPackage/GeoParquet appended per
+partition; Excel only the parcels that need action). A cluster run needs the dataset on
+storage every worker can read (NFS, or an object store through fsspec
+``storage_options``), the same xsland environment on every worker (a container image or
+conda environment), the scheduler's address (``--scheduler``), and per worker memory for
+one partition at a time plus GEOS temporaries (see ``benchmarks/bench_engine.py`` for the
+figures per 100 000 parcels).
 """
 
 from __future__ import annotations
