@@ -162,6 +162,48 @@ def outline_global(sel: gpd.GeoDataFrame) -> gpd.GeoSeries:
     return parts.geometry.buffer(-GAP / 2)
 
 
+def make_big_block(n: int, *, seed: int = 3) -> gpd.GeoDataFrame:
+    """About ``n`` flagged parcels of 50 m × 40 m tiling one area, 60 % of a grid's cells
+    taken at random: gaps of one parcel (50 or 40 m) stay holes, so the parcels form one
+    block of nearly all of them, with thousands of holes and notches in its outline."""
+    rng = np.random.default_rng(seed)
+    side = math.ceil(math.sqrt(n / 0.6))
+    k = np.arange(side * side)
+    keep = rng.random(len(k)) < 0.6
+    x = X0 + (k % side) * 50.0
+    y = Y0 + (k // side) * 40.0
+    return gpd.GeoDataFrame(
+        {"parcel_id": np.char.add("P", np.arange(int(keep.sum())).astype(str))},
+        geometry=shapely.box(x, y, x + 50.0, y + 40.0)[keep],
+        crs=CRS,
+    )
+
+
+def run_big_block(n: int) -> dict[str, Any]:
+    """Outlines when one block holds ``n``+ parcels: xsland against dissolve (mitre)."""
+    sel = make_big_block(n)
+    ids = find_blocks(sel, gap_m=GAP)
+    ours, _, cpu = timed(outline_xsland, sel, ids)
+    ref, _, ref_cpu = timed(outline_dissolve, sel, ids, round_joins=False)
+    worst = check_outlines(ours, ref)
+    row = {
+        "parcels": len(sel),
+        "blocks": int(ids.nunique()),
+        "largest_block": int(ids.value_counts().iloc[0]),
+        "xsland_outline_s": cpu,
+        "outline_dissolve_s": ref_cpu,
+        "speedup_outline_dissolve": ref_cpu / cpu,
+        "outline_max_rel_diff": worst,
+    }
+    print(
+        f"one big block: {row['parcels']:,} parcels, largest block {row['largest_block']:,}: "
+        f"xsland outlines {cpu:.2f} s, dissolve (mitre) {ref_cpu:.2f} s, "
+        f"{row['speedup_outline_dissolve']:.1f}× (outlines equal)",
+        flush=True,
+    )
+    return row
+
+
 def outline_xsland(sel: gpd.GeoDataFrame, ids: pd.Series) -> gpd.GeoSeries:
     return block_outlines(sel, ids, gap_m=GAP, hole_fill_m2=HOLE)
 
@@ -360,6 +402,12 @@ def main(argv: list[str] | None = None) -> int:
         "their time above it (default 1000000)",
     )
     parser.add_argument(
+        "--big-block",
+        type=int,
+        default=12_000,
+        help="also time the outlines of one block of about this many parcels (0: skip)",
+    )
+    parser.add_argument(
         "--output", type=Path, default=RESULTS, help=f"JSON file to write (default {RESULTS})"
     )
     args = parser.parse_args(argv)
@@ -367,6 +415,7 @@ def main(argv: list[str] | None = None) -> int:
         args.sizes,
         {"reference_max": args.reference_max, "dissolve_max": args.dissolve_max},
     )
+    big = run_big_block(args.big_block) if args.big_block else None
     import libpysal
 
     meta = {
@@ -393,7 +442,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(
-        json.dumps({"meta": meta, "rows": rows}, indent=2, ensure_ascii=False) + "\n",
+        json.dumps({"meta": meta, "rows": rows, "big_block": big}, indent=2, ensure_ascii=False)
+        + "\n",
         encoding="utf-8",
     )
     print(f"wrote {args.output}")

@@ -25,10 +25,13 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = {
     "far": ("bench_far.py", ["--sizes", "2000", "10000"]),
     "audit": ("bench_audit.py", ["--sizes", "10000"]),
-    "blocks": ("bench_blocks.py", ["--sizes", "10000"]),
+    "blocks": ("bench_blocks.py", ["--sizes", "10000", "--big-block", "2000"]),
     "raster": ("bench_raster.py", ["--sizes", "10000"]),
     "maps": ("bench_maps.py", ["--sizes", "1000"]),
     "engine": ("bench_engine.py", ["--sizes", "20000", "--no-audit"]),
+    "cli": ("bench_cli.py", ["--sizes", "10000", "--ratio-size", "10000"]),
+    # at 20k parcels an idle worker's memory dominates: the quick run only checks it works
+    "partitioned": ("bench_partitioned.py", ["--sizes", "20000", "--budget", "4"]),
 }
 
 

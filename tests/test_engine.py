@@ -20,11 +20,16 @@ from xsland.errors import DataError
 from xsland.group.blocks import find_blocks
 from xsland.measure.far import plot_ratio
 from xsland.pipeline.engine import (
+    ROW,
     find_blocks_dask,
+    find_blocks_partitioned,
     make_client,
     map_parcels,
     plot_ratio_dask,
+    plot_ratio_partitioned,
+    read_partition_index,
     spatial_partitions,
+    write_partitions,
 )
 
 X0, Y0 = 535_000.0, 3_496_000.0
@@ -260,3 +265,53 @@ def test_audit_on_the_dask_engine_equals_the_single_process_audit(sample, client
     assert single.blocks.geometry.geom_equals_exact(dask.blocks.geometry, 1e-9).all()
     checks = [c for c in single.parks.columns if c.startswith("chk_")]
     pd.testing.assert_frame_equal(single.parks[checks], dask.parks[checks])
+
+
+def test_a_partitioned_dataset_read_by_the_workers_gives_the_single_process_answers(
+    district, client, tmp_path
+):
+    parcels, buildings, barriers, reference, flagged = district
+    n = len(parcels)
+    # two towns (the K1 / K2 halves), each cut into tiles of at most 3000 parcels:
+    # 75 × 150 = 11 250 parcels a town -> 4 tiles each: halves of 5625, then
+    # ⌊5625 / 2⌋ = 2812 and 2813
+    towns = parcels.assign(town=np.where(parcels["park_id"] == "K1", "东亭街道", "安镇街道"))
+    folder = write_partitions(towns, buildings, tmp_path / "ds", parcels_per_partition=3000)
+    index = read_partition_index(folder)
+    assert [e["rows"] for e in index["parcels"]] == [2812, 2813, 2812, 2813] * 2
+    assert sum(e["rows"] for e in index["buildings"]) == len(buildings)
+    # every file sorted along the Hilbert curve, with bbox covering columns
+    part = gpd.read_parquet(folder / index["parcels"][0]["file"])
+    assert "bbox" not in part.columns and part[ROW].is_unique
+    import pyarrow.parquet as pq
+
+    assert "bbox" in pq.read_schema(folder / index["parcels"][0]["file"]).names
+    # floor area: each worker reads its parcels and the buildings near them
+    got = plot_ratio_partitioned(folder, client=client)
+    assert got.index.tolist() == list(range(n))
+    expected = reference.reset_index(drop=True)
+    expected.attrs = {}
+    for col in expected.columns:
+        if expected[col].dtype.kind == "f":
+            np.testing.assert_allclose(got[col], expected[col], rtol=1e-9, atol=0, err_msg=col)
+        else:
+            assert (got[col].to_numpy() == expected[col].to_numpy()).all(), col
+    # blocks: each worker reads its partition and the halo it needs; the driver only gets
+    # the links and holds the attributes (no geometry)
+    low = (reference["far"] < 1.0).to_numpy()
+    table = pd.DataFrame(towns.drop(columns="geometry")).reset_index(drop=True)
+    table["area_m2"] = reference["area_m2"].to_numpy()
+    flagged_with_area = flagged.assign(area_m2=reference.loc[flagged.index, "area_m2"])
+    for bars in (None, barriers):
+        want = find_blocks(flagged_with_area, gap_m=15.0, barriers=bars)
+        ids = find_blocks_partitioned(folder, table, low, barriers=bars, client=client)
+        assert ids[~low].isna().all()
+        assert (ids[low].to_numpy() == want.to_numpy()).all()
+    # blocks that cross partition boundaries were stitched
+    where = np.empty(n, dtype=int)
+    for k, e in enumerate(index["parcels"]):
+        where[pd.read_parquet(folder / e["file"], columns=[ROW])[ROW].to_numpy()] = k
+    per_block = pd.Series(where[low]).groupby(ids[low].to_numpy()).nunique()
+    assert (per_block > 1).sum() >= 10
+    with pytest.raises(DataError, match="xsland partition"):
+        read_partition_index(tmp_path)

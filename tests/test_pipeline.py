@@ -271,3 +271,49 @@ def test_map_and_report_say_which_policy_they_use(demo_out, tmp_path):
     assert "容积率≥1.2" in (folder / "report.html").read_text(encoding="utf-8")
     maps = CliRunner().invoke(main, ["map", str(folder), "--no-towns", "-c", str(rules)])
     assert maps.exit_code == 0 and "policy: from" in maps.output
+
+
+def test_the_run_reports_every_long_step_with_counts(sample, tmp_path):
+    from xsland.pipeline.run import run_project
+
+    project = load_project(_project_file(tmp_path, sample))
+    seen = []
+    result, _ = run_project(project, out=tmp_path / "steps", progress=seen.append)
+    ends = {s.name: s for s in seen if s.done}
+    starts = [s.name for s in seen if not s.done]
+    # every start has its end, none failed
+    assert sorted(starts) == sorted(ends) and not any(s.failed for s in ends.values())
+    n = len(result.parcels)
+    assert ends["read parcels"].count == n and ends["measure"].count == n
+    assert ends["read buildings"].count > 0 and ends["read enterprises"].count > 0
+    assert ends["blocks"].count == int(result.parcels["low_efficiency"].sum())
+    for name in ("judge", "block table", "land cover", "write audit.gpkg", "write audit.xlsx"):
+        assert ends[name].seconds >= 0
+    # maps and report are switched off in this project file: not reported
+    assert "write maps" not in ends and "write report.html" not in ends
+    # reading comes first, writing last
+    assert starts[0].startswith("read ") and starts[-1].startswith("write ")
+
+
+def test_partition_writes_one_dataset_cut_by_town_and_size(sample, tmp_path):
+    from xsland.pipeline.engine import ROW, read_partition_index
+
+    path = _project_file(tmp_path, sample)
+    out = tmp_path / "parts"
+    args = ["partition", "-c", str(path), "--out", str(out), "--parcels-per-partition", "40"]
+    result = CliRunner().invoke(main, [*args, "--no-progress"])
+    assert result.exit_code == 0, result.output
+    index = read_partition_index(out)
+    parcels = [gpd.read_parquet(out / e["file"]) for e in index["parcels"]]
+    rows = np.concatenate([p[ROW].to_numpy() for p in parcels])
+    # every parcel once, no partition above 40 parcels, and none mixing two towns
+    assert sorted(rows) == list(range(len(rows)))
+    assert f"wrote {out}: {len(rows)} parcels in {len(parcels)} partitions" in result.output
+    assert max(len(p) for p in parcels) <= 40
+    assert all(p["town"].nunique(dropna=False) == 1 for p in parcels)
+    assert len({p["town"].iloc[0] for p in parcels}) >= 2
+    # the recorded bounds are each file's
+    for entry, part in zip(index["parcels"], parcels, strict=True):
+        assert entry["bounds"] == [float(v) for v in part.total_bounds]
+    again = CliRunner().invoke(main, [*args, "--no-progress"])
+    assert again.exit_code == 2 and "--overwrite" in again.output

@@ -604,6 +604,56 @@ def _audit_project(project: Any, files: dict[str, str | None], **given: Any) -> 
     )
 
 
+@main.command()
+@click.option(
+    "-c",
+    "--config",
+    type=click.Path(exists=True, dir_okay=False),
+    required=True,
+    help="Project file naming the parcels and buildings (and parks, for towns).",
+)
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Dataset folder.")
+@click.option(
+    "--parcels-per-partition",
+    type=int,
+    default=None,
+    help="Largest partition; larger towns are cut into tiles (default 100000).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace the dataset folder.")
+@click.option(
+    "--progress/--no-progress", default=None, help="Show progress (default: on a terminal)."
+)
+def partition(
+    config: str,
+    out: str,
+    parcels_per_partition: int | None,
+    overwrite: bool,
+    progress: bool | None,
+) -> None:
+    """Write parcels and buildings as partitioned, spatially sorted GeoParquet.
+
+    One partition per town (tiles for large towns), Hilbert-sorted, with bounding-box
+    columns, for Dask workers that each read their own partitions.
+    """
+    from xsland.pipeline.run import partition_project
+    from xsland.rules.project import load_project
+
+    if Path(out).exists() and not overwrite:
+        raise click.UsageError(f"{out} exists; pass --overwrite to replace it")
+    folder = partition_project(
+        load_project(config),
+        out,
+        parcels_per_partition=parcels_per_partition,
+        overwrite=overwrite,
+        progress=progress,
+    )
+    from xsland.pipeline.engine import read_partition_index
+
+    index = read_partition_index(folder)
+    rows = sum(e["rows"] for e in index["parcels"])
+    click.echo(f"wrote {folder}: {rows} parcels in {len(index['parcels'])} partitions")
+
+
 def _echo_result(result, written: list[Path], target: Path) -> None:
     from xsland.judge.audit import CHECKS
 

@@ -17,8 +17,9 @@ Definitions
 -----------
 **Link.** Two parcels are linked when the distance between them is at most the gap
 tolerance :math:`g` (``Policy.block_gap_m``, 15 m, so that a branch road does not split a
-block) — one :class:`shapely.STRtree` query and one vectorised ``dwithin`` over the
-candidate pairs — unless a barrier separates them. Blocks are the connected components of the links
+block) — candidate pairs from a NumPy grid hash of the bounding boxes (an
+:class:`shapely.STRtree` query when a few huge parcels make the grid coarse) and one
+vectorised ``dwithin`` over them — unless a barrier separates them. Blocks are the connected components of the links
 (:func:`scipy.sparse.csgraph.connected_components`); no buffering or dissolving is involved.
 Since :math:`d(A, B) \\le g \\iff (A \\oplus D_{g/2}) \\cap (B \\oplus D_{g/2}) \\ne
 \\emptyset` (:math:`D_r` the disc of radius :math:`r`), the partition is that of libpysal's
@@ -82,6 +83,7 @@ rate is unset.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -325,17 +327,25 @@ def _grouped_union(geoms: np.ndarray, groups: np.ndarray, n_groups: int) -> np.n
 
 
 def _dominant(group: np.ndarray, values: pd.Series, weight: np.ndarray) -> pd.Series:
-    """Per group, the non-null value with the largest total weight (ties: smallest value)."""
-    frame = pd.DataFrame(
-        {"g": group, "v": values.to_numpy(dtype=object), "w": np.nan_to_num(weight)}
-    ).dropna(subset=["v"])
-    if frame.empty:
+    """Per group, the non-null value with the largest total weight (ties: smallest value).
+
+    Vectorised: values are ranked by :func:`pandas.factorize` (``sort=True``), the weight of
+    each (group, value) pair summed with :func:`numpy.bincount`, and the best pair of each
+    group picked by one :func:`numpy.lexsort`.
+    """
+    code, uniq = pd.factorize(values.astype("string").array, sort=True)
+    ok = code >= 0
+    if not ok.any():
         return pd.Series(dtype=object)
-    frame["v"] = frame["v"].astype(str)
-    sums = frame.groupby(["g", "v"], sort=False)["w"].sum().reset_index()
-    sums = sums.sort_values(["g", "w", "v"], ascending=[True, False, True])
-    best = sums.drop_duplicates("g")
-    return pd.Series(best["v"].to_numpy(dtype=object), index=best["g"].to_numpy())
+    code = code[ok]
+    g = np.asarray(group)[ok].astype(np.int64)
+    key = g * len(uniq) + code
+    pairs, inverse = np.unique(key, return_inverse=True)
+    sums = np.bincount(inverse, weights=np.nan_to_num(weight)[ok], minlength=len(pairs))
+    pg, pv = pairs // len(uniq), pairs % len(uniq)
+    order = np.lexsort((pv, -sums, pg))
+    first = order[np.r_[True, pg[order][1:] != pg[order][:-1]]]
+    return pd.Series(np.asarray(uniq, dtype=object)[pv[first]], index=pg[first])
 
 
 # ---------------------------------------------------------------------------
@@ -379,19 +389,74 @@ def _separated(
     return cut
 
 
-def _links(g: np.ndarray, gap: float, barriers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _grid_pairs(b: np.ndarray, gap: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """Pairs ``i < j`` whose bounding boxes ``b`` come within ``gap`` on both axes.
+
+    A uniform grid hash in NumPy, without building any geometry: each box, grown by
+    ``gap / 2`` (and 1 µm, so rounding never drops a pair) on every side, is listed in
+    the cells it covers (cells as wide as 90 % of the grown boxes); the boxes sharing a
+    cell are paired, the pairs whose grown boxes meet are kept, each once — in the cell
+    holding the lower-left corner of the two boxes' intersection. A superset of the
+    pairs within ``gap`` (the exact test follows). ``None`` when a few huge boxes would
+    cover too many cells (then the STRtree does it).
+    """
+    n = len(b)
+    half = gap / 2 + 1e-6
+    lo, hi = b[:, :2] - half, b[:, 2:] + half
+    cell = float(np.quantile((hi - lo).max(axis=1), 0.9))
+    if not (np.isfinite(cell) and cell > 0):
+        return None
+    origin = lo.min(axis=0)
+    c0 = np.floor((lo - origin) / cell).astype(np.int64)
+    c1 = np.floor((hi - origin) / cell).astype(np.int64)
+    span = c1 - c0 + 1
+    count = span[:, 0] * span[:, 1]
+    total = int(count.sum())
+    if total > 8 * n + 10_000:
+        return None
+    item = np.repeat(np.arange(n), count)
+    k = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
+    ncx = int(c1[:, 0].max()) + 1
+    cellid = (c0[item, 1] + k // span[item, 0]) * ncx + c0[item, 0] + k % span[item, 0]
+    order = np.argsort(cellid, kind="stable")  # items stay ascending within a cell
+    item, cellid = item[order], cellid[order]
+    starts = np.flatnonzero(np.r_[True, cellid[1:] != cellid[:-1]])
+    sizes = np.diff(np.r_[starts, total])
+    after = np.repeat(starts + sizes, sizes) - np.arange(total) - 1  # later items, same cell
+    a = np.repeat(np.arange(total), after)
+    c = np.arange(len(a)) - np.repeat(np.cumsum(after) - after, after) + a + 1
+    i, j, cid = item[a], item[c], cellid[a]
+    x0, y0, x1, y1 = lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1]
+    meet = (x0[i] <= x1[j]) & (x0[j] <= x1[i]) & (y0[i] <= y1[j]) & (y0[j] <= y1[i])
+    i, j, cid = i[meet], j[meet], cid[meet]
+    cx = np.floor((np.maximum(x0[i], x0[j]) - origin[0]) / cell).astype(np.int64)
+    cy = np.floor((np.maximum(y0[i], y0[j]) - origin[1]) / cell).astype(np.int64)
+    once = cy * ncx + cx == cid
+    return i[once], j[once]
+
+
+def _links(
+    g: np.ndarray, gap: float, barriers: np.ndarray, *, bounds: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Linked pairs ``i < j`` of ``g`` (barriers already polygons in the same CRS).
 
-    The STRtree gives the pairs whose bounding boxes, grown by ``gap``, meet; the exact
-    ``dwithin`` test then runs once per unordered pair (``i < j``), vectorised — the same
-    pairs as ``STRtree.query(g, predicate="dwithin", distance=gap)``, in half the time.
+    Candidate pairs are those whose bounding boxes come within ``gap`` of each other
+    (:func:`_grid_pairs`, or an STRtree query when a few huge parcels would make the grid
+    too coarse); the exact ``dwithin`` test then runs once per unordered pair (``i < j``),
+    vectorised — the same pairs as ``STRtree.query(g, predicate="dwithin",
+    distance=gap)``, in a fraction of the time.
     """
-    tree = shapely.STRtree(g)
-    b = shapely.bounds(g)
-    grown = shapely.box(b[:, 0] - gap, b[:, 1] - gap, b[:, 2] + gap, b[:, 3] + gap)
-    i, j = tree.query(grown)
-    keep = i < j
-    i, j = i[keep], j[keep]
+    b = shapely.bounds(g) if bounds is None else bounds
+    found = _grid_pairs(b, gap) if len(g) > 1 else (np.empty(0, np.int64),) * 2
+    if found is None:
+        tree = shapely.STRtree(g)
+        # the grown boxes as their diagonals: a query without predicate compares
+        # envelopes only, and a two-point line is cheaper to build than a box
+        i, j = tree.query(shapely.linestrings(np.stack([b[:, :2] - gap, b[:, 2:] + gap], 1)))
+        keep = i < j
+        i, j = i[keep], j[keep]
+    else:
+        i, j = found
     near = shapely.dwithin(g[i], g[j], gap)
     i, j = i[near], j[near]
     if len(barriers):
@@ -464,10 +529,20 @@ def find_blocks(
         ``block_id`` (text) indexed like ``parcels``; missing (NA) for parcels not taking
         part or without geometry. A parcel alone is a block of one.
     """
-    geom, crs = _metric(parcels)
+    if not isinstance(parcels, gpd.GeoDataFrame | gpd.GeoSeries):
+        _metric(parcels)  # raises the error for anything else
+    geom = parcels.geometry if isinstance(parcels, gpd.GeoDataFrame) else parcels
     take = _positions(parcels, mask)
     g_all = np.asarray(geom.to_numpy(), dtype=object)
-    take = take & ~(shapely.is_missing(g_all) | shapely.is_empty(g_all))
+    b_all = shapely.bounds(g_all)  # NaN for missing and empty geometries
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices
+        total = (*np.nanmin(b_all[:, :2], axis=0), *np.nanmax(b_all[:, 2:], axis=0))
+    crs = metric_crs(tuple(total) if len(g_all) else geom, crs=geom.crs)
+    if geom.crs is None or not geom.crs.equals(crs):
+        g_all = np.asarray(to_crs(geom, crs).to_numpy(), dtype=object)
+        b_all = shapely.bounds(g_all)
+    take = take & ~np.isnan(b_all[:, 0])
     pos = np.flatnonzero(take)
     out = pd.Series(pd.NA, index=parcels.index, dtype="string", name="block_id")
     if len(pos) == 0:
@@ -475,7 +550,7 @@ def find_blocks(
     g = g_all[pos]
     if gap_m < 0:
         raise DataError(f"gap_m = {gap_m} must not be negative")
-    i, j = _links(g, float(gap_m), _barrier_geoms(barriers, crs))
+    i, j = _links(g, float(gap_m), _barrier_geoms(barriers, crs), bounds=b_all[pos])
     m = len(pos)
     graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(m, m))
     n_blocks, label = connected_components(graph, directed=False)
@@ -487,38 +562,43 @@ def find_blocks(
 def _block_names(
     frame: pd.DataFrame | None, g: np.ndarray, label: np.ndarray, n_blocks: int
 ) -> np.ndarray:
-    """``B-<park|town|OUT>-NNN`` for every member, from its component label."""
+    """``B-<park|town|OUT>-NNN`` for every member, from its component label.
+
+    Vectorised: strings are ranked once (:func:`pandas.factorize` with ``sort=True``, so a
+    smaller code is a smaller string) and every per-block figure is a NumPy reduction.
+    """
     m = len(g)
     cols = frame.columns if frame is not None else []
     if "parcel_id" in cols:
-        ids = _key(frame["parcel_id"]).fillna("").to_numpy(dtype=object)
+        # NA (no ID) gets code -1: below every ID, as the empty text it stands for
+        id_code, _ = pd.factorize(_key(frame["parcel_id"]).array, sort=True)
     else:
         ids = np.asarray([str(v) for v in (frame.index if frame is not None else range(m))])
-    area = shapely.area(g)
+        id_code, _ = pd.factorize(ids, sort=True)
+    area = np.full(m, np.nan)
     if "area_m2" in cols:
-        given = pd.to_numeric(frame["area_m2"], errors="coerce").to_numpy(dtype="float64")
-        area = np.where(np.isfinite(given), given, area)
-    group = pd.Series("OUT", index=range(n_blocks), dtype=object)
+        area = pd.to_numeric(frame["area_m2"], errors="coerce").to_numpy(dtype="float64")
+    bad = ~np.isfinite(area)
+    if bad.any():
+        area = area.copy()
+        area[bad] = shapely.area(g[bad])
+    group = np.full(n_blocks, "OUT", dtype=object)
     for col in ("town", "park_id"):  # park wins over town
         if col in cols:
             best = _dominant(label, _key(frame[col]), area)
-            group.loc[best.index] = best.to_numpy()
-    stats = pd.DataFrame({"label": label, "area": area, "id": pd.array(ids, dtype="str")}).groupby(
-        "label"
-    )
-    blocks = pd.DataFrame(
-        {
-            "group": group.to_numpy(),
-            "area": stats["area"].sum().reindex(range(n_blocks)).to_numpy(),
-            "first": stats["id"].min().reindex(range(n_blocks)).to_numpy(),
-        }
-    )
-    blocks["area_r"] = blocks["area"].round(6)
-    blocks = blocks.sort_values(["group", "area_r", "first"], ascending=[True, False, True])
-    blocks["rank"] = blocks.groupby("group").cumcount() + 1
-    blocks = blocks.sort_index()
+            group[best.index.to_numpy(dtype=np.int64)] = best.to_numpy(dtype=object)
+    first = np.full(n_blocks, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, label, id_code)
+    total = np.round(np.bincount(label, weights=area, minlength=n_blocks), 6)
+    group_code, _ = pd.factorize(pd.array(group, dtype="str"), sort=True)
+    order = np.lexsort((first, -total, group_code))
+    ordered = group_code[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    rank = np.empty(n_blocks, dtype=np.int64)
+    rank[order] = np.arange(n_blocks) - np.repeat(starts, np.diff(np.r_[starts, n_blocks]))
+    rank += 1
     names = (
-        "B-" + blocks["group"].astype(str) + "-" + blocks["rank"].astype(str).str.zfill(3)
+        "B-" + pd.Series(group, dtype="str") + "-" + pd.Series(rank).astype(str).str.zfill(3)
     ).to_numpy(dtype=object)
     return names[label]
 

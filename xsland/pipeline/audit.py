@@ -13,6 +13,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from xsland._progress import step
 from xsland.group.blocks import block_members, block_table, find_blocks
 from xsland.judge.audit import district_checks, parcel_table, park_checks, town_rollup
 from xsland.judge.intensity import intensity
@@ -138,24 +139,26 @@ def run(
     found = quality_frame(found, matched)
     measured: list = []
     measures = None
-    if client is not None:
-        from xsland.pipeline.engine import plot_ratio_dask
+    with step("measure", len(parcels), unit="parcels"):
+        if client is not None:
+            from xsland.pipeline.engine import plot_ratio_dask
 
-        base = parcels.to_crs(metric_crs(parcels))
-        measures = plot_ratio_dask(base, buildings, policy=policy, client=client)
-    parcel_out = parcel_table(
-        parcels, parks, buildings, policy=policy, quality=measured, measures=measures
-    )
-    park_out = park_checks(
-        parks,
-        parcel_out,
-        enterprises=enterprises,
-        indicators=indicators,
-        policy=policy,
-        year=year,
-        quality=measured,
-        as_of=as_of,
-    )
+            base = parcels.to_crs(metric_crs(parcels))
+            measures = plot_ratio_dask(base, buildings, policy=policy, client=client)
+        parcel_out = parcel_table(
+            parcels, parks, buildings, policy=policy, quality=measured, measures=measures
+        )
+    with step("park checks", len(parks), unit="park zones"):
+        park_out = park_checks(
+            parks,
+            parcel_out,
+            enterprises=enterprises,
+            indicators=indicators,
+            policy=policy,
+            year=year,
+            quality=measured,
+            as_of=as_of,
+        )
     # every parcel gets a town: its own, else its park's
     park_town = park_out.set_index("park_id")["town"]
     own_town = (
@@ -166,34 +169,36 @@ def run(
     parcel_out["town"] = own_town.where(own_town.notna(), parcel_out["park_id"].map(park_town))
     lc = dict(landcover_options or {})
     if landcover is not None:
-        shares = landcover_shares(
+        with step("land cover", len(parcel_out), unit="parcels"):
+            shares = landcover_shares(
+                parcel_out,
+                landcover,
+                built_classes=tuple(lc.get("built_classes", (50,))),
+                bare_classes=tuple(lc.get("bare_classes", (60,))),
+                method=lc.get("method", "exact"),
+                band=int(lc.get("band", 1)),
+            )
+            parcel_out = parcel_out.join(shares)
+            breakdown = park_landcover(
+                parks,
+                landcover,
+                class_names=lc.get("class_names") or WORLDCOVER_CLASSES,
+                method=lc.get("method", "exact"),
+                band=int(lc.get("band", 1)),
+            )
+            park_out = park_out.merge(
+                breakdown.add_prefix("lc_"), left_on="park_id", right_index=True, how="left"
+            )
+    with step("judge", len(parcel_out), unit="parcels"):
+        flags = flag(
             parcel_out,
-            landcover,
-            built_classes=tuple(lc.get("built_classes", (50,))),
-            bare_classes=tuple(lc.get("bare_classes", (60,))),
-            method=lc.get("method", "exact"),
-            band=int(lc.get("band", 1)),
+            parks=park_out,
+            enterprises=enterprises,
+            plan=plan,
+            history=history,
+            as_of=as_of,
+            policy=policy,
         )
-        parcel_out = parcel_out.join(shares)
-        breakdown = park_landcover(
-            parks,
-            landcover,
-            class_names=lc.get("class_names") or WORLDCOVER_CLASSES,
-            method=lc.get("method", "exact"),
-            band=int(lc.get("band", 1)),
-        )
-        park_out = park_out.merge(
-            breakdown.add_prefix("lc_"), left_on="park_id", right_index=True, how="left"
-        )
-    flags = flag(
-        parcel_out,
-        parks=park_out,
-        enterprises=enterprises,
-        plan=plan,
-        history=history,
-        as_of=as_of,
-        policy=policy,
-    )
     notes = list(flags.attrs.get("notes", []))
     measured.extend(flags.attrs.get("quality", []))
     flags.attrs = {}
@@ -201,46 +206,50 @@ def run(
     status = supply_status(parcel_out, as_of=as_of, policy=policy)
     parcel_out = parcel_out.join(status)
     low = flags["low_efficiency"].to_numpy(dtype=bool)
-    if client is not None:
-        from xsland.pipeline.engine import find_blocks_dask
+    with step("blocks", int(low.sum()), unit="flagged parcels"):
+        if client is not None:
+            from xsland.pipeline.engine import find_blocks_dask
 
-        ids = find_blocks_dask(
-            parcel_out[low], gap_m=policy.block_gap_m, barriers=barriers, client=client
+            ids = find_blocks_dask(
+                parcel_out[low], gap_m=policy.block_gap_m, barriers=barriers, client=client
+            )
+            parcel_out["block_id"] = ids.reindex(parcel_out.index).astype(object)
+        else:
+            parcel_out["block_id"] = find_blocks(
+                parcel_out, gap_m=policy.block_gap_m, barriers=barriers, mask=low
+            )
+    with step("block table", int(low.sum()), unit="flagged parcels"):
+        blocks = block_table(
+            parcel_out, parcel_out["block_id"], policy=policy, flags=flags, parks=park_out
         )
-        parcel_out["block_id"] = ids.reindex(parcel_out.index).astype(object)
-    else:
-        parcel_out["block_id"] = find_blocks(
-            parcel_out, gap_m=policy.block_gap_m, barriers=barriers, mask=low
+        members = block_members(parcel_out, parcel_out["block_id"], flags=flags)
+    with step("roll-ups", len(parcel_out), unit="parcels"):
+        per_enterprise = (
+            mujun(parcel_out, enterprises, as_of=as_of, policy=policy)
+            if enterprises is not None
+            else None
         )
-    blocks = block_table(
-        parcel_out, parcel_out["block_id"], policy=policy, flags=flags, parks=park_out
-    )
-    members = block_members(parcel_out, parcel_out["block_id"], flags=flags)
-    per_enterprise = (
-        mujun(parcel_out, enterprises, as_of=as_of, policy=policy)
-        if enterprises is not None
-        else None
-    )
-    evaluation = intensity(
-        parcel_out, parks=park_out, enterprises=enterprises, as_of=as_of, policy=policy
-    )
-    by_park = summary(parcel_out, flags, by="park_id", policy=policy).drop(
-        columns=["n_parcels", "area_mu"]
-    )
-    park_out = park_out.merge(by_park, on="park_id", how="left")
-    park_out = park_out.merge(
-        supply_rates(parcel_out, status, by="park_id"), on="park_id", how="left"
-    )
-    towns = town_rollup(park_out, parcel_out)
-    by_town = summary(parcel_out, flags, by="town", policy=policy)[
-        ["town", "n_low_efficiency", "low_efficiency_mu", "low_efficiency_share", "idle_mu"]
-    ]
-    towns = towns.merge(by_town, on="town", how="left")
-    towns = towns.merge(supply_rates(parcel_out, status, by="town"), on="town", how="left")
-    n_blocks = blocks.groupby("town").size() if len(blocks) else pd.Series(dtype=int)
-    towns["n_blocks"] = towns["town"].map(n_blocks).fillna(0).astype(int)
-    district = district_checks(park_out, policy=policy)
-    cross = parcel_checks(parcels, parks=parks, buildings=buildings, policy=policy)
+        evaluation = intensity(
+            parcel_out, parks=park_out, enterprises=enterprises, as_of=as_of, policy=policy
+        )
+        by_park = summary(parcel_out, flags, by="park_id", policy=policy).drop(
+            columns=["n_parcels", "area_mu"]
+        )
+        park_out = park_out.merge(by_park, on="park_id", how="left")
+        park_out = park_out.merge(
+            supply_rates(parcel_out, status, by="park_id"), on="park_id", how="left"
+        )
+        towns = town_rollup(park_out, parcel_out)
+        by_town = summary(parcel_out, flags, by="town", policy=policy)[
+            ["town", "n_low_efficiency", "low_efficiency_mu", "low_efficiency_share", "idle_mu"]
+        ]
+        towns = towns.merge(by_town, on="town", how="left")
+        towns = towns.merge(supply_rates(parcel_out, status, by="town"), on="town", how="left")
+        n_blocks = blocks.groupby("town").size() if len(blocks) else pd.Series(dtype=int)
+        towns["n_blocks"] = towns["town"].map(n_blocks).fillna(0).astype(int)
+        district = district_checks(park_out, policy=policy)
+    with step("quality checks", len(parcels), unit="parcels"):
+        cross = parcel_checks(parcels, parks=parks, buildings=buildings, policy=policy)
     quality = _fill_files(quality_frame(found, measured, cross), files)
     zones = parks.to_crs(parcel_out.crs)
     return AuditResult(

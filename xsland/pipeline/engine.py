@@ -30,13 +30,41 @@ evaluation classes rank all enterprises), so partitions would change their answe
 counts, whose extents barely overlap, so few buildings and halo parcels are sent to two
 partitions (ranges of a space-filling curve, as in dask-geopandas' ``spatial_shuffle``,
 have bounding boxes that can be much larger than their parcels).
+
+Beyond one machine
+------------------
+:func:`write_partitions` (``xsland partition``) writes parcels and buildings as a
+partitioned GeoParquet dataset: one partition per town, large towns cut into k-d tiles,
+every file Hilbert-sorted with bounding-box covering columns, and ``partitions.json``
+listing each file with its rows and bounds. :func:`plot_ratio_partitioned` and
+:func:`find_blocks_partitioned` give each Dask task only a file name: the task reads its
+own parcels, and by bounding box the buildings near them or the halo of flagged parcels
+within the gap, so this process receives measures and links (pairs of row numbers), never
+the geometry; the answers equal the single-process ones.
+
+What is still done in this process (so it still needs the whole parcel layer in memory):
+the audit itself calls these functions only through :func:`plot_ratio_dask` /
+:func:`find_blocks_dask`, which ship partitions from memory. Auditing a cadastre larger
+than one machine also needs: the parcel table (parks, categories) per partition; the
+low-efficiency flags in two phases (per-enterprise sums from the partitions, reduced here,
+then flags per partition: 亩均 rules sum an enterprise's parcels across partitions); block
+outlines by the partition holding most of each block, reading the members by bounding box;
+and writers that stream partition by partition (GeoPackage/GeoParquet appended per
+partition; Excel only the parcels that need action). A cluster run needs the dataset on
+storage every worker can read (NFS, or an object store through fsspec
+``storage_options``), the same xsland environment on every worker (a container image or
+conda environment), the scheduler's address (``--scheduler``), and per worker memory for
+one partition at a time plus GEOS temporaries (see ``benchmarks/bench_engine.py`` for the
+figures per 100 000 parcels).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -631,4 +659,254 @@ def find_blocks_dask(
     graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(m, m))
     n_blocks, label = connected_components(graph, directed=False)
     out.iloc[pos] = _block_names(flagged_parcels.iloc[pos], g, label, n_blocks)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# a partitioned dataset: workers read their own parcels
+# ---------------------------------------------------------------------------
+
+#: The file describing a partitioned dataset (:func:`write_partitions`).
+PARTITION_INDEX = "partitions.json"
+
+#: Column holding each parcel's position in the layer the dataset was written from.
+ROW = "_row"
+
+
+def _tiles(geoms: np.ndarray, groups: pd.Series | None, per_part: int) -> np.ndarray:
+    """Partition labels: k-d tiles of at most ``per_part`` parcels within each group."""
+    labels = np.zeros(len(geoms), dtype=np.int64)
+    if groups is None:
+        keys = np.zeros(len(geoms), dtype=np.int64)
+    else:
+        keys = pd.factorize(groups.astype("string").fillna("").to_numpy(), sort=True)[0]
+    first = 0
+    for key in np.unique(keys):
+        idx = np.flatnonzero(keys == key)
+        k = max(1, math.ceil(len(idx) / per_part))
+        labels[idx] = first + spatial_partitions(geoms[idx], k)
+        first += k
+    return labels
+
+
+def _write_layer(frame: gpd.GeoDataFrame, labels: np.ndarray, folder: Any, name: str) -> list:
+    """One spatially sorted GeoParquet file per label, with bbox covering columns."""
+    out = []
+    geo = frame.geometry
+    ok = ~(geo.isna() | geo.is_empty).to_numpy()
+    order_all = np.full(len(frame), np.iinfo(np.int64).max, dtype=np.int64)  # missing last
+    if ok.any():
+        order_all[ok] = geo[ok].hilbert_distance(total_bounds=geo[ok].total_bounds).to_numpy()
+    (folder / name).mkdir()
+    for j, rows in enumerate(_groups(labels, int(labels.max()) + 1 if len(labels) else 0)):
+        part = frame.iloc[rows[np.argsort(order_all[rows], kind="stable")]]
+        file = f"{name}/part-{j:05d}.parquet"
+        part.to_parquet(folder / file, index=False, write_covering_bbox=True, row_group_size=20_000)
+        out.append(
+            {"file": file, "rows": len(part), "bounds": [float(v) for v in part.total_bounds]}
+        )
+    return out
+
+
+def write_partitions(
+    parcels: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame | None,
+    folder: Any,
+    *,
+    parcels_per_partition: int = PARCELS_PER_PARTITION,
+    by: str | None = "town",
+    overwrite: bool = False,
+) -> Any:
+    """Write parcels and buildings as spatially partitioned, sorted GeoParquet.
+
+    Parcels are cut by ``by`` (a town per partition, when the column exists) and large
+    groups into k-d tiles of at most ``parcels_per_partition`` (:func:`spatial_partitions`);
+    buildings into tiles of twice that. Every file is sorted along a Hilbert curve and
+    carries GeoParquet 1.1 bounding-box covering columns, so a reader asking for an
+    extent (``geopandas.read_parquet(..., bbox=...)``) skips the row groups outside it.
+    Both layers are reprojected to :func:`xsland.read.crs.metric_crs` of the parcels, in
+    which every partition is measured; parcels gain ``_row``, their position in
+    ``parcels``. ``partitions.json`` lists each file with its rows and bounds.
+
+    Layout::
+
+        folder/partitions.json
+        folder/parcels/part-00000.parquet …
+        folder/buildings/part-00000.parquet …
+
+    Returns
+    -------
+    Path
+        ``folder``.
+
+    Raises
+    ------
+    DataError
+        Parcels spanning several Gauss-Krüger zones (see :func:`plot_ratio_dask`).
+    """
+    from xsland._atomic import atomic_dir
+
+    if parcels_per_partition < 1:
+        raise DataError(f"parcels_per_partition={parcels_per_partition}: at least 1")
+    crs = metric_crs(parcels)
+    pm = parcels if parcels.crs.equals(crs) else to_crs(parcels, crs)
+    pm = pm.reset_index(drop=True)
+    pm[ROW] = np.arange(len(pm), dtype=np.int64)
+    geoms = np.asarray(pm.geometry.to_numpy(), dtype=object)
+    groups = pm[by] if by and by in pm.columns else None
+    labels = _tiles(geoms, groups, parcels_per_partition)
+    _measuring_crs(_extents(geoms, labels, int(labels.max()) + 1), crs)
+    target = Path(folder)
+    with atomic_dir(target, overwrite=overwrite) as tmp:
+        index: dict[str, Any] = {
+            "crs": crs.to_json_dict(),
+            "parcels": _write_layer(pm, labels, tmp, "parcels"),
+        }
+        if buildings is not None:
+            bm = buildings if buildings.crs.equals(crs) else to_crs(buildings, crs)
+            bm = bm.reset_index(drop=True)
+            bg = np.asarray(bm.geometry.to_numpy(), dtype=object)
+            k = max(1, math.ceil(len(bm) / (2 * parcels_per_partition)))
+            index["buildings"] = _write_layer(bm, spatial_partitions(bg, k), tmp, "buildings")
+        (tmp / PARTITION_INDEX).write_text(json.dumps(index, indent=1), encoding="utf-8")
+    return target
+
+
+def read_partition_index(folder: Any) -> dict[str, Any]:
+    """``partitions.json`` of a dataset written by :func:`write_partitions`."""
+    path = Path(folder) / PARTITION_INDEX
+    if not path.is_file():
+        raise DataError(
+            f"{folder}: no {PARTITION_INDEX}; write the dataset with `xsland partition`"
+        )
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _read_bbox(folder: Any, layer: str, box: Any, columns: list[str] | None = None) -> Any:
+    """The rows of a partitioned layer whose bounding box meets ``box``."""
+    return gpd.read_parquet(
+        Path(folder) / layer, bbox=tuple(float(v) for v in box), columns=columns
+    )
+
+
+def _measure_partition(folder: str, entry: dict, policy: Policy) -> pd.DataFrame:
+    """Worker: :func:`plot_ratio` of one parcel partition, with the buildings near it."""
+    parcels = gpd.read_parquet(Path(folder) / entry["file"])
+    index = read_partition_index(folder)
+    buildings = None
+    if "buildings" in index and len(parcels):
+        buildings = _read_bbox(folder, "buildings", parcels.total_bounds)
+    out = plot_ratio(parcels, buildings, policy=policy)
+    out.index = parcels[ROW].to_numpy()
+    out.attrs = {}
+    return out
+
+
+def plot_ratio_partitioned(
+    folder: Any, *, policy: Policy = DEFAULT_POLICY, client: Any = None
+) -> pd.DataFrame:
+    """:func:`xsland.measure.far.plot_ratio` of a partitioned dataset, each partition
+    measured where it is read.
+
+    Every task reads its own parcel file and, through the bounding-box covering, the
+    buildings whose box meets its parcels' extent — what :func:`plot_ratio_dask` sends
+    it — so the floor areas equal the single-process ones; this process only receives the
+    measures (no geometry). ``attrs["quality"]`` is not gathered here.
+
+    Returns
+    -------
+    DataFrame
+        The columns of :func:`xsland.measure.far.plot_ratio`, indexed by ``_row`` (the
+        parcels' positions in the layer the dataset was written from), sorted.
+    """
+    index = read_partition_index(folder)
+    payloads = ((str(folder), entry) for entry in index["parcels"])
+    parts = _run(_measure_partition, payloads, client, common=(policy,))
+    return pd.concat(parts).sort_index()
+
+
+def _partition_links_read(
+    folder: str, entry: dict, flagged: np.ndarray, gap_m: float, barriers: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Worker: the links with at least one flagged parcel of this partition, as ``_row``s.
+
+    Reads the partition and its halo (flagged parcels of any partition whose box comes
+    within ``gap_m`` of the partition's extent) from the dataset.
+    """
+    x0, y0, x1, y1 = entry["bounds"]
+    box = (x0 - gap_m, y0 - gap_m, x1 + gap_m, y1 + gap_m)
+    halo = _read_bbox(folder, "parcels", box, columns=[ROW, "geometry"])
+    rows = halo[ROW].to_numpy()
+    keep = flagged[rows]
+    rows = rows[keep]
+    order = np.argsort(rows, kind="stable")
+    rows = rows[order]
+    geoms = np.asarray(halo.geometry.to_numpy(), dtype=object)[keep][order]
+    own = np.isin(rows, pd.read_parquet(Path(folder) / entry["file"], columns=[ROW])[ROW])
+    bars = _unship(barriers)
+    if len(bars) and len(geoms):
+        # every barrier a link test can look at: within the gap of the halo's extent
+        near = np.asarray(shapely.total_bounds(geoms))[None, :]
+        [keep_bars] = _members(near, bars, margin=float(gap_m) + 1.0)
+        bars = bars[keep_bars]
+    i, j = _partition_links(geoms, own, bars, gap_m)
+    return rows[i], rows[j]
+
+
+def find_blocks_partitioned(
+    folder: Any,
+    table: pd.DataFrame,
+    flagged: Any,
+    *,
+    gap_m: float = DEFAULT_POLICY.block_gap_m,
+    barriers: Any = None,
+    client: Any = None,
+) -> pd.Series:
+    """:func:`xsland.group.blocks.find_blocks` of the flagged parcels of a partitioned
+    dataset: each task reads its partition and its halo; the same block IDs.
+
+    Parameters
+    ----------
+    folder
+        A dataset of :func:`write_partitions`.
+    table
+        The parcels' attributes in ``_row`` order (``parcel_id``, ``area_m2``, and when
+        present ``park_id``, ``town``: what the block IDs are made of); no geometry needed.
+    flagged
+        Boolean per parcel, in ``_row`` order.
+    gap_m, barriers
+        As for :func:`xsland.group.blocks.find_blocks` (barriers are reprojected to the
+        dataset's CRS and sent to every task near them).
+
+    Returns
+    -------
+    Series
+        ``block_id`` indexed like ``table``; NA for parcels not flagged.
+    """
+    from pyproj import CRS
+
+    from xsland.group.blocks import _block_names
+
+    if gap_m < 0:
+        raise DataError(f"gap_m = {gap_m} must not be negative")
+    index = read_partition_index(folder)
+    crs = CRS.from_json_dict(index["crs"])
+    flag = np.asarray(flagged, dtype=bool)
+    n = len(flag)
+    bars = _barrier_array(barriers, crs)
+
+    payloads = ((str(folder), entry, flag, float(gap_m)) for entry in index["parcels"])
+    links = _run(_partition_links_read, payloads, client, common=(_ship(bars, client),))
+    i = np.concatenate([a for a, _ in links]) if links else np.empty(0, np.int64)
+    j = np.concatenate([b for _, b in links]) if links else np.empty(0, np.int64)
+    graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    out = pd.Series(pd.NA, index=table.index, dtype="string", name="block_id")
+    pos = np.flatnonzero(flag)
+    if len(pos) == 0:
+        return out
+    codes, uniq = pd.factorize(label[pos])
+    frame = table.iloc[pos]
+    placeholder = np.full(len(pos), None, dtype=object)
+    out.iloc[pos] = _block_names(frame, placeholder, codes, len(uniq))
     return out

@@ -19,7 +19,8 @@ from typing import Any
 import geopandas as gpd
 from tqdm.auto import tqdm
 
-from xsland._redact import is_postgres_uri
+from xsland._progress import Step, reporting, step
+from xsland._redact import is_postgres_uri, redact
 from xsland.errors import DataError, InputFileError
 from xsland.pipeline.audit import run
 from xsland.read.io import read_layer, read_table
@@ -27,7 +28,7 @@ from xsland.result import AuditResult
 from xsland.rules.project import Project
 from xsland.write.report import audit_layers, write_audit
 
-__all__ = ["describe_inputs", "read_inputs", "rerun_blocks", "run_project"]
+__all__ = ["describe_inputs", "partition_project", "read_inputs", "rerun_blocks", "run_project"]
 
 
 def describe_inputs(project: Project, data: dict[str, Any]) -> dict[str, str]:
@@ -60,7 +61,7 @@ def run_project(
     *,
     out: str | Path | None = None,
     overwrite: bool = False,
-    progress: bool | None = None,
+    progress: bool | Callable[[Step], None] | None = None,
     echo: Callable[[str], None] | None = None,
     engine: str = "single",
     workers: int | None = None,
@@ -82,7 +83,10 @@ def run_project(
         Replace an existing output folder (only once the new one is complete), and
         existing PostGIS tables.
     progress
-        Show a progress bar (``None``: only on a terminal).
+        Show a progress bar with each step and its count (``None``: only on a
+        terminal), or a callable receiving each :class:`xsland._progress.Step` (the
+        start and the end, with its duration, of reading each input, measuring,
+        judging, blocks, and each writer).
     engine, workers, scheduler
         ``"dask"`` runs floor areas and block finding on a Dask cluster — a local one
         with ``workers`` processes, or the one at ``scheduler`` — with the same results.
@@ -102,86 +106,200 @@ def run_project(
         raise ValueError("no output folder: pass out= (--out) or set project.out")
     if engine not in ("single", "dask"):
         raise ValueError(f"engine {engine!r}: use 'single' or 'dask'")
-    steps = ["read inputs", "audit", "write reports"]
-    if to_postgis:
-        steps.append("write PostGIS")
-    bar = tqdm(
-        total=len(steps),
-        disable=(None if progress is None else not progress),
-        unit="step",
-        desc="xsland audit",
-    )
     when = as_of if as_of is not None else project.as_of
     cluster: Any = nullcontext(None)
     if engine == "dask":
         from xsland.pipeline.engine import make_client
 
         cluster = make_client(workers, address=scheduler)
+    callback, close = _progress_callback(progress)
     try:
-        bar.set_postfix_str(steps[0])
-        data = read_inputs(project)
-        bar.update()
-        bar.set_postfix_str(steps[1])
-        with cluster as client:
-            result = run(
-                data["parks"],
-                data["parcels"],
-                data.get("buildings"),
-                enterprises=data.get("enterprises"),
-                plan=data.get("plan"),
-                indicators=data.get("indicators"),
-                history=data.get("history"),
-                barriers=data.get("barriers"),
-                landcover=data.get("landcover"),
-                landcover_options=dict(project.raster),
-                policy=project.policy,
-                year=project.year,
-                as_of=when,
-                client=client,
+        with reporting(callback):
+            result, written = _run_steps(
+                project,
+                target,
+                cluster=cluster,
+                when=when,
+                engine=engine,
+                workers=workers,
+                overwrite=overwrite,
+                to_postgis=to_postgis,
+                schema=schema,
+                geoparquet=geoparquet,
             )
-        bar.update()
-        inputs = describe_inputs(project, data)
-        run_at = dt.datetime.now().isoformat(timespec="seconds")
-        inputs["run"] = run_at
-        inputs["idle judged at"] = str(result.meta.get("as_of") or dt.date.today())
-        inputs["metric CRS"] = str(result.parcels.crs.name if result.parcels.crs else "")
-        inputs["engine"] = engine + (f" ({workers or 'auto'} workers)" if engine == "dask" else "")
-        result = dataclasses.replace(
-            result,
-            meta={
-                **result.meta,
-                "title": project.name,
-                "run": run_at,
-                "as_of": str(result.meta.get("as_of") or dt.date.today()),
-                "engine": inputs["engine"],
-            },
-            inputs=inputs,
-        )
-        if to_postgis:
-            # first: a database refusing the write (connection, existing tables without
-            # overwrite) must not leave a new output folder behind
-            from xsland.read.postgis import write_postgis
-
-            bar.set_postfix_str(steps[3])
-            write_postgis(audit_layers(result), to_postgis, schema=schema, overwrite=overwrite)
-            bar.update()
-        bar.set_postfix_str(steps[2])
-        written = write_audit(
-            result,
-            target,
-            overwrite=overwrite,
-            maps=project.maps,
-            html_report=project.report,
-            basemap=project.basemap,
-            tianditu_key=project.tianditu_key,
-            geoparquet=geoparquet,
-        )
-        bar.update()
     finally:
-        bar.close()
+        close()
     if echo:
         echo(f"wrote {target}")
     return result, written
+
+
+def _progress_callback(
+    progress: bool | Callable[[Step], None] | None,
+) -> tuple[Callable[[Step], None] | None, Callable[[], None]]:
+    """The step callback for ``progress`` and a function closing what it opened.
+
+    A callable is used as it is; otherwise a :mod:`tqdm` bar counting finished steps,
+    showing the running one with its count, and printing a line per finished step
+    (``None``: only on a terminal, as tqdm decides; ``False``: nothing).
+    """
+    if callable(progress):
+        return progress, lambda: None
+    if progress is False:
+        return None, lambda: None
+    bar = tqdm(total=None, disable=None if progress is None else False, unit="step", desc="xsland")
+    if bar.disable:
+        bar.close()
+        return None, lambda: None
+
+    def show(s: Step) -> None:
+        count = "" if s.count is None else f" {s.count:,} {s.unit}"
+        if not s.done:
+            bar.set_postfix_str(s.name + count)
+            return
+        bar.update()
+        status = "failed" if s.failed else f"{s.seconds:.1f} s"
+        bar.write(f"  {s.name}{count}: {status}")
+
+    return show, bar.close
+
+
+def _run_steps(
+    project: Project,
+    target: Path,
+    *,
+    cluster: Any,
+    when: Any,
+    engine: str,
+    workers: int | None,
+    overwrite: bool,
+    to_postgis: str | None,
+    schema: str,
+    geoparquet: bool,
+) -> tuple[AuditResult, list[Path]]:
+    """Read, audit and write (the body of :func:`run_project`), each step reported."""
+    with cluster as client:
+        data = read_inputs(project)
+        result = run(
+            data["parks"],
+            data["parcels"],
+            data.get("buildings"),
+            enterprises=data.get("enterprises"),
+            plan=data.get("plan"),
+            indicators=data.get("indicators"),
+            history=data.get("history"),
+            barriers=data.get("barriers"),
+            landcover=data.get("landcover"),
+            landcover_options=dict(project.raster),
+            policy=project.policy,
+            year=project.year,
+            as_of=when,
+            client=client,
+        )
+    inputs = describe_inputs(project, data)
+    run_at = dt.datetime.now().isoformat(timespec="seconds")
+    inputs["run"] = run_at
+    inputs["idle judged at"] = str(result.meta.get("as_of") or dt.date.today())
+    inputs["metric CRS"] = str(result.parcels.crs.name if result.parcels.crs else "")
+    inputs["engine"] = engine + (f" ({workers or 'auto'} workers)" if engine == "dask" else "")
+    result = dataclasses.replace(
+        result,
+        meta={
+            **result.meta,
+            "title": project.name,
+            "run": run_at,
+            "as_of": str(result.meta.get("as_of") or dt.date.today()),
+            "engine": inputs["engine"],
+        },
+        inputs=inputs,
+    )
+    if to_postgis:
+        # first: a database refusing the write (connection, existing tables without
+        # overwrite) must not leave a new output folder behind
+        from xsland.read.postgis import write_postgis
+
+        with step("write PostGIS", len(result.parcels), unit="parcels"):
+            write_postgis(audit_layers(result), to_postgis, schema=schema, overwrite=overwrite)
+    written = write_audit(
+        result,
+        target,
+        overwrite=overwrite,
+        maps=project.maps,
+        html_report=project.report,
+        basemap=project.basemap,
+        tianditu_key=project.tianditu_key,
+        geoparquet=geoparquet,
+    )
+    return result, written
+
+
+def partition_project(
+    project: Project,
+    out: str | Path,
+    *,
+    parcels_per_partition: int | None = None,
+    overwrite: bool = False,
+    progress: bool | Callable[[Step], None] | None = None,
+) -> Path:
+    """Write a project's parcels and buildings as a partitioned GeoParquet dataset.
+
+    Reads (and validates) the ``parcels`` and ``buildings`` inputs only, gives parcels
+    without a town their park's town when parks are given, and calls
+    :func:`xsland.pipeline.engine.write_partitions`: a partition per town, large towns cut
+    into tiles, every file Hilbert-sorted with bounding-box covering columns, for the
+    Dask tasks that read their own partitions
+    (:func:`~xsland.pipeline.engine.plot_ratio_partitioned`,
+    :func:`~xsland.pipeline.engine.find_blocks_partitioned`).
+
+    Returns
+    -------
+    Path
+        ``out``.
+    """
+    import dataclasses
+    from types import MappingProxyType
+
+    from xsland.pipeline.engine import PARCELS_PER_PARTITION, write_partitions
+
+    if "parcels" not in project.inputs:
+        raise DataError("the project has no parcels input. Fix: add [inputs.parcels]")
+    kinds = ("parks", "parcels", "buildings")
+    subset = dataclasses.replace(
+        project,
+        inputs=MappingProxyType({k: v for k, v in project.inputs.items() if k in kinds}),
+    )
+    callback, close = _progress_callback(progress)
+    try:
+        with reporting(callback):
+            data = read_inputs(subset)
+            parcels = data["parcels"]
+            parks = data.get("parks")
+            if parks is not None and "town" in parks.columns:
+                parcels = _with_towns(parcels, parks)
+            with step("write partitions", len(parcels), unit="parcels"):
+                return write_partitions(
+                    parcels,
+                    data.get("buildings"),
+                    out,
+                    parcels_per_partition=parcels_per_partition or PARCELS_PER_PARTITION,
+                    overwrite=overwrite,
+                )
+    finally:
+        close()
+
+
+def _with_towns(parcels: gpd.GeoDataFrame, parks: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Parcels whose ``town`` is empty get the town of the park their centre lies in."""
+    own = parcels["town"] if "town" in parcels.columns else None
+    centres = gpd.GeoDataFrame(
+        geometry=parcels.geometry.representative_point(), crs=parcels.crs
+    ).reset_index(drop=True)
+    zones = parks[["town", "geometry"]].to_crs(parcels.crs)
+    hit = gpd.sjoin(centres, zones, how="left", predicate="within")
+    town = hit[~hit.index.duplicated()]["town"].to_numpy(dtype=object)
+    out = parcels.copy()
+    out["town"] = town if own is None else own.where(own.notna(), town)
+    return out
 
 
 def rerun_blocks(
@@ -254,60 +372,20 @@ def read_inputs(project: Any) -> dict[str, Any]:
         ``barriers`` is a list of GeoDataFrames, ``landcover`` the raster's path.
     """
     from xsland.errors import Problem, ValidationError
-    from xsland.rules.schema import get_kind
 
     out: dict[str, Any] = {}
     problems: list[Problem] = []
     options = {"duplicates": project.duplicates, "policy": project.policy}
     for kind, item in project.inputs.items():
-        where = str(item.path)
+        where = redact(str(item.path))
         try:
-            if kind == "landcover":
-                out[kind] = item.path
-            elif kind == "barriers":
-                out[kind] = [_read_any(p, item, project) for p in (item.paths or (item.path,))]
-            elif item.is_postgis:
-                from xsland.read.postgis import read_postgis_layer, redact
-
-                where = redact(str(item.path))
-                extra = (
-                    {}
-                    if get_kind(kind).geometry is None
-                    else {"empty_geometry": project.empty_geometry}
-                )
-                out[kind] = read_postgis_layer(
-                    str(item.path),
-                    table=item.table,
-                    sql=item.sql,
-                    geometry_column=item.geometry_column,
-                    kind=kind,
-                    columns=item.columns,
-                    crs=item.crs or project.crs,
-                    override_crs=item.override_crs,
-                    **options,
-                    **extra,
-                )
-            elif get_kind(kind).geometry is None:
-                out[kind] = read_table(
-                    item.path,
-                    kind=kind,
-                    columns=item.columns,
-                    sheet=item.sheet,
-                    units=item.units,
-                    **options,
-                )
-            else:
-                out[kind] = read_layer(
-                    item.path,
-                    kind=kind,
-                    layer=item.layer,
-                    columns=item.columns,
-                    crs=item.crs or project.crs,
-                    override_crs=item.override_crs,
-                    empty_geometry=project.empty_geometry,
-                    units=item.units,
-                    **options,
-                )
+            with step(f"read {kind}", unit="rows") as running:
+                value = _read_one(kind, item, project, options)
+                if isinstance(value, list):
+                    running.count = sum(len(v) for v in value)
+                elif kind != "landcover":
+                    running.count = len(value)
+            out[kind] = value
         except ValidationError as exc:
             problems.extend(exc.problems)
         except (DataError, InputFileError) as exc:
@@ -318,6 +396,54 @@ def read_inputs(project: Any) -> dict[str, Any]:
             title=f"{len(problems)} problem{'s' if len(problems) > 1 else ''} in the inputs",
         )
     return out
+
+
+def _read_one(kind: str, item: Any, project: Any, options: dict[str, Any]) -> Any:
+    """One input of a project, read and validated (see :func:`read_inputs`)."""
+    from xsland.rules.schema import get_kind
+
+    if kind == "landcover":
+        return item.path
+    if kind == "barriers":
+        return [_read_any(p, item, project) for p in (item.paths or (item.path,))]
+    if item.is_postgis:
+        from xsland.read.postgis import read_postgis_layer
+
+        extra = (
+            {} if get_kind(kind).geometry is None else {"empty_geometry": project.empty_geometry}
+        )
+        return read_postgis_layer(
+            str(item.path),
+            table=item.table,
+            sql=item.sql,
+            geometry_column=item.geometry_column,
+            kind=kind,
+            columns=item.columns,
+            crs=item.crs or project.crs,
+            override_crs=item.override_crs,
+            **options,
+            **extra,
+        )
+    if get_kind(kind).geometry is None:
+        return read_table(
+            item.path,
+            kind=kind,
+            columns=item.columns,
+            sheet=item.sheet,
+            units=item.units,
+            **options,
+        )
+    return read_layer(
+        item.path,
+        kind=kind,
+        layer=item.layer,
+        columns=item.columns,
+        crs=item.crs or project.crs,
+        override_crs=item.override_crs,
+        empty_geometry=project.empty_geometry,
+        units=item.units,
+        **options,
+    )
 
 
 def _read_any(path: Any, item: Any, project: Any) -> gpd.GeoDataFrame:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from xsland._atomic import atomic_dir, atomic_file
+from xsland._progress import step
 from xsland.errors import InputFileError
 from xsland.group.blocks import COLUMN_LABELS as _BLOCK_LABELS
 from xsland.judge.audit import STATUS_ZH
@@ -573,13 +574,17 @@ def write_audit(
         )
     title, inputs = result.title, dict(result.inputs)
     target = Path(out)
-    layers = audit_layers(result)
+    with step("prepare layers", len(result.parcels), unit="parcels"):
+        layers = audit_layers(result)
     with atomic_dir(target, overwrite=overwrite) as tmp:
-        write_gpkg(layers, tmp / "audit.gpkg", policy=result.policy, schema=True)
-        write_audit_workbook(result, tmp / "audit.xlsx", geoparquet=geoparquet)
-        (tmp / "summary.md").write_text(
-            summary_markdown(result, title=title, inputs=inputs), encoding="utf-8"
-        )
+        with step("write audit.gpkg", len(result.parcels), unit="parcels"):
+            write_gpkg(layers, tmp / "audit.gpkg", policy=result.policy, schema=True)
+        with step("write audit.xlsx", len(result.parcels), unit="parcels"):
+            write_audit_workbook(result, tmp / "audit.xlsx", geoparquet=geoparquet)
+        with step("write summary.md"):
+            (tmp / "summary.md").write_text(
+                summary_markdown(result, title=title, inputs=inputs), encoding="utf-8"
+            )
         date = str(result.meta.get("run") or "")[:10] or None
         map_names: list[str] = []
         if maps:
@@ -587,7 +592,7 @@ def write_audit(
 
             from xsland.write.maps import BasemapWarning, write_maps
 
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), step("write maps", len(result.parcels), unit="parcels"):
                 if not basemap.startswith("tianditu"):
                     # 天地图 is only an extra choice here; without a key it is left out
                     warnings.simplefilter("ignore", BasemapWarning)
@@ -603,17 +608,19 @@ def write_audit(
         if html_report:
             from xsland.write.htmlreport import REPORT_NAME, write_report
 
-            write_report(
-                result,
-                tmp / REPORT_NAME,
-                inputs=inputs,
-                title=title,
-                audit_date=date,
-                maps=map_names,
-            )
+            with step("write " + REPORT_NAME):
+                write_report(
+                    result,
+                    tmp / REPORT_NAME,
+                    inputs=inputs,
+                    title=title,
+                    audit_date=date,
+                    maps=map_names,
+                )
         if geoparquet:
             from xsland.read.postgis import write_geoparquet
 
-            write_geoparquet(layers, tmp / "parquet")
+            with step("write parquet", len(result.parcels), unit="parcels"):
+                write_geoparquet(layers, tmp / "parquet")
         names = sorted(p.name for p in tmp.iterdir())
     return [target / n for n in names]
