@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from xsland.rules.evaluation_columns import INTENSITY_COLUMNS, MUJUN_COLUMNS, SUPPLY_COLUMNS
 from xsland.rules.policy import DEFAULT_POLICY, LOWUSE_RULES, Policy
 
 __all__ = [
@@ -1112,6 +1113,108 @@ INPUTS = Table(
     ),
 )
 
+# -- evaluations (issue 15) and the three kinds of low-efficiency land (issue 14) ---------
+
+_EVAL_DTYPES = {"float64": "float", "Int64": "integer", "string": "text"}
+
+
+def _evaluation(spec: Mapping[str, tuple], names: tuple[str, ...] | None = None) -> tuple:
+    """Columns from an evaluation's declarations (:mod:`xsland.rules.evaluation_columns`)."""
+    out = []
+    for name, (dtype, unit, zh, en, description, decimals) in spec.items():
+        if names is not None and name not in names:
+            continue
+        kind = _EVAL_DTYPES[dtype]
+        shown = "" if unit in ("", "code", "class", "rank") else unit
+        out.append(
+            Column(
+                name,
+                kind,
+                zh,
+                en,
+                "share" if unit == "share" else shown,
+                decimals if kind != "text" else None,
+                description or en,
+                percent=unit == "share",
+                optional=True,
+            )
+        )
+    return tuple(out)
+
+
+_KIND_ZH = {"plan": "不符合规划", "industry": "不符合产业定位", "inefficient": "不符合高效配置"}
+
+
+def _kind_summary() -> tuple:
+    cols = []
+    for kind, zh in _KIND_ZH.items():
+        cols += [
+            _int(f"n_lu_{kind}", f"低效类型地块数:{zh}", f"parcels of kind {kind}", f"kind {kind}"),
+            _c(f"lu_{kind}_mu", "float", f"低效类型用地(亩):{zh}", f"{kind} land (mu)", "亩", 2,
+               f"area of the parcels of kind {kind}"),
+            _int(f"n_only_{kind}", f"仅因{zh}的地块数", f"parcels only of kind {kind}",
+                 f"parcels whose only kind is {kind}"),
+            _c(f"only_{kind}_mu", "float", f"仅因{zh}(亩)", f"only {kind} land (mu)", "亩", 2,
+               f"area of the parcels whose only kind is {kind}"),
+        ]  # fmt: skip
+    return tuple(c.__class__(**{**c.__dict__, "optional": True}) for c in cols)
+
+
+_SUPPLY_PARCEL = ("supply_status", "supply_status_zh", "supply_rule")
+_SUPPLY_RATES = tuple(n for n in SUPPLY_COLUMNS if n not in _SUPPLY_PARCEL)
+
+
+def _extend(table: Table, columns: tuple) -> Table:
+    known = set(table.names)
+    extra = tuple(c for c in columns if c.name not in known)
+    return Table(
+        table.name, table.zh, table.en, table.geometry, table.columns + extra,
+        table.prefixes, table.passthrough,
+    )  # fmt: skip
+
+
+PARKS = _extend(
+    PARKS,
+    (
+        _txt("related_industries", "相关配套产业", "related industries",
+             "the park's related and supporting industries (、-separated)", optional=True),
+    )
+    + _kind_summary()
+    + _evaluation(SUPPLY_COLUMNS, _SUPPLY_RATES),
+)  # fmt: skip
+PARK_ZONES = _extend(
+    PARK_ZONES,
+    (
+        _txt("related_industries", "相关配套产业", "related industries",
+             "the park's related and supporting industries (、-separated)", optional=True),
+    ),
+)  # fmt: skip
+TOWNS = _extend(TOWNS, _kind_summary() + _evaluation(SUPPLY_COLUMNS, _SUPPLY_RATES))
+PARCELS = _extend(
+    PARCELS,
+    tuple(
+        _c(f"lu_{kind}", "boolean", f"低效类型:{zh}", f"low-efficiency kind: {kind}",
+           description=f"clause 二(一)3: {kind} (counted when in lowuse_kinds)")
+        for kind, zh in _KIND_ZH.items()
+    )
+    + (
+        _txt("kinds", "低效类型代码", "kind codes", "kinds that apply, ;-separated"),
+        _txt("kinds_zh", "低效类型", "kinds", "the kinds that apply, in Chinese"),
+    )
+    + _evaluation(SUPPLY_COLUMNS, _SUPPLY_PARCEL),
+)  # fmt: skip
+BLOCKS = _extend(
+    BLOCKS,
+    (
+        _c("industry_only_mu", "float", "仅因产业定位低效(亩)", "industry-only land (mu)", "亩", 2,
+           "land low-efficiency only for industrial positioning"),
+        _share("industry_only_share", "仅因产业定位低效占比", "industry-only share",
+               "industry-only land / block land"),
+    ),
+)  # fmt: skip
+ENTERPRISES = _extend(ENTERPRISES, _evaluation(MUJUN_COLUMNS))
+INTENSITY = Table("intensity", "集约评价", "intensity", False, _evaluation(INTENSITY_COLUMNS))
+
 #: Every output table by name, in the order they are written.
 TABLES: Mapping[str, Table] = MappingProxyType(
     {
@@ -1125,6 +1228,7 @@ TABLES: Mapping[str, Table] = MappingProxyType(
             ENTERPRISES,
             TOWNS,
             DISTRICT,
+            INTENSITY,
             QUALITY,
             RULES,
             META,
