@@ -48,6 +48,8 @@ SAME_LAYER = {
     # the input contract and the policy are read by the project file
     ("xsland.rules.project", "xsland.rules.policy"),
     ("xsland.rules.project", "xsland.rules.schema"),
+    # the output schema folds in the evaluations' column declarations
+    ("xsland.rules.columns", "xsland.rules.evaluation_columns"),
     # output labels are rendered from the policy's thresholds
     ("xsland.rules.columns", "xsland.rules.policy"),
     # readers validate what they read, in the contract's terms

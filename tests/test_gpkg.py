@@ -49,7 +49,7 @@ def test_every_boolean_column_is_a_geopackage_boolean(gpkg):
                 assert str(frame[col.name].dtype) == "boolean", (name, col.name)
                 checked += 1
     # parcels: far_ok, low_efficiency and eight lu_*; blocks: below_threshold
-    assert checked == 11
+    assert checked == 14  # 11 of the park checks and flags + lu_plan, lu_industry, lu_inefficient
     # a filter like QGIS's "far_ok" = false finds the parcels below their minimum
     below = pyogrio.read_dataframe(gpkg, layer="parcels", where="far_ok = 0", read_geometry=False)
     assert len(below) > 0 and (below["far"] < below["far_min"]).all()

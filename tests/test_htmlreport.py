@@ -459,7 +459,7 @@ def test_intensity_page_sets_the_parks_beside_the_national_averages(demo):
 def test_intensity_page_without_the_table(demo):
     tables = _tables(demo[0])
     tables.pop("intensity", None)
-    text = parse(build_report(tables)).sections["intensity"]["text"]
+    text = parse(build_report(_audit(tables))).sections["intensity"]["text"]
     assert "not computed in this run" in text
 
 
@@ -520,15 +520,15 @@ def test_quality_details_chinese_with_english_gloss_and_escaped(with_blocks):
             "detail": ["overlaps P2 by 3.5 m²", f"overlaps {XSS} by 3.5 m²"],
         }
     )
-    text = build_report({**with_blocks[0], "quality": q}, image_format="png")
+    text = build_report(_audit({**with_blocks[0], "quality": q}), image_format="png")
     assert '与 P2 重叠 3.5 m² <span class="en">overlaps P2 by 3.5 m²</span>' in text
     assert XSS not in text and "与 &lt;img src=x onerror=alert(1)&gt; 重叠" in text
 
 
 def test_chinese_only_report_and_the_idle_date(with_blocks, tmp_path):
     tables = {**with_blocks[0], "meta": {"as_of": "2025-08-29"}}
-    both = build_report(tables, image_format="png")
-    zh = build_report(tables, image_format="png", lang="zh")
+    both = build_report(_audit(tables), image_format="png")
+    zh = build_report(_audit(tables), image_format="png", lang="zh")
     assert '<body class="zh-only">' in zh and '<body class="zh-only">' not in both
     assert "闲置土地认定基准日" in zh and "2025年8月29日" in zh
     # only the body's class and the button's word differ
@@ -540,12 +540,12 @@ def test_chinese_only_report_and_the_idle_date(with_blocks, tmp_path):
     )
     assert "body.zh-only .en { display: none; }" in zh  # in print as on screen
     with pytest.raises(DataError, match="lang must be one of zh-en, zh"):
-        build_report(tables, lang="en")
+        build_report(_audit(tables), lang="en")
     # without the date in meta, the run's inputs give it; without either, nothing is said
-    assert "2025年8月29日" in build_report(
-        with_blocks[0], image_format="png", inputs={"idle judged at": "2025-08-29"}
+    assert "2025年8月29日" in build_report(_audit(
+        with_blocks[0]), image_format="png", inputs={"idle judged at": "2025-08-29"}
     )
-    assert "闲置土地认定基准日" not in build_report(with_blocks[0], image_format="png")
+    assert "闲置土地认定基准日" not in build_report(_audit(with_blocks[0]), image_format="png")
 
 
 def test_cli_report_in_chinese_only_prints_no_english(demo, tmp_path):
@@ -594,7 +594,7 @@ def test_page_and_quality_markup_come_from_templates_that_escape(with_blocks):
             "detail": [XSS],
         }
     )
-    text = build_report({**with_blocks[0], "quality": q}, image_format="png", title=XSS)
+    text = build_report(_audit({**with_blocks[0], "quality": q}), image_format="png", title=XSS)
     assert XSS not in text
     assert "<title>&lt;img src=x onerror=alert(1)&gt;</title>" in text
     assert "<h1>&lt;img src=x onerror=alert(1)&gt;</h1>" in text

@@ -7,6 +7,7 @@ import matplotlib
 import pandas as pd
 import pytest
 
+from xsland.result import AuditResult
 from xsland.write.htmlreport import build_report
 
 # Each of these is mathtext when parse_math is on: the last two cannot be parsed at all
@@ -30,7 +31,7 @@ def test_park_and_town_names_with_dollars_render(tables):
         parks.loc[parks["park_id"] == pid, "name"] = name
     towns = tables["towns"].copy()
     towns.loc[towns.index[0], "town"] = NAMES[1]
-    text = build_report({**tables, "parks": parks, "towns": towns})
+    text = build_report(AuditResult(**{**tables, "parks": parks, "towns": towns}))
     assert "$x^2$ 园" in text  # in the tables, as written (HTML-escaped where needed)
     assert matplotlib.rcParams["text.parse_math"] is True  # the report's rc did not leak
 

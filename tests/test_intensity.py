@@ -156,7 +156,7 @@ def test_enterprise_ids_match_across_number_and_text():
 def test_demo_writes_the_intensity_layer_sheet_and_summary(demo_audit):
     import pyogrio
 
-    from xsland.write.report import read_audit
+    from xsland.result import AuditResult
 
     out = demo_audit[0]
     layer = pyogrio.read_dataframe(out / "audit.gpkg", layer="intensity", read_geometry=False)
@@ -170,7 +170,7 @@ def test_demo_writes_the_intensity_layer_sheet_and_summary(demo_audit):
     summary = (out / "summary.md").read_text(encoding="utf-8")
     assert "## Intensive-use evaluation (开发区土地集约利用评价)" in summary
     assert "## 批供用 status of parcels" in summary and "## 亩均效益 classes (4+T)" in summary
-    result, _info = read_audit(out)
+    result = AuditResult.read(out)
     assert len(result.intensity) == 9
     assert {"supply_status", "supply_rule"} <= set(result.parcels.columns)
     assert {"mj_score", "mj_rank", "mj_class", "mj_class_source"} <= set(result.enterprises.columns)

@@ -486,7 +486,7 @@ def test_maps_from_a_finished_audit(audit, tmp_path):
     assert d["title"] == "锡山区园区审计 2026 · 全部园区" and d["auditDate"] == "2026-04-30"
     assert d["system"] == "gcj02" and d["hasZones"] is True and d["blocks"] is None
     counts = {s["key"]: s["count"] for s in d["statuses"]}  # far_ok a GeoPackage boolean
-    assert counts == {"low": 1, "below": 1, "ok": 2, "exempt": 3, "other": 0, "nodata": 1}
+    assert counts == {"low": 1, "below": 1, "ok": 2, "exempt": 2, "other": 0, "nodata": 1}
     with pytest.raises(DataError, match="needs an AuditResult"):
         write_maps(audit, out)
 
@@ -515,7 +515,7 @@ def test_every_town_with_parcels_gets_a_map(audit, tmp_path):
     layers = {**audit, "parcels": pd.concat([audit["parcels"], extra], ignore_index=True)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", BasemapWarning)
-        written = write_maps(layers, tmp_path, audit_date="2026-05-01")
+        written = write_maps(_result(layers), tmp_path, audit_date="2026-05-01")
     names = [p.relative_to(tmp_path).as_posix() for p in written]
     # every town named by a park or a parcel: 东亭街道 and 安/镇:街道 (parks), 羊尖镇 and
     # 东北塘/街道 (parcels only); sorted by town name
@@ -563,6 +563,7 @@ def test_non_industrial_land_names_kinds_and_block_classes(audit):
     # the seed's kinds of low-efficiency land, as booleans and as GeoPackage text
     parcels["lu_plan"] = [False] * 4 + [True] + [False] * 5
     parcels["lu_industry"] = ["0"] * 4 + ["1"] + ["0"] * 4 + ["1"]
+    parcels["lu_inefficient"] = False  # the audit's own flags left out: only these two
     status = parcel_status(parcels).set_axis(parcels["parcel_id"])
     assert status[["A3", "Z9", "R1", "R2", "R3"]].tolist() == [
         "exempt",  # existing industrial land, FAR known, no minimum
@@ -653,8 +654,8 @@ def test_a_large_district_map_draws_flagged_parcels_only(audit, tmp_path, monkey
     monkeypatch.setattr(maps, "DISTRICT_MAP_MAX_PARCELS", 6)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", BasemapWarning)
-        write_maps(audit, tmp_path / "big", audit_date="2026-05-01")
-        write_maps(audit, tmp_path / "max7", audit_date="2026-05-01", max_parcels=7)
+        write_maps(_result(audit), tmp_path / "big", audit_date="2026-05-01")
+        write_maps(_result(audit), tmp_path / "max7", audit_date="2026-05-01", max_parcels=7)
     d = payload((tmp_path / "big" / "map.html").read_text(encoding="utf-8"))
     drawn = sorted(p["parcel_id"] for i in d["parcels"] for p in props(i))
     assert drawn == ["A2", "A5"]

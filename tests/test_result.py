@@ -68,7 +68,8 @@ def test_policy_text_is_lossless():
     back = policy_from_json(policy_to_json(custom))
     assert back == custom
     assert back.target_date == dt.date(2028, 6, 30)
-    assert dict(back.category_map) == {"M1": "industrial", "X9": "logistics"}
+    # the project's entries add to the default vocabulary (xsland.rules.landuse)
+    assert {"M1": "industrial", "X9": "logistics"}.items() <= dict(back.category_map).items()
     assert policy_from_json(policy_to_json(DEFAULT_POLICY)) == DEFAULT_POLICY
 
 

@@ -60,6 +60,7 @@ SHEETS = {
     "blocks": "连片 blocks",
     "block_members": "连片地块 block parcels",
     "enterprises": "企业亩均 enterprises",
+    "intensity": "集约评价 intensity",
     "quality": "数据质量 quality",
     "rules": "规则 rules",
 }
