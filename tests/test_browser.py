@@ -410,7 +410,7 @@ def test_search_box_finds_parcels_owners_and_blocks(demo, browser, tmp_path):
         " b.getEast(), b.getNorth(), window.xsland.map.getZoom()]; })()"
     )
     assert view[0] <= w and view[1] <= s and view[2] >= e and view[3] >= n
-    assert view[4] >= 16 and view[4] > zoom0
+    assert view[4] >= 15 and view[4] > zoom0  # street level; a large parcel fits at 15
     p.screenshot(tmp_path, "demo-search-parcel.png")
     # an owner: every parcel of that owner in this town is listed
     owner = str(row["owner"])

@@ -542,8 +542,8 @@ def test_chinese_only_report_and_the_idle_date(with_blocks, tmp_path):
     with pytest.raises(DataError, match="lang must be one of zh-en, zh"):
         build_report(_audit(tables), lang="en")
     # without the date in meta, the run's inputs give it; without either, nothing is said
-    assert "2025年8月29日" in build_report(_audit(
-        with_blocks[0]), image_format="png", inputs={"idle judged at": "2025-08-29"}
+    assert "2025年8月29日" in build_report(
+        _audit(with_blocks[0]), image_format="png", inputs={"idle judged at": "2025-08-29"}
     )
     assert "闲置土地认定基准日" not in build_report(_audit(with_blocks[0]), image_format="png")
 
