@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xsland.read.values import (
+    as_bool,
     header_unit,
     name_key,
     normalise_id,
@@ -342,3 +343,24 @@ def test_any_cell_is_a_date_or_listed_never_an_exception(cells):
         else:
             assert not listed[i]
             assert pd.Timestamp("1950-01-01") <= got.values.iloc[i] <= pd.Timestamp("2262-04-11")
+
+
+# -- true/false ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "want"),
+    [
+        ([True, False], [True, False]),
+        ([1, 0, 2], [True, False, None]),
+        ([1.0, 0.0, float("nan")], [True, False, None]),
+        (["True", " false ", "T", "f", "是", "否", "1", "0.0"], [True, False] * 4),
+        (["maybe", "", None, "Y", "no"], [None, None, None, True, False]),
+    ],
+)
+def test_as_bool_reads_every_stored_form_and_never_guesses(raw, want):
+    values = pd.Series(raw, index=range(10, 10 + len(raw)), dtype=object)
+    got = as_bool(values)
+    assert str(got.dtype) == "boolean"
+    assert list(got.index) == list(values.index)
+    assert [None if v is pd.NA else bool(v) for v in got] == want

@@ -26,6 +26,7 @@ import pandas as pd
 
 from xsland._version import __version__
 from xsland.errors import InputFileError
+from xsland.read.values import as_bool
 from xsland.rules.columns import TABLES, Table
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 
@@ -96,18 +97,8 @@ def policy_from_json(text: str) -> Policy:
 
 
 def _as_bool(values: pd.Series) -> pd.Series:
-    """Booleans from bool, 0/1 numbers or nullable values; NA stays NA."""
-    if pd.api.types.is_bool_dtype(values) and not values.isna().any():
-        return values.astype(bool)
-    if pd.api.types.is_numeric_dtype(values):
-        out = values.astype("Float64").map({1.0: True, 0.0: False}, na_action="ignore")
-    else:
-        words = {"true": True, "false": False, "1": True, "0": False}
-        out = values.map(
-            lambda v: v if isinstance(v, (bool, np.bool_)) else words.get(str(v).lower()),
-            na_action="ignore",
-        )
-    out = out.astype("boolean")
+    """Booleans by the one reader; plain ``bool`` when no value is missing."""
+    out = as_bool(values)
     return out.astype(bool) if not out.isna().any() else out
 
 

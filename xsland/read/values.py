@@ -52,6 +52,12 @@ Dates (:func:`read_dates`)
     ``date_min``–``date_max`` (default 1950-01-01 – 2100-12-31); dates pandas cannot
     represent. Unreadable text is an error naming the rows.
 
+True/false (:func:`as_bool`)
+    ``True``/``False`` however a table stored them: booleans, the numbers 1 and 0, and
+    the words ``true``/``false``, ``t``/``f``, ``yes``/``no``, ``y``/``n``, ``1``/``0``,
+    ``1.0``/``0.0``, ``是``/``否`` (case and surrounding spaces ignored). Anything else,
+    and a missing value, is NA: never a guess.
+
 Names (:func:`name_keys`)
     Names compared across tables (industries, towns, parks, enterprises) are compared
     by a key: NFKC; the brackets ``（）【】〔〕［］〖〗｛｝`` as ``()``; ``、，`` as ``,``;
@@ -74,6 +80,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "as_bool",
     "normalise_id",
     "normalise_ids",
     "name_key",
@@ -88,6 +95,44 @@ __all__ = [
     "DateResult",
     "SENTINEL_DATES",
 ]
+
+_TRUE = frozenset({"true", "t", "yes", "y", "1", "1.0", "是"})
+_FALSE = frozenset({"false", "f", "no", "n", "0", "0.0", "否"})
+
+
+def as_bool(values: pd.Series) -> pd.Series:
+    """A nullable boolean series from however a table stored true and false.
+
+    Parameters
+    ----------
+    values
+        Booleans, the numbers 1/0, or the words listed in the module's rules
+        (``"True"``, ``"f"``, ``"是"`` …).
+
+    Returns
+    -------
+    pandas.Series
+        Dtype ``boolean`` with the index of ``values``; NA where a value is missing or is
+        none of the known forms (``2``, ``"maybe"``).
+    """
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype("boolean")
+    if pd.api.types.is_numeric_dtype(values):
+        mapped = values.astype("Float64").map({1.0: True, 0.0: False}, na_action="ignore")
+        return pd.Series(pd.array(mapped.to_list(), dtype="boolean"), index=values.index)
+
+    def one(v: Any) -> Any:
+        if isinstance(v, bool | np.bool_):
+            return bool(v)
+        if _is_missing(v):
+            return pd.NA
+        if isinstance(v, int | float | np.integer | np.floating):
+            return {1: True, 0: False}.get(v, pd.NA)
+        text = str(v).strip().lower()
+        return True if text in _TRUE else False if text in _FALSE else pd.NA
+
+    return pd.Series(pd.array([one(v) for v in values], dtype="boolean"), index=values.index)
+
 
 # ---------------------------------------------------------------------------
 # IDs

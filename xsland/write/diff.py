@@ -44,11 +44,13 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from xsland._html import json_for_html
 from xsland.errors import DataError, XslandError
 from xsland.judge.audit import CHECKS
 from xsland.measure.area import M2_PER_MU
 from xsland.measure.quality import intersection_areas
 from xsland.read.crs import metric_crs
+from xsland.read.values import as_bool
 from xsland.result import AuditResult
 from xsland.rules.policy import Policy
 from xsland.write.report import HEADERS_ZH, atomic_dir, atomic_file, write_gpkg, write_workbook
@@ -154,15 +156,6 @@ _EMPTY = ""
 
 
 # -- reading ------------------------------------------------------------------------------
-
-
-def _as_bool(values: pd.Series) -> pd.Series:
-    """A nullable boolean series from booleans, 0/1 or 'True'/'False' text (as GDAL keeps)."""
-    truth = {"true": True, "1": True, "yes": True, "t": True, "是": True, "1.0": True}
-    false = {"false": False, "0": False, "no": False, "f": False, "否": False, "0.0": False}
-    text = values.astype("string").str.strip().str.lower()
-    out = text.map(lambda v: truth.get(v, false.get(v)) if isinstance(v, str) else None)
-    return pd.Series(pd.array(out.to_list(), dtype="boolean"), index=values.index)
 
 
 def _layers(result: AuditResult, which: str) -> dict[str, Any]:
@@ -361,7 +354,7 @@ def _side_table(parcels: gpd.GeoDataFrame, links: pd.DataFrame, side: str) -> pd
     )
     t["floor_area"] = t["far"] * t["area_m2"]
     if "low_efficiency" in parcels.columns:
-        t["low"] = _as_bool(parcels["low_efficiency"]).fillna(False).to_numpy(dtype=bool)
+        t["low"] = as_bool(parcels["low_efficiency"]).fillna(False).to_numpy(dtype=bool)
     if "block_id" in parcels.columns:
         t["block"] = parcels["block_id"].astype("string").to_numpy(dtype=object, na_value=None)
     return t
@@ -604,7 +597,7 @@ def _far_share(parcels: pd.DataFrame) -> tuple[pd.Series, float, int]:
     """Share of parcels meeting their FAR minimum, per park and across all parcels."""
     if "far_ok" not in parcels.columns:
         return pd.Series(dtype=float), np.nan, 0
-    ok = _as_bool(parcels["far_ok"])
+    ok = as_bool(parcels["far_ok"])
     known = ok.notna()
     values = ok[known].astype(float)
     parks = parcels["park_id"] if "park_id" in parcels.columns else pd.Series(None, parcels.index)
@@ -783,7 +776,7 @@ def _block_changes(
     new_links = links[links["side"] == "new"].reset_index(drop=True)
     low_new = None
     if "low_efficiency" in new["parcels"].columns:
-        low_new = _as_bool(new["parcels"]["low_efficiency"]).fillna(False).to_numpy(dtype=bool)
+        low_new = as_bool(new["parcels"]["low_efficiency"]).fillna(False).to_numpy(dtype=bool)
     still_low = np.zeros(len(og), dtype=int)
     has_low = low_new is not None
     for k, bid in enumerate(old_ids):
@@ -1168,12 +1161,6 @@ def _features(gdf: gpd.GeoDataFrame, props: list[str]) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": feats}
 
 
-def _json_for_script(obj: Any) -> str:
-    """JSON safe inside a ``<script type="application/json">`` element."""
-    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
 _MAP_JS = r"""
 (function () {
   "use strict";
@@ -1324,7 +1311,7 @@ def change_map_html(result: DiffResult, *, title: str = "变化对比") -> str:
             f'<div class="xs-title"><b>{html.escape(title)}</b><br>'
             f"<small>{html.escape(sub)}</small></div>"
             f'<div class="xs-legend"><b>地块变化</b>{legend or "<div>无变化</div>"}</div>'
-            f'<script type="application/json" id="xs-diff-data">{_json_for_script(data)}'
+            f'<script type="application/json" id="xs-diff-data">{json_for_html(data)}'
             "</script>"
         )
     )

@@ -86,6 +86,7 @@ from xsland._version import __version__
 from xsland.errors import DataError
 from xsland.judge.audit import CHECKS, INDUSTRIAL_CATEGORIES, STATUS_ZH
 from xsland.read.validate import QUALITY_CHECKS
+from xsland.read.values import as_bool
 from xsland.result import AuditResult
 from xsland.rules.policy import DEFAULT_POLICY
 
@@ -282,33 +283,6 @@ def _num(value: Any, fmt: str = "{:,.2f}", *, dash: str = "—") -> str:
 def _short(value: float) -> str:
     """``3.0`` -> ``3``, ``1.5`` -> ``1.5``."""
     return f"{value:g}" if not math.isnan(value) else "?"
-
-
-def _as_bool(values: pd.Series) -> pd.Series:
-    """Booleans however they were stored: bool, 0/1, ``"True"``/``"False"`` (GeoPackage)."""
-    words = {
-        "true": True,
-        "1": True,
-        "yes": True,
-        "y": True,
-        "是": True,
-        "false": False,
-        "0": False,
-        "no": False,
-        "n": False,
-        "否": False,
-    }
-
-    def one(v: Any) -> Any:
-        if _missing(v):
-            return pd.NA
-        if isinstance(v, (bool, np.bool_)):
-            return bool(v)
-        if isinstance(v, (int, float, np.integer, np.floating)):
-            return bool(v)
-        return words.get(str(v).strip().lower(), pd.NA)
-
-    return pd.Series([one(v) for v in values], index=values.index, dtype="boolean")
 
 
 _SPLIT = re.compile(r"\s*[;；,，、|]\s*")
@@ -861,7 +835,7 @@ def _summary_section(a: _Audit, ch: _Charts, labels: dict[str, tuple[str, str, s
         (_bi("数据质量问题", "data-quality findings"), f"{len(a.quality):,}", ""),
     ]
     if "low_efficiency" in parcels.columns:
-        low = _as_bool(parcels["low_efficiency"]).fillna(False).to_numpy(dtype=bool)
+        low = as_bool(parcels["low_efficiency"]).fillna(False).to_numpy(dtype=bool)
         mu = pd.to_numeric(parcels.loc[low, "area_mu"], errors="coerce").sum()
         kpis.append((_bi("低效用地", "low-efficiency land"), f"{mu:,.0f} 亩", f"{low.sum():,} 块"))
     if a.blocks is not None:
@@ -1445,7 +1419,7 @@ def _lowuse_section(a: _Audit, ch: _Charts) -> str:
         return _not_computed(
             "lowuse", "低效用地", "Low-efficiency land", "低效用地", "Low-efficiency land"
         )
-    flag = _as_bool(parcels["low_efficiency"]).fillna(False).to_numpy(dtype=bool)
+    flag = as_bool(parcels["low_efficiency"]).fillna(False).to_numpy(dtype=bool)
     low = pd.DataFrame(parcels.loc[flag].drop(columns="geometry", errors="ignore")).reset_index(
         drop=True
     )
@@ -1687,7 +1661,7 @@ def _blocks_section(a: _Audit, ch: _Charts, *, top: int) -> str:
     # the audit's own columns, never recomputed here
     b = b.assign(_mu=pd.to_numeric(b["area_mu"], errors="coerce").to_numpy())
     threshold = a.rule("block_min_mu")
-    below = pd.Series(_as_bool(b["below_threshold"]), index=b.index).fillna(False).astype(bool)
+    below = pd.Series(as_bool(b["below_threshold"]), index=b.index).fillna(False).astype(bool)
     reward = (
         pd.to_numeric(b["reward_wan"], errors="coerce")
         if "reward_wan" in b
@@ -1707,7 +1681,7 @@ def _blocks_section(a: _Audit, ch: _Charts, *, top: int) -> str:
     has_geo = isinstance(parcels, gpd.GeoDataFrame) and len(parcels)
     sindex = parcels.sindex if has_geo else None
     low_flag = (
-        _as_bool(parcels["low_efficiency"]).fillna(False).to_numpy(dtype=bool)
+        as_bool(parcels["low_efficiency"]).fillna(False).to_numpy(dtype=bool)
         if "low_efficiency" in parcels
         else np.zeros(len(parcels), dtype=bool)
     )

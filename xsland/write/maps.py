@@ -79,11 +79,13 @@ import shapely
 from branca.element import Element, MacroElement
 
 from xsland._atomic import atomic_dir, atomic_file
+from xsland._html import json_for_html
 from xsland._names import safe_filename
 from xsland.errors import DataError, PolicyError, XslandError
 from xsland.judge.audit import CHECKS
 from xsland.measure.area import M2_PER_MU
 from xsland.read.crs import require_crs, to_crs, transform_geometries, wgs84_to_gcj02
+from xsland.read.values import as_bool
 from xsland.result import AuditResult
 from xsland.rules.landuse_names import land_use_label
 from xsland.rules.policy import Policy
@@ -264,25 +266,6 @@ _BLOCK_PROPS: dict[str, tuple[str, int | None]] = {
 }
 
 
-def _as_bool(values: pd.Series) -> pd.Series:
-    """A nullable boolean series from booleans, 0/1 or 'True'/'False' text (as GDAL keeps)."""
-    mapping = {
-        "true": True, "false": False, "1": True, "0": False, "yes": True, "no": False,
-        "t": True, "f": False, "是": True, "否": False,
-    }  # fmt: skip
-
-    def one(v: Any) -> Any:
-        if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
-            return pd.NA
-        if isinstance(v, bool | np.bool_):
-            return bool(v)
-        if isinstance(v, int | np.integer | float | np.floating):
-            return bool(v)
-        return mapping.get(str(v).strip().lower(), pd.NA)
-
-    return pd.Series([one(v) for v in values], index=values.index, dtype="boolean")
-
-
 def _numeric(df: pd.DataFrame, column: str) -> pd.Series:
     if column not in df.columns:
         return pd.Series(np.nan, index=df.index, dtype=float)
@@ -313,7 +296,7 @@ def parcel_status(parcels: pd.DataFrame) -> pd.Series:
     far = _numeric(parcels, "far")
     far_min = _numeric(parcels, "far_min")
     if "far_ok" in parcels.columns:
-        ok = _as_bool(parcels["far_ok"])
+        ok = as_bool(parcels["far_ok"])
     else:  # the audit's column is never recomputed here: without it, no FAR status
         ok = pd.Series(pd.NA, index=parcels.index, dtype="boolean")
     status = pd.Series("nodata", index=parcels.index, dtype=object)
@@ -324,7 +307,7 @@ def parcel_status(parcels: pd.DataFrame) -> pd.Series:
     status[ok.fillna(False).to_numpy(dtype=bool)] = "ok"
     status[(ok == False).fillna(False).to_numpy(dtype=bool)] = "below"  # noqa: E712
     if "low_efficiency" in parcels.columns:
-        low = _as_bool(parcels["low_efficiency"]).fillna(False).to_numpy(dtype=bool)
+        low = as_bool(parcels["low_efficiency"]).fillna(False).to_numpy(dtype=bool)
         status[low] = "low"
     return status
 
@@ -605,18 +588,6 @@ def _encode_columns(df: pd.DataFrame, spec: Mapping[str, int | None]) -> dict[st
     return out
 
 
-def _json_for_html(obj: Any) -> str:
-    """JSON that can sit inside ``<script type="application/json">``: no ``<``, ``>``, ``&``."""
-    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return (
-        text.replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("&", "\\u0026")
-        .replace("\u2028", "\\u2028")
-        .replace("\u2029", "\\u2029")
-    )
-
-
 def _bounds(arrays: Sequence[np.ndarray]) -> list[list[float]] | None:
     boxes = [shapely.total_bounds(a) for a in arrays if len(a)]
     boxes = [b for b in boxes if np.isfinite(b).all()]
@@ -818,7 +789,7 @@ def _parcel_payload(
     kinds = [c for c in _LU_KINDS if c in pc.columns]
     if kinds:  # each combination of kinds as a number (bit i: kind i), then its text
         combo = sum(
-            _as_bool(pc[c]).fillna(False).to_numpy(dtype=np.int64) << i for i, c in enumerate(kinds)
+            as_bool(pc[c]).fillna(False).to_numpy(dtype=np.int64) << i for i, c in enumerate(kinds)
         )
         texts = np.array(
             [
@@ -897,7 +868,7 @@ def _block_kind(blocks: pd.DataFrame, *, min_mu: float) -> pd.Series:
     """
     kind = pd.Series("major", index=blocks.index, dtype=object)
     if "below_threshold" in blocks.columns:
-        small = _as_bool(blocks["below_threshold"]).fillna(False).to_numpy(dtype=bool)
+        small = as_bool(blocks["below_threshold"]).fillna(False).to_numpy(dtype=bool)
     else:
         mu = _numeric(blocks, "area_mu")
         mu = mu.fillna(_numeric(blocks, "area_m2") / M2_PER_MU)
@@ -1146,7 +1117,7 @@ def build_map(
         css=markupsafe.Markup(_asset("map.css").replace("</style", "<\\/style")),
     )
     figure.header.add_child(_Raw(text), name="xsland_head")
-    m.add_child(_Overlays(_json_for_html(payload)), name="xsland_overlays")
+    m.add_child(_Overlays(json_for_html(payload)), name="xsland_overlays")
     return m
 
 
