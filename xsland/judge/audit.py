@@ -33,6 +33,7 @@ from xsland.measure.quality import intersection_areas
 from xsland.read.crs import metric_crs
 from xsland.read.validate import quality_record, require_dates
 from xsland.read.values import name_keys, normalise_ids
+from xsland.rules.columns import CHECK_COLUMNS, render
 from xsland.rules.policy import DEFAULT_POLICY, Policy, split_list
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "INDUSTRIAL_CATEGORIES",
     "STATUS_ZH",
     "assign_parks",
+    "check_labels",
     "parcel_table",
     "park_checks",
     "not_built_yet",
@@ -55,7 +57,8 @@ STATUS_ZH = {PASS: "✔ 达标", FAIL: "✘ 不达标", UNKNOWN: "? 数据不足
 #: Categories that count as industrial land for coverage and area-weighted FAR.
 INDUSTRIAL_CATEGORIES = ("new_industrial", "standard_factory", "new_type_industrial", "industrial")
 
-#: Park checks: column -> (Chinese label, policy field(s), source clause).
+#: Park checks: column -> (Chinese label at the default policy, policy field). Outputs
+#: show :func:`check_labels` of the policy applied, never these defaults.
 CHECKS: dict[str, tuple[str, str]] = {
     "chk_area": ("片区型园区面积≤3平方公里", "district_park_max_km2"),
     "chk_far_new": ("新增工业用地容积率≥1.5", "far_min_new_industrial"),
@@ -68,6 +71,15 @@ CHECKS: dict[str, tuple[str, str]] = {
     "chk_promotion": ("年招商活动≥2场", "promotion_events_min"),
     "chk_fund": ("产业基金≥5000万元(设立时)", "industry_fund_min_wan"),
 }
+
+
+def check_labels(policy: Policy = DEFAULT_POLICY) -> dict[str, str]:
+    """Park check column -> its Chinese label with the thresholds of ``policy``.
+
+    >>> check_labels(DEFAULT_POLICY.replace(far_min_new_industrial=1.2))["chk_far_new"]
+    '新增工业用地容积率≥1.2'
+    """
+    return {c: render(CHECK_COLUMNS[c], policy) for c in CHECKS}
 
 
 # -- parcels ----------------------------------------------------------------------------

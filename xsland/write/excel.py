@@ -503,6 +503,15 @@ def _about(
         ("规则 rules", "见“规则 rules”表 (the policy applied, with sources)"),
         ("字段 columns", "见“字段 columns”表 (English column names, units, meanings)"),
     ]  # fmt: skip
+    changed = result.policy.changed()
+    rows.append(
+        (
+            "项目文件改动的规则 rules set by the project",
+            "; ".join(f"{k} = {v}" for k, v in changed.items())
+            if changed
+            else "无, 全部为默认规则 (none: the default policy)",
+        )
+    )
     rows += [("注意 note", n) for n in notes]
     return pd.DataFrame(rows, columns=["项目", "内容"])
 
