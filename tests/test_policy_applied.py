@@ -79,18 +79,22 @@ def audited(tmp_path_factory):
     #      each = 0.8 ha = 12 亩; block 24 亩: reportable at 20 亩 (not at the default 30)
     # K2 — M: new industrial 1 ha, 10 000 m² → FAR 1.0 < 1.2: fails, and its label is
     #      printed (stdout, map popups) with the applied 1.2
+    #      U: land use 100101 without a supply date (new or existing cannot be told):
+    #      FAR 2.0, listed in the quality table with the applied minimum 1.2
     parcels = gpd.GeoDataFrame(
         {
-            "parcel_id": ["N", "S1", "S2", "M"],
-            "category": ["new_industrial", "industrial", "industrial", "new_industrial"],
-            "floor_area": [13_000.0, 4_000.0, 4_000.0, 10_000.0],
-            "enterprise_id": ["E1", "E2", "E3", "E4"],
+            "parcel_id": ["N", "S1", "S2", "M", "U"],
+            "category": ["new_industrial", "industrial", "industrial", "new_industrial", None],
+            "land_use": [None, None, None, None, "100101"],
+            "floor_area": [13_000.0, 4_000.0, 4_000.0, 10_000.0, 20_000.0],
+            "enterprise_id": ["E1", "E2", "E3", "E4", None],
         },
         geometry=[
             box(100, 100, 200, 200),
             box(400, 100, 500, 180),
             box(500, 100, 600, 180),
             box(2100, 100, 2200, 200),
+            box(2400, 100, 2500, 200),
         ],
         crs="EPSG:4549",
     )
@@ -143,6 +147,9 @@ def test_stdout_and_summary_show_the_applied_values(audited):
     summary = (folder / "summary.md").read_text(encoding="utf-8")
     _no_default(summary, "summary.md")
     assert "容积率≥1.2" in summary
+    quality = gpd.read_file(folder / "audit.gpkg", layer="quality")
+    (undated,) = quality.loc[quality["check"] == "supply_date_missing", "detail"]
+    assert "容积率≥1.2" in undated
     assert "营收占比≥55%" in summary
     assert not re.search(r"(?<![\d.])30 ?亩", summary + out)
 

@@ -202,7 +202,7 @@ def parcel_table(
     if quality is not None:
         quality.extend(cat.attrs.get("quality", []))  # land-use values no standard knows
         quality.extend(fa.attrs.get("quality", []))
-        quality.extend(_category_records(out))
+        quality.extend(_category_records(out, policy))
     return out.set_geometry(out.geometry.name)
 
 
@@ -231,7 +231,7 @@ def undetermined(parcels: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return unknown, undated
 
 
-def _category_records(parcels: pd.DataFrame) -> list[dict[str, Any]]:
+def _category_records(parcels: pd.DataFrame, policy: Policy) -> list[dict[str, Any]]:
     """Data-quality records for parcels whose category cannot be fully decided."""
     unknown, undated = undetermined(parcels)
     ids = parcels["parcel_id"].astype("string").fillna("").to_numpy(dtype=object)
@@ -247,7 +247,8 @@ def _category_records(parcels: pd.DataFrame) -> list[dict[str, Any]]:
         check="supply_date_missing",
         ids=ids[undated],
         column="supply_date",
-        detail="工业用地无供地日期: 无法判定是否新增工业项目用地(容积率≥1.5), "
+        detail=f"工业用地无供地日期: 无法判定是否新增工业项目用地(容积率≥"
+        f"{policy.far_min_new_industrial:g}), "
         "按存量工业用地处理, 所在园区的新增工业用地容积率检查为数据不足",
     )
     return records

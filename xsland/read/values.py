@@ -339,12 +339,16 @@ class NumberResult:
     notes: list[str] = field(default_factory=list)
 
 
+_WIDE_SPACES = re.compile("[\u00a0\u2000-\u200a\u202f\u205f]")
+
+
 def _clean_number_text(v: Any) -> tuple[str, bool]:
     """NFKC, minus sign and strip; and whether NFKC changed anything."""
     text = str(v)
     norm = unicodedata.normalize("NFKC", text).replace("\u2212", "-")
     norm = _ZERO_WIDTH.sub("", norm).strip()
-    return norm, norm != text.strip()
+    # a space of another width (U+00A0, U+202F, U+2009 …) is not a full-width character
+    return norm, norm != _ZERO_WIDTH.sub("", _WIDE_SPACES.sub(" ", text)).strip()
 
 
 def _comma_mode(texts: list[str | None]) -> str:
