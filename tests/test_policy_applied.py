@@ -2,8 +2,9 @@
 
 A tiny hand-made project changes three thresholds in its project file: the FAR minimum of
 new industrial land 1.5 → 1.2, the leading-industry revenue share 60 % → 55 % and the
-reportable block size 30 → 20 亩. Every output of ``xsland audit -c`` must show the
-applied values and never the defaults.
+reportable block size 30 → 20 亩. Every output of ``xsland audit -c``, and of the Python
+API (``run_audit(policy=…)`` then ``write_audit``), must show the applied values and never
+the defaults.
 """
 
 from __future__ import annotations
@@ -59,8 +60,8 @@ def box(x0, y0, x1, y1):
 
 
 @pytest.fixture(scope="module")
-def audited(tmp_path_factory):
-    """The project audited through the CLI: (folder, stdout)."""
+def inputs(tmp_path_factory):
+    """The project's folder: in.gpkg, enterprises.csv and xsland.toml."""
     root = tmp_path_factory.mktemp("applied")
     parks = gpd.GeoDataFrame(
         {
@@ -110,9 +111,43 @@ def audited(tmp_path_factory):
         }
     ).to_csv(root / "enterprises.csv", index=False)
     (root / "xsland.toml").write_text(PROJECT.format(), encoding="utf-8")
-    result = CliRunner().invoke(main, ["audit", "-c", str(root / "xsland.toml"), "--no-progress"])
+    return root
+
+
+@pytest.fixture(scope="module")
+def cli_audit(inputs):
+    """The project audited through the CLI: (folder, stdout)."""
+    result = CliRunner().invoke(main, ["audit", "-c", str(inputs / "xsland.toml"), "--no-progress"])
     assert result.exit_code == 0, result.output
-    return root / "out", result.output
+    return inputs / "out", result.output
+
+
+@pytest.fixture(scope="module")
+def api_audit(inputs):
+    """The same project through the Python API, its policy built in code: the folder."""
+    import xsland
+    from xsland.rules.policy import DEFAULT_POLICY
+
+    policy = DEFAULT_POLICY.replace(
+        far_min_new_industrial=1.2, leading_revenue_share_min=0.55, block_min_mu=20.0
+    )
+    result = xsland.run_audit(
+        xsland.read_layer(inputs / "in.gpkg", kind="parks", layer="parks"),
+        xsland.read_layer(inputs / "in.gpkg", kind="parcels", layer="parcels"),
+        enterprises=xsland.read_table(inputs / "enterprises.csv", kind="enterprises"),
+        policy=policy,
+        as_of="2025-08-29",
+    )
+    xsland.write_audit(result, inputs / "out-api", title="门槛测试")
+    return inputs / "out-api"
+
+
+@pytest.fixture(params=["cli", "api"])
+def audited(request):
+    """The output folder of the CLI, then of the Python API."""
+    if request.param == "cli":
+        return request.getfixturevalue("cli_audit")[0]
+    return request.getfixturevalue("api_audit")
 
 
 def _no_default(text: str, where: str) -> None:
@@ -121,7 +156,7 @@ def _no_default(text: str, where: str) -> None:
 
 
 def test_the_verdicts_follow_the_applied_thresholds(audited):
-    folder, _ = audited
+    folder = audited
     parks = gpd.read_file(folder / "audit.gpkg", layer="parks").set_index("park_id")
     assert parks.loc["K1", "chk_far_new"] == "pass"  # 1.3 ≥ 1.2
     assert parks.loc["K1", "chk_leading_revenue"] == "pass"  # 57 % ≥ 55 %
@@ -134,8 +169,8 @@ def test_the_verdicts_follow_the_applied_thresholds(audited):
     assert blocks["below_threshold"].astype(bool).to_dict() == {"K1": False, "K2": True}
 
 
-def test_stdout_and_summary_show_the_applied_values(audited):
-    folder, out = audited
+def test_stdout_shows_the_applied_values(cli_audit):
+    _, out = cli_audit
     _no_default(out, "stdout")
     # the failing park's checks, with the applied thresholds; the block minimum
     assert "K2 二园: fails 新增工业用地容积率≥1.2" in out and "主导产业营收占比≥55%" in out
@@ -144,6 +179,11 @@ def test_stdout_and_summary_show_the_applied_values(audited):
         "rules set by the project: far_min_new_industrial = 1.2, "
         "leading_revenue_share_min = 0.55, block_min_mu = 20" in out
     )
+    assert not re.search(r"(?<![\d.])30 ?亩", out)
+
+
+def test_summary_and_findings_show_the_applied_values(audited):
+    folder = audited
     summary = (folder / "summary.md").read_text(encoding="utf-8")
     _no_default(summary, "summary.md")
     assert "容积率≥1.2" in summary
@@ -151,11 +191,11 @@ def test_stdout_and_summary_show_the_applied_values(audited):
     (undated,) = quality.loc[quality["check"] == "supply_date_missing", "detail"]
     assert "容积率≥1.2" in undated
     assert "营收占比≥55%" in summary
-    assert not re.search(r"(?<![\d.])30 ?亩", summary + out)
+    assert not re.search(r"(?<![\d.])30 ?亩", summary)
 
 
 def test_workbook_headers_rules_and_about_show_the_applied_values(audited):
-    folder, _ = audited
+    folder = audited
     wb = openpyxl.load_workbook(folder / "audit.xlsx")
     headers = " ".join(str(c.value) for ws in wb.worksheets for c in ws[1] if c.value)
     assert "新增工业用地容积率≥1.2" in headers and "主导产业营收占比≥55%" in headers
@@ -174,7 +214,7 @@ def test_workbook_headers_rules_and_about_show_the_applied_values(audited):
 
 
 def test_geopackage_aliases_and_styles_show_the_applied_values(audited):
-    folder, _ = audited
+    folder = audited
     con = sqlite3.connect(folder / "audit.gpkg")
     try:
         titles = [r[0] for r in con.execute("SELECT title FROM gpkg_data_columns")]
@@ -190,7 +230,7 @@ def test_geopackage_aliases_and_styles_show_the_applied_values(audited):
 
 
 def test_maps_and_report_show_the_applied_values(audited):
-    folder, _ = audited
+    folder = audited
     pages = [folder / "map.html", folder / "report.html", *sorted((folder / "maps").glob("*.html"))]
     assert len(pages) >= 3
     for page in pages:
