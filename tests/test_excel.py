@@ -246,3 +246,17 @@ def test_long_text_parts_never_split_a_surrogate_pair():
     assert long.iloc[0].tolist()[:5] == ["s", 3, "x", len(text), 2]
     assert not excel.too_long("😀" * (excel.EXCEL_MAX_CELL // 2))  # 32,766 units fit
     assert excel.too_long("😀" * (excel.EXCEL_MAX_CELL // 2 + 1))  # 32,768 do not
+
+
+def test_any_workbook_moves_long_text_rather_than_cut_it(tmp_path):
+    # write_frames serves every workbook (write_table, the diff): a 40,000-character cell
+    # (over the 32,767 limit) in a plain table moves to the long-text sheet, whole
+    text = "锡" * 40_000
+    frame = pd.DataFrame({"note": ["ok", text]})
+    path = excel.write_frames({"data": (frame, [None])}, tmp_path / "t.xlsx")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["data", excel.LONG_TEXT_SHEET]
+    assert wb["data"]["A3"].value.endswith("（全文见「长文本 long text」表第 2 行）")
+    row = [c.value for c in wb[excel.LONG_TEXT_SHEET][2]]
+    assert row[:5] == ["data", 3, "note", 40_000, 2]
+    assert "".join(row[5:7]) == text
