@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from xsland.errors import DataError
 from xsland.judge.audit import assign_parks
@@ -380,3 +382,24 @@ def test_land_utilisation_never_passes_100_percent(district):
     found = _findings(res, "share_out_of_range")
     assert found["id"].tolist() == ["K3"] and "200.0 %" in found["detail"].iloc[0]
     assert k.loc["K1", "land_utilisation"] == pytest.approx(0.01)  # unchanged
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    revenues=st.lists(
+        st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False)), min_size=3, max_size=3
+    )
+)
+def test_leading_shares_stay_within_0_and_100_percent(district, revenues):
+    # any revenues, negative, zero or missing included: a share is in [0, 1] or unknown,
+    # and a pass needs a known share at or above the minimum
+    parks, parcels, buildings, ent, ind = district
+    res = run(parks, parcels, enterprises=ent.assign(revenue=revenues))
+    k = res.parks.set_index("park_id")
+    for col, chk in (("val_leading_revenue", "chk_leading_revenue"),
+                     ("val_leading_count", "chk_leading_count")):  # fmt: skip
+        values = k[col].to_numpy(dtype=float)
+        assert ((values >= 0) & (values <= 1) | np.isnan(values)).all(), col
+        assert not (k[chk].eq("pass") & k[col].isna()).any(), chk
