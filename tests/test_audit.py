@@ -385,7 +385,7 @@ def test_land_utilisation_never_passes_100_percent(district):
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     revenues=st.lists(
