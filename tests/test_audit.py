@@ -7,7 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from xsland.errors import DataError
 from xsland.judge.audit import assign_parks
 from xsland.pipeline.audit import run
 from xsland.rules.policy import DEFAULT_POLICY
@@ -318,3 +321,85 @@ def test_land_not_built_yet_neither_passes_nor_fails_the_far_minimum(district):
     assert (k2["chk_far_new"], k2["fail_far_new"]) == ("fail", "J")
     # K1's A (built, FAR 0.6) fails whatever the date
     assert now.set_index("park_id").loc["K1", "chk_far_new"] == "fail"
+
+
+def _findings(res, check):
+    q = res.quality
+    return q[q["check"] == check]
+
+
+def test_negative_revenue_never_pushes_a_leading_share_past_100_percent(district):
+    parks, parcels, buildings, ent, ind = district
+    # K1 holds E1 (智能装备 = leading, 100) and E2 (生物医药, -80, as an API caller may
+    # pass it): a naive share would be 100 / (100 - 80) = 500 % and a pass
+    ent = ent.assign(revenue=[100.0, -80.0, 50.0])
+    res = run(parks, parcels, buildings, enterprises=ent, indicators=ind)
+    k = res.parks.set_index("park_id")
+    assert k.loc["K1", "chk_leading_revenue"] == "unknown"
+    assert np.isnan(k.loc["K1", "val_leading_revenue"])
+    assert k.loc["K1", "val_leading_count"] == pytest.approx(0.5)  # counts are still known
+    found = _findings(res, "negative_value")
+    assert found["id"].tolist() == ["E2"] and found["column"].tolist() == ["revenue"]
+    assert "-80" in found["detail"].iloc[0]
+    # an infinite revenue stops the run with a named error, naming the enterprise
+    with pytest.raises(DataError, match="revenue.*E1"):
+        run(parks, parcels, enterprises=ent.assign(revenue=[np.inf, 300.0, 50.0]))
+
+
+def test_a_zero_revenue_total_has_no_share(district):
+    parks, parcels, buildings, ent, ind = district
+    # K3 holds only E3 (新材料 = leading) with revenue 0: 0 / 0 is no share, not 100 %
+    res = run(parks, parcels, buildings, enterprises=ent.assign(revenue=[100.0, 300.0, 0.0]))
+    k = res.parks.set_index("park_id")
+    assert k.loc["K3", "chk_leading_revenue"] == "unknown"
+    assert np.isnan(k.loc["K3", "val_leading_revenue"])
+    assert k.loc["K3", "chk_leading_count"] == "pass"  # 1 of 1 enterprises is leading
+    assert _findings(res, "share_total_zero")["id"].tolist() == ["K3"]
+    # K1 (100 + 300) is unaffected: 25 %
+    assert k.loc["K1", "val_leading_revenue"] == pytest.approx(0.25)
+
+
+def test_land_utilisation_never_passes_100_percent(district):
+    parks, parcels, buildings, ent, ind = district
+    # K3 is 500 m × 500 m = 25 ha; F (1 ha) is given floor area and ten copies of a 4.9 ha
+    # parcel 300 × 163.3 m overlapping inside K3 are added with floor area: 1 + 10 × 4.9 =
+    # 50 ha of built parcels on 25 ha of park = 200 %: not used, and listed
+    extra = gpd.GeoDataFrame(
+        {
+            "parcel_id": [f"G{i}" for i in range(10)],
+            "category": ["industrial"] * 10,
+            "floor_area": [60_000.0] * 10,
+            "town": ["安镇街道"] * 10,
+        },
+        geometry=[box(6100, 200, 6400, 200 + 490_00 / 300)] * 10,
+        crs="EPSG:4549",
+    )
+    more = pd.concat([parcels, extra], ignore_index=True)
+    more.loc[more["parcel_id"] == "F", "floor_area"] = 10_000.0
+    res = run(parks, gpd.GeoDataFrame(more, crs=parcels.crs), buildings)
+    k = res.parks.set_index("park_id")
+    assert np.isnan(k.loc["K3", "land_utilisation"])
+    found = _findings(res, "share_out_of_range")
+    assert found["id"].tolist() == ["K3"] and "200.0 %" in found["detail"].iloc[0]
+    assert k.loc["K1", "land_utilisation"] == pytest.approx(0.01)  # unchanged
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    revenues=st.lists(
+        st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False)), min_size=3, max_size=3
+    )
+)
+def test_leading_shares_stay_within_0_and_100_percent(district, revenues):
+    # any revenues, negative, zero or missing included: a share is in [0, 1] or unknown,
+    # and a pass needs a known share at or above the minimum
+    parks, parcels, buildings, ent, ind = district
+    res = run(parks, parcels, enterprises=ent.assign(revenue=revenues))
+    k = res.parks.set_index("park_id")
+    for col, chk in (("val_leading_revenue", "chk_leading_revenue"),
+                     ("val_leading_count", "chk_leading_count")):  # fmt: skip
+        values = k[col].to_numpy(dtype=float)
+        assert ((values >= 0) & (values <= 1) | np.isnan(values)).all(), col
+        assert not (k[chk].eq("pass") & k[col].isna()).any(), chk

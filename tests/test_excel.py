@@ -196,3 +196,67 @@ def test_any_text_gives_no_formula_and_no_crash(tiny, tmp_path, texts):
     got = [_excel_unescape(ws.cell(r, col).value) for r in range(2, 5)]
     want = [clean_text(pd.Series([t], dtype=object))[0][0] or None for t in texts]
     assert got == want
+
+
+def test_text_longer_than_a_cell_is_moved_whole(tiny, tmp_path):
+    # 100,000 code points; every 5th is astral (2 UTF-16 units), so 120,000 UTF-16 units:
+    # more than three cells of 32,767, and a naive cut at 32,767 code points would fall
+    # inside a surrogate pair somewhere. It starts with "=" to stay text, not a formula.
+    unit = "=工😀é𠀀"  # 5 code points, 7 UTF-16 units
+    text = (unit * 20_000)[:100_000]
+    assert len(text) == 100_000 and len(text.encode("utf-16-le")) // 2 == 140_000
+    parcels = tiny.parcels.copy()
+    parcels["owner"] = ["甲", text, "丙"]
+    parcels["low_efficiency"] = True
+    path = write_audit_workbook(dataclasses.replace(tiny, parcels=parcels), tmp_path / "a.xlsx")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[-1] == excel.LONG_TEXT_SHEET
+    ws = wb[SHEETS["parcels"]]
+    col = [c.value for c in ws[1]].index("权利人") + 1
+    cell = ws.cell(3, col).value  # P2, the second parcel
+    assert cell.startswith(text[: excel.LONG_TEXT_HEAD])
+    assert cell.endswith("…（全文见「长文本 long text」表第 2 行）")
+    assert ws.cell(2, col).value == "甲"
+    long = [list(r) for r in wb[excel.LONG_TEXT_SHEET].iter_rows(values_only=True)]
+    head, row = long[0], long[1]
+    assert row[:5] == [SHEETS["parcels"], 3, "权利人", 100_000, 5]  # 140,000 / 32,767 → 5
+    parts = row[5 : 5 + row[4]]
+    assert head[5:] == [f"第{i}段" for i in range(1, 6)]
+    assert all(len(p.encode("utf-16-le")) // 2 <= excel.EXCEL_MAX_CELL for p in parts)
+    assert "".join(parts) == text
+    for r in wb[excel.LONG_TEXT_SHEET].iter_rows(min_row=2):
+        assert all(c.data_type == "s" for c in r[5:])
+    about = {r[0]: r[1] for r in wb["说明 about"].iter_rows(min_row=2, values_only=True)}
+    assert any("长文本 long text" in str(v) and "32,767" in str(v) for v in about.values())
+    quality = [list(r) for r in wb[SHEETS["quality"]].iter_rows(values_only=True)]
+    listed = [r for r in quality[1:] if r[4] == "xlsx_long_text"]
+    assert [(r[2], r[3]) for r in listed] == [("P2", "owner")]
+
+
+def test_long_text_parts_never_split_a_surrogate_pair():
+    # 32,766 BMP units then an astral character: the pair would straddle the cut at 32,767
+    text = "a" * (excel.EXCEL_MAX_CELL - 1) + "😀" + "b"
+    parts = excel._parts(text)
+    assert [len(p) for p in parts] == [excel.EXCEL_MAX_CELL - 1, 2]
+    assert "".join(parts) == text
+    frame = pd.DataFrame({"x": ["short", text]})
+    sheets, long = excel.move_long_text({"s": (frame, [None])})
+    assert frame["x"].tolist() == ["short", text]  # the input is not changed
+    assert sheets["s"][0]["x"].tolist()[1].endswith("表第 2 行）")
+    assert long.iloc[0].tolist()[:5] == ["s", 3, "x", len(text), 2]
+    assert not excel.too_long("😀" * (excel.EXCEL_MAX_CELL // 2))  # 32,766 units fit
+    assert excel.too_long("😀" * (excel.EXCEL_MAX_CELL // 2 + 1))  # 32,768 do not
+
+
+def test_any_workbook_moves_long_text_rather_than_cut_it(tmp_path):
+    # write_frames serves every workbook (write_table, the diff): a 40,000-character cell
+    # (over the 32,767 limit) in a plain table moves to the long-text sheet, whole
+    text = "锡" * 40_000
+    frame = pd.DataFrame({"note": ["ok", text]})
+    path = excel.write_frames({"data": (frame, [None])}, tmp_path / "t.xlsx")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["data", excel.LONG_TEXT_SHEET]
+    assert wb["data"]["A3"].value.endswith("（全文见「长文本 long text」表第 2 行）")
+    row = [c.value for c in wb[excel.LONG_TEXT_SHEET][2]]
+    assert row[:5] == ["data", 3, "note", 40_000, 2]
+    assert "".join(row[5:7]) == text

@@ -225,14 +225,18 @@ def test_building_without_floors_is_reported_and_adds_nothing():
     assert r.loc[1, "floor_area_source"] == "declared_far"
 
 
-def test_coverage_is_capped_at_one():
+def test_coverage_over_100_percent_is_unknown_and_listed():
     # two overlapping buildings on P1, 100 × 100 and 100 × 90 (intersection over union
-    # 0.9: not the same building twice): footprint 19 000 m², coverage min(1.9, 1) = 1
+    # 0.9: not the same building twice): footprint 19 000 m² on 10 000 m² of land, 190 %:
+    # a share cannot be that; unknown (never capped to 100 % and a pass) and listed.
+    # P2 (no building): coverage 0
     b = buildings([box(0, 0, 100, 100), box(0, 0, 100, 90)], floors=[1, 1])
     r = plot_ratio(two_parcels(), b)
     assert r.loc[0, "footprint_m2"] == pytest.approx(19_000.0)
-    assert r.loc[0, "coverage"] == 1.0
+    assert np.isnan(r.loc[0, "coverage"]) and r.loc[1, "coverage"] == 0.0
     assert r.loc[0, "far"] == pytest.approx(1.9)
+    (row,) = [q for q in r.attrs["quality"] if q["check"] == "share_out_of_range"]
+    assert row["id"] == "P1" and "19,000 m² of 10,000 m²" in row["detail"]
 
 
 def test_overlapping_parcels_and_missing_geometry():

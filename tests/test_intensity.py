@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xsland.judge.intensity import COLUMNS, intensity, score
+from xsland.judge.intensity import COLUMNS, SHARES, intensity, score
 from xsland.rules.policy import DEFAULT_POLICY
 
 AS_OF = "2025-08-29"
@@ -63,7 +63,7 @@ def test_park_with_supplied_but_unbuilt_land_by_hand():
     # A = p1 + p3 = 3, A2 = p1 = 2, R = p3 = 1, D = p1..p4 = 5, B21 = 0.5, G = p4 = 1
     assert (r["built_ha"], r["industrial_built_ha"], r["residential_built_ha"]) == (3, 2, 1)
     assert (r["supplied_ha"], r["ready_ha"], r["idle_ha"]) == (5, 0.5, 1)
-    assert r["supply_rate"] == pytest.approx(5 / 3.5)  # D / (A + B21)
+    assert r["supply_rate"] == pytest.approx(5 / 5.5)  # D / (D + B21)
     assert r["built_rate"] == pytest.approx(0.6)  # A / D: p2 counts in D, not in A
     assert r["industrial_rate"] == pytest.approx(2 / 3)
     assert r["far_all"] == pytest.approx(3.8 / 3)  # (30000 + 8000) m² / 3 ha
@@ -75,10 +75,10 @@ def test_park_with_supplied_but_unbuilt_land_by_hand():
     assert r["idle_rate"] == pytest.approx(0.2)  # G / D
     # A2/A = 0.67 > 0.30 but residential 0.33 is not under 0.25
     assert r["zone_type"] == "产城融合型"
-    # attainment: supply 1, built 0.6, industrial 1, far 1 (1.27/1.2), density 1, far_ind 1,
-    # coverage 1, tax 0.1, investment 0.6, idle 0.8; weights .10 .10 .05 .10 .10 .15 .10 .15
-    # .05 .10: .1 + .06 + .05 + .1 + .1 + .15 + .1 + .015 + .03 + .08 = .785
-    assert r["score"] == pytest.approx(78.5)
+    # attainment: supply 10/11, built 0.6, industrial 1, far 1 (1.27/1.2), density 1,
+    # far_ind 1, coverage 1, tax 0.1, investment 0.6, idle 0.8; weights .10 .10 .05 .10 .10
+    # .15 .10 .15 .05 .10: 1/11 + .06 + .05 + .1 + .1 + .15 + .1 + .015 + .03 + .08
+    assert r["score"] == pytest.approx(100 * (1 / 11 + 0.685))
     assert r["score_weight_share"] == pytest.approx(1.0)
     assert pd.isna(r["missing"])
 
@@ -211,7 +211,7 @@ def test_invariants_on_random_parks():
         for _, r in out.iterrows():
             assert r["industrial_built_ha"] <= r["built_ha"] + 1e-9
             assert r["residential_built_ha"] <= r["built_ha"] + 1e-9
-            for share in ("industrial_rate", "residential_rate", "idle_rate", "built_rate"):
+            for share in SHARES:
                 assert np.isnan(r[share]) or -1e-9 <= r[share] <= 1 + 1e-9, share
             assert np.isnan(r["score"]) or 0 <= r["score"] <= 100
             # a null value always has its reason
@@ -220,3 +220,48 @@ def test_invariants_on_random_parks():
                     assert isinstance(r["missing"], str) and col in r["missing"], col
 
     check()
+
+
+def test_shares_never_leave_0_to_100_percent_on_inconsistent_inputs():
+    # One park, hand-made and inconsistent on purpose:
+    #   b1 industrial 1 ha, footprint 15000 m² (> 10000 m² of land), built, but its supply
+    #      status is given as approved_not_supplied: A = A2 = 1, not in D
+    #   b2 industrial 1 ha, no building, supplied_not_started: D = 1
+    parcels = pd.DataFrame(
+        {
+            "parcel_id": ["b1", "b2"],
+            "park_id": ["K", "K"],
+            "category": ["industrial", "industrial"],
+            "land_use": ["100101", "100101"],
+            "area_ha": [1.0, 1.0],
+            "floor_area": [20000.0, 0.0],
+            "footprint_m2": [15000.0, 0.0],
+            "supply_date": pd.to_datetime([None, "2015-01-01"]),
+            "supply_status": ["approved_not_supplied", "supplied_not_started"],
+            "ready_for_supply": [False, False],
+        }
+    )
+    r = intensity(parcels, as_of=AS_OF).set_index("park_id").loc["K"]
+    # A = 1 (b1), D = 1 (b2): built rate 1/1 = 100 % is in range and kept
+    assert r["built_rate"] == pytest.approx(1.0)
+    # density 15000 m² / 1 ha = 150 % and coverage 150 %: null, and said why
+    assert np.isnan(r["building_density"]) and np.isnan(r["coverage_industrial"])
+    assert "footprint on A / A = 150.0 % is outside 0–100 %" in r["missing"]
+    assert "footprint on A2 / A2 = 150.0 %" in r["missing"]
+    # A > D once b2 is not supplied either: built rate 1 / 0 has no denominator (null),
+    # and with b2 supplied but b1's area doubled A / D = 2 / 1 = 200 %: null
+    parcels.loc[0, "area_ha"] = 2.0
+    parcels.loc[0, "footprint_m2"] = 1000.0
+    r = intensity(parcels, as_of=AS_OF).set_index("park_id").loc["K"]
+    assert np.isnan(r["built_rate"]) and "A / D = 200.0 % is outside" in r["missing"]
+    assert r["building_density"] == pytest.approx(0.05)  # 1000 m² / 2 ha
+    # a negative area (only an API caller can pass one): A2 / A with A2 > A
+    parcels.loc[1, ["floor_area", "footprint_m2", "land_use"]] = [100.0, 10.0, "0701"]
+    parcels.loc[1, "area_ha"] = -1.0
+    parcels.loc[1, "category"] = "other"
+    r = intensity(parcels, as_of=AS_OF).set_index("park_id").loc["K"]
+    # A = 2 - 1 = 1, A2 = 2: 200 %; R = -1: -100 %; zone type then unknown, not guessed
+    assert np.isnan(r["industrial_rate"]) and np.isnan(r["residential_rate"])
+    assert "A2 / A = 200.0 %" in r["missing"] and "R / A = -100.0 %" in r["missing"]
+    assert pd.isna(r["zone_type"]) and "zone_type" in r["missing"]
+    assert np.isnan(r["score"]) or 0 <= r["score"] <= 100

@@ -162,3 +162,18 @@ def test_project_file_values():
         DEFAULT_POLICY.from_mapping({"mujun_exempt_years": 1.5})
     with pytest.raises(PolicyError, match="ideal_supply_rate"):
         DEFAULT_POLICY.from_mapping({"ideal_supply_rate": 1.5})  # a share
+
+
+def test_a_negative_figure_gives_no_share_and_is_named():
+    # E1's R&D spend -50 (an API caller's input): rd_share would be -5 %; it is unknown,
+    # E1 is not scored (its note names the indicator) and the district R&D benchmark is
+    # (50 + 0 + 100) / 4000 over the other three, not (-50 + 50 + 0 + 100) / 4000
+    ent = _enterprises().assign(rd_spend=[-50.0, 50.0, 0.0, 100.0])
+    out = mujun(_parcels(), ent, as_of=AS_OF, policy=POLICY).set_index("enterprise_id")
+    assert np.isnan(out.loc["E1", "rd_share"]) and np.isnan(out.loc["E1", "mj_score"])
+    assert "研发经费占营收比重" in out.loc["E1", "mj_note"]
+    shares = out["rd_share"].dropna()
+    assert ((shares >= 0) & (shares <= 1)).all()
+    assert out.loc["E2", "rd_share"] == pytest.approx(0.1)  # 50 / 500
+    # E2: 40 * 0.8 + 30 * 0.5 + 15 * min(0.1 / (150 / 3000), 2) = 32 + 15 + 30 = 77
+    assert out.loc["E2", "mj_score"] == pytest.approx(77.0)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hst
 
 from xsland.errors import DataError
 from xsland.judge.supply import COLUMNS, STATUSES, supply_rates, supply_status
@@ -162,8 +164,8 @@ def test_status_never_goes_back_as_time_passes():
 
     @settings(max_examples=100, deadline=None)
     @given(
-        rows=st.lists(
-            st.tuples(day, day, day, day, day, st.sampled_from([np.nan, 0.0, 50.0])),
+        rows=hst.lists(
+            hst.tuples(day, day, day, day, day, st.sampled_from([np.nan, 0.0, 50.0])),
             min_size=1,
             max_size=6,
         ),
@@ -209,3 +211,36 @@ def test_a_footprint_without_floor_area_is_a_building():
     out = supply_status(p, as_of=AS_OF)
     assert out["supply_status"].iloc[0] == "built"
     assert out["supply_rule"].iloc[0] == "有建筑(300 m²)且无开工/竣工日期: 视为建成"
+
+
+def test_a_negative_area_gives_no_rate_outside_0_to_100_percent():
+    # park Z: one idle parcel of 1 ha and one built parcel of -0.5 ha (an API caller's
+    # input): supplied G = 0.5, a naive idle rate 1 / 0.5 = 200 %; W is untouched
+    p = pd.DataFrame(
+        {"parcel_id": ["1", "2", "3"], "park_id": ["Z", "Z", "W"], "area_ha": [1.0, -0.5, 2.0]}
+    )
+    st = pd.DataFrame({"supply_status": ["idle", "built", "idle"]}, index=p.index)
+    out = supply_rates(p, st, by="park_id").set_index("park_id")
+    assert out.loc["Z", ["rate_not_supplied", "rate_not_used", "rate_idle"]].isna().all()
+    assert out.loc["W", "rate_idle"] == 1.0 and out.loc["W", "rate_not_used"] == 1.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=hst.lists(
+        hst.tuples(
+            hst.sampled_from(["A", "B"]),
+            hst.sampled_from(list(STATUSES)),
+            hst.floats(0, 1e6, allow_nan=False),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_rates_stay_within_0_and_100_percent(rows):
+    p = pd.DataFrame({"park_id": [r[0] for r in rows], "area_ha": [r[2] for r in rows]})
+    status = pd.DataFrame({"supply_status": [r[1] for r in rows]}, index=p.index)
+    out = supply_rates(p, status, by="park_id")
+    for col in ("rate_not_supplied", "rate_not_used", "rate_idle"):
+        values = out[col].to_numpy(dtype=float)
+        assert ((values >= 0) & (values <= 1 + 1e-12) | np.isnan(values)).all(), col

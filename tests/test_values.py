@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import unicodedata
 
 import numpy as np
@@ -133,6 +134,30 @@ def test_commas_are_decided_per_column():
     assert mixed.values[1] == 1.25 and np.isnan(mixed.values[0])
 
 
+def test_spaces_and_apostrophes_group_thousands_per_column():
+    # one column, every space-using cell fits 1-3 digits then groups of 3: thousands
+    got = _read(["1 234 567", "12\u00a0345", "-1\u202f000", "999", "7\u2009000.5"])
+    assert got.values.tolist() == [1234567.0, 12345.0, -1000.0, 999.0, 7000.5]
+    assert not got.bad.any()
+    assert "4 values with spaces as thousands separators (1 234 = 1234)" in got.notes
+    # apostrophes (Swiss) and the typographic apostrophe
+    got = _read(["1'234'567.5", "2\u2019000", "3"])
+    assert got.values.tolist() == [1234567.5, 2000.0, 3.0] and not got.bad.any()
+    assert "2 values with apostrophes as thousands separators (1'234 = 1234)" in got.notes
+    # a decimal comma where the column is consistent: 1 234,5 and 2,25 with no point
+    assert _read(["1 234,5", "2,25", "3"]).values.tolist() == [1234.5, 2.25, 3.0]
+    # 12 34 is not a grouped number: every space-using cell of the column is listed,
+    # never read as 1234 (it could be two numbers)
+    got = _read(["12 34", "1 234", "5"])
+    assert got.bad.tolist() == [True, True, False] and got.values[2] == 5.0
+    assert "inside a number" in got.reasons[0]
+    # spaces grouping thousands and a comma that fits thousands (5,678): 5678 or 5.678?
+    got = _read(["1 234", "5,678"])
+    assert got.bad.tolist() == [False, True] and got.values[0] == 1234.0
+    # a percentage with a space grouping thousands in a share column
+    assert _read(["1 000%", "50 %"], share=True).values.tolist() == [10.0, 0.5]
+
+
 def test_non_finite_and_percent():
     got = _read(["inf", "-inf", "NaN", "1e999", "∞", "3%"])
     assert got.nonfinite.tolist() == [True, True, True, True, True, False]
@@ -140,6 +165,15 @@ def test_non_finite_and_percent():
     assert _read(["45%", "４５％", "0.3"], share=True).values.tolist() == [0.45, 0.45, 0.3]
     typed = parse_numbers(pd.Series([1.0, np.inf, np.nan]))
     assert typed.nonfinite.tolist() == [False, True, False]
+
+
+_SPACES = {
+    "space": " ",
+    "nbsp": "\u00a0",
+    "narrow_nbsp": "\u202f",
+    "thin": "\u2009",
+    "apostrophe": "'",
+}
 
 
 def _number_strategy():
@@ -151,7 +185,10 @@ def _number_strategy():
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(_number_strategy(), min_size=1, max_size=8),
-    st.sampled_from(["plain", "thousands", "full", "decimal_comma", "percent"]),
+    st.sampled_from(
+        ["plain", "thousands", "full", "decimal_comma", "percent"]
+        + ["space", "nbsp", "narrow_nbsp", "thin", "apostrophe", "space_decimal_comma"]
+    ),
 )
 def test_every_generated_number_reads_as_a_person_reads_it(numbers, style):
     """Each column written in one office style reads back the values written."""
@@ -166,6 +203,10 @@ def test_every_generated_number_reads_as_a_person_reads_it(numbers, style):
             body = f"{abs(w)},{f:02d}"
         elif style == "percent":
             body += "%"
+        elif style in _SPACES:
+            body = f"{abs(w):,}".replace(",", _SPACES[style]) + f".{f:02d}"
+        elif style == "space_decimal_comma":
+            body = f"{abs(w):,}".replace(",", "\u202f") + f",{f:02d}"
         text = sign + body
         texts.append(text.translate(FULL) if style == "full" else text)
     got = _read(texts, share=style == "percent")
@@ -187,6 +228,8 @@ def test_any_text_is_read_as_written_or_listed(cells):
             assert listed or not text.strip("\u200c\u200d\u2060\u00ad")
             continue
         assert not listed
+        # a space or an apostrophe may only group thousands (decided per column)
+        text = re.sub("[ '\u2019]", "", text)
         plain = text.replace(",", ".") if "," in text and "." not in text else text
         candidates = {float(text.replace(",", ""))} if "," in text else {float(text)}
         if "," in text:

@@ -655,15 +655,21 @@ def partition(
 
 
 def _echo_result(result, written: list[Path], target: Path) -> None:
-    from xsland.judge.audit import CHECKS
+    from xsland.judge.audit import CHECKS, check_labels
 
+    labels = check_labels(result.policy)  # the thresholds applied, never the defaults
     parks = result.parks
     click.echo(
         f"audited {len(parks)} parks, {len(result.parcels)} parcels; "
         f"{len(result.quality)} data-quality findings"
     )
+    changed = result.policy.changed()
+    if changed:
+        click.echo(
+            "rules set by the project: " + ", ".join(f"{k} = {v}" for k, v in changed.items())
+        )
     for _, row in parks.iterrows():
-        fails = [CHECKS[c][0] for c in CHECKS if row[c] == "fail"]
+        fails = [labels[c] for c in CHECKS if row[c] == "fail"]
         if fails:
             click.echo(f"  {row['park_id']} {row['name']}: fails " + "; ".join(fails))
     if "low_efficiency" in result.parcels.columns:
@@ -676,7 +682,7 @@ def _echo_result(result, written: list[Path], target: Path) -> None:
         big = result.blocks[~result.blocks["below_threshold"].astype(bool)]
         click.echo(
             f"contiguous blocks: {len(result.blocks)} ({len(big)} of at least the minimum "
-            f"area, {big['area_mu'].sum():,.1f} 亩)"
+            f"area {result.policy.block_min_mu:g} 亩, {big['area_mu'].sum():,.1f} 亩)"
         )
     click.echo(f"wrote {len(written)} files to {target.resolve()}:")
     for p in written:

@@ -33,6 +33,7 @@ from xsland.measure.quality import intersection_areas
 from xsland.read.crs import metric_crs
 from xsland.read.validate import quality_record, require_dates
 from xsland.read.values import name_keys, normalise_ids
+from xsland.rules.columns import CHECK_COLUMNS, render
 from xsland.rules.policy import DEFAULT_POLICY, Policy, split_list
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "INDUSTRIAL_CATEGORIES",
     "STATUS_ZH",
     "assign_parks",
+    "check_labels",
     "parcel_table",
     "park_checks",
     "not_built_yet",
@@ -55,7 +57,8 @@ STATUS_ZH = {PASS: "✔ 达标", FAIL: "✘ 不达标", UNKNOWN: "? 数据不足
 #: Categories that count as industrial land for coverage and area-weighted FAR.
 INDUSTRIAL_CATEGORIES = ("new_industrial", "standard_factory", "new_type_industrial", "industrial")
 
-#: Park checks: column -> (Chinese label, policy field(s), source clause).
+#: Park checks: column -> (Chinese label at the default policy, policy field). Outputs
+#: show :func:`check_labels` of the policy applied, never these defaults.
 CHECKS: dict[str, tuple[str, str]] = {
     "chk_area": ("片区型园区面积≤3平方公里", "district_park_max_km2"),
     "chk_far_new": ("新增工业用地容积率≥1.5", "far_min_new_industrial"),
@@ -68,6 +71,15 @@ CHECKS: dict[str, tuple[str, str]] = {
     "chk_promotion": ("年招商活动≥2场", "promotion_events_min"),
     "chk_fund": ("产业基金≥5000万元(设立时)", "industry_fund_min_wan"),
 }
+
+
+def check_labels(policy: Policy = DEFAULT_POLICY) -> dict[str, str]:
+    """Park check column -> its Chinese label with the thresholds of ``policy``.
+
+    >>> check_labels(DEFAULT_POLICY.replace(far_min_new_industrial=1.2))["chk_far_new"]
+    '新增工业用地容积率≥1.2'
+    """
+    return {c: render(CHECK_COLUMNS[c], policy) for c in CHECKS}
 
 
 # -- parcels ----------------------------------------------------------------------------
@@ -190,7 +202,7 @@ def parcel_table(
     if quality is not None:
         quality.extend(cat.attrs.get("quality", []))  # land-use values no standard knows
         quality.extend(fa.attrs.get("quality", []))
-        quality.extend(_category_records(out))
+        quality.extend(_category_records(out, policy))
     return out.set_geometry(out.geometry.name)
 
 
@@ -219,7 +231,7 @@ def undetermined(parcels: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return unknown, undated
 
 
-def _category_records(parcels: pd.DataFrame) -> list[dict[str, Any]]:
+def _category_records(parcels: pd.DataFrame, policy: Policy) -> list[dict[str, Any]]:
     """Data-quality records for parcels whose category cannot be fully decided."""
     unknown, undated = undetermined(parcels)
     ids = parcels["parcel_id"].astype("string").fillna("").to_numpy(dtype=object)
@@ -235,7 +247,8 @@ def _category_records(parcels: pd.DataFrame) -> list[dict[str, Any]]:
         check="supply_date_missing",
         ids=ids[undated],
         column="supply_date",
-        detail="工业用地无供地日期: 无法判定是否新增工业项目用地(容积率≥1.5), "
+        detail=f"工业用地无供地日期: 无法判定是否新增工业项目用地(容积率≥"
+        f"{policy.far_min_new_industrial:g}), "
         "按存量工业用地处理, 所在园区的新增工业用地容积率检查为数据不足",
     )
     return records
@@ -416,6 +429,7 @@ def park_checks(
         )
     }
     ind_groups = {pid: g for pid, g in industrial.groupby("park_id")}
+    out_of_range: list[tuple[Any, float]] = []
     for pid in table.index:
         g = grouped.get(pid, empty)
         ig = ind_groups.get(pid, empty)
@@ -435,11 +449,17 @@ def park_checks(
         )
         cols["industrial_coverage"].append(coverage)
         built = g["floor_area"] > 0
-        cols["land_utilisation"].append(
+        used = (
             float(g.loc[built, "area_m2"].sum() / table.at[pid, "area_m2"])
-            if g["floor_area"].notna().any()
+            if g["floor_area"].notna().any() and table.at[pid, "area_m2"] > 0
             else np.nan
         )
+        if used > 1 + 1e-9:
+            # built parcels larger than the park (overlapping or straddling parcels): a
+            # share never leaves 0–100 %
+            out_of_range.append((pid, used))
+            used = np.nan
+        cols["land_utilisation"].append(used)
         n_unknown = int(g["_cat_unknown"].sum())
         for cat, key, maybe in (
             ("new_industrial", "new", n_unknown + int(g["_undated"].sum())),
@@ -475,7 +495,21 @@ def park_checks(
                 detail="地块图层中没有落在该园区的地块: 容积率下限和建筑系数检查为数据不足",
             )
         )
-    table = _enterprise_checks(table, parcels, enterprises, policy)
+    if quality is not None and out_of_range:
+        quality.extend(
+            quality_record(
+                layer="parks",
+                check="share_out_of_range",
+                ids=[str(pid) for pid, _ in out_of_range],
+                column="land_utilisation",
+                detail=[
+                    f"土地利用率 {100 * v:.1f} % > 100 %: 建成地块面积大于园区面积 (地块重叠或"
+                    "跨园区边界), 不予采用 (built parcels larger than the park; not used)"
+                    for _, v in out_of_range
+                ],
+            )
+        )
+    table = _enterprise_checks(table, parcels, enterprises, policy, quality=quality)
     table = _indicator_checks(table, indicators, policy, year)
     order = ["name", "town", "park_type", "leading_industry", "related_industries"]
     order += ["area_m2", "area_km2", "area_mu"]
@@ -508,12 +542,17 @@ def _enterprise_checks(
     parcels: pd.DataFrame,
     enterprises: pd.DataFrame | None,
     policy: Policy,
+    *,
+    quality: list | None = None,
 ) -> gpd.GeoDataFrame:
     """Leading-industry shares and chain leaders (clause 二(二)4).
 
     The enterprises of a park are those owning (``enterprise_id``) a parcel in it.
     Shares are decided only when every such enterprise is in the enterprise table
-    with the figure needed (industry; revenue); otherwise ``unknown``. Chain leaders
+    with the figure needed (industry; revenue); otherwise ``unknown``. A share never
+    leaves 0–100 %: a negative or infinite revenue is not used (the revenue share is
+    ``unknown``; ``negative_value`` in ``quality``), and a park whose revenues add up to
+    0 has no revenue share (``unknown``; ``share_total_zero``). Chain leaders
     pass as soon as enough are known, and fail only when every flag is known.
 
     .. math:: s_{rev} = \\frac{\\sum_{e \\in lead} revenue_e}{\\sum_e revenue_e}, \\quad
@@ -558,7 +597,23 @@ def _enterprise_checks(
     m["is_leading"] = (industry == leading).fillna(False).to_numpy(dtype=bool)
     revenue = pd.to_numeric(m["revenue"], errors="coerce")
     # a quantity that cannot be negative is not used: a share never leaves 0–100 %
+    bad = (listed & ((revenue < 0) | np.isinf(revenue)).to_numpy(dtype=bool)).astype(bool)
     revenue = revenue.where(~(revenue < 0) & np.isfinite(revenue))
+    if quality is not None and bad.any():
+        seen = m.loc[bad, ["enterprise_id", "revenue"]].drop_duplicates("enterprise_id")
+        quality.extend(
+            quality_record(
+                layer="enterprises",
+                check="negative_value",
+                ids=seen["enterprise_id"].astype(str),
+                column="revenue",
+                detail=[
+                    f"revenue {v}: cannot be negative or infinite; not used, so the "
+                    "leading-industry revenue share of its park is unknown"
+                    for v in seen["revenue"]
+                ],
+            )
+        )
     m["rev_ok"] = listed & revenue.notna().to_numpy()
     m["rev"] = revenue.fillna(0.0)
     m["lead_rev"] = np.where(m["is_leading"], m["rev"], 0.0)
@@ -580,7 +635,19 @@ def _enterprise_checks(
     lead_known = table["leading_industry"].notna().to_numpy()
     count_known = has & lead_known & agg["ind_ok"].fillna(False).to_numpy(dtype=bool)
     rev_known = count_known & agg["rev_ok"].fillna(False).to_numpy(dtype=bool)
-    rev_known &= (agg["rev"] > 0).fillna(False).to_numpy(dtype=bool)
+    zero = rev_known & ~(agg["rev"] > 0).fillna(False).to_numpy(dtype=bool)
+    rev_known &= ~zero
+    if quality is not None and zero.any():
+        quality.extend(
+            quality_record(
+                layer="parks",
+                check="share_total_zero",
+                ids=[str(pid) for pid in table.index[zero]],
+                column="revenue",
+                detail="企业营收合计为 0: 主导产业营收占比无法计算, 判为数据不足 "
+                "(the park's enterprises' revenues add up to 0: no revenue share)",
+            )
+        )
     share = agg["share"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         rshare = (agg["lead_rev"] / agg["rev"]).to_numpy(dtype=float)

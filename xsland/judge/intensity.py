@@ -13,7 +13,8 @@ from the audit's parcel table, one row per park and one for the district (all pa
                            park's parcels carry supply dates
 ``ready_ha``  B21          已达供地条件未供应: unsupplied parcels with ``ready_for_supply``
 ``idle_ha``  G             闲置土地: parcels of status ``idle``
-``supply_rate``            土地供应率 D / (A + B21)
+``supply_rate``            土地供应率 D / (D + B21): of the land ready for supply (supplied or
+                           ready but not supplied), the share supplied
 ``built_rate``             土地建成率 A / D
 ``industrial_rate``        工业用地率 A2 / A
 ``far_all``                综合容积率: floor area on A / A
@@ -29,7 +30,10 @@ An enterprise's tax and investment are spread over its parcels in proportion to 
 tax per ha is the tax on the A2 parcels of enterprises with a known figure over the area
 of those parcels (the share of A2 this covers is named in ``missing`` when below 100 %).
 
-Every value is null where its data are missing, never 0, and ``missing`` says why.
+Every value is null where its data are missing, never 0, and ``missing`` says why. A share
+(the rates, building density and coverage) never leaves 0–100 %: where inconsistent inputs
+would put it outside (negative areas, footprints larger than their parcels, built land
+that the supply status calls unsupplied), it is null and ``missing`` names the figures.
 The zone type is 工业主导型 when A2 / A is above ``Policy.zone_industrial_share_min``
 (30 %) and residential land under ``Policy.zone_residential_share_max`` (25 %) of A, else
 产城融合型. The score (0–100) weighs each indicator's degree of attainment of its ideal
@@ -48,7 +52,7 @@ from xsland.judge.supply import supply_status
 from xsland.rules.evaluation_columns import INTENSITY_COLUMNS as COLUMNS
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 
-__all__ = ["COLUMNS", "INDICATORS", "ZONE_TYPES", "intensity", "score"]
+__all__ = ["COLUMNS", "INDICATORS", "SHARES", "ZONE_TYPES", "intensity", "score"]
 
 _INDUSTRIAL = (
     "new_industrial",
@@ -75,6 +79,17 @@ INDICATORS = (
     "investment_per_ha",
     "idle_rate",
 )
+
+#: Indicators that are shares (0–1) and the fraction each is, for ``missing``.
+SHARES: Mapping[str, str] = {
+    "supply_rate": "D / (D + B21)",
+    "built_rate": "A / D",
+    "industrial_rate": "A2 / A",
+    "residential_rate": "R / A",
+    "building_density": "footprint on A / A",
+    "coverage_industrial": "footprint on A2 / A2",
+    "idle_rate": "G / D",
+}
 
 _T = tuple[str, str, str, str, str, int | None]
 
@@ -205,7 +220,7 @@ def _indicators(g: pd.DataFrame, *, has: Mapping[str, bool]) -> dict[str, Any]:
         "supplied_ha": d,
         "ready_ha": b21,
         "idle_ha": g_ha,
-        "supply_rate": _ratio(d, a + b21),
+        "supply_rate": _ratio(d, d + b21),
         "built_rate": _ratio(a, d),
         "industrial_rate": _ratio(a2, a),
         "residential_rate": _ratio(r, a),
@@ -233,6 +248,15 @@ def _indicators(g: pd.DataFrame, *, has: Mapping[str, bool]) -> dict[str, Any]:
         elif covered < a2 - 1e-9:
             why[name] = f"{col} known on {100 * covered / a2:.1f} % of A2 (rate over that part)"
     row["idle_rate"] = _ratio(g_ha, d)
+    for name, fraction in SHARES.items():
+        value = row[name]
+        if np.isfinite(value) and not -1e-9 <= value <= 1 + 1e-9:
+            why[name] = (
+                f"{fraction} = {100 * value:.1f} % is outside 0–100 %: inconsistent inputs "
+                "(negative areas, footprints larger than their parcels, or built land "
+                "whose supply status is not supplied); not used"
+            )
+            row[name] = np.nan
     for name in INDICATORS:
         if np.isnan(row[name]) and name not in why:
             why[name] = _why_ratio(name, why, a)
@@ -339,7 +363,10 @@ def intensity(
     for row in rows:
         why = row.pop("_why")
         a = row["built_ha"]
-        if a > 0:
+        if a > 0 and (np.isnan(row["industrial_rate"]) or np.isnan(row["residential_rate"])):
+            row["zone_type"] = None
+            why.setdefault("zone_type", "needs industrial_rate and residential_rate")
+        elif a > 0:
             industrial = row["industrial_rate"] > policy.zone_industrial_share_min
             homes = row["residential_rate"] < policy.zone_residential_share_max
             row["zone_type"] = ZONE_TYPES["industrial" if industrial and homes else "mixed"]

@@ -88,10 +88,16 @@ def _num(frame: pd.DataFrame, col: str) -> np.ndarray:
 
 
 def _values(table: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Per indicator: value, numerator, denominator (NaN where unknown)."""
+    """Per indicator: value, numerator, denominator (NaN where unknown).
+
+    A negative numerator (tax, revenue, R&D spend cannot be negative; only a caller of
+    the API can pass one, the readers list and drop them) gives no value: a share such
+    as ``rd_share`` never goes below 0, and the enterprise's note names the indicator.
+    """
     out = {}
     for k, (num_col, den_col, _) in INDICATORS.items():
         num, den = _num(table, num_col), _num(table, den_col)
+        num = np.where(num < 0, np.nan, num)
         with np.errstate(invalid="ignore", divide="ignore"):
             value = np.where(den > 0, num / den, np.nan)
         out[k] = (value, num, den)

@@ -238,7 +238,9 @@ def supply_rates(parcels: pd.DataFrame, status: pd.DataFrame, *, by: str) -> pd.
         \\text{供而未用率} = (S_{supplied\\_not\\_started} + S_{idle}) / G, \\quad
         \\text{闲置率} = S_{idle} / G
 
-    each null where its denominator is 0.
+    each null where its denominator is 0. A rate never leaves 0–100 %: a group holding a
+    negative area (only a caller of the API can pass one; areas measured from geometry
+    never are) has null rates.
 
     Parameters
     ----------
@@ -274,6 +276,10 @@ def supply_rates(parcels: pd.DataFrame, status: pd.DataFrame, *, by: str) -> pd.
     out["rate_not_supplied"] = out["ss_approved_not_supplied_ha"] / approved
     out["rate_not_used"] = (out["ss_supplied_not_started_ha"] + out["ss_idle_ha"]) / supplied
     out["rate_idle"] = out["ss_idle_ha"] / supplied
+    negative = frame.assign(neg=frame["ha"] < 0).groupby(by)["neg"].any()
+    negative = negative.reindex(out.index, fill_value=False).to_numpy(dtype=bool)
+    for col in ("rate_not_supplied", "rate_not_used", "rate_idle"):
+        out[col] = out[col].where(~negative)
     out = out.reset_index()
     out.columns.name = None
     return out

@@ -44,6 +44,7 @@ __all__ = [
     "categorise",
     "contradicted_floor_areas",
     "counted_floors",
+    "overfull_parcels",
     "plot_ratio",
 ]
 
@@ -475,6 +476,33 @@ def contradicted_floor_areas(parcels: pd.DataFrame, measures: pd.DataFrame) -> l
     )
 
 
+def overfull_parcels(parcels: pd.DataFrame, measures: pd.DataFrame) -> list[dict[str, Any]]:
+    """Quality rows for the parcels whose buildings cover more than their land.
+
+    ``measures`` is the result of :func:`plot_ratio` for ``parcels``: where
+    ``footprint_m2`` exceeds ``area_m2`` (overlapping buildings), coverage is a share
+    above 100 %, so :func:`plot_ratio` leaves it unknown. One row per parcel (check
+    ``share_out_of_range``, column ``coverage``).
+    """
+    footprint = measures["footprint_m2"].to_numpy(dtype=float)
+    area = measures["area_m2"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        over = (area > 0) & (footprint > area * (1 + 1e-9))
+    if not over.any():
+        return []
+    return quality_record(
+        layer="parcels",
+        check="share_out_of_range",
+        column="coverage",
+        ids=_ids(parcels, over, "parcel_id"),
+        detail=[
+            f"buildings cover {f:,.0f} m² of {a:,.0f} m² of land ({100 * f / a:.1f} %: "
+            "overlapping footprints); coverage unknown, not capped"
+            for f, a in zip(footprint[over], area[over], strict=True)
+        ],
+    )
+
+
 def plot_ratio(
     parcels: gpd.GeoDataFrame,
     buildings: gpd.GeoDataFrame | None = None,
@@ -509,8 +537,11 @@ def plot_ratio(
       5. ``"none"``: NaN — no buildings layer, or only buildings of unknown floors;
 
     - ``far`` :math:`=` ``floor_area`` / ``area_m2`` (SPEC §3);
-    - ``coverage`` :math:`= \\min(1,` ``footprint_m2`` / ``area_m2`` :math:`)`
-      (建筑系数, the national 工业项目建设用地控制指标); NaN without a buildings layer.
+    - ``coverage`` :math:`=` ``footprint_m2`` / ``area_m2`` (建筑系数, the national
+      工业项目建设用地控制指标); NaN without a buildings layer. A share never leaves
+      0–100 %: where overlapping buildings add up to more footprint than the parcel has
+      land, coverage is NaN (unknown, never capped to a pass) and listed
+      (``share_out_of_range``).
 
     Recorded figures that carry no information are dropped first, each listed in
     ``attrs["quality"]``: a building ``floor_area`` of 0 where its floors are known (a
@@ -521,8 +552,8 @@ def plot_ratio(
 
     A parcel with a null or empty geometry cannot be measured: its ``area_m2``,
     ``footprint_m2``, ``far`` and ``coverage`` are NaN, and its floor area is its own
-    ``floor_area`` or NaN (never 0). Overlapping buildings both count (footprint and
-    coverage may exceed the built area; coverage is capped at 1); a building in two
+    ``floor_area`` or NaN (never 0). Overlapping buildings both count (their footprint
+    may exceed the built area; coverage is then unknown, see above); a building in two
     overlapping parcels counts in each.
 
     Parameters
@@ -616,7 +647,8 @@ def plot_ratio(
     with np.errstate(invalid="ignore", divide="ignore"):
         safe = np.where(measured, area, 1.0)
         far = np.where(measured, floor_area / safe, np.nan)
-        coverage = np.where(measured, np.minimum(footprint / safe, 1.0), np.nan)
+        coverage = np.where(measured, footprint / safe, np.nan)
+    coverage = np.where(coverage > 1 + 1e-9, np.nan, coverage)  # listed by overfull_parcels
     result = pd.DataFrame(
         {
             "area_m2": area,
@@ -628,5 +660,7 @@ def plot_ratio(
         },
         index=parcels.index,
     )
-    result.attrs["quality"] = quality + contradicted_floor_areas(parcels, result)
+    result.attrs["quality"] = (
+        quality + overfull_parcels(parcels, result) + contradicted_floor_areas(parcels, result)
+    )
     return result

@@ -76,7 +76,7 @@ from scipy.sparse.csgraph import connected_components
 
 from xsland.errors import DataError, EngineError
 from xsland.group.blocks import neighbour_pairs
-from xsland.measure.far import contradicted_floor_areas, plot_ratio
+from xsland.measure.far import contradicted_floor_areas, overfull_parcels, plot_ratio
 from xsland.read.crs import metric_crs, to_crs
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 
@@ -545,7 +545,9 @@ def plot_ratio_dask(
         policy=policy,
     )
     out.index = parcels.index
-    out.attrs = {"quality": quality + contradicted_floor_areas(parcels, out)}
+    out.attrs = {
+        "quality": quality + overfull_parcels(parcels, out) + contradicted_floor_areas(parcels, out)
+    }
     return out
 
 

@@ -58,6 +58,8 @@ QUALITY_CHECKS = {
     "collection_to_polygon": ("几何集合取面", "polygons taken from a GeometryCollection"),
     "bad_value": ("数值无法识别", "value cannot be read"),
     "negative_value": ("数值为负", "negative value"),
+    "share_total_zero": ("合计为0无法计算占比", "a share of a total of 0"),
+    "share_out_of_range": ("占比超出0–100%", "a share outside 0–100 % (inconsistent inputs)"),
     "unknown_code": ("代码未知", "unknown code"),
     "sliver": ("碎片地块", "sliver parcel"),
     "overlap": ("地块重叠", "parcels overlap"),

@@ -16,12 +16,20 @@ IDs (:func:`normalise_ids`)
 Numbers (:func:`parse_numbers`)
     After NFKC (full-width digits, ``＋``/``－``, ``，`` and ``％``; the minus sign
     U+2212 counts as ``-``) and stripping, a cell must be a plain decimal number
-    (``1234.5``, ``-3``, ``.5``, ``1e3``). Commas are decided **per column**, never per
-    cell: when every cell with a comma fits ``^\\d{1,3}(,\\d{3})+(\\.\\d+)?$`` the commas
-    are thousands separators (``1,234.5`` → 1234.5); otherwise, when every such cell
-    fits ``^\\d+,\\d+$`` and no cell of the column has a decimal point, they are
-    decimal commas (``1,5`` → 1.5); otherwise every cell with a comma is listed as
-    unreadable. A trailing ``%`` divides by 100 in a share column and is listed as
+    (``1234.5``, ``-3``, ``.5``, ``1e3``). Separators are decided **per column**, never
+    per cell. Spaces (also U+00A0, U+202F, U+2009 and U+3000, which NFKC makes spaces)
+    and apostrophes (``'``, ``’``) come first: when every cell with a space fits
+    ``^\\d{1,3}( \\d{3})+([.,]\\d+)?$`` the spaces are thousands separators
+    (``1 234 567`` → 1234567), and likewise apostrophes (``1'234.5`` → 1234.5);
+    otherwise every cell with one is listed as unreadable (``12 34``, ``1 2``: two
+    numbers, or one?). Then commas: when every cell with a comma fits
+    ``^\\d{1,3}(,\\d{3})+(\\.\\d+)?$`` the commas are thousands separators
+    (``1,234.5`` → 1234.5), unless the column already groups thousands with spaces or
+    apostrophes (two thousands separators in one column: listed); otherwise, when every
+    such cell fits ``^\\d+,\\d+$`` once its spaces or apostrophes are removed and no
+    cell of the column has a decimal point, they are decimal commas (``1,5`` → 1.5,
+    ``1 234,5`` → 1234.5); otherwise every cell with a comma is listed as unreadable.
+    A trailing ``%`` divides by 100 in a share column and is listed as
     unreadable in any other column. ``inf``, ``nan`` and values that overflow are
     *non-finite*: errors with their rows.
 
@@ -296,6 +304,12 @@ def unify_names(*columns: pd.Series) -> tuple[list[pd.Series], list[tuple[str, s
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+#: Thousands separators other than the comma, with the pattern every cell using one fits.
+_GROUPS = {
+    " ": re.compile(r"^[+-]?\d{1,3}( \d{3})+([.,]\d+)?$"),
+    "'": re.compile(r"^[+-]?\d{1,3}('\d{3})+([.,]\d+)?$"),
+}
+_GROUP_NAMES = {" ": "spaces", "'": "apostrophes"}
 _NONFINITE = re.compile(r"^[+-]?(inf|infinity|nan|∞)$", re.IGNORECASE)
 
 
@@ -325,12 +339,16 @@ class NumberResult:
     notes: list[str] = field(default_factory=list)
 
 
+_WIDE_SPACES = re.compile("[\u00a0\u2000-\u200a\u202f\u205f]")
+
+
 def _clean_number_text(v: Any) -> tuple[str, bool]:
     """NFKC, minus sign and strip; and whether NFKC changed anything."""
     text = str(v)
     norm = unicodedata.normalize("NFKC", text).replace("\u2212", "-")
     norm = _ZERO_WIDTH.sub("", norm).strip()
-    return norm, norm != text.strip()
+    # a space of another width (U+00A0, U+202F, U+2009 …) is not a full-width character
+    return norm, norm != _ZERO_WIDTH.sub("", _WIDE_SPACES.sub(" ", text)).strip()
 
 
 def _comma_mode(texts: list[str | None]) -> str:
@@ -344,6 +362,38 @@ def _comma_mode(texts: list[str | None]) -> str:
     if not has_point and all(_DECIMAL_COMMA.match(t) for t in with_comma):
         return "decimal"
     return "unclear"
+
+
+def _ungroup(
+    texts: list[str | None], bad: np.ndarray, reasons: dict[int, str]
+) -> tuple[list[str | None], dict[str, int]]:
+    """Cells without a trailing ``%`` and without spaces or apostrophes grouping thousands.
+
+    Decided per column (module rules): when a cell using a separator does not fit its
+    pattern, every cell using it is marked in ``bad`` (with a reason) and left out.
+    Returns the bodies and, per separator, how many cells it grouped.
+    """
+    bodies: list[str | None] = [None] * len(texts)
+    for i, text in enumerate(texts):
+        if text is not None:
+            body = text[:-1].rstrip() if text.endswith("%") else text
+            bodies[i] = body.replace("\u2019", "'")
+    grouped = {}
+    for sep, pattern in _GROUPS.items():
+        using = [i for i, b in enumerate(bodies) if b and sep in b]
+        if using and all(pattern.match(bodies[i]) for i in using):
+            for i in using:
+                bodies[i] = bodies[i].replace(sep, "")
+            grouped[sep] = len(using)
+            continue
+        for i in using:
+            bad[i], reasons[i] = (
+                True,
+                f"{_GROUP_NAMES[sep]} inside a number: thousands or two numbers?",
+            )
+            bodies[i] = None
+        grouped[sep] = 0
+    return bodies, grouped
 
 
 def _plain_numbers(raw: np.ndarray) -> np.ndarray | None:
@@ -407,16 +457,19 @@ def parse_numbers(values: pd.Series, *, share: bool = False, factor: float = 1.0
             text, changed = _clean_number_text(v)
             widened += changed
             texts[i] = text or None
-    mode = _comma_mode(texts)
+    bodies, grouped = _ungroup(texts, bad, reasons)
+    mode = _comma_mode(bodies)
+    if mode == "thousands" and any(grouped.values()):
+        mode = "unclear"  # 1 234 and 5,678 in one column: is 5,678 5678 or 5.678?
     counts = {"thousands": 0, "decimal": 0, "percent": 0}
     for i, text in enumerate(texts):
-        if text is None:
+        if text is None or bad[i]:
             continue
         if _NONFINITE.match(text):
             nonfinite[i] = True
             continue
         percent = text.endswith("%")
-        body = text[:-1].rstrip() if percent else text
+        body = bodies[i] or ""
         if "," in body:
             if mode == "thousands":
                 body, counts["thousands"] = body.replace(",", ""), counts["thousands"] + 1
@@ -440,6 +493,11 @@ def parse_numbers(values: pd.Series, *, share: bool = False, factor: float = 1.0
         out[i] = number
     if counts["thousands"]:
         notes.append(f"{counts['thousands']} values with thousands separators (1,234 = 1234)")
+    for sep, n_grouped in grouped.items():
+        if n_grouped:
+            shown = f"1{sep}234 = 1234"
+            notes.append(f"{n_grouped} values with {_GROUP_NAMES[sep]} as thousands separators "
+                         f"({shown})")  # fmt: skip
     if counts["decimal"]:
         notes.append(f"{counts['decimal']} values with decimal commas (1,5 = 1.5)")
     if counts["percent"]:

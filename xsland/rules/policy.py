@@ -480,6 +480,31 @@ class Policy:
             )
         return pd.DataFrame(rows)
 
+    def changed(self) -> dict[str, str]:
+        """The rules that differ from the default policy: ``key -> value`` as shown.
+
+        Outputs name these so that a reader sees what was judged (a project file that
+        lowers a threshold is visible, never only in the verdicts).
+
+        >>> Policy().replace(block_min_mu=20.0).changed()
+        {'block_min_mu': '20'}
+        """
+        default = Policy()
+        out = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value == getattr(default, f.name):
+                continue
+            if isinstance(value, float):
+                out[f.name] = f"{value:g}"
+            elif isinstance(value, Mapping):
+                out[f.name] = "; ".join(f"{k}→{v}" for k, v in value.items())
+            elif isinstance(value, tuple):
+                out[f.name] = ", ".join(str(v) for v in value)
+            else:
+                out[f.name] = "unset" if value is None else str(value)
+        return out
+
     def far_min(self, category: str) -> float | None:
         """The FAR minimum of a policy category (clause 二(一)1), ``None`` if none."""
         return {

@@ -15,7 +15,14 @@ the output schema (:mod:`xsland.rules.columns`):
   Excel's quote prefix); characters XML cannot hold are removed, and each change is listed
   in the quality sheet;
 - no sheet passes Excel's row limit (:data:`EXCEL_MAX_ROWS`); a cut is said on the first
-  sheet.
+  sheet;
+- no text is cut at Excel's cell limit (:data:`EXCEL_MAX_CELL`, 32,767 UTF-16 code units,
+  the unit Excel and xlsxwriter count; a character outside the BMP counts two): a longer
+  text keeps its first :data:`LONG_TEXT_HEAD` characters in its cell, followed by
+  ``…（全文见「长文本 long text」表第 N 行）``, and the whole text goes to row N of the
+  sheet ``长文本 long text``, split over consecutive cells of that row (never inside a
+  surrogate pair), so that joining the cells ``第1段``, ``第2段`` … gives it back exactly
+  (:func:`move_long_text`). The first sheet says so and the quality sheet lists each cell.
 """
 
 from __future__ import annotations
@@ -35,16 +42,30 @@ from xsland.rules.columns import CODES, TABLES, Column, Table
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 
 __all__ = [
+    "EXCEL_MAX_CELL",
     "EXCEL_MAX_ROWS",
+    "LONG_TEXT_HEAD",
+    "LONG_TEXT_SHEET",
     "action_parcels",
     "clean_text",
     "display_table",
+    "move_long_text",
+    "too_long",
     "write_audit_workbook",
     "write_frames",
 ]
 
 #: Rows of an Excel sheet, the header included (Excel 2007 and later).
 EXCEL_MAX_ROWS = 1_048_576
+
+#: UTF-16 code units one Excel cell holds (xlsxwriter cuts a longer string silently).
+EXCEL_MAX_CELL = 32_767
+
+#: Characters of a too-long text kept in its own cell, before the pointer.
+LONG_TEXT_HEAD = 1_000
+
+#: The sheet holding texts longer than :data:`EXCEL_MAX_CELL`, split over one row each.
+LONG_TEXT_SHEET = "长文本 long text"
 
 #: Characters XML 1.0 cannot hold (C0 controls but tab, LF and CR; U+FFFE/FFFF; surrogates).
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -82,6 +103,94 @@ def clean_text(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     out = text.copy()
     out[is_str] = cleaned
     return out, changed
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _texty(values: pd.Series) -> bool:
+    return values.dtype == object or pd.api.types.is_string_dtype(values.dtype)
+
+
+def too_long(value: Any) -> bool:
+    """Whether a cell value is text longer than :data:`EXCEL_MAX_CELL` UTF-16 code units."""
+    return (
+        isinstance(value, str)
+        and len(value) > EXCEL_MAX_CELL // 2
+        and (_utf16_len(value) > EXCEL_MAX_CELL)
+    )
+
+
+def _parts(text: str) -> list[str]:
+    """``text`` in pieces of at most :data:`EXCEL_MAX_CELL` UTF-16 code units.
+
+    Cut by code units and moved back one unit where a cut would fall between the two
+    halves of a surrogate pair, so ``"".join(parts) == text`` always.
+    """
+    raw = text.encode("utf-16-le")
+    out, start = [], 0
+    while start < len(raw):
+        end = min(start + 2 * EXCEL_MAX_CELL, len(raw))
+        if end < len(raw) and 0xD800 <= int.from_bytes(raw[end - 2 : end], "little") <= 0xDBFF:
+            end -= 2  # a high surrogate: keep the pair together
+        out.append(raw[start:end].decode("utf-16-le"))
+        start = end
+    return out
+
+
+def move_long_text(
+    sheets: Mapping[str, tuple[pd.DataFrame, list[Any]]],
+) -> tuple[dict[str, tuple[pd.DataFrame, list[Any]]], pd.DataFrame]:
+    """Move every text longer than an Excel cell to the sheet :data:`LONG_TEXT_SHEET`.
+
+    Sheets are visited in order, each row by row and left to right. The ``k``-th text
+    found (``k`` from 1) becomes row ``k + 1`` of the long-text sheet (row 1 is its
+    header) with the columns 表 sheet, 行 row (the Excel row of the cell), 列 column
+    (its header), 字符数 characters (code points), 段数 parts, then 第1段 … 第m段, each at
+    most :data:`EXCEL_MAX_CELL` UTF-16 code units (:func:`_parts`). Its cell keeps
+    ``text[:LONG_TEXT_HEAD] + "…（全文见「长文本 long text」表第 {k+1} 行）"``.
+
+    Returns
+    -------
+    (dict, DataFrame)
+        The sheets (new frames where a text moved; the input is not changed) and the
+        long-text sheet (no rows when nothing moved).
+    """
+    out: dict[str, tuple[pd.DataFrame, list[Any]]] = {}
+    rows: list[dict[str, Any]] = []
+    for name, (frame, specs) in sheets.items():
+        hits = [
+            (r, c)
+            for r in range(len(frame))
+            for c in range(frame.shape[1])
+            if too_long(frame.iat[r, c])
+        ] if any(_texty(frame.iloc[:, c]) for c in range(frame.shape[1])) else []  # fmt: skip
+        if not hits:
+            out[name] = (frame, specs)
+            continue
+        frame = frame.copy()
+        for r, c in hits:
+            text = frame.iat[r, c]
+            parts = _parts(text)
+            at = len(rows) + 2
+            rows.append(
+                {
+                    "表 sheet": name,
+                    "行 row": r + 2,
+                    "列 column": str(frame.columns[c]),
+                    "字符数 characters": len(text),
+                    "段数 parts": len(parts),
+                    **{f"第{i}段": p for i, p in enumerate(parts, start=1)},
+                }
+            )
+            frame.iat[r, c] = f"{text[:LONG_TEXT_HEAD]}…（全文见「{LONG_TEXT_SHEET}」表第 {at} 行）"
+        out[name] = (frame, specs)
+    head = ["表 sheet", "行 row", "列 column", "字符数 characters", "段数 parts"]
+    long = pd.DataFrame(rows).reindex(columns=[*head, *(
+        f"第{i}段" for i in range(1, max((r["段数 parts"] for r in rows), default=0) + 1)
+    )])  # fmt: skip
+    return out, long.astype(object).where(long.notna(), None)
 
 
 def action_parcels(parcels: pd.DataFrame) -> pd.DataFrame:
@@ -204,9 +313,16 @@ def write_frames(
     declaration may also be an Excel number format. Written with xlsxwriter in
     constant-memory mode, row by row, with the column formats set first. Every text is a
     literal string: formulas are never created from text, and text columns carry Excel's
-    quote prefix, so a cell starting with ``=`` stays text even when edited.
+    quote prefix, so a cell starting with ``=`` stays text even when edited. A text longer
+    than an Excel cell is never cut: it moves to the last sheet :data:`LONG_TEXT_SHEET`
+    (:func:`move_long_text`).
     """
     import xlsxwriter
+
+    sheets, long = move_long_text(sheets)
+    if len(long):
+        sheets = {**sheets, LONG_TEXT_SHEET: (long, ["0", "0", None, "#,##0", "0"] + [None] * (
+            long.shape[1] - 5))}  # fmt: skip
 
     target = Path(path)
     options = {
@@ -291,8 +407,21 @@ def write_audit_workbook(
     quality = result.quality
     if removed:
         quality = pd.concat([quality, _illegal_rows(pd.concat(removed))], ignore_index=True)
+    long = _long_rows(shown, tables)
+    if len(long):
+        quality = pd.concat([quality, long], ignore_index=True)
     out, specs, _ = display_table(quality, TABLES["quality"], policy=policy)
     shown = _ordered(shown, SHEETS["quality"], (_cap(out, SHEETS["quality"], notes), specs))
+    if len(long) or any(
+        too_long(v) for frame, _ in shown.values() for c in range(frame.shape[1])
+        if _texty(frame.iloc[:, c]) for v in frame.iloc[:, c]
+    ):  # fmt: skip
+        notes.append(
+            f"长文本 long text: 超过 Excel 单元格上限 ({EXCEL_MAX_CELL:,} 个字符) 的文本不截断, "
+            f"单元格内保留前 {LONG_TEXT_HEAD:,} 个字符并注明行号, 全文见“{LONG_TEXT_SHEET}”表, "
+            "分段存于同一行相邻单元格, 依次连接即为全文 (texts longer than a cell are "
+            "split over one row of that sheet)"
+        )
     about = _about(result, n_action=len(tables["parcels"]), notes=notes, geoparquet=geoparquet)
     columns = _column_sheet(shown, policy)
     sheets = {_ABOUT: (about, [None, None]), **shown, _COLUMNS: (columns, [None] * 6)}
@@ -307,6 +436,35 @@ def _ordered(shown: dict, name: str, value: tuple) -> dict:
         elif sheet in shown:
             out[sheet] = shown[sheet]
     return out
+
+
+def _long_rows(shown: Mapping[str, tuple[pd.DataFrame, list]], tables: Mapping) -> pd.DataFrame:
+    """Quality rows for the texts :func:`move_long_text` will move out of their cells."""
+    rows = []
+    for table, sheet in SHEETS.items():
+        if sheet not in shown:
+            continue
+        frame, specs = shown[sheet]
+        ids = _row_ids(tables[table], TABLES[table])
+        for c, spec in enumerate(specs):
+            if not _texty(frame.iloc[:, c]):
+                continue
+            for r in np.flatnonzero([too_long(v) for v in frame.iloc[:, c]]):
+                rows.append(
+                    {
+                        "layer": table,
+                        "file": "audit.xlsx",
+                        "id": ids[r],
+                        "column": spec.name if spec else str(frame.columns[c]),
+                        "check": "xlsx_long_text",
+                        "severity": "info",
+                        "label": "超过Excel单元格上限的文本移至“长文本”表",
+                        "detail": f"text of {len(frame.iat[r, c]):,} characters is longer than "
+                        f"an Excel cell ({EXCEL_MAX_CELL:,}); its start stays in the cell, "
+                        f"the whole text is in sheet '{LONG_TEXT_SHEET}'",
+                    }
+                )
+    return pd.DataFrame(rows, columns=list(rows[0]) if rows else None).astype("str")
 
 
 def _illegal_rows(changes: pd.DataFrame) -> pd.DataFrame:
@@ -345,6 +503,15 @@ def _about(
         ("规则 rules", "见“规则 rules”表 (the policy applied, with sources)"),
         ("字段 columns", "见“字段 columns”表 (English column names, units, meanings)"),
     ]  # fmt: skip
+    changed = result.policy.changed()
+    rows.append(
+        (
+            "项目文件改动的规则 rules set by the project",
+            "; ".join(f"{k} = {v}" for k, v in changed.items())
+            if changed
+            else "无, 全部为默认规则 (none: the default policy)",
+        )
+    )
     rows += [("注意 note", n) for n in notes]
     return pd.DataFrame(rows, columns=["项目", "内容"])
 

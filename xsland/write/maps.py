@@ -82,7 +82,7 @@ from xsland._atomic import atomic_dir, atomic_file
 from xsland._html import json_for_html
 from xsland._names import safe_filename
 from xsland.errors import DataError, PolicyError, XslandError
-from xsland.judge.audit import CHECKS
+from xsland.judge.audit import CHECKS, check_labels
 from xsland.measure.area import M2_PER_MU
 from xsland.read.crs import require_crs, to_crs, transform_geometries, wgs84_to_gcj02
 from xsland.read.values import as_bool
@@ -704,15 +704,16 @@ def _finite(v: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
-def _park_info(parks: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    """What park popups show, by park_id."""
+def _park_info(parks: pd.DataFrame, policy: Policy) -> dict[str, dict[str, Any]]:
+    """What park popups show, by park_id (check labels with the thresholds of ``policy``)."""
+    labels = check_labels(policy)
     info: dict[str, dict[str, Any]] = {}
     for _, r in parks.drop_duplicates("park_id").iterrows():
         pid = _text(r["park_id"])
         if pid is None:
             continue
-        fail = [label for c, (label, _f) in CHECKS.items() if c in r.index and r[c] == "fail"]
-        unknown = [label for c, (label, _f) in CHECKS.items() if c in r.index and r[c] == "unknown"]
+        fail = [labels[c] for c in CHECKS if c in r.index and r[c] == "fail"]
+        unknown = [labels[c] for c in CHECKS if c in r.index and r[c] == "unknown"]
         core = _finite(r.get("area_core_m2"))
         expansion = _finite(r.get("area_expansion_m2"))
         info[pid] = {
@@ -824,6 +825,7 @@ def _parks_payload(
     system: str,
     simplify: float,
     precision: int,
+    policy: Policy,
 ) -> tuple[np.ndarray, dict[str, Any], bool]:
     """Park (zone) geometries, their encoded layer, popup facts and name labels."""
     shapes = zones if zones is not None else parks
@@ -835,7 +837,7 @@ def _parks_payload(
     cols: dict[str, int | None] = (
         {"park_id": None, "zone": None} if has_zones else {"park_id": None}
     )
-    info = _park_info(parks)
+    info = _park_info(parks, policy)
     one = (
         parks.dissolve(by="park_id").reset_index() if parks["park_id"].duplicated().any() else parks
     )
@@ -946,6 +948,7 @@ def build_map(
     precision: int = 6,
     links: Sequence[tuple[str, str]] = (),
     block_min_mu: float | None = None,
+    policy: Policy | None = None,
     as_of: str | dt.date | None = None,
     note: str | None = None,
     statuses: Sequence[str] | None = None,
@@ -999,10 +1002,14 @@ def build_map(
     links
         ``(label, href)`` pairs shown under the title (e.g. the town maps).
     block_min_mu
-        The reportable block size in 亩 (default :attr:`Policy.block_min_mu
-        <xsland.rules.policy.Policy>`, 30 亩), used where the blocks carry no
-        ``below_threshold``: blocks at or above it are drawn bold and labelled first,
-        smaller ones dashed, single-parcel blocks dotted.
+        The reportable block size in 亩 (default ``policy.block_min_mu``), named in the
+        legend and used where the blocks carry no ``below_threshold``: blocks at or
+        above it are drawn bold and labelled first, smaller ones dashed, single-parcel
+        blocks dotted.
+    policy
+        The policy the audit applied (:attr:`AuditResult.policy
+        <xsland.result.AuditResult>`; default the default policy): the thresholds in the
+        park popups' check names and the legend.
 
     Returns
     -------
@@ -1039,15 +1046,16 @@ def build_map(
     pgeoms, parcel_layers, counts = _parcel_payload(
         parcels, system=system, simplify=simplify, precision=precision, shown=shown
     )
+    policy = Policy() if policy is None else policy
     kgeoms, parks_payload, has_zones = _parks_payload(
-        parks, zones, system=system, simplify=simplify, precision=precision
+        parks, zones, system=system, simplify=simplify, precision=precision, policy=policy
     )
     bgeoms, blocks_payload = _blocks_payload(
         blocks,
         system=system,
         simplify=simplify,
         precision=precision,
-        min_mu=Policy().block_min_mu if block_min_mu is None else float(block_min_mu),
+        min_mu=policy.block_min_mu if block_min_mu is None else float(block_min_mu),
     )
     bounds = _bounds([pgeoms, kgeoms, bgeoms])
     if bounds is None:
@@ -1302,6 +1310,8 @@ def write_maps(
         "basemap": basemap,
         "tianditu_key": tianditu_key,
         "simplify": simplify,
+        # the thresholds of the policy applied, never the defaults (issue 18)
+        "policy": result.policy,
     }
     out = Path(out_dir)
     town = _town_of_parks(parks)

@@ -320,7 +320,8 @@ def _lowuse_lines(result) -> list[str]:
     parcels = result.parcels
     low = parcels["low_efficiency"].fillna(False).astype(bool)
     kinds = _counted_kinds(result)
-    table = kind_breakdown(parcels, parcels, policy=DEFAULT_POLICY.replace(lowuse_kinds=kinds))
+    policy = getattr(result, "policy", None) or DEFAULT_POLICY  # the policy applied
+    table = kind_breakdown(parcels, parcels, policy=policy.replace(lowuse_kinds=kinds))
     total = table.set_index("kind").loc["all"]
     ind_mu = total["industrial_mu"] / total["industrial_share"] if total["industrial_share"] else 0
     lines = [
