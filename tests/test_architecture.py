@@ -53,6 +53,10 @@ SAME_LAYER = {
     ("xsland.rules.columns", "xsland.rules.evaluation_columns"),
     # output labels are rendered from the policy's thresholds
     ("xsland.rules.columns", "xsland.rules.policy"),
+    # one land-use vocabulary: the output schema's code words and the policy's default
+    # category map are views of it
+    ("xsland.rules.columns", "xsland.rules.landuse"),
+    ("xsland.rules.policy", "xsland.rules.landuse"),
     # readers validate what they read, in the contract's terms
     ("xsland.read.io", "xsland.read.validate"),
     # validation checks coordinates against the CRS facts of read.crs

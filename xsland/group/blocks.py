@@ -97,6 +97,7 @@ from scipy.sparse.csgraph import connected_components
 from xsland.errors import DataError, format_rows
 from xsland.read.crs import metric_crs, to_crs
 from xsland.rules.policy import DEFAULT_POLICY, LOWUSE_RULES, Policy
+from xsland.rules.units import M2_PER_MU  # re-exported
 
 __all__ = [
     "BLOCK_COLUMNS",
@@ -111,8 +112,6 @@ __all__ = [
     "target_far",
 ]
 
-#: 1 亩 = 2000/3 m² (SPEC §2).
-M2_PER_MU = 2000 / 3
 
 #: Route code -> (Chinese name, what it means).
 ROUTES = {

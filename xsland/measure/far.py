@@ -34,7 +34,7 @@ from xsland.errors import DataError, format_rows
 from xsland.measure.quality import duplicate_footprints, intersection_areas
 from xsland.read.crs import metric_crs, to_crs
 from xsland.read.validate import quality_record, require_dates, row_ids
-from xsland.rules.landuse import land_use_codes, normalise_land_use
+from xsland.rules.landuse import category_of, land_use_codes
 from xsland.rules.policy import CATEGORIES, DEFAULT_POLICY, Policy
 
 __all__ = [
@@ -105,13 +105,6 @@ def _numeric(frame: pd.DataFrame, col: str, *, layer: str, id_col: str) -> np.nd
     return out
 
 
-def _text(values: pd.Series) -> pd.Series:
-    """Codes as clean upper-case text: ``100101.0`` -> ``"100101"``, ``" m1 "`` -> ``"M1"``."""
-    text = values.astype("string").str.strip().str.upper()
-    text = text.str.replace(r"^(\d+)\.0*$", r"\1", regex=True)
-    return text.where(text != "")
-
-
 def _flag(frame: pd.DataFrame, col: str, *, layer: str, id_col: str) -> np.ndarray:
     """A yes/no column as bool (missing -> False); values that are not yes/no raise."""
     if col not in frame.columns:
@@ -135,27 +128,6 @@ def _flag(frame: pd.DataFrame, col: str, *, layer: str, id_col: str) -> np.ndarr
 def _dates(frame: pd.DataFrame, col: str, *, layer: str, id_col: str) -> pd.Series:
     """A date column as naive ``datetime64[ns]`` with a RangeIndex; bad values raise."""
     return require_dates(frame, col, what=layer, id_col=id_col)
-
-
-def _land_use_class(codes: pd.Series, category_map: Any) -> np.ndarray:
-    """Base class of each land-use code: exact code, else its longest prefix in the map.
-
-    One pass per distinct key length of the map (a handful), not per row; ``""`` where no
-    prefix of the code is in the map or the code is missing.
-    """
-    table = {normalise_land_use(k): v for k, v in category_map.items()}
-    text = _text(codes).reset_index(drop=True)
-    out = np.full(len(text), "", dtype=object)
-    todo = text.notna().to_numpy(dtype=bool, copy=True)
-    for length in sorted({len(k) for k in table}, reverse=True):
-        if not todo.any():
-            break
-        hit = text[todo].str.slice(0, length).map(table)
-        found = hit.notna().to_numpy(dtype=bool)
-        rows = np.flatnonzero(todo)[found]
-        out[rows] = hit.to_numpy(dtype=object)[found]
-        todo[rows] = False
-    return out
 
 
 # ---------------------------------------------------------------------------
@@ -257,7 +229,7 @@ def categorise(
     if "land_use" in parcels.columns:
         codes, unknown = land_use_codes(parcels["land_use"], extra=policy.category_map)
         quality = _unknown_land_use(parcels, unknown, decided, policy)
-        base = _land_use_class(codes, policy.category_map)
+        base = category_of(codes, category_map=policy.category_map)
         mapped = ~decided & (base != "")
         category[mapped] = base[mapped]
         source[mapped] = "land_use"
