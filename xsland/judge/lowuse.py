@@ -80,7 +80,7 @@ import numpy as np
 import pandas as pd
 
 from xsland.errors import DataError, format_rows
-from xsland.measure.quality import intersection_areas
+from xsland.measure.overlay import intersection_areas
 from xsland.read.crs import to_crs
 from xsland.read.validate import quality_record, require_dates, row_ids
 from xsland.read.values import name_key, name_keys, normalise_ids, parse_numbers

@@ -16,7 +16,7 @@ Series or DataFrame aligned to its index; inputs are never modified.
   spread over several parcels is split by area, never given whole to one.
 
 Everything is vectorised: one STRtree query and one vectorised intersection
-(:func:`xsland.measure.quality.intersection_areas`) and :func:`numpy.bincount` sums,
+(:func:`xsland.measure.overlay.intersection_areas`) and :func:`numpy.bincount` sums,
 so a million parcels and two million buildings take a few minutes.
 """
 
@@ -31,7 +31,7 @@ import pandas as pd
 import shapely
 
 from xsland.errors import DataError, format_rows
-from xsland.measure.quality import duplicate_footprints, intersection_areas
+from xsland.measure.overlay import duplicate_footprints, intersection_areas
 from xsland.read.crs import metric_crs, to_crs
 from xsland.read.validate import quality_record, require_dates, row_ids
 from xsland.rules.landuse import category_of, land_use_codes
@@ -384,7 +384,7 @@ def counted_floors(buildings: pd.DataFrame, *, policy: Policy = DEFAULT_POLICY) 
 def _pieces(bm: np.ndarray, pm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Building position, parcel position and area of every ``building ∩ parcel`` > 0.
 
-    :func:`xsland.measure.quality.intersection_areas`: one STRtree query (predicate
+    :func:`xsland.measure.overlay.intersection_areas`: one STRtree query (predicate
     ``intersects``); where the parcel covers the whole building — most pairs in real
     data — the piece is the building and its area is known without an intersection;
     only the other pairs (straddling a boundary, partly outside every parcel) are

@@ -77,7 +77,7 @@ from scipy.sparse.csgraph import connected_components
 from xsland.errors import DataError, EngineError
 from xsland.group.blocks import neighbour_pairs
 from xsland.measure.far import contradicted_floor_areas, plot_ratio
-from xsland.read.crs import metric_crs, to_crs
+from xsland.read.crs import get_crs, metric_crs, to_crs
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 
 __all__ = [
@@ -590,6 +590,7 @@ def find_blocks_dask(
     barriers: Any = None,
     client: Any = None,
     npartitions: int | None = None,
+    crs: Any = None,
 ) -> pd.Series:
     """:func:`xsland.group.blocks.find_blocks`, partition by partition: the same block IDs.
 
@@ -616,6 +617,9 @@ def find_blocks_dask(
         one after another in this process.
     npartitions
         Default: two per worker, and at least one per 100 000 parcels.
+    crs
+        The run's metric CRS (chosen once by :func:`xsland.pipeline.audit.run`); default
+        :func:`xsland.read.crs.metric_crs` of ``flagged_parcels``.
 
     Returns
     -------
@@ -629,7 +633,7 @@ def find_blocks_dask(
         raise DataError("flagged_parcels: a GeoDataFrame with the parcel polygons is needed")
     if gap_m < 0:
         raise DataError(f"gap_m = {gap_m} must not be negative")
-    crs = metric_crs(flagged_parcels.geometry)
+    crs = get_crs(crs) if crs is not None else metric_crs(flagged_parcels.geometry)
     geo = flagged_parcels.geometry
     geo = geo if geo.crs == crs else to_crs(geo, crs)
     g_all = np.asarray(geo.to_numpy(), dtype=object)
