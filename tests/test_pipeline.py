@@ -369,5 +369,9 @@ def test_one_metric_crs_per_run_is_carried_by_the_result():
     # the block of A and B is outlined in the run's CRS, not one chosen again from them
     assert len(res.blocks) == 1 and res.blocks.crs == chosen
     assert metric_crs(parcels.iloc[:2]) != chosen  # (what a second choice would give)
+    # `xsland blocks` on the finished audit groups and outlines in the audit's own CRS
+    again = rerun_blocks(res)
+    assert again.blocks.crs == chosen
+    assert again.blocks.geometry.geom_equals_exact(res.blocks.geometry, 1e-6).all()
     # a result read back carries the same CRS
     assert AuditResult(parks=res.parks, parcels=res.parcels, meta=res.meta).metric_crs == chosen

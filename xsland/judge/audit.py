@@ -110,7 +110,7 @@ def parcel_table(
     crs = crs if crs is not None else metric_crs(parcels)
     base = parcels.to_crs(crs)
     cat = categorise(base, policy=policy, explain=True)
-    fa = plot_ratio(base, buildings, policy=policy) if measures is None else measures
+    fa = plot_ratio(base, buildings, policy=policy, crs=crs) if measures is None else measures
     where = assignment if assignment is not None else park_assignment(base, parks, crs=crs)
     area = areas(base, crs=crs)
     out = base.drop(

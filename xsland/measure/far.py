@@ -32,7 +32,7 @@ import shapely
 
 from xsland.errors import DataError, format_rows
 from xsland.measure.overlay import duplicate_footprints, intersection_areas
-from xsland.read.crs import metric_crs, to_crs
+from xsland.read.crs import get_crs, metric_crs, to_crs
 from xsland.read.validate import quality_record, require_dates, row_ids
 from xsland.rules.landuse import category_of, land_use_codes
 from xsland.rules.policy import CATEGORIES, DEFAULT_POLICY, Policy
@@ -452,6 +452,7 @@ def plot_ratio(
     buildings: gpd.GeoDataFrame | None = None,
     *,
     policy: Policy = DEFAULT_POLICY,
+    crs: Any = None,
 ) -> pd.DataFrame:
     """Floor area, plot ratio (容积率) and building coverage (建筑系数) of each parcel.
 
@@ -506,6 +507,9 @@ def plot_ratio(
         optionally ``storey_height``, ``use``, ``floor_area`` (m²), ``building_id``.
     policy
         The FAR counting rules of :func:`counted_floors`.
+    crs
+        The run's metric CRS (:func:`xsland.pipeline.audit.run` chooses it once); default
+        :func:`xsland.read.crs.metric_crs` of ``parcels``.
 
     Returns
     -------
@@ -522,7 +526,7 @@ def plot_ratio(
     DataError
         If numeric columns hold text or negative numbers.
     """
-    crs = metric_crs(parcels)
+    crs = get_crs(crs) if crs is not None else metric_crs(parcels)
     pm = np.asarray(to_crs(parcels.geometry, crs).to_numpy(), dtype=object)
     n = len(parcels)
     area = shapely.area(pm)

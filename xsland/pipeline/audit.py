@@ -148,7 +148,7 @@ def run(
         if client is not None:
             from xsland.pipeline.engine import plot_ratio_dask
 
-            measures = plot_ratio_dask(base, buildings, policy=policy, client=client)
+            measures = plot_ratio_dask(base, buildings, policy=policy, client=client, crs=crs)
         # the one park assignment: the audit's parks and the straddle check both read it
         where = park_assignment(base, parks, crs=crs)
         parcel_out = parcel_table(
