@@ -53,6 +53,10 @@ SAME_LAYER = {
     ("xsland.rules.columns", "xsland.rules.evaluation_columns"),
     # output labels are rendered from the policy's thresholds
     ("xsland.rules.columns", "xsland.rules.policy"),
+    # one land-use vocabulary: the output schema's code words and the policy's default
+    # category map are views of it
+    ("xsland.rules.columns", "xsland.rules.landuse"),
+    ("xsland.rules.policy", "xsland.rules.landuse"),
     # readers validate what they read, in the contract's terms
     ("xsland.read.io", "xsland.read.validate"),
     # validation checks coordinates against the CRS facts of read.crs
@@ -68,8 +72,10 @@ SAME_LAYER = {
     ("xsland.read.harmonise", "xsland.read.coerce"),
     ("xsland.read.harmonise", "xsland.read.validate"),
     ("xsland.read.harmonise", "xsland.read.values"),
-    # measures reuse areas, CRS choice and the overlap helpers
-    ("xsland.measure.far", "xsland.measure.quality"),
+    # measures share the overlay helpers (intersection areas, overlapping pairs, the park
+    # of a parcel) of measure.overlay
+    ("xsland.measure.far", "xsland.measure.overlay"),
+    ("xsland.measure.quality", "xsland.measure.overlay"),
     # the intensive-use evaluation counts land by its 批供用 status; 亩均效益 classes
     # build on the per-mu figures of the low-efficiency module
     ("xsland.judge.intensity", "xsland.judge.supply"),

@@ -198,7 +198,7 @@ def test_map_parcels_runs_a_per_parcel_function_by_partition(district):
     parcels, buildings, _, _, _ = district
 
     def covered_share(part: gpd.GeoDataFrame, *, buildings: gpd.GeoDataFrame, scale: float):
-        from xsland.measure.quality import intersection_areas
+        from xsland.measure.overlay import intersection_areas
 
         pairs = intersection_areas(part.geometry, buildings.geometry)
         sums = np.bincount(pairs["left"], weights=pairs["area"], minlength=len(part))

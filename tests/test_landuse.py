@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import geopandas as gpd
 import pandas as pd
 import pytest
@@ -13,8 +15,21 @@ from hypothesis import strategies as st
 from xsland.cli import main
 from xsland.errors import DataError
 from xsland.measure.far import categorise
-from xsland.rules.landuse import LAND_USE_NAMES, land_use_codes, normalise_land_use
-from xsland.rules.policy import DEFAULT_CATEGORY_MAP, DEFAULT_POLICY
+from xsland.rules import policy as policy_module
+from xsland.rules.columns import CODES, TABLES
+from xsland.rules.landuse import (
+    DEFAULT_CATEGORY_MAP,
+    LAND_USE_NAMES,
+    STANDARDS,
+    VOCABULARY,
+    land_use_codes,
+    land_use_label,
+    land_use_name,
+    normalise_land_use,
+)
+from xsland.rules.policy import CATEGORIES, DEFAULT_POLICY
+from xsland.write import maps
+from xsland.write.excel import display_table
 
 X0, Y0 = 535_000.0, 3_496_000.0
 
@@ -169,3 +184,168 @@ def test_planned_use_written_as_names_compares_like_codes():
         "new_type_industrial",
         "2023:07",
     ]
+
+
+# -- the one vocabulary (issue 13 item 4, issue 18 item 1) ------------------------------
+
+#: Codes and names of 《国土空间调查、规划、用途管制用地用海分类指南》 (自然资发〔2023〕234号),
+#: Appendix I table I, as two independent public transcriptions of the guide's code list
+#: give them; the codes where xsland's three former tables disagreed or followed the 2020
+#: trial edition (自然资办发〔2020〕51号), and the classes the audit turns on.
+OFFICIAL_2023 = {
+    "0204": "油料园地",  # 2020 trial: 其他园地
+    "0205": "其他园地",
+    "0601": "农村道路",  # 2020 trial: 乡村道路用地
+    "060102": "田间道",
+    "0602": "设施农用地",  # 2020 trial: 种植设施建设用地
+    "060201": "种植设施建设用地",
+    "0903": "娱乐用地",  # 2020 trial: 娱乐康体用地, with 090301/090302
+    "1207": "城镇村道路用地",
+    "1311": "水工设施用地",  # 2020 trial: 干渠
+    "1312": "其他公用设施用地",  # 2020 trial: 水工设施用地
+    "2302": "后备耕地",  # 2020 trial: 田坎
+    "1001": "工业用地",
+    "100102": "二类工业用地",
+    "1101": "物流仓储用地",
+    "110103": "三类物流仓储用地",
+    "0701": "城镇住宅用地",
+}
+
+#: GB 50137-2011 《城市用地分类与规划建设用地标准》 table 3.3.2.
+OFFICIAL_GB50137 = {
+    "M": "工业用地",
+    "M1": "一类工业用地",
+    "W2": "二类物流仓储用地",
+    "S1": "城市道路用地",
+}
+
+
+@pytest.mark.parametrize(("code", "name"), sorted({**OFFICIAL_2023, **OFFICIAL_GB50137}.items()))
+def test_hand_picked_codes_carry_the_official_names(code, name):
+    assert VOCABULARY[code].name == name == LAND_USE_NAMES[code]
+    assert VOCABULARY[code].standard == ("2023" if code[0].isdigit() else "GB 50137-2011")
+    assert land_use_name(code) == name
+
+
+def test_codes_of_the_2020_trial_edition_that_2023_dropped_are_not_in_the_table():
+    for gone in ("0603", "0604", "090301", "090302", "1313"):
+        assert gone not in VOCABULARY
+    # the trial edition's renamed classes still read as the 2023 class
+    codes, unknown = land_use_codes(pd.Series(["乡村道路用地", "城镇道路用地"]))
+    assert codes.tolist() == ["0601", "1207"] and not unknown.any()
+
+
+def test_every_class_has_a_standard_and_a_category_of_the_audit():
+    assert {v.standard for v in VOCABULARY.values()} == set(STANDARDS)
+    assert {v.category for v in VOCABULARY.values()} <= set(CATEGORIES)
+    assert VOCABULARY["M0"] == type(VOCABULARY["M0"])(
+        "M0", "local", "新型产业用地", "new_type_industrial"
+    )
+    # the policy's default map is the vocabulary's categories, and the same object
+    assert policy_module.DEFAULT_CATEGORY_MAP is DEFAULT_CATEGORY_MAP
+    assert dict(DEFAULT_POLICY.category_map) == {
+        c: v.category for c, v in VOCABULARY.items() if v.category != "other"
+    }
+    assert DEFAULT_CATEGORY_MAP["100102"] == "industrial" and "1102" not in DEFAULT_CATEGORY_MAP
+
+
+def test_maps_excel_and_the_reader_agree_for_every_code():
+    codes = list(VOCABULARY)
+    n = len(codes)
+    parcels = gpd.GeoDataFrame(
+        {"parcel_id": [f"P{i}" for i in range(n)], "land_use": codes},
+        geometry=[shapely.box(X0 + 20 * i, Y0, X0 + 20 * i + 10, Y0 + 10) for i in range(n)],
+        crs="EPSG:4549",
+    )
+    # the maps' popup label
+    _, layers, _ = maps._parcel_payload(parcels, system="wgs84", simplify=0.0, precision=6)
+    popup = {}
+    for layer in layers:
+        col, ids = layer["props"]["land_use"], layer["props"]["parcel_id"]
+        count = layer["geom"]["count"]
+        for j in range(count):
+            pid = ids["d"][ids["i"][j]] if "d" in ids else ids.get("v", [ids.get("k")] * count)[j]
+            popup[pid] = (
+                col["d"][col["i"][j]] if "d" in col else col.get("v", [col.get("k")] * count)[j]
+            )
+    # the Excel word
+    shown, _, _ = display_table(
+        pd.DataFrame({"parcel_id": parcels["parcel_id"], "land_use": codes}), TABLES["parcels"]
+    )
+    excel = dict(zip(shown.iloc[:, 0], shown["用地分类"], strict=True))
+    # the reader, from the name
+    back, unknown = land_use_codes(pd.Series([VOCABULARY[c].name for c in codes]))
+    assert not unknown.any()
+    for i, code in enumerate(codes):
+        name = VOCABULARY[code].name
+        assert popup[f"P{i}"] == f"{name}（{code}）" == land_use_label(code)
+        assert excel[f"P{i}"] == f"{code} {name}" == land_use_label(code, code_first=True)
+        assert LAND_USE_NAMES[back.iloc[i]] == name  # a shared name reads as the 2023 class
+        assert CODES["land_use"][code] == name
+
+
+# -- names for people (from the former landuse_names module) ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "name"),
+    [
+        ("1001", "工业用地"),
+        ("100101", "一类工业用地"),
+        ("100102", "二类工业用地"),
+        ("100103", "三类工业用地"),
+        ("1101", "物流仓储用地"),
+        ("1201", "铁路用地"),
+        ("1202", "公路用地"),
+        ("1207", "城镇村道路用地"),
+        ("1303", "供电用地"),
+        ("0901", "商业用地"),
+        ("M1", "一类工业用地"),
+        ("M2", "二类工业用地"),
+        ("M3", "三类工业用地"),
+        ("W1", "一类物流仓储用地"),
+        ("S1", "城市道路用地"),
+        ("M0", "新型产业用地"),
+    ],
+)
+def test_names_of_the_codes_the_sample_and_the_policy_use(code, name):
+    assert land_use_name(code) == name
+
+
+def test_codes_as_data_holds_them():
+    # number columns: 100102.0, a lost leading zero (901 -> 0901, 60101 -> 060101)
+    assert land_use_name(100102.0) == "二类工业用地"
+    assert land_use_name(901) == "商业用地"
+    assert land_use_name(60101) == "村道用地"
+    assert land_use_name("100102.0") == "二类工业用地"
+    # spaces, lower case, full text of nothing
+    assert land_use_name(" m1 ") == "一类工业用地"
+    assert land_use_name("W 1") == "一类物流仓储用地"
+    for nothing in (None, float("nan"), "", "  ", "nan", math.inf):
+        assert land_use_name(nothing) is None and land_use_label(nothing) is None
+    # unknown codes have no name; their label is the code as given, trimmed
+    assert land_use_name("9999") is None and land_use_label(" 9999 ") == "9999"
+    assert land_use_label("=1+1") == "=1+1"
+    assert land_use_label(1303) == "供电用地（1303）"
+    assert land_use_label("m0") == "新型产业用地（M0）"
+
+
+def test_table_is_read_only_and_every_code_is_normal():
+    with pytest.raises(TypeError):
+        LAND_USE_NAMES["1001"] = "x"  # type: ignore[index]
+    for code, name in LAND_USE_NAMES.items():
+        assert normalise_land_use(code) == code and name.strip() == name and name
+    # every third-level national code sits under a listed second-level one
+    for code in LAND_USE_NAMES:
+        if code.isdigit() and len(code) == 6:
+            assert code[:4] in LAND_USE_NAMES, code
+        if code.isdigit() and len(code) == 4:
+            assert code[:2] in LAND_USE_NAMES, code
+
+
+@given(st.one_of(st.text(max_size=12), st.integers(), st.floats()))
+def test_any_value_gives_a_name_or_none_and_never_raises(value):
+    name = land_use_name(value)
+    assert name is None or name in LAND_USE_NAMES.values()
+    label = land_use_label(value)
+    assert label is None or isinstance(label, str)

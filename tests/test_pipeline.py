@@ -317,3 +317,61 @@ def test_partition_writes_one_dataset_cut_by_town_and_size(sample, tmp_path):
         assert entry["bounds"] == [float(v) for v in part.total_bounds]
     again = CliRunner().invoke(main, [*args, "--no-progress"])
     assert again.exit_code == 2 and "--overwrite" in again.output
+
+
+# -- the metric CRS is chosen once per run (issue 13 item 6) -------------------------------
+
+
+def _far_from_a_zone():
+    """Parcels in longitude/latitude far from China: measured in an equal-area projection
+    centred on the data (:func:`xsland.read.crs.metric_crs`, rule 3).
+
+    Two low-FAR industrial parcels near 10.00°E and one commercial parcel at 11.00°E:
+    the centre of all parcels (10.5°E) is not the centre of the flagged ones (10.0°E),
+    so choosing the CRS again from a subset would give another projection.
+    """
+    d = 0.001  # about 70 m × 110 m at 50°N
+    geoms = [
+        shapely.box(10.0, 50.0, 10.0 + d, 50.0 + d),
+        shapely.box(10.0 + d, 50.0, 10.0 + 2 * d, 50.0 + d),  # touches the first
+        shapely.box(11.0, 50.0, 11.0 + d, 50.0 + d),
+    ]
+    parcels = gpd.GeoDataFrame(
+        {
+            "parcel_id": ["A", "B", "C"],
+            "land_use": ["100101", "100101", "0901"],
+            "floor_area": [100.0, 100.0, 100.0],  # FAR ≈ 0.01: low-efficiency
+            "supply_date": pd.to_datetime(["2010-01-01"] * 3),
+        },
+        geometry=geoms,
+        crs="EPSG:4326",
+    )
+    parks = gpd.GeoDataFrame(
+        {"park_id": ["K1"], "name": ["一园"], "park_type": ["片区型"]},
+        geometry=[shapely.box(9.99, 49.99, 11.01, 50.01)],
+        crs="EPSG:4326",
+    )
+    return parks, parcels
+
+
+def test_one_metric_crs_per_run_is_carried_by_the_result():
+    from pyproj import CRS
+
+    from xsland.pipeline.audit import run
+    from xsland.read.crs import metric_crs
+
+    parks, parcels = _far_from_a_zone()
+    res = run(parks, parcels, as_of="2025-08-29")
+    chosen = metric_crs(parcels)
+    assert "equal-area" in chosen.name
+    assert res.metric_crs == chosen == CRS.from_user_input(res.meta["crs"])
+    assert res.parcels.crs == chosen and res.park_zones.crs == chosen
+    # the block of A and B is outlined in the run's CRS, not one chosen again from them
+    assert len(res.blocks) == 1 and res.blocks.crs == chosen
+    assert metric_crs(parcels.iloc[:2]) != chosen  # (what a second choice would give)
+    # `xsland blocks` on the finished audit groups and outlines in the audit's own CRS
+    again = rerun_blocks(res)
+    assert again.blocks.crs == chosen
+    assert again.blocks.geometry.geom_equals_exact(res.blocks.geometry, 1e-6).all()
+    # a result read back carries the same CRS
+    assert AuditResult(parks=res.parks, parcels=res.parcels, meta=res.meta).metric_crs == chosen

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import geopandas as gpd
-import numpy as np
 import pytest
 import shapely
 
-from xsland.measure.quality import intersection_areas, parcel_checks, straddle_shares
+from xsland.measure.quality import parcel_checks
 from xsland.rules.policy import DEFAULT_POLICY
 
 X0, Y0 = 535_000.0, 3_496_000.0
@@ -47,23 +46,6 @@ def _parks():
     )
 
 
-def test_intersection_areas():
-    a = gpd.GeoSeries([box(0, 0, 10, 10), box(20, 0, 10, 10)])
-    b = gpd.GeoSeries([box(5, 0, 10, 10), box(30, 0, 10, 10)])
-    # a0∩b0 = 5 × 10 = 50 m²; a1 and b1 only touch (x = 30) -> dropped
-    got = intersection_areas(a, b)
-    assert got[["left", "right", "area"]].values.tolist() == [[0, 0, 50.0]]
-
-
-def test_straddle_shares_dissolves_zones():
-    shares = straddle_shares(_parcels(), _parks())
-    # A: K1 core covers y 0..50 and expansion y 50..100 (x up to 100) -> fully in K1
-    assert shares.loc[0, "park_id"] == "K1" and round(shares.loc[0, "share"], 9) == 1.0
-    # C (x 300..400): K2 from x 350 -> 50 %
-    assert shares.loc[2, "park_id"] == "K2" and round(shares.loc[2, "share"], 9) == 0.5
-    assert round(shares.loc[2, "inside"], 9) == 0.5
-
-
 def test_parcel_checks_finds_every_planted_problem():
     buildings = gpd.GeoDataFrame(
         {"building_id": ["in", "out"], "floors": [1, 1]},
@@ -91,37 +73,6 @@ def test_parcel_checks_finds_every_planted_problem():
     )
     assert detail["straddles_park", "B"] == "52.5% in park K1, 47.5% outside every park"
     assert detail["sliver", "S1"] == "area 60.0 m², mean width 0.98 m"  # 2·60/122
-
-
-def test_overlapping_pairs_skip_shared_edges():
-    from xsland.measure.quality import overlapping_pairs
-
-    g = [
-        box(0, 0, 10, 10),  # 0
-        box(10, 0, 10, 10),  # 1: shares an edge with 0 -> not a pair
-        box(2, 2, 2, 2),  # 2: inside 0 -> 4 m²
-        box(0, 0, 10, 10),  # 3: equal to 0 -> 100 m²; contains 2 -> 4 m²
-        box(15, 5, 10, 10),  # 4: overlaps 1 by 5 × 5 = 25 m²
-    ]
-    got = overlapping_pairs(g).values.tolist()
-    assert got == [[0, 2, 4.0], [0, 3, 100.0], [1, 4, 25.0], [2, 3, 4.0]]
-
-
-def test_intersection_areas_fast_path_equals_plain_intersection():
-    rng = np.random.default_rng(1)
-    xy = rng.uniform(0, 1000, size=(300, 2))
-    small = [box(x, y, 30, 20) for x, y in xy]
-    big = [box(0, 0, 500, 500), box(400, 400, 600, 600)]
-    got = intersection_areas(small, big).sort_values(["left", "right"])
-    want = [
-        (i, j, shapely.area(shapely.intersection(a, b)))
-        for i, a in enumerate(small)
-        for j, b in enumerate(big)
-        if shapely.area(shapely.intersection(a, b)) > 0
-    ]
-    assert got[["left", "right"]].values.tolist() == [[i, j] for i, j, _ in want]
-    assert np.allclose(got["area"], [a for *_, a in want], rtol=1e-12)
-    assert not any(shapely.is_prepared(big))  # the caller's geometries are left as they were
 
 
 def test_overlapping_parks_are_reported_with_shared_parcels_and_counted_once():

@@ -142,3 +142,22 @@ def test_every_quality_finding_names_its_file(demo_audit):
     quality = AuditResult.read(demo_audit[0]).quality
     assert len(quality) > 0
     assert quality["file"].map(lambda v: isinstance(v, str) and v.endswith("xishan.gpkg")).all()
+
+
+def test_the_metric_crs_travels_with_the_result_to_diff():
+    from pyproj import CRS
+
+    from xsland.write.diff import _layers
+
+    parcels = gpd.GeoDataFrame(
+        {"parcel_id": ["P1"]}, geometry=[shapely.box(0, 0, 10, 10)], crs="EPSG:4549"
+    )
+    parks = gpd.GeoDataFrame({"park_id": ["K1"]}, geometry=[shapely.box(0, 0, 9, 9)], crs=4549)
+    laea = "+proj=laea +lat_0=50 +lon_0=10 +ellps=GRS80 +units=m +no_defs"
+    res = AuditResult(parks=parks, parcels=parcels.set_crs(laea, allow_override=True),
+                      meta={"crs": laea})  # fmt: skip
+    assert res.metric_crs == CRS.from_user_input(laea)
+    # diff measures the old audit in the CRS its run chose, not in one chosen again
+    assert _layers(res, "old")["crs"] == CRS.from_user_input(laea)
+    # an audit without the key: its parcels' CRS
+    assert AuditResult(parks=parks, parcels=parcels).metric_crs == CRS.from_epsg(4549)

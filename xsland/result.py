@@ -23,6 +23,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pyproj import CRS
 
 from xsland._version import __version__
 from xsland.errors import InputFileError
@@ -282,6 +283,19 @@ class AuditResult:
         """The day the audit ran."""
         value = self.meta.get("run")
         return dt.date.fromisoformat(str(value)[:10]) if value else None
+
+    @property
+    def metric_crs(self) -> CRS | None:
+        """The metric CRS the audit measured in, chosen once per run (``meta["crs"]``).
+
+        Writers and :func:`xsland.write.diff.diff_audits` measure in it instead of
+        choosing again; an audit without the key gives its parcels' CRS.
+        """
+        text = self.meta.get("crs")
+        if text:
+            return CRS.from_user_input(str(text))
+        crs = getattr(self.parcels, "crs", None)
+        return CRS.from_user_input(crs) if crs is not None else None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """``name -> table`` of every table the audit has, in the written order."""

@@ -95,8 +95,9 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from xsland.errors import DataError, format_rows
-from xsland.read.crs import metric_crs, to_crs
+from xsland.read.crs import get_crs, metric_crs, to_crs
 from xsland.rules.policy import DEFAULT_POLICY, LOWUSE_RULES, Policy
+from xsland.rules.units import M2_PER_MU  # re-exported
 
 __all__ = [
     "BLOCK_COLUMNS",
@@ -111,8 +112,6 @@ __all__ = [
     "target_far",
 ]
 
-#: 1 亩 = 2000/3 m² (SPEC §2).
-M2_PER_MU = 2000 / 3
 
 #: Route code -> (Chinese name, what it means).
 ROUTES = {
@@ -233,15 +232,16 @@ def _align(values: Any, parcels: pd.DataFrame) -> pd.Series:
     return out.astype("string")
 
 
-def _metric(parcels: Any) -> tuple[gpd.GeoSeries, Any]:
-    """The parcel geometry in the metric CRS of :func:`xsland.read.crs.metric_crs`."""
+def _metric(parcels: Any, crs: Any = None) -> tuple[gpd.GeoSeries, Any]:
+    """The parcel geometry in ``crs`` (the run's metric CRS), by default in the metric
+    CRS of :func:`xsland.read.crs.metric_crs`."""
     if not isinstance(parcels, gpd.GeoDataFrame | gpd.GeoSeries):
         raise DataError(
             "parcels: a GeoDataFrame with the parcel polygons is needed. Fix: pass the "
             "parcel table of xsland.judge.audit.parcel_table (AuditResult.parcels)"
         )
     geom = parcels.geometry if isinstance(parcels, gpd.GeoDataFrame) else parcels
-    crs = metric_crs(geom)
+    crs = get_crs(crs) if crs is not None else metric_crs(geom)
     if geom.crs != crs:
         geom = to_crs(geom, crs)
     return geom, crs
@@ -499,6 +499,7 @@ def find_blocks(
     gap_m: float = DEFAULT_POLICY.block_gap_m,
     barriers: Any = None,
     mask: Any = None,
+    crs: Any = None,
 ) -> pd.Series:
     """The contiguous block (连片) of each parcel.
 
@@ -522,6 +523,9 @@ def find_blocks(
         Which parcels take part: a boolean Series (aligned by index) or array (by
         position) — typically ``flags["low_efficiency"]`` of :func:`xsland.judge.lowuse.flag`.
         Default: every parcel passed in.
+    crs
+        The run's metric CRS (:func:`xsland.pipeline.audit.run` chooses it once); default
+        :func:`xsland.read.crs.metric_crs` of every parcel passed in.
 
     Returns
     -------
@@ -538,7 +542,10 @@ def find_blocks(
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices
         total = (*np.nanmin(b_all[:, :2], axis=0), *np.nanmax(b_all[:, 2:], axis=0))
-    crs = metric_crs(tuple(total) if len(g_all) else geom, crs=geom.crs)
+    if crs is not None:
+        crs = get_crs(crs)
+    else:
+        crs = metric_crs(tuple(total) if len(g_all) else geom, crs=geom.crs)
     if geom.crs is None or not geom.crs.equals(crs):
         g_all = np.asarray(to_crs(geom, crs).to_numpy(), dtype=object)
         b_all = shapely.bounds(g_all)
@@ -674,6 +681,7 @@ def block_outlines(
     *,
     gap_m: float = DEFAULT_POLICY.block_gap_m,
     hole_fill_m2: float = DEFAULT_POLICY.block_hole_fill_m2,
+    crs: Any = None,
 ) -> gpd.GeoSeries:
     """The outline of each block: members merged, gaps up to ``gap_m`` closed.
 
@@ -696,13 +704,15 @@ def block_outlines(
         :func:`find_blocks` (aligned to ``parcels``; NA = no block).
     gap_m, hole_fill_m2
         ``Policy.block_gap_m`` and ``Policy.block_hole_fill_m2``.
+    crs
+        The run's metric CRS; default :func:`xsland.read.crs.metric_crs` of ``parcels``.
 
     Returns
     -------
     GeoSeries
         Indexed by ``block_id`` (sorted), in the metric CRS.
     """
-    geom, crs = _metric(parcels)
+    geom, crs = _metric(parcels, crs)
     ids = _align(block_ids, parcels)
     member = ids.notna().to_numpy(dtype=bool)
     g = np.asarray(geom.to_numpy(), dtype=object)[member]
@@ -755,6 +765,7 @@ def block_table(
     policy: Policy = DEFAULT_POLICY,
     flags: pd.DataFrame | None = None,
     parks: pd.DataFrame | None = None,
+    crs: Any = None,
 ) -> gpd.GeoDataFrame:
     """One row per block (连片), with its outline, figures, route and reward.
 
@@ -795,6 +806,10 @@ def block_table(
     parks
         ``park_id`` and ``town``: the town of blocks whose parcels have no ``town``.
 
+    crs
+        The run's metric CRS, for the outlines; default
+        :func:`xsland.read.crs.metric_crs` of the block members.
+
     Returns
     -------
     GeoDataFrame
@@ -816,6 +831,7 @@ def block_table(
         ids[member],
         gap_m=policy.block_gap_m,
         hole_fill_m2=policy.block_hole_fill_m2,
+        crs=crs,
     )
     names = outline.index
     code = names.get_indexer(ids[member].to_numpy(dtype=object))

@@ -29,7 +29,7 @@ import pandas as pd
 
 from xsland.measure.area import M2_PER_KM2, M2_PER_MU, areas, union_area_m2
 from xsland.measure.far import categorise, plot_ratio
-from xsland.measure.quality import intersection_areas
+from xsland.measure.overlay import park_assignment
 from xsland.read.crs import metric_crs
 from xsland.read.validate import quality_record, require_dates
 from xsland.read.values import name_keys, normalise_ids
@@ -85,59 +85,9 @@ def check_labels(policy: Policy = DEFAULT_POLICY) -> dict[str, str]:
 # -- parcels ----------------------------------------------------------------------------
 
 
-def assign_parks(parcels: gpd.GeoDataFrame, parks: gpd.GeoDataFrame) -> pd.DataFrame:
-    """The park (and zone) of each parcel: the park holding the larger part of it.
-
-    A parcel belongs to the park whose features cover the largest part of it,
-    provided that part is at least as large as the part outside every park;
-    otherwise it belongs to no park (``park_id`` NA) and is still audited.
-    The zone is the zone of that park covering the largest part.
-
-    Returns
-    -------
-    DataFrame
-        Indexed like ``parcels``: ``park_id``, ``zone``, ``park_share`` (share
-        of the parcel in that park) and ``in_parks_share`` (in any park).
-    """
-    crs = metric_crs(parcels)
-    pg = parcels.geometry.to_crs(crs)
-    kg = parks.geometry.to_crs(crs)
-    n = len(parcels)
-    out = pd.DataFrame(
-        {
-            "park_id": pd.Series([None] * n, dtype=object),
-            "zone": pd.Series([None] * n, dtype=object),
-            "park_share": 0.0,
-            "in_parks_share": 0.0,
-        }
-    )
-    pairs = intersection_areas(pg, kg)
-    if len(pairs):
-        pairs["park_id"] = parks["park_id"].to_numpy()[pairs["right"].to_numpy()]
-        zones = parks["zone"] if "zone" in parks.columns else pd.Series([None] * len(parks))
-        pairs["zone"] = zones.to_numpy()[pairs["right"].to_numpy()]
-        area = pg.area.to_numpy()
-        per_park = pairs.groupby(["left", "park_id"], sort=False)["area"].sum().reset_index()
-        per_park = per_park.sort_values(["left", "area"], ascending=[True, False])
-        best = per_park.drop_duplicates("left")
-        left = best["left"].to_numpy()
-        share = best["area"].to_numpy() / area[left]
-        # zones of one park may overlap; in any park = union, bounded by 1
-        inside = np.minimum(
-            np.bincount(per_park["left"], weights=per_park["area"], minlength=n)
-            / np.where(area > 0, area, 1),
-            1.0,
-        )
-        keep = share >= 1 - inside[left] - 1e-12
-        out.loc[left[keep], "park_id"] = best["park_id"].to_numpy()[keep]
-        out.loc[left, "park_share"] = np.minimum(share, 1.0)
-        out["in_parks_share"] = inside
-        z = pairs.merge(best[["left", "park_id"]], on=["left", "park_id"])
-        z = z.sort_values(["left", "area"], ascending=[True, False]).drop_duplicates("left")
-        z = z[z["left"].isin(left[keep])]
-        out.loc[z["left"].to_numpy(), "zone"] = z["zone"].to_numpy()
-    out.index = parcels.index
-    return out
+#: The park (and zone) of each parcel: the one definition of "parcel in park",
+#: :func:`xsland.measure.overlay.park_assignment` (kept here under its former name).
+assign_parks = park_assignment
 
 
 def parcel_table(
@@ -148,8 +98,15 @@ def parcel_table(
     policy: Policy = DEFAULT_POLICY,
     quality: list | None = None,
     measures: pd.DataFrame | None = None,
+    crs: Any = None,
+    assignment: pd.DataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Every parcel with its park, category, areas, floor area, FAR and coverage.
+
+    ``crs`` is the run's metric CRS (default :func:`xsland.read.crs.metric_crs` of the
+    parcels), chosen once per run by :func:`xsland.pipeline.audit.run`; ``assignment``
+    the parcels' :func:`~xsland.measure.overlay.park_assignment` in it, when the caller
+    has it (the same one then feeds the data-quality checks).
 
     ``quality``, when given, is a list that receives the data-quality records
     found while measuring (buildings without floors or height). ``measures``, when
@@ -162,11 +119,11 @@ def parcel_table(
     ``far_ok`` is ``far >= far_min`` — null where no minimum applies or the
     FAR is unknown. Geometry is returned in the metric CRS.
     """
-    crs = metric_crs(parcels)
+    crs = crs if crs is not None else metric_crs(parcels)
     base = parcels.to_crs(crs)
     cat = categorise(base, policy=policy, explain=True)
-    fa = plot_ratio(base, buildings, policy=policy) if measures is None else measures
-    where = assign_parks(base, parks)
+    fa = plot_ratio(base, buildings, policy=policy, crs=crs) if measures is None else measures
+    where = assignment if assignment is not None else park_assignment(base, parks, crs=crs)
     area = areas(base, crs=crs)
     out = base.drop(
         columns=[c for c in ("category", "park_id", "zone", "floor_area") if c in base.columns]

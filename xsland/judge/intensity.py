@@ -50,6 +50,7 @@ import pandas as pd
 
 from xsland.judge.supply import supply_status
 from xsland.rules.evaluation_columns import INTENSITY_COLUMNS as COLUMNS
+from xsland.rules.landuse import land_use_codes
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 
 __all__ = ["COLUMNS", "INDICATORS", "SHARES", "ZONE_TYPES", "intensity", "score"]
@@ -130,8 +131,8 @@ def _per_parcel(
         if cat is not None
         else np.zeros(len(parcels), bool)
     )
-    code = (
-        parcels["land_use"].astype("string").str.strip().str.upper()
+    code = (  # codes or names, read by the one land-use vocabulary
+        land_use_codes(parcels["land_use"])[0].astype("string")
         if "land_use" in parcels
         else pd.Series(pd.NA, index=parcels.index, dtype="string")
     )

@@ -80,11 +80,11 @@ import numpy as np
 import pandas as pd
 
 from xsland.errors import DataError, format_rows
-from xsland.measure.quality import intersection_areas
+from xsland.measure.overlay import intersection_areas
 from xsland.read.crs import to_crs
 from xsland.read.validate import quality_record, require_dates, row_ids
 from xsland.read.values import name_key, name_keys, normalise_ids, parse_numbers
-from xsland.rules.landuse import land_use_codes
+from xsland.rules.landuse import category_of, land_use_codes
 from xsland.rules.policy import (
     DEFAULT_POLICY,
     LOWUSE_KINDS,
@@ -93,6 +93,7 @@ from xsland.rules.policy import (
     Policy,
     split_list,
 )
+from xsland.rules.units import M2_PER_MU  # re-exported
 
 __all__ = [
     "COLUMN_LABELS",
@@ -111,8 +112,6 @@ __all__ = [
     "use_class",
 ]
 
-#: 1 亩 = 2000/3 m² (SPEC §2).
-M2_PER_MU = 2000 / 3
 
 #: Categories that count as industrial land (coverage rule).
 INDUSTRIAL_CATEGORIES = ("new_industrial", "standard_factory", "new_type_industrial", "industrial")
@@ -383,17 +382,11 @@ def use_class(codes: pd.Series, *, policy: Policy = DEFAULT_POLICY) -> pd.Series
     """
     known, _ = land_use_codes(codes, extra=policy.category_map)
     text = _code(known.where(known.notna(), codes))  # names (商业用地) read as their codes
-    table = {str(k).strip().upper(): v for k, v in policy.category_map.items()}
+    base = category_of(text, category_map=policy.category_map)
     out = pd.Series(pd.NA, index=codes.index, dtype="string")
-    todo = text.notna().to_numpy(dtype=bool, copy=True)
-    for length in sorted({len(k) for k in table}, reverse=True):
-        if not todo.any():
-            break
-        hit = text[todo].str.slice(0, length).map(table)
-        found = hit.notna().to_numpy(dtype=bool)
-        rows = np.flatnonzero(todo)[found]
-        out.iloc[rows] = hit.to_numpy(dtype=object)[found]
-        todo[rows] = False
+    todo = base == ""
+    out.iloc[np.flatnonzero(~todo)] = base[~todo]
+    todo &= text.notna().to_numpy(dtype=bool)
     rest = text[todo]
     digits = rest.str.match(r"^\d{2}")
     letter = rest.str.match(r"^[A-Z]")

@@ -22,6 +22,7 @@ from pyproj import CRS
 
 from xsland.errors import CRSError, DataError
 from xsland.read.crs import get_crs, metric_crs, require_crs, to_crs
+from xsland.rules.units import M2_PER_HA, M2_PER_KM2, M2_PER_MU  # re-exported
 
 __all__ = [
     "union_area_m2",
@@ -35,12 +36,6 @@ __all__ = [
     "geodesic_area",
 ]
 
-#: Square metres in one 亩 (mu): 2000/3 = 666.67 m².
-M2_PER_MU = 2000 / 3
-#: Square metres in one hectare (= 15 亩).
-M2_PER_HA = 10_000
-#: Square metres in one km² (= 100 ha = 1500 亩).
-M2_PER_KM2 = 1_000_000
 #: The columns :func:`areas` returns, in order.
 AREA_COLUMNS = ("area_m2", "area_mu", "area_ha", "area_km2")
 

@@ -16,7 +16,7 @@ Series or DataFrame aligned to its index; inputs are never modified.
   spread over several parcels is split by area, never given whole to one.
 
 Everything is vectorised: one STRtree query and one vectorised intersection
-(:func:`xsland.measure.quality.intersection_areas`) and :func:`numpy.bincount` sums,
+(:func:`xsland.measure.overlay.intersection_areas`) and :func:`numpy.bincount` sums,
 so a million parcels and two million buildings take a few minutes.
 """
 
@@ -31,10 +31,10 @@ import pandas as pd
 import shapely
 
 from xsland.errors import DataError, format_rows
-from xsland.measure.quality import duplicate_footprints, intersection_areas
-from xsland.read.crs import metric_crs, to_crs
+from xsland.measure.overlay import duplicate_footprints, intersection_areas
+from xsland.read.crs import get_crs, metric_crs, to_crs
 from xsland.read.validate import quality_record, require_dates, row_ids
-from xsland.rules.landuse import land_use_codes, normalise_land_use
+from xsland.rules.landuse import category_of, land_use_codes
 from xsland.rules.policy import CATEGORIES, DEFAULT_POLICY, Policy
 
 __all__ = [
@@ -106,13 +106,6 @@ def _numeric(frame: pd.DataFrame, col: str, *, layer: str, id_col: str) -> np.nd
     return out
 
 
-def _text(values: pd.Series) -> pd.Series:
-    """Codes as clean upper-case text: ``100101.0`` -> ``"100101"``, ``" m1 "`` -> ``"M1"``."""
-    text = values.astype("string").str.strip().str.upper()
-    text = text.str.replace(r"^(\d+)\.0*$", r"\1", regex=True)
-    return text.where(text != "")
-
-
 def _flag(frame: pd.DataFrame, col: str, *, layer: str, id_col: str) -> np.ndarray:
     """A yes/no column as bool (missing -> False); values that are not yes/no raise."""
     if col not in frame.columns:
@@ -136,27 +129,6 @@ def _flag(frame: pd.DataFrame, col: str, *, layer: str, id_col: str) -> np.ndarr
 def _dates(frame: pd.DataFrame, col: str, *, layer: str, id_col: str) -> pd.Series:
     """A date column as naive ``datetime64[ns]`` with a RangeIndex; bad values raise."""
     return require_dates(frame, col, what=layer, id_col=id_col)
-
-
-def _land_use_class(codes: pd.Series, category_map: Any) -> np.ndarray:
-    """Base class of each land-use code: exact code, else its longest prefix in the map.
-
-    One pass per distinct key length of the map (a handful), not per row; ``""`` where no
-    prefix of the code is in the map or the code is missing.
-    """
-    table = {normalise_land_use(k): v for k, v in category_map.items()}
-    text = _text(codes).reset_index(drop=True)
-    out = np.full(len(text), "", dtype=object)
-    todo = text.notna().to_numpy(dtype=bool, copy=True)
-    for length in sorted({len(k) for k in table}, reverse=True):
-        if not todo.any():
-            break
-        hit = text[todo].str.slice(0, length).map(table)
-        found = hit.notna().to_numpy(dtype=bool)
-        rows = np.flatnonzero(todo)[found]
-        out[rows] = hit.to_numpy(dtype=object)[found]
-        todo[rows] = False
-    return out
 
 
 # ---------------------------------------------------------------------------
@@ -258,7 +230,7 @@ def categorise(
     if "land_use" in parcels.columns:
         codes, unknown = land_use_codes(parcels["land_use"], extra=policy.category_map)
         quality = _unknown_land_use(parcels, unknown, decided, policy)
-        base = _land_use_class(codes, policy.category_map)
+        base = category_of(codes, category_map=policy.category_map)
         mapped = ~decided & (base != "")
         category[mapped] = base[mapped]
         source[mapped] = "land_use"
@@ -413,7 +385,7 @@ def counted_floors(buildings: pd.DataFrame, *, policy: Policy = DEFAULT_POLICY) 
 def _pieces(bm: np.ndarray, pm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Building position, parcel position and area of every ``building ∩ parcel`` > 0.
 
-    :func:`xsland.measure.quality.intersection_areas`: one STRtree query (predicate
+    :func:`xsland.measure.overlay.intersection_areas`: one STRtree query (predicate
     ``intersects``); where the parcel covers the whole building — most pairs in real
     data — the piece is the building and its area is known without an intersection;
     only the other pairs (straddling a boundary, partly outside every parcel) are
@@ -508,6 +480,7 @@ def plot_ratio(
     buildings: gpd.GeoDataFrame | None = None,
     *,
     policy: Policy = DEFAULT_POLICY,
+    crs: Any = None,
 ) -> pd.DataFrame:
     """Floor area, plot ratio (容积率) and building coverage (建筑系数) of each parcel.
 
@@ -565,6 +538,9 @@ def plot_ratio(
         optionally ``storey_height``, ``use``, ``floor_area`` (m²), ``building_id``.
     policy
         The FAR counting rules of :func:`counted_floors`.
+    crs
+        The run's metric CRS (:func:`xsland.pipeline.audit.run` chooses it once); default
+        :func:`xsland.read.crs.metric_crs` of ``parcels``.
 
     Returns
     -------
@@ -581,7 +557,7 @@ def plot_ratio(
     DataError
         If numeric columns hold text or negative numbers.
     """
-    crs = metric_crs(parcels)
+    crs = get_crs(crs) if crs is not None else metric_crs(parcels)
     pm = np.asarray(to_crs(parcels.geometry, crs).to_numpy(), dtype=object)
     n = len(parcels)
     area = shapely.area(pm)

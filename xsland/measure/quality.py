@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from xsland.measure.overlay import intersection_areas, overlapping_pairs, park_assignment
 from xsland.read.crs import metric_crs
 from xsland.read.validate import quality_frame, quality_record
 from xsland.rules.policy import DEFAULT_POLICY, Policy
@@ -36,106 +37,9 @@ from xsland.rules.policy import DEFAULT_POLICY, Policy
 __all__ = [
     "CheckResult",
     "check_files",
-    "duplicate_footprints",
-    "intersection_areas",
-    "overlapping_pairs",
     "park_overlaps",
     "parcel_checks",
-    "straddle_shares",
 ]
-
-
-def intersection_areas(left: gpd.GeoSeries, right: gpd.GeoSeries) -> pd.DataFrame:
-    """Areas of the pairwise intersections of two polygon layers (same CRS).
-
-    One STRtree query on ``right`` finds the candidate pairs. Where the right
-    geometry covers the left one — a parcel inside its park, a building inside
-    its parcel: most pairs in real data — the piece is the left geometry and its
-    area is known without an intersection (the test uses prepared right
-    geometries); the other pairs go through one vectorised
-    ``shapely.intersection``. Pairs that only touch are dropped.
-
-    Returns
-    -------
-    DataFrame
-        ``left`` and ``right`` (positions, not labels) and ``area`` (in the
-        units of the CRS squared), one row per pair with a positive area.
-    """
-    lg = np.asarray(left.to_numpy() if hasattr(left, "to_numpy") else left, dtype=object)
-    rg = np.asarray(right.to_numpy() if hasattr(right, "to_numpy") else right, dtype=object)
-    tree = shapely.STRtree(rg)
-    li, ri = tree.query(lg, predicate="intersects")
-    if len(li) == 0:
-        return pd.DataFrame(
-            {"left": np.array([], int), "right": np.array([], int), "area": np.array([], float)}
-        )
-    was_prepared = shapely.is_prepared(rg)
-    shapely.prepare(rg)  # a cache only: the geometries' values do not change
-    try:
-        covered = shapely.covers(rg[ri], lg[li])
-    finally:
-        shapely.destroy_prepared(rg[~was_prepared])
-    area = np.empty(len(li))
-    area[covered] = shapely.area(lg[li[covered]])
-    rest = ~covered
-    area[rest] = shapely.area(shapely.intersection(lg[li[rest]], rg[ri[rest]]))
-    keep = area > 0
-    return pd.DataFrame({"left": li[keep], "right": ri[keep], "area": area[keep]})
-
-
-def overlapping_pairs(geoms: np.ndarray) -> pd.DataFrame:
-    """Pairs ``i < j`` of polygons whose interiors intersect, with the shared area.
-
-    Neighbours that share only an edge — nearly every pair of adjacent parcels —
-    are excluded by the predicates (``overlaps`` or ``contains``) before any
-    intersection is computed.
-    """
-    g = np.asarray(geoms, dtype=object)
-    li, ri = shapely.STRtree(g).query(g, predicate="intersects")
-    keep = li < ri
-    a, b = li[keep], ri[keep]
-    was_prepared = shapely.is_prepared(g)
-    shapely.prepare(g)  # a cache only; removed again below
-    try:
-        inner = shapely.overlaps(g[a], g[b]) | shapely.contains(g[a], g[b])
-        inner |= shapely.contains(g[b], g[a])
-    finally:
-        shapely.destroy_prepared(g[~was_prepared])
-    a, b = a[inner], b[inner]
-    order = np.lexsort((b, a))
-    a, b = a[order], b[order]
-    area = shapely.area(shapely.intersection(g[a], g[b]))
-    return pd.DataFrame({"left": a, "right": b, "area": area})
-
-
-def duplicate_footprints(geoms: np.ndarray, *, iou_min: float) -> pd.DataFrame:
-    """Pairs of nearly identical polygons: the same building delivered twice.
-
-    For polygons :math:`A, B` whose interiors intersect (:func:`overlapping_pairs`),
-    the intersection over union :math:`|A \\cap B| / (|A| + |B| - |A \\cap B|)` above
-    ``iou_min`` makes ``right`` (the later) a duplicate of ``left``.
-
-    Returns
-    -------
-    DataFrame
-        ``left``, ``right`` (positions, ``left < right``) and ``iou``.
-    """
-    g = np.asarray(geoms, dtype=object)
-    empty = pd.DataFrame({"left": np.array([], int), "right": np.array([], int), "iou": []})
-    if len(g) < 2:
-        return empty
-    present = ~(shapely.is_missing(g) | shapely.is_empty(g))
-    idx = np.flatnonzero(present)
-    pairs = overlapping_pairs(g[idx])
-    if pairs.empty:
-        return empty
-    a, b = idx[pairs["left"].to_numpy()], idx[pairs["right"].to_numpy()]
-    inter = pairs["area"].to_numpy()
-    union = shapely.area(g[a]) + shapely.area(g[b]) - inter
-    with np.errstate(invalid="ignore", divide="ignore"):
-        iou = np.where(union > 0, inter / union, 0.0)
-    hit = iou > iou_min
-    return pd.DataFrame({"left": a[hit], "right": b[hit], "iou": iou[hit]})
 
 
 def park_overlaps(
@@ -152,7 +56,7 @@ def park_overlaps(
     ``policy.overlap_min_m2`` give one row per park (check ``parks_overlap``) with the
     shared area and the parcels that lie in the shared land by more than that area.
     Each parcel still counts in one park only (the larger part, see
-    :func:`straddle_shares`) and a town's area counts shared land once
+    :func:`xsland.measure.overlay.park_assignment`) and a town's area counts shared land once
     (:func:`xsland.measure.area.union_area_m2`).
     """
     crs = crs or metric_crs(parks)
@@ -188,45 +92,6 @@ def park_overlaps(
     return rows
 
 
-def straddle_shares(parcels: gpd.GeoDataFrame, parks: gpd.GeoDataFrame) -> pd.DataFrame:
-    """For each parcel, the park holding the larger part of it and that part's share.
-
-    Park features are dissolved by ``park_id`` first (core and expansion zones
-    of one park count together).
-
-    Returns
-    -------
-    DataFrame
-        Indexed like ``parcels``: ``park_id`` (the park with the largest part,
-        NA when none), ``share`` (that part / parcel area) and ``inside``
-        (share of the parcel inside any park).
-    """
-    crs = metric_crs(parcels)
-    pm = parcels.geometry.to_crs(crs)
-    dissolved = parks[["park_id", parks.geometry.name]].dissolve(by="park_id")
-    kg = dissolved.geometry.to_crs(crs)
-    pairs = intersection_areas(pm, kg)
-    area = shapely.area(pm.to_numpy())
-    n = len(parcels)
-    out = pd.DataFrame(
-        {"park_id": pd.Series([None] * n, dtype=object), "share": 0.0, "inside": 0.0}
-    )
-    if len(pairs):
-        pairs = pairs.sort_values(["left", "area"], ascending=[True, False])
-        best = pairs.drop_duplicates("left")
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out.loc[best["left"].to_numpy(), "park_id"] = dissolved.index.to_numpy()[
-                best["right"].to_numpy()
-            ]
-            out.loc[best["left"].to_numpy(), "share"] = (
-                best["area"].to_numpy() / area[best["left"].to_numpy()]
-            )
-            inside = np.bincount(pairs["left"], weights=pairs["area"], minlength=n)
-            out["inside"] = np.where(area > 0, inside / area, 0.0)
-    out.index = parcels.index
-    return out
-
-
 def parcel_checks(
     parcels: gpd.GeoDataFrame,
     *,
@@ -234,6 +99,8 @@ def parcel_checks(
     buildings: gpd.GeoDataFrame | None = None,
     policy: Policy = DEFAULT_POLICY,
     file: str = "",
+    crs: Any = None,
+    assignment: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Run the cross-layer data-quality checks on validated layers.
 
@@ -246,6 +113,17 @@ def parcel_checks(
     policy
         Tolerances (``sliver_*``, ``overlap_min_m2``, ``straddle_min_share``,
         ``declared_area_tolerance``).
+    file
+        The parcels' file, named in the rows.
+    crs
+        The run's metric CRS; default :func:`xsland.read.crs.metric_crs` of the parcels.
+    assignment
+        The audit's park of each parcel (:func:`xsland.measure.overlay.park_assignment`,
+        indexed like ``parcels``), so a parcel straddles a park boundary by the same
+        figures the audit assigned it with; computed by that function when not given.
+        A parcel straddles when more than ``straddle_min_share`` of it lies inside the
+        parks (``in_parks_share``) and more than that outside its largest park
+        (``1 - park_share``).
 
     Returns
     -------
@@ -253,7 +131,7 @@ def parcel_checks(
         Data-quality rows (:data:`xsland.read.validate.QUALITY_COLUMNS`).
     """
     rows: list[dict] = []
-    crs = metric_crs(parcels)
+    crs = crs if crs is not None else metric_crs(parcels)
     geoms = parcels.geometry.to_crs(crs).to_numpy()
     ids = parcels["parcel_id"].astype(str).to_numpy()
     area = shapely.area(geoms)
@@ -320,9 +198,13 @@ def parcel_checks(
         )
     if parks is not None and len(parks):
         rows += park_overlaps(parks, parcels, crs=crs, policy=policy, file=file)
-        shares = straddle_shares(parcels, parks)
-        inside = shares["inside"].to_numpy()
-        best = shares["share"].to_numpy()
+        shares = (
+            assignment.reindex(parcels.index)
+            if assignment is not None
+            else park_assignment(parcels, parks, crs=crs)
+        )
+        inside = shares["in_parks_share"].to_numpy(dtype=float)
+        best = shares["park_share"].to_numpy(dtype=float)
         t = policy.straddle_min_share
         straddle = (inside > t) & (1 - best > t)
         rows += quality_record(
@@ -335,7 +217,7 @@ def parcel_checks(
                 f"{b:.1%} in park {p}, {1 - i:.1%} outside every park"
                 for b, p, i in zip(
                     best[straddle],
-                    shares["park_id"].to_numpy()[straddle],
+                    shares["largest_park"].to_numpy()[straddle],
                     inside[straddle],
                     strict=True,
                 )

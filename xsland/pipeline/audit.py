@@ -20,6 +20,7 @@ from xsland.judge.intensity import intensity
 from xsland.judge.lowuse import flag, summary
 from xsland.judge.mujun import mujun
 from xsland.judge.supply import supply_rates, supply_status
+from xsland.measure.overlay import park_assignment
 from xsland.measure.quality import parcel_checks
 from xsland.measure.raster import WORLDCOVER_CLASSES, landcover_shares, park_landcover
 from xsland.read.crs import metric_crs
@@ -139,14 +140,26 @@ def run(
     found = quality_frame(found, matched)
     measured: list = []
     measures = None
+    # the metric CRS, chosen once per run: every measure, block and check uses it, and the
+    # result carries it (meta["crs"], AuditResult.metric_crs) to the writers
+    crs = metric_crs(parcels)
     with step("measure", len(parcels), unit="parcels"):
+        base = parcels.to_crs(crs)
         if client is not None:
             from xsland.pipeline.engine import plot_ratio_dask
 
-            base = parcels.to_crs(metric_crs(parcels))
-            measures = plot_ratio_dask(base, buildings, policy=policy, client=client)
+            measures = plot_ratio_dask(base, buildings, policy=policy, client=client, crs=crs)
+        # the one park assignment: the audit's parks and the straddle check both read it
+        where = park_assignment(base, parks, crs=crs)
         parcel_out = parcel_table(
-            parcels, parks, buildings, policy=policy, quality=measured, measures=measures
+            parcels,
+            parks,
+            buildings,
+            policy=policy,
+            quality=measured,
+            measures=measures,
+            crs=crs,
+            assignment=where,
         )
     with step("park checks", len(parks), unit="park zones"):
         park_out = park_checks(
@@ -211,16 +224,25 @@ def run(
             from xsland.pipeline.engine import find_blocks_dask
 
             ids = find_blocks_dask(
-                parcel_out[low], gap_m=policy.block_gap_m, barriers=barriers, client=client
+                parcel_out[low],
+                gap_m=policy.block_gap_m,
+                barriers=barriers,
+                client=client,
+                crs=crs,
             )
             parcel_out["block_id"] = ids.reindex(parcel_out.index).astype(object)
         else:
             parcel_out["block_id"] = find_blocks(
-                parcel_out, gap_m=policy.block_gap_m, barriers=barriers, mask=low
+                parcel_out, gap_m=policy.block_gap_m, barriers=barriers, mask=low, crs=crs
             )
     with step("block table", int(low.sum()), unit="flagged parcels"):
         blocks = block_table(
-            parcel_out, parcel_out["block_id"], policy=policy, flags=flags, parks=park_out
+            parcel_out,
+            parcel_out["block_id"],
+            policy=policy,
+            flags=flags,
+            parks=park_out,
+            crs=crs,
         )
         members = block_members(parcel_out, parcel_out["block_id"], flags=flags)
     with step("roll-ups", len(parcel_out), unit="parcels"):
@@ -249,7 +271,9 @@ def run(
         towns["n_blocks"] = towns["town"].map(n_blocks).fillna(0).astype(int)
         district = district_checks(park_out, policy=policy)
     with step("quality checks", len(parcels), unit="parcels"):
-        cross = parcel_checks(parcels, parks=parks, buildings=buildings, policy=policy)
+        cross = parcel_checks(
+            parcels, parks=parks, buildings=buildings, policy=policy, crs=crs, assignment=where
+        )
     quality = _fill_files(quality_frame(found, measured, cross), files)
     zones = parks.to_crs(parcel_out.crs)
     return AuditResult(
@@ -266,7 +290,7 @@ def run(
         park_zones=zones,
         intensity=evaluation,
         meta={
-            "crs": str(parcel_out.crs),
+            "crs": str(parcel_out.crs),  # = crs, the one metric CRS of the run
             "year": year,
             "as_of": str(pd.Timestamp(as_of).date()) if as_of is not None else "",
             "lowuse_notes": notes,

@@ -77,7 +77,7 @@ from scipy.sparse.csgraph import connected_components
 from xsland.errors import DataError, EngineError
 from xsland.group.blocks import neighbour_pairs
 from xsland.measure.far import contradicted_floor_areas, overfull_parcels, plot_ratio
-from xsland.read.crs import metric_crs, to_crs
+from xsland.read.crs import get_crs, metric_crs, to_crs
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 
 __all__ = [
@@ -477,8 +477,12 @@ def plot_ratio_dask(
     policy: Policy = DEFAULT_POLICY,
     npartitions: int | None = None,
     client: Any = None,
+    crs: Any = None,
 ) -> pd.DataFrame:
     """:func:`xsland.measure.far.plot_ratio`, partition by partition: the same table.
+
+    ``crs`` is the run's metric CRS (default :func:`xsland.read.crs.metric_crs` of the
+    parcels).
 
     Both layers are reprojected once to :func:`xsland.read.crs.metric_crs` of the whole parcel
     layer, parcels are cut into :func:`spatial_partitions`, and each partition is measured
@@ -518,17 +522,17 @@ def plot_ratio_dask(
         several Gauss-Krüger zones): reproject them to one zone first.
     """
     if buildings is None or len(parcels) == 0:
-        return plot_ratio(parcels, buildings, policy=policy)
-    crs = metric_crs(parcels)
+        return plot_ratio(parcels, buildings, policy=policy, crs=crs)
+    crs = get_crs(crs) if crs is not None else metric_crs(parcels)
     pm_frame = parcels if parcels.crs.equals(crs) else to_crs(parcels, crs)
     bm_frame = buildings if buildings.crs.equals(crs) else to_crs(buildings, crs)
     geoms = np.asarray(pm_frame.geometry.to_numpy(), dtype=object)
     valid = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
     if len(valid) == 0:
-        return plot_ratio(parcels, buildings, policy=policy)
+        return plot_ratio(parcels, buildings, policy=policy, crs=crs)
     k = npartitions or _default_partitions(len(parcels), client)
     if k == 1:
-        return plot_ratio(parcels, buildings, policy=policy)
+        return plot_ratio(parcels, buildings, policy=policy, crs=crs)
     labels = spatial_partitions(geoms, k)
     _measuring_crs(_extents(geoms, labels, int(labels.max()) + 1), crs)
     # whole-layer checks: the parcels' numbers, and the buildings' (with one parcel), which
@@ -592,6 +596,7 @@ def find_blocks_dask(
     barriers: Any = None,
     client: Any = None,
     npartitions: int | None = None,
+    crs: Any = None,
 ) -> pd.Series:
     """:func:`xsland.group.blocks.find_blocks`, partition by partition: the same block IDs.
 
@@ -618,6 +623,9 @@ def find_blocks_dask(
         one after another in this process.
     npartitions
         Default: two per worker, and at least one per 100 000 parcels.
+    crs
+        The run's metric CRS (chosen once by :func:`xsland.pipeline.audit.run`); default
+        :func:`xsland.read.crs.metric_crs` of ``flagged_parcels``.
 
     Returns
     -------
@@ -631,7 +639,7 @@ def find_blocks_dask(
         raise DataError("flagged_parcels: a GeoDataFrame with the parcel polygons is needed")
     if gap_m < 0:
         raise DataError(f"gap_m = {gap_m} must not be negative")
-    crs = metric_crs(flagged_parcels.geometry)
+    crs = get_crs(crs) if crs is not None else metric_crs(flagged_parcels.geometry)
     geo = flagged_parcels.geometry
     geo = geo if geo.crs == crs else to_crs(geo, crs)
     g_all = np.asarray(geo.to_numpy(), dtype=object)

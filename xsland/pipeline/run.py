@@ -334,12 +334,13 @@ def rerun_blocks(
             "with this version of xsland"
         )
     low = parcels["low_efficiency"].fillna(False).astype(bool).to_numpy()
+    crs = result.metric_crs  # the audit's own, chosen once by its run
     parcels["block_id"] = find_blocks(
-        parcels, gap_m=policy.block_gap_m, barriers=barriers, mask=low
+        parcels, gap_m=policy.block_gap_m, barriers=barriers, mask=low, crs=crs
     )
     flags = parcels[[c for c in FLAG_COLUMNS if c in parcels.columns]]
     blocks = block_table(
-        parcels, parcels["block_id"], policy=policy, flags=flags, parks=result.parks
+        parcels, parcels["block_id"], policy=policy, flags=flags, parks=result.parks, crs=crs
     )
     members = block_members(parcels, parcels["block_id"], flags=flags)
     towns = result.towns.copy()

@@ -87,6 +87,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from xsland.rules.units import M2_PER_MU
+
 __all__ = [
     "as_bool",
     "normalise_id",
@@ -511,7 +513,6 @@ def parse_numbers(values: pd.Series, *, share: bool = False, factor: float = 1.0
 # units in headers
 # ---------------------------------------------------------------------------
 
-_MU_M2 = 10_000 / 15
 
 #: unit as written -> (quantity, factor to the contract unit). Contract units: money 万元,
 #: area m², length m, floors 层, share (fraction).
@@ -532,8 +533,8 @@ UNITS: Mapping[str, tuple[str, float]] = {
     "m²": ("area", 1.0),
     "sqm": ("area", 1.0),
     "万平方米": ("area", 1e4),
-    "亩": ("area", _MU_M2),
-    "mu": ("area", _MU_M2),
+    "亩": ("area", M2_PER_MU),
+    "mu": ("area", M2_PER_MU),
     "公顷": ("area", 1e4),
     "ha": ("area", 1e4),
     "hm2": ("area", 1e4),

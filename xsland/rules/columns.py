@@ -23,6 +23,7 @@ from types import MappingProxyType
 from typing import Any
 
 from xsland.rules.evaluation_columns import INTENSITY_COLUMNS, MUJUN_COLUMNS, SUPPLY_COLUMNS
+from xsland.rules.landuse import LAND_USE_NAMES
 from xsland.rules.policy import DEFAULT_POLICY, LOWUSE_RULES, Policy
 
 __all__ = [
@@ -74,35 +75,6 @@ assert tuple(REASON_ZH) == LOWUSE_RULES
 
 _STATUS_WORDS = {"pass": "达标", "fail": "不达标", "unknown": "数据不足", "n/a": "不适用"}
 
-#: Land-use codes of the 2023 national classification (国土空间调查、规划、用途管制用地用海
-#: 分类指南, 自然资发〔2023〕234号; first and second level, and the third level of 10/11),
-#: GB 50137-2011 (major classes, M1–M3, W1–W3) and the local M0, with their names.
-_LAND_USE = {
-    "01": "耕地", "02": "园地", "03": "林地", "04": "草地", "05": "湿地",
-    "06": "农业设施建设用地", "07": "居住用地", "0701": "城镇住宅用地",
-    "0702": "城镇社区服务设施用地", "0703": "农村宅基地", "0704": "农村社区服务设施用地",
-    "08": "公共管理与公共服务用地", "09": "商业服务业用地", "0901": "商业用地",
-    "0902": "商务金融用地", "0903": "娱乐用地", "0904": "其他商业服务业用地",
-    "10": "工矿用地", "1001": "工业用地", "100101": "一类工业用地", "100102": "二类工业用地",
-    "100103": "三类工业用地", "1002": "采矿用地", "1003": "盐田",
-    "11": "仓储用地", "1101": "物流仓储用地", "110101": "一类物流仓储用地",
-    "110102": "二类物流仓储用地", "110103": "三类物流仓储用地", "1102": "储备库用地",
-    "12": "交通运输用地", "1201": "铁路用地", "1202": "公路用地", "1203": "机场用地",
-    "1204": "港口码头用地", "1205": "管道运输用地", "1206": "城市轨道交通用地",
-    "1207": "城镇道路用地", "1208": "交通场站用地", "1209": "其他交通设施用地",
-    "13": "公用设施用地", "1301": "供水用地", "1302": "排水用地", "1303": "供电用地",
-    "1304": "供燃气用地", "1305": "供热用地", "1306": "通信用地", "1307": "邮政用地",
-    "1308": "广播电视设施用地", "1309": "环卫用地", "1310": "消防用地", "1311": "水工设施用地",
-    "1312": "其他公用设施用地", "14": "绿地与开敞空间用地", "1401": "公园绿地",
-    "1402": "防护绿地", "1403": "广场用地", "15": "特殊用地", "16": "留白用地",
-    "17": "陆地水域", "23": "其他土地",
-    "R": "居住用地", "A": "公共管理与公共服务设施用地", "B": "商业服务业设施用地",
-    "M": "工业用地", "M1": "一类工业用地", "M2": "二类工业用地", "M3": "三类工业用地",
-    "W": "物流仓储用地", "W1": "一类物流仓储用地", "W2": "二类物流仓储用地",
-    "W3": "三类物流仓储用地", "S": "道路与交通设施用地", "U": "公用设施用地",
-    "G": "绿地与广场用地", "M0": "新型产业用地",
-}  # fmt: skip
-
 #: Code table -> code -> the Chinese word people read.
 CODES: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {
@@ -135,7 +107,7 @@ CODES: Mapping[str, Mapping[str, str]] = MappingProxyType(
             {"reserve": "收储盘活", "redevelop": "连片改造", "swap": "置换盘活"}
         ),
         "severity": MappingProxyType({"error": "错误", "warning": "警告", "info": "提示"}),
-        "land_use": MappingProxyType(_LAND_USE),
+        "land_use": LAND_USE_NAMES,  # the one vocabulary (xsland.rules.landuse)
         "reasons": MappingProxyType(dict(REASON_ZH)),
         "layer": MappingProxyType(
             {

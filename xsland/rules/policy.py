@@ -22,6 +22,9 @@ import pandas as pd
 
 from xsland.errors import PolicyError
 
+# the default category map is the land-use vocabulary's categories (one table)
+from xsland.rules.landuse import DEFAULT_CATEGORY_MAP
+
 __all__ = [
     "Policy",
     "DEFAULT_POLICY",
@@ -42,32 +45,6 @@ CATEGORIES = (
     "industrial",
     "logistics",
     "other",
-)
-
-#: Land-use code -> base class. Industrial codes become ``new_industrial`` or
-#: ``industrial`` by supply date; see :func:`xsland.measure.far.categorise` (issue 3).
-#: Codes: 2023 national classification (国土空间调查、规划、用途管制用地用海分类),
-#: GB 50137-2011 (M1/M2/M3, W1/W2/W3) and the local ``M0`` (新型产业用地).
-DEFAULT_CATEGORY_MAP = MappingProxyType(
-    {
-        "1001": "industrial",
-        "100101": "industrial",
-        "100102": "industrial",
-        "100103": "industrial",
-        "M": "industrial",
-        "M1": "industrial",
-        "M2": "industrial",
-        "M3": "industrial",
-        "M0": "new_type_industrial",
-        "1101": "logistics",
-        "110101": "logistics",
-        "110102": "logistics",
-        "110103": "logistics",
-        "W": "logistics",
-        "W1": "logistics",
-        "W2": "logistics",
-        "W3": "logistics",
-    }
 )
 
 #: Stable codes of the low-efficiency rules (低效用地认定), in the order reports list them;

@@ -59,6 +59,7 @@ from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Polygon, box
 
 from xsland.errors import DataError, OutputExistsError
+from xsland.rules.units import M2_PER_MU
 
 __all__ = [
     "CHANGE_KEYS",
@@ -1243,7 +1244,7 @@ def _enterprises(rng, plots: pd.DataFrame) -> pd.DataFrame:
                 continue  # the park without enterprise data
             eid = f"E{len(ents) + 1:04d}"
             enterprise_id[run] = eid
-            mu = area[run].sum() / (2000 / 3)
+            mu = area[run].sum() / M2_PER_MU
             # output per 亩 grows with the floor space per 亩 (relative to what is usual
             # for the land's category): 250 万元/亩 at the usual plot ratio
             rel = float((far_target[run] / usual_far[run] * area[run]).sum() / area[run].sum())
@@ -1722,7 +1723,7 @@ def _later(data: dict, seed: int) -> dict:
     enterprises = data["enterprises"].copy()
     names = set(enterprises["name"])
     park = _PARK_BY_ID[plots.at[redeveloped[0], "group"]]
-    block_mu = float(shapely.area(geoms[redeveloped]).sum() / (2000 / 3))
+    block_mu = float(shapely.area(geoms[redeveloped]).sum() / M2_PER_MU)
     new_ents = [
         {
             "enterprise_id": f"E{len(enterprises) + 1:04d}",

@@ -48,7 +48,7 @@ from xsland._html import json_for_html
 from xsland.errors import DataError, XslandError
 from xsland.judge.audit import CHECKS
 from xsland.measure.area import M2_PER_MU
-from xsland.measure.quality import intersection_areas
+from xsland.measure.overlay import intersection_areas
 from xsland.read.crs import metric_crs
 from xsland.read.values import as_bool
 from xsland.result import AuditResult
@@ -189,6 +189,7 @@ def _layers(result: AuditResult, which: str) -> dict[str, Any]:
         "blocks": result.blocks,
         "district": result.district,
         "rules": result.rules,
+        "crs": result.metric_crs,  # chosen once, by the audit's run
     }
 
 
@@ -749,7 +750,7 @@ def _block_changes(
 ) -> gpd.GeoDataFrame:
     """Blocks cleared, new, changed or unchanged between two audits."""
     ob, nb = old["blocks"], new["blocks"]
-    crs = metric_crs(ob) if len(ob) else metric_crs(old["parcels"])
+    crs = old.get("crs") or metric_crs(ob if len(ob) else old["parcels"])
     og = _clean_geoms(ob, crs) if len(ob) else np.array([], dtype=object)
     ng = _clean_geoms(nb, crs) if len(nb) else np.array([], dtype=object)
     a_o, a_n = shapely.area(og), shapely.area(ng)

@@ -39,6 +39,7 @@ import pandas as pd
 from xsland._atomic import atomic_file
 from xsland.result import AuditResult
 from xsland.rules.columns import CODES, TABLES, Column, Table
+from xsland.rules.landuse import land_use_label
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 
 __all__ = [
@@ -221,7 +222,7 @@ def _words(values: pd.Series, col: Column) -> pd.Series:
         return values.astype(object).map(many)
     if col.codes == "land_use":  # the code stays visible: "100101 一类工业用地"
         return values.astype(object).map(
-            lambda v: f"{v} {codes[v]}" if isinstance(v, str) and v in codes else v
+            lambda v: land_use_label(v, code_first=True) if isinstance(v, str) else v
         )
     out = values.astype(object).map(lambda v: codes.get(v, v) if isinstance(v, str) else v)
     if col.codes == "status":

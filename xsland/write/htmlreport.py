@@ -1654,7 +1654,7 @@ def _blocks_section(a: _Audit, ch: _Charts, *, top: int) -> str:
     if crs is None or not crs.is_projected:
         from xsland.read.crs import metric_crs
 
-        target = metric_crs(b)
+        target = a.meta.get("crs") or metric_crs(b)  # the run's metric CRS when it has one
         b = b.to_crs(target)
         if isinstance(parcels, gpd.GeoDataFrame) and parcels.crs is not None:
             parcels = parcels.to_crs(target)

@@ -7,7 +7,7 @@ single-parcel ones dotted — a legend, a layer switcher, a scale bar, a full-sc
 an offline search box (parcel ID, owner, enterprise ID, block ID: it zooms to the feature
 and opens its popup) and a title with the run date and the date idle land is judged at
 (``as_of``). Hovering a parcel shows a tooltip, clicking it a popup, both in Chinese with
-the key figures and land-use names, not codes (:mod:`xsland.rules.landuse_names`).
+the key figures and land-use names, not codes (:mod:`xsland.rules.landuse`).
 Labels never overlap: one that would overlap a label of higher priority is hidden until
 one zooms in; on a phone (under 640 px) the title spans the top, the controls start
 below it and the legend starts folded.
@@ -87,7 +87,7 @@ from xsland.measure.area import M2_PER_MU
 from xsland.read.crs import require_crs, to_crs, transform_geometries, wgs84_to_gcj02
 from xsland.read.values import as_bool
 from xsland.result import AuditResult
-from xsland.rules.landuse_names import land_use_label
+from xsland.rules.landuse import land_use_label
 from xsland.rules.policy import Policy
 
 __all__ = [
@@ -1088,6 +1088,7 @@ def build_map(
             for s in STATUSES
         ],
         "style": _STYLE,
+        "m2PerMu": M2_PER_MU,  # the page's fallback 亩 from m² uses the one constant
         "zones": _ZONES_ZH,
         "categories": _CATEGORIES_ZH,
         "hasZones": has_zones,

@@ -181,7 +181,7 @@
   function parkName(id) { return PARKS[id] ? PARKS[id].name : id; }
   function mu(p) {
     return typeof p.area_mu === "number" ? p.area_mu :
-      (typeof p.area_m2 === "number" ? p.area_m2 * 3 / 2000 : null);
+      (typeof p.area_m2 === "number" ? p.area_m2 / D.m2PerMu : null);
   }
   function parcelTooltip(layer) {
     var p = layer.feature.properties, s = STATUS[p.status];

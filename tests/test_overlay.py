@@ -1,0 +1,170 @@
+"""Overlays: intersection areas, overlapping pairs, and the one park of a parcel."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from xsland.judge import audit as judge_audit
+from xsland.measure import far, overlay, quality
+from xsland.measure.overlay import (
+    intersection_areas,
+    overlapping_pairs,
+    park_assignment,
+)
+from xsland.measure.quality import parcel_checks
+from xsland.pipeline.audit import run
+
+X0, Y0 = 535_000.0, 3_496_000.0
+
+
+def box(x, y, w, h):
+    return shapely.box(X0 + x, Y0 + y, X0 + x + w, Y0 + y + h)
+
+
+def _parcels():
+    return gpd.GeoDataFrame(
+        {"parcel_id": ["A", "B", "C"]},
+        geometry=[box(0, 0, 100, 100), box(95, 0, 100, 100), box(300, 0, 100, 100)],
+        crs="EPSG:4549",
+    )
+
+
+def _parks():
+    return gpd.GeoDataFrame(
+        {
+            "park_id": ["K1", "K1", "K2"],
+            "name": ["甲", "甲", "乙"],
+            "zone": ["core", "expansion", "core"],
+        },
+        geometry=[box(-10, -10, 110, 60), box(-10, 50, 220, 60), box(350, -10, 200, 200)],
+        crs="EPSG:4549",
+    )
+
+
+# -- the helper lives with the measures (issue 13 item 6) ---------------------------------
+
+
+def test_the_overlay_helpers_live_in_measure_overlay_not_in_quality():
+    for f in (intersection_areas, overlapping_pairs, overlay.duplicate_footprints):
+        assert f.__module__ == "xsland.measure.overlay"
+        assert f.__name__ not in quality.__all__
+    # every measure and judge uses that one helper
+    assert far.intersection_areas is intersection_areas
+    assert judge_audit.assign_parks is park_assignment
+
+
+def test_intersection_areas():
+    a = gpd.GeoSeries([box(0, 0, 10, 10), box(20, 0, 10, 10)])
+    b = gpd.GeoSeries([box(5, 0, 10, 10), box(30, 0, 10, 10)])
+    # a0∩b0 = 5 × 10 = 50 m²; a1 and b1 only touch (x = 30) -> dropped
+    got = intersection_areas(a, b)
+    assert got[["left", "right", "area"]].values.tolist() == [[0, 0, 50.0]]
+
+
+def test_park_assignment_counts_the_zones_of_a_park_together():
+    shares = park_assignment(_parcels(), _parks())
+    # A: K1 core covers y 0..50 and expansion y 50..100 (x up to 100) -> fully in K1
+    assert shares.loc[0, "park_id"] == "K1" and round(shares.loc[0, "park_share"], 9) == 1.0
+    # C (x 300..400): K2 from x 350 -> 50 %
+    assert shares.loc[2, "park_id"] == "K2" and round(shares.loc[2, "park_share"], 9) == 0.5
+    assert round(shares.loc[2, "in_parks_share"], 9) == 0.5
+
+
+def test_overlapping_pairs_skip_shared_edges():
+    g = [
+        box(0, 0, 10, 10),  # 0
+        box(10, 0, 10, 10),  # 1: shares an edge with 0 -> not a pair
+        box(2, 2, 2, 2),  # 2: inside 0 -> 4 m²
+        box(0, 0, 10, 10),  # 3: equal to 0 -> 100 m²; contains 2 -> 4 m²
+        box(15, 5, 10, 10),  # 4: overlaps 1 by 5 × 5 = 25 m²
+    ]
+    got = overlapping_pairs(g).values.tolist()
+    assert got == [[0, 2, 4.0], [0, 3, 100.0], [1, 4, 25.0], [2, 3, 4.0]]
+
+
+def test_intersection_areas_fast_path_equals_plain_intersection():
+    rng = np.random.default_rng(1)
+    xy = rng.uniform(0, 1000, size=(300, 2))
+    small = [box(x, y, 30, 20) for x, y in xy]
+    big = [box(0, 0, 500, 500), box(400, 400, 600, 600)]
+    got = intersection_areas(small, big).sort_values(["left", "right"])
+    want = [
+        (i, j, shapely.area(shapely.intersection(a, b)))
+        for i, a in enumerate(small)
+        for j, b in enumerate(big)
+        if shapely.area(shapely.intersection(a, b)) > 0
+    ]
+    assert got[["left", "right"]].values.tolist() == [[i, j] for i, j, _ in want]
+    assert np.allclose(got["area"], [a for *_, a in want], rtol=1e-12)
+    assert not any(shapely.is_prepared(big))  # the caller's geometries are left as they were
+
+
+# -- one definition of "parcel in park" ----------------------------------------------------
+
+
+def test_overlapping_zones_of_one_park_count_their_land_once():
+    # P (100 × 100 = 10 000 m²) has 60 × 100 = 6 000 m² in K1, drawn twice: the
+    # expansion zone repeats the core. Summed per feature it would be 12 000 m² (120 %,
+    # "all in the park"); the union gives 6 000 m² = 60 % in K1, 40 % outside.
+    parcels = gpd.GeoDataFrame({"parcel_id": ["P"]}, geometry=[box(0, 0, 100, 100)], crs=4549)
+    parks = gpd.GeoDataFrame(
+        {"park_id": ["K1", "K1"], "zone": ["core", "expansion"]},
+        geometry=[box(0, 0, 60, 100), box(0, 0, 60, 100)],
+        crs=4549,
+    )
+    got = park_assignment(parcels, parks).iloc[0]
+    assert got["park_id"] == "K1" and got["zone"] == "core"  # 60 % ≥ 40 % outside
+    assert round(got["park_share"], 9) == 0.6 and round(got["in_parks_share"], 9) == 0.6
+
+
+def test_overlapping_parks_count_shared_land_once_and_the_minority_park_is_named():
+    # Q (100 × 100): K1 covers x 0..30 (3 000 m²), K2 covers x 20..40 (2 000 m²), they
+    # share x 20..30 (1 000 m²): in any park 4 000 m² = 40 %, not 50 %. The larger part
+    # (K1, 30 %) is smaller than the part outside (60 %): no park, K1 the largest.
+    parcels = gpd.GeoDataFrame({"parcel_id": ["Q"]}, geometry=[box(0, 0, 100, 100)], crs=4549)
+    parks = gpd.GeoDataFrame(
+        {"park_id": ["K1", "K2"]}, geometry=[box(0, 0, 30, 100), box(20, 0, 20, 100)], crs=4549
+    )
+    got = park_assignment(parcels, parks).iloc[0]
+    assert got["park_id"] is None and got["largest_park"] == "K1"
+    assert round(got["park_share"], 9) == 0.3 and round(got["in_parks_share"], 9) == 0.4
+
+
+def test_the_straddle_check_reads_the_audits_assignment():
+    parcels, parks = _parcels(), _parks()
+    # B (x 95..195): K1 core 5 × 50 + expansion 100 × 50 = 5 250 m² -> 52.5 % in K1
+    q = parcel_checks(parcels, parks=parks)
+    rows = q[q["check"] == "straddles_park"].set_index("id")["detail"]
+    assert rows["B"] == "52.5% in park K1, 47.5% outside every park"
+    # given an assignment, the check reads it and does not overlay again: B fully in K1
+    where = park_assignment(parcels, parks)
+    where.loc[1, ["park_share", "in_parks_share"]] = 1.0
+    q = parcel_checks(parcels, parks=parks, assignment=where)
+    assert "B" not in set(q.loc[q["check"] == "straddles_park", "id"])
+
+
+def test_the_audit_and_its_quality_table_agree_on_the_park_of_a_parcel():
+    # the zones of K1 drawn twice over P: the audit says 60 % in K1 (not 100 %) and the
+    # straddle row says the same figures
+    parks = gpd.GeoDataFrame(
+        {
+            "park_id": ["K1", "K1"],
+            "name": ["一园", "一园"],
+            "park_type": ["片区型", "片区型"],
+            "zone": ["core", "expansion"],
+        },
+        geometry=[box(0, 0, 60, 100), box(0, 0, 60, 100)],
+        crs="EPSG:4549",
+    )
+    parcels = gpd.GeoDataFrame(
+        {"parcel_id": ["P"], "land_use": ["100101"], "floor_area": [12_000.0]},
+        geometry=[box(0, 0, 100, 100)],
+        crs="EPSG:4549",
+    )
+    res = run(parks, parcels, as_of="2025-08-29")
+    p = res.parcels.set_index("parcel_id")
+    assert p.loc["P", "park_id"] == "K1" and round(p.loc["P", "park_share"], 9) == 0.6
+    detail = res.quality.set_index(["check", "id"])["detail"]
+    assert detail["straddles_park", "P"] == "60.0% in park K1, 40.0% outside every park"
