@@ -81,6 +81,8 @@ SAME_LAYER = {
     ("xsland.write.gpkg", "xsland.write.maps"),
     ("xsland.write.report", "xsland.write.maps"),
     ("xsland.write.report", "xsland.write.htmlreport"),
+    # the audit folder holds the GeoParquet copy of its layers (--geoparquet)
+    ("xsland.write.report", "xsland.write.geoparquet"),
     ("xsland.write.diff", "xsland.write.maps"),
     ("xsland.write.diff", "xsland.write.report"),
     # the project run calls the in-memory audit and the Dask engine
