@@ -14,9 +14,10 @@ import pyogrio
 import pytest
 import shapely
 
+from xsland.compare.diff import CHANGE_TYPES, diff_audits, match_parcels
 from xsland.errors import DataError, InputFileError, OutputExistsError
 from xsland.result import AuditResult
-from xsland.write.diff import CHANGE_TYPES, diff_audits, match_parcels, write_diff
+from xsland.write.diff import write_diff
 
 
 def _audit(source):
@@ -350,6 +351,40 @@ def test_write_diff_tables_and_an_offline_map(pair, tmp_path):
         [".xsland-output", *(p.name for p in written)]
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["diff"]
+
+
+def test_change_map_markup_comes_from_escaping_templates(pair):
+    import inspect
+
+    import xsland.write.diff as writer
+    from xsland.write.diff import change_map_html
+
+    result = _diff(*pair)
+    page = change_map_html(result, title="<b>规划</b> {{ 7*7 }}")
+    # the title is text, in <title> and in the title box: escaped, never run as a template
+    assert "<title>&lt;b&gt;规划&lt;/b&gt; {{ 7*7 }}</title>" in page
+    assert '<div class="xs-title"><b>&lt;b&gt;规划&lt;/b&gt; {{ 7*7 }}</b>' in page
+    assert "<b>规划</b>" not in page
+    # the legend, in the order of MAP_CLASSES, counted by hand from the pair: added F and
+    # Q, removed E and P, merged C+D, split B, re-cut I+J, reshaped G, renumbered H → H2
+    # (A is unchanged and not shown; B's leaving low-efficiency land shows as its split)
+    legend = re.findall(
+        r'xs-swatch" style="background:(#\w+)"></span>([^<]+?) \((\d+)\)</div>', page
+    )
+    assert [(label, int(n)) for _, label, n in legend] == [
+        ("新增地块", 2),
+        ("注销地块(原边界)", 2),
+        ("合并", 1),
+        ("分割", 1),
+        ("重新划分", 1),
+        ("边界调整", 1),
+        ("编号变更", 1),
+    ]
+    assert legend[0][0] == writer.MAP_CLASSES["added"][1]
+    assert page.count('id="xs-diff-data"') == 1 and "var map = map_" in page
+    # the markup lives in the templates, not in Python strings
+    source = inspect.getsource(writer)
+    assert not re.search(r"<(?:div|style|script|title|span)\b", source)
 
 
 # -- end to end: the sample and the same district one year later --------------------------

@@ -1098,8 +1098,9 @@ def diff(
     old: str, new: str, out: str, min_overlap: float, overwrite: bool, config: str | None
 ) -> None:
     """Compare two audits OLD and NEW: parcels, park checks, blocks and the 2027 targets."""
+    from xsland.compare.diff import diff_audits
     from xsland.result import AuditResult
-    from xsland.write.diff import diff_audits, write_diff
+    from xsland.write.diff import write_diff
 
     with _output(out, inputs=[old, new], overwrite=overwrite) as target:
         before = AuditResult.read(Path(old))
