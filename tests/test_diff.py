@@ -323,6 +323,28 @@ def test_read_audit_errors_name_the_file_and_the_fix(tmp_path, pair):
         _diff(tmp_path, pair[1])
 
 
+def test_the_diff_reads_audit_columns_and_never_recomputes_them(pair):
+    old, new = pair
+    # no area_m2: the parcels are not measured again from their outlines
+    bare = dict(new, parcels=new["parcels"].drop(columns="area_m2"))
+    with pytest.raises(DataError, match=r"new audit .*'parcels': needs the audit's 'area_m2'"):
+        _diff(old, bare)
+    # areas as the audit wrote them, even where they differ from the outline: A's audit
+    # says 12 000 m² (its outline is 100 × 100 = 10 000 m²) → 12 000 / (2000/3) = 18 亩
+    told = new["parcels"].assign(area_m2=new["parcels"]["area_m2"].where(
+        new["parcels"]["parcel_id"] != "A", 12_000.0))  # fmt: skip
+    a = _row(_diff(old, dict(new, parcels=told)).parcels, new_ids="A")
+    assert (a["area_new_m2"], a["area_new_mu"]) == (12_000.0, pytest.approx(18.0))
+    # no district check in either audit: the platforms are unknown, not summed from parks
+    with_counts = {
+        k: dict(v, district=None, parks=v["parks"].assign(innovation_platforms=4))
+        for k, v in zip(("old", "new"), pair, strict=True)
+    }
+    platforms = _row(_diff(with_counts["old"], with_counts["new"]).targets,
+                     target="innovation_platforms")  # fmt: skip
+    assert np.isnan(platforms["old"]) and np.isnan(platforms["new"])
+
+
 def test_write_diff_tables_and_an_offline_map(pair, tmp_path):
     old, new = pair
     new = copy.deepcopy(new)

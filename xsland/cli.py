@@ -1021,6 +1021,16 @@ def rasterize(
         _rasterize(source, column, output, layer, resolution, crs, nodata, categorical, overwrite)
 
 
+def _is_audit_gpkg(path: Path) -> bool:
+    """Whether ``path`` is the ``audit.gpkg`` of a finished audit (its ``meta`` and parcels)."""
+    if path.suffix.lower() != ".gpkg" or not path.is_file():
+        return False
+    import pyogrio
+
+    names = {str(n) for n, _ in pyogrio.list_layers(path)}
+    return {"meta", "parcels", "parks"} <= names
+
+
 def _rasterize(
     source: str,
     column: str,
@@ -1036,10 +1046,10 @@ def _rasterize(
     from xsland.read.io import read_layer
 
     path = Path(source)
-    if path.is_dir():  # a finished audit: its one reader, and one of its polygon tables
+    if path.is_dir() or _is_audit_gpkg(path):  # a finished audit: its one reader
         from xsland.result import AuditResult
 
-        path = _audit_dir(source) / "audit.gpkg"
+        path = path if path.is_file() else _audit_dir(source) / "audit.gpkg"
         tables = ("parcels", "blocks", "parks", "park_zones")
         if (layer or "parcels") not in tables:
             raise click.BadParameter(

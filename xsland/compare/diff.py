@@ -128,6 +128,12 @@ def _layers(result: AuditResult, which: str) -> dict[str, Any]:
             f"{which} audit ({where}), layer 'parcels' has no CRS. Fix: set it "
             "(gdf.set_crs(...)) or read the audit folder"
         )
+    if "area_m2" not in parcels.columns:
+        raise DataError(
+            f"{which} audit ({where}), layer 'parcels': needs the audit's 'area_m2' column "
+            "(the diff does not measure parcels again). Fix: compare the output folders of "
+            "`xsland audit`"
+        )
     if "park_id" not in result.parks.columns:
         raise DataError(
             f"{which} audit ({where}), layer 'parks' has no 'park_id' column. Fix: pass the "
@@ -289,9 +295,7 @@ def _side_table(parcels: gpd.GeoDataFrame, links: pd.DataFrame, side: str) -> pd
         {
             "match_id": rows["match_id"].to_numpy(),
             "parcel_id": rows["parcel_id"].to_numpy(),
-            "area_m2": pd.to_numeric(parcels["area_m2"], errors="coerce").to_numpy(float)
-            if "area_m2" in parcels.columns
-            else shapely.area(parcels.geometry.to_crs(metric_crs(parcels)).to_numpy()),
+            "area_m2": pd.to_numeric(parcels["area_m2"], errors="coerce").to_numpy(float),
             "far": pd.to_numeric(parcels["far"], errors="coerce").to_numpy(float)
             if "far" in parcels.columns
             else np.nan,
@@ -564,11 +568,7 @@ def _district_value(layers: Mapping[str, Any], check: str) -> tuple[float, str]:
         if len(row):
             value = pd.to_numeric(row["value"], errors="coerce").iloc[0]
             return float(value), str(row["status"].iloc[0]) if "status" in row else _EMPTY
-    parks = layers["parks"]
-    if "innovation_platforms" in parks.columns:
-        v = pd.to_numeric(parks["innovation_platforms"], errors="coerce")
-        return float(v.sum(min_count=1)), _EMPTY
-    return np.nan, _EMPTY
+    return np.nan, _EMPTY  # the audit judged no district check: not summed again here
 
 
 def _target_changes(old: Mapping[str, Any], new: Mapping[str, Any], policy: Policy) -> pd.DataFrame:
