@@ -14,7 +14,8 @@ import pyogrio
 import pytest
 import shapely
 
-from xsland.compare.diff import CHANGE_TYPES, diff_audits, match_parcels
+from xsland.compare.diff import CHANGE_TYPES, diff_audits
+from xsland.compare.match import match_parcels
 from xsland.errors import DataError, InputFileError, OutputExistsError
 from xsland.result import AuditResult
 from xsland.write.diff import write_diff
