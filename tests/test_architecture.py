@@ -86,6 +86,7 @@ SAME_LAYER = {
     ("xsland.write.report", "xsland.write.geoparquet"),
     # the tables of change are built on the geometric matches of parcels
     ("xsland.compare.diff", "xsland.compare.match"),
+    ("xsland.compare.diff", "xsland.compare.evaluations"),
     # the change map inlines the maps' Leaflet; the diff's files reuse the audit's writers
     ("xsland.write.diff", "xsland.write.maps"),
     ("xsland.write.diff", "xsland.write.report"),

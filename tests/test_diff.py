@@ -346,6 +346,83 @@ def test_the_diff_reads_audit_columns_and_never_recomputes_them(pair):
     assert np.isnan(platforms["old"]) and np.isnan(platforms["new"])
 
 
+def _with_evaluations(pair):
+    """The pair with the issue-15 evaluations: an intensity table and 批供用 statuses.
+
+    ==========  ====================================  ====================================
+    parcel      old status                            new status
+    ==========  ====================================  ====================================
+    built       A, C, H, I                            A, B1, CD, H2, K, L, M
+    under c.    P                                     B2
+    idle        B, G                                  G
+    not started D                                     —
+    not supp.   E                                     F
+    unknown     J (no status)                         Q (outside every park)
+    ==========  ====================================  ====================================
+    """
+    old, new = pair
+    status_old = {"A": "built", "C": "built", "H": "built", "I": "built", "P":
+                  "under_construction", "B": "idle", "G": "idle", "D": "supplied_not_started",
+                  "E": "approved_not_supplied", "J": None}  # fmt: skip
+    status_new = {"A": "built", "B1": "built", "CD": "built", "H2": "built", "K": "built",
+                  "L": "built", "M": "built", "B2": "under_construction", "G": "idle",
+                  "F": "approved_not_supplied", "Q": "unknown"}  # fmt: skip
+    po = old["parcels"].assign(supply_status=old["parcels"]["parcel_id"].map(status_old))
+    pn = new["parcels"].assign(supply_status=new["parcels"]["parcel_id"].map(status_new))
+    pn["park_id"] = pn["park_id"].where(pn["parcel_id"] != "Q", None)
+
+    def intensity(rows):
+        return pd.DataFrame(rows, columns=["park_id", "name", "level", "supply_rate", "score"])
+
+    io = intensity([("XS01", "园区XS01", "park", 0.8, 60.0),
+                    ("district", "全区", "district", 0.75, 55.0)])  # fmt: skip
+    in_ = intensity([("XS01", "园区XS01", "park", 0.9, 72.5), ("XS02", "园区XS02", "park",
+                     None, 40.0), ("district", "全区", "district", 0.85, 65.0)])  # fmt: skip
+    return dict(old, parcels=po, intensity=io), dict(new, parcels=pn, intensity=in_)
+
+
+def test_evaluations_intensity_per_park_and_supply_counts(pair, tmp_path):
+    plain = _diff(*pair)
+    assert plain.intensity is None and plain.supply is None  # neither audit evaluated
+    result = _diff(*_with_evaluations(pair))
+    t = result.intensity
+    # parks in order, the district last; indicators in the schema's order
+    assert list(zip(t["park_id"], t["indicator"], strict=True)) == [
+        ("XS01", "supply_rate"), ("XS01", "score"), ("XS02", "supply_rate"), ("XS02", "score"),
+        ("district", "supply_rate"), ("district", "score"),
+    ]  # fmt: skip
+    score = _row(t, park_id="XS01", indicator="score")
+    assert (score["old"], score["new"], score["change_value"]) == (60.0, 72.5, 12.5)
+    assert score["label"] == "集约利用评价得分"
+    assert _row(t, park_id="XS01", indicator="supply_rate")["change_value"] == pytest.approx(0.1)
+    assert _row(t, park_id="district", indicator="score")["change_value"] == 10.0
+    xs02 = _row(t, park_id="XS02", indicator="score")  # new in the evaluation: no old value
+    assert np.isnan(xs02["old"]) and xs02["new"] == 40.0 and np.isnan(xs02["change_value"])
+    # supply: counted by hand from the table of _with_evaluations
+    s = result.supply.set_index(["scope", "status"])
+    district = s.loc["全区"]
+    assert district["n_old"].to_dict() == {
+        "built": 4, "under_construction": 1, "idle": 2, "supplied_not_started": 1,
+        "approved_not_supplied": 1, "unknown": 1,
+    }  # fmt: skip
+    assert district["change_value"].to_dict() == {
+        "built": 3, "under_construction": 0, "idle": -1, "supplied_not_started": -1,
+        "approved_not_supplied": 0, "unknown": 0,
+    }  # fmt: skip
+    assert district["n_new"].sum() == 11 and district["n_old"].sum() == 10
+    # Q is in no park: unknown in the district, not in XS01 (J, without status, is)
+    assert (s.loc[("XS01", "unknown"), "n_old"], s.loc[("XS01", "unknown"), "n_new"]) == (1, 0)
+    assert s.loc[("XS01", "idle"), "status_zh"] == "闲置"
+    assert list(result.supply["scope"].unique()) == ["全区", "XS01"]
+    written = write_diff(result, tmp_path / "d")
+    wb = openpyxl.load_workbook(tmp_path / "d" / "diff.xlsx")
+    assert {"集约评价变化 intensity", "批供用变化 supply"} <= set(wb.sheetnames)
+    heads = [c.value for c in wb["集约评价变化 intensity"][1]]
+    assert {"指标", "上次", "本次", "变化量"} <= set(heads)
+    layers = {str(n) for n, _ in pyogrio.list_layers(tmp_path / "d" / "diff.gpkg")}
+    assert {"intensity", "supply"} <= layers and len(written) == 3
+
+
 def test_write_diff_tables_and_an_offline_map(pair, tmp_path):
     old, new = pair
     new = copy.deepcopy(new)

@@ -20,7 +20,9 @@ two finished audits and says what changed, as typed tables (:class:`DiffResult`)
   ``unchanged``;
 - **targets**: progress toward the 2027 targets — leading-industry shares and chain
   leaders per park, provincial innovation platforms across the parks, and the share of
-  parcels meeting their FAR minimum.
+  parcels meeting their FAR minimum;
+- **evaluations** (issue 15, when both audits have them): the intensive-use indicators
+  per park and the parcels per 批供用 status (:mod:`xsland.compare.evaluations`).
 
 Why a layer of its own (``xsland/compare``, between :mod:`xsland.result` and
 :mod:`xsland.write`): comparing is judging, but it judges two *finished* audits, so it
@@ -43,6 +45,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from xsland.compare.evaluations import intensity_changes, supply_changes
 from xsland.compare.match import clean_geoms, match_parcels
 from xsland.errors import DataError
 from xsland.judge.audit import CHECKS
@@ -145,6 +148,7 @@ def _layers(result: AuditResult, which: str) -> dict[str, Any]:
         "blocks": result.blocks,
         "district": result.district,
         "rules": result.rules,
+        "intensity": result.intensity,
     }
 
 
@@ -701,6 +705,15 @@ class DiffResult:
         Sources, indicator years, the target date and the options used.
     outlines
         The park outlines of the new audit (``park_id``, ``name``), for the change map.
+    intensity
+        Every indicator of the intensive-use evaluation per park and for the district:
+        ``old``, ``new``, ``change_value``
+        (:func:`xsland.compare.evaluations.intensity_changes`); ``None`` unless both
+        audits have the evaluation.
+    supply
+        Parcels per 批供用 status, over all parcels and per park: ``n_old``, ``n_new``,
+        ``change_value`` (:func:`xsland.compare.evaluations.supply_changes`); ``None``
+        unless both audits judged the status.
     """
 
     parcels: gpd.GeoDataFrame
@@ -711,6 +724,8 @@ class DiffResult:
     summary: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
     outlines: gpd.GeoDataFrame | None = None
+    intensity: pd.DataFrame | None = None
+    supply: pd.DataFrame | None = None
 
 
 def _outlines(parks: pd.DataFrame, crs: Any) -> gpd.GeoDataFrame | None:
@@ -781,7 +796,7 @@ def diff_audits(
     tolerance: float = 0.5,
     policy: Policy | None = None,
 ) -> DiffResult:
-    """Compare two audits: parcels, park checks, blocks and the 2027 targets.
+    """Compare two audits: parcels, park checks, blocks, the 2027 targets and the evaluations.
 
     Parameters
     ----------
@@ -834,6 +849,8 @@ def diff_audits(
         "lowuse": "lowuse_change" in parcels.columns,
         "blocks": blocks is not None,
     }
+    intensity = intensity_changes(old_l["intensity"], new_l["intensity"])
+    supply = supply_changes(old_l["parcels"], new_l["parcels"])
     tables = dict(parcels=parcels, parks=parks, targets=targets, blocks=blocks)
     return DiffResult(
         parcels=parcels,
@@ -844,4 +861,6 @@ def diff_audits(
         summary=_summary(tables, meta),
         meta=meta,
         outlines=_outlines(new_l["parks"], parcels.crs),
+        intensity=intensity,
+        supply=supply,
     )

@@ -83,6 +83,8 @@ DIFF_HEADERS_ZH = {
     "parcels_still_low": "仍低效地块数",
     "route_old": "原建议路径",
     "route_new": "现建议路径",
+    "indicator": "指标",
+    "unit": "单位",
 }
 
 _EMPTY = ""
@@ -152,6 +154,12 @@ def write_diff(
     if result.blocks is not None:
         layers["blocks"] = result.blocks
         sheets["连片地块 blocks"] = result.blocks
+    if result.intensity is not None:
+        layers["intensity"] = result.intensity
+        sheets["集约评价变化 intensity"] = result.intensity
+    if result.supply is not None:
+        layers["supply"] = result.supply
+        sheets["批供用变化 supply"] = result.supply
     with atomic_dir(target, overwrite=overwrite) as tmp:
         write_gpkg(layers, tmp / "diff.gpkg")
         write_workbook({k: _zh_headers(v) for k, v in sheets.items()}, tmp / "diff.xlsx")
