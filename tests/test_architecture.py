@@ -34,14 +34,15 @@ LAYERS = {
     "xsland.judge": 4,
     "xsland.group": 5,
     "xsland.result": 6,
-    "xsland.write": 7,
-    "xsland.pipeline": 8,
-    "xsland.tools": 8,
-    "xsland.tools.sample": 8,  # builds a sample with the measures; below the CLI that offers it
-    "xsland.tools.demo": 9,  # runs the pipeline on the sample
-    "xsland.cli": 10,
-    "xsland.tools.docs": 11,  # documents the CLI by introspection
-    "xsland": 12,  # the package's curated re-exports
+    "xsland.compare": 7,  # two finished audits (AuditResult) compared: above the result
+    "xsland.write": 8,
+    "xsland.pipeline": 9,
+    "xsland.tools": 9,
+    "xsland.tools.sample": 9,  # builds a sample with the measures; below the CLI that offers it
+    "xsland.tools.demo": 10,  # runs the pipeline on the sample
+    "xsland.cli": 11,
+    "xsland.tools.docs": 12,  # documents the CLI by introspection
+    "xsland": 13,  # the package's curated re-exports
 }
 
 #: Imports within one layer, each with its reason. Anything else in one layer is an error.
@@ -87,6 +88,12 @@ SAME_LAYER = {
     ("xsland.write.gpkg", "xsland.write.maps"),
     ("xsland.write.report", "xsland.write.maps"),
     ("xsland.write.report", "xsland.write.htmlreport"),
+    # the audit folder holds the GeoParquet copy of its layers (--geoparquet)
+    ("xsland.write.report", "xsland.write.geoparquet"),
+    # the tables of change are built on the geometric matches of parcels
+    ("xsland.compare.diff", "xsland.compare.match"),
+    ("xsland.compare.diff", "xsland.compare.evaluations"),
+    # the change map inlines the maps' Leaflet; the diff's files reuse the audit's writers
     ("xsland.write.diff", "xsland.write.maps"),
     ("xsland.write.diff", "xsland.write.report"),
     # the project run calls the in-memory audit and the Dask engine

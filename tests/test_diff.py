@@ -14,9 +14,11 @@ import pyogrio
 import pytest
 import shapely
 
+from xsland.compare.diff import CHANGE_TYPES, diff_audits
+from xsland.compare.match import match_parcels
 from xsland.errors import DataError, InputFileError, OutputExistsError
 from xsland.result import AuditResult
-from xsland.write.diff import CHANGE_TYPES, diff_audits, match_parcels, write_diff
+from xsland.write.diff import write_diff
 
 
 def _audit(source):
@@ -322,6 +324,105 @@ def test_read_audit_errors_name_the_file_and_the_fix(tmp_path, pair):
         _diff(tmp_path, pair[1])
 
 
+def test_the_diff_reads_audit_columns_and_never_recomputes_them(pair):
+    old, new = pair
+    # no area_m2: the parcels are not measured again from their outlines
+    bare = dict(new, parcels=new["parcels"].drop(columns="area_m2"))
+    with pytest.raises(DataError, match=r"new audit .*'parcels': needs the audit's 'area_m2'"):
+        _diff(old, bare)
+    # areas as the audit wrote them, even where they differ from the outline: A's audit
+    # says 12 000 m² (its outline is 100 × 100 = 10 000 m²) → 12 000 / (2000/3) = 18 亩
+    told = new["parcels"].assign(area_m2=new["parcels"]["area_m2"].where(
+        new["parcels"]["parcel_id"] != "A", 12_000.0))  # fmt: skip
+    a = _row(_diff(old, dict(new, parcels=told)).parcels, new_ids="A")
+    assert (a["area_new_m2"], a["area_new_mu"]) == (12_000.0, pytest.approx(18.0))
+    # no district check in either audit: the platforms are unknown, not summed from parks
+    with_counts = {
+        k: dict(v, district=None, parks=v["parks"].assign(innovation_platforms=4))
+        for k, v in zip(("old", "new"), pair, strict=True)
+    }
+    platforms = _row(_diff(with_counts["old"], with_counts["new"]).targets,
+                     target="innovation_platforms")  # fmt: skip
+    assert np.isnan(platforms["old"]) and np.isnan(platforms["new"])
+
+
+def _with_evaluations(pair):
+    """The pair with the issue-15 evaluations: an intensity table and 批供用 statuses.
+
+    ==========  ====================================  ====================================
+    parcel      old status                            new status
+    ==========  ====================================  ====================================
+    built       A, C, H, I                            A, B1, CD, H2, K, L, M
+    under c.    P                                     B2
+    idle        B, G                                  G
+    not started D                                     —
+    not supp.   E                                     F
+    unknown     J (no status)                         Q (outside every park)
+    ==========  ====================================  ====================================
+    """
+    old, new = pair
+    status_old = {"A": "built", "C": "built", "H": "built", "I": "built", "P":
+                  "under_construction", "B": "idle", "G": "idle", "D": "supplied_not_started",
+                  "E": "approved_not_supplied", "J": None}  # fmt: skip
+    status_new = {"A": "built", "B1": "built", "CD": "built", "H2": "built", "K": "built",
+                  "L": "built", "M": "built", "B2": "under_construction", "G": "idle",
+                  "F": "approved_not_supplied", "Q": "unknown"}  # fmt: skip
+    po = old["parcels"].assign(supply_status=old["parcels"]["parcel_id"].map(status_old))
+    pn = new["parcels"].assign(supply_status=new["parcels"]["parcel_id"].map(status_new))
+    pn["park_id"] = pn["park_id"].where(pn["parcel_id"] != "Q", None)
+
+    def intensity(rows):
+        return pd.DataFrame(rows, columns=["park_id", "name", "level", "supply_rate", "score"])
+
+    io = intensity([("XS01", "园区XS01", "park", 0.8, 60.0),
+                    ("district", "全区", "district", 0.75, 55.0)])  # fmt: skip
+    in_ = intensity([("XS01", "园区XS01", "park", 0.9, 72.5), ("XS02", "园区XS02", "park",
+                     None, 40.0), ("district", "全区", "district", 0.85, 65.0)])  # fmt: skip
+    return dict(old, parcels=po, intensity=io), dict(new, parcels=pn, intensity=in_)
+
+
+def test_evaluations_intensity_per_park_and_supply_counts(pair, tmp_path):
+    plain = _diff(*pair)
+    assert plain.intensity is None and plain.supply is None  # neither audit evaluated
+    result = _diff(*_with_evaluations(pair))
+    t = result.intensity
+    # parks in order, the district last; indicators in the schema's order
+    assert list(zip(t["park_id"], t["indicator"], strict=True)) == [
+        ("XS01", "supply_rate"), ("XS01", "score"), ("XS02", "supply_rate"), ("XS02", "score"),
+        ("district", "supply_rate"), ("district", "score"),
+    ]  # fmt: skip
+    score = _row(t, park_id="XS01", indicator="score")
+    assert (score["old"], score["new"], score["change_value"]) == (60.0, 72.5, 12.5)
+    assert score["label"] == "集约利用评价得分"
+    assert _row(t, park_id="XS01", indicator="supply_rate")["change_value"] == pytest.approx(0.1)
+    assert _row(t, park_id="district", indicator="score")["change_value"] == 10.0
+    xs02 = _row(t, park_id="XS02", indicator="score")  # new in the evaluation: no old value
+    assert np.isnan(xs02["old"]) and xs02["new"] == 40.0 and np.isnan(xs02["change_value"])
+    # supply: counted by hand from the table of _with_evaluations
+    s = result.supply.set_index(["scope", "status"])
+    district = s.loc["全区"]
+    assert district["n_old"].to_dict() == {
+        "built": 4, "under_construction": 1, "idle": 2, "supplied_not_started": 1,
+        "approved_not_supplied": 1, "unknown": 1,
+    }  # fmt: skip
+    assert district["change_value"].to_dict() == {
+        "built": 3, "under_construction": 0, "idle": -1, "supplied_not_started": -1,
+        "approved_not_supplied": 0, "unknown": 0,
+    }  # fmt: skip
+    assert district["n_new"].sum() == 11 and district["n_old"].sum() == 10
+    # Q is in no park: unknown in the district, not in XS01 (J, without status, is)
+    assert (s.loc[("XS01", "unknown"), "n_old"], s.loc[("XS01", "unknown"), "n_new"]) == (1, 0)
+    assert s.loc[("XS01", "idle"), "status_zh"] == "闲置"
+    assert list(result.supply["scope"].unique()) == ["全区", "XS01"]
+    written = write_diff(result, tmp_path / "d")
+    wb = openpyxl.load_workbook(tmp_path / "d" / "diff.xlsx")
+    assert {"集约评价变化 intensity", "批供用变化 supply"} <= set(wb.sheetnames)
+    heads = [c.value for c in wb["集约评价变化 intensity"][1]]
+    assert {"指标", "上次", "本次", "变化量"} <= set(heads)
+    layers = {str(n) for n, _ in pyogrio.list_layers(tmp_path / "d" / "diff.gpkg")}
+    assert {"intensity", "supply"} <= layers and len(written) == 3
+
+
 def test_write_diff_tables_and_an_offline_map(pair, tmp_path):
     old, new = pair
     new = copy.deepcopy(new)
@@ -350,6 +451,40 @@ def test_write_diff_tables_and_an_offline_map(pair, tmp_path):
         [".xsland-output", *(p.name for p in written)]
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["diff"]
+
+
+def test_change_map_markup_comes_from_escaping_templates(pair):
+    import inspect
+
+    import xsland.write.diff as writer
+    from xsland.write.diff import change_map_html
+
+    result = _diff(*pair)
+    page = change_map_html(result, title="<b>规划</b> {{ 7*7 }}")
+    # the title is text, in <title> and in the title box: escaped, never run as a template
+    assert "<title>&lt;b&gt;规划&lt;/b&gt; {{ 7*7 }}</title>" in page
+    assert '<div class="xs-title"><b>&lt;b&gt;规划&lt;/b&gt; {{ 7*7 }}</b>' in page
+    assert "<b>规划</b>" not in page
+    # the legend, in the order of MAP_CLASSES, counted by hand from the pair: added F and
+    # Q, removed E and P, merged C+D, split B, re-cut I+J, reshaped G, renumbered H → H2
+    # (A is unchanged and not shown; B's leaving low-efficiency land shows as its split)
+    legend = re.findall(
+        r'xs-swatch" style="background:(#\w+)"></span>([^<]+?) \((\d+)\)</div>', page
+    )
+    assert [(label, int(n)) for _, label, n in legend] == [
+        ("新增地块", 2),
+        ("注销地块(原边界)", 2),
+        ("合并", 1),
+        ("分割", 1),
+        ("重新划分", 1),
+        ("边界调整", 1),
+        ("编号变更", 1),
+    ]
+    assert legend[0][0] == writer.MAP_CLASSES["added"][1]
+    assert page.count('id="xs-diff-data"') == 1 and "var map = map_" in page
+    # the markup lives in the templates, not in Python strings
+    source = inspect.getsource(writer)
+    assert not re.search(r"<(?:div|style|script|title|span)\b", source)
 
 
 # -- end to end: the sample and the same district one year later --------------------------

@@ -577,7 +577,8 @@ def test_non_industrial_land_names_kinds_and_block_classes(audit):
             "block_id": ["S1", "BIG", "SMALL", "MID"],
             "area_mu": [40.0, 90.0, 12.0, 30.0],
             "n_parcels": [1, 5, 2, 3],
-            # MID: exactly 30 亩 is reportable (area >= 30)
+            # the audit's flag: 12 < 30 亩; MID, exactly 30 亩, is reportable (area >= 30)
+            "below_threshold": [False, False, True, False],
         },
         geometry=[box(0, 500, 100, 600), box(200, 500, 300, 600), box(400, 500, 500, 600),
                   box(600, 500, 700, 600)],
@@ -612,18 +613,28 @@ def test_non_industrial_land_names_kinds_and_block_classes(audit):
         ("single", 1),
     ]
     assert d["blocks"]["minMu"] == 30.0
-    # a block's own below_threshold wins over its area; a different minimum is honoured
+    # the audit's below_threshold decides, never the area: flag BIG, unflag SMALL
     flagged = blocks.assign(below_threshold=["False", "True", "False", "0"])
     kinds = [
         p["kind"] for p in props(payload(html_of({**audit, "blocks": flagged}))["blocks"]["layer"])
     ]
     assert kinds == ["major", "major", "small", "single"]  # MID, SMALL, BIG (flagged), S1
+    # another minimum only names the legend: the writer does not re-judge the blocks
     d50 = payload(html_of({**audit, "blocks": blocks}, block_min_mu=50))
     assert [p["kind"] for p in props(d50["blocks"]["layer"])] == [
         "major",
-        "small",
+        "major",
         "small",
         "single",
+    ]
+    assert d50["blocks"]["minMu"] == 50.0
+    # without the audit's flag no block is "small" (12 亩 is not judged here), largest first
+    bare = payload(html_of({**audit, "blocks": blocks.drop(columns="below_threshold")}))
+    assert [(p["block_id"], p["kind"]) for p in props(bare["blocks"]["layer"])] == [
+        ("BIG", "major"),
+        ("MID", "major"),
+        ("SMALL", "major"),
+        ("S1", "single"),
     ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -171,6 +173,23 @@ def test_map_report_and_rasterize_from_a_finished_audit(demo_out, tmp_path):
         point = shapely.maximum_inscribed_circle(row.geometry).coords[0]
         value = next(src.sample([point]))[0]
         assert value == pytest.approx(row["far"], rel=1e-6)
+    # the audit's GeoPackage itself is read as the audit (AuditResult.read), layer by --layer
+    gpkg_tif = tmp_path / "blocks.tif"
+    r = CliRunner().invoke(
+        main,
+        ["rasterize", str(demo_out / "audit.gpkg"), "--layer", "blocks", "--column"]
+        + ["below_threshold", "--resolution", "20", "-o", str(gpkg_tif)],
+    )
+    assert r.exit_code == 0, r.output
+    blocks = AuditResult.read(demo_out).blocks
+    assert blocks["below_threshold"].dtype == bool  # typed by the audit's one reader
+    big = blocks.iloc[int(np.argmax(blocks.geometry.area.to_numpy()))]
+    point = shapely.maximum_inscribed_circle(big.geometry).coords[0]
+    with rasterio.open(gpkg_tif) as src:
+        cell = int(next(src.sample([point]))[0])
+        categories = json.loads(src.tags()["XSLAND_CATEGORIES"])
+    # the largest block's cell holds its own flag, as a true/false category (not "True" text)
+    assert categories[str(cell)] is bool(big["below_threshold"])
     bad = CliRunner().invoke(
         main,
         ["rasterize", str(demo_out), "--column", "nope", "--resolution", "20", "-o", str(tif)]

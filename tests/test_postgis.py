@@ -24,14 +24,11 @@ from xsland.errors import CRSError, DataError, InputFileError, OutputExistsError
 from xsland.pipeline.audit import run
 from xsland.read.crs import metric_crs
 from xsland.read.io import read_layer, read_table
-from xsland.read.postgis import (
-    PostGISError,
-    is_postgis_uri,
-    read_postgis_layer,
-    redact,
-    write_geoparquet,
-    write_postgis,
-)
+from xsland.read.postgis import PostGISError, is_postgis_uri, read_postgis_layer, redact
+from xsland.result import AuditResult
+from xsland.rules.columns import TABLES as SCHEMA
+from xsland.write.geoparquet import write_geoparquet
+from xsland.write.postgis import write_postgis, write_tables
 
 LAYERS = ("parks", "parcels", "buildings", "plan")
 TABLES = ("enterprises", "indicators")
@@ -62,7 +59,7 @@ def _plain(values: pd.Series) -> np.ndarray:
             out.append(bool(v))
         elif isinstance(v, int | float | np.integer | np.floating | Decimal):
             out.append(float(v))
-        elif isinstance(v, pd.Timestamp | dt.datetime):
+        elif isinstance(v, pd.Timestamp | dt.datetime | dt.date):  # a day: its midnight
             out.append(pd.Timestamp(v).as_unit("us"))
         else:
             out.append(v)
@@ -132,7 +129,7 @@ def _tables(uri: str, schema: str) -> dict[str, int]:
 def loaded(postgres, sample):  # noqa: F811
     """The sample loaded into schema ``src`` (as raw tables) and its file-based audit."""
     raw = _raw_sample(sample)
-    written = write_postgis(raw, postgres.uri, schema="src")
+    written = write_tables(raw, postgres.uri, schema="src")
     assert written == [f"src.{k}" for k in raw]
     files = {k: read_layer(sample.gpkg, layer=k, kind=k, duplicates="rename") for k in LAYERS} | {
         "enterprises": read_table(sample.enterprises, kind="enterprises"),
@@ -176,7 +173,7 @@ def test_connection_failure_names_host_and_database_never_the_password(postgres)
     # nobody listening: the same clear error, for writing too
     closed = f"postgresql://{postgres.user}:{postgres.password}@127.0.0.1:1/{postgres.database}"
     with pytest.raises(PostGISError, match=r"database 'xsland_test' on 127\.0\.0\.1:1") as info:
-        write_postgis({"t": pd.DataFrame({"a": [1]})}, closed, schema="x")
+        write_tables({"t": pd.DataFrame({"a": [1]})}, closed, schema="x")
     assert postgres.password not in str(info.value)
 
 
@@ -186,7 +183,7 @@ def test_credentials_from_pg_environment_and_pgpass(postgres, monkeypatch, tmp_p
     monkeypatch.setenv("PGPASSFILE", str(tmp_path / "none"))
     monkeypatch.setenv("PGPASSWORD", postgres.password)
     frame = pd.DataFrame({"n": [1, 2]})
-    assert write_postgis({"env_check": frame}, bare, schema="creds") == ["creds.env_check"]
+    assert write_tables({"env_check": frame}, bare, schema="creds") == ["creds.env_check"]
     monkeypatch.delenv("PGPASSWORD")
     pgpass = tmp_path / "pgpass"
     pgpass.write_text(
@@ -246,7 +243,7 @@ def test_sample_round_trip_audit_equals_file_audit(postgres, loaded):  # noqa: F
         assert_same_table(a, b, KEYS[name])
     # the audit, written as tables in one transaction and read back
     layers = {name: getattr(result, name) for name in AUDIT}
-    assert write_postgis(layers, uri, schema="audit") == [f"audit.{n}" for n in AUDIT]
+    assert write_tables(layers, uri, schema="audit") == [f"audit.{n}" for n in AUDIT]
     for name in AUDIT:
         back = read_postgis_layer(uri, table=f"audit.{name}")
         assert_same_table(layers[name], back, KEYS[name])
@@ -279,12 +276,12 @@ def test_sample_round_trip_audit_equals_file_audit(postgres, loaded):  # noqa: F
 
 
 def test_failed_write_leaves_the_previous_tables_untouched(postgres, loaded, monkeypatch):  # noqa: F811
-    import xsland.read.postgis as pg
+    import xsland.write.postgis as pg
 
     uri = postgres.uri
     _, _, result = loaded
     layers = {name: getattr(result, name) for name in AUDIT}
-    write_postgis(layers, uri, schema="keep")
+    write_tables(layers, uri, schema="keep")
     before = _tables(uri, "keep")
     parcels_before = read_postgis_layer(uri, table="keep.parcels")
 
@@ -292,7 +289,7 @@ def test_failed_write_leaves_the_previous_tables_untouched(postgres, loaded, mon
     bad = pd.DataFrame({"parcel_id": ["P1"], "payload": [{"a": 1}]})
     new_parks = layers["parks"].iloc[:2]
     with pytest.raises(DataError, match=r"layer 'bad': column 'payload' holds dict values"):
-        write_postgis({"parks": new_parks, "bad": bad}, uri, schema="keep")
+        write_tables({"parks": new_parks, "bad": bad}, uri, schema="keep")
     assert _tables(uri, "keep") == before
 
     # 2. a failure after the old tables were dropped and the new ones renamed into place
@@ -308,7 +305,7 @@ def test_failed_write_leaves_the_previous_tables_untouched(postgres, loaded, mon
     monkeypatch.setattr(pg, "_create_index", failing_index)
     changed = {"parks": new_parks, "parcels": layers["parcels"].iloc[:5], "rules": layers["rules"]}
     with pytest.raises(PostGISError, match=r"nothing was changed: could not extend file") as info:
-        write_postgis(changed, uri, schema="keep")
+        write_tables(changed, uri, schema="keep")
     assert calls == ["parks", "parcels"]
     assert postgres.password not in str(info.value)
     assert _tables(uri, "keep") == before  # no temporary tables either
@@ -317,7 +314,7 @@ def test_failed_write_leaves_the_previous_tables_untouched(postgres, loaded, mon
     # 3. refusing to overwrite changes nothing either
     monkeypatch.setattr(pg, "_create_index", original)
     with pytest.raises(OutputExistsError, match=r"tables parks exist in schema 'keep'"):
-        write_postgis(
+        write_tables(
             {"extra": layers["rules"], "parks": new_parks}, uri, schema="keep", overwrite=False
         )
     assert _tables(uri, "keep") == before
@@ -354,7 +351,7 @@ def test_column_types_round_trip(postgres):  # noqa: F811
         geometry=[shapely.box(X0, Y0, X0 + 10, Y0 + 10), None, shapely.Polygon()],
         crs="EPSG:4549",
     )
-    write_postgis({"types": frame}, postgres.uri, schema="types")
+    write_tables({"types": frame}, postgres.uri, schema="types")
     back = read_postgis_layer(postgres.uri, table="types.types")
     assert back["i"].dtype == "int64" and back["i_na"].dtype == "Int64"
     assert back["b"].dtype == bool and back["b_na"].dtype == "boolean"
@@ -379,7 +376,7 @@ def test_crs_without_epsg_code_and_geometries_without_srid(postgres):  # noqa: F
     laea = metric_crs((-0.2, 51.4, 0.1, 51.6), crs="EPSG:4326")  # no EPSG code
     assert laea.to_epsg() is None
     custom = parcels.to_crs(laea)
-    write_postgis({"custom": custom, "again": custom}, postgres.uri, schema="crs")
+    write_tables({"custom": custom, "again": custom}, postgres.uri, schema="crs")
     back = read_postgis_layer(postgres.uri, table="crs.custom", kind="parcels")
     assert back.crs.equals(laea)
     with psycopg.connect(postgres.uri) as conn:
@@ -388,9 +385,7 @@ def test_crs_without_epsg_code_and_geometries_without_srid(postgres):  # noqa: F
             for r in conn.execute("SELECT srid FROM geometry_columns WHERE f_table_schema = 'crs'")
         }
     assert len(srids) == 1 and 910000 <= srids.pop() <= 998999  # one SRID added, reused
-    write_postgis(
-        {"nosrid": parcels.set_crs(None, allow_override=True)}, postgres.uri, schema="crs"
-    )
+    write_tables({"nosrid": parcels.set_crs(None, allow_override=True)}, postgres.uri, schema="crs")
     with pytest.raises(CRSError, match=r"has no SRID; state the CRS with crs="):
         read_postgis_layer(postgres.uri, table="crs.nosrid", kind="parcels")
     got = read_postgis_layer(postgres.uri, table="crs.nosrid", kind="parcels", crs="EPSG:4549")
@@ -424,9 +419,9 @@ def test_bad_sources_get_clear_errors(postgres, loaded):  # noqa: F811
     assert not isinstance(ent, gpd.GeoDataFrame) and "g" not in ent.columns
     assert len(ent) == n_enterprises
     with pytest.raises(DataError, match=r"too long|longer than PostgreSQL's 63 bytes"):
-        write_postgis({"x" * 64: pd.DataFrame({"a": [1]})}, uri, schema="long")
+        write_tables({"x" * 64: pd.DataFrame({"a": [1]})}, uri, schema="long")
     with pytest.raises(DataError, match=r"column 'td' holds timedelta64\[.s\] values"):
-        write_postgis({"td": pd.DataFrame({"td": pd.to_timedelta([1], unit="D")})}, uri, schema="x")
+        write_tables({"td": pd.DataFrame({"td": pd.to_timedelta([1], unit="D")})}, uri, schema="x")
 
 
 # ---------------------------------------------------------------------------
@@ -434,25 +429,110 @@ def test_bad_sources_get_clear_errors(postgres, loaded):  # noqa: F811
 # ---------------------------------------------------------------------------
 
 
+def _declared(result: AuditResult) -> dict[tuple[str, str], str]:
+    """``(layer, column) -> schema dtype`` of every declared column the audit writes."""
+    out = {}
+    for name, df in result.layers().items():
+        for col in df.columns:
+            spec = SCHEMA[name].column(str(col))
+            if spec is not None and col != getattr(df, "_geometry_column_name", None):
+                out[(name, str(col))] = spec.dtype
+    return out
+
+
+def _with_gaps(result: AuditResult) -> AuditResult:
+    """The audit with ``far_ok`` missing everywhere and a dated, partly missing column.
+
+    A boolean column of only missing values must keep its type (Arrow would call it
+    ``null``, a database ``text``), and a date column its dates.
+    """
+    import dataclasses
+
+    parcels = result.parcels.copy()
+    parcels["far_ok"] = pd.array([None] * len(parcels), dtype="boolean")
+    dates = [dt.date(2020, 3, 1) if i % 2 else None for i in range(len(parcels))]
+    parcels["supply_date"] = pd.to_datetime(pd.Series(dates, index=parcels.index))
+    return dataclasses.replace(result, parcels=parcels)
+
+
+def test_write_postgis_types_every_declared_column_from_the_schema(postgres, loaded):  # noqa: F811
+    from xsland.write.postgis import SQL_TYPES
+
+    result = _with_gaps(loaded[2])
+    written = write_postgis(result, postgres.uri, schema="typed")
+    assert written == [f"typed.{n}" for n in result.layers()]
+    with psycopg.connect(postgres.uri) as conn:
+        found = {
+            (t, c): (kind, nullable)
+            for t, c, kind, nullable in conn.execute(
+                "SELECT table_name, column_name, data_type, is_nullable "
+                "FROM information_schema.columns WHERE table_schema = 'typed'"
+            )
+        }
+    declared = _declared(result)
+    wrong = {k: (found.get(k), d) for k, d in declared.items() if found.get(k)[0] != SQL_TYPES[d]}
+    assert wrong == {}
+    assert {kind for kind, nullable in found.values()} >= {"boolean", "bigint", "date", "text"}
+    assert found[("parcels", "far_ok")] == ("boolean", "YES")
+    assert found[("parcels", "supply_date")] == ("date", "YES")
+    assert found[("parcels", "area_mu")] == ("double precision", "YES")
+    # every dtype of the schema was checked on at least one column
+    assert set(declared.values()) == {"boolean", "integer", "float", "text", "date"}
+    with psycopg.connect(postgres.uri) as conn:
+        days = conn.execute(
+            "SELECT count(*) FILTER (WHERE supply_date = DATE '2020-03-01'), "
+            "count(*) FILTER (WHERE supply_date IS NULL), count(far_ok) FROM typed.parcels"
+        ).fetchone()
+    n = len(result.parcels)
+    assert days == (n // 2, n - n // 2, 0)  # odd rows dated, even rows missing, no far_ok
+    with pytest.raises(DataError, match=r"write_postgis takes an AuditResult, not dict"):
+        write_postgis({"parks": result.parks}, postgres.uri, schema="typed")
+
+
+def test_write_geoparquet_types_every_declared_column_from_the_schema(tmp_path, loaded):
+    import pyarrow.parquet as pq
+
+    from xsland.write.geoparquet import ARROW_TYPES
+
+    result = _with_gaps(loaded[2])
+    files = write_geoparquet(result, tmp_path / "pq")
+    assert files == [tmp_path / "pq" / f"{n}.parquet" for n in result.layers()]
+    schemas = {f.stem: pq.read_schema(f) for f in files}
+    declared = _declared(result)
+    found = {(t, c): str(schemas[t].field(c).type) for t, c in declared}
+    assert {k: v for k, v in found.items() if v != ARROW_TYPES[declared[k]]} == {}
+    assert set(declared.values()) == {"boolean", "integer", "float", "text", "date"}
+    assert found[("parcels", "far_ok")] == "bool"  # only missing values, still bool
+    assert found[("parcels", "supply_date")] == "date32[day]"
+    assert found[("parcels", "area_mu")] == "double"
+    table = pq.read_table(files[list(result.layers()).index("parcels")])
+    assert table.column("far_ok").null_count == len(result.parcels)
+    supply = table.column("supply_date").to_pylist()
+    assert supply[:2] == [None, dt.date(2020, 3, 1)]
+
+
 def test_write_geoparquet_atomic_and_readable(tmp_path, loaded):
+    import dataclasses
+
     _, _, result = loaded
-    layers = {name: getattr(result, name) for name in AUDIT}
-    layers["odd"] = pd.DataFrame({"k": [1, 2], "v": [1, "x"]})  # mixed: written as text
+    odd = result.parcels.assign(odd=[1 if i % 2 else "x" for i in range(len(result.parcels))])
+    mixed = dataclasses.replace(result, parcels=odd)  # an extra column of numbers and text
     out = tmp_path / "audit.parquet"
-    files = write_geoparquet(layers, out)
-    assert files == [out / f"{n}.parquet" for n in layers]
+    files = write_geoparquet(mixed, out)
+    names = list(result.layers())
+    assert files == [out / f"{n}.parquet" for n in names]
     parcels = read_layer(out / "parcels.parquet")
     assert parcels.crs == result.parcels.crs
-    assert_same_table(result.parcels, parcels, ["parcel_id"])
+    assert_same_table(result.parcels, parcels.drop(columns="odd"), ["parcel_id"])
+    assert parcels["odd"].tolist()[:3] == ["x", "1", "x"]  # mixed: written as text
     assert_same_table(result.towns, pd.read_parquet(out / "towns.parquet"), ["town"])
-    assert pd.read_parquet(out / "odd.parquet")["v"].tolist() == ["1", "x"]
     with pytest.raises(OutputExistsError):
-        write_geoparquet(layers, out)
-    bad = {"parks": result.parks, "bad": pd.DataFrame({"v": [{"a": 1}]})}
+        write_geoparquet(result, out)
+    bad = dataclasses.replace(result, parcels=result.parcels.assign(v=[{"a": 1}] * len(odd)))
     with pytest.raises(DataError, match=r"column 'v' holds dict values"):
         write_geoparquet(bad, out, overwrite=True)
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [".xsland-output", *(f"{n}.parquet" for n in layers)]
+        [".xsland-output", *(f"{n}.parquet" for n in names)]
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["audit.parquet"]
 

@@ -147,10 +147,12 @@ def test_every_quality_finding_names_its_file(demo_audit):
 def test_the_metric_crs_travels_with_the_result_to_diff():
     from pyproj import CRS
 
-    from xsland.write.diff import _layers
+    from xsland.compare.diff import _layers
 
     parcels = gpd.GeoDataFrame(
-        {"parcel_id": ["P1"]}, geometry=[shapely.box(0, 0, 10, 10)], crs="EPSG:4549"
+        {"parcel_id": ["P1"], "area_m2": [100.0]},
+        geometry=[shapely.box(0, 0, 10, 10)],
+        crs="EPSG:4549",
     )
     parks = gpd.GeoDataFrame({"park_id": ["K1"]}, geometry=[shapely.box(0, 0, 9, 9)], crs=4549)
     laea = "+proj=laea +lat_0=50 +lon_0=10 +ellps=GRS80 +units=m +no_defs"

@@ -16,12 +16,14 @@ validation, coordinate systems) → :mod:`xsland.measure` (areas, plot ratio, ra
 data quality) → :mod:`xsland.judge` (park checks, low-efficiency land, intensive-use evaluation,
 亩均效益 classes, 批供用 status) →
 :mod:`xsland.group` (contiguous blocks) → :class:`xsland.AuditResult` →
-:mod:`xsland.write` (GeoPackage, Excel, maps, report, diff) → :mod:`xsland.pipeline`
+:mod:`xsland.compare` (two audits compared) →
+:mod:`xsland.write` (GeoPackage, Excel, maps, report, diff, GeoParquet, PostGIS) → :mod:`xsland.pipeline`
 (the whole run) → :mod:`xsland.cli`. :mod:`xsland.tools` holds the sample generator,
 the demo and the docs generator.
 """
 
 from xsland._version import __version__
+from xsland.compare.diff import diff_audits
 from xsland.errors import (
     CRSError,
     DataError,
@@ -61,7 +63,7 @@ from xsland.rules.project import Project, load_project, project_template
 from xsland.tools import sample
 from xsland.tools.sample import generate_sample
 from xsland.write import diff, report
-from xsland.write.diff import diff_audits, write_diff
+from xsland.write.diff import write_diff
 from xsland.write.report import write_audit
 
 #: A finished audit read back (its folder or ``audit.gpkg``): :meth:`AuditResult.read`.

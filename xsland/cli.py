@@ -1027,6 +1027,16 @@ def rasterize(
         _rasterize(source, column, output, layer, resolution, crs, nodata, categorical, overwrite)
 
 
+def _is_audit_gpkg(path: Path) -> bool:
+    """Whether ``path`` is the ``audit.gpkg`` of a finished audit (its ``meta`` and parcels)."""
+    if path.suffix.lower() != ".gpkg" or not path.is_file():
+        return False
+    import pyogrio
+
+    names = {str(n) for n, _ in pyogrio.list_layers(path)}
+    return {"meta", "parcels", "parks"} <= names
+
+
 def _rasterize(
     source: str,
     column: str,
@@ -1042,10 +1052,10 @@ def _rasterize(
     from xsland.read.io import read_layer
 
     path = Path(source)
-    if path.is_dir():  # a finished audit: its one reader, and one of its polygon tables
+    if path.is_dir() or _is_audit_gpkg(path):  # a finished audit: its one reader
         from xsland.result import AuditResult
 
-        path = _audit_dir(source) / "audit.gpkg"
+        path = path if path.is_file() else _audit_dir(source) / "audit.gpkg"
         tables = ("parcels", "blocks", "parks", "park_zones")
         if (layer or "parcels") not in tables:
             raise click.BadParameter(
@@ -1104,8 +1114,9 @@ def diff(
     old: str, new: str, out: str, min_overlap: float, overwrite: bool, config: str | None
 ) -> None:
     """Compare two audits OLD and NEW: parcels, park checks, blocks and the 2027 targets."""
+    from xsland.compare.diff import diff_audits
     from xsland.result import AuditResult
-    from xsland.write.diff import diff_audits, write_diff
+    from xsland.write.diff import write_diff
 
     with _output(out, inputs=[old, new], overwrite=overwrite) as target:
         before = AuditResult.read(Path(old))

@@ -301,6 +301,14 @@ class AuditResult:
         """``name -> table`` of every table the audit has, in the written order."""
         return {n: getattr(self, n) for n in _TABLES if getattr(self, n) is not None}
 
+    def layers(self) -> dict[str, pd.DataFrame]:
+        """Every layer an audit is written as: :meth:`tables`, ``meta`` and ``inputs``.
+
+        The GeoPackage, GeoParquet and PostGIS writers write these, so that :meth:`read`
+        rebuilds the result from any one of them alone (the policy travels in ``meta``).
+        """
+        return {**self.tables(), "meta": self.meta_table(), "inputs": self.inputs_table()}
+
     def meta_table(self) -> pd.DataFrame:
         """The ``meta`` layer: ``key``/``value`` rows, the policy as JSON among them."""
         rows = [(k, "" if self.meta.get(k) is None else str(self.meta.get(k))) for k in META_KEYS]

@@ -26,7 +26,7 @@ from xsland.pipeline.audit import run
 from xsland.read.io import read_layer, read_table
 from xsland.result import AuditResult
 from xsland.rules.project import Project
-from xsland.write.report import audit_layers, write_audit
+from xsland.write.report import write_audit
 
 __all__ = ["describe_inputs", "partition_project", "read_inputs", "rerun_blocks", "run_project"]
 
@@ -216,10 +216,10 @@ def _run_steps(
     if to_postgis:
         # first: a database refusing the write (connection, existing tables without
         # overwrite) must not leave a new output folder behind
-        from xsland.read.postgis import write_postgis
+        from xsland.write.postgis import write_postgis
 
         with step("write PostGIS", len(result.parcels), unit="parcels"):
-            write_postgis(audit_layers(result), to_postgis, schema=schema, overwrite=overwrite)
+            write_postgis(result, to_postgis, schema=schema, overwrite=overwrite)
     written = write_audit(
         result,
         target,

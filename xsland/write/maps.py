@@ -862,20 +862,17 @@ def _parks_payload(
     return kgeoms, payload, has_zones
 
 
-def _block_kind(blocks: pd.DataFrame, *, min_mu: float) -> pd.Series:
-    """``single`` (one parcel), ``small`` (under ``min_mu`` 亩) or ``major`` per block.
+def _block_kind(blocks: pd.DataFrame) -> pd.Series:
+    """``single`` (one parcel), ``small`` (the audit's ``below_threshold``) or ``major``.
 
-    ``small`` from the blocks' ``below_threshold`` where given, else from ``area_mu`` (or
-    ``area_m2``) < ``min_mu``; a block of unknown area is ``major`` (shown, not hidden).
+    The audit's own flag decides (it compared ``area_mu`` with the policy's
+    ``block_min_mu`` when it ran); it is never recomputed here, so a block without the
+    flag is ``major`` (shown, not hidden).
     """
     kind = pd.Series("major", index=blocks.index, dtype=object)
     if "below_threshold" in blocks.columns:
         small = as_bool(blocks["below_threshold"]).fillna(False).to_numpy(dtype=bool)
-    else:
-        mu = _numeric(blocks, "area_mu")
-        mu = mu.fillna(_numeric(blocks, "area_m2") / M2_PER_MU)
-        small = (mu < min_mu - 1e-9).to_numpy(dtype=bool)
-    kind[small] = "small"
+        kind[small] = "small"
     single = (_numeric(blocks, "n_parcels") == 1).to_numpy(dtype=bool)
     kind[single] = "single"
     return kind
@@ -901,8 +898,8 @@ def _blocks_payload(
     keep = _drop_empty(blocks, bgeoms, "blocks", "block_id")
     bl = blocks.iloc[keep]
     bgeoms = bgeoms[keep]
-    kind = _block_kind(bl, min_mu=min_mu)
-    area = _numeric(bl, "area_mu").fillna(_numeric(bl, "area_m2") / M2_PER_MU).fillna(0.0)
+    kind = _block_kind(bl)
+    area = _numeric(bl, "area_mu").fillna(0.0)  # the audit's area; unknown sorts last
     order = np.lexsort((-area.to_numpy(), kind.map(list(_BLOCK_KINDS).index).to_numpy()))
     bl = bl.iloc[order].assign(kind=kind.to_numpy()[order])
     bgeoms = bgeoms[order]
@@ -1003,9 +1000,9 @@ def build_map(
         ``(label, href)`` pairs shown under the title (e.g. the town maps).
     block_min_mu
         The reportable block size in 亩 (default ``policy.block_min_mu``), named in the
-        legend and used where the blocks carry no ``below_threshold``: blocks at or
-        above it are drawn bold and labelled first, smaller ones dashed, single-parcel
-        blocks dotted.
+        legend: which blocks are below it is the audit's ``below_threshold`` (never
+        recomputed here). Reportable blocks are drawn bold and labelled first, those
+        below it dashed, single-parcel blocks dotted.
     policy
         The policy the audit applied (:attr:`AuditResult.policy
         <xsland.result.AuditResult>`; default the default policy): the thresholds in the

@@ -527,10 +527,7 @@ def audit_layers(result: AuditResult) -> dict[str, pd.DataFrame]:
     as-of date, CRS, engine, version and the policy as JSON) and ``inputs``, so that
     :meth:`AuditResult.read` rebuilds the result from the GeoPackage alone.
     """
-    layers = dict(result.tables())
-    layers["meta"] = result.meta_table()
-    layers["inputs"] = result.inputs_table()
-    return layers
+    return result.layers()
 
 
 def write_audit(
@@ -619,9 +616,9 @@ def write_audit(
                     maps=map_names,
                 )
         if geoparquet:
-            from xsland.read.postgis import write_geoparquet
+            from xsland.write.geoparquet import write_geoparquet
 
             with step("write parquet", len(result.parcels), unit="parcels"):
-                write_geoparquet(layers, tmp / "parquet")
+                write_geoparquet(result, tmp / "parquet")
         names = sorted(p.name for p in tmp.iterdir())
     return [target / n for n in names]
