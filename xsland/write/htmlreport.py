@@ -85,10 +85,12 @@ from xsland._atomic import atomic_file
 from xsland._version import __version__
 from xsland.errors import DataError
 from xsland.judge.audit import CHECKS, INDUSTRIAL_CATEGORIES, STATUS_ZH
+from xsland.judge.lowuse import KINDS, kind_breakdown
+from xsland.judge.lowuse import summary as lowuse_summary
 from xsland.read.validate import QUALITY_CHECKS
 from xsland.read.values import as_bool
 from xsland.result import AuditResult
-from xsland.rules.policy import DEFAULT_POLICY
+from xsland.rules.policy import DEFAULT_POLICY, LOWUSE_KINDS, Policy
 
 __all__ = [
     "CJK_FONT_PREFERENCES",
@@ -886,6 +888,7 @@ class _Audit:
     blocks: gpd.GeoDataFrame | None
     meta: Mapping[str, Any]
     intensity: pd.DataFrame | None = None
+    policy: Policy = DEFAULT_POLICY
 
     def rule(self, key: str) -> float:
         """A numeric rule of the run (the rules table), else the default policy's."""
@@ -939,6 +942,7 @@ def _collect(result: AuditResult, blocks: gpd.GeoDataFrame | None) -> _Audit:
         blocks=blocks,
         meta=dict(result.meta),
         intensity=getattr(result, "intensity", None),
+        policy=result.policy,
     )
 
 
@@ -1044,6 +1048,86 @@ def _parcel_towns(a: _Audit, parcels: pd.DataFrame) -> pd.Series:
     return town.map(lambda v: "(未注明)" if _missing(v) else str(v))
 
 
+def _has_kinds(parcels: pd.DataFrame) -> bool:
+    need = {"low_efficiency", "area_mu", "category"}
+    return need <= set(parcels.columns) and any(f"lu_{k}" in parcels for k in LOWUSE_KINDS)
+
+
+def _mu_text(value: float) -> str:
+    """亩 as the summary writes them (one decimal)."""
+    return "—" if math.isnan(value) else f"{value:,.1f}"
+
+
+def _share_text(value: Any) -> str:
+    v = _float(value)
+    return "—" if math.isnan(v) else f"{v:.1%}"
+
+
+def _kind_rows(a: _Audit) -> list[dict[str, Any]]:
+    """Low-efficiency land by kind of clause 二(一)3 and by "only" kind, then ``all``.
+
+    :func:`xsland.judge.lowuse.kind_breakdown` with the audit's ``lowuse_kinds``: the
+    figures of ``summary.md``. Empty when the parcels carry no kind columns.
+    """
+    parcels = a.parcels
+    if not _has_kinds(parcels):
+        return []
+    table = kind_breakdown(parcels, parcels, policy=a.policy)
+    return [
+        {
+            "kind": str(r["kind"]),
+            "label": str(r["label"]),
+            "label_en": str(r["label_en"]),
+            "counted": bool(r["counted"]),
+            "n": f"{int(r['n_parcels']):,}",
+            "mu": _mu_text(float(r["area_mu"])),
+            "share": _share_text(r["industrial_share"]),
+            "n_only": f"{int(r['n_only']):,}" if r["kind"] != "all" else "",
+            "only_mu": _mu_text(float(r["only_mu"])) if r["kind"] != "all" else "",
+            "only_share": _share_text(r["only_industrial_share"]) if r["kind"] != "all" else "",
+        }
+        for _, r in table.iterrows()
+    ]
+
+
+def _kind_town_rows(a: _Audit) -> list[dict[str, Any]]:
+    """Per town with low-efficiency land (most 亩 first): parcels and 亩, in all and by
+    kind and by "only" kind (:func:`xsland.judge.lowuse.summary` by town)."""
+    parcels = a.parcels
+    if not _has_kinds(parcels):
+        return []
+    frame = pd.DataFrame(
+        {
+            "town": _parcel_towns(a, parcels).to_numpy(),
+            "area_mu": pd.to_numeric(parcels["area_mu"], errors="coerce").to_numpy(),
+        },
+        index=parcels.index,
+    )
+    table = lowuse_summary(frame, parcels, by="town", policy=a.policy)
+    table = table[table["n_low_efficiency"] > 0].sort_values(
+        ["low_efficiency_mu", "town"], ascending=[False, True], kind="stable"
+    )
+    counted = set(a.policy.lowuse_kinds)
+    return [
+        {
+            "town": str(r["town"]),
+            "n": f"{int(r['n_low_efficiency']):,}",
+            "mu": _mu_text(float(r["low_efficiency_mu"])),
+            "kinds": [
+                {
+                    "kind": k,
+                    "n": f"{int(r[f'n_lu_{k}']):,}",
+                    "mu": _mu_text(float(r[f"lu_{k}_mu"])),
+                    "n_only": f"{int(r[f'n_only_{k}']):,}" if k in counted else "",
+                    "only_mu": _mu_text(float(r[f"only_{k}_mu"])) if k in counted else "",
+                }
+                for k in LOWUSE_KINDS
+            ],
+        }
+        for _, r in table.iterrows()
+    ]
+
+
 # -- sections ------------------------------------------------------------------------------
 
 
@@ -1094,6 +1178,9 @@ def _summary_section(a: _Audit, ch: _Charts, labels: dict[str, tuple[str, str, s
         for k, n, s in kpis
     )
     body = f'<div class="kpis">{cards}</div>'
+    kinds = _kind_rows(a)
+    if kinds:
+        body += _render("report_kind_cards.html.j2", kinds=kinds[:-1])
 
     if checks:
         counts = _status_counts(parks, checks)
@@ -1443,6 +1530,7 @@ def _targets_section(a: _Audit, ch: _Charts, labels: dict[str, tuple[str, str, s
     head = [
         _bi("园区", "park"),
         _bi("主导产业", "leading industry"),
+        _bi("相关/配套产业", "related industries"),
         _bi("营收占比", "revenue share"),
         _bi("企业数占比", "enterprise share"),
         _bi("链主", "chain leaders"),
@@ -1456,6 +1544,7 @@ def _targets_section(a: _Audit, ch: _Charts, labels: dict[str, tuple[str, str, s
             [
                 f"<b>{_esc(r['park_id'])}</b> {_esc(r.get('name'))}",
                 _esc(r.get("leading_industry")),
+                _esc(r.get("related_industries")) or _NO_RELATED,
                 _cv("chk_leading_revenue", r),
                 _cv("chk_leading_count", r),
                 _cv("chk_chain_leader", r),
@@ -1465,7 +1554,19 @@ def _targets_section(a: _Audit, ch: _Charts, labels: dict[str, tuple[str, str, s
             ]
         )
     body += _table(head, rows, cls="data")
+    body += _render("report_related.html.j2", **_related_note(parks))
     return _section("targets", "2027年目标进度", "Progress toward the 2027 targets", body)
+
+
+_NO_RELATED = '<span class="flag">未列</span>'
+
+
+def _related_note(parks: pd.DataFrame) -> dict[str, Any]:
+    """Parks that list no related or supporting industries (issue 14 item 2)."""
+    if "related_industries" not in parks.columns:
+        return {"recorded": False, "bare": []}
+    bare = [_park_label(r) for _, r in parks.iterrows() if not _split(r.get("related_industries"))]
+    return {"recorded": True, "bare": bare}
 
 
 def _far_section(a: _Audit, ch: _Charts) -> str:
@@ -1693,6 +1794,15 @@ def _lowuse_section(a: _Audit, ch: _Charts) -> str:
     if low.empty:
         body += _note("未发现低效用地。", "No low-efficiency parcel found.")
         return _section("lowuse", "低效用地", "Low-efficiency land", body, short=True)
+    kinds = _kind_rows(a)
+    if kinds:
+        body += _render(
+            "report_lowuse_kinds.html.j2",
+            kinds=kinds,
+            towns=_kind_town_rows(a),
+            kind_labels=[(k, *KINDS[k]) for k in LOWUSE_KINDS],
+            counted=[k for k in LOWUSE_KINDS if k in a.policy.lowuse_kinds],
+        )
     by_town = (
         low.groupby("_town")
         .agg(n=("_mu", "size"), mu=("_mu", "sum"))
