@@ -49,7 +49,18 @@ from xsland.write.htmlreport.common import (
     _missing,
 )
 
-__all__ = ["CJK_FONT_PREFERENCES", "NoCJKFontWarning", "find_cjk_font"]
+__all__ = [
+    "CJK_FONT_PREFERENCES",
+    "NoCJKFontWarning",
+    "block_map",
+    "far_chart",
+    "find_cjk_font",
+    "lowuse_chart",
+    "platforms_chart",
+    "quality_chart",
+    "status_chart",
+    "targets_chart",
+]
 
 _COLOUR = {PASS: "#2e7d32", FAIL: "#c62828", UNKNOWN: "#9e9e9e", NA: "#e0e0e0"}
 

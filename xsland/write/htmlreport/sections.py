@@ -76,6 +76,8 @@ from xsland.write.htmlreport.quality_zh import quality_detail_zh, quality_title_
 
 __all__ = [
     "blocks_section",
+    "kind_rows",
+    "kind_town_rows",
     "far_section",
     "intensity_section",
     "lowuse_section",
@@ -241,7 +243,24 @@ def kind_town_rows(a: _Audit) -> list[dict[str, Any]]:
 
 
 def summary_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
-    """概览: headline figures, parks by rule and status, and the parks to act on."""
+    """概览: headline figures, the kinds of low-efficiency land, parks by rule and status
+    (Fig. 1), and per rule the parks that fail or lack data.
+
+    Parameters
+    ----------
+    a
+        The audit's tables (:func:`~xsland.write.htmlreport.common._collect`).
+    ch
+        Draws the charts (:class:`~xsland.write.htmlreport.charts._Charts`).
+    labels
+        ``check -> (Chinese label, English label, source)`` with the run's thresholds.
+
+    Returns
+    -------
+    dict
+        The section's context: ``id``, ``zh``, ``en``, ``short``, ``template`` and the
+        plain data its template draws.
+    """
     parks = _park_frame(a)
     parcels = a.parcels
     checks = [c for c in CHECKS if c in parks.columns]
@@ -324,7 +343,22 @@ def summary_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
 
 
 def scorecard_section(a: _Audit, labels: Labels) -> dict[str, Any]:
-    """园区达标记分卡: parks as rows, the park rules as columns."""
+    """园区达标记分卡: parks as rows, the park rules of SPEC §2 as columns; each cell the
+    status as colour and symbol with the measured value.
+
+    Parameters
+    ----------
+    a
+        The audit's tables (:func:`~xsland.write.htmlreport.common._collect`).
+    labels
+        ``check -> (Chinese label, English label, source)`` with the run's thresholds.
+
+    Returns
+    -------
+    dict
+        The section's context: ``id``, ``zh``, ``en``, ``short``, ``template`` and the
+        plain data its template draws.
+    """
     parks = _park_frame(a)
     checks = [c for c in CHECKS if c in parks.columns]
     short = re.compile(r"^锡府办规〔2025〕1号\s*")
@@ -392,7 +426,25 @@ def _related_note(parks: pd.DataFrame) -> dict[str, Any]:
 
 
 def targets_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
-    """2027年目标进度: leading-industry shares, chain leaders, innovation platforms."""
+    """2027年目标进度 (clause 二(二)4, 二(三)7): leading-industry shares, chain leaders and
+    innovation platforms against their targets, and the parks that list no related
+    industries (their positioning is the leading industry alone).
+
+    Parameters
+    ----------
+    a
+        The audit's tables (:func:`~xsland.write.htmlreport.common._collect`).
+    ch
+        Draws the charts (:class:`~xsland.write.htmlreport.charts._Charts`).
+    labels
+        ``check -> (Chinese label, English label, source)`` with the run's thresholds.
+
+    Returns
+    -------
+    dict
+        The section's context: ``id``, ``zh``, ``en``, ``short``, ``template`` and the
+        plain data its template draws.
+    """
     parks = _park_frame(a)
     year = a.rule_text("target_date")[:4] or "2027"
     panels = [
@@ -483,7 +535,22 @@ def targets_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
 
 
 def far_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
-    """工业用地容积率分布: every industrial parcel's FAR per park against the minima."""
+    """工业用地容积率分布: every industrial parcel's FAR per park against the minima of
+    clause 二(一)1 and the low-efficiency threshold (Fig. 4).
+
+    Parameters
+    ----------
+    a
+        The audit's tables (:func:`~xsland.write.htmlreport.common._collect`).
+    ch
+        Draws the charts (:class:`~xsland.write.htmlreport.charts._Charts`).
+
+    Returns
+    -------
+    dict
+        The section's context: ``id``, ``zh``, ``en``, ``short``, ``template`` and the
+        plain data its template draws.
+    """
     parks = _park_frame(a)
     parcels = a.parcels
     zh, en = "工业用地容积率分布", "FAR of industrial parcels"
@@ -555,7 +622,22 @@ def far_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
 
 
 def lowuse_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
-    """低效用地: 亩 by town, by kind (and only kind) and by reason."""
+    """低效用地: the parcels and 亩 of low-efficiency land, by the kinds of clause 二(一)3
+    (:func:`kind_rows`, :func:`kind_town_rows`), by town and by reason (Fig. 5).
+
+    Parameters
+    ----------
+    a
+        The audit's tables (:func:`~xsland.write.htmlreport.common._collect`).
+    ch
+        Draws the charts (:class:`~xsland.write.htmlreport.charts._Charts`).
+
+    Returns
+    -------
+    dict
+        The section's context: ``id``, ``zh``, ``en``, ``short``, ``template`` and the
+        plain data its template draws.
+    """
     parcels = a.parcels
     zh, en = "低效用地", "Low-efficiency land"
     if "low_efficiency" not in parcels.columns:
@@ -645,7 +727,24 @@ def lowuse_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
 
 
 def blocks_section(a: _Audit, ch: _Charts, *, top: int) -> dict[str, Any]:
-    """连片地块: the largest blocks, each a card with a small map and its facts."""
+    """连片地块: the largest blocks, each a card with a small map and its facts (area,
+    owners, floor area, route, reasons) as the audit computed them.
+
+    Parameters
+    ----------
+    a
+        The audit's tables (:func:`~xsland.write.htmlreport.common._collect`).
+    ch
+        Draws the charts (:class:`~xsland.write.htmlreport.charts._Charts`).
+    top
+        How many blocks get a card.
+
+    Returns
+    -------
+    dict
+        The section's context: ``id``, ``zh``, ``en``, ``short``, ``template`` and the
+        plain data its template draws.
+    """
     blocks = a.blocks
     zh, en = "连片地块", "Contiguous blocks"
     if blocks is None:
@@ -785,7 +884,20 @@ _NATIONAL_2023 = {"far_all": 0.98, "far_industrial": 0.93, "tax_per_ha_industria
 
 
 def intensity_section(a: _Audit) -> dict[str, Any]:
-    """开发区土地集约利用评价 per park and district, and the 批供用 rates of the parks."""
+    """开发区土地集约利用评价 (TD/T 1029) per park and district beside the national
+    averages of 2023, and the 批供用 rates of the parks.
+
+    Parameters
+    ----------
+    a
+        The audit's tables (:func:`~xsland.write.htmlreport.common._collect`).
+
+    Returns
+    -------
+    dict
+        The section's context: ``id``, ``zh``, ``en``, ``short``, ``template`` and the
+        plain data its template draws.
+    """
     t = a.intensity
     zh, en = "土地集约利用评价", "Intensive-use evaluation"
     if not isinstance(t, pd.DataFrame) or len(t) == 0:
@@ -845,7 +957,24 @@ def intensity_section(a: _Audit) -> dict[str, Any]:
 
 
 def quality_section(a: _Audit, ch: _Charts, *, first_rows: int) -> dict[str, Any]:
-    """数据质量: findings by layer and check (chart and table), the first rows of each."""
+    """数据质量: findings by layer and check (Fig. 6 and a table), and the first rows of
+    each with their details in Chinese (:func:`~xsland.write.htmlreport.quality_zh.quality_detail_zh`).
+
+    Parameters
+    ----------
+    a
+        The audit's tables (:func:`~xsland.write.htmlreport.common._collect`).
+    ch
+        Draws the charts (:class:`~xsland.write.htmlreport.charts._Charts`).
+    first_rows
+        How many rows of each check are shown.
+
+    Returns
+    -------
+    dict
+        The section's context: ``id``, ``zh``, ``en``, ``short``, ``template`` and the
+        plain data its template draws.
+    """
     q = a.quality
     zh, en = "数据质量", "Data quality"
     if q is None or q.empty or "check" not in q.columns:
@@ -933,7 +1062,26 @@ def quality_section(a: _Audit, ch: _Charts, *, first_rows: int) -> dict[str, Any
 def rules_section(
     a: _Audit, inputs: Any, audit_date: dt.date, maps: Sequence[str]
 ) -> dict[str, Any]:
-    """规则与输入: the rules of the run, the district-wide checks, the inputs, the facts."""
+    """规则与输入: every rule of the run with its value, unit and source, the district-wide
+    checks, the run's inputs and facts (date, CRS, software, maps).
+
+    Parameters
+    ----------
+    a
+        The audit's tables (:func:`~xsland.write.htmlreport.common._collect`).
+    inputs
+        The run's inputs (see :func:`~xsland.write.htmlreport.page.build_report`).
+    audit_date
+        The date printed on the report.
+    maps
+        The interactive maps beside the report, as relative paths.
+
+    Returns
+    -------
+    dict
+        The section's context: ``id``, ``zh``, ``en``, ``short``, ``template`` and the
+        plain data its template draws.
+    """
     rules = [
         {
             "label": _text(r.get("label")),
