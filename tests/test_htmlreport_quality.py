@@ -169,6 +169,32 @@ EXAMPLES = [
         "'汽车零部件 ' 经规范后与主导产业 '汽车零部件' 匹配（3 家企业）",
     ),
     ("normalised_id", "'P 001' → 'P001'", "编号 'P 001' 规范为 'P001'"),
+    # the reasons read_dates gives, as the date checks of the read layer write them
+    (
+        "sentinel_date",
+        "9999-12-31: 9999-12-31 means no date",
+        "日期 9999-12-31：9999-12-31 表示“无日期”",
+    ),
+    (
+        "ambiguous_date",
+        "25/9/1: two-digit year: which part is the year is a guess",
+        "日期 25/9/1：两位数年份：无法确定哪部分是年份",
+    ),
+    (
+        "imprecise_date",
+        "2024/03: month only: read as day 1",
+        "日期 2024/03：只有月份：按该月 1 日读取",
+    ),
+    (
+        "implausible_date",
+        "3000-01-01: 3000-01-01 outside 1950-01-01 – 2100-12-31",
+        "日期 3000-01-01：3000-01-01 超出合理范围 1950-01-01 – 2100-12-31",
+    ),
+    (
+        "missing_column",
+        "required column 'floors' or 'height' is missing (columns present: building_id)",
+        "缺少必填字段 'floors' or 'height'（现有字段：building_id）",
+    ),
     (
         "park_without_parcels",
         "地块图层中没有落在该园区的地块: 容积率下限和建筑系数检查为数据不足",

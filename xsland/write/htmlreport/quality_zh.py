@@ -39,6 +39,29 @@ def _geos_zh(reason: str) -> str:
 #: A detail already written in Chinese (the judge layer's): shown as it is.
 _CHINESE = r"(?P<t>.*[\u4e00-\u9fff].*)"
 
+#: Why a date was not read as it is (:func:`xsland.read.values.read_dates`), in Chinese.
+_DATE_REASONS = (
+    (r"month only: read as day 1", "只有月份：按该月 1 日读取"),
+    (r"a year alone is not a date", "只有年份，不是日期"),
+    (r"day/month order unknown \(write year-month-day\)", "日、月顺序不明（请写为 年-月-日）"),
+    (r"two-digit year: which part is the year is a guess", "两位数年份：无法确定哪部分是年份"),
+    (r"(?P<d>\S+) means no date", "{d} 表示“无日期”"),
+    (r"(?P<d>\S+) outside (?P<lo>\S+) – (?P<hi>\S+)", "{d} 超出合理范围 {lo} – {hi}"),
+    (r"no such day (?P<d>\S+)", "不存在的日期 {d}"),
+    (r"not a date", "不是日期"),
+)
+#: A date's value and why it was not read as it is: "2024/03: month only: read as day 1".
+_DATE = (r"(?P<v>[^:]*): (?P<date_reason>.+)", "日期 {v}：{date_reason}")
+
+
+def _date_reason_zh(reason: str) -> str:
+    for pattern, zh in _DATE_REASONS:
+        m = re.fullmatch(pattern, reason)
+        if m:
+            return zh.format(**m.groupdict())
+    return reason
+
+
 #: Named groups of a detail pattern that are translated before they are filled in.
 _LAYER_ZH = {
     "parks": "园区",
@@ -128,7 +151,7 @@ QUALITY_DETAIL_ZH: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "missing_column": (
         (
-            r"required column (?P<c>\S+) is missing \(columns present: (?P<p>.*)\)",
+            r"required column (?P<c>.+?) is missing \(columns present: (?P<p>.*)\)",
             "缺少必填字段 {c}（现有字段：{p}）",
         ),
         (r"the layer has no coordinate reference system", "图层没有坐标参考系"),
@@ -272,6 +295,7 @@ QUALITY_DETAIL_ZH: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "sentinel_date": (
         (r"(?P<v>.*): means 'no date'; read as empty", "{v}：表示“无日期”，按空值读取"),
+        _DATE,
     ),
     "ambiguous_date": (
         (
@@ -283,15 +307,18 @@ QUALITY_DETAIL_ZH: dict[str, tuple[tuple[str, str], ...]] = {
             r"after is unknown; not read",
             "{v}：只有月份，且政策日期 {d} 在该月内，无法判断先后；未读取",
         ),
+        _DATE,
     ),
     "imprecise_date": (
         (r"(?P<v>.*): month only; read as its first day", "{v}：只有月份；按该月第一天读取"),
+        _DATE,
     ),
     "implausible_date": (
         (
             r"(?P<v>.*): outside the policy's date_min–date_max",
             "{v}：超出规则 date_min–date_max 的范围",
         ),
+        _DATE,
     ),
     "name_normalised": (
         (
@@ -371,6 +398,8 @@ def quality_detail_zh(check: Any, detail: Any) -> str:
                 groups["why"] = _geos_zh(groups["why"])
             if "layer" in groups:
                 groups["layer"] = _LAYER_ZH.get(groups["layer"], groups["layer"])
+            if "date_reason" in groups:
+                groups["date_reason"] = _date_reason_zh(groups["date_reason"])
             if "reason" in groups:
                 groups["reason"] = "；".join(
                     _REASON_ZH.get(r, r) for r in groups["reason"].split("; ")
