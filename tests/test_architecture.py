@@ -88,6 +88,20 @@ SAME_LAYER = {
     ("xsland.write.gpkg", "xsland.write.maps"),
     ("xsland.write.report", "xsland.write.maps"),
     ("xsland.write.report", "xsland.write.htmlreport"),
+    # the HTML report's package: common tables and text < quality_zh, charts < sections < page
+    *(
+        ("xsland.write.htmlreport", f"xsland.write.htmlreport.{m}")
+        for m in ("charts", "common", "page", "quality_zh", "sections")
+    ),
+    ("xsland.write.htmlreport.charts", "xsland.write.htmlreport.common"),
+    ("xsland.write.htmlreport.quality_zh", "xsland.write.htmlreport.common"),
+    ("xsland.write.htmlreport.sections", "xsland.write.htmlreport.charts"),
+    ("xsland.write.htmlreport.sections", "xsland.write.htmlreport.common"),
+    ("xsland.write.htmlreport.sections", "xsland.write.htmlreport.quality_zh"),
+    ("xsland.write.htmlreport.page", "xsland.write.htmlreport"),
+    ("xsland.write.htmlreport.page", "xsland.write.htmlreport.charts"),
+    ("xsland.write.htmlreport.page", "xsland.write.htmlreport.common"),
+    ("xsland.write.htmlreport.page", "xsland.write.htmlreport.sections"),
     # the audit folder holds the GeoParquet copy of its layers (--geoparquet)
     ("xsland.write.report", "xsland.write.geoparquet"),
     # the tables of change are built on the geometric matches of parcels

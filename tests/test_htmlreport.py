@@ -348,7 +348,7 @@ def test_bad_input_is_refused(tmp_path, demo):
 
 def test_without_a_cjk_font_charts_use_latin_labels(with_blocks, monkeypatch):
     tables, blocks = with_blocks
-    monkeypatch.setattr(htmlreport, "find_cjk_font", lambda: None)
+    monkeypatch.setattr(htmlreport.charts, "find_cjk_font", lambda: None)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         text = build_report(_audit(tables), blocks=blocks)
@@ -366,7 +366,7 @@ def test_without_a_cjk_font_charts_use_latin_labels(with_blocks, monkeypatch):
 
 
 def test_the_cjk_font_is_found_and_draws_every_glyph(blocks_report):
-    assert htmlreport.find_cjk_font() is not None, "install fonts-noto-cjk (apt-get)"
+    assert htmlreport.charts.find_cjk_font() is not None, "install fonts-noto-cjk (apt-get)"
     assert [m for m in blocks_report[1] if "missing from font" in m] == []
     assert not any("CJK" in m for m in blocks_report[1])
 
@@ -439,12 +439,12 @@ def test_a_cjk_font_installed_after_matplotlibs_cache_is_found(monkeypatch):
     from matplotlib import font_manager
 
     fm = font_manager.fontManager
-    stale = [f for f in fm.ttflist if not htmlreport._CJK_FILE.search(str(f.fname))]
-    assert htmlreport._match_cjk_family(stale) is None
+    stale = [f for f in fm.ttflist if not htmlreport.charts._CJK_FILE.search(str(f.fname))]
+    assert htmlreport.charts._match_cjk_family(stale) is None
     monkeypatch.setattr(fm, "ttflist", list(stale))
-    family = htmlreport.find_cjk_font()
+    family = htmlreport.charts.find_cjk_font()
     assert family is not None and "CJK" in family, "install fonts-noto-cjk (apt-get)"
-    assert any(htmlreport._CJK_FILE.search(str(f.fname)) for f in fm.ttflist)
+    assert any(htmlreport.charts._CJK_FILE.search(str(f.fname)) for f in fm.ttflist)
 
 
 def test_intensity_page_sets_the_parks_beside_the_national_averages(demo):
@@ -601,19 +601,30 @@ def test_page_and_quality_markup_come_from_templates_that_escape(with_blocks):
     assert "<code>&lt;img src=x onerror=alert(1)&gt;</code>" in text  # the check's code
     page = parse(text)
     assert not any(tag == "img" and a.get("src") == "x" for tag, a in page.tags)
-    env = htmlreport._templates()
+    env = htmlreport.page.templates()
     assert env.autoescape is True
-    assert env.get_template("report_page.html.j2").render(
-        version="1", title="<b>", css="", script="", zh_only=False, nav=[], date="d",
-        as_of="", policy="&", sections=["<i>"],
-    ).count("&lt;b&gt;") == 2  # fmt: skip
+    note = {
+        "id": "n",
+        "zh": "<i>",
+        "en": "",
+        "short": True,
+        "template": "report_note.html.j2",
+        "note": ("<i>", "<i>"),
+        "absent": False,
+    }
+    page = env.get_template("report_page.html.j2").render(
+        version="1", title="<b>", zh_only=False, nav=[], date="d", as_of="", policy="&",
+        sections=[note],
+    )  # fmt: skip
+    assert page.count("&lt;b&gt;") == 2 and page.count("&lt;i&gt;") == 3
+    assert "<b>" not in page and "<i>" not in page
 
 
 def test_templates_are_package_data():
     import tomllib
     from fnmatch import fnmatch
 
-    root = Path(htmlreport.__file__).parent
+    root = Path(htmlreport.__file__).parents[1]
     project = tomllib.loads((root.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
     globs = project["tool"]["setuptools"]["package-data"]["xsland.write"]
     files = sorted(p.relative_to(root).as_posix() for p in (root / "templates").iterdir())
@@ -623,7 +634,7 @@ def test_templates_are_package_data():
 
 
 def test_inputs_as_the_run_records_them():
-    files, other = htmlreport._inputs_rows(
+    files, other = htmlreport.common._inputs_rows(
         {
             "parks": "/d/x.gpkg [parks] — 13 rows, EPSG:4549",
             "parcels": "/d/a, b.gpkg, /d/c.gpkg — 1,234 rows",  # two files

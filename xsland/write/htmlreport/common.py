@@ -1,0 +1,479 @@
+"""The tables of an audit as the report reads them, and the plain text it shows.
+
+No markup here: every function returns numbers or plain text, which the templates escape.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from xsland.errors import DataError
+from xsland.judge.audit import STATUS_ZH
+from xsland.result import AuditResult
+from xsland.rules.policy import DEFAULT_POLICY, LOWUSE_KINDS, Policy
+
+__all__ = [
+    "CATEGORY_ZH",
+    "DEFAULT_TITLE",
+    "FAIL",
+    "LANGUAGES",
+    "NA",
+    "PARK_TYPE_ZH",
+    "PASS",
+    "REPORT_NAME",
+    "SEVERITY_ZH",
+    "STATUSES",
+    "STATUS_EN",
+    "STATUS_WORD",
+    "SYMBOL",
+    "UNKNOWN",
+]
+
+#: Languages of the report: Chinese with English glosses, or Chinese only.
+LANGUAGES = ("zh-en", "zh")
+
+#: File name of the report in an output folder.
+REPORT_NAME = "report.html"
+
+#: Default title of the report.
+DEFAULT_TITLE = "锡山区特色专业园区用地审计报告"
+
+PASS, FAIL, UNKNOWN, NA = "pass", "fail", "unknown", "n/a"
+
+STATUSES = (PASS, FAIL, UNKNOWN, NA)
+
+SYMBOL = {PASS: "✔", FAIL: "✘", UNKNOWN: "?", NA: "–"}
+
+STATUS_EN = {PASS: "pass", FAIL: "fail", UNKNOWN: "unknown", NA: "n/a"}
+
+STATUS_WORD = {k: v.split(" ", 1)[1] for k, v in STATUS_ZH.items()}
+
+
+SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
+PARK_TYPE_ZH = {"district": "片区型", "carrier": "载体型"}
+
+CATEGORY_ZH = {
+    "new_industrial": ("新增工业项目用地", "new industrial"),
+    "standard_factory": ("高标准厂房用地", "high-standard factory"),
+    "new_type_industrial": ("新型产业用地(M0)", "new-type industrial (M0)"),
+    "industrial": ("存量工业用地", "existing industrial"),
+}
+
+#: Park rules: check -> (policy key, Chinese label, English label, how the value reads).
+_RULES: dict[str, tuple[str, str, str, str]] = {
+    "chk_area": (
+        "district_park_max_km2",
+        "片区型园区面积≤{v}平方公里",
+        "District park ≤ {v} km²",
+        "num",
+    ),
+    "chk_far_new": (
+        "far_min_new_industrial",
+        "新增工业项目用地容积率≥{v}",
+        "New industrial land FAR ≥ {v}",
+        "num",
+    ),
+    "chk_far_standard": (
+        "far_min_standard_factory",
+        "高标准厂房用地容积率≥{v}",
+        "High-standard factory FAR ≥ {v}",
+        "num",
+    ),
+    "chk_far_m0": (
+        "far_min_new_type_industrial",
+        "新型产业用地容积率≥{v}",
+        "New-type industrial (M0) FAR ≥ {v}",
+        "num",
+    ),
+    "chk_coverage": ("coverage_min", "工业用地建筑系数≥{v}", "Industrial coverage ≥ {v}", "pct"),
+    "chk_leading_revenue": (
+        "leading_revenue_share_min",
+        "主导产业营收占比≥{v}",
+        "Leading-industry revenue share ≥ {v}",
+        "pct",
+    ),
+    "chk_leading_count": (
+        "leading_count_share_min",
+        "主导产业企业数占比≥{v}",
+        "Leading-industry enterprises ≥ {v}",
+        "pct",
+    ),
+    "chk_chain_leader": ("chain_leaders_min", "链主企业≥{v}家", "Chain leaders ≥ {v}", "num"),
+    "chk_promotion": (
+        "promotion_events_min",
+        "年招商活动≥{v}场",
+        "Promotion events ≥ {v} a year",
+        "num",
+    ),
+    "chk_fund": (
+        "industry_fund_min_wan",
+        "产业基金≥{v}万元(设立时)",
+        "Industry fund ≥ {v}0k yuan (if set up)",
+        "num",
+    ),
+}
+
+_INNOVATION = (
+    "innovation_platforms_min",
+    "全区园区省级以上创新平台≥{v}家(2027年底)",
+    "Provincial innovation platforms, all parks ≥ {v} (end 2027)",
+    "num",
+)
+
+
+#: Text that stands for a missing value (pandas writes ``pd.NA`` as this).
+_MISSING_TEXT = ("", "nan", "none", str(pd.NA).lower())
+
+
+def _missing(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip().lower() in _MISSING_TEXT
+
+
+def _float(value: Any) -> float:
+    if _missing(value) or isinstance(value, bool):
+        return math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _num(value: Any, fmt: str = "{:,.2f}", *, dash: str = "—") -> str:
+    v = _float(value)
+    return dash if math.isnan(v) else fmt.format(v)
+
+
+def _short(value: float) -> str:
+    """``3.0`` -> ``3``, ``1.5`` -> ``1.5``."""
+    return f"{value:g}" if not math.isnan(value) else "?"
+
+
+_SPLIT = re.compile(r"\s*[;；,，、|]\s*")
+
+
+def _split(value: Any) -> list[str]:
+    """A joined list (``"a;b"``) or a real list as a list of non-empty strings."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [str(v).strip() for v in value if not _missing(v) and str(v).strip()]
+    if _missing(value):
+        return []
+    return [p for p in _SPLIT.split(str(value).strip()) if p]
+
+
+def _zh_date(value: dt.date) -> str:
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if _missing(value):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return pd.Timestamp(str(value)).date()
+    except (ValueError, TypeError):
+        return None
+
+
+def _text(value: Any) -> str:
+    """A value as plain text for a template (which escapes it); ``""`` when missing."""
+    return "" if _missing(value) else str(value)
+
+
+#: Tables of at most this many rows are printed on one page (never split), so that no page
+#: holds the last row or two of a table alone.
+_KEEP_ROWS = 25
+
+
+# -- the tables of an audit ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Audit:
+    parks: pd.DataFrame
+    parcels: pd.DataFrame
+    towns: pd.DataFrame | None
+    district: pd.DataFrame | None
+    quality: pd.DataFrame
+    rules: pd.DataFrame
+    blocks: gpd.GeoDataFrame | None
+    meta: Mapping[str, Any]
+    intensity: pd.DataFrame | None = None
+    policy: Policy = DEFAULT_POLICY
+
+    def rule(self, key: str) -> float:
+        """A numeric rule of the run (the rules table), else the default policy's."""
+        if "key" in self.rules.columns and "value" in self.rules.columns:
+            hit = self.rules.loc[self.rules["key"].astype(str) == key, "value"]
+            if len(hit):
+                return _float(hit.iloc[0])
+        value = getattr(DEFAULT_POLICY, key, None)
+        return _float(value)
+
+    def rule_text(self, key: str) -> str:
+        if "key" in self.rules.columns and "value" in self.rules.columns:
+            hit = self.rules.loc[self.rules["key"].astype(str) == key, "value"]
+            if len(hit):
+                return str(hit.iloc[0])
+        return str(getattr(DEFAULT_POLICY, key, ""))
+
+    def source(self, key: str) -> str:
+        if "key" in self.rules.columns and "source" in self.rules.columns:
+            hit = self.rules.loc[self.rules["key"].astype(str) == key, "source"]
+            if len(hit) and not _missing(hit.iloc[0]):
+                return str(hit.iloc[0])
+        return ""
+
+
+def _collect(result: AuditResult, blocks: gpd.GeoDataFrame | None) -> _Audit:
+    if not isinstance(result, AuditResult):
+        raise DataError(
+            f"build_report needs an AuditResult (xsland.AuditResult.read(folder) reads a "
+            f"finished audit), not {type(result).__name__}"
+        )
+    parks, parcels = result.parks, result.parcels
+    for name, frame, cols in (
+        ("parks", parks, ("park_id",)),
+        ("parcels", parcels, ("parcel_id", "park_id")),
+    ):
+        missing = [c for c in cols if c not in frame.columns]
+        if missing:
+            raise DataError(f"table {name!r}: column {missing[0]!r} missing")
+    if blocks is None:
+        blocks = result.blocks
+    if blocks is not None and "block_id" not in blocks.columns:
+        raise DataError("table 'blocks': column 'block_id' missing")
+    return _Audit(
+        parks=parks,
+        parcels=parcels,
+        towns=result.towns,
+        district=result.district,
+        quality=result.quality,
+        rules=result.policy.table(),
+        blocks=blocks,
+        meta=dict(result.meta),
+        intensity=getattr(result, "intensity", None),
+        policy=result.policy,
+    )
+
+
+def _rule_labels(a: _Audit) -> dict[str, tuple[str, str, str]]:
+    """check -> (Chinese label, English label, source) with the run's thresholds."""
+    out = {}
+    for chk, (key, zh, en, kind) in {**_RULES, "chk_innovation_platforms": _INNOVATION}.items():
+        v = a.rule(key)
+        if kind == "pct" and not math.isnan(v):
+            text = f"{v * 100:g}%"
+        elif chk == "chk_fund" and not math.isnan(v):
+            text = f"{v:g}"
+        else:
+            text = _short(v)
+        en_text = en.format(v=text)
+        if chk == "chk_fund" and not math.isnan(v):
+            en_text = f"Industry fund ≥ {v / 100:g} million yuan (if set up)"
+        out[chk] = (zh.format(v=text), en_text, a.source(key))
+    return out
+
+
+def _park_frame(a: _Audit) -> pd.DataFrame:
+    if isinstance(a.parks, gpd.GeoDataFrame):
+        parks = pd.DataFrame(a.parks.drop(columns=[a.parks.geometry.name]))
+    else:
+        parks = pd.DataFrame(a.parks).copy()
+    for c in ("name", "town", "park_type", "leading_industry"):
+        if c not in parks.columns:
+            parks[c] = None
+    parks["park_id"] = parks["park_id"].astype(str)
+    return parks.sort_values("park_id", kind="stable").reset_index(drop=True)
+
+
+def _park_label(row: Mapping[str, Any]) -> str:
+    name = "" if _missing(row.get("name")) else str(row["name"])
+    return f"{row['park_id']} {name}".strip()
+
+
+def _status(value: Any) -> str:
+    text = "" if _missing(value) else str(value).strip().lower()
+    return text if text in STATUSES else UNKNOWN
+
+
+def _cell_value(chk: str, row: Mapping[str, Any]) -> str:
+    """The measured value of a check, as a reader expects it (plain text)."""
+    v = row.get(chk.replace("chk_", "val_"))
+    if chk.startswith("chk_far_"):
+        if _missing(v):
+            return ""
+        m = re.fullmatch(r"\s*(\d+)/(\d+)(?:\s*\(\+(\d+) unknown\))?\s*", str(v))
+        if not m:
+            return str(v)
+        text = f"{m.group(1)}/{m.group(2)} 块"
+        return text + (f" (+{m.group(3)} 未知)" if m.group(3) else "")
+    x = _float(v)
+    if math.isnan(x):
+        return ""
+    if chk == "chk_area":
+        return f"{x:.3f} km²"
+    if chk in ("chk_coverage", "chk_leading_revenue", "chk_leading_count"):
+        return f"{x:.1%}"
+    if chk == "chk_chain_leader":
+        return f"{x:.0f} 家"
+    if chk == "chk_promotion":
+        return f"{x:.0f} 场"
+    if chk == "chk_fund":
+        return f"{x:,.0f} 万元"
+    return f"{x:g}"
+
+
+def _parcel_towns(a: _Audit, parcels: pd.DataFrame) -> pd.Series:
+    """Town of each parcel: its park's town, else its own ``town``, else 未注明."""
+    parks = _park_frame(a)
+    by_park = parks.drop_duplicates("park_id").set_index("park_id")["town"].astype(object)
+    town = parcels["park_id"].astype("string").map(by_park).astype(object)
+    if "town" in parcels.columns:
+        town = town.where(town.notna(), parcels["town"].astype(object))
+    return town.map(lambda v: "(未注明)" if _missing(v) else str(v))
+
+
+def _has_kinds(parcels: pd.DataFrame) -> bool:
+    need = {"low_efficiency", "area_mu", "category"}
+    return need <= set(parcels.columns) and any(f"lu_{k}" in parcels for k in LOWUSE_KINDS)
+
+
+def _mu_text(value: float) -> str:
+    """亩 as the summary writes them (one decimal)."""
+    return "—" if math.isnan(value) else f"{value:,.1f}"
+
+
+def _share_text(value: Any) -> str:
+    v = _float(value)
+    return "—" if math.isnan(v) else f"{v:.1%}"
+
+
+def _reason_rows(parcels: pd.DataFrame) -> pd.DataFrame:
+    """One row per (parcel, reason): ``row``, ``code``, ``label``."""
+    codes = (
+        parcels["reasons"] if "reasons" in parcels.columns else pd.Series(None, index=parcels.index)
+    )
+    zh = (
+        parcels["reasons_zh"]
+        if "reasons_zh" in parcels.columns
+        else pd.Series(None, index=parcels.index)
+    )
+    out = []
+    for i, (c, z) in enumerate(zip(codes, zh, strict=True)):
+        cs, zs = _split(c), _split(z)
+        if cs and len(cs) == len(zs):
+            out += [(i, a, b) for a, b in zip(cs, zs, strict=True)]
+        elif cs:
+            out += [(i, a, None) for a in cs]
+        else:
+            out += [(i, None, b) for b in zs]
+    rows = pd.DataFrame(out, columns=["row", "code", "label"])
+    if rows.empty:
+        return rows
+    # one label per code (the first seen), one key per reason
+    first = rows.dropna(subset=["code", "label"]).drop_duplicates("code").set_index("code")["label"]
+    rows["label"] = rows["label"].where(rows["label"].notna(), rows["code"].map(first))
+    rows["label"] = rows["label"].where(rows["label"].notna(), rows["code"])
+    rows["key"] = rows["code"].where(rows["code"].notna(), rows["label"])
+    return rows.drop_duplicates(["row", "key"])
+
+
+def _first(frame: pd.DataFrame, col: str) -> Any:
+    if col not in frame.columns:
+        return None
+    vals = [v for v in frame[col] if not _missing(v)]
+    return vals[0] if vals else None
+
+
+# -- the run's inputs -----------------------------------------------------------------------
+
+
+_INPUT_RE = re.compile(
+    r"^(?P<file>.*?)(?: \[(?P<layer>[^\]]+)\])?(?: — (?P<rows>[\d,]+) rows(?:, (?P<crs>.+))?)?$"
+)
+
+_INPUT_ZH = {
+    "parks": "园区",
+    "parcels": "地块",
+    "buildings": "建筑",
+    "enterprises": "企业",
+    "plan": "规划用地",
+    "indicators": "园区指标",
+    "raster": "栅格",
+}
+
+
+def _inputs_rows(
+    inputs: Mapping[str, Any] | pd.DataFrame | None,
+) -> tuple[list[dict[str, str]], list[tuple[str, str]]]:
+    """(input files, other ``(key, value)`` entries) of the run's inputs, as plain text."""
+    if inputs is None:
+        return [], []
+    if isinstance(inputs, pd.DataFrame):
+        if {"key", "value"} <= set(inputs.columns):
+            inputs = dict(zip(inputs["key"].astype(str), inputs["value"], strict=True))
+        else:
+            inputs = {str(i): r.to_dict() for i, r in inputs.iterrows()}
+    files: list[dict[str, str]] = []
+    other: list[tuple[str, str]] = []
+    for kind, value in inputs.items():
+        if isinstance(value, Mapping):
+            path = _text(value.get("file") or value.get("path"))
+            files.append(
+                {
+                    "kind": str(kind),
+                    "kind_zh": _INPUT_ZH.get(kind, str(kind)),
+                    "name": Path(path).name,
+                    "path": path,
+                    "layer": _text(value.get("layer")),
+                    "rows": _num(value.get("rows"), "{:,.0f}", dash=""),
+                    "crs": _text(value.get("crs")),
+                }
+            )
+            continue
+        text = _text(value)
+        m = _INPUT_RE.match(text)
+        if kind in _INPUT_ZH and m:
+            path = m.group("file")
+            files.append(
+                {
+                    "kind": str(kind),
+                    "kind_zh": _INPUT_ZH[kind],
+                    "name": Path(path).name,
+                    "path": path,
+                    "layer": m.group("layer") or "",
+                    "rows": m.group("rows") or "",
+                    "crs": m.group("crs") or "",
+                }
+            )
+        else:
+            other.append((str(kind), text))
+    return files, other
+
+
+#: Entries of the run's inputs shown among its facts: key -> (Chinese, English).
+_FACTS_ZH = {
+    "run": ("运行时间", "run"),
+    "idle judged at": ("闲置土地认定基准日", "idle land judged at"),
+    "engine": ("计算引擎", "engine"),
+    "metric CRS": ("量算坐标系", "metric CRS"),
+}
+
+_FACT_VALUES_ZH = {"single": "单进程", "dask": "Dask 并行"}
