@@ -107,6 +107,12 @@ EXAMPLES = [
     ),
     ("empty_layer", "the parcels layer has no features", "地块图层没有要素"),
     (
+        "share_out_of_range",
+        "buildings cover 1,200 m² of 1,000 m² of land (120.0 %: overlapping footprints); "
+        "coverage unknown, not capped",
+        "建筑基底 1,200 m² 大于用地 1,000 m²（120.0 %：建筑轮廓重叠）；建筑系数判为数据不足，不截为 100 %",
+    ),
+    (
         "crs_override",
         "CRS of the file (EPSG:4326) replaced by the override EPSG:4549; coordinates unchanged",
         "文件的坐标系（EPSG:4326）已按指定改为 EPSG:4549；坐标数值未变",

@@ -358,6 +358,15 @@ QUALITY_DETAIL_ZH: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     # the judge layer writes its details in Chinese
     "park_without_parcels": ((_CHINESE, "{t}"),),
+    "share_total_zero": ((_CHINESE, "{t}"),),
+    "share_out_of_range": (
+        (_CHINESE, "{t}"),
+        (
+            rf"buildings cover (?P<f>{_NUM}) m² of (?P<a>{_NUM}) m² of land \((?P<p>{_NUM}) %: "
+            r"overlapping footprints\); coverage unknown, not capped",
+            "建筑基底 {f} m² 大于用地 {a} m²（{p} %：建筑轮廓重叠）；建筑系数判为数据不足，不截为 100 %",
+        ),
+    ),
     "category_unknown": ((_CHINESE, "{t}"),),
     "supply_date_missing": ((_CHINESE, "{t}"),),
     "no_related_industries": ((_CHINESE, "{t}"),),
