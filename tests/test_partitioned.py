@@ -1,0 +1,154 @@
+"""The audit of a partitioned dataset on a 2-worker cluster equals the single-process audit.
+
+The district of ``test_engine`` (40 m plots in street blocks, 10 m streets bridged by the
+15 m gap, 20 m ones not; rivers as barriers; ~2 buildings a parcel, some straddling two
+parcels), 90 × 90 = 8100 parcels in two towns (parks K1 / K2, the left and right halves),
+land uses drawn among new industrial (100101, M1), new-type industrial (M0) and housing
+(0701), all supplied in 2012. Written with at most 1000 parcels a partition: each town of
+4050 parcels is cut into 5 tiles, 10 partitions, so many blocks of low-efficiency land
+cross partition boundaries. Every table and every parcel row (read back from the files
+the workers wrote) must equal :func:`xsland.pipeline.audit.run`'s.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from test_engine import PLOT, X0, make_district
+
+from xsland.errors import DataError
+from xsland.pipeline.audit import run
+from xsland.pipeline.engine import ROW, make_client, read_partition_index, write_partitions
+from xsland.pipeline.partitioned import audit_partitioned
+from xsland.write.excel import action_parcels
+
+SIDE = 90
+AS_OF = "2025-08-29"
+
+
+@pytest.fixture(scope="module")
+def district():
+    parcels, buildings, barriers = make_district(side=SIDE)
+    rng = np.random.default_rng(3)
+    n = len(parcels)
+    parcels = parcels.assign(
+        town=np.where(parcels["park_id"] == "K1", "东亭街道", "安镇街道"),
+        land_use=rng.choice(["100101", "M1", "0701", "M0"], n),
+        supply_date=pd.Timestamp("2012-01-01"),
+    ).drop(columns="park_id")  # the parks layer decides
+    x0, y0, x1, y1 = parcels.total_bounds
+    mid = X0 + SIDE // 2 * PLOT + 5  # inside the street after plot column 44
+    parks = gpd.GeoDataFrame(
+        {
+            "park_id": ["K1", "K2"],
+            "name": ["一园", "二园"],
+            "town": ["东亭街道", "安镇街道"],
+            "park_type": ["district", "carrier"],
+        },
+        geometry=[
+            shapely.box(x0 - 1, y0 - 1, mid, y1 + 1),
+            shapely.box(mid, y0 - 1, x1 + 1, y1 + 1),
+        ],
+        crs="EPSG:4549",
+    )
+    single = run(parks, parcels, buildings, barriers=barriers, as_of=AS_OF)
+    return parcels, buildings, barriers, parks, single
+
+
+def plain(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(frame).drop(columns="geometry", errors="ignore").reset_index(drop=True)
+
+
+def test_partitioned_audit_on_two_workers_equals_the_single_process_audit(district, tmp_path):
+    parcels, buildings, barriers, parks, single = district
+    n = len(parcels)
+    folder = write_partitions(parcels, buildings, tmp_path / "ds", parcels_per_partition=1000)
+    index = read_partition_index(folder)
+    assert [e["rows"] for e in index["parcels"]] == [810] * 10  # 4050 / 5 per town
+    with make_client(2) as client:
+        got = audit_partitioned(
+            folder,
+            parks,
+            barriers=barriers,
+            as_of=AS_OF,
+            client=client,
+            parcels_out=tmp_path / "parcels",
+        )
+    low = single.parcels["low_efficiency"].to_numpy(dtype=bool)
+    assert 0.2 < low.mean() < 0.8 and len(single.blocks) > 100  # a real test of the blocks
+    # parks, towns, district and the block tables: the same values
+    for name in ("parks", "towns", "district", "blocks", "block_members", "intensity"):
+        pd.testing.assert_frame_equal(plain(getattr(got, name)), plain(getattr(single, name)))
+    assert got.blocks.geometry.geom_equals_exact(single.blocks.geometry, 1e-9).all()
+    # blocks across partition boundaries were stitched: parcels of one block in 2+ files
+    where = np.empty(n, dtype=int)
+    for k, e in enumerate(index["parcels"]):
+        where[pd.read_parquet(folder / e["file"], columns=[ROW])[ROW].to_numpy()] = k
+    ids = single.parcels["block_id"].to_numpy(dtype=object)
+    per_block = pd.Series(where[low]).groupby(ids[low]).nunique()
+    assert (per_block > 1).sum() >= 10
+    # the result holds the parcels that need action; the workers wrote every parcel
+    want = action_parcels(single.parcels)
+    assert len(got.parcels) == len(want) < n and got.meta["n_parcels"] == n
+    pd.testing.assert_frame_equal(plain(got.parcels), plain(want))
+    files = sorted((tmp_path / "parcels").glob("*.parquet"))
+    assert len(files) == 10 and got.parcels_path == str(tmp_path / "parcels")
+    back = gpd.read_parquet(tmp_path / "parcels").sort_values(ROW).reset_index(drop=True)
+    assert back[ROW].tolist() == list(range(n))
+    expected = single.parcels.reset_index(drop=True)
+    assert [c for c in back.columns if c != ROW] == list(expected.columns)
+    for col in expected.columns:
+        a, b = expected[col], back[col]
+        if col == "geometry":
+            same = a.geom_equals_exact(b, 0) | (a.isna() & b.isna())
+            assert same.all()
+        elif a.dtype.kind == "f":
+            # floor areas summed in another order: equal to the last bits
+            np.testing.assert_allclose(b, a, rtol=1e-12, atol=0, err_msg=col)
+        else:
+            assert a.astype(object).where(a.notna(), None).tolist() == (
+                b.astype(object).where(b.notna(), None).tolist()
+            ), col
+
+
+def test_partitioned_audit_refuses_inputs_it_does_not_judge_yet(district, tmp_path):
+    parcels, buildings, _, parks, _ = district
+    folder = write_partitions(parcels.iloc[:50], None, tmp_path / "ds")
+    plan = parks.assign(planned_use="M1")
+    with pytest.raises(DataError, match=r"inputs\.plan"):
+        audit_partitioned(folder, parks, plan=plan)
+
+
+def test_xsland_audit_partitions_writes_every_parcel_without_holding_them(district, tmp_path):
+    """`xsland audit --partitions DIR`: the GeoPackage's parcels layer is appended file by
+    file and equals the single-process table; the workbook points to parcels.parquet."""
+    from click.testing import CliRunner
+
+    from xsland.cli import main
+    from xsland.result import AuditResult
+
+    parcels, buildings, barriers, parks, single = district
+    parks.to_file(tmp_path / "parks.gpkg")
+    write_partitions(parcels, buildings, tmp_path / "ds", parcels_per_partition=1000)
+    out = tmp_path / "out"
+    args = ["audit", "--parks", str(tmp_path / "parks.gpkg"), "--partitions"]
+    args += [str(tmp_path / "ds"), "--out", str(out), "--as-of", AS_OF]
+    result = CliRunner().invoke(main, [*args, "--no-maps", "--no-report", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert f"{len(parcels)} parcels" in result.output
+    assert len(list((out / "parcels.parquet").glob("*.parquet"))) == 10
+    assert not list(tmp_path.glob(".out.parcels-staging"))  # moved into the output
+    back = AuditResult.read(out)
+    # no barriers given here: compare with the single-process flags, blocks differ
+    expected = single.parcels.reset_index(drop=True)
+    got = back.parcels.set_index("parcel_id").loc[expected["parcel_id"]].reset_index()
+    assert len(back.parcels) == len(parcels)
+    assert got["low_efficiency"].tolist() == expected["low_efficiency"].tolist()
+    np.testing.assert_allclose(got["floor_area"], expected["floor_area"], rtol=1e-12)
+    about = pd.read_excel(out / "audit.xlsx", sheet_name=0).astype(str).to_string()
+    assert "parcels.parquet" in about and f"{len(parcels):,}" in about
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert f"- parcels: {len(parcels)} (full table" in summary

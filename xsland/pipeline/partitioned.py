@@ -1,0 +1,352 @@
+"""The audit of a partitioned dataset: every task reads its own parcels, none holds them all.
+
+:func:`audit_partitioned` is what ``xsland audit --engine dask --partitions DIR`` runs on a
+dataset written by ``xsland partition`` (:func:`xsland.pipeline.engine.write_partitions`).
+It gives the tables of :func:`xsland.pipeline.audit.run` on the same parcels — parks,
+towns, district, blocks, block members, enterprises, intensity and every parcel row — in
+three passes over the partitions, each a Dask task per parcel file:
+
+1. **measure** (:func:`_measure_partition`): the task reads its parcel file and, by
+   bounding box, the buildings near it, and runs :func:`xsland.judge.audit.parcel_table`
+   (park, category, areas, floor area, FAR, coverage, ``far_ok``) on its own parcels —
+   each parcel's row depends only on that parcel and the buildings touching it. It sends
+   back that table **without geometry**.
+2. **judge** (here): the park checks, the low-efficiency flags, 批供用 status and every
+   roll-up run on the attribute table, exactly as in one process (the 亩均 rules sum an
+   enterprise's parcels across partitions and rank all enterprises, so they are judged on
+   the whole attribute table). Blocks are found by
+   :func:`xsland.pipeline.engine.find_blocks_partitioned` (each task reads its partition
+   and the halo of flagged parcels within the gap; only links come back). The geometry of
+   the parcels that need action (low-efficiency or below their FAR minimum) is fetched
+   from their partitions for the block outlines and the result.
+3. **write** (:func:`_write_partition`): each task gets its partition's judged rows,
+   joins them to the geometry it reads again and writes
+   ``parcels.parquet/part-NNNNN.parquet`` (GeoParquet with bbox columns) — the full
+   parcel table, which this process never holds with geometry.
+
+The :class:`~xsland.result.AuditResult` carries the parcels that need action in
+``parcels`` and the full table's folder in ``parcels_path``; :func:`xsland.write.report.write_audit`
+moves that folder into the output and appends the GeoPackage's ``parcels`` layer from it
+file by file.
+
+What this process holds: the parks, the attribute table of the parcels (no geometry: about
+a tenth of the memory of the parcel layer) while judging, the links between flagged
+parcels and the geometry of the parcels that need action. What it does not do yet: the
+cross-parcel quality checks (overlaps, slivers, parcels straddling parks —
+:func:`xsland.measure.quality.parcel_checks`), the land-cover raster and the plan rule
+(both per parcel; they would run in pass 1); a project with ``landcover`` or ``plan``
+is refused with a fix, the quality table says the cross checks were not run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from xsland._progress import step
+from xsland.errors import DataError
+from xsland.group.blocks import block_members, block_table
+from xsland.judge.audit import district_checks, parcel_table, park_checks, town_rollup
+from xsland.judge.intensity import intensity
+from xsland.judge.lowuse import flag, summary
+from xsland.judge.mujun import mujun
+from xsland.judge.supply import supply_rates, supply_status
+from xsland.read.harmonise import harmonise
+from xsland.read.validate import quality_frame
+from xsland.result import AuditResult, conform
+from xsland.rules.policy import DEFAULT_POLICY, Policy
+
+__all__ = ["PARCELS_DIR", "audit_partitioned"]
+
+#: The folder of the full parcel table (one GeoParquet file per partition) in an output.
+PARCELS_DIR = "parcels.parquet"
+
+
+def _bare(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    if frame is None:
+        return None
+    out = frame.copy(deep=False)
+    out.attrs = {}
+    return out
+
+
+def _measure_partition(
+    folder: str, entry: dict, parks: gpd.GeoDataFrame, policy: Policy
+) -> tuple[pd.DataFrame, list[str], list[dict]]:
+    """Task of pass 1: the parcel table of one partition, without geometry."""
+    from xsland.pipeline.engine import ROW, _read_bbox, read_partition_index
+
+    parcels = gpd.read_parquet(Path(folder) / entry["file"])
+    rows = parcels[ROW].to_numpy()
+    buildings = None
+    if "buildings" in read_partition_index(folder) and len(parcels):
+        box = parcels.total_bounds
+        if np.isfinite(box).all():
+            buildings = _read_bbox(folder, "buildings", box)
+    quality: list[dict] = []
+    table = parcel_table(
+        parcels.drop(columns=[ROW]), parks, buildings, policy=policy, quality=quality
+    )
+    columns = list(table.columns)
+    out = pd.DataFrame(table.drop(columns=table.geometry.name))
+    out.index = pd.Index(rows, name=ROW)
+    return out, columns, quality
+
+
+def _action_geometry(folder: str, entry: dict, rows: np.ndarray) -> np.ndarray:
+    """Task of pass 2: WKB of the parcels ``rows`` (``_row`` numbers) of one partition."""
+    from xsland.pipeline.engine import ROW
+
+    part = gpd.read_parquet(Path(folder) / entry["file"], columns=[ROW, "geometry"])
+    at = pd.Series(np.arange(len(part)), index=part[ROW].to_numpy())
+    geoms = np.asarray(part.geometry.to_numpy(), dtype=object)[at.loc[rows].to_numpy()]
+    return shapely.to_wkb(geoms)
+
+
+def _write_partition(
+    folder: str, entry: dict, rows: pd.DataFrame, columns: list[str], crs: Any, target: str
+) -> int:
+    """Task of pass 3: one partition's judged rows with their geometry, as GeoParquet."""
+    from xsland.pipeline.engine import ROW
+
+    part = gpd.read_parquet(Path(folder) / entry["file"], columns=[ROW, "geometry"])
+    geoms = part.set_index(ROW).geometry.reindex(rows.index)
+    frame = gpd.GeoDataFrame(rows.assign(geometry=geoms.to_numpy()), crs=crs)
+    frame = frame[[c for c in columns if c in frame.columns]]
+    frame = conform(frame, "parcels")
+    frame.index.name = ROW
+    name = Path(entry["file"]).name
+    frame.reset_index().to_parquet(Path(target) / name, index=False, write_covering_bbox=True)
+    return len(frame)
+
+
+def audit_partitioned(
+    folder: str | os.PathLike,
+    parks: gpd.GeoDataFrame,
+    *,
+    enterprises: pd.DataFrame | None = None,
+    plan: gpd.GeoDataFrame | None = None,
+    indicators: pd.DataFrame | None = None,
+    history: pd.DataFrame | None = None,
+    barriers: Any = None,
+    landcover: Any = None,
+    policy: Policy = DEFAULT_POLICY,
+    year: int | None = None,
+    as_of: Any = None,
+    client: Any = None,
+    parcels_out: str | os.PathLike | None = None,
+) -> AuditResult:
+    """The audit of a partitioned dataset, each partition measured and written by its task.
+
+    The same tables as :func:`xsland.pipeline.audit.run` on the parcels and buildings the
+    dataset was written from (see the module docstring for the three passes and what
+    this process holds).
+
+    Parameters
+    ----------
+    folder
+        A dataset of :func:`xsland.pipeline.engine.write_partitions` (``xsland partition``).
+    parks, enterprises, indicators, history, barriers, policy, year, as_of
+        As for :func:`xsland.pipeline.audit.run`.
+    plan, landcover
+        Not supported yet: given, they raise :class:`~xsland.errors.DataError`.
+    client
+        A ``distributed.Client`` (:func:`xsland.pipeline.engine.make_client`); ``None``
+        runs the tasks one after another in this process. The dataset and
+        ``parcels_out`` must be on storage every worker can read and write.
+    parcels_out
+        The folder the tasks write the full parcel table into (one GeoParquet file per
+        partition); default ``<folder>.parcels`` beside the dataset. Replaced if it exists.
+
+    Returns
+    -------
+    AuditResult
+        ``parcels``: the parcels that need action (low-efficiency, or below their FAR
+        minimum), with geometry; ``parcels_path``: the folder of the full table, rows in
+        ``_row`` order within each file; ``meta["n_parcels"]``: the count of all parcels.
+    """
+    from pyproj import CRS
+
+    from xsland.pipeline.engine import _run, find_blocks_partitioned, read_partition_index
+
+    for given, key in ((plan, "plan"), (landcover, "landcover")):
+        if given is not None:
+            raise DataError(
+                f"the partitioned audit (--partitions) does not judge the {key} input yet. "
+                f"Fix: remove [inputs.{key}] from the project file, or run without "
+                "--partitions"
+            )
+    index = read_partition_index(folder)
+    crs = CRS.from_json_dict(index["crs"])
+    entries = index["parcels"]
+    n = sum(int(e["rows"]) for e in entries)
+    inputs = [parks, enterprises, indicators]
+    found = quality_frame(*inputs)
+    parks, enterprises, indicators, history = (
+        _bare(x) for x in (parks, enterprises, indicators, history)
+    )
+    same, matched = harmonise(
+        {"parks": parks, "enterprises": enterprises, "indicators": indicators, "history": history}
+    )
+    parks, enterprises = same["parks"], same["enterprises"]
+    indicators, history = same["indicators"], same["history"]
+    found = quality_frame(found, matched)
+    measured: list = []
+    with step("measure", n, unit="parcels"):
+        payloads = ((str(folder), e) for e in entries)
+        parts = _run(_measure_partition, payloads, client, common=(parks.to_crs(crs), policy))
+        columns = parts[0][1]
+        seen: set[str] = set()
+        for _, _, records in parts:
+            for record in records:  # a building near two partitions is reported by both
+                key = json.dumps(record, sort_keys=True, default=str)
+                if key not in seen:
+                    seen.add(key)
+                    measured.append(record)
+        owned = [p[0].index.to_numpy() for p in parts]
+        table = pd.concat([p[0] for p in parts]).sort_index()
+        del parts
+    if not (table.index.to_numpy() == np.arange(n)).all():
+        raise DataError(
+            f"{folder}: the partitions do not hold parcels 0…{n - 1} once each. Fix: write "
+            "the dataset again with `xsland partition`"
+        )
+    empty = gpd.GeoSeries(np.full(n, None, dtype=object), index=table.index, crs=crs)
+    parcel_out = gpd.GeoDataFrame(table, geometry=empty)
+    del table
+    with step("park checks", len(parks), unit="park zones"):
+        park_out = park_checks(
+            parks,
+            parcel_out,
+            enterprises=enterprises,
+            indicators=indicators,
+            policy=policy,
+            year=year,
+            quality=measured,
+            as_of=as_of,
+        )
+    park_town = park_out.set_index("park_id")["town"]
+    own_town = (
+        parcel_out["town"]
+        if "town" in parcel_out.columns
+        else pd.Series(None, index=parcel_out.index, dtype=object)
+    )
+    parcel_out["town"] = own_town.where(own_town.notna(), parcel_out["park_id"].map(park_town))
+    with step("judge", n, unit="parcels"):
+        flags = flag(
+            parcel_out,
+            parks=park_out,
+            enterprises=enterprises,
+            plan=None,
+            history=history,
+            as_of=as_of,
+            policy=policy,
+        )
+    notes = list(flags.attrs.get("notes", []))
+    measured.extend(flags.attrs.get("quality", []))
+    flags.attrs = {}
+    parcel_out = parcel_out.join(flags.drop(columns=[c for c in flags if c in parcel_out]))
+    status = supply_status(parcel_out, as_of=as_of, policy=policy)
+    parcel_out = parcel_out.join(status)
+    low = flags["low_efficiency"].to_numpy(dtype=bool)
+    with step("blocks", int(low.sum()), unit="flagged parcels"):
+        ids = find_blocks_partitioned(
+            folder,
+            pd.DataFrame(parcel_out.drop(columns="geometry")),
+            low,
+            gap_m=policy.block_gap_m,
+            barriers=barriers,
+            client=client,
+        )
+        parcel_out["block_id"] = ids.astype(object)
+    need = low | (parcel_out["far_ok"] == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712
+    with step("action parcels", int(need.sum()), unit="parcels"):
+        wanted = [np.sort(rows[need[rows]]) for rows in owned]
+        payloads = ((str(folder), e, w) for e, w in zip(entries, wanted, strict=True) if len(w))
+        wkb = _run(_action_geometry, payloads, client)
+        rows = np.concatenate([w for w in wanted if len(w)]) if wkb else np.empty(0, np.int64)
+        geoms = shapely.from_wkb(np.concatenate(wkb)) if wkb else np.empty(0, dtype=object)
+        order = np.argsort(rows, kind="stable")
+        action = parcel_out.loc[rows[order]].copy()
+        action["geometry"] = gpd.GeoSeries(geoms[order], index=action.index, crs=crs)
+        action = action[columns + [c for c in action.columns if c not in columns]]
+    with step("block table", int(low.sum()), unit="flagged parcels"):
+        blocks = block_table(
+            action, action["block_id"], policy=policy, flags=flags.loc[action.index], parks=park_out
+        )
+        members = block_members(action, action["block_id"], flags=flags.loc[action.index])
+    with step("roll-ups", n, unit="parcels"):
+        per_enterprise = (
+            mujun(parcel_out, enterprises, as_of=as_of, policy=policy)
+            if enterprises is not None
+            else None
+        )
+        evaluation = intensity(
+            parcel_out, parks=park_out, enterprises=enterprises, as_of=as_of, policy=policy
+        )
+        by_park = summary(parcel_out, flags, by="park_id", policy=policy).drop(
+            columns=["n_parcels", "area_mu"]
+        )
+        park_out = park_out.merge(by_park, on="park_id", how="left")
+        park_out = park_out.merge(
+            supply_rates(parcel_out, status, by="park_id"), on="park_id", how="left"
+        )
+        towns = town_rollup(park_out, parcel_out)
+        by_town = summary(parcel_out, flags, by="town", policy=policy)[
+            ["town", "n_low_efficiency", "low_efficiency_mu", "low_efficiency_share", "idle_mu"]
+        ]
+        towns = towns.merge(by_town, on="town", how="left")
+        towns = towns.merge(supply_rates(parcel_out, status, by="town"), on="town", how="left")
+        n_blocks = blocks.groupby("town").size() if len(blocks) else pd.Series(dtype=int)
+        towns["n_blocks"] = towns["town"].map(n_blocks).fillna(0).astype(int)
+        district = district_checks(park_out, policy=policy)
+    target = Path(parcels_out) if parcels_out is not None else Path(f"{folder}.parcels")
+    with step("write parcels", n, unit="parcels"):
+        if target.exists():
+            shutil.rmtree(target)
+        target.mkdir(parents=True)
+        attrs = pd.DataFrame(parcel_out.drop(columns="geometry"))
+        del parcel_out
+        order = columns + [c for c in attrs.columns if c not in columns]
+        payloads = (
+            (str(folder), e, attrs.loc[np.sort(r)], order, crs.to_wkt(), str(target))
+            for e, r in zip(entries, owned, strict=True)
+        )
+        _run(_write_partition, payloads, client)
+        del attrs
+    notes.append(
+        "partitioned run: the cross-parcel quality checks (overlaps, slivers, parcels "
+        "straddling parks) were not run"
+    )
+    quality = quality_frame(found, measured)
+    return AuditResult(
+        parks=park_out,
+        parcels=action,
+        towns=towns,
+        district=district,
+        quality=quality,
+        rules=policy.table(),
+        policy=policy,
+        blocks=blocks,
+        block_members=members,
+        enterprises=per_enterprise,
+        park_zones=parks.to_crs(crs),
+        intensity=evaluation,
+        parcels_path=str(target),
+        meta={
+            "crs": str(crs),
+            "year": year,
+            "as_of": str(pd.Timestamp(as_of).date()) if as_of is not None else "",
+            "lowuse_notes": notes,
+            "engine": "dask" if client is not None else "partitioned",
+            "n_parcels": n,
+        },
+    )
