@@ -4,7 +4,7 @@ The district of ``test_engine`` (40 m plots in street blocks, 10 m streets bridg
 15 m gap, 20 m ones not; rivers as barriers; ~2 buildings a parcel, some straddling two
 parcels), 90 × 90 = 8100 parcels in two towns (parks K1 / K2, the left and right halves),
 land uses drawn among new industrial (100101, M1), new-type industrial (M0) and housing
-(0701), all supplied in 2012. Written with at most 1000 parcels a partition: each town of
+(0701), all supplied in 2012, with a column of their own (``survey_batch``). Written with at most 1000 parcels a partition: each town of
 4050 parcels is cut into 5 tiles, 10 partitions, so many blocks of low-efficiency land
 cross partition boundaries. Every table and every parcel row (read back from the files
 the workers wrote) must equal :func:`xsland.pipeline.audit.run`'s.
@@ -38,6 +38,7 @@ def district():
         town=np.where(parcels["park_id"] == "K1", "东亭街道", "安镇街道"),
         land_use=rng.choice(["100101", "M1", "0701", "M0"], n),
         supply_date=pd.Timestamp("2012-01-01"),
+        survey_batch=np.arange(n) % 7,  # a column of the data's own: no judge reads it
     ).drop(columns="park_id")  # the parks layer decides
     x0, y0, x1, y1 = parcels.total_bounds
     mid = X0 + SIDE // 2 * PLOT + 5  # inside the street after plot column 44

@@ -78,10 +78,26 @@ def _bare(frame: pd.DataFrame | None) -> pd.DataFrame | None:
     return out
 
 
+def _known_columns() -> set[str]:
+    """Parcel columns a judge may read: the input contract's and the output schema's."""
+    from xsland.rules.columns import TABLES
+    from xsland.rules.schema import get_kind
+
+    kind = get_kind("parcels")
+    names = set(TABLES["parcels"].names) | set(kind.optional)
+    for item in kind.required:
+        names |= set(item) if isinstance(item, tuple) else {item}
+    return names
+
+
 def _measure_partition(
     folder: str, entry: dict, parks: gpd.GeoDataFrame, policy: Policy
 ) -> tuple[pd.DataFrame, list[str], list[dict]]:
-    """Task of pass 1: the parcel table of one partition, without geometry."""
+    """Task of pass 1: the parcel table of one partition, without geometry.
+
+    The data's own extra columns (neither in the input contract nor in the output
+    schema, so no judge reads them) are left out too: pass 3 reads them again.
+    """
     from xsland.pipeline.engine import ROW, _read_bbox, read_partition_index
 
     parcels = gpd.read_parquet(Path(folder) / entry["file"])
@@ -96,30 +112,36 @@ def _measure_partition(
         parcels.drop(columns=[ROW]), parks, buildings, policy=policy, quality=quality
     )
     columns = list(table.columns)
-    out = pd.DataFrame(table.drop(columns=table.geometry.name))
+    known = _known_columns()
+    extra = [c for c in parcels.columns if c not in known and c != ROW and c in columns]
+    out = pd.DataFrame(table.drop(columns=[table.geometry.name, *extra]))
     out.index = pd.Index(rows, name=ROW)
     return out, columns, quality
 
 
-def _action_geometry(folder: str, entry: dict, rows: np.ndarray) -> np.ndarray:
-    """Task of pass 2: WKB of the parcels ``rows`` (``_row`` numbers) of one partition."""
+def _action_rows(folder: str, entry: dict, rows: np.ndarray, extra: list[str]) -> pd.DataFrame:
+    """Task of pass 2: the geometry (WKB) and the data's extra columns of the parcels
+    ``rows`` (``_row`` numbers) of one partition."""
     from xsland.pipeline.engine import ROW
 
-    part = gpd.read_parquet(Path(folder) / entry["file"], columns=[ROW, "geometry"])
-    at = pd.Series(np.arange(len(part)), index=part[ROW].to_numpy())
-    geoms = np.asarray(part.geometry.to_numpy(), dtype=object)[at.loc[rows].to_numpy()]
-    return shapely.to_wkb(geoms)
+    part = gpd.read_parquet(Path(folder) / entry["file"], columns=[ROW, "geometry", *extra])
+    part = part.set_index(ROW).loc[rows]
+    out = pd.DataFrame(part.drop(columns="geometry"))
+    out["geometry"] = shapely.to_wkb(np.asarray(part.geometry.to_numpy(), dtype=object))
+    return out
 
 
 def _write_partition(
     folder: str, entry: dict, rows: pd.DataFrame, columns: list[str], crs: Any, target: str
 ) -> int:
-    """Task of pass 3: one partition's judged rows with their geometry, as GeoParquet."""
+    """Task of pass 3: one partition's judged rows with their geometry (and the data's
+    extra columns, read again), as GeoParquet."""
     from xsland.pipeline.engine import ROW
 
-    part = gpd.read_parquet(Path(folder) / entry["file"], columns=[ROW, "geometry"])
-    geoms = part.set_index(ROW).geometry.reindex(rows.index)
-    frame = gpd.GeoDataFrame(rows.assign(geometry=geoms.to_numpy()), crs=crs)
+    extra = [c for c in columns if c not in rows.columns and c != "geometry"]
+    part = gpd.read_parquet(Path(folder) / entry["file"], columns=[ROW, "geometry", *extra])
+    part = part.set_index(ROW).reindex(rows.index)
+    frame = gpd.GeoDataFrame(rows.join(part), geometry="geometry", crs=crs)
     frame = frame[[c for c in columns if c in frame.columns]]
     frame = conform(frame, "parcels")
     frame.index.name = ROW
@@ -269,14 +291,19 @@ def audit_partitioned(
         parcel_out["block_id"] = ids.astype(object)
     need = low | (parcel_out["far_ok"] == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712
     with step("action parcels", int(need.sum()), unit="parcels"):
+        extra = [c for c in columns if c not in parcel_out.columns]
         wanted = [np.sort(rows[need[rows]]) for rows in owned]
-        payloads = ((str(folder), e, w) for e, w in zip(entries, wanted, strict=True) if len(w))
-        wkb = _run(_action_geometry, payloads, client)
-        rows = np.concatenate([w for w in wanted if len(w)]) if wkb else np.empty(0, np.int64)
-        geoms = shapely.from_wkb(np.concatenate(wkb)) if wkb else np.empty(0, dtype=object)
-        order = np.argsort(rows, kind="stable")
-        action = parcel_out.loc[rows[order]].copy()
-        action["geometry"] = gpd.GeoSeries(geoms[order], index=action.index, crs=crs)
+        payloads = (
+            (str(folder), e, w, extra) for e, w in zip(entries, wanted, strict=True) if len(w)
+        )
+        got = _run(_action_rows, payloads, client)
+        rows = np.sort(np.concatenate(wanted)) if len(wanted) else np.empty(0, np.int64)
+        read = pd.concat(got).reindex(rows) if got else pd.DataFrame(index=rows)
+        action = pd.DataFrame(parcel_out.loc[rows].drop(columns="geometry"))
+        for col in extra:
+            action[col] = read[col]
+        wkb = read["geometry"].to_numpy() if got else np.empty(0, dtype=object)
+        action = gpd.GeoDataFrame(action, geometry=shapely.from_wkb(wkb), crs=crs)
         action = action[columns + [c for c in action.columns if c not in columns]]
     with step("block table", int(low.sum()), unit="flagged parcels"):
         blocks = block_table(
