@@ -55,8 +55,16 @@ def district():
         ],
         crs="EPSG:4549",
     )
-    single = run(parks, parcels, buildings, barriers=barriers, as_of=AS_OF)
-    return parcels, buildings, barriers, parks, single
+    # the plan: north-south stripes 700 m wide, industrial and housing in turn, so that
+    # parcels under a stripe's edge are split between two uses
+    edges = np.arange(x0 - 200, x1 + 700, 700.0)
+    plan = gpd.GeoDataFrame(
+        {"planned_use": np.where(np.arange(len(edges) - 1) % 2 == 0, "100101", "0701")},
+        geometry=shapely.box(edges[:-1], y0 - 1, edges[1:], y1 + 1),
+        crs="EPSG:4549",
+    )
+    single = run(parks, parcels, buildings, plan=plan, barriers=barriers, as_of=AS_OF)
+    return parcels, buildings, barriers, parks, single, plan
 
 
 def plain(frame: pd.DataFrame) -> pd.DataFrame:
@@ -64,7 +72,7 @@ def plain(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_partitioned_audit_on_two_workers_equals_the_single_process_audit(district, tmp_path):
-    parcels, buildings, barriers, parks, single = district
+    parcels, buildings, barriers, parks, single, plan = district
     n = len(parcels)
     folder = write_partitions(parcels, buildings, tmp_path / "ds", parcels_per_partition=1000)
     index = read_partition_index(folder)
@@ -73,6 +81,7 @@ def test_partitioned_audit_on_two_workers_equals_the_single_process_audit(distri
         got = audit_partitioned(
             folder,
             parks,
+            plan=plan,
             barriers=barriers,
             as_of=AS_OF,
             client=client,
@@ -80,6 +89,8 @@ def test_partitioned_audit_on_two_workers_equals_the_single_process_audit(distri
         )
     low = single.parcels["low_efficiency"].to_numpy(dtype=bool)
     assert 0.2 < low.mean() < 0.8 and len(single.blocks) > 100  # a real test of the blocks
+    off_plan = single.parcels["lu_plan_nonconforming"].to_numpy(dtype=bool)
+    assert 0.2 < off_plan.mean() < 0.8  # and of the plan rule
     # parks, towns, district and the block tables: the same values
     for name in ("parks", "towns", "district", "blocks", "block_members", "intensity"):
         pd.testing.assert_frame_equal(plain(getattr(got, name)), plain(getattr(single, name)))
@@ -116,11 +127,10 @@ def test_partitioned_audit_on_two_workers_equals_the_single_process_audit(distri
 
 
 def test_partitioned_audit_refuses_inputs_it_does_not_judge_yet(district, tmp_path):
-    parcels, buildings, _, parks, _ = district
+    parcels, buildings, _, parks, _, _ = district
     folder = write_partitions(parcels.iloc[:50], None, tmp_path / "ds")
-    plan = parks.assign(planned_use="M1")
-    with pytest.raises(DataError, match=r"inputs\.plan"):
-        audit_partitioned(folder, parks, plan=plan)
+    with pytest.raises(DataError, match=r"inputs\.landcover"):
+        audit_partitioned(folder, parks, landcover="landcover.tif")
 
 
 def test_xsland_audit_partitions_writes_every_parcel_without_holding_them(district, tmp_path):
@@ -131,11 +141,13 @@ def test_xsland_audit_partitions_writes_every_parcel_without_holding_them(distri
     from xsland.cli import main
     from xsland.result import AuditResult
 
-    parcels, buildings, barriers, parks, single = district
+    parcels, buildings, barriers, parks, single, plan = district
+    plan.to_file(tmp_path / "plan.gpkg")
     parks.to_file(tmp_path / "parks.gpkg")
     write_partitions(parcels, buildings, tmp_path / "ds", parcels_per_partition=1000)
     out = tmp_path / "out"
-    args = ["audit", "--parks", str(tmp_path / "parks.gpkg"), "--partitions"]
+    args = ["audit", "--parks", str(tmp_path / "parks.gpkg"), "--plan", str(tmp_path / "plan.gpkg")]
+    args += ["--partitions"]
     args += [str(tmp_path / "ds"), "--out", str(out), "--as-of", AS_OF]
     result = CliRunner().invoke(main, [*args, "--no-maps", "--no-report", "--no-progress"])
     assert result.exit_code == 0, result.output

@@ -8,9 +8,10 @@ three passes over the partitions, each a Dask task per parcel file:
 
 1. **measure** (:func:`_measure_partition`): the task reads its parcel file and, by
    bounding box, the buildings near it, and runs :func:`xsland.judge.audit.parcel_table`
-   (park, category, areas, floor area, FAR, coverage, ``far_ok``) on its own parcels —
-   each parcel's row depends only on that parcel and the buildings touching it. It sends
-   back that table **without geometry**.
+   (park, category, areas, floor area, FAR, coverage, ``far_ok``) and, with a plan,
+   :func:`xsland.judge.lowuse.plan_overlay` on its own parcels — each parcel's row
+   depends only on that parcel and the buildings or plan features over it. It sends
+   back that table **without geometry** (and without the data's own extra columns).
 2. **judge** (here): the park checks, the low-efficiency flags, 批供用 status and every
    roll-up run on the attribute table, exactly as in one process (the 亩均 rules sum an
    enterprise's parcels across partitions and rank all enterprises, so they are judged on
@@ -33,9 +34,11 @@ What this process holds: the parks, the attribute table of the parcels (no geome
 a tenth of the memory of the parcel layer) while judging, the links between flagged
 parcels and the geometry of the parcels that need action. What it does not do yet: the
 cross-parcel quality checks (overlaps, slivers, parcels straddling parks —
-:func:`xsland.measure.quality.parcel_checks`), the land-cover raster and the plan rule
-(both per parcel; they would run in pass 1); a project with ``landcover`` or ``plan``
-is refused with a fix, the quality table says the cross checks were not run.
+:func:`xsland.measure.quality.parcel_checks`: they need each parcel's neighbours, a halo
+as for blocks) and the land-cover raster (per parcel: it would run in pass 1); a
+project with ``landcover`` is refused with a fix, and the run's notes say the cross
+checks were not run. The plan rule's overlay (:func:`xsland.judge.lowuse.plan_overlay`)
+is computed in pass 1, each task with the whole plan layer (sent once to every worker).
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ from xsland.errors import DataError
 from xsland.group.blocks import block_members, block_table
 from xsland.judge.audit import district_checks, parcel_table, park_checks, town_rollup
 from xsland.judge.intensity import intensity
-from xsland.judge.lowuse import flag, summary
+from xsland.judge.lowuse import flag, plan_overlay, summary
 from xsland.judge.mujun import mujun
 from xsland.judge.supply import supply_rates, supply_status
 from xsland.read.harmonise import harmonise
@@ -91,12 +94,17 @@ def _known_columns() -> set[str]:
 
 
 def _measure_partition(
-    folder: str, entry: dict, parks: gpd.GeoDataFrame, policy: Policy
-) -> tuple[pd.DataFrame, list[str], list[dict]]:
+    folder: str,
+    entry: dict,
+    parks: gpd.GeoDataFrame,
+    plan: gpd.GeoDataFrame | None,
+    policy: Policy,
+) -> tuple[pd.DataFrame, list[str], list[dict], pd.DataFrame | None]:
     """Task of pass 1: the parcel table of one partition, without geometry.
 
     The data's own extra columns (neither in the input contract nor in the output
-    schema, so no judge reads them) are left out too: pass 3 reads them again.
+    schema, so no judge reads them) are left out too: pass 3 reads them again. With a
+    plan, also what the plan rule reads (:func:`xsland.judge.lowuse.plan_overlay`).
     """
     from xsland.pipeline.engine import ROW, _read_bbox, read_partition_index
 
@@ -116,7 +124,11 @@ def _measure_partition(
     extra = [c for c in parcels.columns if c not in known and c != ROW and c in columns]
     out = pd.DataFrame(table.drop(columns=[table.geometry.name, *extra]))
     out.index = pd.Index(rows, name=ROW)
-    return out, columns, quality
+    overlay = None
+    if plan is not None:
+        overlay = plan_overlay(table, plan, policy=policy)
+        overlay.index = out.index
+    return out, columns, quality, overlay
 
 
 def _action_rows(folder: str, entry: dict, rows: np.ndarray, extra: list[str]) -> pd.DataFrame:
@@ -178,8 +190,11 @@ def audit_partitioned(
         A dataset of :func:`xsland.pipeline.engine.write_partitions` (``xsland partition``).
     parks, enterprises, indicators, history, barriers, policy, year, as_of
         As for :func:`xsland.pipeline.audit.run`.
-    plan, landcover
-        Not supported yet: given, they raise :class:`~xsland.errors.DataError`.
+    plan
+        As for :func:`xsland.pipeline.audit.run`: overlaid on each partition's parcels in
+        its task (the layer is sent once to every worker).
+    landcover
+        Not supported yet: given, it raises :class:`~xsland.errors.DataError`.
     client
         A ``distributed.Client`` (:func:`xsland.pipeline.engine.make_client`); ``None``
         runs the tasks one after another in this process. The dataset and
@@ -199,7 +214,7 @@ def audit_partitioned(
 
     from xsland.pipeline.engine import _run, find_blocks_partitioned, read_partition_index
 
-    for given, key in ((plan, "plan"), (landcover, "landcover")):
+    for given, key in ((landcover, "landcover"),):
         if given is not None:
             raise DataError(
                 f"the partitioned audit (--partitions) does not judge the {key} input yet. "
@@ -224,10 +239,12 @@ def audit_partitioned(
     measured: list = []
     with step("measure", n, unit="parcels"):
         payloads = ((str(folder), e) for e in entries)
-        parts = _run(_measure_partition, payloads, client, common=(parks.to_crs(crs), policy))
+        common = (parks.to_crs(crs), _bare(plan), policy)
+        parts = _run(_measure_partition, payloads, client, common=common)
         columns = parts[0][1]
+        overlay = pd.concat([p[3] for p in parts]).sort_index() if plan is not None else None
         seen: set[str] = set()
-        for _, _, records in parts:
+        for _, _, records, _ in parts:
             for record in records:  # a building near two partitions is reported by both
                 key = json.dumps(record, sort_keys=True, default=str)
                 if key not in seen:
@@ -267,7 +284,7 @@ def audit_partitioned(
             parcel_out,
             parks=park_out,
             enterprises=enterprises,
-            plan=None,
+            plan=overlay,
             history=history,
             as_of=as_of,
             policy=policy,
