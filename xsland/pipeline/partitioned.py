@@ -39,6 +39,17 @@ as for blocks) and the land-cover raster (per parcel: it would run in pass 1); a
 project with ``landcover`` is refused with a fix, and the run's notes say the cross
 checks were not run. The plan rule's overlay (:func:`xsland.judge.lowuse.plan_overlay`)
 is computed in pass 1, each task with the whole plan layer (sent once to every worker).
+
+Left for a driver that holds no parcel rows at all: the judges as partial sums. Pass 1
+would return per park, town and enterprise the sums :func:`~xsland.judge.audit.park_checks`,
+:func:`~xsland.judge.audit.town_rollup`, :func:`~xsland.judge.lowuse.summary`,
+:func:`~xsland.judge.supply.supply_rates`, :func:`~xsland.judge.intensity.intensity` and
+:func:`~xsland.judge.mujun.mujun` are made of (areas, floor areas, counts by category and
+status; the failing parcels' IDs), reduced here; then the per-enterprise figures of the
+亩均 rules (taxes over the sum of an enterprise's land, derived classes ranked over all
+enterprises) would be sent back and :func:`~xsland.judge.lowuse.flag` and
+:func:`~xsland.judge.supply.supply_status` run per partition in pass 3. Each of those
+functions needs a "partial" and a "combine" half with the same answers.
 """
 
 from __future__ import annotations
