@@ -4,7 +4,8 @@ The district of ``test_engine`` (40 m plots in street blocks, 10 m streets bridg
 15 m gap, 20 m ones not; rivers as barriers; ~2 buildings a parcel, some straddling two
 parcels), 90 × 90 = 8100 parcels in two towns (parks K1 / K2, the left and right halves),
 land uses drawn among new industrial (100101, M1), new-type industrial (M0) and housing
-(0701), all supplied in 2012, with a column of their own (``survey_batch``). Written with at most 1000 parcels a partition: each town of
+(0701), all supplied in 2012, with a column of their own (``survey_batch``); a plan of
+stripes and a land-cover raster of built-up and bare patches. Written with at most 1000 parcels a partition: each town of
 4050 parcels is cut into 5 tiles, 10 partitions, so many blocks of low-efficiency land
 cross partition boundaries. Every table and every parcel row (read back from the files
 the workers wrote) must equal :func:`xsland.pipeline.audit.run`'s.
@@ -23,14 +24,16 @@ from xsland.errors import DataError
 from xsland.pipeline.audit import run
 from xsland.pipeline.engine import ROW, make_client, read_partition_index, write_partitions
 from xsland.pipeline.partitioned import audit_partitioned
+from xsland.rules.policy import DEFAULT_POLICY, LOWUSE_RULES
 from xsland.write.excel import action_parcels
 
 SIDE = 90
 AS_OF = "2025-08-29"
+POLICY = DEFAULT_POLICY.replace(lowuse_rules=LOWUSE_RULES)  # built_but_bare too
 
 
 @pytest.fixture(scope="module")
-def district():
+def district(tmp_path_factory):
     parcels, buildings, barriers = make_district(side=SIDE)
     rng = np.random.default_rng(3)
     n = len(parcels)
@@ -63,8 +66,21 @@ def district():
         geometry=shapely.box(edges[:-1], y0 - 1, edges[1:], y1 + 1),
         crs="EPSG:4549",
     )
-    single = run(parks, parcels, buildings, plan=plan, barriers=barriers, as_of=AS_OF)
-    return parcels, buildings, barriers, parks, single, plan
+    # land cover: 10 m cells, built-up (50) but bare (60) in every third 70 m × 50 m patch
+    import rasterio
+    from rasterio.transform import from_origin
+
+    rows, cols = int((y1 - y0) // 10) + 3, int((x1 - x0) // 10) + 3
+    r, c = np.mgrid[0:rows, 0:cols]
+    classes = np.where((c // 7 + r // 5) % 3 == 0, 60, 50).astype("uint8")
+    tif = tmp_path_factory.mktemp("lc") / "landcover.tif"
+    profile = dict(driver="GTiff", width=cols, height=rows, count=1, dtype="uint8")
+    transform = from_origin(x0 - 10, y1 + 10, 10, 10)
+    with rasterio.open(tif, "w", **profile, crs="EPSG:4549", transform=transform) as dst:
+        dst.write(classes, 1)
+    kw = dict(plan=plan, barriers=barriers, landcover=tif, as_of=AS_OF, policy=POLICY)
+    single = run(parks, parcels, buildings, **kw)
+    return parcels, buildings, barriers, parks, single, plan, tif
 
 
 def plain(frame: pd.DataFrame) -> pd.DataFrame:
@@ -72,7 +88,7 @@ def plain(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_partitioned_audit_on_two_workers_equals_the_single_process_audit(district, tmp_path):
-    parcels, buildings, barriers, parks, single, plan = district
+    parcels, buildings, barriers, parks, single, plan, tif = district
     n = len(parcels)
     folder = write_partitions(parcels, buildings, tmp_path / "ds", parcels_per_partition=1000)
     index = read_partition_index(folder)
@@ -83,14 +99,18 @@ def test_partitioned_audit_on_two_workers_equals_the_single_process_audit(distri
             parks,
             plan=plan,
             barriers=barriers,
+            landcover=tif,
             as_of=AS_OF,
+            policy=POLICY,
             client=client,
             parcels_out=tmp_path / "parcels",
         )
     low = single.parcels["low_efficiency"].to_numpy(dtype=bool)
-    assert 0.2 < low.mean() < 0.8 and len(single.blocks) > 100  # a real test of the blocks
+    assert 0.2 < low.mean() < 0.95 and len(single.blocks) > 50  # a real test of the blocks
     off_plan = single.parcels["lu_plan_nonconforming"].to_numpy(dtype=bool)
     assert 0.2 < off_plan.mean() < 0.8  # and of the plan rule
+    bare = single.parcels["lu_built_but_bare"].to_numpy(dtype=bool)
+    assert bare.any() and {"built_share", "lc_built_up"} <= {*single.parcels, *single.parks}
     # parks, towns, district and the block tables: the same values
     for name in ("parks", "towns", "district", "blocks", "block_members", "intensity"):
         pd.testing.assert_frame_equal(plain(getattr(got, name)), plain(getattr(single, name)))
@@ -126,11 +146,13 @@ def test_partitioned_audit_on_two_workers_equals_the_single_process_audit(distri
             ), col
 
 
-def test_partitioned_audit_refuses_inputs_it_does_not_judge_yet(district, tmp_path):
-    parcels, buildings, _, parks, _, _ = district
+def test_partitioned_audit_needs_the_rasters_path(district, tmp_path):
+    import rasterio
+
+    parcels, buildings, _, parks, _, _, tif = district
     folder = write_partitions(parcels.iloc[:50], None, tmp_path / "ds")
-    with pytest.raises(DataError, match=r"inputs\.landcover"):
-        audit_partitioned(folder, parks, landcover="landcover.tif")
+    with rasterio.open(tif) as ds, pytest.raises(DataError, match=r"inputs\.landcover"):
+        audit_partitioned(folder, parks, landcover=ds)
 
 
 def test_xsland_audit_partitions_writes_every_parcel_without_holding_them(district, tmp_path):
@@ -141,13 +163,13 @@ def test_xsland_audit_partitions_writes_every_parcel_without_holding_them(distri
     from xsland.cli import main
     from xsland.result import AuditResult
 
-    parcels, buildings, barriers, parks, single, plan = district
+    parcels, buildings, barriers, parks, single, plan, tif = district
     plan.to_file(tmp_path / "plan.gpkg")
     parks.to_file(tmp_path / "parks.gpkg")
     write_partitions(parcels, buildings, tmp_path / "ds", parcels_per_partition=1000)
     out = tmp_path / "out"
     args = ["audit", "--parks", str(tmp_path / "parks.gpkg"), "--plan", str(tmp_path / "plan.gpkg")]
-    args += ["--partitions"]
+    args += ["--landcover", str(tif), "--partitions"]
     args += [str(tmp_path / "ds"), "--out", str(out), "--as-of", AS_OF]
     result = CliRunner().invoke(main, [*args, "--no-maps", "--no-report", "--no-progress"])
     assert result.exit_code == 0, result.output
@@ -155,11 +177,12 @@ def test_xsland_audit_partitions_writes_every_parcel_without_holding_them(distri
     assert len(list((out / "parcels.parquet").glob("*.parquet"))) == 10
     assert not list(tmp_path.glob(".out.parcels-staging"))  # moved into the output
     back = AuditResult.read(out)
-    # no barriers given here: compare with the single-process flags, blocks differ
+    # default rules and no barriers here: compare the rules both runs judge alike
     expected = single.parcels.reset_index(drop=True)
     got = back.parcels.set_index("parcel_id").loc[expected["parcel_id"]].reset_index()
     assert len(back.parcels) == len(parcels)
-    assert got["low_efficiency"].tolist() == expected["low_efficiency"].tolist()
+    for col in ("lu_far_low", "lu_plan_nonconforming", "bare_share"):
+        np.testing.assert_array_equal(got[col].to_numpy(), expected[col].to_numpy(), col)
     np.testing.assert_allclose(got["floor_area"], expected["floor_area"], rtol=1e-12)
     about = pd.read_excel(out / "audit.xlsx", sheet_name=0).astype(str).to_string()
     assert "parcels.parquet" in about and f"{len(parcels):,}" in about

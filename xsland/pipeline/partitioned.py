@@ -35,10 +35,10 @@ a tenth of the memory of the parcel layer) while judging, the links between flag
 parcels and the geometry of the parcels that need action. What it does not do yet: the
 cross-parcel quality checks (overlaps, slivers, parcels straddling parks —
 :func:`xsland.measure.quality.parcel_checks`: they need each parcel's neighbours, a halo
-as for blocks) and the land-cover raster (per parcel: it would run in pass 1); a
-project with ``landcover`` is refused with a fix, and the run's notes say the cross
-checks were not run. The plan rule's overlay (:func:`xsland.judge.lowuse.plan_overlay`)
-is computed in pass 1, each task with the whole plan layer (sent once to every worker).
+as for blocks); the run's notes say they were not run. The plan rule's overlay
+(:func:`xsland.judge.lowuse.plan_overlay`) and the land-cover shares
+(:func:`xsland.measure.raster.landcover_shares`) are computed in pass 1, each task with
+the whole plan layer (sent once to every worker) or the raster's path.
 
 Left for a driver that holds no parcel rows at all: the judges as partial sums. Pass 1
 would return per park, town and enterprise the sums :func:`~xsland.judge.audit.park_checks`,
@@ -57,6 +57,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,7 @@ from xsland.judge.intensity import intensity
 from xsland.judge.lowuse import flag, plan_overlay, summary
 from xsland.judge.mujun import mujun
 from xsland.judge.supply import supply_rates, supply_status
+from xsland.measure.raster import WORLDCOVER_CLASSES, landcover_shares, park_landcover
 from xsland.read.harmonise import harmonise
 from xsland.read.validate import quality_frame
 from xsland.result import AuditResult, conform
@@ -109,13 +111,16 @@ def _measure_partition(
     entry: dict,
     parks: gpd.GeoDataFrame,
     plan: gpd.GeoDataFrame | None,
+    landcover: tuple[Any, dict] | None,
     policy: Policy,
-) -> tuple[pd.DataFrame, list[str], list[dict], pd.DataFrame | None]:
+) -> tuple[pd.DataFrame, list[str], list[dict], pd.DataFrame | None, pd.DataFrame | None]:
     """Task of pass 1: the parcel table of one partition, without geometry.
 
     The data's own extra columns (neither in the input contract nor in the output
     schema, so no judge reads them) are left out too: pass 3 reads them again. With a
-    plan, also what the plan rule reads (:func:`xsland.judge.lowuse.plan_overlay`).
+    plan, also what the plan rule reads (:func:`xsland.judge.lowuse.plan_overlay`); with
+    a land-cover raster, the parcels' built and bare shares
+    (:func:`xsland.measure.raster.landcover_shares`).
     """
     from xsland.pipeline.engine import ROW, _read_bbox, read_partition_index
 
@@ -139,7 +144,19 @@ def _measure_partition(
     if plan is not None:
         overlay = plan_overlay(table, plan, policy=policy)
         overlay.index = out.index
-    return out, columns, quality, overlay
+    shares = None
+    if landcover is not None:
+        raster, lc = landcover
+        shares = landcover_shares(
+            table,
+            raster,
+            built_classes=tuple(lc.get("built_classes", (50,))),
+            bare_classes=tuple(lc.get("bare_classes", (60,))),
+            method=lc.get("method", "exact"),
+            band=int(lc.get("band", 1)),
+        )
+        shares.index = out.index
+    return out, columns, quality, overlay, shares
 
 
 def _action_rows(folder: str, entry: dict, rows: np.ndarray, extra: list[str]) -> pd.DataFrame:
@@ -183,6 +200,7 @@ def audit_partitioned(
     history: pd.DataFrame | None = None,
     barriers: Any = None,
     landcover: Any = None,
+    landcover_options: Mapping[str, Any] | None = None,
     policy: Policy = DEFAULT_POLICY,
     year: int | None = None,
     as_of: Any = None,
@@ -204,8 +222,9 @@ def audit_partitioned(
     plan
         As for :func:`xsland.pipeline.audit.run`: overlaid on each partition's parcels in
         its task (the layer is sent once to every worker).
-    landcover
-        Not supported yet: given, it raises :class:`~xsland.errors.DataError`.
+    landcover, landcover_options
+        As for :func:`xsland.pipeline.audit.run`: the raster's path (every worker must
+        read it) is read by each task for its own parcels' shares.
     client
         A ``distributed.Client`` (:func:`xsland.pipeline.engine.make_client`); ``None``
         runs the tasks one after another in this process. The dataset and
@@ -225,13 +244,12 @@ def audit_partitioned(
 
     from xsland.pipeline.engine import _run, find_blocks_partitioned, read_partition_index
 
-    for given, key in ((landcover, "landcover"),):
-        if given is not None:
-            raise DataError(
-                f"the partitioned audit (--partitions) does not judge the {key} input yet. "
-                f"Fix: remove [inputs.{key}] from the project file, or run without "
-                "--partitions"
-            )
+    if landcover is not None and not isinstance(landcover, str | os.PathLike):
+        raise DataError(
+            "landcover: the partitioned audit's tasks open the raster themselves and need "
+            "its path, not an open dataset. Fix: pass the file's path ([inputs.landcover])"
+        )
+    lc = dict(landcover_options or {})
     index = read_partition_index(folder)
     crs = CRS.from_json_dict(index["crs"])
     entries = index["parcels"]
@@ -250,12 +268,14 @@ def audit_partitioned(
     measured: list = []
     with step("measure", n, unit="parcels"):
         payloads = ((str(folder), e) for e in entries)
-        common = (parks.to_crs(crs), _bare(plan), policy)
+        raster = None if landcover is None else (str(landcover), lc)
+        common = (parks.to_crs(crs), _bare(plan), raster, policy)
         parts = _run(_measure_partition, payloads, client, common=common)
         columns = parts[0][1]
         overlay = pd.concat([p[3] for p in parts]).sort_index() if plan is not None else None
+        shares = pd.concat([p[4] for p in parts]).sort_index() if raster is not None else None
         seen: set[str] = set()
-        for _, _, records, _ in parts:
+        for _, _, records, _, _ in parts:
             for record in records:  # a building near two partitions is reported by both
                 key = json.dumps(record, sort_keys=True, default=str)
                 if key not in seen:
@@ -290,6 +310,19 @@ def audit_partitioned(
         else pd.Series(None, index=parcel_out.index, dtype=object)
     )
     parcel_out["town"] = own_town.where(own_town.notna(), parcel_out["park_id"].map(park_town))
+    if landcover is not None:
+        with step("land cover", len(parks), unit="park zones"):
+            parcel_out = parcel_out.join(shares)
+            breakdown = park_landcover(
+                parks,
+                landcover,
+                class_names=lc.get("class_names") or WORLDCOVER_CLASSES,
+                method=lc.get("method", "exact"),
+                band=int(lc.get("band", 1)),
+            )
+            park_out = park_out.merge(
+                breakdown.add_prefix("lc_"), left_on="park_id", right_index=True, how="left"
+            )
     with step("judge", n, unit="parcels"):
         flags = flag(
             parcel_out,

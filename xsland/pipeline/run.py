@@ -290,6 +290,7 @@ def _run_partitioned(
                 history=data.get("history"),
                 barriers=data.get("barriers"),
                 landcover=data.get("landcover"),
+                landcover_options=dict(project.raster),
                 policy=project.policy,
                 year=project.year,
                 as_of=when,
