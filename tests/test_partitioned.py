@@ -188,3 +188,23 @@ def test_xsland_audit_partitions_writes_every_parcel_without_holding_them(distri
     assert "parcels.parquet" in about and f"{len(parcels):,}" in about
     summary = (out / "summary.md").read_text(encoding="utf-8")
     assert f"- parcels: {len(parcels)} (full table" in summary
+
+
+def test_a_parcels_input_naming_a_dataset_folder_is_audited_by_partition(tmp_path):
+    """`[inputs.parcels] path = "ds"`: the project's parcels are a partitioned dataset."""
+    from xsland.pipeline.run import partitioned_input
+    from xsland.rules.project import project_from_mapping
+
+    parcels, _, _ = make_district(side=60)
+    write_partitions(parcels, None, tmp_path / "ds")
+    parcels.to_file(tmp_path / "parcels.gpkg")
+    parcels.iloc[:1].to_file(tmp_path / "parks.gpkg")  # only its path is looked at
+
+    def project(path: str):
+        inputs = {"parks": {"path": "parks.gpkg"}, "parcels": {"path": path}}
+        return project_from_mapping({"inputs": inputs}, base=tmp_path)
+
+    assert partitioned_input(project("ds")) == tmp_path / "ds"
+    assert partitioned_input(project("parcels.gpkg")) is None  # a file: read as usual
+    (tmp_path / "other").mkdir()
+    assert partitioned_input(project("other")) is None  # a folder without partitions.json

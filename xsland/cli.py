@@ -456,7 +456,8 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
     default=None,
     help="Audit this partitioned dataset (`xsland partition`) instead of the parcels and "
     "buildings inputs: each task reads its own partitions; the full parcel table is "
-    "written as OUT/parcels.parquet.",
+    "written as OUT/parcels.parquet. Default: the parcels input, when it names such a "
+    "dataset's folder.",
 )
 @click.option(
     "--to-postgis",

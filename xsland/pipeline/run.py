@@ -28,7 +28,14 @@ from xsland.result import AuditResult
 from xsland.rules.project import Project
 from xsland.write.report import audit_layers, write_audit
 
-__all__ = ["describe_inputs", "partition_project", "read_inputs", "rerun_blocks", "run_project"]
+__all__ = [
+    "describe_inputs",
+    "partition_project",
+    "partitioned_input",
+    "read_inputs",
+    "rerun_blocks",
+    "run_project",
+]
 
 
 def describe_inputs(project: Project, data: dict[str, Any]) -> dict[str, str]:
@@ -108,6 +115,8 @@ def run_project(
     if engine not in ("single", "dask"):
         raise ValueError(f"engine {engine!r}: use 'single' or 'dask'")
     when = as_of if as_of is not None else project.as_of
+    if partitions is None:
+        partitions = partitioned_input(project)
     if partitions is not None and to_postgis:
         raise DataError(
             "--to-postgis writes the whole parcel table from memory, which a partitioned "
@@ -252,6 +261,22 @@ def _run_steps(
         geoparquet=geoparquet,
     )
     return result, written
+
+
+def partitioned_input(project: Project) -> Path | None:
+    """The folder of a partitioned dataset when the project's parcels input names one.
+
+    ``[inputs.parcels] path = "ds"`` where ``ds/partitions.json`` exists (written by
+    ``xsland partition``): the audit then reads parcels and buildings from the dataset,
+    each task its own partitions.
+    """
+    item = project.inputs.get("parcels")
+    if item is None or item.is_postgis:
+        return None
+    path = Path(item.path)
+    from xsland.pipeline.engine import PARTITION_INDEX
+
+    return path if path.is_dir() and (path / PARTITION_INDEX).is_file() else None
 
 
 def _run_partitioned(
