@@ -359,7 +359,11 @@ def audit_partitioned(
         )
         got = _run(_action_rows, payloads, client)
         rows = np.sort(np.concatenate(wanted)) if len(wanted) else np.empty(0, np.int64)
-        read = pd.concat(got).reindex(rows) if got else pd.DataFrame(index=rows)
+        read = (
+            pd.concat(got).reindex(rows)
+            if got
+            else pd.DataFrame(index=rows, columns=[*extra, "geometry"], dtype=object)
+        )
         action = pd.DataFrame(parcel_out.loc[rows].drop(columns="geometry"))
         for col in extra:
             action[col] = read[col]
