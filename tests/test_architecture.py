@@ -114,6 +114,10 @@ SAME_LAYER = {
     ("xsland.pipeline.run", "xsland.pipeline.audit"),
     ("xsland.pipeline.run", "xsland.pipeline.engine"),
     ("xsland.pipeline.audit", "xsland.pipeline.engine"),
+    # the partitioned audit runs its tasks on the engine's cluster and reads its datasets
+    ("xsland.pipeline.partitioned", "xsland.pipeline.engine"),
+    # a project audits a partitioned dataset when --partitions is given
+    ("xsland.pipeline.run", "xsland.pipeline.partitioned"),
 }
 
 

@@ -37,14 +37,14 @@ SIDE = 150  # parcels per row and column
 PLOT = 40.0  # parcel size (m)
 
 
-def make_district(seed: int = 7) -> tuple[gpd.GeoDataFrame, ...]:
+def make_district(seed: int = 7, side: int = SIDE) -> tuple[gpd.GeoDataFrame, ...]:
     """Parcels, buildings and barriers (see the module docstring)."""
     rng = np.random.default_rng(seed)
-    col, row = np.meshgrid(np.arange(SIDE), np.arange(SIDE))
+    col, row = np.meshgrid(np.arange(side), np.arange(side))
     col, row = col.ravel(), row.ravel()
     # a street after every 6th plot: 10 m (bridged) or 20 m (not bridged)
-    street_x = np.where(rng.random(SIDE // 6 + 1) < 0.5, 10.0, 20.0)
-    street_y = np.where(rng.random(SIDE // 6 + 1) < 0.5, 10.0, 20.0)
+    street_x = np.where(rng.random(side // 6 + 1) < 0.5, 10.0, 20.0)
+    street_y = np.where(rng.random(side // 6 + 1) < 0.5, 10.0, 20.0)
     offset_x = np.concatenate([[0.0], np.cumsum(street_x)])[col // 6]
     offset_y = np.concatenate([[0.0], np.cumsum(street_y)])[row // 6]
     x, y = X0 + col * PLOT + offset_x, Y0 + row * PLOT + offset_y
@@ -58,7 +58,7 @@ def make_district(seed: int = 7) -> tuple[gpd.GeoDataFrame, ...]:
             "parcel_id": np.char.add("P", np.arange(n).astype(str)),
             "floor_area": own,
             "declared_far": declared,
-            "park_id": np.where(col < SIDE // 2, "K1", "K2"),
+            "park_id": np.where(col < side // 2, "K1", "K2"),
         },
         geometry=geoms,
         crs="EPSG:4549",
@@ -79,12 +79,12 @@ def make_district(seed: int = 7) -> tuple[gpd.GeoDataFrame, ...]:
         geometry=shapely.box(bx, by, bx + w, by + h),
         crs="EPSG:4549",
     ).assign(floor_area=b_own)
-    span = SIDE * PLOT + 600
+    span = side * PLOT + 600
     off_x = np.concatenate([[0.0], np.cumsum(street_x)])
     off_y = np.concatenate([[0.0], np.cumsum(street_y)])
     # rivers along bridged (10 m) streets, a pond in one, and a canal across the plots
-    rivers_x = [i for i in range(SIDE // 6 - 1) if street_x[i] == 10.0][1::3]
-    rivers_y = [i for i in range(SIDE // 6 - 1) if street_y[i] == 10.0][2:3]
+    rivers_x = [i for i in range(side // 6 - 1) if street_x[i] == 10.0][1::3]
+    rivers_y = [i for i in range(side // 6 - 1) if street_y[i] == 10.0][2:3]
     cx = [X0 + (6 * i + 6) * PLOT + off_x[i] + 5 for i in rivers_x]
     cy = [Y0 + (6 * i + 6) * PLOT + off_y[i] + 5 for i in rivers_y]
     barriers = gpd.GeoDataFrame(

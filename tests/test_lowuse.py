@@ -26,6 +26,7 @@ from xsland.judge.lowuse import (
     kind_breakdown,
     park_positioning,
     per_mu,
+    plan_overlay,
     summary,
     use_class,
 )
@@ -336,6 +337,16 @@ def test_plan_nonconformity_compares_classes():
     )
     out = flag(parcels, plan=plan, as_of=AS_OF)
     assert out["lu_plan_nonconforming"].tolist() == [True, False, False, False, False]
+    # the overlay computed apart (as the partitioned audit does) gives the same flags:
+    # Q1 80 % 100101 + 20 % 0901 -> 100101, share 0.8, all covered; Q2 (M1) and Q3 (0901)
+    # each under one feature; Q4 40 % under 100101 (the use before the 50 % minimum);
+    # Q5 under nothing
+    overlay = plan_overlay(parcels, plan)
+    assert overlay["planned_use"].tolist()[:4] == ["100101", "M1", "0901", "100101"]
+    assert overlay["planned_use"].isna().tolist() == [False, False, False, False, True]
+    np.testing.assert_allclose(overlay["plan_share"], [0.8, 1.0, 1.0, 0.4, 0.0])
+    np.testing.assert_allclose(overlay["plan_covered"], [1.0, 1.0, 1.0, 0.4, 0.0])
+    pd.testing.assert_frame_equal(flag(parcels, plan=overlay, as_of=AS_OF), out)
     assert out.loc[0, "planned_use"] == "100101" and out.loc[0, "plan_share"] == 0.8
     assert out.loc[0, "reasons_detail"].endswith("现状0901≠规划100101(占80%)")
     assert "plan_nonconforming" in out.loc[3, "reasons_unknown"]

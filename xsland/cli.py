@@ -451,6 +451,15 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 @click.option("--workers", type=int, default=None, help="Workers of a local Dask cluster.")
 @click.option("--scheduler", default=None, help="Address of an existing Dask scheduler.")
 @click.option(
+    "--partitions",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    help="Audit this partitioned dataset (`xsland partition`) instead of the parcels and "
+    "buildings inputs: each task reads its own partitions; the full parcel table is "
+    "written as OUT/parcels.parquet. Default: the parcels input, when it names such a "
+    "dataset's folder.",
+)
+@click.option(
     "--to-postgis",
     "to_postgis",
     default=None,
@@ -480,6 +489,7 @@ def audit(
     engine: str,
     workers: int | None,
     scheduler: str | None,
+    partitions: str | None,
     to_postgis: str | None,
     schema: str,
     geoparquet: bool,
@@ -498,7 +508,8 @@ def audit(
 
     check_inputs([config, *barriers, landcover, *files.values()])
     project = load_project(config) if config else Project()
-    missing = [k for k in ("parks", "parcels") if k not in project.inputs and not files.get(k)]
+    needed = ("parks",) if partitions else ("parks", "parcels")
+    missing = [k for k in needed if k not in project.inputs and not files.get(k)]
     if missing:
         raise click.UsageError(
             f"no {' or '.join(missing)} input: give -c xsland.toml or "
@@ -536,6 +547,7 @@ def audit(
             engine=engine,
             workers=workers,
             scheduler=scheduler,
+            partitions=partitions,
             to_postgis=to_postgis,
             schema=schema,
             geoparquet=geoparquet,
@@ -659,8 +671,9 @@ def _echo_result(result, written: list[Path], target: Path) -> None:
 
     labels = check_labels(result.policy)  # the thresholds applied, never the defaults
     parks = result.parks
+    n_parcels = int(result.meta.get("n_parcels") or len(result.parcels))
     click.echo(
-        f"audited {len(parks)} parks, {len(result.parcels)} parcels; "
+        f"audited {len(parks)} parks, {n_parcels} parcels; "
         f"{len(result.quality)} data-quality findings"
     )
     changed = result.policy.changed()

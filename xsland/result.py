@@ -236,6 +236,16 @@ class AuditResult:
         The intensive-use evaluation (开发区土地集约利用评价), one row per park and one for
         the district (:func:`xsland.judge.intensity.intensity`); ``None`` in audits read
         back from before it existed.
+    parcels_path
+        Set by the partitioned audit (:func:`xsland.pipeline.partitioned.audit_partitioned`),
+        whose full parcel table stays on disk: a folder of GeoParquet files, one per
+        partition, each typed like ``parcels``. ``parcels`` then holds only the parcels
+        that need action (low-efficiency, or below their FAR minimum) and
+        ``meta["n_parcels"]`` counts all. Writers take the full table from the folder
+        file by file (:func:`xsland.write.report.write_audit`: the GeoPackage's
+        ``parcels`` layer is appended per file, the folder moved into the output as
+        ``parcels.parquet``); the workbook, maps and reports show ``parcels``. ``None``:
+        ``parcels`` is the full table.
     """
 
     parks: gpd.GeoDataFrame
@@ -252,6 +262,7 @@ class AuditResult:
     meta: dict[str, Any] = field(default_factory=dict)
     policy: Policy = DEFAULT_POLICY
     inputs: Mapping[str, str] = field(default_factory=dict)
+    parcels_path: str | None = None
 
     def __post_init__(self) -> None:
         if self.rules is None:

@@ -108,6 +108,7 @@ __all__ = [
     "kind_breakdown",
     "park_positioning",
     "per_mu",
+    "plan_overlay",
     "summary",
     "use_class",
 ]
@@ -742,6 +743,30 @@ def _plan_use(
     return use, share, covered
 
 
+def plan_overlay(
+    parcels: gpd.GeoDataFrame, plan: gpd.GeoDataFrame, *, policy: Policy = DEFAULT_POLICY
+) -> pd.DataFrame:
+    """What the plan rule reads of the plan, per parcel: computed apart, passed as ``plan``.
+
+    With :math:`a_{iu}` the area of parcel :math:`i` under planned use :math:`u` and
+    :math:`A_i` its area: ``planned_use`` :math:`= \\arg\\max_u a_{iu}` (ties: the first
+    code), ``plan_share`` :math:`= \\min(1, a_{iu^*} / A_i)` and ``plan_covered``
+    :math:`= \\min(1, \\sum_u a_{iu} / A_i)` (clause 二(一)3, 不符合规划). Each parcel's row
+    depends only on that parcel and the plan features over it, so the partitioned audit
+    computes it partition by partition and gives it to :func:`flag` as ``plan``.
+
+    Returns
+    -------
+    DataFrame
+        ``planned_use``, ``plan_share``, ``plan_covered``, indexed like ``parcels``.
+    """
+    use, share, covered = _plan_use(parcels, plan, policy)
+    return pd.DataFrame(
+        {"planned_use": use.to_numpy(), "plan_share": share, "plan_covered": covered},
+        index=parcels.index,
+    ).astype({"planned_use": "string"})
+
+
 @dataclass
 class _Context:
     """What the rules read: the parcels' figures (positions 0..n-1) and the other inputs."""
@@ -1079,7 +1104,13 @@ def _rule_plan_nonconforming(ctx: _Context) -> _Hit:
         if "plan_nonconforming" in p.lowuse_rules:
             ctx.notes.append("plan_nonconforming: no plan layer")
         return _Hit(np.zeros(n, bool), np.zeros(n, bool), np.full(n, "", dtype=object))
-    planned_all, share, covered = _plan_use(ctx.parcels, ctx.plan, p)
+    if isinstance(ctx.plan, pd.DataFrame) and "plan_covered" in ctx.plan.columns:
+        pre = ctx.plan.reindex(ctx.parcels.index)  # plan_overlay, computed apart
+        planned_all = pd.Series(pre["planned_use"].to_numpy(), index=range(n), dtype="string")
+        share = pre["plan_share"].to_numpy(dtype="float64")
+        covered = pre["plan_covered"].to_numpy(dtype="float64")
+    else:
+        planned_all, share, covered = _plan_use(ctx.parcels, ctx.plan, p)
     planned = planned_all.where(share >= p.plan_dominant_share_min - 1e-9)
     ctx.figures["planned_use"] = planned
     ctx.figures["plan_share"] = np.where(covered > 0, share, np.nan)
@@ -1150,7 +1181,7 @@ def flag(
     *,
     parks: pd.DataFrame | None = None,
     enterprises: pd.DataFrame | None = None,
-    plan: gpd.GeoDataFrame | None = None,
+    plan: gpd.GeoDataFrame | pd.DataFrame | None = None,
     history: pd.DataFrame | None = None,
     as_of: Any = None,
     eval_year: int | None = None,
@@ -1197,7 +1228,8 @@ def flag(
     enterprises
         ``enterprise_id``, ``industry``, ``revenue``, ``tax``, ``eval_class``.
     plan
-        规划用地 polygons with ``planned_use``.
+        规划用地 polygons with ``planned_use``; or :func:`plan_overlay` of these parcels,
+        computed apart (a plain DataFrame indexed like ``parcels``).
     history
         Earlier evaluations: ``enterprise_id``, ``year``, ``eval_class``.
     as_of

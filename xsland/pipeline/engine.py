@@ -42,20 +42,44 @@ own parcels, and by bounding box the buildings near them or the halo of flagged 
 within the gap, so this process receives measures and links (pairs of row numbers), never
 the geometry; the answers equal the single-process ones.
 
-What is still done in this process (so it still needs the whole parcel layer in memory):
-the audit itself calls these functions only through :func:`plot_ratio_dask` /
-:func:`find_blocks_dask`, which ship partitions from memory. Auditing a cadastre larger
-than one machine also needs: the parcel table (parks, categories) per partition; the
-low-efficiency flags in two phases (per-enterprise sums from the partitions, reduced here,
-then flags per partition: 亩均 rules sum an enterprise's parcels across partitions); block
-outlines by the partition holding most of each block, reading the members by bounding box;
-and writers that stream partition by partition (GeoPackage/GeoParquet appended per
-partition; Excel only the parcels that need action). A cluster run needs the dataset on
-storage every worker can read (NFS, or an object store through fsspec
-``storage_options``), the same xsland environment on every worker (a container image or
-conda environment), the scheduler's address (``--scheduler``), and per worker memory for
-one partition at a time plus GEOS temporaries (see ``benchmarks/bench_engine.py`` for the
-figures per 100 000 parcels).
+The whole audit on such a dataset is :func:`xsland.pipeline.partitioned.audit_partitioned`
+(``xsland audit --partitions DIR``, with or without ``--engine dask``): tasks measure
+and write their own partitions, this process judges on the parcels' attribute table
+(no geometry) and gathers the blocks' links and the parcels that need action; the
+GeoPackage's parcel layer is appended file by file (see that module for what it holds
+and what it does not do yet). Without ``--partitions``, ``--engine dask`` still reads
+every layer in this process and ships partitions from memory (:func:`plot_ratio_dask`,
+:func:`find_blocks_dask`).
+
+What a cluster run needs
+~~~~~~~~~~~~~~~~~~~~~~~~
+- **Shared storage** for the dataset and the output: every worker reads
+  ``DIR/parcels/part-*.parquet`` and, by bounding box, ``DIR/buildings`` (NFS or a
+  shared disk mounted at the same path everywhere; an object store would need fsspec
+  ``storage_options``, not wired yet), and writes its part of the parcel table beside
+  the output folder (``.<out>.parcels-staging``, moved into ``OUT/parcels.parquet``), so
+  the output's parent must be shared too.
+- **The same environment** on every worker (xsland and its libraries at one version: a
+  container image or a conda environment), and the **scheduler's address**
+  (``--scheduler tcp://host:8786``; ``dask scheduler`` and ``dask worker`` started by
+  the cluster's own tooling), reachable from this machine.
+- **Worker memory per partition**: a worker runs one partition per thread at a time
+  (at most two queued). Measured here (``benchmarks/bench_partitioned_audit.py``,
+  2026-12-04, 2 cores at a load average of 9): the audit of 200 000 parcels and 400 000
+  buildings (867 parks, enterprises, indicators) in eight partitions of 25 000 parcels
+  on two workers each capped at 842 MB (Dask's ``memory_limit`` without spilling;
+  one process needs 1 447 MB) took 385 s (one process: 205 s) with worker peaks of
+  535 MB, and gave identical parks, towns, district, blocks and parcel rows. An idle
+  worker holds about 220 MB (the libraries); a partition adds about 1.25 MB per 100
+  parcels at its peak, so partitions of 100 000 parcels (the default) need about
+  1.5 GB per worker thread.
+- **Driver memory**: this process peaked at 1 118 MB in that run (208 MB of libraries):
+  the attribute table of all parcels while judging (no geometry), and the parcels that
+  need action with their geometry (72 % of them in that synthetic cadastre). At about
+  4.5 KB a parcel, 10M parcels need a driver of about 45 GB: the driver, not the
+  workers, bounds a run now. Shrinking it needs the judges as partial sums (per park,
+  town and enterprise, reduced here, then flags per partition) — see
+  :mod:`xsland.pipeline.partitioned`.
 """
 
 from __future__ import annotations

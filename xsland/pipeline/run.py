@@ -28,7 +28,14 @@ from xsland.result import AuditResult
 from xsland.rules.project import Project
 from xsland.write.report import write_audit
 
-__all__ = ["describe_inputs", "partition_project", "read_inputs", "rerun_blocks", "run_project"]
+__all__ = [
+    "describe_inputs",
+    "partition_project",
+    "partitioned_input",
+    "read_inputs",
+    "rerun_blocks",
+    "run_project",
+]
 
 
 def describe_inputs(project: Project, data: dict[str, Any]) -> dict[str, str]:
@@ -66,6 +73,7 @@ def run_project(
     engine: str = "single",
     workers: int | None = None,
     scheduler: str | None = None,
+    partitions: str | Path | None = None,
     to_postgis: str | None = None,
     schema: str = "xsland",
     geoparquet: bool = False,
@@ -107,6 +115,14 @@ def run_project(
     if engine not in ("single", "dask"):
         raise ValueError(f"engine {engine!r}: use 'single' or 'dask'")
     when = as_of if as_of is not None else project.as_of
+    if partitions is None:
+        partitions = partitioned_input(project)
+    if partitions is not None and to_postgis:
+        raise DataError(
+            "--to-postgis writes the whole parcel table from memory, which a partitioned "
+            "audit never holds. Fix: leave out --to-postgis with --partitions, and load "
+            "OUT/parcels.parquet into PostGIS (ogr2ogr)"
+        )
     cluster: Any = nullcontext(None)
     if engine == "dask":
         from xsland.pipeline.engine import make_client
@@ -122,6 +138,7 @@ def run_project(
                 when=when,
                 engine=engine,
                 workers=workers,
+                partitions=partitions,
                 overwrite=overwrite,
                 to_postgis=to_postgis,
                 schema=schema,
@@ -172,12 +189,25 @@ def _run_steps(
     when: Any,
     engine: str,
     workers: int | None,
+    partitions: str | Path | None,
     overwrite: bool,
     to_postgis: str | None,
     schema: str,
     geoparquet: bool,
 ) -> tuple[AuditResult, list[Path]]:
     """Read, audit and write (the body of :func:`run_project`), each step reported."""
+    if partitions is not None:
+        return _run_partitioned(
+            project,
+            target,
+            Path(partitions),
+            cluster=cluster,
+            when=when,
+            engine=engine,
+            workers=workers,
+            overwrite=overwrite,
+            geoparquet=geoparquet,
+        )
     with cluster as client:
         data = read_inputs(project)
         result = run(
@@ -231,6 +261,107 @@ def _run_steps(
         geoparquet=geoparquet,
     )
     return result, written
+
+
+def partitioned_input(project: Project) -> Path | None:
+    """The folder of a partitioned dataset when the project's parcels input names one.
+
+    ``[inputs.parcels] path = "ds"`` where ``ds/partitions.json`` exists (written by
+    ``xsland partition``): the audit then reads parcels and buildings from the dataset,
+    each task its own partitions.
+    """
+    item = project.inputs.get("parcels")
+    if item is None or item.is_postgis:
+        return None
+    path = Path(item.path)
+    from xsland.pipeline.engine import PARTITION_INDEX
+
+    return path if path.is_dir() and (path / PARTITION_INDEX).is_file() else None
+
+
+def _run_partitioned(
+    project: Project,
+    target: Path,
+    partitions: Path,
+    *,
+    cluster: Any,
+    when: Any,
+    engine: str,
+    workers: int | None,
+    overwrite: bool,
+    geoparquet: bool,
+) -> tuple[AuditResult, list[Path]]:
+    """:func:`_run_steps` on a partitioned dataset (``run_project(partitions=...)``)."""
+    import shutil
+    from types import MappingProxyType
+
+    from xsland.pipeline.engine import read_partition_index
+    from xsland.pipeline.partitioned import audit_partitioned
+    from xsland.write.report import PARCELS_PARQUET
+
+    index = read_partition_index(partitions)  # a named error before anything is read
+    others = {k: v for k, v in project.inputs.items() if k not in ("parcels", "buildings")}
+    project = dataclasses.replace(project, inputs=MappingProxyType(others))
+    staging = target.parent / f".{target.name}.parcels-staging"
+    try:
+        with cluster as client:
+            data = read_inputs(project)
+            result = audit_partitioned(
+                partitions,
+                data["parks"],
+                enterprises=data.get("enterprises"),
+                plan=data.get("plan"),
+                indicators=data.get("indicators"),
+                history=data.get("history"),
+                barriers=data.get("barriers"),
+                landcover=data.get("landcover"),
+                landcover_options=dict(project.raster),
+                policy=project.policy,
+                year=project.year,
+                as_of=when,
+                client=client,
+                parcels_out=staging,
+            )
+        inputs = describe_inputs(project, data)
+        n = sum(int(e["rows"]) for e in index["parcels"])
+        inputs["parcels"] = f"{partitions} (partitioned dataset) — {n} rows"
+        if "buildings" in index:
+            rows = sum(int(e["rows"]) for e in index["buildings"])
+            inputs["buildings"] = f"{partitions} (partitioned dataset) — {rows} rows"
+        run_at = dt.datetime.now().isoformat(timespec="seconds")
+        inputs["run"] = run_at
+        inputs["idle judged at"] = str(result.meta.get("as_of") or dt.date.today())
+        inputs["metric CRS"] = str(result.parcels.crs.name if result.parcels.crs else "")
+        inputs["engine"] = (
+            engine
+            + (f" ({workers or 'auto'} workers)" if engine == "dask" else "")
+            + f", {len(index['parcels'])} partitions"
+        )
+        result = dataclasses.replace(
+            result,
+            meta={
+                **result.meta,
+                "title": project.name,
+                "run": run_at,
+                "as_of": str(result.meta.get("as_of") or dt.date.today()),
+                "engine": inputs["engine"],
+            },
+            inputs=inputs,
+        )
+        written = write_audit(
+            result,
+            target,
+            overwrite=overwrite,
+            maps=project.maps,
+            html_report=project.report,
+            basemap=project.basemap,
+            tianditu_key=project.tianditu_key,
+            geoparquet=geoparquet,
+        )
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return dataclasses.replace(result, parcels_path=str(target / PARCELS_PARQUET)), written
 
 
 def partition_project(

@@ -487,9 +487,11 @@ def _illegal_rows(changes: pd.DataFrame) -> pd.DataFrame:
 def _about(
     result: AuditResult, *, n_action: int, notes: list[str], geoparquet: bool
 ) -> pd.DataFrame:
-    n_all = len(result.parcels)
+    n_all = int(result.meta.get("n_parcels") or len(result.parcels))
     where = "audit.gpkg 图层 parcels (GeoPackage layer 'parcels')"
-    if geoparquet:
+    if result.parcels_path:
+        where += "; parcels.parquet/ (GeoParquet, one file per partition)"
+    elif geoparquet:
         where += "; parquet/parcels.parquet (GeoParquet)"
     where += "; CSV: ogr2ogr -f CSV parcels.csv audit.gpkg parcels"
     rows = [

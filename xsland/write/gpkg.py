@@ -78,26 +78,35 @@ def write_gpkg(
     :data:`xsland.rules.columns.TABLES` get their schema types, Chinese aliases (labels
     rendered from ``policy``) and, with ``styles``, default QGIS styles. Other layers
     (a diff's, which reuse some names) are written as they are.
+
+    A layer given as a folder (path) of GeoParquet files — the full parcel table of a
+    partitioned audit (:attr:`xsland.result.AuditResult.parcels_path`) — is written file
+    by file, each appended to the layer, so it is never in memory whole.
     """
     import pyogrio
 
     target = Path(path)
+    columns: dict[str, list[str]] = {}
     with atomic_file(target, overwrite=overwrite) as tmp:
         for name, df in layers.items():
-            frame = _gpkg_frame(df, name if schema else "")
-            geometry = getattr(frame, "_geometry_column_name", None) in frame.columns
-            first = not tmp.exists()
-            pyogrio.write_dataframe(
-                frame if geometry else pd.DataFrame(frame),
-                tmp,
-                layer=name,
-                driver="GPKG",
-                append=not first,
-                use_arrow=True,
-                # GeoPackage 1.2: what QGIS on GDAL 3.6 (Debian 12) reads without a warning
-                dataset_options={"VERSION": "1.2"} if first else None,
-            )
-        declared = {n: list(df.columns) for n, df in layers.items() if schema and n in TABLES}
+            parts = _parts(df) if isinstance(df, os.PathLike | str) else [(df, {})]
+            for part, options in parts:
+                frame = _gpkg_frame(part, name if schema else "")
+                columns.setdefault(name, list(part.columns))
+                geometry = getattr(frame, "_geometry_column_name", None) in frame.columns
+                first = not tmp.exists()
+                pyogrio.write_dataframe(
+                    frame if geometry else pd.DataFrame(frame),
+                    tmp,
+                    layer=name,
+                    driver="GPKG",
+                    append=not first,
+                    use_arrow=True,
+                    # GeoPackage 1.2: what QGIS on GDAL 3.6 (Debian 12) reads without a warning
+                    dataset_options={"VERSION": "1.2"} if first else None,
+                    **options,
+                )
+        declared = {n: c for n, c in columns.items() if schema and n in TABLES}
         if declared:
             with sqlite3.connect(tmp) as con:
                 _data_columns(con, declared, policy)
@@ -105,6 +114,21 @@ def write_gpkg(
                     _layer_styles(con, declared, policy)
             con.close()
     return target
+
+
+def _parts(folder: str | os.PathLike):
+    """The GeoParquet files of a folder, one frame at a time, for one layer.
+
+    Every part is written as multi-polygons, so that parts with and without
+    multi-polygons make one layer; the ``_row`` column of the partitions is left out.
+    """
+    import geopandas as gpd
+
+    files = sorted(Path(folder).glob("*.parquet"))
+    for file in files:
+        frame = gpd.read_parquet(file)
+        frame = frame.drop(columns=[c for c in ("_row",) if c in frame.columns])
+        yield frame, {"promote_to_multi": True, "geometry_type": "MultiPolygon"}
 
 
 # -- gpkg_data_columns --------------------------------------------------------------------

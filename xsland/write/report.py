@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ from xsland.result import AuditResult
 from xsland.write.gpkg import write_gpkg
 
 __all__ = [
+    "PARCELS_PARQUET",
     "HEADERS_ZH",
     "atomic_dir",
     "atomic_file",
@@ -444,12 +446,19 @@ def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None
     if inputs:
         lines += ["## Inputs", ""] + [f"- {k}: {v}" for k, v in inputs.items()] + [""]
     n_out = int(result.parcels["park_id"].isna().sum())
+    parcel_line = f"- parcels: {len(result.parcels)} ({n_out} outside every park)"
+    if result.parcels_path:  # a partitioned audit: the full table stays in its files
+        n_all = int(result.meta.get("n_parcels") or 0)
+        parcel_line = (
+            f"- parcels: {n_all} (full table: parcels.parquet/ and audit.gpkg); "
+            f"{len(result.parcels)} need action ({n_out} of them outside every park)"
+        )
     lines += [
         "## Overview",
         "",
         f"- parks: {len(parks)}, total {parks['area_km2'].sum():.3f} km² "
         f"({parks['area_mu'].sum():,.0f} 亩)",
-        f"- parcels: {len(result.parcels)} ({n_out} outside every park)",
+        parcel_line,
         f"- data-quality findings: {len(result.quality)}",
         "",
         "## Park checks",
@@ -520,6 +529,11 @@ def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None
     return "\n".join(lines) + "\n"
 
 
+#: The folder of the full parcel table (GeoParquet, a file per partition) that a
+#: partitioned audit leaves in its output (:attr:`AuditResult.parcels_path`).
+PARCELS_PARQUET = "parcels.parquet"
+
+
 def audit_layers(result: AuditResult) -> dict[str, pd.DataFrame]:
     """The layers of an audit as written to ``audit.gpkg`` (and to PostGIS or GeoParquet).
 
@@ -554,6 +568,12 @@ def write_audit(
     result's own. The folder is built beside ``out`` and moved into place when complete
     (:func:`atomic_dir`); an existing folder is refused unless ``overwrite``.
 
+    The result of a partitioned audit (:attr:`AuditResult.parcels_path` set) holds only
+    the parcels that need action: those go to the workbook, maps and reports, while the
+    GeoPackage's ``parcels`` layer is appended from the folder file by file and the
+    folder itself is moved into the output as ``parcels.parquet`` (GeoParquet, a file per
+    partition); ``parquet/`` then holds the other layers.
+
     Returns
     -------
     list of Path
@@ -572,11 +592,23 @@ def write_audit(
         )
     title, inputs = result.title, dict(result.inputs)
     target = Path(out)
-    with step("prepare layers", len(result.parcels), unit="parcels"):
+    n_parcels = int(result.meta.get("n_parcels") or len(result.parcels))
+    with step("prepare layers", n_parcels, unit="parcels"):
         layers = audit_layers(result)
+    streamed: dict[str, Any] = dict(layers)
+    if result.parcels_path:
+        # a partitioned audit: the full parcel table is a folder of GeoParquet files,
+        # appended to the GeoPackage one file at a time
+        streamed["parcels"] = Path(result.parcels_path)
+        layers = {k: v for k, v in layers.items() if k != "parcels"}
     with atomic_dir(target, overwrite=overwrite) as tmp:
-        with step("write audit.gpkg", len(result.parcels), unit="parcels"):
-            write_gpkg(layers, tmp / "audit.gpkg", policy=result.policy, schema=True)
+        with step("write audit.gpkg", n_parcels, unit="parcels"):
+            write_gpkg(streamed, tmp / "audit.gpkg", policy=result.policy, schema=True)
+        if result.parcels_path:
+            import shutil
+
+            with step("move parcels.parquet", n_parcels, unit="parcels"):
+                shutil.move(result.parcels_path, tmp / PARCELS_PARQUET)
         with step("write audit.xlsx", len(result.parcels), unit="parcels"):
             write_audit_workbook(result, tmp / "audit.xlsx", geoparquet=geoparquet)
         with step("write summary.md"):
