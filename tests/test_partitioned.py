@@ -171,9 +171,14 @@ def test_xsland_audit_partitions_writes_every_parcel_without_holding_them(distri
     args = ["audit", "--parks", str(tmp_path / "parks.gpkg"), "--plan", str(tmp_path / "plan.gpkg")]
     args += ["--landcover", str(tif), "--partitions"]
     args += [str(tmp_path / "ds"), "--out", str(out), "--as-of", AS_OF]
-    result = CliRunner().invoke(main, [*args, "--no-maps", "--no-report", "--no-progress"])
+    flags = ["--no-maps", "--no-report", "--no-progress", "--geoparquet"]
+    result = CliRunner().invoke(main, [*args, *flags])
     assert result.exit_code == 0, result.output
     assert f"{len(parcels)} parcels" in result.output
+    # --geoparquet never writes the action parcels under the full table's name: the full
+    # table is the dataset parcels.parquet/, the other layers are in parquet/
+    assert not (out / "parquet" / "parcels.parquet").exists()
+    assert (out / "parquet" / "blocks.parquet").exists()
     assert len(list((out / "parcels.parquet").glob("*.parquet"))) == 10
     assert not list(tmp_path.glob(".out.parcels-staging"))  # moved into the output
     back = AuditResult.read(out)

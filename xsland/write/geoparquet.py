@@ -114,7 +114,9 @@ def write_geoparquet(
     Returns
     -------
     list of Path
-        The files written, in the order of :meth:`AuditResult.layers`.
+        The files written, in the order of :meth:`AuditResult.layers`. A partitioned
+        audit's parcels (:attr:`AuditResult.parcels_path`) are not among them: their full
+        table is already a GeoParquet dataset.
 
     Raises
     ------
@@ -130,6 +132,11 @@ def write_geoparquet(
             "the result of the audit or xsland.AuditResult.read(folder)"
         )
     layers = {name: _typed(df, name) for name, df in result.layers().items()}
+    if result.parcels_path:
+        # a partitioned audit holds only the parcels that need action in memory; its full
+        # parcel table is already GeoParquet (``parcels.parquet/`` beside this folder), so
+        # a partial copy is never written under the full table's name
+        layers.pop("parcels", None)
     target = Path(folder)
     with atomic_dir(target, overwrite=overwrite) as tmp:
         for name, data in layers.items():
