@@ -206,6 +206,8 @@ COLUMN_LABELS = {
 _LINE_BARRIER_WIDTH = 0.01  # m: a barrier line counts as a strip this wide
 _QUAD_SEGS = 8
 _COVERAGE_MIN_ROWS = 1024  # rows of a failed coverage union not split further
+_COVERAGE_PROBE = 200  # groups tried one by one before the coverage unions
+_COVERAGE_PROBE_MISSES = 0.1  # share of the probe that may fail for the coverage unions
 
 
 # ---------------------------------------------------------------------------
@@ -647,20 +649,22 @@ def _convex(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def _coverage_unions(table: np.ndarray) -> np.ndarray:
+def _coverage_unions(table: np.ndarray, min_rows: int) -> np.ndarray:
     """``coverage_union_all(table, axis=1)``; ``None`` for the rows of a call that fails.
 
     GEOS raises for a whole call when one row is not correctly noded; the rows are then
-    tried in halves down to :data:`_COVERAGE_MIN_ROWS`, below which all of them are
-    ``None`` (left to the general union).
+    tried in halves down to ``min_rows``, below which all of them are ``None`` (left to
+    the general union).
     """
     try:
         return shapely.coverage_union_all(table, axis=1)
     except GEOSException:
-        if len(table) <= _COVERAGE_MIN_ROWS:
+        if len(table) <= min_rows:
             return np.full(len(table), None, dtype=object)
         half = len(table) // 2
-        return np.concatenate([_coverage_unions(table[:half]), _coverage_unions(table[half:])])
+        return np.concatenate(
+            [_coverage_unions(table[:half], min_rows), _coverage_unions(table[half:], min_rows)]
+        )
 
 
 def _unions(g: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
@@ -672,7 +676,9 @@ def _unions(g: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
     the shared edges. Its result is kept only when it is valid and its area is the sum of
     the members' areas (no overlap); the other groups (T-junctions, overlaps, gaps in
     the noding) get the general union, one ``buffer(…, 0)`` of all of them as
-    GeometryCollections.
+    GeometryCollections. A probe of :data:`_COVERAGE_PROBE` groups spread over all of
+    them decides first: when more than a tenth of them are not noded (T-junctions), every
+    group goes straight to the general union, so that failed attempts cost nothing.
     """
     sizes = np.bincount(codes, minlength=n)
     order = np.argsort(codes, kind="stable")
@@ -681,15 +687,24 @@ def _unions(g: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
     single = sizes == 1
     out = np.full(n, None, dtype=object)
     out[single] = ordered[starts[single]]
-    bucket = np.ceil(np.log2(np.maximum(sizes, 1))).astype(int)
-    for b in np.unique(bucket[~single]):
-        ids = np.flatnonzero((bucket == b) & ~single)
+
+    def table(ids: np.ndarray) -> np.ndarray:
         width = int(sizes[ids].max())
         rows = np.repeat(np.arange(len(ids)), sizes[ids])
         cols = np.arange(len(rows)) - np.repeat(np.cumsum(sizes[ids]) - sizes[ids], sizes[ids])
-        table = np.full((len(ids), width), None, dtype=object)
-        table[rows, cols] = ordered[np.repeat(starts[ids], sizes[ids]) + cols]
-        out[ids] = _coverage_unions(table)
+        padded = np.full((len(ids), width), None, dtype=object)
+        padded[rows, cols] = ordered[np.repeat(starts[ids], sizes[ids]) + cols]
+        return padded
+
+    multi = np.flatnonzero(~single)
+    probe = multi[:: max(1, len(multi) // _COVERAGE_PROBE)]
+    small = probe[sizes[probe] <= 64]
+    tried = _coverage_unions(table(small), 1) if len(small) else np.array([], dtype=object)
+    if not len(small) or shapely.is_missing(tried).mean() <= _COVERAGE_PROBE_MISSES:
+        bucket = np.ceil(np.log2(np.maximum(sizes, 1))).astype(int)
+        for b in np.unique(bucket[~single]):
+            ids = np.flatnonzero((bucket == b) & ~single)
+            out[ids] = _coverage_unions(table(ids), _COVERAGE_MIN_ROWS)
     want = np.bincount(grouped, weights=shapely.area(ordered), minlength=n)
     bad = ~single & ~(np.abs(shapely.area(out) - want) <= 1e-9 * want)
     check = ~single & ~bad
