@@ -206,7 +206,7 @@ COLUMN_LABELS = {
 _LINE_BARRIER_WIDTH = 0.01  # m: a barrier line counts as a strip this wide
 _QUAD_SEGS = 8
 _COVERAGE_MIN_ROWS = 1024  # rows of a failed coverage union not split further
-_COVERAGE_PROBE = 200  # groups tried one by one before the coverage unions
+_COVERAGE_PROBE = 64  # groups tried one by one before the coverage unions
 _COVERAGE_PROBE_MISSES = 0.1  # share of the probe that may fail for the coverage unions
 
 
@@ -697,7 +697,7 @@ def _unions(g: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
         return padded
 
     multi = np.flatnonzero(~single)
-    probe = multi[:: max(1, len(multi) // _COVERAGE_PROBE)]
+    probe = multi[:: max(1, len(multi) // _COVERAGE_PROBE)][:_COVERAGE_PROBE]
     small = probe[sizes[probe] <= 64]
     tried = _coverage_unions(table(small), 1) if len(small) else np.array([], dtype=object)
     if not len(small) or shapely.is_missing(tried).mean() <= _COVERAGE_PROBE_MISSES:
@@ -764,10 +764,22 @@ def _closings(g: np.ndarray, codes: np.ndarray, n: int, r: float, max_area: floa
     union = _unions(g, codes, n)
     if r <= 0:
         return _fill_holes(union, max_area)
+    with_holes = shapely.get_num_interior_rings(union) > 0  # polygons; multipolygons: 0
+    multi = np.flatnonzero(shapely.get_type_id(union) == 6)
+    parts, owner = shapely.get_parts(union[multi], return_index=True)
+    with_holes[np.unique(multi[owner[shapely.get_num_interior_rings(parts) > 0]])] = True
+    out = np.empty(n, dtype=object)
+    out[~with_holes] = _fill_holes(_close(union[~with_holes], r), max_area)
+    if with_holes.any():
+        out[with_holes] = _closings_of_holed(union[with_holes], r, max_area)
+    return out
+
+
+def _closings_of_holed(union: np.ndarray, r: float, max_area: float) -> np.ndarray:
+    """:func:`_closings` of unions that have holes (see there)."""
+    n = len(union)
     parts, owner = shapely.get_parts(union, return_index=True)
     holed = shapely.get_num_interior_rings(parts) > 0
-    if not holed.any():
-        return _fill_holes(_close(union, r), max_area)
     # the holes, and the islands (parts inside a hole of the same group)
     rings, ring_part = shapely.get_rings(parts[holed], return_index=True)
     is_shell = np.r_[True, ring_part[1:] != ring_part[:-1]]
