@@ -677,8 +677,9 @@ def _unions(g: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
     the members' areas (no overlap); the other groups (T-junctions, overlaps, gaps in
     the noding) get the general union, one ``buffer(…, 0)`` of all of them as
     GeometryCollections. A probe of :data:`_COVERAGE_PROBE` groups spread over all of
-    them decides first: when more than a tenth of them are not noded (T-junctions), every
-    group goes straight to the general union, so that failed attempts cost nothing.
+    them decides first: when more than a tenth of them are not noded (T-junctions: GEOS
+    raises or returns an invalid union), every group goes straight to the general union,
+    so that failed attempts cost nothing.
     """
     sizes = np.bincount(codes, minlength=n)
     order = np.argsort(codes, kind="stable")
@@ -700,7 +701,8 @@ def _unions(g: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
     probe = multi[:: max(1, len(multi) // _COVERAGE_PROBE)][:_COVERAGE_PROBE]
     small = probe[sizes[probe] <= 64]
     tried = _coverage_unions(table(small), 1) if len(small) else np.array([], dtype=object)
-    if not len(small) or shapely.is_missing(tried).mean() <= _COVERAGE_PROBE_MISSES:
+    missed = shapely.is_missing(tried) | ~shapely.is_valid(tried)
+    if not len(small) or missed.mean() <= _COVERAGE_PROBE_MISSES:
         bucket = np.ceil(np.log2(np.maximum(sizes, 1))).astype(int)
         for b in np.unique(bucket[~single]):
             ids = np.flatnonzero((bucket == b) & ~single)
