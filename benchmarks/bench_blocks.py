@@ -29,8 +29,9 @@ asserting that all three give the same partition.
 
 Outlines (the blocks xsland found):
 
-- **xsland** — :func:`xsland.group.blocks.block_outlines` (mitre closing of each block with one
-  vectorised buffer over GeometryCollections, holes < 1000 m² filled);
+- **xsland** — :func:`xsland.group.blocks.block_outlines` (coverage union of each block where
+  its parcels tile, else ``buffer(…, 0)``; the mitre closing of the outer shells minus the
+  openings of the holes; holes < 1000 m² filled; all vectorised over the blocks);
 - **dissolve** — ``GeoSeries.buffer(7.5, join_style="mitre")``, ``dissolve(by=block_id)``,
   ``buffer(-7.5, join_style="mitre")`` and the same hole filling (a loop over the few
   polygons with holes): the same geometry, asserted equal (symmetric difference

@@ -26,12 +26,14 @@ Two grids, about two buildings per parcel:
   about 45 % of the parcels below the 30 % coverage minimum, so 30–60 % are flagged and the
   blocks grow large across the narrow roads.
 
-**Ratio.** At ``--ratio-size`` parcels (default 200 000, street grid) the whole run is
-compared with what the floor area alone costs with the usual GeoPandas recipe —
-``geopandas.overlay`` of buildings and parcels and a ``groupby`` sum
-(``bench_far.by_overlay``) — timed in the same process on the same parcels and buildings.
-The issue's target is a ratio of at most 3. A ratio is what a shared machine can show;
-absolute seconds depend on the load. Results go to ``benchmarks/results/cli.json``.
+**Ratio.** The whole run is compared with what the floor area alone costs with the usual
+GeoPandas recipe — ``geopandas.overlay`` of buildings and parcels and a ``groupby`` sum
+(``bench_far.by_overlay``) — timed in the same process on the same parcels and buildings:
+for every size and grid of the table (column ``×ovl``; ``--no-row-ratios`` skips it), and
+in a separate run at ``--ratio-size`` parcels (default 200 000, street grid). The issue's
+target is a ratio of at most 3. A ratio is what a shared machine can show; absolute
+seconds depend on the load, so the load averages before each run are kept (``load``: the
+1-minute one). Results go to ``benchmarks/results/cli.json``.
 """
 
 from __future__ import annotations
@@ -285,7 +287,7 @@ def print_row(grid: str, row: dict[str, Any], *, header: bool) -> None:
         print(
             f"{'grid':>8} {'parcels':>9} {'flag%':>5} {'blocks':>7} {'largest':>7} | "
             + " ".join(f"{c:>9}" for c in COLUMNS)
-            + f" | {'total':>7} {'peak MB':>8}"
+            + f" | {'total':>7} {'peak MB':>8} {'ovl s':>6} {'×ovl':>5} {'load':>5}"
         )
     steps = dict(row["steps_s"])
     cells = []
@@ -299,7 +301,13 @@ def print_row(grid: str, row: dict[str, Any], *, header: bool) -> None:
         f"{grid:>8} {row['parcels']:>9,} {100 * row['flagged_share']:>5.1f} {row['blocks']:>7,} "
         f"{row['largest_block_parcels']:>7,} | "
         + " ".join(f"{c:>9.1f}" for c in cells)
-        + f" | {row['total_s']:>7.1f} {row['peak_mb']:>8.0f}",
+        + f" | {row['total_s']:>7.1f} {row['peak_mb']:>8.0f}"
+        + (
+            f" {row['overlay_groupby_s']:>6.1f} {row['ratio']:>5.1f}"
+            if row.get("overlay_groupby_s")
+            else f" {'—':>6} {'—':>5}"
+        )
+        + f" {row['load_avg'][0]:>5.1f}",
         flush=True,
     )
 
@@ -348,6 +356,11 @@ def main(argv: list[str] | None = None) -> int:
         default=200_000,
         help="parcels of the run compared with overlay + groupby (0: none)",
     )
+    ap.add_argument(
+        "--no-row-ratios",
+        action="store_true",
+        help="do not time overlay + groupby for every size and grid of the table",
+    )
     ap.add_argument("--geoparquet", action="store_true", help="also write GeoParquet")
     ap.add_argument("--work", type=Path, default=None, help="folder for inputs and outputs")
     ap.add_argument("--output", type=Path, default=RESULTS)
@@ -368,10 +381,24 @@ def main(argv: list[str] | None = None) -> int:
                 folder = work / f"{grid}-{n}"
                 folder.mkdir()
                 project = write_project(folder, layers, geoparquet=args.geoparquet)
+                overlay = None
+                if not args.no_row_ratios:
+                    _trim()
+                    t0 = time.perf_counter()
+                    by_overlay(layers[1], layers[2])
+                    overlay = time.perf_counter() - t0
                 del layers
                 gc.collect()
+                load = os.getloadavg()
                 row = run_cli(project, folder / "out", geoparquet=args.geoparquet)
-                row.update(grid=grid, buildings=n_buildings)
+                row.update(
+                    grid=grid,
+                    buildings=n_buildings,
+                    overlay_groupby_s=overlay,
+                    ratio=None if overlay is None else row["total_s"] / overlay,
+                    load_avg=load,
+                    load_avg_after=os.getloadavg(),
+                )
                 rows.append(row)
                 print_row(grid, row, header=len(rows) == 1)
                 shutil.rmtree(folder, ignore_errors=True)

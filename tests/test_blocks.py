@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from libpysal.weights import fuzzy_contiguity
 from scipy.sparse.csgraph import connected_components
 
@@ -226,6 +228,102 @@ def test_outline_of_a_lone_concave_parcel_closes_its_notch():
     parcels = layer([u])
     got = block_outlines(parcels, find_blocks(parcels)).iloc[0]
     assert got.area == pytest.approx(10_000.0)
+
+
+def test_outline_of_a_courtyard_with_an_island_and_of_overlapping_parcels():
+    # Four parcels frame a 60 × 60 courtyard [40, 100]²; an island parcel [45, 65]² lies
+    # 5 m from its left and bottom sides (same block). The free space of the courtyard,
+    # opened by 7.5 m (square corners): [47.5, 92.5]² minus [37.5, 72.5]², grown back =
+    # the courtyard minus [40, 65]²: 3 600 - 625 = 2 975 m² stays open (≥ 1 000 m²), the
+    # 5 m corridors around the island close. Outline: 140² - 2 975 = 16 625 m².
+    frame = [box(0, 0, 140, 40), box(0, 100, 140, 140), box(0, 40, 40, 100), box(100, 40, 140, 100)]
+    parcels = layer([*frame, box(45, 45, 65, 65)])
+    ids = find_blocks(parcels)
+    assert ids.nunique() == 1
+    got = block_outlines(parcels, ids).iloc[0]
+    assert got.is_valid and got.geom_type == "Polygon"
+    assert got.area == pytest.approx(16_625.0)
+    assert len(got.interiors) == 1
+    assert shapely.Polygon(got.interiors[0]).area == pytest.approx(2_975.0)
+    # a 3 000 m² fill threshold fills it, island and all: 140² = 19 600 m²
+    filled = block_outlines(parcels, ids, hole_fill_m2=3_000.0).iloc[0]
+    assert filled.area == pytest.approx(19_600.0) and len(filled.interiors) == 0
+    # Overlapping parcels (no coverage): [0, 100] ∪ [50, 150] × [0, 100] = 15 000 m².
+    both = layer([box(0, 0, 100, 100), box(50, 0, 150, 100)])
+    got = block_outlines(both, find_blocks(both)).iloc[0]
+    assert got.area == pytest.approx(15_000.0) and got.is_valid
+
+
+def _dissolve_outline(parcels, ids, *, gap=15.0, hole=1_000.0):
+    """The definition, done the usual way: every parcel's mitre buffer, a dissolve by block,
+    the mitre buffer back, and the interior rings under ``hole`` m² dropped one by one."""
+    grown = gpd.GeoDataFrame(
+        {"block_id": ids.to_numpy(dtype=object)},
+        geometry=parcels.geometry.buffer(gap / 2, join_style="mitre"),
+        crs=parcels.crs,
+    )
+    shrunk = grown.dissolve(by="block_id").geometry.buffer(-gap / 2, join_style="mitre")
+
+    def fill(geom):
+        polys = [
+            shapely.Polygon(p.exterior, [r for r in p.interiors if shapely.Polygon(r).area >= hole])
+            for p in shapely.get_parts(geom)
+        ]
+        return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
+
+    return shrunk.map(fill)
+
+
+_RING = [20, 10, 10, 30, 20]  # a ring of cells around a 50 m courtyard, one cell in it
+
+
+@settings(max_examples=40, deadline=None)
+@example(
+    widths=_RING,
+    heights=_RING,
+    roads=[0] * 6,
+    keep=[i in (0, 4) or j in (0, 4) or (i, j) == (2, 2) for i in range(5) for j in range(5)]
+    + [False] * 11,
+    split=[1] * 36,
+)
+@given(
+    widths=st.lists(st.integers(10, 40), min_size=2, max_size=6),
+    heights=st.lists(st.integers(10, 40), min_size=2, max_size=6),
+    roads=st.lists(st.sampled_from([0, 0, 0, 6, 14, 20]), min_size=6, max_size=6),
+    keep=st.lists(st.booleans(), min_size=36, max_size=36),
+    split=st.lists(st.integers(0, 3), min_size=36, max_size=36),
+)
+def test_outlines_equal_the_dissolve_of_buffered_parcels_on_random_tilings(
+    widths, heights, roads, keep, split
+):
+    # A grid of cells, roads of 0–20 m between some columns and rows, cells left out at
+    # random (holes, islands, notches) and some cells cut in two (x cut at 1/3 of the
+    # width: T-junctions with the cells above and below, so not a noded coverage).
+    xs = np.concatenate([[0], np.cumsum(np.add(widths, roads[: len(widths)]))])
+    ys = np.concatenate([[0], np.cumsum(np.add(heights, roads[: len(heights)]))])
+    cells = []
+    for i, w in enumerate(widths):
+        for j, h in enumerate(heights):
+            k = i * len(heights) + j
+            if not keep[k]:
+                continue
+            x0, y0 = xs[i], ys[j]
+            if split[k] == 0:
+                cut = x0 + w // 3
+                cells += [box(x0, y0, cut, y0 + h), box(cut, y0, x0 + w, y0 + h)]
+            else:
+                cells.append(box(x0, y0, x0 + w, y0 + h))
+    if not cells:
+        return
+    parcels = layer(cells)
+    ids = find_blocks(parcels)
+    for gap, hole in ((15.0, 1_000.0), (15.0, 0.0), (0.0, 1_000.0)):
+        ours = block_outlines(parcels, ids, gap_m=gap, hole_fill_m2=hole)
+        ref = _dissolve_outline(parcels, ids, gap=gap, hole=hole).reindex(ours.index)
+        assert shapely.is_valid(ours.to_numpy()).all()
+        diff = shapely.area(shapely.symmetric_difference(ours.to_numpy(), ref.to_numpy()))
+        assert (diff <= 1e-6 * shapely.area(ref.to_numpy())).all()
+        np.testing.assert_allclose(ours.area, ref.area, rtol=1e-9)
 
 
 # ---------------------------------------------------------------------------
