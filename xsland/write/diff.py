@@ -1260,8 +1260,12 @@ def change_map_html(result: DiffResult, *, title: str = "变化对比") -> str:
     in the browser with HTML escaping.
     """
     import folium
-    from branca.element import Element, MacroElement
+    from branca.element import MacroElement
     from jinja2 import Template
+
+    # text put into the page as it is: branca's Element(text) would compile the data's
+    # text as a Jinja template ("{{7*7}}" rendered as 49, "{% raw %}" a crash)
+    from xsland.write.maps import _Raw as Element
 
     parcels = result.parcels.assign(cls=_map_class(result.parcels))
     shown = parcels[parcels["cls"] != _EMPTY]
