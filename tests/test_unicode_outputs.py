@@ -46,6 +46,7 @@ from xsland.pipeline.audit import run
 from xsland.read.validate import validate_layer, validate_table
 from xsland.read.values import normalise_id
 from xsland.result import AuditResult
+from xsland.rules.columns import CODES
 from xsland.rules.policy import split_list
 from xsland.write.diff import diff_audits, write_diff
 from xsland.write.excel import clean_text
@@ -103,6 +104,7 @@ COLUMNS = {
     "leading": ("parks", "leading_industry"),
     "related": ("parks", "related_industries"),
     "parcel_id": ("parcels", "parcel_id"),
+    "land_use": ("parcels", "land_use"),
     "owner": ("parcels", "owner"),
     "enterprise_id": ("parcels", "enterprise_id"),
     "building_id": ("buildings", "building_id"),
@@ -125,6 +127,7 @@ PLAIN = dict(
     leading="装备",
     related="材料",
     parcel_id="P1",
+    land_use="100101",
     owner="甲",
     enterprise_id="E1",
     building_id="B1",
@@ -156,7 +159,7 @@ def build(t: dict[str, str]):
     parcels = gpd.GeoDataFrame(
         {
             "parcel_id": [t["parcel_id"], "P2", "P3", "P4", "P5", "P6"],
-            "land_use": ["100101"] * 5 + ["1101"],
+            "land_use": [t["land_use"]] + ["100101"] * 4 + ["1101"],
             # FAR on 1 ha: P1 0.5 and P4 2.0 (P6 logistics on 0.25 ha)
             "floor_area": [5_000.0, 15_000.0, None, 20_000.0, 3_000.0, 100.0],
             "owner": [t["owner"], "乙", "丙", t["owner"], "戊", "己"],
@@ -293,6 +296,11 @@ def excel_cells(path: Path) -> list:
     return [c for ws in wb.worksheets for row in ws.iter_rows() for c in row]
 
 
+def _html_newlines(text: str) -> str:
+    """Text with CR LF and CR as LF, as an HTML parser (and a browser) reads them."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def _code(body: str) -> str:
     """A script's code with folium's random map IDs made equal."""
     return re.sub(r"_[0-9a-f]{32}", "_ID", body)
@@ -355,6 +363,8 @@ def check_outputs(out: Path, result: AuditResult, t, baseline_tags, *, diff_out:
             assert value == normalise_id(given), key
         elif key == "related":
             assert split_list(value) == split_list(given), key
+        elif key == "land_use":  # a code or a name: read, never lost
+            assert (value or "").strip() == given.strip() or value in CODES["land_use"], key
         elif given.strip() and (value or "").strip() != given.strip():
             # only a town spelt two ways (case, width) is counted as one, and listed
             merged = result.quality.loc[result.quality["check"] == "name_normalised", "detail"]
@@ -370,7 +380,7 @@ def check_outputs(out: Path, result: AuditResult, t, baseline_tags, *, diff_out:
     cells = excel_cells(out / "audit.xlsx")
     assert not [c.coordinate for c in cells if c.data_type == "f"]
     strings = {_excel_unescape(c.value) for c in cells if isinstance(c.value, str)}
-    for key in ("park_id", "park_name", "parcel_id", "owner"):
+    for key in ("park_id", "park_name", "town", "parcel_id", "land_use", "owner", "ent_name"):
         if held[key] is not None:
             want = clean_text(pd.Series([held[key]], dtype=object))[0][0]
             if want.strip():
@@ -413,7 +423,8 @@ def check_outputs(out: Path, result: AuditResult, t, baseline_tags, *, diff_out:
         if kind in ("map", "report", "diff"):  # the text itself, never a template's result
             for key in ("park_name", "park_id"):
                 if held[key] is not None and held[key].strip():
-                    assert any(held[key].strip() in v for v in seen), (kind, key, held[key])
+                    want = _html_newlines(held[key].strip())
+                    assert any(want in _html_newlines(v) for v in seen), (kind, key, want)
     # the town maps: one per town, never one replacing another
     towns = {v.strip() for v in (held["town"], held["town2"]) if v and v.strip()}
     if len(towns) == 2:
@@ -562,3 +573,9 @@ def test_cli_audit_with_adversarial_towns_and_names(tmp_path):
     for page in [out / "map.html", out / "report.html", *maps]:
         parsed = parse_page(page)
         assert not [tag for tag, attrs in parsed.tags if {"onerror", "onload"} & set(attrs)]
+    # the difference of the audit with itself, through the command line too
+    diff = CliRunner().invoke(main, ["diff", str(out), str(out), "--out", str(tmp_path / "d")])
+    assert diff.exit_code == 0 and "Traceback" not in diff.output, diff.output
+    assert not [c for c in excel_cells(tmp_path / "d" / "diff.xlsx") if c.data_type == "f"]
+    parsed = parse_page(tmp_path / "d" / "diff_map.html")
+    assert not [tag for tag, attrs in parsed.tags if {"onerror", "onload"} & set(attrs)]

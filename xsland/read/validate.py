@@ -343,7 +343,7 @@ def _strip_nul(frame: pd.DataFrame, kind: str, c: _Collector) -> pd.DataFrame:
     it, and XML (``audit.xlsx``) cannot hold it at all; every output holds the same text
     when NUL is removed here, once. Other characters are kept.
     """
-    spec = get_kind(kind)
+    changed: dict[str, np.ndarray] = {}
     for col in frame.columns:
         if col == "geometry" or str(frame[col].dtype) == "geometry":
             continue
@@ -351,22 +351,19 @@ def _strip_nul(frame: pd.DataFrame, kind: str, c: _Collector) -> pd.DataFrame:
         mask = np.fromiter(
             (isinstance(v, str) and "\x00" in v for v in values), dtype=bool, count=len(values)
         )
-        if not mask.any():
-            continue
-        cleaned = values.copy()
-        cleaned[mask] = [v.replace("\x00", "") for v in values[mask]]
-        frame[col] = pd.Series(cleaned, index=frame.index, dtype=object)
+        if mask.any():
+            cleaned = values.copy()
+            cleaned[mask] = [v.replace("\x00", "") for v in values[mask]]
+            frame[col] = pd.Series(cleaned, index=frame.index, dtype=object)
+            changed[str(col)] = mask
+    id_col = get_kind(kind).id_column
+    ids = frame[id_col].to_numpy(dtype=object) if id_col in frame.columns else None
+    for col, mask in changed.items():
         rows = [
-            normalise_id(v) or f"row {i + 1}"
-            for i, v in zip(
-                np.flatnonzero(mask),
-                frame[spec.id_column].to_numpy(dtype=object)[mask]
-                if spec.id_column in frame.columns
-                else [None] * int(mask.sum()),
-                strict=True,
-            )
+            (normalise_id(ids[i]) if ids is not None else None) or f"row {i + 1}"
+            for i in np.flatnonzero(mask)
         ]
-        c.record("text_nul_removed", rows, column=str(col), severity="info")
+        c.record("text_nul_removed", rows, column=col, severity="info")
     return frame
 
 
