@@ -385,6 +385,9 @@ def check_outputs(out: Path, result: AuditResult, t, baseline_tags, *, diff_out:
             want = clean_text(pd.Series([held[key]], dtype=object))[0][0]
             if want.strip():
                 assert any(want in s for s in strings), (key, want)
+    for key in ("park_name", "owner", "ent_name"):  # shown on a sheet: a removal is listed
+        if held[key] is not None and clean_text(pd.Series([held[key]], dtype=object))[1][0]:
+            assert "xlsx_illegal_characters" in strings, key
     assert not [c.coordinate for c in excel_cells(diff_out / "diff.xlsx") if c.data_type == "f"]
     numbers = [c for c in cells if c.data_type == "n" and c.value is not None]
     assert numbers and all(isinstance(c.value, (int, float)) for c in numbers)
@@ -579,3 +582,19 @@ def test_cli_audit_with_adversarial_towns_and_names(tmp_path):
     assert not [c for c in excel_cells(tmp_path / "d" / "diff.xlsx") if c.data_type == "f"]
     parsed = parse_page(tmp_path / "d" / "diff_map.html")
     assert not [tag for tag, attrs in parsed.tags if {"onerror", "onload"} & set(attrs)]
+
+
+def test_python_m_xsland_runs_the_command_line(tmp_path):
+    """``python -m xsland`` is the ``xsland`` command: a bad input is a named error, exit 1."""
+    import os
+    import subprocess
+    import sys
+
+    missing = tmp_path / "锡山\u202e.gpkg"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    args = [sys.executable, "-m", "xsland", "audit", "--parks", str(missing), "--parcels"]
+    args += [str(missing), "--out", str(tmp_path / "out"), "--no-progress"]
+    done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 1, done.stderr
+    text = done.stdout + done.stderr
+    assert "Traceback" not in text and "锡山" in text and not (tmp_path / "out").exists()
