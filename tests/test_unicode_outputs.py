@@ -473,7 +473,7 @@ baseline_dir_holder: dict[str, Path] = {}
 
 
 @settings(
-    max_examples=20,
+    max_examples=15,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
