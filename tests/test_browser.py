@@ -395,7 +395,11 @@ def test_search_box_finds_parcels_owners_and_blocks(demo, browser, tmp_path):
     town = demo["parcels"][demo["parcels"]["park_id"].isin(ids)].sort_values("parcel_id")
     row = town.iloc[len(town) // 2]
     pid = str(row["parcel_id"])
-    zoom0 = page.evaluate("window.xsland.map.getZoom()")
+    # start zoomed out, so that the search has to zoom in (a small town fits at 15)
+    zoom0 = page.evaluate(
+        "(() => { const m = window.xsland.map; m.setZoom(Math.min(m.getZoom(), 14) - 2,"
+        " {animate: false}); return m.getZoom(); })()"
+    )
     box = page.locator(".xs-search-input")
     box.fill(f"  {pid.lower()} ")  # any case, stray spaces
     first = page.locator(".xs-search-item").first
