@@ -3,13 +3,15 @@
 Usage::
 
     python benchmarks/bench_excel.py                      # 100k parcels, street grid
-    python benchmarks/bench_excel.py --size 20000 --baseline main~1
+    python benchmarks/bench_excel.py --size 20000 --baseline main
 
 The audit of a street grid (``bench_audit.make_audit_inputs``, about two buildings per
 parcel) runs once in memory; then the workbook is written by the code of this tree and by
-the ``excel.py`` of ``--baseline`` (a git revision, read with ``git show`` and loaded as a
+the ``excel.py`` of ``--baseline`` (a git revision, by default the commit before issue 16's
+narrower workbook, read with ``git show`` and loaded as a
 module beside this tree's, so nothing old is kept in the package), alternately, so that
-both see the same load. The figure that counts is the ratio old / new in one process; the
+both see the same load. Both workbooks must hold the same sheets with the same numbers of
+rows (the new parcels sheet has fewer columns). The figure that counts is the ratio old / new in one process; the
 load averages are printed beside it. Results go to ``benchmarks/results/excel.json``.
 """
 
@@ -37,6 +39,9 @@ from xsland.write import excel  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "excel.json"
 
+#: The last commit before the workbook was narrowed and vectorised (issue 16).
+BEFORE = "0db29220fdf88c8319da5d0e4882a953f44fcb48"
+
 
 def baseline_module(revision: str) -> types.ModuleType:
     """``xsland/write/excel.py`` at ``revision``, as a module named ``_excel_baseline``."""
@@ -53,6 +58,27 @@ def baseline_module(revision: str) -> types.ModuleType:
     return module
 
 
+def same_rows(old: Path, new: Path) -> None:
+    """Assert both workbooks have the same sheets and rows (read from their dimensions).
+
+    The first and last sheets differ by design: a note on the parcel columns, and the
+    columns no longer shown.
+    """
+    import openpyxl
+
+    a = openpyxl.load_workbook(old, read_only=True)
+    b = openpyxl.load_workbook(new, read_only=True)
+    assert a.sheetnames == b.sheetnames, (a.sheetnames, b.sheetnames)
+    for name in a.sheetnames:
+        if name in ("说明 about", "字段 columns"):  # one more note; fewer parcel columns
+            continue
+        assert a[name].max_row == b[name].max_row, name
+        print(f"  {name}: {b[name].max_row - 1:,} rows, {a[name].max_column} → "
+              f"{b[name].max_column} columns")  # fmt: skip
+    a.close()
+    b.close()
+
+
 def _time(write, result, path: Path) -> float:
     t0 = time.perf_counter()
     write(result, path)
@@ -62,7 +88,7 @@ def _time(write, result, path: Path) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", type=int, default=100_000, help="parcels of the street grid")
-    ap.add_argument("--baseline", default="main", help="git revision of the old excel.py")
+    ap.add_argument("--baseline", default=BEFORE, help="git revision of the old excel.py")
     ap.add_argument("--repeat", type=int, default=1, help="timings of each, alternating")
     args = ap.parse_args(argv)
 
@@ -92,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"  {name}: {seconds:7.1f} s  ({sizes[name] / 2**20:.1f} MB, load {load:.2f})"
                 )
+        same_rows(Path(tmp) / "old-0.xlsx", Path(tmp) / "new-0.xlsx")
     best = {k: min(v) for k, v in times.items()}
     ratio = best["old"] / best["new"]
     print(f"audit.xlsx old / new = {ratio:.2f}× (best of {args.repeat})")
