@@ -116,6 +116,8 @@ SAME_LAYER = {
     ("xsland.pipeline.audit", "xsland.pipeline.engine"),
     # the partitioned audit runs its tasks on the engine's cluster and reads its datasets
     ("xsland.pipeline.partitioned", "xsland.pipeline.engine"),
+    # a partitioned audit adds up parks, towns and district by the in-memory roll-up
+    ("xsland.pipeline.partitioned", "xsland.pipeline.audit"),
     # a project audits a partitioned dataset when --partitions is given
     ("xsland.pipeline.run", "xsland.pipeline.partitioned"),
 }

@@ -82,6 +82,18 @@ def test_missing_inputs_are_all_named_at_once(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+def test_control_and_bidi_characters_in_a_message_are_shown_escaped(tmp_path):
+    # "parks\u202egnp.kpg" would display as "parksgpk.png" reversed; ESC would colour the
+    # terminal: the message shows both as escapes and never the raw characters
+    name = "parks\u202egnp\x1b[31m.gpkg"
+    result = CliRunner().invoke(
+        main, ["audit", "--parks", str(tmp_path / name), "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 1, result.output
+    assert "\u202e" not in result.output and "\x1b" not in result.output
+    assert "parks\\u202egnp\\u001b[31m.gpkg" in result.output
+
+
 def test_check_names_every_missing_file(tmp_path):
     result = CliRunner().invoke(main, ["check", str(tmp_path / "a.gpkg"), str(tmp_path / "b.csv")])
     assert result.exit_code == 1 and "a.gpkg" in result.output and "b.csv" in result.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import re
 
@@ -18,7 +19,7 @@ from xsland.compare.diff import CHANGE_TYPES, diff_audits
 from xsland.compare.match import match_parcels
 from xsland.errors import DataError, InputFileError, OutputExistsError
 from xsland.result import AuditResult
-from xsland.write.diff import write_diff
+from xsland.write.diff import change_map_html, write_diff
 
 
 def _audit(source):
@@ -444,6 +445,11 @@ def test_write_diff_tables_and_an_offline_map(pair, tmp_path):
     assert not re.search(r"<(?:script|link)\b[^>]*\b(?:src|href)=", page)
     assert evil not in page and "\\u003cimg" in page  # data escaped inside the script
     assert "L.geoJSON" in page and "esc(" in page
+    # text goes into the page as it is, never compiled as a template
+    for text in ("{{7*7}}", "{% raw %}"):
+        parks = result.outlines.assign(name=text)
+        page = change_map_html(dataclasses.replace(result, outlines=parks), title=text)
+        assert f"<title>{text}</title>" in page and f'"name":"{text}"' in page
     with pytest.raises(OutputExistsError):
         write_diff(result, out)
     write_diff(result, out, overwrite=True)

@@ -84,3 +84,47 @@ def test_the_templates_escape_by_default():
     assert str(macro.bi("<b>", "&")) == '&lt;b&gt; <span class="en">&amp;</span>'
     cell = str(macro.cell({"code": "<i>"})) + str(macro.cell("<i>"))
     assert "<i>" not in cell and cell.count("&lt;i&gt;") == 2
+
+
+#: Every other writer (maps, diff, Excel, GeoPackage …): markup in templates too. The one
+#: exception is a tile provider's attribution, a constant Leaflet shows as given.
+WRITERS = sorted(PACKAGE.parent.glob("*.py"))
+ALLOWED = {
+    (
+        "maps.py",
+        "© <a href='https://www.openstreetmap.org/copyright'>OpenStreetMap</a> contributors",
+    )
+}
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """The ids of the docstring constants of a module, its classes and functions."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                found.add(id(body[0].value))
+    return found
+
+
+@pytest.mark.parametrize("path", WRITERS, ids=lambda p: p.name)
+def test_no_writer_string_holds_an_html_tag(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docs = _docstrings(tree)
+    found = [
+        (path.name, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docs
+        and TAG.search(node.value)
+    ]
+    assert [f for f in found if f not in ALLOWED] == []
+
+
+def test_the_writer_scan_sees_markup_outside_docstrings():
+    tree = ast.parse('"""<b>doc</b>"""\ndef f():\n    """<i>doc</i>"""\n    return "<td>x</td>"')
+    docs = _docstrings(tree)
+    strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and id(n) not in docs]
+    assert [s for s in strings if TAG.search(s)] == ["<td>x</td>"]

@@ -107,6 +107,11 @@ EXAMPLES = [
     ),
     ("empty_layer", "the parcels layer has no features", "地块图层没有要素"),
     (
+        "text_nul_removed",
+        "NUL characters (U+0000) removed: GeoPackage and Excel would end the text there",
+        "已删除空字符 (U+0000)：GeoPackage 和 Excel 会在此处截断文本",
+    ),
+    (
         "share_out_of_range",
         "buildings cover 1,200 m² of 1,000 m² of land (120.0 %: overlapping footprints); "
         "coverage unknown, not capped",

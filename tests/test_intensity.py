@@ -63,7 +63,8 @@ def test_park_with_supplied_but_unbuilt_land_by_hand():
     # A = p1 + p3 = 3, A2 = p1 = 2, R = p3 = 1, D = p1..p4 = 5, B21 = 0.5, G = p4 = 1
     assert (r["built_ha"], r["industrial_built_ha"], r["residential_built_ha"]) == (3, 2, 1)
     assert (r["supplied_ha"], r["ready_ha"], r["idle_ha"]) == (5, 0.5, 1)
-    assert r["supply_rate"] == pytest.approx(5 / 5.5)  # D / (D + B21)
+    # D / (A + B21'): A = p1, p3 (3 ha); B21' = unbuilt and supplied or ready = p2, p4, p5
+    assert r["supply_rate"] == pytest.approx(5 / 5.5)
     assert r["built_rate"] == pytest.approx(0.6)  # A / D: p2 counts in D, not in A
     assert r["industrial_rate"] == pytest.approx(2 / 3)
     assert r["far_all"] == pytest.approx(3.8 / 3)  # (30000 + 8000) m² / 3 ha
@@ -265,3 +266,28 @@ def test_shares_never_leave_0_to_100_percent_on_inconsistent_inputs():
     assert "A2 / A = 200.0 %" in r["missing"] and "R / A = -100.0 %" in r["missing"]
     assert pd.isna(r["zone_type"]) and "zone_type" in r["missing"]
     assert np.isnan(r["score"]) or 0 <= r["score"] <= 100
+
+
+def test_supply_rate_has_supplied_but_unbuilt_land_in_its_base():
+    # q1 built 2 ha, q2 built without a supply date 1 ha (built land counts as supplied:
+    # xsland.judge.supply), q3 supplied and unbuilt 1 ha, q4 ready for supply 1 ha:
+    # D = q1 + q2 + q3 = 4; A + B21' = built (q1, q2) + unbuilt supplied or ready (q3, q4) = 5
+    # -> 0.8. Read with B21 as ready-and-unsupplied only, D / (A + B21) = 4 / (3 + 1) = 100 %
+    # although q4 is still waiting for supply.
+    parcels = pd.DataFrame(
+        {
+            "parcel_id": ["q1", "q2", "q3", "q4"],
+            "park_id": ["P1"] * 4,
+            "category": ["industrial"] * 4,
+            "land_use": ["100101"] * 4,
+            "area_ha": [2.0, 1.0, 1.0, 1.0],
+            "floor_area": [30000.0, 15000.0, 0.0, 0.0],
+            "footprint_m2": [10000.0, 5000.0, 0.0, 0.0],
+            "supply_date": pd.to_datetime(["2015-01-01", None, "2024-06-01", None]),
+            "ready_for_supply": [False, False, False, True],
+        }
+    )
+    parks = pd.DataFrame({"park_id": ["P1"], "name": ["一园"]})
+    r = intensity(parcels, parks=parks, as_of=AS_OF, policy=DEFAULT_POLICY).set_index("park_id")
+    assert r.loc["P1", "supplied_ha"] == pytest.approx(4.0)
+    assert r.loc["P1", "supply_rate"] == pytest.approx(0.8)

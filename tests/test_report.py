@@ -200,3 +200,17 @@ def test_summary_breaks_low_efficiency_down_by_kind_and_only_reason():
     assert (
         "| 不符合高效配置原则 (inefficient) | yes | 2 | 30.0 | 50.0% | 2 | 30.0 | 50.0% |" in narrow
     )
+
+
+def test_summary_text_from_the_data_is_literal_markdown():
+    """Names are backslash-escaped: no HTML, link, math or extra table cell from the data."""
+    from xsland.write.report import _cell
+
+    assert _cell("一园 K-1") == "一园 K-1"
+    assert _cell("<img src=x onerror=alert(1)>") == r"\<img src=x onerror=alert(1)\>"
+    assert _cell("a|b\r\nc\u2028d") == r"a\|b c d"
+    assert _cell("[x](javascript:alert(1)) $x^2$ *a* _b_ # h") == (
+        r"\[x\](javascript:alert(1)) \$x^2\$ \*a\* \_b\_ \# h"
+    )
+    assert _cell(r"a\b &amp;") == r"a\\b \&amp;"
+    assert _cell(None) == "" and _cell(float("nan")) == ""

@@ -235,3 +235,24 @@ def test_features_of_one_park_that_disagree_are_named_not_first_wins():
     assert "(rows: K2: carrier / district)" in text
     assert "'name'" not in text
     assert len(info.value.problems) == 2
+
+
+def test_nul_in_text_is_removed_and_listed():
+    """GDAL ends a string at NUL: audit.gpkg would keep "甲" of "甲\\x00公司" silently."""
+    gdf = _layer(
+        parcel_id=["A\x00", "B"],
+        owner=["甲\x00公司", "乙\x01"],
+        geometry=[shapely.box(0, 0, 10, 10), shapely.box(20, 0, 30, 10)],
+    )
+    out = validate_layer(gdf, "parcels")
+    assert out["parcel_id"].tolist() == ["A", "B"] and out["owner"].tolist() == ["甲公司", "乙\x01"]
+    assert gdf["owner"].iloc[0] == "甲\x00公司"  # the input is not changed
+    listed = quality_frame(out)
+    listed = listed[listed["check"] == "text_nul_removed"]
+    assert sorted(zip(listed["column"], listed["id"], strict=True)) == [
+        ("owner", "A"),
+        ("parcel_id", "A"),
+    ]
+    table = validate_table(pd.DataFrame({"enterprise_id": ["E1"], "name": ["\x00"]}), "enterprises")
+    assert table["name"].tolist() == [""]
+    assert quality_frame(table)["check"].tolist() == ["text_nul_removed"]

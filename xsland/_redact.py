@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["MASK", "is_postgres_uri", "redact"]
+__all__ = ["MASK", "is_postgres_uri", "printable", "redact"]
 
 MASK = "***"
 
@@ -66,3 +66,23 @@ def is_postgres_uri(text: object) -> bool:
     (True, False)
     """
     return isinstance(text, str) and _SCHEME.match(text) is not None
+
+
+# C0 and C1 controls other than tab and newline, and the bidirectional controls that
+# reorder what a terminal shows (a path with U+202E reads backwards)
+_HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: object) -> str:
+    """``text`` with every control and bidi character shown as a ``\\uXXXX`` escape.
+
+    Error messages quote file names, column names and values from the data; a control
+    character could move the cursor or colour the terminal, and a bidi override could
+    make a file name display backwards (U+202E). Tab and newline stay.
+
+    Examples
+    --------
+    >>> print(printable("a\\u202eb\\x1b[31m"))
+    a\\u202eb\\u001b[31m
+    """
+    return _HIDDEN.sub(lambda m: f"\\u{ord(m.group()):04x}", str(text))

@@ -19,7 +19,7 @@ from typing import Any
 import click
 import pandas as pd
 
-from xsland._redact import is_postgres_uri, redact
+from xsland._redact import is_postgres_uri, printable, redact
 from xsland._version import __version__
 from xsland.errors import Interrupted, XslandError
 
@@ -147,7 +147,7 @@ class _Group(click.Group):
         except click.exceptions.Exit:
             raise
         except click.ClickException as exc:
-            exc.message = redact(exc.message)
+            exc.message = printable(redact(exc.message))
             raise
         except Interrupted as exc:
             click.secho(
@@ -164,14 +164,16 @@ class _Group(click.Group):
         except Exception as exc:  # noqa: BLE001 - the boundary
             named = _named(exc)
             if named is not None:
-                click.secho(f"error: {redact(named)}", fg="red", err=True)
+                click.secho(f"error: {printable(redact(named))}", fg="red", err=True)
                 ctx.exit(1)
             self._unexpected(ctx, exc)
 
     @staticmethod
     def _unexpected(ctx: click.Context, exc: Exception) -> None:
         logpath = _crash_log(exc)
-        first = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else "")[:300]
+        first = printable(redact(str(exc).strip().splitlines()[0] if str(exc).strip() else ""))[
+            :300
+        ]
         where = f"; details in {logpath}" if logpath else ""
         click.secho(
             f"error: xsland stopped on an unexpected {type(exc).__name__}: {first}{where}."

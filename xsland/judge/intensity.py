@@ -13,8 +13,12 @@ from the audit's parcel table, one row per park and one for the district (all pa
                            park's parcels carry supply dates
 ``ready_ha``  B21          已达供地条件未供应: unsupplied parcels with ``ready_for_supply``
 ``idle_ha``  G             闲置土地: parcels of status ``idle``
-``supply_rate``            土地供应率 D / (D + B21): of the land ready for supply (supplied or
-                           ready but not supplied), the share supplied
+``supply_rate``            土地供应率 D / (A + B21'), TD/T 1029: of the land that meets the
+                           conditions for supply, the share supplied. The standard's B21'
+                           (已达到供地条件的其他土地) is every *unbuilt* parcel that is
+                           supplied or ready for supply, so A + B21' is the land built,
+                           supplied or ready, and the rate never passes 100 %. (``ready_ha``
+                           reports only the ready-but-unsupplied part of it.)
 ``built_rate``             土地建成率 A / D
 ``industrial_rate``        工业用地率 A2 / A
 ``far_all``                综合容积率: floor area on A / A
@@ -83,7 +87,7 @@ INDICATORS = (
 
 #: Indicators that are shares (0–1) and the fraction each is, for ``missing``.
 SHARES: Mapping[str, str] = {
-    "supply_rate": "D / (D + B21)",
+    "supply_rate": "D / (A + B21')",
     "built_rate": "A / D",
     "industrial_rate": "A2 / A",
     "residential_rate": "R / A",
@@ -162,6 +166,8 @@ def _per_parcel(
             "R": np.where(built & residential, area, 0.0),
             "D": np.where(supplied, area, 0.0),
             "B21": np.where(ready, area, 0.0),
+            # A + B21' of TD/T 1029: built, or unbuilt and supplied or ready for supply
+            "A_B21": np.where(built | supplied | ready, area, 0.0),
             "G": np.where(status.eq("idle").to_numpy(dtype=bool), area, 0.0),
             "dated": has_date,
             "floor_A": np.where(built, floor, 0.0),
@@ -221,7 +227,7 @@ def _indicators(g: pd.DataFrame, *, has: Mapping[str, bool]) -> dict[str, Any]:
         "supplied_ha": d,
         "ready_ha": b21,
         "idle_ha": g_ha,
-        "supply_rate": _ratio(d, d + b21),
+        "supply_rate": _ratio(d, g["A_B21"].sum()) if has["ready"] else np.nan,
         "built_rate": _ratio(a, d),
         "industrial_rate": _ratio(a2, a),
         "residential_rate": _ratio(r, a),
@@ -268,7 +274,7 @@ def _indicators(g: pd.DataFrame, *, has: Mapping[str, bool]) -> dict[str, Any]:
 def _why_ratio(name: str, why: Mapping[str, str], a: float) -> str:
     if name == "supply_rate":
         parts = [k for k in ("supplied_ha", "ready_ha") if k in why]
-        return "needs " + " and ".join(parts) if parts else "A + B21 = 0"
+        return "needs " + " and ".join(parts) if parts else "A + B21' = 0"
     if name in ("built_rate", "idle_rate"):
         return "needs supplied_ha" if "supplied_ha" in why else "D = 0"
     return "no built land (A = 0)" if a == 0 else "unknown"

@@ -29,7 +29,7 @@ from xsland.read.validate import quality_frame
 from xsland.result import AuditResult
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 
-__all__ = ["run"]
+__all__ = ["roll_ups", "run"]
 
 
 def _bare(frame: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -246,30 +246,10 @@ def run(
         )
         members = block_members(parcel_out, parcel_out["block_id"], flags=flags)
     with step("roll-ups", len(parcel_out), unit="parcels"):
-        per_enterprise = (
-            mujun(parcel_out, enterprises, as_of=as_of, policy=policy)
-            if enterprises is not None
-            else None
-        )
-        evaluation = intensity(
-            parcel_out, parks=park_out, enterprises=enterprises, as_of=as_of, policy=policy
-        )
-        by_park = summary(parcel_out, flags, by="park_id", policy=policy).drop(
-            columns=["n_parcels", "area_mu"]
-        )
-        park_out = park_out.merge(by_park, on="park_id", how="left")
-        park_out = park_out.merge(
-            supply_rates(parcel_out, status, by="park_id"), on="park_id", how="left"
-        )
-        towns = town_rollup(park_out, parcel_out)
-        by_town = summary(parcel_out, flags, by="town", policy=policy)[
-            ["town", "n_low_efficiency", "low_efficiency_mu", "low_efficiency_share", "idle_mu"]
-        ]
-        towns = towns.merge(by_town, on="town", how="left")
-        towns = towns.merge(supply_rates(parcel_out, status, by="town"), on="town", how="left")
-        n_blocks = blocks.groupby("town").size() if len(blocks) else pd.Series(dtype=int)
-        towns["n_blocks"] = towns["town"].map(n_blocks).fillna(0).astype(int)
-        district = district_checks(park_out, policy=policy)
+        park_out, towns, district, per_enterprise, evaluation = roll_ups(
+            parcel_out, park_out, flags=flags, status=status, blocks=blocks,
+            enterprises=enterprises, as_of=as_of, policy=policy,
+        )  # fmt: skip
     with step("quality checks", len(parcels), unit="parcels"):
         cross = parcel_checks(
             parcels, parks=parks, buildings=buildings, policy=policy, crs=crs, assignment=where
@@ -297,3 +277,65 @@ def run(
             "engine": "single" if client is None else "dask",
         },
     )
+
+
+def roll_ups(
+    parcel_out: pd.DataFrame,
+    park_out: pd.DataFrame,
+    *,
+    flags: pd.DataFrame,
+    status: pd.DataFrame,
+    blocks: pd.DataFrame,
+    enterprises: pd.DataFrame | None,
+    as_of: Any,
+    policy: Policy,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame | None, pd.DataFrame]:
+    """Parks, towns and district from judged parcels: the one roll-up of every run.
+
+    Used by the in-memory audit (:func:`run`) and the audit of a partitioned dataset
+    (:func:`xsland.pipeline.partitioned.audit_partitioned`), so both add up alike.
+
+    Parameters
+    ----------
+    parcel_out, park_out
+        The judged parcels (one row each, with ``park_id`` and ``town``) and park checks.
+    flags, status
+        The low-efficiency flags and the 批供用 status of ``parcel_out``'s rows.
+    blocks
+        The blocks (for ``n_blocks`` per town).
+    enterprises
+        The enterprise table, or ``None`` (no 亩均 classes then).
+    as_of, policy
+        The date idle land is judged at, and the rules.
+
+    Returns
+    -------
+    tuple
+        ``(parks, towns, district, per_enterprise, intensity)``: parks with their
+        low-efficiency and supply figures merged in; towns with theirs and ``n_blocks``;
+        the district checks; the 亩均 table (or ``None``); the 集约利用 evaluation.
+    """
+    per_enterprise = (
+        mujun(parcel_out, enterprises, as_of=as_of, policy=policy)
+        if enterprises is not None
+        else None
+    )
+    evaluation = intensity(
+        parcel_out, parks=park_out, enterprises=enterprises, as_of=as_of, policy=policy
+    )
+    by_park = summary(parcel_out, flags, by="park_id", policy=policy).drop(
+        columns=["n_parcels", "area_mu"]
+    )
+    park_out = park_out.merge(by_park, on="park_id", how="left")
+    park_out = park_out.merge(
+        supply_rates(parcel_out, status, by="park_id"), on="park_id", how="left"
+    )
+    towns = town_rollup(park_out, parcel_out)
+    by_town = summary(parcel_out, flags, by="town", policy=policy)[
+        ["town", "n_low_efficiency", "low_efficiency_mu", "low_efficiency_share", "idle_mu"]
+    ]
+    towns = towns.merge(by_town, on="town", how="left")
+    towns = towns.merge(supply_rates(parcel_out, status, by="town"), on="town", how="left")
+    n_blocks = blocks.groupby("town").size() if len(blocks) else pd.Series(dtype=int)
+    towns["n_blocks"] = towns["town"].map(n_blocks).fillna(0).astype(int)
+    return park_out, towns, district_checks(park_out, policy=policy), per_enterprise, evaluation

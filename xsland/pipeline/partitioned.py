@@ -69,12 +69,11 @@ import shapely
 from xsland._progress import step
 from xsland.errors import DataError
 from xsland.group.blocks import block_members, block_table
-from xsland.judge.audit import district_checks, parcel_table, park_checks, town_rollup
-from xsland.judge.intensity import intensity
-from xsland.judge.lowuse import flag, plan_overlay, summary
-from xsland.judge.mujun import mujun
-from xsland.judge.supply import supply_rates, supply_status
+from xsland.judge.audit import parcel_table, park_checks
+from xsland.judge.lowuse import flag, plan_overlay
+from xsland.judge.supply import supply_status
 from xsland.measure.raster import WORLDCOVER_CLASSES, landcover_shares, park_landcover
+from xsland.pipeline.audit import roll_ups
 from xsland.read.harmonise import harmonise
 from xsland.read.validate import quality_frame
 from xsland.result import AuditResult, conform
@@ -376,30 +375,10 @@ def audit_partitioned(
         )
         members = block_members(action, action["block_id"], flags=flags.loc[action.index])
     with step("roll-ups", n, unit="parcels"):
-        per_enterprise = (
-            mujun(parcel_out, enterprises, as_of=as_of, policy=policy)
-            if enterprises is not None
-            else None
-        )
-        evaluation = intensity(
-            parcel_out, parks=park_out, enterprises=enterprises, as_of=as_of, policy=policy
-        )
-        by_park = summary(parcel_out, flags, by="park_id", policy=policy).drop(
-            columns=["n_parcels", "area_mu"]
-        )
-        park_out = park_out.merge(by_park, on="park_id", how="left")
-        park_out = park_out.merge(
-            supply_rates(parcel_out, status, by="park_id"), on="park_id", how="left"
-        )
-        towns = town_rollup(park_out, parcel_out)
-        by_town = summary(parcel_out, flags, by="town", policy=policy)[
-            ["town", "n_low_efficiency", "low_efficiency_mu", "low_efficiency_share", "idle_mu"]
-        ]
-        towns = towns.merge(by_town, on="town", how="left")
-        towns = towns.merge(supply_rates(parcel_out, status, by="town"), on="town", how="left")
-        n_blocks = blocks.groupby("town").size() if len(blocks) else pd.Series(dtype=int)
-        towns["n_blocks"] = towns["town"].map(n_blocks).fillna(0).astype(int)
-        district = district_checks(park_out, policy=policy)
+        park_out, towns, district, per_enterprise, evaluation = roll_ups(
+            parcel_out, park_out, flags=flags, status=status, blocks=blocks,
+            enterprises=enterprises, as_of=as_of, policy=policy,
+        )  # fmt: skip
     target = Path(parcels_out) if parcels_out is not None else Path(f"{folder}.parcels")
     with step("write parcels", n, unit="parcels"):
         if target.exists():

@@ -29,7 +29,7 @@ import shapely
 from xsland.errors import Problem, ValidationError
 from xsland.read.coerce import coerce_dates, coerce_ids, coerce_numbers
 from xsland.read.geometry_checks import crs_findings, nonfinite_mask
-from xsland.read.values import normalise_ids, read_dates
+from xsland.read.values import normalise_id, normalise_ids, read_dates
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 from xsland.rules.schema import get_kind
 
@@ -105,6 +105,7 @@ QUALITY_CHECKS = {
         "园区未列相关配套产业",
         "park lists no related or supporting industries",
     ),
+    "text_nul_removed": ("文本空字符已删除", "NUL character removed from text"),
 }
 QUALITY_COLUMNS = ["layer", "file", "id", "column", "check", "severity", "label", "detail"]
 
@@ -335,6 +336,43 @@ def _row_labels(frame: pd.DataFrame, mask: np.ndarray, id_col: str | None) -> li
             for i, p in zip(ids, positions, strict=True)
         ]
     return [f"row {p + 1}" for p in positions]
+
+
+def _strip_nul(frame: pd.DataFrame, kind: str, c: _Collector) -> pd.DataFrame:
+    """Text without NUL (U+0000), each changed cell listed as ``text_nul_removed``.
+
+    GDAL ends a string at NUL, so ``audit.gpkg`` would silently keep only the text before
+    it, and XML (``audit.xlsx``) cannot hold it at all; every output holds the same text
+    when NUL is removed here, once. Other characters are kept.
+    """
+    changed: dict[str, np.ndarray] = {}
+    for col in frame.columns:
+        if col == "geometry" or str(frame[col].dtype) == "geometry":
+            continue
+        values = frame[col].to_numpy(dtype=object)
+        mask = np.fromiter(
+            (isinstance(v, str) and "\x00" in v for v in values), dtype=bool, count=len(values)
+        )
+        if mask.any():
+            cleaned = values.copy()
+            cleaned[mask] = [v.replace("\x00", "") for v in values[mask]]
+            frame[col] = pd.Series(cleaned, index=frame.index, dtype=object)
+            changed[str(col)] = mask
+    id_col = get_kind(kind).id_column
+    ids = frame[id_col].to_numpy(dtype=object) if id_col in frame.columns else None
+    for col, mask in changed.items():
+        rows = [
+            (normalise_id(ids[i]) if ids is not None else None) or f"row {i + 1}"
+            for i in np.flatnonzero(mask)
+        ]
+        c.record(
+            "text_nul_removed",
+            rows,
+            column=col,
+            severity="info",
+            detail="NUL characters (U+0000) removed: GeoPackage and Excel would end the text there",
+        )
+    return frame
 
 
 def _check_columns(frame: pd.DataFrame, kind: str, c: _Collector) -> bool:
@@ -784,6 +822,7 @@ def validate_layer(
             "state it with crs= / --crs (e.g. EPSG:4549)",
         )
     _check_columns(frame, kind, c)
+    frame = _strip_nul(frame, kind, c)
     frame = coerce_ids(frame, kind, c)
     frame = _check_ids(frame, kind, c, duplicates)
     frame, bad_coordinates = _check_coordinates(frame, kind, c)
@@ -819,6 +858,7 @@ def validate_table(
     frame = df.copy()
     frame.attrs = {k: v for k, v in df.attrs.items() if k != "quality"}
     _check_columns(frame, kind, c)
+    frame = _strip_nul(frame, kind, c)
     frame = coerce_ids(frame, kind, c)
     frame = _check_ids(frame, kind, c, duplicates)
     frame = _coerce(frame, kind, c, policy=policy or DEFAULT_POLICY, units=units)

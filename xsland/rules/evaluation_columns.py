@@ -110,7 +110,7 @@ INTENSITY_COLUMNS: Mapping[str, _T] = {
         "float64", "ha", "已达供地条件未供应(公顷)", "ready for supply B21 (ha)", "", 2
     ),
     "idle_ha": ("float64", "ha", "闲置土地(公顷)", "idle land G (ha)", "", 2),
-    "supply_rate": ("float64", "share", "土地供应率", "supply rate", "D / (D + B21)", 4),
+    "supply_rate": ("float64", "share", "土地供应率", "supply rate", "D / (A + B21'), TD/T 1029", 4),
     "built_rate": ("float64", "share", "土地建成率", "built rate", "A / D", 4),
     "industrial_rate": ("float64", "share", "工业用地率", "industrial land rate", "A2 / A", 4),
     "residential_rate": ("float64", "share", "住宅用地率", "residential land rate", "R / A", 4),

@@ -8,6 +8,7 @@ outputs is built in a temporary sibling folder and renamed into place.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -254,11 +255,22 @@ def _unique(headers: list[str]) -> list[str]:
     return out
 
 
+#: Characters that make Markdown (CommonMark, GFM tables, math) out of text, and line ends.
+_MD_ACTIVE = re.compile(r"([\\`*_\[\]<>|#!~&$])")
+_MD_BREAKS = re.compile("[\r\n\x0b\x0c\x85\u2028\u2029]+")
+
+
 def _cell(value) -> str:
-    """Text for a Markdown cell: empty for a missing value (never ``nan``), no ``|``."""
+    """Text from the data for the summary: literal, on one line, inside one table cell.
+
+    Empty for a missing value (never ``nan``); line ends become a space; the characters
+    Markdown reads as markup (``\\ ` * _ [ ] < > | # ! ~ & $``: emphasis, links, HTML,
+    table cells, headings, entities, math) are backslash-escaped, so a reader sees the text
+    as it was written and no HTML or link comes from the data.
+    """
     if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
         return ""
-    return str(value).replace("|", "/").replace("\n", " ")
+    return _MD_ACTIVE.sub(r"\\\1", _MD_BREAKS.sub(" ", str(value)))
 
 
 def _number(value) -> str:
@@ -386,7 +398,7 @@ def _evaluation_lines(result) -> list[str]:
         ]
         for _, r in table.iterrows():
             lines.append(
-                f"| {r['park_id']} {r['name'] or ''} | {r['zone_type'] or '–'} | "
+                f"| {_cell(r['park_id'])} {_cell(r['name'])} | {r['zone_type'] or '–'} | "
                 f"{_fcell(r['built_ha'], ',.1f')} | {_fcell(r['supply_rate'], '.1%')} | "
                 f"{_fcell(r['built_rate'], '.1%')} | {_fcell(r['far_all'], '.2f')} | "
                 f"{_fcell(r['building_density'], '.1%')} | {_fcell(r['far_industrial'], '.2f')} | "
@@ -442,9 +454,9 @@ def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None
     spec = get_table("parks")
     labels = {c: spec.column(c).label(result.policy) for c in CHECKS}
     parks = result.parks
-    lines = [f"# {title}", ""]
+    lines = [f"# {_cell(title)}", ""]
     if inputs:
-        lines += ["## Inputs", ""] + [f"- {k}: {v}" for k, v in inputs.items()] + [""]
+        lines += ["## Inputs", ""] + [f"- {k}: {_cell(v)}" for k, v in inputs.items()] + [""]
     n_out = int(result.parcels["park_id"].isna().sum())
     parcel_line = f"- parcels: {len(result.parcels)} ({n_out} outside every park)"
     if result.parcels_path:  # a partitioned audit: the full table stays in its files
@@ -482,7 +494,7 @@ def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None
                 value = _format_value(c, row.get(c.replace("chk_", "val_"), ""))
                 extra = _cell(row.get(c.replace("chk_", "fail_")))
                 lines.append(
-                    f"- {row['park_id']} {_cell(row.get('name'))}: {labels[c]} — measured {value}"
+                    f"- {_cell(row['park_id'])} {_cell(row.get('name'))}: {labels[c]} — measured {value}"
                     + (f"; parcels below minimum: {extra}" if extra else "")
                 )
     if not failed:

@@ -359,6 +359,12 @@ QUALITY_DETAIL_ZH: dict[str, tuple[tuple[str, str], ...]] = {
     # the judge layer writes its details in Chinese
     "park_without_parcels": ((_CHINESE, "{t}"),),
     "share_total_zero": ((_CHINESE, "{t}"),),
+    "text_nul_removed": (
+        (
+            r"NUL characters \(U\+0000\) removed: GeoPackage and Excel would end the text there",
+            "已删除空字符 (U+0000)：GeoPackage 和 Excel 会在此处截断文本",
+        ),
+    ),
     "share_out_of_range": (
         (_CHINESE, "{t}"),
         (
