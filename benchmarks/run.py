@@ -30,6 +30,7 @@ BENCHMARKS = {
     "maps": ("bench_maps.py", ["--sizes", "1000"]),
     "engine": ("bench_engine.py", ["--sizes", "20000", "--no-audit"]),
     "cli": ("bench_cli.py", ["--sizes", "10000", "--ratio-size", "10000"]),
+    "excel": ("bench_excel.py", ["--size", "5000"]),
     # at 20k parcels an idle worker's memory dominates: the quick run only checks it works
     "partitioned": ("bench_partitioned.py", ["--sizes", "20000", "--budget", "4"]),
 }

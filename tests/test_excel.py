@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xsland.pipeline.audit import run
-from xsland.rules.columns import CODES, TABLES
+from xsland.rules.columns import CODES, TABLES, WORKBOOK_PARCEL_COLUMNS
 from xsland.write import excel
 from xsland.write.excel import SHEETS, action_parcels, clean_text, write_audit_workbook
 
@@ -110,6 +110,32 @@ def test_demo_workbook_holds_the_parcels_that_need_action(demo_audit):
     assert all(v is None or round(v, 2) == v for v in (r[far] for r in rows[1:]))
 
 
+def test_parcel_sheet_holds_the_declared_columns_and_points_to_the_rest(demo_audit):
+    from xsland.result import AuditResult
+
+    folder, _, _ = demo_audit
+    result = AuditResult.read(folder)
+    sheets = _sheets(folder / "audit.xlsx")
+    header = sheets[SHEETS["parcels"]][0]
+    declared = TABLES["parcels"]
+    # exactly the declared workbook columns, in their order, as far as the audit has them
+    # (the demo has no enterprise evaluation, so no supply_status_zh …)
+    present = [c for c in WORKBOOK_PARCEL_COLUMNS if c in result.parcels.columns]
+    assert len(present) >= 15
+    assert header == [declared.column(c).label(result.policy) for c in present]
+    # columns of the full table left out of the sheet: the GeoPackage still has them
+    left_out = [c for c in ("footprint_m2", "floor_area", "reasons", "lu_far_low")
+                if c in result.parcels.columns]  # fmt: skip
+    assert left_out and not {declared.column(c).label(result.policy) for c in left_out} & set(
+        header
+    )
+    about = dict((r[0], r[1]) for r in sheets["说明 about"][1:])
+    pointer = about["地块字段 parcel columns"]
+    assert f"{len(WORKBOOK_PARCEL_COLUMNS)} 个处置所需字段" in pointer
+    assert f"全部 {len(declared.columns)} 个字段" in pointer and "完整地块表" in pointer
+    assert "audit.gpkg" in about["完整地块表 full parcel table"]
+
+
 def test_words_for_codes_and_booleans(tiny, tmp_path):
     path = write_audit_workbook(tiny, tmp_path / "a.xlsx")
     sheets = _sheets(path)
@@ -157,6 +183,15 @@ def test_clean_text_keeps_numbers_and_none():
     values = pd.Series(["a\x00b", 3, None, "ok"], dtype=object)
     out, changed = clean_text(values)
     assert out.tolist() == ["ab", 3, None, "ok"] and changed.tolist() == [True, False, False, False]
+
+
+def test_clean_text_on_arrow_strings_is_the_same_as_on_objects():
+    texts = ["甲\x01公司", "b", None, "c\ufffe", "tab\tcr\r"]
+    arrow, changed = clean_text(pd.Series(texts, dtype="str"))
+    plain, changed_plain = clean_text(pd.Series(texts, dtype=object))
+    assert changed.tolist() == changed_plain.tolist() == [True, False, False, True, False]
+    assert plain.tolist() == ["甲公司", "b", None, "c", "tab\tcr\r"]
+    assert arrow.astype(object).where(arrow.notna(), None).tolist() == plain.tolist()
 
 
 def test_row_cap(tiny, tmp_path, monkeypatch):

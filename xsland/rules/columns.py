@@ -32,6 +32,7 @@ __all__ = [
     "DTYPES",
     "REASON_ZH",
     "TABLES",
+    "WORKBOOK_PARCEL_COLUMNS",
     "Column",
     "Table",
     "get_table",
@@ -1175,6 +1176,35 @@ PARCELS = _extend(
     )
     + _evaluation(SUPPLY_COLUMNS, _SUPPLY_PARCEL),
 )  # fmt: skip
+#: The columns of the parcels sheet of ``audit.xlsx`` (待处理地块), in order: what a town
+#: office acts on — who and where, the land use, the area, the FAR against its minimum,
+#: whether and why the parcel is low-efficiency, and its block (the route is on the blocks
+#: sheet). Every other column is in the full parcel table (``audit.gpkg`` layer
+#: ``parcels``, and GeoParquet when written), which the workbook's first sheet names.
+WORKBOOK_PARCEL_COLUMNS: tuple[str, ...] = (
+    "parcel_id",
+    "park_id",
+    "zone",
+    "town",
+    "enterprise_id",
+    "owner",
+    "land_use",
+    "category",
+    "area_mu",
+    "far",
+    "far_min",
+    "far_ok",
+    "coverage",
+    "low_efficiency",
+    "kinds_zh",
+    "reasons_zh",
+    "reasons_detail",
+    "supply_status_zh",
+    "eval_class",
+    "tax_per_mu",
+    "block_id",
+)
+assert set(WORKBOOK_PARCEL_COLUMNS) <= set(PARCELS.names), "declare the column in PARCELS"
 BLOCKS = _extend(
     BLOCKS,
     (

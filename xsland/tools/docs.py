@@ -609,7 +609,7 @@ def render_data_contract() -> str:
 
 def _output_section() -> list[str]:
     """The output tables of an audit, from the output schema (:mod:`xsland.rules.columns`)."""
-    from xsland.rules.columns import CODES, TABLES
+    from xsland.rules.columns import CODES, TABLES, WORKBOOK_PARCEL_COLUMNS
 
     lines = [
         "",
@@ -640,6 +640,13 @@ def _output_section() -> list[str]:
             + (
                 " Extra columns of the input layer are kept as they are."
                 if table.passthrough
+                else ""
+            )
+            + (
+                " The parcels sheet of `audit.xlsx` (the parcels that need action) shows "
+                + ", ".join(f"`{c}`" for c in WORKBOOK_PARCEL_COLUMNS)
+                + "; every column is in `audit.gpkg` (and GeoParquet when written)."
+                if name == "parcels"
                 else ""
             )
             + (

@@ -1,8 +1,9 @@
 """``audit.xlsx``: the workbook for people, written with xlsxwriter (constant memory).
 
 The workbook holds the parks, towns, district checks, the parcels that need action
-(low-efficiency or below their FAR minimum), blocks, enterprises, data quality and the
-rules; its first sheet says where the full parcel table is. Everything shown follows
+(low-efficiency or below their FAR minimum, with the columns a town office acts on:
+:data:`~xsland.rules.columns.WORKBOOK_PARCEL_COLUMNS`), blocks, enterprises, data quality
+and the rules; its first sheet says where the full parcel table with every column is. Everything shown follows
 the output schema (:mod:`xsland.rules.columns`):
 
 - one Chinese header per column (thresholds from the policy applied), never twice on a
@@ -38,7 +39,7 @@ import pandas as pd
 
 from xsland._atomic import atomic_file
 from xsland.result import AuditResult
-from xsland.rules.columns import CODES, TABLES, Column, Table
+from xsland.rules.columns import CODES, TABLES, WORKBOOK_PARCEL_COLUMNS, Column, Table
 from xsland.rules.landuse import land_use_label
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 
@@ -71,6 +72,9 @@ LONG_TEXT_SHEET = "长文本 long text"
 #: Characters XML 1.0 cannot hold (C0 controls but tab, LF and CR; U+FFFE/FFFF; surrogates).
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
+#: The same class in RE2 syntax, for Arrow-backed strings (which cannot hold surrogates).
+_ILLEGAL_RE2 = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x{FFFE}\\x{FFFF}]"
+
 _YES_NO = {True: "是", False: "否"}
 
 #: Sheets of the workbook: table -> sheet name.
@@ -90,19 +94,28 @@ _ABOUT, _COLUMNS = "说明 about", "字段 columns"
 
 
 def clean_text(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Text without the characters XML cannot hold, and a mask of the rows changed."""
-    text = values.astype(object)
-    is_str = text.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
-    if not is_str.any():
-        return values, np.zeros(len(values), dtype=bool)
-    strings = text[is_str].astype(str)
-    cleaned = strings.str.replace(_ILLEGAL, "", regex=True)
-    changed = np.zeros(len(values), dtype=bool)
-    changed[is_str] = (cleaned != strings).to_numpy(dtype=bool)
+    """Text without the characters XML cannot hold, and a mask of the rows changed.
+
+    Vectorised with pandas' string methods: one search of the character class per
+    column (RE2 through Arrow for Arrow-backed strings, which cannot hold surrogates),
+    and the replacement only where it matched. Values that are not text are kept.
+    """
+    nothing = np.zeros(len(values), dtype=bool)
+    if not len(values) or not _texty(values):
+        return values, nothing
+    arrow = getattr(values.dtype, "storage", None) == "pyarrow"
+    pattern = _ILLEGAL_RE2 if arrow else _ILLEGAL
+    try:
+        found = values.str.contains(pattern, regex=True, na=False)
+    except AttributeError:  # no text at all: pandas refuses the .str accessor
+        return values, nothing
+    changed = np.asarray(found.to_numpy(dtype=bool, na_value=False))
     if not changed.any():
         return values, changed
-    out = text.copy()
-    out[is_str] = cleaned
+    if arrow:
+        return values.where(~changed, values.str.replace(pattern, "", regex=True)), changed
+    out = values.astype(object).copy()
+    out[changed] = values[changed].astype(str).str.replace(_ILLEGAL, "", regex=True)
     return out, changed
 
 
@@ -121,6 +134,26 @@ def too_long(value: Any) -> bool:
         and len(value) > EXCEL_MAX_CELL // 2
         and (_utf16_len(value) > EXCEL_MAX_CELL)
     )
+
+
+def _long_cells(frame: pd.DataFrame) -> list[tuple[int, int]]:
+    """``(row, column)`` positions of the :func:`too_long` cells, row by row, left to right.
+
+    Only text longer than half a cell (in code points) can pass the limit in UTF-16
+    code units, so :func:`too_long` runs on those cells alone.
+    """
+    hits = []
+    for c in range(frame.shape[1]):
+        values = frame.iloc[:, c]
+        if not _texty(values):
+            continue
+        try:
+            length = values.str.len()
+        except AttributeError:
+            continue
+        long = np.flatnonzero(length.to_numpy(dtype="float64", na_value=0) > EXCEL_MAX_CELL // 2)
+        hits += [(int(r), c) for r in long if too_long(values.iat[r])]
+    return sorted(hits)
 
 
 def _parts(text: str) -> list[str]:
@@ -161,12 +194,7 @@ def move_long_text(
     out: dict[str, tuple[pd.DataFrame, list[Any]]] = {}
     rows: list[dict[str, Any]] = []
     for name, (frame, specs) in sheets.items():
-        hits = [
-            (r, c)
-            for r in range(len(frame))
-            for c in range(frame.shape[1])
-            if too_long(frame.iat[r, c])
-        ] if any(_texty(frame.iloc[:, c]) for c in range(frame.shape[1])) else []  # fmt: skip
+        hits = _long_cells(frame)
         if not hits:
             out[name] = (frame, specs)
             continue
@@ -204,11 +232,29 @@ def action_parcels(parcels: pd.DataFrame) -> pd.DataFrame:
     return parcels[need.to_numpy(dtype=bool)]
 
 
+def _per_value(values: pd.Series, word: Any) -> pd.Series:
+    """``word`` of each distinct value, spread over the column (missing values: ``None``).
+
+    ``word`` runs once per distinct value, not once per cell; the spreading is a
+    vectorised take.
+    """
+    try:
+        codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    except TypeError:  # unhashable values: one call per cell
+        return values.astype(object).map(lambda v: None if _missing(v) else word(v))
+    looked = np.array([word(u) for u in uniques] + [None], dtype=object)
+    return pd.Series(looked[codes], index=values.index, dtype=object)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
 def _words(values: pd.Series, col: Column) -> pd.Series:
     """Codes, statuses and booleans as the Chinese words people read."""
     if col.dtype == "boolean":
-        out = values.astype(object).map(
-            lambda v: _YES_NO.get(v) if isinstance(v, (bool, np.bool_)) else None
+        out = _per_value(
+            values, lambda v: _YES_NO.get(v) if isinstance(v, (bool, np.bool_)) else None
         )
         return out.where(out.notna(), col.na or None)
     codes = CODES[col.codes]
@@ -219,12 +265,12 @@ def _words(values: pd.Series, col: Column) -> pd.Series:
                 return v
             return "；".join(codes.get(c, c) for c in v.split(";") if c)
 
-        return values.astype(object).map(many)
+        return _per_value(values, many)
     if col.codes == "land_use":  # the code stays visible: "100101 一类工业用地"
-        return values.astype(object).map(
-            lambda v: land_use_label(v, code_first=True) if isinstance(v, str) else v
+        return _per_value(
+            values, lambda v: land_use_label(v, code_first=True) if isinstance(v, str) else v
         )
-    out = values.astype(object).map(lambda v: codes.get(v, v) if isinstance(v, str) else v)
+    out = _per_value(values, lambda v: codes.get(v, v) if isinstance(v, str) else v)
     if col.codes == "status":
         out = out.where(out.notna(), codes["unknown"])
     return out
@@ -246,7 +292,7 @@ def display_table(
     shown: dict[str, pd.Series] = {}
     specs: list[Column | None] = []
     changes = []
-    index_id = _row_ids(df, table)
+    index_id: list[str] | None = None
     for name in df.columns:
         if str(df[name].dtype) == "geometry":
             continue
@@ -263,11 +309,14 @@ def display_table(
             values = values.where(np.isfinite(values.astype("float64")), None).astype(object)
         elif col is not None and col.dtype == "date":
             values = pd.to_datetime(values, errors="coerce")
-        if values.dtype == object or str(values.dtype) in ("str", "string"):
-            values = values.astype(object).where(values.notna(), None)
+        if _texty(values):
             values, changed = clean_text(values)
-            for i in np.flatnonzero(changed):
-                changes.append({"row": index_id[i], "column": str(name)})
+            values = values.astype(object).where(values.notna(), None)
+            if changed.any():
+                index_id = _row_ids(df, table) if index_id is None else index_id
+                changes += [
+                    {"row": index_id[i], "column": str(name)} for i in np.flatnonzero(changed)
+                ]
         header = col.label(policy) if col is not None else str(name)
         while header in shown:
             header = f"{header}({name})"
@@ -296,10 +345,9 @@ def _cells(values: pd.Series) -> list[Any]:
         return [None if pd.isna(v) else v.to_pydatetime() for v in values]
     if pd.api.types.is_float_dtype(values):
         finite = np.isfinite(values.to_numpy(dtype="float64", na_value=np.nan))
-        return [v if ok else None for v, ok in zip(values.tolist(), finite, strict=True)]
-    out = values.astype(object).tolist()
-    return [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v
-            for v in out]  # fmt: skip
+        return values.astype(object).where(finite, None).tolist()
+    out = values.astype(object)
+    return out.where(out.notna(), None).tolist()
 
 
 def write_frames(
@@ -394,7 +442,10 @@ def write_audit_workbook(
         frame = getattr(result, table)
         if frame is None:
             continue
-        tables[table] = action_parcels(frame) if table == "parcels" else frame
+        if table == "parcels":  # the columns a town office acts on; the rest in audit.gpkg
+            frame = action_parcels(frame)
+            frame = frame[[c for c in WORKBOOK_PARCEL_COLUMNS if c in frame.columns]]
+        tables[table] = frame
     shown: dict[str, tuple[pd.DataFrame, list[Column | None]]] = {}
     notes: list[str] = []
     removed: list[pd.DataFrame] = []
@@ -413,10 +464,7 @@ def write_audit_workbook(
         quality = pd.concat([quality, long], ignore_index=True)
     out, specs, _ = display_table(quality, TABLES["quality"], policy=policy)
     shown = _ordered(shown, SHEETS["quality"], (_cap(out, SHEETS["quality"], notes), specs))
-    if len(long) or any(
-        too_long(v) for frame, _ in shown.values() for c in range(frame.shape[1])
-        if _texty(frame.iloc[:, c]) for v in frame.iloc[:, c]
-    ):  # fmt: skip
+    if len(long) or any(_long_cells(frame) for frame, _ in shown.values()):
         notes.append(
             f"长文本 long text: 超过 Excel 单元格上限 ({EXCEL_MAX_CELL:,} 个字符) 的文本不截断, "
             f"单元格内保留前 {LONG_TEXT_HEAD:,} 个字符并注明行号, 全文见“{LONG_TEXT_SHEET}”表, "
@@ -446,25 +494,24 @@ def _long_rows(shown: Mapping[str, tuple[pd.DataFrame, list]], tables: Mapping) 
         if sheet not in shown:
             continue
         frame, specs = shown[sheet]
-        ids = _row_ids(tables[table], TABLES[table])
-        for c, spec in enumerate(specs):
-            if not _texty(frame.iloc[:, c]):
-                continue
-            for r in np.flatnonzero([too_long(v) for v in frame.iloc[:, c]]):
-                rows.append(
-                    {
-                        "layer": table,
-                        "file": "audit.xlsx",
-                        "id": ids[r],
-                        "column": spec.name if spec else str(frame.columns[c]),
-                        "check": "xlsx_long_text",
-                        "severity": "info",
-                        "label": "超过Excel单元格上限的文本移至“长文本”表",
-                        "detail": f"text of {len(frame.iat[r, c]):,} characters is longer than "
-                        f"an Excel cell ({EXCEL_MAX_CELL:,}); its start stays in the cell, "
-                        f"the whole text is in sheet '{LONG_TEXT_SHEET}'",
-                    }
-                )
+        hits = _long_cells(frame)
+        ids = _row_ids(tables[table], TABLES[table]) if hits else []
+        for r, c in hits:
+            spec = specs[c]
+            rows.append(
+                {
+                    "layer": table,
+                    "file": "audit.xlsx",
+                    "id": ids[r],
+                    "column": spec.name if spec else str(frame.columns[c]),
+                    "check": "xlsx_long_text",
+                    "severity": "info",
+                    "label": "超过Excel单元格上限的文本移至“长文本”表",
+                    "detail": f"text of {len(frame.iat[r, c]):,} characters is longer than "
+                    f"an Excel cell ({EXCEL_MAX_CELL:,}); its start stays in the cell, "
+                    f"the whole text is in sheet '{LONG_TEXT_SHEET}'",
+                }
+            )
     return pd.DataFrame(rows, columns=list(rows[0]) if rows else None).astype("str")
 
 
@@ -503,6 +550,10 @@ def _about(
         ("本表地块 parcels in this workbook",
          f"{n_action:,} 个待处理地块(低效用地或容积率低于下限), 共 {n_all:,} 个地块"),
         ("完整地块表 full parcel table", where),
+        ("地块字段 parcel columns",
+         f"“{SHEETS['parcels']}”表只列出 {len(WORKBOOK_PARCEL_COLUMNS)} 个处置所需字段; "
+         f"全部 {len(TABLES['parcels'].columns)} 个字段 (及输入图层的其他字段) 见完整地块表 "
+         "(the sheet shows the columns needed to act; every column is in the full table)"),
         ("规则 rules", "见“规则 rules”表 (the policy applied, with sources)"),
         ("字段 columns", "见“字段 columns”表 (English column names, units, meanings)"),
     ]  # fmt: skip
