@@ -262,6 +262,21 @@ def test_park_checks_from_fail_to_pass(pair):
     assert parks["changed"].sum() == 5  # XS01: 2; XS02 new: chk_area, chain, promotion
 
 
+def test_park_check_labels_show_the_applied_thresholds(pair):
+    # the new audit applied chain leaders ≥ 2 and FAR ≥ 1.2: the labels say so, by default
+    # (the new audit's policy) and when a policy is given
+    old, new = (_audit(x) for x in pair)
+    applied = new.policy.replace(chain_leaders_min=2, far_min_new_industrial=1.2)
+    for result in (
+        diff_audits(old, dataclasses.replace(new, policy=applied)),
+        diff_audits(old, new, policy=applied),
+    ):
+        parks = result.parks
+        assert _row(parks, park_id="XS01", check="chk_chain_leader")["label"] == "链主企业≥2家"
+        far = parks.loc[parks["check"] == "chk_far_new", "label"]
+        assert set(far) <= {"新增工业用地容积率≥1.2"}
+
+
 def test_blocks_cleared_new_and_changed(pair):
     b = _diff(*pair).blocks
     assert _row(b, block_id_old="K1")["status"] == "cleared"  # its parcel B left the set

@@ -48,7 +48,7 @@ import shapely
 from xsland.compare.evaluations import intensity_changes, supply_changes
 from xsland.compare.match import clean_geoms, match_parcels
 from xsland.errors import DataError
-from xsland.judge.audit import CHECKS
+from xsland.judge.audit import CHECKS, check_labels
 from xsland.measure.area import M2_PER_MU
 from xsland.measure.overlay import intersection_areas
 from xsland.read.crs import metric_crs
@@ -346,7 +346,7 @@ def _check_columns(old: pd.DataFrame, new: pd.DataFrame) -> list[str]:
     return known + sorted(c for c in present if c.startswith("chk_") and c not in CHECKS)
 
 
-def _park_changes(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+def _park_changes(old: pd.DataFrame, new: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     """Every check of every park: old and new status, and the trend."""
     o = pd.DataFrame(old).drop_duplicates("park_id").set_index("park_id")
     n = pd.DataFrame(new).drop_duplicates("park_id").set_index("park_id")
@@ -354,6 +354,7 @@ def _park_changes(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     parks = list(dict.fromkeys([*n.index, *o.index]))
     name = n["name"] if "name" in n.columns else pd.Series(dtype=object)
     name_old = o["name"] if "name" in o.columns else pd.Series(dtype=object)
+    labels = check_labels(policy)  # the thresholds the audits applied, never the defaults
     frames = []
     for chk in checks:
         val = chk.replace("chk_", "val_", 1)
@@ -366,7 +367,7 @@ def _park_changes(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
                 {
                     "park_id": parks,
                     "check": chk,
-                    "label": CHECKS[chk][0] if chk in CHECKS else chk,
+                    "label": labels.get(chk, chk),
                     "old": old_status.to_numpy(dtype=object),
                     "new": new_status.to_numpy(dtype=object),
                     "val_old": [text(v) for v in old_val],
@@ -833,7 +834,7 @@ def diff_audits(
     parcels, before, links = _parcel_changes(
         old_l["parcels"], new_l["parcels"], min_overlap=min_overlap, tolerance=tolerance
     )
-    parks = _park_changes(old_l["parks"], new_l["parks"])
+    parks = _park_changes(old_l["parks"], new_l["parks"], policy)
     targets = _target_changes(old_l, new_l, policy)
     blocks = None
     if old_l.get("blocks") is not None and new_l.get("blocks") is not None:
