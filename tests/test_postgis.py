@@ -578,3 +578,29 @@ def test_cli_audit_reads_from_and_writes_to_postgis(postgres, loaded, tmp_path):
     assert again.exit_code == 1, again.output  # a named error
     assert not (tmp_path / "out2").exists()
     assert postgres.password not in again.output
+
+
+def test_project_units_apply_to_postgis_inputs(postgres, loaded, tmp_path):  # noqa: F811
+    """`[inputs.enterprises] units = {revenue = "元"}` converts a PostGIS column as it does a
+    file's: 12,000,000 元 -> 1,200 万元, and the conversion is listed."""
+    from xsland.pipeline.run import read_inputs
+    from xsland.rules.project import load_project
+
+    uri = postgres.uri
+    yuan = pd.DataFrame(
+        {"enterprise_id": ["E1", "E2"], "name": ["甲", "乙"], "park_id": ["XS01", "XS01"],
+         "industry": ["a", "b"], "revenue": [12_000_000.0, 5_000_000.0]}
+    )  # fmt: skip
+    write_tables({"ent_yuan": yuan}, uri, schema="units", overwrite=True)
+    toml = ["[project]", 'name = "units"', "[options]", 'duplicates = "rename"']
+    for kind in ("parks", "parcels"):
+        toml += [f"[inputs.{kind}]", f'path = "{uri}"', f'table = "src.{kind}"']
+    toml += ["[inputs.enterprises]", f'path = "{uri}"', 'table = "units.ent_yuan"']
+    toml += ['units = {revenue = "元"}']
+    (tmp_path / "u.toml").write_text("\n".join(toml) + "\n", encoding="utf-8")
+    data = read_inputs(load_project(tmp_path / "u.toml"))
+    ent = data["enterprises"].set_index("enterprise_id")
+    assert ent.loc["E1", "revenue"] == pytest.approx(1200.0)
+    assert ent.loc["E2", "revenue"] == pytest.approx(500.0)
+    listed = pd.DataFrame(data["enterprises"].attrs["quality"])
+    assert (listed["check"] == "unit_converted").any()

@@ -553,6 +553,7 @@ def _read_one(kind: str, item: Any, project: Any, options: dict[str, Any]) -> An
             columns=item.columns,
             crs=item.crs or project.crs,
             override_crs=item.override_crs,
+            units=item.units,
             **options,
             **extra,
         )
