@@ -394,3 +394,16 @@ def test_one_metric_crs_per_run_is_carried_by_the_result():
     assert again.blocks.geometry.geom_equals_exact(res.blocks.geometry, 1e-6).all()
     # a result read back carries the same CRS
     assert AuditResult(parks=res.parks, parcels=res.parcels, meta=res.meta).metric_crs == chosen
+
+
+def test_a_parcel_keeps_its_own_town_else_takes_its_parks():
+    from xsland.pipeline.audit import parcel_towns
+
+    parcels = pd.DataFrame(
+        {"park_id": ["K1", "K1", "K2", None], "town": ["甲镇", None, None, None]}
+    )
+    parks = pd.DataFrame({"park_id": ["K1", "K2"], "town": ["乙镇", None]})
+    got = parcel_towns(parcels, parks)
+    assert got.tolist()[:2] == ["甲镇", "乙镇"] and got.iloc[2:].isna().all()
+    # without a town column every parcel takes its park's
+    assert parcel_towns(parcels.drop(columns="town"), parks).iloc[0] == "乙镇"

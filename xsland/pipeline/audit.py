@@ -29,7 +29,7 @@ from xsland.read.validate import quality_frame
 from xsland.result import AuditResult
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 
-__all__ = ["roll_ups", "run"]
+__all__ = ["parcel_towns", "roll_ups", "run"]
 
 
 def _bare(frame: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -172,14 +172,7 @@ def run(
             quality=measured,
             as_of=as_of,
         )
-    # every parcel gets a town: its own, else its park's
-    park_town = park_out.set_index("park_id")["town"]
-    own_town = (
-        parcel_out["town"]
-        if "town" in parcel_out.columns
-        else pd.Series(None, index=parcel_out.index, dtype=object)
-    )
-    parcel_out["town"] = own_town.where(own_town.notna(), parcel_out["park_id"].map(park_town))
+    parcel_out["town"] = parcel_towns(parcel_out, park_out)
     lc = dict(landcover_options or {})
     if landcover is not None:
         with step("land cover", len(parcel_out), unit="parcels"):
@@ -339,3 +332,27 @@ def roll_ups(
     n_blocks = blocks.groupby("town").size() if len(blocks) else pd.Series(dtype=int)
     towns["n_blocks"] = towns["town"].map(n_blocks).fillna(0).astype(int)
     return park_out, towns, district_checks(park_out, policy=policy), per_enterprise, evaluation
+
+
+def parcel_towns(parcels: pd.DataFrame, parks: pd.DataFrame) -> pd.Series:
+    """The town of every parcel: its own ``town`` where it has one, else its park's.
+
+    Parameters
+    ----------
+    parcels
+        Parcels with ``park_id`` and optionally ``town``.
+    parks
+        Park checks with ``park_id`` and ``town``.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed like ``parcels``; missing where neither is known.
+    """
+    park_town = parks.drop_duplicates("park_id").set_index("park_id")["town"]
+    own = (
+        parcels["town"]
+        if "town" in parcels.columns
+        else pd.Series(None, index=parcels.index, dtype=object)
+    )
+    return own.where(own.notna(), parcels["park_id"].map(park_town))

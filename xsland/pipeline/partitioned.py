@@ -73,7 +73,7 @@ from xsland.judge.audit import parcel_table, park_checks
 from xsland.judge.lowuse import flag, plan_overlay
 from xsland.judge.supply import supply_status
 from xsland.measure.raster import WORLDCOVER_CLASSES, landcover_shares, park_landcover
-from xsland.pipeline.audit import roll_ups
+from xsland.pipeline.audit import parcel_towns, roll_ups
 from xsland.read.harmonise import harmonise
 from xsland.read.validate import quality_frame
 from xsland.result import AuditResult, conform
@@ -302,13 +302,7 @@ def audit_partitioned(
             quality=measured,
             as_of=as_of,
         )
-    park_town = park_out.set_index("park_id")["town"]
-    own_town = (
-        parcel_out["town"]
-        if "town" in parcel_out.columns
-        else pd.Series(None, index=parcel_out.index, dtype=object)
-    )
-    parcel_out["town"] = own_town.where(own_town.notna(), parcel_out["park_id"].map(park_town))
+    parcel_out["town"] = parcel_towns(parcel_out, park_out)
     if landcover is not None:
         with step("land cover", len(parks), unit="park zones"):
             parcel_out = parcel_out.join(shares)
