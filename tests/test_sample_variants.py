@@ -124,15 +124,15 @@ def test_footprints_delivered_twice_give_the_same_verdicts(layers, clean):
 
 
 def test_floor_area_field_zeroed_reads_as_not_recorded(layers, clean):
-    # A field of zeros carries no figure: the verdicts are those of the sample without the
-    # field (floor area from the buildings), and the park verdicts those of the clean sample.
-    # (The recorded figures differ from the buildings' by up to 2x where a storey over 8 m
-    # counts twice, so 35 parcel verdicts of the clean sample rest on the recorded figure.)
+    # A field of zeros carries no figure: the floor area comes from the buildings, and as
+    # the sample's figures on record agree with its buildings, every verdict is the clean
+    # sample's (and that of the sample without the field).
     zeroed = validate_layer(layers["parcels"].assign(floor_area=0.0), "parcels")
     absent = layers["parcels"].drop(columns=["floor_area"])
     result = audit(layers, parcels=zeroed)
     parks, parcels = verdicts(result)
     pd.testing.assert_frame_equal(parks, clean[0])
+    pd.testing.assert_frame_equal(parcels, clean[1])
     pd.testing.assert_frame_equal(parcels, verdicts(audit(layers, parcels=absent))[1])
     assert (result.quality["check"] == "zero_field").sum() == 1
     # zeros on only the built parcels (the rest unknown): each replaced and listed

@@ -1157,17 +1157,24 @@ def _add_floor_area(rng, plots: pd.DataFrame, buildings: list[dict], roles: _Rol
     n = len(plots)
     gfa = np.zeros(n)
     halls = np.zeros(n, bool)
+    unshown = np.zeros(n, bool)  # a building of the parcel shows no storey count
     for b in buildings:
         if b["parcel"] is not None:
             x0, y0, x1, y1 = b["rect"]
             gfa[b["parcel"]] += (x1 - x0) * (y1 - y0) * b["real_floors"]
             halls[b["parcel"]] |= b["hall"]
+            unshown[b["parcel"]] |= b["floors"] is None
     recorded = (gfa > 0) & (rng.random(n) < 0.31)
     # a hall's 建筑面积 on record is its real floor space, while its plot ratio counts the
     # floor twice (storey over 8 m): leave those to be measured from the buildings
     recorded &= ~halls
+    # the figure on record agrees with the buildings (a permit states the storeys): a field
+    # zeroed or dropped then gives the same verdicts (issue 18); parcels whose storeys must
+    # be estimated from heights keep no figure
+    recorded &= ~unshown
     recorded[[i for pair in roles.pairs for i in pair]] = False
-    plots["floor_area"] = np.where(recorded, np.round(gfa * rng.uniform(0.97, 1.03, n), 2), np.nan)
+    rng.uniform(0.97, 1.03, n)  # drawn as before, so that the rest of the sample stays
+    plots["floor_area"] = np.where(recorded, np.round(gfa, 2), np.nan)
 
 
 # ---------------------------------------------------------------------------
