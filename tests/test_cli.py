@@ -118,7 +118,6 @@ def test_audit_flags_writes_outputs_and_refuses_overwrite(files):
         "全区 district",
         "待处理地块 parcels",
         "连片 blocks",
-        "连片地块 block parcels",
         "集约评价 intensity",
         "数据质量 quality",
         "规则 rules",

@@ -134,6 +134,11 @@ def test_parcel_sheet_holds_the_declared_columns_and_points_to_the_rest(demo_aud
     assert f"{len(WORKBOOK_PARCEL_COLUMNS)} 个处置所需字段" in pointer
     assert f"全部 {len(declared.columns)} 个字段" in pointer and "完整地块表" in pointer
     assert "audit.gpkg" in about["完整地块表 full parcel table"]
+    # no sheet of block members (issue 16: the workbook is for people): each action parcel
+    # names its block, and the members are a layer of the GeoPackage
+    assert not any("block parcels" in name for name in sheets)
+    assert declared.column("block_id").label(result.policy) in header
+    assert "block_members" in about["连片成员 block members"]
 
 
 def test_words_for_codes_and_booleans(tiny, tmp_path):

@@ -84,7 +84,6 @@ SHEETS = {
     "district": "全区 district",
     "parcels": "待处理地块 parcels",
     "blocks": "连片 blocks",
-    "block_members": "连片地块 block parcels",
     "enterprises": "企业亩均 enterprises",
     "intensity": "集约评价 intensity",
     "quality": "数据质量 quality",
@@ -554,6 +553,9 @@ def _about(
          f"“{SHEETS['parcels']}”表只列出 {len(WORKBOOK_PARCEL_COLUMNS)} 个处置所需字段; "
          f"全部 {len(TABLES['parcels'].columns)} 个字段 (及输入图层的其他字段) 见完整地块表 "
          "(the sheet shows the columns needed to act; every column is in the full table)"),
+        ("连片成员 block members",
+         f"地块所属连片见“{SHEETS['parcels']}”表的连片编号列; 连片成员表 block_members 在 "
+         "audit.gpkg (the block of each parcel is a column of the parcels sheet)"),
         ("规则 rules", "见“规则 rules”表 (the policy applied, with sources)"),
         ("字段 columns", "见“字段 columns”表 (English column names, units, meanings)"),
     ]  # fmt: skip
