@@ -29,7 +29,7 @@ from xsland.read.validate import quality_frame
 from xsland.result import AuditResult
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 
-__all__ = ["parcel_towns", "roll_ups", "run"]
+__all__ = ["judge_parcels", "parcel_towns", "roll_ups", "run", "with_park_landcover"]
 
 
 def _bare(frame: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -185,32 +185,12 @@ def run(
                 band=int(lc.get("band", 1)),
             )
             parcel_out = parcel_out.join(shares)
-            breakdown = park_landcover(
-                parks,
-                landcover,
-                class_names=lc.get("class_names") or WORLDCOVER_CLASSES,
-                method=lc.get("method", "exact"),
-                band=int(lc.get("band", 1)),
-            )
-            park_out = park_out.merge(
-                breakdown.add_prefix("lc_"), left_on="park_id", right_index=True, how="left"
-            )
+            park_out = with_park_landcover(park_out, parks, landcover, options=lc)
     with step("judge", len(parcel_out), unit="parcels"):
-        flags = flag(
-            parcel_out,
-            parks=park_out,
-            enterprises=enterprises,
-            plan=plan,
-            history=history,
-            as_of=as_of,
-            policy=policy,
-        )
-    notes = list(flags.attrs.get("notes", []))
-    measured.extend(flags.attrs.get("quality", []))
-    flags.attrs = {}
-    parcel_out = parcel_out.join(flags.drop(columns=[c for c in flags if c in parcel_out]))
-    status = supply_status(parcel_out, as_of=as_of, policy=policy)
-    parcel_out = parcel_out.join(status)
+        parcel_out, flags, status, notes = judge_parcels(
+            parcel_out, park_out, enterprises=enterprises, plan=plan, history=history,
+            as_of=as_of, policy=policy, quality=measured,
+        )  # fmt: skip
     low = flags["low_efficiency"].to_numpy(dtype=bool)
     with step("blocks", int(low.sum()), unit="flagged parcels"):
         if client is not None:
@@ -356,3 +336,63 @@ def parcel_towns(parcels: pd.DataFrame, parks: pd.DataFrame) -> pd.Series:
         else pd.Series(None, index=parcels.index, dtype=object)
     )
     return own.where(own.notna(), parcels["park_id"].map(park_town))
+
+
+def judge_parcels(
+    parcel_out: pd.DataFrame,
+    park_out: pd.DataFrame,
+    *,
+    enterprises: pd.DataFrame | None,
+    plan: Any,
+    history: Any,
+    as_of: Any,
+    policy: Policy,
+    quality: list,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
+    """Low-efficiency flags and 批供用 status joined to the measured parcels.
+
+    The one judging step of the in-memory and the partitioned audit
+    (:func:`xsland.judge.lowuse.flag`, :func:`xsland.judge.supply.supply_status`).
+
+    Returns
+    -------
+    tuple
+        ``(parcels, flags, status, notes)``: the parcels with the flag and status
+        columns (existing columns are kept, never replaced), the flags and status tables,
+        and the notes of the flags. The flags' findings are appended to ``quality``.
+    """
+    flags = flag(
+        parcel_out,
+        parks=park_out,
+        enterprises=enterprises,
+        plan=plan,
+        history=history,
+        as_of=as_of,
+        policy=policy,
+    )
+    notes = list(flags.attrs.get("notes", []))
+    quality.extend(flags.attrs.get("quality", []))
+    flags.attrs = {}
+    parcel_out = parcel_out.join(flags.drop(columns=[c for c in flags if c in parcel_out]))
+    status = supply_status(parcel_out, as_of=as_of, policy=policy)
+    return parcel_out.join(status), flags, status, notes
+
+
+def with_park_landcover(
+    park_out: pd.DataFrame, parks: Any, landcover: Any, *, options: Mapping[str, Any]
+) -> pd.DataFrame:
+    """Park checks with the land-cover shares of each park as ``lc_<class>`` columns.
+
+    ``options`` are the project's land-cover options (``class_names``, ``method``,
+    ``band``; defaults WorldCover classes, exact cover, band 1).
+    """
+    breakdown = park_landcover(
+        parks,
+        landcover,
+        class_names=options.get("class_names") or WORLDCOVER_CLASSES,
+        method=options.get("method", "exact"),
+        band=int(options.get("band", 1)),
+    )
+    return park_out.merge(
+        breakdown.add_prefix("lc_"), left_on="park_id", right_index=True, how="left"
+    )

@@ -70,10 +70,9 @@ from xsland._progress import step
 from xsland.errors import DataError
 from xsland.group.blocks import block_members, block_table
 from xsland.judge.audit import parcel_table, park_checks
-from xsland.judge.lowuse import flag, plan_overlay
-from xsland.judge.supply import supply_status
-from xsland.measure.raster import WORLDCOVER_CLASSES, landcover_shares, park_landcover
-from xsland.pipeline.audit import parcel_towns, roll_ups
+from xsland.judge.lowuse import plan_overlay
+from xsland.measure.raster import landcover_shares
+from xsland.pipeline.audit import judge_parcels, parcel_towns, roll_ups, with_park_landcover
 from xsland.read.harmonise import harmonise
 from xsland.read.validate import quality_frame
 from xsland.result import AuditResult, conform
@@ -306,32 +305,12 @@ def audit_partitioned(
     if landcover is not None:
         with step("land cover", len(parks), unit="park zones"):
             parcel_out = parcel_out.join(shares)
-            breakdown = park_landcover(
-                parks,
-                landcover,
-                class_names=lc.get("class_names") or WORLDCOVER_CLASSES,
-                method=lc.get("method", "exact"),
-                band=int(lc.get("band", 1)),
-            )
-            park_out = park_out.merge(
-                breakdown.add_prefix("lc_"), left_on="park_id", right_index=True, how="left"
-            )
+            park_out = with_park_landcover(park_out, parks, landcover, options=lc)
     with step("judge", n, unit="parcels"):
-        flags = flag(
-            parcel_out,
-            parks=park_out,
-            enterprises=enterprises,
-            plan=overlay,
-            history=history,
-            as_of=as_of,
-            policy=policy,
-        )
-    notes = list(flags.attrs.get("notes", []))
-    measured.extend(flags.attrs.get("quality", []))
-    flags.attrs = {}
-    parcel_out = parcel_out.join(flags.drop(columns=[c for c in flags if c in parcel_out]))
-    status = supply_status(parcel_out, as_of=as_of, policy=policy)
-    parcel_out = parcel_out.join(status)
+        parcel_out, flags, status, notes = judge_parcels(
+            parcel_out, park_out, enterprises=enterprises, plan=overlay, history=history,
+            as_of=as_of, policy=policy, quality=measured,
+        )  # fmt: skip
     low = flags["low_efficiency"].to_numpy(dtype=bool)
     with step("blocks", int(low.sum()), unit="flagged parcels"):
         ids = find_blocks_partitioned(
