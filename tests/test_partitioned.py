@@ -213,3 +213,30 @@ def test_a_parcels_input_naming_a_dataset_folder_is_audited_by_partition(tmp_pat
     assert partitioned_input(project("parcels.gpkg")) is None  # a file: read as usual
     (tmp_path / "other").mkdir()
     assert partitioned_input(project("other")) is None  # a folder without partitions.json
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("{", "not a partition index"),
+        ("[1, 2]", "no JSON object"),
+        ('{"parcels": []}', "lacks crs"),
+        ('{"crs": {}, "parcels": []}', "lacks parcels"),
+        ('{"crs": {}, "parcels": [{"file": "a"}]}', "lacks parcels"),
+    ],
+)
+def test_a_damaged_partition_index_is_a_named_error(tmp_path, text, words):
+    from click.testing import CliRunner
+
+    from xsland.cli import main
+
+    (tmp_path / "ds").mkdir()
+    (tmp_path / "ds" / "partitions.json").write_text(text, encoding="utf-8")
+    parks = gpd.GeoDataFrame({"park_id": ["K1"]}, geometry=[shapely.box(0, 0, 9, 9)], crs=4549)
+    parks.to_file(tmp_path / "parks.gpkg")
+    args = ["audit", "--parks", str(tmp_path / "parks.gpkg"), "--partitions", str(tmp_path / "ds")]
+    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "o"), "--no-progress"])
+    assert result.exit_code == 1, result.output  # named, not an unexpected error (2)
+    assert "partitions.json" in result.output and words in result.output
+    assert "xsland partition" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "o").exists()

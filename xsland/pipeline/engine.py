@@ -813,7 +813,24 @@ def read_partition_index(folder: Any) -> dict[str, Any]:
         raise DataError(
             f"{folder}: no {PARTITION_INDEX}; write the dataset with `xsland partition`"
         )
-    return json.loads(path.read_text(encoding="utf-8"))
+    fix = f"Fix: write the dataset again with `xsland partition` (do not edit {PARTITION_INDEX})"
+    try:
+        index = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"{path}: not a partition index ({exc}). {fix}") from None
+    if not isinstance(index, dict):
+        raise DataError(f"{path}: not a partition index (no JSON object). {fix}")
+    missing = [k for k in ("crs", "parcels") if k not in index]
+    entries = index.get("parcels")
+    if not missing and not (
+        isinstance(entries, list)
+        and entries
+        and all(isinstance(e, dict) and {"file", "rows"} <= e.keys() for e in entries)
+    ):
+        missing = ["parcels (a list of partitions with 'file' and 'rows')"]
+    if missing:
+        raise DataError(f"{path}: the partition index lacks {', '.join(missing)}. {fix}")
+    return index
 
 
 def _read_bbox(folder: Any, layer: str, box: Any, columns: list[str] | None = None) -> Any:
