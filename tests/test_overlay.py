@@ -5,6 +5,9 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.affinity import rotate as shapely_rotate
 
 from xsland.judge import audit as judge_audit
 from xsland.measure import far, overlay, quality
@@ -168,3 +171,58 @@ def test_the_audit_and_its_quality_table_agree_on_the_park_of_a_parcel():
     assert p.loc["P", "park_id"] == "K1" and round(p.loc["P", "park_share"], 9) == 0.6
     detail = res.quality.set_index(["check", "id"])["detail"]
     assert detail["straddles_park", "P"] == "60.0% in park K1, 40.0% outside every park"
+
+
+# -- duplicate footprints: only pairs that can reach the threshold are intersected ---------
+
+
+def test_duplicate_footprints_by_hand():
+    g = [
+        box(0, 0, 10, 10),  # 0: 100 m²
+        box(0, 0, 10, 9.8),  # 1: inside 0, IoU 98 / 100 = 0.98 -> duplicate of 0
+        box(0.5, 0, 10, 10),  # 2: IoU with 0 = 95 / 105 = 0.905; with 1 = 93.1/104.9
+        box(10, 0, 10, 10),  # 3: touches 0 only
+        None,  # 4: missing
+        box(10, 0, 10, 10),  # 5: the same as 3 -> IoU 1
+    ]
+    got = overlay.duplicate_footprints(np.array(g, dtype=object), iou_min=0.95)
+    assert got[["left", "right"]].values.tolist() == [[0, 1], [3, 5]]
+    assert np.allclose(got["iou"], [0.98, 1.0])
+    looser = overlay.duplicate_footprints(np.array(g, dtype=object), iou_min=0.9)
+    # 0-2: 95/105 = 0.9048 > 0.9; 1-2: 93.1/(98+100-93.1) = 0.8875 < 0.9
+    assert looser[["left", "right"]].values.tolist() == [[0, 1], [0, 2], [3, 5]]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 6),
+            st.integers(0, 6),
+            st.integers(1, 4),
+            st.integers(1, 4),
+            st.floats(0, 30),
+            st.booleans(),
+        ),
+        min_size=2,
+        max_size=25,
+    ),
+    st.sampled_from([0.5, 0.8, 0.95]),
+)
+def test_duplicate_footprints_equal_every_pair_intersected(specs, iou_min):
+    geoms = []
+    for x, y, w, h, angle, tri in specs:
+        corner = (X0 + x, Y0 + y)
+        tri_xy = [corner, (X0 + x + w, Y0 + y), (X0 + x, Y0 + y + h)]
+        g = shapely.Polygon(tri_xy) if tri else box(x, y, w, h)
+        geoms.append(shapely_rotate(g, angle, origin="centroid"))
+    g = np.array(geoms, dtype=object)
+    want = []
+    for i in range(len(g)):
+        for j in range(i + 1, len(g)):
+            inter = shapely.area(shapely.intersection(g[i], g[j]))
+            union = g[i].area + g[j].area - inter
+            if union > 0 and inter / union > iou_min:
+                want.append([i, j])
+    got = overlay.duplicate_footprints(g, iou_min=iou_min)
+    assert got[["left", "right"]].values.tolist() == want
