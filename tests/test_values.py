@@ -104,6 +104,61 @@ def test_unify_names_keeps_the_first_spelling_and_counts():
     assert matches == [("东亭街道\u3000", "东亭街道", 2)]
 
 
+def _unify_row_by_row(*columns):
+    """The definition: every cell in turn, the first spelling of its key wins."""
+    first, counts, out = {}, {}, []
+    for col in columns:
+        new = []
+        for v in col.tolist():
+            key = name_key(v)
+            if key is None:
+                new.append(v)
+                continue
+            shown = first.setdefault(key, str(v))
+            if str(v) != shown:
+                counts[(str(v), shown)] = counts.get((str(v), shown), 0) + 1
+            new.append(shown)
+        out.append(new)
+    return out, counts
+
+
+_SPELLINGS = st.sampled_from(
+    [
+        "东亭街道",
+        "东亭街道\u3000",
+        " 东亭街道",
+        "安镇",
+        "安镇 ",
+        "ＡＢ",
+        "ab",
+        "AB",
+        "",
+        "  ",
+        None,
+        float("nan"),
+        1,
+        1.0,
+        "1",
+        "1.0",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(_SPELLINGS, max_size=12), min_size=1, max_size=3))
+def test_unify_names_equals_the_row_by_row_definition(columns):
+    # distinct names are normalised once; the answer must be the cell-by-cell one,
+    # numbers included (1 and 1.0 are different texts) and blanks kept as written
+    series = [pd.Series(c, dtype=object) for c in columns]
+    got, matches = unify_names(*series)
+    want, counts = _unify_row_by_row(*series)
+    for g, w in zip(got, want, strict=True):
+        assert len(g) == len(w)
+        for a, b in zip(g.tolist(), w, strict=True):
+            assert (a is b) or (a == b) or (pd.isna(a) and pd.isna(b)), (a, b)
+    assert sorted(matches) == sorted((a, b, n) for (a, b), n in counts.items())
+
+
 # -- numbers ------------------------------------------------------------------------------
 
 

@@ -40,15 +40,15 @@ def _industry_matches(parks: pd.DataFrame, enterprises: pd.DataFrame | None) -> 
     if enterprises is None or "industry" not in enterprises or "leading_industry" not in parks:
         return []
     leading: dict[str, set[str]] = {}
-    for v in parks["leading_industry"].dropna():
+    for v in parks["leading_industry"].dropna().astype(str).unique():
         if name_key(v):
-            leading.setdefault(name_key(v), set()).add(str(v))
+            leading.setdefault(name_key(v), set()).add(v)
     counts: dict[tuple[str, str], int] = {}
-    for v in enterprises["industry"].dropna():
-        key = name_key(v)
-        for lead in leading.get(key or "", ()):
-            if lead != str(v):
-                counts[(str(v), lead)] = counts.get((str(v), lead), 0) + 1
+    written = enterprises["industry"].dropna().astype(str).value_counts(sort=False)
+    for v, n in written.items():
+        for lead in leading.get(name_key(v) or "", ()):
+            if lead != v:
+                counts[(v, lead)] = counts.get((v, lead), 0) + int(n)
     return [
         rec
         for (written, lead), n in counts.items()

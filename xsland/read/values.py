@@ -266,10 +266,31 @@ def name_key(value: Any) -> str | None:
     return text or None
 
 
+def _per_distinct(values: np.ndarray, fn: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``fn`` of each distinct text once: (codes, distinct texts, results).
+
+    Cells are compared as ``str(value)`` (``1`` and ``1.0`` stay apart, as their text
+    does); a missing cell (``None``, NaN, NA, NaT) gets code -1, and ``results[-1]`` is
+    ``None``.
+    """
+    missing = pd.isna(pd.Series(values, dtype=object)).to_numpy(dtype=bool)
+    codes = np.full(len(values), -1, dtype=np.int64)
+    text = np.array([str(v) for v in values[~missing]], dtype=object)
+    found, distinct = pd.factorize(text)
+    codes[~missing] = found
+    distinct = np.asarray(distinct, dtype=object)
+    done = np.array([fn(v) for v in distinct] + [None], dtype=object)  # last: the NA code
+    return codes, distinct, done
+
+
 def name_keys(values: pd.Series) -> pd.Series:
-    """:func:`name_key` of every cell, same index, ``string`` dtype (NA when empty)."""
-    keys = [name_key(v) for v in values.to_numpy(dtype=object)]
-    return pd.Series(pd.array(keys, dtype="string"), index=values.index)
+    """:func:`name_key` of every cell, same index, ``string`` dtype (NA when empty).
+
+    Each distinct name is normalised once (a column of industries or towns holds a
+    few names in many rows).
+    """
+    codes, _, keys = _per_distinct(values.to_numpy(dtype=object), name_key)
+    return pd.Series(pd.array(keys[codes], dtype="string"), index=values.index)
 
 
 def unify_names(*columns: pd.Series) -> tuple[list[pd.Series], list[tuple[str, str, int]]]:
@@ -285,16 +306,24 @@ def unify_names(*columns: pd.Series) -> tuple[list[pd.Series], list[tuple[str, s
     counts: dict[tuple[str, str], int] = {}
     out = []
     for col in columns:
-        new = []
-        for v in col.to_numpy(dtype=object):
-            key = name_key(v)
+        raw = col.to_numpy(dtype=object)
+        codes, distinct, keys = _per_distinct(raw, name_key)
+        # spellings in the order they first appear in the column, as a row loop meets them
+        seen = np.full(len(distinct), len(raw))
+        np.minimum.at(seen, codes[codes >= 0], np.flatnonzero(codes >= 0))
+        n_rows = np.bincount(codes[codes >= 0], minlength=len(distinct))
+        shown = np.empty(len(distinct) + 1, dtype=object)
+        for i in np.argsort(seen, kind="stable"):
+            v, key = distinct[i], keys[i]
             if key is None:
-                new.append(v)
+                shown[i] = v
                 continue
-            shown = first.setdefault(key, str(v))
-            if str(v) != shown:
-                counts[(str(v), shown)] = counts.get((str(v), shown), 0) + 1
-            new.append(shown)
+            shown[i] = first.setdefault(key, str(v))
+            if str(v) != shown[i]:
+                counts[(str(v), shown[i])] = counts.get((str(v), shown[i]), 0) + int(n_rows[i])
+        new = shown[codes].copy()
+        missing = codes < 0
+        new[missing] = raw[missing]
         out.append(pd.Series(new, index=col.index, dtype=object))
     return out, [(a, b, n) for (a, b), n in counts.items()]
 
