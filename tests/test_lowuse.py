@@ -660,6 +660,13 @@ def test_related_industries_conform_from_the_layer_or_the_project_file():
     policy = DEFAULT_POLICY.replace(related_industries={"K1": "工业软件；检验检测"})
     again = flag(parcels, parks=PARKS, enterprises=KIND_ENTERPRISES, as_of=AS_OF, policy=policy)
     assert again["lu_industry"].tolist() == [True, False, True, False, False]
+    # a related name written with full-width brackets and spaces still matches by its key
+    policy = DEFAULT_POLICY.replace(related_industries={"K1": "工业软件；检验 检测（含认证）"})
+    ents = KIND_ENTERPRISES.assign(
+        industry=KIND_ENTERPRISES["industry"].replace("检验检测", "检验检测(含认证)")
+    )
+    third = flag(parcels, parks=PARKS, enterprises=ents, as_of=AS_OF, policy=policy)
+    assert third["lu_industry"].tolist() == [True, False, True, False, False]
 
 
 def test_a_park_without_related_industries_is_named_in_the_quality_records():

@@ -83,7 +83,7 @@ from xsland.errors import DataError, format_rows
 from xsland.measure.overlay import intersection_areas
 from xsland.read.crs import to_crs
 from xsland.read.validate import quality_record, require_dates, row_ids
-from xsland.read.values import name_key, name_keys, normalise_ids, parse_numbers
+from xsland.read.values import name_keys, normalise_ids, parse_numbers
 from xsland.rules.landuse import category_of, land_use_codes
 from xsland.rules.policy import (
     DEFAULT_POLICY,
@@ -1036,6 +1036,24 @@ def park_positioning(parks: pd.DataFrame, *, policy: Policy = DEFAULT_POLICY) ->
     return out
 
 
+def _in_related(keys: np.ndarray, related: pd.Series) -> np.ndarray:
+    """Whether each row's industry key is the key of one of the row's related industries.
+
+    ``related`` holds a tuple of names per row (few distinct tuples: one per park); each
+    distinct tuple's names are normalised once (:func:`name_keys`) and the (tuple, key)
+    pairs compared in one ``isin``.
+    """
+    codes, distinct = pd.factorize(related.map(tuple))
+    if len(distinct) == 0:
+        return np.zeros(len(keys), dtype=bool)
+    names = pd.Series(list(distinct), dtype=object).explode().dropna()
+    allowed = pd.MultiIndex.from_arrays(
+        [names.index.to_numpy(), name_keys(names).fillna("").to_numpy(dtype=object)]
+    )
+    rows = pd.MultiIndex.from_arrays([codes, keys])
+    return rows.isin(allowed) & (keys != "")
+
+
 def _rule_industry_mismatch(ctx: _Context) -> _Hit:
     """``industry_mismatch``: the industry is neither the leading nor a related one."""
     n = ctx.n
@@ -1078,11 +1096,7 @@ def _rule_industry_mismatch(ctx: _Context) -> _Hit:
     # names compared by their normalised key: 数字经济(软件) is 数字经济（软件）
     ind_key = name_keys(industry).fillna("").to_numpy(dtype=object)
     lead_key = name_keys(leading).fillna("").to_numpy(dtype=object)
-    conforms = (ind_key == lead_key) | np.fromiter(
-        (i in {name_key(x) for x in r} for i, r in zip(ind_key, related, strict=True)),
-        dtype=bool,
-        count=n,
-    )
+    conforms = (ind_key == lead_key) | _in_related(ind_key, related)
     hit = has_lead & ind_known & ~conforms
     shown_related = related.map("、".join).to_numpy(dtype=object)
     detail = np.where(
