@@ -365,6 +365,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, default=None, help="folder for inputs and outputs")
     ap.add_argument("--output", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
+    if args.work is not None:
+        args.work.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="xsland-bench-cli-", dir=args.work))
     rows: list[dict[str, Any]] = []
     ratio: dict[str, Any] | None = None
