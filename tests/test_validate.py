@@ -256,3 +256,24 @@ def test_nul_in_text_is_removed_and_listed():
     table = validate_table(pd.DataFrame({"enterprise_id": ["E1"], "name": ["\x00"]}), "enterprises")
     assert table["name"].tolist() == [""]
     assert quality_frame(table)["check"].tolist() == ["text_nul_removed"]
+
+
+@pytest.mark.parametrize("dtype", ["str", "string[pyarrow]", "object", "category"])
+def test_nul_is_found_whatever_the_text_columns_dtype(dtype):
+    # pyogrio with Arrow gives "str" columns, a CSV object ones, a user categoricals:
+    # NUL is removed from each; numbers and dates are left alone
+    gdf = _layer(
+        parcel_id=["A", "B", "C"],
+        owner=pd.Series(["甲\x00公司", None, "丙"], dtype=dtype),
+        declared_area=[1.0, 2.0, 3.0],
+        geometry=[
+            shapely.box(0, 0, 10, 10),
+            shapely.box(20, 0, 30, 10),
+            shapely.box(40, 0, 50, 10),
+        ],
+    )
+    out = validate_layer(gdf, "parcels")
+    assert out["owner"].iloc[0] == "甲公司" and out["owner"].iloc[2] == "丙"
+    listed = quality_frame(out)
+    listed = listed[listed["check"] == "text_nul_removed"]
+    assert list(zip(listed["column"], listed["id"], strict=True)) == [("owner", "A")]

@@ -63,6 +63,26 @@ def test_normalise_ids_reports_changed_text_only():
     assert ints.tolist() == ["1", "2"] and not changed.any()
 
 
+_ID_TEXT = st.one_of(
+    st.text(max_size=8),
+    st.from_regex(r"[ +-]?[0-9]{1,4}(\.0*)?[ ]?", fullmatch=True),
+    st.sampled_from(["E1", "E1 ", "12.0", "-3.00", "+7", "ＸＳ０１", "a\u200bb", "١٢", " "]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(_ID_TEXT, st.none()), max_size=20), st.sampled_from(["object", "str"]))
+def test_normalise_ids_equals_one_by_one(cells, dtype):
+    # the column path (Arrow regex for the plain ones) must give what normalise_id gives
+    # each cell, for text read by pyogrio ("str") or from a CSV (object)
+    ids, changed = normalise_ids(pd.Series(cells, dtype=dtype))
+    want = [normalise_id(c) for c in cells]
+    assert ids.tolist() == want
+    assert changed.tolist() == [
+        c is not None and w is not None and w != c for c, w in zip(cells, want, strict=True)
+    ]
+
+
 @given(st.integers(min_value=0, max_value=10**15))
 def test_an_integer_id_is_one_id_however_written(n):
     forms = [n, float(n), str(n), f"{n}.0", f" {n}\u3000", str(n).translate(FULL)]

@@ -338,6 +338,25 @@ def _row_labels(frame: pd.DataFrame, mask: np.ndarray, id_col: str | None) -> li
     return [f"row {p + 1}" for p in positions]
 
 
+def _has_nul(column: pd.Series) -> np.ndarray:
+    """Which cells are text holding NUL; numbers, dates and booleans never do.
+
+    A string column is searched by its string kernel; any other column (object,
+    categorical) cell by cell.
+    """
+    dtype = column.dtype
+    types = pd.api.types
+    if types.is_numeric_dtype(dtype) or types.is_datetime64_any_dtype(dtype):
+        return np.zeros(len(column), dtype=bool)  # numbers, booleans and dates
+    if isinstance(dtype, pd.StringDtype):
+        found = column.str.contains("\x00", regex=False)
+        return found.fillna(False).to_numpy(dtype=bool)
+    values = column.to_numpy(dtype=object)
+    return np.fromiter(
+        (isinstance(v, str) and "\x00" in v for v in values), dtype=bool, count=len(values)
+    )
+
+
 def _strip_nul(frame: pd.DataFrame, kind: str, c: _Collector) -> pd.DataFrame:
     """Text without NUL (U+0000), each changed cell listed as ``text_nul_removed``.
 
@@ -349,11 +368,9 @@ def _strip_nul(frame: pd.DataFrame, kind: str, c: _Collector) -> pd.DataFrame:
     for col in frame.columns:
         if col == "geometry" or str(frame[col].dtype) == "geometry":
             continue
-        values = frame[col].to_numpy(dtype=object)
-        mask = np.fromiter(
-            (isinstance(v, str) and "\x00" in v for v in values), dtype=bool, count=len(values)
-        )
+        mask = _has_nul(frame[col])
         if mask.any():
+            values = frame[col].to_numpy(dtype=object)
             cleaned = values.copy()
             cleaned[mask] = [v.replace("\x00", "") for v in values[mask]]
             frame[col] = pd.Series(cleaned, index=frame.index, dtype=object)

@@ -194,11 +194,16 @@ def normalise_ids(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
         return pd.Series(text, index=values.index, dtype=object), np.zeros(n, dtype=bool)
     raw = values.to_numpy(dtype=object)
     out = np.empty(n, dtype=object)
-    is_str = np.fromiter((type(v) is str for v in raw), dtype=bool, count=n)
+    if isinstance(values.dtype, pd.StringDtype):
+        is_str = values.notna().to_numpy(dtype=bool)
+    else:
+        is_str = np.fromiter((type(v) is str for v in raw), dtype=bool, count=n)
     if is_str.any():
-        text = pd.Series(raw[is_str], dtype=object)
+        text = pd.Series(raw[is_str], dtype="string[pyarrow]")
         # printable ASCII without spaces at the ends and not like 12.0: already normal
-        simple = text.str.fullmatch(r"(?![+-]?\d+\.0+$)[!-~](?:[ -~]*[!-~])?")
+        simple = text.str.fullmatch(r"[!-~](?:[ -~]*[!-~])?") & ~text.str.fullmatch(
+            r"[+-]?[0-9]+\.0+"
+        )
         simple = simple.to_numpy(dtype=bool)
         cleaned = text.to_numpy(dtype=object).copy()
         hard = np.flatnonzero(~simple)
