@@ -14,8 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from xsland.errors import DataError
+from xsland.judge import lowuse
 from xsland.judge.audit import parcel_table
 from xsland.judge.lowuse import (
     COLUMN_LABELS,
@@ -709,3 +712,17 @@ def test_kind_and_reason_headers_are_distinct():
     assert len(set(labels)) == len(labels)
     assert COLUMN_LABELS["n_lu_plan"] == "低效类型不符合规划(宗)"
     assert COLUMN_LABELS["n_plan_nonconforming"] == "不符合规划(宗)"
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from(["", "far_low", "idle", "低效", "a;b"]), min_size=3, max_size=3),
+        max_size=15,
+    )
+)
+def test_reasons_are_joined_skipping_empty_parts(rows):
+    # the column join equals joining each row's non-empty parts
+    parts = [np.array([r[k] for r in rows], dtype=object) for k in range(3)]
+    got = lowuse._join(parts, ";") if rows else np.array([], dtype=object)
+    assert list(got) == [";".join(p for p in r if p) for r in rows]

@@ -328,11 +328,18 @@ def _add_months(dates: pd.Series, months: int) -> pd.Series:
 def _join(parts: list[np.ndarray], sep: str) -> np.ndarray:
     """Element-wise join of string arrays, skipping empty strings (no loop over rows)."""
     out = np.full(len(parts[0]) if parts else 0, "", dtype=object)
+    filled = np.zeros(len(out), dtype=bool)
     for part in parts:
         part = np.asarray(part, dtype=object)
-        both = (out != "") & (part != "")
-        out = np.where(both, out + sep + part, np.where(out == "", part, out))
-    return out.astype(object)
+        has = part != ""
+        if not has.any():
+            continue
+        both = has & filled  # only the rows with text are concatenated
+        out[both] = out[both] + sep + part[both]
+        first = has & ~filled
+        out[first] = part[first]
+        filled |= has
+    return out
 
 
 def _fmt(values: np.ndarray, digits: int) -> np.ndarray:
