@@ -230,6 +230,60 @@ def test_outline_of_a_lone_concave_parcel_closes_its_notch():
     assert got.area == pytest.approx(10_000.0)
 
 
+def test_convex_test_reads_the_turns_of_the_ring():
+    from xsland.group.blocks import _convex
+
+    # Convex: a square; a triangle; two squares merged (a collinear vertex at (100, 0):
+    # a turn of 0, neither way); empty (nothing to close).
+    merged = shapely.union(box(0, 0, 100, 100), box(100, 0, 200, 100))
+    assert len(shapely.get_coordinates(merged)) == 7  # the collinear vertices are kept
+    tri = shapely.Polygon([(X0, Y0), (X0 + 80, Y0), (X0, Y0 + 30)])
+    yes = [box(0, 0, 100, 100), tri, merged, shapely.Polygon()]
+    # Not convex: an L (one turn the other way); a pentagram ring (every turn the same
+    # way, 5 × 144° = 720°: twice around); a square with a hole; two squares apart; a
+    # square with a 1 cm dent at the middle of its top edge.
+    star = shapely.Polygon(
+        [
+            (X0 + 100 * np.cos(a), Y0 + 100 * np.sin(a))
+            for a in np.pi / 2 + 4 * np.pi / 5 * np.arange(5)
+        ]
+    )
+    ell = shapely.union(box(0, 0, 100, 50), box(0, 50, 50, 100))
+    dent = shapely.Polygon(
+        [(X0, Y0), (X0 + 100, Y0), (X0 + 100, Y0 + 100), (X0 + 50, Y0 + 99.99), (X0, Y0 + 100)]
+    )
+    holed = shapely.difference(box(0, 0, 100, 100), box(40, 40, 60, 60))
+    apart = shapely.union(box(0, 0, 10, 10), box(20, 0, 30, 10))
+    no = [ell, star, holed, apart, dent]
+    assert _convex(np.array(yes + no, dtype=object)).tolist() == [True] * 4 + [False] * 5
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    points=st.lists(
+        st.tuples(st.integers(-500, 500), st.integers(-500, 500)), min_size=3, max_size=12
+    ),
+    nick=st.floats(0.0, 1.0),
+)
+def test_convex_test_agrees_with_the_hull(points, nick):
+    # The hull of random points is convex; cutting a corner's neighbourhood out of it at a
+    # random depth makes it concave unless the cut misses it; the test agrees with
+    # "area equals hull area" on both.
+    from xsland.group.blocks import _convex
+
+    hull = shapely.convex_hull(shapely.MultiPoint([(X0 + x, Y0 + y) for x, y in points]))
+    if hull.geom_type != "Polygon":
+        return
+    corner = shapely.Point(hull.exterior.coords[0])
+    cut = shapely.difference(hull, corner.buffer(1.0 + 50.0 * nick, quad_segs=2))
+    geoms = [g for g in (hull, cut) if g.geom_type == "Polygon"]
+    want = [
+        abs(shapely.convex_hull(g).area - g.area) <= 1e-9 * shapely.convex_hull(g).area
+        for g in geoms
+    ]
+    assert _convex(np.array(geoms, dtype=object)).tolist() == want
+
+
 def test_outline_of_a_courtyard_with_an_island_and_of_overlapping_parcels():
     # Four parcels frame a 60 × 60 courtyard [40, 100]²; an island parcel [45, 65]² lies
     # 5 m from its left and bottom sides (same block). The free space of the courtyard,
