@@ -207,6 +207,7 @@ _QUAD_SEGS = 8
 _COVERAGE_MIN_ROWS = 1024  # rows of a failed coverage union not split further
 _COVERAGE_PROBE = 64  # groups tried one by one before the coverage unions
 _COVERAGE_PROBE_MISSES = 0.1  # share of the probe that may fail for the coverage unions
+_HOLED_MIN_COORDS = 256  # vertices of a multipolygon closed through its holes (if any)
 
 
 # ---------------------------------------------------------------------------
@@ -815,8 +816,15 @@ def _closings(g: np.ndarray, codes: np.ndarray, n: int, r: float, max_area: floa
     union = _unions(g, codes, n)
     if r <= 0:
         return _fill_holes(union, max_area)
+    # the shortcut through the holes only where it pays: polygons with holes (their ring
+    # count is free) and multipolygons of many vertices with holes; the others, holes or
+    # not, are closed as a whole (the definition), sparing get_parts over them all
+    cand = np.flatnonzero(
+        (shapely.get_type_id(union) == 3)
+        | (shapely.get_num_coordinates(union) >= _HOLED_MIN_COORDS)
+    )
     with_holes = np.zeros(n, dtype=bool)
-    with_holes[_with_holes(union)] = True
+    with_holes[cand[_with_holes(union[cand])]] = True
     out = np.empty(n, dtype=object)
     out[~with_holes] = _close(union[~with_holes], r, max_area)
     if with_holes.any():
