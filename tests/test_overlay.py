@@ -226,3 +226,34 @@ def test_duplicate_footprints_equal_every_pair_intersected(specs, iou_min):
                 want.append([i, j])
     got = overlay.duplicate_footprints(g, iou_min=iou_min)
     assert got[["left", "right"]].values.tolist() == want
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 8),
+            st.integers(0, 8),
+            st.integers(1, 4),
+            st.integers(1, 4),
+            st.sampled_from([0.0, 0.0, 15.0, 45.0]),
+        ),
+        min_size=2,
+        max_size=25,
+    )
+)
+def test_overlapping_pairs_equal_the_predicates_on_every_pair(specs):
+    # grid-aligned boxes share edges and corners often; rotated ones overlap by slivers
+    g = np.array(
+        [shapely_rotate(box(x, y, w, h), a, origin="centroid") for x, y, w, h, a in specs],
+        dtype=object,
+    )
+    want = [
+        [i, j]
+        for i in range(len(g))
+        for j in range(i + 1, len(g))
+        if g[i].overlaps(g[j]) or g[i].contains(g[j]) or g[j].contains(g[i])
+    ]
+    got = overlapping_pairs(g)
+    assert got[["left", "right"]].values.tolist() == want
+    assert (got["area"] > 0).all()

@@ -67,24 +67,29 @@ def intersection_areas(left: gpd.GeoSeries, right: gpd.GeoSeries) -> pd.DataFram
     return pd.DataFrame({"left": li[keep], "right": ri[keep], "area": area[keep]})
 
 
+def _box_overlap(box: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Width and height of the intersection of the bounding boxes of pairs ``a``, ``b``."""
+    w = np.minimum(box[a, 2], box[b, 2]) - np.maximum(box[a, 0], box[b, 0])
+    h = np.minimum(box[a, 3], box[b, 3]) - np.maximum(box[a, 1], box[b, 1])
+    return w, h
+
+
 def overlapping_pairs(geoms: np.ndarray) -> pd.DataFrame:
     """Pairs ``i < j`` of polygons whose interiors intersect, with the shared area.
 
-    Neighbours that share only an edge — nearly every pair of adjacent parcels —
-    are excluded by the predicates (``overlaps`` or ``contains``) before any
-    intersection is computed.
+    Neighbours that share only an edge — nearly every pair of adjacent parcels — are
+    excluded before any intersection is computed: first by their bounding boxes
+    (interiors can only meet where the boxes overlap by a positive area), then by one
+    DE-9IM test, interior ∩ interior non-empty (``relate_pattern(a, b, "T********")``,
+    which for polygons is ``overlaps`` or either one ``contains`` the other).
     """
     g = np.asarray(geoms, dtype=object)
     li, ri = shapely.STRtree(g).query(g, predicate="intersects")
     keep = li < ri
     a, b = li[keep], ri[keep]
-    was_prepared = shapely.is_prepared(g)
-    shapely.prepare(g)  # a cache only; removed again below
-    try:
-        inner = shapely.overlaps(g[a], g[b]) | shapely.contains(g[a], g[b])
-        inner |= shapely.contains(g[b], g[a])
-    finally:
-        shapely.destroy_prepared(g[~was_prepared])
+    w, h = _box_overlap(shapely.bounds(g), a, b)
+    a, b = a[(w > 0) & (h > 0)], b[(w > 0) & (h > 0)]
+    inner = shapely.relate_pattern(g[a], g[b], "T********")
     a, b = a[inner], b[inner]
     order = np.lexsort((b, a))
     a, b = a[order], b[order]
@@ -122,9 +127,7 @@ def duplicate_footprints(geoms: np.ndarray, *, iou_min: float) -> pd.DataFrame:
     keep = li < ri
     a, b = li[keep], ri[keep]
     area = shapely.area(sub)
-    box = shapely.bounds(sub)
-    w = np.minimum(box[a, 2], box[b, 2]) - np.maximum(box[a, 0], box[b, 0])
-    h = np.minimum(box[a, 3], box[b, 3]) - np.maximum(box[a, 1], box[b, 1])
+    w, h = _box_overlap(shapely.bounds(sub), a, b)
     bound = np.minimum(np.minimum(area[a], area[b]), np.clip(w, 0, None) * np.clip(h, 0, None))
     with np.errstate(invalid="ignore", divide="ignore"):
         possible = bound / (area[a] + area[b] - bound) > iou_min
