@@ -695,3 +695,24 @@ def test_a_large_district_map_draws_flagged_parcels_only(audit, tmp_path, monkey
     assert all(s["shown"] for s in full["statuses"])
     with pytest.raises(PolicyError, match="unknown parcel status"):
         build_map(audit["parks"], audit["parcels"], statuses=["low", "flagged"], tianditu_key="k")
+
+
+def test_when_even_the_flagged_parcels_are_too_many_the_district_map_shows_parks_and_blocks(
+    audit, tmp_path
+):
+    # 7 parcels, 2 flagged (A2 below, A5 low): with a limit of 1 even those are too many
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BasemapWarning)
+        write_maps(_result(audit), tmp_path / "m", audit_date="2026-05-01", max_parcels=1)
+    d = payload((tmp_path / "m" / "map.html").read_text(encoding="utf-8"))
+    assert sum(i["geom"]["count"] for i in d["parcels"]) == 0
+    assert d["note"] == (
+        "地块 7 宗，其中低效或容积率低于下限的 2 宗，超过 1 宗：本图只显示园区和连片地块，"
+        "地块见各镇街地图"
+    )
+    assert d["blocks"]["layer"]["geom"]["count"] == 1 and len(d["parks"]["info"]) == 2
+    legend = {s["key"]: (s["count"], s["shown"]) for s in d["statuses"]}
+    assert legend["low"] == (1, False) and legend["below"] == (1, False)
+    # the town maps still carry every parcel
+    town = payload((tmp_path / "m" / "maps" / "东亭街道.html").read_text(encoding="utf-8"))
+    assert sum(i["geom"]["count"] for i in town["parcels"]) == 6

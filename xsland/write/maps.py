@@ -14,7 +14,8 @@ below it and the legend starts folded.
 
 Every town named by a park or a parcel gets ``maps/<town>.html``. Above
 :data:`DISTRICT_MAP_MAX_PARCELS` parcels (20,000) the district ``map.html`` draws the
-parks, the blocks and the flagged parcels only, and says so under its title.
+parks, the blocks and the flagged parcels only — and only the parks and the blocks when
+the flagged parcels alone are more — and says so under its title.
 
 **Self-contained.** The HTML embeds its data and every script and stylesheet: Leaflet comes
 from the ``xstatic-leaflet`` package (the Leaflet 1.9.3 folium 0.20 would load from a CDN)
@@ -1271,7 +1272,8 @@ def write_maps(
         Also write the town maps.
     max_parcels
         Above this many parcels ``map.html`` shows the parks, the blocks and the flagged
-        parcels only (low-efficiency, or below their FAR minimum) and says so under its
+        parcels only (low-efficiency, or below their FAR minimum), and when the flagged
+        parcels alone are more, the parks and the blocks only; it says so under its
         title; the town maps show every parcel. Default
         :data:`DISTRICT_MAP_MAX_PARCELS` (20,000).
     overwrite
@@ -1325,14 +1327,7 @@ def write_maps(
         names[t] = name
     links = [(t, "maps/" + urllib.parse.quote(f)) for t, f in names.items()] if towns else []
     limit = DISTRICT_MAP_MAX_PARCELS if max_parcels is None else int(max_parcels)
-    statuses, note = None, None
-    if len(parcels) > limit:
-        statuses = _FLAGGED
-        where = "各镇街地图" if towns else "audit.gpkg"
-        note = (
-            f"地块 {len(parcels):,} 宗，超过 {limit:,} 宗：本图只显示园区、连片地块及低效或"
-            f"容积率低于下限的地块，全部地块见{where}"
-        )
+    statuses, note = _district_statuses(parcels, limit=limit, towns=towns)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         m = build_map(
@@ -1371,6 +1366,31 @@ def write_maps(
             seen.add(text)
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return written
+
+
+def _district_statuses(
+    parcels: pd.DataFrame, *, limit: int, towns: bool
+) -> tuple[tuple[str, ...] | None, str | None]:
+    """What the district map draws at this size, and the note that says so.
+
+    Up to ``limit`` parcels: all (``None``, no note). Above it, the flagged ones
+    (:data:`_FLAGGED`: low-efficiency or below their FAR minimum); when those alone are
+    more than ``limit``, no parcel at all — the parks and the blocks, which summarise
+    them — so that the page stays usable whatever the size of the audit.
+    """
+    if len(parcels) <= limit:
+        return None, None
+    where = "各镇街地图" if towns else "audit.gpkg"
+    flagged = int(np.isin(parcel_status(parcels).to_numpy(), _FLAGGED).sum())
+    if flagged > limit:
+        return (), (
+            f"地块 {len(parcels):,} 宗，其中低效或容积率低于下限的 {flagged:,} 宗，超过 "
+            f"{limit:,} 宗：本图只显示园区和连片地块，地块见{where}"
+        )
+    return _FLAGGED, (
+        f"地块 {len(parcels):,} 宗，超过 {limit:,} 宗：本图只显示园区、连片地块及低效或"
+        f"容积率低于下限的地块，全部地块见{where}"
+    )
 
 
 def _parcel_towns(parcels: pd.DataFrame, parks: pd.DataFrame, park_town: pd.Series) -> pd.Series:
