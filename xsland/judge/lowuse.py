@@ -79,6 +79,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+import xsland._sums as sums
 from xsland.errors import DataError, format_rows
 from xsland.measure.overlay import intersection_areas
 from xsland.read.crs import to_crs
@@ -110,6 +111,8 @@ __all__ = [
     "per_mu",
     "plan_overlay",
     "summary",
+    "summary_combine",
+    "summary_partial",
     "use_class",
 ]
 
@@ -1368,6 +1371,10 @@ def summary(
 ) -> pd.DataFrame:
     """Low-efficiency land per park (or town): counts, areas, shares, by kind and reason.
 
+    :func:`summary_combine` of one :func:`summary_partial` of all the parcels: the audit of
+    a partitioned dataset combines one partial table per partition, to the same numbers
+    (sums kept exactly, :mod:`xsland._sums`).
+
     Parameters
     ----------
     parcels
@@ -1389,6 +1396,36 @@ def summary(
         (parcels of that kind) and ``n_only_<k>`` and ``only_<k>_mu`` (of that kind only);
         and ``n_<reason>`` for each reason of :data:`REASONS`.
     """
+    return summary_combine([summary_partial(parcels, flags, by=by, policy=policy)], by=by)
+
+
+def _summary_kinds() -> dict[str, str]:
+    kinds = {
+        "n_parcels": sums.COUNT,
+        "area_mu": sums.SUM,
+        "n_low_efficiency": sums.COUNT,
+        "low_efficiency_mu": sums.SUM,
+        "idle_mu": sums.SUM,
+    }
+    for k in LOWUSE_KINDS:
+        kinds |= {f"n_lu_{k}": sums.COUNT, f"lu_{k}_mu": sums.SUM}
+        kinds |= {f"n_only_{k}": sums.COUNT, f"only_{k}_mu": sums.SUM}
+    return kinds | {f"n_{c}": sums.COUNT for c in LOWUSE_RULES}
+
+
+def summary_partial(
+    parcels: pd.DataFrame,
+    flags: pd.DataFrame,
+    *,
+    by: str = "park_id",
+    policy: Policy = DEFAULT_POLICY,
+) -> pd.DataFrame:
+    """The partial table of :func:`summary` for some of the parcels (one partition).
+
+    Per group, the counts and the exact area sums (:func:`xsland._sums.partial`) of the
+    parcels given; :func:`summary_combine` of the partial tables of disjoint sets of
+    parcels is :func:`summary` of their union.
+    """
     _require(parcels, (by, "area_mu"), what="parcels", fix="pass the audit's parcel table")
     fl = flags.reindex(parcels.index) if not flags.index.equals(parcels.index) else flags
     mu = pd.to_numeric(parcels["area_mu"]).to_numpy(dtype="float64")
@@ -1398,23 +1435,30 @@ def summary(
     for k in LOWUSE_KINDS:
         hit = _mask(fl, f"lu_{k}")
         only = _only(fl, k, counted) if k in counted else np.zeros(len(fl), bool)
-        kinds[f"n_lu_{k}"] = hit.astype("int64")
+        kinds[f"n_lu_{k}"] = hit
         kinds[f"lu_{k}_mu"] = np.where(hit, mu, 0.0)
-        kinds[f"n_only_{k}"] = only.astype("int64")
+        kinds[f"n_only_{k}"] = only
         kinds[f"only_{k}_mu"] = np.where(only, mu, 0.0)
-    frame = pd.DataFrame(
-        {
-            by: parcels[by].to_numpy(),
-            "n_parcels": 1,
-            "area_mu": mu,
-            "n_low_efficiency": low.astype("int64"),
-            "low_efficiency_mu": np.where(low, mu, 0.0),
-            "idle_mu": np.where(_mask(fl, "lu_idle"), mu, 0.0),
-            **kinds,
-            **{f"n_{c}": _mask(fl, f"lu_{c}").astype("int64") for c in LOWUSE_RULES},
-        }
-    ).dropna(subset=[by])
-    out = frame.groupby(by, sort=True).sum()
+    columns = {
+        "n_parcels": np.ones(len(mu), dtype="int64"),
+        "area_mu": mu,
+        "n_low_efficiency": low,
+        "low_efficiency_mu": np.where(low, mu, 0.0),
+        "idle_mu": np.where(_mask(fl, "lu_idle"), mu, 0.0),
+        **kinds,
+        **{f"n_{c}": _mask(fl, f"lu_{c}") for c in LOWUSE_RULES},
+    }
+    return sums.partial(parcels[by].to_numpy(), columns, _summary_kinds(), name=by)
+
+
+def summary_combine(partials: Any, *, by: str = "park_id") -> pd.DataFrame:
+    """:func:`summary` from the partial tables (:func:`summary_partial`) of disjoint parcels.
+
+    .. math:: \\text{low\\_efficiency\\_share} = \\frac{\\sum low\\_efficiency\\_mu}{\\sum area\\_mu}
+    """
+    kinds = _summary_kinds()
+    out = sums.reduce(partials, kinds)[list(kinds)]
+    out.index.name = by
     with np.errstate(invalid="ignore", divide="ignore"):
         out.insert(
             4,
