@@ -107,6 +107,8 @@ __all__ = [
     "derive_classes",
     "flag",
     "kind_breakdown",
+    "land_combine",
+    "land_partial",
     "park_positioning",
     "per_mu",
     "plan_overlay",
@@ -524,8 +526,43 @@ def _enterprise_table(enterprises: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def land_partial(parcels: pd.DataFrame, *, rows: Any = None) -> pd.DataFrame:
+    """Each enterprise's parcels and land on some of the parcels (one partition).
+
+    Per enterprise (``enterprise_id`` normalised), the count of its parcels and the exact
+    sum of their ``area_m2`` (:func:`xsland._sums.partial`); :func:`land_combine` of the
+    partial tables of disjoint sets of parcels gives the land :func:`per_mu` divides by.
+    """
+    _require(
+        parcels,
+        ("area_m2",),
+        what="parcels",
+        fix="pass the audit's parcel table (xsland.judge.audit.parcel_table / AuditResult.parcels)",
+    )
+    if "enterprise_id" in parcels.columns:
+        keys = _key(parcels["enterprise_id"]).astype(object).to_numpy()
+    else:
+        keys = np.full(len(parcels), None, dtype=object)
+    cols = {
+        "size": np.ones(len(parcels), dtype="int64"),
+        "sum": pd.to_numeric(parcels["area_m2"]).to_numpy(dtype="float64"),
+    }
+    kinds = {"size": sums.COUNT, "sum": sums.SUM}
+    return sums.partial(keys, cols, kinds, rows=rows, name="enterprise_id")
+
+
+def land_combine(partials: Any) -> pd.DataFrame:
+    """Each enterprise's parcels (``size``) and land in m² (``sum``), indexed by
+    ``enterprise_id``, from the :func:`land_partial` tables of disjoint sets of parcels."""
+    return sums.reduce(partials, {"size": sums.COUNT, "sum": sums.SUM})
+
+
 def per_mu(
-    parcels: pd.DataFrame, enterprises: pd.DataFrame, *, policy: Policy = DEFAULT_POLICY
+    parcels: pd.DataFrame | None,
+    enterprises: pd.DataFrame,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    land: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per-mu tax and revenue (亩均税收, 亩均营收) and the evaluation class of each enterprise.
 
@@ -546,12 +583,16 @@ def per_mu(
     ----------
     parcels
         The audit's parcel table (:func:`xsland.judge.audit.parcel_table`): ``enterprise_id``,
-        ``area_m2``.
+        ``area_m2``; or ``None`` with ``land``.
     enterprises
         ``enterprise_id``; optional ``name``, ``industry``, ``revenue`` and ``tax`` (万元),
         ``eval_class`` (A–D).
     policy
         The derivation scheme (``eval_*``).
+    land
+        Each enterprise's parcels and land (:func:`land_combine`), when summed elsewhere
+        (the audit of a partitioned dataset sums them partition by partition); default
+        those of ``parcels``.
 
     Returns
     -------
@@ -568,23 +609,9 @@ def per_mu(
         Empty or duplicate enterprise IDs, figures that are not numbers, classes other
         than A–D, or parcels without ``area_m2``.
     """
-    _require(
-        parcels,
-        ("area_m2",),
-        what="parcels",
-        fix="pass the audit's parcel table (xsland.judge.audit.parcel_table / AuditResult.parcels)",
-    )
+    if land is None:
+        land = land_combine([land_partial(parcels)])
     out = _enterprise_table(enterprises)
-    if "enterprise_id" in parcels.columns:
-        link = pd.DataFrame(
-            {
-                "enterprise_id": _key(parcels["enterprise_id"]).to_numpy(),
-                "area": pd.to_numeric(parcels["area_m2"]).to_numpy(dtype="float64"),
-            }
-        ).dropna(subset=["enterprise_id"])
-        land = link.groupby("enterprise_id")["area"].agg(["sum", "size"])
-    else:
-        land = pd.DataFrame({"sum": [], "size": []})
     ids = out["enterprise_id"].astype(object)
     out["n_parcels"] = ids.map(land["size"]).fillna(0).astype("int64").to_numpy()
     out["land_m2"] = ids.map(land["sum"]).fillna(0.0).astype("float64").to_numpy()
@@ -794,6 +821,7 @@ class _Context:
     plan: gpd.GeoDataFrame | None = None
     history: pd.DataFrame | None = None
     eval_year: int | None = None
+    per_enterprise: pd.DataFrame | None = None
     notes: list[str] = dc_field(default_factory=list)
     quality: list[dict[str, Any]] = dc_field(default_factory=list)
     figures: dict[str, Any] = dc_field(default_factory=dict)
@@ -927,7 +955,11 @@ def _enterprise_figures(ctx: _Context) -> dict[str, Any]:
         "table": None,
     }
     if ctx.enterprises is not None:
-        table = per_mu(ctx.parcels, ctx.enterprises, policy=p).set_index("enterprise_id")
+        table = (
+            ctx.per_enterprise
+            if ctx.per_enterprise is not None
+            else per_mu(ctx.parcels, ctx.enterprises, policy=p)
+        ).set_index("enterprise_id")
         keys = ctx.ent_id.astype(object)
         cls = table["eval_class"] if p.lowuse_use_derived_class else table["eval_class_given"]
         src = table["eval_class_source"].where(cls.notna(), "none")
@@ -1189,6 +1221,7 @@ def flag(
     as_of: Any = None,
     eval_year: int | None = None,
     policy: Policy = DEFAULT_POLICY,
+    per_enterprise: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Low-efficiency parcels (低效用地), their kinds and every reason that applies.
 
@@ -1242,6 +1275,10 @@ def flag(
         enterprise table's class stands for that year where ``history`` has no row.
     policy
         The rules.
+    per_enterprise
+        :func:`per_mu` of ``enterprises`` over all the parcels, when ``parcels`` are
+        some of them (a partition: an enterprise's land and class are those of all its
+        parcels); default :func:`per_mu` of ``parcels``.
 
     Returns
     -------
@@ -1282,6 +1319,7 @@ def flag(
         plan=plan,
         history=history,
         eval_year=eval_year,
+        per_enterprise=per_enterprise,
     )
     n = ctx.n
     enabled = [c for c in LOWUSE_RULES if c in set(policy.lowuse_rules)]
