@@ -921,8 +921,9 @@ def find_blocks_partitioned(
     folder
         A dataset of :func:`write_partitions`.
     table
-        The parcels' attributes in ``_row`` order (``parcel_id``, ``area_m2``, and when
-        present ``park_id``, ``town``: what the block IDs are made of); no geometry needed.
+        The parcels' attributes indexed by ``_row`` (``parcel_id``, ``area_m2``, and when
+        present ``park_id``, ``town``: what the block IDs are made of); no geometry
+        needed. Only the flagged parcels' rows are read: a table of those alone will do.
     flagged
         Boolean per parcel, in ``_row`` order.
     gap_m, barriers
@@ -957,7 +958,7 @@ def find_blocks_partitioned(
     if len(pos) == 0:
         return out
     codes, uniq = pd.factorize(label[pos])
-    frame = table.iloc[pos]
+    frame = table.loc[pos]
     placeholder = np.full(len(pos), None, dtype=object)
-    out.iloc[pos] = _block_names(frame, placeholder, codes, len(uniq))
+    out.loc[pos] = _block_names(frame, placeholder, codes, len(uniq))
     return out
