@@ -334,7 +334,7 @@ def audit_partitioned(
     """
     from pyproj import CRS
 
-    from xsland.pipeline.engine import _run, find_blocks_partitioned, read_partition_index
+    from xsland.pipeline.engine import read_partition_index
 
     if landcover is not None and not isinstance(landcover, str | os.PathLike):
         raise DataError(
@@ -345,7 +345,6 @@ def audit_partitioned(
     index = read_partition_index(folder)
     crs = CRS.from_json_dict(index["crs"])
     entries = index["parcels"]
-    n = sum(int(e["rows"]) for e in entries)
     inputs = [parks, enterprises, indicators]
     found = quality_frame(*inputs)
     parks, enterprises, indicators, history = (
@@ -364,9 +363,10 @@ def audit_partitioned(
     stage.mkdir(parents=True)
     try:
         return _audit(
-            folder, entries, n, crs, str(stage), target, parks, enterprises, plan, indicators,
-            history, barriers, landcover, lc, policy, year, as_of, client, found,
-            _run, find_blocks_partitioned,
+            folder, entries, crs=crs, stage=str(stage), target=target, parks=parks,
+            enterprises=enterprises, plan=plan, indicators=indicators, history=history,
+            barriers=barriers, landcover=landcover, lc=lc, policy=policy, year=year,
+            as_of=as_of, client=client, found=found,
         )  # fmt: skip
     finally:
         shutil.rmtree(stage, ignore_errors=True)
@@ -375,7 +375,7 @@ def audit_partitioned(
 def _audit(
     folder: Any,
     entries: list[dict],
-    n: int,
+    *,
     crs: Any,
     stage: str,
     target: Path,
@@ -392,10 +392,12 @@ def _audit(
     as_of: Any,
     client: Any,
     found: pd.DataFrame,
-    _run: Any,
-    find_blocks_partitioned: Any,
 ) -> AuditResult:
     """The three passes of :func:`audit_partitioned` (see the module docstring)."""
+    from xsland.pipeline import engine
+
+    _run = engine._run
+    n = sum(int(e["rows"]) for e in entries)
     zones = parks.to_crs(crs)
     with step("measure", n, unit="parcels"):
         payloads = ((str(folder), e, stage) for e in entries)
@@ -451,7 +453,7 @@ def _audit(
     low = np.zeros(n, dtype=bool)  # 1 byte a parcel, for the block tasks
     low[low_rows] = True
     with step("blocks", len(low_rows), unit="flagged parcels"):
-        ids = find_blocks_partitioned(
+        ids = engine.find_blocks_partitioned(
             folder,
             pd.DataFrame(action.drop(columns=action.geometry.name)),
             low,
