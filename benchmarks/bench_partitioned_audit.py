@@ -21,8 +21,9 @@ from the files the workers wrote) must equal the single-process answers.
 
 Memory is the peak resident set size of each process (``VmHWM``, reset before the
 step); the driver's is this process (client and scheduler), which holds the parks, the
-attribute table of the parcels (no geometry) while judging, and the parcels that need
-action. Results go to ``benchmarks/results/partitioned_audit.json``.
+partial tables the tasks send back (a row per park, town and enterprise) and the parcels
+that need action. For small sizes raise ``--budget`` (e.g. 3): an idle worker's libraries
+dominate there. Results go to ``benchmarks/results/partitioned_audit.json``.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ LAYERS = {
     "xsland._names": 0,
     "xsland._progress": 0,
     "xsland._html": 0,
+    "xsland._sums": 0,
     "xsland.rules": 1,
     "xsland.read": 2,
     "xsland.measure": 3,

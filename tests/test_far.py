@@ -594,3 +594,30 @@ def test_a_footprint_delivered_twice_counts_once():
     assert r.loc[0, "footprint_m2"] == pytest.approx(1600.0)
     assert _checks(r) == {"duplicate_building": ["B2", "B3"]}
     assert "same footprint as B1" in r.attrs["quality"][0]["detail"]
+
+
+def test_floor_areas_are_the_same_bits_whatever_order_the_buildings_come_in():
+    # 40 buildings of uneven sizes on P1 (0–100) and P2 (100–200), some across the line:
+    # added in input order their pieces round differently from added in reverse; each
+    # parcel's pieces are added in one order, so any order of the layer (a partition reads
+    # the buildings near it) gives the same sums to the last bit
+    rng = np.random.default_rng(11)
+    x, y = rng.uniform(0, 180, 40), rng.uniform(0, 90, 40)
+    w, h = rng.uniform(0.3, 19.7, 40), rng.uniform(0.3, 9.9, 40)
+    parcels = gpd.GeoDataFrame(
+        {"parcel_id": ["P1", "P2"]}, geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)], crs=4549
+    )
+    buildings = gpd.GeoDataFrame(
+        {"building_id": [f"B{i}" for i in range(40)], "floors": rng.integers(1, 9, 40)},
+        geometry=[box(a, b, a + c, b + d) for a, b, c, d in zip(x, y, w, h, strict=True)],
+        crs=4549,
+    )
+    one = plot_ratio(parcels, buildings)
+    for seed in range(5):
+        order = np.random.default_rng(seed).permutation(40)
+        other = plot_ratio(parcels, buildings.iloc[order])
+        for col in ("footprint_m2", "floor_area", "far", "coverage"):
+            np.testing.assert_array_equal(other[col].to_numpy(), one[col].to_numpy(), col)
+    # and they are the sums of the pieces: P1's footprint is its share of every building
+    pieces = buildings.geometry.intersection(parcels.geometry.iloc[0]).area
+    assert one["footprint_m2"].iloc[0] == pytest.approx(pieces.sum(), rel=1e-12)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hst
 
 from xsland.judge.intensity import COLUMNS, SHARES, intensity, score
 from xsland.rules.policy import DEFAULT_POLICY
@@ -291,3 +294,54 @@ def test_supply_rate_has_supplied_but_unbuilt_land_in_its_base():
     r = intensity(parcels, parks=parks, as_of=AS_OF, policy=DEFAULT_POLICY).set_index("park_id")
     assert r.loc["P1", "supplied_ha"] == pytest.approx(4.0)
     assert r.loc["P1", "supply_rate"] == pytest.approx(0.8)
+
+
+_rows = hst.lists(
+    hst.tuples(
+        hst.sampled_from(["K1", "K2", None]),
+        hst.floats(min_value=0.01, max_value=50),  # area, ha
+        hst.one_of(hst.none(), hst.sampled_from([0.0]), hst.floats(min_value=1, max_value=5e5)),
+        hst.one_of(hst.none(), hst.floats(min_value=0, max_value=1e5)),  # footprint
+        hst.sampled_from(["new_industrial", "logistics", "other"]),
+        hst.sampled_from(["0701", "100101", None]),
+        hst.sampled_from(["built", "idle", "supplied_not_started", "unknown"]),
+        hst.booleans(),  # ready for supply
+        hst.sampled_from(["E1", "E2", "E3", None]),
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(rows=_rows, split=hst.lists(hst.booleans(), min_size=25, max_size=25))
+def test_intensity_of_two_parts_combined_equals_that_of_all_parcels(rows, split):
+    from xsland.judge.intensity import (
+        intensity_combine,
+        intensity_partial,
+        land_combine,
+        land_partial,
+    )
+
+    names = ["park_id", "area_ha", "floor_area", "footprint_m2", "category", "land_use"]
+    parcels = pd.DataFrame(rows, columns=[*names, "supply_status", "ready_for_supply", "ent"])
+    parcels = parcels.rename(columns={"ent": "enterprise_id"})
+    parcels["supply_date"] = pd.Timestamp("2020-01-01")
+    ent = pd.DataFrame(
+        {"enterprise_id": ["E1", "E2", "E3"], "tax": [10.0, None, 3.0], "investment": [5.0] * 3}
+    )
+    parks = pd.DataFrame({"park_id": ["K2", "K1", "K3"], "name": ["二", "一", "三"]})
+    mine = np.array(split[: len(parcels)])
+    # an enterprise's tax is spread over all its parcels: its land is summed over both parts
+    land = land_combine([land_partial(parcels[m], rows=np.flatnonzero(m)) for m in (mine, ~mine)])
+    parts = [
+        intensity_partial(parcels[m], ent, land=land, rows=np.flatnonzero(m)) for m in (~mine, mine)
+    ]
+    for given_parks in (parks, None):
+        got = intensity_combine(parts, parks=given_parks, enterprises=ent, ready=True)
+        want = intensity(parcels, parks=given_parks, enterprises=ent)
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+    # by hand: the district's built land A is every built parcel inside a park, summed exactly
+    inside = parcels[parcels["park_id"].notna()]
+    built = (inside["floor_area"].fillna(0) > 0) | (inside["footprint_m2"].fillna(0) > 0)
+    assert got.iloc[-1]["built_ha"] == math.fsum(inside["area_ha"][built])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 
 import geopandas as gpd
 import numpy as np
@@ -15,6 +16,7 @@ import pandas as pd
 import pytest
 import shapely
 from hypothesis import given, settings
+from hypothesis import strategies as hst
 from hypothesis import strategies as st
 
 from xsland.errors import DataError
@@ -31,6 +33,8 @@ from xsland.judge.lowuse import (
     per_mu,
     plan_overlay,
     summary,
+    summary_combine,
+    summary_partial,
     use_class,
 )
 from xsland.pipeline.audit import run
@@ -726,3 +730,42 @@ def test_reasons_are_joined_skipping_empty_parts(rows):
     parts = [np.array([r[k] for r in rows], dtype=object) for k in range(3)]
     got = lowuse._join(parts, ";") if rows else np.array([], dtype=object)
     assert list(got) == [";".join(p for p in r if p) for r in rows]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=hst.lists(
+        hst.tuples(
+            hst.sampled_from(["K1", "K2", None]),
+            hst.floats(min_value=0, max_value=1e5, allow_nan=False),
+            hst.lists(hst.sampled_from(LOWUSE_RULES), max_size=3),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    cut=hst.integers(min_value=0, max_value=30),
+    kinds=hst.sampled_from([("plan", "industry", "inefficient"), ("inefficient",)]),
+)
+def test_summary_of_two_parts_combined_equals_that_of_all_parcels(rows, cut, kinds):
+    from xsland.rules.policy import LOWUSE_KINDS, LOWUSE_RULE_KIND
+
+    policy = DEFAULT_POLICY.replace(lowuse_kinds=kinds)
+    parcels = pd.DataFrame({"park_id": [r[0] for r in rows], "area_mu": [r[1] for r in rows]})
+    flags = pd.DataFrame({f"lu_{c}": [c in r[2] for r in rows] for c in LOWUSE_RULES})
+    for k in LOWUSE_KINDS:
+        mine = [c for c in LOWUSE_RULES if LOWUSE_RULE_KIND[c] == k]
+        flags[f"lu_{k}"] = flags[[f"lu_{c}" for c in mine]].any(axis=1)
+    flags["low_efficiency"] = flags[[f"lu_{k}" for k in kinds]].any(axis=1)
+    a = min(cut, len(rows))
+    parts = [
+        summary_partial(parcels.iloc[a:], flags.iloc[a:], policy=policy),
+        summary_partial(parcels.iloc[:a], flags.iloc[:a], policy=policy),
+    ]
+    got = summary_combine(parts)
+    pd.testing.assert_frame_equal(got, summary(parcels, flags, policy=policy), check_exact=True)
+    inside = parcels.dropna()
+    assert got["n_parcels"].sum() == len(inside)
+    for pid, group in inside.groupby("park_id"):
+        row = got.set_index("park_id").loc[pid]
+        low = flags.loc[group.index, "low_efficiency"]
+        assert row["low_efficiency_mu"] == math.fsum(group["area_mu"][low])

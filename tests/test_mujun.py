@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hst
 
 from xsland.judge.mujun import COLUMNS, benchmarks, mujun
 from xsland.rules.policy import DEFAULT_POLICY
@@ -177,3 +181,37 @@ def test_a_negative_figure_gives_no_share_and_is_named():
     assert out.loc["E2", "rd_share"] == pytest.approx(0.1)  # 50 / 500
     # E2: 40 * 0.8 + 30 * 0.5 + 15 * min(0.1 / (150 / 3000), 2) = 32 + 15 + 30 = 77
     assert out.loc["E2", "mj_score"] == pytest.approx(77.0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    rows=hst.lists(
+        hst.tuples(
+            hst.sampled_from(["E1", "E2", "E3", "E4", " E1", None]),
+            hst.floats(min_value=1, max_value=1e5),
+        ),
+        min_size=1,
+        max_size=25,
+    ),
+    split=hst.lists(hst.booleans(), min_size=25, max_size=25),
+)
+def test_classes_from_land_summed_in_two_parts_equal_those_of_all_parcels(rows, split):
+    from xsland.judge.lowuse import land_combine, land_partial
+
+    parcels = pd.DataFrame(rows, columns=["enterprise_id", "area_m2"])
+    ent = pd.DataFrame(
+        {
+            "enterprise_id": ["E1", "E2", "E3", "E4", "E5"],
+            "tax": [100.0, 40.0, 7.0, 12.0, 1.0],
+            "revenue": [900.0, 300.0, 80.0, 70.0, 9.0],
+        }
+    )
+    mine = np.array(split[: len(parcels)])
+    # the parts in either order: an enterprise's land is the exact sum over all its parcels
+    land = land_combine([land_partial(parcels[m], rows=np.flatnonzero(m)) for m in (~mine, mine)])
+    got = mujun(None, ent, land=land, as_of="2026-01-01")
+    want = mujun(parcels, ent, as_of="2026-01-01")
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    e1 = parcels[parcels["enterprise_id"].astype(str).str.strip() == "E1"]  # " E1" is E1
+    row = got.set_index("enterprise_id").loc["E1"]
+    assert row["n_parcels"] == len(e1) and row["land_m2"] == math.fsum(e1["area_m2"])

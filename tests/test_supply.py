@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as hst
 
 from xsland.errors import DataError
-from xsland.judge.supply import COLUMNS, STATUSES, supply_rates, supply_status
+from xsland.judge.supply import (
+    COLUMNS,
+    STATUSES,
+    supply_rates,
+    supply_rates_combine,
+    supply_rates_partial,
+    supply_status,
+)
 
 AS_OF = "2025-08-29"
 NaT = None
@@ -244,3 +253,36 @@ def test_rates_stay_within_0_and_100_percent(rows):
     for col in ("rate_not_supplied", "rate_not_used", "rate_idle"):
         values = out[col].to_numpy(dtype=float)
         assert ((values >= 0) & (values <= 1 + 1e-12) | np.isnan(values)).all(), col
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=hst.lists(
+        hst.tuples(
+            hst.sampled_from(["K1", "K2", None]),
+            hst.sampled_from(list(STATUSES)),
+            hst.floats(min_value=-5, max_value=1e6, allow_nan=False),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    cut=hst.integers(min_value=0, max_value=30),
+)
+def test_supply_rates_of_two_parts_combined_equal_those_of_all_parcels(rows, cut):
+    parcels = pd.DataFrame({"park_id": [r[0] for r in rows], "area_ha": [r[2] for r in rows]})
+    status = pd.DataFrame({"supply_status": [r[1] for r in rows]})
+    a, b = min(cut, len(rows)), len(rows)
+    parts = [
+        supply_rates_partial(parcels.iloc[a:b], status.iloc[a:b], by="park_id"),
+        supply_rates_partial(parcels.iloc[:a], status.iloc[:a], by="park_id"),
+    ]
+    got = supply_rates_combine(parts, by="park_id")
+    pd.testing.assert_frame_equal(
+        got, supply_rates(parcels, status, by="park_id"), check_exact=True
+    )
+    # the whole: the areas of each status added up exactly (2 + 1e-16 + 1e-16 would not be)
+    for pid, group in parcels.assign(s=status["supply_status"]).dropna().groupby("park_id"):
+        row = got.set_index("park_id").loc[pid]
+        for code in STATUSES:
+            want = math.fsum(group.loc[group["s"] == code, "area_ha"])
+            assert row[f"ss_{code}_ha"] == want

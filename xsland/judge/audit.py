@@ -27,6 +27,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+import xsland._sums as sums
 from xsland.measure.area import M2_PER_KM2, M2_PER_MU, areas, union_area_m2
 from xsland.measure.far import categorise, plot_ratio
 from xsland.measure.overlay import park_assignment
@@ -44,8 +45,12 @@ __all__ = [
     "check_labels",
     "parcel_table",
     "park_checks",
+    "park_checks_combine",
+    "park_partial",
     "not_built_yet",
+    "town_partial",
     "town_rollup",
+    "town_rollup_combine",
     "undetermined",
 ]
 
@@ -220,41 +225,36 @@ def _status_min(value: float | None, minimum: float, *, known: bool = True) -> s
     return PASS if value >= minimum - 1e-12 else FAIL
 
 
-def _far_check(group: pd.DataFrame, maybe: int = 0) -> tuple[str, str, str]:
+def _far_check(
+    n: int, pending: int, n_known: int, n_ok: int, failing: list, maybe: int = 0
+) -> tuple[str, str, str]:
     """Status, measured value (share meeting) and failing IDs for one category.
 
-    ``maybe`` parcels of the park might be of the category (category unknown, or
-    industrial without supply date): a failing parcel still fails the park, but a
-    pass or ``n/a`` needs them decided (``unknown``). Parcels not built yet (column
-    ``_pending``: unbuilt, still inside their construction period) have no plot ratio
-    to judge: they neither pass nor fail, and keep the park from passing.
+    Of the park's ``n`` parcels of the category, ``pending`` are not built yet (unbuilt,
+    still inside their construction period: no plot ratio to judge, they neither pass
+    nor fail and keep the park from passing); of the built ones, ``n_known`` have a
+    known ``far_ok``, ``n_ok`` meet their minimum and ``failing`` (IDs, in row order)
+    do not. ``maybe`` parcels of the park might be of the category (category unknown,
+    or industrial without supply date): a failing parcel still fails the park, but a
+    pass or ``n/a`` needs them decided (``unknown``).
     """
     extra = f" (+{maybe} category unknown)" if maybe else ""
-    if group.empty:
+    if n == 0:
         return (UNKNOWN, "0/0" + extra, "") if maybe else (NA, "", "")
-    pending = (
-        group["_pending"].to_numpy(dtype=bool)
-        if "_pending" in group.columns
-        else np.zeros(len(group), bool)
-    )
-    built = group[~pending]
-    ok = built["far_ok"]
-    failing = built.loc[ok.fillna(True) == False, "parcel_id"]  # noqa: E712
-    n_known = int(ok.notna().sum())
-    n_ok = int(ok.fillna(False).sum())
+    built = n - pending
     value = (
         f"{n_ok}/{n_known}"
-        + (f" (+{len(built) - n_known} unknown)" if n_known < len(built) else "")
-        + (f" (+{int(pending.sum())} not built yet)" if pending.any() else "")
+        + (f" (+{built - n_known} unknown)" if n_known < built else "")
+        + (f" (+{pending} not built yet)" if pending else "")
         + extra
     )
     if len(failing):
         status = FAIL
-    elif n_known < len(built) or maybe or pending.any():
+    elif n_known < built or maybe or pending:
         status = UNKNOWN
     else:
         status = PASS
-    return status, value, ", ".join(failing.astype(str))
+    return status, value, ", ".join(str(f) for f in failing)
 
 
 def not_built_yet(
@@ -317,8 +317,171 @@ def park_checks(
         The date of the audit (default today): land not built yet (:func:`not_built_yet`)
         is left out of the FAR minima, which are then ``unknown`` unless a built parcel
         fails.
+
+    :func:`park_checks_combine` of one :func:`park_partial` of all the parcels: the
+    audit of a partitioned dataset combines one partial table per partition, to the same
+    answers (sums kept exactly, :mod:`xsland._sums`).
     """
-    crs = parcels.crs or metric_crs(parks)
+    return park_checks_combine(
+        parks,
+        [park_partial(parcels, as_of=as_of, policy=policy)],
+        crs=getattr(parcels, "crs", None),
+        enterprises=enterprises,
+        indicators=indicators,
+        policy=policy,
+        year=year,
+        quality=quality,
+    )
+
+
+_FAR_KEYS = (
+    ("new_industrial", "new"),
+    ("standard_factory", "standard"),
+    ("new_type_industrial", "m0"),
+)
+
+
+def _park_kinds() -> dict[str, str]:
+    kinds = {
+        "n": sums.COUNT,
+        "area": sums.SUM,
+        "floor": sums.SUM,
+        "floor_known": sums.COUNT,
+        "ind_area": sums.SUM,
+        "n_ind": sums.COUNT,
+        "kfar_floor": sums.SUM,
+        "kfar_area": sums.SUM,
+        "n_kfar": sums.COUNT,
+        "cov_num": sums.SUM,
+        "cov_den": sums.SUM,
+        "n_cov": sums.COUNT,
+        "built_area": sums.SUM,
+        "n_unknown": sums.COUNT,
+        "n_undated": sums.COUNT,
+    }
+    for _, key in _FAR_KEYS:
+        kinds |= {f"n_{key}": sums.COUNT, f"pending_{key}": sums.COUNT}
+        kinds |= {f"known_{key}": sums.COUNT, f"ok_{key}": sums.COUNT, f"fail_{key}": sums.IDS}
+    return kinds
+
+
+def _industrial_far(parcels: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Industrial parcels with a plot ratio (the area-weighted FAR of a park or town):
+    which, their floor area and their area (NaN elsewhere)."""
+    industrial = parcels["category"].isin(INDUSTRIAL_CATEGORIES).to_numpy(dtype=bool)
+    known = industrial & parcels["far"].notna().to_numpy(dtype=bool)
+    floor = pd.to_numeric(parcels["floor_area"]).to_numpy(dtype="float64")
+    area = pd.to_numeric(parcels["area_m2"]).to_numpy(dtype="float64")
+    return known, np.where(known, floor, np.nan), np.where(known, area, np.nan)
+
+
+def park_partial(
+    parcels: pd.DataFrame,
+    *,
+    as_of: Any = None,
+    policy: Policy = DEFAULT_POLICY,
+    rows: Any = None,
+) -> dict[str, pd.DataFrame]:
+    """The partial tables of :func:`park_checks` for some of the parcels (one partition).
+
+    ``"parks"``: per park, the counts and exact sums (:func:`xsland._sums.partial`) the
+    checks are made of — parcels, areas, floor areas, the industrial land with a FAR or
+    a coverage, parcels of unknown category, and per FAR category the parcels not built
+    yet, known, meeting and failing (their IDs); ``"links"``: the park–enterprise pairs
+    with the first row of each. ``rows`` are the parcels' numbers among all parcels
+    (default 0…n-1): the order of the failing IDs. :func:`park_checks_combine` of the
+    partial tables of disjoint sets of parcels is :func:`park_checks` of their union.
+    """
+    n = len(parcels)
+    number = np.arange(n) if rows is None else np.asarray(rows, dtype="int64")
+    unknown, undated = undetermined(parcels)
+    pending = not_built_yet(parcels, as_of=as_of, policy=policy)
+    category = parcels["category"]
+    industrial = category.isin(INDUSTRIAL_CATEGORIES).to_numpy(dtype=bool)
+    area = pd.to_numeric(parcels["area_m2"]).to_numpy(dtype="float64")
+    floor = pd.to_numeric(parcels["floor_area"]).to_numpy(dtype="float64")
+    coverage = pd.to_numeric(parcels["coverage"]).to_numpy(dtype="float64")
+    kfar, kfar_floor, kfar_area = _industrial_far(parcels)
+    cov = industrial & ~np.isnan(coverage)
+    cols: dict[str, Any] = {
+        "n": np.ones(n, dtype="int64"),
+        "area": area,
+        "floor": floor,
+        "floor_known": ~np.isnan(floor),
+        "ind_area": np.where(industrial, area, np.nan),
+        "n_ind": industrial,
+        "kfar_floor": kfar_floor,
+        "kfar_area": kfar_area,
+        "n_kfar": kfar,
+        "cov_num": np.where(cov, coverage * area, np.nan),
+        "cov_den": np.where(cov, area, np.nan),
+        "n_cov": cov,
+        "built_area": np.where(floor > 0, area, np.nan),
+        "n_unknown": unknown,
+        "n_undated": undated,
+    }
+    ok = parcels["far_ok"].astype("boolean")
+    ids = parcels["parcel_id"].to_numpy(dtype=object)
+    for cat, key in _FAR_KEYS:
+        mine = (category == cat).to_numpy(dtype=bool)
+        built = mine & ~pending
+        cols[f"n_{key}"] = mine
+        cols[f"pending_{key}"] = mine & pending
+        cols[f"known_{key}"] = built & ok.notna().to_numpy(dtype=bool)
+        cols[f"ok_{key}"] = built & ok.fillna(False).to_numpy(dtype=bool)
+        failing = built & (ok.fillna(True) == False).to_numpy(dtype=bool)  # noqa: E712
+        cols[f"fail_{key}"] = np.where(failing, ids, None)
+    park = parcels["park_id"].to_numpy(dtype=object)
+    per_park = sums.partial(park, cols, _park_kinds(), rows=number, name="park_id")
+    links = pd.DataFrame(columns=["park_id", "enterprise_id", "row"])
+    if "enterprise_id" in parcels.columns:
+        # one ID normalisation on both sides of the join (an integer column against text
+        # IDs with trailing spaces joins)
+        links = pd.DataFrame(
+            {
+                "park_id": park,
+                "enterprise_id": normalise_ids(parcels["enterprise_id"])[0].to_numpy(dtype=object),
+                "row": number,
+            }
+        )
+        links = links[links["park_id"].notna() & links["enterprise_id"].notna()]
+        links = links.groupby(["park_id", "enterprise_id"], sort=False)["row"].min().reset_index()
+    return {"parks": per_park, "links": links}
+
+
+def _links_combine(partials: list[pd.DataFrame]) -> pd.DataFrame:
+    """The park–enterprise pairs of all parcels, in the order of their first parcel."""
+    frames = [p for p in partials if len(p)]
+    if not frames:
+        return pd.DataFrame({"park_id": [], "enterprise_id": []}, dtype=object)
+    both = pd.concat(frames)
+    first = both.groupby(["park_id", "enterprise_id"], sort=False)["row"].min()
+    first = first.sort_values(kind="stable").reset_index()
+    return first[["park_id", "enterprise_id"]].astype(object).reset_index(drop=True)
+
+
+def park_checks_combine(
+    parks: gpd.GeoDataFrame,
+    partials: list[dict[str, pd.DataFrame]],
+    *,
+    crs: Any = None,
+    enterprises: pd.DataFrame | None = None,
+    indicators: pd.DataFrame | None = None,
+    policy: Policy = DEFAULT_POLICY,
+    year: int | None = None,
+    quality: list | None = None,
+) -> gpd.GeoDataFrame:
+    """:func:`park_checks` from the partial tables (:func:`park_partial`) of disjoint
+    sets of parcels; ``crs`` is the parcels' (metric) CRS, default the parks'.
+
+    Per park :math:`p`, with the sums over its parcels (industrial ones :math:`I`, those
+    with a FAR :math:`I_f`, with a coverage :math:`I_c`, built ones :math:`B`):
+
+    .. math:: \\mathrm{FAR}_p = \\frac{\\sum_{I_f} F}{\\sum_{I_f} a}, \\quad
+              c_p = \\frac{\\sum_{I_c} c\\,a}{\\sum_{I_c} a}, \\quad
+              u_p = \\frac{\\sum_B a}{A_p}
+    """
+    crs = crs or metric_crs(parks)
     pk = parks.to_crs(crs)
     first = pk.drop_duplicates("park_id").set_index("park_id")
     attrs = [c for c in ("name", "town", "park_type", "leading_industry") if c in pk.columns]
@@ -352,16 +515,8 @@ def park_checks(
         np.where(kind == "carrier", NA, UNKNOWN),
     )
 
-    unknown_cat, undated = undetermined(parcels)
-    parcels = parcels.assign(
-        _cat_unknown=unknown_cat,
-        _undated=undated,
-        _pending=not_built_yet(parcels, as_of=as_of, policy=policy),
-    )
-    in_park = parcels[parcels["park_id"].notna()]
-    grouped = {pid: g for pid, g in in_park.groupby("park_id")}
-    empty = parcels.iloc[:0]
-    industrial = in_park[in_park["category"].isin(INDUSTRIAL_CATEGORIES)]
+    agg = sums.reduce([p["parks"] for p in partials], _park_kinds())
+    agg = agg.reindex(table.index)
     cols: dict[str, list[Any]] = {
         k: []
         for k in (
@@ -385,30 +540,32 @@ def park_checks(
             "val_coverage",
         )
     }
-    ind_groups = {pid: g for pid, g in industrial.groupby("park_id")}
     out_of_range: list[tuple[Any, float]] = []
     for pid in table.index:
-        g = grouped.get(pid, empty)
-        ig = ind_groups.get(pid, empty)
-        cols["n_parcels"].append(len(g))
-        cols["parcel_area_m2"].append(float(g["area_m2"].sum()))
-        cols["floor_area"].append(float(g["floor_area"].sum(min_count=1)))
-        known = ig[ig["far"].notna()]
-        cols["industrial_area_m2"].append(float(ig["area_m2"].sum()))
+        g = agg.loc[pid]
+        empty = g.isna()["n"]
+        if empty:
+            g = pd.Series({k: 0 for k in agg.columns}, dtype=object)
+            for _, key in _FAR_KEYS:
+                g[f"fail_{key}"] = []
+        n = int(g["n"])
+        cols["n_parcels"].append(n)
+        cols["parcel_area_m2"].append(float(g["area"]))
+        cols["floor_area"].append(float(g["floor"]) if g["floor_known"] else np.nan)
+        cols["industrial_area_m2"].append(float(g["ind_area"]))
         cols["industrial_far"].append(
-            float(known["floor_area"].sum() / known["area_m2"].sum()) if len(known) else np.nan
-        )
-        cov = ig[ig["coverage"].notna()]
-        coverage = (
-            float((cov["coverage"] * cov["area_m2"]).sum() / cov["area_m2"].sum())
-            if len(cov)
+            float(np.float64(g["kfar_floor"]) / np.float64(g["kfar_area"]))
+            if g["n_kfar"]
             else np.nan
         )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            coverage = (
+                float(np.float64(g["cov_num"]) / np.float64(g["cov_den"])) if g["n_cov"] else np.nan
+            )
         cols["industrial_coverage"].append(coverage)
-        built = g["floor_area"] > 0
         used = (
-            float(g.loc[built, "area_m2"].sum() / table.at[pid, "area_m2"])
-            if g["floor_area"].notna().any() and table.at[pid, "area_m2"] > 0
+            float(g["built_area"] / table.at[pid, "area_m2"])
+            if g["floor_known"] and table.at[pid, "area_m2"] > 0
             else np.nan
         )
         if used > 1 + 1e-9:
@@ -417,24 +574,28 @@ def park_checks(
             out_of_range.append((pid, used))
             used = np.nan
         cols["land_utilisation"].append(used)
-        n_unknown = int(g["_cat_unknown"].sum())
-        for cat, key, maybe in (
-            ("new_industrial", "new", n_unknown + int(g["_undated"].sum())),
-            ("standard_factory", "standard", n_unknown),
-            ("new_type_industrial", "m0", n_unknown),
-        ):
-            status, value, failing = _far_check(g[g["category"] == cat], maybe)
-            if g.empty:
+        n_unknown = int(g["n_unknown"])
+        for _, key in _FAR_KEYS:
+            maybe = n_unknown + (int(g["n_undated"]) if key == "new" else 0)
+            status, value, failing = _far_check(
+                int(g[f"n_{key}"]),
+                int(g[f"pending_{key}"]),
+                int(g[f"known_{key}"]),
+                int(g[f"ok_{key}"]),
+                g[f"fail_{key}"],
+                maybe,
+            )
+            if n == 0:
                 status = UNKNOWN  # no parcels: nothing is known, not "does not apply"
             cols[f"chk_far_{key}"].append(status)
             cols[f"val_far_{key}"].append(value)
             cols[f"fail_far_{key}"].append(failing)
-        if g.empty or n_unknown:
+        if n == 0 or n_unknown:
             # parcels of unknown category could be industrial land of any coverage
             cols["chk_coverage"].append(UNKNOWN)
-        elif ig.empty:
+        elif not g["n_ind"]:
             cols["chk_coverage"].append(NA)
-        elif len(cov) < len(ig):
+        elif g["n_cov"] < g["n_ind"]:
             cols["chk_coverage"].append(UNKNOWN)
         else:
             cols["chk_coverage"].append(_status_min(coverage, policy.coverage_min))
@@ -466,7 +627,8 @@ def park_checks(
                 ],
             )
         )
-    table = _enterprise_checks(table, parcels, enterprises, policy, quality=quality)
+    links = _links_combine([p["links"] for p in partials])
+    table = _enterprise_checks(table, links, enterprises, policy, quality=quality)
     table = _indicator_checks(table, indicators, policy, year)
     order = ["name", "town", "park_type", "leading_industry", "related_industries"]
     order += ["area_m2", "area_km2", "area_mu"]
@@ -496,7 +658,7 @@ def _related(parks: pd.DataFrame, table: pd.DataFrame, policy: Policy) -> list[s
 
 def _enterprise_checks(
     table: gpd.GeoDataFrame,
-    parcels: pd.DataFrame,
+    links: pd.DataFrame,
     enterprises: pd.DataFrame | None,
     policy: Policy,
     *,
@@ -504,7 +666,8 @@ def _enterprise_checks(
 ) -> gpd.GeoDataFrame:
     """Leading-industry shares and chain leaders (clause 二(二)4).
 
-    The enterprises of a park are those owning (``enterprise_id``) a parcel in it.
+    The enterprises of a park are those owning (``enterprise_id``) a parcel in it:
+    ``links``, the park–enterprise pairs in the order of their first parcel.
     Shares are decided only when every such enterprise is in the enterprise table
     with the figure needed (industry; revenue); otherwise ``unknown``. A share never
     leaves 0–100 %: a negative or infinite revenue is not used (the revenue share is
@@ -521,18 +684,7 @@ def _enterprise_checks(
         table[k] = np.nan
     for k in ("chk_leading_revenue", "chk_leading_count", "chk_chain_leader"):
         table[k] = [UNKNOWN] * n
-    if enterprises is None or "enterprise_id" not in parcels.columns:
-        return table
-    # one ID normalisation on both sides of the join (an integer column against text IDs
-    # with trailing spaces joins)
-    links = pd.DataFrame(
-        {
-            "park_id": parcels["park_id"].to_numpy(dtype=object),
-            "enterprise_id": normalise_ids(parcels["enterprise_id"])[0].to_numpy(dtype=object),
-        }
-    )
-    links = links[links["park_id"].notna() & links["enterprise_id"].notna()].drop_duplicates()
-    if links.empty:
+    if enterprises is None or links.empty:
         return table
     ent = pd.DataFrame(enterprises)
     ent = ent.assign(enterprise_id=normalise_ids(ent["enterprise_id"])[0].to_numpy(dtype=object))
@@ -699,7 +851,44 @@ def town_rollup(parks: pd.DataFrame, parcels: pd.DataFrame) -> pd.DataFrame:
     """Roll-up per town (镇/街道): areas, measures and the count of each check's outcomes.
 
     Parcels outside every park count in their own ``town`` column (when given)
-    under ``parcels_outside_parks``.
+    under ``parcels_outside_parks``. :func:`town_rollup_combine` of one
+    :func:`town_partial` of all the parcels.
+    """
+    return town_rollup_combine(parks, [town_partial(parcels)])
+
+
+_TOWN_KINDS = {"floor": sums.SUM, "area": sums.SUM, "n": sums.COUNT}
+
+
+def town_partial(parcels: pd.DataFrame, *, rows: Any = None) -> dict[str, pd.DataFrame | None]:
+    """The partial tables of :func:`town_rollup` for some of the parcels (one partition).
+
+    ``"far"``: per park, the exact floor area and area sums of its industrial parcels
+    with a FAR; ``"outside"``: per own ``town``, the parcels outside every park (``None``
+    when the parcels have no ``town`` column).
+    """
+    known, floor, area = _industrial_far(parcels)
+    cols = {"floor": floor, "area": area, "n": known}
+    park = parcels["park_id"].to_numpy(dtype=object)
+    far = sums.partial(np.where(known, park, None), cols, _TOWN_KINDS, rows=rows, name="park_id")
+    outside = None
+    if "town" in parcels.columns:
+        out = parcels["park_id"].isna().to_numpy(dtype=bool)
+        town = parcels["town"].astype(object).where(parcels["town"].notna(), "(未注明)")
+        n = {"n": np.ones(int(out.sum()), dtype="int64")}
+        outside = sums.partial(town.to_numpy()[out], n, {"n": sums.COUNT}, name="town")
+    return {"far": far, "outside": outside}
+
+
+def town_rollup_combine(
+    parks: pd.DataFrame, partials: list[dict[str, pd.DataFrame | None]]
+) -> pd.DataFrame:
+    """:func:`town_rollup` from the partial tables (:func:`town_partial`) of disjoint
+    sets of parcels.
+
+    .. math:: \\mathrm{FAR}_t = \\frac{\\sum_{I_f(t)} F}{\\sum_{I_f(t)} a}
+
+    over the industrial parcels with a FAR in the parks of town :math:`t`.
     """
     p = parks.copy()
     p["town"] = p["town"].fillna("(未注明)")
@@ -718,12 +907,14 @@ def town_rollup(parks: pd.DataFrame, parcels: pd.DataFrame) -> pd.DataFrame:
         union = union_area_m2(p, "town").reindex(out.index)  # overlapping parks count once
         out["area_m2"], out["area_km2"] = union, union / M2_PER_KM2
         out["area_mu"] = union / M2_PER_MU
-    inpark = parcels[parcels["park_id"].notna()].merge(
-        p[["park_id", "town"]], on="park_id", how="left", suffixes=("_parcel", "")
-    )
-    ind = inpark[inpark["category"].isin(INDUSTRIAL_CATEGORIES) & inpark["far"].notna()]
-    sums = ind.groupby("town")[["floor_area", "area_m2"]].sum()
-    out["industrial_far"] = (sums["floor_area"] / sums["area_m2"]).reindex(out.index)
+    # the parks' partial sums regrouped by the town of each park
+    town_of = p.drop_duplicates("park_id").set_index("park_id")["town"]
+    far = [x["far"] for x in partials]
+    far = [f.set_axis(f.index.map(town_of), axis=0) for f in far if len(f)]
+    far = [f[f.index.notna()].rename_axis("town") for f in far]
+    per_town = sums.reduce(far, _TOWN_KINDS)
+    per_town = per_town[per_town["n"] > 0]
+    out["industrial_far"] = (per_town["floor"] / per_town["area"]).reindex(out.index)
     for chk in CHECKS:
         if chk not in p.columns:
             continue
@@ -738,14 +929,9 @@ def town_rollup(parks: pd.DataFrame, parcels: pd.DataFrame) -> pd.DataFrame:
         ),
         include_groups=False,
     )
-    if "town" in parcels.columns:
-        outside = parcels[parcels["park_id"].isna()]
-        out["parcels_outside_parks"] = (
-            outside.groupby(outside["town"].fillna("(未注明)"))
-            .size()
-            .reindex(out.index)
-            .fillna(0)
-            .astype(int)
-        )
+    outside = [x["outside"] for x in partials]
+    if outside and all(o is not None for o in outside):
+        n = sums.reduce(outside, {"n": sums.COUNT})["n"]
+        out["parcels_outside_parks"] = n.reindex(out.index).fillna(0).astype(int)
     out.index.name = "town"
     return out.reset_index()

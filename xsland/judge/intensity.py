@@ -52,12 +52,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+import xsland._sums as sums
 from xsland.judge.supply import supply_status
 from xsland.rules.evaluation_columns import INTENSITY_COLUMNS as COLUMNS
 from xsland.rules.landuse import land_use_codes
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 
-__all__ = ["COLUMNS", "INDICATORS", "SHARES", "ZONE_TYPES", "intensity", "score"]
+__all__ = [
+    "COLUMNS",
+    "INDICATORS",
+    "SHARES",
+    "ZONE_TYPES",
+    "intensity",
+    "intensity_combine",
+    "intensity_partial",
+    "land_combine",
+    "land_partial",
+    "score",
+]
 
 _INDUSTRIAL = (
     "new_industrial",
@@ -122,7 +134,12 @@ def _flag(frame: pd.DataFrame, col: str) -> np.ndarray:
 
 
 def _per_parcel(
-    parcels: pd.DataFrame, enterprises: pd.DataFrame | None, *, as_of: Any, policy: Policy
+    parcels: pd.DataFrame,
+    enterprises: pd.DataFrame | None,
+    *,
+    land: pd.Series,
+    as_of: Any,
+    policy: Policy,
 ) -> pd.DataFrame:
     """The parcel facts the indicators add up (one row per parcel)."""
     area = _num(parcels, "area_ha")
@@ -176,16 +193,19 @@ def _per_parcel(
         }
     )
     for col in ("tax", "investment"):
-        share, known = _spread(parcels, enterprises, col)
+        share, known = _spread(parcels, enterprises, col, land)
         out[f"{col}_A2"] = np.where(out["A2_flag"], share, 0.0)
         out[f"{col}_known_A2"] = np.where(out["A2_flag"] & known, area, 0.0)
     return out
 
 
 def _spread(
-    parcels: pd.DataFrame, enterprises: pd.DataFrame | None, col: str
+    parcels: pd.DataFrame, enterprises: pd.DataFrame | None, col: str, land: pd.Series
 ) -> tuple[np.ndarray, np.ndarray]:
-    """An enterprise figure spread over its parcels by area; and where it is known."""
+    """An enterprise figure spread over its parcels by area; and where it is known.
+
+    ``land`` is each enterprise's land (ha) over all parcels (:func:`land_combine`).
+    """
     n = len(parcels)
     if enterprises is None or col not in enterprises or "enterprise_id" not in parcels:
         return np.zeros(n), np.zeros(n, bool)
@@ -196,28 +216,63 @@ def _spread(
     )
     figure = figure[~figure.index.duplicated()]
     area = pd.Series(_num(parcels, "area_ha"), index=parcels.index)
-    land = area.groupby(ids.to_numpy()).transform("sum").to_numpy(dtype="float64")
+    total = ids.astype(object).map(land).to_numpy(dtype="float64", na_value=np.nan)
     value = ids.map(figure).to_numpy(dtype="float64", na_value=np.nan)
-    known = ~np.isnan(value) & (land > 0)
+    known = ~np.isnan(value) & (total > 0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(known, value * area.to_numpy() / np.where(land > 0, land, 1), 0.0)
+        share = np.where(known, value * area.to_numpy() / np.where(total > 0, total, 1), 0.0)
     return share, known
+
+
+def land_partial(parcels: pd.DataFrame, *, rows: Any = None) -> pd.DataFrame:
+    """Each enterprise's land (ha) on some of the parcels, summed exactly
+    (:func:`xsland._sums.partial`): the figures of :func:`intensity` spread over an
+    enterprise's parcels in proportion to their area need its land on all of them."""
+    if "enterprise_id" not in parcels:
+        keys = np.full(len(parcels), None, dtype=object)
+    else:
+        keys = _key(parcels["enterprise_id"]).astype(object).to_numpy()
+    area = {"land_ha": _num(parcels, "area_ha")}
+    return sums.partial(keys, area, {"land_ha": sums.SUM}, rows=rows, name="enterprise_id")
+
+
+def land_combine(partials: Any) -> pd.Series:
+    """Each enterprise's land (ha) on all parcels, from :func:`land_partial` tables."""
+    return sums.reduce(partials, {"land_ha": sums.SUM})["land_ha"]
 
 
 def _ratio(num: float, den: float) -> float:
     return num / den if den > 0 else np.nan
 
 
-def _indicators(g: pd.DataFrame, *, has: Mapping[str, bool]) -> dict[str, Any]:
-    """The indicators of one group of parcels, and why any is null."""
-    a, a2, r = g["A"].sum(), g["A2"].sum(), g["R"].sum()
+_BASES = (
+    ("far_all", "floor_A", "A"),
+    ("building_density", "foot_A", "A"),
+    ("far_industrial", "floor_A", "A2"),
+    ("coverage_industrial", "foot_A", "A2"),
+)
+
+
+def _kinds() -> dict[str, str]:
+    kinds = {c: sums.SUM for c in ("A", "A2", "R", "D", "B21", "A_B21", "G")}
+    kinds["dated"] = sums.ANY
+    for _, num, base in _BASES:
+        kinds |= {f"{num}_{base}": sums.SUM, f"{num}_{base}_nan": sums.COUNT}
+    for col in ("tax", "investment"):
+        kinds |= {f"{col}_A2": sums.SUM, f"{col}_known_A2": sums.SUM}
+    return kinds | {"first": sums.FIRST}
+
+
+def _indicators(g: Mapping[str, Any], *, has: Mapping[str, bool]) -> dict[str, Any]:
+    """The indicators of one group of parcels from their sums, and why any is null."""
+    a, a2, r = g["A"], g["A2"], g["R"]
     why: dict[str, str] = {}
-    d_known = bool(g["dated"].any())
-    d = g["D"].sum() if d_known else np.nan
-    g_ha = g["G"].sum() if d_known else np.nan
+    d_known = bool(g["dated"])
+    d = g["D"] if d_known else np.nan
+    g_ha = g["G"] if d_known else np.nan
     if not d_known:
         why["supplied_ha"] = "no supply_date on the parcels"
-    b21 = g["B21"].sum() if has["ready"] else np.nan
+    b21 = g["B21"] if has["ready"] else np.nan
     if not has["ready"]:
         why["ready_ha"] = "no ready_for_supply column (已达供地条件)"
     row: dict[str, Any] = {
@@ -227,27 +282,22 @@ def _indicators(g: pd.DataFrame, *, has: Mapping[str, bool]) -> dict[str, Any]:
         "supplied_ha": d,
         "ready_ha": b21,
         "idle_ha": g_ha,
-        "supply_rate": _ratio(d, g["A_B21"].sum()) if has["ready"] else np.nan,
+        "supply_rate": _ratio(d, g["A_B21"]) if has["ready"] else np.nan,
         "built_rate": _ratio(a, d),
         "industrial_rate": _ratio(a2, a),
         "residential_rate": _ratio(r, a),
     }
-    for name, num, den, base in (
-        ("far_all", "floor_A", a, "A"),
-        ("building_density", "foot_A", a, "A"),
-        ("far_industrial", "floor_A", a2, "A2"),
-        ("coverage_industrial", "foot_A", a2, "A2"),
-    ):
-        sel = g[g[base] > 0]
-        if sel[num].isna().any():
+    for name, num, base in _BASES:
+        den = a if base == "A" else a2
+        if g[f"{num}_{base}_nan"]:
             what = "floor area" if num == "floor_A" else "footprint"
-            why[name] = f"{what} unknown on {int(sel[num].isna().sum())} parcel(s) of {base}"
+            why[name] = f"{what} unknown on {int(g[f'{num}_{base}_nan'])} parcel(s) of {base}"
             row[name] = np.nan
         else:
-            row[name] = _ratio(sel[num].sum() / 10_000, den)
+            row[name] = _ratio(g[f"{num}_{base}"] / 10_000, den)
     for name, col in (("tax_per_ha_industrial", "tax"), ("investment_per_ha", "investment")):
-        covered = g[f"{col}_known_A2"].sum()
-        row[name] = _ratio(g[f"{col}_A2"].sum(), covered)
+        covered = g[f"{col}_known_A2"]
+        row[name] = _ratio(g[f"{col}_A2"], covered)
         if not has[col]:
             why[name] = f"no enterprise {col} column"
         elif covered == 0:
@@ -348,24 +398,89 @@ def intensity(
         The columns of :data:`COLUMNS`, one row per park then one ``district`` row (all
         parcels inside a park).
     """
-    facts = _per_parcel(parcels, enterprises, as_of=as_of, policy=policy)
+    partial = intensity_partial(
+        parcels, enterprises, land=land_combine([land_partial(parcels)]), as_of=as_of, policy=policy
+    )
+    return intensity_combine(
+        [partial],
+        parks=parks,
+        enterprises=enterprises,
+        ready="ready_for_supply" in parcels.columns,
+        policy=policy,
+    )
+
+
+def intensity_partial(
+    parcels: pd.DataFrame,
+    enterprises: pd.DataFrame | None = None,
+    *,
+    land: pd.Series,
+    as_of: Any = None,
+    policy: Policy = DEFAULT_POLICY,
+    rows: Any = None,
+) -> pd.DataFrame:
+    """The partial table of :func:`intensity` for some of the parcels (one partition).
+
+    Per park, the exact sums (:func:`xsland._sums.partial`) of A, A2, R, D, B21,
+    A + B21', G, the floor area and footprint on A and A2 (and how many of those are
+    unknown), the enterprises' tax and investment spread on A2 and the area they cover;
+    whether a parcel has a supply date; its first row. ``land`` is every enterprise's
+    land on all parcels (:func:`land_combine` of the :func:`land_partial` tables), as an
+    enterprise's figures are spread over all its parcels. :func:`intensity_combine` of
+    the partial tables of disjoint sets of parcels is :func:`intensity` of their union.
+    """
+    facts = _per_parcel(parcels, enterprises, land=land, as_of=as_of, policy=policy)
+    cols: dict[str, Any] = {c: facts[c].to_numpy() for c in ("A", "A2", "R", "D", "B21")}
+    cols |= {c: facts[c].to_numpy() for c in ("A_B21", "G", "dated")}
+    for _, num, base in _BASES:
+        sel = facts[base].to_numpy() > 0
+        value = facts[num].to_numpy(dtype="float64")
+        cols[f"{num}_{base}"] = np.where(sel, value, np.nan)
+        cols[f"{num}_{base}_nan"] = sel & np.isnan(value)
+    for col in ("tax", "investment"):
+        cols |= {f"{col}_A2": facts[f"{col}_A2"], f"{col}_known_A2": facts[f"{col}_known_A2"]}
+    cols["first"] = None
+    keys = facts["park_id"].to_numpy(dtype=object)
+    return sums.partial(keys, cols, _kinds(), rows=rows, name="park_id")
+
+
+def intensity_combine(
+    partials: Any,
+    *,
+    parks: pd.DataFrame | None = None,
+    enterprises: pd.DataFrame | None = None,
+    ready: bool,
+    policy: Policy = DEFAULT_POLICY,
+) -> pd.DataFrame:
+    """:func:`intensity` from the partial tables (:func:`intensity_partial`) of disjoint
+    sets of parcels; ``ready`` tells whether the parcels have ``ready_for_supply``.
+
+    The district row adds up the parts of every park (the parcels inside a park).
+    """
     has = {
-        "ready": "ready_for_supply" in parcels.columns,
+        "ready": ready,
         "tax": enterprises is not None and "tax" in enterprises.columns,
         "investment": enterprises is not None and "investment" in enterprises.columns,
     }
-    inside = facts[facts["park_id"].notna()]
+    partials = [p for p in partials if len(p)]
+    kinds = _kinds()
+    per_park = sums.reduce(partials, kinds)
     if parks is not None:
         ids = list(dict.fromkeys(parks["park_id"].astype(object)))
         names = parks.drop_duplicates("park_id").set_index("park_id")["name"]
     else:
-        ids = list(dict.fromkeys(inside["park_id"]))
+        ids = list(per_park.sort_values("first", kind="stable").index)
         names = pd.Series(dtype=object)
+    empty = {k: 0.0 for k in kinds} | {"dated": False}
     rows = []
     for pid in ids:
-        row = _indicators(inside[inside["park_id"] == pid], has=has)
+        totals = per_park.loc[pid].to_dict() if pid in per_park.index else empty
+        row = _indicators(totals, has=has)
         rows.append({"park_id": pid, "name": names.get(pid), "level": "park", **row})
-    row = _indicators(inside, has=has)
+    everything = [p.set_axis(["district"] * len(p), axis=0) for p in partials]
+    whole = sums.reduce(everything, kinds)
+    totals = whole.loc["district"].to_dict() if len(whole) else empty
+    row = _indicators(totals, has=has)
     rows.append({"park_id": "district", "name": "全区", "level": "district", **row})
     for row in rows:
         why = row.pop("_why")

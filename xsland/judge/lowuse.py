@@ -79,6 +79,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+import xsland._sums as sums
 from xsland.errors import DataError, format_rows
 from xsland.measure.overlay import intersection_areas
 from xsland.read.crs import to_crs
@@ -106,10 +107,14 @@ __all__ = [
     "derive_classes",
     "flag",
     "kind_breakdown",
+    "land_combine",
+    "land_partial",
     "park_positioning",
     "per_mu",
     "plan_overlay",
     "summary",
+    "summary_combine",
+    "summary_partial",
     "use_class",
 ]
 
@@ -528,8 +533,43 @@ def _enterprise_table(enterprises: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def land_partial(parcels: pd.DataFrame, *, rows: Any = None) -> pd.DataFrame:
+    """Each enterprise's parcels and land on some of the parcels (one partition).
+
+    Per enterprise (``enterprise_id`` normalised), the count of its parcels and the exact
+    sum of their ``area_m2`` (:func:`xsland._sums.partial`); :func:`land_combine` of the
+    partial tables of disjoint sets of parcels gives the land :func:`per_mu` divides by.
+    """
+    _require(
+        parcels,
+        ("area_m2",),
+        what="parcels",
+        fix="pass the audit's parcel table (xsland.judge.audit.parcel_table / AuditResult.parcels)",
+    )
+    if "enterprise_id" in parcels.columns:
+        keys = _key(parcels["enterprise_id"]).astype(object).to_numpy()
+    else:
+        keys = np.full(len(parcels), None, dtype=object)
+    cols = {
+        "size": np.ones(len(parcels), dtype="int64"),
+        "sum": pd.to_numeric(parcels["area_m2"]).to_numpy(dtype="float64"),
+    }
+    kinds = {"size": sums.COUNT, "sum": sums.SUM}
+    return sums.partial(keys, cols, kinds, rows=rows, name="enterprise_id")
+
+
+def land_combine(partials: Any) -> pd.DataFrame:
+    """Each enterprise's parcels (``size``) and land in m² (``sum``), indexed by
+    ``enterprise_id``, from the :func:`land_partial` tables of disjoint sets of parcels."""
+    return sums.reduce(partials, {"size": sums.COUNT, "sum": sums.SUM})
+
+
 def per_mu(
-    parcels: pd.DataFrame, enterprises: pd.DataFrame, *, policy: Policy = DEFAULT_POLICY
+    parcels: pd.DataFrame | None,
+    enterprises: pd.DataFrame,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    land: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per-mu tax and revenue (亩均税收, 亩均营收) and the evaluation class of each enterprise.
 
@@ -550,12 +590,16 @@ def per_mu(
     ----------
     parcels
         The audit's parcel table (:func:`xsland.judge.audit.parcel_table`): ``enterprise_id``,
-        ``area_m2``.
+        ``area_m2``; or ``None`` with ``land``.
     enterprises
         ``enterprise_id``; optional ``name``, ``industry``, ``revenue`` and ``tax`` (万元),
         ``eval_class`` (A–D).
     policy
         The derivation scheme (``eval_*``).
+    land
+        Each enterprise's parcels and land (:func:`land_combine`), when summed elsewhere
+        (the audit of a partitioned dataset sums them partition by partition); default
+        those of ``parcels``.
 
     Returns
     -------
@@ -572,23 +616,9 @@ def per_mu(
         Empty or duplicate enterprise IDs, figures that are not numbers, classes other
         than A–D, or parcels without ``area_m2``.
     """
-    _require(
-        parcels,
-        ("area_m2",),
-        what="parcels",
-        fix="pass the audit's parcel table (xsland.judge.audit.parcel_table / AuditResult.parcels)",
-    )
+    if land is None:
+        land = land_combine([land_partial(parcels)])
     out = _enterprise_table(enterprises)
-    if "enterprise_id" in parcels.columns:
-        link = pd.DataFrame(
-            {
-                "enterprise_id": _key(parcels["enterprise_id"]).to_numpy(),
-                "area": pd.to_numeric(parcels["area_m2"]).to_numpy(dtype="float64"),
-            }
-        ).dropna(subset=["enterprise_id"])
-        land = link.groupby("enterprise_id")["area"].agg(["sum", "size"])
-    else:
-        land = pd.DataFrame({"sum": [], "size": []})
     ids = out["enterprise_id"].astype(object)
     out["n_parcels"] = ids.map(land["size"]).fillna(0).astype("int64").to_numpy()
     out["land_m2"] = ids.map(land["sum"]).fillna(0.0).astype("float64").to_numpy()
@@ -798,6 +828,7 @@ class _Context:
     plan: gpd.GeoDataFrame | None = None
     history: pd.DataFrame | None = None
     eval_year: int | None = None
+    per_enterprise: pd.DataFrame | None = None
     notes: list[str] = dc_field(default_factory=list)
     quality: list[dict[str, Any]] = dc_field(default_factory=list)
     figures: dict[str, Any] = dc_field(default_factory=dict)
@@ -931,7 +962,11 @@ def _enterprise_figures(ctx: _Context) -> dict[str, Any]:
         "table": None,
     }
     if ctx.enterprises is not None:
-        table = per_mu(ctx.parcels, ctx.enterprises, policy=p).set_index("enterprise_id")
+        table = (
+            ctx.per_enterprise
+            if ctx.per_enterprise is not None
+            else per_mu(ctx.parcels, ctx.enterprises, policy=p)
+        ).set_index("enterprise_id")
         keys = ctx.ent_id.astype(object)
         cls = table["eval_class"] if p.lowuse_use_derived_class else table["eval_class_given"]
         src = table["eval_class_source"].where(cls.notna(), "none")
@@ -1207,6 +1242,7 @@ def flag(
     as_of: Any = None,
     eval_year: int | None = None,
     policy: Policy = DEFAULT_POLICY,
+    per_enterprise: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Low-efficiency parcels (低效用地), their kinds and every reason that applies.
 
@@ -1260,6 +1296,10 @@ def flag(
         enterprise table's class stands for that year where ``history`` has no row.
     policy
         The rules.
+    per_enterprise
+        :func:`per_mu` of ``enterprises`` over all the parcels, when ``parcels`` are
+        some of them (a partition: an enterprise's land and class are those of all its
+        parcels); default :func:`per_mu` of ``parcels``.
 
     Returns
     -------
@@ -1300,6 +1340,7 @@ def flag(
         plan=plan,
         history=history,
         eval_year=eval_year,
+        per_enterprise=per_enterprise,
     )
     n = ctx.n
     enabled = [c for c in LOWUSE_RULES if c in set(policy.lowuse_rules)]
@@ -1389,6 +1430,10 @@ def summary(
 ) -> pd.DataFrame:
     """Low-efficiency land per park (or town): counts, areas, shares, by kind and reason.
 
+    :func:`summary_combine` of one :func:`summary_partial` of all the parcels: the audit of
+    a partitioned dataset combines one partial table per partition, to the same numbers
+    (sums kept exactly, :mod:`xsland._sums`).
+
     Parameters
     ----------
     parcels
@@ -1410,6 +1455,36 @@ def summary(
         (parcels of that kind) and ``n_only_<k>`` and ``only_<k>_mu`` (of that kind only);
         and ``n_<reason>`` for each reason of :data:`REASONS`.
     """
+    return summary_combine([summary_partial(parcels, flags, by=by, policy=policy)], by=by)
+
+
+def _summary_kinds() -> dict[str, str]:
+    kinds = {
+        "n_parcels": sums.COUNT,
+        "area_mu": sums.SUM,
+        "n_low_efficiency": sums.COUNT,
+        "low_efficiency_mu": sums.SUM,
+        "idle_mu": sums.SUM,
+    }
+    for k in LOWUSE_KINDS:
+        kinds |= {f"n_lu_{k}": sums.COUNT, f"lu_{k}_mu": sums.SUM}
+        kinds |= {f"n_only_{k}": sums.COUNT, f"only_{k}_mu": sums.SUM}
+    return kinds | {f"n_{c}": sums.COUNT for c in LOWUSE_RULES}
+
+
+def summary_partial(
+    parcels: pd.DataFrame,
+    flags: pd.DataFrame,
+    *,
+    by: str = "park_id",
+    policy: Policy = DEFAULT_POLICY,
+) -> pd.DataFrame:
+    """The partial table of :func:`summary` for some of the parcels (one partition).
+
+    Per group, the counts and the exact area sums (:func:`xsland._sums.partial`) of the
+    parcels given; :func:`summary_combine` of the partial tables of disjoint sets of
+    parcels is :func:`summary` of their union.
+    """
     _require(parcels, (by, "area_mu"), what="parcels", fix="pass the audit's parcel table")
     fl = flags.reindex(parcels.index) if not flags.index.equals(parcels.index) else flags
     mu = pd.to_numeric(parcels["area_mu"]).to_numpy(dtype="float64")
@@ -1419,23 +1494,30 @@ def summary(
     for k in LOWUSE_KINDS:
         hit = _mask(fl, f"lu_{k}")
         only = _only(fl, k, counted) if k in counted else np.zeros(len(fl), bool)
-        kinds[f"n_lu_{k}"] = hit.astype("int64")
+        kinds[f"n_lu_{k}"] = hit
         kinds[f"lu_{k}_mu"] = np.where(hit, mu, 0.0)
-        kinds[f"n_only_{k}"] = only.astype("int64")
+        kinds[f"n_only_{k}"] = only
         kinds[f"only_{k}_mu"] = np.where(only, mu, 0.0)
-    frame = pd.DataFrame(
-        {
-            by: parcels[by].to_numpy(),
-            "n_parcels": 1,
-            "area_mu": mu,
-            "n_low_efficiency": low.astype("int64"),
-            "low_efficiency_mu": np.where(low, mu, 0.0),
-            "idle_mu": np.where(_mask(fl, "lu_idle"), mu, 0.0),
-            **kinds,
-            **{f"n_{c}": _mask(fl, f"lu_{c}").astype("int64") for c in LOWUSE_RULES},
-        }
-    ).dropna(subset=[by])
-    out = frame.groupby(by, sort=True).sum()
+    columns = {
+        "n_parcels": np.ones(len(mu), dtype="int64"),
+        "area_mu": mu,
+        "n_low_efficiency": low,
+        "low_efficiency_mu": np.where(low, mu, 0.0),
+        "idle_mu": np.where(_mask(fl, "lu_idle"), mu, 0.0),
+        **kinds,
+        **{f"n_{c}": _mask(fl, f"lu_{c}") for c in LOWUSE_RULES},
+    }
+    return sums.partial(parcels[by].to_numpy(), columns, _summary_kinds(), name=by)
+
+
+def summary_combine(partials: Any, *, by: str = "park_id") -> pd.DataFrame:
+    """:func:`summary` from the partial tables (:func:`summary_partial`) of disjoint parcels.
+
+    .. math:: \\text{low\\_efficiency\\_share} = \\frac{\\sum low\\_efficiency\\_mu}{\\sum area\\_mu}
+    """
+    kinds = _summary_kinds()
+    out = sums.reduce(partials, kinds)[list(kinds)]
+    out.index.name = by
     with np.errstate(invalid="ignore", divide="ignore"):
         out.insert(
             4,

@@ -190,13 +190,15 @@ def mujun(
     *,
     as_of: Any = None,
     policy: Policy = DEFAULT_POLICY,
+    land: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The per-mu table of :func:`xsland.judge.lowuse.per_mu` with the Wuxi-way class.
 
     Parameters
     ----------
     parcels
-        The audit's parcel table (``enterprise_id``, ``area_m2``).
+        The audit's parcel table (``enterprise_id``, ``area_m2``); or ``None`` with
+        ``land``.
     enterprises
         ``enterprise_id``; ``tax``, ``revenue`` (万元), optional ``energy`` (吨标煤),
         ``rd_spend`` (万元), ``chain_leader``, ``high_tech``, ``violation``, ``exempt``
@@ -205,13 +207,18 @@ def mujun(
         The audit date (class T by founding date); default today.
     policy
         ``mujun_*``.
+    land
+        Each enterprise's parcels and land (:func:`xsland.judge.lowuse.land_combine`),
+        when summed elsewhere (partition by partition); default those of ``parcels``.
+        The classes rank all enterprises, so they are derived from these sums, never from
+        part of the parcels.
 
     Returns
     -------
     DataFrame
         :func:`per_mu`'s columns, then :data:`COLUMNS`.
     """
-    base = per_mu(parcels, enterprises, policy=policy)
+    base = per_mu(parcels, enterprises, policy=policy, land=land)
     today = _as_of(as_of)
     src = enterprises.reset_index(drop=True)
     table = base.reset_index(drop=True).copy()

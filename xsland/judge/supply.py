@@ -38,13 +38,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+import xsland._sums as sums
 from xsland.errors import DataError
 from xsland.read.validate import require_dates
 from xsland.rules.evaluation_columns import SUPPLY_COLUMNS as COLUMNS
 from xsland.rules.evaluation_columns import SUPPLY_STATUSES as STATUSES
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 
-__all__ = ["COLUMNS", "STATUSES", "supply_rates", "supply_status"]
+__all__ = [
+    "COLUMNS",
+    "STATUSES",
+    "supply_rates",
+    "supply_rates_combine",
+    "supply_rates_partial",
+    "supply_status",
+]
 
 _SUPPLIED = ("built", "under_construction", "idle", "supplied_not_started")
 
@@ -257,15 +265,33 @@ def supply_rates(parcels: pd.DataFrame, status: pd.DataFrame, *, by: str) -> pd.
         One row per group: ``by``, ``ss_<code>_ha`` for each status, ``ss_approved_ha``,
         ``ss_supplied_ha``, ``rate_not_supplied``, ``rate_not_used``, ``rate_idle``.
     """
-    frame = pd.DataFrame(
-        {
-            by: parcels[by].to_numpy(dtype=object),
-            "status": status["supply_status"].astype(object).to_numpy(),
-            "ha": pd.to_numeric(parcels["area_ha"]).to_numpy(dtype="float64"),
-        }
-    ).dropna(subset=[by])
-    table = frame.pivot_table(index=by, columns="status", values="ha", aggfunc="sum")
-    table = table.reindex(columns=list(STATUSES), fill_value=0.0).fillna(0.0)
+    return supply_rates_combine([supply_rates_partial(parcels, status, by=by)], by=by)
+
+
+def _rates_kinds() -> dict[str, str]:
+    return {**{code: sums.SUM for code in STATUSES}, "negative": sums.ANY}
+
+
+def supply_rates_partial(parcels: pd.DataFrame, status: pd.DataFrame, *, by: str) -> pd.DataFrame:
+    """The partial table of :func:`supply_rates` for some of the parcels (one partition).
+
+    Per group: the exact area sum of each status (:func:`xsland._sums.partial`) and
+    whether a negative area is among them; :func:`supply_rates_combine` of the partial
+    tables of disjoint sets of parcels is :func:`supply_rates` of their union.
+    """
+    code = status["supply_status"].astype(object).to_numpy()
+    ha = pd.to_numeric(parcels["area_ha"]).to_numpy(dtype="float64")
+    columns = {c: np.where(code == c, ha, 0.0) for c in STATUSES}
+    columns["negative"] = ha < 0
+    return sums.partial(parcels[by].to_numpy(dtype=object), columns, _rates_kinds(), name=by)
+
+
+def supply_rates_combine(partials: Any, *, by: str) -> pd.DataFrame:
+    """:func:`supply_rates` from the partial tables (:func:`supply_rates_partial`) of
+    disjoint sets of parcels."""
+    table = sums.reduce(partials, _rates_kinds())
+    negative = table["negative"].to_numpy(dtype=bool)
+    table = table[list(STATUSES)]
     out = pd.DataFrame(index=table.index)
     for code in STATUSES:
         out[f"ss_{code}_ha"] = table[code]
@@ -276,10 +302,9 @@ def supply_rates(parcels: pd.DataFrame, status: pd.DataFrame, *, by: str) -> pd.
     out["rate_not_supplied"] = out["ss_approved_not_supplied_ha"] / approved
     out["rate_not_used"] = (out["ss_supplied_not_started_ha"] + out["ss_idle_ha"]) / supplied
     out["rate_idle"] = out["ss_idle_ha"] / supplied
-    negative = frame.assign(neg=frame["ha"] < 0).groupby(by)["neg"].any()
-    negative = negative.reindex(out.index, fill_value=False).to_numpy(dtype=bool)
     for col in ("rate_not_supplied", "rate_not_used", "rate_idle"):
         out[col] = out[col].where(~negative)
+    out.index.name = by
     out = out.reset_index()
     out.columns.name = None
     return out

@@ -589,6 +589,16 @@ def plot_ratio(
             by_share = b_own[bi] * piece / b_area[bi]
         piece_fa = np.where(np.isnan(b_own[bi]), piece * counted[bi], by_share)
         known = ~np.isnan(piece_fa)
+        # each parcel's pieces added smallest first: the same sums, to the last bit,
+        # whatever the order the buildings came in (a partition reads those near it)
+        order = np.lexsort((piece_fa, piece, pi))
+        bi, pi, piece, piece_fa, known = (
+            bi[order],
+            pi[order],
+            piece[order],
+            piece_fa[order],
+            known[order],
+        )
         footprint = np.bincount(pi, weights=piece, minlength=n).astype("float64")
         footprint[~measured] = np.nan
         from_buildings = np.bincount(pi[known], weights=piece_fa[known], minlength=n)

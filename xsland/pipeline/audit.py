@@ -15,11 +15,19 @@ import pandas as pd
 
 from xsland._progress import step
 from xsland.group.blocks import block_members, block_table, find_blocks
-from xsland.judge.audit import district_checks, parcel_table, park_checks, town_rollup
-from xsland.judge.intensity import intensity
-from xsland.judge.lowuse import flag, summary
+from xsland.judge.audit import (
+    district_checks,
+    parcel_table,
+    park_checks,
+    town_partial,
+    town_rollup_combine,
+)
+from xsland.judge.intensity import intensity_combine, intensity_partial
+from xsland.judge.intensity import land_combine as intensity_land
+from xsland.judge.intensity import land_partial as intensity_land_partial
+from xsland.judge.lowuse import flag, land_combine, land_partial, summary_combine, summary_partial
 from xsland.judge.mujun import mujun
-from xsland.judge.supply import supply_rates, supply_status
+from xsland.judge.supply import supply_rates_combine, supply_rates_partial, supply_status
 from xsland.measure.overlay import park_assignment
 from xsland.measure.quality import parcel_checks
 from xsland.measure.raster import WORLDCOVER_CLASSES, landcover_shares, park_landcover
@@ -29,7 +37,16 @@ from xsland.read.validate import quality_frame
 from xsland.result import AuditResult
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 
-__all__ = ["judge_parcels", "parcel_towns", "roll_ups", "run", "with_park_landcover"]
+__all__ = [
+    "combine_roll_ups",
+    "judge_parcels",
+    "land_partials",
+    "parcel_towns",
+    "roll_up_partial",
+    "roll_ups",
+    "run",
+    "with_park_landcover",
+]
 
 
 def _bare(frame: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -265,8 +282,9 @@ def roll_ups(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame | None, pd.DataFrame]:
     """Parks, towns and district from judged parcels: the one roll-up of every run.
 
-    Used by the in-memory audit (:func:`run`) and the audit of a partitioned dataset
-    (:func:`xsland.pipeline.partitioned.audit_partitioned`), so both add up alike.
+    :func:`combine_roll_ups` of one :func:`roll_up_partial` of all the parcels; the
+    audit of a partitioned dataset (:func:`xsland.pipeline.partitioned.audit_partitioned`)
+    combines one partial per partition, so both add up alike, to the last bit.
 
     Parameters
     ----------
@@ -288,27 +306,107 @@ def roll_ups(
         low-efficiency and supply figures merged in; towns with theirs and ``n_blocks``;
         the district checks; the 亩均 table (or ``None``); the 集约利用 evaluation.
     """
+    lands = land_partials(parcel_out)
+    part = roll_up_partial(
+        parcel_out,
+        flags=flags,
+        status=status,
+        enterprises=enterprises,
+        land=intensity_land([lands["intensity"]]),
+        as_of=as_of,
+        policy=policy,
+    )
+    return combine_roll_ups(
+        [part],
+        park_out,
+        blocks=blocks,
+        enterprises=enterprises,
+        land=land_combine([lands["mu"]]),
+        ready="ready_for_supply" in parcel_out.columns,
+        as_of=as_of,
+        policy=policy,
+    )
+
+
+def land_partials(parcels: pd.DataFrame, *, rows: Any = None) -> dict[str, pd.DataFrame]:
+    """Each enterprise's land on some of the parcels: ``"mu"`` for the 亩均 figures
+    (:func:`xsland.judge.lowuse.land_partial`), ``"intensity"`` for the figures spread by
+    area (:func:`xsland.judge.intensity.land_partial`)."""
+    return {
+        "mu": land_partial(parcels, rows=rows),
+        "intensity": intensity_land_partial(parcels, rows=rows),
+    }
+
+
+def roll_up_partial(
+    parcel_out: pd.DataFrame,
+    *,
+    flags: pd.DataFrame,
+    status: pd.DataFrame,
+    enterprises: pd.DataFrame | None,
+    land: pd.Series,
+    as_of: Any,
+    policy: Policy,
+    rows: Any = None,
+) -> dict[str, Any]:
+    """The partial tables of every roll-up for some of the judged parcels (a partition):
+    low-efficiency land and supply rates per park and per town, the town roll-up and
+    the intensive-use evaluation. ``land`` is every enterprise's land (ha) on all
+    parcels (:func:`xsland.judge.intensity.land_combine`)."""
+    return {
+        "lowuse_park": summary_partial(parcel_out, flags, by="park_id", policy=policy),
+        "lowuse_town": summary_partial(parcel_out, flags, by="town", policy=policy),
+        "supply_park": supply_rates_partial(parcel_out, status, by="park_id"),
+        "supply_town": supply_rates_partial(parcel_out, status, by="town"),
+        "town": town_partial(parcel_out, rows=rows),
+        "intensity": intensity_partial(
+            parcel_out, enterprises, land=land, as_of=as_of, policy=policy, rows=rows
+        ),
+    }
+
+
+def combine_roll_ups(
+    partials: list[dict[str, Any]],
+    park_out: pd.DataFrame,
+    *,
+    blocks: pd.DataFrame,
+    enterprises: pd.DataFrame | None,
+    land: pd.DataFrame,
+    ready: bool,
+    as_of: Any,
+    policy: Policy,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame | None, pd.DataFrame]:
+    """:func:`roll_ups` from the :func:`roll_up_partial` tables of disjoint sets of
+    parcels; ``land`` is each enterprise's parcels and land on all of them
+    (:func:`xsland.judge.lowuse.land_combine`), ``ready`` whether the parcels have
+    ``ready_for_supply``."""
+
+    def parts(key: str) -> list:
+        return [p[key] for p in partials]
+
     per_enterprise = (
-        mujun(parcel_out, enterprises, as_of=as_of, policy=policy)
+        mujun(None, enterprises, as_of=as_of, policy=policy, land=land)
         if enterprises is not None
         else None
     )
-    evaluation = intensity(
-        parcel_out, parks=park_out, enterprises=enterprises, as_of=as_of, policy=policy
+    evaluation = intensity_combine(
+        parts("intensity"), parks=park_out, enterprises=enterprises, ready=ready, policy=policy
     )
-    by_park = summary(parcel_out, flags, by="park_id", policy=policy).drop(
-        columns=["n_parcels", "area_mu"]
-    )
-    park_out = park_out.merge(by_park, on="park_id", how="left")
+    by_park = summary_combine(parts("lowuse_park"), by="park_id")
     park_out = park_out.merge(
-        supply_rates(parcel_out, status, by="park_id"), on="park_id", how="left"
+        by_park.drop(columns=["n_parcels", "area_mu"]), on="park_id", how="left"
     )
-    towns = town_rollup(park_out, parcel_out)
-    by_town = summary(parcel_out, flags, by="town", policy=policy)[
+    park_out = park_out.merge(
+        supply_rates_combine(parts("supply_park"), by="park_id"), on="park_id", how="left"
+    )
+    towns = town_rollup_combine(park_out, parts("town"))
+    by_town = summary_combine(parts("lowuse_town"), by="town")[
         ["town", "n_low_efficiency", "low_efficiency_mu", "low_efficiency_share", "idle_mu"]
     ]
     towns = towns.merge(by_town, on="town", how="left")
-    towns = towns.merge(supply_rates(parcel_out, status, by="town"), on="town", how="left")
+    towns = towns.merge(
+        supply_rates_combine(parts("supply_town"), by="town"), on="town", how="left"
+    )
     n_blocks = blocks.groupby("town").size() if len(blocks) else pd.Series(dtype=int)
     towns["n_blocks"] = towns["town"].map(n_blocks).fillna(0).astype(int)
     return park_out, towns, district_checks(park_out, policy=policy), per_enterprise, evaluation
@@ -348,11 +446,14 @@ def judge_parcels(
     as_of: Any,
     policy: Policy,
     quality: list,
+    per_enterprise: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
     """Low-efficiency flags and 批供用 status joined to the measured parcels.
 
     The one judging step of the in-memory and the partitioned audit
-    (:func:`xsland.judge.lowuse.flag`, :func:`xsland.judge.supply.supply_status`).
+    (:func:`xsland.judge.lowuse.flag`, :func:`xsland.judge.supply.supply_status`); the
+    partitioned audit runs it in each partition's task, with ``per_enterprise``
+    (:func:`xsland.judge.lowuse.per_mu` of all the parcels) broadcast to every task.
 
     Returns
     -------
@@ -369,6 +470,7 @@ def judge_parcels(
         history=history,
         as_of=as_of,
         policy=policy,
+        per_enterprise=per_enterprise,
     )
     notes = list(flags.attrs.get("notes", []))
     quality.extend(flags.attrs.get("quality", []))

@@ -73,13 +73,11 @@ What a cluster run needs
   worker holds about 220 MB (the libraries); a partition adds about 1.25 MB per 100
   parcels at its peak, so partitions of 100 000 parcels (the default) need about
   1.5 GB per worker thread.
-- **Driver memory**: this process peaked at 1 118 MB in that run (208 MB of libraries):
-  the attribute table of all parcels while judging (no geometry), and the parcels that
-  need action with their geometry (72 % of them in that synthetic cadastre). At about
-  4.5 KB a parcel, 10M parcels need a driver of about 45 GB: the driver, not the
-  workers, bounds a run now. Shrinking it needs the judges as partial sums (per park,
-  town and enterprise, reduced here, then flags per partition) — see
-  :mod:`xsland.pipeline.partitioned`.
+- **Driver memory**: this process peaked at 1 118 MB in that run (208 MB of libraries),
+  when it held the attribute table of all parcels while judging (about 4.5 KB a
+  parcel). The judges now run in the partitions' tasks and send back partial tables
+  (:mod:`xsland.pipeline.partitioned`): the driver holds the parcels that need action
+  (about 5.8 KB each, with geometry) and tables of a row per park, town and enterprise.
 """
 
 from __future__ import annotations
@@ -921,8 +919,9 @@ def find_blocks_partitioned(
     folder
         A dataset of :func:`write_partitions`.
     table
-        The parcels' attributes in ``_row`` order (``parcel_id``, ``area_m2``, and when
-        present ``park_id``, ``town``: what the block IDs are made of); no geometry needed.
+        The parcels' attributes indexed by ``_row`` (``parcel_id``, ``area_m2``, and when
+        present ``park_id``, ``town``: what the block IDs are made of); no geometry
+        needed. Only the flagged parcels' rows are read: a table of those alone will do.
     flagged
         Boolean per parcel, in ``_row`` order.
     gap_m, barriers
@@ -957,7 +956,7 @@ def find_blocks_partitioned(
     if len(pos) == 0:
         return out
     codes, uniq = pd.factorize(label[pos])
-    frame = table.iloc[pos]
+    frame = table.loc[pos]
     placeholder = np.full(len(pos), None, dtype=object)
-    out.iloc[pos] = _block_names(frame, placeholder, codes, len(uniq))
+    out.loc[pos] = _block_names(frame, placeholder, codes, len(uniq))
     return out

@@ -1,61 +1,79 @@
-"""The audit of a partitioned dataset: every task reads its own parcels, none holds them all.
+"""The audit of a partitioned dataset: every task reads and judges its own parcels, none
+holds them all, and the driver holds no parcel rows but those that need action.
 
 :func:`audit_partitioned` is what ``xsland audit --engine dask --partitions DIR`` runs on a
 dataset written by ``xsland partition`` (:func:`xsland.pipeline.engine.write_partitions`).
 It gives the tables of :func:`xsland.pipeline.audit.run` on the same parcels — parks,
-towns, district, blocks, block members, enterprises, intensity and every parcel row — in
-three passes over the partitions, each a Dask task per parcel file:
+towns, district, blocks, block members, enterprises, intensity and every parcel row —
+equal to the last bit, in three passes over the partitions, each a Dask task per parcel
+file. Between the passes each task keeps its partition's table in a staging folder
+beside ``parcels_out`` (pickled, so every dtype survives), removed at the end.
 
 1. **measure** (:func:`_measure_partition`): the task reads its parcel file and, by
    bounding box, the buildings near it, and runs :func:`xsland.judge.audit.parcel_table`
-   (park, category, areas, floor area, FAR, coverage, ``far_ok``) and, with a plan,
-   :func:`xsland.judge.lowuse.plan_overlay` on its own parcels — each parcel's row
-   depends only on that parcel and the buildings or plan features over it. It sends
-   back that table **without geometry** (and without the data's own extra columns).
-2. **judge** (here): the park checks, the low-efficiency flags, 批供用 status and every
-   roll-up run on the attribute table, exactly as in one process (the 亩均 rules sum an
-   enterprise's parcels across partitions and rank all enterprises, so they are judged on
-   the whole attribute table). Blocks are found by
-   :func:`xsland.pipeline.engine.find_blocks_partitioned` (each task reads its partition
-   and the halo of flagged parcels within the gap; only links come back). The geometry of
-   the parcels that need action (low-efficiency or below their FAR minimum) is fetched
-   from their partitions for the block outlines and the result.
-3. **write** (:func:`_write_partition`): each task gets its partition's judged rows,
-   joins them to the geometry it reads again and writes
+   (park, category, areas, floor area, FAR, coverage, ``far_ok``), with a plan
+   :func:`xsland.judge.lowuse.plan_overlay`, with a raster the land-cover shares, and
+   each parcel's town — each parcel's row depends only on that parcel and what lies over
+   it. It sends back *partial tables* (:mod:`xsland._sums`): per park what the park
+   checks are made of (:func:`xsland.judge.audit.park_partial`: counts, exact sums of
+   areas and floor areas, the IDs of parcels below their FAR minimum with their row
+   numbers, the park–enterprise pairs) and per enterprise its parcels and land
+   (:func:`xsland.pipeline.audit.land_partials`).
+2. **judge** (:func:`_judge_partition`): the driver reduces the partial tables to the
+   park checks (:func:`xsland.judge.audit.park_checks_combine`) and each enterprise's
+   land, from which it derives the per-enterprise figures (亩均 taxes over the land of
+   all its parcels, classes ranked over all enterprises:
+   :func:`xsland.judge.lowuse.per_mu`); those small tables are broadcast to the tasks,
+   which run :func:`xsland.pipeline.audit.judge_parcels`
+   (:func:`~xsland.judge.lowuse.flag`, :func:`~xsland.judge.supply.supply_status`) on
+   their partition and send back the partial tables of every roll-up
+   (:func:`xsland.pipeline.audit.roll_up_partial`: low-efficiency land and supply rates
+   per park and town, the towns' parcels, the intensive-use sums per park), the row
+   numbers of the low-efficiency parcels and the parcels that need action
+   (low-efficiency, or below their FAR minimum) with geometry and flags. Blocks are
+   found by :func:`xsland.pipeline.engine.find_blocks_partitioned` (each task reads its
+   partition and the halo of flagged parcels within the gap; only links come back);
+   the roll-ups are reduced by :func:`xsland.pipeline.audit.combine_roll_ups`.
+3. **write** (:func:`_write_partition`): each task gets the block IDs of its flagged
+   parcels, adds them to its judged table and writes
    ``parcels.parquet/part-NNNNN.parquet`` (GeoParquet with bbox columns) — the full
-   parcel table, which this process never holds with geometry.
+   parcel table, which the driver never holds.
+
+The in-memory audit runs the same functions on one partial table of all parcels
+(``combine(partial(all))``), so there is one implementation of every judge. Float sums
+are kept exactly and rounded once (:func:`xsland._sums.exact`, :func:`math.fsum`), so any
+split of the parcels adds up to the same bits; the building pieces of each parcel are
+added in one order (:func:`xsland.measure.far.plot_ratio`), whatever order a partition
+read its buildings in.
 
 The :class:`~xsland.result.AuditResult` carries the parcels that need action in
 ``parcels`` and the full table's folder in ``parcels_path``; :func:`xsland.write.report.write_audit`
 moves that folder into the output and appends the GeoPackage's ``parcels`` layer from it
 file by file.
 
-What this process holds: the parks, the attribute table of the parcels (no geometry: about
-a tenth of the memory of the parcel layer) while judging, the links between flagged
-parcels and the geometry of the parcels that need action. What it does not do yet: the
-cross-parcel quality checks (overlaps, slivers, parcels straddling parks —
-:func:`xsland.measure.quality.parcel_checks`: they need each parcel's neighbours, a halo
-as for blocks); the run's notes say they were not run. The plan rule's overlay
-(:func:`xsland.judge.lowuse.plan_overlay`) and the land-cover shares
-(:func:`xsland.measure.raster.landcover_shares`) are computed in pass 1, each task with
-the whole plan layer (sent once to every worker) or the raster's path.
+What the driver holds: the parks and park checks, the enterprise table and the
+per-enterprise figures, the reduced partial tables (a row per park, town, enterprise
+or park–enterprise pair), the links between flagged parcels, and the parcels that need
+action with their geometry, flags and block; for a moment, while checking that the
+partitions hold every parcel once and for the block tasks, one byte (and the row
+numbers, eight bytes) per parcel. Measured with ``benchmarks/bench_partitioned_audit.py``
+(20 000 and 60 000 parcels, 72 % of them needing action in that synthetic cadastre, two
+workers): the driver's peak grew by 4.2 KB per parcel (355 → 523 MB), 5.8 KB per action
+parcel, against 4.9 KB per parcel (379 → 575 MB) when it held the attribute table of
+every parcel; a parcel that needs no action now costs the driver next to nothing, so the
+driver's memory follows the parcels that need action, not the dataset.
 
-Left for a driver that holds no parcel rows at all: the judges as partial sums. Pass 1
-would return per park, town and enterprise the sums :func:`~xsland.judge.audit.park_checks`,
-:func:`~xsland.judge.audit.town_rollup`, :func:`~xsland.judge.lowuse.summary`,
-:func:`~xsland.judge.supply.supply_rates`, :func:`~xsland.judge.intensity.intensity` and
-:func:`~xsland.judge.mujun.mujun` are made of (areas, floor areas, counts by category and
-status; the failing parcels' IDs), reduced here; then the per-enterprise figures of the
-亩均 rules (taxes over the sum of an enterprise's land, derived classes ranked over all
-enterprises) would be sent back and :func:`~xsland.judge.lowuse.flag` and
-:func:`~xsland.judge.supply.supply_status` run per partition in pass 3. Each of those
-functions needs a "partial" and a "combine" half with the same answers.
+Not done here: the cross-parcel quality checks (overlaps, slivers, parcels straddling
+parks — :func:`xsland.measure.quality.parcel_checks`: they need each parcel's
+neighbours, a halo as for blocks); the run's notes say they were not run. The plan
+layer is sent once to every worker; the raster is read by path.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -64,15 +82,22 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from xsland._progress import step
 from xsland.errors import DataError
 from xsland.group.blocks import block_members, block_table
-from xsland.judge.audit import parcel_table, park_checks
-from xsland.judge.lowuse import plan_overlay
+from xsland.judge.audit import parcel_table, park_checks_combine, park_partial
+from xsland.judge.intensity import land_combine as intensity_land
+from xsland.judge.lowuse import land_combine, per_mu, plan_overlay
 from xsland.measure.raster import landcover_shares
-from xsland.pipeline.audit import judge_parcels, parcel_towns, roll_ups, with_park_landcover
+from xsland.pipeline.audit import (
+    combine_roll_ups,
+    judge_parcels,
+    land_partials,
+    parcel_towns,
+    roll_up_partial,
+    with_park_landcover,
+)
 from xsland.read.harmonise import harmonise
 from xsland.read.validate import quality_frame
 from xsland.result import AuditResult, conform
@@ -92,33 +117,45 @@ def _bare(frame: pd.DataFrame | None) -> pd.DataFrame | None:
     return out
 
 
-def _known_columns() -> set[str]:
-    """Parcel columns a judge may read: the input contract's and the output schema's."""
-    from xsland.rules.columns import TABLES
-    from xsland.rules.schema import get_kind
+def _stage_file(stage: str, entry: dict) -> Path:
+    """Where a partition's measured, then judged, table waits between the passes."""
+    return Path(stage) / (Path(entry["file"]).stem + ".pkl")
 
-    kind = get_kind("parcels")
-    names = set(TABLES["parcels"].names) | set(kind.optional)
-    for item in kind.required:
-        names |= set(item) if isinstance(item, tuple) else {item}
-    return names
+
+def _unique(records: list[list]) -> list:
+    """The items of several tasks' lists, each once, in the order first seen (every
+    task reports the findings and notes that do not depend on its parcels)."""
+    seen: set[str] = set()
+    out = []
+    for items in records:
+        for item in items:
+            key = json.dumps(item, sort_keys=True, default=str)
+            if key not in seen:
+                seen.add(key)
+                out.append(item)
+    return out
 
 
 def _measure_partition(
     folder: str,
     entry: dict,
+    stage: str,
     parks: gpd.GeoDataFrame,
     plan: gpd.GeoDataFrame | None,
     landcover: tuple[Any, dict] | None,
+    as_of: Any,
     policy: Policy,
-) -> tuple[pd.DataFrame, list[str], list[dict], pd.DataFrame | None, pd.DataFrame | None]:
-    """Task of pass 1: the parcel table of one partition, without geometry.
+) -> dict[str, Any]:
+    """Task of pass 1: measure one partition, keep its table, send back partial sums.
 
-    The data's own extra columns (neither in the input contract nor in the output
-    schema, so no judge reads them) are left out too: pass 3 reads them again. With a
-    plan, also what the plan rule reads (:func:`xsland.judge.lowuse.plan_overlay`); with
-    a land-cover raster, the parcels' built and bare shares
-    (:func:`xsland.measure.raster.landcover_shares`).
+    The task reads its parcel file and, by bounding box, the buildings near it, and runs
+    :func:`xsland.judge.audit.parcel_table`; with a plan
+    :func:`xsland.judge.lowuse.plan_overlay`, with a land-cover raster
+    :func:`xsland.measure.raster.landcover_shares`; sets each parcel's town
+    (:func:`xsland.pipeline.audit.parcel_towns`). The table (with geometry) is pickled
+    to ``stage`` for pass 2. Sent back: the parcel table's columns, the data-quality
+    records, the ``_row`` numbers, and the partial tables of the park checks, the town
+    roll-up's parcels and each enterprise's land.
     """
     from xsland.pipeline.engine import ROW, _read_bbox, read_partition_index
 
@@ -133,15 +170,11 @@ def _measure_partition(
     table = parcel_table(
         parcels.drop(columns=[ROW]), parks, buildings, policy=policy, quality=quality
     )
+    table.index = pd.Index(rows, name=ROW)
     columns = list(table.columns)
-    known = _known_columns()
-    extra = [c for c in parcels.columns if c not in known and c != ROW and c in columns]
-    out = pd.DataFrame(table.drop(columns=[table.geometry.name, *extra]))
-    out.index = pd.Index(rows, name=ROW)
     overlay = None
     if plan is not None:
         overlay = plan_overlay(table, plan, policy=policy)
-        overlay.index = out.index
     shares = None
     if landcover is not None:
         raster, lc = landcover
@@ -153,38 +186,97 @@ def _measure_partition(
             method=lc.get("method", "exact"),
             band=int(lc.get("band", 1)),
         )
-        shares.index = out.index
-    return out, columns, quality, overlay, shares
+        shares.index = table.index
+    park = park_partial(table, as_of=as_of, policy=policy, rows=rows)
+    towns = parks if "town" in parks.columns else parks.assign(town=None)
+    table["town"] = parcel_towns(table, towns)
+    if shares is not None:
+        table = table.join(shares)
+    with open(_stage_file(stage, entry), "wb") as f:
+        pickle.dump((table, overlay), f, protocol=pickle.HIGHEST_PROTOCOL)
+    return {
+        "columns": columns,
+        "quality": quality,
+        "rows": rows,
+        "park": park,
+        "land": land_partials(table, rows=rows),
+    }
 
 
-def _action_rows(folder: str, entry: dict, rows: np.ndarray, extra: list[str]) -> pd.DataFrame:
-    """Task of pass 2: the geometry (WKB) and the data's extra columns of the parcels
-    ``rows`` (``_row`` numbers) of one partition."""
-    from xsland.pipeline.engine import ROW
+def _judge_partition(
+    stage: str,
+    entry: dict,
+    parks: pd.DataFrame,
+    enterprises: pd.DataFrame | None,
+    per_enterprise: pd.DataFrame | None,
+    land: pd.Series,
+    history: pd.DataFrame | None,
+    as_of: Any,
+    policy: Policy,
+) -> dict[str, Any]:
+    """Task of pass 2: judge one partition's parcels, send back the partial roll-ups and
+    the parcels that need action.
 
-    part = gpd.read_parquet(Path(folder) / entry["file"], columns=[ROW, "geometry", *extra])
-    part = part.set_index(ROW).loc[rows]
-    out = pd.DataFrame(part.drop(columns="geometry"))
-    out["geometry"] = shapely.to_wkb(np.asarray(part.geometry.to_numpy(), dtype=object))
-    return out
+    :func:`xsland.pipeline.audit.judge_parcels` (low-efficiency flags and 批供用 status)
+    on the table pass 1 kept, with the park checks and the per-enterprise figures of all
+    parcels (``per_enterprise``: land summed over every partition, classes ranked over
+    all enterprises) broadcast to every task; then
+    :func:`xsland.pipeline.audit.roll_up_partial`. The judged table replaces the
+    measured one in ``stage``. Sent back: the partial tables, the notes and findings of
+    the flags, the ``_row`` numbers of the low-efficiency parcels, and the parcels that
+    need action (low-efficiency or below their FAR minimum) with geometry and flags.
+    """
+    path = _stage_file(stage, entry)
+    with open(path, "rb") as f:
+        table, overlay = pickle.load(f)
+    quality: list[dict] = []
+    judged, flags, status, notes = judge_parcels(
+        table, parks, enterprises=enterprises, plan=overlay, history=history, as_of=as_of,
+        policy=policy, quality=quality, per_enterprise=per_enterprise,
+    )  # fmt: skip
+    del table
+    rows = judged.index.to_numpy()
+    partial = roll_up_partial(
+        judged,
+        flags=flags,
+        status=status,
+        enterprises=enterprises,
+        land=land,
+        as_of=as_of,
+        policy=policy,
+        rows=rows,
+    )
+    low = flags["low_efficiency"].to_numpy(dtype=bool)
+    need = low | (judged["far_ok"] == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712
+    with open(path, "wb") as f:
+        pickle.dump(judged, f, protocol=pickle.HIGHEST_PROTOCOL)
+    return {
+        "partial": partial,
+        "notes": notes,
+        "quality": quality,
+        "low": rows[low],
+        "action": judged[need],
+        "flags": flags[need],
+        "columns": list(judged.columns),
+    }
 
 
 def _write_partition(
-    folder: str, entry: dict, rows: pd.DataFrame, columns: list[str], crs: Any, target: str
+    stage: str, entry: dict, block_id: pd.Series, order: list[str], crs: Any, target: str
 ) -> int:
-    """Task of pass 3: one partition's judged rows with their geometry (and the data's
-    extra columns, read again), as GeoParquet."""
+    """Task of pass 3: one partition's judged rows, with their blocks, as GeoParquet."""
     from xsland.pipeline.engine import ROW
 
-    extra = [c for c in columns if c not in rows.columns and c != "geometry"]
-    part = gpd.read_parquet(Path(folder) / entry["file"], columns=[ROW, "geometry", *extra])
-    part = part.set_index(ROW).reindex(rows.index)
-    frame = gpd.GeoDataFrame(rows.join(part), geometry="geometry", crs=crs)
-    frame = frame[[c for c in columns if c in frame.columns]]
+    path = _stage_file(stage, entry)
+    with open(path, "rb") as f:
+        frame = pickle.load(f)
+    frame["block_id"] = block_id.reindex(frame.index).astype(object)
+    frame = frame[order].set_crs(crs, allow_override=True)
     frame = conform(frame, "parcels")
     frame.index.name = ROW
     name = Path(entry["file"]).name
     frame.reset_index().to_parquet(Path(target) / name, index=False, write_covering_bbox=True)
+    path.unlink()
     return len(frame)
 
 
@@ -230,6 +322,7 @@ def audit_partitioned(
     parcels_out
         The folder the tasks write the full parcel table into (one GeoParquet file per
         partition); default ``<folder>.parcels`` beside the dataset. Replaced if it exists.
+        The tasks keep their tables between the passes in ``.<name>.stage`` beside it.
 
     Returns
     -------
@@ -237,10 +330,11 @@ def audit_partitioned(
         ``parcels``: the parcels that need action (low-efficiency, or below their FAR
         minimum), with geometry; ``parcels_path``: the folder of the full table, rows in
         ``_row`` order within each file; ``meta["n_parcels"]``: the count of all parcels.
+        Every table equals :func:`xsland.pipeline.audit.run`'s to the last bit.
     """
     from pyproj import CRS
 
-    from xsland.pipeline.engine import _run, find_blocks_partitioned, read_partition_index
+    from xsland.pipeline.engine import read_partition_index
 
     if landcover is not None and not isinstance(landcover, str | os.PathLike):
         raise DataError(
@@ -251,7 +345,6 @@ def audit_partitioned(
     index = read_partition_index(folder)
     crs = CRS.from_json_dict(index["crs"])
     entries = index["parcels"]
-    n = sum(int(e["rows"]) for e in entries)
     inputs = [parks, enterprises, indicators]
     found = quality_frame(*inputs)
     parks, enterprises, indicators, history = (
@@ -263,109 +356,131 @@ def audit_partitioned(
     parks, enterprises = same["parks"], same["enterprises"]
     indicators, history = same["indicators"], same["history"]
     found = quality_frame(found, matched)
-    measured: list = []
+    target = Path(parcels_out) if parcels_out is not None else Path(f"{folder}.parcels")
+    stage = target.with_name(f".{target.name}.stage")
+    if stage.exists():
+        shutil.rmtree(stage)
+    stage.mkdir(parents=True)
+    try:
+        return _audit(
+            folder, entries, crs=crs, stage=str(stage), target=target, parks=parks,
+            enterprises=enterprises, plan=plan, indicators=indicators, history=history,
+            barriers=barriers, landcover=landcover, lc=lc, policy=policy, year=year,
+            as_of=as_of, client=client, found=found,
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _audit(
+    folder: Any,
+    entries: list[dict],
+    *,
+    crs: Any,
+    stage: str,
+    target: Path,
+    parks: gpd.GeoDataFrame,
+    enterprises: pd.DataFrame | None,
+    plan: gpd.GeoDataFrame | None,
+    indicators: pd.DataFrame | None,
+    history: pd.DataFrame | None,
+    barriers: Any,
+    landcover: Any,
+    lc: dict,
+    policy: Policy,
+    year: int | None,
+    as_of: Any,
+    client: Any,
+    found: pd.DataFrame,
+) -> AuditResult:
+    """The three passes of :func:`audit_partitioned` (see the module docstring)."""
+    from xsland.pipeline import engine
+
+    _run = engine._run
+    n = sum(int(e["rows"]) for e in entries)
+    zones = parks.to_crs(crs)
     with step("measure", n, unit="parcels"):
-        payloads = ((str(folder), e) for e in entries)
+        payloads = ((str(folder), e, stage) for e in entries)
         raster = None if landcover is None else (str(landcover), lc)
-        common = (parks.to_crs(crs), _bare(plan), raster, policy)
-        parts = _run(_measure_partition, payloads, client, common=common)
-        columns = parts[0][1]
-        overlay = pd.concat([p[3] for p in parts]).sort_index() if plan is not None else None
-        shares = pd.concat([p[4] for p in parts]).sort_index() if raster is not None else None
-        seen: set[str] = set()
-        for _, _, records, _, _ in parts:
-            for record in records:  # a building near two partitions is reported by both
-                key = json.dumps(record, sort_keys=True, default=str)
-                if key not in seen:
-                    seen.add(key)
-                    measured.append(record)
-        owned = [p[0].index.to_numpy() for p in parts]
-        table = pd.concat([p[0] for p in parts]).sort_index()
-        del parts
-    if not (table.index.to_numpy() == np.arange(n)).all():
+        common = (zones, _bare(plan), raster, as_of, policy)
+        measured_parts = _run(_measure_partition, payloads, client, common=common)
+    columns = measured_parts[0]["columns"]
+    seen = np.zeros(n, dtype=bool)  # 1 byte a parcel, for the check only
+    count = 0
+    for part in measured_parts:
+        rows = part.pop("rows")
+        count += len(rows)
+        inside = rows[(rows >= 0) & (rows < n)]
+        seen[inside] = True
+    if count != n or not seen.all():
         raise DataError(
             f"{folder}: the partitions do not hold parcels 0…{n - 1} once each. Fix: write "
             "the dataset again with `xsland partition`"
         )
-    empty = gpd.GeoSeries(np.full(n, None, dtype=object), index=table.index, crs=crs)
-    parcel_out = gpd.GeoDataFrame(table, geometry=empty)
-    del table
+    del seen
+    measured = _unique([p["quality"] for p in measured_parts])
     with step("park checks", len(parks), unit="park zones"):
-        park_out = park_checks(
+        park_out = park_checks_combine(
             parks,
-            parcel_out,
+            [p["park"] for p in measured_parts],
+            crs=crs,
             enterprises=enterprises,
             indicators=indicators,
             policy=policy,
             year=year,
             quality=measured,
-            as_of=as_of,
         )
-    parcel_out["town"] = parcel_towns(parcel_out, park_out)
-    if landcover is not None:
-        with step("land cover", len(parks), unit="park zones"):
-            parcel_out = parcel_out.join(shares)
+        if landcover is not None:
             park_out = with_park_landcover(park_out, parks, landcover, options=lc)
+    land = land_combine([p["land"]["mu"] for p in measured_parts])
+    land_ha = intensity_land([p["land"]["intensity"] for p in measured_parts])
+    del measured_parts
+    per_enterprise = (
+        per_mu(None, enterprises, policy=policy, land=land) if enterprises is not None else None
+    )
     with step("judge", n, unit="parcels"):
-        parcel_out, flags, status, notes = judge_parcels(
-            parcel_out, park_out, enterprises=enterprises, plan=overlay, history=history,
-            as_of=as_of, policy=policy, quality=measured,
-        )  # fmt: skip
-    low = flags["low_efficiency"].to_numpy(dtype=bool)
-    with step("blocks", int(low.sum()), unit="flagged parcels"):
-        ids = find_blocks_partitioned(
+        shared = pd.DataFrame(park_out.drop(columns=park_out.geometry.name))
+        common = (shared, enterprises, per_enterprise, land_ha, history, as_of, policy)
+        judged = _run(_judge_partition, ((stage, e) for e in entries), client, common=common)
+    notes = _unique([p["notes"] for p in judged])
+    measured.extend(_unique([p["quality"] for p in judged]))
+    judged_columns = judged[0]["columns"]
+    partials = [p["partial"] for p in judged]
+    action = pd.concat([p["action"] for p in judged]).sort_index()
+    flags = pd.concat([p["flags"] for p in judged]).sort_index()
+    low_rows = np.concatenate([p["low"] for p in judged])
+    del judged
+    low = np.zeros(n, dtype=bool)  # 1 byte a parcel, for the block tasks
+    low[low_rows] = True
+    with step("blocks", len(low_rows), unit="flagged parcels"):
+        ids = engine.find_blocks_partitioned(
             folder,
-            pd.DataFrame(parcel_out.drop(columns="geometry")),
+            pd.DataFrame(action.drop(columns=action.geometry.name)),
             low,
             gap_m=policy.block_gap_m,
             barriers=barriers,
             client=client,
         )
-        parcel_out["block_id"] = ids.astype(object)
-    need = low | (parcel_out["far_ok"] == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712
-    with step("action parcels", int(need.sum()), unit="parcels"):
-        extra = [c for c in columns if c not in parcel_out.columns]
-        wanted = [np.sort(rows[need[rows]]) for rows in owned]
-        payloads = (
-            (str(folder), e, w, extra) for e, w in zip(entries, wanted, strict=True) if len(w)
-        )
-        got = _run(_action_rows, payloads, client)
-        rows = np.sort(np.concatenate(wanted)) if len(wanted) else np.empty(0, np.int64)
-        read = (
-            pd.concat(got).reindex(rows)
-            if got
-            else pd.DataFrame(index=rows, columns=[*extra, "geometry"], dtype=object)
-        )
-        action = pd.DataFrame(parcel_out.loc[rows].drop(columns="geometry"))
-        for col in extra:
-            action[col] = read[col]
-        wkb = read["geometry"].to_numpy() if got else np.empty(0, dtype=object)
-        action = gpd.GeoDataFrame(action, geometry=shapely.from_wkb(wkb), crs=crs)
-        action = action[columns + [c for c in action.columns if c not in columns]]
-    with step("block table", int(low.sum()), unit="flagged parcels"):
-        blocks = block_table(
-            action, action["block_id"], policy=policy, flags=flags.loc[action.index], parks=park_out
-        )
-        members = block_members(action, action["block_id"], flags=flags.loc[action.index])
-    with step("roll-ups", n, unit="parcels"):
-        park_out, towns, district, per_enterprise, evaluation = roll_ups(
-            parcel_out, park_out, flags=flags, status=status, blocks=blocks,
-            enterprises=enterprises, as_of=as_of, policy=policy,
+    del low
+    action["block_id"] = ids.astype(object)
+    order = [*judged_columns, *([] if "block_id" in judged_columns else ["block_id"])]
+    order = columns + [c for c in order if c not in columns]
+    action = gpd.GeoDataFrame(action[order], crs=crs).set_crs(crs, allow_override=True)
+    with step("block table", len(low_rows), unit="flagged parcels"):
+        blocks = block_table(action, action["block_id"], policy=policy, flags=flags, parks=park_out)
+        members = block_members(action, action["block_id"], flags=flags)
+    with step("roll-ups", len(partials), unit="partitions"):
+        park_out, towns, district, per_enterprise, evaluation = combine_roll_ups(
+            partials, park_out, blocks=blocks, enterprises=enterprises, land=land,
+            ready="ready_for_supply" in judged_columns, as_of=as_of, policy=policy,
         )  # fmt: skip
-    target = Path(parcels_out) if parcels_out is not None else Path(f"{folder}.parcels")
     with step("write parcels", n, unit="parcels"):
         if target.exists():
             shutil.rmtree(target)
         target.mkdir(parents=True)
-        attrs = pd.DataFrame(parcel_out.drop(columns="geometry"))
-        del parcel_out
-        order = columns + [c for c in attrs.columns if c not in columns]
-        payloads = (
-            (str(folder), e, attrs.loc[np.sort(r)], order, crs.to_wkt(), str(target))
-            for e, r in zip(entries, owned, strict=True)
-        )
+        block_ids = action["block_id"].dropna()
+        payloads = ((stage, e, block_ids, order, crs.to_wkt(), str(target)) for e in entries)
         _run(_write_partition, payloads, client)
-        del attrs
     notes.append(
         "partitioned run: the cross-parcel quality checks (overlaps, slivers, parcels "
         "straddling parks) were not run"
@@ -382,7 +497,7 @@ def audit_partitioned(
         blocks=blocks,
         block_members=members,
         enterprises=per_enterprise,
-        park_zones=parks.to_crs(crs),
+        park_zones=zones,
         intensity=evaluation,
         parcels_path=str(target),
         meta={

@@ -1,0 +1,98 @@
+"""Partial sums per group: any split of the rows adds up to the sums of all of them."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from xsland._sums import ALL, ANY, COUNT, FIRST, IDS, SUM, exact, partial, reduce, total
+
+KINDS = {"x": SUM, "n": COUNT, "any": ANY, "all": ALL, "first": FIRST, "ids": IDS}
+
+
+def test_exact_keeps_what_one_float_loses():
+    # 1e16 + 1 + 1: a float sum in this order gives 1e16 (each 1 is half an ulp and lost);
+    # the exact sum is 1e16 + 2, a float; the parts of the first two hold the lost 1
+    assert (1e16 + 1.0) + 1.0 == 1e16
+    parts = exact([1e16, 1.0])
+    assert parts == (1e16, 1.0)
+    assert total([*parts, *exact([1.0])]) == 1e16 + 2
+    assert exact([]) == () and total([]) == 0.0
+    assert exact([0.5, np.nan]) == (0.5,)  # NaN skipped, as pandas sums
+    assert math.isnan(total(exact([np.inf, -np.inf])))
+    assert total(exact([np.inf, 1.0])) == np.inf
+
+
+def test_partial_and_reduce_by_hand():
+    # groups a: rows 0, 2 (0.1 + 0.3, IDs p and q), b: rows 1, 4; row 3 has no group
+    keys = np.array(["a", "b", "a", None, "b"], dtype=object)
+    cols = {
+        "x": np.array([0.1, 0.2, 0.3, 9.0, np.nan]),
+        "n": np.ones(5, dtype=int),
+        "any": np.array([False, True, False, True, False]),
+        "all": np.array([True, True, False, True, True]),
+        "first": None,
+        "ids": np.array(["p", None, "q", "r", "s"], dtype=object),
+    }
+    whole = reduce([partial(keys, cols, KINDS, name="g")], KINDS)
+    assert whole.index.tolist() == ["a", "b"] and whole.index.name == "g"
+    assert whole["x"].tolist() == [math.fsum([0.1, 0.3]), 0.2]
+    assert whole["n"].tolist() == [2, 2]
+    assert whole["any"].tolist() == [False, True] and whole["all"].tolist() == [False, True]
+    assert whole["first"].tolist() == [0, 1]
+    assert whole["ids"].tolist() == [["p", "q"], ["s"]]
+    # rows 2… in a second part, numbered as among all rows, reduced first: the same
+    rest = {k: (v[2:] if v is not None else None) for k, v in cols.items()}
+    head = {k: (v[:2] if v is not None else None) for k, v in cols.items()}
+    parts = [
+        partial(keys[2:], rest, KINDS, rows=np.arange(2, 5), name="g"),
+        partial(keys[:2], head, KINDS, name="g"),
+    ]
+    pd.testing.assert_frame_equal(reduce(parts, KINDS), whole)
+
+
+def test_nothing_to_reduce_is_an_empty_table_of_the_kinds():
+    out = reduce([partial([None], {"x": [1.0], "n": [1]}, {"x": SUM, "n": COUNT})], {"x": SUM})
+    assert out.empty and list(out.columns) == ["x"] and out["x"].dtype == "float64"
+
+
+values = st.floats(min_value=-1e12, max_value=1e12, allow_nan=False, allow_subnormal=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(st.tuples(st.sampled_from(["a", "b", "c", None]), values), max_size=40),
+    cuts=st.lists(st.integers(min_value=0, max_value=40), max_size=4),
+)
+def test_any_split_reduces_to_the_correctly_rounded_sums_of_all_rows(rows, cuts):
+    keys = np.array([k for k, _ in rows], dtype=object)
+    x = np.array([v for _, v in rows], dtype="float64")
+    ids = np.array([f"r{i}" if i % 3 else None for i in range(len(rows))], dtype=object)
+    cols = {"x": x, "n": np.ones(len(rows), int), "any": x > 0, "all": x > 0}
+    cols |= {"first": None, "ids": ids}
+    bounds = sorted({0, len(rows), *(min(c, len(rows)) for c in cuts)})
+    parts = [
+        partial(
+            keys[a:b],
+            {k: (v[a:b] if v is not None else None) for k, v in cols.items()},
+            KINDS,
+            rows=np.arange(a, b),
+        )
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
+    got = reduce(parts[::-1], KINDS)
+    for key in ("a", "b", "c"):
+        mine = keys == key
+        if not mine.any():
+            assert key not in got.index
+            continue
+        assert got.at[key, "x"] == math.fsum(x[mine])  # exactly, whatever the split
+        assert got.at[key, "n"] == mine.sum()
+        assert got.at[key, "any"] == (x[mine] > 0).any()
+        assert got.at[key, "all"] == (x[mine] > 0).all()
+        assert got.at[key, "first"] == np.flatnonzero(mine)[0]
+        assert got.at[key, "ids"] == [i for i in ids[mine] if i is not None]

@@ -1,0 +1,190 @@
+"""Partial sums per group that add up alike however the rows are split.
+
+The judges' roll-ups are made of sums, counts and lists per park, town or enterprise.
+Each is computed in two halves: a *partial* table of one set of rows
+(:func:`partial`), and the *reduction* of any number of partial tables (:func:`reduce`)
+to the figures of all rows together. The in-memory audit reduces one partial table of
+every parcel; the audit of a partitioned dataset (:mod:`xsland.pipeline.partitioned`)
+reduces one per partition, each computed by the partition's task. Both give the same
+numbers to the last bit:
+
+- a float sum is kept exactly, as the non-overlapping floats whose exact sum is the sum
+  of the values (:func:`exact`), and rounded once, by :func:`math.fsum`, at the end
+  (:func:`total`): the correctly rounded sum :math:`\\mathrm{fl}(\\sum_i x_i)` of every
+  value, whatever the order and the split (NaN skipped, as :meth:`pandas.Series.sum`
+  does);
+- counts are integers; "any" and "all" are exact;
+- lists of IDs carry each row's number and come back in row order.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ALL", "ANY", "COUNT", "FIRST", "IDS", "SUM", "exact", "partial", "reduce", "total"]
+
+#: Kinds of a partial column: a float sum, a count, any, all, the first row, and a
+#: list of IDs (the rows where the value is not null).
+SUM, COUNT, ANY, ALL, FIRST, IDS = "sum", "count", "any", "all", "first", "ids"
+
+
+def exact(values: Any) -> tuple[float, ...]:
+    """The exact sum of ``values`` (NaN skipped) as non-overlapping floats.
+
+    With :math:`S = \\sum_i x_i` (exactly), the parts are :math:`p_1 = \\mathrm{fl}(S)`,
+    :math:`p_{k+1} = \\mathrm{fl}(S - \\sum_{j \\le k} p_j)` until the rest is 0, so
+    :math:`\\sum_k p_k = S` exactly (each step shrinks the rest by :math:`2^{-53}`; the
+    values are multiples of the smallest float, so it ends). Infinite values give the
+    one part their sum (``inf``, ``-inf`` or NaN).
+
+    >>> exact([0.1, 0.2, 0.3])[0] == math.fsum([0.1, 0.2, 0.3])
+    True
+    """
+    arr = np.asarray(values, dtype="float64").ravel()
+    arr = arr[~np.isnan(arr)]
+    if not np.isfinite(arr).all():
+        with np.errstate(invalid="ignore"):
+            return (float(arr.sum()),)
+    vals = arr.tolist()
+    parts: list[float] = []
+    while True:
+        s = math.fsum(vals)
+        if s == 0.0:
+            return tuple(parts)
+        parts.append(s)
+        vals.append(-s)
+
+
+def total(parts: Iterable[float]) -> float:
+    """The sum of exact parts (:func:`exact`) of any number of row sets, rounded once."""
+    values = list(parts)
+    if not all(math.isfinite(p) for p in values):
+        with np.errstate(invalid="ignore"):
+            return float(np.sum(values))
+    return math.fsum(values)
+
+
+def _empty(kinds: Mapping[str, str], name: str) -> pd.DataFrame:
+    dtypes = {SUM: object, COUNT: "int64", ANY: bool, ALL: bool, FIRST: "int64", IDS: object}
+    out = pd.DataFrame({c: pd.Series(dtype=dtypes[k]) for c, k in kinds.items()})
+    out.index.name = name
+    return out
+
+
+def partial(
+    keys: Any,
+    columns: Mapping[str, Any],
+    kinds: Mapping[str, str],
+    *,
+    rows: Any = None,
+    name: str = "key",
+) -> pd.DataFrame:
+    """The partial table of one set of rows: one row per group, one column per figure.
+
+    Parameters
+    ----------
+    keys
+        The group of each row; rows with a null key are left out (as ``groupby`` does).
+    columns
+        Per figure, its value on each row (arrays as long as ``keys``).
+    kinds
+        Per figure, how it adds up: :data:`SUM` (kept exactly, :func:`exact`),
+        :data:`COUNT` (integers), :data:`ANY`, :data:`ALL`, :data:`FIRST` (the smallest
+        row number, values unused) or :data:`IDS` (the non-null values with their row
+        numbers).
+    rows
+        The rows' numbers among all rows (default 0…n-1): the order of :data:`IDS` and
+        :data:`FIRST`.
+    name
+        The name of the index.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by the groups (sorted); :data:`SUM` and :data:`IDS` cells are tuples.
+    """
+    key = pd.Series(np.asarray(keys, dtype=object))
+    keep = key.notna().to_numpy(dtype=bool)
+    n = int(keep.sum())
+    number = np.arange(len(key)) if rows is None else np.asarray(rows, dtype="int64")
+    if n == 0:
+        return _empty(kinds, name)
+    codes, uniq = pd.factorize(key[keep], sort=True)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniq) + 1))
+    starts = bounds[:-1]
+    out: dict[str, Any] = {}
+    for col, kind in kinds.items():
+        value = np.asarray(columns[col])[keep][order] if kind != FIRST else None
+        if kind == SUM:
+            v = value.astype("float64")
+            out[col] = [exact(v[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        elif kind == COUNT:
+            out[col] = np.add.reduceat(value.astype("int64"), starts)
+        elif kind == ANY:
+            out[col] = np.logical_or.reduceat(value.astype(bool), starts)
+        elif kind == ALL:
+            out[col] = np.logical_and.reduceat(value.astype(bool), starts)
+        elif kind == FIRST:
+            out[col] = np.minimum.reduceat(number[keep][order], starts)
+        elif kind == IDS:
+            r = number[keep][order]
+            known = pd.notna(value)
+            pairs = list(zip(r.tolist(), value, known, strict=True))
+            out[col] = [
+                tuple((i, v) for i, v, k in pairs[a:b] if k)
+                for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+            ]
+        else:
+            raise ValueError(f"kind {kind!r} is none of sum, count, any, all, first, ids")
+    frame = pd.DataFrame(out, index=pd.Index(uniq, name=name))
+    for col, kind in kinds.items():
+        if kind in (SUM, IDS):
+            frame[col] = frame[col].astype(object)
+    return frame
+
+
+def reduce(partials: Iterable[pd.DataFrame], kinds: Mapping[str, str]) -> pd.DataFrame:
+    """The figures of all rows from the partial tables of their sets (:func:`partial`).
+
+    Returns
+    -------
+    DataFrame
+        One row per group (sorted): :data:`SUM` the correctly rounded float sum,
+        :data:`COUNT` and :data:`FIRST` integers, :data:`ANY` / :data:`ALL` booleans,
+        :data:`IDS` a list of the IDs in row order.
+    """
+    frames = [p for p in partials if len(p)]
+    name = next((p.index.name for p in frames), "key")
+    if not frames:
+        out = _empty(kinds, name)
+        for col, kind in kinds.items():
+            if kind == SUM:
+                out[col] = out[col].astype("float64")
+        return out
+    both = pd.concat(frames)
+    groups = both.groupby(level=0, sort=True)
+    out = pd.DataFrame(index=groups.size().index)
+    for col, kind in kinds.items():
+        g = groups[col]
+        if kind == SUM:
+            sums = [total(p for t in s for p in t) for _, s in g]
+            out[col] = np.asarray(sums, dtype="float64")
+        elif kind == COUNT:
+            out[col] = g.sum().astype("int64")
+        elif kind == ANY:
+            out[col] = g.any().astype(bool)
+        elif kind == ALL:
+            out[col] = g.all().astype(bool)
+        elif kind == FIRST:
+            out[col] = g.min().astype("int64")
+        elif kind == IDS:
+            ids = [[v for _, v in sorted(x for t in s for x in t)] for _, s in g]
+            out[col] = pd.Series(ids, index=out.index, dtype=object)
+    out.index.name = name
+    return out
