@@ -110,7 +110,7 @@ def clean_text(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     nothing = np.zeros(len(values), dtype=bool)
     if not len(values) or not _texty(values):
         return values, nothing
-    arrow = getattr(values.dtype, "storage", None) == "pyarrow"
+    arrow = _arrow_backed(values)
     if arrow and not _may_hold_illegal(values):
         return values, nothing
     pattern = _ILLEGAL_RE2 if arrow else _ILLEGAL
@@ -181,6 +181,8 @@ def _long_cells(frame: pd.DataFrame) -> list[tuple[int, int]]:
         values = frame.iloc[:, c]
         if not _texty(values):
             continue
+        if _arrow_backed(values) and _most_bytes(values) <= EXCEL_MAX_CELL // 2:
+            continue  # no text of more than half a cell in bytes, so none in code points
         try:
             length = values.str.len()
         except AttributeError:
@@ -188,6 +190,18 @@ def _long_cells(frame: pd.DataFrame) -> list[tuple[int, int]]:
         long = np.flatnonzero(length.to_numpy(dtype="float64", na_value=0) > EXCEL_MAX_CELL // 2)
         hits += [(int(r), c) for r in long if too_long(values.iat[r])]
     return sorted(hits)
+
+
+def _arrow_backed(values: pd.Series) -> bool:
+    return getattr(values.dtype, "storage", None) == "pyarrow"
+
+
+def _most_bytes(values: pd.Series) -> int:
+    """The UTF-8 bytes of the longest text of Arrow-backed strings (from the offsets)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return int(pc.max(pc.binary_length(pa.array(values))).as_py() or 0)
 
 
 def _parts(text: str) -> list[str]:
@@ -383,9 +397,17 @@ def _row_ids(df: pd.DataFrame, table: Table) -> list[str]:
     return [str(v) for v in df[key].tolist()]
 
 
+#: Characters two columns wide (CJK and everything after U+2E80).
+_WIDE = re.compile("[\u2e81-\U0010ffff]")
+
+
 def _width(header: str, values: pd.Series) -> int:
-    texts = [header] + [str(v) for v in values.head(200).dropna()]
-    widest = max(sum(2 if ord(ch) > 0x2E80 else 1 for ch in t) for t in texts)
+    """Excel width of a column: its widest text among the header and first 200 values.
+
+    A character from U+2E81 on (CJK) counts two, any other one; plus 2, within 8–50.
+    """
+    texts = {header, *map(str, values.head(200).dropna().tolist())}
+    widest = max(len(t) + len(_WIDE.findall(t)) for t in texts)
     return int(min(max(widest + 2, 8), 50))
 
 
