@@ -365,3 +365,18 @@ def test_every_sheet_has_a_frozen_bold_header_a_filter_and_widths(tmp_path):
     assert round(ws.column_dimensions["B"].width, 2) == 10.71
     assert ws["B2"].value == 12.5 and ws["B2"].number_format == "#,##0.00"
     assert wb["b"].max_row == 1  # the header alone
+
+
+_TRICKY = st.sampled_from(["a", "\x00", "\x01", "\x1f", "\t", "\n", "\r", "\ufffe", "\uffff",
+                           "\ufffd", "（", "ｃ", "甲", "😀", "\u2e81"])  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(st.one_of(st.none(), st.text(_TRICKY, max_size=12), st.text()), max_size=8))
+def test_arrow_strings_are_cleaned_as_objects_are(texts):
+    # the byte scan before the regular expression must never miss a character XML cannot
+    # hold: Arrow-backed strings and Python objects give the same text and the same rows
+    arrow, changed = clean_text(pd.Series(texts, dtype=pd.StringDtype("pyarrow")))
+    plain, changed_plain = clean_text(pd.Series(texts, dtype=object))
+    assert changed.tolist() == changed_plain.tolist()
+    assert arrow.astype(object).where(arrow.notna(), None).tolist() == plain.tolist()

@@ -143,12 +143,12 @@ def _may_hold_illegal(values: pd.Series) -> bool:
         data = chunk.buffers()[2] if len(chunk) else None
         if data is None:
             continue
-        raw = data.to_pybytes()
-        if b"\xef\xbf\xbe" in raw or b"\xef\xbf\xbf" in raw:
-            return True
-        low = np.frombuffer(raw, dtype=np.uint8)
-        low = low[low < 0x20]
+        raw = np.frombuffer(data, dtype=np.uint8)  # no copy
+        low = raw[raw < 0x20]
         if len(low) and not np.isin(low, (0x09, 0x0A, 0x0D)).all():
+            return True
+        lead = np.flatnonzero(raw[:-2] == 0xEF)
+        if len(lead) and ((raw[lead + 1] == 0xBF) & (raw[lead + 2] >= 0xBE)).any():
             return True
     return False
 
@@ -272,12 +272,16 @@ def move_long_text(
 
 def action_parcels(parcels: pd.DataFrame) -> pd.DataFrame:
     """The parcels that need action: low-efficiency, or below their FAR minimum."""
+    return parcels[_needs_action(parcels)]
+
+
+def _needs_action(parcels: pd.DataFrame) -> np.ndarray:
     need = pd.Series(False, index=parcels.index)
     if "low_efficiency" in parcels.columns:
         need |= parcels["low_efficiency"].fillna(False).astype(bool)
     if "far_ok" in parcels.columns:
         need |= (parcels["far_ok"] == False).fillna(False).astype(bool)  # noqa: E712
-    return parcels[need.to_numpy(dtype=bool)]
+    return need.to_numpy(dtype=bool)
 
 
 def _per_value(values: pd.Series, word: Any) -> pd.Series:
@@ -286,8 +290,9 @@ def _per_value(values: pd.Series, word: Any) -> pd.Series:
     ``word`` runs once per distinct value, not once per cell; the spreading is a
     vectorised take.
     """
+    source = values if _arrow_backed(values) else values.astype(object)  # Arrow: no copy
     try:
-        codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+        codes, uniques = pd.factorize(source, use_na_sentinel=True)
     except TypeError:  # unhashable values: one call per cell
         return values.astype(object).map(lambda v: None if _missing(v) else word(v))
     looked = np.array([word(u) for u in uniques] + [None], dtype=object)
@@ -586,8 +591,8 @@ def write_audit_workbook(
         if frame is None:
             continue
         if table == "parcels":  # the columns a town office acts on; the rest in audit.gpkg
-            frame = action_parcels(frame)
-            frame = frame[[c for c in WORKBOOK_PARCEL_COLUMNS if c in frame.columns]]
+            need = _needs_action(frame)  # the columns first: the rows of those alone are copied
+            frame = frame[[c for c in WORKBOOK_PARCEL_COLUMNS if c in frame.columns]][need]
         tables[table] = frame
     shown: dict[str, tuple[pd.DataFrame, list[Column | None]]] = {}
     notes: list[str] = []
