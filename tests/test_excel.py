@@ -326,11 +326,15 @@ def test_each_column_keeps_its_kind(tmp_path):
             "tz": pd.to_datetime(["2025-01-01 08:00"] * 3).tz_localize("Asia/Shanghai"),
             # a day Excel cannot hold (before 1900) keeps the column readable as text
             "old": pd.to_datetime(["1899-12-30", "2000-01-01", None]),
+            # Arrow dates (as the sample's inputs hold them): dates
+            "date32": pd.array(
+                [pd.Timestamp("2023-05-06").date(), None, None], dtype="date32[pyarrow]"
+            ),
         }
     )
     path = excel.write_frames({"s": (frame, [None] * frame.shape[1])}, tmp_path / "k.xlsx")
     ws = openpyxl.load_workbook(path)["s"]
-    cells = {ws.cell(1, c).value: [ws.cell(r, c) for r in (2, 3, 4)] for c in range(1, 10)}
+    cells = {ws.cell(1, c).value: [ws.cell(r, c) for r in (2, 3, 4)] for c in range(1, 11)}
     assert [c.value for c in cells["text"]] == ["=1+2", None, "甲"]
     assert cells["text"][0].data_type == "s" and cells["text"][0].quotePrefix
     assert [c.value for c in cells["float"]] == [1.25, None, None]
@@ -346,6 +350,8 @@ def test_each_column_keeps_its_kind(tmp_path):
     assert [c.value for c in cells["mixed"]] == ["a", "7", None]
     assert cells["tz"][0].value == pd.Timestamp("2025-01-01 08:00").to_pydatetime()
     assert [c.value for c in cells["old"]] == ["1899-12-30 00:00:00", "2000-01-01 00:00:00", None]
+    assert cells["date32"][0].value == pd.Timestamp("2023-05-06").to_pydatetime()
+    assert cells["date32"][0].number_format == "yyyy-mm-dd" and cells["date32"][1].value is None
     assert not [c for col in cells.values() for c in col if c.data_type == "f"]
 
 

@@ -139,6 +139,8 @@ def _may_hold_illegal(values: pd.Series) -> bool:
     import pyarrow as pa
 
     array = pa.array(values)
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        array = array.cast(pa.large_string())  # string views keep short texts elsewhere
     for chunk in getattr(array, "chunks", [array]):
         data = chunk.buffers()[2] if len(chunk) else None
         if data is None:
@@ -465,7 +467,11 @@ def _column(values: pd.Series) -> pa.Array:
     if pd.api.types.is_numeric_dtype(dtype):
         numbers = values.to_numpy(dtype="float64", na_value=np.nan)
         return pa.array(numbers, mask=~np.isfinite(numbers))
-    if pd.api.types.is_datetime64_any_dtype(dtype):
+    arrow_type = getattr(dtype, "pyarrow_dtype", None)
+    if pd.api.types.is_datetime64_any_dtype(dtype) or (
+        arrow_type is not None
+        and (pa.types.is_date(arrow_type) or pa.types.is_timestamp(arrow_type))
+    ):
         return _as_dates(values)
     plain = pd.api.types.is_object_dtype(dtype)
     if not plain and pd.api.types.is_string_dtype(dtype):
