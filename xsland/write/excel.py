@@ -1,8 +1,9 @@
 """``audit.xlsx``: the workbook for people, written with rust_xlsxwriter (constant memory).
 
 Each sheet goes to the writer as one Arrow table (``rustpy_xlsxwriter``, the Python
-bindings of rust_xlsxwriter), so no cell passes through Python: about 1 µs a cell where
-the pure-Python xlsxwriter took 8–9 µs.
+bindings of rust_xlsxwriter), so no cell passes through Python: about 1.1 µs of CPU a
+cell, two thirds of it the writer's deflate, where the pure-Python xlsxwriter took about
+8 µs (``benchmarks/bench_excel.py``).
 
 The workbook holds the parks, towns, district checks, the parcels that need action
 (low-efficiency or below their FAR minimum, with the columns a town office acts on:
@@ -553,7 +554,9 @@ def write_frames(
                 number = "yyyy-mm-dd"  # a date in a column declared as text is still a date
             numbers.append(fmt(number))
         column_formats[name] = numbers
-        widths[name] = [float(_width(str(h), frame[h])) for h in frame.columns]
+        widths[name] = [
+            float(_width(str(h), frame.iloc[:, i])) for i, h in enumerate(frame.columns)
+        ]
 
     target = Path(path)
     with atomic_file(target, overwrite=overwrite) as tmp:
