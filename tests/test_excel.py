@@ -232,7 +232,7 @@ def test_any_text_gives_no_formula_and_no_crash(tiny, tmp_path, texts):
             assert not any(c.data_type == "f" for c in row)
     ws = wb[SHEETS["parcels"]]
     col = [c.value for c in ws[1]].index("权利人") + 1
-    # Excel keeps CR as the escape _x000D_ (xlsxwriter writes it, Excel decodes it)
+    # Excel keeps CR as the escape _x000D_ (the writer writes it, Excel decodes it)
     got = [_excel_unescape(ws.cell(r, col).value) for r in range(2, 5)]
     want = [clean_text(pd.Series([t], dtype=object))[0][0] or None for t in texts]
     assert got == want
