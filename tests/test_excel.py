@@ -232,7 +232,7 @@ def test_any_text_gives_no_formula_and_no_crash(tiny, tmp_path, texts):
             assert not any(c.data_type == "f" for c in row)
     ws = wb[SHEETS["parcels"]]
     col = [c.value for c in ws[1]].index("权利人") + 1
-    # Excel keeps CR as the escape _x000D_ (xlsxwriter writes it, Excel decodes it)
+    # Excel keeps CR as the escape _x000D_ (the writer writes it, Excel decodes it)
     got = [_excel_unescape(ws.cell(r, col).value) for r in range(2, 5)]
     want = [clean_text(pd.Series([t], dtype=object))[0][0] or None for t in texts]
     assert got == want
@@ -260,7 +260,8 @@ def test_text_longer_than_a_cell_is_moved_whole(tiny, tmp_path):
     long = [list(r) for r in wb[excel.LONG_TEXT_SHEET].iter_rows(values_only=True)]
     head, row = long[0], long[1]
     assert row[:5] == [SHEETS["parcels"], 3, "权利人", 100_000, 5]  # 140,000 / 32,767 → 5
-    parts = row[5 : 5 + row[4]]
+    # a number cell reads back as a float (the writer keeps every number an f64)
+    parts = row[5 : 5 + int(row[4])]
     assert head[5:] == [f"第{i}段" for i in range(1, 6)]
     assert all(len(p.encode("utf-16-le")) // 2 <= excel.EXCEL_MAX_CELL for p in parts)
     assert "".join(parts) == text
@@ -300,3 +301,88 @@ def test_any_workbook_moves_long_text_rather_than_cut_it(tmp_path):
     row = [c.value for c in wb[excel.LONG_TEXT_SHEET][2]]
     assert row[:5] == ["data", 3, "note", 40_000, 2]
     assert "".join(row[5:7]) == text
+
+
+def test_each_column_keeps_its_kind(tmp_path):
+    # write_frames takes any frame (write_table, the diff): every column goes to the writer
+    # as one Arrow type. Worked out by hand, per column:
+    frame = pd.DataFrame(
+        {
+            # text, one starting with "=": strings with the quote prefix, never a formula
+            "text": pd.Series(["=1+2", None, "甲"], dtype=object),
+            # floats: NaN and inf are empty cells, the rest numbers
+            "float": [1.25, float("nan"), float("inf")],
+            # integers and nullable integers: numbers, NA empty
+            "int": pd.Series([3, None, 5], dtype="Int64"),
+            # booleans stay booleans
+            "bool": [True, False, True],
+            # dates: date cells shown yyyy-mm-dd (even undeclared), NaT empty
+            "date": pd.to_datetime(["2025-08-29", None, "2024-02-29"]),
+            # Python dates in an object column: dates too
+            "objdate": pd.Series([pd.Timestamp("2020-01-02").date(), None, None], dtype=object),
+            # text mixed with a number: one column, one type, so text ("7", not 7)
+            "mixed": pd.Series(["a", 7, None], dtype=object),
+            # a time zone is dropped, the wall-clock time kept (Excel has no time zones)
+            "tz": pd.to_datetime(["2025-01-01 08:00"] * 3).tz_localize("Asia/Shanghai"),
+            # a day Excel cannot hold (before 1900) keeps the column readable as text
+            "old": pd.to_datetime(["1899-12-30", "2000-01-01", None]),
+            # Arrow dates (as the sample's inputs hold them): dates
+            "date32": pd.array(
+                [pd.Timestamp("2023-05-06").date(), None, None], dtype="date32[pyarrow]"
+            ),
+        }
+    )
+    path = excel.write_frames({"s": (frame, [None] * frame.shape[1])}, tmp_path / "k.xlsx")
+    ws = openpyxl.load_workbook(path)["s"]
+    cells = {ws.cell(1, c).value: [ws.cell(r, c) for r in (2, 3, 4)] for c in range(1, 11)}
+    assert [c.value for c in cells["text"]] == ["=1+2", None, "甲"]
+    assert cells["text"][0].data_type == "s" and cells["text"][0].quotePrefix
+    assert [c.value for c in cells["float"]] == [1.25, None, None]
+    assert [c.value for c in cells["int"]] == [3, None, 5]
+    assert [c.value for c in cells["bool"]] == [True, False, True]
+    assert [c.value for c in cells["date"]] == [
+        pd.Timestamp("2025-08-29").to_pydatetime(),
+        None,
+        pd.Timestamp("2024-02-29").to_pydatetime(),
+    ]
+    assert {cells["date"][0].number_format, cells["objdate"][0].number_format} == {"yyyy-mm-dd"}
+    assert cells["objdate"][0].value == pd.Timestamp("2020-01-02").to_pydatetime()
+    assert [c.value for c in cells["mixed"]] == ["a", "7", None]
+    assert cells["tz"][0].value == pd.Timestamp("2025-01-01 08:00").to_pydatetime()
+    assert [c.value for c in cells["old"]] == ["1899-12-30 00:00:00", "2000-01-01 00:00:00", None]
+    assert cells["date32"][0].value == pd.Timestamp("2023-05-06").to_pydatetime()
+    assert cells["date32"][0].number_format == "yyyy-mm-dd" and cells["date32"][1].value is None
+    assert not [c for col in cells.values() for c in col if c.data_type == "f"]
+
+
+def test_every_sheet_has_a_frozen_bold_header_a_filter_and_widths(tmp_path):
+    frame = pd.DataFrame({"名称": ["无锡市锡山区东港镇工业园区"], "面积(亩)": [12.5]})
+    path = excel.write_frames(
+        {"a": (frame, [None, "#,##0.00"]), "b": (frame.iloc[:0], [None, None])}, tmp_path / "h.xlsx"
+    )
+    wb = openpyxl.load_workbook(path)
+    for ws in wb.worksheets:
+        assert ws.freeze_panes == "A2"
+        assert ws["A1"].font.b and ws["B1"].font.b
+        assert ws.auto_filter.ref.startswith("A1:B")
+    ws = wb["a"]
+    # 13 CJK characters count 2 each: 26 + 2 = 28; "面积(亩)" is 2 + 2 + 1 + 2 + 1 = 8, + 2 = 10
+    assert round(ws.column_dimensions["A"].width, 2) == 28.71  # + Excel's padding 0.71
+    assert round(ws.column_dimensions["B"].width, 2) == 10.71
+    assert ws["B2"].value == 12.5 and ws["B2"].number_format == "#,##0.00"
+    assert wb["b"].max_row == 1  # the header alone
+
+
+_TRICKY = st.sampled_from(["a", "\x00", "\x01", "\x1f", "\t", "\n", "\r", "\ufffe", "\uffff",
+                           "\ufffd", "（", "ｃ", "甲", "😀", "\u2e81"])  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(st.one_of(st.none(), st.text(_TRICKY, max_size=12), st.text()), max_size=8))
+def test_arrow_strings_are_cleaned_as_objects_are(texts):
+    # the byte scan before the regular expression must never miss a character XML cannot
+    # hold: Arrow-backed strings and Python objects give the same text and the same rows
+    arrow, changed = clean_text(pd.Series(texts, dtype=pd.StringDtype("pyarrow")))
+    plain, changed_plain = clean_text(pd.Series(texts, dtype=object))
+    assert changed.tolist() == changed_plain.tolist()
+    assert arrow.astype(object).where(arrow.notna(), None).tolist() == plain.tolist()

@@ -43,7 +43,7 @@ def test_write_table_xlsx_frozen_header_and_widths(tmp_path):
     ws = openpyxl.load_workbook(path)["园区"]
     assert ws.freeze_panes == "A2"
     assert ws["A2"].value == "东亭智能装备产业园"
-    # 9 CJK characters × 2 + 2 = 20 characters; xlsxwriter stores 20 + 0.71 (Excel's padding)
+    # 9 CJK characters × 2 + 2 = 20 characters; the writer stores 20 + 0.71 (Excel's padding)
     assert ws.column_dimensions["A"].width == pytest.approx(20.71, abs=0.01)
     csv = write_table(df, tmp_path / "t.csv")
     assert csv.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: Excel opens it as UTF-8

@@ -292,7 +292,7 @@ def html_pages(out: Path) -> dict[str, Path]:
 
 
 def _excel_unescape(value):
-    """openpyxl keeps Excel's ``_xHHHH_`` escapes (xlsxwriter writes CR as ``_x000D_``)."""
+    """openpyxl keeps Excel's ``_xHHHH_`` escapes (the writer writes CR as ``_x000D_``)."""
     if not isinstance(value, str):
         return value
     return re.sub("_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), value)

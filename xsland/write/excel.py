@@ -1,4 +1,9 @@
-"""``audit.xlsx``: the workbook for people, written with xlsxwriter (constant memory).
+"""``audit.xlsx``: the workbook for people, written with rust_xlsxwriter (constant memory).
+
+Each sheet goes to the writer as one Arrow table (``rustpy_xlsxwriter``, the Python
+bindings of rust_xlsxwriter), so no cell passes through Python: about 1.1 µs of CPU a
+cell, two thirds of it the writer's deflate, where the pure-Python xlsxwriter took about
+8 µs (``benchmarks/bench_excel.py``).
 
 The workbook holds the parks, towns, district checks, the parcels that need action
 (low-efficiency or below their FAR minimum, with the columns a town office acts on:
@@ -12,13 +17,14 @@ the output schema (:mod:`xsland.rules.columns`):
   type, zone, route and source codes as their Chinese names; booleans as 是 / 否;
 - numbers rounded to the shown precision and formatted so; dates as dates;
 - text is always literal: cells starting with ``=``, ``+``, ``-``, ``@``, tab or CR never
-  become formulas (xlsxwriter's ``strings_to_formulas`` off, and text columns carry
-  Excel's quote prefix); characters XML cannot hold are removed, and each change is listed
-  in the quality sheet;
+  become formulas (text goes to the writer as an Arrow string column, which it writes
+  only as string cells, and text columns carry Excel's quote prefix); characters XML
+  cannot hold are removed, and each change is listed in the quality sheet;
+- one type per column: a column mixing text with numbers or dates is written as text;
 - no sheet passes Excel's row limit (:data:`EXCEL_MAX_ROWS`); a cut is said on the first
   sheet;
 - no text is cut at Excel's cell limit (:data:`EXCEL_MAX_CELL`, 32,767 UTF-16 code units,
-  the unit Excel and xlsxwriter count; a character outside the BMP counts two): a longer
+  the unit Excel counts; a character outside the BMP counts two): a longer
   text keeps its first :data:`LONG_TEXT_HEAD` characters in its cell, followed by
   ``…（全文见「长文本 long text」表第 N 行）``, and the whole text goes to row N of the
   sheet ``长文本 long text``, split over consecutive cells of that row (never inside a
@@ -32,7 +38,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -42,6 +48,9 @@ from xsland.result import AuditResult
 from xsland.rules.columns import CODES, TABLES, WORKBOOK_PARCEL_COLUMNS, Column, Table
 from xsland.rules.landuse import land_use_label
 from xsland.rules.policy import DEFAULT_POLICY, Policy
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = [
     "EXCEL_MAX_CELL",
@@ -60,7 +69,7 @@ __all__ = [
 #: Rows of an Excel sheet, the header included (Excel 2007 and later).
 EXCEL_MAX_ROWS = 1_048_576
 
-#: UTF-16 code units one Excel cell holds (xlsxwriter cuts a longer string silently).
+#: UTF-16 code units one Excel cell holds (a writer cuts or refuses a longer string).
 EXCEL_MAX_CELL = 32_767
 
 #: Characters of a too-long text kept in its own cell, before the pointer.
@@ -102,7 +111,9 @@ def clean_text(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     nothing = np.zeros(len(values), dtype=bool)
     if not len(values) or not _texty(values):
         return values, nothing
-    arrow = getattr(values.dtype, "storage", None) == "pyarrow"
+    arrow = _arrow_backed(values)
+    if arrow and not _may_hold_illegal(values):
+        return values, nothing
     pattern = _ILLEGAL_RE2 if arrow else _ILLEGAL
     try:
         found = values.str.contains(pattern, regex=True, na=False)
@@ -116,6 +127,33 @@ def clean_text(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     out = values.astype(object).copy()
     out[changed] = values[changed].astype(str).str.replace(_ILLEGAL, "", regex=True)
     return out, changed
+
+
+def _may_hold_illegal(values: pd.Series) -> bool:
+    """Whether the UTF-8 bytes behind Arrow-backed strings may hold a character XML cannot.
+
+    A scan of the raw bytes (C0 controls but tab, LF and CR; U+FFFE and U+FFFF, whose
+    UTF-8 is ``EF BF BE`` / ``EF BF BF``), so that the regular expression of
+    :func:`clean_text` runs only on a column that may need it. The buffers may hold bytes
+    of no value of the column (a slice): that only costs the search, never a miss.
+    """
+    import pyarrow as pa
+
+    array = pa.array(values)
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        array = array.cast(pa.large_string())  # string views keep short texts elsewhere
+    for chunk in getattr(array, "chunks", [array]):
+        data = chunk.buffers()[2] if len(chunk) else None
+        if data is None:
+            continue
+        raw = np.frombuffer(data, dtype=np.uint8)  # no copy
+        low = raw[raw < 0x20]
+        if len(low) and not np.isin(low, (0x09, 0x0A, 0x0D)).all():
+            return True
+        lead = np.flatnonzero(raw[:-2] == 0xEF)
+        if len(lead) and ((raw[lead + 1] == 0xBF) & (raw[lead + 2] >= 0xBE)).any():
+            return True
+    return False
 
 
 def _utf16_len(text: str) -> int:
@@ -146,6 +184,8 @@ def _long_cells(frame: pd.DataFrame) -> list[tuple[int, int]]:
         values = frame.iloc[:, c]
         if not _texty(values):
             continue
+        if _arrow_backed(values) and _most_bytes(values) <= EXCEL_MAX_CELL // 2:
+            continue  # no text of more than half a cell in bytes, so none in code points
         try:
             length = values.str.len()
         except AttributeError:
@@ -153,6 +193,18 @@ def _long_cells(frame: pd.DataFrame) -> list[tuple[int, int]]:
         long = np.flatnonzero(length.to_numpy(dtype="float64", na_value=0) > EXCEL_MAX_CELL // 2)
         hits += [(int(r), c) for r in long if too_long(values.iat[r])]
     return sorted(hits)
+
+
+def _arrow_backed(values: pd.Series) -> bool:
+    return getattr(values.dtype, "storage", None) == "pyarrow"
+
+
+def _most_bytes(values: pd.Series) -> int:
+    """The UTF-8 bytes of the longest text of Arrow-backed strings (from the offsets)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return int(pc.max(pc.binary_length(pa.array(values))).as_py() or 0)
 
 
 def _parts(text: str) -> list[str]:
@@ -223,12 +275,16 @@ def move_long_text(
 
 def action_parcels(parcels: pd.DataFrame) -> pd.DataFrame:
     """The parcels that need action: low-efficiency, or below their FAR minimum."""
+    return parcels[_needs_action(parcels)]
+
+
+def _needs_action(parcels: pd.DataFrame) -> np.ndarray:
     need = pd.Series(False, index=parcels.index)
     if "low_efficiency" in parcels.columns:
         need |= parcels["low_efficiency"].fillna(False).astype(bool)
     if "far_ok" in parcels.columns:
         need |= (parcels["far_ok"] == False).fillna(False).astype(bool)  # noqa: E712
-    return parcels[need.to_numpy(dtype=bool)]
+    return need.to_numpy(dtype=bool)
 
 
 def _per_value(values: pd.Series, word: Any) -> pd.Series:
@@ -237,8 +293,9 @@ def _per_value(values: pd.Series, word: Any) -> pd.Series:
     ``word`` runs once per distinct value, not once per cell; the spreading is a
     vectorised take.
     """
+    source = values if _arrow_backed(values) else values.astype(object)  # Arrow: no copy
     try:
-        codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+        codes, uniques = pd.factorize(source, use_na_sentinel=True)
     except TypeError:  # unhashable values: one call per cell
         return values.astype(object).map(lambda v: None if _missing(v) else word(v))
     looked = np.array([word(u) for u in uniques] + [None], dtype=object)
@@ -275,6 +332,19 @@ def _words(values: pd.Series, col: Column) -> pd.Series:
     return out
 
 
+def _arrow_text(values: pd.Series) -> pd.Series:
+    """An object column holding only text (and missing values) as Arrow-backed strings.
+
+    Vectorised string work on them (:func:`clean_text`, lengths) runs in Arrow, not in a
+    Python loop; any other column is returned as it is.
+    """
+    if not pd.api.types.is_object_dtype(values.dtype):
+        return values
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        return values
+    return values.astype(pd.StringDtype("pyarrow"))
+
+
 def display_table(
     df: pd.DataFrame, table: Table, *, policy: Policy = DEFAULT_POLICY
 ) -> tuple[pd.DataFrame, list[Column | None], pd.DataFrame]:
@@ -284,7 +354,9 @@ def display_table(
     -------
     (DataFrame, list, DataFrame)
         The shown frame (Chinese headers, words for codes, rounded numbers, no geometry,
-        no code column that has a ``<name>_zh`` twin), the declaration of each shown column
+        no code column that has a ``<name>_zh`` twin; declared numbers as ``float64`` with
+        NaN for a missing or non-finite value, text as Arrow-backed strings, a column mixing
+        text with other values as objects with ``None``), the declaration of each shown column
         (``None`` for a layer's own extra columns), and the cells whose text lost
         characters XML cannot hold (``row``, ``column``, ``removed``).
     """
@@ -302,15 +374,16 @@ def display_table(
         if col is not None and (col.codes or col.dtype == "boolean"):
             values = _words(values, col)
         elif col is not None and col.dtype in ("float", "integer"):
-            values = pd.to_numeric(values, errors="coerce")
+            values = pd.to_numeric(values, errors="coerce").astype("float64")
             places = (col.decimals or 0) + (2 if col.percent else 0)
             values = values.round(places if col.dtype == "float" else 0)
-            values = values.where(np.isfinite(values.astype("float64")), None).astype(object)
+            values = values.where(np.isfinite(values), np.nan)
         elif col is not None and col.dtype == "date":
             values = pd.to_datetime(values, errors="coerce")
         if _texty(values):
-            values, changed = clean_text(values)
-            values = values.astype(object).where(values.notna(), None)
+            values, changed = clean_text(_arrow_text(values))
+            if pd.api.types.is_object_dtype(values.dtype):
+                values = values.where(values.notna(), None)
             if changed.any():
                 index_id = _row_ids(df, table) if index_id is None else index_id
                 changes += [
@@ -332,21 +405,100 @@ def _row_ids(df: pd.DataFrame, table: Table) -> list[str]:
     return [str(v) for v in df[key].tolist()]
 
 
+#: Characters two columns wide (CJK and everything after U+2E80).
+_WIDE = re.compile("[\u2e81-\U0010ffff]")
+
+
 def _width(header: str, values: pd.Series) -> int:
-    texts = [header] + [str(v) for v in values.head(200) if v is not None]
-    widest = max(sum(2 if ord(ch) > 0x2E80 else 1 for ch in t) for t in texts)
+    """Excel width of a column: its widest text among the header and first 200 values.
+
+    A character from U+2E81 on (CJK) counts two, any other one; plus 2, within 8–50.
+    """
+    texts = {header, *map(str, values.head(200).dropna().tolist())}
+    widest = max(len(t) + len(_WIDE.findall(t)) for t in texts)
     return int(min(max(widest + 2, 8), 50))
 
 
-def _cells(values: pd.Series) -> list[Any]:
-    """A column as Python values for xlsxwriter: ``None`` for every missing value."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return [None if pd.isna(v) else v.to_pydatetime() for v in values]
-    if pd.api.types.is_float_dtype(values):
-        finite = np.isfinite(values.to_numpy(dtype="float64", na_value=np.nan))
-        return values.astype(object).where(finite, None).tolist()
-    out = values.astype(object)
-    return out.where(out.notna(), None).tolist()
+#: The first day an Excel date can hold (the 1900 date system).
+_EXCEL_FIRST_DAY = pd.Timestamp("1900-01-01")
+
+#: What :func:`pandas.api.types.infer_dtype` says of an object column of numbers.
+_NUMBER_KINDS = {"floating", "integer", "mixed-integer-float", "decimal"}
+
+
+def _as_text(values: pd.Series) -> pa.Array:
+    """Every present value as its ``str`` (missing values: null, an empty cell)."""
+    import pyarrow as pa
+
+    cells = [None if _missing(v) else str(v) for v in values.astype(object).tolist()]
+    return pa.array(cells, type=pa.large_string())
+
+
+def _as_dates(values: pd.Series) -> pa.Array:
+    """Dates and times as Arrow timestamps; as text when one is before Excel's first day.
+
+    A time zone is dropped (the wall-clock time is kept): Excel has no time zones.
+    """
+    import pyarrow as pa
+
+    stamps = pd.to_datetime(values, errors="coerce")
+    if getattr(stamps.dt, "tz", None) is not None:
+        stamps = stamps.dt.tz_localize(None)
+    if (stamps < _EXCEL_FIRST_DAY).any():  # Excel cannot hold the day: keep it readable
+        return _as_text(stamps.dt.strftime("%Y-%m-%d %H:%M:%S").where(stamps.notna(), None))
+    return pa.array(stamps, from_pandas=True)
+
+
+def _column(values: pd.Series) -> pa.Array:
+    """A shown column as the one Arrow array its cells are written from.
+
+    Numbers become ``float64`` (missing and non-finite values: null, an empty cell), dates
+    and times timestamps, booleans booleans and text ``large_string``; an object column
+    is typed by :func:`pandas.api.types.infer_dtype`. A column mixing kinds (text with
+    numbers, …) is written as text, each value as its ``str``: one column, one type.
+    Text is only ever a string cell (never a formula, never a link).
+    """
+    import pyarrow as pa
+
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _column(values.astype(object))
+    if pd.api.types.is_bool_dtype(dtype):
+        return pa.array(values.astype(object), type=pa.bool_(), from_pandas=True)
+    if pd.api.types.is_numeric_dtype(dtype):
+        numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+        return pa.array(numbers, mask=~np.isfinite(numbers))
+    arrow_type = getattr(dtype, "pyarrow_dtype", None)
+    if pd.api.types.is_datetime64_any_dtype(dtype) or (
+        arrow_type is not None
+        and (pa.types.is_date(arrow_type) or pa.types.is_timestamp(arrow_type))
+    ):
+        return _as_dates(values)
+    plain = pd.api.types.is_object_dtype(dtype)
+    if not plain and pd.api.types.is_string_dtype(dtype):
+        return pa.array(values, type=pa.large_string(), from_pandas=True)
+    if not plain:
+        return _as_text(values)
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind in ("string", "empty"):
+        return pa.array(values.to_numpy(), type=pa.large_string(), from_pandas=True)
+    if kind in _NUMBER_KINDS:
+        return _column(pd.to_numeric(values, errors="coerce").astype("float64"))
+    if kind == "boolean":
+        return pa.array(values.to_numpy(), type=pa.bool_(), from_pandas=True)
+    if kind in ("datetime", "datetime64", "date"):
+        try:
+            return _as_dates(values)
+        except (TypeError, ValueError):  # mixed time zones and the like
+            return _as_text(values)
+    return _as_text(values)
+
+
+def _arrow_table(frame: pd.DataFrame) -> pa.Table:
+    import pyarrow as pa
+
+    arrays = [_column(frame.iloc[:, c]) for c in range(frame.shape[1])]
+    return pa.Table.from_arrays(arrays, names=[str(h) for h in frame.columns])
 
 
 def write_frames(
@@ -358,61 +510,67 @@ def write_frames(
     """Write shown frames to one XLSX: frozen header, filter, widths, number formats.
 
     ``sheets`` maps a sheet name to ``(frame, declarations)`` (:func:`display_table`); a
-    declaration may also be an Excel number format. Written with xlsxwriter in
-    constant-memory mode, row by row, with the column formats set first. Every text is a
-    literal string: formulas are never created from text, and text columns carry Excel's
-    quote prefix, so a cell starting with ``=`` stays text even when edited. A text longer
-    than an Excel cell is never cut: it moves to the last sheet :data:`LONG_TEXT_SHEET`
-    (:func:`move_long_text`).
+    declaration may also be an Excel number format. Each frame becomes an Arrow table
+    (one type per column, :func:`_column`) written by rust_xlsxwriter through
+    ``rustpy_xlsxwriter`` in constant-memory mode, with the column formats set first.
+    Every text is a literal string: formulas are never created from text (the writer
+    writes text only as strings), and text columns carry Excel's quote prefix, so a cell
+    starting with ``=`` stays text even when edited. A text longer than an Excel cell is
+    never cut: it moves to the last sheet :data:`LONG_TEXT_SHEET` (:func:`move_long_text`).
     """
-    import xlsxwriter
+    import pyarrow as pa
+    import rustpy_xlsxwriter as rx
 
     sheets, long = move_long_text(sheets)
     if len(long):
         sheets = {**sheets, LONG_TEXT_SHEET: (long, ["0", "0", None, "#,##0", "0"] + [None] * (
             long.shape[1] - 5))}  # fmt: skip
 
+    formats: dict[str, Any] = {}
+
+    def fmt(spec: str | None) -> Any:
+        key = spec or "@text"
+        if key not in formats:
+            made = rx.Format()
+            formats[key] = made.set_num_format(spec) if spec else made.set_quote_prefix()
+        return formats[key]
+
+    head = rx.Format().set_bold().set_border("thin").set_align("center")
+    data: list[tuple[str, pa.Table]] = []
+    widths: dict[str, list[float]] = {}
+    column_formats: dict[str, list[Any]] = {}
+    for name, (frame, specs) in sheets.items():
+        table = _arrow_table(frame)
+        data.append((name, table))
+        numbers = []
+        for spec, field in zip(specs, table.schema, strict=True):
+            if spec is None or isinstance(spec, str):
+                number = spec
+            elif spec.codes or spec.dtype == "boolean":
+                number = None
+            else:
+                number = spec.number_format()
+            if number is None and pa.types.is_timestamp(field.type):
+                number = "yyyy-mm-dd"  # a date in a column declared as text is still a date
+            numbers.append(fmt(number))
+        column_formats[name] = numbers
+        widths[name] = [
+            float(_width(str(h), frame.iloc[:, i])) for i, h in enumerate(frame.columns)
+        ]
+
     target = Path(path)
-    options = {
-        "constant_memory": True,
-        "strings_to_formulas": False,
-        "strings_to_urls": False,
-        "strings_to_numbers": False,
-        "nan_inf_to_errors": False,
-        "default_date_format": "yyyy-mm-dd",
-    }
     with atomic_file(target, overwrite=overwrite) as tmp:
-        book = xlsxwriter.Workbook(str(tmp), options)
-        try:
-            formats: dict[str, Any] = {}
-            head = book.add_format({"bold": True, "border": 1, "align": "center"})
-
-            def fmt(spec: str | None) -> Any:
-                key = spec or "@text"
-                if key not in formats:
-                    props = {"num_format": spec} if spec else {"quote_prefix": True}
-                    formats[key] = book.add_format(props)
-                return formats[key]
-
-            for name, (frame, specs) in sheets.items():
-                ws = book.add_worksheet(name)
-                for i, (header, spec) in enumerate(zip(frame.columns, specs, strict=True)):
-                    if spec is None or isinstance(spec, str):
-                        number = spec
-                    elif spec.codes or spec.dtype == "boolean":
-                        number = None
-                    else:
-                        number = spec.number_format()
-                    ws.set_column(i, i, _width(str(header), frame[header]), fmt(number))
-                ws.freeze_panes(1, 0)
-                if len(frame.columns):
-                    ws.autofilter(0, 0, max(len(frame), 1), len(frame.columns) - 1)
-                ws.write_row(0, 0, [str(h) for h in frame.columns], head)
-                columns = [_cells(frame[c]) for c in frame.columns]
-                for r, row in enumerate(zip(*columns, strict=True), start=1):
-                    ws.write_row(r, 0, row)
-        finally:
-            book.close()
+        rx.write_worksheets(
+            data,
+            str(tmp),
+            freeze_panes={"general": {"row": 1, "col": 0}},
+            datetime_format="yyyy-mm-dd",
+            autofit=False,
+            column_widths=widths,
+            column_formats=column_formats,
+            header_format={name: head for name in sheets},
+            autofilter={name: bool(len(frame.columns)) for name, (frame, _) in sheets.items()},
+        )
     return target
 
 
@@ -442,8 +600,8 @@ def write_audit_workbook(
         if frame is None:
             continue
         if table == "parcels":  # the columns a town office acts on; the rest in audit.gpkg
-            frame = action_parcels(frame)
-            frame = frame[[c for c in WORKBOOK_PARCEL_COLUMNS if c in frame.columns]]
+            need = _needs_action(frame)  # the columns first: the rows of those alone are copied
+            frame = frame[[c for c in WORKBOOK_PARCEL_COLUMNS if c in frame.columns]][need]
         tables[table] = frame
     shown: dict[str, tuple[pd.DataFrame, list[Column | None]]] = {}
     notes: list[str] = []
