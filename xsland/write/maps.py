@@ -555,36 +555,78 @@ def _text(v: Any) -> str | None:
     return text if text.strip() else None
 
 
+def _texts(s: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """:func:`_text` of every value, as codes into the distinct texts (``-1``: ``None``).
+
+    Rows are factorised by value and by type (so ``True`` and ``1``, equal to pandas,
+    stay apart); the text of each (value, type) pair's first row stands for all its rows:
+    strings by pandas string operations, other values by :func:`_text`. The distinct texts
+    keep the order in which they first occur, as factorising every row's text would.
+    """
+    arr = s.to_numpy(dtype=object)
+    try:
+        by_value, _ = pd.factorize(arr, use_na_sentinel=False)
+    except TypeError:  # unhashable cells (lists, arrays): one call per row
+        return pd.factorize(pd.Series([_text(v) for v in arr], dtype=object))
+    by_type, types = pd.factorize(pd.Series(arr, dtype=object).map(type))
+    pair, _ = pd.factorize(by_value.astype(np.int64) * (len(types) + 1) + by_type)
+    _, first = np.unique(pair, return_index=True)
+    reps = arr[first]
+    plain = np.isin(by_type[first], [i for i, t in enumerate(types) if t is str])
+    texts = np.empty(len(reps), dtype=object)
+    if plain.any():  # a string is itself, or None when blank
+        words = pd.Series(reps[plain], dtype=object)
+        texts[plain] = words.where(words.str.strip().ne(""), None).to_numpy(dtype=object)
+    texts[~plain] = [_text(v) for v in reps[~plain]]
+    codes, uniques = pd.factorize(pd.Series(texts, dtype=object))
+    return codes[pair], uniques
+
+
+def _numbers(s: pd.Series, decimals: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Numbers rounded to ``decimals``, as Python ``int`` (``decimals`` 0) or ``float``,
+    ``None`` when not finite: codes into the distinct numbers (``-1``: ``None``) in order
+    of first occurrence, the distinct numbers, and every row's number."""
+    num = pd.to_numeric(s, errors="coerce").astype(float).round(decimals).to_numpy()
+    finite = np.isfinite(num)
+    num = np.where(finite, num, np.nan)
+    codes, uniques = pd.factorize(num, use_na_sentinel=True)
+    if decimals == 0:
+        rows = np.where(finite, num, 0.0).astype(np.int64).astype(object)
+        uniques = np.asarray(uniques, dtype=np.int64).astype(object)
+    else:
+        rows = num.astype(object)
+        uniques = np.asarray(uniques, dtype=float).astype(object)
+    rows[~finite] = None
+    return codes, uniques, rows
+
+
 def _encode_columns(df: pd.DataFrame, spec: Mapping[str, int | None]) -> dict[str, Any]:
     """Columns for the glue script's ``properties()``.
 
     Each column is ``{"k": value}`` when all rows share one value, ``{"d": dictionary,
     "i": codes}`` when values repeat (at most one distinct value per two rows), else
-    ``{"v": values}``. Numbers are rounded to their decimals; NaN becomes null.
+    ``{"v": values}``. Numbers are rounded to their decimals; NaN becomes null. Values
+    are converted once per distinct value (:func:`_texts`, :func:`_numbers`).
     """
     out: dict[str, Any] = {}
     for col, decimals in spec.items():
         if col not in df.columns:
             continue
         s = df[col]
-        values: list[Any]
-        if decimals is not None:
-            num = pd.to_numeric(s, errors="coerce").astype(float).round(decimals)
-            values = [
-                None if not math.isfinite(v) else (int(v) if decimals == 0 else float(v))
-                for v in num.to_numpy()
-            ]
+        if decimals is None:
+            codes, uniques = _texts(s)
+            d = np.append(np.asarray(uniques, dtype=object), None)  # code -1: the last, None
+            rows = d[codes]
         else:
-            values = [_text(v) for v in s.to_numpy(dtype=object)]
-        codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+            codes, uniques, rows = _numbers(s, decimals)
+            d = np.append(uniques, None)
         has_null = bool((codes < 0).any())
         if len(uniques) + has_null <= 1:
             out[col] = {"k": uniques[0] if len(uniques) else None}
-        elif len(uniques) * 2 < len(values):
-            d = list(uniques) + [None]
-            out[col] = {"d": d, "i": np.where(codes < 0, len(d) - 1, codes).tolist()}
+        elif len(uniques) * 2 < len(codes):
+            out[col] = {"d": d.tolist(), "i": np.where(codes < 0, len(d) - 1, codes).tolist()}
         else:
-            out[col] = {"v": values}
+            out[col] = {"v": rows.tolist()}
     return out
 
 
