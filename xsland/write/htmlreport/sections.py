@@ -30,10 +30,12 @@ from xsland.read.validate import QUALITY_CHECKS
 from xsland.read.values import as_bool
 from xsland.rules.policy import LOWUSE_KINDS
 from xsland.write.htmlreport.charts import (
+    CHART_MAX_PARKS,
     _Charts,
     block_map,
     far_chart,
     lowuse_chart,
+    platform_segments,
     platforms_chart,
     quality_chart,
     status_chart,
@@ -60,6 +62,7 @@ from xsland.write.htmlreport.common import (
     _has_kinds,
     _inputs_rows,
     _missing,
+    _missing_mask,
     _mu_text,
     _num,
     _parcel_towns,
@@ -113,9 +116,43 @@ def _not_computed(sid: str, zh: str, en: str, what_zh: str, what_en: str) -> dic
     )
 
 
-def _figure(img: dict[str, str], zh: str, en: str, key: Sequence[tuple[str, str]] = ()):
-    """A chart with its caption (Chinese, English) and the key of codes drawn in it."""
-    return {"img": img, "zh": zh, "en": en, "key": list(key)}
+def _figure(
+    img: dict[str, str],
+    zh: str,
+    en: str,
+    key: Sequence[tuple[str, str]] = (),
+    cut: tuple[str, str] | None = None,
+):
+    """A chart with its caption (Chinese, English), the key of codes drawn in it, and the
+    note saying which parks it shows when it cannot show them all (:func:`_cut_note`)."""
+    return {"img": img, "zh": zh, "en": en, "key": list(key), "cut": cut}
+
+
+#: Where every park is when a chart or a table of the report shows some of them: the
+#: parks sheet of audit.xlsx (``xsland.write.excel.SHEETS["parks"]``).
+PARKS_SHEET = "园区 parks"
+
+
+def _chart_rows(rank: np.ndarray, *, cap: int = CHART_MAX_PARKS) -> np.ndarray:
+    """Positions of the ``cap`` rows of lowest ``rank`` (ties: the earlier row; NaN
+    last), in their own order; every row when there are at most ``cap``."""
+    rank = np.asarray(rank, dtype=float)
+    if len(rank) <= cap:
+        return np.arange(len(rank))
+    key = np.where(np.isnan(rank), np.inf, rank)
+    return np.sort(np.argsort(key, kind="stable")[:cap])
+
+
+def _cut_note(shown: int, total: int, which_zh: str, which_en: str) -> tuple[str, str] | None:
+    """ "Shown: the N parks …, of M; every park is in audit.xlsx" — ``None`` when all are."""
+    if shown >= total:
+        return None
+    return (
+        f"图中为{which_zh}的 {shown:,} 个园区(共 {total:,} 个); "
+        f"全部园区见 audit.xlsx 的「{PARKS_SHEET}」表。",
+        f"The chart shows the {shown:,} parks {which_en}, of {total:,}; every park is in "
+        f"the sheet {PARKS_SHEET} of audit.xlsx.",
+    )
 
 
 def _status_cell(chk: str, status: str, value: str, *, title: str = "") -> dict[str, str]:
@@ -264,7 +301,7 @@ def summary_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
     parks = _park_frame(a)
     parcels = a.parcels
     checks = [c for c in CHECKS if c in parks.columns]
-    n_out = int(parcels["park_id"].map(_missing).sum()) if "park_id" in parcels else 0
+    n_out = int(_missing_mask(parcels["park_id"]).sum()) if "park_id" in parcels else 0
     area_km2, area_mu = (
         pd.to_numeric(parks[c], errors="coerce").sum() if c in parks else math.nan
         for c in ("area_km2", "area_mu")
@@ -455,10 +492,8 @@ def targets_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
     panels = [p for p in panels if p[1] in parks.columns or p[0] in parks.columns]
     figures = []
     if len(parks) and panels:
-        names, key = ch.labels(
-            [_park_label(r) for _, r in parks.iterrows()], alt=parks["park_id"].tolist(), prefix="P"
-        )
         data = []
+        fails = np.zeros(len(parks))
         for chk, val, rule, pct in panels:
             values = (
                 pd.to_numeric(parks[val], errors="coerce").to_numpy(dtype=float)
@@ -466,8 +501,15 @@ def targets_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
                 else np.full(len(parks), np.nan)
             )
             statuses = parks[chk].map(_status).tolist() if chk in parks else [UNKNOWN] * len(parks)
+            fails += np.asarray(statuses, dtype=object) == FAIL
             title = ch.t(labels[chk][0], labels[chk][1])
             data.append((values, statuses, a.rule(rule), title, pct))
+        rows = _chart_rows(-fails)  # the parks failing the most of these targets
+        shown = parks.iloc[rows]
+        names, key = ch.labels(
+            [_park_label(r) for _, r in shown.iterrows()], alt=shown["park_id"].tolist(), prefix="P"
+        )
+        data = [(v[rows], [st[i] for i in rows], t, ti, p) for v, st, t, ti, p in data]
         figures.append(
             _figure(
                 targets_chart(ch, names, data),
@@ -475,6 +517,9 @@ def targets_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
                 "Fig. 2 Leading-industry shares and chain leaders per park; solid pass, "
                 "hatched fail.",
                 key,
+                _cut_note(
+                    len(rows), len(parks), "不达标项最多", "failing the most of these targets"
+                ),
             )
         )
     if "innovation_platforms" in parks.columns and len(parks):
@@ -484,6 +529,18 @@ def targets_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
         missing = parks.loc[values.isna(), "park_id"].tolist()
         lab = labels["chk_innovation_platforms"]
         img = platforms_chart(ch, parks["park_id"].tolist(), values, target, ch.t(lab[0], lab[1]))
+        own = len(platform_segments(values))
+        with_platforms = int((values > 0).sum())
+        cut = None
+        if own < with_platforms:
+            cut = (
+                f"图中单独分段的为创新平台最多的 {own:,} 个园区, 其余 {with_platforms - own:,} "
+                f"个有平台的园区合为灰色一段(+{with_platforms - own:,}); "
+                f"各园区数据见 audit.xlsx 的「{PARKS_SHEET}」表。",
+                f"Segments: the {own:,} parks with the most platforms; the other "
+                f"{with_platforms - own:,} parks with platforms form the grey segment; every "
+                f"park is in the sheet {PARKS_SHEET} of audit.xlsx.",
+            )
         figures.append(
             _figure(
                 img,
@@ -491,6 +548,7 @@ def targets_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
                 + (f"; 缺数据园区 {', '.join(map(str, missing))}" if missing else "")
                 + "。",
                 "Fig. 3 Provincial-level innovation platforms across all parks.",
+                cut=cut,
             )
         )
     heads = [
@@ -574,11 +632,15 @@ def far_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
     low = a.rule("lowuse_far_max")
     figure = None
     if len(known):
+        median = known.groupby("park_id")["far"].median()
+        rows = _chart_rows(parks["park_id"].astype("string").map(median).to_numpy(dtype=float))
+        shown = parks.iloc[rows]
         names, key = ch.labels(
-            [_park_label(r) for _, r in parks.iterrows()], alt=parks["park_id"].tolist(), prefix="P"
+            [_park_label(r) for _, r in shown.iterrows()], alt=shown["park_id"].tolist(), prefix="P"
         )
         top = max(3.0, float(np.nanquantile(known["far"], 0.99)) * 1.1, minima[2][0] + 0.5)
-        img = far_chart(ch, names, parks["park_id"].tolist(), known, minima, low, top)
+        drawn = known[known["park_id"].isin(shown["park_id"].astype("string"))]
+        img = far_chart(ch, names, shown["park_id"].tolist(), drawn, minima, low, top)
         figure = _figure(
             img,
             f"图4 各园区工业地块容积率(每点一块地, 箱线为四分位)。竖线为容积率下限: 新增工业"
@@ -588,6 +650,12 @@ def far_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
             "Fig. 4 FAR of each industrial parcel per park (boxes: quartiles); lines: "
             "the minima by category and the low-efficiency threshold.",
             key,
+            _cut_note(
+                len(rows),
+                len(parks),
+                "工业地块容积率中位数最低",
+                "with the lowest median FAR of their industrial parcels",
+            ),
         )
     groups = {k: g for k, g in ind.groupby("park_id")}
     rows = []
@@ -983,7 +1051,9 @@ def quality_section(a: _Audit, ch: _Charts, *, first_rows: int) -> dict[str, Any
     for c in ("layer", "file", "id", "column", "check", "severity", "label", "detail"):
         if c not in q.columns:
             q[c] = None
-    q["severity"] = q["severity"].map(lambda v: "info" if _missing(v) else str(v))
+    q["severity"] = np.where(
+        _missing_mask(q["severity"]), "info", q["severity"].astype(str).to_numpy(dtype=object)
+    )
     groups = (
         q.groupby(["layer", "check"], sort=False, dropna=False)
         .agg(label=("label", "first"), severity=("severity", "first"), n=("check", "size"))
