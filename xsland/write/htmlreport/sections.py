@@ -143,16 +143,41 @@ def _chart_rows(rank: np.ndarray, *, cap: int = CHART_MAX_PARKS) -> np.ndarray:
     return np.sort(np.argsort(key, kind="stable")[:cap])
 
 
-def _cut_note(shown: int, total: int, which_zh: str, which_en: str) -> tuple[str, str] | None:
-    """ "Shown: the N parks …, of M; every park is in audit.xlsx" — ``None`` when all are."""
+def _cut_note(
+    shown: int, total: int, which_zh: str, which_en: str, *, table: bool = False
+) -> tuple[str, str] | None:
+    """ "Shown: the N parks …, of M; every park is in audit.xlsx" under a chart (or over a
+    table, ``table=True``); ``None`` when every park is shown."""
     if shown >= total:
         return None
+    zh, en = ("表", "table") if table else ("图", "chart")
     return (
-        f"图中为{which_zh}的 {shown:,} 个园区(共 {total:,} 个); "
+        f"{zh}中为{which_zh}的 {shown:,} 个园区(共 {total:,} 个); "
         f"全部园区见 audit.xlsx 的「{PARKS_SHEET}」表。",
-        f"The chart shows the {shown:,} parks {which_en}, of {total:,}; every park is in "
+        f"The {en} shows the {shown:,} parks {which_en}, of {total:,}; every park is in "
         f"the sheet {PARKS_SHEET} of audit.xlsx.",
     )
+
+
+#: Most parks a table of the report lists (the scorecard, the targets, FAR and
+#: intensive-use tables): about four printed pages of 25–30 rows. A district of thousands
+#: of parks would otherwise print hundreds of pages, and the page would take as long to
+#: build; the parks a planner needs first are listed (each table says which, and how many
+#: of how many), every park is in audit.xlsx.
+TABLE_MAX_PARKS = 100
+
+#: Most parks named in one cell of a list (the parks failing a rule, the parks without
+#: related industries); the others are counted ("… 等 N 个").
+NAMES_MAX_PARKS = 30
+
+
+def _n_failing(parks: pd.DataFrame, checks: Sequence[str]) -> np.ndarray:
+    """How many of ``checks`` each park fails."""
+    cols = [c for c in checks if c in parks.columns]
+    if not cols:
+        return np.zeros(len(parks))
+    status = np.column_stack([parks[c].map(_status).to_numpy(dtype=object) for c in cols])
+    return (status == FAIL).sum(axis=1).astype(float)
 
 
 def _status_cell(chk: str, status: str, value: str, *, title: str = "") -> dict[str, str]:
@@ -336,19 +361,25 @@ def summary_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
                 "label": _park_label(r) if full else str(r["park_id"]),
                 "value": _cell_value(chk, r) if chk == "chk_area" else "",
             }
-            for _, r in frame.iterrows()
+            for _, r in frame.head(NAMES_MAX_PARKS).iterrows()
         ]
+
+    def more(frame: pd.DataFrame) -> str:
+        return f"{len(frame):,}" if len(frame) > NAMES_MAX_PARKS else ""
 
     findings = []
     for chk in checks:
         st = parks[chk].map(_status)
+        fails, unknowns = parks[st == FAIL], parks[st == UNKNOWN]
         findings.append(
             {
                 "zh": labels[chk][0],
                 "en": labels[chk][1],
                 "n_pass": f"{int((st == PASS).sum())}",
-                "fails": names(parks[st == FAIL], chk),
-                "unknowns": names(parks[st == UNKNOWN], chk, full=False),
+                "fails": names(fails, chk),
+                "fails_more": more(fails),
+                "unknowns": names(unknowns, chk, full=False),
+                "unknowns_more": more(unknowns),
             }
         )
     district = None
@@ -409,8 +440,10 @@ def scorecard_section(a: _Audit, labels: Labels) -> dict[str, Any]:
         heads.append(
             {"zh": "省级以上创新平台", "en": "innovation platforms", "src": short.sub("", source)}
         )
+    picked = _chart_rows(-_n_failing(parks, checks), cap=TABLE_MAX_PARKS)
+    cut = _cut_note(len(picked), len(parks), "不达标项最多", "failing the most rules", table=True)
     rows = []
-    for _, r in parks.iterrows():
+    for _, r in parks.iloc[picked].iterrows():
         cells = []
         for chk in checks:
             failing = r.get(chk.replace("chk_", "fail_"))
@@ -448,6 +481,7 @@ def scorecard_section(a: _Audit, labels: Labels) -> dict[str, Any]:
         rows=rows,
         n_checks=len(checks),
         district=district,
+        cut=cut,
     )
 
 
@@ -458,7 +492,11 @@ def _related_note(parks: pd.DataFrame) -> dict[str, Any]:
     """Parks that list no related or supporting industries (issue 14 item 2)."""
     if "related_industries" not in parks.columns:
         return {"recorded": False, "bare": []}
-    bare = [_park_label(r) for _, r in parks.iterrows() if not _split(r.get("related_industries"))]
+    listed = np.array([bool(_split(v)) for v in parks["related_industries"]], dtype=bool)
+    bare_rows = parks.loc[~listed]
+    bare = [_park_label(r) for _, r in bare_rows.head(NAMES_MAX_PARKS).iterrows()]
+    if len(bare_rows) > NAMES_MAX_PARKS:
+        bare.append(f"… 等 {len(bare_rows):,} 个")
     return {"recorded": True, "bare": bare}
 
 
@@ -562,6 +600,14 @@ def targets_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
         ("招商活动", "events"),
         ("产业基金", "fund"),
     ]
+    target_checks = [
+        "chk_leading_revenue",
+        "chk_leading_count",
+        "chk_chain_leader",
+        "chk_promotion",
+        "chk_fund",
+    ]
+    picked = _chart_rows(-_n_failing(parks, target_checks), cap=TABLE_MAX_PARKS)
     rows = [
         [
             _park_cell(r),
@@ -574,7 +620,7 @@ def targets_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
             _cv("chk_promotion", r),
             _cv("chk_fund", r),
         ]
-        for _, r in parks.iterrows()
+        for _, r in parks.iloc[picked].iterrows()
     ]
     return _section(
         "targets",
@@ -586,6 +632,9 @@ def targets_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
         heads=heads,
         rows=rows,
         related=_related_note(parks),
+        cut=_cut_note(
+            len(picked), len(parks), "不达标项最多", "failing the most of these targets", table=True
+        ),
     )
 
 
@@ -658,8 +707,11 @@ def far_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
             ),
         )
     groups = {k: g for k, g in ind.groupby("park_id")}
+    median = known.groupby("park_id")["far"].median()
+    lowest = parks["park_id"].astype("string").map(median).to_numpy(dtype=float)
+    picked = _chart_rows(lowest, cap=TABLE_MAX_PARKS)
     rows = []
-    for _, r in parks.iterrows():
+    for _, r in parks.iloc[picked].iterrows():
         g = groups.get(r["park_id"], ind.iloc[:0])
         rows.append(
             [
@@ -683,7 +735,16 @@ def far_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
         ("高标准厂房达标", "std. factory meeting"),
         ("新型产业达标", "M0 meeting"),
     ]
-    return _section("far", zh, en, "report_far.html.j2", figure=figure, heads=heads, rows=rows)
+    cut = _cut_note(
+        len(picked),
+        len(parks),
+        "工业地块容积率中位数最低",
+        "with the lowest median FAR of their industrial parcels",
+        table=True,
+    )
+    return _section(
+        "far", zh, en, "report_far.html.j2", figure=figure, heads=heads, rows=rows, cut=cut
+    )
 
 
 # -- 5 low-efficiency land -----------------------------------------------------------------
@@ -985,8 +1046,17 @@ def intensity_section(a: _Audit) -> dict[str, Any]:
     ]
     heads = [("园区", "park"), ("类型", "zone type"), ("已建成(公顷)", "built ha")]
     heads += [(z, e) for _, z, e, _ in cols]
+    is_park = (
+        (t["level"] != "district").to_numpy(dtype=bool) if "level" in t else np.ones(len(t), bool)
+    )
+    score = (
+        pd.to_numeric(t["score"], errors="coerce") if "score" in t else pd.Series(np.nan, t.index)
+    )
+    of_parks = np.flatnonzero(is_park)
+    picked = of_parks[_chart_rows(score.to_numpy(dtype=float)[of_parks], cap=TABLE_MAX_PARKS)]
+    cut = _cut_note(len(picked), len(of_parks), "得分最低", "with the lowest score", table=True)
     rows: list[list[Any]] = []
-    for _, r in t.iterrows():
+    for _, r in t.iloc[np.sort(np.concatenate([picked, np.flatnonzero(~is_park)]))].iterrows():
         name = "全区" if r.get("level") == "district" else f"{r['park_id']} {r.get('name') or ''}"
         cells: list[Any] = [_text(name), _text(r.get("zone_type")) or "—"]
         cells.append(_num(r.get("built_ha"), "{:,.1f}"))
@@ -1009,15 +1079,30 @@ def intensity_section(a: _Audit) -> dict[str, Any]:
             ("rate_not_used", "供而未用率", "not-used rate", "{:.1%}"),
             ("rate_idle", "闲置率", "idle rate", "{:.2%}"),
         ]
+        idle = pd.to_numeric(parks["rate_idle"], errors="coerce") if "rate_idle" in parks else None
+        chosen = _chart_rows(
+            -(idle.to_numpy(dtype=float) if idle is not None else np.zeros(len(parks))),
+            cap=TABLE_MAX_PARKS,
+        )
         rates = {
             "heads": [("园区", "park")] + [(z, e) for _, z, e, _ in rate_cols],
             "rows": [
                 [_park_label(r)] + [_num(r.get(c), fmt) for c, _, _, fmt in rate_cols]
-                for r in parks.to_dict("records")
+                for r in parks.iloc[chosen].to_dict("records")
             ],
+            "cut": _cut_note(
+                len(chosen), len(parks), "闲置率最高", "with the highest idle rate", table=True
+            ),
         }
     return _section(
-        "intensity", zh, en, "report_intensity.html.j2", heads=heads, rows=rows, rates=rates
+        "intensity",
+        zh,
+        en,
+        "report_intensity.html.j2",
+        heads=heads,
+        rows=rows,
+        rates=rates,
+        cut=cut,
     )
 
 
