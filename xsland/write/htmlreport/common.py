@@ -383,32 +383,29 @@ def _share_text(value: Any) -> str:
 
 def _split_parts(values: pd.Series) -> pd.DataFrame:
     """:func:`_split` of every value as one row per part: ``row`` (position), ``pos``
-    (place in its value) and ``part``; text split by pandas string operations."""
+    (place in its value) and ``part``.
+
+    A column of reasons holds few distinct lists: each distinct value is split once
+    (rows factorised by pandas) and its parts repeated for its rows by numpy; only a
+    column of real lists (unhashable) is split row by row.
+    """
     s = pd.Series(values.to_numpy(dtype=object), dtype=object)
-    listed = s.map(type).isin([list, tuple, np.ndarray]).to_numpy(dtype=bool)
-    frames = []
-    if listed.any():  # real lists, rare: one at a time
-        rows = [(i, k, p) for i in np.flatnonzero(listed) for k, p in enumerate(_split(s[i]))]
-        frames.append(pd.DataFrame(rows, columns=["row", "pos", "part"]))
-    plain = ~listed & ~_missing_mask(s)
-    if plain.any():
-        parts = s[plain].astype(str).str.strip().str.split(_SPLIT.pattern, regex=True).explode()
-        parts = parts[parts.astype(bool).to_numpy()]  # empty parts are dropped
-        frames.append(
-            pd.DataFrame(
-                {
-                    "row": parts.index.to_numpy(dtype=np.int64),
-                    "pos": parts.groupby(level=0).cumcount().to_numpy(),
-                    "part": parts.to_numpy(dtype=object),
-                }
-            )
-        )
-    empty = pd.DataFrame(
-        {"row": np.array([], np.int64), "pos": np.array([], np.int64), "part": np.array([], object)}
+    try:
+        codes, uniques = pd.factorize(s)  # missing: -1, no parts
+        split = [_split(u) for u in uniques] + [[]]
+    except TypeError:  # real lists
+        codes, split = np.arange(len(s)), [_split(v) for v in s] + [[]]
+    sizes = np.array([len(p) for p in split], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    flat = np.array([x for p in split for x in p], dtype=object)
+    counts = sizes[codes]
+    row = np.repeat(np.arange(len(s), dtype=np.int64), counts)
+    pos = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(
+        np.cumsum(counts) - counts, counts
     )
-    return pd.concat([empty, *frames], ignore_index=True).astype(
-        {"row": np.int64, "pos": np.int64, "part": object}
-    )
+    return pd.DataFrame(
+        {"row": row, "pos": pos, "part": flat[np.repeat(starts[codes], counts) + pos]}
+    ).astype({"part": object})
 
 
 def _reason_rows(parcels: pd.DataFrame) -> pd.DataFrame:
@@ -436,9 +433,9 @@ def _reason_rows(parcels: pd.DataFrame) -> pd.DataFrame:
     ).sort_values(["row", "pos"], kind="stable")
     rows = pd.DataFrame(
         {
-            "row": found["row"].to_numpy(dtype=np.int64).tolist(),
-            "code": found["part"].tolist(),
-            "label": found["label"].tolist(),
+            "row": found["row"].to_numpy(dtype=np.int64),
+            "code": pd.Series(found["part"].to_numpy(dtype=object), dtype=object),
+            "label": pd.Series(found["label"].to_numpy(dtype=object), dtype=object),
         },
         columns=["row", "code", "label"],
     )
