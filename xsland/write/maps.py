@@ -302,8 +302,9 @@ def parcel_status(parcels: pd.DataFrame) -> pd.Series:
     status = pd.Series("nodata", index=parcels.index, dtype=object)
     status[far.notna() & far_min.isna()] = "exempt"
     if "category" in parcels.columns:
-        other = parcels["category"].map(lambda v: _text(v) in NON_INDUSTRIAL_CATEGORIES)
-        status[other.to_numpy(dtype=bool)] = "other"
+        codes, texts = _texts(parcels["category"])  # each distinct category once
+        other = np.array([t in NON_INDUSTRIAL_CATEGORIES for t in texts] + [False], dtype=bool)
+        status[other[codes]] = "other"
     status[ok.fillna(False).to_numpy(dtype=bool)] = "ok"
     status[(ok == False).fillna(False).to_numpy(dtype=bool)] = "below"  # noqa: E712
     if "low_efficiency" in parcels.columns:
@@ -1421,15 +1422,20 @@ def _parcel_towns(parcels: pd.DataFrame, parks: pd.DataFrame, park_town: pd.Seri
     A parcel of a known park goes to that park's town; any other parcel (outside every
     park, or of a park not in ``parks``) to the town its own ``town`` column names.
     """
-    own = (
-        pd.Series([_town(v) for v in parcels["town"].to_numpy(dtype=object)], index=parcels.index)
-        if "town" in parcels.columns
-        else pd.Series(None, index=parcels.index, dtype=object)
-    )
+    own = pd.Series(None, index=parcels.index, dtype=object)
+    if "town" in parcels.columns:  # each distinct text once (_texts), not each parcel
+        codes, texts = _texts(parcels["town"])
+        names = np.array([t.strip() for t in texts] + [None], dtype=object)
+        own = pd.Series(names[codes], index=parcels.index, dtype=object)
     if "park_id" not in parcels.columns:
         return own
     by_park = dict(zip(parks["park_id"].map(_text), park_town, strict=True))
-    of_park = parcels["park_id"].map(lambda v: by_park.get(_text(v)))
+    codes, ids = _texts(parcels["park_id"])
+    of_park = pd.Series(
+        np.array([by_park.get(i) for i in ids] + [None], dtype=object)[codes],
+        index=parcels.index,
+        dtype=object,
+    )
     return of_park.where(of_park.notna(), own).astype(object)
 
 

@@ -706,20 +706,22 @@ def far_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
                 "with the lowest median FAR of their industrial parcels",
             ),
         )
-    groups = {k: g for k, g in ind.groupby("park_id")}
-    median = known.groupby("park_id")["far"].median()
+    by_park = ind.groupby("park_id")["far"]
+    n_ind = by_park.size()
+    n_unknown = ind["far"].isna().groupby(ind["park_id"]).sum()
+    median = by_park.median()
     lowest = parks["park_id"].astype("string").map(median).to_numpy(dtype=float)
     picked = _chart_rows(lowest, cap=TABLE_MAX_PARKS)
     rows = []
     for _, r in parks.iloc[picked].iterrows():
-        g = groups.get(r["park_id"], ind.iloc[:0])
+        pid = r["park_id"]
         rows.append(
             [
                 _park_cell(r),
-                _num_cell(f"{len(g):,}"),
-                _num_cell(f"{int(g['far'].isna().sum()):,}"),
+                _num_cell(f"{int(n_ind.get(pid, 0)):,}"),
+                _num_cell(f"{int(n_unknown.get(pid, 0)):,}"),
                 _num_cell(_num(r.get("industrial_far"))),
-                _num_cell(_num(g["far"].median())),
+                _num_cell(_num(median.get(pid, math.nan))),
                 _cv("chk_far_new", r),
                 _cv("chk_far_standard", r),
                 _cv("chk_far_m0", r),
