@@ -146,8 +146,9 @@ def _chart_rows(rank: np.ndarray, *, cap: int = CHART_MAX_PARKS) -> np.ndarray:
 def _cut_note(
     shown: int, total: int, which_zh: str, which_en: str, *, table: bool = False
 ) -> tuple[str, str] | None:
-    """ "Shown: the N parks …, of M; every park is in audit.xlsx" under a chart (or over a
-    table, ``table=True``); ``None`` when every park is shown."""
+    """The note under a chart (over a table, ``table=True``) that shows ``shown`` of
+    ``total`` parks: which ones, how many of how many, and that every park is in the parks
+    sheet of audit.xlsx; ``None`` when every park is shown."""
     if shown >= total:
         return None
     zh, en = ("表", "table") if table else ("图", "chart")
@@ -167,7 +168,7 @@ def _cut_note(
 TABLE_MAX_PARKS = 100
 
 #: Most parks named in one cell of a list (the parks failing a rule, the parks without
-#: related industries); the others are counted ("… 等 N 个").
+#: related industries): the first in park order; the list ends "… 等 N 个" (N in all).
 NAMES_MAX_PARKS = 30
 
 
