@@ -771,3 +771,10 @@ def test_encode_columns_as_per_row(cells, decimals):
     assert got == want
     # and of the same types: 2 stays 2, not 2.0, in the JSON of the map
     assert json.dumps(got) == json.dumps(want)
+
+
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["", " ", "a", " a", "东亭", "nan"]))))
+def test_encode_columns_of_a_text_column_as_per_row(cells):
+    # pandas' own text dtype takes the native path; the result is that of the objects
+    df = pd.DataFrame({"c": pd.Series(cells, dtype="str")})
+    assert maps._encode_columns(df, {"c": None}) == _encode_per_row(df, {"c": None})

@@ -564,6 +564,12 @@ def _texts(s: pd.Series) -> tuple[np.ndarray, pd.Index]:
     strings by pandas string operations, other values by :func:`_text`. The distinct texts
     keep the order in which they first occur, as factorising every row's text would.
     """
+    if isinstance(s.dtype, pd.StringDtype):  # text only: factorised natively, blanks None
+        codes, uniques = pd.factorize(s)
+        words = np.asarray(uniques, dtype=object)
+        keep = pd.Series(words, dtype=object).str.strip().ne("").to_numpy(dtype=bool)
+        renumber = np.append(np.where(keep, np.cumsum(keep) - 1, -1), -1)  # code -1 stays
+        return renumber[codes], pd.Index(words[keep], dtype=object)
     arr = s.to_numpy(dtype=object)
     try:
         by_value, _ = pd.factorize(arr, use_na_sentinel=False)
@@ -845,6 +851,7 @@ def _parcel_payload(
         pc = pc.assign(lu_kinds=texts[combo])
     layers = []
     counts: dict[str, int | None] = {}
+    shown_cols = pd.DataFrame(pc[[c for c in props if c in pc.columns]])  # not every column
     for s in STATUSES:
         idx = np.flatnonzero(status == s.key)
         counts[s.key] = len(idx) if shown is None or s.key in shown else total[s.key]
@@ -853,7 +860,7 @@ def _parcel_payload(
                 {
                     "key": s.key,
                     "geom": _encode_polygons(pgeoms[idx], precision=precision),
-                    "props": _encode_columns(pc.iloc[idx], props),
+                    "props": _encode_columns(shown_cols.iloc[idx], props),
                 }
             )
     if "low_efficiency" not in pc.columns:
