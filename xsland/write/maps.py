@@ -757,12 +757,14 @@ def _park_info(parks: pd.DataFrame, policy: Policy) -> dict[str, dict[str, Any]]
     """What park popups show, by park_id (check labels with the thresholds of ``policy``)."""
     labels = check_labels(policy)
     info: dict[str, dict[str, Any]] = {}
-    for _, r in parks.drop_duplicates("park_id").iterrows():
-        pid = _text(r["park_id"])
+    one = pd.DataFrame(parks.drop_duplicates("park_id"))
+    checks = [c for c in CHECKS if c in one.columns]
+    for r in one.drop(columns=one.select_dtypes("geometry").columns).to_dict("records"):
+        pid = _text(r["park_id"])  # rows as plain dicts: a Series per park is slow
         if pid is None:
             continue
-        fail = [labels[c] for c in CHECKS if c in r.index and r[c] == "fail"]
-        unknown = [labels[c] for c in CHECKS if c in r.index and r[c] == "unknown"]
+        fail = [labels[c] for c in checks if r[c] == "fail"]
+        unknown = [labels[c] for c in checks if r[c] == "unknown"]
         core = _finite(r.get("area_core_m2"))
         expansion = _finite(r.get("area_expansion_m2"))
         info[pid] = {
