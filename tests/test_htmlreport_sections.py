@@ -127,3 +127,30 @@ def test_chart_rows_by_hand():
         sections._chart_rows(np.array([3, np.nan, 1, 1, 2]), cap=3), [2, 3, 4]
     )
     np.testing.assert_array_equal(sections._chart_rows(np.array([3.0, 1.0]), cap=3), [0, 1])
+
+
+def test_lowuse_chart_and_tables_keep_the_largest_reasons(audit):
+    # 35 low-efficiency parcels of park Q001, parcel i (1 … 35) of i mu with its own
+    # reason r01 … r35: the chart keeps the 30 largest (r35 … r06), the table all 35
+    n = 35
+    parcels = pd.DataFrame(
+        {
+            "parcel_id": [f"L{i:02d}" for i in range(1, n + 1)],
+            "park_id": ["Q001"] * n,
+            "low_efficiency": [True] * n,
+            "area_mu": [float(i) for i in range(1, n + 1)],
+            "reasons": [f"r{i:02d}" for i in range(1, n + 1)],
+        }
+    )
+    drawn = {}
+
+    def chart(ch, by_town, by_reason):
+        drawn["reasons"] = by_reason["code"].tolist()
+        return {"src": "", "alt": "", "cls": ""}, []
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sections, "lowuse_chart", chart)
+        sec = sections.lowuse_section(dataclasses.replace(audit, parcels=parcels), _Charts(None))
+    assert drawn["reasons"] == [f"r{i:02d}" for i in range(n, n - 30, -1)]
+    assert len(sec["reason_rows"]) == n
+    assert "原因(30/35)" in sec["figure"]["cut"][0]

@@ -161,7 +161,8 @@ def _cut_note(
 
 
 #: Most parks a table of the report lists (the scorecard, the targets, FAR and
-#: intensive-use tables): about four printed pages of 25–30 rows. A district of thousands
+#: intensive-use tables; also the rows of towns and of reasons of the low-efficiency
+#: tables): about four printed pages of 25–30 rows. A district of thousands
 #: of parks would otherwise print hundreds of pages, and the page would take as long to
 #: build; the parks a planner needs first are listed (each table says which, and how many
 #: of how many), every park is in audit.xlsx.
@@ -821,7 +822,21 @@ def lowuse_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
         )
     else:
         by_reason = pd.DataFrame(columns=["label", "code", "n", "mu"])
-    img, key = lowuse_chart(ch, by_town, by_reason)
+    # towns and reasons are few; a table of many (free-text reasons) keeps the largest
+    img, key = lowuse_chart(ch, by_town.head(CHART_MAX_PARKS), by_reason.head(CHART_MAX_PARKS))
+    cut = None
+    if max(len(by_town), len(by_reason)) > CHART_MAX_PARKS:
+        shown = (
+            f"{min(len(by_town), CHART_MAX_PARKS):,}/{len(by_town):,}",
+            f"{min(len(by_reason), CHART_MAX_PARKS):,}/{len(by_reason):,}",
+        )
+        cut = (
+            f"图中为面积最大的镇街({shown[0]})与原因({shown[1]}), 表中至多 "
+            f"{TABLE_MAX_PARKS} 行; 每块低效用地及其原因见 audit.xlsx 的「待处理地块 parcels」表。",
+            f"The chart shows the towns ({shown[0]}) and reasons ({shown[1]}) with the most "
+            f"mu, the tables at most {TABLE_MAX_PARKS} rows; every low-efficiency parcel and "
+            "its reasons are in the sheet 待处理地块 parcels of audit.xlsx.",
+        )
     return _section(
         "lowuse",
         zh,
@@ -838,10 +853,11 @@ def lowuse_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
             "图5 低效用地面积(亩), 按镇街与按原因。",
             "Fig. 5 Low-efficiency land (mu) by town and by reason.",
             key,
+            cut,
         ),
         town_rows=[
             [_text(t), _num_cell(f"{int(r['n']):,}"), _num_cell(f"{r['mu']:,.1f}")]
-            for t, r in by_town.iterrows()
+            for t, r in by_town.head(TABLE_MAX_PARKS).iterrows()
         ],
         reason_rows=[
             [
@@ -850,7 +866,7 @@ def lowuse_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
                 _num_cell(f"{int(r['n']):,}"),
                 _num_cell(f"{r['mu']:,.1f}"),
             ]
-            for _, r in by_reason.iterrows()
+            for _, r in by_reason.head(TABLE_MAX_PARKS).iterrows()
         ],
     )
 
