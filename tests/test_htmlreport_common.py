@@ -8,7 +8,14 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xsland.write.htmlreport.common import _missing, _missing_mask, _reason_rows, _split
+from xsland.write.htmlreport.common import (
+    _missing,
+    _missing_mask,
+    _reason_rows,
+    _split,
+    _status,
+    _statuses,
+)
 
 
 def _reason_rows_per_row(parcels: pd.DataFrame) -> pd.DataFrame:
@@ -88,3 +95,18 @@ def test_reasons_as_per_row(cells):
 def test_missing_mask_as_per_value(values):
     s = pd.Series(values, dtype=object)
     assert _missing_mask(s).tolist() == [_missing(v) for v in values]
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.just(np.nan),
+            st.sampled_from(["pass", " FAIL ", "unknown", "n/a", "N/A", "x", "", "nan"]),
+            st.booleans(),
+        )
+    )
+)
+def test_statuses_as_per_value(values):
+    s = pd.Series(values, dtype=object)
+    assert _statuses(s).tolist() == [_status(v) for v in values]

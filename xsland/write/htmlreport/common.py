@@ -324,6 +324,16 @@ def _status(value: Any) -> str:
     return text if text in STATUSES else UNKNOWN
 
 
+def _statuses(values: pd.Series) -> pd.Series:
+    """:func:`_status` of every value, vectorised (one pass of pandas string operations)."""
+    s = pd.Series(values.to_numpy(dtype=object), index=values.index, dtype=object)
+    text = s.astype(str).str.strip().str.lower()
+    known = text.isin(STATUSES).to_numpy(dtype=bool) & ~_missing_mask(s)
+    return pd.Series(
+        np.where(known, text.to_numpy(dtype=object), UNKNOWN), index=values.index, dtype=object
+    )
+
+
 def _cell_value(chk: str, row: Mapping[str, Any]) -> str:
     """The measured value of a check, as a reader expects it (plain text)."""
     v = row.get(chk.replace("chk_", "val_"))

@@ -73,6 +73,7 @@ from xsland.write.htmlreport.common import (
     _short,
     _split,
     _status,
+    _statuses,
     _text,
 )
 from xsland.write.htmlreport.quality_zh import quality_detail_zh, quality_title_zh
@@ -178,7 +179,7 @@ def _n_failing(parks: pd.DataFrame, checks: Sequence[str]) -> np.ndarray:
     cols = [c for c in checks if c in parks.columns]
     if not cols:
         return np.zeros(len(parks))
-    status = np.column_stack([parks[c].map(_status).to_numpy(dtype=object) for c in cols])
+    status = np.column_stack([_statuses(parks[c]).to_numpy(dtype=object) for c in cols])
     return (status == FAIL).sum(axis=1).astype(float)
 
 
@@ -224,7 +225,7 @@ def _num_cell(text: str) -> dict[str, str]:
 def _status_counts(parks: pd.DataFrame, checks: Sequence[str]) -> pd.DataFrame:
     rows = {}
     for chk in checks:
-        st = parks[chk].map(_status)
+        st = _statuses(parks[chk])
         rows[chk] = [int((st == s).sum()) for s in STATUSES]
     return pd.DataFrame.from_dict(rows, orient="index", columns=list(STATUSES))
 
@@ -333,7 +334,11 @@ def summary_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
         pd.to_numeric(parks[c], errors="coerce").sum() if c in parks else math.nan
         for c in ("area_km2", "area_mu")
     )
-    failing = (parks[checks].map(_status) == FAIL).any(axis=1) if checks else pd.Series()
+    failing = (
+        pd.concat([_statuses(parks[c]) == FAIL for c in checks], axis=1).any(axis=1)
+        if checks
+        else pd.Series()
+    )
     kpis = [
         ("园区", "parks", f"{len(parks)}", ""),
         ("园区面积", "park area", f"{area_km2:,.2f} km²", f"{area_mu:,.0f} 亩"),
@@ -371,7 +376,7 @@ def summary_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
 
     findings = []
     for chk in checks:
-        st = parks[chk].map(_status)
+        st = _statuses(parks[chk])
         fails, unknowns = parks[st == FAIL], parks[st == UNKNOWN]
         findings.append(
             {
@@ -540,7 +545,7 @@ def targets_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
                 if val in parks.columns
                 else np.full(len(parks), np.nan)
             )
-            statuses = parks[chk].map(_status).tolist() if chk in parks else [UNKNOWN] * len(parks)
+            statuses = _statuses(parks[chk]).tolist() if chk in parks else [UNKNOWN] * len(parks)
             fails += np.asarray(statuses, dtype=object) == FAIL
             title = ch.t(labels[chk][0], labels[chk][1])
             data.append((values, statuses, a.rule(rule), title, pct))
