@@ -25,9 +25,11 @@ from xsland.errors import (
     PolicyError,
     XslandError,
 )
+from xsland.judge.audit import check_labels
 from xsland.pipeline.audit import run
 from xsland.read.crs import wgs84_to_gcj02
 from xsland.result import AuditResult
+from xsland.rules.policy import DEFAULT_POLICY
 from xsland.write import maps
 from xsland.write.maps import (
     BasemapWarning,
@@ -778,3 +780,28 @@ def test_encode_columns_of_a_text_column_as_per_row(cells):
     # pandas' own text dtype takes the native path; the result is that of the objects
     df = pd.DataFrame({"c": pd.Series(cells, dtype="str")})
     assert maps._encode_columns(df, {"c": None}) == _encode_per_row(df, {"c": None})
+
+
+def test_park_info_reads_each_column_once_with_the_same_values():
+    parks = pd.DataFrame(
+        {
+            "park_id": ["A", "B", " ", "A"],  # a blank ID is left out, a repeated one too
+            "name": ["甲", None, "丙", "again"],
+            "park_type": ["district", "other", None, None],
+            "area_mu": [np.inf, 12.0, 1.0, 2.0],  # infinity is no number
+            "area_core_m2": [6_000.0, np.nan, 0.0, 0.0],
+            "n_parcels": pd.array([3, None, 1, 1], dtype="Int64"),
+            "chk_area": ["fail", "unknown", "fail", "pass"],
+            "chk_fund": [pd.NA, "fail", "pass", "pass"],
+        }
+    )
+    info = maps._park_info(parks, DEFAULT_POLICY)
+    labels = check_labels(DEFAULT_POLICY)
+    assert list(info) == ["A", "B"]
+    a, b = info["A"], info["B"]
+    assert (a["name"], a["type"], a["area_mu"], a["n_parcels"]) == ("甲", "片区型", None, 3.0)
+    assert a["core_mu"] == pytest.approx(6_000 / 666.6666667, rel=1e-6)  # 9 亩
+    assert (a["fail"], a["unknown"]) == ([labels["chk_area"]], [])
+    assert (b["name"], b["type"], b["area_mu"], b["n_parcels"]) == ("B", "other", 12.0, None)
+    assert (b["fail"], b["unknown"]) == ([labels["chk_fund"]], [labels["chk_area"]])
+    assert b["town"] is None and b["core_mu"] is None

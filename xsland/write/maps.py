@@ -753,34 +753,72 @@ def _finite(v: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
+def _column_texts(df: pd.DataFrame, column: str) -> list[str | None]:
+    """:func:`_text` of every value of a column (``None`` without it), by :func:`_texts`."""
+    if column not in df.columns:
+        return [None] * len(df)
+    codes, uniques = _texts(df[column])
+    return np.append(np.asarray(uniques, dtype=object), None)[codes].tolist()
+
+
+def _column_finite(df: pd.DataFrame, column: str) -> list[float | None]:
+    """:func:`_finite` of every value of a column (``None`` without it); numbers by numpy."""
+    if column not in df.columns:
+        return [None] * len(df)
+    s = df[column]
+    if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+        return [_finite(v) for v in s.to_numpy(dtype=object)]
+    v = s.to_numpy(dtype=float, na_value=np.nan)
+    out = v.astype(object)
+    out[~np.isfinite(v)] = None
+    return out.tolist()
+
+
 def _park_info(parks: pd.DataFrame, policy: Policy) -> dict[str, dict[str, Any]]:
-    """What park popups show, by park_id (check labels with the thresholds of ``policy``)."""
+    """What park popups show, by park_id (check labels with the thresholds of ``policy``).
+
+    Each column is read once for all parks (:func:`_column_texts`,
+    :func:`_column_finite`), then zipped into one mapping per park.
+    """
     labels = check_labels(policy)
-    info: dict[str, dict[str, Any]] = {}
-    one = pd.DataFrame(parks.drop_duplicates("park_id"))
+    one = parks.drop_duplicates("park_id")
     checks = [c for c in CHECKS if c in one.columns]
-    for r in one.drop(columns=one.select_dtypes("geometry").columns).to_dict("records"):
-        pid = _text(r["park_id"])  # rows as plain dicts: a Series per park is slow
+    fails = [(one[c] == "fail").fillna(False).to_numpy(dtype=bool) for c in checks]
+    unknowns = [(one[c] == "unknown").fillna(False).to_numpy(dtype=bool) for c in checks]
+    texts = {c: _column_texts(one, c) for c in ("park_id", "name", "town", "park_type")}
+    texts["leading_industry"] = _column_texts(one, "leading_industry")
+    numbers = {
+        c: _column_finite(one, c)
+        for c in (
+            "area_mu",
+            "area_km2",
+            "area_core_m2",
+            "area_expansion_m2",
+            "n_parcels",
+            "industrial_far",
+            "land_utilisation",
+        )
+    }
+    info: dict[str, dict[str, Any]] = {}
+    for i, pid in enumerate(texts["park_id"]):
         if pid is None:
             continue
-        fail = [labels[c] for c in checks if r[c] == "fail"]
-        unknown = [labels[c] for c in checks if r[c] == "unknown"]
-        core = _finite(r.get("area_core_m2"))
-        expansion = _finite(r.get("area_expansion_m2"))
+        core, expansion = numbers["area_core_m2"][i], numbers["area_expansion_m2"][i]
+        kind = texts["park_type"][i]
         info[pid] = {
-            "name": _text(r.get("name")) or pid,
-            "town": _text(r.get("town")),
-            "type": _PARK_TYPES_ZH.get(str(r.get("park_type")), _text(r.get("park_type"))),
-            "industry": _text(r.get("leading_industry")),
-            "area_mu": _finite(r.get("area_mu")),
-            "area_km2": _finite(r.get("area_km2")),
+            "name": texts["name"][i] or pid,
+            "town": texts["town"][i],
+            "type": _PARK_TYPES_ZH.get(kind, kind) if kind is not None else None,
+            "industry": texts["leading_industry"][i],
+            "area_mu": numbers["area_mu"][i],
+            "area_km2": numbers["area_km2"][i],
             "core_mu": core / M2_PER_MU if core is not None else None,
             "expansion_mu": expansion / M2_PER_MU if expansion is not None else None,
-            "n_parcels": _finite(r.get("n_parcels")),
-            "industrial_far": _finite(r.get("industrial_far")),
-            "land_utilisation": _finite(r.get("land_utilisation")),
-            "fail": fail,
-            "unknown": unknown,
+            "n_parcels": numbers["n_parcels"][i],
+            "industrial_far": numbers["industrial_far"][i],
+            "land_utilisation": numbers["land_utilisation"][i],
+            "fail": [labels[c] for c, f in zip(checks, fails, strict=True) if f[i]],
+            "unknown": [labels[c] for c, u in zip(checks, unknowns, strict=True) if u[i]],
         }
     return info
 
