@@ -559,18 +559,21 @@ def _text(v: Any) -> str | None:
 def _texts(s: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """:func:`_text` of every value, as codes into the distinct texts (``-1``: ``None``).
 
-    Rows are factorised by value and by type (so ``True`` and ``1``, equal to pandas,
+    A column of strings and nulls is factorised as it is (a blank string is ``None``).
+    Any other is factorised by value and by type (so ``True`` and ``1``, equal to pandas,
     stay apart); the text of each (value, type) pair's first row stands for all its rows:
     strings by pandas string operations, other values by :func:`_text`. The distinct texts
     keep the order in which they first occur, as factorising every row's text would.
     """
-    if isinstance(s.dtype, pd.StringDtype):  # text only: factorised natively, blanks None
-        codes, uniques = pd.factorize(s)
+    text_only = isinstance(s.dtype, pd.StringDtype)
+    arr = None if text_only else s.to_numpy(dtype=object)
+    if text_only or pd.api.types.infer_dtype(arr, skipna=True) in ("string", "empty"):
+        # strings and nulls only: factorised as they are; a blank string is None
+        codes, uniques = pd.factorize(s if text_only else arr)
         words = np.asarray(uniques, dtype=object)
         keep = pd.Series(words, dtype=object).str.strip().ne("").to_numpy(dtype=bool)
         renumber = np.append(np.where(keep, np.cumsum(keep) - 1, -1), -1)  # code -1 stays
         return renumber[codes], pd.Index(words[keep], dtype=object)
-    arr = s.to_numpy(dtype=object)
     try:
         by_value, _ = pd.factorize(arr, use_na_sentinel=False)
     except TypeError:  # unhashable cells (lists, arrays): one call per row
