@@ -15,6 +15,8 @@ import pandas as pd
 import pytest
 import shapely
 import xstatic.pkg.leaflet as xleaflet
+from hypothesis import given
+from hypothesis import strategies as st
 
 from xsland.errors import (
     CRSError,
@@ -23,9 +25,11 @@ from xsland.errors import (
     PolicyError,
     XslandError,
 )
+from xsland.judge.audit import check_labels
 from xsland.pipeline.audit import run
 from xsland.read.crs import wgs84_to_gcj02
 from xsland.result import AuditResult
+from xsland.rules.policy import DEFAULT_POLICY
 from xsland.write import maps
 from xsland.write.maps import (
     BasemapWarning,
@@ -716,3 +720,109 @@ def test_when_even_the_flagged_parcels_are_too_many_the_district_map_shows_parks
     # the town maps still carry every parcel
     town = payload((tmp_path / "m" / "maps" / "东亭街道.html").read_text(encoding="utf-8"))
     assert sum(i["geom"]["count"] for i in town["parcels"]) == 6
+
+
+# -- the columns of a layer: one conversion per distinct value -------------------------------
+
+
+def _encode_per_row(df: pd.DataFrame, spec: dict) -> dict:
+    """The definition of ``_encode_columns``: every row's value converted on its own."""
+    out = {}
+    for col, decimals in spec.items():
+        if decimals is None:
+            values = [maps._text(v) for v in df[col].to_numpy(dtype=object)]
+        else:
+            num = pd.to_numeric(df[col], errors="coerce").astype(float).round(decimals)
+            values = [
+                None if not np.isfinite(v) else (int(v) if decimals == 0 else float(v))
+                for v in num.to_numpy()
+            ]
+        codes, uniques = pd.factorize(pd.Series(values, dtype=object))
+        if len(uniques) + bool((codes < 0).any()) <= 1:
+            out[col] = {"k": uniques[0] if len(uniques) else None}
+        elif len(uniques) * 2 < len(values):
+            d = [*uniques, None]
+            out[col] = {"d": d, "i": np.where(codes < 0, len(d) - 1, codes).tolist()}
+        else:
+            out[col] = {"v": values}
+    return out
+
+
+def test_encode_columns_by_hand():
+    df = pd.DataFrame(
+        {
+            # 1 and True are equal to pandas but read "1" and "True"; 2.0 reads "2";
+            # " " and None are missing: texts 1, True, 2, 1, None, None, x -> 4 distinct
+            # of 7 rows, so every value is listed
+            "t": pd.Series([1, True, 2.0, "1", " ", None, "x"], dtype=object),
+            # rounded to 0 decimals: 2, 2, 2, None, 2, 2, 3 -> 2 distinct: a dictionary
+            "n": [1.6, 2.4, 2.0, np.inf, 1.5, 2.49, 3.0],
+            "k": ["a"] * 7,
+        }
+    )
+    out = maps._encode_columns(df, {"t": None, "n": 0, "k": None, "absent": None})
+    assert out == {
+        "t": {"v": ["1", "True", "2", "1", None, None, "x"]},
+        "n": {"d": [2, 3, None], "i": [0, 0, 0, 2, 0, 0, 1]},
+        "k": {"k": "a"},
+    }
+    assert type(out["n"]["d"][0]) is int
+    # unhashable cells (lists) are joined, one text per row: 1 distinct text of 3 rows
+    lists = pd.DataFrame({"r": pd.Series([["a", "b"], [], ["a", "b"]], dtype=object)})
+    assert maps._encode_columns(lists, {"r": None}) == {"r": {"d": ["a；b", None], "i": [0, 1, 0]}}
+
+
+_cell = st.one_of(
+    st.none(),
+    st.just(np.nan),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.floats(-3, 3, allow_nan=False).map(lambda v: round(v, 1)),
+    st.sampled_from(["", " ", "a", "1", "2", "True", "东亭"]),
+    st.just(pd.Timestamp("2026-06-30")),
+)
+
+
+@given(st.lists(_cell, max_size=12), st.sampled_from([None, 0, 1, 2]))
+def test_encode_columns_as_per_row(cells, decimals):
+    df = pd.DataFrame({"c": pd.Series(cells, dtype=object)})
+    if decimals is not None:
+        numbers = [v if isinstance(v, int | float) else None for v in cells]
+        df["c"] = pd.to_numeric(pd.Series(numbers, dtype=object))
+    got = maps._encode_columns(df, {"c": decimals})
+    want = _encode_per_row(df, {"c": decimals})
+    assert got == want
+    # and of the same types: 2 stays 2, not 2.0, in the JSON of the map
+    assert json.dumps(got) == json.dumps(want)
+
+
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["", " ", "a", " a", "东亭", "nan"]))))
+def test_encode_columns_of_a_text_column_as_per_row(cells):
+    # pandas' own text dtype takes the native path; the result is that of the objects
+    df = pd.DataFrame({"c": pd.Series(cells, dtype="str")})
+    assert maps._encode_columns(df, {"c": None}) == _encode_per_row(df, {"c": None})
+
+
+def test_park_info_reads_each_column_once_with_the_same_values():
+    parks = pd.DataFrame(
+        {
+            "park_id": ["A", "B", " ", "A"],  # a blank ID is left out, a repeated one too
+            "name": ["甲", None, "丙", "again"],
+            "park_type": ["district", "other", None, None],
+            "area_mu": [np.inf, 12.0, 1.0, 2.0],  # infinity is no number
+            "area_core_m2": [6_000.0, np.nan, 0.0, 0.0],
+            "n_parcels": pd.array([3, None, 1, 1], dtype="Int64"),
+            "chk_area": ["fail", "unknown", "fail", "pass"],
+            "chk_fund": [pd.NA, "fail", "pass", "pass"],
+        }
+    )
+    info = maps._park_info(parks, DEFAULT_POLICY)
+    labels = check_labels(DEFAULT_POLICY)
+    assert list(info) == ["A", "B"]
+    a, b = info["A"], info["B"]
+    assert (a["name"], a["type"], a["area_mu"], a["n_parcels"]) == ("甲", "片区型", None, 3.0)
+    assert a["core_mu"] == pytest.approx(6_000 / 666.6666667, rel=1e-6)  # 9 亩
+    assert (a["fail"], a["unknown"]) == ([labels["chk_area"]], [])
+    assert (b["name"], b["type"], b["area_mu"], b["n_parcels"]) == ("B", "other", 12.0, None)
+    assert (b["fail"], b["unknown"]) == ([labels["chk_fund"]], [labels["chk_area"]])
+    assert b["town"] is None and b["core_mu"] is None

@@ -303,8 +303,9 @@ def parcel_status(parcels: pd.DataFrame) -> pd.Series:
     status = pd.Series("nodata", index=parcels.index, dtype=object)
     status[far.notna() & far_min.isna()] = "exempt"
     if "category" in parcels.columns:
-        other = parcels["category"].map(lambda v: _text(v) in NON_INDUSTRIAL_CATEGORIES)
-        status[other.to_numpy(dtype=bool)] = "other"
+        codes, texts = _texts(parcels["category"])  # each distinct category once
+        other = np.array([t in NON_INDUSTRIAL_CATEGORIES for t in texts] + [False], dtype=bool)
+        status[other[codes]] = "other"
     status[ok.fillna(False).to_numpy(dtype=bool)] = "ok"
     status[(ok == False).fillna(False).to_numpy(dtype=bool)] = "below"  # noqa: E712
     if "low_efficiency" in parcels.columns:
@@ -556,36 +557,87 @@ def _text(v: Any) -> str | None:
     return text if text.strip() else None
 
 
+def _texts(s: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """:func:`_text` of every value, as codes into the distinct texts (``-1``: ``None``).
+
+    A column of strings and nulls is factorised as it is (a blank string is ``None``).
+    Any other is factorised by value and by type (so ``True`` and ``1``, equal to pandas,
+    stay apart); the text of each (value, type) pair's first row stands for all its rows:
+    strings by pandas string operations, other values by :func:`_text`. The distinct texts
+    keep the order in which they first occur, as factorising every row's text would.
+    """
+    text_only = isinstance(s.dtype, pd.StringDtype)
+    arr = None if text_only else s.to_numpy(dtype=object)
+    if text_only or pd.api.types.infer_dtype(arr, skipna=True) in ("string", "empty"):
+        # strings and nulls only: factorised as they are; a blank string is None
+        codes, uniques = pd.factorize(s if text_only else arr)
+        words = np.asarray(uniques, dtype=object)
+        keep = pd.Series(words, dtype=object).str.strip().ne("").to_numpy(dtype=bool)
+        renumber = np.append(np.where(keep, np.cumsum(keep) - 1, -1), -1)  # code -1 stays
+        return renumber[codes], pd.Index(words[keep], dtype=object)
+    try:
+        by_value, _ = pd.factorize(arr, use_na_sentinel=False)
+    except TypeError:  # unhashable cells (lists, arrays): one call per row
+        return pd.factorize(pd.Series([_text(v) for v in arr], dtype=object))
+    by_type, types = pd.factorize(pd.Series(arr, dtype=object).map(type))
+    pair, _ = pd.factorize(by_value.astype(np.int64) * (len(types) + 1) + by_type)
+    _, first = np.unique(pair, return_index=True)
+    reps = arr[first]
+    plain = np.isin(by_type[first], [i for i, t in enumerate(types) if t is str])
+    texts = np.empty(len(reps), dtype=object)
+    if plain.any():  # a string is itself, or None when blank
+        words = pd.Series(reps[plain], dtype=object)
+        texts[plain] = words.where(words.str.strip().ne(""), None).to_numpy(dtype=object)
+    texts[~plain] = [_text(v) for v in reps[~plain]]
+    codes, uniques = pd.factorize(pd.Series(texts, dtype=object))
+    return codes[pair], uniques
+
+
+def _numbers(s: pd.Series, decimals: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Numbers rounded to ``decimals``, as Python ``int`` (``decimals`` 0) or ``float``,
+    ``None`` when not finite: codes into the distinct numbers (``-1``: ``None``) in order
+    of first occurrence, the distinct numbers, and every row's number."""
+    num = pd.to_numeric(s, errors="coerce").astype(float).round(decimals).to_numpy()
+    finite = np.isfinite(num)
+    num = np.where(finite, num, np.nan)
+    codes, uniques = pd.factorize(num, use_na_sentinel=True)
+    if decimals == 0:
+        rows = np.where(finite, num, 0.0).astype(np.int64).astype(object)
+        uniques = np.asarray(uniques, dtype=np.int64).astype(object)
+    else:
+        rows = num.astype(object)
+        uniques = np.asarray(uniques, dtype=float).astype(object)
+    rows[~finite] = None
+    return codes, uniques, rows
+
+
 def _encode_columns(df: pd.DataFrame, spec: Mapping[str, int | None]) -> dict[str, Any]:
     """Columns for the glue script's ``properties()``.
 
     Each column is ``{"k": value}`` when all rows share one value, ``{"d": dictionary,
     "i": codes}`` when values repeat (at most one distinct value per two rows), else
-    ``{"v": values}``. Numbers are rounded to their decimals; NaN becomes null.
+    ``{"v": values}``. Numbers are rounded to their decimals; NaN becomes null. Values
+    are converted once per distinct value (:func:`_texts`, :func:`_numbers`).
     """
     out: dict[str, Any] = {}
     for col, decimals in spec.items():
         if col not in df.columns:
             continue
         s = df[col]
-        values: list[Any]
-        if decimals is not None:
-            num = pd.to_numeric(s, errors="coerce").astype(float).round(decimals)
-            values = [
-                None if not math.isfinite(v) else (int(v) if decimals == 0 else float(v))
-                for v in num.to_numpy()
-            ]
+        if decimals is None:
+            codes, uniques = _texts(s)
+            d = np.append(np.asarray(uniques, dtype=object), None)  # code -1: the last, None
+            rows = d[codes]
         else:
-            values = [_text(v) for v in s.to_numpy(dtype=object)]
-        codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+            codes, uniques, rows = _numbers(s, decimals)
+            d = np.append(uniques, None)
         has_null = bool((codes < 0).any())
         if len(uniques) + has_null <= 1:
             out[col] = {"k": uniques[0] if len(uniques) else None}
-        elif len(uniques) * 2 < len(values):
-            d = list(uniques) + [None]
-            out[col] = {"d": d, "i": np.where(codes < 0, len(d) - 1, codes).tolist()}
+        elif len(uniques) * 2 < len(codes):
+            out[col] = {"d": d.tolist(), "i": np.where(codes < 0, len(d) - 1, codes).tolist()}
         else:
-            out[col] = {"v": values}
+            out[col] = {"v": rows.tolist()}
     return out
 
 
@@ -705,32 +757,72 @@ def _finite(v: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
+def _column_texts(df: pd.DataFrame, column: str) -> list[str | None]:
+    """:func:`_text` of every value of a column (``None`` without it), by :func:`_texts`."""
+    if column not in df.columns:
+        return [None] * len(df)
+    codes, uniques = _texts(df[column])
+    return np.append(np.asarray(uniques, dtype=object), None)[codes].tolist()
+
+
+def _column_finite(df: pd.DataFrame, column: str) -> list[float | None]:
+    """:func:`_finite` of every value of a column (``None`` without it); numbers by numpy."""
+    if column not in df.columns:
+        return [None] * len(df)
+    s = df[column]
+    if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+        return [_finite(v) for v in s.to_numpy(dtype=object)]
+    v = s.to_numpy(dtype=float, na_value=np.nan)
+    out = v.astype(object)
+    out[~np.isfinite(v)] = None
+    return out.tolist()
+
+
 def _park_info(parks: pd.DataFrame, policy: Policy) -> dict[str, dict[str, Any]]:
-    """What park popups show, by park_id (check labels with the thresholds of ``policy``)."""
+    """What park popups show, by park_id (check labels with the thresholds of ``policy``).
+
+    Each column is read once for all parks (:func:`_column_texts`,
+    :func:`_column_finite`), then zipped into one mapping per park.
+    """
     labels = check_labels(policy)
+    one = parks.drop_duplicates("park_id")
+    checks = [c for c in CHECKS if c in one.columns]
+    fails = [(one[c] == "fail").fillna(False).to_numpy(dtype=bool) for c in checks]
+    unknowns = [(one[c] == "unknown").fillna(False).to_numpy(dtype=bool) for c in checks]
+    texts = {c: _column_texts(one, c) for c in ("park_id", "name", "town", "park_type")}
+    texts["leading_industry"] = _column_texts(one, "leading_industry")
+    numbers = {
+        c: _column_finite(one, c)
+        for c in (
+            "area_mu",
+            "area_km2",
+            "area_core_m2",
+            "area_expansion_m2",
+            "n_parcels",
+            "industrial_far",
+            "land_utilisation",
+        )
+    }
     info: dict[str, dict[str, Any]] = {}
-    for _, r in parks.drop_duplicates("park_id").iterrows():
-        pid = _text(r["park_id"])
+    for i, pid in enumerate(texts["park_id"]):
         if pid is None:
             continue
-        fail = [labels[c] for c in CHECKS if c in r.index and r[c] == "fail"]
-        unknown = [labels[c] for c in CHECKS if c in r.index and r[c] == "unknown"]
-        core = _finite(r.get("area_core_m2"))
-        expansion = _finite(r.get("area_expansion_m2"))
+        core, expansion = numbers["area_core_m2"][i], numbers["area_expansion_m2"][i]
+        kind = texts["park_type"][i]
         info[pid] = {
-            "name": _text(r.get("name")) or pid,
-            "town": _text(r.get("town")),
-            "type": _PARK_TYPES_ZH.get(str(r.get("park_type")), _text(r.get("park_type"))),
-            "industry": _text(r.get("leading_industry")),
-            "area_mu": _finite(r.get("area_mu")),
-            "area_km2": _finite(r.get("area_km2")),
+            "name": texts["name"][i] or pid,
+            "town": texts["town"][i],
+            "type": _PARK_TYPES_ZH.get(kind, kind) if kind is not None else None,
+            "industry": texts["leading_industry"][i],
+            "area_mu": numbers["area_mu"][i],
+            "area_km2": numbers["area_km2"][i],
             "core_mu": core / M2_PER_MU if core is not None else None,
             "expansion_mu": expansion / M2_PER_MU if expansion is not None else None,
-            "n_parcels": _finite(r.get("n_parcels")),
-            "industrial_far": _finite(r.get("industrial_far")),
-            "land_utilisation": _finite(r.get("land_utilisation")),
-            "fail": fail,
-            "unknown": unknown,
+            "n_parcels": numbers["n_parcels"][i],
+            "industrial_far": numbers["industrial_far"][i],
+            "land_utilisation": numbers["land_utilisation"][i],
+            "fail": [labels[c] for c, f in zip(checks, fails, strict=True) if f[i]],
+            "unknown": [labels[c] for c, u in zip(checks, unknowns, strict=True) if u[i]],
         }
     return info
 
@@ -803,6 +895,7 @@ def _parcel_payload(
         pc = pc.assign(lu_kinds=texts[combo])
     layers = []
     counts: dict[str, int | None] = {}
+    shown_cols = pd.DataFrame(pc[[c for c in props if c in pc.columns]])  # not every column
     for s in STATUSES:
         idx = np.flatnonzero(status == s.key)
         counts[s.key] = len(idx) if shown is None or s.key in shown else total[s.key]
@@ -811,7 +904,7 @@ def _parcel_payload(
                 {
                     "key": s.key,
                     "geom": _encode_polygons(pgeoms[idx], precision=precision),
-                    "props": _encode_columns(pc.iloc[idx], props),
+                    "props": _encode_columns(shown_cols.iloc[idx], props),
                 }
             )
     if "low_efficiency" not in pc.columns:
@@ -1399,15 +1492,20 @@ def _parcel_towns(parcels: pd.DataFrame, parks: pd.DataFrame, park_town: pd.Seri
     A parcel of a known park goes to that park's town; any other parcel (outside every
     park, or of a park not in ``parks``) to the town its own ``town`` column names.
     """
-    own = (
-        pd.Series([_town(v) for v in parcels["town"].to_numpy(dtype=object)], index=parcels.index)
-        if "town" in parcels.columns
-        else pd.Series(None, index=parcels.index, dtype=object)
-    )
+    own = pd.Series(None, index=parcels.index, dtype=object)
+    if "town" in parcels.columns:  # each distinct text once (_texts), not each parcel
+        codes, texts = _texts(parcels["town"])
+        names = np.array([t.strip() for t in texts] + [None], dtype=object)
+        own = pd.Series(names[codes], index=parcels.index, dtype=object)
     if "park_id" not in parcels.columns:
         return own
     by_park = dict(zip(parks["park_id"].map(_text), park_town, strict=True))
-    of_park = parcels["park_id"].map(lambda v: by_park.get(_text(v)))
+    codes, ids = _texts(parcels["park_id"])
+    of_park = pd.Series(
+        np.array([by_park.get(i) for i in ids] + [None], dtype=object)[codes],
+        index=parcels.index,
+        dtype=object,
+    )
     return of_park.where(of_park.notna(), own).astype(object)
 
 

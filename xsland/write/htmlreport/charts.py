@@ -50,12 +50,14 @@ from xsland.write.htmlreport.common import (
 )
 
 __all__ = [
+    "CHART_MAX_PARKS",
     "CJK_FONT_PREFERENCES",
     "NoCJKFontWarning",
     "block_map",
     "far_chart",
     "find_cjk_font",
     "lowuse_chart",
+    "platform_segments",
     "platforms_chart",
     "quality_chart",
     "status_chart",
@@ -104,6 +106,14 @@ CJK_FONT_PREFERENCES = (
 
 #: Tallest chart (inches): an A4 page less its margins and a heading.
 _MAX_HEIGHT_IN = 9.4
+
+#: Most parks a chart with one row per park shows (Fig. 2 and Fig. 4), and most segments
+#: of the stacked bar of Fig. 3. A printed page holds about 30 rows at Fig. 2's row height
+#: (0.27 in, 9.4 in tall at most) with labels still legible at 7 pt; beyond that the rows
+#: would be squeezed and the figure would grow with the data, as would its drawing time.
+#: Which parks are shown, and the note under the chart saying how many of how many, is
+#: decided by the report's sections; every park stays in audit.xlsx.
+CHART_MAX_PARKS = 30
 
 
 class NoCJKFontWarning(UserWarning):
@@ -258,24 +268,37 @@ def _bar_panel(
     title: str,
     pct: bool,
 ) -> None:
+    """One panel of Fig. 2: a bar per park, one ``barh`` call per status, labelled by
+    ``bar_label``; a park without a value reads "no data"."""
+    values = np.asarray(values, dtype=float)
     y = np.arange(len(values))[::-1]
     shown = np.nan_to_num(values, nan=0.0)
-    for yi, v, s, raw in zip(y, shown, statuses, values, strict=True):
-        if math.isnan(raw):
-            ax.text(
-                0.0,
-                yi,
-                " ? " + ch.t("数据不足", "no data"),
-                va="center",
-                fontsize=7,
-                color="#616161",
-            )
+    known = ~np.isnan(values)
+    kind = np.array([s if s in (PASS, FAIL) else UNKNOWN for s in statuses], dtype=object)
+    for s in (PASS, FAIL, UNKNOWN):
+        sel = known & (kind == s)
+        if not sel.any():
             continue
-        s = s if s in (PASS, FAIL) else UNKNOWN
-        ax.barh(
-            yi, v, color=_COLOUR[s], hatch=_HATCH[s], edgecolor="white", linewidth=0.5, height=0.7
+        bars = ax.barh(
+            y[sel],
+            shown[sel],
+            color=_COLOUR[s],
+            hatch=_HATCH[s],
+            edgecolor="white",
+            linewidth=0.5,
+            height=0.7,
         )
-        ax.text(v, yi, f" {v:.0%}" if pct else f" {v:.0f}", va="center", fontsize=7)
+        fmt = " {:.0%}" if pct else " {:.0f}"
+        ax.bar_label(bars, labels=[fmt.format(v) for v in shown[sel]], fontsize=7)
+    if not known.all():  # invisible bars carry the words
+        empty = ax.barh(y[~known], 0.0, height=0.7, color="none", linewidth=0)
+        ax.bar_label(
+            empty,
+            labels=[" ? " + ch.t("数据不足", "no data")] * int((~known).sum()),
+            fontsize=7,
+            color="#616161",
+            padding=0,
+        )
     top = np.nanmax(np.append(shown, target)) if len(shown) else target
     ax.axvline(target, color="black", linestyle="--", linewidth=1)
     ax.text(
@@ -449,39 +472,77 @@ def targets_chart(
         return ch.embed(fig, alt="主导产业占比与链主企业 leading industry and chain leaders")
 
 
+def platform_segments(values: Sequence[float], *, cap: int = CHART_MAX_PARKS) -> np.ndarray:
+    """The parks Fig. 3 draws as their own segment: positions into ``values``, in order.
+
+    Every park with platforms (a value above 0) when there are at most ``cap``; else the
+    ``cap - 1`` with the most (ties: the earlier park), the others drawn as one segment.
+    """
+    v = np.nan_to_num(np.asarray(values, dtype=float), nan=0.0)
+    has = np.flatnonzero(v > 0)
+    if len(has) <= cap:
+        return has
+    return np.sort(has[np.argsort(-v[has], kind="stable")[: cap - 1]])
+
+
 def platforms_chart(
-    ch: _Charts, park_ids: Sequence[Any], values: pd.Series, target: float, title: str
+    ch: _Charts,
+    park_ids: Sequence[Any],
+    values: pd.Series,
+    target: float,
+    title: str,
+    *,
+    cap: int = CHART_MAX_PARKS,
 ) -> dict[str, str]:
-    """Fig. 3: innovation platforms of all parks, stacked, against the district target."""
-    total = float(values.sum())
-    missing = [p for p, v in zip(park_ids, values, strict=True) if math.isnan(v)]
+    """Fig. 3: innovation platforms of all parks, stacked, against the district target.
+
+    A segment per park with platforms (:func:`platform_segments`: at most ``cap``, the
+    others together as one grey segment "+N"), shaded alternately by park; one ``barh``
+    call per shade.
+    """
+    v = np.asarray(values, dtype=float)
+    total = float(np.nansum(v))
+    n_missing = int(np.isnan(v).sum())
+    own = platform_segments(v, cap=cap)
+    others = np.setdiff1d(np.flatnonzero(np.nan_to_num(v, nan=0.0) > 0), own)
+    widths = v[own]
+    lefts = np.concatenate([[0.0], np.cumsum(widths)[:-1]])
+    left = float(widths.sum())
     with ch.style():
         fig = ch.figure(7.2, 1.35)
         ax = fig.add_subplot()
-        left = 0.0
-        shades = ["#1565c0", "#64b5f6"]
-        for i, (pid, v) in enumerate(zip(park_ids, values, strict=True)):
-            if math.isnan(v) or v <= 0:
-                continue
-            ax.barh(0, v, left=left, color=shades[i % 2], edgecolor="white", height=0.6)
-            lab = ch.labels([pid], prefix="P")[0][0]
-            ax.text(
-                left + v / 2,
-                0,
-                lab,
-                ha="center",
-                va="center",
-                fontsize=6.5,
-                color="white" if i % 2 == 0 else "black",
+        shades = np.array(["#1565c0", "#64b5f6"], dtype=object)
+        if len(own):
+            bars = ax.barh(
+                np.zeros(len(own)),
+                widths,
+                left=lefts,
+                color=shades[own % 2].tolist(),
+                edgecolor="white",
+                height=0.6,
             )
-            left += v
-        if missing:
+            texts = ax.bar_label(
+                bars,
+                labels=[ch.labels([park_ids[i]], prefix="P")[0][0] for i in own],
+                label_type="center",
+                fontsize=6.5,
+            )
+            for text, parity in zip(texts, own % 2, strict=True):  # white on the dark shade
+                text.set_color("white" if parity == 0 else "black")
+        if len(others):
+            rest = float(v[others].sum())
+            bars = ax.barh(0, rest, left=left, color="#bdbdbd", edgecolor="white", height=0.6)
+            ax.bar_label(
+                bars, labels=[f"+{len(others)}"], label_type="center", fontsize=6.5, color="black"
+            )
+            left += rest
+        if n_missing:
             ax.barh(0, 0.6, left=left, color="white", edgecolor="#616161", hatch="xx", height=0.6)
             ax.text(left + 0.3, 0, "?", ha="center", va="center", fontsize=8, fontweight="bold")
             ax.text(
                 left,
                 -0.36,
-                ch.t(f"{len(missing)} 个园区缺数据", f"{len(missing)} park(s) without data"),
+                ch.t(f"{n_missing} 个园区缺数据", f"{n_missing} park(s) without data"),
                 va="top",
                 fontsize=7,
             )
@@ -495,7 +556,7 @@ def platforms_chart(
             fontsize=7.5,
             fontweight="bold",
         )
-        ax.set_xlim(0, max(target, left + (0.6 if missing else 0)) * 1.2 + 0.5)
+        ax.set_xlim(0, max(target, left + (0.6 if n_missing else 0)) * 1.2 + 0.5)
         ax.set_ylim(-0.75, 0.7)
         ax.set_yticks([0], [ch.t(f"合计 {total:g}", f"total {total:g}")])
         ax.xaxis.get_major_locator().set_params(integer=True)

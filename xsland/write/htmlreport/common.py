@@ -143,6 +143,17 @@ def _missing(value: Any) -> bool:
     return isinstance(value, str) and value.strip().lower() in _MISSING_TEXT
 
 
+def _missing_mask(values: pd.Series) -> np.ndarray:
+    """:func:`_missing` of every value, vectorised: null, or blank / "nan" / "none" text."""
+    s = pd.Series(values.to_numpy(dtype=object), dtype=object)
+    na = s.isna().to_numpy(dtype=bool, copy=True)
+    text = s.map(type).isin([str, np.str_]).to_numpy(dtype=bool) & ~na
+    if text.any():
+        words = s[text].astype(str).str.strip().str.lower()
+        na[text] = words.isin(_MISSING_TEXT).to_numpy(dtype=bool)
+    return na
+
+
 def _float(value: Any) -> float:
     if _missing(value) or isinstance(value, bool):
         return math.nan
@@ -313,6 +324,16 @@ def _status(value: Any) -> str:
     return text if text in STATUSES else UNKNOWN
 
 
+def _statuses(values: pd.Series) -> pd.Series:
+    """:func:`_status` of every value, vectorised (one pass of pandas string operations)."""
+    s = pd.Series(values.to_numpy(dtype=object), index=values.index, dtype=object)
+    text = s.astype(str).str.strip().str.lower()
+    known = text.isin(STATUSES).to_numpy(dtype=bool) & ~_missing_mask(s)
+    return pd.Series(
+        np.where(known, text.to_numpy(dtype=object), UNKNOWN), index=values.index, dtype=object
+    )
+
+
 def _cell_value(chk: str, row: Mapping[str, Any]) -> str:
     """The measured value of a check, as a reader expects it (plain text)."""
     v = row.get(chk.replace("chk_", "val_"))
@@ -347,7 +368,12 @@ def _parcel_towns(a: _Audit, parcels: pd.DataFrame) -> pd.Series:
     town = parcels["park_id"].astype("string").map(by_park).astype(object)
     if "town" in parcels.columns:
         town = town.where(town.notna(), parcels["town"].astype(object))
-    return town.map(lambda v: "(未注明)" if _missing(v) else str(v))
+    missing = _missing_mask(town)
+    return pd.Series(
+        np.where(missing, "(未注明)", town.astype(str).to_numpy(dtype=object)),
+        index=town.index,
+        dtype=object,
+    )
 
 
 def _has_kinds(parcels: pd.DataFrame) -> bool:
@@ -365,26 +391,64 @@ def _share_text(value: Any) -> str:
     return "—" if math.isnan(v) else f"{v:.1%}"
 
 
+def _split_parts(values: pd.Series) -> pd.DataFrame:
+    """:func:`_split` of every value as one row per part: ``row`` (position), ``pos``
+    (place in its value) and ``part``.
+
+    A column of reasons holds few distinct lists: each distinct value is split once
+    (rows factorised by pandas) and its parts repeated for its rows by numpy; only a
+    column of real lists (unhashable) is split row by row.
+    """
+    s = pd.Series(values.to_numpy(dtype=object), dtype=object)
+    try:
+        codes, uniques = pd.factorize(s)  # missing: -1, no parts
+        split = [_split(u) for u in uniques] + [[]]
+    except TypeError:  # real lists
+        codes, split = np.arange(len(s)), [_split(v) for v in s] + [[]]
+    sizes = np.array([len(p) for p in split], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    flat = np.array([x for p in split for x in p], dtype=object)
+    counts = sizes[codes]
+    row = np.repeat(np.arange(len(s), dtype=np.int64), counts)
+    pos = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(
+        np.cumsum(counts) - counts, counts
+    )
+    return pd.DataFrame(
+        {"row": row, "pos": pos, "part": flat[np.repeat(starts[codes], counts) + pos]}
+    ).astype({"part": object})
+
+
 def _reason_rows(parcels: pd.DataFrame) -> pd.DataFrame:
-    """One row per (parcel, reason): ``row``, ``code``, ``label``."""
-    codes = (
-        parcels["reasons"] if "reasons" in parcels.columns else pd.Series(None, index=parcels.index)
+    """One row per (parcel, reason): ``row``, ``code``, ``label``.
+
+    A parcel's codes (``reasons``) and labels (``reasons_zh``) pair up in order when
+    there are as many of each; else its codes stand alone, or without codes its labels.
+    Vectorised: the lists are split and paired by pandas, not row by row.
+    """
+    n = len(parcels)
+    none = pd.Series([None] * n, dtype=object)
+    codes = _split_parts(parcels["reasons"] if "reasons" in parcels.columns else none)
+    zh = _split_parts(parcels["reasons_zh"] if "reasons_zh" in parcels.columns else none)
+    n_c = np.bincount(codes["row"].to_numpy(dtype=np.int64), minlength=n)
+    n_z = np.bincount(zh["row"].to_numpy(dtype=np.int64), minlength=n)
+    c_rows, z_rows = codes["row"].to_numpy(dtype=np.int64), zh["row"].to_numpy(dtype=np.int64)
+    paired = (n_c > 0) & (n_c == n_z)
+    both = codes[paired[c_rows]].merge(
+        zh[paired[z_rows]].rename(columns={"part": "label"}), on=["row", "pos"], how="left"
     )
-    zh = (
-        parcels["reasons_zh"]
-        if "reasons_zh" in parcels.columns
-        else pd.Series(None, index=parcels.index)
+    alone = codes[~paired[c_rows]].assign(label=None)
+    labels = zh[(n_c == 0)[z_rows]].rename(columns={"part": "label"}).assign(part=None)
+    found = pd.concat(
+        [f for f in (both, alone, labels) if len(f)] or [both], ignore_index=True
+    ).sort_values(["row", "pos"], kind="stable")
+    rows = pd.DataFrame(
+        {
+            "row": found["row"].to_numpy(dtype=np.int64),
+            "code": pd.Series(found["part"].to_numpy(dtype=object), dtype=object),
+            "label": pd.Series(found["label"].to_numpy(dtype=object), dtype=object),
+        },
+        columns=["row", "code", "label"],
     )
-    out = []
-    for i, (c, z) in enumerate(zip(codes, zh, strict=True)):
-        cs, zs = _split(c), _split(z)
-        if cs and len(cs) == len(zs):
-            out += [(i, a, b) for a, b in zip(cs, zs, strict=True)]
-        elif cs:
-            out += [(i, a, None) for a in cs]
-        else:
-            out += [(i, None, b) for b in zs]
-    rows = pd.DataFrame(out, columns=["row", "code", "label"])
     if rows.empty:
         return rows
     # one label per code (the first seen), one key per reason

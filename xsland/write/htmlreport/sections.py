@@ -30,10 +30,12 @@ from xsland.read.validate import QUALITY_CHECKS
 from xsland.read.values import as_bool
 from xsland.rules.policy import LOWUSE_KINDS
 from xsland.write.htmlreport.charts import (
+    CHART_MAX_PARKS,
     _Charts,
     block_map,
     far_chart,
     lowuse_chart,
+    platform_segments,
     platforms_chart,
     quality_chart,
     status_chart,
@@ -60,6 +62,7 @@ from xsland.write.htmlreport.common import (
     _has_kinds,
     _inputs_rows,
     _missing,
+    _missing_mask,
     _mu_text,
     _num,
     _parcel_towns,
@@ -70,6 +73,7 @@ from xsland.write.htmlreport.common import (
     _short,
     _split,
     _status,
+    _statuses,
     _text,
 )
 from xsland.write.htmlreport.quality_zh import quality_detail_zh, quality_title_zh
@@ -113,9 +117,70 @@ def _not_computed(sid: str, zh: str, en: str, what_zh: str, what_en: str) -> dic
     )
 
 
-def _figure(img: dict[str, str], zh: str, en: str, key: Sequence[tuple[str, str]] = ()):
-    """A chart with its caption (Chinese, English) and the key of codes drawn in it."""
-    return {"img": img, "zh": zh, "en": en, "key": list(key)}
+def _figure(
+    img: dict[str, str],
+    zh: str,
+    en: str,
+    key: Sequence[tuple[str, str]] = (),
+    cut: tuple[str, str] | None = None,
+):
+    """A chart with its caption (Chinese, English), the key of codes drawn in it, and the
+    note saying which parks it shows when it cannot show them all (:func:`_cut_note`)."""
+    return {"img": img, "zh": zh, "en": en, "key": list(key), "cut": cut}
+
+
+#: Where every park is when a chart or a table of the report shows some of them: the
+#: parks sheet of audit.xlsx (``xsland.write.excel.SHEETS["parks"]``).
+PARKS_SHEET = "园区 parks"
+
+
+def _chart_rows(rank: np.ndarray, *, cap: int = CHART_MAX_PARKS) -> np.ndarray:
+    """Positions of the ``cap`` rows of lowest ``rank`` (ties: the earlier row; NaN
+    last), in their own order; every row when there are at most ``cap``."""
+    rank = np.asarray(rank, dtype=float)
+    if len(rank) <= cap:
+        return np.arange(len(rank))
+    key = np.where(np.isnan(rank), np.inf, rank)
+    return np.sort(np.argsort(key, kind="stable")[:cap])
+
+
+def _cut_note(
+    shown: int, total: int, which_zh: str, which_en: str, *, table: bool = False
+) -> tuple[str, str] | None:
+    """The note under a chart (over a table, ``table=True``) that shows ``shown`` of
+    ``total`` parks: which ones, how many of how many, and that every park is in the parks
+    sheet of audit.xlsx; ``None`` when every park is shown."""
+    if shown >= total:
+        return None
+    zh, en = ("表", "table") if table else ("图", "chart")
+    return (
+        f"{zh}中为{which_zh}的 {shown:,} 个园区(共 {total:,} 个); "
+        f"全部园区见 audit.xlsx 的「{PARKS_SHEET}」表。",
+        f"The {en} shows the {shown:,} parks {which_en}, of {total:,}; every park is in "
+        f"the sheet {PARKS_SHEET} of audit.xlsx.",
+    )
+
+
+#: Most parks a table of the report lists (the scorecard, the targets, FAR and
+#: intensive-use tables; also the rows of towns and of reasons of the low-efficiency
+#: tables): about four printed pages of 25–30 rows. A district of thousands
+#: of parks would otherwise print hundreds of pages, and the page would take as long to
+#: build; the parks a planner needs first are listed (each table says which, and how many
+#: of how many), every park is in audit.xlsx.
+TABLE_MAX_PARKS = 100
+
+#: Most parks named in one cell of a list (the parks failing a rule, the parks without
+#: related industries): the first in park order; the list ends "… 等 N 个" (N in all).
+NAMES_MAX_PARKS = 30
+
+
+def _n_failing(parks: pd.DataFrame, checks: Sequence[str]) -> np.ndarray:
+    """How many of ``checks`` each park fails."""
+    cols = [c for c in checks if c in parks.columns]
+    if not cols:
+        return np.zeros(len(parks))
+    status = np.column_stack([_statuses(parks[c]).to_numpy(dtype=object) for c in cols])
+    return (status == FAIL).sum(axis=1).astype(float)
 
 
 def _status_cell(chk: str, status: str, value: str, *, title: str = "") -> dict[str, str]:
@@ -160,7 +225,7 @@ def _num_cell(text: str) -> dict[str, str]:
 def _status_counts(parks: pd.DataFrame, checks: Sequence[str]) -> pd.DataFrame:
     rows = {}
     for chk in checks:
-        st = parks[chk].map(_status)
+        st = _statuses(parks[chk])
         rows[chk] = [int((st == s).sum()) for s in STATUSES]
     return pd.DataFrame.from_dict(rows, orient="index", columns=list(STATUSES))
 
@@ -264,12 +329,16 @@ def summary_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
     parks = _park_frame(a)
     parcels = a.parcels
     checks = [c for c in CHECKS if c in parks.columns]
-    n_out = int(parcels["park_id"].map(_missing).sum()) if "park_id" in parcels else 0
+    n_out = int(_missing_mask(parcels["park_id"]).sum()) if "park_id" in parcels else 0
     area_km2, area_mu = (
         pd.to_numeric(parks[c], errors="coerce").sum() if c in parks else math.nan
         for c in ("area_km2", "area_mu")
     )
-    failing = (parks[checks].map(_status) == FAIL).any(axis=1) if checks else pd.Series()
+    failing = (
+        pd.concat([_statuses(parks[c]) == FAIL for c in checks], axis=1).any(axis=1)
+        if checks
+        else pd.Series()
+    )
     kpis = [
         ("园区", "parks", f"{len(parks)}", ""),
         ("园区面积", "park area", f"{area_km2:,.2f} km²", f"{area_mu:,.0f} 亩"),
@@ -299,19 +368,25 @@ def summary_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
                 "label": _park_label(r) if full else str(r["park_id"]),
                 "value": _cell_value(chk, r) if chk == "chk_area" else "",
             }
-            for _, r in frame.iterrows()
+            for _, r in frame.head(NAMES_MAX_PARKS).iterrows()
         ]
+
+    def more(frame: pd.DataFrame) -> str:
+        return f"{len(frame):,}" if len(frame) > NAMES_MAX_PARKS else ""
 
     findings = []
     for chk in checks:
-        st = parks[chk].map(_status)
+        st = _statuses(parks[chk])
+        fails, unknowns = parks[st == FAIL], parks[st == UNKNOWN]
         findings.append(
             {
                 "zh": labels[chk][0],
                 "en": labels[chk][1],
                 "n_pass": f"{int((st == PASS).sum())}",
-                "fails": names(parks[st == FAIL], chk),
-                "unknowns": names(parks[st == UNKNOWN], chk, full=False),
+                "fails": names(fails, chk),
+                "fails_more": more(fails),
+                "unknowns": names(unknowns, chk, full=False),
+                "unknowns_more": more(unknowns),
             }
         )
     district = None
@@ -372,8 +447,10 @@ def scorecard_section(a: _Audit, labels: Labels) -> dict[str, Any]:
         heads.append(
             {"zh": "省级以上创新平台", "en": "innovation platforms", "src": short.sub("", source)}
         )
+    picked = _chart_rows(-_n_failing(parks, checks), cap=TABLE_MAX_PARKS)
+    cut = _cut_note(len(picked), len(parks), "不达标项最多", "failing the most rules", table=True)
     rows = []
-    for _, r in parks.iterrows():
+    for _, r in parks.iloc[picked].iterrows():
         cells = []
         for chk in checks:
             failing = r.get(chk.replace("chk_", "fail_"))
@@ -411,6 +488,7 @@ def scorecard_section(a: _Audit, labels: Labels) -> dict[str, Any]:
         rows=rows,
         n_checks=len(checks),
         district=district,
+        cut=cut,
     )
 
 
@@ -421,7 +499,11 @@ def _related_note(parks: pd.DataFrame) -> dict[str, Any]:
     """Parks that list no related or supporting industries (issue 14 item 2)."""
     if "related_industries" not in parks.columns:
         return {"recorded": False, "bare": []}
-    bare = [_park_label(r) for _, r in parks.iterrows() if not _split(r.get("related_industries"))]
+    listed = np.array([bool(_split(v)) for v in parks["related_industries"]], dtype=bool)
+    bare_rows = parks.loc[~listed]
+    bare = [_park_label(r) for _, r in bare_rows.head(NAMES_MAX_PARKS).iterrows()]
+    if len(bare_rows) > NAMES_MAX_PARKS:
+        bare.append(f"… 等 {len(bare_rows):,} 个")
     return {"recorded": True, "bare": bare}
 
 
@@ -455,19 +537,24 @@ def targets_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
     panels = [p for p in panels if p[1] in parks.columns or p[0] in parks.columns]
     figures = []
     if len(parks) and panels:
-        names, key = ch.labels(
-            [_park_label(r) for _, r in parks.iterrows()], alt=parks["park_id"].tolist(), prefix="P"
-        )
         data = []
+        fails = np.zeros(len(parks))
         for chk, val, rule, pct in panels:
             values = (
                 pd.to_numeric(parks[val], errors="coerce").to_numpy(dtype=float)
                 if val in parks.columns
                 else np.full(len(parks), np.nan)
             )
-            statuses = parks[chk].map(_status).tolist() if chk in parks else [UNKNOWN] * len(parks)
+            statuses = _statuses(parks[chk]).tolist() if chk in parks else [UNKNOWN] * len(parks)
+            fails += np.asarray(statuses, dtype=object) == FAIL
             title = ch.t(labels[chk][0], labels[chk][1])
             data.append((values, statuses, a.rule(rule), title, pct))
+        rows = _chart_rows(-fails)  # the parks failing the most of these targets
+        shown = parks.iloc[rows]
+        names, key = ch.labels(
+            [_park_label(r) for _, r in shown.iterrows()], alt=shown["park_id"].tolist(), prefix="P"
+        )
+        data = [(v[rows], [st[i] for i in rows], t, ti, p) for v, st, t, ti, p in data]
         figures.append(
             _figure(
                 targets_chart(ch, names, data),
@@ -475,6 +562,9 @@ def targets_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
                 "Fig. 2 Leading-industry shares and chain leaders per park; solid pass, "
                 "hatched fail.",
                 key,
+                _cut_note(
+                    len(rows), len(parks), "不达标项最多", "failing the most of these targets"
+                ),
             )
         )
     if "innovation_platforms" in parks.columns and len(parks):
@@ -484,6 +574,18 @@ def targets_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
         missing = parks.loc[values.isna(), "park_id"].tolist()
         lab = labels["chk_innovation_platforms"]
         img = platforms_chart(ch, parks["park_id"].tolist(), values, target, ch.t(lab[0], lab[1]))
+        own = len(platform_segments(values))
+        with_platforms = int((values > 0).sum())
+        cut = None
+        if own < with_platforms:
+            cut = (
+                f"图中单独分段的为创新平台最多的 {own:,} 个园区, 其余 {with_platforms - own:,} "
+                f"个有平台的园区合为灰色一段(+{with_platforms - own:,}); "
+                f"各园区数据见 audit.xlsx 的「{PARKS_SHEET}」表。",
+                f"Segments: the {own:,} parks with the most platforms; the other "
+                f"{with_platforms - own:,} parks with platforms form the grey segment; every "
+                f"park is in the sheet {PARKS_SHEET} of audit.xlsx.",
+            )
         figures.append(
             _figure(
                 img,
@@ -491,6 +593,7 @@ def targets_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
                 + (f"; 缺数据园区 {', '.join(map(str, missing))}" if missing else "")
                 + "。",
                 "Fig. 3 Provincial-level innovation platforms across all parks.",
+                cut=cut,
             )
         )
     heads = [
@@ -504,6 +607,14 @@ def targets_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
         ("招商活动", "events"),
         ("产业基金", "fund"),
     ]
+    target_checks = [
+        "chk_leading_revenue",
+        "chk_leading_count",
+        "chk_chain_leader",
+        "chk_promotion",
+        "chk_fund",
+    ]
+    picked = _chart_rows(-_n_failing(parks, target_checks), cap=TABLE_MAX_PARKS)
     rows = [
         [
             _park_cell(r),
@@ -516,7 +627,7 @@ def targets_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
             _cv("chk_promotion", r),
             _cv("chk_fund", r),
         ]
-        for _, r in parks.iterrows()
+        for _, r in parks.iloc[picked].iterrows()
     ]
     return _section(
         "targets",
@@ -528,6 +639,9 @@ def targets_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
         heads=heads,
         rows=rows,
         related=_related_note(parks),
+        cut=_cut_note(
+            len(picked), len(parks), "不达标项最多", "failing the most of these targets", table=True
+        ),
     )
 
 
@@ -574,11 +688,15 @@ def far_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
     low = a.rule("lowuse_far_max")
     figure = None
     if len(known):
+        median = known.groupby("park_id")["far"].median()
+        rows = _chart_rows(parks["park_id"].astype("string").map(median).to_numpy(dtype=float))
+        shown = parks.iloc[rows]
         names, key = ch.labels(
-            [_park_label(r) for _, r in parks.iterrows()], alt=parks["park_id"].tolist(), prefix="P"
+            [_park_label(r) for _, r in shown.iterrows()], alt=shown["park_id"].tolist(), prefix="P"
         )
         top = max(3.0, float(np.nanquantile(known["far"], 0.99)) * 1.1, minima[2][0] + 0.5)
-        img = far_chart(ch, names, parks["park_id"].tolist(), known, minima, low, top)
+        drawn = known[known["park_id"].isin(shown["park_id"].astype("string"))]
+        img = far_chart(ch, names, shown["park_id"].tolist(), drawn, minima, low, top)
         figure = _figure(
             img,
             f"图4 各园区工业地块容积率(每点一块地, 箱线为四分位)。竖线为容积率下限: 新增工业"
@@ -588,18 +706,29 @@ def far_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
             "Fig. 4 FAR of each industrial parcel per park (boxes: quartiles); lines: "
             "the minima by category and the low-efficiency threshold.",
             key,
+            _cut_note(
+                len(rows),
+                len(parks),
+                "工业地块容积率中位数最低",
+                "with the lowest median FAR of their industrial parcels",
+            ),
         )
-    groups = {k: g for k, g in ind.groupby("park_id")}
+    by_park = ind.groupby("park_id")["far"]
+    n_ind = by_park.size()
+    n_unknown = ind["far"].isna().groupby(ind["park_id"]).sum()
+    median = by_park.median()
+    lowest = parks["park_id"].astype("string").map(median).to_numpy(dtype=float)
+    picked = _chart_rows(lowest, cap=TABLE_MAX_PARKS)
     rows = []
-    for _, r in parks.iterrows():
-        g = groups.get(r["park_id"], ind.iloc[:0])
+    for _, r in parks.iloc[picked].iterrows():
+        pid = r["park_id"]
         rows.append(
             [
                 _park_cell(r),
-                _num_cell(f"{len(g):,}"),
-                _num_cell(f"{int(g['far'].isna().sum()):,}"),
+                _num_cell(f"{int(n_ind.get(pid, 0)):,}"),
+                _num_cell(f"{int(n_unknown.get(pid, 0)):,}"),
                 _num_cell(_num(r.get("industrial_far"))),
-                _num_cell(_num(g["far"].median())),
+                _num_cell(_num(median.get(pid, math.nan))),
                 _cv("chk_far_new", r),
                 _cv("chk_far_standard", r),
                 _cv("chk_far_m0", r),
@@ -615,7 +744,16 @@ def far_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
         ("高标准厂房达标", "std. factory meeting"),
         ("新型产业达标", "M0 meeting"),
     ]
-    return _section("far", zh, en, "report_far.html.j2", figure=figure, heads=heads, rows=rows)
+    cut = _cut_note(
+        len(picked),
+        len(parks),
+        "工业地块容积率中位数最低",
+        "with the lowest median FAR of their industrial parcels",
+        table=True,
+    )
+    return _section(
+        "far", zh, en, "report_far.html.j2", figure=figure, heads=heads, rows=rows, cut=cut
+    )
 
 
 # -- 5 low-efficiency land -----------------------------------------------------------------
@@ -689,7 +827,21 @@ def lowuse_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
         )
     else:
         by_reason = pd.DataFrame(columns=["label", "code", "n", "mu"])
-    img, key = lowuse_chart(ch, by_town, by_reason)
+    # towns and reasons are few; a table of many (free-text reasons) keeps the largest
+    img, key = lowuse_chart(ch, by_town.head(CHART_MAX_PARKS), by_reason.head(CHART_MAX_PARKS))
+    cut = None
+    if max(len(by_town), len(by_reason)) > CHART_MAX_PARKS:
+        shown = (
+            f"{min(len(by_town), CHART_MAX_PARKS):,}/{len(by_town):,}",
+            f"{min(len(by_reason), CHART_MAX_PARKS):,}/{len(by_reason):,}",
+        )
+        cut = (
+            f"图中为面积最大的镇街({shown[0]})与原因({shown[1]}), 表中至多 "
+            f"{TABLE_MAX_PARKS} 行; 每块低效用地及其原因见 audit.xlsx 的「待处理地块 parcels」表。",
+            f"The chart shows the towns ({shown[0]}) and reasons ({shown[1]}) with the most "
+            f"mu, the tables at most {TABLE_MAX_PARKS} rows; every low-efficiency parcel and "
+            "its reasons are in the sheet 待处理地块 parcels of audit.xlsx.",
+        )
     return _section(
         "lowuse",
         zh,
@@ -706,10 +858,11 @@ def lowuse_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
             "图5 低效用地面积(亩), 按镇街与按原因。",
             "Fig. 5 Low-efficiency land (mu) by town and by reason.",
             key,
+            cut,
         ),
         town_rows=[
             [_text(t), _num_cell(f"{int(r['n']):,}"), _num_cell(f"{r['mu']:,.1f}")]
-            for t, r in by_town.iterrows()
+            for t, r in by_town.head(TABLE_MAX_PARKS).iterrows()
         ],
         reason_rows=[
             [
@@ -718,7 +871,7 @@ def lowuse_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
                 _num_cell(f"{int(r['n']):,}"),
                 _num_cell(f"{r['mu']:,.1f}"),
             ]
-            for _, r in by_reason.iterrows()
+            for _, r in by_reason.head(TABLE_MAX_PARKS).iterrows()
         ],
     )
 
@@ -917,8 +1070,17 @@ def intensity_section(a: _Audit) -> dict[str, Any]:
     ]
     heads = [("园区", "park"), ("类型", "zone type"), ("已建成(公顷)", "built ha")]
     heads += [(z, e) for _, z, e, _ in cols]
+    is_park = (
+        (t["level"] != "district").to_numpy(dtype=bool) if "level" in t else np.ones(len(t), bool)
+    )
+    score = (
+        pd.to_numeric(t["score"], errors="coerce") if "score" in t else pd.Series(np.nan, t.index)
+    )
+    of_parks = np.flatnonzero(is_park)
+    picked = of_parks[_chart_rows(score.to_numpy(dtype=float)[of_parks], cap=TABLE_MAX_PARKS)]
+    cut = _cut_note(len(picked), len(of_parks), "得分最低", "with the lowest score", table=True)
     rows: list[list[Any]] = []
-    for _, r in t.iterrows():
+    for _, r in t.iloc[np.sort(np.concatenate([picked, np.flatnonzero(~is_park)]))].iterrows():
         name = "全区" if r.get("level") == "district" else f"{r['park_id']} {r.get('name') or ''}"
         cells: list[Any] = [_text(name), _text(r.get("zone_type")) or "—"]
         cells.append(_num(r.get("built_ha"), "{:,.1f}"))
@@ -941,15 +1103,30 @@ def intensity_section(a: _Audit) -> dict[str, Any]:
             ("rate_not_used", "供而未用率", "not-used rate", "{:.1%}"),
             ("rate_idle", "闲置率", "idle rate", "{:.2%}"),
         ]
+        idle = pd.to_numeric(parks["rate_idle"], errors="coerce") if "rate_idle" in parks else None
+        chosen = _chart_rows(
+            -(idle.to_numpy(dtype=float) if idle is not None else np.zeros(len(parks))),
+            cap=TABLE_MAX_PARKS,
+        )
         rates = {
             "heads": [("园区", "park")] + [(z, e) for _, z, e, _ in rate_cols],
             "rows": [
                 [_park_label(r)] + [_num(r.get(c), fmt) for c, _, _, fmt in rate_cols]
-                for r in parks.to_dict("records")
+                for r in parks.iloc[chosen].to_dict("records")
             ],
+            "cut": _cut_note(
+                len(chosen), len(parks), "闲置率最高", "with the highest idle rate", table=True
+            ),
         }
     return _section(
-        "intensity", zh, en, "report_intensity.html.j2", heads=heads, rows=rows, rates=rates
+        "intensity",
+        zh,
+        en,
+        "report_intensity.html.j2",
+        heads=heads,
+        rows=rows,
+        rates=rates,
+        cut=cut,
     )
 
 
@@ -983,7 +1160,9 @@ def quality_section(a: _Audit, ch: _Charts, *, first_rows: int) -> dict[str, Any
     for c in ("layer", "file", "id", "column", "check", "severity", "label", "detail"):
         if c not in q.columns:
             q[c] = None
-    q["severity"] = q["severity"].map(lambda v: "info" if _missing(v) else str(v))
+    q["severity"] = np.where(
+        _missing_mask(q["severity"]), "info", q["severity"].astype(str).to_numpy(dtype=object)
+    )
     groups = (
         q.groupby(["layer", "check"], sort=False, dropna=False)
         .agg(label=("label", "first"), severity=("severity", "first"), n=("check", "size"))

@@ -1,0 +1,112 @@
+"""The report's reading of the audit's tables (xsland.write.htmlreport.common): reasons
+split and paired without a loop over the parcels, missing values found in one pass."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
+
+from xsland.write.htmlreport.common import (
+    _missing,
+    _missing_mask,
+    _reason_rows,
+    _split,
+    _status,
+    _statuses,
+)
+
+
+def _reason_rows_per_row(parcels: pd.DataFrame) -> pd.DataFrame:
+    """The definition of ``_reason_rows``: each parcel's lists split and paired on their own."""
+    none = pd.Series(None, index=parcels.index)
+    codes = parcels["reasons"] if "reasons" in parcels.columns else none
+    zh = parcels["reasons_zh"] if "reasons_zh" in parcels.columns else none
+    out = []
+    for i, (c, z) in enumerate(zip(codes, zh, strict=True)):
+        cs, zs = _split(c), _split(z)
+        if cs and len(cs) == len(zs):
+            out += [(i, a, b) for a, b in zip(cs, zs, strict=True)]
+        elif cs:
+            out += [(i, a, None) for a in cs]
+        else:
+            out += [(i, None, b) for b in zs]
+    rows = pd.DataFrame(out, columns=["row", "code", "label"])
+    if rows.empty:
+        return rows
+    first = rows.dropna(subset=["code", "label"]).drop_duplicates("code").set_index("code")["label"]
+    rows["label"] = rows["label"].where(rows["label"].notna(), rows["code"].map(first))
+    rows["label"] = rows["label"].where(rows["label"].notna(), rows["code"])
+    rows["key"] = rows["code"].where(rows["code"].notna(), rows["label"])
+    return rows.drop_duplicates(["row", "key"])
+
+
+def _records(frame: pd.DataFrame) -> list[tuple]:
+    return [
+        tuple(None if pd.isna(v) else v for v in r)
+        for r in frame.reset_index(drop=True).itertuples(index=False)
+    ]
+
+
+def test_reasons_by_hand():
+    parcels = pd.DataFrame(
+        {
+            "reasons": ["far_low;idle", None, "x", ["a", "b"], " ; ", "idle"],
+            "reasons_zh": ["容积率低；闲置", "闲置", "X1,X2", ["A", "B"], "q", None],
+        },
+        index=[10, 11, 12, 13, 14, 15],  # rows are positions, not labels
+    )
+    got = _records(_reason_rows(parcels))
+    assert got == [
+        (0, "far_low", "容积率低", "far_low"),  # two codes, two labels: paired
+        (0, "idle", "闲置", "idle"),
+        (1, None, "闲置", "闲置"),  # no code: the label is the key
+        (2, "x", "x", "x"),  # one code, two labels: the code alone, its own label
+        (3, "a", "A", "a"),  # real lists
+        (3, "b", "B", "b"),
+        (4, None, "q", "q"),  # " ; " has no code
+        (5, "idle", "闲置", "idle"),  # the label first seen for the code
+    ]
+
+
+_word = st.sampled_from(["far_low", "idle", "x", "容积率低", "闲置", "", " ", "nan", "None"])
+_cell = st.one_of(
+    st.none(),
+    st.just(np.nan),
+    st.lists(_word, max_size=3).map(lambda ws: ";".join(ws)),
+    st.lists(_word, max_size=3).map(lambda ws: " ， ".join(ws)),
+    st.lists(_word, max_size=3),
+)
+
+
+@given(st.lists(st.tuples(_cell, _cell), max_size=8))
+def test_reasons_as_per_row(cells):
+    parcels = pd.DataFrame(
+        {
+            "reasons": pd.Series([c for c, _ in cells], dtype=object),
+            "reasons_zh": pd.Series([z for _, z in cells], dtype=object),
+        }
+    )
+    assert _records(_reason_rows(parcels)) == _records(_reason_rows_per_row(parcels))
+
+
+@given(st.lists(st.one_of(st.none(), st.just(np.nan), st.just(pd.NA), _word, st.integers())))
+def test_missing_mask_as_per_value(values):
+    s = pd.Series(values, dtype=object)
+    assert _missing_mask(s).tolist() == [_missing(v) for v in values]
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.just(np.nan),
+            st.sampled_from(["pass", " FAIL ", "unknown", "n/a", "N/A", "x", "", "nan"]),
+            st.booleans(),
+        )
+    )
+)
+def test_statuses_as_per_value(values):
+    s = pd.Series(values, dtype=object)
+    assert _statuses(s).tolist() == [_status(v) for v in values]
