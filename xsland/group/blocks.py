@@ -981,6 +981,20 @@ def _flag_columns(parcels: pd.DataFrame, flags: pd.DataFrame | None) -> pd.DataF
     return source[cols]
 
 
+def _joined(block: np.ndarray, text: pd.Series, nb: int) -> np.ndarray:
+    """The texts of each block 0…nb-1 joined by ``;`` (``""`` for none).
+
+    ``block`` is sorted, and the texts within a block in the order they are to be shown.
+    Slices of one list, not a pandas group per block.
+    """
+    values = text.astype(object).tolist()
+    bounds = np.searchsorted(block, np.arange(nb + 1)).tolist()
+    return np.array(
+        [";".join(values[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)],
+        dtype=object,
+    )
+
+
 def block_table(
     parcels: gpd.GeoDataFrame,
     block_ids: pd.Series,
@@ -1096,11 +1110,11 @@ def block_table(
     out["key_parcel"] = by["pid"].min().reindex(range(nb)).to_numpy(dtype=object)
     out["n_parcels"] = np.bincount(code, minlength=nb)
     ordered = frame.dropna(subset=["pid"]).sort_values(["b", "pid"])
-    out["parcel_ids"] = ordered.groupby("b")["pid"].agg(";".join).reindex(range(nb)).fillna("")
+    out["parcel_ids"] = _joined(ordered["b"].to_numpy(), ordered["pid"], nb)
     out["n_owners"] = by["owner"].nunique().reindex(range(nb)).fillna(0).astype("int64")
     owners = frame.dropna(subset=["owner"]).drop_duplicates(["b", "owner"])
-    owners = owners.sort_values(["b", "owner"]).groupby("b")["owner"].agg(";".join)
-    out["owners"] = owners.reindex(range(nb)).fillna("").to_numpy(dtype=object)
+    owners = owners.sort_values(["b", "owner"])
+    out["owners"] = _joined(owners["b"].to_numpy(), owners["owner"], nb)
     out["n_enterprises"] = by["ent"].nunique().reindex(range(nb)).fillna(0).astype("int64")
     out["area_m2"] = total(area)
     out["area_mu"] = out["area_m2"] / M2_PER_MU
