@@ -189,47 +189,70 @@ def _rules(
     fa = pd.Series(np.round(building, 1)).astype("str").str.replace(r"\.0$", "", regex=True)
     fa = fa.fillna("").to_numpy(dtype=object)
     years = f"{policy.idle_after_years:g}"
-    text = np.select(
-        [
+    d = dates
+    branches = [
+        (
             (code == "built") & is_completed,
-            code == "built",
+            lambda m: "竣工日期 " + d["completed"][m] + " ≤ 评价日 " + day,
+        ),
+        (code == "built", lambda m: "有建筑(" + fa[m] + " m²)且无开工/竣工日期: 视为建成"),
+        (
             (code == "under_construction") & is_started,
+            lambda m: "实际开工 " + d["started"][m] + ", 至评价日 " + day + " 未竣工",
+        ),
+        (
             code == "under_construction",
+            lambda m: (
+                "有建筑("
+                + fa[m]
+                + " m²), 竣工日期 "
+                + np.where(d["completed"][m] == "", "未填", d["completed"][m])
+                + " 晚于评价日或未填: 在建"
+            ),
+        ),
+        (
             code == "idle",
+            lambda m: (
+                "供地 "
+                + d["supplied"][m]
+                + ", 应动工 "
+                + d["due"][m]
+                + " 后满 "
+                + years
+                + " 年("
+                + d["since"][m]
+                + ")未动工: 闲置"
+            ),
+        ),
+        (
             code == "supplied_not_started",
+            lambda m: (
+                "供地 "
+                + d["supplied"][m]
+                + ", 无建筑, 应动工 "
+                + d["due"][m]
+                + "+"
+                + years
+                + " 年未到: 供而未用"
+            ),
+        ),
+        (
             code == "approved_not_supplied",
+            lambda m: "批准 " + d["approved"][m] + ", 至评价日 " + day + " 未供地: 批而未供",
+        ),
+        (
             (code == "unknown") & is_supplied,
-        ],
-        [
-            "竣工日期 " + dates["completed"] + " ≤ 评价日 " + day,
-            "有建筑(" + fa + " m²)且无开工/竣工日期: 视为建成",
-            "实际开工 " + dates["started"] + ", 至评价日 " + day + " 未竣工",
-            "有建筑("
-            + fa
-            + " m²), 竣工日期 "
-            + np.where(dates["completed"] == "", "未填", dates["completed"])
-            + " 晚于评价日或未填: 在建",
-            "供地 "
-            + dates["supplied"]
-            + ", 应动工 "
-            + dates["due"]
-            + " 后满 "
-            + years
-            + " 年("
-            + dates["since"]
-            + ")未动工: 闲置",
-            "供地 "
-            + dates["supplied"]
-            + ", 无建筑, 应动工 "
-            + dates["due"]
-            + "+"
-            + years
-            + " 年未到: 供而未用",
-            "批准 " + dates["approved"] + ", 至评价日 " + day + " 未供地: 批而未供",
-            "供地 " + dates["supplied"] + ", 建设情况未知(无建筑面积和基底面积)",
-        ],
-        "无批准/供地日期且无建筑: 无法判定",
-    )
+            lambda m: "供地 " + d["supplied"][m] + ", 建设情况未知(无建筑面积和基底面积)",
+        ),
+    ]
+    # the first branch that holds, as np.select, but each text built only for its rows
+    text = np.full(len(code), "无批准/供地日期且无建筑: 无法判定", dtype=object)
+    taken = np.zeros(len(code), dtype=bool)
+    for holds, make in branches:
+        rows = np.asarray(holds, dtype=bool) & ~taken
+        if rows.any():
+            text[rows] = make(rows)
+        taken |= rows
     return text.astype(object)
 
 
