@@ -69,6 +69,16 @@ def total(parts: Iterable[float]) -> float:
     return math.fsum(values)
 
 
+#: How counts, "any" and "all" add up over the rows of a group: (ufunc, dtype).
+_REDUCERS = {COUNT: (np.add, "int64"), ANY: (np.logical_or, bool), ALL: (np.logical_and, bool)}
+
+
+def _reduced(kind: str, value: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """A count, any or all of each group (rows sorted by group, groups from ``starts``)."""
+    ufunc, dtype = _REDUCERS[kind]
+    return ufunc.reduceat(value.astype(dtype), starts)
+
+
 def _exact_groups(v: np.ndarray, bounds: np.ndarray) -> list[tuple[float, ...]]:
     """:func:`exact` of each group ``v[bounds[g]:bounds[g + 1]]``, one pass over lists.
 
@@ -152,12 +162,8 @@ def partial(
         value = np.asarray(columns[col])[keep][order] if kind != FIRST else None
         if kind == SUM:
             out[col] = _exact_groups(value.astype("float64"), bounds)
-        elif kind == COUNT:
-            out[col] = np.add.reduceat(value.astype("int64"), starts)
-        elif kind == ANY:
-            out[col] = np.logical_or.reduceat(value.astype(bool), starts)
-        elif kind == ALL:
-            out[col] = np.logical_and.reduceat(value.astype(bool), starts)
+        elif kind in _REDUCERS:
+            out[col] = _reduced(kind, value, starts)
         elif kind == FIRST:
             out[col] = np.minimum.reduceat(number[keep][order], starts)
         elif kind == IDS:
@@ -211,12 +217,8 @@ def reduce(partials: Iterable[pd.DataFrame], kinds: Mapping[str, str]) -> pd.Dat
             else:
                 sums = [total(p for t in value[a:b] for p in t) for a, b in pairs]
             out[col] = np.asarray(sums, dtype="float64")
-        elif kind == COUNT:
-            out[col] = np.add.reduceat(value.astype("int64"), starts)
-        elif kind == ANY:
-            out[col] = np.logical_or.reduceat(value.astype(bool), starts)
-        elif kind == ALL:
-            out[col] = np.logical_and.reduceat(value.astype(bool), starts)
+        elif kind in _REDUCERS:
+            out[col] = _reduced(kind, value, starts)
         elif kind == FIRST:
             out[col] = np.minimum.reduceat(value.astype("int64"), starts)
         elif kind == IDS:
