@@ -129,7 +129,15 @@ def _start(gpkg: Path, out: Path, pause: float) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # as from a terminal: a shell running the tests as a background job ignores
+        # SIGINT, and an ignored SIGINT is inherited (Python then never installs its
+        # KeyboardInterrupt handler), so Ctrl-C is given its default back
+        preexec_fn=_sigint_default,
     )
+
+
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _wait_for_complete_temp(folder: Path, proc: subprocess.Popen) -> Path:

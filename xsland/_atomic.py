@@ -236,14 +236,8 @@ def _remove(entry: Path) -> bool:
 
 def _pause_hook() -> None:
     seconds = os.environ.get(PAUSE_ENV)
-    if not seconds:
-        return
-    # short steps: a signal the kernel hands to another thread (a native library's pool)
-    # does not wake a long sleep of the main thread, and its handler runs only between
-    # steps
-    end = time.monotonic() + float(seconds)
-    while (left := end - time.monotonic()) > 0:
-        time.sleep(min(left, 0.05))
+    if seconds:
+        time.sleep(float(seconds))
 
 
 @contextmanager
