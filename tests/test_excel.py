@@ -6,6 +6,7 @@ import dataclasses
 import re
 
 import geopandas as gpd
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -353,6 +354,23 @@ def test_each_column_keeps_its_kind(tmp_path):
     assert cells["date32"][0].value == pd.Timestamp("2023-05-06").to_pydatetime()
     assert cells["date32"][0].number_format == "yyyy-mm-dd" and cells["date32"][1].value is None
     assert not [c for col in cells.values() for c in col if c.data_type == "f"]
+
+
+def test_values_no_reader_gives_are_written_whole_or_empty_never_cut(tmp_path):
+    # a column kept from the input through the Python API may hold complex numbers or
+    # periods: 1+2j is not its real part 1, and a missing period is an empty cell, not "NaT"
+    frame = pd.DataFrame(
+        {
+            "complex": pd.Series([1 + 2j, 3 + 0j, np.nan], dtype="complex128"),
+            "period": pd.Series([pd.Period("2024-01"), None, None]),
+            "nat": pd.Series([np.datetime64("NaT"), "x", None], dtype=object),
+        }
+    )
+    path = excel.write_frames({"s": (frame, [None] * 3)}, tmp_path / "odd.xlsx")
+    ws = openpyxl.load_workbook(path)["s"]
+    assert [ws.cell(r, 1).value for r in (2, 3, 4)] == ["(1+2j)", "(3+0j)", None]
+    assert [ws.cell(r, 2).value for r in (2, 3, 4)] == ["2024-01", None, None]
+    assert [ws.cell(r, 3).value for r in (2, 3, 4)] == [None, "x", None]
 
 
 def test_every_sheet_has_a_frozen_bold_header_a_filter_and_widths(tmp_path):

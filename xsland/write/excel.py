@@ -34,6 +34,7 @@ the output schema (:mod:`xsland.rules.columns`):
 
 from __future__ import annotations
 
+import numbers
 import os
 import re
 from collections.abc import Mapping
@@ -303,7 +304,12 @@ def _per_value(values: pd.Series, word: Any) -> pd.Series:
 
 
 def _missing(value: Any) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+    """None, NA, NaT (of dates and periods) and NaN: an empty cell."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, np.datetime64 | np.timedelta64):
+        return bool(np.isnat(value))
+    return isinstance(value, numbers.Number) and value != value  # NaN, of any kind
 
 
 def _words(values: pd.Series, col: Column) -> pd.Series:
@@ -465,6 +471,8 @@ def _column(values: pd.Series) -> pa.Array:
         return _column(values.astype(object))
     if pd.api.types.is_bool_dtype(dtype):
         return pa.array(values.astype(object), type=pa.bool_(), from_pandas=True)
+    if pd.api.types.is_complex_dtype(dtype):
+        return _as_text(values)  # never the real part alone
     if pd.api.types.is_numeric_dtype(dtype):
         numbers = values.to_numpy(dtype="float64", na_value=np.nan)
         return pa.array(numbers, mask=~np.isfinite(numbers))
