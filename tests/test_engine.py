@@ -315,3 +315,48 @@ def test_a_partitioned_dataset_read_by_the_workers_gives_the_single_process_answ
     assert (per_block > 1).sum() >= 10
     with pytest.raises(DataError, match="xsland partition"):
         read_partition_index(tmp_path)
+
+
+def test_of_two_twin_footprints_every_engine_keeps_the_earlier_one(tmp_path):
+    # P0 = [0, 100] and P1 = [100, 200] (× [0, 100], metres from X0, Y0), one partition
+    # each. Buildings in layer order:
+    #   0: 20 × 20 on P0, 1 floor                                        -> P0: 400 m²
+    #   1–8: four pairs of twins on P1, 20 × 20, the later shifted 0.1 m (IoU 19.9/20.1
+    #        = 0.990 > 0.95): the earlier (2 floors) counts, 4 × 800   -> P1: 3200 m²
+    #   9: A = [100.5, 140.5] × [85, 95], 3 floors, on P1 only          -> P1: 1200 m²
+    #   10: B = [99.7, 139.7] × [85, 95], 10 floors: A's twin (IoU 39.2/40.8 = 0.961),
+    #       so dropped; had it counted, its 0.3 × 10 m² on P0 would add 30 m² there.
+    #       A's box misses P0's extent: P0's task must still read A to drop B.
+    # P0 = 400 m² (FAR 0.04), P1 = 4400 m² (FAR 0.44), in every engine.
+    def at(x0, y0, x1, y1):
+        return shapely.box(X0 + x0, Y0 + y0, X0 + x1, Y0 + y1)
+
+    parcels = gpd.GeoDataFrame(
+        {"parcel_id": ["P0", "P1"]}, geometry=[at(0, 0, 100, 100), at(100, 0, 200, 100)],
+        crs="EPSG:4549",
+    )  # fmt: skip
+    geoms, floors = [at(10, 10, 30, 30)], [1.0]
+    for (x, y), (dx, dy) in zip(
+        [(110, 10), (140, 10), (110, 55), (140, 55)],
+        [(0.1, 0), (-0.1, 0), (0, 0.1), (0, -0.1)],
+        strict=True,
+    ):
+        geoms += [at(x, y, x + 20, y + 20), at(x + dx, y + dy, x + dx + 20, y + dy + 20)]
+        floors += [2.0, 5.0]
+    geoms += [at(100.5, 85, 140.5, 95), at(99.7, 85, 139.7, 95)]
+    floors += [3.0, 10.0]
+    buildings = gpd.GeoDataFrame(
+        {"building_id": [f"B{i}" for i in range(11)], "floors": floors},
+        geometry=geoms,
+        crs="EPSG:4549",
+    )
+    want = [400.0, 4400.0]
+    single = plot_ratio(parcels, buildings)
+    np.testing.assert_allclose(single["floor_area"], want, rtol=1e-12)
+    dask = plot_ratio_dask(parcels, buildings, npartitions=2)
+    np.testing.assert_allclose(dask["floor_area"], want, rtol=1e-12)
+    folder = write_partitions(parcels, buildings, tmp_path / "ds", parcels_per_partition=1, by=None)
+    index = read_partition_index(folder)
+    assert len(index["parcels"]) == 2 and len(index["buildings"]) == 6
+    got = plot_ratio_partitioned(folder)
+    np.testing.assert_allclose(got["floor_area"], want, rtol=1e-12)

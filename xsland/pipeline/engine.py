@@ -99,6 +99,7 @@ from scipy.sparse.csgraph import connected_components
 from xsland.errors import DataError, EngineError
 from xsland.group.blocks import neighbour_pairs
 from xsland.measure.far import contradicted_floor_areas, overfull_parcels, plot_ratio
+from xsland.measure.overlay import duplicate_footprints
 from xsland.read.crs import get_crs, metric_crs, to_crs
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 
@@ -509,7 +510,9 @@ def plot_ratio_dask(
     Both layers are reprojected once to :func:`xsland.read.crs.metric_crs` of the whole parcel
     layer, parcels are cut into :func:`spatial_partitions`, and each partition is measured
     by :func:`xsland.measure.far.plot_ratio` itself with the buildings whose bounding box meets its
-    parcels' extent (:func:`map_parcels`). A building spanning two partitions goes to both,
+    parcels' extent (:func:`map_parcels`), duplicate footprints dropped on the whole layer
+    first (the earlier of two twins is kept, and it may lie outside the partition the
+    later one reaches into). A building spanning two partitions goes to both,
     and each partition sums only the pieces ``building ∩ parcel`` of its own parcels, each
     piece computed from the whole building (its area, for ``floor_area`` shares), so
     nothing is counted twice or lost. Floor areas equal the single-process ones up to the
@@ -562,6 +565,16 @@ def plot_ratio_dask(
     plot_ratio(pm_frame, None, policy=policy)
     quality = plot_ratio(pm_frame.iloc[valid[:1]], bm_frame, policy=policy).attrs["quality"]
     quality = [q for q in quality if q["layer"] == "buildings"]
+    # a duplicate footprint is dropped here, on the whole layer: its earlier twin may lie
+    # outside the partition it reaches into
+    twins = duplicate_footprints(
+        np.asarray(bm_frame.geometry.to_numpy(), dtype=object),
+        iou_min=policy.duplicate_building_iou_min,
+    )
+    if len(twins):
+        keep = np.ones(len(bm_frame), dtype=bool)
+        keep[twins["right"].to_numpy()] = False
+        bm_frame = bm_frame[keep]
     out = map_parcels(
         plot_ratio,
         pm_frame,
@@ -758,7 +771,8 @@ def write_partitions(
     extent (``geopandas.read_parquet(..., bbox=...)``) skips the row groups outside it.
     Both layers are reprojected to :func:`xsland.read.crs.metric_crs` of the parcels, in
     which every partition is measured; parcels gain ``_row``, their position in
-    ``parcels``. ``partitions.json`` lists each file with its rows and bounds.
+    ``parcels``, and buildings theirs in ``buildings`` (a task reads them back in that
+    order: :func:`buildings_near`). ``partitions.json`` lists each file with its rows and bounds.
 
     Layout::
 
@@ -797,6 +811,7 @@ def write_partitions(
         if buildings is not None:
             bm = buildings if buildings.crs.equals(crs) else to_crs(buildings, crs)
             bm = bm.reset_index(drop=True)
+            bm[ROW] = np.arange(len(bm), dtype=np.int64)
             bg = np.asarray(bm.geometry.to_numpy(), dtype=object)
             k = max(1, math.ceil(len(bm) / (2 * parcels_per_partition)))
             index["buildings"] = _write_layer(bm, spatial_partitions(bg, k), tmp, "buildings")
@@ -838,13 +853,42 @@ def _read_bbox(folder: Any, layer: str, box: Any, columns: list[str] | None = No
     )
 
 
+def buildings_near(folder: Any, parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    """The buildings of a partitioned dataset that can count on ``parcels``, in the
+    order of the layer the dataset was written from.
+
+    Those whose bounding box meets the parcels' extent, and every building whose box
+    meets theirs: of two nearly identical footprints
+    :func:`xsland.measure.far.plot_ratio` keeps the one earlier in the layer, and that
+    one may lie just outside the extent while its twin reaches in — both must be read
+    for the twin to be dropped as in one process. Sorted by the buildings' ``_row``
+    (their position in the layer) when the dataset has it (written by this version of
+    :func:`write_partitions`), which ``_row`` is then dropped; a dataset written before
+    keeps its files' order, in which another twin may be the one kept.
+
+    Returns
+    -------
+    GeoDataFrame or None
+        ``None`` when the dataset has no buildings or ``parcels`` no extent.
+    """
+    box = np.asarray(parcels.total_bounds, dtype=float)
+    if "buildings" not in read_partition_index(folder) or not np.isfinite(box).all():
+        return None
+    near = _read_bbox(folder, "buildings", box)
+    if len(near):
+        outer = np.asarray(near.total_bounds, dtype=float)
+        grown = np.concatenate([np.fmin(box[:2], outer[:2]), np.fmax(box[2:], outer[2:])])
+        if (grown != box).any():
+            near = _read_bbox(folder, "buildings", grown)
+    if ROW in near.columns:
+        near = near.sort_values(ROW, kind="stable").drop(columns=ROW).reset_index(drop=True)
+    return near
+
+
 def _measure_partition(folder: str, entry: dict, policy: Policy) -> pd.DataFrame:
     """Worker: :func:`plot_ratio` of one parcel partition, with the buildings near it."""
     parcels = gpd.read_parquet(Path(folder) / entry["file"])
-    index = read_partition_index(folder)
-    buildings = None
-    if "buildings" in index and len(parcels):
-        buildings = _read_bbox(folder, "buildings", parcels.total_bounds)
+    buildings = buildings_near(folder, parcels) if len(parcels) else None
     out = plot_ratio(parcels, buildings, policy=policy)
     out.index = parcels[ROW].to_numpy()
     out.attrs = {}

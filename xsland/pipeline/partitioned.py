@@ -148,7 +148,8 @@ def _measure_partition(
 ) -> dict[str, Any]:
     """Task of pass 1: measure one partition, keep its table, send back partial sums.
 
-    The task reads its parcel file and, by bounding box, the buildings near it, and runs
+    The task reads its parcel file and the buildings near it
+    (:func:`xsland.pipeline.engine.buildings_near`), and runs
     :func:`xsland.judge.audit.parcel_table`; with a plan
     :func:`xsland.judge.lowuse.plan_overlay`, with a land-cover raster
     :func:`xsland.measure.raster.landcover_shares`; sets each parcel's town
@@ -157,15 +158,11 @@ def _measure_partition(
     records, the ``_row`` numbers, and the partial tables of the park checks, the town
     roll-up's parcels and each enterprise's land.
     """
-    from xsland.pipeline.engine import ROW, _read_bbox, read_partition_index
+    from xsland.pipeline.engine import ROW, buildings_near
 
     parcels = gpd.read_parquet(Path(folder) / entry["file"])
     rows = parcels[ROW].to_numpy()
-    buildings = None
-    if "buildings" in read_partition_index(folder) and len(parcels):
-        box = parcels.total_bounds
-        if np.isfinite(box).all():
-            buildings = _read_bbox(folder, "buildings", box)
+    buildings = buildings_near(folder, parcels) if len(parcels) else None
     quality: list[dict] = []
     table = parcel_table(
         parcels.drop(columns=[ROW]), parks, buildings, policy=policy, quality=quality
