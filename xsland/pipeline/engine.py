@@ -758,7 +758,10 @@ def write_partitions(
     extent (``geopandas.read_parquet(..., bbox=...)``) skips the row groups outside it.
     Both layers are reprojected to :func:`xsland.read.crs.metric_crs` of the parcels, in
     which every partition is measured; parcels gain ``_row``, their position in
-    ``parcels``. ``partitions.json`` lists each file with its rows and bounds.
+    ``parcels``, and buildings theirs in ``buildings`` (which names a building without
+    ``building_id`` in the data-quality table, ``row N``, as the in-memory audit does;
+    datasets written before it are still read). ``partitions.json`` lists each file with
+    its rows and bounds.
 
     Layout::
 
@@ -797,6 +800,7 @@ def write_partitions(
         if buildings is not None:
             bm = buildings if buildings.crs.equals(crs) else to_crs(buildings, crs)
             bm = bm.reset_index(drop=True)
+            bm[ROW] = np.arange(len(bm), dtype=np.int64)
             bg = np.asarray(bm.geometry.to_numpy(), dtype=object)
             k = max(1, math.ceil(len(bm) / (2 * parcels_per_partition)))
             index["buildings"] = _write_layer(bm, spatial_partitions(bg, k), tmp, "buildings")
@@ -845,6 +849,7 @@ def _measure_partition(folder: str, entry: dict, policy: Policy) -> pd.DataFrame
     buildings = None
     if "buildings" in index and len(parcels):
         buildings = _read_bbox(folder, "buildings", parcels.total_bounds)
+        buildings = buildings.drop(columns=[ROW], errors="ignore")
     out = plot_ratio(parcels, buildings, policy=policy)
     out.index = parcels[ROW].to_numpy()
     out.attrs = {}
