@@ -441,7 +441,14 @@ def _sorted(quality: pd.DataFrame) -> pd.DataFrame:
 
 def test_partitioned_audit_runs_every_cross_parcel_quality_check(tmp_path):
     parcels, parks, buildings = _quality_layers()
-    folder = write_partitions(parcels, buildings, tmp_path / "ds", parcels_per_partition=2)
+    # the files the readers would have named (attrs["source"]); `xsland partition`
+    # records the parcels' and buildings' in the dataset
+    for frame, name in ((parcels, "parcels.gpkg"), (buildings, "b.shp"), (parks, "parks.gpkg")):
+        frame.attrs["source"] = {"file": name, "layer": ""}
+    sources = {"parcels": "parcels.gpkg", "buildings": "b.shp"}
+    folder = write_partitions(
+        parcels, buildings, tmp_path / "ds", parcels_per_partition=2, sources=sources
+    )
     index = read_partition_index(folder)
     part = {}
     for k, e in enumerate(index["parcels"]):
@@ -460,6 +467,8 @@ def test_partitioned_audit_runs_every_cross_parcel_quality_check(tmp_path):
     )
     assert cross["severity"].tolist() == ["warning", "info", *["warning"] * 7]
     assert cross["column"].tolist() == ["", "", "", "", "declared_area", "", "", "", ""]
+    files = ["parcels.gpkg"] * 5 + ["parks.gpkg"] * 2 + ["parcels.gpkg", "b.shp"]
+    assert cross["file"].tolist() == files
     # the same rows as the in-memory audit, in the same order; the whole table alike
     pd.testing.assert_frame_equal(cross, _cross_rows(single.quality))
     pd.testing.assert_frame_equal(_sorted(got.quality), _sorted(single.quality))

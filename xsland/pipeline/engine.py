@@ -748,6 +748,7 @@ def write_partitions(
     parcels_per_partition: int = PARCELS_PER_PARTITION,
     by: str | None = "town",
     overwrite: bool = False,
+    sources: Mapping[str, str] | None = None,
 ) -> Any:
     """Write parcels and buildings as spatially partitioned, sorted GeoParquet.
 
@@ -761,7 +762,9 @@ def write_partitions(
     ``parcels``, and buildings theirs in ``buildings`` (which names a building without
     ``building_id`` in the data-quality table, ``row N``, as the in-memory audit does;
     datasets written before it are still read). ``partitions.json`` lists each file with
-    its rows and bounds.
+    its rows and bounds, and ``sources`` (``{"parcels": file, "buildings": file}``, the
+    files the layers were read from, when given) so that the audit of the dataset names
+    them in the data-quality table as :func:`xsland.pipeline.audit.run` does.
 
     Layout::
 
@@ -804,6 +807,8 @@ def write_partitions(
             bg = np.asarray(bm.geometry.to_numpy(), dtype=object)
             k = max(1, math.ceil(len(bm) / (2 * parcels_per_partition)))
             index["buildings"] = _write_layer(bm, spatial_partitions(bg, k), tmp, "buildings")
+        if sources:
+            index["sources"] = {str(k): str(v) for k, v in sources.items()}
         (tmp / PARTITION_INDEX).write_text(json.dumps(index, indent=1), encoding="utf-8")
     return target
 

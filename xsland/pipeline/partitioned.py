@@ -74,7 +74,10 @@ reported by the partition owning its lower ``_row``) and the parcels lying in la
 parks share (the pairs of parks and their shared land are computed once here and sent
 to every task; the tasks send back ``_row`` and ID). Then a task per building file
 reads the parcels near its buildings and reports those touching none
-(``building_outside``). Only findings come back.
+(``building_outside``). Only findings come back. The findings name their files as the
+in-memory audit's do: the inputs' (``attrs["source"]``) and, for parcels and buildings,
+the files the dataset was written from (``sources`` in ``partitions.json``, recorded by
+``xsland partition``; a dataset without them leaves those empty).
 
 The plan layer is sent once to every worker; the raster is read by path.
 """
@@ -115,10 +118,12 @@ from xsland.measure.quality import (
 from xsland.measure.raster import landcover_shares
 from xsland.pipeline.audit import (
     combine_roll_ups,
+    fill_files,
     judge_parcels,
     land_partials,
     parcel_towns,
     roll_up_partial,
+    source_files,
     with_park_landcover,
 )
 from xsland.read.harmonise import harmonise
@@ -460,6 +465,13 @@ def audit_partitioned(
     entries = index["parcels"]
     inputs = [parks, enterprises, indicators]
     found = quality_frame(*inputs)
+    # the files the findings name, as the in-memory audit fills them: the inputs', and
+    # the dataset's parcels and buildings (recorded by `xsland partition`)
+    given = {"parks": parks, "plan": plan, "enterprises": enterprises, "indicators": indicators}
+    files = source_files(given)
+    written = index.get("sources")
+    if isinstance(written, dict):
+        files.update({k: str(v) for k, v in written.items() if k in ("parcels", "buildings")})
     parks, enterprises, indicators, history = (
         _bare(x) for x in (parks, enterprises, indicators, history)
     )
@@ -479,7 +491,7 @@ def audit_partitioned(
             folder, entries, crs=crs, stage=str(stage), target=target, parks=parks,
             enterprises=enterprises, plan=plan, indicators=indicators, history=history,
             barriers=barriers, landcover=landcover, lc=lc, policy=policy, year=year,
-            as_of=as_of, client=client, found=found,
+            as_of=as_of, client=client, found=found, files=files,
         )  # fmt: skip
     finally:
         shutil.rmtree(stage, ignore_errors=True)
@@ -537,6 +549,7 @@ def _audit(
     as_of: Any,
     client: Any,
     found: pd.DataFrame,
+    files: Mapping[str, str],
 ) -> AuditResult:
     """The three passes of :func:`audit_partitioned` (see the module docstring)."""
     from xsland.pipeline import engine
@@ -629,7 +642,7 @@ def _audit(
         block_ids = action["block_id"].dropna()
         payloads = ((stage, e, block_ids, order, crs.to_wkt(), str(target)) for e in entries)
         _run(_write_partition, payloads, client)
-    quality = quality_frame(found, measured, cross)
+    quality = fill_files(quality_frame(found, measured, cross), files)
     return AuditResult(
         parks=park_out,
         parcels=action,
