@@ -77,7 +77,10 @@ reads the parcels near its buildings and reports those touching none
 (``building_outside``). Only findings come back. The findings name their files as the
 in-memory audit's do: the inputs' (``attrs["source"]``) and, for parcels and buildings,
 the files the dataset was written from (``sources`` in ``partitions.json``, recorded by
-``xsland partition``; a dataset without them leaves those empty).
+``xsland partition``; a dataset without them leaves those empty). The rest of the
+quality table (what measuring and judging found: buildings without floors, parcels
+without a category, …) holds the in-memory audit's rows too, but partition by
+partition: compare the two tables after sorting their rows.
 
 The plan layer is sent once to every worker; the raster is read by path.
 """
