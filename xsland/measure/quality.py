@@ -102,6 +102,17 @@ def findings_frame(*findings: list[Finding]) -> pd.DataFrame:
     the position of the other parcel. Positions are the rows of the layers as given
     (``_row`` in a partitioned dataset), so findings computed on any split of the parcels
     give the same table.
+
+    Parameters
+    ----------
+    *findings
+        Lists of :data:`Finding` pairs (of :func:`parcel_findings`,
+        :func:`overlap_findings`, :func:`park_overlap_findings`, :func:`building_findings`).
+
+    Returns
+    -------
+    DataFrame
+        Data-quality rows (:data:`xsland.read.validate.QUALITY_COLUMNS`).
     """
     items = sorted((f for part in findings for f in part), key=lambda f: f[0])
     return quality_frame([record for _, record in items])
@@ -366,9 +377,22 @@ def park_overlap_findings(
 ) -> list[Finding]:
     """Two ``parks_overlap`` rows a pair of :func:`park_overlap_land`, one per park.
 
-    ``names``: per pair, the ``parcel_id`` of the parcels in the shared land
-    (:func:`shared_land_parcels`) in their layer's order, or ``None`` when the run has
-    no parcels (the detail then does not name any).
+    Parameters
+    ----------
+    land
+        :func:`park_overlap_land`: the pairs, each sharing :math:`|K_a \\cap K_b| >`
+        ``overlap_min_m2``.
+    names
+        Per pair, the ``parcel_id`` of the parcels in the shared land
+        (:func:`shared_land_parcels`) in their layer's order, or ``None`` when the run has
+        no parcels (the detail then names none).
+    file
+        The parks' file, named in the rows.
+
+    Returns
+    -------
+    list
+        :data:`Finding` pairs, keyed by the pair's row in ``land`` and the side.
     """
     out: list[Finding] = []
     for k, (a, b, shared) in enumerate(land[["park", "other", "area"]].itertuples(index=False)):
@@ -390,8 +414,14 @@ def park_overlap_findings(
 def buildings_outside(building_geoms: Any, parcel_geoms: Any) -> np.ndarray:
     """Boolean per building: it intersects none of ``parcel_geoms`` (same CRS).
 
-    A building is outside only when it touches no parcel of the whole layer: a caller
-    with part of the parcels must pass every parcel near the buildings.
+    A building :math:`B` is outside when :math:`B \\cap P_i = \\emptyset` for every
+    parcel :math:`P_i` of the whole layer (touching counts as meeting): a caller with
+    part of the parcels must pass every parcel whose bounding box meets the buildings'.
+
+    Returns
+    -------
+    ndarray of bool
+        One per building.
     """
     bg = np.asarray(building_geoms, dtype=object)
     outside = np.ones(len(bg), bool)
@@ -404,8 +434,20 @@ def buildings_outside(building_geoms: Any, parcel_geoms: Any) -> np.ndarray:
 
 
 def building_ids(buildings: pd.DataFrame, rows: Any = None) -> np.ndarray:
-    """Each building's name in the quality table: ``building_id``, else ``row N`` (its
-    1-based position in the layer, ``rows + 1``)."""
+    """Each building's name in the quality table: ``building_id``, else ``row N``.
+
+    Parameters
+    ----------
+    buildings
+        The buildings (any part of the layer).
+    rows
+        Their 0-based positions in the layer (``_row``); ``N`` is ``rows + 1``. Default
+        ``0 … n-1``.
+
+    Returns
+    -------
+    ndarray of str
+    """
     if "building_id" in buildings.columns:
         return buildings["building_id"].astype(str).to_numpy()
     pos = _positions(len(buildings), rows)
@@ -413,7 +455,23 @@ def building_ids(buildings: pd.DataFrame, rows: Any = None) -> np.ndarray:
 
 
 def building_findings(ids: Any, outside: Any, *, rows: Any = None) -> list[Finding]:
-    """``building_outside`` rows for the buildings under ``outside`` (:func:`buildings_outside`)."""
+    """``building_outside`` rows for the buildings under ``outside``.
+
+    Parameters
+    ----------
+    ids
+        :func:`building_ids` of the buildings.
+    outside
+        :func:`buildings_outside` of the buildings.
+    rows
+        Their positions in the layer (the sort key of :func:`findings_frame`); default
+        ``0 … n-1``.
+
+    Returns
+    -------
+    list
+        :data:`Finding` pairs.
+    """
     mask = np.asarray(outside, dtype=bool)
     pos = _positions(len(mask), rows)
     records = quality_record(
