@@ -27,6 +27,7 @@ from xsland.measure.quality import CROSS_CHECKS
 from xsland.pipeline.audit import run
 from xsland.pipeline.engine import ROW, make_client, read_partition_index, write_partitions
 from xsland.pipeline.partitioned import audit_partitioned
+from xsland.read.validate import quality_record
 from xsland.rules.policy import DEFAULT_POLICY, LOWUSE_RULES
 from xsland.write.excel import action_parcels
 
@@ -445,6 +446,13 @@ def test_partitioned_audit_runs_every_cross_parcel_quality_check(tmp_path):
     # records the parcels' and buildings' in the dataset
     for frame, name in ((parcels, "parcels.gpkg"), (buildings, "b.shp"), (parks, "parks.gpkg")):
         frame.attrs["source"] = {"file": name, "layer": ""}
+    # and what reading found: kept in the dataset, listed by both audits
+    parcels.attrs["quality"] = quality_record(
+        layer="parcels", check="repaired_geometry", ids=["C"], file="parcels.gpkg"
+    )
+    buildings.attrs["quality"] = quality_record(
+        layer="buildings", check="renamed_duplicate_id", ids=["bF-2"], file="b.shp"
+    )
     sources = {"parcels": "parcels.gpkg", "buildings": "b.shp"}
     folder = write_partitions(
         parcels, buildings, tmp_path / "ds", parcels_per_partition=2, sources=sources
@@ -472,7 +480,17 @@ def test_partitioned_audit_runs_every_cross_parcel_quality_check(tmp_path):
     # the same rows as the in-memory audit, in the same order; the whole table alike
     pd.testing.assert_frame_equal(cross, _cross_rows(single.quality))
     pd.testing.assert_frame_equal(_sorted(got.quality), _sorted(single.quality))
+    read = got.quality.iloc[:2][["layer", "id", "check"]].to_numpy().tolist()
+    assert read == [
+        ["parcels", "C", "repaired_geometry"],
+        ["buildings", "bF-2", "renamed_duplicate_id"],
+    ]
+    pd.testing.assert_frame_equal(got.quality.iloc[:2], single.quality.iloc[:2])
     assert not any("not run" in note for note in got.meta["lowuse_notes"])
+    # a damaged quality.json is a named error
+    (folder / "quality.json").write_text("[1", encoding="utf-8")
+    with pytest.raises(DataError, match=r"quality\.json.*xsland partition"):
+        audit_partitioned(folder, parks, as_of=AS_OF, parcels_out=tmp_path / "out")
 
 
 def test_partitioned_building_checks_name_buildings_by_row(tmp_path):

@@ -100,6 +100,7 @@ from xsland.errors import DataError, EngineError
 from xsland.group.blocks import neighbour_pairs
 from xsland.measure.far import contradicted_floor_areas, overfull_parcels, plot_ratio
 from xsland.read.crs import get_crs, metric_crs, to_crs
+from xsland.read.validate import quality_frame
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 
 __all__ = [
@@ -701,6 +702,9 @@ def find_blocks_dask(
 #: The file describing a partitioned dataset (:func:`write_partitions`).
 PARTITION_INDEX = "partitions.json"
 
+#: The file of a partitioned dataset listing what reading its layers found (repairs…).
+PARTITION_QUALITY = "quality.json"
+
 #: Column holding each parcel's position in the layer the dataset was written from.
 ROW = "_row"
 
@@ -764,7 +768,9 @@ def write_partitions(
     datasets written before it are still read). ``partitions.json`` lists each file with
     its rows and bounds, and ``sources`` (``{"parcels": file, "buildings": file}``, the
     files the layers were read from, when given) so that the audit of the dataset names
-    them in the data-quality table as :func:`xsland.pipeline.audit.run` does.
+    them in the data-quality table as :func:`xsland.pipeline.audit.run` does; what
+    reading the layers found (their ``attrs["quality"]``: repaired geometries, renamed
+    IDs …) goes to ``quality.json``, which the audit lists as the in-memory one does.
 
     Layout::
 
@@ -809,6 +815,11 @@ def write_partitions(
             index["buildings"] = _write_layer(bm, spatial_partitions(bg, k), tmp, "buildings")
         if sources:
             index["sources"] = {str(k): str(v) for k, v in sources.items()}
+        found = quality_frame(parcels, buildings).to_dict("records")
+        if found:
+            text = json.dumps(found, ensure_ascii=False, default=str)
+            (tmp / PARTITION_QUALITY).write_text(text, encoding="utf-8")
+            index["quality"] = PARTITION_QUALITY
         (tmp / PARTITION_INDEX).write_text(json.dumps(index, indent=1), encoding="utf-8")
     return target
 

@@ -77,7 +77,9 @@ reads the parcels near its buildings and reports those touching none
 (``building_outside``). Only findings come back. The findings name their files as the
 in-memory audit's do: the inputs' (``attrs["source"]``) and, for parcels and buildings,
 the files the dataset was written from (``sources`` in ``partitions.json``, recorded by
-``xsland partition``; a dataset without them leaves those empty). The rest of the
+``xsland partition``; a dataset without them leaves those empty). What reading the
+parcels and buildings found (repaired geometries, renamed IDs …) is kept in the
+dataset's ``quality.json`` and listed where the in-memory audit lists it. The rest of the
 quality table (what measuring and judging found: buildings without floors, parcels
 without a category, …) holds the in-memory audit's rows too, but partition by
 partition: compare the two tables after sorting their rows.
@@ -466,8 +468,9 @@ def audit_partitioned(
     index = read_partition_index(folder)
     crs = CRS.from_json_dict(index["crs"])
     entries = index["parcels"]
-    inputs = [parks, enterprises, indicators]
-    found = quality_frame(*inputs)
+    # what reading found, in the order of the in-memory audit: parks, the dataset's
+    # parcels and buildings (recorded by `xsland partition`), plan, enterprises, indicators
+    found = quality_frame(parks, _read_quality(folder, index), plan, enterprises, indicators)
     # the files the findings name, as the in-memory audit fills them: the inputs', and
     # the dataset's parcels and buildings (recorded by `xsland partition`)
     given = {"parks": parks, "plan": plan, "enterprises": enterprises, "indicators": indicators}
@@ -530,6 +533,27 @@ def _cross_checks(
         for part in engine._run(_building_partition, payloads, client):
             found += part
     return findings_frame(found)
+
+
+def _read_quality(folder: Any, index: dict) -> list[dict]:
+    """The quality records of reading the dataset's layers (``quality.json``), or none."""
+    name = index.get("quality")
+    if not name:
+        return []
+    path = Path(folder) / str(name)
+    try:
+        records = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(
+            f"{path}: the dataset's quality records cannot be read ({exc}). Fix: write the "
+            "dataset again with `xsland partition`"
+        ) from None
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise DataError(
+            f"{path}: not a list of quality records. Fix: write the dataset again with "
+            "`xsland partition`"
+        )
+    return records
 
 
 def _audit(
