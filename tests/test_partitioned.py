@@ -13,6 +13,8 @@ the workers wrote) must equal :func:`xsland.pipeline.audit.run`'s.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -21,9 +23,11 @@ import shapely
 from test_engine import PLOT, X0, make_district
 
 from xsland.errors import DataError
+from xsland.measure.quality import CROSS_CHECKS
 from xsland.pipeline.audit import run
 from xsland.pipeline.engine import ROW, make_client, read_partition_index, write_partitions
 from xsland.pipeline.partitioned import audit_partitioned
+from xsland.read.validate import quality_record
 from xsland.rules.policy import DEFAULT_POLICY, LOWUSE_RULES
 from xsland.write.excel import action_parcels
 
@@ -118,6 +122,13 @@ def test_partitioned_audit_on_two_workers_equals_the_single_process_audit(distri
             plain(getattr(got, name)), plain(getattr(single, name)), check_exact=True
         )
     assert got.blocks.geometry.geom_equals_exact(single.blocks.geometry, 1e-9).all()
+    # the data-quality table: the cross-parcel rows alike and in the same order (halos
+    # read across partitions), the whole table alike
+    cross = _cross_rows(single.quality)
+    # the parcel without geometry, parcels across the parks' edge, buildings on streets
+    assert set(cross["check"]) == {"sliver", "straddles_park", "building_outside"}
+    pd.testing.assert_frame_equal(_cross_rows(got.quality), cross)
+    pd.testing.assert_frame_equal(_sorted(got.quality), _sorted(single.quality))
     # blocks across partition boundaries were stitched: parcels of one block in 2+ files
     where = np.empty(n, dtype=int)
     for k, e in enumerate(index["parcels"]):
@@ -322,6 +333,7 @@ def test_the_driver_gets_partial_tables_and_the_action_parcels_never_every_row(
             plain(getattr(got, name)), plain(getattr(single, name)), check_exact=True
         )
     pd.testing.assert_frame_equal(got.enterprises, single.enterprises, check_exact=True)
+    pd.testing.assert_frame_equal(_sorted(got.quality), _sorted(single.quality))
     assert single.enterprises["mj_class"].notna().sum() > 30  # ranked over all enterprises
     want = action_parcels(single.parcels)
     assert 0 < len(want) < n
@@ -340,3 +352,169 @@ def test_the_driver_gets_partial_tables_and_the_action_parcels_never_every_row(
             else:
                 assert len(frame) <= groups, (name, list(frame.columns[:3]))
     assert action_rows == 2 * len(want)
+
+
+# A row of hand-made parcels (metres from X0, Y0 in EPSG:4549), cut two a partition along
+# x, so that A and B, which overlap, lie in different partitions:
+#   M  two 40 × 40 squares at x -200 and -140: multipart (3 200 m², mean width 20 m)
+#   A  [0, 100] × [0, 100], declared 10 000 m² (exact)
+#   B  [95, 195] × [0, 100]: overlaps A by 5 × 100 = 500 m²; declared 10 600 → +6.0 %
+#   S  [200, 480] × [-5, -4.75]: 70 m², mean width 2·70/560.5 = 0.25 m → sliver; it
+#      stretches the extent of its partition (B, S) over C's west half
+#   C  [300, 400] × [0, 100]: half in park K2 ([350, 750]) → straddles (50 % / 50 %)
+#   D  [600, 700] × [0, 100]: in the land K2 and K3 ([550, 950]) share, 200 × 120 m
+#   E  [800, 900] × [0, 100]: in K3 only
+#   F  [1000, 1100] × [0, 100]: no park
+# Partitions (k-d cut of the centres along x): {M, A}, {B, S}, {C, D}, {E, F}.
+# Buildings: in A; touching E only (x 895 … 905, E's east edge); touching nothing
+# (x 960 … 970); in F; in M; in C only but inside the extent of partition {B, S}.
+QX, QY = 535_000.0, 3_496_000.0
+
+
+def _qbox(x, y, w, h):
+    return shapely.box(QX + x, QY + y, QX + x + w, QY + y + h)
+
+
+def _quality_layers(building_ids: bool = True):
+    parcels = gpd.GeoDataFrame(
+        {
+            "parcel_id": ["M", "A", "B", "S", "C", "D", "E", "F"],
+            "declared_area": [None, 10_000.0, 10_600.0, None, None, None, None, None],
+            "land_use": ["100101"] * 8,
+            "supply_date": pd.Timestamp("2012-01-01"),
+        },
+        geometry=[
+            shapely.MultiPolygon([_qbox(-200, 0, 40, 40), _qbox(-140, 0, 40, 40)]),
+            _qbox(0, 0, 100, 100),
+            _qbox(95, 0, 100, 100),
+            _qbox(200, -5, 280, 0.25),
+            _qbox(300, 0, 100, 100),
+            _qbox(600, 0, 100, 100),
+            _qbox(800, 0, 100, 100),
+            _qbox(1000, 0, 100, 100),
+        ],
+        crs="EPSG:4549",
+    )
+    parks = gpd.GeoDataFrame(
+        {"park_id": ["K2", "K3"], "name": ["二园", "三园"], "town": ["东亭街道", "安镇街道"]},
+        geometry=[_qbox(350, -2, 400, 120), _qbox(550, -2, 400, 120)],
+        crs="EPSG:4549",
+    )
+    buildings = gpd.GeoDataFrame(
+        {"floors": [3, 2, 1, 2, 2, 4]},
+        geometry=[
+            _qbox(10, 10, 10, 10),  # in A
+            _qbox(895, 40, 10, 10),  # half on E, half outside every parcel
+            _qbox(960, 40, 10, 10),  # between E and F: touches no parcel
+            _qbox(1010, 10, 10, 10),  # in F
+            _qbox(-190, 10, 10, 10),  # in M
+            _qbox(320, 40, 10, 10),  # in C, within the extent of partition {B, S}
+        ],
+        crs="EPSG:4549",
+    )
+    if building_ids:
+        buildings.insert(0, "building_id", ["bA", "bE", "bOut", "bF", "bM", "bC"])
+    return parcels, parks, buildings
+
+
+#: The cross-parcel rows of the cadastre above, worked out by hand, in the table's order
+#: (check, then the row of the parcel, park pair or building).
+QUALITY_BY_HAND = [
+    ("parcels", "S", "sliver", "area 70.0 m², mean width 0.25 m"),
+    ("parcels", "M", "multipart", "2 parts"),
+    ("parcels", "A", "overlap", "overlaps B by 500.0 m²"),
+    ("parcels", "B", "overlap", "overlaps A by 500.0 m²"),
+    ("parcels", "B", "declared_area_mismatch", "declared 10600.0 m², measured 10000.0 m² (+6.0%)"),
+    ("parks", "K2", "parks_overlap", "overlaps park K3 by 24,000.0 m²; parcels in the shared land: D"),
+    ("parks", "K3", "parks_overlap", "overlaps park K2 by 24,000.0 m²; parcels in the shared land: D"),
+    ("parcels", "C", "straddles_park", "50.0% in park K2, 50.0% outside every park"),
+    ("buildings", "bOut", "building_outside", "touches no parcel"),
+]  # fmt: skip
+
+
+def _cross_rows(quality: pd.DataFrame) -> pd.DataFrame:
+    return quality[quality["check"].isin(CROSS_CHECKS)].reset_index(drop=True)
+
+
+def _sorted(quality: pd.DataFrame) -> pd.DataFrame:
+    return quality.sort_values(list(quality.columns)).reset_index(drop=True)
+
+
+def test_partitioned_audit_runs_every_cross_parcel_quality_check(tmp_path):
+    parcels, parks, buildings = _quality_layers()
+    # the files the readers would have named (attrs["source"]); `xsland partition`
+    # records the parcels' and buildings' in the dataset
+    for frame, name in ((parcels, "parcels.gpkg"), (buildings, "b.shp"), (parks, "parks.gpkg")):
+        frame.attrs["source"] = {"file": name, "layer": ""}
+    # and what reading found: kept in the dataset, listed by both audits
+    parcels.attrs["quality"] = quality_record(
+        layer="parcels", check="repaired_geometry", ids=["C"], file="parcels.gpkg"
+    )
+    buildings.attrs["quality"] = quality_record(
+        layer="buildings", check="renamed_duplicate_id", ids=["bF-2"], file="b.shp"
+    )
+    sources = {"parcels": "parcels.gpkg", "buildings": "b.shp"}
+    folder = write_partitions(
+        parcels, buildings, tmp_path / "ds", parcels_per_partition=2, sources=sources
+    )
+    index = read_partition_index(folder)
+    part = {}
+    for k, e in enumerate(index["parcels"]):
+        for r in pd.read_parquet(folder / e["file"], columns=[ROW])[ROW]:
+            part[parcels["parcel_id"][r]] = k
+    assert [part[i] for i in parcels["parcel_id"]] == [0, 0, 1, 1, 2, 2, 3, 3]  # A, B apart:
+    # the overlap crosses partitions; bC lies in the extent of B's partition, touches C's only
+    x0, y0, x1, y1 = index["parcels"][part["B"]]["bounds"]
+    assert x0 < QX + 320 < QX + 330 < x1 and y0 < QY + 40 < QY + 50 < y1
+    assert len(index["buildings"]) == 2  # tiles of 2 × 2 buildings
+    single = run(parks, parcels, buildings, as_of=AS_OF)
+    got = audit_partitioned(folder, parks, as_of=AS_OF, parcels_out=tmp_path / "out")
+    cross = _cross_rows(got.quality)
+    assert [tuple(r) for r in cross[["layer", "id", "check", "detail"]].to_numpy()] == (
+        QUALITY_BY_HAND
+    )
+    assert cross["severity"].tolist() == ["warning", "info", *["warning"] * 7]
+    assert cross["column"].tolist() == ["", "", "", "", "declared_area", "", "", "", ""]
+    files = ["parcels.gpkg"] * 5 + ["parks.gpkg"] * 2 + ["parcels.gpkg", "b.shp"]
+    assert cross["file"].tolist() == files
+    # the same rows as the in-memory audit, in the same order; the whole table alike
+    pd.testing.assert_frame_equal(cross, _cross_rows(single.quality))
+    pd.testing.assert_frame_equal(_sorted(got.quality), _sorted(single.quality))
+    read = got.quality.iloc[:2][["layer", "id", "check"]].to_numpy().tolist()
+    assert read == [
+        ["parcels", "C", "repaired_geometry"],
+        ["buildings", "bF-2", "renamed_duplicate_id"],
+    ]
+    pd.testing.assert_frame_equal(got.quality.iloc[:2], single.quality.iloc[:2])
+    assert not any("not run" in note for note in got.meta["lowuse_notes"])
+    # a damaged quality.json is a named error
+    (folder / "quality.json").write_text("[1", encoding="utf-8")
+    with pytest.raises(DataError, match=r"quality\.json.*xsland partition"):
+        audit_partitioned(folder, parks, as_of=AS_OF, parcels_out=tmp_path / "out")
+
+
+def test_partitioned_building_checks_name_buildings_by_row(tmp_path):
+    """Buildings without ``building_id`` are ``row N`` (1-based, their position in the
+    layer) in both audits; a dataset whose building files lack ``_row`` (written before
+    it) still gives the outside building, named by file and place."""
+    parcels, parks, buildings = _quality_layers(building_ids=False)
+    folder = write_partitions(parcels, buildings, tmp_path / "ds", parcels_per_partition=2)
+    single = run(parks, parcels, buildings, as_of=AS_OF)
+    got = audit_partitioned(folder, parks, as_of=AS_OF, parcels_out=tmp_path / "out")
+    want = _cross_rows(single.quality)
+    assert want["id"].tolist()[-1] == "row 3"  # the third building touches no parcel
+    pd.testing.assert_frame_equal(_cross_rows(got.quality), want)
+    # an older dataset: no _row in the building files
+    for e in read_partition_index(folder)["buildings"]:
+        path = folder / e["file"]
+        gpd.read_parquet(path).drop(columns=ROW).to_parquet(path, write_covering_bbox=True)
+    old = audit_partitioned(folder, parks, as_of=AS_OF, parcels_out=tmp_path / "out")
+    outside = _cross_rows(old.quality).iloc[-1]
+    files = [e["file"] for e in read_partition_index(folder)["buildings"]]
+    at = next(
+        (Path(f).stem, i)
+        for f in files
+        for i, g in enumerate(gpd.read_parquet(folder / f).geometry)
+        if g.equals(buildings.geometry[2])
+    )
+    assert (outside["check"], outside["id"]) == ("building_outside", f"{at[0]} row {at[1] + 1}")

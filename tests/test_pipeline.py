@@ -329,6 +329,10 @@ def test_partition_writes_one_dataset_cut_by_town_and_size(sample, tmp_path):
     assert sorted(rows) == list(range(len(rows)))
     assert f"wrote {out}: {len(rows)} parcels in {len(parcels)} partitions" in result.output
     assert max(len(p) for p in parcels) <= 40
+    # the files the layers came from, for the audit's data-quality table
+    assert index["sources"] == {"parcels": str(sample.gpkg), "buildings": str(sample.gpkg)}
+    found = json.loads((out / index["quality"]).read_text(encoding="utf-8"))
+    assert {"repaired_geometry", "renamed_duplicate_id"} <= {r["check"] for r in found}
     assert all(p["town"].nunique(dropna=False) == 1 for p in parcels)
     assert len({p["town"].iloc[0] for p in parcels}) >= 2
     # the recorded bounds are each file's

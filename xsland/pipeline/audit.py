@@ -39,12 +39,14 @@ from xsland.rules.policy import DEFAULT_POLICY, Policy
 
 __all__ = [
     "combine_roll_ups",
+    "fill_files",
     "judge_parcels",
     "land_partials",
     "parcel_towns",
     "roll_up_partial",
     "roll_ups",
     "run",
+    "source_files",
     "with_park_landcover",
 ]
 
@@ -61,18 +63,20 @@ def _bare(frame: pd.DataFrame | None) -> pd.DataFrame | None:
 _KINDS = ("parks", "parcels", "buildings", "plan", "enterprises", "indicators")
 
 
-def _source_files(inputs: list) -> dict[str, str]:
-    """``kind -> file`` each input was read from (``attrs["source"]`` of the readers)."""
+def source_files(inputs: Mapping[str, Any]) -> dict[str, str]:
+    """``kind -> file`` each input (``kind -> frame or None``) was read from
+    (``attrs["source"]`` of the readers); inputs without one are left out."""
     out = {}
-    for kind, frame in zip(_KINDS, inputs, strict=True):
+    for kind, frame in inputs.items():
         source = (getattr(frame, "attrs", None) or {}).get("source") or {}
         if source.get("file"):
             out[kind] = str(source["file"])
     return out
 
 
-def _fill_files(quality: pd.DataFrame, files: Mapping[str, str]) -> pd.DataFrame:
-    """The quality table with the file of each finding's layer where a check left it empty."""
+def fill_files(quality: pd.DataFrame, files: Mapping[str, str]) -> pd.DataFrame:
+    """The quality table with the file of each finding's layer where a check left it empty
+    (``files``: layer → file, :func:`source_files`)."""
     if not len(quality) or not files or "file" not in quality.columns:
         return quality
     given = quality["file"].astype(object)
@@ -135,7 +139,7 @@ def run(
     """
     inputs = [parks, parcels, buildings, plan, enterprises, indicators]
     found = quality_frame(*inputs)
-    files = _source_files(inputs)
+    files = source_files(dict(zip(_KINDS, inputs, strict=True)))
     # attrs (source, quality records) are deep-copied by every pandas operation;
     # work on shallow copies without them
     parks, parcels, buildings, plan, enterprises, indicators = (_bare(x) for x in inputs)
@@ -244,7 +248,7 @@ def run(
         cross = parcel_checks(
             parcels, parks=parks, buildings=buildings, policy=policy, crs=crs, assignment=where
         )
-    quality = _fill_files(quality_frame(found, measured, cross), files)
+    quality = fill_files(quality_frame(found, measured, cross), files)
     zones = parks.to_crs(parcel_out.crs)
     return AuditResult(
         parks=park_out,

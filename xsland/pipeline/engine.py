@@ -101,6 +101,7 @@ from xsland.group.blocks import neighbour_pairs
 from xsland.measure.far import contradicted_floor_areas, overfull_parcels, plot_ratio
 from xsland.measure.overlay import duplicate_footprints
 from xsland.read.crs import get_crs, metric_crs, to_crs
+from xsland.read.validate import quality_frame
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 
 __all__ = [
@@ -714,6 +715,9 @@ def find_blocks_dask(
 #: The file describing a partitioned dataset (:func:`write_partitions`).
 PARTITION_INDEX = "partitions.json"
 
+#: The file of a partitioned dataset listing what reading its layers found (repairs…).
+PARTITION_QUALITY = "quality.json"
+
 #: Column holding each parcel's position in the layer the dataset was written from.
 ROW = "_row"
 
@@ -761,6 +765,7 @@ def write_partitions(
     parcels_per_partition: int = PARCELS_PER_PARTITION,
     by: str | None = "town",
     overwrite: bool = False,
+    sources: Mapping[str, str] | None = None,
 ) -> Any:
     """Write parcels and buildings as spatially partitioned, sorted GeoParquet.
 
@@ -772,7 +777,14 @@ def write_partitions(
     Both layers are reprojected to :func:`xsland.read.crs.metric_crs` of the parcels, in
     which every partition is measured; parcels gain ``_row``, their position in
     ``parcels``, and buildings theirs in ``buildings`` (a task reads them back in that
-    order: :func:`buildings_near`). ``partitions.json`` lists each file with its rows and bounds.
+    order, :func:`buildings_near`, and names a building without ``building_id`` in the
+    data-quality table ``row N``, as the in-memory audit does; datasets written before
+    it are still read). ``partitions.json`` lists each file with
+    its rows and bounds, and ``sources`` (``{"parcels": file, "buildings": file}``, the
+    files the layers were read from, when given) so that the audit of the dataset names
+    them in the data-quality table as :func:`xsland.pipeline.audit.run` does; what
+    reading the layers found (their ``attrs["quality"]``: repaired geometries, renamed
+    IDs …) goes to ``quality.json``, which the audit lists as the in-memory one does.
 
     Layout::
 
@@ -815,6 +827,13 @@ def write_partitions(
             bg = np.asarray(bm.geometry.to_numpy(), dtype=object)
             k = max(1, math.ceil(len(bm) / (2 * parcels_per_partition)))
             index["buildings"] = _write_layer(bm, spatial_partitions(bg, k), tmp, "buildings")
+        if sources:
+            index["sources"] = {str(k): str(v) for k, v in sources.items()}
+        found = quality_frame(parcels, buildings).to_dict("records")
+        if found:
+            text = json.dumps(found, ensure_ascii=False, default=str)
+            (tmp / PARTITION_QUALITY).write_text(text, encoding="utf-8")
+            index["quality"] = PARTITION_QUALITY
         (tmp / PARTITION_INDEX).write_text(json.dumps(index, indent=1), encoding="utf-8")
     return target
 

@@ -63,10 +63,28 @@ parcel, against 4.9 KB per parcel (379 → 575 MB) when it held the attribute ta
 every parcel; a parcel that needs no action now costs the driver next to nothing, so the
 driver's memory follows the parcels that need action, not the dataset.
 
-Not done here: the cross-parcel quality checks (overlaps, slivers, parcels straddling
-parks — :func:`xsland.measure.quality.parcel_checks`: they need each parcel's
-neighbours, a halo as for blocks); the run's notes say they were not run. The plan
-layer is sent once to every worker; the raster is read by path.
+The cross-parcel data-quality checks of :func:`xsland.measure.quality.parcel_checks` run
+on the partitions, through the same functions, and give the same rows in the same order
+(:func:`xsland.measure.quality.findings_frame`: by check, then by the ``_row`` of the
+parcel, park pair or building named). In pass 1 each task checks its parcels on their
+own (sliver, multipart, declared area, and straddling a park boundary by the park
+assignment its parcel table was made with), finds the overlaps of its parcels with its
+halo (the parcels of every partition whose bounding box meets its extent; a pair is
+reported by the partition owning its lower ``_row``) and the parcels lying in land two
+parks share (the pairs of parks and their shared land are computed once here and sent
+to every task; the tasks send back ``_row`` and ID). Then a task per building file
+reads the parcels near its buildings and reports those touching none
+(``building_outside``). Only findings come back. The findings name their files as the
+in-memory audit's do: the inputs' (``attrs["source"]``) and, for parcels and buildings,
+the files the dataset was written from (``sources`` in ``partitions.json``, recorded by
+``xsland partition``; a dataset without them leaves those empty). What reading the
+parcels and buildings found (repaired geometries, renamed IDs …) is kept in the
+dataset's ``quality.json`` and listed where the in-memory audit lists it. The rest of the
+quality table (what measuring and judging found: buildings without floors, parcels
+without a category, …) holds the in-memory audit's rows too, but partition by
+partition: compare the two tables after sorting their rows.
+
+The plan layer is sent once to every worker; the raster is read by path.
 """
 
 from __future__ import annotations
@@ -89,13 +107,28 @@ from xsland.group.blocks import block_members, block_table
 from xsland.judge.audit import parcel_table, park_checks_combine, park_partial
 from xsland.judge.intensity import land_combine as intensity_land
 from xsland.judge.lowuse import land_combine, per_mu, plan_overlay
+from xsland.measure.overlay import park_assignment
+from xsland.measure.quality import (
+    Finding,
+    building_findings,
+    building_ids,
+    buildings_outside,
+    findings_frame,
+    overlap_findings,
+    parcel_findings,
+    park_overlap_findings,
+    park_overlap_land,
+    shared_land_parcels,
+)
 from xsland.measure.raster import landcover_shares
 from xsland.pipeline.audit import (
     combine_roll_ups,
+    fill_files,
     judge_parcels,
     land_partials,
     parcel_towns,
     roll_up_partial,
+    source_files,
     with_park_landcover,
 )
 from xsland.read.harmonise import harmonise
@@ -145,6 +178,7 @@ def _measure_partition(
     landcover: tuple[Any, dict] | None,
     as_of: Any,
     policy: Policy,
+    land: pd.DataFrame,
 ) -> dict[str, Any]:
     """Task of pass 1: measure one partition, keep its table, send back partial sums.
 
@@ -157,15 +191,24 @@ def _measure_partition(
     to ``stage`` for pass 2. Sent back: the parcel table's columns, the data-quality
     records, the ``_row`` numbers, and the partial tables of the park checks, the town
     roll-up's parcels and each enterprise's land.
+
+    And the cross-parcel data-quality findings of its parcels (:func:`_partition_checks`).
     """
     from xsland.pipeline.engine import ROW, buildings_near
 
     parcels = gpd.read_parquet(Path(folder) / entry["file"])
     rows = parcels[ROW].to_numpy()
+    base = parcels.drop(columns=[ROW])
+    crs = parcels.crs  # the dataset's: the metric CRS of all its parcels
     buildings = buildings_near(folder, parcels) if len(parcels) else None
     quality: list[dict] = []
+    # the one park assignment: the audit's parks and the straddle check both read it
+    where = park_assignment(base, parks, crs=crs)
     table = parcel_table(
-        parcels.drop(columns=[ROW]), parks, buildings, policy=policy, quality=quality
+        base, parks, buildings, policy=policy, quality=quality, crs=crs, assignment=where
+    )
+    checks = _partition_checks(
+        folder, base, rows, where if len(parks) else None, land, policy=policy
     )
     table.index = pd.Index(rows, name=ROW)
     columns = list(table.columns)
@@ -194,10 +237,90 @@ def _measure_partition(
     return {
         "columns": columns,
         "quality": quality,
+        "checks": checks,
         "rows": rows,
         "park": park,
         "land": land_partials(table, rows=rows),
     }
+
+
+def _partition_checks(
+    folder: str,
+    parcels: gpd.GeoDataFrame,
+    rows: np.ndarray,
+    where: pd.DataFrame | None,
+    land: pd.DataFrame,
+    *,
+    policy: Policy,
+) -> dict[str, Any]:
+    """The cross-parcel data-quality findings of one partition's parcels.
+
+    - each parcel on its own (sliver, multipart, declared area, straddles a park boundary
+      by the partition's park assignment ``where``):
+      :func:`xsland.measure.quality.parcel_findings`;
+    - overlaps: the partition's parcels and its halo (the parcels of every partition whose
+      bounding box meets the partition's extent; a parcel overlapping one of ours by a
+      positive area always does), in ``_row`` order, through
+      :func:`xsland.measure.quality.overlap_findings`; a pair is reported by the
+      partition owning its lower ``_row``, so once, and measured as the in-memory audit
+      measures it (``intersection(lower, higher)``);
+    - the parcels in land two parks share (``land``, computed once by the driver):
+      :func:`xsland.measure.quality.shared_land_parcels`, sent back as ``_row`` and ID.
+    """
+    from xsland.pipeline.engine import ROW, _read_bbox
+
+    found = parcel_findings(parcels, crs=parcels.crs, policy=policy, assignment=where, rows=rows)
+    box = parcels.total_bounds
+    if len(parcels) and np.isfinite(box).all():
+        halo = _read_bbox(folder, "parcels", box, columns=[ROW, "parcel_id", "geometry"])
+        halo = halo.sort_values(ROW, kind="stable")
+        near = halo[ROW].to_numpy()
+        found += overlap_findings(
+            halo.geometry.to_numpy(),
+            halo["parcel_id"],
+            policy=policy,
+            rows=near,
+            report=np.isin(near, rows),
+        )
+    hits = shared_land_parcels(parcels.geometry.to_numpy(), land, policy=policy)
+    pos = hits["parcel"].to_numpy()
+    ids = parcels["parcel_id"].astype(str).to_numpy()
+    return {
+        "found": found,
+        "shared": (hits["pair"].to_numpy(), rows[pos], ids[pos]),
+    }
+
+
+def _building_partition(folder: str, entry: dict, k: int) -> list[Finding]:
+    """Task: the buildings of one building file that touch no parcel of any partition.
+
+    Reads the file and the parcels whose bounding box meets its extent (every parcel a
+    building can touch), :func:`xsland.measure.quality.buildings_outside`. Buildings are
+    named and ordered by their ``_row`` (position in the layer the dataset was written
+    from): ``building_id``, else ``row N`` as in the in-memory audit. A dataset written
+    before buildings had ``_row`` names them ``part-NNNNN row N`` (their place in this
+    file) and orders them by file.
+    """
+    from xsland.pipeline.engine import ROW, _read_bbox
+
+    buildings = gpd.read_parquet(Path(folder) / entry["file"])
+    if not len(buildings):
+        return []
+    if ROW in buildings.columns:
+        rows = buildings[ROW].to_numpy(dtype=np.int64)
+        ids = building_ids(buildings, rows)
+    else:
+        here = np.arange(len(buildings), dtype=np.int64)
+        rows = (np.int64(k) << 32) | here
+        ids = building_ids(buildings)
+        if "building_id" not in buildings.columns:
+            ids = np.array([f"{Path(entry['file']).stem} {i}" for i in ids], dtype=object)
+    box = buildings.total_bounds
+    parcels = np.empty(0, dtype=object)
+    if np.isfinite(box).all():
+        parcels = _read_bbox(folder, "parcels", box, columns=["geometry"]).geometry.to_numpy()
+    outside = buildings_outside(buildings.geometry.to_numpy(), parcels)
+    return building_findings(ids, outside, rows=rows)
 
 
 def _judge_partition(
@@ -342,8 +465,16 @@ def audit_partitioned(
     index = read_partition_index(folder)
     crs = CRS.from_json_dict(index["crs"])
     entries = index["parcels"]
-    inputs = [parks, enterprises, indicators]
-    found = quality_frame(*inputs)
+    # what reading found, in the order of the in-memory audit: parks, the dataset's
+    # parcels and buildings (recorded by `xsland partition`), plan, enterprises, indicators
+    found = quality_frame(parks, _read_quality(folder, index), plan, enterprises, indicators)
+    # the files the findings name, as the in-memory audit fills them: the inputs', and
+    # the dataset's parcels and buildings (recorded by `xsland partition`)
+    given = {"parks": parks, "plan": plan, "enterprises": enterprises, "indicators": indicators}
+    files = source_files(given)
+    written = index.get("sources")
+    if isinstance(written, dict):
+        files.update({k: str(v) for k, v in written.items() if k in ("parcels", "buildings")})
     parks, enterprises, indicators, history = (
         _bare(x) for x in (parks, enterprises, indicators, history)
     )
@@ -363,10 +494,63 @@ def audit_partitioned(
             folder, entries, crs=crs, stage=str(stage), target=target, parks=parks,
             enterprises=enterprises, plan=plan, indicators=indicators, history=history,
             barriers=barriers, landcover=landcover, lc=lc, policy=policy, year=year,
-            as_of=as_of, client=client, found=found,
+            as_of=as_of, client=client, found=found, files=files,
         )  # fmt: skip
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def _cross_checks(
+    folder: Any, checks: list[dict], land: pd.DataFrame, n: int, client: Any
+) -> pd.DataFrame:
+    """The cross-parcel data-quality table of the whole dataset, as
+    :func:`xsland.measure.quality.parcel_checks` gives it for all parcels at once.
+
+    The findings of the measure tasks (:func:`_partition_checks`), the parks sharing land
+    with the parcels the tasks found in it (named in ``_row`` order), and the buildings
+    touching no parcel (a task per building file, :func:`_building_partition`), in the
+    one order of :func:`xsland.measure.quality.findings_frame`.
+    """
+    from xsland.pipeline import engine
+
+    found: list[Finding] = [f for part in checks for f in part["found"]]
+    names = None
+    if n:
+        pair = np.concatenate([c["shared"][0] for c in checks]).astype(np.int64)
+        row = np.concatenate([c["shared"][1] for c in checks]).astype(np.int64)
+        ids = np.concatenate([c["shared"][2] for c in checks]).astype(object)
+        order = np.lexsort((row, pair))
+        pair, ids = pair[order], ids[order]
+        names = [list(ids[pair == k]) for k in range(len(land))]
+    found += park_overlap_findings(land, names)
+    buildings = engine.read_partition_index(folder).get("buildings") or []
+    nb = sum(int(e.get("rows", 0)) for e in buildings)
+    with step("quality checks", nb, unit="buildings"):
+        payloads = ((str(folder), e, k) for k, e in enumerate(buildings))
+        for part in engine._run(_building_partition, payloads, client):
+            found += part
+    return findings_frame(found)
+
+
+def _read_quality(folder: Any, index: dict) -> list[dict]:
+    """The quality records of reading the dataset's layers (``quality.json``), or none."""
+    name = index.get("quality")
+    if not name:
+        return []
+    path = Path(folder) / str(name)
+    try:
+        records = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(
+            f"{path}: the dataset's quality records cannot be read ({exc}). Fix: write the "
+            "dataset again with `xsland partition`"
+        ) from None
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise DataError(
+            f"{path}: not a list of quality records. Fix: write the dataset again with "
+            "`xsland partition`"
+        )
+    return records
 
 
 def _audit(
@@ -389,6 +573,7 @@ def _audit(
     as_of: Any,
     client: Any,
     found: pd.DataFrame,
+    files: Mapping[str, str],
 ) -> AuditResult:
     """The three passes of :func:`audit_partitioned` (see the module docstring)."""
     from xsland.pipeline import engine
@@ -396,10 +581,12 @@ def _audit(
     _run = engine._run
     n = sum(int(e["rows"]) for e in entries)
     zones = parks.to_crs(crs)
+    # land two parks share: small, computed here once, its parcels found by the tasks
+    land = park_overlap_land(zones, crs=crs, policy=policy)
     with step("measure", n, unit="parcels"):
         payloads = ((str(folder), e, stage) for e in entries)
         raster = None if landcover is None else (str(landcover), lc)
-        common = (zones, _bare(plan), raster, as_of, policy)
+        common = (zones, _bare(plan), raster, as_of, policy, land)
         measured_parts = _run(_measure_partition, payloads, client, common=common)
     columns = measured_parts[0]["columns"]
     seen = np.zeros(n, dtype=bool)  # 1 byte a parcel, for the check only
@@ -416,6 +603,7 @@ def _audit(
         )
     del seen
     measured = _unique([p["quality"] for p in measured_parts])
+    cross = _cross_checks(folder, [p.pop("checks") for p in measured_parts], land, n, client)
     with step("park checks", len(parks), unit="park zones"):
         park_out = park_checks_combine(
             parks,
@@ -478,11 +666,7 @@ def _audit(
         block_ids = action["block_id"].dropna()
         payloads = ((stage, e, block_ids, order, crs.to_wkt(), str(target)) for e in entries)
         _run(_write_partition, payloads, client)
-    notes.append(
-        "partitioned run: the cross-parcel quality checks (overlaps, slivers, parcels "
-        "straddling parks) were not run"
-    )
-    quality = quality_frame(found, measured)
+    quality = fill_files(quality_frame(found, measured, cross), files)
     return AuditResult(
         parks=park_out,
         parcels=action,

@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from xsland._progress import Step, reporting, step
 from xsland._redact import is_postgres_uri, redact
 from xsland.errors import DataError, InputFileError
-from xsland.pipeline.audit import run
+from xsland.pipeline.audit import run, source_files
 from xsland.read.io import read_layer, read_table
 from xsland.result import AuditResult
 from xsland.rules.project import Project
@@ -414,6 +414,9 @@ def partition_project(
                     out,
                     parcels_per_partition=parcels_per_partition or PARCELS_PER_PARTITION,
                     overwrite=overwrite,
+                    sources=source_files(
+                        {"parcels": data["parcels"], "buildings": data.get("buildings")}
+                    ),
                 )
     finally:
         close()
