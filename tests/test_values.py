@@ -10,7 +10,7 @@ import unicodedata
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from xsland.read.values import (
@@ -292,15 +292,18 @@ def test_every_generated_number_reads_as_a_person_reads_it(numbers, style):
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.text(max_size=12), min_size=1, max_size=5))
+@example(["0\xad", "1\u200c2", "\u2060"])  # found by hypothesis: a soft hyphen after 0
 def test_any_text_is_read_as_written_or_listed(cells):
     """Never an exception, never a different number: a value read is the text's number."""
     got = _read(cells)
     for i, cell in enumerate(cells):
         text = unicodedata.normalize("NFKC", cell).replace("\u2212", "-").strip()
-        text = text.replace("\u200b", "").replace("\ufeff", "")
+        # the invisible characters a number is read through: zero-width space,
+        # non-joiner and joiner, word joiner, BOM and soft hyphen ("0\xad" is 0)
+        text = re.sub("[\u200b\u200c\u200d\u2060\ufeff\u00ad]", "", text)
         listed = got.bad[i] or got.nonfinite[i]
         if math.isnan(got.values[i]):
-            assert listed or not text.strip("\u200c\u200d\u2060\u00ad")
+            assert listed or not text.strip()
             continue
         assert not listed
         # a space or an apostrophe may only group thousands (decided per column)
