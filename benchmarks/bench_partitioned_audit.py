@@ -17,7 +17,7 @@ a worker above it is restarted and the run fails) to an idle worker's memory plu
 :func:`xsland.pipeline.partitioned.audit_partitioned`: every task reads its own
 partition, the buildings or halo near it, and writes its part of the parcel table.
 Parks, towns, district, blocks and every parcel's flags, block and floor area (read back
-from the files the workers wrote) must equal the single-process answers.
+from the files the workers wrote) and the data-quality table (sorted) must equal the single-process answers.
 
 Memory is the peak resident set size of each process (``VmHWM``, reset before the
 step); the driver's is this process (client and scheduler), which holds the parks, the
@@ -63,6 +63,10 @@ def plain(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(frame).drop(columns="geometry", errors="ignore").reset_index(drop=True)
 
 
+def by_row(quality: pd.DataFrame) -> pd.DataFrame:
+    return quality.sort_values(list(quality.columns)).reset_index(drop=True)
+
+
 def run_size(n: int, budget: float, work: Path, base_mb: float) -> dict[str, Any]:
     parks, parcels, buildings, ent, ind = make_audit_inputs(n)
     kw = dict(enterprises=ent, indicators=ind, as_of=AS_OF)
@@ -84,6 +88,7 @@ def run_size(n: int, budget: float, work: Path, base_mb: float) -> dict[str, Any
         ["parcel_id", "low_efficiency", "block_id", "floor_area"]
     ]
     tables = {k: plain(getattr(single, k)) for k in ("parks", "towns", "district", "blocks")}
+    quality = by_row(single.quality)
     del parcels, buildings, single
     gc.collect()
     row["idle_worker_mb"] = idle = idle_worker_mb()
@@ -102,6 +107,10 @@ def run_size(n: int, budget: float, work: Path, base_mb: float) -> dict[str, Any
         row["worker_peaks_mb"] = [kb / 1024 for kb in client.run(_worker_peak_kb).values()]
     for name, want in tables.items():
         pd.testing.assert_frame_equal(plain(getattr(got, name)), want)
+    # the data-quality table: the same rows (read, measured and judged rows arrive
+    # partition by partition, so compared sorted)
+    pd.testing.assert_frame_equal(by_row(got.quality), quality)
+    row["quality_rows"] = len(quality)
     back = pd.read_parquet(work / f"parcels-{n}", columns=["_row", *expected.columns])
     back = back.sort_values("_row").reset_index(drop=True)
     for col in ("parcel_id", "low_efficiency", "block_id"):
