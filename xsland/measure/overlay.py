@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from xsland._threads import map_chunks
 from xsland.read.crs import metric_crs
 
 __all__ = [
@@ -38,7 +39,9 @@ def intersection_areas(left: gpd.GeoSeries, right: gpd.GeoSeries) -> pd.DataFram
     its area is known without an intersection; of the other pairs, those whose
     geometries meet at all go through one vectorised ``shapely.intersection``. Both
     tests use the prepared right geometries, which is cheaper than testing every
-    candidate in the query. Pairs that only touch are dropped.
+    candidate in the query. The intersections run on one thread per CPU
+    (:func:`xsland._threads.map_chunks`: the same areas). Pairs that only touch are
+    dropped.
 
     Returns
     -------
@@ -64,9 +67,14 @@ def intersection_areas(left: gpd.GeoSeries, right: gpd.GeoSeries) -> pd.DataFram
         shapely.destroy_prepared(rg[~was_prepared])
     area = np.zeros(len(li))
     area[covered] = shapely.area(lg[li[covered]])
-    area[rest] = shapely.area(shapely.intersection(lg[li[rest]], rg[ri[rest]]))
+    area[rest] = map_chunks(_piece_areas, lg[li[rest]], rg[ri[rest]])  # one thread per CPU
     keep = area > 0
     return pd.DataFrame({"left": li[keep], "right": ri[keep], "area": area[keep]})
+
+
+def _piece_areas(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """:math:`a(L_i \\cap R_i)` of each pair."""
+    return shapely.area(shapely.intersection(left, right))
 
 
 def _box_overlap(box: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

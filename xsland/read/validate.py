@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from xsland._threads import map_chunks
 from xsland.errors import Problem, ValidationError
 from xsland.read.coerce import coerce_dates, coerce_ids, coerce_numbers
 from xsland.read.geometry_checks import crs_findings, nonfinite_mask
@@ -630,7 +631,7 @@ def _check_geometry(
             rows=_row_labels(frame, not_poly, id_col),
         )
     poly = ~missing & ~not_poly
-    invalid = poly & ~shapely.is_valid(geoms)
+    invalid = poly & ~map_chunks(shapely.is_valid, geoms)  # one thread per CPU
     if invalid.any():
         reasons = shapely.is_valid_reason(geoms[invalid])
         fixed = _polygonal(shapely.make_valid(geoms[invalid]))
