@@ -71,15 +71,43 @@ _ID_TEXT = st.one_of(
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.one_of(_ID_TEXT, st.none()), max_size=20), st.sampled_from(["object", "str"]))
+@given(
+    st.lists(st.one_of(_ID_TEXT, st.none()), max_size=20),
+    st.sampled_from(["object", "str", "string[python]", "string[pyarrow]"]),
+)
 def test_normalise_ids_equals_one_by_one(cells, dtype):
     # the column path (Arrow regex for the plain ones) must give what normalise_id gives
     # each cell, for text read by pyogrio ("str") or from a CSV (object)
     ids, changed = normalise_ids(pd.Series(cells, dtype=dtype))
     want = [normalise_id(c) for c in cells]
     assert ids.tolist() == want
+    assert all(v is None or type(v) is str for v in ids)  # Python text, never NA or NaN
     assert changed.tolist() == [
         c is not None and w is not None and w != c for c, w in zip(cells, want, strict=True)
+    ]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            _ID_TEXT,
+            st.none(),
+            st.integers(-1000, 10**6),
+            st.floats(allow_nan=True, allow_infinity=False, width=32),
+            st.booleans(),
+        ),
+        max_size=20,
+    )
+)
+def test_normalise_ids_of_a_mixed_object_column_equal_one_by_one(cells):
+    # a spreadsheet column: text, whole and fractional numbers, NaN, booleans, empty
+    ids, changed = normalise_ids(pd.Series(cells, dtype=object))
+    want = [normalise_id(c) for c in cells]
+    assert ids.tolist() == want
+    assert changed.tolist() == [
+        w is not None and (w != c if type(c) is str else str(c) != w)
+        for c, w in zip(cells, want, strict=True)
     ]
 
 

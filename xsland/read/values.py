@@ -181,6 +181,16 @@ def normalise_id(value: Any) -> str | None:
     return text or None
 
 
+def _already_normal(text: pd.Series) -> np.ndarray:
+    """Which texts :func:`normalise_id` leaves as they are, by two regular expressions.
+
+    Printable ASCII without spaces at the ends, and not like ``12.0``: NFKC, the
+    zero-width characters and the trailing ``.0`` cannot change it. NA counts as not.
+    """
+    normal = text.str.fullmatch(r"[!-~](?:[ -~]*[!-~])?") & ~text.str.fullmatch(r"[+-]?[0-9]+\.0+")
+    return normal.fillna(False).to_numpy(dtype=bool)
+
+
 def normalise_ids(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """IDs as normalised text (object dtype, ``None`` when empty), and where the text changed.
 
@@ -193,30 +203,25 @@ def normalise_ids(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
         text = values.astype("int64").astype(str).to_numpy(dtype=object)
         return pd.Series(text, index=values.index, dtype=object), np.zeros(n, dtype=bool)
     raw = values.to_numpy(dtype=object)
-    out = np.empty(n, dtype=object)
+    simple = np.zeros(n, dtype=bool)
     if isinstance(values.dtype, pd.StringDtype):
         is_str = values.notna().to_numpy(dtype=bool)
+        if is_str.any():  # the column's own Arrow strings, not rebuilt from Python objects
+            simple = _already_normal(values.astype("string[pyarrow]"))
     else:
         is_str = np.fromiter((type(v) is str for v in raw), dtype=bool, count=n)
-    if is_str.any():
-        text = pd.Series(raw[is_str], dtype="string[pyarrow]")
-        # printable ASCII without spaces at the ends and not like 12.0: already normal
-        simple = text.str.fullmatch(r"[!-~](?:[ -~]*[!-~])?") & ~text.str.fullmatch(
-            r"[+-]?[0-9]+\.0+"
-        )
-        simple = simple.to_numpy(dtype=bool)
-        cleaned = text.to_numpy(dtype=object).copy()
-        hard = np.flatnonzero(~simple)
-        cleaned[hard] = [normalise_id(v) for v in cleaned[hard]]
-        out[is_str] = cleaned
+        if is_str.any():
+            simple[is_str] = _already_normal(pd.Series(raw[is_str], dtype="string[pyarrow]"))
+    out = raw.copy()  # an already normal ID is its own text
+    hard = np.flatnonzero(is_str & ~simple)
+    out[hard] = [normalise_id(v) for v in raw[hard]]
     others = np.flatnonzero(~is_str)
     out[others] = [normalise_id(v) for v in raw[others]]
     if pd.api.types.is_float_dtype(values.dtype):
         changed = np.zeros(n, dtype=bool)  # a numeric column: one summary, not per row
     else:
         changed = np.zeros(n, dtype=bool)
-        look = np.flatnonzero(is_str)
-        look = look[(out[look] != raw[look]) & (out[look] != None)]  # noqa: E711
+        look = hard[(out[hard] != raw[hard]) & (out[hard] != None)]  # noqa: E711
         changed[look] = True
         rest = others[[out[i] is not None and str(raw[i]) != out[i] for i in others]]
         changed[rest] = True
