@@ -17,6 +17,7 @@ from xsland.read.values import (
     as_bool,
     header_unit,
     name_key,
+    name_keys,
     normalise_id,
     normalise_ids,
     parse_numbers,
@@ -205,6 +206,38 @@ def test_unify_names_equals_the_row_by_row_definition(columns):
         for a, b in zip(g.tolist(), w, strict=True):
             assert (a is b) or (a == b) or (pd.isna(a) and pd.isna(b)), (a, b)
     assert sorted(matches) == sorted((a, b, n) for (a, b), n in counts.items())
+
+
+_TEXT_SPELLINGS = st.sampled_from(
+    ["东亭街道", "东亭街道\u3000", " 东亭街道", "安镇", "安镇 ", "ＡＢ", "ab", "AB", "", "  ", None]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.lists(_TEXT_SPELLINGS, max_size=12), min_size=1, max_size=3),
+    st.sampled_from(["object", "str", "string[python]", "string[pyarrow]"]),
+)
+def test_text_columns_of_every_dtype_unify_and_key_as_cell_by_cell(columns, dtype):
+    # text only: factorised as it is (Arrow strings, or objects), str() of the distinct
+    # names only; the answer must be the cell-by-cell one whatever the dtype
+    series = [pd.Series(c, dtype=dtype) for c in columns]
+    got, matches = unify_names(*series)
+    want, counts = _unify_row_by_row(*[pd.Series(c, dtype=object) for c in columns])
+    for g, w in zip(got, want, strict=True):
+        assert [None if pd.isna(a) else a for a in g.tolist()] == w
+        assert all(type(a) is str for a in g.tolist() if not pd.isna(a))
+    assert sorted(matches) == sorted((a, b, n) for (a, b), n in counts.items())
+    for col, cells in zip(series, columns, strict=True):
+        keys = name_keys(col)
+        assert [None if pd.isna(k) else k for k in keys.tolist()] == [name_key(v) for v in cells]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_SPELLINGS, max_size=12))
+def test_name_keys_of_a_mixed_column_equal_cell_by_cell(cells):
+    keys = name_keys(pd.Series(cells, dtype=object))
+    assert [None if pd.isna(k) else k for k in keys.tolist()] == [name_key(v) for v in cells]
 
 
 # -- numbers ------------------------------------------------------------------------------
