@@ -29,6 +29,7 @@ LAYERS = {
     "xsland._progress": 0,
     "xsland._html": 0,
     "xsland._sums": 0,
+    "xsland._threads": 0,
     "xsland.rules": 1,
     "xsland.read": 2,
     "xsland.measure": 3,

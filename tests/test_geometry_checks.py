@@ -42,6 +42,37 @@ def test_nonfinite_mask_ignores_missing_and_empty():
     assert nonfinite_mask(geoms).tolist() == [False, True, False, False]
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["box", "holed", "multi", "none", "empty"]),
+            st.sampled_from([None, 1, 3, 6]),  # which coordinate is broken (no ring end)
+            st.sampled_from([float("nan"), float("inf"), -float("inf")]),
+        ),
+        max_size=12,
+    )
+)
+def test_nonfinite_mask_equals_each_geometrys_own_coordinates(specs):
+    geoms = []
+    for kind, broken, value in specs:
+        g = {
+            "box": shapely.box(0, 0, 1, 1),
+            "holed": shapely.box(0, 0, 4, 4).difference(shapely.box(1, 1, 2, 2)),
+            "multi": shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(2, 0, 3, 1)]),
+            "none": None,
+            "empty": shapely.Polygon(),
+        }[kind]
+        if g is not None and broken is not None and broken < shapely.get_num_coordinates(g):
+            xy = shapely.get_coordinates(g)
+            xy[broken, broken % 2] = value
+            g = shapely.set_coordinates(g, xy)
+        geoms.append(g)
+    geoms = np.array(geoms, dtype=object)
+    want = [g is not None and not np.isfinite(shapely.get_coordinates(g)).all() for g in geoms]
+    assert nonfinite_mask(geoms).tolist() == want
+
+
 def test_zone_codes_by_datum_and_width():
     # EPSG numbers the CGCS2000 3-degree zones 25..45: prefixed 4513 + n - 25, plain 4534 + n - 25
     assert zone_crs("cgcs2000", 40, prefix=True) == "EPSG:4528"

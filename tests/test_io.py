@@ -31,6 +31,34 @@ def test_every_vector_format_reads_as_parcels(tmp_path, parcels_4549, suffix):
     assert got.attrs["source"]["file"] == str(path)
 
 
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson", ".fgb"])
+def test_the_arrow_read_gives_the_frame_the_feature_by_feature_read_gives(tmp_path, suffix):
+    # text (Chinese, empty, missing), integers stored as text, numbers with gaps, dates
+    # with gaps, a polygon with a hole and a multipolygon: read through Arrow
+    # (read_layer) and feature by feature (pyogrio without Arrow), the same frame
+    square = shapely.box(0, 0, 100, 100)
+    holed = square.difference(shapely.box(40, 40, 60, 60))
+    two = shapely.MultiPolygon([shapely.box(200, 0, 210, 10), shapely.box(220, 0, 230, 10)])
+    frame = gpd.GeoDataFrame(
+        {
+            "name": ["东港镇", "", None],
+            "code": ["007", "12", "x"],
+            "value": [1.5, None, 0.0],
+            "day": pd.to_datetime(["2025-08-29", None, "1999-01-02"]),
+        },
+        geometry=[square, holed, two],
+        crs=4549,
+    )
+    path = tmp_path / f"layer{suffix}"
+    frame.to_file(path)
+    plain = pyogrio.read_dataframe(path)
+    got = read_layer(path)
+    pd.testing.assert_frame_equal(pd.DataFrame(got), pd.DataFrame(plain), check_exact=True)
+    got = got.sort_values("code")  # FlatGeobuf's spatial index may reorder features
+    assert got["code"].tolist() == ["007", "12", "x"]  # leading zeros kept
+    assert got.geometry.area.tolist() == [10_000.0, 9_600.0, 200.0]
+
+
 def test_geopackage_layer_choice(tmp_path, parcels_4549):
     path = tmp_path / "two.gpkg"
     parcels_4549.to_file(path, layer="地块")

@@ -104,6 +104,72 @@ def test_intersection_areas_fast_path_equals_plain_intersection():
     assert not any(shapely.is_prepared(big))  # the caller's geometries are left as they were
 
 
+def _pieces_every_pair(left, right):
+    """The plain definition: every pair tested, the covered ones measured whole.
+
+    Rows in the order of a predicate query (left, then right positions as the tree
+    gives them), the area ``a(L)`` where ``R`` covers ``L`` and ``a(L ∩ R)`` otherwise.
+    """
+    tree = shapely.STRtree(right)
+    li, ri = tree.query(left, predicate="intersects")
+    rows = []
+    for i, j in zip(li, ri, strict=True):
+        if shapely.covers(right[j], left[i]):
+            a = shapely.area(left[i])
+        else:
+            a = shapely.area(shapely.intersection(left[i], right[j]))
+        if a > 0:
+            rows.append([int(i), int(j), float(a)])
+    return rows
+
+
+def _shape(x, y, w, h, angle, kind):
+    g = box(x, y, w, h)
+    if kind == "hole" and w > 2 and h > 2:
+        g = g.difference(box(x + 1, y + 1, w - 2, h - 2))  # a ring 1 m wide
+    elif kind == "multi":
+        g = shapely.MultiPolygon([g, box(x + w + 1, y, 1, h)])
+    elif kind == "none":
+        return None
+    elif kind == "empty":
+        return shapely.Polygon()
+    return shapely_rotate(g, angle, origin="centroid") if angle else g
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([0.0, 5.0, 9.5, 10.0, 14.0, 20.0]),  # 10, 20: on a parcel edge
+            st.sampled_from([0.0, 3.0, 10.0, 16.0]),
+            st.sampled_from([1.0, 4.0, 10.0, 12.0, 25.0]),  # 12, 25: across 2 or 3 parcels
+            st.sampled_from([1.0, 6.0, 10.0]),
+            st.sampled_from([0.0, 0.0, 30.0]),
+            st.sampled_from(["box", "box", "hole", "multi", "none", "empty"]),
+        ),
+        max_size=20,
+    )
+)
+def test_intersection_areas_equal_the_plain_definition_on_every_pair(specs):
+    # parcels: a row of three 10 m squares, the middle one holed (4..6 cut out), a
+    # two-part parcel above, and a missing one
+    parcels = np.array(
+        [
+            box(0, 0, 10, 10),
+            box(10, 0, 10, 10).difference(box(14, 4, 2, 2)),
+            box(20, 0, 10, 10),
+            shapely.MultiPolygon([box(0, 10, 10, 10), box(20, 10, 10, 10)]),
+            None,
+        ],
+        dtype=object,
+    )
+    buildings = np.array([_shape(*spec) for spec in specs], dtype=object)
+    got = intersection_areas(buildings, parcels)
+    assert got.values.tolist() == _pieces_every_pair(buildings, parcels)
+    for i, j, a in got.values.tolist():  # and the areas are the intersections' areas
+        assert np.isclose(a, shapely.area(shapely.intersection(buildings[int(i)], parcels[int(j)])))
+
+
 # -- one definition of "parcel in park" ----------------------------------------------------
 
 
@@ -217,15 +283,17 @@ def test_duplicate_footprints_equal_every_pair_intersected(specs, iou_min):
         g = shapely.Polygon(tri_xy) if tri else box(x, y, w, h)
         geoms.append(shapely_rotate(g, angle, origin="centroid"))
     g = np.array(geoms, dtype=object)
-    want = []
+    want, iou = [], []
     for i in range(len(g)):
         for j in range(i + 1, len(g)):
             inter = shapely.area(shapely.intersection(g[i], g[j]))
             union = g[i].area + g[j].area - inter
             if union > 0 and inter / union > iou_min:
                 want.append([i, j])
+                iou.append(inter / union)
     got = overlay.duplicate_footprints(g, iou_min=iou_min)
     assert got[["left", "right"]].values.tolist() == want
+    assert got["iou"].tolist() == iou
 
 
 @settings(max_examples=60, deadline=None)
@@ -256,4 +324,5 @@ def test_overlapping_pairs_equal_the_predicates_on_every_pair(specs):
     ]
     got = overlapping_pairs(g)
     assert got[["left", "right"]].values.tolist() == want
+    assert got["area"].tolist() == [shapely.area(shapely.intersection(g[i], g[j])) for i, j in want]
     assert (got["area"] > 0).all()

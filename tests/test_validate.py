@@ -8,9 +8,18 @@ import pandas as pd
 import pytest
 import shapely
 import shapely.affinity
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from xsland.errors import ValidationError
-from xsland.read.validate import quality_frame, validate_layer, validate_table
+from xsland.read.validate import (
+    _check_park_features,
+    _Collector,
+    _same_text,
+    quality_frame,
+    validate_layer,
+    validate_table,
+)
 
 BOWTIE = shapely.Polygon([(0, 0), (10, 10), (10, 0), (0, 10)])  # two 25 m² triangles
 
@@ -235,6 +244,30 @@ def test_features_of_one_park_that_disagree_are_named_not_first_wins():
     assert "(rows: K2: carrier / district)" in text
     assert "'name'" not in text
     assert len(info.value.problems) == 2
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["K1", "K2", "K3", None]),
+            st.sampled_from(["锡北镇", "锡北镇 ", "东亭街道", "", None, "ｂ", "b"]),
+        ),
+        max_size=12,
+    )
+)
+def test_disagreeing_parks_are_those_the_plain_per_park_lists_name(rows):
+    # the plain definition: every park's sorted set of values, a clash when two or more
+    frame = pd.DataFrame(
+        {"park_id": [p for p, _ in rows], "town": [t for _, t in rows]}, dtype=object
+    )
+    text = _same_text(frame["town"])
+    values = text.groupby(frame["park_id"]).agg(lambda v: sorted(set(v.dropna())))
+    plain = [f"{p}: {' / '.join(v)}" for p, v in values[values.map(len) > 1].items()]
+    c = _Collector("parks", "parks.gpkg", "", collect=True)
+    _check_park_features(frame, c)
+    got = [row for problem in c.problems for row in problem.rows]
+    assert got == plain
 
 
 def test_nul_in_text_is_removed_and_listed():

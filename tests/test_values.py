@@ -17,6 +17,7 @@ from xsland.read.values import (
     as_bool,
     header_unit,
     name_key,
+    name_keys,
     normalise_id,
     normalise_ids,
     parse_numbers,
@@ -71,15 +72,43 @@ _ID_TEXT = st.one_of(
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.one_of(_ID_TEXT, st.none()), max_size=20), st.sampled_from(["object", "str"]))
+@given(
+    st.lists(st.one_of(_ID_TEXT, st.none()), max_size=20),
+    st.sampled_from(["object", "str", "string[python]", "string[pyarrow]"]),
+)
 def test_normalise_ids_equals_one_by_one(cells, dtype):
     # the column path (Arrow regex for the plain ones) must give what normalise_id gives
     # each cell, for text read by pyogrio ("str") or from a CSV (object)
     ids, changed = normalise_ids(pd.Series(cells, dtype=dtype))
     want = [normalise_id(c) for c in cells]
     assert ids.tolist() == want
+    assert all(v is None or type(v) is str for v in ids)  # Python text, never NA or NaN
     assert changed.tolist() == [
         c is not None and w is not None and w != c for c, w in zip(cells, want, strict=True)
+    ]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            _ID_TEXT,
+            st.none(),
+            st.integers(-1000, 10**6),
+            st.floats(allow_nan=True, allow_infinity=False, width=32),
+            st.booleans(),
+        ),
+        max_size=20,
+    )
+)
+def test_normalise_ids_of_a_mixed_object_column_equal_one_by_one(cells):
+    # a spreadsheet column: text, whole and fractional numbers, NaN, booleans, empty
+    ids, changed = normalise_ids(pd.Series(cells, dtype=object))
+    want = [normalise_id(c) for c in cells]
+    assert ids.tolist() == want
+    assert changed.tolist() == [
+        w is not None and (w != c if type(c) is str else str(c) != w)
+        for c, w in zip(cells, want, strict=True)
     ]
 
 
@@ -177,6 +206,38 @@ def test_unify_names_equals_the_row_by_row_definition(columns):
         for a, b in zip(g.tolist(), w, strict=True):
             assert (a is b) or (a == b) or (pd.isna(a) and pd.isna(b)), (a, b)
     assert sorted(matches) == sorted((a, b, n) for (a, b), n in counts.items())
+
+
+_TEXT_SPELLINGS = st.sampled_from(
+    ["东亭街道", "东亭街道\u3000", " 东亭街道", "安镇", "安镇 ", "ＡＢ", "ab", "AB", "", "  ", None]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.lists(_TEXT_SPELLINGS, max_size=12), min_size=1, max_size=3),
+    st.sampled_from(["object", "str", "string[python]", "string[pyarrow]"]),
+)
+def test_text_columns_of_every_dtype_unify_and_key_as_cell_by_cell(columns, dtype):
+    # text only: factorised as it is (Arrow strings, or objects), str() of the distinct
+    # names only; the answer must be the cell-by-cell one whatever the dtype
+    series = [pd.Series(c, dtype=dtype) for c in columns]
+    got, matches = unify_names(*series)
+    want, counts = _unify_row_by_row(*[pd.Series(c, dtype=object) for c in columns])
+    for g, w in zip(got, want, strict=True):
+        assert [None if pd.isna(a) else a for a in g.tolist()] == w
+        assert all(type(a) is str for a in g.tolist() if not pd.isna(a))
+    assert sorted(matches) == sorted((a, b, n) for (a, b), n in counts.items())
+    for col, cells in zip(series, columns, strict=True):
+        keys = name_keys(col)
+        assert [None if pd.isna(k) else k for k in keys.tolist()] == [name_key(v) for v in cells]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_SPELLINGS, max_size=12))
+def test_name_keys_of_a_mixed_column_equal_cell_by_cell(cells):
+    keys = name_keys(pd.Series(cells, dtype=object))
+    assert [None if pd.isna(k) else k for k in keys.tolist()] == [name_key(v) for v in cells]
 
 
 # -- numbers ------------------------------------------------------------------------------

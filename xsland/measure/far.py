@@ -385,11 +385,11 @@ def counted_floors(buildings: pd.DataFrame, *, policy: Policy = DEFAULT_POLICY) 
 def _pieces(bm: np.ndarray, pm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Building position, parcel position and area of every ``building ∩ parcel`` > 0.
 
-    :func:`xsland.measure.overlay.intersection_areas`: one STRtree query (predicate
-    ``intersects``); where the parcel covers the whole building — most pairs in real
+    :func:`xsland.measure.overlay.intersection_areas`: one STRtree query (bounding
+    boxes); where the prepared parcel covers the whole building — most pairs in real
     data — the piece is the building and its area is known without an intersection;
-    only the other pairs (straddling a boundary, partly outside every parcel) are
-    intersected, in one vectorised call.
+    only the other pairs that meet (straddling a boundary, partly outside every parcel)
+    are intersected, in one vectorised call per CPU thread.
     """
     pairs = intersection_areas(bm, pm)
     bi = pairs["left"].to_numpy()

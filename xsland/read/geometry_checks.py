@@ -70,8 +70,10 @@ def nonfinite_mask(geoms: np.ndarray) -> np.ndarray:
     Missing and empty geometries are False (they have no coordinates).
     """
     geoms = np.asarray(geoms, dtype=object)
-    coords, index = shapely.get_coordinates(geoms, return_index=True)
     mask = np.zeros(len(geoms), dtype=bool)
+    if np.isfinite(shapely.get_coordinates(geoms)).all():
+        return mask  # the usual case: no feature to name, so no feature index needed
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
     bad = ~np.isfinite(coords).all(axis=1)
     mask[np.unique(index[bad])] = True
     return mask

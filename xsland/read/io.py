@@ -199,7 +199,15 @@ def _cut_names(dbf: bytes, encoding: str) -> tuple[bytes, list[str]]:
 
 def _read_renamed(p: Path, layer: str | None, options: dict[str, Any]) -> gpd.GeoDataFrame:
     """Read; a Shapefile whose field names were cut inside a UTF-8 character (``建筑面积``
-    → 10 bytes) is read from a copy with those names trimmed to whole characters."""
+    → 10 bytes) is read from a copy with those names trimmed to whole characters.
+
+    Every other format is read through Arrow (``use_arrow=True``): the same frame, in
+    half the time at a million rows. A Shapefile is read feature by feature, so that
+    text its code page cannot decode raises :class:`UnicodeDecodeError`, which the
+    encoding checks of :func:`_read_vector` rely on.
+    """
+    if p.suffix.lower() != ".shp":
+        return pyogrio.read_dataframe(p, layer=layer, use_arrow=True, **options)
     try:
         return pyogrio.read_dataframe(p, layer=layer, **options)
     except UnicodeDecodeError as exc:

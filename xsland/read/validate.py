@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from xsland._threads import map_chunks
 from xsland.errors import Problem, ValidationError
 from xsland.read.coerce import coerce_dates, coerce_ids, coerce_numbers
 from xsland.read.geometry_checks import crs_findings, nonfinite_mask
@@ -630,7 +631,7 @@ def _check_geometry(
             rows=_row_labels(frame, not_poly, id_col),
         )
     poly = ~missing & ~not_poly
-    invalid = poly & ~shapely.is_valid(geoms)
+    invalid = poly & ~map_chunks(shapely.is_valid, geoms)  # one thread per CPU
     if invalid.any():
         reasons = shapely.is_valid_reason(geoms[invalid])
         fixed = _polygonal(shapely.make_valid(geoms[invalid]))
@@ -752,6 +753,21 @@ def _same_text(values: pd.Series) -> pd.Series:
     return text.where(text != "")
 
 
+def _several_values(keys: pd.Series, values: pd.Series) -> np.ndarray:
+    """Rows whose key (not missing) has two or more distinct values (not missing).
+
+    Only the features of those parks can disagree; the others are left out before the
+    per-park lists are built (one Python call per park is slow at thousands of parks).
+    """
+    pairs = pd.DataFrame(
+        {"key": keys.to_numpy(dtype=object), "value": values.to_numpy(dtype=object)}
+    )
+    pairs = pairs[pairs["key"].notna().to_numpy() & pairs["value"].notna().to_numpy()]
+    distinct = pairs.drop_duplicates()
+    repeated = distinct["key"][distinct["key"].duplicated()]
+    return keys.isin(repeated.unique()).to_numpy(dtype=bool)
+
+
 def _check_park_features(frame: pd.DataFrame, c: _Collector) -> None:
     """Features of one park (core and expansion zones) whose attributes disagree.
 
@@ -765,7 +781,9 @@ def _check_park_features(frame: pd.DataFrame, c: _Collector) -> None:
         if col not in frame.columns:
             continue
         text = _same_text(frame[col])
-        values = text.groupby(frame["park_id"]).agg(lambda v: sorted(set(v.dropna())))
+        parks = frame["park_id"]
+        several = _several_values(parks, text)
+        values = text[several].groupby(parks[several]).agg(lambda v: sorted(set(v.dropna())))
         clash = values[values.map(len) > 1]
         if len(clash):
             c.problem(

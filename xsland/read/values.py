@@ -181,6 +181,16 @@ def normalise_id(value: Any) -> str | None:
     return text or None
 
 
+def _already_normal(text: pd.Series) -> np.ndarray:
+    """Which texts :func:`normalise_id` leaves as they are, by two regular expressions.
+
+    Printable ASCII without spaces at the ends, and not like ``12.0``: NFKC, the
+    zero-width characters and the trailing ``.0`` cannot change it. NA counts as not.
+    """
+    normal = text.str.fullmatch(r"[!-~](?:[ -~]*[!-~])?") & ~text.str.fullmatch(r"[+-]?[0-9]+\.0+")
+    return normal.fillna(False).to_numpy(dtype=bool)
+
+
 def normalise_ids(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """IDs as normalised text (object dtype, ``None`` when empty), and where the text changed.
 
@@ -193,30 +203,25 @@ def normalise_ids(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
         text = values.astype("int64").astype(str).to_numpy(dtype=object)
         return pd.Series(text, index=values.index, dtype=object), np.zeros(n, dtype=bool)
     raw = values.to_numpy(dtype=object)
-    out = np.empty(n, dtype=object)
+    simple = np.zeros(n, dtype=bool)
     if isinstance(values.dtype, pd.StringDtype):
         is_str = values.notna().to_numpy(dtype=bool)
+        if is_str.any():  # the column's own Arrow strings, not rebuilt from Python objects
+            simple = _already_normal(values.astype("string[pyarrow]"))
     else:
         is_str = np.fromiter((type(v) is str for v in raw), dtype=bool, count=n)
-    if is_str.any():
-        text = pd.Series(raw[is_str], dtype="string[pyarrow]")
-        # printable ASCII without spaces at the ends and not like 12.0: already normal
-        simple = text.str.fullmatch(r"[!-~](?:[ -~]*[!-~])?") & ~text.str.fullmatch(
-            r"[+-]?[0-9]+\.0+"
-        )
-        simple = simple.to_numpy(dtype=bool)
-        cleaned = text.to_numpy(dtype=object).copy()
-        hard = np.flatnonzero(~simple)
-        cleaned[hard] = [normalise_id(v) for v in cleaned[hard]]
-        out[is_str] = cleaned
+        if is_str.any():
+            simple[is_str] = _already_normal(pd.Series(raw[is_str], dtype="string[pyarrow]"))
+    out = raw.copy()  # an already normal ID is its own text
+    hard = np.flatnonzero(is_str & ~simple)
+    out[hard] = [normalise_id(v) for v in raw[hard]]
     others = np.flatnonzero(~is_str)
     out[others] = [normalise_id(v) for v in raw[others]]
     if pd.api.types.is_float_dtype(values.dtype):
         changed = np.zeros(n, dtype=bool)  # a numeric column: one summary, not per row
     else:
         changed = np.zeros(n, dtype=bool)
-        look = np.flatnonzero(is_str)
-        look = look[(out[look] != raw[look]) & (out[look] != None)]  # noqa: E711
+        look = hard[(out[hard] != raw[hard]) & (out[hard] != None)]  # noqa: E711
         changed[look] = True
         rest = others[[out[i] is not None and str(raw[i]) != out[i] for i in others]]
         changed[rest] = True
@@ -271,19 +276,37 @@ def name_key(value: Any) -> str | None:
     return text or None
 
 
-def _per_distinct(values: np.ndarray, fn: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _per_distinct(
+    values: pd.Series | np.ndarray, fn: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``fn`` of each distinct text once: (codes, distinct texts, results).
 
     Cells are compared as ``str(value)`` (``1`` and ``1.0`` stay apart, as their text
     does); a missing cell (``None``, NaN, NA, NaT) gets code -1, and ``results[-1]`` is
-    ``None``.
+    ``None``. Codes number the texts in the order they first appear.
+
+    Text is factorised as it is — a ``string`` column in its own (Arrow) form, an object
+    column whose cells are all text as objects — and ``str`` is taken of the distinct
+    values only; only a column holding other objects (numbers, dates) is turned into
+    text cell by cell first, so that ``1`` and ``1.0``, equal as numbers, stay apart.
     """
-    missing = pd.isna(pd.Series(values, dtype=object)).to_numpy(dtype=bool)
-    codes = np.full(len(values), -1, dtype=np.int64)
-    text = np.array([str(v) for v in values[~missing]], dtype=object)
-    found, distinct = pd.factorize(text)
-    codes[~missing] = found
-    distinct = np.asarray(distinct, dtype=object)
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.StringDtype):
+        found, uniques = pd.factorize(values)
+        codes = np.asarray(found, dtype=np.int64)
+        distinct = np.array([str(v) for v in uniques.to_numpy(dtype=object)], dtype=object)
+    else:
+        if isinstance(values, pd.Series):
+            values = values.to_numpy(dtype=object)
+        missing = pd.isna(pd.Series(values, dtype=object)).to_numpy(dtype=bool)
+        codes = np.full(len(values), -1, dtype=np.int64)
+        present = values[~missing]
+        if pd.api.types.infer_dtype(present, skipna=False) == "string":
+            found, uniques = pd.factorize(present)
+            distinct = np.array([str(v) for v in uniques], dtype=object)
+        else:
+            found, uniques = pd.factorize(np.array([str(v) for v in present], dtype=object))
+            distinct = np.asarray(uniques, dtype=object)
+        codes[~missing] = found
     done = np.array([fn(v) for v in distinct] + [None], dtype=object)  # last: the NA code
     return codes, distinct, done
 
@@ -294,7 +317,7 @@ def name_keys(values: pd.Series) -> pd.Series:
     Each distinct name is normalised once (a column of industries or towns holds a
     few names in many rows).
     """
-    codes, _, keys = _per_distinct(values.to_numpy(dtype=object), name_key)
+    codes, _, keys = _per_distinct(values, name_key)
     return pd.Series(pd.array(keys[codes], dtype="string"), index=values.index)
 
 
@@ -312,7 +335,7 @@ def unify_names(*columns: pd.Series) -> tuple[list[pd.Series], list[tuple[str, s
     out = []
     for col in columns:
         raw = col.to_numpy(dtype=object)
-        codes, distinct, keys = _per_distinct(raw, name_key)
+        codes, distinct, keys = _per_distinct(col, name_key)
         # spellings in the order they first appear in the column, as a row loop meets them
         seen = np.full(len(distinct), len(raw))
         np.minimum.at(seen, codes[codes >= 0], np.flatnonzero(codes >= 0))
