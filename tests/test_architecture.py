@@ -84,6 +84,7 @@ SAME_LAYER = {
     ("xsland.judge.mujun", "xsland.judge.lowuse"),
     # judges join on IDs and names normalised once per distinct value (judge.keys)
     ("xsland.judge.lowuse", "xsland.judge.keys"),
+    ("xsland.judge.intensity", "xsland.judge.keys"),
     # writers share the atomic folder and each other's pages
     ("xsland.write.report", "xsland.write.gpkg"),
     ("xsland.write.report", "xsland.write.excel"),

@@ -96,3 +96,38 @@ def test_any_split_reduces_to_the_correctly_rounded_sums_of_all_rows(rows, cuts)
         assert got.at[key, "all"] == (x[mine] > 0).all()
         assert got.at[key, "first"] == np.flatnonzero(mine)[0]
         assert got.at[key, "ids"] == [i for i in ids[mine] if i is not None]
+
+
+# the exact parts of each group, against exact() of the group alone: zeros, NaN and
+# infinite values mixed in, groups that are all zeros
+_VALUE = st.one_of(
+    st.just(0.0),
+    st.just(-0.0),
+    st.just(math.nan),
+    st.sampled_from([math.inf, -math.inf, 1e308, 0.1, 0.2, 0.3, -0.3, 1e-300]),
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-1e6, max_value=1e6),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_VALUE, min_size=1, max_size=6), min_size=1, max_size=8))
+def test_exact_groups_equal_exact_of_each_group(groups):
+    from xsland._sums import _exact_groups
+
+    v = np.array([x for g in groups for x in g], dtype="float64")
+    bounds = np.concatenate([[0], np.cumsum([len(g) for g in groups])])
+    got = _exact_groups(v, bounds)
+    want = [exact(np.array(g, dtype="float64")) for g in groups]
+    # NaN parts (inf - inf) compare by their text
+    assert [tuple(map(repr, t)) for t in got] == [tuple(map(repr, t)) for t in want]
+
+
+def test_exact_groups_by_hand_with_zeros():
+    from xsland._sums import _exact_groups
+
+    # groups [0, 0.1, 0], [0, 0], [0.2, nan, 0.3]: zeros and NaN add nothing
+    v = np.array([0.0, 0.1, 0.0, 0.0, 0.0, 0.2, math.nan, 0.3])
+    got = _exact_groups(v, np.array([0, 3, 5, 8]))
+    assert got[0] == (0.1,)
+    assert got[1] == ()
+    assert got[2][0] == math.fsum([0.2, 0.3]) == 0.5

@@ -84,20 +84,26 @@ def _exact_groups(v: np.ndarray, bounds: np.ndarray) -> list[tuple[float, ...]]:
 
     The same parts as :func:`exact` group by group (NaN adds nothing, so it is taken as
     0; a group holding an infinite value goes through :func:`exact`), without a NumPy
-    call per group: a city has hundreds of thousands of enterprises.
+    call per group: a city has hundreds of thousands of enterprises. Zeros add nothing to
+    an exact sum and are left out first (most cells of a masked figure, such as the area
+    of one status, are 0).
     """
     infinite = np.isinf(v)
-    values = np.where(np.isnan(v), 0.0, v).tolist()
-    starts, ends = bounds[:-1].tolist(), bounds[1:].tolist()
     special = (
         np.logical_or.reduceat(infinite, bounds[:-1]).tolist()
         if infinite.any()
-        else [False] * len(starts)
+        else [False] * (len(bounds) - 1)
     )
+    values = np.where(np.isnan(v), 0.0, v)
+    nonzero = values != 0.0
+    # each group's bounds among the nonzero values
+    kept = np.concatenate([[0], np.cumsum(nonzero)])[bounds] if not nonzero.all() else bounds
+    values = values[nonzero].tolist()
+    starts, ends = kept[:-1].tolist(), kept[1:].tolist()
     out: list[tuple[float, ...]] = []
-    for a, b, odd in zip(starts, ends, special, strict=True):
+    for g, (a, b, odd) in enumerate(zip(starts, ends, special, strict=True)):
         if odd:
-            out.append(exact(v[a:b]))
+            out.append(exact(v[bounds[g] : bounds[g + 1]]))
             continue
         rest = values[a:b]
         parts: list[float] = []
