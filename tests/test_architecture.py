@@ -85,6 +85,7 @@ SAME_LAYER = {
     # judges join on IDs and names normalised once per distinct value (judge.keys)
     ("xsland.judge.lowuse", "xsland.judge.keys"),
     ("xsland.judge.intensity", "xsland.judge.keys"),
+    ("xsland.judge.audit", "xsland.judge.keys"),
     # writers share the atomic folder and each other's pages
     ("xsland.write.report", "xsland.write.gpkg"),
     ("xsland.write.report", "xsland.write.excel"),

@@ -83,3 +83,16 @@ def test_per_distinct_calls_the_function_once_on_the_distinct_values() -> None:
     assert seen == [["ab", "c", None]]
     assert out.tolist() == [2, 1, 2, pd.NA, 1]
     assert str(out.dtype) == "Int64"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_CELL, max_size=30))
+def test_per_distinct_normalise_ids_equal_normalise_ids(cells: list) -> None:
+    # the park checks' links: object dtype, None when empty, as normalise_ids gives
+    from xsland.judge.audit import _ids
+
+    values = pd.Series(cells, dtype=object)
+    got = per_distinct(values, _ids)
+    want = normalise_ids(values)[0]
+    assert got.dtype == want.dtype == object
+    assert got.tolist() == want.tolist()

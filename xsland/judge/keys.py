@@ -51,7 +51,7 @@ def per_distinct(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.
     values
         A column (any dtype).
     fn
-        An element-wise function of a Series, returning a Series or array as long.
+        An element-wise function of a Series, returning a Series as long.
 
     Returns
     -------
@@ -65,10 +65,9 @@ def per_distinct(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.
         np.append(np.asarray(uniq, dtype=object), None), dtype=object, name=values.name
     )
     done = fn(distinct)
-    name = done.name if isinstance(done, pd.Series) else None
-    array = done.array if isinstance(done, pd.Series) else pd.array(done)
-    taken = array.take(np.where(codes < 0, len(uniq), codes))
-    return pd.Series(taken, index=values.index, name=name)
+    taken = done.array.take(np.where(codes < 0, len(uniq), codes))
+    # the dtype given, not one inferred anew (object text would become "str")
+    return pd.Series(taken, index=values.index, name=done.name, dtype=done.dtype)
 
 
 def _normalised(values: pd.Series) -> pd.Series:

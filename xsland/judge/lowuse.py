@@ -972,7 +972,7 @@ def _rows_of(keys: pd.Series, index: pd.Index) -> np.ndarray:
 def _take(values: pd.Series, row: np.ndarray, *, fill: Any = None) -> pd.Series:
     """``values`` at positions ``row`` (positions 0..n-1), missing (or ``fill``) at -1:
     ``keys.map(values)`` (``.fillna(fill)``) in the dtype of ``values``."""
-    out = pd.Series(values.array.take(row, allow_fill=True))
+    out = pd.Series(values.array.take(row, allow_fill=True), dtype=values.dtype)
     return out.fillna(fill) if fill is not None else out
 
 
@@ -1099,15 +1099,22 @@ def park_positioning(parks: pd.DataFrame, *, policy: Policy = DEFAULT_POLICY) ->
     frame = pd.DataFrame({"park_id": ids, "lead": lead, "related": listed}).dropna(
         subset=["park_id"]
     )
+    # per park, in the order parks first appear: its first leading industry, and the
+    # related industries of all its features (one pass over the features, no pandas
+    # group per park)
+    found: dict[Any, list] = {}
+    for pid, first, item in zip(
+        frame["park_id"].tolist(), frame["lead"].tolist(), frame["related"].tolist(), strict=True
+    ):
+        entry = found.setdefault(pid, [pd.NA, ()])
+        if pd.isna(entry[0]) and not pd.isna(first):
+            entry[0] = first
+        entry[1] += tuple(item)
     rows = {}
-    for pid, group in frame.groupby("park_id", sort=False):
-        leads = group["lead"].dropna()
-        names: tuple[str, ...] = ()
-        for item in group["related"]:
-            names += tuple(item)
+    for pid, (leading, names) in found.items():
         names += policy.related_industries.get(str(pid), ())
-        leading = leads.iloc[0] if len(leads) else pd.NA
-        related = tuple(n for n in dict.fromkeys(names) if not len(leads) or n != leading)
+        has = not pd.isna(leading)
+        related = tuple(n for n in dict.fromkeys(names) if not has or n != leading)
         rows[pid] = {"leading_industry": leading, "related_industries": related}
     out = pd.DataFrame.from_dict(
         rows, orient="index", columns=["leading_industry", "related_industries"]
