@@ -853,13 +853,16 @@ def test_in_related_equals_the_plain_definition(related: list, rows: list) -> No
 @given(
     st.lists(st.sampled_from(["E1", "E2", "E3", "E4"]), unique=True, max_size=4),
     st.lists(st.one_of(st.sampled_from(["E1", "E2", "E3", "E5"]), st.none()), max_size=10),
+    st.sampled_from(["pyarrow", "python"]),
 )
-def test_rows_of_and_take_equal_series_map(index: list, keys: list) -> None:
+def test_rows_of_and_take_equal_series_map(index: list, keys: list, storage: str) -> None:
+    # Arrow text on both sides (Arrow's lookup) or Python text (get_indexer)
+    dtype = f"string[{storage}]"
     table = pd.Series(
-        [f"c{i}" for i in range(len(index))], index=pd.Index(index, dtype="string"), dtype="string"
+        [f"c{i}" for i in range(len(index))], index=pd.Index(index, dtype=dtype), dtype="string"
     )
     flags = pd.Series([i % 2 == 0 for i in range(len(index))], index=table.index)
-    k = pd.Series(keys, dtype="string")
+    k = pd.Series(keys, dtype=dtype)
     row = lowuse._rows_of(k, table.index)
     # the plain definition: Series.map, NA (or the fill) where the key has no row
     mapped = k.astype(object).map(table).astype(object)
@@ -882,3 +885,28 @@ def test_where_makes_text_only_for_the_rows_that_hold() -> None:
     out = lowuse._where(np.array([False, True, False, True]), make)
     assert out.tolist() == ["", "a", "", "b"] and seen == [2]
     assert lowuse._where(np.zeros(3, bool), make).tolist() == ["", "", ""] and seen == [2]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.sampled_from([-0.0, 0.0, 1.0, 1.5, -0.0004, 2.0005, 1e16]),
+        ),
+        max_size=20,
+    ),
+    st.integers(0, 3),
+)
+def test_fmt_equals_writing_every_value(values: list, digits: int) -> None:
+    rounded = np.round(np.asarray(values, dtype="float64"), digits)
+    plain = pd.Series(rounded).astype("str").str.replace(r"\.0$", "", regex=True)
+    want = plain.fillna("").tolist()
+    got = lowuse._fmt(np.asarray(values, dtype="float64"), digits)
+    assert got.dtype == object and got.tolist() == want
+
+
+def test_fmt_by_hand() -> None:
+    # 0.4249 -> "0.425"; 1.0 -> "1"; -0.0001 rounds to -0.0 -> "-0"; NaN -> ""
+    got = lowuse._fmt(np.array([0.4249, 1.0, -0.0001, np.nan, 0.4249]), 3)
+    assert got.tolist() == ["0.425", "1", "-0", "", "0.425"]

@@ -104,7 +104,7 @@ _VALUE = st.one_of(
     st.just(0.0),
     st.just(-0.0),
     st.just(math.nan),
-    st.sampled_from([math.inf, -math.inf, 1e308, 0.1, 0.2, 0.3, -0.3, 1e-300]),
+    st.sampled_from([math.inf, -math.inf, 1e300, 0.1, 0.2, 0.3, -0.3, 1e-300]),
     st.floats(allow_nan=False, allow_infinity=False, min_value=-1e6, max_value=1e6),
 )
 
@@ -131,3 +131,25 @@ def test_exact_groups_by_hand_with_zeros():
     assert got[0] == (0.1,)
     assert got[1] == ()
     assert got[2][0] == math.fsum([0.2, 0.3]) == 0.5
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["P1", "P2", "P3", None]), st.sampled_from(["a", "b", None])),
+        max_size=25,
+    )
+)
+def test_ids_are_the_known_values_with_their_row_numbers_per_group(rows):
+    keys = [k for k, _ in rows]
+    values = np.array([v for _, v in rows], dtype=object)
+    got = partial(keys, {"ids": values}, {"ids": IDS})
+    # the plain definition: per group (sorted), its rows' (number, value) where known
+    want = {}
+    for i, (k, v) in enumerate(rows):
+        if k is not None:
+            want.setdefault(k, [])
+            if v is not None:
+                want[k].append((i, v))
+    assert list(got.index) == sorted(want)
+    assert [got.at[k, "ids"] for k in sorted(want)] == [tuple(want[k]) for k in sorted(want)]

@@ -153,7 +153,7 @@ def partial(
     DataFrame
         Indexed by the groups (sorted); :data:`SUM` and :data:`IDS` cells are tuples.
     """
-    key = pd.Series(np.asarray(keys, dtype=object))
+    key = pd.Series(np.asarray(keys, dtype=object), dtype=object)  # not converted to text
     keep = key.notna().to_numpy(dtype=bool)
     n = int(keep.sum())
     number = np.arange(len(key)) if rows is None else np.asarray(rows, dtype="int64")
@@ -173,13 +173,11 @@ def partial(
         elif kind == FIRST:
             out[col] = np.minimum.reduceat(number[keep][order], starts)
         elif kind == IDS:
-            r = number[keep][order]
-            known = pd.notna(value)
-            pairs = list(zip(r.tolist(), value, known, strict=True))
-            out[col] = [
-                tuple((i, v) for i, v, k in pairs[a:b] if k)
-                for a, b in zip(bounds[:-1], bounds[1:], strict=True)
-            ]
+            # the known values with their row numbers, then each group's slice of them
+            at = np.flatnonzero(pd.notna(value))
+            pairs = list(zip(number[keep][order][at].tolist(), value[at], strict=True))
+            cut = np.searchsorted(at, bounds).tolist()
+            out[col] = [tuple(pairs[a:b]) for a, b in zip(cut[:-1], cut[1:], strict=True)]
         else:
             raise ValueError(f"kind {kind!r} is none of sum, count, any, all, first, ids")
     frame = pd.DataFrame(out, index=pd.Index(uniq, name=name))

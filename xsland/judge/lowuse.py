@@ -78,6 +78,8 @@ from typing import Any, NamedTuple
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 import xsland._sums as sums
 from xsland.errors import DataError, format_rows
@@ -361,8 +363,10 @@ def _where(hit: np.ndarray, make: Any) -> np.ndarray:
 def _fmt(values: np.ndarray, digits: int) -> np.ndarray:
     """Numbers as short text (``0.42``, ``1.5``), vectorised."""
     rounded = np.round(np.atleast_1d(np.asarray(values, dtype="float64")), digits)
-    text = pd.Series(rounded).astype("str").str.replace(r"\.0$", "", regex=True)
-    return text.fillna("").to_numpy(dtype=object)
+    # each distinct value written once; distinct by its bits (-0.0 is written "-0")
+    bits, row = np.unique(rounded.view(np.int64), return_inverse=True)
+    text = pd.Series(bits.view(np.float64)).astype("str").str.replace(r"\.0$", "", regex=True)
+    return text.fillna("").to_numpy(dtype=object)[row.ravel()]
 
 
 # ---------------------------------------------------------------------------
@@ -961,10 +965,24 @@ def _rule_coverage_low(ctx: _Context) -> _Hit:
     return _Hit(hit, industrial & np.isnan(ctx.coverage), detail)
 
 
+def _arrow_text(values: Any) -> bool:
+    dtype = getattr(values, "dtype", None)
+    return isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
+
+
 def _rows_of(keys: pd.Series, index: pd.Index) -> np.ndarray:
     """The position in ``index`` (unique) of each key, -1 where the key is NA or absent:
-    what ``keys.map(series_on_index)`` looks up, found once for every column."""
-    found = index.get_indexer(pd.Index(keys.array))
+    what ``keys.map(series_on_index)`` looks up, found once for every column (by Arrow's
+    hash lookup when both are Arrow text: ``get_indexer`` converted them first)."""
+    k, i = keys.array, pd.Index(index).array
+    if _arrow_text(k) and _arrow_text(i):
+        values = pa.array(i)
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        hit = pc.fill_null(pc.index_in(pa.array(k), value_set=values), -1)
+        found = np.asarray(hit.to_numpy(), dtype=np.intp)
+    else:
+        found = index.get_indexer(pd.Index(k))
     missing = keys.isna().to_numpy(dtype=bool)
     return np.where(missing, -1, found) if missing.any() else found
 
@@ -1419,6 +1437,7 @@ def flag(
         count += hit[c]
     ent = _enterprise_figures(ctx)
     figures = ctx.figures
+    none = pd.Series(pd.NA, index=range(n), dtype="string")
     out = pd.DataFrame(
         {
             "low_efficiency": any_hit,
@@ -1437,15 +1456,15 @@ def flag(
             **{f"lu_{c}": hit[c] for c in LOWUSE_RULES},
             "far_threshold": figures.get("far_threshold", np.full(n, np.nan)),
             "idle_since": ctx.idle_since.to_numpy(),
-            "eval_class": ent["eval_class"].to_numpy(),
-            "eval_class_source": ent["eval_class_source"].to_numpy(),
+            # text columns passed as they are (to_numpy() made object arrays that the
+            # frame turned back into text, then astype once more)
+            "eval_class": ent["eval_class"].array,
+            "eval_class_source": ent["eval_class_source"].array,
             "tax_per_mu": ent["tax_per_mu"],
-            "planned_use": figures.get("planned_use", pd.Series(pd.NA, index=range(n))).to_numpy(),
+            "planned_use": figures.get("planned_use", none).array,
             "plan_share": figures.get("plan_share", np.full(n, np.nan)),
-            "leading_industry": figures.get(
-                "leading_industry", pd.Series(pd.NA, index=range(n))
-            ).to_numpy(),
-            "industry": ent["industry"].to_numpy(),
+            "leading_industry": figures.get("leading_industry", none).array,
+            "industry": ent["industry"].array,
         },
         index=parcels.index,
     )
