@@ -153,3 +153,22 @@ def test_ids_are_the_known_values_with_their_row_numbers_per_group(rows):
                 want[k].append((i, v))
     assert list(got.index) == sorted(want)
     assert [got.at[k, "ids"] for k in sorted(want)] == [tuple(want[k]) for k in sorted(want)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["a", "b", "c"]), _VALUE),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_one_partial_reduces_to_the_total_of_its_parts(rows):
+    # reduce of one table takes each sum's first part: total() of the parts, which is
+    # fsum of the group's values (NaN skipped; inf - inf is NaN)
+    keys = [k for k, _ in rows]
+    values = np.array([v for _, v in rows], dtype="float64")
+    table = partial(keys, {"s": values}, {"s": SUM})
+    got = reduce([table], {"s": SUM})["s"]
+    for k in table.index:
+        assert repr(float(got[k])) == repr(total(table.at[k, "s"]))

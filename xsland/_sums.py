@@ -153,7 +153,7 @@ def partial(
     DataFrame
         Indexed by the groups (sorted); :data:`SUM` and :data:`IDS` cells are tuples.
     """
-    key = pd.Series(np.asarray(keys, dtype=object), dtype=object)  # not converted to text
+    key = pd.Series(np.asarray(keys, dtype=object))
     keep = key.notna().to_numpy(dtype=bool)
     n = int(keep.sum())
     number = np.arange(len(key)) if rows is None else np.asarray(rows, dtype="int64")
@@ -217,7 +217,10 @@ def reduce(partials: Iterable[pd.DataFrame], kinds: Mapping[str, str]) -> pd.Dat
         value = both[col].to_numpy()[order]
         if kind == SUM:
             if single:
-                sums = [total(t) for t in value]
+                # the parts of one table are already the exact sum: fsum of them is the
+                # first, the correctly rounded sum (0.0 for none); infinite sums come as
+                # one part
+                sums = [t[0] if t else 0.0 for t in value]
             else:
                 sums = [total(p for t in value[a:b] for p in t) for a, b in pairs]
             out[col] = np.asarray(sums, dtype="float64")
