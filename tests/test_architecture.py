@@ -86,6 +86,7 @@ SAME_LAYER = {
     ("xsland.judge.lowuse", "xsland.judge.keys"),
     ("xsland.judge.intensity", "xsland.judge.keys"),
     ("xsland.judge.audit", "xsland.judge.keys"),
+    ("xsland.judge.supply", "xsland.judge.keys"),
     # writers share the atomic folder and each other's pages
     ("xsland.write.report", "xsland.write.gpkg"),
     ("xsland.write.report", "xsland.write.excel"),

@@ -96,3 +96,31 @@ def test_per_distinct_normalise_ids_equal_normalise_ids(cells: list) -> None:
     want = normalise_ids(values)[0]
     assert got.dtype == want.dtype == object
     assert got.tolist() == want.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.sampled_from([-0.0, 0.0, 12.0, 1234.56, -0.04, 1e16, 1.5e-7]),
+        ),
+        max_size=20,
+    ),
+    st.integers(0, 3),
+)
+def test_number_text_equals_writing_every_number(values: list, digits: int) -> None:
+    from xsland.judge.keys import number_text
+
+    plain = pd.Series(np.round(np.asarray(values, dtype="float64"), digits)).astype("str")
+    want = plain.str.replace(r"\.0$", "", regex=True).fillna("").tolist()
+    got = number_text(np.asarray(values, dtype="float64"), digits)
+    assert got.dtype == object and got.tolist() == want
+
+
+def test_number_text_by_hand() -> None:
+    from xsland.judge.keys import number_text
+
+    # 1234.56 -> "1234.6"; 12.0 -> "12"; -0.04 rounds to -0.0 -> "-0"; NaN -> ""
+    got = number_text(np.array([1234.56, 12.0, -0.04, np.nan, 12.0]), 1)
+    assert got.tolist() == ["1234.6", "12", "-0", "", "12"]

@@ -13,13 +13,14 @@ the function applied to the whole column, at the cost of a factorisation.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from xsland.read.values import normalise_ids
 
-__all__ = ["id_keys", "per_distinct"]
+__all__ = ["id_keys", "number_text", "per_distinct"]
 
 
 def _all_text(values: pd.Series) -> bool:
@@ -82,3 +83,18 @@ def id_keys(values: pd.Series) -> pd.Series:
     (:func:`per_distinct`): exactly ``normalise_ids(values)[0].astype("string")``.
     """
     return per_distinct(values, _normalised)
+
+
+def number_text(values: Any, digits: int) -> np.ndarray:
+    """Numbers rounded to ``digits`` as short text (``0.42``, ``1.5``, ``3``), object dtype.
+
+    ``np.round(x, digits)`` written as pandas writes a float (``str``), a trailing ``.0``
+    dropped, ``""`` for NaN; each distinct rounded value written once (told apart by its
+    bits, so ``-0.0`` stays ``"-0"``): exactly
+    ``pd.Series(np.round(x, digits)).astype("str").str.replace(r"\\.0$", "", regex=True)
+    .fillna("")``.
+    """
+    rounded = np.round(np.atleast_1d(np.asarray(values, dtype="float64")), digits)
+    bits, row = np.unique(rounded.view(np.int64), return_inverse=True)
+    text = pd.Series(bits.view(np.float64)).astype("str").str.replace(r"\.0$", "", regex=True)
+    return text.fillna("").to_numpy(dtype=object)[row.ravel()]

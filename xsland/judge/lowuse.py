@@ -83,7 +83,7 @@ import pyarrow.compute as pc
 
 import xsland._sums as sums
 from xsland.errors import DataError, format_rows
-from xsland.judge.keys import id_keys, per_distinct
+from xsland.judge.keys import id_keys, number_text, per_distinct
 from xsland.measure.overlay import intersection_areas
 from xsland.read.crs import to_crs
 from xsland.read.validate import quality_record, require_dates, row_ids
@@ -362,11 +362,7 @@ def _where(hit: np.ndarray, make: Any) -> np.ndarray:
 
 def _fmt(values: np.ndarray, digits: int) -> np.ndarray:
     """Numbers as short text (``0.42``, ``1.5``), vectorised."""
-    rounded = np.round(np.atleast_1d(np.asarray(values, dtype="float64")), digits)
-    # each distinct value written once; distinct by its bits (-0.0 is written "-0")
-    bits, row = np.unique(rounded.view(np.int64), return_inverse=True)
-    text = pd.Series(bits.view(np.float64)).astype("str").str.replace(r"\.0$", "", regex=True)
-    return text.fillna("").to_numpy(dtype=object)[row.ravel()]
+    return number_text(values, digits)  # each distinct value written once
 
 
 # ---------------------------------------------------------------------------

@@ -40,6 +40,7 @@ import pandas as pd
 
 import xsland._sums as sums
 from xsland.errors import DataError
+from xsland.judge.keys import number_text
 from xsland.read.validate import require_dates
 from xsland.rules.evaluation_columns import SUPPLY_COLUMNS as COLUMNS
 from xsland.rules.evaluation_columns import SUPPLY_STATUSES as STATUSES
@@ -200,8 +201,7 @@ def _rules(
     # the floor area as text, only where a rule shows it (built, under construction)
     fa = np.full(len(code), "", dtype=object)
     shown = (code == "built") | (code == "under_construction")
-    text = pd.Series(np.round(building[shown], 1)).astype("str")
-    fa[shown] = text.str.replace(r"\.0$", "", regex=True).fillna("").to_numpy(dtype=object)
+    fa[shown] = number_text(building[shown], 1)  # each distinct floor area written once
     years = f"{policy.idle_after_years:g}"
     d = dates
     branches = [
