@@ -254,6 +254,7 @@ def run(
         park_out, towns, district, per_enterprise, evaluation = roll_ups(
             parcel_out, park_out, flags=flags, status=status, blocks=blocks,
             enterprises=enterprises, as_of=as_of, policy=policy, lands=lands,
+            per_enterprise=per_enterprise,
         )  # fmt: skip
     with step("quality checks", len(parcels), unit="parcels"):
         cross = parcel_checks(
@@ -295,6 +296,7 @@ def roll_ups(
     as_of: Any,
     policy: Policy,
     lands: Mapping[str, pd.DataFrame] | None = None,
+    per_enterprise: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame | None, pd.DataFrame]:
     """Parks, towns and district from judged parcels: the one roll-up of every run.
 
@@ -318,6 +320,9 @@ def roll_ups(
         :func:`land_partials` of ``parcel_out``, when the caller has them (the audit
         sums each enterprise's land once, for the flags and the roll-ups); default
         summed here.
+    per_enterprise
+        :func:`xsland.judge.lowuse.per_mu` of ``enterprises`` on that land, when the
+        caller has it (the flags' table); default computed by :func:`~xsland.judge.mujun.mujun`.
 
     Returns
     -------
@@ -346,6 +351,7 @@ def roll_ups(
         ready="ready_for_supply" in parcel_out.columns,
         as_of=as_of,
         policy=policy,
+        per_enterprise=per_enterprise,
     )
 
 
@@ -396,17 +402,21 @@ def combine_roll_ups(
     ready: bool,
     as_of: Any,
     policy: Policy,
+    per_enterprise: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame | None, pd.DataFrame]:
     """:func:`roll_ups` from the :func:`roll_up_partial` tables of disjoint sets of
     parcels; ``land`` is each enterprise's parcels and land on all of them
     (:func:`xsland.judge.lowuse.land_combine`), ``ready`` whether the parcels have
-    ``ready_for_supply``."""
+    ``ready_for_supply``; ``per_enterprise`` the per-mu table on that land, when the
+    caller has it."""
 
     def parts(key: str) -> list:
         return [p[key] for p in partials]
 
     per_enterprise = (
-        mujun(None, enterprises, as_of=as_of, policy=policy, land=land)
+        mujun(
+            None, enterprises, as_of=as_of, policy=policy, land=land, per_enterprise=per_enterprise
+        )
         if enterprises is not None
         else None
     )
