@@ -83,6 +83,11 @@ SAME_LAYER = {
     # build on the per-mu figures of the low-efficiency module
     ("xsland.judge.intensity", "xsland.judge.supply"),
     ("xsland.judge.mujun", "xsland.judge.lowuse"),
+    # judges join on IDs and names normalised once per distinct value (judge.keys)
+    ("xsland.judge.lowuse", "xsland.judge.keys"),
+    ("xsland.judge.intensity", "xsland.judge.keys"),
+    ("xsland.judge.audit", "xsland.judge.keys"),
+    ("xsland.judge.supply", "xsland.judge.keys"),
     # writers share the atomic folder and each other's pages
     ("xsland.write.report", "xsland.write.gpkg"),
     ("xsland.write.report", "xsland.write.excel"),

@@ -769,3 +769,145 @@ def test_summary_of_two_parts_combined_equals_that_of_all_parcels(rows, cut, kin
         row = got.set_index("park_id").loc[pid]
         low = flags.loc[group.index, "low_efficiency"]
         assert row["low_efficiency_mu"] == math.fsum(group["area_mu"][low])
+
+
+# -- the per-row helpers of flag, against their plain definitions ---------------------
+
+
+def _plain_join(masks: list, labels: list, sep: str, n: int) -> list:
+    return [sep.join(t for m, t in zip(masks, labels, strict=True) if m[i]) for i in range(n)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(0, 12).flatmap(
+        lambda n: st.tuples(
+            st.just(n), st.lists(st.lists(st.booleans(), min_size=n, max_size=n), max_size=8)
+        )
+    )
+)
+def test_labels_equal_the_row_by_row_join(case: tuple) -> None:
+    n, masks = case
+    masks = [np.array(m, dtype=bool) for m in masks]
+    labels = [f"r{j}" for j in range(len(masks))]
+    got = lowuse._labels(masks, labels, ";", n)
+    assert str(got.dtype) == "str"
+    assert list(got) == _plain_join(masks, labels, ";", n)
+
+
+def test_labels_by_hand() -> None:
+    # rows: both, first only, none -> "a；b", "a", ""
+    got = lowuse._labels(
+        [np.array([1, 1, 0], bool), np.array([1, 0, 0], bool)], ["a", "b"], "；", 3
+    )
+    assert list(got) == ["a；b", "a", ""]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.tuples(st.booleans(), st.sampled_from(["容积率0.5<1", "x", "亩均税收1<2"])),
+            min_size=5,
+            max_size=5,
+        ),
+        max_size=6,
+    )
+)
+def test_details_equal_the_row_by_row_join(rules: list) -> None:
+    n = 5
+    parts = [
+        (np.array([h for h, _ in r], dtype=bool), np.array([d for _, d in r], dtype=object))
+        for r in rules
+    ]
+    got = lowuse._details(parts, "；", n)
+    want = ["；".join(d[i] for h, d in parts if h[i]) for i in range(n)]
+    assert str(got.dtype) == "str"
+    assert list(got) == want
+
+
+_NAMES = st.sampled_from(
+    ["数字经济（软件）", "数字经济 (软件)", "新材料", " 新材料 ", "检验检测", ""]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(_NAMES, max_size=3).map(tuple), min_size=1, max_size=4),
+    st.lists(st.tuples(st.integers(-1, 3), st.one_of(_NAMES, st.none())), max_size=12),
+)
+def test_in_related_equals_the_plain_definition(related: list, rows: list) -> None:
+    from xsland.read.values import name_key
+
+    group = np.array([min(g, len(related) - 1) for g, _ in rows], dtype=np.intp)
+    keys = np.array([name_key(k) or "" for _, k in rows], dtype=object)
+    got = lowuse._in_related(keys, group, pd.Series(related, dtype=object))
+    want = [
+        k != "" and g >= 0 and any((name_key(r) or "") == k for r in related[g])
+        for g, k in zip(group, keys, strict=True)
+    ]
+    assert got.tolist() == want
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["E1", "E2", "E3", "E4"]), unique=True, max_size=4),
+    st.lists(st.one_of(st.sampled_from(["E1", "E2", "E3", "E5"]), st.none()), max_size=10),
+    st.sampled_from(["pyarrow", "python"]),
+)
+def test_rows_of_and_take_equal_series_map(index: list, keys: list, storage: str) -> None:
+    # Arrow text on both sides (Arrow's lookup) or Python text (get_indexer)
+    dtype = f"string[{storage}]"
+    table = pd.Series(
+        [f"c{i}" for i in range(len(index))], index=pd.Index(index, dtype=dtype), dtype="string"
+    )
+    flags = pd.Series([i % 2 == 0 for i in range(len(index))], index=table.index)
+    k = pd.Series(keys, dtype=dtype)
+    row = lowuse._rows_of(k, table.index)
+    # the plain definition: Series.map, NA (or the fill) where the key has no row
+    mapped = k.astype(object).map(table).astype(object)
+    want = pd.Series([v if isinstance(v, str) else None for v in mapped], dtype="string")
+    pd.testing.assert_series_equal(lowuse._take(table, row), want, check_exact=True)
+    pd.testing.assert_series_equal(
+        lowuse._take(table, row, fill="none"), want.fillna("none"), check_exact=True
+    )
+    got = lowuse._at(flags, row, True).tolist()
+    assert got == [bool(flags[x]) if x in index else True for x in k.astype(object).fillna("")]
+
+
+def test_where_makes_text_only_for_the_rows_that_hold() -> None:
+    seen = []
+
+    def make(m: np.ndarray) -> np.ndarray:
+        seen.append(int(m.sum()))
+        return np.array(["a", "b"], dtype=object)
+
+    out = lowuse._where(np.array([False, True, False, True]), make)
+    assert out.tolist() == ["", "a", "", "b"] and seen == [2]
+    assert lowuse._where(np.zeros(3, bool), make).tolist() == ["", "", ""] and seen == [2]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(min_value=-1e300, max_value=1e300),
+            st.sampled_from([math.nan, math.inf, -math.inf]),
+            st.sampled_from([-0.0, 0.0, 1.0, 1.5, -0.0004, 2.0005, 1e16]),
+        ),
+        max_size=20,
+    ),
+    st.integers(0, 3),
+)
+def test_fmt_equals_writing_every_value(values: list, digits: int) -> None:
+    rounded = np.round(np.asarray(values, dtype="float64"), digits)
+    plain = pd.Series(rounded).astype("str").str.replace(r"\.0$", "", regex=True)
+    want = plain.fillna("").tolist()
+    got = lowuse._fmt(np.asarray(values, dtype="float64"), digits)
+    assert got.dtype == object and got.tolist() == want
+
+
+def test_fmt_by_hand() -> None:
+    # 0.4249 -> "0.425"; 1.0 -> "1"; -0.0001 rounds to -0.0 -> "-0"; NaN -> ""
+    got = lowuse._fmt(np.array([0.4249, 1.0, -0.0001, np.nan, 0.4249]), 3)
+    assert got.tolist() == ["0.425", "1", "-0", "", "0.425"]

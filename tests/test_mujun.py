@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hst
 
+from xsland.judge.lowuse import per_mu
 from xsland.judge.mujun import COLUMNS, benchmarks, mujun
 from xsland.rules.policy import DEFAULT_POLICY
 
@@ -215,3 +216,13 @@ def test_classes_from_land_summed_in_two_parts_equal_those_of_all_parcels(rows, 
     e1 = parcels[parcels["enterprise_id"].astype(str).str.strip() == "E1"]  # " E1" is E1
     row = got.set_index("enterprise_id").loc["E1"]
     assert row["n_parcels"] == len(e1) and row["land_m2"] == math.fsum(e1["area_m2"])
+
+
+def test_the_per_mu_table_given_is_used_and_left_as_it_was():
+    # the audit hands over per_mu of the same parcels: the same classes, table unchanged
+    base = per_mu(_parcels(), _enterprises(), policy=POLICY)
+    before = base.copy()
+    got = mujun(_parcels(), _enterprises(), as_of=AS_OF, policy=POLICY, per_enterprise=base)
+    want = mujun(_parcels(), _enterprises(), as_of=AS_OF, policy=POLICY)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    pd.testing.assert_frame_equal(base, before, check_exact=True)

@@ -9,6 +9,8 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from xsland.errors import InputFileError
 from xsland.pipeline.audit import run
@@ -163,3 +165,20 @@ def test_the_metric_crs_travels_with_the_result_to_diff():
     assert _layers(res, "old")["crs"] == CRS.from_user_input(laea)
     # an audit without the key: its parcels' CRS
     assert AuditResult(parks=parks, parcels=parcels).metric_crs == CRS.from_epsg(4549)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.text(max_size=4), st.sampled_from(["", " E1", "批而未供"]))),
+    st.sampled_from(["string[pyarrow]", "string[python]"]),
+)
+def test_text_with_na_is_cast_to_str_as_through_objects(cells, dtype):
+    # the plain definition: through Python objects, None where missing, then "str"
+    from xsland.result import _as_text
+
+    values = pd.Series(cells, dtype=dtype)
+    plain = values.astype(object)
+    want = plain.where(plain.notna(), None).astype("str")
+    got = _as_text(values)
+    assert str(got.dtype) == "str"
+    pd.testing.assert_series_equal(got, want, check_exact=True)

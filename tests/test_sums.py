@@ -96,3 +96,79 @@ def test_any_split_reduces_to_the_correctly_rounded_sums_of_all_rows(rows, cuts)
         assert got.at[key, "all"] == (x[mine] > 0).all()
         assert got.at[key, "first"] == np.flatnonzero(mine)[0]
         assert got.at[key, "ids"] == [i for i in ids[mine] if i is not None]
+
+
+# the exact parts of each group, against exact() of the group alone: zeros, NaN and
+# infinite values mixed in, groups that are all zeros
+_VALUE = st.one_of(
+    st.just(0.0),
+    st.just(-0.0),
+    st.just(math.nan),
+    st.sampled_from([math.inf, -math.inf, 1e300, 0.1, 0.2, 0.3, -0.3, 1e-300]),
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-1e6, max_value=1e6),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_VALUE, min_size=1, max_size=6), min_size=1, max_size=8))
+def test_exact_groups_equal_exact_of_each_group(groups):
+    from xsland._sums import _exact_groups
+
+    v = np.array([x for g in groups for x in g], dtype="float64")
+    bounds = np.concatenate([[0], np.cumsum([len(g) for g in groups])])
+    got = _exact_groups(v, bounds)
+    want = [exact(np.array(g, dtype="float64")) for g in groups]
+    # NaN parts (inf - inf) compare by their text
+    assert [tuple(map(repr, t)) for t in got] == [tuple(map(repr, t)) for t in want]
+
+
+def test_exact_groups_by_hand_with_zeros():
+    from xsland._sums import _exact_groups
+
+    # groups [0, 0.1, 0], [0, 0], [0.2, nan, 0.3]: zeros and NaN add nothing
+    v = np.array([0.0, 0.1, 0.0, 0.0, 0.0, 0.2, math.nan, 0.3])
+    got = _exact_groups(v, np.array([0, 3, 5, 8]))
+    assert got[0] == (0.1,)
+    assert got[1] == ()
+    assert got[2][0] == math.fsum([0.2, 0.3]) == 0.5
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["P1", "P2", "P3", None]), st.sampled_from(["a", "b", None])),
+        max_size=25,
+    )
+)
+def test_ids_are_the_known_values_with_their_row_numbers_per_group(rows):
+    keys = [k for k, _ in rows]
+    values = np.array([v for _, v in rows], dtype=object)
+    got = partial(keys, {"ids": values}, {"ids": IDS})
+    # the plain definition: per group (sorted), its rows' (number, value) where known
+    want = {}
+    for i, (k, v) in enumerate(rows):
+        if k is not None:
+            want.setdefault(k, [])
+            if v is not None:
+                want[k].append((i, v))
+    assert list(got.index) == sorted(want)
+    assert [got.at[k, "ids"] for k in sorted(want)] == [tuple(want[k]) for k in sorted(want)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["a", "b", "c"]), _VALUE),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_one_partial_reduces_to_the_total_of_its_parts(rows):
+    # reduce of one table takes each sum's first part: total() of the parts, which is
+    # fsum of the group's values (NaN skipped; inf - inf is NaN)
+    keys = [k for k, _ in rows]
+    values = np.array([v for _, v in rows], dtype="float64")
+    table = partial(keys, {"s": values}, {"s": SUM})
+    got = reduce([table], {"s": SUM})["s"]
+    for k in table.index:
+        assert repr(float(got[k])) == repr(total(table.at[k, "s"]))

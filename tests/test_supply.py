@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import numpy as np
@@ -286,3 +287,34 @@ def test_supply_rates_of_two_parts_combined_equal_those_of_all_parcels(rows, cut
         for code in STATUSES:
             want = math.fsum(group.loc[group["s"] == code, "area_ha"])
             assert row[f"ss_{code}_ha"] == want
+
+
+# -- helpers that work on distinct values, against their plain definitions ------------
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    hst.lists(
+        hst.one_of(
+            hst.none(), hst.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2040, 1, 1))
+        ),
+        max_size=20,
+    )
+)
+def test_day_equals_strftime_of_every_row(days):
+    from xsland.judge.supply import _day
+
+    dates = pd.Series(pd.to_datetime(pd.Series(days, dtype=object)), dtype="datetime64[ns]")
+    want = dates.dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
+    got = _day(dates)
+    assert got.dtype == object and got.tolist() == want.tolist()
+
+
+def test_per_code_by_hand():
+    from xsland.judge.supply import _per_code
+
+    code = np.array(["idle", "built", "idle"], dtype=object)
+    got = _per_code(code, {"idle": "闲置", "built": "已建成"})
+    assert str(got.dtype) == "string" and list(got) == ["闲置", "已建成", "闲置"]
+    assert list(_per_code(code)) == ["idle", "built", "idle"]
+    assert len(_per_code(np.array([], dtype=object))) == 0

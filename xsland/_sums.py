@@ -84,20 +84,26 @@ def _exact_groups(v: np.ndarray, bounds: np.ndarray) -> list[tuple[float, ...]]:
 
     The same parts as :func:`exact` group by group (NaN adds nothing, so it is taken as
     0; a group holding an infinite value goes through :func:`exact`), without a NumPy
-    call per group: a city has hundreds of thousands of enterprises.
+    call per group: a city has hundreds of thousands of enterprises. Zeros add nothing to
+    an exact sum and are left out first (most cells of a masked figure, such as the area
+    of one status, are 0).
     """
     infinite = np.isinf(v)
-    values = np.where(np.isnan(v), 0.0, v).tolist()
-    starts, ends = bounds[:-1].tolist(), bounds[1:].tolist()
     special = (
         np.logical_or.reduceat(infinite, bounds[:-1]).tolist()
         if infinite.any()
-        else [False] * len(starts)
+        else [False] * (len(bounds) - 1)
     )
+    values = np.where(np.isnan(v), 0.0, v)
+    nonzero = values != 0.0
+    # each group's bounds among the nonzero values
+    kept = np.concatenate([[0], np.cumsum(nonzero)])[bounds] if not nonzero.all() else bounds
+    values = values[nonzero].tolist()
+    starts, ends = kept[:-1].tolist(), kept[1:].tolist()
     out: list[tuple[float, ...]] = []
-    for a, b, odd in zip(starts, ends, special, strict=True):
+    for g, (a, b, odd) in enumerate(zip(starts, ends, special, strict=True)):
         if odd:
-            out.append(exact(v[a:b]))
+            out.append(exact(v[bounds[g] : bounds[g + 1]]))
             continue
         rest = values[a:b]
         parts: list[float] = []
@@ -167,13 +173,11 @@ def partial(
         elif kind == FIRST:
             out[col] = np.minimum.reduceat(number[keep][order], starts)
         elif kind == IDS:
-            r = number[keep][order]
-            known = pd.notna(value)
-            pairs = list(zip(r.tolist(), value, known, strict=True))
-            out[col] = [
-                tuple((i, v) for i, v, k in pairs[a:b] if k)
-                for a, b in zip(bounds[:-1], bounds[1:], strict=True)
-            ]
+            # the known values with their row numbers, then each group's slice of them
+            at = np.flatnonzero(pd.notna(value))
+            pairs = list(zip(number[keep][order][at].tolist(), value[at], strict=True))
+            cut = np.searchsorted(at, bounds).tolist()
+            out[col] = [tuple(pairs[a:b]) for a, b in zip(cut[:-1], cut[1:], strict=True)]
         else:
             raise ValueError(f"kind {kind!r} is none of sum, count, any, all, first, ids")
     frame = pd.DataFrame(out, index=pd.Index(uniq, name=name))
@@ -213,7 +217,10 @@ def reduce(partials: Iterable[pd.DataFrame], kinds: Mapping[str, str]) -> pd.Dat
         value = both[col].to_numpy()[order]
         if kind == SUM:
             if single:
-                sums = [total(t) for t in value]
+                # the parts of one table are already the exact sum: fsum of them is the
+                # first, the correctly rounded sum (0.0 for none); infinite sums come as
+                # one part
+                sums = [t[0] if t else 0.0 for t in value]
             else:
                 sums = [total(p for t in value[a:b] for p in t) for a, b in pairs]
             out[col] = np.asarray(sums, dtype="float64")

@@ -119,6 +119,10 @@ def _as_date(values: pd.Series) -> pd.Series:
 def _as_text(values: pd.Series) -> pd.Series:
     if str(values.dtype) == "str":
         return values
+    if isinstance(values.dtype, pd.StringDtype):
+        # text with NA (the judges' "string") is the same text: one cast, no round trip
+        # through Python objects
+        return values.astype("str")
     out = values.astype(object)
     return out.where(out.notna(), None).astype("str")
 

@@ -102,6 +102,7 @@ from scipy.sparse.csgraph import connected_components
 from shapely.errors import GEOSException
 
 from xsland.errors import DataError, format_rows
+from xsland.judge.keys import per_distinct
 from xsland.read.crs import get_crs, metric_crs, to_crs
 from xsland.rules.policy import DEFAULT_POLICY, LOWUSE_RULES, Policy
 from xsland.rules.units import M2_PER_MU  # re-exported
@@ -1064,7 +1065,7 @@ def block_table(
     p = parcels.loc[member]
     fl = _flag_columns(parcels, flags).loc[member]
     outline = block_outlines(
-        parcels.loc[member],
+        p,
         ids[member],
         gap_m=policy.block_gap_m,
         hole_fill_m2=policy.block_hole_fill_m2,
@@ -1075,6 +1076,9 @@ def block_table(
     nb = len(names)
 
     def col(name: str) -> pd.Series:
+        if name in ("park_id", "town") and name in p.columns:
+            # a few parks and towns over many parcels: each cleaned once
+            return per_distinct(p[name], _key).reset_index(drop=True)
         if name in p.columns:
             return _key(p[name]).reset_index(drop=True)
         return pd.Series(pd.NA, index=range(len(p)), dtype="string")
@@ -1084,8 +1088,9 @@ def block_table(
     tf = target_far(p["category"], policy=policy).to_numpy()
     known = ~np.isnan(fa)
     pid = col("parcel_id")
-    owner = col("owner").fillna("企业:" + col("enterprise_id"))
     ent = col("enterprise_id")
+    own = col("owner")
+    owner = own.fillna("企业:" + ent)
 
     def total(values: np.ndarray) -> np.ndarray:
         return np.bincount(code, weights=np.nan_to_num(values), minlength=nb)
@@ -1142,7 +1147,7 @@ def block_table(
         if "eval_class" in fl
         else pd.Series(False, index=fl.index)
     ).to_numpy(dtype=bool)
-    nobody = (col("owner").isna() & ent.isna()).to_numpy(dtype=bool)
+    nobody = (own.isna() & ent.isna()).to_numpy(dtype=bool)
     industry_only = _lu(fl, "lu_industry") & ~_lu(fl, "lu_inefficient") & ~_lu(fl, "lu_plan")
     reserve = (idle | (known & (fa == 0)) | low | nobody) & ~industry_only
     out["idle_mu"] = total(np.where(idle, area, 0)) / M2_PER_MU

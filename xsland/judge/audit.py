@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 import xsland._sums as sums
+from xsland.judge.keys import per_distinct
 from xsland.measure.area import M2_PER_KM2, M2_PER_MU, areas, union_area_m2
 from xsland.measure.far import categorise, plot_ratio
 from xsland.measure.overlay import park_assignment
@@ -375,6 +376,12 @@ def _industrial_far(parcels: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.n
     return known, np.where(known, floor, np.nan), np.where(known, area, np.nan)
 
 
+def _ids(values: pd.Series) -> pd.Series:
+    """:func:`xsland.read.values.normalise_ids` of each cell (object dtype, ``None`` when
+    empty): run by :func:`xsland.judge.keys.per_distinct` on the distinct IDs."""
+    return normalise_ids(values)[0]
+
+
 def park_partial(
     parcels: pd.DataFrame,
     *,
@@ -440,7 +447,9 @@ def park_partial(
         links = pd.DataFrame(
             {
                 "park_id": park,
-                "enterprise_id": normalise_ids(parcels["enterprise_id"])[0].to_numpy(dtype=object),
+                "enterprise_id": per_distinct(parcels["enterprise_id"], _ids).to_numpy(
+                    dtype=object
+                ),
                 "row": number,
             }
         )
@@ -687,7 +696,7 @@ def _enterprise_checks(
     if enterprises is None or links.empty:
         return table
     ent = pd.DataFrame(enterprises)
-    ent = ent.assign(enterprise_id=normalise_ids(ent["enterprise_id"])[0].to_numpy(dtype=object))
+    ent = ent.assign(enterprise_id=per_distinct(ent["enterprise_id"], _ids).to_numpy(dtype=object))
     ent = ent.dropna(subset=["enterprise_id"]).drop_duplicates("enterprise_id")
     for c in ("industry", "revenue", "chain_leader"):
         if c not in ent.columns:
@@ -700,8 +709,9 @@ def _enterprise_checks(
     )
     listed = (m["_listed"] == "both").to_numpy()
     # names compared by their normalised key: 数字经济(软件) is 数字经济（软件）
-    leading = name_keys(m["park_id"].map(table["leading_industry"]))
-    industry = name_keys(m["industry"])
+    # each distinct name normalised once (per_distinct)
+    leading = per_distinct(m["park_id"].map(table["leading_industry"]), name_keys)
+    industry = per_distinct(m["industry"], name_keys)
     m["ind_ok"] = listed & industry.notna().to_numpy()
     m["is_leading"] = (industry == leading).fillna(False).to_numpy(dtype=bool)
     revenue = pd.to_numeric(m["revenue"], errors="coerce")

@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 import xsland._sums as sums
+from xsland.judge.keys import per_distinct
 from xsland.judge.supply import supply_status
 from xsland.rules.evaluation_columns import INTENSITY_COLUMNS as COLUMNS
 from xsland.rules.landuse import land_use_codes
@@ -192,32 +193,45 @@ def _per_parcel(
             "A2_flag": built & industrial,
         }
     )
+    # the enterprise IDs cleaned once, each distinct one (per_distinct)
+    ids = per_distinct(parcels["enterprise_id"], _key) if "enterprise_id" in parcels else None
     for col in ("tax", "investment"):
-        share, known = _spread(parcels, enterprises, col, land)
+        share, known = _spread(parcels, enterprises, col, land, ids=ids)
         out[f"{col}_A2"] = np.where(out["A2_flag"], share, 0.0)
         out[f"{col}_known_A2"] = np.where(out["A2_flag"] & known, area, 0.0)
     return out
 
 
 def _spread(
-    parcels: pd.DataFrame, enterprises: pd.DataFrame | None, col: str, land: pd.Series
+    parcels: pd.DataFrame,
+    enterprises: pd.DataFrame | None,
+    col: str,
+    land: pd.Series,
+    *,
+    ids: pd.Series | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """An enterprise figure spread over its parcels by area; and where it is known.
 
-    ``land`` is each enterprise's land (ha) over all parcels (:func:`land_combine`).
+    ``land`` is each enterprise's land (ha) over all parcels (:func:`land_combine`);
+    ``ids`` the parcels' ``_key(enterprise_id)``, when the caller has it.
     """
     n = len(parcels)
     if enterprises is None or col not in enterprises or "enterprise_id" not in parcels:
         return np.zeros(n), np.zeros(n, bool)
-    ids = _key(parcels["enterprise_id"])
+    if ids is None:
+        ids = _key(parcels["enterprise_id"])
     figure = pd.Series(
         pd.to_numeric(enterprises[col], errors="coerce").to_numpy(dtype="float64"),
         index=_key(enterprises["enterprise_id"]).to_numpy(),
     )
     figure = figure[~figure.index.duplicated()]
     area = pd.Series(_num(parcels, "area_ha"), index=parcels.index)
-    total = ids.astype(object).map(land).to_numpy(dtype="float64", na_value=np.nan)
-    value = ids.map(figure).to_numpy(dtype="float64", na_value=np.nan)
+    # each distinct enterprise looked up once (per_distinct: the same as every parcel's
+    # ids.astype(object).map(land) and ids.map(figure))
+    total = per_distinct(ids, lambda u: u.astype(object).map(land))
+    total = total.to_numpy(dtype="float64", na_value=np.nan)
+    value = per_distinct(ids, lambda u: u.astype(ids.dtype).map(figure))
+    value = value.to_numpy(dtype="float64", na_value=np.nan)
     known = ~np.isnan(value) & (total > 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(known, value * area.to_numpy() / np.where(total > 0, total, 1), 0.0)

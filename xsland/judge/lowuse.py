@@ -78,13 +78,16 @@ from typing import Any, NamedTuple
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 import xsland._sums as sums
 from xsland.errors import DataError, format_rows
+from xsland.judge.keys import id_keys, number_text, per_distinct
 from xsland.measure.overlay import intersection_areas
 from xsland.read.crs import to_crs
 from xsland.read.validate import quality_record, require_dates, row_ids
-from xsland.read.values import name_keys, normalise_ids, parse_numbers
+from xsland.read.values import name_keys, parse_numbers
 from xsland.rules.landuse import category_of, land_use_codes
 from xsland.rules.policy import (
     DEFAULT_POLICY,
@@ -250,8 +253,9 @@ _BUILT_CATEGORIES_FAR = ("new_industrial", "standard_factory", "new_type_industr
 
 def _key(values: pd.Series) -> pd.Series:
     """IDs as clean text (:func:`xsland.read.values.normalise_id`: ``12.0`` -> ``"12"``,
-    ``"E1\u3000"`` -> ``"E1"``, full-width folded, blanks -> NA), same index."""
-    return normalise_ids(values)[0].astype("string")
+    ``"E1\u3000"`` -> ``"E1"``, full-width folded, blanks -> NA), same index; each
+    distinct ID normalised once (:func:`xsland.judge.keys.id_keys`)."""
+    return id_keys(values)
 
 
 def _text(values: pd.Series) -> pd.Series:
@@ -347,11 +351,18 @@ def _join(parts: list[np.ndarray], sep: str) -> np.ndarray:
     return out
 
 
+def _where(hit: np.ndarray, make: Any) -> np.ndarray:
+    """``np.where(hit, make(hit), "")`` (object dtype), with the text made only for the
+    rows where ``hit`` holds: ``make`` gets the mask and returns their texts."""
+    out = np.full(len(hit), "", dtype=object)
+    if hit.any():
+        out[hit] = make(hit)
+    return out
+
+
 def _fmt(values: np.ndarray, digits: int) -> np.ndarray:
     """Numbers as short text (``0.42``, ``1.5``), vectorised."""
-    rounded = np.round(np.atleast_1d(np.asarray(values, dtype="float64")), digits)
-    text = pd.Series(rounded).astype("str").str.replace(r"\.0$", "", regex=True)
-    return text.fillna("").to_numpy(dtype=object)
+    return number_text(values, digits)  # each distinct value written once
 
 
 # ---------------------------------------------------------------------------
@@ -933,7 +944,7 @@ def _rule_far_low(ctx: _Context) -> _Hit:
     judged = ~np.isnan(far_thr) & ~ctx.developing
     with np.errstate(invalid="ignore"):
         hit = judged & (ctx.far < far_thr - 1e-9)
-    detail = np.where(hit, "容积率" + _fmt(ctx.far, 3) + "<" + _fmt(far_thr, 2), "")
+    detail = _where(hit, lambda m: "容积率" + _fmt(ctx.far[m], 3) + "<" + _fmt(far_thr[m], 2))
     return _Hit(hit, judged & np.isnan(ctx.far), detail)
 
 
@@ -943,10 +954,48 @@ def _rule_coverage_low(ctx: _Context) -> _Hit:
     industrial = np.isin(ctx.category, INDUSTRIAL_CATEGORIES) & ~ctx.developing
     with np.errstate(invalid="ignore"):
         hit = industrial & (ctx.coverage < floor - 1e-9)
-    detail = np.where(
-        hit, "建筑系数" + _fmt(ctx.coverage * 100, 1) + "%<" + _fmt(floor * 100, 1) + "%", ""
+    detail = _where(
+        hit,
+        lambda m: "建筑系数" + _fmt(ctx.coverage[m] * 100, 1) + "%<" + _fmt(floor * 100, 1) + "%",
     )
     return _Hit(hit, industrial & np.isnan(ctx.coverage), detail)
+
+
+def _arrow_text(values: Any) -> bool:
+    dtype = getattr(values, "dtype", None)
+    return isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
+
+
+def _rows_of(keys: pd.Series, index: pd.Index) -> np.ndarray:
+    """The position in ``index`` (unique) of each key, -1 where the key is NA or absent:
+    what ``keys.map(series_on_index)`` looks up, found once for every column (by Arrow's
+    hash lookup when both are Arrow text: ``get_indexer`` converted them first)."""
+    k, i = keys.array, pd.Index(index).array
+    if _arrow_text(k) and _arrow_text(i):
+        values = pa.array(i)
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        hit = pc.fill_null(pc.index_in(pa.array(k), value_set=values), -1)
+        found = np.asarray(hit.to_numpy(), dtype=np.intp)
+    else:
+        found = index.get_indexer(pd.Index(k))
+    missing = keys.isna().to_numpy(dtype=bool)
+    return np.where(missing, -1, found) if missing.any() else found
+
+
+def _take(values: pd.Series, row: np.ndarray, *, fill: Any = None) -> pd.Series:
+    """``values`` at positions ``row`` (positions 0..n-1), missing (or ``fill``) at -1:
+    ``keys.map(values)`` (``.fillna(fill)``) in the dtype of ``values``."""
+    out = pd.Series(values.array.take(row, allow_fill=True), dtype=values.dtype)
+    return out.fillna(fill) if fill is not None else out
+
+
+def _at(flags: pd.Series, row: np.ndarray, missing: bool) -> np.ndarray:
+    """Booleans ``flags`` at positions ``row``, ``missing`` where the position is -1."""
+    out = np.full(len(row), missing, dtype=bool)
+    known = row >= 0
+    out[known] = flags.to_numpy(dtype=bool)[row[known]]
+    return out
 
 
 def _enterprise_figures(ctx: _Context) -> dict[str, Any]:
@@ -967,16 +1016,18 @@ def _enterprise_figures(ctx: _Context) -> dict[str, Any]:
             if ctx.per_enterprise is not None
             else per_mu(ctx.parcels, ctx.enterprises, policy=p)
         ).set_index("enterprise_id")
-        keys = ctx.ent_id.astype(object)
+        # each parcel's row of the table, found once (Series.map per column did it anew)
+        row = _rows_of(ctx.ent_id, table.index)
         cls = table["eval_class"] if p.lowuse_use_derived_class else table["eval_class_given"]
         src = table["eval_class_source"].where(cls.notna(), "none")
-        out["eval_class"] = keys.map(cls).astype("string")
-        out["eval_class_source"] = keys.map(src).fillna("none").astype("str")
-        out["tax_per_mu"] = keys.map(table["tax_per_mu"]).to_numpy(dtype="float64", na_value=np.nan)
+        out["eval_class"] = _take(cls.astype("string"), row)
+        out["eval_class_source"] = _take(src.astype("str"), row, fill="none")
+        out["tax_per_mu"] = _take(table["tax_per_mu"].astype("float64"), row).to_numpy()
         if "industry" in table.columns:
-            out["industry"] = keys.map(table["industry"]).astype("string")
+            out["industry"] = _take(table["industry"].astype("string"), row)
         out["table"] = table
         out["class"] = cls.astype("string")
+        out["row"] = row
     ctx.figures["enterprise"] = out
     return out
 
@@ -988,14 +1039,17 @@ def _rule_eval_class(ctx: _Context) -> _Hit:
     if ent["table"] is None:
         ctx.notes.append("enterprise rules: no enterprise table")
         return _Hit(np.zeros(n, bool), ctx.applies.copy(), np.full(n, "", dtype=object))
-    keys = ctx.ent_id.astype(object)
     holds, undecided, note = _history_runs(
         ctx.history, ent["class"], policy=p, eval_year=ctx.eval_year
     )
     if note:
         ctx.notes.append(note)
-    hit = keys.map(holds).fillna(False).to_numpy(dtype=bool)
-    unknown = ctx.applies & ~hit & keys.map(undecided).fillna(True).to_numpy(dtype=bool)
+    # holds / undecided are indexed like the enterprise table: its rows serve
+    row = ent["row"]
+    if not holds.index.equals(ent["table"].index):
+        row = _rows_of(ctx.ent_id, holds.index)
+    hit = _at(holds, row, False)
+    unknown = ctx.applies & ~hit & _at(undecided, row, True)
     years = p.lowuse_class_years
     detail = np.where(
         hit,
@@ -1017,7 +1071,7 @@ def _rule_tax_low(ctx: _Context) -> _Hit:
     tax = _enterprise_figures(ctx)["tax_per_mu"]
     with np.errstate(invalid="ignore"):
         hit = ctx.has_ent & (tax < floor - 1e-9)
-    detail = np.where(hit, "亩均税收" + _fmt(tax, 2) + "<" + _fmt(floor, 2) + "万元/亩", "")
+    detail = _where(hit, lambda m: "亩均税收" + _fmt(tax[m], 2) + "<" + _fmt(floor, 2) + "万元/亩")
     return _Hit(hit, ctx.applies & np.isnan(tax), detail)
 
 
@@ -1059,15 +1113,22 @@ def park_positioning(parks: pd.DataFrame, *, policy: Policy = DEFAULT_POLICY) ->
     frame = pd.DataFrame({"park_id": ids, "lead": lead, "related": listed}).dropna(
         subset=["park_id"]
     )
+    # per park, in the order parks first appear: its first leading industry, and the
+    # related industries of all its features (one pass over the features, no pandas
+    # group per park)
+    found: dict[Any, list] = {}
+    for pid, first, item in zip(
+        frame["park_id"].tolist(), frame["lead"].tolist(), frame["related"].tolist(), strict=True
+    ):
+        entry = found.setdefault(pid, [pd.NA, ()])
+        if pd.isna(entry[0]) and not pd.isna(first):
+            entry[0] = first
+        entry[1] += tuple(item)
     rows = {}
-    for pid, group in frame.groupby("park_id", sort=False):
-        leads = group["lead"].dropna()
-        names: tuple[str, ...] = ()
-        for item in group["related"]:
-            names += tuple(item)
+    for pid, (leading, names) in found.items():
         names += policy.related_industries.get(str(pid), ())
-        leading = leads.iloc[0] if len(leads) else pd.NA
-        related = tuple(n for n in dict.fromkeys(names) if not len(leads) or n != leading)
+        has = not pd.isna(leading)
+        related = tuple(n for n in dict.fromkeys(names) if not has or n != leading)
         rows[pid] = {"leading_industry": leading, "related_industries": related}
     out = pd.DataFrame.from_dict(
         rows, orient="index", columns=["leading_industry", "related_industries"]
@@ -1078,21 +1139,22 @@ def park_positioning(parks: pd.DataFrame, *, policy: Policy = DEFAULT_POLICY) ->
     return out
 
 
-def _in_related(keys: np.ndarray, related: pd.Series) -> np.ndarray:
-    """Whether each row's industry key is the key of one of the row's related industries.
+def _in_related(keys: np.ndarray, group: np.ndarray, related: pd.Series) -> np.ndarray:
+    """Whether each row's industry key is the key of one of its park's related industries.
 
-    ``related`` holds a tuple of names per row (few distinct tuples: one per park); each
-    distinct tuple's names are normalised once (:func:`name_keys`) and the (tuple, key)
-    pairs compared in one ``isin``.
+    Row :math:`i` belongs to group :math:`g_i` (a park's position in ``related``, -1 for
+    none) and holds the key :math:`k_i`; it is related when
+    :math:`k_i \\ne "" \\wedge \\exists\\, r \\in R_{g_i}: \\mathrm{name\\_key}(r) = k_i`,
+    :math:`R_g` the tuple of names ``related.iloc[g]``. Each group's names are normalised
+    once (:func:`name_keys`) and the (group, key) pairs compared in one ``isin``.
     """
-    codes, distinct = pd.factorize(related.map(tuple))
-    if len(distinct) == 0:
+    names = pd.Series(list(related), dtype=object).explode().dropna()
+    if len(names) == 0:
         return np.zeros(len(keys), dtype=bool)
-    names = pd.Series(list(distinct), dtype=object).explode().dropna()
     allowed = pd.MultiIndex.from_arrays(
         [names.index.to_numpy(), name_keys(names).fillna("").to_numpy(dtype=object)]
     )
-    rows = pd.MultiIndex.from_arrays([codes, keys])
+    rows = pd.MultiIndex.from_arrays([np.asarray(group), keys])
     return rows.isin(allowed) & (keys != "")
 
 
@@ -1100,14 +1162,20 @@ def _rule_industry_mismatch(ctx: _Context) -> _Hit:
     """``industry_mismatch``: the industry is neither the leading nor a related one."""
     n = ctx.n
     industry = _enterprise_figures(ctx)["industry"]
-    leading = pd.Series(pd.NA, index=range(n), dtype="string")
-    related = pd.Series([()] * n, index=range(n), dtype=object)
+    # each parcel's park: its row of the positioning table (-1: none); the park's figures
+    # are worked out once per park and taken by that row
+    park_row = np.full(n, -1, dtype=np.intp)
+    pos = pd.DataFrame(
+        {
+            "leading_industry": pd.Series(dtype="string"),
+            "related_industries": pd.Series(dtype=object),
+            "related_text": pd.Series(dtype="str"),
+        }
+    )
     if ctx.parks is not None and "park_id" in ctx.parcels.columns:
         pos = park_positioning(ctx.parks, policy=ctx.policy)
-        park = _key(ctx.parcels["park_id"]).reset_index(drop=True).astype(object)
-        leading = park.map(pos["leading_industry"]).astype("string")
-        related = park.map(pos["related_industries"])
-        related = related.where(related.notna(), pd.Series([()] * n, dtype=object))
+        park = _key(ctx.parcels["park_id"]).reset_index(drop=True)
+        park_row = _rows_of(park, pd.Index(pos.index.astype("string")))
         bare = pos[pos["leading_industry"].notna() & (pos["related_text"] == "")].index
         if len(bare):
             shown = ", ".join(map(str, bare))
@@ -1130,26 +1198,30 @@ def _rule_industry_mismatch(ctx: _Context) -> _Hit:
                     ],
                 )
             )
+    leading = _take(pos["leading_industry"].astype("string"), park_row)
     ctx.figures["leading_industry"] = leading
     has_lead = leading.notna().to_numpy(dtype=bool)
     ind_known = industry.notna().to_numpy(dtype=bool)
-    ind = industry.fillna("").to_numpy(dtype=object)
-    lead = leading.fillna("").to_numpy(dtype=object)
-    # names compared by their normalised key: 数字经济(软件) is 数字经济（软件）
-    ind_key = name_keys(industry).fillna("").to_numpy(dtype=object)
-    lead_key = name_keys(leading).fillna("").to_numpy(dtype=object)
-    conforms = (ind_key == lead_key) | _in_related(ind_key, related)
+    # names compared by their normalised key: 数字经济(软件) is 数字经济（软件）; each
+    # distinct industry and each park's leading industry normalised once
+    ind_key = per_distinct(industry, name_keys).fillna("").to_numpy(dtype=object)
+    park_lead_key = name_keys(pos["leading_industry"]).astype(object)
+    lead_key = _take(park_lead_key, park_row, fill="").to_numpy(dtype=object)
+    conforms = (ind_key == lead_key) | _in_related(ind_key, park_row, pos["related_industries"])
     hit = has_lead & ind_known & ~conforms
-    shown_related = related.map("、".join).to_numpy(dtype=object)
-    detail = np.where(
-        hit,
-        np.where(
-            shown_related != "",
-            "产业" + ind + "不属产业定位(主导" + lead + "; 相关" + shown_related + ")",
+
+    def text(m: np.ndarray) -> np.ndarray:
+        ind = industry[m].fillna("").to_numpy(dtype=object)
+        lead = leading[m].fillna("").to_numpy(dtype=object)
+        shown = _take(pos["related_text"].astype(object), park_row[m], fill="")
+        shown = shown.to_numpy(dtype=object)
+        return np.where(
+            shown != "",
+            "产业" + ind + "不属产业定位(主导" + lead + "; 相关" + shown + ")",
             "产业" + ind + "≠主导产业" + lead,
-        ),
-        "",
-    )
+        )
+
+    detail = _where(hit, text)
     return _Hit(hit, has_lead & ctx.applies & ~ind_known, detail)
 
 
@@ -1361,35 +1433,34 @@ def flag(
         count += hit[c]
     ent = _enterprise_figures(ctx)
     figures = ctx.figures
+    none = pd.Series(pd.NA, index=range(n), dtype="string")
     out = pd.DataFrame(
         {
             "low_efficiency": any_hit,
             "n_reasons": count,
-            "reasons": _str(_join([np.where(hit[c], c, "") for c in codes], ";")),
-            "reasons_zh": _str(_join([np.where(hit[c], REASONS[c][0], "") for c in codes], "；")),
-            "reasons_detail": _str(
-                _join([np.where(hit[c], results[c].detail, "") for c in codes], "；")
+            "reasons": _labels([hit[c] for c in codes], codes, ";", n),
+            "reasons_zh": _labels([hit[c] for c in codes], [REASONS[c][0] for c in codes], "；", n),
+            "reasons_detail": _details([(hit[c], results[c].detail) for c in codes], "；", n),
+            "reasons_unknown": _labels(
+                [results[c].unknown & ~hit[c] for c in codes], codes, ";", n
             ),
-            "reasons_unknown": _str(
-                _join([np.where(results[c].unknown & ~hit[c], c, "") for c in codes], ";")
-            ),
-            "kinds": _str(_join([np.where(kind_hit[k], k, "") for k in counted], ";")),
-            "kinds_zh": _str(
-                _join([np.where(kind_hit[k], KINDS[k][0], "") for k in counted], "；")
+            "kinds": _labels([kind_hit[k] for k in counted], counted, ";", n),
+            "kinds_zh": _labels(
+                [kind_hit[k] for k in counted], [KINDS[k][0] for k in counted], "；", n
             ),
             **{f"lu_{k}": kind_hit[k] for k in LOWUSE_KINDS},
             **{f"lu_{c}": hit[c] for c in LOWUSE_RULES},
             "far_threshold": figures.get("far_threshold", np.full(n, np.nan)),
             "idle_since": ctx.idle_since.to_numpy(),
-            "eval_class": ent["eval_class"].to_numpy(),
-            "eval_class_source": ent["eval_class_source"].to_numpy(),
+            # text columns passed as they are (to_numpy() made object arrays that the
+            # frame turned back into text, then astype once more)
+            "eval_class": ent["eval_class"].array,
+            "eval_class_source": ent["eval_class_source"].array,
             "tax_per_mu": ent["tax_per_mu"],
-            "planned_use": figures.get("planned_use", pd.Series(pd.NA, index=range(n))).to_numpy(),
+            "planned_use": figures.get("planned_use", none).array,
             "plan_share": figures.get("plan_share", np.full(n, np.nan)),
-            "leading_industry": figures.get(
-                "leading_industry", pd.Series(pd.NA, index=range(n))
-            ).to_numpy(),
-            "industry": ent["industry"].to_numpy(),
+            "leading_industry": figures.get("leading_industry", none).array,
+            "industry": ent["industry"].array,
         },
         index=parcels.index,
     )
@@ -1404,6 +1475,37 @@ def flag(
 
 def _str(values: np.ndarray) -> pd.arrays.ArrowStringArray | Any:
     return pd.array(values, dtype="str")
+
+
+def _labels(masks: list[np.ndarray], labels: list[str], sep: str, n: int) -> Any:
+    """Per row, the labels whose mask holds joined by ``sep`` (``""`` when none), as
+    ``str``: ``_str(_join([np.where(m, label, "") ...], sep))``.
+
+    The masks of a row make a code :math:`c_i = \\sum_j 2^j m_{ji}`; the text of each
+    code that occurs is joined once and taken by the rows (no text per row).
+    """
+    code = np.zeros(n, dtype=np.int64)
+    for bit, mask in enumerate(masks):
+        code |= np.asarray(mask, dtype=bool).astype(np.int64) << bit
+    uniq, row = np.unique(code, return_inverse=True)
+    texts = [sep.join(t for b, t in enumerate(labels) if c >> b & 1) for c in uniq.tolist()]
+    return _str(np.asarray(texts, dtype=object)).take(row.ravel())
+
+
+def _details(parts: list[tuple[np.ndarray, np.ndarray]], sep: str, n: int) -> Any:
+    """Per row, the details of the rules that hold joined by ``sep``, as ``str``:
+    ``_str(_join([np.where(hit, detail, "") ...], sep))``, joined and converted only for
+    the rows where some rule holds."""
+    rows = np.zeros(n, dtype=bool)
+    for hit, _ in parts:
+        rows |= hit
+    where = np.flatnonzero(rows)
+    text = _join([np.where(hit[where], detail[where], "") for hit, detail in parts], sep)
+    if len(text) != len(where):  # no parts
+        text = np.full(len(where), "", dtype=object)
+    pick = np.full(n, len(where), dtype=np.intp)
+    pick[where] = np.arange(len(where))
+    return _str(np.append(text, "").astype(object)).take(pick)
 
 
 def _mask(flags: pd.DataFrame, col: str) -> np.ndarray:

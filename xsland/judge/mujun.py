@@ -191,6 +191,7 @@ def mujun(
     as_of: Any = None,
     policy: Policy = DEFAULT_POLICY,
     land: pd.DataFrame | None = None,
+    per_enterprise: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The per-mu table of :func:`xsland.judge.lowuse.per_mu` with the Wuxi-way class.
 
@@ -212,13 +213,20 @@ def mujun(
         when summed elsewhere (partition by partition); default those of ``parcels``.
         The classes rank all enterprises, so they are derived from these sums, never from
         part of the parcels.
+    per_enterprise
+        ``per_mu(parcels, enterprises, policy=policy, land=land)``, when the caller has
+        it (the audit computes it once for the flags and the classes); it is not changed.
 
     Returns
     -------
     DataFrame
         :func:`per_mu`'s columns, then :data:`COLUMNS`.
     """
-    base = per_mu(parcels, enterprises, policy=policy, land=land)
+    base = (
+        per_enterprise
+        if per_enterprise is not None
+        else per_mu(parcels, enterprises, policy=policy, land=land)
+    )
     today = _as_of(as_of)
     src = enterprises.reset_index(drop=True)
     table = base.reset_index(drop=True).copy()

@@ -40,6 +40,7 @@ import pandas as pd
 
 import xsland._sums as sums
 from xsland.errors import DataError
+from xsland.judge.keys import number_text
 from xsland.read.validate import require_dates
 from xsland.rules.evaluation_columns import SUPPLY_COLUMNS as COLUMNS
 from xsland.rules.evaluation_columns import SUPPLY_STATUSES as STATUSES
@@ -77,8 +78,19 @@ def _number(parcels: pd.DataFrame, col: str) -> np.ndarray:
 
 
 def _day(dates: pd.Series) -> np.ndarray:
-    """Dates as ``YYYY-MM-DD`` text ('' for NaT)."""
-    return dates.dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
+    """Dates as ``YYYY-MM-DD`` text ('' for NaT): ``dates.dt.strftime("%Y-%m-%d")``,
+    each distinct date written once (many parcels share a day)."""
+    codes, uniq = pd.factorize(dates)
+    text = pd.DatetimeIndex(uniq).strftime("%Y-%m-%d").to_numpy(dtype=object)
+    return np.append(text, "")[codes]  # code -1 (NaT): the last, ""
+
+
+def _per_code(code: np.ndarray, table: Mapping[str, str] | None = None) -> Any:
+    """``pd.array([table[c] for c in code], dtype="string")`` (``code`` itself without a
+    table), each distinct code looked up and converted once."""
+    found, uniq = pd.factorize(code)
+    shown = [table[c] for c in uniq] if table is not None else list(uniq)
+    return pd.array(shown, dtype="string").take(found)
 
 
 def supply_status(
@@ -164,8 +176,8 @@ def supply_status(
     )
     out = pd.DataFrame(
         {
-            "supply_status": pd.array(code, dtype="string"),
-            "supply_status_zh": pd.array([STATUSES[c][0] for c in code], dtype="string"),
+            "supply_status": _per_code(code),
+            "supply_status_zh": _per_code(code, {c: v[0] for c, v in STATUSES.items()}),
             "supply_rule": pd.array(rule, dtype="string"),
         }
     )
@@ -186,8 +198,10 @@ def _rules(
 ) -> np.ndarray:
     """The rule text of each parcel (Chinese, with its dates and floor area)."""
     day = today.strftime("%Y-%m-%d")
-    fa = pd.Series(np.round(building, 1)).astype("str").str.replace(r"\.0$", "", regex=True)
-    fa = fa.fillna("").to_numpy(dtype=object)
+    # the floor area as text, only where a rule shows it (built, under construction)
+    fa = np.full(len(code), "", dtype=object)
+    shown = (code == "built") | (code == "under_construction")
+    fa[shown] = number_text(building[shown], 1)  # each distinct floor area written once
     years = f"{policy.idle_after_years:g}"
     d = dates
     branches = [

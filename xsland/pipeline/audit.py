@@ -25,7 +25,14 @@ from xsland.judge.audit import (
 from xsland.judge.intensity import intensity_combine, intensity_partial
 from xsland.judge.intensity import land_combine as intensity_land
 from xsland.judge.intensity import land_partial as intensity_land_partial
-from xsland.judge.lowuse import flag, land_combine, land_partial, summary_combine, summary_partial
+from xsland.judge.lowuse import (
+    flag,
+    land_combine,
+    land_partial,
+    per_mu,
+    summary_combine,
+    summary_partial,
+)
 from xsland.judge.mujun import mujun
 from xsland.judge.supply import supply_rates_combine, supply_rates_partial, supply_status
 from xsland.measure.overlay import park_assignment
@@ -208,9 +215,17 @@ def run(
             parcel_out = parcel_out.join(shares)
             park_out = with_park_landcover(park_out, parks, landcover, options=lc)
     with step("judge", len(parcel_out), unit="parcels"):
+        # each enterprise's land, summed once: the flags' per-mu figures and the roll-ups
+        # read it (the flags would sum it again, as per_mu of the parcels)
+        lands = land_partials(parcel_out)
+        per_enterprise = (
+            per_mu(None, enterprises, policy=policy, land=land_combine([lands["mu"]]))
+            if enterprises is not None
+            else None
+        )
         parcel_out, flags, status, notes = judge_parcels(
             parcel_out, park_out, enterprises=enterprises, plan=plan, history=history,
-            as_of=as_of, policy=policy, quality=measured,
+            as_of=as_of, policy=policy, quality=measured, per_enterprise=per_enterprise,
         )  # fmt: skip
     low = flags["low_efficiency"].to_numpy(dtype=bool)
     with step("blocks", int(low.sum()), unit="flagged parcels"):
@@ -242,7 +257,8 @@ def run(
     with step("roll-ups", len(parcel_out), unit="parcels"):
         park_out, towns, district, per_enterprise, evaluation = roll_ups(
             parcel_out, park_out, flags=flags, status=status, blocks=blocks,
-            enterprises=enterprises, as_of=as_of, policy=policy,
+            enterprises=enterprises, as_of=as_of, policy=policy, lands=lands,
+            per_enterprise=per_enterprise,
         )  # fmt: skip
     with step("quality checks", len(parcels), unit="parcels"):
         cross = parcel_checks(
@@ -283,6 +299,8 @@ def roll_ups(
     enterprises: pd.DataFrame | None,
     as_of: Any,
     policy: Policy,
+    lands: Mapping[str, pd.DataFrame] | None = None,
+    per_enterprise: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame | None, pd.DataFrame]:
     """Parks, towns and district from judged parcels: the one roll-up of every run.
 
@@ -302,6 +320,13 @@ def roll_ups(
         The enterprise table, or ``None`` (no 亩均 classes then).
     as_of, policy
         The date idle land is judged at, and the rules.
+    lands
+        :func:`land_partials` of ``parcel_out``, when the caller has them (the audit
+        sums each enterprise's land once, for the flags and the roll-ups); default
+        summed here.
+    per_enterprise
+        :func:`xsland.judge.lowuse.per_mu` of ``enterprises`` on that land, when the
+        caller has it (the flags' table); default computed by :func:`~xsland.judge.mujun.mujun`.
 
     Returns
     -------
@@ -310,7 +335,8 @@ def roll_ups(
         low-efficiency and supply figures merged in; towns with theirs and ``n_blocks``;
         the district checks; the 亩均 table (or ``None``); the 集约利用 evaluation.
     """
-    lands = land_partials(parcel_out)
+    if lands is None:
+        lands = land_partials(parcel_out)
     part = roll_up_partial(
         parcel_out,
         flags=flags,
@@ -329,6 +355,7 @@ def roll_ups(
         ready="ready_for_supply" in parcel_out.columns,
         as_of=as_of,
         policy=policy,
+        per_enterprise=per_enterprise,
     )
 
 
@@ -379,17 +406,21 @@ def combine_roll_ups(
     ready: bool,
     as_of: Any,
     policy: Policy,
+    per_enterprise: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame | None, pd.DataFrame]:
     """:func:`roll_ups` from the :func:`roll_up_partial` tables of disjoint sets of
     parcels; ``land`` is each enterprise's parcels and land on all of them
     (:func:`xsland.judge.lowuse.land_combine`), ``ready`` whether the parcels have
-    ``ready_for_supply``."""
+    ``ready_for_supply``; ``per_enterprise`` the per-mu table on that land, when the
+    caller has it."""
 
     def parts(key: str) -> list:
         return [p[key] for p in partials]
 
     per_enterprise = (
-        mujun(None, enterprises, as_of=as_of, policy=policy, land=land)
+        mujun(
+            None, enterprises, as_of=as_of, policy=policy, land=land, per_enterprise=per_enterprise
+        )
         if enterprises is not None
         else None
     )

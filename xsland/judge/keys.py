@@ -1,0 +1,100 @@
+"""Join keys of the judges, each distinct value worked out once.
+
+A parcel table of a city holds hundreds of thousands of rows but a few hundred parks,
+a few towns and industries, and each enterprise ID on several parcels. The judges
+compare IDs and names by their normalised text (:func:`xsland.read.values.normalise_ids`,
+:func:`xsland.read.values.name_keys`); normalising every row, and turning every row's
+text into an Arrow string, is most of the time a judge takes at that size.
+:func:`per_distinct` applies an element-wise function to the distinct values of a text
+column and hands each row the answer of its value: the same values, dtype and index as
+the function applied to the whole column, at the cost of a factorisation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from xsland.read.values import normalise_ids
+
+__all__ = ["id_keys", "number_text", "per_distinct"]
+
+
+def _all_text(values: pd.Series) -> bool:
+    """Whether every cell that is not missing is a ``str`` (so distinct cells are
+    distinct texts: ``1``, ``1.0`` and ``True`` would be one value to a hash table)."""
+    if isinstance(values.dtype, pd.StringDtype):
+        return True
+    if values.dtype != object:
+        return False
+    return pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
+
+
+def per_distinct(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``fn(values)`` for an element-wise ``fn``, with ``fn`` run on the distinct values.
+
+    With :math:`u_1 \\ldots u_k` the distinct texts of the column and :math:`c_i` the
+    code of row :math:`i` (:func:`pandas.factorize`; a missing cell — ``None``, NaN,
+    NA — gets the code of one missing value :math:`u_{k+1}` = ``None``), the result is
+    :math:`f(u)_{c_i}`: row :math:`i` gets what ``fn`` gives its value. ``fn`` must map
+    each cell on its own (its answer for a cell may not depend on the other cells) and
+    treat every kind of missing cell alike; it is called once, on a Series of
+    :math:`k + 1` cells (object dtype, named like ``values``).
+
+    Columns holding anything but text (numbers, booleans: ``1`` and ``1.0`` would be
+    one value to the factorisation) are passed to ``fn`` whole.
+
+    Parameters
+    ----------
+    values
+        A column (any dtype).
+    fn
+        An element-wise function of a Series, returning a Series as long.
+
+    Returns
+    -------
+    pandas.Series
+        ``fn``'s values and dtype, indexed like ``values``.
+    """
+    if len(values) == 0 or not _all_text(values):
+        return fn(values)
+    codes, uniq = pd.factorize(values, use_na_sentinel=True)
+    distinct = pd.Series(
+        np.append(np.asarray(uniq, dtype=object), None), dtype=object, name=values.name
+    )
+    done = fn(distinct)
+    taken = done.array.take(np.where(codes < 0, len(uniq), codes))
+    # the dtype given, not one inferred anew (object text would become "str")
+    return pd.Series(taken, index=values.index, name=done.name, dtype=done.dtype)
+
+
+def _normalised(values: pd.Series) -> pd.Series:
+    return normalise_ids(values)[0].astype("string")
+
+
+def id_keys(values: pd.Series) -> pd.Series:
+    """IDs as the text every join compares, ``string`` dtype, NA when empty.
+
+    :func:`xsland.read.values.normalise_ids` (``12.0`` → ``"12"``, ``"E1\\u3000"`` →
+    ``"E1"``, full-width folded, blanks → NA) of each distinct ID once
+    (:func:`per_distinct`): exactly ``normalise_ids(values)[0].astype("string")``.
+    """
+    return per_distinct(values, _normalised)
+
+
+def number_text(values: Any, digits: int) -> np.ndarray:
+    """Numbers rounded to ``digits`` as short text (``0.42``, ``1.5``, ``3``), object dtype.
+
+    ``np.round(x, digits)`` written as pandas writes a float (``str``), a trailing ``.0``
+    dropped, ``""`` for NaN; each distinct rounded value written once (told apart by its
+    bits, so ``-0.0`` stays ``"-0"``): exactly
+    ``pd.Series(np.round(x, digits)).astype("str").str.replace(r"\\.0$", "", regex=True)
+    .fillna("")``.
+    """
+    rounded = np.round(np.atleast_1d(np.asarray(values, dtype="float64")), digits)
+    bits, row = np.unique(rounded.view(np.int64), return_inverse=True)
+    text = pd.Series(bits.view(np.float64)).astype("str").str.replace(r"\.0$", "", regex=True)
+    return text.fillna("").to_numpy(dtype=object)[row.ravel()]
