@@ -271,7 +271,7 @@ COLUMNS = {
     "blk table": ("block table",),
     "layers": ("prepare layers",),
     "gpkg": ("write audit.gpkg",),
-    "xlsx": ("write audit.xlsx",),
+    "xlsx": ("write audit.xlsx", "write audit.xlsx (finish)"),  # the worker: waited for
     "maps": ("write maps",),
     "report": ("write report.html",),
     "other": (),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -572,7 +573,9 @@ def write_audit(
     """Write an audit into the folder ``out``.
 
     ``audit.gpkg`` (every layer of :func:`audit_layers`, typed, with Chinese aliases and
-    QGIS styles), ``audit.xlsx`` (:func:`xsland.write.excel.write_audit_workbook`),
+    QGIS styles), ``audit.xlsx`` (:func:`xsland.write.excel.write_audit_workbook`; a large
+    one is written by a worker process while the other files are written here:
+    :func:`xsland.write.excel.audit_workbook_writing`),
     ``summary.md``, and — unless switched off — ``map.html`` with ``maps/<town>.html``
     (:func:`xsland.write.maps.write_maps`) and ``report.html``
     (:func:`xsland.write.htmlreport.write_report`); with ``geoparquet`` also every layer as
@@ -593,7 +596,7 @@ def write_audit(
     """
     import dataclasses
 
-    from xsland.write.excel import write_audit_workbook
+    from xsland.write.excel import audit_workbook_writing
 
     if title is not None or inputs is not None:
         meta = {**result.meta, **({"title": title} if title is not None else {})}
@@ -613,7 +616,13 @@ def write_audit(
         # appended to the GeoPackage one file at a time
         streamed["parcels"] = Path(result.parcels_path)
         layers = {k: v for k, v in layers.items() if k != "parcels"}
-    with atomic_dir(target, overwrite=overwrite) as tmp:
+    with atomic_dir(target, overwrite=overwrite) as tmp, ExitStack() as workbook:
+        with step("write audit.xlsx", len(result.parcels), unit="parcels"):
+            # a large workbook is written by a worker process on another core while the
+            # other files are written here; it is complete at "write audit.xlsx (finish)"
+            workbook.enter_context(
+                audit_workbook_writing(result, tmp / "audit.xlsx", geoparquet=geoparquet)
+            )
         with step("write audit.gpkg", n_parcels, unit="parcels"):
             write_gpkg(streamed, tmp / "audit.gpkg", policy=result.policy, schema=True)
         if result.parcels_path:
@@ -621,8 +630,6 @@ def write_audit(
 
             with step("move parcels.parquet", n_parcels, unit="parcels"):
                 shutil.move(result.parcels_path, tmp / PARCELS_PARQUET)
-        with step("write audit.xlsx", len(result.parcels), unit="parcels"):
-            write_audit_workbook(result, tmp / "audit.xlsx", geoparquet=geoparquet)
         with step("write summary.md"):
             (tmp / "summary.md").write_text(
                 summary_markdown(result, title=title, inputs=inputs), encoding="utf-8"
@@ -664,5 +671,7 @@ def write_audit(
 
             with step("write parquet", len(result.parcels), unit="parcels"):
                 write_geoparquet(result, tmp / "parquet")
+        with step("write audit.xlsx (finish)"):
+            workbook.close()
         names = sorted(p.name for p in tmp.iterdir())
     return [target / n for n in names]
