@@ -418,15 +418,17 @@ def _parts(path):
 
 
 def _spy_worker(monkeypatch):
+    from xsland.write import worker
+
     started = []
-    real = excel._start_worker
+    real = worker.start
 
     def spy(*args, **kwargs):
         job = real(*args, **kwargs)
         started.append(job)
         return job
 
-    monkeypatch.setattr(excel, "_start_worker", spy)
+    monkeypatch.setattr(worker, "start", spy)
     return started
 
 
@@ -454,16 +456,16 @@ def test_a_small_workbook_is_written_at_once_without_a_worker(tiny, tmp_path, mo
 def test_a_failed_worker_is_logged_and_the_workbook_written_here(
     tiny, tmp_path, monkeypatch, caplog
 ):
-    from xsland.write import xlsxfile
+    from xsland.write import worker
 
     # the worker runs a script that is not there: python exits 2 without writing
-    monkeypatch.setattr(xlsxfile, "__file__", str(tmp_path / "missing.py"))
+    monkeypatch.setattr(worker, "__file__", str(tmp_path / "missing.py"))
     started = _spy_worker(monkeypatch)
-    with caplog.at_level("WARNING"):
+    with caplog.at_level("WARNING", logger="xsland"):
         with excel.audit_workbook_writing(tiny, tmp_path / "w.xlsx", worker_min_cells=0) as path:
             pass
     assert len(started) == 1 and started[0].proc.returncode == 2
-    assert "failed (exit 2)" in caplog.text and "missing.py" in caplog.text
+    assert "failed (exit 2" in caplog.text and "missing.py" in caplog.text
     assert _parts(path) == _parts(write_audit_workbook(tiny, tmp_path / "b.xlsx"))
 
 
@@ -486,7 +488,7 @@ def test_an_error_in_the_block_stops_the_worker_and_leaves_nothing(tiny, tmp_pat
 def test_a_plan_stored_for_the_worker_reads_back_equal(tmp_path):
     import pyarrow as pa
 
-    from xsland.write import xlsxfile
+    from xsland.write import worker
 
     tables = [
         ("园区 parks", pa.table({"a": [1.5, None], "b": pa.array(["x", "y"], pa.large_string())})),
@@ -497,30 +499,36 @@ def test_a_plan_stored_for_the_worker_reads_back_equal(tmp_path):
         "formats": {"园区 parks": ["0.00", None], "empty": [None]},
         "autofilter": {"园区 parks": True, "empty": True},
     }
-    xlsxfile.save_plan(tables, spec, tmp_path / "plan")
-    back, back_spec = xlsxfile.load_plan(tmp_path / "plan")
+    worker.save_plan(tables, spec, tmp_path / "plan")
+    back, back_spec = worker.load_plan(tmp_path / "plan")
     assert [n for n, _ in back] == ["园区 parks", "empty"]
     assert all(t.equals(b) for (_, t), (_, b) in zip(tables, back, strict=True))
     assert back_spec == spec
-    assert xlsxfile.main(["xlsxfile.py", str(tmp_path / "plan"), str(tmp_path / "o.xlsx")]) == 0
+    args = ["worker.py", "xlsx", str(tmp_path / "plan"), str(tmp_path / "o.xlsx")]
+    assert worker.main(args) == 0
     rows = _sheets(tmp_path / "o.xlsx")["园区 parks"]
     assert rows == [["a", "b"], [1.5, "x"], [None, "y"]]  # a null: an empty cell
-    assert xlsxfile.main(["xlsxfile.py"]) == 2  # usage
+    assert worker.main(["worker.py", "pdf", "plan", "o.pdf"]) == 2  # usage
 
 
 def test_write_audit_has_its_workbook_from_the_worker(tiny, tmp_path, monkeypatch):
     from xsland._progress import reporting
+    from xsland.write import gpkg
     from xsland.write.report import write_audit
 
-    monkeypatch.setattr(excel, "WORKER_MIN_CELLS", 0)  # any workbook goes to the worker
+    monkeypatch.setattr(excel, "WORKER_MIN_CELLS", 0)  # any workbook goes to a worker
+    monkeypatch.setattr(gpkg, "WORKER_MIN_ROWS", 0)  # and any GeoPackage
     started = _spy_worker(monkeypatch)
     steps = []
     with reporting(lambda s: steps.append(s.name) if s.done else None):
         write_audit(tiny, tmp_path / "out", maps=False, html_report=False)
-    assert len(started) == 1 and started[0].proc.returncode == 0
+    # the workbook and the GeoPackage, each by a worker
+    assert [j.kind for j in started] == ["xlsx", "gpkg"]
+    assert all(j.proc.returncode == 0 for j in started)
     # prepared first, waited for last, the other files written meanwhile
-    assert steps[0] == "prepare layers" and steps[1] == "write audit.xlsx"
-    assert steps[-1] == "write audit.xlsx (finish)" and "write audit.gpkg" in steps[2:-1]
+    assert steps[:3] == ["prepare layers", "write audit.xlsx", "write audit.gpkg"]
+    assert steps[-2:] == ["write audit.gpkg (finish)", "write audit.xlsx (finish)"]
+    assert "write summary.md" in steps
     alone = write_audit_workbook(tiny, tmp_path / "alone.xlsx")
     assert _parts(tmp_path / "out" / "audit.xlsx") == _parts(alone)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [

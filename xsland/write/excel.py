@@ -34,12 +34,9 @@ the output schema (:mod:`xsland.rules.columns`):
 
 from __future__ import annotations
 
-import logging
 import numbers
 import os
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,8 +50,7 @@ from xsland.result import AuditResult
 from xsland.rules.columns import CODES, TABLES, WORKBOOK_PARCEL_COLUMNS, Column, Table
 from xsland.rules.landuse import land_use_label
 from xsland.rules.policy import DEFAULT_POLICY, Policy
-from xsland.write import xlsxfile
-from xsland.write.xlsxfile import save_plan, write_plan
+from xsland.write import worker
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -74,8 +70,6 @@ __all__ = [
     "write_audit_workbook",
     "write_frames",
 ]
-
-log = logging.getLogger(__name__)
 
 #: Rows of an Excel sheet, the header included (Excel 2007 and later).
 EXCEL_MAX_ROWS = 1_048_576
@@ -531,7 +525,7 @@ def write_frames(
     declaration may also be an Excel number format. Each frame becomes an Arrow table
     (one type per column, :func:`_column`) written by rust_xlsxwriter through
     ``rustpy_xlsxwriter`` in constant-memory mode, with the column formats set first
-    (:func:`xsland.write.xlsxfile.write_plan`).
+    (:func:`xsland.write.worker.write_workbook`).
     Every text is a literal string: formulas are never created from text (the writer
     writes text only as strings), and text columns carry Excel's quote prefix, so a cell
     starting with ``=`` stays text even when edited. A text longer than an Excel cell is
@@ -540,14 +534,14 @@ def write_frames(
     tables, spec = _plan(sheets)
     target = Path(path)
     with atomic_file(target, overwrite=overwrite) as tmp:
-        write_plan(tables, spec, tmp)
+        worker.write_workbook(tables, spec, tmp)
     return target
 
 
 def _plan(
     sheets: Mapping[str, tuple[pd.DataFrame, list[Column | str | None]]],
 ) -> tuple[list[tuple[str, pa.Table]], dict[str, Any]]:
-    """The sheets as :func:`xsland.write.xlsxfile.write_plan` takes them.
+    """The sheets as :func:`xsland.write.worker.write_workbook` takes them.
 
     Long texts moved out (:func:`move_long_text`), each frame an Arrow table, and the
     layout: column widths, each column's number format (``None``: text) and filters.
@@ -617,7 +611,7 @@ def audit_workbook_writing(
 
     The cells are prepared here (as for :func:`write_audit_workbook`); a workbook of at
     least ``worker_min_cells`` cells (default :data:`WORKER_MIN_CELLS`) is then written
-    by a worker process (``python -I xsland/write/xlsxfile.py``, reading the Arrow tables
+    by a worker process (:func:`xsland.write.worker.start`, reading the Arrow tables
     from a temporary folder) on another core while the block runs, a smaller one at
     once, here. The file is complete, and in place, when the block ends; it is the same
     workbook either way. When the block raises, the worker is stopped and nothing is left
@@ -636,78 +630,27 @@ def audit_workbook_writing(
     cells = sum(t.num_rows * t.num_columns for _, t in tables)
     if cells < least:
         with atomic_file(target, overwrite=overwrite) as tmp:
-            write_plan(tables, spec, tmp)
+            worker.write_workbook(tables, spec, tmp)
         yield target
         return
     with atomic_file(target, overwrite=overwrite) as tmp:
-        job = _start_worker(tables, spec, tmp)
+        job = worker.start("xlsx", tables, spec, tmp)
+        if job is None:  # no worker: written here, at once
+            worker.write_workbook(tables, spec, tmp)
+        del tables  # the worker has them (and this process, if it fails, from its plan)
         try:
             yield target
         except BaseException:
             if job is not None:
                 job.stop()
             raise
-        if job is None or not job.finish():
-            write_plan(tables, spec, tmp)
+        if job is not None:
+            job.finish()
 
 
 #: Cells from which :func:`audit_workbook_writing` writes the workbook in a worker
 #: process: about a second of writing, well above the worker's start (about 0.3 s).
 WORKER_MIN_CELLS = 1_000_000
-
-
-class _Worker:
-    """A worker process writing a stored plan (:mod:`xsland.write.xlsxfile`)."""
-
-    def __init__(self, proc: subprocess.Popen, folder: Path) -> None:
-        self.proc, self.folder = proc, folder
-
-    def finish(self) -> bool:
-        """Wait for the worker; ``True`` when it wrote the file (its error logged if not)."""
-        try:
-            code = self.proc.wait()
-            if code != 0:
-                said = (self.folder / "stderr.txt").read_text(encoding="utf-8", errors="replace")
-                log.warning(
-                    "the worker writing audit.xlsx failed (exit %s): %s; writing it here",
-                    code,
-                    said.strip().splitlines()[-1:] or "no message",
-                )
-            return code == 0
-        finally:
-            shutil.rmtree(self.folder, ignore_errors=True)
-
-    def stop(self) -> None:
-        """Stop the worker and remove its plan."""
-        try:
-            self.proc.kill()
-            self.proc.wait()
-        finally:
-            shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def _start_worker(
-    tables: list[tuple[str, pa.Table]], spec: dict[str, Any], out: Path
-) -> _Worker | None:
-    """A worker process writing the plan to ``out``; ``None`` when it cannot start."""
-    import sys
-    import tempfile
-
-    folder = Path(tempfile.mkdtemp(prefix="xsland-xlsx-"))
-    try:
-        save_plan(tables, spec, folder)
-        with open(folder / "stderr.txt", "wb") as err:
-            proc = subprocess.Popen(
-                [sys.executable, "-I", str(Path(xlsxfile.__file__)), str(folder), str(out)],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=err,
-            )
-    except OSError as exc:  # no room for the plan, no interpreter to start: write here
-        log.warning("cannot start a worker for audit.xlsx (%s); writing it here", exc)
-        shutil.rmtree(folder, ignore_errors=True)
-        return None
-    return _Worker(proc, folder)
 
 
 def _audit_sheets(

@@ -23,7 +23,7 @@ from xsland.group.blocks import COLUMN_LABELS as _BLOCK_LABELS
 from xsland.judge.audit import STATUS_ZH
 from xsland.judge.lowuse import COLUMN_LABELS as _LOWUSE_LABELS
 from xsland.result import AuditResult
-from xsland.write.gpkg import write_gpkg
+from xsland.write.gpkg import gpkg_writing, write_gpkg
 
 __all__ = [
     "PARCELS_PARQUET",
@@ -617,14 +617,18 @@ def write_audit(
         streamed["parcels"] = Path(result.parcels_path)
         layers = {k: v for k, v in layers.items() if k != "parcels"}
     with atomic_dir(target, overwrite=overwrite) as tmp, ExitStack() as workbook:
+        # a large workbook and GeoPackage are prepared here and written by worker
+        # processes on the other core while the summary, maps and report are written
+        # here; each is complete at its "(finish)" step
         with step("write audit.xlsx", len(result.parcels), unit="parcels"):
-            # a large workbook is written by a worker process on another core while the
-            # other files are written here; it is complete at "write audit.xlsx (finish)"
             workbook.enter_context(
                 audit_workbook_writing(result, tmp / "audit.xlsx", geoparquet=geoparquet)
             )
+        geopackage = workbook.enter_context(ExitStack())
         with step("write audit.gpkg", n_parcels, unit="parcels"):
-            write_gpkg(streamed, tmp / "audit.gpkg", policy=result.policy, schema=True)
+            geopackage.enter_context(
+                gpkg_writing(streamed, tmp / "audit.gpkg", policy=result.policy, schema=True)
+            )
         if result.parcels_path:
             import shutil
 
@@ -671,6 +675,8 @@ def write_audit(
 
             with step("write parquet", len(result.parcels), unit="parcels"):
                 write_geoparquet(result, tmp / "parquet")
+        with step("write audit.gpkg (finish)"):
+            geopackage.close()
         with step("write audit.xlsx (finish)"):
             workbook.close()
         names = sorted(p.name for p in tmp.iterdir())
