@@ -86,7 +86,7 @@ SAME_LAYER = {
     ("xsland.write.report", "xsland.write.gpkg"),
     ("xsland.write.report", "xsland.write.excel"),
     # the files' last step, kept apart so that a worker process runs it without the
-    # package (python -I xsland/write/worker.py)
+    # package (python -P xsland/write/worker.py)
     ("xsland.write.excel", "xsland.write.worker"),
     ("xsland.write.gpkg", "xsland.write.worker"),
     # the GeoPackage's QGIS styles use the map's colours and legend words

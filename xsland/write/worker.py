@@ -4,15 +4,15 @@ The writers of :mod:`xsland.write.excel` and :mod:`xsland.write.gpkg` prepare a 
 the file's tables as Arrow tables and a JSON-ready ``spec`` of how to write them. The
 last step — rust_xlsxwriter's cells and deflate, GDAL's inserts into the GeoPackage —
 runs :func:`write_workbook` or :func:`write_layers`, in this process or in a worker
-started by :func:`start` (``python -I worker.py xlsx|gpkg PLAN_DIR OUT``, reading the
+started by :func:`start` (``python -P worker.py xlsx|gpkg PLAN_DIR OUT``, reading the
 tables memory-mapped from Arrow IPC files). Both libraries hold the GIL while they
 write, so a thread gains nothing, while a process writes the file on the second core as
 the maps and the report are drawn on the first.
 
 The module imports only the standard library at load, and pyarrow, rustpy_xlsxwriter or
 pyogrio when it writes, so that the worker starts in a fraction of a second: it is run
-as a script (``-I``: isolated, its folder not on the path), never importing the package
-nor the caller's ``__main__``.
+as a script (``-P``: its folder, with the writers' modules, is not put on the path),
+never importing the package nor the caller's ``__main__``.
 """
 
 from __future__ import annotations
@@ -176,12 +176,14 @@ def start(
     """
     if kind not in _WRITERS:
         raise ValueError(f"kind {kind!r}: use one of {sorted(_WRITERS)}")
+    if not sys.executable:  # an embedded interpreter: no program to start
+        return None
     folder = Path(tempfile.mkdtemp(prefix=f"xsland-{kind}-"))
     try:
         save_plan(tables, spec, folder)
         with open(folder / "stderr.txt", "wb") as err:
             proc = subprocess.Popen(
-                [sys.executable, "-I", str(Path(__file__)), kind, str(folder), str(out)],
+                [sys.executable, "-P", str(Path(__file__)), kind, str(folder), str(out)],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=err,
