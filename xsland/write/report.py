@@ -304,7 +304,9 @@ def _reason_counts(reasons: pd.Series) -> list[tuple[str, str]]:
     """The reason codes that occur, with their Chinese labels, in the stable order."""
     from xsland.judge.lowuse import REASONS
 
-    present = set(";".join(reasons.fillna("").astype(str)).split(";")) - {""}
+    # each distinct list once: a reason column holds few of them, and many rows
+    distinct = reasons.dropna().unique()
+    present = {code for text in distinct for code in str(text).split(";")} - {""}
     return [(code, REASONS[code][0]) for code in REASONS if code in present]
 
 
@@ -479,7 +481,8 @@ def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None
         "| park | name | town | " + " | ".join(labels[c] for c in CHECKS) + " |",
         "|---" * (3 + len(CHECKS)) + "|",
     ]
-    for _, row in parks.iterrows():
+    rows = parks.to_dict("records")  # parks have text columns: values as iterrows gives them
+    for row in rows:
         lines.append(
             f"| {_cell(row['park_id'])} | {_cell(row.get('name'))} | {_cell(row.get('town'))} | "
             + " | ".join(STATUS_ZH.get(str(row[c]), str(row[c])) for c in CHECKS)
@@ -488,7 +491,7 @@ def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None
     lines += ["", "✔ 达标 pass · ✘ 不达标 fail · ? 数据不足 unknown · – 不适用 n/a"]
     lines += ["", "## Failed checks", ""]
     failed = False
-    for _, row in parks.iterrows():
+    for row in rows:
         for c in CHECKS:
             if row[c] == "fail":
                 failed = True
