@@ -485,6 +485,17 @@ def test_an_error_in_the_block_stops_the_worker_and_leaves_nothing(tiny, tmp_pat
     assert list(out.iterdir()) == [] and list(plans.iterdir()) == []
 
 
+def test_no_worker_on_one_core(tiny, tmp_path, monkeypatch):
+    from xsland.write import worker
+
+    monkeypatch.setattr(worker, "cores", lambda: 1)
+    started = _spy_worker(monkeypatch)
+    with excel.audit_workbook_writing(tiny, tmp_path / "w.xlsx", worker_min_cells=0) as path:
+        pass
+    assert started == [None]  # asked for, refused: written here
+    assert _parts(path) == _parts(write_audit_workbook(tiny, tmp_path / "b.xlsx"))
+
+
 def test_a_plan_stored_for_the_worker_reads_back_equal(tmp_path):
     import pyarrow as pa
 

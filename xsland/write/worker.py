@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from typing import Any
 __all__ = [
     "SPEC_FILE",
     "Worker",
+    "cores",
     "load_plan",
     "main",
     "save_plan",
@@ -170,13 +172,14 @@ def start(
     """A worker process writing the plan to ``out``; ``None`` when it cannot start.
 
     ``kind`` is ``"xlsx"`` (:func:`write_workbook`) or ``"gpkg"`` (:func:`write_layers`).
-    The plan goes to a temporary folder (:func:`save_plan`), removed when the worker ends;
+    No worker on a machine (or within an affinity) of one core: it would only add its
+    start. The plan goes to a temporary folder (:func:`save_plan`), removed when the worker ends;
     the caller need not keep the tables (:meth:`Worker.finish` reads them back there if
     the worker fails).
     """
     if kind not in _WRITERS:
         raise ValueError(f"kind {kind!r}: use one of {sorted(_WRITERS)}")
-    if not sys.executable:  # an embedded interpreter: no program to start
+    if not sys.executable or cores() < 2:  # embedded, or no other core to write on
         return None
     folder = Path(tempfile.mkdtemp(prefix=f"xsland-{kind}-"))
     try:
@@ -193,6 +196,14 @@ def start(
         shutil.rmtree(folder, ignore_errors=True)
         return None
     return Worker(kind, proc, folder, Path(out))
+
+
+def cores() -> int:
+    """The CPU cores this process may run on (its affinity where the system tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # macOS, Windows
+        return os.cpu_count() or 1
 
 
 def main(argv: list[str]) -> int:
