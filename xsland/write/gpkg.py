@@ -243,7 +243,10 @@ def _arrow_plan(
                         pa.Schema.from_pandas(data[[col]])
                     except pa.ArrowInvalid:
                         return None
-        table = pa.Table.from_pandas(data, preserve_index=False)
+        try:
+            table = pa.Table.from_pandas(data, preserve_index=False)
+        except (pa.ArrowException, TypeError, ValueError):  # for pyogrio to report
+            return None
         for index, field in enumerate(table.schema):  # GDAL has no null type: text
             if pa.types.is_null(field.type):
                 table = table.set_column(
