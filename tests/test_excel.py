@@ -496,7 +496,9 @@ def test_no_worker_on_one_core(tiny, tmp_path, monkeypatch):
     assert _parts(path) == _parts(write_audit_workbook(tiny, tmp_path / "b.xlsx"))
 
 
-def test_a_plan_stored_for_the_worker_reads_back_equal(tmp_path):
+def test_a_plan_stored_for_the_worker_reads_back_equal(tmp_path, monkeypatch):
+    import os
+
     import pyarrow as pa
 
     from xsland.write import worker
@@ -516,7 +518,10 @@ def test_a_plan_stored_for_the_worker_reads_back_equal(tmp_path):
     assert all(t.equals(b) for (_, t), (_, b) in zip(tables, back, strict=True))
     assert back_spec == spec
     args = ["worker.py", "xlsx", str(tmp_path / "plan"), str(tmp_path / "o.xlsx")]
+    niced = []
+    monkeypatch.setattr(os, "nice", niced.append, raising=False)
     assert worker.main(args) == 0
+    assert niced == [worker.NICENESS]  # the worker yields the CPU to the run
     rows = _sheets(tmp_path / "o.xlsx")["园区 parks"]
     assert rows == [["a", "b"], [1.5, "x"], [None, "y"]]  # a null: an empty cell
     assert worker.main(["worker.py", "pdf", "plan", "o.pdf"]) == 2  # usage

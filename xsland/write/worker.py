@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "NICENESS",
     "SPEC_FILE",
     "Worker",
     "cores",
@@ -40,6 +41,10 @@ __all__ = [
 ]
 
 log = logging.getLogger("xsland")
+
+#: How much lower a worker's CPU priority is than the run's (POSIX ``nice``): two workers
+#: and the main process on two cores, the main process keeps its core.
+NICENESS = 5
 
 #: The plan's layout in its folder (the tables are ``0.arrow``, ``1.arrow`` … beside it).
 SPEC_FILE = "spec.json"
@@ -211,6 +216,10 @@ def main(argv: list[str]) -> int:
     if len(argv) != 4 or argv[1] not in _WRITERS:
         print(f"usage: worker.py {'|'.join(_WRITERS)} PLAN_DIR OUT", file=sys.stderr)
         return 2
+    if hasattr(os, "nice"):
+        # the run's main process (maps, report) is what the run waits for: a worker yields
+        # the CPU to it, and writes on what it leaves (the other core)
+        os.nice(NICENESS)
     tables, spec = load_plan(argv[2])
     _WRITERS[argv[1]](tables, spec, argv[3])
     return 0
