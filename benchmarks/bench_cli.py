@@ -270,8 +270,8 @@ COLUMNS = {
     "blocks": ("blocks",),
     "blk table": ("block table",),
     "layers": ("prepare layers",),
-    "gpkg": ("write audit.gpkg",),
-    "xlsx": ("write audit.xlsx",),
+    "gpkg": ("write audit.gpkg", "write audit.gpkg (finish)"),  # the worker: waited for
+    "xlsx": ("write audit.xlsx", "write audit.xlsx (finish)"),  # the worker: waited for
     "maps": ("write maps",),
     "report": ("write report.html",),
     "other": (),

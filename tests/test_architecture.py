@@ -91,6 +91,10 @@ SAME_LAYER = {
     # writers share the atomic folder and each other's pages
     ("xsland.write.report", "xsland.write.gpkg"),
     ("xsland.write.report", "xsland.write.excel"),
+    # the files' last step, kept apart so that a worker process runs it without the
+    # package (python -P xsland/write/worker.py)
+    ("xsland.write.excel", "xsland.write.worker"),
+    ("xsland.write.gpkg", "xsland.write.worker"),
     # the GeoPackage's QGIS styles use the map's colours and legend words
     ("xsland.write.gpkg", "xsland.write.maps"),
     ("xsland.write.report", "xsland.write.maps"),

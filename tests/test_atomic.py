@@ -100,6 +100,24 @@ def test_leftovers_of_killed_runs_are_removed_and_reported(tmp_path, caplog):
     assert remove_stale(tmp_path) == [busy]  # the holder is gone now
 
 
+def test_files_beside_a_temporary_output_being_made_are_kept(tmp_path):
+    # a worker process writes the GeoPackage's temporary file meanwhile: SQLite keeps its
+    # journal beside it, named after it; another writer's clean-up must not take it
+    with atomic_file(tmp_path / "audit.gpkg") as tmp:
+        tmp.write_bytes(b"being written")
+        journal = tmp.with_name(tmp.name + "-journal")
+        journal.write_bytes(b"journal")
+        with atomic_file(tmp_path / "audit.xlsx") as other:
+            other.write_bytes(b"x")
+        assert journal.exists() and remove_stale(tmp_path) == []
+        journal.unlink()
+    # once the output is in place, a journal left behind is a leftover like any other
+    left = tmp_path / ".audit.gpkg.xsland-tmp-4242-ab.gpkg-journal"
+    left.write_bytes(b"journal")
+    assert remove_stale(tmp_path) == [left]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["audit.gpkg", "audit.xlsx"]
+
+
 @pytest.fixture
 def small(tmp_path):
     """A park and a parcel in ``in/in.gpkg``."""

@@ -404,3 +404,152 @@ def test_arrow_strings_are_cleaned_as_objects_are(texts):
     plain, changed_plain = clean_text(pd.Series(texts, dtype=object))
     assert changed.tolist() == changed_plain.tolist()
     assert arrow.astype(object).where(arrow.notna(), None).tolist() == plain.tolist()
+
+
+# -- the worker process -------------------------------------------------------------------
+
+
+def _parts(path):
+    """Every part of an xlsx but its creation time (``docProps/core.xml``)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"}
+
+
+def _spy_worker(monkeypatch):
+    from xsland.write import worker
+
+    started = []
+    real = worker.start
+
+    def spy(*args, **kwargs):
+        job = real(*args, **kwargs)
+        started.append(job)
+        return job
+
+    monkeypatch.setattr(worker, "start", spy)
+    return started
+
+
+def test_workbook_written_by_a_worker_is_the_same_workbook(tiny, tmp_path, monkeypatch):
+    started = _spy_worker(monkeypatch)
+    here = write_audit_workbook(tiny, tmp_path / "here.xlsx")
+    assert started == []  # written in this process
+    with excel.audit_workbook_writing(tiny, tmp_path / "w.xlsx", worker_min_cells=0) as path:
+        assert len(started) == 1 and started[0] is not None  # a worker writes it meanwhile
+    assert path == tmp_path / "w.xlsx"
+    assert _parts(path) == _parts(here)  # byte for byte, but the creation time
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["here.xlsx", "w.xlsx"]
+    assert not started[0].folder.exists()  # the plan is removed
+
+
+def test_a_small_workbook_is_written_at_once_without_a_worker(tiny, tmp_path, monkeypatch):
+    started = _spy_worker(monkeypatch)
+    # tiny: 3 parcels; its sheets hold far fewer cells than the default threshold
+    with excel.audit_workbook_writing(tiny, tmp_path / "a.xlsx") as path:
+        assert path.is_file()  # written before the block runs
+    assert started == []
+    assert _parts(path) == _parts(write_audit_workbook(tiny, tmp_path / "b.xlsx"))
+
+
+def test_a_failed_worker_is_logged_and_the_workbook_written_here(
+    tiny, tmp_path, monkeypatch, caplog
+):
+    from xsland.write import worker
+
+    # the worker runs a script that is not there: python exits 2 without writing
+    monkeypatch.setattr(worker, "__file__", str(tmp_path / "missing.py"))
+    started = _spy_worker(monkeypatch)
+    with caplog.at_level("WARNING", logger="xsland"):
+        with excel.audit_workbook_writing(tiny, tmp_path / "w.xlsx", worker_min_cells=0) as path:
+            pass
+    assert len(started) == 1 and started[0].proc.returncode == 2
+    assert "failed (exit 2" in caplog.text and "missing.py" in caplog.text
+    assert _parts(path) == _parts(write_audit_workbook(tiny, tmp_path / "b.xlsx"))
+
+
+def test_an_error_in_the_block_stops_the_worker_and_leaves_nothing(tiny, tmp_path, monkeypatch):
+    import tempfile
+
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(plans))
+    started = _spy_worker(monkeypatch)
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(RuntimeError, match="maps failed"):
+        with excel.audit_workbook_writing(tiny, out / "w.xlsx", worker_min_cells=0):
+            raise RuntimeError("maps failed")
+    assert started[0].proc.returncode is not None  # stopped and waited for
+    assert list(out.iterdir()) == [] and list(plans.iterdir()) == []
+
+
+def test_no_worker_on_one_core(tiny, tmp_path, monkeypatch):
+    from xsland.write import worker
+
+    monkeypatch.setattr(worker, "cores", lambda: 1)
+    started = _spy_worker(monkeypatch)
+    with excel.audit_workbook_writing(tiny, tmp_path / "w.xlsx", worker_min_cells=0) as path:
+        pass
+    assert started == [None]  # asked for, refused: written here
+    assert _parts(path) == _parts(write_audit_workbook(tiny, tmp_path / "b.xlsx"))
+
+
+def test_a_plan_stored_for_the_worker_reads_back_equal(tmp_path, monkeypatch):
+    import os
+
+    import pyarrow as pa
+
+    from xsland.write import worker
+
+    tables = [
+        ("园区 parks", pa.table({"a": [1.5, None], "b": pa.array(["x", "y"], pa.large_string())})),
+        ("empty", pa.table({"c": pa.array([], pa.bool_())})),
+    ]
+    spec = {
+        "widths": {"园区 parks": [8.0, 12.0], "empty": [8.0]},
+        "formats": {"园区 parks": ["0.00", None], "empty": [None]},
+        "autofilter": {"园区 parks": True, "empty": True},
+    }
+    worker.save_plan(tables, spec, tmp_path / "plan")
+    back, back_spec = worker.load_plan(tmp_path / "plan")
+    assert [n for n, _ in back] == ["园区 parks", "empty"]
+    assert all(t.equals(b) for (_, t), (_, b) in zip(tables, back, strict=True))
+    assert back_spec == spec
+    args = ["worker.py", "xlsx", str(tmp_path / "plan"), str(tmp_path / "o.xlsx")]
+    niced = []
+    monkeypatch.setattr(os, "nice", niced.append, raising=False)
+    assert worker.main(args) == 0
+    assert niced == [worker.NICENESS]  # the worker yields the CPU to the run
+    rows = _sheets(tmp_path / "o.xlsx")["园区 parks"]
+    assert rows == [["a", "b"], [1.5, "x"], [None, "y"]]  # a null: an empty cell
+    assert worker.main(["worker.py", "pdf", "plan", "o.pdf"]) == 2  # usage
+
+
+def test_write_audit_has_its_workbook_from_the_worker(tiny, tmp_path, monkeypatch):
+    from xsland._progress import reporting
+    from xsland.write import gpkg
+    from xsland.write.report import write_audit
+
+    monkeypatch.setattr(excel, "WORKER_MIN_CELLS", 0)  # any workbook goes to a worker
+    monkeypatch.setattr(gpkg, "WORKER_MIN_ROWS", 0)  # and any GeoPackage
+    started = _spy_worker(monkeypatch)
+    steps = []
+    with reporting(lambda s: steps.append(s.name) if s.done else None):
+        write_audit(tiny, tmp_path / "out", maps=False, html_report=False)
+    # the workbook and the GeoPackage, each by a worker
+    assert [j.kind for j in started] == ["xlsx", "gpkg"]
+    assert all(j.proc.returncode == 0 for j in started)
+    # prepared first, waited for last, the other files written meanwhile
+    assert steps[:3] == ["prepare layers", "write audit.xlsx", "write audit.gpkg"]
+    assert steps[-2:] == ["write audit.gpkg (finish)", "write audit.xlsx (finish)"]
+    assert "write summary.md" in steps
+    alone = write_audit_workbook(tiny, tmp_path / "alone.xlsx")
+    assert _parts(tmp_path / "out" / "audit.xlsx") == _parts(alone)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        ".xsland-output",
+        "audit.gpkg",
+        "audit.xlsx",
+        "summary.md",
+    ]

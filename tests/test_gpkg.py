@@ -174,3 +174,193 @@ def test_geopackage_version_is_what_debian_qgis_reads(gpkg):
         assert con.execute("PRAGMA user_version").fetchone()[0] == 10200
     finally:
         con.close()
+
+
+# -- the worker process -------------------------------------------------------------------
+
+
+def _spy_worker(monkeypatch):
+    from xsland.write import worker
+
+    started = []
+    real = worker.start
+
+    def spy(*args, **kwargs):
+        job = real(*args, **kwargs)
+        started.append(job)
+        return job
+
+    monkeypatch.setattr(worker, "start", spy)
+    return started
+
+
+def _assert_same_gpkg(a, b):
+    """Same layers, fields, types, geometry types, CRS, rows, indexes, aliases and styles
+    (all but the times of writing)."""
+    assert pyogrio.list_layers(a).tolist() == pyogrio.list_layers(b).tolist()
+    for name, _ in pyogrio.list_layers(a):
+        ia, ib = pyogrio.read_info(a, layer=name), pyogrio.read_info(b, layer=name)
+        for key in ("fields", "dtypes", "geometry_type", "geometry_name", "crs", "features"):
+            assert (
+                list(ia[key]) == list(ib[key])
+                if key in ("fields", "dtypes")
+                else (ia[key] == ib[key])
+            ), (name, key)
+        times = ["update_time"] if name == "layer_styles" else []  # when it was written
+        pd.testing.assert_frame_equal(
+            pd.DataFrame(pyogrio.read_dataframe(a, layer=name, use_arrow=True)).drop(columns=times),
+            pd.DataFrame(pyogrio.read_dataframe(b, layer=name, use_arrow=True)).drop(columns=times),
+        )
+    queries = [
+        "SELECT type, name, tbl_name, sql FROM sqlite_master",
+        "SELECT * FROM gpkg_data_columns",
+        "SELECT * FROM gpkg_geometry_columns",
+        "SELECT * FROM gpkg_extensions",
+        "SELECT table_name, data_type, identifier, min_x, min_y, max_x, max_y, srs_id "
+        "FROM gpkg_contents",
+        "SELECT f_table_name, f_geometry_column, styleName, styleQML, useAsDefault "
+        "FROM layer_styles",
+        "PRAGMA application_id",
+        "PRAGMA user_version",
+    ]
+
+    def rows(con, query):
+        try:
+            return sorted(map(str, con.execute(query)))
+        except sqlite3.OperationalError as exc:  # no such table (no aliases, no styles)
+            return str(exc)
+
+    with sqlite3.connect(a) as ca, sqlite3.connect(b) as cb:
+        for q in queries:
+            assert rows(ca, q) == rows(cb, q), q
+    ca.close()
+    cb.close()
+
+
+def test_geopackage_written_by_a_worker_is_the_same(demo_audit, tmp_path, monkeypatch):
+    from xsland.result import AuditResult
+    from xsland.write.gpkg import gpkg_writing
+
+    result = AuditResult.read(demo_audit[0])
+    layers = result.layers()
+    started = _spy_worker(monkeypatch)
+    here = write_gpkg(layers, tmp_path / "here.gpkg", schema=True)
+    assert started == []  # written in this process
+    with gpkg_writing(layers, tmp_path / "w.gpkg", schema=True, worker_min_rows=0) as path:
+        assert len(started) == 1 and started[0] is not None  # a worker writes it meanwhile
+    assert started[0].proc.returncode == 0 and not started[0].folder.exists()
+    _assert_same_gpkg(here, path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["here.gpkg", "w.gpkg"]
+
+
+def test_a_failed_geopackage_worker_is_logged_and_written_here(tmp_path, monkeypatch, caplog):
+    from xsland.write import worker
+    from xsland.write.gpkg import gpkg_writing
+
+    # two parcels, 10 m squares; the worker runs a script that is not there (exit 2)
+    layers = {
+        "parcels": gpd.GeoDataFrame(
+            {"parcel_id": ["A", "B"], "far": [1.5, None]},
+            geometry=[shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10)],
+            crs="EPSG:4549",
+        )
+    }
+    monkeypatch.setattr(worker, "__file__", str(tmp_path / "missing.py"))
+    started = _spy_worker(monkeypatch)
+    with caplog.at_level("WARNING", logger="xsland"):
+        with gpkg_writing(layers, tmp_path / "w.gpkg", schema=True, worker_min_rows=0) as path:
+            pass
+    assert started[0].proc.returncode == 2 and "failed (exit 2" in caplog.text
+    _assert_same_gpkg(write_gpkg(layers, tmp_path / "here.gpkg", schema=True), path)
+    back = pyogrio.read_dataframe(path, layer="parcels")
+    assert back["parcel_id"].tolist() == ["A", "B"] and back.area.tolist() == [100.0, 100.0]
+
+
+def test_an_error_in_the_block_stops_the_geopackage_worker(tmp_path, monkeypatch):
+    import tempfile
+
+    from xsland.write.gpkg import gpkg_writing
+
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(plans))
+    started = _spy_worker(monkeypatch)
+    layers = {"t": pd.DataFrame({"a": [1, 2, 3]})}
+    out = tmp_path / "out"
+    with pytest.raises(RuntimeError, match="report failed"):
+        with gpkg_writing(layers, out / "w.gpkg", worker_min_rows=0):
+            raise RuntimeError("report failed")
+    assert started[0].proc.returncode is not None  # stopped and waited for
+    assert list(out.iterdir()) == [] and list(plans.iterdir()) == []
+
+
+def test_what_the_plan_does_not_cover_is_written_here(tmp_path, monkeypatch):
+    from xsland.write.gpkg import gpkg_writing
+
+    started = _spy_worker(monkeypatch)
+    # a time-zoned datetime: pyogrio writes it as text with a GDAL type, the plan does not
+    stamps = pd.Series(pd.to_datetime(["2025-01-01 08:00"]).tz_localize("Asia/Shanghai"))
+    layers = {"t": pd.DataFrame({"when": stamps})}
+    with gpkg_writing(layers, tmp_path / "w.gpkg", worker_min_rows=0) as path:
+        assert path.is_file()  # written at once, in this process
+    assert started == []
+    assert pyogrio.read_info(path, layer="t")["dtypes"].tolist() == ["datetime64[ms]"]
+
+
+@pytest.mark.parametrize(
+    ("geoms", "expected"),
+    [
+        ([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)], "Polygon"),
+        ([shapely.box(0, 0, 1, 1), shapely.Polygon()], "Polygon"),  # an empty one too
+        ([shapely.box(0, 0, 1, 1), None], "Polygon"),
+        ([shapely.MultiPolygon([shapely.box(0, 0, 1, 1)])], "MultiPolygon"),
+        ([shapely.Polygon([(0, 0, 5), (1, 0, 5), (1, 1, 5)])], "Polygon Z"),
+        ([shapely.Point(0, 0), shapely.LineString([(0, 0), (1, 1)])], "Unknown"),
+        ([None, None], "Unknown"),
+        ([], "Unknown"),
+        # pyogrio would promote these to multi (GeoPackage) or refuse them: not planned
+        ([shapely.box(0, 0, 1, 1), shapely.MultiPolygon([shapely.box(2, 0, 3, 1)])], None),
+        ([shapely.Point(0, 0), shapely.Point(0, 0, 1)], None),
+    ],
+)
+def test_layer_geometry_type_is_pyogrios(geoms, expected, tmp_path):
+    import numpy as np
+
+    from xsland.write.gpkg import _geometry_type
+
+    values = np.array(geoms, dtype=object)
+    assert _geometry_type(values) == expected
+    if expected is not None and len(geoms):  # what pyogrio itself declares
+        frame = gpd.GeoDataFrame({"i": range(len(geoms))}, geometry=geoms, crs="EPSG:4549")
+        pyogrio.write_dataframe(frame, tmp_path / "g.gpkg", layer="g", use_arrow=True)
+        declared = pyogrio.read_info(tmp_path / "g.gpkg", layer="g")["geometry_type"]
+        assert declared == expected
+
+
+def test_every_kind_of_column_from_the_worker_is_as_pyogrio_writes_it(tmp_path, monkeypatch):
+    import datetime as dt
+
+    from xsland.write.gpkg import gpkg_writing
+
+    # columns of every kind a layer may carry, with missing values, in two layers
+    parcels = gpd.GeoDataFrame(
+        {
+            "parcel_id": ["A", "B", None],
+            "far": [1.5, None, 0.25],
+            "n": pd.array([1, None, 3], dtype="Int64"),
+            "ok": pd.array([True, None, False], dtype="boolean"),
+            "flag": [True, False, True],
+            "supply_date": [dt.date(2020, 1, 2), None, dt.date(2021, 3, 4)],
+            "nothing": [None, None, None],  # no value at all: text for GDAL
+            "kind": pd.Categorical(["a", "b", "a"]),
+            "stamp": pd.to_datetime(["2025-01-01", None, "2025-06-30"]),
+        },
+        geometry=[shapely.box(0, 0, 10, 10), None, shapely.box(10, 0, 20, 10)],
+        crs="EPSG:4549",
+    )
+    layers = {"parcels": parcels, "plain": pd.DataFrame({"key": ["a"], "value": [None]})}
+    started = _spy_worker(monkeypatch)
+    with gpkg_writing(layers, tmp_path / "w.gpkg", worker_min_rows=0) as path:
+        pass
+    assert len(started) == 1 and started[0].proc.returncode == 0
+    _assert_same_gpkg(write_gpkg(layers, tmp_path / "here.gpkg"), path)

@@ -110,3 +110,66 @@ def test_missing_mask_as_per_value(values):
 def test_statuses_as_per_value(values):
     s = pd.Series(values, dtype=object)
     assert _statuses(s).tolist() == [_status(v) for v in values]
+
+
+def _audit_of(parks: pd.DataFrame, parcels: pd.DataFrame):
+    from xsland.write.htmlreport.common import _Audit
+
+    return _Audit(
+        parks=parks,
+        parcels=parcels,
+        towns=None,
+        district=None,
+        quality=pd.DataFrame(),
+        rules=pd.DataFrame(),
+        blocks=None,
+        meta={},
+    )
+
+
+def test_parcel_towns_by_hand():
+    from xsland.write.htmlreport.common import _parcel_towns
+
+    parks = pd.DataFrame({"park_id": ["K1", "K2"], "town": ["东亭街道", " "]})
+    parcels = pd.DataFrame(
+        {
+            "park_id": ["K1", "K2", None, None, "K9", None, "K1"],
+            "town": ["x", "锡北镇", "安镇街道", "nan", None, " None ", None],
+        }
+    )
+    # K1's town wins over the parcel's own; K2's blank town is a value (not null), so it
+    # is kept and then read as missing; without a park (or of an unknown one) the own town
+    assert _parcel_towns(_audit_of(parks, parcels), parcels).tolist() == [
+        "东亭街道",
+        "(未注明)",
+        "安镇街道",
+        "(未注明)",
+        "(未注明)",
+        "(未注明)",
+        "东亭街道",
+    ]
+
+
+_TOWNS = st.one_of(
+    st.none(),
+    st.sampled_from(["东亭街道", "锡北镇", "", " ", "nan", "None", "<NA>", " 安镇 "]),
+    st.text(max_size=4),
+)
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from([None, "K1", "K2", "K3"]), _TOWNS), max_size=30),
+    st.lists(_TOWNS, min_size=3, max_size=3),
+)
+def test_parcel_towns_one_pass_per_name_is_the_row_by_row_answer(rows, park_towns):
+    from xsland.write.htmlreport.common import _parcel_towns
+
+    parks = pd.DataFrame({"park_id": ["K1", "K2", "K3"], "town": park_towns})
+    parcels = pd.DataFrame(rows, columns=["park_id", "town"], dtype=object)
+    by_park = dict(zip(parks["park_id"], parks["town"], strict=True))
+    expected = []
+    for pid, own in rows:  # the definition, one parcel at a time
+        town = by_park.get(pid) if pid is not None else None
+        town = own if town is None or pd.isna(town) else town  # a park without a town
+        expected.append("(未注明)" if _missing(town) else str(town))
+    assert _parcel_towns(_audit_of(parks, parcels), parcels).tolist() == expected

@@ -199,7 +199,7 @@ def remove_stale(folder: str | os.PathLike) -> list[Path]:
         m = _LEFTOVER.match(entry.name)
         if not m:
             continue
-        if os.path.abspath(entry) in _ours:
+        if _is_ours(os.path.abspath(entry)):
             continue
         lock = lock_path(entry.parent / m["name"])
         if str(lock) in _held:  # we hold it: only we could be making it, and we are not
@@ -216,6 +216,17 @@ def remove_stale(folder: str | os.PathLike) -> list[Path]:
             removed.append(entry)
             log.warning("removed %s, left behind by an earlier interrupted run", entry)
     return removed
+
+
+def _is_ours(path: str) -> bool:
+    """A temporary output this process is making, or a file beside it named after it.
+
+    A worker process may be writing the temporary output meanwhile
+    (:mod:`xsland.write.worker`), with files of its own beside it: SQLite's
+    ``-journal``, ``-wal`` and ``-shm`` of a GeoPackage.
+    """
+    own = tuple(_ours)  # a copy: another thread may start or end an output meanwhile
+    return path in own or any(path.startswith(o) for o in own)
 
 
 def _remove(entry: Path) -> bool:

@@ -37,7 +37,8 @@ from __future__ import annotations
 import numbers
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,7 @@ from xsland.result import AuditResult
 from xsland.rules.columns import CODES, TABLES, WORKBOOK_PARCEL_COLUMNS, Column, Table
 from xsland.rules.landuse import land_use_label
 from xsland.rules.policy import DEFAULT_POLICY, Policy
+from xsland.write import worker
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -58,7 +60,9 @@ __all__ = [
     "EXCEL_MAX_ROWS",
     "LONG_TEXT_HEAD",
     "LONG_TEXT_SHEET",
+    "WORKER_MIN_CELLS",
     "action_parcels",
+    "audit_workbook_writing",
     "clean_text",
     "display_table",
     "move_long_text",
@@ -520,66 +524,56 @@ def write_frames(
     ``sheets`` maps a sheet name to ``(frame, declarations)`` (:func:`display_table`); a
     declaration may also be an Excel number format. Each frame becomes an Arrow table
     (one type per column, :func:`_column`) written by rust_xlsxwriter through
-    ``rustpy_xlsxwriter`` in constant-memory mode, with the column formats set first.
+    ``rustpy_xlsxwriter`` in constant-memory mode, with the column formats set first
+    (:func:`xsland.write.worker.write_workbook`).
     Every text is a literal string: formulas are never created from text (the writer
     writes text only as strings), and text columns carry Excel's quote prefix, so a cell
     starting with ``=`` stays text even when edited. A text longer than an Excel cell is
     never cut: it moves to the last sheet :data:`LONG_TEXT_SHEET` (:func:`move_long_text`).
     """
+    tables, spec = _plan(sheets)
+    target = Path(path)
+    with atomic_file(target, overwrite=overwrite) as tmp:
+        worker.write_workbook(tables, spec, tmp)
+    return target
+
+
+def _plan(
+    sheets: Mapping[str, tuple[pd.DataFrame, list[Column | str | None]]],
+) -> tuple[list[tuple[str, pa.Table]], dict[str, Any]]:
+    """The sheets as :func:`xsland.write.worker.write_workbook` takes them.
+
+    Long texts moved out (:func:`move_long_text`), each frame an Arrow table, and the
+    layout: column widths, each column's number format (``None``: text) and filters.
+    """
     import pyarrow as pa
-    import rustpy_xlsxwriter as rx
 
     sheets, long = move_long_text(sheets)
     if len(long):
         sheets = {**sheets, LONG_TEXT_SHEET: (long, ["0", "0", None, "#,##0", "0"] + [None] * (
             long.shape[1] - 5))}  # fmt: skip
-
-    formats: dict[str, Any] = {}
-
-    def fmt(spec: str | None) -> Any:
-        key = spec or "@text"
-        if key not in formats:
-            made = rx.Format()
-            formats[key] = made.set_num_format(spec) if spec else made.set_quote_prefix()
-        return formats[key]
-
-    head = rx.Format().set_bold().set_border("thin").set_align("center")
-    data: list[tuple[str, pa.Table]] = []
-    widths: dict[str, list[float]] = {}
-    column_formats: dict[str, list[Any]] = {}
+    tables: list[tuple[str, pa.Table]] = []
+    spec: dict[str, dict[str, Any]] = {"widths": {}, "formats": {}, "autofilter": {}}
     for name, (frame, specs) in sheets.items():
         table = _arrow_table(frame)
-        data.append((name, table))
+        tables.append((name, table))
         numbers = []
-        for spec, field in zip(specs, table.schema, strict=True):
-            if spec is None or isinstance(spec, str):
-                number = spec
-            elif spec.codes or spec.dtype == "boolean":
+        for declared, field in zip(specs, table.schema, strict=True):
+            if declared is None or isinstance(declared, str):
+                number = declared
+            elif declared.codes or declared.dtype == "boolean":
                 number = None
             else:
-                number = spec.number_format()
+                number = declared.number_format()
             if number is None and pa.types.is_timestamp(field.type):
                 number = "yyyy-mm-dd"  # a date in a column declared as text is still a date
-            numbers.append(fmt(number))
-        column_formats[name] = numbers
-        widths[name] = [
+            numbers.append(number)
+        spec["formats"][name] = numbers
+        spec["widths"][name] = [
             float(_width(str(h), frame.iloc[:, i])) for i, h in enumerate(frame.columns)
         ]
-
-    target = Path(path)
-    with atomic_file(target, overwrite=overwrite) as tmp:
-        rx.write_worksheets(
-            data,
-            str(tmp),
-            freeze_panes={"general": {"row": 1, "col": 0}},
-            datetime_format="yyyy-mm-dd",
-            autofit=False,
-            column_widths=widths,
-            column_formats=column_formats,
-            header_format={name: head for name in sheets},
-            autofilter={name: bool(len(frame.columns)) for name, (frame, _) in sheets.items()},
-        )
-    return target
+        spec["autofilter"][name] = bool(len(frame.columns))
+    return tables, spec
 
 
 def _cap(frame: pd.DataFrame, sheet: str, notes: list[str]) -> pd.DataFrame:
@@ -601,6 +595,68 @@ def write_audit_workbook(
     geoparquet: bool = False,
 ) -> Path:
     """Write ``audit.xlsx`` of an audit (see the module's description)."""
+    return write_frames(_audit_sheets(result, geoparquet=geoparquet), path, overwrite=overwrite)
+
+
+@contextmanager
+def audit_workbook_writing(
+    result: AuditResult,
+    path: str | os.PathLike,
+    *,
+    overwrite: bool = True,
+    geoparquet: bool = False,
+    worker_min_cells: int | None = None,
+) -> Iterator[Path]:
+    """``audit.xlsx`` of :func:`write_audit_workbook`, written while the block runs.
+
+    The cells are prepared here (as for :func:`write_audit_workbook`); a workbook of at
+    least ``worker_min_cells`` cells (default :data:`WORKER_MIN_CELLS`) is then written
+    by a worker process (:func:`xsland.write.worker.start`, reading the Arrow tables
+    from a temporary folder) on another core while the block runs, a smaller one at
+    once, here. The file is complete, and in place, when the block ends; it is the same
+    workbook either way. When the block raises, the worker is stopped and nothing is left
+    behind. When the worker cannot start or fails, the workbook is written here instead
+    (the worker's error is logged), so a failure of the file itself is raised as it
+    would be without a worker.
+
+    Yields
+    ------
+    Path
+        ``path``.
+    """
+    tables, spec = _plan(_audit_sheets(result, geoparquet=geoparquet))
+    target = Path(path)
+    least = WORKER_MIN_CELLS if worker_min_cells is None else worker_min_cells
+    cells = sum(t.num_rows * t.num_columns for _, t in tables)
+    if cells < least:
+        with atomic_file(target, overwrite=overwrite) as tmp:
+            worker.write_workbook(tables, spec, tmp)
+        yield target
+        return
+    with atomic_file(target, overwrite=overwrite) as tmp:
+        job = worker.start("xlsx", tables, spec, tmp)
+        if job is None:  # no worker: written here, at once
+            worker.write_workbook(tables, spec, tmp)
+        del tables  # the worker has them (and this process, if it fails, from its plan)
+        try:
+            yield target
+        except BaseException:
+            if job is not None:
+                job.stop()
+            raise
+        if job is not None:
+            job.finish()
+
+
+#: Cells from which :func:`audit_workbook_writing` writes the workbook in a worker
+#: process: about a second of writing, well above the worker's start (about 0.3 s).
+WORKER_MIN_CELLS = 1_000_000
+
+
+def _audit_sheets(
+    result: AuditResult, *, geoparquet: bool
+) -> dict[str, tuple[pd.DataFrame, list[Any]]]:
+    """The sheets of ``audit.xlsx``: ``name -> (shown frame, declarations)``."""
     policy = result.policy
     tables: dict[str, pd.DataFrame] = {}
     for table in SHEETS:
@@ -638,8 +694,7 @@ def write_audit_workbook(
         )
     about = _about(result, n_action=len(tables["parcels"]), notes=notes, geoparquet=geoparquet)
     columns = _column_sheet(shown, policy)
-    sheets = {_ABOUT: (about, [None, None]), **shown, _COLUMNS: (columns, [None] * 6)}
-    return write_frames(sheets, path, overwrite=overwrite)
+    return {_ABOUT: (about, [None, None]), **shown, _COLUMNS: (columns, [None] * 6)}
 
 
 def _ordered(shown: dict, name: str, value: tuple) -> dict:

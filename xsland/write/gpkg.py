@@ -18,17 +18,27 @@ from __future__ import annotations
 import os
 import sqlite3
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from xsland._atomic import atomic_file
 from xsland.rules.columns import TABLES
 from xsland.rules.policy import DEFAULT_POLICY, Policy
+from xsland.write import worker
 from xsland.write.maps import STATUSES
 
-__all__ = ["PARCEL_STATUS_EXPRESSION", "layer_qml", "write_gpkg"]
+__all__ = [
+    "PARCEL_STATUS_EXPRESSION",
+    "WORKER_MIN_ROWS",
+    "gpkg_writing",
+    "layer_qml",
+    "write_gpkg",
+]
 
 #: The QGIS expression of :func:`xsland.write.maps.parcel_status`.
 PARCEL_STATUS_EXPRESSION = (
@@ -106,14 +116,200 @@ def write_gpkg(
                     dataset_options={"VERSION": "1.2"} if first else None,
                     **options,
                 )
-        declared = {n: c for n, c in columns.items() if schema and n in TABLES}
-        if declared:
-            with sqlite3.connect(tmp) as con:
-                _data_columns(con, declared, policy)
-                if styles:
-                    _layer_styles(con, declared, policy)
-            con.close()
+        _describe(tmp, columns, policy=policy, schema=schema, styles=styles)
     return target
+
+
+def _describe(
+    path: Path, columns: Mapping[str, list[str]], *, policy: Policy, schema: bool, styles: bool
+) -> None:
+    """The Chinese aliases and QGIS styles of the declared layers (``schema``)."""
+    declared = {n: c for n, c in columns.items() if schema and n in TABLES}
+    if declared:
+        with sqlite3.connect(path) as con:
+            _data_columns(con, declared, policy)
+            if styles:
+                _layer_styles(con, declared, policy)
+        con.close()
+
+
+#: Rows (all layers together) from which :func:`gpkg_writing` writes the GeoPackage in a
+#: worker process: about a second of GDAL's inserts, well above the worker's start.
+WORKER_MIN_ROWS = 100_000
+
+
+@contextmanager
+def gpkg_writing(
+    layers: Mapping[str, pd.DataFrame],
+    path: str | os.PathLike,
+    *,
+    overwrite: bool = True,
+    policy: Policy = DEFAULT_POLICY,
+    schema: bool = False,
+    styles: bool = True,
+    worker_min_rows: int | None = None,
+) -> Iterator[Path]:
+    """The GeoPackage of :func:`write_gpkg`, written while the block runs.
+
+    The layers are typed and turned into Arrow tables here, as
+    :func:`pyogrio.write_dataframe` would pass them to GDAL (:func:`_arrow_plan`); with
+    at least ``worker_min_rows`` rows in all (default :data:`WORKER_MIN_ROWS`) a worker
+    process (:func:`xsland.write.worker.start`) inserts them on another core while the
+    block runs, and the aliases and styles are added when it is done. A smaller
+    GeoPackage, one with a layer given as a folder of GeoParquet files, or one with a
+    column the plan does not cover (mixed 2D/3D or single/multi geometries, datetimes with
+    time zones, objects Arrow cannot hold) is written at once by :func:`write_gpkg`. The
+    file is complete, and in place, when the block ends; it reads back the same either
+    way. When the block raises, the worker is stopped and nothing is left behind; when the
+    worker cannot start or fails, the layers are written here instead (its error logged).
+
+    Yields
+    ------
+    Path
+        ``path``.
+    """
+    target = Path(path)
+    least = WORKER_MIN_ROWS if worker_min_rows is None else worker_min_rows
+    streamed = any(isinstance(df, os.PathLike | str) for df in layers.values())
+    plan = None
+    if not streamed and sum(len(df) for df in layers.values()) >= least:
+        frames = {name: _gpkg_frame(df, name if schema else "") for name, df in layers.items()}
+        plan = _arrow_plan(frames)
+    if plan is None:
+        write_gpkg(layers, target, overwrite=overwrite, policy=policy, schema=schema, styles=styles)
+        yield target
+        return
+    tables, spec = plan
+    del plan, frames
+    columns = {name: list(df.columns) for name, df in layers.items()}
+    with atomic_file(target, overwrite=overwrite) as tmp:
+        job = worker.start("gpkg", tables, spec, tmp)
+        if job is None:  # no worker: written here, at once
+            worker.write_layers(tables, spec, tmp)
+        del tables  # the worker has them (and this process, if it fails, from its plan)
+        try:
+            yield target
+        except BaseException:
+            if job is not None:
+                job.stop()
+            raise
+        if job is not None:
+            job.finish()
+        _describe(tmp, columns, policy=policy, schema=schema, styles=styles)
+
+
+def _arrow_plan(
+    frames: Mapping[str, pd.DataFrame],
+) -> tuple[list[tuple[str, Any]], dict[str, Any]] | None:
+    """The layers as Arrow tables with the keywords of :func:`pyogrio.raw.write_arrow`.
+
+    What :func:`pyogrio.write_dataframe` (``use_arrow=True``) passes to GDAL for the typed
+    frames of :func:`_gpkg_frame`: geometries as WKB, the layer's geometry type (the one
+    type of its geometries, ``Unknown`` when none or several, `` Z`` with heights), the
+    CRS as ``EPSG:n`` or WKT1, ``VERSION=1.2`` on the first layer. ``None`` when a frame
+    holds what that function would convert first (see :func:`gpkg_writing`).
+    """
+    import pyarrow as pa
+    import shapely
+
+    tables: list[tuple[str, Any]] = []
+    options: list[dict[str, Any]] = []
+    for i, (name, frame) in enumerate(frames.items()):
+        geom = getattr(frame, "_geometry_column_name", None)
+        geom = geom if geom in frame.columns else None
+        kind, crs = None, None
+        data = pd.DataFrame(frame, copy=False)
+        if geom is not None:
+            values = np.asarray(frame[geom].values, dtype=object)
+            kind = _geometry_type(values)
+            if kind is None:
+                return None
+            if frame.crs is not None:
+                epsg = frame.crs.to_epsg()
+                crs = f"EPSG:{epsg}" if epsg else frame.crs.to_wkt("WKT1_GDAL")
+            data = data.copy(deep=False)
+            data[geom] = shapely.to_wkb(values)
+        for col, dtype in data.dtypes.items():
+            if col == geom:
+                continue
+            if isinstance(dtype, pd.DatetimeTZDtype) and str(dtype.tz) != "UTC":
+                return None
+            if dtype == "object":
+                inferred = pd.api.types.infer_dtype(data[col])
+                if inferred == "datetime":
+                    return None
+                if inferred != "string":
+                    try:
+                        pa.Schema.from_pandas(data[[col]])
+                    except pa.ArrowInvalid:
+                        return None
+        try:
+            table = pa.Table.from_pandas(data, preserve_index=False)
+        except (pa.ArrowException, TypeError, ValueError):  # for pyogrio to report
+            return None
+        for index, field in enumerate(table.schema):  # GDAL has no null type: text
+            if pa.types.is_null(field.type):
+                table = table.set_column(
+                    index, field.with_type(pa.string()), table[index].cast(pa.string())
+                )
+            elif pa.types.is_dictionary(field.type) and pa.types.is_null(field.type.value_type):
+                words = pa.dictionary(field.type.index_type, pa.string())
+                table = table.set_column(index, field.with_type(words), table[index].cast(words))
+        if geom is not None:
+            field = table.schema.field(geom)
+            if not (pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type)):
+                index = table.schema.get_field_index(geom)
+                table = table.set_column(
+                    index, field.with_type(pa.binary()), table[geom].cast(pa.binary())
+                )
+        tables.append((name, table))
+        options.append(
+            {
+                "layer": name,
+                "driver": "GPKG",
+                "geometry_name": geom,
+                "geometry_type": kind,
+                "crs": crs,
+                "append": i > 0,
+                # GeoPackage 1.2: what QGIS on GDAL 3.6 (Debian 12) reads without a warning
+                "dataset_options": {"VERSION": "1.2"} if i == 0 else None,
+            }
+        )
+    return tables, {"layers": options}
+
+
+def _geometry_type(values: np.ndarray) -> str | None:
+    """The geometry type :func:`pyogrio.write_dataframe` gives a GeoPackage layer.
+
+    The one type of the geometries, empty ones included (``Unknown`` when there is none
+    or several), with `` Z`` when any non-empty one has heights; ``None`` for what it
+    would change first (single and multi geometries of one kind: promoted to multi) or
+    refuse (2D mixed with 3D).
+    """
+    import shapely
+
+    present = values[~shapely.is_missing(values)]
+    has_z = shapely.has_z(present[~shapely.is_empty(present)])
+    if has_z.any() and not has_z.all():
+        return None
+    kinds = {int(k) for k in np.unique(shapely.get_type_id(present))}
+    if kinds in ({0, 4}, {1, 5}, {3, 6}):
+        return None
+    kind = _TYPE_NAMES[kinds.pop()] if len(kinds) == 1 else "Unknown"
+    return f"{kind} Z" if has_z.any() and kind != "Unknown" else kind
+
+
+#: GeoPandas' names of shapely's geometry type ids (``GeoSeries.geom_type``).
+_TYPE_NAMES = {
+    0: "Point",
+    1: "LineString",
+    2: "LinearRing",
+    3: "Polygon",
+    4: "MultiPoint",
+    5: "MultiLineString",
+    6: "MultiPolygon",
+    7: "GeometryCollection",
+}
 
 
 def _parts(folder: str | os.PathLike):

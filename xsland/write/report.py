@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from xsland.group.blocks import COLUMN_LABELS as _BLOCK_LABELS
 from xsland.judge.audit import STATUS_ZH
 from xsland.judge.lowuse import COLUMN_LABELS as _LOWUSE_LABELS
 from xsland.result import AuditResult
-from xsland.write.gpkg import write_gpkg
+from xsland.write.gpkg import gpkg_writing, write_gpkg
 
 __all__ = [
     "PARCELS_PARQUET",
@@ -303,7 +304,9 @@ def _reason_counts(reasons: pd.Series) -> list[tuple[str, str]]:
     """The reason codes that occur, with their Chinese labels, in the stable order."""
     from xsland.judge.lowuse import REASONS
 
-    present = set(";".join(reasons.fillna("").astype(str)).split(";")) - {""}
+    # each distinct list once: a reason column holds few of them, and many rows
+    distinct = reasons.dropna().unique()
+    present = {code for text in distinct for code in str(text).split(";")} - {""}
     return [(code, REASONS[code][0]) for code in REASONS if code in present]
 
 
@@ -478,7 +481,8 @@ def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None
         "| park | name | town | " + " | ".join(labels[c] for c in CHECKS) + " |",
         "|---" * (3 + len(CHECKS)) + "|",
     ]
-    for _, row in parks.iterrows():
+    rows = parks.to_dict("records")  # parks have text columns: values as iterrows gives them
+    for row in rows:
         lines.append(
             f"| {_cell(row['park_id'])} | {_cell(row.get('name'))} | {_cell(row.get('town'))} | "
             + " | ".join(STATUS_ZH.get(str(row[c]), str(row[c])) for c in CHECKS)
@@ -487,7 +491,7 @@ def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None
     lines += ["", "✔ 达标 pass · ✘ 不达标 fail · ? 数据不足 unknown · – 不适用 n/a"]
     lines += ["", "## Failed checks", ""]
     failed = False
-    for _, row in parks.iterrows():
+    for row in rows:
         for c in CHECKS:
             if row[c] == "fail":
                 failed = True
@@ -572,7 +576,9 @@ def write_audit(
     """Write an audit into the folder ``out``.
 
     ``audit.gpkg`` (every layer of :func:`audit_layers`, typed, with Chinese aliases and
-    QGIS styles), ``audit.xlsx`` (:func:`xsland.write.excel.write_audit_workbook`),
+    QGIS styles), ``audit.xlsx`` (:func:`xsland.write.excel.write_audit_workbook`; a large
+    one is written by a worker process while the other files are written here:
+    :func:`xsland.write.excel.audit_workbook_writing`),
     ``summary.md``, and — unless switched off — ``map.html`` with ``maps/<town>.html``
     (:func:`xsland.write.maps.write_maps`) and ``report.html``
     (:func:`xsland.write.htmlreport.write_report`); with ``geoparquet`` also every layer as
@@ -593,7 +599,7 @@ def write_audit(
     """
     import dataclasses
 
-    from xsland.write.excel import write_audit_workbook
+    from xsland.write.excel import audit_workbook_writing
 
     if title is not None or inputs is not None:
         meta = {**result.meta, **({"title": title} if title is not None else {})}
@@ -613,16 +619,24 @@ def write_audit(
         # appended to the GeoPackage one file at a time
         streamed["parcels"] = Path(result.parcels_path)
         layers = {k: v for k, v in layers.items() if k != "parcels"}
-    with atomic_dir(target, overwrite=overwrite) as tmp:
+    with atomic_dir(target, overwrite=overwrite) as tmp, ExitStack() as workbook:
+        # a large workbook and GeoPackage are prepared here and written by worker
+        # processes on the other core while the summary, maps and report are written
+        # here; each is complete at its "(finish)" step
+        with step("write audit.xlsx", len(result.parcels), unit="parcels"):
+            workbook.enter_context(
+                audit_workbook_writing(result, tmp / "audit.xlsx", geoparquet=geoparquet)
+            )
+        geopackage = workbook.enter_context(ExitStack())
         with step("write audit.gpkg", n_parcels, unit="parcels"):
-            write_gpkg(streamed, tmp / "audit.gpkg", policy=result.policy, schema=True)
+            geopackage.enter_context(
+                gpkg_writing(streamed, tmp / "audit.gpkg", policy=result.policy, schema=True)
+            )
         if result.parcels_path:
             import shutil
 
             with step("move parcels.parquet", n_parcels, unit="parcels"):
                 shutil.move(result.parcels_path, tmp / PARCELS_PARQUET)
-        with step("write audit.xlsx", len(result.parcels), unit="parcels"):
-            write_audit_workbook(result, tmp / "audit.xlsx", geoparquet=geoparquet)
         with step("write summary.md"):
             (tmp / "summary.md").write_text(
                 summary_markdown(result, title=title, inputs=inputs), encoding="utf-8"
@@ -664,5 +678,9 @@ def write_audit(
 
             with step("write parquet", len(result.parcels), unit="parcels"):
                 write_geoparquet(result, tmp / "parquet")
+        with step("write audit.gpkg (finish)"):
+            geopackage.close()
+        with step("write audit.xlsx (finish)"):
+            workbook.close()
         names = sorted(p.name for p in tmp.iterdir())
     return [target / n for n in names]

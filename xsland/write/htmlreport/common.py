@@ -368,6 +368,12 @@ def _parcel_towns(a: _Audit, parcels: pd.DataFrame) -> pd.Series:
     town = parcels["park_id"].astype("string").map(by_park).astype(object)
     if "town" in parcels.columns:
         town = town.where(town.notna(), parcels["town"].astype(object))
+    if pd.api.types.infer_dtype(town, skipna=True) in ("string", "empty"):
+        # text and nulls only (as towns are): each distinct name judged once, not each row
+        codes, names = pd.factorize(town)  # a null: -1, the last of the shown names below
+        names = pd.Series(np.append(np.asarray(names, dtype=object), None), dtype=object)
+        shown = np.where(_missing_mask(names), "(未注明)", names.astype(str).to_numpy(dtype=object))
+        return pd.Series(shown[codes], index=town.index, dtype=object)
     missing = _missing_mask(town)
     return pd.Series(
         np.where(missing, "(未注明)", town.astype(str).to_numpy(dtype=object)),

@@ -1,0 +1,229 @@
+"""Worker processes that write ``audit.xlsx`` and ``audit.gpkg`` on another core.
+
+The writers of :mod:`xsland.write.excel` and :mod:`xsland.write.gpkg` prepare a *plan*:
+the file's tables as Arrow tables and a JSON-ready ``spec`` of how to write them. The
+last step — rust_xlsxwriter's cells and deflate, GDAL's inserts into the GeoPackage —
+runs :func:`write_workbook` or :func:`write_layers`, in this process or in a worker
+started by :func:`start` (``python -P worker.py xlsx|gpkg PLAN_DIR OUT``, reading the
+tables memory-mapped from Arrow IPC files). Both libraries hold the GIL while they
+write, so a thread gains nothing, while a process writes the file on the second core as
+the maps and the report are drawn on the first.
+
+The module imports only the standard library at load, and pyarrow, rustpy_xlsxwriter or
+pyogrio when it writes, so that the worker starts in a fraction of a second: it is run
+as a script (``-P``: its folder, with the writers' modules, is not put on the path),
+never importing the package nor the caller's ``__main__``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "NICENESS",
+    "SPEC_FILE",
+    "Worker",
+    "cores",
+    "load_plan",
+    "main",
+    "save_plan",
+    "start",
+    "write_layers",
+    "write_workbook",
+]
+
+log = logging.getLogger("xsland")
+
+#: How much lower a worker's CPU priority is than the run's (POSIX ``nice``): two workers
+#: and the main process on two cores, the main process keeps its core.
+NICENESS = 5
+
+#: The plan's layout in its folder (the tables are ``0.arrow``, ``1.arrow`` … beside it).
+SPEC_FILE = "spec.json"
+
+
+def write_workbook(tables: list[tuple[str, Any]], spec: dict[str, Any], path: str | Path) -> None:
+    """Write the workbook of a plan to ``path`` (rust_xlsxwriter, constant memory).
+
+    Parameters
+    ----------
+    tables
+        ``(sheet name, pyarrow.Table)`` in sheet order; one type per column.
+    spec
+        ``widths`` (sheet -> column widths), ``formats`` (sheet -> each column's Excel
+        number format, ``None`` for text: the quote prefix, so ``=1+1`` stays text when
+        edited) and ``autofilter`` (sheet -> bool). Every sheet gets a frozen, bold,
+        bordered header row; dates show as ``yyyy-mm-dd``.
+    """
+    import rustpy_xlsxwriter as rx
+
+    made: dict[str, Any] = {}
+
+    def fmt(number: str | None) -> Any:
+        key = number or "@text"  # one Format object per distinct format, as Excel keeps them
+        if key not in made:
+            f = rx.Format()
+            made[key] = f.set_num_format(number) if number else f.set_quote_prefix()
+        return made[key]
+
+    head = rx.Format().set_bold().set_border("thin").set_align("center")
+    names = [name for name, _ in tables]
+    rx.write_worksheets(
+        tables,
+        str(path),
+        freeze_panes={"general": {"row": 1, "col": 0}},
+        datetime_format="yyyy-mm-dd",
+        autofit=False,
+        column_widths={n: list(spec["widths"][n]) for n in names},
+        column_formats={n: [fmt(f) for f in spec["formats"][n]] for n in names},
+        header_format={n: head for n in names},
+        autofilter={n: bool(spec["autofilter"][n]) for n in names},
+    )
+
+
+def write_layers(tables: list[tuple[str, Any]], spec: dict[str, Any], path: str | Path) -> None:
+    """Write the layers of a plan to the GeoPackage ``path``, in order (pyogrio, Arrow).
+
+    ``spec["layers"]`` holds, per table, the keywords of :func:`pyogrio.raw.write_arrow`
+    (``layer``, ``driver``, ``geometry_name``, ``geometry_type``, ``crs``, ``append``,
+    ``dataset_options`` …), as :func:`pyogrio.write_dataframe` would pass them.
+    """
+    from pyogrio.raw import write_arrow
+
+    for (_, table), options in zip(tables, spec["layers"], strict=True):
+        write_arrow(table, str(path), **options)
+
+
+_WRITERS = {"xlsx": write_workbook, "gpkg": write_layers}
+
+
+def save_plan(tables: list[tuple[str, Any]], spec: dict[str, Any], folder: str | Path) -> None:
+    """Store a plan in ``folder`` (created): each table as an Arrow IPC file, the rest JSON."""
+    import pyarrow as pa
+
+    where = Path(folder)
+    where.mkdir(parents=True, exist_ok=True)
+    for i, (_, table) in enumerate(tables):
+        with pa.OSFile(str(where / f"{i}.arrow"), "wb") as sink:
+            with pa.ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
+    body = {"tables": [name for name, _ in tables], **spec}
+    (where / SPEC_FILE).write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
+
+
+def load_plan(folder: str | Path) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
+    """The plan :func:`save_plan` stored (tables memory-mapped, not copied)."""
+    import pyarrow as pa
+
+    where = Path(folder)
+    body = json.loads((where / SPEC_FILE).read_text(encoding="utf-8"))
+    tables = [
+        (name, pa.ipc.open_file(pa.memory_map(str(where / f"{i}.arrow"))).read_all())
+        for i, name in enumerate(body.pop("tables"))
+    ]
+    return tables, body
+
+
+class Worker:
+    """A worker process writing a stored plan (:func:`start`)."""
+
+    def __init__(self, kind: str, proc: subprocess.Popen, folder: Path, out: Path) -> None:
+        self.kind, self.proc, self.folder, self.out = kind, proc, folder, out
+
+    def finish(self) -> None:
+        """Wait for the worker; when it failed, write the plan in this process.
+
+        The worker's last line of error is logged and what it left at the output removed
+        first, so a failure of the file itself is raised here as it would be without a
+        worker. The plan's folder is removed either way.
+        """
+        try:
+            code = self.proc.wait()
+            if code != 0:
+                said = (self.folder / "stderr.txt").read_text(encoding="utf-8", errors="replace")
+                last = (said.strip().splitlines() or ["no message"])[-1]
+                log.warning(
+                    "the worker writing %s failed (exit %s: %s); writing it in this process",
+                    self.out.name,
+                    code,
+                    last,
+                )
+                self.out.unlink(missing_ok=True)
+                tables, spec = load_plan(self.folder)
+                _WRITERS[self.kind](tables, spec, self.out)
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def stop(self) -> None:
+        """Stop the worker and remove its plan (what it wrote stays for the caller)."""
+        try:
+            self.proc.kill()
+            self.proc.wait()
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def start(
+    kind: str, tables: list[tuple[str, Any]], spec: dict[str, Any], out: str | Path
+) -> Worker | None:
+    """A worker process writing the plan to ``out``; ``None`` when it cannot start.
+
+    ``kind`` is ``"xlsx"`` (:func:`write_workbook`) or ``"gpkg"`` (:func:`write_layers`).
+    No worker on a machine (or within an affinity) of one core: it would only add its
+    start. The plan goes to a temporary folder (:func:`save_plan`), removed when the worker ends;
+    the caller need not keep the tables (:meth:`Worker.finish` reads them back there if
+    the worker fails).
+    """
+    if kind not in _WRITERS:
+        raise ValueError(f"kind {kind!r}: use one of {sorted(_WRITERS)}")
+    if not sys.executable or cores() < 2:  # embedded, or no other core to write on
+        return None
+    folder = Path(tempfile.mkdtemp(prefix=f"xsland-{kind}-"))
+    try:
+        save_plan(tables, spec, folder)
+        with open(folder / "stderr.txt", "wb") as err:
+            proc = subprocess.Popen(
+                [sys.executable, "-P", str(Path(__file__)), kind, str(folder), str(out)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
+    except OSError as exc:  # no room for the plan, no interpreter to start: write here
+        log.warning("cannot start a worker for %s (%s); writing it in this process", out, exc)
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+    return Worker(kind, proc, folder, Path(out))
+
+
+def cores() -> int:
+    """The CPU cores this process may run on (its affinity where the system tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def main(argv: list[str]) -> int:
+    """``worker.py xlsx|gpkg PLAN_DIR OUT``: write the stored plan to ``OUT``; 0 when written."""
+    if len(argv) != 4 or argv[1] not in _WRITERS:
+        print(f"usage: worker.py {'|'.join(_WRITERS)} PLAN_DIR OUT", file=sys.stderr)
+        return 2
+    if hasattr(os, "nice"):
+        # the run's main process (maps, report) is what the run waits for: a worker yields
+        # the CPU to it, and writes on what it leaves (the other core)
+        os.nice(NICENESS)
+    tables, spec = load_plan(argv[2])
+    _WRITERS[argv[1]](tables, spec, argv[3])
+    return 0
+
+
+if __name__ == "__main__":  # the worker process of xsland.write.excel and xsland.write.gpkg
+    sys.exit(main(sys.argv))
