@@ -633,19 +633,9 @@ def audit_workbook_writing(
             worker.write_workbook(tables, spec, tmp)
         yield target
         return
-    with atomic_file(target, overwrite=overwrite) as tmp:
-        job = worker.start("xlsx", tables, spec, tmp)
-        if job is None:  # no worker: written here, at once
-            worker.write_workbook(tables, spec, tmp)
+    with atomic_file(target, overwrite=overwrite) as tmp, worker.writing("xlsx", tables, spec, tmp):
         del tables  # the worker has them (and this process, if it fails, from its plan)
-        try:
-            yield target
-        except BaseException:
-            if job is not None:
-                job.stop()
-            raise
-        if job is not None:
-            job.finish()
+        yield target
 
 
 #: Cells from which :func:`audit_workbook_writing` writes the workbook in a worker

@@ -183,18 +183,9 @@ def gpkg_writing(
     del plan, frames
     columns = {name: list(df.columns) for name, df in layers.items()}
     with atomic_file(target, overwrite=overwrite) as tmp:
-        job = worker.start("gpkg", tables, spec, tmp)
-        if job is None:  # no worker: written here, at once
-            worker.write_layers(tables, spec, tmp)
-        del tables  # the worker has them (and this process, if it fails, from its plan)
-        try:
+        with worker.writing("gpkg", tables, spec, tmp):
+            del tables  # the worker has them (and this process, if it fails, from its plan)
             yield target
-        except BaseException:
-            if job is not None:
-                job.stop()
-            raise
-        if job is not None:
-            job.finish()
         _describe(tmp, columns, policy=policy, schema=schema, styles=styles)
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "main",
     "save_plan",
     "start",
+    "writing",
     "write_layers",
     "write_workbook",
 ]
@@ -201,6 +202,38 @@ def start(
         shutil.rmtree(folder, ignore_errors=True)
         return None
     return Worker(kind, proc, folder, Path(out))
+
+
+class _Writing:
+    """The context of :func:`writing` (it keeps the worker, never the tables)."""
+
+    def __init__(self, job: Worker | None) -> None:
+        self.job = job
+
+    def __enter__(self) -> _Writing:
+        return self
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        if self.job is None:
+            return
+        if kind is None:
+            self.job.finish()
+        else:  # the block failed (or was interrupted): the worker is stopped
+            self.job.stop()
+
+
+def writing(kind: str, tables: list[tuple[str, Any]], spec: dict[str, Any], out: Path) -> _Writing:
+    """Write the plan to ``out`` by a worker (:func:`start`) while a ``with`` block runs.
+
+    Without a worker the file is written here, at once. When the block raises, the
+    worker is stopped (:meth:`Worker.stop`); when it ends, the run waits for the worker
+    (:meth:`Worker.finish`, which writes the file here if the worker failed). The
+    context holds no reference to ``tables``: the caller drops its own in the block.
+    """
+    job = start(kind, tables, spec, out)
+    if job is None:  # no worker: written here, at once
+        _WRITERS[kind](tables, spec, out)
+    return _Writing(job)
 
 
 def cores() -> int:
