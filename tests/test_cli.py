@@ -139,3 +139,36 @@ def test_audit_without_inputs_is_a_usage_error():
     result = CliRunner().invoke(main, ["audit", "--out", "x"])
     assert result.exit_code == 2
     assert "no parks or parcels input" in result.output
+
+
+def test_the_terminal_names_thirty_failing_parks_and_counts_the_rest(capsys, tmp_path):
+    from types import SimpleNamespace
+
+    from xsland.cli import _echo_result
+    from xsland.judge.audit import CHECKS
+    from xsland.rules.policy import DEFAULT_POLICY
+
+    # 70 parks K00…K69; the even ones fail the area check (35 parks), K04 also the
+    # coverage check; the odd ones pass everything. Named: the first 30 failing, K00…K58.
+    parks = pd.DataFrame({"park_id": [f"K{i:02d}" for i in range(70)]})
+    parks["name"] = [f"园{i}" for i in range(70)]
+    for c in CHECKS:
+        parks[c] = "pass"
+    parks.loc[::2, "chk_area"] = "fail"
+    parks.loc[4, "chk_coverage"] = "fail"
+    result = SimpleNamespace(
+        parks=parks, meta={}, parcels=pd.DataFrame(), quality=[], policy=DEFAULT_POLICY, blocks=None
+    )
+    _echo_result(result, [], tmp_path)
+    lines = capsys.readouterr().out.splitlines()
+    named = [line.split()[0] for line in lines if ": fails " in line]
+    assert named == [f"K{i:02d}" for i in range(0, 60, 2)]
+    assert "  K04 园4: fails 片区型园区面积≤3平方公里; 工业用地建筑系数≥30%" in lines
+    assert (
+        "  … and 5 more of 35 parks that fail a target: every park's checks are in the "
+        "parks table (audit.xlsx, audit.gpkg)" in lines
+    )
+    # 30 or fewer failing parks: every one named, no count
+    _echo_result(SimpleNamespace(**{**vars(result), "parks": parks.iloc[:60]}), [], tmp_path)
+    out = capsys.readouterr().out
+    assert out.count(": fails ") == 30 and "more of" not in out

@@ -669,7 +669,13 @@ def partition(
 
 
 def _echo_result(result, written: list[Path], target: Path) -> None:
+    """What the audit found, on the terminal: counts, the parks that fail a target (the
+    first ``NAMES_MAX_PARKS`` in park order, then how many more), low-efficiency land,
+    blocks and the files written."""
+    import numpy as np
+
     from xsland.judge.audit import CHECKS, check_labels
+    from xsland.write.htmlreport.sections import NAMES_MAX_PARKS
 
     labels = check_labels(result.policy)  # the thresholds applied, never the defaults
     parks = result.parks
@@ -683,10 +689,17 @@ def _echo_result(result, written: list[Path], target: Path) -> None:
         click.echo(
             "rules set by the project: " + ", ".join(f"{k} = {v}" for k, v in changed.items())
         )
-    for _, row in parks.iterrows():
-        fails = [labels[c] for c in CHECKS if row[c] == "fail"]
-        if fails:
-            click.echo(f"  {row['park_id']} {row['name']}: fails " + "; ".join(fails))
+    failed = parks[list(CHECKS)].eq("fail").to_numpy()
+    failing = np.flatnonzero(failed.any(axis=1))
+    for i in failing[:NAMES_MAX_PARKS]:
+        fails = [labels[c] for c, no in zip(CHECKS, failed[i], strict=True) if no]
+        row = parks.iloc[i]
+        click.echo(f"  {row['park_id']} {row['name']}: fails " + "; ".join(fails))
+    if len(failing) > NAMES_MAX_PARKS:
+        click.echo(
+            f"  … and {len(failing) - NAMES_MAX_PARKS} more of {len(failing)} parks that fail "
+            "a target: every park's checks are in the parks table (audit.xlsx, audit.gpkg)"
+        )
     if "low_efficiency" in result.parcels.columns:
         low = result.parcels["low_efficiency"].fillna(False).astype(bool)
         click.echo(
