@@ -62,8 +62,8 @@ workers): the driver's peak grew by 4.2 KB per parcel (355 → 523 MB), 5.8 KB p
 parcel, against 4.9 KB per parcel (379 → 575 MB) when it held the attribute table of
 every parcel; a parcel that needs no action now costs the driver next to nothing, so the
 driver's memory follows the parcels that need action, not the dataset.
-At 1 000 000 parcels and 2 000 000 buildings (``--sizes 1000000 --budget 0.5``: 73 % of
-the parcels need action) the two workers, each capped at 2.38 GB, peaked at 1.24 GB, the
+At 1 000 000 parcels and 2 000 000 buildings (the same benchmark, each worker's budget
+half of what the data needs in one process; 73 % of the parcels need action) the two workers, each capped at 2.38 GB, peaked at 1.24 GB, the
 driver at 3.84 GB, against 4.53 GB for :func:`xsland.pipeline.audit.run` in one process;
 every table, the data-quality table included, was equal. A cluster run thus needs
 workers of about 1.2 GB per 125 000 parcels of a partition, and a driver of about
