@@ -518,3 +518,44 @@ def test_partitioned_building_checks_name_buildings_by_row(tmp_path):
         if g.equals(buildings.geometry[2])
     )
     assert (outside["check"], outside["id"]) == ("building_outside", f"{at[0]} row {at[1] + 1}")
+
+
+def test_a_parcels_own_town_takes_the_spelling_of_the_in_memory_audit(tmp_path):
+    # rows M A B S C D E F, two parcels a partition; parks spell 东亭街道 and 安镇街道.
+    # The first spelling met of a name wins, parks first, then parcels in row order:
+    # 东亭 街道 (A, E) -> 东亭街道 (2 rows); 安镇 街道 (C) -> 安镇街道 (1 row); 锡北 has no
+    # park: 锡北 镇 (S, row 3) is met before 锡北镇 (F, row 7) -> 锡北镇 counted as 锡北 镇.
+    parcels, parks, buildings = _quality_layers()
+    parcels["town"] = [
+        None,
+        "东亭 街道",
+        "东亭街道",
+        "锡北 镇",
+        "安镇 街道",
+        None,
+        "东亭 街道",
+        "锡北镇",
+    ]
+    folder = write_partitions(parcels, buildings, tmp_path / "ds", parcels_per_partition=2, by=None)
+    got = audit_partitioned(folder, parks, as_of="2026-06-30", parcels_out=tmp_path / "out")
+    single = run(parks, parcels, buildings, as_of="2026-06-30")
+    back = pd.read_parquet(tmp_path / "out").sort_values(ROW)
+    towns = back["town"].astype(object).where(back["town"].notna(), None).tolist()
+    assert towns[1:5] + towns[6:] == [
+        "东亭街道",
+        "东亭街道",
+        "锡北 镇",
+        "安镇街道",
+        "东亭街道",
+        "锡北 镇",
+    ]
+    want = single.parcels["town"].astype(object)
+    assert towns == want.where(want.notna(), None).tolist()
+    named = got.quality[got.quality["check"] == "name_normalised"]["detail"].tolist()
+    assert named == [
+        "'东亭 街道' counted as '东亭街道' (2 rows)",
+        "'安镇 街道' counted as '安镇街道' (1 row)",
+        "'锡北镇' counted as '锡北 镇' (1 row)",
+    ]
+    pd.testing.assert_frame_equal(_sorted(got.quality), _sorted(single.quality))
+    pd.testing.assert_frame_equal(plain(got.towns), plain(single.towns))

@@ -19,7 +19,13 @@ beside ``parcels_out`` (pickled, so every dtype survives), removed at the end.
    areas and floor areas, the IDs of parcels below their FAR minimum with their row
    numbers, the park–enterprise pairs) and per enterprise its parcels and land
    (:func:`xsland.pipeline.audit.land_partials`).
-2. **judge** (:func:`_judge_partition`): the driver reduces the partial tables to the
+   The task also sends back the spellings of its parcels' own towns (each with its
+   first ``_row`` and count), from which the driver chooses each town's one spelling as
+   the in-memory audit's :func:`~xsland.read.harmonise.harmonise` does over the parks
+   and every parcel (the first met, parks first), with the same ``name_normalised``
+   records.
+2. **judge** (:func:`_judge_partition`): each parcel's own town takes that spelling;
+   the driver reduces the partial tables to the
    park checks (:func:`xsland.judge.audit.park_checks_combine`) and each enterprise's
    land, from which it derives the per-enterprise figures (亩均 taxes over the land of
    all its parcels, classes ranked over all enterprises:
@@ -56,7 +62,8 @@ per-enterprise figures, the reduced partial tables (a row per park, town, enterp
 or park–enterprise pair), the links between flagged parcels, and the parcels that need
 action with their geometry, flags and block; for a moment, while checking that the
 partitions hold every parcel once and for the block tasks, one byte (and the row
-numbers, eight bytes) per parcel. Measured with ``benchmarks/bench_partitioned_audit.py``
+numbers, eight bytes) per parcel, and a pointer per parcel that has its own ``town``
+while the spelling of its town is chosen (:func:`_town_names`). Measured with ``benchmarks/bench_partitioned_audit.py``
 (20 000 and 60 000 parcels, 72 % of them needing action in that synthetic cadastre, two
 workers): the driver's peak grew by 4.2 KB per parcel (355 → 523 MB), 5.8 KB per action
 parcel, against 4.9 KB per parcel (379 → 575 MB) when it held the attribute table of
@@ -238,9 +245,11 @@ def _measure_partition(
     table["town"] = parcel_towns(table, towns)
     if shares is not None:
         table = table.join(shares)
+    own = _own_towns(parcels)
     with open(_stage_file(stage, entry), "wb") as f:
-        pickle.dump((table, overlay), f, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump((table, overlay, own), f, protocol=pickle.HIGHEST_PROTOCOL)
     return {
+        "towns": _spellings(own, rows),
         "columns": columns,
         "quality": quality,
         "checks": checks,
@@ -248,6 +257,57 @@ def _measure_partition(
         "park": park,
         "land": land_partials(table, rows=rows),
     }
+
+
+def _own_towns(parcels: pd.DataFrame) -> np.ndarray | None:
+    """The parcels' own ``town`` cells (object), or ``None`` without the column."""
+    return parcels["town"].to_numpy(dtype=object) if "town" in parcels.columns else None
+
+
+def _spellings(own: np.ndarray | None, rows: np.ndarray) -> list[tuple[str, int, int]]:
+    """Each distinct own town spelling of a partition: (text, first ``_row``, parcels)."""
+    if own is None:
+        return []
+    present = ~pd.isna(own)
+    if not present.any():
+        return []
+    text = np.array([str(v) for v in own[present]], dtype=object)
+    codes, uniques = pd.factorize(text)
+    first = np.full(len(uniques), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, codes, rows[present])
+    counts = np.bincount(codes, minlength=len(uniques))
+    return [(str(u), int(f), int(c)) for u, f, c in zip(uniques, first, counts, strict=True)]
+
+
+def _town_names(
+    parks: pd.DataFrame, enterprises: pd.DataFrame | None, spellings: list[tuple[str, int, int]]
+) -> tuple[dict[str, str], list[dict]]:
+    """The spelling each parcel's own town takes, and the records of the names matched,
+    as :func:`xsland.read.harmonise.harmonise` gives them over parks and every parcel.
+
+    The parcels' towns in ``_row`` order are rebuilt from each spelling's first row and
+    count (one pointer per parcel with a town, for this call only), so the spelling
+    chosen for a key — the first met, parks first — and the counts are the in-memory
+    audit's.
+    """
+    parcels = None
+    if spellings:
+        firsts: dict[str, int] = {}
+        counts: dict[str, int] = {}
+        for text, first, count in spellings:
+            firsts[text] = min(first, firsts.get(text, first))
+            counts[text] = counts.get(text, 0) + count
+        order = sorted(firsts, key=firsts.__getitem__)
+        texts = np.array(order, dtype=object)
+        towns = np.repeat(texts, [counts[t] for t in order])
+        parcels = pd.DataFrame({"town": towns})
+    same, records = harmonise({"parks": parks, "parcels": parcels, "enterprises": enterprises})
+    mapping: dict[str, str] = {}
+    if parcels is not None:
+        unified = same["parcels"]["town"].to_numpy(dtype=object)
+        starts = np.cumsum([0] + [counts[t] for t in order])[:-1]
+        mapping = {t: unified[i] for t, i in zip(order, starts, strict=True) if unified[i] != t}
+    return mapping, records
 
 
 def _partition_checks(
@@ -339,9 +399,14 @@ def _judge_partition(
     history: pd.DataFrame | None,
     as_of: Any,
     policy: Policy,
+    town_names: Mapping[str, str],
 ) -> dict[str, Any]:
     """Task of pass 2: judge one partition's parcels, send back the partial roll-ups and
     the parcels that need action.
+
+    First a parcel's own town takes the spelling ``town_names`` gives it
+    (:func:`_town_names`: the spelling the in-memory audit's
+    :func:`~xsland.read.harmonise.harmonise` chooses over parks and all parcels).
 
     :func:`xsland.pipeline.audit.judge_parcels` (low-efficiency flags and 批供用 status)
     on the table pass 1 kept, with the park checks and the per-enterprise figures of all
@@ -354,7 +419,17 @@ def _judge_partition(
     """
     path = _stage_file(stage, entry)
     with open(path, "rb") as f:
-        table, overlay = pickle.load(f)
+        table, overlay, own = pickle.load(f)
+    if own is not None and town_names:
+        # the parcel's own town, spelled as the parks (or the first parcel) spell it
+        present = ~pd.isna(own)
+        shown = np.array(
+            [town_names.get(str(v)) if p else None for v, p in zip(own, present, strict=True)],
+            dtype=object,
+        )
+        renamed = np.flatnonzero(pd.notna(shown))
+        if len(renamed):
+            table.iloc[renamed, table.columns.get_loc("town")] = shown[renamed]
     quality: list[dict] = []
     judged, flags, status, notes = judge_parcels(
         table, parks, enterprises=enterprises, plan=overlay, history=history, as_of=as_of,
@@ -484,12 +559,12 @@ def audit_partitioned(
     parks, enterprises, indicators, history = (
         _bare(x) for x in (parks, enterprises, indicators, history)
     )
-    same, matched = harmonise(
+    raw = (parks, enterprises)  # for the names matched over parks and every parcel
+    same, _ = harmonise(
         {"parks": parks, "enterprises": enterprises, "indicators": indicators, "history": history}
     )
     parks, enterprises = same["parks"], same["enterprises"]
     indicators, history = same["indicators"], same["history"]
-    found = quality_frame(found, matched)
     target = Path(parcels_out) if parcels_out is not None else Path(f"{folder}.parcels")
     stage = target.with_name(f".{target.name}.stage")
     if stage.exists():
@@ -500,7 +575,7 @@ def audit_partitioned(
             folder, entries, crs=crs, stage=str(stage), target=target, parks=parks,
             enterprises=enterprises, plan=plan, indicators=indicators, history=history,
             barriers=barriers, landcover=landcover, lc=lc, policy=policy, year=year,
-            as_of=as_of, client=client, found=found, files=files,
+            as_of=as_of, client=client, found=found, files=files, raw=raw,
         )  # fmt: skip
     finally:
         shutil.rmtree(stage, ignore_errors=True)
@@ -580,6 +655,7 @@ def _audit(
     client: Any,
     found: pd.DataFrame,
     files: Mapping[str, str],
+    raw: tuple[pd.DataFrame, pd.DataFrame | None],
 ) -> AuditResult:
     """The three passes of :func:`audit_partitioned` (see the module docstring)."""
     from xsland.pipeline import engine
@@ -609,6 +685,8 @@ def _audit(
         )
     del seen
     measured = _unique([p["quality"] for p in measured_parts])
+    town_names, matched = _town_names(*raw, [t for p in measured_parts for t in p["towns"]])
+    found = quality_frame(found, matched)
     cross = _cross_checks(folder, [p.pop("checks") for p in measured_parts], land, n, client)
     with step("park checks", len(parks), unit="park zones"):
         park_out = park_checks_combine(
@@ -631,7 +709,7 @@ def _audit(
     )
     with step("judge", n, unit="parcels"):
         shared = pd.DataFrame(park_out.drop(columns=park_out.geometry.name))
-        common = (shared, enterprises, per_enterprise, land_ha, history, as_of, policy)
+        common = (shared, enterprises, per_enterprise, land_ha, history, as_of, policy, town_names)
         judged = _run(_judge_partition, ((stage, e) for e in entries), client, common=common)
     notes = _unique([p["notes"] for p in judged])
     measured.extend(_unique([p["quality"] for p in judged]))
