@@ -559,3 +559,35 @@ def test_a_parcels_own_town_takes_the_spelling_of_the_in_memory_audit(tmp_path):
     ]
     pd.testing.assert_frame_equal(_sorted(got.quality), _sorted(single.quality))
     pd.testing.assert_frame_equal(plain(got.towns), plain(single.towns))
+
+
+@pytest.mark.parametrize(
+    "towns",
+    [
+        # formulas (ASCII and full-width), a control character, number- and date-like text,
+        # a blank: kept as written, in both audits
+        [
+            None,
+            '=HYPERLINK("x")',
+            "东亭\x07街道",
+            "inf",
+            "9999-12-31",
+            None,
+            '＝HYPERLINK("x")',
+            " ",
+        ],
+        # a zero-width space, full-width letters, an empty string, the text "nan"
+        [None, "东亭街道\u200b", "ＤＯＮＧ", "dong", "", None, "东亭街道", "nan"],
+    ],
+)
+def test_dirty_own_towns_are_spelled_as_in_the_in_memory_audit(towns, tmp_path):
+    parcels, parks, buildings = _quality_layers()
+    parcels["town"] = towns
+    folder = write_partitions(parcels, buildings, tmp_path / "ds", parcels_per_partition=2, by=None)
+    got = audit_partitioned(folder, parks, as_of="2026-06-30", parcels_out=tmp_path / "out")
+    single = run(parks, parcels, buildings, as_of="2026-06-30")
+    back = pd.read_parquet(tmp_path / "out").sort_values(ROW)["town"].astype(object)
+    want = single.parcels["town"].astype(object)
+    assert back.where(back.notna(), None).tolist() == want.where(want.notna(), None).tolist()
+    pd.testing.assert_frame_equal(_sorted(got.quality), _sorted(single.quality))
+    pd.testing.assert_frame_equal(plain(got.towns), plain(single.towns))

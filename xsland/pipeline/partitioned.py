@@ -264,19 +264,22 @@ def _own_towns(parcels: pd.DataFrame) -> np.ndarray | None:
     return parcels["town"].to_numpy(dtype=object) if "town" in parcels.columns else None
 
 
+def _town_codes(own: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Own towns as codes of their distinct texts (-1 where missing), and those texts."""
+    codes, uniques = pd.factorize(pd.Series(own, dtype=object).astype("string"))
+    return np.asarray(codes, dtype=np.int64), [str(u) for u in uniques]
+
+
 def _spellings(own: np.ndarray | None, rows: np.ndarray) -> list[tuple[str, int, int]]:
     """Each distinct own town spelling of a partition: (text, first ``_row``, parcels)."""
     if own is None:
         return []
-    present = ~pd.isna(own)
-    if not present.any():
-        return []
-    text = np.array([str(v) for v in own[present]], dtype=object)
-    codes, uniques = pd.factorize(text)
-    first = np.full(len(uniques), np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(first, codes, rows[present])
-    counts = np.bincount(codes, minlength=len(uniques))
-    return [(str(u), int(f), int(c)) for u, f, c in zip(uniques, first, counts, strict=True)]
+    codes, texts = _town_codes(own)
+    present = codes >= 0
+    first = np.full(len(texts), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, codes[present], rows[present])
+    counts = np.bincount(codes[present], minlength=len(texts))
+    return [(t, int(f), int(c)) for t, f, c in zip(texts, first, counts, strict=True)]
 
 
 def _town_names(
@@ -422,11 +425,8 @@ def _judge_partition(
         table, overlay, own = pickle.load(f)
     if own is not None and town_names:
         # the parcel's own town, spelled as the parks (or the first parcel) spell it
-        present = ~pd.isna(own)
-        shown = np.array(
-            [town_names.get(str(v)) if p else None for v, p in zip(own, present, strict=True)],
-            dtype=object,
-        )
+        codes, texts = _town_codes(own)
+        shown = np.array([town_names.get(t) for t in texts] + [None], dtype=object)[codes]
         renamed = np.flatnonzero(pd.notna(shown))
         if len(renamed):
             table.iloc[renamed, table.columns.get_loc("town")] = shown[renamed]
