@@ -156,6 +156,7 @@ def test_the_terminal_names_thirty_failing_parks_and_counts_the_rest(capsys, tmp
         parks[c] = "pass"
     parks.loc[::2, "chk_area"] = "fail"
     parks.loc[4, "chk_coverage"] = "fail"
+    parks.loc[2, "name"] = "园2\x1b[2J\u202e"  # clear-screen and bidi override in a name
     result = SimpleNamespace(
         parks=parks, meta={}, parcels=pd.DataFrame(), quality=[], policy=DEFAULT_POLICY, blocks=None
     )
@@ -164,6 +165,9 @@ def test_the_terminal_names_thirty_failing_parks_and_counts_the_rest(capsys, tmp
     named = [line.split()[0] for line in lines if ": fails " in line]
     assert named == [f"K{i:02d}" for i in range(0, 60, 2)]
     assert "  K04 园4: fails 片区型园区面积≤3平方公里; 工业用地建筑系数≥30%" in lines
+    assert (
+        "  K02 园2\\u001b[2J\\u202e: fails 片区型园区面积≤3平方公里" in lines
+    )  # shown, not obeyed
     assert (
         "  … and 5 more of 35 parks that fail a target: every park's checks are in the "
         "parks table (audit.xlsx, audit.gpkg)" in lines
