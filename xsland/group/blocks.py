@@ -1011,6 +1011,19 @@ def target_far(category: pd.Series, *, policy: Policy = DEFAULT_POLICY) -> pd.Se
     return out.fillna(policy.far_min_new_industrial)
 
 
+#: The parcel columns :func:`block_table` reads (besides the geometry and the flags).
+_BLOCK_TABLE_INPUTS = (
+    "parcel_id",
+    "area_m2",
+    "floor_area",
+    "category",
+    "park_id",
+    "town",
+    "owner",
+    "enterprise_id",
+)
+
+
 def _flag_columns(parcels: pd.DataFrame, flags: pd.DataFrame | None) -> pd.DataFrame:
     """The flag columns used by the block table (from ``flags`` or ``parcels``)."""
     source = flags if flags is not None else parcels
@@ -1101,7 +1114,8 @@ def block_table(
         )
     ids = _align(block_ids, parcels)
     member = ids.notna().to_numpy(dtype=bool)
-    p = parcels.loc[member]
+    used = [c for c in _BLOCK_TABLE_INPUTS if c in parcels.columns]
+    p = parcels[[*used, parcels.geometry.name]].loc[member]  # only what is read, then cut
     fl = _flag_columns(parcels, flags).loc[member]
     outline = block_outlines(
         p,
