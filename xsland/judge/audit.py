@@ -550,13 +550,19 @@ def park_checks_combine(
         )
     }
     out_of_range: list[tuple[Any, float]] = []
-    for pid in table.index:
-        g = agg.loc[pid]
-        empty = g.isna()["n"]
-        if empty:
-            g = pd.Series({k: 0 for k in agg.columns}, dtype=object)
-            for _, key in _FAR_KEYS:
-                g[f"fail_{key}"] = []
+    # each figure of every park as a list, read once (a pandas row per park was slow
+    # with thousands of parks); a park without parcels has 0 everywhere, no failing IDs
+    present = agg["n"].notna().tolist()
+    figures = {
+        col: [
+            v if here else ([] if col.startswith("fail_") else 0)
+            for v, here in zip(agg[col].tolist(), present, strict=True)
+        ]
+        for col in agg.columns
+    }
+    park_area = table["area_m2"].tolist()
+    for i, pid in enumerate(table.index):
+        g = {col: values[i] for col, values in figures.items()}
         n = int(g["n"])
         cols["n_parcels"].append(n)
         cols["parcel_area_m2"].append(float(g["area"]))
@@ -573,8 +579,8 @@ def park_checks_combine(
             )
         cols["industrial_coverage"].append(coverage)
         used = (
-            float(g["built_area"] / table.at[pid, "area_m2"])
-            if g["floor_known"] and table.at[pid, "area_m2"] > 0
+            float(np.float64(g["built_area"]) / np.float64(park_area[i]))
+            if g["floor_known"] and park_area[i] > 0
             else np.nan
         )
         if used > 1 + 1e-9:

@@ -913,20 +913,22 @@ def _rule_idle(ctx: _Context) -> _Hit:
     since_known = ctx.idle_since.notna().to_numpy(dtype=bool)
     hit = ctx.unbuilt & since_known & (ctx.idle_since <= ctx.today).to_numpy(dtype=bool)
     unknown = ~ctx.built_known | (ctx.unbuilt & ~since_known)
-    detail = np.full(ctx.n, "", dtype=object)
-    if hit.any():
-        by_deadline = ctx.deadline.notna().to_numpy(dtype=bool)
-        due = ctx.deadline.fillna(_add_months(ctx.supplied, p.idle_start_after_supply_months))
+
+    def text(m: np.ndarray) -> np.ndarray:
+        # dates added and written only for the idle parcels
+        deadline, supplied = ctx.deadline[m], ctx.supplied[m]
+        due = deadline.fillna(_add_months(supplied, p.idle_start_after_supply_months))
         d = due.dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
-        s = ctx.supplied.dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
-        text = np.where(
-            by_deadline,
+        s = supplied.dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
+        why = np.where(
+            deadline.notna().to_numpy(dtype=bool),
             "约定动工日期" + d,
             "供地" + s + "+" + str(p.idle_start_after_supply_months) + "个月",
         )
         years = _fmt(p.idle_after_years, 2)[0]
-        detail = np.where(hit, "闲置: " + text + "后满" + years + "年未动工", "")
-    return _Hit(hit, unknown, detail)
+        return "闲置: " + why + "后满" + years + "年未动工"
+
+    return _Hit(hit, unknown, _where(hit, text))
 
 
 def _rule_far_low(ctx: _Context) -> _Hit:
@@ -1487,9 +1489,13 @@ def _labels(masks: list[np.ndarray], labels: list[str], sep: str, n: int) -> Any
     code = np.zeros(n, dtype=np.int64)
     for bit, mask in enumerate(masks):
         code |= np.asarray(mask, dtype=bool).astype(np.int64) << bit
-    uniq, row = np.unique(code, return_inverse=True)
+    # the codes that occur, in order, and each row's place among them (np.unique of a
+    # few hundred possible codes, by counting instead of sorting the rows)
+    seen = np.bincount(code, minlength=1 << len(masks)) > 0
+    uniq = np.flatnonzero(seen)
+    place = np.cumsum(seen) - 1
     texts = [sep.join(t for b, t in enumerate(labels) if c >> b & 1) for c in uniq.tolist()]
-    return _str(np.asarray(texts, dtype=object)).take(row.ravel())
+    return _str(np.asarray(texts, dtype=object)).take(place[code])
 
 
 def _details(parts: list[tuple[np.ndarray, np.ndarray]], sep: str, n: int) -> Any:
