@@ -1053,16 +1053,19 @@ def _rule_eval_class(ctx: _Context) -> _Hit:
     hit = _at(holds, row, False)
     unknown = ctx.applies & ~hit & _at(undecided, row, True)
     years = p.lowuse_class_years
-    detail = np.where(
-        hit,
-        "评价"
-        + ent["eval_class"].fillna("").to_numpy(dtype=object)
-        + "类"
-        + np.where(ent["eval_class_source"].to_numpy(dtype=object) == "derived", "(推算)", "")
-        + (f"(连续{years}年)" if years > 1 else ""),
-        "",
-    )
-    return _Hit(hit, unknown, detail)
+
+    def text(m: np.ndarray) -> np.ndarray:
+        cls = ent["eval_class"][m].fillna("").to_numpy(dtype=object)
+        derived = ent["eval_class_source"][m].to_numpy(dtype=object) == "derived"
+        return (
+            "评价"
+            + cls
+            + "类"
+            + np.where(derived, "(推算)", "")
+            + (f"(连续{years}年)" if years > 1 else "")
+        )
+
+    return _Hit(hit, unknown, _where(hit, text))
 
 
 def _rule_tax_low(ctx: _Context) -> _Hit:
@@ -1469,10 +1472,12 @@ def flag(
     for col in ("eval_class", "planned_use", "leading_industry", "industry"):
         out[col] = out[col].astype("string")
     out["eval_class_source"] = out["eval_class_source"].astype("str")
+    # the columns picked before the attrs are set: picking deep-copies attrs
+    out = out[FLAG_COLUMNS]
     out.attrs["notes"] = ctx.notes
     out.attrs["quality"] = ctx.quality
     out.attrs["as_of"] = ctx.today.date().isoformat()
-    return out[FLAG_COLUMNS]
+    return out
 
 
 def _str(values: np.ndarray) -> pd.arrays.ArrowStringArray | Any:
