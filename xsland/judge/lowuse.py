@@ -939,9 +939,11 @@ def _rule_far_low(ctx: _Context) -> _Hit:
         thresholds.update({c: p.far_min(c) for c in _BUILT_CATEGORIES_FAR})
     if p.lowuse_far_max_logistics is not None:
         thresholds["logistics"] = p.lowuse_far_max_logistics
-    far_thr = (
-        pd.Series(ctx.category).map({k: v for k, v in thresholds.items() if v is not None})
-    ).to_numpy(dtype="float64", na_value=np.nan)
+    # the threshold of each distinct category, taken by its parcels (NaN: none applies)
+    known = {k: v for k, v in thresholds.items() if v is not None}
+    code, uniq = pd.factorize(ctx.category)
+    per = np.array([known.get(c, np.nan) for c in uniq], dtype="float64")
+    far_thr = np.append(per, np.nan)[code]  # code -1 (a missing category): none
     ctx.figures["far_threshold"] = far_thr
     judged = ~np.isnan(far_thr) & ~ctx.developing
     with np.errstate(invalid="ignore"):
