@@ -205,11 +205,12 @@ def _native(column: pd.Series) -> list[Any]:
     """The cells of a column as ``DataFrame.to_dict("records")`` gives them: text and
     Python numbers as they are, ``pd.NA`` as ``None``, NumPy scalars as Python ones
     (``maybe_box_native``), found per column rather than per cell."""
-    values = column.array
     if isinstance(column.dtype, pd.StringDtype):
-        return list(column.to_numpy(dtype=object, na_value=None))
+        # "string" holds pd.NA (boxed as None), "str" holds NaN (a float, kept)
+        missing = None if column.dtype.na_value is pd.NA else np.nan
+        return list(column.to_numpy(dtype=object, na_value=missing))
     if column.dtype == object:
-        cells = np.asarray(values, dtype=object)
+        cells = np.asarray(column.array, dtype=object)
         if pd.api.types.infer_dtype(cells, skipna=False) == "string":
             return cells.tolist()  # text only: nothing to box
         return list(map(maybe_box_native, cells))
