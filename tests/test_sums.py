@@ -211,3 +211,25 @@ def test_exact_groups_two_sum_by_hand():
     # a pair whose float sum overflows: fsum raises, so does the short way
     with pytest.raises(OverflowError):
         _exact_groups(np.array([1.7e308, 1.7e308]), np.array([0, 2]))
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.integers(1, 200_000),
+    st.lists(st.integers(0, 10**9), min_size=0, max_size=300),
+)
+def test_stable_order_is_the_stable_argsort(k, seeds):
+    # codes 0 … k-1 (k past 2**16 too: two radix passes) ordered like a stable argsort:
+    # equal codes keep their row order
+    from xsland._sums import _stable_order
+
+    codes = np.array([s % k for s in seeds], dtype=np.intp)
+    assert _stable_order(codes, k).tolist() == np.argsort(codes, kind="stable").tolist()
+
+
+def test_stable_order_by_hand_past_16_bits():
+    from xsland._sums import _stable_order
+
+    # 70000 and 4464 share their low 16 bits (70000 = 65536 + 4464): the high bits decide
+    codes = np.array([70000, 4464, 70000, 0, 4464])
+    assert _stable_order(codes, 70001).tolist() == [3, 1, 4, 0, 2]

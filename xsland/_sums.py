@@ -136,6 +136,23 @@ def _exact_groups(v: np.ndarray, bounds: np.ndarray) -> list[tuple[float, ...]]:
     return out
 
 
+def _stable_order(codes: np.ndarray, k: int) -> np.ndarray:
+    """``np.argsort(codes, kind="stable")`` for codes in ``0 … k-1``, in linear time.
+
+    NumPy's stable sort of 16-bit integers is a radix sort; larger codes are sorted by
+    their low 16 bits, then stably by their high bits (a least-significant-digit radix
+    sort: a stable sort is one permutation, so the order is the same).
+    """
+    if k <= 1 << 16:
+        return np.argsort(codes.astype(np.uint16), kind="stable")
+    if k > 1 << 32:
+        return np.argsort(codes, kind="stable")
+    wide = codes.astype(np.uint32)
+    low = np.argsort((wide & 0xFFFF).astype(np.uint16), kind="stable")
+    high = np.argsort((wide[low] >> 16).astype(np.uint16), kind="stable")
+    return low[high]
+
+
 def _empty(kinds: Mapping[str, str], name: str) -> pd.DataFrame:
     dtypes = {SUM: object, COUNT: "int64", ANY: bool, ALL: bool, FIRST: "int64", IDS: object}
     out = pd.DataFrame({c: pd.Series(dtype=dtypes[k]) for c, k in kinds.items()})
@@ -182,9 +199,7 @@ def partial(
     if n == 0:
         return _empty(kinds, name)
     codes, uniq = pd.factorize(key[keep], sort=True)
-    # a stable sort of small codes is a radix sort (the same order, in linear time)
-    small = codes.astype(np.uint16) if len(uniq) <= np.iinfo(np.uint16).max else codes
-    order = np.argsort(small, kind="stable")
+    order = _stable_order(codes, len(uniq))
     bounds = np.searchsorted(codes[order], np.arange(len(uniq) + 1))
     starts = bounds[:-1]
     take = np.flatnonzero(keep)[order]  # each kept row, in group order: one gather a column
