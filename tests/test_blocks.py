@@ -720,3 +720,24 @@ def test_neighbour_pairs_are_every_pair_within_the_gap_on_the_grid_and_the_tree(
         zip(a[near].tolist(), b[near].tolist(), strict=True)
     )
     assert len(i) > 300
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.sampled_from(["12.0", " 12.00 ", "K1", "", "  ", "3.5", "007.0", "东亭街道"]),
+            st.text(alphabet="0.1 Kx", max_size=5),
+        ),
+        max_size=12,
+    )
+)
+def test_key_cleans_each_row_as_the_regex_did(values):
+    # each distinct ID is cleaned once and taken by its rows: the same text, NA and dtype
+    # as stripping and the regex on every row ("12.00" -> "12", blanks -> NA)
+    s = pd.Series(values, index=np.arange(len(values)) * 2, dtype=object, name="park_id")
+    text = s.astype("string").str.strip().str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    want = text.where(text != "")
+    got = blocks._key(s)
+    pd.testing.assert_series_equal(got, want)

@@ -220,10 +220,15 @@ _GEOS_CHUNK = 2_000  # fewest unions or buffers per thread (each costs tens of Â
 
 
 def _key(values: pd.Series) -> pd.Series:
-    """IDs as clean text (``12.0`` -> ``"12"``, blanks -> NA), same index."""
-    text = values.astype("string").str.strip()
-    text = text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
-    return text.where(text != "")
+    """IDs as clean text (``12.0`` -> ``"12"``, blanks -> NA), same index.
+
+    Each distinct text is cleaned once (a park or town ID stands on thousands of
+    parcels) and taken by its rows.
+    """
+    code, uniq = pd.factorize(values.astype("string").str.strip())
+    text = pd.Series(uniq, dtype="string").str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    text = text.where(text != "")
+    return pd.Series(text.array.take(code, allow_fill=True), index=values.index, name=values.name)
 
 
 def _align(values: Any, parcels: pd.DataFrame) -> pd.Series:
@@ -575,7 +580,11 @@ def find_blocks(
     m = len(pos)
     graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(m, m))
     n_blocks, label = connected_components(graph, directed=False)
-    frame = parcels.iloc[pos] if isinstance(parcels, gpd.GeoDataFrame) else None
+    # the columns the names read, of the parcels taking part (not every column)
+    frame = None
+    if isinstance(parcels, gpd.GeoDataFrame):
+        named = [c for c in ("parcel_id", "area_m2", "town", "park_id") if c in parcels.columns]
+        frame = pd.DataFrame(parcels[named]).iloc[pos]
     out.iloc[pos] = _block_names(frame, g, label, n_blocks)
     return out
 
