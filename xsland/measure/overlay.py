@@ -30,7 +30,9 @@ __all__ = [
 ]
 
 
-def intersection_areas(left: gpd.GeoSeries, right: gpd.GeoSeries) -> pd.DataFrame:
+def intersection_areas(
+    left: gpd.GeoSeries, right: gpd.GeoSeries, *, touching: bool = False
+) -> pd.DataFrame:
     """Areas of the pairwise intersections of two polygon layers (same CRS).
 
     One STRtree query on ``right`` finds the pairs whose bounding boxes meet. Where
@@ -41,13 +43,25 @@ def intersection_areas(left: gpd.GeoSeries, right: gpd.GeoSeries) -> pd.DataFram
     tests use the prepared right geometries, which is cheaper than testing every
     candidate in the query. The intersections run on one thread per CPU
     (:func:`xsland._threads.map_chunks`: the same areas). Pairs that only touch are
-    dropped.
+    dropped, unless ``touching``.
+
+    Parameters
+    ----------
+    left, right
+        Polygon layers (GeoSeries or arrays of geometries) in one CRS.
+    touching
+        Keep also the pairs that meet without a shared area (:math:`L \\cap R \\ne
+        \\emptyset`, :math:`a(L \\cap R) = 0`: an edge or a corner in common), with area
+        0 — every pair whose geometries intersect, so the left geometries that meet no
+        right one are those in no pair (what
+        :func:`xsland.measure.quality.buildings_outside` tells, read off the same query).
 
     Returns
     -------
     DataFrame
         ``left`` and ``right`` (positions, not labels) and ``area`` (in the
-        units of the CRS squared), one row per pair with a positive area.
+        units of the CRS squared), one row per pair with a positive area (with
+        ``touching``: per pair that intersects), in the order of the query.
     """
     lg = np.asarray(left.to_numpy() if hasattr(left, "to_numpy") else left, dtype=object)
     rg = np.asarray(right.to_numpy() if hasattr(right, "to_numpy") else right, dtype=object)
@@ -68,7 +82,11 @@ def intersection_areas(left: gpd.GeoSeries, right: gpd.GeoSeries) -> pd.DataFram
     area = np.zeros(len(li))
     area[covered] = shapely.area(lg[li[covered]])
     area[rest] = map_chunks(_piece_areas, lg[li[rest]], rg[ri[rest]])  # one thread per CPU
-    keep = area > 0
+    if touching:  # covered or meeting: every pair whose geometries intersect
+        keep = covered.copy()
+        keep[rest] = True
+    else:
+        keep = area > 0
     return pd.DataFrame({"left": li[keep], "right": ri[keep], "area": area[keep]})
 
 
