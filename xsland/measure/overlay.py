@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 
 from xsland._threads import map_chunks
+from xsland.measure.convex import clip_areas
 from xsland.read.crs import metric_crs
 
 __all__ = [
@@ -91,8 +92,17 @@ def intersection_areas(
 
 
 def _piece_areas(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """:math:`a(L_i \\cap R_i)` of each pair."""
-    return shapely.area(shapely.intersection(left, right))
+    """:math:`a(L_i \\cap R_i)` of each pair: convex pairs clipped in NumPy, GEOS for the rest.
+
+    :func:`xsland.measure.convex.clip_areas` where both polygons are simple and convex
+    with few vertices (a building across a parcel boundary), ``shapely.intersection``
+    for the others and for pieces too small to tell from touching.
+    """
+    area = clip_areas(left, right)
+    rest = np.flatnonzero(np.isnan(area))
+    if len(rest):
+        area[rest] = shapely.area(shapely.intersection(left[rest], right[rest]))
+    return area
 
 
 def _box_overlap(box: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
