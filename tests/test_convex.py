@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xsland.measure.convex import MAX_VERTICES, clip_areas, convex_rings
-from xsland.measure.overlay import _piece_areas
+from xsland.measure.overlay import intersection_areas
 
 X0, Y0 = 535_000.0, 3_496_000.0  # CGCS2000 / 3-degree GK CM 120E: large coordinates
 
@@ -22,6 +22,17 @@ def poly(*xy, cw: bool = False) -> shapely.Polygon:
 
 def square(x, y, s=1.0, *, cw=False):
     return poly((x, y), (x + s, y), (x + s, y + s), (x, y + s), cw=cw)
+
+
+def pieces(left, right) -> np.ndarray:
+    """The overlay's area of each pair (clip, else GEOS), NaN where they do not meet."""
+    out = []
+    for a, b in zip(left, right, strict=True):
+        got = intersection_areas(
+            np.array([a], dtype=object), np.array([b], dtype=object), touching=True
+        )
+        out.append(float(got["area"].iloc[0]) if len(got) else np.nan)
+    return np.array(out)
 
 
 def one(a, b) -> float:
@@ -53,7 +64,8 @@ def test_hand_worked_pairs_either_orientation(cw_a, cw_b):
 
 def test_touching_and_apart_are_left_to_geos_and_give_zero_there():
     # an edge in common, a corner in common, apart: below SMALL_SHARE of the smaller
-    # polygon, so NaN here (GEOS decides) and exactly 0 from the overlay's pieces
+    # polygon, so NaN here (GEOS decides): the overlay keeps the touching pairs with
+    # exactly 0 and drops the pair apart
     pairs = [
         (square(0, 0), square(1, 0)),
         (square(0, 0), square(1, 1)),
@@ -62,7 +74,7 @@ def test_touching_and_apart_are_left_to_geos_and_give_zero_there():
     left = np.array([a for a, _ in pairs], dtype=object)
     right = np.array([b for _, b in pairs], dtype=object)
     assert np.isnan(clip_areas(left, right)).all()
-    assert _piece_areas(left, right).tolist() == [0.0, 0.0, 0.0]
+    np.testing.assert_array_equal(pieces(left, right), [0.0, 0.0, np.nan])
 
 
 def test_what_the_clip_does_not_take_is_nan_and_geos_measures_it():
@@ -78,10 +90,11 @@ def test_what_the_clip_does_not_take_is_nan_and_geos_measures_it():
     assert np.isnan(clip_areas(left, right)).all()
     assert np.isnan(clip_areas(right, left)).all()
     assert convex_rings(left)[2].tolist() == [False] * len(others)
-    # GEOS measures the valid ones (the star is invalid: validation repairs it first)
-    valid = np.array([i != 4 for i in range(len(others))])
+    # GEOS measures the polygons (the star is invalid: validation repairs it first; the
+    # missing and the empty one meet nothing)
+    valid = np.array([True, True, True, True, False, False, False])
     want = shapely.area(shapely.intersection(left[valid], right[valid]))
-    np.testing.assert_array_equal(_piece_areas(left[valid], right[valid]), want)
+    np.testing.assert_array_equal(pieces(left[valid], right[valid]), want)
 
 
 def test_collinear_vertices_and_shorter_rings_padded():
@@ -126,10 +139,13 @@ def test_equal_to_geos_on_random_convex_pairs(pairs):
     # two half-square-metre triangles is 1/180 m² here and 1/180 - 6.5e-12 by GEOS
     tol = 1e-9 * np.maximum(want, shapely.length(left) + shapely.length(right))
     assert (np.abs(got - want)[clipped] <= tol[clipped]).all()
-    # and the overlay's pieces are GEOS's where not clipped: 0 exactly where GEOS says 0
-    pieces = _piece_areas(left, right)
-    assert (np.abs(pieces - want) <= tol).all()
-    assert ((pieces == 0) == (want == 0)).all()
+    # and the overlay's pieces are GEOS's where not clipped: 0 exactly where GEOS says
+    # 0 and the pair meets, no pair where they do not meet
+    got = pieces(left, right)
+    meet = shapely.intersects(left, right)
+    assert (np.isnan(got) == ~meet).all()
+    assert (np.abs(got - want)[meet] <= tol[meet]).all()
+    assert ((got == 0) == (want == 0))[meet].all()
 
 
 @settings(max_examples=100, deadline=None)
