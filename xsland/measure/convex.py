@@ -8,9 +8,9 @@ in turn (Sutherland–Hodgman), and the area of what is left is the shoelace sum
 pairs are clipped together on padded vertex arrays, one step per edge of :math:`C`,
 about four times faster than ``shapely.intersection`` followed by ``shapely.area``.
 
-The areas agree with GEOS's to about :math:`10^{-11}` relative (GEOS computes the
-crossing points and sums in another order; measured on the benchmark's street grids
-and cadastre, see :func:`clip_areas`). Pairs the clip cannot take (a polygon with holes
+The areas agree with GEOS's to :math:`2.2 \\times 10^{-10}` relative at most (GEOS
+computes the crossing points at full easting and northing and sums in another order;
+measured on the benchmark's street grids and cadastre, see :func:`clip_areas`). Pairs the clip cannot take (a polygon with holes
 or several parts, not convex, more than :data:`MAX_VERTICES` vertices) and pieces too
 small to tell from touching are left to GEOS by the caller.
 """
@@ -125,7 +125,10 @@ def clip_areas(left: Any, right: Any, *, max_vertices: int = MAX_VERTICES) -> np
     Element-wise (pair :math:`i` depends on :math:`L_i, R_i` only), so it can be cut
     into chunks (:func:`xsland._threads.map_chunks`). Against ``shapely.area(
     shapely.intersection(L, R))`` the largest relative difference measured was
-    :math:`1.4 \\times 10^{-11}` (200 000 and 1 000 000 street parcels, 300 000 cadastre).
+    :math:`1.4 \\times 10^{-11}` over the 338 020 straddling pairs of 200 000 street
+    parcels, :math:`2.2 \\times 10^{-10}` over the 1 696 846 of 1 000 000, and
+    :math:`5 \\times 10^{-15}` over the 76 277 (parcel, park) pairs clipped of 300 000 cadastre
+    parcels.
 
     Parameters
     ----------

@@ -45,7 +45,7 @@ def intersection_areas(
     candidate in the query. The pairs of two simple convex polygons with few vertices
     (a building across a parcel edge) are clipped in NumPy instead
     (:func:`xsland.measure.convex.clip_areas`, about 4× less CPU, the same areas to
-    about :math:`10^{-11}` relative); GEOS measures the others and the pieces too small
+    :math:`2.2 \\times 10^{-10}` relative at most); GEOS measures the others and the pieces too small
     to tell from touching. The intersections run on one thread per CPU
     (:func:`xsland._threads.map_chunks`: the same areas). Pairs that only touch are
     dropped, unless ``touching``.
