@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-__all__ = ["MAX_VERTICES", "SMALL_SHARE", "clip_areas", "convex_rings"]
+__all__ = ["MAX_VERTICES", "SMALL_SHARE", "clip_areas", "clip_rings", "convex_rings"]
 
 #: Most vertices of a polygon the clip takes (buildings have 4–8; parcels of a street
 #: grid 4): the padded arrays are as wide as the widest polygon of a batch.
@@ -144,19 +144,59 @@ def clip_areas(left: Any, right: Any, *, max_vertices: int = MAX_VERTICES) -> np
     """
     lg = np.asarray(left, dtype=object)
     rg = np.asarray(right, dtype=object)
-    n = len(lg)
+    at = np.arange(len(lg))
+    return clip_rings(
+        convex_rings(lg, max_vertices=max_vertices),
+        convex_rings(rg, max_vertices=max_vertices),
+        at,
+        at,
+    )
+
+
+def clip_rings(
+    left: tuple[np.ndarray, np.ndarray, np.ndarray],
+    right: tuple[np.ndarray, np.ndarray, np.ndarray],
+    li: np.ndarray,
+    ri: np.ndarray,
+) -> np.ndarray:
+    """:func:`clip_areas` of the pairs ``(li[k], ri[k])`` of polygons given as rings.
+
+    The rings of each polygon are worked out once (:func:`convex_rings`), however many
+    pairs it is in: a parcel with many buildings across its edges, a building across
+    two parcels.
+
+    Parameters
+    ----------
+    left, right
+        :func:`convex_rings` of the left and of the right polygons.
+    li, ri
+        Equally long arrays of positions into them: the pairs. Element-wise in them, so
+        they can be cut into chunks (:func:`xsland._threads.map_chunks`).
+
+    Returns
+    -------
+    ndarray of float
+        One per pair: :math:`a(L_{l_k} \\cap R_{r_k})`, or NaN where GEOS must compute it.
+    """
+    li, ri = np.asarray(li), np.asarray(ri)
+    n = len(li)
     out = np.full(n, np.nan)
     for lo in range(0, n, _BATCH):
-        hi = min(n, lo + _BATCH)
-        out[lo:hi] = _clip_batch(lg[lo:hi], rg[lo:hi], max_vertices)
+        a, b = li[lo : lo + _BATCH], ri[lo : lo + _BATCH]
+        out[lo : lo + _BATCH] = _clip_batch(*(x[a] for x in left), *(x[b] for x in right))
     return out
 
 
-def _clip_batch(lg: np.ndarray, rg: np.ndarray, max_vertices: int) -> np.ndarray:
-    """:func:`clip_areas` of one batch."""
-    out = np.full(len(lg), np.nan)
-    px, py, lok = convex_rings(lg, max_vertices=max_vertices)
-    qx, qy, rok = convex_rings(rg, max_vertices=max_vertices)
+def _clip_batch(
+    px: np.ndarray,
+    py: np.ndarray,
+    lok: np.ndarray,
+    qx: np.ndarray,
+    qy: np.ndarray,
+    rok: np.ndarray,
+) -> np.ndarray:
+    """:func:`clip_rings` of one batch of pairs, their rings gathered."""
+    out = np.full(len(px), np.nan)
     both = np.flatnonzero(lok & rok)
     if len(both) == 0:
         return out
