@@ -157,3 +157,23 @@ def test_polygons_that_are_convex_hulls_are_taken(hulls):
     polygon = shapely.get_type_id(g) == 3
     thick = polygon & (shapely.area(g) > 1.0) & (shapely.get_num_coordinates(g) <= 9)
     assert ok[thick].all()
+
+
+def test_clip_rings_of_pairs_by_position_equal_the_pairs_clipped():
+    # three buildings across the edges of two parcels, given once each: pairs by
+    # position (building 0 in both parcels) give the areas of the pairs themselves;
+    # building 0 = [9,11]×[0,1] on parcels [0,10]×[0,10] and [10,20]×[0,10]: 1 each;
+    # building 1 = [5,15]×[9,11] on parcel 0: 5 × 1 = 5; building 2 (a notch: GEOS) NaN
+    from xsland.measure.convex import clip_rings
+
+    buildings = np.array(
+        [square(9, 0, 1) | square(10, 0, 1), poly((5, 9), (15, 9), (15, 11), (5, 11)),
+         poly((0, 0), (4, 0), (4, 4), (2, 1), (0, 4))],
+        dtype=object,
+    )  # fmt: skip
+    parcels = np.array([square(0, 0, 10), square(10, 0, 10)], dtype=object)
+    li, ri = np.array([0, 0, 1, 2]), np.array([0, 1, 0, 0])
+    got = clip_rings(convex_rings(buildings), convex_rings(parcels), li, ri)
+    np.testing.assert_allclose(got[:3], [1.0, 1.0, 5.0], rtol=1e-12)
+    assert np.isnan(got[3])
+    np.testing.assert_array_equal(got, clip_areas(buildings[li], parcels[ri]))
