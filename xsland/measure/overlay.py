@@ -82,9 +82,9 @@ def intersection_areas(
     try:
         covered = shapely.covers(rg[ri], lg[li])
         rest = np.flatnonzero(~covered)
-        # convex pairs clipped in NumPy (it reads coordinates only, never the prepared
-        # index, so it may run on threads): a piece that is not tiny proves they meet
-        # each polygon's ring worked out once, however many pairs it is in
+        # convex pairs clipped in NumPy, each polygon's ring worked out once however many
+        # pairs it is in (the clip reads coordinates only, never the prepared index, so
+        # it may run on threads): a piece that is not tiny proves the pair meets
         lu, lpos = np.unique(li[rest], return_inverse=True)
         ru, rpos = np.unique(ri[rest], return_inverse=True)
         rings = (convex_rings(lg[lu]), convex_rings(rg[ru]))
