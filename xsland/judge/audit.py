@@ -108,6 +108,7 @@ def parcel_table(
     measures: pd.DataFrame | None = None,
     crs: Any = None,
     assignment: pd.DataFrame | None = None,
+    meets: list | None = None,
 ) -> gpd.GeoDataFrame:
     """Every parcel with its park, category, areas, floor area, FAR and coverage.
 
@@ -120,7 +121,9 @@ def parcel_table(
     found while measuring (buildings without floors or height). ``measures``, when
     given, is the result of :func:`xsland.measure.far.plot_ratio` for these parcels
     in the metric CRS, computed elsewhere (the Dask engine computes it partition by
-    partition: the same numbers).
+    partition: the same numbers). ``meets``, when given and the floor areas are measured
+    here (no ``measures``), receives per building whether it meets a parcel (the
+    ``meets`` of :func:`xsland.measure.far.plot_ratio`).
 
     ``far_min`` is the minimum of clause 二(一)1 for the parcel's category
     (1.5 new industrial, 2.0 high-standard factory, 2.5 new-type industrial),
@@ -130,7 +133,15 @@ def parcel_table(
     crs = crs if crs is not None else metric_crs(parcels)
     base = parcels.to_crs(crs)
     cat = categorise(base, policy=policy, explain=True)
-    fa = plot_ratio(base, buildings, policy=policy, crs=crs) if measures is None else measures
+    if measures is None:
+        fa = plot_ratio(base, buildings, policy=policy, crs=crs, meets=meets)
+    else:
+        fa = measures
+    # pandas deep-copies attrs (fa's quality records) on every column read: read the
+    # columns from a frame without them
+    fa_quality = fa.attrs.get("quality", [])
+    fa = pd.DataFrame(fa)
+    fa.attrs = {}
     where = assignment if assignment is not None else park_assignment(base, parks, crs=crs)
     area = areas(base, crs=crs)
     # every column taken of a frame deep-copies its attrs (thousands of quality records
@@ -169,7 +180,7 @@ def parcel_table(
     out.attrs = {}
     if quality is not None:
         quality.extend(cat.attrs.get("quality", []))  # land-use values no standard knows
-        quality.extend(fa.attrs.get("quality", []))
+        quality.extend(fa_quality)
         quality.extend(_category_records(out, policy))
     return out.set_geometry(out.geometry.name)
 
