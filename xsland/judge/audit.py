@@ -137,11 +137,7 @@ def parcel_table(
         fa = plot_ratio(base, buildings, policy=policy, crs=crs, meets=meets)
     else:
         fa = measures
-    # pandas deep-copies attrs (fa's quality records) on every column read: read the
-    # columns from a frame without them
     fa_quality = fa.attrs.get("quality", [])
-    fa = pd.DataFrame(fa)
-    fa.attrs = {}
     where = assignment if assignment is not None else park_assignment(base, parks, crs=crs)
     area = areas(base, crs=crs)
     # every column taken of a frame deep-copies its attrs (thousands of quality records
