@@ -457,14 +457,14 @@ def test_writes_are_atomic(audit, tmp_path, monkeypatch):
         warnings.simplefilter("ignore", BasemapWarning)
         write_maps(_result(audit), out)
     before = {p.name: p.read_bytes() for p in (out / "maps").iterdir()}
-    real = maps.build_map
+    real = maps._build_map  # what write_maps calls for each map
 
     def fail_on_town(*args, title, **kwargs):
         if "安" in title:
             raise RuntimeError("boom")
         return real(*args, title=title, **kwargs)
 
-    monkeypatch.setattr(maps, "build_map", fail_on_town)
+    monkeypatch.setattr(maps, "_build_map", fail_on_town)
     with warnings.catch_warnings(), pytest.raises(RuntimeError, match="boom"):
         warnings.simplefilter("ignore", BasemapWarning)
         write_maps(_result(audit), out)
@@ -826,3 +826,57 @@ def test_park_info_reads_each_column_once_with_the_same_values():
     assert (b["name"], b["type"], b["area_mu"], b["n_parcels"]) == ("B", "other", 12.0, None)
     assert (b["fail"], b["unknown"]) == ([labels["chk_fund"]], [labels["chk_area"]])
     assert b["town"] is None and b["core_mu"] is None
+
+
+# -- each parcel and block converted once per run, polygons encoded without their rings ----
+
+
+def test_ragged_coordinates_as_shapely_gives_them():
+    # a rectangle and a triangle (polygons without holes: the short path), then the same
+    # with a hole in the rectangle and a two-part multipolygon (shapely's ragged array)
+    rect = shapely.Polygon([(0, 0), (4, 0), (4, 2), (0, 2)])
+    tri = shapely.Polygon([(10, 0), (12, 0), (11, 3)])
+    holed = shapely.Polygon(rect.exterior.coords, [[(1, 1), (2, 1), (2, 1.5)]])
+    two = shapely.MultiPolygon([tri, shapely.box(20, 0, 21, 1)])
+    coords, ring_off, poly_off, geom_off = maps._ragged(np.array([rect, tri]))
+    # 5 + 4 stored vertices (closing ones included), one ring per polygon per feature
+    assert coords.tolist()[:5] == [[0, 0], [4, 0], [4, 2], [0, 2], [0, 0]]
+    assert ring_off.tolist() == [0, 5, 9]
+    assert poly_off.tolist() == geom_off.tolist() == [0, 1, 2]
+    for geoms in ([rect, tri], [holed, tri], [rect, two], [holed, two, tri]):
+        arr = np.array(geoms, dtype=object)
+        kind, want_coords, offsets = shapely.to_ragged_array(arr)
+        got = maps._ragged(arr)
+        assert np.array_equal(got[0], want_coords)
+        if kind == shapely.GeometryType.POLYGON:
+            want = (*offsets, np.arange(len(arr) + 1))
+        else:
+            want = offsets
+        for g, w in zip(got[1:], want, strict=True):
+            assert g.tolist() == w.tolist()
+
+
+def test_parcels_converted_once_give_the_same_maps(audit):
+    # _drawable is element by element: the rows of the whole table's conversion are the
+    # conversion of those rows alone, so a town map built from them is the same page
+    parcels, blocks = audit["parcels"], audit["blocks"]
+    every = maps._drawable(parcels.geometry, system="gcj02", simplify=0.1)
+    rows = np.array([0, 2, 3])
+    alone = maps._drawable(parcels.geometry.iloc[rows], system="gcj02", simplify=0.1)
+    assert (shapely.to_wkb(every[rows]) == shapely.to_wkb(alone)).all()
+    town = (parcels["town"] == "东亭街道").to_numpy()
+    options = {"zones": audit["zones"], "audit_date": "2026-05-01", "basemap": "amap"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BasemapWarning)
+        one = maps._build_map(
+            audit["parks"],
+            parcels[town],
+            blocks=blocks,
+            parcel_lonlat=maps._drawable(parcels.geometry, system="gcj02", simplify=0.1)[town],
+            block_lonlat=maps._drawable(blocks.geometry, system="gcj02", simplify=0.1),
+            **options,
+        )
+        each = build_map(audit["parks"], parcels[town], blocks=blocks, **options)
+    got, want = payload(render_map(one)), payload(render_map(each))
+    assert sum(i["geom"]["count"] for i in got["parcels"]) == int(town.sum()) > 0
+    assert got == want

@@ -82,6 +82,7 @@ from branca.element import Element, MacroElement
 from xsland._atomic import atomic_dir, atomic_file
 from xsland._html import json_for_html
 from xsland._names import safe_filename
+from xsland._threads import map_chunks
 from xsland.errors import DataError, PolicyError, XslandError
 from xsland.judge.audit import CHECKS, check_labels
 from xsland.measure.area import M2_PER_MU
@@ -490,7 +491,12 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
 
 
 def _lonlat(geoms: gpd.GeoSeries, *, system: str, simplify: float = 0.0) -> np.ndarray:
-    """Geometries in longitude/latitude (WGS84, or GCJ-02 for ``system='gcj02'``)."""
+    """Geometries in longitude/latitude (WGS84, or GCJ-02 for ``system='gcj02'``).
+
+    Element by element (the simplification on threads, :func:`xsland._threads.map_chunks`):
+    the geometry of a row is the same whichever rows are converted with it, so a run
+    converts each parcel and block once and every map takes its rows (:func:`write_maps`).
+    """
     crs = require_crs(geoms)
     values = geoms.values
     if simplify > 0:
@@ -499,12 +505,45 @@ def _lonlat(geoms: gpd.GeoSeries, *, system: str, simplify: float = 0.0) -> np.n
             tolerance = simplify / (unit or 1.0)
         else:
             tolerance = simplify / 111_320.0
-        values = shapely.simplify(np.asarray(values), tolerance, preserve_topology=True)
+        values = map_chunks(
+            functools.partial(shapely.simplify, tolerance=tolerance, preserve_topology=True),
+            np.asarray(values),
+        )
         geoms = gpd.GeoSeries(values, index=geoms.index, crs=crs)
     out = to_crs(geoms, "EPSG:4326")
     if system == "gcj02":
         out = transform_geometries(out, wgs84_to_gcj02)
     return np.asarray(out.values, dtype=object)
+
+
+def _ragged(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Coordinates and ring, polygon and feature offsets of (multi)polygons.
+
+    What :func:`shapely.to_ragged_array` gives (rings without holes are the common case
+    of parcels: then the coordinates of each feature are its one ring, in the same order,
+    and every offset is a running sum of vertex counts, without building the rings).
+    """
+    count = len(geoms)
+    types = shapely.get_type_id(geoms)
+    if (types == shapely.GeometryType.POLYGON).all() and not shapely.get_num_interior_rings(
+        geoms
+    ).any():
+        coords = shapely.get_coordinates(geoms)  # x, y: all the encoder reads
+        ring_off = np.zeros(count + 1, dtype=np.int64)
+        np.cumsum(shapely.get_num_coordinates(geoms), out=ring_off[1:])
+        feature_off = np.arange(count + 1)
+        return coords, ring_off, feature_off, feature_off
+    kind, coords, offsets = shapely.to_ragged_array(geoms)
+    if kind == shapely.GeometryType.POLYGON:
+        ring_off, poly_off = offsets
+        return coords, ring_off, poly_off, np.arange(count + 1)
+    ring_off, poly_off, geom_off = offsets
+    return coords, ring_off, poly_off, geom_off
+
+
+def _drawable(geoms: gpd.GeoSeries, *, system: str, simplify: float) -> np.ndarray:
+    """The polygons drawn for each geometry: :func:`_polygonal` of :func:`_lonlat`."""
+    return _polygonal(_lonlat(geoms, system=system, simplify=simplify))
 
 
 def _encode_polygons(geoms: np.ndarray, *, precision: int) -> dict[str, Any]:
@@ -518,12 +557,7 @@ def _encode_polygons(geoms: np.ndarray, *, precision: int) -> dict[str, Any]:
     count = len(geoms)
     if count == 0:
         return {"s": 10**precision, "count": 0, "c": [], "n": [], "p": None, "g": None}
-    kind, coords, offsets = shapely.to_ragged_array(geoms)
-    if kind == shapely.GeometryType.POLYGON:
-        ring_off, poly_off = offsets
-        geom_off = np.arange(count + 1)
-    else:
-        ring_off, poly_off, geom_off = offsets
+    coords, ring_off, poly_off, geom_off = _ragged(geoms)
     closing = ring_off[1:] - 1
     keep = np.ones(len(coords), dtype=bool)
     keep[closing] = False
@@ -557,6 +591,12 @@ def _text(v: Any) -> str | None:
     return text if text.strip() else None
 
 
+def _not_blank(words: np.ndarray) -> np.ndarray:
+    """Whether each string has a character that is not white space (``str.strip``'s
+    white space, as ``Series.str.strip`` strips it), one plain loop over the strings."""
+    return np.fromiter((bool(w.strip()) for w in words), dtype=bool, count=len(words))
+
+
 def _texts(s: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """:func:`_text` of every value, as codes into the distinct texts (``-1``: ``None``).
 
@@ -572,7 +612,7 @@ def _texts(s: pd.Series) -> tuple[np.ndarray, pd.Index]:
         # strings and nulls only: factorised as they are; a blank string is None
         codes, uniques = pd.factorize(s if text_only else arr)
         words = np.asarray(uniques, dtype=object)
-        keep = pd.Series(words, dtype=object).str.strip().ne("").to_numpy(dtype=bool)
+        keep = _not_blank(words)
         renumber = np.append(np.where(keep, np.cumsum(keep) - 1, -1), -1)  # code -1 stays
         return renumber[codes], pd.Index(words[keep], dtype=object)
     try:
@@ -586,8 +626,8 @@ def _texts(s: pd.Series) -> tuple[np.ndarray, pd.Index]:
     plain = np.isin(by_type[first], [i for i, t in enumerate(types) if t is str])
     texts = np.empty(len(reps), dtype=object)
     if plain.any():  # a string is itself, or None when blank
-        words = pd.Series(reps[plain], dtype=object)
-        texts[plain] = words.where(words.str.strip().ne(""), None).to_numpy(dtype=object)
+        words = reps[plain]
+        texts[plain] = np.where(_not_blank(words), words, None)
     texts[~plain] = [_text(v) for v in reps[~plain]]
     codes, uniques = pd.factorize(pd.Series(texts, dtype=object))
     return codes[pair], uniques
@@ -854,19 +894,27 @@ def _parcel_payload(
     simplify: float,
     precision: int,
     shown: frozenset[str] | None = None,
+    lonlat: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[dict[str, Any]], dict[str, int | None]]:
     """Parcel geometries, one encoded layer per status, and the count of each status.
 
     The count of ``low`` is ``None`` when the parcels carry no ``low_efficiency`` (not
     assessed), so the legend does not claim there is none. With ``shown``, only parcels
     of those statuses are drawn (and converted); the counts are of every parcel.
+    ``lonlat``: the parcels' drawable geometries already converted (:func:`_drawable`),
+    row for row, else they are converted here.
     """
     full = parcel_status(parcels).to_numpy()
     total = {s.key: int((full == s.key).sum()) for s in STATUSES}
     if shown is not None:
         rows = np.flatnonzero(np.isin(full, list(shown)))
         parcels = parcels.iloc[rows]
-    pgeoms = _polygonal(_lonlat(parcels.geometry, system=system, simplify=simplify))
+        lonlat = lonlat[rows] if lonlat is not None else None
+    pgeoms = (
+        lonlat
+        if lonlat is not None
+        else _drawable(parcels.geometry, system=system, simplify=simplify)
+    )
     keep = _drop_empty(parcels, pgeoms, "parcels", "parcel_id")
     pc = parcels.iloc[keep]
     pgeoms = pgeoms[keep]
@@ -979,16 +1027,22 @@ def _blocks_payload(
     simplify: float,
     precision: int,
     min_mu: float,
+    lonlat: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict[str, Any] | None]:
     """Block geometries, their encoded layer, label points and counts by kind.
 
     ``None`` without blocks. Blocks are ordered for labelling: reportable blocks first,
     then the small ones, then single parcels, each largest first (labels that would
-    overlap an earlier one are hidden in the page).
+    overlap an earlier one are hidden in the page). ``lonlat``: the blocks' drawable
+    geometries already converted (:func:`_drawable`), row for row, else converted here.
     """
     if blocks is None:
         return np.array([], dtype=object), None
-    bgeoms = _polygonal(_lonlat(blocks.geometry, system=system, simplify=simplify))
+    bgeoms = (
+        lonlat
+        if lonlat is not None
+        else _drawable(blocks.geometry, system=system, simplify=simplify)
+    )
     keep = _drop_empty(blocks, bgeoms, "blocks", "block_id")
     bl = blocks.iloc[keep]
     bgeoms = bgeoms[keep]
@@ -1117,6 +1171,50 @@ def build_map(
     PolicyError
         For an unknown ``basemap``.
     """
+    return _build_map(
+        parks,
+        parcels,
+        blocks=blocks,
+        zones=zones,
+        title=title,
+        audit_date=audit_date,
+        basemap=basemap,
+        tianditu_key=tianditu_key,
+        simplify=simplify,
+        precision=precision,
+        links=links,
+        block_min_mu=block_min_mu,
+        policy=policy,
+        as_of=as_of,
+        note=note,
+        statuses=statuses,
+    )
+
+
+def _build_map(
+    parks: gpd.GeoDataFrame,
+    parcels: gpd.GeoDataFrame,
+    *,
+    blocks: gpd.GeoDataFrame | None = None,
+    zones: gpd.GeoDataFrame | None = None,
+    title: str = DEFAULT_TITLE,
+    audit_date: str | dt.date | None = None,
+    basemap: str = "osm",
+    tianditu_key: str | None = None,
+    simplify: float = 0.1,
+    precision: int = 6,
+    links: Sequence[tuple[str, str]] = (),
+    block_min_mu: float | None = None,
+    policy: Policy | None = None,
+    as_of: str | dt.date | None = None,
+    note: str | None = None,
+    statuses: Sequence[str] | None = None,
+    parcel_lonlat: np.ndarray | None = None,
+    block_lonlat: np.ndarray | None = None,
+) -> folium.Map:
+    """:func:`build_map`, given the drawable geometries of the parcels and blocks when
+    they are already converted (``parcel_lonlat``, ``block_lonlat``: :func:`_drawable`
+    of the same rows with the same ``basemap`` system and ``simplify``)."""
     _require(parks, "parks", ["park_id"])
     _require(parcels, "parcels", ["parcel_id"])
     if blocks is not None:
@@ -1135,7 +1233,12 @@ def build_map(
             f"choose among {', '.join(s.key for s in STATUSES)}"
         )
     pgeoms, parcel_layers, counts = _parcel_payload(
-        parcels, system=system, simplify=simplify, precision=precision, shown=shown
+        parcels,
+        system=system,
+        simplify=simplify,
+        precision=precision,
+        shown=shown,
+        lonlat=parcel_lonlat,
     )
     policy = Policy() if policy is None else policy
     kgeoms, parks_payload, has_zones = _parks_payload(
@@ -1147,6 +1250,7 @@ def build_map(
         simplify=simplify,
         precision=precision,
         min_mu=policy.block_min_mu if block_min_mu is None else float(block_min_mu),
+        lonlat=block_lonlat,
     )
     bounds = _bounds([pgeoms, kgeoms, bgeoms])
     if bounds is None:
@@ -1423,7 +1527,21 @@ def write_maps(
     statuses, note = _district_statuses(parcels, limit=limit, towns=towns)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        m = build_map(
+        # every parcel and block converted to lon/lat once, each map takes its rows
+        _require(parks, "parks", ["park_id"])  # the checks of build_map, in its order
+        _require(parcels, "parcels", ["parcel_id"])
+        if blocks is not None:
+            _require(blocks, "blocks", ["block_id"])
+        system = _resolve_basemaps(basemap, tianditu_key)[2]
+        parcel_ll = (
+            _drawable(parcels.geometry, system=system, simplify=simplify)
+            if towns and len(parcels)
+            else None
+        )
+        block_ll = None
+        if blocks is not None:
+            block_ll = _drawable(blocks.geometry, system=system, simplify=simplify)
+        m = _build_map(
             parks,
             parcels,
             blocks=blocks,
@@ -1432,6 +1550,8 @@ def write_maps(
             links=links,
             statuses=statuses,
             note=note,
+            parcel_lonlat=parcel_ll,
+            block_lonlat=block_ll,
             **options,
         )
         written = [write_map(m, out / "map.html", overwrite=overwrite)]
@@ -1439,15 +1559,18 @@ def write_maps(
         if towns:
             with atomic_dir(out / "maps", overwrite=overwrite) as tmp:
                 for t, fname in names.items():
-                    tp = parcels[(parcel_town == t).to_numpy(dtype=bool)]
+                    in_town = (parcel_town == t).to_numpy(dtype=bool)
+                    tp = parcels[in_town]
                     tb = _town_blocks(blocks, tp, t)
-                    tm = build_map(
+                    tm = _build_map(
                         parks[(town == t).to_numpy()],
                         tp,
-                        blocks=tb,
+                        blocks=None if tb is None else blocks[tb],
                         zones=zones,
                         title=f"{base_title} · {t}",
                         links=[("全部园区", "../map.html")],
+                        parcel_lonlat=None if parcel_ll is None else parcel_ll[in_town],
+                        block_lonlat=None if tb is None or block_ll is None else block_ll[tb],
                         **options,
                     )
                     write_map(tm, tmp / fname)
@@ -1511,19 +1634,20 @@ def _parcel_towns(parcels: pd.DataFrame, parks: pd.DataFrame, park_town: pd.Seri
 
 def _town_blocks(
     blocks: gpd.GeoDataFrame | None, town_parcels: gpd.GeoDataFrame, town: str
-) -> gpd.GeoDataFrame | None:
+) -> np.ndarray | None:
+    """Which blocks (a mask over their rows) a town's map draws; ``None`` without blocks."""
     if blocks is None:
         return None
     if "town" in blocks.columns:
-        return blocks[blocks["town"].map(_town) == town]
+        return (blocks["town"].map(_town) == town).to_numpy(dtype=bool)
     if "block_id" in town_parcels.columns:
         ids = set(town_parcels["block_id"].dropna().map(_text))
-        return blocks[blocks["block_id"].map(_text).isin(ids)]
+        return blocks["block_id"].map(_text).isin(ids).to_numpy(dtype=bool)
     if town_parcels.empty:
-        return blocks.iloc[:0]
+        return np.zeros(len(blocks), dtype=bool)
     hits = gpd.sjoin(
         blocks[["block_id", blocks.geometry.name]],
         town_parcels[[town_parcels.geometry.name]].to_crs(blocks.crs),
         predicate="intersects",
     )
-    return blocks.loc[blocks.index.isin(hits.index)]
+    return blocks.index.isin(hits.index)
