@@ -442,7 +442,7 @@ def _reason_rows(parcels: pd.DataFrame) -> pd.DataFrame:
     n = len(parcels)
     cols = [c for c in ("reasons", "reasons_zh") if c in parcels.columns]
     try:
-        codes = [pd.factorize(pd.Series(parcels[c].to_numpy(dtype=object)))[0] for c in cols]
+        codes = [pd.factorize(parcels[c])[0] for c in cols]  # text columns as they are
     except TypeError:  # real lists
         return _reason_rows_of(parcels)
     key = np.zeros(n, dtype=np.int64)
