@@ -880,3 +880,25 @@ def test_parcels_converted_once_give_the_same_maps(audit):
     got, want = payload(render_map(one)), payload(render_map(each))
     assert sum(i["geom"]["count"] for i in got["parcels"]) == int(town.sum()) > 0
     assert got == want
+
+
+def test_page_rendered_without_its_data_then_filled_is_the_whole_page(audit):
+    # render_map renders the page with a mark where the data goes and puts the data in
+    # once: the same text as folium's own rendering of the whole page, data included
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BasemapWarning)
+        m = build_map(audit["parks"], audit["parcels"], title=BREAKOUT, note=XSS)
+    overlay = next(c for c in m._children.values() if isinstance(c, maps._Overlays))
+    text = render_map(m)
+    assert overlay.mark not in text and not overlay.deferred
+    assert text == m.get_root().render()
+    assert payload(text)["title"] == BREAKOUT  # text from the data stays data
+    assert text.count("<script") == text.count("</script>")
+
+
+def test_label_points_rounded_as_python_rounds():
+    # 6 decimals: 120.1234565 -> 120.123457, 120.0000004 -> 120.0, 31.0000006 -> 31.000001
+    pts = shapely.points([[120.1234565, 31.5], [120.0000004, 31.0000006]])
+    assert maps._label_points(pts, 6) == [[120.123457, 31.5], [120.0, 31.000001]]
+    assert maps._label_points(pts, 6) == [[round(p.x, 6), round(p.y, 6)] for p in pts]
+    assert maps._label_points(np.array([], dtype=object), 6) == []

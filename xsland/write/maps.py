@@ -64,6 +64,7 @@ import math
 import os
 import re
 import urllib.parse
+import uuid
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -749,20 +750,29 @@ class _Raw(Element):
 
 
 class _Overlays(MacroElement):
-    """The embedded data (in the map's HTML) and the glue script (after the map's)."""
+    """The embedded data (in the map's HTML) and the glue script (after the map's).
+
+    The data is JSON already safe inside ``<script>`` (:func:`xsland._html.json_for_html`).
+    :func:`render_map` renders the page with :attr:`mark` where the data goes
+    (``deferred``) and puts the data in once, so that the tens of megabytes of a large map
+    are not copied by the template, the page's assembly and the check for network links.
+    """
 
     def __init__(self, payload: str) -> None:
         super().__init__()
         self._name = "XslandOverlays"
         self._payload = payload
+        self.deferred = False
+        self.mark = f"xsland-data-goes-here-{uuid.uuid4().hex}"
 
     def render(self, **kwargs: Any) -> str:
         figure = self.get_root()
         map_name = self._parent.get_name()
         data_id = f"xsland-data-{map_name}"
         data = _templates().get_template("map_data.html.j2")
+        payload = self.mark if self.deferred else self._payload
         figure.html.add_child(
-            _Raw(data.render(data_id=data_id, payload=markupsafe.Markup(self._payload))),
+            _Raw(data.render(data_id=data_id, payload=markupsafe.Markup(payload))),
             name=self.get_name(),
         )
         script = (
@@ -1028,13 +1038,16 @@ def _blocks_payload(
     precision: int,
     min_mu: float,
     lonlat: np.ndarray | None = None,
+    points: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict[str, Any] | None]:
     """Block geometries, their encoded layer, label points and counts by kind.
 
     ``None`` without blocks. Blocks are ordered for labelling: reportable blocks first,
     then the small ones, then single parcels, each largest first (labels that would
     overlap an earlier one are hidden in the page). ``lonlat``: the blocks' drawable
-    geometries already converted (:func:`_drawable`), row for row, else converted here.
+    geometries already converted (:func:`_drawable`), row for row, else converted here;
+    ``points``: their label points (:func:`shapely.point_on_surface` of ``lonlat``), row
+    for row, else found here.
     """
     if blocks is None:
         return np.array([], dtype=object), None
@@ -1051,14 +1064,17 @@ def _blocks_payload(
     order = np.lexsort((-area.to_numpy(), kind.map(list(_BLOCK_KINDS).index).to_numpy()))
     bl = bl.iloc[order].assign(kind=kind.to_numpy()[order])
     bgeoms = bgeoms[order]
-    points = shapely.point_on_surface(bgeoms) if len(bgeoms) else []
+    if points is None:
+        points = shapely.point_on_surface(bgeoms)
+    else:
+        points = points[keep][order]
     spec = {k: v[1] for k, v in _BLOCK_PROPS.items()} | {"kind": None}
     payload = {
         "layer": {
             "geom": _encode_polygons(bgeoms, precision=precision),
             "props": _encode_columns(bl, spec),
         },
-        "labels": [[round(float(p.x), precision), round(float(p.y), precision)] for p in points],
+        "labels": _label_points(points, precision),
         "kinds": [
             {"key": k, "label": label, "count": int((bl["kind"] == k).sum())}
             for k, label in _BLOCK_KINDS.items()
@@ -1066,6 +1082,20 @@ def _blocks_payload(
         "minMu": min_mu,
     }
     return bgeoms, payload
+
+
+def _label_points(points: np.ndarray, precision: int) -> list[list[float]]:
+    """``[lon, lat]`` of each point, each rounded by Python's ``round`` to ``precision``.
+
+    The coordinates are read in one call (:func:`shapely.get_coordinates`), not point by
+    point; a missing or empty point (none is: points on non-empty polygons) reads as before.
+    """
+    if not len(points):
+        return []
+    if (shapely.is_missing(points) | shapely.is_empty(points)).any():
+        return [[round(float(p.x), precision), round(float(p.y), precision)] for p in points]
+    xy = shapely.get_coordinates(points).tolist()
+    return [[round(x, precision), round(y, precision)] for x, y in xy]
 
 
 def _supply_legend(parcels: pd.DataFrame) -> list[dict[str, Any]] | None:
@@ -1211,10 +1241,12 @@ def _build_map(
     statuses: Sequence[str] | None = None,
     parcel_lonlat: np.ndarray | None = None,
     block_lonlat: np.ndarray | None = None,
+    block_points: np.ndarray | None = None,
 ) -> folium.Map:
     """:func:`build_map`, given the drawable geometries of the parcels and blocks when
     they are already converted (``parcel_lonlat``, ``block_lonlat``: :func:`_drawable`
-    of the same rows with the same ``basemap`` system and ``simplify``)."""
+    of the same rows with the same ``basemap`` system and ``simplify``) and the blocks'
+    label points (``block_points``: :func:`shapely.point_on_surface` of ``block_lonlat``)."""
     _require(parks, "parks", ["park_id"])
     _require(parcels, "parcels", ["parcel_id"])
     if blocks is not None:
@@ -1251,6 +1283,7 @@ def _build_map(
         precision=precision,
         min_mu=policy.block_min_mu if block_min_mu is None else float(block_min_mu),
         lonlat=block_lonlat,
+        points=block_points,
     )
     bounds = _bounds([pgeoms, kgeoms, bgeoms])
     if bounds is None:
@@ -1349,7 +1382,15 @@ def render_map(m: folium.Map) -> str:
         If the page would load a script or stylesheet over the network (e.g. a folium
         plugin added to the map), which breaks opening it offline.
     """
-    text = m.get_root().render()
+    overlays = [c for c in m._children.values() if isinstance(c, _Overlays)]
+    for o in overlays:  # the page without the embedded data, each in one place
+        o.deferred = True
+    try:
+        text = m.get_root().render()
+    finally:
+        for o in overlays:
+            o.deferred = False
+    # the data has no "<" (json_for_html) and follows a ">": no link starts in or spans it
     found = _EXTERNAL.search(text)
     if found:
         start = max(found.start() - 20, 0)
@@ -1358,6 +1399,10 @@ def render_map(m: folium.Map) -> str:
             f"({text[start : found.end() + 60]!r}); maps must open offline: inline it or "
             "leave out the folium plugin that adds it"
         )
+    for o in overlays:
+        before, mark, after = text.partition(o.mark)
+        if mark:
+            text = "".join((before, o._payload, after))
     return text
 
 
@@ -1538,9 +1583,10 @@ def write_maps(
             if towns and len(parcels)
             else None
         )
-        block_ll = None
+        block_ll = block_pts = None
         if blocks is not None:
             block_ll = _drawable(blocks.geometry, system=system, simplify=simplify)
+            block_pts = shapely.point_on_surface(block_ll)
         m = _build_map(
             parks,
             parcels,
@@ -1552,6 +1598,7 @@ def write_maps(
             note=note,
             parcel_lonlat=parcel_ll,
             block_lonlat=block_ll,
+            block_points=block_pts,
             **options,
         )
         written = [write_map(m, out / "map.html", overwrite=overwrite)]
@@ -1571,6 +1618,7 @@ def write_maps(
                         links=[("全部园区", "../map.html")],
                         parcel_lonlat=None if parcel_ll is None else parcel_ll[in_town],
                         block_lonlat=None if tb is None or block_ll is None else block_ll[tb],
+                        block_points=None if tb is None or block_pts is None else block_pts[tb],
                         **options,
                     )
                     write_map(tm, tmp / fname)

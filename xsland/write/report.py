@@ -489,23 +489,34 @@ def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None
     read = ["park_id", "name", "town"]
     read += [c.replace("chk_", p) for c in CHECKS for p in ("chk_", "val_", "fail_")]
     rows = parks[[c for c in dict.fromkeys(read) if c in parks.columns]].to_dict("records")
-    for row in rows:
+    # each park's ID and name made Markdown once, for its row and its failed checks
+    heads = [(_cell(row["park_id"]), _cell(row.get("name"))) for row in rows]
+    shown = {}  # each distinct status's text once
+
+    def status(value) -> str:
+        text = str(value)
+        if text not in shown:
+            shown[text] = STATUS_ZH.get(text, text)
+        return shown[text]
+
+    for row, (pid, name) in zip(rows, heads, strict=True):
         lines.append(
-            f"| {_cell(row['park_id'])} | {_cell(row.get('name'))} | {_cell(row.get('town'))} | "
-            + " | ".join(STATUS_ZH.get(str(row[c]), str(row[c])) for c in CHECKS)
+            f"| {pid} | {name} | {_cell(row.get('town'))} | "
+            + " | ".join([status(row[c]) for c in CHECKS])
             + " |"
         )
     lines += ["", "✔ 达标 pass · ✘ 不达标 fail · ? 数据不足 unknown · – 不适用 n/a"]
     lines += ["", "## Failed checks", ""]
     failed = False
-    for row in rows:
-        for c in CHECKS:
+    columns = [(c, c.replace("chk_", "val_"), c.replace("chk_", "fail_")) for c in CHECKS]
+    for row, (pid, name) in zip(rows, heads, strict=True):
+        for c, val, fail in columns:
             if row[c] == "fail":
                 failed = True
-                value = _format_value(c, row.get(c.replace("chk_", "val_"), ""))
-                extra = _cell(row.get(c.replace("chk_", "fail_")))
+                value = _format_value(c, row.get(val, ""))
+                extra = _cell(row.get(fail))
                 lines.append(
-                    f"- {_cell(row['park_id'])} {_cell(row.get('name'))}: {labels[c]} — measured {value}"
+                    f"- {pid} {name}: {labels[c]} — measured {value}"
                     + (f"; parcels below minimum: {extra}" if extra else "")
                 )
     if not failed:
