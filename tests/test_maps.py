@@ -902,3 +902,41 @@ def test_label_points_rounded_as_python_rounds():
     assert maps._label_points(pts, 6) == [[120.123457, 31.5], [120.0, 31.000001]]
     assert maps._label_points(pts, 6) == [[round(p.x, 6), round(p.y, 6)] for p in pts]
     assert maps._label_points(np.array([], dtype=object), 6) == []
+
+
+_zero_cell = st.one_of(_cell, st.sampled_from([0.0, -0.0, -0.04, 0.04]))
+
+
+@given(
+    st.lists(_zero_cell, min_size=1, max_size=12),
+    st.sampled_from([None, 0, 1, 2]),
+    st.lists(st.integers(0, 11), max_size=12),
+)
+def test_columns_worked_out_once_then_taken_by_rows(cells, decimals, picks):
+    # a layer's rows encoded from the columns worked out once are the rows encoded alone,
+    # also with 0.0 and -0.0 (-0.04 rounds to -0.0) in one column
+    df = pd.DataFrame({"c": pd.Series(cells, dtype=object)})
+    if decimals is not None:
+        numbers = [v if isinstance(v, int | float) else None for v in cells]
+        df["c"] = pd.to_numeric(pd.Series(numbers, dtype=object))
+    rows = np.array([i % len(cells) for i in picks], dtype=np.int64)
+    spec = {"c": decimals, "absent": None}
+    got = maps._encode_rows(df, spec, maps._column_codes(df, spec), rows)
+    want = maps._encode_columns(df.iloc[rows], spec)
+    assert json.dumps(got) == json.dumps(want)
+
+
+def test_columns_worked_out_once_by_hand():
+    # rows 3, 1, 3, 3, 3 of "a b a c": 2 distinct texts of 5 rows, a dictionary of the
+    # layer's own order (c first, then b), not the column's (a, b, c)
+    df = pd.DataFrame({"t": ["a", "b", "a", "c"], "n": [0.04, -0.04, 1.0, 2.0]})
+    spec = {"t": None, "n": 1}
+    coded = maps._column_codes(df, spec)
+    assert coded["n"] is None  # 0.0 and -0.0 after rounding: worked out per set of rows
+    rows = np.array([3, 1, 3, 3, 3])
+    got = maps._encode_rows(df, spec, coded, rows)
+    assert got == {
+        "t": {"d": ["c", "b", None], "i": [0, 1, 0, 0, 0]},
+        "n": {"d": [2.0, -0.0, None], "i": [0, 1, 0, 0, 0]},
+    }
+    assert json.dumps(got) == json.dumps(maps._encode_columns(df.iloc[rows], spec))

@@ -682,6 +682,74 @@ def _encode_columns(df: pd.DataFrame, spec: Mapping[str, int | None]) -> dict[st
     return out
 
 
+def _column_codes(
+    df: pd.DataFrame, spec: Mapping[str, int | None]
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None] | None]:
+    """Each column of ``spec`` in ``df`` worked out once for :func:`_encode_rows`.
+
+    Per column: the codes of every row into its distinct values (``-1``: ``None``), the
+    distinct values (texts by :func:`_texts`, numbers by :func:`_numbers`) and, for
+    numbers, every row's number. ``None`` for a column of numbers holding both ``0.0``
+    and ``-0.0``: the two are one distinct value, written as the first met, which depends
+    on the rows taken, so such a column is worked out for each set of rows.
+    """
+    out: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None] | None] = {}
+    for col, decimals in spec.items():
+        if col not in df.columns:
+            continue
+        if decimals is None:
+            codes, uniques = _texts(df[col])
+            out[col] = (codes, np.asarray(uniques, dtype=object), None)
+            continue
+        both = decimals != 0 and _both_zeros(df[col], decimals)
+        out[col] = None if both else _numbers(df[col], decimals)
+    return out
+
+
+def _both_zeros(s: pd.Series, decimals: int) -> bool:
+    """Whether the numbers rounded to ``decimals`` hold both ``0.0`` and ``-0.0``."""
+    num = pd.to_numeric(s, errors="coerce").astype(float).round(decimals).to_numpy()
+    zero = num == 0
+    return bool(zero.any() and np.signbit(num[zero]).any() and (~np.signbit(num[zero])).any())
+
+
+def _encode_rows(
+    df: pd.DataFrame,
+    spec: Mapping[str, int | None],
+    coded: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray | None] | None],
+    rows: np.ndarray,
+) -> dict[str, Any]:
+    """:func:`_encode_columns` of the rows ``rows`` (positions) of ``df``, from the
+    columns worked out once (:func:`_column_codes`): the codes of those rows numbered
+    again in the order their values first occur there, as :func:`_texts` and
+    :func:`_numbers` of those rows alone number them."""
+    out: dict[str, Any] = {}
+    for col in spec:
+        if col not in coded:
+            continue
+        c = coded[col]
+        if c is None:  # worked out for these rows
+            out |= _encode_columns(df[[col]].iloc[rows], {col: spec[col]})
+            continue
+        every, distinct, values = c
+        sub = every[rows]
+        valid = sub >= 0
+        local, first = pd.factorize(sub[valid])
+        codes = np.full(len(sub), -1, dtype=np.int64)
+        codes[valid] = local
+        uniques = distinct[first]
+        d = np.append(uniques, None)  # code -1: the last, None
+        shown = d[codes] if values is None else values[rows]
+        has_null = bool((~valid).any())
+        if len(uniques) + has_null <= 1:
+            out[col] = {"k": uniques[0] if len(uniques) else None}
+        elif len(uniques) * 2 < len(codes):
+            out[col] = {"d": d.tolist(), "i": np.where(codes < 0, len(d) - 1, codes).tolist()}
+        else:
+            out[col] = {"v": shown.tolist()}
+    return out
+
+
 def _bounds(arrays: Sequence[np.ndarray]) -> list[list[float]] | None:
     boxes = [shapely.total_bounds(a) for a in arrays if len(a)]
     boxes = [b for b in boxes if np.isfinite(b).all()]
@@ -954,6 +1022,7 @@ def _parcel_payload(
     layers = []
     counts: dict[str, int | None] = {}
     shown_cols = pd.DataFrame(pc[[c for c in props if c in pc.columns]])  # not every column
+    coded = _column_codes(shown_cols, props)  # each column once, then each layer's rows
     for s in STATUSES:
         idx = np.flatnonzero(status == s.key)
         counts[s.key] = len(idx) if shown is None or s.key in shown else total[s.key]
@@ -962,7 +1031,7 @@ def _parcel_payload(
                 {
                     "key": s.key,
                     "geom": _encode_polygons(pgeoms[idx], precision=precision),
-                    "props": _encode_columns(shown_cols.iloc[idx], props),
+                    "props": _encode_rows(shown_cols, props, coded, idx),
                 }
             )
     if "low_efficiency" not in pc.columns:
