@@ -83,7 +83,6 @@ from branca.element import Element, MacroElement
 from xsland._atomic import atomic_dir, atomic_file
 from xsland._html import json_for_html
 from xsland._names import safe_filename
-from xsland._threads import map_chunks
 from xsland.errors import DataError, PolicyError, XslandError
 from xsland.judge.audit import CHECKS, check_labels
 from xsland.measure.area import M2_PER_MU
@@ -494,9 +493,10 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
 def _lonlat(geoms: gpd.GeoSeries, *, system: str, simplify: float = 0.0) -> np.ndarray:
     """Geometries in longitude/latitude (WGS84, or GCJ-02 for ``system='gcj02'``).
 
-    Element by element (the simplification on threads, :func:`xsland._threads.map_chunks`):
-    the geometry of a row is the same whichever rows are converted with it, so a run
-    converts each parcel and block once and every map takes its rows (:func:`write_maps`).
+    Element by element: the geometry of a row is the same whichever rows are converted
+    with it, so a run converts each parcel and block once and every map takes its rows
+    (:func:`write_maps`). On one thread: maps are written while the workbook's and the
+    GeoPackage's worker processes use the other cores (:func:`xsland.write.report.write_audit`).
     """
     crs = require_crs(geoms)
     values = geoms.values
@@ -506,10 +506,7 @@ def _lonlat(geoms: gpd.GeoSeries, *, system: str, simplify: float = 0.0) -> np.n
             tolerance = simplify / (unit or 1.0)
         else:
             tolerance = simplify / 111_320.0
-        values = map_chunks(
-            functools.partial(shapely.simplify, tolerance=tolerance, preserve_topology=True),
-            np.asarray(values),
-        )
+        values = shapely.simplify(np.asarray(values), tolerance, preserve_topology=True)
         geoms = gpd.GeoSeries(values, index=geoms.index, crs=crs)
     out = to_crs(geoms, "EPSG:4326")
     if system == "gcj02":
