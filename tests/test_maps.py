@@ -940,3 +940,47 @@ def test_columns_worked_out_once_by_hand():
         "n": {"d": [2.0, -0.0, None], "i": [0, 1, 0, 0, 0]},
     }
     assert json.dumps(got) == json.dumps(maps._encode_columns(df.iloc[rows], spec))
+
+
+_corner = st.tuples(st.integers(0, 40), st.integers(0, 40))
+
+
+@given(
+    st.lists(_corner, min_size=3, max_size=4),
+    st.sampled_from([0.0, 535_000.0]),
+    st.sampled_from([0.05, 0.1, 0.25]),
+)
+def test_simplify_keeps_only_what_geos_would_keep(corners, offset, tolerance):
+    # corners on a 0.01 grid: thin, collinear, repeated and self-crossing rings, and
+    # corners exactly at the tolerance from a chord, far from the origin or not; the
+    # polygons kept as they are must be what GEOS returns, the others are GEOS's own
+    ring = [(offset + x / 100, 3_496_000.0 * (offset > 0) + y / 100) for x, y in corners]
+    square = shapely.box(offset, 0, offset + 50, 50)  # kept: 50 m from every chord
+    geoms = np.array([shapely.Polygon(ring), square, None], dtype=object)
+    got = maps._simplify(geoms, tolerance)
+    want = shapely.simplify(geoms, tolerance, preserve_topology=True)
+    assert got[2] is None and got[1] is square
+    assert shapely.to_wkb(got[0]) == shapely.to_wkb(want[0])
+    assert shapely.to_wkb(got[1]) == shapely.to_wkb(want[1])
+
+
+def test_simplify_by_hand():
+    # a 10 m x 10 m square: every corner 10 m (or 7.07 m) from any chord: kept as it is;
+    # a 10 m x 0.05 m sliver: a corner 0.05 m from a chord, within 0.1 m: GEOS's answer;
+    # a square with a hole and a pentagon: GEOS's answer
+    square = shapely.box(0, 0, 10, 10)
+    sliver = shapely.box(0, 0, 10, 0.05)
+    holed = square.difference(shapely.box(4, 4, 6, 6))
+    pentagon = shapely.Polygon([(0, 0), (10, 0), (10, 10), (5, 10.05), (0, 10)])
+    geoms = np.array([square, sliver, holed, pentagon], dtype=object)
+    got = maps._simplify(geoms, 0.1)
+    assert got[0] is square
+    want = shapely.simplify(geoms, 0.1, preserve_topology=True)
+    assert (shapely.to_wkb(got) == shapely.to_wkb(want)).all()
+    assert shapely.get_num_coordinates(got[3]) == 5  # (5, 10.05) is 0.05 m off: removed
+    assert (
+        maps._segment_distance(
+            np.array([[5.0, 3.0]]), np.array([[0.0, 0.0]]), np.array([[10.0, 0.0]])
+        )
+        == [3.0]
+    ).all()

@@ -490,6 +490,68 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
+def _segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance of each point ``p`` to the segment ``a``–``b`` (arrays of shape (n, 2)).
+
+    .. math:: r = \\frac{(p - a) \\cdot (b - a)}{|b - a|^2},\\quad
+       d = |p - a| \\ (r \\le 0),\\ |p - b| \\ (r \\ge 1),\\
+       \\frac{|(b - a) \\times (p - a)|}{|b - a|} \\ \\text{else}
+    """
+    ab, ap = b - a, p - a
+    len2 = (ab**2).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = (ap * ab).sum(axis=1) / len2
+        cross = np.abs(ab[:, 0] * ap[:, 1] - ab[:, 1] * ap[:, 0]) / np.sqrt(len2)
+    to_a = np.hypot(ap[:, 0], ap[:, 1])
+    to_b = np.hypot(p[:, 0] - b[:, 0], p[:, 1] - b[:, 1])
+    return np.where((len2 == 0) | (r <= 0), to_a, np.where(r >= 1, to_b, cross))
+
+
+def _simplify(values: np.ndarray, tolerance: float) -> np.ndarray:
+    """``shapely.simplify(values, tolerance, preserve_topology=True)``, with the triangles
+    and quadrilaterals it cannot change kept as they are (most parcels: GEOS's
+    topology-preserving Douglas–Peucker simplifier is the slowest step of a map).
+
+    The simplifier removes a corner of a ring only when, in a section of the ring it
+    examines (from corner :math:`i` to corner :math:`j`, :math:`j \\ge i + 2`), every
+    corner between :math:`i` and :math:`j` lies within ``tolerance`` of the segment
+    :math:`p_i p_j`, or, for the ring's first corner, within ``tolerance`` of the
+    segment joining its two neighbours. A polygon without holes of 3 or 4 corners (4 or
+    5 coordinates, 2-d) where, for every section, some corner between its ends lies
+    farther than ``tolerance`` plus a margin :math:`m` from the segment, and the first
+    corner farther than that from its neighbours' segment, loses no corner: GEOS would
+    return the same coordinates, so the polygon is kept. :math:`m = 10^{-3}\\,t +
+    10^{-9} \\max |x|` covers the rounding of the distances; polygons within it of the
+    tolerance, and every other geometry, are simplified by GEOS.
+    """
+    out = values.copy()
+    rest = np.ones(len(values), dtype=bool)
+    n_coords = shapely.get_num_coordinates(values)
+    simple = (
+        (shapely.get_type_id(values) == shapely.GeometryType.POLYGON)
+        & (shapely.get_num_interior_rings(values) == 0)
+        & ~shapely.has_z(values)
+    )
+    for count in (4, 5):
+        rows = np.flatnonzero(simple & (n_coords == count))
+        if not len(rows):
+            continue
+        xy = shapely.get_coordinates(values[rows]).reshape(len(rows), count, 2)
+        margin = tolerance * 1e-3 + 1e-9 * float(np.abs(xy).max())
+        far = np.ones(len(rows), dtype=bool)
+        last = count - 1  # the closing coordinate, the first again
+        for i in range(last + 1):
+            for j in range(i + 2, last + 1):
+                inner = [_segment_distance(xy[:, k], xy[:, i], xy[:, j]) for k in range(i + 1, j)]
+                far &= np.max(inner, axis=0) > tolerance + margin
+        # the first corner, between the last corner and the second
+        far &= _segment_distance(xy[:, 0], xy[:, last - 1], xy[:, 1]) > tolerance + margin
+        rest[rows[far]] = False
+    if rest.any():
+        out[rest] = shapely.simplify(values[rest], tolerance, preserve_topology=True)
+    return out
+
+
 def _lonlat(geoms: gpd.GeoSeries, *, system: str, simplify: float = 0.0) -> np.ndarray:
     """Geometries in longitude/latitude (WGS84, or GCJ-02 for ``system='gcj02'``).
 
@@ -506,7 +568,7 @@ def _lonlat(geoms: gpd.GeoSeries, *, system: str, simplify: float = 0.0) -> np.n
             tolerance = simplify / (unit or 1.0)
         else:
             tolerance = simplify / 111_320.0
-        values = shapely.simplify(np.asarray(values), tolerance, preserve_topology=True)
+        values = _simplify(np.asarray(values), tolerance)
         geoms = gpd.GeoSeries(values, index=geoms.index, crs=crs)
     out = to_crs(geoms, "EPSG:4326")
     if system == "gcj02":
