@@ -978,9 +978,10 @@ def test_simplify_by_hand():
     want = shapely.simplify(geoms, 0.1, preserve_topology=True)
     assert (shapely.to_wkb(got) == shapely.to_wkb(want)).all()
     assert shapely.get_num_coordinates(got[3]) == 5  # (5, 10.05) is 0.05 m off: removed
-    assert (
-        maps._segment_distance(
-            np.array([[5.0, 3.0]]), np.array([[0.0, 0.0]]), np.array([[10.0, 0.0]])
-        )
-        == [3.0]
-    ).all()
+    # (5, 3) is 3 from the line y = 0; (20, 0.05) is 0.05 from it (10 from the segment:
+    # judged by the line, never more); (3, 4) is 5 from the point (0, 0) (a = b)
+    p = np.array([[5.0, 3.0], [20.0, 0.05], [3.0, 4.0]])
+    a = np.array([[0.0, 0.0], [0.0, 0.0], [0.0, 0.0]])
+    b = np.array([[10.0, 0.0], [10.0, 0.0], [0.0, 0.0]])
+    assert maps._far_from_segment(p, a, b, 2.9).tolist() == [True, False, True]
+    assert maps._far_from_segment(p, a, b, 5.0).tolist() == [False, False, False]

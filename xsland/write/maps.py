@@ -490,21 +490,19 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def _segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Distance of each point ``p`` to the segment ``a``–``b`` (arrays of shape (n, 2)).
+def _far_from_segment(p: np.ndarray, a: np.ndarray, b: np.ndarray, limit: float) -> np.ndarray:
+    """Whether each point ``p`` is farther than ``limit`` from the segment ``a``–``b``
+    (arrays of shape (…, 2)), judged by its distance to the segment's line, which is never
+    more than the distance to the segment (to the point ``a`` when ``a`` = ``b``).
 
-    .. math:: r = \\frac{(p - a) \\cdot (b - a)}{|b - a|^2},\\quad
-       d = |p - a| \\ (r \\le 0),\\ |p - b| \\ (r \\ge 1),\\
-       \\frac{|(b - a) \\times (p - a)|}{|b - a|} \\ \\text{else}
+    .. math:: |(b - a) \\times (p - a)|^2 > \\text{limit}^2\\, |b - a|^2
+       \\quad (a \\ne b), \\qquad |p - a|^2 > \\text{limit}^2 \\quad (a = b)
     """
     ab, ap = b - a, p - a
-    len2 = (ab**2).sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = (ap * ab).sum(axis=1) / len2
-        cross = np.abs(ab[:, 0] * ap[:, 1] - ab[:, 1] * ap[:, 0]) / np.sqrt(len2)
-    to_a = np.hypot(ap[:, 0], ap[:, 1])
-    to_b = np.hypot(p[:, 0] - b[:, 0], p[:, 1] - b[:, 1])
-    return np.where((len2 == 0) | (r <= 0), to_a, np.where(r >= 1, to_b, cross))
+    len2 = ab[..., 0] ** 2 + ab[..., 1] ** 2
+    cross = ab[..., 0] * ap[..., 1] - ab[..., 1] * ap[..., 0]
+    to_a = ap[..., 0] ** 2 + ap[..., 1] ** 2
+    return np.where(len2 > 0, cross**2 > limit**2 * len2, to_a > limit**2)
 
 
 def _simplify(values: np.ndarray, tolerance: float) -> np.ndarray:
@@ -518,9 +516,10 @@ def _simplify(values: np.ndarray, tolerance: float) -> np.ndarray:
     :math:`p_i p_j`, or, for the ring's first corner, within ``tolerance`` of the
     segment joining its two neighbours. A polygon without holes of 3 or 4 corners (4 or
     5 coordinates, 2-d) where, for every section, some corner between its ends lies
-    farther than ``tolerance`` plus a margin :math:`m` from the segment, and the first
-    corner farther than that from its neighbours' segment, loses no corner: GEOS would
-    return the same coordinates, so the polygon is kept. :math:`m = 10^{-3}\\,t +
+    farther than ``tolerance`` plus a margin :math:`m` from the segment's line
+    (:func:`_far_from_segment`: then also from the segment), and the first corner
+    farther than that from its neighbours' line, loses no corner: GEOS would return the
+    same coordinates, so the polygon is kept. :math:`m = 10^{-3}\\,t +
     10^{-9} \\max |x|` covers the rounding of the distances; polygons within it of the
     tolerance, and every other geometry, are simplified by GEOS.
     """
@@ -538,14 +537,22 @@ def _simplify(values: np.ndarray, tolerance: float) -> np.ndarray:
             continue
         xy = shapely.get_coordinates(values[rows]).reshape(len(rows), count, 2)
         margin = tolerance * 1e-3 + 1e-9 * float(np.abs(xy).max())
-        far = np.ones(len(rows), dtype=bool)
         last = count - 1  # the closing coordinate, the first again
-        for i in range(last + 1):
-            for j in range(i + 2, last + 1):
-                inner = [_segment_distance(xy[:, k], xy[:, i], xy[:, j]) for k in range(i + 1, j)]
-                far &= np.max(inner, axis=0) > tolerance + margin
-        # the first corner, between the last corner and the second
-        far &= _segment_distance(xy[:, 0], xy[:, last - 1], xy[:, 1]) > tolerance + margin
+        # every (corner k, section i..j) at once; then the first corner and its neighbours
+        k, i, j = np.array(
+            [
+                (k, i, j)
+                for i in range(last + 1)
+                for j in range(i + 2, last + 1)
+                for k in range(i + 1, j)
+            ]
+            + [(0, last - 1, 1)]
+        ).T
+        d = _far_from_segment(xy[:, k], xy[:, i], xy[:, j], tolerance + margin)
+        sections = [(i[n], j[n]) for n in range(len(k))]
+        far = np.ones(len(rows), dtype=bool)
+        for section in dict.fromkeys(sections):  # some corner of each section is far
+            far &= d[:, [n for n, s_ in enumerate(sections) if s_ == section]].any(axis=1)
         rest[rows[far]] = False
     if rest.any():
         out[rest] = shapely.simplify(values[rest], tolerance, preserve_topology=True)
