@@ -3,11 +3,14 @@ split and paired without a loop over the parcels, missing values found in one pa
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
+from xsland.write.htmlreport import common
 from xsland.write.htmlreport.common import (
     _missing,
     _missing_mask,
@@ -92,6 +95,17 @@ def test_reasons_as_per_row(cells):
     assert _records(_reason_rows(parcels)) == _records(_reason_rows_per_row(parcels))
 
 
+@contextlib.contextmanager
+def _pairs_from(n: int):
+    """``_reason_rows`` works per distinct pair from ``n`` parcels on (default 2,000)."""
+    old = common._PAIRS_FROM
+    common._PAIRS_FROM = n
+    try:
+        yield
+    finally:
+        common._PAIRS_FROM = old
+
+
 _text_cell = st.one_of(
     st.none(),
     st.just(np.nan),
@@ -110,11 +124,12 @@ def test_reasons_once_per_pair_are_the_rows_own(pairs, picks):
             "reasons_zh": pd.Series([z for _, z in rows], dtype=object),
         }
     )
-    got, want = _reason_rows(parcels), _reason_rows_of(parcels)
-    pd.testing.assert_frame_equal(got, want)
-    # pandas' own text dtype is factorised as it is: the same rows
-    text = parcels.astype("str")
-    pd.testing.assert_frame_equal(_reason_rows(text), _reason_rows_of(text))
+    with _pairs_from(0):  # worked out per pair whatever the number of parcels
+        got, want = _reason_rows(parcels), _reason_rows_of(parcels)
+        pd.testing.assert_frame_equal(got, want)
+        # pandas' own text dtype is factorised as it is: the same rows
+        text = parcels.astype("str")
+        pd.testing.assert_frame_equal(_reason_rows(text), _reason_rows_of(text))
 
 
 def test_reasons_once_per_pair_by_hand():
@@ -126,7 +141,10 @@ def test_reasons_once_per_pair_by_hand():
             "reasons_zh": ["容积率低；闲置", None, None],
         }
     )
-    got = _reason_rows(parcels)
+    with _pairs_from(0):
+        got = _reason_rows(parcels)
+        twice = pd.concat([parcels.iloc[[2]], parcels], ignore_index=True)
+        twice_index = _reason_rows(twice).index.tolist()
     assert got.index.tolist() == [0, 1, 2, 3, 4]
     assert _records(got) == [
         (0, "far_low", "容积率低", "far_low"),
@@ -135,9 +153,9 @@ def test_reasons_once_per_pair_by_hand():
         (2, "far_low", "容积率低", "far_low"),
         (2, "idle", "闲置", "idle"),
     ]
-    twice = pd.concat([parcels.iloc[[2]], parcels], ignore_index=True)
     # now row 0 lists "idle" twice: the second (place 2) is left out of the index
-    assert _reason_rows(twice).index.tolist() == [0, 1, 3, 4, 5, 6, 7]
+    assert twice_index == [0, 1, 3, 4, 5, 6, 7]
+    assert twice_index == _reason_rows_of(twice).index.tolist()
 
 
 @given(st.lists(st.one_of(st.none(), st.just(np.nan), st.just(pd.NA), _word, st.integers())))

@@ -424,6 +424,10 @@ def _split_parts(values: pd.Series) -> pd.DataFrame:
     ).astype({"part": object})
 
 
+#: From this many parcels on, :func:`_reason_rows` works per distinct pair of lists.
+_PAIRS_FROM = 2_000
+
+
 def _reason_rows(parcels: pd.DataFrame) -> pd.DataFrame:
     """One row per (parcel, reason): ``row``, ``code``, ``label``.
 
@@ -437,9 +441,12 @@ def _reason_rows(parcels: pd.DataFrame) -> pd.DataFrame:
     each in row order (:func:`_reason_rows_all`: the first label met with a code is met
     on the first row of its pair), then repeated for the rows of the pair by numpy;
     ``row`` and the frame's index are those the rows themselves would give. Columns of
-    real lists (unhashable) are worked out row by row.
+    real lists (unhashable), and fewer than :data:`_PAIRS_FROM` parcels, are worked out
+    row by row.
     """
     n = len(parcels)
+    if n < _PAIRS_FROM:  # a block's few parcels: pairing them costs more than it saves
+        return _reason_rows_of(parcels)
     cols = [c for c in ("reasons", "reasons_zh") if c in parcels.columns]
     try:
         codes = [pd.factorize(parcels[c])[0] for c in cols]  # text columns as they are
