@@ -3,15 +3,19 @@ split and paired without a loop over the parcels, missing values found in one pa
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
+from xsland.write.htmlreport import common
 from xsland.write.htmlreport.common import (
     _missing,
     _missing_mask,
     _reason_rows,
+    _reason_rows_of,
     _split,
     _status,
     _statuses,
@@ -89,6 +93,69 @@ def test_reasons_as_per_row(cells):
         }
     )
     assert _records(_reason_rows(parcels)) == _records(_reason_rows_per_row(parcels))
+
+
+@contextlib.contextmanager
+def _pairs_from(n: int):
+    """``_reason_rows`` works per distinct pair from ``n`` parcels on (default 2,000)."""
+    old = common._PAIRS_FROM
+    common._PAIRS_FROM = n
+    try:
+        yield
+    finally:
+        common._PAIRS_FROM = old
+
+
+_text_cell = st.one_of(
+    st.none(),
+    st.just(np.nan),
+    st.lists(_word, max_size=3).map(lambda ws: ";".join(ws)),
+)
+
+
+@given(st.lists(st.tuples(_text_cell, _text_cell), max_size=6), st.lists(st.integers(0, 5)))
+def test_reasons_once_per_pair_are_the_rows_own(pairs, picks):
+    # rows repeat a few (reasons, reasons_zh) pairs: worked out once per pair and repeated,
+    # the frame is the row-by-row one, to its index (the rows a duplicate leaves out)
+    rows = [pairs[i % len(pairs)] for i in picks] if pairs else []
+    parcels = pd.DataFrame(
+        {
+            "reasons": pd.Series([c for c, _ in rows], dtype=object),
+            "reasons_zh": pd.Series([z for _, z in rows], dtype=object),
+        }
+    )
+    with _pairs_from(0):  # worked out per pair whatever the number of parcels
+        got, want = _reason_rows(parcels), _reason_rows_of(parcels)
+        pd.testing.assert_frame_equal(got, want)
+        # pandas' own text dtype is factorised as it is: the same rows
+        text = parcels.astype("str")
+        pd.testing.assert_frame_equal(_reason_rows(text), _reason_rows_of(text))
+
+
+def test_reasons_once_per_pair_by_hand():
+    # rows 0 and 2 share a pair; row 1's code "idle" has no label: it takes the first one
+    # met with it, "闲置", from row 0; row 2 lists "idle" twice: once (index 4 of 5 left out)
+    parcels = pd.DataFrame(
+        {
+            "reasons": ["far_low;idle", "idle", "far_low;idle;idle"],
+            "reasons_zh": ["容积率低；闲置", None, None],
+        }
+    )
+    with _pairs_from(0):
+        got = _reason_rows(parcels)
+        twice = pd.concat([parcels.iloc[[2]], parcels], ignore_index=True)
+        twice_index = _reason_rows(twice).index.tolist()
+    assert got.index.tolist() == [0, 1, 2, 3, 4]
+    assert _records(got) == [
+        (0, "far_low", "容积率低", "far_low"),
+        (0, "idle", "闲置", "idle"),
+        (1, "idle", "闲置", "idle"),
+        (2, "far_low", "容积率低", "far_low"),
+        (2, "idle", "闲置", "idle"),
+    ]
+    # now row 0 lists "idle" twice: the second (place 2) is left out of the index
+    assert twice_index == [0, 1, 3, 4, 5, 6, 7]
+    assert twice_index == _reason_rows_of(twice).index.tolist()
 
 
 @given(st.lists(st.one_of(st.none(), st.just(np.nan), st.just(pd.NA), _word, st.integers())))

@@ -457,14 +457,14 @@ def test_writes_are_atomic(audit, tmp_path, monkeypatch):
         warnings.simplefilter("ignore", BasemapWarning)
         write_maps(_result(audit), out)
     before = {p.name: p.read_bytes() for p in (out / "maps").iterdir()}
-    real = maps.build_map
+    real = maps._build_map  # what write_maps calls for each map
 
     def fail_on_town(*args, title, **kwargs):
         if "安" in title:
             raise RuntimeError("boom")
         return real(*args, title=title, **kwargs)
 
-    monkeypatch.setattr(maps, "build_map", fail_on_town)
+    monkeypatch.setattr(maps, "_build_map", fail_on_town)
     with warnings.catch_warnings(), pytest.raises(RuntimeError, match="boom"):
         warnings.simplefilter("ignore", BasemapWarning)
         write_maps(_result(audit), out)
@@ -826,3 +826,162 @@ def test_park_info_reads_each_column_once_with_the_same_values():
     assert (b["name"], b["type"], b["area_mu"], b["n_parcels"]) == ("B", "other", 12.0, None)
     assert (b["fail"], b["unknown"]) == ([labels["chk_fund"]], [labels["chk_area"]])
     assert b["town"] is None and b["core_mu"] is None
+
+
+# -- each parcel and block converted once per run, polygons encoded without their rings ----
+
+
+def test_ragged_coordinates_as_shapely_gives_them():
+    # a rectangle and a triangle (polygons without holes: the short path), then the same
+    # with a hole in the rectangle and a two-part multipolygon (shapely's ragged array)
+    rect = shapely.Polygon([(0, 0), (4, 0), (4, 2), (0, 2)])
+    tri = shapely.Polygon([(10, 0), (12, 0), (11, 3)])
+    holed = shapely.Polygon(rect.exterior.coords, [[(1, 1), (2, 1), (2, 1.5)]])
+    two = shapely.MultiPolygon([tri, shapely.box(20, 0, 21, 1)])
+    coords, ring_off, poly_off, geom_off = maps._ragged(np.array([rect, tri]))
+    # 5 + 4 stored vertices (closing ones included), one ring per polygon per feature
+    assert coords.tolist()[:5] == [[0, 0], [4, 0], [4, 2], [0, 2], [0, 0]]
+    assert ring_off.tolist() == [0, 5, 9]
+    assert poly_off.tolist() == geom_off.tolist() == [0, 1, 2]
+    for geoms in ([rect, tri], [holed, tri], [rect, two], [holed, two, tri]):
+        arr = np.array(geoms, dtype=object)
+        kind, want_coords, offsets = shapely.to_ragged_array(arr)
+        got = maps._ragged(arr)
+        assert np.array_equal(got[0], want_coords)
+        if kind == shapely.GeometryType.POLYGON:
+            want = (*offsets, np.arange(len(arr) + 1))
+        else:
+            want = offsets
+        for g, w in zip(got[1:], want, strict=True):
+            assert g.tolist() == w.tolist()
+
+
+def test_parcels_converted_once_give_the_same_maps(audit):
+    # _drawable is element by element: the rows of the whole table's conversion are the
+    # conversion of those rows alone, so a town map built from them is the same page
+    parcels, blocks = audit["parcels"], audit["blocks"]
+    every = maps._drawable(parcels.geometry, system="gcj02", simplify=0.1)
+    rows = np.array([0, 2, 3])
+    alone = maps._drawable(parcels.geometry.iloc[rows], system="gcj02", simplify=0.1)
+    assert (shapely.to_wkb(every[rows]) == shapely.to_wkb(alone)).all()
+    town = (parcels["town"] == "东亭街道").to_numpy()
+    options = {"zones": audit["zones"], "audit_date": "2026-05-01", "basemap": "amap"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BasemapWarning)
+        one = maps._build_map(
+            audit["parks"],
+            parcels[town],
+            blocks=blocks,
+            parcel_lonlat=maps._drawable(parcels.geometry, system="gcj02", simplify=0.1)[town],
+            block_lonlat=maps._drawable(blocks.geometry, system="gcj02", simplify=0.1),
+            **options,
+        )
+        each = build_map(audit["parks"], parcels[town], blocks=blocks, **options)
+    got, want = payload(render_map(one)), payload(render_map(each))
+    assert sum(i["geom"]["count"] for i in got["parcels"]) == int(town.sum()) > 0
+    assert got == want
+
+
+def test_page_rendered_without_its_data_then_filled_is_the_whole_page(audit):
+    # render_map renders the page with a mark where the data goes and puts the data in
+    # once: the same text as folium's own rendering of the whole page, data included
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BasemapWarning)
+        m = build_map(audit["parks"], audit["parcels"], title=BREAKOUT, note=XSS)
+    overlay = next(c for c in m._children.values() if isinstance(c, maps._Overlays))
+    text = render_map(m)
+    assert overlay.mark not in text and not overlay.deferred
+    assert text == m.get_root().render()
+    assert payload(text)["title"] == BREAKOUT  # text from the data stays data
+    assert text.count("<script") == text.count("</script>")
+
+
+def test_label_points_rounded_as_python_rounds():
+    # 6 decimals: 120.1234565 -> 120.123457, 120.0000004 -> 120.0, 31.0000006 -> 31.000001
+    pts = shapely.points([[120.1234565, 31.5], [120.0000004, 31.0000006]])
+    assert maps._label_points(pts, 6) == [[120.123457, 31.5], [120.0, 31.000001]]
+    assert maps._label_points(pts, 6) == [[round(p.x, 6), round(p.y, 6)] for p in pts]
+    assert maps._label_points(np.array([], dtype=object), 6) == []
+
+
+_zero_cell = st.one_of(_cell, st.sampled_from([0.0, -0.0, -0.04, 0.04]))
+
+
+@given(
+    st.lists(_zero_cell, min_size=1, max_size=12),
+    st.sampled_from([None, 0, 1, 2]),
+    st.lists(st.integers(0, 11), max_size=12),
+)
+def test_columns_worked_out_once_then_taken_by_rows(cells, decimals, picks):
+    # a layer's rows encoded from the columns worked out once are the rows encoded alone,
+    # also with 0.0 and -0.0 (-0.04 rounds to -0.0) in one column
+    df = pd.DataFrame({"c": pd.Series(cells, dtype=object)})
+    if decimals is not None:
+        numbers = [v if isinstance(v, int | float) else None for v in cells]
+        df["c"] = pd.to_numeric(pd.Series(numbers, dtype=object))
+    rows = np.array([i % len(cells) for i in picks], dtype=np.int64)
+    spec = {"c": decimals, "absent": None}
+    got = maps._encode_rows(df, spec, maps._column_codes(df, spec), rows)
+    want = maps._encode_columns(df.iloc[rows], spec)
+    assert json.dumps(got) == json.dumps(want)
+
+
+def test_columns_worked_out_once_by_hand():
+    # rows 3, 1, 3, 3, 3 of "a b a c": 2 distinct texts of 5 rows, a dictionary of the
+    # layer's own order (c first, then b), not the column's (a, b, c)
+    df = pd.DataFrame({"t": ["a", "b", "a", "c"], "n": [0.04, -0.04, 1.0, 2.0]})
+    spec = {"t": None, "n": 1}
+    coded = maps._column_codes(df, spec)
+    assert coded["n"] is None  # 0.0 and -0.0 after rounding: worked out per set of rows
+    rows = np.array([3, 1, 3, 3, 3])
+    got = maps._encode_rows(df, spec, coded, rows)
+    assert got == {
+        "t": {"d": ["c", "b", None], "i": [0, 1, 0, 0, 0]},
+        "n": {"d": [2.0, -0.0, None], "i": [0, 1, 0, 0, 0]},
+    }
+    assert json.dumps(got) == json.dumps(maps._encode_columns(df.iloc[rows], spec))
+
+
+_corner = st.tuples(st.integers(0, 40), st.integers(0, 40))
+
+
+@given(
+    st.lists(_corner, min_size=3, max_size=4),
+    st.sampled_from([0.0, 535_000.0]),
+    st.sampled_from([0.05, 0.1, 0.25]),
+)
+def test_simplify_keeps_only_what_geos_would_keep(corners, offset, tolerance):
+    # corners on a 0.01 grid: thin, collinear, repeated and self-crossing rings, and
+    # corners exactly at the tolerance from a chord, far from the origin or not; the
+    # polygons kept as they are must be what GEOS returns, the others are GEOS's own
+    ring = [(offset + x / 100, 3_496_000.0 * (offset > 0) + y / 100) for x, y in corners]
+    square = shapely.box(offset, 0, offset + 50, 50)  # kept: 50 m from every chord
+    geoms = np.array([shapely.Polygon(ring), square, None], dtype=object)
+    got = maps._simplify(geoms, tolerance)
+    want = shapely.simplify(geoms, tolerance, preserve_topology=True)
+    assert got[2] is None and got[1] is square
+    assert shapely.to_wkb(got[0]) == shapely.to_wkb(want[0])
+    assert shapely.to_wkb(got[1]) == shapely.to_wkb(want[1])
+
+
+def test_simplify_by_hand():
+    # a 10 m x 10 m square: every corner 10 m (or 7.07 m) from any chord: kept as it is;
+    # a 10 m x 0.05 m sliver: a corner 0.05 m from a chord, within 0.1 m: GEOS's answer;
+    # a square with a hole and a pentagon: GEOS's answer
+    square = shapely.box(0, 0, 10, 10)
+    sliver = shapely.box(0, 0, 10, 0.05)
+    holed = square.difference(shapely.box(4, 4, 6, 6))
+    pentagon = shapely.Polygon([(0, 0), (10, 0), (10, 10), (5, 10.05), (0, 10)])
+    geoms = np.array([square, sliver, holed, pentagon], dtype=object)
+    got = maps._simplify(geoms, 0.1)
+    assert got[0] is square
+    want = shapely.simplify(geoms, 0.1, preserve_topology=True)
+    assert (shapely.to_wkb(got) == shapely.to_wkb(want)).all()
+    assert shapely.get_num_coordinates(got[3]) == 5  # (5, 10.05) is 0.05 m off: removed
+    # (5, 3) is 3 from the line y = 0; (20, 0.05) is 0.05 from it (10 from the segment:
+    # judged by the line, never more); (3, 4) is 5 from the point (0, 0) (a = b)
+    p = np.array([[5.0, 3.0], [20.0, 0.05], [3.0, 4.0]])
+    a = np.array([[0.0, 0.0], [0.0, 0.0], [0.0, 0.0]])
+    b = np.array([[10.0, 0.0], [10.0, 0.0], [0.0, 0.0]])
+    assert maps._far_from_segment(p, a, b, 2.9).tolist() == [True, False, True]
+    assert maps._far_from_segment(p, a, b, 5.0).tolist() == [False, False, False]

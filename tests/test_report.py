@@ -5,6 +5,8 @@ from __future__ import annotations
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from xsland.errors import OutputExistsError
 from xsland.rules.policy import DEFAULT_POLICY
@@ -214,3 +216,15 @@ def test_summary_text_from_the_data_is_literal_markdown():
     )
     assert _cell(r"a\b &amp;") == r"a\\b \&amp;"
     assert _cell(None) == "" and _cell(float("nan")) == ""
+
+
+_MD_CHARS = "\\`*_[]<>|#!~&$\r\n\x0b\x0c\x85\u2028\u2029 a中-"
+
+
+@given(st.text(alphabet=st.sampled_from(list(_MD_CHARS)) | st.characters(), max_size=12))
+def test_summary_cell_without_markup_is_the_text_itself(text):
+    # a text without any character Markdown reads (or a line end) is returned as it is,
+    # without the two substitutions; any other gets them
+    from xsland.write.report import _MD_ACTIVE, _MD_BREAKS, _cell
+
+    assert _cell(text) == _MD_ACTIVE.sub(r"\\\1", _MD_BREAKS.sub(" ", text))

@@ -64,6 +64,7 @@ import math
 import os
 import re
 import urllib.parse
+import uuid
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -489,8 +490,83 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
+def _far_from_segment(p: np.ndarray, a: np.ndarray, b: np.ndarray, limit: float) -> np.ndarray:
+    """Whether each point ``p`` is farther than ``limit`` from the segment ``a``–``b``
+    (arrays of shape (…, 2)), judged by its distance to the segment's line, which is never
+    more than the distance to the segment (to the point ``a`` when ``a`` = ``b``).
+
+    .. math:: |(b - a) \\times (p - a)|^2 > \\text{limit}^2\\, |b - a|^2
+       \\quad (a \\ne b), \\qquad |p - a|^2 > \\text{limit}^2 \\quad (a = b)
+    """
+    ab, ap = b - a, p - a
+    len2 = ab[..., 0] ** 2 + ab[..., 1] ** 2
+    cross = ab[..., 0] * ap[..., 1] - ab[..., 1] * ap[..., 0]
+    to_a = ap[..., 0] ** 2 + ap[..., 1] ** 2
+    return np.where(len2 > 0, cross**2 > limit**2 * len2, to_a > limit**2)
+
+
+def _simplify(values: np.ndarray, tolerance: float) -> np.ndarray:
+    """``shapely.simplify(values, tolerance, preserve_topology=True)``, with the triangles
+    and quadrilaterals it cannot change kept as they are (most parcels: GEOS's
+    topology-preserving Douglas–Peucker simplifier is the slowest step of a map).
+
+    The simplifier removes a corner of a ring only when, in a section of the ring it
+    examines (from corner :math:`i` to corner :math:`j`, :math:`j \\ge i + 2`), every
+    corner between :math:`i` and :math:`j` lies within ``tolerance`` of the segment
+    :math:`p_i p_j`, or, for the ring's first corner, within ``tolerance`` of the
+    segment joining its two neighbours. A polygon without holes of 3 or 4 corners (4 or
+    5 coordinates, 2-d) where, for every section, some corner between its ends lies
+    farther than ``tolerance`` plus a margin :math:`m` from the segment's line
+    (:func:`_far_from_segment`: then also from the segment), and the first corner
+    farther than that from its neighbours' line, loses no corner: GEOS would return the
+    same coordinates, so the polygon is kept. :math:`m = 10^{-3}\\,t +
+    10^{-9} \\max |x|` covers the rounding of the distances; polygons within it of the
+    tolerance, and every other geometry, are simplified by GEOS.
+    """
+    out = values.copy()
+    rest = np.ones(len(values), dtype=bool)
+    n_coords = shapely.get_num_coordinates(values)
+    simple = (
+        (shapely.get_type_id(values) == shapely.GeometryType.POLYGON)
+        & (shapely.get_num_interior_rings(values) == 0)
+        & ~shapely.has_z(values)
+    )
+    for count in (4, 5):
+        rows = np.flatnonzero(simple & (n_coords == count))
+        if not len(rows):
+            continue
+        xy = shapely.get_coordinates(values[rows]).reshape(len(rows), count, 2)
+        margin = tolerance * 1e-3 + 1e-9 * float(np.abs(xy).max())
+        last = count - 1  # the closing coordinate, the first again
+        # every (corner k, section i..j) at once; then the first corner and its neighbours
+        k, i, j = np.array(
+            [
+                (k, i, j)
+                for i in range(last + 1)
+                for j in range(i + 2, last + 1)
+                for k in range(i + 1, j)
+            ]
+            + [(0, last - 1, 1)]
+        ).T
+        d = _far_from_segment(xy[:, k], xy[:, i], xy[:, j], tolerance + margin)
+        sections = [(i[n], j[n]) for n in range(len(k))]
+        far = np.ones(len(rows), dtype=bool)
+        for section in dict.fromkeys(sections):  # some corner of each section is far
+            far &= d[:, [n for n, s_ in enumerate(sections) if s_ == section]].any(axis=1)
+        rest[rows[far]] = False
+    if rest.any():
+        out[rest] = shapely.simplify(values[rest], tolerance, preserve_topology=True)
+    return out
+
+
 def _lonlat(geoms: gpd.GeoSeries, *, system: str, simplify: float = 0.0) -> np.ndarray:
-    """Geometries in longitude/latitude (WGS84, or GCJ-02 for ``system='gcj02'``)."""
+    """Geometries in longitude/latitude (WGS84, or GCJ-02 for ``system='gcj02'``).
+
+    Element by element: the geometry of a row is the same whichever rows are converted
+    with it, so a run converts each parcel and block once and every map takes its rows
+    (:func:`write_maps`). On one thread: maps are written while the workbook's and the
+    GeoPackage's worker processes use the other cores (:func:`xsland.write.report.write_audit`).
+    """
     crs = require_crs(geoms)
     values = geoms.values
     if simplify > 0:
@@ -499,12 +575,42 @@ def _lonlat(geoms: gpd.GeoSeries, *, system: str, simplify: float = 0.0) -> np.n
             tolerance = simplify / (unit or 1.0)
         else:
             tolerance = simplify / 111_320.0
-        values = shapely.simplify(np.asarray(values), tolerance, preserve_topology=True)
+        values = _simplify(np.asarray(values), tolerance)
         geoms = gpd.GeoSeries(values, index=geoms.index, crs=crs)
     out = to_crs(geoms, "EPSG:4326")
     if system == "gcj02":
         out = transform_geometries(out, wgs84_to_gcj02)
     return np.asarray(out.values, dtype=object)
+
+
+def _ragged(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Coordinates and ring, polygon and feature offsets of (multi)polygons.
+
+    What :func:`shapely.to_ragged_array` gives (rings without holes are the common case
+    of parcels: then the coordinates of each feature are its one ring, in the same order,
+    and every offset is a running sum of vertex counts, without building the rings).
+    """
+    count = len(geoms)
+    types = shapely.get_type_id(geoms)
+    if (types == shapely.GeometryType.POLYGON).all() and not shapely.get_num_interior_rings(
+        geoms
+    ).any():
+        coords = shapely.get_coordinates(geoms)  # x, y: all the encoder reads
+        ring_off = np.zeros(count + 1, dtype=np.int64)
+        np.cumsum(shapely.get_num_coordinates(geoms), out=ring_off[1:])
+        feature_off = np.arange(count + 1)
+        return coords, ring_off, feature_off, feature_off
+    kind, coords, offsets = shapely.to_ragged_array(geoms)
+    if kind == shapely.GeometryType.POLYGON:
+        ring_off, poly_off = offsets
+        return coords, ring_off, poly_off, np.arange(count + 1)
+    ring_off, poly_off, geom_off = offsets
+    return coords, ring_off, poly_off, geom_off
+
+
+def _drawable(geoms: gpd.GeoSeries, *, system: str, simplify: float) -> np.ndarray:
+    """The polygons drawn for each geometry: :func:`_polygonal` of :func:`_lonlat`."""
+    return _polygonal(_lonlat(geoms, system=system, simplify=simplify))
 
 
 def _encode_polygons(geoms: np.ndarray, *, precision: int) -> dict[str, Any]:
@@ -518,12 +624,7 @@ def _encode_polygons(geoms: np.ndarray, *, precision: int) -> dict[str, Any]:
     count = len(geoms)
     if count == 0:
         return {"s": 10**precision, "count": 0, "c": [], "n": [], "p": None, "g": None}
-    kind, coords, offsets = shapely.to_ragged_array(geoms)
-    if kind == shapely.GeometryType.POLYGON:
-        ring_off, poly_off = offsets
-        geom_off = np.arange(count + 1)
-    else:
-        ring_off, poly_off, geom_off = offsets
+    coords, ring_off, poly_off, geom_off = _ragged(geoms)
     closing = ring_off[1:] - 1
     keep = np.ones(len(coords), dtype=bool)
     keep[closing] = False
@@ -557,6 +658,12 @@ def _text(v: Any) -> str | None:
     return text if text.strip() else None
 
 
+def _not_blank(words: np.ndarray) -> np.ndarray:
+    """Whether each string has a character that is not white space (``str.strip``'s
+    white space, as ``Series.str.strip`` strips it), one plain loop over the strings."""
+    return np.fromiter((bool(w.strip()) for w in words), dtype=bool, count=len(words))
+
+
 def _texts(s: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """:func:`_text` of every value, as codes into the distinct texts (``-1``: ``None``).
 
@@ -572,7 +679,7 @@ def _texts(s: pd.Series) -> tuple[np.ndarray, pd.Index]:
         # strings and nulls only: factorised as they are; a blank string is None
         codes, uniques = pd.factorize(s if text_only else arr)
         words = np.asarray(uniques, dtype=object)
-        keep = pd.Series(words, dtype=object).str.strip().ne("").to_numpy(dtype=bool)
+        keep = _not_blank(words)
         renumber = np.append(np.where(keep, np.cumsum(keep) - 1, -1), -1)  # code -1 stays
         return renumber[codes], pd.Index(words[keep], dtype=object)
     try:
@@ -586,8 +693,8 @@ def _texts(s: pd.Series) -> tuple[np.ndarray, pd.Index]:
     plain = np.isin(by_type[first], [i for i, t in enumerate(types) if t is str])
     texts = np.empty(len(reps), dtype=object)
     if plain.any():  # a string is itself, or None when blank
-        words = pd.Series(reps[plain], dtype=object)
-        texts[plain] = words.where(words.str.strip().ne(""), None).to_numpy(dtype=object)
+        words = reps[plain]
+        texts[plain] = np.where(_not_blank(words), words, None)
     texts[~plain] = [_text(v) for v in reps[~plain]]
     codes, uniques = pd.factorize(pd.Series(texts, dtype=object))
     return codes[pair], uniques
@@ -638,6 +745,74 @@ def _encode_columns(df: pd.DataFrame, spec: Mapping[str, int | None]) -> dict[st
             out[col] = {"d": d.tolist(), "i": np.where(codes < 0, len(d) - 1, codes).tolist()}
         else:
             out[col] = {"v": rows.tolist()}
+    return out
+
+
+def _column_codes(
+    df: pd.DataFrame, spec: Mapping[str, int | None]
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None] | None]:
+    """Each column of ``spec`` in ``df`` worked out once for :func:`_encode_rows`.
+
+    Per column: the codes of every row into its distinct values (``-1``: ``None``), the
+    distinct values (texts by :func:`_texts`, numbers by :func:`_numbers`) and, for
+    numbers, every row's number. ``None`` for a column of numbers holding both ``0.0``
+    and ``-0.0``: the two are one distinct value, written as the first met, which depends
+    on the rows taken, so such a column is worked out for each set of rows.
+    """
+    out: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None] | None] = {}
+    for col, decimals in spec.items():
+        if col not in df.columns:
+            continue
+        if decimals is None:
+            codes, uniques = _texts(df[col])
+            out[col] = (codes, np.asarray(uniques, dtype=object), None)
+            continue
+        both = decimals != 0 and _both_zeros(df[col], decimals)
+        out[col] = None if both else _numbers(df[col], decimals)
+    return out
+
+
+def _both_zeros(s: pd.Series, decimals: int) -> bool:
+    """Whether the numbers rounded to ``decimals`` hold both ``0.0`` and ``-0.0``."""
+    num = pd.to_numeric(s, errors="coerce").astype(float).round(decimals).to_numpy()
+    zero = num == 0
+    return bool(zero.any() and np.signbit(num[zero]).any() and (~np.signbit(num[zero])).any())
+
+
+def _encode_rows(
+    df: pd.DataFrame,
+    spec: Mapping[str, int | None],
+    coded: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray | None] | None],
+    rows: np.ndarray,
+) -> dict[str, Any]:
+    """:func:`_encode_columns` of the rows ``rows`` (positions) of ``df``, from the
+    columns worked out once (:func:`_column_codes`): the codes of those rows numbered
+    again in the order their values first occur there, as :func:`_texts` and
+    :func:`_numbers` of those rows alone number them."""
+    out: dict[str, Any] = {}
+    for col in spec:
+        if col not in coded:
+            continue
+        c = coded[col]
+        if c is None:  # worked out for these rows
+            out |= _encode_columns(df[[col]].iloc[rows], {col: spec[col]})
+            continue
+        every, distinct, values = c
+        sub = every[rows]
+        valid = sub >= 0
+        local, first = pd.factorize(sub[valid])
+        codes = np.full(len(sub), -1, dtype=np.int64)
+        codes[valid] = local
+        uniques = distinct[first]
+        d = np.append(uniques, None)  # code -1: the last, None
+        shown = d[codes] if values is None else values[rows]
+        has_null = bool((~valid).any())
+        if len(uniques) + has_null <= 1:
+            out[col] = {"k": uniques[0] if len(uniques) else None}
+        elif len(uniques) * 2 < len(codes):
+            out[col] = {"d": d.tolist(), "i": np.where(codes < 0, len(d) - 1, codes).tolist()}
+        else:
+            out[col] = {"v": shown.tolist()}
     return out
 
 
@@ -709,20 +884,29 @@ class _Raw(Element):
 
 
 class _Overlays(MacroElement):
-    """The embedded data (in the map's HTML) and the glue script (after the map's)."""
+    """The embedded data (in the map's HTML) and the glue script (after the map's).
+
+    The data is JSON already safe inside ``<script>`` (:func:`xsland._html.json_for_html`).
+    :func:`render_map` renders the page with :attr:`mark` where the data goes
+    (``deferred``) and puts the data in once, so that the tens of megabytes of a large map
+    are not copied by the template, the page's assembly and the check for network links.
+    """
 
     def __init__(self, payload: str) -> None:
         super().__init__()
         self._name = "XslandOverlays"
         self._payload = payload
+        self.deferred = False
+        self.mark = f"xsland-data-goes-here-{uuid.uuid4().hex}"
 
     def render(self, **kwargs: Any) -> str:
         figure = self.get_root()
         map_name = self._parent.get_name()
         data_id = f"xsland-data-{map_name}"
         data = _templates().get_template("map_data.html.j2")
+        payload = self.mark if self.deferred else self._payload
         figure.html.add_child(
-            _Raw(data.render(data_id=data_id, payload=markupsafe.Markup(self._payload))),
+            _Raw(data.render(data_id=data_id, payload=markupsafe.Markup(payload))),
             name=self.get_name(),
         )
         script = (
@@ -854,19 +1038,27 @@ def _parcel_payload(
     simplify: float,
     precision: int,
     shown: frozenset[str] | None = None,
+    lonlat: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[dict[str, Any]], dict[str, int | None]]:
     """Parcel geometries, one encoded layer per status, and the count of each status.
 
     The count of ``low`` is ``None`` when the parcels carry no ``low_efficiency`` (not
     assessed), so the legend does not claim there is none. With ``shown``, only parcels
     of those statuses are drawn (and converted); the counts are of every parcel.
+    ``lonlat``: the parcels' drawable geometries already converted (:func:`_drawable`),
+    row for row, else they are converted here.
     """
     full = parcel_status(parcels).to_numpy()
     total = {s.key: int((full == s.key).sum()) for s in STATUSES}
     if shown is not None:
         rows = np.flatnonzero(np.isin(full, list(shown)))
         parcels = parcels.iloc[rows]
-    pgeoms = _polygonal(_lonlat(parcels.geometry, system=system, simplify=simplify))
+        lonlat = lonlat[rows] if lonlat is not None else None
+    pgeoms = (
+        lonlat
+        if lonlat is not None
+        else _drawable(parcels.geometry, system=system, simplify=simplify)
+    )
     keep = _drop_empty(parcels, pgeoms, "parcels", "parcel_id")
     pc = parcels.iloc[keep]
     pgeoms = pgeoms[keep]
@@ -896,6 +1088,7 @@ def _parcel_payload(
     layers = []
     counts: dict[str, int | None] = {}
     shown_cols = pd.DataFrame(pc[[c for c in props if c in pc.columns]])  # not every column
+    coded = _column_codes(shown_cols, props)  # each column once, then each layer's rows
     for s in STATUSES:
         idx = np.flatnonzero(status == s.key)
         counts[s.key] = len(idx) if shown is None or s.key in shown else total[s.key]
@@ -904,7 +1097,7 @@ def _parcel_payload(
                 {
                     "key": s.key,
                     "geom": _encode_polygons(pgeoms[idx], precision=precision),
-                    "props": _encode_columns(shown_cols.iloc[idx], props),
+                    "props": _encode_rows(shown_cols, props, coded, idx),
                 }
             )
     if "low_efficiency" not in pc.columns:
@@ -979,16 +1172,25 @@ def _blocks_payload(
     simplify: float,
     precision: int,
     min_mu: float,
+    lonlat: np.ndarray | None = None,
+    points: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict[str, Any] | None]:
     """Block geometries, their encoded layer, label points and counts by kind.
 
     ``None`` without blocks. Blocks are ordered for labelling: reportable blocks first,
     then the small ones, then single parcels, each largest first (labels that would
-    overlap an earlier one are hidden in the page).
+    overlap an earlier one are hidden in the page). ``lonlat``: the blocks' drawable
+    geometries already converted (:func:`_drawable`), row for row, else converted here;
+    ``points``: their label points (:func:`shapely.point_on_surface` of ``lonlat``), row
+    for row, else found here.
     """
     if blocks is None:
         return np.array([], dtype=object), None
-    bgeoms = _polygonal(_lonlat(blocks.geometry, system=system, simplify=simplify))
+    bgeoms = (
+        lonlat
+        if lonlat is not None
+        else _drawable(blocks.geometry, system=system, simplify=simplify)
+    )
     keep = _drop_empty(blocks, bgeoms, "blocks", "block_id")
     bl = blocks.iloc[keep]
     bgeoms = bgeoms[keep]
@@ -997,14 +1199,17 @@ def _blocks_payload(
     order = np.lexsort((-area.to_numpy(), kind.map(list(_BLOCK_KINDS).index).to_numpy()))
     bl = bl.iloc[order].assign(kind=kind.to_numpy()[order])
     bgeoms = bgeoms[order]
-    points = shapely.point_on_surface(bgeoms) if len(bgeoms) else []
+    if points is None:
+        points = shapely.point_on_surface(bgeoms)
+    else:
+        points = points[keep][order]
     spec = {k: v[1] for k, v in _BLOCK_PROPS.items()} | {"kind": None}
     payload = {
         "layer": {
             "geom": _encode_polygons(bgeoms, precision=precision),
             "props": _encode_columns(bl, spec),
         },
-        "labels": [[round(float(p.x), precision), round(float(p.y), precision)] for p in points],
+        "labels": _label_points(points, precision),
         "kinds": [
             {"key": k, "label": label, "count": int((bl["kind"] == k).sum())}
             for k, label in _BLOCK_KINDS.items()
@@ -1012,6 +1217,20 @@ def _blocks_payload(
         "minMu": min_mu,
     }
     return bgeoms, payload
+
+
+def _label_points(points: np.ndarray, precision: int) -> list[list[float]]:
+    """``[lon, lat]`` of each point, each rounded by Python's ``round`` to ``precision``.
+
+    The coordinates are read in one call (:func:`shapely.get_coordinates`), not point by
+    point; a missing or empty point (none is: points on non-empty polygons) reads as before.
+    """
+    if not len(points):
+        return []
+    if (shapely.is_missing(points) | shapely.is_empty(points)).any():
+        return [[round(float(p.x), precision), round(float(p.y), precision)] for p in points]
+    xy = shapely.get_coordinates(points).tolist()
+    return [[round(x, precision), round(y, precision)] for x, y in xy]
 
 
 def _supply_legend(parcels: pd.DataFrame) -> list[dict[str, Any]] | None:
@@ -1117,6 +1336,52 @@ def build_map(
     PolicyError
         For an unknown ``basemap``.
     """
+    return _build_map(
+        parks,
+        parcels,
+        blocks=blocks,
+        zones=zones,
+        title=title,
+        audit_date=audit_date,
+        basemap=basemap,
+        tianditu_key=tianditu_key,
+        simplify=simplify,
+        precision=precision,
+        links=links,
+        block_min_mu=block_min_mu,
+        policy=policy,
+        as_of=as_of,
+        note=note,
+        statuses=statuses,
+    )
+
+
+def _build_map(
+    parks: gpd.GeoDataFrame,
+    parcels: gpd.GeoDataFrame,
+    *,
+    blocks: gpd.GeoDataFrame | None = None,
+    zones: gpd.GeoDataFrame | None = None,
+    title: str = DEFAULT_TITLE,
+    audit_date: str | dt.date | None = None,
+    basemap: str = "osm",
+    tianditu_key: str | None = None,
+    simplify: float = 0.1,
+    precision: int = 6,
+    links: Sequence[tuple[str, str]] = (),
+    block_min_mu: float | None = None,
+    policy: Policy | None = None,
+    as_of: str | dt.date | None = None,
+    note: str | None = None,
+    statuses: Sequence[str] | None = None,
+    parcel_lonlat: np.ndarray | None = None,
+    block_lonlat: np.ndarray | None = None,
+    block_points: np.ndarray | None = None,
+) -> folium.Map:
+    """:func:`build_map`, given the drawable geometries of the parcels and blocks when
+    they are already converted (``parcel_lonlat``, ``block_lonlat``: :func:`_drawable`
+    of the same rows with the same ``basemap`` system and ``simplify``) and the blocks'
+    label points (``block_points``: :func:`shapely.point_on_surface` of ``block_lonlat``)."""
     _require(parks, "parks", ["park_id"])
     _require(parcels, "parcels", ["parcel_id"])
     if blocks is not None:
@@ -1135,7 +1400,12 @@ def build_map(
             f"choose among {', '.join(s.key for s in STATUSES)}"
         )
     pgeoms, parcel_layers, counts = _parcel_payload(
-        parcels, system=system, simplify=simplify, precision=precision, shown=shown
+        parcels,
+        system=system,
+        simplify=simplify,
+        precision=precision,
+        shown=shown,
+        lonlat=parcel_lonlat,
     )
     policy = Policy() if policy is None else policy
     kgeoms, parks_payload, has_zones = _parks_payload(
@@ -1147,6 +1417,8 @@ def build_map(
         simplify=simplify,
         precision=precision,
         min_mu=policy.block_min_mu if block_min_mu is None else float(block_min_mu),
+        lonlat=block_lonlat,
+        points=block_points,
     )
     bounds = _bounds([pgeoms, kgeoms, bgeoms])
     if bounds is None:
@@ -1245,7 +1517,15 @@ def render_map(m: folium.Map) -> str:
         If the page would load a script or stylesheet over the network (e.g. a folium
         plugin added to the map), which breaks opening it offline.
     """
-    text = m.get_root().render()
+    overlays = [c for c in m._children.values() if isinstance(c, _Overlays)]
+    for o in overlays:  # the page without the embedded data, each in one place
+        o.deferred = True
+    try:
+        text = m.get_root().render()
+    finally:
+        for o in overlays:
+            o.deferred = False
+    # the data has no "<" (json_for_html) and follows a ">": no link starts in or spans it
     found = _EXTERNAL.search(text)
     if found:
         start = max(found.start() - 20, 0)
@@ -1254,6 +1534,10 @@ def render_map(m: folium.Map) -> str:
             f"({text[start : found.end() + 60]!r}); maps must open offline: inline it or "
             "leave out the folium plugin that adds it"
         )
+    for o in overlays:
+        before, mark, after = text.partition(o.mark)
+        if mark:
+            text = "".join((before, o._payload, after))
     return text
 
 
@@ -1423,7 +1707,22 @@ def write_maps(
     statuses, note = _district_statuses(parcels, limit=limit, towns=towns)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        m = build_map(
+        # every parcel and block converted to lon/lat once, each map takes its rows
+        _require(parks, "parks", ["park_id"])  # the checks of build_map, in its order
+        _require(parcels, "parcels", ["parcel_id"])
+        if blocks is not None:
+            _require(blocks, "blocks", ["block_id"])
+        system = _resolve_basemaps(basemap, tianditu_key)[2]
+        parcel_ll = (
+            _drawable(parcels.geometry, system=system, simplify=simplify)
+            if towns and len(parcels)
+            else None
+        )
+        block_ll = block_pts = None
+        if blocks is not None:
+            block_ll = _drawable(blocks.geometry, system=system, simplify=simplify)
+            block_pts = shapely.point_on_surface(block_ll)
+        m = _build_map(
             parks,
             parcels,
             blocks=blocks,
@@ -1432,6 +1731,9 @@ def write_maps(
             links=links,
             statuses=statuses,
             note=note,
+            parcel_lonlat=parcel_ll,
+            block_lonlat=block_ll,
+            block_points=block_pts,
             **options,
         )
         written = [write_map(m, out / "map.html", overwrite=overwrite)]
@@ -1439,15 +1741,19 @@ def write_maps(
         if towns:
             with atomic_dir(out / "maps", overwrite=overwrite) as tmp:
                 for t, fname in names.items():
-                    tp = parcels[(parcel_town == t).to_numpy(dtype=bool)]
+                    in_town = (parcel_town == t).to_numpy(dtype=bool)
+                    tp = parcels[in_town]
                     tb = _town_blocks(blocks, tp, t)
-                    tm = build_map(
+                    tm = _build_map(
                         parks[(town == t).to_numpy()],
                         tp,
-                        blocks=tb,
+                        blocks=None if tb is None else blocks[tb],
                         zones=zones,
                         title=f"{base_title} · {t}",
                         links=[("全部园区", "../map.html")],
+                        parcel_lonlat=None if parcel_ll is None else parcel_ll[in_town],
+                        block_lonlat=None if tb is None or block_ll is None else block_ll[tb],
+                        block_points=None if tb is None or block_pts is None else block_pts[tb],
                         **options,
                     )
                     write_map(tm, tmp / fname)
@@ -1511,19 +1817,20 @@ def _parcel_towns(parcels: pd.DataFrame, parks: pd.DataFrame, park_town: pd.Seri
 
 def _town_blocks(
     blocks: gpd.GeoDataFrame | None, town_parcels: gpd.GeoDataFrame, town: str
-) -> gpd.GeoDataFrame | None:
+) -> np.ndarray | None:
+    """Which blocks (a mask over their rows) a town's map draws; ``None`` without blocks."""
     if blocks is None:
         return None
     if "town" in blocks.columns:
-        return blocks[blocks["town"].map(_town) == town]
+        return (blocks["town"].map(_town) == town).to_numpy(dtype=bool)
     if "block_id" in town_parcels.columns:
         ids = set(town_parcels["block_id"].dropna().map(_text))
-        return blocks[blocks["block_id"].map(_text).isin(ids)]
+        return blocks["block_id"].map(_text).isin(ids).to_numpy(dtype=bool)
     if town_parcels.empty:
-        return blocks.iloc[:0]
+        return np.zeros(len(blocks), dtype=bool)
     hits = gpd.sjoin(
         blocks[["block_id", blocks.geometry.name]],
         town_parcels[[town_parcels.geometry.name]].to_crs(blocks.crs),
         predicate="intersects",
     )
-    return blocks.loc[blocks.index.isin(hits.index)]
+    return blocks.index.isin(hits.index)

@@ -259,6 +259,8 @@ def _unique(headers: list[str]) -> list[str]:
 #: Characters that make Markdown (CommonMark, GFM tables, math) out of text, and line ends.
 _MD_ACTIVE = re.compile(r"([\\`*_\[\]<>|#!~&$])")
 _MD_BREAKS = re.compile("[\r\n\x0b\x0c\x85\u2028\u2029]+")
+#: Either of them: text without any is its own cell (one search, not two substitutions).
+_MD_ANY = re.compile("[\\\\`*_\\[\\]<>|#!~&$\r\n\x0b\x0c\x85\u2028\u2029]")
 
 
 def _cell(value) -> str:
@@ -271,7 +273,10 @@ def _cell(value) -> str:
     """
     if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
         return ""
-    return _MD_ACTIVE.sub(r"\\\1", _MD_BREAKS.sub(" ", str(value)))
+    text = str(value)
+    if _MD_ANY.search(text) is None:
+        return text
+    return _MD_ACTIVE.sub(r"\\\1", _MD_BREAKS.sub(" ", text))
 
 
 def _number(value) -> str:
@@ -399,7 +404,7 @@ def _evaluation_lines(result) -> list[str]:
             "industrial FAR | coverage | tax 万元/ha | idle rate | score |",
             "|---" * 12 + "|",
         ]
-        for _, r in table.iterrows():
+        for r in table.to_dict("records"):  # plain values, not a Series per row
             lines.append(
                 f"| {_cell(r['park_id'])} {_cell(r['name'])} | {r['zone_type'] or '–'} | "
                 f"{_fcell(r['built_ha'], ',.1f')} | {_fcell(r['supply_rate'], '.1%')} | "
@@ -420,9 +425,8 @@ def _evaluation_lines(result) -> list[str]:
     parcels = result.parcels
     if "supply_status" in parcels.columns:
         lines += ["", "## 批供用 status of parcels", ""]
-        area = parcels.groupby(parcels["supply_status"].astype(object))["area_ha"].agg(
-            ["size", "sum"]
-        )
+        # grouped by the column as it is (text, not converted to objects row by row)
+        area = parcels.groupby(parcels["supply_status"])["area_ha"].agg(["size", "sum"])
         for code, (zh, _en) in STATUSES.items():
             if code in area.index:
                 n, ha = area.loc[code]
@@ -481,24 +485,38 @@ def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None
         "| park | name | town | " + " | ".join(labels[c] for c in CHECKS) + " |",
         "|---" * (3 + len(CHECKS)) + "|",
     ]
-    rows = parks.to_dict("records")  # parks have text columns: values as iterrows gives them
-    for row in rows:
+    # the columns read below only (parks have text columns: values as iterrows gives them)
+    read = ["park_id", "name", "town"]
+    read += [c.replace("chk_", p) for c in CHECKS for p in ("chk_", "val_", "fail_")]
+    rows = parks[[c for c in dict.fromkeys(read) if c in parks.columns]].to_dict("records")
+    # each park's ID and name made Markdown once, for its row and its failed checks
+    heads = [(_cell(row["park_id"]), _cell(row.get("name"))) for row in rows]
+    shown = {}  # each distinct status's text once
+
+    def status(value) -> str:
+        text = str(value)
+        if text not in shown:
+            shown[text] = STATUS_ZH.get(text, text)
+        return shown[text]
+
+    for row, (pid, name) in zip(rows, heads, strict=True):
         lines.append(
-            f"| {_cell(row['park_id'])} | {_cell(row.get('name'))} | {_cell(row.get('town'))} | "
-            + " | ".join(STATUS_ZH.get(str(row[c]), str(row[c])) for c in CHECKS)
+            f"| {pid} | {name} | {_cell(row.get('town'))} | "
+            + " | ".join([status(row[c]) for c in CHECKS])
             + " |"
         )
     lines += ["", "✔ 达标 pass · ✘ 不达标 fail · ? 数据不足 unknown · – 不适用 n/a"]
     lines += ["", "## Failed checks", ""]
     failed = False
-    for row in rows:
-        for c in CHECKS:
+    columns = [(c, c.replace("chk_", "val_"), c.replace("chk_", "fail_")) for c in CHECKS]
+    for row, (pid, name) in zip(rows, heads, strict=True):
+        for c, val, fail in columns:
             if row[c] == "fail":
                 failed = True
-                value = _format_value(c, row.get(c.replace("chk_", "val_"), ""))
-                extra = _cell(row.get(c.replace("chk_", "fail_")))
+                value = _format_value(c, row.get(val, ""))
+                extra = _cell(row.get(fail))
                 lines.append(
-                    f"- {_cell(row['park_id'])} {_cell(row.get('name'))}: {labels[c]} — measured {value}"
+                    f"- {pid} {name}: {labels[c]} — measured {value}"
                     + (f"; parcels below minimum: {extra}" if extra else "")
                 )
     if not failed:
@@ -519,7 +537,14 @@ def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None
         if len(blocks) == 0:
             lines.append("- none")
         else:
-            top = blocks.sort_values("area_mu", ascending=False).head(10)
+            # the order sorted by area alone (the same argsort), then the ten rows taken
+            first = (
+                blocks[["area_mu"]]
+                .reset_index(drop=True)
+                .sort_values("area_mu", ascending=False)
+                .head(10)
+            )
+            top = blocks.iloc[first.index.to_numpy()]
             lines += [
                 "| block | park | town | parcels | owners | 亩 | route | rule |",
                 "|---|---|---|---|---|---|---|---|",

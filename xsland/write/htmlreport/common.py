@@ -424,13 +424,72 @@ def _split_parts(values: pd.Series) -> pd.DataFrame:
     ).astype({"part": object})
 
 
+#: From this many parcels on, :func:`_reason_rows` works per distinct pair of lists.
+_PAIRS_FROM = 2_000
+
+
 def _reason_rows(parcels: pd.DataFrame) -> pd.DataFrame:
     """One row per (parcel, reason): ``row``, ``code``, ``label``.
 
     A parcel's codes (``reasons``) and labels (``reasons_zh``) pair up in order when
     there are as many of each; else its codes stand alone, or without codes its labels.
-    Vectorised: the lists are split and paired by pandas, not row by row.
+    A code without a label takes the first label met with it (in row order), else
+    stands for itself; ``key`` is the code, else the label; a reason is listed once per
+    parcel.
+
+    Worked out once per distinct (``reasons``, ``reasons_zh``) pair, on the first row of
+    each in row order (:func:`_reason_rows_all`: the first label met with a code is met
+    on the first row of its pair), then repeated for the rows of the pair by numpy;
+    ``row`` and the frame's index are those the rows themselves would give. Columns of
+    real lists (unhashable), and fewer than :data:`_PAIRS_FROM` parcels, are worked out
+    row by row.
     """
+    n = len(parcels)
+    if n < _PAIRS_FROM:  # a block's few parcels: pairing them costs more than it saves
+        return _reason_rows_of(parcels)
+    cols = [c for c in ("reasons", "reasons_zh") if c in parcels.columns]
+    try:
+        codes = [pd.factorize(parcels[c])[0] for c in cols]  # text columns as they are
+    except TypeError:  # real lists
+        return _reason_rows_of(parcels)
+    key = np.zeros(n, dtype=np.int64)
+    for c in codes:  # missing (-1) becomes 0
+        key = key * (int(c.max(initial=-1)) + 2) + c + 1
+    pair, _ = pd.factorize(key)  # pairs numbered in the order they first occur
+    _, first = np.unique(pair, return_index=True)  # the first row of each, rising
+    each = _reason_rows_all(pd.DataFrame(parcels[cols].iloc[first]).reset_index(drop=True))
+    if each.empty:
+        return each
+    dup = each.duplicated(["row", "key"]).to_numpy(dtype=bool)  # within a pair's rows
+    counts = np.bincount(each["row"].to_numpy(dtype=np.int64), minlength=len(first))
+    starts = np.cumsum(counts) - counts
+    per_row = counts[pair]
+    within = np.arange(int(per_row.sum()), dtype=np.int64) - np.repeat(
+        np.cumsum(per_row) - per_row, per_row
+    )
+    take = np.repeat(starts[pair], per_row) + within
+    rows = pd.DataFrame(
+        {
+            "row": np.repeat(np.arange(n, dtype=np.int64), per_row),
+            **{
+                c: pd.Series(each[c].to_numpy(dtype=object)[take], dtype=each[c].dtype)
+                for c in ("code", "label", "key")
+            },
+        }
+    )
+    return rows[~dup[take]]
+
+
+def _reason_rows_of(parcels: pd.DataFrame) -> pd.DataFrame:
+    """:func:`_reason_rows` worked out row by row (columns of real lists)."""
+    rows = _reason_rows_all(parcels)
+    return rows if rows.empty else rows.drop_duplicates(["row", "key"])
+
+
+def _reason_rows_all(parcels: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`_reason_rows` before a reason listed twice for one parcel is
+    dropped (a plain index: each row's place). Vectorised: the lists are split and
+    paired by pandas, not row by row."""
     n = len(parcels)
     none = pd.Series([None] * n, dtype=object)
     codes = _split_parts(parcels["reasons"] if "reasons" in parcels.columns else none)
@@ -462,7 +521,7 @@ def _reason_rows(parcels: pd.DataFrame) -> pd.DataFrame:
     rows["label"] = rows["label"].where(rows["label"].notna(), rows["code"].map(first))
     rows["label"] = rows["label"].where(rows["label"].notna(), rows["code"])
     rows["key"] = rows["code"].where(rows["code"].notna(), rows["label"])
-    return rows.drop_duplicates(["row", "key"])
+    return rows
 
 
 def _first(frame: pd.DataFrame, col: str) -> Any:

@@ -269,15 +269,20 @@ def kind_rows(a: _Audit) -> list[dict[str, Any]]:
     ]
 
 
-def kind_town_rows(a: _Audit) -> list[dict[str, Any]]:
+def kind_town_rows(a: _Audit, *, towns: pd.Series | None = None) -> list[dict[str, Any]]:
     """Per town with low-efficiency land (most 亩 first): parcels and 亩, in all and by
-    kind and by "only" kind (:func:`xsland.judge.lowuse.summary` by town)."""
+    kind and by "only" kind (:func:`xsland.judge.lowuse.summary` by town).
+
+    ``towns``: the town of every parcel when already worked out (:func:`_parcel_towns`
+    of ``a.parcels``), else it is worked out here."""
     parcels = a.parcels
     if not _has_kinds(parcels):
         return []
+    if towns is None:
+        towns = _parcel_towns(a, parcels)
     frame = pd.DataFrame(
         {
-            "town": _parcel_towns(a, parcels).to_numpy(),
+            "town": towns.to_numpy(),
             "area_mu": pd.to_numeric(parcels["area_mu"], errors="coerce").to_numpy(),
         },
         index=parcels.index,
@@ -781,15 +786,17 @@ def lowuse_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
     if "low_efficiency" not in parcels.columns:
         return _not_computed("lowuse", zh, en, "低效用地", "Low-efficiency land")
     flag = as_bool(parcels["low_efficiency"]).fillna(False).to_numpy(dtype=bool)
-    low = pd.DataFrame(parcels.loc[flag].drop(columns="geometry", errors="ignore")).reset_index(
-        drop=True
-    )
+    towns = _parcel_towns(a, parcels) if _has_kinds(parcels) else None  # also by kind_town_rows
+    # the columns read here only, not every column of every low-efficiency parcel
+    used = [c for c in ("park_id", "town", "area_mu", "reasons", "reasons_zh") if c in parcels]
+    low = pd.DataFrame(parcels.loc[flag, used]).reset_index(drop=True)
     mu = (
         pd.to_numeric(low.get("area_mu"), errors="coerce")
         if "area_mu" in low
         else pd.Series(np.nan, index=low.index)
     )
-    low = low.assign(_mu=mu.fillna(0.0), _town=_parcel_towns(a, low).to_numpy())
+    low_towns = towns.to_numpy()[flag] if towns is not None else _parcel_towns(a, low).to_numpy()
+    low = low.assign(_mu=mu.fillna(0.0), _town=low_towns)
     total = float(low["_mu"].sum())
     ind = parcels["category"].isin(INDUSTRIAL_CATEGORIES) if "category" in parcels else None
     ind_mu = (
@@ -850,7 +857,7 @@ def lowuse_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
         note=note,
         empty=False,
         kinds=kind_rows(a),
-        towns=kind_town_rows(a),
+        towns=kind_town_rows(a, towns=towns),
         kind_labels=[(k, *KINDS[k]) for k in LOWUSE_KINDS],
         counted=[k for k in LOWUSE_KINDS if k in a.policy.lowuse_kinds],
         figure=_figure(
