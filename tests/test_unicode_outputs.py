@@ -200,12 +200,13 @@ def build(t: dict[str, str]):
 
 
 def refused_ids(t: dict[str, str]) -> list[str]:
-    """The generated IDs the contract refuses: empty once normalised, or another row's ID."""
-    return [
-        key
-        for key, fixed in FIXED_IDS.items()
-        if normalise_id(t[key]) is None or normalise_id(t[key]) in fixed
-    ]
+    """The generated IDs the contract refuses: empty once normalised, or another row's ID.
+
+    The reader removes NUL from every text first (``text_nul_removed``): an ID of NULs
+    alone is empty.
+    """
+    ids = {key: normalise_id(t[key].replace("\x00", "")) for key in FIXED_IDS}
+    return [key for key, fixed in FIXED_IDS.items() if ids[key] is None or ids[key] in fixed]
 
 
 def audit(t: dict[str, str], out: Path):
