@@ -310,3 +310,29 @@ def test_nul_is_found_whatever_the_text_columns_dtype(dtype):
     listed = quality_frame(out)
     listed = listed[listed["check"] == "text_nul_removed"]
     assert list(zip(listed["column"], listed["id"], strict=True)) == [("owner", "A")]
+
+
+@pytest.mark.parametrize("kind", ["parcels", "parks"])
+def test_an_own_id_that_normalises_twice_is_stored_settled_and_listed_as_first_read(kind):
+    # 'e' + zero-width joiner + combining acute normalises to 'e\u0301', which normalises
+    # to 'é': the layer's own IDs are stored normalised twice (as the ID check always
+    # normalised them again), the listing says what the first normalisation gave;
+    # an enterprise_id of a parcel (not its own ID) is normalised once
+    col = "parcel_id" if kind == "parcels" else "park_id"
+    extra = (
+        {"enterprise_id": ["e\u200d\u0301", "E2"]} if kind == "parcels" else {"name": ["甲", "乙"]}
+    )
+    gdf = _layer(
+        **{col: ["e\u200d\u0301", "P2"]},
+        **extra,
+        geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)],
+    )
+    out = validate_layer(gdf, kind)
+    assert out[col].tolist() == ["\u00e9", "P2"]
+    if kind == "parcels":
+        assert out["enterprise_id"].tolist() == ["e\u0301", "E2"]
+    q = quality_frame(out)
+    listed = q[(q["check"] == "normalised_id") & (q["column"] == col)]
+    assert listed["id"].tolist() == ["e\u0301"]
+    written, first = "e\u200d\u0301", "e\u0301"
+    assert listed["detail"].tolist() == [f"{written!r} → {first!r}"]

@@ -28,7 +28,7 @@ import shapely
 
 from xsland._threads import map_chunks
 from xsland.errors import Problem, ValidationError
-from xsland.read.coerce import coerce_dates, coerce_ids, coerce_numbers
+from xsland.read.coerce import ID_COLUMNS, coerce_dates, coerce_ids, coerce_numbers
 from xsland.read.geometry_checks import crs_findings, nonfinite_mask
 from xsland.read.values import normalise_id, normalise_ids, read_dates
 from xsland.rules.policy import DEFAULT_POLICY, Policy
@@ -265,7 +265,6 @@ def _n(mask: np.ndarray, noun: str = "row") -> str:
 
 def _clean_ids(values: pd.Series) -> pd.Series:
     """IDs as text (:func:`xsland.read.values.normalise_id`): ``12.0`` → ``"12"``, blanks NA."""
-
     return normalise_ids(values)[0]
 
 
@@ -430,11 +429,24 @@ def _suffix_unique(ids: pd.Series, later: np.ndarray) -> pd.Series:
     return out
 
 
-def _check_ids(frame: pd.DataFrame, kind: str, c: _Collector, duplicates: str) -> pd.DataFrame:
+def _own_ids(kind: str) -> tuple[str, ...]:
+    """The ID columns :func:`_check_ids` checks: the kind's own, and a park's ``park_id``."""
     id_col = get_kind(kind).id_column
+    return (*((id_col,) if id_col else ()), *(("park_id",) if kind == "parks" else ()))
+
+
+def _check_ids(frame: pd.DataFrame, kind: str, c: _Collector, duplicates: str) -> pd.DataFrame:
+    """Empty and duplicate IDs of the kind's own ID column (and a park's ``park_id``).
+
+    The columns :func:`coerce_ids` normalised (twice: ``twice=_own_ids(kind)``, what
+    normalising them again here gave) are taken as they are; any other is normalised here.
+    """
+    id_col = get_kind(kind).id_column
+    done = set(ID_COLUMNS.get(kind, ()))
     if kind == "parks" and "park_id" in frame.columns:
         # park features repeat park_id (one per zone); IDs are cleaned, not unique
-        frame["park_id"] = _clean_ids(frame["park_id"])
+        if "park_id" not in done:
+            frame["park_id"] = _clean_ids(frame["park_id"])
         empty = frame["park_id"].isna().to_numpy()
         if empty.any():
             c.problem(
@@ -446,7 +458,8 @@ def _check_ids(frame: pd.DataFrame, kind: str, c: _Collector, duplicates: str) -
             )
     if not id_col or id_col not in frame.columns:
         return frame
-    frame[id_col] = _clean_ids(frame[id_col])
+    if id_col not in done:
+        frame[id_col] = _clean_ids(frame[id_col])
     empty = frame[id_col].isna().to_numpy()
     if empty.any():
         c.problem(
@@ -858,7 +871,7 @@ def validate_layer(
         )
     _check_columns(frame, kind, c)
     frame = _strip_nul(frame, kind, c)
-    frame = coerce_ids(frame, kind, c)
+    frame = coerce_ids(frame, kind, c, twice=_own_ids(kind))
     frame = _check_ids(frame, kind, c, duplicates)
     frame, bad_coordinates = _check_coordinates(frame, kind, c)
     frame = _check_geometry(frame, kind, c, empty_geometry, bad_coordinates)
@@ -894,7 +907,7 @@ def validate_table(
     frame.attrs = {k: v for k, v in df.attrs.items() if k != "quality"}
     _check_columns(frame, kind, c)
     frame = _strip_nul(frame, kind, c)
-    frame = coerce_ids(frame, kind, c)
+    frame = coerce_ids(frame, kind, c, twice=_own_ids(kind))
     frame = _check_ids(frame, kind, c, duplicates)
     frame = _coerce(frame, kind, c, policy=policy or DEFAULT_POLICY, units=units)
     if kind == "indicators" and {"park_id", "year"} <= set(frame.columns):
