@@ -83,6 +83,65 @@ def test_wkb_kept_as_arrow_gives_pyogrios_own_arrow_frame(tmp_path, suffix, rows
     assert sorted(got.geometry.isna().tolist()) == sorted(g is None for g in geoms)
 
 
+@pytest.mark.parametrize("batch", [1, 2, 65_536])
+def test_geometries_made_batch_by_batch_while_gdal_reads_are_pyogrios_frame(
+    tmp_path, monkeypatch, batch
+):
+    from xsland.read import io
+
+    # five features read in batches of 1, 2 or all: geometries in order, times of day and
+    # a time zone parsed by pyogrio's rules, text, numbers and gaps as pyogrio gives them
+    monkeypatch.setattr(io, "_BATCH_ROWS", batch)
+    frame = gpd.GeoDataFrame(
+        {
+            "name": ["甲", None, "c", "", "e"],
+            "n": [1.5, None, 3.0, -0.0, 5.0],
+            "at": pd.to_datetime(
+                ["2025-08-29 13:45:10", None, "1999-01-02 00:00:00", "2030-12-31 23:59:59", None]
+            ),
+        },
+        geometry=[shapely.box(i, 0, i + 1, 1 + i) for i in range(4)] + [None],
+        crs=4549,
+    )
+    path = tmp_path / "five.gpkg"
+    frame.to_file(path)
+    own = pyogrio.read_dataframe(path, use_arrow=True)
+    got = io._read_arrow(path, None, {})
+    assert got.crs == own.crs
+    pd.testing.assert_frame_equal(pd.DataFrame(got), pd.DataFrame(own), check_exact=True)
+    assert got.geometry.area.fillna(-1).tolist() == [1.0, 2.0, 3.0, 4.0, -1.0]
+    assert got["at"].iloc[0] == pd.Timestamp("2025-08-29 13:45:10")
+
+
+def test_a_failure_while_making_geometries_stops_gdals_thread(tmp_path, monkeypatch):
+    import threading
+
+    import shapely as shp
+
+    from xsland.read import io
+
+    # the second batch's WKB fails: the error reaches the caller (as InputFileError, naming
+    # the file) and GDAL's reading thread has ended before the file is closed
+    monkeypatch.setattr(io, "_BATCH_ROWS", 1)
+    frame = gpd.GeoDataFrame(
+        {"n": [1, 2, 3]}, geometry=[shapely.box(i, 0, i + 1, 1) for i in range(3)], crs=4549
+    )
+    frame.to_file(tmp_path / "three.gpkg")
+    real, calls = shp.from_wkb, []
+
+    def failing(values, **kwargs):
+        calls.append(len(values))
+        if len(calls) == 2:
+            raise shp.errors.GEOSException("ParseException: broken WKB")
+        return real(values, **kwargs)
+
+    monkeypatch.setattr(shp, "from_wkb", failing)
+    with pytest.raises(InputFileError, match="three.gpkg.*broken WKB"):
+        read_layer(tmp_path / "three.gpkg")
+    assert calls == [1, 1]
+    assert not [t for t in threading.enumerate() if t.name == "xsland-read"]
+
+
 def test_a_binary_attribute_column_is_read_as_bytes_as_pyogrio_reads_it(tmp_path):
     import sqlite3
 
