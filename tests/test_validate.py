@@ -336,3 +336,24 @@ def test_an_own_id_that_normalises_twice_is_stored_settled_and_listed_as_first_r
     assert listed["id"].tolist() == ["e\u0301"]
     written, first = "e\u200d\u0301", "e\u0301"
     assert listed["detail"].tolist() == [f"{written!r} → {first!r}"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.none(), st.sampled_from(["A", "B", "a", "A ", "é", "e\u0301", ""])),
+        max_size=12,
+    )
+)
+def test_ids_used_twice_are_the_rows_pandas_marks(cells):
+    from xsland.read.validate import _used_twice
+
+    # unique IDs are told by a set; any repeat falls back to pandas' marks: the rows whose
+    # non-empty ID another row has (text compared exactly: 'é' is not 'e\u0301')
+    ids = pd.Series(cells, dtype=object, index=range(10, 10 + len(cells)))
+    empty = ids.isna().to_numpy()
+    want = ids.duplicated(keep=False).to_numpy() & ~empty
+    assert _used_twice(ids, empty).tolist() == want.tolist()
+    repeated = pd.Series(["P1", None, "P1", "P2"])
+    marks = _used_twice(repeated, repeated.isna().to_numpy())
+    assert marks.tolist() == [True, False, True, False]
