@@ -357,3 +357,43 @@ def test_ids_used_twice_are_the_rows_pandas_marks(cells):
     repeated = pd.Series(["P1", None, "P1", "P2"])
     marks = _used_twice(repeated, repeated.isna().to_numpy())
     assert marks.tolist() == [True, False, True, False]
+
+
+def test_validity_tested_while_other_checks_run_finds_what_testing_after_finds(monkeypatch):
+    from xsland.read import validate
+
+    # a bowtie (invalid), a collection holding a bowtie, a collection of two overlapping
+    # squares (valid as a collection, its polygon part - a multipolygon of overlapping
+    # squares - is not: tested when made), a polygon with a NaN corner (set aside as
+    # non-finite, never tested as a polygon) and a square: validity tested at once on a
+    # thread gives the frame and listing validity tested after the other checks gives
+    with np.errstate(invalid="ignore"):
+        nan_corner = shapely.Polygon([(0, 0), (float("nan"), 0), (1, 1), (0, 1)])
+    gdf = _layer(
+        parcel_id=["A", "B", "C", "D", "E"],
+        geometry=[
+            BOWTIE,
+            shapely.GeometryCollection([BOWTIE, shapely.Point(50, 50)]),
+            shapely.GeometryCollection([shapely.box(0, 0, 2, 2), shapely.box(1, 1, 3, 3)]),
+            nan_corner,
+            shapely.box(0, 0, 3, 3),
+        ],
+    )
+    early = validate_layer(gdf, "parcels", collect=True)
+    monkeypatch.setattr(validate, "_validity", lambda pool, frame: None)
+    after = validate_layer(gdf, "parcels", collect=True)
+    assert (
+        shapely.to_wkb(early.geometry.values).tolist()
+        == shapely.to_wkb(after.geometry.values).tolist()
+    )
+    assert early.attrs["quality"] == after.attrs["quality"]
+    checks = [(r["check"], r["id"]) for r in early.attrs["quality"]]
+    assert ("repaired_geometry", "A") in checks and ("repaired_geometry", "B") in checks
+    assert ("nonfinite_coordinates", "D") in checks
+    assert [c for c in checks if c[1] in ("C", "E")] == [
+        ("collection_to_polygon", "C"),
+        ("repaired_geometry", "C"),
+    ]
+    # bowties: two 25 m² triangles; the squares: make_valid keeps what one square covers,
+    # 4 + 4 - 2 x 1 = 6 m² (the shared 1 m² cancels, as the repair always gave)
+    assert early.geometry.area.round(6).fillna(-1).tolist() == [50.0, 50.0, 6.0, -1.0, 9.0]

@@ -19,6 +19,7 @@ severity ``error`` (this is what ``xsland check`` does).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -576,6 +577,18 @@ def _check_coordinates(
     return frame, bad
 
 
+def _validity(pool: ThreadPoolExecutor, frame: gpd.GeoDataFrame) -> Future:
+    """``shapely.is_valid`` of every geometry as read, started on ``pool`` at once.
+
+    GEOS tests validity without the GIL (on a thread per CPU, :func:`map_chunks`) while
+    this thread checks IDs, text and coordinates, which hold it. A geometry those checks
+    set aside (impossible coordinates: made missing) is not tested as a polygon anyway,
+    and the polygons taken from a collection are tested when made
+    (:func:`_check_geometry`): the same rows are found invalid as when tested after.
+    """
+    return pool.submit(map_chunks, shapely.is_valid, frame.geometry.to_numpy())
+
+
 def _check_empty(frame: pd.DataFrame, kind: str, c: _Collector) -> None:
     """An empty parks or parcels layer (none left with a geometry) is an error."""
     if kind not in ("parks", "parcels"):
@@ -599,7 +612,9 @@ def _check_geometry(
     c: _Collector,
     empty_geometry: str,
     skip: np.ndarray | None = None,
+    validity: Future | None = None,
 ) -> gpd.GeoDataFrame:
+    """Missing, non-polygon and invalid geometries (``validity``: see :func:`_validity`)."""
     id_col = get_kind(kind).id_column or ("park_id" if kind == "parks" else None)
     geoms = frame.geometry.to_numpy()
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
@@ -657,7 +672,12 @@ def _check_geometry(
             rows=_row_labels(frame, not_poly, id_col),
         )
     poly = ~missing & ~not_poly
-    invalid = poly & ~map_chunks(shapely.is_valid, geoms)  # one thread per CPU
+    if validity is None:
+        valid = map_chunks(shapely.is_valid, geoms)  # one thread per CPU
+    else:  # tested while the other checks ran; the polygons of a collection are new
+        valid = validity.result().copy()
+        valid[collection] = shapely.is_valid(geoms[collection])
+    invalid = poly & ~valid
     if invalid.any():
         reasons = shapely.is_valid_reason(geoms[invalid])
         fixed = _polygonal(shapely.make_valid(geoms[invalid]))
@@ -883,11 +903,13 @@ def validate_layer(
             "state it with crs= / --crs (e.g. EPSG:4549)",
         )
     _check_columns(frame, kind, c)
-    frame = _strip_nul(frame, kind, c)
-    frame = coerce_ids(frame, kind, c, twice=_own_ids(kind))
-    frame = _check_ids(frame, kind, c, duplicates)
-    frame, bad_coordinates = _check_coordinates(frame, kind, c)
-    frame = _check_geometry(frame, kind, c, empty_geometry, bad_coordinates)
+    with ThreadPoolExecutor(1, thread_name_prefix="xsland-valid") as pool:
+        validity = _validity(pool, frame)
+        frame = _strip_nul(frame, kind, c)
+        frame = coerce_ids(frame, kind, c, twice=_own_ids(kind))
+        frame = _check_ids(frame, kind, c, duplicates)
+        frame, bad_coordinates = _check_coordinates(frame, kind, c)
+        frame = _check_geometry(frame, kind, c, empty_geometry, bad_coordinates, validity)
     if not bad_coordinates.any():
         _check_empty(frame, kind, c)
     frame = _coerce(frame, kind, c, policy=policy or DEFAULT_POLICY, units=units)
