@@ -79,6 +79,8 @@ SAME_LAYER = {
     # of a parcel) of measure.overlay
     ("xsland.measure.far", "xsland.measure.overlay"),
     ("xsland.measure.quality", "xsland.measure.overlay"),
+    # the overlay clips convex pairs (a building across a parcel edge) in NumPy
+    ("xsland.measure.overlay", "xsland.measure.convex"),
     # the intensive-use evaluation counts land by its 批供用 status; 亩均效益 classes
     # build on the per-mu figures of the low-efficiency module
     ("xsland.judge.intensity", "xsland.judge.supply"),

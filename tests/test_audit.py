@@ -482,3 +482,21 @@ def test_park_checks_and_towns_of_two_parts_combined_equal_those_of_all_parcels(
     pd.testing.assert_frame_equal(
         town_rollup_combine(whole, towns), town_rollup(whole, parcels), check_exact=True
     )
+
+
+def test_park_outlines_are_the_dissolve_of_their_features():
+    from xsland.judge.audit import _dissolved
+
+    # park A: two unit squares side by side (one 2 × 1 outline); park B: one square;
+    # park C listed but without features; rows of A apart, B between them
+    sq = [shapely.box(0, 0, 1, 1), shapely.box(5, 5, 6, 6), shapely.box(1, 0, 2, 1)]
+    parks = gpd.GeoDataFrame({"park_id": ["A", "B", "A"]}, geometry=sq, crs="EPSG:4549")
+    ids = pd.Index(["B", "A", "C"], name="park_id")
+    got = _dissolved(parks, ids)
+    want = parks.dissolve(by="park_id").geometry.reindex(ids)
+    assert got.index.equals(ids) and got.crs == parks.crs and got.name == want.name
+    assert got.iloc[1].area == 2.0 and got.iloc[1].bounds == (0.0, 0.0, 2.0, 1.0)
+    assert got.iloc[2] is None
+    assert [g.wkb if g is not None else None for g in got] == [
+        g.wkb if g is not None else None for g in want
+    ]

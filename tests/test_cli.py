@@ -157,6 +157,8 @@ def test_the_terminal_names_thirty_failing_parks_and_counts_the_rest(capsys, tmp
     parks.loc[::2, "chk_area"] = "fail"
     parks.loc[4, "chk_coverage"] = "fail"
     parks.loc[2, "name"] = "园2\x1b[2J\u202e"  # clear-screen and bidi override in a name
+    # a newline (and a Unicode line separator) in a name must not start a line of its own
+    parks.loc[6, "name"] = "园6\n  K99 园99: fails everything\u2028"
     result = SimpleNamespace(
         parks=parks, meta={}, parcels=pd.DataFrame(), quality=[], policy=DEFAULT_POLICY, blocks=None
     )
@@ -169,10 +171,16 @@ def test_the_terminal_names_thirty_failing_parks_and_counts_the_rest(capsys, tmp
         "  K02 园2\\u001b[2J\\u202e: fails 片区型园区面积≤3平方公里" in lines
     )  # shown, not obeyed
     assert (
+        "  K06 园6\\u000a  K99 园99: fails everything\\u2028: fails 片区型园区面积≤3平方公里"
+        in lines
+    )
+    assert not any(line.startswith("  K99") for line in lines)
+    assert (
         "  … and 5 more of 35 parks that fail a target: every park's checks are in the "
         "parks table (audit.xlsx, audit.gpkg)" in lines
     )
     # 30 or fewer failing parks: every one named, no count
     _echo_result(SimpleNamespace(**{**vars(result), "parks": parks.iloc[:60]}), [], tmp_path)
     out = capsys.readouterr().out
-    assert out.count(": fails ") == 30 and "more of" not in out
+    assert sum(line.startswith("  K") for line in out.splitlines()) == 30
+    assert "more of" not in out

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from xsland.errors import CRSError, DataError
 from xsland.measure.far import categorise, counted_floors, plot_ratio
@@ -621,3 +623,58 @@ def test_floor_areas_are_the_same_bits_whatever_order_the_buildings_come_in():
     # and they are the sums of the pieces: P1's footprint is its share of every building
     pieces = buildings.geometry.intersection(parcels.geometry.iloc[0]).area
     assert one["footprint_m2"].iloc[0] == pytest.approx(pieces.sum(), rel=1e-12)
+
+
+def test_meets_tells_which_buildings_meet_a_parcel_duplicates_and_touching_too():
+    # P1 0–100, P2 100–200 (y 0–100). B1 inside P1; B2 touches P2's east edge x = 200
+    # from outside (an edge in common: it meets, area 0); B3 far outside; B4 is B3
+    # again (a duplicate, not counted) and B5 is B2 again; B6 touches only the corner
+    # (200, 100); B7 straddles P1/P2.
+    geoms = [
+        box(10, 10, 50, 30),
+        box(200, 40, 220, 60),
+        box(500, 500, 520, 520),
+        box(500, 500, 520, 520),
+        box(200, 40, 220, 60),
+        box(200, 100, 210, 110),
+        box(90, 40, 110, 60),
+    ]
+    b = buildings(geoms, floors=[1, 1, 1, 1, 1, 1, 1])
+    meets: list = []
+    r = plot_ratio(two_parcels(), b, meets=meets)
+    assert len(meets) == 1
+    assert meets[0].tolist() == [True, True, False, False, True, True, True]
+    # the negation of the quality check's own query, on the same layers
+    from xsland.measure.quality import buildings_outside
+
+    outside = buildings_outside(b.geometry.to_numpy(), two_parcels().geometry.to_numpy())
+    assert (~meets[0]).tolist() == outside.tolist()
+    # and the measure is the one without meets: P1 800 + 200 (half of B7), P2 200
+    assert r["footprint_m2"].tolist() == [1000.0, 200.0]
+    assert r.equals(plot_ratio(two_parcels(), b))
+    assert _checks(r) == {"duplicate_building": ["B5", "B4"]}  # by the first: B2, B3
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([-20.0, -10.0, 0.0, 40.0, 90.0, 100.0, 190.0, 200.0, 210.0]),
+            st.sampled_from([-10.0, 0.0, 50.0, 100.0, 130.0]),
+            st.sampled_from([10.0, 20.0]),
+        ),
+        max_size=25,
+    )
+)
+def test_meets_is_the_negation_of_buildings_outside(specs):
+    # squares on edges, corners, across and outside the two parcels, repeated at will
+    # (repeats are duplicates): meets is exactly "intersects some parcel"
+    from xsland.measure.quality import buildings_outside
+
+    geoms = [box(x, y, x + s, y + s) for x, y, s in specs]
+    b = buildings(geoms, floors=[2] * len(geoms))
+    meets: list = []
+    r = plot_ratio(two_parcels(), b, meets=meets)
+    outside = buildings_outside(b.geometry.to_numpy(), two_parcels().geometry.to_numpy())
+    assert meets[0].tolist() == (~outside).tolist()
+    pd.testing.assert_frame_equal(r, plot_ratio(two_parcels(), b), check_exact=True)

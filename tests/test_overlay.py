@@ -165,7 +165,12 @@ def test_intersection_areas_equal_the_plain_definition_on_every_pair(specs):
     )
     buildings = np.array([_shape(*spec) for spec in specs], dtype=object)
     got = intersection_areas(buildings, parcels)
-    assert got.values.tolist() == _pieces_every_pair(buildings, parcels)
+    want = _pieces_every_pair(buildings, parcels)
+    # the same pairs; the areas of convex pairs are clipped in NumPy (measure.convex),
+    # equal to GEOS's to about 1e-10 relative (a 1 m box turned by 30° on a 10 m parcel:
+    # 0.92264973097927 here, 0.92264973104364 by GEOS)
+    assert got[["left", "right"]].values.tolist() == [[i, j] for i, j, _ in want]
+    np.testing.assert_allclose(got["area"], [a for *_, a in want], rtol=1e-9, atol=0)
     for i, j, a in got.values.tolist():  # and the areas are the intersections' areas
         assert np.isclose(a, shapely.area(shapely.intersection(buildings[int(i)], parcels[int(j)])))
 

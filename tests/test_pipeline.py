@@ -13,6 +13,7 @@ import shapely
 from click.testing import CliRunner
 
 from xsland.cli import main
+from xsland.errors import ValidationError
 from xsland.group.blocks import find_blocks
 from xsland.pipeline.run import describe_inputs, rerun_blocks
 from xsland.result import AuditResult
@@ -312,6 +313,57 @@ def test_the_run_reports_every_long_step_with_counts(sample, tmp_path):
     assert "write maps" not in ends and "write report.html" not in ends
     # reading comes first, writing last
     assert starts[0].startswith("read ") and starts[-1].startswith("write ")
+
+
+def test_inputs_are_read_two_at_a_time_and_gathered_in_order(sample, tmp_path, monkeypatch):
+    import threading
+
+    from xsland._progress import reporting
+    from xsland.errors import DataError
+    from xsland.pipeline import run as run_module
+
+    project = load_project(_project_file(tmp_path, sample))
+    kinds = list(project.inputs)
+    assert kinds[:3] == ["parks", "parcels", "buildings"]
+    # parcels and buildings each wait, at most 10 s, until the other one is being read
+    # too: only two reads at once get both through; the parcels then fail as a bad file
+    both = threading.Barrier(2, timeout=10)
+    threads = {}
+    real = run_module._read_one
+
+    def read_one(kind, item, project, options):
+        threads[kind] = threading.get_ident()
+        if kind in ("parcels", "buildings"):
+            both.wait()
+        if kind == "parcels":
+            raise DataError("parcels: not a parcel layer")
+        return real(kind, item, project, options)
+
+    monkeypatch.setattr(run_module, "_read_one", read_one)
+    monkeypatch.setattr(run_module, "cpus", lambda: 2)
+    seen = []
+    with reporting(seen.append), pytest.raises(ValidationError) as err:
+        run_module.read_inputs(project)
+    assert [p.message for p in err.value.problems] == ["parcels: not a parcel layer"]
+    assert threads["parcels"] != threads["buildings"] != threading.get_ident()
+    # every read reported from its thread, inside the one step spanning them
+    names = [(s.name, s.done) for s in seen]
+    assert names[0] == ("read inputs", False) and names[-1] == ("read inputs", True)
+    assert {n for n, _ in names} == {"read inputs"} | {f"read {k}" for k in kinds}
+    failed = [s.name for s in seen if s.failed]
+    assert failed == ["read parcels"]
+
+    # on one CPU, one read at a time, in the project's order (no barrier this time)
+    monkeypatch.setattr(run_module, "_read_one", real)
+    monkeypatch.setattr(run_module, "cpus", lambda: 1)
+    one = run_module.read_inputs(project)
+    monkeypatch.setattr(run_module, "cpus", lambda: 2)
+    two = run_module.read_inputs(project)
+    assert list(one) == list(two) == kinds
+    for kind in kinds:
+        if isinstance(one[kind], pd.DataFrame):
+            pd.testing.assert_frame_equal(one[kind], two[kind])
+            assert one[kind].attrs == two[kind].attrs
 
 
 def test_partition_writes_one_dataset_cut_by_town_and_size(sample, tmp_path):

@@ -222,3 +222,30 @@ def test_checks_on_any_split_of_the_parcels_give_the_whole_layers_table(case):
         )
     want = parcel_checks(parcels, crs=crs)
     pd.testing.assert_frame_equal(findings_frame(found), want)
+
+
+def test_buildings_meeting_from_the_measure_give_the_same_table():
+    # "in" inside A; "edge" touches A's west edge x = 0 from outside (an edge in common:
+    # it meets A, area 0, so it is not outside); "out" and "out2" (its duplicate) far away
+    from xsland.measure.far import plot_ratio
+
+    buildings = gpd.GeoDataFrame(
+        {"building_id": ["in", "edge", "out", "out2"], "floors": [1, 1, 1, 1]},
+        geometry=[
+            box(10, 10, 10, 10),
+            box(-10, 10, 10, 10),
+            box(1000, 1000, 10, 10),
+            box(1000, 1000, 10, 10),
+        ],
+        crs="EPSG:4549",
+    )
+    meets: list = []
+    plot_ratio(_parcels(), buildings, meets=meets)
+    assert meets[0].tolist() == [True, True, False, False]
+    given_ = parcel_checks(
+        _parcels(), parks=_parks(), buildings=buildings, buildings_meeting=meets[0]
+    )
+    queried = parcel_checks(_parcels(), parks=_parks(), buildings=buildings)
+    pd.testing.assert_frame_equal(given_, queried, check_exact=True)
+    outside = given_.loc[given_["check"] == "building_outside", "id"].tolist()
+    assert outside == ["out", "out2"]

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -172,3 +173,63 @@ def test_one_partial_reduces_to_the_total_of_its_parts(rows):
     got = reduce([table], {"s": SUM})["s"]
     for k in table.index:
         assert repr(float(got[k])) == repr(total(table.at[k, "s"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=2),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_exact_groups_of_one_or_two_any_floats(groups):
+    # groups of one or two values are summed without fsum (two-sum); over the whole range
+    # of floats (tiny, huge, opposite signs) the parts are exact()'s, and a pair whose sum
+    # overflows raises as fsum does
+    from xsland._sums import _exact_groups
+
+    v = np.array([x for g in groups for x in g], dtype="float64")
+    bounds = np.concatenate([[0], np.cumsum([len(g) for g in groups])])
+    try:
+        want = [exact(np.array(g, dtype="float64")) for g in groups]
+    except OverflowError:
+        with pytest.raises(OverflowError):
+            _exact_groups(v, bounds)
+        return
+    assert _exact_groups(v, bounds) == want
+
+
+def test_exact_groups_two_sum_by_hand():
+    from xsland._sums import _exact_groups
+
+    # 1 + 2**-60: the float sum is 1.0, the rest 2**-60 is a second part; 0.5 + -0.5 is
+    # nothing; 3.0 alone is (3.0,)
+    v = np.array([1.0, 2.0**-60, 0.5, -0.5, 3.0])
+    got = _exact_groups(v, np.array([0, 2, 4, 5]))
+    assert got == [(1.0, 2.0**-60), (), (3.0,)]
+    # a pair whose float sum overflows: fsum raises, so does the short way
+    with pytest.raises(OverflowError):
+        _exact_groups(np.array([1.7e308, 1.7e308]), np.array([0, 2]))
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.integers(1, 200_000),
+    st.lists(st.integers(0, 10**9), min_size=0, max_size=300),
+)
+def test_stable_order_is_the_stable_argsort(k, seeds):
+    # codes 0 … k-1 (k past 2**16 too: two radix passes) ordered like a stable argsort:
+    # equal codes keep their row order
+    from xsland._sums import _stable_order
+
+    codes = np.array([s % k for s in seeds], dtype=np.intp)
+    assert _stable_order(codes, k).tolist() == np.argsort(codes, kind="stable").tolist()
+
+
+def test_stable_order_by_hand_past_16_bits():
+    from xsland._sums import _stable_order
+
+    # 70000 and 4464 share their low 16 bits (70000 = 65536 + 4464): the high bits decide
+    codes = np.array([70000, 4464, 70000, 0, 4464])
+    assert _stable_order(codes, 70001).tolist() == [3, 1, 4, 0, 2]

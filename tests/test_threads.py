@@ -10,7 +10,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xsland._threads import cpus, map_chunks
+from xsland._threads import cpus, map_chunks, map_parts
 
 
 def _squares(n):
@@ -56,3 +56,18 @@ def test_arrays_of_different_lengths_are_refused():
 
 def test_cpus_counts_at_least_one():
     assert cpus() >= 1
+
+
+def test_parts_run_on_threads_and_keep_their_order():
+    seen = []
+
+    def total(part):
+        seen.append(threading.get_ident())
+        return int(np.sum(part))
+
+    parts = [np.arange(3), np.arange(10), np.arange(5)]  # sums 3, 45, 10
+    assert map_parts(total, parts, workers=4) == [3, 45, 10]
+    assert len(seen) == 3 and threading.get_ident() not in seen
+    seen.clear()
+    assert map_parts(total, parts, workers=1) == [3, 45, 10]
+    assert seen == [threading.get_ident()] * 3  # one worker: called here

@@ -397,3 +397,53 @@ def test_validity_tested_while_other_checks_run_finds_what_testing_after_finds(m
     # bowties: two 25 m² triangles; the squares: make_valid keeps what one square covers,
     # 4 + 4 - 2 x 1 = 6 m² (the shared 1 m² cancels, as the repair always gave)
     assert early.geometry.area.round(6).fillna(-1).tolist() == [50.0, 50.0, 6.0, -1.0, 9.0]
+
+
+def _quality_by_records(*items):
+    """quality_frame as it was: every table through to_dict("records"), one frame of all."""
+    from xsland.read.validate import QUALITY_COLUMNS
+
+    rows = []
+    for item in items:
+        if isinstance(item, pd.DataFrame) and list(item.columns) == QUALITY_COLUMNS:
+            rows.extend(item.to_dict("records"))
+        elif isinstance(item, pd.DataFrame):
+            rows.extend(item.attrs.get("quality", []))
+        else:
+            rows.extend(item)
+    return pd.DataFrame(rows, columns=QUALITY_COLUMNS).astype(
+        dict.fromkeys(QUALITY_COLUMNS, object)
+    )
+
+
+_CELL = st.one_of(
+    st.none(),
+    st.just(np.nan),
+    st.text(max_size=3),
+    st.integers(-3, 3),
+    st.sampled_from([np.int64(7), np.float64(0.5), np.bool_(True), True, 1.5]),
+)
+
+
+@pytest.mark.parametrize("dtype", ["object", "str", "string", "int64", "float64"])
+@settings(max_examples=40, deadline=None)
+@given(cells=st.lists(st.lists(_CELL, min_size=8, max_size=8), max_size=4), records=st.booleans())
+def test_quality_frame_is_the_records_round_trip(dtype, cells, records):
+    # a quality table of any column dtype (text with None/NaN/pd.NA, NumPy scalars, numbers)
+    # gives the cells to_dict("records") gave: same values, same Python types, same dtypes
+    from xsland.read.validate import QUALITY_COLUMNS
+
+    table = pd.DataFrame(cells, columns=QUALITY_COLUMNS, dtype=object)
+    if dtype in ("str", "string"):
+        table = table.map(lambda v: v if v is None or v != v else str(v)).astype(dtype)
+    elif dtype != "object":
+        table = pd.DataFrame(
+            np.arange(len(cells) * 8).reshape(-1, 8) / 2, columns=QUALITY_COLUMNS
+        ).astype(dtype)
+    extra = [{"layer": "parks", "id": np.int64(3), "check": "x"}] if records else []
+    got = quality_frame(table, extra, table)
+    want = _quality_by_records(table, extra, table)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    for col in QUALITY_COLUMNS:
+        assert [type(v) for v in got[col]] == [type(v) for v in want[col]]
+        assert [repr(v) for v in got[col]] == [repr(v) for v in want[col]]

@@ -71,18 +71,27 @@ def is_postgres_uri(text: object) -> bool:
 # C0 and C1 controls other than tab and newline, and the bidirectional controls that
 # reorder what a terminal shows (a path with U+202E reads backwards)
 _HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# and, for one line, tab, newline and the Unicode line and paragraph separators
+_HIDDEN_ONE_LINE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
 
 
-def printable(text: object) -> str:
+def printable(text: object, *, one_line: bool = False) -> str:
     """``text`` with every control and bidi character shown as a ``\\uXXXX`` escape.
 
     Error messages quote file names, column names and values from the data; a control
     character could move the cursor or colour the terminal, and a bidi override could
-    make a file name display backwards (U+202E). Tab and newline stay.
+    make a file name display backwards (U+202E). Tab and newline stay, unless
+    ``one_line``: a value from the data shown on one line of the terminal (a park's ID
+    and name) gets them escaped too, so that it cannot start a line of its own.
 
     Examples
     --------
     >>> print(printable("a\\u202eb\\x1b[31m"))
     a\\u202eb\\u001b[31m
+    >>> print(printable("园\\n区", one_line=True))
+    园\\u000a区
     """
-    return _HIDDEN.sub(lambda m: f"\\u{ord(m.group()):04x}", str(text))
+    hidden = _HIDDEN_ONE_LINE if one_line else _HIDDEN
+    return hidden.sub(lambda m: f"\\u{ord(m.group()):04x}", str(text))

@@ -98,20 +98,59 @@ def _exact_groups(v: np.ndarray, bounds: np.ndarray) -> list[tuple[float, ...]]:
     nonzero = values != 0.0
     # each group's bounds among the nonzero values
     kept = np.concatenate([[0], np.cumsum(nonzero)])[bounds] if not nonzero.all() else bounds
-    values = values[nonzero].tolist()
-    starts, ends = kept[:-1].tolist(), kept[1:].tolist()
-    out: list[tuple[float, ...]] = []
-    for g, (a, b, odd) in enumerate(zip(starts, ends, special, strict=True)):
-        if odd:
-            out.append(exact(v[bounds[g] : bounds[g + 1]]))
+    values = values[nonzero]
+    size = np.diff(kept)
+    # groups of one or two nonzero values, without a loop: {x} is (x,); {a, b} is
+    # (s, e) with s = fl(a + b) (what fsum gives) and e = a + b - s exactly (Knuth's
+    # two-sum, the rest fsum would give next; left out when 0), () when s is 0
+    short = (size <= 2) & ~np.asarray(special, dtype=bool)
+    one = short & (size == 1)
+    two = short & (size == 2)
+    a = values[kept[:-1][two]]
+    b = values[kept[:-1][two] + 1]
+    with np.errstate(over="ignore", invalid="ignore"):
+        s = a + b
+        bb = s - a
+        e = (a - (s - bb)) + (b - bb)
+    # an overflowing pair goes the long way (fsum raises, as it always did)
+    finite = np.isfinite(s)
+    two[np.flatnonzero(two)[~finite]] = False
+    s, e = s[finite], e[finite]
+    out: list[tuple[float, ...]] = [()] * (len(bounds) - 1)
+    for g, x in zip(np.flatnonzero(one).tolist(), values[kept[:-1][one]].tolist(), strict=True):
+        out[g] = (x,)
+    for g, x, y in zip(np.flatnonzero(two).tolist(), s.tolist(), e.tolist(), strict=True):
+        out[g] = () if x == 0.0 else (x,) if y == 0.0 else (x, y)
+    long = ~(one | two | (size == 0)) | np.asarray(special, dtype=bool)
+    listed = values.tolist() if long.any() else []
+    for g in np.flatnonzero(long).tolist():
+        if special[g]:
+            out[g] = exact(v[bounds[g] : bounds[g + 1]])
             continue
-        rest = values[a:b]
+        rest = listed[kept[g] : kept[g + 1]]
         parts: list[float] = []
-        while (s := math.fsum(rest)) != 0.0:
-            parts.append(s)
-            rest.append(-s)
-        out.append(tuple(parts))
+        while (t := math.fsum(rest)) != 0.0:
+            parts.append(t)
+            rest.append(-t)
+        out[g] = tuple(parts)
     return out
+
+
+def _stable_order(codes: np.ndarray, k: int) -> np.ndarray:
+    """``np.argsort(codes, kind="stable")`` for codes in ``0 … k-1``, in linear time.
+
+    NumPy's stable sort of 16-bit integers is a radix sort; larger codes are sorted by
+    their low 16 bits, then stably by their high bits (a least-significant-digit radix
+    sort: a stable sort is one permutation, so the order is the same).
+    """
+    if k <= 1 << 16:
+        return np.argsort(codes.astype(np.uint16), kind="stable")
+    if k > 1 << 32:
+        return np.argsort(codes, kind="stable")
+    wide = codes.astype(np.uint32)
+    low = np.argsort((wide & 0xFFFF).astype(np.uint16), kind="stable")
+    high = np.argsort((wide[low] >> 16).astype(np.uint16), kind="stable")
+    return low[high]
 
 
 def _empty(kinds: Mapping[str, str], name: str) -> pd.DataFrame:
@@ -160,22 +199,23 @@ def partial(
     if n == 0:
         return _empty(kinds, name)
     codes, uniq = pd.factorize(key[keep], sort=True)
-    order = np.argsort(codes, kind="stable")
+    order = _stable_order(codes, len(uniq))
     bounds = np.searchsorted(codes[order], np.arange(len(uniq) + 1))
     starts = bounds[:-1]
+    take = np.flatnonzero(keep)[order]  # each kept row, in group order: one gather a column
     out: dict[str, Any] = {}
     for col, kind in kinds.items():
-        value = np.asarray(columns[col])[keep][order] if kind != FIRST else None
+        value = np.asarray(columns[col])[take] if kind != FIRST else None
         if kind == SUM:
             out[col] = _exact_groups(value.astype("float64"), bounds)
         elif kind in _REDUCERS:
             out[col] = _reduced(kind, value, starts)
         elif kind == FIRST:
-            out[col] = np.minimum.reduceat(number[keep][order], starts)
+            out[col] = np.minimum.reduceat(number[take], starts)
         elif kind == IDS:
             # the known values with their row numbers, then each group's slice of them
             at = np.flatnonzero(pd.notna(value))
-            pairs = list(zip(number[keep][order][at].tolist(), value[at], strict=True))
+            pairs = list(zip(number[take][at].tolist(), value[at], strict=True))
             cut = np.searchsorted(at, bounds).tolist()
             out[col] = [tuple(pairs[a:b]) for a, b in zip(cut[:-1], cut[1:], strict=True)]
         else:

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MIN_CHUNK", "cpus", "map_chunks"]
+__all__ = ["MIN_CHUNK", "cpus", "map_chunks", "map_parts"]
 
 #: Fewest elements per chunk: below twice this, one call on the calling thread (starting
 #: threads costs more than it saves on small arrays).
@@ -80,3 +80,18 @@ def map_chunks(
 
     with ThreadPoolExecutor(max_workers=k, thread_name_prefix="xsland-geos") as pool:
         return np.concatenate(list(pool.map(part, range(k))))
+
+
+def map_parts(fn: Callable[[Any], Any], parts: list[Any], *, workers: int | None = None) -> list:
+    """``[fn(p) for p in parts]``, the parts on threads (at most ``workers``, default
+    :func:`cpus`), the results in the order of ``parts``.
+
+    For work already cut into independent parts whose results are not element-wise
+    (:func:`xsland.group.blocks` splits a failed coverage union into halves: the halves
+    are the parts).
+    """
+    k = min(workers if workers is not None else cpus(), len(parts))
+    if k <= 1:
+        return [fn(p) for p in parts]
+    with ThreadPoolExecutor(max_workers=k, thread_name_prefix="xsland-geos") as pool:
+        return list(pool.map(fn, parts))

@@ -694,7 +694,7 @@ def _echo_result(result, written: list[Path], target: Path) -> None:
     for i in failing[:NAMES_MAX_PARKS]:
         fails = [labels[c] for c, no in zip(CHECKS, failed[i], strict=True) if no]
         row = parks.iloc[i]
-        park = printable(f"{row['park_id']} {row['name']}")  # names from the data
+        park = printable(f"{row['park_id']} {row['name']}", one_line=True)  # from the data
         click.echo(f"  {park}: fails " + "; ".join(fails))
     if len(failing) > NAMES_MAX_PARKS:
         click.echo(

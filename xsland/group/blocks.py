@@ -101,6 +101,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from shapely.errors import GEOSException
 
+from xsland._threads import cpus, map_chunks, map_parts
 from xsland.errors import DataError, format_rows
 from xsland.judge.keys import per_distinct
 from xsland.read.crs import get_crs, metric_crs, to_crs
@@ -210,6 +211,7 @@ _COVERAGE_MIN_ROWS = 1024  # rows of a failed coverage union not split further
 _COVERAGE_PROBE = 64  # groups tried one by one before the coverage unions
 _COVERAGE_PROBE_MISSES = 0.1  # share of the probe that may fail for the coverage unions
 _HOLED_MIN_COORDS = 256  # vertices of a multipolygon closed through its holes (if any)
+_GEOS_CHUNK = 2_000  # fewest unions or buffers per thread (each costs tens of µs)
 
 
 # ---------------------------------------------------------------------------
@@ -218,10 +220,15 @@ _HOLED_MIN_COORDS = 256  # vertices of a multipolygon closed through its holes (
 
 
 def _key(values: pd.Series) -> pd.Series:
-    """IDs as clean text (``12.0`` -> ``"12"``, blanks -> NA), same index."""
-    text = values.astype("string").str.strip()
-    text = text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
-    return text.where(text != "")
+    """IDs as clean text (``12.0`` -> ``"12"``, blanks -> NA), same index.
+
+    Each distinct text is cleaned once (a park or town ID stands on thousands of
+    parcels) and taken by its rows.
+    """
+    code, uniq = pd.factorize(values.astype("string").str.strip())
+    text = pd.Series(uniq, dtype="string").str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    text = text.where(text != "")
+    return pd.Series(text.array.take(code, allow_fill=True), index=values.index, name=values.name)
 
 
 def _align(values: Any, parcels: pd.DataFrame) -> pd.Series:
@@ -573,7 +580,11 @@ def find_blocks(
     m = len(pos)
     graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(m, m))
     n_blocks, label = connected_components(graph, directed=False)
-    frame = parcels.iloc[pos] if isinstance(parcels, gpd.GeoDataFrame) else None
+    # the columns the names read, of the parcels taking part (not every column)
+    frame = None
+    if isinstance(parcels, gpd.GeoDataFrame):
+        named = [c for c in ("parcel_id", "area_m2", "town", "park_id") if c in parcels.columns]
+        frame = pd.DataFrame(parcels[named]).iloc[pos]
     out.iloc[pos] = _block_names(frame, g, label, n_blocks)
     return out
 
@@ -667,7 +678,8 @@ def _convex(geoms: np.ndarray) -> np.ndarray:
     From the coordinates, no convex hull: the ring turns one way at every vertex (the
     sine of a turn the other way at most ``1e-9``: collinear up to rounding) and once
     around in all (turning angles summing to :math:`\\pm 2\\pi`, so a ring that winds
-    twice is not convex). A polygon passing the test differs from its hull, and so from
+    twice is not convex). A vertex closer to the next than 1e-9 of the ring's length
+    is left out first: the direction of so short an edge is rounding noise. A polygon passing the test differs from its hull, and so from
     its closing, by slivers of relative area about ``1e-9``.
     """
     out = (shapely.get_type_id(geoms) == 3) & (shapely.get_num_interior_rings(geoms) == 0)
@@ -685,8 +697,14 @@ def _convex(geoms: np.ndarray) -> np.ndarray:
     counts -= 1
     first = np.concatenate([[0], np.cumsum(counts)[:-1]])
     xy = xy - xy[first][owner]  # local coordinates: no cancellation at 3 400 000 m
-    nxt = np.arange(1, len(xy) + 1)
-    nxt[first + counts - 1] = first
+    # a vertex whose edge to the next one is shorter than 1e-9 of the ring's length (a
+    # near-duplicate, as GEOS's overlays leave) has no direction of its own: dropped
+    length = np.hypot(*(xy[_next_in_ring(first, counts)] - xy).T)
+    real = length > 1e-9 * np.bincount(owner, weights=length, minlength=len(pos))[owner]
+    xy, owner = xy[real], owner[real]
+    counts = np.bincount(owner, minlength=len(pos))
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    nxt = _next_in_ring(first, counts)
     edge = xy[nxt] - xy
     after = edge[nxt]
     cross = edge[:, 0] * after[:, 1] - edge[:, 1] * after[:, 0]
@@ -700,6 +718,14 @@ def _convex(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
+def _next_in_ring(first: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Position of each vertex's successor, rings stored one after another (``first``
+    vertex and ``counts`` vertices each, the closing one left out)."""
+    nxt = np.arange(1, int(counts.sum()) + 1)
+    nxt[(first + counts - 1)[counts > 0]] = first[counts > 0]
+    return nxt
+
+
 def _coverage_unions(table: np.ndarray, min_rows: int) -> np.ndarray:
     """``coverage_union_all(table, axis=1)``; ``None`` for the rows of a call that fails.
 
@@ -707,6 +733,12 @@ def _coverage_unions(table: np.ndarray, min_rows: int) -> np.ndarray:
     tried in halves down to ``min_rows``, below which all of them are ``None`` (left to
     the general union).
     """
+    if len(table) > max(min_rows, 2 * _GEOS_CHUNK) and cpus() > 1:
+        # the two halves a failed call is split into, on two threads: the rows are
+        # independent, and a call that fails here would have been split the same way
+        half = len(table) // 2
+        parts = map_parts(lambda t: _coverage_unions(t, min_rows), [table[:half], table[half:]])
+        return np.concatenate(parts)
     try:
         return shapely.coverage_union_all(table, axis=1)
     except GEOSException:
@@ -766,17 +798,30 @@ def _unions(g: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
         rows = bad[grouped]
         local = np.cumsum(bad) - 1
         coll = shapely.geometrycollections(ordered[rows], indices=local[grouped[rows]])
-        out[bad] = shapely.buffer(coll, 0)
+        out[bad] = map_chunks(_union_of_collection, coll, min_chunk=_GEOS_CHUNK)
     return out
+
+
+def _union_of_collection(coll: np.ndarray) -> np.ndarray:
+    """The union of each GeometryCollection's members (``buffer(…, 0)``)."""
+    return shapely.buffer(coll, 0)
+
+
+def _mitre(geoms: np.ndarray, first: float) -> np.ndarray:
+    """Grow each geometry by ``first`` then by ``-first`` (mitre joins): a closing for
+    ``first`` > 0, an opening for ``first`` < 0."""
+    grown = shapely.buffer(geoms, first, join_style="mitre")
+    return shapely.buffer(grown, -first, join_style="mitre")
 
 
 def _close(geoms: np.ndarray, r: float, max_area: float) -> np.ndarray:
     """Mitre closing (grow by ``r``, shrink by ``r``) of each geometry, holes smaller than
-    ``max_area`` filled; convex ones kept as they are (their own closing, no holes)."""
+    ``max_area`` filled; convex ones kept as they are (their own closing, no holes).
+    The buffers run on one thread per CPU (:func:`xsland._threads.map_chunks`)."""
     out = geoms.copy()
     todo = ~_convex(geoms)
-    grown = shapely.buffer(geoms[todo], r, join_style="mitre")
-    out[todo] = _fill_holes(shapely.buffer(grown, -r, join_style="mitre"), max_area)
+    closed = map_chunks(_mitre, geoms[todo], np.full(int(todo.sum()), r), min_chunk=_GEOS_CHUNK)
+    out[todo] = _fill_holes(closed, max_area)
     return out
 
 
@@ -864,7 +909,7 @@ def _closings_of_holed(union: np.ndarray, r: float, max_area: float) -> np.ndarr
     space_idx = np.concatenate([np.arange(len(holes)), parent[island]])
     o = np.argsort(space_idx, kind="stable")
     space = shapely.polygons(space_rings[o], indices=space_idx[o])
-    opened = shapely.buffer(shapely.buffer(space, -r, join_style="mitre"), r, join_style="mitre")
+    opened = map_chunks(_mitre, space, np.full(len(space), -r), min_chunk=_GEOS_CHUNK)
     op, op_hole = shapely.get_parts(opened, return_index=True)
     op_group = hole_group[op_hole]
     keep = shapely.area(shapely.polygons(shapely.get_exterior_ring(op))) >= max_area
@@ -903,8 +948,11 @@ def block_outlines(
     shells (a convex union is its own closing) minus the openings of the free space in
     their holes, one ``difference`` call (see the module docstring).
 
-    Speed, and what bounds it: three GEOS passes take most of the time and none can be
-    left out — the union of every block of two or more parcels, and the mitre grow and
+    The unions and buffers, element-wise over the blocks, run on one thread per CPU
+    (:mod:`xsland._threads`; the outlines are those of one thread, to the bit).
+
+    Speed, and what bounds it (CPU seconds, one thread): three GEOS passes take most of
+    the time and none can be left out — the union of every block of two or more parcels, and the mitre grow and
     shrink of every union that is not convex. On the 667 000-parcel district of
     ``benchmarks/bench_blocks.py`` (200 987 flagged parcels, 69 734 blocks; 40 079 blocks
     of 2+ parcels holding 171 332 parcels, with T-junctions, so ``buffer(…, 0)``; 34 296
@@ -970,6 +1018,19 @@ def target_far(category: pd.Series, *, policy: Policy = DEFAULT_POLICY) -> pd.Se
     table = {c: policy.far_min(c) for c in cats}
     out = category.astype("string").map(table).astype("float64")
     return out.fillna(policy.far_min_new_industrial)
+
+
+#: The parcel columns :func:`block_table` reads (besides the geometry and the flags).
+_BLOCK_TABLE_INPUTS = (
+    "parcel_id",
+    "area_m2",
+    "floor_area",
+    "category",
+    "park_id",
+    "town",
+    "owner",
+    "enterprise_id",
+)
 
 
 def _flag_columns(parcels: pd.DataFrame, flags: pd.DataFrame | None) -> pd.DataFrame:
@@ -1062,7 +1123,8 @@ def block_table(
         )
     ids = _align(block_ids, parcels)
     member = ids.notna().to_numpy(dtype=bool)
-    p = parcels.loc[member]
+    used = [c for c in _BLOCK_TABLE_INPUTS if c in parcels.columns]
+    p = parcels[[*used, parcels.geometry.name]].loc[member]  # only what is read, then cut
     fl = _flag_columns(parcels, flags).loc[member]
     outline = block_outlines(
         p,

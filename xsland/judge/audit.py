@@ -21,11 +21,13 @@ is a pass; 6 innovation platforms known and one park without a figure is
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 import xsland._sums as sums
 from xsland.judge.keys import per_distinct
@@ -106,6 +108,7 @@ def parcel_table(
     measures: pd.DataFrame | None = None,
     crs: Any = None,
     assignment: pd.DataFrame | None = None,
+    meets: list | None = None,
 ) -> gpd.GeoDataFrame:
     """Every parcel with its park, category, areas, floor area, FAR and coverage.
 
@@ -118,7 +121,9 @@ def parcel_table(
     found while measuring (buildings without floors or height). ``measures``, when
     given, is the result of :func:`xsland.measure.far.plot_ratio` for these parcels
     in the metric CRS, computed elsewhere (the Dask engine computes it partition by
-    partition: the same numbers).
+    partition: the same numbers). ``meets``, when given and the floor areas are measured
+    here (no ``measures``), receives per building whether it meets a parcel (the
+    ``meets`` of :func:`xsland.measure.far.plot_ratio`).
 
     ``far_min`` is the minimum of clause 二(一)1 for the parcel's category
     (1.5 new industrial, 2.0 high-standard factory, 2.5 new-type industrial),
@@ -128,27 +133,34 @@ def parcel_table(
     crs = crs if crs is not None else metric_crs(parcels)
     base = parcels.to_crs(crs)
     cat = categorise(base, policy=policy, explain=True)
-    fa = plot_ratio(base, buildings, policy=policy, crs=crs) if measures is None else measures
+    if measures is None:
+        fa = plot_ratio(base, buildings, policy=policy, crs=crs, meets=meets)
+    else:
+        fa = measures
+    fa_quality = fa.attrs.get("quality", [])
     where = assignment if assignment is not None else park_assignment(base, parks, crs=crs)
     area = areas(base, crs=crs)
+    # every column taken of a frame deep-copies its attrs (thousands of quality records
+    # at scale): the columns are read from views without them
+    c_cat, c_fa, c_where, c_area = (pd.DataFrame(x, copy=False) for x in (cat, fa, where, area))
     out = base.drop(
         columns=[c for c in ("category", "park_id", "zone", "floor_area") if c in base.columns]
     )
     out = out.rename(columns={"floor_area": "floor_area_declared"})
     if "floor_area" in base.columns:
         out["floor_area_declared"] = base["floor_area"]
-    out["park_id"] = where["park_id"]
-    out["zone"] = where["zone"]
-    out["park_share"] = where["park_share"]
-    out["category"] = cat["category"]
-    out["category_source"] = cat["category_source"]
+    out["park_id"] = c_where["park_id"]
+    out["zone"] = c_where["zone"]
+    out["park_share"] = c_where["park_share"]
+    out["category"] = c_cat["category"]
+    out["category_source"] = c_cat["category_source"]
     for col in ("area_m2", "area_mu", "area_ha"):
-        out[col] = area[col]
-    out["footprint_m2"] = fa["footprint_m2"]
-    out["floor_area"] = fa["floor_area"]
-    out["floor_area_source"] = fa["floor_area_source"]
-    out["far"] = fa["far"]
-    out["coverage"] = fa["coverage"]
+        out[col] = c_area[col]
+    out["footprint_m2"] = c_fa["footprint_m2"]
+    out["floor_area"] = c_fa["floor_area"]
+    out["floor_area_source"] = c_fa["floor_area_source"]
+    out["far"] = c_fa["far"]
+    out["coverage"] = c_fa["coverage"]
     far_min = out["category"].map(
         {
             c: policy.far_min(c)
@@ -164,7 +176,7 @@ def parcel_table(
     out.attrs = {}
     if quality is not None:
         quality.extend(cat.attrs.get("quality", []))  # land-use values no standard knows
-        quality.extend(fa.attrs.get("quality", []))
+        quality.extend(fa_quality)
         quality.extend(_category_records(out, policy))
     return out.set_geometry(out.geometry.name)
 
@@ -494,11 +506,7 @@ def park_checks_combine(
     pk = parks.to_crs(crs)
     first = pk.drop_duplicates("park_id").set_index("park_id")
     attrs = [c for c in ("name", "town", "park_type", "leading_industry") if c in pk.columns]
-    table = gpd.GeoDataFrame(
-        first[attrs].copy(),
-        geometry=pk.dissolve(by="park_id").geometry.reindex(first.index),
-        crs=crs,
-    )
+    table = gpd.GeoDataFrame(first[attrs].copy(), geometry=_dissolved(pk, first.index), crs=crs)
     for c in ("town", "park_type", "leading_industry"):
         if c not in table.columns:
             table[c] = None
@@ -550,13 +558,19 @@ def park_checks_combine(
         )
     }
     out_of_range: list[tuple[Any, float]] = []
-    for pid in table.index:
-        g = agg.loc[pid]
-        empty = g.isna()["n"]
-        if empty:
-            g = pd.Series({k: 0 for k in agg.columns}, dtype=object)
-            for _, key in _FAR_KEYS:
-                g[f"fail_{key}"] = []
+    # each figure of every park as a list, read once (a pandas row per park was slow
+    # with thousands of parks); a park without parcels has 0 everywhere, no failing IDs
+    present = agg["n"].notna().tolist()
+    figures = {
+        col: [
+            v if here else ([] if col.startswith("fail_") else 0)
+            for v, here in zip(agg[col].tolist(), present, strict=True)
+        ]
+        for col in agg.columns
+    }
+    park_area = table["area_m2"].tolist()
+    for i, pid in enumerate(table.index):
+        g = {col: values[i] for col, values in figures.items()}
         n = int(g["n"])
         cols["n_parcels"].append(n)
         cols["parcel_area_m2"].append(float(g["area"]))
@@ -573,8 +587,8 @@ def park_checks_combine(
             )
         cols["industrial_coverage"].append(coverage)
         used = (
-            float(g["built_area"] / table.at[pid, "area_m2"])
-            if g["floor_known"] and table.at[pid, "area_m2"] > 0
+            float(np.float64(g["built_area"]) / np.float64(park_area[i]))
+            if g["floor_known"] and park_area[i] > 0
             else np.nan
         )
         if used > 1 + 1e-9:
@@ -649,6 +663,19 @@ def park_checks_combine(
     table = table[order + checks + rest + [table.geometry.name]]
     table.index.name = "park_id"
     return table.reset_index()
+
+
+def _dissolved(parks: gpd.GeoDataFrame, ids: pd.Index) -> gpd.GeoSeries:
+    """Each park's features merged, indexed by ``ids``: the geometry of
+    ``parks.dissolve(by="park_id").geometry.reindex(ids)`` — one ``shapely.union_all``
+    of each park's features in their order — without a pandas group per park."""
+    code, uniq = pd.factorize(parks["park_id"])
+    geoms = np.asarray(parks.geometry.values, dtype=object)
+    order = np.argsort(code, kind="stable")
+    bounds = np.searchsorted(code[order], np.arange(len(uniq) + 1))
+    merged = [shapely.union_all(geoms[order[a:b]]) for a, b in itertools.pairwise(bounds)]
+    out = pd.Series(merged, index=pd.Index(uniq, name="park_id"), dtype=object)
+    return gpd.GeoSeries(out.reindex(ids), crs=parks.crs, name=parks.geometry.name)
 
 
 def _related(parks: pd.DataFrame, table: pd.DataFrame, policy: Policy) -> list[str]:

@@ -121,9 +121,15 @@ def _num(frame: pd.DataFrame, col: str) -> np.ndarray:
 
 
 def _key(values: pd.Series) -> pd.Series:
-    """IDs as clean text: ``12.0`` from a spreadsheet is ``"12"``, blanks are NA."""
-    text = values.astype("string").str.strip().str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
-    return text.where(text != "")
+    """IDs as clean text: ``12.0`` from a spreadsheet is ``"12"``, blanks are NA.
+
+    Each distinct text is cleaned once (an enterprise stands on several parcels) and
+    taken by its rows.
+    """
+    code, uniq = pd.factorize(values.astype("string").str.strip())
+    text = pd.Series(uniq, dtype="string").str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    text = text.where(text != "")
+    return pd.Series(text.array.take(code, allow_fill=True), index=values.index, name=values.name)
 
 
 def _flag(frame: pd.DataFrame, col: str) -> np.ndarray:
@@ -486,9 +492,14 @@ def intensity_combine(
         ids = list(per_park.sort_values("first", kind="stable").index)
         names = pd.Series(dtype=object)
     empty = {k: 0.0 for k in kinds} | {"dated": False}
+    # each park's sums as a dict of Python values (what Series.to_dict gives), read
+    # from the columns once rather than from a pandas row per park
+    values = {c: per_park[c].tolist() for c in per_park.columns}
+    where = {pid: i for i, pid in enumerate(per_park.index.tolist())}
     rows = []
     for pid in ids:
-        totals = per_park.loc[pid].to_dict() if pid in per_park.index else empty
+        i = where.get(pid)
+        totals = {c: v[i] for c, v in values.items()} if i is not None else empty
         row = _indicators(totals, has=has)
         rows.append({"park_id": pid, "name": names.get(pid), "level": "park", **row})
     everything = [p.set_axis(["district"] * len(p), axis=0) for p in partials]

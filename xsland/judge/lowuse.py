@@ -913,20 +913,22 @@ def _rule_idle(ctx: _Context) -> _Hit:
     since_known = ctx.idle_since.notna().to_numpy(dtype=bool)
     hit = ctx.unbuilt & since_known & (ctx.idle_since <= ctx.today).to_numpy(dtype=bool)
     unknown = ~ctx.built_known | (ctx.unbuilt & ~since_known)
-    detail = np.full(ctx.n, "", dtype=object)
-    if hit.any():
-        by_deadline = ctx.deadline.notna().to_numpy(dtype=bool)
-        due = ctx.deadline.fillna(_add_months(ctx.supplied, p.idle_start_after_supply_months))
+
+    def text(m: np.ndarray) -> np.ndarray:
+        # dates added and written only for the idle parcels
+        deadline, supplied = ctx.deadline[m], ctx.supplied[m]
+        due = deadline.fillna(_add_months(supplied, p.idle_start_after_supply_months))
         d = due.dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
-        s = ctx.supplied.dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
-        text = np.where(
-            by_deadline,
+        s = supplied.dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
+        why = np.where(
+            deadline.notna().to_numpy(dtype=bool),
             "约定动工日期" + d,
             "供地" + s + "+" + str(p.idle_start_after_supply_months) + "个月",
         )
         years = _fmt(p.idle_after_years, 2)[0]
-        detail = np.where(hit, "闲置: " + text + "后满" + years + "年未动工", "")
-    return _Hit(hit, unknown, detail)
+        return "闲置: " + why + "后满" + years + "年未动工"
+
+    return _Hit(hit, unknown, _where(hit, text))
 
 
 def _rule_far_low(ctx: _Context) -> _Hit:
@@ -937,9 +939,11 @@ def _rule_far_low(ctx: _Context) -> _Hit:
         thresholds.update({c: p.far_min(c) for c in _BUILT_CATEGORIES_FAR})
     if p.lowuse_far_max_logistics is not None:
         thresholds["logistics"] = p.lowuse_far_max_logistics
-    far_thr = (
-        pd.Series(ctx.category).map({k: v for k, v in thresholds.items() if v is not None})
-    ).to_numpy(dtype="float64", na_value=np.nan)
+    # the threshold of each distinct category, taken by its parcels (NaN: none applies)
+    known = {k: v for k, v in thresholds.items() if v is not None}
+    code, uniq = pd.factorize(ctx.category)
+    per = np.array([known.get(c, np.nan) for c in uniq], dtype="float64")
+    far_thr = np.append(per, np.nan)[code]  # code -1 (a missing category): none
     ctx.figures["far_threshold"] = far_thr
     judged = ~np.isnan(far_thr) & ~ctx.developing
     with np.errstate(invalid="ignore"):
@@ -1051,16 +1055,19 @@ def _rule_eval_class(ctx: _Context) -> _Hit:
     hit = _at(holds, row, False)
     unknown = ctx.applies & ~hit & _at(undecided, row, True)
     years = p.lowuse_class_years
-    detail = np.where(
-        hit,
-        "评价"
-        + ent["eval_class"].fillna("").to_numpy(dtype=object)
-        + "类"
-        + np.where(ent["eval_class_source"].to_numpy(dtype=object) == "derived", "(推算)", "")
-        + (f"(连续{years}年)" if years > 1 else ""),
-        "",
-    )
-    return _Hit(hit, unknown, detail)
+
+    def text(m: np.ndarray) -> np.ndarray:
+        cls = ent["eval_class"][m].fillna("").to_numpy(dtype=object)
+        derived = ent["eval_class_source"][m].to_numpy(dtype=object) == "derived"
+        return (
+            "评价"
+            + cls
+            + "类"
+            + np.where(derived, "(推算)", "")
+            + (f"(连续{years}年)" if years > 1 else "")
+        )
+
+    return _Hit(hit, unknown, _where(hit, text))
 
 
 def _rule_tax_low(ctx: _Context) -> _Hit:
@@ -1467,10 +1474,12 @@ def flag(
     for col in ("eval_class", "planned_use", "leading_industry", "industry"):
         out[col] = out[col].astype("string")
     out["eval_class_source"] = out["eval_class_source"].astype("str")
+    # the columns picked before the attrs are set: picking deep-copies attrs
+    out = out[FLAG_COLUMNS]
     out.attrs["notes"] = ctx.notes
     out.attrs["quality"] = ctx.quality
     out.attrs["as_of"] = ctx.today.date().isoformat()
-    return out[FLAG_COLUMNS]
+    return out
 
 
 def _str(values: np.ndarray) -> pd.arrays.ArrowStringArray | Any:
@@ -1487,9 +1496,13 @@ def _labels(masks: list[np.ndarray], labels: list[str], sep: str, n: int) -> Any
     code = np.zeros(n, dtype=np.int64)
     for bit, mask in enumerate(masks):
         code |= np.asarray(mask, dtype=bool).astype(np.int64) << bit
-    uniq, row = np.unique(code, return_inverse=True)
+    # the codes that occur, in order, and each row's place among them (np.unique of a
+    # few hundred possible codes, by counting instead of sorting the rows)
+    seen = np.bincount(code, minlength=1 << len(masks)) > 0
+    uniq = np.flatnonzero(seen)
+    place = np.cumsum(seen) - 1
     texts = [sep.join(t for b, t in enumerate(labels) if c >> b & 1) for c in uniq.tolist()]
-    return _str(np.asarray(texts, dtype=object)).take(row.ravel())
+    return _str(np.asarray(texts, dtype=object)).take(place[code])
 
 
 def _details(parts: list[tuple[np.ndarray, np.ndarray]], sep: str, n: int) -> Any:

@@ -198,9 +198,10 @@ def _rules(
 ) -> np.ndarray:
     """The rule text of each parcel (Chinese, with its dates and floor area)."""
     day = today.strftime("%Y-%m-%d")
-    # the floor area as text, only where a rule shows it (built, under construction)
+    # the floor area as text, only where a rule shows it: built without a completion
+    # date on or before the day, under construction without a start date
     fa = np.full(len(code), "", dtype=object)
-    shown = (code == "built") | (code == "under_construction")
+    shown = ((code == "built") & ~is_completed) | ((code == "under_construction") & ~is_started)
     fa[shown] = number_text(building[shown], 1)  # each distinct floor area written once
     years = f"{policy.idle_after_years:g}"
     d = dates

@@ -383,29 +383,31 @@ def counted_floors(buildings: pd.DataFrame, *, policy: Policy = DEFAULT_POLICY) 
 
 
 def _pieces(bm: np.ndarray, pm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Building position, parcel position and area of every ``building ∩ parcel`` > 0.
+    """Building position, parcel position and area of every ``building ∩ parcel ≠ ∅``.
 
-    :func:`xsland.measure.overlay.intersection_areas`: one STRtree query (bounding
-    boxes); where the prepared parcel covers the whole building — most pairs in real
-    data — the piece is the building and its area is known without an intersection;
-    only the other pairs that meet (straddling a boundary, partly outside every parcel)
-    are intersected, in one vectorised call per CPU thread.
+    :func:`xsland.measure.overlay.intersection_areas` with ``touching``: one STRtree
+    query (bounding boxes); where the prepared parcel covers the whole building — most
+    pairs in real data — the piece is the building and its area is known without an
+    intersection; only the other pairs that meet (straddling a boundary, partly outside
+    every parcel) are intersected, in one vectorised call per CPU thread. Pairs that
+    only touch are kept with area 0 (the buildings meeting some parcel are those in a
+    pair: :func:`xsland.measure.quality.buildings_outside`).
     """
-    pairs = intersection_areas(bm, pm)
+    pairs = intersection_areas(bm, pm, touching=True)
     bi = pairs["left"].to_numpy()
     pi = pairs["right"].to_numpy()
     area = pairs["area"].to_numpy()
     return bi, pi, area
 
 
-def _without_duplicates(
+def _duplicates(
     buildings: pd.DataFrame, bm: np.ndarray, policy: Policy, quality: list
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """Buildings with nearly identical footprints counted once (the first kept), listed."""
+) -> np.ndarray:
+    """Buildings with nearly identical footprints (all but the first of each), listed."""
+    dup = np.zeros(len(bm), dtype=bool)
     pairs = duplicate_footprints(bm, iou_min=policy.duplicate_building_iou_min)
     if pairs.empty:
-        return buildings, bm
-    dup = np.zeros(len(bm), dtype=bool)
+        return dup
     dup[pairs["right"].to_numpy()] = True
     ids = np.asarray(_ids(buildings, np.ones(len(bm), bool), "building_id"), dtype=object)
     first = pairs.drop_duplicates("right")
@@ -418,7 +420,7 @@ def _without_duplicates(
             for a, iou in zip(first["left"], first["iou"], strict=True)
         ],
     )
-    return buildings[~dup], bm[~dup]
+    return dup
 
 
 def contradicted_floor_areas(parcels: pd.DataFrame, measures: pd.DataFrame) -> list[dict[str, Any]]:
@@ -481,6 +483,7 @@ def plot_ratio(
     *,
     policy: Policy = DEFAULT_POLICY,
     crs: Any = None,
+    meets: list | None = None,
 ) -> pd.DataFrame:
     """Floor area, plot ratio (容积率) and building coverage (建筑系数) of each parcel.
 
@@ -541,6 +544,13 @@ def plot_ratio(
     crs
         The run's metric CRS (:func:`xsland.pipeline.audit.run` chooses it once); default
         :func:`xsland.read.crs.metric_crs` of ``parcels``.
+    meets
+        When given (with ``buildings``), a list that receives one boolean array, per
+        building of ``buildings`` (duplicates too): it intersects some parcel
+        (:math:`B \\cap P \\ne \\emptyset`, touching counts) — read off the overlay
+        measured here, the negation of :func:`xsland.measure.quality.buildings_outside`,
+        which :func:`xsland.measure.quality.parcel_checks` then takes instead of querying
+        the layers again.
 
     Returns
     -------
@@ -578,13 +588,21 @@ def plot_ratio(
 
     if buildings is not None:
         bm = np.asarray(to_crs(buildings.geometry, crs).to_numpy(), dtype=object)
-        buildings, bm = _without_duplicates(buildings, bm, policy, quality)
+        dup = _duplicates(buildings, bm, policy, quality)
+        # every building meeting a parcel (duplicates too, touching pairs with area 0)
+        bi, pi, piece = _pieces(bm, pm)
+        if meets is not None:
+            meets.append(np.bincount(bi, minlength=len(bm)) > 0)
+        # the pieces of positive area of the buildings counted (duplicates once)
+        counts = (piece > 0) & ~dup[bi]
+        bi, pi, piece = (np.cumsum(~dup) - 1)[bi[counts]], pi[counts], piece[counts]
+        if dup.any():
+            buildings, bm = buildings[~dup], bm[~dup]
         counted = counted_floors(buildings, policy=policy).to_numpy()
         b_own = _numeric(buildings, "floor_area", layer="buildings", id_col="building_id")
         # 0 on record for a building with floors is "not recorded": its floors count
         b_own = np.where((b_own == 0) & ~np.isnan(counted), np.nan, b_own)
         b_area = shapely.area(bm)
-        bi, pi, piece = _pieces(bm, pm)
         with np.errstate(invalid="ignore", divide="ignore"):
             by_share = b_own[bi] * piece / b_area[bi]
         piece_fa = np.where(np.isnan(b_own[bi]), piece * counted[bi], by_share)

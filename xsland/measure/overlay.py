@@ -12,6 +12,7 @@ All areas are in the units of the CRS squared; callers pass layers in one metric
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import geopandas as gpd
@@ -20,6 +21,7 @@ import pandas as pd
 import shapely
 
 from xsland._threads import map_chunks
+from xsland.measure.convex import clip_rings, convex_rings
 from xsland.read.crs import metric_crs
 
 __all__ = [
@@ -30,7 +32,9 @@ __all__ = [
 ]
 
 
-def intersection_areas(left: gpd.GeoSeries, right: gpd.GeoSeries) -> pd.DataFrame:
+def intersection_areas(
+    left: gpd.GeoSeries, right: gpd.GeoSeries, *, touching: bool = False
+) -> pd.DataFrame:
     """Areas of the pairwise intersections of two polygon layers (same CRS).
 
     One STRtree query on ``right`` finds the pairs whose bounding boxes meet. Where
@@ -39,15 +43,31 @@ def intersection_areas(left: gpd.GeoSeries, right: gpd.GeoSeries) -> pd.DataFram
     its area is known without an intersection; of the other pairs, those whose
     geometries meet at all go through one vectorised ``shapely.intersection``. Both
     tests use the prepared right geometries, which is cheaper than testing every
-    candidate in the query. The intersections run on one thread per CPU
+    candidate in the query. The pairs of two simple convex polygons with few vertices
+    (a building across a parcel edge) are clipped in NumPy instead
+    (:func:`xsland.measure.convex.clip_rings`, about 4× less CPU, the same areas to
+    :math:`2.2 \\times 10^{-10}` relative at most); GEOS measures the others and the pieces too small
+    to tell from touching. The intersections run on one thread per CPU
     (:func:`xsland._threads.map_chunks`: the same areas). Pairs that only touch are
-    dropped.
+    dropped, unless ``touching``.
+
+    Parameters
+    ----------
+    left, right
+        Polygon layers (GeoSeries or arrays of geometries) in one CRS.
+    touching
+        Keep also the pairs that meet without a shared area (:math:`L \\cap R \\ne
+        \\emptyset`, :math:`a(L \\cap R) = 0`: an edge or a corner in common), with area
+        0 — every pair whose geometries intersect, so the left geometries that meet no
+        right one are those in no pair (what
+        :func:`xsland.measure.quality.buildings_outside` tells, read off the same query).
 
     Returns
     -------
     DataFrame
         ``left`` and ``right`` (positions, not labels) and ``area`` (in the
-        units of the CRS squared), one row per pair with a positive area.
+        units of the CRS squared), one row per pair with a positive area (with
+        ``touching``: per pair that intersects), in the order of the query.
     """
     lg = np.asarray(left.to_numpy() if hasattr(left, "to_numpy") else left, dtype=object)
     rg = np.asarray(right.to_numpy() if hasattr(right, "to_numpy") else right, dtype=object)
@@ -62,18 +82,32 @@ def intersection_areas(left: gpd.GeoSeries, right: gpd.GeoSeries) -> pd.DataFram
     try:
         covered = shapely.covers(rg[ri], lg[li])
         rest = np.flatnonzero(~covered)
-        rest = rest[shapely.intersects(rg[ri[rest]], lg[li[rest]])]
+        # convex pairs clipped in NumPy, each polygon's ring worked out once however many
+        # pairs it is in (the clip reads coordinates only, never the prepared index, so
+        # it may run on threads): a piece that is not tiny proves the pair meets
+        lu, lpos = np.unique(li[rest], return_inverse=True)
+        ru, rpos = np.unique(ri[rest], return_inverse=True)
+        rings = (convex_rings(lg[lu]), convex_rings(rg[ru]))
+        clipped = map_chunks(partial(clip_rings, *rings), lpos, rpos)
+        unsure = rest[np.isnan(clipped)]
+        unsure = unsure[shapely.intersects(rg[ri[unsure]], lg[li[unsure]])]
     finally:
         shapely.destroy_prepared(rg[~was_prepared])
     area = np.zeros(len(li))
     area[covered] = shapely.area(lg[li[covered]])
-    area[rest] = map_chunks(_piece_areas, lg[li[rest]], rg[ri[rest]])  # one thread per CPU
-    keep = area > 0
+    area[rest] = np.nan_to_num(clipped, nan=0.0)
+    area[unsure] = map_chunks(_piece_areas, lg[li[unsure]], rg[ri[unsure]])  # a thread per CPU
+    if touching:  # covered, clipped or meeting: every pair whose geometries intersect
+        keep = covered.copy()
+        keep[rest[~np.isnan(clipped)]] = True
+        keep[unsure] = True
+    else:
+        keep = area > 0
     return pd.DataFrame({"left": li[keep], "right": ri[keep], "area": area[keep]})
 
 
 def _piece_areas(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """:math:`a(L_i \\cap R_i)` of each pair."""
+    """:math:`a(L_i \\cap R_i)` of each pair, by GEOS."""
     return shapely.area(shapely.intersection(left, right))
 
 

@@ -533,6 +533,7 @@ def parcel_checks(
     file: str = "",
     crs: Any = None,
     assignment: pd.DataFrame | None = None,
+    buildings_meeting: Any = None,
 ) -> pd.DataFrame:
     """Run the cross-layer data-quality checks on validated layers.
 
@@ -561,6 +562,11 @@ def parcel_checks(
         A parcel straddles when more than ``straddle_min_share`` of it lies inside the
         parks (``in_parks_share``) and more than that outside its largest park
         (``1 - park_share``).
+    buildings_meeting
+        Per building, whether it intersects some parcel: the ``meets`` of
+        :func:`xsland.measure.far.plot_ratio` for these layers in ``crs``, which measured
+        the same pairs; its negation is :func:`buildings_outside`, computed (one STRtree
+        query) when not given.
 
     Returns
     -------
@@ -584,8 +590,11 @@ def parcel_checks(
     if with_parks:
         found += _park_overlaps(parks, parcels, crs=crs, policy=policy, file=file)
     if buildings is not None and len(buildings):
-        bg = buildings.geometry.to_crs(crs).to_numpy()
-        found += building_findings(building_ids(buildings), buildings_outside(bg, geoms))
+        if buildings_meeting is not None:
+            outside = ~np.asarray(buildings_meeting, dtype=bool)
+        else:
+            outside = buildings_outside(buildings.geometry.to_crs(crs).to_numpy(), geoms)
+        found += building_findings(building_ids(buildings), outside)
     return findings_frame(found)
 
 

@@ -168,6 +168,7 @@ def run(
     found = quality_frame(found, matched)
     measured: list = []
     measures = None
+    meets: list = []  # per building, it meets a parcel: measured once, checked below
     # the metric CRS, chosen once per run: every measure, block and check uses it, and the
     # result carries it (meta["crs"], AuditResult.metric_crs) to the writers
     crs = metric_crs(parcels)
@@ -188,6 +189,7 @@ def run(
             measures=measures,
             crs=crs,
             assignment=where,
+            meets=meets,
         )
     with step("park checks", len(parks), unit="park zones"):
         park_out = park_checks(
@@ -262,8 +264,9 @@ def run(
         )  # fmt: skip
     with step("quality checks", len(parcels), unit="parcels"):
         cross = parcel_checks(
-            parcels, parks=parks, buildings=buildings, policy=policy, crs=crs, assignment=where
-        )
+            parcels, parks=parks, buildings=buildings, policy=policy, crs=crs, assignment=where,
+            buildings_meeting=meets[0] if meets else None,
+        )  # fmt: skip
     quality = fill_files(quality_frame(found, measured, cross), files)
     zones = parks.to_crs(parcel_out.crs)
     return AuditResult(

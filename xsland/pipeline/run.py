@@ -9,9 +9,11 @@ transaction) and GeoParquet.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from tqdm.auto import tqdm
 
 from xsland._progress import Step, reporting, step
 from xsland._redact import is_postgres_uri, redact
+from xsland._threads import cpus
 from xsland.errors import DataError, InputFileError
 from xsland.pipeline.audit import run, source_files
 from xsland.read.io import read_layer, read_table
@@ -500,6 +503,12 @@ def read_inputs(project: Any) -> dict[str, Any]:
     fix. ``postgresql://`` inputs are read with
     :func:`xsland.read.postgis.read_postgis_layer` (same aliases and validation).
 
+    Two inputs are read at a time, on two threads (one on a single CPU): GDAL reads
+    without holding Python's lock, so the parcels and the buildings, the largest
+    layers, are read side by side. Each input is read and validated on its own, so the
+    results are those of reading one after the other; one step, ``read inputs``,
+    spans them all, and each input reports its own ``read <kind>`` step inside it.
+
     Returns
     -------
     dict
@@ -511,26 +520,40 @@ def read_inputs(project: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     problems: list[Problem] = []
     options = {"duplicates": project.duplicates, "policy": project.policy}
-    for kind, item in project.inputs.items():
-        where = redact(str(item.path))
-        try:
-            with step(f"read {kind}", unit="rows") as running:
-                value = _read_one(kind, item, project, options)
-                if isinstance(value, list):
-                    running.count = sum(len(v) for v in value)
-                elif kind != "landcover":
-                    running.count = len(value)
-            out[kind] = value
-        except ValidationError as exc:
-            problems.extend(exc.problems)
-        except (DataError, InputFileError) as exc:
-            problems.append(Problem(message=str(exc), file=where))
+    items = list(project.inputs.items())
+    with (
+        step("read inputs", len(items), unit="inputs"),
+        ThreadPoolExecutor(min(2, cpus()), thread_name_prefix="xsland-read") as pool,
+    ):
+        # each read in a copy of this context: the progress callback goes along
+        reads = [
+            pool.submit(contextvars.copy_context().run, _read_step, kind, item, project, options)
+            for kind, item in items
+        ]
+        for (kind, item), read in zip(items, reads, strict=True):
+            try:
+                out[kind] = read.result()
+            except ValidationError as exc:
+                problems.extend(exc.problems)
+            except (DataError, InputFileError) as exc:
+                problems.append(Problem(message=str(exc), file=redact(str(item.path))))
     if problems:
         raise ValidationError(
             problems,
             title=f"{len(problems)} problem{'s' if len(problems) > 1 else ''} in the inputs",
         )
     return out
+
+
+def _read_step(kind: str, item: Any, project: Any, options: dict[str, Any]) -> Any:
+    """:func:`_read_one`, reported as the step ``read <kind>`` with the rows read."""
+    with step(f"read {kind}", unit="rows") as running:
+        value = _read_one(kind, item, project, options)
+        if isinstance(value, list):
+            running.count = sum(len(v) for v in value)
+        elif kind != "landcover":
+            running.count = len(value)
+    return value
 
 
 def _read_one(kind: str, item: Any, project: Any, options: dict[str, Any]) -> Any:

@@ -26,6 +26,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pandas.core.dtypes.cast import maybe_box_native
 
 from xsland._threads import map_chunks
 from xsland.errors import Problem, ValidationError
@@ -201,18 +202,41 @@ def quality_record(
     ]
 
 
+def _native(column: pd.Series) -> list[Any]:
+    """The cells of a column as ``DataFrame.to_dict("records")`` gives them: text and
+    Python numbers as they are, ``pd.NA`` as ``None``, NumPy scalars as Python ones
+    (``maybe_box_native``), found per column rather than per cell."""
+    if isinstance(column.dtype, pd.StringDtype):
+        # "string" holds pd.NA (boxed as None), "str" holds NaN (a float, kept)
+        missing = None if column.dtype.na_value is pd.NA else np.nan
+        return list(column.to_numpy(dtype=object, na_value=missing))
+    if column.dtype == object:
+        cells = np.asarray(column.array, dtype=object)
+        if pd.api.types.infer_dtype(cells, skipna=False) == "string":
+            return cells.tolist()  # text only: nothing to box
+        return list(map(maybe_box_native, cells))
+    if isinstance(column.dtype, pd.api.extensions.ExtensionDtype):
+        return list(map(maybe_box_native, column))
+    return list(column)
+
+
 def quality_frame(*frames_or_records: Any) -> pd.DataFrame:
-    """One data-quality table from frames' ``attrs["quality"]`` or lists of records."""
-    rows: list[dict[str, Any]] = []
+    """One data-quality table from frames' ``attrs["quality"]`` or lists of records.
+
+    The rows of a quality table given (columns :data:`QUALITY_COLUMNS`) are taken column
+    by column, as ``to_dict("records")`` would give them; every row is then read as one
+    list of records is (same columns, same dtypes), without a dict per row.
+    """
+    rows: list[tuple[Any, ...]] = []
     for item in frames_or_records:
         if item is None:
             continue
         if isinstance(item, pd.DataFrame) and list(item.columns) == QUALITY_COLUMNS:
-            rows.extend(item.to_dict("records"))
-        elif isinstance(item, pd.DataFrame):
-            rows.extend(item.attrs.get("quality", []))
-        else:
-            rows.extend(item)
+            rows.extend(zip(*(_native(item[c]) for c in QUALITY_COLUMNS), strict=True))
+            continue
+        records = item.attrs.get("quality", []) if isinstance(item, pd.DataFrame) else item
+        # a key a record lacks is NaN, as in a frame made from records
+        rows.extend(tuple(r.get(c, np.nan) for c in QUALITY_COLUMNS) for r in records)
     return pd.DataFrame(rows, columns=QUALITY_COLUMNS).astype(
         {c: "object" for c in QUALITY_COLUMNS}
     )

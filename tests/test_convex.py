@@ -1,0 +1,179 @@
+"""Areas of intersections of convex polygons clipped in NumPy, against hand-worked areas."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from xsland.measure.convex import MAX_VERTICES, clip_areas, convex_rings
+from xsland.measure.overlay import intersection_areas
+
+X0, Y0 = 535_000.0, 3_496_000.0  # CGCS2000 / 3-degree GK CM 120E: large coordinates
+
+
+def poly(*xy, cw: bool = False) -> shapely.Polygon:
+    """A polygon of vertices relative to (X0, Y0), counter-clockwise unless ``cw``."""
+    p = shapely.Polygon([(X0 + x, Y0 + y) for x, y in xy])
+    return shapely.orient_polygons(p, exterior_cw=cw)
+
+
+def square(x, y, s=1.0, *, cw=False):
+    return poly((x, y), (x + s, y), (x + s, y + s), (x, y + s), cw=cw)
+
+
+def pieces(left, right) -> np.ndarray:
+    """The overlay's area of each pair (clip, else GEOS), NaN where they do not meet."""
+    out = []
+    for a, b in zip(left, right, strict=True):
+        got = intersection_areas(
+            np.array([a], dtype=object), np.array([b], dtype=object), touching=True
+        )
+        out.append(float(got["area"].iloc[0]) if len(got) else np.nan)
+    return np.array(out)
+
+
+def one(a, b) -> float:
+    return float(clip_areas(np.array([a], dtype=object), np.array([b], dtype=object))[0])
+
+
+@pytest.mark.parametrize("cw_a", [False, True])
+@pytest.mark.parametrize("cw_b", [False, True])
+def test_hand_worked_pairs_either_orientation(cw_a, cw_b):
+    # unit squares offset by (0.5, 0.5): a 0.5 × 0.5 square in common
+    assert one(square(0, 0, cw=cw_a), square(0.5, 0.5, cw=cw_b)) == pytest.approx(0.25, rel=1e-12)
+    # identical: the whole square, 1
+    assert one(square(0, 0, cw=cw_a), square(0, 0, cw=cw_b)) == pytest.approx(1.0, rel=1e-12)
+    # one inside the other: 2 × 2 inside 10 × 10 -> 4, whichever is clipped
+    assert one(square(3, 3, 2, cw=cw_a), square(0, 0, 10, cw=cw_b)) == pytest.approx(4.0, rel=1e-12)
+    assert one(square(0, 0, 10, cw=cw_a), square(3, 3, 2, cw=cw_b)) == pytest.approx(4.0, rel=1e-12)
+    # collinear edges: [0,2]×[0,1] and [1,3]×[0,1] lie on the same lines y = 0 and
+    # y = 1; the common part is [1,2]×[0,1] = 1
+    a = poly((0, 0), (2, 0), (2, 1), (0, 1), cw=cw_a)
+    b = poly((1, 0), (3, 0), (3, 1), (1, 1), cw=cw_b)
+    assert one(a, b) == pytest.approx(1.0, rel=1e-12)
+    # the triangle (0,0),(4,0),(0,4) against [0,2]×[0,2]: x + y <= 4 holds on all of
+    # it -> 4; against [1,3]×[1,3]: the part with x + y <= 4 is the triangle
+    # (1,1),(3,1),(1,3) = 2 × 2 / 2 = 2
+    tri = poly((0, 0), (4, 0), (0, 4), cw=cw_a)
+    assert one(tri, square(0, 0, 2, cw=cw_b)) == pytest.approx(4.0, rel=1e-12)
+    assert one(tri, square(1, 1, 2, cw=cw_b)) == pytest.approx(2.0, rel=1e-12)
+
+
+def test_touching_and_apart_are_left_to_geos_and_give_zero_there():
+    # an edge in common, a corner in common, apart: below SMALL_SHARE of the smaller
+    # polygon, so NaN here (GEOS decides): the overlay keeps the touching pairs with
+    # exactly 0 and drops the pair apart
+    pairs = [
+        (square(0, 0), square(1, 0)),
+        (square(0, 0), square(1, 1)),
+        (square(0, 0), square(5, 5)),
+    ]
+    left = np.array([a for a, _ in pairs], dtype=object)
+    right = np.array([b for _, b in pairs], dtype=object)
+    assert np.isnan(clip_areas(left, right)).all()
+    np.testing.assert_array_equal(pieces(left, right), [0.0, 0.0, np.nan])
+
+
+def test_what_the_clip_does_not_take_is_nan_and_geos_measures_it():
+    holed = square(0, 0, 10).difference(square(4, 4, 2))  # a hole
+    concave = poly((0, 0), (4, 0), (4, 4), (2, 1), (0, 4))  # a notch: not convex
+    many = shapely.Point(X0 + 5, Y0 + 5).buffer(5, quad_segs=8)  # 32 vertices > 8
+    multi = shapely.MultiPolygon([square(0, 0), square(3, 0)])
+    # a pentagram: every turn to the same side, but it turns twice
+    star = poly(*[(5 + np.cos(a) * 5, 5 + np.sin(a) * 5) for a in np.arange(5) * 4 * np.pi / 5])
+    others = [holed, concave, many, multi, star, None, shapely.Polygon()]
+    left = np.array(others, dtype=object)
+    right = np.array([square(0, 0, 10)] * len(others), dtype=object)
+    assert np.isnan(clip_areas(left, right)).all()
+    assert np.isnan(clip_areas(right, left)).all()
+    assert convex_rings(left)[2].tolist() == [False] * len(others)
+    # GEOS measures the polygons (the star is invalid: validation repairs it first; the
+    # missing and the empty one meet nothing)
+    valid = np.array([True, True, True, True, False, False, False])
+    want = shapely.area(shapely.intersection(left[valid], right[valid]))
+    np.testing.assert_array_equal(pieces(left[valid], right[valid]), want)
+
+
+def test_collinear_vertices_and_shorter_rings_padded():
+    # a unit square with a vertex in the middle of its bottom edge (5 vertices, still
+    # convex) against the square offset by (0.5, 0.5): 0.25; a unit square against the
+    # triangle (0,0),(1,0),(0,1) (ring of 4 points padded to 6): 1 × 1 / 2 = 0.5
+    five = poly((0, 0), (0.5, 0), (1, 0), (1, 1), (0, 1))
+    assert convex_rings(np.array([five], dtype=object))[2].tolist() == [True]
+    left = np.array([five, square(0, 0)], dtype=object)
+    right = np.array([square(0.5, 0.5), poly((0, 0), (1, 0), (0, 1))], dtype=object)
+    np.testing.assert_allclose(clip_areas(left, right), [0.25, 0.5], rtol=1e-12)
+
+
+@st.composite
+def convex_polygon(draw):
+    """The convex hull of 3–8 points in a 40 m box near (X0, Y0), either orientation."""
+    n = draw(st.integers(3, MAX_VERTICES))
+    cx, cy = draw(st.floats(0, 30)), draw(st.floats(0, 30))
+    pts = draw(st.lists(st.tuples(st.floats(-20, 20), st.floats(-20, 20)), min_size=n, max_size=n))
+    hull = shapely.convex_hull(shapely.MultiPoint([(X0 + cx + x, Y0 + cy + y) for x, y in pts]))
+    if draw(st.booleans()) and isinstance(hull, shapely.Polygon):
+        hull = shapely.Polygon(list(hull.exterior.coords)[::-1])  # clockwise
+    return hull
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(convex_polygon(), convex_polygon()), min_size=1, max_size=20))
+def test_equal_to_geos_on_random_convex_pairs(pairs):
+    left = np.array([a for a, _ in pairs], dtype=object)
+    right = np.array([b for _, b in pairs], dtype=object)
+    got = clip_areas(left, right)
+    want = shapely.area(shapely.intersection(left, right))
+    small = np.minimum(shapely.area(left), shapely.area(right)) * 1e-6
+    # every pair the clip takes whose piece is not tiny is clipped, to 1e-9 of GEOS
+    takes = convex_rings(left)[2] & convex_rings(right)[2]
+    clipped = ~np.isnan(got)
+    assert not (takes & (want > 2 * small) & ~clipped).any()
+    assert not (clipped & ~takes).any()
+    # to 1e-9 relative, or 1e-9 m² per metre of boundary: GEOS computes the crossings at
+    # easting and northing (one unit in the last place of 3 496 000 m is 4.7e-10 m), so
+    # its own area is off by about that much times the perimeter — a 0.0056 m² piece of
+    # two half-square-metre triangles is 1/180 m² here and 1/180 - 6.5e-12 by GEOS
+    tol = 1e-9 * np.maximum(want, shapely.length(left) + shapely.length(right))
+    assert (np.abs(got - want)[clipped] <= tol[clipped]).all()
+    # and the overlay's pieces are GEOS's where not clipped: 0 exactly where GEOS says
+    # 0 and the pair meets, no pair where they do not meet
+    got = pieces(left, right)
+    meet = shapely.intersects(left, right)
+    assert (np.isnan(got) == ~meet).all()
+    assert (np.abs(got - want)[meet] <= tol[meet]).all()
+    assert ((got == 0) == (want == 0))[meet].all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(convex_polygon(), min_size=1, max_size=10))
+def test_polygons_that_are_convex_hulls_are_taken(hulls):
+    # a hull with a real area (not a sliver of collinear points) is convex: taken
+    g = np.array(hulls, dtype=object)
+    ok = convex_rings(g)[2]
+    polygon = shapely.get_type_id(g) == 3
+    thick = polygon & (shapely.area(g) > 1.0) & (shapely.get_num_coordinates(g) <= 9)
+    assert ok[thick].all()
+
+
+def test_clip_rings_of_pairs_by_position_equal_the_pairs_clipped():
+    # three buildings across the edges of two parcels, given once each: pairs by
+    # position (building 0 in both parcels) give the areas of the pairs themselves;
+    # building 0 = [9,11]×[0,1] on parcels [0,10]×[0,10] and [10,20]×[0,10]: 1 each;
+    # building 1 = [5,15]×[9,11] on parcel 0: 5 × 1 = 5; building 2 (a notch: GEOS) NaN
+    from xsland.measure.convex import clip_rings
+
+    buildings = np.array(
+        [square(9, 0, 1) | square(10, 0, 1), poly((5, 9), (15, 9), (15, 11), (5, 11)),
+         poly((0, 0), (4, 0), (4, 4), (2, 1), (0, 4))],
+        dtype=object,
+    )  # fmt: skip
+    parcels = np.array([square(0, 0, 10), square(10, 0, 10)], dtype=object)
+    li, ri = np.array([0, 0, 1, 2]), np.array([0, 1, 0, 0])
+    got = clip_rings(convex_rings(buildings), convex_rings(parcels), li, ri)
+    np.testing.assert_allclose(got[:3], [1.0, 1.0, 5.0], rtol=1e-12)
+    assert np.isnan(got[3])
+    np.testing.assert_array_equal(got, clip_areas(buildings[li], parcels[ri]))
