@@ -485,6 +485,46 @@ def test_an_error_in_the_block_stops_the_worker_and_leaves_nothing(tiny, tmp_pat
     assert list(out.iterdir()) == [] and list(plans.iterdir()) == []
 
 
+def test_the_plan_is_stored_on_a_thread_while_the_block_runs(tiny, tmp_path, monkeypatch):
+    import threading
+
+    from xsland.write import worker
+
+    # storing the plan waits for the block: were it stored before the block, this would
+    # time out; the worker starts after it and writes the same workbook
+    gate = threading.Event()
+    real = worker.save_plan
+
+    def held(*args, **kwargs):
+        assert gate.wait(60), "the plan was stored before the block ran"
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(worker, "save_plan", held)
+    started = _spy_worker(monkeypatch)
+    with excel.audit_workbook_writing(tiny, tmp_path / "w.xlsx", worker_min_cells=0) as path:
+        assert started[0].proc is None  # not started yet: its plan is being stored
+        gate.set()
+    assert started[0].proc.returncode == 0 and not started[0].folder.exists()
+    assert _parts(path) == _parts(write_audit_workbook(tiny, tmp_path / "b.xlsx"))
+
+
+def test_a_plan_that_cannot_be_stored_is_written_here(tiny, tmp_path, monkeypatch, caplog):
+    from xsland.write import worker
+
+    def full(tables, spec, folder):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(worker, "save_plan", full)
+    started = _spy_worker(monkeypatch)
+    with caplog.at_level("WARNING", logger="xsland"):
+        with excel.audit_workbook_writing(tiny, tmp_path / "w.xlsx", worker_min_cells=0) as path:
+            pass
+    assert started[0].proc is None  # never started
+    assert "cannot start a worker" in caplog.text and "No space left" in caplog.text
+    assert not started[0].folder.exists()
+    assert _parts(path) == _parts(write_audit_workbook(tiny, tmp_path / "b.xlsx"))
+
+
 def test_no_worker_on_one_core(tiny, tmp_path, monkeypatch):
     from xsland.write import worker
 

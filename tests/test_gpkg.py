@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import xml.etree.ElementTree as ET
 
@@ -364,3 +365,28 @@ def test_every_kind_of_column_from_the_worker_is_as_pyogrio_writes_it(tmp_path, 
         pass
     assert len(started) == 1 and started[0].proc.returncode == 0
     _assert_same_gpkg(write_gpkg(layers, tmp_path / "here.gpkg"), path)
+
+
+def test_dates_go_to_arrow_as_the_days_date_objects_give():
+    import pyarrow as pa
+
+    from xsland.write.gpkg import _dates
+
+    # a time of day, a missing date, a day before 1900 and before 1970 with a time: each
+    # the calendar day .dt.date gives (the day a time falls on), missing as null
+    stamps = pd.Series(
+        pd.to_datetime(
+            ["2025-08-29 13:00:00", None, "1899-12-31 23:59:59", "1960-01-01 06:00:00"],
+            format="ISO8601",
+        ).astype("datetime64[ms]"),
+        index=[5, 6, 7, 8],
+    )
+    got = _dates(stamps)
+    objects = stamps.dt.date.astype(object).where(stamps.notna(), None)
+    assert got.index.tolist() == [5, 6, 7, 8]
+    days = pa.array(got.array)
+    assert days.type == pa.date32()
+    assert days.equals(pa.array(objects.tolist(), type=pa.date32()))
+    assert days.to_pylist()[2:] == [dt.date(1899, 12, 31), dt.date(1960, 1, 1)]
+    zoned = stamps.dt.tz_localize("Asia/Shanghai")  # not naive: as date objects
+    assert _dates(zoned).tolist() == objects.tolist()

@@ -59,6 +59,112 @@ def test_the_arrow_read_gives_the_frame_the_feature_by_feature_read_gives(tmp_pa
     assert got.geometry.area.tolist() == [10_000.0, 9_600.0, 200.0]
 
 
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson", ".fgb"])
+@pytest.mark.parametrize("rows", [0, 1, 3])
+def test_wkb_kept_as_arrow_gives_pyogrios_own_arrow_frame(tmp_path, suffix, rows):
+    # read_layer keeps the WKB column as Arrow until pyogrio makes it geometries: the frame
+    # is pyogrio's own Arrow read, cell for cell, with a missing geometry and no rows too
+    # (a FlatGeobuf cannot hold a missing geometry: there a square)
+    missing = shapely.box(5, 5, 6, 6) if suffix == ".fgb" else None
+    geoms = [shapely.box(0, 0, 10, 10), missing, shapely.box(0, 0, 1, 1).buffer(1)][:rows]
+    frame = gpd.GeoDataFrame(
+        {"name": ["甲", None, "c"][:rows], "n": [1.5, None, 3.0][:rows]},
+        geometry=gpd.GeoSeries(geoms, dtype="geometry"),
+        crs=4549,
+    )
+    path = tmp_path / f"layer{suffix}"
+    frame.to_file(path)
+    if suffix == ".fgb" and rows == 0:
+        return  # FlatGeobuf writes no file without features
+    own = pyogrio.read_dataframe(path, use_arrow=True)
+    got = read_layer(path)
+    assert got.crs == own.crs and list(got.columns) == list(own.columns)
+    pd.testing.assert_frame_equal(pd.DataFrame(got), pd.DataFrame(own), check_exact=True)
+    assert sorted(got.geometry.isna().tolist()) == sorted(g is None for g in geoms)
+
+
+@pytest.mark.parametrize("batch", [1, 2, 65_536])
+def test_geometries_made_batch_by_batch_while_gdal_reads_are_pyogrios_frame(
+    tmp_path, monkeypatch, batch
+):
+    from xsland.read import io
+
+    # five features read in batches of 1, 2 or all: geometries in order, times of day and
+    # a time zone parsed by pyogrio's rules, text, numbers and gaps as pyogrio gives them
+    monkeypatch.setattr(io, "_BATCH_ROWS", batch)
+    frame = gpd.GeoDataFrame(
+        {
+            "name": ["甲", None, "c", "", "e"],
+            "n": [1.5, None, 3.0, -0.0, 5.0],
+            "at": pd.to_datetime(
+                ["2025-08-29 13:45:10", None, "1999-01-02 00:00:00", "2030-12-31 23:59:59", None]
+            ),
+        },
+        geometry=[shapely.box(i, 0, i + 1, 1 + i) for i in range(4)] + [None],
+        crs=4549,
+    )
+    path = tmp_path / "five.gpkg"
+    frame.to_file(path)
+    own = pyogrio.read_dataframe(path, use_arrow=True)
+    got = io._read_arrow(path, None, {})
+    assert got.crs == own.crs
+    pd.testing.assert_frame_equal(pd.DataFrame(got), pd.DataFrame(own), check_exact=True)
+    assert got.geometry.area.fillna(-1).tolist() == [1.0, 2.0, 3.0, 4.0, -1.0]
+    assert got["at"].iloc[0] == pd.Timestamp("2025-08-29 13:45:10")
+
+
+def test_a_failure_while_making_geometries_stops_gdals_thread(tmp_path, monkeypatch):
+    import threading
+
+    import shapely as shp
+
+    from xsland.read import io
+
+    # the second batch's WKB fails: the error reaches the caller (as InputFileError, naming
+    # the file) and GDAL's reading thread has ended before the file is closed
+    monkeypatch.setattr(io, "_BATCH_ROWS", 1)
+    frame = gpd.GeoDataFrame(
+        {"n": [1, 2, 3]}, geometry=[shapely.box(i, 0, i + 1, 1) for i in range(3)], crs=4549
+    )
+    frame.to_file(tmp_path / "three.gpkg")
+    real, calls = shp.from_wkb, []
+
+    def failing(values, **kwargs):
+        calls.append(len(values))
+        if len(calls) == 2:
+            raise shp.errors.GEOSException("ParseException: broken WKB")
+        return real(values, **kwargs)
+
+    monkeypatch.setattr(shp, "from_wkb", failing)
+    with pytest.raises(InputFileError, match="three.gpkg.*broken WKB"):
+        read_layer(tmp_path / "three.gpkg")
+    assert calls == [1, 1]
+    assert not [t for t in threading.enumerate() if t.name == "xsland-read"]
+
+
+def test_a_binary_attribute_column_is_read_as_bytes_as_pyogrio_reads_it(tmp_path):
+    import sqlite3
+
+    # the WKB is kept as Arrow while read; a binary attribute (a BLOB, GDAL's OFTBinary)
+    # still comes back as Python bytes, None where missing, as pyogrio's own read gives it
+    frame = gpd.GeoDataFrame(
+        {"n": [1, 2, 3]},
+        geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1), shapely.box(2, 0, 3, 1)],
+        crs=4549,
+    )
+    path = tmp_path / "blob.gpkg"
+    frame.to_file(path, layer="blob", SPATIAL_INDEX="NO")  # no R-tree triggers for sqlite3
+    with sqlite3.connect(path) as con:
+        con.execute("ALTER TABLE blob ADD COLUMN data BLOB")
+        con.executemany("UPDATE blob SET data = ? WHERE n = ?", [(b"\x00\x01", 1), (b"", 3)])
+    con.close()
+    own = pyogrio.read_dataframe(path, use_arrow=True)
+    got = read_layer(path)
+    pd.testing.assert_frame_equal(pd.DataFrame(got), pd.DataFrame(own), check_exact=True)
+    assert got["data"].tolist() == [b"\x00\x01", None, b""]
+    assert got.geometry.area.tolist() == [1.0, 1.0, 1.0]
+
+
 def test_geopackage_layer_choice(tmp_path, parcels_4549):
     path = tmp_path / "two.gpkg"
     parcels_4549.to_file(path, layer="地块")

@@ -312,6 +312,93 @@ def test_nul_is_found_whatever_the_text_columns_dtype(dtype):
     assert list(zip(listed["column"], listed["id"], strict=True)) == [("owner", "A")]
 
 
+@pytest.mark.parametrize("kind", ["parcels", "parks"])
+def test_an_own_id_that_normalises_twice_is_stored_settled_and_listed_as_first_read(kind):
+    # 'e' + zero-width joiner + combining acute normalises to 'e\u0301', which normalises
+    # to 'é': the layer's own IDs are stored normalised twice (as the ID check always
+    # normalised them again), the listing says what the first normalisation gave;
+    # an enterprise_id of a parcel (not its own ID) is normalised once
+    col = "parcel_id" if kind == "parcels" else "park_id"
+    extra = (
+        {"enterprise_id": ["e\u200d\u0301", "E2"]} if kind == "parcels" else {"name": ["甲", "乙"]}
+    )
+    gdf = _layer(
+        **{col: ["e\u200d\u0301", "P2"]},
+        **extra,
+        geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)],
+    )
+    out = validate_layer(gdf, kind)
+    assert out[col].tolist() == ["\u00e9", "P2"]
+    if kind == "parcels":
+        assert out["enterprise_id"].tolist() == ["e\u0301", "E2"]
+    q = quality_frame(out)
+    listed = q[(q["check"] == "normalised_id") & (q["column"] == col)]
+    assert listed["id"].tolist() == ["e\u0301"]
+    written, first = "e\u200d\u0301", "e\u0301"
+    assert listed["detail"].tolist() == [f"{written!r} → {first!r}"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.none(), st.sampled_from(["A", "B", "a", "A ", "é", "e\u0301", ""])),
+        max_size=12,
+    )
+)
+def test_ids_used_twice_are_the_rows_pandas_marks(cells):
+    from xsland.read.validate import _used_twice
+
+    # unique IDs are told by a set; any repeat falls back to pandas' marks: the rows whose
+    # non-empty ID another row has (text compared exactly: 'é' is not 'e\u0301')
+    ids = pd.Series(cells, dtype=object, index=range(10, 10 + len(cells)))
+    empty = ids.isna().to_numpy()
+    want = ids.duplicated(keep=False).to_numpy() & ~empty
+    assert _used_twice(ids, empty).tolist() == want.tolist()
+    repeated = pd.Series(["P1", None, "P1", "P2"])
+    marks = _used_twice(repeated, repeated.isna().to_numpy())
+    assert marks.tolist() == [True, False, True, False]
+
+
+def test_validity_tested_while_other_checks_run_finds_what_testing_after_finds(monkeypatch):
+    from xsland.read import validate
+
+    # a bowtie (invalid), a collection holding a bowtie, a collection of two overlapping
+    # squares (valid as a collection, its polygon part - a multipolygon of overlapping
+    # squares - is not: tested when made), a polygon with a NaN corner (set aside as
+    # non-finite, never tested as a polygon) and a square: validity tested at once on a
+    # thread gives the frame and listing validity tested after the other checks gives
+    with np.errstate(invalid="ignore"):
+        nan_corner = shapely.Polygon([(0, 0), (float("nan"), 0), (1, 1), (0, 1)])
+    gdf = _layer(
+        parcel_id=["A", "B", "C", "D", "E"],
+        geometry=[
+            BOWTIE,
+            shapely.GeometryCollection([BOWTIE, shapely.Point(50, 50)]),
+            shapely.GeometryCollection([shapely.box(0, 0, 2, 2), shapely.box(1, 1, 3, 3)]),
+            nan_corner,
+            shapely.box(0, 0, 3, 3),
+        ],
+    )
+    early = validate_layer(gdf, "parcels", collect=True)
+    monkeypatch.setattr(validate, "_validity", lambda pool, frame: None)
+    after = validate_layer(gdf, "parcels", collect=True)
+    assert (
+        shapely.to_wkb(early.geometry.values).tolist()
+        == shapely.to_wkb(after.geometry.values).tolist()
+    )
+    assert early.attrs["quality"] == after.attrs["quality"]
+    checks = [(r["check"], r["id"]) for r in early.attrs["quality"]]
+    assert ("repaired_geometry", "A") in checks and ("repaired_geometry", "B") in checks
+    assert ("nonfinite_coordinates", "D") in checks
+    assert [c for c in checks if c[1] in ("C", "E")] == [
+        ("collection_to_polygon", "C"),
+        ("repaired_geometry", "C"),
+    ]
+    # bowties: two 25 m² triangles; the squares: make_valid keeps what one square covers,
+    # 4 + 4 - 2 x 1 = 6 m² (the shared 1 m² cancels, as the repair always gave)
+    assert early.geometry.area.round(6).fillna(-1).tolist() == [50.0, 50.0, 6.0, -1.0, 9.0]
+
+
 def _quality_by_records(*items):
     """quality_frame as it was: every table through to_dict("records"), one frame of all."""
     from xsland.read.validate import QUALITY_COLUMNS

@@ -19,13 +19,20 @@ the data-quality table).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from xsland.read.values import UNITS, header_unit, normalise_ids, parse_numbers, read_dates
+from xsland.read.values import (
+    UNITS,
+    header_unit,
+    normalise_ids,
+    normalise_ids_twice,
+    parse_numbers,
+    read_dates,
+)
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 
 __all__ = ["ID_COLUMNS", "CONTRACT_UNITS", "BOUNDS", "coerce_ids", "coerce_numbers", "coerce_dates"]
@@ -92,13 +99,25 @@ def _shown(frame: pd.DataFrame, raw: pd.Series, mask: np.ndarray, id_col: str | 
     ]
 
 
-def coerce_ids(frame: pd.DataFrame, kind: str, c: Any) -> pd.DataFrame:
-    """Normalise every ID column of ``kind`` (see :func:`xsland.read.values.normalise_id`)."""
+def coerce_ids(
+    frame: pd.DataFrame, kind: str, c: Any, *, twice: Iterable[str] = ()
+) -> pd.DataFrame:
+    """Normalise every ID column of ``kind`` (see :func:`xsland.read.values.normalise_id`).
+
+    The columns in ``twice`` (a kind's own ID column, which must be unique) are stored
+    normalised twice (:func:`xsland.read.values.normalise_ids_twice`: a text the first
+    normalisation rewrote may change once more); what is listed is the first.
+    """
+    twice = set(twice)
     for col in ID_COLUMNS.get(kind, ()):
         if col not in frame.columns:
             continue
         raw = frame[col]
-        ids, changed = normalise_ids(raw)
+        if col in twice:
+            ids, changed, stored = normalise_ids_twice(raw)
+        else:
+            ids, changed = normalise_ids(raw)
+            stored = ids
         if pd.api.types.is_float_dtype(raw.dtype) and raw.notna().any():
             c.record(
                 "normalised_id",
@@ -116,7 +135,7 @@ def coerce_ids(frame: pd.DataFrame, kind: str, c: Any) -> pd.DataFrame:
                 column=col,
                 severity="info",
             )
-        frame[col] = ids
+        frame[col] = stored
     return frame
 
 

@@ -19,6 +19,7 @@ severity ``error`` (this is what ``xsland check`` does).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -29,7 +30,7 @@ from pandas.core.dtypes.cast import maybe_box_native
 
 from xsland._threads import map_chunks
 from xsland.errors import Problem, ValidationError
-from xsland.read.coerce import coerce_dates, coerce_ids, coerce_numbers
+from xsland.read.coerce import ID_COLUMNS, coerce_dates, coerce_ids, coerce_numbers
 from xsland.read.geometry_checks import crs_findings, nonfinite_mask
 from xsland.read.values import normalise_id, normalise_ids, read_dates
 from xsland.rules.policy import DEFAULT_POLICY, Policy
@@ -289,7 +290,6 @@ def _n(mask: np.ndarray, noun: str = "row") -> str:
 
 def _clean_ids(values: pd.Series) -> pd.Series:
     """IDs as text (:func:`xsland.read.values.normalise_id`): ``12.0`` → ``"12"``, blanks NA."""
-
     return normalise_ids(values)[0]
 
 
@@ -454,11 +454,37 @@ def _suffix_unique(ids: pd.Series, later: np.ndarray) -> pd.Series:
     return out
 
 
-def _check_ids(frame: pd.DataFrame, kind: str, c: _Collector, duplicates: str) -> pd.DataFrame:
+def _own_ids(kind: str) -> tuple[str, ...]:
+    """The ID columns :func:`_check_ids` checks: the kind's own, and a park's ``park_id``."""
     id_col = get_kind(kind).id_column
+    return (*((id_col,) if id_col else ()), *(("park_id",) if kind == "parks" else ()))
+
+
+def _used_twice(ids: pd.Series, empty: np.ndarray) -> np.ndarray:
+    """The rows whose (not empty) ID another row has too.
+
+    IDs are mostly unique: a set of the normalised texts (their hashes are kept by the
+    strings) tells that in a third of the time of pandas' hash table, which only then
+    marks the rows.
+    """
+    present = ids.to_numpy(dtype=object)[~empty]
+    if len(set(present)) == len(present):
+        return np.zeros(len(ids), dtype=bool)
+    return ids.duplicated(keep=False).to_numpy() & ~empty
+
+
+def _check_ids(frame: pd.DataFrame, kind: str, c: _Collector, duplicates: str) -> pd.DataFrame:
+    """Empty and duplicate IDs of the kind's own ID column (and a park's ``park_id``).
+
+    The columns :func:`coerce_ids` normalised (twice: ``twice=_own_ids(kind)``, what
+    normalising them again here gave) are taken as they are; any other is normalised here.
+    """
+    id_col = get_kind(kind).id_column
+    done = set(ID_COLUMNS.get(kind, ()))
     if kind == "parks" and "park_id" in frame.columns:
         # park features repeat park_id (one per zone); IDs are cleaned, not unique
-        frame["park_id"] = _clean_ids(frame["park_id"])
+        if "park_id" not in done:
+            frame["park_id"] = _clean_ids(frame["park_id"])
         empty = frame["park_id"].isna().to_numpy()
         if empty.any():
             c.problem(
@@ -470,7 +496,8 @@ def _check_ids(frame: pd.DataFrame, kind: str, c: _Collector, duplicates: str) -
             )
     if not id_col or id_col not in frame.columns:
         return frame
-    frame[id_col] = _clean_ids(frame[id_col])
+    if id_col not in done:
+        frame[id_col] = _clean_ids(frame[id_col])
     empty = frame[id_col].isna().to_numpy()
     if empty.any():
         c.problem(
@@ -480,7 +507,7 @@ def _check_ids(frame: pd.DataFrame, kind: str, c: _Collector, duplicates: str) -
             column=id_col,
             rows=_row_labels(frame, empty, None),
         )
-    dup = frame[id_col].duplicated(keep=False).to_numpy() & ~empty
+    dup = _used_twice(frame[id_col], empty)
     if dup.any():
         values = sorted(set(frame[id_col].to_numpy()[dup]))
         if duplicates == "rename":
@@ -574,6 +601,18 @@ def _check_coordinates(
     return frame, bad
 
 
+def _validity(pool: ThreadPoolExecutor, frame: gpd.GeoDataFrame) -> Future:
+    """``shapely.is_valid`` of every geometry as read, started on ``pool`` at once.
+
+    GEOS tests validity without the GIL (on a thread per CPU, :func:`map_chunks`) while
+    this thread checks IDs, text and coordinates, which hold it. A geometry those checks
+    set aside (impossible coordinates: made missing) is not tested as a polygon anyway,
+    and the polygons taken from a collection are tested when made
+    (:func:`_check_geometry`): the same rows are found invalid as when tested after.
+    """
+    return pool.submit(map_chunks, shapely.is_valid, frame.geometry.to_numpy())
+
+
 def _check_empty(frame: pd.DataFrame, kind: str, c: _Collector) -> None:
     """An empty parks or parcels layer (none left with a geometry) is an error."""
     if kind not in ("parks", "parcels"):
@@ -597,7 +636,9 @@ def _check_geometry(
     c: _Collector,
     empty_geometry: str,
     skip: np.ndarray | None = None,
+    validity: Future | None = None,
 ) -> gpd.GeoDataFrame:
+    """Missing, non-polygon and invalid geometries (``validity``: see :func:`_validity`)."""
     id_col = get_kind(kind).id_column or ("park_id" if kind == "parks" else None)
     geoms = frame.geometry.to_numpy()
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
@@ -655,7 +696,12 @@ def _check_geometry(
             rows=_row_labels(frame, not_poly, id_col),
         )
     poly = ~missing & ~not_poly
-    invalid = poly & ~map_chunks(shapely.is_valid, geoms)  # one thread per CPU
+    if validity is None:
+        valid = map_chunks(shapely.is_valid, geoms)  # one thread per CPU
+    else:  # tested while the other checks ran; the polygons of a collection are new
+        valid = validity.result().copy()
+        valid[collection] = shapely.is_valid(geoms[collection])
+    invalid = poly & ~valid
     if invalid.any():
         reasons = shapely.is_valid_reason(geoms[invalid])
         fixed = _polygonal(shapely.make_valid(geoms[invalid]))
@@ -881,11 +927,13 @@ def validate_layer(
             "state it with crs= / --crs (e.g. EPSG:4549)",
         )
     _check_columns(frame, kind, c)
-    frame = _strip_nul(frame, kind, c)
-    frame = coerce_ids(frame, kind, c)
-    frame = _check_ids(frame, kind, c, duplicates)
-    frame, bad_coordinates = _check_coordinates(frame, kind, c)
-    frame = _check_geometry(frame, kind, c, empty_geometry, bad_coordinates)
+    with ThreadPoolExecutor(1, thread_name_prefix="xsland-valid") as pool:
+        validity = _validity(pool, frame)
+        frame = _strip_nul(frame, kind, c)
+        frame = coerce_ids(frame, kind, c, twice=_own_ids(kind))
+        frame = _check_ids(frame, kind, c, duplicates)
+        frame, bad_coordinates = _check_coordinates(frame, kind, c)
+        frame = _check_geometry(frame, kind, c, empty_geometry, bad_coordinates, validity)
     if not bad_coordinates.any():
         _check_empty(frame, kind, c)
     frame = _coerce(frame, kind, c, policy=policy or DEFAULT_POLICY, units=units)
@@ -918,7 +966,7 @@ def validate_table(
     frame.attrs = {k: v for k, v in df.attrs.items() if k != "quality"}
     _check_columns(frame, kind, c)
     frame = _strip_nul(frame, kind, c)
-    frame = coerce_ids(frame, kind, c)
+    frame = coerce_ids(frame, kind, c, twice=_own_ids(kind))
     frame = _check_ids(frame, kind, c, duplicates)
     frame = _coerce(frame, kind, c, policy=policy or DEFAULT_POLICY, units=units)
     if kind == "indicators" and {"park_id", "year"} <= set(frame.columns):

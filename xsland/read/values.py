@@ -93,6 +93,7 @@ __all__ = [
     "as_bool",
     "normalise_id",
     "normalise_ids",
+    "normalise_ids_twice",
     "name_key",
     "name_keys",
     "unify_names",
@@ -198,10 +199,45 @@ def normalise_ids(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     ``'123.0'``, ``'ＸＳ０１'``); a number in a numeric column is written as it reads and
     does not count as changed unless it is a float such as ``123.0``.
     """
+    ids, changed, _ = _normalised(values)
+    return pd.Series(ids, index=values.index, dtype=object), changed
+
+
+def normalise_ids_twice(values: pd.Series) -> tuple[pd.Series, np.ndarray, pd.Series]:
+    """:func:`normalise_ids`, and ``normalise_ids`` of its IDs, reading again only what it wrote.
+
+    :func:`normalise_id` of a normalised ID is mostly that ID, not always: NFKC composes a
+    letter and its accent only once a zero-width joiner between them has been removed
+    (``'e\u200d\u0301'`` → ``'e\u0301'`` → ``'é'``). A cell kept as it was written (plain
+    ASCII, or text :func:`normalise_id` returned unchanged) and a number are their own
+    normalised form, so only the texts it rewrote are normalised again: the same result
+    as ``normalise_ids(normalise_ids(values)[0])[0]`` without reading a million plain IDs
+    twice.
+
+    Returns
+    -------
+    (Series, ndarray, Series)
+        The IDs and where they changed (:func:`normalise_ids`), and the IDs normalised again.
+    """
+    ids, changed, rewritten = _normalised(values)
+    again = ids.copy()
+    again[rewritten] = [normalise_id(v) for v in ids[rewritten]]
+    index = values.index
+    return (
+        pd.Series(ids, index=index, dtype=object),
+        changed,
+        pd.Series(again, index=index, dtype=object),
+    )
+
+
+def _normalised(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The IDs of :func:`normalise_ids` (objects), where they changed, and the positions of
+    the texts :func:`normalise_id` rewrote (not numbers, not the cell's own text)."""
     n = len(values)
+    nowhere = np.zeros(0, dtype=np.int64)
     if pd.api.types.is_integer_dtype(values.dtype) and not values.isna().any():
         text = values.astype("int64").astype(str).to_numpy(dtype=object)
-        return pd.Series(text, index=values.index, dtype=object), np.zeros(n, dtype=bool)
+        return text, np.zeros(n, dtype=bool), nowhere
     raw = values.to_numpy(dtype=object)
     simple = np.zeros(n, dtype=bool)
     if isinstance(values.dtype, pd.StringDtype):
@@ -225,7 +261,12 @@ def normalise_ids(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
         changed[look] = True
         rest = others[[out[i] is not None and str(raw[i]) != out[i] for i in others]]
         changed[rest] = True
-    return pd.Series(out, index=values.index, dtype=object), changed
+    # a text normalise_id returned as it was is its own normal form (normalise_id of it is
+    # it again); a number's text ('12', '1.5', 'True') is plain ASCII, normal too
+    numbers = (bool, np.bool_, int, np.integer, float, np.floating)
+    rewritten = [i for i in hard if out[i] is not raw[i]]
+    rewritten += [i for i in others if not isinstance(raw[i], numbers)]
+    return out, changed, np.asarray(sorted(rewritten), dtype=np.int64)
 
 
 # ---------------------------------------------------------------------------

@@ -66,11 +66,28 @@ def _gpkg_frame(df: pd.DataFrame, name: str) -> pd.DataFrame:
     for col in out.columns:
         declared = spec.column(str(col)) if spec is not None else None
         if declared is not None and declared.dtype == "date":
-            dates = out[col].dt.date.astype(object)
-            out[col] = dates.where(out[col].notna(), None)
+            out[col] = _dates(out[col])
         elif str(out[col].dtype) == "object" and col != getattr(out, "_geometry_column_name", ""):
             out[col] = out[col].where(out[col].isna(), out[col].astype(str)).astype("str")
     return out
+
+
+def _dates(values: pd.Series) -> pd.Series:
+    """A date column as GDAL's Date field takes it: calendar days, missing ones null.
+
+    A ``datetime64`` column (the schema's dates) becomes Arrow ``date32`` at once, from
+    its numbers (the day a time falls on, as :attr:`~pandas.Series.dt.date` gives it);
+    any other (time zones, objects) becomes ``datetime.date`` objects, which Arrow reads
+    as the same ``date32``.
+    """
+    import pyarrow as pa
+
+    if pd.api.types.is_datetime64_dtype(values.dtype):
+        days = values.to_numpy().astype("datetime64[D]")
+        array = pa.array(days, type=pa.date32(), from_pandas=True)
+        return pd.Series(array, index=values.index, dtype=pd.ArrowDtype(pa.date32()))
+    dates = values.dt.date.astype(object)
+    return dates.where(values.notna(), None)
 
 
 def write_gpkg(

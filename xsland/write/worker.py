@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -134,10 +135,55 @@ def load_plan(folder: str | Path) -> tuple[list[tuple[str, Any]], dict[str, Any]
 
 
 class Worker:
-    """A worker process writing a stored plan (:func:`start`)."""
+    """A worker process writing a stored plan (:func:`start`).
 
-    def __init__(self, kind: str, proc: subprocess.Popen, folder: Path, out: Path) -> None:
+    The plan is stored and the process started by a thread of this process
+    (:meth:`launch`): Arrow writes its IPC files without holding the GIL, so the caller
+    goes on (maps, report) while a gigabyte of plan is written. :attr:`proc` is set once
+    the process runs; :meth:`finish` and :meth:`stop` wait for the thread first.
+    """
+
+    def __init__(self, kind: str, proc: subprocess.Popen | None, folder: Path, out: Path) -> None:
         self.kind, self.proc, self.folder, self.out = kind, proc, folder, out
+        self._thread: threading.Thread | None = None
+        self._unsent: tuple[list[tuple[str, Any]], dict[str, Any], OSError] | None = None
+
+    def launch(self, tables: list[tuple[str, Any]], spec: dict[str, Any]) -> None:
+        """Store the plan and start the process, on a thread; returns at once.
+
+        When the plan cannot be stored or the process not started (no room, no
+        interpreter), the tables are kept for :meth:`finish` to write here.
+        """
+        self._thread = threading.Thread(
+            target=self._send, args=(tables, spec), name=f"xsland-{self.kind}-plan", daemon=True
+        )
+        self._thread.start()
+
+    def _send(self, tables: list[tuple[str, Any]], spec: dict[str, Any]) -> None:
+        try:
+            save_plan(tables, spec, self.folder)
+            with open(self.folder / "stderr.txt", "wb") as err:
+                self.proc = subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-P",
+                        str(Path(__file__)),
+                        self.kind,
+                        str(self.folder),
+                        str(self.out),
+                    ],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=err,
+                )
+        except OSError as exc:  # no room for the plan, no interpreter to start: write here
+            self._unsent = (tables, spec, exc)
+
+    def _sent(self) -> None:
+        """Wait for :meth:`launch`'s thread (the plan stored, the process started)."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
 
     def finish(self) -> None:
         """Wait for the worker; when it failed, write the plan in this process.
@@ -147,6 +193,16 @@ class Worker:
         worker. The plan's folder is removed either way.
         """
         try:
+            self._sent()
+            if self._unsent is not None:
+                tables, spec, exc = self._unsent
+                self._unsent = None
+                log.warning(
+                    "cannot start a worker for %s (%s); writing it in this process", self.out, exc
+                )
+                self.out.unlink(missing_ok=True)
+                _WRITERS[self.kind](tables, spec, self.out)
+                return
             code = self.proc.wait()
             if code != 0:
                 said = (self.folder / "stderr.txt").read_text(encoding="utf-8", errors="replace")
@@ -166,8 +222,11 @@ class Worker:
     def stop(self) -> None:
         """Stop the worker and remove its plan (what it wrote stays for the caller)."""
         try:
-            self.proc.kill()
-            self.proc.wait()
+            self._sent()
+            self._unsent = None
+            if self.proc is not None:
+                self.proc.kill()
+                self.proc.wait()
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -179,29 +238,23 @@ def start(
 
     ``kind`` is ``"xlsx"`` (:func:`write_workbook`) or ``"gpkg"`` (:func:`write_layers`).
     No worker on a machine (or within an affinity) of one core: it would only add its
-    start. The plan goes to a temporary folder (:func:`save_plan`), removed when the worker ends;
-    the caller need not keep the tables (:meth:`Worker.finish` reads them back there if
-    the worker fails).
+    start. The plan goes to a temporary folder (:func:`save_plan`), removed when the worker
+    ends, written by a thread while the caller goes on (:meth:`Worker.launch`); the caller
+    need not keep the tables (:meth:`Worker.finish` reads them back there if the worker
+    fails, and writes them here if the plan could not be stored or the worker started).
     """
     if kind not in _WRITERS:
         raise ValueError(f"kind {kind!r}: use one of {sorted(_WRITERS)}")
     if not sys.executable or cores() < 2:  # embedded, or no other core to write on
         return None
-    folder = Path(tempfile.mkdtemp(prefix=f"xsland-{kind}-"))
     try:
-        save_plan(tables, spec, folder)
-        with open(folder / "stderr.txt", "wb") as err:
-            proc = subprocess.Popen(
-                [sys.executable, "-P", str(Path(__file__)), kind, str(folder), str(out)],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=err,
-            )
-    except OSError as exc:  # no room for the plan, no interpreter to start: write here
+        folder = Path(tempfile.mkdtemp(prefix=f"xsland-{kind}-"))
+    except OSError as exc:  # no temporary folder: write here
         log.warning("cannot start a worker for %s (%s); writing it in this process", out, exc)
-        shutil.rmtree(folder, ignore_errors=True)
         return None
-    return Worker(kind, proc, folder, Path(out))
+    job = Worker(kind, None, folder, Path(out))
+    job.launch(tables, spec)
+    return job
 
 
 class _Writing:
