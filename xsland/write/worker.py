@@ -48,8 +48,9 @@ log = logging.getLogger("xsland")
 #: workers and the main process (maps, report) share two cores: the workbook, the longest
 #: of the three at scale, keeps the run's priority, so it is not the one left to finish
 #: alone on one core at the end; the GeoPackage, much shorter, yields to both. At 1M
-#: parcels the whole run ended 3.5 s sooner than with both workers at 5, and no sooner
-#: with both at 0.
+#: parcels: 86.3 s against 89.8 s with both workers at 5 and 91.1 s with both at 0 (one
+#: run each, street grid); in ``benchmarks/bench_cli.py`` 88.6 s against 88.8 s (street)
+#: and 69.9 s against 73.2 s (cadastre): a gain of a few seconds at most.
 NICENESS = {"xlsx": 0, "gpkg": 5}
 
 #: The plan's layout in its folder (the tables are ``0.arrow``, ``1.arrow`` … beside it).
