@@ -447,3 +447,18 @@ def test_quality_frame_is_the_records_round_trip(dtype, cells, records):
     for col in QUALITY_COLUMNS:
         assert [type(v) for v in got[col]] == [type(v) for v in want[col]]
         assert [repr(v) for v in got[col]] == [repr(v) for v in want[col]]
+
+
+def test_quality_cells_are_boxed_as_to_dict_gives_them():
+    # worked out from DataFrame.to_dict("records") on one-cell object columns
+    from xsland.read.validate import _box
+
+    cells = [np.int64(7), np.float32(1.5), np.bool_(True), np.uint64(2**63), pd.NA, None]
+    cells += [np.datetime64("2025-01-02"), np.str_("a"), "=1+1"]
+    got = [_box(v) for v in cells]
+    want = [7, 1.5, True, 2**63, None, None]
+    want += [pd.Timestamp("2025-01-02"), np.str_("a"), "=1+1"]
+    assert [repr(v) for v in got] == [repr(v) for v in want]
+    assert [type(v) for v in got] == [type(v) for v in want]
+    records = pd.DataFrame({"c": pd.Series(cells, dtype=object)}).to_dict("records")
+    assert [repr(r["c"]) for r in records] == [repr(v) for v in want]

@@ -26,7 +26,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pandas.core.dtypes.cast import maybe_box_native
 
 from xsland._threads import map_chunks
 from xsland.errors import Problem, ValidationError
@@ -202,10 +201,26 @@ def quality_record(
     ]
 
 
+def _box(value: Any) -> Any:
+    """A cell as ``to_dict`` gives it: a NumPy number or bool as the Python one, a
+    datetime64 or timedelta64 as a pandas Timestamp or Timedelta, ``pd.NA`` as ``None``,
+    anything else (text, NumPy text included) as it is (what pandas' private
+    ``maybe_box_native`` does for ``to_dict``, without importing pandas' internals)."""
+    if value is pd.NA:
+        return None
+    if isinstance(value, np.integer | np.floating | np.bool_):
+        return value.item()
+    if isinstance(value, np.datetime64):
+        return pd.Timestamp(value)
+    if isinstance(value, np.timedelta64):
+        return pd.Timedelta(value)
+    return value
+
+
 def _native(column: pd.Series) -> list[Any]:
     """The cells of a column as ``DataFrame.to_dict("records")`` gives them: text and
     Python numbers as they are, ``pd.NA`` as ``None``, NumPy scalars as Python ones
-    (``maybe_box_native``), found per column rather than per cell."""
+    (:func:`_box`), found per column rather than per cell."""
     if isinstance(column.dtype, pd.StringDtype):
         # "string" holds pd.NA (boxed as None), "str" holds NaN (a float, kept)
         missing = None if column.dtype.na_value is pd.NA else np.nan
@@ -214,9 +229,9 @@ def _native(column: pd.Series) -> list[Any]:
         cells = np.asarray(column.array, dtype=object)
         if pd.api.types.infer_dtype(cells, skipna=False) == "string":
             return cells.tolist()  # text only: nothing to box
-        return list(map(maybe_box_native, cells))
+        return list(map(_box, cells))
     if isinstance(column.dtype, pd.api.extensions.ExtensionDtype):
-        return list(map(maybe_box_native, column))
+        return list(map(_box, column))
     return list(column)
 
 
