@@ -490,75 +490,6 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def _far_from_segment(p: np.ndarray, a: np.ndarray, b: np.ndarray, limit: float) -> np.ndarray:
-    """Whether each point ``p`` is farther than ``limit`` from the segment ``a``–``b``
-    (arrays of shape (…, 2)), judged by its distance to the segment's line, which is never
-    more than the distance to the segment (to the point ``a`` when ``a`` = ``b``).
-
-    .. math:: |(b - a) \\times (p - a)|^2 > \\text{limit}^2\\, |b - a|^2
-       \\quad (a \\ne b), \\qquad |p - a|^2 > \\text{limit}^2 \\quad (a = b)
-    """
-    ab, ap = b - a, p - a
-    len2 = ab[..., 0] ** 2 + ab[..., 1] ** 2
-    cross = ab[..., 0] * ap[..., 1] - ab[..., 1] * ap[..., 0]
-    to_a = ap[..., 0] ** 2 + ap[..., 1] ** 2
-    return np.where(len2 > 0, cross**2 > limit**2 * len2, to_a > limit**2)
-
-
-def _simplify(values: np.ndarray, tolerance: float) -> np.ndarray:
-    """``shapely.simplify(values, tolerance, preserve_topology=True)``, with the triangles
-    and quadrilaterals it cannot change kept as they are (most parcels: GEOS's
-    topology-preserving Douglas–Peucker simplifier is the slowest step of a map).
-
-    The simplifier removes a corner of a ring only when, in a section of the ring it
-    examines (from corner :math:`i` to corner :math:`j`, :math:`j \\ge i + 2`), every
-    corner between :math:`i` and :math:`j` lies within ``tolerance`` of the segment
-    :math:`p_i p_j`, or, for the ring's first corner, within ``tolerance`` of the
-    segment joining its two neighbours. A polygon without holes of 3 or 4 corners (4 or
-    5 coordinates, 2-d) where, for every section, some corner between its ends lies
-    farther than ``tolerance`` plus a margin :math:`m` from the segment's line
-    (:func:`_far_from_segment`: then also from the segment), and the first corner
-    farther than that from its neighbours' line, loses no corner: GEOS would return the
-    same coordinates, so the polygon is kept. :math:`m = 10^{-3}\\,t +
-    10^{-9} \\max |x|` covers the rounding of the distances; polygons within it of the
-    tolerance, and every other geometry, are simplified by GEOS.
-    """
-    out = values.copy()
-    rest = np.ones(len(values), dtype=bool)
-    n_coords = shapely.get_num_coordinates(values)
-    simple = (
-        (shapely.get_type_id(values) == shapely.GeometryType.POLYGON)
-        & (shapely.get_num_interior_rings(values) == 0)
-        & ~shapely.has_z(values)
-    )
-    for count in (4, 5):
-        rows = np.flatnonzero(simple & (n_coords == count))
-        if not len(rows):
-            continue
-        xy = shapely.get_coordinates(values[rows]).reshape(len(rows), count, 2)
-        margin = tolerance * 1e-3 + 1e-9 * float(np.abs(xy).max())
-        last = count - 1  # the closing coordinate, the first again
-        # every (corner k, section i..j) at once; then the first corner and its neighbours
-        k, i, j = np.array(
-            [
-                (k, i, j)
-                for i in range(last + 1)
-                for j in range(i + 2, last + 1)
-                for k in range(i + 1, j)
-            ]
-            + [(0, last - 1, 1)]
-        ).T
-        d = _far_from_segment(xy[:, k], xy[:, i], xy[:, j], tolerance + margin)
-        sections = [(i[n], j[n]) for n in range(len(k))]
-        far = np.ones(len(rows), dtype=bool)
-        for section in dict.fromkeys(sections):  # some corner of each section is far
-            far &= d[:, [n for n, s_ in enumerate(sections) if s_ == section]].any(axis=1)
-        rest[rows[far]] = False
-    if rest.any():
-        out[rest] = shapely.simplify(values[rest], tolerance, preserve_topology=True)
-    return out
-
-
 def _lonlat(geoms: gpd.GeoSeries, *, system: str, simplify: float = 0.0) -> np.ndarray:
     """Geometries in longitude/latitude (WGS84, or GCJ-02 for ``system='gcj02'``).
 
@@ -575,7 +506,7 @@ def _lonlat(geoms: gpd.GeoSeries, *, system: str, simplify: float = 0.0) -> np.n
             tolerance = simplify / (unit or 1.0)
         else:
             tolerance = simplify / 111_320.0
-        values = _simplify(np.asarray(values), tolerance)
+        values = shapely.simplify(values, tolerance, preserve_topology=True)
         geoms = gpd.GeoSeries(values, index=geoms.index, crs=crs)
     out = to_crs(geoms, "EPSG:4326")
     if system == "gcj02":
