@@ -463,3 +463,49 @@ def test_a_parcel_keeps_its_own_town_else_takes_its_parks():
     assert got.tolist()[:2] == ["甲镇", "乙镇"] and got.iloc[2:].isna().all()
     # without a town column every parcel takes its park's
     assert parcel_towns(parcels.drop(columns="town"), parks).iloc[0] == "乙镇"
+
+
+def test_the_audit_measures_parks_and_checks_quality_beside_its_main_thread(
+    sample, tmp_path, monkeypatch
+):
+    import dataclasses
+    import threading
+
+    from xsland import _threads
+    from xsland.pipeline import audit as audit_module
+    from xsland.pipeline import run as run_module
+
+    project = load_project(_project_file(tmp_path, sample))
+    data = run_module.read_inputs(project)
+    where = {}
+
+    def spy(name, fn):
+        def call(*args, **kwargs):
+            where[name] = threading.get_ident()
+            return fn(*args, **kwargs)
+
+        return call
+
+    for name in ("park_assignment", "parcel_checks"):
+        monkeypatch.setattr(audit_module, name, spy(name, getattr(audit_module, name)))
+
+    def audit():
+        return audit_module.run(
+            data["parks"], data["parcels"], data["buildings"], enterprises=data["enterprises"],
+            plan=data["plan"], indicators=data["indicators"], landcover=data["landcover"],
+            policy=project.policy, as_of="2025-06-30",
+        )  # fmt: skip
+
+    monkeypatch.setattr(_threads, "cpus", lambda: 2)
+    two = audit()
+    here = threading.get_ident()
+    assert where["park_assignment"] != here and where["parcel_checks"] != here
+    monkeypatch.setattr(_threads, "cpus", lambda: 1)
+    one = audit()
+    assert where == {"park_assignment": here, "parcel_checks": here}
+    # the same audit either way: every table, the quality table included
+    assert len(one.quality) and len(one.blocks)
+    for field in dataclasses.fields(AuditResult):
+        a, b = getattr(one, field.name), getattr(two, field.name)
+        if isinstance(a, pd.DataFrame):
+            pd.testing.assert_frame_equal(a, b, check_exact=True)

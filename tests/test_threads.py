@@ -10,7 +10,8 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xsland._threads import cpus, map_chunks, map_parts
+import xsland._threads as threads_module
+from xsland._threads import cpus, later, map_chunks, map_parts
 
 
 def _squares(n):
@@ -71,3 +72,45 @@ def test_parts_run_on_threads_and_keep_their_order():
     seen.clear()
     assert map_parts(total, parts, workers=1) == [3, 45, 10]
     assert seen == [threading.get_ident()] * 3  # one worker: called here
+
+
+def test_later_runs_beside_the_caller_and_gives_the_calls_value(monkeypatch):
+    monkeypatch.setattr(threads_module, "cpus", lambda: 2)
+    # the barrier opens only when two threads wait at it: the caller and the call's own
+    met = threading.Barrier(2, timeout=10)
+
+    def meet(a, *, b):
+        met.wait()
+        return threading.get_ident(), a + b
+
+    pending = later(meet, 2, b=3)
+    met.wait()  # would time out (BrokenBarrierError) if the call waited for result()
+    ident, value = pending.result()
+    assert value == 5 and ident != threading.get_ident()
+
+
+def test_later_with_one_cpu_calls_at_result_on_the_calling_thread(monkeypatch):
+    monkeypatch.setattr(threads_module, "cpus", lambda: 1)
+    calls = []
+
+    def note(x):
+        calls.append(threading.get_ident())
+        return x * 2
+
+    pending = later(note, 21)
+    assert calls == []  # not yet: called when its value is asked for
+    assert pending.result() == 42 and pending.result() == 42
+    assert calls == [threading.get_ident()]  # once, here
+
+
+@pytest.mark.parametrize("n_cpus", [1, 2])
+def test_later_raises_the_calls_exception_at_result_every_time(monkeypatch, n_cpus):
+    monkeypatch.setattr(threads_module, "cpus", lambda: n_cpus)
+
+    def fail():
+        raise ValueError("bad layer")
+
+    pending = later(fail)
+    for _ in range(2):
+        with pytest.raises(ValueError, match="bad layer"):
+            pending.result()

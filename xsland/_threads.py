@@ -10,6 +10,10 @@ the intersections of buildings that straddle parcels
 (:func:`xsland.measure.overlay.intersection_areas`) and the validity test of every
 polygon read (:mod:`xsland.read.validate`).
 
+:func:`later` starts one independent call on a thread of its own and takes its value
+when needed: the audit measures the parcels' parks beside their floor areas and checks
+data quality beside the judging (:func:`xsland.pipeline.audit.run`).
+
 Not for prepared geometries: a prepared geometry builds its index lazily, and two
 threads must not build one together.
 """
@@ -18,12 +22,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import numpy as np
 
-__all__ = ["MIN_CHUNK", "cpus", "map_chunks", "map_parts"]
+__all__ = ["MIN_CHUNK", "Later", "cpus", "later", "map_chunks", "map_parts"]
 
 #: Fewest elements per chunk: below twice this, one call on the calling thread (starting
 #: threads costs more than it saves on small arrays).
@@ -95,3 +100,44 @@ def map_parts(fn: Callable[[Any], Any], parts: list[Any], *, workers: int | None
         return [fn(p) for p in parts]
     with ThreadPoolExecutor(max_workers=k, thread_name_prefix="xsland-geos") as pool:
         return list(pool.map(fn, parts))
+
+
+class Later:
+    """A call started now on a thread of its own, its value taken later (:func:`later`)."""
+
+    def __init__(self, fn: Callable[..., Any], args: tuple, kwargs: dict, *, thread: bool):
+        self._future: Future = Future()
+        self._call: Callable[[], Any] | None = partial(fn, *args, **kwargs)
+        if thread:
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xsland-later")
+            self._future, self._call = pool.submit(self._call), None
+            pool.shutdown(wait=False)  # the thread ends with its one call
+
+    def result(self) -> Any:
+        """The call's value (waiting for it), or the exception it raised, raised here."""
+        if self._call is not None:  # one CPU: called now, here, once
+            call, self._call = self._call, None
+            try:
+                self._future.set_result(call())
+            except BaseException as exc:  # kept: a second result() raises it again
+                self._future.set_exception(exc)
+        return self._future.result()
+
+
+def later(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Later:
+    """``fn(*args, **kwargs)`` started on a second thread now, its value taken with
+    ``.result()`` when it is needed; with one CPU it is called then, on the calling thread.
+
+    For work that is mostly GEOS (which releases the GIL) and independent of what the
+    calling thread does meanwhile: the audit measures the parks of the parcels beside
+    their floor areas, and runs its cross-layer quality checks beside the judging and the
+    blocks (:func:`xsland.pipeline.audit.run`). The value is the one of a plain call:
+    nothing is shared but the inputs, which neither side changes. Two rules keep that
+    true: the inputs are not changed by either thread, and no geometry is prepared by
+    one thread while the other uses it as the first argument of a predicate (a prepared
+    geometry is a cache on the geometry object). The thread does not see the caller's
+    progress callback (context variables are not inherited): it reports nothing.
+    An exception in ``fn`` is raised by ``.result()``; if the value is never taken, the
+    thread still runs to its end.
+    """
+    return Later(fn, args, kwargs, thread=cpus() > 1)

@@ -14,6 +14,7 @@ import geopandas as gpd
 import pandas as pd
 
 from xsland._progress import step
+from xsland._threads import later
 from xsland.group.blocks import block_members, block_table, find_blocks
 from xsland.judge.audit import (
     district_checks,
@@ -35,6 +36,7 @@ from xsland.judge.lowuse import (
 )
 from xsland.judge.mujun import mujun
 from xsland.judge.supply import supply_rates_combine, supply_rates_partial, supply_status
+from xsland.measure.far import plot_ratio
 from xsland.measure.overlay import park_assignment
 from xsland.measure.quality import parcel_checks
 from xsland.measure.raster import WORLDCOVER_CLASSES, landcover_shares, park_landcover
@@ -174,12 +176,17 @@ def run(
     crs = metric_crs(parcels)
     with step("measure", len(parcels), unit="parcels"):
         base = parcels.to_crs(crs)
+        # the one park assignment (the audit's parks and the straddle check both read it),
+        # on a second thread beside the floor areas: both are mostly GEOS, which releases
+        # the GIL; neither prepares a geometry the other tests (see xsland._threads.later)
+        assigning = later(park_assignment, base.copy(deep=False), parks, crs=crs)
         if client is not None:
             from xsland.pipeline.engine import plot_ratio_dask
 
             measures = plot_ratio_dask(base, buildings, policy=policy, client=client, crs=crs)
-        # the one park assignment: the audit's parks and the straddle check both read it
-        where = park_assignment(base, parks, crs=crs)
+        else:
+            measures = plot_ratio(base, buildings, policy=policy, crs=crs, meets=meets)
+        where = assigning.result()
         parcel_out = parcel_table(
             parcels,
             parks,
@@ -189,8 +196,19 @@ def run(
             measures=measures,
             crs=crs,
             assignment=where,
-            meets=meets,
         )
+    # the cross-layer quality checks read only the layers, the park assignment and which
+    # buildings meet a parcel: on a second thread beside the judging and the blocks
+    checking = later(
+        parcel_checks,
+        parcels.copy(deep=False),
+        parks=parks.copy(deep=False),
+        buildings=None if buildings is None else buildings.copy(deep=False),
+        policy=policy,
+        crs=crs,
+        assignment=where,
+        buildings_meeting=meets[0] if meets else None,
+    )
     with step("park checks", len(parks), unit="park zones"):
         park_out = park_checks(
             parks,
@@ -263,10 +281,7 @@ def run(
             per_enterprise=per_enterprise,
         )  # fmt: skip
     with step("quality checks", len(parcels), unit="parcels"):
-        cross = parcel_checks(
-            parcels, parks=parks, buildings=buildings, policy=policy, crs=crs, assignment=where,
-            buildings_meeting=meets[0] if meets else None,
-        )  # fmt: skip
+        cross = checking.result()
     quality = fill_files(quality_frame(found, measured, cross), files)
     zones = parks.to_crs(parcel_out.crs)
     return AuditResult(
