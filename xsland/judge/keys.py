@@ -17,10 +17,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from xsland.read.values import normalise_ids
 
-__all__ = ["id_keys", "number_text", "per_distinct"]
+__all__ = ["arrow_text", "id_keys", "join_text", "number_text", "per_distinct"]
 
 
 def _all_text(values: pd.Series) -> bool:
@@ -98,3 +100,19 @@ def number_text(values: Any, digits: int) -> np.ndarray:
     bits, row = np.unique(rounded.view(np.int64), return_inverse=True)
     text = pd.Series(bits.view(np.float64)).astype("str").str.replace(r"\.0$", "", regex=True)
     return text.fillna("").to_numpy(dtype=object)[row.ravel()]
+
+
+def arrow_text(values: Any) -> pa.Array:
+    """Python strings (an object array or a list) as Arrow text, ``large_string`` (the
+    type of pandas' text); an Arrow array is returned as it is."""
+    if isinstance(values, pa.Array):
+        return values
+    return pa.array(np.asarray(values, dtype=object), type=pa.large_string())
+
+
+def join_text(*parts: Any) -> pa.Array:
+    """The element-wise concatenation of text arrays and ``str`` constants (repeated on
+    every row): ``a + b + …`` of object arrays, joined in Arrow, without a Python string
+    per step. At least one part is an array; the arrays are equally long."""
+    text = [pa.scalar(p, pa.large_string()) if isinstance(p, str) else arrow_text(p) for p in parts]
+    return pc.binary_join_element_wise(*text, pa.scalar("", pa.large_string()))

@@ -42,6 +42,8 @@ import pyarrow.compute as pc
 
 import xsland._sums as sums
 from xsland.errors import DataError
+from xsland.judge.keys import arrow_text as _text
+from xsland.judge.keys import join_text as _cat
 from xsland.judge.keys import number_text
 from xsland.read.validate import require_dates
 from xsland.rules.evaluation_columns import SUPPLY_COLUMNS as COLUMNS
@@ -86,19 +88,6 @@ def _day(dates: pd.Series) -> pa.Array:
     text = pd.DatetimeIndex(uniq).strftime("%Y-%m-%d").to_numpy(dtype=object)
     # code -1 (NaT): the last, ""
     return _text(np.append(text, "")).take(np.where(codes < 0, len(text), codes))
-
-
-def _text(values: Any) -> pa.Array:
-    """Python strings as Arrow text (``large_string``, the type of pandas' text)."""
-    return pa.array(np.asarray(values, dtype=object), type=pa.large_string())
-
-
-def _cat(*parts: Any) -> pa.Array:
-    """The element-wise concatenation of Arrow text arrays and ``str`` constants (the
-    constants repeated on every row), in C: what ``+`` of object arrays gives, without a
-    Python string per step."""
-    text = [pa.scalar(p, pa.large_string()) if isinstance(p, str) else p for p in parts]
-    return pc.binary_join_element_wise(*text, pa.scalar("", pa.large_string()))
 
 
 def _per_code(code: np.ndarray, table: Mapping[str, str] | None = None) -> Any:
@@ -216,7 +205,7 @@ def _rules(
 
     ``dates`` are :func:`_day` texts. The first branch that holds gives a row its text,
     as :func:`numpy.select` would; each branch's texts are joined in Arrow for its rows
-    only (:func:`_cat`) and one ``take`` puts every row's text in place.
+    only (:func:`xsland.judge.keys.join_text`) and one ``take`` puts every row's text in place.
     """
     n = len(code)
     day = today.strftime("%Y-%m-%d")
