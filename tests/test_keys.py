@@ -127,3 +127,28 @@ def test_number_text_by_hand() -> None:
     # 1234.56 -> "1234.6"; 12.0 -> "12"; -0.04 rounds to -0.0 -> "-0"; NaN -> ""
     got = number_text(np.array([1234.56, 12.0, -0.04, np.nan, 12.0]), 1)
     assert got.tolist() == ["1234.6", "12", "-0", "", "12"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.text(max_size=3), st.sampled_from(["", "容积率", "0.5", " "])), max_size=8
+    )
+)
+def test_join_text_is_the_row_by_row_concatenation(rows):
+    # arrays (object or Arrow) and str constants, joined as a + "<" + b + "%" row by row
+    from xsland.judge.keys import arrow_text, join_text
+
+    a = np.array([x for x, _ in rows], dtype=object)
+    b = [y for _, y in rows]
+    got = join_text(a, "<", arrow_text(b), "%")
+    assert str(got.type) == "large_string"
+    assert got.to_pylist() == [x + "<" + y + "%" for x, y in rows]
+
+
+def test_arrow_text_by_hand():
+    from xsland.judge.keys import arrow_text
+
+    got = arrow_text(np.array(["园区", ""], dtype=object))
+    assert str(got.type) == "large_string" and got.to_pylist() == ["园区", ""]
+    assert arrow_text(got) is got  # Arrow text as it is
