@@ -1179,6 +1179,8 @@ def _rule_industry_mismatch(ctx: _Context) -> _Hit:
         bare = pos[pos["leading_industry"].notna() & (pos["related_text"] == "")].index
         if len(bare):
             shown = ", ".join(map(str, bare))
+            # the parks' leading industries read from one list, not one .at per park
+            bare_lead = pos.loc[bare, "leading_industry"].tolist()
             ctx.notes.append(
                 f"industry_mismatch: parks {shown} list no related industries; "
                 "only their leading industry conforms"
@@ -1191,10 +1193,10 @@ def _rule_industry_mismatch(ctx: _Context) -> _Hit:
                     column="related_industries",
                     severity="info",
                     detail=[
-                        f"产业定位仅主导产业({pos.at[b, 'leading_industry']}); 相关/配套产业"
+                        f"产业定位仅主导产业({lead}); 相关/配套产业"
                         "未列, 可在园区图层 related_industries 列或项目文件 "
                         "[policy.related_industries] 中补充"
-                        for b in bare
+                        for lead in bare_lead
                     ],
                 )
             )
