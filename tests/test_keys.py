@@ -152,3 +152,38 @@ def test_arrow_text_by_hand():
     got = arrow_text(np.array(["园区", ""], dtype=object))
     assert str(got.type) == "large_string" and got.to_pylist() == ["园区", ""]
     assert arrow_text(got) is got  # Arrow text as it is
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_CELL, max_size=20), st.sampled_from(["object", "string"]))
+def test_per_distinct_many_equals_one_per_distinct_per_function(cells: list, dtype: str) -> None:
+    # several lookups of one column (an enterprise's land, its tax, its investment): the
+    # same Series as per_distinct of each, and each function sees the distinct values only
+    from xsland.judge.keys import per_distinct_many
+
+    values = pd.Series(cells, dtype=object)
+    if dtype != "object":
+        values = pd.Series([c if isinstance(c, str) else None for c in cells], dtype=dtype)
+    values.index = pd.RangeIndex(len(values)) * 3
+    table = pd.Series({"E1": 1.5, "12": -2.0, "": 0.25})
+    fns = [
+        _plain,
+        lambda u: u.astype(object).map(table),
+        lambda u: u.astype(object).map(lambda v: f"<{v}>" if isinstance(v, str) else None),
+    ]
+    got = per_distinct_many(values, fns)
+    for g, fn in zip(got, fns, strict=True):
+        pd.testing.assert_series_equal(g, per_distinct(values, fn), check_exact=True)
+
+
+def test_per_distinct_many_factorises_once() -> None:
+    # three functions, one factorisation of the column (fails if each lookup factorises)
+    from unittest import mock
+
+    from xsland.judge.keys import per_distinct_many
+
+    values = pd.Series(["E1", "E2", "E1", None], dtype="string")
+    with mock.patch.object(pd, "factorize", wraps=pd.factorize) as spy:
+        got = per_distinct_many(values, [lambda u: u.str.len(), lambda u: u.isna()] * 2)
+    assert spy.call_count == 1
+    assert got[0].tolist()[:3] == [2, 2, 2] and got[1].tolist() == [False, False, False, True]

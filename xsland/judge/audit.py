@@ -267,7 +267,7 @@ def _far_check(
         status = UNKNOWN
     else:
         status = PASS
-    return status, value, ", ".join(str(f) for f in failing)
+    return status, value, ", ".join(map(str, failing))
 
 
 def not_built_yet(
