@@ -74,6 +74,8 @@ def _ids(frame: Any, kind: str) -> Any:
     if frame is None:
         return None
     cols = [c for c in ID_COLUMNS.get(kind, ()) if c in frame.columns]
+    if not cols:
+        return frame
     done = {c: normalise_ids(frame[c])[0] for c in cols if not _plain(frame[c])}
     # a new frame either way (a shallow copy: the caller's frame is never handed on)
     return frame.assign(**done) if done else frame.copy(deep=False)
