@@ -213,3 +213,103 @@ def test_decorated_ids_always_join(numbers, data):
     out, _ = harmonise({"parcels": parcels, "enterprises": ent})
     joined = out["parcels"].merge(out["enterprises"], on="enterprise_id", how="inner")
     assert len(joined) == len(numbers)
+
+
+# -- IDs already normal are kept, without normalise_ids -----------------------------------
+
+_ID_CELLS = st.one_of(
+    st.none(),
+    st.just(float("nan")),
+    st.just(pd.NA),
+    st.integers(-5, 5),
+    st.just(12.0),
+    # ASCII with the cases normalise_id changes: spaces at the ends, "12.0", "", tabs
+    st.text(alphabet=" \t.+-01Ea", max_size=5),
+    st.sampled_from(
+        ["E1", "P-12", "12.0", "+3.00", "1.5", "ＸＳ０１", "E1\u3000", "e\u200d\u0301"]
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_ID_CELLS, max_size=8))
+def test_ids_are_normalise_ids_whether_skipped_or_not(cells):
+    # the plain definition: every ID column is normalise_ids of it, cell for cell (the
+    # same objects: "E1" stays a str, None stays None, NaN becomes None)
+    from xsland.read.harmonise import _plain
+    from xsland.read.values import normalise_ids
+
+    ids = pd.Series(cells, dtype=object, index=range(3, 3 + len(cells)))
+    parcels = pd.DataFrame({"parcel_id": ids, "enterprise_id": ids[::-1].to_numpy()})
+    parcels.index = ids.index
+    out, _ = harmonise({"parcels": parcels})
+    for col in ("parcel_id", "enterprise_id"):
+        want = normalise_ids(parcels[col])[0]
+        got = out["parcels"][col]
+        assert got.dtype == object
+        assert [(type(v), v) for v in got] == [(type(v), v) for v in want]
+        assert got.index.equals(want.index)
+        if _plain(parcels[col]):  # skipped: the column as it was
+            assert [(type(v), v) for v in parcels[col]] == [(type(v), v) for v in want]
+
+
+def test_plain_ids_are_not_normalised_again():
+    # IDs read_layer normalised already (plain ASCII, None, in an object column as it
+    # stores them) are kept without the per-cell pass (fails if harmonise calls
+    # normalise_ids on them); "E1 " is not plain
+    from unittest import mock
+
+    import xsland.read.harmonise as hm
+
+    parcels = pd.DataFrame(
+        {"parcel_id": ["P1", "P-2", None], "enterprise_id": ["E1 ", "E1", None]}, dtype=object
+    )
+    real = hm.normalise_ids
+    seen = []
+
+    def spy(values):
+        seen.append(values.name)
+        return real(values)
+
+    with mock.patch.object(hm, "normalise_ids", spy):
+        out, _ = harmonise({"parcels": parcels})
+    assert seen == ["enterprise_id"]
+    assert out["parcels"]["parcel_id"].tolist() == ["P1", "P-2", None]
+    assert out["parcels"]["enterprise_id"].tolist() == ["E1", "E1", None]
+    assert out["parcels"] is not parcels and parcels["enterprise_id"][0] == "E1 "
+
+
+@pytest.mark.parametrize(
+    ("cells", "plain"),
+    [
+        (["P1", None, "a b"], True),
+        (["P1", float("nan")], False),  # NaN becomes None
+        (["12.0"], False),  # becomes "12"
+        (["1.50", "+3"], True),
+        ([" P1"], False),
+        ([""], False),  # becomes None
+        (["ＸＳ０１"], False),
+        ([1, 2], False),  # numbers become text
+        ([None, None], True),
+    ],
+)
+def test_plain_ids(cells, plain):
+    from xsland.read.harmonise import _plain
+
+    assert _plain(pd.Series(cells, dtype=object)) is plain
+
+
+def test_a_parcels_enterprise_id_is_normalised_once_more_as_the_enterprises_are():
+    # why the pass is needed after read_layer: an enterprise's own ID is stored
+    # normalised twice, a parcel's reference to it once; NFKC composes e + U+0301 only
+    # once the zero-width joiner between them is gone
+    from xsland.read.values import normalise_id
+
+    written = "e\u200d\u0301"
+    once = normalise_id(written)
+    assert once == "e\u0301" and normalise_id(once) == "\u00e9"
+    parcels = pd.DataFrame({"parcel_id": ["A"], "enterprise_id": [once]})
+    enterprises = pd.DataFrame({"enterprise_id": [normalise_id(once)]})
+    out, _ = harmonise({"parcels": parcels, "enterprises": enterprises})
+    assert out["parcels"]["enterprise_id"].tolist() == ["\u00e9"]
+    assert out["parcels"].merge(out["enterprises"], on="enterprise_id").shape[0] == 1

@@ -127,3 +127,63 @@ def test_number_text_by_hand() -> None:
     # 1234.56 -> "1234.6"; 12.0 -> "12"; -0.04 rounds to -0.0 -> "-0"; NaN -> ""
     got = number_text(np.array([1234.56, 12.0, -0.04, np.nan, 12.0]), 1)
     assert got.tolist() == ["1234.6", "12", "-0", "", "12"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.text(max_size=3), st.sampled_from(["", "容积率", "0.5", " "])), max_size=8
+    )
+)
+def test_join_text_is_the_row_by_row_concatenation(rows):
+    # arrays (object or Arrow) and str constants, joined as a + "<" + b + "%" row by row
+    from xsland.judge.keys import arrow_text, join_text
+
+    a = np.array([x for x, _ in rows], dtype=object)
+    b = [y for _, y in rows]
+    got = join_text(a, "<", arrow_text(b), "%")
+    assert str(got.type) == "large_string"
+    assert got.to_pylist() == [x + "<" + y + "%" for x, y in rows]
+
+
+def test_arrow_text_by_hand():
+    from xsland.judge.keys import arrow_text
+
+    got = arrow_text(np.array(["园区", ""], dtype=object))
+    assert str(got.type) == "large_string" and got.to_pylist() == ["园区", ""]
+    assert arrow_text(got) is got  # Arrow text as it is
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_CELL, max_size=20), st.sampled_from(["object", "string"]))
+def test_per_distinct_many_equals_one_per_distinct_per_function(cells: list, dtype: str) -> None:
+    # several lookups of one column (an enterprise's land, its tax, its investment): the
+    # same Series as per_distinct of each, and each function sees the distinct values only
+    from xsland.judge.keys import per_distinct_many
+
+    values = pd.Series(cells, dtype=object)
+    if dtype != "object":
+        values = pd.Series([c if isinstance(c, str) else None for c in cells], dtype=dtype)
+    values.index = pd.RangeIndex(len(values)) * 3
+    table = pd.Series({"E1": 1.5, "12": -2.0, "": 0.25})
+    fns = [
+        _plain,
+        lambda u: u.astype(object).map(table),
+        lambda u: u.astype(object).map(lambda v: f"<{v}>" if isinstance(v, str) else None),
+    ]
+    got = per_distinct_many(values, fns)
+    for g, fn in zip(got, fns, strict=True):
+        pd.testing.assert_series_equal(g, per_distinct(values, fn), check_exact=True)
+
+
+def test_per_distinct_many_factorises_once() -> None:
+    # three functions, one factorisation of the column (fails if each lookup factorises)
+    from unittest import mock
+
+    from xsland.judge.keys import per_distinct_many
+
+    values = pd.Series(["E1", "E2", "E1", None], dtype="string")
+    with mock.patch.object(pd, "factorize", wraps=pd.factorize) as spy:
+        got = per_distinct_many(values, [lambda u: u.str.len(), lambda u: u.isna()] * 2)
+    assert spy.call_count == 1
+    assert got[0].tolist()[:3] == [2, 2, 2] and got[1].tolist() == [False, False, False, True]

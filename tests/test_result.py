@@ -182,3 +182,42 @@ def test_text_with_na_is_cast_to_str_as_through_objects(cells, dtype):
     got = _as_text(values)
     assert str(got.dtype) == "str"
     pd.testing.assert_series_equal(got, want, check_exact=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.text(max_size=4),
+            st.sampled_from([" E1", "批而未供", float("nan"), pd.NA, pd.NaT, b"E1", 7, 1.5, True]),
+        )
+    )
+)
+def test_object_text_is_cast_to_str_as_through_objects(cells):
+    # object columns of text and missing cells go to Arrow in one pass (no astype(object),
+    # notna, where): the same cells and Arrow type as the cast through None; bytes,
+    # numbers and booleans still go through Python objects (str(b"E1") is "b'E1'")
+    from xsland.result import _as_text
+
+    values = pd.Series(cells, dtype=object, name="parcel_id", index=range(5, 5 + len(cells)))
+    plain = values.astype(object)
+    want = plain.where(plain.notna(), None).astype("str")
+    got = _as_text(values)
+    assert str(got.dtype) == "str"
+    pd.testing.assert_series_equal(got, want, check_exact=True)
+    assert got.array._pa_array.type == want.array._pa_array.type
+
+
+def test_object_text_takes_one_pass_to_arrow():
+    # the fast path is taken for text with None / NaN (fails if _as_text casts through
+    # objects: where() is then called)
+    from unittest import mock
+
+    from xsland.result import _as_text
+
+    values = pd.Series(["P1", None, float("nan"), "园区"], dtype=object)
+    with mock.patch.object(pd.Series, "where", side_effect=AssertionError("where")):
+        got = _as_text(values)
+    assert got.tolist()[0] == "P1" and got.isna().tolist() == [False, True, True, False]
+    assert got.tolist()[3] == "园区"

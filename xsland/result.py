@@ -23,6 +23,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from pyproj import CRS
 
 from xsland._version import __version__
@@ -123,8 +124,24 @@ def _as_text(values: pd.Series) -> pd.Series:
         # text with NA (the judges' "string") is the same text: one cast, no round trip
         # through Python objects
         return values.astype("str")
+    if values.dtype == object:
+        cells = _text_cells(values)
+        if cells is not None:
+            return pd.Series(pd.array(cells, dtype="str"), index=values.index, name=values.name)
     out = values.astype(object)
     return out.where(out.notna(), None).astype("str")
+
+
+def _text_cells(values: pd.Series) -> Any:
+    """The cells of an object column as Arrow text in one pass, or ``None`` unless every
+    cell is text or missing (``None``, NaN, NA, NaT: null, as the cast through ``None``
+    makes them); Arrow infers ``binary`` for bytes and refuses numbers, so those, and a
+    column of missing cells only, take the cast through Python objects."""
+    try:
+        cells = pa.array(values.to_numpy(dtype=object), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    return cells if pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type) else None
 
 
 def _typed(values: pd.Series, dtype: str) -> bool:

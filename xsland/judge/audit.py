@@ -267,7 +267,7 @@ def _far_check(
         status = UNKNOWN
     else:
         status = PASS
-    return status, value, ", ".join(str(f) for f in failing)
+    return status, value, ", ".join(map(str, failing))
 
 
 def not_built_yet(
@@ -685,9 +685,11 @@ def _related(parks: pd.DataFrame, table: pd.DataFrame, policy: Policy) -> list[s
         for pid, value in zip(parks["park_id"], parks["related_industries"], strict=True):
             layer[pid] = layer.get(pid, ()) + split_list(value)
     out = []
-    for pid in table.index:
+    # each park's leading industry read from one list (table.at per park was most of the
+    # time with thousands of parks); the index is unique, so it is the same value
+    leads = table["leading_industry"].tolist()
+    for pid, lead in zip(table.index, leads, strict=True):
         names = layer.get(pid, ()) + policy.related_industries.get(str(pid).strip(), ())
-        lead = table.at[pid, "leading_industry"]
         out.append("、".join(n for n in dict.fromkeys(names) if n != lead))
     return out
 

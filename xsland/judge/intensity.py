@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 import xsland._sums as sums
-from xsland.judge.keys import per_distinct
+from xsland.judge.keys import per_distinct, per_distinct_many
 from xsland.judge.supply import supply_status
 from xsland.rules.evaluation_columns import INTENSITY_COLUMNS as COLUMNS
 from xsland.rules.landuse import land_use_codes
@@ -201,8 +201,7 @@ def _per_parcel(
     )
     # the enterprise IDs cleaned once, each distinct one (per_distinct)
     ids = per_distinct(parcels["enterprise_id"], _key) if "enterprise_id" in parcels else None
-    for col in ("tax", "investment"):
-        share, known = _spread(parcels, enterprises, col, land, ids=ids)
+    for col, (share, known) in _spread(parcels, enterprises, ("tax", "investment"), land, ids=ids):
         out[f"{col}_A2"] = np.where(out["A2_flag"], share, 0.0)
         out[f"{col}_known_A2"] = np.where(out["A2_flag"] & known, area, 0.0)
     return out
@@ -211,37 +210,53 @@ def _per_parcel(
 def _spread(
     parcels: pd.DataFrame,
     enterprises: pd.DataFrame | None,
-    col: str,
+    cols: tuple[str, ...],
     land: pd.Series,
     *,
     ids: pd.Series | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """An enterprise figure spread over its parcels by area; and where it is known.
+) -> list[tuple[str, tuple[np.ndarray, np.ndarray]]]:
+    """Enterprise figures spread over their parcels by area; and where each is known.
 
-    ``land`` is each enterprise's land (ha) over all parcels (:func:`land_combine`);
-    ``ids`` the parcels' ``_key(enterprise_id)``, when the caller has it.
+    Per column :math:`c` of ``cols``, parcel :math:`i` of enterprise :math:`e` gets
+    :math:`c_e \\, a_i / L_e` (:math:`a_i` its area, :math:`L_e` the enterprise's land)
+    where :math:`c_e` is known and :math:`L_e > 0`, else 0. ``land`` is each
+    enterprise's land (ha) over all parcels (:func:`land_combine`); ``ids`` the parcels'
+    ``_key(enterprise_id)``, when the caller has it. Each distinct enterprise is looked
+    up once for all columns (:func:`xsland.judge.keys.per_distinct_many`).
     """
     n = len(parcels)
-    if enterprises is None or col not in enterprises or "enterprise_id" not in parcels:
-        return np.zeros(n), np.zeros(n, bool)
+    if enterprises is None or "enterprise_id" not in parcels:
+        return [(col, (np.zeros(n), np.zeros(n, bool))) for col in cols]
     if ids is None:
         ids = _key(parcels["enterprise_id"])
-    figure = pd.Series(
-        pd.to_numeric(enterprises[col], errors="coerce").to_numpy(dtype="float64"),
-        index=_key(enterprises["enterprise_id"]).to_numpy(),
+    given = [col for col in cols if col in enterprises]
+    keys = _key(enterprises["enterprise_id"]).to_numpy() if given else None
+    figures = {}
+    for col in given:
+        figure = pd.Series(
+            pd.to_numeric(enterprises[col], errors="coerce").to_numpy(dtype="float64"),
+            index=keys,
+        )
+        figures[col] = figure[~figure.index.duplicated()]
+    area = _num(parcels, "area_ha")
+    # the same as every parcel's ids.astype(object).map(land) and ids.map(figure)
+    found = per_distinct_many(
+        ids,
+        [lambda u: u.astype(object).map(land)]
+        + [lambda u, f=figures[col]: u.astype(ids.dtype).map(f) for col in given],
     )
-    figure = figure[~figure.index.duplicated()]
-    area = pd.Series(_num(parcels, "area_ha"), index=parcels.index)
-    # each distinct enterprise looked up once (per_distinct: the same as every parcel's
-    # ids.astype(object).map(land) and ids.map(figure))
-    total = per_distinct(ids, lambda u: u.astype(object).map(land))
-    total = total.to_numpy(dtype="float64", na_value=np.nan)
-    value = per_distinct(ids, lambda u: u.astype(ids.dtype).map(figure))
-    value = value.to_numpy(dtype="float64", na_value=np.nan)
-    known = ~np.isnan(value) & (total > 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(known, value * area.to_numpy() / np.where(total > 0, total, 1), 0.0)
-    return share, known
+    total = found[0].to_numpy(dtype="float64", na_value=np.nan)
+    out = []
+    for col in cols:
+        if col not in figures:
+            out.append((col, (np.zeros(n), np.zeros(n, bool))))
+            continue
+        value = found[1 + given.index(col)].to_numpy(dtype="float64", na_value=np.nan)
+        known = ~np.isnan(value) & (total > 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(known, value * area / np.where(total > 0, total, 1), 0.0)
+        out.append((col, (share, known)))
+    return out
 
 
 def land_partial(parcels: pd.DataFrame, *, rows: Any = None) -> pd.DataFrame:

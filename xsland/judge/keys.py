@@ -17,10 +17,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from xsland.read.values import normalise_ids
 
-__all__ = ["id_keys", "number_text", "per_distinct"]
+__all__ = [
+    "arrow_text",
+    "id_keys",
+    "join_text",
+    "number_text",
+    "per_distinct",
+    "per_distinct_many",
+]
 
 
 def _all_text(values: pd.Series) -> bool:
@@ -59,16 +68,32 @@ def per_distinct(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.
     pandas.Series
         ``fn``'s values and dtype, indexed like ``values``.
     """
+    return per_distinct_many(values, [fn])[0]
+
+
+def per_distinct_many(
+    values: pd.Series, fns: list[Callable[[pd.Series], pd.Series]]
+) -> list[pd.Series]:
+    """``[per_distinct(values, fn) for fn in fns]``, the column factorised once.
+
+    Each ``fn`` gets the same Series of distinct values (:func:`per_distinct`); a column
+    of anything but text is passed to each ``fn`` whole, as there.
+    """
     if len(values) == 0 or not _all_text(values):
-        return fn(values)
+        return [fn(values) for fn in fns]
     codes, uniq = pd.factorize(values, use_na_sentinel=True)
     distinct = pd.Series(
         np.append(np.asarray(uniq, dtype=object), None), dtype=object, name=values.name
     )
-    done = fn(distinct)
-    taken = done.array.take(np.where(codes < 0, len(uniq), codes))
-    # the dtype given, not one inferred anew (object text would become "str")
-    return pd.Series(taken, index=values.index, name=done.name, dtype=done.dtype)
+    rows = np.where(codes < 0, len(uniq), codes)
+    out = []
+    for fn in fns:
+        done = fn(distinct)
+        # the dtype given, not one inferred anew (object text would become "str")
+        out.append(
+            pd.Series(done.array.take(rows), index=values.index, name=done.name, dtype=done.dtype)
+        )
+    return out
 
 
 def _normalised(values: pd.Series) -> pd.Series:
@@ -98,3 +123,19 @@ def number_text(values: Any, digits: int) -> np.ndarray:
     bits, row = np.unique(rounded.view(np.int64), return_inverse=True)
     text = pd.Series(bits.view(np.float64)).astype("str").str.replace(r"\.0$", "", regex=True)
     return text.fillna("").to_numpy(dtype=object)[row.ravel()]
+
+
+def arrow_text(values: Any) -> pa.Array:
+    """Python strings (an object array or a list) as Arrow text, ``large_string`` (the
+    type of pandas' text); an Arrow array is returned as it is."""
+    if isinstance(values, pa.Array):
+        return values
+    return pa.array(np.asarray(values, dtype=object), type=pa.large_string())
+
+
+def join_text(*parts: Any) -> pa.Array:
+    """The element-wise concatenation of text arrays and ``str`` constants (repeated on
+    every row): ``a + b + …`` of object arrays, joined in Arrow, without a Python string
+    per step. At least one part is an array; the arrays are equally long."""
+    text = [pa.scalar(p, pa.large_string()) if isinstance(p, str) else arrow_text(p) for p in parts]
+    return pc.binary_join_element_wise(*text, pa.scalar("", pa.large_string()))

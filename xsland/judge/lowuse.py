@@ -83,7 +83,7 @@ import pyarrow.compute as pc
 
 import xsland._sums as sums
 from xsland.errors import DataError, format_rows
-from xsland.judge.keys import id_keys, number_text, per_distinct
+from xsland.judge.keys import arrow_text, id_keys, join_text, number_text, per_distinct
 from xsland.measure.overlay import intersection_areas
 from xsland.read.crs import to_crs
 from xsland.read.validate import quality_record, require_dates, row_ids
@@ -334,30 +334,17 @@ def _add_months(dates: pd.Series, months: int) -> pd.Series:
     return dates + pd.DateOffset(months=months)
 
 
-def _join(parts: list[np.ndarray], sep: str) -> np.ndarray:
-    """Element-wise join of string arrays, skipping empty strings (no loop over rows)."""
-    out = np.full(len(parts[0]) if parts else 0, "", dtype=object)
-    filled = np.zeros(len(out), dtype=bool)
-    for part in parts:
-        part = np.asarray(part, dtype=object)
-        has = part != ""
-        if not has.any():
-            continue
-        both = has & filled  # only the rows with text are concatenated
-        out[both] = out[both] + sep + part[both]
-        first = has & ~filled
-        out[first] = part[first]
-        filled |= has
-    return out
-
-
-def _where(hit: np.ndarray, make: Any) -> np.ndarray:
-    """``np.where(hit, make(hit), "")`` (object dtype), with the text made only for the
-    rows where ``hit`` holds: ``make`` gets the mask and returns their texts."""
-    out = np.full(len(hit), "", dtype=object)
-    if hit.any():
-        out[hit] = make(hit)
-    return out
+def _where(hit: np.ndarray, make: Any) -> pa.Array:
+    """``np.where(hit, make(hit), "")`` as Arrow text, with the text made only for the
+    rows where ``hit`` holds: ``make`` gets the mask and returns their texts (an object
+    array or Arrow text); one ``take`` puts them in place."""
+    rows = np.flatnonzero(hit)
+    place = np.zeros(len(hit), dtype=np.int64)  # "" for the rows that do not hold
+    texts = [arrow_text([""])]
+    if len(rows):
+        place[rows] = np.arange(1, len(rows) + 1)
+        texts.append(arrow_text(make(np.asarray(hit, dtype=bool))))
+    return pa.concat_arrays(texts).take(place)
 
 
 def _fmt(values: np.ndarray, digits: int) -> np.ndarray:
@@ -948,7 +935,9 @@ def _rule_far_low(ctx: _Context) -> _Hit:
     judged = ~np.isnan(far_thr) & ~ctx.developing
     with np.errstate(invalid="ignore"):
         hit = judged & (ctx.far < far_thr - 1e-9)
-    detail = _where(hit, lambda m: "容积率" + _fmt(ctx.far[m], 3) + "<" + _fmt(far_thr[m], 2))
+    detail = _where(
+        hit, lambda m: join_text("容积率", _fmt(ctx.far[m], 3), "<", _fmt(far_thr[m], 2))
+    )
     return _Hit(hit, judged & np.isnan(ctx.far), detail)
 
 
@@ -960,7 +949,9 @@ def _rule_coverage_low(ctx: _Context) -> _Hit:
         hit = industrial & (ctx.coverage < floor - 1e-9)
     detail = _where(
         hit,
-        lambda m: "建筑系数" + _fmt(ctx.coverage[m] * 100, 1) + "%<" + _fmt(floor * 100, 1) + "%",
+        lambda m: join_text(
+            "建筑系数", _fmt(ctx.coverage[m] * 100, 1), "%<" + _fmt(floor * 100, 1)[0] + "%"
+        ),
     )
     return _Hit(hit, industrial & np.isnan(ctx.coverage), detail)
 
@@ -1078,7 +1069,9 @@ def _rule_tax_low(ctx: _Context) -> _Hit:
     tax = _enterprise_figures(ctx)["tax_per_mu"]
     with np.errstate(invalid="ignore"):
         hit = ctx.has_ent & (tax < floor - 1e-9)
-    detail = _where(hit, lambda m: "亩均税收" + _fmt(tax[m], 2) + "<" + _fmt(floor, 2) + "万元/亩")
+    detail = _where(
+        hit, lambda m: join_text("亩均税收", _fmt(tax[m], 2), "<" + _fmt(floor, 2)[0] + "万元/亩")
+    )
     return _Hit(hit, ctx.applies & np.isnan(tax), detail)
 
 
@@ -1186,6 +1179,8 @@ def _rule_industry_mismatch(ctx: _Context) -> _Hit:
         bare = pos[pos["leading_industry"].notna() & (pos["related_text"] == "")].index
         if len(bare):
             shown = ", ".join(map(str, bare))
+            # the parks' leading industries read from one list, not one .at per park
+            bare_lead = pos.loc[bare, "leading_industry"].tolist()
             ctx.notes.append(
                 f"industry_mismatch: parks {shown} list no related industries; "
                 "only their leading industry conforms"
@@ -1198,10 +1193,10 @@ def _rule_industry_mismatch(ctx: _Context) -> _Hit:
                     column="related_industries",
                     severity="info",
                     detail=[
-                        f"产业定位仅主导产业({pos.at[b, 'leading_industry']}); 相关/配套产业"
+                        f"产业定位仅主导产业({lead}); 相关/配套产业"
                         "未列, 可在园区图层 related_industries 列或项目文件 "
                         "[policy.related_industries] 中补充"
-                        for b in bare
+                        for lead in bare_lead
                     ],
                 )
             )
@@ -1221,11 +1216,12 @@ def _rule_industry_mismatch(ctx: _Context) -> _Hit:
         ind = industry[m].fillna("").to_numpy(dtype=object)
         lead = leading[m].fillna("").to_numpy(dtype=object)
         shown = _take(pos["related_text"].astype(object), park_row[m], fill="")
-        shown = shown.to_numpy(dtype=object)
-        return np.where(
-            shown != "",
-            "产业" + ind + "不属产业定位(主导" + lead + "; 相关" + shown + ")",
-            "产业" + ind + "≠主导产业" + lead,
+        shown = arrow_text(shown.to_numpy(dtype=object))
+        ind, lead = arrow_text(ind), arrow_text(lead)
+        return pc.if_else(
+            pc.not_equal(shown, ""),
+            join_text("产业", ind, "不属产业定位(主导", lead, "; 相关", shown, ")"),
+            join_text("产业", ind, "≠主导产业", lead),
         )
 
     detail = _where(hit, text)
@@ -1488,7 +1484,7 @@ def _str(values: np.ndarray) -> pd.arrays.ArrowStringArray | Any:
 
 def _labels(masks: list[np.ndarray], labels: list[str], sep: str, n: int) -> Any:
     """Per row, the labels whose mask holds joined by ``sep`` (``""`` when none), as
-    ``str``: ``_str(_join([np.where(m, label, "") ...], sep))``.
+    ``str``: row :math:`i` is ``sep.join(labels[j] for j if masks[j][i])``.
 
     The masks of a row make a code :math:`c_i = \\sum_j 2^j m_{ji}`; the text of each
     code that occurs is joined once and taken by the rows (no text per row).
@@ -1505,20 +1501,35 @@ def _labels(masks: list[np.ndarray], labels: list[str], sep: str, n: int) -> Any
     return _str(np.asarray(texts, dtype=object)).take(place[code])
 
 
-def _details(parts: list[tuple[np.ndarray, np.ndarray]], sep: str, n: int) -> Any:
+def _details(parts: list[tuple[np.ndarray, Any]], sep: str, n: int) -> Any:
     """Per row, the details of the rules that hold joined by ``sep``, as ``str``:
-    ``_str(_join([np.where(hit, detail, "") ...], sep))``, joined and converted only for
-    the rows where some rule holds."""
+    ``sep.join(d[i] for hit, d in parts if hit[i] and d[i] != "")``, joined (in Arrow) only for the
+    rows where some rule holds. A detail is Arrow text or an object array; a part that
+    does not hold, or whose detail is ``""``, is skipped."""
     rows = np.zeros(n, dtype=bool)
     for hit, _ in parts:
         rows |= hit
     where = np.flatnonzero(rows)
-    text = _join([np.where(hit[where], detail[where], "") for hit, detail in parts], sep)
-    if len(text) != len(where):  # no parts
-        text = np.full(len(where), "", dtype=object)
-    pick = np.full(n, len(where), dtype=np.intp)
-    pick[where] = np.arange(len(where))
-    return _str(np.append(text, "").astype(object)).take(pick)
+    pick = np.zeros(n, dtype=np.int64)  # "" for the rows where no rule holds
+    texts = [arrow_text([""])]
+    if parts and len(where):
+        none = pa.scalar(None, pa.large_string())
+        # the parts joined so far (null: none yet); each next part is joined on where
+        # both are there (binary_join_element_wise's own null_handling="skip" drops the
+        # rows where every part is null in pyarrow 26, so nulls are handled here)
+        done = pa.nulls(len(where), pa.large_string())
+        for hit, detail in parts:
+            d = (
+                detail.take(where)
+                if isinstance(detail, pa.Array)
+                else arrow_text(np.asarray(detail, dtype=object)[where])
+            )
+            d = pc.if_else(pc.and_(pa.array(hit[where]), pc.not_equal(d, "")), d, none)
+            both = join_text(done, sep, d)  # null unless both are there
+            done = pc.coalesce(both, done, d)
+        texts.append(pc.fill_null(done, ""))
+        pick[where] = np.arange(1, len(where) + 1)
+    return _str(pa.concat_arrays(texts).take(pick))
 
 
 def _mask(flags: pd.DataFrame, col: str) -> np.ndarray:

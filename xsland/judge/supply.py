@@ -37,9 +37,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 import xsland._sums as sums
 from xsland.errors import DataError
+from xsland.judge.keys import arrow_text as _text
+from xsland.judge.keys import join_text as _cat
 from xsland.judge.keys import number_text
 from xsland.read.validate import require_dates
 from xsland.rules.evaluation_columns import SUPPLY_COLUMNS as COLUMNS
@@ -77,12 +81,13 @@ def _number(parcels: pd.DataFrame, col: str) -> np.ndarray:
     return pd.to_numeric(parcels[col], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
-def _day(dates: pd.Series) -> np.ndarray:
-    """Dates as ``YYYY-MM-DD`` text ('' for NaT): ``dates.dt.strftime("%Y-%m-%d")``,
+def _day(dates: pd.Series) -> pa.Array:
+    """Dates as ``YYYY-MM-DD`` Arrow text ('' for NaT): ``dates.dt.strftime("%Y-%m-%d")``,
     each distinct date written once (many parcels share a day)."""
     codes, uniq = pd.factorize(dates)
     text = pd.DatetimeIndex(uniq).strftime("%Y-%m-%d").to_numpy(dtype=object)
-    return np.append(text, "")[codes]  # code -1 (NaT): the last, ""
+    # code -1 (NaT): the last, ""
+    return _text(np.append(text, "")).take(np.where(codes < 0, len(text), codes))
 
 
 def _per_code(code: np.ndarray, table: Mapping[str, str] | None = None) -> Any:
@@ -178,7 +183,7 @@ def supply_status(
         {
             "supply_status": _per_code(code),
             "supply_status_zh": _per_code(code, {c: v[0] for c, v in STATUSES.items()}),
-            "supply_rule": pd.array(rule, dtype="string"),
+            "supply_rule": pd.array(rule, dtype="string"),  # Arrow text as it is
         }
     )
     out.index = parcels.index
@@ -189,86 +194,100 @@ def _rules(
     code: np.ndarray,
     *,
     today: pd.Timestamp,
-    dates: Mapping[str, np.ndarray],
+    dates: Mapping[str, pa.Array],
     building: np.ndarray,
     is_completed: np.ndarray,
     is_started: np.ndarray,
     is_supplied: np.ndarray,
     policy: Policy,
-) -> np.ndarray:
-    """The rule text of each parcel (Chinese, with its dates and floor area)."""
+) -> pa.Array:
+    """The rule text of each parcel (Chinese, with its dates and floor area), Arrow text.
+
+    ``dates`` are :func:`_day` texts. The first branch that holds gives a row its text,
+    as :func:`numpy.select` would; each branch's texts are joined in Arrow for its rows
+    only (:func:`xsland.judge.keys.join_text`) and one ``take`` puts every row's text in place.
+    """
+    n = len(code)
     day = today.strftime("%Y-%m-%d")
     # the floor area as text, only where a rule shows it: built without a completion
     # date on or before the day, under construction without a start date
-    fa = np.full(len(code), "", dtype=object)
+    fa = np.full(n, "", dtype=object)
     shown = ((code == "built") & ~is_completed) | ((code == "under_construction") & ~is_started)
     fa[shown] = number_text(building[shown], 1)  # each distinct floor area written once
     years = f"{policy.idle_after_years:g}"
     d = dates
+
+    def at(values: Any, rows: np.ndarray) -> pa.Array:
+        return values.take(rows) if isinstance(values, pa.Array) else _text(values[rows])
+
     branches = [
         (
             (code == "built") & is_completed,
-            lambda m: "竣工日期 " + d["completed"][m] + " ≤ 评价日 " + day,
+            lambda r: _cat("竣工日期 ", at(d["completed"], r), " ≤ 评价日 " + day),
         ),
-        (code == "built", lambda m: "有建筑(" + fa[m] + " m²)且无开工/竣工日期: 视为建成"),
+        (code == "built", lambda r: _cat("有建筑(", at(fa, r), " m²)且无开工/竣工日期: 视为建成")),
         (
             (code == "under_construction") & is_started,
-            lambda m: "实际开工 " + d["started"][m] + ", 至评价日 " + day + " 未竣工",
+            lambda r: _cat("实际开工 ", at(d["started"], r), ", 至评价日 " + day + " 未竣工"),
         ),
         (
             code == "under_construction",
-            lambda m: (
-                "有建筑("
-                + fa[m]
-                + " m²), 竣工日期 "
-                + np.where(d["completed"][m] == "", "未填", d["completed"][m])
-                + " 晚于评价日或未填: 在建"
+            lambda r: _cat(
+                "有建筑(",
+                at(fa, r),
+                " m²), 竣工日期 ",
+                pc.if_else(pc.equal(at(d["completed"], r), ""), "未填", at(d["completed"], r)).cast(
+                    pa.large_string()
+                ),
+                " 晚于评价日或未填: 在建",
             ),
         ),
         (
             code == "idle",
-            lambda m: (
-                "供地 "
-                + d["supplied"][m]
-                + ", 应动工 "
-                + d["due"][m]
-                + " 后满 "
-                + years
-                + " 年("
-                + d["since"][m]
-                + ")未动工: 闲置"
+            lambda r: _cat(
+                "供地 ",
+                at(d["supplied"], r),
+                ", 应动工 ",
+                at(d["due"], r),
+                " 后满 " + years + " 年(",
+                at(d["since"], r),
+                ")未动工: 闲置",
             ),
         ),
         (
             code == "supplied_not_started",
-            lambda m: (
-                "供地 "
-                + d["supplied"][m]
-                + ", 无建筑, 应动工 "
-                + d["due"][m]
-                + "+"
-                + years
-                + " 年未到: 供而未用"
+            lambda r: _cat(
+                "供地 ",
+                at(d["supplied"], r),
+                ", 无建筑, 应动工 ",
+                at(d["due"], r),
+                "+" + years + " 年未到: 供而未用",
             ),
         ),
         (
             code == "approved_not_supplied",
-            lambda m: "批准 " + d["approved"][m] + ", 至评价日 " + day + " 未供地: 批而未供",
+            lambda r: _cat(
+                "批准 ", at(d["approved"], r), ", 至评价日 " + day + " 未供地: 批而未供"
+            ),
         ),
         (
             (code == "unknown") & is_supplied,
-            lambda m: "供地 " + d["supplied"][m] + ", 建设情况未知(无建筑面积和基底面积)",
+            lambda r: _cat("供地 ", at(d["supplied"], r), ", 建设情况未知(无建筑面积和基底面积)"),
         ),
     ]
-    # the first branch that holds, as np.select, but each text built only for its rows
-    text = np.full(len(code), "无批准/供地日期且无建筑: 无法判定", dtype=object)
-    taken = np.zeros(len(code), dtype=bool)
+    # the first branch that holds, as np.select; each row's place among the texts made
+    pieces = [_text(["无批准/供地日期且无建筑: 无法判定"])]
+    place = np.zeros(n, dtype=np.int64)  # the default text, the first
+    size = 1
+    taken = np.zeros(n, dtype=bool)
     for holds, make in branches:
-        rows = np.asarray(holds, dtype=bool) & ~taken
-        if rows.any():
-            text[rows] = make(rows)
-        taken |= rows
-    return text.astype(object)
+        rows = np.flatnonzero(np.asarray(holds, dtype=bool) & ~taken)
+        if len(rows):
+            pieces.append(make(rows))
+            place[rows] = size + np.arange(len(rows))
+            size += len(rows)
+            taken[rows] = True
+    return pa.concat_arrays(pieces).take(place)
 
 
 def supply_rates(parcels: pd.DataFrame, status: pd.DataFrame, *, by: str) -> pd.DataFrame:
