@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import geopandas as gpd
 import numpy as np
 import shapely
@@ -331,3 +333,24 @@ def test_overlapping_pairs_equal_the_predicates_on_every_pair(specs):
     assert got[["left", "right"]].values.tolist() == want
     assert got["area"].tolist() == [shapely.area(shapely.intersection(g[i], g[j])) for i, j in want]
     assert (got["area"] > 0).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 30), st.integers(0, 30), st.integers(1, 6), st.integers(1, 6)),
+        min_size=0,
+        max_size=40,
+    ),
+    st.integers(1, 9),
+)
+def test_query_on_threads_gives_the_pairs_of_one_call_in_its_order(boxes, min_chunk):
+    # squares x0..x0+w on a 30 x 30 field: many meet; chunks of min_chunk queried on up to
+    # 3 threads (more than this machine may have CPUs) must give tree.query's pairs exactly
+    geoms = np.array([shapely.box(x, y, x + w, y + h) for x, y, w, h in boxes], dtype=object)
+    tree = shapely.STRtree(geoms)
+    expected = tree.query(geoms)
+    with patch.object(overlay, "cpus", lambda: 3):
+        left, right = overlay._query(shapely.STRtree(geoms), geoms, min_chunk=min_chunk)
+    np.testing.assert_array_equal(left, expected[0])
+    np.testing.assert_array_equal(right, expected[1])

@@ -16,13 +16,15 @@ Series or DataFrame aligned to its index; inputs are never modified.
   spread over several parcels is split by area, never given whole to one.
 
 Everything is vectorised: one STRtree query and one vectorised intersection
-(:func:`xsland.measure.overlay.intersection_areas`) and :func:`numpy.bincount` sums,
-so a million parcels and two million buildings take a few minutes.
+(:func:`xsland.measure.overlay.intersection_areas`) and :func:`numpy.bincount` sums;
+the buildings' twins (:func:`xsland.measure.overlay.duplicate_footprints`) are found on
+a second thread meanwhile.
 """
 
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any, Literal, overload
 
 import geopandas as gpd
@@ -30,6 +32,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from xsland._threads import map_parts
 from xsland.errors import DataError, format_rows
 from xsland.measure.overlay import duplicate_footprints, intersection_areas
 from xsland.read.crs import get_crs, metric_crs, to_crs
@@ -400,16 +403,17 @@ def _pieces(bm: np.ndarray, pm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
     return bi, pi, area
 
 
-def _duplicates(
-    buildings: pd.DataFrame, bm: np.ndarray, policy: Policy, quality: list
-) -> np.ndarray:
-    """Buildings with nearly identical footprints (all but the first of each), listed."""
-    dup = np.zeros(len(bm), dtype=bool)
-    pairs = duplicate_footprints(bm, iou_min=policy.duplicate_building_iou_min)
+def _duplicates(buildings: pd.DataFrame, pairs: pd.DataFrame, quality: list) -> np.ndarray:
+    """Buildings with nearly identical footprints (all but the first of each), listed.
+
+    ``pairs`` is :func:`xsland.measure.overlay.duplicate_footprints` of the buildings.
+    """
+    n = len(buildings)
+    dup = np.zeros(n, dtype=bool)
     if pairs.empty:
         return dup
     dup[pairs["right"].to_numpy()] = True
-    ids = np.asarray(_ids(buildings, np.ones(len(bm), bool), "building_id"), dtype=object)
+    ids = np.asarray(_ids(buildings, np.ones(n, bool), "building_id"), dtype=object)
     first = pairs.drop_duplicates("right")
     quality += quality_record(
         layer="buildings",
@@ -588,9 +592,17 @@ def plot_ratio(
 
     if buildings is not None:
         bm = np.asarray(to_crs(buildings.geometry, crs).to_numpy(), dtype=object)
-        dup = _duplicates(buildings, bm, policy, quality)
-        # every building meeting a parcel (duplicates too, touching pairs with area 0)
-        bi, pi, piece = _pieces(bm, pm)
+        # two independent GEOS passes over the buildings, one per thread (both release
+        # the GIL): their twins, and every building meeting a parcel (duplicates too,
+        # touching pairs with area 0)
+        twins, (bi, pi, piece) = map_parts(
+            lambda job: job(),
+            [
+                partial(duplicate_footprints, bm, iou_min=policy.duplicate_building_iou_min),
+                partial(_pieces, bm, pm),
+            ],
+        )
+        dup = _duplicates(buildings, twins, quality)
         if meets is not None:
             meets.append(np.bincount(bi, minlength=len(bm)) > 0)
         # the pieces of positive area of the buildings counted (duplicates once)

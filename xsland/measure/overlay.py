@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from xsland._threads import map_chunks
+from xsland._threads import MIN_CHUNK, cpus, map_chunks, map_parts
 from xsland.measure.convex import clip_rings, convex_rings
 from xsland.read.crs import metric_crs
 
@@ -37,7 +37,8 @@ def intersection_areas(
 ) -> pd.DataFrame:
     """Areas of the pairwise intersections of two polygon layers (same CRS).
 
-    One STRtree query on ``right`` finds the pairs whose bounding boxes meet. Where
+    One STRtree query on ``right`` (its input cut in chunks, one thread per CPU:
+    :func:`_query`) finds the pairs whose bounding boxes meet. Where
     the right geometry covers the left one — a parcel inside its park, a building
     inside its parcel: most pairs in real data — the piece is the left geometry and
     its area is known without an intersection; of the other pairs, those whose
@@ -71,8 +72,7 @@ def intersection_areas(
     """
     lg = np.asarray(left.to_numpy() if hasattr(left, "to_numpy") else left, dtype=object)
     rg = np.asarray(right.to_numpy() if hasattr(right, "to_numpy") else right, dtype=object)
-    tree = shapely.STRtree(rg)
-    li, ri = tree.query(lg)  # bounding boxes meet
+    li, ri = _query(shapely.STRtree(rg), lg)  # bounding boxes meet
     if len(li) == 0:
         return pd.DataFrame(
             {"left": np.array([], int), "right": np.array([], int), "area": np.array([], float)}
@@ -106,6 +106,29 @@ def intersection_areas(
     return pd.DataFrame({"left": li[keep], "right": ri[keep], "area": area[keep]})
 
 
+def _query(
+    tree: shapely.STRtree, geoms: np.ndarray, *, min_chunk: int = MIN_CHUNK
+) -> tuple[np.ndarray, np.ndarray]:
+    """``tree.query(geoms)``: the pairs whose bounding boxes meet, the queries on threads.
+
+    ``geoms`` is cut into :math:`k` consecutive chunks (as :func:`xsland._threads.map_chunks`
+    cuts, one per CPU, at least ``min_chunk`` each), each queried on
+    its own thread (``STRtree.query`` releases the GIL) and the pairs concatenated, the
+    positions of chunk :math:`c` shifted by its start: the query lists each input's hits
+    in input order, so the pairs are those of one call, in the same order.
+    """
+    n = len(geoms)
+    k = min(cpus(), n // max(min_chunk, 1))
+    if k <= 1:
+        return tree.query(geoms)
+    # GEOS builds the tree at its first query: here, before two threads could race to it
+    tree.query(shapely.points(0.0, 0.0))
+    cuts = np.linspace(0, n, k + 1).astype(np.int64)
+    parts = map_parts(lambda i: tree.query(geoms[cuts[i] : cuts[i + 1]]), list(range(k)))
+    left = np.concatenate([p[0] + cuts[i] for i, p in enumerate(parts)])
+    return left, np.concatenate([p[1] for p in parts])
+
+
 def _piece_areas(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """:math:`a(L_i \\cap R_i)` of each pair, by GEOS."""
     return shapely.area(shapely.intersection(left, right))
@@ -128,7 +151,7 @@ def overlapping_pairs(geoms: np.ndarray) -> pd.DataFrame:
     which for polygons is ``overlaps`` or either one ``contains`` the other).
     """
     g = np.asarray(geoms, dtype=object)
-    li, ri = shapely.STRtree(g).query(g)  # bounding boxes meet: the test below is stricter
+    li, ri = _query(shapely.STRtree(g), g)  # bounding boxes meet: the test below is stricter
     keep = li < ri
     a, b = li[keep], ri[keep]
     w, h = _box_overlap(shapely.bounds(g), a, b)
@@ -168,7 +191,7 @@ def duplicate_footprints(geoms: np.ndarray, *, iou_min: float) -> pd.DataFrame:
     idx = np.flatnonzero(present)
     sub = g[idx]
     # bounding boxes meet: a pair whose geometries do not has no intersection, IoU 0
-    li, ri = shapely.STRtree(sub).query(sub)
+    li, ri = _query(shapely.STRtree(sub), sub)
     keep = li < ri
     a, b = li[keep], ri[keep]
     area = shapely.area(sub)
