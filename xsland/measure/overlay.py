@@ -80,14 +80,14 @@ def intersection_areas(
     was_prepared = shapely.is_prepared(rg)
     shapely.prepare(rg)  # a cache only: the geometries' values do not change
     try:
-        covered = shapely.covers(rg[ri], lg[li])
+        covered = _covers(rg, lg, ri, li)
         rest = np.flatnonzero(~covered)
         # convex pairs clipped in NumPy, each polygon's ring worked out once however many
         # pairs it is in (the clip reads coordinates only, never the prepared index, so
         # it may run on threads): a piece that is not tiny proves the pair meets
         lu, lpos = np.unique(li[rest], return_inverse=True)
         ru, rpos = np.unique(ri[rest], return_inverse=True)
-        rings = (convex_rings(lg[lu]), convex_rings(rg[ru]))
+        rings = tuple(map_parts(convex_rings, [lg[lu], rg[ru]]))  # the two sides on threads
         clipped = map_chunks(partial(clip_rings, *rings), lpos, rpos)
         unsure = rest[np.isnan(clipped)]
         unsure = unsure[shapely.intersects(rg[ri[unsure]], lg[li[unsure]])]
@@ -129,9 +129,38 @@ def _query(
     return left, np.concatenate([p[1] for p in parts])
 
 
+def _covers(
+    rg: np.ndarray, lg: np.ndarray, ri: np.ndarray, li: np.ndarray, *, min_chunk: int = MIN_CHUNK
+) -> np.ndarray:
+    """``shapely.covers(rg[ri], lg[li])`` of prepared ``rg``, on one thread per CPU.
+
+    A prepared geometry builds its indexes at its first test, so two threads must never
+    test one geometry: the pairs are split by the right geometry (by the address of its
+    Python object, so one object listed twice stays on one thread), each part tested
+    on its own thread and the answers put back in place: those of one call.
+    """
+    k = min(cpus(), len(ri) // max(min_chunk, 1))
+    if k <= 1:
+        return shapely.covers(rg[ri], lg[li])
+    key = np.fromiter(map(id, rg), dtype=np.uint64, count=len(rg))
+    cuts = np.quantile(key, np.linspace(0, 1, k + 1)[1:-1], method="lower")
+    part = np.searchsorted(cuts, key, side="left")[ri]
+    where = [np.flatnonzero(part == c) for c in range(k)]
+    found = map_parts(lambda at: shapely.covers(rg[ri[at]], lg[li[at]]), where)
+    out = np.zeros(len(ri), dtype=bool)
+    for at, hit in zip(where, found, strict=True):
+        out[at] = hit
+    return out
+
+
 def _piece_areas(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """:math:`a(L_i \\cap R_i)` of each pair, by GEOS."""
     return shapely.area(shapely.intersection(left, right))
+
+
+def _interiors_meet(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Whether the interiors of each pair meet (DE-9IM ``T********``), by GEOS."""
+    return shapely.relate_pattern(left, right, "T********")
 
 
 def _box_overlap(box: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -156,11 +185,11 @@ def overlapping_pairs(geoms: np.ndarray) -> pd.DataFrame:
     a, b = li[keep], ri[keep]
     w, h = _box_overlap(shapely.bounds(g), a, b)
     a, b = a[(w > 0) & (h > 0)], b[(w > 0) & (h > 0)]
-    inner = shapely.relate_pattern(g[a], g[b], "T********")
+    inner = map_chunks(_interiors_meet, g[a], g[b])  # element-wise: a thread per CPU
     a, b = a[inner], b[inner]
     order = np.lexsort((b, a))
     a, b = a[order], b[order]
-    area = shapely.area(shapely.intersection(g[a], g[b]))
+    area = map_chunks(_piece_areas, g[a], g[b])
     return pd.DataFrame({"left": a, "right": b, "area": area})
 
 
@@ -204,7 +233,7 @@ def duplicate_footprints(geoms: np.ndarray, *, iou_min: float) -> pd.DataFrame:
         return empty
     order = np.lexsort((b, a))
     a, b = a[order], b[order]
-    inter = shapely.area(shapely.intersection(sub[a], sub[b]))
+    inter = map_chunks(_piece_areas, sub[a], sub[b])  # element-wise: a thread per CPU
     union = area[a] + area[b] - inter
     with np.errstate(invalid="ignore", divide="ignore"):
         iou = np.where(union > 0, inter / union, 0.0)
