@@ -24,7 +24,7 @@ a second thread meanwhile.
 from __future__ import annotations
 
 import re
-from functools import partial
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal, overload
 
 import geopandas as gpd
@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from xsland._threads import map_parts
+from xsland._threads import MIN_CHUNK, cpus, map_parts
 from xsland.errors import DataError, format_rows
 from xsland.measure.overlay import duplicate_footprints, intersection_areas
 from xsland.read.crs import get_crs, metric_crs, to_crs
@@ -427,6 +427,39 @@ def _duplicates(buildings: pd.DataFrame, pairs: pd.DataFrame, quality: list) -> 
     return dup
 
 
+def _building_figures(
+    buildings: pd.DataFrame, bm: np.ndarray, policy: Policy
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each building's :func:`counted_floors`, own floor area (NaN when not recorded:
+    empty, or 0 where its floors are known) and footprint area :math:`a(B)`.
+
+    Building by building (each row's figures depend on that row alone), so those of a
+    subset of rows are the subset of these.
+    """
+    counted = counted_floors(buildings, policy=policy).to_numpy()
+    b_own = _numeric(buildings, "floor_area", layer="buildings", id_col="building_id")
+    # 0 on record for a building with floors is "not recorded": its floors count
+    b_own = np.where((b_own == 0) & ~np.isnan(counted), np.nan, b_own)
+    return counted, b_own, shapely.area(bm)
+
+
+def _piece_order(pi: np.ndarray, piece: np.ndarray, piece_fa: np.ndarray, n: int) -> np.ndarray:
+    """``np.lexsort((piece_fa, piece, pi))``, cut by parcel on one thread per CPU.
+
+    The pieces of parcels :math:`[cn/k, (c+1)n/k)` form part :math:`c` (their positions
+    in the order given); each part is sorted on its own thread (NumPy's sort releases
+    the GIL) and the parts are concatenated. The parcel is the first key and the sort
+    is stable, so this is the order of one sort of all pieces, to the last tie.
+    """
+    k = min(cpus(), len(pi) // MIN_CHUNK)
+    if k <= 1:
+        return np.lexsort((piece_fa, piece, pi))
+    part = pi * k // max(n, 1)
+    at = [np.flatnonzero(part == c) for c in range(k)]
+    parts = map_parts(lambda i: i[np.lexsort((piece_fa[i], piece[i], pi[i]))], at)
+    return np.concatenate(parts)
+
+
 def contradicted_floor_areas(parcels: pd.DataFrame, measures: pd.DataFrame) -> list[dict[str, Any]]:
     """Quality rows for the parcels whose recorded floor area their buildings contradict.
 
@@ -592,16 +625,19 @@ def plot_ratio(
 
     if buildings is not None:
         bm = np.asarray(to_crs(buildings.geometry, crs).to_numpy(), dtype=object)
-        # two independent GEOS passes over the buildings, one per thread (both release
+        # two independent GEOS passes over the buildings, one thread each (both release
         # the GIL): their twins, and every building meeting a parcel (duplicates too,
-        # touching pairs with area 0)
-        twins, (bi, pi, piece) = map_parts(
-            lambda job: job(),
-            [
-                partial(duplicate_footprints, bm, iou_min=policy.duplicate_building_iou_min),
-                partial(_pieces, bm, pm),
-            ],
-        )
+        # touching pairs with area 0); meanwhile each building's figures, here
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="xsland-geos") as pool:
+            twins_job = pool.submit(
+                duplicate_footprints, bm, iou_min=policy.duplicate_building_iou_min
+            )
+            pieces_job = pool.submit(_pieces, bm, pm)
+            try:
+                figures = _building_figures(buildings, bm, policy)
+            except DataError:  # raised below if a building counted holds the bad value
+                figures = None
+            twins, (bi, pi, piece) = twins_job.result(), pieces_job.result()
         dup = _duplicates(buildings, twins, quality)
         if meets is not None:
             meets.append(np.bincount(bi, minlength=len(bm)) > 0)
@@ -610,18 +646,17 @@ def plot_ratio(
         bi, pi, piece = (np.cumsum(~dup) - 1)[bi[counts]], pi[counts], piece[counts]
         if dup.any():
             buildings, bm = buildings[~dup], bm[~dup]
-        counted = counted_floors(buildings, policy=policy).to_numpy()
-        b_own = _numeric(buildings, "floor_area", layer="buildings", id_col="building_id")
-        # 0 on record for a building with floors is "not recorded": its floors count
-        b_own = np.where((b_own == 0) & ~np.isnan(counted), np.nan, b_own)
-        b_area = shapely.area(bm)
+        if figures is None:
+            counted, b_own, b_area = _building_figures(buildings, bm, policy)
+        else:  # figures of each building on its own: those of the buildings counted
+            counted, b_own, b_area = (x[~dup] for x in figures)
         with np.errstate(invalid="ignore", divide="ignore"):
             by_share = b_own[bi] * piece / b_area[bi]
         piece_fa = np.where(np.isnan(b_own[bi]), piece * counted[bi], by_share)
         known = ~np.isnan(piece_fa)
         # each parcel's pieces added smallest first: the same sums, to the last bit,
         # whatever the order the buildings came in (a partition reads those near it)
-        order = np.lexsort((piece_fa, piece, pi))
+        order = _piece_order(pi, piece, piece_fa, n)
         bi, pi, piece, piece_fa, known = (
             bi[order],
             pi[order],
