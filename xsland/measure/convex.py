@@ -107,6 +107,8 @@ def convex_rings(
         & (area2 != 0)
     )
     ok[sel] = good
+    if len(sel) == n:  # every polygon a candidate (the common case): no scatter
+        return np.where(good[:, None], sx, 0.0), np.where(good[:, None], sy, 0.0), ok
     x[sel] = np.where(good[:, None], sx, 0.0)
     y[sel] = np.where(good[:, None], sy, 0.0)
     return x, y, ok
