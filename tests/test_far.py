@@ -614,6 +614,18 @@ def test_a_bad_figure_on_a_duplicate_only_is_not_read_and_on_a_building_counted_
         plot_ratio(two_parcels(), bad)
 
 
+def test_buildings_without_floors_are_named_after_duplicates_are_dropped():
+    # B2 is B1 again (dropped); B3 has no floors: listed as B3, or without IDs as #1, its
+    # position among the buildings counted (B1 #0, B3 #1), as the rows its figures are of
+    geoms = [box(10, 10, 50, 30), box(10, 10, 50, 30), box(60, 60, 80, 80)]
+    b = buildings(geoms, floors=[3, 3, np.nan])
+    for frame, expected in ((b, "B3"), (b.drop(columns="building_id"), "#1")):
+        records = plot_ratio(two_parcels(), frame).attrs["quality"]
+        assert [(q["check"], q["id"]) for q in records if q["check"] == "missing_floors"] == [
+            ("missing_floors", expected)
+        ]
+
+
 def test_floor_areas_are_the_same_bits_whatever_order_the_buildings_come_in():
     # 40 buildings of uneven sizes on P1 (0–100) and P2 (100–200), some across the line:
     # added in input order their pieces round differently from added in reverse; each

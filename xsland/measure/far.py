@@ -644,10 +644,8 @@ def plot_ratio(
         # the pieces of positive area of the buildings counted (duplicates once)
         counts = (piece > 0) & ~dup[bi]
         bi, pi, piece = (np.cumsum(~dup) - 1)[bi[counts]], pi[counts], piece[counts]
-        if dup.any():
-            buildings, bm = buildings[~dup], bm[~dup]
         if figures is None:
-            counted, b_own, b_area = _building_figures(buildings, bm, policy)
+            counted, b_own, b_area = _building_figures(buildings[~dup], bm[~dup], policy)
         else:  # figures of each building on its own: those of the buildings counted
             counted, b_own, b_area = (x[~dup] for x in figures)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -679,11 +677,17 @@ def plot_ratio(
         source[contradicted] = np.where(built, "buildings", "none")[contradicted]
         unknown = np.isnan(counted) & np.isnan(b_own)
         if unknown.any():
+            if "building_id" in buildings.columns:  # the IDs of those rows, in order
+                rows = np.zeros(len(dup), dtype=bool)
+                rows[np.flatnonzero(~dup)[unknown]] = True
+                ids = _ids(buildings, rows, "building_id")
+            else:  # "#i", i among the buildings counted
+                ids = _ids(buildings[~dup], unknown, "building_id")
             quality += quality_record(
                 layer="buildings",
                 check="missing_floors",
                 column="floors",
-                ids=_ids(buildings, unknown, "building_id"),
+                ids=ids,
                 detail="no floors, height or floor_area: adds no floor area to its parcels",
             )
     decl = np.isnan(floor_area) & ~np.isnan(declared) & measured
