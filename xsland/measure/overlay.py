@@ -287,14 +287,18 @@ def park_assignment(
             "in_parks_share": 0.0,
         }
     )
-    pairs = intersection_areas(pg, kg)  # per feature (zone)
+    ids = parks["park_id"].to_numpy(dtype=object)
+    codes, names = pd.factorize(ids)
+    kgeoms = np.asarray(kg.to_numpy(), dtype=object)
+    union = shapely.union_all  # zones of one park may overlap: their union
+    merged = np.array([union(kgeoms[codes == c]) for c in range(len(names))], dtype=object)
+    # per feature (zone) and per park, one thread each; each prepares its right side, so
+    # they share no geometry (GEOS gives a union as a new one; else one after the other)
+    apart = {id(g) for g in kgeoms}.isdisjoint(map(id, merged))
+    pairs, per_park = map_parts(
+        lambda right: intersection_areas(pg, right), [kgeoms, merged], workers=None if apart else 1
+    )
     if len(pairs):
-        ids = parks["park_id"].to_numpy(dtype=object)
-        codes, names = pd.factorize(ids)
-        kgeoms = np.asarray(kg.to_numpy(), dtype=object)
-        union = shapely.union_all  # zones of one park may overlap: their union
-        merged = np.array([union(kgeoms[codes == c]) for c in range(len(names))], dtype=object)
-        per_park = intersection_areas(pg, merged)
         area = np.asarray(shapely.area(pg.to_numpy()), dtype=float)
         per_park = per_park.sort_values(["left", "area"], ascending=[True, False])
         best = per_park.drop_duplicates("left")
