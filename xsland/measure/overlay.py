@@ -85,8 +85,9 @@ def intersection_areas(
         # convex pairs clipped in NumPy, each polygon's ring worked out once however many
         # pairs it is in (the clip reads coordinates only, never the prepared index, so
         # it may run on threads): a piece that is not tiny proves the pair meets
-        lu, lpos = np.unique(li[rest], return_inverse=True)
-        ru, rpos = np.unique(ri[rest], return_inverse=True)
+        (lu, lpos), (ru, rpos) = map_parts(
+            partial(np.unique, return_inverse=True), [li[rest], ri[rest]]
+        )
         rings = tuple(map_parts(convex_rings, [lg[lu], rg[ru]]))  # the two sides on threads
         clipped = map_chunks(partial(clip_rings, *rings), lpos, rpos)
         unsure = rest[np.isnan(clipped)]
@@ -94,7 +95,7 @@ def intersection_areas(
     finally:
         shapely.destroy_prepared(rg[~was_prepared])
     area = np.zeros(len(li))
-    area[covered] = shapely.area(lg[li[covered]])
+    area[covered] = map_chunks(shapely.area, lg[li[covered]])
     area[rest] = np.nan_to_num(clipped, nan=0.0)
     area[unsure] = map_chunks(_piece_areas, lg[li[unsure]], rg[ri[unsure]])  # a thread per CPU
     if touching:  # covered, clipped or meeting: every pair whose geometries intersect
