@@ -626,6 +626,24 @@ def test_buildings_without_floors_are_named_after_duplicates_are_dropped():
         ]
 
 
+def test_duplicates_are_named_by_id_or_by_row_in_the_layer():
+    # B1 far away; B3 is B2 again and B4 is B2 again: B3 and B4 named, both after B2 (row
+    # 1); without IDs they are rows #2 and #3 of the layer, after #1
+    geoms = [box(500, 500, 520, 520), box(10, 10, 50, 30), box(10, 10, 50, 30)]
+    b = buildings([*geoms, box(10, 10, 50, 30)], floors=[1, 3, 3, 3])
+    for frame, named, first in (
+        (b, ["B3", "B4"], "B2"),
+        (b.drop(columns="building_id"), ["#2", "#3"], "#1"),
+    ):
+        records = [
+            q
+            for q in plot_ratio(two_parcels(), frame).attrs["quality"]
+            if q["check"] == "duplicate_building"
+        ]
+        assert [q["id"] for q in records] == named
+        assert all(q["detail"].startswith(f"same footprint as {first} (") for q in records)
+
+
 def test_floor_areas_are_the_same_bits_whatever_order_the_buildings_come_in():
     # 40 buildings of uneven sizes on P1 (0–100) and P2 (100–200), some across the line:
     # added in input order their pieces round differently from added in reverse; each

@@ -413,15 +413,20 @@ def _duplicates(buildings: pd.DataFrame, pairs: pd.DataFrame, quality: list) -> 
     if pairs.empty:
         return dup
     dup[pairs["right"].to_numpy()] = True
-    ids = np.asarray(_ids(buildings, np.ones(n, bool), "building_id"), dtype=object)
     first = pairs.drop_duplicates("right")
+    right, left = first["right"].to_numpy(), first["left"].to_numpy()
+    # the IDs of the rows named only (a layer of millions has a few twins)
+    named = np.unique(np.concatenate([right, left]))
+    rows = np.zeros(n, dtype=bool)
+    rows[named] = True
+    ids = np.asarray(_ids(buildings, rows, "building_id"), dtype=object)  # in row order
     quality += quality_record(
         layer="buildings",
         check="duplicate_building",
-        ids=ids[first["right"].to_numpy()],
+        ids=ids[np.searchsorted(named, right)],
         detail=[
-            f"same footprint as {ids[a]} (intersection over union {iou:.3f}): counted once"
-            for a, iou in zip(first["left"], first["iou"], strict=True)
+            f"same footprint as {a} (intersection over union {iou:.3f}): counted once"
+            for a, iou in zip(ids[np.searchsorted(named, left)], first["iou"], strict=True)
         ],
     )
     return dup
