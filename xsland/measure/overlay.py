@@ -85,10 +85,11 @@ def intersection_areas(
         # convex pairs clipped in NumPy, each polygon's ring worked out once however many
         # pairs it is in (the clip reads coordinates only, never the prepared index, so
         # it may run on threads): a piece that is not tiny proves the pair meets
+        two = None if len(rest) >= MIN_CHUNK else 1  # the two sides on threads, if many
         (lu, lpos), (ru, rpos) = map_parts(
-            partial(np.unique, return_inverse=True), [li[rest], ri[rest]]
+            partial(np.unique, return_inverse=True), [li[rest], ri[rest]], workers=two
         )
-        rings = tuple(map_parts(convex_rings, [lg[lu], rg[ru]]))  # the two sides on threads
+        rings = tuple(map_parts(convex_rings, [lg[lu], rg[ru]], workers=two))
         clipped = map_chunks(partial(clip_rings, *rings), lpos, rpos)
         unsure = rest[np.isnan(clipped)]
         unsure = unsure[shapely.intersects(rg[ri[unsure]], lg[li[unsure]])]
@@ -293,9 +294,10 @@ def park_assignment(
     kgeoms = np.asarray(kg.to_numpy(), dtype=object)
     union = shapely.union_all  # zones of one park may overlap: their union
     merged = np.array([union(kgeoms[codes == c]) for c in range(len(names))], dtype=object)
-    # per feature (zone) and per park, one thread each; each prepares its right side, so
-    # they share no geometry (GEOS gives a union as a new one; else one after the other)
-    apart = {id(g) for g in kgeoms}.isdisjoint(map(id, merged))
+    # per feature (zone) and per park, one thread each (for many parcels); each prepares
+    # its right side, so they share no geometry (GEOS gives a union as a new one; else
+    # one after the other)
+    apart = {id(g) for g in kgeoms}.isdisjoint(map(id, merged)) and n >= MIN_CHUNK
     pairs, per_park = map_parts(
         lambda right: intersection_areas(pg, right), [kgeoms, merged], workers=None if apart else 1
     )
