@@ -177,3 +177,18 @@ def test_clip_rings_of_pairs_by_position_equal_the_pairs_clipped():
     np.testing.assert_allclose(got[:3], [1.0, 1.0, 5.0], rtol=1e-12)
     assert np.isnan(got[3])
     np.testing.assert_array_equal(got, clip_areas(buildings[li], parcels[ri]))
+
+
+def test_a_batch_of_rings_cut_and_left_whole_gives_each_pair_its_own_area():
+    # three pairs clipped together; each edge cuts some rings and leaves the others whole
+    # (those are put back as they were, padded to the batch's width):
+    # 1. square 0–2 × 0–2 by square 1–3 × 0–2: the piece 1–2 × 0–2, area 2;
+    # 2. unit square 10–11 inside an octagon of radius 5 around (10.5, 10.5): never cut,
+    #    area 1 (the octagon's 8 edges make the batch 9 columns wide: pair 1's clip ring
+    #    of 5 is padded, its padded edges cut nothing);
+    # 3. square 20–22 by square 21–23: the piece 21–22 × 21–22, area 1.
+    angles = np.arange(8) * np.pi / 4
+    octagon = shapely.Polygon(np.c_[10.5 + 5 * np.cos(angles), 10.5 + 5 * np.sin(angles)])
+    left = [shapely.box(0, 0, 2, 2), shapely.box(10, 10, 11, 11), shapely.box(20, 20, 22, 22)]
+    right = [shapely.box(1, 0, 3, 2), octagon, shapely.box(21, 21, 23, 23)]
+    np.testing.assert_allclose(clip_areas(left, right), [2.0, 1.0, 1.0], rtol=1e-12)

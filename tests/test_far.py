@@ -8,6 +8,7 @@ P2 = [X0+100, X0+200] × [Y0, Y0+100] lie side by side.
 from __future__ import annotations
 
 import datetime as dt
+from unittest.mock import patch
 
 import geopandas as gpd
 import numpy as np
@@ -18,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xsland.errors import CRSError, DataError
+from xsland.measure import far
 from xsland.measure.far import categorise, counted_floors, plot_ratio
 from xsland.rules.policy import DEFAULT_POLICY
 
@@ -598,6 +600,50 @@ def test_a_footprint_delivered_twice_counts_once():
     assert "same footprint as B1" in r.attrs["quality"][0]["detail"]
 
 
+def test_a_bad_figure_on_a_duplicate_only_is_not_read_and_on_a_building_counted_raises():
+    # B2 is B1 again (not counted) with floors "three": B1's 800 m² × 3 = 2400 m² on P1
+    # (FAR 2400 / 10 000 = 0.24); the duplicate's figure is never read, so no error
+    b = buildings([box(10, 10, 50, 30), box(10, 10, 50, 30)], floors=["3", "three"])
+    r = plot_ratio(two_parcels(), b)
+    assert r["floor_area"].tolist() == [2400.0, 0.0]
+    assert r["far"].tolist() == [0.24, 0.0]
+    assert _checks(r) == {"duplicate_building": ["B2"]}
+    # the same text on B1, which is counted: the error names it
+    bad = buildings([box(10, 10, 50, 30), box(10, 10, 50, 30)], floors=["three", "3"])
+    with pytest.raises(DataError, match="'floors'.*B1"):
+        plot_ratio(two_parcels(), bad)
+
+
+def test_buildings_without_floors_are_named_after_duplicates_are_dropped():
+    # B2 is B1 again (dropped); B3 has no floors: listed as B3, or without IDs as #1, its
+    # position among the buildings counted (B1 #0, B3 #1), as the rows its figures are of
+    geoms = [box(10, 10, 50, 30), box(10, 10, 50, 30), box(60, 60, 80, 80)]
+    b = buildings(geoms, floors=[3, 3, np.nan])
+    for frame, expected in ((b, "B3"), (b.drop(columns="building_id"), "#1")):
+        records = plot_ratio(two_parcels(), frame).attrs["quality"]
+        assert [(q["check"], q["id"]) for q in records if q["check"] == "missing_floors"] == [
+            ("missing_floors", expected)
+        ]
+
+
+def test_duplicates_are_named_by_id_or_by_row_in_the_layer():
+    # B1 far away; B3 is B2 again and B4 is B2 again: B3 and B4 named, both after B2 (row
+    # 1); without IDs they are rows #2 and #3 of the layer, after #1
+    geoms = [box(500, 500, 520, 520), box(10, 10, 50, 30), box(10, 10, 50, 30)]
+    b = buildings([*geoms, box(10, 10, 50, 30)], floors=[1, 3, 3, 3])
+    for frame, named, first in (
+        (b, ["B3", "B4"], "B2"),
+        (b.drop(columns="building_id"), ["#2", "#3"], "#1"),
+    ):
+        records = [
+            q
+            for q in plot_ratio(two_parcels(), frame).attrs["quality"]
+            if q["check"] == "duplicate_building"
+        ]
+        assert [q["id"] for q in records] == named
+        assert all(q["detail"].startswith(f"same footprint as {first} (") for q in records)
+
+
 def test_floor_areas_are_the_same_bits_whatever_order_the_buildings_come_in():
     # 40 buildings of uneven sizes on P1 (0–100) and P2 (100–200), some across the line:
     # added in input order their pieces round differently from added in reverse; each
@@ -678,3 +724,26 @@ def test_meets_is_the_negation_of_buildings_outside(specs):
     outside = buildings_outside(b.geometry.to_numpy(), two_parcels().geometry.to_numpy())
     assert meets[0].tolist() == (~outside).tolist()
     pd.testing.assert_frame_equal(r, plot_ratio(two_parcels(), b), check_exact=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 7),  # parcel
+            st.sampled_from([1.0, 2.0, 2.5]),  # piece area: ties are common
+            st.sampled_from([1.0, 3.0, float("nan")]),  # its floor area, maybe unknown
+        ),
+        max_size=30,
+    )
+)
+def test_piece_order_on_threads_is_the_order_of_one_lexsort(pieces):
+    # the order the parcels' sums are added in: by parcel, then piece, then floor area
+    # (NaN last), ties in the order given; cut into parts of parcels 0-2, 3-5 and 6-7
+    # (8 parcels, 3 threads) it must be np.lexsort's, element for element
+    pi = np.array([p for p, _, _ in pieces], dtype=np.int64)
+    piece = np.array([a for _, a, _ in pieces], dtype=float)
+    piece_fa = np.array([f for _, _, f in pieces], dtype=float)
+    with patch.object(far, "cpus", lambda: 3), patch.object(far, "MIN_CHUNK", 1):
+        got = far._piece_order(pi, piece, piece_fa, 8)
+    np.testing.assert_array_equal(got, np.lexsort((piece_fa, piece, pi)))

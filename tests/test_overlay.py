@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import geopandas as gpd
 import numpy as np
 import shapely
@@ -331,3 +333,50 @@ def test_overlapping_pairs_equal_the_predicates_on_every_pair(specs):
     assert got[["left", "right"]].values.tolist() == want
     assert got["area"].tolist() == [shapely.area(shapely.intersection(g[i], g[j])) for i, j in want]
     assert (got["area"] > 0).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 30), st.integers(0, 30), st.integers(1, 6), st.integers(1, 6)),
+        min_size=0,
+        max_size=40,
+    ),
+    st.integers(1, 9),
+)
+def test_query_on_threads_gives_the_pairs_of_one_call_in_its_order(boxes, min_chunk):
+    # squares x0..x0+w on a 30 x 30 field: many meet; chunks of min_chunk queried on up to
+    # 3 threads (more than this machine may have CPUs) must give tree.query's pairs exactly
+    geoms = np.array([shapely.box(x, y, x + w, y + h) for x, y, w, h in boxes], dtype=object)
+    tree = shapely.STRtree(geoms)
+    expected = tree.query(geoms)
+    with patch.object(overlay, "cpus", lambda: 3):
+        left, right = overlay._query(shapely.STRtree(geoms), geoms, min_chunk=min_chunk)
+    np.testing.assert_array_equal(left, expected[0])
+    np.testing.assert_array_equal(right, expected[1])
+
+
+def test_covers_on_threads_tests_each_prepared_geometry_on_one_thread_and_answers_in_place():
+    # right: a 10 x 10 square R listed twice (one object: one prepared index), and a 4 x 4
+    # square S; left: a 1 x 1 square at (6, 6) (inside R, outside S), and a 3 x 3 at
+    # (0, 0) (inside both). Pairs (r, l): R covers both, S covers the 3 x 3 only.
+    big, small = shapely.box(0, 0, 10, 10), shapely.box(0, 0, 4, 4)
+    rg = np.array([big, small, big], dtype=object)
+    lg = np.array([shapely.box(6, 6, 7, 7), shapely.box(0, 0, 3, 3)], dtype=object)
+    ri = np.array([0, 1, 2, 1, 0, 2, 1, 1])
+    li = np.array([0, 0, 0, 1, 1, 1, 1, 0])
+    calls: list[set] = []  # the right objects each call (one per thread) tests
+    real = shapely.covers
+
+    def covers(r, lft):
+        calls.append({id(g) for g in r})
+        return real(r, lft)
+
+    shapely.prepare(rg)
+    with patch.object(overlay, "cpus", lambda: 3), patch.object(overlay.shapely, "covers", covers):
+        got = overlay._covers(rg, lg, ri, li, min_chunk=1)
+    shapely.destroy_prepared(rg)
+    expected = [True, False, True, True, True, True, True, False]
+    np.testing.assert_array_equal(got, expected)
+    assert len(calls) == 3  # three parts; R's pairs all in one of them
+    assert sum(len(c) for c in calls) == len(set().union(*calls)) == 2

@@ -5,8 +5,10 @@ building straddling a parcel boundary: a convex building of 4–8 vertices and a
 parcel. Their intersection is convex, and its area needs no general overlay: the
 subject polygon :math:`S` is clipped by each edge of the convex clip polygon :math:`C`
 in turn (Sutherland–Hodgman), and the area of what is left is the shoelace sum. All
-pairs are clipped together on padded vertex arrays, one step per edge of :math:`C`,
-about four times faster than ``shapely.intersection`` followed by ``shapely.area``.
+pairs are clipped together on padded vertex arrays, one step per edge of :math:`C`
+(each step rebuilds only the rings its edge cuts: a building across one parcel edge lies
+wholly inside the other three), about four times faster than ``shapely.intersection``
+followed by ``shapely.area``.
 
 The areas agree with GEOS's to :math:`2.2 \\times 10^{-10}` relative at most (GEOS
 computes the crossing points at full easting and northing and sums in another order;
@@ -105,6 +107,8 @@ def convex_rings(
         & (area2 != 0)
     )
     ok[sel] = good
+    if len(sel) == n:  # every polygon a candidate (the common case): no scatter
+        return np.where(good[:, None], sx, 0.0), np.where(good[:, None], sy, 0.0), ok
     x[sel] = np.where(good[:, None], sx, 0.0)
     y[sel] = np.where(good[:, None], sy, 0.0)
     return x, y, ok
@@ -208,38 +212,65 @@ def _clip_batch(
     small = np.minimum(_shoelace(px, py), _shoelace(qx, qy)) * SMALL_SHARE
     ccw = np.where((qx[:, :-1] * qy[:, 1:] - qx[:, 1:] * qy[:, :-1]).sum(1) < 0, -1.0, 1.0)
     ex, ey = np.diff(qx, axis=1) * ccw[:, None], np.diff(qy, axis=1) * ccw[:, None]
-    m = len(both)
-    rows = np.arange(m)[:, None]
     for j in range(ex.shape[1]):  # a padded (zero) edge keeps every vertex: no change
         s = ex[:, j : j + 1] * (py - qy[:, j : j + 1]) - ey[:, j : j + 1] * (px - qx[:, j : j + 1])
         inside = s >= 0
-        s0, s1 = s[:, :-1], s[:, 1:]
-        keep = inside[:, :-1]
-        cross = keep != inside[:, 1:]
-        x0, y0 = px[:, :-1], py[:, :-1]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t = s0 / (s0 - s1)  # only read where the signs differ: s0 != s1
-            ix = x0 + t * (px[:, 1:] - x0)
-            iy = y0 + t * (py[:, 1:] - y0)
-        # each edge p -> q gives p (if kept), then the crossing (if any), in order
-        emit = np.stack([keep, cross], 2).reshape(m, -1)
-        cx = np.stack([x0, ix], 2).reshape(m, -1)[emit]
-        cy = np.stack([y0, iy], 2).reshape(m, -1)[emit]
-        pos = np.cumsum(emit, 1)
-        count = pos[:, -1]
-        width = max(int(count.max()), 1) + 1  # all emptied: one point, area 0
-        dest = (rows * width + pos - 1)[emit]
-        nx = np.zeros(m * width)
-        ny = np.zeros(m * width)
-        nx[dest] = cx
-        ny[dest] = cy
-        nx, ny = nx.reshape(m, width), ny.reshape(m, width)
-        pad = np.arange(width)[None, :] >= count[:, None]  # closed again: first vertex
-        px = np.where(pad, nx[:, :1], nx)
-        py = np.where(pad, ny[:, :1], ny)
+        cut = np.flatnonzero(~inside.all(1))  # the rings this edge cuts; the rest stay
+        if len(cut) == 0:
+            continue
+        cx, cy, count = _cut(px[cut], py[cut], s[cut], inside[cut])
+        if len(cut) == len(px):
+            px, py = cx, cy
+            continue
+        # the rings left whole keep their vertices and closing vertex, padded with it
+        width = max(cx.shape[1], px.shape[1])
+        nx = np.repeat(px[:, :1], width, axis=1)
+        ny = np.repeat(py[:, :1], width, axis=1)
+        nx[:, : px.shape[1]] = px
+        ny[:, : py.shape[1]] = py
+        nx[cut] = cx[:, :width] if cx.shape[1] >= width else _pad(cx, width)
+        ny[cut] = cy[:, :width] if cy.shape[1] >= width else _pad(cy, width)
+        px, py = nx, ny
     area = _shoelace(px, py)
     out[both] = np.where(area >= small, area, np.nan)
     return out
+
+
+def _cut(
+    px: np.ndarray, py: np.ndarray, s: np.ndarray, inside: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One Sutherland–Hodgman step of rings cut by an edge: the rings left, and their
+    vertex counts (padded with their first vertex to one more than the most)."""
+    m = len(px)
+    rows = np.arange(m)[:, None]
+    s0, s1 = s[:, :-1], s[:, 1:]
+    keep = inside[:, :-1]
+    cross = keep != inside[:, 1:]
+    x0, y0 = px[:, :-1], py[:, :-1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = s0 / (s0 - s1)  # only read where the signs differ: s0 != s1
+        ix = x0 + t * (px[:, 1:] - x0)
+        iy = y0 + t * (py[:, 1:] - y0)
+    # each edge p -> q gives p (if kept), then the crossing (if any), in order
+    emit = np.stack([keep, cross], 2).reshape(m, -1)
+    cx = np.stack([x0, ix], 2).reshape(m, -1)[emit]
+    cy = np.stack([y0, iy], 2).reshape(m, -1)[emit]
+    pos = np.cumsum(emit, 1)
+    count = pos[:, -1]
+    width = max(int(count.max()), 1) + 1  # all emptied: one point, area 0
+    dest = (rows * width + pos - 1)[emit]
+    nx = np.zeros(m * width)
+    ny = np.zeros(m * width)
+    nx[dest] = cx
+    ny[dest] = cy
+    nx, ny = nx.reshape(m, width), ny.reshape(m, width)
+    pad = np.arange(width)[None, :] >= count[:, None]  # closed again: first vertex
+    return np.where(pad, nx[:, :1], nx), np.where(pad, ny[:, :1], ny), count
+
+
+def _pad(x: np.ndarray, width: int) -> np.ndarray:
+    """Rings padded with their first vertex to ``width`` columns."""
+    return np.concatenate([x, np.repeat(x[:, :1], width - x.shape[1], axis=1)], axis=1)
 
 
 def _shoelace(x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -16,13 +16,15 @@ Series or DataFrame aligned to its index; inputs are never modified.
   spread over several parcels is split by area, never given whole to one.
 
 Everything is vectorised: one STRtree query and one vectorised intersection
-(:func:`xsland.measure.overlay.intersection_areas`) and :func:`numpy.bincount` sums,
-so a million parcels and two million buildings take a few minutes.
+(:func:`xsland.measure.overlay.intersection_areas`) and :func:`numpy.bincount` sums;
+the buildings' twins (:func:`xsland.measure.overlay.duplicate_footprints`) are found on
+a second thread meanwhile.
 """
 
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal, overload
 
 import geopandas as gpd
@@ -30,6 +32,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from xsland._threads import MIN_CHUNK, cpus, map_parts
 from xsland.errors import DataError, format_rows
 from xsland.measure.overlay import duplicate_footprints, intersection_areas
 from xsland.read.crs import get_crs, metric_crs, to_crs
@@ -400,27 +403,66 @@ def _pieces(bm: np.ndarray, pm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
     return bi, pi, area
 
 
-def _duplicates(
-    buildings: pd.DataFrame, bm: np.ndarray, policy: Policy, quality: list
-) -> np.ndarray:
-    """Buildings with nearly identical footprints (all but the first of each), listed."""
-    dup = np.zeros(len(bm), dtype=bool)
-    pairs = duplicate_footprints(bm, iou_min=policy.duplicate_building_iou_min)
+def _duplicates(buildings: pd.DataFrame, pairs: pd.DataFrame, quality: list) -> np.ndarray:
+    """Buildings with nearly identical footprints (all but the first of each), listed.
+
+    ``pairs`` is :func:`xsland.measure.overlay.duplicate_footprints` of the buildings.
+    """
+    n = len(buildings)
+    dup = np.zeros(n, dtype=bool)
     if pairs.empty:
         return dup
     dup[pairs["right"].to_numpy()] = True
-    ids = np.asarray(_ids(buildings, np.ones(len(bm), bool), "building_id"), dtype=object)
     first = pairs.drop_duplicates("right")
+    right, left = first["right"].to_numpy(), first["left"].to_numpy()
+    # the IDs of the rows named only (a layer of millions has a few twins)
+    named = np.unique(np.concatenate([right, left]))
+    rows = np.zeros(n, dtype=bool)
+    rows[named] = True
+    ids = np.asarray(_ids(buildings, rows, "building_id"), dtype=object)  # in row order
     quality += quality_record(
         layer="buildings",
         check="duplicate_building",
-        ids=ids[first["right"].to_numpy()],
+        ids=ids[np.searchsorted(named, right)],
         detail=[
-            f"same footprint as {ids[a]} (intersection over union {iou:.3f}): counted once"
-            for a, iou in zip(first["left"], first["iou"], strict=True)
+            f"same footprint as {a} (intersection over union {iou:.3f}): counted once"
+            for a, iou in zip(ids[np.searchsorted(named, left)], first["iou"], strict=True)
         ],
     )
     return dup
+
+
+def _building_figures(
+    buildings: pd.DataFrame, bm: np.ndarray, policy: Policy
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each building's :func:`counted_floors`, own floor area (NaN when not recorded:
+    empty, or 0 where its floors are known) and footprint area :math:`a(B)`.
+
+    Building by building (each row's figures depend on that row alone), so those of a
+    subset of rows are the subset of these.
+    """
+    counted = counted_floors(buildings, policy=policy).to_numpy()
+    b_own = _numeric(buildings, "floor_area", layer="buildings", id_col="building_id")
+    # 0 on record for a building with floors is "not recorded": its floors count
+    b_own = np.where((b_own == 0) & ~np.isnan(counted), np.nan, b_own)
+    return counted, b_own, shapely.area(bm)
+
+
+def _piece_order(pi: np.ndarray, piece: np.ndarray, piece_fa: np.ndarray, n: int) -> np.ndarray:
+    """``np.lexsort((piece_fa, piece, pi))``, cut by parcel on one thread per CPU.
+
+    The pieces of parcels :math:`[cn/k, (c+1)n/k)` form part :math:`c` (their positions
+    in the order given); each part is sorted on its own thread (NumPy's sort releases
+    the GIL) and the parts are concatenated. The parcel is the first key and the sort
+    is stable, so this is the order of one sort of all pieces, to the last tie.
+    """
+    k = min(cpus(), len(pi) // MIN_CHUNK)
+    if k <= 1:
+        return np.lexsort((piece_fa, piece, pi))
+    part = pi * k // max(n, 1)
+    at = [np.flatnonzero(part == c) for c in range(k)]
+    parts = map_parts(lambda i: i[np.lexsort((piece_fa[i], piece[i], pi[i]))], at)
+    return np.concatenate(parts)
 
 
 def contradicted_floor_areas(parcels: pd.DataFrame, measures: pd.DataFrame) -> list[dict[str, Any]]:
@@ -588,28 +630,36 @@ def plot_ratio(
 
     if buildings is not None:
         bm = np.asarray(to_crs(buildings.geometry, crs).to_numpy(), dtype=object)
-        dup = _duplicates(buildings, bm, policy, quality)
-        # every building meeting a parcel (duplicates too, touching pairs with area 0)
-        bi, pi, piece = _pieces(bm, pm)
+        # two independent GEOS passes over the buildings, one thread each (both release
+        # the GIL): their twins, and every building meeting a parcel (duplicates too,
+        # touching pairs with area 0); meanwhile each building's figures, here
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="xsland-geos") as pool:
+            twins_job = pool.submit(
+                duplicate_footprints, bm, iou_min=policy.duplicate_building_iou_min
+            )
+            pieces_job = pool.submit(_pieces, bm, pm)
+            try:
+                figures = _building_figures(buildings, bm, policy)
+            except DataError:  # raised below if a building counted holds the bad value
+                figures = None
+            twins, (bi, pi, piece) = twins_job.result(), pieces_job.result()
+        dup = _duplicates(buildings, twins, quality)
         if meets is not None:
             meets.append(np.bincount(bi, minlength=len(bm)) > 0)
         # the pieces of positive area of the buildings counted (duplicates once)
         counts = (piece > 0) & ~dup[bi]
         bi, pi, piece = (np.cumsum(~dup) - 1)[bi[counts]], pi[counts], piece[counts]
-        if dup.any():
-            buildings, bm = buildings[~dup], bm[~dup]
-        counted = counted_floors(buildings, policy=policy).to_numpy()
-        b_own = _numeric(buildings, "floor_area", layer="buildings", id_col="building_id")
-        # 0 on record for a building with floors is "not recorded": its floors count
-        b_own = np.where((b_own == 0) & ~np.isnan(counted), np.nan, b_own)
-        b_area = shapely.area(bm)
+        if figures is None:
+            counted, b_own, b_area = _building_figures(buildings[~dup], bm[~dup], policy)
+        else:  # figures of each building on its own: those of the buildings counted
+            counted, b_own, b_area = (x[~dup] for x in figures)
         with np.errstate(invalid="ignore", divide="ignore"):
             by_share = b_own[bi] * piece / b_area[bi]
         piece_fa = np.where(np.isnan(b_own[bi]), piece * counted[bi], by_share)
         known = ~np.isnan(piece_fa)
         # each parcel's pieces added smallest first: the same sums, to the last bit,
         # whatever the order the buildings came in (a partition reads those near it)
-        order = np.lexsort((piece_fa, piece, pi))
+        order = _piece_order(pi, piece, piece_fa, n)
         bi, pi, piece, piece_fa, known = (
             bi[order],
             pi[order],
@@ -632,11 +682,17 @@ def plot_ratio(
         source[contradicted] = np.where(built, "buildings", "none")[contradicted]
         unknown = np.isnan(counted) & np.isnan(b_own)
         if unknown.any():
+            if "building_id" in buildings.columns:  # the IDs of those rows, in order
+                rows = np.zeros(len(dup), dtype=bool)
+                rows[np.flatnonzero(~dup)[unknown]] = True
+                ids = _ids(buildings, rows, "building_id")
+            else:  # "#i", i among the buildings counted
+                ids = _ids(buildings[~dup], unknown, "building_id")
             quality += quality_record(
                 layer="buildings",
                 check="missing_floors",
                 column="floors",
-                ids=_ids(buildings, unknown, "building_id"),
+                ids=ids,
                 detail="no floors, height or floor_area: adds no floor area to its parcels",
             )
     decl = np.isnan(floor_area) & ~np.isnan(declared) & measured

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from xsland._threads import map_chunks
+from xsland._threads import MIN_CHUNK, cpus, map_chunks, map_parts
 from xsland.measure.convex import clip_rings, convex_rings
 from xsland.read.crs import metric_crs
 
@@ -37,7 +37,8 @@ def intersection_areas(
 ) -> pd.DataFrame:
     """Areas of the pairwise intersections of two polygon layers (same CRS).
 
-    One STRtree query on ``right`` finds the pairs whose bounding boxes meet. Where
+    One STRtree query on ``right`` (its input cut in chunks, one thread per CPU:
+    :func:`_query`) finds the pairs whose bounding boxes meet. Where
     the right geometry covers the left one — a parcel inside its park, a building
     inside its parcel: most pairs in real data — the piece is the left geometry and
     its area is known without an intersection; of the other pairs, those whose
@@ -71,8 +72,7 @@ def intersection_areas(
     """
     lg = np.asarray(left.to_numpy() if hasattr(left, "to_numpy") else left, dtype=object)
     rg = np.asarray(right.to_numpy() if hasattr(right, "to_numpy") else right, dtype=object)
-    tree = shapely.STRtree(rg)
-    li, ri = tree.query(lg)  # bounding boxes meet
+    li, ri = _query(shapely.STRtree(rg), lg)  # bounding boxes meet
     if len(li) == 0:
         return pd.DataFrame(
             {"left": np.array([], int), "right": np.array([], int), "area": np.array([], float)}
@@ -80,21 +80,23 @@ def intersection_areas(
     was_prepared = shapely.is_prepared(rg)
     shapely.prepare(rg)  # a cache only: the geometries' values do not change
     try:
-        covered = shapely.covers(rg[ri], lg[li])
+        covered = _covers(rg, lg, ri, li)
         rest = np.flatnonzero(~covered)
         # convex pairs clipped in NumPy, each polygon's ring worked out once however many
         # pairs it is in (the clip reads coordinates only, never the prepared index, so
         # it may run on threads): a piece that is not tiny proves the pair meets
-        lu, lpos = np.unique(li[rest], return_inverse=True)
-        ru, rpos = np.unique(ri[rest], return_inverse=True)
-        rings = (convex_rings(lg[lu]), convex_rings(rg[ru]))
+        two = None if len(rest) >= MIN_CHUNK else 1  # the two sides on threads, if many
+        (lu, lpos), (ru, rpos) = map_parts(
+            partial(np.unique, return_inverse=True), [li[rest], ri[rest]], workers=two
+        )
+        rings = tuple(map_parts(convex_rings, [lg[lu], rg[ru]], workers=two))
         clipped = map_chunks(partial(clip_rings, *rings), lpos, rpos)
         unsure = rest[np.isnan(clipped)]
         unsure = unsure[shapely.intersects(rg[ri[unsure]], lg[li[unsure]])]
     finally:
         shapely.destroy_prepared(rg[~was_prepared])
     area = np.zeros(len(li))
-    area[covered] = shapely.area(lg[li[covered]])
+    area[covered] = map_chunks(shapely.area, lg[li[covered]])
     area[rest] = np.nan_to_num(clipped, nan=0.0)
     area[unsure] = map_chunks(_piece_areas, lg[li[unsure]], rg[ri[unsure]])  # a thread per CPU
     if touching:  # covered, clipped or meeting: every pair whose geometries intersect
@@ -106,9 +108,61 @@ def intersection_areas(
     return pd.DataFrame({"left": li[keep], "right": ri[keep], "area": area[keep]})
 
 
+def _query(
+    tree: shapely.STRtree, geoms: np.ndarray, *, min_chunk: int = MIN_CHUNK
+) -> tuple[np.ndarray, np.ndarray]:
+    """``tree.query(geoms)``: the pairs whose bounding boxes meet, the queries on threads.
+
+    ``geoms`` is cut into :math:`k` consecutive chunks (as :func:`xsland._threads.map_chunks`
+    cuts, one per CPU, at least ``min_chunk`` each), each queried on
+    its own thread (``STRtree.query`` releases the GIL) and the pairs concatenated, the
+    positions of chunk :math:`c` shifted by its start: the query lists each input's hits
+    in input order, so the pairs are those of one call, in the same order.
+    """
+    n = len(geoms)
+    k = min(cpus(), n // max(min_chunk, 1))
+    if k <= 1:
+        return tree.query(geoms)
+    # GEOS builds the tree at its first query: here, before two threads could race to it
+    tree.query(shapely.points(0.0, 0.0))
+    cuts = np.linspace(0, n, k + 1).astype(np.int64)
+    parts = map_parts(lambda i: tree.query(geoms[cuts[i] : cuts[i + 1]]), list(range(k)))
+    left = np.concatenate([p[0] + cuts[i] for i, p in enumerate(parts)])
+    return left, np.concatenate([p[1] for p in parts])
+
+
+def _covers(
+    rg: np.ndarray, lg: np.ndarray, ri: np.ndarray, li: np.ndarray, *, min_chunk: int = MIN_CHUNK
+) -> np.ndarray:
+    """``shapely.covers(rg[ri], lg[li])`` of prepared ``rg``, on one thread per CPU.
+
+    A prepared geometry builds its indexes at its first test, so two threads must never
+    test one geometry: the pairs are split by the right geometry (by the address of its
+    Python object, so one object listed twice stays on one thread), each part tested
+    on its own thread and the answers put back in place: those of one call.
+    """
+    k = min(cpus(), len(ri) // max(min_chunk, 1))
+    if k <= 1:
+        return shapely.covers(rg[ri], lg[li])
+    key = np.fromiter(map(id, rg), dtype=np.uint64, count=len(rg))
+    cuts = np.quantile(key, np.linspace(0, 1, k + 1)[1:-1], method="lower")
+    part = np.searchsorted(cuts, key, side="left")[ri]
+    where = [np.flatnonzero(part == c) for c in range(k)]
+    found = map_parts(lambda at: shapely.covers(rg[ri[at]], lg[li[at]]), where)
+    out = np.zeros(len(ri), dtype=bool)
+    for at, hit in zip(where, found, strict=True):
+        out[at] = hit
+    return out
+
+
 def _piece_areas(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """:math:`a(L_i \\cap R_i)` of each pair, by GEOS."""
     return shapely.area(shapely.intersection(left, right))
+
+
+def _interiors_meet(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Whether the interiors of each pair meet (DE-9IM ``T********``), by GEOS."""
+    return shapely.relate_pattern(left, right, "T********")
 
 
 def _box_overlap(box: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -128,16 +182,16 @@ def overlapping_pairs(geoms: np.ndarray) -> pd.DataFrame:
     which for polygons is ``overlaps`` or either one ``contains`` the other).
     """
     g = np.asarray(geoms, dtype=object)
-    li, ri = shapely.STRtree(g).query(g)  # bounding boxes meet: the test below is stricter
+    li, ri = _query(shapely.STRtree(g), g)  # bounding boxes meet: the test below is stricter
     keep = li < ri
     a, b = li[keep], ri[keep]
     w, h = _box_overlap(shapely.bounds(g), a, b)
     a, b = a[(w > 0) & (h > 0)], b[(w > 0) & (h > 0)]
-    inner = shapely.relate_pattern(g[a], g[b], "T********")
+    inner = map_chunks(_interiors_meet, g[a], g[b])  # element-wise: a thread per CPU
     a, b = a[inner], b[inner]
     order = np.lexsort((b, a))
     a, b = a[order], b[order]
-    area = shapely.area(shapely.intersection(g[a], g[b]))
+    area = map_chunks(_piece_areas, g[a], g[b])
     return pd.DataFrame({"left": a, "right": b, "area": area})
 
 
@@ -168,7 +222,7 @@ def duplicate_footprints(geoms: np.ndarray, *, iou_min: float) -> pd.DataFrame:
     idx = np.flatnonzero(present)
     sub = g[idx]
     # bounding boxes meet: a pair whose geometries do not has no intersection, IoU 0
-    li, ri = shapely.STRtree(sub).query(sub)
+    li, ri = _query(shapely.STRtree(sub), sub)
     keep = li < ri
     a, b = li[keep], ri[keep]
     area = shapely.area(sub)
@@ -181,7 +235,7 @@ def duplicate_footprints(geoms: np.ndarray, *, iou_min: float) -> pd.DataFrame:
         return empty
     order = np.lexsort((b, a))
     a, b = a[order], b[order]
-    inter = shapely.area(shapely.intersection(sub[a], sub[b]))
+    inter = map_chunks(_piece_areas, sub[a], sub[b])  # element-wise: a thread per CPU
     union = area[a] + area[b] - inter
     with np.errstate(invalid="ignore", divide="ignore"):
         iou = np.where(union > 0, inter / union, 0.0)
@@ -235,14 +289,19 @@ def park_assignment(
             "in_parks_share": 0.0,
         }
     )
-    pairs = intersection_areas(pg, kg)  # per feature (zone)
+    ids = parks["park_id"].to_numpy(dtype=object)
+    codes, names = pd.factorize(ids)
+    kgeoms = np.asarray(kg.to_numpy(), dtype=object)
+    union = shapely.union_all  # zones of one park may overlap: their union
+    merged = np.array([union(kgeoms[codes == c]) for c in range(len(names))], dtype=object)
+    # per feature (zone) and per park, one thread each (for many parcels); each prepares
+    # its right side, so they share no geometry (GEOS gives a union as a new one; else
+    # one after the other)
+    apart = {id(g) for g in kgeoms}.isdisjoint(map(id, merged)) and n >= MIN_CHUNK
+    pairs, per_park = map_parts(
+        lambda right: intersection_areas(pg, right), [kgeoms, merged], workers=None if apart else 1
+    )
     if len(pairs):
-        ids = parks["park_id"].to_numpy(dtype=object)
-        codes, names = pd.factorize(ids)
-        kgeoms = np.asarray(kg.to_numpy(), dtype=object)
-        union = shapely.union_all  # zones of one park may overlap: their union
-        merged = np.array([union(kgeoms[codes == c]) for c in range(len(names))], dtype=object)
-        per_park = intersection_areas(pg, merged)
         area = np.asarray(shapely.area(pg.to_numpy()), dtype=float)
         per_park = per_park.sort_values(["left", "area"], ascending=[True, False])
         best = per_park.drop_duplicates("left")
