@@ -1043,18 +1043,38 @@ def _flag_columns(parcels: pd.DataFrame, flags: pd.DataFrame | None) -> pd.DataF
     return source[cols]
 
 
-def _joined(block: np.ndarray, text: pd.Series, nb: int) -> np.ndarray:
+def _joined(block: np.ndarray, text: np.ndarray, nb: int) -> np.ndarray:
     """The texts of each block 0…nb-1 joined by ``;`` (``""`` for none).
 
-    ``block`` is sorted, and the texts within a block in the order they are to be shown.
-    Slices of one list, not a pandas group per block.
+    ``block`` is sorted, and the texts (an object array of ``str``) within a block in the
+    order they are to be shown. Slices of one list, not a pandas group per block.
     """
-    values = text.astype(object).tolist()
+    values = text.tolist()
     bounds = np.searchsorted(block, np.arange(nb + 1)).tolist()
     return np.array(
         [";".join(values[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)],
         dtype=object,
     )
+
+
+def _ranked(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of ``text`` that sort as the texts do (NA: -1), and the distinct texts.
+
+    :func:`pandas.factorize` with ``sort=True``: code :math:`a < b` exactly when text
+    :math:`a` sorts before text :math:`b` (by code point, as ``sort_values`` orders them).
+    """
+    code, uniq = pd.factorize(text.array, sort=True)
+    return code.astype(np.int64), np.asarray(uniq, dtype=object)
+
+
+def _pairs(block: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ``(block, code)`` pairs with a code (``code >= 0``), sorted by block,
+    then code: one :func:`numpy.unique` of ``block * k + code`` instead of a pandas
+    ``drop_duplicates`` and ``sort_values`` on texts."""
+    ok = code >= 0
+    k = int(code.max()) + 1 if ok.any() else 1
+    key = np.unique(block[ok].astype(np.int64) * k + code[ok])
+    return key // k, key % k
 
 
 def block_table(
@@ -1157,8 +1177,10 @@ def block_table(
     def total(values: np.ndarray) -> np.ndarray:
         return np.bincount(code, weights=np.nan_to_num(values), minlength=nb)
 
-    frame = pd.DataFrame({"b": code, "pid": pid, "owner": owner, "ent": ent})
-    by = frame.groupby("b")
+    # IDs and owners ranked once: per-block first, lists and counts are NumPy on codes
+    pid_code, pid_text = _ranked(pid)
+    owner_code, owner_text = _ranked(owner)
+    ent_code, _ = pd.factorize(ent.array)
     out = pd.DataFrame(index=pd.RangeIndex(nb))
     out["block_id"] = names.to_numpy(dtype=object)
     park = _dominant(code, col("park_id"), area)
@@ -1174,15 +1196,19 @@ def block_table(
         town = town.fillna(out["park_id"].map(park_town))
     out["town"] = town.to_numpy(dtype=object)
     out["rank"] = names.str.rsplit("-", n=1).str[-1].astype("int64")
-    out["key_parcel"] = by["pid"].min().reindex(range(nb)).to_numpy(dtype=object)
+    named = np.flatnonzero(pid_code >= 0)
+    named = named[np.lexsort((pid_code[named], code[named]))]  # by block, then ID
+    b_named, pid_named = code[named], pid_text[pid_code[named]]
+    has_id = np.bincount(b_named, minlength=nb) > 0
+    key_parcel = np.full(nb, pd.NA, dtype=object)  # the smallest ID (NA: none has one)
+    key_parcel[has_id] = pid_named[np.searchsorted(b_named, np.flatnonzero(has_id))]
+    out["key_parcel"] = key_parcel
     out["n_parcels"] = np.bincount(code, minlength=nb)
-    ordered = frame.dropna(subset=["pid"]).sort_values(["b", "pid"])
-    out["parcel_ids"] = _joined(ordered["b"].to_numpy(), ordered["pid"], nb)
-    out["n_owners"] = by["owner"].nunique().reindex(range(nb)).fillna(0).astype("int64")
-    owners = frame.dropna(subset=["owner"]).drop_duplicates(["b", "owner"])
-    owners = owners.sort_values(["b", "owner"])
-    out["owners"] = _joined(owners["b"].to_numpy(), owners["owner"], nb)
-    out["n_enterprises"] = by["ent"].nunique().reindex(range(nb)).fillna(0).astype("int64")
+    out["parcel_ids"] = _joined(b_named, pid_named, nb)
+    ob, oc = _pairs(code, owner_code)
+    out["n_owners"] = np.bincount(ob, minlength=nb)
+    out["owners"] = _joined(ob, owner_text[oc], nb)
+    out["n_enterprises"] = np.bincount(_pairs(code, ent_code)[0], minlength=nb)
     out["area_m2"] = total(area)
     out["area_mu"] = out["area_m2"] / M2_PER_MU
     geoms = outline.to_numpy()
