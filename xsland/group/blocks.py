@@ -91,6 +91,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 import geopandas as gpd
@@ -476,7 +477,8 @@ def _links(
         i, j = i[keep], j[keep]
     else:
         i, j = found
-    near = shapely.dwithin(g[i], g[j], gap)
+    # element-wise, so cut into chunks on a thread per CPU (GEOS releases the GIL)
+    near = map_chunks(partial(shapely.dwithin, distance=gap), g[i], g[j])
     i, j = i[near], j[near]
     if len(barriers):
         cut = _separated(g, i, j, gap, barriers)
@@ -570,9 +572,8 @@ def find_blocks(
         b_all = shapely.bounds(g_all)
     take = take & ~np.isnan(b_all[:, 0])
     pos = np.flatnonzero(take)
-    out = pd.Series(pd.NA, index=parcels.index, dtype="string", name="block_id")
     if len(pos) == 0:
-        return out
+        return pd.Series(pd.NA, index=parcels.index, dtype="string", name="block_id")
     g = g_all[pos]
     if gap_m < 0:
         raise DataError(f"gap_m = {gap_m} must not be negative")
@@ -585,8 +586,9 @@ def find_blocks(
     if isinstance(parcels, gpd.GeoDataFrame):
         named = [c for c in ("parcel_id", "area_m2", "town", "park_id") if c in parcels.columns]
         frame = pd.DataFrame(parcels[named]).iloc[pos]
-    out.iloc[pos] = _block_names(frame, g, label, n_blocks)
-    return out
+    names = np.full(len(parcels), pd.NA, dtype=object)
+    names[pos] = _block_names(frame, g, label, n_blocks)
+    return pd.Series(names, index=parcels.index, dtype="string", name="block_id")
 
 
 def _block_names(
@@ -615,7 +617,8 @@ def _block_names(
     group = np.full(n_blocks, "OUT", dtype=object)
     for col in ("town", "park_id"):  # park wins over town
         if col in cols:
-            best = _dominant(label, _key(frame[col]), area)
+            # a few parks and towns over many parcels: each cleaned once
+            best = _dominant(label, per_distinct(frame[col], _key), area)
             group[best.index.to_numpy(dtype=np.int64)] = best.to_numpy(dtype=object)
     first = np.full(n_blocks, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first, label, id_code)
