@@ -648,6 +648,21 @@ def test_block_table_lists_ids_and_owners_by_code_point():
     assert small["owners"] == "企业:E3"
 
 
+def test_block_members_sorted_by_block_then_id_of_any_type():
+    # one block of three touching 50 m squares, one alone 1 km away (smaller: ranked 2)
+    sq = [box(x, 0, x + 50, 50) for x in (0, 50, 100, 1000)]
+    base = {"area_m2": 2500.0, "category": "industrial", "floor_area": 0.0, "park_id": "K1"}
+    # integer IDs sort as numbers (9 < 10 < 100), text IDs by code point ("P10" < "P9")
+    for ids, order in (
+        ([100, 9, 10, 7], [9, 10, 100, 7]),
+        (["P9", "P10", "Z", "A"], ["P10", "P9", "Z", "A"]),
+    ):
+        parcels = gpd.GeoDataFrame({"parcel_id": ids, **base}, geometry=sq, crs=4549)
+        m = block_members(parcels, find_blocks(parcels))
+        assert m["block_id"].tolist() == ["B-K1-001"] * 3 + ["B-K1-002"]
+        assert m["parcel_id"].tolist() == order
+
+
 def test_block_members_and_target_far():
     parcels, flags = route_layer()
     ids = find_blocks(parcels)

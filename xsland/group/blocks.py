@@ -1064,9 +1064,12 @@ def _ranked(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Codes of ``text`` that sort as the texts do (NA: -1), and the distinct texts.
 
     :func:`pandas.factorize` with ``sort=True``: code :math:`a < b` exactly when text
-    :math:`a` sorts before text :math:`b` (by code point, as ``sort_values`` orders them).
+    :math:`a` sorts before text :math:`b` (by code point, as ``sort_values`` orders them;
+    numbers, in a column of numbers, by value).
     """
-    code, uniq = pd.factorize(text.array, sort=True)
+    extension = isinstance(text.dtype, pd.api.extensions.ExtensionDtype)
+    values = text.array if extension else text.to_numpy()  # NumPy: no wrapper array
+    code, uniq = pd.factorize(values, sort=True)
     return code.astype(np.int64), np.asarray(uniq, dtype=object)
 
 
@@ -1367,7 +1370,12 @@ def block_members(
         if c in fl.columns:
             out[c] = fl[c]
     out.insert(0, "block_id", ids[member])
-    out = out.sort_values(["block_id", "parcel_id"], kind="stable").reset_index(drop=True)
+    # by block, then ID, ties kept in order (a stable sort_values on the two texts): codes
+    # that sort as the texts do, a missing ID after every other, then one NumPy lexsort
+    block_code, _ = _ranked(out["block_id"])
+    pid_code, _ = _ranked(out["parcel_id"])
+    pid_code[pid_code < 0] = np.iinfo(np.int64).max
+    out = out.take(np.lexsort((pid_code, block_code))).reset_index(drop=True)
     bad = out["parcel_id"].isna().to_numpy(dtype=bool)
     if bad.any():
         raise DataError(
