@@ -1370,12 +1370,7 @@ def block_members(
         if c in fl.columns:
             out[c] = fl[c]
     out.insert(0, "block_id", ids[member])
-    # by block, then ID, ties kept in order (a stable sort_values on the two texts): codes
-    # that sort as the texts do, a missing ID after every other, then one NumPy lexsort
-    block_code, _ = _ranked(out["block_id"])
-    pid_code, _ = _ranked(out["parcel_id"])
-    pid_code[pid_code < 0] = np.iinfo(np.int64).max
-    out = out.take(np.lexsort((pid_code, block_code))).reset_index(drop=True)
+    out = out.sort_values(["block_id", "parcel_id"], kind="stable").reset_index(drop=True)
     bad = out["parcel_id"].isna().to_numpy(dtype=bool)
     if bad.any():
         raise DataError(
