@@ -1284,6 +1284,47 @@ def _lu(flags: pd.DataFrame, col: str) -> np.ndarray:
     return flags[col].fillna(False).to_numpy(dtype=bool)
 
 
+def _texts(values: pd.Series) -> list[str | None]:
+    """Text cells as a list, ``None`` for a missing one."""
+    return [None if v is pd.NA or v is None or v != v else v for v in values.tolist()]
+
+
+def _rule(
+    k: int,
+    shown: str | None,
+    ind: str | None,
+    mu: str | None,
+    owners: str | None,
+    below: bool,
+    *,
+    floor: str,
+    ind_floor: str,
+    min_mu: str,
+    owners_max: Any,
+) -> str | None:
+    """The text of route rule ``k`` (1–4) of one block; ``None`` when a figure it shows is
+    missing (as pandas' concatenation of text with a missing value)."""
+    if k == 1:
+        return None if shown is None else f"规则1: 闲置/未建/低效类别/无主体用地占{shown} ≥ {floor}"
+    if shown is None or ind is None:
+        return None
+    not_r1 = f"收储类用地占{shown} < {floor}"
+    ind_shown = f"仅产业定位不符(用地高效)的用地占{ind}"
+    if k == 2:
+        return f"规则2: {not_r1}, {ind_shown} ≥ {ind_floor}: 换企业、留厂房"
+    not_r2 = f"{ind_shown} < {ind_floor}"
+    if k == 3:
+        if mu is None or owners is None:
+            return None
+        return (
+            f"规则3: {not_r1}, {not_r2}, 面积{mu}亩 ≥ {min_mu}亩, 权利人{owners}个 ≤ {owners_max}个"
+        )
+    if (mu if below else owners) is None:
+        return None
+    why = f"面积{mu}亩 < {min_mu}亩" if below else f"权利人{owners}个 > {owners_max}个"
+    return f"规则4: {not_r1}, {not_r2}, {why}"
+
+
 def _routes(out: pd.DataFrame, policy: Policy) -> None:
     """``route``, ``route_zh`` and ``route_rule`` (first rule that holds; module doc)."""
     share_min = policy.route_reserve_share_min
@@ -1297,40 +1338,24 @@ def _routes(out: pd.DataFrame, policy: Policy) -> None:
     route = np.where(reserve | redevelop, np.where(reserve, "reserve", "redevelop"), "swap")
     out["route"] = pd.array(route, dtype="str")
     out["route_zh"] = out["route"].map({k: v[0] for k, v in ROUTES.items()}).astype("str")
-    index = out.index
-    shown = _pct(share)
-    floor = _pct(pd.Series(share_min, index=index))
-    mu = _num(out["area_mu"])
-    min_mu = _num(pd.Series(policy.block_min_mu, index=index))
-    owners = out["n_owners"].astype("string")
-    r1 = "规则1: 闲置/未建/低效类别/无主体用地占" + shown + " ≥ " + floor
-    not_r1 = "收储类用地占" + shown + " < " + floor
-    ind_shown = "仅产业定位不符(用地高效)的用地占" + _pct(ind)
-    ind_floor = _pct(pd.Series(industry_min, index=index))
-    r2 = "规则2: " + not_r1 + ", " + ind_shown + " ≥ " + ind_floor + ": 换企业、留厂房"
-    not_r2 = ind_shown + " < " + ind_floor
-    r3 = (
-        "规则3: "
-        + not_r1
-        + ", "
-        + not_r2
-        + ", 面积"
-        + mu
-        + "亩 ≥ "
-        + min_mu
-        + "亩, 权利人"
-        + owners
-        + "个 ≤ "
-        + str(owners_max)
-        + "个"
-    )
-    why = np.where(
-        out["below_threshold"],
-        "面积" + mu + "亩 < " + min_mu + "亩",
-        "权利人" + owners + "个 > " + str(owners_max) + "个",
-    )
-    r4 = "规则4: " + not_r1 + ", " + not_r2 + ", " + pd.Series(why, index=index)
-    rule = np.where(reserve, r1, np.where(industry, r2, np.where(redevelop, r3, r4)))
+    # numbers as text vectorised (_pct, _num); each row's rule joined in Python, only
+    # the rule that holds (one pass over lists, not ~40 pandas string operations)
+    shown, ind_shown, mu = (_texts(x) for x in (_pct(share), _pct(ind), _num(out["area_mu"])))
+    owners = _texts(out["n_owners"].astype("string"))
+    floor, ind_floor = (_pct(pd.Series([v]))[0] for v in (share_min, industry_min))
+    min_mu = _num(pd.Series([policy.block_min_mu]))[0]
+    rule = [
+        _rule(k, *row, floor=floor, ind_floor=ind_floor, min_mu=min_mu, owners_max=owners_max)
+        for k, *row in zip(
+            np.where(reserve, 1, np.where(industry, 2, np.where(redevelop, 3, 4))).tolist(),
+            shown,
+            ind_shown,
+            mu,
+            owners,
+            out["below_threshold"].to_numpy(dtype=bool).tolist(),
+            strict=True,
+        )
+    ]
     out["route_rule"] = pd.array(rule, dtype="str")
 
 
