@@ -463,8 +463,9 @@ def _links(
     Candidate pairs are those whose bounding boxes come within ``gap`` of each other
     (:func:`_grid_pairs`, or an STRtree query when a few huge parcels would make the grid
     too coarse); the exact ``dwithin`` test then runs once per unordered pair (``i < j``),
-    vectorised — the same pairs as ``STRtree.query(g, predicate="dwithin",
-    distance=gap)``, in a fraction of the time.
+    vectorised and cut into chunks on a thread per CPU (:func:`xsland._threads.map_chunks`)
+    — the same pairs as ``STRtree.query(g, predicate="dwithin", distance=gap)``, in a
+    fraction of the time.
     """
     b = shapely.bounds(g) if bounds is None else bounds
     found = _grid_pairs(b, gap) if len(g) > 1 else (np.empty(0, np.int64),) * 2
