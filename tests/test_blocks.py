@@ -618,6 +618,51 @@ def test_reward_and_blocks_below_the_threshold():
     assert block_table(parcels, ids, flags=flags, policy=bigger)["below_threshold"].sum() == 3
 
 
+def test_block_table_lists_ids_and_owners_by_code_point():
+    # two blocks of 50 × 50 m squares (2 m gaps: linked), 1 km apart; IDs and owners
+    # listed in code-point order ("P10" < "P9" < "Z" < "ä"; "乙" U+4E59 < "企" U+4F01),
+    # each distinct owner once, enterprises counted
+    sq = [box(x, 0, x + 50, 50) for x in (0, 52, 104, 1000, 1052)]
+    parcels = gpd.GeoDataFrame(
+        {
+            "parcel_id": ["P9", "ä", "P10", None, "Z"],
+            "area_m2": 2500.0,
+            "category": "industrial",
+            "floor_area": 1000.0,
+            "owner": ["乙", None, "乙", None, None],
+            "enterprise_id": ["E2", "E1", "E1", None, "E3"],
+            "park_id": "K1",
+        },
+        geometry=sq,
+        crs=4549,
+    )
+    t = block_table(parcels, find_blocks(parcels)).set_index("block_id")
+    big, small = t.loc["B-K1-001"], t.loc["B-K1-002"]  # 7 500 m² ranks above 5 000 m²
+    # block 1: P9 ("乙", E2), ä (no owner: "企业:E1"), P10 ("乙", E1)
+    assert big["parcel_ids"] == "P10;P9;ä" and big["key_parcel"] == "P10"
+    assert (big["n_parcels"], big["n_owners"], big["n_enterprises"]) == (3, 2, 2)
+    assert big["owners"] == "乙;企业:E1"
+    # block 2: no ID (left out of the list), Z (no owner: "企业:E3"); nobody on the other
+    assert small["parcel_ids"] == "Z" and small["key_parcel"] == "Z"
+    assert (small["n_parcels"], small["n_owners"], small["n_enterprises"]) == (2, 1, 1)
+    assert small["owners"] == "企业:E3"
+
+
+def test_block_members_sorted_by_block_then_id_of_any_type():
+    # one block of three touching 50 m squares, one alone 1 km away (smaller: ranked 2)
+    sq = [box(x, 0, x + 50, 50) for x in (0, 50, 100, 1000)]
+    base = {"area_m2": 2500.0, "category": "industrial", "floor_area": 0.0, "park_id": "K1"}
+    # integer IDs sort as numbers (9 < 10 < 100), text IDs by code point ("P10" < "P9")
+    for ids, order in (
+        ([100, 9, 10, 7], [9, 10, 100, 7]),
+        (["P9", "P10", "Z", "A"], ["P10", "P9", "Z", "A"]),
+    ):
+        parcels = gpd.GeoDataFrame({"parcel_id": ids, **base}, geometry=sq, crs=4549)
+        m = block_members(parcels, find_blocks(parcels))
+        assert m["block_id"].tolist() == ["B-K1-001"] * 3 + ["B-K1-002"]
+        assert m["parcel_id"].tolist() == order
+
+
 def test_block_members_and_target_far():
     parcels, flags = route_layer()
     ids = find_blocks(parcels)

@@ -169,6 +169,8 @@ def test_formulas_never_come_from_text(tiny, tmp_path):
     cells = [ws.cell(r, col) for r in range(2, 5)]
     assert [c.value for c in cells] == owners[:3]
     assert all(c.data_type == "s" for c in cells)
+    # and each carries the quote prefix, so "=1+2" stays text when a user edits the cell
+    assert all(c.quotePrefix for c in cells)
 
 
 def test_illegal_characters_are_removed_and_listed(tiny, tmp_path):
