@@ -940,3 +940,120 @@ def test_columns_worked_out_once_by_hand():
         "n": {"d": [2.0, -0.0, None], "i": [0, 1, 0, 0, 0]},
     }
     assert json.dumps(got) == json.dumps(maps._encode_columns(df.iloc[rows], spec))
+
+
+def _spy_drawable(monkeypatch):
+    """The rows each call of maps._drawable converts (a list of row counts)."""
+    real, calls = maps._drawable, []
+
+    def spy(geoms, **kw):
+        calls.append(len(geoms))
+        return real(geoms, **kw)
+
+    monkeypatch.setattr(maps, "_drawable", spy)
+    return calls
+
+
+def _wkb(geoms):
+    return [None if g is None else shapely.to_wkb(g) for g in geoms]
+
+
+@pytest.mark.parametrize(("system", "simplify"), [("wgs84", 0.1), ("gcj02", 0.0), ("gcj02", 5.0)])
+def test_parcels_drawn_ahead_are_taken_by_identity_and_the_rest_converted(
+    monkeypatch, system, simplify
+):
+    # four parcels read; the "audit" keeps P0 and P1 as they are (the same objects), makes
+    # P2 a multipolygon of its one polygon (as AuditResult does in a layer mixing both)
+    # and moves P3 by 1 m (another geometry). Row for row, the drawing is taken for P0, P1
+    # and P2 (made multi when not simplified: GEOS simplifies a one-part multipolygon to
+    # its polygon) and only P3 is converted: 1 row; the pages would be the same
+    read = gpd.GeoSeries(
+        [
+            box(0, 0, 100, 100),
+            shapely.Polygon([(X0, Y0), (X0 + 50, Y0 + 0.02), (X0 + 100, Y0), (X0, Y0 + 80)]),
+            box(200, 0, 300, 100),
+            box(400, 0, 500, 100),
+        ],
+        crs="EPSG:4549",
+    )
+    drawing = maps.draw_parcels(
+        gpd.GeoDataFrame(geometry=read),
+        basemap="amap" if system == "gcj02" else "osm",
+        simplify=simplify,
+    )
+    assert drawing.system == system and drawing.simplify == simplify
+    kept = read.array
+    audited = gpd.GeoSeries(
+        [
+            kept[0],
+            kept[1],
+            shapely.MultiPolygon([kept[2]]),
+            shapely.box(X0 + 401, Y0, X0 + 501, Y0 + 100),
+        ],
+        crs="EPSG:4549",
+    )
+    calls = _spy_drawable(monkeypatch)
+    got = maps._parcels_drawable(audited, system=system, simplify=simplify, drawing=drawing)
+    assert calls == [1]
+    monkeypatch.undo()
+    assert _wkb(got) == _wkb(maps._drawable(audited, system=system, simplify=simplify))
+    # rows in another order, and one more (P4): P0 and P1 found by their identities; P2
+    # (not the object drawn, its row unknown), P3 and P4 converted: 3 rows
+    more = pd.concat([audited, gpd.GeoSeries([box(600, 0, 700, 100)], crs=4549)])
+    for geoms, converted in ((audited.iloc[::-1], [2]), (more.iloc[::-1], [3])):
+        calls = _spy_drawable(monkeypatch)
+        got = maps._parcels_drawable(geoms, system=system, simplify=simplify, drawing=drawing)
+        assert calls == converted
+        monkeypatch.undo()
+        assert _wkb(got) == _wkb(maps._drawable(geoms, system=system, simplify=simplify))
+
+
+def test_a_drawing_made_otherwise_is_not_used(monkeypatch):
+    # another system, another tolerance or another CRS: every row converted here, as if
+    # there were no drawing (the same objects would give other polygons)
+    parcels = gpd.GeoDataFrame(geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)], crs=4549)
+    drawing = maps.draw_parcels(parcels, basemap="osm", simplify=0.1)
+    other_crs = parcels.geometry.set_crs(4547, allow_override=True)
+    for geoms, system, simplify in (
+        (parcels.geometry, "gcj02", 0.1),
+        (parcels.geometry, "wgs84", 0.5),
+        (other_crs, "wgs84", 0.1),
+    ):
+        calls = _spy_drawable(monkeypatch)
+        got = maps._parcels_drawable(geoms, system=system, simplify=simplify, drawing=drawing)
+        assert calls == [2]
+        monkeypatch.undo()
+        assert _wkb(got) == _wkb(maps._drawable(geoms, system=system, simplify=simplify))
+
+
+def _map_data(folder):
+    return {
+        p.relative_to(folder).as_posix(): payload(p.read_text(encoding="utf-8"))
+        for p in sorted(folder.rglob("*.html"))
+    }
+
+
+def test_write_maps_with_a_drawing_a_failed_one_or_none_writes_the_same_maps(
+    audit, tmp_path, monkeypatch
+):
+    from concurrent.futures import Future
+
+    result = _result(audit)
+    options = {"audit_date": "2026-05-01", "basemap": "amap"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BasemapWarning)
+        write_maps(result, tmp_path / "none", **options)
+        ahead = Future()
+        ahead.set_result(maps.draw_parcels(audit["parcels"], basemap="amap"))
+        calls = _spy_drawable(monkeypatch)
+        write_maps(result, tmp_path / "ahead", parcel_drawing=ahead, **options)
+        assert calls == [1]  # the one block; no parcel converted: all 7 drawn ahead
+        failed = Future()
+        failed.set_exception(RuntimeError("the drawing thread broke"))
+        calls.clear()
+        write_maps(result, tmp_path / "failed", parcel_drawing=failed, **options)
+        assert calls == [7, 1]  # every parcel converted here, as without a drawing
+    want = _map_data(tmp_path / "none")
+    assert len(want) == 3  # map.html and the two towns' maps
+    assert _map_data(tmp_path / "ahead") == want
+    assert _map_data(tmp_path / "failed") == want

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -463,3 +464,68 @@ def test_a_parcel_keeps_its_own_town_else_takes_its_parks():
     assert got.tolist()[:2] == ["甲镇", "乙镇"] and got.iloc[2:].isna().all()
     # without a town column every parcel takes its park's
     assert parcel_towns(parcels.drop(columns="town"), parks).iloc[0] == "乙镇"
+
+
+def test_parcels_are_drawn_for_the_maps_while_the_audit_runs_and_a_failure_changes_nothing(
+    sample, tmp_path, monkeypatch, capfd
+):
+    import threading
+
+    from xsland.pipeline.run import run_project
+    from xsland.write import maps
+
+    gpkg = sample.gpkg.as_posix()
+    path = tmp_path / "xsland.toml"
+    path.write_text(
+        f"""
+[project]
+name = "地图"
+out = "out"
+[inputs.parks]
+path = "{gpkg}"
+layer = "parks"
+[inputs.parcels]
+path = "{gpkg}"
+layer = "parcels"
+[options]
+duplicates = "rename"
+as_of = 2025-08-29
+report = false
+""",
+        encoding="utf-8",
+    )
+    project = load_project(path)
+    real, calls = maps._drawable, []
+
+    def spy(geoms, **kw):  # who converts how many geometries
+        calls.append((threading.current_thread().name, len(geoms)))
+        return real(geoms, **kw)
+
+    monkeypatch.setattr(maps, "_drawable", spy)
+    result, _ = run_project(project, out=tmp_path / "ahead", progress=False)
+    n = len(result.parcels)
+    # every parcel converted once, on the background thread; write_maps converts the
+    # blocks only (the sample mixes polygons and multipolygons: the polygons the result
+    # made multi are taken from the drawing too)
+    assert ("xsland-background", n) in calls
+    assert [c for c in calls if c[0] != "xsland-background"] == [("MainThread", len(result.blocks))]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the drawing thread broke")
+
+    monkeypatch.setattr(maps, "draw_parcels", broken)
+    calls.clear()
+    again, _ = run_project(project, out=tmp_path / "failed", progress=False)
+    # the run goes on as without the thread: write_maps converts every parcel
+    assert calls == [("MainThread", n), ("MainThread", len(again.blocks))]
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err and "broke" not in out + err
+
+    def data(folder):
+        return {
+            p.relative_to(folder).as_posix(): re.sub(r"[0-9a-f]{32}", "ID", p.read_text("utf-8"))
+            for p in sorted(folder.rglob("*.html"))
+        }
+
+    ahead, failed = data(tmp_path / "ahead"), data(tmp_path / "failed")
+    assert len(ahead) > 2 and ahead == failed  # the same pages, but folium's random IDs

@@ -10,7 +10,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xsland._threads import cpus, map_chunks, map_parts
+from xsland._threads import background, cpus, map_chunks, map_parts
 
 
 def _squares(n):
@@ -71,3 +71,27 @@ def test_parts_run_on_threads_and_keep_their_order():
     seen.clear()
     assert map_parts(total, parts, workers=1) == [3, 45, 10]
     assert seen == [threading.get_ident()] * 3  # one worker: called here
+
+
+def test_background_hands_over_the_result_or_the_exception(capfd):
+    # the call runs on a daemon thread of its own; its result, or what it raised, is the
+    # future's, and nothing is printed (the reader decides what a failure means)
+    started = threading.Event()
+
+    def square(x, *, plus):
+        started.set()
+        return threading.current_thread().name, threading.current_thread().daemon, x * x + plus
+
+    future = background(square, 7, plus=1)
+    assert future.result(timeout=60) == ("xsland-background", True, 50)
+    assert started.is_set()
+
+    def broken():
+        raise ValueError("no drawing")
+
+    failed = background(broken)
+    with pytest.raises(ValueError, match="no drawing"):
+        failed.result(timeout=60)
+    assert isinstance(failed.exception(), ValueError)
+    out, err = capfd.readouterr()
+    assert out == "" and "Traceback" not in err

@@ -12,18 +12,23 @@ polygon read (:mod:`xsland.read.validate`).
 
 Not for prepared geometries: a prepared geometry builds its index lazily, and two
 threads must not build one together.
+
+:func:`background` runs one call on a thread of its own while the caller goes on (the
+parcels' map geometries are converted while the audit runs:
+:func:`xsland.pipeline.run.run_project`).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
-__all__ = ["MIN_CHUNK", "cpus", "map_chunks", "map_parts"]
+__all__ = ["MIN_CHUNK", "background", "cpus", "map_chunks", "map_parts"]
 
 #: Fewest elements per chunk: below twice this, one call on the calling thread (starting
 #: threads costs more than it saves on small arrays).
@@ -95,3 +100,38 @@ def map_parts(fn: Callable[[Any], Any], parts: list[Any], *, workers: int | None
         return [fn(p) for p in parts]
     with ThreadPoolExecutor(max_workers=k, thread_name_prefix="xsland-geos") as pool:
         return list(pool.map(fn, parts))
+
+
+def background(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
+    """``fn(*args, **kwargs)`` started on a daemon thread of its own; its future.
+
+    The future holds the result, or the exception ``fn`` raised (never printed: the one
+    who asks for the result decides). The thread is a daemon: a run that ends early (an
+    error in the audit) does not wait for work whose result nobody will ask for.
+
+    Parameters
+    ----------
+    fn
+        The call; it must not change what the caller goes on using (the thread runs
+        beside it).
+    *args, **kwargs
+        Its arguments.
+
+    Returns
+    -------
+    concurrent.futures.Future
+    """
+    future: Future = Future()
+
+    def work() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as exc:  # handed to the future's reader, as an executor does
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+
+    threading.Thread(target=work, name="xsland-background", daemon=True).start()
+    return future

@@ -13,7 +13,7 @@ import contextvars
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from xsland._progress import Step, reporting, step
 from xsland._redact import is_postgres_uri, redact
-from xsland._threads import cpus
+from xsland._threads import background, cpus
 from xsland.errors import DataError, InputFileError
 from xsland.pipeline.audit import run, source_files
 from xsland.read.io import read_layer, read_table
@@ -213,6 +213,7 @@ def _run_steps(
         )
     with cluster as client:
         data = read_inputs(project)
+        drawing = _draw_ahead(project, data["parcels"])
         result = run(
             data["parks"],
             data["parcels"],
@@ -262,8 +263,30 @@ def _run_steps(
         basemap=project.basemap,
         tianditu_key=project.tianditu_key,
         geoparquet=geoparquet,
+        parcel_drawing=drawing,
     )
     return result, written
+
+
+def _draw_ahead(project: Project, parcels: gpd.GeoDataFrame) -> Future | None:
+    """The future of the parcels' map geometries, converted on a thread of their own.
+
+    The drawable lon/lat polygons of the maps (:func:`xsland.write.maps.draw_parcels`,
+    with the project's basemap) depend on the parcel geometries alone, which the audit
+    does not change: they are converted while the audit runs, mostly on one core, and
+    :func:`~xsland.write.maps.write_maps` takes them instead of converting them while
+    the workbook's and the GeoPackage's workers use the other core. Shapely and pyproj
+    release Python's lock while they compute. ``None`` without maps, without parcels or
+    on a single CPU (nothing to overlap). The maps are the same whether the thread
+    finishes, fails (the maps convert then, as without it) or is not started.
+    """
+    if not project.maps or not len(parcels) or cpus() < 2:
+        return None
+    from xsland.write.maps import draw_parcels
+
+    return background(
+        draw_parcels, parcels, basemap=project.basemap, tianditu_key=project.tianditu_key
+    )
 
 
 def partitioned_input(project: Project) -> Path | None:

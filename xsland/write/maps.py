@@ -61,12 +61,14 @@ import functools
 import json
 import logging
 import math
+import operator
 import os
 import re
 import urllib.parse
 import uuid
 import warnings
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,10 +103,12 @@ __all__ = [
     "NO_TOWN",
     "Basemap",
     "BasemapWarning",
+    "ParcelDrawing",
     "STATUSES",
     "SUPPLY_STYLES",
     "Status",
     "build_map",
+    "draw_parcels",
     "parcel_status",
     "render_map",
     "town_file_name",
@@ -425,8 +429,8 @@ _ALIASES = {
 }
 
 
-def _resolve_basemaps(basemap: str, tianditu_key: str | None) -> tuple[str, list[Basemap], str]:
-    """The starting basemap, the basemaps the switcher offers and the overlays' system."""
+def _basemap_key(basemap: str, tianditu_key: str | None) -> tuple[str, str | None]:
+    """The basemap's key in :data:`BASEMAPS` and the 天地图 key (``None``: none)."""
     name = str(basemap).strip().lower().replace("-", "_")
     name = _ALIASES.get(name, name)
     if name not in BASEMAPS:
@@ -434,7 +438,20 @@ def _resolve_basemaps(basemap: str, tianditu_key: str | None) -> tuple[str, list
             f"unknown basemap {basemap!r}; choose one of {', '.join(BASEMAPS)} "
             "(天地图 needs a key: tianditu_key= or TIANDITU_KEY)"
         )
-    key = (tianditu_key or os.environ.get("TIANDITU_KEY") or "").strip() or None
+    return name, (tianditu_key or os.environ.get("TIANDITU_KEY") or "").strip() or None
+
+
+def _overlay_system(basemap: str, tianditu_key: str | None) -> str:
+    """The overlays' system :func:`_resolve_basemaps` gives, without its warnings."""
+    name, key = _basemap_key(basemap, tianditu_key)
+    if BASEMAPS[name].needs_key and key is None:
+        name = "osm"
+    return BASEMAPS[name].system or "wgs84"
+
+
+def _resolve_basemaps(basemap: str, tianditu_key: str | None) -> tuple[str, list[Basemap], str]:
+    """The starting basemap, the basemaps the switcher offers and the overlays' system."""
+    name, key = _basemap_key(basemap, tianditu_key)
     if BASEMAPS[name].needs_key and key is None:
         warnings.warn(
             f"basemap {name!r} (天地图) needs a key: pass tianditu_key= (--tianditu-key) or set "
@@ -542,6 +559,169 @@ def _ragged(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
 def _drawable(geoms: gpd.GeoSeries, *, system: str, simplify: float) -> np.ndarray:
     """The polygons drawn for each geometry: :func:`_polygonal` of :func:`_lonlat`."""
     return _polygonal(_lonlat(geoms, system=system, simplify=simplify))
+
+
+@dataclass(frozen=True, eq=False)
+class ParcelDrawing:
+    """The parcels' drawable lon/lat geometries, converted before :func:`write_maps` runs.
+
+    Attributes
+    ----------
+    crs
+        The CRS of the geometries converted.
+    system
+        ``wgs84`` or ``gcj02``: the overlays' system (of the basemap).
+    simplify
+        The tolerance in metres they were simplified with.
+    source
+        The geometry objects converted, in their order; held here, so that no object
+        converted is freed and its identity taken by another.
+    drawable
+        :func:`_drawable` of ``source``, element for element.
+    """
+
+    crs: Any
+    system: str
+    simplify: float
+    source: np.ndarray
+    drawable: np.ndarray
+
+
+def draw_parcels(
+    parcels: gpd.GeoDataFrame,
+    *,
+    basemap: str = "osm",
+    tianditu_key: str | None = None,
+    simplify: float = 0.1,
+) -> ParcelDrawing:
+    """The parcels' drawable geometries as :func:`write_maps` would convert them.
+
+    :func:`xsland.pipeline.run.run_project` calls this on a thread of its own as soon as
+    the inputs are read (the audit changes no parcel geometry), and hands the result to
+    :func:`write_maps` (``parcel_drawing``), which takes the drawable geometry of every
+    parcel whose geometry is the very object converted here (``is``) and converts the
+    others itself: the maps are the same either way.
+
+    Parameters
+    ----------
+    parcels
+        Parcels with a CRS (not changed).
+    basemap, tianditu_key, simplify
+        As in :func:`write_maps`: the basemap decides the system (``gcj02`` for ``amap*``,
+        else ``wgs84``), ``simplify`` the tolerance in metres.
+
+    Returns
+    -------
+    ParcelDrawing
+    """
+    system = _overlay_system(basemap, tianditu_key)  # no warning: write_maps says them
+    geoms = parcels.geometry
+    return ParcelDrawing(
+        crs=geoms.crs,
+        system=system,
+        simplify=float(simplify),
+        source=np.array(geoms.array, dtype=object),  # a copy: its own objects, held
+        drawable=_drawable(geoms, system=system, simplify=simplify),
+    )
+
+
+def _parcels_drawable(
+    geoms: gpd.GeoSeries,
+    *,
+    system: str,
+    simplify: float,
+    drawing: ParcelDrawing | Future | None,
+) -> np.ndarray:
+    """:func:`_drawable` of ``geoms``, taken from ``drawing`` where it converted the same.
+
+    A row takes the drawing's geometry when its geometry object is the very object the
+    drawing converted (``is``: same coordinates, as Shapely geometries never change), with
+    the same CRS, system and tolerance; :func:`_drawable` works element by element, so
+    that is the geometry converting it here would give. The other rows are converted here.
+    A drawing that failed (its future raised) or does not fit is not used: every row is
+    converted here, as without it.
+    """
+    if isinstance(drawing, Future):
+        try:
+            drawing = drawing.result()
+        except Exception as exc:  # the maps do not depend on it: convert here
+            logger.info("the parcels' map geometries are converted now (%s)", exc)
+            drawing = None
+    if not (
+        isinstance(drawing, ParcelDrawing)
+        and drawing.system == system
+        and drawing.simplify == float(simplify)
+        and geoms.crs is not None
+        and drawing.crs == geoms.crs
+    ):
+        return _drawable(geoms, system=system, simplify=simplify)
+    values = np.asarray(geoms.array, dtype=object)
+    source = drawing.source
+    if len(source) == len(values):  # row for row, as the audit keeps them
+        pos = np.arange(len(values))
+        same = np.fromiter(map(operator.is_, values, source), dtype=bool, count=len(values))
+    else:
+        pos = np.full(len(values), -1, dtype=np.int64)
+        same = np.zeros(len(values), dtype=bool)
+    if not same.all():  # rows moved or dropped: found by the objects' identities
+        where = {id(g): i for i, g in enumerate(source)}
+        for i in np.flatnonzero(~same):
+            j = where.get(id(values[i]), -1)
+            if j >= 0 and source[j] is values[i]:
+                pos[i], same[i] = j, True
+    out = np.empty(len(values), dtype=object)
+    out[same] = drawing.drawable[pos[same]]
+    if not same.all() and len(source) == len(values):
+        # a polygon the result made a multipolygon of one part (AuditResult keeps one
+        # geometry type per layer, as a GeoPackage does): its drawing, made multi too
+        rest = np.flatnonzero(~same)
+        made, drawn = _made_multi(
+            values[rest], source[rest], drawing.drawable[rest], simplified=simplify > 0
+        )
+        out[rest[made]] = drawn
+        same[rest[made]] = True
+    if not same.all():
+        rest = np.flatnonzero(~same)
+        out[rest] = _drawable(geoms.iloc[rest], system=system, simplify=simplify)
+    return out
+
+
+def _made_multi(
+    geoms: np.ndarray, source: np.ndarray, drawn: np.ndarray, *, simplified: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which of ``geoms`` are a multipolygon of one part equal to the polygon of ``source``
+    at the same row (the same coordinates in the same order: :func:`shapely.equals_exact`
+    with tolerance 0) whose drawing ``drawn`` is a polygon, and their drawings.
+
+    Such a geometry draws as its polygon does, the one part of a multipolygon: the change
+    to lon/lat moves each vertex alone, simplifying it simplifies the same rings with the
+    same tolerance, and :func:`_polygonal` keeps polygons and multipolygons as they are.
+    Only the type may differ: without simplifying (``simplified`` false) the drawing stays
+    a multipolygon; simplified, it is whatever GEOS makes of a one-part multipolygon
+    (:func:`_simplify_keeps_multi`: a polygon).
+    """
+    made = (
+        (shapely.get_type_id(geoms) == shapely.GeometryType.MULTIPOLYGON)
+        & (shapely.get_type_id(source) == shapely.GeometryType.POLYGON)
+        & (shapely.get_type_id(drawn) == shapely.GeometryType.POLYGON)
+    )
+    made[made] = shapely.get_num_geometries(geoms[made]) == 1
+    made[made] = shapely.equals_exact(shapely.get_geometry(geoms[made], 0), source[made], 0.0)
+    idx = np.flatnonzero(made)
+    if simplified and not _simplify_keeps_multi():
+        return made, drawn[idx]
+    multi = shapely.multipolygons(drawn[idx], indices=np.arange(len(idx)))
+    return made, np.asarray(multi, dtype=object).reshape(-1)
+
+
+@functools.lru_cache(maxsize=1)
+def _simplify_keeps_multi() -> bool:
+    """Whether :func:`shapely.simplify` (topology preserving) of a multipolygon of one
+    part gives a multipolygon (GEOS 3.x gives the polygon: its geometry builder makes a
+    list of one polygon that polygon)."""
+    one = shapely.MultiPolygon([shapely.box(0.0, 0.0, 1.0, 1.0)])
+    kept = shapely.simplify(one, 0.1, preserve_topology=True)
+    return shapely.get_type_id(kept) == shapely.GeometryType.MULTIPOLYGON
 
 
 def _encode_polygons(geoms: np.ndarray, *, precision: int) -> dict[str, Any]:
@@ -1556,6 +1736,7 @@ def write_maps(
     towns: bool = True,
     overwrite: bool = True,
     max_parcels: int | None = None,
+    parcel_drawing: ParcelDrawing | Future | None = None,
 ) -> list[Path]:
     """Write ``map.html`` (all parks) and ``maps/<town>.html`` (one per town).
 
@@ -1587,6 +1768,12 @@ def write_maps(
     overwrite
         Replace existing maps; ``maps/`` is replaced as a whole, so maps of towns that no
         longer exist do not linger.
+    parcel_drawing
+        The parcels' drawable geometries converted beforehand (:func:`draw_parcels`), or
+        the future of a thread computing them: each parcel whose geometry is the very
+        object converted there takes its drawing, the others are converted here; one
+        that failed or was made with another ``basemap`` system or ``simplify`` is not
+        used. The maps are the same with or without it.
 
     Returns
     -------
@@ -1645,7 +1832,9 @@ def write_maps(
             _require(blocks, "blocks", ["block_id"])
         system = _resolve_basemaps(basemap, tianditu_key)[2]
         parcel_ll = (
-            _drawable(parcels.geometry, system=system, simplify=simplify)
+            _parcels_drawable(
+                parcels.geometry, system=system, simplify=simplify, drawing=parcel_drawing
+            )
             if towns and len(parcels)
             else None
         )
