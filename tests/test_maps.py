@@ -725,6 +725,16 @@ def test_when_even_the_flagged_parcels_are_too_many_the_district_map_shows_parks
 # -- the columns of a layer: one conversion per distinct value -------------------------------
 
 
+def _plain(value):
+    """The value with its arrays as lists, as json_for_html writes them (codes: int64)."""
+    if isinstance(value, np.ndarray):
+        assert value.dtype == np.int64
+        return value.tolist()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
 def _encode_per_row(df: pd.DataFrame, spec: dict) -> dict:
     """The definition of ``_encode_columns``: every row's value converted on its own."""
     out = {}
@@ -760,7 +770,7 @@ def test_encode_columns_by_hand():
             "k": ["a"] * 7,
         }
     )
-    out = maps._encode_columns(df, {"t": None, "n": 0, "k": None, "absent": None})
+    out = _plain(maps._encode_columns(df, {"t": None, "n": 0, "k": None, "absent": None}))
     assert out == {
         "t": {"v": ["1", "True", "2", "1", None, None, "x"]},
         "n": {"d": [2, 3, None], "i": [0, 0, 0, 2, 0, 0, 1]},
@@ -769,7 +779,8 @@ def test_encode_columns_by_hand():
     assert type(out["n"]["d"][0]) is int
     # unhashable cells (lists) are joined, one text per row: 1 distinct text of 3 rows
     lists = pd.DataFrame({"r": pd.Series([["a", "b"], [], ["a", "b"]], dtype=object)})
-    assert maps._encode_columns(lists, {"r": None}) == {"r": {"d": ["a；b", None], "i": [0, 1, 0]}}
+    got = _plain(maps._encode_columns(lists, {"r": None}))
+    assert got == {"r": {"d": ["a；b", None], "i": [0, 1, 0]}}
 
 
 _cell = st.one_of(
@@ -789,7 +800,7 @@ def test_encode_columns_as_per_row(cells, decimals):
     if decimals is not None:
         numbers = [v if isinstance(v, int | float) else None for v in cells]
         df["c"] = pd.to_numeric(pd.Series(numbers, dtype=object))
-    got = maps._encode_columns(df, {"c": decimals})
+    got = _plain(maps._encode_columns(df, {"c": decimals}))
     want = _encode_per_row(df, {"c": decimals})
     assert got == want
     # and of the same types: 2 stays 2, not 2.0, in the JSON of the map
@@ -800,7 +811,7 @@ def test_encode_columns_as_per_row(cells, decimals):
 def test_encode_columns_of_a_text_column_as_per_row(cells):
     # pandas' own text dtype takes the native path; the result is that of the objects
     df = pd.DataFrame({"c": pd.Series(cells, dtype="str")})
-    assert maps._encode_columns(df, {"c": None}) == _encode_per_row(df, {"c": None})
+    assert _plain(maps._encode_columns(df, {"c": None})) == _encode_per_row(df, {"c": None})
 
 
 def test_park_info_reads_each_column_once_with_the_same_values():
@@ -921,8 +932,8 @@ def test_columns_worked_out_once_then_taken_by_rows(cells, decimals, picks):
         df["c"] = pd.to_numeric(pd.Series(numbers, dtype=object))
     rows = np.array([i % len(cells) for i in picks], dtype=np.int64)
     spec = {"c": decimals, "absent": None}
-    got = maps._encode_rows(df, spec, maps._column_codes(df, spec), rows)
-    want = maps._encode_columns(df.iloc[rows], spec)
+    got = _plain(maps._encode_rows(df, spec, maps._column_codes(df, spec), rows))
+    want = _plain(maps._encode_columns(df.iloc[rows], spec))
     assert json.dumps(got) == json.dumps(want)
 
 
@@ -934,12 +945,12 @@ def test_columns_worked_out_once_by_hand():
     coded = maps._column_codes(df, spec)
     assert coded["n"] is None  # 0.0 and -0.0 after rounding: worked out per set of rows
     rows = np.array([3, 1, 3, 3, 3])
-    got = maps._encode_rows(df, spec, coded, rows)
+    got = _plain(maps._encode_rows(df, spec, coded, rows))
     assert got == {
         "t": {"d": ["c", "b", None], "i": [0, 1, 0, 0, 0]},
         "n": {"d": [2.0, -0.0, None], "i": [0, 1, 0, 0, 0]},
     }
-    assert json.dumps(got) == json.dumps(maps._encode_columns(df.iloc[rows], spec))
+    assert json.dumps(got) == json.dumps(_plain(maps._encode_columns(df.iloc[rows], spec)))
 
 
 def _spy_drawable(monkeypatch):

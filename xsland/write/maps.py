@@ -730,7 +730,8 @@ def _encode_polygons(geoms: np.ndarray, *, precision: int) -> dict[str, Any]:
     ``c``: x, y pairs in units of 10^-precision degree, each the difference to the
     previous vertex (the first to 0, 0); rings without their closing vertex. ``n``:
     vertices per ring; ``p``: rings per polygon; ``g``: polygons per feature (``None``
-    when all are 1).
+    when all are 1). Each an array of ``int64``, written by :func:`json_for_html` as its
+    list.
     """
     count = len(geoms)
     if count == 0:
@@ -743,13 +744,14 @@ def _encode_polygons(geoms: np.ndarray, *, precision: int) -> dict[str, Any]:
     delta = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
     rings = np.diff(poly_off)
     polys = np.diff(geom_off)
+    # integer arrays, not lists: json_for_html writes them as their lists, in C
     return {
         "s": 10**precision,
         "count": count,
-        "c": delta.ravel().tolist(),
-        "n": (np.diff(ring_off) - 1).tolist(),
-        "p": None if (rings == 1).all() else rings.tolist(),
-        "g": None if (polys == 1).all() else polys.tolist(),
+        "c": delta.ravel(),
+        "n": np.diff(ring_off) - 1,
+        "p": None if (rings == 1).all() else rings,
+        "g": None if (polys == 1).all() else polys,
     }
 
 
@@ -833,7 +835,7 @@ def _encode_columns(df: pd.DataFrame, spec: Mapping[str, int | None]) -> dict[st
     """Columns for the glue script's ``properties()``.
 
     Each column is ``{"k": value}`` when all rows share one value, ``{"d": dictionary,
-    "i": codes}`` when values repeat (at most one distinct value per two rows), else
+    "i": codes}`` (an array) when values repeat (at most one distinct value per two rows), else
     ``{"v": values}``. Numbers are rounded to their decimals; NaN becomes null. Values
     are converted once per distinct value (:func:`_texts`, :func:`_numbers`).
     """
@@ -853,7 +855,7 @@ def _encode_columns(df: pd.DataFrame, spec: Mapping[str, int | None]) -> dict[st
         if len(uniques) + has_null <= 1:
             out[col] = {"k": uniques[0] if len(uniques) else None}
         elif len(uniques) * 2 < len(codes):
-            out[col] = {"d": d.tolist(), "i": np.where(codes < 0, len(d) - 1, codes).tolist()}
+            out[col] = {"d": d.tolist(), "i": np.where(codes < 0, len(d) - 1, codes)}
         else:
             out[col] = {"v": rows.tolist()}
     return out
@@ -921,7 +923,7 @@ def _encode_rows(
         if len(uniques) + has_null <= 1:
             out[col] = {"k": uniques[0] if len(uniques) else None}
         elif len(uniques) * 2 < len(codes):
-            out[col] = {"d": d.tolist(), "i": np.where(codes < 0, len(d) - 1, codes).tolist()}
+            out[col] = {"d": d.tolist(), "i": np.where(codes < 0, len(d) - 1, codes)}
         else:
             out[col] = {"v": shown.tolist()}
     return out
