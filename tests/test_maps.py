@@ -1068,3 +1068,19 @@ def test_write_maps_with_a_drawing_a_failed_one_or_none_writes_the_same_maps(
     assert len(want) == 3  # map.html and the two towns' maps
     assert _map_data(tmp_path / "ahead") == want
     assert _map_data(tmp_path / "failed") == want
+
+
+@given(
+    st.lists(
+        st.text(
+            alphabet=st.sampled_from(
+                " \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u1680\u2000\u2028\u3000\u200b\ufeffa东"
+            )
+        )
+        | st.text()
+    )
+)
+def test_not_blank_is_strip_leaving_something(words):
+    # every kind of white space Unicode knows (and two that are not: U+200B, U+FEFF)
+    arr = np.array(words, dtype=object)
+    assert maps._not_blank(arr).tolist() == [bool(w.strip()) for w in words]

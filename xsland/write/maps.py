@@ -58,6 +58,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import functools
+import itertools
 import json
 import logging
 import math
@@ -773,8 +774,16 @@ def _text(v: Any) -> str | None:
 
 def _not_blank(words: np.ndarray) -> np.ndarray:
     """Whether each string has a character that is not white space (``str.strip``'s
-    white space, as ``Series.str.strip`` strips it), one plain loop over the strings."""
-    return np.fromiter((bool(w.strip()) for w in words), dtype=bool, count=len(words))
+    white space, as ``Series.str.strip`` strips it).
+
+    ``bool(w.strip())`` is ``w != "" and not w.isspace()``: :meth:`str.strip` and
+    :meth:`str.isspace` know the same white space (Unicode's). Read by two C loops
+    (``map`` of ``len`` and of ``str.isspace``), not a Python call per string.
+    """
+    n = len(words)
+    filled = np.fromiter(map(len, words), dtype=np.int64, count=n) > 0
+    space = np.fromiter(map(str.isspace, words), dtype=bool, count=n)
+    return filled & ~space
 
 
 def _texts(s: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -1342,8 +1351,11 @@ def _label_points(points: np.ndarray, precision: int) -> list[list[float]]:
         return []
     if (shapely.is_missing(points) | shapely.is_empty(points)).any():
         return [[round(float(p.x), precision), round(float(p.y), precision)] for p in points]
-    xy = shapely.get_coordinates(points).tolist()
-    return [[round(x, precision), round(y, precision)] for x, y in xy]
+    xy = shapely.get_coordinates(points)
+    digits = itertools.repeat(precision)
+    lon = map(round, xy[:, 0].tolist(), digits)  # C loops: Python's round of each float
+    lat = map(round, xy[:, 1].tolist(), digits)
+    return list(map(list, zip(lon, lat, strict=True)))
 
 
 def _supply_legend(parcels: pd.DataFrame) -> list[dict[str, Any]] | None:
