@@ -1047,20 +1047,29 @@ def _map_data(folder):
 def test_write_maps_with_a_drawing_a_failed_one_or_none_writes_the_same_maps(
     audit, tmp_path, monkeypatch
 ):
-    from concurrent.futures import Future
+    from xsland._threads import Ahead
 
     result = _result(audit)
     options = {"audit_date": "2026-05-01", "basemap": "amap"}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", BasemapWarning)
         write_maps(result, tmp_path / "none", **options)
-        ahead = Future()
-        ahead.set_result(maps.draw_parcels(audit["parcels"], basemap="amap"))
+        ahead = maps.draw_parcels(audit["parcels"], basemap="amap", part=3)
+        ahead.drawable()  # parts of 3, 3 and 1 parcels, converted before the spy
         calls = _spy_drawable(monkeypatch)
         write_maps(result, tmp_path / "ahead", parcel_drawing=ahead, **options)
         assert calls == [1]  # the one block; no parcel converted: all 7 drawn ahead
-        failed = Future()
-        failed.set_exception(RuntimeError("the drawing thread broke"))
+
+        def broken(part):
+            raise RuntimeError("the drawing thread broke")
+
+        failed = maps.ParcelDrawing(
+            crs=ahead.crs,
+            system=ahead.system,
+            simplify=ahead.simplify,
+            source=ahead.source,
+            parts=Ahead(broken, [1, 2]),
+        )
         calls.clear()
         write_maps(result, tmp_path / "failed", parcel_drawing=failed, **options)
         assert calls == [7, 1]  # every parcel converted here, as without a drawing

@@ -504,20 +504,28 @@ report = false
     monkeypatch.setattr(maps, "_drawable", spy)
     result, _ = run_project(project, out=tmp_path / "ahead", progress=False)
     n = len(result.parcels)
-    # every parcel converted once, on the background thread; write_maps converts the
-    # blocks only (the sample mixes polygons and multipolygons: the polygons the result
-    # made multi are taken from the drawing too)
-    assert ("xsland-background", n) in calls
-    assert [c for c in calls if c[0] != "xsland-background"] == [("MainThread", len(result.blocks))]
+    # every parcel converted once (one part: the sample has fewer than DRAW_PART), on
+    # the thread started after reading; write_maps converts the blocks only (the sample
+    # mixes polygons and multipolygons: the polygons the result made multi are taken
+    # from the drawing too)
+    assert n < maps.DRAW_PART
+    assert calls == [("xsland-ahead", n), ("MainThread", len(result.blocks))]
 
-    def broken(*args, **kwargs):
-        raise RuntimeError("the drawing thread broke")
+    def broken(geoms, **kw):  # the conversion fails on the thread only
+        calls.append((threading.current_thread().name, len(geoms)))
+        if threading.current_thread().name == "xsland-ahead":
+            raise RuntimeError("the drawing thread broke")
+        return real(geoms, **kw)
 
-    monkeypatch.setattr(maps, "draw_parcels", broken)
+    monkeypatch.setattr(maps, "_drawable", broken)
     calls.clear()
     again, _ = run_project(project, out=tmp_path / "failed", progress=False)
     # the run goes on as without the thread: write_maps converts every parcel
-    assert calls == [("MainThread", n), ("MainThread", len(again.blocks))]
+    assert calls == [
+        ("xsland-ahead", n),
+        ("MainThread", n),
+        ("MainThread", len(again.blocks)),
+    ]
     out, err = capfd.readouterr()
     assert "Traceback" not in out + err and "broke" not in out + err
 

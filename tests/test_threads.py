@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xsland._threads import background, cpus, map_chunks, map_parts
+from xsland._threads import Ahead, cpus, map_chunks, map_parts
 
 
 def _squares(n):
@@ -73,25 +74,42 @@ def test_parts_run_on_threads_and_keep_their_order():
     assert seen == [threading.get_ident()] * 3  # one worker: called here
 
 
-def test_background_hands_over_the_result_or_the_exception(capfd):
-    # the call runs on a daemon thread of its own; its result, or what it raised, is the
-    # future's, and nothing is printed (the reader decides what a failure means)
-    started = threading.Event()
+def test_ahead_gives_every_part_once_in_order_whoever_computes_it(capfd):
+    # the background thread takes parts until the caller asks; the caller takes the rest
+    # and waits for the one in work: every part computed once, results in order
+    gate, seen, lock = threading.Event(), [], threading.Lock()
 
-    def square(x, *, plus):
-        started.set()
-        return threading.current_thread().name, threading.current_thread().daemon, x * x + plus
+    def square(x):
+        if threading.current_thread().name == "xsland-ahead":
+            assert threading.current_thread().daemon
+            gate.wait(60)  # the thread holds its first part until the caller has asked
+        with lock:
+            seen.append((threading.current_thread().name, x))
+        return x * x
 
-    future = background(square, 7, plus=1)
-    assert future.result(timeout=60) == ("xsland-background", True, 50)
-    assert started.is_set()
+    work = Ahead(square, list(range(6)), nice=5)
+    caller = threading.Thread(target=lambda: seen.append(("result", work.result())))
+    caller.start()
+    while len(seen) < 5:  # the caller computes parts 1..5 while the thread holds part 0
+        time.sleep(0.01)
+    gate.set()
+    caller.join(60)
+    assert seen[-1] == ("result", [0, 1, 4, 9, 16, 25])
+    done = sorted(x for who, x in seen[:-1])
+    assert done == [0, 1, 2, 3, 4, 5]  # each once
+    assert ("xsland-ahead", 0) in seen and all(w != "xsland-ahead" for w, x in seen if x)
+    assert capfd.readouterr().err == ""
 
-    def broken():
-        raise ValueError("no drawing")
 
-    failed = background(broken)
+def test_ahead_raises_what_a_part_raised_and_prints_nothing(capfd):
+    def broken(x):
+        if x == 0:
+            raise ValueError("no drawing")
+        return x
+
+    work = Ahead(broken, [0, 1, 2])
     with pytest.raises(ValueError, match="no drawing"):
-        failed.result(timeout=60)
-    assert isinstance(failed.exception(), ValueError)
+        work.result()
     out, err = capfd.readouterr()
     assert out == "" and "Traceback" not in err
+    assert Ahead(broken, []).result() == []

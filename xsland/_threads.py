@@ -13,9 +13,10 @@ polygon read (:mod:`xsland.read.validate`).
 Not for prepared geometries: a prepared geometry builds its index lazily, and two
 threads must not build one together.
 
-:func:`background` runs one call on a thread of its own while the caller goes on (the
+:class:`Ahead` starts work cut into parts on a thread of its own while the caller goes
+on, and lets the caller take the parts not started when it needs the results (the
 parcels' map geometries are converted while the audit runs:
-:func:`xsland.pipeline.run.run_project`).
+:func:`xsland.write.maps.draw_parcels`).
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
-__all__ = ["MIN_CHUNK", "background", "cpus", "map_chunks", "map_parts"]
+__all__ = ["MIN_CHUNK", "Ahead", "cpus", "map_chunks", "map_parts"]
 
 #: Fewest elements per chunk: below twice this, one call on the calling thread (starting
 #: threads costs more than it saves on small arrays).
@@ -102,36 +103,72 @@ def map_parts(fn: Callable[[Any], Any], parts: list[Any], *, workers: int | None
         return list(pool.map(fn, parts))
 
 
-def background(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
-    """``fn(*args, **kwargs)`` started on a daemon thread of its own; its future.
+class Ahead:
+    """``[fn(p) for p in parts]``, started on a background thread ahead of need.
 
-    The future holds the result, or the exception ``fn`` raised (never printed: the one
-    who asks for the result decides). The thread is a daemon: a run that ends early (an
-    error in the audit) does not wait for work whose result nobody will ask for.
+    The thread takes the parts one by one, in order; :meth:`result`, on the thread that
+    needs them, takes the parts the background thread has not started, waits for the one
+    it is working on and returns every result in the order of ``parts``. So nobody waits
+    while work is left, whichever is faster, and each part is computed once. The thread
+    is a daemon (a run that ends early does not wait for it) and may lower its own
+    priority (``nice``, Linux: a thread has its own): it then uses a core the rest of
+    the run leaves idle, and gives way where the run uses both.
 
-    Parameters
-    ----------
-    fn
-        The call; it must not change what the caller goes on using (the thread runs
-        beside it).
-    *args, **kwargs
-        Its arguments.
-
-    Returns
-    -------
-    concurrent.futures.Future
+    An exception of ``fn`` (on either thread) is raised by :meth:`result`; the
+    background thread prints nothing.
     """
-    future: Future = Future()
 
-    def work() -> None:
-        if not future.set_running_or_notify_cancel():
-            return
+    def __init__(self, fn: Callable[[Any], Any], parts: list[Any], *, nice: int = 0) -> None:
+        self._fn = fn
+        self._parts = list(parts)
+        self._results: list[Any] = [None] * len(self._parts)
+        self._next = 0
+        self._lock = threading.Lock()
+        self._error: BaseException | None = None
+        self._nice = nice
+        self._thread = threading.Thread(target=self._run, name="xsland-ahead", daemon=True)
+        self._thread.start()
+
+    def _claim(self) -> int | None:
+        with self._lock:
+            if self._error is not None or self._next >= len(self._parts):
+                return None
+            self._next += 1
+            return self._next - 1
+
+    def _work(self) -> None:
+        while (i := self._claim()) is not None:
+            try:
+                self._results[i] = self._fn(self._parts[i])
+            except BaseException as exc:
+                with self._lock:
+                    self._error = self._error or exc
+                raise
+
+    def _run(self) -> None:
+        if self._nice > 0 and hasattr(os, "setpriority"):
+            try:  # this thread only (Linux); elsewhere at worst the process
+                tid = threading.get_native_id()
+                os.setpriority(
+                    os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + self._nice
+                )
+            except OSError:  # pragma: no cover - not allowed: at the run's priority
+                pass
         try:
-            result = fn(*args, **kwargs)
-        except BaseException as exc:  # handed to the future's reader, as an executor does
-            future.set_exception(exc)
-        else:
-            future.set_result(result)
+            self._work()
+        except BaseException:  # kept in _error for result()
+            return
 
-    threading.Thread(target=work, name="xsland-background", daemon=True).start()
-    return future
+    def result(self) -> list[Any]:
+        """Every part's result, in order; the parts not started are computed here.
+
+        Raises
+        ------
+        Exception
+            What ``fn`` raised on either thread.
+        """
+        self._work()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._results

@@ -13,7 +13,7 @@ import contextvars
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from xsland._progress import Step, reporting, step
 from xsland._redact import is_postgres_uri, redact
-from xsland._threads import background, cpus
+from xsland._threads import cpus
 from xsland.errors import DataError, InputFileError
 from xsland.pipeline.audit import run, source_files
 from xsland.read.io import read_layer, read_table
@@ -268,25 +268,27 @@ def _run_steps(
     return result, written
 
 
-def _draw_ahead(project: Project, parcels: gpd.GeoDataFrame) -> Future | None:
-    """The future of the parcels' map geometries, converted on a thread of their own.
+def _draw_ahead(project: Project, parcels: gpd.GeoDataFrame) -> Any:
+    """The parcels' map geometries, being converted on a thread of their own.
 
     The drawable lon/lat polygons of the maps (:func:`xsland.write.maps.draw_parcels`,
     with the project's basemap) depend on the parcel geometries alone, which the audit
-    does not change: they are converted while the audit runs, mostly on one core, and
-    :func:`~xsland.write.maps.write_maps` takes them instead of converting them while
-    the workbook's and the GeoPackage's workers use the other core. Shapely and pyproj
-    release Python's lock while they compute. ``None`` without maps, without parcels or
-    on a single CPU (nothing to overlap). The maps are the same whether the thread
-    finishes, fails (the maps convert then, as without it) or is not started.
+    does not change: they are converted while the audit runs, mostly on one core, by a
+    thread of lower priority, and :func:`~xsland.write.maps.write_maps` takes them instead
+    of converting them while the workbook's and the GeoPackage's workers use the other
+    core. Shapely and pyproj release Python's lock while they compute. ``None`` without
+    maps, without parcels, on a single CPU (nothing to overlap) or when it cannot start
+    (the maps then say why). The maps are the same whether the thread finishes, fails
+    (the maps convert then, as without it) or is not started.
     """
     if not project.maps or not len(parcels) or cpus() < 2:
         return None
     from xsland.write.maps import draw_parcels
 
-    return background(
-        draw_parcels, parcels, basemap=project.basemap, tianditu_key=project.tianditu_key
-    )
+    try:
+        return draw_parcels(parcels, basemap=project.basemap, tianditu_key=project.tianditu_key)
+    except Exception:  # an unknown basemap, no thread: write_maps says or does without
+        return None
 
 
 def partitioned_input(project: Project) -> Path | None:

@@ -69,7 +69,6 @@ import urllib.parse
 import uuid
 import warnings
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,6 +85,7 @@ from branca.element import Element, MacroElement
 from xsland._atomic import atomic_dir, atomic_file
 from xsland._html import json_for_html
 from xsland._names import safe_filename
+from xsland._threads import Ahead
 from xsland.errors import DataError, PolicyError, XslandError
 from xsland.judge.audit import CHECKS, check_labels
 from xsland.measure.area import M2_PER_MU
@@ -99,6 +99,8 @@ __all__ = [
     "leaflet_assets",
     "BASEMAPS",
     "DEFAULT_TITLE",
+    "DRAW_NICENESS",
+    "DRAW_PART",
     "DISTRICT_MAP_MAX_PARCELS",
     "NON_INDUSTRIAL_CATEGORIES",
     "NO_TOWN",
@@ -562,9 +564,18 @@ def _drawable(geoms: gpd.GeoSeries, *, system: str, simplify: float) -> np.ndarr
     return _polygonal(_lonlat(geoms, system=system, simplify=simplify))
 
 
+#: Parcels per part of :func:`draw_parcels` (the parts the caller may take over).
+DRAW_PART = 50_000
+
+#: How much lower than the run's the priority of the thread of :func:`draw_parcels` is
+#: (as the GeoPackage's worker: :data:`xsland.write.worker.NICENESS`).
+DRAW_NICENESS = 5
+
+
 @dataclass(frozen=True, eq=False)
 class ParcelDrawing:
-    """The parcels' drawable lon/lat geometries, converted before :func:`write_maps` runs.
+    """The parcels' drawable lon/lat geometries, converted before :func:`write_maps` needs
+    them, on a thread of their own (:func:`draw_parcels`).
 
     Attributes
     ----------
@@ -573,19 +584,26 @@ class ParcelDrawing:
     system
         ``wgs84`` or ``gcj02``: the overlays' system (of the basemap).
     simplify
-        The tolerance in metres they were simplified with.
+        The tolerance in metres they are simplified with.
     source
         The geometry objects converted, in their order; held here, so that no object
         converted is freed and its identity taken by another.
-    drawable
-        :func:`_drawable` of ``source``, element for element.
+    parts
+        The conversion (:func:`_drawable`) of consecutive parts of ``source``
+        (:class:`xsland._threads.Ahead`).
     """
 
     crs: Any
     system: str
     simplify: float
     source: np.ndarray
-    drawable: np.ndarray
+    parts: Ahead
+
+    def drawable(self) -> np.ndarray:
+        """:func:`_drawable` of ``source``, element for element; the parts the thread has
+        not started are converted here. Raises what the conversion raised."""
+        done = self.parts.result()
+        return np.concatenate(done) if done else np.empty(0, dtype=object)
 
 
 def draw_parcels(
@@ -594,14 +612,19 @@ def draw_parcels(
     basemap: str = "osm",
     tianditu_key: str | None = None,
     simplify: float = 0.1,
+    part: int = DRAW_PART,
+    nice: int = DRAW_NICENESS,
 ) -> ParcelDrawing:
-    """The parcels' drawable geometries as :func:`write_maps` would convert them.
+    """Start converting the parcels' drawable geometries as :func:`write_maps` would.
 
-    :func:`xsland.pipeline.run.run_project` calls this on a thread of its own as soon as
-    the inputs are read (the audit changes no parcel geometry), and hands the result to
-    :func:`write_maps` (``parcel_drawing``), which takes the drawable geometry of every
-    parcel whose geometry is the very object converted here (``is``) and converts the
-    others itself: the maps are the same either way.
+    :func:`xsland.pipeline.run.run_project` calls this as soon as the inputs are read
+    (the audit changes no parcel geometry) and hands the drawing to :func:`write_maps`
+    (``parcel_drawing``), which takes the drawable geometry of every parcel whose
+    geometry is the very object converted here (``is``) and converts the others itself:
+    the maps are the same either way. The conversion runs on a thread of its own at a
+    lower priority (``nice``), part by part (``part`` parcels each, each part converted
+    alone: :func:`_drawable` works element by element); the parts it has not started
+    when the maps need them are converted by the maps' thread.
 
     Parameters
     ----------
@@ -610,19 +633,32 @@ def draw_parcels(
     basemap, tianditu_key, simplify
         As in :func:`write_maps`: the basemap decides the system (``gcj02`` for ``amap*``,
         else ``wgs84``), ``simplify`` the tolerance in metres.
+    part
+        Parcels per part.
+    nice
+        How much lower the thread's priority is than the run's.
 
     Returns
     -------
     ParcelDrawing
+
+    Raises
+    ------
+    PolicyError
+        For an unknown ``basemap``.
     """
     system = _overlay_system(basemap, tianditu_key)  # no warning: write_maps says them
     geoms = parcels.geometry
+    cuts = list(range(0, len(geoms), max(int(part), 1))) + [len(geoms)]
+    pieces = [geoms.iloc[a:b] for a, b in itertools.pairwise(cuts) if b > a]
     return ParcelDrawing(
         crs=geoms.crs,
         system=system,
         simplify=float(simplify),
         source=np.array(geoms.array, dtype=object),  # a copy: its own objects, held
-        drawable=_drawable(geoms, system=system, simplify=simplify),
+        parts=Ahead(
+            functools.partial(_drawable, system=system, simplify=simplify), pieces, nice=nice
+        ),
     )
 
 
@@ -631,7 +667,7 @@ def _parcels_drawable(
     *,
     system: str,
     simplify: float,
-    drawing: ParcelDrawing | Future | None,
+    drawing: ParcelDrawing | None,
 ) -> np.ndarray:
     """:func:`_drawable` of ``geoms``, taken from ``drawing`` where it converted the same.
 
@@ -639,22 +675,23 @@ def _parcels_drawable(
     drawing converted (``is``: same coordinates, as Shapely geometries never change), with
     the same CRS, system and tolerance; :func:`_drawable` works element by element, so
     that is the geometry converting it here would give. The other rows are converted here.
-    A drawing that failed (its future raised) or does not fit is not used: every row is
-    converted here, as without it.
+    A drawing that failed (its conversion raised) or does not fit is not used: every row
+    is converted here, as without it.
     """
-    if isinstance(drawing, Future):
-        try:
-            drawing = drawing.result()
-        except Exception as exc:  # the maps do not depend on it: convert here
-            logger.info("the parcels' map geometries are converted now (%s)", exc)
-            drawing = None
-    if not (
+    fits = (
         isinstance(drawing, ParcelDrawing)
         and drawing.system == system
         and drawing.simplify == float(simplify)
         and geoms.crs is not None
         and drawing.crs == geoms.crs
-    ):
+    )
+    drawn = None
+    if fits:
+        try:
+            drawn = drawing.drawable()
+        except Exception as exc:  # the maps do not depend on it: convert here
+            logger.info("the parcels' map geometries are converted now (%s)", exc)
+    if drawn is None:
         return _drawable(geoms, system=system, simplify=simplify)
     values = np.asarray(geoms.array, dtype=object)
     source = drawing.source
@@ -671,14 +708,12 @@ def _parcels_drawable(
             if j >= 0 and source[j] is values[i]:
                 pos[i], same[i] = j, True
     out = np.empty(len(values), dtype=object)
-    out[same] = drawing.drawable[pos[same]]
+    out[same] = drawn[pos[same]]
     if not same.all() and len(source) == len(values):
         # a polygon the result made a multipolygon of one part (AuditResult keeps one
         # geometry type per layer, as a GeoPackage does): its drawing, made multi too
         rest = np.flatnonzero(~same)
-        made, drawn = _made_multi(
-            values[rest], source[rest], drawing.drawable[rest], simplified=simplify > 0
-        )
+        made, drawn = _made_multi(values[rest], source[rest], drawn[rest], simplified=simplify > 0)
         out[rest[made]] = drawn
         same[rest[made]] = True
     if not same.all():
@@ -1750,7 +1785,7 @@ def write_maps(
     towns: bool = True,
     overwrite: bool = True,
     max_parcels: int | None = None,
-    parcel_drawing: ParcelDrawing | Future | None = None,
+    parcel_drawing: ParcelDrawing | None = None,
 ) -> list[Path]:
     """Write ``map.html`` (all parks) and ``maps/<town>.html`` (one per town).
 
@@ -1783,11 +1818,10 @@ def write_maps(
         Replace existing maps; ``maps/`` is replaced as a whole, so maps of towns that no
         longer exist do not linger.
     parcel_drawing
-        The parcels' drawable geometries converted beforehand (:func:`draw_parcels`), or
-        the future of a thread computing them: each parcel whose geometry is the very
-        object converted there takes its drawing, the others are converted here; one
-        that failed or was made with another ``basemap`` system or ``simplify`` is not
-        used. The maps are the same with or without it.
+        The parcels' drawable geometries converted ahead (:func:`draw_parcels`): each
+        parcel whose geometry is the very object converted there takes its drawing, the
+        others are converted here; one that failed or was made with another ``basemap``
+        system or ``simplify`` is not used. The maps are the same with or without it.
 
     Returns
     -------
