@@ -1093,3 +1093,34 @@ def test_not_blank_is_strip_leaving_something(words):
     # every kind of white space Unicode knows (and two that are not: U+200B, U+FEFF)
     arr = np.array(words, dtype=object)
     assert maps._not_blank(arr).tolist() == [bool(w.strip()) for w in words]
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.just(np.nan),
+            st.integers(0, 2),
+            st.sampled_from(["东亭", " 东亭 ", "", " ", "安镇"]),
+        ),
+        min_size=1,
+        max_size=10,
+    ),
+    st.sampled_from(["东亭", "安镇", "1", "2"]),
+)
+def test_block_towns_worked_out_once_are_each_blocks_town(towns, town):
+    # the mask of a town's blocks from _block_keys (each distinct text once) is the
+    # definition: each block's own _town compared with the town
+    blocks = gpd.GeoDataFrame(
+        {"block_id": [f"B{i}" for i in range(len(towns))], "town": pd.Series(towns, dtype=object)},
+        geometry=[box(i, 0, i + 1, 1) for i in range(len(towns))],
+        crs=4549,
+    )
+    want = (blocks["town"].map(maps._town) == town).to_numpy(dtype=bool)
+    keys = maps._block_keys(blocks)
+    assert maps._town_blocks(blocks, blocks.iloc[:0], town, keys=keys).tolist() == want.tolist()
+    # without a town column: by block_id, the same with keys worked out once
+    no_town = blocks.drop(columns="town")
+    members = gpd.GeoDataFrame({"block_id": ["B0", None]}, geometry=[box(0, 0, 1, 1)] * 2, crs=4549)
+    got = maps._town_blocks(no_town, members, town, keys=maps._block_keys(no_town))
+    assert got.tolist() == [i == 0 for i in range(len(towns))]

@@ -275,6 +275,36 @@ _BLOCK_PROPS: dict[str, tuple[str, int | None]] = {
 }
 
 
+#: The parcel columns the maps read (:func:`parcel_status`, :data:`_PARCEL_PROPS`, the
+#: kinds of low-efficiency land, 亩, reasons, the town and block of each parcel, the
+#: 批供用 legend): :func:`write_maps` slices each town's parcels of these alone.
+_MAP_PARCEL_COLUMNS = (
+    frozenset(_PARCEL_PROPS)
+    | frozenset(_LU_KINDS)
+    | {
+        "far",
+        "far_min",
+        "far_ok",
+        "category",
+        "low_efficiency",
+        "area_mu",
+        "reasons",
+        "town",
+        "park_id",
+        "block_id",
+        "supply_status",
+    }
+)
+
+
+def _map_columns(parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The parcels with the columns the maps read (:data:`_MAP_PARCEL_COLUMNS`) and their
+    geometry (the same geometry objects), in their order."""
+    geometry = parcels.geometry.name
+    cols = [c for c in parcels.columns if c in _MAP_PARCEL_COLUMNS or c == geometry]
+    return parcels if len(cols) == parcels.shape[1] else parcels[cols]
+
+
 def _numeric(df: pd.DataFrame, column: str) -> pd.Series:
     if column not in df.columns:
         return pd.Series(np.nan, index=df.index, dtype=float)
@@ -1876,6 +1906,7 @@ def write_maps(
         # every parcel and block converted to lon/lat once, each map takes its rows
         _require(parks, "parks", ["park_id"])  # the checks of build_map, in its order
         _require(parcels, "parcels", ["parcel_id"])
+        parcels = _map_columns(parcels)  # each town's rows are taken of these only
         if blocks is not None:
             _require(blocks, "blocks", ["block_id"])
         system = _resolve_basemaps(basemap, tianditu_key)[2]
@@ -1907,11 +1938,12 @@ def write_maps(
         written = [write_map(m, out / "map.html", overwrite=overwrite)]
         del m
         if towns:
+            keys = _block_keys(blocks)  # once, not once per town
             with atomic_dir(out / "maps", overwrite=overwrite) as tmp:
                 for t, fname in names.items():
                     in_town = (parcel_town == t).to_numpy(dtype=bool)
                     tp = parcels[in_town]
-                    tb = _town_blocks(blocks, tp, t)
+                    tb = _town_blocks(blocks, tp, t, keys=keys)
                     tm = _build_map(
                         parks[(town == t).to_numpy()],
                         tp,
@@ -1983,17 +2015,38 @@ def _parcel_towns(parcels: pd.DataFrame, parks: pd.DataFrame, park_town: pd.Seri
     return of_park.where(of_park.notna(), own).astype(object)
 
 
+def _block_keys(blocks: gpd.GeoDataFrame | None) -> tuple[np.ndarray | None, pd.Series | None]:
+    """What :func:`_town_blocks` compares, worked out once for every town's map: each
+    block's town (:func:`_town`, each distinct text once by :func:`_texts`) when the
+    blocks have a ``town``, else their ``block_id`` as text (:func:`_text`)."""
+    if blocks is None:
+        return None, None
+    if "town" in blocks.columns:
+        codes, texts = _texts(blocks["town"])
+        names = np.array([t.strip() for t in texts] + [None], dtype=object)
+        return names[codes], None
+    return None, blocks["block_id"].map(_text)
+
+
 def _town_blocks(
-    blocks: gpd.GeoDataFrame | None, town_parcels: gpd.GeoDataFrame, town: str
+    blocks: gpd.GeoDataFrame | None,
+    town_parcels: gpd.GeoDataFrame,
+    town: str,
+    *,
+    keys: tuple[np.ndarray | None, pd.Series | None] | None = None,
 ) -> np.ndarray | None:
-    """Which blocks (a mask over their rows) a town's map draws; ``None`` without blocks."""
+    """Which blocks (a mask over their rows) a town's map draws; ``None`` without blocks.
+
+    ``keys``: :func:`_block_keys` of ``blocks``, when already worked out.
+    """
     if blocks is None:
         return None
-    if "town" in blocks.columns:
-        return (blocks["town"].map(_town) == town).to_numpy(dtype=bool)
+    block_towns, block_ids = _block_keys(blocks) if keys is None else keys
+    if block_towns is not None:
+        return np.asarray(block_towns == town, dtype=bool)
     if "block_id" in town_parcels.columns:
         ids = set(town_parcels["block_id"].dropna().map(_text))
-        return blocks["block_id"].map(_text).isin(ids).to_numpy(dtype=bool)
+        return block_ids.isin(ids).to_numpy(dtype=bool)
     if town_parcels.empty:
         return np.zeros(len(blocks), dtype=bool)
     hits = gpd.sjoin(
