@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 
@@ -78,10 +80,14 @@ def test_ahead_gives_every_part_once_in_order_whoever_computes_it(capfd):
     # the background thread takes parts until the caller asks; the caller takes the rest
     # and waits for the one in work: every part computed once, results in order
     gate, seen, lock = threading.Event(), [], threading.Lock()
+    caller_tid = threading.get_native_id()
 
     def square(x):
         if threading.current_thread().name == "xsland-ahead":
             assert threading.current_thread().daemon
+            if sys.platform.startswith("linux"):  # its own priority, 5 below the caller's
+                me = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+                assert me == min(os.getpriority(os.PRIO_PROCESS, caller_tid) + 5, 19)
             gate.wait(60)  # the thread holds its first part until the caller has asked
         with lock:
             seen.append((threading.current_thread().name, x))

@@ -22,6 +22,7 @@ parcels' map geometries are converted while the audit runs:
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -110,9 +111,10 @@ class Ahead:
     needs them, takes the parts the background thread has not started, waits for the one
     it is working on and returns every result in the order of ``parts``. So nobody waits
     while work is left, whichever is faster, and each part is computed once. The thread
-    is a daemon (a run that ends early does not wait for it) and may lower its own
-    priority (``nice``, Linux: a thread has its own): it then uses a core the rest of
-    the run leaves idle, and gives way where the run uses both.
+    is a daemon (a run that ends early does not wait for it) and on Linux lowers its own
+    priority by ``nice`` (a thread there has its own; elsewhere it keeps the run's): it
+    then uses a core the rest of the run leaves idle, and gives way where the run uses
+    both.
 
     An exception of ``fn`` (on either thread) is raised by :meth:`result`; the
     background thread prints nothing.
@@ -146,8 +148,8 @@ class Ahead:
                 raise
 
     def _run(self) -> None:
-        if self._nice > 0 and hasattr(os, "setpriority"):
-            try:  # this thread only (Linux); elsewhere at worst the process
+        if self._nice > 0 and sys.platform.startswith("linux"):
+            try:  # a thread's own priority: Linux alone gives threads their own
                 tid = threading.get_native_id()
                 os.setpriority(
                     os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + self._nice
