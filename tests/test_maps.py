@@ -1124,3 +1124,13 @@ def test_block_towns_worked_out_once_are_each_blocks_town(towns, town):
     members = gpd.GeoDataFrame({"block_id": ["B0", None]}, geometry=[box(0, 0, 1, 1)] * 2, crs=4549)
     got = maps._town_blocks(no_town, members, town, keys=maps._block_keys(no_town))
     assert got.tolist() == [i == 0 for i in range(len(towns))]
+
+
+@given(st.lists(st.integers(0, 6), max_size=10))
+def test_a_parcels_status_is_of_its_own_row(audit, rows):
+    # _parcel_payload takes the statuses of the rows it keeps from those of all rows:
+    # the status of any set of rows is theirs in the whole table
+    parcels = audit["parcels"].assign(category=audit["parcels"]["category"].astype(object))
+    parcels.loc[parcels.index[1], "category"] = "other"  # non-industrial land too
+    full = parcel_status(parcels).to_numpy()
+    assert parcel_status(parcels.iloc[rows]).tolist() == full[rows].tolist()

@@ -1237,9 +1237,11 @@ def _parcel_payload(
     """
     full = parcel_status(parcels).to_numpy()
     total = {s.key: int((full == s.key).sum()) for s in STATUSES}
+    status = full  # a parcel's status is of its own row: taken with the rows kept
     if shown is not None:
         rows = np.flatnonzero(np.isin(full, list(shown)))
         parcels = parcels.iloc[rows]
+        status = full[rows]
         lonlat = lonlat[rows] if lonlat is not None else None
     pgeoms = (
         lonlat
@@ -1249,7 +1251,7 @@ def _parcel_payload(
     keep = _drop_empty(parcels, pgeoms, "parcels", "parcel_id")
     pc = parcels.iloc[keep]
     pgeoms = pgeoms[keep]
-    status = parcel_status(pc).to_numpy()
+    status = status[keep]
     props = dict(_PARCEL_PROPS)
     if "area_m2" not in pc.columns:  # else 亩 are computed from m² in the page
         props["area_mu"] = 2
