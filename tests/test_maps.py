@@ -725,6 +725,16 @@ def test_when_even_the_flagged_parcels_are_too_many_the_district_map_shows_parks
 # -- the columns of a layer: one conversion per distinct value -------------------------------
 
 
+def _plain(value):
+    """The value with its arrays as lists, as json_for_html writes them (codes: int64)."""
+    if isinstance(value, np.ndarray):
+        assert value.dtype == np.int64
+        return value.tolist()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
 def _encode_per_row(df: pd.DataFrame, spec: dict) -> dict:
     """The definition of ``_encode_columns``: every row's value converted on its own."""
     out = {}
@@ -760,7 +770,7 @@ def test_encode_columns_by_hand():
             "k": ["a"] * 7,
         }
     )
-    out = maps._encode_columns(df, {"t": None, "n": 0, "k": None, "absent": None})
+    out = _plain(maps._encode_columns(df, {"t": None, "n": 0, "k": None, "absent": None}))
     assert out == {
         "t": {"v": ["1", "True", "2", "1", None, None, "x"]},
         "n": {"d": [2, 3, None], "i": [0, 0, 0, 2, 0, 0, 1]},
@@ -769,7 +779,8 @@ def test_encode_columns_by_hand():
     assert type(out["n"]["d"][0]) is int
     # unhashable cells (lists) are joined, one text per row: 1 distinct text of 3 rows
     lists = pd.DataFrame({"r": pd.Series([["a", "b"], [], ["a", "b"]], dtype=object)})
-    assert maps._encode_columns(lists, {"r": None}) == {"r": {"d": ["a；b", None], "i": [0, 1, 0]}}
+    got = _plain(maps._encode_columns(lists, {"r": None}))
+    assert got == {"r": {"d": ["a；b", None], "i": [0, 1, 0]}}
 
 
 _cell = st.one_of(
@@ -789,7 +800,7 @@ def test_encode_columns_as_per_row(cells, decimals):
     if decimals is not None:
         numbers = [v if isinstance(v, int | float) else None for v in cells]
         df["c"] = pd.to_numeric(pd.Series(numbers, dtype=object))
-    got = maps._encode_columns(df, {"c": decimals})
+    got = _plain(maps._encode_columns(df, {"c": decimals}))
     want = _encode_per_row(df, {"c": decimals})
     assert got == want
     # and of the same types: 2 stays 2, not 2.0, in the JSON of the map
@@ -800,7 +811,7 @@ def test_encode_columns_as_per_row(cells, decimals):
 def test_encode_columns_of_a_text_column_as_per_row(cells):
     # pandas' own text dtype takes the native path; the result is that of the objects
     df = pd.DataFrame({"c": pd.Series(cells, dtype="str")})
-    assert maps._encode_columns(df, {"c": None}) == _encode_per_row(df, {"c": None})
+    assert _plain(maps._encode_columns(df, {"c": None})) == _encode_per_row(df, {"c": None})
 
 
 def test_park_info_reads_each_column_once_with_the_same_values():
@@ -921,8 +932,8 @@ def test_columns_worked_out_once_then_taken_by_rows(cells, decimals, picks):
         df["c"] = pd.to_numeric(pd.Series(numbers, dtype=object))
     rows = np.array([i % len(cells) for i in picks], dtype=np.int64)
     spec = {"c": decimals, "absent": None}
-    got = maps._encode_rows(df, spec, maps._column_codes(df, spec), rows)
-    want = maps._encode_columns(df.iloc[rows], spec)
+    got = _plain(maps._encode_rows(df, spec, maps._column_codes(df, spec), rows))
+    want = _plain(maps._encode_columns(df.iloc[rows], spec))
     assert json.dumps(got) == json.dumps(want)
 
 
@@ -934,9 +945,192 @@ def test_columns_worked_out_once_by_hand():
     coded = maps._column_codes(df, spec)
     assert coded["n"] is None  # 0.0 and -0.0 after rounding: worked out per set of rows
     rows = np.array([3, 1, 3, 3, 3])
-    got = maps._encode_rows(df, spec, coded, rows)
+    got = _plain(maps._encode_rows(df, spec, coded, rows))
     assert got == {
         "t": {"d": ["c", "b", None], "i": [0, 1, 0, 0, 0]},
         "n": {"d": [2.0, -0.0, None], "i": [0, 1, 0, 0, 0]},
     }
-    assert json.dumps(got) == json.dumps(maps._encode_columns(df.iloc[rows], spec))
+    assert json.dumps(got) == json.dumps(_plain(maps._encode_columns(df.iloc[rows], spec)))
+
+
+def _spy_drawable(monkeypatch):
+    """The rows each call of maps._drawable converts (a list of row counts)."""
+    real, calls = maps._drawable, []
+
+    def spy(geoms, **kw):
+        calls.append(len(geoms))
+        return real(geoms, **kw)
+
+    monkeypatch.setattr(maps, "_drawable", spy)
+    return calls
+
+
+def _wkb(geoms):
+    return [None if g is None else shapely.to_wkb(g) for g in geoms]
+
+
+@pytest.mark.parametrize(("system", "simplify"), [("wgs84", 0.1), ("gcj02", 0.0), ("gcj02", 5.0)])
+def test_parcels_drawn_ahead_are_taken_by_identity_and_the_rest_converted(
+    monkeypatch, system, simplify
+):
+    # four parcels read; the "audit" keeps P0 and P1 as they are (the same objects), makes
+    # P2 a multipolygon of its one polygon (as AuditResult does in a layer mixing both)
+    # and moves P3 by 1 m (another geometry). Row for row, the drawing is taken for P0, P1
+    # and P2 (made multi when not simplified: GEOS simplifies a one-part multipolygon to
+    # its polygon) and only P3 is converted: 1 row; the pages would be the same
+    read = gpd.GeoSeries(
+        [
+            box(0, 0, 100, 100),
+            shapely.Polygon([(X0, Y0), (X0 + 50, Y0 + 0.02), (X0 + 100, Y0), (X0, Y0 + 80)]),
+            box(200, 0, 300, 100),
+            box(400, 0, 500, 100),
+        ],
+        crs="EPSG:4549",
+    )
+    drawing = maps.draw_parcels(
+        gpd.GeoDataFrame(geometry=read),
+        basemap="amap" if system == "gcj02" else "osm",
+        simplify=simplify,
+    )
+    assert drawing.system == system and drawing.simplify == simplify
+    kept = read.array
+    audited = gpd.GeoSeries(
+        [
+            kept[0],
+            kept[1],
+            shapely.MultiPolygon([kept[2]]),
+            shapely.box(X0 + 401, Y0, X0 + 501, Y0 + 100),
+        ],
+        crs="EPSG:4549",
+    )
+    calls = _spy_drawable(monkeypatch)
+    got = maps._parcels_drawable(audited, system=system, simplify=simplify, drawing=drawing)
+    assert calls == [1]
+    monkeypatch.undo()
+    assert _wkb(got) == _wkb(maps._drawable(audited, system=system, simplify=simplify))
+    # rows in another order, and one more (P4): P0 and P1 found by their identities; P2
+    # (not the object drawn, its row unknown), P3 and P4 converted: 3 rows
+    more = pd.concat([audited, gpd.GeoSeries([box(600, 0, 700, 100)], crs=4549)])
+    for geoms, converted in ((audited.iloc[::-1], [2]), (more.iloc[::-1], [3])):
+        calls = _spy_drawable(monkeypatch)
+        got = maps._parcels_drawable(geoms, system=system, simplify=simplify, drawing=drawing)
+        assert calls == converted
+        monkeypatch.undo()
+        assert _wkb(got) == _wkb(maps._drawable(geoms, system=system, simplify=simplify))
+
+
+def test_a_drawing_made_otherwise_is_not_used(monkeypatch):
+    # another system, another tolerance or another CRS: every row converted here, as if
+    # there were no drawing (the same objects would give other polygons)
+    parcels = gpd.GeoDataFrame(geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)], crs=4549)
+    drawing = maps.draw_parcels(parcels, basemap="osm", simplify=0.1)
+    other_crs = parcels.geometry.set_crs(4547, allow_override=True)
+    for geoms, system, simplify in (
+        (parcels.geometry, "gcj02", 0.1),
+        (parcels.geometry, "wgs84", 0.5),
+        (other_crs, "wgs84", 0.1),
+    ):
+        calls = _spy_drawable(monkeypatch)
+        got = maps._parcels_drawable(geoms, system=system, simplify=simplify, drawing=drawing)
+        assert calls == [2]
+        monkeypatch.undo()
+        assert _wkb(got) == _wkb(maps._drawable(geoms, system=system, simplify=simplify))
+
+
+def _map_data(folder):
+    return {
+        p.relative_to(folder).as_posix(): payload(p.read_text(encoding="utf-8"))
+        for p in sorted(folder.rglob("*.html"))
+    }
+
+
+def test_write_maps_with_a_drawing_a_failed_one_or_none_writes_the_same_maps(
+    audit, tmp_path, monkeypatch
+):
+    from xsland._threads import Ahead
+
+    result = _result(audit)
+    options = {"audit_date": "2026-05-01", "basemap": "amap"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BasemapWarning)
+        write_maps(result, tmp_path / "none", **options)
+        ahead = maps.draw_parcels(audit["parcels"], basemap="amap", part=3)
+        ahead.drawable()  # parts of 3, 3 and 1 parcels, converted before the spy
+        calls = _spy_drawable(monkeypatch)
+        write_maps(result, tmp_path / "ahead", parcel_drawing=ahead, **options)
+        assert calls == [1]  # the one block; no parcel converted: all 7 drawn ahead
+
+        def broken(part):
+            raise RuntimeError("the drawing thread broke")
+
+        failed = maps.ParcelDrawing(
+            crs=ahead.crs,
+            system=ahead.system,
+            simplify=ahead.simplify,
+            source=ahead.source,
+            parts=Ahead(broken, [1, 2]),
+        )
+        calls.clear()
+        write_maps(result, tmp_path / "failed", parcel_drawing=failed, **options)
+        assert calls == [7, 1]  # every parcel converted here, as without a drawing
+    want = _map_data(tmp_path / "none")
+    assert len(want) == 3  # map.html and the two towns' maps
+    assert _map_data(tmp_path / "ahead") == want
+    assert _map_data(tmp_path / "failed") == want
+
+
+@given(
+    st.lists(
+        st.text(
+            alphabet=st.sampled_from(
+                " \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u1680\u2000\u2028\u3000\u200b\ufeffa东"
+            )
+        )
+        | st.text()
+    )
+)
+def test_not_blank_is_strip_leaving_something(words):
+    # every kind of white space Unicode knows (and two that are not: U+200B, U+FEFF)
+    arr = np.array(words, dtype=object)
+    assert maps._not_blank(arr).tolist() == [bool(w.strip()) for w in words]
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.just(np.nan),
+            st.integers(0, 2),
+            st.sampled_from(["东亭", " 东亭 ", "", " ", "安镇"]),
+        ),
+        min_size=1,
+        max_size=10,
+    ),
+    st.sampled_from(["东亭", "安镇", "1", "2"]),
+)
+def test_block_towns_worked_out_once_are_each_blocks_town(towns, town):
+    # the mask of a town's blocks from _block_keys (each distinct text once) is the
+    # definition: each block's own _town compared with the town
+    blocks = gpd.GeoDataFrame(
+        {"block_id": [f"B{i}" for i in range(len(towns))], "town": pd.Series(towns, dtype=object)},
+        geometry=[box(i, 0, i + 1, 1) for i in range(len(towns))],
+        crs=4549,
+    )
+    want = (blocks["town"].map(maps._town) == town).to_numpy(dtype=bool)
+    keys = maps._block_keys(blocks)
+    assert maps._town_blocks(blocks, blocks.iloc[:0], town, keys=keys).tolist() == want.tolist()
+    # without a town column: by block_id, the same with keys worked out once
+    no_town = blocks.drop(columns="town")
+    members = gpd.GeoDataFrame({"block_id": ["B0", None]}, geometry=[box(0, 0, 1, 1)] * 2, crs=4549)
+    got = maps._town_blocks(no_town, members, town, keys=maps._block_keys(no_town))
+    assert got.tolist() == [i == 0 for i in range(len(towns))]
+
+
+@given(st.lists(st.integers(0, 6), max_size=10))
+def test_a_parcels_status_is_of_its_own_row(audit, rows):
+    # _parcel_payload takes the statuses of the rows it keeps from those of all rows:
+    # the status of any set of rows is theirs in the whole table
+    parcels = audit["parcels"].assign(category=audit["parcels"]["category"].astype(object))
+    parcels.loc[parcels.index[1], "category"] = "other"  # non-industrial land too
+    full = parcel_status(parcels).to_numpy()
+    assert parcel_status(parcels.iloc[rows]).tolist() == full[rows].tolist()

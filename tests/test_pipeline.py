@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -509,3 +510,76 @@ def test_the_audit_measures_parks_and_checks_quality_beside_its_main_thread(
         a, b = getattr(one, field.name), getattr(two, field.name)
         if isinstance(a, pd.DataFrame):
             pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def test_parcels_are_drawn_for_the_maps_while_the_audit_runs_and_a_failure_changes_nothing(
+    sample, tmp_path, monkeypatch, capfd
+):
+    import threading
+
+    from xsland.pipeline.run import run_project
+    from xsland.write import maps
+
+    gpkg = sample.gpkg.as_posix()
+    path = tmp_path / "xsland.toml"
+    path.write_text(
+        f"""
+[project]
+name = "地图"
+out = "out"
+[inputs.parks]
+path = "{gpkg}"
+layer = "parks"
+[inputs.parcels]
+path = "{gpkg}"
+layer = "parcels"
+[options]
+duplicates = "rename"
+as_of = 2025-08-29
+report = false
+""",
+        encoding="utf-8",
+    )
+    project = load_project(path)
+    real, calls = maps._drawable, []
+
+    def spy(geoms, **kw):  # who converts how many geometries
+        calls.append((threading.current_thread().name, len(geoms)))
+        return real(geoms, **kw)
+
+    monkeypatch.setattr(maps, "_drawable", spy)
+    result, _ = run_project(project, out=tmp_path / "ahead", progress=False)
+    n = len(result.parcels)
+    # every parcel converted once (one part: the sample has fewer than DRAW_PART), on
+    # the thread started after reading; write_maps converts the blocks only (the sample
+    # mixes polygons and multipolygons: the polygons the result made multi are taken
+    # from the drawing too)
+    assert n < maps.DRAW_PART
+    assert calls == [("xsland-ahead", n), ("MainThread", len(result.blocks))]
+
+    def broken(geoms, **kw):  # the conversion fails on the thread only
+        calls.append((threading.current_thread().name, len(geoms)))
+        if threading.current_thread().name == "xsland-ahead":
+            raise RuntimeError("the drawing thread broke")
+        return real(geoms, **kw)
+
+    monkeypatch.setattr(maps, "_drawable", broken)
+    calls.clear()
+    again, _ = run_project(project, out=tmp_path / "failed", progress=False)
+    # the run goes on as without the thread: write_maps converts every parcel
+    assert calls == [
+        ("xsland-ahead", n),
+        ("MainThread", n),
+        ("MainThread", len(again.blocks)),
+    ]
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err and "broke" not in out + err
+
+    def data(folder):
+        return {
+            p.relative_to(folder).as_posix(): re.sub(r"[0-9a-f]{32}", "ID", p.read_text("utf-8"))
+            for p in sorted(folder.rglob("*.html"))
+        }
+
+    ahead, failed = data(tmp_path / "ahead"), data(tmp_path / "failed")
+    assert len(ahead) > 2 and ahead == failed  # the same pages, but folium's random IDs

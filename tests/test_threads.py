@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -11,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import xsland._threads as threads_module
-from xsland._threads import cpus, later, map_chunks, map_parts
+from xsland._threads import Ahead, cpus, later, map_chunks, map_parts
 
 
 def _squares(n):
@@ -114,3 +117,48 @@ def test_later_raises_the_calls_exception_at_result_every_time(monkeypatch, n_cp
     for _ in range(2):
         with pytest.raises(ValueError, match="bad layer"):
             pending.result()
+
+
+def test_ahead_gives_every_part_once_in_order_whoever_computes_it(capfd):
+    # the background thread takes parts until the caller asks; the caller takes the rest
+    # and waits for the one in work: every part computed once, results in order
+    gate, seen, lock = threading.Event(), [], threading.Lock()
+    caller_tid = threading.get_native_id()
+
+    def square(x):
+        if threading.current_thread().name == "xsland-ahead":
+            assert threading.current_thread().daemon
+            if sys.platform.startswith("linux"):  # its own priority, 5 below the caller's
+                me = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+                assert me == min(os.getpriority(os.PRIO_PROCESS, caller_tid) + 5, 19)
+            gate.wait(60)  # the thread holds its first part until the caller has asked
+        with lock:
+            seen.append((threading.current_thread().name, x))
+        return x * x
+
+    work = Ahead(square, list(range(6)), nice=5)
+    caller = threading.Thread(target=lambda: seen.append(("result", work.result())))
+    caller.start()
+    while len(seen) < 5:  # the caller computes parts 1..5 while the thread holds part 0
+        time.sleep(0.01)
+    gate.set()
+    caller.join(60)
+    assert seen[-1] == ("result", [0, 1, 4, 9, 16, 25])
+    done = sorted(x for who, x in seen[:-1])
+    assert done == [0, 1, 2, 3, 4, 5]  # each once
+    assert ("xsland-ahead", 0) in seen and all(w != "xsland-ahead" for w, x in seen if x)
+    assert capfd.readouterr().err == ""
+
+
+def test_ahead_raises_what_a_part_raised_and_prints_nothing(capfd):
+    def broken(x):
+        if x == 0:
+            raise ValueError("no drawing")
+        return x
+
+    work = Ahead(broken, [0, 1, 2])
+    with pytest.raises(ValueError, match="no drawing"):
+        work.result()
+    out, err = capfd.readouterr()
+    assert out == "" and "Traceback" not in err
+    assert Ahead(broken, []).result() == []

@@ -10,25 +10,29 @@ the intersections of buildings that straddle parcels
 (:func:`xsland.measure.overlay.intersection_areas`) and the validity test of every
 polygon read (:mod:`xsland.read.validate`).
 
-:func:`later` starts one independent call on a thread of its own and takes its value
-when needed: the audit measures the parcels' parks beside their floor areas and checks
-data quality beside the judging (:func:`xsland.pipeline.audit.run`).
-
 Not for prepared geometries: a prepared geometry builds its index lazily, and two
 threads must not build one together.
+
+:class:`Ahead` starts work cut into parts on a thread of its own while the caller goes
+on, and lets the caller take the parts not started when it needs the results (the
+parcels' map geometries are converted while the audit runs:
+:func:`xsland.write.maps.draw_parcels`); :func:`later` is one call started so (the audit
+measures the parcels' parks beside their floor areas and checks data quality beside the
+judging: :func:`xsland.pipeline.audit.run`).
 """
 
 from __future__ import annotations
 
 import os
+import sys
+import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from functools import partial
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
-__all__ = ["MIN_CHUNK", "Later", "cpus", "later", "map_chunks", "map_parts"]
+__all__ = ["MIN_CHUNK", "Ahead", "Later", "cpus", "later", "map_chunks", "map_parts"]
 
 #: Fewest elements per chunk: below twice this, one call on the calling thread (starting
 #: threads costs more than it saves on small arrays).
@@ -102,42 +106,106 @@ def map_parts(fn: Callable[[Any], Any], parts: list[Any], *, workers: int | None
         return list(pool.map(fn, parts))
 
 
-class Later:
-    """A call started now on a thread of its own, its value taken later (:func:`later`)."""
+class Ahead:
+    """``[fn(p) for p in parts]``, started on a background thread ahead of need.
 
-    def __init__(self, fn: Callable[..., Any], args: tuple, kwargs: dict, *, thread: bool):
-        self._future: Future = Future()
-        self._call: Callable[[], Any] | None = partial(fn, *args, **kwargs)
-        if thread:
-            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xsland-later")
-            self._future, self._call = pool.submit(self._call), None
-            pool.shutdown(wait=False)  # the thread ends with its one call
+    The thread takes the parts one by one, in order; :meth:`result`, on the thread that
+    needs them, takes the parts the background thread has not started, waits for the one
+    it is working on and returns every result in the order of ``parts``. So nobody waits
+    while work is left, whichever is faster, and each part is computed once. The thread
+    is a daemon (a run that ends early does not wait for it) and on Linux lowers its own
+    priority by ``nice`` (a thread there has its own; elsewhere it keeps the run's): it
+    then uses a core the rest of the run leaves idle, and gives way where the run uses
+    both.
 
-    def result(self) -> Any:
-        """The call's value (waiting for it), or the exception it raised, raised here."""
-        if self._call is not None:  # one CPU: called now, here, once
-            call, self._call = self._call, None
+    An exception of ``fn`` (on either thread) is raised by :meth:`result`; the
+    background thread prints nothing.
+    """
+
+    def __init__(
+        self, fn: Callable[[Any], Any], parts: list[Any], *, nice: int = 0, start: bool = True
+    ) -> None:
+        self._fn = fn
+        self._parts = list(parts)
+        self._results: list[Any] = [None] * len(self._parts)
+        self._next = 0
+        self._lock = threading.Lock()
+        self._error: BaseException | None = None
+        self._nice = nice
+        self._thread = threading.Thread(target=self._run, name="xsland-ahead", daemon=True)
+        if start:  # else every part is computed by result(), on the caller's thread
+            self._thread.start()
+
+    def _claim(self) -> int | None:
+        with self._lock:
+            if self._error is not None or self._next >= len(self._parts):
+                return None
+            self._next += 1
+            return self._next - 1
+
+    def _work(self) -> None:
+        while (i := self._claim()) is not None:
             try:
-                self._future.set_result(call())
-            except BaseException as exc:  # kept: a second result() raises it again
-                self._future.set_exception(exc)
-        return self._future.result()
+                self._results[i] = self._fn(self._parts[i])
+            except BaseException as exc:
+                with self._lock:
+                    self._error = self._error or exc
+                raise
+
+    def _run(self) -> None:
+        if self._nice > 0 and sys.platform.startswith("linux"):
+            try:  # a thread's own priority: Linux alone gives threads their own
+                tid = threading.get_native_id()
+                os.setpriority(
+                    os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + self._nice
+                )
+            except OSError:  # pragma: no cover - not allowed: at the run's priority
+                pass
+        try:
+            self._work()
+        except BaseException:  # kept in _error for result()
+            return
+
+    def result(self) -> list[Any]:
+        """Every part's result, in order; the parts not started are computed here.
+
+        Raises
+        ------
+        Exception
+            What ``fn`` raised on either thread.
+        """
+        self._work()
+        if self._thread.ident is not None:  # started
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._results
+
+
+class Later(Ahead):
+    """One call, started on a thread of its own now, its value taken later (:func:`later`)."""
+
+    def __init__(self, fn: Callable[..., Any], args: tuple, kwargs: dict, *, start: bool):
+        super().__init__(lambda _: fn(*args, **kwargs), [None], start=start)
+
+    def result(self) -> Any:  # type: ignore[override]
+        """The call's value (waiting for it), or the exception it raised, raised here."""
+        return super().result()[0]
 
 
 def later(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Later:
-    """``fn(*args, **kwargs)`` started on a second thread now, its value taken with
-    ``.result()`` when it is needed; with one CPU it is called then, on the calling thread.
+    """``fn(*args, **kwargs)`` started on a second thread now (:class:`Ahead` of one
+    part), its value taken with ``.result()`` when it is needed; called then, on the
+    calling thread, if the thread has not started it yet or the process has one CPU.
 
     For work that is mostly GEOS (which releases the GIL) and independent of what the
     calling thread does meanwhile: the audit measures the parks of the parcels beside
     their floor areas, and runs its cross-layer quality checks beside the judging and the
     blocks (:func:`xsland.pipeline.audit.run`). The value is the one of a plain call:
-    nothing is shared but the inputs, which neither side changes. Two rules keep that
-    true: the inputs are not changed by either thread, and no geometry is prepared by
-    one thread while the other uses it as the first argument of a predicate (a prepared
-    geometry is a cache on the geometry object). The thread does not see the caller's
-    progress callback (context variables are not inherited): it reports nothing.
-    An exception in ``fn`` is raised by ``.result()``; if the value is never taken, the
-    thread still runs to its end.
+    nothing is shared but the inputs, which neither side changes, and no geometry is
+    prepared by one thread while the other tests it as the first argument of a predicate
+    (a prepared geometry is a cache on the geometry object). The thread does not see the
+    caller's progress callback (context variables are not inherited): it reports nothing.
+    An exception in ``fn`` is raised by ``.result()``, every time it is called.
     """
-    return Later(fn, args, kwargs, thread=cpus() > 1)
+    return Later(fn, args, kwargs, start=cpus() > 1)

@@ -213,6 +213,7 @@ def _run_steps(
         )
     with cluster as client:
         data = read_inputs(project)
+        drawing = _draw_ahead(project, data["parcels"])
         result = run(
             data["parks"],
             data["parcels"],
@@ -262,8 +263,32 @@ def _run_steps(
         basemap=project.basemap,
         tianditu_key=project.tianditu_key,
         geoparquet=geoparquet,
+        parcel_drawing=drawing,
     )
     return result, written
+
+
+def _draw_ahead(project: Project, parcels: gpd.GeoDataFrame) -> Any:
+    """The parcels' map geometries, being converted on a thread of their own.
+
+    The drawable lon/lat polygons of the maps (:func:`xsland.write.maps.draw_parcels`,
+    with the project's basemap) depend on the parcel geometries alone, which the audit
+    does not change: they are converted while the audit runs, mostly on one core, by a
+    thread of lower priority, and :func:`~xsland.write.maps.write_maps` takes them instead
+    of converting them while the workbook's and the GeoPackage's workers use the other
+    core. Shapely and pyproj release Python's lock while they compute. ``None`` without
+    maps, without parcels, on a single CPU (nothing to overlap) or when it cannot start
+    (the maps then say why). The maps are the same whether the thread finishes, fails
+    (the maps convert then, as without it) or is not started.
+    """
+    if not project.maps or not len(parcels) or cpus() < 2:
+        return None
+    from xsland.write.maps import draw_parcels
+
+    try:
+        return draw_parcels(parcels, basemap=project.basemap, tianditu_key=project.tianditu_key)
+    except Exception:  # an unknown basemap, no thread: write_maps says or does without
+        return None
 
 
 def partitioned_input(project: Project) -> Path | None:

@@ -58,9 +58,11 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import functools
+import itertools
 import json
 import logging
 import math
+import operator
 import os
 import re
 import urllib.parse
@@ -83,6 +85,7 @@ from branca.element import Element, MacroElement
 from xsland._atomic import atomic_dir, atomic_file
 from xsland._html import json_for_html
 from xsland._names import safe_filename
+from xsland._threads import Ahead
 from xsland.errors import DataError, PolicyError, XslandError
 from xsland.judge.audit import CHECKS, check_labels
 from xsland.measure.area import M2_PER_MU
@@ -96,15 +99,19 @@ __all__ = [
     "leaflet_assets",
     "BASEMAPS",
     "DEFAULT_TITLE",
+    "DRAW_NICENESS",
+    "DRAW_PART",
     "DISTRICT_MAP_MAX_PARCELS",
     "NON_INDUSTRIAL_CATEGORIES",
     "NO_TOWN",
     "Basemap",
     "BasemapWarning",
+    "ParcelDrawing",
     "STATUSES",
     "SUPPLY_STYLES",
     "Status",
     "build_map",
+    "draw_parcels",
     "parcel_status",
     "render_map",
     "town_file_name",
@@ -268,6 +275,36 @@ _BLOCK_PROPS: dict[str, tuple[str, int | None]] = {
 }
 
 
+#: The parcel columns the maps read (:func:`parcel_status`, :data:`_PARCEL_PROPS`, the
+#: kinds of low-efficiency land, 亩, reasons, the town and block of each parcel, the
+#: 批供用 legend): :func:`write_maps` slices each town's parcels of these alone.
+_MAP_PARCEL_COLUMNS = (
+    frozenset(_PARCEL_PROPS)
+    | frozenset(_LU_KINDS)
+    | {
+        "far",
+        "far_min",
+        "far_ok",
+        "category",
+        "low_efficiency",
+        "area_mu",
+        "reasons",
+        "town",
+        "park_id",
+        "block_id",
+        "supply_status",
+    }
+)
+
+
+def _map_columns(parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The parcels with the columns the maps read (:data:`_MAP_PARCEL_COLUMNS`) and their
+    geometry (the same geometry objects), in their order."""
+    geometry = parcels.geometry.name
+    cols = [c for c in parcels.columns if c in _MAP_PARCEL_COLUMNS or c == geometry]
+    return parcels if len(cols) == parcels.shape[1] else parcels[cols]
+
+
 def _numeric(df: pd.DataFrame, column: str) -> pd.Series:
     if column not in df.columns:
         return pd.Series(np.nan, index=df.index, dtype=float)
@@ -425,8 +462,8 @@ _ALIASES = {
 }
 
 
-def _resolve_basemaps(basemap: str, tianditu_key: str | None) -> tuple[str, list[Basemap], str]:
-    """The starting basemap, the basemaps the switcher offers and the overlays' system."""
+def _basemap_key(basemap: str, tianditu_key: str | None) -> tuple[str, str | None]:
+    """The basemap's key in :data:`BASEMAPS` and the 天地图 key (``None``: none)."""
     name = str(basemap).strip().lower().replace("-", "_")
     name = _ALIASES.get(name, name)
     if name not in BASEMAPS:
@@ -434,7 +471,20 @@ def _resolve_basemaps(basemap: str, tianditu_key: str | None) -> tuple[str, list
             f"unknown basemap {basemap!r}; choose one of {', '.join(BASEMAPS)} "
             "(天地图 needs a key: tianditu_key= or TIANDITU_KEY)"
         )
-    key = (tianditu_key or os.environ.get("TIANDITU_KEY") or "").strip() or None
+    return name, (tianditu_key or os.environ.get("TIANDITU_KEY") or "").strip() or None
+
+
+def _overlay_system(basemap: str, tianditu_key: str | None) -> str:
+    """The overlays' system :func:`_resolve_basemaps` gives, without its warnings."""
+    name, key = _basemap_key(basemap, tianditu_key)
+    if BASEMAPS[name].needs_key and key is None:
+        name = "osm"
+    return BASEMAPS[name].system or "wgs84"
+
+
+def _resolve_basemaps(basemap: str, tianditu_key: str | None) -> tuple[str, list[Basemap], str]:
+    """The starting basemap, the basemaps the switcher offers and the overlays' system."""
+    name, key = _basemap_key(basemap, tianditu_key)
     if BASEMAPS[name].needs_key and key is None:
         warnings.warn(
             f"basemap {name!r} (天地图) needs a key: pass tianditu_key= (--tianditu-key) or set "
@@ -544,13 +594,210 @@ def _drawable(geoms: gpd.GeoSeries, *, system: str, simplify: float) -> np.ndarr
     return _polygonal(_lonlat(geoms, system=system, simplify=simplify))
 
 
+#: Parcels per part of :func:`draw_parcels` (the parts the caller may take over).
+DRAW_PART = 50_000
+
+#: How much lower than the run's the priority of the thread of :func:`draw_parcels` is
+#: (as the GeoPackage's worker: :data:`xsland.write.worker.NICENESS`).
+DRAW_NICENESS = 5
+
+
+@dataclass(frozen=True, eq=False)
+class ParcelDrawing:
+    """The parcels' drawable lon/lat geometries, converted before :func:`write_maps` needs
+    them, on a thread of their own (:func:`draw_parcels`).
+
+    Attributes
+    ----------
+    crs
+        The CRS of the geometries converted.
+    system
+        ``wgs84`` or ``gcj02``: the overlays' system (of the basemap).
+    simplify
+        The tolerance in metres they are simplified with.
+    source
+        The geometry objects converted, in their order; held here, so that no object
+        converted is freed and its identity taken by another.
+    parts
+        The conversion (:func:`_drawable`) of consecutive parts of ``source``
+        (:class:`xsland._threads.Ahead`).
+    """
+
+    crs: Any
+    system: str
+    simplify: float
+    source: np.ndarray
+    parts: Ahead
+
+    def drawable(self) -> np.ndarray:
+        """:func:`_drawable` of ``source``, element for element; the parts the thread has
+        not started are converted here. Raises what the conversion raised."""
+        done = self.parts.result()
+        return np.concatenate(done) if done else np.empty(0, dtype=object)
+
+
+def draw_parcels(
+    parcels: gpd.GeoDataFrame,
+    *,
+    basemap: str = "osm",
+    tianditu_key: str | None = None,
+    simplify: float = 0.1,
+    part: int = DRAW_PART,
+    nice: int = DRAW_NICENESS,
+) -> ParcelDrawing:
+    """Start converting the parcels' drawable geometries as :func:`write_maps` would.
+
+    :func:`xsland.pipeline.run.run_project` calls this as soon as the inputs are read
+    (the audit changes no parcel geometry) and hands the drawing to :func:`write_maps`
+    (``parcel_drawing``), which takes the drawable geometry of every parcel whose
+    geometry is the very object converted here (``is``) and converts the others itself:
+    the maps are the same either way. The conversion runs on a thread of its own at a
+    lower priority (``nice``), part by part (``part`` parcels each, each part converted
+    alone: :func:`_drawable` works element by element); the parts it has not started
+    when the maps need them are converted by the maps' thread.
+
+    Parameters
+    ----------
+    parcels
+        Parcels with a CRS (not changed).
+    basemap, tianditu_key, simplify
+        As in :func:`write_maps`: the basemap decides the system (``gcj02`` for ``amap*``,
+        else ``wgs84``), ``simplify`` the tolerance in metres.
+    part
+        Parcels per part.
+    nice
+        How much lower the thread's priority is than the run's.
+
+    Returns
+    -------
+    ParcelDrawing
+
+    Raises
+    ------
+    PolicyError
+        For an unknown ``basemap``.
+    """
+    system = _overlay_system(basemap, tianditu_key)  # no warning: write_maps says them
+    geoms = parcels.geometry
+    cuts = list(range(0, len(geoms), max(int(part), 1))) + [len(geoms)]
+    pieces = [geoms.iloc[a:b] for a, b in itertools.pairwise(cuts) if b > a]
+    return ParcelDrawing(
+        crs=geoms.crs,
+        system=system,
+        simplify=float(simplify),
+        source=np.array(geoms.array, dtype=object),  # a copy: its own objects, held
+        parts=Ahead(
+            functools.partial(_drawable, system=system, simplify=simplify), pieces, nice=nice
+        ),
+    )
+
+
+def _parcels_drawable(
+    geoms: gpd.GeoSeries,
+    *,
+    system: str,
+    simplify: float,
+    drawing: ParcelDrawing | None,
+) -> np.ndarray:
+    """:func:`_drawable` of ``geoms``, taken from ``drawing`` where it converted the same.
+
+    A row takes the drawing's geometry when its geometry object is the very object the
+    drawing converted (``is``: same coordinates, as Shapely geometries never change), with
+    the same CRS, system and tolerance; :func:`_drawable` works element by element, so
+    that is the geometry converting it here would give. The other rows are converted here.
+    A drawing that failed (its conversion raised) or does not fit is not used: every row
+    is converted here, as without it.
+    """
+    fits = (
+        isinstance(drawing, ParcelDrawing)
+        and drawing.system == system
+        and drawing.simplify == float(simplify)
+        and geoms.crs is not None
+        and drawing.crs == geoms.crs
+    )
+    drawn = None
+    if fits:
+        try:
+            drawn = drawing.drawable()
+        except Exception as exc:  # the maps do not depend on it: convert here
+            logger.info("the parcels' map geometries are converted now (%s)", exc)
+    if drawn is None:
+        return _drawable(geoms, system=system, simplify=simplify)
+    values = np.asarray(geoms.array, dtype=object)
+    source = drawing.source
+    if len(source) == len(values):  # row for row, as the audit keeps them
+        pos = np.arange(len(values))
+        same = np.fromiter(map(operator.is_, values, source), dtype=bool, count=len(values))
+    else:
+        pos = np.full(len(values), -1, dtype=np.int64)
+        same = np.zeros(len(values), dtype=bool)
+    if not same.all():  # rows moved or dropped: found by the objects' identities
+        where = {id(g): i for i, g in enumerate(source)}
+        for i in np.flatnonzero(~same):
+            j = where.get(id(values[i]), -1)
+            if j >= 0 and source[j] is values[i]:
+                pos[i], same[i] = j, True
+    out = np.empty(len(values), dtype=object)
+    out[same] = drawn[pos[same]]
+    if not same.all() and len(source) == len(values):
+        # a polygon the result made a multipolygon of one part (AuditResult keeps one
+        # geometry type per layer, as a GeoPackage does): its drawing, made multi too
+        rest = np.flatnonzero(~same)
+        made, drawn = _made_multi(values[rest], source[rest], drawn[rest], simplified=simplify > 0)
+        out[rest[made]] = drawn
+        same[rest[made]] = True
+    if not same.all():
+        rest = np.flatnonzero(~same)
+        out[rest] = _drawable(geoms.iloc[rest], system=system, simplify=simplify)
+    return out
+
+
+def _made_multi(
+    geoms: np.ndarray, source: np.ndarray, drawn: np.ndarray, *, simplified: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which of ``geoms`` are a multipolygon of one part equal to the polygon of ``source``
+    at the same row (the same coordinates in the same order: :func:`shapely.equals_exact`
+    with tolerance 0) whose drawing ``drawn`` is a polygon, and their drawings.
+
+    Such a geometry draws as its polygon does, the one part of a multipolygon: the change
+    to lon/lat moves each vertex alone, simplifying it simplifies the same rings with the
+    same tolerance, and :func:`_polygonal` keeps polygons and multipolygons as they are.
+    Only the type may differ: without simplifying (``simplified`` false) the drawing stays
+    a multipolygon; simplified, it is whatever GEOS makes of a one-part multipolygon
+    (:func:`_simplify_keeps_multi`: a polygon).
+    """
+    made = (
+        (shapely.get_type_id(geoms) == shapely.GeometryType.MULTIPOLYGON)
+        & (shapely.get_type_id(source) == shapely.GeometryType.POLYGON)
+        & (shapely.get_type_id(drawn) == shapely.GeometryType.POLYGON)
+    )
+    made[made] = shapely.get_num_geometries(geoms[made]) == 1
+    made[made] = shapely.equals_exact(shapely.get_geometry(geoms[made], 0), source[made], 0.0)
+    idx = np.flatnonzero(made)
+    if simplified and not _simplify_keeps_multi():
+        return made, drawn[idx]
+    multi = shapely.multipolygons(drawn[idx], indices=np.arange(len(idx)))
+    return made, np.asarray(multi, dtype=object).reshape(-1)
+
+
+@functools.lru_cache(maxsize=1)
+def _simplify_keeps_multi() -> bool:
+    """Whether :func:`shapely.simplify` (topology preserving) of a multipolygon of one
+    part gives a multipolygon (GEOS 3.x gives the polygon: its geometry builder makes a
+    list of one polygon that polygon)."""
+    one = shapely.MultiPolygon([shapely.box(0.0, 0.0, 1.0, 1.0)])
+    kept = shapely.simplify(one, 0.1, preserve_topology=True)
+    return shapely.get_type_id(kept) == shapely.GeometryType.MULTIPOLYGON
+
+
 def _encode_polygons(geoms: np.ndarray, *, precision: int) -> dict[str, Any]:
     """Polygons as delta-encoded integer coordinates (see the decoder in the glue script).
 
     ``c``: x, y pairs in units of 10^-precision degree, each the difference to the
     previous vertex (the first to 0, 0); rings without their closing vertex. ``n``:
     vertices per ring; ``p``: rings per polygon; ``g``: polygons per feature (``None``
-    when all are 1).
+    when all are 1). Each an array of ``int64``, written by :func:`json_for_html` as its
+    list.
     """
     count = len(geoms)
     if count == 0:
@@ -563,13 +810,14 @@ def _encode_polygons(geoms: np.ndarray, *, precision: int) -> dict[str, Any]:
     delta = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
     rings = np.diff(poly_off)
     polys = np.diff(geom_off)
+    # integer arrays, not lists: json_for_html writes them as their lists, in C
     return {
         "s": 10**precision,
         "count": count,
-        "c": delta.ravel().tolist(),
-        "n": (np.diff(ring_off) - 1).tolist(),
-        "p": None if (rings == 1).all() else rings.tolist(),
-        "g": None if (polys == 1).all() else polys.tolist(),
+        "c": delta.ravel(),
+        "n": np.diff(ring_off) - 1,
+        "p": None if (rings == 1).all() else rings,
+        "g": None if (polys == 1).all() else polys,
     }
 
 
@@ -591,8 +839,16 @@ def _text(v: Any) -> str | None:
 
 def _not_blank(words: np.ndarray) -> np.ndarray:
     """Whether each string has a character that is not white space (``str.strip``'s
-    white space, as ``Series.str.strip`` strips it), one plain loop over the strings."""
-    return np.fromiter((bool(w.strip()) for w in words), dtype=bool, count=len(words))
+    white space, as ``Series.str.strip`` strips it).
+
+    ``bool(w.strip())`` is ``w != "" and not w.isspace()``: :meth:`str.strip` and
+    :meth:`str.isspace` know the same white space (Unicode's). Read by two C loops
+    (``map`` of ``len`` and of ``str.isspace``), not a Python call per string.
+    """
+    n = len(words)
+    filled = np.fromiter(map(len, words), dtype=np.int64, count=n) > 0
+    space = np.fromiter(map(str.isspace, words), dtype=bool, count=n)
+    return filled & ~space
 
 
 def _texts(s: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -653,7 +909,7 @@ def _encode_columns(df: pd.DataFrame, spec: Mapping[str, int | None]) -> dict[st
     """Columns for the glue script's ``properties()``.
 
     Each column is ``{"k": value}`` when all rows share one value, ``{"d": dictionary,
-    "i": codes}`` when values repeat (at most one distinct value per two rows), else
+    "i": codes}`` (an array) when values repeat (at most one distinct value per two rows), else
     ``{"v": values}``. Numbers are rounded to their decimals; NaN becomes null. Values
     are converted once per distinct value (:func:`_texts`, :func:`_numbers`).
     """
@@ -673,7 +929,7 @@ def _encode_columns(df: pd.DataFrame, spec: Mapping[str, int | None]) -> dict[st
         if len(uniques) + has_null <= 1:
             out[col] = {"k": uniques[0] if len(uniques) else None}
         elif len(uniques) * 2 < len(codes):
-            out[col] = {"d": d.tolist(), "i": np.where(codes < 0, len(d) - 1, codes).tolist()}
+            out[col] = {"d": d.tolist(), "i": np.where(codes < 0, len(d) - 1, codes)}
         else:
             out[col] = {"v": rows.tolist()}
     return out
@@ -741,7 +997,7 @@ def _encode_rows(
         if len(uniques) + has_null <= 1:
             out[col] = {"k": uniques[0] if len(uniques) else None}
         elif len(uniques) * 2 < len(codes):
-            out[col] = {"d": d.tolist(), "i": np.where(codes < 0, len(d) - 1, codes).tolist()}
+            out[col] = {"d": d.tolist(), "i": np.where(codes < 0, len(d) - 1, codes)}
         else:
             out[col] = {"v": shown.tolist()}
     return out
@@ -981,9 +1237,11 @@ def _parcel_payload(
     """
     full = parcel_status(parcels).to_numpy()
     total = {s.key: int((full == s.key).sum()) for s in STATUSES}
+    status = full  # a parcel's status is of its own row: taken with the rows kept
     if shown is not None:
         rows = np.flatnonzero(np.isin(full, list(shown)))
         parcels = parcels.iloc[rows]
+        status = full[rows]
         lonlat = lonlat[rows] if lonlat is not None else None
     pgeoms = (
         lonlat
@@ -993,7 +1251,7 @@ def _parcel_payload(
     keep = _drop_empty(parcels, pgeoms, "parcels", "parcel_id")
     pc = parcels.iloc[keep]
     pgeoms = pgeoms[keep]
-    status = parcel_status(pc).to_numpy()
+    status = status[keep]
     props = dict(_PARCEL_PROPS)
     if "area_m2" not in pc.columns:  # else 亩 are computed from m² in the page
         props["area_mu"] = 2
@@ -1160,8 +1418,11 @@ def _label_points(points: np.ndarray, precision: int) -> list[list[float]]:
         return []
     if (shapely.is_missing(points) | shapely.is_empty(points)).any():
         return [[round(float(p.x), precision), round(float(p.y), precision)] for p in points]
-    xy = shapely.get_coordinates(points).tolist()
-    return [[round(x, precision), round(y, precision)] for x, y in xy]
+    xy = shapely.get_coordinates(points)
+    digits = itertools.repeat(precision)
+    lon = map(round, xy[:, 0].tolist(), digits)  # C loops: Python's round of each float
+    lat = map(round, xy[:, 1].tolist(), digits)
+    return list(map(list, zip(lon, lat, strict=True)))
 
 
 def _supply_legend(parcels: pd.DataFrame) -> list[dict[str, Any]] | None:
@@ -1556,6 +1817,7 @@ def write_maps(
     towns: bool = True,
     overwrite: bool = True,
     max_parcels: int | None = None,
+    parcel_drawing: ParcelDrawing | None = None,
 ) -> list[Path]:
     """Write ``map.html`` (all parks) and ``maps/<town>.html`` (one per town).
 
@@ -1587,6 +1849,11 @@ def write_maps(
     overwrite
         Replace existing maps; ``maps/`` is replaced as a whole, so maps of towns that no
         longer exist do not linger.
+    parcel_drawing
+        The parcels' drawable geometries converted ahead (:func:`draw_parcels`): each
+        parcel whose geometry is the very object converted there takes its drawing, the
+        others are converted here; one that failed or was made with another ``basemap``
+        system or ``simplify`` is not used. The maps are the same with or without it.
 
     Returns
     -------
@@ -1641,11 +1908,14 @@ def write_maps(
         # every parcel and block converted to lon/lat once, each map takes its rows
         _require(parks, "parks", ["park_id"])  # the checks of build_map, in its order
         _require(parcels, "parcels", ["parcel_id"])
+        parcels = _map_columns(parcels)  # each town's rows are taken of these only
         if blocks is not None:
             _require(blocks, "blocks", ["block_id"])
         system = _resolve_basemaps(basemap, tianditu_key)[2]
         parcel_ll = (
-            _drawable(parcels.geometry, system=system, simplify=simplify)
+            _parcels_drawable(
+                parcels.geometry, system=system, simplify=simplify, drawing=parcel_drawing
+            )
             if towns and len(parcels)
             else None
         )
@@ -1670,11 +1940,12 @@ def write_maps(
         written = [write_map(m, out / "map.html", overwrite=overwrite)]
         del m
         if towns:
+            keys = _block_keys(blocks)  # once, not once per town
             with atomic_dir(out / "maps", overwrite=overwrite) as tmp:
                 for t, fname in names.items():
                     in_town = (parcel_town == t).to_numpy(dtype=bool)
                     tp = parcels[in_town]
-                    tb = _town_blocks(blocks, tp, t)
+                    tb = _town_blocks(blocks, tp, t, keys=keys)
                     tm = _build_map(
                         parks[(town == t).to_numpy()],
                         tp,
@@ -1746,17 +2017,38 @@ def _parcel_towns(parcels: pd.DataFrame, parks: pd.DataFrame, park_town: pd.Seri
     return of_park.where(of_park.notna(), own).astype(object)
 
 
+def _block_keys(blocks: gpd.GeoDataFrame | None) -> tuple[np.ndarray | None, pd.Series | None]:
+    """What :func:`_town_blocks` compares, worked out once for every town's map: each
+    block's town (:func:`_town`, each distinct text once by :func:`_texts`) when the
+    blocks have a ``town``, else their ``block_id`` as text (:func:`_text`)."""
+    if blocks is None:
+        return None, None
+    if "town" in blocks.columns:
+        codes, texts = _texts(blocks["town"])
+        names = np.array([t.strip() for t in texts] + [None], dtype=object)
+        return names[codes], None
+    return None, blocks["block_id"].map(_text)
+
+
 def _town_blocks(
-    blocks: gpd.GeoDataFrame | None, town_parcels: gpd.GeoDataFrame, town: str
+    blocks: gpd.GeoDataFrame | None,
+    town_parcels: gpd.GeoDataFrame,
+    town: str,
+    *,
+    keys: tuple[np.ndarray | None, pd.Series | None] | None = None,
 ) -> np.ndarray | None:
-    """Which blocks (a mask over their rows) a town's map draws; ``None`` without blocks."""
+    """Which blocks (a mask over their rows) a town's map draws; ``None`` without blocks.
+
+    ``keys``: :func:`_block_keys` of ``blocks``, when already worked out.
+    """
     if blocks is None:
         return None
-    if "town" in blocks.columns:
-        return (blocks["town"].map(_town) == town).to_numpy(dtype=bool)
+    block_towns, block_ids = _block_keys(blocks) if keys is None else keys
+    if block_towns is not None:
+        return np.asarray(block_towns == town, dtype=bool)
     if "block_id" in town_parcels.columns:
         ids = set(town_parcels["block_id"].dropna().map(_text))
-        return blocks["block_id"].map(_text).isin(ids).to_numpy(dtype=bool)
+        return block_ids.isin(ids).to_numpy(dtype=bool)
     if town_parcels.empty:
         return np.zeros(len(blocks), dtype=bool)
     hits = gpd.sjoin(

@@ -597,6 +597,7 @@ def write_audit(
     basemap: str = "osm",
     tianditu_key: str | None = None,
     geoparquet: bool = False,
+    parcel_drawing: Any = None,
 ) -> list[Path]:
     """Write an audit into the folder ``out``.
 
@@ -610,6 +611,9 @@ def write_audit(
     ``parquet/<layer>.parquet``. ``title`` and ``inputs``, when given, replace the
     result's own. The folder is built beside ``out`` and moved into place when complete
     (:func:`atomic_dir`); an existing folder is refused unless ``overwrite``.
+    ``parcel_drawing``: the parcels' map geometries converted beforehand, or the future
+    of the thread converting them (:func:`xsland.write.maps.draw_parcels`), handed to
+    :func:`~xsland.write.maps.write_maps`; the maps are the same without it.
 
     The result of a partitioned audit (:attr:`AuditResult.parcels_path` set) holds only
     the parcels that need action: those go to the workbook, maps and reports, while the
@@ -684,6 +688,7 @@ def write_audit(
                     audit_date=date,
                     basemap=basemap,
                     tianditu_key=tianditu_key,
+                    parcel_drawing=parcel_drawing,
                 )
             map_names = [str(p.relative_to(tmp)) for p in written]
         if html_report:
