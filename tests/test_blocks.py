@@ -648,6 +648,48 @@ def test_block_table_lists_ids_and_owners_by_code_point():
     assert small["owners"] == "企业:E3"
 
 
+def test_block_table_draws_the_outlines_beside_its_figures(monkeypatch):
+    import threading
+
+    import xsland._threads as threads_module
+
+    # blocks of one, two and three 50 m squares (2 m gaps), far apart; ranked by area
+    sq = [box(x, 0, x + 50, 50) for x in (0, 52, 104, 1000, 1052, 3000)]
+    parcels = gpd.GeoDataFrame(
+        {
+            "parcel_id": [f"P{i}" for i in range(6)],
+            "area_m2": 2500.0,
+            "category": "industrial",
+            "floor_area": 1000.0,
+            "park_id": "K1",
+        },
+        geometry=sq,
+        crs=4549,
+    )
+    ids = find_blocks(parcels)
+    drawn = []
+    real = blocks.block_outlines
+
+    def outlines(*args, **kwargs):
+        drawn.append(threading.get_ident())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(blocks, "block_outlines", outlines)
+    monkeypatch.setattr(threads_module, "cpus", lambda: 2)
+    two = block_table(parcels, ids)
+    assert drawn[-1] != threading.get_ident()  # on the second thread
+    monkeypatch.setattr(threads_module, "cpus", lambda: 1)
+    one = block_table(parcels, ids)
+    assert drawn[-1] == threading.get_ident()
+    pd.testing.assert_frame_equal(one, two, check_exact=True)
+    # each outline in its block's row: 3 squares and 2 gaps closed, 154 × 50 m; 102 × 50;
+    # one square
+    assert two["block_id"].tolist() == ["B-K1-001", "B-K1-002", "B-K1-003"]
+    assert two["n_parcels"].tolist() == [3, 2, 1]
+    assert two["outline_area_m2"].tolist() == pytest.approx([7700.0, 5100.0, 2500.0])
+    assert two.geometry.area.tolist() == pytest.approx([7700.0, 5100.0, 2500.0])
+
+
 def test_block_members_sorted_by_block_then_id_of_any_type():
     # one block of three touching 50 m squares, one alone 1 km away (smaller: ranked 2)
     sq = [box(x, 0, x + 50, 50) for x in (0, 50, 100, 1000)]

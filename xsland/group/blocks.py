@@ -102,7 +102,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from shapely.errors import GEOSException
 
-from xsland._threads import cpus, map_chunks, map_parts
+from xsland._threads import cpus, later, map_chunks, map_parts
 from xsland.errors import DataError, format_rows
 from xsland.judge.keys import per_distinct
 from xsland.read.crs import get_crs, metric_crs, to_crs
@@ -1156,15 +1156,18 @@ def block_table(
     used = [c for c in _BLOCK_TABLE_INPUTS if c in parcels.columns]
     p = parcels[[*used, parcels.geometry.name]].loc[member]  # only what is read, then cut
     fl = _flag_columns(parcels, flags).loc[member]
-    outline = block_outlines(
+    # the outlines (GEOS, which releases the GIL) on a second thread while the figures
+    # are worked out here; both number the blocks by their sorted IDs
+    outlining = later(
+        block_outlines,
         p,
         ids[member],
         gap_m=policy.block_gap_m,
         hole_fill_m2=policy.block_hole_fill_m2,
         crs=crs,
     )
-    names = outline.index
-    code = names.get_indexer(ids[member].to_numpy(dtype=object))
+    code, uniques = pd.factorize(ids[member].to_numpy(dtype=object), sort=True)
+    names = pd.Index(uniques, dtype=object, name="block_id")
     nb = len(names)
 
     def col(name: str) -> pd.Series:
@@ -1221,6 +1224,7 @@ def block_table(
     out["n_enterprises"] = np.bincount(_pairs(code, ent_code)[0], minlength=nb)
     out["area_m2"] = total(area)
     out["area_mu"] = out["area_m2"] / M2_PER_MU
+    outline = outlining.result()
     geoms = outline.to_numpy()
     out["outline_area_m2"] = shapely.area(geoms)
     out["perimeter_m"] = shapely.length(geoms)
