@@ -466,9 +466,7 @@ def test_a_parcel_keeps_its_own_town_else_takes_its_parks():
     assert parcel_towns(parcels.drop(columns="town"), parks).iloc[0] == "乙镇"
 
 
-def test_the_audit_measures_parks_and_checks_quality_beside_its_main_thread(
-    sample, tmp_path, monkeypatch
-):
+def test_the_audit_runs_its_geos_heavy_calls_beside_its_main_thread(sample, tmp_path, monkeypatch):
     import dataclasses
     import threading
 
@@ -487,7 +485,7 @@ def test_the_audit_measures_parks_and_checks_quality_beside_its_main_thread(
 
         return call
 
-    for name in ("park_assignment", "parcel_checks"):
+    for name in ("park_assignment", "parcel_checks", "block_table"):
         monkeypatch.setattr(audit_module, name, spy(name, getattr(audit_module, name)))
 
     def audit():
@@ -500,10 +498,16 @@ def test_the_audit_measures_parks_and_checks_quality_beside_its_main_thread(
     monkeypatch.setattr(_threads, "cpus", lambda: 2)
     two = audit()
     here = threading.get_ident()
-    assert where["park_assignment"] != here and where["parcel_checks"] != here
+    assert here not in where.values() and len(where) == 3
     monkeypatch.setattr(_threads, "cpus", lambda: 1)
     one = audit()
-    assert where == {"park_assignment": here, "parcel_checks": here}
+    assert where == {"park_assignment": here, "parcel_checks": here, "block_table": here}
+    # each town counts the blocks whose town is its own, though the roll-ups ran first
+    counted = two.blocks.groupby("town").size()
+    assert two.towns.set_index("town")["n_blocks"].to_dict() == {
+        t: int(counted.get(t, 0)) for t in two.towns["town"]
+    }
+    assert two.towns["n_blocks"].sum() == two.blocks["town"].isin(two.towns["town"]).sum() > 0
     # the same audit either way: every table, the quality table included
     assert len(one.quality) and len(one.blocks)
     for field in dataclasses.fields(AuditResult):

@@ -56,6 +56,7 @@ __all__ = [
     "roll_ups",
     "run",
     "source_files",
+    "with_block_counts",
     "with_park_landcover",
 ]
 
@@ -264,22 +265,27 @@ def run(
             parcel_out["block_id"] = find_blocks(
                 parcel_out, gap_m=policy.block_gap_m, barriers=barriers, mask=low, crs=crs
             )
-    with step("block table", int(low.sum()), unit="flagged parcels"):
-        blocks = block_table(
-            parcel_out,
-            parcel_out["block_id"],
-            policy=policy,
-            flags=flags,
-            parks=park_out,
-            crs=crs,
-        )
-        members = block_members(parcel_out, parcel_out["block_id"], flags=flags)
+    # the block table (its outlines are GEOS, on threads) on a second thread while the
+    # roll-ups are worked out here: they read only each block's town, counted after
+    tabling = later(
+        block_table,
+        parcel_out.copy(deep=False),
+        parcel_out["block_id"],
+        policy=policy,
+        flags=flags,
+        parks=park_out,
+        crs=crs,
+    )
     with step("roll-ups", len(parcel_out), unit="parcels"):
         park_out, towns, district, per_enterprise, evaluation = roll_ups(
-            parcel_out, park_out, flags=flags, status=status, blocks=blocks,
+            parcel_out, park_out, flags=flags, status=status, blocks=None,
             enterprises=enterprises, as_of=as_of, policy=policy, lands=lands,
             per_enterprise=per_enterprise,
         )  # fmt: skip
+    with step("block table", int(low.sum()), unit="flagged parcels"):
+        blocks = tabling.result()
+        members = block_members(parcel_out, parcel_out["block_id"], flags=flags)
+    towns = with_block_counts(towns, blocks)
     with step("quality checks", len(parcels), unit="parcels"):
         cross = checking.result()
     quality = fill_files(quality_frame(found, measured, cross), files)
@@ -313,7 +319,7 @@ def roll_ups(
     *,
     flags: pd.DataFrame,
     status: pd.DataFrame,
-    blocks: pd.DataFrame,
+    blocks: pd.DataFrame | None,
     enterprises: pd.DataFrame | None,
     as_of: Any,
     policy: Policy,
@@ -333,7 +339,8 @@ def roll_ups(
     flags, status
         The low-efficiency flags and the 批供用 status of ``parcel_out``'s rows.
     blocks
-        The blocks (for ``n_blocks`` per town).
+        The blocks (for ``n_blocks`` per town: :func:`with_block_counts`); ``None``: the
+        towns without ``n_blocks`` (the audit adds it when its block table is done).
     enterprises
         The enterprise table, or ``None`` (no 亩均 classes then).
     as_of, policy
@@ -418,7 +425,7 @@ def combine_roll_ups(
     partials: list[dict[str, Any]],
     park_out: pd.DataFrame,
     *,
-    blocks: pd.DataFrame,
+    blocks: pd.DataFrame | None,
     enterprises: pd.DataFrame | None,
     land: pd.DataFrame,
     ready: bool,
@@ -460,9 +467,18 @@ def combine_roll_ups(
     towns = towns.merge(
         supply_rates_combine(parts("supply_town"), by="town"), on="town", how="left"
     )
-    n_blocks = blocks.groupby("town").size() if len(blocks) else pd.Series(dtype=int)
-    towns["n_blocks"] = towns["town"].map(n_blocks).fillna(0).astype(int)
+    if blocks is not None:
+        towns = with_block_counts(towns, blocks)
     return park_out, towns, district_checks(park_out, policy=policy), per_enterprise, evaluation
+
+
+def with_block_counts(towns: pd.DataFrame, blocks: pd.DataFrame) -> pd.DataFrame:
+    """The town table with ``n_blocks``: the blocks (:func:`xsland.group.blocks.block_table`)
+    whose ``town`` is the town's, 0 for a town without any."""
+    n_blocks = blocks.groupby("town").size() if len(blocks) else pd.Series(dtype=int)
+    out = towns.copy()
+    out["n_blocks"] = out["town"].map(n_blocks).fillna(0).astype(int)
+    return out
 
 
 def parcel_towns(parcels: pd.DataFrame, parks: pd.DataFrame) -> pd.Series:
