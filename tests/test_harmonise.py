@@ -236,8 +236,7 @@ _ID_CELLS = st.one_of(
 def test_ids_are_normalise_ids_whether_skipped_or_not(cells):
     # the plain definition: every ID column is normalise_ids of it, cell for cell (the
     # same objects: "E1" stays a str, None stays None, NaN becomes None)
-    from xsland.read.harmonise import _plain
-    from xsland.read.values import normalise_ids
+    from xsland.read.values import ids_already_normal, normalise_ids
 
     ids = pd.Series(cells, dtype=object, index=range(3, 3 + len(cells)))
     parcels = pd.DataFrame({"parcel_id": ids, "enterprise_id": ids[::-1].to_numpy()})
@@ -249,7 +248,7 @@ def test_ids_are_normalise_ids_whether_skipped_or_not(cells):
         assert got.dtype == object
         assert [(type(v), v) for v in got] == [(type(v), v) for v in want]
         assert got.index.equals(want.index)
-        if _plain(parcels[col]):  # skipped: the column as it was
+        if ids_already_normal(parcels[col]):  # skipped: the column as it was
             assert [(type(v), v) for v in parcels[col]] == [(type(v), v) for v in want]
 
 
@@ -293,10 +292,10 @@ def test_plain_ids_are_not_normalised_again():
         ([None, None], True),
     ],
 )
-def test_plain_ids(cells, plain):
-    from xsland.read.harmonise import _plain
+def test_ids_already_normal(cells, plain):
+    from xsland.read.values import ids_already_normal
 
-    assert _plain(pd.Series(cells, dtype=object)) is plain
+    assert ids_already_normal(pd.Series(cells, dtype=object)) is plain
 
 
 def test_a_parcels_enterprise_id_is_normalised_once_more_as_the_enterprises_are():

@@ -587,3 +587,23 @@ def test_as_bool_reads_every_stored_form_and_never_guesses(raw, want):
     assert str(got.dtype) == "boolean"
     assert list(got.index) == list(values.index)
     assert [None if v is pd.NA else bool(v) for v in got] == want
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.text(max_size=6), st.from_regex(r"[ +-]?[0-9]{1,3}(\.0*)?", fullmatch=True)),
+        max_size=8,
+    )
+)
+def test_a_text_is_already_normal_only_when_normalise_id_keeps_it(texts):
+    from xsland.read.values import _already_normal, ids_already_normal
+
+    got = _already_normal(pd.Series(texts, dtype="string[pyarrow]")).tolist()
+    for text, normal in zip(texts, got, strict=True):
+        if normal:  # never a wrong "normal": the ID would go unnormalised
+            assert normalise_id(text) == text
+        # by hand: printable ASCII, no space at either end, not like "12.0"
+        plain = text != "" and all(" " <= c <= "~" for c in text) and text == text.strip(" ")
+        assert normal == (plain and re.fullmatch(r"[+-]?[0-9]+\.0+", text) is None)
+    assert ids_already_normal(pd.Series([*texts, None], dtype=object)) == all(got)

@@ -19,50 +19,17 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from xsland.read.coerce import ID_COLUMNS
 from xsland.read.validate import quality_record
-from xsland.read.values import name_key, normalise_ids, unify_names
+from xsland.read.values import ids_already_normal, name_key, normalise_ids, unify_names
 
 __all__ = ["harmonise"]
 
 
-def _plain(values: pd.Series) -> bool:
-    """Whether :func:`normalise_ids` gives ``values`` back cell for cell, found without it.
-
-    True for an object column whose every cell is ``None`` or a ``str`` (exactly: not a
-    subclass, not NaN) of printable ASCII, at least one character, without a space at
-    either end and not like ``12.0`` (:math:`[+-]?[0-9]+\\.0+`): NFKC, the zero-width
-    characters, the strip and the trailing ``.0`` of
-    :func:`xsland.read.values.normalise_id` leave such a text as it is, and ``None`` stays
-    ``None``. IDs that :func:`xsland.read.io.read_layer` read are mostly such text (it
-    normalised them already); the test is one pass in C (the type of each cell, then
-    Arrow's string kernels) instead of the per-cell work of :func:`normalise_ids`.
-    """
-    if values.dtype != object:
-        return False
-    raw = values.to_numpy(dtype=object)
-    if not set(map(type, raw)) <= {str, type(None)}:
-        return False
-    text = pa.array(raw, type=pa.large_string(), from_pandas=True).drop_null()
-    if len(text) == 0:
-        return True
-    if not (
-        pc.all(pc.ascii_is_printable(text)).as_py()
-        and pc.min(pc.binary_length(text)).as_py() > 0
-        and not pc.any(pc.starts_with(text, " ")).as_py()
-        and not pc.any(pc.ends_with(text, " ")).as_py()
-    ):
-        return False
-    dotted = text.filter(pc.match_substring(text, "."))
-    return not pc.any(pc.match_substring_regex(dotted, r"^[+-]?[0-9]+\.0+$")).as_py()
-
-
 def _ids(frame: Any, kind: str) -> Any:
     """``frame`` with its ID columns normalised (:func:`normalise_ids`); a column already
-    normal (:func:`_plain`) is kept as it is.
+    normal (:func:`xsland.read.values.ids_already_normal`) is kept as it is.
 
     The pass is needed: :func:`xsland.read.io.read_layer` stores a kind's own ID column
     normalised twice but the IDs it refers to (a parcel's ``enterprise_id``) once, and
@@ -76,7 +43,7 @@ def _ids(frame: Any, kind: str) -> Any:
     cols = [c for c in ID_COLUMNS.get(kind, ()) if c in frame.columns]
     if not cols:
         return frame
-    done = {c: normalise_ids(frame[c])[0] for c in cols if not _plain(frame[c])}
+    done = {c: normalise_ids(frame[c])[0] for c in cols if not ids_already_normal(frame[c])}
     # a new frame either way (a shallow copy: the caller's frame is never handed on)
     return frame.assign(**done) if done else frame.copy(deep=False)
 

@@ -86,6 +86,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from xsland.rules.units import M2_PER_MU
 
@@ -94,6 +96,7 @@ __all__ = [
     "normalise_id",
     "normalise_ids",
     "normalise_ids_twice",
+    "ids_already_normal",
     "name_key",
     "name_keys",
     "unify_names",
@@ -183,13 +186,36 @@ def normalise_id(value: Any) -> str | None:
 
 
 def _already_normal(text: pd.Series) -> np.ndarray:
-    """Which texts :func:`normalise_id` leaves as they are, by two regular expressions.
+    """Which texts :func:`normalise_id` leaves as they are, by Arrow's string kernels.
 
-    Printable ASCII without spaces at the ends, and not like ``12.0``: NFKC, the
-    zero-width characters and the trailing ``.0`` cannot change it. NA counts as not.
+    Printable ASCII (``' '`` to ``'~'``), at least one character, without a space at
+    either end, and not like ``12.0`` (:math:`[+-]?[0-9]+\\.0+`): NFKC, the zero-width
+    characters, the strip and the trailing ``.0`` cannot change it. NA counts as not.
     """
-    normal = text.str.fullmatch(r"[!-~](?:[ -~]*[!-~])?") & ~text.str.fullmatch(r"[+-]?[0-9]+\.0+")
-    return normal.fillna(False).to_numpy(dtype=bool)
+    a = pa.array(text.astype("string[pyarrow]").array)
+    ends = pc.or_(pc.starts_with(a, " "), pc.ends_with(a, " "))
+    normal = pc.and_(pc.ascii_is_printable(a), pc.greater(pc.binary_length(a), 0))
+    normal = pc.and_(normal, pc.invert(ends))
+    normal = pc.and_(normal, pc.invert(pc.match_substring_regex(a, r"^[+-]?[0-9]+\.0+$")))
+    return np.asarray(normal.fill_null(False), dtype=bool)
+
+
+def ids_already_normal(values: pd.Series) -> bool:
+    """Whether :func:`normalise_ids` gives ``values`` back cell for cell, object for object.
+
+    True for an object column whose every cell is ``None`` or a ``str`` (exactly: not a
+    subclass, not NaN, not a number) that :func:`normalise_id` leaves as it is
+    (:func:`_already_normal`): what :func:`xsland.read.io.read_layer` stores. One pass
+    over the cells' types and Arrow's string kernels instead of the per-cell work, so
+    :func:`xsland.read.harmonise.harmonise` can keep such columns as they are.
+    """
+    if values.dtype != object:
+        return False
+    raw = values.to_numpy(dtype=object)
+    if not set(map(type, raw)) <= {str, type(None)}:
+        return False
+    present = raw[np.fromiter((v is not None for v in raw), dtype=bool, count=len(raw))]
+    return bool(_already_normal(pd.Series(present, dtype="string[pyarrow]")).all())
 
 
 def normalise_ids(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
