@@ -496,10 +496,12 @@ def test_the_audit_runs_its_geos_heavy_calls_beside_its_main_thread(sample, tmp_
         )  # fmt: skip
 
     monkeypatch.setattr(_threads, "cpus", lambda: 2)
+    monkeypatch.setattr(audit_module, "cpus", lambda: 2)
     two = audit()
     here = threading.get_ident()
     assert here not in where.values() and len(where) == 3
     monkeypatch.setattr(_threads, "cpus", lambda: 1)
+    monkeypatch.setattr(audit_module, "cpus", lambda: 1)
     one = audit()
     assert where == {"park_assignment": here, "parcel_checks": here, "block_table": here}
     # each town counts the blocks whose town is its own, though the roll-ups ran first
@@ -587,3 +589,47 @@ report = false
 
     ahead, failed = data(tmp_path / "ahead"), data(tmp_path / "failed")
     assert len(ahead) > 2 and ahead == failed  # the same pages, but folium's random IDs
+
+
+def test_layers_sharing_the_parcels_geometry_objects_are_measured_on_one_thread(
+    sample, tmp_path, monkeypatch
+):
+    # a plan made of the parcel layer by a shallow copy holds the parcels' very geometry
+    # objects: intersection_areas prepares and frees them on one thread, so the audit
+    # must not test them on another meanwhile; it runs its side calls in place instead
+    import threading
+
+    from xsland import _threads
+    from xsland.pipeline import audit as audit_module
+    from xsland.pipeline import run as run_module
+
+    project = load_project(_project_file(tmp_path, sample))
+    data = run_module.read_inputs(project)
+    parcels, parks = data["parcels"], data["parks"]
+    plan = parcels[["geometry"]].copy(deep=False)
+    plan["planned_use"] = "M1"
+    assert audit_module._shared(parcels, plan) and audit_module._shared(plan, parcels)
+    assert not audit_module._shared(parcels, parks)
+    fresh = shapely.from_wkb(shapely.to_wkb(plan.geometry.array))  # same shapes, new objects
+    assert not audit_module._shared(parcels, plan.set_geometry(fresh, crs=plan.crs))
+    assert audit_module._shared(parks, parks.iloc[[2]]) and not audit_module._shared(parks, None)
+    where = {}
+
+    def spy(name, fn):
+        def call(*args, **kwargs):
+            where[name] = threading.get_ident()
+            return fn(*args, **kwargs)
+
+        return call
+
+    for name in ("park_assignment", "parcel_checks"):
+        monkeypatch.setattr(audit_module, name, spy(name, getattr(audit_module, name)))
+    monkeypatch.setattr(_threads, "cpus", lambda: 2)
+    monkeypatch.setattr(audit_module, "cpus", lambda: 2)
+    kwargs = {"enterprises": data["enterprises"], "indicators": data["indicators"]}
+    shared = audit_module.run(parks, parcels, data["buildings"], plan=plan, **kwargs)
+    here = threading.get_ident()
+    assert where == {"park_assignment": here, "parcel_checks": here}
+    apart = audit_module.run(parks, parcels, data["buildings"], **kwargs)
+    assert here not in where.values()
+    assert len(shared.parcels) == len(apart.parcels)

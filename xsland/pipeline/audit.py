@@ -14,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 
 from xsland._progress import step
-from xsland._threads import later
+from xsland._threads import Later, cpus, later
 from xsland.group.blocks import block_members, block_table, find_blocks
 from xsland.judge.audit import (
     district_checks,
@@ -71,6 +71,22 @@ def _bare(frame: pd.DataFrame | None) -> pd.DataFrame | None:
 
 
 _KINDS = ("parks", "parcels", "buildings", "plan", "enterprises", "indicators")
+
+
+def _shared(layer: Any, other: Any) -> bool:
+    """Whether ``other`` holds some of the very geometry objects of ``layer`` (a layer
+    passed twice, or one made of the other by a shallow copy).
+
+    :func:`xsland.measure.overlay.intersection_areas` prepares the geometries it tests
+    against (a cache on each object) and frees them after; the audit runs it on two
+    threads at once only for layers that share no object, so that no prepared geometry
+    is freed by one thread while the other tests it.
+    """
+    if layer is None or other is None or not hasattr(other, "geometry"):
+        return False
+    small, large = sorted((layer.geometry.array, other.geometry.array), key=len)
+    mine = set(map(id, small))
+    return any(id(g) in mine for g in large)
 
 
 def source_files(inputs: Mapping[str, Any]) -> dict[str, str]:
@@ -180,7 +196,10 @@ def run(
         # the one park assignment (the audit's parks and the straddle check both read it),
         # on a second thread beside the floor areas: both are mostly GEOS, which releases
         # the GIL; neither prepares a geometry the other tests (see xsland._threads.later)
-        assigning = later(park_assignment, base.copy(deep=False), parks, crs=crs)
+        # (not when a layer holds the parcels' very geometry objects: one thread would
+        # prepare what the other tests)
+        side = cpus() > 1 and not _shared(parcels, parks) and not _shared(parcels, plan)
+        assigning = Later(park_assignment, (base.copy(deep=False), parks), {"crs": crs}, start=side)
         if client is not None:
             from xsland.pipeline.engine import plot_ratio_dask
 
@@ -200,15 +219,18 @@ def run(
         )
     # the cross-layer quality checks read only the layers, the park assignment and which
     # buildings meet a parcel: on a second thread beside the judging and the blocks
-    checking = later(
+    checking = Later(
         parcel_checks,
-        parcels.copy(deep=False),
-        parks=parks.copy(deep=False),
-        buildings=None if buildings is None else buildings.copy(deep=False),
-        policy=policy,
-        crs=crs,
-        assignment=where,
-        buildings_meeting=meets[0] if meets else None,
+        (parcels.copy(deep=False),),
+        {
+            "parks": parks.copy(deep=False),
+            "buildings": None if buildings is None else buildings.copy(deep=False),
+            "policy": policy,
+            "crs": crs,
+            "assignment": where,
+            "buildings_meeting": meets[0] if meets else None,
+        },
+        start=side,
     )
     with step("park checks", len(parks), unit="park zones"):
         park_out = park_checks(
