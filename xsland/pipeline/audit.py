@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from xsland._progress import step
@@ -84,9 +85,11 @@ def _shared(layer: Any, other: Any) -> bool:
     """
     if layer is None or other is None or not hasattr(other, "geometry"):
         return False
-    small, large = sorted((layer.geometry.array, other.geometry.array), key=len)
+    small, large = sorted(
+        (np.asarray(x.geometry.array, dtype=object) for x in (layer, other)), key=len
+    )  # the object arrays themselves: no Python object built per row
     mine = set(map(id, small))
-    return any(id(g) in mine for g in large)
+    return any(map(mine.__contains__, map(id, large)))
 
 
 def source_files(inputs: Mapping[str, Any]) -> dict[str, str]:
