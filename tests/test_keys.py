@@ -187,3 +187,31 @@ def test_per_distinct_many_factorises_once() -> None:
         got = per_distinct_many(values, [lambda u: u.str.len(), lambda u: u.isna()] * 2)
     assert spy.call_count == 1
     assert got[0].tolist()[:3] == [2, 2, 2] and got[1].tolist() == [False, False, False, True]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_CELL, max_size=20), st.sampled_from(["object", "string"]))
+def test_distinct_groups_are_the_groups_of_the_keys_of_every_row(cells: list, dtype: str) -> None:
+    # the parcels grouped by the normalised IDs of their distinct IDs: the same groups,
+    # index (values and dtype) and rows as grouping every row's normalised ID
+    from xsland._sums import groups
+    from xsland.judge.keys import distinct_groups
+
+    values = pd.Series(cells, dtype=object)
+    if dtype != "object":
+        values = pd.Series([c if isinstance(c, str) else None for c in cells], dtype=dtype)
+    got = distinct_groups(values, lambda u: id_keys(u).astype(object))
+    want = groups(id_keys(values).astype(object))
+    pd.testing.assert_index_equal(got.index, want.index, exact=True)
+    assert got.take.tolist() == want.take.tolist()
+    assert got.bounds.tolist() == want.bounds.tolist() and got.size == want.size == len(cells)
+
+
+def test_distinct_groups_by_hand() -> None:
+    # "12.0", "12" and "１２" are one enterprise "12" (rows 0, 2, 3); "E1" row 1; blank none
+    from xsland.judge.keys import distinct_groups
+
+    values = pd.Series(["12.0", "E1", "12", "１２", "  "], dtype=object)
+    got = distinct_groups(values, lambda u: id_keys(u).astype(object))
+    assert got.index.tolist() == ["12", "E1"]
+    assert got.take.tolist() == [0, 2, 3, 1] and got.bounds.tolist() == [0, 3, 4]

@@ -233,3 +233,66 @@ def test_stable_order_by_hand_past_16_bits():
     # 70000 and 4464 share their low 16 bits (70000 = 65536 + 4464): the high bits decide
     codes = np.array([70000, 4464, 70000, 0, 4464])
     assert _stable_order(codes, 70001).tolist() == [3, 1, 4, 0, 2]
+
+
+def _old_groups(keys):
+    # the keys as a Series infers them, factorised sorted: what partial did before groups
+    key = pd.Series(np.asarray(keys, dtype=object))
+    keep = key.notna().to_numpy(dtype=bool)
+    codes, uniq = pd.factorize(key[keep], sort=True)
+    return pd.Index(uniq), np.flatnonzero(keep)[np.argsort(codes, kind="stable")]
+
+
+def test_groups_by_hand():
+    from xsland._sums import groups
+
+    # rows 0 and 3 are "b", 1 and 4 "a"; row 2 has no key, row 5 is NaN
+    got = groups(np.array(["b", "a", None, "b", "a", np.nan], dtype=object))
+    assert got.index.tolist() == ["a", "b"] and got.index.dtype == "str"
+    assert got.take.tolist() == [1, 4, 0, 3] and got.bounds.tolist() == [0, 2, 4]
+    assert got.size == 6
+    # no key at all: no group; partial of such groups is the empty table
+    none = groups([None, np.nan])
+    assert len(none.take) == 0 and none.size == 2
+    assert partial(none, {"x": [1.0, 2.0]}, {"x": SUM}).empty
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["P2", "P10", "镇", "", " a", None, math.nan, pd.NA, pd.NaT, 3, 2.0]),
+        max_size=25,
+    )
+)
+def test_groups_are_the_groups_of_the_inferred_keys(keys):
+    # texts go the fast way (objects factorised, the distinct texts with one null of each
+    # type inferred and sorted); any other keys the old way: the same index (values and
+    # dtype) and rows, and partial of the groups is partial of the keys
+    from xsland._sums import groups
+
+    obj = np.array(keys, dtype=object)
+    got = groups(obj)
+    if not pd.notna(obj).any():
+        assert len(got.take) == 0
+        return
+    index, take = _old_groups(obj)
+    pd.testing.assert_index_equal(got.index, index, exact=True)
+    assert got.take.tolist() == take.tolist()
+    cols = {"x": np.arange(len(keys), dtype="float64") / 3, "first": None}
+    kinds = {"x": SUM, "first": FIRST}
+    pd.testing.assert_frame_equal(partial(got, cols, kinds), partial(obj, cols, kinds))
+
+
+def test_groups_of_distinct_keys_by_hand():
+    from xsland._sums import groups, groups_of
+
+    # distinct keys "b", "a", "b" (two equal), None, "z" (no row has it): rows 0…4 take
+    # keys b, a, b, None, a; "z" makes no group
+    values = np.array(["b", "a", "b", None, "z"], dtype=object)
+    codes = np.array([0, 1, 2, 3, 1])
+    got = groups_of(values, codes)
+    want = groups(values[codes])
+    assert got.index.tolist() == ["a", "b"] and got.take.tolist() == [1, 4, 0, 2]
+    pd.testing.assert_index_equal(got.index, want.index, exact=True)
+    assert got.take.tolist() == want.take.tolist() and got.bounds.tolist() == [0, 2, 4]
+    assert len(groups_of(values, np.array([3, 3])).take) == 0

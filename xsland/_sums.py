@@ -21,12 +21,26 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["ALL", "ANY", "COUNT", "FIRST", "IDS", "SUM", "exact", "partial", "reduce", "total"]
+__all__ = [
+    "ALL",
+    "ANY",
+    "COUNT",
+    "FIRST",
+    "IDS",
+    "SUM",
+    "Groups",
+    "exact",
+    "groups",
+    "groups_of",
+    "partial",
+    "reduce",
+    "total",
+]
 
 #: Kinds of a partial column: a float sum, a count, any, all, the first row, and a
 #: list of IDs (the rows where the value is not null).
@@ -153,6 +167,91 @@ def _stable_order(codes: np.ndarray, k: int) -> np.ndarray:
     return low[high]
 
 
+class Groups(NamedTuple):
+    """The rows of each group of a key column (:func:`groups`), worked out once and
+    shared by every :func:`partial` table on the same keys."""
+
+    #: The distinct keys, sorted (the index of the partial tables).
+    index: pd.Index
+    #: The rows with a key, group by group, each group's rows in order.
+    take: np.ndarray
+    #: Group ``g`` holds the rows ``take[bounds[g] : bounds[g + 1]]``.
+    bounds: np.ndarray
+    #: The number of rows (with a key or not).
+    size: int
+
+
+def _sorted_groups(key: pd.Series, keep: np.ndarray) -> tuple[pd.Index, np.ndarray]:
+    """The sorted distinct keys of the kept rows and each kept row's group: the keys as
+    a Series infers them (text as ``str``), sorted as :func:`pandas.factorize` sorts."""
+    codes, uniq = pd.factorize(key[keep], sort=True)
+    return pd.Index(uniq), codes
+
+
+def _text_codes(obj: np.ndarray) -> tuple[pd.Index, np.ndarray] | None:
+    """:func:`_group_codes` of keys that are all ``str`` (or null), by a factorisation
+    of the Python objects (no text column of every row made first); ``None`` for any
+    other keys. The distinct texts, with one null of each type found, go through
+    :func:`_sorted_groups` themselves, so the index has the same dtype and order."""
+    codes, uniq = pd.factorize(obj)
+    if len(uniq) == 0 or set(map(type, uniq.tolist())) != {str}:
+        return None
+    missing = codes < 0
+    nulls = {type(x): x for x in obj[missing].tolist()} if missing.any() else {}
+    small = pd.Series(np.append(uniq, np.array(list(nulls.values()), dtype=object)))
+    index, rank = _sorted_groups(small, small.notna().to_numpy(dtype=bool))
+    return index, np.where(missing, -1, rank[codes])
+
+
+def _group_codes(obj: np.ndarray) -> tuple[pd.Index, np.ndarray]:
+    """The sorted distinct keys (as a Series infers them) and each row's group, -1 for a
+    null key."""
+    text = _text_codes(obj)
+    if text is not None:
+        return text
+    keep = pd.notna(obj)
+    index, codes = _sorted_groups(pd.Series(obj), keep)
+    out = np.full(len(obj), -1, dtype="int64")
+    out[keep] = codes
+    return index, out
+
+
+def _ordered(index: pd.Index, codes: np.ndarray) -> Groups:
+    keep = codes >= 0
+    if not keep.any():
+        return Groups(index[:0], np.zeros(0, dtype="int64"), np.zeros(1, "int64"), len(codes))
+    kept = codes[keep]
+    order = _stable_order(kept, len(index))
+    bounds = np.searchsorted(kept[order], np.arange(len(index) + 1))
+    return Groups(index, np.flatnonzero(keep)[order], bounds, len(codes))
+
+
+def groups(keys: Any) -> Groups:
+    """The groups of the rows by ``keys`` (null keys left out, as ``groupby`` does).
+
+    :func:`partial` takes them in place of the keys: a key column read by several
+    partial tables (parks, towns) is grouped once.
+    """
+    obj = np.asarray(keys, dtype=object)
+    if not pd.notna(obj).any():
+        return _ordered(pd.Index([]), np.full(len(obj), -1))
+    return _ordered(*_group_codes(obj))
+
+
+def groups_of(values: Any, codes: Any) -> Groups:
+    """``groups(values[codes])`` without the key of every row: ``values`` the distinct
+    keys (a few, equal ones allowed), ``codes`` the position of each row's key in them."""
+    obj = np.asarray(values, dtype=object)
+    codes = np.asarray(codes, dtype="int64")
+    used = np.bincount(codes, minlength=len(obj)) > 0
+    if not pd.notna(obj[used]).any():
+        return _ordered(pd.Index([]), np.full(len(codes), -1))
+    index, code = _group_codes(obj[used])
+    remap = np.full(len(obj), -1, dtype="int64")
+    remap[used] = code
+    return _ordered(index, remap[codes])
+
+
 def _empty(kinds: Mapping[str, str], name: str) -> pd.DataFrame:
     dtypes = {SUM: object, COUNT: "int64", ANY: bool, ALL: bool, FIRST: "int64", IDS: object}
     out = pd.DataFrame({c: pd.Series(dtype=dtypes[k]) for c, k in kinds.items()})
@@ -174,6 +273,7 @@ def partial(
     ----------
     keys
         The group of each row; rows with a null key are left out (as ``groupby`` does).
+        Or their :func:`groups`, when several tables are made on the same keys.
     columns
         Per figure, its value on each row (arrays as long as ``keys``).
     kinds
@@ -192,17 +292,13 @@ def partial(
     DataFrame
         Indexed by the groups (sorted); :data:`SUM` and :data:`IDS` cells are tuples.
     """
-    key = pd.Series(np.asarray(keys, dtype=object))
-    keep = key.notna().to_numpy(dtype=bool)
-    n = int(keep.sum())
-    number = np.arange(len(key)) if rows is None else np.asarray(rows, dtype="int64")
-    if n == 0:
+    grouped = keys if isinstance(keys, Groups) else groups(keys)
+    number = np.arange(grouped.size) if rows is None else np.asarray(rows, dtype="int64")
+    if len(grouped.take) == 0:
         return _empty(kinds, name)
-    codes, uniq = pd.factorize(key[keep], sort=True)
-    order = _stable_order(codes, len(uniq))
-    bounds = np.searchsorted(codes[order], np.arange(len(uniq) + 1))
+    bounds = grouped.bounds
     starts = bounds[:-1]
-    take = np.flatnonzero(keep)[order]  # each kept row, in group order: one gather a column
+    take = grouped.take  # each kept row, in group order: one gather a column
     out: dict[str, Any] = {}
     for col, kind in kinds.items():
         value = np.asarray(columns[col])[take] if kind != FIRST else None
@@ -220,7 +316,7 @@ def partial(
             out[col] = [tuple(pairs[a:b]) for a, b in zip(cut[:-1], cut[1:], strict=True)]
         else:
             raise ValueError(f"kind {kind!r} is none of sum, count, any, all, first, ids")
-    frame = pd.DataFrame(out, index=pd.Index(uniq, name=name))
+    frame = pd.DataFrame(out, index=grouped.index.rename(name))
     for col, kind in kinds.items():
         if kind in (SUM, IDS):
             frame[col] = frame[col].astype(object)

@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 import xsland._sums as sums
-from xsland.judge.keys import per_distinct, per_distinct_many
+from xsland.judge.keys import distinct, distinct_groups
 from xsland.judge.supply import supply_status
 from xsland.rules.evaluation_columns import INTENSITY_COLUMNS as COLUMNS
 from xsland.rules.landuse import land_use_codes
@@ -199,9 +199,7 @@ def _per_parcel(
             "A2_flag": built & industrial,
         }
     )
-    # the enterprise IDs cleaned once, each distinct one (per_distinct)
-    ids = per_distinct(parcels["enterprise_id"], _key) if "enterprise_id" in parcels else None
-    for col, (share, known) in _spread(parcels, enterprises, ("tax", "investment"), land, ids=ids):
+    for col, (share, known) in _spread(parcels, enterprises, ("tax", "investment"), land):
         out[f"{col}_A2"] = np.where(out["A2_flag"], share, 0.0)
         out[f"{col}_known_A2"] = np.where(out["A2_flag"] & known, area, 0.0)
     return out
@@ -212,23 +210,22 @@ def _spread(
     enterprises: pd.DataFrame | None,
     cols: tuple[str, ...],
     land: pd.Series,
-    *,
-    ids: pd.Series | None = None,
 ) -> list[tuple[str, tuple[np.ndarray, np.ndarray]]]:
     """Enterprise figures spread over their parcels by area; and where each is known.
 
     Per column :math:`c` of ``cols``, parcel :math:`i` of enterprise :math:`e` gets
     :math:`c_e \\, a_i / L_e` (:math:`a_i` its area, :math:`L_e` the enterprise's land)
     where :math:`c_e` is known and :math:`L_e > 0`, else 0. ``land`` is each
-    enterprise's land (ha) over all parcels (:func:`land_combine`); ``ids`` the parcels'
-    ``_key(enterprise_id)``, when the caller has it. Each distinct enterprise is looked
-    up once for all columns (:func:`xsland.judge.keys.per_distinct_many`).
+    enterprise's land (ha) over all parcels (:func:`land_combine`). Each distinct
+    ``enterprise_id`` is cleaned (``_key``) and looked up once for all columns
+    (:func:`xsland.judge.keys.distinct`), and each parcel takes its ID's answers.
     """
     n = len(parcels)
     if enterprises is None or "enterprise_id" not in parcels:
         return [(col, (np.zeros(n), np.zeros(n, bool))) for col in cols]
-    if ids is None:
-        ids = _key(parcels["enterprise_id"])
+    found = distinct(parcels["enterprise_id"])
+    cells, rows = found if found is not None else (parcels["enterprise_id"], np.arange(n))
+    ids = _key(cells)
     given = [col for col in cols if col in enterprises]
     keys = _key(enterprises["enterprise_id"]).to_numpy() if given else None
     figures = {}
@@ -239,19 +236,15 @@ def _spread(
         )
         figures[col] = figure[~figure.index.duplicated()]
     area = _num(parcels, "area_ha")
-    # the same as every parcel's ids.astype(object).map(land) and ids.map(figure)
-    found = per_distinct_many(
-        ids,
-        [lambda u: u.astype(object).map(land)]
-        + [lambda u, f=figures[col]: u.astype(ids.dtype).map(f) for col in given],
-    )
-    total = found[0].to_numpy(dtype="float64", na_value=np.nan)
+    # every parcel's _key(enterprise_id).astype(object).map(land) and .map(figure)
+    total = ids.astype(object).map(land).to_numpy(dtype="float64", na_value=np.nan)[rows]
     out = []
     for col in cols:
         if col not in figures:
             out.append((col, (np.zeros(n), np.zeros(n, bool))))
             continue
-        value = found[1 + given.index(col)].to_numpy(dtype="float64", na_value=np.nan)
+        found = ids.map(figures[col]).to_numpy(dtype="float64", na_value=np.nan)
+        value = found[rows]
         known = ~np.isnan(value) & (total > 0)
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(known, value * area / np.where(total > 0, total, 1), 0.0)
@@ -265,8 +258,8 @@ def land_partial(parcels: pd.DataFrame, *, rows: Any = None) -> pd.DataFrame:
     enterprise's parcels in proportion to their area need its land on all of them."""
     if "enterprise_id" not in parcels:
         keys = np.full(len(parcels), None, dtype=object)
-    else:
-        keys = _key(parcels["enterprise_id"]).astype(object).to_numpy()
+    else:  # each distinct ID cleaned once, the parcels grouped by their IDs' keys
+        keys = distinct_groups(parcels["enterprise_id"], lambda u: _key(u).astype(object))
     area = {"land_ha": _num(parcels, "area_ha")}
     return sums.partial(keys, area, {"land_ha": sums.SUM}, rows=rows, name="enterprise_id")
 
@@ -453,6 +446,7 @@ def intensity_partial(
     as_of: Any = None,
     policy: Policy = DEFAULT_POLICY,
     rows: Any = None,
+    groups: sums.Groups | None = None,
 ) -> pd.DataFrame:
     """The partial table of :func:`intensity` for some of the parcels (one partition).
 
@@ -463,6 +457,8 @@ def intensity_partial(
     land on all parcels (:func:`land_combine` of the :func:`land_partial` tables), as an
     enterprise's figures are spread over all its parcels. :func:`intensity_combine` of
     the partial tables of disjoint sets of parcels is :func:`intensity` of their union.
+    ``groups`` are the parcels grouped by ``park_id`` (:func:`xsland._sums.groups`), when
+    the caller has them.
     """
     facts = _per_parcel(parcels, enterprises, land=land, as_of=as_of, policy=policy)
     cols: dict[str, Any] = {c: facts[c].to_numpy() for c in ("A", "A2", "R", "D", "B21")}
@@ -475,7 +471,7 @@ def intensity_partial(
     for col in ("tax", "investment"):
         cols |= {f"{col}_A2": facts[f"{col}_A2"], f"{col}_known_A2": facts[f"{col}_known_A2"]}
     cols["first"] = None
-    keys = facts["park_id"].to_numpy(dtype=object)
+    keys = groups if groups is not None else facts["park_id"].to_numpy(dtype=object)
     return sums.partial(keys, cols, _kinds(), rows=rows, name="park_id")
 
 

@@ -20,10 +20,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+import xsland._sums as sums
 from xsland.read.values import normalise_ids
 
 __all__ = [
     "arrow_text",
+    "distinct",
+    "distinct_groups",
     "id_keys",
     "join_text",
     "number_text",
@@ -79,21 +82,48 @@ def per_distinct_many(
     Each ``fn`` gets the same Series of distinct values (:func:`per_distinct`); a column
     of anything but text is passed to each ``fn`` whole, as there.
     """
-    if len(values) == 0 or not _all_text(values):
+    found = distinct(values)
+    if found is None:
         return [fn(values) for fn in fns]
-    codes, uniq = pd.factorize(values, use_na_sentinel=True)
-    distinct = pd.Series(
-        np.append(np.asarray(uniq, dtype=object), None), dtype=object, name=values.name
-    )
-    rows = np.where(codes < 0, len(uniq), codes)
+    cells, rows = found
     out = []
     for fn in fns:
-        done = fn(distinct)
+        done = fn(cells)
         # the dtype given, not one inferred anew (object text would become "str")
         out.append(
             pd.Series(done.array.take(rows), index=values.index, name=done.name, dtype=done.dtype)
         )
     return out
+
+
+def distinct(values: pd.Series) -> tuple[pd.Series, np.ndarray] | None:
+    """The distinct cells of a text column and each row's position among them.
+
+    The distinct texts then one ``None`` for every missing cell (object dtype, named
+    like ``values``), and the rows' positions (:func:`per_distinct`); ``None`` for an
+    empty column or one holding anything but text.
+    """
+    if len(values) == 0 or not _all_text(values):
+        return None
+    codes, uniq = pd.factorize(values, use_na_sentinel=True)
+    cells = pd.Series(
+        np.append(np.asarray(uniq, dtype=object), None), dtype=object, name=values.name
+    )
+    return cells, np.where(codes < 0, len(uniq), codes)
+
+
+def distinct_groups(values: pd.Series, fn: Callable[[pd.Series], Any]) -> sums.Groups:
+    """``xsland._sums.groups(fn(values))``, ``fn`` run on the distinct values only.
+
+    ``fn`` maps each cell on its own (as for :func:`per_distinct`) to its key; the rows
+    are grouped by the keys of their distinct values (:func:`xsland._sums.groups_of`),
+    without a key made for every row.
+    """
+    found = distinct(values)
+    if found is None:
+        return sums.groups(fn(values))
+    cells, rows = found
+    return sums.groups_of(fn(cells), rows)
 
 
 def _normalised(values: pd.Series) -> pd.Series:

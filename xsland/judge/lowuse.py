@@ -83,7 +83,14 @@ import pyarrow.compute as pc
 
 import xsland._sums as sums
 from xsland.errors import DataError, format_rows
-from xsland.judge.keys import arrow_text, id_keys, join_text, number_text, per_distinct
+from xsland.judge.keys import (
+    arrow_text,
+    distinct_groups,
+    id_keys,
+    join_text,
+    number_text,
+    per_distinct,
+)
 from xsland.measure.overlay import intersection_areas
 from xsland.read.crs import to_crs
 from xsland.read.validate import quality_record, require_dates, row_ids
@@ -544,8 +551,8 @@ def land_partial(parcels: pd.DataFrame, *, rows: Any = None) -> pd.DataFrame:
         what="parcels",
         fix="pass the audit's parcel table (xsland.judge.audit.parcel_table / AuditResult.parcels)",
     )
-    if "enterprise_id" in parcels.columns:
-        keys = _key(parcels["enterprise_id"]).astype(object).to_numpy()
+    if "enterprise_id" in parcels.columns:  # grouped by the keys of the distinct IDs
+        keys = distinct_groups(parcels["enterprise_id"], lambda u: _key(u).astype(object))
     else:
         keys = np.full(len(parcels), None, dtype=object)
     cols = {
@@ -1604,12 +1611,14 @@ def summary_partial(
     *,
     by: str = "park_id",
     policy: Policy = DEFAULT_POLICY,
+    groups: sums.Groups | None = None,
 ) -> pd.DataFrame:
     """The partial table of :func:`summary` for some of the parcels (one partition).
 
     Per group, the counts and the exact area sums (:func:`xsland._sums.partial`) of the
     parcels given; :func:`summary_combine` of the partial tables of disjoint sets of
-    parcels is :func:`summary` of their union.
+    parcels is :func:`summary` of their union. ``groups`` are the parcels grouped by
+    ``by`` (:func:`xsland._sums.groups`), when the caller has them.
     """
     _require(parcels, (by, "area_mu"), what="parcels", fix="pass the audit's parcel table")
     fl = flags.reindex(parcels.index) if not flags.index.equals(parcels.index) else flags
@@ -1633,7 +1642,8 @@ def summary_partial(
         **kinds,
         **{f"n_{c}": _mask(fl, f"lu_{c}") for c in LOWUSE_RULES},
     }
-    return sums.partial(parcels[by].to_numpy(), columns, _summary_kinds(), name=by)
+    keys = groups if groups is not None else parcels[by].to_numpy()
+    return sums.partial(keys, columns, _summary_kinds(), name=by)
 
 
 def summary_combine(partials: Any, *, by: str = "park_id") -> pd.DataFrame:

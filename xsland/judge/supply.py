@@ -329,18 +329,23 @@ def _rates_kinds() -> dict[str, str]:
     return {**{code: sums.SUM for code in STATUSES}, "negative": sums.ANY}
 
 
-def supply_rates_partial(parcels: pd.DataFrame, status: pd.DataFrame, *, by: str) -> pd.DataFrame:
+def supply_rates_partial(
+    parcels: pd.DataFrame, status: pd.DataFrame, *, by: str, groups: sums.Groups | None = None
+) -> pd.DataFrame:
     """The partial table of :func:`supply_rates` for some of the parcels (one partition).
 
     Per group: the exact area sum of each status (:func:`xsland._sums.partial`) and
     whether a negative area is among them; :func:`supply_rates_combine` of the partial
-    tables of disjoint sets of parcels is :func:`supply_rates` of their union.
+    tables of disjoint sets of parcels is :func:`supply_rates` of their union. ``groups``
+    are the parcels grouped by ``by`` (:func:`xsland._sums.groups`), when the caller has
+    them.
     """
     code = status["supply_status"].astype(object).to_numpy()
     ha = pd.to_numeric(parcels["area_ha"]).to_numpy(dtype="float64")
     columns = {c: np.where(code == c, ha, 0.0) for c in STATUSES}
     columns["negative"] = ha < 0
-    return sums.partial(parcels[by].to_numpy(dtype=object), columns, _rates_kinds(), name=by)
+    keys = groups if groups is not None else parcels[by].to_numpy(dtype=object)
+    return sums.partial(keys, columns, _rates_kinds(), name=by)
 
 
 def supply_rates_combine(partials: Any, *, by: str) -> pd.DataFrame:

@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+import xsland._sums as sums
 from xsland._progress import step
 from xsland._threads import Later, cpus, later
 from xsland.group.blocks import block_members, block_table, find_blocks
@@ -433,15 +434,18 @@ def roll_up_partial(
     """The partial tables of every roll-up for some of the judged parcels (a partition):
     low-efficiency land and supply rates per park and per town, the town roll-up and
     the intensive-use evaluation. ``land`` is every enterprise's land (ha) on all
-    parcels (:func:`xsland.judge.intensity.land_combine`)."""
+    parcels (:func:`xsland.judge.intensity.land_combine`). The parcels are grouped by
+    park and by town once (:func:`xsland._sums.groups`), for every table."""
+    park = sums.groups(parcel_out["park_id"].to_numpy(dtype=object))
+    town = sums.groups(parcel_out["town"].to_numpy(dtype=object))
     return {
-        "lowuse_park": summary_partial(parcel_out, flags, by="park_id", policy=policy),
-        "lowuse_town": summary_partial(parcel_out, flags, by="town", policy=policy),
-        "supply_park": supply_rates_partial(parcel_out, status, by="park_id"),
-        "supply_town": supply_rates_partial(parcel_out, status, by="town"),
+        "lowuse_park": summary_partial(parcel_out, flags, by="park_id", policy=policy, groups=park),
+        "lowuse_town": summary_partial(parcel_out, flags, by="town", policy=policy, groups=town),
+        "supply_park": supply_rates_partial(parcel_out, status, by="park_id", groups=park),
+        "supply_town": supply_rates_partial(parcel_out, status, by="town", groups=town),
         "town": town_partial(parcel_out, rows=rows),
         "intensity": intensity_partial(
-            parcel_out, enterprises, land=land, as_of=as_of, policy=policy, rows=rows
+            parcel_out, enterprises, land=land, as_of=as_of, policy=policy, rows=rows, groups=park
         ),
     }
 
