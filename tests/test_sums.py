@@ -296,3 +296,49 @@ def test_groups_of_distinct_keys_by_hand():
     pd.testing.assert_index_equal(got.index, want.index, exact=True)
     assert got.take.tolist() == want.take.tolist() and got.bounds.tolist() == [0, 2, 4]
     assert len(groups_of(values, np.array([3, 3])).take) == 0
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.one_of(
+                _VALUE,
+                st.floats(allow_nan=False, allow_infinity=False),
+                st.integers(-(10**6), 10**6).map(float),
+            ),
+            min_size=3,
+            max_size=20,
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_exact_groups_of_three_to_twenty_values_equal_exact(groups):
+    # groups of 3 to 16 values are summed by passes of two-sums (the loop takes what they
+    # leave): over tiny, huge and whole values the parts are exact()'s; an overflow
+    # raises as fsum does
+    from xsland._sums import _exact_groups
+
+    v = np.array([x for g in groups for x in g], dtype="float64")
+    bounds = np.concatenate([[0], np.cumsum([len(g) for g in groups])])
+    try:
+        want = [exact(np.array(g, dtype="float64")) for g in groups]
+    except OverflowError:
+        with pytest.raises(OverflowError):
+            _exact_groups(v, bounds)
+        return
+    got = _exact_groups(v, bounds)
+    assert [tuple(map(repr, t)) for t in got] == [tuple(map(repr, t)) for t in want]
+
+
+def test_exact_groups_by_two_sums_by_hand():
+    from xsland._sums import _exact_groups
+
+    # [1, 2**-60, 2**-60, 1]: two passes leave 2 and 2**-59; [3, 4, 5] is 12;
+    # [1e16, 1, 1, -1e16, 0.5] is 2.5; [0.1, 0.2, 0.3] two parts (fsum, then the rest)
+    v = np.array([1.0, 2.0**-60, 2.0**-60, 1.0, 3.0, 4.0, 5.0, 1e16, 1.0, 1.0, -1e16, 0.5])
+    v = np.concatenate([v, [0.1, 0.2, 0.3]])
+    got = _exact_groups(v, np.array([0, 4, 7, 12, 15]))
+    assert got[:3] == [(2.0, 2.0**-59), (12.0,), (2.5,)]
+    assert got[3] == exact([0.1, 0.2, 0.3]) and len(got[3]) == 2

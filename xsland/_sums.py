@@ -93,20 +93,69 @@ def _reduced(kind: str, value: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return ufunc.reduceat(value.astype(dtype), starts)
 
 
+def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Knuth's two-sum: ``s = fl(a + b)`` and the exact rest ``e = a + b - s``."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        s = a + b
+        bb = s - a
+        return s, (a - (s - bb)) + (b - bb)
+
+
+def _parts(s: np.ndarray, e: np.ndarray) -> list[tuple[float, ...]]:
+    """The parts of sums ``s + e`` made by :func:`_two_sum`: ``(s, e)``, ``(s,)`` when
+    ``e`` is 0, ``()`` when ``s`` is 0."""
+    pairs = zip(s.tolist(), e.tolist(), strict=True)
+    return [() if x == 0.0 else (x,) if y == 0.0 else (x, y) for x, y in pairs]
+
+
+def _distilled(
+    values: np.ndarray, start: np.ndarray, size: np.ndarray, width: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The exact parts of groups of at most ``width`` values (``values[start:start+size]``)
+    whose exact sum error-free two-sums bring down to two floats, without a loop per group.
+
+    Each pass replaces the values :math:`x_1 \\ldots x_w` of a group by
+    :math:`(s_j, e_j) = \\mathrm{TwoSum}(x_j, s_{j-1})`: the same exact sum, the rounding
+    errors kept (Ogita, Rump and Oishi's VecSum). Once at most two values :math:`a, b` are
+    not 0, the exact sum is :math:`a + b` and its parts are :math:`s = \\mathrm{fl}(a + b)`
+    and the rest :math:`e`. Returns which groups are done, and their :math:`s` and
+    :math:`e` (0 for the others: more values left after 3 passes, or an overflow).
+    """
+    col = np.arange(width)
+    inside = col < size[:, None]
+    m = np.where(inside, values[np.minimum(start[:, None] + col, len(values) - 1)], 0.0)
+    for _ in range(3):
+        for j in range(1, width):
+            m[:, j], m[:, j - 1] = _two_sum(m[:, j], m[:, j - 1])
+        nonzero = m != 0.0
+        if (nonzero.sum(axis=1) <= 2).mean() > 0.9:
+            break
+    count = nonzero.sum(axis=1)
+    rows = np.arange(len(m))
+    first = np.argmax(nonzero, axis=1)
+    last = width - 1 - np.argmax(nonzero[:, ::-1], axis=1)
+    a = np.where(count >= 1, m[rows, first], 0.0)
+    b = np.where(count == 2, m[rows, last], 0.0)
+    s, e = _two_sum(a, b)
+    done = (count <= 2) & np.isfinite(m).all(axis=1) & np.isfinite(s)
+    return done, np.where(done, s, 0.0), np.where(done, e, 0.0)
+
+
 def _exact_groups(v: np.ndarray, bounds: np.ndarray) -> list[tuple[float, ...]]:
-    """:func:`exact` of each group ``v[bounds[g]:bounds[g + 1]]``, one pass over lists.
+    """:func:`exact` of each group ``v[bounds[g]:bounds[g + 1]]``, without a loop per group.
 
     The same parts as :func:`exact` group by group (NaN adds nothing, so it is taken as
-    0; a group holding an infinite value goes through :func:`exact`), without a NumPy
-    call per group: a city has hundreds of thousands of enterprises. Zeros add nothing to
-    an exact sum and are left out first (most cells of a masked figure, such as the area
-    of one status, are 0).
+    0; a group holding an infinite value goes through :func:`exact`): a city has hundreds
+    of thousands of enterprises. Zeros add nothing to an exact sum and are left out first
+    (most cells of a masked figure, such as the area of one status, are 0). A group of
+    one value :math:`x` is :math:`(x,)`; groups of 2 to 16 values are brought down to
+    :math:`s + e` by two-sums (:func:`_distilled`); the rest (larger groups, what the
+    two-sums leave, overflows: fsum raises, as it always did) by :func:`math.fsum`.
     """
-    infinite = np.isinf(v)
     special = (
-        np.logical_or.reduceat(infinite, bounds[:-1]).tolist()
-        if infinite.any()
-        else [False] * (len(bounds) - 1)
+        np.logical_or.reduceat(np.isinf(v), bounds[:-1])
+        if np.isinf(v).any()
+        else np.zeros(len(bounds) - 1, dtype=bool)
     )
     values = np.where(np.isnan(v), 0.0, v)
     nonzero = values != 0.0
@@ -114,40 +163,33 @@ def _exact_groups(v: np.ndarray, bounds: np.ndarray) -> list[tuple[float, ...]]:
     kept = np.concatenate([[0], np.cumsum(nonzero)])[bounds] if not nonzero.all() else bounds
     values = values[nonzero]
     size = np.diff(kept)
-    # groups of one or two nonzero values, without a loop: {x} is (x,); {a, b} is
-    # (s, e) with s = fl(a + b) (what fsum gives) and e = a + b - s exactly (Knuth's
-    # two-sum, the rest fsum would give next; left out when 0), () when s is 0
-    short = (size <= 2) & ~np.asarray(special, dtype=bool)
-    one = short & (size == 1)
-    two = short & (size == 2)
-    a = values[kept[:-1][two]]
-    b = values[kept[:-1][two] + 1]
-    with np.errstate(over="ignore", invalid="ignore"):
-        s = a + b
-        bb = s - a
-        e = (a - (s - bb)) + (b - bb)
-    # an overflowing pair goes the long way (fsum raises, as it always did)
-    finite = np.isfinite(s)
-    two[np.flatnonzero(two)[~finite]] = False
-    s, e = s[finite], e[finite]
-    out: list[tuple[float, ...]] = [()] * (len(bounds) - 1)
-    for g, x in zip(np.flatnonzero(one).tolist(), values[kept[:-1][one]].tolist(), strict=True):
-        out[g] = (x,)
-    for g, x, y in zip(np.flatnonzero(two).tolist(), s.tolist(), e.tolist(), strict=True):
-        out[g] = () if x == 0.0 else (x,) if y == 0.0 else (x, y)
-    long = ~(one | two | (size == 0)) | np.asarray(special, dtype=bool)
-    listed = values.tolist() if long.any() else []
-    for g in np.flatnonzero(long).tolist():
-        if special[g]:
-            out[g] = exact(v[bounds[g] : bounds[g + 1]])
-            continue
-        rest = listed[kept[g] : kept[g + 1]]
-        parts: list[float] = []
-        while (t := math.fsum(rest)) != 0.0:
-            parts.append(t)
-            rest.append(-t)
-        out[g] = tuple(parts)
+    s, e = np.zeros(len(size)), np.zeros(len(size))
+    one = (size == 1) & ~special
+    s[one] = values[kept[:-1][one]]
+    left = special | (size > 16)
+    for width in (2, 4, 8, 16):
+        these = np.flatnonzero(~special & (size > width // 2) & (size <= width))
+        if len(these):
+            done, s[these], e[these] = _distilled(values, kept[these], size[these], width)
+            left[these[~done]] = True
+    out = _parts(s, e)
+    listed = values.tolist() if left.any() else []
+    for g in np.flatnonzero(left).tolist():
+        out[g] = (
+            exact(v[bounds[g] : bounds[g + 1]])
+            if special[g]
+            else _fsum_parts(listed[kept[g] : kept[g + 1]])
+        )
     return out
+
+
+def _fsum_parts(rest: list[float]) -> tuple[float, ...]:
+    """:func:`exact` of a list of finite floats (changed in place)."""
+    parts: list[float] = []
+    while (t := math.fsum(rest)) != 0.0:
+        parts.append(t)
+        rest.append(-t)
+    return tuple(parts)
 
 
 def _stable_order(codes: np.ndarray, k: int) -> np.ndarray:
