@@ -215,3 +215,37 @@ def test_distinct_groups_by_hand() -> None:
     got = distinct_groups(values, lambda u: id_keys(u).astype(object))
     assert got.index.tolist() == ["12", "E1"]
     assert got.take.tolist() == [0, 2, 3, 1] and got.bounds.tolist() == [0, 3, 4]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_CELL, max_size=20))
+def test_distinct_by_arrow_equals_factorize(cells: list) -> None:
+    # a long column of Python strings is dictionary-encoded in Arrow: the same distinct
+    # cells, in order of appearance, and the same rows as pandas' factorisation
+    from unittest import mock
+
+    import xsland.judge.keys as keys
+
+    values = pd.Series(cells, dtype=object)
+    want = keys.distinct(values)
+    with mock.patch.object(keys, "_ARROW_ROWS", 0):
+        got = keys.distinct(values)
+    if want is None:
+        assert got is None
+        return
+    pd.testing.assert_series_equal(got[0], want[0], check_exact=True)
+    assert got[1].tolist() == want[1].tolist()
+
+
+def test_distinct_by_hand() -> None:
+    # "b", "a", "b", None, NaN: distinct "b", "a" then one None; rows 0, 1, 0, 2, 2
+    from unittest import mock
+
+    import xsland.judge.keys as keys
+
+    values = pd.Series(["b", "a", "b", None, math.nan], dtype=object, name="id")
+    for rows in (10**9, 0):
+        with mock.patch.object(keys, "_ARROW_ROWS", rows):
+            cells, at = keys.distinct(values)
+        assert cells.tolist() == ["b", "a", None] and cells.name == "id"
+        assert at.tolist() == [0, 1, 0, 2, 2]

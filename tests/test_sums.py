@@ -342,3 +342,12 @@ def test_exact_groups_by_two_sums_by_hand():
     got = _exact_groups(v, np.array([0, 4, 7, 12, 15]))
     assert got[:3] == [(2.0, 2.0**-59), (12.0,), (2.5,)]
     assert got[3] == exact([0.1, 0.2, 0.3]) and len(got[3]) == 2
+
+
+def test_reduce_of_one_table_sorts_groups_it_was_given_unsorted():
+    # a table of sorted distinct groups is taken as it is; any other is grouped and sorted
+    table = pd.DataFrame({"x": [(2.0,), (1.0,), (0.5,)]}, index=pd.Index(["b", "a", "b"]))
+    got = reduce([table], {"x": SUM})
+    assert got.index.tolist() == ["a", "b"] and got["x"].tolist() == [1.0, 2.5]
+    done = reduce([table.iloc[[1, 0]]], {"x": SUM})
+    assert done.index.tolist() == ["a", "b"] and done["x"].tolist() == [1.0, 2.0]

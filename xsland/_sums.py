@@ -365,6 +365,17 @@ def partial(
     return frame
 
 
+def _regrouped(index: pd.Index, *, single_table: bool) -> tuple[Any, np.ndarray, np.ndarray]:
+    """The sorted distinct groups of the partial tables' rows, the rows in group order and
+    each group's bounds among them. One table of distinct sorted groups (what
+    :func:`partial` gives) is already so: no factorisation of its index."""
+    if single_table and index.is_unique and index.is_monotonic_increasing:
+        return index, np.arange(len(index)), np.arange(len(index) + 1)
+    codes, uniq = pd.factorize(index, sort=True)
+    order = np.argsort(codes, kind="stable")
+    return uniq, order, np.searchsorted(codes[order], np.arange(len(uniq) + 1))
+
+
 def reduce(partials: Iterable[pd.DataFrame], kinds: Mapping[str, str]) -> pd.DataFrame:
     """The figures of all rows from the partial tables of their sets (:func:`partial`).
 
@@ -384,9 +395,7 @@ def reduce(partials: Iterable[pd.DataFrame], kinds: Mapping[str, str]) -> pd.Dat
                 out[col] = out[col].astype("float64")
         return out
     both = pd.concat(frames)
-    codes, uniq = pd.factorize(both.index, sort=True)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(uniq) + 1))
+    uniq, order, bounds = _regrouped(both.index, single_table=len(frames) == 1)
     starts = bounds[:-1]
     pairs = list(zip(starts.tolist(), bounds[1:].tolist(), strict=True))
     single = len(uniq) == len(both)  # one partial table, or disjoint groups

@@ -147,8 +147,8 @@ def _per_parcel(
     land: pd.Series,
     as_of: Any,
     policy: Policy,
-) -> pd.DataFrame:
-    """The parcel facts the indicators add up (one row per parcel)."""
+) -> dict[str, np.ndarray]:
+    """The parcel facts the indicators add up (one value per parcel)."""
     area = _num(parcels, "area_ha")
     floor = _num(parcels, "floor_area")
     foot = _num(parcels, "footprint_m2")
@@ -169,7 +169,7 @@ def _per_parcel(
         parcels["supply_status"]
         if "supply_status" in parcels.columns
         else supply_status(parcels, as_of=as_of, policy=policy)["supply_status"]
-    ).astype(object)
+    )
     supplied = status.isin(_SUPPLIED).to_numpy(dtype=bool)
     has_date = (
         parcels["supply_date"].notna().to_numpy(dtype=bool)
@@ -181,24 +181,21 @@ def _per_parcel(
         if "ready_for_supply" in parcels
         else np.zeros(len(parcels), bool)
     )
-    out = pd.DataFrame(
-        {
-            "park_id": parcels["park_id"].to_numpy(dtype=object),
-            "area": area,
-            "A": np.where(built, area, 0.0),
-            "A2": np.where(built & industrial, area, 0.0),
-            "R": np.where(built & residential, area, 0.0),
-            "D": np.where(supplied, area, 0.0),
-            "B21": np.where(ready, area, 0.0),
-            # A + B21' of TD/T 1029: built, or unbuilt and supplied or ready for supply
-            "A_B21": np.where(built | supplied | ready, area, 0.0),
-            "G": np.where(status.eq("idle").to_numpy(dtype=bool), area, 0.0),
-            "dated": has_date,
-            "floor_A": np.where(built, floor, 0.0),
-            "foot_A": np.where(built, foot, 0.0),
-            "A2_flag": built & industrial,
-        }
-    )
+    out = {
+        "area": area,
+        "A": np.where(built, area, 0.0),
+        "A2": np.where(built & industrial, area, 0.0),
+        "R": np.where(built & residential, area, 0.0),
+        "D": np.where(supplied, area, 0.0),
+        "B21": np.where(ready, area, 0.0),
+        # A + B21' of TD/T 1029: built, or unbuilt and supplied or ready for supply
+        "A_B21": np.where(built | supplied | ready, area, 0.0),
+        "G": np.where(status.eq("idle").fillna(False).to_numpy(dtype=bool), area, 0.0),
+        "dated": has_date,
+        "floor_A": np.where(built, floor, 0.0),
+        "foot_A": np.where(built, foot, 0.0),
+        "A2_flag": built & industrial,
+    }
     for col, (share, known) in _spread(parcels, enterprises, ("tax", "investment"), land):
         out[f"{col}_A2"] = np.where(out["A2_flag"], share, 0.0)
         out[f"{col}_known_A2"] = np.where(out["A2_flag"] & known, area, 0.0)
@@ -461,17 +458,19 @@ def intensity_partial(
     the caller has them.
     """
     facts = _per_parcel(parcels, enterprises, land=land, as_of=as_of, policy=policy)
-    cols: dict[str, Any] = {c: facts[c].to_numpy() for c in ("A", "A2", "R", "D", "B21")}
-    cols |= {c: facts[c].to_numpy() for c in ("A_B21", "G", "dated")}
+    cols: dict[str, Any] = {c: facts[c] for c in ("A", "A2", "R", "D", "B21", "A_B21", "G")}
+    cols["dated"] = facts["dated"]
     for _, num, base in _BASES:
-        sel = facts[base].to_numpy() > 0
-        value = facts[num].to_numpy(dtype="float64")
+        sel = facts[base] > 0
+        value = facts[num].astype("float64")
         cols[f"{num}_{base}"] = np.where(sel, value, np.nan)
         cols[f"{num}_{base}_nan"] = sel & np.isnan(value)
     for col in ("tax", "investment"):
         cols |= {f"{col}_A2": facts[f"{col}_A2"], f"{col}_known_A2": facts[f"{col}_known_A2"]}
     cols["first"] = None
-    keys = groups if groups is not None else facts["park_id"].to_numpy(dtype=object)
+    keys: Any = groups
+    if keys is None:  # the park IDs as a column of the parcels infers them
+        keys = pd.Series(parcels["park_id"].to_numpy(dtype=object)).to_numpy(dtype=object)
     return sums.partial(keys, cols, _kinds(), rows=rows, name="park_id")
 
 

@@ -624,9 +624,15 @@ def per_mu(
     if land is None:
         land = land_combine([land_partial(parcels)])
     out = _enterprise_table(enterprises)
-    ids = out["enterprise_id"].astype(object)
-    out["n_parcels"] = ids.map(land["size"]).fillna(0).astype("int64").to_numpy()
-    out["land_m2"] = ids.map(land["sum"]).fillna(0.0).astype("float64").to_numpy()
+    # each enterprise's row of the land table, found once for both columns (what
+    # ids.map(land[col]).fillna(0) gives)
+    at = land.index.get_indexer(out["enterprise_id"].astype(object).to_numpy())
+    found = at >= 0
+    size, area = np.zeros(len(at), dtype="int64"), np.zeros(len(at))
+    size[found] = land["size"].to_numpy(dtype="int64")[at[found]]
+    area[found] = land["sum"].to_numpy(dtype="float64")[at[found]]
+    out["n_parcels"] = size
+    out["land_m2"] = np.where(np.isnan(area), 0.0, area)
     out["land_mu"] = out["land_m2"] / M2_PER_MU
     with np.errstate(invalid="ignore", divide="ignore"):
         has_land = out["land_mu"].to_numpy() > 0

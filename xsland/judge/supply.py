@@ -340,9 +340,11 @@ def supply_rates_partial(
     are the parcels grouped by ``by`` (:func:`xsland._sums.groups`), when the caller has
     them.
     """
-    code = status["supply_status"].astype(object).to_numpy()
+    # each parcel's status by its code among the distinct ones (no text compared per row)
+    found, uniq = pd.factorize(status["supply_status"])
+    at = {c: i for i, c in enumerate(uniq.tolist())}
     ha = pd.to_numeric(parcels["area_ha"]).to_numpy(dtype="float64")
-    columns = {c: np.where(code == c, ha, 0.0) for c in STATUSES}
+    columns = {c: np.where(found == at.get(c, -2), ha, 0.0) for c in STATUSES}
     columns["negative"] = ha < 0
     keys = groups if groups is not None else parcels[by].to_numpy(dtype=object)
     return sums.partial(keys, columns, _rates_kinds(), name=by)
