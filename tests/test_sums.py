@@ -351,3 +351,37 @@ def test_reduce_of_one_table_sorts_groups_it_was_given_unsorted():
     assert got.index.tolist() == ["a", "b"] and got["x"].tolist() == [1.0, 2.5]
     done = reduce([table.iloc[[1, 0]]], {"x": SUM})
     assert done.index.tolist() == ["a", "b"] and done["x"].tolist() == [1.0, 2.0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c", None]),
+            st.one_of(st.just(0.0), st.just(0.0), st.just(math.nan), _VALUE),
+            st.booleans(),
+        ),
+        max_size=40,
+    )
+)
+def test_sparse_sums_and_true_counts_equal_those_of_each_group(rows):
+    # columns mostly 0 or NaN are summed from their other rows, true values counted from
+    # their rows: each group's parts are exact() of its values, counts by hand
+    keys = np.array([k for k, _, _ in rows], dtype=object)
+    x = np.array([v for _, v, _ in rows], dtype="float64")
+    hit = np.array([h for _, _, h in rows], dtype=bool)
+    got = partial(keys, {"x": x, "hit": hit}, {"x": SUM, "hit": COUNT})
+    for key in got.index:
+        mine = keys == key
+        want = exact(x[mine])
+        assert tuple(map(repr, got.at[key, "x"])) == tuple(map(repr, want))
+        assert got.at[key, "hit"] == hit[mine].sum()
+    assert got["hit"].dtype == "int64"
+
+
+def test_sparse_sum_by_hand():
+    # rows 0…5: a 0.0, b 0.5, a NaN, None 9.0, a 0.25, b 0.0: a sums to 0.25, b to 0.5
+    keys = np.array(["a", "b", "a", None, "a", "b"], dtype=object)
+    x = np.array([0.0, 0.5, math.nan, 9.0, 0.25, 0.0])
+    got = partial(keys, {"x": x}, {"x": SUM})
+    assert got["x"].tolist() == [(0.25,), (0.5,)]

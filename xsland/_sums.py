@@ -221,6 +221,8 @@ class Groups(NamedTuple):
     bounds: np.ndarray
     #: The number of rows (with a key or not).
     size: int
+    #: Each row's group (its position in ``index``), -1 for a row without a key.
+    codes: np.ndarray
 
 
 def _sorted_groups(key: pd.Series, keep: np.ndarray) -> tuple[pd.Index, np.ndarray]:
@@ -261,11 +263,12 @@ def _group_codes(obj: np.ndarray) -> tuple[pd.Index, np.ndarray]:
 def _ordered(index: pd.Index, codes: np.ndarray) -> Groups:
     keep = codes >= 0
     if not keep.any():
-        return Groups(index[:0], np.zeros(0, dtype="int64"), np.zeros(1, "int64"), len(codes))
+        none = np.zeros(0, dtype="int64")
+        return Groups(index[:0], none, np.zeros(1, "int64"), len(codes), codes)
     kept = codes[keep]
     order = _stable_order(kept, len(index))
-    bounds = np.searchsorted(kept[order], np.arange(len(index) + 1))
-    return Groups(index, np.flatnonzero(keep)[order], bounds, len(codes))
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(kept, minlength=len(index)))])
+    return Groups(index, np.flatnonzero(keep)[order], bounds, len(codes), codes)
 
 
 def groups(keys: Any) -> Groups:
@@ -292,6 +295,30 @@ def groups_of(values: Any, codes: Any) -> Groups:
     remap = np.full(len(obj), -1, dtype="int64")
     remap[used] = code
     return _ordered(index, remap[codes])
+
+
+def _summed(values: np.ndarray, grouped: Groups) -> list[tuple[float, ...]]:
+    """The exact parts of each group's sum of ``values`` (:func:`_exact_groups`).
+
+    A column that is mostly 0 or NaN (the area of one status, of one kind of land) is
+    summed from its other rows only, found in row order and put in group order by their
+    groups' codes: the same values in the same order as each group's rows without its
+    zeros, so the same parts. A column holding an infinite value goes the whole way.
+    """
+    rows = np.flatnonzero((values != 0.0) & ~np.isnan(values))
+    if 2 * len(rows) > len(grouped.take) or np.isinf(values[rows]).any():
+        return _exact_groups(values[grouped.take], grouped.bounds)
+    code = grouped.codes[rows]
+    rows, code = rows[code >= 0], code[code >= 0]
+    order = np.argsort(code, kind="stable")
+    counts = np.bincount(code, minlength=len(grouped.index))
+    return _exact_groups(values[rows[order]], np.concatenate([[0], np.cumsum(counts)]))
+
+
+def _counted(values: np.ndarray, grouped: Groups) -> np.ndarray:
+    """The count of true ``values`` in each group, from the true rows' groups only."""
+    code = grouped.codes[np.flatnonzero(values)]
+    return np.bincount(code[code >= 0], minlength=len(grouped.index)).astype("int64")
 
 
 def _empty(kinds: Mapping[str, str], name: str) -> pd.DataFrame:
@@ -343,10 +370,14 @@ def partial(
     take = grouped.take  # each kept row, in group order: one gather a column
     out: dict[str, Any] = {}
     for col, kind in kinds.items():
-        value = np.asarray(columns[col])[take] if kind != FIRST else None
         if kind == SUM:
-            out[col] = _exact_groups(value.astype("float64"), bounds)
-        elif kind in _REDUCERS:
+            out[col] = _summed(np.asarray(columns[col], dtype="float64"), grouped)
+            continue
+        if kind == COUNT and np.asarray(columns[col]).dtype == bool:
+            out[col] = _counted(np.asarray(columns[col]), grouped)
+            continue
+        value = np.asarray(columns[col])[take] if kind != FIRST else None
+        if kind in _REDUCERS:
             out[col] = _reduced(kind, value, starts)
         elif kind == FIRST:
             out[col] = np.minimum.reduceat(number[take], starts)
