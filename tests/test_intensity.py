@@ -345,3 +345,21 @@ def test_intensity_of_two_parts_combined_equals_that_of_all_parcels(rows, split)
     inside = parcels[parcels["park_id"].notna()]
     built = (inside["floor_area"].fillna(0) > 0) | (inside["footprint_m2"].fillna(0) > 0)
     assert got.iloc[-1]["built_ha"] == math.fsum(inside["area_ha"][built])
+
+
+def test_spread_by_hand_first_of_duplicate_enterprises_and_unknown_figures():
+    # E1 (4 ha: parcels of 1 and 3 ha) pays 8: 2 and 6; its second row (100) is ignored;
+    # E2's tax is unknown, the third parcel has no enterprise; no investment column
+    from xsland.judge.intensity import _spread
+
+    parcels = pd.DataFrame(
+        {"area_ha": [1.0, 3.0, 2.0, 1.0], "enterprise_id": ["E1", "E1 ", None, "E2"]}
+    )
+    enterprises = pd.DataFrame({"enterprise_id": ["E1", "E1", "E2"], "tax": [8.0, 100.0, None]})
+    land = pd.Series([4.0, 1.0], index=pd.Index(["E1", "E2"]))
+    (tax, (share, known)), (inv, (zero, none)) = _spread(
+        parcels, enterprises, ("tax", "investment"), land
+    )
+    assert (tax, inv) == ("tax", "investment")
+    assert share.tolist() == [2.0, 6.0, 0.0, 0.0] and known.tolist() == [True, True, False, False]
+    assert zero.tolist() == [0.0] * 4 and not none.any()

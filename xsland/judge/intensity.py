@@ -218,30 +218,35 @@ def _spread(
     (:func:`xsland.judge.keys.distinct`), and each parcel takes its ID's answers.
     """
     n = len(parcels)
-    if enterprises is None or "enterprise_id" not in parcels:
+    given = [col for col in cols if enterprises is not None and col in enterprises]
+    if enterprises is None or "enterprise_id" not in parcels or not given:
         return [(col, (np.zeros(n), np.zeros(n, bool))) for col in cols]
     found = distinct(parcels["enterprise_id"])
     cells, rows = found if found is not None else (parcels["enterprise_id"], np.arange(n))
     ids = _key(cells)
-    given = [col for col in cols if col in enterprises]
-    keys = _key(enterprises["enterprise_id"]).to_numpy() if given else None
-    figures = {}
-    for col in given:
-        figure = pd.Series(
-            pd.to_numeric(enterprises[col], errors="coerce").to_numpy(dtype="float64"),
-            index=keys,
-        )
-        figures[col] = figure[~figure.index.duplicated()]
+    figures = pd.DataFrame(
+        {
+            c: pd.to_numeric(enterprises[c], errors="coerce").to_numpy(dtype="float64")
+            for c in given
+        },
+        index=_key(enterprises["enterprise_id"]).to_numpy(),
+    )
+    figures = figures[~figures.index.duplicated()]
+    # each ID's row of the figures, looked up once for all columns as ids.map(figure)
+    # looks up each (the same index)
+    where = ids.map(pd.Series(np.arange(len(figures)), index=figures.index))
+    where = where.to_numpy(dtype="float64", na_value=np.nan)
+    at = np.where(np.isnan(where), -1, where).astype("int64")[rows]
     area = _num(parcels, "area_ha")
-    # every parcel's _key(enterprise_id).astype(object).map(land) and .map(figure)
+    # every parcel's _key(enterprise_id).astype(object).map(land)
     total = ids.astype(object).map(land).to_numpy(dtype="float64", na_value=np.nan)[rows]
     out = []
     for col in cols:
-        if col not in figures:
+        if col not in given:
             out.append((col, (np.zeros(n), np.zeros(n, bool))))
             continue
-        found = ids.map(figures[col]).to_numpy(dtype="float64", na_value=np.nan)
-        value = found[rows]
+        value = np.full(n, np.nan)
+        value[at >= 0] = figures[col].to_numpy()[at[at >= 0]]
         known = ~np.isnan(value) & (total > 0)
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(known, value * area / np.where(total > 0, total, 1), 0.0)
