@@ -18,7 +18,9 @@ the output schema (:mod:`xsland.rules.columns`):
 - numbers rounded to the shown precision and formatted so; dates as dates;
 - text is always literal: cells starting with ``=``, ``+``, ``-``, ``@``, tab or CR never
   become formulas (text goes to the writer as an Arrow string column, which it writes
-  only as string cells, and text columns carry Excel's quote prefix); characters XML
+  only as string cells, and text columns carry Excel's quote prefix, but for those
+  whose every cell starts with a CJK ideograph, which Excel reads back as text
+  anyway: :func:`_inert`); characters XML
   cannot hold are removed, and each change is listed in the quality sheet;
 - one type per column: a column mixing text with numbers or dates is written as text;
 - no sheet passes Excel's row limit (:data:`EXCEL_MAX_ROWS`); a cut is said on the first
@@ -529,7 +531,8 @@ def write_frames(
     (:func:`xsland.write.worker.write_workbook`).
     Every text is a literal string: formulas are never created from text (the writer
     writes text only as strings), and text columns carry Excel's quote prefix, so a cell
-    starting with ``=`` stays text even when edited. A text longer than an Excel cell is
+    starting with ``=`` stays text even when edited (a column whose every cell starts with
+    a CJK ideograph, read back as text anyway, is written without it: :func:`_inert`). A text longer than an Excel cell is
     never cut: it moves to the last sheet :data:`LONG_TEXT_SHEET` (:func:`move_long_text`).
     """
     tables, spec = _plan(sheets)
