@@ -166,6 +166,22 @@ def test_counted_floors_rules():
     assert counted_floors(d).iloc[0] == 4
 
 
+def test_industrial_use_judges_each_distinct_use_and_spreads_it_to_its_rows():
+    # distinct uses judged once, repeated in any order; spaces and case ignored
+    uses = ["office", " 厂房 ", "office", None, "", "OFFICE", " 厂房 ", "Warehouse ", np.nan]
+    for dtype in (object, "str"):
+        b = pd.DataFrame({"use": pd.Series(uses, index=range(5, 14), dtype=dtype)})
+        got = far._industrial_use(b)
+        assert got.tolist() == [False, True, False, True, True, False, True, True, True]
+    # numbers in an object column are text that names no industrial use
+    assert far._industrial_use(pd.DataFrame({"use": [1, "仓储", 1.0]})).tolist() == [
+        False,
+        True,
+        False,
+    ]
+    assert far._industrial_use(pd.DataFrame({"use": pd.Series([], dtype=object)})).size == 0
+
+
 def test_height_only_building_uses_default_storey_height():
     # 13.5 m / 4.5 m default storey = 3 floors; 40 × 20 = 800 m² -> 2400 m²
     b = buildings([box(10, 10, 50, 30)], height=[13.5])
