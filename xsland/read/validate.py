@@ -416,7 +416,8 @@ def _strip_nul(frame: pd.DataFrame, kind: str, c: _Collector) -> pd.DataFrame:
             frame[col] = pd.Series(cleaned, index=frame.index, dtype=object)
             changed[str(col)] = mask
     id_col = get_kind(kind).id_column
-    ids = frame[id_col].to_numpy(dtype=object) if id_col in frame.columns else None
+    named = changed and id_col in frame.columns  # the IDs made objects only when needed
+    ids = frame[id_col].to_numpy(dtype=object) if named else None
     for col, mask in changed.items():
         rows = [
             (normalise_id(ids[i]) if ids is not None else None) or f"row {i + 1}"
