@@ -535,14 +535,23 @@ def _ungroup(
     return bodies, grouped
 
 
+#: A plain number: sign, digits with a decimal point, exponent (:func:`_plain_numbers`).
+_PLAIN_NUMBER = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,2})?$"
+
+
 def _plain_numbers(raw: np.ndarray) -> np.ndarray | None:
-    """The values of a text column of plain ASCII numbers, or ``None`` to read cell by cell."""
+    """The values of a text column of plain ASCII numbers, or ``None`` to read cell by cell.
+
+    The texts are matched by Arrow's regular expressions, ASCII digits only (a full-width
+    or Arabic-Indic digit is read cell by cell, as pandas cannot parse it).
+    """
     text = pd.Series(raw, dtype=object)
     empty = text.isna().to_numpy()
-    if not all(type(v) is str for v in raw[~empty]):
+    if not set(map(type, raw[~empty])) <= {str}:
         return None
-    plain = text[~empty].str.fullmatch(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,2})?")
-    if not plain.all():
+    cells = pa.array(raw[~empty], type=pa.string())
+    plain = pc.match_substring_regex(cells, _PLAIN_NUMBER)
+    if pc.all(plain).as_py() is False:
         return None
     out = np.full(len(raw), np.nan)
     out[~empty] = pd.to_numeric(text[~empty]).to_numpy(dtype="float64")
