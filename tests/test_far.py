@@ -463,6 +463,38 @@ def test_categorise_without_columns_is_other():
     assert list(out.index) == [5, 7]
 
 
+def test_categorise_reads_each_written_category_once_for_all_its_rows():
+    # repeated spellings in any order, missing and empty cells: each row its own answer
+    written = [" Logistics", "industrial", None, " Logistics", "", "LOGISTICS", "industrial"]
+    for dtype in (object, "str"):
+        parcels = pd.DataFrame(
+            {"parcel_id": list("ABCDEFG"), "category": pd.Series(written, dtype=dtype)}
+        )
+        out = categorise(parcels, explain=True)
+        assert out["category"].tolist() == [
+            "logistics",
+            "industrial",
+            "other",
+            "logistics",
+            "other",
+            "logistics",
+            "industrial",
+        ]
+        assert out["category_source"].tolist() == [
+            "column",
+            "column",
+            "none",
+            "column",
+            "none",
+            "column",
+            "column",
+        ]
+    # a value that is no category, written twice: both rows named, as written
+    bad = pd.DataFrame({"parcel_id": ["A", "B", "C"], "category": ["Shop ", "industrial", "Shop "]})
+    with pytest.raises(DataError, match=r"rows: A='Shop ', C='Shop '"):
+        categorise(bad)
+
+
 def test_categorise_rejects_unknown_categories():
     parcels = pd.DataFrame(
         {"parcel_id": ["A", "B", "C"], "category": ["industrial", "工业", "factory"]}

@@ -209,10 +209,13 @@ def categorise(
     decided = np.zeros(n, dtype=bool)
 
     if "category" in parcels.columns:
-        text = parcels["category"].astype("string").str.strip().str.lower()
-        given = (text.notna() & (text != "")).to_numpy(dtype=bool)
-        values = text.to_numpy(dtype=object, na_value=None)
-        known = np.isin(values, np.asarray(CATEGORIES, dtype=object))
+        # each distinct value read once, then spread to its rows (code -1: missing)
+        codes, written = pd.factorize(parcels["category"])
+        text = pd.Series(written, dtype=object).astype("string").str.strip().str.lower()
+        distinct = text.to_numpy(dtype=object, na_value=None)
+        given = np.append((text.notna() & (text != "")).to_numpy(dtype=bool), False)[codes]
+        known = np.append(np.isin(distinct, np.asarray(CATEGORIES, dtype=object)), False)[codes]
+        values = np.append(distinct, None)[codes]
         bad = given & ~known
         if bad.any():
             shown = [
