@@ -354,7 +354,7 @@ def test_inputs_are_read_two_at_a_time_and_gathered_in_order(sample, tmp_path, m
     failed = [s.name for s in seen if s.failed]
     assert failed == ["read parcels"]
 
-    # on one CPU, one read at a time, in the project's order (no barrier this time)
+    # on one CPU, one read at a time (the largest layers first; no barrier this time)
     monkeypatch.setattr(run_module, "_read_one", real)
     monkeypatch.setattr(run_module, "cpus", lambda: 1)
     one = run_module.read_inputs(project)
