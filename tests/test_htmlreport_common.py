@@ -240,3 +240,40 @@ def test_parcel_towns_one_pass_per_name_is_the_row_by_row_answer(rows, park_town
         town = own if town is None or pd.isna(town) else town  # a park without a town
         expected.append("(未注明)" if _missing(town) else str(town))
     assert _parcel_towns(_audit_of(parks, parcels), parcels).tolist() == expected
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from([None, "K1", "K2", "K3"]), _TOWNS), max_size=30),
+    st.lists(_TOWNS, min_size=3, max_size=3),
+    st.booleans(),
+)
+def test_parcel_towns_of_string_columns_per_distinct_name_is_the_row_by_row_answer(
+    rows, park_towns, with_town
+):
+    from xsland.write.htmlreport.common import _parcel_towns
+
+    parks = pd.DataFrame({"park_id": ["K1", "K2", "K3"], "town": park_towns})
+    parcels = pd.DataFrame(rows, columns=["park_id", "town"], dtype="str")
+    if not with_town:
+        parcels = parcels.drop(columns="town")
+    by_park = dict(zip(parks["park_id"], parks["town"], strict=True))
+    expected = []
+    for pid, own in rows:  # the definition, one parcel at a time
+        town = by_park.get(pid) if pid is not None else None
+        if with_town:
+            town = own if town is None or pd.isna(town) else town  # a park without a town
+        expected.append("(未注明)" if _missing(town) else str(town))
+    got = _parcel_towns(_audit_of(parks, parcels), parcels)
+    assert got.tolist() == expected
+    assert got.index.equals(parcels.index)
+
+
+@given(
+    st.lists(
+        st.one_of(st.none(), st.just(np.nan), _word, st.integers(-1, 1), st.booleans(), st.floats())
+    )
+)
+def test_missing_mask_of_equal_values_of_other_types(values):
+    # 1, 1.0 and True factorise alike: each distinct value judged once gives the same answer
+    s = pd.Series(values, dtype=object)
+    assert _missing_mask(s).tolist() == [_missing(v) for v in values]

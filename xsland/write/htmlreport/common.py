@@ -144,7 +144,23 @@ def _missing(value: Any) -> bool:
 
 
 def _missing_mask(values: pd.Series) -> np.ndarray:
-    """:func:`_missing` of every value, vectorised: null, or blank / "nan" / "none" text."""
+    """:func:`_missing` of every value, vectorised: null, or blank / "nan" / "none" text.
+
+    Each distinct value is judged once (values factorised by pandas: a column of a million
+    parcels holds a few thousand IDs or names); values equal to each other are all text or
+    all not, so they are missing alike. Unhashable values are judged one by one.
+    """
+    try:
+        codes, uniques = pd.factorize(values)  # null: -1
+    except TypeError:  # unhashable values (lists)
+        return _missing_mask_of(values)
+    if len(uniques) >= len(codes):
+        return _missing_mask_of(values)
+    return np.append(_missing_mask_of(pd.Series(uniques, dtype=object)), True)[codes]
+
+
+def _missing_mask_of(values: pd.Series) -> np.ndarray:
+    """:func:`_missing_mask` worked out value by value (one pass of pandas string operations)."""
     s = pd.Series(values.to_numpy(dtype=object), dtype=object)
     na = s.isna().to_numpy(dtype=bool, copy=True)
     text = s.map(type).isin([str, np.str_]).to_numpy(dtype=bool) & ~na
@@ -362,24 +378,50 @@ def _cell_value(chk: str, row: Mapping[str, Any]) -> str:
 
 
 def _parcel_towns(a: _Audit, parcels: pd.DataFrame) -> pd.Series:
-    """Town of each parcel: its park's town, else its own ``town``, else 未注明."""
+    """Town of each parcel: its park's town, else its own ``town``, else 未注明.
+
+    Worked out once per distinct park ID and own town (both factorised by pandas, a few
+    thousand of a million parcels), then taken for every row by numpy; a ``town`` column
+    that is not a pandas string column (objects: ``1`` and ``1.0`` factorise alike but
+    read differently) is read row by row.
+    """
     parks = _park_frame(a)
     by_park = parks.drop_duplicates("park_id").set_index("park_id")["town"].astype(object)
+    own = parcels["town"] if "town" in parcels.columns else None
+    if own is not None and not isinstance(own.dtype, pd.StringDtype):
+        return _parcel_towns_of(by_park, parcels)
+    p_codes, p_ids = pd.factorize(parcels["park_id"].astype("string"), use_na_sentinel=False)
+    of_park = pd.Series(p_ids, dtype="string").map(by_park).astype(object)
+    known = of_park.notna().to_numpy(dtype=bool)
+    names = of_park.to_numpy(dtype=object)
+    pick = p_codes
+    if own is not None:  # a parcel whose park has no town: its own
+        t_codes, t_names = pd.factorize(own, use_na_sentinel=False)
+        names = np.concatenate([names, pd.Series(t_names, dtype=object).to_numpy()])
+        pick = np.where(known[p_codes], p_codes, len(of_park) + t_codes)
+    used, at = np.unique(pick, return_inverse=True)  # the names met, each once
+    shown = _shown_towns(pd.Series(names[used], dtype=object))
+    return pd.Series(shown[at], index=parcels.index, dtype=object)
+
+
+def _parcel_towns_of(by_park: pd.Series, parcels: pd.DataFrame) -> pd.Series:
+    """:func:`_parcel_towns` worked out row by row (an own ``town`` column of objects)."""
     town = parcels["park_id"].astype("string").map(by_park).astype(object)
     if "town" in parcels.columns:
         town = town.where(town.notna(), parcels["town"].astype(object))
+    return pd.Series(_shown_towns(town), index=town.index, dtype=object)
+
+
+def _shown_towns(town: pd.Series) -> np.ndarray:
+    """The towns as shown: text, ``(未注明)`` for a missing one."""
     if pd.api.types.infer_dtype(town, skipna=True) in ("string", "empty"):
         # text and nulls only (as towns are): each distinct name judged once, not each row
         codes, names = pd.factorize(town)  # a null: -1, the last of the shown names below
         names = pd.Series(np.append(np.asarray(names, dtype=object), None), dtype=object)
         shown = np.where(_missing_mask(names), "(未注明)", names.astype(str).to_numpy(dtype=object))
-        return pd.Series(shown[codes], index=town.index, dtype=object)
+        return shown[codes]
     missing = _missing_mask(town)
-    return pd.Series(
-        np.where(missing, "(未注明)", town.astype(str).to_numpy(dtype=object)),
-        index=town.index,
-        dtype=object,
-    )
+    return np.where(missing, "(未注明)", town.astype(str).to_numpy(dtype=object))
 
 
 def _has_kinds(parcels: pd.DataFrame) -> bool:
