@@ -222,3 +222,26 @@ def test_parks_without_related_industries_are_named(report):
     assert "汽车零部件、检验检测" in targets  # XS01's list, in its row
     both = build_report(_result(("检验检测", "环保装备")), image_format="png")
     assert "未列相关/配套产业的园区" not in both
+
+
+def test_town_rows_are_those_of_the_flagged_parcels_alone():
+    # parcels of no kind (P5, and two more in 乙镇 and a town of their own) add nothing:
+    # the rows are the hand-worked ones, and 丁镇 (no low-efficiency land) is left out
+    import dataclasses
+
+    import pandas as pd
+
+    from xsland.write.htmlreport.common import _collect
+    from xsland.write.htmlreport.sections import kind_town_rows
+
+    result = _result()
+    extra = result.parcels.iloc[[4, 4]].assign(parcel_id=["P7", "P8"], park_id=[None, "XS02"])
+    extra["town"] = ["丁镇", None]
+    parcels = pd.concat([result.parcels, extra], ignore_index=True)
+    rows = kind_town_rows(_collect(dataclasses.replace(result, parcels=parcels), None))
+    assert [r["town"] for r in rows] == ["乙镇", "甲镇", "丙镇"]
+    for r in rows:
+        (n, mu), kinds = TOWNS[r["town"]]
+        assert (r["n"], r["mu"]) == (n, mu)
+        for k in r["kinds"]:
+            assert (k["n"], k["mu"], k["n_only"], k["only_mu"]) == kinds[k["kind"]]

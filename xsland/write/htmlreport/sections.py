@@ -274,20 +274,28 @@ def kind_town_rows(a: _Audit, *, towns: pd.Series | None = None) -> list[dict[st
     kind and by "only" kind (:func:`xsland.judge.lowuse.summary` by town).
 
     ``towns``: the town of every parcel when already worked out (:func:`_parcel_towns`
-    of ``a.parcels``), else it is worked out here."""
+    of ``a.parcels``), else it is worked out here.
+
+    Only the parcels of low-efficiency land or of a kind are summed: the others add
+    nothing to the figures shown (counts, and areas summed exactly, :mod:`xsland._sums`),
+    and a town without low-efficiency land is left out."""
     parcels = a.parcels
     if not _has_kinds(parcels):
         return []
     if towns is None:
         towns = _parcel_towns(a, parcels)
+    read = [c for c in ("low_efficiency", *(f"lu_{k}" for k in LOWUSE_KINDS)) if c in parcels]
+    keep = np.zeros(len(parcels), dtype=bool)
+    for c in read:  # as the summary reads a flag
+        keep |= parcels[c].fillna(False).to_numpy(dtype=bool)
     frame = pd.DataFrame(
         {
-            "town": towns.to_numpy(),
-            "area_mu": pd.to_numeric(parcels["area_mu"], errors="coerce").to_numpy(),
-        },
-        index=parcels.index,
+            "town": pd.Series(towns.to_numpy()[keep], dtype=object),
+            "area_mu": pd.to_numeric(parcels["area_mu"], errors="coerce").to_numpy()[keep],
+        }
     )
-    table = lowuse_summary(frame, parcels, by="town", policy=a.policy)
+    flags = pd.DataFrame(parcels[read]).iloc[keep].reset_index(drop=True)
+    table = lowuse_summary(frame, flags, by="town", policy=a.policy)
     table = table[table["n_low_efficiency"] > 0].sort_values(
         ["low_efficiency_mu", "town"], ascending=[False, True], kind="stable"
     )
@@ -827,7 +835,7 @@ def lowuse_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
             .agg(
                 label=("label", "first"),
                 code=("code", "first"),
-                n=("row", "nunique"),
+                n=("row", "size"),  # a reason is listed once per parcel
                 mu=("mu", "sum"),
             )
             .sort_values("mu", ascending=False)
@@ -954,19 +962,22 @@ def blocks_section(a: _Audit, ch: _Charts, *, top: int) -> dict[str, Any]:
         else np.zeros(len(parcels), dtype=bool)
     )
     park_names = _park_frame(a).drop_duplicates("park_id").set_index("park_id")["name"]
-    member_of = (
-        parcels["block_id"].astype("string").to_numpy(dtype=object, na_value=None)
+    # each parcel's block as a number (-1: none), each block's parcels found by it
+    member_of, block_ids = (
+        pd.factorize(parcels["block_id"].astype("string"))
         if "block_id" in parcels.columns
-        else np.full(len(parcels), None, dtype=object)
+        else (np.full(len(parcels), -1), pd.Index([], dtype="string"))
     )
-    parcel_ids = parcels["parcel_id"].astype("string")
     cards = []
     for rank, (_, blk) in enumerate(biggest.iterrows(), start=1):
         bid = blk["block_id"]
-        pos = np.flatnonzero(member_of == str(bid))
+        at = block_ids.get_indexer([str(bid)])[0]
+        pos = np.flatnonzero(member_of == at) if at >= 0 else np.array([], dtype=np.int64)
         if not len(pos) and "parcel_ids" in blk.index:
             ids = set(_split(blk["parcel_ids"]))
-            pos = np.flatnonzero(parcel_ids.isin(ids).to_numpy(dtype=bool, na_value=False))
+            pos = np.flatnonzero(
+                parcels["parcel_id"].astype("string").isin(ids).to_numpy(dtype=bool, na_value=False)
+            )
         members = parcels.iloc[pos]
         img = None
         if has_geo and blk.geometry is not None and not blk.geometry.is_empty:
