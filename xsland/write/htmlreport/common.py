@@ -399,9 +399,10 @@ def _parcel_towns(a: _Audit, parcels: pd.DataFrame) -> pd.Series:
         t_codes, t_names = pd.factorize(own, use_na_sentinel=False)
         names = np.concatenate([names, pd.Series(t_names, dtype=object).to_numpy()])
         pick = np.where(known[p_codes], p_codes, len(of_park) + t_codes)
-    used, at = np.unique(pick, return_inverse=True)  # the names met, each once
-    shown = _shown_towns(pd.Series(names[used], dtype=object))
-    return pd.Series(shown[at], index=parcels.index, dtype=object)
+    met = np.bincount(pick, minlength=len(names)) > 0  # the names met, each once
+    at = np.cumsum(met) - 1
+    shown = _shown_towns(pd.Series(names[met], dtype=object))
+    return pd.Series(shown[at[pick]], index=parcels.index, dtype=object)
 
 
 def _parcel_towns_of(by_park: pd.Series, parcels: pd.DataFrame) -> pd.Series:

@@ -796,7 +796,9 @@ def lowuse_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
     flag = as_bool(parcels["low_efficiency"]).fillna(False).to_numpy(dtype=bool)
     towns = _parcel_towns(a, parcels) if _has_kinds(parcels) else None  # also by kind_town_rows
     # the columns read here only, not every column of every low-efficiency parcel
-    used = [c for c in ("park_id", "town", "area_mu", "reasons", "reasons_zh") if c in parcels]
+    used = [c for c in ("area_mu", "reasons", "reasons_zh") if c in parcels]
+    if towns is None:  # the towns of the low-efficiency parcels are worked out from these
+        used += [c for c in ("park_id", "town") if c in parcels]
     low = pd.DataFrame(parcels.loc[flag, used]).reset_index(drop=True)
     mu = (
         pd.to_numeric(low.get("area_mu"), errors="coerce")
@@ -1204,12 +1206,12 @@ def quality_section(a: _Audit, ch: _Charts, *, first_rows: int) -> dict[str, Any
         key,
     )
     details = []
+    layers, checks = q["layer"].astype(str), q["check"].astype(str)  # once, not per group
     for _, g in groups.iterrows():
-        rows = q[
-            (q["layer"].astype(str) == str(g["layer"]))
-            & (q["check"].astype(str) == str(g["check"]))
-        ]
-        shown = rows.head(first_rows)
+        rows = np.flatnonzero(
+            ((layers == str(g["layer"])) & (checks == str(g["check"]))).to_numpy(dtype=bool)
+        )
+        shown = q.iloc[rows[:first_rows]]  # the first rows only, not the group's every row
         details.append(
             {
                 "layer": _text(g["layer"]),
