@@ -686,7 +686,11 @@ def far_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
     p = pd.DataFrame(
         {
             "park_id": parcels["park_id"].astype("string"),
-            "category": parcels["category"].astype(object),
+            "category": (  # text as it is (compared with codes only), else objects
+                parcels["category"]
+                if isinstance(parcels["category"].dtype, pd.StringDtype)
+                else parcels["category"].astype(object)
+            ),
             "far": pd.to_numeric(parcels["far"], errors="coerce"),
         }
     )
@@ -700,8 +704,9 @@ def far_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
     minima = [(a.rule(key), cat, style) for key, cat, style in rules]
     low = a.rule("lowuse_far_max")
     figure = None
+    by_park = ind.groupby("park_id")["far"]
+    median = by_park.median()  # NaN for a park whose FAR is all unknown, as for one without
     if len(known):
-        median = known.groupby("park_id")["far"].median()
         rows = _chart_rows(parks["park_id"].astype("string").map(median).to_numpy(dtype=float))
         shown = parks.iloc[rows]
         names, key = ch.labels(
@@ -726,10 +731,8 @@ def far_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
                 "with the lowest median FAR of their industrial parcels",
             ),
         )
-    by_park = ind.groupby("park_id")["far"]
     n_ind = by_park.size()
     n_unknown = ind["far"].isna().groupby(ind["park_id"]).sum()
-    median = by_park.median()
     lowest = parks["park_id"].astype("string").map(median).to_numpy(dtype=float)
     picked = _chart_rows(lowest, cap=TABLE_MAX_PARKS)
     rows = []
