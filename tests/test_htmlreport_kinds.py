@@ -245,3 +245,19 @@ def test_town_rows_are_those_of_the_flagged_parcels_alone():
         assert (r["n"], r["mu"]) == (n, mu)
         for k in r["kinds"]:
             assert (k["n"], k["mu"], k["n_only"], k["only_mu"]) == kinds[k["kind"]]
+
+
+def test_summary_and_lowuse_sections_take_the_kind_rows_worked_out_once():
+    from xsland.write.htmlreport.charts import _Charts
+    from xsland.write.htmlreport.common import _collect, _rule_labels
+    from xsland.write.htmlreport.sections import kind_rows, lowuse_section, summary_section
+
+    a = _collect(_result(), None)
+    rows = kind_rows(a)
+    assert [r["n"] for r in rows] == [EXPECTED[r["kind"]][0] for r in rows]  # 2, 2, 2, 5
+    given = [dict(r, n="given") for r in rows]
+    ch, labels = _Charts(None, fmt="png"), _rule_labels(a)
+    assert summary_section(a, ch, labels)["kinds"] == rows[:-1]  # worked out there
+    assert summary_section(a, ch, labels, kinds=given)["kinds"] == given[:-1]
+    assert lowuse_section(a, ch)["kinds"] == rows
+    assert lowuse_section(a, ch, kinds=given)["kinds"] == given

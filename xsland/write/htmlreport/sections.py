@@ -320,7 +320,9 @@ def kind_town_rows(a: _Audit, *, towns: pd.Series | None = None) -> list[dict[st
     ]
 
 
-def summary_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
+def summary_section(
+    a: _Audit, ch: _Charts, labels: Labels, *, kinds: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """概览: headline figures, the kinds of low-efficiency land, parks by rule and status
     (Fig. 1), and per rule the parks that fail or lack data.
 
@@ -332,6 +334,9 @@ def summary_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
         Draws the charts (:class:`~xsland.write.htmlreport.charts._Charts`).
     labels
         ``check -> (Chinese label, English label, source)`` with the run's thresholds.
+    kinds
+        :func:`kind_rows` of ``a`` when already worked out (for the low-efficiency
+        section too), else they are worked out here.
 
     Returns
     -------
@@ -420,7 +425,7 @@ def summary_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
         "Summary",
         "report_summary.html.j2",
         kpis=[{"zh": zh, "en": en, "n": n, "s": s} for zh, en, n, s in kpis],
-        kinds=kind_rows(a)[:-1],
+        kinds=(kind_rows(a) if kinds is None else kinds)[:-1],
         figure=figure,
         findings=findings,
         district=district,
@@ -775,7 +780,9 @@ def far_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
 # -- 5 low-efficiency land -----------------------------------------------------------------
 
 
-def lowuse_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
+def lowuse_section(
+    a: _Audit, ch: _Charts, *, kinds: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """低效用地: the parcels and 亩 of low-efficiency land, by the kinds of clause 二(一)3
     (:func:`kind_rows`, :func:`kind_town_rows`), by town and by reason (Fig. 5).
 
@@ -785,6 +792,9 @@ def lowuse_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
         The audit's tables (:func:`~xsland.write.htmlreport.common._collect`).
     ch
         Draws the charts (:class:`~xsland.write.htmlreport.charts._Charts`).
+    kinds
+        :func:`kind_rows` of ``a`` when already worked out (for the summary section
+        too), else they are worked out here.
 
     Returns
     -------
@@ -869,7 +879,7 @@ def lowuse_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
         "report_lowuse.html.j2",
         note=note,
         empty=False,
-        kinds=kind_rows(a),
+        kinds=kind_rows(a) if kinds is None else kinds,
         towns=kind_town_rows(a, towns=towns),
         kind_labels=[(k, *KINDS[k]) for k in LOWUSE_KINDS],
         counted=[k for k in LOWUSE_KINDS if k in a.policy.lowuse_kinds],
