@@ -277,3 +277,52 @@ def test_missing_mask_of_equal_values_of_other_types(values):
     # 1, 1.0 and True factorise alike: each distinct value judged once gives the same answer
     s = pd.Series(values, dtype=object)
     assert _missing_mask(s).tolist() == [_missing(v) for v in values]
+
+
+@contextlib.contextmanager
+def _few_rows(n: int):
+    """``_reason_rows_all`` pairs up to ``n`` rows of text in Python (default 256)."""
+    old = common._FEW_ROWS
+    common._FEW_ROWS = n
+    try:
+        yield
+    finally:
+        common._FEW_ROWS = old
+
+
+@given(st.lists(st.tuples(_text_cell, _text_cell), max_size=8), st.booleans())
+def test_reasons_of_a_few_rows_in_python_are_the_vectorised_frame(cells, as_str):
+    from xsland.write.htmlreport.common import _reason_rows_all
+
+    parcels = pd.DataFrame(
+        {
+            "reasons": pd.Series([c for c, _ in cells], dtype=object),
+            "reasons_zh": pd.Series([z for _, z in cells], dtype=object),
+        }
+    )
+    if as_str:
+        parcels = parcels.astype("str")
+    for frame in (parcels, parcels[["reasons"]], parcels[["reasons_zh"]]):
+        with _few_rows(-1):
+            want = _reason_rows_all(frame)
+        with _few_rows(len(frame)):
+            got = _reason_rows_all(frame)
+        pd.testing.assert_frame_equal(got, want)
+
+
+def test_reasons_of_a_few_rows_by_hand():
+    from xsland.write.htmlreport.common import _reason_rows_all
+
+    parcels = pd.DataFrame(
+        {
+            "reasons": ["far_low;idle", "idle", None, "x"],
+            "reasons_zh": ["容积率低；闲置", None, "q", "X1,X2"],
+        }
+    )
+    assert _records(_reason_rows_all(parcels)) == [
+        (0, "far_low", "容积率低", "far_low"),
+        (0, "idle", "闲置", "idle"),
+        (1, "idle", "闲置", "idle"),  # the label first met with the code
+        (2, None, "q", "q"),  # no code: the label is the key
+        (3, "x", "x", "x"),  # one code, two labels: the code alone, its own label
+    ]

@@ -532,8 +532,12 @@ def _reason_rows_of(parcels: pd.DataFrame) -> pd.DataFrame:
 def _reason_rows_all(parcels: pd.DataFrame) -> pd.DataFrame:
     """The rows of :func:`_reason_rows` before a reason listed twice for one parcel is
     dropped (a plain index: each row's place). Vectorised: the lists are split and
-    paired by pandas, not row by row."""
+    paired by pandas, not row by row; a few rows of text (a block's parcels, the
+    distinct lists of many parcels) by :func:`_reason_rows_few`, in Python."""
     n = len(parcels)
+    cols = [parcels[c] for c in ("reasons", "reasons_zh") if c in parcels.columns]
+    if n <= _FEW_ROWS and all(_text_or_null(c) for c in cols):
+        return _reason_rows_few(parcels)
     none = pd.Series([None] * n, dtype=object)
     codes = _split_parts(parcels["reasons"] if "reasons" in parcels.columns else none)
     zh = _split_parts(parcels["reasons_zh"] if "reasons_zh" in parcels.columns else none)
@@ -565,6 +569,60 @@ def _reason_rows_all(parcels: pd.DataFrame) -> pd.DataFrame:
     rows["label"] = rows["label"].where(rows["label"].notna(), rows["code"])
     rows["key"] = rows["code"].where(rows["code"].notna(), rows["label"])
     return rows
+
+
+#: At most this many rows, :func:`_reason_rows_all` pairs the lists row by row in Python:
+#: its pandas steps cost a few milliseconds whatever the rows.
+_FEW_ROWS = 256
+
+
+def _text_or_null(values: pd.Series) -> bool:
+    """Whether every value is a string or null (as text columns hold)."""
+    return all(
+        isinstance(v, str) or v is None or v is pd.NA or (isinstance(v, float) and v != v)
+        for v in values
+    )
+
+
+def _reason_rows_few(parcels: pd.DataFrame) -> pd.DataFrame:
+    """:func:`_reason_rows_all` of a few rows of text or null, row by row in Python: the
+    same frame (columns, values, types and plain index)."""
+    n = len(parcels)
+    codes = parcels["reasons"].tolist() if "reasons" in parcels.columns else [None] * n
+    zh = parcels["reasons_zh"].tolist() if "reasons_zh" in parcels.columns else [None] * n
+    found: list[tuple[int, str | None, str | None]] = []
+    for i, (c, z) in enumerate(zip(codes, zh, strict=True)):
+        cs, zs = _split(c), _split(z)
+        if cs and len(cs) == len(zs):
+            found += [(i, a, b) for a, b in zip(cs, zs, strict=True)]
+        elif cs:
+            found += [(i, a, None) for a in cs]
+        else:
+            found += [(i, None, b) for b in zs]
+    if not found:
+        return pd.DataFrame(
+            {
+                "row": np.array([], dtype=np.int64),
+                "code": pd.Series([], dtype=object),
+                "label": pd.Series([], dtype=object),
+            }
+        )
+    first: dict[str, str] = {}  # one label per code (the first seen)
+    for _, c, z in found:
+        if c is not None and z is not None:
+            first.setdefault(c, z)
+    labels = [z if z is not None else first.get(c, c) for _, c, z in found]
+    return pd.DataFrame(
+        {
+            "row": np.array([r for r, _, _ in found], dtype=np.int64),
+            "code": pd.Series([c for _, c, _ in found], dtype=object),
+            "label": pd.Series(labels, dtype=object),
+            "key": pd.Series(
+                [c if c is not None else z for (_, c, _), z in zip(found, labels, strict=True)],
+                dtype=object,
+            ),
+        }
+    )
 
 
 def _first(frame: pd.DataFrame, col: str) -> Any:
