@@ -222,10 +222,10 @@ def _num_cell(text: str) -> dict[str, str]:
 # -- 1 summary -----------------------------------------------------------------------------
 
 
-def _status_counts(parks: pd.DataFrame, checks: Sequence[str]) -> pd.DataFrame:
+def _status_counts(statuses: dict[str, pd.Series]) -> pd.DataFrame:
+    """Parks per check (rows, in the order given) and status (columns)."""
     rows = {}
-    for chk in checks:
-        st = _statuses(parks[chk])
+    for chk, st in statuses.items():
         rows[chk] = [int((st == s).sum()) for s in STATUSES]
     return pd.DataFrame.from_dict(rows, orient="index", columns=list(STATUSES))
 
@@ -347,13 +347,14 @@ def summary_section(
     parks = _park_frame(a)
     parcels = a.parcels
     checks = [c for c in CHECKS if c in parks.columns]
+    statuses = {c: _statuses(parks[c]) for c in checks}  # once per check
     n_out = int(_missing_mask(parcels["park_id"]).sum()) if "park_id" in parcels else 0
     area_km2, area_mu = (
         pd.to_numeric(parks[c], errors="coerce").sum() if c in parks else math.nan
         for c in ("area_km2", "area_mu")
     )
     failing = (
-        pd.concat([_statuses(parks[c]) == FAIL for c in checks], axis=1).any(axis=1)
+        pd.concat([statuses[c] == FAIL for c in checks], axis=1).any(axis=1)
         if checks
         else pd.Series()
     )
@@ -373,7 +374,7 @@ def summary_section(
     figure = None
     if checks:
         img = status_chart(
-            ch, _status_counts(parks, checks), [labels[c][:2] for c in checks], len(parks)
+            ch, _status_counts(statuses), [labels[c][:2] for c in checks], len(parks)
         )
         figure = _figure(
             img, "图1 各规则的园区达标情况(园区数)。", "Fig. 1 Parks by rule and status."
@@ -389,21 +390,22 @@ def summary_section(
             for _, r in frame.head(NAMES_MAX_PARKS).iterrows()
         ]
 
-    def more(frame: pd.DataFrame) -> str:
-        return f"{len(frame):,}" if len(frame) > NAMES_MAX_PARKS else ""
+    def more(rows: np.ndarray) -> str:
+        return f"{len(rows):,}" if len(rows) > NAMES_MAX_PARKS else ""
 
     findings = []
     for chk in checks:
-        st = _statuses(parks[chk])
-        fails, unknowns = parks[st == FAIL], parks[st == UNKNOWN]
+        st = statuses[chk]
+        # the parks' positions; only the first named are taken of the park table
+        fails, unknowns = (np.flatnonzero((st == s).to_numpy(dtype=bool)) for s in (FAIL, UNKNOWN))
         findings.append(
             {
                 "zh": labels[chk][0],
                 "en": labels[chk][1],
                 "n_pass": f"{int((st == PASS).sum())}",
-                "fails": names(fails, chk),
+                "fails": names(parks.iloc[fails[:NAMES_MAX_PARKS]], chk),
                 "fails_more": more(fails),
-                "unknowns": names(unknowns, chk, full=False),
+                "unknowns": names(parks.iloc[unknowns[:NAMES_MAX_PARKS]], chk, full=False),
                 "unknowns_more": more(unknowns),
             }
         )
