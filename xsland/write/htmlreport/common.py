@@ -499,7 +499,9 @@ def _reason_rows(parcels: pd.DataFrame) -> pd.DataFrame:
     for c in codes:  # missing (-1) becomes 0
         key = key * (int(c.max(initial=-1)) + 2) + c + 1
     pair, _ = pd.factorize(key)  # pairs numbered in the order they first occur
-    _, first = np.unique(pair, return_index=True)  # the first row of each, rising
+    # the first row of each pair, rising: where a number is met for the first time, it
+    # is the largest yet (np.unique's first rows, without sorting every row)
+    first = np.flatnonzero(pair > np.maximum.accumulate(np.concatenate([[-1], pair[:-1]])))
     each = _reason_rows_all(pd.DataFrame(parcels[cols].iloc[first]).reset_index(drop=True))
     if each.empty:
         return each
