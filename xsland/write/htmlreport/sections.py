@@ -911,6 +911,16 @@ def lowuse_section(
 # -- 6 blocks ------------------------------------------------------------------------------
 
 
+def _meeting(bounds: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """Positions of the bounds (rows ``minx, miny, maxx, maxy``) that meet ``box``, edges
+    included (what a spatial index's query of the box gives: envelopes that intersect);
+    an empty or missing geometry (NaN bounds) meets nothing."""
+    x0, y0, x1, y1 = box
+    return np.flatnonzero(
+        (bounds[:, 0] <= x1) & (bounds[:, 2] >= x0) & (bounds[:, 1] <= y1) & (bounds[:, 3] >= y0)
+    )
+
+
 def blocks_section(a: _Audit, ch: _Charts, *, top: int) -> dict[str, Any]:
     """连片地块: the largest blocks, each a card with a small map and its facts (area,
     owners, floor area, route, reasons) as the audit computed them.
@@ -972,7 +982,9 @@ def blocks_section(a: _Audit, ch: _Charts, *, top: int) -> dict[str, Any]:
     )
     biggest = b.sort_values("_mu", ascending=False, kind="stable").head(top)
     has_geo = isinstance(parcels, gpd.GeoDataFrame) and len(parcels)
-    sindex = parcels.sindex if has_geo else None
+    # each parcel's bounds: the parcels near a block are those whose bounds meet a box, as
+    # a spatial index gives them, without building one over every parcel for ten boxes
+    bounds = shapely.bounds(parcels.geometry.to_numpy()) if has_geo else None
     low_flag = (
         as_bool(parcels["low_efficiency"]).fillna(False).to_numpy(dtype=bool)
         if "low_efficiency" in parcels
@@ -1000,7 +1012,7 @@ def blocks_section(a: _Audit, ch: _Charts, *, top: int) -> dict[str, Any]:
         if has_geo and blk.geometry is not None and not blk.geometry.is_empty:
             minx, miny, maxx, maxy = blk.geometry.bounds
             span = max(maxx - minx, maxy - miny, 1.0) * 0.7
-            near = sindex.query(shapely.box(minx - span, miny - span, maxx + span, maxy + span))
+            near = _meeting(bounds, (minx - span, miny - span, maxx + span, maxy + span))
             near = np.setdiff1d(near, pos)
             img = block_map(ch, blk, members, parcels.iloc[near], low_flag[pos])
         reasons = _reason_rows(members) if len(members) else pd.DataFrame()
