@@ -522,7 +522,7 @@ def _reason_rows(parcels: pd.DataFrame) -> pd.DataFrame:
             },
         }
     )
-    return rows[~dup[take]]
+    return rows[~dup[take]] if dup.any() else rows  # the same frame when none is dropped
 
 
 def _reason_rows_of(parcels: pd.DataFrame) -> pd.DataFrame:
