@@ -739,7 +739,7 @@ def far_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
             ),
         )
     n_ind = by_park.size()
-    n_unknown = ind["far"].isna().groupby(ind["park_id"]).sum()
+    n_unknown = n_ind - by_park.count()  # the parcels of unknown FAR, of the same groups
     lowest = parks["park_id"].astype("string").map(median).to_numpy(dtype=float)
     picked = _chart_rows(lowest, cap=TABLE_MAX_PARKS)
     rows = []
