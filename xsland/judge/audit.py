@@ -30,12 +30,12 @@ import pandas as pd
 import shapely
 
 import xsland._sums as sums
-from xsland.judge.keys import per_distinct
+from xsland.judge.keys import add_months, date_column, per_distinct
 from xsland.measure.area import M2_PER_KM2, M2_PER_MU, areas, union_area_m2
 from xsland.measure.far import categorise, plot_ratio
 from xsland.measure.overlay import park_assignment
 from xsland.read.crs import metric_crs
-from xsland.read.validate import quality_record, require_dates
+from xsland.read.validate import quality_record
 from xsland.read.values import name_keys, normalise_ids
 from xsland.rules.columns import CHECK_COLUMNS, render
 from xsland.rules.policy import DEFAULT_POLICY, Policy, split_list
@@ -286,11 +286,12 @@ def not_built_yet(
         return np.zeros(n, dtype=bool)
     today = pd.Timestamp(as_of if as_of is not None else pd.Timestamp.today()).normalize()
     what = "parcels"
-    deadline = require_dates(parcels, "start_deadline", what=what, id_col="parcel_id")
-    supplied = require_dates(parcels, "supply_date", what=what, id_col="parcel_id")
+    # each distinct date read and moved once (many parcels share a day)
+    deadline = date_column(parcels, "start_deadline", what=what, id_col="parcel_id")
+    supplied = date_column(parcels, "supply_date", what=what, id_col="parcel_id")
     months = policy.idle_start_after_supply_months + round(policy.idle_after_years * 12)
-    idle_from = (deadline + pd.DateOffset(months=round(policy.idle_after_years * 12))).fillna(
-        supplied + pd.DateOffset(months=months)
+    idle_from = add_months(deadline, round(policy.idle_after_years * 12)).fillna(
+        add_months(supplied, months)
     )
     unbuilt = (pd.to_numeric(parcels["floor_area"], errors="coerce") == 0).to_numpy(dtype=bool)
     return unbuilt & (idle_from > today).fillna(False).to_numpy(dtype=bool)

@@ -20,10 +20,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from xsland.read.validate import parse_dates, require_dates
 from xsland.read.values import normalise_ids
 
 __all__ = [
+    "add_months",
     "arrow_text",
+    "date_column",
     "id_keys",
     "join_text",
     "number_text",
@@ -139,3 +142,35 @@ def join_text(*parts: Any) -> pa.Array:
     per step. At least one part is an array; the arrays are equally long."""
     text = [pa.scalar(p, pa.large_string()) if isinstance(p, str) else arrow_text(p) for p in parts]
     return pc.binary_join_element_wise(*text, pa.scalar("", pa.large_string()))
+
+
+def date_column(frame: pd.DataFrame, col: str, *, what: str, id_col: str) -> pd.Series:
+    """:func:`xsland.read.validate.require_dates` of a column, each distinct date once.
+
+    A ``datetime64`` column holds a few thousand distinct days over hundreds of
+    thousands of parcels: its distinct values are read (sentinels, range, time of day
+    dropped) and each row takes the answer of its value; the same values as
+    ``require_dates(frame, col, ...)`` (naive ``datetime64[ns]``, RangeIndex). Any
+    other column, and a column with a value that is not a date (the error names its
+    rows), is read whole.
+    """
+    if col not in frame.columns or not pd.api.types.is_datetime64_dtype(frame[col].dtype):
+        return require_dates(frame, col, what=what, id_col=id_col)
+    raw = frame[col].to_numpy()
+    codes, uniq = pd.factorize(raw)  # NaT: -1, the last of the values read below
+    distinct = pd.Series(np.append(uniq, np.array(["NaT"], dtype=raw.dtype)))
+    values, bad = parse_dates(distinct)
+    if bad.any():
+        return require_dates(frame, col, what=what, id_col=id_col)
+    day = values.to_numpy()[np.where(codes < 0, len(uniq), codes)]
+    return pd.Series(day, index=range(len(raw)))
+
+
+def add_months(dates: pd.Series, months: int) -> pd.Series:
+    """``dates + pd.DateOffset(months=months)`` (calendar-aware: 2024-02-29 + 12 months
+    = 2025-02-28), each distinct date moved once; same index, name and dtype."""
+    codes, uniq = pd.factorize(dates.to_numpy())
+    distinct = pd.Series(np.append(uniq, np.array(["NaT"], dtype=uniq.dtype)))
+    moved = distinct + pd.DateOffset(months=months)
+    out = moved.to_numpy()[np.where(codes < 0, len(uniq), codes)]
+    return pd.Series(out, index=dates.index, name=dates.name)

@@ -83,10 +83,18 @@ import pyarrow.compute as pc
 
 import xsland._sums as sums
 from xsland.errors import DataError, format_rows
-from xsland.judge.keys import arrow_text, id_keys, join_text, number_text, per_distinct
+from xsland.judge.keys import (
+    add_months,
+    arrow_text,
+    date_column,
+    id_keys,
+    join_text,
+    number_text,
+    per_distinct,
+)
 from xsland.measure.overlay import intersection_areas
 from xsland.read.crs import to_crs
-from xsland.read.validate import quality_record, require_dates, row_ids
+from xsland.read.validate import quality_record, row_ids
 from xsland.read.values import name_keys, parse_numbers
 from xsland.rules.landuse import category_of, land_use_codes
 from xsland.rules.policy import (
@@ -298,8 +306,9 @@ def _numbers(frame: pd.DataFrame, col: str, *, what: str, id_col: str) -> np.nda
 
 
 def _dates(frame: pd.DataFrame, col: str, *, what: str, id_col: str) -> pd.Series:
-    """A date column as naive ``datetime64[ns]`` with a RangeIndex; bad values raise."""
-    return require_dates(frame, col, what=what, id_col=id_col)
+    """A date column as naive ``datetime64[ns]`` with a RangeIndex; bad values raise
+    (each distinct date read once, :func:`xsland.judge.keys.date_column`)."""
+    return date_column(frame, col, what=what, id_col=id_col)
 
 
 def _classes(values: pd.Series, *, what: str, frame: pd.DataFrame, id_col: str) -> pd.Series:
@@ -331,7 +340,7 @@ def _add_months(dates: pd.Series, months: int) -> pd.Series:
     """``dates`` + whole months, calendar-aware (2024-02-29 + 12 months = 2025-02-28)."""
     if months == 0:
         return dates
-    return dates + pd.DateOffset(months=months)
+    return add_months(dates, months)  # each distinct date moved once
 
 
 def _where(hit: np.ndarray, make: Any) -> pa.Array:

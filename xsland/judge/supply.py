@@ -42,10 +42,9 @@ import pyarrow.compute as pc
 
 import xsland._sums as sums
 from xsland.errors import DataError
+from xsland.judge.keys import add_months, date_column, number_text
 from xsland.judge.keys import arrow_text as _text
 from xsland.judge.keys import join_text as _cat
-from xsland.judge.keys import number_text
-from xsland.read.validate import require_dates
 from xsland.rules.evaluation_columns import SUPPLY_COLUMNS as COLUMNS
 from xsland.rules.evaluation_columns import SUPPLY_STATUSES as STATUSES
 from xsland.rules.policy import DEFAULT_POLICY, Policy
@@ -127,11 +126,11 @@ def supply_status(
     """
     today = _as_of(as_of)
     kw = {"what": "parcels", "id_col": "parcel_id"}
-    approved = require_dates(parcels, "approval_date", **kw)
-    supplied = require_dates(parcels, "supply_date", **kw)
-    deadline = require_dates(parcels, "start_deadline", **kw)
-    started = require_dates(parcels, "start_actual", **kw)
-    completed = require_dates(parcels, "completion_date", **kw)
+    approved = date_column(parcels, "approval_date", **kw)
+    supplied = date_column(parcels, "supply_date", **kw)
+    deadline = date_column(parcels, "start_deadline", **kw)
+    started = date_column(parcels, "start_actual", **kw)
+    completed = date_column(parcels, "completion_date", **kw)
     floor_area = _number(parcels, "floor_area")
     footprint = _number(parcels, "footprint_m2")
     # shown in the rule: the floor area, else the footprint
@@ -147,8 +146,9 @@ def supply_status(
     is_started = on(started)
     no_dates = started.isna().to_numpy(dtype=bool) & completed.isna().to_numpy(dtype=bool)
     is_supplied = on(supplied)
-    due = deadline.fillna(supplied + pd.DateOffset(months=policy.idle_start_after_supply_months))
-    idle_since = due + pd.DateOffset(months=round(policy.idle_after_years * 12))
+    # each distinct date read and moved once (many parcels share a day)
+    due = deadline.fillna(add_months(supplied, policy.idle_start_after_supply_months))
+    idle_since = add_months(due, round(policy.idle_after_years * 12))
     past_due = on(idle_since)
 
     built = is_completed | (has_building & no_dates)
