@@ -161,13 +161,14 @@ def parcel_table(
     out["floor_area_source"] = c_fa["floor_area_source"]
     out["far"] = c_fa["far"]
     out["coverage"] = c_fa["coverage"]
-    far_min = out["category"].map(
-        {
-            c: policy.far_min(c)
-            for c in ("new_industrial", "standard_factory", "new_type_industrial")
-        }
-    )
-    out["far_min"] = far_min.astype("float64")
+    minimum = {
+        c: policy.far_min(c) for c in ("new_industrial", "standard_factory", "new_type_industrial")
+    }
+    # the minimum of each distinct category, taken by its parcels (NaN: none applies)
+    code, uniq = pd.factorize(out["category"])
+    per = [minimum.get(c) for c in uniq]
+    per = np.array([np.nan if m is None else m for m in per] + [np.nan], dtype="float64")
+    out["far_min"] = pd.Series(per[code], index=out.index)  # code -1 (no category): the last
     ok = pd.Series(pd.NA, index=out.index, dtype="boolean")
     known = out["far_min"].notna() & out["far"].notna()
     ok[known] = (out["far"][known] >= out["far_min"][known] - 1e-9).to_numpy()

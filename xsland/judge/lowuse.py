@@ -1512,33 +1512,35 @@ def _labels(masks: list[np.ndarray], labels: list[str], sep: str, n: int) -> Any
 
 def _details(parts: list[tuple[np.ndarray, Any]], sep: str, n: int) -> Any:
     """Per row, the details of the rules that hold joined by ``sep``, as ``str``:
-    ``sep.join(d[i] for hit, d in parts if hit[i] and d[i] != "")``, joined (in Arrow) only for the
-    rows where some rule holds. A detail is Arrow text or an object array; a part that
-    does not hold, or whose detail is ``""``, is skipped."""
-    rows = np.zeros(n, dtype=bool)
-    for hit, _ in parts:
-        rows |= hit
-    where = np.flatnonzero(rows)
-    pick = np.zeros(n, dtype=np.int64)  # "" for the rows where no rule holds
-    texts = [arrow_text([""])]
-    if parts and len(where):
-        none = pa.scalar(None, pa.large_string())
-        # the parts joined so far (null: none yet); each next part is joined on where
-        # both are there (binary_join_element_wise's own null_handling="skip" drops the
-        # rows where every part is null in pyarrow 26, so nulls are handled here)
-        done = pa.nulls(len(where), pa.large_string())
-        for hit, detail in parts:
-            d = (
-                detail.take(where)
-                if isinstance(detail, pa.Array)
-                else arrow_text(np.asarray(detail, dtype=object)[where])
-            )
-            d = pc.if_else(pc.and_(pa.array(hit[where]), pc.not_equal(d, "")), d, none)
-            both = join_text(done, sep, d)  # null unless both are there
-            done = pc.coalesce(both, done, d)
-        texts.append(pc.fill_null(done, ""))
-        pick[where] = np.arange(1, len(where) + 1)
-    return _str(pa.concat_arrays(texts).take(pick))
+    ``sep.join(d[i] for hit, d in parts if hit[i] and d[i] != "")``. A detail is Arrow
+    text or an object array; a part that does not hold, or whose detail is ``""`` or
+    missing, is skipped.
+
+    Each part's details are taken for its rows only; the pieces are ordered by row
+    (stable: a row's pieces keep the order of ``parts``), made one Arrow list per row
+    and joined by one ``binary_join`` (a row without a piece: ``""``).
+    """
+    rows, texts = [], []
+    for hit, detail in parts:
+        at = np.flatnonzero(hit)
+        if not len(at):
+            continue
+        d = (
+            detail.take(at)
+            if isinstance(detail, pa.Array)
+            else arrow_text(np.asarray(detail, dtype=object)[at])
+        )
+        keep = pc.fill_null(pc.not_equal(d, ""), False)
+        rows.append(at[keep.to_numpy(zero_copy_only=False)])
+        texts.append(d.filter(keep))
+    if not texts:
+        return _str(arrow_text([""]).take(np.zeros(n, dtype=np.int64)))
+    row = np.concatenate(rows)
+    text = pa.concat_arrays(texts).take(np.argsort(row, kind="stable"))
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row, minlength=n), out=offsets[1:])
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets), text)
+    return _str(pc.binary_join(lists, pa.scalar(sep, pa.large_string())))
 
 
 def _mask(flags: pd.DataFrame, col: str) -> np.ndarray:
