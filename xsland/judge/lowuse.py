@@ -90,7 +90,6 @@ from xsland.judge.keys import (
     id_keys,
     join_text,
     number_text,
-    per_distinct,
 )
 from xsland.measure.overlay import intersection_areas
 from xsland.read.crs import to_crs
@@ -1148,23 +1147,46 @@ def park_positioning(parks: pd.DataFrame, *, policy: Policy = DEFAULT_POLICY) ->
     return out
 
 
-def _in_related(keys: np.ndarray, group: np.ndarray, related: pd.Series) -> np.ndarray:
-    """Whether each row's industry key is the key of one of its park's related industries.
+def _cells(values: pd.Series, rows: np.ndarray) -> pa.Array:
+    """The text cells of ``values`` at positions ``rows`` as Arrow ``large_string``,
+    ``""`` where missing (``values[rows].fillna("")``, taken in Arrow)."""
+    if _arrow_text(values.array):
+        text = pa.array(values.array)
+        if isinstance(text, pa.ChunkedArray):
+            text = text.combine_chunks()
+    else:
+        text = arrow_text(values.to_numpy(dtype=object))
+    return pc.fill_null(text.take(rows), "").cast(pa.large_string())
 
-    Row :math:`i` belongs to group :math:`g_i` (a park's position in ``related``, -1 for
-    none) and holds the key :math:`k_i`; it is related when
+
+def _conforms(industry: pd.Series, park_row: np.ndarray, pos: pd.DataFrame) -> np.ndarray:
+    """Whether each row's industry is its park's leading industry or one of its related
+    ones, names compared by their normalised key (数字经济(软件) is 数字经济（软件）).
+
+    Row :math:`i` holds the industry key :math:`k_i` (``""`` when missing) and belongs
+    to the park of position :math:`g_i` in ``pos`` (-1: none; its leading key
+    :math:`l_{g}`, ``""`` for none): it conforms when :math:`k_i = l_{g_i}` or
     :math:`k_i \\ne "" \\wedge \\exists\\, r \\in R_{g_i}: \\mathrm{name\\_key}(r) = k_i`,
-    :math:`R_g` the tuple of names ``related.iloc[g]``. Each group's names are normalised
-    once (:func:`name_keys`) and the (group, key) pairs compared in one ``isin``.
+    :math:`R_g` the names of ``pos["related_industries"]``. Each distinct industry and
+    each park's names are normalised once; every key is numbered (one factorisation of
+    all of them) and the rows compare numbers, the (park, key) pairs in one ``isin``.
     """
-    names = pd.Series(list(related), dtype=object).explode().dropna()
-    if len(names) == 0:
-        return np.zeros(len(keys), dtype=bool)
-    allowed = pd.MultiIndex.from_arrays(
-        [names.index.to_numpy(), name_keys(names).fillna("").to_numpy(dtype=object)]
-    )
-    rows = pd.MultiIndex.from_arrays([np.asarray(group), keys])
-    return rows.isin(allowed) & (keys != "")
+    code, uniq = pd.factorize(industry)  # missing: -1, the key "" appended last
+    ind_key = name_keys(pd.Series(np.append(np.asarray(uniq, dtype=object), None), dtype=object))
+    park_key = name_keys(pos["leading_industry"])
+    names = pd.Series(list(pos["related_industries"]), dtype=object).explode().dropna()
+    rel_key = name_keys(names)
+    # every key numbered once; "" last: the key of no industry and of no park
+    allkeys = pd.concat([ind_key, park_key, rel_key, pd.Series([""])], ignore_index=True)
+    number, _ = pd.factorize(allkeys.astype(object).fillna("").to_numpy(dtype=object))
+    a, b, c = len(ind_key), len(ind_key) + len(park_key), len(allkeys) - 1
+    empty = number[c]
+    ind_n = number[:a][np.where(code < 0, a - 1, code)]
+    lead_n = np.append(number[a:b], empty)[park_row]  # row -1 (no park): the last, ""
+    k = np.int64(number.max() + 1)
+    allowed = names.index.to_numpy(dtype=np.int64) * k + number[b:c]
+    related = np.isin(park_row.astype(np.int64) * k + ind_n, allowed) & (ind_n != empty)
+    return (ind_n == lead_n) | related
 
 
 def _rule_industry_mismatch(ctx: _Context) -> _Hit:
@@ -1213,20 +1235,15 @@ def _rule_industry_mismatch(ctx: _Context) -> _Hit:
     ctx.figures["leading_industry"] = leading
     has_lead = leading.notna().to_numpy(dtype=bool)
     ind_known = industry.notna().to_numpy(dtype=bool)
-    # names compared by their normalised key: 数字经济(软件) is 数字经济（软件）; each
-    # distinct industry and each park's leading industry normalised once
-    ind_key = per_distinct(industry, name_keys).fillna("").to_numpy(dtype=object)
-    park_lead_key = name_keys(pos["leading_industry"]).astype(object)
-    lead_key = _take(park_lead_key, park_row, fill="").to_numpy(dtype=object)
-    conforms = (ind_key == lead_key) | _in_related(ind_key, park_row, pos["related_industries"])
+    conforms = _conforms(industry, park_row, pos)
     hit = has_lead & ind_known & ~conforms
+    # the parks' related industries as Arrow text, "" last (for the rows without a park)
+    related = arrow_text(np.append(pos["related_text"].fillna("").to_numpy(dtype=object), ""))
 
     def text(m: np.ndarray) -> np.ndarray:
-        ind = industry[m].fillna("").to_numpy(dtype=object)
-        lead = leading[m].fillna("").to_numpy(dtype=object)
-        shown = _take(pos["related_text"].astype(object), park_row[m], fill="")
-        shown = arrow_text(shown.to_numpy(dtype=object))
-        ind, lead = arrow_text(ind), arrow_text(lead)
+        rows = np.flatnonzero(m)
+        ind, lead = _cells(industry, rows), _cells(leading, rows)
+        shown = related.take(np.where(park_row[rows] < 0, len(related) - 1, park_row[rows]))
         return pc.if_else(
             pc.not_equal(shown, ""),
             join_text("产业", ind, "不属产业定位(主导", lead, "; 相关", shown, ")"),
