@@ -132,6 +132,32 @@ def test_number_text_by_hand() -> None:
     assert got.tolist() == ["1234.6", "12", "-0", "", "12"]
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.floats(-1e6, 1e6),
+            st.sampled_from([0.05, -0.04, 1e16, 1e-05, 2.5, 100.0, -0.0]),
+        ),
+        max_size=12,
+    ),
+    st.integers(0, 3),
+)
+def test_number_text_equals_its_pandas_definition(values: list, digits: int) -> None:
+    from xsland.judge.keys import number_text
+
+    x = np.array(values, dtype="float64")
+    want = (
+        pd.Series(np.round(x, digits))
+        .astype("str")
+        .str.replace(r"\.0$", "", regex=True)
+        .fillna("")
+        .tolist()
+    )
+    assert number_text(x, digits).tolist() == want
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(

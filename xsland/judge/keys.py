@@ -123,9 +123,18 @@ def number_text(values: Any, digits: int) -> np.ndarray:
     .fillna("")``.
     """
     rounded = np.round(np.atleast_1d(np.asarray(values, dtype="float64")), digits)
-    bits, row = np.unique(rounded.view(np.int64), return_inverse=True)
-    text = pd.Series(bits.view(np.float64)).astype("str").str.replace(r"\.0$", "", regex=True)
-    return text.fillna("").to_numpy(dtype=object)[row.ravel()]
+    row, bits = pd.factorize(rounded.view(np.int64).ravel())
+    # pandas writes a float as its repr (NaN: missing, here "")
+    text = [_short(v) for v in bits.view(np.float64).tolist()]
+    return np.array(text, dtype=object)[row]
+
+
+def _short(value: float) -> str:
+    """``repr(value)`` without a trailing ``.0``; ``""`` for NaN."""
+    if value != value:
+        return ""
+    text = repr(value)
+    return text[:-2] if text.endswith(".0") else text
 
 
 def arrow_text(values: Any) -> pa.Array:
