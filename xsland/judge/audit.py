@@ -472,15 +472,27 @@ def park_partial(
     return {"parks": per_park, "links": links}
 
 
+_PAIR = ("park_id", "enterprise_id")
+
+
 def _links_combine(partials: list[pd.DataFrame]) -> pd.DataFrame:
     """The park–enterprise pairs of all parcels, in the order of their first parcel."""
     frames = [p for p in partials if len(p)]
     if not frames:
         return pd.DataFrame({"park_id": [], "enterprise_id": []}, dtype=object)
-    both = pd.concat(frames)
-    first = both.groupby(["park_id", "enterprise_id"], sort=False)["row"].min()
-    first = first.sort_values(kind="stable").reset_index()
-    return first[["park_id", "enterprise_id"]].astype(object).reset_index(drop=True)
+    # one partial's pairs are distinct already (park_partial): nothing to reduce
+    first = (
+        frames[0]
+        if len(frames) == 1
+        else pd.concat(frames)
+        .groupby(["park_id", "enterprise_id"], sort=False)["row"]
+        .min()
+        .reset_index()
+    )
+    order = np.argsort(first["row"].to_numpy(), kind="stable")
+    return pd.DataFrame(
+        {c: pd.Series(first[c].to_numpy(dtype=object)[order], dtype=object) for c in _PAIR}
+    )
 
 
 def park_checks_combine(

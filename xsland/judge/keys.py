@@ -124,9 +124,16 @@ def number_text(values: Any, digits: int) -> np.ndarray:
     """
     rounded = np.round(np.atleast_1d(np.asarray(values, dtype="float64")), digits)
     row, bits = pd.factorize(rounded.view(np.int64).ravel())
-    # pandas writes a float as its repr (NaN: missing, here "")
-    text = [_short(v) for v in bits.view(np.float64).tolist()]
-    return np.array(text, dtype=object)[row]
+    uniq = bits.view(np.float64)
+    # pandas writes a float as its repr (NaN: missing, here ""); Arrow writes the same
+    # shortest round-trip digits, without ".0", where repr has no exponent (10^-4 ≤ |x|
+    # < 10^16; Arrow's own switch lies above 10^9): Arrow there, repr elsewhere
+    size = np.abs(uniq)
+    fast = (size == 0) | ((size >= 1e-4) & (size < 1e9))
+    text = np.empty(len(uniq), dtype=object)
+    text[fast] = pa.array(uniq[fast]).cast(pa.large_string()).to_numpy(zero_copy_only=False)
+    text[~fast] = [_short(v) for v in uniq[~fast].tolist()]
+    return text[row]
 
 
 def _short(value: float) -> str:
