@@ -890,8 +890,11 @@ def test_where_makes_text_only_for_the_rows_that_hold() -> None:
         return np.array(["a", "b"], dtype=object)
 
     out = lowuse._where(np.array([False, True, False, True]), make)
-    assert out.to_pylist() == ["", "a", "", "b"] and seen == [2]
-    assert lowuse._where(np.zeros(3, bool), make).to_pylist() == ["", "", ""] and seen == [2]
+    assert out.at(np.arange(4)).to_pylist() == ["", "a", "", "b"] and seen == [2]
+    assert out.at(np.array([3, 1])).to_pylist() == ["b", "a"]
+    assert out.at(np.array([1, 3])).to_pylist() == ["a", "b"]
+    none = lowuse._where(np.zeros(3, bool), make)
+    assert none.at(np.arange(3)).to_pylist() == ["", "", ""] and seen == [2]
 
 
 @settings(max_examples=200, deadline=None)

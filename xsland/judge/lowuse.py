@@ -342,17 +342,30 @@ def _add_months(dates: pd.Series, months: int) -> pd.Series:
     return add_months(dates, months)  # each distinct date moved once
 
 
-def _where(hit: np.ndarray, make: Any) -> pa.Array:
+class _Texts(NamedTuple):
+    """Arrow texts at some of ``n`` rows, ``""`` at the others (what :func:`_where`
+    makes): spread over the ``n`` rows only for the rows asked (:meth:`at`)."""
+
+    rows: np.ndarray
+    texts: pa.Array
+    n: int
+
+    def at(self, rows: np.ndarray) -> pa.Array:
+        """The texts of ``rows`` (positions 0…n-1)."""
+        if np.array_equal(rows, self.rows):
+            return self.texts
+        place = np.zeros(self.n, dtype=np.int64)  # "" for the rows without a text
+        place[self.rows] = np.arange(1, len(self.rows) + 1)
+        return pa.concat_arrays([arrow_text([""]), self.texts]).take(place[rows])
+
+
+def _where(hit: np.ndarray, make: Any) -> _Texts:
     """``np.where(hit, make(hit), "")`` as Arrow text, with the text made only for the
     rows where ``hit`` holds: ``make`` gets the mask and returns their texts (an object
-    array or Arrow text); one ``take`` puts them in place."""
+    array or Arrow text); kept for those rows only (:class:`_Texts`)."""
     rows = np.flatnonzero(hit)
-    place = np.zeros(len(hit), dtype=np.int64)  # "" for the rows that do not hold
-    texts = [arrow_text([""])]
-    if len(rows):
-        place[rows] = np.arange(1, len(rows) + 1)
-        texts.append(arrow_text(make(np.asarray(hit, dtype=bool))))
-    return pa.concat_arrays(texts).take(place)
+    texts = arrow_text(make(np.asarray(hit, dtype=bool))) if len(rows) else arrow_text([])
+    return _Texts(rows, texts, len(hit))
 
 
 def _fmt(values: np.ndarray, digits: int) -> np.ndarray:
@@ -849,7 +862,7 @@ class _Hit(NamedTuple):
 
     hit: np.ndarray
     unknown: np.ndarray
-    detail: np.ndarray
+    detail: Any  # per parcel: an object array, or _Texts (only where ``hit`` holds)
 
 
 def _context(parcels: pd.DataFrame, policy: Policy, today: pd.Timestamp, **inputs: Any) -> _Context:
@@ -1529,9 +1542,9 @@ def _labels(masks: list[np.ndarray], labels: list[str], sep: str, n: int) -> Any
 
 def _details(parts: list[tuple[np.ndarray, Any]], sep: str, n: int) -> Any:
     """Per row, the details of the rules that hold joined by ``sep``, as ``str``:
-    ``sep.join(d[i] for hit, d in parts if hit[i] and d[i] != "")``. A detail is Arrow
-    text or an object array; a part that does not hold, or whose detail is ``""`` or
-    missing, is skipped.
+    ``sep.join(d[i] for hit, d in parts if hit[i] and d[i] != "")``. A detail is
+    :class:`_Texts`, Arrow text or an object array; a part that does not hold, or whose
+    detail is ``""`` or missing, is skipped.
 
     Each part's details are taken for its rows only; the pieces are ordered by row
     (stable: a row's pieces keep the order of ``parts``), made one Arrow list per row
@@ -1542,11 +1555,12 @@ def _details(parts: list[tuple[np.ndarray, Any]], sep: str, n: int) -> Any:
         at = np.flatnonzero(hit)
         if not len(at):
             continue
-        d = (
-            detail.take(at)
-            if isinstance(detail, pa.Array)
-            else arrow_text(np.asarray(detail, dtype=object)[at])
-        )
+        if isinstance(detail, _Texts):
+            d = detail.at(at)
+        elif isinstance(detail, pa.Array):
+            d = detail.take(at)
+        else:
+            d = arrow_text(np.asarray(detail, dtype=object)[at])
         keep = pc.fill_null(pc.not_equal(d, ""), False)
         rows.append(at[keep.to_numpy(zero_copy_only=False)])
         texts.append(d.filter(keep))
