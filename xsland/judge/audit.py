@@ -458,18 +458,31 @@ def park_partial(
     if "enterprise_id" in parcels.columns:
         # one ID normalisation on both sides of the join (an integer column against text
         # IDs with trailing spaces joins)
-        links = pd.DataFrame(
-            {
-                "park_id": park,
-                "enterprise_id": per_distinct(parcels["enterprise_id"], _ids).to_numpy(
-                    dtype=object
-                ),
-                "row": number,
-            }
-        )
-        links = links[links["park_id"].notna() & links["enterprise_id"].notna()]
-        links = links.groupby(["park_id", "enterprise_id"], sort=False)["row"].min().reset_index()
+        ent = per_distinct(parcels["enterprise_id"], _ids).to_numpy(dtype=object)
+        links = _first_links(park, ent, number)
     return {"parks": per_park, "links": links}
+
+
+def _first_links(park: np.ndarray, ent: np.ndarray, number: np.ndarray) -> pd.DataFrame:
+    """The park–enterprise pairs (both known) in the order they first occur, each with
+    its least ``number``: the rows of ``frame.groupby(["park_id", "enterprise_id"],
+    sort=False)["row"].min().reset_index()``, the IDs kept as object columns.
+
+    The pairs are told apart by the codes of the two factorised ID columns
+    (:math:`p \\cdot |E| + e`), no text column made for every parcel.
+    """
+    p_code, p_uniq = pd.factorize(park)  # a missing ID: -1
+    e_code, e_uniq = pd.factorize(ent)
+    keep = np.flatnonzero((p_code >= 0) & (e_code >= 0))
+    width = max(len(e_uniq), 1)
+    code, pair = pd.factorize(p_code[keep].astype(np.int64) * width + e_code[keep])  # in order met
+    least = np.full(len(pair), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(least, code, np.asarray(number, dtype=np.int64)[keep])
+    ids = {
+        "park_id": np.asarray(p_uniq, dtype=object)[pair // width],
+        "enterprise_id": np.asarray(e_uniq, dtype=object)[pair % width],
+    }
+    return pd.DataFrame({**{c: pd.Series(v, dtype=object) for c, v in ids.items()}, "row": least})
 
 
 _PAIR = ("park_id", "enterprise_id")
