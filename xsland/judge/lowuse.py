@@ -831,6 +831,8 @@ class _Context:
     policy: Policy
     today: pd.Timestamp
     category: np.ndarray
+    category_code: np.ndarray  # each parcel's category as its position in category_names
+    category_names: np.ndarray
     far: np.ndarray
     coverage: np.ndarray
     unbuilt: np.ndarray
@@ -868,7 +870,10 @@ class _Hit(NamedTuple):
 def _context(parcels: pd.DataFrame, policy: Policy, today: pd.Timestamp, **inputs: Any) -> _Context:
     """Parse the parcel columns the rules share (bad figures or dates raise)."""
     what, n = "parcels", len(parcels)
-    category = parcels["category"].astype("string").fillna("other").to_numpy(dtype=object)
+    # each distinct category once: its parcels' codes (no category: "other")
+    code, names = pd.factorize(parcels["category"].astype("string").fillna("other"))
+    names = np.asarray(names, dtype=object)
+    category = names[code]
     floor_area = _numbers(parcels, "floor_area", what=what, id_col="parcel_id")
     footprint = _numbers(parcels, "footprint_m2", what=what, id_col="parcel_id")
     # built or not: the floor area, else the footprint
@@ -898,6 +903,8 @@ def _context(parcels: pd.DataFrame, policy: Policy, today: pd.Timestamp, **input
         policy=policy,
         today=today,
         category=category,
+        category_code=code,
+        category_names=names,
         far=_numbers(parcels, "far", what=what, id_col="parcel_id"),
         coverage=_numbers(parcels, "coverage", what=what, id_col="parcel_id"),
         unbuilt=unbuilt,
@@ -949,9 +956,8 @@ def _rule_far_low(ctx: _Context) -> _Hit:
         thresholds["logistics"] = p.lowuse_far_max_logistics
     # the threshold of each distinct category, taken by its parcels (NaN: none applies)
     known = {k: v for k, v in thresholds.items() if v is not None}
-    code, uniq = pd.factorize(ctx.category)
-    per = np.array([known.get(c, np.nan) for c in uniq], dtype="float64")
-    far_thr = np.append(per, np.nan)[code]  # code -1 (a missing category): none
+    per = np.array([known.get(c, np.nan) for c in ctx.category_names], dtype="float64")
+    far_thr = per[ctx.category_code]
     ctx.figures["far_threshold"] = far_thr
     judged = ~np.isnan(far_thr) & ~ctx.developing
     with np.errstate(invalid="ignore"):
@@ -965,7 +971,8 @@ def _rule_far_low(ctx: _Context) -> _Hit:
 def _rule_coverage_low(ctx: _Context) -> _Hit:
     """``coverage_low``: coverage below ``coverage_min`` on industrial land."""
     floor = ctx.policy.coverage_min
-    industrial = np.isin(ctx.category, INDUSTRIAL_CATEGORIES) & ~ctx.developing
+    industrial = np.isin(ctx.category_names, INDUSTRIAL_CATEGORIES)[ctx.category_code]
+    industrial &= ~ctx.developing
     with np.errstate(invalid="ignore"):
         hit = industrial & (ctx.coverage < floor - 1e-9)
     detail = _where(
@@ -1019,14 +1026,13 @@ def _enterprise_figures(ctx: _Context) -> dict[str, Any]:
     if "enterprise" in ctx.figures:
         return ctx.figures["enterprise"]
     n, p = ctx.n, ctx.policy
-    out: dict[str, Any] = {
-        "eval_class": pd.Series(pd.NA, index=range(n), dtype="string"),
-        "eval_class_source": pd.Series("none", index=range(n), dtype="str"),
-        "tax_per_mu": np.full(n, np.nan),
-        "industry": pd.Series(pd.NA, index=range(n), dtype="string"),
-        "table": None,
-    }
-    if ctx.enterprises is not None:
+    out: dict[str, Any] = {"table": None}
+    if ctx.enterprises is None:
+        out["eval_class"] = pd.Series(pd.NA, index=range(n), dtype="string")
+        out["eval_class_source"] = pd.Series("none", index=range(n), dtype="str")
+        out["tax_per_mu"] = np.full(n, np.nan)
+        out["industry"] = pd.Series(pd.NA, index=range(n), dtype="string")
+    else:
         table = (
             ctx.per_enterprise
             if ctx.per_enterprise is not None
@@ -1039,8 +1045,11 @@ def _enterprise_figures(ctx: _Context) -> dict[str, Any]:
         out["eval_class"] = _take(cls.astype("string"), row)
         out["eval_class_source"] = _take(src.astype("str"), row, fill="none")
         out["tax_per_mu"] = _take(table["tax_per_mu"].astype("float64"), row).to_numpy()
-        if "industry" in table.columns:
-            out["industry"] = _take(table["industry"].astype("string"), row)
+        out["industry"] = (
+            _take(table["industry"].astype("string"), row)
+            if "industry" in table.columns
+            else pd.Series(pd.NA, index=range(n), dtype="string")
+        )
         out["table"] = table
         out["class"] = cls.astype("string")
         out["row"] = row
