@@ -210,18 +210,21 @@ def undetermined(parcels: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 def _category_records(parcels: pd.DataFrame, policy: Policy) -> list[dict[str, Any]]:
     """Data-quality records for parcels whose category cannot be fully decided."""
     unknown, undated = undetermined(parcels)
-    ids = parcels["parcel_id"].astype("string").fillna("").to_numpy(dtype=object)
+
+    def ids(rows: np.ndarray) -> np.ndarray:  # the IDs as text of those parcels only
+        return parcels["parcel_id"][rows].astype("string").fillna("").to_numpy(dtype=object)
+
     records = quality_record(
         layer="parcels",
         check="category_unknown",
-        ids=ids[unknown],
+        ids=ids(unknown),
         column="land_use",
         detail="无用地类别和用地分类代码: 按其他用地处理, 所在园区的容积率下限和建筑系数检查为数据不足",
     )
     records += quality_record(
         layer="parcels",
         check="supply_date_missing",
-        ids=ids[undated],
+        ids=ids(undated),
         column="supply_date",
         detail=f"工业用地无供地日期: 无法判定是否新增工业项目用地(容积率≥"
         f"{policy.far_min_new_industrial:g}), "
