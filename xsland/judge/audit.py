@@ -445,16 +445,19 @@ def park_partial(
         "n_undated": undated,
     }
     ok = parcels["far_ok"].astype("boolean")
+    # far_ok known, true and false, read once for the three categories
+    ok_known = ok.notna().to_numpy(dtype=bool)
+    ok_true = ok.fillna(False).to_numpy(dtype=bool)
+    ok_false = ok_known & ~ok_true
     ids = parcels["parcel_id"].to_numpy(dtype=object)
     for cat, key in _FAR_KEYS:
         mine = (category == cat).to_numpy(dtype=bool)
         built = mine & ~pending
         cols[f"n_{key}"] = mine
         cols[f"pending_{key}"] = mine & pending
-        cols[f"known_{key}"] = built & ok.notna().to_numpy(dtype=bool)
-        cols[f"ok_{key}"] = built & ok.fillna(False).to_numpy(dtype=bool)
-        failing = built & (ok.fillna(True) == False).to_numpy(dtype=bool)  # noqa: E712
-        cols[f"fail_{key}"] = np.where(failing, ids, None)
+        cols[f"known_{key}"] = built & ok_known
+        cols[f"ok_{key}"] = built & ok_true
+        cols[f"fail_{key}"] = np.where(built & ok_false, ids, None)
     park = parcels["park_id"].to_numpy(dtype=object)
     per_park = sums.partial(park, cols, _park_kinds(), rows=number, name="park_id")
     links = pd.DataFrame(columns=["park_id", "enterprise_id", "row"])
