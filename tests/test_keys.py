@@ -270,3 +270,25 @@ def test_add_months_by_hand() -> None:
     np.testing.assert_array_equal(got.to_numpy(), want)
     one = add_months(dates, 1).to_numpy()
     np.testing.assert_array_equal(one[2], np.datetime64("2024-02-29", "ns"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_CELL, max_size=25))
+def test_id_codes_take_to_id_keys(cells: list) -> None:
+    from xsland.judge.keys import id_codes
+
+    values = pd.Series(cells, dtype=object, index=np.arange(len(cells)) * 3)
+    codes, keys = id_codes(values)
+    assert str(keys.dtype) == "string" and list(keys.index) == list(range(len(keys)))
+    want = id_keys(values)
+    got = keys.take(codes)
+    assert [None if pd.isna(v) else v for v in got] == [None if pd.isna(v) else v for v in want]
+
+
+def test_id_codes_by_hand() -> None:
+    from xsland.judge.keys import id_codes
+
+    codes, keys = id_codes(pd.Series(["E1 ", "E2", None, "E1 ", "Ｅ２"], dtype=object))
+    # distinct cells E1␠, E2, Ｅ２ (normalised E1, E2, E2) and the missing one last
+    assert keys.tolist()[:3] == ["E1", "E2", "E2"] and pd.isna(keys.iloc[3])
+    assert codes.tolist() == [0, 1, 3, 0, 2]

@@ -27,6 +27,7 @@ __all__ = [
     "add_months",
     "arrow_text",
     "date_column",
+    "id_codes",
     "id_keys",
     "join_text",
     "number_text",
@@ -111,6 +112,24 @@ def id_keys(values: pd.Series) -> pd.Series:
     (:func:`per_distinct`): exactly ``normalise_ids(values)[0].astype("string")``.
     """
     return per_distinct(values, _normalised)
+
+
+def id_codes(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """:func:`id_keys` as the keys of the distinct IDs and each row's position among them.
+
+    Returns ``(codes, keys)``: ``keys`` (``string``, RangeIndex) the normalised ID of each
+    distinct cell (NA for a missing one), ``codes`` each row's position in ``keys``;
+    ``keys.take(codes)`` is ``id_keys(values)`` (its values). A column holding anything
+    but text is normalised whole (``codes`` 0…n-1), as :func:`per_distinct` does.
+    """
+    if len(values) == 0 or not _all_text(values):
+        return np.arange(len(values)), id_keys(values).reset_index(drop=True)
+    codes, uniq = pd.factorize(values, use_na_sentinel=True)
+    distinct = pd.Series(
+        np.append(np.asarray(uniq, dtype=object), None), dtype=object, name=values.name
+    )
+    keys = _normalised(distinct).reset_index(drop=True)
+    return np.where(codes < 0, len(uniq), codes), keys
 
 
 def number_text(values: Any, digits: int) -> np.ndarray:

@@ -87,6 +87,7 @@ from xsland.judge.keys import (
     add_months,
     arrow_text,
     date_column,
+    id_codes,
     id_keys,
     join_text,
     number_text,
@@ -841,7 +842,8 @@ class _Context:
     deadline: pd.Series
     supplied: pd.Series
     idle_since: pd.Series
-    ent_id: pd.Series
+    ent_code: np.ndarray  # each parcel's enterprise: its position in ent_keys
+    ent_keys: pd.Series  # the distinct enterprise IDs, normalised (NA: none)
     has_ent: np.ndarray
     applies: np.ndarray
     parks: pd.DataFrame | None = None
@@ -889,10 +891,11 @@ def _context(parcels: pd.DataFrame, policy: Policy, today: pd.Timestamp, **input
     # unbuilt land inside its construction period: "not built yet", not "low"
     developing = unbuilt & ~is_idle & (since_known | supplied.notna().to_numpy(dtype=bool))
     if "enterprise_id" in parcels.columns:
-        ent_id = _key(parcels["enterprise_id"]).reset_index(drop=True)
+        # each distinct ID normalised once; the parcels keep their position among them
+        ent_code, ent_keys = id_codes(parcels["enterprise_id"])
     else:
-        ent_id = pd.Series(pd.NA, index=range(n), dtype="string")
-    has_ent = ent_id.notna().to_numpy(dtype=bool)
+        ent_code, ent_keys = np.zeros(n, dtype=np.intp), pd.Series([pd.NA], dtype="string")
+    has_ent = ent_keys.notna().to_numpy(dtype=bool)[ent_code]
     owner = (
         _key(parcels["owner"]).notna().to_numpy(dtype=bool)
         if "owner" in parcels.columns
@@ -913,7 +916,8 @@ def _context(parcels: pd.DataFrame, policy: Policy, today: pd.Timestamp, **input
         deadline=deadline,
         supplied=supplied,
         idle_since=idle_since,
-        ent_id=ent_id,
+        ent_code=ent_code,
+        ent_keys=ent_keys,
         has_ent=has_ent,
         # linked to an enterprise, or owned by someone without enterprise data: the
         # enterprise rules apply, and are unknown where the data is missing
@@ -1039,7 +1043,7 @@ def _enterprise_figures(ctx: _Context) -> dict[str, Any]:
             else per_mu(ctx.parcels, ctx.enterprises, policy=p)
         ).set_index("enterprise_id")
         # each parcel's row of the table, found once (Series.map per column did it anew)
-        row = _rows_of(ctx.ent_id, table.index)
+        row = _rows_of(ctx.ent_keys, table.index)[ctx.ent_code]
         cls = table["eval_class"] if p.lowuse_use_derived_class else table["eval_class_given"]
         src = table["eval_class_source"].where(cls.notna(), "none")
         out["eval_class"] = _take(cls.astype("string"), row)
@@ -1072,7 +1076,7 @@ def _rule_eval_class(ctx: _Context) -> _Hit:
     # holds / undecided are indexed like the enterprise table: its rows serve
     row = ent["row"]
     if not holds.index.equals(ent["table"].index):
-        row = _rows_of(ctx.ent_id, holds.index)
+        row = _rows_of(ctx.ent_keys, holds.index)[ctx.ent_code]
     hit = _at(holds, row, False)
     unknown = ctx.applies & ~hit & _at(undecided, row, True)
     years = p.lowuse_class_years
