@@ -519,7 +519,7 @@ def test_first_links_equal_the_groupby_of_the_pairs(rows):
     park = np.array([p for p, _, _ in rows], dtype=object)
     ent = np.array([e for _, e, _ in rows], dtype=object)
     number = np.array([r for _, _, r in rows], dtype=np.int64)
-    got = _first_links(park, ent, number)
+    got = _first_links(pd.factorize(park), pd.factorize(ent), number)
     # the plain definition: pairs (both known) in the order met, each with its least row
     want: dict = {}
     for p, e, r in rows:

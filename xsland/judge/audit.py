@@ -30,7 +30,7 @@ import pandas as pd
 import shapely
 
 import xsland._sums as sums
-from xsland.judge.keys import add_months, date_column, per_distinct
+from xsland.judge.keys import add_months, date_column, id_codes, per_distinct
 from xsland.measure.area import M2_PER_KM2, M2_PER_MU, areas, union_area_m2
 from xsland.measure.far import categorise, plot_ratio
 from xsland.measure.overlay import park_assignment
@@ -464,21 +464,26 @@ def park_partial(
     if "enterprise_id" in parcels.columns:
         # one ID normalisation on both sides of the join (an integer column against text
         # IDs with trailing spaces joins)
-        ent = per_distinct(parcels["enterprise_id"], _ids).to_numpy(dtype=object)
-        links = _first_links(park, ent, number)
+        # each distinct ID normalised once (integer IDs against text IDs with trailing
+        # spaces join); the parcels keep the code of their normalised ID
+        raw, keys = id_codes(parcels["enterprise_id"])
+        key_code, ent = pd.factorize(keys.astype(object))  # missing: -1
+        links = _first_links(pd.factorize(park), (key_code[raw], ent), number)
     return {"parks": per_park, "links": links}
 
 
-def _first_links(park: np.ndarray, ent: np.ndarray, number: np.ndarray) -> pd.DataFrame:
+def _first_links(
+    park: tuple[np.ndarray, Any], ent: tuple[np.ndarray, Any], number: np.ndarray
+) -> pd.DataFrame:
     """The park–enterprise pairs (both known) in the order they first occur, each with
     its least ``number``: the rows of ``frame.groupby(["park_id", "enterprise_id"],
     sort=False)["row"].min().reset_index()``, the IDs kept as object columns.
 
-    The pairs are told apart by the codes of the two factorised ID columns
-    (:math:`p \\cdot |E| + e`), no text column made for every parcel.
+    ``park`` and ``ent`` are factorised ID columns (each row's code, -1 when missing,
+    and the distinct IDs); the pairs are told apart by :math:`p \\cdot |E| + e`, no
+    text column made for every parcel.
     """
-    p_code, p_uniq = pd.factorize(park)  # a missing ID: -1
-    e_code, e_uniq = pd.factorize(ent)
+    (p_code, p_uniq), (e_code, e_uniq) = park, ent
     keep = np.flatnonzero((p_code >= 0) & (e_code >= 0))
     width = max(len(e_uniq), 1)
     code, pair = pd.factorize(p_code[keep].astype(np.int64) * width + e_code[keep])  # in order met
