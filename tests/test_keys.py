@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -163,7 +164,7 @@ def test_number_text_by_hand() -> None:
     st.integers(0, 3),
 )
 def test_number_text_equals_its_pandas_definition(values: list, digits: int) -> None:
-    from xsland.judge.keys import number_text
+    from xsland.judge.keys import number_arrow, number_text
 
     x = np.array(values, dtype="float64")
     want = (
@@ -174,6 +175,8 @@ def test_number_text_equals_its_pandas_definition(values: list, digits: int) -> 
         .tolist()
     )
     assert number_text(x, digits).tolist() == want
+    got = number_arrow(x, digits)
+    assert got.type == pa.large_string() and got.to_pylist() == want
 
 
 @settings(max_examples=200, deadline=None)

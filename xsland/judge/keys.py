@@ -30,6 +30,7 @@ __all__ = [
     "id_codes",
     "id_keys",
     "join_text",
+    "number_arrow",
     "number_text",
     "per_distinct",
     "per_distinct_many",
@@ -141,6 +142,19 @@ def number_text(values: Any, digits: int) -> np.ndarray:
     ``pd.Series(np.round(x, digits)).astype("str").str.replace(r"\\.0$", "", regex=True)
     .fillna("")``.
     """
+    row, text = _number_texts(values, digits)
+    return text[row]
+
+
+def number_arrow(values: Any, digits: int) -> pa.Array:
+    """:func:`number_text` as Arrow text (``large_string``), for text joined in Arrow:
+    each distinct value's text converted once, no Python string per row."""
+    row, text = _number_texts(values, digits)
+    return arrow_text(text).take(row)
+
+
+def _number_texts(values: Any, digits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's position among the distinct rounded values, and their texts."""
     rounded = np.round(np.atleast_1d(np.asarray(values, dtype="float64")), digits)
     row, bits = pd.factorize(rounded.view(np.int64).ravel())
     uniq = bits.view(np.float64)
@@ -152,7 +166,7 @@ def number_text(values: Any, digits: int) -> np.ndarray:
     text = np.empty(len(uniq), dtype=object)
     text[fast] = pa.array(uniq[fast]).cast(pa.large_string()).to_numpy(zero_copy_only=False)
     text[~fast] = [_short(v) for v in uniq[~fast].tolist()]
-    return text[row]
+    return row, text
 
 
 def _short(value: float) -> str:

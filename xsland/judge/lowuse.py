@@ -90,6 +90,7 @@ from xsland.judge.keys import (
     id_codes,
     id_keys,
     join_text,
+    number_arrow,
     number_text,
 )
 from xsland.measure.overlay import intersection_areas
@@ -967,7 +968,10 @@ def _rule_far_low(ctx: _Context) -> _Hit:
     with np.errstate(invalid="ignore"):
         hit = judged & (ctx.far < far_thr - 1e-9)
     detail = _where(
-        hit, lambda m: join_text("容积率", _fmt(ctx.far[m], 3), "<", _fmt(far_thr[m], 2))
+        hit,
+        lambda m: join_text(
+            "容积率", number_arrow(ctx.far[m], 3), "<", number_arrow(far_thr[m], 2)
+        ),
     )
     return _Hit(hit, judged & np.isnan(ctx.far), detail)
 
@@ -982,7 +986,7 @@ def _rule_coverage_low(ctx: _Context) -> _Hit:
     detail = _where(
         hit,
         lambda m: join_text(
-            "建筑系数", _fmt(ctx.coverage[m] * 100, 1), "%<" + _fmt(floor * 100, 1)[0] + "%"
+            "建筑系数", number_arrow(ctx.coverage[m] * 100, 1), "%<" + _fmt(floor * 100, 1)[0] + "%"
         ),
     )
     return _Hit(hit, industrial & np.isnan(ctx.coverage), detail)
@@ -1104,7 +1108,10 @@ def _rule_tax_low(ctx: _Context) -> _Hit:
     with np.errstate(invalid="ignore"):
         hit = ctx.has_ent & (tax < floor - 1e-9)
     detail = _where(
-        hit, lambda m: join_text("亩均税收", _fmt(tax[m], 2), "<" + _fmt(floor, 2)[0] + "万元/亩")
+        hit,
+        lambda m: join_text(
+            "亩均税收", number_arrow(tax[m], 2), "<" + _fmt(floor, 2)[0] + "万元/亩"
+        ),
     )
     return _Hit(hit, ctx.applies & np.isnan(tax), detail)
 

@@ -42,7 +42,7 @@ import pyarrow.compute as pc
 
 import xsland._sums as sums
 from xsland.errors import DataError
-from xsland.judge.keys import add_months, date_column, number_text
+from xsland.judge.keys import add_months, date_column, number_arrow
 from xsland.judge.keys import arrow_text as _text
 from xsland.judge.keys import join_text as _cat
 from xsland.rules.evaluation_columns import SUPPLY_COLUMNS as COLUMNS
@@ -213,7 +213,7 @@ def _rules(
     # date on or before the day, under construction without a start date (each distinct
     # floor area written once); "" first, for any other row
     shown = (code["built"] & ~is_completed) | (code["under_construction"] & ~is_started)
-    fa = pa.concat_arrays([_text([""]), _text(number_text(building[shown], 1))])
+    fa = pa.concat_arrays([_text([""]), number_arrow(building[shown], 1)])
     fa_at = np.zeros(n, dtype=np.int64)
     fa_at[shown] = np.arange(1, int(shown.sum()) + 1)
     years = f"{policy.idle_after_years:g}"
