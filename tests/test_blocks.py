@@ -828,3 +828,30 @@ def test_key_cleans_each_row_as_the_regex_did(values):
     want = text.where(text != "")
     got = blocks._key(s)
     pd.testing.assert_series_equal(got, want)
+
+
+def test_block_links_of_every_parcel_give_the_blocks_of_any_mask():
+    # Four 100 m squares in a row, 12 m apart (linked at g = 15), a river between the
+    # 3rd and 4th, a 5th square 40 m beyond the 4th (not linked), and one parcel without
+    # geometry. Links of all, worked by hand: 1–2, 2–3 (3–4 cut by the river, 4–5 too far)
+    parcels = layer(
+        [box(0, 0, 100, 100), box(112, 0, 212, 100), box(224, 0, 324, 100)]
+        + [box(336, 0, 436, 100), box(476, 0, 576, 100), None]
+    )
+    river = gpd.GeoSeries([box(326, -50, 334, 150)], crs=CRS)
+    i, j = blocks.block_links(parcels, barriers=river)
+    assert sorted(zip(i.tolist(), j.tolist(), strict=True)) == [(0, 1), (1, 2)]
+    # with the 2nd parcel left out, 1 and 3 are no block: the links among the others
+    for mask in (
+        [True] * 6,
+        [True, False, True, True, True, True],
+        [False, True, True] + [False] * 3,
+    ):
+        alone = find_blocks(parcels, mask=mask, barriers=river)
+        given_links = find_blocks(parcels, mask=mask, barriers=river, links=(i, j))
+        pd.testing.assert_series_equal(given_links, alone)
+    assert find_blocks(parcels, barriers=river, links=(i, j)).iloc[:5].tolist() == (
+        ["B-OUT-001"] * 3 + ["B-OUT-002", "B-OUT-003"]
+    )
+    # without links the blocks differ: the links are really used
+    assert find_blocks(parcels, links=(i[:1], j[:1])).iloc[:3].nunique() == 2

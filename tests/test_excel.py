@@ -596,3 +596,46 @@ def test_write_audit_has_its_workbook_from_the_worker(tiny, tmp_path, monkeypatc
         "audit.xlsx",
         "summary.md",
     ]
+
+
+def test_text_columns_whose_cells_all_start_with_a_cjk_ideograph_need_no_quote_prefix(tmp_path):
+    # "甲公司" and "是" stay text when edited whatever Excel makes of them: no cell format;
+    # one "=1+2" in a column gives every cell of that column the prefix; "0012" (a number
+    # once edited), "ＡＢ" (full-width, not an ideograph) and "〇一" (U+3007, outside
+    # U+4E00–U+9FFF) keep it too; numbers keep their number format
+    frame = pd.DataFrame(
+        {
+            "names": ["甲公司", "乙", None],
+            "flags": ["是", "否", "是"],
+            "owners": ["丙", "=1+2", "丁"],
+            "ids": ["0012", "甲", "乙"],
+            "wide": ["ＡＢ", "甲", "乙"],
+            "zero": ["〇一", "甲", "乙"],
+            "none": pd.Series([None, None, None], dtype=object),
+            "area": [1.5, 2.25, None],
+        }
+    )
+    path = excel.write_frames({"data": (frame, [None] * 7 + ["0.00"])}, tmp_path / "t.xlsx")
+    ws = openpyxl.load_workbook(path)["data"]
+    prefixed = {
+        ws.cell(1, c).value: [ws.cell(r, c).quotePrefix for r in (2, 3)] for c in range(1, 8)
+    }
+    assert prefixed == {
+        "names": [False, False],
+        "flags": [False, False],
+        "owners": [True, True],
+        "ids": [True, True],
+        "wide": [True, True],
+        "zero": [True, True],
+        "none": [False, False],
+    }
+    assert [ws.cell(r, 8).number_format for r in (2, 3)] == ["0.00", "0.00"]
+    assert ws.cell(3, 3).value == "=1+2" and ws.cell(3, 3).data_type == "s"
+
+
+@given(st.lists(st.one_of(st.none(), st.text(max_size=4)), max_size=6))
+def test_a_text_column_is_inert_exactly_when_each_present_cell_starts_with_an_ideograph(cells):
+    import pyarrow as pa
+
+    by_hand = all(c is None or (c != "" and 0x4E00 <= ord(c[0]) <= 0x9FFF) for c in cells)
+    assert excel._inert(pa.chunked_array([pa.array(cells, type=pa.string())])) == by_hand

@@ -166,6 +166,22 @@ def test_counted_floors_rules():
     assert counted_floors(d).iloc[0] == 4
 
 
+def test_industrial_use_judges_each_distinct_use_and_spreads_it_to_its_rows():
+    # distinct uses judged once, repeated in any order; spaces and case ignored
+    uses = ["office", " 厂房 ", "office", None, "", "OFFICE", " 厂房 ", "Warehouse ", np.nan]
+    for dtype in (object, "str"):
+        b = pd.DataFrame({"use": pd.Series(uses, index=range(5, 14), dtype=dtype)})
+        got = far._industrial_use(b)
+        assert got.tolist() == [False, True, False, True, True, False, True, True, True]
+    # numbers in an object column are text that names no industrial use
+    assert far._industrial_use(pd.DataFrame({"use": [1, "仓储", 1.0]})).tolist() == [
+        False,
+        True,
+        False,
+    ]
+    assert far._industrial_use(pd.DataFrame({"use": pd.Series([], dtype=object)})).size == 0
+
+
 def test_height_only_building_uses_default_storey_height():
     # 13.5 m / 4.5 m default storey = 3 floors; 40 × 20 = 800 m² -> 2400 m²
     b = buildings([box(10, 10, 50, 30)], height=[13.5])
@@ -445,6 +461,38 @@ def test_categorise_without_columns_is_other():
     assert out["category"].tolist() == ["other", "other"]
     assert out["category_source"].tolist() == ["none", "none"]
     assert list(out.index) == [5, 7]
+
+
+def test_categorise_reads_each_written_category_once_for_all_its_rows():
+    # repeated spellings in any order, missing and empty cells: each row its own answer
+    written = [" Logistics", "industrial", None, " Logistics", "", "LOGISTICS", "industrial"]
+    for dtype in (object, "str"):
+        parcels = pd.DataFrame(
+            {"parcel_id": list("ABCDEFG"), "category": pd.Series(written, dtype=dtype)}
+        )
+        out = categorise(parcels, explain=True)
+        assert out["category"].tolist() == [
+            "logistics",
+            "industrial",
+            "other",
+            "logistics",
+            "other",
+            "logistics",
+            "industrial",
+        ]
+        assert out["category_source"].tolist() == [
+            "column",
+            "column",
+            "none",
+            "column",
+            "none",
+            "column",
+            "column",
+        ]
+    # a value that is no category, written twice: both rows named, as written
+    bad = pd.DataFrame({"parcel_id": ["A", "B", "C"], "category": ["Shop ", "industrial", "Shop "]})
+    with pytest.raises(DataError, match=r"rows: A='Shop ', C='Shop '"):
+        categorise(bad)
 
 
 def test_categorise_rejects_unknown_categories():

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -289,6 +290,7 @@ def test_plain_ids_are_not_normalised_again():
         ([""], False),  # becomes None
         (["ＸＳ０１"], False),
         ([1, 2], False),  # numbers become text
+        ([np.str_("P1"), "P2"], False),  # a subclass of str: not kept as it is
         ([None, None], True),
     ],
 )

@@ -240,3 +240,89 @@ def test_parcel_towns_one_pass_per_name_is_the_row_by_row_answer(rows, park_town
         town = own if town is None or pd.isna(town) else town  # a park without a town
         expected.append("(未注明)" if _missing(town) else str(town))
     assert _parcel_towns(_audit_of(parks, parcels), parcels).tolist() == expected
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from([None, "K1", "K2", "K3"]), _TOWNS), max_size=30),
+    st.lists(_TOWNS, min_size=3, max_size=3),
+    st.booleans(),
+)
+def test_parcel_towns_of_string_columns_per_distinct_name_is_the_row_by_row_answer(
+    rows, park_towns, with_town
+):
+    from xsland.write.htmlreport.common import _parcel_towns
+
+    parks = pd.DataFrame({"park_id": ["K1", "K2", "K3"], "town": park_towns})
+    parcels = pd.DataFrame(rows, columns=["park_id", "town"], dtype="str")
+    if not with_town:
+        parcels = parcels.drop(columns="town")
+    by_park = dict(zip(parks["park_id"], parks["town"], strict=True))
+    expected = []
+    for pid, own in rows:  # the definition, one parcel at a time
+        town = by_park.get(pid) if pid is not None else None
+        if with_town:
+            town = own if town is None or pd.isna(town) else town  # a park without a town
+        expected.append("(未注明)" if _missing(town) else str(town))
+    got = _parcel_towns(_audit_of(parks, parcels), parcels)
+    assert got.tolist() == expected
+    assert got.index.equals(parcels.index)
+
+
+@given(
+    st.lists(
+        st.one_of(st.none(), st.just(np.nan), _word, st.integers(-1, 1), st.booleans(), st.floats())
+    )
+)
+def test_missing_mask_of_equal_values_of_other_types(values):
+    # 1, 1.0 and True factorise alike: each distinct value judged once gives the same answer
+    s = pd.Series(values, dtype=object)
+    assert _missing_mask(s).tolist() == [_missing(v) for v in values]
+
+
+@contextlib.contextmanager
+def _few_rows(n: int):
+    """``_reason_rows_all`` pairs up to ``n`` rows of text in Python (default 256)."""
+    old = common._FEW_ROWS
+    common._FEW_ROWS = n
+    try:
+        yield
+    finally:
+        common._FEW_ROWS = old
+
+
+@given(st.lists(st.tuples(_text_cell, _text_cell), max_size=8), st.booleans())
+def test_reasons_of_a_few_rows_in_python_are_the_vectorised_frame(cells, as_str):
+    from xsland.write.htmlreport.common import _reason_rows_all
+
+    parcels = pd.DataFrame(
+        {
+            "reasons": pd.Series([c for c, _ in cells], dtype=object),
+            "reasons_zh": pd.Series([z for _, z in cells], dtype=object),
+        }
+    )
+    if as_str:
+        parcels = parcels.astype("str")
+    for frame in (parcels, parcels[["reasons"]], parcels[["reasons_zh"]]):
+        with _few_rows(-1):
+            want = _reason_rows_all(frame)
+        with _few_rows(len(frame)):
+            got = _reason_rows_all(frame)
+        pd.testing.assert_frame_equal(got, want)
+
+
+def test_reasons_of_a_few_rows_by_hand():
+    from xsland.write.htmlreport.common import _reason_rows_all
+
+    parcels = pd.DataFrame(
+        {
+            "reasons": ["far_low;idle", "idle", None, "x"],
+            "reasons_zh": ["容积率低；闲置", None, "q", "X1,X2"],
+        }
+    )
+    assert _records(_reason_rows_all(parcels)) == [
+        (0, "far_low", "容积率低", "far_low"),
+        (0, "idle", "闲置", "idle"),
+        (1, "idle", "闲置", "idle"),  # the label first met with the code
+        (2, None, "q", "q"),  # no code: the label is the key
+        (3, "x", "x", "x"),  # one code, two labels: the code alone, its own label
+    ]

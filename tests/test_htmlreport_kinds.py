@@ -222,3 +222,42 @@ def test_parks_without_related_industries_are_named(report):
     assert "汽车零部件、检验检测" in targets  # XS01's list, in its row
     both = build_report(_result(("检验检测", "环保装备")), image_format="png")
     assert "未列相关/配套产业的园区" not in both
+
+
+def test_town_rows_are_those_of_the_flagged_parcels_alone():
+    # parcels of no kind (P5, and two more in 乙镇 and a town of their own) add nothing:
+    # the rows are the hand-worked ones, and 丁镇 (no low-efficiency land) is left out
+    import dataclasses
+
+    import pandas as pd
+
+    from xsland.write.htmlreport.common import _collect
+    from xsland.write.htmlreport.sections import kind_town_rows
+
+    result = _result()
+    extra = result.parcels.iloc[[4, 4]].assign(parcel_id=["P7", "P8"], park_id=[None, "XS02"])
+    extra["town"] = ["丁镇", None]
+    parcels = pd.concat([result.parcels, extra], ignore_index=True)
+    rows = kind_town_rows(_collect(dataclasses.replace(result, parcels=parcels), None))
+    assert [r["town"] for r in rows] == ["乙镇", "甲镇", "丙镇"]
+    for r in rows:
+        (n, mu), kinds = TOWNS[r["town"]]
+        assert (r["n"], r["mu"]) == (n, mu)
+        for k in r["kinds"]:
+            assert (k["n"], k["mu"], k["n_only"], k["only_mu"]) == kinds[k["kind"]]
+
+
+def test_summary_and_lowuse_sections_take_the_kind_rows_worked_out_once():
+    from xsland.write.htmlreport.charts import _Charts
+    from xsland.write.htmlreport.common import _collect, _rule_labels
+    from xsland.write.htmlreport.sections import kind_rows, lowuse_section, summary_section
+
+    a = _collect(_result(), None)
+    rows = kind_rows(a)
+    assert [r["n"] for r in rows] == [EXPECTED[r["kind"]][0] for r in rows]  # 2, 2, 2, 5
+    given = [dict(r, n="given") for r in rows]
+    ch, labels = _Charts(None, fmt="png"), _rule_labels(a)
+    assert summary_section(a, ch, labels)["kinds"] == rows[:-1]  # worked out there
+    assert summary_section(a, ch, labels, kinds=given)["kinds"] == given[:-1]
+    assert lowuse_section(a, ch)["kinds"] == rows
+    assert lowuse_section(a, ch, kinds=given)["kinds"] == given

@@ -154,3 +154,23 @@ def test_lowuse_chart_and_tables_keep_the_largest_reasons(audit):
     assert drawn["reasons"] == [f"r{i:02d}" for i in range(n, n - 30, -1)]
     assert len(sec["reason_rows"]) == n
     assert "原因(30/35)" in sec["figure"]["cut"][0]
+
+
+def test_meeting_is_the_spatial_index_query_of_a_box():
+    # boxes on a grid of halves, so that edges touch: a spatial index's query of a box
+    # (envelopes that intersect, edges included) and the bounds compared give the same
+    rng = np.random.default_rng(3)
+    corners = rng.integers(0, 8, size=(60, 2)) / 2
+    sizes = rng.integers(0, 3, size=(60, 2)) / 2
+    geoms = [shapely.box(x, y, x + w, y + h) for (x, y), (w, h) in zip(corners, sizes, strict=True)]
+    geoms += [shapely.Point(1, 1), shapely.Polygon(), None]
+    frame = gpd.GeoSeries(geoms)
+    bounds = shapely.bounds(frame.to_numpy())
+    for x0, y0, x1, y1 in [(1, 1, 2, 2), (0, 0, 0.5, 0.5), (3.5, 3.5, 5, 5), (-2, -2, -1, -1)]:
+        want = np.sort(frame.sindex.query(shapely.box(x0, y0, x1, y1)))
+        got = sections._meeting(bounds, (x0, y0, x1, y1))
+        assert got.tolist() == want.tolist()
+    met = sections._meeting(bounds, (1, 1, 1, 1)).tolist()
+    assert 60 in met  # the point (1, 1), on the box's corner
+    everywhere = sections._meeting(bounds, (-10, -10, 10, 10)).tolist()
+    assert everywhere == list(range(61))  # never the empty polygon (61) or None (62)

@@ -6,10 +6,14 @@ import math
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xsland.judge.keys import id_keys, per_distinct
+from xsland.errors import DataError
+from xsland.judge.keys import add_months, date_column, id_keys, per_distinct
+from xsland.read.validate import require_dates
 from xsland.read.values import name_keys, normalise_ids
 
 # IDs as they come: text with blanks, full-width and trailing zeros, numbers, missing
@@ -127,6 +131,52 @@ def test_number_text_by_hand() -> None:
     # 1234.56 -> "1234.6"; 12.0 -> "12"; -0.04 rounds to -0.0 -> "-0"; NaN -> ""
     got = number_text(np.array([1234.56, 12.0, -0.04, np.nan, 12.0]), 1)
     assert got.tolist() == ["1234.6", "12", "-0", "", "12"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(-1e300, 1e300),  # np.round overflows near the largest float
+            st.floats(-1e6, 1e6),
+            st.floats(-2e9, 2e9),
+            st.floats(-1e-3, 1e-3),
+            st.sampled_from(
+                [
+                    0.05,
+                    -0.04,
+                    1e16,
+                    1e-05,
+                    1e-4,
+                    1e9,
+                    999999999.9,
+                    2.5,
+                    100.0,
+                    -0.0,
+                    np.inf,
+                    -np.inf,
+                    np.nan,
+                ]
+            ),
+        ),
+        max_size=12,
+    ),
+    st.integers(0, 3),
+)
+def test_number_text_equals_its_pandas_definition(values: list, digits: int) -> None:
+    from xsland.judge.keys import number_arrow, number_text
+
+    x = np.array(values, dtype="float64")
+    want = (
+        pd.Series(np.round(x, digits))
+        .astype("str")
+        .str.replace(r"\.0$", "", regex=True)
+        .fillna("")
+        .tolist()
+    )
+    assert number_text(x, digits).tolist() == want
+    got = number_arrow(x, digits)
+    assert got.type == pa.large_string() and got.to_pylist() == want
 
 
 @settings(max_examples=200, deadline=None)
@@ -249,3 +299,61 @@ def test_distinct_by_hand() -> None:
             cells, at = keys.distinct(values)
         assert cells.tolist() == ["b", "a", None] and cells.name == "id"
         assert at.tolist() == [0, 1, 0, 2, 2]
+
+
+def test_date_column_reads_each_distinct_date_as_require_dates_does() -> None:
+    days = ["2024-02-29T13:30", "NaT", "2020-01-31", "2024-02-29T01:00", "2020-01-31"]
+    frame = pd.DataFrame(
+        {"parcel_id": ["a", "b", "c", "d", "e"], "d": np.array(days, dtype="datetime64[s]")},
+        index=[7, 8, 9, 10, 11],
+    )
+    got = date_column(frame, "d", what="parcels", id_col="parcel_id")
+    want = np.array(["2024-02-29", "NaT", "2020-01-31", "2024-02-29", "2020-01-31"], "M8[ns]")
+    assert got.dtype == "datetime64[ns]"
+    assert list(got.index) == [0, 1, 2, 3, 4]
+    np.testing.assert_array_equal(got.to_numpy(), want)
+    pd.testing.assert_series_equal(
+        got, require_dates(frame, "d", what="parcels", id_col="parcel_id"), check_exact=True
+    )
+
+
+def test_date_column_names_the_rows_of_the_frame_for_a_date_out_of_range() -> None:
+    frame = pd.DataFrame(
+        {"parcel_id": ["a", "b", "c"], "d": np.array(["2020-01-01", "1800-05-05", "NaT"], "M8[s]")}
+    )
+    with pytest.raises(DataError, match=r"rows: b\)"):
+        date_column(frame, "d", what="parcels", id_col="parcel_id")
+
+
+def test_add_months_by_hand() -> None:
+    dates = pd.Series(
+        np.array(["2024-02-29", "NaT", "2024-01-31", "2024-02-29"], "M8[ns]"), index=[3, 1, 2, 0]
+    )
+    got = add_months(dates, 12)
+    assert list(got.index) == [3, 1, 2, 0]
+    want = np.array(["2025-02-28", "NaT", "2025-01-31", "2025-02-28"], "M8[ns]")
+    np.testing.assert_array_equal(got.to_numpy(), want)
+    one = add_months(dates, 1).to_numpy()
+    np.testing.assert_array_equal(one[2], np.datetime64("2024-02-29", "ns"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_CELL, max_size=25))
+def test_id_codes_take_to_id_keys(cells: list) -> None:
+    from xsland.judge.keys import id_codes
+
+    values = pd.Series(cells, dtype=object, index=np.arange(len(cells)) * 3)
+    codes, keys = id_codes(values)
+    assert str(keys.dtype) == "string" and list(keys.index) == list(range(len(keys)))
+    want = id_keys(values)
+    got = keys.take(codes)
+    assert [None if pd.isna(v) else v for v in got] == [None if pd.isna(v) else v for v in want]
+
+
+def test_id_codes_by_hand() -> None:
+    from xsland.judge.keys import id_codes
+
+    codes, keys = id_codes(pd.Series(["E1 ", "E2", None, "E1 ", "Ｅ２"], dtype=object))
+    # distinct cells E1␠, E2, Ｅ２ (normalised E1, E2, E2) and the missing one last
+    assert keys.tolist()[:3] == ["E1", "E2", "E2"] and pd.isna(keys.iloc[3])
+    assert codes.tolist() == [0, 1, 3, 0, 2]

@@ -825,19 +825,34 @@ _NAMES = st.sampled_from(
 
 @settings(max_examples=200, deadline=None)
 @given(
-    st.lists(st.lists(_NAMES, max_size=3).map(tuple), min_size=1, max_size=4),
+    st.lists(
+        st.tuples(st.one_of(_NAMES, st.none()), st.lists(_NAMES, max_size=3).map(tuple)),
+        min_size=1,
+        max_size=4,
+    ),
     st.lists(st.tuples(st.integers(-1, 3), st.one_of(_NAMES, st.none())), max_size=12),
 )
-def test_in_related_equals_the_plain_definition(related: list, rows: list) -> None:
+def test_conforms_equals_the_plain_definition(parks: list, rows: list) -> None:
     from xsland.read.values import name_key
 
-    group = np.array([min(g, len(related) - 1) for g, _ in rows], dtype=np.intp)
-    keys = np.array([name_key(k) or "" for _, k in rows], dtype=object)
-    got = lowuse._in_related(keys, group, pd.Series(related, dtype=object))
-    want = [
-        k != "" and g >= 0 and any((name_key(r) or "") == k for r in related[g])
-        for g, k in zip(group, keys, strict=True)
-    ]
+    pos = pd.DataFrame(
+        {
+            "leading_industry": pd.Series([lead for lead, _ in parks], dtype="string"),
+            "related_industries": pd.Series([r for _, r in parks], dtype=object),
+        }
+    )
+    group = np.array([min(g, len(parks) - 1) for g, _ in rows], dtype=np.intp)
+    industry = pd.Series([k for _, k in rows], dtype="string")
+    got = lowuse._conforms(industry, group, pos)
+
+    def key(name: str | None) -> str:
+        return "" if name is None else name_key(name) or ""
+
+    want = []
+    for g, (_, name) in zip(group, rows, strict=True):
+        lead, related = parks[g] if g >= 0 else (None, ())
+        k = key(name)
+        want.append(k == key(lead) or (k != "" and any(key(r) == k for r in related)))
     assert got.tolist() == want
 
 
@@ -875,8 +890,11 @@ def test_where_makes_text_only_for_the_rows_that_hold() -> None:
         return np.array(["a", "b"], dtype=object)
 
     out = lowuse._where(np.array([False, True, False, True]), make)
-    assert out.to_pylist() == ["", "a", "", "b"] and seen == [2]
-    assert lowuse._where(np.zeros(3, bool), make).to_pylist() == ["", "", ""] and seen == [2]
+    assert out.at(np.arange(4)).to_pylist() == ["", "a", "", "b"] and seen == [2]
+    assert out.at(np.array([3, 1])).to_pylist() == ["b", "a"]
+    assert out.at(np.array([1, 3])).to_pylist() == ["a", "b"]
+    none = lowuse._where(np.zeros(3, bool), make)
+    assert none.at(np.arange(3)).to_pylist() == ["", "", ""] and seen == [2]
 
 
 @settings(max_examples=200, deadline=None)

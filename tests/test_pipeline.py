@@ -354,7 +354,7 @@ def test_inputs_are_read_two_at_a_time_and_gathered_in_order(sample, tmp_path, m
     failed = [s.name for s in seen if s.failed]
     assert failed == ["read parcels"]
 
-    # on one CPU, one read at a time, in the project's order (no barrier this time)
+    # on one CPU, one read at a time (the largest layers first; no barrier this time)
     monkeypatch.setattr(run_module, "_read_one", real)
     monkeypatch.setattr(run_module, "cpus", lambda: 1)
     one = run_module.read_inputs(project)
@@ -485,7 +485,7 @@ def test_the_audit_runs_its_geos_heavy_calls_beside_its_main_thread(sample, tmp_
 
         return call
 
-    for name in ("park_assignment", "parcel_checks", "block_table"):
+    for name in ("park_assignment", "parcel_checks", "block_table", "block_links"):
         monkeypatch.setattr(audit_module, name, spy(name, getattr(audit_module, name)))
 
     def audit():
@@ -499,10 +499,12 @@ def test_the_audit_runs_its_geos_heavy_calls_beside_its_main_thread(sample, tmp_
     monkeypatch.setattr(audit_module, "cpus", lambda: 2)
     two = audit()
     here = threading.get_ident()
-    assert here not in where.values() and len(where) == 3
+    assert here not in where.values() and len(where) == 4
     monkeypatch.setattr(_threads, "cpus", lambda: 1)
     monkeypatch.setattr(audit_module, "cpus", lambda: 1)
+    where.clear()
     one = audit()
+    # on one CPU the blocks work out their own links (of the flagged parcels only)
     assert where == {"park_assignment": here, "parcel_checks": here, "block_table": here}
     # each town counts the blocks whose town is its own, though the roll-ups ran first
     counted = two.blocks.groupby("town").size()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -228,3 +229,29 @@ def test_summary_cell_without_markup_is_the_text_itself(text):
     from xsland.write.report import _MD_ACTIVE, _MD_BREAKS, _cell
 
     assert _cell(text) == _MD_ACTIVE.sub(r"\\\1", _MD_BREAKS.sub(" ", text))
+
+
+def test_records_are_to_dict_records():
+    from xsland.write.report import _records
+
+    frame = pd.DataFrame(
+        {
+            "park_id": pd.Series(["XS01", None, "XS03"], dtype="str"),
+            "area": [1.5, float("nan"), 3.0],
+            "n": [1, 2, 3],
+            "ok": [True, False, True],
+        }
+    )
+    nullable = frame.assign(count=pd.array([1, None, 3], dtype="Int64"))  # to_dict: None
+    objects = frame.assign(x=pd.Series([np.float64(1.5), None, "a"], dtype=object))
+    for f in (frame, nullable, objects):
+        want = f.to_dict("records")
+        got = _records(f)
+        assert [list(r) for r in got] == [list(r) for r in want]
+        for g, w in zip(got, want, strict=True):
+            for k in w:
+                assert type(g[k]) is type(w[k]), k
+                assert g[k] is w[k] or g[k] == w[k] or (g[k] != g[k] and w[k] != w[k]), k
+    assert _records(nullable)[1]["count"] is None
+    assert _records(frame)[0] == {"park_id": "XS01", "area": 1.5, "n": 1, "ok": True}
+    assert _records(frame.iloc[:0]) == []

@@ -313,11 +313,13 @@ def test_day_equals_strftime_of_every_row(days):
 def test_per_code_by_hand():
     from xsland.judge.supply import _per_code
 
-    code = np.array(["idle", "built", "idle"], dtype=object)
-    got = _per_code(code, {"idle": "闲置", "built": "已建成"})
-    assert str(got.dtype) == "string" and list(got) == ["闲置", "已建成", "闲置"]
-    assert list(_per_code(code)) == ["idle", "built", "idle"]
-    assert len(_per_code(np.array([], dtype=object))) == 0
+    # statuses by their number in STATUSES: 2 idle, 0 built, 5 unknown
+    kind = np.array([2, 0, 2, 5])
+    zh = {c: v[0] for c, v in STATUSES.items()}
+    got = _per_code(kind, zh)
+    assert str(got.dtype) == "string" and list(got) == ["闲置", "已建成", "闲置", "无法判定"]
+    assert list(_per_code(kind)) == ["idle", "built", "idle", "unknown"]
+    assert len(_per_code(np.array([], dtype=np.int64))) == 0
 
 
 # -- each parcel's status and rule are its own -------------------------------------------

@@ -288,6 +288,20 @@ def _read(cells, **kw):
     return parse_numbers(pd.Series(cells, dtype=object), **kw)
 
 
+def test_plain_numbers_are_ascii_and_other_digits_are_read_cell_by_cell():
+    from xsland.read.values import _plain_numbers, parse_numbers
+
+    plain = np.array(["1e5", ".5", "+3.", "-0", "1E-07", None, np.nan], dtype=object)
+    got = _plain_numbers(plain)
+    np.testing.assert_array_equal(got, [1e5, 0.5, 3.0, -0.0, 1e-7, np.nan, np.nan])
+    assert np.signbit(got[3])
+    for other in (["１２", "3"], ["٣", "1"], ["1\n"], [""], [3, "4"]):
+        assert _plain_numbers(np.array(other, dtype=object)) is None
+    # full-width and Arabic-Indic digits, which pandas' parser refuses, read by hand
+    read = parse_numbers(pd.Series(["１２", "٣", "7"], dtype=object))
+    assert read.values.tolist() == [12.0, 3.0, 7.0] and not read.bad.any()
+
+
 def test_numbers_as_offices_write_them():
     got = _read(["1,234.5", "１２３", "－５", "−2", " 7 ", None, "", 4.0, "1e3"])
     assert got.values[:5].tolist() == [1234.5, 123.0, -5.0, -2.0, 7.0]

@@ -114,6 +114,7 @@ __all__ = [
     "COLUMN_LABELS",
     "M2_PER_MU",
     "ROUTES",
+    "block_links",
     "block_members",
     "block_outlines",
     "block_table",
@@ -515,6 +516,64 @@ def neighbour_pairs(
     return pos[i], pos[j]
 
 
+def _metric_geoms(parcels: Any, crs: Any) -> tuple[np.ndarray, np.ndarray, Any]:
+    """The parcels' geometries in the metric CRS, their bounds (NaN for missing and empty
+    geometries) and that CRS (``crs``, default :func:`xsland.read.crs.metric_crs`)."""
+    if not isinstance(parcels, gpd.GeoDataFrame | gpd.GeoSeries):
+        _metric(parcels)  # raises the error for anything else
+    geom = parcels.geometry if isinstance(parcels, gpd.GeoDataFrame) else parcels
+    g_all = np.asarray(geom.to_numpy(), dtype=object)
+    b_all = shapely.bounds(g_all)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices
+        total = (*np.nanmin(b_all[:, :2], axis=0), *np.nanmax(b_all[:, 2:], axis=0))
+    if crs is not None:
+        crs = get_crs(crs)
+    else:
+        crs = metric_crs(tuple(total) if len(g_all) else geom, crs=geom.crs)
+    if geom.crs is None or not geom.crs.equals(crs):
+        g_all = np.asarray(to_crs(geom, crs).to_numpy(), dtype=object)
+        b_all = shapely.bounds(g_all)
+    return g_all, b_all, crs
+
+
+def block_links(
+    parcels: gpd.GeoDataFrame | gpd.GeoSeries,
+    *,
+    gap_m: float = DEFAULT_POLICY.block_gap_m,
+    barriers: Any = None,
+    crs: Any = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The links between all parcels, as :func:`find_blocks` works them out.
+
+    Two parcels are linked when :math:`d(A, B) \\le g` and no barrier separates them
+    (see the module docstring); a link depends on its two parcels alone, so the links
+    between the parcels of any subset are those of all parcels between two members of
+    it. :func:`find_blocks` takes them (``links``) and keeps those between the parcels
+    taking part: the audit works them out on a second thread while the parcels are
+    judged, before it knows which are low-efficiency.
+
+    Parameters
+    ----------
+    parcels, gap_m, barriers, crs
+        As for :func:`find_blocks` (every parcel passed in; no mask).
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        Positions ``i < j`` in ``parcels`` of every linked pair (parcels without geometry
+        are in none).
+    """
+    if gap_m < 0:
+        raise DataError(f"gap_m = {gap_m} must not be negative")
+    g_all, b_all, crs = _metric_geoms(parcels, crs)
+    pos = np.flatnonzero(~np.isnan(b_all[:, 0]))
+    if len(pos) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    i, j = _links(g_all[pos], float(gap_m), _barrier_geoms(barriers, crs), bounds=b_all[pos])
+    return pos[i], pos[j]
+
+
 def find_blocks(
     parcels: gpd.GeoDataFrame,
     *,
@@ -522,6 +581,7 @@ def find_blocks(
     barriers: Any = None,
     mask: Any = None,
     crs: Any = None,
+    links: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> pd.Series:
     """The contiguous block (连片) of each parcel.
 
@@ -548,6 +608,13 @@ def find_blocks(
     crs
         The run's metric CRS (:func:`xsland.pipeline.audit.run` chooses it once); default
         :func:`xsland.read.crs.metric_crs` of every parcel passed in.
+    links
+        The links between all ``parcels`` passed in, as :func:`block_links` gives them
+        for the same ``parcels``, ``gap_m``, ``barriers`` and ``crs`` (worked out
+        beforehand, for instance on a second thread while the parcels are judged); those
+        between two parcels taking part are the links of the blocks. Default: worked out
+        here for the parcels taking part only. The blocks are the same either way (a
+        link depends on its two parcels alone).
 
     Returns
     -------
@@ -557,20 +624,8 @@ def find_blocks(
     """
     if not isinstance(parcels, gpd.GeoDataFrame | gpd.GeoSeries):
         _metric(parcels)  # raises the error for anything else
-    geom = parcels.geometry if isinstance(parcels, gpd.GeoDataFrame) else parcels
     take = _positions(parcels, mask)
-    g_all = np.asarray(geom.to_numpy(), dtype=object)
-    b_all = shapely.bounds(g_all)  # NaN for missing and empty geometries
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices
-        total = (*np.nanmin(b_all[:, :2], axis=0), *np.nanmax(b_all[:, 2:], axis=0))
-    if crs is not None:
-        crs = get_crs(crs)
-    else:
-        crs = metric_crs(tuple(total) if len(g_all) else geom, crs=geom.crs)
-    if geom.crs is None or not geom.crs.equals(crs):
-        g_all = np.asarray(to_crs(geom, crs).to_numpy(), dtype=object)
-        b_all = shapely.bounds(g_all)
+    g_all, b_all, crs = _metric_geoms(parcels, crs)
     take = take & ~np.isnan(b_all[:, 0])
     pos = np.flatnonzero(take)
     if len(pos) == 0:
@@ -578,7 +633,14 @@ def find_blocks(
     g = g_all[pos]
     if gap_m < 0:
         raise DataError(f"gap_m = {gap_m} must not be negative")
-    i, j = _links(g, float(gap_m), _barrier_geoms(barriers, crs), bounds=b_all[pos])
+    if links is None:
+        i, j = _links(g, float(gap_m), _barrier_geoms(barriers, crs), bounds=b_all[pos])
+    else:  # the pairs of every parcel: those of two parcels taking part, renumbered
+        local = np.full(len(parcels), -1, dtype=np.int64)
+        local[pos] = np.arange(len(pos))
+        i, j = (local[np.asarray(k, dtype=np.int64)] for k in links)
+        both = (i >= 0) & (j >= 0)
+        i, j = i[both], j[both]
     m = len(pos)
     graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(m, m))
     n_blocks, label = connected_components(graph, directed=False)

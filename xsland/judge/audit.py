@@ -30,12 +30,12 @@ import pandas as pd
 import shapely
 
 import xsland._sums as sums
-from xsland.judge.keys import per_distinct
+from xsland.judge.keys import add_months, date_column, id_codes, per_distinct
 from xsland.measure.area import M2_PER_KM2, M2_PER_MU, areas, union_area_m2
 from xsland.measure.far import categorise, plot_ratio
 from xsland.measure.overlay import park_assignment
 from xsland.read.crs import metric_crs
-from xsland.read.validate import quality_record, require_dates
+from xsland.read.validate import quality_record
 from xsland.read.values import name_keys, normalise_ids
 from xsland.rules.columns import CHECK_COLUMNS, render
 from xsland.rules.policy import DEFAULT_POLICY, Policy, split_list
@@ -161,13 +161,14 @@ def parcel_table(
     out["floor_area_source"] = c_fa["floor_area_source"]
     out["far"] = c_fa["far"]
     out["coverage"] = c_fa["coverage"]
-    far_min = out["category"].map(
-        {
-            c: policy.far_min(c)
-            for c in ("new_industrial", "standard_factory", "new_type_industrial")
-        }
-    )
-    out["far_min"] = far_min.astype("float64")
+    minimum = {
+        c: policy.far_min(c) for c in ("new_industrial", "standard_factory", "new_type_industrial")
+    }
+    # the minimum of each distinct category, taken by its parcels (NaN: none applies)
+    code, uniq = pd.factorize(out["category"])
+    per = [minimum.get(c) for c in uniq]
+    per = np.array([np.nan if m is None else m for m in per] + [np.nan], dtype="float64")
+    out["far_min"] = pd.Series(per[code], index=out.index)  # code -1 (no category): the last
     ok = pd.Series(pd.NA, index=out.index, dtype="boolean")
     known = out["far_min"].notna() & out["far"].notna()
     ok[known] = (out["far"][known] >= out["far_min"][known] - 1e-9).to_numpy()
@@ -209,18 +210,21 @@ def undetermined(parcels: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 def _category_records(parcels: pd.DataFrame, policy: Policy) -> list[dict[str, Any]]:
     """Data-quality records for parcels whose category cannot be fully decided."""
     unknown, undated = undetermined(parcels)
-    ids = parcels["parcel_id"].astype("string").fillna("").to_numpy(dtype=object)
+
+    def ids(rows: np.ndarray) -> np.ndarray:  # the IDs as text of those parcels only
+        return parcels["parcel_id"][rows].astype("string").fillna("").to_numpy(dtype=object)
+
     records = quality_record(
         layer="parcels",
         check="category_unknown",
-        ids=ids[unknown],
+        ids=ids(unknown),
         column="land_use",
         detail="无用地类别和用地分类代码: 按其他用地处理, 所在园区的容积率下限和建筑系数检查为数据不足",
     )
     records += quality_record(
         layer="parcels",
         check="supply_date_missing",
-        ids=ids[undated],
+        ids=ids(undated),
         column="supply_date",
         detail=f"工业用地无供地日期: 无法判定是否新增工业项目用地(容积率≥"
         f"{policy.far_min_new_industrial:g}), "
@@ -286,11 +290,12 @@ def not_built_yet(
         return np.zeros(n, dtype=bool)
     today = pd.Timestamp(as_of if as_of is not None else pd.Timestamp.today()).normalize()
     what = "parcels"
-    deadline = require_dates(parcels, "start_deadline", what=what, id_col="parcel_id")
-    supplied = require_dates(parcels, "supply_date", what=what, id_col="parcel_id")
+    # each distinct date read and moved once (many parcels share a day)
+    deadline = date_column(parcels, "start_deadline", what=what, id_col="parcel_id")
+    supplied = date_column(parcels, "supply_date", what=what, id_col="parcel_id")
     months = policy.idle_start_after_supply_months + round(policy.idle_after_years * 12)
-    idle_from = (deadline + pd.DateOffset(months=round(policy.idle_after_years * 12))).fillna(
-        supplied + pd.DateOffset(months=months)
+    idle_from = add_months(deadline, round(policy.idle_after_years * 12)).fillna(
+        add_months(supplied, months)
     )
     unbuilt = (pd.to_numeric(parcels["floor_area"], errors="coerce") == 0).to_numpy(dtype=bool)
     return unbuilt & (idle_from > today).fillna(False).to_numpy(dtype=bool)
@@ -440,34 +445,58 @@ def park_partial(
         "n_undated": undated,
     }
     ok = parcels["far_ok"].astype("boolean")
+    # far_ok known, true and false, read once for the three categories
+    ok_known = ok.notna().to_numpy(dtype=bool)
+    ok_true = ok.fillna(False).to_numpy(dtype=bool)
+    ok_false = ok_known & ~ok_true
     ids = parcels["parcel_id"].to_numpy(dtype=object)
     for cat, key in _FAR_KEYS:
         mine = (category == cat).to_numpy(dtype=bool)
         built = mine & ~pending
         cols[f"n_{key}"] = mine
         cols[f"pending_{key}"] = mine & pending
-        cols[f"known_{key}"] = built & ok.notna().to_numpy(dtype=bool)
-        cols[f"ok_{key}"] = built & ok.fillna(False).to_numpy(dtype=bool)
-        failing = built & (ok.fillna(True) == False).to_numpy(dtype=bool)  # noqa: E712
-        cols[f"fail_{key}"] = np.where(failing, ids, None)
+        cols[f"known_{key}"] = built & ok_known
+        cols[f"ok_{key}"] = built & ok_true
+        cols[f"fail_{key}"] = np.where(built & ok_false, ids, None)
     park = parcels["park_id"].to_numpy(dtype=object)
     per_park = sums.partial(park, cols, _park_kinds(), rows=number, name="park_id")
     links = pd.DataFrame(columns=["park_id", "enterprise_id", "row"])
     if "enterprise_id" in parcels.columns:
         # one ID normalisation on both sides of the join (an integer column against text
         # IDs with trailing spaces joins)
-        links = pd.DataFrame(
-            {
-                "park_id": park,
-                "enterprise_id": per_distinct(parcels["enterprise_id"], _ids).to_numpy(
-                    dtype=object
-                ),
-                "row": number,
-            }
-        )
-        links = links[links["park_id"].notna() & links["enterprise_id"].notna()]
-        links = links.groupby(["park_id", "enterprise_id"], sort=False)["row"].min().reset_index()
+        # each distinct ID normalised once (integer IDs against text IDs with trailing
+        # spaces join); the parcels keep the code of their normalised ID
+        raw, keys = id_codes(parcels["enterprise_id"])
+        key_code, ent = pd.factorize(keys.astype(object))  # missing: -1
+        links = _first_links(pd.factorize(park), (key_code[raw], ent), number)
     return {"parks": per_park, "links": links}
+
+
+def _first_links(
+    park: tuple[np.ndarray, Any], ent: tuple[np.ndarray, Any], number: np.ndarray
+) -> pd.DataFrame:
+    """The park–enterprise pairs (both known) in the order they first occur, each with
+    its least ``number``: the rows of ``frame.groupby(["park_id", "enterprise_id"],
+    sort=False)["row"].min().reset_index()``, the IDs kept as object columns.
+
+    ``park`` and ``ent`` are factorised ID columns (each row's code, -1 when missing,
+    and the distinct IDs); the pairs are told apart by :math:`p \\cdot |E| + e`, no
+    text column made for every parcel.
+    """
+    (p_code, p_uniq), (e_code, e_uniq) = park, ent
+    keep = np.flatnonzero((p_code >= 0) & (e_code >= 0))
+    width = max(len(e_uniq), 1)
+    code, pair = pd.factorize(p_code[keep].astype(np.int64) * width + e_code[keep])  # in order met
+    least = np.full(len(pair), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(least, code, np.asarray(number, dtype=np.int64)[keep])
+    ids = {
+        "park_id": np.asarray(p_uniq, dtype=object)[pair // width],
+        "enterprise_id": np.asarray(e_uniq, dtype=object)[pair % width],
+    }
+    return pd.DataFrame({**{c: pd.Series(v, dtype=object) for c, v in ids.items()}, "row": least})
+
+
+_PAIR = ("park_id", "enterprise_id")
 
 
 def _links_combine(partials: list[pd.DataFrame]) -> pd.DataFrame:
@@ -475,10 +504,19 @@ def _links_combine(partials: list[pd.DataFrame]) -> pd.DataFrame:
     frames = [p for p in partials if len(p)]
     if not frames:
         return pd.DataFrame({"park_id": [], "enterprise_id": []}, dtype=object)
-    both = pd.concat(frames)
-    first = both.groupby(["park_id", "enterprise_id"], sort=False)["row"].min()
-    first = first.sort_values(kind="stable").reset_index()
-    return first[["park_id", "enterprise_id"]].astype(object).reset_index(drop=True)
+    # one partial's pairs are distinct already (park_partial): nothing to reduce
+    first = (
+        frames[0]
+        if len(frames) == 1
+        else pd.concat(frames)
+        .groupby(["park_id", "enterprise_id"], sort=False)["row"]
+        .min()
+        .reset_index()
+    )
+    order = np.argsort(first["row"].to_numpy(), kind="stable")
+    return pd.DataFrame(
+        {c: pd.Series(first[c].to_numpy(dtype=object)[order], dtype=object) for c in _PAIR}
+    )
 
 
 def park_checks_combine(

@@ -21,14 +21,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 import xsland._sums as sums
+from xsland.read.validate import parse_dates, require_dates
 from xsland.read.values import normalise_ids
 
 __all__ = [
+    "add_months",
     "arrow_text",
+    "date_column",
     "distinct",
     "distinct_groups",
+    "id_codes",
     "id_keys",
     "join_text",
+    "number_arrow",
     "number_text",
     "per_distinct",
     "per_distinct_many",
@@ -161,6 +166,24 @@ def id_keys(values: pd.Series) -> pd.Series:
     return per_distinct(values, _normalised)
 
 
+def id_codes(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """:func:`id_keys` as the keys of the distinct IDs and each row's position among them.
+
+    Returns ``(codes, keys)``: ``keys`` (``string``, RangeIndex) the normalised ID of each
+    distinct cell (NA for a missing one), ``codes`` each row's position in ``keys``;
+    ``keys.take(codes)`` is ``id_keys(values)`` (its values). A column holding anything
+    but text is normalised whole (``codes`` 0…n-1), as :func:`per_distinct` does.
+    """
+    if len(values) == 0 or not _all_text(values):
+        return np.arange(len(values)), id_keys(values).reset_index(drop=True)
+    codes, uniq = pd.factorize(values, use_na_sentinel=True)
+    distinct = pd.Series(
+        np.append(np.asarray(uniq, dtype=object), None), dtype=object, name=values.name
+    )
+    keys = _normalised(distinct).reset_index(drop=True)
+    return np.where(codes < 0, len(uniq), codes), keys
+
+
 def number_text(values: Any, digits: int) -> np.ndarray:
     """Numbers rounded to ``digits`` as short text (``0.42``, ``1.5``, ``3``), object dtype.
 
@@ -170,10 +193,39 @@ def number_text(values: Any, digits: int) -> np.ndarray:
     ``pd.Series(np.round(x, digits)).astype("str").str.replace(r"\\.0$", "", regex=True)
     .fillna("")``.
     """
+    row, text = _number_texts(values, digits)
+    return text[row]
+
+
+def number_arrow(values: Any, digits: int) -> pa.Array:
+    """:func:`number_text` as Arrow text (``large_string``), for text joined in Arrow:
+    each distinct value's text converted once, no Python string per row."""
+    row, text = _number_texts(values, digits)
+    return arrow_text(text).take(row)
+
+
+def _number_texts(values: Any, digits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's position among the distinct rounded values, and their texts."""
     rounded = np.round(np.atleast_1d(np.asarray(values, dtype="float64")), digits)
-    bits, row = np.unique(rounded.view(np.int64), return_inverse=True)
-    text = pd.Series(bits.view(np.float64)).astype("str").str.replace(r"\.0$", "", regex=True)
-    return text.fillna("").to_numpy(dtype=object)[row.ravel()]
+    row, bits = pd.factorize(rounded.view(np.int64).ravel())
+    uniq = bits.view(np.float64)
+    # pandas writes a float as its repr (NaN: missing, here ""); Arrow writes the same
+    # shortest round-trip digits, without ".0", where repr has no exponent (10^-4 ≤ |x|
+    # < 10^16; Arrow's own switch lies above 10^9): Arrow there, repr elsewhere
+    size = np.abs(uniq)
+    fast = (size == 0) | ((size >= 1e-4) & (size < 1e9))
+    text = np.empty(len(uniq), dtype=object)
+    text[fast] = pa.array(uniq[fast]).cast(pa.large_string()).to_numpy(zero_copy_only=False)
+    text[~fast] = [_short(v) for v in uniq[~fast].tolist()]
+    return row, text
+
+
+def _short(value: float) -> str:
+    """``repr(value)`` without a trailing ``.0``; ``""`` for NaN."""
+    if value != value:
+        return ""
+    text = repr(value)
+    return text[:-2] if text.endswith(".0") else text
 
 
 def arrow_text(values: Any) -> pa.Array:
@@ -190,3 +242,35 @@ def join_text(*parts: Any) -> pa.Array:
     per step. At least one part is an array; the arrays are equally long."""
     text = [pa.scalar(p, pa.large_string()) if isinstance(p, str) else arrow_text(p) for p in parts]
     return pc.binary_join_element_wise(*text, pa.scalar("", pa.large_string()))
+
+
+def date_column(frame: pd.DataFrame, col: str, *, what: str, id_col: str) -> pd.Series:
+    """:func:`xsland.read.validate.require_dates` of a column, each distinct date once.
+
+    A ``datetime64`` column holds a few thousand distinct days over hundreds of
+    thousands of parcels: its distinct values are read (sentinels, range, time of day
+    dropped) and each row takes the answer of its value; the same values as
+    ``require_dates(frame, col, ...)`` (naive ``datetime64[ns]``, RangeIndex). Any
+    other column, and a column with a value that is not a date (the error names its
+    rows), is read whole.
+    """
+    if col not in frame.columns or not pd.api.types.is_datetime64_dtype(frame[col].dtype):
+        return require_dates(frame, col, what=what, id_col=id_col)
+    raw = frame[col].to_numpy()
+    codes, uniq = pd.factorize(raw)  # NaT: -1, the last of the values read below
+    distinct = pd.Series(np.append(uniq, np.array(["NaT"], dtype=raw.dtype)))
+    values, bad = parse_dates(distinct)
+    if bad.any():
+        return require_dates(frame, col, what=what, id_col=id_col)
+    day = values.to_numpy()[np.where(codes < 0, len(uniq), codes)]
+    return pd.Series(day, index=range(len(raw)))
+
+
+def add_months(dates: pd.Series, months: int) -> pd.Series:
+    """``dates + pd.DateOffset(months=months)`` (calendar-aware: 2024-02-29 + 12 months
+    = 2025-02-28), each distinct date moved once; same index, name and dtype."""
+    codes, uniq = pd.factorize(dates.to_numpy())
+    distinct = pd.Series(np.append(uniq, np.array(["NaT"], dtype=uniq.dtype)))
+    moved = distinct + pd.DateOffset(months=months)
+    out = moved.to_numpy()[np.where(codes < 0, len(uniq), codes)]
+    return pd.Series(out, index=dates.index, name=dates.name)

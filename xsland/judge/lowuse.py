@@ -84,16 +84,19 @@ import pyarrow.compute as pc
 import xsland._sums as sums
 from xsland.errors import DataError, format_rows
 from xsland.judge.keys import (
+    add_months,
     arrow_text,
+    date_column,
     distinct_groups,
+    id_codes,
     id_keys,
     join_text,
+    number_arrow,
     number_text,
-    per_distinct,
 )
 from xsland.measure.overlay import intersection_areas
 from xsland.read.crs import to_crs
-from xsland.read.validate import quality_record, require_dates, row_ids
+from xsland.read.validate import quality_record, row_ids
 from xsland.read.values import name_keys, parse_numbers
 from xsland.rules.landuse import category_of, land_use_codes
 from xsland.rules.policy import (
@@ -305,8 +308,9 @@ def _numbers(frame: pd.DataFrame, col: str, *, what: str, id_col: str) -> np.nda
 
 
 def _dates(frame: pd.DataFrame, col: str, *, what: str, id_col: str) -> pd.Series:
-    """A date column as naive ``datetime64[ns]`` with a RangeIndex; bad values raise."""
-    return require_dates(frame, col, what=what, id_col=id_col)
+    """A date column as naive ``datetime64[ns]`` with a RangeIndex; bad values raise
+    (each distinct date read once, :func:`xsland.judge.keys.date_column`)."""
+    return date_column(frame, col, what=what, id_col=id_col)
 
 
 def _classes(values: pd.Series, *, what: str, frame: pd.DataFrame, id_col: str) -> pd.Series:
@@ -338,20 +342,33 @@ def _add_months(dates: pd.Series, months: int) -> pd.Series:
     """``dates`` + whole months, calendar-aware (2024-02-29 + 12 months = 2025-02-28)."""
     if months == 0:
         return dates
-    return dates + pd.DateOffset(months=months)
+    return add_months(dates, months)  # each distinct date moved once
 
 
-def _where(hit: np.ndarray, make: Any) -> pa.Array:
+class _Texts(NamedTuple):
+    """Arrow texts at some of ``n`` rows, ``""`` at the others (what :func:`_where`
+    makes): spread over the ``n`` rows only for the rows asked (:meth:`at`)."""
+
+    rows: np.ndarray
+    texts: pa.Array
+    n: int
+
+    def at(self, rows: np.ndarray) -> pa.Array:
+        """The texts of ``rows`` (positions 0…n-1)."""
+        if np.array_equal(rows, self.rows):
+            return self.texts
+        place = np.zeros(self.n, dtype=np.int64)  # "" for the rows without a text
+        place[self.rows] = np.arange(1, len(self.rows) + 1)
+        return pa.concat_arrays([arrow_text([""]), self.texts]).take(place[rows])
+
+
+def _where(hit: np.ndarray, make: Any) -> _Texts:
     """``np.where(hit, make(hit), "")`` as Arrow text, with the text made only for the
     rows where ``hit`` holds: ``make`` gets the mask and returns their texts (an object
-    array or Arrow text); one ``take`` puts them in place."""
+    array or Arrow text); kept for those rows only (:class:`_Texts`)."""
     rows = np.flatnonzero(hit)
-    place = np.zeros(len(hit), dtype=np.int64)  # "" for the rows that do not hold
-    texts = [arrow_text([""])]
-    if len(rows):
-        place[rows] = np.arange(1, len(rows) + 1)
-        texts.append(arrow_text(make(np.asarray(hit, dtype=bool))))
-    return pa.concat_arrays(texts).take(place)
+    texts = arrow_text(make(np.asarray(hit, dtype=bool))) if len(rows) else arrow_text([])
+    return _Texts(rows, texts, len(hit))
 
 
 def _fmt(values: np.ndarray, digits: int) -> np.ndarray:
@@ -823,6 +840,8 @@ class _Context:
     policy: Policy
     today: pd.Timestamp
     category: np.ndarray
+    category_code: np.ndarray  # each parcel's category as its position in category_names
+    category_names: np.ndarray
     far: np.ndarray
     coverage: np.ndarray
     unbuilt: np.ndarray
@@ -831,7 +850,8 @@ class _Context:
     deadline: pd.Series
     supplied: pd.Series
     idle_since: pd.Series
-    ent_id: pd.Series
+    ent_code: np.ndarray  # each parcel's enterprise: its position in ent_keys
+    ent_keys: pd.Series  # the distinct enterprise IDs, normalised (NA: none)
     has_ent: np.ndarray
     applies: np.ndarray
     parks: pd.DataFrame | None = None
@@ -854,13 +874,16 @@ class _Hit(NamedTuple):
 
     hit: np.ndarray
     unknown: np.ndarray
-    detail: np.ndarray
+    detail: Any  # per parcel: an object array, or _Texts (only where ``hit`` holds)
 
 
 def _context(parcels: pd.DataFrame, policy: Policy, today: pd.Timestamp, **inputs: Any) -> _Context:
     """Parse the parcel columns the rules share (bad figures or dates raise)."""
     what, n = "parcels", len(parcels)
-    category = parcels["category"].astype("string").fillna("other").to_numpy(dtype=object)
+    # each distinct category once: its parcels' codes (no category: "other")
+    code, names = pd.factorize(parcels["category"].astype("string").fillna("other"))
+    names = np.asarray(names, dtype=object)
+    category = names[code]
     floor_area = _numbers(parcels, "floor_area", what=what, id_col="parcel_id")
     footprint = _numbers(parcels, "footprint_m2", what=what, id_col="parcel_id")
     # built or not: the floor area, else the footprint
@@ -876,10 +899,11 @@ def _context(parcels: pd.DataFrame, policy: Policy, today: pd.Timestamp, **input
     # unbuilt land inside its construction period: "not built yet", not "low"
     developing = unbuilt & ~is_idle & (since_known | supplied.notna().to_numpy(dtype=bool))
     if "enterprise_id" in parcels.columns:
-        ent_id = _key(parcels["enterprise_id"]).reset_index(drop=True)
+        # each distinct ID normalised once; the parcels keep their position among them
+        ent_code, ent_keys = id_codes(parcels["enterprise_id"])
     else:
-        ent_id = pd.Series(pd.NA, index=range(n), dtype="string")
-    has_ent = ent_id.notna().to_numpy(dtype=bool)
+        ent_code, ent_keys = np.zeros(n, dtype=np.intp), pd.Series([pd.NA], dtype="string")
+    has_ent = ent_keys.notna().to_numpy(dtype=bool)[ent_code]
     owner = (
         _key(parcels["owner"]).notna().to_numpy(dtype=bool)
         if "owner" in parcels.columns
@@ -890,6 +914,8 @@ def _context(parcels: pd.DataFrame, policy: Policy, today: pd.Timestamp, **input
         policy=policy,
         today=today,
         category=category,
+        category_code=code,
+        category_names=names,
         far=_numbers(parcels, "far", what=what, id_col="parcel_id"),
         coverage=_numbers(parcels, "coverage", what=what, id_col="parcel_id"),
         unbuilt=unbuilt,
@@ -898,7 +924,8 @@ def _context(parcels: pd.DataFrame, policy: Policy, today: pd.Timestamp, **input
         deadline=deadline,
         supplied=supplied,
         idle_since=idle_since,
-        ent_id=ent_id,
+        ent_code=ent_code,
+        ent_keys=ent_keys,
         has_ent=has_ent,
         # linked to an enterprise, or owned by someone without enterprise data: the
         # enterprise rules apply, and are unknown where the data is missing
@@ -941,15 +968,17 @@ def _rule_far_low(ctx: _Context) -> _Hit:
         thresholds["logistics"] = p.lowuse_far_max_logistics
     # the threshold of each distinct category, taken by its parcels (NaN: none applies)
     known = {k: v for k, v in thresholds.items() if v is not None}
-    code, uniq = pd.factorize(ctx.category)
-    per = np.array([known.get(c, np.nan) for c in uniq], dtype="float64")
-    far_thr = np.append(per, np.nan)[code]  # code -1 (a missing category): none
+    per = np.array([known.get(c, np.nan) for c in ctx.category_names], dtype="float64")
+    far_thr = per[ctx.category_code]
     ctx.figures["far_threshold"] = far_thr
     judged = ~np.isnan(far_thr) & ~ctx.developing
     with np.errstate(invalid="ignore"):
         hit = judged & (ctx.far < far_thr - 1e-9)
     detail = _where(
-        hit, lambda m: join_text("容积率", _fmt(ctx.far[m], 3), "<", _fmt(far_thr[m], 2))
+        hit,
+        lambda m: join_text(
+            "容积率", number_arrow(ctx.far[m], 3), "<", number_arrow(far_thr[m], 2)
+        ),
     )
     return _Hit(hit, judged & np.isnan(ctx.far), detail)
 
@@ -957,13 +986,14 @@ def _rule_far_low(ctx: _Context) -> _Hit:
 def _rule_coverage_low(ctx: _Context) -> _Hit:
     """``coverage_low``: coverage below ``coverage_min`` on industrial land."""
     floor = ctx.policy.coverage_min
-    industrial = np.isin(ctx.category, INDUSTRIAL_CATEGORIES) & ~ctx.developing
+    industrial = np.isin(ctx.category_names, INDUSTRIAL_CATEGORIES)[ctx.category_code]
+    industrial &= ~ctx.developing
     with np.errstate(invalid="ignore"):
         hit = industrial & (ctx.coverage < floor - 1e-9)
     detail = _where(
         hit,
         lambda m: join_text(
-            "建筑系数", _fmt(ctx.coverage[m] * 100, 1), "%<" + _fmt(floor * 100, 1)[0] + "%"
+            "建筑系数", number_arrow(ctx.coverage[m] * 100, 1), "%<" + _fmt(floor * 100, 1)[0] + "%"
         ),
     )
     return _Hit(hit, industrial & np.isnan(ctx.coverage), detail)
@@ -1011,28 +1041,30 @@ def _enterprise_figures(ctx: _Context) -> dict[str, Any]:
     if "enterprise" in ctx.figures:
         return ctx.figures["enterprise"]
     n, p = ctx.n, ctx.policy
-    out: dict[str, Any] = {
-        "eval_class": pd.Series(pd.NA, index=range(n), dtype="string"),
-        "eval_class_source": pd.Series("none", index=range(n), dtype="str"),
-        "tax_per_mu": np.full(n, np.nan),
-        "industry": pd.Series(pd.NA, index=range(n), dtype="string"),
-        "table": None,
-    }
-    if ctx.enterprises is not None:
+    out: dict[str, Any] = {"table": None}
+    if ctx.enterprises is None:
+        out["eval_class"] = pd.Series(pd.NA, index=range(n), dtype="string")
+        out["eval_class_source"] = pd.Series("none", index=range(n), dtype="str")
+        out["tax_per_mu"] = np.full(n, np.nan)
+        out["industry"] = pd.Series(pd.NA, index=range(n), dtype="string")
+    else:
         table = (
             ctx.per_enterprise
             if ctx.per_enterprise is not None
             else per_mu(ctx.parcels, ctx.enterprises, policy=p)
         ).set_index("enterprise_id")
         # each parcel's row of the table, found once (Series.map per column did it anew)
-        row = _rows_of(ctx.ent_id, table.index)
+        row = _rows_of(ctx.ent_keys, table.index)[ctx.ent_code]
         cls = table["eval_class"] if p.lowuse_use_derived_class else table["eval_class_given"]
         src = table["eval_class_source"].where(cls.notna(), "none")
         out["eval_class"] = _take(cls.astype("string"), row)
         out["eval_class_source"] = _take(src.astype("str"), row, fill="none")
         out["tax_per_mu"] = _take(table["tax_per_mu"].astype("float64"), row).to_numpy()
-        if "industry" in table.columns:
-            out["industry"] = _take(table["industry"].astype("string"), row)
+        out["industry"] = (
+            _take(table["industry"].astype("string"), row)
+            if "industry" in table.columns
+            else pd.Series(pd.NA, index=range(n), dtype="string")
+        )
         out["table"] = table
         out["class"] = cls.astype("string")
         out["row"] = row
@@ -1055,7 +1087,7 @@ def _rule_eval_class(ctx: _Context) -> _Hit:
     # holds / undecided are indexed like the enterprise table: its rows serve
     row = ent["row"]
     if not holds.index.equals(ent["table"].index):
-        row = _rows_of(ctx.ent_id, holds.index)
+        row = _rows_of(ctx.ent_keys, holds.index)[ctx.ent_code]
     hit = _at(holds, row, False)
     unknown = ctx.applies & ~hit & _at(undecided, row, True)
     years = p.lowuse_class_years
@@ -1083,7 +1115,10 @@ def _rule_tax_low(ctx: _Context) -> _Hit:
     with np.errstate(invalid="ignore"):
         hit = ctx.has_ent & (tax < floor - 1e-9)
     detail = _where(
-        hit, lambda m: join_text("亩均税收", _fmt(tax[m], 2), "<" + _fmt(floor, 2)[0] + "万元/亩")
+        hit,
+        lambda m: join_text(
+            "亩均税收", number_arrow(tax[m], 2), "<" + _fmt(floor, 2)[0] + "万元/亩"
+        ),
     )
     return _Hit(hit, ctx.applies & np.isnan(tax), detail)
 
@@ -1152,23 +1187,46 @@ def park_positioning(parks: pd.DataFrame, *, policy: Policy = DEFAULT_POLICY) ->
     return out
 
 
-def _in_related(keys: np.ndarray, group: np.ndarray, related: pd.Series) -> np.ndarray:
-    """Whether each row's industry key is the key of one of its park's related industries.
+def _cells(values: pd.Series, rows: np.ndarray) -> pa.Array:
+    """The text cells of ``values`` at positions ``rows`` as Arrow ``large_string``,
+    ``""`` where missing (``values[rows].fillna("")``, taken in Arrow)."""
+    if _arrow_text(values.array):
+        text = pa.array(values.array)
+        if isinstance(text, pa.ChunkedArray):
+            text = text.combine_chunks()
+    else:
+        text = arrow_text(values.to_numpy(dtype=object))
+    return pc.fill_null(text.take(rows), "").cast(pa.large_string())
 
-    Row :math:`i` belongs to group :math:`g_i` (a park's position in ``related``, -1 for
-    none) and holds the key :math:`k_i`; it is related when
+
+def _conforms(industry: pd.Series, park_row: np.ndarray, pos: pd.DataFrame) -> np.ndarray:
+    """Whether each row's industry is its park's leading industry or one of its related
+    ones, names compared by their normalised key (数字经济(软件) is 数字经济（软件）).
+
+    Row :math:`i` holds the industry key :math:`k_i` (``""`` when missing) and belongs
+    to the park of position :math:`g_i` in ``pos`` (-1: none; its leading key
+    :math:`l_{g}`, ``""`` for none): it conforms when :math:`k_i = l_{g_i}` or
     :math:`k_i \\ne "" \\wedge \\exists\\, r \\in R_{g_i}: \\mathrm{name\\_key}(r) = k_i`,
-    :math:`R_g` the tuple of names ``related.iloc[g]``. Each group's names are normalised
-    once (:func:`name_keys`) and the (group, key) pairs compared in one ``isin``.
+    :math:`R_g` the names of ``pos["related_industries"]``. Each distinct industry and
+    each park's names are normalised once; every key is numbered (one factorisation of
+    all of them) and the rows compare numbers, the (park, key) pairs in one ``isin``.
     """
-    names = pd.Series(list(related), dtype=object).explode().dropna()
-    if len(names) == 0:
-        return np.zeros(len(keys), dtype=bool)
-    allowed = pd.MultiIndex.from_arrays(
-        [names.index.to_numpy(), name_keys(names).fillna("").to_numpy(dtype=object)]
-    )
-    rows = pd.MultiIndex.from_arrays([np.asarray(group), keys])
-    return rows.isin(allowed) & (keys != "")
+    code, uniq = pd.factorize(industry)  # missing: -1, the key "" appended last
+    ind_key = name_keys(pd.Series(np.append(np.asarray(uniq, dtype=object), None), dtype=object))
+    park_key = name_keys(pos["leading_industry"])
+    names = pd.Series(list(pos["related_industries"]), dtype=object).explode().dropna()
+    rel_key = name_keys(names)
+    # every key numbered once; "" last: the key of no industry and of no park
+    allkeys = pd.concat([ind_key, park_key, rel_key, pd.Series([""])], ignore_index=True)
+    number, _ = pd.factorize(allkeys.astype(object).fillna("").to_numpy(dtype=object))
+    a, b, c = len(ind_key), len(ind_key) + len(park_key), len(allkeys) - 1
+    empty = number[c]
+    ind_n = number[:a][np.where(code < 0, a - 1, code)]
+    lead_n = np.append(number[a:b], empty)[park_row]  # row -1 (no park): the last, ""
+    k = np.int64(number.max() + 1)
+    allowed = names.index.to_numpy(dtype=np.int64) * k + number[b:c]
+    related = np.isin(park_row.astype(np.int64) * k + ind_n, allowed) & (ind_n != empty)
+    return (ind_n == lead_n) | related
 
 
 def _rule_industry_mismatch(ctx: _Context) -> _Hit:
@@ -1217,20 +1275,15 @@ def _rule_industry_mismatch(ctx: _Context) -> _Hit:
     ctx.figures["leading_industry"] = leading
     has_lead = leading.notna().to_numpy(dtype=bool)
     ind_known = industry.notna().to_numpy(dtype=bool)
-    # names compared by their normalised key: 数字经济(软件) is 数字经济（软件）; each
-    # distinct industry and each park's leading industry normalised once
-    ind_key = per_distinct(industry, name_keys).fillna("").to_numpy(dtype=object)
-    park_lead_key = name_keys(pos["leading_industry"]).astype(object)
-    lead_key = _take(park_lead_key, park_row, fill="").to_numpy(dtype=object)
-    conforms = (ind_key == lead_key) | _in_related(ind_key, park_row, pos["related_industries"])
+    conforms = _conforms(industry, park_row, pos)
     hit = has_lead & ind_known & ~conforms
+    # the parks' related industries as Arrow text, "" last (for the rows without a park)
+    related = arrow_text(np.append(pos["related_text"].fillna("").to_numpy(dtype=object), ""))
 
     def text(m: np.ndarray) -> np.ndarray:
-        ind = industry[m].fillna("").to_numpy(dtype=object)
-        lead = leading[m].fillna("").to_numpy(dtype=object)
-        shown = _take(pos["related_text"].astype(object), park_row[m], fill="")
-        shown = arrow_text(shown.to_numpy(dtype=object))
-        ind, lead = arrow_text(ind), arrow_text(lead)
+        rows = np.flatnonzero(m)
+        ind, lead = _cells(industry, rows), _cells(leading, rows)
+        shown = related.take(np.where(park_row[rows] < 0, len(related) - 1, park_row[rows]))
         return pc.if_else(
             pc.not_equal(shown, ""),
             join_text("产业", ind, "不属产业定位(主导", lead, "; 相关", shown, ")"),
@@ -1516,33 +1569,36 @@ def _labels(masks: list[np.ndarray], labels: list[str], sep: str, n: int) -> Any
 
 def _details(parts: list[tuple[np.ndarray, Any]], sep: str, n: int) -> Any:
     """Per row, the details of the rules that hold joined by ``sep``, as ``str``:
-    ``sep.join(d[i] for hit, d in parts if hit[i] and d[i] != "")``, joined (in Arrow) only for the
-    rows where some rule holds. A detail is Arrow text or an object array; a part that
-    does not hold, or whose detail is ``""``, is skipped."""
-    rows = np.zeros(n, dtype=bool)
-    for hit, _ in parts:
-        rows |= hit
-    where = np.flatnonzero(rows)
-    pick = np.zeros(n, dtype=np.int64)  # "" for the rows where no rule holds
-    texts = [arrow_text([""])]
-    if parts and len(where):
-        none = pa.scalar(None, pa.large_string())
-        # the parts joined so far (null: none yet); each next part is joined on where
-        # both are there (binary_join_element_wise's own null_handling="skip" drops the
-        # rows where every part is null in pyarrow 26, so nulls are handled here)
-        done = pa.nulls(len(where), pa.large_string())
-        for hit, detail in parts:
-            d = (
-                detail.take(where)
-                if isinstance(detail, pa.Array)
-                else arrow_text(np.asarray(detail, dtype=object)[where])
-            )
-            d = pc.if_else(pc.and_(pa.array(hit[where]), pc.not_equal(d, "")), d, none)
-            both = join_text(done, sep, d)  # null unless both are there
-            done = pc.coalesce(both, done, d)
-        texts.append(pc.fill_null(done, ""))
-        pick[where] = np.arange(1, len(where) + 1)
-    return _str(pa.concat_arrays(texts).take(pick))
+    ``sep.join(d[i] for hit, d in parts if hit[i] and d[i] != "")``. A detail is
+    :class:`_Texts`, Arrow text or an object array; a part that does not hold, or whose
+    detail is ``""`` or missing, is skipped.
+
+    Each part's details are taken for its rows only; the pieces are ordered by row
+    (stable: a row's pieces keep the order of ``parts``), made one Arrow list per row
+    and joined by one ``binary_join`` (a row without a piece: ``""``).
+    """
+    rows, texts = [], []
+    for hit, detail in parts:
+        at = np.flatnonzero(hit)
+        if not len(at):
+            continue
+        if isinstance(detail, _Texts):
+            d = detail.at(at)
+        elif isinstance(detail, pa.Array):
+            d = detail.take(at)
+        else:
+            d = arrow_text(np.asarray(detail, dtype=object)[at])
+        keep = pc.fill_null(pc.not_equal(d, ""), False)
+        rows.append(at[keep.to_numpy(zero_copy_only=False)])
+        texts.append(d.filter(keep))
+    if not texts:
+        return _str(arrow_text([""]).take(np.zeros(n, dtype=np.int64)))
+    row = np.concatenate(rows)
+    text = pa.concat_arrays(texts).take(np.argsort(row, kind="stable"))
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row, minlength=n), out=offsets[1:])
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets), text)
+    return _str(pc.binary_join(lists, pa.scalar(sep, pa.large_string())))
 
 
 def _mask(flags: pd.DataFrame, col: str) -> np.ndarray:

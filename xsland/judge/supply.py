@@ -42,10 +42,9 @@ import pyarrow.compute as pc
 
 import xsland._sums as sums
 from xsland.errors import DataError
+from xsland.judge.keys import add_months, date_column, number_arrow
 from xsland.judge.keys import arrow_text as _text
 from xsland.judge.keys import join_text as _cat
-from xsland.judge.keys import number_text
-from xsland.read.validate import require_dates
 from xsland.rules.evaluation_columns import SUPPLY_COLUMNS as COLUMNS
 from xsland.rules.evaluation_columns import SUPPLY_STATUSES as STATUSES
 from xsland.rules.policy import DEFAULT_POLICY, Policy
@@ -90,12 +89,12 @@ def _day(dates: pd.Series) -> pa.Array:
     return _text(np.append(text, "")).take(np.where(codes < 0, len(text), codes))
 
 
-def _per_code(code: np.ndarray, table: Mapping[str, str] | None = None) -> Any:
+def _per_code(kind: np.ndarray, table: Mapping[str, str] | None = None) -> Any:
     """``pd.array([table[c] for c in code], dtype="string")`` (``code`` itself without a
-    table), each distinct code looked up and converted once."""
-    found, uniq = pd.factorize(code)
-    shown = [table[c] for c in uniq] if table is not None else list(uniq)
-    return pd.array(shown, dtype="string").take(found)
+    table), ``code`` the status :data:`STATUSES` numbers ``kind`` (0 ``built`` … 5
+    ``unknown``): each status looked up and converted once."""
+    shown = [table[c] for c in STATUSES] if table is not None else list(STATUSES)
+    return pd.array(shown, dtype="string").take(kind)
 
 
 def supply_status(
@@ -127,11 +126,11 @@ def supply_status(
     """
     today = _as_of(as_of)
     kw = {"what": "parcels", "id_col": "parcel_id"}
-    approved = require_dates(parcels, "approval_date", **kw)
-    supplied = require_dates(parcels, "supply_date", **kw)
-    deadline = require_dates(parcels, "start_deadline", **kw)
-    started = require_dates(parcels, "start_actual", **kw)
-    completed = require_dates(parcels, "completion_date", **kw)
+    approved = date_column(parcels, "approval_date", **kw)
+    supplied = date_column(parcels, "supply_date", **kw)
+    deadline = date_column(parcels, "start_deadline", **kw)
+    started = date_column(parcels, "start_actual", **kw)
+    completed = date_column(parcels, "completion_date", **kw)
     floor_area = _number(parcels, "floor_area")
     footprint = _number(parcels, "footprint_m2")
     # shown in the rule: the floor area, else the footprint
@@ -147,8 +146,9 @@ def supply_status(
     is_started = on(started)
     no_dates = started.isna().to_numpy(dtype=bool) & completed.isna().to_numpy(dtype=bool)
     is_supplied = on(supplied)
-    due = deadline.fillna(supplied + pd.DateOffset(months=policy.idle_start_after_supply_months))
-    idle_since = due + pd.DateOffset(months=round(policy.idle_after_years * 12))
+    # each distinct date read and moved once (many parcels share a day)
+    due = deadline.fillna(add_months(supplied, policy.idle_start_after_supply_months))
+    idle_since = add_months(due, round(policy.idle_after_years * 12))
     past_due = on(idle_since)
 
     built = is_completed | (has_building & no_dates)
@@ -157,13 +157,11 @@ def supply_status(
     idle = rest & is_supplied & built_known & past_due
     waiting = rest & is_supplied & built_known & ~past_due
     not_supplied = rest & ~is_supplied & on(approved)
-    code = np.select(
-        [built, building_now, idle, waiting, not_supplied],
-        ["built", "under_construction", "idle", "supplied_not_started", "approved_not_supplied"],
-        "unknown",
-    ).astype(object)
+    # the status as its number in STATUSES (built, under_construction, idle,
+    # supplied_not_started, approved_not_supplied; else unknown): no text per parcel
+    kind = np.select([built, building_now, idle, waiting, not_supplied], range(5), 5)
     rule = _rules(
-        code,
+        kind,
         today=today,
         dates={
             "approved": _day(approved),
@@ -181,8 +179,8 @@ def supply_status(
     )
     out = pd.DataFrame(
         {
-            "supply_status": _per_code(code),
-            "supply_status_zh": _per_code(code, {c: v[0] for c, v in STATUSES.items()}),
+            "supply_status": _per_code(kind),
+            "supply_status_zh": _per_code(kind, {c: v[0] for c, v in STATUSES.items()}),
             "supply_rule": pd.array(rule, dtype="string"),  # Arrow text as it is
         }
     )
@@ -191,7 +189,7 @@ def supply_status(
 
 
 def _rules(
-    code: np.ndarray,
+    kind: np.ndarray,
     *,
     today: pd.Timestamp,
     dates: Mapping[str, pa.Array],
@@ -203,35 +201,40 @@ def _rules(
 ) -> pa.Array:
     """The rule text of each parcel (Chinese, with its dates and floor area), Arrow text.
 
-    ``dates`` are :func:`_day` texts. The first branch that holds gives a row its text,
+    ``kind`` is each parcel's status as its number in :data:`STATUSES`; ``dates`` are
+    :func:`_day` texts. The first branch that holds gives a row its text,
     as :func:`numpy.select` would; each branch's texts are joined in Arrow for its rows
     only (:func:`xsland.judge.keys.join_text`) and one ``take`` puts every row's text in place.
     """
-    n = len(code)
+    n = len(kind)
     day = today.strftime("%Y-%m-%d")
+    code = {c: kind == i for i, c in enumerate(STATUSES)}  # each status's parcels
     # the floor area as text, only where a rule shows it: built without a completion
-    # date on or before the day, under construction without a start date
-    fa = np.full(n, "", dtype=object)
-    shown = ((code == "built") & ~is_completed) | ((code == "under_construction") & ~is_started)
-    fa[shown] = number_text(building[shown], 1)  # each distinct floor area written once
+    # date on or before the day, under construction without a start date (each distinct
+    # floor area written once); "" first, for any other row
+    shown = (code["built"] & ~is_completed) | (code["under_construction"] & ~is_started)
+    fa = pa.concat_arrays([_text([""]), number_arrow(building[shown], 1)])
+    fa_at = np.zeros(n, dtype=np.int64)
+    fa_at[shown] = np.arange(1, int(shown.sum()) + 1)
     years = f"{policy.idle_after_years:g}"
     d = dates
 
     def at(values: Any, rows: np.ndarray) -> pa.Array:
-        return values.take(rows) if isinstance(values, pa.Array) else _text(values[rows])
+        # the floor areas are kept for the rows that show them: taken by their place
+        return values.take(fa_at[rows] if values is fa else rows)
 
     branches = [
         (
-            (code == "built") & is_completed,
+            code["built"] & is_completed,
             lambda r: _cat("竣工日期 ", at(d["completed"], r), " ≤ 评价日 " + day),
         ),
-        (code == "built", lambda r: _cat("有建筑(", at(fa, r), " m²)且无开工/竣工日期: 视为建成")),
+        (code["built"], lambda r: _cat("有建筑(", at(fa, r), " m²)且无开工/竣工日期: 视为建成")),
         (
-            (code == "under_construction") & is_started,
+            code["under_construction"] & is_started,
             lambda r: _cat("实际开工 ", at(d["started"], r), ", 至评价日 " + day + " 未竣工"),
         ),
         (
-            code == "under_construction",
+            code["under_construction"],
             lambda r: _cat(
                 "有建筑(",
                 at(fa, r),
@@ -243,7 +246,7 @@ def _rules(
             ),
         ),
         (
-            code == "idle",
+            code["idle"],
             lambda r: _cat(
                 "供地 ",
                 at(d["supplied"], r),
@@ -255,7 +258,7 @@ def _rules(
             ),
         ),
         (
-            code == "supplied_not_started",
+            code["supplied_not_started"],
             lambda r: _cat(
                 "供地 ",
                 at(d["supplied"], r),
@@ -265,13 +268,13 @@ def _rules(
             ),
         ),
         (
-            code == "approved_not_supplied",
+            code["approved_not_supplied"],
             lambda r: _cat(
                 "批准 ", at(d["approved"], r), ", 至评价日 " + day + " 未供地: 批而未供"
             ),
         ),
         (
-            (code == "unknown") & is_supplied,
+            code["unknown"] & is_supplied,
             lambda r: _cat("供地 ", at(d["supplied"], r), ", 建设情况未知(无建筑面积和基底面积)"),
         ),
     ]

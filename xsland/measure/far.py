@@ -81,7 +81,10 @@ def _numeric(frame: pd.DataFrame, col: str, *, layer: str, id_col: str) -> np.nd
     if col not in frame.columns:
         return np.full(len(frame), np.nan)
     raw = frame[col]
-    if pd.api.types.is_bool_dtype(raw.dtype):
+    if raw.dtype == np.float64:  # as read: one copy, not a round trip through pandas
+        values = raw
+        text = None
+    elif pd.api.types.is_bool_dtype(raw.dtype):
         values = raw.astype("float64")
         text = None
     elif pd.api.types.is_numeric_dtype(raw.dtype):
@@ -90,7 +93,7 @@ def _numeric(frame: pd.DataFrame, col: str, *, layer: str, id_col: str) -> np.nd
     else:
         text = raw.astype("string").str.strip().str.replace(",", "", regex=False)
         values = pd.to_numeric(text, errors="coerce").astype("float64")
-    out = values.to_numpy(dtype="float64", na_value=np.nan)
+    out = values.to_numpy(dtype="float64", na_value=np.nan, copy=True)
     if text is not None:
         bad = (values.isna() & text.notna() & (text != "")).to_numpy(dtype=bool)
         if bad.any():
@@ -206,10 +209,13 @@ def categorise(
     decided = np.zeros(n, dtype=bool)
 
     if "category" in parcels.columns:
-        text = parcels["category"].astype("string").str.strip().str.lower()
-        given = (text.notna() & (text != "")).to_numpy(dtype=bool)
-        values = text.to_numpy(dtype=object, na_value=None)
-        known = np.isin(values, np.asarray(CATEGORIES, dtype=object))
+        # each distinct value read once, then spread to its rows (code -1: missing)
+        codes, written = pd.factorize(parcels["category"])
+        text = pd.Series(written, dtype=object).astype("string").str.strip().str.lower()
+        distinct = text.to_numpy(dtype=object, na_value=None)
+        given = np.append((text.notna() & (text != "")).to_numpy(dtype=bool), False)[codes]
+        known = np.append(np.isin(distinct, np.asarray(CATEGORIES, dtype=object)), False)[codes]
+        values = np.append(distinct, None)[codes]
         bad = given & ~known
         if bad.any():
             shown = [
@@ -307,13 +313,18 @@ def _unknown_land_use(
 
 
 def _industrial_use(buildings: pd.DataFrame) -> np.ndarray:
-    """True where the building's ``use`` is industrial-like or missing (all without ``use``)."""
+    """True where the building's ``use`` is industrial-like or missing (all without ``use``).
+
+    Each distinct use is judged once (a layer has a handful), then spread to its rows.
+    """
     if "use" not in buildings.columns:
         return np.ones(len(buildings), dtype=bool)
-    text = buildings["use"].astype("string").str.strip().str.lower()
+    codes, uses = pd.factorize(buildings["use"])  # missing: code -1
+    text = pd.Series(uses, dtype=object).astype("string").str.strip().str.lower()
     pattern = "|".join(re.escape(u) for u in INDUSTRIAL_USES)
     hit = text.str.contains(pattern, regex=True)
-    return (text.isna() | (text == "") | hit.fillna(False).astype(bool)).to_numpy(dtype=bool)
+    judged = (text.isna() | (text == "") | hit.fillna(False).astype(bool)).to_numpy(dtype=bool)
+    return np.append(judged, True)[codes]  # code -1: the appended True (missing)
 
 
 def _floors_and_storey(buildings: pd.DataFrame, policy: Policy) -> tuple[np.ndarray, np.ndarray]:

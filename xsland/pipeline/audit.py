@@ -17,7 +17,7 @@ import pandas as pd
 import xsland._sums as sums
 from xsland._progress import step
 from xsland._threads import Later, cpus, later
-from xsland.group.blocks import block_members, block_table, find_blocks
+from xsland.group.blocks import block_links, block_members, block_table, find_blocks
 from xsland.judge.audit import (
     district_checks,
     parcel_table,
@@ -236,6 +236,21 @@ def run(
         },
         start=side,
     )
+    # the links between parcels (blocks) depend on the geometry alone: worked out for
+    # every parcel on a second thread while the parks and parcels are judged, on one
+    # core; the blocks keep those between two low-efficiency parcels (no geometry of the
+    # parcels is prepared meanwhile: the plan rule prepares the plan's, not shared)
+    linking = (
+        later(
+            block_links,
+            gpd.GeoSeries(parcel_out.geometry, copy=False),
+            gap_m=policy.block_gap_m,
+            barriers=barriers,
+            crs=crs,
+        )
+        if side and client is None
+        else None
+    )
     with step("park checks", len(parks), unit="park zones"):
         park_out = park_checks(
             parks,
@@ -289,7 +304,12 @@ def run(
             parcel_out["block_id"] = ids.reindex(parcel_out.index).astype(object)
         else:
             parcel_out["block_id"] = find_blocks(
-                parcel_out, gap_m=policy.block_gap_m, barriers=barriers, mask=low, crs=crs
+                parcel_out,
+                gap_m=policy.block_gap_m,
+                barriers=barriers,
+                mask=low,
+                crs=crs,
+                links=None if linking is None else linking.result(),
             )
     # the block table (its outlines are GEOS, on threads) on a second thread while the
     # roll-ups are worked out here: they read only each block's town, counted after

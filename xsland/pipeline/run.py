@@ -530,7 +530,8 @@ def read_inputs(project: Any) -> dict[str, Any]:
 
     Two inputs are read at a time, on two threads (one on a single CPU): GDAL reads
     without holding Python's lock, so the parcels and the buildings, the largest
-    layers, are read side by side. Each input is read and validated on its own, so the
+    layers, are read side by side, started first (the other inputs follow on whichever
+    thread is free). Each input is read and validated on its own, so the
     results are those of reading one after the other; one step, ``read inputs``,
     spans them all, and each input reports its own ``read <kind>`` step inside it.
 
@@ -550,12 +551,18 @@ def read_inputs(project: Any) -> dict[str, Any]:
         step("read inputs", len(items), unit="inputs"),
         ThreadPoolExecutor(min(2, cpus()), thread_name_prefix="xsland-read") as pool,
     ):
+        # the largest layers first, so the longest read (the buildings) starts at once
+        first = ("buildings", "parcels")
+        order = sorted(items, key=lambda ki: first.index(ki[0]) if ki[0] in first else 2)
         # each read in a copy of this context: the progress callback goes along
-        reads = [
-            pool.submit(contextvars.copy_context().run, _read_step, kind, item, project, options)
-            for kind, item in items
-        ]
-        for (kind, item), read in zip(items, reads, strict=True):
+        reads = {
+            kind: pool.submit(
+                contextvars.copy_context().run, _read_step, kind, item, project, options
+            )
+            for kind, item in order
+        }
+        for kind, item in items:
+            read = reads[kind]
             try:
                 out[kind] = read.result()
             except ValidationError as exc:

@@ -235,6 +235,10 @@ def _native(column: pd.Series) -> list[Any]:
     return list(column)
 
 
+#: The value of each column a quality record lacks (:func:`quality_frame`).
+_MISSING = (np.nan,) * len(QUALITY_COLUMNS)
+
+
 def quality_frame(*frames_or_records: Any) -> pd.DataFrame:
     """One data-quality table from frames' ``attrs["quality"]`` or lists of records.
 
@@ -251,7 +255,7 @@ def quality_frame(*frames_or_records: Any) -> pd.DataFrame:
             continue
         records = item.attrs.get("quality", []) if isinstance(item, pd.DataFrame) else item
         # a key a record lacks is NaN, as in a frame made from records
-        rows.extend(tuple(r.get(c, np.nan) for c in QUALITY_COLUMNS) for r in records)
+        rows.extend(tuple(map(r.get, QUALITY_COLUMNS, _MISSING)) for r in records)
     return pd.DataFrame(rows, columns=QUALITY_COLUMNS).astype(
         {c: "object" for c in QUALITY_COLUMNS}
     )
@@ -416,7 +420,8 @@ def _strip_nul(frame: pd.DataFrame, kind: str, c: _Collector) -> pd.DataFrame:
             frame[col] = pd.Series(cleaned, index=frame.index, dtype=object)
             changed[str(col)] = mask
     id_col = get_kind(kind).id_column
-    ids = frame[id_col].to_numpy(dtype=object) if id_col in frame.columns else None
+    named = changed and id_col in frame.columns  # the IDs made objects only when needed
+    ids = frame[id_col].to_numpy(dtype=object) if named else None
     for col, mask in changed.items():
         rows = [
             (normalise_id(ids[i]) if ids is not None else None) or f"row {i + 1}"

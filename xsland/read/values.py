@@ -193,11 +193,23 @@ def _already_normal(text: pd.Series) -> np.ndarray:
     characters, the strip and the trailing ``.0`` cannot change it. NA counts as not.
     """
     a = pa.array(text.astype("string[pyarrow]").array)
+    return np.asarray(_normal_texts(a).fill_null(False), dtype=bool)
+
+
+def _normal_texts(a: pa.Array) -> pa.Array:
+    """:func:`_already_normal` of an Arrow string array, null where ``a`` is null.
+
+    The regular expression is matched only on the texts ending in ``0`` with a ``.``
+    (the few that can be like ``12.0``), not on every ID.
+    """
     ends = pc.or_(pc.starts_with(a, " "), pc.ends_with(a, " "))
     normal = pc.and_(pc.ascii_is_printable(a), pc.greater(pc.binary_length(a), 0))
     normal = pc.and_(normal, pc.invert(ends))
-    normal = pc.and_(normal, pc.invert(pc.match_substring_regex(a, r"^[+-]?[0-9]+\.0+$")))
-    return np.asarray(normal.fill_null(False), dtype=bool)
+    maybe = pc.and_(pc.ends_with(a, "0"), pc.match_substring(a, ".")).fill_null(False)
+    if pc.any(maybe).as_py():
+        like = pc.match_substring_regex(pc.filter(a, maybe), r"^[+-]?[0-9]+\.0+$")
+        maybe = pc.replace_with_mask(maybe, maybe, like)
+    return pc.and_(normal, pc.invert(maybe))
 
 
 def ids_already_normal(values: pd.Series) -> bool:
@@ -206,7 +218,8 @@ def ids_already_normal(values: pd.Series) -> bool:
     True for an object column whose every cell is ``None`` or a ``str`` (exactly: not a
     subclass, not NaN, not a number) that :func:`normalise_id` leaves as it is
     (:func:`_already_normal`): what :func:`xsland.read.io.read_layer` stores. One pass
-    over the cells' types and Arrow's string kernels instead of the per-cell work, so
+    over the cells' types, then the column made Arrow text in one call (``None`` as null)
+    for Arrow's string kernels, instead of the per-cell work, so
     :func:`xsland.read.harmonise.harmonise` can keep such columns as they are.
     """
     if values.dtype != object:
@@ -214,8 +227,8 @@ def ids_already_normal(values: pd.Series) -> bool:
     raw = values.to_numpy(dtype=object)
     if not set(map(type, raw)) <= {str, type(None)}:
         return False
-    present = raw[np.fromiter((v is not None for v in raw), dtype=bool, count=len(raw))]
-    return bool(_already_normal(pd.Series(present, dtype="string[pyarrow]")).all())
+    a = pa.array(raw, type=pa.string(), from_pandas=True)
+    return bool(pc.all(_normal_texts(a)).as_py() is not False)
 
 
 def normalise_ids(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -522,14 +535,23 @@ def _ungroup(
     return bodies, grouped
 
 
+#: A plain number: sign, digits with a decimal point, exponent (:func:`_plain_numbers`).
+_PLAIN_NUMBER = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,2})?$"
+
+
 def _plain_numbers(raw: np.ndarray) -> np.ndarray | None:
-    """The values of a text column of plain ASCII numbers, or ``None`` to read cell by cell."""
+    """The values of a text column of plain ASCII numbers, or ``None`` to read cell by cell.
+
+    The texts are matched by Arrow's regular expressions, ASCII digits only (a full-width
+    or Arabic-Indic digit is read cell by cell, as pandas cannot parse it).
+    """
     text = pd.Series(raw, dtype=object)
     empty = text.isna().to_numpy()
-    if not all(type(v) is str for v in raw[~empty]):
+    if not set(map(type, raw[~empty])) <= {str}:
         return None
-    plain = text[~empty].str.fullmatch(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,2})?")
-    if not plain.all():
+    cells = pa.array(raw[~empty], type=pa.string())
+    plain = pc.match_substring_regex(cells, _PLAIN_NUMBER)
+    if pc.all(plain).as_py() is False:
         return None
     out = np.full(len(raw), np.nan)
     out[~empty] = pd.to_numeric(text[~empty]).to_numpy(dtype="float64")

@@ -375,6 +375,28 @@ def _lowuse_lines(result) -> list[str]:
     return lines
 
 
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of ``frame`` as dicts of plain values, as ``to_dict("records")`` gives
+    them, read column by column: one ``tolist`` a column, not a boxing call per cell.
+
+    Only for columns whose ``tolist`` gives the very values ``to_dict`` does (NumPy
+    numbers and booleans, text with NaN for null); a frame with any other column (objects
+    holding NumPy scalars, nullable numbers whose null ``to_dict`` gives as ``None``) is
+    left to ``to_dict``."""
+    columns = list(frame.columns)
+    if len(set(columns)) < len(columns) or not all(map(_plain_dtype, frame.dtypes)):
+        return frame.to_dict("records")
+    values = [frame[c].tolist() for c in columns] if len(frame) else []
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def _plain_dtype(dtype: Any) -> bool:
+    """Whether ``tolist`` of a column of ``dtype`` gives what ``to_dict`` does."""
+    if isinstance(dtype, pd.StringDtype):
+        return dtype.na_value is np.nan
+    return isinstance(dtype, np.dtype) and dtype.kind in "biuf"
+
+
 def _share(value: float) -> str:
     return "—" if value is None or value != value else f"{value:.1%}"
 
@@ -404,7 +426,7 @@ def _evaluation_lines(result) -> list[str]:
             "industrial FAR | coverage | tax 万元/ha | idle rate | score |",
             "|---" * 12 + "|",
         ]
-        for r in table.to_dict("records"):  # plain values, not a Series per row
+        for r in _records(table):  # plain values, not a Series per row
             lines.append(
                 f"| {_cell(r['park_id'])} {_cell(r['name'])} | {r['zone_type'] or '–'} | "
                 f"{_fcell(r['built_ha'], ',.1f')} | {_fcell(r['supply_rate'], '.1%')} | "
@@ -488,7 +510,7 @@ def summary_markdown(result, *, title: str = "xsland audit", inputs: dict | None
     # the columns read below only (parks have text columns: values as iterrows gives them)
     read = ["park_id", "name", "town"]
     read += [c.replace("chk_", p) for c in CHECKS for p in ("chk_", "val_", "fail_")]
-    rows = parks[[c for c in dict.fromkeys(read) if c in parks.columns]].to_dict("records")
+    rows = _records(parks[[c for c in dict.fromkeys(read) if c in parks.columns]])
     # each park's ID and name made Markdown once, for its row and its failed checks
     heads = [(_cell(row["park_id"]), _cell(row.get("name"))) for row in rows]
     shown = {}  # each distinct status's text once

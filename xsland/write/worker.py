@@ -67,7 +67,8 @@ def write_workbook(tables: list[tuple[str, Any]], spec: dict[str, Any], path: st
     spec
         ``widths`` (sheet -> column widths), ``formats`` (sheet -> each column's Excel
         number format, ``None`` for text: the quote prefix, so ``=1+1`` stays text when
-        edited) and ``autofilter`` (sheet -> bool). Every sheet gets a frozen, bold,
+        edited; ``""`` for text written without a cell format, whose cells all read back
+        as text anyway) and ``autofilter`` (sheet -> bool). Every sheet gets a frozen, bold,
         bordered header row; dates show as ``yyyy-mm-dd``.
     """
     import rustpy_xlsxwriter as rx
@@ -90,7 +91,9 @@ def write_workbook(tables: list[tuple[str, Any]], spec: dict[str, Any], path: st
         datetime_format="yyyy-mm-dd",
         autofit=False,
         column_widths={n: list(spec["widths"][n]) for n in names},
-        column_formats={n: [fmt(f) for f in spec["formats"][n]] for n in names},
+        column_formats={
+            n: [None if f == "" else fmt(f) for f in spec["formats"][n]] for n in names
+        },
         header_format={n: head for n in names},
         autofilter={n: bool(spec["autofilter"][n]) for n in names},
     )

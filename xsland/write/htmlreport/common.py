@@ -144,7 +144,23 @@ def _missing(value: Any) -> bool:
 
 
 def _missing_mask(values: pd.Series) -> np.ndarray:
-    """:func:`_missing` of every value, vectorised: null, or blank / "nan" / "none" text."""
+    """:func:`_missing` of every value, vectorised: null, or blank / "nan" / "none" text.
+
+    Each distinct value is judged once (values factorised by pandas: a column of a million
+    parcels holds a few thousand IDs or names); values equal to each other are all text or
+    all not, so they are missing alike. Unhashable values are judged one by one.
+    """
+    try:
+        codes, uniques = pd.factorize(values)  # null: -1
+    except TypeError:  # unhashable values (lists)
+        return _missing_mask_of(values)
+    if len(uniques) >= len(codes):
+        return _missing_mask_of(values)
+    return np.append(_missing_mask_of(pd.Series(uniques, dtype=object)), True)[codes]
+
+
+def _missing_mask_of(values: pd.Series) -> np.ndarray:
+    """:func:`_missing_mask` worked out value by value (one pass of pandas string operations)."""
     s = pd.Series(values.to_numpy(dtype=object), dtype=object)
     na = s.isna().to_numpy(dtype=bool, copy=True)
     text = s.map(type).isin([str, np.str_]).to_numpy(dtype=bool) & ~na
@@ -362,24 +378,51 @@ def _cell_value(chk: str, row: Mapping[str, Any]) -> str:
 
 
 def _parcel_towns(a: _Audit, parcels: pd.DataFrame) -> pd.Series:
-    """Town of each parcel: its park's town, else its own ``town``, else 未注明."""
+    """Town of each parcel: its park's town, else its own ``town``, else 未注明.
+
+    Worked out once per distinct park ID and own town (both factorised by pandas, a few
+    thousand of a million parcels), then taken for every row by numpy; a ``town`` column
+    that is not a pandas string column (objects: ``1`` and ``1.0`` factorise alike but
+    read differently) is read row by row.
+    """
     parks = _park_frame(a)
     by_park = parks.drop_duplicates("park_id").set_index("park_id")["town"].astype(object)
+    own = parcels["town"] if "town" in parcels.columns else None
+    if own is not None and not isinstance(own.dtype, pd.StringDtype):
+        return _parcel_towns_of(by_park, parcels)
+    p_codes, p_ids = pd.factorize(parcels["park_id"].astype("string"), use_na_sentinel=False)
+    of_park = pd.Series(p_ids, dtype="string").map(by_park).astype(object)
+    known = of_park.notna().to_numpy(dtype=bool)
+    names = of_park.to_numpy(dtype=object)
+    pick = p_codes
+    if own is not None:  # a parcel whose park has no town: its own
+        t_codes, t_names = pd.factorize(own, use_na_sentinel=False)
+        names = np.concatenate([names, pd.Series(t_names, dtype=object).to_numpy()])
+        pick = np.where(known[p_codes], p_codes, len(of_park) + t_codes)
+    met = np.bincount(pick, minlength=len(names)) > 0  # the names met, each once
+    at = np.cumsum(met) - 1
+    shown = _shown_towns(pd.Series(names[met], dtype=object))
+    return pd.Series(shown[at[pick]], index=parcels.index, dtype=object)
+
+
+def _parcel_towns_of(by_park: pd.Series, parcels: pd.DataFrame) -> pd.Series:
+    """:func:`_parcel_towns` worked out row by row (an own ``town`` column of objects)."""
     town = parcels["park_id"].astype("string").map(by_park).astype(object)
     if "town" in parcels.columns:
         town = town.where(town.notna(), parcels["town"].astype(object))
+    return pd.Series(_shown_towns(town), index=town.index, dtype=object)
+
+
+def _shown_towns(town: pd.Series) -> np.ndarray:
+    """The towns as shown: text, ``(未注明)`` for a missing one."""
     if pd.api.types.infer_dtype(town, skipna=True) in ("string", "empty"):
         # text and nulls only (as towns are): each distinct name judged once, not each row
         codes, names = pd.factorize(town)  # a null: -1, the last of the shown names below
         names = pd.Series(np.append(np.asarray(names, dtype=object), None), dtype=object)
         shown = np.where(_missing_mask(names), "(未注明)", names.astype(str).to_numpy(dtype=object))
-        return pd.Series(shown[codes], index=town.index, dtype=object)
+        return shown[codes]
     missing = _missing_mask(town)
-    return pd.Series(
-        np.where(missing, "(未注明)", town.astype(str).to_numpy(dtype=object)),
-        index=town.index,
-        dtype=object,
-    )
+    return np.where(missing, "(未注明)", town.astype(str).to_numpy(dtype=object))
 
 
 def _has_kinds(parcels: pd.DataFrame) -> bool:
@@ -456,7 +499,9 @@ def _reason_rows(parcels: pd.DataFrame) -> pd.DataFrame:
     for c in codes:  # missing (-1) becomes 0
         key = key * (int(c.max(initial=-1)) + 2) + c + 1
     pair, _ = pd.factorize(key)  # pairs numbered in the order they first occur
-    _, first = np.unique(pair, return_index=True)  # the first row of each, rising
+    # the first row of each pair, rising: where a number is met for the first time, it
+    # is the largest yet (np.unique's first rows, without sorting every row)
+    first = np.flatnonzero(pair > np.maximum.accumulate(np.concatenate([[-1], pair[:-1]])))
     each = _reason_rows_all(pd.DataFrame(parcels[cols].iloc[first]).reset_index(drop=True))
     if each.empty:
         return each
@@ -477,7 +522,7 @@ def _reason_rows(parcels: pd.DataFrame) -> pd.DataFrame:
             },
         }
     )
-    return rows[~dup[take]]
+    return rows[~dup[take]] if dup.any() else rows  # the same frame when none is dropped
 
 
 def _reason_rows_of(parcels: pd.DataFrame) -> pd.DataFrame:
@@ -489,8 +534,12 @@ def _reason_rows_of(parcels: pd.DataFrame) -> pd.DataFrame:
 def _reason_rows_all(parcels: pd.DataFrame) -> pd.DataFrame:
     """The rows of :func:`_reason_rows` before a reason listed twice for one parcel is
     dropped (a plain index: each row's place). Vectorised: the lists are split and
-    paired by pandas, not row by row."""
+    paired by pandas, not row by row; a few rows of text (a block's parcels, the
+    distinct lists of many parcels) by :func:`_reason_rows_few`, in Python."""
     n = len(parcels)
+    cols = [parcels[c] for c in ("reasons", "reasons_zh") if c in parcels.columns]
+    if n <= _FEW_ROWS and all(_text_or_null(c) for c in cols):
+        return _reason_rows_few(parcels)
     none = pd.Series([None] * n, dtype=object)
     codes = _split_parts(parcels["reasons"] if "reasons" in parcels.columns else none)
     zh = _split_parts(parcels["reasons_zh"] if "reasons_zh" in parcels.columns else none)
@@ -522,6 +571,60 @@ def _reason_rows_all(parcels: pd.DataFrame) -> pd.DataFrame:
     rows["label"] = rows["label"].where(rows["label"].notna(), rows["code"])
     rows["key"] = rows["code"].where(rows["code"].notna(), rows["label"])
     return rows
+
+
+#: At most this many rows, :func:`_reason_rows_all` pairs the lists row by row in Python:
+#: its pandas steps cost a few milliseconds whatever the rows.
+_FEW_ROWS = 256
+
+
+def _text_or_null(values: pd.Series) -> bool:
+    """Whether every value is a string or null (as text columns hold)."""
+    return all(
+        isinstance(v, str) or v is None or v is pd.NA or (isinstance(v, float) and v != v)
+        for v in values
+    )
+
+
+def _reason_rows_few(parcels: pd.DataFrame) -> pd.DataFrame:
+    """:func:`_reason_rows_all` of a few rows of text or null, row by row in Python: the
+    same frame (columns, values, types and plain index)."""
+    n = len(parcels)
+    codes = parcels["reasons"].tolist() if "reasons" in parcels.columns else [None] * n
+    zh = parcels["reasons_zh"].tolist() if "reasons_zh" in parcels.columns else [None] * n
+    found: list[tuple[int, str | None, str | None]] = []
+    for i, (c, z) in enumerate(zip(codes, zh, strict=True)):
+        cs, zs = _split(c), _split(z)
+        if cs and len(cs) == len(zs):
+            found += [(i, a, b) for a, b in zip(cs, zs, strict=True)]
+        elif cs:
+            found += [(i, a, None) for a in cs]
+        else:
+            found += [(i, None, b) for b in zs]
+    if not found:
+        return pd.DataFrame(
+            {
+                "row": np.array([], dtype=np.int64),
+                "code": pd.Series([], dtype=object),
+                "label": pd.Series([], dtype=object),
+            }
+        )
+    first: dict[str, str] = {}  # one label per code (the first seen)
+    for _, c, z in found:
+        if c is not None and z is not None:
+            first.setdefault(c, z)
+    labels = [z if z is not None else first.get(c, c) for _, c, z in found]
+    return pd.DataFrame(
+        {
+            "row": np.array([r for r, _, _ in found], dtype=np.int64),
+            "code": pd.Series([c for _, c, _ in found], dtype=object),
+            "label": pd.Series(labels, dtype=object),
+            "key": pd.Series(
+                [c if c is not None else z for (_, c, _), z in zip(found, labels, strict=True)],
+                dtype=object,
+            ),
+        }
+    )
 
 
 def _first(frame: pd.DataFrame, col: str) -> Any:

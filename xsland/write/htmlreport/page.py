@@ -155,12 +155,13 @@ def build_report(
         )
     ch = charts._Charts(font=font, fmt=image_format)
     labels = _rule_labels(a)
+    kinds = sections.kind_rows(a)  # for the summary and the low-efficiency section
     parts = [
-        sections.summary_section(a, ch, labels),
+        sections.summary_section(a, ch, labels, kinds=kinds),
         sections.scorecard_section(a, labels),
         sections.targets_section(a, ch, labels),
         sections.far_section(a, ch),
-        sections.lowuse_section(a, ch),
+        sections.lowuse_section(a, ch, kinds=kinds),
         sections.blocks_section(a, ch, top=top_blocks),
         sections.intensity_section(a),
         sections.quality_section(a, ch, first_rows=quality_rows),

@@ -222,10 +222,10 @@ def _num_cell(text: str) -> dict[str, str]:
 # -- 1 summary -----------------------------------------------------------------------------
 
 
-def _status_counts(parks: pd.DataFrame, checks: Sequence[str]) -> pd.DataFrame:
+def _status_counts(statuses: dict[str, pd.Series]) -> pd.DataFrame:
+    """Parks per check (rows, in the order given) and status (columns)."""
     rows = {}
-    for chk in checks:
-        st = _statuses(parks[chk])
+    for chk, st in statuses.items():
         rows[chk] = [int((st == s).sum()) for s in STATUSES]
     return pd.DataFrame.from_dict(rows, orient="index", columns=list(STATUSES))
 
@@ -274,20 +274,28 @@ def kind_town_rows(a: _Audit, *, towns: pd.Series | None = None) -> list[dict[st
     kind and by "only" kind (:func:`xsland.judge.lowuse.summary` by town).
 
     ``towns``: the town of every parcel when already worked out (:func:`_parcel_towns`
-    of ``a.parcels``), else it is worked out here."""
+    of ``a.parcels``), else it is worked out here.
+
+    Only the parcels of low-efficiency land or of a kind are summed: the others add
+    nothing to the figures shown (counts, and areas summed exactly, :mod:`xsland._sums`),
+    and a town without low-efficiency land is left out."""
     parcels = a.parcels
     if not _has_kinds(parcels):
         return []
     if towns is None:
         towns = _parcel_towns(a, parcels)
+    read = [c for c in ("low_efficiency", *(f"lu_{k}" for k in LOWUSE_KINDS)) if c in parcels]
+    keep = np.zeros(len(parcels), dtype=bool)
+    for c in read:  # as the summary reads a flag
+        keep |= parcels[c].fillna(False).to_numpy(dtype=bool)
     frame = pd.DataFrame(
         {
-            "town": towns.to_numpy(),
-            "area_mu": pd.to_numeric(parcels["area_mu"], errors="coerce").to_numpy(),
-        },
-        index=parcels.index,
+            "town": pd.Series(towns.to_numpy()[keep], dtype=object),
+            "area_mu": pd.to_numeric(parcels["area_mu"], errors="coerce").to_numpy()[keep],
+        }
     )
-    table = lowuse_summary(frame, parcels, by="town", policy=a.policy)
+    flags = pd.DataFrame(parcels[read]).iloc[keep].reset_index(drop=True)
+    table = lowuse_summary(frame, flags, by="town", policy=a.policy)
     table = table[table["n_low_efficiency"] > 0].sort_values(
         ["low_efficiency_mu", "town"], ascending=[False, True], kind="stable"
     )
@@ -312,7 +320,9 @@ def kind_town_rows(a: _Audit, *, towns: pd.Series | None = None) -> list[dict[st
     ]
 
 
-def summary_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
+def summary_section(
+    a: _Audit, ch: _Charts, labels: Labels, *, kinds: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """概览: headline figures, the kinds of low-efficiency land, parks by rule and status
     (Fig. 1), and per rule the parks that fail or lack data.
 
@@ -324,6 +334,9 @@ def summary_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
         Draws the charts (:class:`~xsland.write.htmlreport.charts._Charts`).
     labels
         ``check -> (Chinese label, English label, source)`` with the run's thresholds.
+    kinds
+        :func:`kind_rows` of ``a`` when already worked out (for the low-efficiency
+        section too), else they are worked out here.
 
     Returns
     -------
@@ -334,13 +347,14 @@ def summary_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
     parks = _park_frame(a)
     parcels = a.parcels
     checks = [c for c in CHECKS if c in parks.columns]
+    statuses = {c: _statuses(parks[c]) for c in checks}  # once per check
     n_out = int(_missing_mask(parcels["park_id"]).sum()) if "park_id" in parcels else 0
     area_km2, area_mu = (
         pd.to_numeric(parks[c], errors="coerce").sum() if c in parks else math.nan
         for c in ("area_km2", "area_mu")
     )
     failing = (
-        pd.concat([_statuses(parks[c]) == FAIL for c in checks], axis=1).any(axis=1)
+        pd.concat([statuses[c] == FAIL for c in checks], axis=1).any(axis=1)
         if checks
         else pd.Series()
     )
@@ -360,7 +374,7 @@ def summary_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
     figure = None
     if checks:
         img = status_chart(
-            ch, _status_counts(parks, checks), [labels[c][:2] for c in checks], len(parks)
+            ch, _status_counts(statuses), [labels[c][:2] for c in checks], len(parks)
         )
         figure = _figure(
             img, "图1 各规则的园区达标情况(园区数)。", "Fig. 1 Parks by rule and status."
@@ -376,21 +390,22 @@ def summary_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
             for _, r in frame.head(NAMES_MAX_PARKS).iterrows()
         ]
 
-    def more(frame: pd.DataFrame) -> str:
-        return f"{len(frame):,}" if len(frame) > NAMES_MAX_PARKS else ""
+    def more(rows: np.ndarray) -> str:
+        return f"{len(rows):,}" if len(rows) > NAMES_MAX_PARKS else ""
 
     findings = []
     for chk in checks:
-        st = _statuses(parks[chk])
-        fails, unknowns = parks[st == FAIL], parks[st == UNKNOWN]
+        st = statuses[chk]
+        # the parks' positions; only the first named are taken of the park table
+        fails, unknowns = (np.flatnonzero((st == s).to_numpy(dtype=bool)) for s in (FAIL, UNKNOWN))
         findings.append(
             {
                 "zh": labels[chk][0],
                 "en": labels[chk][1],
                 "n_pass": f"{int((st == PASS).sum())}",
-                "fails": names(fails, chk),
+                "fails": names(parks.iloc[fails[:NAMES_MAX_PARKS]], chk),
                 "fails_more": more(fails),
-                "unknowns": names(unknowns, chk, full=False),
+                "unknowns": names(parks.iloc[unknowns[:NAMES_MAX_PARKS]], chk, full=False),
                 "unknowns_more": more(unknowns),
             }
         )
@@ -412,7 +427,7 @@ def summary_section(a: _Audit, ch: _Charts, labels: Labels) -> dict[str, Any]:
         "Summary",
         "report_summary.html.j2",
         kpis=[{"zh": zh, "en": en, "n": n, "s": s} for zh, en, n, s in kpis],
-        kinds=kind_rows(a)[:-1],
+        kinds=(kind_rows(a) if kinds is None else kinds)[:-1],
         figure=figure,
         findings=findings,
         district=district,
@@ -678,7 +693,11 @@ def far_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
     p = pd.DataFrame(
         {
             "park_id": parcels["park_id"].astype("string"),
-            "category": parcels["category"].astype(object),
+            "category": (  # text as it is (compared with codes only), else objects
+                parcels["category"]
+                if isinstance(parcels["category"].dtype, pd.StringDtype)
+                else parcels["category"].astype(object)
+            ),
             "far": pd.to_numeric(parcels["far"], errors="coerce"),
         }
     )
@@ -692,8 +711,9 @@ def far_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
     minima = [(a.rule(key), cat, style) for key, cat, style in rules]
     low = a.rule("lowuse_far_max")
     figure = None
+    by_park = ind.groupby("park_id")["far"]
+    median = by_park.median()  # NaN for a park whose FAR is all unknown, as for one without
     if len(known):
-        median = known.groupby("park_id")["far"].median()
         rows = _chart_rows(parks["park_id"].astype("string").map(median).to_numpy(dtype=float))
         shown = parks.iloc[rows]
         names, key = ch.labels(
@@ -718,10 +738,8 @@ def far_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
                 "with the lowest median FAR of their industrial parcels",
             ),
         )
-    by_park = ind.groupby("park_id")["far"]
     n_ind = by_park.size()
-    n_unknown = ind["far"].isna().groupby(ind["park_id"]).sum()
-    median = by_park.median()
+    n_unknown = n_ind - by_park.count()  # the parcels of unknown FAR, of the same groups
     lowest = parks["park_id"].astype("string").map(median).to_numpy(dtype=float)
     picked = _chart_rows(lowest, cap=TABLE_MAX_PARKS)
     rows = []
@@ -764,7 +782,9 @@ def far_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
 # -- 5 low-efficiency land -----------------------------------------------------------------
 
 
-def lowuse_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
+def lowuse_section(
+    a: _Audit, ch: _Charts, *, kinds: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """低效用地: the parcels and 亩 of low-efficiency land, by the kinds of clause 二(一)3
     (:func:`kind_rows`, :func:`kind_town_rows`), by town and by reason (Fig. 5).
 
@@ -774,6 +794,9 @@ def lowuse_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
         The audit's tables (:func:`~xsland.write.htmlreport.common._collect`).
     ch
         Draws the charts (:class:`~xsland.write.htmlreport.charts._Charts`).
+    kinds
+        :func:`kind_rows` of ``a`` when already worked out (for the summary section
+        too), else they are worked out here.
 
     Returns
     -------
@@ -788,7 +811,9 @@ def lowuse_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
     flag = as_bool(parcels["low_efficiency"]).fillna(False).to_numpy(dtype=bool)
     towns = _parcel_towns(a, parcels) if _has_kinds(parcels) else None  # also by kind_town_rows
     # the columns read here only, not every column of every low-efficiency parcel
-    used = [c for c in ("park_id", "town", "area_mu", "reasons", "reasons_zh") if c in parcels]
+    used = [c for c in ("area_mu", "reasons", "reasons_zh") if c in parcels]
+    if towns is None:  # the towns of the low-efficiency parcels are worked out from these
+        used += [c for c in ("park_id", "town") if c in parcels]
     low = pd.DataFrame(parcels.loc[flag, used]).reset_index(drop=True)
     mu = (
         pd.to_numeric(low.get("area_mu"), errors="coerce")
@@ -827,7 +852,7 @@ def lowuse_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
             .agg(
                 label=("label", "first"),
                 code=("code", "first"),
-                n=("row", "nunique"),
+                n=("row", "size"),  # a reason is listed once per parcel
                 mu=("mu", "sum"),
             )
             .sort_values("mu", ascending=False)
@@ -856,7 +881,7 @@ def lowuse_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
         "report_lowuse.html.j2",
         note=note,
         empty=False,
-        kinds=kind_rows(a),
+        kinds=kind_rows(a) if kinds is None else kinds,
         towns=kind_town_rows(a, towns=towns),
         kind_labels=[(k, *KINDS[k]) for k in LOWUSE_KINDS],
         counted=[k for k in LOWUSE_KINDS if k in a.policy.lowuse_kinds],
@@ -884,6 +909,16 @@ def lowuse_section(a: _Audit, ch: _Charts) -> dict[str, Any]:
 
 
 # -- 6 blocks ------------------------------------------------------------------------------
+
+
+def _meeting(bounds: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """Positions of the bounds (rows ``minx, miny, maxx, maxy``) that meet ``box``, edges
+    included (what a spatial index's query of the box gives: envelopes that intersect);
+    an empty or missing geometry (NaN bounds) meets nothing."""
+    x0, y0, x1, y1 = box
+    return np.flatnonzero(
+        (bounds[:, 0] <= x1) & (bounds[:, 2] >= x0) & (bounds[:, 1] <= y1) & (bounds[:, 3] >= y0)
+    )
 
 
 def blocks_section(a: _Audit, ch: _Charts, *, top: int) -> dict[str, Any]:
@@ -947,32 +982,37 @@ def blocks_section(a: _Audit, ch: _Charts, *, top: int) -> dict[str, Any]:
     )
     biggest = b.sort_values("_mu", ascending=False, kind="stable").head(top)
     has_geo = isinstance(parcels, gpd.GeoDataFrame) and len(parcels)
-    sindex = parcels.sindex if has_geo else None
+    # each parcel's bounds: the parcels near a block are those whose bounds meet a box, as
+    # a spatial index gives them, without building one over every parcel for ten boxes
+    bounds = shapely.bounds(parcels.geometry.to_numpy()) if has_geo else None
     low_flag = (
         as_bool(parcels["low_efficiency"]).fillna(False).to_numpy(dtype=bool)
         if "low_efficiency" in parcels
         else np.zeros(len(parcels), dtype=bool)
     )
     park_names = _park_frame(a).drop_duplicates("park_id").set_index("park_id")["name"]
-    member_of = (
-        parcels["block_id"].astype("string").to_numpy(dtype=object, na_value=None)
+    # each parcel's block as a number (-1: none), each block's parcels found by it
+    member_of, block_ids = (
+        pd.factorize(parcels["block_id"].astype("string"))
         if "block_id" in parcels.columns
-        else np.full(len(parcels), None, dtype=object)
+        else (np.full(len(parcels), -1), pd.Index([], dtype="string"))
     )
-    parcel_ids = parcels["parcel_id"].astype("string")
     cards = []
     for rank, (_, blk) in enumerate(biggest.iterrows(), start=1):
         bid = blk["block_id"]
-        pos = np.flatnonzero(member_of == str(bid))
+        at = block_ids.get_indexer([str(bid)])[0]
+        pos = np.flatnonzero(member_of == at) if at >= 0 else np.array([], dtype=np.int64)
         if not len(pos) and "parcel_ids" in blk.index:
             ids = set(_split(blk["parcel_ids"]))
-            pos = np.flatnonzero(parcel_ids.isin(ids).to_numpy(dtype=bool, na_value=False))
+            pos = np.flatnonzero(
+                parcels["parcel_id"].astype("string").isin(ids).to_numpy(dtype=bool, na_value=False)
+            )
         members = parcels.iloc[pos]
         img = None
         if has_geo and blk.geometry is not None and not blk.geometry.is_empty:
             minx, miny, maxx, maxy = blk.geometry.bounds
             span = max(maxx - minx, maxy - miny, 1.0) * 0.7
-            near = sindex.query(shapely.box(minx - span, miny - span, maxx + span, maxy + span))
+            near = _meeting(bounds, (minx - span, miny - span, maxx + span, maxy + span))
             near = np.setdiff1d(near, pos)
             img = block_map(ch, blk, members, parcels.iloc[near], low_flag[pos])
         reasons = _reason_rows(members) if len(members) else pd.DataFrame()
@@ -1193,12 +1233,12 @@ def quality_section(a: _Audit, ch: _Charts, *, first_rows: int) -> dict[str, Any
         key,
     )
     details = []
+    layers, checks = q["layer"].astype(str), q["check"].astype(str)  # once, not per group
     for _, g in groups.iterrows():
-        rows = q[
-            (q["layer"].astype(str) == str(g["layer"]))
-            & (q["check"].astype(str) == str(g["check"]))
-        ]
-        shown = rows.head(first_rows)
+        rows = np.flatnonzero(
+            ((layers == str(g["layer"])) & (checks == str(g["check"]))).to_numpy(dtype=bool)
+        )
+        shown = q.iloc[rows[:first_rows]]  # the first rows only, not the group's every row
         details.append(
             {
                 "layer": _text(g["layer"]),
