@@ -187,17 +187,7 @@ def test_exact_groups_of_one_or_two_any_floats(groups):
     # groups of one or two values are summed without fsum (two-sum); over the whole range
     # of floats (tiny, huge, opposite signs) the parts are exact()'s, and a pair whose sum
     # overflows raises as fsum does
-    from xsland._sums import _exact_groups
-
-    v = np.array([x for g in groups for x in g], dtype="float64")
-    bounds = np.concatenate([[0], np.cumsum([len(g) for g in groups])])
-    try:
-        want = [exact(np.array(g, dtype="float64")) for g in groups]
-    except OverflowError:
-        with pytest.raises(OverflowError):
-            _exact_groups(v, bounds)
-        return
-    assert _exact_groups(v, bounds) == want
+    _check_exact_groups(groups)
 
 
 def test_exact_groups_two_sum_by_hand():
@@ -318,18 +308,7 @@ def test_exact_groups_of_three_to_twenty_values_equal_exact(groups):
     # groups of 3 to 16 values are summed by passes of two-sums (the loop takes what they
     # leave): over tiny, huge and whole values the parts are exact()'s; an overflow
     # raises as fsum does
-    from xsland._sums import _exact_groups
-
-    v = np.array([x for g in groups for x in g], dtype="float64")
-    bounds = np.concatenate([[0], np.cumsum([len(g) for g in groups])])
-    try:
-        want = [exact(np.array(g, dtype="float64")) for g in groups]
-    except OverflowError:
-        with pytest.raises(OverflowError):
-            _exact_groups(v, bounds)
-        return
-    got = _exact_groups(v, bounds)
-    assert [tuple(map(repr, t)) for t in got] == [tuple(map(repr, t)) for t in want]
+    _check_exact_groups(groups)
 
 
 def test_exact_groups_by_two_sums_by_hand():
@@ -385,3 +364,20 @@ def test_sparse_sum_by_hand():
     x = np.array([0.0, 0.5, math.nan, 9.0, 0.25, 0.0])
     got = partial(keys, {"x": x}, {"x": SUM})
     assert got["x"].tolist() == [(0.25,), (0.5,)]
+
+
+def _check_exact_groups(groups):
+    """_exact_groups of the groups gives exact()'s parts of each, to the bit (repr: -0.0
+    and 0.0 told apart), and raises OverflowError where exact() does."""
+    from xsland._sums import _exact_groups
+
+    v = np.array([x for g in groups for x in g], dtype="float64")
+    bounds = np.concatenate([[0], np.cumsum([len(g) for g in groups])])
+    try:
+        want = [exact(np.array(g, dtype="float64")) for g in groups]
+    except OverflowError:
+        with pytest.raises(OverflowError):
+            _exact_groups(v, bounds)
+        return
+    got = _exact_groups(v, bounds)
+    assert [tuple(map(repr, t)) for t in got] == [tuple(map(repr, t)) for t in want]
