@@ -444,7 +444,7 @@ def test_writes_are_atomic(audit, tmp_path, monkeypatch):
     def broken(self, *args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(Path, "write_text", broken)
+    monkeypatch.setattr(Path, "open", broken)  # write_map writes through it
     with pytest.raises(OSError, match="disk full"):
         write_map(m, target)
     monkeypatch.undo()
@@ -893,7 +893,7 @@ def test_parcels_converted_once_give_the_same_maps(audit):
     assert got == want
 
 
-def test_page_rendered_without_its_data_then_filled_is_the_whole_page(audit):
+def test_page_rendered_without_its_data_then_filled_is_the_whole_page(audit, tmp_path):
     # render_map renders the page with a mark where the data goes and puts the data in
     # once: the same text as folium's own rendering of the whole page, data included
     with warnings.catch_warnings():
@@ -905,6 +905,11 @@ def test_page_rendered_without_its_data_then_filled_is_the_whole_page(audit):
     assert text == m.get_root().render()
     assert payload(text)["title"] == BREAKOUT  # text from the data stays data
     assert text.count("<script") == text.count("</script>")
+    # write_map writes the data as bytes, never decoded: the same bytes as the text
+    written = write_map(m, tmp_path / "m.html").read_bytes()
+    masked = re.compile(rb"[0-9a-f]{32}")  # folium's element IDs differ from render to render
+    assert masked.sub(b"ID", written) == masked.sub(b"ID", text.encode("utf-8"))
+    assert "中" in text or "·" in text  # text beyond ASCII, written as UTF-8
 
 
 def test_label_points_rounded_as_python_rounds():

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-__all__ = ["SMALL_FLOAT", "json_for_html"]
+__all__ = ["SMALL_FLOAT", "json_bytes_for_html", "json_for_html"]
 
 _ESCAPES = (
     ("<", "\\u003c"),
@@ -68,19 +68,33 @@ def json_for_html(obj: Any) -> str:
     TypeError
         For a value JSON has no form for.
     """
-    data = None
-    if _as_json_writes(obj):
-        try:
-            data = orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY)
-        except orjson.JSONEncodeError:  # keys not text, ints beyond 64 bits, lone surrogates
-            data = None
-    if data is None:
-        return _json_for_html(obj)
+    data = _orjson_for_html(obj)
+    return _json_for_html(obj) if data is None else data.decode("utf-8")
+
+
+def json_bytes_for_html(obj: Any) -> bytes:
+    """:func:`json_for_html` of ``obj`` encoded as UTF-8, without making the text: for a
+    writer that writes bytes (a map's tens of megabytes are neither decoded nor encoded
+    again). Raises as :func:`json_for_html`, and :class:`UnicodeEncodeError` for a lone
+    surrogate (which no UTF-8 file can hold)."""
+    data = _orjson_for_html(obj)
+    return _json_for_html(obj).encode("utf-8") if data is None else data
+
+
+def _orjson_for_html(obj: Any) -> bytes | None:
+    """The escaped JSON of ``obj`` as UTF-8 written by orjson; ``None`` when orjson would
+    write it otherwise than :func:`json.dumps` or refuses it."""
+    if not _as_json_writes(obj):
+        return None
+    try:
+        data = orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY)
+    except orjson.JSONEncodeError:  # keys not text, ints beyond 64 bits, lone surrogates
+        return None
     # on UTF-8 bytes: a byte sequence of U+2028 is that character, never part of another
     for char, escaped in _BYTE_ESCAPES:
         if char in data:
             data = data.replace(char, escaped)
-    return data.decode("utf-8")
+    return data
 
 
 def _json_for_html(obj: Any) -> str:

@@ -83,7 +83,7 @@ import shapely
 from branca.element import Element, MacroElement
 
 from xsland._atomic import atomic_dir, atomic_file
-from xsland._html import json_for_html
+from xsland._html import json_bytes_for_html
 from xsland._names import safe_filename
 from xsland._threads import Ahead
 from xsland.errors import DataError, PolicyError, XslandError
@@ -1073,13 +1073,15 @@ class _Raw(Element):
 class _Overlays(MacroElement):
     """The embedded data (in the map's HTML) and the glue script (after the map's).
 
-    The data is JSON already safe inside ``<script>`` (:func:`xsland._html.json_for_html`).
-    :func:`render_map` renders the page with :attr:`mark` where the data goes
-    (``deferred``) and puts the data in once, so that the tens of megabytes of a large map
-    are not copied by the template, the page's assembly and the check for network links.
+    The data is JSON already safe inside ``<script>``, as UTF-8
+    (:func:`xsland._html.json_bytes_for_html`). :func:`render_map` and :func:`write_map`
+    render the page with :attr:`mark` where the data goes (``deferred``) and put the data
+    in once, so that the tens of megabytes of a large map are not copied by the template,
+    the page's assembly and the check for network links (and :func:`write_map` writes them
+    as they are, neither decoded nor encoded again).
     """
 
-    def __init__(self, payload: str) -> None:
+    def __init__(self, payload: bytes) -> None:
         super().__init__()
         self._name = "XslandOverlays"
         self._payload = payload
@@ -1091,7 +1093,7 @@ class _Overlays(MacroElement):
         map_name = self._parent.get_name()
         data_id = f"xsland-data-{map_name}"
         data = _templates().get_template("map_data.html.j2")
-        payload = self.mark if self.deferred else self._payload
+        payload = self.mark if self.deferred else self._payload.decode("utf-8")
         figure.html.add_child(
             _Raw(data.render(data_id=data_id, payload=markupsafe.Markup(payload))),
             name=self.get_name(),
@@ -1681,7 +1683,7 @@ def _build_map(
         css=markupsafe.Markup(_asset("map.css").replace("</style", "<\\/style")),
     )
     figure.header.add_child(_Raw(text), name="xsland_head")
-    m.add_child(_Overlays(json_for_html(payload)), name="xsland_overlays")
+    m.add_child(_Overlays(json_bytes_for_html(payload)), name="xsland_overlays")
     return m
 
 
@@ -1709,6 +1711,13 @@ def render_map(m: folium.Map) -> str:
         If the page would load a script or stylesheet over the network (e.g. a folium
         plugin added to the map), which breaks opening it offline.
     """
+    parts = _page_parts(m)
+    return "".join(p if isinstance(p, str) else p.decode("utf-8") for p in parts)
+
+
+def _page_parts(m: folium.Map) -> list[str | bytes]:
+    """The HTML of a map as :func:`render_map` checks it: the page's text in pieces with
+    each overlay's data (UTF-8 bytes) between them, in order."""
     overlays = [c for c in m._children.values() if isinstance(c, _Overlays)]
     for o in overlays:  # the page without the embedded data, each in one place
         o.deferred = True
@@ -1726,11 +1735,13 @@ def render_map(m: folium.Map) -> str:
             f"({text[start : found.end() + 60]!r}); maps must open offline: inline it or "
             "leave out the folium plugin that adds it"
         )
-    for o in overlays:
-        before, mark, after = text.partition(o.mark)
-        if mark:
-            text = "".join((before, o._payload, after))
-    return text
+    marked = sorted((text.find(o.mark), o) for o in overlays if o.mark in text)
+    parts: list[str | bytes] = []
+    end = 0
+    for at, o in marked:  # in the page's order
+        parts += [text[end:at], o._payload]
+        end = at + len(o.mark)
+    return [*parts, text[end:]]
 
 
 def write_map(m: folium.Map | str, path: str | os.PathLike, *, overwrite: bool = True) -> Path:
@@ -1754,10 +1765,13 @@ def write_map(m: folium.Map | str, path: str | os.PathLike, *, overwrite: bool =
     OutputExistsError
         If ``path`` exists and not ``overwrite``.
     """
-    text = m if isinstance(m, str) else render_map(m)
+    parts = [m] if isinstance(m, str) else _page_parts(m)
     target = Path(path)
-    with atomic_file(target, overwrite=overwrite) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    with atomic_file(target, overwrite=overwrite) as tmp, tmp.open("wb") as f:
+        for part in parts:  # text as Path.write_text writes it; the data as it is
+            if isinstance(part, str):
+                part = part.replace("\n", os.linesep).encode("utf-8")
+            f.write(part)
     return target
 
 
