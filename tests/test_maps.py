@@ -844,17 +844,34 @@ def test_park_info_reads_each_column_once_with_the_same_values():
 
 def test_ragged_coordinates_as_shapely_gives_them():
     # a rectangle and a triangle (polygons without holes: the short path), then the same
-    # with a hole in the rectangle and a two-part multipolygon (shapely's ragged array)
+    # with a hole in the rectangle and a two-part multipolygon (by parts, rings built only
+    # of the parts with holes), a part with two holes, and an empty polygon (shapely's)
     rect = shapely.Polygon([(0, 0), (4, 0), (4, 2), (0, 2)])
     tri = shapely.Polygon([(10, 0), (12, 0), (11, 3)])
     holed = shapely.Polygon(rect.exterior.coords, [[(1, 1), (2, 1), (2, 1.5)]])
     two = shapely.MultiPolygon([tri, shapely.box(20, 0, 21, 1)])
+    box = shapely.box(30, 0, 40, 10)
+    holes2 = shapely.Polygon(
+        box.exterior.coords, [[(31, 1), (32, 1), (32, 2)], [(35, 5), (36, 5), (36, 6), (35, 6)]]
+    )
+    mixed = shapely.MultiPolygon([tri, holes2, holed])
+    got = maps._ragged(np.array([mixed, rect], dtype=object))
+    # rings of 4 (tri), 5 + 4 + 5 (holes2), 5 + 4 (holed), 5 (rect) vertices
+    assert np.diff(got[1]).tolist() == [4, 5, 4, 5, 5, 4, 5]
+    assert got[2].tolist() == [0, 1, 4, 6, 7] and got[3].tolist() == [0, 3, 4]
     coords, ring_off, poly_off, geom_off = maps._ragged(np.array([rect, tri]))
     # 5 + 4 stored vertices (closing ones included), one ring per polygon per feature
     assert coords.tolist()[:5] == [[0, 0], [4, 0], [4, 2], [0, 2], [0, 0]]
     assert ring_off.tolist() == [0, 5, 9]
     assert poly_off.tolist() == geom_off.tolist() == [0, 1, 2]
-    for geoms in ([rect, tri], [holed, tri], [rect, two], [holed, two, tri]):
+    for geoms in (
+        [rect, tri],
+        [holed, tri],
+        [rect, two],
+        [holed, two, tri],
+        [mixed, holes2, rect],
+        [holed, shapely.Polygon(), tri],
+    ):
         arr = np.array(geoms, dtype=object)
         kind, want_coords, offsets = shapely.to_ragged_array(arr)
         got = maps._ragged(arr)

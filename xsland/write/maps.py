@@ -569,7 +569,8 @@ def _ragged(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
 
     What :func:`shapely.to_ragged_array` gives (rings without holes are the common case
     of parcels: then the coordinates of each feature are its one ring, in the same order,
-    and every offset is a running sum of vertex counts, without building the rings).
+    and every offset is a running sum of vertex counts, without building the rings; the
+    blocks' multipolygons, some with holes, by their parts: :func:`_ragged_parts`).
     """
     count = len(geoms)
     types = shapely.get_type_id(geoms)
@@ -581,12 +582,50 @@ def _ragged(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
         np.cumsum(shapely.get_num_coordinates(geoms), out=ring_off[1:])
         feature_off = np.arange(count + 1)
         return coords, ring_off, feature_off, feature_off
+    by_parts = _ragged_parts(geoms, types)
+    if by_parts is not None:
+        return by_parts
     kind, coords, offsets = shapely.to_ragged_array(geoms)
     if kind == shapely.GeometryType.POLYGON:
         ring_off, poly_off = offsets
         return coords, ring_off, poly_off, np.arange(count + 1)
     ring_off, poly_off, geom_off = offsets
     return coords, ring_off, poly_off, geom_off
+
+
+def _ragged_parts(
+    geoms: np.ndarray, types: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """:func:`_ragged` of polygons and multipolygons (``types``: their type ids) with at
+    least one part each, none empty; ``None`` for any other.
+
+    What :func:`shapely.to_ragged_array` gives, building rings only of the parts with
+    holes: a polygon's coordinates are those of its rings in order (exterior first), so
+    the coordinates of the parts are those of the rings; a part without holes is one ring
+    of all its coordinates.
+    """
+    kinds = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
+    if not np.isin(types, kinds).all():
+        return None
+    counts = shapely.get_num_geometries(geoms)
+    if not counts.all():
+        return None
+    parts = shapely.get_parts(geoms)
+    if shapely.is_empty(parts).any():
+        return None
+    holes = shapely.get_num_interior_rings(parts)
+    poly_off = np.zeros(len(parts) + 1, dtype=np.int64)
+    np.cumsum(holes + 1, out=poly_off[1:])
+    sizes = np.empty(poly_off[-1], dtype=np.int64)
+    holed = holes > 0
+    of_holed = np.repeat(holed, holes + 1)  # each ring: of a part with holes
+    sizes[~of_holed] = shapely.get_num_coordinates(parts[~holed])
+    sizes[of_holed] = shapely.get_num_coordinates(shapely.get_rings(parts[holed]))
+    ring_off = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=ring_off[1:])
+    geom_off = np.zeros(len(geoms) + 1, dtype=np.int64)
+    np.cumsum(counts, out=geom_off[1:])
+    return shapely.get_coordinates(parts), ring_off, poly_off, geom_off
 
 
 def _drawable(geoms: gpd.GeoSeries, *, system: str, simplify: float) -> np.ndarray:
