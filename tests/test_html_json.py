@@ -138,3 +138,18 @@ def test_bytes_are_the_text_as_utf8_also_when_json_dumps_writes_it():
     assert json_for_html(value) == '{"a":2.5e-05,"n":"中\\u003c","i":[1,2]}'
     assert json_bytes_for_html(value) == json_for_html(value).encode("utf-8")
     assert json_bytes_for_html({"n": "中"}) == '{"n":"中"}'.encode()
+
+
+def test_long_float_lists_and_tables_looked_at_as_arrays():
+    # more than a few floats (one array): a small one sends the whole value to json.dumps
+    many = [120.5] * 40
+    assert json_for_html(many) == "[" + ",".join(["120.5"] * 40) + "]"
+    assert json_for_html([*many, 2.5e-05]).endswith(",2.5e-05]")
+    assert json_for_html([*many, None, 1e-05]).endswith(",null,1e-05]")
+    # [lon, lat] rows: one table; a small number or ragged rows are still written alike
+    rows = [[120.25, 31.5]] * 20
+    assert json_for_html(rows) == "[" + ",".join(["[120.25,31.5]"] * 20) + "]"
+    assert json_for_html([*rows, [1e-05, 0]]).endswith(",[1e-05,0]]")
+    assert json_for_html([*rows, [True, 3]]).endswith(",[true,3]]")
+    assert json_for_html([*rows, [1.5]]).endswith(",[1.5]]")
+    assert json_for_html([[1.0, 10**400]]) == "[[1.0," + str(10**400) + "]]"

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -43,6 +45,8 @@ SMALL_FLOAT = 1e-4
 _LEAVES = frozenset({str, int, bool, type(None)})
 _CONTAINERS = frozenset({dict, list, tuple})
 _NUMBERS = frozenset({float, int, bool})
+#: Up to this many floats are looked at one by one (:func:`_floats_alike`).
+_FEW = 16
 
 
 def json_for_html(obj: Any) -> str:
@@ -144,7 +148,8 @@ def _as_json_writes(obj: Any) -> bool:
             continue
         for t in types - _LEAVES:
             if t is float:
-                if not _floats_alike(np.array([x for x in items if type(x) is float])):
+                floats = items if len(types) == 1 else [x for x in items if type(x) is float]
+                if not _floats_alike(floats):
                     return False
             elif t in _CONTAINERS or t is np.ndarray:  # in a list or dict: looked into
                 stack.extend(x for x in items if type(x) is t)
@@ -153,8 +158,16 @@ def _as_json_writes(obj: Any) -> bool:
     return True
 
 
-def _floats_alike(f: np.ndarray) -> bool:
-    """Whether orjson writes these floats as Python does: finite, 0 or not small."""
+def _floats_alike(f: np.ndarray | Sequence[float]) -> bool:
+    """Whether orjson writes these floats as Python does: finite, 0 or not small.
+
+    A few (:data:`_FEW`: the facts of a park) are looked at one by one, which is quicker
+    than making an array of them; more as one array.
+    """
+    if not isinstance(f, np.ndarray):
+        if len(f) <= _FEW:
+            return all(math.isfinite(x) and (x == 0 or abs(x) >= SMALL_FLOAT) for x in f)
+        f = np.fromiter(f, dtype=float, count=len(f))
     a = np.abs(f)
     return bool((np.isfinite(f) & ((a == 0) | (a >= SMALL_FLOAT))).all())
 
@@ -165,8 +178,10 @@ def _numbers_alike(rows: list) -> bool:
     they are not such a table (text, nesting, ``None``: looked at list by list)."""
     if not set(map(type, itertools.chain.from_iterable(rows))) <= _NUMBERS:
         return False
-    try:
-        table = np.array(rows, dtype=float)
-    except (ValueError, OverflowError):  # ragged; an integer beyond a float's range
+    if len(set(map(len, rows))) != 1:  # ragged
         return False
-    return table.ndim == 2 and _floats_alike(table)
+    try:
+        table = np.fromiter(itertools.chain.from_iterable(rows), dtype=float)
+    except OverflowError:  # an integer beyond a float's range
+        return False
+    return _floats_alike(table)
