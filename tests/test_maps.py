@@ -18,6 +18,7 @@ import xstatic.pkg.leaflet as xleaflet
 from hypothesis import given
 from hypothesis import strategies as st
 
+from xsland._html import json_for_html
 from xsland.errors import (
     CRSError,
     DataError,
@@ -1156,3 +1157,29 @@ def test_a_parcels_status_is_of_its_own_row(audit, rows):
     parcels.loc[parcels.index[1], "category"] = "other"  # non-industrial land too
     full = parcel_status(parcels).to_numpy()
     assert parcel_status(parcels.iloc[rows]).tolist() == full[rows].tolist()
+
+
+def test_block_columns_worked_out_once_give_each_maps_blocks_alike():
+    # four blocks; a map of rows 3, 1 and 0 (an empty block left out, then ordered by
+    # kind and area) from the columns of all four worked out once: the same payload
+    blocks = gpd.GeoDataFrame(
+        {
+            "block_id": ["B1", "B2", "B3", "B4"],
+            "area_mu": [15.0, 40.0, 3.0, 40.0],
+            "n_parcels": [2, 3, 1, 3],
+            "route": ["连片改造", "收储", None, "收储"],
+            "far": [0.5, -0.0, 0.0, 1.25],
+            "below_threshold": [False, False, True, False],
+        },
+        geometry=[box(505, 5, 615, 115), box(0, 0, 50, 50), shapely.Polygon(), box(90, 0, 99, 9)],
+        crs="EPSG:4549",
+    )
+    rows = np.array([3, 1, 0, 2])
+    kw = {"system": "wgs84", "simplify": 0.1, "precision": 6, "min_mu": 15.0}
+    want = maps._blocks_payload(blocks.iloc[rows], **kw)[1]
+    frame, coded = maps._block_columns(blocks)
+    got = maps._blocks_payload(blocks.iloc[rows], columns=(frame, coded, rows), **kw)[1]
+    assert json_for_html(got) == json_for_html(want)
+    props = got["layer"]["props"]
+    assert props["block_id"] == {"v": ["B4", "B2", "B1"]}  # major, largest first
+    assert props["kind"] == {"k": "major"}

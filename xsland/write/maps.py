@@ -1404,6 +1404,7 @@ def _blocks_payload(
     min_mu: float,
     lonlat: np.ndarray | None = None,
     points: np.ndarray | None = None,
+    columns: tuple[pd.DataFrame, Mapping[str, Any], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, dict[str, Any] | None]:
     """Block geometries, their encoded layer, label points and counts by kind.
 
@@ -1412,7 +1413,9 @@ def _blocks_payload(
     overlap an earlier one are hidden in the page). ``lonlat``: the blocks' drawable
     geometries already converted (:func:`_drawable`), row for row, else converted here;
     ``points``: their label points (:func:`shapely.point_on_surface` of ``lonlat``), row
-    for row, else found here.
+    for row, else found here; ``columns``: the popup columns of a table of blocks worked
+    out once (:func:`_block_columns`) and the positions of these blocks in it, else the
+    columns are worked out here (the same: :func:`_encode_rows`).
     """
     if blocks is None:
         return np.array([], dtype=object), None
@@ -1433,11 +1436,16 @@ def _blocks_payload(
         points = shapely.point_on_surface(bgeoms)
     else:
         points = points[keep][order]
-    spec = {k: v[1] for k, v in _BLOCK_PROPS.items()} | {"kind": None}
+    spec = _block_spec()
+    if columns is None:
+        props = _encode_columns(bl, spec)
+    else:
+        frame, coded, at = columns
+        props = _encode_rows(frame, spec, coded, at[keep][order])
     payload = {
         "layer": {
             "geom": _encode_polygons(bgeoms, precision=precision),
-            "props": _encode_columns(bl, spec),
+            "props": props,
         },
         "labels": _label_points(points, precision),
         "kinds": [
@@ -1447,6 +1455,20 @@ def _blocks_payload(
         "minMu": min_mu,
     }
     return bgeoms, payload
+
+
+def _block_spec() -> dict[str, int | None]:
+    """The blocks' popup columns with their decimals (:data:`_BLOCK_PROPS`) and ``kind``."""
+    return {k: v[1] for k, v in _BLOCK_PROPS.items()} | {"kind": None}
+
+
+def _block_columns(blocks: pd.DataFrame) -> tuple[pd.DataFrame, Mapping[str, Any]]:
+    """The blocks' popup columns (:func:`_block_spec`, ``kind`` by :func:`_block_kind`)
+    and each worked out once (:func:`_column_codes`), for the maps that draw them."""
+    spec = _block_spec()
+    frame = pd.DataFrame(blocks[[c for c in spec if c in blocks.columns]])
+    frame = frame.assign(kind=_block_kind(blocks).to_numpy())
+    return frame, _column_codes(frame, spec)
 
 
 def _label_points(points: np.ndarray, precision: int) -> list[list[float]]:
@@ -1610,11 +1632,13 @@ def _build_map(
     parcel_lonlat: np.ndarray | None = None,
     block_lonlat: np.ndarray | None = None,
     block_points: np.ndarray | None = None,
+    block_columns: tuple[pd.DataFrame, Mapping[str, Any], np.ndarray] | None = None,
 ) -> folium.Map:
     """:func:`build_map`, given the drawable geometries of the parcels and blocks when
     they are already converted (``parcel_lonlat``, ``block_lonlat``: :func:`_drawable`
     of the same rows with the same ``basemap`` system and ``simplify``) and the blocks'
-    label points (``block_points``: :func:`shapely.point_on_surface` of ``block_lonlat``)."""
+    label points (``block_points``: :func:`shapely.point_on_surface` of ``block_lonlat``),
+    and their popup columns worked out once (``block_columns``: see :func:`_blocks_payload`)."""
     _require(parks, "parks", ["park_id"])
     _require(parcels, "parcels", ["parcel_id"])
     if blocks is not None:
@@ -1652,6 +1676,7 @@ def _build_map(
         min_mu=policy.block_min_mu if block_min_mu is None else float(block_min_mu),
         lonlat=block_lonlat,
         points=block_points,
+        columns=block_columns,
     )
     bounds = _bounds([pgeoms, kgeoms, bgeoms])
     if bounds is None:
@@ -1972,10 +1997,11 @@ def write_maps(
             if towns and len(parcels)
             else None
         )
-        block_ll = block_pts = None
+        block_ll = block_pts = block_cols = None
         if blocks is not None:
             block_ll = _drawable(blocks.geometry, system=system, simplify=simplify)
             block_pts = shapely.point_on_surface(block_ll)
+            block_cols = _block_columns(blocks)  # once for every map, each its rows
         m = _build_map(
             parks,
             parcels,
@@ -1988,6 +2014,7 @@ def write_maps(
             parcel_lonlat=parcel_ll,
             block_lonlat=block_ll,
             block_points=block_pts,
+            block_columns=None if block_cols is None else (*block_cols, np.arange(len(blocks))),
             **options,
         )
         written = [write_map(m, out / "map.html", overwrite=overwrite)]
@@ -2009,6 +2036,11 @@ def write_maps(
                         parcel_lonlat=None if parcel_ll is None else parcel_ll[in_town],
                         block_lonlat=None if tb is None or block_ll is None else block_ll[tb],
                         block_points=None if tb is None or block_pts is None else block_pts[tb],
+                        block_columns=(
+                            None
+                            if tb is None or block_cols is None
+                            else (*block_cols, np.flatnonzero(tb))
+                        ),
                         **options,
                     )
                     write_map(tm, tmp / fname)
