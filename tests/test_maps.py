@@ -1183,3 +1183,15 @@ def test_block_columns_worked_out_once_give_each_maps_blocks_alike():
     props = got["layer"]["props"]
     assert props["block_id"] == {"v": ["B4", "B2", "B1"]}  # major, largest first
     assert props["kind"] == {"k": "major"}
+
+
+def test_supply_legend_counts_each_status_whatever_the_column_type():
+    # the same counts from text as Python objects, as Arrow text and as categories;
+    # a missing status is not counted, a status no parcel has counts 0
+    values = ["built", "idle", "built", None, "built"]
+    for dtype in (object, "string[pyarrow]", "category"):
+        parcels = pd.DataFrame({"supply_status": pd.Series(values, dtype=dtype)})
+        legend = {d["key"]: d["count"] for d in maps._supply_legend(parcels)}
+        assert legend["built"] == 3 and legend["idle"] == 1
+        assert sum(legend.values()) == 4 and set(legend) == set(maps.SUPPLY_STYLES)
+    assert maps._supply_legend(pd.DataFrame({"x": [1]})) is None
