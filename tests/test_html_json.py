@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xsland._html import json_for_html
+from xsland._html import json_bytes_for_html, json_for_html
 
 
 def test_markup_is_escaped_and_the_value_kept():
@@ -35,6 +35,7 @@ def test_any_value_round_trips_and_never_closes_a_script(value):
     text = json_for_html(value)
     assert json.loads(text) == value
     assert "<" not in text and ">" not in text and "&" not in text
+    assert json_bytes_for_html(value) == text.encode("utf-8")
 
 
 def _as_json(value):
@@ -129,3 +130,26 @@ def test_lists_of_number_lists_are_written_as_json_writes_them(rows):
 def test_a_nan_in_a_table_of_numbers_is_refused():
     with pytest.raises(ValueError):
         json_for_html({"labels": [[120.1, 31.5], [float("nan"), 31.6]]})
+
+
+def test_bytes_are_the_text_as_utf8_also_when_json_dumps_writes_it():
+    # 2.5e-05: Python's text, not orjson's (json.dumps writes it); 中 as UTF-8, not escaped
+    value = {"a": 2.5e-05, "n": "中<", "i": np.array([1, 2])}
+    assert json_for_html(value) == '{"a":2.5e-05,"n":"中\\u003c","i":[1,2]}'
+    assert json_bytes_for_html(value) == json_for_html(value).encode("utf-8")
+    assert json_bytes_for_html({"n": "中"}) == '{"n":"中"}'.encode()
+
+
+def test_long_float_lists_and_tables_looked_at_as_arrays():
+    # more than a few floats (one array): a small one sends the whole value to json.dumps
+    many = [120.5] * 40
+    assert json_for_html(many) == "[" + ",".join(["120.5"] * 40) + "]"
+    assert json_for_html([*many, 2.5e-05]).endswith(",2.5e-05]")
+    assert json_for_html([*many, None, 1e-05]).endswith(",null,1e-05]")
+    # [lon, lat] rows: one table; a small number or ragged rows are still written alike
+    rows = [[120.25, 31.5]] * 20
+    assert json_for_html(rows) == "[" + ",".join(["[120.25,31.5]"] * 20) + "]"
+    assert json_for_html([*rows, [1e-05, 0]]).endswith(",[1e-05,0]]")
+    assert json_for_html([*rows, [True, 3]]).endswith(",[true,3]]")
+    assert json_for_html([*rows, [1.5]]).endswith(",[1.5]]")
+    assert json_for_html([[1.0, 10**400]]) == "[[1.0," + str(10**400) + "]]"

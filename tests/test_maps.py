@@ -18,6 +18,7 @@ import xstatic.pkg.leaflet as xleaflet
 from hypothesis import given
 from hypothesis import strategies as st
 
+from xsland._html import json_for_html
 from xsland.errors import (
     CRSError,
     DataError,
@@ -444,7 +445,7 @@ def test_writes_are_atomic(audit, tmp_path, monkeypatch):
     def broken(self, *args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(Path, "write_text", broken)
+    monkeypatch.setattr(Path, "open", broken)  # write_map writes through it
     with pytest.raises(OSError, match="disk full"):
         write_map(m, target)
     monkeypatch.undo()
@@ -844,17 +845,34 @@ def test_park_info_reads_each_column_once_with_the_same_values():
 
 def test_ragged_coordinates_as_shapely_gives_them():
     # a rectangle and a triangle (polygons without holes: the short path), then the same
-    # with a hole in the rectangle and a two-part multipolygon (shapely's ragged array)
+    # with a hole in the rectangle and a two-part multipolygon (by parts, rings built only
+    # of the parts with holes), a part with two holes, and an empty polygon (shapely's)
     rect = shapely.Polygon([(0, 0), (4, 0), (4, 2), (0, 2)])
     tri = shapely.Polygon([(10, 0), (12, 0), (11, 3)])
     holed = shapely.Polygon(rect.exterior.coords, [[(1, 1), (2, 1), (2, 1.5)]])
     two = shapely.MultiPolygon([tri, shapely.box(20, 0, 21, 1)])
+    box = shapely.box(30, 0, 40, 10)
+    holes2 = shapely.Polygon(
+        box.exterior.coords, [[(31, 1), (32, 1), (32, 2)], [(35, 5), (36, 5), (36, 6), (35, 6)]]
+    )
+    mixed = shapely.MultiPolygon([tri, holes2, holed])
+    got = maps._ragged(np.array([mixed, rect], dtype=object))
+    # rings of 4 (tri), 5 + 4 + 5 (holes2), 5 + 4 (holed), 5 (rect) vertices
+    assert np.diff(got[1]).tolist() == [4, 5, 4, 5, 5, 4, 5]
+    assert got[2].tolist() == [0, 1, 4, 6, 7] and got[3].tolist() == [0, 3, 4]
     coords, ring_off, poly_off, geom_off = maps._ragged(np.array([rect, tri]))
     # 5 + 4 stored vertices (closing ones included), one ring per polygon per feature
     assert coords.tolist()[:5] == [[0, 0], [4, 0], [4, 2], [0, 2], [0, 0]]
     assert ring_off.tolist() == [0, 5, 9]
     assert poly_off.tolist() == geom_off.tolist() == [0, 1, 2]
-    for geoms in ([rect, tri], [holed, tri], [rect, two], [holed, two, tri]):
+    for geoms in (
+        [rect, tri],
+        [holed, tri],
+        [rect, two],
+        [holed, two, tri],
+        [mixed, holes2, rect],
+        [holed, shapely.Polygon(), tri],
+    ):
         arr = np.array(geoms, dtype=object)
         kind, want_coords, offsets = shapely.to_ragged_array(arr)
         got = maps._ragged(arr)
@@ -893,7 +911,7 @@ def test_parcels_converted_once_give_the_same_maps(audit):
     assert got == want
 
 
-def test_page_rendered_without_its_data_then_filled_is_the_whole_page(audit):
+def test_page_rendered_without_its_data_then_filled_is_the_whole_page(audit, tmp_path):
     # render_map renders the page with a mark where the data goes and puts the data in
     # once: the same text as folium's own rendering of the whole page, data included
     with warnings.catch_warnings():
@@ -905,6 +923,11 @@ def test_page_rendered_without_its_data_then_filled_is_the_whole_page(audit):
     assert text == m.get_root().render()
     assert payload(text)["title"] == BREAKOUT  # text from the data stays data
     assert text.count("<script") == text.count("</script>")
+    # write_map writes the data as bytes, never decoded: the same bytes as the text
+    written = write_map(m, tmp_path / "m.html").read_bytes()
+    masked = re.compile(rb"[0-9a-f]{32}")  # folium's element IDs differ from render to render
+    assert masked.sub(b"ID", written) == masked.sub(b"ID", text.encode("utf-8"))
+    assert "中" in text or "·" in text  # text beyond ASCII, written as UTF-8
 
 
 def test_label_points_rounded_as_python_rounds():
@@ -1134,3 +1157,41 @@ def test_a_parcels_status_is_of_its_own_row(audit, rows):
     parcels.loc[parcels.index[1], "category"] = "other"  # non-industrial land too
     full = parcel_status(parcels).to_numpy()
     assert parcel_status(parcels.iloc[rows]).tolist() == full[rows].tolist()
+
+
+def test_block_columns_worked_out_once_give_each_maps_blocks_alike():
+    # four blocks; a map of rows 3, 1 and 0 (an empty block left out, then ordered by
+    # kind and area) from the columns of all four worked out once: the same payload
+    blocks = gpd.GeoDataFrame(
+        {
+            "block_id": ["B1", "B2", "B3", "B4"],
+            "area_mu": [15.0, 40.0, 3.0, 40.0],
+            "n_parcels": [2, 3, 1, 3],
+            "route": ["连片改造", "收储", None, "收储"],
+            "far": [0.5, -0.0, 0.0, 1.25],
+            "below_threshold": [False, False, True, False],
+        },
+        geometry=[box(505, 5, 615, 115), box(0, 0, 50, 50), shapely.Polygon(), box(90, 0, 99, 9)],
+        crs="EPSG:4549",
+    )
+    rows = np.array([3, 1, 0, 2])
+    kw = {"system": "wgs84", "simplify": 0.1, "precision": 6, "min_mu": 15.0}
+    want = maps._blocks_payload(blocks.iloc[rows], **kw)[1]
+    frame, coded = maps._block_columns(blocks)
+    got = maps._blocks_payload(blocks.iloc[rows], columns=(frame, coded, rows), **kw)[1]
+    assert json_for_html(got) == json_for_html(want)
+    props = got["layer"]["props"]
+    assert props["block_id"] == {"v": ["B4", "B2", "B1"]}  # major, largest first
+    assert props["kind"] == {"k": "major"}
+
+
+def test_supply_legend_counts_each_status_whatever_the_column_type():
+    # the same counts from text as Python objects, as Arrow text and as categories;
+    # a missing status is not counted, a status no parcel has counts 0
+    values = ["built", "idle", "built", None, "built"]
+    for dtype in (object, "string[pyarrow]", "category"):
+        parcels = pd.DataFrame({"supply_status": pd.Series(values, dtype=dtype)})
+        legend = {d["key"]: d["count"] for d in maps._supply_legend(parcels)}
+        assert legend["built"] == 3 and legend["idle"] == 1
+        assert sum(legend.values()) == 4 and set(legend) == set(maps.SUPPLY_STYLES)
+    assert maps._supply_legend(pd.DataFrame({"x": [1]})) is None

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import orjson
 
-__all__ = ["SMALL_FLOAT", "json_for_html"]
+__all__ = ["SMALL_FLOAT", "json_bytes_for_html", "json_for_html"]
 
 _ESCAPES = (
     ("<", "\\u003c"),
@@ -43,6 +45,8 @@ SMALL_FLOAT = 1e-4
 _LEAVES = frozenset({str, int, bool, type(None)})
 _CONTAINERS = frozenset({dict, list, tuple})
 _NUMBERS = frozenset({float, int, bool})
+#: Up to this many floats are looked at one by one (:func:`_floats_alike`).
+_FEW = 16
 
 
 def json_for_html(obj: Any) -> str:
@@ -68,19 +72,33 @@ def json_for_html(obj: Any) -> str:
     TypeError
         For a value JSON has no form for.
     """
-    data = None
-    if _as_json_writes(obj):
-        try:
-            data = orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY)
-        except orjson.JSONEncodeError:  # keys not text, ints beyond 64 bits, lone surrogates
-            data = None
-    if data is None:
-        return _json_for_html(obj)
+    data = _orjson_for_html(obj)
+    return _json_for_html(obj) if data is None else data.decode("utf-8")
+
+
+def json_bytes_for_html(obj: Any) -> bytes:
+    """:func:`json_for_html` of ``obj`` encoded as UTF-8, without making the text: for a
+    writer that writes bytes (a map's tens of megabytes are neither decoded nor encoded
+    again). Raises as :func:`json_for_html`, and :class:`UnicodeEncodeError` for a lone
+    surrogate (which no UTF-8 file can hold)."""
+    data = _orjson_for_html(obj)
+    return _json_for_html(obj).encode("utf-8") if data is None else data
+
+
+def _orjson_for_html(obj: Any) -> bytes | None:
+    """The escaped JSON of ``obj`` as UTF-8 written by orjson; ``None`` when orjson would
+    write it otherwise than :func:`json.dumps` or refuses it."""
+    if not _as_json_writes(obj):
+        return None
+    try:
+        data = orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY)
+    except orjson.JSONEncodeError:  # keys not text, ints beyond 64 bits, lone surrogates
+        return None
     # on UTF-8 bytes: a byte sequence of U+2028 is that character, never part of another
     for char, escaped in _BYTE_ESCAPES:
         if char in data:
             data = data.replace(char, escaped)
-    return data.decode("utf-8")
+    return data
 
 
 def _json_for_html(obj: Any) -> str:
@@ -130,7 +148,8 @@ def _as_json_writes(obj: Any) -> bool:
             continue
         for t in types - _LEAVES:
             if t is float:
-                if not _floats_alike(np.array([x for x in items if type(x) is float])):
+                floats = items if len(types) == 1 else [x for x in items if type(x) is float]
+                if not _floats_alike(floats):
                     return False
             elif t in _CONTAINERS or t is np.ndarray:  # in a list or dict: looked into
                 stack.extend(x for x in items if type(x) is t)
@@ -139,8 +158,16 @@ def _as_json_writes(obj: Any) -> bool:
     return True
 
 
-def _floats_alike(f: np.ndarray) -> bool:
-    """Whether orjson writes these floats as Python does: finite, 0 or not small."""
+def _floats_alike(f: np.ndarray | Sequence[float]) -> bool:
+    """Whether orjson writes these floats as Python does: finite, 0 or not small.
+
+    A few (:data:`_FEW`: the facts of a park) are looked at one by one, which is quicker
+    than making an array of them; more as one array.
+    """
+    if not isinstance(f, np.ndarray):
+        if len(f) <= _FEW:
+            return all(math.isfinite(x) and (x == 0 or abs(x) >= SMALL_FLOAT) for x in f)
+        f = np.fromiter(f, dtype=float, count=len(f))
     a = np.abs(f)
     return bool((np.isfinite(f) & ((a == 0) | (a >= SMALL_FLOAT))).all())
 
@@ -151,8 +178,10 @@ def _numbers_alike(rows: list) -> bool:
     they are not such a table (text, nesting, ``None``: looked at list by list)."""
     if not set(map(type, itertools.chain.from_iterable(rows))) <= _NUMBERS:
         return False
-    try:
-        table = np.array(rows, dtype=float)
-    except (ValueError, OverflowError):  # ragged; an integer beyond a float's range
+    if len(set(map(len, rows))) != 1:  # ragged
         return False
-    return table.ndim == 2 and _floats_alike(table)
+    try:
+        table = np.fromiter(itertools.chain.from_iterable(rows), dtype=float)
+    except OverflowError:  # an integer beyond a float's range
+        return False
+    return _floats_alike(table)

@@ -83,7 +83,7 @@ import shapely
 from branca.element import Element, MacroElement
 
 from xsland._atomic import atomic_dir, atomic_file
-from xsland._html import json_for_html
+from xsland._html import json_bytes_for_html
 from xsland._names import safe_filename
 from xsland._threads import Ahead
 from xsland.errors import DataError, PolicyError, XslandError
@@ -569,7 +569,8 @@ def _ragged(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
 
     What :func:`shapely.to_ragged_array` gives (rings without holes are the common case
     of parcels: then the coordinates of each feature are its one ring, in the same order,
-    and every offset is a running sum of vertex counts, without building the rings).
+    and every offset is a running sum of vertex counts, without building the rings; the
+    blocks' multipolygons, some with holes, by their parts: :func:`_ragged_parts`).
     """
     count = len(geoms)
     types = shapely.get_type_id(geoms)
@@ -581,12 +582,50 @@ def _ragged(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
         np.cumsum(shapely.get_num_coordinates(geoms), out=ring_off[1:])
         feature_off = np.arange(count + 1)
         return coords, ring_off, feature_off, feature_off
+    by_parts = _ragged_parts(geoms, types)
+    if by_parts is not None:
+        return by_parts
     kind, coords, offsets = shapely.to_ragged_array(geoms)
     if kind == shapely.GeometryType.POLYGON:
         ring_off, poly_off = offsets
         return coords, ring_off, poly_off, np.arange(count + 1)
     ring_off, poly_off, geom_off = offsets
     return coords, ring_off, poly_off, geom_off
+
+
+def _ragged_parts(
+    geoms: np.ndarray, types: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """:func:`_ragged` of polygons and multipolygons (``types``: their type ids) with at
+    least one part each, none empty; ``None`` for any other.
+
+    What :func:`shapely.to_ragged_array` gives, building rings only of the parts with
+    holes: a polygon's coordinates are those of its rings in order (exterior first), so
+    the coordinates of the parts are those of the rings; a part without holes is one ring
+    of all its coordinates.
+    """
+    kinds = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
+    if not np.isin(types, kinds).all():
+        return None
+    counts = shapely.get_num_geometries(geoms)
+    if not counts.all():
+        return None
+    parts = shapely.get_parts(geoms)
+    if shapely.is_empty(parts).any():
+        return None
+    holes = shapely.get_num_interior_rings(parts)
+    poly_off = np.zeros(len(parts) + 1, dtype=np.int64)
+    np.cumsum(holes + 1, out=poly_off[1:])
+    sizes = np.empty(poly_off[-1], dtype=np.int64)
+    holed = holes > 0
+    of_holed = np.repeat(holed, holes + 1)  # each ring: of a part with holes
+    sizes[~of_holed] = shapely.get_num_coordinates(parts[~holed])
+    sizes[of_holed] = shapely.get_num_coordinates(shapely.get_rings(parts[holed]))
+    ring_off = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=ring_off[1:])
+    geom_off = np.zeros(len(geoms) + 1, dtype=np.int64)
+    np.cumsum(counts, out=geom_off[1:])
+    return shapely.get_coordinates(parts), ring_off, poly_off, geom_off
 
 
 def _drawable(geoms: gpd.GeoSeries, *, system: str, simplify: float) -> np.ndarray:
@@ -1073,13 +1112,15 @@ class _Raw(Element):
 class _Overlays(MacroElement):
     """The embedded data (in the map's HTML) and the glue script (after the map's).
 
-    The data is JSON already safe inside ``<script>`` (:func:`xsland._html.json_for_html`).
-    :func:`render_map` renders the page with :attr:`mark` where the data goes
-    (``deferred``) and puts the data in once, so that the tens of megabytes of a large map
-    are not copied by the template, the page's assembly and the check for network links.
+    The data is JSON already safe inside ``<script>``, as UTF-8
+    (:func:`xsland._html.json_bytes_for_html`). :func:`render_map` and :func:`write_map`
+    render the page with :attr:`mark` where the data goes (``deferred``) and put the data
+    in once, so that the tens of megabytes of a large map are not copied by the template,
+    the page's assembly and the check for network links (and :func:`write_map` writes them
+    as they are, neither decoded nor encoded again).
     """
 
-    def __init__(self, payload: str) -> None:
+    def __init__(self, payload: bytes) -> None:
         super().__init__()
         self._name = "XslandOverlays"
         self._payload = payload
@@ -1091,7 +1132,7 @@ class _Overlays(MacroElement):
         map_name = self._parent.get_name()
         data_id = f"xsland-data-{map_name}"
         data = _templates().get_template("map_data.html.j2")
-        payload = self.mark if self.deferred else self._payload
+        payload = self.mark if self.deferred else self._payload.decode("utf-8")
         figure.html.add_child(
             _Raw(data.render(data_id=data_id, payload=markupsafe.Markup(payload))),
             name=self.get_name(),
@@ -1363,6 +1404,7 @@ def _blocks_payload(
     min_mu: float,
     lonlat: np.ndarray | None = None,
     points: np.ndarray | None = None,
+    columns: tuple[pd.DataFrame, Mapping[str, Any], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, dict[str, Any] | None]:
     """Block geometries, their encoded layer, label points and counts by kind.
 
@@ -1371,7 +1413,9 @@ def _blocks_payload(
     overlap an earlier one are hidden in the page). ``lonlat``: the blocks' drawable
     geometries already converted (:func:`_drawable`), row for row, else converted here;
     ``points``: their label points (:func:`shapely.point_on_surface` of ``lonlat``), row
-    for row, else found here.
+    for row, else found here; ``columns``: the popup columns of a table of blocks worked
+    out once (:func:`_block_columns`) and the positions of these blocks in it, else the
+    columns are worked out here (the same: :func:`_encode_rows`).
     """
     if blocks is None:
         return np.array([], dtype=object), None
@@ -1392,11 +1436,16 @@ def _blocks_payload(
         points = shapely.point_on_surface(bgeoms)
     else:
         points = points[keep][order]
-    spec = {k: v[1] for k, v in _BLOCK_PROPS.items()} | {"kind": None}
+    spec = _block_spec()
+    if columns is None:
+        props = _encode_columns(bl, spec)
+    else:
+        frame, coded, at = columns
+        props = _encode_rows(frame, spec, coded, at[keep][order])
     payload = {
         "layer": {
             "geom": _encode_polygons(bgeoms, precision=precision),
-            "props": _encode_columns(bl, spec),
+            "props": props,
         },
         "labels": _label_points(points, precision),
         "kinds": [
@@ -1406,6 +1455,20 @@ def _blocks_payload(
         "minMu": min_mu,
     }
     return bgeoms, payload
+
+
+def _block_spec() -> dict[str, int | None]:
+    """The blocks' popup columns with their decimals (:data:`_BLOCK_PROPS`) and ``kind``."""
+    return {k: v[1] for k, v in _BLOCK_PROPS.items()} | {"kind": None}
+
+
+def _block_columns(blocks: pd.DataFrame) -> tuple[pd.DataFrame, Mapping[str, Any]]:
+    """The blocks' popup columns (:func:`_block_spec`, ``kind`` by :func:`_block_kind`)
+    and each worked out once (:func:`_column_codes`), for the maps that draw them."""
+    spec = _block_spec()
+    frame = pd.DataFrame(blocks[[c for c in spec if c in blocks.columns]])
+    frame = frame.assign(kind=_block_kind(blocks).to_numpy())
+    return frame, _column_codes(frame, spec)
 
 
 def _label_points(points: np.ndarray, precision: int) -> list[list[float]]:
@@ -1429,7 +1492,8 @@ def _supply_legend(parcels: pd.DataFrame) -> list[dict[str, Any]] | None:
     """The 批供用 statuses with their colours and counts; ``None`` without the column."""
     if "supply_status" not in parcels.columns:
         return None
-    counts = parcels["supply_status"].astype(object).value_counts()
+    # counted in the column's own type (Arrow text by Arrow), not copied to Python objects
+    counts = parcels["supply_status"].value_counts()
     return [
         {"key": k, "label": label, "fill": fill, "stroke": stroke, "count": int(counts.get(k, 0))}
         for k, (label, fill, stroke) in SUPPLY_STYLES.items()
@@ -1569,11 +1633,13 @@ def _build_map(
     parcel_lonlat: np.ndarray | None = None,
     block_lonlat: np.ndarray | None = None,
     block_points: np.ndarray | None = None,
+    block_columns: tuple[pd.DataFrame, Mapping[str, Any], np.ndarray] | None = None,
 ) -> folium.Map:
     """:func:`build_map`, given the drawable geometries of the parcels and blocks when
     they are already converted (``parcel_lonlat``, ``block_lonlat``: :func:`_drawable`
     of the same rows with the same ``basemap`` system and ``simplify``) and the blocks'
-    label points (``block_points``: :func:`shapely.point_on_surface` of ``block_lonlat``)."""
+    label points (``block_points``: :func:`shapely.point_on_surface` of ``block_lonlat``),
+    and their popup columns worked out once (``block_columns``: see :func:`_blocks_payload`)."""
     _require(parks, "parks", ["park_id"])
     _require(parcels, "parcels", ["parcel_id"])
     if blocks is not None:
@@ -1611,6 +1677,7 @@ def _build_map(
         min_mu=policy.block_min_mu if block_min_mu is None else float(block_min_mu),
         lonlat=block_lonlat,
         points=block_points,
+        columns=block_columns,
     )
     bounds = _bounds([pgeoms, kgeoms, bgeoms])
     if bounds is None:
@@ -1681,7 +1748,7 @@ def _build_map(
         css=markupsafe.Markup(_asset("map.css").replace("</style", "<\\/style")),
     )
     figure.header.add_child(_Raw(text), name="xsland_head")
-    m.add_child(_Overlays(json_for_html(payload)), name="xsland_overlays")
+    m.add_child(_Overlays(json_bytes_for_html(payload)), name="xsland_overlays")
     return m
 
 
@@ -1709,6 +1776,13 @@ def render_map(m: folium.Map) -> str:
         If the page would load a script or stylesheet over the network (e.g. a folium
         plugin added to the map), which breaks opening it offline.
     """
+    parts = _page_parts(m)
+    return "".join(p if isinstance(p, str) else p.decode("utf-8") for p in parts)
+
+
+def _page_parts(m: folium.Map) -> list[str | bytes]:
+    """The HTML of a map as :func:`render_map` checks it: the page's text in pieces with
+    each overlay's data (UTF-8 bytes) between them, in order."""
     overlays = [c for c in m._children.values() if isinstance(c, _Overlays)]
     for o in overlays:  # the page without the embedded data, each in one place
         o.deferred = True
@@ -1726,11 +1800,13 @@ def render_map(m: folium.Map) -> str:
             f"({text[start : found.end() + 60]!r}); maps must open offline: inline it or "
             "leave out the folium plugin that adds it"
         )
-    for o in overlays:
-        before, mark, after = text.partition(o.mark)
-        if mark:
-            text = "".join((before, o._payload, after))
-    return text
+    marked = sorted((text.find(o.mark), o) for o in overlays if o.mark in text)
+    parts: list[str | bytes] = []
+    end = 0
+    for at, o in marked:  # in the page's order
+        parts += [text[end:at], o._payload]
+        end = at + len(o.mark)
+    return [*parts, text[end:]]
 
 
 def write_map(m: folium.Map | str, path: str | os.PathLike, *, overwrite: bool = True) -> Path:
@@ -1754,10 +1830,13 @@ def write_map(m: folium.Map | str, path: str | os.PathLike, *, overwrite: bool =
     OutputExistsError
         If ``path`` exists and not ``overwrite``.
     """
-    text = m if isinstance(m, str) else render_map(m)
+    parts = [m] if isinstance(m, str) else _page_parts(m)
     target = Path(path)
-    with atomic_file(target, overwrite=overwrite) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    with atomic_file(target, overwrite=overwrite) as tmp, tmp.open("wb") as f:
+        for part in parts:  # text as Path.write_text writes it; the data as it is
+            if isinstance(part, str):
+                part = part.replace("\n", os.linesep).encode("utf-8")
+            f.write(part)
     return target
 
 
@@ -1919,10 +1998,11 @@ def write_maps(
             if towns and len(parcels)
             else None
         )
-        block_ll = block_pts = None
+        block_ll = block_pts = block_cols = None
         if blocks is not None:
             block_ll = _drawable(blocks.geometry, system=system, simplify=simplify)
             block_pts = shapely.point_on_surface(block_ll)
+            block_cols = _block_columns(blocks)  # once for every map, each its rows
         m = _build_map(
             parks,
             parcels,
@@ -1935,6 +2015,7 @@ def write_maps(
             parcel_lonlat=parcel_ll,
             block_lonlat=block_ll,
             block_points=block_pts,
+            block_columns=None if block_cols is None else (*block_cols, np.arange(len(blocks))),
             **options,
         )
         written = [write_map(m, out / "map.html", overwrite=overwrite)]
@@ -1956,6 +2037,11 @@ def write_maps(
                         parcel_lonlat=None if parcel_ll is None else parcel_ll[in_town],
                         block_lonlat=None if tb is None or block_ll is None else block_ll[tb],
                         block_points=None if tb is None or block_pts is None else block_pts[tb],
+                        block_columns=(
+                            None
+                            if tb is None or block_cols is None
+                            else (*block_cols, np.flatnonzero(tb))
+                        ),
                         **options,
                     )
                     write_map(tm, tmp / fname)
