@@ -236,21 +236,6 @@ def run(
         },
         start=side,
     )
-    # the links between parcels (blocks) depend on the geometry alone: worked out for
-    # every parcel on a second thread while the parks and parcels are judged, on one
-    # core; the blocks keep those between two low-efficiency parcels (no geometry of the
-    # parcels is prepared meanwhile: the plan rule prepares the plan's, not shared)
-    linking = (
-        later(
-            block_links,
-            gpd.GeoSeries(parcel_out.geometry, copy=False),
-            gap_m=policy.block_gap_m,
-            barriers=barriers,
-            crs=crs,
-        )
-        if side and client is None
-        else None
-    )
     with step("park checks", len(parks), unit="park zones"):
         park_out = park_checks(
             parks,
@@ -276,6 +261,22 @@ def run(
             )
             parcel_out = parcel_out.join(shares)
             park_out = with_park_landcover(park_out, parks, landcover, options=lc)
+    # the links between parcels (blocks) depend on the geometry alone: worked out for
+    # every parcel on a second thread while the parcels are judged on one core (not
+    # beside the park checks, which share the second core with the quality checks); the
+    # blocks keep those between two low-efficiency parcels (no geometry of the parcels
+    # is prepared meanwhile: the plan rule prepares the plan's, not shared)
+    linking = (
+        later(
+            block_links,
+            gpd.GeoSeries(parcel_out.geometry, copy=False),
+            gap_m=policy.block_gap_m,
+            barriers=barriers,
+            crs=crs,
+        )
+        if side and client is None
+        else None
+    )
     with step("judge", len(parcel_out), unit="parcels"):
         # each enterprise's land, summed once: the flags' per-mu figures and the roll-ups
         # read it (the flags would sum it again, as per_mu of the parcels)
