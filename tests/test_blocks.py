@@ -855,3 +855,18 @@ def test_block_links_of_every_parcel_give_the_blocks_of_any_mask():
     )
     # without links the blocks differ: the links are really used
     assert find_blocks(parcels, links=(i[:1], j[:1])).iloc[:3].nunique() == 2
+
+
+def test_block_links_of_an_empty_layer_and_links_that_are_not_the_parcels_pairs():
+    # an empty layer: no links, no blocks (it used to fail on the bounds of nothing)
+    empty = layer([])
+    i, j = blocks.block_links(empty)
+    assert i.tolist() == j.tolist() == [] and find_blocks(empty).tolist() == []
+    parcels = layer(ROAD[:2])  # 12 m apart: one link, 0–1
+    assert [x.tolist() for x in blocks.block_links(parcels)] == [[0], [1]]
+    # links of other parcels (position 5 of 2) or unpaired: a named error, no IndexError
+    for bad in (([0], [5]), ([0, 1], [1]), ([-1], [1])):
+        with pytest.raises(DataError, match="not pairs of the 2 parcels passed"):
+            find_blocks(parcels, links=tuple(np.array(b) for b in bad))
+    with pytest.raises(DataError, match="must not be negative"):
+        blocks.block_links(parcels, gap_m=-1)

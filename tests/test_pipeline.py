@@ -476,17 +476,11 @@ def test_the_audit_runs_its_geos_heavy_calls_beside_its_main_thread(sample, tmp_
 
     project = load_project(_project_file(tmp_path, sample))
     data = run_module.read_inputs(project)
-    where = {}
-
-    def spy(name, fn):
-        def call(*args, **kwargs):
-            where[name] = threading.get_ident()
-            return fn(*args, **kwargs)
-
-        return call
-
-    for name in ("park_assignment", "parcel_checks", "block_table", "block_links"):
-        monkeypatch.setattr(audit_module, name, spy(name, getattr(audit_module, name)))
+    where = _spy_threads(
+        monkeypatch,
+        audit_module,
+        ("park_assignment", "parcel_checks", "block_table", "block_links"),
+    )
 
     def audit():
         return audit_module.run(
@@ -615,6 +609,25 @@ def test_layers_sharing_the_parcels_geometry_objects_are_measured_on_one_thread(
     fresh = shapely.from_wkb(shapely.to_wkb(plan.geometry.array))  # same shapes, new objects
     assert not audit_module._shared(parcels, plan.set_geometry(fresh, crs=plan.crs))
     assert audit_module._shared(parks, parks.iloc[[2]]) and not audit_module._shared(parks, None)
+    where = _spy_threads(
+        monkeypatch, audit_module, ("park_assignment", "parcel_checks", "block_links")
+    )
+    monkeypatch.setattr(_threads, "cpus", lambda: 2)
+    monkeypatch.setattr(audit_module, "cpus", lambda: 2)
+    kwargs = {"enterprises": data["enterprises"], "indicators": data["indicators"]}
+    shared = audit_module.run(parks, parcels, data["buildings"], plan=plan, **kwargs)
+    here = threading.get_ident()
+    assert where == {"park_assignment": here, "parcel_checks": here}  # no block links ahead
+    apart = audit_module.run(parks, parcels, data["buildings"], **kwargs)
+    assert here not in where.values() and len(where) == 3
+    assert len(shared.parcels) == len(apart.parcels)
+
+
+def _spy_threads(monkeypatch, module, names):
+    """Replace ``module``'s functions ``names`` by spies; the dict they fill holds the
+    thread each was last called on (``threading.get_ident``)."""
+    import threading
+
     where = {}
 
     def spy(name, fn):
@@ -624,14 +637,6 @@ def test_layers_sharing_the_parcels_geometry_objects_are_measured_on_one_thread(
 
         return call
 
-    for name in ("park_assignment", "parcel_checks"):
-        monkeypatch.setattr(audit_module, name, spy(name, getattr(audit_module, name)))
-    monkeypatch.setattr(_threads, "cpus", lambda: 2)
-    monkeypatch.setattr(audit_module, "cpus", lambda: 2)
-    kwargs = {"enterprises": data["enterprises"], "indicators": data["indicators"]}
-    shared = audit_module.run(parks, parcels, data["buildings"], plan=plan, **kwargs)
-    here = threading.get_ident()
-    assert where == {"park_assignment": here, "parcel_checks": here}
-    apart = audit_module.run(parks, parcels, data["buildings"], **kwargs)
-    assert here not in where.values()
-    assert len(shared.parcels) == len(apart.parcels)
+    for name in names:
+        monkeypatch.setattr(module, name, spy(name, getattr(module, name)))
+    return where

@@ -523,14 +523,16 @@ def _metric_geoms(parcels: Any, crs: Any) -> tuple[np.ndarray, np.ndarray, Any]:
         _metric(parcels)  # raises the error for anything else
     geom = parcels.geometry if isinstance(parcels, gpd.GeoDataFrame) else parcels
     g_all = np.asarray(geom.to_numpy(), dtype=object)
-    b_all = shapely.bounds(g_all)
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices
-        total = (*np.nanmin(b_all[:, :2], axis=0), *np.nanmax(b_all[:, 2:], axis=0))
+    b_all = shapely.bounds(g_all).reshape(-1, 4)  # (0, 4) for an empty layer
     if crs is not None:
         crs = get_crs(crs)
+    elif len(g_all):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices
+            total = (*np.nanmin(b_all[:, :2], axis=0), *np.nanmax(b_all[:, 2:], axis=0))
+        crs = metric_crs(tuple(total), crs=geom.crs)
     else:
-        crs = metric_crs(tuple(total) if len(g_all) else geom, crs=geom.crs)
+        crs = metric_crs(geom, crs=geom.crs)
     if geom.crs is None or not geom.crs.equals(crs):
         g_all = np.asarray(to_crs(geom, crs).to_numpy(), dtype=object)
         b_all = shapely.bounds(g_all)
@@ -636,9 +638,17 @@ def find_blocks(
     if links is None:
         i, j = _links(g, float(gap_m), _barrier_geoms(barriers, crs), bounds=b_all[pos])
     else:  # the pairs of every parcel: those of two parcels taking part, renumbered
+        li, lj = (np.asarray(k, dtype=np.int64).ravel() for k in links)
+        if len(li) != len(lj) or (
+            len(li) and (min(li.min(), lj.min()) < 0 or max(li.max(), lj.max()) >= len(parcels))
+        ):
+            raise DataError(
+                f"links: {len(li)} and {len(lj)} positions, not pairs of the {len(parcels)} "
+                "parcels passed. Fix: pass block_links of these very parcels, or links=None"
+            )
         local = np.full(len(parcels), -1, dtype=np.int64)
         local[pos] = np.arange(len(pos))
-        i, j = (local[np.asarray(k, dtype=np.int64)] for k in links)
+        i, j = local[li], local[lj]
         both = (i >= 0) & (j >= 0)
         i, j = i[both], j[both]
     m = len(pos)
