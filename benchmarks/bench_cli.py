@@ -271,7 +271,8 @@ COLUMNS = {
     "blocks": ("blocks",),
     "blk table": ("block table",),
     "layers": ("prepare layers",),
-    "gpkg": ("write audit.gpkg", "write audit.gpkg (finish)"),  # the worker: waited for
+    # the worker: started with the parcels once the blocks are numbered, waited for
+    "gpkg": ("write audit.gpkg (parcels)", "write audit.gpkg", "write audit.gpkg (finish)"),
     "xlsx": ("write audit.xlsx", "write audit.xlsx (finish)"),  # the worker: waited for
     "maps": ("write maps",),
     "report": ("write report.html",),

@@ -390,3 +390,131 @@ def test_dates_go_to_arrow_as_the_days_date_objects_give():
     assert days.to_pylist()[2:] == [dt.date(1899, 12, 31), dt.date(1960, 1, 1)]
     zoned = stamps.dt.tz_localize("Asia/Shanghai")  # not naive: as date objects
     assert _dates(zoned).tolist() == objects.tolist()
+
+
+# -- the first layers, started while the audit runs ---------------------------------------
+
+
+def test_first_layers_started_ahead_make_the_same_geopackage(demo_audit, tmp_path, monkeypatch):
+    from xsland.result import AuditResult
+    from xsland.write.gpkg import FIRST_LAYERS, gpkg_start, gpkg_writing
+
+    result = AuditResult.read(demo_audit[0])
+    layers = result.layers()
+    here = write_gpkg(layers, tmp_path / "here.gpkg", schema=True)
+    started = _spy_worker(monkeypatch)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    first = {n: layers[n] for n in FIRST_LAYERS}
+    ahead = gpkg_start(first, scratch / "audit.gpkg", worker_min_rows=0)
+    assert ahead is not None and len(started) == 1  # one worker, for all the layers
+    with gpkg_writing(
+        layers, tmp_path / "w.gpkg", policy=result.policy, schema=True, started=ahead
+    ) as path:
+        pass
+    assert len(started) == 1 and started[0].proc.returncode == 0
+    assert not started[0].folder.exists() and list(scratch.iterdir()) == []  # moved, cleaned
+    _assert_same_gpkg(here, path)
+    # the audit's parcels come first (parcels and block members, before the rest)
+    assert pyogrio.list_layers(path)[0][0] == "parcels"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["here.gpkg", "scratch", "w.gpkg"]
+
+
+def test_first_layers_are_not_started_for_a_small_audit_or_other_layers(demo_audit, tmp_path):
+    from xsland.result import AuditResult
+    from xsland.write.gpkg import gpkg_start
+
+    result = AuditResult.read(demo_audit[0])
+    # the sample has fewer parcels than WORKER_MIN_ROWS; parks are not a first layer
+    assert gpkg_start({"parcels": result.parcels}, tmp_path / "a.gpkg") is None
+    assert gpkg_start({"parks": result.parks}, tmp_path / "b.gpkg", worker_min_rows=0) is None
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_first_layers_other_than_the_audits_are_dropped_and_all_written_here(
+    demo_audit, tmp_path, monkeypatch
+):
+    from xsland.result import AuditResult
+    from xsland.write.gpkg import gpkg_start, gpkg_writing
+
+    result = AuditResult.read(demo_audit[0])
+    layers = result.layers()
+    started = _spy_worker(monkeypatch)
+    # parcels one row short: not the audit's table, so not what the file may hold
+    other = {"parcels": layers["parcels"].iloc[1:], "block_members": layers["block_members"]}
+    ahead = gpkg_start(other, tmp_path / "ahead.gpkg", worker_min_rows=0)
+    with gpkg_writing(layers, tmp_path / "w.gpkg", schema=True, worker_min_rows=0, started=ahead):
+        pass
+    assert started[0].proc.returncode is not None and ahead.ended  # stopped
+    assert len(started) == 2 and started[1].proc.returncode == 0  # written anew
+    _assert_same_gpkg(write_gpkg(layers, tmp_path / "here.gpkg", schema=True), tmp_path / "w.gpkg")
+
+
+def test_a_failed_worker_of_first_layers_writes_all_layers_here(
+    demo_audit, tmp_path, monkeypatch, caplog
+):
+    from xsland.result import AuditResult
+    from xsland.write import worker
+    from xsland.write.gpkg import FIRST_LAYERS, gpkg_start, gpkg_writing
+
+    result = AuditResult.read(demo_audit[0])
+    layers = result.layers()
+    monkeypatch.setattr(worker, "__file__", str(tmp_path / "missing.py"))  # exit 2
+    started = _spy_worker(monkeypatch)
+    ahead = gpkg_start(
+        {n: layers[n] for n in FIRST_LAYERS}, tmp_path / "ahead.gpkg", worker_min_rows=0
+    )
+    with caplog.at_level("WARNING", logger="xsland"):
+        with gpkg_writing(layers, tmp_path / "w.gpkg", schema=True, started=ahead) as path:
+            pass
+    assert started[0].proc.returncode == 2 and "failed (exit 2" in caplog.text
+    _assert_same_gpkg(write_gpkg(layers, tmp_path / "here.gpkg", schema=True), path)
+    assert not (tmp_path / "ahead.gpkg").exists()
+
+
+def test_an_error_after_first_layers_stops_their_worker(demo_audit, tmp_path, monkeypatch):
+    import tempfile
+
+    from xsland.result import AuditResult
+    from xsland.write.gpkg import FIRST_LAYERS, gpkg_start, gpkg_writing
+
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(plans))
+    result = AuditResult.read(demo_audit[0])
+    layers = result.layers()
+    started = _spy_worker(monkeypatch)
+    out = tmp_path / "out"
+    out.mkdir()
+    ahead = gpkg_start({n: layers[n] for n in FIRST_LAYERS}, out / "a.gpkg", worker_min_rows=0)
+    with pytest.raises(RuntimeError, match="maps failed"):
+        with gpkg_writing(layers, out / "w.gpkg", schema=True, started=ahead):
+            raise RuntimeError("maps failed")
+    assert started[0].proc.returncode is not None and ahead.ended
+    assert list(plans.iterdir()) == []  # both plans removed
+    assert [p.name for p in out.iterdir()] in ([], ["a.gpkg"])  # the caller's folder's
+    ahead.stop()  # again: nothing
+
+
+def test_the_worker_writes_the_plans_named_on_its_input_after_its_own(tmp_path, monkeypatch):
+    import io
+
+    import pyarrow as pa
+
+    from xsland.write import worker
+
+    def plan(name, values, first):
+        table = pa.table({"a": pa.array(values, pa.int64())})
+        options = {"layer": name, "driver": "GPKG", "append": not first}
+        worker.save_plan([(name, table)], {"layers": [options]}, tmp_path / name)
+
+    plan("one", [1, 2], True)
+    plan("two", [3], False)
+    plan("three", [4, 5, 6], False)
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{tmp_path / 'two'}\n\n{tmp_path / 'three'}\n"))
+    monkeypatch.setattr("os.nice", lambda n: 0)
+    out = tmp_path / "o.gpkg"
+    assert worker.main(["worker.py", "gpkg", str(tmp_path / "one"), str(out), worker.MORE]) == 0
+    got = {str(n): len(pyogrio.read_dataframe(out, layer=n)) for n, _ in pyogrio.list_layers(out)}
+    assert got == {"one": 2, "two": 1, "three": 3}
+    assert worker.main(["worker.py", "gpkg", "plan", "o.gpkg", "--less"]) == 2  # usage

@@ -640,3 +640,61 @@ def _spy_threads(monkeypatch, module, names):
     for name in names:
         monkeypatch.setattr(module, name, spy(name, getattr(module, name)))
     return where
+
+
+def _spy_gpkg_start(monkeypatch):
+    from xsland.write import gpkg
+
+    made = []
+    real = gpkg.gpkg_start
+
+    def spy(layers, path, **kw):
+        made.append(real(layers, path, worker_min_rows=0))
+        return made[-1]
+
+    monkeypatch.setattr(gpkg, "gpkg_start", spy)
+    monkeypatch.setattr(gpkg, "WORKER_MIN_ROWS", 0)  # the sample is small: start it anyway
+    return made
+
+
+def test_the_geopackages_parcels_are_written_while_the_roll_ups_run(sample, tmp_path, monkeypatch):
+    from test_gpkg import _assert_same_gpkg
+
+    from xsland.pipeline.run import run_project
+    from xsland.write.gpkg import write_gpkg
+
+    made = _spy_gpkg_start(monkeypatch)
+    project = load_project(_project_file(tmp_path, sample))
+    seen = []
+    result, _ = run_project(project, out=tmp_path / "out", progress=seen.append)
+    ends = [s.name for s in seen if s.done]
+    # started once the blocks are numbered, before the roll-ups (by a worker process)
+    early = ends.index("write audit.gpkg (parcels)")
+    assert ends.index("blocks") < early < ends.index("roll-ups")
+    assert len(made) == 1 and made[0] is not None and made[0].job.proc.returncode == 0
+    assert set(made[0].layers) == {"parcels", "block_members"}
+    # the file is the GeoPackage of the result, and nothing is left beside the output
+    _assert_same_gpkg(
+        write_gpkg(result.layers(), tmp_path / "here.gpkg", schema=True),
+        tmp_path / "out" / "audit.gpkg",
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["here.gpkg", "out", "xsland.toml"]
+
+
+def test_a_failure_after_the_parcels_started_stops_their_worker_and_leaves_nothing(
+    sample, tmp_path, monkeypatch
+):
+    import xsland.pipeline.audit as audit
+    from xsland.pipeline.run import run_project
+
+    made = _spy_gpkg_start(monkeypatch)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the roll-ups broke")
+
+    monkeypatch.setattr(audit, "roll_ups", broken)
+    project = load_project(_project_file(tmp_path, sample))
+    with pytest.raises(RuntimeError, match="roll-ups broke"):
+        run_project(project, out=tmp_path / "out", progress=False)
+    assert len(made) == 1 and made[0].ended and made[0].job.proc.returncode is not None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["xsland.toml"]  # no folder, no file

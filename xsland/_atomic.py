@@ -53,6 +53,7 @@ __all__ = [
     "lock_path",
     "output_lock",
     "remove_stale",
+    "scratch_dir",
 ]
 
 log = logging.getLogger("xsland")
@@ -285,6 +286,29 @@ def atomic_file(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator[
             elif tmp_path.exists():
                 tmp_path.unlink()
             _ours.discard(os.path.abspath(tmp_path))
+
+
+@contextmanager
+def scratch_dir(path: str | os.PathLike) -> Iterator[Path]:
+    """A temporary folder beside output ``path``, removed with its contents at the end.
+
+    For parts of an output made before its own temporary folder exists (the first
+    layers of a GeoPackage, written while the audit runs): beside the target, so they
+    move into it by :func:`os.replace`. The output's lock is held throughout; a run
+    killed meanwhile leaves a folder named like any temporary output, which the next run
+    removes (:func:`remove_stale`).
+    """
+    target = Path(path)
+    with output_lock(target):
+        tmp = Path(
+            tempfile.mkdtemp(prefix=f".{target.name}{_TMP}{os.getpid()}-", dir=target.parent)
+        )
+        _ours.add(os.path.abspath(tmp))
+        try:
+            yield tmp
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+            _ours.discard(os.path.abspath(tmp))
 
 
 def _refuse_existing(target: Path, overwrite: bool, *, at_swap: bool = False) -> None:

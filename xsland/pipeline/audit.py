@@ -7,7 +7,7 @@ layers below (measure, judge, group).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import geopandas as gpd
@@ -45,7 +45,7 @@ from xsland.measure.raster import WORLDCOVER_CLASSES, landcover_shares, park_lan
 from xsland.read.crs import metric_crs
 from xsland.read.harmonise import harmonise
 from xsland.read.validate import quality_frame
-from xsland.result import AuditResult
+from xsland.result import AuditResult, conform
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 
 __all__ = [
@@ -132,6 +132,7 @@ def run(
     year: int | None = None,
     as_of: Any = None,
     client: Any = None,
+    parcels_ready: Callable[[dict[str, pd.DataFrame]], Any] | None = None,
 ) -> AuditResult:
     """Run the park audit, the low-efficiency flags and the contiguous blocks.
 
@@ -162,6 +163,12 @@ def run(
         A Dask ``distributed`` client (:func:`xsland.pipeline.engine.make_client`): floor areas
         and blocks are computed on spatial partitions and stitched; the results are
         identical to the single-process engine.
+    parcels_ready
+        Called once, as soon as the blocks are numbered and before the roll-ups, with
+        the result's final ``parcels`` and ``block_members`` tables (typed as
+        :class:`AuditResult` holds them; the result holds these very tables): a caller
+        may start writing them meanwhile (:func:`xsland.write.gpkg.gpkg_start`). They
+        must not be changed.
 
     Returns
     -------
@@ -312,6 +319,11 @@ def run(
                 crs=crs,
                 links=None if linking is None else linking.result(),
             )
+    members = block_members(parcel_out, parcel_out["block_id"], flags=flags)
+    final = parcel_out
+    if parcels_ready is not None:  # the parcels are final: typed once, handed out
+        final, members = conform(parcel_out, "parcels"), conform(members, "block_members")
+        parcels_ready({"parcels": final, "block_members": members})
     # the block table (its outlines are GEOS, on threads) on a second thread while the
     # roll-ups are worked out here: they read only each block's town, counted after
     tabling = later(
@@ -331,7 +343,6 @@ def run(
         )  # fmt: skip
     with step("block table", int(low.sum()), unit="flagged parcels"):
         blocks = tabling.result()
-        members = block_members(parcel_out, parcel_out["block_id"], flags=flags)
     towns = with_block_counts(towns, blocks)
     with step("quality checks", len(parcels), unit="parcels"):
         cross = checking.result()
@@ -339,7 +350,7 @@ def run(
     zones = parks.to_crs(parcel_out.crs)
     return AuditResult(
         parks=park_out,
-        parcels=parcel_out,
+        parcels=final,
         towns=towns,
         district=district,
         quality=quality,

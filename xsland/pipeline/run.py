@@ -14,13 +14,14 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 from tqdm.auto import tqdm
 
+from xsland._atomic import scratch_dir
 from xsland._progress import Step, reporting, step
 from xsland._redact import is_postgres_uri, redact
 from xsland._threads import cpus
@@ -30,6 +31,7 @@ from xsland.read.io import read_layer, read_table
 from xsland.result import AuditResult
 from xsland.rules.project import Project
 from xsland.write.report import write_audit
+from xsland.write.worker import cores
 
 __all__ = [
     "describe_inputs",
@@ -211,6 +213,38 @@ def _run_steps(
             overwrite=overwrite,
             geoparquet=geoparquet,
         )
+    with ExitStack() as stack:  # a failure stops the GeoPackage's worker, removes its file
+        return _audit_and_write(
+            project,
+            target,
+            stack,
+            cluster=cluster,
+            when=when,
+            engine=engine,
+            workers=workers,
+            overwrite=overwrite,
+            to_postgis=to_postgis,
+            schema=schema,
+            geoparquet=geoparquet,
+        )
+
+
+def _audit_and_write(
+    project: Project,
+    target: Path,
+    stack: ExitStack,
+    *,
+    cluster: Any,
+    when: Any,
+    engine: str,
+    workers: int | None,
+    overwrite: bool,
+    to_postgis: str | None,
+    schema: str,
+    geoparquet: bool,
+) -> tuple[AuditResult, list[Path]]:
+    """:func:`_run_steps` in one process (no partitions)."""
+    first = _FirstLayers(stack, target)
     with cluster as client:
         data = read_inputs(project)
         drawing = _draw_ahead(project, data["parcels"])
@@ -229,6 +263,7 @@ def _run_steps(
             year=project.year,
             as_of=when,
             client=client,
+            parcels_ready=first if client is None else None,
         )
     inputs = describe_inputs(project, data)
     run_at = dt.datetime.now().isoformat(timespec="seconds")
@@ -264,8 +299,42 @@ def _run_steps(
         tianditu_key=project.tianditu_key,
         geoparquet=geoparquet,
         parcel_drawing=drawing,
+        gpkg_started=first.started,
     )
     return result, written
+
+
+class _FirstLayers:
+    """The audit's ``parcels_ready``: its GeoPackage's first layers start being written.
+
+    Called with the final parcels and block members (:func:`xsland.pipeline.audit.run`),
+    it starts a worker writing them (:func:`xsland.write.gpkg.gpkg_start`) into a
+    temporary folder beside the output (:func:`xsland._atomic.scratch_dir`), so that the
+    inserts of a large GeoPackage run on the second core during the roll-ups rather
+    than beside the maps and the workbook. ``started`` stays ``None`` (the GeoPackage is
+    then written as without it) for a small audit, on one core, or when the folder
+    cannot be made. ``stack`` stops the worker and removes the folder when the run ends,
+    however it ends.
+    """
+
+    def __init__(self, stack: ExitStack, target: Path) -> None:
+        self.stack, self.target = stack, target
+        self.started: Any = None
+
+    def __call__(self, layers: dict[str, Any]) -> None:
+        from xsland.write.gpkg import WORKER_MIN_ROWS, gpkg_start
+
+        rows = sum(len(df) for df in layers.values())
+        if rows < WORKER_MIN_ROWS or cores() < 2:
+            return
+        try:
+            folder = self.stack.enter_context(scratch_dir(self.target))
+        except OSError:  # no parent folder, no room: the GeoPackage is written later
+            return
+        with step("write audit.gpkg (parcels)", len(layers["parcels"]), unit="parcels"):
+            self.started = gpkg_start(layers, folder / "audit.gpkg")
+        if self.started is not None:
+            self.stack.callback(self.started.stop)
 
 
 def _draw_ahead(project: Project, parcels: gpd.GeoDataFrame) -> Any:

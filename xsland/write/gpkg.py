@@ -33,8 +33,11 @@ from xsland.write import worker
 from xsland.write.maps import STATUSES
 
 __all__ = [
+    "FIRST_LAYERS",
     "PARCEL_STATUS_EXPRESSION",
     "WORKER_MIN_ROWS",
+    "GpkgStart",
+    "gpkg_start",
     "gpkg_writing",
     "layer_qml",
     "write_gpkg",
@@ -113,13 +116,13 @@ def write_gpkg(
     import pyogrio
 
     target = Path(path)
-    columns: dict[str, list[str]] = {}
+    columns: dict[str, list[str]] = {n: [] for n in layers}  # the aliases' order: as given
     with atomic_file(target, overwrite=overwrite) as tmp:
-        for name, df in layers.items():
+        for name, df in _in_order(layers, schema=schema).items():
             parts = _parts(df) if isinstance(df, os.PathLike | str) else [(df, {})]
             for part, options in parts:
                 frame = _gpkg_frame(part, name if schema else "")
-                columns.setdefault(name, list(part.columns))
+                columns[name] = columns[name] or list(part.columns)
                 geometry = getattr(frame, "_geometry_column_name", None) in frame.columns
                 first = not tmp.exists()
                 pyogrio.write_dataframe(
@@ -154,6 +157,90 @@ def _describe(
 #: worker process: about a second of GDAL's inserts, well above the worker's start.
 WORKER_MIN_ROWS = 100_000
 
+#: The layers of an audit written first: final once the blocks are numbered, so that
+#: :func:`gpkg_start` can write them while the rest of the audit is worked out.
+FIRST_LAYERS = ("parcels", "block_members")
+
+
+def _in_order(layers: Mapping[str, Any], *, schema: bool) -> dict[str, Any]:
+    """The layers in the order they are written: an audit's :data:`FIRST_LAYERS` first."""
+    first = [n for n in FIRST_LAYERS if schema and n in layers]
+    return {**{n: layers[n] for n in first}, **{n: v for n, v in layers.items() if n not in first}}
+
+
+class GpkgStart:
+    """The first layers of an audit's GeoPackage, written by a worker ahead of the rest.
+
+    Made by :func:`gpkg_start`; :func:`gpkg_writing` (``started=``) adds the other
+    layers to the same file and moves it into place. :meth:`stop` ends the worker when
+    the audit does not get that far (the file is left for the caller's folder to remove).
+
+    Attributes
+    ----------
+    layers
+        ``name -> table`` as given (their names, columns, types and rows are checked
+        against the audit's own when the rest is added).
+    path
+        The file being written.
+    job
+        The worker (:class:`xsland.write.worker.Worker`, started with ``more``).
+    """
+
+    def __init__(self, layers: dict[str, pd.DataFrame], path: Path, job: worker.Worker) -> None:
+        self.layers, self.path, self.job = layers, path, job
+        self.ended = False
+
+    def matches(self, layers: Mapping[str, Any]) -> bool:
+        """Whether ``layers`` hold these very tables (names, columns, dtypes, rows, shapes)."""
+        for name, mine in self.layers.items():
+            theirs = layers.get(name)
+            if not isinstance(theirs, pd.DataFrame) or len(theirs) != len(mine):
+                return False
+            if list(theirs.columns) != list(mine.columns) or list(theirs.dtypes) != list(
+                mine.dtypes
+            ):
+                return False
+            geom = getattr(mine, "_geometry_column_name", None)
+            if geom in mine.columns and not np.shares_memory(
+                np.asarray(mine[geom].values), np.asarray(theirs[geom].values)
+            ):
+                return False
+        return True
+
+    def stop(self) -> None:
+        """Stop the worker (nothing is written after); again is nothing."""
+        if not self.ended:
+            self.ended = True
+            self.job.stop()
+
+
+def gpkg_start(
+    layers: Mapping[str, pd.DataFrame],
+    path: str | os.PathLike,
+    *,
+    worker_min_rows: int | None = None,
+) -> GpkgStart | None:
+    """Start writing an audit's first layers (:data:`FIRST_LAYERS`) to ``path`` by a worker.
+
+    The layers are typed and planned as :func:`gpkg_writing` does, and a worker
+    process (:func:`xsland.write.worker.start` with ``more``) inserts them while the
+    caller goes on; :func:`gpkg_writing` with ``started=`` then adds the rest of the
+    audit's layers to the same file. ``path`` must be on the file system of the final
+    GeoPackage (it is moved there) and the caller removes it, with its folder, if the
+    audit fails. ``None`` (nothing started) for fewer than ``worker_min_rows`` rows in
+    all (default :data:`WORKER_MIN_ROWS`), a layer the plan does not cover, a layer not
+    in :data:`FIRST_LAYERS`, or no worker (one core).
+    """
+    least = WORKER_MIN_ROWS if worker_min_rows is None else worker_min_rows
+    if set(layers) - set(FIRST_LAYERS) or sum(len(df) for df in layers.values()) < least:
+        return None
+    ordered = _in_order(layers, schema=True)
+    plan = _arrow_plan({name: _gpkg_frame(df, name) for name, df in ordered.items()})
+    if plan is None:
+        return None
+    job = worker.start("gpkg", *plan, Path(path), more=True)
+    return None if job is None else GpkgStart(ordered, Path(path), job)
+
 
 @contextmanager
 def gpkg_writing(
@@ -165,6 +252,7 @@ def gpkg_writing(
     schema: bool = False,
     styles: bool = True,
     worker_min_rows: int | None = None,
+    started: GpkgStart | None = None,
 ) -> Iterator[Path]:
     """The GeoPackage of :func:`write_gpkg`, written while the block runs.
 
@@ -180,17 +268,29 @@ def gpkg_writing(
     way. When the block raises, the worker is stopped and nothing is left behind; when the
     worker cannot start or fails, the layers are written here instead (its error logged).
 
+    ``started``: the first layers, already being written (:func:`gpkg_start`); the
+    worker writing them adds the others to that file, which is moved to ``path`` when
+    the block ends. It is stopped, and all layers written here, when its layers are not
+    those of ``layers`` (see :meth:`GpkgStart.matches`).
+
     Yields
     ------
     Path
         ``path``.
     """
     target = Path(path)
+    if started is not None:
+        if started.matches(layers) and schema:
+            with _adding(started, layers, target, overwrite=overwrite, policy=policy):
+                yield target
+            return
+        started.stop()
     least = WORKER_MIN_ROWS if worker_min_rows is None else worker_min_rows
     streamed = any(isinstance(df, os.PathLike | str) for df in layers.values())
     plan = None
     if not streamed and sum(len(df) for df in layers.values()) >= least:
-        frames = {name: _gpkg_frame(df, name if schema else "") for name, df in layers.items()}
+        ordered = _in_order(layers, schema=schema)
+        frames = {name: _gpkg_frame(df, name if schema else "") for name, df in ordered.items()}
         plan = _arrow_plan(frames)
     if plan is None:
         write_gpkg(layers, target, overwrite=overwrite, policy=policy, schema=schema, styles=styles)
@@ -206,16 +306,72 @@ def gpkg_writing(
         _describe(tmp, columns, policy=policy, schema=schema, styles=styles)
 
 
+@contextmanager
+def _adding(
+    started: GpkgStart,
+    layers: Mapping[str, Any],
+    target: Path,
+    *,
+    overwrite: bool,
+    policy: Policy,
+) -> Iterator[None]:
+    """:func:`gpkg_writing` of an audit whose first layers ``started`` is writing."""
+    rest = {n: df for n, df in layers.items() if n not in started.layers}
+    streamed = any(isinstance(df, os.PathLike | str) for df in rest.values())
+    frames = {} if streamed else {n: _gpkg_frame(df, n) for n, df in rest.items()}
+    plan = None if streamed else _arrow_plan(frames, first=False)
+    planned = plan is not None
+    del frames
+    with atomic_file(target, overwrite=overwrite) as tmp:
+        try:
+            if planned:
+                started.job.add(*plan)
+            del plan
+            with worker.Writing(started.job):  # finished here, stopped on an error
+                yield
+            started.ended = True
+        finally:
+            started.stop()
+        if not planned:  # added here, after the worker's layers
+            _append(rest, started.path)
+        columns = {n: list(df.columns) for n, df in layers.items()}
+        _describe(started.path, columns, policy=policy, schema=True, styles=True)
+        os.replace(started.path, tmp)
+
+
+def _append(layers: Mapping[str, Any], path: Path) -> None:
+    """Add typed layers (tables or folders of GeoParquet) to the GeoPackage at ``path``."""
+    import pyogrio
+
+    for name, df in layers.items():
+        parts = _parts(df) if isinstance(df, os.PathLike | str) else [(df, {})]
+        for part, options in parts:
+            frame = _gpkg_frame(part, name)
+            geometry = getattr(frame, "_geometry_column_name", None) in frame.columns
+            pyogrio.write_dataframe(
+                frame if geometry else pd.DataFrame(frame),
+                path,
+                layer=name,
+                driver="GPKG",
+                append=True,
+                use_arrow=True,
+                **options,
+            )
+
+
 def _arrow_plan(
     frames: Mapping[str, pd.DataFrame],
+    *,
+    first: bool = True,
 ) -> tuple[list[tuple[str, Any]], dict[str, Any]] | None:
     """The layers as Arrow tables with the keywords of :func:`pyogrio.raw.write_arrow`.
 
     What :func:`pyogrio.write_dataframe` (``use_arrow=True``) passes to GDAL for the typed
     frames of :func:`_gpkg_frame`: geometries as WKB, the layer's geometry type (the one
     type of its geometries, ``Unknown`` when none or several, `` Z`` with heights), the
-    CRS as ``EPSG:n`` or WKT1, ``VERSION=1.2`` on the first layer. ``None`` when a frame
-    holds what that function would convert first (see :func:`gpkg_writing`).
+    CRS as ``EPSG:n`` or WKT1, ``VERSION=1.2`` on the first layer (none is first, all
+    are appended, when not ``first``: the file exists). ``None`` when a frame holds what
+    that function would convert first (see :func:`gpkg_writing`).
     """
     import pyarrow as pa
     import shapely
@@ -278,9 +434,9 @@ def _arrow_plan(
                 "geometry_name": geom,
                 "geometry_type": kind,
                 "crs": crs,
-                "append": i > 0,
+                "append": i > 0 or not first,
                 # GeoPackage 1.2: what QGIS on GDAL 3.6 (Debian 12) reads without a warning
-                "dataset_options": {"VERSION": "1.2"} if i == 0 else None,
+                "dataset_options": {"VERSION": "1.2"} if i == 0 and first else None,
             }
         )
     return tables, {"layers": options}

@@ -620,6 +620,7 @@ def write_audit(
     tianditu_key: str | None = None,
     geoparquet: bool = False,
     parcel_drawing: Any = None,
+    gpkg_started: Any = None,
 ) -> list[Path]:
     """Write an audit into the folder ``out``.
 
@@ -636,6 +637,10 @@ def write_audit(
     ``parcel_drawing``: the parcels' map geometries converted beforehand, or the future
     of the thread converting them (:func:`xsland.write.maps.draw_parcels`), handed to
     :func:`~xsland.write.maps.write_maps`; the maps are the same without it.
+    ``gpkg_started``: the GeoPackage's first layers, being written by a worker since the
+    audit handed them out (:func:`xsland.write.gpkg.gpkg_start`, beside ``out``); the
+    rest is added to that file (:func:`~xsland.write.gpkg.gpkg_writing`), the same file
+    as without it.
 
     The result of a partitioned audit (:attr:`AuditResult.parcels_path` set) holds only
     the parcels that need action: those go to the workbook, maps and reports, while the
@@ -681,7 +686,13 @@ def write_audit(
         geopackage = workbook.enter_context(ExitStack())
         with step("write audit.gpkg", n_parcels, unit="parcels"):
             geopackage.enter_context(
-                gpkg_writing(streamed, tmp / "audit.gpkg", policy=result.policy, schema=True)
+                gpkg_writing(
+                    streamed,
+                    tmp / "audit.gpkg",
+                    policy=result.policy,
+                    schema=True,
+                    started=gpkg_started,
+                )
             )
         if result.parcels_path:
             import shutil

@@ -29,9 +29,11 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "MORE",
     "NICENESS",
     "SPEC_FILE",
     "Worker",
+    "Writing",
     "cores",
     "load_plan",
     "main",
@@ -52,6 +54,9 @@ log = logging.getLogger("xsland")
 #: run each, street grid); in ``benchmarks/bench_cli.py`` 88.6 s against 88.8 s (street)
 #: and 69.9 s against 73.2 s (cadastre): a gain of a few seconds at most.
 NICENESS = {"xlsx": 0, "gpkg": 5}
+
+#: The worker's argument that further plans follow on its standard input (:meth:`Worker.add`).
+MORE = "--more"
 
 #: The plan's layout in its folder (the tables are ``0.arrow``, ``1.arrow`` … beside it).
 SPEC_FILE = "spec.json"
@@ -155,19 +160,28 @@ class Worker:
         self.kind, self.proc, self.folder, self.out = kind, proc, folder, out
         self._thread: threading.Thread | None = None
         self._unsent: tuple[list[tuple[str, Any]], dict[str, Any], OSError] | None = None
+        #: the plans given by :meth:`add`: each one's folder, or its tables when not stored
+        self._more: list[Path | tuple[list[tuple[str, Any]], dict[str, Any]]] = []
 
-    def launch(self, tables: list[tuple[str, Any]], spec: dict[str, Any]) -> None:
+    def launch(
+        self, tables: list[tuple[str, Any]], spec: dict[str, Any], *, more: bool = False
+    ) -> None:
         """Store the plan and start the process, on a thread; returns at once.
 
         When the plan cannot be stored or the process not started (no room, no
-        interpreter), the tables are kept for :meth:`finish` to write here.
+        interpreter), the tables are kept for :meth:`finish` to write here. With
+        ``more`` the process then waits for the plans of :meth:`add` (read from its
+        standard input) and writes them to the same file, in turn.
         """
         self._thread = threading.Thread(
-            target=self._send, args=(tables, spec), name=f"xsland-{self.kind}-plan", daemon=True
+            target=self._send,
+            args=(tables, spec, more),
+            name=f"xsland-{self.kind}-plan",
+            daemon=True,
         )
         self._thread.start()
 
-    def _send(self, tables: list[tuple[str, Any]], spec: dict[str, Any]) -> None:
+    def _send(self, tables: list[tuple[str, Any]], spec: dict[str, Any], more: bool) -> None:
         try:
             save_plan(tables, spec, self.folder)
             with open(self.folder / "stderr.txt", "wb") as err:
@@ -179,13 +193,49 @@ class Worker:
                         self.kind,
                         str(self.folder),
                         str(self.out),
-                    ],
-                    stdin=subprocess.DEVNULL,
+                    ]
+                    + ([MORE] if more else []),
+                    stdin=subprocess.PIPE if more else subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=err,
                 )
         except OSError as exc:  # no room for the plan, no interpreter to start: write here
             self._unsent = (tables, spec, exc)
+
+    def add(self, tables: list[tuple[str, Any]], spec: dict[str, Any]) -> None:
+        """Write this plan too, after the first (:meth:`launch` with ``more``), once.
+
+        It is stored beside the first by a thread, as :meth:`launch` does; the process
+        is told its folder and then that no other follows (its input is closed). What
+        cannot be stored or sent is written here by :meth:`finish`, after the rest.
+        """
+        previous = self._thread
+
+        def send() -> None:
+            if previous is not None:
+                previous.join()
+            folder = self.folder.with_name(self.folder.name + "-more")
+            try:
+                save_plan(tables, spec, folder)
+                self._more.append(folder)
+            except OSError:  # no room: written here (finish)
+                shutil.rmtree(folder, ignore_errors=True)
+                self._more.append((tables, spec))
+            self._tell(f"{folder}\n" if isinstance(self._more[-1], Path) else "")
+
+        self._thread = threading.Thread(target=send, name=f"xsland-{self.kind}-more", daemon=True)
+        self._thread.start()
+
+    def _tell(self, line: str) -> None:
+        """Send ``line`` to the process and close its input (it then writes and ends)."""
+        stdin = getattr(self.proc, "stdin", None)
+        if stdin is None or stdin.closed:
+            return
+        try:
+            stdin.write(line.encode("utf-8"))
+            stdin.close()
+        except OSError:  # the process has ended: finish() sees how, and writes here
+            pass
 
     def _sent(self) -> None:
         """Wait for :meth:`launch`'s thread (the plan stored, the process started)."""
@@ -210,7 +260,9 @@ class Worker:
                 )
                 self.out.unlink(missing_ok=True)
                 _WRITERS[self.kind](tables, spec, self.out)
+                self._write_more(all_plans=True)
                 return
+            self._tell("")  # no more plans than those sent
             code = self.proc.wait()
             if code != 0:
                 said = (self.folder / "stderr.txt").read_text(encoding="utf-8", errors="replace")
@@ -224,8 +276,24 @@ class Worker:
                 self.out.unlink(missing_ok=True)
                 tables, spec = load_plan(self.folder)
                 _WRITERS[self.kind](tables, spec, self.out)
+            self._write_more(all_plans=code != 0)
         finally:
-            shutil.rmtree(self.folder, ignore_errors=True)
+            self._remove()
+
+    def _write_more(self, *, all_plans: bool) -> None:
+        """Write here the plans of :meth:`add` the process did not (all, when it failed)."""
+        for plan in self._more:
+            if isinstance(plan, Path) and not all_plans:
+                continue
+            tables, spec = load_plan(plan) if isinstance(plan, Path) else plan
+            _WRITERS[self.kind](tables, spec, self.out)
+
+    def _remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+        for plan in self._more:
+            if isinstance(plan, Path):
+                shutil.rmtree(plan, ignore_errors=True)
+        self._more = []
 
     def stop(self) -> None:
         """Stop the worker and remove its plan (what it wrote stays for the caller)."""
@@ -235,12 +303,19 @@ class Worker:
             if self.proc is not None:
                 self.proc.kill()
                 self.proc.wait()
+                if self.proc.stdin is not None:
+                    self.proc.stdin.close()
         finally:
-            shutil.rmtree(self.folder, ignore_errors=True)
+            self._remove()
 
 
 def start(
-    kind: str, tables: list[tuple[str, Any]], spec: dict[str, Any], out: str | Path
+    kind: str,
+    tables: list[tuple[str, Any]],
+    spec: dict[str, Any],
+    out: str | Path,
+    *,
+    more: bool = False,
 ) -> Worker | None:
     """A worker process writing the plan to ``out``; ``None`` when it cannot start.
 
@@ -250,6 +325,7 @@ def start(
     ends, written by a thread while the caller goes on (:meth:`Worker.launch`); the caller
     need not keep the tables (:meth:`Worker.finish` reads them back there if the worker
     fails, and writes them here if the plan could not be stored or the worker started).
+    With ``more``, further plans for the same file follow (:meth:`Worker.add`).
     """
     if kind not in _WRITERS:
         raise ValueError(f"kind {kind!r}: use one of {sorted(_WRITERS)}")
@@ -261,17 +337,18 @@ def start(
         log.warning("cannot start a worker for %s (%s); writing it in this process", out, exc)
         return None
     job = Worker(kind, None, folder, Path(out))
-    job.launch(tables, spec)
+    job.launch(tables, spec, more=more)
     return job
 
 
-class _Writing:
-    """The context of :func:`writing` (it keeps the worker, never the tables)."""
+class Writing:
+    """A worker's ``with`` block: it finishes the worker when the block ends, stops it when
+    the block raises (:func:`writing`; it keeps the worker, never the tables)."""
 
     def __init__(self, job: Worker | None) -> None:
         self.job = job
 
-    def __enter__(self) -> _Writing:
+    def __enter__(self) -> Writing:
         return self
 
     def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
@@ -283,7 +360,7 @@ class _Writing:
             self.job.stop()
 
 
-def writing(kind: str, tables: list[tuple[str, Any]], spec: dict[str, Any], out: Path) -> _Writing:
+def writing(kind: str, tables: list[tuple[str, Any]], spec: dict[str, Any], out: Path) -> Writing:
     """Write the plan to ``out`` by a worker (:func:`start`) while a ``with`` block runs.
 
     Without a worker the file is written here, at once. When the block raises, the
@@ -294,7 +371,7 @@ def writing(kind: str, tables: list[tuple[str, Any]], spec: dict[str, Any], out:
     job = start(kind, tables, spec, out)
     if job is None:  # no worker: written here, at once
         _WRITERS[kind](tables, spec, out)
-    return _Writing(job)
+    return Writing(job)
 
 
 def cores() -> int:
@@ -306,15 +383,27 @@ def cores() -> int:
 
 
 def main(argv: list[str]) -> int:
-    """``worker.py xlsx|gpkg PLAN_DIR OUT``: write the stored plan to ``OUT``; 0 when written."""
-    if len(argv) != 4 or argv[1] not in _WRITERS:
-        print(f"usage: worker.py {'|'.join(_WRITERS)} PLAN_DIR OUT", file=sys.stderr)
+    """``worker.py xlsx|gpkg PLAN_DIR OUT [--more]``: write the stored plan to ``OUT``.
+
+    With ``--more``, then each plan whose folder is a line of standard input, in turn,
+    until it ends (:meth:`Worker.add`). 0 when written.
+    """
+    more = argv[4:] == [MORE]
+    if len(argv) != 4 + more or argv[1] not in _WRITERS:
+        print(f"usage: worker.py {'|'.join(_WRITERS)} PLAN_DIR OUT [{MORE}]", file=sys.stderr)
         return 2
     if hasattr(os, "nice"):
         # the longest job keeps its priority; a shorter one yields the CPU (NICENESS)
         os.nice(NICENESS[argv[1]])
     tables, spec = load_plan(argv[2])
     _WRITERS[argv[1]](tables, spec, argv[3])
+    del tables
+    if more:  # then the plans named on standard input, one folder a line, to its end
+        for line in sys.stdin:
+            if line.strip():
+                tables, spec = load_plan(line.strip())
+                _WRITERS[argv[1]](tables, spec, argv[3])
+                del tables
     return 0
 
 
