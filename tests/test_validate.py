@@ -346,14 +346,18 @@ def test_an_own_id_that_normalises_twice_is_stored_settled_and_listed_as_first_r
     )
 )
 def test_ids_used_twice_are_the_rows_pandas_marks(cells):
+    import pyarrow as pa
+
     from xsland.read.validate import _used_twice
 
-    # unique IDs are told by a set; any repeat falls back to pandas' marks: the rows whose
+    # unique IDs are told by counting distinct texts (Arrow's hash table for Arrow text,
+    # a set for objects); any repeat falls back to pandas' marks: the rows whose
     # non-empty ID another row has (text compared exactly: 'é' is not 'e\u0301')
-    ids = pd.Series(cells, dtype=object, index=range(10, 10 + len(cells)))
-    empty = ids.isna().to_numpy()
-    want = ids.duplicated(keep=False).to_numpy() & ~empty
-    assert _used_twice(ids, empty).tolist() == want.tolist()
+    for dtype in (object, "str", pd.ArrowDtype(pa.large_string())):
+        ids = pd.Series(cells, dtype=dtype, index=range(10, 10 + len(cells)))
+        empty = ids.isna().to_numpy()
+        want = pd.Series(cells, dtype=object).duplicated(keep=False).to_numpy() & ~empty
+        assert _used_twice(ids, empty).tolist() == want.tolist(), dtype
     repeated = pd.Series(["P1", None, "P1", "P2"])
     marks = _used_twice(repeated, repeated.isna().to_numpy())
     assert marks.tolist() == [True, False, True, False]
