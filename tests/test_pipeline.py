@@ -668,9 +668,9 @@ def test_the_geopackages_parcels_are_written_while_the_roll_ups_run(sample, tmp_
     seen = []
     result, _ = run_project(project, out=tmp_path / "out", progress=seen.append)
     ends = [s.name for s in seen if s.done]
-    # started once the blocks are numbered, before the roll-ups (by a worker process)
+    # started once the blocks are numbered, beside the roll-ups (by a worker process)
     early = ends.index("write audit.gpkg (parcels)")
-    assert ends.index("blocks") < early < ends.index("roll-ups")
+    assert ends.index("blocks") < early < ends.index("block table")
     assert len(made) == 1 and made[0] is not None and made[0].job.proc.returncode == 0
     assert set(made[0].layers) == {"parcels", "block_members"}
     # the file is the GeoPackage of the result, and nothing is left beside the output
@@ -684,12 +684,18 @@ def test_the_geopackages_parcels_are_written_while_the_roll_ups_run(sample, tmp_
 def test_a_failure_after_the_parcels_started_stops_their_worker_and_leaves_nothing(
     sample, tmp_path, monkeypatch
 ):
+    import time
+
     import xsland.pipeline.audit as audit
     from xsland.pipeline.run import run_project
 
     made = _spy_gpkg_start(monkeypatch)
 
-    def broken(*args, **kwargs):
+    def broken(*args, **kwargs):  # once the worker writes the parcels (second thread)
+        for _ in range(600):
+            if made:
+                break
+            time.sleep(0.05)
         raise RuntimeError("the roll-ups broke")
 
     monkeypatch.setattr(audit, "roll_ups", broken)
@@ -698,3 +704,19 @@ def test_a_failure_after_the_parcels_started_stops_their_worker_and_leaves_nothi
         run_project(project, out=tmp_path / "out", progress=False)
     assert len(made) == 1 and made[0].ended and made[0].job.proc.returncode is not None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["xsland.toml"]  # no folder, no file
+
+
+def test_first_layers_handed_out_after_the_run_ended_start_nothing(tmp_path, monkeypatch):
+    from contextlib import ExitStack
+
+    import xsland.pipeline.run as run_module
+    from xsland.write import gpkg
+
+    monkeypatch.setattr(gpkg, "WORKER_MIN_ROWS", 0)
+    calls = []
+    monkeypatch.setattr(gpkg, "gpkg_start", lambda *a, **k: calls.append(a))
+    with ExitStack() as stack:
+        first = run_module._FirstLayers(stack, tmp_path / "out")
+    # the audit failed and the run ended; its second thread hands the parcels out now
+    first({"parcels": pd.DataFrame({"a": [1]}), "block_members": pd.DataFrame({"a": [1]})})
+    assert calls == [] and first.started is None and list(tmp_path.iterdir()) == []

@@ -7,6 +7,7 @@ layers below (measure, judge, group).
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -164,11 +165,12 @@ def run(
         and blocks are computed on spatial partitions and stitched; the results are
         identical to the single-process engine.
     parcels_ready
-        Called once, as soon as the blocks are numbered and before the roll-ups, with
-        the result's final ``parcels`` and ``block_members`` tables (typed as
-        :class:`AuditResult` holds them; the result holds these very tables): a caller
+        Called once, as soon as the blocks are numbered, with the result's final
+        ``parcels`` and ``block_members`` tables (typed as :class:`AuditResult` holds
+        them; the result holds these very tables), on a second thread beside the
+        roll-ups (with the caller's context: its progress reports go along): a caller
         may start writing them meanwhile (:func:`xsland.write.gpkg.gpkg_start`). They
-        must not be changed.
+        must not be changed; what it raises, the audit raises.
 
     Returns
     -------
@@ -319,11 +321,13 @@ def run(
                 crs=crs,
                 links=None if linking is None else linking.result(),
             )
-    members = block_members(parcel_out, parcel_out["block_id"], flags=flags)
-    final = parcel_out
-    if parcels_ready is not None:  # the parcels are final: typed once, handed out
-        final, members = conform(parcel_out, "parcels"), conform(members, "block_members")
-        parcels_ready({"parcels": final, "block_members": members})
+    # the parcels are final: typed as the result holds them and handed out, on a second
+    # thread beside the roll-ups (it reads them, as the block table and roll-ups do)
+    handing = (
+        later(contextvars.copy_context().run, _hand_out, parcel_out, flags, parcels_ready)
+        if parcels_ready is not None
+        else None
+    )
     # the block table (its outlines are GEOS, on threads) on a second thread while the
     # roll-ups are worked out here: they read only each block's town, counted after
     tabling = later(
@@ -343,6 +347,11 @@ def run(
         )  # fmt: skip
     with step("block table", int(low.sum()), unit="flagged parcels"):
         blocks = tabling.result()
+        if handing is None:
+            final = parcel_out
+            members = block_members(parcel_out, parcel_out["block_id"], flags=flags)
+        else:
+            final, members = handing.result()
     towns = with_block_counts(towns, blocks)
     with step("quality checks", len(parcels), unit="parcels"):
         cross = checking.result()
@@ -369,6 +378,17 @@ def run(
             "engine": "single" if client is None else "dask",
         },
     )
+
+
+def _hand_out(
+    parcels: gpd.GeoDataFrame, flags: pd.DataFrame, ready: Callable[[dict], Any]
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """The final parcels and their block members, typed as :class:`AuditResult` holds
+    them (:func:`xsland.result.conform`), handed to ``ready`` (``run(parcels_ready=)``)."""
+    members = block_members(parcels, parcels["block_id"], flags=flags)
+    final, members = conform(parcels, "parcels"), conform(members, "block_members")
+    ready({"parcels": final, "block_members": members})
+    return final, members
 
 
 def roll_ups(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextvars
 import dataclasses
 import datetime as dt
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, nullcontext
@@ -307,19 +308,24 @@ def _audit_and_write(
 class _FirstLayers:
     """The audit's ``parcels_ready``: its GeoPackage's first layers start being written.
 
-    Called with the final parcels and block members (:func:`xsland.pipeline.audit.run`),
-    it starts a worker writing them (:func:`xsland.write.gpkg.gpkg_start`) into a
-    temporary folder beside the output (:func:`xsland._atomic.scratch_dir`), so that the
-    inserts of a large GeoPackage run on the second core during the roll-ups rather
-    than beside the maps and the workbook. ``started`` stays ``None`` (the GeoPackage is
-    then written as without it) for a small audit, on one core, or when the folder
-    cannot be made. ``stack`` stops the worker and removes the folder when the run ends,
-    however it ends.
+    Called with the final parcels and block members (:func:`xsland.pipeline.audit.run`,
+    on its second thread), it starts a worker writing them
+    (:func:`xsland.write.gpkg.gpkg_start`) into a temporary folder beside the output
+    (:func:`xsland._atomic.scratch_dir`), so that the inserts of a large GeoPackage run
+    during the roll-ups rather than beside the maps and the workbook. ``started`` stays
+    ``None`` (the GeoPackage is then written as without it) for a small audit, on one
+    core, or when the folder cannot be made. When the run ends, however it ends,
+    ``stack`` calls :meth:`close`: the worker is stopped and the folder removed, and a
+    call that comes later (the audit failed meanwhile) starts nothing.
     """
 
     def __init__(self, stack: ExitStack, target: Path) -> None:
-        self.stack, self.target = stack, target
+        self.target = target
         self.started: Any = None
+        self._own = ExitStack()
+        self._lock = threading.Lock()
+        self._closed = False
+        stack.callback(self.close)
 
     def __call__(self, layers: dict[str, Any]) -> None:
         from xsland.write.gpkg import WORKER_MIN_ROWS, gpkg_start
@@ -327,14 +333,23 @@ class _FirstLayers:
         rows = sum(len(df) for df in layers.values())
         if rows < WORKER_MIN_ROWS or cores() < 2:
             return
-        try:
-            folder = self.stack.enter_context(scratch_dir(self.target))
-        except OSError:  # no parent folder, no room: the GeoPackage is written later
-            return
-        with step("write audit.gpkg (parcels)", len(layers["parcels"]), unit="parcels"):
-            self.started = gpkg_start(layers, folder / "audit.gpkg")
-        if self.started is not None:
-            self.stack.callback(self.started.stop)
+        with self._lock:
+            if self._closed:
+                return
+            try:
+                folder = self._own.enter_context(scratch_dir(self.target))
+            except OSError:  # no parent folder, no room: the GeoPackage is written later
+                return
+            with step("write audit.gpkg (parcels)", len(layers["parcels"]), unit="parcels"):
+                self.started = gpkg_start(layers, folder / "audit.gpkg")
+            if self.started is not None:
+                self._own.callback(self.started.stop)
+
+    def close(self) -> None:
+        """Stop the worker and remove the folder; later calls start nothing."""
+        with self._lock:
+            self._closed = True
+            self._own.close()
 
 
 def _draw_ahead(project: Project, parcels: gpd.GeoDataFrame) -> Any:
