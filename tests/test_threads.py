@@ -162,3 +162,44 @@ def test_ahead_raises_what_a_part_raised_and_prints_nothing(capfd):
     out, err = capfd.readouterr()
     assert out == "" and "Traceback" not in err
     assert Ahead(broken, []).result() == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="threads' own priority: Linux")
+def test_yielding_runs_on_a_thread_of_lower_priority_with_the_callers_context(monkeypatch):
+    import contextvars
+
+    from xsland._threads import yielding
+
+    monkeypatch.setattr(threads_module, "cpus", lambda: 2)
+    var = contextvars.ContextVar("var", default="unset")
+    var.set("the caller's")
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    def work(a, *, b):
+        tid = threading.get_native_id()
+        return (
+            a + b,
+            threading.current_thread().name,
+            os.getpriority(os.PRIO_PROCESS, tid),
+            var.get(),
+        )
+
+    value, name, priority, seen = yielding(work, 1, b=2, nice=3)
+    assert value == 3 and name == "xsland-yielding" and seen == "the caller's"
+    assert priority == min(mine + 3, 19)  # lowered by 3 (19 is the lowest)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine  # not mine
+
+    def broken():
+        raise KeyError("in the thread")
+
+    with pytest.raises(KeyError, match="in the thread"):
+        yielding(broken, nice=3)
+
+
+def test_yielding_on_one_cpu_or_without_nice_is_a_plain_call(monkeypatch):
+    from xsland._threads import yielding
+
+    monkeypatch.setattr(threads_module, "cpus", lambda: 1)
+    assert yielding(lambda: threading.current_thread().name, nice=3) == "MainThread"
+    monkeypatch.setattr(threads_module, "cpus", lambda: 2)
+    assert yielding(lambda: threading.current_thread().name, nice=0) == "MainThread"

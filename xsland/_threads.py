@@ -23,6 +23,7 @@ judging: :func:`xsland.pipeline.audit.run`).
 
 from __future__ import annotations
 
+import contextvars
 import os
 import sys
 import threading
@@ -32,7 +33,17 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MIN_CHUNK", "Ahead", "Later", "cpus", "later", "map_chunks", "map_parts"]
+__all__ = [
+    "MIN_CHUNK",
+    "Ahead",
+    "Later",
+    "cpus",
+    "later",
+    "lower_priority",
+    "map_chunks",
+    "map_parts",
+    "yielding",
+]
 
 #: Fewest elements per chunk: below twice this, one call on the calling thread (starting
 #: threads costs more than it saves on small arrays).
@@ -153,14 +164,7 @@ class Ahead:
                 raise
 
     def _run(self) -> None:
-        if self._nice > 0 and sys.platform.startswith("linux"):
-            try:  # a thread's own priority: Linux alone gives threads their own
-                tid = threading.get_native_id()
-                os.setpriority(
-                    os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + self._nice
-                )
-            except OSError:  # pragma: no cover - not allowed: at the run's priority
-                pass
+        lower_priority(self._nice)
         try:
             self._work()
         except BaseException:  # kept in _error for result()
@@ -180,6 +184,51 @@ class Ahead:
         if self._error is not None:
             raise self._error
         return self._results
+
+
+def lower_priority(nice: int) -> bool:
+    """Lower the calling thread's CPU priority by ``nice`` (Linux: a thread has its own).
+
+    Threads it starts afterwards inherit it. False (nothing done) elsewhere, for
+    ``nice`` <= 0, or when the system refuses.
+    """
+    if nice <= 0 or not sys.platform.startswith("linux"):
+        return False
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + nice)
+    except OSError:  # pragma: no cover - not allowed: at the run's priority
+        return False
+    return True
+
+
+def yielding(fn: Callable[..., Any], /, *args: Any, nice: int, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` on a thread of lower priority (:func:`lower_priority`),
+    waited for: its value, or its exception raised here.
+
+    For work in this process that should give way to a worker process at the run's
+    priority, where both compete for the cores (the maps and the report, beside the
+    workbook's worker: :func:`xsland.write.report.write_audit`). The caller's context
+    goes along (its progress callback). On one CPU, or for ``nice`` <= 0, called here.
+    """
+    if nice <= 0 or cpus() < 2 or not sys.platform.startswith("linux"):
+        return fn(*args, **kwargs)
+    context = contextvars.copy_context()
+    box: dict[str, Any] = {}
+
+    def body() -> None:
+        lower_priority(nice)
+        try:
+            box["value"] = context.run(fn, *args, **kwargs)
+        except BaseException as exc:  # raised on the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=body, name="xsland-yielding", daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 class Later(Ahead):

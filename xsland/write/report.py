@@ -18,6 +18,7 @@ import pandas as pd
 
 from xsland._atomic import atomic_dir, atomic_file
 from xsland._progress import step
+from xsland._threads import yielding
 from xsland.errors import InputFileError
 from xsland.group.blocks import COLUMN_LABELS as _BLOCK_LABELS
 from xsland.judge.audit import STATUS_ZH
@@ -26,6 +27,7 @@ from xsland.result import AuditResult
 from xsland.write.gpkg import gpkg_writing, write_gpkg
 
 __all__ = [
+    "HERE_NICENESS",
     "PARCELS_PARQUET",
     "HEADERS_ZH",
     "atomic_dir",
@@ -699,51 +701,90 @@ def write_audit(
 
             with step("move parcels.parquet", n_parcels, unit="parcels"):
                 shutil.move(result.parcels_path, tmp / PARCELS_PARQUET)
-        with step("write summary.md"):
-            (tmp / "summary.md").write_text(
-                summary_markdown(result, title=title, inputs=inputs), encoding="utf-8"
-            )
-        date = str(result.meta.get("run") or "")[:10] or None
-        map_names: list[str] = []
-        if maps:
-            import warnings
-
-            from xsland.write.maps import BasemapWarning, write_maps
-
-            with warnings.catch_warnings(), step("write maps", len(result.parcels), unit="parcels"):
-                if not basemap.startswith("tianditu"):
-                    # 天地图 is only an extra choice here; without a key it is left out
-                    warnings.simplefilter("ignore", BasemapWarning)
-                written = write_maps(
-                    result,
-                    tmp,
-                    title=title,
-                    audit_date=date,
-                    basemap=basemap,
-                    tianditu_key=tianditu_key,
-                    parcel_drawing=parcel_drawing,
-                )
-            map_names = [str(p.relative_to(tmp)) for p in written]
-        if html_report:
-            from xsland.write.htmlreport import REPORT_NAME, write_report
-
-            with step("write " + REPORT_NAME):
-                write_report(
-                    result,
-                    tmp / REPORT_NAME,
-                    inputs=inputs,
-                    title=title,
-                    audit_date=date,
-                    maps=map_names,
-                )
-        if geoparquet:
-            from xsland.write.geoparquet import write_geoparquet
-
-            with step("write parquet", len(result.parcels), unit="parcels"):
-                write_geoparquet(result, tmp / "parquet")
+        # written on a thread of lower priority (HERE_NICENESS): the workbook's worker,
+        # the longest job of the run, keeps a core to itself meanwhile
+        yielding(
+            _write_documents,
+            result,
+            tmp,
+            title=title,
+            inputs=inputs,
+            maps=maps,
+            html_report=html_report,
+            basemap=basemap,
+            tianditu_key=tianditu_key,
+            geoparquet=geoparquet,
+            parcel_drawing=parcel_drawing,
+            nice=HERE_NICENESS,
+        )
         with step("write audit.gpkg (finish)"):
             geopackage.close()
         with step("write audit.xlsx (finish)"):
             workbook.close()
         names = sorted(p.name for p in tmp.iterdir())
     return [target / n for n in names]
+
+
+#: How much lower the priority of the summary, maps and report is than the run's while
+#: the workbook's worker (at the run's priority, :data:`xsland.write.worker.NICENESS`)
+#: writes: the workbook is the longest job at scale, so it is the one that should not wait
+#: for a core; the GeoPackage's worker (5) yields to both.
+HERE_NICENESS = 3
+
+
+def _write_documents(
+    result: AuditResult,
+    tmp: Path,
+    *,
+    title: str,
+    inputs: dict,
+    maps: bool,
+    html_report: bool,
+    basemap: str,
+    tianditu_key: str | None,
+    geoparquet: bool,
+    parcel_drawing: Any,
+) -> None:
+    """``summary.md``, the maps, ``report.html`` and ``parquet/`` of :func:`write_audit`."""
+    with step("write summary.md"):
+        (tmp / "summary.md").write_text(
+            summary_markdown(result, title=title, inputs=inputs), encoding="utf-8"
+        )
+    date = str(result.meta.get("run") or "")[:10] or None
+    map_names: list[str] = []
+    if maps:
+        import warnings
+
+        from xsland.write.maps import BasemapWarning, write_maps
+
+        with warnings.catch_warnings(), step("write maps", len(result.parcels), unit="parcels"):
+            if not basemap.startswith("tianditu"):
+                # 天地图 is only an extra choice here; without a key it is left out
+                warnings.simplefilter("ignore", BasemapWarning)
+            written = write_maps(
+                result,
+                tmp,
+                title=title,
+                audit_date=date,
+                basemap=basemap,
+                tianditu_key=tianditu_key,
+                parcel_drawing=parcel_drawing,
+            )
+        map_names = [str(p.relative_to(tmp)) for p in written]
+    if html_report:
+        from xsland.write.htmlreport import REPORT_NAME, write_report
+
+        with step("write " + REPORT_NAME):
+            write_report(
+                result,
+                tmp / REPORT_NAME,
+                inputs=inputs,
+                title=title,
+                audit_date=date,
+                maps=map_names,
+            )
+    if geoparquet:
+        from xsland.write.geoparquet import write_geoparquet
+
+        with step("write parquet", len(result.parcels), unit="parcels"):
+            write_geoparquet(result, tmp / "parquet")

@@ -52,7 +52,9 @@ log = logging.getLogger("xsland")
 #: alone on one core at the end; the GeoPackage, much shorter, yields to both. At 1M
 #: parcels: 86.3 s against 89.8 s with both workers at 5 and 91.1 s with both at 0 (one
 #: run each, street grid); in ``benchmarks/bench_cli.py`` 88.6 s against 88.8 s (street)
-#: and 69.9 s against 73.2 s (cadastre): a gain of a few seconds at most.
+#: and 69.9 s against 73.2 s (cadastre): a gain of a few seconds at most. The maps and
+#: the report, written meanwhile in the run's process, yield to the workbook too
+#: (:data:`xsland.write.report.HERE_NICENESS`).
 NICENESS = {"xlsx": 0, "gpkg": 5}
 
 #: The worker's argument that further plans follow on its standard input (:meth:`Worker.add`).
