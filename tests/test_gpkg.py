@@ -518,3 +518,18 @@ def test_the_worker_writes_the_plans_named_on_its_input_after_its_own(tmp_path, 
     got = {str(n): len(pyogrio.read_dataframe(out, layer=n)) for n, _ in pyogrio.list_layers(out)}
     assert got == {"one": 2, "two": 1, "three": 3}
     assert worker.main(["worker.py", "gpkg", "plan", "o.gpkg", "--less"]) == 2  # usage
+
+
+def test_an_existing_output_refused_after_first_layers_stops_their_worker(demo_audit, tmp_path):
+    from xsland.errors import OutputExistsError
+    from xsland.result import AuditResult
+    from xsland.write.gpkg import FIRST_LAYERS, gpkg_start, gpkg_writing
+
+    layers = AuditResult.read(demo_audit[0]).layers()
+    (tmp_path / "w.gpkg").write_bytes(b"an earlier file")
+    ahead = gpkg_start({n: layers[n] for n in FIRST_LAYERS}, tmp_path / "a.gpkg", worker_min_rows=0)
+    with pytest.raises(OutputExistsError, match="--overwrite"):
+        with gpkg_writing(layers, tmp_path / "w.gpkg", schema=True, overwrite=False, started=ahead):
+            pass
+    assert ahead.ended and ahead.job.proc.returncode is not None
+    assert (tmp_path / "w.gpkg").read_bytes() == b"an earlier file"

@@ -16,6 +16,7 @@ It then adds
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
@@ -225,9 +226,9 @@ def gpkg_start(
     The layers are typed and planned as :func:`gpkg_writing` does, and a worker
     process (:func:`xsland.write.worker.start` with ``more``) inserts them while the
     caller goes on; :func:`gpkg_writing` with ``started=`` then adds the rest of the
-    audit's layers to the same file. ``path`` must be on the file system of the final
-    GeoPackage (it is moved there) and the caller removes it, with its folder, if the
-    audit fails. ``None`` (nothing started) for fewer than ``worker_min_rows`` rows in
+    audit's layers to the same file. ``path`` is best on the file system of the final
+    GeoPackage (it is moved there: a rename, else a copy); the caller removes it, with
+    its folder, if the audit fails. ``None`` (nothing started) for fewer than ``worker_min_rows`` rows in
     all (default :data:`WORKER_MIN_ROWS`), a layer the plan does not cover, a layer not
     in :data:`FIRST_LAYERS`, or no worker (one core).
     """
@@ -322,21 +323,21 @@ def _adding(
     plan = None if streamed else _arrow_plan(frames, first=False)
     planned = plan is not None
     del frames
-    with atomic_file(target, overwrite=overwrite) as tmp:
-        try:
+    try:
+        with atomic_file(target, overwrite=overwrite) as tmp:
             if planned:
                 started.job.add(*plan)
             del plan
             with worker.Writing(started.job):  # finished here, stopped on an error
                 yield
             started.ended = True
-        finally:
-            started.stop()
-        if not planned:  # added here, after the worker's layers
-            _append(rest, started.path)
-        columns = {n: list(df.columns) for n, df in layers.items()}
-        _describe(started.path, columns, policy=policy, schema=True, styles=True)
-        os.replace(started.path, tmp)
+            if not planned:  # added here, after the worker's layers
+                _append(rest, started.path)
+            columns = {n: list(df.columns) for n, df in layers.items()}
+            _describe(started.path, columns, policy=policy, schema=True, styles=True)
+            shutil.move(started.path, tmp)  # a rename on the same file system
+    finally:
+        started.stop()  # the output refused, or an error: the worker ends (else nothing)
 
 
 def _append(layers: Mapping[str, Any], path: Path) -> None:
