@@ -53,10 +53,11 @@ def _texts() -> list[tuple[str, str]]:
 
 
 def _own_flags(module: str) -> set[str]:
-    """Flags of a module's own ``argparse`` parser (``python -m xsland.tools.docs --check``)."""
-    if module != "docs.py":
-        return set()
-    return {"--check"}
+    """Flags of a module's own command line (``python -m xsland.tools.docs --check``, the
+    writers' worker script ``worker.py gpkg PLAN OUT --more``)."""
+    from xsland.write.worker import MORE
+
+    return {"docs.py": {"--check"}, "worker.py": {MORE}}.get(module, set())
 
 
 def test_the_catalogue_is_not_empty():
