@@ -921,6 +921,19 @@ def _meeting(bounds: np.ndarray, box: tuple[float, float, float, float]) -> np.n
     )
 
 
+#: The parcel columns a block's card reads (with the geometry): its map, reasons, owners.
+_CARD_COLUMNS = frozenset({"reasons", "reasons_zh", "owner"})
+
+
+def _card_columns(parcels: pd.DataFrame) -> pd.DataFrame:
+    """The parcels with only the columns the blocks' cards read (:data:`_CARD_COLUMNS`
+    and the geometry), in their order: each card takes its rows of these, not of every
+    column of a million parcels."""
+    geometry = parcels.geometry.name if isinstance(parcels, gpd.GeoDataFrame) else None
+    cols = [c for c in parcels.columns if c in _CARD_COLUMNS or c == geometry]
+    return parcels if len(cols) == parcels.shape[1] else parcels[cols]
+
+
 def blocks_section(a: _Audit, ch: _Charts, *, top: int) -> dict[str, Any]:
     """连片地块: the largest blocks, each a card with a small map and its facts (area,
     owners, floor area, route, reasons) as the audit computed them.
@@ -997,6 +1010,7 @@ def blocks_section(a: _Audit, ch: _Charts, *, top: int) -> dict[str, Any]:
         if "block_id" in parcels.columns
         else (np.full(len(parcels), -1), pd.Index([], dtype="string"))
     )
+    shown_cols = _card_columns(parcels)  # rows are taken of these only
     cards = []
     for rank, (_, blk) in enumerate(biggest.iterrows(), start=1):
         bid = blk["block_id"]
@@ -1007,14 +1021,14 @@ def blocks_section(a: _Audit, ch: _Charts, *, top: int) -> dict[str, Any]:
             pos = np.flatnonzero(
                 parcels["parcel_id"].astype("string").isin(ids).to_numpy(dtype=bool, na_value=False)
             )
-        members = parcels.iloc[pos]
+        members = shown_cols.iloc[pos]
         img = None
         if has_geo and blk.geometry is not None and not blk.geometry.is_empty:
             minx, miny, maxx, maxy = blk.geometry.bounds
             span = max(maxx - minx, maxy - miny, 1.0) * 0.7
             near = _meeting(bounds, (minx - span, miny - span, maxx + span, maxy + span))
             near = np.setdiff1d(near, pos)
-            img = block_map(ch, blk, members, parcels.iloc[near], low_flag[pos])
+            img = block_map(ch, blk, members, shown_cols.iloc[near], low_flag[pos])
         reasons = _reason_rows(members) if len(members) else pd.DataFrame()
         if len(reasons):
             counts = reasons.groupby("label", sort=False).size().sort_values(ascending=False)
