@@ -1365,10 +1365,19 @@ def _parks_payload(
     simplify: float,
     precision: int,
     policy: Policy,
+    lonlat: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict[str, Any], bool]:
-    """Park (zone) geometries, their encoded layer, popup facts and name labels."""
+    """Park (zone) geometries, their encoded layer, popup facts and name labels.
+
+    ``lonlat``: the drawable geometries of ``zones`` already converted (:func:`_polygonal`
+    of :func:`_lonlat`), row for row, else they are converted here.
+    """
     shapes = zones if zones is not None else parks
-    kgeoms = _polygonal(_lonlat(shapes.geometry, system=system, simplify=simplify))
+    kgeoms = (
+        lonlat
+        if zones is not None and lonlat is not None
+        else _polygonal(_lonlat(shapes.geometry, system=system, simplify=simplify))
+    )
     keep = _drop_empty(shapes, kgeoms, "park features", "park_id")
     shapes = shapes.iloc[keep]
     kgeoms = kgeoms[keep]
@@ -1657,22 +1666,26 @@ def _build_map(
     block_points: np.ndarray | None = None,
     block_columns: tuple[pd.DataFrame, Mapping[str, Any], np.ndarray] | None = None,
     parcel_status: np.ndarray | None = None,
+    zone_lonlat: np.ndarray | None = None,
 ) -> folium.Map:
     """:func:`build_map`, given the drawable geometries of the parcels and blocks when
     they are already converted (``parcel_lonlat``, ``block_lonlat``: :func:`_drawable`
     of the same rows with the same ``basemap`` system and ``simplify``) and the blocks'
     label points (``block_points``: :func:`shapely.point_on_surface` of ``block_lonlat``),
     and their popup columns worked out once (``block_columns``: see :func:`_blocks_payload`),
-    and the parcels' statuses (``parcel_status``: :func:`_status_codes`, row for row)."""
+    the parcels' statuses (``parcel_status``: :func:`_status_codes`, row for row) and the
+    drawable geometries of ``zones`` (``zone_lonlat``, row for row, as for the blocks)."""
     _require(parks, "parks", ["park_id"])
     _require(parcels, "parcels", ["parcel_id"])
     if blocks is not None:
         _require(blocks, "blocks", ["block_id"])
     if zones is None and "zone" in parks.columns and parks["park_id"].duplicated().any():
-        zones = parks
+        zones, zone_lonlat = parks, None
     if zones is not None:
         _require(zones, "zones", ["park_id"])
-        zones = zones[zones["park_id"].isin(parks["park_id"])]
+        inside = zones["park_id"].isin(parks["park_id"])
+        zones = zones[inside]
+        zone_lonlat = None if zone_lonlat is None else zone_lonlat[inside.to_numpy(dtype=bool)]
     start, offered, system = _resolve_basemaps(basemap, tianditu_key)
 
     shown = None if statuses is None else frozenset(statuses)
@@ -1692,7 +1705,13 @@ def _build_map(
     )
     policy = Policy() if policy is None else policy
     kgeoms, parks_payload, has_zones = _parks_payload(
-        parks, zones, system=system, simplify=simplify, precision=precision, policy=policy
+        parks,
+        zones,
+        system=system,
+        simplify=simplify,
+        precision=precision,
+        policy=policy,
+        lonlat=zone_lonlat,
     )
     bgeoms, blocks_payload = _blocks_payload(
         blocks,
@@ -2017,6 +2036,13 @@ def write_maps(
         if blocks is not None:
             _require(blocks, "blocks", ["block_id"])
         system = _resolve_basemaps(basemap, tianditu_key)[2]
+        if zones is not None:  # as _build_map checks them; converted once for every map
+            _require(zones, "zones", ["park_id"])
+        zone_ll = (
+            None
+            if zones is None
+            else _polygonal(_lonlat(zones.geometry, system=system, simplify=simplify))
+        )
         parcel_ll = (
             _parcels_drawable(
                 parcels.geometry, system=system, simplify=simplify, drawing=parcel_drawing
@@ -2043,6 +2069,7 @@ def write_maps(
             block_points=block_pts,
             block_columns=None if block_cols is None else (*block_cols, np.arange(len(blocks))),
             parcel_status=status,
+            zone_lonlat=zone_ll,
             **options,
         )
         written = [write_map(m, out / "map.html", overwrite=overwrite)]
@@ -2070,6 +2097,7 @@ def write_maps(
                             else (*block_cols, np.flatnonzero(tb))
                         ),
                         parcel_status=status[in_town],
+                        zone_lonlat=zone_ll,
                         **options,
                     )
                     write_map(tm, tmp / fname)
