@@ -856,8 +856,15 @@ def _encode_polygons(geoms: np.ndarray, *, precision: int) -> dict[str, Any]:
     closing = ring_off[1:] - 1
     keep = np.ones(len(coords), dtype=bool)
     keep[closing] = False
-    q = np.rint(coords[keep, :2] * 10.0**precision).astype(np.int64)
-    delta = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+    # in place where it can be: a million parcels' vertices are hundreds of megabytes,
+    # and each array made anew is memory the system hands over page by page
+    xy = coords[keep, :2]
+    xy *= 10.0**precision
+    q = np.rint(xy, out=xy).astype(np.int64)
+    del xy
+    delta = np.empty_like(q)  # each vertex less the one before it (the first less 0, 0)
+    delta[:1] = q[:1]
+    np.subtract(q[1:], q[:-1], out=delta[1:])
     rings = np.diff(poly_off)
     polys = np.diff(geom_off)
     # integer arrays, not lists: json_for_html writes them as their lists, in C
@@ -941,18 +948,34 @@ def _numbers(s: pd.Series, decimals: int) -> tuple[np.ndarray, np.ndarray, np.nd
     """Numbers rounded to ``decimals``, as Python ``int`` (``decimals`` 0) or ``float``,
     ``None`` when not finite: codes into the distinct numbers (``-1``: ``None``) in order
     of first occurrence, the distinct numbers, and every row's number."""
+    num = _rounded(s, decimals)
+    return (*_number_codes(num, decimals), _number_values(num, decimals))
+
+
+def _rounded(s: pd.Series, decimals: int) -> np.ndarray:
+    """The numbers of ``s`` rounded to ``decimals`` as floats, NaN where not finite."""
     num = pd.to_numeric(s, errors="coerce").astype(float).round(decimals).to_numpy()
-    finite = np.isfinite(num)
-    num = np.where(finite, num, np.nan)
+    return np.where(np.isfinite(num), num, np.nan)
+
+
+def _number_codes(num: np.ndarray, decimals: int) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of :func:`_rounded` numbers into the distinct ones (``-1``: NaN), in order of
+    first occurrence, and those as Python ``int`` (``decimals`` 0) or ``float``."""
     codes, uniques = pd.factorize(num, use_na_sentinel=True)
+    kind = np.int64 if decimals == 0 else float
+    return codes, np.asarray(uniques, dtype=kind).astype(object)
+
+
+def _number_values(num: np.ndarray, decimals: int) -> np.ndarray:
+    """Each of :func:`_rounded` numbers as Python ``int`` (``decimals`` 0) or ``float``,
+    ``None`` for NaN (each value of its own row alone)."""
+    finite = np.isfinite(num)
     if decimals == 0:
         rows = np.where(finite, num, 0.0).astype(np.int64).astype(object)
-        uniques = np.asarray(uniques, dtype=np.int64).astype(object)
     else:
         rows = num.astype(object)
-        uniques = np.asarray(uniques, dtype=float).astype(object)
     rows[~finite] = None
-    return codes, uniques, rows
+    return rows
 
 
 def _encode_columns(df: pd.DataFrame, spec: Mapping[str, int | None]) -> dict[str, Any]:
@@ -991,10 +1014,11 @@ def _column_codes(
     """Each column of ``spec`` in ``df`` worked out once for :func:`_encode_rows`.
 
     Per column: the codes of every row into its distinct values (``-1``: ``None``), the
-    distinct values (texts by :func:`_texts`, numbers by :func:`_numbers`) and, for
-    numbers, every row's number. ``None`` for a column of numbers holding both ``0.0``
-    and ``-0.0``: the two are one distinct value, written as the first met, which depends
-    on the rows taken, so such a column is worked out for each set of rows.
+    distinct values (texts by :func:`_texts`, numbers as :func:`_numbers` gives them) and,
+    for numbers, every row's rounded number (:func:`_rounded`; made Python numbers only for
+    the rows a map writes one by one). ``None`` for a column of numbers holding both
+    ``0.0`` and ``-0.0``: the two are one distinct value, written as the first met, which
+    depends on the rows taken, so such a column is worked out for each set of rows.
     """
     out: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None] | None] = {}
     for col, decimals in spec.items():
@@ -1004,14 +1028,14 @@ def _column_codes(
             codes, uniques = _texts(df[col])
             out[col] = (codes, np.asarray(uniques, dtype=object), None)
             continue
-        both = decimals != 0 and _both_zeros(df[col], decimals)
-        out[col] = None if both else _numbers(df[col], decimals)
+        num = _rounded(df[col], decimals)
+        both = decimals != 0 and _both_zeros(num)
+        out[col] = None if both else (*_number_codes(num, decimals), num)
     return out
 
 
-def _both_zeros(s: pd.Series, decimals: int) -> bool:
-    """Whether the numbers rounded to ``decimals`` hold both ``0.0`` and ``-0.0``."""
-    num = pd.to_numeric(s, errors="coerce").astype(float).round(decimals).to_numpy()
+def _both_zeros(num: np.ndarray) -> bool:
+    """Whether the rounded numbers (:func:`_rounded`) hold both ``0.0`` and ``-0.0``."""
     zero = num == 0
     return bool(zero.any() and np.signbit(num[zero]).any() and (~np.signbit(num[zero])).any())
 
@@ -1042,13 +1066,13 @@ def _encode_rows(
         codes[valid] = local
         uniques = distinct[first]
         d = np.append(uniques, None)  # code -1: the last, None
-        shown = d[codes] if values is None else values[rows]
         has_null = bool((~valid).any())
         if len(uniques) + has_null <= 1:
             out[col] = {"k": uniques[0] if len(uniques) else None}
         elif len(uniques) * 2 < len(codes):
             out[col] = {"d": d.tolist(), "i": np.where(codes < 0, len(d) - 1, codes)}
-        else:
+        else:  # each row's value: only here made Python objects
+            shown = d[codes] if values is None else _number_values(values[rows], spec[col])
             out[col] = {"v": shown.tolist()}
     return out
 
