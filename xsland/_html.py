@@ -175,7 +175,11 @@ def _floats_alike(f: np.ndarray | Sequence[float]) -> bool:
 def _numbers_alike(rows: list) -> bool:
     """Whether ``rows``, lists of the same length, hold numbers orjson writes as Python
     does, as one float array (one C call, not one look per list): ``False`` also when
-    they are not such a table (text, nesting, ``None``: looked at list by list)."""
+    they are not such a table (text, nesting, ``None``: looked at list by list); a first
+    value that is not a number says so at once (a list of text is not read twice)."""
+    first = next((r for r in rows if r), None)
+    if first is not None and type(first[0]) not in _NUMBERS:
+        return False
     if not set(map(type, itertools.chain.from_iterable(rows))) <= _NUMBERS:
         return False
     if len(set(map(len, rows))) != 1:  # ragged

@@ -332,23 +332,34 @@ def parcel_status(parcels: pd.DataFrame) -> pd.Series:
     pandas.Series
         Status keys, indexed like ``parcels``.
     """
+    keys = np.array([s.key for s in STATUSES], dtype=object)
+    return pd.Series(keys[_status_codes(parcels)], index=parcels.index, dtype=object)
+
+
+#: Positions of the statuses in :data:`STATUSES` (:func:`_status_codes`).
+_AT = {s.key: i for i, s in enumerate(STATUSES)}
+
+
+def _status_codes(parcels: pd.DataFrame) -> np.ndarray:
+    """:func:`parcel_status` of each parcel as its position in :data:`STATUSES` (``int8``):
+    the maps compare and count small numbers, not a million strings."""
     far = _numeric(parcels, "far")
     far_min = _numeric(parcels, "far_min")
     if "far_ok" in parcels.columns:
         ok = as_bool(parcels["far_ok"])
     else:  # the audit's column is never recomputed here: without it, no FAR status
         ok = pd.Series(pd.NA, index=parcels.index, dtype="boolean")
-    status = pd.Series("nodata", index=parcels.index, dtype=object)
-    status[far.notna() & far_min.isna()] = "exempt"
+    status = np.full(len(parcels), _AT["nodata"], dtype=np.int8)
+    status[(far.notna() & far_min.isna()).to_numpy(dtype=bool)] = _AT["exempt"]
     if "category" in parcels.columns:
         codes, texts = _texts(parcels["category"])  # each distinct category once
         other = np.array([t in NON_INDUSTRIAL_CATEGORIES for t in texts] + [False], dtype=bool)
-        status[other[codes]] = "other"
-    status[ok.fillna(False).to_numpy(dtype=bool)] = "ok"
-    status[(ok == False).fillna(False).to_numpy(dtype=bool)] = "below"  # noqa: E712
+        status[other[codes]] = _AT["other"]
+    status[ok.fillna(False).to_numpy(dtype=bool)] = _AT["ok"]
+    status[(ok == False).fillna(False).to_numpy(dtype=bool)] = _AT["below"]  # noqa: E712
     if "low_efficiency" in parcels.columns:
         low = as_bool(parcels["low_efficiency"]).fillna(False).to_numpy(dtype=bool)
-        status[low] = "low"
+        status[low] = _AT["low"]
     return status
 
 
@@ -845,8 +856,15 @@ def _encode_polygons(geoms: np.ndarray, *, precision: int) -> dict[str, Any]:
     closing = ring_off[1:] - 1
     keep = np.ones(len(coords), dtype=bool)
     keep[closing] = False
-    q = np.rint(coords[keep, :2] * 10.0**precision).astype(np.int64)
-    delta = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+    # in place where it can be: a million parcels' vertices are hundreds of megabytes,
+    # and each array made anew is memory the system hands over page by page
+    xy = coords[keep, :2]
+    xy *= 10.0**precision
+    q = np.rint(xy, out=xy).astype(np.int64)
+    del xy
+    delta = np.empty_like(q)  # each vertex less the one before it (the first less 0, 0)
+    delta[:1] = q[:1]
+    np.subtract(q[1:], q[:-1], out=delta[1:])
     rings = np.diff(poly_off)
     polys = np.diff(geom_off)
     # integer arrays, not lists: json_for_html writes them as their lists, in C
@@ -930,18 +948,34 @@ def _numbers(s: pd.Series, decimals: int) -> tuple[np.ndarray, np.ndarray, np.nd
     """Numbers rounded to ``decimals``, as Python ``int`` (``decimals`` 0) or ``float``,
     ``None`` when not finite: codes into the distinct numbers (``-1``: ``None``) in order
     of first occurrence, the distinct numbers, and every row's number."""
+    num = _rounded(s, decimals)
+    return (*_number_codes(num, decimals), _number_values(num, decimals))
+
+
+def _rounded(s: pd.Series, decimals: int) -> np.ndarray:
+    """The numbers of ``s`` rounded to ``decimals`` as floats, NaN where not finite."""
     num = pd.to_numeric(s, errors="coerce").astype(float).round(decimals).to_numpy()
-    finite = np.isfinite(num)
-    num = np.where(finite, num, np.nan)
+    return np.where(np.isfinite(num), num, np.nan)
+
+
+def _number_codes(num: np.ndarray, decimals: int) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of :func:`_rounded` numbers into the distinct ones (``-1``: NaN), in order of
+    first occurrence, and those as Python ``int`` (``decimals`` 0) or ``float``."""
     codes, uniques = pd.factorize(num, use_na_sentinel=True)
+    kind = np.int64 if decimals == 0 else float
+    return codes, np.asarray(uniques, dtype=kind).astype(object)
+
+
+def _number_values(num: np.ndarray, decimals: int) -> np.ndarray:
+    """Each of :func:`_rounded` numbers as Python ``int`` (``decimals`` 0) or ``float``,
+    ``None`` for NaN (each value of its own row alone)."""
+    finite = np.isfinite(num)
     if decimals == 0:
         rows = np.where(finite, num, 0.0).astype(np.int64).astype(object)
-        uniques = np.asarray(uniques, dtype=np.int64).astype(object)
     else:
         rows = num.astype(object)
-        uniques = np.asarray(uniques, dtype=float).astype(object)
     rows[~finite] = None
-    return codes, uniques, rows
+    return rows
 
 
 def _encode_columns(df: pd.DataFrame, spec: Mapping[str, int | None]) -> dict[str, Any]:
@@ -980,10 +1014,11 @@ def _column_codes(
     """Each column of ``spec`` in ``df`` worked out once for :func:`_encode_rows`.
 
     Per column: the codes of every row into its distinct values (``-1``: ``None``), the
-    distinct values (texts by :func:`_texts`, numbers by :func:`_numbers`) and, for
-    numbers, every row's number. ``None`` for a column of numbers holding both ``0.0``
-    and ``-0.0``: the two are one distinct value, written as the first met, which depends
-    on the rows taken, so such a column is worked out for each set of rows.
+    distinct values (texts by :func:`_texts`, numbers as :func:`_numbers` gives them) and,
+    for numbers, every row's rounded number (:func:`_rounded`; made Python numbers only for
+    the rows a map writes one by one). ``None`` for a column of numbers holding both
+    ``0.0`` and ``-0.0``: the two are one distinct value, written as the first met, which
+    depends on the rows taken, so such a column is worked out for each set of rows.
     """
     out: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None] | None] = {}
     for col, decimals in spec.items():
@@ -993,14 +1028,14 @@ def _column_codes(
             codes, uniques = _texts(df[col])
             out[col] = (codes, np.asarray(uniques, dtype=object), None)
             continue
-        both = decimals != 0 and _both_zeros(df[col], decimals)
-        out[col] = None if both else _numbers(df[col], decimals)
+        num = _rounded(df[col], decimals)
+        both = decimals != 0 and _both_zeros(num)
+        out[col] = None if both else (*_number_codes(num, decimals), num)
     return out
 
 
-def _both_zeros(s: pd.Series, decimals: int) -> bool:
-    """Whether the numbers rounded to ``decimals`` hold both ``0.0`` and ``-0.0``."""
-    num = pd.to_numeric(s, errors="coerce").astype(float).round(decimals).to_numpy()
+def _both_zeros(num: np.ndarray) -> bool:
+    """Whether the rounded numbers (:func:`_rounded`) hold both ``0.0`` and ``-0.0``."""
     zero = num == 0
     return bool(zero.any() and np.signbit(num[zero]).any() and (~np.signbit(num[zero])).any())
 
@@ -1031,13 +1066,13 @@ def _encode_rows(
         codes[valid] = local
         uniques = distinct[first]
         d = np.append(uniques, None)  # code -1: the last, None
-        shown = d[codes] if values is None else values[rows]
         has_null = bool((~valid).any())
         if len(uniques) + has_null <= 1:
             out[col] = {"k": uniques[0] if len(uniques) else None}
         elif len(uniques) * 2 < len(codes):
             out[col] = {"d": d.tolist(), "i": np.where(codes < 0, len(d) - 1, codes)}
-        else:
+        else:  # each row's value: only here made Python objects
+            shown = d[codes] if values is None else _number_values(values[rows], spec[col])
             out[col] = {"v": shown.tolist()}
     return out
 
@@ -1267,6 +1302,7 @@ def _parcel_payload(
     precision: int,
     shown: frozenset[str] | None = None,
     lonlat: np.ndarray | None = None,
+    status: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[dict[str, Any]], dict[str, int | None]]:
     """Parcel geometries, one encoded layer per status, and the count of each status.
 
@@ -1274,15 +1310,15 @@ def _parcel_payload(
     assessed), so the legend does not claim there is none. With ``shown``, only parcels
     of those statuses are drawn (and converted); the counts are of every parcel.
     ``lonlat``: the parcels' drawable geometries already converted (:func:`_drawable`),
-    row for row, else they are converted here.
+    row for row, else they are converted here; ``status``: their :func:`_status_codes`,
+    row for row, else worked out here.
     """
-    full = parcel_status(parcels).to_numpy()
-    total = {s.key: int((full == s.key).sum()) for s in STATUSES}
-    status = full  # a parcel's status is of its own row: taken with the rows kept
-    if shown is not None:
-        rows = np.flatnonzero(np.isin(full, list(shown)))
+    code = _status_codes(parcels) if status is None else status
+    total = np.bincount(code, minlength=len(STATUSES))
+    if shown is not None:  # a parcel's status is of its own row: taken with the rows kept
+        rows = np.flatnonzero(np.isin(code, [_AT[k] for k in shown]))
         parcels = parcels.iloc[rows]
-        status = full[rows]
+        code = code[rows]
         lonlat = lonlat[rows] if lonlat is not None else None
     pgeoms = (
         lonlat
@@ -1290,9 +1326,36 @@ def _parcel_payload(
         else _drawable(parcels.geometry, system=system, simplify=simplify)
     )
     keep = _drop_empty(parcels, pgeoms, "parcels", "parcel_id")
-    pc = parcels.iloc[keep]
-    pgeoms = pgeoms[keep]
-    status = status[keep]
+    if len(keep) < len(parcels):  # else the rows as they are, no copy of every column
+        parcels = parcels.iloc[keep]
+        pgeoms, code = pgeoms[keep], code[keep]
+    frame, props = _parcel_columns(parcels)
+    coded = _column_codes(frame, props)  # each column once, then each layer's rows
+    layers = []
+    counts: dict[str, int | None] = {}
+    for i, s in enumerate(STATUSES):
+        idx = np.flatnonzero(code == i)
+        counts[s.key] = len(idx) if shown is None or s.key in shown else int(total[i])
+        if len(idx):
+            layers.append(
+                {
+                    "key": s.key,
+                    "geom": _encode_polygons(pgeoms[idx], precision=precision),
+                    "props": _encode_rows(frame, props, coded, idx),
+                }
+            )
+    if "low_efficiency" not in parcels.columns:
+        counts["low"] = None
+    return pgeoms, layers, counts
+
+
+def _parcel_columns(parcels: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int | None]]:
+    """The parcels' popup columns (land-use names, the kinds of low-efficiency land as
+    text, ``reasons_zh`` from ``reasons`` when missing) and their decimals
+    (:data:`_PARCEL_PROPS`); each value is of its own row alone. The columns they are made
+    of are taken first, so that no other column is copied."""
+    read = {*_PARCEL_PROPS, "area_mu", "reasons", *_LU_KINDS}
+    pc = pd.DataFrame(parcels[[c for c in parcels.columns if c in read]])
     props = dict(_PARCEL_PROPS)
     if "area_m2" not in pc.columns:  # else 亩 are computed from m² in the page
         props["area_mu"] = 2
@@ -1315,24 +1378,7 @@ def _parcel_payload(
             dtype=object,
         )
         pc = pc.assign(lu_kinds=texts[combo])
-    layers = []
-    counts: dict[str, int | None] = {}
-    shown_cols = pd.DataFrame(pc[[c for c in props if c in pc.columns]])  # not every column
-    coded = _column_codes(shown_cols, props)  # each column once, then each layer's rows
-    for s in STATUSES:
-        idx = np.flatnonzero(status == s.key)
-        counts[s.key] = len(idx) if shown is None or s.key in shown else total[s.key]
-        if len(idx):
-            layers.append(
-                {
-                    "key": s.key,
-                    "geom": _encode_polygons(pgeoms[idx], precision=precision),
-                    "props": _encode_rows(shown_cols, props, coded, idx),
-                }
-            )
-    if "low_efficiency" not in pc.columns:
-        counts["low"] = None
-    return pgeoms, layers, counts
+    return pd.DataFrame(pc[[c for c in props if c in pc.columns]]), props
 
 
 def _parks_payload(
@@ -1343,10 +1389,19 @@ def _parks_payload(
     simplify: float,
     precision: int,
     policy: Policy,
+    lonlat: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict[str, Any], bool]:
-    """Park (zone) geometries, their encoded layer, popup facts and name labels."""
+    """Park (zone) geometries, their encoded layer, popup facts and name labels.
+
+    ``lonlat``: the drawable geometries of ``zones`` already converted (:func:`_polygonal`
+    of :func:`_lonlat`), row for row, else they are converted here.
+    """
     shapes = zones if zones is not None else parks
-    kgeoms = _polygonal(_lonlat(shapes.geometry, system=system, simplify=simplify))
+    kgeoms = (
+        lonlat
+        if zones is not None and lonlat is not None
+        else _polygonal(_lonlat(shapes.geometry, system=system, simplify=simplify))
+    )
     keep = _drop_empty(shapes, kgeoms, "park features", "park_id")
     shapes = shapes.iloc[keep]
     kgeoms = kgeoms[keep]
@@ -1634,21 +1689,27 @@ def _build_map(
     block_lonlat: np.ndarray | None = None,
     block_points: np.ndarray | None = None,
     block_columns: tuple[pd.DataFrame, Mapping[str, Any], np.ndarray] | None = None,
+    parcel_status: np.ndarray | None = None,
+    zone_lonlat: np.ndarray | None = None,
 ) -> folium.Map:
     """:func:`build_map`, given the drawable geometries of the parcels and blocks when
     they are already converted (``parcel_lonlat``, ``block_lonlat``: :func:`_drawable`
     of the same rows with the same ``basemap`` system and ``simplify``) and the blocks'
     label points (``block_points``: :func:`shapely.point_on_surface` of ``block_lonlat``),
-    and their popup columns worked out once (``block_columns``: see :func:`_blocks_payload`)."""
+    and their popup columns worked out once (``block_columns``: see :func:`_blocks_payload`),
+    the parcels' statuses (``parcel_status``: :func:`_status_codes`, row for row) and the
+    drawable geometries of ``zones`` (``zone_lonlat``, row for row, as for the blocks)."""
     _require(parks, "parks", ["park_id"])
     _require(parcels, "parcels", ["parcel_id"])
     if blocks is not None:
         _require(blocks, "blocks", ["block_id"])
     if zones is None and "zone" in parks.columns and parks["park_id"].duplicated().any():
-        zones = parks
+        zones, zone_lonlat = parks, None
     if zones is not None:
         _require(zones, "zones", ["park_id"])
-        zones = zones[zones["park_id"].isin(parks["park_id"])]
+        inside = zones["park_id"].isin(parks["park_id"])
+        zones = zones[inside]
+        zone_lonlat = None if zone_lonlat is None else zone_lonlat[inside.to_numpy(dtype=bool)]
     start, offered, system = _resolve_basemaps(basemap, tianditu_key)
 
     shown = None if statuses is None else frozenset(statuses)
@@ -1664,10 +1725,17 @@ def _build_map(
         precision=precision,
         shown=shown,
         lonlat=parcel_lonlat,
+        status=parcel_status,
     )
     policy = Policy() if policy is None else policy
     kgeoms, parks_payload, has_zones = _parks_payload(
-        parks, zones, system=system, simplify=simplify, precision=precision, policy=policy
+        parks,
+        zones,
+        system=system,
+        simplify=simplify,
+        precision=precision,
+        policy=policy,
+        lonlat=zone_lonlat,
     )
     bgeoms, blocks_payload = _blocks_payload(
         blocks,
@@ -1981,7 +2049,8 @@ def write_maps(
         names[t] = name
     links = [(t, "maps/" + urllib.parse.quote(f)) for t, f in names.items()] if towns else []
     limit = DISTRICT_MAP_MAX_PARCELS if max_parcels is None else int(max_parcels)
-    statuses, note = _district_statuses(parcels, limit=limit, towns=towns)
+    status = _status_codes(parcels)  # once, for the district map and each town's
+    statuses, note = _district_statuses(parcels, limit=limit, towns=towns, status=status)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         # every parcel and block converted to lon/lat once, each map takes its rows
@@ -1991,6 +2060,13 @@ def write_maps(
         if blocks is not None:
             _require(blocks, "blocks", ["block_id"])
         system = _resolve_basemaps(basemap, tianditu_key)[2]
+        if zones is not None:  # as _build_map checks them; converted once for every map
+            _require(zones, "zones", ["park_id"])
+        zone_ll = (
+            None
+            if zones is None
+            else _polygonal(_lonlat(zones.geometry, system=system, simplify=simplify))
+        )
         parcel_ll = (
             _parcels_drawable(
                 parcels.geometry, system=system, simplify=simplify, drawing=parcel_drawing
@@ -2016,6 +2092,8 @@ def write_maps(
             block_lonlat=block_ll,
             block_points=block_pts,
             block_columns=None if block_cols is None else (*block_cols, np.arange(len(blocks))),
+            parcel_status=status,
+            zone_lonlat=zone_ll,
             **options,
         )
         written = [write_map(m, out / "map.html", overwrite=overwrite)]
@@ -2042,6 +2120,8 @@ def write_maps(
                             if tb is None or block_cols is None
                             else (*block_cols, np.flatnonzero(tb))
                         ),
+                        parcel_status=status[in_town],
+                        zone_lonlat=zone_ll,
                         **options,
                     )
                     write_map(tm, tmp / fname)
@@ -2056,19 +2136,21 @@ def write_maps(
 
 
 def _district_statuses(
-    parcels: pd.DataFrame, *, limit: int, towns: bool
+    parcels: pd.DataFrame, *, limit: int, towns: bool, status: np.ndarray | None = None
 ) -> tuple[tuple[str, ...] | None, str | None]:
     """What the district map draws at this size, and the note that says so.
 
     Up to ``limit`` parcels: all (``None``, no note). Above it, the flagged ones
     (:data:`_FLAGGED`: low-efficiency or below their FAR minimum); when those alone are
     more than ``limit``, no parcel at all — the parks and the blocks, which summarise
-    them — so that the page stays usable whatever the size of the audit.
+    them — so that the page stays usable whatever the size of the audit. ``status``: the
+    parcels' :func:`_status_codes`, when already worked out.
     """
     if len(parcels) <= limit:
         return None, None
     where = "各镇街地图" if towns else "audit.gpkg"
-    flagged = int(np.isin(parcel_status(parcels).to_numpy(), _FLAGGED).sum())
+    code = _status_codes(parcels) if status is None else status
+    flagged = int(np.isin(code, [_AT[k] for k in _FLAGGED]).sum())
     if flagged > limit:
         return (), (
             f"地块 {len(parcels):,} 宗，其中低效或容积率低于下限的 {flagged:,} 宗，超过 "

@@ -921,6 +921,46 @@ def _meeting(bounds: np.ndarray, box: tuple[float, float, float, float]) -> np.n
     )
 
 
+#: The parcel columns a block's card reads (with the geometry): its map, reasons, owners.
+_CARD_COLUMNS = frozenset({"reasons", "reasons_zh", "owner"})
+
+
+def _card_columns(parcels: pd.DataFrame) -> pd.DataFrame:
+    """The parcels with only the columns the blocks' cards read (:data:`_CARD_COLUMNS`
+    and the geometry), in their order: each card takes its rows of these, not of every
+    column of a million parcels."""
+    geometry = parcels.geometry.name if isinstance(parcels, gpd.GeoDataFrame) else None
+    cols = [c for c in parcels.columns if c in _CARD_COLUMNS or c == geometry]
+    return parcels if len(cols) == parcels.shape[1] else parcels[cols]
+
+
+def _card_parcels(
+    blk: pd.Series,
+    parcels: pd.DataFrame,
+    members: tuple[np.ndarray, pd.Index],
+    bounds: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of a block's parcels (by ``members``: each parcel's block as a
+    number into the block IDs, else by the block's ``parcel_ids``) and of the other
+    parcels near it (whose ``bounds`` meet its box grown by 70 % of its size; none
+    without bounds or an outline)."""
+    member_of, block_ids = members
+    at = block_ids.get_indexer([str(blk["block_id"])])[0]
+    pos = np.flatnonzero(member_of == at) if at >= 0 else np.array([], dtype=np.int64)
+    if not len(pos) and "parcel_ids" in blk.index:
+        ids = set(_split(blk["parcel_ids"]))
+        pos = np.flatnonzero(
+            parcels["parcel_id"].astype("string").isin(ids).to_numpy(dtype=bool, na_value=False)
+        )
+    near = np.array([], dtype=np.int64)
+    if bounds is not None and blk.geometry is not None and not blk.geometry.is_empty:
+        minx, miny, maxx, maxy = blk.geometry.bounds
+        span = max(maxx - minx, maxy - miny, 1.0) * 0.7
+        near = _meeting(bounds, (minx - span, miny - span, maxx + span, maxy + span))
+        near = np.setdiff1d(near, pos)
+    return pos, near
+
+
 def blocks_section(a: _Audit, ch: _Charts, *, top: int) -> dict[str, Any]:
     """连片地块: the largest blocks, each a card with a small map and its facts (area,
     owners, floor area, route, reasons) as the audit computed them.
@@ -980,7 +1020,11 @@ def blocks_section(a: _Audit, ch: _Charts, *, top: int) -> dict[str, Any]:
         f"{len(b):,} blocks, {b['_mu'].sum():,.1f} mu; the {shown} largest below "
         "(black: block outline; hatched: low-efficiency parcels; grey: neighbours).",
     )
-    biggest = b.sort_values("_mu", ascending=False, kind="stable").head(top)
+    # the order sorted by area alone (the same argsort), then the rows shown taken
+    order = pd.DataFrame({"_mu": b["_mu"].to_numpy()}).sort_values(
+        "_mu", ascending=False, kind="stable"
+    )
+    biggest = b.iloc[order.index.to_numpy()[:top]]
     has_geo = isinstance(parcels, gpd.GeoDataFrame) and len(parcels)
     # each parcel's bounds: the parcels near a block are those whose bounds meet a box, as
     # a spatial index gives them, without building one over every parcel for ten boxes
@@ -997,24 +1041,23 @@ def blocks_section(a: _Audit, ch: _Charts, *, top: int) -> dict[str, Any]:
         if "block_id" in parcels.columns
         else (np.full(len(parcels), -1), pd.Index([], dtype="string"))
     )
+    found = [
+        _card_parcels(blk, parcels, (member_of, block_ids), bounds if has_geo else None)
+        for _, blk in biggest.iterrows()
+    ]
+    # the rows of every card taken at once, of the columns the cards read only
+    rows = np.unique(np.concatenate([np.arange(0), *(np.append(p, n) for p, n in found)]))
+    few = _card_columns(parcels).iloc[rows]
     cards = []
-    for rank, (_, blk) in enumerate(biggest.iterrows(), start=1):
+    for rank, ((_, blk), (pos, near)) in enumerate(
+        zip(biggest.iterrows(), found, strict=True), start=1
+    ):
         bid = blk["block_id"]
-        at = block_ids.get_indexer([str(bid)])[0]
-        pos = np.flatnonzero(member_of == at) if at >= 0 else np.array([], dtype=np.int64)
-        if not len(pos) and "parcel_ids" in blk.index:
-            ids = set(_split(blk["parcel_ids"]))
-            pos = np.flatnonzero(
-                parcels["parcel_id"].astype("string").isin(ids).to_numpy(dtype=bool, na_value=False)
-            )
-        members = parcels.iloc[pos]
+        members = few.iloc[np.searchsorted(rows, pos)]
         img = None
         if has_geo and blk.geometry is not None and not blk.geometry.is_empty:
-            minx, miny, maxx, maxy = blk.geometry.bounds
-            span = max(maxx - minx, maxy - miny, 1.0) * 0.7
-            near = _meeting(bounds, (minx - span, miny - span, maxx + span, maxy + span))
-            near = np.setdiff1d(near, pos)
-            img = block_map(ch, blk, members, parcels.iloc[near], low_flag[pos])
+            context = few.iloc[np.searchsorted(rows, near)]
+            img = block_map(ch, blk, members, context, low_flag[pos])
         reasons = _reason_rows(members) if len(members) else pd.DataFrame()
         if len(reasons):
             counts = reasons.groupby("label", sort=False).size().sort_values(ascending=False)
