@@ -234,8 +234,10 @@ def yielding(fn: Callable[..., Any], /, *args: Any, nice: int, **kwargs: Any) ->
 class Later(Ahead):
     """One call, started on a thread of its own now, its value taken later (:func:`later`)."""
 
-    def __init__(self, fn: Callable[..., Any], args: tuple, kwargs: dict, *, start: bool):
-        super().__init__(lambda _: fn(*args, **kwargs), [None], start=start)
+    def __init__(
+        self, fn: Callable[..., Any], args: tuple, kwargs: dict, *, start: bool, nice: int = 0
+    ):
+        super().__init__(lambda _: fn(*args, **kwargs), [None], start=start, nice=nice)
 
     def result(self) -> Any:  # type: ignore[override]
         """The call's value (waiting for it), or the exception it raised, raised here."""

@@ -324,7 +324,13 @@ def run(
     # the parcels are final: typed as the result holds them and handed out, on a second
     # thread beside the roll-ups (it reads them, as the block table and roll-ups do)
     handing = (
-        later(contextvars.copy_context().run, _hand_out, parcel_out, flags, parcels_ready)
+        Later(
+            contextvars.copy_context().run,
+            (_hand_out, parcel_out, flags, parcels_ready),
+            {},
+            start=cpus() > 1,
+            nice=HAND_OUT_NICENESS,
+        )
         if parcels_ready is not None
         else None
     )
@@ -378,6 +384,13 @@ def run(
             "engine": "single" if client is None else "dask",
         },
     )
+
+
+#: How much lower the priority of the thread handing the final parcels out
+#: (``run(parcels_ready=)``) is than the run's: the roll-ups and the block table beside
+#: it lead to the workbook, the longest job at the end; what it starts (the GeoPackage's
+#: worker) has until then.
+HAND_OUT_NICENESS = 5
 
 
 def _hand_out(
