@@ -83,3 +83,22 @@ def test_related_industries_from_lists_or_text_with_chinese_separators():
         "XS01→汽车零部件、检验检测、工业软件; XS02→新材料"
     )
     assert dict(DEFAULT_POLICY.related_industries) == {}
+
+
+def test_the_rules_show_a_mapping_by_key_whatever_order_it_was_given_in():
+    import pandas as pd
+
+    from xsland.result import policy_from_json, policy_to_json
+
+    # the same category map, given in two orders (a project file, and the JSON of an
+    # audit's meta layer, which sorts its keys)
+    a = Policy().replace(category_map={"M1": "industrial", "M0": "new_type_industrial"})
+    b = Policy().replace(category_map={"M0": "new_type_industrial", "M1": "industrial"})
+    assert a == b
+    # (the map given is merged into the default one) shown by key: 1001, …, M, M0, M1, …
+    shown = "; ".join(f"{k}→{v}" for k, v in sorted(a.category_map.items()))
+    assert "M→industrial; M0→new_type_industrial; M1→industrial" in shown
+    for p in (a, b, policy_from_json(policy_to_json(a))):
+        assert p.table().set_index("key")["value"]["category_map"] == shown
+        assert p.changed() == a.changed()
+    pd.testing.assert_frame_equal(a.table(), policy_from_json(policy_to_json(a)).table())

@@ -441,8 +441,8 @@ class Policy:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if isinstance(value, Mapping):
-                value = "; ".join(
-                    f"{k}→{'、'.join(v) if isinstance(v, tuple) else v}" for k, v in value.items()
+                value = "; ".join(  # by key: the same text whatever order it was given in
+                    f"{k}→{'、'.join(v) if isinstance(v, tuple) else v}" for k, v in _by_key(value)
                 )
             elif isinstance(value, tuple):
                 value = ", ".join(value)
@@ -475,7 +475,7 @@ class Policy:
             if isinstance(value, float):
                 out[f.name] = f"{value:g}"
             elif isinstance(value, Mapping):
-                out[f.name] = "; ".join(f"{k}→{v}" for k, v in value.items())
+                out[f.name] = "; ".join(f"{k}→{v}" for k, v in _by_key(value))
             elif isinstance(value, tuple):
                 out[f.name] = ", ".join(str(v) for v in value)
             else:
@@ -640,3 +640,12 @@ def _coerce(value: Any, current: Any, f: dataclasses.Field) -> Any:
 
 
 DEFAULT_POLICY = Policy()
+
+
+def _by_key(mapping: Mapping) -> list[tuple[Any, Any]]:
+    """A mapping's items sorted by key (as text): how the rules show it.
+
+    A policy read back from an audit (``meta``'s JSON) holds its mappings in another
+    order than the project file gave; equal policies read the same.
+    """
+    return sorted(mapping.items(), key=lambda kv: str(kv[0]))
