@@ -428,6 +428,11 @@ def test_first_layers_are_not_started_for_a_small_audit_or_other_layers(demo_aud
     # the sample has fewer parcels than WORKER_MIN_ROWS; parks are not a first layer
     assert gpkg_start({"parcels": result.parcels}, tmp_path / "a.gpkg") is None
     assert gpkg_start({"parks": result.parks}, tmp_path / "b.gpkg", worker_min_rows=0) is None
+    # a parcel layer's own column the plan does not cover (time-zoned times): written later
+    own = result.parcels.assign(
+        seen=pd.Timestamp("2025-01-01 08:00", tz="Asia/Shanghai"),
+    )
+    assert gpkg_start({"parcels": own}, tmp_path / "c.gpkg", worker_min_rows=0) is None
     assert list(tmp_path.iterdir()) == []
 
 
@@ -533,3 +538,49 @@ def test_an_existing_output_refused_after_first_layers_stops_their_worker(demo_a
             pass
     assert ahead.ended and ahead.job.proc.returncode is not None
     assert (tmp_path / "w.gpkg").read_bytes() == b"an earlier file"
+
+
+def test_a_worker_writes_every_added_plan_in_turn_and_those_it_cannot_get_here(
+    tmp_path, monkeypatch
+):
+    import pyarrow as pa
+
+    from xsland.write import worker
+
+    def plan(name, n, first):
+        table = pa.table({"a": pa.array(range(n), pa.int64())})
+        return [(name, table)], {"layers": [{"layer": name, "driver": "GPKG", "append": not first}]}
+
+    job = worker.start("gpkg", *plan("one", 2, True), tmp_path / "a.gpkg", more=True)
+    job.add(*plan("two", 1, False))
+    job.add(*plan("three", 3, False))
+    job.finish()
+    assert job.proc.returncode == 0
+    assert [str(n) for n, _ in pyogrio.list_layers(tmp_path / "a.gpkg")] == ["one", "two", "three"]
+    assert [
+        len(pyogrio.read_dataframe(tmp_path / "a.gpkg", layer=n)) for n in ("two", "three")
+    ] == [
+        1,
+        3,
+    ]
+    # the second plan cannot be stored (no room): it and the third are written here, in turn
+    real = worker.save_plan
+    calls = []
+
+    def no_room(tables, spec, folder):
+        calls.append(folder)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real(tables, spec, folder)
+
+    monkeypatch.setattr(worker, "save_plan", no_room)
+    job = worker.start("gpkg", *plan("one", 2, True), tmp_path / "b.gpkg", more=True)
+    job.add(*plan("two", 1, False))
+    job.add(*plan("three", 3, False))
+    job.finish()
+    got = {
+        str(n): len(pyogrio.read_dataframe(tmp_path / "b.gpkg", layer=n))
+        for n in ("one", "two", "three")
+    }
+    assert got == {"one": 2, "two": 1, "three": 3} and job.proc.returncode == 0
+    assert not any(f.exists() for f in calls)  # every plan's folder removed

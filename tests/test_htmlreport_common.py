@@ -3,7 +3,7 @@ split and paired without a loop over the parcels, missing values found in one pa
 
 from __future__ import annotations
 
-import contextlib
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -95,15 +95,9 @@ def test_reasons_as_per_row(cells):
     assert _records(_reason_rows(parcels)) == _records(_reason_rows_per_row(parcels))
 
 
-@contextlib.contextmanager
 def _pairs_from(n: int):
     """``_reason_rows`` works per distinct pair from ``n`` parcels on (default 2,000)."""
-    old = common._PAIRS_FROM
-    common._PAIRS_FROM = n
-    try:
-        yield
-    finally:
-        common._PAIRS_FROM = old
+    return mock.patch.object(common, "_PAIRS_FROM", n)
 
 
 _text_cell = st.one_of(
@@ -279,15 +273,9 @@ def test_missing_mask_of_equal_values_of_other_types(values):
     assert _missing_mask(s).tolist() == [_missing(v) for v in values]
 
 
-@contextlib.contextmanager
 def _few_rows(n: int):
     """``_reason_rows_all`` pairs up to ``n`` rows of text in Python (default 256)."""
-    old = common._FEW_ROWS
-    common._FEW_ROWS = n
-    try:
-        yield
-    finally:
-        common._FEW_ROWS = old
+    return mock.patch.object(common, "_FEW_ROWS", n)
 
 
 @given(st.lists(st.tuples(_text_cell, _text_cell), max_size=8), st.booleans())

@@ -664,12 +664,23 @@ def test_the_geopackages_parcels_are_written_while_the_roll_ups_run(sample, tmp_
     from test_gpkg import _assert_same_gpkg
 
     from xsland.pipeline.run import run_project
+    from xsland.write import worker
     from xsland.write.gpkg import write_gpkg
 
     made = _spy_gpkg_start(monkeypatch)
+    kinds, real_start = [], worker.start
+
+    def start(kind, *args, **kwargs):
+        kinds.append(kind)
+        return real_start(kind, *args, **kwargs)
+
+    monkeypatch.setattr(worker, "start", start)
     project = load_project(_project_file(tmp_path, sample))
     seen = []
     result, _ = run_project(project, out=tmp_path / "out", progress=seen.append)
+    # one GeoPackage worker, the one started early: the rest of the layers went to it
+    # (the sample's workbook is small: written in this process)
+    assert kinds == ["gpkg"]
     ends = [s.name for s in seen if s.done]
     # started once the blocks are numbered, beside the roll-ups (by a worker process)
     early = ends.index("write audit.gpkg (parcels)")

@@ -164,6 +164,7 @@ class Worker:
         self._unsent: tuple[list[tuple[str, Any]], dict[str, Any], OSError] | None = None
         #: the plans given by :meth:`add`: each one's folder, or its tables when not stored
         self._more: list[Path | tuple[list[tuple[str, Any]], dict[str, Any]]] = []
+        self._adds = 0
 
     def launch(
         self, tables: list[tuple[str, Any]], spec: dict[str, Any], *, more: bool = False
@@ -205,37 +206,44 @@ class Worker:
             self._unsent = (tables, spec, exc)
 
     def add(self, tables: list[tuple[str, Any]], spec: dict[str, Any]) -> None:
-        """Write this plan too, after the first (:meth:`launch` with ``more``), once.
+        """Write this plan too, after the first (:meth:`launch` with ``more``).
 
-        It is stored beside the first by a thread, as :meth:`launch` does; the process
-        is told its folder and then that no other follows (its input is closed). What
-        cannot be stored or sent is written here by :meth:`finish`, after the rest.
+        It is stored beside the first by a thread, as :meth:`launch` does, and the process
+        is told its folder (a line of its input, which :meth:`finish` closes: then it
+        ends). Plans are written in the order given. What cannot be stored is written
+        here by :meth:`finish`, after the rest.
         """
         previous = self._thread
+        folder = self.folder.with_name(f"{self.folder.name}-more{self._adds}")
+        self._adds += 1
 
         def send() -> None:
             if previous is not None:
                 previous.join()
-            folder = self.folder.with_name(self.folder.name + "-more")
             try:
                 save_plan(tables, spec, folder)
                 self._more.append(folder)
             except OSError:  # no room: written here (finish)
                 shutil.rmtree(folder, ignore_errors=True)
                 self._more.append((tables, spec))
-            self._tell(f"{folder}\n" if isinstance(self._more[-1], Path) else "")
+            if isinstance(self._more[-1], Path):
+                self._tell(f"{folder}\n")
+            else:  # the process must not write a later plan before this one: no more
+                self._tell("", close=True)
 
         self._thread = threading.Thread(target=send, name=f"xsland-{self.kind}-more", daemon=True)
         self._thread.start()
 
-    def _tell(self, line: str) -> None:
-        """Send ``line`` to the process and close its input (it then writes and ends)."""
+    def _tell(self, line: str, *, close: bool = False) -> None:
+        """Send ``line`` to the process; with ``close``, end its input (it then ends)."""
         stdin = getattr(self.proc, "stdin", None)
         if stdin is None or stdin.closed:
             return
         try:
             stdin.write(line.encode("utf-8"))
-            stdin.close()
+            stdin.flush()
+            if close:
+                stdin.close()
         except OSError:  # the process has ended: finish() sees how, and writes here
             pass
 
@@ -264,7 +272,7 @@ class Worker:
                 _WRITERS[self.kind](tables, spec, self.out)
                 self._write_more(all_plans=True)
                 return
-            self._tell("")  # no more plans than those sent
+            self._tell("", close=True)  # no more plans than those sent
             code = self.proc.wait()
             if code != 0:
                 said = (self.folder / "stderr.txt").read_text(encoding="utf-8", errors="replace")
@@ -283,12 +291,14 @@ class Worker:
             self._remove()
 
     def _write_more(self, *, all_plans: bool) -> None:
-        """Write here the plans of :meth:`add` the process did not (all, when it failed)."""
+        """Write here the plans of :meth:`add` the process did not: all when it failed,
+        else from the first that could not be stored on (the process was stopped there)."""
+        here = all_plans
         for plan in self._more:
-            if isinstance(plan, Path) and not all_plans:
-                continue
-            tables, spec = load_plan(plan) if isinstance(plan, Path) else plan
-            _WRITERS[self.kind](tables, spec, self.out)
+            here = here or not isinstance(plan, Path)
+            if here:
+                tables, spec = load_plan(plan) if isinstance(plan, Path) else plan
+                _WRITERS[self.kind](tables, spec, self.out)
 
     def _remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
