@@ -381,3 +381,46 @@ def _check_exact_groups(groups):
         return
     got = _exact_groups(v, bounds)
     assert [tuple(map(repr, t)) for t in got] == [tuple(map(repr, t)) for t in want]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.one_of(
+                _VALUE,
+                st.floats(allow_nan=False, allow_infinity=False, min_value=-1e300, max_value=1e300),
+                st.sampled_from([2.0**1000, -(2.0**1000), 1.7e308, -1.7e308, 2.0**-1074]),
+                st.integers(-(10**6), 10**6).map(float),
+            ),
+            min_size=17,
+            max_size=300,
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_exact_groups_of_more_than_sixteen_values_equal_exact(groups):
+    # groups of 17+ values are brought down by runs of 16, level after level; a group
+    # holding a value of 2**1000 or more goes to fsum, which raises on an overflow
+    _check_exact_groups(groups)
+
+
+def test_long_groups_by_hand_without_fsum(monkeypatch):
+    import xsland._sums as sums
+
+    def no_fsum(rest):
+        raise AssertionError("fsum called")
+
+    # 17 ones are 17; 1e16, 40 ones, -1e16 are 40 (the ones are lost by a float sum);
+    # 100 times 0.1 is exact()'s two parts; 300 values of 2**-60 and 1 are 300 + 300·2**-60
+    monkeypatch.setattr(sums, "_fsum_parts", no_fsum)
+    tenth = [0.1] * 100
+    v = np.array([1.0] * 17 + [1e16, *[1.0] * 40, -1e16] + tenth + [2.0**-60, 1.0] * 150)
+    got = sums._exact_groups(v, np.array([0, 17, 59, 159, 459]))
+    assert got[:2] == [(17.0,), (40.0,)]
+    assert got[2] == exact(tenth) and len(got[2]) == 2
+    assert got[3] == (150.0, 150 * 2.0**-60)
+    # a value of 2**1000 or more sends its group to fsum
+    with pytest.raises(AssertionError, match="fsum called"):
+        sums._exact_groups(np.array([2.0**1000] + [0.5] * 20), np.array([0, 21]))

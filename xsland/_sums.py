@@ -62,7 +62,7 @@ def exact(values: Any) -> tuple[float, ...]:
     arr = np.asarray(values, dtype="float64").ravel()
     arr = arr[~np.isnan(arr)]
     if not np.isfinite(arr).all():
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", over="ignore"):
             return (float(arr.sum()),)
     vals = arr.tolist()
     parts: list[float] = []
@@ -78,7 +78,7 @@ def total(parts: Iterable[float]) -> float:
     """The sum of exact parts (:func:`exact`) of any number of row sets, rounded once."""
     values = list(parts)
     if not all(math.isfinite(p) for p in values):
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", over="ignore"):
             return float(np.sum(values))
     return math.fsum(values)
 
@@ -121,23 +121,24 @@ def _distilled(
     and the rest :math:`e`. Returns which groups are done, and their :math:`s` and
     :math:`e` (0 for the others: more values left after 3 passes, or an overflow).
     """
-    col = np.arange(width)
-    inside = col < size[:, None]
-    m = np.where(inside, values[np.minimum(start[:, None] + col, len(values) - 1)], 0.0)
+    # one row per position, one column per group: each two-sum reads contiguous rows
+    pos = np.arange(width)[:, None]
+    inside = pos < size
+    m = np.where(inside, values[np.minimum(start + pos, len(values) - 1)], 0.0)
     for _ in range(3):
         for j in range(1, width):
-            m[:, j], m[:, j - 1] = _two_sum(m[:, j], m[:, j - 1])
+            m[j], m[j - 1] = _two_sum(m[j], m[j - 1])
         nonzero = m != 0.0
-        if (nonzero.sum(axis=1) <= 2).mean() > 0.9:
+        if (nonzero.sum(axis=0) <= 2).mean() > 0.9:
             break
-    count = nonzero.sum(axis=1)
-    rows = np.arange(len(m))
-    first = np.argmax(nonzero, axis=1)
-    last = width - 1 - np.argmax(nonzero[:, ::-1], axis=1)
-    a = np.where(count >= 1, m[rows, first], 0.0)
-    b = np.where(count == 2, m[rows, last], 0.0)
+    count = nonzero.sum(axis=0)
+    cols = np.arange(m.shape[1])
+    first = np.argmax(nonzero, axis=0)
+    last = width - 1 - np.argmax(nonzero[::-1], axis=0)
+    a = np.where(count >= 1, m[first, cols], 0.0)
+    b = np.where(count == 2, m[last, cols], 0.0)
     s, e = _two_sum(a, b)
-    done = (count <= 2) & np.isfinite(m).all(axis=1) & np.isfinite(s)
+    done = (count <= 2) & np.isfinite(m).all(axis=0) & np.isfinite(s)
     return done, np.where(done, s, 0.0), np.where(done, e, 0.0)
 
 
@@ -149,8 +150,10 @@ def _exact_groups(v: np.ndarray, bounds: np.ndarray) -> list[tuple[float, ...]]:
     of thousands of enterprises. Zeros add nothing to an exact sum and are left out first
     (most cells of a masked figure, such as the area of one status, are 0). A group of
     one value :math:`x` is :math:`(x,)`; groups of 2 to 16 values are brought down to
-    :math:`s + e` by two-sums (:func:`_distilled`); the rest (larger groups, what the
-    two-sums leave, overflows: fsum raises, as it always did) by :func:`math.fsum`.
+    :math:`s + e` by two-sums (:func:`_distilled`), larger ones by runs of 16
+    (:func:`_distilled_long`) when no value is near overflow; the rest (what the two-sums
+    leave, groups holding a value of :data:`_NO_OVERFLOW` or more: fsum raises on an
+    overflow, as it always did) by :func:`math.fsum`.
     """
     special = (
         np.logical_or.reduceat(np.isinf(v), bounds[:-1])
@@ -166,12 +169,26 @@ def _exact_groups(v: np.ndarray, bounds: np.ndarray) -> list[tuple[float, ...]]:
     s, e = np.zeros(len(size)), np.zeros(len(size))
     one = (size == 1) & ~special
     s[one] = values[kept[:-1][one]]
-    left = special | (size > 16)
+    left = special.copy()
     for width in (2, 4, 8, 16):
         these = np.flatnonzero(~special & (size > width // 2) & (size <= width))
         if len(these):
             done, s[these], e[these] = _distilled(values, kept[these], size[these], width)
             left[these[~done]] = True
+    # larger groups by runs of 16, when no value is large enough for a sum to overflow
+    # (then fsum raises where it always did); the others by fsum
+    long = np.flatnonzero(~special & (size > 16))
+    if len(long):
+        fine = size[long] < 2**23
+        large = np.abs(values) >= _NO_OVERFLOW
+        if large.any():
+            large = np.concatenate([[0], np.cumsum(large)])
+            fine &= (large[kept[1:]] == large[kept[:-1]])[long]
+        left[long[~fine]] = True
+        long = long[fine]
+        if len(long):
+            done, s[long], e[long] = _distilled_long(values, kept[long], size[long])
+            left[long[~done]] = True
     out = _parts(s, e)
     listed = values.tolist() if left.any() else []
     for g in np.flatnonzero(left).tolist():
@@ -181,6 +198,37 @@ def _exact_groups(v: np.ndarray, bounds: np.ndarray) -> list[tuple[float, ...]]:
             else _fsum_parts(listed[kept[g] : kept[g + 1]])
         )
     return out
+
+
+#: Values below this size (2**1000) cannot make a sum of fewer than 2**23 of them
+#: overflow: :func:`_distilled_long` takes the groups made of them.
+_NO_OVERFLOW = 2.0**1000
+
+
+def _distilled_long(
+    values: np.ndarray, start: np.ndarray, size: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_distilled` of groups of more than 16 values (each below
+    :data:`_NO_OVERFLOW` in size, fewer than 2**23 of them), without a loop per group.
+
+    Each group is cut into runs of 16 values; each run is brought down to its exact
+    parts :math:`(s, e)` by :func:`_distilled`, and these parts, two per run, are the
+    group's values at the next level (the same exact sum), until a group is one run.
+    A group is done when each of its runs at every level was.
+    """
+    done = np.ones(len(size), dtype=bool)
+    while True:
+        runs = -(-size // 16)
+        first = np.cumsum(runs) - runs
+        owner = np.repeat(np.arange(len(size)), runs)
+        k = np.arange(len(owner)) - first[owner]
+        ok, s, e = _distilled(
+            values, start[owner] + 16 * k, np.minimum(16, size[owner] - 16 * k), 16
+        )
+        done &= np.logical_and.reduceat(ok, first)
+        if len(owner) == len(size):  # one run each: its parts are the group's
+            return done, np.where(done, s, 0.0), np.where(done, e, 0.0)
+        values, start, size = np.column_stack([s, e]).ravel(), 2 * first, 2 * runs
 
 
 def _fsum_parts(rest: list[float]) -> tuple[float, ...]:
