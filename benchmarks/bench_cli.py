@@ -12,7 +12,11 @@ buildings in one GeoPackage, enterprises and indicators as CSV, a project file �
 in this process with every output: ``audit.gpkg``, ``audit.xlsx``, ``summary.md``,
 ``map.html`` and the town maps, ``report.html``. Each step's wall-clock time comes from the
 run's own progress reports (:mod:`xsland._progress`: reading each input, measuring,
-judging, blocks, the block table, each writer); memory is the peak resident set size of
+judging, blocks, the block table, each writer), beside the CPU time of the thread that
+reported it (``thread CPU / wall``: a step whose thread mostly waits — for the GIL, a side
+thread or a worker — uses far less CPU than time) and the CPU time of the process and of
+the writers' workers (``cpu s``; ``cores`` = CPU / wall, at most the 2 cores of this
+machine: how busy the run kept them); memory is the peak resident set size of
 the process during the run (``VmHWM`` after a reset through ``/proc/self/clear_refs``,
 as in ``bench_far``), the generated inputs freed before.
 
@@ -44,9 +48,11 @@ import gc
 import json
 import os
 import platform
+import resource
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -223,18 +229,33 @@ as_of = 2026-06-30
 
 
 def run_cli(project_file: Path, out: Path, *, geoparquet: bool = False) -> dict[str, Any]:
-    """``xsland audit -c project_file --out out``, in this process: steps, total, peak."""
+    """``xsland audit -c project_file --out out``, in this process: steps, total, peak.
+
+    Besides each step's wall-clock time, the CPU time of the thread that reported it
+    (from its start to its end: a step on a thread that mostly waits — for the GIL,
+    for a side thread's result, for a worker — shows far less CPU than time), and the
+    CPU time of the whole process and of the writers' worker processes during the run.
+    """
     steps: dict[str, float] = {}
+    thread_cpu: dict[str, float] = {}
     counts: dict[str, int | None] = {}
+    started: dict[tuple[str, int], float] = {}
 
     def record(s: Step) -> None:
-        if s.done:
-            steps[s.name] = steps.get(s.name, 0.0) + (s.seconds or 0.0)
-            counts[s.name] = s.count
+        key = (s.name, threading.get_ident())
+        if not s.done:
+            started[key] = time.thread_time()
+            return
+        steps[s.name] = steps.get(s.name, 0.0) + (s.seconds or 0.0)
+        counts[s.name] = s.count
+        if key in started:
+            used = time.thread_time() - started.pop(key)
+            thread_cpu[s.name] = thread_cpu.get(s.name, 0.0) + used
 
     _trim()
     peak_ok = _clear_peak()
     start_kb = _rss_kb("VmRSS")
+    own0, workers0 = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     result, _ = run_project(
         load_project(project_file),
@@ -244,6 +265,7 @@ def run_cli(project_file: Path, out: Path, *, geoparquet: bool = False) -> dict[
         geoparquet=geoparquet,
     )
     total = time.perf_counter() - t0
+    own, workers = _cpu(resource.RUSAGE_SELF) - own0, _cpu(resource.RUSAGE_CHILDREN) - workers0
     peak = _rss_kb("VmHWM") / 1024 if peak_ok else float("nan")
     parcels = result.parcels
     low = parcels["low_efficiency"].fillna(False).astype(bool)
@@ -251,6 +273,9 @@ def run_cli(project_file: Path, out: Path, *, geoparquet: bool = False) -> dict[
     return {
         "total_s": total,
         "steps_s": steps,
+        "steps_thread_cpu_s": thread_cpu,
+        "cpu_s": own,
+        "workers_cpu_s": workers,
         "step_counts": counts,
         "peak_mb": peak,
         "start_mb": start_kb / 1024,
@@ -260,6 +285,13 @@ def run_cli(project_file: Path, out: Path, *, geoparquet: bool = False) -> dict[
         "largest_block_parcels": int(sizes.max()),
         "output_mb": sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) / 2**20,
     }
+
+
+def _cpu(who: int) -> float:
+    """User and system CPU seconds of this process (``RUSAGE_SELF``) or of its children
+    that ended and were waited for (``RUSAGE_CHILDREN``: the writers' workers)."""
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 #: Columns of the printed table: (label, steps summed into it).
@@ -289,9 +321,11 @@ def print_row(grid: str, row: dict[str, Any], *, header: bool) -> None:
         print(
             f"{'grid':>8} {'parcels':>9} {'flag%':>5} {'blocks':>7} {'largest':>7} | "
             + " ".join(f"{c:>9}" for c in COLUMNS)
-            + f" | {'total':>7} {'peak MB':>8} {'ovl s':>6} {'×ovl':>5} {'load':>5}"
+            + f" | {'total':>7} {'cpu s':>6} {'cores':>5} {'peak MB':>8} {'ovl s':>6} "
+            + f"{'×ovl':>5} {'load':>5}"
         )
     steps = dict(row["steps_s"])
+    cpu = row["cpu_s"] + row["workers_cpu_s"]
     cells = []
     for label, names in COLUMNS.items():
         if label == "other":
@@ -305,13 +339,22 @@ def print_row(grid: str, row: dict[str, Any], *, header: bool) -> None:
         f"{grid:>8} {row['parcels']:>9,} {100 * row['flagged_share']:>5.1f} {row['blocks']:>7,} "
         f"{row['largest_block_parcels']:>7,} | "
         + " ".join(f"{c:>9.1f}" for c in cells)
-        + f" | {row['total_s']:>7.1f} {row['peak_mb']:>8.0f}"
+        + f" | {row['total_s']:>7.1f} {cpu:>6.1f} {cpu / row['total_s']:>5.2f}"
+        + f" {row['peak_mb']:>8.0f}"
         + (
             f" {row['overlay_groupby_s']:>6.1f} {row['ratio']:>5.1f}"
             if row.get("overlay_groupby_s")
             else f" {'—':>6} {'—':>5}"
         )
         + f" {row['load_avg'][0]:>5.1f}",
+        flush=True,
+    )
+    used = row.get("steps_thread_cpu_s", {})
+    long = [(k, v) for k, v in steps.items() if v >= 1.0 and k in used]
+    print(
+        f"{'':>8} CPU of the step's thread / wall, s: "
+        + ", ".join(f"{k} {used[k]:.1f}/{v:.1f}" for k, v in long)
+        + f"; workers {row['workers_cpu_s']:.1f} s CPU",
         flush=True,
     )
 
