@@ -3,10 +3,12 @@ per park shows at most CHART_MAX_PARKS parks, the ones the rule picks, and says 
 
 from __future__ import annotations
 
+import base64
 import re
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -135,3 +137,72 @@ def test_the_note_names_the_parks_sheet_of_the_workbook(drawn):
 def test_no_note_when_every_park_is_shown(demo_audit):
     html = build_report(AuditResult.read(demo_audit[0]))
     assert 'class="cut"' not in html and "of audit.xlsx" not in html
+
+
+# --- block maps: each layer one compound path, holes left empty ---------------------
+
+
+def _ring_areas(path) -> list[float]:
+    """Signed area (shoelace) of each ring of a matplotlib path, in order."""
+    starts = np.flatnonzero(path.codes == path.MOVETO).tolist() + [len(path.codes)]
+    out = []
+    for a, b in zip(starts[:-1], starts[1:], strict=True):
+        x, y = path.vertices[a:b, 0], path.vertices[a:b, 1]
+        out.append(0.5 * float(np.sum(x[:-1] * y[1:] - x[1:] * y[:-1])))
+    return out
+
+
+def test_one_path_of_every_polygon_shells_counter_clockwise_holes_clockwise():
+    # a clockwise 10 m square; a 10 m square with a 4 m hole given the shell's own
+    # orientation; a multipolygon of two 1 m squares; a collection of a 2 m square and a
+    # point; None and an empty polygon: 5 polygons, 6 rings, 30 vertices
+    cw = shapely.Polygon([(0, 0), (0, 10), (10, 10), (10, 0)])
+    holed = shapely.Polygon(
+        [(20, 0), (30, 0), (30, 10), (20, 10)], [[(23, 3), (27, 3), (27, 7), (23, 7)]]
+    )
+    multi = shapely.MultiPolygon([shapely.box(40, 0, 41, 1), shapely.box(42, 0, 43, 1)])
+    coll = shapely.GeometryCollection([shapely.box(50, 0, 52, 2), shapely.Point(60, 0)])
+    path = charts._path([cw, holed, multi, coll, None, shapely.Polygon()])
+    assert (path.codes == path.MOVETO).sum() == 6 and len(path.vertices) == 30
+    assert (path.codes == path.CLOSEPOLY).sum() == 6
+    areas = _ring_areas(path)
+    # shells: 100, 100, 1, 1, 4 m², positive; the hole 16 m², negative, after its shell
+    assert sorted(a for a in areas if a > 0) == [1.0, 1.0, 4.0, 100.0, 100.0]
+    assert [a for a in areas if a < 0] == [-16.0]
+    assert areas[areas.index(-16.0) - 1] == 100.0
+    assert charts._path([None, shapely.Polygon(), shapely.Point(0, 0)]) is None
+
+
+def test_a_hole_in_a_drawn_layer_stays_empty():
+    # the 10 m square with a 4 m hole, drawn filled black on white over 0…10 m, 100 px:
+    # the hole's centre (5, 5) stays white, the ring at (1, 1) is black, whichever way
+    # the hole was given
+    for hole in ([(3, 3), (7, 3), (7, 7), (3, 7)], [(3, 3), (3, 7), (7, 7), (7, 3)]):
+        fig = charts.Figure(figsize=(1, 1), dpi=100)
+        charts.FigureCanvasAgg(fig)
+        ax = fig.add_axes((0, 0, 1, 1))
+        square = shapely.Polygon([(0, 0), (10, 0), (10, 10), (0, 10)], [hole])
+        charts._draw(ax, [square], facecolor="black", edgecolor="none")
+        ax.set_xlim(0, 10)
+        ax.set_ylim(0, 10)
+        ax.set_axis_off()
+        fig.canvas.draw()
+        pixels = np.asarray(fig.canvas.buffer_rgba())[:, :, :3]
+        assert (pixels[50, 50] == 255).all()  # row 50, column 50: (5, 5)
+        assert (pixels[90, 10] == 0).all()  # row 90 from the top, column 10: (1, 1)
+
+
+def test_a_block_map_draws_each_layer_as_one_svg_path():
+    # a block of 60 parcels (20 low-efficiency) among 40 neighbours: the SVG holds a
+    # handful of paths (the layers, scale bar, arrow, frame, label), not one a parcel
+    parcels = [
+        shapely.box(i * 10, j * 10, i * 10 + 9, j * 10 + 9) for i in range(10) for j in range(10)
+    ]
+    members = gpd.GeoDataFrame(geometry=parcels[:60], crs="EPSG:4549")
+    context = gpd.GeoDataFrame(geometry=parcels[60:], crs="EPSG:4549")
+    block = pd.Series({"block_id": "B-P01-001", "geometry": shapely.box(0, 0, 59, 99)})
+    low = np.arange(60) < 20
+    ch = charts._Charts(font=None)
+    img = charts.block_map(ch, block, members, context, low)
+    svg = base64.b64decode(img["src"].split(",", 1)[1]).decode()
+    assert svg.count("<path") < 30

@@ -327,30 +327,45 @@ def _nice_length(span: float) -> float:
     return 10000.0
 
 
-def _paths(geoms: Iterable[Any]) -> list[MplPath]:
-    """Polygons (with holes; multi-parts and collections split) as matplotlib paths."""
-    out = []
-    stack = [g for g in geoms if g is not None]
-    while stack:
-        g = stack.pop()
-        if g.is_empty:
-            continue
-        if g.geom_type == "Polygon":
-            verts, codes = [], []
-            for ring in (g.exterior, *g.interiors):
-                xy = shapely.get_coordinates(ring)
-                verts.append(xy)
-                codes += [MplPath.MOVETO] + [MplPath.LINETO] * (len(xy) - 2) + [MplPath.CLOSEPOLY]
-            out.append(MplPath(np.concatenate(verts), codes))
-        elif hasattr(g, "geoms"):
-            stack.extend(g.geoms)
-    return out
+def _polygons(geoms: Iterable[Any]) -> np.ndarray:
+    """The polygons of ``geoms`` (multi-parts and collections split; missing, empty and
+    other geometries left out), shells counter-clockwise and holes clockwise."""
+    g = np.asarray([x for x in geoms if x is not None], dtype=object)
+    polygons = []
+    while len(g):
+        kind = shapely.get_type_id(g)
+        polygons.append(g[(kind == 3) & ~shapely.is_empty(g)])
+        g = shapely.get_parts(g[np.isin(kind, (6, 7))])  # multipolygons, collections
+    out = np.concatenate(polygons) if polygons else np.empty(0, dtype=object)
+    return shapely.orient_polygons(out) if len(out) else out
+
+
+def _path(geoms: Iterable[Any]) -> MplPath | None:
+    """All polygons of ``geoms`` as one matplotlib compound path (``None``: none).
+
+    One ring after another, each a MOVETO, LINETOs and a CLOSEPOLY; shells
+    counter-clockwise and holes clockwise, so the non-zero fill rule (matplotlib's, and
+    SVG's default) leaves the holes empty. Drawn as one path, a layer of a map is one
+    SVG element, not one per parcel.
+    """
+    rings = shapely.get_rings(_polygons(geoms))
+    if len(rings) == 0:
+        return None
+    xy, ring = shapely.get_coordinates(rings, return_index=True)
+    counts = np.bincount(ring, minlength=len(rings))
+    last = np.cumsum(counts) - 1
+    codes = np.full(len(xy), MplPath.LINETO, dtype=MplPath.code_type)
+    codes[last - counts + 1] = MplPath.MOVETO
+    codes[last] = MplPath.CLOSEPOLY
+    return MplPath(xy, codes)
 
 
 def _draw(ax: Any, geoms: Iterable[Any], **style: Any) -> None:
-    paths = _paths(geoms)
-    if paths:
-        ax.add_collection(PathCollection(paths, **style))
+    """The polygons of ``geoms`` drawn on ``ax`` as one path of ``style`` (the axes'
+    limits are set by the caller: no walk over the path's segments for them)."""
+    path = _path(geoms)
+    if path is not None:
+        ax.add_collection(PathCollection([path], **style), autolim=False)
 
 
 def block_map(
