@@ -288,22 +288,17 @@ def test_groups_of_distinct_keys_by_hand():
     assert len(groups_of(values, np.array([3, 3])).take) == 0
 
 
-@settings(max_examples=400, deadline=None)
-@given(
-    st.lists(
-        st.lists(
-            st.one_of(
-                _VALUE,
-                st.floats(allow_nan=False, allow_infinity=False),
-                st.integers(-(10**6), 10**6).map(float),
-            ),
-            min_size=3,
-            max_size=20,
-        ),
-        min_size=1,
-        max_size=8,
+def _groups(extra: st.SearchStrategy, sizes: tuple[int, int], groups: int) -> st.SearchStrategy:
+    """Lists of 1 to ``groups`` groups of ``sizes`` values: :data:`_VALUE`, ``extra``
+    and whole numbers."""
+    value = st.one_of(_VALUE, extra, st.integers(-(10**6), 10**6).map(float))
+    return st.lists(
+        st.lists(value, min_size=sizes[0], max_size=sizes[1]), min_size=1, max_size=groups
     )
-)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_groups(st.floats(allow_nan=False, allow_infinity=False), (3, 20), 8))
 def test_exact_groups_of_three_to_twenty_values_equal_exact(groups):
     # groups of 3 to 16 values are summed by passes of two-sums (the loop takes what they
     # leave): over tiny, huge and whole values the parts are exact()'s; an overflow
@@ -385,19 +380,13 @@ def _check_exact_groups(groups):
 
 @settings(max_examples=200, deadline=None)
 @given(
-    st.lists(
-        st.lists(
-            st.one_of(
-                _VALUE,
-                st.floats(allow_nan=False, allow_infinity=False, min_value=-1e300, max_value=1e300),
-                st.sampled_from([2.0**1000, -(2.0**1000), 1.7e308, -1.7e308, 2.0**-1074]),
-                st.integers(-(10**6), 10**6).map(float),
-            ),
-            min_size=17,
-            max_size=300,
+    _groups(
+        st.one_of(
+            st.floats(allow_nan=False, allow_infinity=False, min_value=-1e300, max_value=1e300),
+            st.sampled_from([2.0**1000, -(2.0**1000), 1.7e308, -1.7e308, 2.0**-1074]),
         ),
-        min_size=1,
-        max_size=5,
+        (17, 300),
+        5,
     )
 )
 def test_exact_groups_of_more_than_sixteen_values_equal_exact(groups):
