@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -37,36 +38,85 @@ def _parcels(geoms, crs="EPSG:4549", ids=None) -> gpd.GeoDataFrame:
 # -- the masks ---------------------------------------------------------------------------
 
 
+def test_nonfinite_mask_copies_the_coordinates_only_of_what_length_cannot_clear(monkeypatch):
+    # 1000 boxes, a line, a point, a collection, a box whose perimeter overflows and a
+    # box with an infinite vertex: the coordinates of the last four alone are read (the
+    # boxes' and the line's lengths are finite); the broken box is found
+    broken = shapely.set_coordinates(
+        shapely.box(0, 0, 1, 1), [[1, 0], [1, np.inf], [0, 1], [0, 0], [1, 0]]
+    )
+    geoms = np.array(
+        [shapely.box(i, 0, i + 1, 1) for i in range(1000)]
+        + [
+            shapely.LineString([(0, 0), (1, 1)]),
+            shapely.Point(0, 0),
+            shapely.GeometryCollection([shapely.Point(0, 0)]),
+            shapely.box(-1e200, -1e200, 1e200, 1e200),
+            broken,
+        ],
+        dtype=object,
+    )
+    seen = []
+    get = shapely.get_coordinates
+
+    def spy(g, *args, **kwargs):
+        seen.append(len(np.atleast_1d(g)))
+        return get(g, *args, **kwargs)
+
+    monkeypatch.setattr(shapely, "get_coordinates", spy)
+    mask = nonfinite_mask(geoms)
+    assert np.flatnonzero(mask).tolist() == [1004]
+    assert seen and max(seen) == 4
+
+
 def test_nonfinite_mask_ignores_missing_and_empty():
     geoms = np.array([shapely.box(0, 0, 1, 1), _nan_box(), None, shapely.Polygon()], dtype=object)
     assert nonfinite_mask(geoms).tolist() == [False, True, False, False]
 
 
-@settings(max_examples=60, deadline=None)
+#: Shapes to break (set_coordinates changes a geometry in place: each is made anew).
+_SHAPES = {
+    "box": lambda: shapely.box(0, 0, 1, 1),
+    "holed": lambda: shapely.box(0, 0, 4, 4).difference(shapely.box(1, 1, 2, 2)),
+    "multi": lambda: shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(2, 0, 3, 1)]),
+    "line": lambda: shapely.LineString([(0, 0), (1, 0), (1, 1)]),
+    "point": lambda: shapely.Point(1, 2),
+    "collection": lambda: shapely.GeometryCollection(
+        [shapely.Point(0, 0), shapely.box(0, 0, 1, 1)]
+    ),
+    # its perimeter overflows (4e200 squared), its coordinates are finite
+    "huge": lambda: shapely.box(-1e200, -1e200, 1e200, 1e200),
+    "none": lambda: None,
+    "empty": lambda: shapely.Polygon(),
+}
+
+
+@settings(max_examples=150, deadline=None)
 @given(
     st.lists(
         st.tuples(
-            st.sampled_from(["box", "holed", "multi", "none", "empty"]),
-            st.sampled_from([None, 1, 3, 6]),  # which coordinate is broken (no ring end)
+            st.sampled_from(list(_SHAPES)),
+            # which vertex is broken: none, the first or the last (a ring's start and
+            # end), or a middle one
+            st.sampled_from([None, 0, 1, 3, 6, -1]),
             st.sampled_from([float("nan"), float("inf"), -float("inf")]),
+            st.booleans(),  # x or y
         ),
         max_size=12,
     )
 )
 def test_nonfinite_mask_equals_each_geometrys_own_coordinates(specs):
     geoms = []
-    for kind, broken, value in specs:
-        g = {
-            "box": shapely.box(0, 0, 1, 1),
-            "holed": shapely.box(0, 0, 4, 4).difference(shapely.box(1, 1, 2, 2)),
-            "multi": shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(2, 0, 3, 1)]),
-            "none": None,
-            "empty": shapely.Polygon(),
-        }[kind]
-        if g is not None and broken is not None and broken < shapely.get_num_coordinates(g):
+    for kind, broken, value, y in specs:
+        g = _SHAPES[kind]()
+        n = 0 if g is None else shapely.get_num_coordinates(g)
+        if g is not None and broken is not None and -n <= broken < n:
             xy = shapely.get_coordinates(g)
-            xy[broken, broken % 2] = value
-            g = shapely.set_coordinates(g, xy)
+            # every copy of the vertex: a ring's first and closing ones go together
+            xy[(xy == xy[broken]).all(axis=1), int(y)] = value
+            with contextlib.suppress(shapely.errors.GEOSException):
+                # GEOS makes no ring starting at NaN (NaN != NaN: not closed)
+                g = shapely.set_coordinates(g, xy)
         geoms.append(g)
     geoms = np.array(geoms, dtype=object)
     want = [g is not None and not np.isfinite(shapely.get_coordinates(g)).all() for g in geoms]

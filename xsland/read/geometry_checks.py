@@ -71,12 +71,23 @@ def nonfinite_mask(geoms: np.ndarray) -> np.ndarray:
     """
     geoms = np.asarray(geoms, dtype=object)
     mask = np.zeros(len(geoms), dtype=bool)
-    if np.isfinite(shapely.get_coordinates(geoms)).all():
+    # every vertex of a line or polygon ends a segment of its length, and a NaN or
+    # infinite coordinate makes that segment, so the length, NaN or infinite: a finite
+    # length clears a line or polygon without copying its coordinates out. The others
+    # (points, collections, lengths that overflow) are looked at coordinate by coordinate
+    lined = np.isin(shapely.get_type_id(geoms), _LINED)
+    pos = np.flatnonzero(~lined | ~np.isfinite(shapely.length(geoms)))
+    if len(pos) == 0 or np.isfinite(shapely.get_coordinates(geoms[pos])).all():
         return mask  # the usual case: no feature to name, so no feature index needed
-    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    coords, index = shapely.get_coordinates(geoms[pos], return_index=True)
     bad = ~np.isfinite(coords).all(axis=1)
-    mask[np.unique(index[bad])] = True
+    mask[pos[np.unique(index[bad])]] = True
     return mask
+
+
+#: Type ids of the geometries made of segments: LineString, LinearRing, Polygon,
+#: MultiLineString and MultiPolygon (:func:`nonfinite_mask`).
+_LINED = (1, 2, 3, 5, 6)
 
 
 def zone_crs(datum: str, zone: int, *, width: int = 3, prefix: bool) -> str:
