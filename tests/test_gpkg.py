@@ -395,12 +395,11 @@ def test_dates_go_to_arrow_as_the_days_date_objects_give():
 # -- the first layers, started while the audit runs ---------------------------------------
 
 
-def test_first_layers_started_ahead_make_the_same_geopackage(demo_audit, tmp_path, monkeypatch):
-    from xsland.result import AuditResult
+def _ahead_and_here(layers, policy, tmp_path, monkeypatch):
+    """``layers`` written by write_gpkg (``here.gpkg``) and with their first layers started
+    ahead into ``scratch/`` (``w.gpkg``): both paths, the workers started, the scratch."""
     from xsland.write.gpkg import FIRST_LAYERS, gpkg_start, gpkg_writing
 
-    result = AuditResult.read(demo_audit[0])
-    layers = result.layers()
     here = write_gpkg(layers, tmp_path / "here.gpkg", schema=True)
     started = _spy_worker(monkeypatch)
     scratch = tmp_path / "scratch"
@@ -409,15 +408,44 @@ def test_first_layers_started_ahead_make_the_same_geopackage(demo_audit, tmp_pat
     ahead = gpkg_start(first, scratch / "audit.gpkg", worker_min_rows=0)
     assert ahead is not None and len(started) == 1  # one worker, for all the layers
     with gpkg_writing(
-        layers, tmp_path / "w.gpkg", policy=result.policy, schema=True, started=ahead
+        layers, tmp_path / "w.gpkg", policy=policy, schema=True, started=ahead
     ) as path:
         pass
+    return here, path, started, scratch
+
+
+def test_first_layers_started_ahead_make_the_same_geopackage(demo_audit, tmp_path, monkeypatch):
+    from xsland.result import AuditResult
+
+    result = AuditResult.read(demo_audit[0])
+    here, path, started, scratch = _ahead_and_here(
+        result.layers(), result.policy, tmp_path, monkeypatch
+    )
     assert len(started) == 1 and started[0].proc.returncode == 0
     assert not started[0].folder.exists() and list(scratch.iterdir()) == []  # moved, cleaned
     _assert_same_gpkg(here, path)
     # the audit's parcels come first (parcels and block members, before the rest)
     assert pyogrio.list_layers(path)[0][0] == "parcels"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["here.gpkg", "scratch", "w.gpkg"]
+
+
+def test_after_first_layers_what_the_plan_does_not_cover_is_added_here(
+    demo_audit, tmp_path, monkeypatch
+):
+    # the rest of the layers holds one the plan refuses (a time-zoned datetime, which
+    # pyogrio writes with a GDAL type): the worker writes only the first layers, the rest
+    # is added here after them, and the file is the one write_gpkg makes of all layers
+    from xsland.result import AuditResult
+
+    result = AuditResult.read(demo_audit[0])
+    stamps = pd.Series(pd.to_datetime(["2025-01-01 08:00"]).tz_localize("Asia/Shanghai"))
+    layers = {**result.layers(), "stamps": pd.DataFrame({"when": stamps})}
+    here, path, started, scratch = _ahead_and_here(layers, result.policy, tmp_path, monkeypatch)
+    assert len(started) == 1 and started[0].proc.returncode == 0
+    assert list(scratch.iterdir()) == []
+    _assert_same_gpkg(here, path)
+    info = pyogrio.read_info(path, layer="stamps")
+    assert info["dtypes"].tolist() == ["datetime64[ms]"] and info["features"] == 1
 
 
 def test_first_layers_are_not_started_for_a_small_audit_or_other_layers(demo_audit, tmp_path):

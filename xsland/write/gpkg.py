@@ -114,31 +114,39 @@ def write_gpkg(
     partitioned audit (:attr:`xsland.result.AuditResult.parcels_path`) — is written file
     by file, each appended to the layer, so it is never in memory whole.
     """
-    import pyogrio
-
     target = Path(path)
-    columns: dict[str, list[str]] = {n: [] for n in layers}  # the aliases' order: as given
     with atomic_file(target, overwrite=overwrite) as tmp:
-        for name, df in _in_order(layers, schema=schema).items():
-            parts = _parts(df) if isinstance(df, os.PathLike | str) else [(df, {})]
-            for part, options in parts:
-                frame = _gpkg_frame(part, name if schema else "")
-                columns[name] = columns[name] or list(part.columns)
-                geometry = getattr(frame, "_geometry_column_name", None) in frame.columns
-                first = not tmp.exists()
-                pyogrio.write_dataframe(
-                    frame if geometry else pd.DataFrame(frame),
-                    tmp,
-                    layer=name,
-                    driver="GPKG",
-                    append=not first,
-                    use_arrow=True,
-                    # GeoPackage 1.2: what QGIS on GDAL 3.6 (Debian 12) reads without a warning
-                    dataset_options={"VERSION": "1.2"} if first else None,
-                    **options,
-                )
+        columns = _write_layers(layers, tmp, schema=schema)
         _describe(tmp, columns, policy=policy, schema=schema, styles=styles)
     return target
+
+
+def _write_layers(layers: Mapping[str, Any], path: Path, *, schema: bool) -> dict[str, list[str]]:
+    """Write the layers (tables, or folders of GeoParquet written file by file) to the
+    GeoPackage at ``path``, made by the first (GeoPackage 1.2) or added to it; each
+    layer's columns, in the order given (for the aliases of :func:`_describe`)."""
+    import pyogrio
+
+    columns: dict[str, list[str]] = {n: [] for n in layers}
+    for name, df in _in_order(layers, schema=schema).items():
+        parts = _parts(df) if isinstance(df, os.PathLike | str) else [(df, {})]
+        for part, options in parts:
+            frame = _gpkg_frame(part, name if schema else "")
+            columns[name] = columns[name] or list(part.columns)
+            geometry = getattr(frame, "_geometry_column_name", None) in frame.columns
+            first = not path.exists()
+            pyogrio.write_dataframe(
+                frame if geometry else pd.DataFrame(frame),
+                path,
+                layer=name,
+                driver="GPKG",
+                append=not first,
+                use_arrow=True,
+                # GeoPackage 1.2: what QGIS on GDAL 3.6 (Debian 12) reads without a warning
+                dataset_options={"VERSION": "1.2"} if first else None,
+                **options,
+            )
+    return columns
 
 
 def _describe(
@@ -332,32 +340,12 @@ def _adding(
                 yield
             started.ended = True
             if not planned:  # added here, after the worker's layers
-                _append(rest, started.path)
+                _write_layers(rest, started.path, schema=True)
             columns = {n: list(df.columns) for n, df in layers.items()}
             _describe(started.path, columns, policy=policy, schema=True, styles=True)
             shutil.move(started.path, tmp)  # a rename on the same file system
     finally:
         started.stop()  # the output refused, or an error: the worker ends (else nothing)
-
-
-def _append(layers: Mapping[str, Any], path: Path) -> None:
-    """Add typed layers (tables or folders of GeoParquet) to the GeoPackage at ``path``."""
-    import pyogrio
-
-    for name, df in layers.items():
-        parts = _parts(df) if isinstance(df, os.PathLike | str) else [(df, {})]
-        for part, options in parts:
-            frame = _gpkg_frame(part, name)
-            geometry = getattr(frame, "_geometry_column_name", None) in frame.columns
-            pyogrio.write_dataframe(
-                frame if geometry else pd.DataFrame(frame),
-                path,
-                layer=name,
-                driver="GPKG",
-                append=True,
-                use_arrow=True,
-                **options,
-            )
 
 
 def _arrow_plan(
