@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 
 import geopandas as gpd
 import numpy as np
@@ -645,7 +646,7 @@ def _spy_threads(monkeypatch, module, names):
     return where
 
 
-def _spy_gpkg_start(monkeypatch):
+def _spy_gpkg_start(monkeypatch, threads=None):
     from xsland.write import gpkg
 
     made = []
@@ -653,6 +654,8 @@ def _spy_gpkg_start(monkeypatch):
 
     def spy(layers, path, **kw):
         made.append(real(layers, path, worker_min_rows=0))
+        if threads is not None:
+            threads.append(threading.current_thread())
         return made[-1]
 
     monkeypatch.setattr(gpkg, "gpkg_start", spy)
@@ -667,7 +670,8 @@ def test_the_geopackages_parcels_are_written_while_the_roll_ups_run(sample, tmp_
     from xsland.write import worker
     from xsland.write.gpkg import write_gpkg
 
-    made = _spy_gpkg_start(monkeypatch)
+    threads = []
+    made = _spy_gpkg_start(monkeypatch, threads)
     kinds, real_start = [], worker.start
 
     def start(kind, *args, **kwargs):
@@ -682,10 +686,14 @@ def test_the_geopackages_parcels_are_written_while_the_roll_ups_run(sample, tmp_
     # (the sample's workbook is small: written in this process)
     assert kinds == ["gpkg"]
     ends = [s.name for s in seen if s.done]
-    # started once the blocks are numbered, beside the roll-ups (by a worker process)
+    # started once the blocks are numbered, before the roll-ups and on the run's thread
+    # (the roll-ups and block table hold Python's lock: the worker process runs beside them)
     early = ends.index("write audit.gpkg (parcels)")
     assert ends.index("blocks") < early < ends.index("block table")
+    events = [(s.name, s.done) for s in seen]
+    assert events.index(("write audit.gpkg (parcels)", True)) < events.index(("roll-ups", False))
     assert len(made) == 1 and made[0] is not None and made[0].job.proc.returncode == 0
+    assert threads == [threading.main_thread()]
     assert set(made[0].layers) == {"parcels", "block_members"}
     # the file is the GeoPackage of the result, and nothing is left beside the output
     _assert_same_gpkg(

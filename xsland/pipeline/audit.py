@@ -7,7 +7,6 @@ layers below (measure, judge, group).
 
 from __future__ import annotations
 
-import contextvars
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -167,10 +166,10 @@ def run(
     parcels_ready
         Called once, as soon as the blocks are numbered, with the result's final
         ``parcels`` and ``block_members`` tables (typed as :class:`AuditResult` holds
-        them; the result holds these very tables), on a second thread beside the
-        roll-ups (with the caller's context: its progress reports go along): a caller
-        may start writing them meanwhile (:func:`xsland.write.gpkg.gpkg_start`). They
-        must not be changed; what it raises, the audit raises.
+        them; the result holds these very tables), on the caller's thread, before the
+        block table and the roll-ups: a caller may start writing them in another
+        process meanwhile (:func:`xsland.write.gpkg.gpkg_start`). They must not be
+        changed; what it raises, the audit raises.
 
     Returns
     -------
@@ -321,19 +320,12 @@ def run(
                 crs=crs,
                 links=None if linking is None else linking.result(),
             )
-    # the parcels are final: typed as the result holds them and handed out, on a second
-    # thread beside the roll-ups (it reads them, as the block table and roll-ups do)
-    handing = (
-        Later(
-            contextvars.copy_context().run,
-            (_hand_out, parcel_out, flags, parcels_ready),
-            {},
-            start=cpus() > 1,
-            nice=HAND_OUT_NICENESS,
-        )
-        if parcels_ready is not None
-        else None
-    )
+    # the parcels are final: typed as the result holds them and handed out first, before
+    # the block table and the roll-ups. What the caller starts with them (the GeoPackage's
+    # worker, another process) then runs beside those, which hold Python's lock most of
+    # the time and leave the other core idle; handed out beside them, on a thread of its
+    # own, the same work waited for that lock and the worker started seconds later
+    handed = None if parcels_ready is None else _hand_out(parcel_out, flags, parcels_ready)
     # the block table (its outlines are GEOS, on threads) on a second thread while the
     # roll-ups are worked out here: they read only each block's town, counted after
     tabling = later(
@@ -353,11 +345,11 @@ def run(
         )  # fmt: skip
     with step("block table", int(low.sum()), unit="flagged parcels"):
         blocks = tabling.result()
-        if handing is None:
+        if handed is None:
             final = parcel_out
             members = block_members(parcel_out, parcel_out["block_id"], flags=flags)
         else:
-            final, members = handing.result()
+            final, members = handed
     towns = with_block_counts(towns, blocks)
     with step("quality checks", len(parcels), unit="parcels"):
         cross = checking.result()
@@ -384,13 +376,6 @@ def run(
             "engine": "single" if client is None else "dask",
         },
     )
-
-
-#: How much lower the priority of the thread handing the final parcels out
-#: (``run(parcels_ready=)``) is than the run's: the roll-ups and the block table beside
-#: it lead to the workbook, the longest job at the end; what it starts (the GeoPackage's
-#: worker) has until then.
-HAND_OUT_NICENESS = 5
 
 
 def _hand_out(

@@ -309,7 +309,7 @@ class _FirstLayers:
     """The audit's ``parcels_ready``: its GeoPackage's first layers start being written.
 
     Called with the final parcels and block members (:func:`xsland.pipeline.audit.run`,
-    on its second thread), it starts a worker writing them
+    before its block table and roll-ups), it starts a worker writing them
     (:func:`xsland.write.gpkg.gpkg_start`) into a temporary folder beside the output
     (:func:`xsland._atomic.scratch_dir`), so that the inserts of a large GeoPackage run
     during the roll-ups rather than beside the maps and the workbook. ``started`` stays
