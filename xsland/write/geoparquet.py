@@ -4,8 +4,9 @@
 (:meth:`~xsland.result.AuditResult.layers`: the tables, ``meta`` with the policy, and
 ``inputs``) as ``<folder>/<layer>.parquet``: the layers with geometry as GeoParquet (WKB,
 the CRS in the metadata, a bounding-box covering column so that readers can filter by
-area), the others as plain Parquet. Each column declared in :mod:`xsland.rules.columns`
-gets the Arrow type of its dtype (:data:`ARROW_TYPES`): boolean → ``bool``, integer →
+area, unless the layer holds a column of that name of its own: :data:`COVERING_COLUMN`),
+the others as plain Parquet. Each column declared in :mod:`xsland.rules.columns` gets
+the Arrow type of its dtype (:data:`ARROW_TYPES`): boolean → ``bool``, integer →
 ``int64``, float → ``double``, date → ``date32`` (a day, as in the GeoPackage and
 PostGIS), text → ``large_string``; every column is nullable, so a column of missing values
 keeps its type instead of becoming Arrow's ``null``. A parcel layer's own extra columns
@@ -15,6 +16,7 @@ keep the type of their values (mixed numbers and text as text).
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -30,7 +32,7 @@ from xsland.errors import DataError
 from xsland.result import AuditResult
 from xsland.rules.columns import TABLES
 
-__all__ = ["ARROW_TYPES", "write_geoparquet"]
+__all__ = ["ARROW_TYPES", "COVERING_COLUMN", "write_geoparquet"]
 
 #: Arrow type (by name) of each dtype of the output schema.
 ARROW_TYPES: Mapping[str, str] = MappingProxyType(
@@ -89,6 +91,26 @@ def _typed(df: pd.DataFrame, name: str) -> pd.DataFrame:
     return out
 
 
+#: The name GeoPandas gives the bounding-box covering column of a GeoParquet file.
+COVERING_COLUMN = "bbox"
+
+
+def _covering(data: gpd.GeoDataFrame, name: str) -> bool:
+    """Whether a layer gets the bounding-box covering column: not when a column of its own
+    has that name (a parcel layer keeps its input's extra columns), which is kept, with a
+    warning that readers of this file filter by area without the covering column."""
+    if COVERING_COLUMN not in data.columns:
+        return True
+    warnings.warn(
+        f"layer {name!r}: its own column {COVERING_COLUMN!r} is kept, so {name}.parquet has "
+        "no bounding-box covering column (readers filter it by area more slowly). Fix: "
+        f"rename the column {COVERING_COLUMN!r} in the input layer",
+        UserWarning,
+        stacklevel=3,
+    )
+    return False
+
+
 def write_geoparquet(
     result: AuditResult,
     folder: str | os.PathLike,
@@ -142,7 +164,7 @@ def write_geoparquet(
         for name, data in layers.items():
             path = tmp / f"{name}.parquet"
             if isinstance(data, gpd.GeoDataFrame):
-                data.to_parquet(path, index=False, write_covering_bbox=True)
+                data.to_parquet(path, index=False, write_covering_bbox=_covering(data, name))
             else:
                 pd.DataFrame(data).to_parquet(path, index=False)
     return [target / f"{n}.parquet" for n in layers]
