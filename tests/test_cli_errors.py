@@ -370,3 +370,53 @@ def test_a_binary_project_file_or_a_folder_to_check_is_a_named_error(data):
     assert checked.exit_code == 1 and "a folder, not a file" in checked.output
     for r in (bad, checked):
         _no_traceback(r)
+
+
+# -- output read by a pipe that closes (`xsland area F | head`) ----------------------------
+
+
+def _area_into_closed_pipe(tmp_path, *, break_worker: bool = False):
+    import subprocess
+    import sys
+
+    layer = gpd.GeoDataFrame(
+        {"pid": [f"P{i}" for i in range(3000)]},
+        geometry=[
+            shapely.box(535_000 + i, 3_496_000, 535_000.5 + i, 3_496_000.5) for i in range(3000)
+        ],
+        crs="EPSG:4549",
+    )
+    layer.to_file(tmp_path / "many.gpkg")
+    code = (
+        "import sys\n"
+        "from xsland.cli import main\n"
+        + (
+            # a pipe other than standard output breaks: an error to report
+            "import click, os\n"
+            "r, w = os.pipe(); os.close(r)\n"
+            "click.echo = lambda *a, **k: os.write(w, b'x')\n"
+            if break_worker
+            else ""
+        )
+        + "main(sys.argv[1:])\n"
+    )
+    args = [sys.executable, "-c", code, "area", str(tmp_path / "many.gpkg"), "--by", "pid"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if break_worker:  # standard output is read to the end
+        _, err = proc.communicate(timeout=120)
+        return proc.returncode, err.decode()
+    proc.stdout.close()  # the reader leaves before a line is written
+    err = proc.stderr.read().decode()
+    return proc.wait(timeout=120), err
+
+
+def test_output_into_a_pipe_whose_reader_left_stops_quietly(tmp_path):
+    """`xsland area F --by pid | head` stopped on an 'unexpected BrokenPipeError' (exit 2,
+    with a crash log); a Unix tool stops quietly, with the status of SIGPIPE (141)."""
+    code, err = _area_into_closed_pipe(tmp_path)
+    assert (code, err) == (141, "")
+
+
+def test_another_broken_pipe_is_still_an_unexpected_error(tmp_path):
+    code, err = _area_into_closed_pipe(tmp_path, break_worker=True)
+    assert code == 2 and "unexpected BrokenPipeError" in err

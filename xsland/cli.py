@@ -9,6 +9,9 @@ import contextlib
 import errno
 import logging
 import os
+import select
+import signal
+import stat
 import sys
 import tempfile
 import traceback
@@ -161,6 +164,13 @@ class _Group(click.Group):
                 "error: interrupted (Ctrl-C); temporary output was removed", fg="red", err=True
             )
             ctx.exit(130)
+        except BrokenPipeError as exc:
+            if not _stdout_gone():
+                self._unexpected(ctx, exc)
+            # the reader of the output left (`xsland area F | head`): stop quietly, as a
+            # Unix tool stopped by SIGPIPE does; what is left to print goes nowhere
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(128 + signal.SIGPIPE)
         except Exception as exc:  # noqa: BLE001 - the boundary
             named = _named(exc)
             if named is not None:
@@ -185,6 +195,20 @@ class _Group(click.Group):
             text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
             click.echo(redact(text), err=True)
         ctx.exit(2)
+
+
+def _stdout_gone() -> bool:
+    """Whether standard output is a pipe whose reader has left (and not, say, a worker's
+    pipe or a socket that broke: those are errors to report)."""
+    try:
+        fd = sys.stdout.fileno()
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return False
+        poll = select.poll()
+        poll.register(fd, select.POLLOUT)
+        return any(event & select.POLLERR for _, event in poll.poll(0))
+    except (OSError, ValueError, AttributeError):  # closed, replaced, no poll: not that case
+        return False
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
