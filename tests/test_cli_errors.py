@@ -325,6 +325,49 @@ def test_other_commands_preflight_their_targets(data, tmp_path, monkeypatch):
     assert sorted(p.name for p in folder.iterdir()) == ["in.gpkg"]
 
 
+def _partition(project, out, *extra):
+    args = ["partition", "-c", str(project), "--out", str(out), "--no-progress", *extra]
+    return CliRunner().invoke(main, args)
+
+
+def test_partition_preflights_its_dataset_folder_and_size(data, tmp_path, monkeypatch, no_reading):
+    """`xsland partition` checks its --out as `xsland audit` does and its
+    --parcels-per-partition, before reading: a folder holding an input was replaced (the
+    input lost), --out . stopped on a ValueError, a path under a file was said to exist,
+    and 0 parcels per partition meant the default."""
+    folder, _ = data
+    project = folder / "xsland.toml"
+    layers = [("parks", "parks"), ("parcels", "parcels")]
+    text = "".join(f'[inputs.{k}]\npath = "in.gpkg"\nlayer = "{v}"\n' for k, v in layers)
+    project.write_text(text, encoding="utf-8")
+    (folder / ".xsland-output").write_text("")  # even a marked folder
+    before = _snapshot(folder)
+    held = _partition(project, folder, "--overwrite")
+    assert held.exit_code == 1, held.output
+    assert f"cannot write to {folder}: it holds the input" in held.output
+    (tmp_path / "f.txt").write_text("x")
+    under = _partition(project, tmp_path / "f.txt" / "ds")
+    assert under.exit_code == 1, under.output
+    assert f"{tmp_path / 'f.txt'} is a file, not a folder" in under.output
+    sizes = [
+        _partition(project, tmp_path / "ds", "--parcels-per-partition", n) for n in "0 -3".split()
+    ]
+    for n, result in zip((0, -3), sizes, strict=True):
+        assert result.exit_code == 1, result.output
+        assert result.output == (
+            f"error: parcels per partition = {n}: a partition holds at least 1 parcel. Fix: "
+            "give --parcels-per-partition (parcels_per_partition=) of 1 or more, or leave it "
+            "out for 100000\n"
+        )
+    monkeypatch.chdir(folder)
+    here = _partition(project, ".", "--overwrite")
+    assert here.exit_code == 1 and "current folder" in here.output
+    for r in (held, under, here, *sizes):
+        _no_traceback(r)
+    assert _snapshot(folder) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.txt", "in"]
+
+
 def test_diff_and_blocks_refuse_an_out_that_holds_their_audit(data, tmp_path):
     _, gpkg = data
     audit = tmp_path / "runs" / "a1"

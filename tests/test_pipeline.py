@@ -392,7 +392,7 @@ def test_partition_writes_one_dataset_cut_by_town_and_size(sample, tmp_path):
     for entry, part in zip(index["parcels"], parcels, strict=True):
         assert entry["bounds"] == [float(v) for v in part.total_bounds]
     again = CliRunner().invoke(main, [*args, "--no-progress"])
-    assert again.exit_code == 2 and "--overwrite" in again.output
+    assert again.exit_code == 1 and f"{out} exists; pass --overwrite" in again.output
 
 
 # -- the metric CRS is chosen once per run (issue 13 item 6) -------------------------------

@@ -652,15 +652,17 @@ def partition(
     from xsland.pipeline.run import partition_project
     from xsland.rules.project import load_project
 
-    if Path(out).exists() and not overwrite:
-        raise click.UsageError(f"{out} exists; pass --overwrite to replace it")
-    folder = partition_project(
-        load_project(config),
-        out,
-        parcels_per_partition=parcels_per_partition,
-        overwrite=overwrite,
-        progress=progress,
-    )
+    project = load_project(config)
+    # like `xsland audit`: never the current folder, a folder holding an input or one
+    # xsland did not write, checked before any data is read
+    with _output(out, inputs=_project_files(project, config), overwrite=overwrite):
+        folder = partition_project(
+            project,
+            out,
+            parcels_per_partition=parcels_per_partition,
+            overwrite=overwrite,
+            progress=progress,
+        )
     from xsland.pipeline.engine import read_partition_index
 
     index = read_partition_index(folder)

@@ -757,6 +757,23 @@ def _write_layer(frame: gpd.GeoDataFrame, labels: np.ndarray, folder: Any, name:
     return out
 
 
+def check_partition_size(parcels_per_partition: int) -> None:
+    """Refuse a partition size below one parcel.
+
+    Raises
+    ------
+    DataError
+        When ``parcels_per_partition`` is not a whole number of at least 1.
+    """
+    n = parcels_per_partition
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise DataError(
+            f"parcels per partition = {n!r}: a partition holds at least 1 parcel. Fix: give "
+            "--parcels-per-partition (parcels_per_partition=) of 1 or more, or leave it out "
+            f"for {PARCELS_PER_PARTITION}"
+        )
+
+
 def write_partitions(
     parcels: gpd.GeoDataFrame,
     buildings: gpd.GeoDataFrame | None,
@@ -800,12 +817,12 @@ def write_partitions(
     Raises
     ------
     DataError
-        Parcels spanning several Gauss-Krüger zones (see :func:`plot_ratio_dask`).
+        Parcels spanning several Gauss-Krüger zones (see :func:`plot_ratio_dask`), or a
+        ``parcels_per_partition`` below 1 (:func:`check_partition_size`).
     """
     from xsland._atomic import atomic_dir
 
-    if parcels_per_partition < 1:
-        raise DataError(f"parcels_per_partition={parcels_per_partition}: at least 1")
+    check_partition_size(parcels_per_partition)
     crs = metric_crs(parcels)
     pm = parcels if parcels.crs.equals(crs) else to_crs(parcels, crs)
     pm = pm.reset_index(drop=True)

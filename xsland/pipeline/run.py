@@ -502,10 +502,17 @@ def partition_project(
     import dataclasses
     from types import MappingProxyType
 
-    from xsland.pipeline.engine import PARCELS_PER_PARTITION, write_partitions
+    from xsland.pipeline.engine import (
+        PARCELS_PER_PARTITION,
+        check_partition_size,
+        write_partitions,
+    )
 
     if "parcels" not in project.inputs:
         raise DataError("the project has no parcels input. Fix: add [inputs.parcels]")
+    if parcels_per_partition is None:
+        parcels_per_partition = PARCELS_PER_PARTITION
+    check_partition_size(parcels_per_partition)  # before any data is read
     kinds = ("parks", "parcels", "buildings")
     subset = dataclasses.replace(
         project,
@@ -524,7 +531,7 @@ def partition_project(
                     parcels,
                     data.get("buildings"),
                     out,
-                    parcels_per_partition=parcels_per_partition or PARCELS_PER_PARTITION,
+                    parcels_per_partition=parcels_per_partition,
                     overwrite=overwrite,
                     sources=source_files(
                         {"parcels": data["parcels"], "buildings": data.get("buildings")}
