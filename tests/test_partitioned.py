@@ -591,3 +591,26 @@ def test_dirty_own_towns_are_spelled_as_in_the_in_memory_audit(towns, tmp_path):
     assert back.where(back.notna(), None).tolist() == want.where(want.notna(), None).tolist()
     pd.testing.assert_frame_equal(_sorted(got.quality), _sorted(single.quality))
     pd.testing.assert_frame_equal(plain(got.towns), plain(single.towns))
+
+
+def test_an_empty_buildings_layer_is_vacant_land_as_in_the_in_memory_audit(tmp_path):
+    """A buildings layer without features gives every measured parcel a floor area of 0
+    (vacant), in both audits: the dataset keeps one empty building file (there was none,
+    and the tasks stopped on 'Missing geo metadata'). A layer without parcels is a named
+    error."""
+    parcels, parks, buildings = _quality_layers()
+    none = buildings.iloc[:0]
+    folder = write_partitions(parcels, none, tmp_path / "ds", parcels_per_partition=2)
+    assert [e["rows"] for e in read_partition_index(folder)["buildings"]] == [0]
+    single = run(parks, parcels, none, as_of=AS_OF)
+    got = audit_partitioned(folder, parks, as_of=AS_OF, parcels_out=tmp_path / "out")
+    back = pd.read_parquet(tmp_path / "out").sort_values(ROW).reset_index(drop=True)
+    assert back["floor_area"].tolist() == [0.0] * 8
+    assert back["floor_area_source"].tolist() == ["buildings"] * 8
+    pd.testing.assert_frame_equal(plain(got.parcels), plain(action_parcels(single.parcels)))
+    for name in ("parks", "towns", "district", "blocks"):
+        pd.testing.assert_frame_equal(plain(getattr(got, name)), plain(getattr(single, name)))
+    pd.testing.assert_frame_equal(_sorted(got.quality), _sorted(single.quality))
+    with pytest.raises(DataError, match=r"^the parcels layer has no features: there is nothing"):
+        write_partitions(parcels.iloc[:0], buildings, tmp_path / "empty")
+    assert not (tmp_path / "empty").exists()

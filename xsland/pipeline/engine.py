@@ -739,7 +739,9 @@ def _tiles(geoms: np.ndarray, groups: pd.Series | None, per_part: int) -> np.nda
 
 
 def _write_layer(frame: gpd.GeoDataFrame, labels: np.ndarray, folder: Any, name: str) -> list:
-    """One spatially sorted GeoParquet file per label, with bbox covering columns."""
+    """One spatially sorted GeoParquet file per label, with bbox covering columns; a layer
+    without rows one empty file, so that its tasks read its columns (an empty buildings
+    layer is vacant land, not a dataset without buildings)."""
     out = []
     geo = frame.geometry
     ok = ~(geo.isna() | geo.is_empty).to_numpy()
@@ -747,7 +749,7 @@ def _write_layer(frame: gpd.GeoDataFrame, labels: np.ndarray, folder: Any, name:
     if ok.any():
         order_all[ok] = geo[ok].hilbert_distance(total_bounds=geo[ok].total_bounds).to_numpy()
     (folder / name).mkdir()
-    for j, rows in enumerate(_groups(labels, int(labels.max()) + 1 if len(labels) else 0)):
+    for j, rows in enumerate(_groups(labels, int(labels.max()) + 1 if len(labels) else 1)):
         part = frame.iloc[rows[np.argsort(order_all[rows], kind="stable")]]
         file = f"{name}/part-{j:05d}.parquet"
         part.to_parquet(folder / file, index=False, write_covering_bbox=True, row_group_size=20_000)
@@ -817,12 +819,17 @@ def write_partitions(
     Raises
     ------
     DataError
-        Parcels spanning several Gauss-Krüger zones (see :func:`plot_ratio_dask`), or a
-        ``parcels_per_partition`` below 1 (:func:`check_partition_size`).
+        Parcels spanning several Gauss-Krüger zones (see :func:`plot_ratio_dask`), no
+        parcels, or a ``parcels_per_partition`` below 1 (:func:`check_partition_size`).
     """
     from xsland._atomic import atomic_dir
 
     check_partition_size(parcels_per_partition)
+    if len(parcels) == 0:
+        raise DataError(
+            "the parcels layer has no features: there is nothing to partition. Fix: point "
+            "[inputs.parcels] (or the layer given) at the layer that holds them"
+        )
     crs = metric_crs(parcels)
     pm = parcels if parcels.crs.equals(crs) else to_crs(parcels, crs)
     pm = pm.reset_index(drop=True)
