@@ -96,7 +96,7 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from xsland.errors import DataError, EngineError
+from xsland.errors import DataError, EngineError, Problem, ValidationError
 from xsland.group.blocks import neighbour_pairs
 from xsland.measure.far import contradicted_floor_areas, overfull_parcels, plot_ratio
 from xsland.measure.overlay import duplicate_footprints
@@ -754,7 +754,12 @@ def _write_layer(frame: gpd.GeoDataFrame, labels: np.ndarray, folder: Any, name:
         file = f"{name}/part-{j:05d}.parquet"
         part.to_parquet(folder / file, index=False, write_covering_bbox=True, row_group_size=20_000)
         out.append(
-            {"file": file, "rows": len(part), "bounds": [float(v) for v in part.total_bounds]}
+            {
+                "file": file,
+                "rows": len(part),
+                "bounds": [float(v) for v in part.total_bounds],
+                "bytes": os.path.getsize(folder / file),  # tells another file in its place
+            }
         )
     return out
 
@@ -878,22 +883,147 @@ def read_partition_index(folder: Any) -> dict[str, Any]:
         raise DataError(f"{path}: not a partition index (no JSON object). {fix}")
     missing = [k for k in ("crs", "parcels") if k not in index]
     entries = index.get("parcels")
-    if not missing and not (
-        isinstance(entries, list)
-        and entries
-        and all(isinstance(e, dict) and {"file", "rows"} <= e.keys() for e in entries)
-    ):
+    if not missing and not (isinstance(entries, list) and entries and _entries_ok(entries)):
         missing = ["parcels (a list of partitions with 'file' and 'rows')"]
     if missing:
         raise DataError(f"{path}: the partition index lacks {', '.join(missing)}. {fix}")
     return index
 
 
-def _read_bbox(folder: Any, layer: str, box: Any, columns: list[str] | None = None) -> Any:
-    """The rows of a partitioned layer whose bounding box meets ``box``."""
-    return gpd.read_parquet(
-        Path(folder) / layer, bbox=tuple(float(v) for v in box), columns=columns
+def _entries_ok(entries: list) -> bool:
+    """Every entry names its file (text) and its rows (a count)."""
+    return all(
+        isinstance(e, dict)
+        and isinstance(e.get("file"), str)
+        and isinstance(e.get("rows"), int)
+        and not isinstance(e["rows"], bool)
+        and e["rows"] >= 0
+        for e in entries
     )
+
+
+def check_partition_files(folder: Any) -> dict[str, Any]:
+    """``partitions.json`` of a dataset whose files are the ones it lists, checked before
+    any task reads them.
+
+    Every parcel and building file listed must exist and be GeoParquet holding the rows
+    recorded and, in a dataset written by this version, as many bytes (a file of another
+    dataset put in its place differs); parcel files must carry ``_row``. No ``*.parquet``
+    file may lie in ``parcels/`` or ``buildings/`` unlisted (the tasks read the listed
+    files only: its rows would be left out of the audit). The CRS must be readable. Only
+    the files' footers are read.
+
+    Returns
+    -------
+    dict
+        The index (:func:`read_partition_index`).
+
+    Raises
+    ------
+    DataError
+        When the index cannot be read (:func:`read_partition_index`).
+    ValidationError
+        Naming every file that does not match, and the CRS if it cannot be read, at once.
+    """
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError as ProjCRSError
+
+    index = read_partition_index(folder)
+    root = Path(folder)
+    listing = str(root / PARTITION_INDEX)
+    again = "write the dataset again with `xsland partition --overwrite`"
+    problems: list[Problem] = []
+    try:
+        CRS.from_json_dict(index["crs"])
+    except (ProjCRSError, TypeError, ValueError):
+        problems.append(
+            Problem(
+                "the crs it records is not a coordinate reference system",
+                fix=f"{again} (do not edit {PARTITION_INDEX})",
+                file=listing,
+            )
+        )
+    for layer in ("parcels", "buildings"):
+        entries = index.get(layer)
+        if entries is None and layer == "buildings":
+            continue  # a dataset without buildings
+        if not (isinstance(entries, list) and entries and _entries_ok(entries)):
+            problems.append(
+                Problem(
+                    f"'{layer}' is not a list of files with 'file' and 'rows'",
+                    fix=f"{again} (do not edit {PARTITION_INDEX})",
+                    file=listing,
+                    layer=layer,
+                )
+            )
+            continue
+        listed = set()
+        for entry in entries:
+            path = root / entry["file"]
+            listed.add(os.path.abspath(path))
+            problems += _file_problems(path, entry, layer, again)
+        if (root / layer).is_dir():
+            for path in sorted((root / layer).glob("*.parquet")):
+                if os.path.abspath(path) not in listed:
+                    problems.append(
+                        Problem(
+                            f"not listed in {PARTITION_INDEX}: its rows would be left out",
+                            fix=f"remove it (from another dataset?), or {again}",
+                            file=str(path),
+                            layer=layer,
+                        )
+                    )
+    if problems:
+        raise ValidationError(
+            problems, title=f"{root}: the partitioned dataset does not match {PARTITION_INDEX}"
+        )
+    return index
+
+
+def _file_problems(path: Path, entry: Mapping[str, Any], layer: str, again: str) -> list:
+    """What is wrong with one listed file of a dataset (:func:`check_partition_files`)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    where = {"file": str(path), "layer": layer}
+    if not path.is_file():
+        return [Problem("missing", fix=f"put the file back, or {again}", **where)]
+    try:
+        meta = pq.read_metadata(path)
+    except (OSError, pa.ArrowException) as exc:
+        return [Problem(f"not a Parquet file ({exc})", fix=again, **where)]
+    found: list[Problem] = []
+    if b"geo" not in (meta.metadata or {}):
+        found.append(Problem("not GeoParquet (no 'geo' metadata)", fix=again, **where))
+    if layer == "parcels" and ROW not in meta.schema.names:
+        found.append(Problem(f"has no {ROW} column", fix=again, **where))
+    if meta.num_rows != entry["rows"]:
+        found.append(
+            Problem(
+                f"holds {meta.num_rows} row{'' if meta.num_rows == 1 else 's'}, "
+                f"{PARTITION_INDEX} records {entry['rows']}",
+                fix=again,
+                **where,
+            )
+        )
+    size = path.stat().st_size
+    if "bytes" in entry and size != entry["bytes"]:
+        found.append(
+            Problem(
+                f"holds {size} bytes, {PARTITION_INDEX} records {entry['bytes']}: not the "
+                "file the dataset was written with",
+                fix=again,
+                **where,
+            )
+        )
+    return found
+
+
+def _read_bbox(folder: Any, layer: str, box: Any, columns: list[str] | None = None) -> Any:
+    """The rows of a partitioned layer whose bounding box meets ``box``, from the files
+    its ``partitions.json`` lists (never another file put in the layer's folder)."""
+    files = [str(Path(folder) / e["file"]) for e in read_partition_index(folder)[layer]]
+    return gpd.read_parquet(files, bbox=tuple(float(v) for v in box), columns=columns)
 
 
 def buildings_near(folder: Any, parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
@@ -955,7 +1085,7 @@ def plot_ratio_partitioned(
         The columns of :func:`xsland.measure.far.plot_ratio`, indexed by ``_row`` (the
         parcels' positions in the layer the dataset was written from), sorted.
     """
-    index = read_partition_index(folder)
+    index = check_partition_files(folder)
     payloads = ((str(folder), entry) for entry in index["parcels"])
     parts = _run(_measure_partition, payloads, client, common=(policy,))
     return pd.concat(parts).sort_index()

@@ -407,11 +407,11 @@ def _run_partitioned(
     import shutil
     from types import MappingProxyType
 
-    from xsland.pipeline.engine import read_partition_index
+    from xsland.pipeline.engine import check_partition_files
     from xsland.pipeline.partitioned import audit_partitioned
     from xsland.write.report import PARCELS_PARQUET
 
-    index = read_partition_index(partitions)  # a named error before anything is read
+    index = check_partition_files(partitions)  # a named error before anything is read
     others = {k: v for k, v in project.inputs.items() if k not in ("parcels", "buildings")}
     project = dataclasses.replace(project, inputs=MappingProxyType(others))
     staging = target.parent / f".{target.name}.parcels-staging"
