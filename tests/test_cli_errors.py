@@ -254,6 +254,22 @@ def test_out_holding_the_inputs_is_refused_even_with_overwrite(data, no_reading)
     assert parent.exit_code == 1 and "holds the input" in parent.output
 
 
+def test_out_holding_the_partitioned_dataset_is_refused(data, tmp_path, no_reading):
+    """`xsland audit --partitions DS --out DS --overwrite` replaced the dataset (an
+    xsland output, marked) with the audit of it."""
+    from xsland.pipeline.engine import write_partitions
+
+    _, gpkg = data
+    ds = write_partitions(gpd.read_file(gpkg, layer="parcels"), None, tmp_path / "ds")
+    before = _snapshot(ds)
+    args = ["audit", "--parks", str(gpkg), "--partitions", str(ds), "--out", str(ds)]
+    result = CliRunner().invoke(main, [*args, "--overwrite", "--no-progress"])
+    assert result.exit_code == 1, result.output
+    _no_traceback(result)
+    assert f"cannot write to {ds}: it is the input {ds}, which would be deleted" in result.output
+    assert _snapshot(ds) == before
+
+
 def test_an_existing_folder_without_the_marker_is_never_replaced(data, tmp_path, no_reading):
     _, gpkg = data
     out = tmp_path / "mine"

@@ -520,7 +520,8 @@ def audit(
     target = Path(out) if out else project.out
     if target is None:
         raise click.UsageError("no output folder: pass --out DIR or set [project] out")
-    given = [*_project_files(project, config), *barriers, landcover, *files.values()]
+    # the dataset of --partitions is an input too: its tasks read it while the output is made
+    given = [*_project_files(project, config), *barriers, landcover, *files.values(), partitions]
     with _output(target, inputs=given, overwrite=overwrite):
         if to_postgis:  # before any data is read: the database must be reachable
             from xsland.read.postgis import check_connection
