@@ -270,6 +270,27 @@ def test_out_holding_the_partitioned_dataset_is_refused(data, tmp_path, no_readi
     assert _snapshot(ds) == before
 
 
+def test_parcels_or_buildings_given_with_partitions_are_refused(data, tmp_path, no_reading):
+    """--partitions audits the dataset's parcels and buildings: --parcels or --buildings
+    given with it were left out without a word."""
+    from xsland.pipeline.engine import write_partitions
+
+    _, gpkg = data
+    ds = write_partitions(gpd.read_file(gpkg, layer="parcels"), None, tmp_path / "ds")
+    args = ["audit", "--parks", str(gpkg), "--partitions", str(ds), "--out", str(tmp_path / "o")]
+    result = CliRunner().invoke(main, [*args, "--buildings", str(gpkg), "--no-progress"])
+    assert result.exit_code == 2, result.output  # a wrong command line
+    _no_traceback(result)
+    assert (
+        "Error: --buildings with --partitions: the dataset's parcels and buildings are "
+        "audited, not --buildings. Fix: leave out --buildings, or write a dataset of them "
+        "first with `xsland partition` and give it to --partitions"
+    ) in result.output
+    both = CliRunner().invoke(main, [*args, "--parcels", str(gpkg), "--buildings", str(gpkg)])
+    assert both.exit_code == 2 and "--parcels and --buildings with --partitions" in both.output
+    assert not (tmp_path / "o").exists()
+
+
 def test_an_existing_folder_without_the_marker_is_never_replaced(data, tmp_path, no_reading):
     _, gpkg = data
     out = tmp_path / "mine"

@@ -457,7 +457,8 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
     type=click.Path(exists=True, file_okay=False),
     default=None,
     help="Audit this partitioned dataset (`xsland partition`) instead of the parcels and "
-    "buildings inputs: each task reads its own partitions; the full parcel table is "
+    "buildings inputs (not with --parcels or --buildings): each task reads its own "
+    "partitions; the full parcel table is "
     "written as OUT/parcels.parquet. Default: the parcels input, when it names such a "
     "dataset's folder.",
 )
@@ -509,6 +510,14 @@ def audit(
     from xsland.rules.project import Project, load_project
 
     check_inputs([config, *barriers, landcover, *files.values()])
+    ignored = [f"--{k}" for k in ("parcels", "buildings") if partitions and files.get(k)]
+    if ignored:  # the dataset's layers would be audited, the files given silently not
+        flags = " and ".join(ignored)
+        raise click.UsageError(
+            f"{flags} with --partitions: the dataset's parcels and buildings are audited, "
+            f"not {flags}. Fix: leave out {flags}, or write a dataset of them first with "
+            "`xsland partition` and give it to --partitions"
+        )
     project = load_project(config) if config else Project()
     needed = ("parks",) if partitions else ("parks", "parcels")
     missing = [k for k in needed if k not in project.inputs and not files.get(k)]
