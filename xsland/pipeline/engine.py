@@ -787,14 +787,15 @@ def write_partitions(
     folder: Any,
     *,
     parcels_per_partition: int = PARCELS_PER_PARTITION,
-    by: str | None = "town",
+    by: str | pd.Series | None = "town",
     overwrite: bool = False,
     sources: Mapping[str, str] | None = None,
 ) -> Any:
     """Write parcels and buildings as spatially partitioned, sorted GeoParquet.
 
-    Parcels are cut by ``by`` (a town per partition, when the column exists) and large
-    groups into k-d tiles of at most ``parcels_per_partition`` (:func:`spatial_partitions`);
+    Parcels are cut by ``by`` (a town per partition, when the column exists; or a Series
+    of group keys in the order of ``parcels``, written nowhere) and large groups into k-d
+    tiles of at most ``parcels_per_partition`` (:func:`spatial_partitions`);
     buildings into tiles of twice that. Every file is sorted along a Hilbert curve and
     carries GeoParquet 1.1 bounding-box covering columns, so a reader asking for an
     extent (``geopandas.read_parquet(..., bbox=...)``) skips the row groups outside it.
@@ -840,7 +841,12 @@ def write_partitions(
     pm = pm.reset_index(drop=True)
     pm[ROW] = np.arange(len(pm), dtype=np.int64)
     geoms = np.asarray(pm.geometry.to_numpy(), dtype=object)
-    groups = pm[by] if by and by in pm.columns else None
+    if isinstance(by, pd.Series):
+        if len(by) != len(pm):
+            raise DataError(f"by: {len(by)} group keys for {len(pm)} parcels")
+        groups = pd.Series(by.to_numpy(dtype=object), index=pm.index)
+    else:
+        groups = pm[by] if by and by in pm.columns else None
     labels = _tiles(geoms, groups, parcels_per_partition)
     _measuring_crs(_extents(geoms, labels, int(labels.max()) + 1), crs)
     target = Path(folder)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 from tqdm.auto import tqdm
 
 from xsland._atomic import scratch_dir
@@ -486,9 +487,11 @@ def partition_project(
 ) -> Path:
     """Write a project's parcels and buildings as a partitioned GeoParquet dataset.
 
-    Reads (and validates) the ``parcels`` and ``buildings`` inputs only, gives parcels
-    without a town their park's town when parks are given, and calls
-    :func:`xsland.pipeline.engine.write_partitions`: a partition per town, large towns cut
+    Reads (and validates) the ``parcels`` and ``buildings`` inputs only, and calls
+    :func:`xsland.pipeline.engine.write_partitions`: a partition per town (a parcel
+    without a town goes with the town of the park its centre lies in, when parks are
+    given; its own ``town`` is left empty, for the audit gives it its park's town by the
+    park it assigns it to, :func:`~xsland.pipeline.audit.parcel_towns`), large towns cut
     into tiles, every file Hilbert-sorted with bounding-box covering columns, for the
     Dask tasks that read their own partitions
     (:func:`~xsland.pipeline.engine.plot_ratio_partitioned`,
@@ -524,14 +527,16 @@ def partition_project(
             data = read_inputs(subset)
             parcels = data["parcels"]
             parks = data.get("parks")
+            by: str | pd.Series = "town"
             if parks is not None and "town" in parks.columns:
-                parcels = _with_towns(parcels, parks)
+                by = _town_keys(parcels, parks)
             with step("write partitions", len(parcels), unit="parcels"):
                 return write_partitions(
                     parcels,
                     data.get("buildings"),
                     out,
                     parcels_per_partition=parcels_per_partition,
+                    by=by,
                     overwrite=overwrite,
                     sources=source_files(
                         {"parcels": data["parcels"], "buildings": data.get("buildings")}
@@ -541,18 +546,21 @@ def partition_project(
         close()
 
 
-def _with_towns(parcels: gpd.GeoDataFrame, parks: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Parcels whose ``town`` is empty get the town of the park their centre lies in."""
+def _town_keys(parcels: gpd.GeoDataFrame, parks: gpd.GeoDataFrame) -> pd.Series:
+    """The town each parcel is partitioned with: its own ``town``, else the town of the
+    park its centre lies in (for the partitions only: the audit gives a parcel without a
+    town the town of the park it assigns it to, which may be another)."""
     own = parcels["town"] if "town" in parcels.columns else None
     centres = gpd.GeoDataFrame(
         geometry=parcels.geometry.representative_point(), crs=parcels.crs
     ).reset_index(drop=True)
     zones = parks[["town", "geometry"]].to_crs(parcels.crs)
     hit = gpd.sjoin(centres, zones, how="left", predicate="within")
-    town = hit[~hit.index.duplicated()]["town"].to_numpy(dtype=object)
-    out = parcels.copy()
-    out["town"] = town if own is None else own.where(own.notna(), town)
-    return out
+    town = pd.Series(hit[~hit.index.duplicated()]["town"].to_numpy(dtype=object))
+    if own is None:
+        return town
+    own = pd.Series(own.to_numpy(dtype=object))
+    return own.where(own.notna(), town)
 
 
 def rerun_blocks(
