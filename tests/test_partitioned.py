@@ -694,3 +694,19 @@ def test_other_files_left_in_a_dataset_are_not_read(tmp_path):
     pd.testing.assert_frame_equal(_sorted(got.quality), _sorted(single.quality))
     pd.testing.assert_frame_equal(plain(got.parcels), plain(action_parcels(single.parcels)))
     pd.testing.assert_frame_equal(plain(got.blocks), plain(single.blocks))
+
+
+def test_the_default_parcel_table_folder_is_beside_the_dataset(tmp_path, monkeypatch):
+    """Without ``parcels_out`` the full table goes to ``<dataset>.parcels`` beside the
+    dataset, also for a path ending in a slash or ".": it went into the dataset as
+    ``ds/.parcels``."""
+    parcels, parks, buildings = _quality_layers()
+    folder = write_partitions(parcels, buildings, tmp_path / "ds", parcels_per_partition=4)
+    inside = sorted(p.name for p in folder.iterdir())
+    got = audit_partitioned(f"{folder}/", parks, as_of=AS_OF)
+    assert got.parcels_path == str(tmp_path / "ds.parcels")
+    monkeypatch.chdir(folder)
+    again = audit_partitioned(".", parks, as_of=AS_OF)
+    assert again.parcels_path == str(tmp_path / "ds.parcels")
+    assert sorted(p.name for p in folder.iterdir()) == inside
+    assert len(pd.read_parquet(tmp_path / "ds.parcels")) == len(parcels)

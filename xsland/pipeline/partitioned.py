@@ -572,7 +572,11 @@ def audit_partitioned(
     )
     parks, enterprises = same["parks"], same["enterprises"]
     indicators, history = same["indicators"], same["history"]
-    target = Path(parcels_out) if parcels_out is not None else Path(f"{folder}.parcels")
+    if parcels_out is not None:
+        target = Path(parcels_out)
+    else:  # beside the dataset, whatever its path ends with ("ds/", ".")
+        here = Path(os.path.abspath(folder))
+        target = here.with_name(f"{here.name}.parcels")
     stage = target.with_name(f".{target.name}.stage")
     if stage.exists():
         shutil.rmtree(stage)
