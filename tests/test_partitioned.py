@@ -710,3 +710,25 @@ def test_the_default_parcel_table_folder_is_beside_the_dataset(tmp_path, monkeyp
     assert again.parcels_path == str(tmp_path / "ds.parcels")
     assert sorted(p.name for p in folder.iterdir()) == inside
     assert len(pd.read_parquet(tmp_path / "ds.parcels")) == len(parcels)
+
+
+def test_a_layer_with_a_row_column_of_its_own_is_refused(tmp_path):
+    """``_row`` is the dataset's position column: a layer's own ``_row`` was overwritten,
+    and its values were missing from the partitioned audit's parcels (the in-memory audit
+    keeps them). Both layers are named at once."""
+    from xsland.errors import ValidationError
+
+    parcels, _, buildings = _quality_layers()
+    parcels["_row"] = [f"r{i}" for i in range(len(parcels))]
+    parcels.attrs["source"] = {"file": "parcels.gpkg", "layer": "parcels"}
+    buildings["_row"] = 7
+    with pytest.raises(ValidationError) as err:
+        write_partitions(parcels, buildings, tmp_path / "ds")
+    own = "the column _row is the dataset's own (each row's position in the layer): its "
+    assert [str(p) for p in err.value.problems] == [
+        f"file parcels.gpkg, layer 'parcels', column '_row': {own}values would be lost. "
+        "Fix: rename the column _row in the parcels layer",
+        f"layer 'buildings', column '_row': {own}values would be lost. "
+        "Fix: rename the column _row in the buildings layer",
+    ]
+    assert not (tmp_path / "ds").exists()

@@ -827,10 +827,26 @@ def write_partitions(
     DataError
         Parcels spanning several Gauss-Krüger zones (see :func:`plot_ratio_dask`), no
         parcels, or a ``parcels_per_partition`` below 1 (:func:`check_partition_size`).
+    ValidationError
+        A layer with a column ``_row`` of its own.
     """
     from xsland._atomic import atomic_dir
 
     check_partition_size(parcels_per_partition)
+    taken = [
+        Problem(
+            f"the column {ROW} is the dataset's own (each row's position in the layer): "
+            "its values would be lost",
+            fix=f"rename the column {ROW} in the {kind} layer",
+            file=str(((frame.attrs or {}).get("source") or {}).get("file") or ""),
+            layer=kind,
+            column=ROW,
+        )
+        for kind, frame in (("parcels", parcels), ("buildings", buildings))
+        if frame is not None and ROW in frame.columns
+    ]
+    if taken:
+        raise ValidationError(taken, title="a column xsland writes into a partitioned dataset")
     if len(parcels) == 0:
         raise DataError(
             "the parcels layer has no features: there is nothing to partition. Fix: point "
