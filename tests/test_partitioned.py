@@ -715,20 +715,28 @@ def test_the_default_parcel_table_folder_is_beside_the_dataset(tmp_path, monkeyp
 def test_a_layer_with_a_row_column_of_its_own_is_refused(tmp_path):
     """``_row`` is the dataset's position column: a layer's own ``_row`` was overwritten,
     and its values were missing from the partitioned audit's parcels (the in-memory audit
-    keeps them). Both layers are named at once."""
+    keeps them); a ``bbox`` column stopped the writing on a ValueError. Both layers are
+    named at once."""
     from xsland.errors import ValidationError
 
     parcels, _, buildings = _quality_layers()
     parcels["_row"] = [f"r{i}" for i in range(len(parcels))]
     parcels.attrs["source"] = {"file": "parcels.gpkg", "layer": "parcels"}
     buildings["_row"] = 7
+    buildings["bbox"] = "x"  # GeoParquet's covering column: to_parquet raised ValueError
     with pytest.raises(ValidationError) as err:
         write_partitions(parcels, buildings, tmp_path / "ds")
     own = "the column _row is the dataset's own (each row's position in the layer): its "
+    box = (
+        "the column bbox is the dataset's own (each row's bounding box, by which the tasks "
+        "read what lies near them): its "
+    )
     assert [str(p) for p in err.value.problems] == [
         f"file parcels.gpkg, layer 'parcels', column '_row': {own}values would be lost. "
         "Fix: rename the column _row in the parcels layer",
         f"layer 'buildings', column '_row': {own}values would be lost. "
         "Fix: rename the column _row in the buildings layer",
+        f"layer 'buildings', column 'bbox': {box}values would be lost. "
+        "Fix: rename the column bbox in the buildings layer",
     ]
     assert not (tmp_path / "ds").exists()

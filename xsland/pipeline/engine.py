@@ -764,6 +764,13 @@ def _write_layer(frame: gpd.GeoDataFrame, labels: np.ndarray, folder: Any, name:
     return out
 
 
+#: Columns a partitioned dataset writes into every file, and what they hold.
+_RESERVED = {
+    ROW: "each row's position in the layer",
+    "bbox": "each row's bounding box, by which the tasks read what lies near them",
+}
+
+
 def check_partition_size(parcels_per_partition: int) -> None:
     """Refuse a partition size below one parcel.
 
@@ -828,22 +835,23 @@ def write_partitions(
         Parcels spanning several Gauss-Krüger zones (see :func:`plot_ratio_dask`), no
         parcels, or a ``parcels_per_partition`` below 1 (:func:`check_partition_size`).
     ValidationError
-        A layer with a column ``_row`` of its own.
+        A layer with a column ``_row`` or ``bbox`` of its own.
     """
     from xsland._atomic import atomic_dir
 
     check_partition_size(parcels_per_partition)
     taken = [
         Problem(
-            f"the column {ROW} is the dataset's own (each row's position in the layer): "
-            "its values would be lost",
-            fix=f"rename the column {ROW} in the {kind} layer",
+            f"the column {column} is the dataset's own ({what}): its values would be lost",
+            fix=f"rename the column {column} in the {kind} layer",
             file=str(((frame.attrs or {}).get("source") or {}).get("file") or ""),
             layer=kind,
-            column=ROW,
+            column=column,
         )
         for kind, frame in (("parcels", parcels), ("buildings", buildings))
-        if frame is not None and ROW in frame.columns
+        if frame is not None
+        for column, what in _RESERVED.items()
+        if column in frame.columns
     ]
     if taken:
         raise ValidationError(taken, title="a column xsland writes into a partitioned dataset")
