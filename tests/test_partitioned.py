@@ -740,3 +740,32 @@ def test_a_layer_with_a_row_column_of_its_own_is_refused(tmp_path):
         "Fix: rename the column bbox in the buildings layer",
     ]
     assert not (tmp_path / "ds").exists()
+
+
+def test_a_damaged_dataset_is_named_before_a_cluster_starts(tmp_path, monkeypatch):
+    """`xsland audit --partitions DS --engine dask`: the dataset's files are checked
+    before the workers start (they were started, then the check failed)."""
+    from click.testing import CliRunner
+
+    from xsland.cli import main
+
+    parcels, parks, buildings = _quality_layers()
+    folder = write_partitions(parcels, buildings, tmp_path / "ds", parcels_per_partition=4)
+    (folder / "parcels" / "part-00001.parquet").unlink()
+    parks.to_file(tmp_path / "parks.gpkg")
+
+    def no_cluster(*args, **kwargs):
+        raise AssertionError("a cluster was started for a damaged dataset")
+
+    monkeypatch.setattr("xsland.pipeline.engine.make_client", no_cluster)
+    args = ["audit", "--parks", str(tmp_path / "parks.gpkg"), "--partitions", str(folder)]
+    args += ["--out", str(tmp_path / "o"), "--engine", "dask", "--workers", "2"]
+    result = CliRunner().invoke(main, [*args, "--no-progress"])
+    assert result.exit_code == 1, result.output
+    assert result.output == (
+        f"error: {folder}: the partitioned dataset does not match partitions.json:\n"
+        f"  - file {folder / 'parcels' / 'part-00001.parquet'}, layer 'parcels': missing. "
+        "Fix: put the file back, or write the dataset again with `xsland partition "
+        "--overwrite`\n"
+    )
+    assert not (tmp_path / "o").exists()

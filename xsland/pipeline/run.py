@@ -130,6 +130,10 @@ def run_project(
             "audit never holds. Fix: leave out --to-postgis with --partitions, and load "
             "OUT/parcels.parquet into PostGIS (ogr2ogr)"
         )
+    if partitions is not None:  # a damaged dataset is named before a cluster starts
+        from xsland.pipeline.engine import check_partition_files
+
+        check_partition_files(partitions)
     cluster: Any = nullcontext(None)
     if engine == "dask":
         from xsland.pipeline.engine import make_client
@@ -408,11 +412,11 @@ def _run_partitioned(
     import shutil
     from types import MappingProxyType
 
-    from xsland.pipeline.engine import check_partition_files
+    from xsland.pipeline.engine import read_partition_index
     from xsland.pipeline.partitioned import audit_partitioned
     from xsland.write.report import PARCELS_PARQUET
 
-    index = check_partition_files(partitions)  # a named error before anything is read
+    index = read_partition_index(partitions)  # its files checked by run_project
     others = {k: v for k, v in project.inputs.items() if k not in ("parcels", "buildings")}
     project = dataclasses.replace(project, inputs=MappingProxyType(others))
     staging = target.parent / f".{target.name}.parcels-staging"
