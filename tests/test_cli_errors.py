@@ -288,6 +288,15 @@ def test_parcels_or_buildings_given_with_partitions_are_refused(data, tmp_path, 
     ) in result.output
     both = CliRunner().invoke(main, [*args, "--parcels", str(gpkg), "--buildings", str(gpkg)])
     assert both.exit_code == 2 and "--parcels and --buildings with --partitions" in both.output
+    # --parcels naming the dataset audits it by partition, with its own buildings
+    args = ["audit", "--parks", str(gpkg), "--parcels", str(ds), "--out", str(tmp_path / "o")]
+    named = CliRunner().invoke(main, [*args, "--buildings", str(gpkg), "--no-progress"])
+    assert named.exit_code == 2, named.output
+    assert (
+        "Error: --buildings with --parcels naming a partitioned dataset: the dataset's "
+        "buildings are audited, not --buildings. Fix: leave out --buildings, or give "
+        "--parcels the parcels' file"
+    ) in named.output
     assert not (tmp_path / "o").exists()
 
 

@@ -518,6 +518,12 @@ def audit(
             f"not {flags}. Fix: leave out {flags}, or write a dataset of them first with "
             "`xsland partition` and give it to --partitions"
         )
+    if files.get("buildings") and _is_dataset(files.get("parcels")):
+        raise click.UsageError(
+            "--buildings with --parcels naming a partitioned dataset: the dataset's "
+            "buildings are audited, not --buildings. Fix: leave out --buildings, or give "
+            "--parcels the parcels' file"
+        )
     project = load_project(config) if config else Project()
     needed = ("parks",) if partitions else ("parks", "parcels")
     missing = [k for k in needed if k not in project.inputs and not files.get(k)]
@@ -568,6 +574,15 @@ def audit(
     _echo_result(result, written, target)
     if to_postgis:
         click.echo(f"wrote the audit layers to {redact(to_postgis)} schema {schema}")
+
+
+def _is_dataset(path: str | None) -> bool:
+    """Whether ``path`` is the folder of a partitioned dataset (``xsland partition``)."""
+    from xsland.pipeline.engine import PARTITION_INDEX
+
+    return (
+        bool(path) and not is_postgres_uri(str(path)) and (Path(path) / PARTITION_INDEX).is_file()
+    )
 
 
 def _project_files(project: Any, config: str | None) -> list[Any]:
