@@ -1010,7 +1010,7 @@ def check_partition_files(folder: Any) -> dict[str, Any]:
     return index
 
 
-def _file_problems(path: Path, entry: Mapping[str, Any], layer: str, again: str) -> list:
+def _file_problems(path: Path, entry: Mapping[str, Any], layer: str, again: str) -> list[Problem]:
     """What is wrong with one listed file of a dataset (:func:`check_partition_files`)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
