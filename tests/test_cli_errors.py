@@ -254,6 +254,52 @@ def test_out_holding_the_inputs_is_refused_even_with_overwrite(data, no_reading)
     assert parent.exit_code == 1 and "holds the input" in parent.output
 
 
+def test_out_holding_the_partitioned_dataset_is_refused(data, tmp_path, no_reading):
+    """`xsland audit --partitions DS --out DS --overwrite` replaced the dataset (an
+    xsland output, marked) with the audit of it."""
+    from xsland.pipeline.engine import write_partitions
+
+    _, gpkg = data
+    ds = write_partitions(gpd.read_file(gpkg, layer="parcels"), None, tmp_path / "ds")
+    before = _snapshot(ds)
+    args = ["audit", "--parks", str(gpkg), "--partitions", str(ds), "--out", str(ds)]
+    result = CliRunner().invoke(main, [*args, "--overwrite", "--no-progress"])
+    assert result.exit_code == 1, result.output
+    _no_traceback(result)
+    assert f"cannot write to {ds}: it is the input {ds}, which would be deleted" in result.output
+    assert _snapshot(ds) == before
+
+
+def test_parcels_or_buildings_given_with_partitions_are_refused(data, tmp_path, no_reading):
+    """--partitions audits the dataset's parcels and buildings: --parcels or --buildings
+    given with it were left out without a word."""
+    from xsland.pipeline.engine import write_partitions
+
+    _, gpkg = data
+    ds = write_partitions(gpd.read_file(gpkg, layer="parcels"), None, tmp_path / "ds")
+    args = ["audit", "--parks", str(gpkg), "--partitions", str(ds), "--out", str(tmp_path / "o")]
+    result = CliRunner().invoke(main, [*args, "--buildings", str(gpkg), "--no-progress"])
+    assert result.exit_code == 2, result.output  # a wrong command line
+    _no_traceback(result)
+    assert (
+        "Error: --buildings with --partitions: the dataset's parcels and buildings are "
+        "audited, not --buildings. Fix: leave out --buildings, or write a dataset of them "
+        "first with `xsland partition` and give it to --partitions"
+    ) in result.output
+    both = CliRunner().invoke(main, [*args, "--parcels", str(gpkg), "--buildings", str(gpkg)])
+    assert both.exit_code == 2 and "--parcels and --buildings with --partitions" in both.output
+    # --parcels naming the dataset audits it by partition, with its own buildings
+    args = ["audit", "--parks", str(gpkg), "--parcels", str(ds), "--out", str(tmp_path / "o")]
+    named = CliRunner().invoke(main, [*args, "--buildings", str(gpkg), "--no-progress"])
+    assert named.exit_code == 2, named.output
+    assert (
+        "Error: --buildings with --parcels naming a partitioned dataset: the dataset's "
+        "buildings are audited, not --buildings. Fix: leave out --buildings, or give "
+        "--parcels the parcels' file"
+    ) in named.output
+    assert not (tmp_path / "o").exists()
+
+
 def test_an_existing_folder_without_the_marker_is_never_replaced(data, tmp_path, no_reading):
     _, gpkg = data
     out = tmp_path / "mine"
@@ -323,6 +369,49 @@ def test_other_commands_preflight_their_targets(data, tmp_path, monkeypatch):
     for r in (checked, same, sampled, demo, raster):
         _no_traceback(r)
     assert sorted(p.name for p in folder.iterdir()) == ["in.gpkg"]
+
+
+def _partition(project, out, *extra):
+    args = ["partition", "-c", str(project), "--out", str(out), "--no-progress", *extra]
+    return CliRunner().invoke(main, args)
+
+
+def test_partition_preflights_its_dataset_folder_and_size(data, tmp_path, monkeypatch, no_reading):
+    """`xsland partition` checks its --out as `xsland audit` does and its
+    --parcels-per-partition, before reading: a folder holding an input was replaced (the
+    input lost), --out . stopped on a ValueError, a path under a file was said to exist,
+    and 0 parcels per partition meant the default."""
+    folder, _ = data
+    project = folder / "xsland.toml"
+    layers = [("parks", "parks"), ("parcels", "parcels")]
+    text = "".join(f'[inputs.{k}]\npath = "in.gpkg"\nlayer = "{v}"\n' for k, v in layers)
+    project.write_text(text, encoding="utf-8")
+    (folder / ".xsland-output").write_text("")  # even a marked folder
+    before = _snapshot(folder)
+    held = _partition(project, folder, "--overwrite")
+    assert held.exit_code == 1, held.output
+    assert f"cannot write to {folder}: it holds the input" in held.output
+    (tmp_path / "f.txt").write_text("x")
+    under = _partition(project, tmp_path / "f.txt" / "ds")
+    assert under.exit_code == 1, under.output
+    assert f"{tmp_path / 'f.txt'} is a file, not a folder" in under.output
+    sizes = [
+        _partition(project, tmp_path / "ds", "--parcels-per-partition", n) for n in "0 -3".split()
+    ]
+    for n, result in zip((0, -3), sizes, strict=True):
+        assert result.exit_code == 1, result.output
+        assert result.output == (
+            f"error: parcels per partition = {n}: a partition holds at least 1 parcel. Fix: "
+            "give --parcels-per-partition (parcels_per_partition=) of 1 or more, or leave it "
+            "out for 100000\n"
+        )
+    monkeypatch.chdir(folder)
+    here = _partition(project, ".", "--overwrite")
+    assert here.exit_code == 1 and "current folder" in here.output
+    for r in (held, under, here, *sizes):
+        _no_traceback(r)
+    assert _snapshot(folder) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.txt", "in"]
 
 
 def test_diff_and_blocks_refuse_an_out_that_holds_their_audit(data, tmp_path):

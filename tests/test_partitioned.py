@@ -13,6 +13,7 @@ the workers wrote) must equal :func:`xsland.pipeline.audit.run`'s.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import geopandas as gpd
@@ -504,10 +505,14 @@ def test_partitioned_building_checks_name_buildings_by_row(tmp_path):
     want = _cross_rows(single.quality)
     assert want["id"].tolist()[-1] == "row 3"  # the third building touches no parcel
     pd.testing.assert_frame_equal(_cross_rows(got.quality), want)
-    # an older dataset: no _row in the building files
-    for e in read_partition_index(folder)["buildings"]:
+    # an older dataset: no _row in the building files (nor their bytes in the index)
+    index = read_partition_index(folder)
+    for e in index["buildings"]:
         path = folder / e["file"]
         gpd.read_parquet(path).drop(columns=ROW).to_parquet(path, write_covering_bbox=True)
+    for e in index["parcels"] + index["buildings"]:
+        del e["bytes"]
+    (folder / "partitions.json").write_text(json.dumps(index), encoding="utf-8")
     old = audit_partitioned(folder, parks, as_of=AS_OF, parcels_out=tmp_path / "out")
     outside = _cross_rows(old.quality).iloc[-1]
     files = [e["file"] for e in read_partition_index(folder)["buildings"]]
@@ -591,3 +596,176 @@ def test_dirty_own_towns_are_spelled_as_in_the_in_memory_audit(towns, tmp_path):
     assert back.where(back.notna(), None).tolist() == want.where(want.notna(), None).tolist()
     pd.testing.assert_frame_equal(_sorted(got.quality), _sorted(single.quality))
     pd.testing.assert_frame_equal(plain(got.towns), plain(single.towns))
+
+
+def test_an_empty_buildings_layer_is_vacant_land_as_in_the_in_memory_audit(tmp_path):
+    """A buildings layer without features gives every measured parcel a floor area of 0
+    (vacant), in both audits: the dataset keeps one empty building file (there was none,
+    and the tasks stopped on 'Missing geo metadata'). A layer without parcels is a named
+    error."""
+    parcels, parks, buildings = _quality_layers()
+    none = buildings.iloc[:0]
+    folder = write_partitions(parcels, none, tmp_path / "ds", parcels_per_partition=2)
+    assert [e["rows"] for e in read_partition_index(folder)["buildings"]] == [0]
+    single = run(parks, parcels, none, as_of=AS_OF)
+    got = audit_partitioned(folder, parks, as_of=AS_OF, parcels_out=tmp_path / "out")
+    back = pd.read_parquet(tmp_path / "out").sort_values(ROW).reset_index(drop=True)
+    assert back["floor_area"].tolist() == [0.0] * 8
+    assert back["floor_area_source"].tolist() == ["buildings"] * 8
+    pd.testing.assert_frame_equal(plain(got.parcels), plain(action_parcels(single.parcels)))
+    for name in ("parks", "towns", "district", "blocks"):
+        pd.testing.assert_frame_equal(plain(getattr(got, name)), plain(getattr(single, name)))
+    pd.testing.assert_frame_equal(_sorted(got.quality), _sorted(single.quality))
+    with pytest.raises(DataError, match=r"^the parcels layer has no features: there is nothing"):
+        write_partitions(parcels.iloc[:0], buildings, tmp_path / "empty")
+    assert not (tmp_path / "empty").exists()
+
+
+def test_a_dataset_whose_files_do_not_match_its_index_is_one_named_error(tmp_path):
+    """Files deleted, replaced by another dataset's, added or cut, and an edited CRS: all
+    named at once, before any task runs (a missing file stopped on FileNotFoundError, a
+    building file of another dataset in buildings/ was read as this one's, a partition of
+    another dataset in its place was audited as this one's)."""
+    from click.testing import CliRunner
+
+    from xsland.cli import main
+    from xsland.errors import ValidationError
+
+    parcels, parks, buildings = _quality_layers()
+    folder = write_partitions(parcels, buildings, tmp_path / "ds", parcels_per_partition=2)
+    other = parcels.assign(parcel_id="other-" + parcels["parcel_id"])
+    elsewhere = write_partitions(other, buildings, tmp_path / "other", parcels_per_partition=2)
+    (folder / "parcels" / "part-00001.parquet").unlink()
+    for name in ("part-00002.parquet", "part-00009.parquet"):  # in place of one; one more
+        (folder / "parcels" / name).write_bytes(
+            (elsewhere / "parcels" / "part-00002.parquet").read_bytes()
+        )
+    (folder / "buildings" / "part-00007.parquet").write_bytes(
+        (elsewhere / "buildings" / "part-00000.parquet").read_bytes()
+    )
+    (folder / "buildings" / "part-00001.parquet").write_text("not parquet", encoding="utf-8")
+    cut = folder / "parcels" / "part-00003.parquet"
+    gpd.read_parquet(cut).iloc[:1].to_parquet(cut, write_covering_bbox=True)
+    index = folder / "partitions.json"
+    index.write_text(index.read_text(encoding="utf-8").replace("Projected", "P"), "utf-8")
+    with pytest.raises(ValidationError) as err:
+        audit_partitioned(folder, parks, as_of=AS_OF, parcels_out=tmp_path / "out")
+    again = "write the dataset again with `xsland partition --overwrite`"
+    listed = "not listed in partitions.json: its rows would be left out"
+    sizes = [(folder / "parcels" / f"part-0000{k}.parquet").stat().st_size for k in (2, 3)]
+    written = [e["bytes"] for e in json.loads(index.read_text("utf-8"))["parcels"]]
+    assert [(Path(p.file).name, p.message, p.fix) for p in err.value.problems] == [
+        ("partitions.json", "the crs it records is not a coordinate reference system",
+         f"{again} (do not edit partitions.json)"),
+        ("part-00001.parquet", "missing", f"put the file back, or {again}"),
+        ("part-00002.parquet", f"holds {sizes[0]} bytes, partitions.json records "
+         f"{written[2]}: not the file the dataset was written with", again),
+        ("part-00003.parquet", "holds 1 row, partitions.json records 2", again),
+        ("part-00003.parquet", f"holds {sizes[1]} bytes, partitions.json records "
+         f"{written[3]}: not the file the dataset was written with", again),
+        ("part-00009.parquet", listed, f"remove it (from another dataset?), or {again}"),
+        ("part-00001.parquet", "not a Parquet file (Parquet magic bytes not found in footer. "
+         "Either the file is corrupted or this is not a parquet file.)", again),
+        ("part-00007.parquet", listed, f"remove it (from another dataset?), or {again}"),
+    ]  # fmt: skip
+    assert [p.layer for p in err.value.problems] == ["", *["parcels"] * 5, *["buildings"] * 2]
+    assert not (tmp_path / "out").exists()
+    parks.to_file(tmp_path / "parks.gpkg")
+    args = ["audit", "--parks", str(tmp_path / "parks.gpkg"), "--partitions", str(folder)]
+    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "o"), "--no-progress"])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(
+        f"error: {folder}: the partitioned dataset does not match partitions.json:\n  - file "
+        f"{folder / 'partitions.json'}: the crs it records is not a coordinate reference system"
+    )
+    assert not (tmp_path / "o").exists()
+
+
+def test_other_files_left_in_a_dataset_are_not_read(tmp_path):
+    """A note or a hidden file beside the partitions: the tasks read the files the index
+    lists, so the audit is the in-memory one (a text file in parcels/ stopped the halo
+    reads on ArrowInvalid)."""
+    parcels, parks, buildings = _quality_layers()
+    folder = write_partitions(parcels, buildings, tmp_path / "ds", parcels_per_partition=2)
+    for name in ("parcels/notes.txt", "buildings/.DS_Store", "buildings/README"):
+        (folder / name).write_text("left here by a user", encoding="utf-8")
+    got = audit_partitioned(folder, parks, as_of=AS_OF, parcels_out=tmp_path / "out")
+    single = run(parks, parcels, buildings, as_of=AS_OF)
+    pd.testing.assert_frame_equal(_sorted(got.quality), _sorted(single.quality))
+    pd.testing.assert_frame_equal(plain(got.parcels), plain(action_parcels(single.parcels)))
+    pd.testing.assert_frame_equal(plain(got.blocks), plain(single.blocks))
+
+
+def test_the_default_parcel_table_folder_is_beside_the_dataset(tmp_path, monkeypatch):
+    """Without ``parcels_out`` the full table goes to ``<dataset>.parcels`` beside the
+    dataset, also for a path ending in a slash or ".": it went into the dataset as
+    ``ds/.parcels``."""
+    parcels, parks, buildings = _quality_layers()
+    folder = write_partitions(parcels, buildings, tmp_path / "ds", parcels_per_partition=4)
+    inside = sorted(p.name for p in folder.iterdir())
+    got = audit_partitioned(f"{folder}/", parks, as_of=AS_OF)
+    assert got.parcels_path == str(tmp_path / "ds.parcels")
+    monkeypatch.chdir(folder)
+    again = audit_partitioned(".", parks, as_of=AS_OF)
+    assert again.parcels_path == str(tmp_path / "ds.parcels")
+    assert sorted(p.name for p in folder.iterdir()) == inside
+    assert len(pd.read_parquet(tmp_path / "ds.parcels")) == len(parcels)
+
+
+def test_a_layer_with_a_row_column_of_its_own_is_refused(tmp_path):
+    """``_row`` is the dataset's position column: a layer's own ``_row`` was overwritten,
+    and its values were missing from the partitioned audit's parcels (the in-memory audit
+    keeps them); a ``bbox`` column stopped the writing on a ValueError. Both layers are
+    named at once."""
+    from xsland.errors import ValidationError
+
+    parcels, _, buildings = _quality_layers()
+    parcels["_row"] = [f"r{i}" for i in range(len(parcels))]
+    parcels.attrs["source"] = {"file": "parcels.gpkg", "layer": "parcels"}
+    buildings["_row"] = 7
+    buildings["bbox"] = "x"  # GeoParquet's covering column: to_parquet raised ValueError
+    with pytest.raises(ValidationError) as err:
+        write_partitions(parcels, buildings, tmp_path / "ds")
+    own = "the column _row is the dataset's own (each row's position in the layer): its "
+    box = (
+        "the column bbox is the dataset's own (each row's bounding box, by which the tasks "
+        "read what lies near them): its "
+    )
+    assert [str(p) for p in err.value.problems] == [
+        f"file parcels.gpkg, layer 'parcels', column '_row': {own}values would be lost. "
+        "Fix: rename the column _row in the parcels layer",
+        f"layer 'buildings', column '_row': {own}values would be lost. "
+        "Fix: rename the column _row in the buildings layer",
+        f"layer 'buildings', column 'bbox': {box}values would be lost. "
+        "Fix: rename the column bbox in the buildings layer",
+    ]
+    assert not (tmp_path / "ds").exists()
+
+
+def test_a_damaged_dataset_is_named_before_a_cluster_starts(tmp_path, monkeypatch):
+    """`xsland audit --partitions DS --engine dask`: the dataset's files are checked
+    before the workers start (they were started, then the check failed)."""
+    from click.testing import CliRunner
+
+    from xsland.cli import main
+
+    parcels, parks, buildings = _quality_layers()
+    folder = write_partitions(parcels, buildings, tmp_path / "ds", parcels_per_partition=4)
+    (folder / "parcels" / "part-00001.parquet").unlink()
+    parks.to_file(tmp_path / "parks.gpkg")
+
+    def no_cluster(*args, **kwargs):
+        raise AssertionError("a cluster was started for a damaged dataset")
+
+    monkeypatch.setattr("xsland.pipeline.engine.make_client", no_cluster)
+    args = ["audit", "--parks", str(tmp_path / "parks.gpkg"), "--partitions", str(folder)]
+    args += ["--out", str(tmp_path / "o"), "--engine", "dask", "--workers", "2"]
+    result = CliRunner().invoke(main, [*args, "--no-progress"])
+    assert result.exit_code == 1, result.output
+    assert result.output == (
+        f"error: {folder}: the partitioned dataset does not match partitions.json:\n"
+        f"  - file {folder / 'parcels' / 'part-00001.parquet'}, layer 'parcels': missing. "
+        "Fix: put the file back, or write the dataset again with `xsland partition "
+        "--overwrite`\n"
+    )
+    assert not (tmp_path / "o").exists()

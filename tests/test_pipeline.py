@@ -393,7 +393,65 @@ def test_partition_writes_one_dataset_cut_by_town_and_size(sample, tmp_path):
     for entry, part in zip(index["parcels"], parcels, strict=True):
         assert entry["bounds"] == [float(v) for v in part.total_bounds]
     again = CliRunner().invoke(main, [*args, "--no-progress"])
-    assert again.exit_code == 2 and "--overwrite" in again.output
+    assert again.exit_code == 1 and f"{out} exists; pass --overwrite" in again.output
+
+
+def test_partition_leaves_a_parcels_missing_town_to_the_audit(tmp_path):
+    """A parcel without a town is partitioned with the town of the park its centre lies
+    in, but its own ``town`` stays empty: the audit gives it the town of the park it
+    assigns it to. L lies a third in park A (甲镇), where its centre is, two thirds in B
+    (乙镇): `xsland partition` wrote 甲镇 into it, and the partitioned audit counted it
+    in 甲镇 where the in-memory audit counts it in 乙镇."""
+    from xsland.pipeline.audit import run
+    from xsland.pipeline.engine import read_partition_index
+    from xsland.pipeline.partitioned import audit_partitioned
+    from xsland.pipeline.run import partition_project
+    from xsland.rules.project import project_from_mapping
+
+    def box(x0, y0, x1, y1):
+        return shapely.box(535_000 + x0, 3_496_000 + y0, 535_000 + x1, 3_496_000 + y1)
+
+    parks = gpd.GeoDataFrame(
+        {"park_id": ["A", "B"], "name": ["甲园", "乙园"], "town": ["甲镇", "乙镇"]},
+        geometry=[box(-50, -50, 10, 150), box(10, -50, 300, 150)],
+        crs="EPSG:4549",
+    )
+    parcels = gpd.GeoDataFrame(
+        {
+            "parcel_id": ["L", "Q", "R"],
+            "land_use": ["100101"] * 3,
+            "supply_date": pd.Timestamp("2012-01-01"),
+            "town": [None, None, "乙镇"],
+        },
+        geometry=[
+            shapely.union(box(0, 0, 10, 100), box(10, 0, 200, 10)),  # centre (5, 50): in A
+            box(20, 50, 60, 90),
+            box(100, 50, 140, 90),
+        ],
+        crs="EPSG:4549",
+    )
+    parks.to_file(tmp_path / "in.gpkg", layer="parks")
+    parcels.to_file(tmp_path / "in.gpkg", layer="parcels")
+    inputs = {k: {"path": "in.gpkg", "layer": k} for k in ("parks", "parcels")}
+    project = project_from_mapping({"inputs": inputs}, base=tmp_path)
+    folder = partition_project(project, tmp_path / "ds", progress=False)
+    files = [gpd.read_parquet(folder / e["file"]) for e in read_partition_index(folder)["parcels"]]
+    assert sorted(f["parcel_id"].tolist() for f in files) == [["L"], ["Q", "R"]]
+    back = pd.concat(files).set_index("parcel_id")["town"]
+    assert back.astype(object).where(back.notna(), None).to_dict() == {
+        "L": None,
+        "Q": None,
+        "R": "乙镇",
+    }
+    got = audit_partitioned(folder, parks, as_of="2025-08-29", parcels_out=tmp_path / "out")
+    single = run(parks, parcels, as_of="2025-08-29")
+    table = pd.read_parquet(tmp_path / "out").sort_values("_row")
+    assert table["town"].tolist() == single.parcels["town"].tolist() == ["乙镇"] * 3
+    assert single.parcels["park_id"].tolist() == ["B"] * 3
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(got.towns).drop(columns="geometry", errors="ignore"),
+        pd.DataFrame(single.towns).drop(columns="geometry", errors="ignore"),
+    )
 
 
 # -- the metric CRS is chosen once per run (issue 13 item 6) -------------------------------

@@ -481,7 +481,8 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
     type=click.Path(exists=True, file_okay=False),
     default=None,
     help="Audit this partitioned dataset (`xsland partition`) instead of the parcels and "
-    "buildings inputs: each task reads its own partitions; the full parcel table is "
+    "buildings inputs (not with --parcels or --buildings): each task reads its own "
+    "partitions; the full parcel table is "
     "written as OUT/parcels.parquet. Default: the parcels input, when it names such a "
     "dataset's folder.",
 )
@@ -533,6 +534,20 @@ def audit(
     from xsland.rules.project import Project, load_project
 
     check_inputs([config, *barriers, landcover, *files.values()])
+    ignored = [f"--{k}" for k in ("parcels", "buildings") if partitions and files.get(k)]
+    if ignored:  # the dataset's layers would be audited, the files given silently not
+        flags = " and ".join(ignored)
+        raise click.UsageError(
+            f"{flags} with --partitions: the dataset's parcels and buildings are audited, "
+            f"not {flags}. Fix: leave out {flags}, or write a dataset of them first with "
+            "`xsland partition` and give it to --partitions"
+        )
+    if files.get("buildings") and _is_dataset(files.get("parcels")):
+        raise click.UsageError(
+            "--buildings with --parcels naming a partitioned dataset: the dataset's "
+            "buildings are audited, not --buildings. Fix: leave out --buildings, or give "
+            "--parcels the parcels' file"
+        )
     project = load_project(config) if config else Project()
     needed = ("parks",) if partitions else ("parks", "parcels")
     missing = [k for k in needed if k not in project.inputs and not files.get(k)]
@@ -544,7 +559,8 @@ def audit(
     target = Path(out) if out else project.out
     if target is None:
         raise click.UsageError("no output folder: pass --out DIR or set [project] out")
-    given = [*_project_files(project, config), *barriers, landcover, *files.values()]
+    # the dataset of --partitions is an input too: its tasks read it while the output is made
+    given = [*_project_files(project, config), *barriers, landcover, *files.values(), partitions]
     with _output(target, inputs=given, overwrite=overwrite):
         if to_postgis:  # before any data is read: the database must be reachable
             from xsland.read.postgis import check_connection
@@ -582,6 +598,15 @@ def audit(
     _echo_result(result, written, target)
     if to_postgis:
         click.echo(f"wrote the audit layers to {redact(to_postgis)} schema {schema}")
+
+
+def _is_dataset(path: str | None) -> bool:
+    """Whether ``path`` is the folder of a partitioned dataset (``xsland partition``)."""
+    from xsland.pipeline.engine import PARTITION_INDEX
+
+    return (
+        bool(path) and not is_postgres_uri(str(path)) and (Path(path) / PARTITION_INDEX).is_file()
+    )
 
 
 def _project_files(project: Any, config: str | None) -> list[Any]:
@@ -676,15 +701,17 @@ def partition(
     from xsland.pipeline.run import partition_project
     from xsland.rules.project import load_project
 
-    if Path(out).exists() and not overwrite:
-        raise click.UsageError(f"{out} exists; pass --overwrite to replace it")
-    folder = partition_project(
-        load_project(config),
-        out,
-        parcels_per_partition=parcels_per_partition,
-        overwrite=overwrite,
-        progress=progress,
-    )
+    project = load_project(config)
+    # like `xsland audit`: never the current folder, a folder holding an input or one
+    # xsland did not write, checked before any data is read
+    with _output(out, inputs=_project_files(project, config), overwrite=overwrite):
+        folder = partition_project(
+            project,
+            out,
+            parcels_per_partition=parcels_per_partition,
+            overwrite=overwrite,
+            progress=progress,
+        )
     from xsland.pipeline.engine import read_partition_index
 
     index = read_partition_index(folder)

@@ -96,7 +96,7 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from xsland.errors import DataError, EngineError
+from xsland.errors import DataError, EngineError, Problem, ValidationError
 from xsland.group.blocks import neighbour_pairs
 from xsland.measure.far import contradicted_floor_areas, overfull_parcels, plot_ratio
 from xsland.measure.overlay import duplicate_footprints
@@ -739,7 +739,9 @@ def _tiles(geoms: np.ndarray, groups: pd.Series | None, per_part: int) -> np.nda
 
 
 def _write_layer(frame: gpd.GeoDataFrame, labels: np.ndarray, folder: Any, name: str) -> list:
-    """One spatially sorted GeoParquet file per label, with bbox covering columns."""
+    """One spatially sorted GeoParquet file per label, with bbox covering columns; a layer
+    without rows one empty file, so that its tasks read its columns (an empty buildings
+    layer is vacant land, not a dataset without buildings)."""
     out = []
     geo = frame.geometry
     ok = ~(geo.isna() | geo.is_empty).to_numpy()
@@ -747,14 +749,43 @@ def _write_layer(frame: gpd.GeoDataFrame, labels: np.ndarray, folder: Any, name:
     if ok.any():
         order_all[ok] = geo[ok].hilbert_distance(total_bounds=geo[ok].total_bounds).to_numpy()
     (folder / name).mkdir()
-    for j, rows in enumerate(_groups(labels, int(labels.max()) + 1 if len(labels) else 0)):
+    for j, rows in enumerate(_groups(labels, int(labels.max()) + 1 if len(labels) else 1)):
         part = frame.iloc[rows[np.argsort(order_all[rows], kind="stable")]]
         file = f"{name}/part-{j:05d}.parquet"
         part.to_parquet(folder / file, index=False, write_covering_bbox=True, row_group_size=20_000)
         out.append(
-            {"file": file, "rows": len(part), "bounds": [float(v) for v in part.total_bounds]}
+            {
+                "file": file,
+                "rows": len(part),
+                "bounds": [float(v) for v in part.total_bounds],
+                "bytes": os.path.getsize(folder / file),  # tells another file in its place
+            }
         )
     return out
+
+
+#: Columns a partitioned dataset writes into every file, and what they hold.
+_RESERVED = {
+    ROW: "each row's position in the layer",
+    "bbox": "each row's bounding box, by which the tasks read what lies near them",
+}
+
+
+def check_partition_size(parcels_per_partition: int) -> None:
+    """Refuse a partition size below one parcel.
+
+    Raises
+    ------
+    DataError
+        When ``parcels_per_partition`` is not a whole number of at least 1.
+    """
+    n = parcels_per_partition
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise DataError(
+            f"parcels per partition = {n!r}: a partition holds at least 1 parcel. Fix: give "
+            "--parcels-per-partition (parcels_per_partition=) of 1 or more, or leave it out "
+            f"for {PARCELS_PER_PARTITION}"
+        )
 
 
 def write_partitions(
@@ -763,14 +794,15 @@ def write_partitions(
     folder: Any,
     *,
     parcels_per_partition: int = PARCELS_PER_PARTITION,
-    by: str | None = "town",
+    by: str | pd.Series | None = "town",
     overwrite: bool = False,
     sources: Mapping[str, str] | None = None,
 ) -> Any:
     """Write parcels and buildings as spatially partitioned, sorted GeoParquet.
 
-    Parcels are cut by ``by`` (a town per partition, when the column exists) and large
-    groups into k-d tiles of at most ``parcels_per_partition`` (:func:`spatial_partitions`);
+    Parcels are cut by ``by`` (a town per partition, when the column exists; or a Series
+    of group keys in the order of ``parcels``, written nowhere) and large groups into k-d
+    tiles of at most ``parcels_per_partition`` (:func:`spatial_partitions`);
     buildings into tiles of twice that. Every file is sorted along a Hilbert curve and
     carries GeoParquet 1.1 bounding-box covering columns, so a reader asking for an
     extent (``geopandas.read_parquet(..., bbox=...)``) skips the row groups outside it.
@@ -800,18 +832,45 @@ def write_partitions(
     Raises
     ------
     DataError
-        Parcels spanning several Gauss-Krüger zones (see :func:`plot_ratio_dask`).
+        Parcels spanning several Gauss-Krüger zones (see :func:`plot_ratio_dask`), no
+        parcels, or a ``parcels_per_partition`` below 1 (:func:`check_partition_size`).
+    ValidationError
+        A layer with a column ``_row`` or ``bbox`` of its own.
     """
     from xsland._atomic import atomic_dir
 
-    if parcels_per_partition < 1:
-        raise DataError(f"parcels_per_partition={parcels_per_partition}: at least 1")
+    check_partition_size(parcels_per_partition)
+    taken = [
+        Problem(
+            f"the column {column} is the dataset's own ({what}): its values would be lost",
+            fix=f"rename the column {column} in the {kind} layer",
+            file=str(((frame.attrs or {}).get("source") or {}).get("file") or ""),
+            layer=kind,
+            column=column,
+        )
+        for kind, frame in (("parcels", parcels), ("buildings", buildings))
+        if frame is not None
+        for column, what in _RESERVED.items()
+        if column in frame.columns
+    ]
+    if taken:
+        raise ValidationError(taken, title="a column xsland writes into a partitioned dataset")
+    if len(parcels) == 0:
+        raise DataError(
+            "the parcels layer has no features: there is nothing to partition. Fix: point "
+            "[inputs.parcels] (or the layer given) at the layer that holds them"
+        )
     crs = metric_crs(parcels)
     pm = parcels if parcels.crs.equals(crs) else to_crs(parcels, crs)
     pm = pm.reset_index(drop=True)
     pm[ROW] = np.arange(len(pm), dtype=np.int64)
     geoms = np.asarray(pm.geometry.to_numpy(), dtype=object)
-    groups = pm[by] if by and by in pm.columns else None
+    if isinstance(by, pd.Series):
+        if len(by) != len(pm):
+            raise DataError(f"by: {len(by)} group keys for {len(pm)} parcels")
+        groups = pd.Series(by.to_numpy(dtype=object), index=pm.index)
+    else:
+        groups = pm[by] if by and by in pm.columns else None
     labels = _tiles(geoms, groups, parcels_per_partition)
     _measuring_crs(_extents(geoms, labels, int(labels.max()) + 1), crs)
     target = Path(folder)
@@ -854,22 +913,147 @@ def read_partition_index(folder: Any) -> dict[str, Any]:
         raise DataError(f"{path}: not a partition index (no JSON object). {fix}")
     missing = [k for k in ("crs", "parcels") if k not in index]
     entries = index.get("parcels")
-    if not missing and not (
-        isinstance(entries, list)
-        and entries
-        and all(isinstance(e, dict) and {"file", "rows"} <= e.keys() for e in entries)
-    ):
+    if not missing and not (isinstance(entries, list) and entries and _entries_ok(entries)):
         missing = ["parcels (a list of partitions with 'file' and 'rows')"]
     if missing:
         raise DataError(f"{path}: the partition index lacks {', '.join(missing)}. {fix}")
     return index
 
 
-def _read_bbox(folder: Any, layer: str, box: Any, columns: list[str] | None = None) -> Any:
-    """The rows of a partitioned layer whose bounding box meets ``box``."""
-    return gpd.read_parquet(
-        Path(folder) / layer, bbox=tuple(float(v) for v in box), columns=columns
+def _entries_ok(entries: list) -> bool:
+    """Every entry names its file (text) and its rows (a count)."""
+    return all(
+        isinstance(e, dict)
+        and isinstance(e.get("file"), str)
+        and isinstance(e.get("rows"), int)
+        and not isinstance(e["rows"], bool)
+        and e["rows"] >= 0
+        for e in entries
     )
+
+
+def check_partition_files(folder: Any) -> dict[str, Any]:
+    """``partitions.json`` of a dataset whose files are the ones it lists, checked before
+    any task reads them.
+
+    Every parcel and building file listed must exist and be GeoParquet holding the rows
+    recorded and, in a dataset written by this version, as many bytes (a file of another
+    dataset put in its place differs); parcel files must carry ``_row``. No ``*.parquet``
+    file may lie in ``parcels/`` or ``buildings/`` unlisted (the tasks read the listed
+    files only: its rows would be left out of the audit). The CRS must be readable. Only
+    the files' footers are read.
+
+    Returns
+    -------
+    dict
+        The index (:func:`read_partition_index`).
+
+    Raises
+    ------
+    DataError
+        When the index cannot be read (:func:`read_partition_index`).
+    ValidationError
+        Naming every file that does not match, and the CRS if it cannot be read, at once.
+    """
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError as ProjCRSError
+
+    index = read_partition_index(folder)
+    root = Path(folder)
+    listing = str(root / PARTITION_INDEX)
+    again = "write the dataset again with `xsland partition --overwrite`"
+    problems: list[Problem] = []
+    try:
+        CRS.from_json_dict(index["crs"])
+    except (ProjCRSError, TypeError, ValueError):
+        problems.append(
+            Problem(
+                "the crs it records is not a coordinate reference system",
+                fix=f"{again} (do not edit {PARTITION_INDEX})",
+                file=listing,
+            )
+        )
+    for layer in ("parcels", "buildings"):
+        entries = index.get(layer)
+        if entries is None and layer == "buildings":
+            continue  # a dataset without buildings
+        if not (isinstance(entries, list) and entries and _entries_ok(entries)):
+            problems.append(
+                Problem(
+                    f"'{layer}' is not a list of files with 'file' and 'rows'",
+                    fix=f"{again} (do not edit {PARTITION_INDEX})",
+                    file=listing,
+                    layer=layer,
+                )
+            )
+            continue
+        listed = set()
+        for entry in entries:
+            path = root / entry["file"]
+            listed.add(os.path.abspath(path))
+            problems += _file_problems(path, entry, layer, again)
+        if (root / layer).is_dir():
+            for path in sorted((root / layer).glob("*.parquet")):
+                if os.path.abspath(path) not in listed:
+                    problems.append(
+                        Problem(
+                            f"not listed in {PARTITION_INDEX}: its rows would be left out",
+                            fix=f"remove it (from another dataset?), or {again}",
+                            file=str(path),
+                            layer=layer,
+                        )
+                    )
+    if problems:
+        raise ValidationError(
+            problems, title=f"{root}: the partitioned dataset does not match {PARTITION_INDEX}"
+        )
+    return index
+
+
+def _file_problems(path: Path, entry: Mapping[str, Any], layer: str, again: str) -> list[Problem]:
+    """What is wrong with one listed file of a dataset (:func:`check_partition_files`)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    where = {"file": str(path), "layer": layer}
+    if not path.is_file():
+        return [Problem("missing", fix=f"put the file back, or {again}", **where)]
+    try:
+        meta = pq.read_metadata(path)
+    except (OSError, pa.ArrowException) as exc:
+        return [Problem(f"not a Parquet file ({exc})", fix=again, **where)]
+    found: list[Problem] = []
+    if b"geo" not in (meta.metadata or {}):
+        found.append(Problem("not GeoParquet (no 'geo' metadata)", fix=again, **where))
+    if layer == "parcels" and ROW not in meta.schema.names:
+        found.append(Problem(f"has no {ROW} column", fix=again, **where))
+    if meta.num_rows != entry["rows"]:
+        found.append(
+            Problem(
+                f"holds {meta.num_rows} row{'' if meta.num_rows == 1 else 's'}, "
+                f"{PARTITION_INDEX} records {entry['rows']}",
+                fix=again,
+                **where,
+            )
+        )
+    size = path.stat().st_size
+    if "bytes" in entry and size != entry["bytes"]:
+        found.append(
+            Problem(
+                f"holds {size} bytes, {PARTITION_INDEX} records {entry['bytes']}: not the "
+                "file the dataset was written with",
+                fix=again,
+                **where,
+            )
+        )
+    return found
+
+
+def _read_bbox(folder: Any, layer: str, box: Any, columns: list[str] | None = None) -> Any:
+    """The rows of a partitioned layer whose bounding box meets ``box``, from the files
+    its ``partitions.json`` lists (never another file put in the layer's folder)."""
+    files = [str(Path(folder) / e["file"]) for e in read_partition_index(folder)[layer]]
+    return gpd.read_parquet(files, bbox=tuple(float(v) for v in box), columns=columns)
 
 
 def buildings_near(folder: Any, parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
@@ -931,7 +1115,7 @@ def plot_ratio_partitioned(
         The columns of :func:`xsland.measure.far.plot_ratio`, indexed by ``_row`` (the
         parcels' positions in the layer the dataset was written from), sorted.
     """
-    index = read_partition_index(folder)
+    index = check_partition_files(folder)
     payloads = ((str(folder), entry) for entry in index["parcels"])
     parts = _run(_measure_partition, payloads, client, common=(policy,))
     return pd.concat(parts).sort_index()

@@ -532,10 +532,17 @@ def audit_partitioned(
         minimum), with geometry; ``parcels_path``: the folder of the full table, rows in
         ``_row`` order within each file; ``meta["n_parcels"]``: the count of all parcels.
         Every table equals :func:`xsland.pipeline.audit.run`'s to the last bit.
+
+    Raises
+    ------
+    ValidationError
+        Before any task runs, when the dataset's files are not those its
+        ``partitions.json`` lists (:func:`xsland.pipeline.engine.check_partition_files`:
+        missing, unreadable, of other rows or bytes, or unlisted).
     """
     from pyproj import CRS
 
-    from xsland.pipeline.engine import read_partition_index
+    from xsland.pipeline.engine import check_partition_files
 
     if landcover is not None and not isinstance(landcover, str | os.PathLike):
         raise DataError(
@@ -543,7 +550,7 @@ def audit_partitioned(
             "its path, not an open dataset. Fix: pass the file's path ([inputs.landcover])"
         )
     lc = dict(landcover_options or {})
-    index = read_partition_index(folder)
+    index = check_partition_files(folder)
     crs = CRS.from_json_dict(index["crs"])
     entries = index["parcels"]
     # what reading found, in the order of the in-memory audit: parks, the dataset's
@@ -565,7 +572,11 @@ def audit_partitioned(
     )
     parks, enterprises = same["parks"], same["enterprises"]
     indicators, history = same["indicators"], same["history"]
-    target = Path(parcels_out) if parcels_out is not None else Path(f"{folder}.parcels")
+    if parcels_out is not None:
+        target = Path(parcels_out)
+    else:  # beside the dataset, whatever its path ends with ("ds/", ".")
+        here = Path(os.path.abspath(folder))
+        target = here.with_name(f"{here.name}.parcels")
     stage = target.with_name(f".{target.name}.stage")
     if stage.exists():
         shutil.rmtree(stage)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 from tqdm.auto import tqdm
 
 from xsland._atomic import scratch_dir
@@ -129,6 +130,10 @@ def run_project(
             "audit never holds. Fix: leave out --to-postgis with --partitions, and load "
             "OUT/parcels.parquet into PostGIS (ogr2ogr)"
         )
+    if partitions is not None:  # a damaged dataset is named before a cluster starts
+        from xsland.pipeline.engine import check_partition_files
+
+        check_partition_files(partitions)
     cluster: Any = nullcontext(None)
     if engine == "dask":
         from xsland.pipeline.engine import make_client
@@ -411,7 +416,7 @@ def _run_partitioned(
     from xsland.pipeline.partitioned import audit_partitioned
     from xsland.write.report import PARCELS_PARQUET
 
-    index = read_partition_index(partitions)  # a named error before anything is read
+    index = read_partition_index(partitions)  # its files checked by run_project
     others = {k: v for k, v in project.inputs.items() if k not in ("parcels", "buildings")}
     project = dataclasses.replace(project, inputs=MappingProxyType(others))
     staging = target.parent / f".{target.name}.parcels-staging"
@@ -486,9 +491,11 @@ def partition_project(
 ) -> Path:
     """Write a project's parcels and buildings as a partitioned GeoParquet dataset.
 
-    Reads (and validates) the ``parcels`` and ``buildings`` inputs only, gives parcels
-    without a town their park's town when parks are given, and calls
-    :func:`xsland.pipeline.engine.write_partitions`: a partition per town, large towns cut
+    Reads (and validates) the ``parcels`` and ``buildings`` inputs only, and calls
+    :func:`xsland.pipeline.engine.write_partitions`: a partition per town (a parcel
+    without a town goes with the town of the park its centre lies in, when parks are
+    given; its own ``town`` is left empty, for the audit gives it its park's town by the
+    park it assigns it to, :func:`~xsland.pipeline.audit.parcel_towns`), large towns cut
     into tiles, every file Hilbert-sorted with bounding-box covering columns, for the
     Dask tasks that read their own partitions
     (:func:`~xsland.pipeline.engine.plot_ratio_partitioned`,
@@ -502,10 +509,17 @@ def partition_project(
     import dataclasses
     from types import MappingProxyType
 
-    from xsland.pipeline.engine import PARCELS_PER_PARTITION, write_partitions
+    from xsland.pipeline.engine import (
+        PARCELS_PER_PARTITION,
+        check_partition_size,
+        write_partitions,
+    )
 
     if "parcels" not in project.inputs:
         raise DataError("the project has no parcels input. Fix: add [inputs.parcels]")
+    if parcels_per_partition is None:
+        parcels_per_partition = PARCELS_PER_PARTITION
+    check_partition_size(parcels_per_partition)  # before any data is read
     kinds = ("parks", "parcels", "buildings")
     subset = dataclasses.replace(
         project,
@@ -517,14 +531,16 @@ def partition_project(
             data = read_inputs(subset)
             parcels = data["parcels"]
             parks = data.get("parks")
+            by: str | pd.Series = "town"
             if parks is not None and "town" in parks.columns:
-                parcels = _with_towns(parcels, parks)
+                by = _town_keys(parcels, parks)
             with step("write partitions", len(parcels), unit="parcels"):
                 return write_partitions(
                     parcels,
                     data.get("buildings"),
                     out,
-                    parcels_per_partition=parcels_per_partition or PARCELS_PER_PARTITION,
+                    parcels_per_partition=parcels_per_partition,
+                    by=by,
                     overwrite=overwrite,
                     sources=source_files(
                         {"parcels": data["parcels"], "buildings": data.get("buildings")}
@@ -534,18 +550,21 @@ def partition_project(
         close()
 
 
-def _with_towns(parcels: gpd.GeoDataFrame, parks: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Parcels whose ``town`` is empty get the town of the park their centre lies in."""
+def _town_keys(parcels: gpd.GeoDataFrame, parks: gpd.GeoDataFrame) -> pd.Series:
+    """The town each parcel is partitioned with: its own ``town``, else the town of the
+    park its centre lies in (for the partitions only: the audit gives a parcel without a
+    town the town of the park it assigns it to, which may be another)."""
     own = parcels["town"] if "town" in parcels.columns else None
     centres = gpd.GeoDataFrame(
         geometry=parcels.geometry.representative_point(), crs=parcels.crs
     ).reset_index(drop=True)
     zones = parks[["town", "geometry"]].to_crs(parcels.crs)
     hit = gpd.sjoin(centres, zones, how="left", predicate="within")
-    town = hit[~hit.index.duplicated()]["town"].to_numpy(dtype=object)
-    out = parcels.copy()
-    out["town"] = town if own is None else own.where(own.notna(), town)
-    return out
+    town = pd.Series(hit[~hit.index.duplicated()]["town"].to_numpy(dtype=object))
+    if own is None:
+        return town
+    own = pd.Series(own.to_numpy(dtype=object))
+    return own.where(own.notna(), town)
 
 
 def rerun_blocks(
