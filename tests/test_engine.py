@@ -234,8 +234,9 @@ def test_plot_ratio_refuses_data_that_partitions_would_measure_differently():
 
 
 def test_make_client_needs_a_worker():
-    with pytest.raises(DataError, match="at least one worker"):
+    with pytest.raises(DataError, match="at least one worker") as err:
         make_client(0)
+    assert "Fix: give --workers (workers=) of 1 or more" in str(err.value)
 
 
 def test_audit_on_the_dask_engine_equals_the_single_process_audit(sample, client):
@@ -313,8 +314,9 @@ def test_a_partitioned_dataset_read_by_the_workers_gives_the_single_process_answ
         where[pd.read_parquet(folder / e["file"], columns=[ROW])[ROW].to_numpy()] = k
     per_block = pd.Series(where[low]).groupby(ids[low].to_numpy()).nunique()
     assert (per_block > 1).sum() >= 10
-    with pytest.raises(DataError, match="xsland partition"):
+    with pytest.raises(DataError, match="xsland partition") as err:
         read_partition_index(tmp_path)
+    assert "not a partitioned dataset. Fix: write one with `xsland partition`" in str(err.value)
 
 
 def test_of_two_twin_footprints_every_engine_keeps_the_earlier_one(tmp_path):

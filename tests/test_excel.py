@@ -584,8 +584,9 @@ def test_write_audit_has_its_workbook_from_the_worker(tiny, tmp_path, monkeypatc
     # the workbook and the GeoPackage, each by a worker
     assert [j.kind for j in started] == ["xlsx", "gpkg"]
     assert all(j.proc.returncode == 0 for j in started)
-    # prepared first, waited for last, the other files written meanwhile
-    assert steps[:3] == ["prepare layers", "write audit.xlsx", "write audit.gpkg"]
+    # the workbook's worker started first (the longest job, it needs none of the layers
+    # prepared for the GeoPackage), waited for last, the other files written meanwhile
+    assert steps[:3] == ["write audit.xlsx", "prepare layers", "write audit.gpkg"]
     assert steps[-2:] == ["write audit.gpkg (finish)", "write audit.xlsx (finish)"]
     assert "write summary.md" in steps
     alone = write_audit_workbook(tiny, tmp_path / "alone.xlsx")

@@ -185,6 +185,13 @@ def test_missing_file_and_unknown_format(tmp_path):
     bad.write_text("x")
     with pytest.raises(InputFileError, match=r"unknown vector format '.dwg'"):
         read_layer(bad)
+    # a partitioned dataset's folder given as a layer (it said "unknown vector format ''")
+    (tmp_path / "ds").mkdir()
+    (tmp_path / "ds" / "partitions.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(InputFileError, match=r"ds: a partitioned dataset \(`xsland partition`\)"):
+        read_layer(tmp_path / "ds")
+    with pytest.raises(InputFileError, match=r"Fix: audit it with `xsland audit --partitions`"):
+        read_layer(tmp_path / "ds", kind="parcels")
     with pytest.raises(OSError):  # InputFileError is an OSError too
         read_layer(tmp_path / "missing.shp")
 

@@ -712,6 +712,37 @@ def test_the_default_parcel_table_folder_is_beside_the_dataset(tmp_path, monkeyp
     assert len(pd.read_parquet(tmp_path / "ds.parcels")) == len(parcels)
 
 
+def test_a_parcels_out_of_someone_elses_files_is_refused_before_anything_is_read(tmp_path):
+    """``parcels_out`` is replaced when xsland wrote it; a folder of other files was
+    deleted without a word (``shutil.rmtree``), a file stopped on NotADirectoryError."""
+    from xsland._atomic import MARKER
+    from xsland.errors import OutputTargetError
+
+    parcels, parks, buildings = _quality_layers()
+    folder = write_partitions(parcels, buildings, tmp_path / "ds", parcels_per_partition=4)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("kept", encoding="utf-8")
+    (tmp_path / "a_file").write_text("kept", encoding="utf-8")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(OutputTargetError, match=r"holds files xsland did not write") as err:
+        audit_partitioned(folder, parks, as_of=AS_OF, parcels_out=mine)
+    assert err.value.check == "marker" and "Fix: give parcels_out= a new folder" in str(err.value)
+    with pytest.raises(OutputTargetError, match=r"exists and is not a folder") as err:
+        audit_partitioned(folder, parks, as_of=AS_OF, parcels_out=tmp_path / "a_file")
+    assert err.value.check == "kind"
+    # nothing written or removed: no stage, no table, the files as they were
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert (mine / "notes.txt").read_text(encoding="utf-8") == "kept"
+    # an empty folder, then the table written there (marked), are replaced
+    (tmp_path / "empty").mkdir()
+    got = audit_partitioned(folder, parks, as_of=AS_OF, parcels_out=tmp_path / "empty")
+    assert (tmp_path / "empty" / MARKER).is_file()
+    again = audit_partitioned(folder, parks, as_of=AS_OF, parcels_out=tmp_path / "empty")
+    assert again.parcels_path == got.parcels_path == str(tmp_path / "empty")
+    assert len(pd.read_parquet(tmp_path / "empty")) == len(parcels)  # the marker is not read
+
+
 def test_a_layer_with_a_row_column_of_its_own_is_refused(tmp_path):
     """``_row`` is the dataset's position column: a layer's own ``_row`` was overwritten,
     and its values were missing from the partitioned audit's parcels (the in-memory audit

@@ -165,7 +165,10 @@ def make_client(
         return _connect_scheduler(Client, address)
     n = (os.cpu_count() or 1) if workers is None else int(workers)
     if n < 1:
-        raise DataError(f"workers={workers}: a cluster needs at least one worker")
+        raise DataError(
+            f"workers={workers}: a cluster needs at least one worker. Fix: give --workers "
+            "(workers=) of 1 or more, or leave it out for one per CPU"
+        )
     return Client(
         n_workers=n,
         threads_per_worker=1,
@@ -902,7 +905,8 @@ def read_partition_index(folder: Any) -> dict[str, Any]:
     path = Path(folder) / PARTITION_INDEX
     if not path.is_file():
         raise DataError(
-            f"{folder}: no {PARTITION_INDEX}; write the dataset with `xsland partition`"
+            f"{folder}: no {PARTITION_INDEX}, so not a partitioned dataset. Fix: write one with "
+            "`xsland partition`, or give the folder `xsland partition --out` wrote"
         )
     fix = f"Fix: write the dataset again with `xsland partition` (do not edit {PARTITION_INDEX})"
     try:

@@ -114,8 +114,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from xsland._atomic import MARKER, is_marked
 from xsland._progress import step
-from xsland.errors import DataError
+from xsland.errors import DataError, OutputTargetError
 from xsland.group.blocks import block_members, block_table
 from xsland.judge.audit import parcel_table, park_checks_combine, park_partial
 from xsland.judge.intensity import land_combine as intensity_land
@@ -522,7 +523,9 @@ def audit_partitioned(
         ``parcels_out`` must be on storage every worker can read and write.
     parcels_out
         The folder the tasks write the full parcel table into (one GeoParquet file per
-        partition); default ``<folder>.parcels`` beside the dataset. Replaced if it exists.
+        partition); default ``<folder>.parcels`` beside the dataset. Replaced if it exists
+        and is empty or was written by xsland (it carries xsland's output marker), else
+        refused.
         The tasks keep their tables between the passes in ``.<name>.stage`` beside it.
 
     Returns
@@ -539,6 +542,9 @@ def audit_partitioned(
         Before any task runs, when the dataset's files are not those its
         ``partitions.json`` lists (:func:`xsland.pipeline.engine.check_partition_files`:
         missing, unreadable, of other rows or bytes, or unlisted).
+    OutputTargetError
+        Before anything is read, when ``parcels_out`` is a file or a folder of files
+        xsland did not write.
     """
     from pyproj import CRS
 
@@ -549,6 +555,7 @@ def audit_partitioned(
             "landcover: the partitioned audit's tasks open the raster themselves and need "
             "its path, not an open dataset. Fix: pass the file's path ([inputs.landcover])"
         )
+    target = _parcels_target(folder, parcels_out)  # before anything is read
     lc = dict(landcover_options or {})
     index = check_partition_files(folder)
     crs = CRS.from_json_dict(index["crs"])
@@ -572,11 +579,6 @@ def audit_partitioned(
     )
     parks, enterprises = same["parks"], same["enterprises"]
     indicators, history = same["indicators"], same["history"]
-    if parcels_out is not None:
-        target = Path(parcels_out)
-    else:  # beside the dataset, whatever its path ends with ("ds/", ".")
-        here = Path(os.path.abspath(folder))
-        target = here.with_name(f"{here.name}.parcels")
     stage = target.with_name(f".{target.name}.stage")
     if stage.exists():
         shutil.rmtree(stage)
@@ -590,6 +592,39 @@ def audit_partitioned(
         )  # fmt: skip
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def _parcels_target(folder: Any, parcels_out: str | os.PathLike | None) -> Path:
+    """The folder of the full parcel table (:func:`audit_partitioned`), checked: an
+    existing one is replaced only when empty or written by xsland (its marker
+    :data:`xsland._atomic.MARKER`), never a folder of someone else's files.
+
+    Raises
+    ------
+    OutputTargetError
+        When ``parcels_out`` (or ``<folder>.parcels``) is a file, or a folder holding
+        files xsland did not write.
+    """
+    if parcels_out is not None:
+        target = Path(parcels_out)
+    else:  # beside the dataset, whatever its path ends with ("ds/", ".")
+        here = Path(os.path.abspath(folder))
+        target = here.with_name(f"{here.name}.parcels")
+    if not os.path.lexists(target):
+        return target
+    fix = "Fix: give parcels_out= a new folder, or move its contents away yourself"
+    if not target.is_dir() or target.is_symlink():
+        raise OutputTargetError(
+            f"{target} (the full parcel table's folder) exists and is not a folder. {fix}",
+            check="kind",
+        )
+    if any(target.iterdir()) and not is_marked(target):
+        raise OutputTargetError(
+            f"{target} (the full parcel table's folder) holds files xsland did not write "
+            f"(it has no {MARKER} marker), so it is not replaced. {fix}",
+            check="marker",
+        )
+    return target
 
 
 def _cross_checks(
@@ -755,9 +790,10 @@ def _audit(
             ready="ready_for_supply" in judged_columns, as_of=as_of, policy=policy,
         )  # fmt: skip
     with step("write parcels", n, unit="parcels"):
-        if target.exists():
+        if target.exists():  # empty, or marked as xsland's: _parcels_target
             shutil.rmtree(target)
         target.mkdir(parents=True)
+        (target / MARKER).touch()  # so that the next audit may replace it
         block_ids = action["block_id"].dropna()
         payloads = ((stage, e, block_ids, order, crs.to_wkt(), str(target)) for e in entries)
         _run(_write_partition, payloads, client)

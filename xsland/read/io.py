@@ -578,6 +578,11 @@ def read_layer(
     p = _check_path(path)
     suffix = p.suffix.lower()
     if suffix not in VECTOR_SUFFIXES:
+        if p.is_dir() and (p / "partitions.json").is_file():  # engine.PARTITION_INDEX
+            raise InputFileError(
+                f"{p}: a partitioned dataset (`xsland partition`), not a layer. Fix: audit "
+                "it with `xsland audit --partitions`, or point the input at the parcels' file"
+            )
         raise InputFileError(
             f"{p}: unknown vector format {suffix!r}; use one of {', '.join(VECTOR_SUFFIXES)}"
         )

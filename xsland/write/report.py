@@ -669,22 +669,23 @@ def write_audit(
     title, inputs = result.title, dict(result.inputs)
     target = Path(out)
     n_parcels = int(result.meta.get("n_parcels") or len(result.parcels))
-    with step("prepare layers", n_parcels, unit="parcels"):
-        layers = audit_layers(result)
-    streamed: dict[str, Any] = dict(layers)
-    if result.parcels_path:
-        # a partitioned audit: the full parcel table is a folder of GeoParquet files,
-        # appended to the GeoPackage one file at a time
-        streamed["parcels"] = Path(result.parcels_path)
-        layers = {k: v for k, v in layers.items() if k != "parcels"}
     with atomic_dir(target, overwrite=overwrite) as tmp, ExitStack() as workbook:
         # a large workbook and GeoPackage are prepared here and written by worker
         # processes on the other core while the summary, maps and report are written
-        # here; each is complete at its "(finish)" step
+        # here; each is complete at its "(finish)" step. The workbook first: its worker,
+        # the longest job, ends the run, and it needs none of the layers prepared next
         with step("write audit.xlsx", len(result.parcels), unit="parcels"):
             workbook.enter_context(
                 audit_workbook_writing(result, tmp / "audit.xlsx", geoparquet=geoparquet)
             )
+        with step("prepare layers", n_parcels, unit="parcels"):
+            layers = audit_layers(result)
+        streamed: dict[str, Any] = dict(layers)
+        if result.parcels_path:
+            # a partitioned audit: the full parcel table is a folder of GeoParquet files,
+            # appended to the GeoPackage one file at a time
+            streamed["parcels"] = Path(result.parcels_path)
+            layers = {k: v for k, v in layers.items() if k != "parcels"}
         geopackage = workbook.enter_context(ExitStack())
         with step("write audit.gpkg", n_parcels, unit="parcels"):
             geopackage.enter_context(
