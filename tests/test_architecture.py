@@ -30,6 +30,7 @@ LAYERS = {
     "xsland._html": 0,
     "xsland._sums": 0,
     "xsland._threads": 0,
+    "xsland._gc": 0,
     "xsland.rules": 1,
     "xsland.read": 2,
     "xsland.measure": 3,

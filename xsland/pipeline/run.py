@@ -24,6 +24,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from xsland._atomic import scratch_dir
+from xsland._gc import fewer_collections
 from xsland._progress import Step, reporting, step
 from xsland._redact import is_postgres_uri, redact
 from xsland._threads import cpus
@@ -115,6 +116,11 @@ def run_project(
     Returns
     -------
     (AuditResult, list of Path)
+
+    Notes
+    -----
+    Python's garbage collector runs with :data:`xsland._gc.RUN_THRESHOLDS` meanwhile
+    (fewer, larger collections; the process's thresholds are restored at the end).
     """
     target = Path(out) if out is not None else project.out
     if target is None:
@@ -141,7 +147,7 @@ def run_project(
         cluster = make_client(workers, address=scheduler)
     callback, close = _progress_callback(progress)
     try:
-        with reporting(callback):
+        with reporting(callback), fewer_collections():
             result, written = _run_steps(
                 project,
                 target,
