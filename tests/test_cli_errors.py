@@ -509,3 +509,30 @@ def test_output_into_a_pipe_whose_reader_left_stops_quietly(tmp_path):
 def test_another_broken_pipe_is_still_an_unexpected_error(tmp_path):
     code, err = _area_into_closed_pipe(tmp_path, break_worker=True)
     assert code == 2 and "unexpected BrokenPipeError" in err
+
+
+def test_a_librarys_info_lines_are_shown_only_with_v():
+    """Dask's ``distributed`` sets its loggers to INFO itself: its cluster's start and stop
+    (30-odd lines) reached standard error on every `audit --engine dask`, without -v."""
+    import subprocess
+    import sys
+
+    code = (
+        "import logging, sys\n"
+        "from xsland.cli import _setup_logging\n"
+        "_setup_logging(int(sys.argv[1]))\n"
+        "lib = logging.getLogger('distributed.scheduler')\n"
+        "lib.setLevel(logging.INFO)\n"
+        "lib.info('State start')\n"
+        "lib.warning('a worker died')\n"
+        "logging.getLogger('xsland.x').debug('detail')\n"
+    )
+    err = {
+        v: subprocess.run(
+            [sys.executable, "-c", code, str(v)], capture_output=True, text=True, check=True
+        ).stderr
+        for v in (0, 1, 2)
+    }
+    assert err[0] == "WARNING: a worker died\n"
+    assert err[1] == "INFO: State start\nWARNING: a worker died\n"
+    assert err[2] == "INFO: State start\nWARNING: a worker died\nDEBUG: detail\n"

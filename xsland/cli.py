@@ -46,10 +46,17 @@ class _RedactFilter(logging.Filter):
 
 
 def _setup_logging(verbose: int) -> None:
+    """Warnings and errors on standard error; ``-v`` adds information, ``-vv`` debugging.
+
+    The level is the handlers' as well as the root logger's: a library that sets its own
+    loggers' level (Dask's ``distributed`` logs its cluster's start and stop at INFO)
+    does not print below it without ``-v``.
+    """
     level = logging.WARNING - 10 * verbose
     logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
     logging.captureWarnings(True)
     for handler in logging.getLogger().handlers:
+        handler.setLevel(level)
         if not any(isinstance(f, _RedactFilter) for f in handler.filters):
             handler.addFilter(_RedactFilter())
 
