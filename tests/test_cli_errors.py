@@ -336,6 +336,28 @@ def test_an_unwritable_parent_is_found_before_any_work(data, tmp_path, monkeypat
     assert list(parent.iterdir()) == []
 
 
+def test_a_name_too_long_for_the_temporary_copy_is_found_before_any_work(
+    data, tmp_path, no_reading
+):
+    """An --out of 230 bytes is a valid name (255 on ext4, tmpfs), but the temporary
+    folder made beside it (.<name>.xsland-tmp-<pid>-<8>) is not: the run read and
+    audited everything, then stopped on ENAMETOOLONG."""
+    from xsland._preflight import SIBLING_EXTRA
+
+    _, gpkg = data
+    limit = os.pathconf(tmp_path, "PC_NAME_MAX")
+    assert SIBLING_EXTRA == 29  # 1 + 12 (".xsland-tmp-") + 7 (pid) + 1 + 8 (mkdtemp)
+    long = tmp_path / ("审" * 75 + "a" * (limit - SIBLING_EXTRA - 225 + 1))  # 3 bytes each
+    result = _audit(gpkg, long)
+    assert result.exit_code == 1, result.output
+    assert f"its name is too long ({limit - SIBLING_EXTRA + 1} bytes)" in result.output
+    assert f"Fix: give a name of at most {limit - SIBLING_EXTRA} bytes with --out" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]  # the inputs only
+    # one byte shorter: no longer refused for its name (the run goes on to read)
+    shorter = _audit(gpkg, long.with_name(long.name[:-1]))
+    assert shorter.exit_code == 2 and "inputs read although" in shorter.output
+
+
 def test_an_empty_folder_and_a_marked_one_are_replaced_with_overwrite(data, tmp_path):
     _, gpkg = data
     out = tmp_path / "out"

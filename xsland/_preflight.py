@@ -15,7 +15,7 @@ from xsland._atomic import MARKER, is_marked
 from xsland._redact import is_postgres_uri
 from xsland.errors import MissingInputError, OutputExistsError, OutputTargetError
 
-__all__ = ["check_inputs", "check_output"]
+__all__ = ["SIBLING_EXTRA", "check_inputs", "check_output"]
 
 
 def check_inputs(paths: Iterable[str | os.PathLike | None], *, uris: bool = True) -> list[Path]:
@@ -52,6 +52,33 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
+#: Bytes the longest name xsland makes beside an output adds to the output's name: its
+#: temporary copy ``.<name>.xsland-tmp-<pid>-<8 characters>`` (a file's also ends in
+#: its suffix), with a process ID of up to 7 digits (Linux's largest, 4194304).
+SIBLING_EXTRA = len(".") + len(".xsland-tmp-") + 7 + len("-") + 8
+
+
+def _check_name_length(path: Path, parent: Path, *, folder: bool, option: str) -> None:
+    """Refuse a name whose temporary copy beside it would pass the file system's limit
+    on a name's bytes (255 on most): found before any work, not when the output is
+    written."""
+    try:
+        limit = os.pathconf(parent, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # no pathconf here: the common limit
+        limit = 255
+    name = os.fsencode(path.name)
+    extra = SIBLING_EXTRA + (0 if folder else len(os.fsencode(path.suffix)))
+    if len(name) + extra > limit:
+        raise _fail(
+            path,
+            f"its name is too long ({len(name)} bytes): the temporary copy made beside it "
+            f"(.<name>.xsland-tmp-…, {extra} bytes more) would pass the file system's limit "
+            f"of {limit} bytes for a name",
+            f"give a name of at most {limit - extra} bytes with {option}",
+            "name-length",
+        )
+
+
 def check_output(
     target: str | os.PathLike,
     *,
@@ -63,7 +90,8 @@ def check_output(
     """Check that ``target`` may be written, before any work is done.
 
     In order: it is not the current folder, ``.``/``..`` or a folder holding the
-    current one; its nearest existing parent is a writable folder; it is of the
+    current one; its nearest existing parent is a writable folder; its name leaves room
+    for the temporary copy made beside it (:data:`SIBLING_EXTRA`); it is of the
     right kind (a folder for ``folder=True``, else a file); it neither holds nor
     is an input; it does not exist unless ``overwrite``; and an existing,
     non-empty folder carries xsland's marker :data:`~xsland._atomic.MARKER`.
@@ -111,6 +139,7 @@ def check_output(
             f"give a folder you may write to with {option}, or change its permissions",
             "parent-writable",
         )
+    _check_name_length(path, parent, folder=folder, option=option)
     exists = os.path.lexists(full)
     if exists and folder and not full.is_dir():
         raise _fail(path, "it is a file, not a folder", f"give a folder with {option}", "kind")

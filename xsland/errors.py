@@ -81,7 +81,7 @@ class OutputTargetError(XslandError, OSError):
     ----------
     check
         Which check failed: ``"current-folder"``, ``"parent"``, ``"parent-writable"``,
-        ``"kind"``, ``"holds-input"`` or ``"marker"``.
+        ``"name-length"``, ``"kind"``, ``"holds-input"`` or ``"marker"``.
     """
 
     def __init__(self, message: str, *, check: str = "") -> None:
