@@ -396,6 +396,58 @@ def test_partition_writes_one_dataset_cut_by_town_and_size(sample, tmp_path):
     assert again.exit_code == 1 and f"{out} exists; pass --overwrite" in again.output
 
 
+def test_partition_takes_the_crs_options_its_messages_name(tmp_path):
+    """A layer without a CRS, or with a wrong one, is named with the fix ``--crs`` or
+    ``--override-crs KIND=CRS``, options `xsland partition` did not have."""
+    from pyproj import CRS
+
+    from xsland.pipeline.engine import read_partition_index
+
+    boxes = [
+        shapely.box(535_000 + 60 * i, 3_496_000, 535_050 + 60 * i, 3_496_050) for i in range(3)
+    ]
+    parcels = gpd.GeoDataFrame(
+        {"parcel_id": ["P1", "P2", "P3"], "land_use": ["100101"] * 3}, geometry=boxes
+    )
+    buildings = gpd.GeoDataFrame({"building_id": ["B1"], "floors": [2]}, geometry=[boxes[0]])
+    parks = gpd.GeoDataFrame(
+        {"park_id": ["K"], "name": ["园"], "town": ["镇"]},
+        geometry=[shapely.box(534_900, 3_495_900, 535_300, 3_496_100)],
+        crs=4549,
+    )
+    parcels.to_file(tmp_path / "none.gpkg", layer="parcels")  # no CRS
+    buildings.set_crs(4549).to_file(tmp_path / "none.gpkg", layer="buildings")
+    parks.to_file(tmp_path / "none.gpkg", layer="parks")
+    project = tmp_path / "p.toml"
+    project.write_text(
+        "\n".join(
+            f'[inputs.{k}]\npath = "{(tmp_path / "none.gpkg").as_posix()}"\nlayer = "{k}"'
+            for k in ("parks", "parcels", "buildings")
+        ),
+        encoding="utf-8",
+    )
+    args = ["partition", "-c", str(project), "--no-progress", "--out"]
+    bare = CliRunner().invoke(main, [*args, str(tmp_path / "a")])
+    assert bare.exit_code == 1 and "--crs" in bare.output, bare.output
+    given = CliRunner().invoke(main, [*args, str(tmp_path / "b"), "--crs", "EPSG:4549"])
+    assert given.exit_code == 0, given.output
+    assert CRS.from_json_dict(read_partition_index(tmp_path / "b")["crs"]).to_epsg() == 4549
+    # a wrong CRS (degrees for metres) replaced for the parcels only
+    parcels.set_crs(4326, allow_override=True).to_file(tmp_path / "wrong.gpkg", layer="parcels")
+    buildings.set_crs(4549).to_file(tmp_path / "wrong.gpkg", layer="buildings")
+    parks.to_file(tmp_path / "wrong.gpkg", layer="parks")
+    project.write_text(
+        project.read_text(encoding="utf-8").replace("none.gpkg", "wrong.gpkg"), encoding="utf-8"
+    )
+    wrong = CliRunner().invoke(main, [*args, str(tmp_path / "c")])
+    assert wrong.exit_code == 1 and "--override-crs" in wrong.output, wrong.output
+    fixed = [*args, str(tmp_path / "d"), "--override-crs", "parcels=EPSG:4549"]
+    assert CliRunner().invoke(main, fixed).exit_code == 0
+    assert read_partition_index(tmp_path / "d")["parcels"][0]["rows"] == 3
+    unknown = CliRunner().invoke(main, [*fixed[:-1], "plan=EPSG:4549"])
+    assert unknown.exit_code == 2 and "no plan input to override" in unknown.output
+
+
 def test_partition_leaves_a_parcels_missing_town_to_the_audit(tmp_path):
     """A parcel without a town is partitioned with the town of the park its centre lies
     in, but its own ``town`` stays empty: the audit gives it the town of the park it

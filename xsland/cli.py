@@ -657,10 +657,7 @@ def _audit_project(project: Any, files: dict[str, str | None], **given: Any) -> 
         inputs["barriers"] = Input("barriers", paths[0], paths=paths)
     if given["landcover"]:
         inputs["landcover"] = Input("landcover", Path(given["landcover"]))
-    for kind, value in _pairs(given["override_crs"], "--override-crs").items():
-        if kind not in inputs:
-            raise click.BadParameter(f"no {kind} input to override", param_hint="--override-crs")
-        inputs[kind] = dataclasses.replace(inputs[kind], override_crs=value)
+    _override_crs(inputs, given["override_crs"])
     year = given["year"]
     return dataclasses.replace(
         project,
@@ -674,6 +671,16 @@ def _audit_project(project: Any, files: dict[str, str | None], **given: Any) -> 
     )
 
 
+def _override_crs(inputs: dict[str, Any], pairs: tuple[str, ...]) -> None:
+    """``--override-crs KIND=CRS``: each named input's CRS replaced (in ``inputs``)."""
+    import dataclasses
+
+    for kind, value in _pairs(pairs, "--override-crs").items():
+        if kind not in inputs:
+            raise click.BadParameter(f"no {kind} input to override", param_hint="--override-crs")
+        inputs[kind] = dataclasses.replace(inputs[kind], override_crs=value)
+
+
 @main.command()
 @click.option(
     "-c",
@@ -683,6 +690,13 @@ def _audit_project(project: Any, files: dict[str, str | None], **given: Any) -> 
     help="Project file naming the parcels and buildings (and parks, for towns).",
 )
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Dataset folder.")
+@click.option("--crs", default=None, help="CRS of layers that have none, e.g. EPSG:4549.")
+@click.option(
+    "--override-crs",
+    "override_crs",
+    multiple=True,
+    help="KIND=CRS: replace a layer's wrong .prj, e.g. parcels=EPSG:4549 (listed).",
+)
 @click.option(
     "--parcels-per-partition",
     type=int,
@@ -696,6 +710,8 @@ def _audit_project(project: Any, files: dict[str, str | None], **given: Any) -> 
 def partition(
     config: str,
     out: str,
+    crs: str | None,
+    override_crs: tuple[str, ...],
     parcels_per_partition: int | None,
     overwrite: bool,
     progress: bool | None,
@@ -705,10 +721,16 @@ def partition(
     One partition per town (tiles for large towns), Hilbert-sorted, with bounding-box
     columns, for Dask workers that each read their own partitions.
     """
+    import dataclasses
+    from types import MappingProxyType
+
     from xsland.pipeline.run import partition_project
     from xsland.rules.project import load_project
 
     project = load_project(config)
+    inputs = dict(project.inputs)
+    _override_crs(inputs, override_crs)  # as `xsland audit`, which the CRS messages name
+    project = dataclasses.replace(project, inputs=MappingProxyType(inputs), crs=crs or project.crs)
     # like `xsland audit`: never the current folder, a folder holding an input or one
     # xsland did not write, checked before any data is read
     with _output(out, inputs=_project_files(project, config), overwrite=overwrite):
