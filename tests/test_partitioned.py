@@ -607,6 +607,14 @@ def test_an_empty_buildings_layer_is_vacant_land_as_in_the_in_memory_audit(tmp_p
     none = buildings.iloc[:0]
     folder = write_partitions(parcels, none, tmp_path / "ds", parcels_per_partition=2)
     assert [e["rows"] for e in read_partition_index(folder)["buildings"]] == [0]
+    # strict JSON: the empty file's extent is null, not NaN (which other readers refuse)
+    text = (folder / "partitions.json").read_text(encoding="utf-8")
+
+    def refuse(name):
+        raise ValueError(f"{name} in partitions.json")
+
+    strict = json.loads(text, parse_constant=refuse)
+    assert [e["bounds"] for e in strict["buildings"]] == [[None] * 4]
     single = run(parks, parcels, none, as_of=AS_OF)
     got = audit_partitioned(folder, parks, as_of=AS_OF, parcels_out=tmp_path / "out")
     back = pd.read_parquet(tmp_path / "out").sort_values(ROW).reset_index(drop=True)
@@ -800,3 +808,13 @@ def test_a_damaged_dataset_is_named_before_a_cluster_starts(tmp_path, monkeypatc
         "--overwrite`\n"
     )
     assert not (tmp_path / "o").exists()
+
+
+def test_a_partition_without_an_extent_has_no_links():
+    """A partition whose parcels have no geometry has null bounds in the index (strict
+    JSON): its link task finds nothing, without reading the dataset."""
+    from xsland.pipeline.engine import _partition_links_read
+
+    entry = {"file": "parcels/part-00000.parquet", "rows": 2, "bounds": [None] * 4}
+    i, j = _partition_links_read("/nonexistent", entry, np.ones(2, bool), 15.0, np.empty(0))
+    assert i.dtype == j.dtype == np.int64 and len(i) == len(j) == 0

@@ -760,7 +760,9 @@ def _write_layer(frame: gpd.GeoDataFrame, labels: np.ndarray, folder: Any, name:
             {
                 "file": file,
                 "rows": len(part),
-                "bounds": [float(v) for v in part.total_bounds],
+                # a file without geometries (an empty buildings layer) has no extent:
+                # null, so that the index is strict JSON (NaN is not)
+                "bounds": [float(v) if np.isfinite(v) else None for v in part.total_bounds],
                 "bytes": os.path.getsize(folder / file),  # tells another file in its place
             }
         )
@@ -896,7 +898,8 @@ def write_partitions(
             text = json.dumps(found, ensure_ascii=False, default=str)
             (tmp / PARTITION_QUALITY).write_text(text, encoding="utf-8")
             index["quality"] = PARTITION_QUALITY
-        (tmp / PARTITION_INDEX).write_text(json.dumps(index, indent=1), encoding="utf-8")
+        text = json.dumps(index, indent=1, allow_nan=False)
+        (tmp / PARTITION_INDEX).write_text(text, encoding="utf-8")
     return target
 
 
@@ -1133,6 +1136,8 @@ def _partition_links_read(
     Reads the partition and its halo (flagged parcels of any partition whose box comes
     within ``gap_m`` of the partition's extent) from the dataset.
     """
+    if None in entry["bounds"]:  # no geometry in the partition: no links
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     x0, y0, x1, y1 = entry["bounds"]
     box = (x0 - gap_m, y0 - gap_m, x1 + gap_m, y1 + gap_m)
     halo = _read_bbox(folder, "parcels", box, columns=[ROW, "geometry"])
