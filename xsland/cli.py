@@ -397,6 +397,19 @@ def area(
 _INPUT_OPTIONS = ("parks", "parcels", "buildings", "enterprises", "plan", "indicators", "history")
 
 
+def _crs_options(command: Any) -> Any:
+    """``--crs`` and ``--override-crs KIND=CRS``, as `audit` and `partition` take them."""
+    command = click.option(
+        "--override-crs",
+        "override_crs",
+        multiple=True,
+        help="KIND=CRS: replace a layer's wrong .prj, e.g. parcels=EPSG:4549 (listed).",
+    )(command)
+    return click.option(
+        "--crs", default=None, help="CRS of layers that have none, e.g. EPSG:4549."
+    )(command)
+
+
 def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
     out = {}
     for v in values:
@@ -445,13 +458,7 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
     "--sql", "sqls", multiple=True, help="KIND=SELECT … for an input given as a postgresql:// URI."
 )
 @click.option("--out", default=None, help="Output folder.")
-@click.option("--crs", default=None, help="CRS of layers that have none, e.g. EPSG:4549.")
-@click.option(
-    "--override-crs",
-    "override_crs",
-    multiple=True,
-    help="KIND=CRS: replace a layer's wrong .prj, e.g. parcels=EPSG:4549 (listed).",
-)
+@_crs_options
 @click.option("--year", type=int, default=None, help="Indicator year to judge.")
 @click.option(
     "--as-of",
@@ -690,13 +697,7 @@ def _override_crs(inputs: dict[str, Any], pairs: tuple[str, ...]) -> None:
     help="Project file naming the parcels and buildings (and parks, for towns).",
 )
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Dataset folder.")
-@click.option("--crs", default=None, help="CRS of layers that have none, e.g. EPSG:4549.")
-@click.option(
-    "--override-crs",
-    "override_crs",
-    multiple=True,
-    help="KIND=CRS: replace a layer's wrong .prj, e.g. parcels=EPSG:4549 (listed).",
-)
+@_crs_options
 @click.option(
     "--parcels-per-partition",
     type=int,
