@@ -733,9 +733,14 @@ def test_a_parcels_out_of_someone_elses_files_is_refused_before_anything_is_read
     (mine / "notes.txt").write_text("kept", encoding="utf-8")
     (tmp_path / "a_file").write_text("kept", encoding="utf-8")
     before = sorted(p.name for p in tmp_path.iterdir())
-    with pytest.raises(OutputTargetError, match=r"holds files xsland did not write") as err:
+    with pytest.raises(OutputTargetError) as err:
         audit_partitioned(folder, parks, as_of=AS_OF, parcels_out=mine)
-    assert err.value.check == "marker" and "Fix: give parcels_out= a new folder" in str(err.value)
+    assert str(err.value) == (
+        f"{mine} (the full parcel table's folder) is not an xsland output folder (it has no "
+        f"{MARKER} marker), so it is not replaced, even with --overwrite; Fix: give a new "
+        "folder with parcels_out=, or move its contents away yourself"
+    )
+    assert err.value.check == "marker"
     with pytest.raises(OutputTargetError, match=r"exists and is not a folder") as err:
         audit_partitioned(folder, parks, as_of=AS_OF, parcels_out=tmp_path / "a_file")
     assert err.value.check == "kind"

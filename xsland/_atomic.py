@@ -49,6 +49,7 @@ __all__ = [
     "MARKER",
     "atomic_dir",
     "atomic_file",
+    "check_replaceable",
     "is_marked",
     "lock_path",
     "output_lock",
@@ -322,18 +323,33 @@ def _refuse_existing(target: Path, overwrite: bool, *, at_swap: bool = False) ->
 
 def _check_dir_target(target: Path, overwrite: bool) -> None:
     _refuse_existing(target, overwrite)
+    check_replaceable(target)
+
+
+def check_replaceable(target: Path, *, what: str = "", option: str = "--out") -> None:
+    """Refuse to replace ``target`` unless it is missing, an empty folder, or a folder
+    xsland wrote (it carries :data:`MARKER`): never a file, a link, or someone's files.
+
+    ``what`` says what the folder is (after its path), ``option`` where another is given.
+
+    Raises
+    ------
+    OutputTargetError
+        ``check="kind"`` for a file or link, ``check="marker"`` for a folder of files
+        xsland did not write.
+    """
     if not os.path.lexists(target):
         return
     if not target.is_dir() or target.is_symlink():
         raise OutputTargetError(
-            f"{target} exists and is not a folder; Fix: give a folder name with --out",
+            f"{target}{what} exists and is not a folder; Fix: give a folder name with {option}",
             check="kind",
         )
     if any(target.iterdir()) and not is_marked(target):
         raise OutputTargetError(
-            f"{target} is not an xsland output folder (it has no {MARKER} marker), so it is "
-            "not replaced, even with --overwrite; Fix: give a new folder with --out, or move "
-            "its contents away yourself",
+            f"{target}{what} is not an xsland output folder (it has no {MARKER} marker), so "
+            f"it is not replaced, even with --overwrite; Fix: give a new folder with {option}, "
+            "or move its contents away yourself",
             check="marker",
         )
 

@@ -114,9 +114,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from xsland._atomic import MARKER, is_marked
+from xsland._atomic import MARKER, check_replaceable
 from xsland._progress import step
-from xsland.errors import DataError, OutputTargetError
+from xsland.errors import DataError
 from xsland.group.blocks import block_members, block_table
 from xsland.judge.audit import parcel_table, park_checks_combine, park_partial
 from xsland.judge.intensity import land_combine as intensity_land
@@ -610,20 +610,7 @@ def _parcels_target(folder: Any, parcels_out: str | os.PathLike | None) -> Path:
     else:  # beside the dataset, whatever its path ends with ("ds/", ".")
         here = Path(os.path.abspath(folder))
         target = here.with_name(f"{here.name}.parcels")
-    if not os.path.lexists(target):
-        return target
-    fix = "Fix: give parcels_out= a new folder, or move its contents away yourself"
-    if not target.is_dir() or target.is_symlink():
-        raise OutputTargetError(
-            f"{target} (the full parcel table's folder) exists and is not a folder. {fix}",
-            check="kind",
-        )
-    if any(target.iterdir()) and not is_marked(target):
-        raise OutputTargetError(
-            f"{target} (the full parcel table's folder) holds files xsland did not write "
-            f"(it has no {MARKER} marker), so it is not replaced. {fix}",
-            check="marker",
-        )
+    check_replaceable(target, what=" (the full parcel table's folder)", option="parcels_out=")
     return target
 
 
