@@ -227,7 +227,8 @@ def main(verbose: int) -> None:
     """xsland: land-use audit of industrial parks (锡山区特色专业园区).
 
     Exit status: 0 done, 1 a named error (what, where, how to fix), 2 a wrong
-    command line or an unexpected error (with the path of its crash log).
+    command line or an unexpected error (with the path of its crash log), 141 the
+    reader of its output left (as `| head` does).
     """
     _setup_logging(verbose)
 
