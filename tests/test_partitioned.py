@@ -505,13 +505,14 @@ def test_partitioned_building_checks_name_buildings_by_row(tmp_path):
     want = _cross_rows(single.quality)
     assert want["id"].tolist()[-1] == "row 3"  # the third building touches no parcel
     pd.testing.assert_frame_equal(_cross_rows(got.quality), want)
-    # an older dataset: no _row in the building files (nor their bytes in the index)
+    # an older dataset: no _row in the building files (nor their bytes and footers in
+    # the index)
     index = read_partition_index(folder)
     for e in index["buildings"]:
         path = folder / e["file"]
         gpd.read_parquet(path).drop(columns=ROW).to_parquet(path, write_covering_bbox=True)
     for e in index["parcels"] + index["buildings"]:
-        del e["bytes"]
+        del e["bytes"], e["footer"]
     (folder / "partitions.json").write_text(json.dumps(index), encoding="utf-8")
     old = audit_partitioned(folder, parks, as_of=AS_OF, parcels_out=tmp_path / "out")
     outside = _cross_rows(old.quality).iloc[-1]
@@ -823,3 +824,111 @@ def test_a_partition_without_an_extent_has_no_links():
     entry = {"file": "parcels/part-00000.parquet", "rows": 2, "bounds": [None] * 4}
     i, j = _partition_links_read("/nonexistent", entry, np.ones(2, bool), 15.0, np.empty(0))
     assert i.dtype == j.dtype == np.int64 and len(i) == len(j) == 0
+
+
+def _twin_parcels() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Four 100 m parcels in a row, IDs of one length: two partitions of two whose files
+    hold the same number of rows and, as the test checks, the same number of bytes."""
+    parcels = gpd.GeoDataFrame(
+        {"parcel_id": ["P1", "P2", "P3", "P4"], "land_use": ["100101"] * 4},
+        geometry=[_qbox(x, 0, 100, 100) for x in (0, 200, 400, 600)],
+        crs="EPSG:4549",
+    )
+    parks = gpd.GeoDataFrame(
+        {"park_id": ["K1"], "name": ["一园"], "town": ["东亭街道"]},
+        geometry=[_qbox(-10, -10, 720, 120)],
+        crs="EPSG:4549",
+    )
+    return parcels, parks
+
+
+def test_a_partition_swapped_for_one_of_the_same_size_and_rows_is_named(tmp_path):
+    """Two files of a dataset swapped, or one rewritten with its rows in another order:
+    rows and bytes as recorded, so nothing told them apart and the tasks read another
+    partition's parcels as this one's. The Parquet footer (statistics, row groups) differs
+    and is recorded (``footer`` in partitions.json): both are named before any task runs."""
+    from xsland.errors import ValidationError
+    from xsland.pipeline.engine import check_partition_files, footer_digest
+
+    parcels, parks = _twin_parcels()
+    folder = write_partitions(parcels, None, tmp_path / "ds", parcels_per_partition=2)
+    index = read_partition_index(folder)
+    first, second = (folder / e["file"] for e in index["parcels"])
+    assert [e["rows"] for e in index["parcels"]] == [2, 2]
+    assert first.stat().st_size == second.stat().st_size  # what makes the swap silent
+    assert [e["footer"] for e in index["parcels"]] == [footer_digest(first), footer_digest(second)]
+    check_partition_files(folder)  # as written: fine
+    a, b = first.read_bytes(), second.read_bytes()
+    first.write_bytes(b)
+    second.write_bytes(a)
+    with pytest.raises(ValidationError) as err:
+        audit_partitioned(folder, parks, as_of=AS_OF, parcels_out=tmp_path / "out")
+    said = "its Parquet footer (schema, row groups, statistics) is not the one partitions.json "
+    assert [(Path(p.file).name, p.message) for p in err.value.problems] == [
+        (first.name, said + "records: not the file the dataset was written with"),
+        (second.name, said + "records: not the file the dataset was written with"),
+    ]
+    assert not (tmp_path / "out").exists()
+    # a file without a Parquet footer has no digest (named as "not a Parquet file" first)
+    assert footer_digest(tmp_path / "ds" / "partitions.json") == ""
+
+
+def test_an_audit_of_a_dataset_whose_sources_changed_warns(tmp_path):
+    """The parcels layer edited after ``xsland partition``: the audit of the dataset still
+    gives the parcels as they were, so it says so and names the fix (it said nothing).
+    Unchanged sources, and sources not on this machine (a dataset copied to a cluster's
+    storage), warn nothing."""
+    import os
+    import warnings
+
+    from xsland.errors import StaleDatasetWarning
+
+    parcels, parks = _twin_parcels()
+    source = tmp_path / "parcels.gpkg"
+    parcels.to_file(source)
+    folder = write_partitions(
+        parcels, None, tmp_path / "ds", parcels_per_partition=2, sources={"parcels": str(source)}
+    )
+    assert read_partition_index(folder)["source_files"] == {
+        "parcels": [[str(source), source.stat().st_size, source.stat().st_mtime_ns]]
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        audit_partitioned(folder, parks, as_of=AS_OF, parcels_out=tmp_path / "out")
+    st = source.stat()
+    os.utime(source, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))  # saved again
+    with pytest.warns(StaleDatasetWarning) as caught:
+        audit_partitioned(folder, parks, as_of=AS_OF, parcels_out=tmp_path / "out")
+    assert [str(w.message) for w in caught] == [
+        f"parcels: {source} changed after the partitioned dataset was written from it: the "
+        "audit uses the dataset, not the file as it is now. Fix: write the dataset again "
+        "with `xsland partition --overwrite`"
+    ]
+    source.unlink()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        audit_partitioned(folder, parks, as_of=AS_OF, parcels_out=tmp_path / "out")
+
+
+def test_a_shapefile_source_is_compared_with_its_attribute_file(tmp_path):
+    """A Shapefile's attributes live in its ``.dbf``: an edited land use changes the
+    ``.dbf`` only, and the dataset is as stale as when the shapes changed."""
+    import os
+
+    from xsland.pipeline.engine import changed_sources, source_signatures
+
+    parcels, _ = _twin_parcels()
+    shp = tmp_path / "parcels.shp"
+    parcels.to_file(shp)
+    signatures = source_signatures({"parcels": str(shp)})
+    assert [Path(f).suffix for f, _, _ in signatures["parcels"]] == [
+        ".shp", ".dbf", ".shx", ".prj", ".cpg",
+    ]  # fmt: skip
+    index = {"source_files": signatures}
+    assert changed_sources(index) == []
+    dbf = shp.with_suffix(".dbf")
+    st = dbf.stat()
+    os.utime(dbf, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    assert [m.split(" changed")[0] for m in changed_sources(index)] == [f"parcels: {dbf}"]
+    assert changed_sources({"source_files": {"parcels": [["x", "y"]], "b": "z"}}) == []
+    assert changed_sources({}) == []

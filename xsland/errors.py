@@ -29,6 +29,8 @@ __all__ = [
     "Interrupted",
     "EngineError",
     "Problem",
+    "XslandWarning",
+    "StaleDatasetWarning",
     "format_rows",
 ]
 
@@ -123,6 +125,15 @@ class MissingInputError(InputFileError):
 
 class EngineError(XslandError, OSError):
     """A Dask scheduler that cannot be reached."""
+
+
+class XslandWarning(UserWarning):
+    """Something a user should know whose result is still written (the CLI prints it)."""
+
+
+class StaleDatasetWarning(XslandWarning):
+    """A partitioned dataset whose source files changed after it was written: the audit
+    uses the dataset, which no longer holds what they hold."""
 
 
 class Interrupted(KeyboardInterrupt):

@@ -82,6 +82,7 @@ What a cluster run needs
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -764,6 +765,7 @@ def _write_layer(frame: gpd.GeoDataFrame, labels: np.ndarray, folder: Any, name:
                 # null, so that the index is strict JSON (NaN is not)
                 "bounds": [float(v) if np.isfinite(v) else None for v in part.total_bounds],
                 "bytes": os.path.getsize(folder / file),  # tells another file in its place
+                "footer": footer_digest(folder / file),  # and one of the same size
             }
         )
     return out
@@ -893,6 +895,7 @@ def write_partitions(
             index["buildings"] = _write_layer(bm, spatial_partitions(bg, k), tmp, "buildings")
         if sources:
             index["sources"] = {str(k): str(v) for k, v in sources.items()}
+            index["source_files"] = source_signatures(index["sources"])
         found = quality_frame(parcels, buildings).to_dict("records")
         if found:
             text = json.dumps(found, ensure_ascii=False, default=str)
@@ -944,8 +947,9 @@ def check_partition_files(folder: Any) -> dict[str, Any]:
     any task reads them.
 
     Every parcel and building file listed must exist and be GeoParquet holding the rows
-    recorded and, in a dataset written by this version, as many bytes (a file of another
-    dataset put in its place differs); parcel files must carry ``_row``. No ``*.parquet``
+    recorded and, in a dataset written by this version, as many bytes and the same
+    Parquet footer (:func:`footer_digest`: a file of another dataset put in its place
+    differs, even of the same size); parcel files must carry ``_row``. No ``*.parquet``
     file may lie in ``parcels/`` or ``buildings/`` unlisted (the tasks read the listed
     files only: its rows would be left out of the audit). The CRS must be readable. Only
     the files' footers are read.
@@ -1053,7 +1057,97 @@ def _file_problems(path: Path, entry: Mapping[str, Any], layer: str, again: str)
                 **where,
             )
         )
+    elif "footer" in entry and footer_digest(path) != entry["footer"]:
+        found.append(
+            Problem(
+                f"its Parquet footer (schema, row groups, statistics) is not the one "
+                f"{PARTITION_INDEX} records: not the file the dataset was written with",
+                fix=again,
+                **where,
+            )
+        )
     return found
+
+
+def footer_digest(path: str | os.PathLike) -> str:
+    """The SHA-256 of a Parquet file's footer: its schema, metadata and row groups with
+    their offsets and statistics (each column's least and greatest value).
+
+    Two files of equal size and rows written from other data differ in it (their
+    ``_row`` and bounding-box statistics, at least), and it is read without the data:
+    the last 8 bytes give its length (little-endian) and the magic ``PAR1``.
+    """
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        if size < 12:
+            return ""
+        f.seek(size - 8)
+        tail = f.read(8)
+        length = int.from_bytes(tail[:4], "little")
+        if tail[4:] != b"PAR1" or length > size - 12:
+            return ""
+        f.seek(size - 8 - length)
+        return hashlib.sha256(f.read(length)).hexdigest()
+
+
+#: The files beside a Shapefile that hold its attributes, index, CRS and encoding.
+_SHAPEFILE_PARTS = (".dbf", ".shx", ".prj", ".cpg")
+
+
+def source_signatures(sources: Mapping[str, str]) -> dict[str, list[list[Any]]]:
+    """``kind -> [[file, bytes, mtime_ns], …]`` of the local files a dataset was written
+    from (absolute paths; a Shapefile with its ``.dbf``, ``.shx``, ``.prj`` and ``.cpg``); sources that
+    are not local files (a database) are left out. :func:`changed_sources` compares them.
+    """
+    out: dict[str, list[list[Any]]] = {}
+    for kind, file in sources.items():
+        path = Path(os.path.abspath(file))  # compared from any folder the audit runs in
+        if not path.is_file():
+            continue
+        parts = [path]
+        if path.suffix.lower() == ".shp":
+            parts += [p for ext in _SHAPEFILE_PARTS if (p := path.with_suffix(ext)).is_file()]
+        out[kind] = [[str(p), p.stat().st_size, p.stat().st_mtime_ns] for p in parts]
+    return out
+
+
+def changed_sources(index: Mapping[str, Any]) -> list[str]:
+    """The files a dataset was written from that changed since (size or modification
+    time): the dataset then no longer holds what they hold. A file that is not there (a
+    dataset copied to a cluster's storage) is not compared.
+
+    Only a dataset written by this version records them (``source_files`` in
+    ``partitions.json``); for an older one, and for sources that were not local files,
+    nothing is found.
+
+    Returns
+    -------
+    list of str
+        One sentence per changed source, with the fix.
+    """
+    recorded = index.get("source_files")
+    if not isinstance(recorded, dict):
+        return []
+    again = "Fix: write the dataset again with `xsland partition --overwrite`"
+    out = []
+    for kind, files in recorded.items():
+        if not isinstance(files, list):
+            continue
+        for item in files:
+            if not (isinstance(item, list) and len(item) == 3):
+                continue
+            file, size, mtime = item
+            try:
+                st = os.stat(file)
+            except (OSError, TypeError, ValueError):
+                continue  # not here (a dataset copied to a cluster's storage): nothing to compare
+            if (st.st_size, st.st_mtime_ns) != (size, mtime):
+                out.append(
+                    f"{kind}: {file} changed after the partitioned dataset was written from "
+                    f"it: the audit uses the dataset, not the file as it is now. {again}"
+                )
+    return out
 
 
 def _read_bbox(folder: Any, layer: str, box: Any, columns: list[str] | None = None) -> Any:

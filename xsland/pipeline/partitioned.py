@@ -106,6 +106,7 @@ import json
 import os
 import pickle
 import shutil
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -116,7 +117,7 @@ import pandas as pd
 
 from xsland._atomic import MARKER, check_replaceable
 from xsland._progress import step
-from xsland.errors import DataError
+from xsland.errors import DataError, StaleDatasetWarning
 from xsland.group.blocks import block_members, block_table
 from xsland.judge.audit import parcel_table, park_checks_combine, park_partial
 from xsland.judge.intensity import land_combine as intensity_land
@@ -545,10 +546,15 @@ def audit_partitioned(
     OutputTargetError
         Before anything is read, when ``parcels_out`` is a file or a folder of files
         xsland did not write.
+    Warns
+    -----
+    StaleDatasetWarning
+        When a file the dataset was written from (``xsland partition``'s inputs) is
+        still there but changed since (:func:`xsland.pipeline.engine.changed_sources`).
     """
     from pyproj import CRS
 
-    from xsland.pipeline.engine import check_partition_files
+    from xsland.pipeline.engine import changed_sources, check_partition_files
 
     if landcover is not None and not isinstance(landcover, str | os.PathLike):
         raise DataError(
@@ -558,6 +564,8 @@ def audit_partitioned(
     target = _parcels_target(folder, parcels_out)  # before anything is read
     lc = dict(landcover_options or {})
     index = check_partition_files(folder)
+    for stale in changed_sources(index):
+        warnings.warn(stale, StaleDatasetWarning, stacklevel=2)
     crs = CRS.from_json_dict(index["crs"])
     entries = index["parcels"]
     # what reading found, in the order of the in-memory audit: parks, the dataset's
