@@ -558,3 +558,85 @@ def test_a_librarys_info_lines_are_shown_only_with_v():
     assert err[0] == "WARNING: a worker died\n"
     assert err[1] == "INFO: State start\nWARNING: a worker died\n"
     assert err[2] == "INFO: State start\nWARNING: a worker died\nDEBUG: detail\n"
+
+
+def test_a_warning_reads_as_its_message_without_a_path_into_the_code():
+    """A warning reached users as Python prints it: ``WARNING: /…/xsland/pipeline/run.py:432:
+    StaleDatasetWarning: …`` followed by a line of xsland's source (or pyogrio's). Now
+    xsland's own is its message (which names the fix), another library's its message, kind
+    and package; ``-vv`` keeps Python's form for a developer."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, warnings\n"
+        "from xsland.cli import _setup_logging\n"
+        "from xsland.errors import StaleDatasetWarning\n"
+        "_setup_logging(int(sys.argv[1]))\n"
+        "warnings.warn('parcels: p.gpkg changed. Fix: x', StaleDatasetWarning)\n"
+        "warnings.warn_explicit('Skipping field id: unsupported OGR type: 5', RuntimeWarning,\n"
+        "    '/opt/venv/lib/python3.11/site-packages/pyogrio/raw.py', 198)\n"
+        "warnings.warn_explicit('odd', UserWarning, 'notebook.py', 3)\n"
+    )
+    err = {
+        v: subprocess.run(
+            [sys.executable, "-W", "always", "-c", code, str(v)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stderr
+        for v in (0, 2)
+    }
+    assert err[0] == (
+        "WARNING: parcels: p.gpkg changed. Fix: x\n"
+        "WARNING: Skipping field id: unsupported OGR type: 5 (RuntimeWarning from pyogrio)\n"
+        "WARNING: odd (UserWarning)\n"
+    )
+    assert "<string>:5: StaleDatasetWarning: parcels: p.gpkg changed" in err[2]
+    assert "site-packages/pyogrio/raw.py:198: RuntimeWarning" in err[2]
+
+
+def test_the_audit_of_a_stale_dataset_warns_once_and_finishes(tmp_path):
+    """``xsland partition``, then the parcels layer saved again, then ``xsland audit
+    --partitions``: one warning line naming the file and the fix, and the audit written
+    (exit 0)."""
+    import os
+    import subprocess
+    import sys
+
+    import geopandas as gpd
+    import shapely
+
+    parcels = gpd.GeoDataFrame(
+        {"parcel_id": ["P1", "P2"], "land_use": ["100101"] * 2},
+        geometry=[shapely.box(x, 3_500_000, x + 100, 3_500_100) for x in (500_000, 500_200)],
+        crs="EPSG:4549",
+    )
+    parks = gpd.GeoDataFrame(
+        {"park_id": ["K1"], "name": ["一园"], "town": ["东亭街道"]},
+        geometry=[shapely.box(499_990, 3_499_990, 500_310, 3_500_110)],
+        crs="EPSG:4549",
+    )
+    parcels.to_file(tmp_path / "parcels.gpkg")
+    parks.to_file(tmp_path / "parks.gpkg")
+    (tmp_path / "p.toml").write_text(
+        '[inputs]\nparks = "parks.gpkg"\nparcels = "parcels.gpkg"\n', encoding="utf-8"
+    )
+    xsland = [sys.executable, "-m", "xsland"]
+
+    def call(*args):
+        return subprocess.run(
+            [*xsland, *args, "--no-progress"], cwd=tmp_path, capture_output=True, text=True
+        )
+
+    assert call("partition", "-c", "p.toml", "--out", "ds").returncode == 0
+    st = (tmp_path / "parcels.gpkg").stat()
+    os.utime(tmp_path / "parcels.gpkg", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    done = call("audit", "--parks", "parks.gpkg", "--partitions", "ds", "--out", "o")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == (
+        f"WARNING: parcels: {tmp_path / 'parcels.gpkg'} changed after the partitioned "
+        "dataset was written from it: the audit uses the dataset, not the file as it is now. "
+        "Fix: write the dataset again with `xsland partition --overwrite`\n"
+    )
+    assert (tmp_path / "o" / "audit.gpkg").is_file()

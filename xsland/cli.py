@@ -15,6 +15,7 @@ import stat
 import sys
 import tempfile
 import traceback
+import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ import pandas as pd
 
 from xsland._redact import is_postgres_uri, printable, redact
 from xsland._version import __version__
-from xsland.errors import Interrupted, XslandError
+from xsland.errors import Interrupted, XslandError, XslandWarning
 
 __all__ = ["main"]
 
@@ -55,10 +56,26 @@ def _setup_logging(verbose: int) -> None:
     level = logging.WARNING - 10 * verbose
     logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
     logging.captureWarnings(True)
+    if verbose < 2:  # -vv keeps Python's form: file, line and source line
+        warnings.formatwarning = _format_warning
     for handler in logging.getLogger().handlers:
         handler.setLevel(level)
         if not any(isinstance(f, _RedactFilter) for f in handler.filters):
             handler.addFilter(_RedactFilter())
+
+
+def _format_warning(
+    message: Warning | str, category: type[Warning], filename: str, lineno: int, line: Any = None
+) -> str:
+    """A warning as a user reads it: xsland's own as its message (which names the fix),
+    another library's with its kind and the package it came from, never a path into
+    the installed code or a line of its source (``-vv`` shows those)."""
+    if issubclass(category, XslandWarning):
+        return str(message)
+    parts = Path(filename).parts
+    package = parts[parts.index("site-packages") + 1] if "site-packages" in parts[:-1] else ""
+    where = f" from {package.removesuffix('.py')}" if package else ""
+    return f"{message} ({category.__name__}{where})"
 
 
 _OS_ERRORS: dict[int, tuple[str, str]] = {
