@@ -362,3 +362,34 @@ def test_of_two_twin_footprints_every_engine_keeps_the_earlier_one(tmp_path):
     assert len(index["parcels"]) == 2 and len(index["buildings"]) == 6
     got = plot_ratio_partitioned(folder)
     np.testing.assert_allclose(got["floor_area"], want, rtol=1e-12)
+
+
+def test_a_local_cluster_takes_a_free_port_and_serves_no_dashboard():
+    """Dask's scheduler put its HTTP server on 8787 when free; when a notebook or another
+    cluster had it, every ``--engine dask`` run printed "Port 8787 is already in use …
+    Hosting the HTTP server on port N instead". Now it takes a free port of localhost,
+    warns nothing, and serves health and metrics but no dashboard pages."""
+    import socket
+    import urllib.error
+    import urllib.request
+    import warnings
+
+    taken = socket.socket()
+    try:
+        taken.bind(("127.0.0.1", 8787))
+        taken.listen()
+    except OSError:
+        pass  # something on this machine has it already: the same case
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            client = make_client(1)
+        with client:
+            http = client.cluster.scheduler.http_server
+            assert (http.address, http.port != 8787) == ("127.0.0.1", True)
+            url = f"http://127.0.0.1:{http.port}"
+            assert urllib.request.urlopen(f"{url}/health").read() == b"ok"
+            with pytest.raises(urllib.error.HTTPError, match="404"):
+                urllib.request.urlopen(f"{url}/status")
+    finally:
+        taken.close()

@@ -150,8 +150,8 @@ def make_client(
     -------
     distributed.Client
         Use it as a context manager, or call ``close()``: a local cluster it started is
-        shut down with it. A local cluster listens on localhost only, without dashboard
-        pages.
+        shut down with it. A local cluster listens on localhost only (its scheduler's
+        HTTP server, for health and metrics, on a free port), without dashboard pages.
 
     Raises
     ------
@@ -174,7 +174,11 @@ def make_client(
         n_workers=n,
         threads_per_worker=1,
         processes=processes,
-        dashboard_address=None,
+        # the scheduler's HTTP server (health and metrics routes; no dashboard pages) on
+        # a free port of localhost: Dask's default 8787 may be another cluster's or a
+        # notebook's, and taking another port then printed Dask's warning on every run
+        dashboard_address="127.0.0.1:0",
+        scheduler_kwargs={"dashboard": False},
         memory_limit=memory_limit,
     )
 
