@@ -530,3 +530,25 @@ def test_a_layers_own_low_efficiency_column_does_not_replace_the_audits():
         assert result.parcels["low_efficiency"].tolist() == [False, True]
     assert mine.parcels["block_id"].tolist() == plain.parcels["block_id"].tolist()
     assert mine.parcels["low_efficiency_orig"].tolist() == ["no", "no"]
+
+
+def test_columns_differing_only_in_case_are_renamed_and_the_audit_is_written(tmp_path):
+    # Note keeps its name; NOTE would be NOTE_2, which the layer has: NOTE_3; NOTE_2
+    # keeps its own; nOtE: nOtE_2 and _3 are taken, nOtE_4. Before, validation let them
+    # through and the GeoPackage writer stopped the audit with "Cannot create field
+    # NOTE. A field with the same name already exists."
+    import xsland
+
+    user = {"Note": ["a", "b"], "NOTE": ["c", "d"], "NOTE_2": ["e", "f"], "nOtE": ["g", "h"]}
+    parks, parcels = _own_column_world(**user)
+    got = [c for c in parcels.columns if c.casefold().startswith("note")]
+    assert got == ["Note", "NOTE_3", "NOTE_2", "nOtE_4"]
+    assert parcels["NOTE_3"].tolist() == ["c", "d"] and parcels["nOtE_4"].tolist() == ["g", "h"]
+    q = quality_frame(parcels.attrs["quality"])
+    assert q.loc[q["check"] == "column_renamed", "column"].tolist() == ["NOTE", "nOtE"]
+    result = xsland.run_audit(parks, parcels, as_of="2025-08-29")
+    xsland.write_audit(result, tmp_path / "out", maps=False, html_report=False)
+    back = xsland.AuditResult.read(tmp_path / "out").parcels
+    assert back[got].to_dict("list") == {
+        "Note": ["a", "b"], "NOTE_3": ["c", "d"], "NOTE_2": ["e", "f"], "nOtE_4": ["g", "h"],
+    }  # fmt: skip

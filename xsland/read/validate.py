@@ -479,40 +479,65 @@ def audit_columns(kind: str) -> frozenset[str]:
 
 
 def _move_aside(frame: pd.DataFrame, kind: str, c: _Collector) -> pd.DataFrame:
-    """Extra columns named like a column the audit writes, renamed ``NAME_orig``.
+    """Extra columns renamed where their names would clash in the audit's tables.
 
-    A layer's own column ``low_efficiency``, ``block_id`` or ``kinds`` would otherwise
-    stand in the audit's place (or beside it, differing only in case, which a
-    GeoPackage cannot hold): its values are kept under ``NAME_orig`` (``NAME_orig2`` …
-    when taken) and each renaming is listed as ``column_renamed``.
+    - A column named like one the audit writes: a layer's own ``low_efficiency``,
+      ``block_id`` or ``kinds`` would otherwise stand in the audit's place (or beside it,
+      differing only in case): renamed ``NAME_orig`` (``NAME_orig2`` … when taken).
+    - A column whose name differs from an earlier one's only in case (``Note`` and
+      ``NOTE``, which a GeoJSON or a CSV holds, and a GeoPackage, whose column names
+      ignore case, cannot): the later ones renamed ``NAME_2`` (``NAME_3`` …), a
+      contract column never.
+
+    Each renaming is listed as ``column_renamed``; the values are kept.
     """
-    reserved = audit_columns(kind)
-    geometry = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
-    clash = [
-        col
-        for col in frame.columns
-        if col != geometry and str(col) not in get_kind(kind).columns
-        and str(col).casefold() in reserved
-    ]  # fmt: skip
-    if not clash:
+    if kind not in _CARRIED_INTO:
         return frame
+    reserved = audit_columns(kind)
+    contract = set(get_kind(kind).columns)
+    geometry = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
     taken = {str(col).casefold() for col in frame.columns} | reserved
-    names = {}
-    for col in clash:
-        new, n = f"{col}_orig", 2
-        while new.casefold() in taken:
-            new, n = f"{col}_orig{n}", n + 1
+    seen = {str(col).casefold() for col in frame.columns if str(col) in contract}
+    if geometry is not None:
+        seen.add(str(geometry).casefold())
+    names = list(frame.columns)
+    for i, col in enumerate(frame.columns):
+        text = str(col)
+        if col == geometry or text in contract:
+            continue
+        if text.casefold() in reserved:
+            new, n = f"{text}_orig", 2
+            while new.casefold() in taken:
+                new, n = f"{text}_orig{n}", n + 1
+            why = (
+                "the audit writes a column of that name (names compared ignoring case, "
+                "as in a GeoPackage)"
+            )
+        elif text.casefold() in seen:
+            first = next(str(o) for o in frame.columns[:i] if str(o).casefold() == text.casefold())
+            new, n = f"{text}_2", 3
+            while new.casefold() in taken:
+                new, n = f"{text}_{n}", n + 1
+            why = (
+                f"its name differs from the column {first!r} only in case, which a "
+                "GeoPackage cannot hold"
+            )
+        else:
+            seen.add(text.casefold())
+            continue
         taken.add(new.casefold())
-        names[col] = new
+        seen.add(new.casefold())
+        names[i] = new
         c.record(
             "column_renamed",
             [""],
-            f"column {str(col)!r} renamed {new!r}: the audit writes a column of that name "
-            "(names compared ignoring case, as in a GeoPackage)",
-            column=str(col),
+            f"column {text!r} renamed {new!r}: {why}",
+            column=text,
             severity="warning",
         )
-    return frame.rename(columns=names)
+    if names != list(frame.columns):
+        frame.columns = names  # the callers' own copy
+    return frame
 
 
 def _suffix_unique(ids: pd.Series, later: np.ndarray) -> pd.Series:
