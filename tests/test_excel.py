@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 
 import geopandas as gpd
@@ -640,3 +641,48 @@ def test_a_text_column_is_inert_exactly_when_each_present_cell_starts_with_an_id
 
     by_hand = all(c is None or (c != "" and 0x4E00 <= ord(c[0]) <= 0x9FFF) for c in cells)
     assert excel._inert(pa.chunked_array([pa.array(cells, type=pa.string())])) == by_hand
+
+
+def test_a_tmpdir_that_is_not_there_does_not_fail_the_workbook(tmp_path, monkeypatch):
+    # rust_xlsxwriter keeps its temporary files in TMPDIR as it is, where Python's
+    # tempfile falls back to the next usable folder: a TMPDIR naming a missing folder
+    # stopped the audit with "Excel write error: Temporary file error: … (os error 2)"
+    import tempfile
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "gone"))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # what gettempdir() found
+    frame = pd.DataFrame({"编号": ["=1+1", "P2"], "面积": [1.5, 2.0]})
+    path = excel.write_frames({"s": (frame, [None, "0.0"])}, tmp_path / "t.xlsx")
+    assert _sheets(path)["s"] == [["编号", "面积"], ["=1+1", 1.5], ["P2", 2.0]]
+    assert os.environ["TMPDIR"] == str(tmp_path)  # and the worker processes inherit it
+
+
+@pytest.mark.parametrize(
+    ("said", "errno_", "where"),
+    [
+        ("Temporary file error: 'No space left on device (os error 28)'", 28, "scratch"),
+        ("IO error: Permission denied (os error 13)", 13, "file"),
+    ],
+)
+def test_the_workbook_writers_system_errors_are_os_errors(
+    tmp_path, monkeypatch, said, errno_, where
+):
+    # a full TMPDIR or a file that cannot be written: an OSError with its errno and the
+    # folder or file concerned (a named error on the command line), not a RuntimeError
+    import rustpy_xlsxwriter
+
+    def fail(*args, **kwargs):
+        raise RuntimeError(f"Excel write error: {said}")
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(rustpy_xlsxwriter, "write_worksheets", fail)
+    frame = pd.DataFrame({"a": ["x"]})
+    with pytest.raises(OSError) as caught:
+        excel.write_frames({"s": (frame, [None])}, tmp_path / "t.xlsx")
+    assert caught.value.errno == errno_
+    assert (
+        caught.value.filename == str(tmp_path)
+        if where == "scratch"
+        else (caught.value.filename.endswith(".xlsx"))
+    )
+    assert not list(tmp_path.glob("*.xlsx"))  # nothing left behind

@@ -612,3 +612,39 @@ def test_a_worker_writes_every_added_plan_in_turn_and_those_it_cannot_get_here(
     }
     assert got == {"one": 2, "two": 1, "three": 3} and job.proc.returncode == 0
     assert not any(f.exists() for f in calls)  # every plan's folder removed
+
+
+@pytest.mark.parametrize("worker_min_rows", [None, 0], ids=["here", "worker"])
+@pytest.mark.parametrize(
+    ("name", "values"),
+    [
+        ("fid", ["f1", "f2", None]),  # text: GDAL refused it as the feature IDs
+        ("FID", [5, 5, 7]),  # whole numbers twice: the insert broke (UNIQUE constraint)
+        ("fid", [10, 20, 30]),  # unique: they became the feature IDs, the column vanished
+        ("Fid", [1.5, None, -2.0]),
+    ],
+)
+def test_a_column_called_fid_is_written_and_read_back_as_a_column(
+    tmp_path, name, values, worker_min_rows
+):
+    from xsland.write.gpkg import gpkg_writing
+
+    layer = gpd.GeoDataFrame(
+        {"parcel_id": ["P1", "P2", "P3"], name: values},
+        geometry=[shapely.box(i, 0, i + 1, 1) for i in range(3)],
+        crs="EPSG:4549",
+    )
+    target = tmp_path / "fid.gpkg"
+    with gpkg_writing({"things": layer}, target, worker_min_rows=worker_min_rows):
+        pass
+    back = pyogrio.read_dataframe(target, layer="things")
+    assert list(back.columns) == ["parcel_id", name, "geometry"]
+    if any(isinstance(v, str) for v in values):
+        assert back[name].astype(object).where(back[name].notna(), None).tolist() == values
+    else:
+        expected = pd.Series(values, name=name, dtype="float64")
+        pd.testing.assert_series_equal(back[name].astype("float64"), expected)
+    with sqlite3.connect(target) as con:
+        fields = [row[1] for row in con.execute("PRAGMA table_info(things)")]
+    con.close()
+    assert fields[0] == "xsland_fid" and name in fields  # the ID column, and the layer's own

@@ -466,3 +466,89 @@ def test_quality_cells_are_boxed_as_to_dict_gives_them():
     assert [type(v) for v in got] == [type(v) for v in want]
     records = pd.DataFrame({"c": pd.Series(cells, dtype=object)}).to_dict("records")
     assert [repr(r["c"]) for r in records] == [repr(v) for v in want]
+
+
+def _own_column_world(**extra):
+    """One park; P1 FAR 1.5 (ok) and P2 FAR 0.5 (low-efficiency: below 1.0), touching."""
+    parks = _layer(park_id=["K1"], name=["一园"], geometry=[shapely.box(-10, -10, 300, 300)])
+    parcels = _layer(
+        parcel_id=["P1", "P2"],
+        land_use=["100101", "100101"],
+        floor_area=[15_000.0, 5_000.0],
+        geometry=[shapely.box(0, 0, 100, 100), shapely.box(100, 0, 200, 100)],
+        **extra,
+    )
+    return validate_layer(parks, "parks"), validate_layer(parcels, "parcels")
+
+
+def test_a_column_named_like_the_audits_own_is_moved_aside_and_listed():
+    # the layer's low_efficiency ("no" for both, as a town office might have marked
+    # them), Block_ID (the audit's block_id but for case) and kinds, with kinds_orig
+    # already taken: renamed low_efficiency_orig, Block_ID_orig and kinds_orig2, their
+    # values kept; park_id is not a parcel contract column either. A contract column
+    # (owner) and a plain extra column (note) keep their names.
+    user = {
+        "low_efficiency": ["no", "no"],
+        "Block_ID": ["B9", "B9"],
+        "kinds": ["k", "k"],
+        "kinds_orig": ["t", "t"],
+        "park_id": ["X", "X"],
+        "owner": ["甲", "乙"],
+        "note": ["a", "b"],
+    }
+    _, parcels = _own_column_world(**user)
+    renamed = {
+        "low_efficiency": "low_efficiency_orig",
+        "Block_ID": "Block_ID_orig",
+        "kinds": "kinds_orig2",
+        "park_id": "park_id_orig",
+    }
+    for old, new in renamed.items():
+        assert old not in parcels.columns
+        assert parcels[new].tolist() == user[old]
+    assert parcels["kinds_orig"].tolist() == ["t", "t"]
+    assert parcels["owner"].tolist() == ["甲", "乙"] and parcels["note"].tolist() == ["a", "b"]
+    q = quality_frame(parcels.attrs["quality"])
+    listed = q[q["check"] == "column_renamed"]
+    new_names = listed["detail"].str.extract(r"renamed '(.+?)'")[0]
+    assert dict(zip(listed["column"], new_names, strict=True)) == renamed
+    assert (listed["severity"] == "warning").all()
+
+
+def test_a_layers_own_low_efficiency_column_does_not_replace_the_audits():
+    # P2 (FAR 0.5 < 1.0) is low-efficiency, P1 (1.5) is not, whatever the layer's own
+    # column low_efficiency says; before, the layer's text column took the audit's place
+    # and no parcel was flagged (and no block was ever shown as such)
+    import xsland
+
+    plain = xsland.run_audit(*_own_column_world(), as_of="2025-08-29")
+    mine = xsland.run_audit(
+        *_own_column_world(low_efficiency=["no", "no"], block_id=["B9", "B9"]),
+        as_of="2025-08-29",
+    )
+    for result in (plain, mine):
+        assert result.parcels["low_efficiency"].tolist() == [False, True]
+    assert mine.parcels["block_id"].tolist() == plain.parcels["block_id"].tolist()
+    assert mine.parcels["low_efficiency_orig"].tolist() == ["no", "no"]
+
+
+def test_columns_differing_only_in_case_are_renamed_and_the_audit_is_written(tmp_path):
+    # Note keeps its name; NOTE would be NOTE_2, which the layer has: NOTE_3; NOTE_2
+    # keeps its own; nOtE: nOtE_2 and _3 are taken, nOtE_4. Before, validation let them
+    # through and the GeoPackage writer stopped the audit with "Cannot create field
+    # NOTE. A field with the same name already exists."
+    import xsland
+
+    user = {"Note": ["a", "b"], "NOTE": ["c", "d"], "NOTE_2": ["e", "f"], "nOtE": ["g", "h"]}
+    parks, parcels = _own_column_world(**user)
+    got = [c for c in parcels.columns if c.casefold().startswith("note")]
+    assert got == ["Note", "NOTE_3", "NOTE_2", "nOtE_4"]
+    assert parcels["NOTE_3"].tolist() == ["c", "d"] and parcels["nOtE_4"].tolist() == ["g", "h"]
+    q = quality_frame(parcels.attrs["quality"])
+    assert q.loc[q["check"] == "column_renamed", "column"].tolist() == ["NOTE", "nOtE"]
+    result = xsland.run_audit(parks, parcels, as_of="2025-08-29")
+    xsland.write_audit(result, tmp_path / "out", maps=False, html_report=False)
+    back = xsland.AuditResult.read(tmp_path / "out").parcels
+    assert back[got].to_dict("list") == {
+        "Note": ["a", "b"], "NOTE_3": ["c", "d"], "NOTE_2": ["e", "f"], "nOtE_4": ["g", "h"],
+    }  # fmt: skip

@@ -33,10 +33,12 @@ from xsland.errors import Problem, ValidationError
 from xsland.read.coerce import ID_COLUMNS, coerce_dates, coerce_ids, coerce_numbers
 from xsland.read.geometry_checks import crs_findings, nonfinite_mask
 from xsland.read.values import normalise_id, normalise_ids, read_dates
+from xsland.rules.columns import TABLES
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 from xsland.rules.schema import get_kind
 
 __all__ = [
+    "audit_columns",
     "validate_layer",
     "validate_table",
     "parse_dates",
@@ -109,6 +111,7 @@ QUALITY_CHECKS = {
         "park lists no related or supporting industries",
     ),
     "text_nul_removed": ("文本空字符已删除", "NUL character removed from text"),
+    "column_renamed": ("字段已改名", "input column renamed: its name is the audit's own"),
 }
 QUALITY_COLUMNS = ["layer", "file", "id", "column", "check", "severity", "label", "detail"]
 
@@ -457,6 +460,84 @@ def _check_columns(frame: pd.DataFrame, kind: str, c: _Collector) -> bool:
                 column=options[0],
             )
     return ok
+
+
+#: The output tables an input kind's own extra columns are carried into.
+_CARRIED_INTO = {"parcels": ("parcels",), "parks": ("parks", "park_zones"),
+                 "enterprises": ("enterprises",)}  # fmt: skip
+
+
+def audit_columns(kind: str) -> frozenset[str]:
+    """Case-folded names of the columns the audit writes itself into the tables that carry
+    ``kind``'s extra columns (not the kind's own contract columns, which are its input);
+    empty for a kind whose extra columns reach no output.
+    """
+    spec = get_kind(kind)
+    own = {c.casefold() for c in spec.columns}
+    names = {col.name.casefold() for t in _CARRIED_INTO.get(kind, ()) for col in TABLES[t].columns}
+    return frozenset(names - own)
+
+
+def _move_aside(frame: pd.DataFrame, kind: str, c: _Collector) -> pd.DataFrame:
+    """Extra columns renamed where their names would clash in the audit's tables.
+
+    - A column named like one the audit writes: a layer's own ``low_efficiency``,
+      ``block_id`` or ``kinds`` would otherwise stand in the audit's place (or beside it,
+      differing only in case): renamed ``NAME_orig`` (``NAME_orig2`` … when taken).
+    - A column whose name differs from an earlier one's only in case (``Note`` and
+      ``NOTE``, which a GeoJSON or a CSV holds, and a GeoPackage, whose column names
+      ignore case, cannot): the later ones renamed ``NAME_2`` (``NAME_3`` …), a
+      contract column never.
+
+    Each renaming is listed as ``column_renamed``; the values are kept.
+    """
+    if kind not in _CARRIED_INTO:
+        return frame
+    reserved = audit_columns(kind)
+    contract = set(get_kind(kind).columns)
+    geometry = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+    taken = {str(col).casefold() for col in frame.columns} | reserved
+    seen = {str(col).casefold() for col in frame.columns if str(col) in contract}
+    if geometry is not None:
+        seen.add(str(geometry).casefold())
+    names = list(frame.columns)
+    for i, col in enumerate(frame.columns):
+        text = str(col)
+        if col == geometry or text in contract:
+            continue
+        if text.casefold() in reserved:
+            new, n = f"{text}_orig", 2
+            while new.casefold() in taken:
+                new, n = f"{text}_orig{n}", n + 1
+            why = (
+                "the audit writes a column of that name (names compared ignoring case, "
+                "as in a GeoPackage)"
+            )
+        elif text.casefold() in seen:
+            first = next(str(o) for o in frame.columns[:i] if str(o).casefold() == text.casefold())
+            new, n = f"{text}_2", 3
+            while new.casefold() in taken:
+                new, n = f"{text}_{n}", n + 1
+            why = (
+                f"its name differs from the column {first!r} only in case, which a "
+                "GeoPackage cannot hold"
+            )
+        else:
+            seen.add(text.casefold())
+            continue
+        taken.add(new.casefold())
+        seen.add(new.casefold())
+        names[i] = new
+        c.record(
+            "column_renamed",
+            [""],
+            f"column {text!r} renamed {new!r}: {why}",
+            column=text,
+            severity="warning",
+        )
+    if names != list(frame.columns):
+        frame.columns = names  # the callers' own copy
+    return frame
 
 
 def _suffix_unique(ids: pd.Series, later: np.ndarray) -> pd.Series:
@@ -958,6 +1039,7 @@ def validate_layer(
             "state it with crs= / --crs (e.g. EPSG:4549)",
         )
     _check_columns(frame, kind, c)
+    frame = _move_aside(frame, kind, c)
     with ThreadPoolExecutor(1, thread_name_prefix="xsland-valid") as pool:
         validity = _validity(pool, frame)
         frame = _strip_nul(frame, kind, c)
@@ -996,6 +1078,7 @@ def validate_table(
     frame = df.copy()
     frame.attrs = {k: v for k, v in df.attrs.items() if k != "quality"}
     _check_columns(frame, kind, c)
+    frame = _move_aside(frame, kind, c)
     frame = _strip_nul(frame, kind, c)
     frame = coerce_ids(frame, kind, c, twice=_own_ids(kind))
     frame = _check_ids(frame, kind, c, duplicates)

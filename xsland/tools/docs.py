@@ -544,7 +544,13 @@ def render_data_contract() -> str:
         "",
         'A mapping in the project file (`[inputs.KIND.columns]`, `"file column" = '
         '"contract column"`) wins over the aliases below. A file column that would clash '
-        "with a renamed one is kept as `NAME_orig`.",
+        "with a renamed one is kept as `NAME_orig`, and so is an extra column of parcels, "
+        "parks or enterprises named like a column the audit writes itself "
+        "(`low_efficiency`, `block_id`, a parcel's `park_id` …; names compared ignoring case, "
+        "as a GeoPackage does; `NAME_orig2` … when taken), listed in the data-quality table "
+        "as `column_renamed`. An extra column whose name differs from an earlier one's only "
+        "in case (`Note`, `NOTE`: a GeoPackage cannot hold both) is kept as `NAME_2` "
+        "(`NAME_3` … when taken), listed the same way.",
         "",
         "Vector formats: "
         + ", ".join(f"`{s}` ({d})" for s, d in VECTOR_SUFFIXES.items())

@@ -144,9 +144,29 @@ def _write_layers(layers: Mapping[str, Any], path: Path, *, schema: bool) -> dic
                 use_arrow=True,
                 # GeoPackage 1.2: what QGIS on GDAL 3.6 (Debian 12) reads without a warning
                 dataset_options={"VERSION": "1.2"} if first else None,
+                layer_options=_fid_option(frame.columns),
                 **options,
             )
     return columns
+
+
+def _fid_option(columns: Any) -> dict[str, str] | None:
+    """The layer option naming the GeoPackage's feature ID column, when a column of the
+    table is called ``fid`` (in any case).
+
+    GDAL takes a column named like the ID column (``fid``) for the feature IDs: a text
+    one is refused, whole numbers given twice break the insert, and unique ones vanish
+    into the IDs (a reader no longer sees the column). The ID column is then named
+    ``xsland_fid`` (``xsland_fid2`` … when taken), so the table's ``fid`` is a column
+    like any other. ``None`` (GDAL's ``fid``) otherwise.
+    """
+    taken = {str(c).casefold() for c in columns}
+    if "fid" not in taken:
+        return None
+    name, n = "xsland_fid", 2
+    while name in taken:
+        name, n = f"xsland_fid{n}", n + 1
+    return {"FID": name}
 
 
 def _describe(
@@ -426,6 +446,7 @@ def _arrow_plan(
                 "append": i > 0 or not first,
                 # GeoPackage 1.2: what QGIS on GDAL 3.6 (Debian 12) reads without a warning
                 "dataset_options": {"VERSION": "1.2"} if i == 0 and first else None,
+                "layer_options": _fid_option(table.schema.names),
             }
         )
     return tables, {"layers": options}

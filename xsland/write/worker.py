@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -77,6 +78,14 @@ def write_workbook(tables: list[tuple[str, Any]], spec: dict[str, Any], path: st
         edited; ``""`` for text written without a cell format, whose cells all read back
         as text anyway) and ``autofilter`` (sheet -> bool). Every sheet gets a frozen, bold,
         bordered header row; dates show as ``yyyy-mm-dd``.
+
+    The writer's temporary files go to ``TMPDIR``, made usable first (:func:`_writer_tmpdir`).
+
+    Raises
+    ------
+    OSError
+        When the writer cannot write the file or its temporary files (no room, no
+        permission), with the system's errno and the folder or file concerned.
     """
     import rustpy_xlsxwriter as rx
 
@@ -91,19 +100,59 @@ def write_workbook(tables: list[tuple[str, Any]], spec: dict[str, Any], path: st
 
     head = rx.Format().set_bold().set_border("thin").set_align("center")
     names = [name for name, _ in tables]
-    rx.write_worksheets(
-        tables,
-        str(path),
-        freeze_panes={"general": {"row": 1, "col": 0}},
-        datetime_format="yyyy-mm-dd",
-        autofit=False,
-        column_widths={n: list(spec["widths"][n]) for n in names},
-        column_formats={
-            n: [None if f == "" else fmt(f) for f in spec["formats"][n]] for n in names
-        },
-        header_format={n: head for n in names},
-        autofilter={n: bool(spec["autofilter"][n]) for n in names},
+    scratch = _writer_tmpdir()
+    try:
+        rx.write_worksheets(
+            tables,
+            str(path),
+            freeze_panes={"general": {"row": 1, "col": 0}},
+            datetime_format="yyyy-mm-dd",
+            autofit=False,
+            column_widths={n: list(spec["widths"][n]) for n in names},
+            column_formats={
+                n: [None if f == "" else fmt(f) for f in spec["formats"][n]] for n in names
+            },
+            header_format={n: head for n in names},
+            autofilter={n: bool(spec["autofilter"][n]) for n in names},
+        )
+    except RuntimeError as exc:  # rust_xlsxwriter's I/O errors: an OSError with its errno
+        found = _OS_ERROR.search(str(exc))
+        if found is None:
+            raise
+        temporary = "Temporary file" in str(exc)
+        raise OSError(
+            int(found.group(1)),
+            f"{os.strerror(int(found.group(1)))} (writing the workbook"
+            + (": its temporary files, in TMPDIR)" if temporary else ")"),
+            scratch if temporary else str(path),
+        ) from exc
+
+
+#: How rust_xlsxwriter states the system error behind a failure: ``… (os error 28)``.
+_OS_ERROR = re.compile(r"\(os error (\d+)\)")
+
+
+def _writer_tmpdir() -> str:
+    """The folder rust_xlsxwriter keeps its temporary files in, made usable first.
+
+    It takes ``TMPDIR`` (``/tmp`` when unset) as it is, where Python's :mod:`tempfile`
+    tries the next candidate when that one is missing or cannot be written to: a
+    ``TMPDIR`` naming a folder that is not there failed the workbook ("Temporary file
+    error: No such file or directory"). ``TMPDIR`` is then set to the folder
+    :func:`tempfile.gettempdir` found (logged), for this process and those it starts.
+    """
+    current = os.environ.get("TMPDIR") or "/tmp"
+    if os.path.isdir(current) and os.access(current, os.W_OK | os.X_OK):
+        return current
+    usable = tempfile.gettempdir()
+    log.warning(
+        "the temporary folder %s is missing or cannot be written to; using %s instead "
+        "(set TMPDIR to a folder with room to choose another)",
+        current,
+        usable,
     )
+    os.environ["TMPDIR"] = usable
+    return usable
 
 
 def write_layers(tables: list[tuple[str, Any]], spec: dict[str, Any], path: str | Path) -> None:

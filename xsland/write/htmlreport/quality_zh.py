@@ -359,6 +359,18 @@ QUALITY_DETAIL_ZH: dict[str, tuple[tuple[str, str], ...]] = {
     # the judge layer writes its details in Chinese
     "park_without_parcels": ((_CHINESE, "{t}"),),
     "share_total_zero": ((_CHINESE, "{t}"),),
+    "column_renamed": (
+        (
+            r"column (?P<a>'.+?') renamed (?P<b>'.+?'): the audit writes a column of that name "
+            r"\(names compared ignoring case, as in a GeoPackage\)",
+            "字段 {a} 已改名为 {b}：审计结果中有同名字段（GeoPackage 字段名不区分大小写）",
+        ),
+        (
+            r"column (?P<a>'.+?') renamed (?P<b>'.+?'): its name differs from the column "
+            r"(?P<c>'.+?') only in case, which a GeoPackage cannot hold",
+            "字段 {a} 已改名为 {b}：与字段 {c} 仅大小写不同，GeoPackage 无法同时保存",
+        ),
+    ),
     "text_nul_removed": (
         (
             r"NUL characters \(U\+0000\) removed: GeoPackage and Excel would end the text there",
