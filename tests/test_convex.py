@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import shapely
-from hypothesis import given, settings
+import shapely.affinity
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from xsland.measure.convex import MAX_VERTICES, clip_areas, convex_rings
@@ -192,3 +193,77 @@ def test_a_batch_of_rings_cut_and_left_whole_gives_each_pair_its_own_area():
     left = [shapely.box(0, 0, 2, 2), shapely.box(10, 10, 11, 11), shapely.box(20, 20, 22, 22)]
     right = [shapely.box(1, 0, 3, 2), octagon, shapely.box(21, 21, 23, 23)]
     np.testing.assert_allclose(clip_areas(left, right), [2.0, 1.0, 1.0], rtol=1e-12)
+
+
+def _one_turn_by_the_sum(geoms: np.ndarray) -> np.ndarray:
+    """Which polygons :func:`convex_rings` takes, by its definition read literally: every
+    ring's turns summed with ``atan2`` (the shortcut for 3 or 4 edges left out)."""
+    out = np.zeros(len(geoms), dtype=bool)
+    for i, g in enumerate(geoms):
+        if shapely.get_type_id(g) != 3 or shapely.get_num_interior_rings(g) != 0:
+            continue
+        xy = shapely.get_coordinates(g)
+        if not 4 <= len(xy) <= MAX_VERTICES + 1 or not np.isfinite(xy).all():
+            continue
+        local = xy - xy[0]
+        e = np.diff(local, axis=0)
+        f = np.roll(e, -1, axis=0)
+        turn = e[:, 0] * f[:, 1] - e[:, 1] * f[:, 0]
+        dot = e[:, 0] * f[:, 0] + e[:, 1] * f[:, 1]
+        area2 = (xy[:-1, 0] * xy[1:, 1] - xy[1:, 0] * xy[:-1, 1]).sum()
+        out[i] = bool(
+            not ((e == 0).all(1)).any()
+            and not ((turn == 0) & (dot < 0)).any()
+            and ((turn >= 0).all() or (turn <= 0).all())
+            and abs(abs(np.arctan2(turn, dot).sum()) - 2 * np.pi) < 1e-6
+            and area2 != 0
+        )
+    return out
+
+
+@st.composite
+def ring(draw):
+    """A ring of 3–8 vertices: rectangles turned by any angle (their right angles
+    rounded either way), stars, spikes, collinear and repeated vertices, clockwise or not."""
+    kind = draw(st.sampled_from(["turned box", "star", "points", "sliver"]))
+    if kind == "turned box":
+        w, h = draw(st.floats(0.01, 80)), draw(st.floats(0.01, 80))
+        box = shapely.box(X0, Y0, X0 + w, Y0 + h)
+        g = shapely.affinity.rotate(box, draw(st.floats(0, 360)), origin=(X0, Y0))
+    elif kind == "star":  # a pentagram (or heptagram) turns twice with one-sign turns
+        n = draw(st.sampled_from([5, 7]))
+        step = 2 if n == 5 else draw(st.sampled_from([2, 3]))
+        r = draw(st.floats(1, 50))
+        a = np.arange(n) * step * 2 * np.pi / n + draw(st.floats(0, 6.3))
+        g = shapely.Polygon(np.column_stack([X0 + r * np.cos(a), Y0 + r * np.sin(a)]))
+    elif kind == "sliver":  # three nearly collinear points, the middle one off by little
+        d = draw(st.sampled_from([0.0, 1e-12, 1e-9, 1e-6, -1e-9]))
+        g = shapely.Polygon([(X0, Y0), (X0 + 50, Y0 + d), (X0 + 100, Y0), (X0 + 50, Y0 + 1)])
+    else:
+        n = draw(st.integers(3, MAX_VERTICES))
+        xy = draw(
+            st.lists(st.tuples(st.floats(-20, 20), st.floats(-20, 20)), min_size=n, max_size=n)
+        )
+        g = shapely.Polygon([(X0 + x, Y0 + y) for x, y in xy])
+    if draw(st.booleans()) and not g.is_empty:
+        g = shapely.Polygon(list(g.exterior.coords)[::-1])
+    return g
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(ring(), min_size=1, max_size=12), st.booleans())
+def test_the_quarter_turn_shortcut_takes_what_the_sum_of_turns_takes(rings, same_width):
+    """3 or 4 edges turning one way make one full turn exactly when a corner turns by a
+    quarter or more: the rings taken are those the summed turns take, rings of one width
+    (read without padding) or not."""
+    g = np.array(rings, dtype=object)
+    if same_width:  # only the 4-edge rings: read without padding
+        g = g[shapely.get_num_coordinates(g) == 5]
+        assume(len(g))
+    x, y, ok = convex_rings(g)
+    np.testing.assert_array_equal(ok, _one_turn_by_the_sum(g))
+    for i in np.flatnonzero(ok):  # the ring, padded with its closing vertex
+        xy = shapely.get_coordinates(g[i])
+        width = x.shape[1]
+        want = np.vstack([xy, np.repeat(xy[-1:], width - len(xy), axis=0)])
+        np.testing.assert_array_equal(np.column_stack([x[i], y[i]]), want)

@@ -51,6 +51,14 @@ def convex_rings(
     \\operatorname{atan2}(e_i \\times e_{i+1}, e_i \\cdot e_{i+1})` of one full turn
     (:math:`\\pm 2\\pi`; a star whose turns all have one sign turns twice or more).
 
+    The sum of the turns of a closed ring is a whole number of turns, and with 3 or 4
+    edges turning one way (each turn in :math:`[0, \\pi)`) it is under two: it is one
+    turn exactly when some corner turns by :math:`\\pi/2` or more (:math:`e_i \\times
+    e_{i+1} \\ne 0`, :math:`e_i \\cdot e_{i+1} \\le 0`), which every box and almost every
+    building has, so the ``atan2`` sum is taken only for the other rings (the same
+    answer, about half the time on boxes). Rings of one width (a grid of boxes) are
+    read without padding.
+
     Parameters
     ----------
     geoms
@@ -83,31 +91,53 @@ def convex_rings(
     sel = np.flatnonzero(ok)
     c = cnt[sel]
     xy = shapely.get_coordinates(g[sel])
-    start = np.cumsum(c) - c
-    idx = start[:, None] + np.minimum(np.arange(width)[None, :], c[:, None] - 1)
-    sx, sy = xy[idx, 0], xy[idx, 1]
-    # local coordinates (the first vertex at 0): the turns are computed without the
-    # large easting and northing
+    uniform = bool((c == width).all())
+    if uniform:  # every ring as wide as the widest (a grid of boxes): no padding or mask
+        xy = xy.reshape(len(sel), width, 2)
+        sx, sy = xy[:, :, 0], xy[:, :, 1]
+    else:
+        start = np.cumsum(c) - c
+        idx = start[:, None] + np.minimum(np.arange(width)[None, :], c[:, None] - 1)
+        sx, sy = xy[idx, 0], xy[idx, 1]
     ex, ey = np.diff(sx - sx[:, :1], axis=1), np.diff(sy - sy[:, :1], axis=1)
-    col = np.arange(width - 1)[None, :]
-    real = col < (c - 1)[:, None]  # the ring's own edges (the rest: padding)
-    nxt = np.where(col + 1 < (c - 1)[:, None], col + 1, 0)  # the next edge, cyclically
-    fx, fy = np.take_along_axis(ex, nxt, 1), np.take_along_axis(ey, nxt, 1)
-    turn = np.where(real, ex * fy - ey * fx, 0.0)
-    dot = np.where(real, ex * fx + ey * fy, 1.0)
-    total = np.arctan2(turn, dot).sum(1)
+    if uniform:
+        fx, fy = np.roll(ex, -1, axis=1), np.roll(ey, -1, axis=1)
+        turn = ex * fy - ey * fx
+        dot = ex * fx + ey * fy
+        real = None
+    else:
+        col = np.arange(width - 1)[None, :]
+        real = col < (c - 1)[:, None]
+        nxt = np.where(col + 1 < (c - 1)[:, None], col + 1, 0)
+        fx, fy = np.take_along_axis(ex, nxt, 1), np.take_along_axis(ey, nxt, 1)
+        turn = np.where(real, ex * fy - ey * fx, 0.0)
+        dot = np.where(real, ex * fx + ey * fy, 1.0)
+    # one full turn: shown by a corner of pi/2 or more where 3 or 4 edges turn (see
+    # above; a corner of two edges whose products underflowed to 0 shows nothing), else
+    # by the sum of the turns
+    sure = (c <= 5) & ((turn != 0) & (dot <= 0)).any(1) & ~((turn == 0) & (dot == 0)).any(1)
+    once = sure.copy()
+    rest = np.flatnonzero(~sure)
+    if len(rest):
+        total = np.arctan2(turn[rest], dot[rest]).sum(1)
+        once[rest] = np.abs(np.abs(total) - 2 * np.pi) < 1e-6
     area2 = (sx[:, :-1] * sy[:, 1:] - sx[:, 1:] * sy[:, :-1]).sum(1)
+    zero_edge = (ex == 0) & (ey == 0)
+    back = (turn == 0) & (dot < 0)
+    if real is not None:
+        zero_edge &= real
+        back &= real
     good = (
         np.isfinite(sx).all(1)
         & np.isfinite(sy).all(1)
-        & ~(real & (ex == 0) & (ey == 0)).any(1)
-        & ~(real & (turn == 0) & (dot < 0)).any(1)  # no edge doubling back
+        & ~zero_edge.any(1)
+        & ~back.any(1)
         & (((turn >= 0).all(1)) | ((turn <= 0).all(1)))
-        & (np.abs(np.abs(total) - 2 * np.pi) < 1e-6)
+        & once
         & (area2 != 0)
     )
     ok[sel] = good
-    if len(sel) == n:  # every polygon a candidate (the common case): no scatter
+    if len(sel) == n:
         return np.where(good[:, None], sx, 0.0), np.where(good[:, None], sy, 0.0), ok
     x[sel] = np.where(good[:, None], sx, 0.0)
     y[sel] = np.where(good[:, None], sy, 0.0)
