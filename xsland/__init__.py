@@ -30,8 +30,10 @@ from xsland.errors import (
     InputFileError,
     OutputExistsError,
     PolicyError,
+    StaleDatasetWarning,
     ValidationError,
     XslandError,
+    XslandWarning,
 )
 from xsland.group import blocks
 from xsland.group.blocks import block_table, find_blocks
@@ -135,4 +137,6 @@ __all__ = [
     "PolicyError",
     "InputFileError",
     "OutputExistsError",
+    "XslandWarning",
+    "StaleDatasetWarning",
 ]
