@@ -326,7 +326,12 @@ def test_report_of_a_finished_audit_reads_blocks_and_writes_atomically(demo, wit
     folder = tmp_path / "audit"
     folder.mkdir()
     shutil.copy(demo[0] / "summary.md", folder / "summary.md")
-    write_gpkg({**tables, "blocks": blocks}, folder / "audit.gpkg")
+    # a finished audit's blocks have every column an audit writes (AuditResult.read
+    # refuses a layer without one); those the fake blocks lack are empty here
+    from xsland.result import required_columns
+
+    empty = {c: pd.NA for c in required_columns("blocks") if c not in blocks.columns}
+    write_gpkg({**tables, "blocks": blocks.assign(**empty)}, folder / "audit.gpkg")
     path = write_report(AuditResult.read(folder), folder / "report.html")
     page = parse(path.read_text(encoding="utf-8"))
     assert page.sections["blocks"]["images"] == min(10, len(blocks))

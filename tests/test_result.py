@@ -221,3 +221,73 @@ def test_object_text_takes_one_pass_to_arrow():
         got = _as_text(values)
     assert got.tolist()[0] == "P1" and got.isna().tolist() == [False, True, True, False]
     assert got.tolist()[3] == "园区"
+
+
+# -- reading back an audit that is not whole ----------------------------------------------
+
+
+def _written(tiny, folder, **options):
+    """The tiny audit written to ``folder`` (GeoPackage and workbook only)."""
+    parks, parcels = tiny[:2]
+    result = run(parks, parcels, as_of="2025-08-29", **options)
+    write_audit(result, folder, maps=False, html_report=False)
+    return folder / "audit.gpkg"
+
+
+def _damage(gpkg, layer, change, *, geometry=True):
+    """Layer ``layer`` of ``gpkg`` replaced by ``change(frame)`` (as a hand edit would)."""
+    import pyogrio
+
+    frame = pyogrio.read_dataframe(gpkg, layer=layer, read_geometry=geometry)
+    pyogrio.write_dataframe(change(frame), gpkg, layer=layer, layer_options={"OVERWRITE": "YES"})
+
+
+def test_an_audit_without_the_inputs_optional_columns_reads(tiny, tmp_path):
+    # parcels without land use, owner, floor area or dates, a park without zones,
+    # enterprises without name or industry: the audit has none of those columns, and is
+    # whole (the schema's optional flag said otherwise for land_use, owner …)
+    from xsland.result import required_columns
+    from xsland.rules.columns import TABLES
+
+    parks, parcels = tiny
+    bare = (
+        parks[["park_id", "name", "geometry"]],
+        parcels[["parcel_id", "geometry"]].assign(enterprise_id=["E1", "E2", None]),
+    )
+    companies = pd.DataFrame({"enterprise_id": ["E1", "E2"]})
+    gpkg = _written(bare, tmp_path / "bare", enterprises=companies)
+    back = AuditResult.read(gpkg)
+    assert "owner" not in back.parcels.columns and "land_use" not in back.parcels.columns
+    assert "area_core_m2" not in back.parks.columns and "name" not in back.enterprises.columns
+    for name, table in back.tables().items():
+        assert set(required_columns(name)) <= set(table.columns), name
+    # every column the schema does not call optional is one of those
+    assert "area_mu" in required_columns("blocks") and "owner" not in required_columns("parcels")
+    assert set(required_columns("intensity")) == set(TABLES["intensity"].names)
+
+
+def test_read_refuses_a_layer_without_a_column_every_audit_writes(tiny, tmp_path):
+    # `xsland report` stopped on "unexpected KeyError: 'area_mu'" (exit 2) for an audit
+    # whose blocks layer lacked area_mu, and `xsland map` drew parcels without
+    # low_efficiency as if none were low-efficiency: every such layer is named at once
+    from xsland.errors import ValidationError
+
+    gpkg = _written(tiny, tmp_path / "out")
+    _damage(gpkg, "blocks", lambda f: f.drop(columns=["area_mu", "route"]))
+    _damage(gpkg, "parcels", lambda f: f.drop(columns=["low_efficiency"]))
+    with pytest.raises(ValidationError) as caught:
+        AuditResult.read(tmp_path / "out")
+    text = str(caught.value)
+    assert "2 problems" in text and str(gpkg) in text
+    assert "layer 'blocks': the layer lacks the columns area_mu, route" in text
+    assert "layer 'parcels': the layer lacks the column low_efficiency," in text
+    assert "Fix: write the audit again" in text and "xsland audit -c xsland.toml" in text
+
+
+def test_read_refuses_a_map_layer_without_geometry(tiny, tmp_path):
+    from xsland.errors import ValidationError
+
+    gpkg = _written(tiny, tmp_path / "out")
+    _damage(gpkg, "parcels", lambda f: gpd.GeoDataFrame(pd.DataFrame(f)), geometry=False)
+    with pytest.raises(ValidationError, match="layer 'parcels': the layer has no geometry"):
+        AuditResult.read(gpkg)

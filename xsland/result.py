@@ -27,12 +27,19 @@ import pyarrow as pa
 from pyproj import CRS
 
 from xsland._version import __version__
-from xsland.errors import InputFileError
+from xsland.errors import InputFileError, Problem, ValidationError
 from xsland.read.values import as_bool
 from xsland.rules.columns import TABLES, Table
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 
-__all__ = ["AuditResult", "conform", "policy_from_json", "policy_to_json", "META_KEYS"]
+__all__ = [
+    "AuditResult",
+    "conform",
+    "policy_from_json",
+    "policy_to_json",
+    "required_columns",
+    "META_KEYS",
+]
 
 #: The tables of an audit, in the order they are written.
 _TABLES = (
@@ -378,6 +385,9 @@ class AuditResult:
         ------
         InputFileError
             When there is no ``audit.gpkg`` or it lacks a layer of an audit.
+        ValidationError
+            When a layer lacks a column every audit writes (:func:`required_columns`) or
+            its geometry; every such layer is listed, with its file and columns.
         """
         return _read(Path(path))
 
@@ -443,7 +453,59 @@ def _read(path: Path) -> AuditResult:
     meta["lowuse_notes"] = json.loads(info.get("lowuse_notes") or "[]")
     meta["source"] = str(gpkg)
     tables = {n: layer(n) for n in _TABLES}
+    problems = [p for n, t in tables.items() if t is not None for p in _layer_problems(gpkg, n, t)]
+    if problems:
+        n = len(problems)
+        raise ValidationError(
+            problems,
+            title=f"{gpkg} cannot be read as an audit of xsland {__version__} "
+            f"({n} problem{'s' if n != 1 else ''})",
+        )
     return AuditResult(**tables, meta=meta, policy=policy, inputs=inputs)
+
+
+#: What a reader of a damaged audit is told to do.
+_REWRITE = (
+    "write the audit again with this version of xsland "
+    "(`xsland audit -c xsland.toml --out DIR --overwrite`)"
+)
+
+
+def required_columns(table: str) -> tuple[str, ...]:
+    """The columns of ``table`` that every audit of this version writes, whatever its inputs.
+
+    These are the columns of the output schema (:mod:`xsland.rules.columns`) not declared
+    ``optional``: the optional ones are written only with some inputs (a parcel's owner,
+    a park's zones, a land-cover raster …), and every writer reads an audit without them.
+    """
+    return tuple(c.name for c in TABLES[table] if not c.optional)
+
+
+def _layer_problems(gpkg: Path, name: str, frame: pd.DataFrame) -> list[Problem]:
+    """What keeps layer ``name`` from being read as its table: the columns every audit
+    writes that it lacks, or a geometry it lacks."""
+    spec = TABLES[name]
+    if spec.geometry and not isinstance(frame, gpd.GeoDataFrame):
+        return [
+            Problem(
+                "the layer has no geometry: its features cannot be mapped or measured",
+                fix=_REWRITE,
+                file=str(gpkg),
+                layer=name,
+            )
+        ]
+    missing = [c for c in required_columns(name) if c not in frame.columns]
+    if missing:
+        return [
+            Problem(
+                f"the layer lacks the column{'s' if len(missing) > 1 else ''} "
+                f"{', '.join(missing)}, which every audit writes",
+                fix=_REWRITE,
+                file=str(gpkg),
+                layer=name,
+            )
+        ]
+    return []
 
 
 def _key_values(table: pd.DataFrame | None) -> dict[str, str]:
