@@ -291,3 +291,75 @@ def test_read_refuses_a_map_layer_without_geometry(tiny, tmp_path):
     _damage(gpkg, "parcels", lambda f: gpd.GeoDataFrame(pd.DataFrame(f)), geometry=False)
     with pytest.raises(ValidationError, match="layer 'parcels': the layer has no geometry"):
         AuditResult.read(gpkg)
+
+
+def test_read_names_values_that_are_not_of_their_columns_type(tiny, tmp_path):
+    # text in a number column ("unexpected ValueError: Unable to parse string"), a fraction
+    # in a count ("unexpected TypeError: cannot safely cast"), a word that is no boolean
+    # (read as missing: the parcel silently not low-efficiency) are named with their rows;
+    # booleans and numbers stored as their text read as they are
+    from xsland.errors import ValidationError
+
+    gpkg = _written(tiny, tmp_path / "out")
+
+    def parcels(f):
+        f = f.copy()
+        f["far"] = ["1.5", "0.5", "n/a"]  # P3: text
+        f["low_efficiency"] = ["false", "true", "maybe"]  # P3: no boolean
+        f["area_m2"] = ["10000", "10000.0", ""]  # text of numbers, an empty cell: fine
+        return f
+
+    _damage(gpkg, "parcels", parcels)
+    _damage(gpkg, "parks", lambda f: f.assign(n_parcels=f["n_parcels"] + 0.5))
+    with pytest.raises(ValidationError) as caught:
+        AuditResult.read(gpkg)
+    text = str(caught.value)
+    assert "3 problems" in text
+    assert (
+        "layer 'parcels', column 'far': 1 value is not a number (such as 'n/a') (rows: P3)" in text
+    )
+    assert "column 'low_efficiency': 1 value is not a boolean (true/false, 1/0)" in text
+    assert "(such as 'maybe') (rows: P3)" in text
+    assert (
+        "layer 'parks', column 'n_parcels': 1 value is not a whole number (such as '3.5') (rows: K1)"
+        in text
+    )
+    assert "area_m2" not in text and "Fix: correct or empty these cells" in text
+    # once corrected, the text of numbers and booleans reads as numbers and booleans
+    _damage(
+        gpkg,
+        "parcels",
+        lambda f: f.assign(far=["1.5", "0.5", None], low_efficiency=["false", "true", "0"]),
+    )
+    _damage(gpkg, "parks", lambda f: f.assign(n_parcels=3))
+    back = AuditResult.read(gpkg)
+    assert back.parcels["far"].tolist()[:2] == [1.5, 0.5] and pd.isna(back.parcels["far"][2])
+    assert back.parcels["low_efficiency"].tolist() == [False, True, False]
+    assert back.parcels["area_m2"].tolist()[:2] == [10000.0, 10000.0]
+    assert back.parks["n_parcels"].tolist() == [3]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["boolean", "integer", "float", "date"]),
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(-(10**6), 10**6),
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.text(max_size=6),
+            st.sampled_from(["", " ", "1", "0", "2.5", "true", "否", "2025-08-29", "1e3", "inf"]),
+        ),
+        max_size=8,
+    ),
+)
+def test_every_value_the_reader_accepts_is_cast(dtype, cells):
+    # what _not_of_type lets through, the schema's cast reads without an error, and it
+    # lets through every missing cell
+    from xsland.result import _CAST, _not_of_type
+
+    values = pd.Series(cells, dtype=object)
+    bad = _not_of_type(values, dtype)
+    _CAST[dtype](values[~bad])
+    assert not bad[values.isna().to_numpy()].any()

@@ -118,7 +118,7 @@ def _as_int(values: pd.Series) -> pd.Series:
 
 def _as_date(values: pd.Series) -> pd.Series:
     if not pd.api.types.is_datetime64_any_dtype(values):
-        values = pd.to_datetime(values)
+        values = pd.to_datetime(values, format="mixed")  # text of dates: each read alone
     if getattr(values.dt, "tz", None) is not None:
         values = values.dt.tz_localize(None)
     return values.astype("datetime64[ms]")
@@ -161,11 +161,25 @@ def _typed(values: pd.Series, dtype: str) -> bool:
     return kind == {"float": "float64", "text": "str", "date": "datetime64[ms]"}[dtype]
 
 
+def _blank_missing(cast: Any) -> Any:
+    """``cast`` reading a cell of blanks (`` ``, an emptied cell of a hand edit) as missing."""
+
+    def read(values: pd.Series) -> pd.Series:
+        if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
+            text = values.astype(object)
+            blank = text.map(lambda v: isinstance(v, str) and not v.strip()).to_numpy(dtype=bool)
+            if blank.any():
+                values = text.where(~blank, None)
+        return cast(values)
+
+    return read
+
+
 _CAST = {
     "boolean": _as_bool,
-    "integer": _as_int,
-    "float": lambda s: pd.to_numeric(s).astype("float64"),
-    "date": _as_date,
+    "integer": _blank_missing(_as_int),
+    "float": _blank_missing(lambda s: pd.to_numeric(s).astype("float64")),
+    "date": _blank_missing(_as_date),
     "text": _as_text,
 }
 
@@ -387,7 +401,8 @@ class AuditResult:
             When there is no ``audit.gpkg`` or it lacks a layer of an audit.
         ValidationError
             When a layer lacks a column every audit writes (:func:`required_columns`) or
-            its geometry; every such layer is listed, with its file and columns.
+            its geometry, or a value is not of its column's type; every problem is
+            listed, with its file, layer, column and rows.
         """
         return _read(Path(path))
 
@@ -483,7 +498,8 @@ def required_columns(table: str) -> tuple[str, ...]:
 
 def _layer_problems(gpkg: Path, name: str, frame: pd.DataFrame) -> list[Problem]:
     """What keeps layer ``name`` from being read as its table: the columns every audit
-    writes that it lacks, or a geometry it lacks."""
+    writes that it lacks, a geometry it lacks, and values that are not of their column's
+    type (text in a number column, a fraction in a count, a word that is no boolean)."""
     spec = TABLES[name]
     if spec.geometry and not isinstance(frame, gpd.GeoDataFrame):
         return [
@@ -505,7 +521,93 @@ def _layer_problems(gpkg: Path, name: str, frame: pd.DataFrame) -> list[Problem]
                 layer=name,
             )
         ]
-    return []
+    problems = []
+    for column in frame.columns:
+        col = spec.column(str(column))
+        if col is None or (isinstance(frame, gpd.GeoDataFrame) and column == frame.geometry.name):
+            continue
+        values = frame[column]
+        if _typed(values, col.dtype):
+            continue
+        bad = _not_of_type(values, col.dtype)
+        if bad.any():
+            rows = _row_names(frame, name, bad)
+            example = values[bad].iloc[0]
+            problems.append(
+                Problem(
+                    f"{int(bad.sum())} value{'s are' if bad.sum() > 1 else ' is'} not "
+                    f"{_KIND_WORDS[col.dtype]} (such as {str(example)[:40]!r})",
+                    fix="correct or empty these cells (in QGIS, or any GeoPackage editor), "
+                    f"or {_REWRITE}",
+                    file=str(gpkg),
+                    layer=name,
+                    column=str(column),
+                    rows=rows,
+                )
+            )
+    return problems
+
+
+_KIND_WORDS = {
+    "boolean": "a boolean (true/false, 1/0)",
+    "integer": "a whole number",
+    "float": "a number",
+    "date": "a date",
+    "text": "text",
+}
+
+
+def _not_of_type(values: pd.Series, dtype: str) -> np.ndarray:
+    """Which values cannot be read as ``dtype`` (missing values can)."""
+    given = values.notna().to_numpy(dtype=bool, copy=True)
+    if (
+        values.dtype == object
+        or isinstance(values.dtype, pd.StringDtype)
+        or str(values.dtype) == "str"
+    ):
+        text = values.astype(object)
+        given = given & ~text.map(lambda v: isinstance(v, str) and not v.strip()).to_numpy(
+            dtype=bool
+        )
+    if dtype == "text":
+        return np.zeros(len(values), dtype=bool)
+    if dtype == "boolean":
+        return given & as_bool(values).isna().to_numpy()
+    if dtype == "date":
+        # a date, or text of one (each read alone, as the cast does); never a number
+        cells = values.astype(object)
+        kind = cells.map(lambda v: isinstance(v, (str, dt.date, np.datetime64)) or pd.isna(v))
+        kind = kind.to_numpy(dtype=bool)
+        read = pd.to_datetime(cells.where(kind, None), errors="coerce", format="mixed")
+        return given & (~kind | read.isna().to_numpy())
+    numbers = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
+    bad = given & np.isnan(numbers)
+    if dtype == "integer":
+        with np.errstate(invalid="ignore"):
+            whole = np.isfinite(numbers) & (numbers % 1 == 0) & (np.abs(numbers) < 2.0**63)
+        bad |= given & ~np.isnan(numbers) & ~whole
+    return bad
+
+
+#: The column that names a row of each table in messages (else its row number).
+_ROW_IDS = {
+    "parks": "park_id",
+    "park_zones": "park_id",
+    "parcels": "parcel_id",
+    "blocks": "block_id",
+    "block_members": "parcel_id",
+    "enterprises": "enterprise_id",
+    "towns": "town",
+    "intensity": "park_id",
+    "rules": "key",
+}
+
+
+def _row_names(frame: pd.DataFrame, name: str, bad: np.ndarray) -> tuple[str, ...]:
+    key = _ROW_IDS.get(name)
+    if key in frame.columns:
+        return tuple(str(v) for v in frame[key].to_numpy()[bad])
+    return tuple(f"#{i}" for i in np.flatnonzero(bad))
 
 
 def _key_values(table: pd.DataFrame | None) -> dict[str, str]:
