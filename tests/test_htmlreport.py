@@ -20,6 +20,7 @@ from xsland.errors import DataError, InputFileError
 from xsland.pipeline.audit import run
 from xsland.pipeline.run import read_inputs
 from xsland.result import AuditResult
+from xsland.rules.policy import DEFAULT_POLICY
 from xsland.tools.demo import demo_project
 from xsland.tools.sample import ensure_sample
 from xsland.write import htmlreport
@@ -332,7 +333,9 @@ def test_report_of_a_finished_audit_reads_blocks_and_writes_atomically(demo, wit
 
     empty = {c: pd.NA for c in required_columns("blocks") if c not in blocks.columns}
     write_gpkg({**tables, "blocks": blocks.assign(**empty)}, folder / "audit.gpkg")
-    path = write_report(AuditResult.read(folder), folder / "report.html")
+    # the layers alone, no meta: the policy is said (read refuses to assume one)
+    back = AuditResult.read(folder, policy=DEFAULT_POLICY)
+    path = write_report(back, folder / "report.html")
     page = parse(path.read_text(encoding="utf-8"))
     assert page.sections["blocks"]["images"] == min(10, len(blocks))
     assert page.sections["lowuse"]["images"] == 1

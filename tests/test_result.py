@@ -363,3 +363,64 @@ def test_every_value_the_reader_accepts_is_cast(dtype, cells):
     bad = _not_of_type(values, dtype)
     _CAST[dtype](values[~bad])
     assert not bad[values.isna().to_numpy()].any()
+
+
+def test_read_names_a_meta_layer_it_cannot_read_and_c_replaces_its_policy(tiny, tmp_path):
+    # a year, dates, CRS, notes or policy the meta layer holds in a form this version
+    # cannot read stopped every command on an unexpected ValueError or JSONDecodeError
+    # (exit 2); a policy of the wrong type (block_gap_m = "wide") or not an object was
+    # taken silently, and an audit with no policy was judged with the default one
+    import json
+
+    from xsland.errors import ValidationError
+
+    gpkg = _written(tiny, tmp_path / "out")
+    policy = json.loads(policy_to_json(DEFAULT_POLICY))
+    edits = {
+        "year": "二〇二五",
+        "as_of": "yesterday",
+        "crs": "EPSG:999999",
+        "lowuse_notes": "{",
+        "policy": json.dumps({**policy, "block_gap_m": "wide", "future_rule": 1}),
+    }
+    _damage(gpkg, "meta", lambda m: m.assign(value=m["key"].map(edits).fillna(m["value"])))
+    with pytest.raises(ValidationError) as caught:
+        AuditResult.read(gpkg)
+    text = str(caught.value)
+    assert "5 problems" in text and "layer 'meta', column 'value'" in text
+    assert "'二〇二五' is not a year such as 2025 (rows: year)" in text
+    assert "as_of 'yesterday' is not a date such as 2025-08-29 (rows: as_of)" in text
+    assert "'EPSG:999999' is not a coordinate system PROJ knows (rows: crs)" in text
+    assert "(rows: lowuse_notes)" in text
+    assert "block_gap_m: must be a number, not 'wide' (rows: policy)" in text
+    assert "future_rule" not in text  # a rule of another version is left out
+    assert "with -c xsland.toml" in text
+    # the policy alone: a project file's replaces it (-c), and the stored one is not read
+    gpkg = _written(tiny, tmp_path / "again")
+    only = {"policy": edits["policy"]}
+    _damage(gpkg, "meta", lambda m: m.assign(value=m["key"].map(only).fillna(m["value"])))
+    with pytest.raises(ValidationError, match="1 problem"):
+        AuditResult.read(gpkg)
+    custom = DEFAULT_POLICY.replace(block_gap_m=25.0)
+    assert AuditResult.read(gpkg, policy=custom).policy == custom
+    # no policy stored at all: never the default in silence
+    _damage(gpkg, "meta", lambda m: m[m["key"] != "policy"])
+    with pytest.raises(ValidationError, match="the audit stored no policy"):
+        AuditResult.read(gpkg)
+
+
+def test_report_and_map_with_c_read_an_audit_without_a_stored_policy(tiny, tmp_path):
+    from click.testing import CliRunner
+
+    from xsland.cli import main
+
+    gpkg = _written(tiny, tmp_path / "out")
+    _damage(gpkg, "meta", lambda m: m[m["key"] != "policy"])
+    project = tmp_path / "xsland.toml"
+    project.write_text("[policy]\nblock_gap_m = 25\n", encoding="utf-8")
+    runner = CliRunner()
+    refused = runner.invoke(main, ["report", str(tmp_path / "out")])
+    assert refused.exit_code == 1 and "the audit stored no policy" in refused.output
+    done = runner.invoke(main, ["report", str(tmp_path / "out"), "-c", str(project)])
+    assert done.exit_code == 0, done.output
+    assert "policy: from" in done.output and (tmp_path / "out" / "report.html").is_file()

@@ -17,7 +17,6 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import geopandas as gpd
@@ -27,7 +26,7 @@ import pyarrow as pa
 from pyproj import CRS
 
 from xsland._version import __version__
-from xsland.errors import InputFileError, Problem, ValidationError
+from xsland.errors import InputFileError, PolicyError, Problem, ValidationError
 from xsland.read.values import as_bool
 from xsland.rules.columns import TABLES, Table
 from xsland.rules.policy import DEFAULT_POLICY, Policy
@@ -80,26 +79,29 @@ def policy_to_json(policy: Policy) -> str:
     return json.dumps(values, ensure_ascii=False, sort_keys=True)
 
 
-def policy_from_json(text: str) -> Policy:
+def policy_from_json(text: str, *, where: str = "policy") -> Policy:
     """The policy written by :func:`policy_to_json`.
 
     Fields unknown to this version are ignored; fields missing from the text keep
-    their defaults. Values are checked like any policy (:class:`Policy` validates).
+    their defaults. Values are checked like a project file's ``[policy]``
+    (:meth:`Policy.from_mapping`: types, units, bounds).
+
+    Raises
+    ------
+    PolicyError
+        When the text is not a JSON object or a value is not one the field takes
+        (named with ``where``).
     """
-    values = json.loads(text)
-    changes: dict[str, Any] = {}
-    for f in dataclasses.fields(Policy):
-        if f.name not in values:
-            continue
-        value, default = values[f.name], getattr(DEFAULT_POLICY, f.name)
-        if value is not None and isinstance(default, dt.date):
-            value = dt.date.fromisoformat(value)
-        elif isinstance(default, tuple) and isinstance(value, list):
-            value = tuple(value)
-        elif isinstance(default, Mapping) and isinstance(value, Mapping):
-            value = MappingProxyType(dict(value))
-        changes[f.name] = value
-    return dataclasses.replace(DEFAULT_POLICY, **changes)
+    try:
+        values = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PolicyError(f"{where} is not JSON ({exc})") from None
+    if not isinstance(values, Mapping):
+        raise PolicyError(f"{where} is not a JSON object of rules but {type(values).__name__}")
+    known = {f.name for f in dataclasses.fields(Policy)}
+    return Policy.from_mapping(
+        {k: v for k, v in values.items() if k in known}, base=DEFAULT_POLICY, where=where
+    )
 
 
 # -- types from the schema ---------------------------------------------------------------
@@ -392,19 +394,30 @@ class AuditResult:
 
     # -- reading -----------------------------------------------------------------------
     @classmethod
-    def read(cls, path: str | os.PathLike) -> AuditResult:
+    def read(cls, path: str | os.PathLike, *, policy: Policy | None = None) -> AuditResult:
         """A finished audit read back from its folder or its ``audit.gpkg``, losslessly.
+
+        Parameters
+        ----------
+        path
+            The audit's output folder or its ``audit.gpkg``.
+        policy
+            Use this policy instead of the one the audit stored (in its ``meta`` layer),
+            which is then not read: ``-c xsland.toml`` of ``xsland map``, ``report`` and
+            ``diff``. Default: the audit's own.
 
         Raises
         ------
         InputFileError
-            When there is no ``audit.gpkg`` or it lacks a layer of an audit.
+            When there is no ``audit.gpkg``, it is not a GeoPackage or it lacks a layer
+            of an audit.
         ValidationError
             When a layer lacks a column every audit writes (:func:`required_columns`) or
-            its geometry, or a value is not of its column's type; every problem is
-            listed, with its file, layer, column and rows.
+            its geometry, a value is not of its column's type, or the ``meta`` layer's
+            entries (the policy, dates, CRS) cannot be read; every problem is listed,
+            with its file, layer, column and rows.
         """
-        return _read(Path(path))
+        return _read(Path(path), policy=policy)
 
 
 def _meta_text(meta: Mapping[str, Any]) -> dict[str, str]:
@@ -429,7 +442,7 @@ def _frames_equal(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     return True
 
 
-def _read(path: Path) -> AuditResult:
+def _read(path: Path, *, policy: Policy | None = None) -> AuditResult:
     import pyogrio
 
     gpkg = path / "audit.gpkg" if path.suffix.lower() != ".gpkg" else path
@@ -462,13 +475,10 @@ def _read(path: Path) -> AuditResult:
 
     info = _key_values(layer("meta"))
     inputs = _key_values(layer("inputs"))
-    policy = policy_from_json(info["policy"]) if info.get("policy") else DEFAULT_POLICY
-    meta: dict[str, Any] = {k: info.get(k, "") for k in META_KEYS}
-    meta["year"] = int(meta["year"]) if str(meta.get("year") or "").strip() else None
-    meta["lowuse_notes"] = json.loads(info.get("lowuse_notes") or "[]")
+    meta, stored, problems = _meta(gpkg, info, read_policy=policy is None)
     meta["source"] = str(gpkg)
     tables = {n: layer(n) for n in _TABLES}
-    problems = [p for n, t in tables.items() if t is not None for p in _layer_problems(gpkg, n, t)]
+    problems += [p for n, t in tables.items() if t is not None for p in _layer_problems(gpkg, n, t)]
     if problems:
         n = len(problems)
         raise ValidationError(
@@ -476,6 +486,7 @@ def _read(path: Path) -> AuditResult:
             title=f"{gpkg} cannot be read as an audit of xsland {__version__} "
             f"({n} problem{'s' if n != 1 else ''})",
         )
+    policy = policy or stored
     return AuditResult(**tables, meta=meta, policy=policy, inputs=inputs)
 
 
@@ -608,6 +619,63 @@ def _row_names(frame: pd.DataFrame, name: str, bad: np.ndarray) -> tuple[str, ..
     if key in frame.columns:
         return tuple(str(v) for v in frame[key].to_numpy()[bad])
     return tuple(f"#{i}" for i in np.flatnonzero(bad))
+
+
+def _meta(
+    gpkg: Path, info: Mapping[str, str], *, read_policy: bool
+) -> tuple[dict[str, Any], Policy, list[Problem]]:
+    """The run's metadata and policy from the ``meta`` layer's entries, and what in them
+    cannot be read (each a :class:`Problem` naming the entry)."""
+    problems: list[Problem] = []
+
+    def problem(key: str, message: str, fix: str = _REWRITE) -> None:
+        problems.append(
+            Problem(message, fix=fix, file=str(gpkg), layer="meta", column="value", rows=(key,))
+        )
+
+    meta: dict[str, Any] = {k: info.get(k, "") for k in META_KEYS}
+    year = str(meta.get("year") or "").strip()
+    meta["year"] = None
+    if year:
+        try:
+            meta["year"] = int(year)
+        except ValueError:
+            problem("year", f"the indicator year {year[:40]!r} is not a year such as 2025")
+    for key in ("as_of", "run"):
+        text = str(meta.get(key) or "").strip()
+        try:
+            if text:
+                dt.date.fromisoformat(text[:10])
+        except ValueError:
+            problem(key, f"{key} {text[:40]!r} is not a date such as 2025-08-29")
+    crs = str(meta.get("crs") or "").strip()
+    if crs:
+        try:
+            CRS.from_user_input(crs)
+        except Exception:  # noqa: BLE001 - pyproj's CRSError: any text it cannot read
+            problem("crs", f"the metric CRS {crs[:60]!r} is not a coordinate system PROJ knows")
+    try:
+        notes = json.loads(info.get("lowuse_notes") or "[]")
+        if not isinstance(notes, list):
+            raise ValueError
+        meta["lowuse_notes"] = notes
+    except ValueError:
+        meta["lowuse_notes"] = []
+        problem("lowuse_notes", "the low-efficiency notes are not a JSON list of text")
+    policy = DEFAULT_POLICY
+    if read_policy:
+        fix = (
+            "give the project file whose [policy] the audit applied with -c xsland.toml "
+            f"(xsland map, report, diff), or {_REWRITE}"
+        )
+        if not info.get("policy"):
+            problem("policy", "the audit stored no policy (the rules it applied)", fix)
+        else:
+            try:
+                policy = policy_from_json(info["policy"], where="the stored policy")
+            except PolicyError as exc:
+                problem("policy", str(exc).replace("invalid project file: ", ""), fix)
+    return meta, policy, problems
 
 
 def _key_values(table: pd.DataFrame | None) -> dict[str, str]:
