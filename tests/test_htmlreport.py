@@ -20,6 +20,7 @@ from xsland.errors import DataError, InputFileError
 from xsland.pipeline.audit import run
 from xsland.pipeline.run import read_inputs
 from xsland.result import AuditResult
+from xsland.rules.policy import DEFAULT_POLICY
 from xsland.tools.demo import demo_project
 from xsland.tools.sample import ensure_sample
 from xsland.write import htmlreport
@@ -326,8 +327,15 @@ def test_report_of_a_finished_audit_reads_blocks_and_writes_atomically(demo, wit
     folder = tmp_path / "audit"
     folder.mkdir()
     shutil.copy(demo[0] / "summary.md", folder / "summary.md")
-    write_gpkg({**tables, "blocks": blocks}, folder / "audit.gpkg")
-    path = write_report(AuditResult.read(folder), folder / "report.html")
+    # a finished audit's blocks have every column an audit writes (AuditResult.read
+    # refuses a layer without one); those the fake blocks lack are empty here
+    from xsland.result import required_columns
+
+    empty = {c: pd.NA for c in required_columns("blocks") if c not in blocks.columns}
+    write_gpkg({**tables, "blocks": blocks.assign(**empty)}, folder / "audit.gpkg")
+    # the layers alone, no meta: the policy is said (read refuses to assume one)
+    back = AuditResult.read(folder, policy=DEFAULT_POLICY)
+    path = write_report(back, folder / "report.html")
     page = parse(path.read_text(encoding="utf-8"))
     assert page.sections["blocks"]["images"] == min(10, len(blocks))
     assert page.sections["lowuse"]["images"] == 1

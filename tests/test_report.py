@@ -255,3 +255,35 @@ def test_records_are_to_dict_records():
     assert _records(nullable)[1]["count"] is None
     assert _records(frame)[0] == {"park_id": "XS01", "area": 1.5, "n": 1, "ok": True}
     assert _records(frame.iloc[:0]) == []
+
+
+def test_summary_of_enterprises_without_the_derived_class():
+    # mj_class_derived is an optional column: an audit read back without it stopped the
+    # summary (and `xsland blocks`, which writes it again) on an unexpected KeyError
+    import dataclasses
+
+    import geopandas as gpd
+    import shapely
+
+    from xsland.pipeline.audit import run
+    from xsland.write.report import summary_markdown
+
+    x, y = 535_000.0, 3_496_000.0  # EPSG:4549, in Xishan
+    parks = gpd.GeoDataFrame(
+        {"park_id": ["K1"], "name": ["一园"]},
+        geometry=[shapely.box(x, y, x + 300, y + 300)],
+        crs=4549,
+    )
+    parcels = gpd.GeoDataFrame(
+        {"parcel_id": ["P1", "P2", "P3"], "enterprise_id": ["E1", "E2", "E3"]},
+        geometry=[
+            shapely.box(x + 10 + 100 * i, y + 10, x + 90 + 100 * i, y + 90) for i in range(3)
+        ],
+        crs=4549,
+    )
+    given = pd.DataFrame({"enterprise_id": ["E1", "E2", "E3"], "eval_class": ["A", "D", "D"]})
+    result = run(parks, parcels, enterprises=given, as_of="2025-08-29")
+    ent = result.enterprises.drop(columns=["mj_class_derived"])
+    text = summary_markdown(dataclasses.replace(result, enterprises=ent))
+    assert "| used (given wins) | 1 | 0 | 0 | 2 | 0 |" in text
+    assert "| derived | 0 | 0 | 0 | 0 | 0 |" in text

@@ -221,3 +221,206 @@ def test_object_text_takes_one_pass_to_arrow():
         got = _as_text(values)
     assert got.tolist()[0] == "P1" and got.isna().tolist() == [False, True, True, False]
     assert got.tolist()[3] == "园区"
+
+
+# -- reading back an audit that is not whole ----------------------------------------------
+
+
+def _written(tiny, folder, **options):
+    """The tiny audit written to ``folder`` (GeoPackage and workbook only)."""
+    parks, parcels = tiny[:2]
+    result = run(parks, parcels, as_of="2025-08-29", **options)
+    write_audit(result, folder, maps=False, html_report=False)
+    return folder / "audit.gpkg"
+
+
+def _damage(gpkg, layer, change, *, geometry=True):
+    """Layer ``layer`` of ``gpkg`` replaced by ``change(frame)`` (as a hand edit would)."""
+    import pyogrio
+
+    frame = pyogrio.read_dataframe(gpkg, layer=layer, read_geometry=geometry)
+    pyogrio.write_dataframe(change(frame), gpkg, layer=layer, layer_options={"OVERWRITE": "YES"})
+
+
+def test_an_audit_without_the_inputs_optional_columns_reads(tiny, tmp_path):
+    # parcels without land use, owner, floor area or dates, a park without zones,
+    # enterprises without name or industry: the audit has none of those columns, and is
+    # whole (the schema's optional flag said otherwise for land_use, owner …)
+    from xsland.result import required_columns
+    from xsland.rules.columns import TABLES
+
+    parks, parcels = tiny
+    bare = (
+        parks[["park_id", "name", "geometry"]],
+        parcels[["parcel_id", "geometry"]].assign(enterprise_id=["E1", "E2", None]),
+    )
+    companies = pd.DataFrame({"enterprise_id": ["E1", "E2"]})
+    gpkg = _written(bare, tmp_path / "bare", enterprises=companies)
+    back = AuditResult.read(gpkg)
+    assert "owner" not in back.parcels.columns and "land_use" not in back.parcels.columns
+    assert "area_core_m2" not in back.parks.columns and "name" not in back.enterprises.columns
+    for name, table in back.tables().items():
+        assert set(required_columns(name)) <= set(table.columns), name
+    # every column the schema does not call optional is one of those
+    assert "area_mu" in required_columns("blocks") and "owner" not in required_columns("parcels")
+    assert set(required_columns("intensity")) == set(TABLES["intensity"].names)
+
+
+def test_read_refuses_a_layer_without_a_column_every_audit_writes(tiny, tmp_path):
+    # `xsland report` stopped on "unexpected KeyError: 'area_mu'" (exit 2) for an audit
+    # whose blocks layer lacked area_mu, and `xsland map` drew parcels without
+    # low_efficiency as if none were low-efficiency: every such layer is named at once
+    from xsland.errors import ValidationError
+
+    gpkg = _written(tiny, tmp_path / "out")
+    _damage(gpkg, "blocks", lambda f: f.drop(columns=["area_mu", "route"]))
+    _damage(gpkg, "parcels", lambda f: f.drop(columns=["low_efficiency"]))
+    with pytest.raises(ValidationError) as caught:
+        AuditResult.read(tmp_path / "out")
+    text = str(caught.value)
+    assert "2 problems" in text and str(gpkg) in text
+    assert "layer 'blocks': the layer lacks the columns area_mu, route" in text
+    assert "layer 'parcels': the layer lacks the column low_efficiency," in text
+    assert "Fix: write the audit again" in text and "xsland audit -c xsland.toml" in text
+
+
+def test_read_refuses_a_map_layer_without_geometry(tiny, tmp_path):
+    from xsland.errors import ValidationError
+
+    gpkg = _written(tiny, tmp_path / "out")
+    _damage(gpkg, "parcels", lambda f: gpd.GeoDataFrame(pd.DataFrame(f)), geometry=False)
+    with pytest.raises(ValidationError, match="layer 'parcels': the layer has no geometry"):
+        AuditResult.read(gpkg)
+
+
+def test_read_names_values_that_are_not_of_their_columns_type(tiny, tmp_path):
+    # text in a number column ("unexpected ValueError: Unable to parse string"), a fraction
+    # in a count ("unexpected TypeError: cannot safely cast"), a word that is no boolean
+    # (read as missing: the parcel silently not low-efficiency) are named with their rows;
+    # booleans and numbers stored as their text read as they are
+    from xsland.errors import ValidationError
+
+    gpkg = _written(tiny, tmp_path / "out")
+
+    def parcels(f):
+        f = f.copy()
+        f["far"] = ["1.5", "0.5", "n/a"]  # P3: text
+        f["low_efficiency"] = ["false", "true", "maybe"]  # P3: no boolean
+        f["area_m2"] = ["10000", "10000.0", ""]  # text of numbers, an empty cell: fine
+        return f
+
+    _damage(gpkg, "parcels", parcels)
+    _damage(gpkg, "parks", lambda f: f.assign(n_parcels=f["n_parcels"] + 0.5))
+    with pytest.raises(ValidationError) as caught:
+        AuditResult.read(gpkg)
+    text = str(caught.value)
+    assert "3 problems" in text
+    assert (
+        "layer 'parcels', column 'far': 1 value is not a number (such as 'n/a') (rows: P3)" in text
+    )
+    assert "column 'low_efficiency': 1 value is not a boolean (true/false, 1/0)" in text
+    assert "(such as 'maybe') (rows: P3)" in text
+    assert (
+        "layer 'parks', column 'n_parcels': 1 value is not a whole number (such as '3.5') (rows: K1)"
+        in text
+    )
+    assert "area_m2" not in text and "Fix: correct or empty these cells" in text
+    # once corrected, the text of numbers and booleans reads as numbers and booleans
+    _damage(
+        gpkg,
+        "parcels",
+        lambda f: f.assign(far=["1.5", "0.5", None], low_efficiency=["false", "true", "0"]),
+    )
+    _damage(gpkg, "parks", lambda f: f.assign(n_parcels=3))
+    back = AuditResult.read(gpkg)
+    assert back.parcels["far"].tolist()[:2] == [1.5, 0.5] and pd.isna(back.parcels["far"][2])
+    assert back.parcels["low_efficiency"].tolist() == [False, True, False]
+    assert back.parcels["area_m2"].tolist()[:2] == [10000.0, 10000.0]
+    assert back.parks["n_parcels"].tolist() == [3]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["boolean", "integer", "float", "date"]),
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(-(10**6), 10**6),
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.text(max_size=6),
+            st.sampled_from(["", " ", "1", "0", "2.5", "true", "否", "2025-08-29", "1e3", "inf"]),
+        ),
+        max_size=8,
+    ),
+)
+def test_every_value_the_reader_accepts_is_cast(dtype, cells):
+    # what _not_of_type lets through, the schema's cast reads without an error, and it
+    # lets through every missing cell
+    from xsland.result import _CAST, _not_of_type
+
+    values = pd.Series(cells, dtype=object)
+    bad = _not_of_type(values, dtype)
+    _CAST[dtype](values[~bad])
+    assert not bad[values.isna().to_numpy()].any()
+
+
+def test_read_names_a_meta_layer_it_cannot_read_and_c_replaces_its_policy(tiny, tmp_path):
+    # a year, dates, CRS, notes or policy the meta layer holds in a form this version
+    # cannot read stopped every command on an unexpected ValueError or JSONDecodeError
+    # (exit 2); a policy of the wrong type (block_gap_m = "wide") or not an object was
+    # taken silently, and an audit with no policy was judged with the default one
+    import json
+
+    from xsland.errors import ValidationError
+
+    gpkg = _written(tiny, tmp_path / "out")
+    policy = json.loads(policy_to_json(DEFAULT_POLICY))
+    edits = {
+        "year": "二〇二五",
+        "as_of": "yesterday",
+        "crs": "EPSG:999999",
+        "lowuse_notes": "{",
+        "policy": json.dumps({**policy, "block_gap_m": "wide", "future_rule": 1}),
+    }
+    _damage(gpkg, "meta", lambda m: m.assign(value=m["key"].map(edits).fillna(m["value"])))
+    with pytest.raises(ValidationError) as caught:
+        AuditResult.read(gpkg)
+    text = str(caught.value)
+    assert "5 problems" in text and "layer 'meta', column 'value'" in text
+    assert "'二〇二五' is not a year such as 2025 (rows: year)" in text
+    assert "as_of 'yesterday' is not a date such as 2025-08-29 (rows: as_of)" in text
+    assert "'EPSG:999999' is not a coordinate system PROJ knows (rows: crs)" in text
+    assert "(rows: lowuse_notes)" in text
+    assert "block_gap_m: must be a number, not 'wide' (rows: policy)" in text
+    assert "future_rule" not in text  # a rule of another version is left out
+    assert "with -c xsland.toml" in text
+    # the policy alone: a project file's replaces it (-c), and the stored one is not read
+    gpkg = _written(tiny, tmp_path / "again")
+    only = {"policy": edits["policy"]}
+    _damage(gpkg, "meta", lambda m: m.assign(value=m["key"].map(only).fillna(m["value"])))
+    with pytest.raises(ValidationError, match="1 problem"):
+        AuditResult.read(gpkg)
+    custom = DEFAULT_POLICY.replace(block_gap_m=25.0)
+    assert AuditResult.read(gpkg, policy=custom).policy == custom
+    # no policy stored at all: never the default in silence
+    _damage(gpkg, "meta", lambda m: m[m["key"] != "policy"])
+    with pytest.raises(ValidationError, match="the audit stored no policy"):
+        AuditResult.read(gpkg)
+
+
+def test_report_and_map_with_c_read_an_audit_without_a_stored_policy(tiny, tmp_path):
+    from click.testing import CliRunner
+
+    from xsland.cli import main
+
+    gpkg = _written(tiny, tmp_path / "out")
+    _damage(gpkg, "meta", lambda m: m[m["key"] != "policy"])
+    project = tmp_path / "xsland.toml"
+    project.write_text("[policy]\nblock_gap_m = 25\n", encoding="utf-8")
+    runner = CliRunner()
+    refused = runner.invoke(main, ["report", str(tmp_path / "out")])
+    assert refused.exit_code == 1 and "the audit stored no policy" in refused.output
+    done = runner.invoke(main, ["report", str(tmp_path / "out"), "-c", str(project)])
+    assert done.exit_code == 0, done.output
+    assert "policy: from" in done.output and (tmp_path / "out" / "report.html").is_file()

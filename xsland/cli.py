@@ -920,10 +920,12 @@ def _finished_audit(value: str, config: str | None = None):
 
     path = Path(value)
     source = path if path.suffix.lower() == ".gpkg" and path.is_file() else _audit_dir(value)
-    result = AuditResult.read(source)
+    # with -c the audit's stored policy is not read: an audit without one (or with one
+    # this version cannot read) is used with the project file's
+    policy = _config_policy(config) if config else None
+    result = AuditResult.read(source, policy=policy)
     where = source if source.suffix.lower() == ".gpkg" else source / "audit.gpkg"
-    if config:
-        policy = _config_policy(config)
+    if policy is not None:
         click.echo(f"policy: from {config} (-c), not the audit's own")
         return dataclasses.replace(result, policy=policy, rules=policy.table())
     click.echo(f"policy: the audit's own (stored in {where})")

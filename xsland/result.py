@@ -17,7 +17,6 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import geopandas as gpd
@@ -27,12 +26,19 @@ import pyarrow as pa
 from pyproj import CRS
 
 from xsland._version import __version__
-from xsland.errors import InputFileError
+from xsland.errors import InputFileError, PolicyError, Problem, ValidationError
 from xsland.read.values import as_bool
 from xsland.rules.columns import TABLES, Table
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 
-__all__ = ["AuditResult", "conform", "policy_from_json", "policy_to_json", "META_KEYS"]
+__all__ = [
+    "AuditResult",
+    "conform",
+    "policy_from_json",
+    "policy_to_json",
+    "required_columns",
+    "META_KEYS",
+]
 
 #: The tables of an audit, in the order they are written.
 _TABLES = (
@@ -73,26 +79,29 @@ def policy_to_json(policy: Policy) -> str:
     return json.dumps(values, ensure_ascii=False, sort_keys=True)
 
 
-def policy_from_json(text: str) -> Policy:
+def policy_from_json(text: str, *, where: str = "policy") -> Policy:
     """The policy written by :func:`policy_to_json`.
 
     Fields unknown to this version are ignored; fields missing from the text keep
-    their defaults. Values are checked like any policy (:class:`Policy` validates).
+    their defaults. Values are checked like a project file's ``[policy]``
+    (:meth:`Policy.from_mapping`: types, units, bounds).
+
+    Raises
+    ------
+    PolicyError
+        When the text is not a JSON object or a value is not one the field takes
+        (named with ``where``).
     """
-    values = json.loads(text)
-    changes: dict[str, Any] = {}
-    for f in dataclasses.fields(Policy):
-        if f.name not in values:
-            continue
-        value, default = values[f.name], getattr(DEFAULT_POLICY, f.name)
-        if value is not None and isinstance(default, dt.date):
-            value = dt.date.fromisoformat(value)
-        elif isinstance(default, tuple) and isinstance(value, list):
-            value = tuple(value)
-        elif isinstance(default, Mapping) and isinstance(value, Mapping):
-            value = MappingProxyType(dict(value))
-        changes[f.name] = value
-    return dataclasses.replace(DEFAULT_POLICY, **changes)
+    try:
+        values = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PolicyError(f"{where} is not JSON ({exc})") from None
+    if not isinstance(values, Mapping):
+        raise PolicyError(f"{where} is not a JSON object of rules but {type(values).__name__}")
+    known = {f.name for f in dataclasses.fields(Policy)}
+    return Policy.from_mapping(
+        {k: v for k, v in values.items() if k in known}, base=DEFAULT_POLICY, where=where
+    )
 
 
 # -- types from the schema ---------------------------------------------------------------
@@ -111,7 +120,7 @@ def _as_int(values: pd.Series) -> pd.Series:
 
 def _as_date(values: pd.Series) -> pd.Series:
     if not pd.api.types.is_datetime64_any_dtype(values):
-        values = pd.to_datetime(values)
+        values = pd.to_datetime(values, format="mixed")  # text of dates: each read alone
     if getattr(values.dt, "tz", None) is not None:
         values = values.dt.tz_localize(None)
     return values.astype("datetime64[ms]")
@@ -154,11 +163,25 @@ def _typed(values: pd.Series, dtype: str) -> bool:
     return kind == {"float": "float64", "text": "str", "date": "datetime64[ms]"}[dtype]
 
 
+def _blank_missing(cast: Any) -> Any:
+    """``cast`` reading a cell of blanks (`` ``, an emptied cell of a hand edit) as missing."""
+
+    def read(values: pd.Series) -> pd.Series:
+        if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
+            text = values.astype(object)
+            blank = text.map(lambda v: isinstance(v, str) and not v.strip()).to_numpy(dtype=bool)
+            if blank.any():
+                values = text.where(~blank, None)
+        return cast(values)
+
+    return read
+
+
 _CAST = {
     "boolean": _as_bool,
-    "integer": _as_int,
-    "float": lambda s: pd.to_numeric(s).astype("float64"),
-    "date": _as_date,
+    "integer": _blank_missing(_as_int),
+    "float": _blank_missing(lambda s: pd.to_numeric(s).astype("float64")),
+    "date": _blank_missing(_as_date),
     "text": _as_text,
 }
 
@@ -371,15 +394,30 @@ class AuditResult:
 
     # -- reading -----------------------------------------------------------------------
     @classmethod
-    def read(cls, path: str | os.PathLike) -> AuditResult:
+    def read(cls, path: str | os.PathLike, *, policy: Policy | None = None) -> AuditResult:
         """A finished audit read back from its folder or its ``audit.gpkg``, losslessly.
+
+        Parameters
+        ----------
+        path
+            The audit's output folder or its ``audit.gpkg``.
+        policy
+            Use this policy instead of the one the audit stored (in its ``meta`` layer),
+            which is then not read: ``-c xsland.toml`` of ``xsland map``, ``report`` and
+            ``diff``. Default: the audit's own.
 
         Raises
         ------
         InputFileError
-            When there is no ``audit.gpkg`` or it lacks a layer of an audit.
+            When there is no ``audit.gpkg``, it is not a GeoPackage or it lacks a layer
+            of an audit.
+        ValidationError
+            When a layer lacks a column every audit writes (:func:`required_columns`) or
+            its geometry, a value is not of its column's type, or the ``meta`` layer's
+            entries (the policy, dates, CRS) cannot be read; every problem is listed,
+            with its file, layer, column and rows.
         """
-        return _read(Path(path))
+        return _read(Path(path), policy=policy)
 
 
 def _meta_text(meta: Mapping[str, Any]) -> dict[str, str]:
@@ -404,7 +442,7 @@ def _frames_equal(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     return True
 
 
-def _read(path: Path) -> AuditResult:
+def _read(path: Path, *, policy: Policy | None = None) -> AuditResult:
     import pyogrio
 
     gpkg = path / "audit.gpkg" if path.suffix.lower() != ".gpkg" else path
@@ -437,13 +475,207 @@ def _read(path: Path) -> AuditResult:
 
     info = _key_values(layer("meta"))
     inputs = _key_values(layer("inputs"))
-    policy = policy_from_json(info["policy"]) if info.get("policy") else DEFAULT_POLICY
-    meta: dict[str, Any] = {k: info.get(k, "") for k in META_KEYS}
-    meta["year"] = int(meta["year"]) if str(meta.get("year") or "").strip() else None
-    meta["lowuse_notes"] = json.loads(info.get("lowuse_notes") or "[]")
+    meta, stored, problems = _meta(gpkg, info, read_policy=policy is None)
     meta["source"] = str(gpkg)
     tables = {n: layer(n) for n in _TABLES}
+    problems += [p for n, t in tables.items() if t is not None for p in _layer_problems(gpkg, n, t)]
+    if problems:
+        n = len(problems)
+        raise ValidationError(
+            problems,
+            title=f"{gpkg} cannot be read as an audit of xsland {__version__} "
+            f"({n} problem{'s' if n != 1 else ''})",
+        )
+    policy = policy or stored
     return AuditResult(**tables, meta=meta, policy=policy, inputs=inputs)
+
+
+#: What a reader of a damaged audit is told to do.
+_REWRITE = (
+    "write the audit again with this version of xsland "
+    "(`xsland audit -c xsland.toml --out DIR --overwrite`)"
+)
+
+
+def required_columns(table: str) -> tuple[str, ...]:
+    """The columns of ``table`` that every audit of this version writes, whatever its inputs.
+
+    These are the columns of the output schema (:mod:`xsland.rules.columns`) not declared
+    ``optional``: the optional ones are written only with some inputs (a parcel's owner,
+    a park's zones, a land-cover raster …), and every writer reads an audit without them.
+    """
+    return tuple(c.name for c in TABLES[table] if not c.optional)
+
+
+def _layer_problems(gpkg: Path, name: str, frame: pd.DataFrame) -> list[Problem]:
+    """What keeps layer ``name`` from being read as its table: the columns every audit
+    writes that it lacks, a geometry it lacks, and values that are not of their column's
+    type (text in a number column, a fraction in a count, a word that is no boolean)."""
+    spec = TABLES[name]
+    if spec.geometry and not isinstance(frame, gpd.GeoDataFrame):
+        return [
+            Problem(
+                "the layer has no geometry: its features cannot be mapped or measured",
+                fix=_REWRITE,
+                file=str(gpkg),
+                layer=name,
+            )
+        ]
+    missing = [c for c in required_columns(name) if c not in frame.columns]
+    if missing:
+        return [
+            Problem(
+                f"the layer lacks the column{'s' if len(missing) > 1 else ''} "
+                f"{', '.join(missing)}, which every audit writes",
+                fix=_REWRITE,
+                file=str(gpkg),
+                layer=name,
+            )
+        ]
+    problems = []
+    for column in frame.columns:
+        col = spec.column(str(column))
+        if col is None or (isinstance(frame, gpd.GeoDataFrame) and column == frame.geometry.name):
+            continue
+        values = frame[column]
+        if _typed(values, col.dtype):
+            continue
+        bad = _not_of_type(values, col.dtype)
+        if bad.any():
+            rows = _row_names(frame, name, bad)
+            example = values[bad].iloc[0]
+            problems.append(
+                Problem(
+                    f"{int(bad.sum())} value{'s are' if bad.sum() > 1 else ' is'} not "
+                    f"{_KIND_WORDS[col.dtype]} (such as {str(example)[:40]!r})",
+                    fix="correct or empty these cells (in QGIS, or any GeoPackage editor), "
+                    f"or {_REWRITE}",
+                    file=str(gpkg),
+                    layer=name,
+                    column=str(column),
+                    rows=rows,
+                )
+            )
+    return problems
+
+
+_KIND_WORDS = {
+    "boolean": "a boolean (true/false, 1/0)",
+    "integer": "a whole number",
+    "float": "a number",
+    "date": "a date",
+    "text": "text",
+}
+
+
+def _not_of_type(values: pd.Series, dtype: str) -> np.ndarray:
+    """Which values cannot be read as ``dtype`` (missing values can)."""
+    given = values.notna().to_numpy(dtype=bool, copy=True)
+    if (
+        values.dtype == object
+        or isinstance(values.dtype, pd.StringDtype)
+        or str(values.dtype) == "str"
+    ):
+        text = values.astype(object)
+        given = given & ~text.map(lambda v: isinstance(v, str) and not v.strip()).to_numpy(
+            dtype=bool
+        )
+    if dtype == "text":
+        return np.zeros(len(values), dtype=bool)
+    if dtype == "boolean":
+        return given & as_bool(values).isna().to_numpy()
+    if dtype == "date":
+        # a date, or text of one (each read alone, as the cast does); never a number
+        cells = values.astype(object)
+        kind = cells.map(lambda v: isinstance(v, (str, dt.date, np.datetime64)) or pd.isna(v))
+        kind = kind.to_numpy(dtype=bool)
+        read = pd.to_datetime(cells.where(kind, None), errors="coerce", format="mixed")
+        return given & (~kind | read.isna().to_numpy())
+    numbers = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
+    bad = given & np.isnan(numbers)
+    if dtype == "integer":
+        with np.errstate(invalid="ignore"):
+            whole = np.isfinite(numbers) & (numbers % 1 == 0) & (np.abs(numbers) < 2.0**63)
+        bad |= given & ~np.isnan(numbers) & ~whole
+    return bad
+
+
+#: The column that names a row of each table in messages (else its row number).
+_ROW_IDS = {
+    "parks": "park_id",
+    "park_zones": "park_id",
+    "parcels": "parcel_id",
+    "blocks": "block_id",
+    "block_members": "parcel_id",
+    "enterprises": "enterprise_id",
+    "towns": "town",
+    "intensity": "park_id",
+    "rules": "key",
+}
+
+
+def _row_names(frame: pd.DataFrame, name: str, bad: np.ndarray) -> tuple[str, ...]:
+    key = _ROW_IDS.get(name)
+    if key in frame.columns:
+        return tuple(str(v) for v in frame[key].to_numpy()[bad])
+    return tuple(f"#{i}" for i in np.flatnonzero(bad))
+
+
+def _meta(
+    gpkg: Path, info: Mapping[str, str], *, read_policy: bool
+) -> tuple[dict[str, Any], Policy, list[Problem]]:
+    """The run's metadata and policy from the ``meta`` layer's entries, and what in them
+    cannot be read (each a :class:`Problem` naming the entry)."""
+    problems: list[Problem] = []
+
+    def problem(key: str, message: str, fix: str = _REWRITE) -> None:
+        problems.append(
+            Problem(message, fix=fix, file=str(gpkg), layer="meta", column="value", rows=(key,))
+        )
+
+    meta: dict[str, Any] = {k: info.get(k, "") for k in META_KEYS}
+    year = str(meta.get("year") or "").strip()
+    meta["year"] = None
+    if year:
+        try:
+            meta["year"] = int(year)
+        except ValueError:
+            problem("year", f"the indicator year {year[:40]!r} is not a year such as 2025")
+    for key in ("as_of", "run"):
+        text = str(meta.get(key) or "").strip()
+        try:
+            if text:
+                dt.date.fromisoformat(text[:10])
+        except ValueError:
+            problem(key, f"{key} {text[:40]!r} is not a date such as 2025-08-29")
+    crs = str(meta.get("crs") or "").strip()
+    if crs:
+        try:
+            CRS.from_user_input(crs)
+        except Exception:  # noqa: BLE001 - pyproj's CRSError: any text it cannot read
+            problem("crs", f"the metric CRS {crs[:60]!r} is not a coordinate system PROJ knows")
+    try:
+        notes = json.loads(info.get("lowuse_notes") or "[]")
+        if not isinstance(notes, list):
+            raise ValueError
+        meta["lowuse_notes"] = notes
+    except ValueError:
+        meta["lowuse_notes"] = []
+        problem("lowuse_notes", "the low-efficiency notes are not a JSON list of text")
+    policy = DEFAULT_POLICY
+    if read_policy:
+        fix = (
+            "give the project file whose [policy] the audit applied with -c xsland.toml "
+            f"(xsland map, report, diff), or {_REWRITE}"
+        )
+        if not info.get("policy"):
+            problem("policy", "the audit stored no policy (the rules it applied)", fix)
+        else:
+            try:
+                policy = policy_from_json(info["policy"], where="the stored policy")
+            except PolicyError as exc:
+                problem("policy", str(exc).replace("invalid project file: ", ""), fix)
+    return meta, policy, problems
 
 
 def _key_values(table: pd.DataFrame | None) -> dict[str, str]:

@@ -1091,8 +1091,11 @@ INPUTS = Table(
 _EVAL_DTYPES = {"float64": "float", "Int64": "integer", "string": "text"}
 
 
-def _evaluation(spec: Mapping[str, tuple], names: tuple[str, ...] | None = None) -> tuple:
-    """Columns from an evaluation's declarations (:mod:`xsland.rules.evaluation_columns`)."""
+def _evaluation(
+    spec: Mapping[str, tuple], names: tuple[str, ...] | None = None, *, optional: bool = True
+) -> tuple:
+    """Columns from an evaluation's declarations (:mod:`xsland.rules.evaluation_columns`);
+    ``optional`` unless the evaluation is written by every audit (the intensity layer)."""
     out = []
     for name, (dtype, unit, zh, en, description, decimals) in spec.items():
         if names is not None and name not in names:
@@ -1109,7 +1112,7 @@ def _evaluation(spec: Mapping[str, tuple], names: tuple[str, ...] | None = None)
                 decimals if kind != "text" else None,
                 description or en,
                 percent=unit == "share",
-                optional=True,
+                optional=optional,
             )
         )
     return tuple(out)
@@ -1215,7 +1218,34 @@ BLOCKS = _extend(
     ),
 )  # fmt: skip
 ENTERPRISES = _extend(ENTERPRISES, _evaluation(MUJUN_COLUMNS))
-INTENSITY = Table("intensity", "集约评价", "intensity", False, _evaluation(INTENSITY_COLUMNS))
+INTENSITY = Table(
+    "intensity", "集约评价", "intensity", False, _evaluation(INTENSITY_COLUMNS, optional=False)
+)
+
+
+def _with_inputs(table: Table, names: tuple[str, ...]) -> Table:
+    """``table`` with the columns ``names`` marked optional: they hold an input's own values
+    (a parcel's land use, owner, supply date; a park's zones; an enterprise's name) and
+    are written only when the input has them, so an audit of parcels without owners has
+    no ``owner``."""
+    assert set(names) <= set(table.names), names
+    columns = tuple(
+        c.__class__(**{**c.__dict__, "optional": True}) if c.name in names else c
+        for c in table.columns
+    )
+    return Table(
+        table.name, table.zh, table.en, table.geometry, columns, table.prefixes, table.passthrough
+    )
+
+
+PARKS = _with_inputs(PARKS, ("area_core_m2", "area_expansion_m2"))
+PARK_ZONES = _with_inputs(PARK_ZONES, ("town", "park_type", "leading_industry", "zone"))
+PARCELS = _with_inputs(
+    PARCELS,
+    ("land_use", "supply_date", "start_deadline", "enterprise_id", "owner", "floor_area_declared"),
+)
+BLOCK_MEMBERS = _with_inputs(BLOCK_MEMBERS, ("owner", "enterprise_id"))
+ENTERPRISES = _with_inputs(ENTERPRISES, ("name", "industry"))
 
 #: Every output table by name, in the order they are written.
 TABLES: Mapping[str, Table] = MappingProxyType(

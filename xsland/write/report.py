@@ -458,7 +458,9 @@ def _evaluation_lines(result) -> list[str]:
     ent = getattr(result, "enterprises", None)
     if ent is not None and "mj_class" in ent.columns:
         counts = ent["mj_class"].astype(object).value_counts()
-        derived = ent["mj_class_derived"].astype(object).value_counts()
+        # mj_class_derived is optional (an audit written before it, or without it)
+        derived = ent.get("mj_class_derived", pd.Series(dtype=object)).astype(object)
+        derived = derived.value_counts()
         lines += [
             "",
             "## 亩均效益 classes (4+T)",
