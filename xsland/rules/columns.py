@@ -18,7 +18,7 @@ Chinese word shown to people.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -1229,13 +1229,8 @@ def _with_inputs(table: Table, names: tuple[str, ...]) -> Table:
     are written only when the input has them, so an audit of parcels without owners has
     no ``owner``."""
     assert set(names) <= set(table.names), names
-    columns = tuple(
-        c.__class__(**{**c.__dict__, "optional": True}) if c.name in names else c
-        for c in table.columns
-    )
-    return Table(
-        table.name, table.zh, table.en, table.geometry, columns, table.prefixes, table.passthrough
-    )
+    columns = tuple(replace(c, optional=True) if c.name in names else c for c in table.columns)
+    return replace(table, columns=columns)
 
 
 PARKS = _with_inputs(PARKS, ("area_core_m2", "area_expansion_m2"))
