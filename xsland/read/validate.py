@@ -249,20 +249,47 @@ def quality_frame(*frames_or_records: Any) -> pd.DataFrame:
     The rows of a quality table given (columns :data:`QUALITY_COLUMNS`) are taken column
     by column, as ``to_dict("records")`` would give them; every row is then read as one
     list of records is (same columns, same dtypes), without a dict per row.
+
+    Each column's type is inferred on its own, as ``DataFrame(rows)`` does: a column of
+    text and missing cells (most of them: layer, check, label, detail …) is read as text
+    in one pass (missing as NaN), the others through the rows of those columns only.
     """
-    rows: list[tuple[Any, ...]] = []
+    columns: dict[str, list[Any]] = {c: [] for c in QUALITY_COLUMNS}
     for item in frames_or_records:
         if item is None:
             continue
         if isinstance(item, pd.DataFrame) and list(item.columns) == QUALITY_COLUMNS:
-            rows.extend(zip(*(_native(item[c]) for c in QUALITY_COLUMNS), strict=True))
+            for c in QUALITY_COLUMNS:
+                columns[c].extend(_native(item[c]))
             continue
         records = item.attrs.get("quality", []) if isinstance(item, pd.DataFrame) else item
+        records = records if isinstance(records, list) else list(records)
         # a key a record lacks is NaN, as in a frame made from records
-        rows.extend(tuple(map(r.get, QUALITY_COLUMNS, _MISSING)) for r in records)
-    return pd.DataFrame(rows, columns=QUALITY_COLUMNS).astype(
-        {c: "object" for c in QUALITY_COLUMNS}
-    )
+        for c, missing in zip(QUALITY_COLUMNS, _MISSING, strict=True):
+            columns[c].extend([r.get(c, missing) for r in records])
+    n = len(columns[QUALITY_COLUMNS[0]])
+    out: dict[str, Any] = {c: _text_cells(columns[c]) for c in QUALITY_COLUMNS} if n else {}
+    rest = [c for c in QUALITY_COLUMNS if out.get(c) is None]
+    if rest:
+        rows = pd.DataFrame(list(zip(*(columns[c] for c in rest), strict=True)), columns=rest)
+        out.update({c: rows[c].astype("object").to_numpy() for c in rest})
+    return pd.DataFrame(out, columns=QUALITY_COLUMNS, dtype=object)
+
+
+#: The types of a column of text and missing cells (:func:`_text_cells`).
+_TEXT_AND_MISSING = frozenset({str, type(None), float, type(pd.NA)})
+
+
+def _text_cells(values: list[Any]) -> np.ndarray | None:
+    """A column of ``str`` and missing cells (``None``, NaN, ``pd.NA``; at least one
+    text) as ``DataFrame(rows)`` reads it, then cast to object: the texts, and NaN for
+    every missing cell; ``None`` for any other column (a number, a NumPy text …)."""
+    if not set(map(type, values)) <= _TEXT_AND_MISSING:
+        return None
+    cells = np.fromiter(values, dtype=object, count=len(values))
+    if pd.api.types.infer_dtype(cells, skipna=True) != "string":  # a number, or no text
+        return None
+    return np.where(pd.isna(cells), np.nan, cells)
 
 
 def parse_dates(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
