@@ -359,8 +359,10 @@ class AuditResult:
     def layers(self) -> dict[str, pd.DataFrame]:
         """Every layer an audit is written as: :meth:`tables`, ``meta`` and ``inputs``.
 
-        The GeoPackage, GeoParquet and PostGIS writers write these, so that :meth:`read`
-        rebuilds the result from any one of them alone (the policy travels in ``meta``).
+        The GeoPackage, GeoParquet and PostGIS writers write these, so that each of them
+        holds the whole result, its policy included (in ``meta``); :meth:`read` rebuilds
+        the result from ``audit.gpkg`` (a GeoParquet folder or a PostGIS schema is read
+        back with GeoPandas, layer by layer).
         """
         return {**self.tables(), "meta": self.meta_table(), "inputs": self.inputs_table()}
 
