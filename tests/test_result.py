@@ -424,3 +424,28 @@ def test_report_and_map_with_c_read_an_audit_without_a_stored_policy(tiny, tmp_p
     done = runner.invoke(main, ["report", str(tmp_path / "out"), "-c", str(project)])
     assert done.exit_code == 0, done.output
     assert "policy: from" in done.output and (tmp_path / "out" / "report.html").is_file()
+
+
+def test_read_names_a_key_given_twice_with_different_values(tiny, tmp_path):
+    """Two ``as_of`` rows in ``meta`` (a hand edit, or rows of two audits merged): the last
+    one was taken in silence, and idle land read as judged at that date. Now every value
+    is named; a key repeated with the same value is harmless and read."""
+    from xsland.errors import ValidationError
+
+    gpkg = _written(tiny, tmp_path / "out")
+    assert AuditResult.read(gpkg).meta["as_of"] == "2025-08-29"
+    _damage(gpkg, "meta", lambda m: pd.concat([m, m[m["key"] == "as_of"]], ignore_index=True))
+    assert AuditResult.read(gpkg).meta["as_of"] == "2025-08-29"  # the same value twice
+    later = pd.DataFrame({"key": ["as_of"], "value": ["2026-01-01"]})
+    _damage(gpkg, "meta", lambda m: pd.concat([m, later], ignore_index=True))
+    two = pd.DataFrame({"key": ["parcels", "parcels"], "value": ["a.gpkg", "b.gpkg"]})
+    _damage(gpkg, "inputs", lambda m: pd.concat([m, two], ignore_index=True))
+    with pytest.raises(ValidationError) as caught:
+        AuditResult.read(gpkg)
+    assert [(p.layer, p.column, p.rows, p.message) for p in caught.value.problems] == [
+        ("meta", "key", ("as_of",), "the key 'as_of' is given 3 times with different values "
+         "('2025-08-29', '2026-01-01')"),
+        ("inputs", "key", ("parcels",), "the key 'parcels' is given 2 times with different "
+         "values ('a.gpkg', 'b.gpkg')"),
+    ]  # fmt: skip
+    assert "keep the one that is right and delete the others" in str(caught.value)

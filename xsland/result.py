@@ -475,9 +475,10 @@ def _read(path: Path, *, policy: Policy | None = None) -> AuditResult:
             frame = pd.DataFrame(frame)
         return frame
 
-    info = _key_values(layer("meta"))
-    inputs = _key_values(layer("inputs"))
+    info, twice = _key_values(layer("meta"), gpkg=gpkg, name="meta")
+    inputs, twice_inputs = _key_values(layer("inputs"), gpkg=gpkg, name="inputs")
     meta, stored, problems = _meta(gpkg, info, read_policy=policy is None)
+    problems = twice + twice_inputs + problems
     meta["source"] = str(gpkg)
     tables = {n: layer(n) for n in _TABLES}
     problems += [p for n, t in tables.items() if t is not None for p in _layer_problems(gpkg, n, t)]
@@ -680,8 +681,27 @@ def _meta(
     return meta, policy, problems
 
 
-def _key_values(table: pd.DataFrame | None) -> dict[str, str]:
+def _key_values(
+    table: pd.DataFrame | None, *, gpkg: Any, name: str
+) -> tuple[dict[str, str], list[Problem]]:
+    """A ``key``/``value`` layer (``meta``, ``inputs``) as a dict, and a problem for each
+    key given twice with different values (a hand edit or two audits' rows merged):
+    which one holds is not known, so neither is taken in silence."""
     if table is None or not {"key", "value"} <= set(table.columns):
-        return {}
-    values = table["value"].astype(object).where(table["value"].notna(), "")
-    return dict(zip(table["key"].astype(str), values.astype(str), strict=True))
+        return {}, []
+    keys = table["key"].astype(str)
+    values = table["value"].astype(object).where(table["value"].notna(), "").astype(str)
+    problems = [
+        Problem(
+            f"the key {key!r} is given {len(group)} times with different values "
+            f"({', '.join(repr(v) for v in found)})",
+            fix=f"keep the one that is right and delete the others, or {_REWRITE}",
+            file=str(gpkg),
+            layer=name,
+            column="key",
+            rows=(key,),
+        )
+        for key, group in values.groupby(keys, sort=False)
+        if (found := list(dict.fromkeys(group))) and len(found) > 1
+    ]
+    return dict(zip(keys, values, strict=True)), problems
