@@ -648,3 +648,35 @@ def test_a_column_called_fid_is_written_and_read_back_as_a_column(
         fields = [row[1] for row in con.execute("PRAGMA table_info(things)")]
     con.close()
     assert fields[0] == "xsland_fid" and name in fields  # the ID column, and the layer's own
+
+
+@pytest.mark.parametrize("how", ["write_gpkg", "gpkg_writing", "worker"])
+def test_columns_differing_only_in_case_are_named_before_anything_is_written(tmp_path, how):
+    """A table with ``Note`` and ``NOTE`` given to the GeoPackage writer by a library
+    caller (the audit's readers rename them): GDAL stopped on the second with "A field
+    with the same name already exists". Now every clash is named, no file is left."""
+    from xsland.errors import ValidationError
+    from xsland.write.gpkg import gpkg_writing
+
+    layer = gpd.GeoDataFrame(
+        {"parcel_id": ["P1", "P2"], "Note": ["a", "b"], "NOTE": ["c", "d"], "note": [1, 2]},
+        geometry=[shapely.box(i, 0, i + 1, 1) for i in range(2)],
+        crs="EPSG:4549",
+    )
+    table = pd.DataFrame({"Key": ["x"], "KEY": ["y"]})
+    target = tmp_path / "case.gpkg"
+    with pytest.raises(ValidationError) as caught:
+        if how == "write_gpkg":
+            write_gpkg({"things": layer, "meta": table}, target)
+        else:
+            rows = 0 if how == "worker" else 10**9
+            with gpkg_writing({"things": layer, "meta": table}, target, worker_min_rows=rows):
+                pass
+    assert [(p.layer, p.column) for p in caught.value.problems] == [
+        ("things", "NOTE"),
+        ("things", "note"),
+        ("meta", "KEY"),
+    ]
+    assert str(caught.value).startswith("the GeoPackage cannot be written:")
+    assert "the columns 'Note' and 'NOTE' differ only in case" in str(caught.value)
+    assert list(tmp_path.iterdir()) == []

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from xsland._atomic import atomic_file
+from xsland.errors import Problem, ValidationError
 from xsland.rules.columns import TABLES
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 from xsland.write import worker
@@ -114,6 +115,7 @@ def write_gpkg(
     partitioned audit (:attr:`xsland.result.AuditResult.parcels_path`) — is written file
     by file, each appended to the layer, so it is never in memory whole.
     """
+    _check_names(layers)
     target = Path(path)
     with atomic_file(target, overwrite=overwrite) as tmp:
         columns = _write_layers(layers, tmp, schema=schema)
@@ -148,6 +150,41 @@ def _write_layers(layers: Mapping[str, Any], path: Path, *, schema: bool) -> dic
                 **options,
             )
     return columns
+
+
+def _check_names(layers: Mapping[str, Any]) -> None:
+    """Refuse, before anything is written, a table with two columns whose names differ
+    only in case (``Note`` and ``NOTE``): a GeoPackage's column names ignore case, and
+    GDAL stopped on the second ("A field with the same name already exists") with the
+    file half-written. The audit's readers rename such input columns (``NAME_2``, listed
+    as ``column_renamed``); a table made by other means is named here, every clash at
+    once. A layer given as a folder of GeoParquet files is not looked into.
+
+    Raises
+    ------
+    ValidationError
+        Naming each layer and its clashing columns.
+    """
+    problems = []
+    for name, df in layers.items():
+        if isinstance(df, os.PathLike | str):
+            continue
+        first: dict[str, str] = {}
+        for col in map(str, df.columns):
+            other = first.setdefault(col.casefold(), col)
+            if other != col:
+                problems.append(
+                    Problem(
+                        f"the columns {other!r} and {col!r} differ only in case, which a "
+                        "GeoPackage cannot hold (its column names ignore case)",
+                        fix="rename one of them, or read the layer with xsland.read_layer, "
+                        "which renames the later one NAME_2 and lists it",
+                        layer=str(name),
+                        column=col,
+                    )
+                )
+    if problems:
+        raise ValidationError(problems, title="the GeoPackage cannot be written")
 
 
 def _fid_option(columns: Any) -> dict[str, str] | None:
@@ -260,6 +297,7 @@ def gpkg_start(
     all (default :data:`WORKER_MIN_ROWS`), a layer the plan does not cover, a layer not
     in :data:`FIRST_LAYERS`, or no worker (one core).
     """
+    _check_names(layers)
     least = WORKER_MIN_ROWS if worker_min_rows is None else worker_min_rows
     if set(layers) - set(FIRST_LAYERS) or sum(len(df) for df in layers.values()) < least:
         return None
@@ -307,6 +345,7 @@ def gpkg_writing(
     Path
         ``path``.
     """
+    _check_names(layers)
     target = Path(path)
     if started is not None:
         if started.matches(layers) and schema:
