@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -350,6 +351,9 @@ def test_read_names_values_that_are_not_of_their_columns_type(tiny, tmp_path):
             st.floats(allow_nan=True, allow_infinity=True),
             st.text(max_size=6),
             st.sampled_from(["", " ", "1", "0", "2.5", "true", "否", "2025-08-29", "1e3", "inf"]),
+            st.dates(),  # how GDAL gives a date field: date objects, None where empty
+            st.datetimes(),
+            st.just(np.True_),
         ),
         max_size=8,
     ),

@@ -562,6 +562,10 @@ def _layer_problems(gpkg: Path, name: str, frame: pd.DataFrame) -> list[Problem]
     return problems
 
 
+#: What :func:`pandas.api.types.infer_dtype` says of an object column whose present
+#: values are all readable as the dtype without a look at each.
+_CLEAN_KINDS = {"date": ("date", "datetime"), "boolean": ("boolean",)}
+
 _KIND_WORDS = {
     "boolean": "a boolean (true/false, 1/0)",
     "integer": "a whole number",
@@ -572,7 +576,15 @@ _KIND_WORDS = {
 
 
 def _not_of_type(values: pd.Series, dtype: str) -> np.ndarray:
-    """Which values cannot be read as ``dtype`` (missing values can)."""
+    """Which values cannot be read as ``dtype`` (missing values can).
+
+    A column whose present values are all of the type already (dates, or booleans, with
+    missing cells between them: how GDAL gives a nullable date or boolean field) has none,
+    found by one :func:`pandas.api.types.infer_dtype` rather than cell by cell.
+    """
+    if dtype in _CLEAN_KINDS and values.dtype == object:
+        if pd.api.types.infer_dtype(values, skipna=True) in _CLEAN_KINDS[dtype]:
+            return np.zeros(len(values), dtype=bool)
     given = values.notna().to_numpy(dtype=bool, copy=True)
     if (
         values.dtype == object
