@@ -640,3 +640,27 @@ def test_the_audit_of_a_stale_dataset_warns_once_and_finishes(tmp_path):
         "Fix: write the dataset again with `xsland partition --overwrite`\n"
     )
     assert (tmp_path / "o" / "audit.gpkg").is_file()
+
+
+def test_a_warning_or_log_line_cannot_drive_the_terminal():
+    """A warning quoting a file name or a value from the data (a source file changed, a
+    pyogrio field name) reached the terminal raw: ``\\x1b[2J`` cleared the screen and
+    U+202E turned the rest of the line backwards. Errors escaped them already; warnings
+    and log lines now do too."""
+    import subprocess
+    import sys
+
+    code = (
+        "import logging, sys, warnings\n"
+        "from xsland.cli import _setup_logging\n"
+        "from xsland.errors import StaleDatasetWarning\n"
+        "_setup_logging(0)\n"
+        "warnings.warn('parcels: a\\x1b[2J\\u202eb.gpkg changed', StaleDatasetWarning)\n"
+        "logging.getLogger('xsland.x').warning('town %s', '\\x07东亭')\n"
+    )
+    err = subprocess.run(
+        [sys.executable, "-W", "always", "-c", code], capture_output=True, text=True, check=True
+    ).stderr
+    assert err == (
+        "WARNING: parcels: a\\u001b[2J\\u202eb.gpkg changed\nWARNING: town \\u0007东亭\n"
+    )

@@ -36,11 +36,13 @@ CRASH_DIR_ENV = "XSLAND_CRASH_DIR"
 
 
 class _RedactFilter(logging.Filter):
-    """Masks passwords in every log record (:func:`xsland._redact.redact`)."""
+    """Masks passwords in every log record (:func:`xsland._redact.redact`) and shows its
+    control and bidi characters as escapes (:func:`xsland._redact.printable`): a warning
+    or log line quotes file names and values from the data, as error messages do."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        safe = redact(message)
+        safe = printable(redact(message))
         if safe != message:
             record.msg, record.args = safe, None
         return True
