@@ -383,3 +383,57 @@ def test_covers_on_threads_tests_each_prepared_geometry_on_one_thread_and_answer
     np.testing.assert_array_equal(got, expected)
     assert len(calls) == 3  # three parts; R's pairs all in one of them
     assert sum(len(c) for c in calls) == len(set().union(*calls)) == 2
+
+
+# -- the pairs, whichever layer is indexed ---------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20), st.integers(1, 5)), max_size=30),
+    st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20), st.integers(1, 5)), max_size=30),
+)
+@example([(0, 0, 5)] * 3, [(2, 2, 5), (0, 0, 1), (4, 4, 1), (0, 0, 5)])  # more right than left
+@example([(0, 0, 5), (3, 0, 2), (1, 1, 1), (0, 3, 4)], [(2, 2, 5), (0, 0, 1)])  # more left
+def test_box_pairs_are_every_meeting_pair_sorted_whichever_layer_is_indexed(lefts, rights):
+    # two layers of squares; the tree goes on the larger one: the pairs are those whose
+    # boxes meet (touching counts), by hand, sorted by left then right either way
+    left = np.array([shapely.box(x, y, x + s, y + s) for x, y, s in lefts], dtype=object)
+    right = np.array([shapely.box(x, y, x + s, y + s) for x, y, s in rights], dtype=object)
+    want = [
+        [i, j]
+        for i, (xa, ya, sa) in enumerate(lefts)
+        for j, (xb, yb, sb) in enumerate(rights)
+        if xa <= xb + sb and xb <= xa + sa and ya <= yb + sb and yb <= ya + sa
+    ]
+    li, ri = overlay._box_pairs(left, right)
+    assert np.column_stack([li, ri]).tolist() == want
+    got = intersection_areas(left, right, touching=True)
+    assert got[["left", "right"]].values.tolist() == sorted(got[["left", "right"]].values.tolist())
+
+
+def test_a_parcel_split_evenly_goes_to_the_zone_and_the_park_listed_first():
+    # parcel 0..100 x 0..100; zone features of K1 split it at y = 50: 5,000 m² each.
+    # Parcel B (x 200..300) lies half in K2 (x < 250) and half in K3 (x >= 250).
+    parcels = gpd.GeoDataFrame(
+        {"parcel_id": ["A", "B"]},
+        geometry=[box(0, 0, 100, 100), box(200, 0, 100, 100)],
+        crs="EPSG:4549",
+    )
+    rows = [
+        ("K1", "core", box(-10, -10, 120, 60)),
+        ("K1", "expansion", box(-10, 50, 120, 60)),
+        ("K2", "core", box(150, -10, 100, 120)),
+        ("K3", "core", box(250, -10, 100, 120)),
+    ]
+    for order in (rows, rows[::-1]):
+        parks = gpd.GeoDataFrame(
+            {"park_id": [r[0] for r in order], "zone": [r[1] for r in order]},
+            geometry=[r[2] for r in order],
+            crs="EPSG:4549",
+        )
+        got = park_assignment(parcels, parks)
+        first_zone = next(z for p, z, _ in order if p == "K1")
+        first_park = next(p for p, _, _ in order if p in ("K2", "K3"))
+        assert got.loc[0, "zone"] == first_zone and got.loc[0, "park_share"] == 1.0
+        assert got.loc[1, "park_id"] == first_park and got.loc[1, "park_share"] == 0.5

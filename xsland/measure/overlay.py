@@ -37,8 +37,9 @@ def intersection_areas(
 ) -> pd.DataFrame:
     """Areas of the pairwise intersections of two polygon layers (same CRS).
 
-    One STRtree query on ``right`` (its input cut in chunks, one thread per CPU:
-    :func:`_query`) finds the pairs whose bounding boxes meet. Where
+    One STRtree query finds the pairs whose bounding boxes meet (:func:`_box_pairs`: the
+    tree on the larger layer, the smaller one's boxes looked up in it, one thread per
+    CPU). Where
     the right geometry covers the left one — a parcel inside its park, a building
     inside its parcel: most pairs in real data — the piece is the left geometry and
     its area is known without an intersection; of the other pairs, those whose
@@ -68,11 +69,11 @@ def intersection_areas(
     DataFrame
         ``left`` and ``right`` (positions, not labels) and ``area`` (in the
         units of the CRS squared), one row per pair with a positive area (with
-        ``touching``: per pair that intersects), in the order of the query.
+        ``touching``: per pair that intersects), sorted by ``left``, then ``right``.
     """
     lg = np.asarray(left.to_numpy() if hasattr(left, "to_numpy") else left, dtype=object)
     rg = np.asarray(right.to_numpy() if hasattr(right, "to_numpy") else right, dtype=object)
-    li, ri = _query(shapely.STRtree(rg), lg)  # bounding boxes meet
+    li, ri = _box_pairs(lg, rg)  # bounding boxes meet
     if len(li) == 0:
         return pd.DataFrame(
             {"left": np.array([], int), "right": np.array([], int), "area": np.array([], float)}
@@ -106,6 +107,26 @@ def intersection_areas(
     else:
         keep = area > 0
     return pd.DataFrame({"left": li[keep], "right": ri[keep], "area": area[keep]})
+
+
+def _box_pairs(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs ``(i, j)`` whose bounding boxes meet, sorted by ``i``, then ``j``.
+
+    One STRtree on the larger layer, queried with the boxes of the smaller one
+    (:func:`_query`): a lookup costs GEOS about three times what a tree entry costs
+    (2M buildings looked up in a tree of 1M parcels: 2.1 s CPU; the 1M parcels looked up
+    in a tree of the buildings: 0.6 s, and 0.6 s to build it, against 0.25 s). The pairs
+    are then sorted (one sort of ``i * len(right) + j``), so they are the same, in the same
+    order, whichever way they were looked up — and whatever the layers around them, as
+    for the partitions of a partitioned run.
+    """
+    if len(left) >= len(right):
+        rj, li = _query(shapely.STRtree(left), right)
+    else:
+        li, rj = _query(shapely.STRtree(right), left)
+    key = li.astype(np.int64) * max(len(right), 1) + rj
+    key.sort()
+    return key // max(len(right), 1), key % max(len(right), 1)
 
 
 def _query(
@@ -255,7 +276,9 @@ def park_assignment(
     :math:`a_{ik^*} / a_i \\ge 1 - s_i` — its part in that park is at least as large as
     its part outside every park — and to no park otherwise (it is still audited). The
     zone is the zone of :math:`k^*` covering the largest part of the parcel. Zones of one
-    park that overlap, and parks that overlap, count their shared land once.
+    park that overlap, and parks that overlap, count their shared land once. A tie (a
+    parcel split evenly between two parks, or two zones) goes to the park, or the zone
+    feature, listed first in ``parks``.
 
     This is the one definition of "parcel in park" (SPEC §2): the audit assigns parcels
     with it (:func:`xsland.judge.audit.parcel_table`), and the check of parcels straddling
