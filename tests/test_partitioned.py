@@ -28,7 +28,7 @@ from xsland.measure.quality import CROSS_CHECKS
 from xsland.pipeline.audit import run
 from xsland.pipeline.engine import ROW, make_client, read_partition_index, write_partitions
 from xsland.pipeline.partitioned import audit_partitioned
-from xsland.read.validate import quality_record
+from xsland.read.validate import quality_record, validate_layer, validate_table
 from xsland.rules.policy import DEFAULT_POLICY, LOWUSE_RULES
 from xsland.write.excel import action_parcels
 
@@ -84,6 +84,13 @@ def district(tmp_path_factory):
     with rasterio.open(tif, "w", **profile, crs="EPSG:4549", transform=transform) as dst:
         dst.write(classes, 1)
     kw = dict(plan=plan, barriers=barriers, landcover=tif, as_of=AS_OF, policy=POLICY)
+    # validated as read_layer would, the parcel without geometry kept and listed (collect):
+    # the same frames for both audits (run validates a frame that is not)
+    parcels = validate_layer(parcels, "parcels", collect=True, policy=POLICY)
+    buildings = validate_layer(buildings, "buildings", policy=POLICY)
+    parks = validate_layer(parks, "parks", policy=POLICY)
+    plan = validate_layer(plan, "plan", policy=POLICY)
+    kw["plan"] = plan
     single = run(parks, parcels, buildings, **kw)
     return parcels, buildings, barriers, parks, single, plan, tif
 
@@ -304,6 +311,12 @@ def test_the_driver_gets_partial_tables_and_the_action_parcels_never_every_row(
             "investment": rng.uniform(10, 900, len(ids)),
         }
     )
+    # validated once, for both audits (the parcel without geometry kept and listed)
+    parcels = validate_layer(parcels, "parcels", collect=True, policy=POLICY)
+    buildings, parks = (
+        validate_layer(f, k) for f, k in ((buildings, "buildings"), (parks, "parks"))
+    )
+    enterprises = validate_table(enterprises, "enterprises")
     kw = dict(enterprises=enterprises, barriers=barriers, as_of=AS_OF, policy=POLICY)
     single = run(parks, parcels, buildings, **kw)
     folder = write_partitions(parcels, buildings, tmp_path / "ds", parcels_per_partition=1000)

@@ -852,3 +852,125 @@ def test_first_layers_handed_out_after_the_run_ended_start_nothing(tmp_path, mon
     # the audit failed and the run ended; its second thread hands the parcels out now
     first({"parcels": pd.DataFrame({"a": [1]}), "block_members": pd.DataFrame({"a": [1]})})
     assert calls == [] and first.started is None and list(tmp_path.iterdir()) == []
+
+
+# -- frames given to the audit by a library caller -------------------------------------------
+
+_X0, _Y0 = 535_000.0, 3_496_000.0
+
+
+def _sq(x, y, s=100.0):
+    return shapely.box(_X0 + x, _Y0 + y, _X0 + x + s, _Y0 + y + s)
+
+
+def _tiny():
+    """One park (0..1000 m), two 100 m parcels in it, a 3-storey building on A."""
+    parks = gpd.GeoDataFrame(
+        {"park_id": ["K1"], "name": ["一园"], "town": ["东亭街道"], "park_type": ["district"]},
+        geometry=[_sq(0, 0, 1000)],
+        crs="EPSG:4549",
+    )
+    parcels = gpd.GeoDataFrame(
+        {"parcel_id": ["A", "B"], "category": ["new_industrial", "industrial"]},
+        geometry=[_sq(100, 100), _sq(300, 100)],
+        crs="EPSG:4549",
+    )
+    buildings = gpd.GeoDataFrame(
+        {"building_id": ["b1"], "floors": [3]}, geometry=[_sq(110, 110, 50)], crs="EPSG:4549"
+    )
+    return parks, parcels, buildings
+
+
+def test_a_frame_made_by_other_means_is_validated_by_the_audit_and_its_repairs_listed():
+    from xsland.pipeline.audit import run
+
+    parks, parcels, buildings = _tiny()
+    # B drawn as a bow-tie (self-intersecting): GEOS stops on it mid-audit unless repaired;
+    # make_valid gives two triangles of 100 x 50 / 2 = 2,500 m² each: 5,000 m² in all
+    x, y = _X0 + 300, _Y0 + 100
+    bowtie = shapely.Polygon([(x, y), (x + 100, y + 100), (x + 100, y), (x, y + 100)])
+    parcels.loc[1, "geometry"] = bowtie
+    assert not bowtie.is_valid
+    result = run(parks, parcels, buildings, as_of="2025-06-30")
+    got = result.parcels.set_index("parcel_id")
+    assert got.loc["B", "area_m2"] == pytest.approx(5_000.0)
+    # A: 10,000 m², one 50 x 50 building of 3 storeys: FAR 7,500 / 10,000
+    assert got.loc["A", "far"] == pytest.approx(0.75)
+    repaired = result.quality[result.quality["check"] == "repaired_geometry"]
+    assert repaired["id"].tolist() == ["B"]
+    assert parcels.loc[1, "geometry"] is bowtie  # the caller's frame is not changed
+
+
+def test_an_input_column_named_like_the_audits_own_is_moved_aside_for_a_library_caller_too():
+    from xsland.pipeline.audit import run
+    from xsland.read.validate import is_validated, validate_layer
+
+    parks, parcels, buildings = _tiny()
+    validated = validate_layer(parcels, "parcels")
+    assert is_validated(validated, "parcels") and is_validated(validated.copy(), "parcels")
+    assert not is_validated(validated, "buildings") and not is_validated(parcels, "parcels")
+    # columns given after validation: stamped no more, validated again by the audit
+    dirty = validated.copy()
+    dirty["low_efficiency"] = False  # the caller's own flag: must not stand in the audit's
+    dirty["block_id"] = "B-own"
+    assert not is_validated(dirty, "parcels")
+    result = run(parks, dirty, buildings, as_of="2025-06-30")
+    clean = run(parks, validated, buildings, as_of="2025-06-30")
+    got = result.parcels.set_index("parcel_id")
+    # the audit's own flags and blocks, as without the caller's columns (A: FAR 0.75 and
+    # coverage 25 %; B: no building, FAR 0: both flagged for low FAR and coverage, False
+    # in the caller's column changed nothing; two blocks, the parcels 100 m apart)...
+    for column in ("low_efficiency", "block_id", "kinds"):
+        pd.testing.assert_series_equal(
+            got[column], clean.parcels.set_index("parcel_id")[column], check_names=False
+        )
+    assert got["low_efficiency"].tolist() == [True, True]
+    assert got["block_id"].tolist() == ["B-K1-001", "B-K1-002"]
+    # ... and the caller's columns kept beside them
+    assert got["low_efficiency_orig"].tolist() == [False, False]
+    assert got["block_id_orig"].tolist() == ["B-own", "B-own"]
+    renamed = result.quality[result.quality["check"] == "column_renamed"]
+    assert sorted(renamed["column"]) == ["block_id", "low_efficiency"]
+
+
+def test_frames_already_validated_are_not_validated_again(monkeypatch):
+    import xsland.pipeline.audit as pipeline_audit
+    from xsland.read.validate import validate_layer
+
+    kinds = ("parks", "parcels", "buildings")
+    layers = [validate_layer(f, k) for f, k in zip(_tiny(), kinds, strict=True)]
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("validated twice")
+
+    monkeypatch.setattr(pipeline_audit, "validate_layer", refuse)
+    result = pipeline_audit.run(*layers, as_of="2025-06-30")
+    assert len(result.parcels) == 2
+
+
+def test_every_problem_of_every_frame_given_to_the_audit_is_named_at_once():
+    from xsland.pipeline.audit import run
+
+    parks, parcels, buildings = _tiny()
+    parcels.loc[1, "parcel_id"] = "A"  # a duplicate ID
+    no_crs = buildings.set_crs(None, allow_override=True)
+    with pytest.raises(ValidationError) as caught:
+        run(parks, parcels, no_crs, enterprises=pd.Series([1, 2]), as_of="2025-06-30")
+    text = str(caught.value)
+    assert "layer 'parcels', column 'parcel_id'" in text and "rows: A" in text
+    assert "layer 'buildings'" in text and "coordinate reference system" in text
+    assert "enterprises: a Series, not a DataFrame" in text
+    assert "xsland.read_table(path, kind='enterprises')" in text
+    assert len(caught.value.problems) == 3
+
+
+def test_the_inputs_a_project_reads_are_not_validated_again_by_the_audit(sample, tmp_path):
+    # every frame read_inputs gives is stamped as validated for its kind, so the audit
+    # takes it as it is (validating 1M parcels twice would cost seconds)
+    from xsland.pipeline.run import read_inputs
+    from xsland.read.validate import is_validated
+
+    data = read_inputs(load_project(_project_file(tmp_path, sample)))
+    kinds = ("parks", "parcels", "buildings", "plan", "enterprises", "indicators")
+    assert set(kinds) <= set(data)
+    assert [k for k in kinds if not is_validated(data[k], k)] == []

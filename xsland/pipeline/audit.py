@@ -17,6 +17,7 @@ import pandas as pd
 import xsland._sums as sums
 from xsland._progress import step
 from xsland._threads import Later, cpus, later
+from xsland.errors import Problem, ValidationError
 from xsland.group.blocks import block_links, block_members, block_table, find_blocks
 from xsland.judge.audit import (
     district_checks,
@@ -44,9 +45,10 @@ from xsland.measure.quality import parcel_checks
 from xsland.measure.raster import WORLDCOVER_CLASSES, landcover_shares, park_landcover
 from xsland.read.crs import metric_crs
 from xsland.read.harmonise import harmonise
-from xsland.read.validate import quality_frame
+from xsland.read.validate import is_validated, quality_frame, validate_layer, validate_table
 from xsland.result import AuditResult, conform
 from xsland.rules.policy import DEFAULT_POLICY, Policy
+from xsland.rules.schema import get_kind
 
 __all__ = [
     "combine_roll_ups",
@@ -61,6 +63,57 @@ __all__ = [
     "with_block_counts",
     "with_park_landcover",
 ]
+
+
+def _validated(inputs: list[Any], *, policy: Policy) -> list[Any]:
+    """Each input (in :data:`_KINDS` order) as validated for its kind.
+
+    An input :func:`~xsland.read.validate.is_validated` for its kind is taken as it is;
+    another is validated here (:func:`~xsland.read.validate.validate_layer` or
+    :func:`~xsland.read.validate.validate_table`, raising on problems), so a frame made
+    by other means gets the repairs and checks a file read gets — an invalid polygon
+    repaired instead of a GEOS error in the middle of the audit, a column of its own
+    called ``low_efficiency`` renamed instead of silently standing in the audit's place.
+
+    Raises
+    ------
+    ValidationError
+        Every problem of every input, together.
+    """
+    problems: list[Problem] = []
+    out: list[Any] = []
+    for kind, frame in zip(_KINDS, inputs, strict=True):
+        if frame is None or is_validated(frame, kind):
+            out.append(frame)
+            continue
+        layer = get_kind(kind).geometry is not None
+        if not isinstance(frame, gpd.GeoDataFrame if layer else pd.DataFrame):
+            problems.append(
+                Problem(
+                    message=f"{kind}: a {type(frame).__name__}, not a "
+                    + ("GeoDataFrame" if layer else "DataFrame"),
+                    fix=f"read it with xsland.read_{'layer' if layer else 'table'}"
+                    f"(path, kind={kind!r})",
+                )
+            )
+            out.append(None)
+            continue
+        try:
+            if layer:
+                out.append(validate_layer(frame, kind, layer=kind, policy=policy))
+            else:
+                out.append(validate_table(frame, kind, file=f"{kind} table", policy=policy))
+        except ValidationError as exc:
+            problems.extend(exc.problems)
+            out.append(None)
+    if problems:
+        n = len(problems)
+        raise ValidationError(
+            problems,
+            title=f"{n} problem{'s' if n > 1 else ''} in the frames given to the audit "
+            "(validated as xsland.read_layer validates a file)",
+        )
+    return out
 
 
 def _bare(frame: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -139,9 +192,16 @@ def run(
     Parameters
     ----------
     parks, parcels, buildings, plan
-        Validated layers (:func:`xsland.read.io.read_layer` with their ``kind``).
+        Layers with the contract's column names, best read with
+        :func:`xsland.read.io.read_layer` (which also maps aliases such as ``地块编号``).
+        A layer that is not the result of :func:`xsland.read.validate.validate_layer`
+        for its kind, with the columns it had then (:func:`~xsland.read.validate.is_validated`:
+        one made by other means, or given columns since), is validated here first, as
+        ``read_layer`` does: repaired where it can be (the repairs listed in the
+        data-quality table), every problem of every input raised together otherwise.
     enterprises, indicators
-        Validated tables (:func:`xsland.read.io.read_table`).
+        Tables, as the layers (:func:`xsland.read.io.read_table`,
+        :func:`~xsland.read.validate.validate_table`).
     history
         Optional enterprise evaluation history (``enterprise_id``, ``year``,
         ``eval_class``) for "D two years running" (``policy.lowuse_class_years``).
@@ -175,7 +235,7 @@ def run(
     -------
     AuditResult
     """
-    inputs = [parks, parcels, buildings, plan, enterprises, indicators]
+    inputs = _validated([parks, parcels, buildings, plan, enterprises, indicators], policy=policy)
     found = quality_frame(*inputs)
     files = source_files(dict(zip(_KINDS, inputs, strict=True)))
     # attrs (source, quality records) are deep-copied by every pandas operation;

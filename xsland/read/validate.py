@@ -39,6 +39,7 @@ from xsland.rules.schema import get_kind
 
 __all__ = [
     "audit_columns",
+    "is_validated",
     "validate_layer",
     "validate_table",
     "parse_dates",
@@ -343,6 +344,30 @@ def _clean_ids(values: pd.Series) -> pd.Series:
     return normalise_ids(values)[0]
 
 
+#: The ``attrs`` key :func:`validate_layer` and :func:`validate_table` stamp their result
+#: with: the kind it was validated as and its columns then (:func:`is_validated`).
+VALIDATED = "xsland_validated"
+
+
+def is_validated(frame: Any, kind: str) -> bool:
+    """Whether ``frame`` is the result of :func:`validate_layer` / :func:`validate_table`
+    for ``kind``, with the columns it had then (a copy, a selection of rows or a
+    reprojection of it included: pandas carries ``attrs`` along).
+
+    A frame whose columns were added, dropped or renamed since is not: its names may
+    clash with the audit's own columns again, so :func:`xsland.pipeline.audit.run`
+    validates it once more. Values changed in place are not noticed.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        return False
+    mark = frame.attrs.get(VALIDATED)
+    return (
+        isinstance(mark, dict)
+        and mark.get("kind") == kind
+        and mark.get("columns") == [str(c) for c in frame.columns]
+    )
+
+
 class _Collector:
     """Gathers problems and quality records for one layer."""
 
@@ -398,7 +423,11 @@ class _Collector:
                 title=f"{n} problem{'s' if n > 1 else ''} in the {self.kind} input"
                 + (f" {where}" if where else ""),
             )
-        frame.attrs = {**frame.attrs, "quality": list(prior) + self.quality}
+        frame.attrs = {
+            **frame.attrs,
+            "quality": list(prior) + self.quality,
+            VALIDATED: {"kind": self.kind, "columns": [str(c) for c in frame.columns]},
+        }
         return frame
 
 
@@ -665,7 +694,8 @@ def _check_ids(frame: pd.DataFrame, kind: str, c: _Collector, duplicates: str) -
                 "duplicate_id",
                 f"{len(values)} {id_col} value{'s' if len(values) > 1 else ''} used more than once",
                 f'make {id_col} unique, or pass --rename-duplicates (duplicates = "rename" in '
-                "[options]) to suffix the later rows (-2, -3 …)",
+                "[options]; in Python read_layer(…, duplicates='rename')) to suffix the later "
+                "rows (-2, -3 …)",
                 column=id_col,
                 rows=values,
             )
