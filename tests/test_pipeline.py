@@ -974,3 +974,19 @@ def test_the_inputs_a_project_reads_are_not_validated_again_by_the_audit(sample,
     kinds = ("parks", "parcels", "buildings", "plan", "enterprises", "indicators")
     assert set(kinds) <= set(data)
     assert [k for k in kinds if not is_validated(data[k], k)] == []
+
+
+def test_an_evaluation_history_given_to_the_audit_is_validated_with_the_other_frames():
+    from xsland.pipeline.audit import run
+
+    parks, parcels, buildings = _tiny()
+    history = pd.DataFrame(
+        {"enterprise_id": ["E1", "E2"], "year": [2024, "2024年"], "eval_class": ["D", "Z"]}
+    )
+    with pytest.raises(ValidationError) as caught:
+        run(parks, parcels, buildings, history=history, as_of="2025-06-30")
+    # both problems at once (the history's own check named the first one only)
+    text = str(caught.value)
+    assert "column 'year'" in text and "row 2='2024年'" in text
+    assert "column 'eval_class'" in text and "row 2='Z'" in text
+    assert len(caught.value.problems) == 2

@@ -66,7 +66,7 @@ __all__ = [
 
 
 def _validated(inputs: list[Any], *, policy: Policy) -> list[Any]:
-    """Each input (in :data:`_KINDS` order) as validated for its kind.
+    """Each input (in :data:`_KINDS` order, then the history) as validated for its kind.
 
     An input :func:`~xsland.read.validate.is_validated` for its kind is taken as it is;
     another is validated here (:func:`~xsland.read.validate.validate_layer` or
@@ -82,7 +82,7 @@ def _validated(inputs: list[Any], *, policy: Policy) -> list[Any]:
     """
     problems: list[Problem] = []
     out: list[Any] = []
-    for kind, frame in zip(_KINDS, inputs, strict=True):
+    for kind, frame in zip((*_KINDS, "history"), inputs, strict=True):
         if frame is None or is_validated(frame, kind):
             out.append(frame)
             continue
@@ -204,7 +204,9 @@ def run(
         :func:`~xsland.read.validate.validate_table`).
     history
         Optional enterprise evaluation history (``enterprise_id``, ``year``,
-        ``eval_class``) for "D two years running" (``policy.lowuse_class_years``).
+        ``eval_class``) for "D two years running" (``policy.lowuse_class_years``);
+        validated as the tables are (``read_table(path, kind="history")``), its repairs
+        listed with theirs.
     barriers
         Optional layers (rivers, trunk roads) a block may not cross.
     landcover
@@ -235,8 +237,10 @@ def run(
     -------
     AuditResult
     """
-    inputs = _validated([parks, parcels, buildings, plan, enterprises, indicators], policy=policy)
-    found = quality_frame(*inputs)
+    *inputs, history = _validated(
+        [parks, parcels, buildings, plan, enterprises, indicators, history], policy=policy
+    )
+    found = quality_frame(*inputs, history)
     files = source_files(dict(zip(_KINDS, inputs, strict=True)))
     # attrs (source, quality records) are deep-copied by every pandas operation;
     # work on shallow copies without them
