@@ -990,3 +990,15 @@ def test_an_evaluation_history_given_to_the_audit_is_validated_with_the_other_fr
     assert "column 'year'" in text and "row 2='2024年'" in text
     assert "column 'eval_class'" in text and "row 2='Z'" in text
     assert len(caught.value.problems) == 2
+
+
+def test_the_audit_without_its_parks_or_parcels_names_them():
+    from xsland.pipeline.audit import run
+
+    parks, parcels, buildings = _tiny()
+    with pytest.raises(ValidationError) as caught:
+        run(None, None, buildings, as_of="2025-06-30")
+    assert [p.message for p in caught.value.problems] == [
+        "parks: none given; the audit needs the parks layer",
+        "parcels: none given; the audit needs the parcels layer",
+    ]

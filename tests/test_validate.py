@@ -624,3 +624,26 @@ def test_the_quality_table_reads_each_column_as_rows_of_records_would(items):
     for c in want.columns:
         assert [type(v) for v in got[c]] == [type(v) for v in want[c]], c
         assert [v is None for v in got[c]] == [v is None for v in want[c]], c
+
+
+def test_a_contract_column_given_twice_or_names_of_two_levels_are_refused_even_with_collect():
+    parcels = _layer(
+        parcel_id=["A", "B"],
+        category=["industrial", "new_industrial"],
+        geometry=[shapely.box(0, 0, 10, 10), shapely.box(20, 0, 30, 10)],
+    )
+    twice = gpd.GeoDataFrame(
+        pd.concat([parcels, parcels[["category"]].assign(category="logistics")], axis=1),
+        crs="EPSG:4549",
+    )
+    for collect in (False, True):  # which category is the layer's? never guessed
+        with pytest.raises(ValidationError, match=r"column 'category' given 2 times"):
+            validate_layer(twice, "parcels", collect=collect)
+    levels = pd.DataFrame({("parcel_id", ""): ["A", "B"], ("x", "y"): [1, 2]})
+    with pytest.raises(ValidationError, match=r"2 levels of names \(a MultiIndex\)"):
+        validate_table(levels, "enterprises")
+    # an extra column given twice is no contract column: the later one renamed and listed
+    notes = pd.concat([parcels, pd.DataFrame({"Note": ["a", "b"]}), pd.DataFrame({"Note": ["c", "d"]})], axis=1)  # fmt: skip
+    got = validate_layer(gpd.GeoDataFrame(notes, crs="EPSG:4549"), "parcels")
+    assert [c for c in got.columns if c.startswith("Note")] == ["Note", "Note_2"]
+    assert got["Note_2"].tolist() == ["c", "d"]

@@ -83,6 +83,15 @@ def _validated(inputs: list[Any], *, policy: Policy) -> list[Any]:
     problems: list[Problem] = []
     out: list[Any] = []
     for kind, frame in zip((*_KINDS, "history"), inputs, strict=True):
+        if frame is None and kind in ("parks", "parcels"):
+            problems.append(
+                Problem(
+                    message=f"{kind}: none given; the audit needs the {kind} layer",
+                    fix=f"pass it, read with xsland.read_layer(path, kind={kind!r})",
+                )
+            )
+            out.append(None)
+            continue
         if frame is None or is_validated(frame, kind):
             out.append(frame)
             continue

@@ -497,6 +497,37 @@ def _strip_nul(frame: pd.DataFrame, kind: str, c: _Collector) -> pd.DataFrame:
     return frame
 
 
+def _check_structure(frame: pd.DataFrame, kind: str, c: _Collector) -> bool:
+    """Whether to refuse, at once, columns no check can read: names of several levels (a
+    ``MultiIndex``), or a column of the contract given twice (which of the two is the
+    layer's?). An extra column given twice is renamed by :func:`_move_aside`.
+
+    Raised even with ``collect``: nothing after this could read such a frame.
+    """
+    before = len(c.problems)
+    if isinstance(frame.columns, pd.MultiIndex):
+        c.problem(
+            "missing_column",
+            f"the columns have {frame.columns.nlevels} levels of names (a MultiIndex)",
+            "give one name per column (df.columns = ['_'.join(map(str, c)) for c in df.columns])",
+        )
+    else:
+        names = pd.Index([str(x) for x in frame.columns])
+        own = set(get_kind(kind).columns)
+        twice = sorted({n for n in names[names.duplicated()] if n in own})
+        for name in twice:
+            c.problem(
+                "missing_column",
+                f"column {name!r} given {int((names == name).sum())} times",
+                "keep the one that holds the layer's values and drop or rename the others",
+                column=name,
+            )
+    if len(c.problems) == before:
+        return False
+    c.collect = False  # raised by finish
+    return True
+
+
 def _check_columns(frame: pd.DataFrame, kind: str, c: _Collector) -> bool:
     spec = get_kind(kind)
     ok = True
@@ -1095,6 +1126,8 @@ def validate_layer(
             "the layer has no coordinate reference system",
             "state it with crs= / --crs (e.g. EPSG:4549)",
         )
+    if _check_structure(frame, kind, c):
+        return c.finish(frame, prior)
     _check_columns(frame, kind, c)
     frame = _move_aside(frame, kind, c)
     with ThreadPoolExecutor(1, thread_name_prefix="xsland-valid") as pool:
@@ -1134,6 +1167,8 @@ def validate_table(
     prior = list(df.attrs.get("quality", []))
     frame = df.copy()
     frame.attrs = {k: v for k, v in df.attrs.items() if k != "quality"}
+    if _check_structure(frame, kind, c):
+        return c.finish(frame, prior)
     _check_columns(frame, kind, c)
     frame = _move_aside(frame, kind, c)
     frame = _strip_nul(frame, kind, c)
