@@ -1002,3 +1002,22 @@ def test_the_audit_without_its_parks_or_parcels_names_them():
         "parks: none given; the audit needs the parks layer",
         "parcels: none given; the audit needs the parcels layer",
     ]
+
+
+def test_a_frame_given_to_the_audit_has_its_columns_named_by_the_aliases_as_a_file_would():
+    from xsland.pipeline.audit import run
+
+    parks, parcels, buildings = _tiny()
+    # Chinese headers and a Shapefile's 10-character name, as another office sends them
+    zh = parcels.rename(columns={"parcel_id": "地块编号", "category": "用地类别"}).assign(
+        declared_a=[10_000.0, 12_000.0]
+    )
+    got = run(parks, zh, buildings, as_of="2025-06-30").parcels.set_index("parcel_id")
+    assert got.index.tolist() == ["A", "B"]
+    assert got["category"].tolist() == ["new_industrial", "industrial"]
+    # declared_a read as declared_area: B declares 12,000 m² on 10,000 measured
+    assert got["declared_area"].tolist() == [10_000.0, 12_000.0]
+    # two columns that could each be one contract column: named, never guessed
+    both = parcels.assign(用地面积=[1.0, 2.0], 地块面积=[1.0, 2.0])
+    with pytest.raises(ValidationError, match=r"'用地面积' and '地块面积' could each be"):
+        run(parks, both, buildings, as_of="2025-06-30")

@@ -17,7 +17,7 @@ import pandas as pd
 import xsland._sums as sums
 from xsland._progress import step
 from xsland._threads import Later, cpus, later
-from xsland.errors import Problem, ValidationError
+from xsland.errors import DataError, Problem, ValidationError
 from xsland.group.blocks import block_links, block_members, block_table, find_blocks
 from xsland.judge.audit import (
     district_checks,
@@ -45,6 +45,7 @@ from xsland.measure.quality import parcel_checks
 from xsland.measure.raster import WORLDCOVER_CLASSES, landcover_shares, park_landcover
 from xsland.read.crs import metric_crs
 from xsland.read.harmonise import harmonise
+from xsland.read.io import rename_columns
 from xsland.read.validate import is_validated, quality_frame, validate_layer, validate_table
 from xsland.result import AuditResult, conform
 from xsland.rules.policy import DEFAULT_POLICY, Policy
@@ -69,7 +70,8 @@ def _validated(inputs: list[Any], *, policy: Policy) -> list[Any]:
     """Each input (in :data:`_KINDS` order, then the history) as validated for its kind.
 
     An input :func:`~xsland.read.validate.is_validated` for its kind is taken as it is;
-    another is validated here (:func:`~xsland.read.validate.validate_layer` or
+    another has its columns named by the aliases (:func:`xsland.read.io.rename_columns`)
+    and is validated here (:func:`~xsland.read.validate.validate_layer` or
     :func:`~xsland.read.validate.validate_table`, raising on problems), so a frame made
     by other means gets the repairs and checks a file read gets — an invalid polygon
     repaired instead of a GEOS error in the middle of the audit, a column of its own
@@ -108,12 +110,17 @@ def _validated(inputs: list[Any], *, policy: Policy) -> list[Any]:
             out.append(None)
             continue
         try:
+            if not isinstance(frame.columns, pd.MultiIndex):  # validation names those
+                frame = rename_columns(frame, kind)[0]  # aliases (地块编号 …), as read_layer
             if layer:
                 out.append(validate_layer(frame, kind, layer=kind, policy=policy))
             else:
                 out.append(validate_table(frame, kind, file=f"{kind} table", policy=policy))
         except ValidationError as exc:
             problems.extend(exc.problems)
+            out.append(None)
+        except DataError as exc:  # two columns that could each be one contract column
+            problems.append(Problem(message=str(exc), layer=kind))
             out.append(None)
     if problems:
         n = len(problems)
@@ -205,8 +212,9 @@ def run(
         :func:`xsland.read.io.read_layer` (which also maps aliases such as ``地块编号``).
         A layer that is not the result of :func:`xsland.read.validate.validate_layer`
         for its kind, with the columns it had then (:func:`~xsland.read.validate.is_validated`:
-        one made by other means, or given columns since), is validated here first, as
-        ``read_layer`` does: repaired where it can be (the repairs listed in the
+        one made by other means, or given columns since), is read here first as
+        ``read_layer`` reads a file: its columns named by the aliases, then validated,
+        repaired where it can be (the repairs listed in the
         data-quality table), every problem of every input raised together otherwise.
     enterprises, indicators
         Tables, as the layers (:func:`xsland.read.io.read_table`,
