@@ -453,3 +453,70 @@ def test_read_names_a_key_given_twice_with_different_values(tiny, tmp_path):
          "values ('a.gpkg', 'b.gpkg')"),
     ]  # fmt: skip
     assert "keep the one that is right and delete the others" in str(caught.value)
+
+
+# -- NUL: no output may cut a text at it ---------------------------------------------------
+
+
+def test_nul_put_in_after_validation_is_named_before_anything_is_written(tiny, tmp_path):
+    # validation removes NUL (and lists it); a frame changed in place afterwards keeps its
+    # stamp, and GDAL would have kept only '甲' of '甲\x00乙' in audit.gpkg, silently
+    from xsland.errors import ValidationError
+    from xsland.read.validate import is_validated, validate_layer
+
+    parks, parcels = tiny
+    checked = validate_layer(parcels, "parcels")
+    checked.loc[checked.index[1], "owner"] = "甲\x00乙"
+    assert is_validated(checked, "parcels")
+    with pytest.raises(ValidationError) as caught:
+        run(parks, checked, as_of="2025-08-29")
+    (problem,) = caught.value.problems
+    assert (problem.layer, problem.column, problem.rows) == ("parcels", "owner", ("P2",))
+    assert "NUL" in problem.message and "validate_layer" in problem.fix
+    # the same text through validation: removed, listed, and written whole
+    result = run(parks, validate_layer(checked.copy(), "parcels"), as_of="2025-08-29")
+    assert result.parcels.set_index("parcel_id").loc["P2", "owner"] == "甲乙"
+    listed = result.quality[result.quality["check"] == "text_nul_removed"]
+    assert listed[["id", "column"]].values.tolist() == [["P2", "owner"]]
+    write_audit(result, tmp_path / "out", maps=False, html_report=False)
+    back = AuditResult.read(tmp_path / "out")
+    assert back.parcels.set_index("parcel_id").loc["P2", "owner"] == "甲乙"
+
+
+@pytest.mark.parametrize("dtype", ["str", "string[python]", "object", "category"])
+def test_a_result_built_with_nul_text_is_refused_whatever_the_column_type(tiny, dtype):
+    from xsland.errors import ValidationError
+
+    parks, parcels = tiny
+    result = run(parks, parcels, as_of="2025-08-29")
+    table = result.parcels.copy()
+    table["note"] = pd.Series(["a", None, "b\x00"], index=table.index).astype(dtype)
+    with pytest.raises(ValidationError, match="column 'note'.*rows: P3"):
+        dataclasses.replace(result, parcels=table)
+    table["note"] = pd.Series(["a", None, "b"], index=table.index).astype(dtype)
+    assert dataclasses.replace(result, parcels=table).parcels["note"].tolist()[2] == "b"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    cells=st.lists(
+        st.one_of(st.none(), st.text(alphabet=st.sampled_from(["a", "乙", "\x00", "\x01", " "]))),
+        max_size=12,
+    ),
+    cut=st.tuples(st.integers(0, 12), st.integers(0, 12)),
+    large=st.booleans(),
+)
+def test_nul_cells_of_arrow_text_are_found_exactly_in_slices(cells, cut, large):
+    # the bytes of the used part of the buffer only: a NUL outside a slice is not there
+    import pyarrow as pa
+
+    from xsland.result import _nul_cells
+
+    kind = pa.large_string() if large else pa.string()
+    whole = pa.array(cells, type=kind)
+    lo, hi = sorted(cut)
+    part = whole.slice(lo, max(0, hi - lo))
+    series = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([part, whole], type=kind)))
+    expected = [i for i, v in enumerate(part.to_pylist() + cells) if v is not None and "\x00" in v]
+    found = _nul_cells(series)
+    assert (list(found) if found is not None else []) == expected

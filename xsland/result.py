@@ -23,6 +23,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from pandas.arrays import ArrowExtensionArray
 from pyproj import CRS
 
 from xsland._version import __version__
@@ -206,8 +207,96 @@ def conform(frame: pd.DataFrame | None, table: str | Table) -> pd.DataFrame | No
         if col is None or name == geom or _typed(out[name], col.dtype):
             continue
         out[name] = _CAST[col.dtype](out[name])
+    _refuse_nul(out, spec.name, skip=geom)
     out.attrs = {}
     return out
+
+
+#: The columns that name a row in an error, the first the table has (else row numbers).
+_ROW_NAMES = ("parcel_id", "block_id", "park_id", "enterprise_id", "building_id", "id", "key")
+
+
+def _refuse_nul(frame: pd.DataFrame, table: str, *, skip: Any = None) -> None:
+    """Raise when a text cell of ``frame`` holds NUL (U+0000).
+
+    GDAL ends a string at NUL, so ``audit.gpkg`` would keep only the text before it;
+    XML (``audit.xlsx``) and PostgreSQL cannot hold it at all. Validation removes NUL from
+    every input and lists each cell (``text_nul_removed``), so one found here is in a
+    frame changed after it was validated (values changed in place keep the frame's stamp,
+    :func:`xsland.read.validate.is_validated`): every writer takes these tables, and none
+    may cut the text silently. Arrow text is searched byte by byte (:func:`_nul_cells`).
+
+    Raises
+    ------
+    ValidationError
+        One problem per column, with its rows and the fix.
+    """
+    problems: list[Problem] = []
+    for name in frame.columns:
+        if name == skip:
+            continue
+        found = _nul_cells(frame[name])
+        if found is None:
+            continue
+        key = next((c for c in _ROW_NAMES if c in frame.columns and c != name), None)
+        rows = (
+            [str(v) for v in frame[key].to_numpy(dtype=object)[found]]
+            if key is not None
+            else [f"#{i}" for i in found]
+        )
+        problems.append(
+            Problem(
+                message=f"{len(found)} text cell(s) hold NUL (U+0000), which GeoPackage, "
+                "Excel and PostgreSQL cannot keep (a frame changed after it was validated)",
+                fix="validate the frame again after changing it (xsland.read.validate."
+                "validate_layer / validate_table remove NUL and list each cell), or remove "
+                "the NUL characters",
+                layer=table,
+                column=str(name),
+                rows=tuple(rows),
+            )
+        )
+    if problems:
+        raise ValidationError(problems, title=f"text the outputs cannot hold in table {table!r}")
+
+
+def _nul_cells(values: pd.Series) -> np.ndarray | None:
+    """Positions of the text cells holding NUL, or ``None`` when none does.
+
+    Arrow text (``str``) is checked on its UTF-8 bytes first, the used part of each
+    chunk's data buffer: UTF-8 has a zero byte only for U+0000, so a clean column costs
+    one vectorised pass over its bytes; the cells are then searched only in a column
+    that has one. Other text (object, Python strings, categories: a layer's own extra
+    columns) cell by cell; numbers, dates and booleans never hold text.
+    """
+    array = values.array
+    if isinstance(array, ArrowExtensionArray):
+        if not any(_has_zero_byte(c) for c in array.__arrow_array__().chunks):
+            return None
+    elif not (
+        values.dtype == object or isinstance(values.dtype, pd.StringDtype | pd.CategoricalDtype)
+    ):
+        return None
+    cells = values.to_numpy(dtype=object)
+    hit = np.fromiter(
+        (isinstance(v, str) and "\x00" in v for v in cells), dtype=bool, count=len(cells)
+    )
+    return np.flatnonzero(hit) if hit.any() else None
+
+
+def _has_zero_byte(chunk: pa.Array) -> bool:
+    """Whether the bytes of a (large) string or binary Arrow array's values hold 0."""
+    if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+        return False
+    if len(chunk) == 0:
+        return False
+    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=width)
+    start, end = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
+    data = chunk.buffers()[2]
+    if data is None or end <= start:
+        return False
+    return not np.frombuffer(data, dtype=np.uint8, count=end - start, offset=start).all()
 
 
 def _geometry_last(frame: gpd.GeoDataFrame, geom: str) -> gpd.GeoDataFrame:
