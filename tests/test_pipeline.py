@@ -1021,3 +1021,42 @@ def test_a_frame_given_to_the_audit_has_its_columns_named_by_the_aliases_as_a_fi
     both = parcels.assign(用地面积=[1.0, 2.0], 地块面积=[1.0, 2.0])
     with pytest.raises(ValidationError, match=r"'用地面积' and '地块面积' could each be"):
         run(parks, both, buildings, as_of="2025-06-30")
+
+
+def test_an_invalid_polygon_put_in_after_validation_is_named_not_a_geos_traceback():
+    from xsland.pipeline.audit import run
+    from xsland.read.validate import is_validated, validate_layer
+
+    parks, parcels, buildings = _tiny()
+    parcels = validate_layer(parcels, "parcels")
+    # B redrawn in place as a bow-tie across A: the frame keeps its stamp (values changed
+    # in place are taken as they are), and GEOS stopped mid-audit with "TopologyException"
+    # (the overlap check intersects it with A)
+    x, y = _X0 + 150, _Y0 + 100
+    parcels.loc[1, "geometry"] = shapely.Polygon(
+        [(x, y), (x + 100, y + 100), (x + 100, y), (x, y + 100)]
+    )
+    assert is_validated(parcels, "parcels")
+    with pytest.raises(ValidationError) as caught:
+        run(parks, parcels, buildings, as_of="2025-06-30")
+    (problem,) = caught.value.problems
+    assert (problem.layer, problem.column, problem.rows) == ("parcels", "geometry", ("B",))
+    assert "Self-intersection" in problem.message and "validate_layer" in problem.fix
+    # validated again, as the fix says: repaired (two triangles, 5,000 m²) and listed
+    result = run(parks, validate_layer(parcels.copy(), "parcels"), buildings, as_of="2025-06-30")
+    assert result.parcels.set_index("parcel_id").loc["B", "area_m2"] == pytest.approx(5_000.0)
+    assert "B" in result.quality.loc[result.quality["check"] == "repaired_geometry", "id"].tolist()
+
+
+def test_a_geos_failure_on_valid_geometries_is_a_named_error(monkeypatch):
+    from shapely.errors import GEOSException
+
+    import xsland.pipeline.audit as pipeline_audit
+    from xsland.errors import DataError
+
+    def fail(*args, **kwargs):
+        raise GEOSException("TopologyException: found non-noded intersection")
+
+    monkeypatch.setattr(pipeline_audit, "plot_ratio", fail)
+    with pytest.raises(DataError, match="GEOS could not compute.*non-noded.*read_layer"):
+        pipeline_audit.run(*_tiny(), as_of="2025-06-30")

@@ -7,12 +7,15 @@ layers below (measure, judge, group).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
+from shapely.errors import GEOSException
 
 import xsland._sums as sums
 from xsland._progress import step
@@ -130,6 +133,63 @@ def _validated(inputs: list[Any], *, policy: Policy) -> list[Any]:
             "(validated as xsland.read_layer validates a file)",
         )
     return out
+
+
+@contextmanager
+def _named_geometry_errors(layers: Mapping[str, Any]) -> Iterator[None]:
+    """Run the block; a :class:`shapely.errors.GEOSException` it raises (an invalid
+    polygon meeting an overlay: "TopologyException: side location conflict") is raised
+    as a :class:`~xsland.errors.ValidationError` naming the invalid geometries of
+    ``layers`` — layer, rows, GEOS's reason — and the fix, or, when every geometry is
+    valid, as a :class:`~xsland.errors.DataError` with GEOS's message.
+
+    Validation repairs invalid polygons, so one found here was put in a frame after it
+    was validated (its stamp, :func:`~xsland.read.validate.is_validated`, is kept when
+    values change in place). Only a failure is examined: an invalid polygon that meets
+    no overlay GEOS refuses is measured as it is (testing every polygon again would cost
+    a run of a million parcels about a second).
+    """
+    try:
+        yield
+    except GEOSException as exc:
+        problems = [p for kind, frame in layers.items() for p in _invalid_geometries(kind, frame)]
+        if problems:
+            raise ValidationError(
+                problems, title="invalid geometries GEOS cannot compute with"
+            ) from exc
+        raise DataError(
+            f"GEOS could not compute with the layers' geometries ({exc}). Fix: read them "
+            "with xsland.read_layer (or validate them with xsland.read.validate."
+            "validate_layer) after any change"
+        ) from exc
+
+
+def _invalid_geometries(kind: str, frame: Any) -> list[Problem]:
+    """The invalid geometries of a layer, as one problem (none for a table or ``None``)."""
+    if not isinstance(frame, gpd.GeoDataFrame):
+        return []
+    geoms = np.asarray(frame.geometry.to_numpy(), dtype=object)
+    bad = np.flatnonzero(~shapely.is_missing(geoms) & ~shapely.is_valid(geoms))
+    if len(bad) == 0:
+        return []
+    id_col = get_kind(kind).id_column
+    ids = (
+        frame[id_col].to_numpy(dtype=object)[bad]
+        if id_col in frame.columns
+        else [f"#{i}" for i in bad]
+    )
+    reason = shapely.is_valid_reason(geoms[bad[0]])
+    return [
+        Problem(
+            message=f"{len(bad)} invalid geometr{'y' if len(bad) == 1 else 'ies'} "
+            f"(the first: {reason}), changed after the layer was validated",
+            fix="validate the layer again after changing it: xsland.read.validate."
+            "validate_layer (or read_layer) repairs invalid polygons and lists each one",
+            layer=kind,
+            column=str(frame.geometry.name),
+            rows=tuple(str(i) for i in ids),
+        )
+    ]
 
 
 def _bare(frame: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -257,206 +317,211 @@ def run(
     *inputs, history = _validated(
         [parks, parcels, buildings, plan, enterprises, indicators, history], policy=policy
     )
-    found = quality_frame(*inputs, history)
-    files = source_files(dict(zip(_KINDS, inputs, strict=True)))
-    # attrs (source, quality records) are deep-copied by every pandas operation;
-    # work on shallow copies without them
-    parks, parcels, buildings, plan, enterprises, indicators = (_bare(x) for x in inputs)
-    history = _bare(history)
-    # one spelling of every ID and town across the tables; names matched only after
-    # normalisation are listed
-    same, matched = harmonise(
-        {
-            "parks": parks,
-            "parcels": parcels,
-            "buildings": buildings,
-            "enterprises": enterprises,
-            "indicators": indicators,
-            "history": history,
-        }
-    )
-    parks, parcels, buildings = same["parks"], same["parcels"], same["buildings"]
-    enterprises, indicators, history = same["enterprises"], same["indicators"], same["history"]
-    found = quality_frame(found, matched)
-    measured: list = []
-    measures = None
-    meets: list = []  # per building, it meets a parcel: measured once, checked below
-    # the metric CRS, chosen once per run: every measure, block and check uses it, and the
-    # result carries it (meta["crs"], AuditResult.metric_crs) to the writers
-    crs = metric_crs(parcels)
-    with step("measure", len(parcels), unit="parcels"):
-        base = parcels.to_crs(crs)
-        # the one park assignment (the audit's parks and the straddle check both read it),
-        # on a second thread beside the floor areas: both are mostly GEOS, which releases
-        # the GIL; neither prepares a geometry the other tests (see xsland._threads.later)
-        # (not when a layer holds the parcels' very geometry objects: one thread would
-        # prepare what the other tests)
-        side = cpus() > 1 and not _shared(parcels, parks) and not _shared(parcels, plan)
-        assigning = Later(park_assignment, (base.copy(deep=False), parks), {"crs": crs}, start=side)
-        if client is not None:
-            from xsland.pipeline.engine import plot_ratio_dask
-
-            measures = plot_ratio_dask(base, buildings, policy=policy, client=client, crs=crs)
-        else:
-            measures = plot_ratio(base, buildings, policy=policy, crs=crs, meets=meets)
-        where = assigning.result()
-        parcel_out = parcel_table(
-            parcels,
-            parks,
-            buildings,
-            policy=policy,
-            quality=measured,
-            measures=measures,
-            crs=crs,
-            assignment=where,
+    # a geometry GEOS cannot compute with (one changed in place after validation:
+    # values changed so are taken as they are) is named with its layer and rows
+    with _named_geometry_errors(dict(zip(_KINDS, inputs, strict=True))):
+        found = quality_frame(*inputs, history)
+        files = source_files(dict(zip(_KINDS, inputs, strict=True)))
+        # attrs (source, quality records) are deep-copied by every pandas operation;
+        # work on shallow copies without them
+        parks, parcels, buildings, plan, enterprises, indicators = (_bare(x) for x in inputs)
+        history = _bare(history)
+        # one spelling of every ID and town across the tables; names matched only after
+        # normalisation are listed
+        same, matched = harmonise(
+            {
+                "parks": parks,
+                "parcels": parcels,
+                "buildings": buildings,
+                "enterprises": enterprises,
+                "indicators": indicators,
+                "history": history,
+            }
         )
-    # the cross-layer quality checks read only the layers, the park assignment and which
-    # buildings meet a parcel: on a second thread beside the judging and the blocks
-    checking = Later(
-        parcel_checks,
-        (parcels.copy(deep=False),),
-        {
-            "parks": parks.copy(deep=False),
-            "buildings": None if buildings is None else buildings.copy(deep=False),
-            "policy": policy,
-            "crs": crs,
-            "assignment": where,
-            "buildings_meeting": meets[0] if meets else None,
-        },
-        start=side,
-    )
-    with step("park checks", len(parks), unit="park zones"):
-        park_out = park_checks(
-            parks,
-            parcel_out,
-            enterprises=enterprises,
-            indicators=indicators,
-            policy=policy,
-            year=year,
-            quality=measured,
-            as_of=as_of,
-        )
-    parcel_out["town"] = parcel_towns(parcel_out, park_out)
-    lc = dict(landcover_options or {})
-    if landcover is not None:
-        with step("land cover", len(parcel_out), unit="parcels"):
-            shares = landcover_shares(
-                parcel_out,
-                landcover,
-                built_classes=tuple(lc.get("built_classes", (50,))),
-                bare_classes=tuple(lc.get("bare_classes", (60,))),
-                method=lc.get("method", "exact"),
-                band=int(lc.get("band", 1)),
+        parks, parcels, buildings = same["parks"], same["parcels"], same["buildings"]
+        enterprises, indicators, history = same["enterprises"], same["indicators"], same["history"]
+        found = quality_frame(found, matched)
+        measured: list = []
+        measures = None
+        meets: list = []  # per building, it meets a parcel: measured once, checked below
+        # the metric CRS, chosen once per run: every measure, block and check uses it, and the
+        # result carries it (meta["crs"], AuditResult.metric_crs) to the writers
+        crs = metric_crs(parcels)
+        with step("measure", len(parcels), unit="parcels"):
+            base = parcels.to_crs(crs)
+            # the one park assignment (the audit's parks and the straddle check both read it),
+            # on a second thread beside the floor areas: both are mostly GEOS, which releases
+            # the GIL; neither prepares a geometry the other tests (see xsland._threads.later)
+            # (not when a layer holds the parcels' very geometry objects: one thread would
+            # prepare what the other tests)
+            side = cpus() > 1 and not _shared(parcels, parks) and not _shared(parcels, plan)
+            assigning = Later(
+                park_assignment, (base.copy(deep=False), parks), {"crs": crs}, start=side
             )
-            parcel_out = parcel_out.join(shares)
-            park_out = with_park_landcover(park_out, parks, landcover, options=lc)
-    # the links between parcels (blocks) depend on the geometry alone: worked out for
-    # every parcel on a second thread while the parcels are judged on one core (not
-    # beside the park checks, which share the second core with the quality checks); the
-    # blocks keep those between two low-efficiency parcels (no geometry of the parcels
-    # is prepared meanwhile: the plan rule prepares the plan's, not shared)
-    linking = (
-        later(
-            block_links,
-            gpd.GeoSeries(parcel_out.geometry, copy=False),
-            gap_m=policy.block_gap_m,
-            barriers=barriers,
-            crs=crs,
+            if client is not None:
+                from xsland.pipeline.engine import plot_ratio_dask
+
+                measures = plot_ratio_dask(base, buildings, policy=policy, client=client, crs=crs)
+            else:
+                measures = plot_ratio(base, buildings, policy=policy, crs=crs, meets=meets)
+            where = assigning.result()
+            parcel_out = parcel_table(
+                parcels,
+                parks,
+                buildings,
+                policy=policy,
+                quality=measured,
+                measures=measures,
+                crs=crs,
+                assignment=where,
+            )
+        # the cross-layer quality checks read only the layers, the park assignment and which
+        # buildings meet a parcel: on a second thread beside the judging and the blocks
+        checking = Later(
+            parcel_checks,
+            (parcels.copy(deep=False),),
+            {
+                "parks": parks.copy(deep=False),
+                "buildings": None if buildings is None else buildings.copy(deep=False),
+                "policy": policy,
+                "crs": crs,
+                "assignment": where,
+                "buildings_meeting": meets[0] if meets else None,
+            },
+            start=side,
         )
-        if side and client is None
-        else None
-    )
-    with step("judge", len(parcel_out), unit="parcels"):
-        # each enterprise's land, summed once: the flags' per-mu figures and the roll-ups
-        # read it (the flags would sum it again, as per_mu of the parcels)
-        lands = land_partials(parcel_out)
-        per_enterprise = (
-            per_mu(None, enterprises, policy=policy, land=land_combine([lands["mu"]]))
-            if enterprises is not None
+        with step("park checks", len(parks), unit="park zones"):
+            park_out = park_checks(
+                parks,
+                parcel_out,
+                enterprises=enterprises,
+                indicators=indicators,
+                policy=policy,
+                year=year,
+                quality=measured,
+                as_of=as_of,
+            )
+        parcel_out["town"] = parcel_towns(parcel_out, park_out)
+        lc = dict(landcover_options or {})
+        if landcover is not None:
+            with step("land cover", len(parcel_out), unit="parcels"):
+                shares = landcover_shares(
+                    parcel_out,
+                    landcover,
+                    built_classes=tuple(lc.get("built_classes", (50,))),
+                    bare_classes=tuple(lc.get("bare_classes", (60,))),
+                    method=lc.get("method", "exact"),
+                    band=int(lc.get("band", 1)),
+                )
+                parcel_out = parcel_out.join(shares)
+                park_out = with_park_landcover(park_out, parks, landcover, options=lc)
+        # the links between parcels (blocks) depend on the geometry alone: worked out for
+        # every parcel on a second thread while the parcels are judged on one core (not
+        # beside the park checks, which share the second core with the quality checks); the
+        # blocks keep those between two low-efficiency parcels (no geometry of the parcels
+        # is prepared meanwhile: the plan rule prepares the plan's, not shared)
+        linking = (
+            later(
+                block_links,
+                gpd.GeoSeries(parcel_out.geometry, copy=False),
+                gap_m=policy.block_gap_m,
+                barriers=barriers,
+                crs=crs,
+            )
+            if side and client is None
             else None
         )
-        parcel_out, flags, status, notes = judge_parcels(
-            parcel_out, park_out, enterprises=enterprises, plan=plan, history=history,
-            as_of=as_of, policy=policy, quality=measured, per_enterprise=per_enterprise,
-        )  # fmt: skip
-    low = flags["low_efficiency"].to_numpy(dtype=bool)
-    with step("blocks", int(low.sum()), unit="flagged parcels"):
-        if client is not None:
-            from xsland.pipeline.engine import find_blocks_dask
+        with step("judge", len(parcel_out), unit="parcels"):
+            # each enterprise's land, summed once: the flags' per-mu figures and the roll-ups
+            # read it (the flags would sum it again, as per_mu of the parcels)
+            lands = land_partials(parcel_out)
+            per_enterprise = (
+                per_mu(None, enterprises, policy=policy, land=land_combine([lands["mu"]]))
+                if enterprises is not None
+                else None
+            )
+            parcel_out, flags, status, notes = judge_parcels(
+                parcel_out, park_out, enterprises=enterprises, plan=plan, history=history,
+                as_of=as_of, policy=policy, quality=measured, per_enterprise=per_enterprise,
+            )  # fmt: skip
+        low = flags["low_efficiency"].to_numpy(dtype=bool)
+        with step("blocks", int(low.sum()), unit="flagged parcels"):
+            if client is not None:
+                from xsland.pipeline.engine import find_blocks_dask
 
-            ids = find_blocks_dask(
-                parcel_out[low],
-                gap_m=policy.block_gap_m,
-                barriers=barriers,
-                client=client,
-                crs=crs,
-            )
-            parcel_out["block_id"] = ids.reindex(parcel_out.index).astype(object)
-        else:
-            parcel_out["block_id"] = find_blocks(
-                parcel_out,
-                gap_m=policy.block_gap_m,
-                barriers=barriers,
-                mask=low,
-                crs=crs,
-                links=None if linking is None else linking.result(),
-            )
-    # the parcels are final: typed as the result holds them and handed out first, before
-    # the block table and the roll-ups. What the caller starts with them (the GeoPackage's
-    # worker, another process) then runs beside those, which hold Python's lock most of
-    # the time and leave the other core idle; handed out beside them, on a thread of its
-    # own, the same work waited for that lock and the worker started seconds later
-    handed = None if parcels_ready is None else _hand_out(parcel_out, flags, parcels_ready)
-    # the block table (its outlines are GEOS, on threads) on a second thread while the
-    # roll-ups are worked out here: they read only each block's town, counted after
-    tabling = later(
-        block_table,
-        parcel_out.copy(deep=False),
-        parcel_out["block_id"],
-        policy=policy,
-        flags=flags,
-        parks=park_out,
-        crs=crs,
-    )
-    with step("roll-ups", len(parcel_out), unit="parcels"):
-        park_out, towns, district, per_enterprise, evaluation = roll_ups(
-            parcel_out, park_out, flags=flags, status=status, blocks=None,
-            enterprises=enterprises, as_of=as_of, policy=policy, lands=lands,
-            per_enterprise=per_enterprise,
-        )  # fmt: skip
-    with step("block table", int(low.sum()), unit="flagged parcels"):
-        blocks = tabling.result()
-        if handed is None:
-            final = parcel_out
-            members = block_members(parcel_out, parcel_out["block_id"], flags=flags)
-        else:
-            final, members = handed
-    towns = with_block_counts(towns, blocks)
-    with step("quality checks", len(parcels), unit="parcels"):
-        cross = checking.result()
-    quality = fill_files(quality_frame(found, measured, cross), files)
-    zones = parks.to_crs(parcel_out.crs)
-    return AuditResult(
-        parks=park_out,
-        parcels=final,
-        towns=towns,
-        district=district,
-        quality=quality,
-        rules=policy.table(),
-        policy=policy,
-        blocks=blocks,
-        block_members=members,
-        enterprises=per_enterprise,
-        park_zones=zones,
-        intensity=evaluation,
-        meta={
-            "crs": str(parcel_out.crs),  # = crs, the one metric CRS of the run
-            "year": year,
-            "as_of": str(pd.Timestamp(as_of).date()) if as_of is not None else "",
-            "lowuse_notes": notes,
-            "engine": "single" if client is None else "dask",
-        },
-    )
+                ids = find_blocks_dask(
+                    parcel_out[low],
+                    gap_m=policy.block_gap_m,
+                    barriers=barriers,
+                    client=client,
+                    crs=crs,
+                )
+                parcel_out["block_id"] = ids.reindex(parcel_out.index).astype(object)
+            else:
+                parcel_out["block_id"] = find_blocks(
+                    parcel_out,
+                    gap_m=policy.block_gap_m,
+                    barriers=barriers,
+                    mask=low,
+                    crs=crs,
+                    links=None if linking is None else linking.result(),
+                )
+        # the parcels are final: typed as the result holds them and handed out first, before
+        # the block table and the roll-ups. What the caller starts with them (the GeoPackage's
+        # worker, another process) then runs beside those, which hold Python's lock most of
+        # the time and leave the other core idle; handed out beside them, on a thread of its
+        # own, the same work waited for that lock and the worker started seconds later
+        handed = None if parcels_ready is None else _hand_out(parcel_out, flags, parcels_ready)
+        # the block table (its outlines are GEOS, on threads) on a second thread while the
+        # roll-ups are worked out here: they read only each block's town, counted after
+        tabling = later(
+            block_table,
+            parcel_out.copy(deep=False),
+            parcel_out["block_id"],
+            policy=policy,
+            flags=flags,
+            parks=park_out,
+            crs=crs,
+        )
+        with step("roll-ups", len(parcel_out), unit="parcels"):
+            park_out, towns, district, per_enterprise, evaluation = roll_ups(
+                parcel_out, park_out, flags=flags, status=status, blocks=None,
+                enterprises=enterprises, as_of=as_of, policy=policy, lands=lands,
+                per_enterprise=per_enterprise,
+            )  # fmt: skip
+        with step("block table", int(low.sum()), unit="flagged parcels"):
+            blocks = tabling.result()
+            if handed is None:
+                final = parcel_out
+                members = block_members(parcel_out, parcel_out["block_id"], flags=flags)
+            else:
+                final, members = handed
+        towns = with_block_counts(towns, blocks)
+        with step("quality checks", len(parcels), unit="parcels"):
+            cross = checking.result()
+        quality = fill_files(quality_frame(found, measured, cross), files)
+        zones = parks.to_crs(parcel_out.crs)
+        return AuditResult(
+            parks=park_out,
+            parcels=final,
+            towns=towns,
+            district=district,
+            quality=quality,
+            rules=policy.table(),
+            policy=policy,
+            blocks=blocks,
+            block_members=members,
+            enterprises=per_enterprise,
+            park_zones=zones,
+            intensity=evaluation,
+            meta={
+                "crs": str(parcel_out.crs),  # = crs, the one metric CRS of the run
+                "year": year,
+                "as_of": str(pd.Timestamp(as_of).date()) if as_of is not None else "",
+                "lowuse_notes": notes,
+                "engine": "single" if client is None else "dask",
+            },
+        )
 
 
 def _hand_out(

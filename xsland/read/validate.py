@@ -356,7 +356,9 @@ def is_validated(frame: Any, kind: str) -> bool:
 
     A frame whose columns were added, dropped or renamed since is not: its names may
     clash with the audit's own columns again, so :func:`xsland.pipeline.audit.run`
-    validates it once more. Values changed in place are not noticed.
+    validates it once more. Values changed in place are not noticed (the audit still
+    refuses text holding NUL, :func:`xsland.result.conform`, and names an invalid polygon
+    GEOS stops on); validate such a frame again.
     """
     if not isinstance(frame, pd.DataFrame):
         return False
