@@ -520,3 +520,10 @@ def test_nul_cells_of_arrow_text_are_found_exactly_in_slices(cells, cut, large):
     expected = [i for i, v in enumerate(part.to_pylist() + cells) if v is not None and "\x00" in v]
     found = _nul_cells(series)
     assert (list(found) if found is not None else []) == expected
+
+
+def test_nul_in_a_table_without_ids_is_named_by_row_number():
+    from xsland.errors import ValidationError
+
+    with pytest.raises(ValidationError, match=r"layer 'towns', column 'town'.*rows: #1\)"):
+        conform(pd.DataFrame({"town": ["东亭", "锡\x00北"]}), "towns")

@@ -239,11 +239,10 @@ def _refuse_nul(frame: pd.DataFrame, table: str, *, skip: Any = None) -> None:
         if found is None:
             continue
         key = next((c for c in _ROW_NAMES if c in frame.columns and c != name), None)
-        rows = (
-            [str(v) for v in frame[key].to_numpy(dtype=object)[found]]
-            if key is not None
-            else [f"#{i}" for i in found]
-        )
+        named = frame[key].to_numpy(dtype=object)[found] if key is not None else [None] * len(found)
+        rows = [
+            v if isinstance(v, str) and v else f"#{i}" for v, i in zip(named, found, strict=True)
+        ]
         problems.append(
             Problem(
                 message=f"{len(found)} text cell(s) hold NUL (U+0000), which GeoPackage, "
