@@ -223,7 +223,16 @@ def _excel_unescape(value):
 @settings(
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(texts=st.lists(st.text(min_size=0, max_size=30), min_size=3, max_size=3))
+# any text but NUL: validation removes NUL from the inputs and a result holding it is
+# refused before any writer sees it (tests/test_result.py); every other control character
+# reaches the writer
+@given(
+    texts=st.lists(
+        st.text(st.characters(blacklist_characters="\x00"), min_size=0, max_size=30),
+        min_size=3,
+        max_size=3,
+    )
+)
 def test_any_text_gives_no_formula_and_no_crash(tiny, tmp_path, texts):
     parcels = tiny.parcels.copy()
     parcels["owner"] = texts
