@@ -497,31 +497,6 @@ def test_a_result_built_with_nul_text_is_refused_whatever_the_column_type(tiny, 
     assert dataclasses.replace(result, parcels=table).parcels["note"].tolist()[2] == "b"
 
 
-@settings(max_examples=200, deadline=None)
-@given(
-    cells=st.lists(
-        st.one_of(st.none(), st.text(alphabet=st.sampled_from(["a", "乙", "\x00", "\x01", " "]))),
-        max_size=12,
-    ),
-    cut=st.tuples(st.integers(0, 12), st.integers(0, 12)),
-    large=st.booleans(),
-)
-def test_nul_cells_of_arrow_text_are_found_exactly_in_slices(cells, cut, large):
-    # the bytes of the used part of the buffer only: a NUL outside a slice is not there
-    import pyarrow as pa
-
-    from xsland.result import _nul_cells
-
-    kind = pa.large_string() if large else pa.string()
-    whole = pa.array(cells, type=kind)
-    lo, hi = sorted(cut)
-    part = whole.slice(lo, max(0, hi - lo))
-    series = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([part, whole], type=kind)))
-    expected = [i for i, v in enumerate(part.to_pylist() + cells) if v is not None and "\x00" in v]
-    found = _nul_cells(series)
-    assert (list(found) if found is not None else []) == expected
-
-
 def test_nul_in_a_table_without_ids_is_named_by_row_number():
     from xsland.errors import ValidationError
 

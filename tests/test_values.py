@@ -621,3 +621,31 @@ def test_a_text_is_already_normal_only_when_normalise_id_keeps_it(texts):
         plain = text != "" and all(" " <= c <= "~" for c in text) and text == text.strip(" ")
         assert normal == (plain and re.fullmatch(r"[+-]?[0-9]+\.0+", text) is None)
     assert ids_already_normal(pd.Series([*texts, None], dtype=object)) == all(got)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    cells=st.lists(
+        st.one_of(st.none(), st.text(alphabet=st.sampled_from(["a", "乙", "\x00", "\x01", " "]))),
+        max_size=12,
+    ),
+    cut=st.tuples(st.integers(0, 12), st.integers(0, 12)),
+    large=st.booleans(),
+)
+def test_nul_cells_of_arrow_text_are_found_exactly_in_slices(cells, cut, large):
+    # the bytes of the used part of the buffer only: a NUL outside a slice is not there
+    import pyarrow as pa
+
+    from xsland.read.values import nul_cells
+
+    kind = pa.large_string() if large else pa.string()
+    whole = pa.array(cells, type=kind)
+    lo, hi = sorted(cut)
+    part = whole.slice(lo, max(0, hi - lo))
+    series = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([part, whole], type=kind)))
+    expected = [i for i, v in enumerate(part.to_pylist() + cells) if v is not None and "\x00" in v]
+    assert np.flatnonzero(nul_cells(series)).tolist() == expected
+    # the same cells as objects, Python strings and categories
+    for dtype in (object, "string[python]", "category"):
+        assert np.flatnonzero(nul_cells(series.astype(dtype))).tolist() == expected
+    assert not nul_cells(pd.Series([1.0, np.nan])).any()

@@ -23,12 +23,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from pandas.arrays import ArrowExtensionArray
 from pyproj import CRS
 
 from xsland._version import __version__
 from xsland.errors import InputFileError, PolicyError, Problem, ValidationError
-from xsland.read.values import as_bool
+from xsland.read.values import as_bool, nul_cells
 from xsland.rules.columns import TABLES, Table
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 
@@ -224,7 +223,8 @@ def _refuse_nul(frame: pd.DataFrame, table: str, *, skip: Any = None) -> None:
     every input and lists each cell (``text_nul_removed``), so one found here is in a
     frame changed after it was validated (values changed in place keep the frame's stamp,
     :func:`xsland.read.validate.is_validated`): every writer takes these tables, and none
-    may cut the text silently. Arrow text is searched byte by byte (:func:`_nul_cells`).
+    may cut the text silently. Arrow text is searched byte by byte
+    (:func:`xsland.read.values.nul_cells`).
 
     Raises
     ------
@@ -235,8 +235,8 @@ def _refuse_nul(frame: pd.DataFrame, table: str, *, skip: Any = None) -> None:
     for name in frame.columns:
         if name == skip:
             continue
-        found = _nul_cells(frame[name])
-        if found is None:
+        found = np.flatnonzero(nul_cells(frame[name]))
+        if len(found) == 0:
             continue
         key = next((c for c in _ROW_NAMES if c in frame.columns and c != name), None)
         named = frame[key].to_numpy(dtype=object)[found] if key is not None else [None] * len(found)
@@ -257,45 +257,6 @@ def _refuse_nul(frame: pd.DataFrame, table: str, *, skip: Any = None) -> None:
         )
     if problems:
         raise ValidationError(problems, title=f"text the outputs cannot hold in table {table!r}")
-
-
-def _nul_cells(values: pd.Series) -> np.ndarray | None:
-    """Positions of the text cells holding NUL, or ``None`` when none does.
-
-    Arrow text (``str``) is checked on its UTF-8 bytes first, the used part of each
-    chunk's data buffer: UTF-8 has a zero byte only for U+0000, so a clean column costs
-    one vectorised pass over its bytes; the cells are then searched only in a column
-    that has one. Other text (object, Python strings, categories: a layer's own extra
-    columns) cell by cell; numbers, dates and booleans never hold text.
-    """
-    array = values.array
-    if isinstance(array, ArrowExtensionArray):
-        if not any(_has_zero_byte(c) for c in array.__arrow_array__().chunks):
-            return None
-    elif not (
-        values.dtype == object or isinstance(values.dtype, pd.StringDtype | pd.CategoricalDtype)
-    ):
-        return None
-    cells = values.to_numpy(dtype=object)
-    hit = np.fromiter(
-        (isinstance(v, str) and "\x00" in v for v in cells), dtype=bool, count=len(cells)
-    )
-    return np.flatnonzero(hit) if hit.any() else None
-
-
-def _has_zero_byte(chunk: pa.Array) -> bool:
-    """Whether the bytes of a (large) string or binary Arrow array's values hold 0."""
-    if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
-        return False
-    if len(chunk) == 0:
-        return False
-    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-    offsets = np.frombuffer(chunk.buffers()[1], dtype=width)
-    start, end = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
-    data = chunk.buffers()[2]
-    if data is None or end <= start:
-        return False
-    return not np.frombuffer(data, dtype=np.uint8, count=end - start, offset=start).all()
 
 
 def _geometry_last(frame: gpd.GeoDataFrame, geom: str) -> gpd.GeoDataFrame:

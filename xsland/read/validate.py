@@ -32,7 +32,7 @@ from xsland._threads import map_chunks
 from xsland.errors import Problem, ValidationError
 from xsland.read.coerce import ID_COLUMNS, coerce_dates, coerce_ids, coerce_numbers
 from xsland.read.geometry_checks import crs_findings, nonfinite_mask
-from xsland.read.values import normalise_id, normalise_ids, read_dates
+from xsland.read.values import normalise_id, normalise_ids, nul_cells, read_dates
 from xsland.rules.columns import TABLES
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 from xsland.rules.schema import get_kind
@@ -444,25 +444,6 @@ def _row_labels(frame: pd.DataFrame, mask: np.ndarray, id_col: str | None) -> li
     return [f"row {p + 1}" for p in positions]
 
 
-def _has_nul(column: pd.Series) -> np.ndarray:
-    """Which cells are text holding NUL; numbers, dates and booleans never do.
-
-    A string column is searched by its string kernel; any other column (object,
-    categorical) cell by cell.
-    """
-    dtype = column.dtype
-    types = pd.api.types
-    if types.is_numeric_dtype(dtype) or types.is_datetime64_any_dtype(dtype):
-        return np.zeros(len(column), dtype=bool)  # numbers, booleans and dates
-    if isinstance(dtype, pd.StringDtype):
-        found = column.str.contains("\x00", regex=False)
-        return found.fillna(False).to_numpy(dtype=bool)
-    values = column.to_numpy(dtype=object)
-    return np.fromiter(
-        (isinstance(v, str) and "\x00" in v for v in values), dtype=bool, count=len(values)
-    )
-
-
 def _strip_nul(frame: pd.DataFrame, kind: str, c: _Collector) -> pd.DataFrame:
     """Text without NUL (U+0000), each changed cell listed as ``text_nul_removed``.
 
@@ -474,7 +455,7 @@ def _strip_nul(frame: pd.DataFrame, kind: str, c: _Collector) -> pd.DataFrame:
     for col in frame.columns:
         if col == "geometry" or str(frame[col].dtype) == "geometry":
             continue
-        mask = _has_nul(frame[col])
+        mask = nul_cells(frame[col])
         if mask.any():
             values = frame[col].to_numpy(dtype=object)
             cleaned = values.copy()

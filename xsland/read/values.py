@@ -93,6 +93,7 @@ from xsland.rules.units import M2_PER_MU
 
 __all__ = [
     "as_bool",
+    "nul_cells",
     "normalise_id",
     "normalise_ids",
     "normalise_ids_twice",
@@ -109,6 +110,50 @@ __all__ = [
     "DateResult",
     "SENTINEL_DATES",
 ]
+
+
+def nul_cells(values: pd.Series) -> np.ndarray:
+    """Which cells of a column are text holding NUL (U+0000); numbers, dates and
+    booleans never are.
+
+    Arrow text is checked on its UTF-8 bytes first, the used part of each chunk's data
+    buffer: UTF-8 has a zero byte only for U+0000, so a clean column (nearly every one)
+    costs one vectorised pass over its bytes, and its cells are searched only when it
+    has one. Other text (object, Python strings, categories) is searched cell by cell.
+
+    Examples
+    --------
+    >>> nul_cells(pd.Series(["a", None, "b\\x00c"], dtype="str")).tolist()
+    [False, False, True]
+    """
+    array = values.array
+    if isinstance(array, pd.arrays.ArrowExtensionArray):
+        if not any(_has_zero_byte(c) for c in array.__arrow_array__().chunks):
+            return np.zeros(len(values), dtype=bool)
+    elif not (
+        values.dtype == object or isinstance(values.dtype, pd.StringDtype | pd.CategoricalDtype)
+    ):
+        return np.zeros(len(values), dtype=bool)
+    cells = values.to_numpy(dtype=object)
+    return np.fromiter(
+        (isinstance(v, str) and "\x00" in v for v in cells), dtype=bool, count=len(cells)
+    )
+
+
+def _has_zero_byte(chunk: pa.Array) -> bool:
+    """Whether the UTF-8 bytes of a (large) string Arrow array's values hold 0."""
+    if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+        return False
+    if len(chunk) == 0:
+        return False
+    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=width)
+    start, end = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
+    data = chunk.buffers()[2]
+    if data is None or end <= start:
+        return False
+    return not np.frombuffer(data, dtype=np.uint8, count=end - start, offset=start).all()
+
 
 _TRUE = frozenset({"true", "t", "yes", "y", "1", "1.0", "是"})
 _FALSE = frozenset({"false", "f", "no", "n", "0", "0.0", "否"})
