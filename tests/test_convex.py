@@ -9,7 +9,7 @@ import shapely.affinity
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from xsland.measure.convex import MAX_VERTICES, clip_areas, convex_rings
+from xsland.measure.convex import MAX_VERTICES, clip_areas, convex_rings, simplify_keeps
 from xsland.measure.overlay import intersection_areas
 
 X0, Y0 = 535_000.0, 3_496_000.0  # CGCS2000 / 3-degree GK CM 120E: large coordinates
@@ -267,3 +267,85 @@ def test_the_quarter_turn_shortcut_takes_what_the_sum_of_turns_takes(rings, same
         width = x.shape[1]
         want = np.vstack([xy, np.repeat(xy[-1:], width - len(xy), axis=0)])
         np.testing.assert_array_equal(np.column_stack([x[i], y[i]]), want)
+
+
+# ---------------------------------------------------------------------------
+# simplify_keeps: polygons that simplify gives back unchanged
+# ---------------------------------------------------------------------------
+
+
+def _simplified_unchanged(g: np.ndarray, tolerance: float) -> np.ndarray:
+    s = shapely.simplify(g, tolerance, preserve_topology=True)
+    return shapely.equals_exact(s, g, tolerance=0) & (
+        shapely.get_num_coordinates(s) == shapely.get_num_coordinates(g)
+    )
+
+
+def test_simplify_keeps_hand_worked_rings():
+    # tolerance 0.1 m, at Gauss–Krüger eastings (X0, Y0):
+    # - a 100 m × 50 m box: each corner 44.7 m from its neighbours' line (100·50/√12500) → kept
+    # - the box with a vertex 0.05 m out from the middle of its bottom edge: that vertex is
+    #   0.05 m from its neighbours' line (simplify drops it) → not kept
+    # - the same vertex 0.2 m out: 0.2 m > 0.1 m, the ring still convex → kept
+    # - an L (a turn the other way) → not kept although simplify would keep it
+    # - a box with a hole, two boxes, a missing and an empty geometry → not kept
+    box = poly((0, 0), (100, 0), (100, 50), (0, 50))
+    near = poly((0, 0), (50, -0.05), (100, 0), (100, 50), (0, 50))
+    far = poly((0, 0), (50, -0.2), (100, 0), (100, 50), (0, 50))
+    ell = poly((0, 0), (20, 0), (20, 10), (10, 10), (10, 20), (0, 20))
+    holed = shapely.Polygon(
+        box.exterior.coords, [[(X0 + 10, Y0 + 10), (X0 + 20, Y0 + 10), (X0 + 20, Y0 + 20)]]
+    )
+    two = shapely.MultiPolygon([box, shapely.affinity.translate(box, 200, 0)])
+    g = np.array([box, near, far, ell, holed, two, None, shapely.Polygon()], dtype=object)
+    assert simplify_keeps(g, 0.1).tolist() == [True, False, True, False, False, False, False, False]
+    assert _simplified_unchanged(g[:3], 0.1).tolist() == [True, False, True]
+    # at 0.25 m the far vertex (0.2 m) goes too; at 0 nothing is claimed
+    assert simplify_keeps(g[:3], 0.25).tolist() == [True, False, False]
+    assert not simplify_keeps(g, 0.0).any()
+    # a corner whose neighbours coincide (a spike back along an edge) is never kept
+    spike = poly((0, 0), (100, 0), (100, 50), (100, 0.0))
+    assert simplify_keeps(np.array([spike], dtype=object), 0.1).tolist() == [False]
+
+
+@st.composite
+def ring_near_tolerance(draw):
+    """A convex hull with a vertex pushed out from an edge by about the tolerance."""
+    hull = draw(convex_polygon())
+    assume(isinstance(hull, shapely.Polygon) and hull.area > 1)
+    xy = np.asarray(hull.exterior.coords)[:-1]
+    i = draw(st.integers(0, len(xy) - 1))
+    a, b = xy[i], xy[(i + 1) % len(xy)]
+    edge = b - a
+    length = float(np.hypot(*edge))
+    assume(length > 1)
+    out = np.array([edge[1], -edge[0]]) / length  # outward for an anticlockwise ring
+    if shapely.is_ccw(hull.exterior) is False:
+        out = -out
+    t = draw(st.floats(0.1, 0.9))
+    d = draw(st.floats(0.0, 0.3))
+    ring = np.insert(xy, i + 1, a + t * edge + d * out, axis=0)
+    return shapely.Polygon(ring)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.one_of(convex_polygon(), ring_near_tolerance()), min_size=1, max_size=12),
+    st.sampled_from([0.01, 0.1, 0.15, 1.0]),
+)
+def test_what_simplify_keeps_simplify_gives_back_unchanged(polygons, tolerance):
+    # sound: every polygon claimed is given back by GEOS exactly (same vertices, same
+    # order), including rings with a vertex at about the tolerance from an edge
+    g = np.array(polygons, dtype=object)
+    kept = simplify_keeps(g, tolerance)
+    assert _simplified_unchanged(g[kept], tolerance).all()
+    # and boxes much larger than the tolerance (a street grid) are all claimed
+    grid = np.array(
+        [
+            poly((x, y), (x + 7, y), (x + 7, y + 3), (x, y + 3))
+            for x in range(0, 70, 7)
+            for y in (0, 3)
+        ],
+        dtype=object,
+    )
+    assert simplify_keeps(grid, tolerance).all()

@@ -1195,3 +1195,36 @@ def test_supply_legend_counts_each_status_whatever_the_column_type():
         assert legend["built"] == 3 and legend["idle"] == 1
         assert sum(legend.values()) == 4 and set(legend) == set(maps.SUPPLY_STYLES)
     assert maps._supply_legend(pd.DataFrame({"x": [1]})) is None
+
+
+def test_drawn_geometries_are_those_of_simplifying_every_one():
+    # the maps simplify only what simplify may change (convex rings whose every vertex is
+    # farther than the tolerance from its neighbours' line are kept as they are): the
+    # drawing equals simplify-then-reproject of every geometry, vertex for vertex — a box,
+    # a box with a vertex 0.05 m off its edge (dropped at 0.1 m), an L, a box with a hole,
+    # two boxes
+    x0, y0 = 535_000.0, 3_496_000.0
+    box = shapely.box(x0, y0, x0 + 100, y0 + 50)
+    near = shapely.Polygon(
+        [(x0, y0), (x0 + 50, y0 - 0.05), (x0 + 100, y0), (x0 + 100, y0 + 50), (x0, y0 + 50)]
+    )
+    ell = shapely.Polygon(
+        [
+            (x0, y0),
+            (x0 + 20, y0),
+            (x0 + 20, y0 + 10),
+            (x0 + 10, y0 + 10),
+            (x0 + 10, y0 + 20),
+            (x0, y0 + 20),
+        ]
+    )
+    holed = shapely.Polygon(
+        box.exterior.coords, [[(x0 + 10, y0 + 10), (x0 + 20, y0 + 10), (x0 + 20, y0 + 20)]]
+    )
+    two = shapely.MultiPolygon([box, shapely.box(x0 + 200, y0, x0 + 300, y0 + 50)])
+    g = gpd.GeoSeries([box, near, ell, holed, two], crs="EPSG:4549")
+    got = maps._lonlat(g, system="wgs84", simplify=0.1)
+    want = gpd.GeoSeries(shapely.simplify(g.values, 0.1, preserve_topology=True), crs=g.crs)
+    want = want.to_crs("EPSG:4326").to_numpy()
+    assert shapely.equals_exact(got, want, tolerance=0).all()
+    assert shapely.get_num_coordinates(got).tolist() == [5, 5, 7, 9, 10]

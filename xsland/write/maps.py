@@ -89,6 +89,7 @@ from xsland._threads import Ahead
 from xsland.errors import DataError, PolicyError, XslandError
 from xsland.judge.audit import CHECKS, check_labels
 from xsland.measure.area import M2_PER_MU
+from xsland.measure.convex import simplify_keeps
 from xsland.read.crs import require_crs, to_crs, transform_geometries, wgs84_to_gcj02
 from xsland.read.values import as_bool
 from xsland.result import AuditResult
@@ -567,12 +568,23 @@ def _lonlat(geoms: gpd.GeoSeries, *, system: str, simplify: float = 0.0) -> np.n
             tolerance = simplify / (unit or 1.0)
         else:
             tolerance = simplify / 111_320.0
-        values = shapely.simplify(values, tolerance, preserve_topology=True)
+        values = _simplified(np.asarray(values, dtype=object), tolerance)
         geoms = gpd.GeoSeries(values, index=geoms.index, crs=crs)
     out = to_crs(geoms, "EPSG:4326")
     if system == "gcj02":
         out = transform_geometries(out, wgs84_to_gcj02)
     return np.asarray(out.values, dtype=object)
+
+
+def _simplified(values: np.ndarray, tolerance: float) -> np.ndarray:
+    """``shapely.simplify(values, tolerance, preserve_topology=True)``, called only for the
+    geometries it may change: those it provably keeps (:func:`simplify_keeps`: convex
+    rings, every vertex farther than ``tolerance`` from its neighbours' line — nearly
+    every parcel of a street grid) are kept as they are."""
+    out = values.copy()
+    todo = ~simplify_keeps(values, tolerance)
+    out[todo] = shapely.simplify(values[todo], tolerance, preserve_topology=True)
+    return out
 
 
 def _ragged(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
