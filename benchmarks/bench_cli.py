@@ -15,8 +15,8 @@ run's own progress reports (:mod:`xsland._progress`: reading each input, measuri
 judging, blocks, the block table, each writer), beside the CPU time of the thread that
 reported it (``thread CPU / wall``: a step whose thread mostly waits — for the GIL, a side
 thread or a worker — uses far less CPU than time) and the CPU time of the process and of
-the writers' workers (``cpu s``; ``cores`` = CPU / wall, at most the 2 cores of this
-machine: how busy the run kept them); memory is the peak resident set size of
+the writers' workers (``cpu s``, of which ``sys s`` in the kernel; ``cores`` = CPU / wall,
+at most the 2 cores of this machine: how busy the run kept them); memory is the peak resident set size of
 the process during the run (``VmHWM`` after a reset through ``/proc/self/clear_refs``,
 as in ``bench_far``), the generated inputs freed before.
 
@@ -29,6 +29,18 @@ Two grids, about two buildings per parcel:
   of 8, 11, 20 or 30 m (the narrow ones are bridged by the gap), and buildings that leave
   about 45 % of the parcels below the 30 % coverage minimum, so 30–60 % are flagged and the
   blocks grow large across the narrow roads.
+
+**The kernel's share** (``sys s``). On this machine (a virtual machine whose kernel hands
+freed memory back to its host at once: ``/sys/module/page_reporting``, ``min_free_ms`` 0),
+memory the run touches for the first time costs 1.4–4.6 s of kernel CPU per GiB (a fresh
+1 GiB NumPy array: 1.3–1.5 s, a fresh 5 GiB 23 s; the same array touched again 0.1 s), and
+so does every page of a file written. A whole street run at 1M parcels spent 32–48 s of its
+140–160 s CPU there (``clear_page_erms`` for the audit's arrays, ``copy_folio_from_iter``
+for the GeoPackage, the workbook's temporary files and the workers' plans), and that share
+moves with whatever else the host runs: most of the spread between two runs of the same
+code. Allocators that keep freed memory (jemalloc with ``retain:true`` and no decay,
+mimalloc, glibc's ``MALLOC_TRIM_THRESHOLD_``/``MALLOC_TOP_PAD_``) did not lower it (the
+memory is first touched, not touched again), nor did NumPy without huge pages.
 
 **Ratio.** The whole run is compared with what the floor area alone costs with the usual
 GeoPandas recipe — ``geopandas.overlay`` of buildings and parcels and a ``groupby`` sum
@@ -256,6 +268,7 @@ def run_cli(project_file: Path, out: Path, *, geoparquet: bool = False) -> dict[
     peak_ok = _clear_peak()
     start_kb = _rss_kb("VmRSS")
     own0, workers0 = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
+    sys0 = _sys(resource.RUSAGE_SELF) + _sys(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     result, _ = run_project(
         load_project(project_file),
@@ -266,6 +279,7 @@ def run_cli(project_file: Path, out: Path, *, geoparquet: bool = False) -> dict[
     )
     total = time.perf_counter() - t0
     own, workers = _cpu(resource.RUSAGE_SELF) - own0, _cpu(resource.RUSAGE_CHILDREN) - workers0
+    kernel = _sys(resource.RUSAGE_SELF) + _sys(resource.RUSAGE_CHILDREN) - sys0
     peak = _rss_kb("VmHWM") / 1024 if peak_ok else float("nan")
     parcels = result.parcels
     low = parcels["low_efficiency"].fillna(False).astype(bool)
@@ -276,6 +290,7 @@ def run_cli(project_file: Path, out: Path, *, geoparquet: bool = False) -> dict[
         "steps_thread_cpu_s": thread_cpu,
         "cpu_s": own,
         "workers_cpu_s": workers,
+        "sys_cpu_s": kernel,
         "step_counts": counts,
         "peak_mb": peak,
         "start_mb": start_kb / 1024,
@@ -292,6 +307,12 @@ def _cpu(who: int) -> float:
     that ended and were waited for (``RUSAGE_CHILDREN``: the writers' workers)."""
     usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
+
+
+def _sys(who: int) -> float:
+    """The system (kernel) part of :func:`_cpu`: mostly the first touch of memory and
+    the copies into the page cache of the files written (see the module docstring)."""
+    return resource.getrusage(who).ru_stime
 
 
 #: Columns of the printed table: (label, steps summed into it).
@@ -321,7 +342,7 @@ def print_row(grid: str, row: dict[str, Any], *, header: bool) -> None:
         print(
             f"{'grid':>8} {'parcels':>9} {'flag%':>5} {'blocks':>7} {'largest':>7} | "
             + " ".join(f"{c:>9}" for c in COLUMNS)
-            + f" | {'total':>7} {'cpu s':>6} {'cores':>5} {'peak MB':>8} {'ovl s':>6} "
+            + f" | {'total':>7} {'cpu s':>6} {'sys s':>6} {'cores':>5} {'peak MB':>8} {'ovl s':>6} "
             + f"{'×ovl':>5} {'load':>5}"
         )
     steps = dict(row["steps_s"])
@@ -339,7 +360,8 @@ def print_row(grid: str, row: dict[str, Any], *, header: bool) -> None:
         f"{grid:>8} {row['parcels']:>9,} {100 * row['flagged_share']:>5.1f} {row['blocks']:>7,} "
         f"{row['largest_block_parcels']:>7,} | "
         + " ".join(f"{c:>9.1f}" for c in cells)
-        + f" | {row['total_s']:>7.1f} {cpu:>6.1f} {cpu / row['total_s']:>5.2f}"
+        + f" | {row['total_s']:>7.1f} {cpu:>6.1f} {row.get('sys_cpu_s', float('nan')):>6.1f}"
+        + f" {cpu / row['total_s']:>5.2f}"
         + f" {row['peak_mb']:>8.0f}"
         + (
             f" {row['overlay_groupby_s']:>6.1f} {row['ratio']:>5.1f}"
