@@ -20,7 +20,9 @@ It then times, in this process:
   how="intersection")`` + piece areas + ``groupby("parcel_id").sum()``, the usual way,
 
 asserts that both give the same floor area for every parcel (relative 1e-6; vacant parcels
-0 in both; parcels with only buildings of unknown floors NaN in both), prints a table and
+0 in both; parcels with only buildings of unknown floors NaN in both; a parcel holding a
+building that duplicates another, which xsland counts once, less that building's floor
+area: :func:`check_equal`), prints a table and
 writes it to ``benchmarks/results/far.json``.
 
 Memory is the peak resident set size (RSS) of the process during each step, read from
@@ -207,12 +209,58 @@ def measure(fn: Callable[[], Any]) -> tuple[Any, float, float, float]:
     return out, seconds, float("nan"), peak / 2**20
 
 
-def check_equal(a: np.ndarray, b: np.ndarray) -> None:
-    """Same floor areas: NaN in the same parcels, else equal to 1e-6 relative."""
+def check_equal(
+    a: np.ndarray, b: np.ndarray, parcels: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame
+) -> int:
+    """Same floor areas: NaN in the same parcels, else equal to 1e-6 relative — except in
+    parcels holding a duplicate footprint, which xsland counts once and the overlay twice.
+
+    The random buildings of a large grid now and then fall almost on top of each other
+    (two of the 2M buildings of the 1M grid do: IoU 0.96 and 0.97). xsland counts such a
+    pair once (``Policy.duplicate_building_iou_min``, listed in the data-quality table);
+    the plain overlay counts both. Every parcel where the two differ must be explained
+    by :func:`_duplicate_floor_area`, worked out here from the buildings alone (every
+    pair of intersecting buildings, their IoU by ``shapely.intersection``): the overlay's
+    figure less that of the later building of each such pair is xsland's, to 1e-6. The
+    parcels so explained are counted (returned).
+    """
     na, nb = np.isnan(a), np.isnan(b)
     if not np.array_equal(na, nb):
         raise AssertionError(f"NaN differs in {int((na != nb).sum())} parcels")
-    np.testing.assert_allclose(a[~na], b[~nb], rtol=1e-6, atol=0)
+    close = np.isclose(a, b, rtol=1e-6, atol=0) | na
+    bad = np.flatnonzero(~close)
+    if len(bad):
+        dropped = _duplicate_floor_area(parcels.iloc[bad], buildings)
+        np.testing.assert_allclose(a[bad], b[bad] - dropped, rtol=1e-6, atol=1e-6)
+    return len(bad)
+
+
+def _duplicate_floor_area(parcels: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame) -> np.ndarray:
+    """The floor area in each parcel of the buildings that duplicate an earlier one
+    (intersection over union above ``DEFAULT_POLICY.duplicate_building_iou_min``)."""
+    from xsland.rules.policy import DEFAULT_POLICY
+
+    g = buildings.geometry.to_numpy()
+    tree = shapely.STRtree(g)
+    counted = counted_floors(buildings).to_numpy(dtype=float)
+    declared = buildings["floor_area"].to_numpy(dtype=float)
+    out = np.zeros(len(parcels))
+    for k, parcel in enumerate(parcels.geometry.to_numpy()):
+        inside = tree.query(parcel, predicate="intersects")
+        one, other = tree.query(g[inside], predicate="intersects")
+        one = inside[one]
+        inter = shapely.area(shapely.intersection(g[one], g[other]))
+        iou = inter / (shapely.area(g[one]) + shapely.area(g[other]) - inter)
+        pair = (one != other) & (iou > DEFAULT_POLICY.duplicate_building_iou_min)
+        later = np.intersect1d(np.maximum(one, other)[pair], inside)
+        piece = shapely.area(shapely.intersection(g[later], parcel))
+        share = np.where(
+            np.isnan(declared[later]),
+            piece * counted[later],
+            declared[later] * piece / shapely.area(g[later]),
+        )
+        out[k] = share.sum()
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -232,10 +280,16 @@ def run(sizes: list[int], overlay_max: int) -> list[dict[str, Any]]:
             ref, row["overlay_s"], row["overlay_peak_mb"], row["overlay_extra_mb"] = measure(
                 lambda p=parcels, b=buildings: by_overlay(p, b)
             )
-            check_equal(fa, ref)
+            duplicates = check_equal(fa, ref, parcels, buildings)
             row["speedup"] = row["overlay_s"] / row["xsland_s"]
             row["equal"] = True
-            row["note"] = ""
+            row["parcels_with_duplicates"] = duplicates
+            row["note"] = (
+                f"floor areas equal (rtol 1e-6); in {duplicates} parcel(s) less the "
+                "floor area of a duplicate footprint (IoU > 0.95), counted once by xsland"
+                if duplicates
+                else ""
+            )
         else:
             row.update(
                 overlay_s=None,
