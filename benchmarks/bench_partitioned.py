@@ -42,7 +42,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_engine import _worker_peak_kb, _worker_reset  # noqa: E402
-from bench_far import MEMORY_METHOD, _clear_peak, _rss_kb, make_layers, measure  # noqa: E402
+from bench_far import (  # noqa: E402
+    MEMORY_METHOD,
+    _clear_peak,
+    _rss_kb,
+    _trim,
+    make_layers,
+    measure,
+)
 
 from xsland.group.blocks import find_blocks  # noqa: E402
 from xsland.measure.far import plot_ratio  # noqa: E402
@@ -103,7 +110,10 @@ def run_size(n: int, budget: float, work: Path, base_mb: float) -> dict[str, Any
     # a worker: what an idle worker holds and ``budget`` of what the data took here
     # (the peak above this process's memory before any data, the layers included)
     row["idle_worker_mb"] = idle = idle_worker_mb()
-    limit = int((idle + budget * (single_peak - base_mb)) * 2**20)
+    # (in one run of every benchmark this process holds what they left: the data's own
+    # peak above the start of its step then stands for it, never a negative amount)
+    row["data_mb"] = data = max(single_peak - base_mb, single_extra)
+    limit = int((idle + budget * data) * 2**20)
     row["worker_limit_mb"] = limit / 2**20
     import dask
 
@@ -143,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
 
     cloudpickle.register_pickle_by_value(sys.modules["bench_engine"])  # for client.run
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    _trim()  # as measure() does before each step: else a base held by earlier benchmarks
     base_mb = _rss_kb("VmRSS") / 1024  # the libraries, before any data
     print(f"memory: {MEMORY_METHOD}; this process holds {base_mb:.0f} MB before any data")
     work = Path(tempfile.mkdtemp(prefix="xsland-bench-part-"))

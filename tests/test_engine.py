@@ -233,6 +233,14 @@ def test_plot_ratio_refuses_data_that_partitions_would_measure_differently():
     assert_same_plot_ratio(plot_ratio(parcels, buildings), whole)
 
 
+@pytest.mark.parametrize("limit", [-1, -5e6, float("nan"), "-4GB", "four gigabytes", [1]])
+def test_make_client_names_a_memory_limit_dask_cannot_start_with(limit):
+    # a negative limit reached Dask's workers, which failed to register (msgpack's
+    # OverflowError) while the client waited: named before any process starts
+    with pytest.raises(DataError, match="memory_limit=.*Fix: give memory_limit="):
+        make_client(1, memory_limit=limit)
+
+
 def test_make_client_needs_a_worker():
     with pytest.raises(DataError, match="at least one worker") as err:
         make_client(0)

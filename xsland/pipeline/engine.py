@@ -156,7 +156,8 @@ def make_client(
     Raises
     ------
     DataError
-        ``workers`` below 1.
+        ``workers`` below 1, or a ``memory_limit`` that is negative, not a number or not a
+        size Dask reads.
     OSError
         The scheduler at ``address`` cannot be reached.
     """
@@ -170,6 +171,7 @@ def make_client(
             f"workers={workers}: a cluster needs at least one worker. Fix: give --workers "
             "(workers=) of 1 or more, or leave it out for one per CPU"
         )
+    _check_memory_limit(memory_limit)
     return Client(
         n_workers=n,
         threads_per_worker=1,
@@ -181,6 +183,25 @@ def make_client(
         scheduler_kwargs={"dashboard": False},
         memory_limit=memory_limit,
     )
+
+
+def _check_memory_limit(limit: Any) -> None:
+    """A worker's memory limit Dask can start with (a negative one stops every worker
+    with an ``OverflowError`` deep in its messages, and the client waits for them)."""
+    if limit is None or (isinstance(limit, str) and limit.strip().lower() == "auto"):
+        return
+    from dask.utils import parse_bytes
+
+    try:
+        value = float(parse_bytes(limit) if isinstance(limit, str) else limit)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not value >= 0:  # negative, NaN, or text Dask cannot read
+        raise DataError(
+            f"memory_limit={limit!r}: a worker's memory limit is a size of 0 or more "
+            '(bytes, or text such as "4GB"), "auto" or None. Fix: give memory_limit= as '
+            "such a size, or leave it out for no limit"
+        )
 
 
 #: Seconds to wait for an existing Dask scheduler before giving up.
