@@ -1228,33 +1228,3 @@ def test_drawn_geometries_are_those_of_simplifying_every_one():
     want = want.to_crs("EPSG:4326").to_numpy()
     assert shapely.equals_exact(got, want, tolerance=0).all()
     assert shapely.get_num_coordinates(got).tolist() == [5, 5, 7, 9, 10]
-
-
-def test_town_maps_encode_their_parcels_as_a_map_of_those_alone(audit, tmp_path, monkeypatch):
-    # write_maps works out the parcels' popup columns once for every map (one call for
-    # the district map and two towns) and takes each map's rows of them; the codes of
-    # those rows are numbered again as they first occur there: each town's parcel layers
-    # are those of a map of its parcels alone (B1, of category new_type_industrial, last
-    # of four in the district, is code 0 in its town)
-    calls = []
-    worked_out = maps._parcel_columns
-    monkeypatch.setattr(maps, "_parcel_columns", lambda p: calls.append(len(p)) or worked_out(p))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", BasemapWarning)
-        write_maps(_result(audit), tmp_path / "out", title="锡山", audit_date="2026-05-01")
-    assert calls == [7]
-    monkeypatch.undo()
-    parcels, parks = audit["parcels"], audit["parks"]
-    for town, name in [("东亭街道", "东亭街道"), ("安/镇:街道", "安_镇_街道")]:
-        got = payload((tmp_path / "out" / "maps" / f"{name}.html").read_text(encoding="utf-8"))
-        alone = html_of(
-            {
-                "parks": parks[parks["town"] == town],
-                "parcels": parcels[parcels["town"] == town],
-                "zones": audit["zones"],
-            },
-            title=f"锡山 · {town}",
-        )
-        assert got["parcels"] == payload(alone)["parcels"]
-    district = payload((tmp_path / "out" / "map.html").read_text(encoding="utf-8"))
-    assert district["parcels"] == payload(html_of(audit))["parcels"]

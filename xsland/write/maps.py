@@ -1315,7 +1315,6 @@ def _parcel_payload(
     shown: frozenset[str] | None = None,
     lonlat: np.ndarray | None = None,
     status: np.ndarray | None = None,
-    columns: _PopupColumns | None = None,
 ) -> tuple[np.ndarray, list[dict[str, Any]], dict[str, int | None]]:
     """Parcel geometries, one encoded layer per status, and the count of each status.
 
@@ -1324,18 +1323,15 @@ def _parcel_payload(
     of those statuses are drawn (and converted); the counts are of every parcel.
     ``lonlat``: the parcels' drawable geometries already converted (:func:`_drawable`),
     row for row, else they are converted here; ``status``: their :func:`_status_codes`,
-    row for row, else worked out here; ``columns``: their popup columns worked out once
-    for these and other parcels (:class:`_PopupColumns`), else worked out here.
+    row for row, else worked out here.
     """
     code = _status_codes(parcels) if status is None else status
     total = np.bincount(code, minlength=len(STATUSES))
-    local = np.arange(len(parcels))  # each row's position among the parcels given
     if shown is not None:  # a parcel's status is of its own row: taken with the rows kept
         rows = np.flatnonzero(np.isin(code, [_AT[k] for k in shown]))
         parcels = parcels.iloc[rows]
         code = code[rows]
         lonlat = lonlat[rows] if lonlat is not None else None
-        local = local[rows]
     pgeoms = (
         lonlat
         if lonlat is not None
@@ -1345,13 +1341,8 @@ def _parcel_payload(
     if len(keep) < len(parcels):  # else the rows as they are, no copy of every column
         parcels = parcels.iloc[keep]
         pgeoms, code = pgeoms[keep], code[keep]
-        local = local[keep]
-    if columns is None:
-        columns = _popup_columns(parcels)  # each column once, then each layer's rows
-        at = np.arange(len(parcels))
-    else:
-        at = columns.rows[local]
-    frame, props, coded = columns.frame, columns.props, columns.coded
+    frame, props = _parcel_columns(parcels)
+    coded = _column_codes(frame, props)  # each column once, then each layer's rows
     layers = []
     counts: dict[str, int | None] = {}
     for i, s in enumerate(STATUSES):
@@ -1362,48 +1353,12 @@ def _parcel_payload(
                 {
                     "key": s.key,
                     "geom": _encode_polygons(pgeoms[idx], precision=precision),
-                    "props": _encode_rows(frame, props, coded, at[idx]),
+                    "props": _encode_rows(frame, props, coded, idx),
                 }
             )
     if "low_efficiency" not in parcels.columns:
         counts["low"] = None
     return pgeoms, layers, counts
-
-
-@dataclass(frozen=True, eq=False)
-class _PopupColumns:
-    """The parcels' popup columns worked out once for several maps (:func:`write_maps`).
-
-    Attributes
-    ----------
-    frame, props
-        :func:`_parcel_columns` of all the parcels.
-    coded
-        :func:`_column_codes` of ``frame``.
-    rows
-        For the parcels of one map, each one's row in ``frame`` (:meth:`of`).
-    """
-
-    frame: pd.DataFrame
-    props: dict[str, int | None]
-    coded: Mapping[str, Any]
-    rows: np.ndarray
-
-    def of(self, rows: np.ndarray) -> _PopupColumns:
-        """The same columns for a map of the parcels at ``rows`` (positions in ``frame``)."""
-        return _PopupColumns(self.frame, self.props, self.coded, np.asarray(rows))
-
-
-def _popup_columns(parcels: pd.DataFrame) -> _PopupColumns:
-    """:class:`_PopupColumns` of ``parcels`` (every row: ``rows`` 0 … n-1).
-
-    A map of some of them encodes its rows from these (:func:`_encode_rows`: the codes of
-    its rows numbered again in the order their values first occur there), exactly as
-    from the columns of those rows alone: the district map and each town's map share one
-    factorisation of every column instead of one each.
-    """
-    frame, props = _parcel_columns(parcels)
-    return _PopupColumns(frame, props, _column_codes(frame, props), np.arange(len(frame)))
 
 
 def _parcel_columns(parcels: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int | None]]:
@@ -1748,7 +1703,6 @@ def _build_map(
     block_columns: tuple[pd.DataFrame, Mapping[str, Any], np.ndarray] | None = None,
     parcel_status: np.ndarray | None = None,
     zone_lonlat: np.ndarray | None = None,
-    parcel_columns: _PopupColumns | None = None,
 ) -> folium.Map:
     """:func:`build_map`, given the drawable geometries of the parcels and blocks when
     they are already converted (``parcel_lonlat``, ``block_lonlat``: :func:`_drawable`
@@ -1756,8 +1710,7 @@ def _build_map(
     label points (``block_points``: :func:`shapely.point_on_surface` of ``block_lonlat``),
     and their popup columns worked out once (``block_columns``: see :func:`_blocks_payload`),
     the parcels' statuses (``parcel_status``: :func:`_status_codes`, row for row) and the
-    drawable geometries of ``zones`` (``zone_lonlat``, row for row, as for the blocks) and
-    the parcels' popup columns (``parcel_columns``: :class:`_PopupColumns`, row for row)."""
+    drawable geometries of ``zones`` (``zone_lonlat``, row for row, as for the blocks)."""
     _require(parks, "parks", ["park_id"])
     _require(parcels, "parcels", ["parcel_id"])
     if blocks is not None:
@@ -1785,7 +1738,6 @@ def _build_map(
         shown=shown,
         lonlat=parcel_lonlat,
         status=parcel_status,
-        columns=parcel_columns,
     )
     policy = Policy() if policy is None else policy
     kgeoms, parks_payload, has_zones = _parks_payload(
@@ -2134,9 +2086,6 @@ def write_maps(
             if towns and len(parcels)
             else None
         )
-        # every map's rows are taken of these (none when no map draws a parcel)
-        drawn = towns or statuses is None or len(statuses) > 0
-        popups = _popup_columns(parcels) if drawn and len(parcels) else None
         block_ll = block_pts = block_cols = None
         if blocks is not None:
             block_ll = _drawable(blocks.geometry, system=system, simplify=simplify)
@@ -2157,7 +2106,6 @@ def write_maps(
             block_columns=None if block_cols is None else (*block_cols, np.arange(len(blocks))),
             parcel_status=status,
             zone_lonlat=zone_ll,
-            parcel_columns=popups,
             **options,
         )
         written = [write_map(m, out / "map.html", overwrite=overwrite)]
@@ -2186,9 +2134,6 @@ def write_maps(
                         ),
                         parcel_status=status[in_town],
                         zone_lonlat=zone_ll,
-                        parcel_columns=(
-                            None if popups is None else popups.of(np.flatnonzero(in_town))
-                        ),
                         **options,
                     )
                     write_map(tm, tmp / fname)
