@@ -93,6 +93,46 @@ def test_code_words_agree_with_the_judges():
     assert set(CHECK_COLUMNS) == set(__import__("xsland.judge.audit").judge.audit.CHECKS)
 
 
+def test_every_code_column_of_the_evaluations_has_its_words():
+    """A column the evaluations declare with unit "code" is shown as Chinese words: its
+    declaration names a code table, and the table has a word for every code the judge
+    writes (supply statuses, the intensity rows' level, the 亩均 class source)."""
+    from xsland.judge.lowuse import EVAL_SOURCES
+    from xsland.rules.evaluation_columns import (
+        INTENSITY_COLUMNS,
+        INTENSITY_LEVELS,
+        MUJUN_COLUMNS,
+        SUPPLY_COLUMNS,
+        SUPPLY_STATUSES,
+    )
+
+    declared = {
+        name: spec
+        for family in (SUPPLY_COLUMNS, MUJUN_COLUMNS, INTENSITY_COLUMNS)
+        for name, spec in family.items()
+    }
+    coded = sorted(name for name, spec in declared.items() if spec[1] == "code")
+    assert coded == ["level", "mj_class_source", "supply_status"]
+    seen = {}
+    for table in TABLES.values():
+        for col in table.columns:
+            if col.name in coded:
+                assert col.codes is not None, (table.name, col.name)
+                seen[col.name] = col.codes
+    assert seen == {
+        "level": "eval_level",
+        "mj_class_source": "eval_source",
+        "supply_status": "supply_status",
+    }
+    assert dict(CODES["supply_status"]) == {k: zh for k, (zh, _) in SUPPLY_STATUSES.items()}
+    assert CODES["supply_status"]["supplied_not_started"] == "供而未用"
+    assert dict(CODES["eval_level"]) == {"park": "园区", "district": "全区"}
+    assert set(CODES["eval_level"]) == set(INTENSITY_LEVELS)
+    # mujun writes given / derived / none, the same vocabulary as the per-mu classes
+    assert set(CODES[seen["mj_class_source"]]) == {"given", "derived", "none"}
+    assert dict(CODES["eval_source"]) == dict(EVAL_SOURCES)
+
+
 def test_every_land_use_code_of_the_category_map_has_a_name():
     from xsland.rules.policy import DEFAULT_CATEGORY_MAP
 

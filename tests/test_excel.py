@@ -92,6 +92,37 @@ def test_demo_workbook_headers_and_statuses(demo_audit):
     assert {"far_ok", "chk_far_new", "block_id"} <= names
 
 
+def test_demo_workbook_shows_no_code_where_a_word_is_declared(demo_audit):
+    """Every column declared with a code table shows its Chinese words, on every sheet:
+    the 亩均 class source (given → 评价结果) and the intensity rows' level (park → 园区)
+    were shown as the English codes."""
+    folder, _, _ = demo_audit
+    sheets = _sheets(folder / "audit.xlsx")
+    checked = set()
+    for table, title in SHEETS.items():
+        rows = sheets[title]
+        by_label = {c.label(): c for c in TABLES[table].columns}
+        for i, header in enumerate(rows[0]):
+            col = by_label.get(header)
+            if col is None or col.codes in (None, "land_use"):
+                continue
+            words = CODES[col.codes]
+            codes = {k for k, w in words.items() if k != w}
+            values = {r[i] for r in rows[1:]} - {None}
+            if col.codes == "reasons":
+                values = {part for v in values for part in v.split("；")}
+            assert not values & codes, (title, header, sorted(values & codes))
+            checked.add((table, col.name))
+    assert {("enterprises", "mj_class_source"), ("intensity", "level")} <= checked
+    enterprises = sheets[SHEETS["enterprises"]]
+    source = enterprises[0].index("类别来源")
+    assert {r[source] for r in enterprises[1:]} == {"评价结果", "推算"}
+    intensity = sheets[SHEETS["intensity"]]
+    level = intensity[0].index("评价层级")
+    assert [r[level] for r in intensity[1:]].count("全区") == 1
+    assert {r[level] for r in intensity[1:]} == {"园区", "全区"}
+
+
 def test_demo_workbook_holds_the_parcels_that_need_action(demo_audit):
     from xsland.result import AuditResult
 

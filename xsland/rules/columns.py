@@ -22,7 +22,13 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
-from xsland.rules.evaluation_columns import INTENSITY_COLUMNS, MUJUN_COLUMNS, SUPPLY_COLUMNS
+from xsland.rules.evaluation_columns import (
+    INTENSITY_COLUMNS,
+    INTENSITY_LEVELS,
+    MUJUN_COLUMNS,
+    SUPPLY_COLUMNS,
+    SUPPLY_STATUSES,
+)
 from xsland.rules.landuse import LAND_USE_NAMES
 from xsland.rules.policy import DEFAULT_POLICY, LOWUSE_RULES, Policy
 
@@ -102,6 +108,8 @@ CODES: Mapping[str, Mapping[str, str]] = MappingProxyType(
             {"buildings": "建筑物推算", "parcel": "地块登记", "none": "无"}
         ),
         "eval_source": MappingProxyType({"given": "评价结果", "derived": "推算", "none": "无"}),
+        "supply_status": MappingProxyType({k: zh for k, (zh, _) in SUPPLY_STATUSES.items()}),
+        "eval_level": MappingProxyType({k: zh for k, (zh, _) in INTENSITY_LEVELS.items()}),
         "park_type": MappingProxyType({"district": "片区型", "carrier": "载体型"}),
         "zone": MappingProxyType({"core": "核心启动区", "expansion": "拓展功能区"}),
         "route": MappingProxyType(
@@ -1090,6 +1098,14 @@ INPUTS = Table(
 
 _EVAL_DTYPES = {"float64": "float", "Int64": "integer", "string": "text"}
 
+#: The code table of each evaluation column whose unit is ``"code"``: the workbook shows
+#: its values as these Chinese words, as it does every other code column.
+_EVAL_CODES = {
+    "supply_status": "supply_status",
+    "mj_class_source": "eval_source",
+    "level": "eval_level",
+}
+
 
 def _evaluation(
     spec: Mapping[str, tuple], names: tuple[str, ...] | None = None, *, optional: bool = True
@@ -1111,6 +1127,7 @@ def _evaluation(
                 "share" if unit == "share" else shown,
                 decimals if kind != "text" else None,
                 description or en,
+                codes=_EVAL_CODES[name] if unit == "code" else None,
                 percent=unit == "share",
                 optional=optional,
             )

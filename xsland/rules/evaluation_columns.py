@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["INTENSITY_COLUMNS", "MUJUN_COLUMNS", "SUPPLY_COLUMNS", "SUPPLY_STATUSES"]
+__all__ = [
+    "INTENSITY_COLUMNS",
+    "INTENSITY_LEVELS",
+    "MUJUN_COLUMNS",
+    "SUPPLY_COLUMNS",
+    "SUPPLY_STATUSES",
+]
 
 #: Status code -> (Chinese, English). Codes are stable; order is the order of the rule.
 SUPPLY_STATUSES: Mapping[str, tuple[str, str]] = {
@@ -15,6 +21,12 @@ SUPPLY_STATUSES: Mapping[str, tuple[str, str]] = {
     "supplied_not_started": ("供而未用", "supplied, not started"),
     "approved_not_supplied": ("批而未供", "approved, not supplied"),
     "unknown": ("无法判定", "unknown"),
+}
+
+#: Level code of a row of the intensity evaluation -> (Chinese, English).
+INTENSITY_LEVELS: Mapping[str, tuple[str, str]] = {
+    "park": ("园区", "park"),
+    "district": ("全区", "district"),
 }
 
 _T = tuple[str, str, str, str, str, int | None]
