@@ -6,6 +6,7 @@ Coordinates are metres from (X0, Y0) in EPSG:4549; a 100 m × 100 m parcel is 10
 
 from __future__ import annotations
 
+import re
 import warnings
 from unittest import mock
 
@@ -182,6 +183,64 @@ def test_block_ids_do_not_depend_on_row_order():
         assert dict(zip(shuffled["parcel_id"], ids, strict=True)) == dict(
             zip(parcels["parcel_id"], base, strict=True)
         )
+
+
+def _clean_id(value):
+    """A parcel ID as the block names compare it: trimmed, ``12.0`` as ``12``, blank = ""."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    text = re.sub(r"^(\d+)\.0+$", r"\1", str(value).strip())
+    return text
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cells=st.lists(
+        st.tuples(
+            st.sampled_from([1, 2]),  # width in cells: equal areas tie often
+            st.sampled_from(["K1", "K2", None]),
+            st.sampled_from(["P1", "P2", " P3 ", "P10", "12.0", "12", "9", "", None, "Q"]),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=24,
+    ),
+    ids=st.booleans(),
+)
+def test_block_ranks_are_area_then_smallest_parcel_id(cells, ids):
+    """Within a park, blocks rank by area (largest first), equal areas by their smallest
+    parcel ID (as text, trimmed, 12.0 = 12, a missing one first); worked out here by
+    sorting the blocks in Python, whatever parcels tie."""
+    geoms, x = [], 0.0
+    for k, (width, _, _, _) in enumerate(cells):
+        y = 300.0 * (k % 3)  # three rows, 200 m apart: no links between rows
+        geoms.append(box(x, y, x + 50 * width, y + 50))
+        x += 50 * width + (5 if k % 4 else 40)  # 5 m gaps link, 40 m gaps do not
+    columns = {"park_id": [c[1] for c in cells]}
+    if ids:
+        columns["parcel_id"] = [c[2] for c in cells]
+    parcels = gpd.GeoDataFrame(columns, geometry=geoms, crs=CRS)
+    if not ids:
+        parcels.index = pd.Index([f"r{(7 * k) % 31}" for k in range(len(cells))])
+    mask = np.array([c[3] for c in cells])
+    got = find_blocks(parcels, mask=mask)
+    assert got[~mask].isna().all() and got[mask].notna().all()
+    members = pd.DataFrame(
+        {
+            "block": got[mask].to_numpy(dtype=object),
+            "area": shapely.area(parcels.geometry.to_numpy()[mask]),
+            "id": [
+                _clean_id(v) for v in (parcels["parcel_id"][mask] if ids else parcels.index[mask])
+            ],
+        }
+    )
+    blocks_ = members.groupby("block").agg(area=("area", "sum"), first=("id", "min"))
+    blocks_["area"] = blocks_["area"].round(6)
+    blocks_["group"] = [name.rsplit("-", 1)[0] for name in blocks_.index]
+    blocks_["rank"] = [int(name.rsplit("-", 1)[1]) for name in blocks_.index]
+    for _, same in blocks_.groupby("group"):
+        expected = same.sort_values(["area", "first"], ascending=[False, True])
+        assert expected["rank"].tolist() == list(range(1, len(same) + 1)), same
 
 
 def test_mask_by_index_and_parcels_without_geometry():

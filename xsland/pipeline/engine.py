@@ -733,7 +733,7 @@ def find_blocks_dask(
     j = np.concatenate([halo[b] for halo, (_, b) in zip(halos, links, strict=True)])
     graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(m, m))
     n_blocks, label = connected_components(graph, directed=False)
-    out.iloc[pos] = _block_names(flagged_parcels.iloc[pos], g, label, n_blocks)
+    out.iloc[pos] = _block_names(flagged_parcels.iloc[pos], g, label, n_blocks)[label]
     return out
 
 
@@ -1333,5 +1333,5 @@ def find_blocks_partitioned(
     codes, uniq = pd.factorize(label[pos])
     frame = table.loc[pos]
     placeholder = np.full(len(pos), None, dtype=object)
-    out.loc[pos] = _block_names(frame, placeholder, codes, len(uniq))
+    out.loc[pos] = _block_names(frame, placeholder, codes, len(uniq))[codes]
     return out
