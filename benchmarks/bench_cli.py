@@ -35,7 +35,7 @@ freed memory back to its host at once: ``/sys/module/page_reporting``, ``min_fre
 memory the run touches for the first time costs 1.4–4.6 s of kernel CPU per GiB (a fresh
 1 GiB NumPy array: 1.3–1.5 s, a fresh 5 GiB 23 s; the same array touched again 0.1 s), and
 so does every page of a file written. A whole street run at 1M parcels spent 32–48 s of its
-140–160 s CPU there (``clear_page_erms`` for the audit's arrays, ``copy_folio_from_iter``
+140–160 s CPU there on one day and 24–26 s of 103–113 s on another (``clear_page_erms`` for the audit's arrays, ``copy_folio_from_iter``
 for the GeoPackage, the workbook's temporary files and the workers' plans), and that share
 moves with whatever else the host runs: most of the spread between two runs of the same
 code. Allocators that keep freed memory (jemalloc with ``retain:true`` and no decay,

@@ -193,6 +193,32 @@ def _clean_id(value):
     return text
 
 
+@pytest.mark.parametrize(
+    ("a_ids", "b_ids", "a_wide", "a_name"),
+    [
+        # equal areas (4 × 2 500 m² each): the smallest ID decides; B holds a missing ID,
+        # which ranks first as the empty text
+        (["P2", "Q", "P10", "9"], ["P1", "12.0", " P3 ", None], False, "B-K1-002"),
+        # "10" < "12" (12.0 read as 12) as text: A first
+        (["P2", "Q", "10", "9"], ["P1", "12.0", " P3 ", "P4"], False, "B-K1-001"),
+        # a larger block ranks first whatever its IDs: A 2 800 + 3 × 2 500 m²
+        (["P2", "Q", "P10", "9"], ["P1", "12.0", " P3 ", None], True, "B-K1-001"),
+    ],
+)
+def test_blocks_of_equal_area_rank_by_their_smallest_parcel_id(a_ids, b_ids, a_wide, a_name):
+    # two blocks of four 50 m boxes in one park, 5 m apart within a block, 40 m between
+    xs = [0, 55, 110, 165, 255, 310, 365, 420]
+    geoms = [box(x, 0, x + 50, 50) for x in xs]
+    if a_wide:
+        geoms[0] = box(-6, 0, 50, 50)  # 56 m wide: 2 800 m²
+    parcels = gpd.GeoDataFrame(
+        {"parcel_id": a_ids + b_ids, "park_id": ["K1"] * 8}, geometry=geoms, crs=CRS
+    )
+    ids = find_blocks(parcels)
+    b_name = "B-K1-002" if a_name == "B-K1-001" else "B-K1-001"
+    assert ids.tolist() == [a_name] * 4 + [b_name] * 4
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     cells=st.lists(
@@ -205,22 +231,26 @@ def _clean_id(value):
         min_size=1,
         max_size=24,
     ),
-    ids=st.booleans(),
+    ids=st.sampled_from(["text", "numbers", "index"]),
 )
 def test_block_ranks_are_area_then_smallest_parcel_id(cells, ids):
     """Within a park, blocks rank by area (largest first), equal areas by their smallest
     parcel ID (as text, trimmed, 12.0 = 12, a missing one first); worked out here by
     sorting the blocks in Python, whatever parcels tie."""
+    # rows of 8 parcels 250 m apart (no links between rows); in a row 5 m gaps link and
+    # every fourth gap, 40 m, does not: blocks of up to 4 flagged neighbours
     geoms, x = [], 0.0
     for k, (width, _, _, _) in enumerate(cells):
-        y = 300.0 * (k % 3)  # three rows, 200 m apart: no links between rows
-        geoms.append(box(x, y, x + 50 * width, y + 50))
-        x += 50 * width + (5 if k % 4 else 40)  # 5 m gaps link, 40 m gaps do not
+        x = 0.0 if k % 8 == 0 else x
+        geoms.append(box(x, 300.0 * (k // 8), x + 50 * width, 300.0 * (k // 8) + 50))
+        x += 50 * width + (40 if k % 4 == 3 else 5)
     columns = {"park_id": [c[1] for c in cells]}
-    if ids:
+    if ids == "text":
         columns["parcel_id"] = [c[2] for c in cells]
+    elif ids == "numbers":  # an office's numeric IDs: compared as text ("10" < "9")
+        columns["parcel_id"] = [(7 * k) % 13 for k in range(len(cells))]
     parcels = gpd.GeoDataFrame(columns, geometry=geoms, crs=CRS)
-    if not ids:
+    if ids == "index":
         parcels.index = pd.Index([f"r{(7 * k) % 31}" for k in range(len(cells))])
     mask = np.array([c[3] for c in cells])
     got = find_blocks(parcels, mask=mask)
@@ -230,11 +260,14 @@ def test_block_ranks_are_area_then_smallest_parcel_id(cells, ids):
             "block": got[mask].to_numpy(dtype=object),
             "area": shapely.area(parcels.geometry.to_numpy()[mask]),
             "id": [
-                _clean_id(v) for v in (parcels["parcel_id"][mask] if ids else parcels.index[mask])
+                _clean_id(v)
+                for v in (parcels.index[mask] if ids == "index" else parcels["parcel_id"][mask])
             ],
         }
     )
-    blocks_ = members.groupby("block").agg(area=("area", "sum"), first=("id", "min"))
+    blocks_ = members.groupby("block").agg(
+        area=("area", "sum"), first=("id", "min"), n=("id", "size")
+    )
     blocks_["area"] = blocks_["area"].round(6)
     blocks_["group"] = [name.rsplit("-", 1)[0] for name in blocks_.index]
     blocks_["rank"] = [int(name.rsplit("-", 1)[1]) for name in blocks_.index]

@@ -712,7 +712,8 @@ def _block_names(
     order = np.lexsort((-total, group_code))
     og, ot = group_code[order], total[order]
     # a block whose park and area equal its neighbour's in that order: its rank needs IDs
-    same = (og[1:] == og[:-1]) & ((ot[1:] == ot[:-1]) | (np.isnan(ot[1:]) & np.isnan(ot[:-1])))
+    # (areas are finite: a missing or non-finite area_m2 was replaced by the geometry's)
+    same = (og[1:] == og[:-1]) & (ot[1:] == ot[:-1])
     if same.any():
         tied = np.zeros(n_blocks, dtype=bool)
         tied[order[1:][same]] = tied[order[:-1][same]] = True
