@@ -256,10 +256,12 @@ def _excel_unescape(value):
 )
 # any text but NUL: validation removes NUL from the inputs and a result holding it is
 # refused before any writer sees it (tests/test_result.py); every other control character
-# reaches the writer
+# reaches the writer. Text that UTF-8 can encode: a lone surrogate ("\ud800") cannot be
+# put in a parcel table at all (pandas' Arrow text refuses it when the column is set), and
+# no file xsland reads yields one (UTF-8 and GB18030 decoding never do)
 @given(
     texts=st.lists(
-        st.text(st.characters(blacklist_characters="\x00"), min_size=0, max_size=30),
+        st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=30),
         min_size=3,
         max_size=3,
     )

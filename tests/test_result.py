@@ -483,6 +483,47 @@ def test_nul_put_in_after_validation_is_named_before_anything_is_written(tiny, t
     assert back.parcels.set_index("parcel_id").loc["P2", "owner"] == "甲乙"
 
 
+def test_unpaired_surrogates_are_replaced_on_the_way_in_and_named_when_put_in_later(tiny, tmp_path):
+    # an unpaired surrogate (Python's surrogateescape of an undecodable byte) stopped the
+    # audit with Python's UnicodeEncodeError at its first Arrow text: a frame not yet
+    # validated gets U+FFFD (listed) and is written whole; one changed after validation
+    # is named (layer, column, row) before the audit starts
+    from xsland.errors import ValidationError
+    from xsland.read.validate import is_validated, validate_layer
+
+    parks, parcels = tiny
+    raw = parcels.copy()
+    raw["owner"] = pd.Series(["甲", "乙\udc80", "丙"], index=raw.index, dtype=object)
+    result = run(parks, raw, as_of="2025-08-29")
+    assert result.parcels.set_index("parcel_id").loc["P2", "owner"] == "乙\ufffd"
+    listed = result.quality[result.quality["check"] == "text_surrogate_replaced"]
+    assert listed[["id", "column"]].values.tolist() == [["P2", "owner"]]
+    write_audit(result, tmp_path / "out", maps=False, html_report=False)
+    back = AuditResult.read(tmp_path / "out")
+    assert back.parcels.set_index("parcel_id").loc["P2", "owner"] == "乙\ufffd"
+
+    checked = validate_layer(parcels, "parcels")
+    checked["owner"] = pd.Series(["甲", "乙\udc80", "丙"], index=checked.index, dtype=object)
+    assert is_validated(checked, "parcels")
+    with pytest.raises(ValidationError) as caught:
+        run(parks, checked, as_of="2025-08-29")
+    (problem,) = caught.value.problems
+    assert (problem.layer, problem.column, problem.rows) == ("parcels", "owner", ("P2",))
+    assert "surrogate" in problem.message and "validate_layer" in problem.fix
+
+
+@pytest.mark.parametrize("dtype", ["string[python]", "object"])
+def test_a_result_built_with_surrogates_is_refused_by_name(tiny, dtype):
+    from xsland.errors import ValidationError
+
+    parks, parcels = tiny
+    result = run(parks, parcels, as_of="2025-08-29")
+    table = result.parcels.copy()
+    table["note"] = pd.Series(["a", None, "b\ud800"], index=table.index, dtype=object).astype(dtype)
+    with pytest.raises(ValidationError, match="column 'note'.*surrogates.*rows: P3"):
+        dataclasses.replace(result, parcels=table)
+
+
 @pytest.mark.parametrize("dtype", ["str", "string[python]", "object", "category"])
 def test_a_result_built_with_nul_text_is_refused_whatever_the_column_type(tiny, dtype):
     from xsland.errors import ValidationError

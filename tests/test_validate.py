@@ -312,6 +312,44 @@ def test_nul_is_found_whatever_the_text_columns_dtype(dtype):
     assert list(zip(listed["column"], listed["id"], strict=True)) == [("owner", "A")]
 
 
+@pytest.mark.parametrize("dtype", ["object", "string[python]"])
+def test_unpaired_surrogates_are_replaced_and_listed(dtype):
+    # Python makes "\udc80" of an undecodable byte (surrogateescape); no UTF-8 output can
+    # hold it (pandas' Arrow text, GDAL, Excel, PostgreSQL): it becomes U+FFFD, listed.
+    # (Only object and Python-string columns can hold one: pandas refuses it in Arrow
+    # text and in categories, whose categories are Arrow text.)
+    gdf = _layer(
+        parcel_id=pd.Series(["A", "B\udc80", "C"], dtype=object),
+        owner=pd.Series(["甲\ud800公司", None, "丙"], dtype=dtype),
+        geometry=[
+            shapely.box(0, 0, 10, 10),
+            shapely.box(20, 0, 30, 10),
+            shapely.box(40, 0, 50, 10),
+        ],
+    )
+    out = validate_layer(gdf, "parcels")
+    assert out["owner"].tolist()[0] == "甲\ufffd公司" and out["owner"].tolist()[2] == "丙"
+    assert out["parcel_id"].tolist() == ["A", "B\ufffd", "C"]
+    assert gdf["owner"].iloc[0] == "甲\ud800公司"  # the input is not changed
+    listed = quality_frame(out)
+    listed = listed[listed["check"] == "text_surrogate_replaced"]
+    assert sorted(zip(listed["column"], listed["id"], strict=True)) == [
+        ("owner", "A"),
+        ("parcel_id", "B\ufffd"),
+    ]
+    table = validate_table(
+        pd.DataFrame({"enterprise_id": ["E1"], "name": pd.Series(["\udcff"], dtype=object)}),
+        "enterprises",
+    )
+    assert table["name"].tolist() == ["\ufffd"]
+    assert quality_frame(table)["check"].tolist() == ["text_surrogate_replaced"]
+    # the report says it in Chinese
+    from xsland.write.htmlreport.quality_zh import quality_detail_zh
+
+    detail = quality_frame(table)["detail"].iloc[0]
+    assert quality_detail_zh("text_surrogate_replaced", detail).startswith("不成对的代理字符")
+
+
 @pytest.mark.parametrize("kind", ["parcels", "parks"])
 def test_an_own_id_that_normalises_twice_is_stored_settled_and_listed_as_first_read(kind):
     # 'e' + zero-width joiner + combining acute normalises to 'e\u0301', which normalises

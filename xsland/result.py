@@ -27,7 +27,7 @@ from pyproj import CRS
 
 from xsland._version import __version__
 from xsland.errors import InputFileError, PolicyError, Problem, ValidationError
-from xsland.read.values import as_bool, nul_cells
+from xsland.read.values import as_bool, nul_cells, surrogate_cells
 from xsland.rules.columns import TABLES, Table
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 
@@ -215,8 +215,20 @@ def conform(frame: pd.DataFrame | None, table: str | Table) -> pd.DataFrame | No
 _ROW_NAMES = ("parcel_id", "block_id", "park_id", "enterprise_id", "building_id", "id", "key")
 
 
+#: Text no output can hold: (cells holding it, what it is, what validation does with it).
+_UNWRITABLE = (
+    (nul_cells, "NUL (U+0000)", "remove NUL"),
+    (
+        surrogate_cells,
+        "unpaired surrogates (U+D800-U+DFFF)",
+        "replace unpaired surrogates by U+FFFD",
+    ),
+)
+
+
 def _refuse_nul(frame: pd.DataFrame, table: str, *, skip: Any = None) -> None:
-    """Raise when a text cell of ``frame`` holds NUL (U+0000).
+    """Raise when a text cell of ``frame`` holds NUL (U+0000) or an unpaired surrogate
+    (which UTF-8, so no output, can encode: validation replaces it by U+FFFD).
 
     GDAL ends a string at NUL, so ``audit.gpkg`` would keep only the text before it;
     XML (``audit.xlsx``) and PostgreSQL cannot hold it at all. Validation removes NUL from
@@ -232,29 +244,33 @@ def _refuse_nul(frame: pd.DataFrame, table: str, *, skip: Any = None) -> None:
         One problem per column, with its rows and the fix.
     """
     problems: list[Problem] = []
-    for name in frame.columns:
-        if name == skip:
-            continue
-        found = np.flatnonzero(nul_cells(frame[name]))
-        if len(found) == 0:
-            continue
-        key = next((c for c in _ROW_NAMES if c in frame.columns and c != name), None)
-        named = frame[key].to_numpy(dtype=object)[found] if key is not None else [None] * len(found)
-        rows = [
-            v if isinstance(v, str) and v else f"#{i}" for v, i in zip(named, found, strict=True)
-        ]
-        problems.append(
-            Problem(
-                message=f"{len(found)} text cell(s) hold NUL (U+0000), which GeoPackage, "
-                "Excel and PostgreSQL cannot keep (a frame changed after it was validated)",
-                fix="validate the frame again after changing it (xsland.read.validate."
-                "validate_layer / validate_table remove NUL and list each cell), or remove "
-                "the NUL characters",
-                layer=table,
-                column=str(name),
-                rows=tuple(rows),
+    for find, what, mend in _UNWRITABLE:
+        for name in frame.columns:
+            if name == skip:
+                continue
+            found = np.flatnonzero(find(frame[name]))
+            if len(found) == 0:
+                continue
+            key = next((c for c in _ROW_NAMES if c in frame.columns and c != name), None)
+            named = (
+                frame[key].to_numpy(dtype=object)[found] if key is not None else [None] * len(found)
             )
-        )
+            rows = [
+                v if isinstance(v, str) and v else f"#{i}"
+                for v, i in zip(named, found, strict=True)
+            ]
+            problems.append(
+                Problem(
+                    message=f"{len(found)} text cell(s) hold {what}, which GeoPackage, Excel "
+                    "and PostgreSQL cannot keep (a frame changed after it was validated)",
+                    fix="validate the frame again after changing it (xsland.read.validate."
+                    f"validate_layer / validate_table {mend} and list each cell), or remove "
+                    "those characters",
+                    layer=table,
+                    column=str(name),
+                    rows=tuple(rows),
+                )
+            )
     if problems:
         raise ValidationError(problems, title=f"text the outputs cannot hold in table {table!r}")
 

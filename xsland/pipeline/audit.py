@@ -50,6 +50,7 @@ from xsland.read.crs import metric_crs
 from xsland.read.harmonise import harmonise
 from xsland.read.io import rename_columns
 from xsland.read.validate import is_validated, quality_frame, validate_layer, validate_table
+from xsland.read.values import surrogate_cells
 from xsland.result import AuditResult, conform
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 from xsland.rules.schema import get_kind
@@ -135,8 +136,46 @@ def _validated(inputs: list[Any], *, policy: Policy) -> list[Any]:
     return out
 
 
+def _surrogates(kind: str, frame: Any) -> list[Problem]:
+    """A problem per column of a frame whose text holds an unpaired surrogate.
+
+    Validation replaces them (``text_surrogate_replaced``), so one here was put in after
+    it (the stamp stays on a frame changed in place). No UTF-8 output can hold one:
+    the audit's first conversion to Arrow text stops on it with Python's
+    ``UnicodeEncodeError`` (:func:`_named_input_errors` then calls this). Only
+    columns not held as Arrow text are searched (:func:`xsland.read.values.surrogate_cells`).
+    """
+    if not isinstance(frame, pd.DataFrame):
+        return []
+    id_col = get_kind(kind).id_column
+    out = []
+    for col in frame.columns:
+        if col == "geometry" or isinstance(frame[col].dtype, gpd.array.GeometryDtype):
+            continue
+        found = np.flatnonzero(surrogate_cells(frame[col]))
+        if not len(found):
+            continue
+        ids = frame[id_col].to_numpy(dtype=object)[found] if id_col in frame.columns else None
+        rows = [
+            str(ids[k]) if ids is not None and isinstance(ids[k], str) else f"row {i + 1}"
+            for k, i in enumerate(found)
+        ]
+        out.append(
+            Problem(
+                message=f"{len(found)} text cell(s) hold unpaired surrogates (U+D800-U+DFFF), "
+                "which no UTF-8 output can keep (the frame was changed after it was validated)",
+                fix="validate the frame again after changing it (xsland.read.validate."
+                "validate_layer / validate_table replace them by U+FFFD and list each cell)",
+                layer=kind,
+                column=str(col),
+                rows=tuple(rows),
+            )
+        )
+    return out
+
+
 @contextmanager
-def _named_geometry_errors(layers: Mapping[str, Any]) -> Iterator[None]:
+def _named_input_errors(layers: Mapping[str, Any]) -> Iterator[None]:
     """Run the block; a :class:`shapely.errors.GEOSException` it raises (an invalid
     polygon meeting an overlay: "TopologyException: side location conflict") is raised
     as a :class:`~xsland.errors.ValidationError` naming the invalid geometries of
@@ -148,9 +187,20 @@ def _named_geometry_errors(layers: Mapping[str, Any]) -> Iterator[None]:
     values change in place). Only a failure is examined: an invalid polygon that meets
     no overlay GEOS refuses is measured as it is (testing every polygon again would cost
     a run of a million parcels about a second).
+
+    The same for text: a :class:`UnicodeEncodeError` (an unpaired surrogate put in a
+    validated frame, which Arrow text cannot hold) is raised as a
+    :class:`~xsland.errors.ValidationError` naming the layers, columns and rows holding
+    one (:func:`_surrogates`); searching every ID column first would cost a run of a
+    million parcels half a second.
     """
     try:
         yield
+    except UnicodeEncodeError as exc:
+        problems = [p for kind, frame in layers.items() for p in _surrogates(kind, frame)]
+        if problems:
+            raise ValidationError(problems, title="text no output can hold") from exc
+        raise
     except GEOSException as exc:
         problems = [p for kind, frame in layers.items() for p in _invalid_geometries(kind, frame)]
         if problems:
@@ -319,7 +369,7 @@ def run(
     )
     # a geometry GEOS cannot compute with (one changed in place after validation:
     # values changed so are taken as they are) is named with its layer and rows
-    with _named_geometry_errors(dict(zip(_KINDS, inputs, strict=True))):
+    with _named_input_errors(dict(zip(_KINDS, inputs, strict=True))):
         found = quality_frame(*inputs, history)
         files = source_files(dict(zip(_KINDS, inputs, strict=True)))
         # attrs (source, quality records) are deep-copied by every pandas operation;

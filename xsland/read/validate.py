@@ -32,7 +32,14 @@ from xsland._threads import map_chunks
 from xsland.errors import Problem, ValidationError
 from xsland.read.coerce import ID_COLUMNS, coerce_dates, coerce_ids, coerce_numbers
 from xsland.read.geometry_checks import crs_findings, nonfinite_mask
-from xsland.read.values import normalise_id, normalise_ids, nul_cells, read_dates
+from xsland.read.values import (
+    normalise_id,
+    normalise_ids,
+    nul_cells,
+    read_dates,
+    replace_surrogates,
+    surrogate_cells,
+)
 from xsland.rules.columns import TABLES
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 from xsland.rules.schema import get_kind
@@ -112,6 +119,10 @@ QUALITY_CHECKS = {
         "park lists no related or supporting industries",
     ),
     "text_nul_removed": ("文本空字符已删除", "NUL character removed from text"),
+    "text_surrogate_replaced": (
+        "文本无效字符已替换",
+        "unpaired surrogate in text replaced by U+FFFD",
+    ),
     "column_renamed": ("字段已改名", "input column renamed: its name is the audit's own"),
 }
 QUALITY_COLUMNS = ["layer", "file", "id", "column", "check", "severity", "label", "detail"]
@@ -444,39 +455,56 @@ def _row_labels(frame: pd.DataFrame, mask: np.ndarray, id_col: str | None) -> li
     return [f"row {p + 1}" for p in positions]
 
 
+#: Text no output can hold, mended once here so that every output holds the same text:
+#: (cells holding it, the mend of one cell, quality check, what the listing says).
+_UNWRITABLE = (
+    (
+        nul_cells,
+        lambda v: v.replace("\x00", ""),
+        "text_nul_removed",
+        "NUL characters (U+0000) removed: GeoPackage and Excel would end the text there",
+    ),
+    (
+        surrogate_cells,
+        replace_surrogates,
+        "text_surrogate_replaced",
+        "unpaired surrogates (U+D800-U+DFFF) replaced by U+FFFD: no UTF-8 output "
+        "(GeoPackage, Excel, PostgreSQL) can hold them",
+    ),
+)
+
+
 def _strip_nul(frame: pd.DataFrame, kind: str, c: _Collector) -> pd.DataFrame:
-    """Text without NUL (U+0000), each changed cell listed as ``text_nul_removed``.
+    """Text without NUL (U+0000) or unpaired surrogates, each changed cell listed.
 
     GDAL ends a string at NUL, so ``audit.gpkg`` would silently keep only the text before
-    it, and XML (``audit.xlsx``) cannot hold it at all; every output holds the same text
-    when NUL is removed here, once. Other characters are kept.
+    it, and XML (``audit.xlsx``) cannot hold it at all: NUL is removed
+    (``text_nul_removed``). An unpaired surrogate (U+D800–U+DFFF, what Python makes of
+    undecodable bytes with ``surrogateescape``) cannot be encoded as UTF-8 at all: it
+    becomes U+FFFD, the replacement character (``text_surrogate_replaced``). Every output
+    then holds the same text. Other characters are kept.
     """
-    changed: dict[str, np.ndarray] = {}
-    for col in frame.columns:
-        if col == "geometry" or str(frame[col].dtype) == "geometry":
-            continue
-        mask = nul_cells(frame[col])
-        if mask.any():
-            values = frame[col].to_numpy(dtype=object)
-            cleaned = values.copy()
-            cleaned[mask] = [v.replace("\x00", "") for v in values[mask]]
-            frame[col] = pd.Series(cleaned, index=frame.index, dtype=object)
-            changed[str(col)] = mask
+    changed: list[tuple[str, np.ndarray, str, str]] = []
+    for find, mend, check, detail in _UNWRITABLE:
+        for col in frame.columns:
+            if col == "geometry" or str(frame[col].dtype) == "geometry":
+                continue
+            mask = find(frame[col])
+            if mask.any():
+                values = frame[col].to_numpy(dtype=object)
+                cleaned = values.copy()
+                cleaned[mask] = [mend(v) for v in values[mask]]
+                frame[col] = pd.Series(cleaned, index=frame.index, dtype=object)
+                changed.append((str(col), mask, check, detail))
     id_col = get_kind(kind).id_column
     named = changed and id_col in frame.columns  # the IDs made objects only when needed
     ids = frame[id_col].to_numpy(dtype=object) if named else None
-    for col, mask in changed.items():
+    for col, mask, check, detail in changed:
         rows = [
             (normalise_id(ids[i]) if ids is not None else None) or f"row {i + 1}"
             for i in np.flatnonzero(mask)
         ]
-        c.record(
-            "text_nul_removed",
-            rows,
-            column=col,
-            severity="info",
-            detail="NUL characters (U+0000) removed: GeoPackage and Excel would end the text there",
-        )
+        c.record(check, rows, column=col, severity="info", detail=detail)
     return frame
 
 

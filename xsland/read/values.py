@@ -94,6 +94,8 @@ from xsland.rules.units import M2_PER_MU
 __all__ = [
     "as_bool",
     "nul_cells",
+    "replace_surrogates",
+    "surrogate_cells",
     "normalise_id",
     "normalise_ids",
     "normalise_ids_twice",
@@ -138,6 +140,44 @@ def nul_cells(values: pd.Series) -> np.ndarray:
     return np.fromiter(
         (isinstance(v, str) and "\x00" in v for v in cells), dtype=bool, count=len(cells)
     )
+
+
+#: An unpaired UTF-16 surrogate (U+D800–U+DFFF) in a Python string.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def surrogate_cells(values: pd.Series) -> np.ndarray:
+    """Which cells of a column are text holding an unpaired surrogate (U+D800–U+DFFF).
+
+    Such a string (Python makes one from undecodable bytes with ``surrogateescape``)
+    cannot be encoded as UTF-8, so neither Arrow, GDAL, Excel nor PostgreSQL can hold
+    it. Arrow text never has one (it is UTF-8); other text (object, Python strings,
+    categories) is searched cell by cell; numbers, dates and booleans never are text.
+
+    Examples
+    --------
+    >>> surrogate_cells(pd.Series(["a", None, "b\\udc80"], dtype=object)).tolist()
+    [False, False, True]
+    """
+    if isinstance(values.array, pd.arrays.ArrowExtensionArray) or not (
+        values.dtype == object or isinstance(values.dtype, pd.StringDtype | pd.CategoricalDtype)
+    ):
+        return np.zeros(len(values), dtype=bool)
+    search = _SURROGATE.search
+    cells = values.to_numpy(dtype=object)
+    return np.fromiter(
+        (isinstance(v, str) and search(v) is not None for v in cells), dtype=bool, count=len(cells)
+    )
+
+
+def replace_surrogates(text: str) -> str:
+    """``text`` with each unpaired surrogate replaced by U+FFFD, as a UTF-8 decoder
+    replaces bytes it cannot read.
+
+    >>> replace_surrogates("甲\\udc80乙")
+    '甲\ufffd乙'
+    """
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def _has_zero_byte(chunk: pa.Array) -> bool:

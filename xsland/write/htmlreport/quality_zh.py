@@ -377,6 +377,13 @@ QUALITY_DETAIL_ZH: dict[str, tuple[tuple[str, str], ...]] = {
             "已删除空字符 (U+0000)：GeoPackage 和 Excel 会在此处截断文本",
         ),
     ),
+    "text_surrogate_replaced": (
+        (
+            r"unpaired surrogates \(U\+D800-U\+DFFF\) replaced by U\+FFFD: no UTF-8 output "
+            r"\(GeoPackage, Excel, PostgreSQL\) can hold them",
+            "不成对的代理字符 (U+D800-U+DFFF) 已替换为 U+FFFD：GeoPackage、Excel 和 PostgreSQL 均无法保存",
+        ),
+    ),
     "share_out_of_range": (
         (_CHINESE, "{t}"),
         (
