@@ -206,7 +206,7 @@ def conform(frame: pd.DataFrame | None, table: str | Table) -> pd.DataFrame | No
         if col is None or name == geom or _typed(out[name], col.dtype):
             continue
         out[name] = _CAST[col.dtype](out[name])
-    _refuse_nul(out, spec.name, skip=geom)
+    _refuse_unwritable(out, spec.name, skip=geom)
     out.attrs = {}
     return out
 
@@ -226,7 +226,7 @@ _UNWRITABLE = (
 )
 
 
-def _refuse_nul(frame: pd.DataFrame, table: str, *, skip: Any = None) -> None:
+def _refuse_unwritable(frame: pd.DataFrame, table: str, *, skip: Any = None) -> None:
     """Raise when a text cell of ``frame`` holds NUL (U+0000) or an unpaired surrogate
     (which UTF-8, so no output, can encode: validation replaces it by U+FFFD).
 

@@ -474,7 +474,7 @@ _UNWRITABLE = (
 )
 
 
-def _strip_nul(frame: pd.DataFrame, kind: str, c: _Collector) -> pd.DataFrame:
+def _mend_unwritable(frame: pd.DataFrame, kind: str, c: _Collector) -> pd.DataFrame:
     """Text without NUL (U+0000) or unpaired surrogates, each changed cell listed.
 
     GDAL ends a string at NUL, so ``audit.gpkg`` would silently keep only the text before
@@ -1143,7 +1143,7 @@ def validate_layer(
     frame = _move_aside(frame, kind, c)
     with ThreadPoolExecutor(1, thread_name_prefix="xsland-valid") as pool:
         validity = _validity(pool, frame)
-        frame = _strip_nul(frame, kind, c)
+        frame = _mend_unwritable(frame, kind, c)
         frame = coerce_ids(frame, kind, c, twice=_own_ids(kind))
         frame = _check_ids(frame, kind, c, duplicates)
         frame, bad_coordinates = _check_coordinates(frame, kind, c)
@@ -1182,7 +1182,7 @@ def validate_table(
         return c.finish(frame, prior)
     _check_columns(frame, kind, c)
     frame = _move_aside(frame, kind, c)
-    frame = _strip_nul(frame, kind, c)
+    frame = _mend_unwritable(frame, kind, c)
     frame = coerce_ids(frame, kind, c, twice=_own_ids(kind))
     frame = _check_ids(frame, kind, c, duplicates)
     frame = _coerce(frame, kind, c, policy=policy or DEFAULT_POLICY, units=units)
