@@ -60,6 +60,9 @@ SAME_LAYER = {
     # one land-use vocabulary: the output schema's code words and the policy's default
     # category map are views of it
     ("xsland.rules.columns", "xsland.rules.landuse"),
+    # the rules table in words people read: its units and sources, from the policy
+    ("xsland.rules.columns", "xsland.rules.rule_words"),
+    ("xsland.rules.rule_words", "xsland.rules.policy"),
     ("xsland.rules.policy", "xsland.rules.landuse"),
     # readers validate what they read, in the contract's terms
     ("xsland.read.io", "xsland.read.validate"),

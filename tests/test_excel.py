@@ -114,6 +114,19 @@ def test_demo_workbook_shows_no_code_where_a_word_is_declared(demo_audit):
             assert not values & codes, (title, header, sorted(values & codes))
             checked.add((table, col.name))
     assert {("enterprises", "mj_class_source"), ("intensity", "level")} <= checked
+    assert {("rules", "value"), ("rules", "unit"), ("rules", "source")} <= checked
+    # the rules sheet: values, units and sources in words; keys as the project file has them
+    rules = sheets[SHEETS["rules"]]
+    assert rules[0] == ["参数", "取值", "单位", "依据", "说明"]
+    by_key = {r[0]: r for r in rules[1:]}
+    assert by_key["leading_revenue_share_min"][2] == "比例"
+    assert by_key["block_gap_m"][2:4] == ["米", "本地参数"]
+    assert by_key["tall_storey_counts_double"][1:3] == ["是", "是/否"]
+    assert by_key["lowuse_far_max_logistics"][1] == "未设定"
+    assert by_key["eval_weight_tax"][3].endswith("; 本地参数")
+    for row in rules[1:]:  # no English word left in a value's unit or source
+        assert not re.search(r"[A-Za-z]{3,}", row[2] or ""), row
+        assert not re.search(r"[A-Za-z]{3,}", row[3] or ""), row
     enterprises = sheets[SHEETS["enterprises"]]
     source = enterprises[0].index("类别来源")
     assert {r[source] for r in enterprises[1:]} == {"评价结果", "推算"}

@@ -273,6 +273,9 @@ def test_rules_and_inputs_are_listed(demo, sample):
     for key in ("district_park_max_km2", "far_min_new_type_industrial", "block_min_mu"):
         assert key in text
     assert "锡府办规〔2025〕1号 二(一)1" in text
+    # units, sources and unset values in the words of the workbook's rules sheet
+    assert "本地参数" in text and "未设定" in text and "比例" in text
+    assert "local parameter" not in text and "unset" not in text
     assert sample.gpkg.name in text and "3090" in text  # file and feature count
     assert "EPSG:4549" in text
 

@@ -31,6 +31,7 @@ from xsland.rules.evaluation_columns import (
 )
 from xsland.rules.landuse import LAND_USE_NAMES
 from xsland.rules.policy import DEFAULT_POLICY, LOWUSE_RULES, Policy
+from xsland.rules.rule_words import RULE_SOURCE_ZH, RULE_UNIT_ZH, RULE_VALUE_ZH
 
 __all__ = [
     "CHECK_COLUMNS",
@@ -129,6 +130,11 @@ CODES: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "history": "历史评价",
             }
         ),
+        # the rules table (xsland.rules.rule_words): a code is any value, unit or source
+        # with a word; the others (numbers, keys, project-file codes) show as they are
+        "rule_value": RULE_VALUE_ZH,
+        "rule_unit": RULE_UNIT_ZH,
+        "rule_source": RULE_SOURCE_ZH,
     }
 )
 
@@ -1065,9 +1071,9 @@ RULES = Table(
     False,
     (
         _txt("key", "参数", "key", "project-file key ([policy])"),
-        _txt("value", "取值", "value", "the value applied"),
-        _txt("unit", "单位", "unit", "its unit"),
-        _txt("source", "依据", "source", "the clause or rule it comes from"),
+        _txt("value", "取值", "value", "the value applied", codes="rule_value"),
+        _txt("unit", "单位", "unit", "its unit", codes="rule_unit"),
+        _txt("source", "依据", "source", "the clause or rule it comes from", codes="rule_source"),
         _txt("label", "说明", "label", "the rule in Chinese"),
     ),
 )

@@ -28,6 +28,7 @@ from xsland.judge.lowuse import KINDS, kind_breakdown
 from xsland.judge.lowuse import summary as lowuse_summary
 from xsland.read.validate import QUALITY_CHECKS
 from xsland.read.values import as_bool
+from xsland.rules.columns import CODES
 from xsland.rules.policy import LOWUSE_KINDS
 from xsland.write.htmlreport.charts import (
     CHART_MAX_PARKS,
@@ -1328,6 +1329,12 @@ def quality_section(a: _Audit, ch: _Charts, *, first_rows: int) -> dict[str, Any
 # -- 9 rules and inputs --------------------------------------------------------------------
 
 
+def _word(value: Any, codes: str) -> str:
+    """``value`` as text, in the Chinese word of code table ``codes`` when it has one."""
+    text = _text(value)
+    return CODES[codes].get(text, text)
+
+
 def rules_section(
     a: _Audit, inputs: Any, audit_date: dt.date, maps: Sequence[str]
 ) -> dict[str, Any]:
@@ -1351,13 +1358,13 @@ def rules_section(
         The section's context: ``id``, ``zh``, ``en``, ``short``, ``template`` and the
         plain data its template draws.
     """
-    rules = [
+    rules = [  # the value, unit and source in the words of the workbook's rules sheet
         {
             "label": _text(r.get("label")),
             "key": _text(r.get("key")),
-            "value": _text(r.get("value")),
-            "unit": _text(r.get("unit")),
-            "source": _text(r.get("source")),
+            "value": _word(r.get("value"), "rule_value"),
+            "unit": _word(r.get("unit"), "rule_unit"),
+            "source": _word(r.get("source"), "rule_source"),
         }
         for _, r in a.rules.iterrows()
     ]
