@@ -187,6 +187,21 @@ def test_parcel_sheet_holds_the_declared_columns_and_points_to_the_rest(demo_aud
     assert "block_members" in about["连片成员 block members"]
 
 
+def test_about_names_rules_set_by_the_project_in_words(tiny, tmp_path):
+    """A project that turns rules off: the about sheet says 否, as the rules sheet does,
+    and keeps the project-file keys (a rule that may be unset is unset by default)."""
+    policy = tiny.policy.replace(tall_storey_counts_double=False, lowuse_use_derived_class=False)
+    result = dataclasses.replace(tiny, policy=policy, rules=policy.table())
+    sheets = _sheets(write_audit_workbook(result, tmp_path / "a.xlsx"))
+    about = {r[0]: r[1] for r in sheets["说明 about"][1:]}
+    assert about["项目文件改动的规则 rules set by the project"] == (
+        "tall_storey_counts_double = 否; lowuse_use_derived_class = 否"
+    )
+    rules = {r[0]: r[1:3] for r in sheets[SHEETS["rules"]][1:]}
+    assert rules["tall_storey_counts_double"] == ["否", "是/否"]
+    assert rules["lowuse_far_max_logistics"] == ["未设定", "容积率"]
+
+
 def test_words_for_codes_and_booleans(tiny, tmp_path):
     path = write_audit_workbook(tiny, tmp_path / "a.xlsx")
     sheets = _sheets(path)

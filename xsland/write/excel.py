@@ -821,7 +821,7 @@ def _about(
     rows.append(
         (
             "项目文件改动的规则 rules set by the project",
-            "; ".join(f"{k} = {v}" for k, v in changed.items())
+            "; ".join(f"{k} = {CODES['rule_value'].get(v, v)}" for k, v in changed.items())
             if changed
             else "无, 全部为默认规则 (none: the default policy)",
         )
