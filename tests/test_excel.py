@@ -128,7 +128,11 @@ def test_demo_workbook_shows_no_code_where_a_word_is_declared(demo_audit):
         assert not re.search(r"[A-Za-z]{3,}", row[2] or ""), row
         assert not re.search(r"[A-Za-z]{3,}", row[3] or ""), row
     enterprises = sheets[SHEETS["enterprises"]]
-    source = enterprises[0].index("类别来源")
+    # the 4+T class and its source are named apart from the low-efficiency class's
+    assert {"亩均效益评价类别", "评价类别来源", "亩均效益类别(4+T)", "类别来源(4+T)"} <= set(
+        enterprises[0]
+    )
+    source = enterprises[0].index("类别来源(4+T)")
     assert {r[source] for r in enterprises[1:]} == {"评价结果", "推算"}
     intensity = sheets[SHEETS["intensity"]]
     level = intensity[0].index("评价层级")

@@ -174,10 +174,11 @@ MUJUN_COLUMNS: Mapping[str, _T] = {
         "string", "class", "推算类别(4+T)", "derived class", "A/B/C/D by rank share, or T", None
     ),
     "mj_class": (
-        "string", "class", "亩均效益类别", "class", "the given class, else the derived one", None
+        "string", "class", "亩均效益类别(4+T)", "class (4+T)", "the given class, else the derived one",
+        None,
     ),
     "mj_class_source": (
-        "string", "code", "类别来源", "class source", "given / derived / none", None
+        "string", "code", "类别来源(4+T)", "class source (4+T)", "given / derived / none", None
     ),
     "mj_note": (
         "string", "", "评价说明", "note", "why T, or which indicator is missing", None
