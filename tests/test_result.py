@@ -541,5 +541,5 @@ def test_a_result_built_with_nul_text_is_refused_whatever_the_column_type(tiny, 
 def test_nul_in_a_table_without_ids_is_named_by_row_number():
     from xsland.errors import ValidationError
 
-    with pytest.raises(ValidationError, match=r"layer 'towns', column 'town'.*rows: #1\)"):
+    with pytest.raises(ValidationError, match=r"layer 'towns', column 'town'.*rows: row 2\)"):
         conform(pd.DataFrame({"town": ["东亭", "锡\x00北"]}), "towns")

@@ -37,6 +37,7 @@ __all__ = [
     "policy_from_json",
     "policy_to_json",
     "required_columns",
+    "unwritable_text",
     "META_KEYS",
 ]
 
@@ -226,22 +227,19 @@ _UNWRITABLE = (
 )
 
 
-def _refuse_unwritable(frame: pd.DataFrame, table: str, *, skip: Any = None) -> None:
-    """Raise when a text cell of ``frame`` holds NUL (U+0000) or an unpaired surrogate
-    (which UTF-8, so no output, can encode: validation replaces it by U+FFFD).
+def unwritable_text(frame: pd.DataFrame, table: str, *, skip: Any = None) -> list[Problem]:
+    """A problem per column of ``frame`` whose text holds NUL (U+0000) or an unpaired
+    surrogate (U+D800–U+DFFF), with the rows (named by the table's ID, else ``row N``,
+    counted from 1) and the fix; ``skip`` names a column not searched (the geometry).
 
     GDAL ends a string at NUL, so ``audit.gpkg`` would keep only the text before it;
-    XML (``audit.xlsx``) and PostgreSQL cannot hold it at all. Validation removes NUL from
-    every input and lists each cell (``text_nul_removed``), so one found here is in a
-    frame changed after it was validated (values changed in place keep the frame's stamp,
-    :func:`xsland.read.validate.is_validated`): every writer takes these tables, and none
-    may cut the text silently. Arrow text is searched byte by byte
-    (:func:`xsland.read.values.nul_cells`).
-
-    Raises
-    ------
-    ValidationError
-        One problem per column, with its rows and the fix.
+    XML (``audit.xlsx``) and PostgreSQL cannot hold it at all; no UTF-8 output (Arrow
+    text, GDAL, Excel, PostgreSQL) can encode an unpaired surrogate. Validation removes
+    NUL and replaces surrogates by U+FFFD in every input, and lists each cell
+    (``text_nul_removed``, ``text_surrogate_replaced``), so one found later is in a frame
+    changed after it was validated (values changed in place keep the frame's stamp,
+    :func:`xsland.read.validate.is_validated`). Arrow text is searched byte by byte
+    (:func:`xsland.read.values.nul_cells`) and never holds a surrogate.
     """
     problems: list[Problem] = []
     for find, what, mend in _UNWRITABLE:
@@ -256,7 +254,7 @@ def _refuse_unwritable(frame: pd.DataFrame, table: str, *, skip: Any = None) -> 
                 frame[key].to_numpy(dtype=object)[found] if key is not None else [None] * len(found)
             )
             rows = [
-                v if isinstance(v, str) and v else f"#{i}"
+                v if isinstance(v, str) and v else f"row {i + 1}"
                 for v, i in zip(named, found, strict=True)
             ]
             problems.append(
@@ -271,6 +269,19 @@ def _refuse_unwritable(frame: pd.DataFrame, table: str, *, skip: Any = None) -> 
                     rows=tuple(rows),
                 )
             )
+    return problems
+
+
+def _refuse_unwritable(frame: pd.DataFrame, table: str, *, skip: Any = None) -> None:
+    """Raise the :func:`unwritable_text` of ``frame``: every writer takes the result's
+    tables, and none may cut or change their text silently.
+
+    Raises
+    ------
+    ValidationError
+        One problem per column, with its rows and the fix.
+    """
+    problems = unwritable_text(frame, table, skip=skip)
     if problems:
         raise ValidationError(problems, title=f"text the outputs cannot hold in table {table!r}")
 

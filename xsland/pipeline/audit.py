@@ -50,8 +50,7 @@ from xsland.read.crs import metric_crs
 from xsland.read.harmonise import harmonise
 from xsland.read.io import rename_columns
 from xsland.read.validate import is_validated, quality_frame, validate_layer, validate_table
-from xsland.read.values import surrogate_cells
-from xsland.result import AuditResult, conform
+from xsland.result import AuditResult, conform, unwritable_text
 from xsland.rules.policy import DEFAULT_POLICY, Policy
 from xsland.rules.schema import get_kind
 
@@ -136,44 +135,6 @@ def _validated(inputs: list[Any], *, policy: Policy) -> list[Any]:
     return out
 
 
-def _surrogates(kind: str, frame: Any) -> list[Problem]:
-    """A problem per column of a frame whose text holds an unpaired surrogate.
-
-    Validation replaces them (``text_surrogate_replaced``), so one here was put in after
-    it (the stamp stays on a frame changed in place). No UTF-8 output can hold one:
-    the audit's first conversion to Arrow text stops on it with Python's
-    ``UnicodeEncodeError`` (:func:`_named_input_errors` then calls this). Only
-    columns not held as Arrow text are searched (:func:`xsland.read.values.surrogate_cells`).
-    """
-    if not isinstance(frame, pd.DataFrame):
-        return []
-    id_col = get_kind(kind).id_column
-    out = []
-    for col in frame.columns:
-        if col == "geometry" or isinstance(frame[col].dtype, gpd.array.GeometryDtype):
-            continue
-        found = np.flatnonzero(surrogate_cells(frame[col]))
-        if not len(found):
-            continue
-        ids = frame[id_col].to_numpy(dtype=object)[found] if id_col in frame.columns else None
-        rows = [
-            str(ids[k]) if ids is not None and isinstance(ids[k], str) else f"row {i + 1}"
-            for k, i in enumerate(found)
-        ]
-        out.append(
-            Problem(
-                message=f"{len(found)} text cell(s) hold unpaired surrogates (U+D800-U+DFFF), "
-                "which no UTF-8 output can keep (the frame was changed after it was validated)",
-                fix="validate the frame again after changing it (xsland.read.validate."
-                "validate_layer / validate_table replace them by U+FFFD and list each cell)",
-                layer=kind,
-                column=str(col),
-                rows=tuple(rows),
-            )
-        )
-    return out
-
-
 @contextmanager
 def _named_input_errors(layers: Mapping[str, Any]) -> Iterator[None]:
     """Run the block; a :class:`shapely.errors.GEOSException` it raises (an invalid
@@ -191,13 +152,19 @@ def _named_input_errors(layers: Mapping[str, Any]) -> Iterator[None]:
     The same for text: a :class:`UnicodeEncodeError` (an unpaired surrogate put in a
     validated frame, which Arrow text cannot hold) is raised as a
     :class:`~xsland.errors.ValidationError` naming the layers, columns and rows holding
-    one (:func:`_surrogates`); searching every ID column first would cost a run of a
-    million parcels half a second.
+    one (:func:`xsland.result.unwritable_text`, which names NUL too); searching every ID
+    column first would cost a run of a million parcels half a second.
     """
     try:
         yield
     except UnicodeEncodeError as exc:
-        problems = [p for kind, frame in layers.items() for p in _surrogates(kind, frame)]
+        # (a geometry column is never searched: it is no text)
+        problems = [
+            p
+            for kind, frame in layers.items()
+            if isinstance(frame, pd.DataFrame)
+            for p in unwritable_text(frame, kind)
+        ]
         if problems:
             raise ValidationError(problems, title="text no output can hold") from exc
         raise

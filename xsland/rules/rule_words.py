@@ -99,9 +99,13 @@ def source_zh(source: str) -> str:
     '工业企业资源利用绩效评价 (亩均效益评价, 江苏各市办法); 本地参数'
     """
     out = source
-    for english in sorted(_SOURCE_PHRASES, key=len, reverse=True):
-        out = out.replace(english, _SOURCE_PHRASES[english])
+    for english, chinese in _LONGEST_FIRST:
+        out = out.replace(english, chinese)
     return out
+
+
+#: The phrases of :data:`_SOURCE_PHRASES`, longest first (one contains another).
+_LONGEST_FIRST = sorted(_SOURCE_PHRASES.items(), key=lambda kv: len(kv[0]), reverse=True)
 
 
 #: Every source of the policy's rules -> its words (:func:`source_zh`). The sources are
