@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -83,6 +84,25 @@ def test_related_industries_from_lists_or_text_with_chinese_separators():
         "XS01→汽车零部件、检验检测、工业软件; XS02→新材料"
     )
     assert dict(DEFAULT_POLICY.related_industries) == {}
+
+
+def test_project_codes_are_trimmed_and_control_characters_refused():
+    # a padded code is kept trimmed (matching ignored the padding already; the rules
+    # table showed ' 9901 ' beside the default '9901'); a code or name with a control
+    # character matched no parcel's code, and the workbook cut it (rules sheet) or
+    # escaped it as _x0007_ (about sheet): refused, naming the rule and the character
+    p = DEFAULT_POLICY.replace(category_map={" 9901 ": "industrial"})
+    assert p.category_map["9901"] == "industrial" and " 9901 " not in p.category_map
+    cases = [
+        ("category_map", {"99\x07": "industrial"}, "U+0007"),
+        ("category_map", {"9901": "industrial\x00"}, "U+0000"),
+        ("related_industries", {"XS\t01": ["新材料"]}, "U+0009"),
+        ("related_industries", {"XS01": ["新材料\x1b"]}, "U+001B"),
+    ]
+    for key, value, code in cases:
+        expected = rf"policy\.{key}: .*control character \({re.escape(code)}\)"
+        with pytest.raises(PolicyError, match=expected):
+            DEFAULT_POLICY.replace(**{key: value})
 
 
 def test_the_rules_show_a_mapping_by_key_whatever_order_it_was_given_in():

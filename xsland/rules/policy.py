@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import difflib
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -563,6 +564,24 @@ def _check_evaluations(p: Policy) -> list[str]:
     return problems
 
 
+def _project_text(value: Any) -> str:
+    """A code or name the project file gives, trimmed; a control character refused.
+
+    A land-use code or park ID with a tab, a BEL or NUL in it matches no parcel's code
+    (validation keeps such characters in data other than NUL, and a code in the data
+    with one is an error of its own), so the rule would change nothing, silently; the
+    workbook would cut it or escape it. Padding is dropped: matching ignores it anyway.
+    """
+    text = str(value).strip()
+    bad = next((ch for ch in text if unicodedata.category(ch) == "Cc"), None)
+    if bad is not None:
+        raise ValueError(
+            f"{text!r} holds a control character (U+{ord(bad):04X}); remove it from the "
+            "project file"
+        )
+    return text
+
+
 def _coerce(value: Any, current: Any, f: dataclasses.Field) -> Any:
     """Check and convert a project-file value to the type of the field."""
     name = f.name
@@ -586,7 +605,7 @@ def _coerce(value: Any, current: Any, f: dataclasses.Field) -> Any:
                 isinstance(v, str) for v in industries
             ):
                 raise TypeError(f'{park}: must be a list of industries such as ["新材料", "检测"]')
-            out[str(park).strip()] = split_list(industries)
+            out[_project_text(park)] = tuple(_project_text(v) for v in split_list(industries))
         return MappingProxyType(out)
     if name == "lowuse_rules":
         if isinstance(value, str):
@@ -605,7 +624,8 @@ def _coerce(value: Any, current: Any, f: dataclasses.Field) -> Any:
         if not isinstance(value, Mapping):
             raise TypeError("must be a table of land-use code = category")
         # entries add to (or change) the defaults; map a code to "other" to drop it
-        return MappingProxyType({**current, **{str(k): str(v) for k, v in value.items()}})
+        added = {_project_text(k): _project_text(v) for k, v in value.items()}
+        return MappingProxyType({**current, **added})
     if name == "lowuse_classes":
         if isinstance(value, str):
             value = [value]
